@@ -1,0 +1,149 @@
+/**
+ * Sets of field paths, the unit of ownership in server-side apply, and their
+ * `FieldsV1` encoding. A path is a list of elements spelled as in FieldsV1:
+ * `f:<field>` (a field or map key), `k:<json>` (a list-map item, by its
+ * sorted key fields), `v:<json>` (a set item), `i:<index>`.
+ */
+
+export type FieldPath = readonly string[];
+
+/** FieldsV1: nested objects keyed by path element; "." marks a path that is a member and also has children. */
+export type FieldsV1 = { [element: string]: FieldsV1 };
+
+const SELF = '.';
+
+export class FieldSet {
+  private member = false;
+  private readonly children = new Map<string, FieldSet>();
+
+  static of(paths: Iterable<FieldPath>): FieldSet {
+    const set = new FieldSet();
+    for (const path of paths) set.insert(path);
+    return set;
+  }
+
+  static fromFieldsV1(fields: unknown): FieldSet {
+    const set = new FieldSet();
+    set.readFieldsV1(fields);
+    return set;
+  }
+
+  insert(path: FieldPath): void {
+    let node: FieldSet = this;
+    for (const element of path) {
+      let child = node.children.get(element);
+      if (!child) node.children.set(element, (child = new FieldSet()));
+      node = child;
+    }
+    node.member = true;
+  }
+
+  /** The subtree under one path element, if any path goes through it. */
+  child(element: string): FieldSet | undefined {
+    return this.children.get(element);
+  }
+
+  /** Whether the empty path (this subtree's root) is itself a member. */
+  get isMember(): boolean {
+    return this.member;
+  }
+
+  has(path: FieldPath): boolean {
+    return this.subtree(path)?.member ?? false;
+  }
+
+  /** Whether the path or anything below it is a member. */
+  hasAnyUnder(path: FieldPath): boolean {
+    return !(this.subtree(path)?.isEmpty() ?? true);
+  }
+
+  isEmpty(): boolean {
+    return !this.member && [...this.children.values()].every((child) => child.isEmpty());
+  }
+
+  /** Member paths, depth first in encoding order. */
+  paths(): FieldPath[] {
+    const result: FieldPath[] = [];
+    const walk = (node: FieldSet, prefix: string[]) => {
+      if (node.member) result.push(prefix);
+      for (const element of sortedElements(node.children.keys())) walk(node.children.get(element) as FieldSet, [...prefix, element]);
+    };
+    walk(this, []);
+    return result;
+  }
+
+  union(other: FieldSet): FieldSet {
+    return FieldSet.of([...this.paths(), ...other.paths()]);
+  }
+
+  difference(other: FieldSet): FieldSet {
+    return FieldSet.of(this.paths().filter((path) => !other.has(path)));
+  }
+
+  intersection(other: FieldSet): FieldSet {
+    return FieldSet.of(this.paths().filter((path) => other.has(path)));
+  }
+
+  toFieldsV1(): FieldsV1 {
+    const encoded: FieldsV1 = {};
+    if (this.member && this.children.size > 0) encoded[SELF] = {};
+    for (const element of sortedElements(this.children.keys())) {
+      const child = this.children.get(element) as FieldSet;
+      if (!child.isEmpty()) encoded[element] = child.toFieldsV1();
+    }
+    return encoded;
+  }
+
+  private subtree(path: FieldPath): FieldSet | undefined {
+    let node: FieldSet | undefined = this;
+    for (const element of path) node = node?.children.get(element);
+    return node;
+  }
+
+  private readFieldsV1(fields: unknown): void {
+    if (typeof fields !== 'object' || fields === null) return;
+    const entries = Object.entries(fields as Record<string, unknown>);
+    if (entries.length === 0) {
+      this.member = true;
+      return;
+    }
+    for (const [element, value] of entries) {
+      if (element === SELF) {
+        this.member = true;
+      } else {
+        const child = new FieldSet();
+        child.readFieldsV1(value);
+        this.children.set(element, child);
+      }
+    }
+  }
+}
+
+/** structured-merge-diff orders path elements fields first, then keys, values and indexes. */
+const ELEMENT_RANK: Record<string, number> = { f: 0, k: 1, v: 2, i: 3 };
+
+function sortedElements(elements: Iterable<string>): string[] {
+  const rank = (element: string) => ELEMENT_RANK[element[0]] ?? 4;
+  return [...elements].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** A path as Kubernetes prints it in conflict messages: `.spec.containers[name="c"].image`. */
+export function pathString(path: FieldPath): string {
+  return path.map(elementString).join('');
+}
+
+function elementString(element: string): string {
+  const body = element.slice(2);
+  switch (element.slice(0, 2)) {
+    case 'f:':
+      return `.${body}`;
+    case 'k:': {
+      const keys = JSON.parse(body) as Record<string, unknown>;
+      return `[${Object.entries(keys).map(([name, value]) => `${name}=${JSON.stringify(value)}`).join(',')}]`;
+    }
+    case 'v:':
+      return `[=${body}]`;
+    default:
+      return `[${body}]`;
+  }
+}

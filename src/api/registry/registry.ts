@@ -1,0 +1,403 @@
+/**
+ * The generic registry: one implementation of create, update, patch, delete,
+ * get, list and watch for every resource type, parameterised by a small
+ * per-kind strategy (as kube-apiserver's generic registry is). HTTP handlers
+ * and the in-process client both call it, so every writer meets the same
+ * admission, defaulting, validation and concurrency rules.
+ */
+import type { AdmissionChain, Operation } from '../../admission/chain.js';
+import type { Clock } from '../../runtime/clock.js';
+import { rfc3339 } from '../../runtime/clock.js';
+import type { SeededRandom } from '../../runtime/seeded-random.js';
+import type { Store } from '../../storage/store.js';
+import type { DeleteOptions, PatchType } from '../../client/client.js';
+import {
+  alreadyExists,
+  badRequest,
+  conflict,
+  FieldError,
+  forbidden,
+  internalError,
+  invalid,
+  notFound,
+  StatusError,
+  type ErrorSubject,
+} from '../errors.js';
+import { applyPatch, applyConfiguration, updateManagedFields } from '../patch/index.js';
+import type { SchemaCatalog, TypeSchema } from '../type-schema.js';
+import { apiVersionOf, type KubeObject, type ManagedFieldsEntry, type ObjectMeta, type ResourceType } from '../types.js';
+import type { RequestContext } from './context.js';
+import { deepEqual, dropNulls, without } from './object-diff.js';
+import { generateName, generateUid } from './names.js';
+import { isFinalized, strategyOf, subresourceWrite, type RegistryStrategy } from './strategy.js';
+
+export interface WriteResult {
+  object: KubeObject;
+  /** True when the write created the object (201 instead of 200). */
+  created: boolean;
+}
+
+export interface DeleteResult {
+  object: KubeObject;
+  /** False when the object only got a deletionTimestamp and waits for finalizers or grace. */
+  removed: boolean;
+}
+
+export interface RegistryDeps {
+  store: Store;
+  schemas: SchemaCatalog;
+  admission: AdmissionChain;
+  clock: Clock;
+  random: SeededRandom;
+}
+
+const namespaceStorageKey = '/namespaces';
+const namespaceType: ErrorSubject = { group: '', resource: 'namespaces' };
+
+export class GenericRegistry {
+  constructor(private readonly deps: RegistryDeps) {}
+
+  get(type: ResourceType, namespace: string | undefined, name: string): KubeObject {
+    const stored = this.deps.store.get(type.storageKey, scopeOf(type, namespace), name);
+    if (!stored) throw notFound(subject(type, name));
+    return asVersion(type, stored);
+  }
+
+  /** All objects of the type, in key order, converted to the type's version. */
+  listAll(type: ResourceType, namespace: string | undefined): KubeObject[] {
+    const items = this.deps.store.list(type.storageKey, type.namespaced ? namespace : undefined);
+    return items.map((o) => asVersion(type, o));
+  }
+
+  async create(type: ResourceType, namespace: string | undefined, body: unknown, ctx: RequestContext, subresource?: string): Promise<KubeObject> {
+    const incoming = this.decodeBody(type, namespace, body);
+    const strategy = strategyOf(type);
+    const meta = { ...incoming.metadata };
+    if (!meta.name && meta.generateName) meta.name = generateName(meta.generateName, this.deps.random);
+    if (!meta.name) {
+      throw invalid(type.kind, type.group, '', [new FieldError('FieldValueRequired', 'metadata.name', 'Required value: name or generateName is required')]);
+    }
+    if (type.namespaced) this.requireActiveNamespace(meta.namespace!, meta.name);
+    if (this.deps.store.get(type.storageKey, scopeOf(type, meta.namespace), meta.name)) throw alreadyExists(subject(type, meta.name));
+    if (incoming.metadata.resourceVersion) throw internalError('resourceVersion should not be set on objects to be created');
+
+    meta.uid = generateUid(this.deps.random);
+    meta.creationTimestamp = rfc3339(this.deps.clock.now());
+    delete meta.deletionTimestamp;
+    delete meta.deletionGracePeriodSeconds;
+    if (strategy.tracksGeneration) meta.generation = 1;
+    else delete meta.generation;
+    let object: KubeObject = { ...incoming, metadata: meta };
+    if (strategy.statusFields.length && !subresource && !strategy.keepsStatusOnCreate) object = without(object, strategy.statusFields) as KubeObject;
+    object = strategy.prepareForCreate(object);
+
+    object = await this.admitAndValidate('CREATE', type, object, undefined, ctx, strategy);
+    object = this.withManagedFields(type, undefined, object, ctx, 'Update');
+    if (ctx.dryRun) return asVersion(type, { ...object, metadata: { ...object.metadata, resourceVersion: undefined } });
+    return asVersion(type, this.deps.store.put(type.storageKey, object));
+  }
+
+  /** PUT of a whole object, or of a subresource such as status. */
+  async update(type: ResourceType, namespace: string | undefined, name: string, body: unknown, ctx: RequestContext, subresource?: string): Promise<WriteResult> {
+    const incoming = this.decodeBody(type, namespace, body);
+    if (incoming.metadata.name && incoming.metadata.name !== name) {
+      throw badRequest(`the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`);
+    }
+    const current = this.deps.store.get(type.storageKey, scopeOf(type, namespace), name);
+    if (!current) throw notFound(subject(type, name));
+    const expected = incoming.metadata.resourceVersion;
+    if (expected && expected !== current.metadata.resourceVersion) throw conflict(subject(type, name));
+    return this.replace(type, asVersion(type, current), { ...incoming, metadata: { ...incoming.metadata, name } }, ctx, subresource, 'Update');
+  }
+
+  async patch(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    patchType: PatchType,
+    patchBody: unknown,
+    ctx: RequestContext,
+    options: { subresource?: string; force?: boolean } = {},
+  ): Promise<WriteResult> {
+    const schema = this.deps.schemas.schemaFor(type);
+    const stored = this.deps.store.get(type.storageKey, scopeOf(type, namespace), name);
+    if (patchType === 'apply') return this.serverSideApply(type, namespace, name, stored, patchBody, ctx, schema, options);
+    if (!stored) throw notFound(subject(type, name));
+    if (patchType === 'strategic' && type.custom) {
+      throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`);
+    }
+    const current = asVersion(type, stored);
+    const patched = applyPatch(patchType, current, patchBody, schema.node) as KubeObject;
+    if (!isObject(patched)) throw badRequest('the patch did not produce an object');
+    const expected = (patched.metadata as ObjectMeta | undefined)?.resourceVersion;
+    if (expected && expected !== current.metadata.resourceVersion) throw conflict(subject(type, name));
+    return this.replace(type, current, patched, ctx, options.subresource, 'Update');
+  }
+
+  async delete(type: ResourceType, namespace: string | undefined, name: string, options: DeleteOptions, ctx: RequestContext): Promise<DeleteResult> {
+    const stored = this.deps.store.get(type.storageKey, scopeOf(type, namespace), name);
+    if (!stored) throw notFound(subject(type, name));
+    const current = asVersion(type, stored);
+    const pre = options.preconditions;
+    if (pre?.uid && pre.uid !== current.metadata.uid) {
+      throw conflict(subject(type, name), `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
+    }
+    if (pre?.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
+      throw conflict(subject(type, name), `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
+    }
+    const strategy = strategyOf(type);
+    await this.deps.admission.validate({ operation: 'DELETE', type, namespace, name, oldObject: current, dryRun: ctx.dryRun, user: ctx.user, warnings: ctx.warnings });
+
+    const finalizers = [...(current.metadata.finalizers ?? [])];
+    const policy = options.propagationPolicy ?? 'Background';
+    const addFinalizer = (f: string) => {
+      if (!finalizers.includes(f)) finalizers.push(f);
+    };
+    if (policy === 'Foreground') addFinalizer('foregroundDeletion');
+    if (policy === 'Orphan') addFinalizer('orphan');
+    const graceSeconds = strategy.gracefulDeletionSeconds?.(current, options.gracePeriodSeconds);
+    const graceful = graceSeconds !== undefined && graceSeconds > 0;
+
+    const blocking = strategy.blockingFinalizers?.(current) ?? [];
+    if (finalizers.length === 0 && blocking.length === 0 && !graceful) {
+      if (ctx.dryRun) return { object: current, removed: true };
+      const removed = this.deps.store.remove(type.storageKey, scopeOf(type, namespace), name)!;
+      return { object: asVersion(type, removed), removed: true };
+    }
+    // Already terminating: a second delete only shortens the grace period, as in Kubernetes.
+    const meta: ObjectMeta = { ...current.metadata, finalizers: finalizers.length ? finalizers : undefined };
+    const now = this.deps.clock.now();
+    if (!meta.deletionTimestamp) {
+      meta.deletionTimestamp = rfc3339(new Date(now.getTime() + (graceful ? graceSeconds * 1000 : 0)));
+      meta.deletionGracePeriodSeconds = graceful ? graceSeconds : 0;
+    } else if (graceSeconds !== undefined && graceSeconds < (meta.deletionGracePeriodSeconds ?? 0)) {
+      meta.deletionTimestamp = rfc3339(new Date(now.getTime() + graceSeconds * 1000));
+      meta.deletionGracePeriodSeconds = graceSeconds;
+    }
+    let object: KubeObject = { ...current, metadata: dropUndefined(meta) };
+    object = strategy.prepareForDelete?.(object) ?? object;
+    if (ctx.dryRun || deepEqual(object, current)) return { object, removed: false };
+    return { object: asVersion(type, this.deps.store.put(type.storageKey, object)), removed: false };
+  }
+
+  // --- internals -----------------------------------------------------------------------------
+
+  private async replace(
+    type: ResourceType,
+    current: KubeObject,
+    incoming: KubeObject,
+    ctx: RequestContext,
+    subresource: string | undefined,
+    operation: 'Update' | 'Apply',
+    appliedManagedFields?: ManagedFieldsEntry[],
+  ): Promise<WriteResult> {
+    const strategy = strategyOf(type);
+    const name = current.metadata.name!;
+    if (incoming.metadata.uid && incoming.metadata.uid !== current.metadata.uid) {
+      throw conflict(subject(type, name), `Precondition failed: UID in precondition: ${incoming.metadata.uid}, UID in object meta: ${current.metadata.uid}`);
+    }
+    let object: KubeObject;
+    if (subresource) {
+      object = subresourceWrite(strategy, subresource, incoming, current);
+    } else {
+      object = { ...incoming, metadata: preserveSystemMeta(current.metadata, incoming.metadata) };
+      for (const f of strategy.statusFields) {
+        if (current[f] === undefined) delete object[f];
+        else object[f] = current[f];
+      }
+      object = strategy.prepareForUpdate?.(object, current) ?? object;
+    }
+    object = await this.admitAndValidate('UPDATE', type, object, current, ctx, strategy, subresource);
+    if (strategy.tracksGeneration && !deepEqual(without(object, ['metadata', ...strategy.statusFields]), without(current, ['metadata', ...strategy.statusFields]))) {
+      object = { ...object, metadata: { ...object.metadata, generation: (current.metadata.generation ?? 0) + 1 } };
+    }
+    object = appliedManagedFields
+      ? { ...object, metadata: { ...object.metadata, managedFields: appliedManagedFields } }
+      : this.withManagedFields(type, current, object, ctx, operation, subresource);
+
+    // A write that changes nothing is no write: no new resourceVersion, no watch event.
+    const unchanged = deepEqual(
+      { ...object, metadata: { ...object.metadata, resourceVersion: undefined, managedFields: undefined } },
+      { ...current, metadata: { ...current.metadata, resourceVersion: undefined, managedFields: undefined } },
+    );
+    if (unchanged) return { object: current, created: false };
+    if (ctx.dryRun) return { object, created: false };
+    if (isFinalized(strategy, object)) {
+      const removed = this.deps.store.remove(type.storageKey, scopeOf(type, current.metadata.namespace), name)!;
+      return { object: asVersion(type, removed), created: false };
+    }
+    return { object: asVersion(type, this.deps.store.put(type.storageKey, object)), created: false };
+  }
+
+  private async serverSideApply(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    stored: KubeObject | undefined,
+    patchBody: unknown,
+    ctx: RequestContext,
+    schema: TypeSchema,
+    options: { subresource?: string; force?: boolean },
+  ): Promise<WriteResult> {
+    if (!ctx.fieldManager) throw badRequest('PATCH requests with apply content type must set field manager: fieldManager is required for apply requests');
+    const applied = this.decodeBody(type, namespace, patchBody);
+    if (applied.metadata.name && applied.metadata.name !== name) {
+      throw badRequest(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${name})`);
+    }
+    const now = rfc3339(this.deps.clock.now());
+    const apiVersion = apiVersionOf(type.group, type.version);
+    if (!stored) {
+      const created = await this.create(type, namespace, { ...applied, metadata: { ...applied.metadata, name } }, { ...ctx, fieldManager: undefined }, options.subresource);
+      const result = applyConfiguration({ live: undefined, applied, manager: ctx.fieldManager, force: true, schema: schema.node, now, apiVersion, managedFields: [] });
+      if (ctx.dryRun) return { object: created, created: true };
+      const withFields = this.deps.store.put(type.storageKey, { ...created, metadata: { ...created.metadata, managedFields: result.managedFields } });
+      return { object: asVersion(type, withFields), created: true };
+    }
+    const current = asVersion(type, stored);
+    // Status goes only through the status subresource; a merged object is defaulted before it is compared
+    // with the live one, so a field left to its default (a fieldRef's apiVersion) is no conflicting change.
+    const strategy = strategyOf(type);
+    const result = applyConfiguration({
+      live: current,
+      applied: options.subresource ? applied : without(applied, strategy.statusFields),
+      normalize: (merged) => {
+        const object = merged as unknown as KubeObject;
+        return schema.applyDefaults(strategy.prepareForUpdate?.(object, current) ?? object) as unknown as typeof merged;
+      },
+      manager: ctx.fieldManager,
+      force: options.force ?? false,
+      schema: schema.node,
+      now,
+      apiVersion,
+      managedFields: current.metadata.managedFields ?? [],
+      subresource: options.subresource,
+    });
+    return this.replace(type, current, result.object as KubeObject, ctx, options.subresource, 'Apply', result.managedFields);
+  }
+
+  /** Mutating admission, schema defaulting and pruning, strategy and schema validation, validating admission. */
+  private async admitAndValidate(
+    operation: Operation,
+    type: ResourceType,
+    object: KubeObject,
+    old: KubeObject | undefined,
+    ctx: RequestContext,
+    strategy: RegistryStrategy,
+    subresource?: string,
+  ): Promise<KubeObject> {
+    const schema = this.deps.schemas.schemaFor(type);
+    const name = object.metadata.name ?? '';
+    const attributes = { operation, type, subresource, namespace: object.metadata.namespace, name, oldObject: old, dryRun: ctx.dryRun, user: ctx.user, warnings: ctx.warnings };
+    object = (await this.deps.admission.mutate({ ...attributes, object })) ?? object;
+    const pruned = schema.prune(schema.applyDefaults(object));
+    this.reportUnknownFields(type, name, pruned.unknownFields, ctx);
+    object = pruned.object;
+    const errors = [...strategy.validate(object, old), ...schema.validate(object)];
+    if (errors.length) throw invalid(type.kind, type.group, name, errors);
+    await this.deps.admission.validate({ ...attributes, object });
+    return object;
+  }
+
+  private reportUnknownFields(type: ResourceType, name: string, unknownFields: string[], ctx: RequestContext): void {
+    if (unknownFields.length === 0 || ctx.fieldValidation === 'Ignore') return;
+    const messages = unknownFields.map((f) => `unknown field "${f}"`);
+    if (ctx.fieldValidation === 'Warn') {
+      ctx.warnings.push(...messages);
+      return;
+    }
+    const joined = messages.length === 1 ? messages[0] : messages.join(', ');
+    throw new StatusError(400, 'BadRequest', `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: strict decoding error: ${joined}`, {
+      causes: unknownFields.map((f) => ({ reason: 'FieldValueInvalid', message: `unknown field "${f}"`, field: f })),
+    });
+  }
+
+  private withManagedFields(type: ResourceType, before: KubeObject | undefined, after: KubeObject, ctx: RequestContext, operation: 'Update' | 'Apply', subresource?: string): KubeObject {
+    const manager = ctx.fieldManager ?? userAgentManager(ctx);
+    const managedFields = updateManagedFields({
+      before,
+      after,
+      manager,
+      operation,
+      subresource,
+      schema: this.deps.schemas.schemaFor(type).node,
+      now: rfc3339(this.deps.clock.now()),
+      apiVersion: apiVersionOf(type.group, type.version),
+      managedFields: before?.metadata.managedFields ?? after.metadata.managedFields ?? [],
+    });
+    return { ...after, metadata: { ...after.metadata, managedFields: managedFields.length ? managedFields : undefined } };
+  }
+
+  /** Checks the body's identity against the URL and normalises it. */
+  private decodeBody(type: ResourceType, namespace: string | undefined, body: unknown): KubeObject {
+    if (!isObject(body)) throw badRequest(`Object 'Kind' is missing in '${JSON.stringify(body)?.slice(0, 200)}'`);
+    const obj = dropNulls(body) as Partial<KubeObject>;
+    const apiVersion = apiVersionOf(type.group, type.version);
+    if (obj.apiVersion !== undefined && obj.apiVersion !== apiVersion && !(type.custom && sameGroup(obj.apiVersion, type.group))) {
+      throw badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${apiVersion})`);
+    }
+    if (obj.kind !== undefined && obj.kind !== type.kind) {
+      throw badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${type.kind})`);
+    }
+    const meta: ObjectMeta = isObject(obj.metadata) ? { ...(obj.metadata as ObjectMeta) } : {};
+    if (type.namespaced) {
+      if (meta.namespace && namespace && meta.namespace !== namespace) {
+        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      meta.namespace = namespace ?? meta.namespace;
+      if (!meta.namespace) throw badRequest('an empty namespace may not be set during creation');
+    } else {
+      delete meta.namespace;
+    }
+    return { ...obj, apiVersion, kind: type.kind, metadata: meta } as KubeObject;
+  }
+
+  private requireActiveNamespace(namespace: string, name: string): void {
+    const ns = this.deps.store.get(namespaceStorageKey, '', namespace);
+    if (!ns) throw notFound({ ...namespaceType, name: namespace });
+    if (ns.metadata.deletionTimestamp) {
+      throw forbidden(
+        { group: '', resource: 'namespace', name },
+        `unable to create new content in namespace ${namespace} because it is being terminated`,
+      );
+    }
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const sameGroup = (apiVersion: string, group: string) => apiVersion.startsWith(`${group}/`);
+
+const scopeOf = (type: ResourceType, namespace: string | undefined): string => (type.namespaced ? (namespace ?? '') : '');
+
+export const subject = (type: ResourceType, name?: string): ErrorSubject => ({ group: type.group, resource: type.plural, name });
+
+/** Objects are stored at one version per resource; reads are converted to the requested version. */
+function asVersion(type: ResourceType, obj: KubeObject): KubeObject {
+  const apiVersion = apiVersionOf(type.group, type.version);
+  return obj.apiVersion === apiVersion ? obj : { ...obj, apiVersion };
+}
+
+/** Fields a client may not change: they stay as the server set them. */
+function preserveSystemMeta(current: ObjectMeta, incoming: ObjectMeta): ObjectMeta {
+  return dropUndefined({
+    ...incoming,
+    name: current.name,
+    namespace: current.namespace,
+    uid: current.uid,
+    creationTimestamp: current.creationTimestamp,
+    deletionTimestamp: current.deletionTimestamp,
+    deletionGracePeriodSeconds: current.deletionGracePeriodSeconds,
+    generation: current.generation,
+    resourceVersion: current.resourceVersion,
+    managedFields: incoming.managedFields ?? current.managedFields,
+  });
+}
+
+function dropUndefined<T extends object>(obj: T): T {
+  const out = {} as T;
+  for (const [k, v] of Object.entries(obj)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
+
+/** kube-apiserver names the manager of a write without fieldManager after the client's user agent. */
+const userAgentManager = (ctx: RequestContext): string => ctx.userAgent?.split('/')[0] || 'unknown';

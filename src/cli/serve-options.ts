@@ -1,0 +1,121 @@
+/**
+ * The `serve` command's options: declared once for commander, validated
+ * while parsing, and turned into EmulatorOptions. Kept apart from main.ts so
+ * tests can parse command lines without starting a server.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { EmulatorOptions } from '../emulator.js';
+
+/** Pino's levels, which the server's logger uses. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const DEFAULT_KUBE_VERSION = 'v1.32.3';
+
+/** What commander hands the action, after the argument parsers below ran. */
+export interface ServeFlags {
+  port: number;
+  host: string;
+  kubeconfig?: string;
+  workers: number;
+  logLevel: string;
+  kubeVersion: string;
+  insecureHttp?: boolean;
+  dataDir?: string;
+}
+
+/** A command line the serve command rejects; the message is commander's, ready to print. */
+export class ServeOptionsError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+    this.name = 'ServeOptionsError';
+  }
+}
+
+function parseInteger(value: string, min: number, max: number): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('Not an integer.');
+  const parsed = Number(value);
+  if (parsed < min || parsed > max) throw new InvalidArgumentError(`Must be between ${min} and ${max}.`);
+  return parsed;
+}
+
+function parsePort(value: string): number {
+  return parseInteger(value, 0, 65535);
+}
+
+function parseWorkers(value: string): number {
+  return parseInteger(value, 0, 1000);
+}
+
+function parseHost(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('Must not be empty.');
+  return value;
+}
+
+function parseKubeVersion(value: string): string {
+  if (!/^v1\.\d+\.\d+$/.test(value)) throw new InvalidArgumentError('Must look like v1.32.3.');
+  return value;
+}
+
+function parseNonEmptyPath(value: string): string {
+  if (value === '') throw new InvalidArgumentError('Must not be empty.');
+  return value;
+}
+
+/** Declares the serve options on `command` (the CLI's serve subcommand, or a bare command in tests). */
+export function addServeOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--port <n>', 'port to listen on (0 picks a free port)').default(6443).argParser(parsePort))
+    .addOption(new Option('--host <address>', 'address to listen on').default('127.0.0.1').argParser(parseHost))
+    .addOption(
+      new Option(
+        '--kubeconfig <path>',
+        'write a standalone kubeconfig here (default: merge a kubevirt-emulator context into $KUBECONFIG or ~/.kube/config)',
+      ).argParser(parseNonEmptyPath),
+    )
+    .addOption(new Option('--workers <n>', 'simulated worker nodes').default(2).argParser(parseWorkers))
+    .addOption(new Option('--log-level <level>', 'server log level').default('info').choices(LOG_LEVELS))
+    .addOption(
+      new Option('--kube-version <version>', 'Kubernetes version the server reports')
+        .default(DEFAULT_KUBE_VERSION)
+        .argParser(parseKubeVersion),
+    )
+    .addOption(new Option('--insecure-http', 'serve plain HTTP instead of HTTPS'))
+    .addOption(
+      new Option('--data-dir <path>', 'where the CA and keys persist (default: ~/.kubevirt-emulator)').argParser(parseNonEmptyPath),
+    );
+}
+
+export function toEmulatorOptions(flags: ServeFlags): EmulatorOptions {
+  return {
+    port: flags.port,
+    host: flags.host,
+    workers: flags.workers,
+    logLevel: flags.logLevel,
+    kubeVersion: flags.kubeVersion,
+    insecureHttp: flags.insecureHttp === true,
+    ...(flags.kubeconfig !== undefined && { kubeconfigPath: flags.kubeconfig }),
+    ...(flags.dataDir !== undefined && { dataDir: flags.dataDir }),
+  };
+}
+
+/**
+ * Parses the arguments that follow `serve` into EmulatorOptions, throwing
+ * ServeOptionsError for anything commander rejects (unknown option, bad
+ * value, stray argument) instead of printing and exiting.
+ */
+export function parseServeOptions(args: readonly string[]): EmulatorOptions {
+  let errorOutput = '';
+  const command = addServeOptions(new Command('serve'))
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => (errorOutput += text), writeOut: () => undefined });
+  try {
+    command.parse(args, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) throw new ServeOptionsError(errorOutput.trim() || error.message, error.exitCode);
+    throw error;
+  }
+  return toEmulatorOptions(command.opts<ServeFlags>());
+}

@@ -1,0 +1,96 @@
+/**
+ * The Client for components living in the emulator's process: the same
+ * registry path as HTTP requests (admission, defaulting, validation), under
+ * the component's own identity. Results are frozen snapshots.
+ */
+import { Observable } from 'rxjs';
+import { StatusError } from '../api/errors.js';
+import { newContext } from '../api/registry/context.js';
+import { listPage, watchResource } from '../api/registry/list-watch.js';
+import type { GenericRegistry } from '../api/registry/registry.js';
+import type { TypeRegistry } from '../api/type-registry.js';
+import type { KubeList, KubeObject, ResourceType, WatchEvent } from '../api/types.js';
+import type { UserInfo } from '../auth/user.js';
+import type { Store } from '../storage/store.js';
+import type { Client, DeleteOptions, KindRef, ListOptions, PatchOptions, PatchType, WatchOptions, WriteOptions } from './client.js';
+import type { Clock } from '../runtime/clock.js';
+
+export class InProcessClient implements Client {
+  constructor(
+    private readonly parts: { store: Store; types: TypeRegistry; registry: GenericRegistry; clock: Clock },
+    private readonly user: UserInfo,
+    private readonly userAgent = 'kubevirt-emulator',
+  ) {}
+
+  /** The same client acting as another identity. */
+  as(user: UserInfo, userAgent: string): InProcessClient {
+    return new InProcessClient(this.parts, user, userAgent);
+  }
+
+  async get<T extends KubeObject>(ref: KindRef, namespace: string | undefined, name: string): Promise<T> {
+    return this.parts.registry.get(this.typeOf(ref), namespace, name) as T;
+  }
+
+  async list<T extends KubeObject>(ref: KindRef, options: ListOptions = {}): Promise<KubeList<T>> {
+    const type = this.typeOf(ref);
+    const page = listPage(this.parts.store, type, options);
+    return {
+      apiVersion: ref.apiVersion,
+      kind: type.listKind,
+      metadata: { resourceVersion: page.resourceVersion, continue: page.continue, remainingItemCount: page.remainingItemCount },
+      items: page.items as T[],
+    };
+  }
+
+  async create<T extends KubeObject>(obj: T, options: WriteOptions & { subresource?: string; name?: string } = {}): Promise<T> {
+    return (await this.parts.registry.create(this.typeOf(obj), obj.metadata.namespace, obj, this.context(options), options.subresource)) as T;
+  }
+
+  async update<T extends KubeObject>(obj: T, options: WriteOptions & { subresource?: string } = {}): Promise<T> {
+    const type = this.typeOf(obj);
+    return (await this.parts.registry.update(type, obj.metadata.namespace, obj.metadata.name!, obj, this.context(options), options.subresource)).object as T;
+  }
+
+  async patch<T extends KubeObject>(ref: KindRef, namespace: string | undefined, name: string, type: PatchType, patch: unknown, options: PatchOptions = {}): Promise<T> {
+    const result = await this.parts.registry.patch(this.typeOf(ref), namespace, name, type, patch, this.context(options), {
+      subresource: options.subresource,
+      force: options.force,
+    });
+    return result.object as T;
+  }
+
+  async delete<T extends KubeObject>(ref: KindRef, namespace: string | undefined, name: string, options: DeleteOptions = {}): Promise<T> {
+    return (await this.parts.registry.delete(this.typeOf(ref), namespace, name, options, this.context({ dryRun: options.dryRun }))).object as T;
+  }
+
+  watch<T extends KubeObject>(ref: KindRef, options: WatchOptions = {}): Observable<WatchEvent<T>> {
+    return new Observable<WatchEvent<T>>((subscriber) => {
+      const events = watchResource(this.parts.store, this.typeOf(ref), options) as Observable<WatchEvent<T>>;
+      // Deliver asynchronously, as a network watch would: a component never sees its own write inside the call that made it.
+      const subscription = events.subscribe({
+        next: (e) => queueMicrotask(() => subscriber.next(e)),
+        error: (e) => subscriber.error(e),
+      });
+      const timer = options.timeoutSeconds ? this.parts.clock.setTimeout(() => subscriber.complete(), options.timeoutSeconds * 1000) : undefined;
+      return () => {
+        subscription.unsubscribe();
+        if (timer) this.parts.clock.clearTimeout(timer);
+      };
+    });
+  }
+
+  private typeOf(ref: KindRef): ResourceType {
+    const type = this.parts.types.byKind(ref.apiVersion, ref.kind);
+    if (!type) throw new StatusError(404, 'NotFound', `the server could not find the requested resource (${ref.kind} ${ref.apiVersion})`);
+    return type;
+  }
+
+  private context(options: WriteOptions) {
+    return newContext(this.user, {
+      dryRun: !!options.dryRun,
+      fieldManager: options.fieldManager,
+      fieldValidation: options.fieldValidation ?? 'Ignore',
+      userAgent: this.userAgent,
+    });
+  }
+}

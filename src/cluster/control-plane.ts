@@ -1,0 +1,59 @@
+/**
+ * The simulated Kubernetes under the API: kubelets and node lifecycle, the
+ * scheduler, and kube-controller-manager's controllers. They are always on
+ * (unless a fault stops one) and reach the cluster only through the client.
+ */
+import type { Client } from '../client/client.js';
+import type { Clock } from '../runtime/clock.js';
+import { ComponentManager } from '../runtime/component.js';
+import { SharedInformerFactory } from '../runtime/informer.js';
+import { consoleLogger, silentLogger } from '../runtime/logger.js';
+import type { SeededRandom } from '../runtime/seeded-random.js';
+import type { ApiServerParts } from '../server/parts.js';
+import type { SimulationProfile } from '../simulation/profile.js';
+import type { ClusterContext } from './context.js';
+import { nodeComponents } from './nodes/index.js';
+import { schedulingComponents } from './scheduling/index.js';
+import { workloadComponents } from './workloads/index.js';
+
+export interface ControlPlaneOptions {
+  client: Client;
+  clock: Clock;
+  parts: ApiServerParts;
+  workers: number;
+  random: SeededRandom;
+  profile: SimulationProfile;
+  verbose?: boolean;
+}
+
+export interface ControlPlane {
+  context: ClusterContext;
+  stop(): Promise<void>;
+}
+
+export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
+  const logger = options.verbose ? consoleLogger('cluster') : silentLogger;
+  const informers = new SharedInformerFactory(options.client, { clock: options.clock, logger });
+  const context: ClusterContext = {
+    client: options.client,
+    informers,
+    clock: options.clock,
+    random: options.random,
+    profile: options.profile,
+    logger,
+    workers: options.workers,
+    serveSubresource: (key, handler) => options.parts.subresources.set(key, handler),
+  };
+  const manager = new ComponentManager(logger);
+  for (const component of [...nodeComponents(context), ...schedulingComponents(context), ...workloadComponents(context)]) manager.add(component);
+  // Started first: informers components ask for later start at once, so no component waits on an idle one.
+  informers.start();
+  await manager.start();
+  return {
+    context,
+    async stop() {
+      await manager.stop();
+      informers.stop();
+    },
+  };
+}

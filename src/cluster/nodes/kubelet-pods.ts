@@ -1,0 +1,143 @@
+/**
+ * The kubelet's pod workers for one node: for each pod bound to the node it
+ * plans the pod's life once, then at every instant of the plan writes the
+ * status that instant gives and records the kubelet's Events. A deleted pod's
+ * containers stop within its grace period; then the kubelet removes the pod
+ * with a zero-grace delete, the only delete that removes a pod in its grace.
+ */
+import type { EventRecorder } from '../../runtime/events.js';
+import { Controller, type ReconcileResult } from '../../runtime/controller.js';
+import { objectKey, type Informer } from '../../runtime/informer.js';
+import type { ClusterContext } from '../context.js';
+import { isPodTerminal, POD_REF, type Pod } from '../pod-utils.js';
+import { randomHex } from './ids.js';
+import { normalizeImage } from './images.js';
+import { errorCode, jsonEqual } from './node-types.js';
+import { nextChangeMs, planPod, plannedEvents, podStatusAt, type PodPlan, type Timing } from './pod-lifecycle.js';
+import { PodAddressPool } from './pod-addresses.js';
+import { podsOnNode } from './pod-index.js';
+
+export interface KubeletPodsOptions {
+  ctx: ClusterContext;
+  nodeName: string;
+  hostIP: string;
+  podCIDR: string | undefined;
+  pods: Informer<Pod>;
+  recorder: EventRecorder;
+  /** Images on the node, kept across kubelet restarts as containerd keeps them. */
+  images: Set<string>;
+}
+
+interface Tracked {
+  plan: PodPlan;
+  /** Keys of the Events already recorded. */
+  recorded: Set<string>;
+}
+
+export class KubeletPods {
+  readonly controller: Controller;
+  private readonly tracked = new Map<string, Tracked>();
+  private readonly addresses: PodAddressPool;
+
+  constructor(private readonly options: KubeletPodsOptions) {
+    const { ctx, nodeName, pods } = options;
+    this.addresses = new PodAddressPool(options.podCIDR);
+    this.controller = new Controller({ name: `kubelet-${nodeName}`, clock: ctx.clock, logger: ctx.logger, workers: 4, reconcile: (key) => this.sync(key) }).watch(pods, (pod) =>
+      pod.spec?.nodeName === nodeName ? [objectKey(pod)] : [],
+    );
+  }
+
+  private async sync(key: string): Promise<ReconcileResult> {
+    const { ctx, nodeName } = this.options;
+    const pod = this.options.pods.get(key);
+    if (!pod || pod.spec.nodeName !== nodeName) return this.forget(key);
+    const uid = pod.metadata.uid ?? '';
+    const nowMs = ctx.clock.nowMs();
+    let tracked = this.tracked.get(key);
+    if (tracked && tracked.plan.uid !== uid) {
+      // The same name now holds a new pod: the old one is gone.
+      this.forget(key);
+      tracked = undefined;
+    }
+    if (!tracked) {
+      // A finished pod is left as it is unless it is being deleted.
+      if (isPodTerminal(pod) && !pod.metadata.deletionTimestamp) return;
+      tracked = this.admit(key, pod, nowMs);
+    }
+    const { plan } = tracked;
+    if (pod.metadata.deletionTimestamp && plan.stopRequestedMs === undefined) await this.beginStop(pod, plan, nowMs);
+
+    const status = podStatusAt(pod, plan, { hostIP: this.options.hostIP }, nowMs);
+    for (const event of plannedEvents(plan)) {
+      if (event.atMs > nowMs || tracked.recorded.has(event.key)) continue;
+      tracked.recorded.add(event.key);
+      void this.options.recorder.event(pod, 'Normal', event.reason, event.message);
+    }
+    if (!jsonEqual(status, pod.status)) await ctx.client.update<Pod>({ ...pod, status }, { subresource: 'status' });
+
+    if (plan.stopMs !== undefined && nowMs >= plan.stopMs) {
+      await this.removePod(pod);
+      this.forget(key);
+      return;
+    }
+    const next = nextChangeMs(plan, nowMs);
+    return next === undefined ? undefined : { requeueAfterMs: next - nowMs };
+  }
+
+  private admit(key: string, pod: Pod, nowMs: number): Tracked {
+    const { ctx, images } = this.options;
+    const timing: Timing = {
+      podStartMs: ctx.profile.podStartMs,
+      readinessMs: ctx.profile.readinessMs,
+      jobRunMs: ctx.profile.jobRunMs,
+      jitter: (ms) => ctx.random.jitter(ms, ctx.profile.jitter),
+      newContainerID: () => randomHex(ctx.random, 64),
+      imagePresent: (image) => images.has(normalizeImage(image)),
+    };
+    const plan = planPod(pod, nowMs, timing);
+    for (const container of plan.containers) images.add(normalizeImage(container.image));
+    if (!pod.spec.hostNetwork) plan.podIP = this.addresses.assign(plan.uid, plan.podIP, this.addressesInUse());
+    const recorded = new Set<string>();
+    // A pod that already has a status was started by an earlier run of this kubelet, which recorded its events.
+    if (pod.status?.startTime) for (const event of plannedEvents(plan)) if (event.atMs <= nowMs) recorded.add(event.key);
+    const tracked = { plan, recorded };
+    this.tracked.set(key, tracked);
+    return tracked;
+  }
+
+  /** SIGTERM: the containers stop after the profile's stop time, cut short by the grace period. */
+  private async beginStop(pod: Pod, plan: PodPlan, nowMs: number): Promise<void> {
+    const { ctx, recorder } = this.options;
+    plan.stopRequestedMs = nowMs;
+    const status = podStatusAt(pod, plan, { hostIP: this.options.hostIP }, nowMs);
+    const running = [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])].filter((s) => s.state?.running);
+    const graceMs = (pod.metadata.deletionGracePeriodSeconds ?? 0) * 1000;
+    plan.stopMs = running.length === 0 ? nowMs : nowMs + Math.min(ctx.random.jitter(ctx.profile.containerStopMs, ctx.profile.jitter), graceMs);
+    for (const container of running) void recorder.event(pod, 'Normal', 'Killing', `Stopping container ${container.name}`);
+  }
+
+  private async removePod(pod: Pod): Promise<void> {
+    try {
+      await this.options.ctx.client.delete(POD_REF, pod.metadata.namespace, pod.metadata.name ?? '', {
+        gracePeriodSeconds: 0,
+        preconditions: { uid: pod.metadata.uid },
+      });
+    } catch (err) {
+      // Already gone, or replaced by a new pod of the same name: nothing of ours to remove.
+      if (errorCode(err) !== 404 && errorCode(err) !== 409) throw err;
+    }
+  }
+
+  private forget(key: string): void {
+    const tracked = this.tracked.get(key);
+    if (!tracked) return;
+    this.tracked.delete(key);
+    this.addresses.release(tracked.plan.uid);
+  }
+
+  /** Addresses of the node's live pods as the API shows them (a restarted kubelet learns them there). */
+  private addressesInUse(): Set<string> {
+    const live = podsOnNode(this.options.pods, this.options.nodeName).filter((pod) => !isPodTerminal(pod));
+    return new Set(live.flatMap((pod) => (pod.status?.podIP ? [pod.status.podIP] : [])));
+  }
+}

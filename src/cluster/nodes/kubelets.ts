@@ -1,0 +1,141 @@
+/**
+ * Runs one simulated kubelet per Node, as KWOK does: the cluster's nodes are
+ * registered at start, a Node created later through the API gets a kubelet
+ * too, and a deleted Node's kubelet stops. A fault can stop a node's kubelet
+ * (and start it again) without touching the Node or its pods.
+ */
+import type { Component } from '../../runtime/component.js';
+import type { HandlerRegistration, Informer } from '../../runtime/informer.js';
+import type { ClusterContext } from '../context.js';
+import type { Pod } from '../pod-utils.js';
+import { Kubelet } from './kubelet.js';
+import { kubeletNodeStatus } from './node-status.js';
+import { CONTROL_PLANE_NODE, identityAt, nodeInfo, registeredNode, workerName, type NodeIdentity } from './node-template.js';
+import { errorCode, NODE_REF, type Node } from './node-types.js';
+
+export class KubeletManager implements Component {
+  readonly name = 'kubelets';
+  private readonly kubelets = new Map<string, Kubelet>();
+  /** Per node, the start or stop in progress; transitions of one node run one after the other. */
+  private readonly transitions = new Map<string, Promise<void>>();
+  /** Nodes whose kubelet a fault stopped. */
+  private readonly stopped = new Set<string>();
+  /** Per node: machine facts and images outlive a kubelet restart. */
+  private readonly machines = new Map<string, Record<string, string>>();
+  private readonly images = new Map<string, Set<string>>();
+  private registration: HandlerRegistration | undefined;
+  private active = false;
+
+  constructor(
+    private readonly ctx: ClusterContext,
+    private readonly nodes: Informer<Node>,
+    private readonly pods: Informer<Pod>,
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.active) return;
+    this.active = true;
+    await this.registerClusterNodes();
+    this.registration = this.nodes.addEventHandler({
+      onAdd: (node) => this.converge(node.metadata.name ?? ''),
+      onUpdate: (_old, node) => this.converge(node.metadata.name ?? ''),
+      onDelete: (node) => this.converge(node.metadata.name ?? ''),
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.active = false;
+    this.registration?.remove();
+    for (const name of [...this.kubelets.keys()]) this.converge(name);
+    await Promise.all(this.transitions.values());
+  }
+
+  /** Stops the node's kubelet: no more heartbeats or pod updates until startKubelet. */
+  async stopKubelet(nodeName: string): Promise<void> {
+    this.stopped.add(nodeName);
+    await this.converge(nodeName);
+  }
+
+  async startKubelet(nodeName: string): Promise<void> {
+    this.stopped.delete(nodeName);
+    await this.converge(nodeName);
+  }
+
+  isKubeletRunning(nodeName: string): boolean {
+    return this.kubelets.has(nodeName);
+  }
+
+  /** kind's nodes: the control plane and `workers` workers, created unless they exist. */
+  private async registerClusterNodes(): Promise<void> {
+    const names = [CONTROL_PLANE_NODE, ...Array.from({ length: this.ctx.workers }, (_, i) => workerName(i + 1))];
+    for (const [index, name] of names.entries()) {
+      const identity = identityAt(name, index);
+      const status = kubeletNodeStatus(undefined, identity, this.machineOf(name), this.ctx.clock.now());
+      try {
+        await this.ctx.client.create(registeredNode(identity, index === 0, status));
+      } catch (err) {
+        if (errorCode(err) !== 409) throw err;
+      }
+    }
+  }
+
+  /** Starts or stops the node's kubelet so that it runs exactly while the Node exists and no fault stopped it. */
+  private converge(nodeName: string): Promise<void> {
+    const previous = this.transitions.get(nodeName) ?? Promise.resolve();
+    const next = previous.then(() => this.transition(nodeName)).catch((err: unknown) => this.ctx.logger.error(`kubelet of ${nodeName}`, err));
+    this.transitions.set(nodeName, next);
+    void next.then(() => {
+      if (this.transitions.get(nodeName) === next) this.transitions.delete(nodeName);
+    });
+    return next;
+  }
+
+  private async transition(nodeName: string): Promise<void> {
+    const node = this.nodes.getByName(undefined, nodeName);
+    const shouldRun = this.active && node !== undefined && !node.metadata.deletionTimestamp && !this.stopped.has(nodeName);
+    const kubelet = this.kubelets.get(nodeName);
+    if (shouldRun && !kubelet) {
+      const identity = await this.identityOf(node);
+      const started = new Kubelet({ ctx: this.ctx, identity, machine: this.machineOf(nodeName), pods: this.pods, images: this.imagesOf(nodeName) });
+      this.kubelets.set(nodeName, started);
+      await started.start();
+    } else if (!shouldRun && kubelet) {
+      this.kubelets.delete(nodeName);
+      await kubelet.stop();
+    }
+  }
+
+  /**
+   * The node's place in the address plan: its own pod CIDR and InternalIP
+   * when it has them, else the next free ones. A Node applied without a pod
+   * CIDR gets one written to its spec, as the node IPAM controller does.
+   */
+  private async identityOf(node: Node): Promise<NodeIdentity> {
+    const name = node.metadata.name ?? '';
+    const others = this.nodes.list().filter((n) => n.metadata.name !== name);
+    const usedCIDRs = new Set(others.map((n) => n.spec?.podCIDR));
+    const usedIPs = new Set(others.map((n) => internalIP(n)));
+    let index = 0;
+    while (usedCIDRs.has(identityAt(name, index).podCIDR) || usedIPs.has(identityAt(name, index).internalIP)) index++;
+    const free = identityAt(name, index);
+    const identity = { name, podCIDR: node.spec?.podCIDR ?? free.podCIDR, internalIP: internalIP(node) ?? free.internalIP };
+    if (!node.spec?.podCIDR) {
+      await this.ctx.client.update<Node>({ ...node, spec: { ...node.spec, podCIDR: identity.podCIDR, podCIDRs: [identity.podCIDR] } });
+    }
+    return identity;
+  }
+
+  private machineOf(nodeName: string): Record<string, string> {
+    let machine = this.machines.get(nodeName);
+    if (!machine) this.machines.set(nodeName, (machine = nodeInfo(this.ctx.random)));
+    return machine;
+  }
+
+  private imagesOf(nodeName: string): Set<string> {
+    let images = this.images.get(nodeName);
+    if (!images) this.images.set(nodeName, (images = new Set()));
+    return images;
+  }
+}
+
+const internalIP = (node: Node): string | undefined => node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;

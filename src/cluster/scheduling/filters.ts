@@ -1,0 +1,249 @@
+/**
+ * The default scheduler's filter plugins as pure functions over a pod and a
+ * node (with the pods already on it), in the order kube-scheduler runs them:
+ * NodeUnschedulable, TaintToleration, NodeAffinity, NodePorts,
+ * NodeResourcesFit, InterPodAffinity. A node is dropped at its first failing
+ * plugin; the reasons are the plugins' own wording (pkg/scheduler/framework/plugins).
+ */
+import { matchLabelSelector } from '../../api/selectors/label-selector.js';
+import type { ContainerPort, Node, NodeSelectorRequirement, NodeSelectorTerm, Pod, PodAffinityTerm, Taint, Toleration } from './objects.js';
+import { nodeAllocatable, podRequests, sumRequests } from './resources.js';
+
+/** A node with the pods bound (or assumed bound) to it that still hold resources. */
+export interface NodeInfo {
+  node: Node;
+  pods: readonly Pod[];
+}
+
+/** Everything a filter may look at beyond the node at hand. */
+export interface ClusterSnapshot {
+  nodes: readonly NodeInfo[];
+  /** Labels of a namespace, for affinity terms with a namespaceSelector. */
+  namespaceLabels(namespace: string): Record<string, string> | undefined;
+}
+
+/**
+ * Why a node was rejected. `unresolvable` is UnschedulableAndUnresolvable:
+ * evicting pods would not help, so preemption does not consider the node.
+ */
+export interface FilterFailure {
+  reasons: string[];
+  unresolvable: boolean;
+}
+
+export const REASON_UNSCHEDULABLE = 'node(s) were unschedulable';
+export const REASON_NODE_AFFINITY = "node(s) didn't match Pod's node affinity/selector";
+export const REASON_NODE_PORTS = "node(s) didn't have free ports for the requested pod ports";
+export const REASON_TOO_MANY_PODS = 'Too many pods';
+export const REASON_POD_AFFINITY = "node(s) didn't match pod affinity rules";
+export const REASON_POD_ANTI_AFFINITY = "node(s) didn't match pod anti-affinity rules";
+export const REASON_EXISTING_ANTI_AFFINITY = "node(s) didn't satisfy existing pods anti-affinity rules";
+export const untoleratedTaintReason = (taint: Taint): string => `node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`;
+export const insufficientReason = (resource: string): string => `Insufficient ${resource}`;
+
+export const TAINT_UNSCHEDULABLE = 'node.kubernetes.io/unschedulable';
+export const TAINT_NOT_READY = 'node.kubernetes.io/not-ready';
+export const TAINT_UNREACHABLE = 'node.kubernetes.io/unreachable';
+
+const fail = (unresolvable: boolean, ...reasons: string[]): FilterFailure => ({ reasons, unresolvable });
+
+// --- taints and tolerations ------------------------------------------------------------------
+
+/** v1.Toleration.ToleratesTaint: an empty effect matches all effects, an empty key with Exists matches all keys. */
+export function tolerates(toleration: Toleration, taint: Taint): boolean {
+  if (toleration.effect && toleration.effect !== taint.effect) return false;
+  if (toleration.key && toleration.key !== taint.key) return false;
+  if (toleration.operator === 'Exists') return true;
+  return (toleration.value ?? '') === (taint.value ?? '');
+}
+
+export const toleratesAll = (tolerations: readonly Toleration[] | undefined, taint: Taint): boolean => (tolerations ?? []).some((t) => tolerates(t, taint));
+
+/**
+ * The node's taints, plus the condition taints the node lifecycle controller
+ * puts on a node that is not Ready (not-ready) or silent (unreachable), so a
+ * node that has not reported Ready takes no pods even before it is tainted.
+ */
+export function effectiveTaints(node: Node): Taint[] {
+  const taints = [...(node.spec?.taints ?? [])];
+  const ready = node.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+  if (ready !== 'True') {
+    const key = ready === 'Unknown' ? TAINT_UNREACHABLE : TAINT_NOT_READY;
+    if (!taints.some((t) => t.key === key)) taints.push({ key, effect: 'NoSchedule' });
+  }
+  return taints;
+}
+
+function nodeUnschedulable(pod: Pod, info: NodeInfo): FilterFailure | undefined {
+  if (!info.node.spec?.unschedulable) return undefined;
+  if (toleratesAll(pod.spec?.tolerations, { key: TAINT_UNSCHEDULABLE, effect: 'NoSchedule' })) return undefined;
+  return fail(true, REASON_UNSCHEDULABLE);
+}
+
+function taintToleration(pod: Pod, info: NodeInfo): FilterFailure | undefined {
+  const untolerated = effectiveTaints(info.node).find(
+    (taint) => (taint.effect === 'NoSchedule' || taint.effect === 'NoExecute') && !toleratesAll(pod.spec?.tolerations, taint),
+  );
+  return untolerated ? fail(true, untoleratedTaintReason(untolerated)) : undefined;
+}
+
+// --- node affinity and selector --------------------------------------------------------------
+
+function requirementMatches(requirement: NodeSelectorRequirement, value: string | undefined): boolean {
+  const values = requirement.values ?? [];
+  switch (requirement.operator) {
+    case 'In':
+      return value !== undefined && values.includes(value);
+    case 'NotIn':
+      return value === undefined || !values.includes(value);
+    case 'Exists':
+      return value !== undefined;
+    case 'DoesNotExist':
+      return value === undefined;
+    case 'Gt':
+    case 'Lt': {
+      if (value === undefined || values.length !== 1 || !/^-?\d+$/.test(value) || !/^-?\d+$/.test(values[0])) return false;
+      const [have, bound] = [Number(value), Number(values[0])];
+      return requirement.operator === 'Gt' ? have > bound : have < bound;
+    }
+    default:
+      return false;
+  }
+}
+
+/** A term matches when all its expressions (on labels) and fields (only metadata.name exists) match; an empty term matches nothing. */
+export function nodeSelectorTermMatches(term: NodeSelectorTerm, node: Node): boolean {
+  const expressions = term.matchExpressions ?? [];
+  const fields = term.matchFields ?? [];
+  if (expressions.length === 0 && fields.length === 0) return false;
+  const labels = node.metadata.labels ?? {};
+  return (
+    expressions.every((r) => requirementMatches(r, labels[r.key])) &&
+    fields.every((r) => r.key === 'metadata.name' && requirementMatches(r, node.metadata.name))
+  );
+}
+
+/** nodeSelector (every label) and required node affinity (any term). */
+export function matchesNodeSelectorAndAffinity(pod: Pod, node: Node): boolean {
+  const labels = node.metadata.labels ?? {};
+  if (!Object.entries(pod.spec?.nodeSelector ?? {}).every(([key, value]) => labels[key] === value)) return false;
+  const terms = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  return terms === undefined || terms.some((term) => nodeSelectorTermMatches(term, node));
+}
+
+function nodeAffinity(pod: Pod, info: NodeInfo): FilterFailure | undefined {
+  return matchesNodeSelectorAndAffinity(pod, info.node) ? undefined : fail(true, REASON_NODE_AFFINITY);
+}
+
+// --- host ports ------------------------------------------------------------------------------
+
+const hostPorts = (pod: Pod): ContainerPort[] =>
+  [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].flatMap((c) => c.ports ?? []).filter((p) => (p.hostPort ?? 0) > 0);
+
+const ANY_IP = '0.0.0.0';
+
+/** Two host ports clash on the same port and protocol when either binds every address or both bind the same one. */
+function portsConflict(a: ContainerPort, b: ContainerPort): boolean {
+  if (a.hostPort !== b.hostPort || (a.protocol ?? 'TCP') !== (b.protocol ?? 'TCP')) return false;
+  const ipA = a.hostIP || ANY_IP;
+  const ipB = b.hostIP || ANY_IP;
+  return ipA === ANY_IP || ipB === ANY_IP || ipA === ipB;
+}
+
+function nodePorts(pod: Pod, info: NodeInfo): FilterFailure | undefined {
+  const wanted = hostPorts(pod);
+  if (wanted.length === 0) return undefined;
+  const used = info.pods.flatMap(hostPorts);
+  return wanted.some((port) => used.some((other) => portsConflict(port, other))) ? fail(false, REASON_NODE_PORTS) : undefined;
+}
+
+// --- resources -------------------------------------------------------------------------------
+
+const FIXED_RESOURCES = ['cpu', 'memory', 'ephemeral-storage'];
+
+function resourcesFit(pod: Pod, info: NodeInfo): FilterFailure | undefined {
+  const allocatable = nodeAllocatable(info.node);
+  const requested = sumRequests(info.pods);
+  const reasons: string[] = [];
+  if (info.pods.length + 1 > (allocatable.get('pods') ?? 0)) reasons.push(REASON_TOO_MANY_PODS);
+  const wants = podRequests(pod);
+  const scalar = [...wants.keys()].filter((name) => !FIXED_RESOURCES.includes(name) && name !== 'pods').sort();
+  for (const name of [...FIXED_RESOURCES, ...scalar]) {
+    const amount = wants.get(name) ?? 0;
+    if (amount > 0 && amount > (allocatable.get(name) ?? 0) - (requested.get(name) ?? 0)) reasons.push(insufficientReason(name));
+  }
+  return reasons.length ? fail(false, ...reasons) : undefined;
+}
+
+// --- inter-pod affinity ----------------------------------------------------------------------
+
+/** Whether `term` (written in `owner`'s spec) selects `candidate`: the term's namespaces, then its label selector. */
+export function affinityTermMatches(term: PodAffinityTerm, owner: Pod, candidate: Pod, snapshot: ClusterSnapshot): boolean {
+  const namespace = candidate.metadata.namespace ?? '';
+  const listed = term.namespaces ?? [];
+  const inNamespaces =
+    listed.length === 0 && !term.namespaceSelector
+      ? namespace === owner.metadata.namespace
+      : listed.includes(namespace) || (!!term.namespaceSelector && matchLabelSelector(term.namespaceSelector, snapshot.namespaceLabels(namespace) ?? {}));
+  return inNamespaces && matchLabelSelector(term.labelSelector, candidate.metadata.labels ?? {});
+}
+
+/** Both nodes carry the topology label with one value: they share a domain (a hostname, a zone). */
+function sameDomain(a: Node, b: Node, topologyKey: string): boolean {
+  const value = a.metadata.labels?.[topologyKey];
+  return value !== undefined && b.metadata.labels?.[topologyKey] === value;
+}
+
+const requiredAffinity = (pod: Pod): PodAffinityTerm[] => pod.spec?.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
+const requiredAntiAffinity = (pod: Pod): PodAffinityTerm[] => pod.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
+
+function satisfiesPodAffinity(pod: Pod, info: NodeInfo, snapshot: ClusterSnapshot): boolean {
+  const terms = requiredAffinity(pod);
+  if (terms.length === 0) return true;
+  const placed = snapshot.nodes.flatMap((other) => other.pods.map((existing) => ({ node: other.node, existing })));
+  const matching = placed.filter(({ existing }) => terms.every((term) => affinityTermMatches(term, pod, existing, snapshot)));
+  if (matching.length === 0) {
+    // The first pod of a group that must run together may go anywhere its own terms could later be met.
+    const selfMatch = terms.every((term) => affinityTermMatches(term, pod, pod, snapshot));
+    return selfMatch && terms.every((term) => info.node.metadata.labels?.[term.topologyKey] !== undefined);
+  }
+  return terms.every((term) => matching.some(({ node }) => sameDomain(node, info.node, term.topologyKey)));
+}
+
+function satisfiesPodAntiAffinity(pod: Pod, info: NodeInfo, snapshot: ClusterSnapshot): boolean {
+  return requiredAntiAffinity(pod).every((term) =>
+    snapshot.nodes.every(
+      (other) => !sameDomain(other.node, info.node, term.topologyKey) || !other.pods.some((existing) => affinityTermMatches(term, pod, existing, snapshot)),
+    ),
+  );
+}
+
+function satisfiesExistingAntiAffinity(pod: Pod, info: NodeInfo, snapshot: ClusterSnapshot): boolean {
+  return snapshot.nodes.every((other) =>
+    other.pods.every((existing) =>
+      requiredAntiAffinity(existing).every((term) => !sameDomain(other.node, info.node, term.topologyKey) || !affinityTermMatches(term, existing, pod, snapshot)),
+    ),
+  );
+}
+
+function interPodAffinity(pod: Pod, info: NodeInfo, snapshot: ClusterSnapshot): FilterFailure | undefined {
+  if (!satisfiesPodAffinity(pod, info, snapshot)) return fail(true, REASON_POD_AFFINITY);
+  if (!satisfiesPodAntiAffinity(pod, info, snapshot)) return fail(false, REASON_POD_ANTI_AFFINITY);
+  if (!satisfiesExistingAntiAffinity(pod, info, snapshot)) return fail(false, REASON_EXISTING_ANTI_AFFINITY);
+  return undefined;
+}
+
+// --- the chain -------------------------------------------------------------------------------
+
+type Filter = (pod: Pod, info: NodeInfo, snapshot: ClusterSnapshot) => FilterFailure | undefined;
+
+const filters: Filter[] = [nodeUnschedulable, taintToleration, nodeAffinity, nodePorts, resourcesFit, interPodAffinity];
+
+/** The first failing plugin's verdict on the node, or undefined when the pod fits. */
+export function filterNode(pod: Pod, info: NodeInfo, snapshot: ClusterSnapshot): FilterFailure | undefined {
+  for (const filter of filters) {
+    const failure = filter(pod, info, snapshot);
+    if (failure) return failure;
+  }
+  return undefined;
+}

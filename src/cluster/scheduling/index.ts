@@ -1,0 +1,37 @@
+/**
+ * Scheduling and disruption: kube-scheduler's default-scheduler, the
+ * pods/binding and pods/eviction subresources, and the disruption controller
+ * that keeps PodDisruptionBudget status for evictions to consult.
+ */
+import type { Component } from '../../runtime/component.js';
+import type { ClusterContext } from '../context.js';
+import { bindingHandler } from './binding.js';
+import { disruptionController } from './disruption.js';
+import { evictionHandler } from './eviction.js';
+import { NAMESPACE, NODE, PDB, POD, type Node, type Pod, type PodDisruptionBudget } from './objects.js';
+import { Scheduler } from './scheduler.js';
+
+/** Index of the shared pods informer by spec.nodeName; named after this folder so other components' indexes cannot clash. */
+const NODE_NAME_INDEX = 'scheduling/spec.nodeName';
+
+export function schedulingComponents(ctx: ClusterContext): Component[] {
+  const pods = ctx.informers.informerFor<Pod>(POD);
+  pods.addIndexer(NODE_NAME_INDEX, (pod) => (pod.spec?.nodeName ? [pod.spec.nodeName] : []));
+  ctx.serveSubresource('/pods/binding', bindingHandler(ctx.client, ctx.clock));
+  ctx.serveSubresource('/pods/eviction', evictionHandler(ctx.client, ctx.clock));
+  const scheduler = new Scheduler(ctx, {
+    pods,
+    nodes: ctx.informers.informerFor<Node>(NODE),
+    namespaces: ctx.informers.informerFor(NAMESPACE),
+    nodeNameIndex: NODE_NAME_INDEX,
+  });
+  const disruption = disruptionController(ctx, {
+    pdbs: ctx.informers.informerFor<PodDisruptionBudget>(PDB),
+    pods,
+    replicaSets: ctx.informers.informerFor({ apiVersion: 'apps/v1', kind: 'ReplicaSet' }),
+    deployments: ctx.informers.informerFor({ apiVersion: 'apps/v1', kind: 'Deployment' }),
+    statefulSets: ctx.informers.informerFor({ apiVersion: 'apps/v1', kind: 'StatefulSet' }),
+    replicationControllers: ctx.informers.informerFor({ apiVersion: 'v1', kind: 'ReplicationController' }),
+  });
+  return [scheduler, disruption];
+}

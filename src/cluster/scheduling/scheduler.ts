@@ -1,0 +1,193 @@
+/**
+ * default-scheduler: takes each pending pod of its own, runs the filters
+ * over a snapshot of the nodes, binds the pod to the best node or records why
+ * none fits (PodScheduled=False, a FailedScheduling event). Unschedulable
+ * pods wait until a node or a placed pod changes in a way that could help.
+ * A bound pod is "assumed" on its node until the informer shows the binding,
+ * so the next pod in the queue already sees it there.
+ */
+import type { Component } from '../../runtime/component.js';
+import { Controller } from '../../runtime/controller.js';
+import { EventRecorder } from '../../runtime/events.js';
+import { objectKey, type HandlerRegistration, type Informer } from '../../runtime/informer.js';
+import { rfc3339 } from '../../runtime/clock.js';
+import type { ClusterContext } from '../context.js';
+import { bindPod, withCondition } from './binding.js';
+import { filterNode, type ClusterSnapshot, type FilterFailure, type NodeInfo } from './filters.js';
+import { unschedulableMessage } from './fit-error.js';
+import { isTerminal, podCondition, type Node, type Pod } from './objects.js';
+import { selectNode } from './scoring.js';
+
+export const SCHEDULER_NAME = 'default-scheduler';
+
+export interface SchedulerInformers {
+  pods: Informer<Pod>;
+  nodes: Informer<Node>;
+  namespaces: Informer;
+  /** Name of the pods informer's index by spec.nodeName. */
+  nodeNameIndex: string;
+}
+
+/** A pod this scheduler has to place. */
+export function needsScheduling(pod: Pod): boolean {
+  return (
+    !pod.spec?.nodeName &&
+    (pod.spec?.schedulerName ?? SCHEDULER_NAME) === SCHEDULER_NAME &&
+    !pod.metadata.deletionTimestamp &&
+    !isTerminal(pod) &&
+    !pod.spec?.schedulingGates?.length
+  );
+}
+
+/** The node fields the filters read: a change elsewhere (a heartbeat) cannot make a pod fit. */
+const schedulingRelevant = (node: Node): string =>
+  JSON.stringify([
+    node.metadata.labels,
+    node.spec?.taints,
+    node.spec?.unschedulable,
+    node.status?.allocatable,
+    node.status?.conditions?.find((c) => c.type === 'Ready')?.status,
+  ]);
+
+export class Scheduler implements Component {
+  readonly name = SCHEDULER_NAME;
+  private readonly controller: Controller;
+  private readonly recorder: EventRecorder;
+  /** Pods that found no node, retried when the cluster changes. */
+  private readonly unschedulable = new Set<string>();
+  /** Pods bound by this scheduler whose binding the informer has not shown yet. */
+  private readonly assumed = new Map<string, Pod>();
+  private registrations: HandlerRegistration[] = [];
+
+  constructor(
+    private readonly ctx: ClusterContext,
+    private readonly informers: SchedulerInformers,
+  ) {
+    this.recorder = new EventRecorder(ctx.client, ctx.clock, { component: SCHEDULER_NAME }, ctx.logger);
+    // One worker: each decision must see the previous one's assumed pod.
+    this.controller = new Controller({ name: SCHEDULER_NAME, clock: ctx.clock, logger: ctx.logger, reconcile: (key) => this.schedule(key) })
+      // Watched for their sync only; the handlers below decide what to enqueue.
+      .watch(informers.pods, () => [])
+      .watch(informers.nodes, () => [])
+      .watch(informers.namespaces, () => []);
+  }
+
+  async start(): Promise<void> {
+    await this.controller.start();
+    const retryAll = (): void => this.retryUnschedulable();
+    this.registrations = [
+      this.informers.pods.addEventHandler({
+        onAdd: (pod) => (needsScheduling(pod) ? this.controller.enqueue(objectKey(pod)) : pod.spec?.nodeName && retryAll()),
+        onUpdate: (old, pod) => this.podChanged(old, pod),
+        onDelete: (pod) => {
+          this.assumed.delete(objectKey(pod));
+          this.unschedulable.delete(objectKey(pod));
+          if (pod.spec?.nodeName) retryAll();
+        },
+      }),
+      this.informers.nodes.addEventHandler({
+        onAdd: retryAll,
+        onUpdate: (old, node) => schedulingRelevant(old) !== schedulingRelevant(node) && retryAll(),
+      }),
+    ];
+  }
+
+  async stop(): Promise<void> {
+    for (const registration of this.registrations.splice(0)) registration.remove();
+    await this.controller.stop();
+  }
+
+  private podChanged(old: Pod, pod: Pod): void {
+    const key = objectKey(pod);
+    if (pod.spec?.nodeName) {
+      this.assumed.delete(key);
+      this.unschedulable.delete(key);
+      const freed = !isTerminal(old) && isTerminal(pod);
+      if (freed || JSON.stringify(old.metadata.labels) !== JSON.stringify(pod.metadata.labels)) this.retryUnschedulable();
+      return;
+    }
+    // Our own status writes change nothing the filters read; only a new spec or labels deserve another try.
+    const specChanged = JSON.stringify([old.spec, old.metadata.labels]) !== JSON.stringify([pod.spec, pod.metadata.labels]);
+    if (needsScheduling(pod) && (specChanged || !needsScheduling(old))) this.controller.enqueue(key);
+  }
+
+  private retryUnschedulable(): void {
+    for (const key of this.unschedulable) this.controller.enqueue(key);
+  }
+
+  private async schedule(key: string): Promise<void> {
+    const pod = this.informers.pods.get(key);
+    if (!pod || !needsScheduling(pod) || this.assumed.has(key)) {
+      this.unschedulable.delete(key);
+      return;
+    }
+    const snapshot = this.snapshot();
+    const feasible: NodeInfo[] = [];
+    const failures: FilterFailure[] = [];
+    for (const info of snapshot.nodes) {
+      const failure = filterNode(pod, info, snapshot);
+      if (failure) failures.push(failure);
+      else feasible.push(info);
+    }
+    if (feasible.length === 0) return this.recordUnschedulable(pod, unschedulableMessage(failures));
+    const nodeName = selectNode(pod, feasible, (count) => Math.floor(this.ctx.random.next() * count));
+    await this.bind(pod, nodeName);
+  }
+
+  private async bind(pod: Pod, nodeName: string): Promise<void> {
+    const key = objectKey(pod);
+    const namespace = pod.metadata.namespace ?? '';
+    const name = pod.metadata.name ?? '';
+    this.assumed.set(key, { ...pod, spec: { ...pod.spec, nodeName } });
+    try {
+      await bindPod(this.ctx.client, this.ctx.clock, namespace, name, nodeName);
+    } catch (err) {
+      this.assumed.delete(key);
+      const code = (err as { code?: unknown }).code;
+      // Bound by someone else meanwhile, or gone: nothing left to do for this pod.
+      if (code === 409 || code === 404) return;
+      throw err;
+    }
+    this.unschedulable.delete(key);
+    void this.recorder.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${nodeName}`);
+  }
+
+  private async recordUnschedulable(pod: Pod, message: string): Promise<void> {
+    this.unschedulable.add(objectKey(pod));
+    void this.recorder.event(pod, 'Warning', 'FailedScheduling', message);
+    const current = podCondition(pod, 'PodScheduled');
+    if (current?.status === 'False' && current.reason === 'Unschedulable' && current.message === message) return;
+    const condition = { type: 'PodScheduled', status: 'False' as const, reason: 'Unschedulable', message, lastProbeTime: null, lastTransitionTime: rfc3339(this.ctx.clock.now()) };
+    try {
+      await this.ctx.client.update<Pod>({ ...pod, status: { ...pod.status, conditions: withCondition(pod.status?.conditions, condition) } }, { subresource: 'status' });
+    } catch (err) {
+      // A pod deleted meanwhile needs no condition; a conflict means a newer pod, which comes back through the informer.
+      const code = (err as { code?: unknown }).code;
+      if (code !== 404 && code !== 409) throw err;
+    }
+  }
+
+  /** Nodes by name with the pods that occupy them: bound ones that are not finished, plus the assumed ones. */
+  private snapshot(): ClusterSnapshot {
+    const { pods, nodes, namespaces, nodeNameIndex } = this.informers;
+    const assumedByNode = new Map<string, Pod[]>();
+    for (const [key, pod] of this.assumed) {
+      const seen = pods.get(key);
+      if (!seen || seen.spec?.nodeName) {
+        this.assumed.delete(key);
+        continue;
+      }
+      const nodeName = pod.spec?.nodeName ?? '';
+      assumedByNode.set(nodeName, [...(assumedByNode.get(nodeName) ?? []), pod]);
+    }
+    const infos = nodes
+      .list()
+      .sort((a, b) => ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1))
+      .map((node) => {
+        const name = node.metadata.name ?? '';
+        const bound = pods.byIndex(nodeNameIndex, name).filter((pod) => !isTerminal(pod));
+        return { node, pods: [...bound, ...(assumedByNode.get(name) ?? [])] };
+      });
+    return { nodes: infos, namespaceLabels: (namespace) => namespaces.getByName(undefined, namespace)?.metadata.labels };
+  }
+}

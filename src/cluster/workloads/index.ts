@@ -1,0 +1,43 @@
+/**
+ * kube-controller-manager's workload and housekeeping controllers: namespace
+ * deletion, garbage collection, Deployments, ReplicaSets, DaemonSets, Jobs,
+ * StatefulSets, ServiceAccounts, the root CA ConfigMap, Endpoints and
+ * EndpointSlices. They act only through the client.
+ */
+import { builtinResourceTypes } from '../../api/builtin-types.js';
+import { apiVersionOf } from '../../api/types.js';
+import type { KindRef } from '../../client/client.js';
+import type { Component } from '../../runtime/component.js';
+import type { ClusterContext } from '../context.js';
+import { DEFAULT_GC_KINDS, GarbageCollector } from './garbage-collector.js';
+import { namespaceController, type NamespacedKind } from './namespace-controller.js';
+
+export type { NamespacedKind } from './namespace-controller.js';
+
+export interface WorkloadOptions {
+  /**
+   * Every namespaced kind currently served (built-in and CRD) that can be
+   * listed and deleted; the namespace controller empties each of them.
+   * Without it, the built-in kinds only.
+   */
+  namespacedKinds?: () => NamespacedKind[];
+  /** Kinds the garbage collector watches besides the built-in owners and dependents (e.g. KubeVirt's). */
+  ownerKinds?: KindRef[];
+}
+
+export function workloadComponents(ctx: ClusterContext, options: WorkloadOptions = {}): Component[] {
+  return [
+    namespaceController(ctx, { namespacedKinds: options.namespacedKinds ?? builtinNamespacedKinds }),
+    new GarbageCollector(ctx, [...DEFAULT_GC_KINDS, ...(options.ownerKinds ?? [])]).controller,
+  ];
+}
+
+let builtinKinds: NamespacedKind[] | undefined;
+
+/** The built-in namespaced kinds that can be listed and deleted (the table is built once). */
+function builtinNamespacedKinds(): NamespacedKind[] {
+  builtinKinds ??= builtinResourceTypes()
+    .filter((type) => type.namespaced && type.verbs.includes('list') && type.verbs.includes('delete'))
+    .map((type) => ({ apiVersion: apiVersionOf(type.group, type.version), kind: type.kind, plural: type.plural }));
+  return builtinKinds;
+}

@@ -1,0 +1,152 @@
+/**
+ * Assembles and runs one emulator: store, types, registry, HTTP server and
+ * the in-cluster components. `startEmulator` is the programmatic API users'
+ * own tests call; the CLI's `serve` is a thin wrapper around it.
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { AdmissionChain } from './admission/chain.js';
+import { builtinResourceTypes } from './api/builtin-types.js';
+import { CrdServing, crdStorageKey } from './api/crd-serving.js';
+import { GenericRegistry } from './api/registry/registry.js';
+import { newContext } from './api/registry/context.js';
+import { DefaultSchemaCatalog } from './api/schema-catalog.js';
+import { TypeRegistry } from './api/type-registry.js';
+import { adminUser, serviceAccountUser } from './auth/user.js';
+import { registerReviews } from './auth/reviews.js';
+import type { Client } from './client/client.js';
+import { InProcessClient } from './client/in-process.js';
+import { RealClock, VirtualClock, type Clock } from './runtime/clock.js';
+import { SeededRandom } from './runtime/seeded-random.js';
+import { buildApp } from './server/app.js';
+import { mergeIntoKubeconfig, writeKubeconfig } from './server/kubeconfig.js';
+import { OpenApiService } from './server/openapi/service.js';
+import type { ApiServerParts, VersionInfo } from './server/parts.js';
+import { loadOrCreateCertificates } from './server/tls.js';
+import { Store } from './storage/store.js';
+import { startControlPlane } from './cluster/control-plane.js';
+import { builtinProfile } from './simulation/profile.js';
+
+export interface EmulatorOptions {
+  /** Port to listen on; 0 picks a free one. Default 6443. */
+  port?: number;
+  host?: string;
+  /** Write a standalone kubeconfig here; without it, merge a `kubevirt-emulator` context into $KUBECONFIG or ~/.kube/config. */
+  kubeconfigPath?: string;
+  insecureHttp?: boolean;
+  /** Simulated worker nodes beside the control-plane node. */
+  workers?: number;
+  logLevel?: string;
+  /** The Kubernetes version /version reports, e.g. v1.32.3. */
+  kubeVersion?: string;
+  /** Where the CA and serving certificate persist. Default ~/.kubevirt-emulator. */
+  dataDir?: string;
+  /** `virtual` runs simulation time only when advanced. */
+  clock?: 'real' | 'virtual';
+  /** Simulation timings: `instant` (default) or `realistic`. */
+  profile?: string;
+  /** Seed of every random choice (names, uids, jitter), so runs repeat. */
+  seed?: number;
+}
+
+export interface RunningEmulator {
+  url: string;
+  kubeconfigPath: string;
+  /** An in-process client acting as the cluster admin. */
+  client: Client;
+  clock: Clock;
+  stop(): Promise<void>;
+}
+
+/** The token every kubeconfig the emulator writes carries; kubectl over HTTPS needs some credential. */
+export const emulatorToken = 'kubevirt-emulator-token';
+
+export function versionInfo(gitVersion: string): VersionInfo {
+  const match = /^v(\d+)\.(\d+)/.exec(gitVersion);
+  if (!match) throw new Error(`--kube-version must look like v1.32.3, got "${gitVersion}"`);
+  return {
+    major: match[1],
+    minor: match[2],
+    gitVersion,
+    gitCommit: '0000000000000000000000000000000000000000',
+    gitTreeState: 'clean',
+    buildDate: '2026-01-01T00:00:00Z',
+    goVersion: 'go1.23.6',
+    compiler: 'gc',
+    platform: 'linux/amd64',
+  };
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+  const host = options.host ?? '127.0.0.1';
+  const wallClock = new RealClock();
+  const clock: Clock = options.clock === 'virtual' ? new VirtualClock(wallClock.now()) : wallClock;
+  const random = new SeededRandom(options.seed ?? 1);
+  const store = new Store();
+  const types = new TypeRegistry(builtinResourceTypes());
+  const admission = new AdmissionChain();
+  const registry = new GenericRegistry({ store, schemas: new DefaultSchemaCatalog((type) => store.get(crdStorageKey, '', `${type.plural}.${type.group}`)), admission, clock, random });
+  const openapi = new OpenApiService(types.groups().flatMap((g) => g.versions.map((v) => (g.name ? `${g.name}/${v}` : v))));
+  const parts: ApiServerParts = {
+    store,
+    types,
+    registry,
+    openapi,
+    clock,
+    wallClock,
+    subresources: new Map(),
+    virtualCreates: new Map(),
+    version: versionInfo(options.kubeVersion ?? 'v1.32.3'),
+    openWatches: new Set(),
+  };
+  registerReviews(parts);
+  const crds = new CrdServing(store, types, clock, (established) => openapi.setCustomResourceDefinitions(established));
+  crds.start();
+
+  const client = new InProcessClient({ store, types, registry, clock }, adminUser);
+  await bootstrapNamespaces(registry, types);
+  const profile = builtinProfile(options.profile ?? 'instant');
+  if (!profile) throw new Error(`unknown simulation profile "${options.profile}"`);
+  const controlPlane = await startControlPlane({
+    client: client.as(serviceAccountUser('kube-system', 'kube-controller-manager'), 'kube-controller-manager'),
+    clock,
+    parts,
+    workers: options.workers ?? 2,
+    random,
+    profile,
+    verbose: options.logLevel === 'debug',
+  });
+
+  const dataDir = options.dataDir ?? join(homedir(), '.kubevirt-emulator');
+  const tls = options.insecureHttp ? undefined : await loadOrCreateCertificates(dataDir, [host]);
+  const app = buildApp(parts, { https: tls ? { key: tls.keyPem, cert: tls.certPem } : undefined, logLevel: options.logLevel });
+  await app.listen({ port: options.port ?? 6443, host });
+  const port = (app.server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const url = `${tls ? 'https' : 'http'}://${urlHost}:${port}`;
+
+  const kubeconfig = { server: url, caPem: tls?.caPem, token: emulatorToken, contextName: 'kubevirt-emulator', insecure: !tls };
+  const kubeconfigPath = options.kubeconfigPath ? await writeKubeconfig(options.kubeconfigPath, kubeconfig) : await mergeIntoKubeconfig(undefined, kubeconfig);
+
+  return {
+    url,
+    kubeconfigPath,
+    client,
+    clock,
+    async stop() {
+      for (const close of [...parts.openWatches]) close();
+      await controlPlane.stop();
+      crds.stop();
+      await app.close();
+    },
+  };
+}
+
+/** The namespaces every cluster starts with. */
+async function bootstrapNamespaces(registry: GenericRegistry, types: TypeRegistry): Promise<void> {
+  const namespaceType = types.byKind('v1', 'Namespace')!;
+  for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+    await registry.create(namespaceType, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, newContext(adminUser));
+  }
+}

@@ -1,0 +1,342 @@
+/**
+ * A local, always-current view of one kind of object, after client-go's
+ * shared informer: list, then watch from the list's resourceVersion, keep the
+ * objects in a cache, and tell handlers about each change. When the watch
+ * ends it resumes from the last resourceVersion seen; when the server says
+ * that version is gone (410) it lists again and reports the difference.
+ */
+import type { Subscription } from 'rxjs';
+import type { KubeObject, WatchEvent } from '../api/types.js';
+import type { Client, KindRef } from '../client/client.js';
+import type { Clock, TimerHandle } from './clock.js';
+import { deepFreeze } from './deep-freeze.js';
+import { errorText, silentLogger, type Logger } from './logger.js';
+
+/** Which objects of the kind an informer sees. */
+export interface InformerScope {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+export interface EventHandlers<T> {
+  onAdd?(obj: T): void;
+  onUpdate?(oldObj: T, newObj: T): void;
+  onDelete?(obj: T): void;
+}
+
+export interface HandlerRegistration {
+  remove(): void;
+}
+
+/**
+ * The part of an informer a listener needs, whatever the object type: lets
+ * a Gate or Controller take an Informer<Pod> and an Informer<Node> alike.
+ */
+export interface EventSource<T extends KubeObject = KubeObject> {
+  addEventHandler(handlers: EventHandlers<T>): HandlerRegistration;
+  waitForSync(): Promise<boolean>;
+}
+
+/** Values under which an object is indexed, e.g. a pod's spec.nodeName. */
+export type IndexFunc<T> = (obj: T) => string[];
+
+export const NAMESPACE_INDEX = 'namespace';
+
+/** The cache key client-go uses: "namespace/name", or "name" for cluster-scoped objects. */
+export const objectKey = (obj: KubeObject): string =>
+  obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name ?? ''}` : (obj.metadata.name ?? '');
+
+export function splitKey(key: string): { namespace?: string; name: string } {
+  const slash = key.indexOf('/');
+  return slash < 0 ? { name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+
+export interface InformerOptions {
+  clock: Clock;
+  logger?: Logger;
+  /** Wait after a failed list or watch before listing again. */
+  retryMs?: number;
+}
+
+type WatchOutcome = 'completed' | 'expired' | 'failed' | 'stopped';
+
+/** A 410 as a thrown StatusError (in-process client) or as the Status of an ERROR watch event (HTTP). */
+const isGone = (err: unknown): boolean => typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 410;
+
+class Index<T> {
+  private readonly keysByValue = new Map<string, Set<string>>();
+
+  constructor(private readonly indexFunc: IndexFunc<T>) {}
+
+  add(key: string, obj: T): void {
+    for (const value of this.indexFunc(obj)) {
+      let keys = this.keysByValue.get(value);
+      if (!keys) this.keysByValue.set(value, (keys = new Set()));
+      keys.add(key);
+    }
+  }
+
+  remove(key: string, obj: T): void {
+    for (const value of this.indexFunc(obj)) {
+      const keys = this.keysByValue.get(value);
+      keys?.delete(key);
+      if (keys?.size === 0) this.keysByValue.delete(value);
+    }
+  }
+
+  keys(value: string): Iterable<string> {
+    return this.keysByValue.get(value) ?? [];
+  }
+}
+
+export class Informer<T extends KubeObject = KubeObject> implements EventSource<T> {
+  private readonly cache = new Map<string, T>();
+  private readonly indices = new Map<string, Index<T>>();
+  private readonly handlers = new Set<EventHandlers<T>>();
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly retryMs: number;
+  private synced = false;
+  private started = false;
+  private stopped = false;
+  private syncWaiters: Array<(synced: boolean) => void> = [];
+  private lastResourceVersion: string | undefined;
+  /** Ends whatever the run loop is waiting on (a watch or a retry pause) when the informer stops. */
+  private interrupt: (() => void) | undefined;
+
+  constructor(
+    private readonly client: Client,
+    readonly ref: KindRef,
+    readonly scope: InformerScope,
+    options: InformerOptions,
+  ) {
+    this.clock = options.clock;
+    this.logger = options.logger ?? silentLogger;
+    this.retryMs = options.retryMs ?? 1000;
+    this.addIndexer(NAMESPACE_INDEX, (obj) => (obj.metadata.namespace ? [obj.metadata.namespace] : []));
+  }
+
+  /** Starts listing and watching in the background; returns at once. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    void this.run();
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.interrupt?.();
+    for (const waiter of this.syncWaiters.splice(0)) waiter(false);
+  }
+
+  hasSynced(): boolean {
+    return this.synced;
+  }
+
+  /** Resolves true once the first list is in the cache, false if the informer stops before. */
+  waitForSync(): Promise<boolean> {
+    if (this.synced) return Promise.resolve(true);
+    if (this.stopped) return Promise.resolve(false);
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  /** Registers handlers; objects already cached are replayed to onAdd, as client-go does for late handlers. */
+  addEventHandler(handlers: EventHandlers<T>): HandlerRegistration {
+    this.handlers.add(handlers);
+    for (const obj of this.cache.values()) this.notify(handlers, 'onAdd', (h) => h.onAdd?.(obj));
+    return { remove: () => this.handlers.delete(handlers) };
+  }
+
+  addIndexer(name: string, indexFunc: IndexFunc<T>): void {
+    if (this.indices.has(name)) throw new Error(`informer for ${this.ref.kind}: index "${name}" already exists`);
+    const index = new Index(indexFunc);
+    for (const [key, obj] of this.cache) index.add(key, obj);
+    this.indices.set(name, index);
+  }
+
+  list(): T[] {
+    return [...this.cache.values()];
+  }
+
+  get(key: string): T | undefined {
+    return this.cache.get(key);
+  }
+
+  getByName(namespace: string | undefined, name: string): T | undefined {
+    return this.cache.get(namespace ? `${namespace}/${name}` : name);
+  }
+
+  byIndex(indexName: string, value: string): T[] {
+    const index = this.indices.get(indexName);
+    if (!index) throw new Error(`informer for ${this.ref.kind}: no index "${indexName}"`);
+    return [...index.keys(value)].map((key) => this.cache.get(key)).filter((obj): obj is T => obj !== undefined);
+  }
+
+  listByNamespace(namespace: string): T[] {
+    return this.byIndex(NAMESPACE_INDEX, namespace);
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.relist();
+      } catch (err) {
+        this.logger.error(`failed to list ${this.ref.kind}`, err);
+        await this.pause(this.retryMs);
+        continue;
+      }
+      let outcome: WatchOutcome;
+      do outcome = await this.watchOnce();
+      while (outcome === 'completed' && !this.stopped);
+      if (outcome === 'failed') await this.pause(this.retryMs);
+    }
+  }
+
+  private async relist(): Promise<void> {
+    const list = await this.client.list<T>(this.ref, this.scope);
+    if (this.stopped) return;
+    const fresh = new Map(list.items.map((obj) => [objectKey(obj), deepFreeze(obj)] as const));
+    for (const [key, old] of this.cache) if (!fresh.has(key)) this.remove(key, old);
+    for (const [key, obj] of fresh) this.upsert(key, obj);
+    this.lastResourceVersion = list.metadata.resourceVersion;
+    if (!this.synced) {
+      this.synced = true;
+      for (const waiter of this.syncWaiters.splice(0)) waiter(true);
+    }
+  }
+
+  /** Watches from the last resourceVersion until the stream ends, breaks, or the informer stops. */
+  private watchOnce(): Promise<WatchOutcome> {
+    return new Promise((resolve) => {
+      let subscription: Subscription | undefined;
+      let finished = false;
+      const finish = (outcome: WatchOutcome): void => {
+        if (finished) return;
+        finished = true;
+        this.interrupt = undefined;
+        subscription?.unsubscribe();
+        resolve(outcome);
+      };
+      this.interrupt = () => finish('stopped');
+      const options = { ...this.scope, resourceVersion: this.lastResourceVersion, allowWatchBookmarks: true };
+      subscription = this.client.watch<T>(this.ref, options).subscribe({
+        next: (event) => {
+          if (finished) return;
+          const failure = this.apply(event);
+          if (failure) finish(failure);
+        },
+        error: (err: unknown) => {
+          if (!isGone(err)) this.logger.error(`watch of ${this.ref.kind} failed`, err);
+          finish(isGone(err) ? 'expired' : 'failed');
+        },
+        complete: () => finish('completed'),
+      });
+      // The stream may have ended synchronously, before `subscription` was assigned.
+      if (finished) subscription.unsubscribe();
+    });
+  }
+
+  /** Applies one watch event to the cache; answers how the watch broke, if the event says it did. */
+  private apply(event: WatchEvent<T>): WatchOutcome | undefined {
+    if (event.type === 'ERROR') {
+      const status = event.object as unknown as { message?: string };
+      if (isGone(status)) return 'expired';
+      this.logger.error(`watch of ${this.ref.kind} failed: ${status.message ?? errorText(status)}`);
+      return 'failed';
+    }
+    const obj = deepFreeze(event.object);
+    if (event.type === 'ADDED' || event.type === 'MODIFIED') this.upsert(objectKey(obj), obj);
+    else if (event.type === 'DELETED') this.remove(objectKey(obj), obj);
+    this.lastResourceVersion = obj.metadata.resourceVersion ?? this.lastResourceVersion;
+    return undefined;
+  }
+
+  /** Stores `obj`; an object whose resourceVersion is already cached (seen again in a re-list) is no news. */
+  private upsert(key: string, obj: T): void {
+    const old = this.cache.get(key);
+    if (old && old.metadata.resourceVersion === obj.metadata.resourceVersion) return;
+    if (old) for (const index of this.indices.values()) index.remove(key, old);
+    this.cache.set(key, obj);
+    for (const index of this.indices.values()) index.add(key, obj);
+    if (old) this.notifyAll('onUpdate', (h) => h.onUpdate?.(old, obj));
+    else this.notifyAll('onAdd', (h) => h.onAdd?.(obj));
+  }
+
+  /** Drops `key`; `obj` is the final state from the event, or the last cached one when a re-list finds it gone. */
+  private remove(key: string, obj: T): void {
+    const old = this.cache.get(key);
+    if (!old) return;
+    this.cache.delete(key);
+    for (const index of this.indices.values()) index.remove(key, old);
+    this.notifyAll('onDelete', (h) => h.onDelete?.(obj));
+  }
+
+  private notifyAll(what: keyof EventHandlers<T>, call: (h: EventHandlers<T>) => void): void {
+    for (const handlers of this.handlers) this.notify(handlers, what, call);
+  }
+
+  /** A failing handler is logged and must not break the informer or the other handlers. */
+  private notify(handlers: EventHandlers<T>, what: keyof EventHandlers<T>, call: (h: EventHandlers<T>) => void): void {
+    try {
+      call(handlers);
+    } catch (err) {
+      this.logger.error(`${this.ref.kind} ${what} handler failed`, err);
+    }
+  }
+
+  /** Waits on the clock, cut short by stop(). */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let timer: TimerHandle | undefined = undefined;
+      const wake = (): void => {
+        if (timer) this.clock.clearTimeout(timer);
+        this.interrupt = undefined;
+        resolve();
+      };
+      this.interrupt = wake;
+      timer = this.clock.setTimeout(wake, ms);
+    });
+  }
+}
+
+/** Shares one informer per (kind, scope) among all components of a process. */
+export class SharedInformerFactory {
+  private readonly informers = new Map<string, Informer<KubeObject>>();
+  private started = false;
+
+  constructor(
+    private readonly client: Client,
+    private readonly options: InformerOptions,
+  ) {}
+
+  /** The informer for this kind and scope, created on first request; started at once if the factory runs. */
+  informerFor<T extends KubeObject = KubeObject>(ref: KindRef, scope: InformerScope = {}): Informer<T> {
+    const key = JSON.stringify([ref.apiVersion, ref.kind, scope.namespace ?? '', scope.labelSelector ?? '', scope.fieldSelector ?? '']);
+    let informer = this.informers.get(key);
+    if (!informer) {
+      informer = new Informer(this.client, ref, scope, this.options);
+      this.informers.set(key, informer);
+      if (this.started) informer.start();
+    }
+    return informer as unknown as Informer<T>;
+  }
+
+  start(): void {
+    this.started = true;
+    for (const informer of this.informers.values()) informer.start();
+  }
+
+  /** Resolves true when every informer created so far has synced. */
+  async waitForSync(): Promise<boolean> {
+    const results = await Promise.all([...this.informers.values()].map((informer) => informer.waitForSync()));
+    return results.every(Boolean);
+  }
+
+  stop(): void {
+    for (const informer of this.informers.values()) informer.stop();
+    this.informers.clear();
+    this.started = false;
+  }
+}

@@ -1,0 +1,56 @@
+/** What the HTTP layer serves from: the store, the types, the registry and the extension points components fill. */
+import type { FastifyReply } from 'fastify';
+import type { GenericRegistry } from '../api/registry/registry.js';
+import type { RequestContext } from '../api/registry/context.js';
+import type { TypeRegistry } from '../api/type-registry.js';
+import type { ResourceType } from '../api/types.js';
+import type { Clock } from '../runtime/clock.js';
+import type { Store } from '../storage/store.js';
+import type { OpenApiService } from './openapi/service.js';
+
+export interface SubresourceCall {
+  type: ResourceType;
+  namespace: string | undefined;
+  name: string;
+  method: string;
+  query: Record<string, string | undefined>;
+  body: unknown;
+  ctx: RequestContext;
+  reply: FastifyReply;
+}
+
+/** Serves a subresource such as pods/log or pods/eviction; returns the response body (or the hijacked reply). */
+export type SubresourceHandler = (call: SubresourceCall) => Promise<unknown>;
+
+/** A create-only resource whose POST computes an answer instead of storing (SelfSubjectAccessReview, TokenReview). */
+export type VirtualCreate = (body: unknown, ctx: RequestContext) => Promise<unknown>;
+
+export interface VersionInfo {
+  major: string;
+  minor: string;
+  gitVersion: string;
+  gitCommit: string;
+  gitTreeState: string;
+  buildDate: string;
+  goVersion: string;
+  compiler: string;
+  platform: string;
+}
+
+export interface ApiServerParts {
+  store: Store;
+  types: TypeRegistry;
+  registry: GenericRegistry;
+  openapi: OpenApiService;
+  /** Simulation time: timestamps, watch timeouts. */
+  clock: Clock;
+  /** Transport time: keep-alives, which must tick even when the simulation clock stands still. */
+  wallClock: Clock;
+  /** Keyed by `<storageKey>/<subresource>`. */
+  subresources: Map<string, SubresourceHandler>;
+  /** Keyed by storageKey. */
+  virtualCreates: Map<string, VirtualCreate>;
+  version: VersionInfo;
+  /** Closers of open watch streams, so stopping the server ends them. */
+  openWatches: Set<() => void>;
+}

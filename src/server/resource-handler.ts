@@ -1,0 +1,223 @@
+/**
+ * Serves every resource URL with generic verbs: one handler for all types,
+ * parameterised by the type table, never a route per kind.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { badRequest, methodNotAllowed, StatusError } from '../api/errors.js';
+import { newContext, type FieldValidation, type RequestContext } from '../api/registry/context.js';
+import { listPage } from '../api/registry/list-watch.js';
+import { applyPatch } from '../api/patch/index.js';
+import { apiVersionOf, type KubeObject, type ResourceType } from '../api/types.js';
+import type { DeleteOptions, PatchType, PropagationPolicy } from '../client/client.js';
+import { decodeBody, mediaTypeOf, opaqueProtobuf, patchMediaTypes } from './body.js';
+import type { ApiServerParts } from './parts.js';
+import { parseBool, type ResourceRequest } from './request-info.js';
+import { fromScale, toScale } from './scale.js';
+import { parseIncludeObject, toTable, wantsTable } from './table.js';
+import { streamWatch } from './watch-stream.js';
+
+type Query = Record<string, string | undefined>;
+
+export async function handleResource(parts: ApiServerParts, req: FastifyRequest, reply: FastifyReply, request: ResourceRequest): Promise<unknown> {
+  const type = parts.types.byResource(request.group, request.version, request.resource);
+  if (!type) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+  if (request.namespace !== undefined && !type.namespaced) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+  const query = req.query as Query;
+  const ctx = requestContext(req, query);
+  const { namespace, name, subresource } = request;
+  const method = req.method;
+
+  if (subresource) {
+    const info = type.subresources.find((s) => s.name === subresource);
+    if (!info || !name) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+    const custom = parts.subresources.get(`${type.storageKey}/${subresource}`);
+    if (custom) return custom({ type, namespace, name, method, query, body: decodeBody(req.body as Buffer, req.headers['content-type']), ctx, reply });
+    if (subresource === 'scale') return handleScale(parts, req, type, namespace, name, ctx);
+    return handleObject(parts, req, reply, type, namespace, name, ctx, subresource);
+  }
+
+  if (!name) {
+    const virtual = parts.virtualCreates.get(type.storageKey);
+    if (method === 'POST' && virtual) {
+      reply.code(201);
+      const body = decodeBody(req.body as Buffer, req.headers['content-type']);
+      return virtual(body === opaqueProtobuf ? undefined : body, ctx);
+    }
+    if (namespace === undefined && type.namespaced && method !== 'GET') throw methodNotAllowed(`the server does not allow this method on the requested resource`);
+    return handleCollection(parts, req, reply, type, namespace, ctx);
+  }
+  if (type.namespaced && namespace === undefined) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+  return handleObject(parts, req, reply, type, namespace, name, ctx);
+}
+
+function requestContext(req: FastifyRequest, query: Query): RequestContext {
+  const dryRun = query.dryRun;
+  if (dryRun !== undefined && dryRun !== 'All') throw badRequest(`Invalid dry run value: unsupported dry run value: ${dryRun}`);
+  const fieldValidation = query.fieldValidation ?? 'Ignore';
+  if (!['Strict', 'Warn', 'Ignore'].includes(fieldValidation)) {
+    throw badRequest(`fieldValidation must be one of "Ignore", "Warn", or "Strict", got "${fieldValidation}"`);
+  }
+  return newContext(req.user, {
+    dryRun: dryRun === 'All',
+    fieldManager: query.fieldManager,
+    fieldValidation: fieldValidation as FieldValidation,
+    userAgent: req.headers['user-agent'],
+  });
+}
+
+function verbAllowed(type: ResourceType, verb: string): void {
+  if (!type.verbs.includes(verb)) throw methodNotAllowed(`the server does not allow this method on the requested resource`);
+}
+
+async function handleCollection(parts: ApiServerParts, req: FastifyRequest, reply: FastifyReply, type: ResourceType, namespace: string | undefined, ctx: RequestContext) {
+  const query = req.query as Query;
+  switch (req.method) {
+    case 'GET': {
+      if (parseBool(query.watch)) {
+        verbAllowed(type, 'watch');
+        return streamWatch(parts, req, reply, type, namespace, query);
+      }
+      verbAllowed(type, 'list');
+      const page = listPage(parts.store, type, {
+        namespace,
+        labelSelector: query.labelSelector,
+        fieldSelector: query.fieldSelector,
+        limit: query.limit ? Number(query.limit) : undefined,
+        continue: query.continue,
+      });
+      const listMeta = { resourceVersion: page.resourceVersion, continue: page.continue, remainingItemCount: page.remainingItemCount };
+      if (wantsTable(req.headers.accept)) {
+        return toTable(type, page.items, { include: parseIncludeObject(query.includeObject), now: parts.clock.now(), listMeta });
+      }
+      const items = page.items.map((o) => withTypeMeta(type, o));
+      return { kind: type.listKind, apiVersion: apiVersionOf(type.group, type.version), metadata: listMeta, items };
+    }
+    case 'POST': {
+      verbAllowed(type, 'create');
+      const body = decodeBody(req.body as Buffer, req.headers['content-type']);
+      const created = await parts.registry.create(type, namespace, body, ctx);
+      reply.code(201);
+      return respond(reply, ctx, created);
+    }
+    case 'DELETE': {
+      verbAllowed(type, 'deletecollection');
+      const options = deleteOptions(req, query);
+      const page = listPage(parts.store, type, { namespace, labelSelector: query.labelSelector, fieldSelector: query.fieldSelector });
+      const deleted: KubeObject[] = [];
+      for (const item of page.items) {
+        try {
+          deleted.push((await parts.registry.delete(type, item.metadata.namespace, item.metadata.name!, options, ctx)).object);
+        } catch (err) {
+          // An object that vanished in between is simply gone already.
+          if (!(err instanceof StatusError && err.code === 404)) throw err;
+        }
+      }
+      return respond(reply, ctx, { kind: type.listKind, apiVersion: apiVersionOf(type.group, type.version), metadata: {}, items: deleted });
+    }
+    default:
+      throw methodNotAllowed(`the server does not allow this method on the requested resource`);
+  }
+}
+
+async function handleObject(
+  parts: ApiServerParts,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  type: ResourceType,
+  namespace: string | undefined,
+  name: string,
+  ctx: RequestContext,
+  subresource?: string,
+) {
+  const query = req.query as Query;
+  switch (req.method) {
+    case 'GET': {
+      verbAllowed(type, 'get');
+      const obj = parts.registry.get(type, namespace, name);
+      if (wantsTable(req.headers.accept) && !subresource) {
+        return toTable(type, [obj], { include: parseIncludeObject(query.includeObject), now: parts.clock.now(), listMeta: { resourceVersion: obj.metadata.resourceVersion } });
+      }
+      return withTypeMeta(type, obj);
+    }
+    case 'PUT': {
+      verbAllowed(type, 'update');
+      const body = decodeBody(req.body as Buffer, req.headers['content-type']);
+      const result = await parts.registry.update(type, namespace, name, body ?? {}, ctx, subresource);
+      return respond(reply, ctx, result.object);
+    }
+    case 'PATCH': {
+      verbAllowed(type, 'patch');
+      const patchType = patchTypeOf(req.headers['content-type'], type);
+      const body = decodeBody(req.body as Buffer, req.headers['content-type']);
+      if (body === undefined) throw badRequest('the body of the request was empty');
+      const result = await parts.registry.patch(type, namespace, name, patchType, body, ctx, { subresource, force: parseBool(query.force) });
+      if (result.created) reply.code(201);
+      return respond(reply, ctx, result.object);
+    }
+    case 'DELETE': {
+      if (subresource) throw methodNotAllowed(`the server does not allow this method on the requested resource`);
+      verbAllowed(type, 'delete');
+      const result = await parts.registry.delete(type, namespace, name, deleteOptions(req, query), ctx);
+      // A delete still waiting on finalizers or grace answers 202 Accepted with the object, as the apiserver does.
+      if (!result.removed && !ctx.dryRun) reply.code(202);
+      return respond(reply, ctx, result.object);
+    }
+    default:
+      throw methodNotAllowed(`the server does not allow this method on the requested resource`);
+  }
+}
+
+async function handleScale(parts: ApiServerParts, req: FastifyRequest, type: ResourceType, namespace: string | undefined, name: string, ctx: RequestContext) {
+  const current = parts.registry.get(type, namespace, name);
+  if (req.method === 'GET') return toScale(type, current);
+  const body = decodeBody(req.body as Buffer, req.headers['content-type']);
+  let scale: unknown = body;
+  if (req.method === 'PATCH') {
+    const patchType = patchTypeOf(req.headers['content-type'], type);
+    scale = applyPatch(patchType === 'apply' ? 'merge' : patchType, toScale(type, current), body, undefined);
+  } else if (req.method !== 'PUT') {
+    throw methodNotAllowed(`the server does not allow this method on the requested resource`);
+  }
+  const result = await parts.registry.update(type, namespace, name, fromScale(type, current, scale), ctx);
+  return toScale(type, result.object);
+}
+
+function patchTypeOf(contentType: string | undefined, type: ResourceType): PatchType {
+  const patchType = patchMediaTypes[mediaTypeOf(contentType)];
+  if (!patchType) {
+    throw new StatusError(
+      415,
+      'UnsupportedMediaType',
+      `the body of the request was in an unknown format - accepted media types include: ${type.custom ? '' : 'application/strategic-merge-patch+json, '}application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`,
+    );
+  }
+  return patchType;
+}
+
+function deleteOptions(req: FastifyRequest, query: Query): DeleteOptions {
+  const body = decodeBody(req.body as Buffer, req.headers['content-type']);
+  const fromBody = (body && typeof body === 'object' ? body : {}) as DeleteOptions & { dryRun?: string[] | boolean };
+  const policy = (query.propagationPolicy ?? fromBody.propagationPolicy) as PropagationPolicy | undefined;
+  if (policy && !['Background', 'Foreground', 'Orphan'].includes(policy)) {
+    throw badRequest(`DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
+  }
+  if (query.orphanDependents === 'true' && !policy) return { ...fromBody, propagationPolicy: 'Orphan', dryRun: query.dryRun === 'All' };
+  const grace = query.gracePeriodSeconds ?? (fromBody.gracePeriodSeconds === undefined ? undefined : String(fromBody.gracePeriodSeconds));
+  return {
+    propagationPolicy: policy,
+    gracePeriodSeconds: grace === undefined ? undefined : Number(grace),
+    preconditions: fromBody.preconditions,
+    dryRun: query.dryRun === 'All',
+  };
+}
+
+/** Objects in responses always carry kind and apiVersion. */
+function withTypeMeta(type: ResourceType, obj: KubeObject): KubeObject {
+  const apiVersion = apiVersionOf(type.group, type.version);
+  return obj.kind === type.kind && obj.apiVersion === apiVersion ? obj : { ...obj, kind: type.kind, apiVersion };
+}
+
+function respond(reply: FastifyReply, ctx: RequestContext, body: unknown): unknown {
+  if (ctx.warnings.length) reply.header('Warning', ctx.warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+  return body;
+}

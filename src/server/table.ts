@@ -1,0 +1,43 @@
+/**
+ * Server-side printing: meta.k8s.io/v1 Tables for kubectl's human output,
+ * with PartialObjectMetadata (or full objects when asked) in each row.
+ */
+import type { KubeObject, ResourceType } from '../api/types.js';
+
+export type IncludeObject = 'None' | 'Metadata' | 'Object';
+
+export interface Table {
+  kind: 'Table';
+  apiVersion: 'meta.k8s.io/v1';
+  metadata: { resourceVersion?: string; continue?: string; remainingItemCount?: number };
+  columnDefinitions: ResourceType['columns'];
+  rows: { cells: unknown[]; object?: unknown }[];
+}
+
+export function wantsTable(accept: string | undefined): boolean {
+  return !!accept && /as=Table/.test(accept);
+}
+
+export function parseIncludeObject(value: string | undefined): IncludeObject {
+  return value === 'None' || value === 'Object' ? value : 'Metadata';
+}
+
+function rowObject(obj: KubeObject, include: IncludeObject): unknown {
+  if (include === 'None') return undefined;
+  if (include === 'Object') return obj;
+  return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata };
+}
+
+export function toTable(
+  type: ResourceType,
+  objects: KubeObject[],
+  options: { include: IncludeObject; now: Date; withColumns?: boolean; listMeta?: Table['metadata'] },
+): Table {
+  return {
+    kind: 'Table',
+    apiVersion: 'meta.k8s.io/v1',
+    metadata: options.listMeta ?? {},
+    columnDefinitions: options.withColumns === false ? [] : type.columns,
+    rows: objects.map((obj) => ({ cells: type.renderRow(obj, options.now), object: rowObject(obj, options.include) })),
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * Simulation timings as data, not code (as KWOK's stages): how long each
+ * simulated step takes, in milliseconds, with a jitter fraction applied from
+ * the seeded random source. `instant` is the default for tests.
+ */
+
+export interface SimulationProfile {
+  name: string;
+  /** Fraction (0..1) of random spread added to every delay. */
+  jitter: number;
+  /** Image pull and container start, from binding to Running. */
+  podStartMs: number;
+  /** From Running to Ready when the pod has a readiness probe (its initialDelaySeconds counts on top). */
+  readinessMs: number;
+  /** Kubelet node status and lease heartbeat interval. */
+  nodeHeartbeatMs: number;
+  /** Container shutdown after SIGTERM (bounded by the pod's grace period). */
+  containerStopMs: number;
+  /** A Job pod's run time before it Succeeds. */
+  jobRunMs: number;
+}
+
+const profiles: Record<string, SimulationProfile> = {
+  instant: { name: 'instant', jitter: 0, podStartMs: 0, readinessMs: 0, nodeHeartbeatMs: 10_000, containerStopMs: 0, jobRunMs: 0 },
+  realistic: { name: 'realistic', jitter: 0.2, podStartMs: 2_000, readinessMs: 1_000, nodeHeartbeatMs: 10_000, containerStopMs: 1_000, jobRunMs: 5_000 },
+};
+
+export function builtinProfile(name: string): SimulationProfile | undefined {
+  return profiles[name];
+}
+
+export const profileNames = Object.keys(profiles);

@@ -1,0 +1,147 @@
+/**
+ * The one versioned store. Like etcd, a single counter gives every write its
+ * resourceVersion; stored objects are deep-frozen and shared by readers, so a
+ * write costs O(size of the object), never O(size of the store).
+ */
+import { freeze } from 'immer';
+import { Subject, type Observable } from 'rxjs';
+import type { KubeObject } from '../api/types.js';
+import { WatchHistory } from './watch-history.js';
+
+export type StoreEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface StoreEvent {
+  type: StoreEventType;
+  storageKey: string;
+  /** The object after the write; for DELETED, the last state with the deletion's resourceVersion. */
+  object: KubeObject;
+  /** The object before the write (absent for ADDED). */
+  previous?: KubeObject;
+  resourceVersion: number;
+}
+
+/** Objects of one resource, indexed by namespace then name ("" for cluster-scoped). */
+class Collection {
+  private readonly byNamespace = new Map<string, Map<string, KubeObject>>();
+  private count = 0;
+
+  get(namespace: string, name: string): KubeObject | undefined {
+    return this.byNamespace.get(namespace)?.get(name);
+  }
+
+  set(namespace: string, name: string, obj: KubeObject): void {
+    let names = this.byNamespace.get(namespace);
+    if (!names) this.byNamespace.set(namespace, (names = new Map()));
+    if (!names.has(name)) this.count++;
+    names.set(name, obj);
+  }
+
+  remove(namespace: string, name: string): void {
+    const names = this.byNamespace.get(namespace);
+    if (names?.delete(name)) {
+      this.count--;
+      if (names.size === 0) this.byNamespace.delete(namespace);
+    }
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Objects sorted by namespace then name, the order etcd keys give a list. */
+  sorted(namespace?: string): KubeObject[] {
+    const namespaces = namespace === undefined ? [...this.byNamespace.keys()].sort() : [namespace];
+    const out: KubeObject[] = [];
+    for (const ns of namespaces) {
+      const names = this.byNamespace.get(ns);
+      if (!names) continue;
+      for (const name of [...names.keys()].sort()) out.push(names.get(name)!);
+    }
+    return out;
+  }
+
+  namespaces(): string[] {
+    return [...this.byNamespace.keys()];
+  }
+}
+
+export class Store {
+  private revision = 0;
+  private readonly collections = new Map<string, Collection>();
+  private readonly changes = new Subject<StoreEvent>();
+  readonly history: WatchHistory;
+
+  constructor(historyCapacity = 10_000) {
+    this.history = new WatchHistory(historyCapacity);
+  }
+
+  /** Every committed write, in resourceVersion order. */
+  get events(): Observable<StoreEvent> {
+    return this.changes;
+  }
+
+  get resourceVersion(): number {
+    return this.revision;
+  }
+
+  get(storageKey: string, namespace: string, name: string): KubeObject | undefined {
+    return this.collections.get(storageKey)?.get(namespace, name);
+  }
+
+  list(storageKey: string, namespace?: string): KubeObject[] {
+    return this.collections.get(storageKey)?.sorted(namespace) ?? [];
+  }
+
+  count(storageKey: string): number {
+    return this.collections.get(storageKey)?.size ?? 0;
+  }
+
+  /** Namespaces that hold at least one object of the resource. */
+  namespacesOf(storageKey: string): string[] {
+    return this.collections.get(storageKey)?.namespaces() ?? [];
+  }
+
+  /**
+   * Writes `obj` (created when absent, replaced otherwise), stamping the next
+   * resourceVersion. The caller has already checked preconditions; the store
+   * only orders and publishes.
+   */
+  put(storageKey: string, obj: KubeObject): KubeObject {
+    const { namespace = '', name = '' } = obj.metadata;
+    const collection = this.collection(storageKey);
+    const previous = collection.get(namespace, name);
+    const resourceVersion = ++this.revision;
+    const stored = stamp(obj, resourceVersion);
+    collection.set(namespace, name, stored);
+    this.publish({ type: previous ? 'MODIFIED' : 'ADDED', storageKey, object: stored, previous, resourceVersion });
+    return stored;
+  }
+
+  /** Removes the object; the DELETED event carries it with a fresh resourceVersion, as etcd's delete revision. */
+  remove(storageKey: string, namespace: string, name: string): KubeObject | undefined {
+    const collection = this.collections.get(storageKey);
+    const previous = collection?.get(namespace, name);
+    if (!collection || !previous) return undefined;
+    const resourceVersion = ++this.revision;
+    const object = stamp(previous, resourceVersion);
+    collection.remove(namespace, name);
+    this.publish({ type: 'DELETED', storageKey, object, previous, resourceVersion });
+    return object;
+  }
+
+  private collection(storageKey: string): Collection {
+    let collection = this.collections.get(storageKey);
+    if (!collection) this.collections.set(storageKey, (collection = new Collection()));
+    return collection;
+  }
+
+  private publish(event: StoreEvent): void {
+    this.history.append(event);
+    this.changes.next(event);
+  }
+}
+
+function stamp(obj: KubeObject, resourceVersion: number): KubeObject {
+  const stamped: KubeObject = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(resourceVersion) } };
+  return freeze(stamped, true);
+}

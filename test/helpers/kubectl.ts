@@ -1,0 +1,68 @@
+/**
+ * Runs the pinned kubectl (v1.32, extracted to .tools/ by
+ * scripts/fetch-kubectl.mjs) against an emulator, never through a shell.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const PINNED_KUBECTL = fileURLToPath(new URL('../../.tools/kubectl', import.meta.url));
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+export interface KubectlOptions {
+  kubeconfig: string;
+  /** kubectl's discovery and HTTP cache (KUBECACHEDIR); fresh per emulator, or a stale cache describes another server. */
+  cacheDir: string;
+  /** Written to kubectl's stdin (for `-f -`). */
+  input?: string;
+  /** Added to the environment after KUBECONFIG and KUBECACHEDIR, so a test may override them. */
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+}
+
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function kubectlPath(): string {
+  if (!existsSync(PINNED_KUBECTL)) {
+    throw new Error(
+      `${PINNED_KUBECTL} is missing: run \`npm test\` (its pretest extracts kubectl) or \`node scripts/fetch-kubectl.mjs\``,
+    );
+  }
+  return PINNED_KUBECTL;
+}
+
+/** Resolves with the exit code and output; rejects only if kubectl cannot start, is killed, or overruns the timeout. */
+export function runKubectl(args: string[], options: KubectlOptions): Promise<KubectlResult> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const child = spawn(kubectlPath(), args, {
+    env: { ...process.env, KUBECONFIG: options.kubeconfig, KUBECACHEDIR: options.cacheDir, ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stdin.end(options.input ?? '');
+  return new Promise((resolve, reject) => {
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const command = `kubectl ${args.join(' ')}`;
+      if (timedOut) reject(new Error(`${command} timed out after ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+      else if (code === null) reject(new Error(`${command} was killed by ${signal}\nstderr: ${stderr}`));
+      else resolve({ code, stdout, stderr });
+    });
+  });
+}

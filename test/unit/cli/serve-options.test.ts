@@ -1,0 +1,70 @@
+import t from 'tap';
+import { Command } from 'commander';
+import { addServeOptions, parseServeOptions, ServeOptionsError } from '../../../src/cli/serve-options.js';
+
+t.test('defaults', async (t) => {
+  t.same(parseServeOptions([]), {
+    port: 6443,
+    host: '127.0.0.1',
+    workers: 2,
+    logLevel: 'info',
+    kubeVersion: 'v1.32.3',
+    insecureHttp: false,
+  });
+});
+
+t.test('every option maps onto EmulatorOptions', async (t) => {
+  const options = parseServeOptions([
+    '--port', '0',
+    '--host', '::1',
+    '--kubeconfig', '/tmp/kc',
+    '--workers', '5',
+    '--log-level', 'debug',
+    '--kube-version', 'v1.31.0',
+    '--insecure-http',
+    '--data-dir', '/tmp/data',
+  ]);
+  t.same(options, {
+    port: 0,
+    host: '::1',
+    kubeconfigPath: '/tmp/kc',
+    workers: 5,
+    logLevel: 'debug',
+    kubeVersion: 'v1.31.0',
+    insecureHttp: true,
+    dataDir: '/tmp/data',
+  });
+  t.same(parseServeOptions(['--port=7000', '--workers=0']).port, 7000, '--flag=value form');
+  t.equal(parseServeOptions(['--workers=0']).workers, 0, 'no workers: control plane only');
+});
+
+t.test('invalid values are rejected with commander-style messages', async (t) => {
+  const cases: Array<[string[], RegExp]> = [
+    [['--port', 'http'], /option '--port <n>' argument 'http' is invalid\. Not an integer\./],
+    [['--port', '65536'], /argument '65536' is invalid\. Must be between 0 and 65535\./],
+    [['--port', '-1'], /argument '-1' is invalid|unknown option '-1'/],
+    [['--port', '1.5'], /Not an integer/],
+    [['--workers', 'many'], /option '--workers <n>' argument 'many' is invalid/],
+    [['--log-level', 'verbose'], /argument 'verbose' is invalid\. Allowed choices are fatal, error, warn, info, debug, trace, silent\./],
+    [['--kube-version', '1.32.3'], /argument '1.32.3' is invalid\. Must look like v1\.32\.3\./],
+    [['--host', ''], /option '--host <address>' argument '' is invalid\. Must not be empty\./],
+    [['--port'], /option '--port <n>' argument missing/],
+    [['--nodes', '3'], /unknown option '--nodes'/],
+    [['extra'], /too many arguments/],
+  ];
+  for (const [args, message] of cases) {
+    t.throws(() => parseServeOptions(args), { name: 'ServeOptionsError', message }, args.join(' '));
+  }
+  const error = t.throws(() => parseServeOptions(['--port', 'x'])) as ServeOptionsError;
+  t.equal(error.exitCode, 1, 'commander usage errors exit with 1');
+});
+
+t.test('help lists every option with its default', async (t) => {
+  // Commander wraps to the terminal width; compare with whitespace collapsed.
+  const help = addServeOptions(new Command('serve')).helpInformation().replace(/\s+/g, ' ');
+  for (const flag of ['--port <n>', '--host <address>', '--kubeconfig <path>', '--workers <n>', '--log-level <level>', '--kube-version <version>', '--insecure-http', '--data-dir <path>']) {
+    t.match(help, flag);
+  }
+  t.match(help, /\(default: 6443\)/);
+  t.match(help, /\(default: "v1\.32\.3"\)/);
+});
