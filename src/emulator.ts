@@ -15,6 +15,7 @@ import { DefaultSchemaCatalog } from './api/schema-catalog.js';
 import { TypeRegistry } from './api/type-registry.js';
 import { adminUser, serviceAccountUser } from './auth/user.js';
 import { registerReviews } from './auth/reviews.js';
+import { tokenRequestHandler } from './auth/token-request.js';
 import type { Client } from './client/client.js';
 import { InProcessClient } from './client/in-process.js';
 import { RealClock, VirtualClock, type Clock } from './runtime/clock.js';
@@ -101,6 +102,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     openWatches: new Set(),
   };
   registerReviews(parts);
+  parts.subresources.set('/serviceaccounts/token', tokenRequestHandler(registry, clock));
   const crds = new CrdServing(store, types, clock, (established) => openapi.setCustomResourceDefinitions(established));
   crds.start();
 

@@ -22,8 +22,8 @@ export async function temporaryDirectory(prefix) {
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
 }
 
-/** Starts an emulator on 127.0.0.1 with a free port and no logging; `dataDir` is reused when given. */
-export async function startQuietEmulator(dataDir, workDir) {
+/** Starts an emulator on 127.0.0.1 with a free port and no logging; `options` adds to or overrides EmulatorOptions. */
+export async function startQuietEmulator(dataDir, workDir, options = {}) {
   const { startEmulator } = await loadDist();
   return startEmulator({
     port: 0,
@@ -31,6 +31,7 @@ export async function startQuietEmulator(dataDir, workDir) {
     logLevel: 'silent',
     kubeconfigPath: join(workDir, 'kubeconfig'),
     dataDir,
+    ...options,
   });
 }
 
@@ -74,4 +75,20 @@ export function getText(origin, path, { ca, token }) {
       })
       .on('error', reject);
   });
+}
+
+/**
+ * Resolves once the event loop runs timers on time again: work a write
+ * schedules for later (watch fan-out, informers, controllers' queues) is part
+ * of its cost, so rates include the time this takes.
+ */
+export async function settle({ maxLagMs = 10, calmTicks = 3, timeoutMs = 600_000 } = {}) {
+  const deadline = performance.now() + timeoutMs;
+  let calm = 0;
+  while (calm < calmTicks) {
+    if (performance.now() > deadline) throw new Error('the event loop did not settle');
+    const asked = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    calm = performance.now() - asked - 1 <= maxLagMs ? calm + 1 : 0;
+  }
 }

@@ -31,6 +31,8 @@ export async function handleResource(parts: ApiServerParts, req: FastifyRequest,
     const info = type.subresources.find((s) => s.name === subresource);
     if (!info || !name) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
     const custom = parts.subresources.get(`${type.storageKey}/${subresource}`);
+    // Subresource POSTs (binding, eviction, token) create something: 201 unless the handler says otherwise.
+    if (custom && method === 'POST') reply.code(201);
     if (custom) return custom({ type, namespace, name, method, query, body: decodeBody(req.body as Buffer, req.headers['content-type']), ctx, reply });
     if (subresource === 'scale') return handleScale(parts, req, type, namespace, name, ctx);
     return handleObject(parts, req, reply, type, namespace, name, ctx, subresource);
@@ -102,6 +104,7 @@ async function handleCollection(parts: ApiServerParts, req: FastifyRequest, repl
     case 'DELETE': {
       verbAllowed(type, 'deletecollection');
       const options = deleteOptions(req, query);
+      if (options.dryRun) ctx.dryRun = true;
       const page = listPage(parts.store, type, { namespace, labelSelector: query.labelSelector, fieldSelector: query.fieldSelector });
       const deleted: KubeObject[] = [];
       for (const item of page.items) {
@@ -157,7 +160,10 @@ async function handleObject(
     case 'DELETE': {
       if (subresource) throw methodNotAllowed(`the server does not allow this method on the requested resource`);
       verbAllowed(type, 'delete');
-      const result = await parts.registry.delete(type, namespace, name, deleteOptions(req, query), ctx);
+      const options = deleteOptions(req, query);
+      // kubectl puts server-side dry run in the DeleteOptions body rather than the query.
+      if (options.dryRun) ctx.dryRun = true;
+      const result = await parts.registry.delete(type, namespace, name, options, ctx);
       // A delete still waiting on finalizers or grace answers 202 Accepted with the object, as the apiserver does.
       if (!result.removed && !ctx.dryRun) reply.code(202);
       return respond(reply, ctx, result.object);
@@ -197,17 +203,17 @@ function patchTypeOf(contentType: string | undefined, type: ResourceType): Patch
 function deleteOptions(req: FastifyRequest, query: Query): DeleteOptions {
   const body = decodeBody(req.body as Buffer, req.headers['content-type']);
   const fromBody = (body && typeof body === 'object' ? body : {}) as DeleteOptions & { dryRun?: string[] | boolean };
-  const policy = (query.propagationPolicy ?? fromBody.propagationPolicy) as PropagationPolicy | undefined;
+  const orphan = parseBool(query.orphanDependents) || (fromBody as { orphanDependents?: boolean }).orphanDependents === true;
+  const policy = (query.propagationPolicy ?? fromBody.propagationPolicy ?? (orphan ? 'Orphan' : undefined)) as PropagationPolicy | undefined;
   if (policy && !['Background', 'Foreground', 'Orphan'].includes(policy)) {
     throw badRequest(`DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
   }
-  if (query.orphanDependents === 'true' && !policy) return { ...fromBody, propagationPolicy: 'Orphan', dryRun: query.dryRun === 'All' };
   const grace = query.gracePeriodSeconds ?? (fromBody.gracePeriodSeconds === undefined ? undefined : String(fromBody.gracePeriodSeconds));
   return {
     propagationPolicy: policy,
     gracePeriodSeconds: grace === undefined ? undefined : Number(grace),
     preconditions: fromBody.preconditions,
-    dryRun: query.dryRun === 'All',
+    dryRun: query.dryRun === 'All' || (Array.isArray(fromBody.dryRun) && fromBody.dryRun.includes('All')),
   };
 }
 

@@ -77,6 +77,10 @@ class EmulatorProcess:
                 return
             seen.append(line)
 
+    def exit_code(self):
+        """None while the emulator runs; its exit code once it stopped (or died)."""
+        return None if self._process is None else self._process.poll()
+
     def log_text(self):
         self._log.flush()
         with open(self._log_path) as log:

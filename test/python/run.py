@@ -10,6 +10,9 @@ import sys
 import tempfile
 import unittest
 
+# No __pycache__ beside the tests: the repository does not ignore it.
+sys.dont_write_bytecode = True
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(os.path.dirname(HERE))
 
@@ -33,6 +36,8 @@ def load_suite(name_patterns):
 
 def print_server_log(emulator, limit=4000):
     """The end of the emulator's stderr, which often names the cause of a failure."""
+    if emulator.exit_code() is not None:
+        print(f'the emulator exited with code {emulator.exit_code()} during the run', flush=True)
     log = emulator.log_text()
     if log.strip():
         print(f'--- emulator stderr (last {limit} characters) ---\n{log[-limit:]}', flush=True)

@@ -20,7 +20,10 @@ export interface RegistryStrategy extends Strategy {
   blockingFinalizers?(obj: KubeObject): string[];
   /** Whether a create keeps the status it carries (a kubelet registers its Node with status). */
   keepsStatusOnCreate?: boolean;
-  /** Writes through a subresource other than status (e.g. a Namespace's finalize). */
+  /**
+   * Writes through a subresource other than status (e.g. a Namespace's finalize, a Pod's binding). Each
+   * changes only what its subresource owns, so the kind's update rules (a pod's immutable spec) do not apply.
+   */
   subresources?: Record<string, (incoming: KubeObject, current: KubeObject) => KubeObject>;
 }
 
@@ -50,6 +53,14 @@ const lifecycleHooks: Record<string, Partial<RegistryStrategy>> = {
       // Unscheduled and finished pods have no kubelet to wait for: they go at once.
       if (!spec.nodeName || phase === 'Succeeded' || phase === 'Failed') return 0;
       return requested ?? spec.terminationGracePeriodSeconds ?? 30;
+    },
+    subresources: {
+      // pods/binding: the scheduler's one write that assigns the node and records PodScheduled.
+      binding: (incoming, current) => ({
+        ...current,
+        spec: { ...(current.spec as object), nodeName: (incoming.spec as { nodeName?: string } | undefined)?.nodeName },
+        status: incoming.status ?? current.status,
+      }),
     },
   },
   '/Node': { keepsStatusOnCreate: true },

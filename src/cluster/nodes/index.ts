@@ -1,6 +1,64 @@
+/**
+ * The nodes of the simulated cluster: one kubelet per Node (pods, Lease,
+ * node status), the pods/log subresource the kubelets answer, and the parts
+ * of kube-controller-manager that watch nodes: the node lifecycle controller
+ * and the taint eviction controller.
+ *
+ * Faults: `nodeFaults(ctx)` (or `nodeFaults(emulator.clock)`) gives the
+ * NodeFaults of the cluster, available once nodeComponents(ctx) was called,
+ * to stop and start a node's kubelet as if its process died or came back.
+ * The registry is keyed by the cluster's Clock: each emulator has its own,
+ * and both the components (ctx.clock) and the emulator's user hold it.
+ */
+import type { Clock } from '../../runtime/clock.js';
 import type { Component } from '../../runtime/component.js';
 import type { ClusterContext } from '../context.js';
+import { POD_REF, type Pod } from '../pod-utils.js';
+import { KubeletManager } from './kubelets.js';
+import { NodeLifecycleController } from './node-lifecycle.js';
+import { LEASE_REF, NODE_LEASE_NAMESPACE, NODE_REF, type Lease, type Node } from './node-types.js';
+import { indexPodsByNode } from './pod-index.js';
+import { PodLogServer } from './pod-logs.js';
+import { TaintEvictionController } from './taint-eviction.js';
 
-export function nodeComponents(_ctx: ClusterContext): Component[] {
-  return [];
+export { defaultTolerationSecondsPlugin } from './default-tolerations.js';
+export { CONTROL_PLANE_NODE, workerName } from './node-template.js';
+
+export interface NodeFaults {
+  /** Stops the node's kubelet: its Lease and status go stale and its pods are left as they are. */
+  stopKubelet(nodeName: string): Promise<void>;
+  /** Starts the node's kubelet again; it posts Ready and resumes its pods. */
+  startKubelet(nodeName: string): Promise<void>;
+  isKubeletRunning(nodeName: string): boolean;
+}
+
+const faultsByClock = new WeakMap<Clock, NodeFaults>();
+
+/** The node faults of the cluster built from `ctx` (or running on `clock`); throws if it has no node components. */
+export function nodeFaults(owner: ClusterContext | Clock): NodeFaults {
+  const faults = faultsByClock.get('clock' in owner ? owner.clock : owner);
+  if (!faults) throw new Error('nodeFaults: no node components were created for this cluster');
+  return faults;
+}
+
+export function nodeComponents(ctx: ClusterContext): Component[] {
+  const nodes = ctx.informers.informerFor<Node>(NODE_REF);
+  const leases = ctx.informers.informerFor<Lease>(LEASE_REF, { namespace: NODE_LEASE_NAMESPACE });
+  const pods = indexPodsByNode(ctx.informers.informerFor<Pod>(POD_REF));
+
+  const kubelets = new KubeletManager(ctx, nodes, pods);
+  faultsByClock.set(ctx.clock, {
+    stopKubelet: (name) => kubelets.stopKubelet(name),
+    startKubelet: (name) => kubelets.startKubelet(name),
+    isKubeletRunning: (name) => kubelets.isKubeletRunning(name),
+  });
+  const logs = new PodLogServer(ctx, pods);
+  ctx.serveSubresource('/pods/log', logs.serve);
+
+  return [
+    kubelets,
+    logs,
+    new NodeLifecycleController(ctx, nodes, leases, pods).controller,
+    new TaintEvictionController(ctx, nodes, pods).controller,
+  ];
 }

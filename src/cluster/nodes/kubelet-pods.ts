@@ -112,7 +112,7 @@ export class KubeletPods {
     const status = podStatusAt(pod, plan, { hostIP: this.options.hostIP }, nowMs);
     const running = [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])].filter((s) => s.state?.running);
     const graceMs = (pod.metadata.deletionGracePeriodSeconds ?? 0) * 1000;
-    plan.stopMs = running.length === 0 ? nowMs : nowMs + Math.min(ctx.random.jitter(ctx.profile.containerStopMs, ctx.profile.jitter), graceMs);
+    plan.stopMs = running.length === 0 ? nowMs : nowMs + Math.round(Math.min(ctx.random.jitter(ctx.profile.containerStopMs, ctx.profile.jitter), graceMs));
     for (const container of running) void recorder.event(pod, 'Normal', 'Killing', `Stopping container ${container.name}`);
   }
 

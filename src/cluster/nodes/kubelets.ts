@@ -11,7 +11,7 @@ import type { Pod } from '../pod-utils.js';
 import { Kubelet } from './kubelet.js';
 import { kubeletNodeStatus } from './node-status.js';
 import { CONTROL_PLANE_NODE, identityAt, nodeInfo, registeredNode, workerName, type NodeIdentity } from './node-template.js';
-import { errorCode, NODE_REF, type Node } from './node-types.js';
+import { errorCode, type Node } from './node-types.js';
 
 export class KubeletManager implements Component {
   readonly name = 'kubelets';

@@ -82,8 +82,9 @@ const startedAtOf = (status: ContainerStatus | undefined): string | undefined =>
 export function planPod(pod: Pod, nowMs: number, timing: Timing): PodPlan {
   const startTime = pod.status?.startTime;
   const admittedMs = startTime ? Math.min(Date.parse(startTime), nowMs) : nowMs;
-  const startDelay = timing.jitter(timing.podStartMs);
-  const sandboxReadyMs = admittedMs + startDelay * SANDBOX_SHARE;
+  // Whole milliseconds: the plan's instants become timestamps and timer due times.
+  const startDelay = Math.round(timing.jitter(timing.podStartMs));
+  const sandboxReadyMs = admittedMs + Math.round(startDelay * SANDBOX_SHARE);
   const runMs = runToCompletionMs(pod, timing.jobRunMs);
   const containers: ContainerPlan[] = [];
   let cursor = sandboxReadyMs;
@@ -92,26 +93,27 @@ export function planPod(pod: Pod, nowMs: number, timing: Timing): PodPlan {
     const image = container.image ?? '';
     const policy = effectivePullPolicy(image, container.imagePullPolicy);
     const imagePresent = policy === 'Never' || (policy === 'IfNotPresent' && timing.imagePresent(image));
-    const pullMs = imagePresent ? 0 : startDelay * PULL_SHARE;
+    const pullMs = imagePresent ? 0 : Math.round(startDelay * PULL_SHARE);
+    const createMs = Math.round(startDelay * START_SHARE);
     const existing = existingState(pod, container.name, init);
     const startedAt = startedAtOf(existing);
-    const startMs = startedAt ? Date.parse(startedAt) : startAfterMs + pullMs + startDelay * START_SHARE;
+    const startMs = startedAt ? Date.parse(startedAt) : startAfterMs + pullMs + createMs;
     const sidecar = init && container.restartPolicy === 'Always';
     const probe = container.readinessProbe;
-    const readyMs = probe ? startMs + timing.jitter(timing.readinessMs) + (probe.initialDelaySeconds ?? 0) * 1000 : startMs;
-    const exitMs = init && !sidecar ? startMs + timing.jitter(timing.jobRunMs) : !init && runMs !== undefined ? startMs + runMs : undefined;
+    const readyMs = probe ? startMs + Math.round(timing.jitter(timing.readinessMs)) + (probe.initialDelaySeconds ?? 0) * 1000 : startMs;
+    const exitMs = init && !sidecar ? startMs + Math.round(timing.jitter(timing.jobRunMs)) : !init && runMs !== undefined ? startMs + Math.round(runMs) : undefined;
     return {
       name: container.name,
       image,
       init,
       sidecar,
       imagePresent,
-      pullStartMs: startMs - pullMs - startDelay * START_SHARE,
-      pulledMs: startMs - startDelay * START_SHARE,
+      pullStartMs: startMs - pullMs - createMs,
+      pulledMs: startMs - createMs,
       startMs,
       readyMs,
       exitMs,
-      containerID: existing?.containerID ?? timing.newContainerID(),
+      containerID: existing?.containerID?.replace(/^containerd:\/\//, '') ?? timing.newContainerID(),
     };
   };
 

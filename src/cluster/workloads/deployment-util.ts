@@ -69,21 +69,31 @@ export function splitReplicaSets(d: Deployment, owned: ReplicaSet[]): { newRS: R
   return { newRS, oldRSs: sorted.filter((rs) => rs !== newRS) };
 }
 
-/** The annotations a ReplicaSet gets from its deployment: the deployment's own (minus the bookkeeping ones) plus revision and replica counts. */
-export function replicaSetAnnotations(d: Deployment, existing: Record<string, string> | undefined, revision: number, replicas = replicasOf(d)): Record<string, string> {
+/**
+ * The annotations a ReplicaSet gets from its deployment
+ * (SetNewReplicaSetAnnotations): the deployment's own minus the bookkeeping
+ * ones, the revision (a template that comes back, as after `rollout undo`,
+ * records its former revisions), and, for a ReplicaSet about to be created,
+ * the replica counts.
+ */
+export function replicaSetAnnotations(d: Deployment, existing: Record<string, string> | undefined, revision: number): Record<string, string> {
   const annotations: Record<string, string> = { ...(existing ?? {}) };
   for (const [key, value] of Object.entries(d.metadata.annotations ?? {})) if (!NOT_COPIED.has(key)) annotations[key] = value;
   const oldRevision = annotations[REVISION_ANNOTATION];
   if (oldRevision !== undefined && Number(oldRevision) < revision) {
-    // A template that comes back (rollout undo) keeps a record of the revisions it had.
     const history = annotations[REVISION_HISTORY_ANNOTATION];
     annotations[REVISION_HISTORY_ANNOTATION] = history ? `${history},${oldRevision}` : oldRevision;
   }
   if (oldRevision === undefined || Number(oldRevision) < revision) annotations[REVISION_ANNOTATION] = String(revision);
-  annotations[DESIRED_REPLICAS_ANNOTATION] = String(replicas);
-  annotations[MAX_REPLICAS_ANNOTATION] = String(replicas + resolveFenceposts(d).maxSurge);
+  if (!existing) Object.assign(annotations, replicaCountAnnotations(d));
   return annotations;
 }
+
+/** desired-replicas and max-replicas: what proportional scaling reads back. */
+export const replicaCountAnnotations = (d: Deployment): Record<string, string> => ({
+  [DESIRED_REPLICAS_ANNOTATION]: String(replicasOf(d)),
+  [MAX_REPLICAS_ANNOTATION]: String(replicasOf(d) + resolveFenceposts(d).maxSurge),
+});
 
 const sum = (rss: ReplicaSet[], count: (rs: ReplicaSet) => number | undefined): number => rss.reduce((total, rs) => total + (count(rs) ?? 0), 0);
 export const specReplicasSum = (rss: ReplicaSet[]): number => sum(rss, (rs) => rs.spec.replicas);

@@ -10,7 +10,15 @@ import type { KindRef } from '../../client/client.js';
 import type { Component } from '../../runtime/component.js';
 import type { ClusterContext } from '../context.js';
 import { DEFAULT_GC_KINDS, GarbageCollector } from './garbage-collector.js';
+import { deploymentController } from './deployment-controller.js';
 import { namespaceController, type NamespacedKind } from './namespace-controller.js';
+import { daemonSetController } from './daemonset-controller.js';
+import { endpointsController } from './endpoints-controller.js';
+import { jobController } from './job-controller.js';
+import { replicaSetController } from './replicaset-controller.js';
+import { rootCaPublisher } from './root-ca-publisher.js';
+import { serviceAccountsController } from './serviceaccounts-controller.js';
+import { statefulSetController } from './statefulset-controller.js';
 
 export type { NamespacedKind } from './namespace-controller.js';
 
@@ -23,12 +31,22 @@ export interface WorkloadOptions {
   namespacedKinds?: () => NamespacedKind[];
   /** Kinds the garbage collector watches besides the built-in owners and dependents (e.g. KubeVirt's). */
   ownerKinds?: KindRef[];
+  /** The cluster CA published as `ca.crt` in every namespace's kube-root-ca.crt; a placeholder PEM without it (plain-HTTP emulators have no CA). */
+  rootCaPem?: string;
 }
 
 export function workloadComponents(ctx: ClusterContext, options: WorkloadOptions = {}): Component[] {
   return [
     namespaceController(ctx, { namespacedKinds: options.namespacedKinds ?? builtinNamespacedKinds }),
     new GarbageCollector(ctx, [...DEFAULT_GC_KINDS, ...(options.ownerKinds ?? [])]).controller,
+    deploymentController(ctx),
+    replicaSetController(ctx),
+    daemonSetController(ctx),
+    statefulSetController(ctx),
+    jobController(ctx),
+    serviceAccountsController(ctx),
+    rootCaPublisher(ctx, options.rootCaPem),
+    endpointsController(ctx),
   ];
 }
 

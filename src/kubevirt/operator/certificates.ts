@@ -111,6 +111,8 @@ export function pairOf(secret: KubeObject | undefined): CertificateAuthority | u
 
 /** kubevirt.io's Secrets hold SEC1 ("EC PRIVATE KEY") keys; tls.ts issues PKCS#8. */
 const sec1 = (keyPem: string): string => createPrivateKey(keyPem).export({ type: 'sec1', format: 'pem' }).toString();
+/** Go's pem.Encode ends every block with a newline; bundles are concatenations of such blocks. */
+const pemBlock = (pem: string): string => (pem.endsWith('\n') ? pem : `${pem}\n`);
 
 export interface CertificateResult {
   secret: KubeObject;
@@ -164,7 +166,7 @@ function signedBy(pair: CertificateAuthority, ca: CertificateAuthority | undefin
 async function issue(name: string, namespace: string, ca: CertificateAuthority | undefined, durationMs: number, now: Date): Promise<CertificateAuthority> {
   if (isCaSecret(name)) {
     const created = await createCertificateAuthority({ commonName: `${CA_NAMES[name]}@${Math.floor(now.getTime() / 1000)}`, validityDays: durationMs / DAY_MS, notBefore: now });
-    return { certPem: created.certPem, keyPem: sec1(created.keyPem) };
+    return { certPem: pemBlock(created.certPem), keyPem: sec1(created.keyPem) };
   }
   if (!ca) throw new Error(`cannot issue ${name}: the CA is missing`);
   // triple.NewSignedCert: NotBefore is the CA's NotBefore, NotAfter is now + duration.
@@ -177,7 +179,7 @@ async function issue(name: string, namespace: string, ca: CertificateAuthority |
   const dnsNames = server ? [server.service, `${server.service}.${namespace}`, `${server.service}.${namespace}.svc`, `${server.service}.${namespace}.svc.cluster.local`] : undefined;
   const commonName = client ?? server?.commonName ?? `${server!.service}.${namespace}.pod.cluster.local`;
   const issued = await issueCertificate({ ca: { certPem: ca.certPem, keyPem: ca.keyPem }, commonName, dnsNames, usages, validityDays, notBefore });
-  return { certPem: issued.certPem, keyPem: sec1(issued.keyPem) };
+  return { certPem: pemBlock(issued.certPem), keyPem: sec1(issued.keyPem) };
 }
 
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n?/g;
@@ -195,12 +197,11 @@ export function caBundle(currentCa: string, previousBundle: string, externalBund
       return undefined;
     }
   };
-  const normalize = (pem: string): string => (pem.endsWith('\n') ? pem : `${pem}\n`);
-  const certificates = [normalize(currentCa)];
+  const certificates = [pemBlock(currentCa)];
   for (const pem of previousBundle.match(PEM_BLOCK) ?? []) {
     const certificate = valid(pem);
-    if (certificate && !certificates.includes(normalize(pem)) && now.getTime() - new Date(certificate.validFrom).getTime() < overlapMs) certificates.push(normalize(pem));
+    if (certificate && !certificates.includes(pemBlock(pem)) && now.getTime() - new Date(certificate.validFrom).getTime() < overlapMs) certificates.push(pemBlock(pem));
   }
-  for (const pem of externalBundle.match(PEM_BLOCK) ?? []) if (valid(pem) && !certificates.includes(normalize(pem))) certificates.push(normalize(pem));
+  for (const pem of externalBundle.match(PEM_BLOCK) ?? []) if (valid(pem) && !certificates.includes(pemBlock(pem))) certificates.push(pemBlock(pem));
   return certificates.slice(0, MAX_BUNDLE_CERTIFICATES).join('');
 }

@@ -167,7 +167,7 @@ export class InstallSync {
       for (const obj of cache.list(ref)) {
         const managedByOperator = obj.metadata.labels?.['app.kubernetes.io/managed-by'] === 'virt-operator';
         const isStrategyConfigMap = obj.kind === 'ConfigMap' && obj.metadata.labels?.['kubevirt.io/install-strategy'] !== undefined;
-        if (managedByOperator && !isStrategyConfigMap && !wanted.has(identity({ ...obj, kind: ref.kind }))) await applier.delete(obj);
+        if (managedByOperator && !isStrategyConfigMap && !wanted.has(identity({ ...obj, kind: ref.kind }))) await applier.delete(ref, obj);
       }
     }
   }

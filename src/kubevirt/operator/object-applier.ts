@@ -55,13 +55,14 @@ export class ObjectApplier {
     return this.update(desired, current);
   }
 
-  async delete(obj: KubeObject, gracePeriodSeconds?: number): Promise<void> {
+  /** Deletes `obj` of kind `ref` (list items need not carry their kind); gone already is fine. */
+  async delete(ref: KindRef, obj: KubeObject, gracePeriodSeconds?: number): Promise<void> {
     try {
-      await this.client.delete(refOf(obj), obj.metadata.namespace, obj.metadata.name ?? '', gracePeriodSeconds === undefined ? undefined : { gracePeriodSeconds });
+      await this.client.delete(ref, obj.metadata.namespace, obj.metadata.name ?? '', gracePeriodSeconds === undefined ? undefined : { gracePeriodSeconds });
     } catch (err) {
       if (!isCode(err, 404)) throw err;
     }
-    this.written.delete(keyOf(obj));
+    this.written.delete(keyOf({ ...obj, ...ref }));
   }
 
   private async update(desired: KubeObject, current: KubeObject): Promise<KubeObject> {

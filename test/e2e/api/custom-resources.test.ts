@@ -14,9 +14,9 @@ t.test('a wrong type is 422 with the field path; unknown fields are pruned or re
   t.match(wrongType.stderr, 'The KubeVirt "kv" is invalid');
   t.match(wrongType.stderr, 'spec.certificateRotateStrategy: Invalid value: "string": spec.certificateRotateStrategy in body must be of type object: "string"');
 
-  const badEnum = await kubectl(['create', '-f', '-'], { input: kubevirt({ imagePullPolicy: 'Sometimes' }) });
+  const badEnum = await kubectl(['create', '-f', '-'], { input: kubevirt({ configuration: { roleAggregationStrategy: 'Sometimes' } }) });
   t.not(badEnum.code, 0);
-  t.match(badEnum.stderr, 'spec.imagePullPolicy: Unsupported value: "Sometimes"');
+  t.match(badEnum.stderr, 'spec.configuration.roleAggregationStrategy: Unsupported value: "Sometimes": supported values: "AggregateToDefault", "Manual"');
 
   const strict = await kubectl(['create', '--validate=strict', '-f', '-'], { input: kubevirt({ notAField: 1 }) });
   t.not(strict.code, 0, 'strict validation refuses an unknown field');

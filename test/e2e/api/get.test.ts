@@ -39,9 +39,11 @@ t.test('get in every output format', async (t) => {
 t.test('label and field selectors, chunking', async (t) => {
   const { kubectl } = await withEmulator(t);
   t.equal((await kubectl(['apply', '-f', operatorManifest])).code, 0);
-  const labelled = await kubectl(['get', 'clusterrole', '-l', 'kubevirt.io=', '-o', 'name']);
+  const labelled = await kubectl(['get', 'clusterrole', '-l', 'operator.kubevirt.io', '-o', 'name']);
   t.equal(labelled.code, 0, labelled.stderr);
-  t.same(labelled.stdout.trim().split('\n').sort(), ['clusterrole.rbac.authorization.k8s.io/kubevirt-operator', 'clusterrole.rbac.authorization.k8s.io/kubevirt.io:operator']);
+  t.same(labelled.stdout.trim().split('\n'), ['clusterrole.rbac.authorization.k8s.io/kubevirt.io:operator']);
+  const notLabelled = await kubectl(['get', 'clusterrole', '-l', 'kubevirt.io=,!operator.kubevirt.io', '-o', 'name']);
+  t.same(notLabelled.stdout.trim().split('\n'), ['clusterrole.rbac.authorization.k8s.io/kubevirt-operator']);
 
   const byField = await kubectl(['get', 'ns', '--field-selector', 'metadata.name=kubevirt', '-o', 'name']);
   t.equal(byField.stdout.trim(), 'namespace/kubevirt');

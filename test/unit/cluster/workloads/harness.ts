@@ -52,3 +52,24 @@ export async function startHarness(t: { teardown(fn: () => unknown): void }): Pr
     },
   };
 }
+
+const POD = { apiVersion: 'v1', kind: 'Pod' } as const;
+
+/** Pods of the tests ask for a node label no node has, so no scheduler or kubelet touches them and the test plays kubelet. */
+export const UNSCHEDULABLE = { 'workloads-test/never': 'true' };
+
+/** Plays kubelet: every live pod matching the selector becomes Running and Ready now; answers how many changed. */
+export async function markPodsReady(h: Harness, namespace: string, labelSelector: string): Promise<number> {
+  let changed = 0;
+  for (const pod of await h.list(POD, namespace, labelSelector)) {
+    const status = (pod.status ?? {}) as { phase?: string; conditions?: Array<{ type: string; status: string }> };
+    if (pod.metadata.deletionTimestamp || status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) continue;
+    const now = `${h.clock.now().toISOString().slice(0, 19)}Z`;
+    await h.client.update(
+      { ...pod, status: { ...status, phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }] } },
+      { subresource: 'status' },
+    );
+    changed++;
+  }
+  return changed;
+}
