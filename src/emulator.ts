@@ -13,6 +13,7 @@ import { GenericRegistry } from './api/registry/registry.js';
 import { newContext } from './api/registry/context.js';
 import { DefaultSchemaCatalog } from './api/schema-catalog.js';
 import { TypeRegistry } from './api/type-registry.js';
+import { apiVersionOf, type ResourceType } from './api/types.js';
 import { adminUser, serviceAccountUser } from './auth/user.js';
 import { registerReviews } from './auth/reviews.js';
 import { tokenRequestHandler } from './auth/token-request.js';
@@ -27,6 +28,8 @@ import type { ApiServerParts, VersionInfo } from './server/parts.js';
 import { loadOrCreateCertificates } from './server/tls.js';
 import { Store } from './storage/store.js';
 import { startControlPlane } from './cluster/control-plane.js';
+import { defaultTolerationSecondsPlugin } from './cluster/nodes/index.js';
+import { ServiceIpAllocator } from './cluster/workloads/service-ip-allocator.js';
 import { builtinProfile } from './simulation/profile.js';
 
 export interface EmulatorOptions {
@@ -106,6 +109,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const crds = new CrdServing(store, types, clock, (established) => openapi.setCustomResourceDefinitions(established));
   crds.start();
 
+  const dataDir = options.dataDir ?? join(homedir(), '.kubevirt-emulator');
+  const tls = options.insecureHttp ? undefined : await loadOrCreateCertificates(dataDir, [host]);
+  // Admission plugins of the apiserver itself (kube-apiserver's defaults for these two).
+  admission.addMutating(defaultTolerationSecondsPlugin);
+  admission.addMutating(new ServiceIpAllocator({ listServices: () => store.list(types.byKind('v1', 'Service')!.storageKey) }));
+
   const client = new InProcessClient({ store, types, registry, clock }, adminUser);
   await bootstrapNamespaces(registry, types);
   const profile = builtinProfile(options.profile ?? 'instant');
@@ -118,10 +127,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     random,
     profile,
     verbose: options.logLevel === 'debug',
+    workloads: {
+      namespacedKinds: () => namespacedKinds(types),
+      rootCaPem: tls?.caPem,
+    },
   });
 
-  const dataDir = options.dataDir ?? join(homedir(), '.kubevirt-emulator');
-  const tls = options.insecureHttp ? undefined : await loadOrCreateCertificates(dataDir, [host]);
   const app = buildApp(parts, { https: tls ? { key: tls.keyPem, cert: tls.certPem } : undefined, logLevel: options.logLevel });
   await app.listen({ port: options.port ?? 6443, host });
   const port = (app.server.address() as AddressInfo).port;
@@ -151,4 +162,13 @@ async function bootstrapNamespaces(registry: GenericRegistry, types: TypeRegistr
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
     await registry.create(namespaceType, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, newContext(adminUser));
   }
+}
+
+/** One served version of every namespaced resource that can be listed and deleted: what a namespace deletion empties. */
+function namespacedKinds(types: TypeRegistry) {
+  const byStorage = new Map<string, ResourceType>();
+  for (const t of types.all()) {
+    if (t.namespaced && t.verbs.includes('list') && t.verbs.includes('delete') && !byStorage.has(t.storageKey)) byStorage.set(t.storageKey, t);
+  }
+  return [...byStorage.values()].map((t) => ({ apiVersion: apiVersionOf(t.group, t.version), kind: t.kind, plural: t.plural }));
 }

@@ -14,7 +14,8 @@ import type { SimulationProfile } from '../simulation/profile.js';
 import type { ClusterContext } from './context.js';
 import { nodeComponents } from './nodes/index.js';
 import { schedulingComponents } from './scheduling/index.js';
-import { workloadComponents } from './workloads/index.js';
+import { workloadComponents, type WorkloadOptions } from './workloads/index.js';
+import { kubevirtOperatorComponents } from '../kubevirt/operator/index.js';
 
 export interface ControlPlaneOptions {
   client: Client;
@@ -24,6 +25,7 @@ export interface ControlPlaneOptions {
   random: SeededRandom;
   profile: SimulationProfile;
   verbose?: boolean;
+  workloads?: WorkloadOptions;
 }
 
 export interface ControlPlane {
@@ -45,7 +47,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     serveSubresource: (key, handler) => options.parts.subresources.set(key, handler),
   };
   const manager = new ComponentManager(logger);
-  for (const component of [...nodeComponents(context), ...schedulingComponents(context), ...workloadComponents(context)]) manager.add(component);
+  const components = [
+    ...nodeComponents(context),
+    ...schedulingComponents(context),
+    ...workloadComponents(context, options.workloads),
+    // virt-operator runs as its Deployment's pods do; its components gate themselves on that.
+    ...kubevirtOperatorComponents(context),
+  ];
+  for (const component of components) manager.add(component);
   // Started first: informers components ask for later start at once, so no component waits on an idle one.
   informers.start();
   await manager.start();

@@ -194,7 +194,7 @@ const listNames = (names: string[]): string => `[${names.join(' ')}]`;
 function condition(previous: PodCondition[] | undefined, next: PodCondition, nowMs: number): PodCondition {
   const old = previous?.find((c) => c.type === next.type);
   const lastTransitionTime = old && old.status === next.status && old.lastTransitionTime ? old.lastTransitionTime : rfc3339(new Date(nowMs));
-  return { type: next.type, status: next.status, lastProbeTime: null, lastTransitionTime, ...(next.reason ? { reason: next.reason } : {}), ...(next.message ? { message: next.message } : {}) };
+  return { type: next.type, status: next.status, lastTransitionTime, ...(next.reason ? { reason: next.reason } : {}), ...(next.message ? { message: next.message } : {}) };
 }
 
 export interface NodeFacts {

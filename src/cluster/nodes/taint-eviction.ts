@@ -78,7 +78,6 @@ export class TaintEvictionController {
     conditions.push({
       type: 'DisruptionTarget',
       status: 'True',
-      lastProbeTime: null,
       lastTransitionTime: rfc3339(new Date(nowMs)),
       reason: 'DeletionByTaintManager',
       message: 'Taint manager: deleting due to NoExecute taint',

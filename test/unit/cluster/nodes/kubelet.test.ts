@@ -103,3 +103,15 @@ t.test('a readiness probe delays Ready by its initial delay', async (t) => {
   await clock.advance(2_000);
   t.equal((await client.get<Pod>(POD, 'default', 'probed')).status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
 });
+
+t.test('a running pod is not written again while nothing changes', async (t) => {
+  const { emulator, clock } = await virtualEmulator(t);
+  const { client } = emulator;
+  await client.create(podOn(WORKER, 'quiet'));
+  const running = await until(clock, async () => {
+    const pod = await client.get<Pod>(POD, 'default', 'quiet');
+    return pod.status?.phase === 'Running' ? pod : undefined;
+  });
+  await clock.advance(120_000);
+  t.equal((await client.get<Pod>(POD, 'default', 'quiet')).metadata.resourceVersion, running.metadata.resourceVersion);
+});
