@@ -28,7 +28,7 @@ import type { ApiServerParts, VersionInfo } from './server/parts.js';
 import { loadOrCreateCertificates } from './server/tls.js';
 import { Store } from './storage/store.js';
 import { startControlPlane } from './cluster/control-plane.js';
-import { defaultTolerationSecondsPlugin } from './cluster/nodes/index.js';
+import { defaultTolerationSecondsPlugin, nodeFaults, type NodeFaults } from './cluster/nodes/index.js';
 import { ServiceIpAllocator } from './cluster/workloads/service-ip-allocator.js';
 import { builtinProfile } from './simulation/profile.js';
 
@@ -59,7 +59,10 @@ export interface RunningEmulator {
   kubeconfigPath: string;
   /** An in-process client acting as the cluster admin. */
   client: Client;
+  /** Simulation time; a VirtualClock when started with `clock: 'virtual'`. */
   clock: Clock;
+  /** Fault injection into the simulated cluster (a node's kubelet stopping and coming back). */
+  faults: { nodes: NodeFaults };
   stop(): Promise<void>;
 }
 
@@ -147,6 +150,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     kubeconfigPath,
     client,
     clock,
+    faults: { nodes: nodeFaults(controlPlane.context) },
     async stop() {
       for (const close of [...parts.openWatches]) close();
       await controlPlane.stop();

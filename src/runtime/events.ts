@@ -46,6 +46,20 @@ export const referenceTo = (obj: KubeObject): ObjectReference => {
   return ref;
 };
 
+/**
+ * Shared by every recorder of the process: two components writing about the
+ * same object in the same millisecond must still get distinct names.
+ */
+const nameSuffixes = {
+  lastMs: -1,
+  sameMsCount: 0,
+  next(ms: number): string {
+    this.sameMsCount = ms === this.lastMs ? this.sameMsCount + 1 : 0;
+    this.lastMs = ms;
+    return (BigInt(ms) * 1_000_000n + BigInt(this.sameMsCount)).toString(16);
+  },
+};
+
 export class EventRecorder {
   private readonly source: EventSource;
   private readonly logger: Logger;
@@ -53,8 +67,6 @@ export class EventRecorder {
   private readonly recent = new Map<string, Remembered>();
   /** Writes go one at a time, like client-go's single broadcaster goroutine, so a repeat sees the first write. */
   private writes: Promise<void> = Promise.resolve();
-  private lastNameMs = -1;
-  private sameMsCount = 0;
 
   constructor(
     private readonly client: Client,
@@ -136,9 +148,6 @@ export class EventRecorder {
    * events within one millisecond take the following nanoseconds.
    */
   private uniqueSuffix(): string {
-    const ms = this.clock.nowMs();
-    this.sameMsCount = ms === this.lastNameMs ? this.sameMsCount + 1 : 0;
-    this.lastNameMs = ms;
-    return (BigInt(ms) * 1_000_000n + BigInt(this.sameMsCount)).toString(16);
+    return nameSuffixes.next(this.clock.nowMs());
   }
 }

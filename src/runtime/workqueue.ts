@@ -38,8 +38,9 @@ interface DelayedAdd {
 }
 
 export class WorkQueue {
-  /** Keys waiting for a worker, in order. */
-  private readonly queue: string[] = [];
+  /** Keys waiting for a worker, in order, from `head` on: taking one is O(1) even with a large backlog. */
+  private queue: string[] = [];
+  private head = 0;
   /** Keys that need processing: those queued plus those re-added while being processed. */
   private readonly dirty = new Set<string>();
   private readonly processing = new Set<string>();
@@ -90,7 +91,7 @@ export class WorkQueue {
 
   /** The next key to process, waiting for one if needed; undefined once the queue is shut down and drained. */
   get(): Promise<string | undefined> {
-    const key = this.queue.shift();
+    const key = this.takeNext();
     if (key !== undefined) return Promise.resolve(this.startProcessing(key));
     if (this.shuttingDown) return Promise.resolve(undefined);
     return new Promise((resolve) => this.waiters.push(resolve));
@@ -116,7 +117,18 @@ export class WorkQueue {
 
   /** Number of keys waiting for a worker. */
   get length(): number {
-    return this.queue.length;
+    return this.queue.length - this.head;
+  }
+
+  private takeNext(): string | undefined {
+    if (this.head >= this.queue.length) return undefined;
+    const key = this.queue[this.head++];
+    // Drop the consumed prefix once it dominates, so memory follows the backlog.
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return key;
   }
 
   private enqueue(key: string): void {

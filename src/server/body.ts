@@ -1,11 +1,13 @@
 /**
  * Request bodies as Kubernetes clients send them: JSON with or without a
  * Content-Type, YAML for server-side apply, the patch media types, and
- * protobuf (kubectl auth can-i), whose content the emulator does not need.
+ * Kubernetes protobuf (kubectl's typed create commands, auth can-i), decoded
+ * to the JSON object a JSON client would have sent.
  */
 import { parse as parseYaml } from 'yaml';
 import { badRequest, unsupportedMediaType } from '../api/errors.js';
 import type { PatchType } from '../client/client.js';
+import { decodeKubernetesProtobuf } from './protobuf/index.js';
 
 export const protobufMediaType = 'application/vnd.kubernetes.protobuf';
 
@@ -16,9 +18,6 @@ export const patchMediaTypes: Record<string, PatchType> = {
   'application/apply-patch+yaml': 'apply',
 };
 
-/** A protobuf body the emulator acknowledges without decoding. */
-export const opaqueProtobuf = Symbol('protobuf body');
-
 export function mediaTypeOf(contentType: string | undefined): string {
   return (contentType ?? '').split(';')[0].trim().toLowerCase();
 }
@@ -27,7 +26,7 @@ export function mediaTypeOf(contentType: string | undefined): string {
 export function decodeBody(raw: Buffer | undefined, contentType: string | undefined): unknown {
   if (!raw || raw.length === 0) return undefined;
   const mediaType = mediaTypeOf(contentType);
-  if (mediaType === protobufMediaType) return opaqueProtobuf;
+  if (mediaType === protobufMediaType) return decodeKubernetesProtobuf(raw).object;
   const text = raw.toString('utf8');
   if (mediaType === 'application/yaml' || mediaType === 'application/apply-patch+yaml') return parseYamlBody(text);
   if (mediaType === '' || mediaType === 'application/json' || mediaType === '*/*' || mediaType in patchMediaTypes) return parseJsonBody(text);

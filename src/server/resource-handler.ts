@@ -9,7 +9,7 @@ import { listPage } from '../api/registry/list-watch.js';
 import { applyPatch } from '../api/patch/index.js';
 import { apiVersionOf, type KubeObject, type ResourceType } from '../api/types.js';
 import type { DeleteOptions, PatchType, PropagationPolicy } from '../client/client.js';
-import { decodeBody, mediaTypeOf, opaqueProtobuf, patchMediaTypes } from './body.js';
+import { decodeBody, mediaTypeOf, patchMediaTypes } from './body.js';
 import type { ApiServerParts } from './parts.js';
 import { parseBool, type ResourceRequest } from './request-info.js';
 import { fromScale, toScale } from './scale.js';
@@ -42,8 +42,7 @@ export async function handleResource(parts: ApiServerParts, req: FastifyRequest,
     const virtual = parts.virtualCreates.get(type.storageKey);
     if (method === 'POST' && virtual) {
       reply.code(201);
-      const body = decodeBody(req.body as Buffer, req.headers['content-type']);
-      return virtual(body === opaqueProtobuf ? undefined : body, ctx);
+      return virtual(decodeBody(req.body as Buffer, req.headers['content-type']), ctx);
     }
     if (namespace === undefined && type.namespaced && method !== 'GET') throw methodNotAllowed(`the server does not allow this method on the requested resource`);
     return handleCollection(parts, req, reply, type, namespace, ctx);
@@ -164,8 +163,8 @@ async function handleObject(
       // kubectl puts server-side dry run in the DeleteOptions body rather than the query.
       if (options.dryRun) ctx.dryRun = true;
       const result = await parts.registry.delete(type, namespace, name, options, ctx);
-      // A delete still waiting on finalizers or grace answers 202 Accepted with the object, as the apiserver does.
-      if (!result.removed && !ctx.dryRun) reply.code(202);
+      // 200 with the object, whether it is gone or now waits on finalizers or grace (the apiserver answers
+      // 202 only for the legacy orphanDependents=false option, which no current client sends).
       return respond(reply, ctx, result.object);
     }
     default:

@@ -60,8 +60,8 @@ export class KubeletPods {
       tracked = undefined;
     }
     if (!tracked) {
-      // A finished pod is left as it is unless it is being deleted.
-      if (isPodTerminal(pod) && !pod.metadata.deletionTimestamp) return;
+      // A finished pod has nothing left to run: it is left as it is, or removed once deleted.
+      if (isPodTerminal(pod)) return pod.metadata.deletionTimestamp ? this.removePod(pod) : undefined;
       tracked = this.admit(key, pod, nowMs);
     }
     const { plan } = tracked;

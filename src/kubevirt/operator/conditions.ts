@@ -51,7 +51,8 @@ export const transitions = {
     set: triple(true, true, true, REASON.updating, `Transitioning from previous version ${from.version} with registry ${from.registry} to target version ${to.version} using registry ${to.registry}`),
     remove: ['Created', 'Synchronized'],
   }),
-  ready: (): Transition => ({ set: triple(true, false, false, REASON.ready, 'All components are ready.'), remove: [] }),
+  // Replaces the round's "deploying" step, so it drops what that step drops.
+  ready: (): Transition => ({ set: triple(true, false, false, REASON.ready, 'All components are ready.'), remove: ['Synchronized'] }),
   created: (): Transition => ({ set: [{ type: 'Created', status: 'True', reason: REASON.created, message: 'All resources were created.' }], remove: [] }),
   failed: (error: string): Transition => {
     const message = `An error occurred during deployment: ${error}`;

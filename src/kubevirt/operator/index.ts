@@ -31,7 +31,8 @@ function operatorController(ctx: ClusterContext): Component {
   const reconciler = new KubeVirtReconciler({ client: ctx.client, clock: ctx.clock, applier: new ObjectApplier(ctx.client), cache, kubevirts, operatorDeployments, schedulableNodes });
   const controller = new Controller({ name: 'virt-operator', clock: ctx.clock, logger: ctx.logger, reconcile: (key) => reconciler.reconcile(key) });
   const everyKubeVirt = (): string[] => kubevirts.list().map(objectKey);
-  controller.watch(kubevirts);
+  // A CR coming or going changes the verdict for every other one (checkForActiveInstall).
+  controller.watch(kubevirts, (kv) => [objectKey(kv), ...everyKubeVirt()]);
   for (const informer of [operatorDeployments, schedulableNodes, ...cache.all()]) controller.watch(informer, everyKubeVirt);
   return controller;
 }

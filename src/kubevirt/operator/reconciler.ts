@@ -54,7 +54,7 @@ export class KubeVirtReconciler {
     const kv = this.deps.kubevirts.getByName(namespace, name);
     const operator = this.deps.operatorDeployments.list()[0];
     const identity = operator && operatorIdentity(operator);
-    if (!kv || !identity) { console.log("DEBUG early", key, !!kv, !!identity); return; }
+    if (!kv || !identity) return;
 
     const annotations = kv.metadata.annotations ?? {};
     if (annotations[LATEST_API_ANNOTATION] !== 'v1' || annotations[STORAGE_API_ANNOTATION] !== 'v1') {

@@ -29,7 +29,8 @@ export const specialTypes = new Map<string, SpecialToJson>([
   ['k8s.io.api.authentication.v1.ExtraValue', (m) => stringItems(m)],
   ['k8s.io.api.authorization.v1.ExtraValue', (m) => stringItems(m)],
   ['k8s.io.api.certificates.v1.ExtraValue', (m) => stringItems(m)],
-  ['k8s.io.apimachinery.pkg.api.resource.Quantity', (m) => (typeof m.string === 'string' ? m.string : '0')],
+  ['k8s.io.apimachinery.pkg.api.resource.Quantity', quantity],
+  ['k8s.io.apimachinery.pkg.api.resource.QuantityValue', quantity],
   ['k8s.io.apimachinery.pkg.util.intstr.IntOrString', intOrString],
   ['k8s.io.apimachinery.pkg.runtime.RawExtension', (m) => rawJson(m.raw, 'RawExtension')],
   [`${apiextensions}.JSON`, (m) => rawJson(m.raw, 'JSON')],
@@ -51,6 +52,11 @@ const isNonEmptyArray = (value: unknown): value is unknown[] => Array.isArray(va
 const schemaOrNull = (m: DecodedMessage, nested: NestedToJson): unknown => (has(m, 'schema') ? nested(m, 'schema') : null);
 
 const stringItems = (m: DecodedMessage): string[] => (Array.isArray(m.items) ? (m.items as string[]).slice() : []);
+
+/** A Quantity travels as its canonical string; the zero Quantity prints as "0". */
+function quantity(m: DecodedMessage): string {
+  return typeof m.string === 'string' && m.string !== '' ? m.string : '0';
+}
 
 /** Type 1 is a string; anything else the integer, as intstr.IntOrString.MarshalJSON decides. */
 function intOrString(m: DecodedMessage): string | number {

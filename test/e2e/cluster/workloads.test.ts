@@ -1,5 +1,37 @@
 import t from 'tap';
-import { withEmulator } from '../../helpers/cluster.js';
+import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
+
+/** What `kubectl create deployment NAME --image=nginx` makes, applied as YAML (apply speaks JSON; typed `kubectl create` sends protobuf). */
+const deploymentYaml = (name: string, replicas: number, namespace = 'default') => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+  namespace: ${namespace}
+  labels: {app: ${name}}
+spec:
+  replicas: ${replicas}
+  selector:
+    matchLabels: {app: ${name}}
+  template:
+    metadata:
+      labels: {app: ${name}}
+    spec:
+      containers:
+      - name: nginx
+        image: nginx
+`;
+
+async function applyYaml(t: Tap.Test, kubectl: EmulatorFixture['kubectl'], yaml: string): Promise<void> {
+  const result = await kubectl(['apply', '-f', '-'], { input: yaml });
+  t.equal(result.code, 0, result.stderr);
+}
+
+t.test('kubectl create deployment', { todo: 'typed kubectl create sends protobuf bodies, which the API server does not decode yet' }, async (t) => {
+  const { kubectl } = await withEmulator(t, { insecureHttp: true });
+  const created = await kubectl(['create', 'deployment', 'web', '--image=nginx', '--replicas=3']);
+  t.equal(created.code, 0, created.stderr);
+  t.equal((await kubectl(['rollout', 'status', 'deploy/web', '--timeout=60s'])).code, 0);
+});
 
 interface ReplicaSetList {
   items: Array<{ metadata: { name: string; annotations?: Record<string, string>; ownerReferences?: unknown[] }; spec: { replicas: number; template: { spec: { containers: Array<{ image: string }> } } } }>;
@@ -12,7 +44,7 @@ t.test('a deployment rolls out, updates, rolls back and shows its events', async
     t.equal(result.code, 0, `kubectl ${args.join(' ')}: ${result.stderr}`);
     return result.stdout;
   };
-  await ok(['create', 'deployment', 'web', '--image=nginx', '--replicas=3']);
+  await applyYaml(t, kubectl, deploymentYaml('web', 3));
   t.match(await ok(['rollout', 'status', 'deploy/web', '--timeout=60s']), /deployment "web" successfully rolled out/);
   t.match(await ok(['get', 'deploy', 'web']), /web\s+3\/3\s+3\s+3\s+/);
 
@@ -38,7 +70,7 @@ t.test('a deployment rolls out, updates, rolls back and shows its events', async
 t.test('kubectl delete --cascade=orphan and --cascade=foreground', async (t) => {
   const { kubectl } = await withEmulator(t, { insecureHttp: true });
   for (const name of ['keep', 'drop']) {
-    t.equal((await kubectl(['create', 'deployment', name, '--image=nginx', '--replicas=2'])).code, 0);
+    await applyYaml(t, kubectl, deploymentYaml(name, 2));
     t.equal((await kubectl(['rollout', 'status', `deploy/${name}`, '--timeout=60s'])).code, 0);
   }
   t.equal((await kubectl(['delete', 'deploy', 'keep', '--cascade=orphan'])).code, 0);
@@ -54,9 +86,9 @@ t.test('kubectl delete --cascade=orphan and --cascade=foreground', async (t) => 
 
 t.test('kubectl delete namespace removes its content, then the namespace', async (t) => {
   const { kubectl } = await withEmulator(t, { insecureHttp: true });
-  t.equal((await kubectl(['create', 'namespace', 'scratch'])).code, 0);
-  t.equal((await kubectl(['-n', 'scratch', 'create', 'deployment', 'x', '--image=nginx'])).code, 0);
-  t.equal((await kubectl(['-n', 'scratch', 'create', 'configmap', 'c', '--from-literal=a=b'])).code, 0);
+  await applyYaml(t, kubectl, 'apiVersion: v1\nkind: Namespace\nmetadata: {name: scratch}\n');
+  await applyYaml(t, kubectl, deploymentYaml('x', 1, 'scratch'));
+  await applyYaml(t, kubectl, 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: scratch}\ndata: {a: b}\n');
   t.equal((await kubectl(['-n', 'scratch', 'rollout', 'status', 'deploy/x', '--timeout=60s'])).code, 0);
   const deleted = await kubectl(['delete', 'namespace', 'scratch', '--timeout=60s']);
   t.equal(deleted.code, 0, deleted.stderr);

@@ -78,7 +78,7 @@ t.test('apply operator + CR: every operand is created, then Deployed/Available o
       ['Created', 'True', 'AllResourcesCreated', 'All resources were created.'],
     ],
   );
-  t.equal(kv.status?.conditions?.find((c) => c.type === 'Created')?.lastTransitionTime, null);
+  t.notOk(kv.status?.conditions?.find((c) => c.type === 'Created')?.lastTransitionTime, 'Created never transitioned');
   t.match(kv.status, {
     operatorVersion: 'v1.9.0-rc.2',
     targetKubeVirtVersion: 'v1.9.0-rc.2',

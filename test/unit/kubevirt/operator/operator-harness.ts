@@ -1,25 +1,17 @@
 /**
- * A running emulator (with its simulated nodes, scheduler, kubelets and
- * workload controllers) on a virtual clock, with the virt-operator
- * components added by hand until the lead wires them into the control plane;
- * plus applying manifests and waiting for a state while time moves on.
+ * A running emulator (simulated nodes, scheduler, kubelets, workload
+ * controllers and virt-operator) on a virtual clock, with the steps a test
+ * needs: apply the release manifests and wait for a state while time moves on.
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../../../../src/api/types.js';
 import type { Client, KindRef } from '../../../../src/client/client.js';
-import type { ClusterContext } from '../../../../src/cluster/context.js';
 import { startEmulator, type RunningEmulator } from '../../../../src/emulator.js';
 import type { VirtualClock } from '../../../../src/runtime/clock.js';
-import { ComponentManager } from '../../../../src/runtime/component.js';
-import { SharedInformerFactory } from '../../../../src/runtime/informer.js';
-import { consoleLogger, silentLogger } from '../../../../src/runtime/logger.js';
-import { SeededRandom } from '../../../../src/runtime/seeded-random.js';
-import { builtinProfile } from '../../../../src/simulation/profile.js';
-import { kubevirtOperatorComponents } from '../../../../src/kubevirt/operator/index.js';
 
 export const KUBEVIRT_REF: KindRef = { apiVersion: 'kubevirt.io/v1', kind: 'KubeVirt' };
 const manifestsDir = new URL('../../../../schemas/kubevirt/manifests/', import.meta.url);
@@ -27,7 +19,7 @@ const manifestsDir = new URL('../../../../schemas/kubevirt/manifests/', import.m
 export interface Harness {
   emulator: RunningEmulator;
   client: Client;
-  /** Polls `probe` until it answers, moving virtual time one second per poll (probes' initial delays, retries). */
+  /** Polls `probe` until it answers, moving virtual time one second per poll (probe delays, retries). */
   waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs?: number): Promise<T>;
   stop(): Promise<void>;
 }
@@ -36,29 +28,11 @@ export async function startHarness(): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'virt-operator-test-'));
   const emulator = await startEmulator({ port: 0, insecureHttp: true, kubeconfigPath: join(dir, 'kubeconfig'), workers: 1, clock: 'virtual' });
   const clock = emulator.clock as VirtualClock;
-  const client = emulator.client;
-  const informers = new SharedInformerFactory(client, { clock: emulator.clock, retryMs: 50 });
-  const ctx: ClusterContext = {
-    client,
-    informers,
-    clock: emulator.clock,
-    random: new SeededRandom(7),
-    profile: builtinProfile('instant')!,
-    logger: process.env.OPERATOR_DEBUG ? consoleLogger('virt-operator') : silentLogger,
-    workers: 1,
-    serveSubresource: () => {},
-  };
-  const manager = new ComponentManager();
-  for (const component of kubevirtOperatorComponents(ctx)) manager.add(component);
-  informers.start();
-  await manager.start();
   return {
     emulator,
-    client,
+    client: emulator.client,
     waitFor: (what, probe, timeoutMs) => waitFor(what, probe, () => clock.advance(1000), timeoutMs),
     async stop() {
-      await manager.stop();
-      informers.stop();
       await emulator.stop();
       await rm(dir, { recursive: true, force: true });
     },
@@ -71,7 +45,7 @@ export function manifest(file: string): KubeObject[] {
     .filter((obj): obj is KubeObject => obj !== null);
 }
 
-/** Creates each object, as `kubectl apply` does on an empty cluster; `edit` may change one before. */
+/** Creates each object, as `kubectl apply` does on an empty cluster; `edit` may change one first. */
 export async function applyAll(client: Client, objects: KubeObject[], edit: (obj: KubeObject) => KubeObject = (obj) => obj): Promise<void> {
   for (const obj of objects) await client.create(edit(obj));
 }
