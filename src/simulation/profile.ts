@@ -10,8 +10,10 @@ export interface SimulationProfile {
   jitter: number;
   /** Image pull and container start, from binding to Running. */
   podStartMs: number;
-  /** From Running to Ready when the pod has a readiness probe (its initialDelaySeconds counts on top). */
+  /** From Running to Ready when the pod has a readiness probe (its initialDelaySeconds counts on top when `probeDelays`). */
   readinessMs: number;
+  /** Whether probes wait their initialDelaySeconds, as on a real node; `instant` skips them so tests need not. */
+  probeDelays: boolean;
   /** Kubelet node status and lease heartbeat interval. */
   nodeHeartbeatMs: number;
   /** Container shutdown after SIGTERM (bounded by the pod's grace period). */
@@ -21,8 +23,8 @@ export interface SimulationProfile {
 }
 
 const profiles: Record<string, SimulationProfile> = {
-  instant: { name: 'instant', jitter: 0, podStartMs: 0, readinessMs: 0, nodeHeartbeatMs: 10_000, containerStopMs: 0, jobRunMs: 0 },
-  realistic: { name: 'realistic', jitter: 0.2, podStartMs: 2_000, readinessMs: 1_000, nodeHeartbeatMs: 10_000, containerStopMs: 1_000, jobRunMs: 5_000 },
+  instant: { name: 'instant', jitter: 0, podStartMs: 0, readinessMs: 0, probeDelays: false, nodeHeartbeatMs: 10_000, containerStopMs: 0, jobRunMs: 0 },
+  realistic: { name: 'realistic', jitter: 0.2, podStartMs: 2_000, readinessMs: 1_000, probeDelays: true, nodeHeartbeatMs: 10_000, containerStopMs: 1_000, jobRunMs: 5_000 },
 };
 
 export function builtinProfile(name: string): SimulationProfile | undefined {

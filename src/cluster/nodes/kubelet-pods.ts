@@ -89,6 +89,7 @@ export class KubeletPods {
     const timing: Timing = {
       podStartMs: ctx.profile.podStartMs,
       readinessMs: ctx.profile.readinessMs,
+      probeDelays: ctx.profile.probeDelays,
       jobRunMs: ctx.profile.jobRunMs,
       jitter: (ms) => ctx.random.jitter(ms, ctx.profile.jitter),
       newContainerID: () => randomHex(ctx.random, 64),

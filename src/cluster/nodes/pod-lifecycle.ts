@@ -46,6 +46,8 @@ export interface PodPlan {
 export interface Timing {
   podStartMs: number;
   readinessMs: number;
+  /** Whether a probe's initialDelaySeconds counts. */
+  probeDelays: boolean;
   jobRunMs: number;
   /** Spreads a delay by the profile's jitter. */
   jitter(ms: number): number;
@@ -100,7 +102,7 @@ export function planPod(pod: Pod, nowMs: number, timing: Timing): PodPlan {
     const startMs = startedAt ? Date.parse(startedAt) : startAfterMs + pullMs + createMs;
     const sidecar = init && container.restartPolicy === 'Always';
     const probe = container.readinessProbe;
-    const readyMs = probe ? startMs + Math.round(timing.jitter(timing.readinessMs)) + (probe.initialDelaySeconds ?? 0) * 1000 : startMs;
+    const readyMs = probe ? startMs + Math.round(timing.jitter(timing.readinessMs)) + (timing.probeDelays ? (probe.initialDelaySeconds ?? 0) * 1000 : 0) : startMs;
     const exitMs = init && !sidecar ? startMs + Math.round(timing.jitter(timing.jobRunMs)) : !init && runMs !== undefined ? startMs + Math.round(runMs) : undefined;
     return {
       name: container.name,

@@ -20,8 +20,11 @@ export interface GoJsonField {
   pointer: boolean;
 }
 
-/** Go struct name -> proto field name -> JSON shape. */
-export type GoStructFields = Map<string, Map<string, GoJsonField>>;
+/**
+ * Go struct name -> proto field number -> JSON shape. Keyed by number because
+ * not every tag names its field (EphemeralContainer's `protobuf:"bytes,1,req"`).
+ */
+export type GoStructFields = Map<string, Map<number, GoJsonField>>;
 
 const byImportPath = new Map<string, GoStructFields>();
 
@@ -41,7 +44,7 @@ const taggedField = /^\s*([\w.*[\]]+(?:\s+[\w.*[\]]+)?)\s+`([^`]*)`/;
 
 /** Collects the fields carrying a protobuf tag from every top-level struct of one Go file. */
 export function parseGoStructs(source: string, into: GoStructFields): void {
-  let fields: Map<string, GoJsonField> | undefined;
+  let fields: Map<number, GoJsonField> | undefined;
   for (const line of source.split('\n')) {
     const start = structStart.exec(line);
     if (start) {
@@ -57,19 +60,19 @@ export function parseGoStructs(source: string, into: GoStructFields): void {
     const match = taggedField.exec(line);
     if (!match) continue;
     const parsed = parseField(match[1].trim().split(/\s+/), match[2]);
-    if (parsed) fields.set(parsed.protoName, parsed.field);
+    if (parsed) fields.set(parsed.fieldNumber, parsed.field);
   }
 }
 
-function parseField(declaration: string[], tags: string): { protoName: string; field: GoJsonField } | undefined {
-  const protoName = /protobuf:"[^"]*\bname=(\w+)/.exec(tags)?.[1];
+function parseField(declaration: string[], tags: string): { fieldNumber: number; field: GoJsonField } | undefined {
+  const fieldNumber = /protobuf:"\w+,(\d+),/.exec(tags)?.[1];
   const jsonTag = /json:"([^"]*)"/.exec(tags)?.[1];
-  if (!protoName || jsonTag === undefined || jsonTag === '-') return undefined;
+  if (!fieldNumber || jsonTag === undefined || jsonTag === '-') return undefined;
   const [json, ...options] = jsonTag.split(',');
   // An embedded field is declared by its type alone; a named one by "Name Type".
   const goType = declaration[declaration.length - 1];
   return {
-    protoName,
+    fieldNumber: Number(fieldNumber),
     field: { json, inline: json === '' && options.includes('inline'), omitEmpty: options.includes('omitempty'), pointer: goType.startsWith('*') },
   };
 }

@@ -19,7 +19,7 @@ export function messageToJson(type: protobuf.Type, message: DecodedMessage): unk
   const out: Record<string, unknown> = {};
   for (const field of type.fieldsArray) {
     if (!isPresent(message, field.name)) continue;
-    const go = goFields?.get(field.name);
+    const go = goFields?.get(field.id);
     const value = fieldToJson(field, message[field.name]);
     if (go?.inline && isObject(value)) Object.assign(out, value);
     else if (!(go && droppedAsEmpty(go, field, value))) out[go?.json || field.name] = value;
@@ -37,7 +37,7 @@ function isPresent(message: DecodedMessage, name: string): boolean {
   return typeof value !== 'object' || !isPlainMap(value) || Object.keys(value).length > 0;
 }
 
-/** encodeing/json's omitempty for a plain (non-pointer) scalar; structs are never omitted. */
+/** encoding/json's omitempty for a plain (non-pointer) scalar; structs are never omitted. */
 function droppedAsEmpty(go: GoJsonField, field: protobuf.Field, value: unknown): boolean {
   if (!go.omitEmpty || go.pointer || field.resolvedType instanceof protobuf.Type) return false;
   return value === '' || value === 0 || value === false;
@@ -60,7 +60,7 @@ function scalarOrMessage(field: protobuf.Field | protobuf.MapField, value: unkno
 }
 
 /** The Go structs of the message's package, when its directory keeps them. */
-function goFieldsOf(type: protobuf.Type): Map<string, GoJsonField> | undefined {
+function goFieldsOf(type: protobuf.Type): Map<number, GoJsonField> | undefined {
   const file = type.filename;
   if (!file?.startsWith(protoDir)) return undefined;
   const importPath = file.slice(protoDir.length).replace(/^\//, '').replace(/\/generated\.proto$/, '');

@@ -6,6 +6,7 @@ const T0 = Date.UTC(2026, 0, 1);
 const timing: Timing = {
   podStartMs: 1000,
   readinessMs: 500,
+  probeDelays: true,
   jobRunMs: 5000,
   jitter: (ms) => ms,
   newContainerID: () => 'a'.repeat(64),
