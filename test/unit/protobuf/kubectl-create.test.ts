@@ -176,3 +176,7 @@ t.test('kubectl create token sends a protobuf TokenRequest whose int64 expiry ar
   t.equal(request.kind, 'TokenRequest');
   t.strictSame(request.object.spec, { audiences: ['pb-audience'], expirationSeconds: 3600 });
 });
+
+t.test('the deployment created from protobuf rolls out', async (t) => {
+  t.match(await kubectl(['rollout', 'status', 'deployment/pb-web', '--timeout=60s']), /deployment "pb-web" successfully rolled out/);
+});

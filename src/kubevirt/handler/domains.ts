@@ -1,0 +1,195 @@
+/**
+ * The simulated libvirt domains, one per VMI, as virt-launcher runs them in
+ * the launcher pods of the whole cluster. A domain lives on whether or not
+ * the node's virt-handler runs (as QEMU does when the handler restarts); the
+ * handler defines it, sends it commands, and reads its state to write the
+ * VMI's status. Every state change notifies the listeners (libvirt's domain
+ * events), and every delay comes from the simulation profile.
+ */
+import type { Clock, TimerHandle } from '../../runtime/clock.js';
+import type { SeededRandom } from '../../runtime/seeded-random.js';
+import type { SimulationProfile } from '../../simulation/profile.js';
+import type { GuestOS } from './guest-os.js';
+
+/** libvirt's domain states as virt-handler distinguishes them; `Defined` is a domain not started yet. */
+export type DomainState = 'Defined' | 'Running' | 'Paused' | 'Shutoff';
+/** Why a domain is Shutoff (libvirt's VIR_DOMAIN_SHUTOFF_* reasons the handler maps to a phase). */
+export type ShutoffReason = 'Shutdown' | 'Destroyed' | 'Crashed';
+export type PauseReason = 'User';
+
+export interface Domain {
+  /** The VMI's UID: a new VMI of the same name gets a new domain. */
+  readonly uid: string;
+  /** namespace/name of the VMI. */
+  readonly key: string;
+  readonly podUid: string;
+  readonly guest: GuestOS;
+  state: DomainState;
+  reason?: ShutoffReason | PauseReason;
+  /** QEMU failed to start: the text virt-launcher answers SyncVMI with. */
+  startFailure?: string;
+  agentConnected: boolean;
+  /** When the first ACPI shutdown signal went out (virt-handler keeps it in the domain's metadata). */
+  gracefulShutdownAtMs?: number;
+  /** The domain was destroyed after its grace period ran out with ACPI signalled: the handler reports Failed. */
+  killedAfterGracePeriod: boolean;
+}
+
+export type DomainListener = (key: string) => void;
+
+/** What virt-launcher answers when QEMU does not come up; the handler reports it in SyncFailed. */
+export const BOOT_FAILURE_MESSAGE =
+  "server error. command SyncVMI failed: \"LibvirtError(Code=1, Domain=10, Message='internal error: process exited while connecting to monitor: qemu-kvm: failed to initialize kvm: Permission denied')\"";
+
+export class DomainRegistry {
+  private readonly domains = new Map<string, Domain>();
+  private readonly timers = new Map<string, Set<TimerHandle>>();
+  private readonly listeners = new Set<DomainListener>();
+  /** VMIs (namespace/name) whose next start fails: the failBoot fault. */
+  private readonly failingBoots = new Set<string>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly random: SeededRandom,
+    private readonly profile: SimulationProfile,
+  ) {}
+
+  subscribe(listener: DomainListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  get(uid: string): Domain | undefined {
+    return this.domains.get(uid);
+  }
+
+  /** The live domain of the VMI named `key`, if any. */
+  byKey(key: string): Domain | undefined {
+    for (const domain of this.domains.values()) if (domain.key === key) return domain;
+    return undefined;
+  }
+
+  /** Makes the next start of this VMI fail, as QEMU failing to come up. */
+  failNextBoot(key: string): void {
+    this.failingBoots.add(key);
+  }
+
+  /** SyncVMI on a new domain: define it, then start it once the boot delay has passed. */
+  define(uid: string, key: string, podUid: string, guest: GuestOS): Domain {
+    const domain: Domain = { uid, key, podUid, guest, state: 'Defined', agentConnected: false, killedAfterGracePeriod: false };
+    this.domains.set(uid, domain);
+    this.after(domain, this.profile.vmiBootMs, () => this.start(domain));
+    return domain;
+  }
+
+  pause(domain: Domain): void {
+    if (domain.state !== 'Running') return;
+    this.change(domain, { state: 'Paused', reason: 'User' });
+  }
+
+  unpause(domain: Domain): void {
+    if (domain.state !== 'Paused') return;
+    this.change(domain, { state: 'Running', reason: undefined });
+  }
+
+  /** A reboot inside the guest (soft reboot or reset): the agent goes away until the guest is up again. */
+  reboot(domain: Domain): void {
+    if (domain.state !== 'Running') return;
+    this.change(domain, { agentConnected: false });
+    this.connectAgentLater(domain);
+  }
+
+  /**
+   * The ACPI power button (first call) or a repeat of it; the guest powers
+   * off after the profile's shutdown time unless it is paused. With a zero
+   * grace period the domain is destroyed at once; otherwise it is destroyed
+   * when the grace period, counted from the first signal, runs out.
+   * Answers whether this was the first signal.
+   */
+  shutdown(domain: Domain, graceSeconds: number): boolean {
+    if (domain.state === 'Shutoff') return false;
+    if (graceSeconds <= 0 || domain.state === 'Defined') {
+      this.change(domain, { state: 'Shutoff', reason: 'Destroyed' });
+      return false;
+    }
+    if (domain.gracefulShutdownAtMs !== undefined) return false;
+    domain.gracefulShutdownAtMs = this.clock.nowMs();
+    if (domain.state === 'Running') this.after(domain, this.profile.guestShutdownMs, () => this.powerOff(domain));
+    this.after(domain, graceSeconds * 1000, () => this.change(domain, { state: 'Shutoff', reason: 'Destroyed', killedAfterGracePeriod: true }), false);
+    return true;
+  }
+
+  /** The guest powered itself off (poweroff inside the guest, or its answer to ACPI). */
+  powerOff(domain: Domain): void {
+    if (domain.state === 'Shutoff' || domain.state === 'Defined') return;
+    this.change(domain, { state: 'Shutoff', reason: 'Shutdown' });
+  }
+
+  /** The guest kernel panicked or QEMU died. */
+  crash(domain: Domain): void {
+    if (domain.state === 'Shutoff') return;
+    this.change(domain, { state: 'Shutoff', reason: 'Crashed' });
+  }
+
+  disconnectAgent(domain: Domain): void {
+    this.change(domain, { agentConnected: false });
+  }
+
+  connectAgent(domain: Domain): void {
+    if (domain.state === 'Running' || domain.state === 'Paused') this.change(domain, { agentConnected: true });
+  }
+
+  /** The domain is gone: its launcher exited, or the handler cleaned it up after the VMI ended. */
+  remove(uid: string): void {
+    const domain = this.domains.get(uid);
+    if (!domain) return;
+    this.cancelTimers(domain);
+    this.domains.delete(uid);
+    this.notify(domain.key);
+  }
+
+  private start(domain: Domain): void {
+    if (domain.state !== 'Defined') return;
+    if (this.failingBoots.delete(domain.key)) {
+      this.change(domain, { startFailure: BOOT_FAILURE_MESSAGE });
+      return;
+    }
+    this.change(domain, { state: 'Running' });
+    this.connectAgentLater(domain);
+  }
+
+  private connectAgentLater(domain: Domain): void {
+    if (domain.guest.hasAgent) this.after(domain, this.profile.guestAgentConnectMs, () => this.connectAgent(domain));
+  }
+
+  private change(domain: Domain, fields: Partial<Domain>): void {
+    if (this.domains.get(domain.uid) !== domain) return;
+    Object.assign(domain, fields);
+    if (domain.state === 'Shutoff') {
+      domain.agentConnected = false;
+      this.cancelTimers(domain);
+    }
+    this.notify(domain.key);
+  }
+
+  /** Runs `fn` after `ms` (spread by the profile's jitter) unless the domain is gone by then. */
+  private after(domain: Domain, ms: number, fn: () => void, jitter = true): void {
+    const delay = jitter ? Math.round(this.random.jitter(ms, this.profile.jitter)) : ms;
+    let timers = this.timers.get(domain.uid);
+    if (!timers) this.timers.set(domain.uid, (timers = new Set()));
+    const handle = this.clock.setTimeout(() => {
+      timers.delete(handle);
+      if (this.domains.get(domain.uid) === domain) fn();
+    }, delay);
+    timers.add(handle);
+  }
+
+  private cancelTimers(domain: Domain): void {
+    for (const handle of this.timers.get(domain.uid) ?? []) this.clock.clearTimeout(handle);
+    this.timers.delete(domain.uid);
+  }
+
+  private notify(key: string): void {
+    for (const listener of this.listeners) listener(key);
+  }
+}
