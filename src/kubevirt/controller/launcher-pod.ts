@@ -47,6 +47,8 @@ const nonRootSecurityContext = {
 /** Small helper containers (container-disk, init) request 1m/1M and are limited to 10m/40M. */
 const helperResources = { requests: { cpu: '1m', memory: '1M', 'ephemeral-storage': '50M' }, limits: { cpu: '10m', memory: '40M' } };
 
+const containerDiskDataDir = (vmi: VirtualMachineInstance): string => `/var/run/kubevirt-ephemeral-disks/container-disk-data/${vmi.metadata.uid ?? ''}`;
+
 const containerDisks = (vmi: VirtualMachineInstance): Volume[] => (vmi.spec.volumes ?? []).filter((v) => v.containerDisk);
 
 function podAnnotations(vmi: VirtualMachineInstance): Record<string, string> {
@@ -132,13 +134,13 @@ function containerDiskContainer(vmi: VirtualMachineInstance, volume: Volume, ind
     name: `volume${volume.name}`,
     image: volume.containerDisk!.image,
     imagePullPolicy: volume.containerDisk!.imagePullPolicy ?? 'IfNotPresent',
-    command: ['/var/run/kubevirt/container-disk-binaries/container-disk'],
-    args: ['--copy-path', `/var/run/kubevirt-ephemeral-disks/container-disk-data/${vmi.metadata.uid ?? ''}/disk_${index}`],
+    command: ['/usr/bin/container-disk'],
+    args: ['--copy-path', `${containerDiskDataDir(vmi)}/disk_${index}`],
     resources: helperResources,
     securityContext: nonRootSecurityContext,
     volumeMounts: [
-      { name: 'container-disks', mountPath: '/var/run/kubevirt-ephemeral-disks/container-disk-data/' + (vmi.metadata.uid ?? '') },
-      { name: 'virt-bin-share-dir', mountPath: '/var/run/kubevirt/container-disk-binaries' },
+      { name: 'container-disks', mountPath: containerDiskDataDir(vmi) },
+      { name: 'virt-bin-share-dir', mountPath: '/usr/bin' },
     ],
   };
 }
@@ -175,11 +177,11 @@ function initContainers(vmi: VirtualMachineInstance, config: ClusterConfig): Con
       name: `volume${volume.name}-init`,
       image: volume.containerDisk!.image,
       imagePullPolicy: volume.containerDisk!.imagePullPolicy ?? 'IfNotPresent',
-      command: ['/var/run/kubevirt/container-disk-binaries/container-disk'],
+      command: ['/container-disk-binary/usr/bin/container-disk'],
       args: ['--no-op'],
       resources: helperResources,
       securityContext: nonRootSecurityContext,
-      volumeMounts: [{ name: 'virt-bin-share-dir', mountPath: '/var/run/kubevirt/container-disk-binaries' }],
+      volumeMounts: [{ name: 'virt-bin-share-dir', mountPath: '/container-disk-binary' }],
     });
   }
   return inits;
