@@ -20,6 +20,8 @@ export interface SimulationProfile {
   containerStopMs: number;
   /** A Job pod's run time before it Succeeds. */
   jobRunMs: number;
+  /** The namespace controller's discovery pass before it deletes a terminating namespace's content. */
+  namespaceDiscoveryMs: number;
   /** virt-handler's SyncVMI until the domain runs: from a Scheduled VMI to Running. */
   vmiBootMs: number;
   /** From the domain running until the guest agent (when the guest has one) connects. */
@@ -29,8 +31,8 @@ export interface SimulationProfile {
 }
 
 const profiles: Record<string, SimulationProfile> = {
-  instant: { name: 'instant', jitter: 0, podStartMs: 0, readinessMs: 0, probeDelays: false, nodeHeartbeatMs: 10_000, containerStopMs: 0, jobRunMs: 0, vmiBootMs: 0, guestAgentConnectMs: 0, guestShutdownMs: 0 },
-  realistic: { name: 'realistic', jitter: 0.2, podStartMs: 2_000, readinessMs: 1_000, probeDelays: true, nodeHeartbeatMs: 10_000, containerStopMs: 1_000, jobRunMs: 5_000, vmiBootMs: 4_000, guestAgentConnectMs: 25_000, guestShutdownMs: 6_000 },
+  instant: { name: 'instant', jitter: 0, podStartMs: 0, readinessMs: 0, probeDelays: false, nodeHeartbeatMs: 10_000, containerStopMs: 0, jobRunMs: 0, namespaceDiscoveryMs: 500, vmiBootMs: 0, guestAgentConnectMs: 0, guestShutdownMs: 0 },
+  realistic: { name: 'realistic', jitter: 0.2, podStartMs: 2_000, readinessMs: 1_000, probeDelays: true, nodeHeartbeatMs: 10_000, containerStopMs: 1_000, jobRunMs: 5_000, namespaceDiscoveryMs: 2_000, vmiBootMs: 4_000, guestAgentConnectMs: 25_000, guestShutdownMs: 6_000 },
 };
 
 export function builtinProfile(name: string): SimulationProfile | undefined {

@@ -114,7 +114,7 @@ export class PodLogServer implements Component {
     if (!pod.spec.nodeName) return call.reply.type('text/plain').send('');
     const state = runToRead(pod, options.container, options.previous);
     const spec = allContainers(pod).find((c) => c.name === options.container)!;
-    const lines = selectLines(containerLog(spec, state), options);
+    const lines = selectLines(containerLog(spec, state, pod), options);
     if (!options.follow || options.previous || state.terminated) {
       return call.reply.type('text/plain').send(truncate(render(lines, options.timestamps), options.limitBytes));
     }
@@ -134,13 +134,13 @@ export class PodLogServer implements Component {
       if (text) response.write(text);
       if (budget <= 0) end();
     };
-    let written = containerLog(spec, runToRead(pod, options.container, false)).length;
+    let written = containerLog(spec, runToRead(pod, options.container, false), pod).length;
     const key = objectKey(pod);
     const registration = this.pods.addEventHandler({
       onUpdate: (_old, current) => {
         if (objectKey(current) !== key || current.metadata.uid !== pod.metadata.uid) return;
         const state = statusOf(current, options.container)?.state ?? {};
-        const lines = containerLog(spec, state);
+        const lines = containerLog(spec, state, current);
         write(lines.slice(written));
         written = lines.length;
         if (state.terminated) end();

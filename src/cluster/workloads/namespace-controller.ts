@@ -76,6 +76,11 @@ async function syncNamespace(
     recheck.forget(name);
     return;
   }
+  // The real controller first runs discovery over every API group before it deletes anything: content
+  // deletion starts that long after the namespace turned Terminating, and clients deleting objects of
+  // the namespace in the meantime (`kubectl delete -f`) still find them.
+  const waited = ctx.clock.nowMs() - Date.parse(ns.metadata.deletionTimestamp);
+  if (waited < ctx.profile.namespaceDiscoveryMs) return { requeueAfterMs: ctx.profile.namespaceDiscoveryMs - waited };
   const kinds = options.namespacedKinds();
   const report = await deleteContent(ctx.client, name, kinds);
   await writeConditions(ctx, ns, report);

@@ -23,6 +23,8 @@ export interface Domain {
   /** namespace/name of the VMI. */
   readonly key: string;
   readonly podUid: string;
+  /** The node whose launcher pod runs the domain. */
+  readonly nodeName: string;
   readonly guest: GuestOS;
   state: DomainState;
   reason?: ShutoffReason | PauseReason;
@@ -75,8 +77,8 @@ export class DomainRegistry {
   }
 
   /** SyncVMI on a new domain: define it, then start it once the boot delay has passed. */
-  define(uid: string, key: string, podUid: string, guest: GuestOS): Domain {
-    const domain: Domain = { uid, key, podUid, guest, state: 'Defined', agentConnected: false, killedAfterGracePeriod: false };
+  define(uid: string, key: string, podUid: string, nodeName: string, guest: GuestOS): Domain {
+    const domain: Domain = { uid, key, podUid, nodeName, guest, state: 'Defined', agentConnected: false, killedAfterGracePeriod: false };
     this.domains.set(uid, domain);
     this.after(domain, this.profile.vmiBootMs, () => this.start(domain));
     return domain;
@@ -114,8 +116,9 @@ export class DomainRegistry {
     }
     if (domain.gracefulShutdownAtMs !== undefined) return false;
     domain.gracefulShutdownAtMs = this.clock.nowMs();
-    if (domain.state === 'Running') this.after(domain, this.profile.guestShutdownMs, () => this.powerOff(domain));
     this.after(domain, graceSeconds * 1000, () => this.change(domain, { state: 'Shutoff', reason: 'Destroyed', killedAfterGracePeriod: true }), false);
+    // A paused guest does not see the power button.
+    if (domain.state === 'Running') this.after(domain, this.profile.guestShutdownMs, () => this.powerOff(domain));
     return true;
   }
 
@@ -172,9 +175,18 @@ export class DomainRegistry {
     this.notify(domain.key);
   }
 
-  /** Runs `fn` after `ms` (spread by the profile's jitter) unless the domain is gone by then. */
+  /**
+   * Runs `fn` after `ms` (spread by the profile's jitter) unless the domain
+   * is gone by then; at once when there is no delay, so that the `instant`
+   * profile needs no clock step (a guest with no shutdown time is off before
+   * the kubelet can remove its pod).
+   */
   private after(domain: Domain, ms: number, fn: () => void, jitter = true): void {
     const delay = jitter ? Math.round(this.random.jitter(ms, this.profile.jitter)) : ms;
+    if (delay <= 0) {
+      fn();
+      return;
+    }
     let timers = this.timers.get(domain.uid);
     if (!timers) this.timers.set(domain.uid, (timers = new Set()));
     const handle = this.clock.setTimeout(() => {

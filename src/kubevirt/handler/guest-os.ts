@@ -159,7 +159,8 @@ function genericLinux(): GuestOS {
 
 /** The guest of a disk image reference (containerDisk image, or a PVC/DataVolume name that names an OS). */
 export function guestOfImage(image: string): GuestOS {
-  const name = image.toLowerCase().replace(/[@:].*$/, '').split('/').pop() ?? '';
+  // The repository's last path component, without tag or digest ("registry:5000/kubevirt/cirros-container-disk-demo:devel").
+  const name = (image.toLowerCase().split('@')[0].split('/').pop() ?? '').split(':')[0];
   if (name.includes('cirros')) return cirros();
   if (name.includes('fedora')) return fedora(image);
   if (name.includes('centos') || name.includes('rhel')) return centosStream(image);

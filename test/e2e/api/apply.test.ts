@@ -31,7 +31,10 @@ t.test('kubectl apply, re-apply, server-side apply, get -f and delete -f of kube
 
   const deleted = await kubectl(['delete', '-f', operatorManifest, '--timeout=60s']);
   t.equal(deleted.code, 0, deleted.stderr);
-  for (const object of operatorObjects) t.match(deleted.stdout, `${object} deleted`);
+  for (const object of operatorObjects) {
+    const [kind, name] = object.split('/');
+    t.match(deleted.stdout, `${kind} "${name}" deleted`);
+  }
 
   const gone = await kubectl(['get', 'ns', 'kubevirt']);
   t.not(gone.code, 0);

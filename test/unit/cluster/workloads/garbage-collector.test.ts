@@ -5,7 +5,7 @@ import { startHarness, type Harness } from './harness.js';
 const CM = { apiVersion: 'v1', kind: 'ConfigMap' } as const;
 
 async function ownerAndDependent(h: Harness, options: { blockOwnerDeletion?: boolean; finalizers?: string[] } = {}): Promise<[KubeObject, KubeObject]> {
-  const owner = await h.client.create({ ...CM, metadata: { name: 'owner', namespace: 'default' } });
+  const owner: KubeObject = await h.client.create({ ...CM, metadata: { name: 'owner', namespace: 'default' } });
   const dependent = await h.client.create({
     ...CM,
     metadata: {

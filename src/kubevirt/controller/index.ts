@@ -1,0 +1,71 @@
+/**
+ * The simulated virt-controller. It runs while the `virt-controller`
+ * Deployment (deployed by virt-operator) has a ready pod, and then runs the
+ * VM, VMI and node controllers against the API, as the real one does.
+ * `virtControllerCore` is the same set of controllers without the gate, for
+ * tests that install KubeVirt's CRDs but not its operator.
+ */
+import type { KubeObject } from '../../api/types.js';
+import type { ClusterContext } from '../../cluster/context.js';
+import { isPodReady, type Pod } from '../../cluster/pod-utils.js';
+import { Gate, type Component } from '../../runtime/component.js';
+import { EventRecorder } from '../../runtime/events.js';
+import { clusterConfig } from './cluster-config.js';
+import { DEPLOYMENT_REF, KUBEVIRT_REF, NODE_REF, POD_REF, PVC_REF, VIRT_CONTROLLER_SELECTOR, VM_REF, VMI_REF } from './constants.js';
+import { LAUNCHER_SELECTOR } from './launcher-pod-state.js';
+import { NodeController } from './node-controller.js';
+import type { VirtualMachine, VirtualMachineInstance } from './types.js';
+import { VmController } from './vm-controller.js';
+import { VmiController } from './vmi-controller.js';
+
+const VIRT_CONTROLLER = 'virt-controller';
+
+/** A ready, not terminating pod of a `virt-controller` Deployment (its pods carry the Deployment name as prefix). */
+export function virtControllerHasReadyPod(deployments: readonly KubeObject[], pods: readonly Pod[]): boolean {
+  return deployments.some(
+    (deployment) =>
+      deployment.metadata.name === VIRT_CONTROLLER &&
+      pods.some((pod) => pod.metadata.namespace === deployment.metadata.namespace && (pod.metadata.name ?? '').startsWith(`${VIRT_CONTROLLER}-`) && !pod.metadata.deletionTimestamp && isPodReady(pod)),
+  );
+}
+
+/** The VM, VMI and node controllers of virt-controller, ungated. */
+export function virtControllerCore(ctx: ClusterContext): Component {
+  const deployments = ctx.informers.informerFor(DEPLOYMENT_REF, { labelSelector: VIRT_CONTROLLER_SELECTOR });
+  const kubevirts = ctx.informers.informerFor(KUBEVIRT_REF);
+  const vms = ctx.informers.informerFor<VirtualMachine>(VM_REF);
+  const vmis = ctx.informers.informerFor<VirtualMachineInstance>(VMI_REF);
+  const pods = ctx.informers.informerFor<Pod>(POD_REF, { labelSelector: LAUNCHER_SELECTOR });
+  const pvcs = ctx.informers.informerFor(PVC_REF);
+  const nodes = ctx.informers.informerFor(NODE_REF);
+  const recorder = new EventRecorder(ctx.client, ctx.clock, { component: 'virtualmachine-controller' }, ctx.logger);
+  const config = () => clusterConfig(deployments.list().find((d) => d.metadata.name === VIRT_CONTROLLER), kubevirts.list()[0]);
+  const parts: Component[] = [
+    new VmController({ ctx, vms, vmis, pvcs, recorder }),
+    new VmiController({ ctx, vmis, vms, pods, pvcs, recorder, config }),
+    new NodeController({ ctx, nodes, vmis, pods, recorder: new EventRecorder(ctx.client, ctx.clock, { component: 'node-controller' }, ctx.logger) }),
+  ];
+  return {
+    name: VIRT_CONTROLLER,
+    async start() {
+      for (const part of parts) await part.start();
+    },
+    async stop() {
+      for (const part of [...parts].reverse()) await part.stop();
+    },
+  };
+}
+
+export function virtControllerComponents(ctx: ClusterContext): Component[] {
+  const deployments = ctx.informers.informerFor(DEPLOYMENT_REF, { labelSelector: VIRT_CONTROLLER_SELECTOR });
+  const pods = ctx.informers.informerFor<Pod>(POD_REF, { labelSelector: VIRT_CONTROLLER_SELECTOR });
+  return [
+    new Gate({
+      name: VIRT_CONTROLLER,
+      informers: [deployments, pods],
+      condition: () => virtControllerHasReadyPod(deployments.list(), pods.list()),
+      createChild: () => virtControllerCore(ctx),
+      logger: ctx.logger,
+    }),
+  ];
+}

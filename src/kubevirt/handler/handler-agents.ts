@@ -1,0 +1,110 @@
+/**
+ * One virt-handler per node, running exactly while the virt-handler
+ * DaemonSet's pod on that node is Running (a Gate per Node): the node agent
+ * (device plugins, labeller, heartbeat) and the VMI loop. The domains are
+ * not the handler's: they live in the launcher pods and outlive a handler
+ * restart.
+ */
+import type { ClusterContext } from '../../cluster/context.js';
+import type { Node } from '../../cluster/nodes/node-types.js';
+import type { Pod } from '../../cluster/pod-utils.js';
+import { Gate, type Component } from '../../runtime/component.js';
+import type { HandlerRegistration, Informer } from '../../runtime/informer.js';
+import type { DomainRegistry } from './domains.js';
+import { NodeAgent } from './node-agent.js';
+import { VmiSync } from './vmi-sync.js';
+import type { VirtualMachineInstance } from './vmi-types.js';
+
+export interface HandlerInformers {
+  nodes: Informer<Node>;
+  /** The virt-handler DaemonSet's pods (namespace kubevirt, kubevirt.io=virt-handler). */
+  handlerPods: Informer<Pod>;
+  vmis: Informer<VirtualMachineInstance>;
+  launcherPods: Informer<Pod>;
+}
+
+/** Whether a virt-handler pod runs on the node: Running and not being deleted. */
+export const handlerRunsOn = (pods: readonly Pod[], nodeName: string): boolean =>
+  pods.some((pod) => pod.spec.nodeName === nodeName && pod.status?.phase === 'Running' && !pod.metadata.deletionTimestamp);
+
+/** The handler process of one node. */
+class NodeHandler implements Component {
+  readonly name: string;
+  private readonly parts: Component[];
+
+  constructor(
+    ctx: ClusterContext,
+    private readonly nodeName: string,
+    informers: HandlerInformers,
+    domains: DomainRegistry,
+    private readonly activeNodes: Set<string>,
+  ) {
+    this.name = `virt-handler-${nodeName}`;
+    this.parts = [new NodeAgent(ctx, nodeName), new VmiSync({ ctx, nodeName, vmis: informers.vmis, launcherPods: informers.launcherPods, nodes: informers.nodes, domains })];
+  }
+
+  async start(): Promise<void> {
+    for (const part of this.parts) await part.start();
+    this.activeNodes.add(this.nodeName);
+  }
+
+  async stop(): Promise<void> {
+    this.activeNodes.delete(this.nodeName);
+    for (const part of [...this.parts].reverse()) await part.stop();
+  }
+}
+
+export class HandlerAgents implements Component {
+  readonly name = 'virt-handlers';
+  private readonly gates = new Map<string, Gate>();
+  /** Nodes whose handler runs now: the ones virt-api can reach. */
+  readonly activeNodes = new Set<string>();
+  private registration: HandlerRegistration | undefined;
+  /** Gate starts and stops, in order. */
+  private transitions: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly ctx: ClusterContext,
+    private readonly informers: HandlerInformers,
+    private readonly domains: DomainRegistry,
+  ) {}
+
+  async start(): Promise<void> {
+    const converge = (node: Node): void => this.converge(node.metadata.name ?? '');
+    this.registration = this.informers.nodes.addEventHandler({ onAdd: converge, onDelete: converge });
+  }
+
+  async stop(): Promise<void> {
+    this.registration?.remove();
+    this.registration = undefined;
+    for (const name of [...this.gates.keys()]) this.converge(name, true);
+    await this.transitions;
+  }
+
+  /** A Gate for each Node that exists; a deleted Node's handler stops. */
+  private converge(nodeName: string, stopping = false): void {
+    this.transitions = this.transitions.then(async () => {
+      const exists = !stopping && this.informers.nodes.getByName(undefined, nodeName) !== undefined;
+      const gate = this.gates.get(nodeName);
+      if (exists && !gate) {
+        const created = this.gateFor(nodeName);
+        this.gates.set(nodeName, created);
+        await created.start();
+      } else if (!exists && gate) {
+        this.gates.delete(nodeName);
+        await gate.stop();
+      }
+    }).catch((err: unknown) => this.ctx.logger.error(`virt-handler on ${nodeName}`, err));
+  }
+
+  private gateFor(nodeName: string): Gate {
+    const { handlerPods } = this.informers;
+    return new Gate({
+      name: `virt-handler-gate-${nodeName}`,
+      informers: [handlerPods],
+      condition: () => handlerRunsOn(handlerPods.list(), nodeName),
+      createChild: () => new NodeHandler(this.ctx, nodeName, this.informers, this.domains, this.activeNodes),
+      logger: this.ctx.logger,
+    });
+  }
+}

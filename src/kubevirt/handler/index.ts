@@ -1,0 +1,117 @@
+/**
+ * The simulated virt-handler: one node agent per Node, running while the
+ * virt-handler DaemonSet's pod on that node is Running, and the domains
+ * (libvirt + QEMU of every virt-launcher pod) it drives.
+ *
+ * - `virtHandlerComponents(ctx)`: the components to run (once per cluster).
+ * - `handlerCommands(ctx | clock)`: what virt-api's subresources call on the
+ *   handler of the VMI's node (in KubeVirt a REST call from virt-api to the
+ *   handler): pause, unpause, softReboot, reset. They throw a StatusError
+ *   500 when the VMI has no running domain or the node's handler is down.
+ * - `handlerFaults(ctx | clock)`: fault injection into guests: crashGuest,
+ *   failBoot (the VMI's next boot fails), powerOffGuest,
+ *   disconnectGuestAgent, connectGuestAgent.
+ * Both are keyed by the cluster's Clock, as nodeFaults is, and available once
+ * virtHandlerComponents(ctx) was called.
+ */
+import { internalError } from '../../api/errors.js';
+import type { ClusterContext } from '../../cluster/context.js';
+import { registerContainerLogSource } from '../../cluster/nodes/container-logs.js';
+import { NODE_REF, type Node } from '../../cluster/nodes/node-types.js';
+import { POD_REF, type Pod } from '../../cluster/pod-utils.js';
+import type { Clock } from '../../runtime/clock.js';
+import type { Component } from '../../runtime/component.js';
+import { DomainRegistry, type Domain } from './domains.js';
+import { HandlerAgents } from './handler-agents.js';
+import { launcherLogSource } from './launcher-logs.js';
+import { BY_VMI_UID } from './vmi-sync.js';
+import { CREATED_BY_LABEL, HANDLER_POD_SELECTOR, KUBEVIRT_NAMESPACE, LAUNCHER_POD_SELECTOR, VMI_REF, vmiKey, type VirtualMachineInstance } from './vmi-types.js';
+
+export { GUEST_AGENT_ANNOTATION } from './vmi-types.js';
+
+export interface HandlerCommands {
+  /** virtualmachineinstances/pause: suspends the domain; the VMI gets Paused=True (PausedByUser). */
+  pause(namespace: string, name: string): Promise<void>;
+  /** virtualmachineinstances/unpause: resumes the domain; the Paused condition goes. */
+  unpause(namespace: string, name: string): Promise<void>;
+  /** virtualmachineinstances/softreboot: the guest reboots (its agent reconnects once it is up). */
+  softReboot(namespace: string, name: string): Promise<void>;
+  /** virtualmachineinstances/reset: a hard reset; for the simulated guest the same as a reboot. */
+  reset(namespace: string, name: string): Promise<void>;
+}
+
+export interface HandlerFaults {
+  /** The guest crashes (kernel panic, QEMU dies): VMI Failed, Warning Stopped "The VirtualMachineInstance crashed.". */
+  crashGuest(namespace: string, name: string): Promise<void>;
+  /** The VMI's next domain start fails: Warning SyncFailed, Synchronized=False, then VMI Failed. */
+  failBoot(namespace: string, name: string): Promise<void>;
+  /** `poweroff` inside the guest: VMI Succeeded. */
+  powerOffGuest(namespace: string, name: string): Promise<void>;
+  /** The guest agent stops answering: AgentConnected goes, guestOSInfo empties. */
+  disconnectGuestAgent(namespace: string, name: string): Promise<void>;
+  connectGuestAgent(namespace: string, name: string): Promise<void>;
+}
+
+interface HandlerCluster {
+  commands: HandlerCommands;
+  faults: HandlerFaults;
+}
+
+const clusters = new WeakMap<Clock, HandlerCluster>();
+
+function lookup(owner: ClusterContext | Clock): HandlerCluster {
+  const cluster = clusters.get('clock' in owner ? owner.clock : owner);
+  if (!cluster) throw new Error('virt-handler: no handler components were created for this cluster');
+  return cluster;
+}
+
+export const handlerCommands = (owner: ClusterContext | Clock): HandlerCommands => lookup(owner).commands;
+export const handlerFaults = (owner: ClusterContext | Clock): HandlerFaults => lookup(owner).faults;
+/** Whether virtHandlerComponents was called for the cluster running on this clock. */
+export const hasHandlerComponents = (clock: Clock): boolean => clusters.has(clock);
+
+export function virtHandlerComponents(ctx: ClusterContext): Component[] {
+  const vmis = ctx.informers.informerFor<VirtualMachineInstance>(VMI_REF);
+  const launcherPods = ctx.informers.informerFor<Pod>(POD_REF, { labelSelector: LAUNCHER_POD_SELECTOR });
+  launcherPods.addIndexer(BY_VMI_UID, (pod) => {
+    const uid = pod.metadata.labels?.[CREATED_BY_LABEL];
+    return uid ? [uid] : [];
+  });
+  const informers = {
+    nodes: ctx.informers.informerFor<Node>(NODE_REF),
+    handlerPods: ctx.informers.informerFor<Pod>(POD_REF, { namespace: KUBEVIRT_NAMESPACE, labelSelector: HANDLER_POD_SELECTOR }),
+    vmis,
+    launcherPods,
+  };
+  const domains = new DomainRegistry(ctx.clock, ctx.random, ctx.profile);
+  const agents = new HandlerAgents(ctx, informers, domains);
+  registerContainerLogSource(launcherLogSource);
+
+  /** The running domain of the VMI, reachable through its node's handler. */
+  const domainOf = async (namespace: string, name: string): Promise<Domain> => {
+    const vmi = await ctx.client.get<VirtualMachineInstance>(VMI_REF, namespace, name);
+    const nodeName = vmi.status?.nodeName;
+    if (!nodeName || !agents.activeNodes.has(nodeName)) throw internalError(`unable to reach virt-handler on node "${nodeName ?? ''}" for VMI ${namespace}/${name}`);
+    const domain = domains.get(vmi.metadata.uid ?? '');
+    if (!domain || (domain.state !== 'Running' && domain.state !== 'Paused')) throw internalError(`Requested operation is not valid: domain ${namespace}_${name} is not running`);
+    return domain;
+  };
+  const onDomain = (act: (domain: Domain) => void) => async (namespace: string, name: string): Promise<void> => act(await domainOf(namespace, name));
+
+  clusters.set(ctx.clock, {
+    commands: {
+      pause: onDomain((d) => domains.pause(d)),
+      unpause: onDomain((d) => domains.unpause(d)),
+      softReboot: onDomain((d) => domains.reboot(d)),
+      reset: onDomain((d) => domains.reboot(d)),
+    },
+    faults: {
+      crashGuest: onDomain((d) => domains.crash(d)),
+      failBoot: async (namespace, name) => domains.failNextBoot(vmiKey(namespace, name)),
+      powerOffGuest: onDomain((d) => domains.powerOff(d)),
+      disconnectGuestAgent: onDomain((d) => domains.disconnectAgent(d)),
+      connectGuestAgent: onDomain((d) => domains.connectAgent(d)),
+    },
+  });
+  return [agents];
+}

@@ -1,0 +1,161 @@
+/**
+ * virt-handler's VMI loop on one node: for every VMI handed to this node
+ * (status.nodeName), define the domain in its launcher pod once the VMI is
+ * Scheduled, pass on a deletion as an ACPI shutdown that honours
+ * terminationGracePeriodSeconds, and write the status the domain's state
+ * gives, with the handler's events. Domain events and launcher pod changes
+ * bring the VMI back to the queue.
+ */
+import type { ClusterContext } from '../../cluster/context.js';
+import { isPodTerminal, type Pod } from '../../cluster/pod-utils.js';
+import { rfc3339 } from '../../runtime/clock.js';
+import type { Component } from '../../runtime/component.js';
+import { Controller, type ReconcileResult } from '../../runtime/controller.js';
+import { EventRecorder } from '../../runtime/events.js';
+import { objectKey, type Informer } from '../../runtime/informer.js';
+import type { Domain, DomainRegistry } from './domains.js';
+import { guestOfVmi } from './guest-os.js';
+import { HOST_MODEL_LABEL_PREFIX } from './node-labels.js';
+import { handlerStatus, phaseChangeEvent } from './vmi-status.js';
+import { CREATED_BY_LABEL, isFinalPhase, type VirtualMachineInstance } from './vmi-types.js';
+import { jsonEqual } from '../../cluster/nodes/node-types.js';
+import type { Node } from '../../cluster/nodes/node-types.js';
+
+/** Name of the launcher pod index (by the VMI UID in the kubevirt.io/created-by label). */
+export const BY_VMI_UID = 'virt-handler/created-by';
+
+/** The default of spec.terminationGracePeriodSeconds. */
+const DEFAULT_GRACE_SECONDS = 30;
+
+export interface VmiSyncDeps {
+  ctx: ClusterContext;
+  nodeName: string;
+  vmis: Informer<VirtualMachineInstance>;
+  /** Launcher pods of the cluster, indexed by BY_VMI_UID. */
+  launcherPods: Informer<Pod>;
+  nodes: Informer<Node>;
+  domains: DomainRegistry;
+}
+
+const computeEnded = (pod: Pod): boolean => pod.status?.containerStatuses?.find((c) => c.name === 'compute')?.state?.terminated !== undefined;
+
+export class VmiSync implements Component {
+  readonly name: string;
+  private readonly controller: Controller;
+  private readonly recorder: EventRecorder;
+  private unsubscribe: (() => void) | undefined;
+  /** Domains whose boot failure was already reported (SyncFailed). */
+  private readonly reportedFailures = new Set<string>();
+
+  constructor(private readonly deps: VmiSyncDeps) {
+    const { ctx, nodeName } = deps;
+    this.name = `virt-handler-vmis-${nodeName}`;
+    this.recorder = new EventRecorder(ctx.client, ctx.clock, { component: 'virt-handler', host: nodeName }, ctx.logger);
+    this.controller = new Controller({ name: this.name, clock: ctx.clock, logger: ctx.logger, reconcile: (key) => this.reconcile(key) })
+      .watch(deps.vmis, (vmi) => (this.isMine(vmi) ? [objectKey(vmi)] : []))
+      .watch(deps.launcherPods, (pod) => (pod.spec?.nodeName === nodeName ? this.vmiKeysOf(pod) : []));
+  }
+
+  async start(): Promise<void> {
+    this.unsubscribe = this.deps.domains.subscribe((key) => {
+      const vmi = this.deps.vmis.get(key);
+      if (!vmi || this.isMine(vmi) || this.deps.domains.byKey(key)?.nodeName === this.deps.nodeName) this.controller.enqueue(key);
+    });
+    await this.controller.start();
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    await this.controller.stop();
+  }
+
+  private isMine(vmi: VirtualMachineInstance): boolean {
+    return vmi.status?.nodeName === this.deps.nodeName;
+  }
+
+  private vmiKeysOf(pod: Pod): string[] {
+    const uid = pod.metadata.labels?.[CREATED_BY_LABEL];
+    const owner = pod.metadata.ownerReferences?.find((o) => o.kind === 'VirtualMachineInstance' && o.uid === uid);
+    return owner && pod.metadata.namespace ? [`${pod.metadata.namespace}/${owner.name}`] : [];
+  }
+
+  /** The VMI's launcher pod on this node, a running one first. */
+  private launcherPodOf(vmi: VirtualMachineInstance): Pod | undefined {
+    const pods = this.deps.launcherPods.byIndex(BY_VMI_UID, vmi.metadata.uid ?? '').filter((pod) => pod.spec.nodeName === this.deps.nodeName);
+    return pods.find((pod) => !isPodTerminal(pod)) ?? pods[0];
+  }
+
+  private async reconcile(key: string): Promise<ReconcileResult> {
+    const { domains, nodeName } = this.deps;
+    const vmi = this.deps.vmis.get(key);
+    let domain = domains.byKey(key);
+    if (domain && domain.nodeName !== nodeName) domain = undefined;
+    if (!vmi || !this.isMine(vmi)) {
+      // The VMI is gone (or no longer ours): nothing keeps its domain.
+      if (domain) domains.remove(domain.uid);
+      return;
+    }
+    if (domain && domain.uid !== vmi.metadata.uid) {
+      domains.remove(domain.uid);
+      domain = undefined;
+    }
+    const pod = this.launcherPodOf(vmi);
+    // A launcher that went away took its QEMU with it, unless the domain had already stopped.
+    if (domain && !pod && domain.state !== 'Shutoff') {
+      domains.remove(domain.uid);
+      domain = undefined;
+    }
+    if (isFinalPhase(vmi.status?.phase)) {
+      if (domain) {
+        domains.remove(domain.uid);
+        void this.recorder.event(vmi, 'Normal', 'Deleted', 'Signaled Deletion');
+      }
+      return;
+    }
+    const launcherAlive = pod !== undefined && !isPodTerminal(pod) && !computeEnded(pod);
+    const stopping = vmi.metadata.deletionTimestamp !== undefined || pod?.metadata.deletionTimestamp !== undefined;
+    if (domain && stopping) this.signalShutdown(vmi, domain);
+    else if (!domain && !stopping && launcherAlive && vmi.status?.phase === 'Scheduled') domain = this.defineDomain(vmi, pod);
+    await this.writeStatus(vmi, domain, pod, launcherAlive);
+  }
+
+  private defineDomain(vmi: VirtualMachineInstance, pod: Pod): Domain {
+    const key = objectKey(vmi);
+    void this.recorder.event(vmi, 'Normal', 'Created', 'VirtualMachineInstance defined.');
+    return this.deps.domains.define(vmi.metadata.uid ?? '', key, pod.metadata.uid ?? '', this.deps.nodeName, guestOfVmi(vmi));
+  }
+
+  private signalShutdown(vmi: VirtualMachineInstance, domain: Domain): void {
+    if (domain.state === 'Shutoff') return;
+    const grace = vmi.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
+    if (grace <= 0 || domain.state === 'Defined') {
+      void this.recorder.event(vmi, 'Normal', 'Deleted', 'VirtualMachineInstance stopping');
+      this.deps.domains.shutdown(domain, 0);
+      return;
+    }
+    if (this.deps.domains.shutdown(domain, grace)) void this.recorder.event(vmi, 'Normal', 'ShuttingDown', 'Signaled Graceful Shutdown');
+  }
+
+  private async writeStatus(vmi: VirtualMachineInstance, domain: Domain | undefined, pod: Pod | undefined, launcherAlive: boolean): Promise<void> {
+    const { ctx, nodeName } = this.deps;
+    const node = this.deps.nodes.getByName(undefined, nodeName);
+    const status = handlerStatus({
+      vmi,
+      domain,
+      launcherAlive,
+      podIPs: (pod?.status?.podIPs ?? []).map((ip) => ip.ip),
+      nodeName,
+      nodeHasHostModel: Object.keys(node?.metadata.labels ?? {}).some((label) => label.startsWith(HOST_MODEL_LABEL_PREFIX)),
+      now: rfc3339(ctx.clock.now()),
+    });
+    if (domain?.startFailure && !this.reportedFailures.has(domain.uid)) {
+      this.reportedFailures.add(domain.uid);
+      void this.recorder.event(vmi, 'Warning', 'SyncFailed', domain.startFailure);
+    }
+    if (jsonEqual(status, vmi.status)) return;
+    await ctx.client.update<VirtualMachineInstance>({ ...vmi, status });
+    if (domain?.killedAfterGracePeriod && status.phase !== vmi.status?.phase) void this.recorder.event(vmi, 'Normal', 'Deleted', 'VirtualMachineInstance stopping');
+    const event = phaseChangeEvent(vmi.status?.phase, status.phase);
+    if (event) void this.recorder.event(vmi, event.type, event.reason, event.message);
+  }
+}

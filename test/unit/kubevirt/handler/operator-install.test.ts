@@ -1,0 +1,35 @@
+import t from 'tap';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NODE_REF, type Node } from '../../../../src/cluster/nodes/node-types.js';
+import { startEmulator } from '../../../../src/emulator.js';
+import type { VirtualClock } from '../../../../src/runtime/clock.js';
+import { applyAll, manifest, KUBEVIRT_REF } from '../operator/operator-harness.js';
+import { ownHandler, WORKER } from './handler-harness.js';
+
+t.test("the handler runs on the virt-operator's virt-handler DaemonSet pods", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'virt-handler-install-'));
+  const emulator = await startEmulator({ port: 0, insecureHttp: true, kubeconfigPath: join(dir, 'kubeconfig'), workers: 1, clock: 'virtual' });
+  const clock = emulator.clock as VirtualClock;
+  const stopOwn = await ownHandler(emulator);
+  t.teardown(async () => {
+    await stopOwn();
+    await emulator.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  await applyAll(emulator.client, manifest('kubevirt-operator.yaml'));
+  await applyAll(emulator.client, manifest('kubevirt-cr.yaml'));
+  const deadline = Date.now() + 30_000;
+  let node: Node | undefined;
+  while (Date.now() < deadline) {
+    node = await emulator.client.get<Node>(NODE_REF, undefined, WORKER);
+    if (node.metadata.labels?.['kubevirt.io/schedulable'] === 'true') break;
+    await clock.advance(1000);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  t.equal(node?.metadata.labels?.['kubevirt.io/schedulable'], 'true');
+  t.equal(node?.status?.allocatable?.['devices.kubevirt.io/kvm'], '1k');
+  const kv = await emulator.client.get(KUBEVIRT_REF, 'kubevirt', 'kubevirt');
+  t.ok(kv, 'install went on');
+});
