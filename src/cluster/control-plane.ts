@@ -16,6 +16,7 @@ import { nodeComponents } from './nodes/index.js';
 import { schedulingComponents } from './scheduling/index.js';
 import { workloadComponents, type WorkloadOptions } from './workloads/index.js';
 import { kubevirtOperatorComponents } from '../kubevirt/operator/index.js';
+import { virtHandlerComponents } from '../kubevirt/handler/index.js';
 
 export interface ControlPlaneOptions {
   client: Client;
@@ -53,6 +54,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     ...workloadComponents(context, options.workloads),
     // virt-operator runs as its Deployment's pods do; its components gate themselves on that.
     ...kubevirtOperatorComponents(context),
+    // virt-handler acts on a node while its DaemonSet pod runs there.
+    ...virtHandlerComponents(context),
   ];
   for (const component of components) manager.add(component);
   // Started first: informers components ask for later start at once, so no component waits on an idle one.

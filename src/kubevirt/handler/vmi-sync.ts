@@ -7,6 +7,7 @@
  * bring the VMI back to the queue.
  */
 import type { ClusterContext } from '../../cluster/context.js';
+import { jsonEqual, type Node } from '../../cluster/nodes/node-types.js';
 import { isPodTerminal, type Pod } from '../../cluster/pod-utils.js';
 import { rfc3339 } from '../../runtime/clock.js';
 import type { Component } from '../../runtime/component.js';
@@ -18,8 +19,6 @@ import { guestOfVmi } from './guest-os.js';
 import { HOST_MODEL_LABEL_PREFIX } from './node-labels.js';
 import { handlerStatus, phaseChangeEvent } from './vmi-status.js';
 import { CREATED_BY_LABEL, isFinalPhase, type VirtualMachineInstance } from './vmi-types.js';
-import { jsonEqual } from '../../cluster/nodes/node-types.js';
-import type { Node } from '../../cluster/nodes/node-types.js';
 
 /** Name of the launcher pod index (by the VMI UID in the kubevirt.io/created-by label). */
 export const BY_VMI_UID = 'virt-handler/created-by';
