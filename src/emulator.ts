@@ -124,6 +124,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   if (!profile) throw new Error(`unknown simulation profile "${options.profile}"`);
   const controlPlane = await startControlPlane({
     client: client.as(serviceAccountUser('kube-system', 'kube-controller-manager'), 'kube-controller-manager'),
+    clientAs: (namespace, serviceAccount) => client.as(serviceAccountUser(namespace, serviceAccount), serviceAccount),
     clock,
     parts,
     workers: options.workers ?? 2,

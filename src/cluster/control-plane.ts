@@ -17,9 +17,12 @@ import { schedulingComponents } from './scheduling/index.js';
 import { workloadComponents, type WorkloadOptions } from './workloads/index.js';
 import { kubevirtOperatorComponents } from '../kubevirt/operator/index.js';
 import { virtHandlerComponents } from '../kubevirt/handler/index.js';
+import { virtControllerComponents } from '../kubevirt/controller/index.js';
 
 export interface ControlPlaneOptions {
   client: Client;
+  /** The client acting as a service account, for components that have their own identity. */
+  clientAs: (namespace: string, serviceAccount: string) => Client;
   clock: Clock;
   parts: ApiServerParts;
   workers: number;
@@ -48,14 +51,17 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     serveSubresource: (key, handler) => options.parts.subresources.set(key, handler),
   };
   const manager = new ComponentManager(logger);
+  // KubeVirt's components write as their own service accounts, as on a cluster (virt-api tells them apart).
+  const as = (serviceAccount: string): ClusterContext => ({ ...context, client: options.clientAs('kubevirt', serviceAccount) });
   const components = [
     ...nodeComponents(context),
     ...schedulingComponents(context),
     ...workloadComponents(context, options.workloads),
     // virt-operator runs as its Deployment's pods do; its components gate themselves on that.
-    ...kubevirtOperatorComponents(context),
-    // virt-handler acts on a node while its DaemonSet pod runs there.
-    ...virtHandlerComponents(context),
+    ...kubevirtOperatorComponents(as('kubevirt-operator')),
+    // virt-controller runs while its Deployment has a ready pod; virt-handler acts on a node while its DaemonSet pod runs there.
+    ...virtControllerComponents(as('kubevirt-controller')),
+    ...virtHandlerComponents(as('kubevirt-handler')),
   ];
   for (const component of components) manager.add(component);
   // Started first: informers components ask for later start at once, so no component waits on an idle one.
