@@ -89,8 +89,8 @@ t.test('init containers run first; a run-to-completion pod completes, a bare pod
   t.equal((await client.get<Pod>(POD, 'default', 'never')).status?.phase, 'Running');
 });
 
-t.test('a readiness probe delays Ready by its initial delay', async (t) => {
-  const { emulator, clock } = await virtualEmulator(t);
+t.test('a readiness probe delays Ready by its initial delay on the realistic profile', async (t) => {
+  const { emulator, clock } = await virtualEmulator(t, { profile: 'realistic' });
   const { client } = emulator;
   await client.create(podOn(WORKER, 'probed', { containers: [{ name: 'app', image: 'nginx', readinessProbe: { httpGet: { path: '/', port: 80 }, initialDelaySeconds: 20 } }] }));
   const running = await until(clock, async () => {
@@ -100,8 +100,20 @@ t.test('a readiness probe delays Ready by its initial delay', async (t) => {
   t.equal(running.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'False');
   await clock.advance(19_000);
   t.equal((await client.get<Pod>(POD, 'default', 'probed')).status?.conditions?.find((c) => c.type === 'Ready')?.status, 'False');
-  await clock.advance(2_000);
+  // 20 s of initial delay plus the profile's readiness time (1 s, ±20 % jitter).
+  await clock.advance(3_000);
   t.equal((await client.get<Pod>(POD, 'default', 'probed')).status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
+});
+
+t.test('the instant profile skips probe delays', async (t) => {
+  const { emulator, clock } = await virtualEmulator(t);
+  const { client } = emulator;
+  await client.create(podOn(WORKER, 'quick', { containers: [{ name: 'app', image: 'nginx', readinessProbe: { httpGet: { path: '/', port: 80 }, initialDelaySeconds: 20 } }] }));
+  const ready = await until(clock, async () => {
+    const pod = await client.get<Pod>(POD, 'default', 'quick');
+    return pod.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? pod : undefined;
+  }, 1_000);
+  t.equal(ready.status?.phase, 'Running');
 });
 
 t.test('a running pod is not written again while nothing changes', async (t) => {

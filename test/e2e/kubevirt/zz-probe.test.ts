@@ -1,0 +1,25 @@
+import t from 'tap';
+import { fileURLToPath } from 'node:url';
+import { withEmulator } from '../../helpers/cluster.js';
+const schema = (p: string) => fileURLToPath(new URL(`file:///work/main/schemas/kubevirt/${p}`));
+t.test('probe', async (t) => {
+  const t0 = Date.now();
+  const lap = (s: string) => console.log(s, Date.now() - t0);
+  const { kubectl } = await withEmulator(t, { workers: 2 });
+  lap('started');
+  console.log(await kubectl(['apply', '-f', schema('manifests/kubevirt-operator.yaml')]).then(r=>r.code));
+  lap('operator applied');
+  console.log(await kubectl(['apply', '-f', schema('manifests/kubevirt-cr.yaml')]).then(r=>r.code));
+  lap('cr applied');
+  const w = await kubectl(['-n', 'kubevirt', 'wait', 'kv', 'kubevirt', '--for', 'condition=Available', '--timeout=150s'], { timeoutMs: 160_000 });
+  lap('available ' + w.code);
+  console.log((await kubectl(['apply', '-f', schema('examples/vm-cirros.yaml')])).stdout);
+  lap('vm applied');
+  await kubectl(['wait', 'vm/vm-cirros', '--for=jsonpath={.status.printableStatus}=Stopped']);
+  lap('stopped');
+  console.log((await kubectl(['patch', 'vm', 'vm-cirros', '--type', 'merge', '-p', '{"spec":{"runStrategy":"Always"}}'])).stdout);
+  const t1 = Date.now();
+  const r = await kubectl(['wait', 'vm/vm-cirros', '--for', 'condition=Ready', '--timeout=60s']);
+  console.log('wait took', Date.now() - t1, r.stdout, r.stderr);
+  for (const a of [['get','vm'],['get','vmi'],['get','vmi','-o','wide'],['get','pods','-o','wide'], ['get', 'events']]) console.log((await kubectl(a)).stdout);
+});
