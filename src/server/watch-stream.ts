@@ -41,6 +41,8 @@ export function streamWatch(
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  // Sent at once, as the apiserver flushes them: client-go waits for the headers of a watch before it can cancel it, so `kubectl wait` on an already-met condition would otherwise hang until the first keep-alive.
+  res.flushHeaders();
   const asTable = wantsTable(req.headers.accept);
   const include = parseIncludeObject(query.includeObject);
   const bookmarks = parseBool(query.allowWatchBookmarks);

@@ -31,6 +31,12 @@ import { deepEqual, dropNulls, without } from './object-diff.js';
 import { generateName, generateUid } from './names.js';
 import { isFinalized, strategyOf, subresourceWrite, type RegistryStrategy } from './strategy.js';
 
+/** How often an unconditional update is recomputed when other writes keep landing first. */
+const MAX_UPDATE_ATTEMPTS = 10;
+
+/** A write computed from a version that is no longer the stored one. */
+class RacedWrite extends Error {}
+
 export interface WriteResult {
   object: KubeObject;
   /** True when the write created the object (201 instead of 200). */
@@ -103,11 +109,13 @@ export class GenericRegistry {
     if (incoming.metadata.name && incoming.metadata.name !== name) {
       throw badRequest(`the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`);
     }
-    const current = this.deps.store.get(type.storageKey, scopeOf(type, namespace), name);
-    if (!current) throw notFound(subject(type, name));
     const expected = incoming.metadata.resourceVersion;
-    if (expected && expected !== current.metadata.resourceVersion) throw conflict(subject(type, name));
-    return this.replace(type, asVersion(type, current), { ...incoming, metadata: { ...incoming.metadata, name } }, ctx, subresource, 'Update');
+    return this.guaranteedUpdate(type, name, !expected, () => {
+      const current = this.deps.store.get(type.storageKey, scopeOf(type, namespace), name);
+      if (!current) throw notFound(subject(type, name));
+      if (expected && expected !== current.metadata.resourceVersion) throw conflict(subject(type, name));
+      return this.replace(type, asVersion(type, current), { ...incoming, metadata: { ...incoming.metadata, name } }, ctx, subresource, 'Update');
+    });
   }
 
   async patch(
@@ -126,12 +134,37 @@ export class GenericRegistry {
     if (patchType === 'strategic' && type.custom) {
       throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`);
     }
-    const current = asVersion(type, stored);
-    const patched = applyPatch(patchType, current, patchBody, schema.node) as KubeObject;
-    if (!isObject(patched)) throw badRequest('the patch did not produce an object');
-    const expected = (patched.metadata as ObjectMeta | undefined)?.resourceVersion;
-    if (expected && expected !== current.metadata.resourceVersion) throw conflict(subject(type, name));
-    return this.replace(type, current, patched, ctx, options.subresource, 'Update');
+    let preconditioned = false;
+    return this.guaranteedUpdate(type, name, () => !preconditioned, () => {
+      const latest = this.deps.store.get(type.storageKey, scopeOf(type, namespace), name);
+      if (!latest) throw notFound(subject(type, name));
+      const current = asVersion(type, latest);
+      const patched = applyPatch(patchType, current, patchBody, schema.node) as KubeObject;
+      if (!isObject(patched)) throw badRequest('the patch did not produce an object');
+      const expected = (patched.metadata as ObjectMeta | undefined)?.resourceVersion;
+      preconditioned = Boolean(expected);
+      if (expected && expected !== current.metadata.resourceVersion) throw conflict(subject(type, name));
+      return this.replace(type, current, patched, ctx, options.subresource, 'Update');
+    });
+  }
+
+  /**
+   * Runs an update against the latest stored object until its write lands on
+   * the version it was computed from, as the apiserver's GuaranteedUpdate
+   * does over etcd: admission is asynchronous, so another write may land in
+   * between. A request that named a resourceVersion gets the Conflict; one
+   * that did not (a plain PUT or patch) is computed again on the newer object.
+   */
+  private async guaranteedUpdate(type: ResourceType, name: string, retryOnRace: boolean | (() => boolean), attempt: () => Promise<WriteResult>): Promise<WriteResult> {
+    const mayRetry = typeof retryOnRace === 'function' ? retryOnRace : () => retryOnRace;
+    for (let tries = 1; ; tries++) {
+      try {
+        return await attempt();
+      } catch (err) {
+        if (!(err instanceof RacedWrite)) throw err;
+        if (!mayRetry() || tries >= MAX_UPDATE_ATTEMPTS) throw conflict(subject(type, name));
+      }
+    }
   }
 
   async delete(type: ResourceType, namespace: string | undefined, name: string, options: DeleteOptions, ctx: RequestContext): Promise<DeleteResult> {
@@ -222,6 +255,8 @@ export class GenericRegistry {
     );
     if (unchanged) return { object: current, created: false };
     if (ctx.dryRun) return { object, created: false };
+    // Compare-and-swap: the object must still be the version this write was computed from.
+    if (this.deps.store.get(type.storageKey, scopeOf(type, current.metadata.namespace), name)?.metadata.resourceVersion !== current.metadata.resourceVersion) throw new RacedWrite();
     if (isFinalized(strategy, object)) {
       const removed = this.deps.store.remove(type.storageKey, scopeOf(type, current.metadata.namespace), name)!;
       return { object: asVersion(type, removed), created: false };

@@ -1,8 +1,9 @@
 /**
  * virt-api's own discovery documents for subresources.kubevirt.io
  * (pkg/virt-api/api.go composeSubresources): the APIResourceList of each
- * version, the APIGroup (with virt-api's singular-name quirk), and the
- * root paths.
+ * version. /apis and /apis/subresources.kubevirt.io are the aggregator's
+ * (built from the APIServices), so virt-api's own versions of them, with
+ * their singular-name quirk, never reach a client.
  */
 
 export const SUBRESOURCE_GROUP = 'subresources.kubevirt.io';
@@ -51,27 +52,4 @@ export function resourceList(version: string) {
     groupVersion: `${SUBRESOURCE_GROUP}/${version}`,
     resources: LISTED_RESOURCES.map((name) => ({ name, singularName: '', namespaced: true, kind: '', verbs: [] })),
   };
-}
-
-/** virt-api's own /apis/subresources.kubevirt.io; its `name` really is the singular "subresource.kubevirt.io". */
-export function apiGroup() {
-  const versions = SUBRESOURCE_VERSIONS.map((version) => ({ groupVersion: `${SUBRESOURCE_GROUP}/${version}`, version }));
-  return {
-    kind: 'APIGroup',
-    apiVersion: 'v1',
-    name: 'subresource.kubevirt.io',
-    versions,
-    preferredVersion: versions[0],
-    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '' }],
-  };
-}
-
-export function apiGroupList() {
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: [apiGroup()] };
-}
-
-export function rootPaths() {
-  const paths = ['/apis', '/openapi/v2'];
-  for (const version of SUBRESOURCE_VERSIONS) paths.push(`/apis/${SUBRESOURCE_GROUP}`, `/apis/${SUBRESOURCE_GROUP}/${version}`);
-  return { paths };
 }

@@ -24,10 +24,6 @@ export const CLOSE_UNSUPPORTED_DATA = 1003;
 
 export const acceptKey = (clientKey: string): string => createHash('sha1').update(clientKey + HANDSHAKE_GUID).digest('base64');
 
-export function isWebSocketUpgrade(headers: IncomingHttpHeaders): boolean {
-  return (headers.upgrade ?? '').toLowerCase() === 'websocket' && typeof headers['sec-websocket-key'] === 'string';
-}
-
 /** Encodes one frame; `mask` is for clients (servers never mask). */
 export function encodeFrame(opcode: Opcode, payload: Buffer, mask?: Buffer): Buffer {
   const length = payload.length;

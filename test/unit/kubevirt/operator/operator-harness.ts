@@ -26,7 +26,8 @@ export interface Harness {
 
 export async function startHarness(): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'virt-operator-test-'));
-  const emulator = await startEmulator({ port: 0, insecureHttp: true, kubeconfigPath: join(dir, 'kubeconfig'), workers: 1, clock: 'virtual' });
+  // Realistic timings, on virtual time: the phases between apply and Available are long enough to observe.
+  const emulator = await startEmulator({ port: 0, insecureHttp: true, kubeconfigPath: join(dir, 'kubeconfig'), workers: 1, clock: 'virtual', profile: 'realistic' });
   const clock = emulator.clock as VirtualClock;
   return {
     emulator,

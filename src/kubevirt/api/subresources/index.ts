@@ -1,0 +1,222 @@
+/**
+ * virt-api's aggregated API, subresources.kubevirt.io (pkg/virt-api/api.go,
+ * pkg/virt-api/rest): the backend the apiserver's aggregator forwards to
+ * through the APIServices v1/v1alpha3.subresources.kubevirt.io, whose Service
+ * is kubevirt/virt-api. The aggregator decides reachability (virt-api ready);
+ * this module answers as virt-api does once a request arrives.
+ *
+ * `virtApiSubresources(options)` builds the backend; register it under
+ * VIRT_API_SERVICE with src/server/aggregation.ts.
+ */
+import type { Duplex } from 'node:stream';
+import { StatusError, badRequest } from '../../../api/errors.js';
+import type { KubeObject } from '../../../api/types.js';
+import type { Client } from '../../../client/client.js';
+import type { AggregatedBackend, BackendRequest, BackendResponse } from '../../../server/aggregation.js';
+import { KUBEVIRT_REF, VM_REF } from '../../controller/constants.js';
+import type { VirtualMachine, VirtualMachineInstance } from '../../controller/types.js';
+import { consoleProblem, serveSerialConsole, serveVnc, vncProblem } from './console.js';
+import { SUBRESOURCE_GROUP, SUBRESOURCE_VERSIONS, resourceList } from './discovery.js';
+import { cancelEvacuation, type EvacuateCancelOptions } from './evacuate-cancel.js';
+import { filesystemList, guestAgentInfo, guestAgentProblem, userList } from './guest-agent.js';
+import { asStatus, decodeOptions, empty, isDryRun, json, plainError, statusResponse, subjectNotFound, vmConflict } from './responses.js';
+import { VmLifecycle, type MigrateOptions, type RestartOptions, type StartOptions, type StopOptions } from './vm-lifecycle.js';
+import { VmiLifecycle, type VirtHandlerClient } from './vmi-lifecycle.js';
+
+export type { VirtHandlerClient } from './vmi-lifecycle.js';
+
+/** The Service the subresources APIServices name: "<namespace>/<name>" as the aggregator keys backends. */
+export const VIRT_API_SERVICE = 'kubevirt/virt-api';
+
+/** The KubeVirt release virt-api reports when the KubeVirt CR does not say. */
+const DEFAULT_KUBEVIRT_VERSION = 'v1.9.0-rc.2';
+
+export interface VirtApiSubresourcesOptions {
+  /** virt-api's client (its service account). */
+  client: Client;
+  /** virt-handler's commands (src/kubevirt/handler `handlerCommands(ctx)`). */
+  handler: VirtHandlerClient;
+  /** The Kubernetes gitVersion healthz reports (the apiserver's /version). */
+  kubernetesVersion: string;
+}
+
+type Route = (request: BackendRequest, params: { namespace: string; name: string }) => Promise<BackendResponse>;
+
+export function virtApiSubresources(options: VirtApiSubresourcesOptions): AggregatedBackend {
+  return new VirtApiSubresources(options);
+}
+
+class VirtApiSubresources implements AggregatedBackend {
+  private readonly vms: VmLifecycle;
+  private readonly vmis: VmiLifecycle;
+  private readonly vmRoutes: Record<string, { method: string; route: Route }>;
+  private readonly vmiRoutes: Record<string, { method: string; route: Route }>;
+
+  constructor(private readonly options: VirtApiSubresourcesOptions) {
+    this.vms = new VmLifecycle(options.client);
+    this.vmis = new VmiLifecycle(options.client, options.handler);
+    const accepted = (act: (ns: string, name: string, body: Buffer | undefined) => Promise<void>): Route => async (req, p) => {
+      await act(p.namespace, p.name, req.body);
+      return empty(202);
+    };
+    const ok = (act: (ns: string, name: string, body: Buffer | undefined) => Promise<void>): Route => async (req, p) => {
+      await act(p.namespace, p.name, req.body);
+      return empty(200);
+    };
+    this.vmRoutes = {
+      start: { method: 'PUT', route: accepted((ns, n, b) => this.vms.start(ns, n, decodeOptions<StartOptions>(b, 'v1.StartOptions'))) },
+      stop: { method: 'PUT', route: accepted((ns, n, b) => this.vms.stop(ns, n, decodeOptions<StopOptions>(b, 'v1.StopOptions'))) },
+      restart: { method: 'PUT', route: accepted((ns, n, b) => this.vms.restart(ns, n, decodeOptions<RestartOptions>(b, 'v1.RestartOptions'))) },
+      migrate: { method: 'PUT', route: accepted((ns, n, b) => this.vms.migrate(ns, n, decodeOptions<MigrateOptions>(b, 'v1.MigrateOptions'))) },
+      'evacuate/cancel': { method: 'PUT', route: ok(async (ns, n, b) => cancelEvacuation(options.client, await this.vmiOfVm(ns, n), evacuateOptions(b))) },
+      objectgraph: { method: 'GET', route: async () => statusResponse(objectGraphDisabled()) },
+    };
+    this.vmiRoutes = {
+      pause: { method: 'PUT', route: ok((ns, n, b) => this.vmis.pause(ns, n, isDryRun(decodeOptions(b, 'v1.PauseOptions')))) },
+      unpause: { method: 'PUT', route: ok((ns, n, b) => this.vmis.unpause(ns, n, isDryRun(decodeOptions(b, 'v1.UnpauseOptions')))) },
+      softreboot: { method: 'PUT', route: ok((ns, n) => this.vmis.softReboot(ns, n)) },
+      reset: { method: 'PUT', route: ok((ns, n) => this.vmis.reset(ns, n)) },
+      freeze: { method: 'PUT', route: ok((ns, n, b) => this.vmis.freeze(ns, n, unfreezeTimeoutSeconds(b))) },
+      unfreeze: { method: 'PUT', route: ok((ns, n) => this.vmis.unfreeze(ns, n)) },
+      'evacuate/cancel': { method: 'PUT', route: ok(async (ns, n, b) => cancelEvacuation(options.client, await this.vmis.fetchVmi(ns, n), evacuateOptions(b))) },
+      guestosinfo: { method: 'GET', route: (_req, p) => this.guestAgent(p.namespace, p.name, guestAgentInfo) },
+      userlist: { method: 'GET', route: (_req, p) => this.guestAgent(p.namespace, p.name, userList) },
+      filesystemlist: { method: 'GET', route: (_req, p) => this.guestAgent(p.namespace, p.name, filesystemList) },
+      objectgraph: { method: 'GET', route: async () => statusResponse(objectGraphDisabled()) },
+      'sev/fetchcertchain': { method: 'GET', route: async () => statusResponse(sevDisabled()) },
+      'sev/querylaunchmeasurement': { method: 'GET', route: async () => statusResponse(sevDisabled()) },
+      'sev/setupsession': { method: 'PUT', route: async () => statusResponse(sevDisabled()) },
+      'sev/injectlaunchsecret': { method: 'PUT', route: async () => statusResponse(sevDisabled()) },
+    };
+  }
+
+  async serve(request: BackendRequest): Promise<BackendResponse> {
+    const path = parsePath(request.path);
+    if (!path) return notFoundPage();
+    try {
+      if (path.kind === 'groupVersion') return request.method === 'GET' ? json(resourceList(path.version)) : methodNotAllowed();
+      if (path.kind === 'version') return request.method === 'GET' ? json(await this.version()) : methodNotAllowed();
+      if (path.kind === 'healthz') return request.method === 'GET' ? this.healthz() : methodNotAllowed();
+      if (path.kind !== 'object') return notFoundPage();
+      const routes = path.resource === 'virtualmachines' ? this.vmRoutes : this.vmiRoutes;
+      const entry = routes[path.action];
+      if (!entry) return notImplemented(path.resource, path.action);
+      if (entry.method !== request.method) return methodNotAllowed();
+      return await entry.route(request, path);
+    } catch (err) {
+      return statusResponse(asStatus(err));
+    }
+  }
+
+  upgrade(request: BackendRequest, socket: Duplex, _head: Buffer): void {
+    const path = parsePath(request.path);
+    const stream = path?.kind === 'object' && path.resource === 'virtualmachineinstances' && (path.action === 'console' || path.action === 'vnc') ? path : undefined;
+    if (!stream) return writeHttp(socket, notFoundPage());
+    void this.vmis
+      .fetchVmi(stream.namespace, stream.name)
+      .then((vmi) => {
+        const problem = stream.action === 'console' ? consoleProblem(vmi) : vncProblem(vmi);
+        if (problem) return writeHttp(socket, statusResponse(problem));
+        if (stream.action === 'console') return serveSerialConsole(socket, request.headers, vmi);
+        return serveVnc(socket, request.headers);
+      })
+      .catch((err: unknown) => writeHttp(socket, statusResponse(asStatus(err))));
+  }
+
+  /** GETs answered by the guest agent; every failure is a plain-text 500 (go-restful WriteError). */
+  private async guestAgent(namespace: string, name: string, answer: (vmi: VirtualMachineInstance) => unknown): Promise<BackendResponse> {
+    let vmi: VirtualMachineInstance;
+    try {
+      vmi = await this.vmis.fetchVmi(namespace, name);
+    } catch (err) {
+      return plainError(500, asStatus(err));
+    }
+    const problem = guestAgentProblem(vmi);
+    return problem ? plainError(500, problem) : json(answer(vmi));
+  }
+
+  /** The VMI of a VM (FetchVirtualMachineInstanceForVM): the VM must have created it. */
+  private async vmiOfVm(namespace: string, name: string): Promise<VirtualMachineInstance> {
+    const vm = await this.options.client.get<VirtualMachine>(VM_REF, namespace, name).catch((err: unknown) => {
+      throw err instanceof StatusError && err.code === 404 ? subjectNotFound('virtualmachine', name) : asStatus(err);
+    });
+    if (!vm.status?.created) throw vmConflict(name, 'VMI is not started');
+    return this.vmis.fetchVmi(namespace, name);
+  }
+
+  private async kubeVirt(): Promise<KubeObject | undefined> {
+    const list = await this.options.client.list(KUBEVIRT_REF).catch(() => undefined);
+    return list?.items[0];
+  }
+
+  private async version() {
+    const kv = (await this.kubeVirt()) as (KubeObject & { status?: { observedKubeVirtVersion?: string } }) | undefined;
+    return {
+      gitVersion: kv?.status?.observedKubeVirtVersion ?? DEFAULT_KUBEVIRT_VERSION,
+      gitCommit: '0000000000000000000000000000000000000000',
+      gitTreeState: 'clean',
+      buildDate: '2026-01-01T00:00:00Z',
+      goVersion: 'go1.23.9',
+      compiler: 'gc',
+      platform: 'linux/amd64',
+    };
+  }
+
+  private async healthz(): Promise<BackendResponse> {
+    const kv = await this.kubeVirt();
+    return json({ apiserver: { connectivity: 'ok', version: this.options.kubernetesVersion }, 'config-resource-version': kv?.metadata.resourceVersion ?? '' });
+  }
+}
+
+type ParsedPath =
+  | { kind: 'groupVersion'; version: string }
+  | { kind: 'version' | 'healthz' }
+  | { kind: 'object'; namespace: string; resource: 'virtualmachines' | 'virtualmachineinstances'; name: string; action: string }
+  | { kind: 'other' };
+
+/** /apis/subresources.kubevirt.io/<version>/... as virt-api routes it. */
+function parsePath(path: string): ParsedPath | undefined {
+  const segments = path.split('/').filter(Boolean).map(decodeURIComponent);
+  const [apis, group, version, ...rest] = segments;
+  if (apis !== 'apis' || group !== SUBRESOURCE_GROUP || !(SUBRESOURCE_VERSIONS as readonly string[]).includes(version)) return undefined;
+  if (rest.length === 0) return { kind: 'groupVersion', version };
+  if (rest.length === 1 && (rest[0] === 'version' || rest[0] === 'healthz')) return { kind: rest[0] };
+  const [namespaces, namespace, resource, name, ...action] = rest;
+  if (namespaces === 'namespaces' && (resource === 'virtualmachines' || resource === 'virtualmachineinstances') && name && action.length > 0) {
+    return { kind: 'object', namespace, resource, name, action: action.join('/') };
+  }
+  return { kind: 'other' };
+}
+
+const evacuateOptions = (body: Buffer | undefined): EvacuateCancelOptions | undefined =>
+  body ? decodeOptions<EvacuateCancelOptions>(body, 'v1.EvacuateCancelOptions') : undefined;
+
+/** FreezeUnfreezeTimeout.unfreezeTimeout, a Go duration ("5m", "30s"); virt-api requires it. */
+function unfreezeTimeoutSeconds(body: Buffer | undefined): number {
+  const { unfreezeTimeout } = decodeOptions<{ unfreezeTimeout?: string }>(body, 'v1.FreezeUnfreezeTimeout');
+  if (!unfreezeTimeout) throw badRequest('Request with no body, unfreeze timeout is expected as the request body');
+  const match = /^(\d+(?:\.\d+)?)(h|m|s|ms)$/.exec(unfreezeTimeout);
+  if (!match) throw badRequest(`Can not unmarshal Request body to struct, error: time: invalid duration "${unfreezeTimeout}"`);
+  return Number(match[1]) * { h: 3600, m: 60, s: 1, ms: 0.001 }[match[2] as 'h' | 'm' | 's' | 'ms'];
+}
+
+const objectGraphDisabled = () => badRequest('ObjectGraph feature gate not enabled: Unable to return object graph.');
+const sevDisabled = () => badRequest("'WorkloadEncryptionSEV' feature gate is not enabled");
+
+/** go-restful's answers for unknown paths and wrong methods. */
+const notFoundPage = (): BackendResponse => ({ status: 404, contentType: 'text/plain', body: '404 page not found' });
+const methodNotAllowed = (): BackendResponse => ({ status: 405, contentType: 'text/plain', body: '405: Method Not Allowed' });
+
+/** Routes virt-api has that the emulator does not simulate (yet): said plainly rather than faked. */
+const notImplemented = (resource: string, action: string): BackendResponse =>
+  statusResponse(new StatusError(501, '', `${resource}/${action} is not implemented by kubevirt-emulator`));
+
+function writeHttp(socket: Duplex, response: BackendResponse): void {
+  const body = response.body ?? '';
+  const reason = { 400: 'Bad Request', 404: 'Not Found', 409: 'Conflict', 500: 'Internal Server Error' }[response.status] ?? 'Error';
+  socket.end(
+    `HTTP/1.1 ${response.status} ${reason}\r\nContent-Type: ${response.contentType ?? 'text/plain'}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+

@@ -1,0 +1,39 @@
+/**
+ * Time as a scenario sees it. In-process the emulator runs on a virtual
+ * clock that moves only when the runner advances it; against a running
+ * emulator (`--kubeconfig`) time is real and advancing means waiting.
+ */
+import { RealClock, type VirtualClock } from '../runtime/clock.js';
+
+export interface ScenarioTime {
+  readonly virtual: boolean;
+  nowMs(): number;
+  /** Lets `ms` of simulated time pass (firing the timers due meanwhile). */
+  advance(ms: number): Promise<void>;
+  /** Lets the work already due run (the emulator's reactions to the last request), without moving time. */
+  settle(): Promise<void>;
+}
+
+/** Event-loop turns given to the emulator after each step: a watch event, a reconcile and its write take a few. */
+const SETTLE_TURNS = 5;
+
+export function virtualTime(clock: VirtualClock): ScenarioTime {
+  return {
+    virtual: true,
+    nowMs: () => clock.nowMs(),
+    advance: (ms) => clock.advance(ms),
+    async settle() {
+      for (let i = 0; i < SETTLE_TURNS; i++) await clock.advance(0);
+    },
+  };
+}
+
+export function realTime(): ScenarioTime {
+  const clock = new RealClock();
+  return {
+    virtual: false,
+    nowMs: () => clock.nowMs(),
+    advance: (ms) => clock.sleep(ms),
+    settle: async () => {},
+  };
+}

@@ -1,0 +1,187 @@
+/**
+ * Faults as objects: a `Fault` (emulator.kubevirt.io/v1alpha1, namespaced)
+ * asks the simulated cluster to break something, so kubectl, scenarios and
+ * client libraries inject faults the same way. The fault controller installs
+ * the CRD (schemas/emulator/) when it starts, then acts on every new Fault by
+ * calling the cluster's fault APIs and records the outcome in its status:
+ *
+ * - node-lost: the node's kubelet stops (Active; deleting the Fault or a
+ *   node-back Fault for the node starts it again).
+ * - node-back: the node's kubelet starts (Resolved; resolves the node's Active node-lost Faults).
+ * - handler-down: virt-handler's pod leaves the node and a NoSchedule taint
+ *   keeps the DaemonSet from placing a new one (Active; deleting the Fault removes the taint).
+ * - guest-crash, boot-failure: injected once into the VMI's guest (Resolved).
+ * - guest-agent-disconnect: the guest agent stops answering (Active; deleting reconnects it).
+ * A Fault that cannot be injected goes Failed with the reason as message.
+ */
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import type { KubeObject } from '../api/types.js';
+import type { KindRef } from '../client/client.js';
+import type { ClusterContext } from '../cluster/context.js';
+import { nodeFaults } from '../cluster/nodes/index.js';
+import { NODE_REF, type Node, type Taint } from '../cluster/nodes/node-types.js';
+import { POD_REF } from '../cluster/pod-utils.js';
+import { handlerFaults } from '../kubevirt/handler/index.js';
+import type { Component } from '../runtime/component.js';
+import { Controller } from '../runtime/controller.js';
+import type { Informer } from '../runtime/informer.js';
+
+export const FAULT_REF: KindRef = { apiVersion: 'emulator.kubevirt.io/v1alpha1', kind: 'Fault' };
+export const FAULT_TYPES = ['node-lost', 'node-back', 'handler-down', 'guest-crash', 'boot-failure', 'guest-agent-disconnect'] as const;
+export type FaultType = (typeof FAULT_TYPES)[number];
+export type FaultPhase = 'Active' | 'Resolved' | 'Failed';
+/** The taint handler-down puts on the node so the virt-handler DaemonSet does not come back there. */
+export const HANDLER_DOWN_TAINT = 'emulator.kubevirt.io/handler-down';
+
+export interface Fault extends KubeObject {
+  spec: { type: FaultType; target: { node?: string; namespace?: string; name?: string } };
+  status?: { phase?: FaultPhase; message?: string };
+}
+
+const CRD_URL = new URL('../../schemas/emulator/faults.emulator.kubevirt.io.yaml', import.meta.url);
+const HANDLER_NAMESPACE = 'kubevirt';
+const HANDLER_SELECTOR = 'kubevirt.io=virt-handler';
+
+/** The Fault CRD, as shipped in schemas/emulator/. */
+export const faultCrd = (): KubeObject => parse(readFileSync(CRD_URL, 'utf8')) as KubeObject;
+
+/** What injecting a fault did: its phase, message, and for an Active fault how to undo it. */
+interface Injection {
+  phase: Exclude<FaultPhase, 'Failed'>;
+  message: string;
+  undo?: () => Promise<void>;
+}
+
+const statusCode = (err: unknown): unknown => (typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined);
+
+class FaultController implements Component {
+  readonly name = 'emulator/faults';
+  private readonly controller: Controller;
+  /** Active faults by key, with what undoes them; in memory, as a real controller would keep its own bookkeeping in a finalizer. */
+  private readonly active = new Map<string, { fault: Fault; undo?: () => Promise<void> }>();
+
+  constructor(
+    private readonly ctx: ClusterContext,
+    private readonly faults: Informer<Fault>,
+  ) {
+    this.controller = new Controller({ name: this.name, clock: ctx.clock, logger: ctx.logger, reconcile: (key) => this.reconcile(key) });
+    this.controller.watch(faults);
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.ctx.client.create(faultCrd());
+    } catch (err) {
+      if (statusCode(err) !== 409) throw err;
+    }
+    await this.controller.start();
+  }
+
+  stop(): Promise<void> {
+    return this.controller.stop();
+  }
+
+  private async reconcile(key: string): Promise<void> {
+    const fault = this.faults.get(key);
+    if (!fault) return this.undo(key);
+    if (fault.status?.phase) return;
+    try {
+      const injection = await this.inject(fault);
+      if (injection.phase === 'Active') this.active.set(key, { fault, undo: injection.undo });
+      await this.setStatus(fault, injection.phase, injection.message);
+    } catch (err) {
+      await this.setStatus(fault, 'Failed', err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  private async undo(key: string): Promise<void> {
+    const entry = this.active.get(key);
+    this.active.delete(key);
+    await entry?.undo?.();
+  }
+
+  private async inject(fault: Fault): Promise<Injection> {
+    const { type, target } = fault.spec;
+    switch (type) {
+      case 'node-lost': {
+        const node = requireNode(fault);
+        await nodeFaults(this.ctx).stopKubelet(node);
+        return { phase: 'Active', message: `kubelet on node ${node} stopped`, undo: () => nodeFaults(this.ctx).startKubelet(node) };
+      }
+      case 'node-back': {
+        const node = requireNode(fault);
+        await nodeFaults(this.ctx).startKubelet(node);
+        await this.resolveNodeLost(node, fault);
+        return { phase: 'Resolved', message: `kubelet on node ${node} started` };
+      }
+      case 'handler-down': {
+        const node = requireNode(fault);
+        await this.setHandlerDownTaint(node, true);
+        await this.deleteHandlerPods(node);
+        return { phase: 'Active', message: `virt-handler on node ${node} is down`, undo: () => this.setHandlerDownTaint(node, false) };
+      }
+      case 'guest-crash':
+      case 'boot-failure':
+      case 'guest-agent-disconnect': {
+        const namespace = target.namespace ?? fault.metadata.namespace ?? 'default';
+        const name = target.name;
+        if (!name) throw new Error(`a ${type} fault needs spec.target.name (a VirtualMachineInstance)`);
+        const guests = handlerFaults(this.ctx);
+        if (type === 'guest-crash') {
+          await guests.crashGuest(namespace, name);
+          return { phase: 'Resolved', message: `guest of VMI ${namespace}/${name} crashed` };
+        }
+        if (type === 'boot-failure') {
+          await guests.failBoot(namespace, name);
+          return { phase: 'Resolved', message: `the next boot of VMI ${namespace}/${name} fails` };
+        }
+        await guests.disconnectGuestAgent(namespace, name);
+        return { phase: 'Active', message: `guest agent of VMI ${namespace}/${name} disconnected`, undo: () => guests.connectGuestAgent(namespace, name) };
+      }
+      default:
+        throw new Error(`unknown fault type "${String(type)}"`);
+    }
+  }
+
+  /** The node is back: its node-lost faults are over (their undo would only start the kubelet again). */
+  private async resolveNodeLost(node: string, by: Fault): Promise<void> {
+    for (const [key, { fault }] of this.active) {
+      if (fault.spec.type !== 'node-lost' || fault.spec.target.node !== node) continue;
+      this.active.delete(key);
+      await this.setStatus(fault, 'Resolved', `kubelet on node ${node} started by fault ${by.metadata.name ?? ''}`);
+    }
+  }
+
+  private async setHandlerDownTaint(nodeName: string, present: boolean): Promise<void> {
+    const node = await this.ctx.client.get<Node>(NODE_REF, undefined, nodeName);
+    const others: Taint[] = (node.spec?.taints ?? []).filter((taint) => taint.key !== HANDLER_DOWN_TAINT);
+    const taints: Taint[] = present ? [...others, { key: HANDLER_DOWN_TAINT, effect: 'NoSchedule' }] : others;
+    await this.ctx.client.patch(NODE_REF, undefined, nodeName, 'merge', { spec: { taints } });
+  }
+
+  private async deleteHandlerPods(nodeName: string): Promise<void> {
+    const pods = await this.ctx.client.list(POD_REF, { namespace: HANDLER_NAMESPACE, labelSelector: HANDLER_SELECTOR, fieldSelector: `spec.nodeName=${nodeName}` });
+    for (const pod of pods.items) await this.ctx.client.delete(POD_REF, HANDLER_NAMESPACE, pod.metadata.name ?? '', { gracePeriodSeconds: 0 });
+  }
+
+  private async setStatus(fault: Fault, phase: FaultPhase, message: string): Promise<void> {
+    try {
+      await this.ctx.client.patch(FAULT_REF, fault.metadata.namespace, fault.metadata.name ?? '', 'merge', { status: { phase, message } }, { subresource: 'status' });
+    } catch (err) {
+      // Deleted meanwhile: nothing to report on.
+      if (statusCode(err) !== 404) throw err;
+    }
+  }
+}
+
+function requireNode(fault: Fault): string {
+  const node = fault.spec.target.node;
+  if (!node) throw new Error(`a ${fault.spec.type} fault needs spec.target.node`);
+  return node;
+}
+
+/** The fault controller of a cluster: installs the Fault CRD and acts on Fault objects. */
+export function faultComponents(ctx: ClusterContext): Component[] {
+  return [new FaultController(ctx, ctx.informers.informerFor<Fault>(FAULT_REF))];
+}

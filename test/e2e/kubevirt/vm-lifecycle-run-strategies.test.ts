@@ -1,0 +1,164 @@
+/**
+ * Each runStrategy with the real kubectl and a watch on the VM and its VMIs:
+ * the exact sequence of printableStatus values and of VMI phases (per VMI
+ * UID), against kubevirt-behaviour.md §1.2, §1.6, §2.2 and the traces of §11.
+ * Guest crashes and power-offs come from the handler's fault API; Manual's
+ * start/stop requests are written into status.stateChangeRequests as virt-api
+ * writes them (§4.3) until the subresource API lands.
+ */
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import type { Subscription } from 'rxjs';
+import type { KubeObject, WatchEvent } from '../../../src/api/types.js';
+import type { KindRef } from '../../../src/client/client.js';
+import { handlerFaults } from '../../../src/kubevirt/handler/index.js';
+import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
+import { installKubeVirt, kubevirtSchema } from '../../helpers/kubevirt.js';
+
+const VM: KindRef = { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine' };
+const VMI: KindRef = { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance' };
+const cirros = readFileSync(kubevirtSchema('examples/vm-cirros.yaml'), 'utf8');
+
+interface VmLike extends KubeObject {
+  status?: { printableStatus?: string; stateChangeRequests?: unknown[] };
+}
+
+/** What a watch on one VM and its VMIs has seen: printable statuses and each VMI's phases, consecutive repeats dropped. */
+class Recording {
+  readonly statuses: string[] = [];
+  /** Phases per VMI, in creation order; a deleted VMI ends with `deleted`. */
+  readonly vmis = new Map<string, string[]>();
+  private readonly subscriptions: Subscription[];
+  private readonly changed = new Set<() => void>();
+
+  constructor(fixture: EmulatorFixture, readonly name: string) {
+    const fieldSelector = `metadata.name=${name}`;
+    const client = fixture.emulator.client;
+    this.subscriptions = [
+      client.watch<VmLike>(VM, { namespace: 'default', fieldSelector }).subscribe((e) => this.onVm(e)),
+      client.watch<KubeObject & { status?: { phase?: string } }>(VMI, { namespace: 'default', fieldSelector }).subscribe((e) => {
+        const uid = e.object.metadata.uid ?? '';
+        const phases = this.vmis.get(uid) ?? [];
+        this.vmis.set(uid, phases);
+        push(phases, e.type === 'DELETED' ? 'deleted' : (e.object.status?.phase ?? ''));
+        this.notify();
+      }),
+    ];
+  }
+
+  private onVm(e: WatchEvent<VmLike>): void {
+    if (e.type !== 'DELETED' && e.object.status?.printableStatus) push(this.statuses, e.object.status.printableStatus);
+    this.notify();
+  }
+
+  private notify(): void {
+    for (const wake of this.changed) wake();
+  }
+
+  phases(): string[][] {
+    return [...this.vmis.values()];
+  }
+
+  /** Resolves once `done` holds for what was recorded; fails after `ms` of wall time. */
+  async until(what: string, done: (r: Recording) => boolean, ms = 10_000): Promise<void> {
+    if (done(this)) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.changed.delete(check);
+        reject(new Error(`${this.name}: timed out waiting for ${what}; statuses ${JSON.stringify(this.statuses)}, VMIs ${JSON.stringify(this.phases())}`));
+      }, ms);
+      const check = () => {
+        if (!done(this)) return;
+        clearTimeout(timer);
+        this.changed.delete(check);
+        resolve();
+      };
+      this.changed.add(check);
+    });
+  }
+
+  /** Waits a little wall time for anything that would still happen, then stops watching. */
+  async settle(ms = 300): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    for (const s of this.subscriptions) s.unsubscribe();
+  }
+}
+
+function push(list: string[], value: string): void {
+  if (list.at(-1) !== value) list.push(value);
+}
+
+const lastStatus = (status: string) => (r: Recording) => r.statuses.at(-1) === status;
+
+let fixture: EmulatorFixture;
+t.before(async () => {
+  fixture = await withEmulator(t, { workers: 1 });
+  await installKubeVirt(fixture);
+});
+
+/** Applies vm-cirros under another name and run strategy, with a watch already running. */
+async function applyVm(t: Tap.Test, name: string, runStrategy: string): Promise<Recording> {
+  const recording = new Recording(fixture, name);
+  const manifest = cirros.replace('name: vm-cirros', `name: ${name}`).replace('runStrategy: Halted', `runStrategy: ${runStrategy}`);
+  const applied = await fixture.kubectl(['apply', '-f', '-'], { input: manifest });
+  t.equal(applied.code, 0, applied.stderr);
+  return recording;
+}
+
+async function patchStrategy(t: Tap.Test, name: string, runStrategy: string): Promise<void> {
+  const patched = await fixture.kubectl(['patch', 'vm', name, '--type', 'merge', '-p', JSON.stringify({ spec: { runStrategy } })]);
+  t.equal(patched.code, 0, patched.stderr);
+}
+
+t.test('Always: starts at once and restarts after a guest crash and after a guest power-off', async (t) => {
+  const r = await applyVm(t, 'always', 'Always');
+  await r.until('Running', lastStatus('Running'));
+  await handlerFaults(fixture.emulator.clock).crashGuest('default', 'always');
+  await r.until('a second VMI Running', (r) => r.phases().length === 2 && r.statuses.at(-1) === 'Running');
+  await handlerFaults(fixture.emulator.clock).powerOffGuest('default', 'always');
+  await r.until('a third VMI Running', (r) => r.phases().length === 3 && r.statuses.at(-1) === 'Running');
+  await r.settle();
+  console.log('ALWAYS', JSON.stringify(r.statuses), JSON.stringify(r.phases()));
+});
+
+t.test('Halted: patching a running VM to Halted deletes its VMI', async (t) => {
+  const r = await applyVm(t, 'halted', 'Always');
+  await r.until('Running', lastStatus('Running'));
+  await patchStrategy(t, 'halted', 'Halted');
+  await r.until('Stopped with the VMI gone', (r) => r.statuses.at(-1) === 'Stopped' && r.phases()[0]?.at(-1) === 'deleted');
+  await r.settle();
+  console.log('HALTED', JSON.stringify(r.statuses), JSON.stringify(r.phases()));
+});
+
+t.test('RerunOnFailure: restarts after a guest crash, not after a guest power-off', async (t) => {
+  const r = await applyVm(t, 'rerun', 'RerunOnFailure');
+  await r.until('Running', lastStatus('Running'));
+  await handlerFaults(fixture.emulator.clock).crashGuest('default', 'rerun');
+  await r.until('a second VMI Running', (r) => r.phases().length === 2 && r.statuses.at(-1) === 'Running');
+  await handlerFaults(fixture.emulator.clock).powerOffGuest('default', 'rerun');
+  await r.until('Stopped with the VMI gone', (r) => r.statuses.at(-1) === 'Stopped' && r.phases()[1]?.at(-1) === 'deleted');
+  await r.settle();
+  console.log('RERUN', JSON.stringify(r.statuses), JSON.stringify(r.phases()));
+});
+
+t.test('Once: runs once and is never restarted, the final VMI stays', async (t) => {
+  const r = await applyVm(t, 'once', 'Once');
+  await r.until('Running', lastStatus('Running'));
+  await handlerFaults(fixture.emulator.clock).crashGuest('default', 'once');
+  await r.until('Stopped', lastStatus('Stopped'));
+  await r.settle();
+  console.log('ONCE', JSON.stringify(r.statuses), JSON.stringify(r.phases()));
+});
+
+t.test('Manual: starts and stops only on requests', async (t) => {
+  const client = fixture.emulator.client;
+  const r = await applyVm(t, 'manual', 'Manual');
+  await r.until('Stopped', lastStatus('Stopped'));
+  await client.patch(VM, 'default', 'manual', 'json', [{ op: 'add', path: '/status/stateChangeRequests', value: [{ action: 'Start' }] }], { subresource: 'status' });
+  await r.until('Running', lastStatus('Running'));
+  const vmi = await client.get(VMI, 'default', 'manual');
+  await client.patch(VM, 'default', 'manual', 'json', [{ op: 'add', path: '/status/stateChangeRequests', value: [{ action: 'Stop', uid: vmi.metadata.uid }] }], { subresource: 'status' });
+  await r.until('Stopped with the VMI gone', (r) => r.statuses.at(-1) === 'Stopped' && r.phases()[0]?.at(-1) === 'deleted');
+  await r.settle();
+  console.log('MANUAL', JSON.stringify(r.statuses), JSON.stringify(r.phases()));
+});

@@ -1,0 +1,22 @@
+/**
+ * Installs KubeVirt into an emulator the way a user does: apply the release's
+ * operator manifest and KubeVirt CR, then `kubectl wait` for Available.
+ */
+import { fileURLToPath } from 'node:url';
+import type { EmulatorFixture } from './cluster.js';
+
+/** Absolute path of a file under schemas/kubevirt/ (manifests/..., examples/...). */
+export const kubevirtSchema = (path: string): string => fileURLToPath(new URL(`../../schemas/kubevirt/${path}`, import.meta.url));
+
+/** Fails with kubectl's own output when a step does not succeed. */
+export async function installKubeVirt(fixture: Pick<EmulatorFixture, 'kubectl'>): Promise<void> {
+  const steps: string[][] = [
+    ['apply', '-f', kubevirtSchema('manifests/kubevirt-operator.yaml')],
+    ['apply', '-f', kubevirtSchema('manifests/kubevirt-cr.yaml')],
+    ['-n', 'kubevirt', 'wait', 'kv', 'kubevirt', '--for', 'condition=Available', '--timeout=120s'],
+  ];
+  for (const args of steps) {
+    const result = await fixture.kubectl(args, { timeoutMs: 130_000 });
+    if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${result.code}): ${result.stderr}`);
+  }
+}
