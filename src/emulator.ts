@@ -22,6 +22,9 @@ import { InProcessClient } from './client/in-process.js';
 import { RealClock, VirtualClock, type Clock } from './runtime/clock.js';
 import { SeededRandom } from './runtime/seeded-random.js';
 import { buildApp } from './server/app.js';
+import { registerAggregatedApis } from './server/aggregation.js';
+import { VIRT_API_SERVICE, virtApiSubresources } from './kubevirt/api/subresources/index.js';
+import { handlerCommands } from './kubevirt/handler/index.js';
 import { mergeIntoKubeconfig, writeKubeconfig } from './server/kubeconfig.js';
 import { OpenApiService } from './server/openapi/service.js';
 import type { ApiServerParts, VersionInfo } from './server/parts.js';
@@ -138,6 +141,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   });
 
   const app = buildApp(parts, { https: tls ? { key: tls.keyPem, cert: tls.certPem } : undefined, logLevel: options.logLevel });
+  // virt-api's aggregated API, served through the APIService virt-operator registers, while virt-api is ready.
+  const virtApi = virtApiSubresources({
+    client: client.as(serviceAccountUser('kubevirt', 'kubevirt-apiserver'), 'virt-api'),
+    handler: handlerCommands(clock),
+    kubernetesVersion: parts.version.gitVersion,
+  });
+  registerAggregatedApis(app, parts, new Map([[VIRT_API_SERVICE, virtApi]]));
   await app.listen({ port: options.port ?? 6443, host });
   const port = (app.server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;

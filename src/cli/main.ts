@@ -2,6 +2,7 @@
 /** The `kubevirt-emulator` command: wires subcommands to their modules. */
 import { Command } from 'commander';
 import { addServeOptions, DEFAULT_KUBE_VERSION, toEmulatorOptions, type ServeFlags } from './serve-options.js';
+import { addScenarioCommand } from './scenario.js';
 import { emulatorVersion } from './version.js';
 
 function buildProgram(): Command {
@@ -18,6 +19,7 @@ function buildProgram(): Command {
       process.exit(0);
     },
   );
+  addScenarioCommand(program);
   program
     .command('version')
     .description('print the emulator version')

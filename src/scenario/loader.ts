@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { STEP_TYPES, type Scenario } from './types.js';
 
 const SCHEMA_URL = new URL('../../schemas/scenario.schema.json', import.meta.url);
@@ -26,16 +26,27 @@ export class ScenarioLoadError extends Error {
 
 let validator: ValidateFunction | undefined;
 function validate(): ValidateFunction {
-  validator ??= new Ajv({ allErrors: false, strict: false }).compile(JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as object);
+  validator ??= new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as object);
   return validator;
 }
 
 type PathSegment = string | number;
 
+/** The key node of a map entry (so a complaint about a field points at its name), else the value node. */
+function nodeAt(doc: Document, path: PathSegment[]): Node | undefined {
+  if (path.length === 0) return doc.contents ?? undefined;
+  const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
+  if (isMap(parent)) {
+    const pair = parent.items.find((p) => isScalar(p.key) && String(p.key.value) === String(path[path.length - 1]));
+    if (pair && isScalar(pair.key)) return pair.key;
+  }
+  return doc.getIn(path, true) as Node | undefined;
+}
+
 /** Where in the file a path of the document points; the nearest existing ancestor when the path itself is absent. */
 function positionOf(doc: Document, lines: LineCounter, path: PathSegment[]): { line: number; col: number } {
   for (let depth = path.length; depth >= 0; depth--) {
-    const node = (depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true)) as Node | undefined;
+    const node = nodeAt(doc, path.slice(0, depth));
     if (node?.range) return lines.linePos(node.range[0]);
   }
   return { line: 1, col: 1 };
@@ -73,10 +84,14 @@ function reasonOf(error: ErrorObject): string {
   }
 }
 
-/** The most telling error: the deepest one, preferring a concrete complaint over "matches none of oneOf". */
+/** Generic complaints of alternatives (a oneOf branch of another type) rank after concrete ones at the same place. */
+const GENERIC_KEYWORDS = ['type', 'oneOf'];
+
+/** The most telling error: the deepest one, preferring a concrete complaint over "must be string" or "matches none of oneOf". */
 function mostSpecific(errors: ErrorObject[]): ErrorObject {
   const depth = (e: ErrorObject) => e.instancePath.split('/').length;
-  return [...errors].sort((a, b) => depth(b) - depth(a) || Number(a.keyword === 'oneOf') - Number(b.keyword === 'oneOf'))[0];
+  const rank = (e: ErrorObject) => GENERIC_KEYWORDS.indexOf(e.keyword);
+  return [...errors].sort((a, b) => depth(b) - depth(a) || rank(a) - rank(b))[0];
 }
 
 /** Each step must have exactly one action, named from STEP_TYPES; walks nested repeat steps. */

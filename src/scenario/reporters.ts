@@ -48,13 +48,15 @@ export function humanReporter(write: Write): Reporter {
 export function tapReporter(write: Write): Reporter {
   let count = 0;
   let steps: string[] = [];
+  let points = 0;
   return {
     scenarioStarted(name) {
       if (count === 0) write('TAP version 14\n');
       steps = [`# Subtest: ${name}`];
+      points = 0;
     },
     stepFinished(_, step) {
-      const n = steps.length;
+      const n = ++points;
       const directive = step.status === 'skipped' ? ' # SKIP' : '';
       steps.push(`${step.status === 'failed' ? 'not ok' : 'ok'} ${n} - ${step.id} ${step.label}${directive}`);
       if (step.error) {

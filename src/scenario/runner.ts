@@ -11,9 +11,9 @@ import { inProcessEnvironment, remoteEnvironment, type Environment } from './env
 import { installKubeVirt } from './kubevirt-install.js';
 import type { Reporter, ScenarioResult, StepResult } from './results.js';
 import { describeStep } from './describe.js';
-import { stepExecutors, type StepContext } from './steps.js';
+import { executeStep, type StepContext } from './steps.js';
 import { renderTemplate } from './template.js';
-import { actionOf, type Scalar, type Scenario, type Step } from './types.js';
+import type { Scalar, Scenario, Step } from './types.js';
 
 export interface RunOptions {
   /** Run against the emulator this kubeconfig points to (real time) instead of starting one in-process. */
@@ -72,10 +72,9 @@ class ScenarioRun {
         this.record({ id, label: describeStep(raw), status: 'failed', wallMs: 0, simulatedMs: 0, error: { message: err instanceof Error ? err.message : String(err), detail: {} } });
         continue;
       }
-      const action = actionOf(step);
       const stepCtx = { ...ctx, vars };
       const outcome = await timed(ctx, async () => {
-        await (stepExecutors[action.type] as (c: StepContext, body: unknown) => Promise<void>)(stepCtx, action.body);
+        await executeStep(stepCtx, step);
         await ctx.time.settle();
       });
       this.record({ id, label: describeStep(step), ...outcome });
@@ -100,7 +99,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   });
   const setupLabel = `setup${options.kubeconfig ? ` (${options.kubeconfig})` : ''}${scenario.setup?.kubevirt ? ', install KubeVirt' : ''}`;
   const simStart = ctx?.time.nowMs() ?? 0;
-  run.record({ id: '0', label: setupLabel, ...setup, simulatedMs: simStart - setupStartMs });
+  run.record({ id: '0', label: setupLabel, ...setup, simulatedMs: ctx ? simStart - setupStartMs : 0 });
   try {
     if (ctx) await run.runSteps(ctx, scenario.steps, '', vars);
     else for (const [index, step] of scenario.steps.entries()) run.skip(String(index + 1), describeStep(step));

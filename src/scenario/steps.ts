@@ -14,6 +14,7 @@ import { formatDuration, parseDuration } from './duration.js';
 import { runKubectl } from './kubectl.js';
 import type { ScenarioTime } from './sim-time.js';
 import { renderTemplate } from './template.js';
+import { actionOf, type Step } from './types.js';
 import type { ApplyStep, DeleteStep, ExpectStep, FaultStep, KubectlStep, PatchStep, Scalar, StepActions, SubresourceStep, TextMatcher, WaitStep } from './types.js';
 
 export interface StepContext {
@@ -261,3 +262,10 @@ async function advance(ctx: StepContext, duration: string): Promise<void> {
 type Executors = { [K in Exclude<keyof StepActions, 'repeat'>]: (ctx: StepContext, body: StepActions[K]) => Promise<void> };
 
 export const stepExecutors: Executors = { apply, delete: deleteObject, patch, subresource, kubectl, wait, expect, fault, advance };
+
+/** Runs one step (a repeat's iterations are the runner's). */
+export async function executeStep(ctx: StepContext, step: Step): Promise<void> {
+  const action = actionOf(step);
+  if (action.type === 'repeat') throw new Error('repeat steps run in the runner');
+  await (stepExecutors[action.type] as (c: StepContext, body: unknown) => Promise<void>)(ctx, action.body);
+}

@@ -134,7 +134,8 @@ export class GenericRegistry {
     if (patchType === 'strategic' && type.custom) {
       throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`);
     }
-    let preconditioned = false;
+    // A patch is a precondition only when its body names a resourceVersion; otherwise it applies to whatever is newest.
+    const preconditioned = patchNamesResourceVersion(patchBody);
     return this.guaranteedUpdate(type, name, () => !preconditioned, () => {
       const latest = this.deps.store.get(type.storageKey, scopeOf(type, namespace), name);
       if (!latest) throw notFound(subject(type, name));
@@ -142,7 +143,6 @@ export class GenericRegistry {
       const patched = applyPatch(patchType, current, patchBody, schema.node) as KubeObject;
       if (!isObject(patched)) throw badRequest('the patch did not produce an object');
       const expected = (patched.metadata as ObjectMeta | undefined)?.resourceVersion;
-      preconditioned = Boolean(expected);
       if (expected && expected !== current.metadata.resourceVersion) throw conflict(subject(type, name));
       return this.replace(type, current, patched, ctx, options.subresource, 'Update');
     });
@@ -397,6 +397,12 @@ export class GenericRegistry {
       );
     }
   }
+}
+
+/** Whether a merge/strategic patch sets metadata.resourceVersion, or a JSON patch touches it. */
+function patchNamesResourceVersion(body: unknown): boolean {
+  if (Array.isArray(body)) return body.some((op) => isObject(op) && op.path === '/metadata/resourceVersion');
+  return isObject(body) && isObject(body.metadata) && body.metadata.resourceVersion !== undefined && body.metadata.resourceVersion !== null;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -35,6 +35,27 @@ const containerRequests = (container: Container): Resources => toResources(conta
  * alone beside the sidecars started before it, so only its peak counts.
  */
 export function podRequests(pod: Pod): Resources {
+  return cachedBySpec(requestsCache, pod, computePodRequests);
+}
+
+/**
+ * Stored objects are frozen and a status write keeps the spec object, so a
+ * pod's requests are computed once per spec, not once per pod per scheduling
+ * cycle per node. Callers treat the returned values as read-only.
+ */
+const requestsCache = new WeakMap<object, Resources>();
+const scoringCache = new WeakMap<object, { milliCpu: number; memory: number }>();
+const allocatableCache = new WeakMap<object, Resources>();
+
+function cachedBySpec<K extends object, V>(cache: WeakMap<object, V>, key: K, compute: (key: K) => V): V {
+  const spec = (key as { spec?: object }).spec;
+  if (!spec || !Object.isFrozen(spec)) return compute(key);
+  let value = cache.get(spec);
+  if (value === undefined) cache.set(spec, (value = compute(key)));
+  return value;
+}
+
+function computePodRequests(pod: Pod): Resources {
   const total: Resources = new Map();
   for (const container of pod.spec?.containers ?? []) addInto(total, containerRequests(container));
   const sidecarsSoFar: Resources = new Map();
@@ -56,6 +77,10 @@ export function podRequests(pod: Pod): Resources {
 
 /** cpu and memory as scoring sees them: a container without a request counts as 100m and 200Mi. */
 export function podScoringRequests(pod: Pod): { milliCpu: number; memory: number } {
+  return cachedBySpec(scoringCache, pod, computeScoringRequests);
+}
+
+function computeScoringRequests(pod: Pod): { milliCpu: number; memory: number } {
   let milliCpu = 0;
   let memory = 0;
   for (const container of pod.spec?.containers ?? []) {
@@ -67,7 +92,13 @@ export function podScoringRequests(pod: Pod): { milliCpu: number; memory: number
   return { milliCpu: milliCpu + (overhead.get('cpu') ?? 0), memory: memory + (overhead.get('memory') ?? 0) };
 }
 
-export const nodeAllocatable = (node: Node): Resources => toResources(node.status?.allocatable ?? node.status?.capacity);
+export function nodeAllocatable(node: Node): Resources {
+  const list = node.status?.allocatable ?? node.status?.capacity;
+  if (!list || !Object.isFrozen(list)) return toResources(list);
+  let resources = allocatableCache.get(list);
+  if (!resources) allocatableCache.set(list, (resources = toResources(list)));
+  return resources;
+}
 
 export function sumRequests(pods: readonly Pod[]): Resources {
   const total: Resources = new Map();

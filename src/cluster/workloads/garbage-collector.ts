@@ -12,7 +12,7 @@
 import type { KubeObject, OwnerReference } from '../../api/types.js';
 import type { Client, KindRef, PropagationPolicy } from '../../client/client.js';
 import { Controller, type ReconcileResult } from '../../runtime/controller.js';
-import type { Informer } from '../../runtime/informer.js';
+import { objectKey, type Informer } from '../../runtime/informer.js';
 import type { ClusterContext } from '../context.js';
 import {
   CONFIG_MAP,
@@ -77,8 +77,13 @@ export class GarbageCollector {
       const informer = ctx.informers.informerFor(kind);
       informer.addIndexer(OWNER_UID_INDEX, (obj) => (obj.metadata.ownerReferences ?? []).map((ref) => ref.uid));
       this.informers.set(kindKey(kind), informer);
-      // Any change to an object concerns the object itself, its dependents (their owner may be gone) and its owners (a foreground owner waits on it).
-      this.controller.watch(informer, (obj) => [keyOf(obj), ...this.dependentsOf(obj).map(keyOf), ...this.ownerKeysOf(obj)]);
+      // A change concerns the object itself and its owners (a foreground owner waits on it); its dependents only
+      // when it is going or gone, as the graph builder does: a status update of an owner with thousands of
+      // dependents must not requeue them all.
+      this.controller.watch(informer, (obj) => {
+        const goingOrGone = obj.metadata.deletionTimestamp !== undefined || informer.get(objectKey(obj)) === undefined;
+        return [keyOf(obj), ...(goingOrGone ? this.dependentsOf(obj).map(keyOf) : []), ...this.ownerKeysOf(obj)];
+      });
     }
   }
 

@@ -41,6 +41,17 @@ const ownerVmKey = (vmi: VirtualMachineInstance): string | undefined => {
 const finalizersPatch = (obj: KubeObject, finalizers: string[]): unknown[] =>
   obj.metadata.finalizers ? [{ op: 'test', path: '/metadata/finalizers', value: obj.metadata.finalizers }, { op: 'replace', path: '/metadata/finalizers', value: finalizers }] : [{ op: 'add', path: '/metadata/finalizers', value: finalizers }];
 
+/**
+ * What this sync asked of the API. The status written at its end is computed
+ * from the VMI as the sync began, so it must count these as expected even
+ * when the informer has already seen them happen (the in-process client's
+ * informers can be faster than the end of the sync).
+ */
+interface Issued {
+  creation?: boolean;
+  deletion?: boolean;
+}
+
 export const vmRevisionName = (vm: VirtualMachine): string => `revision-start-vm-${vm.metadata.uid ?? ''}-${vm.metadata.generation ?? 1}`;
 
 export class VmController implements Component {
@@ -95,18 +106,19 @@ export class VmController implements Component {
     const vmi = await this.claimedVmi(vm);
     let syncError: SyncError | undefined;
     let result: ReconcileResult = undefined;
+    let issued: Issued = {};
     if (this.expectations.satisfied(key)) {
       if (vm.metadata.deletionTimestamp) {
         if (!vmi || vm.metadata.finalizers?.includes(FINALIZER_ORPHAN)) vm = await this.setFinalizer(vm, false);
-        else syncError = await this.stopVmi(key, vm, vmi);
+        else ({ syncError, issued } = await this.stopVmi(key, vm, vmi));
       } else {
         vm = await this.setFinalizer(vm, true);
         await this.bumpGenerationAnnotation(vm, vmi);
         const action = decideRunAction(vm, vmi, ctx.clock.nowMs());
-        ({ vm, syncError, result } = await this.carryOut(key, action, vm, vmi));
+        ({ vm, syncError, result, issued = {} } = await this.carryOut(key, action, vm, vmi));
       }
     }
-    await this.writeStatus(key, vm, vmi, syncError);
+    await this.writeStatus(key, vm, vmi, syncError, issued);
     if (vmi && isFinal(vmi) && vmi.metadata.finalizers?.includes(FINALIZER_VM_CONTROLLER)) {
       // Status from the final VMI is recorded on the VM: it may go now.
       await ctx.client.patch(VMI_REF, vmi.metadata.namespace, vmi.metadata.name ?? '', 'json', finalizersPatch(vmi, vmi.metadata.finalizers.filter((f) => f !== FINALIZER_VM_CONTROLLER)));
@@ -115,16 +127,16 @@ export class VmController implements Component {
     return result;
   }
 
-  private async carryOut(key: string, action: RunAction, vm: VirtualMachine, vmi: VirtualMachineInstance | undefined): Promise<{ vm: VirtualMachine; syncError?: SyncError; result?: ReconcileResult }> {
+  private async carryOut(key: string, action: RunAction, vm: VirtualMachine, vmi: VirtualMachineInstance | undefined): Promise<{ vm: VirtualMachine; syncError?: SyncError; result?: ReconcileResult; issued?: Issued }> {
     switch (action.kind) {
       case 'start':
-        return { vm, syncError: await this.startVmi(key, vm) };
+        return { vm, ...(await this.startVmi(key, vm)) };
       case 'stop': {
-        const syncError = vmi ? await this.stopVmi(key, vm, vmi) : undefined;
-        if (syncError || !action.thenRequestStart) return { vm, syncError };
+        const { syncError, issued } = vmi ? await this.stopVmi(key, vm, vmi) : { syncError: undefined, issued: {} };
+        if (syncError || !action.thenRequestStart) return { vm, syncError, issued };
         const requests = [...(vm.status?.stateChangeRequests ?? []), { action: 'Start' }];
         const patched = await this.deps.ctx.client.patch<VirtualMachine>(VM_REF, vm.metadata.namespace, vm.metadata.name ?? '', 'json', [{ op: 'add', path: '/status/stateChangeRequests', value: requests }], { subresource: 'status' });
-        return { vm: patched };
+        return { vm: patched, issued };
       }
       case 'switchToAlways': {
         const spec = vm.spec.runStrategy ? { runStrategy: 'Always' } : { running: true };
@@ -157,37 +169,37 @@ export class VmController implements Component {
     return this.deps.ctx.client.patch<VirtualMachine>(VM_REF, vm.metadata.namespace, vm.metadata.name ?? '', 'json', finalizersPatch(vm, next));
   }
 
-  private async startVmi(key: string, vm: VirtualMachine): Promise<SyncError | undefined> {
+  private async startVmi(key: string, vm: VirtualMachine): Promise<{ syncError?: SyncError; issued: Issued }> {
     const { ctx, recorder } = this.deps;
-    if (hasCondition(vm.status?.conditions, 'ManualRecoveryRequired', 'True')) return undefined;
+    if (hasCondition(vm.status?.conditions, 'ManualRecoveryRequired', 'True')) return { issued: {} };
     const vmi = vmiFromVm(vm, hasStartPausedRequest(vm));
     try {
       vmi.status = { virtualMachineRevisionName: await this.createRevision(vm) };
       this.expectations.expectCreation(key);
       const created = await ctx.client.create(vmi);
       void recorder.event(vm, 'Normal', 'SuccessfulCreate', `Started the virtual machine by creating the new virtual machine instance ${created.metadata.name ?? ''}`);
-      return undefined;
+      return { issued: { creation: true } };
     } catch (err) {
       this.expectations.creationFailed(key);
       void recorder.event(vm, 'Warning', 'FailedCreate', `Error creating virtual machine instance: ${errorMessage(err)}`);
-      return { reason: 'FailedCreate', message: `Failure while starting VMI: ${errorMessage(err)}`, requeue: true };
+      return { syncError: { reason: 'FailedCreate', message: `Failure while starting VMI: ${errorMessage(err)}`, requeue: true }, issued: {} };
     }
   }
 
-  private async stopVmi(key: string, vm: VirtualMachine, vmi: VirtualMachineInstance): Promise<SyncError | undefined> {
-    if (vmi.metadata.deletionTimestamp) return undefined;
+  private async stopVmi(key: string, vm: VirtualMachine, vmi: VirtualMachineInstance): Promise<{ syncError?: SyncError; issued: Issued }> {
+    if (vmi.metadata.deletionTimestamp) return { issued: {} };
     const { ctx, recorder } = this.deps;
     this.expectations.expectDeletion(key, objectKey(vmi));
     try {
       await ctx.client.delete(VMI_REF, vmi.metadata.namespace, vmi.metadata.name ?? '');
     } catch (err) {
       this.expectations.deletionFailed(key, objectKey(vmi));
-      if (statusCode(err) === 404) return undefined;
+      if (statusCode(err) === 404) return { issued: {} };
       void recorder.event(vm, 'Warning', 'FailedDelete', `Error deleting virtual machine instance ${vmi.metadata.name ?? ''}: ${errorMessage(err)}`);
-      return { reason: 'FailedDelete', message: `Failure attempting to delete VMI: ${errorMessage(err)}`, requeue: true };
+      return { syncError: { reason: 'FailedDelete', message: `Failure attempting to delete VMI: ${errorMessage(err)}`, requeue: true }, issued: {} };
     }
     void recorder.event(vm, 'Normal', 'SuccessfulDelete', `Stopped the virtual machine by deleting the virtual machine instance ${vmi.metadata.uid ?? ''}`);
-    return undefined;
+    return { issued: { deletion: true } };
   }
 
   /** ControllerRevision `revision-start-vm-<uid>-<generation>` holding the VM spec the VMI starts from. */
@@ -229,7 +241,7 @@ export class VmController implements Component {
     ]);
   }
 
-  private async writeStatus(key: string, vm: VirtualMachine, vmi: VirtualMachineInstance | undefined, syncError: SyncError | undefined): Promise<void> {
+  private async writeStatus(key: string, vm: VirtualMachine, vmi: VirtualMachineInstance | undefined, syncError: SyncError | undefined, issued: Issued): Promise<void> {
     const { ctx, pvcs } = this.deps;
     const claimPhases = new Map<string, string>();
     for (const claim of templateClaims(vm)) {
@@ -240,8 +252,8 @@ export class VmController implements Component {
       vm,
       vmi,
       syncError,
-      startExpected: this.expectations.isCreationExpected(key),
-      stopExpected: this.expectations.isDeletionExpected(key),
+      startExpected: issued.creation === true || this.expectations.isCreationExpected(key),
+      stopExpected: issued.deletion === true || this.expectations.isDeletionExpected(key),
       claimPhases,
       nowMs: ctx.clock.nowMs(),
       now: rfc3339(ctx.clock.now()),

@@ -73,24 +73,24 @@ async function until(what: string, probe: () => Promise<boolean>): Promise<void>
   }
 }
 
-async function installVirtApi(t: Tap, fixture: EmulatorFixture): Promise<void> {
-  const { kubectl } = fixture;
+/** What virt-operator would have created; setup failures throw. */
+async function installVirtApi({ kubectl }: EmulatorFixture): Promise<void> {
+  const must = async (args: string[], input?: string) => {
+    const result = await kubectl(args, { input });
+    if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr}`);
+  };
   for (const crd of ['virtualmachines.kubevirt.io', 'virtualmachineinstances.kubevirt.io', 'virtualmachineinstancemigrations.kubevirt.io', 'kubevirts.kubevirt.io']) {
-    const applied = await kubectl(['apply', '-f', schema(`crds/${crd}.yaml`)]);
-    t.equal(applied.code, 0, applied.stderr);
+    await must(['apply', '-f', schema(`crds/${crd}.yaml`)]);
   }
-  t.equal((await kubectl(['wait', '--for=condition=Established', 'crd/virtualmachines.kubevirt.io', 'crd/virtualmachineinstances.kubevirt.io', '--timeout=30s'])).code, 0);
-  const applied = await kubectl(['apply', '-f', '-'], { input: virtApi });
-  t.equal(applied.code, 0, applied.stderr);
+  await must(['wait', '--for=condition=Established', 'crd/virtualmachines.kubevirt.io', 'crd/virtualmachineinstances.kubevirt.io', '--timeout=30s']);
+  await must(['apply', '-f', '-'], virtApi);
   await until('virt-api to answer', async () => (await kubectl(['get', '--raw', '/apis/subresources.kubevirt.io/v1'])).code === 0);
 }
-
-type Tap = { equal(a: unknown, b: unknown, message?: string): void };
 
 t.test('discovery of subresources.kubevirt.io', async (t) => {
   const fixture = await withEmulator(t, { workers: 1 });
   const { kubectl } = fixture;
-  await installVirtApi(t, fixture);
+  await installVirtApi(fixture);
 
   const raw = await kubectl(['get', '--raw', '/apis/subresources.kubevirt.io/v1']);
   const list = JSON.parse(raw.stdout) as { kind: string; groupVersion: string; resources: Array<{ name: string; namespaced: boolean }> };
@@ -117,7 +117,7 @@ t.test('discovery of subresources.kubevirt.io', async (t) => {
 t.test('lifecycle requests with kubectl replace --raw', async (t) => {
   const fixture = await withEmulator(t, { workers: 1 });
   const { kubectl } = fixture;
-  await installVirtApi(t, fixture);
+  await installVirtApi(fixture);
   const put = (path: string, body = '{}') => kubectl(['replace', '--raw', `${base}/${path}`, '-f', '-'], { input: body });
   const jsonpath = async (resource: string, path: string) => (await kubectl(['get', resource, '-o', `jsonpath=${path}`])).stdout;
 
@@ -156,7 +156,7 @@ t.test('lifecycle requests with kubectl replace --raw', async (t) => {
 t.test('503 while virt-api has no ready pod', async (t) => {
   const fixture = await withEmulator(t, { workers: 1 });
   const { kubectl } = fixture;
-  await installVirtApi(t, fixture);
+  await installVirtApi(fixture);
   t.equal((await kubectl(['scale', '-n', 'kubevirt', 'deployment/virt-api', '--replicas=0'])).code, 0);
   await until('virt-api to be unavailable', async () => (await kubectl(['get', '--raw', '/apis/subresources.kubevirt.io/v1'])).code !== 0);
   const down = await kubectl(['replace', '--raw', `${base}/virtualmachines/vm1/start`, '-f', '-'], { input: '{}' });

@@ -90,6 +90,19 @@ function push(list: string[], value: string): void {
 
 const lastStatus = (status: string) => (r: Recording) => r.statuses.at(-1) === status;
 
+/** One VMI's life from creation to deletion, as virt-controller and virt-handler drive it (§2.2). */
+const RUN = ['Scheduling', 'Scheduled', 'Running'];
+
+/**
+ * A VMI's phases after its creation. virt-api's mutating webhook makes a new
+ * VMI Pending (§2.1); without it the VMI starts with no phase: either is the
+ * start of the same life.
+ */
+function afterCreation(t: Tap.Test, phases: string[]): string[] {
+  t.ok(phases[0] === '' || phases[0] === 'Pending', `a new VMI starts Pending or without a phase, got ${JSON.stringify(phases[0])}`);
+  return phases.slice(1);
+}
+
 let fixture: EmulatorFixture;
 t.before(async () => {
   fixture = await withEmulator(t, { workers: 1 });
@@ -118,7 +131,12 @@ t.test('Always: starts at once and restarts after a guest crash and after a gues
   await handlerFaults(fixture.emulator.clock).powerOffGuest('default', 'always');
   await r.until('a third VMI Running', (r) => r.phases().length === 3 && r.statuses.at(-1) === 'Running');
   await r.settle();
-  console.log('ALWAYS', JSON.stringify(r.statuses), JSON.stringify(r.phases()));
+  // §1.6: a final VMI reads Stopped (#15) until the controller has replaced it, then Starting (#13).
+  t.same(r.statuses, ['Starting', 'Running', 'Stopped', 'Starting', 'Running', 'Stopped', 'Starting', 'Running']);
+  const [crashed, poweredOff, third] = r.phases();
+  t.same(afterCreation(t, crashed!), [...RUN, 'Failed', 'deleted'], 'crash: Failed, deleted and replaced (§1.2 Always)');
+  t.same(afterCreation(t, poweredOff!), [...RUN, 'Succeeded', 'deleted'], 'power-off: Succeeded, deleted and replaced (§11.3)');
+  t.same(afterCreation(t, third!), RUN);
 });
 
 t.test('Halted: patching a running VM to Halted deletes its VMI', async (t) => {
@@ -127,7 +145,10 @@ t.test('Halted: patching a running VM to Halted deletes its VMI', async (t) => {
   await patchStrategy(t, 'halted', 'Halted');
   await r.until('Stopped with the VMI gone', (r) => r.statuses.at(-1) === 'Stopped' && r.phases()[0]?.at(-1) === 'deleted');
   await r.settle();
-  console.log('HALTED', JSON.stringify(r.statuses), JSON.stringify(r.phases()));
+  // §11.2: the VMI is deleted, shuts down gracefully (Succeeded), then goes; the VM reads Stopping (#2) meanwhile.
+  t.same(r.statuses, ['Starting', 'Running', 'Stopping', 'Stopped']);
+  t.same(r.phases().map((phases) => afterCreation(t, phases)), [[...RUN, 'Succeeded', 'deleted']]);
+  t.equal((await fixture.kubectl(['get', 'vmi', 'halted', '--ignore-not-found', '-o', 'name'])).stdout, '', 'no VMI is left');
 });
 
 t.test('RerunOnFailure: restarts after a guest crash, not after a guest power-off', async (t) => {
@@ -138,7 +159,9 @@ t.test('RerunOnFailure: restarts after a guest crash, not after a guest power-of
   await handlerFaults(fixture.emulator.clock).powerOffGuest('default', 'rerun');
   await r.until('Stopped with the VMI gone', (r) => r.statuses.at(-1) === 'Stopped' && r.phases()[1]?.at(-1) === 'deleted');
   await r.settle();
-  console.log('RERUN', JSON.stringify(r.statuses), JSON.stringify(r.phases()));
+  // §1.2 RerunOnFailure: Failed → delete and a Start request → restart; Succeeded → delete, no restart.
+  t.same(r.statuses, ['Starting', 'Running', 'Stopped', 'Starting', 'Running', 'Stopped']);
+  t.same(r.phases().map((phases) => afterCreation(t, phases)), [[...RUN, 'Failed', 'deleted'], [...RUN, 'Succeeded', 'deleted']]);
 });
 
 t.test('Once: runs once and is never restarted, the final VMI stays', async (t) => {
@@ -147,18 +170,28 @@ t.test('Once: runs once and is never restarted, the final VMI stays', async (t) 
   await handlerFaults(fixture.emulator.clock).crashGuest('default', 'once');
   await r.until('Stopped', lastStatus('Stopped'));
   await r.settle();
-  console.log('ONCE', JSON.stringify(r.statuses), JSON.stringify(r.phases()));
+  // §1.2 Once: a final VMI stays and is never replaced; §1.6 #15 reads Stopped.
+  t.same(r.statuses, ['Starting', 'Running', 'Stopped']);
+  t.same(r.phases().map((phases) => afterCreation(t, phases)), [[...RUN, 'Failed']]);
+  const phase = await fixture.kubectl(['get', 'vmi', 'once', '-o', 'jsonpath={.status.phase}']);
+  t.equal(phase.stdout, 'Failed', 'the final VMI stays');
 });
 
 t.test('Manual: starts and stops only on requests', async (t) => {
   const client = fixture.emulator.client;
   const r = await applyVm(t, 'manual', 'Manual');
   await r.until('Stopped', lastStatus('Stopped'));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  t.same(r.phases(), [], 'no VMI without a Start request');
   await client.patch(VM, 'default', 'manual', 'json', [{ op: 'add', path: '/status/stateChangeRequests', value: [{ action: 'Start' }] }], { subresource: 'status' });
   await r.until('Running', lastStatus('Running'));
   const vmi = await client.get(VMI, 'default', 'manual');
   await client.patch(VM, 'default', 'manual', 'json', [{ op: 'add', path: '/status/stateChangeRequests', value: [{ action: 'Stop', uid: vmi.metadata.uid }] }], { subresource: 'status' });
   await r.until('Stopped with the VMI gone', (r) => r.statuses.at(-1) === 'Stopped' && r.phases()[0]?.at(-1) === 'deleted');
   await r.settle();
-  console.log('MANUAL', JSON.stringify(r.statuses), JSON.stringify(r.phases()));
+  // §1.2 Manual: nothing without a request; Start creates the VMI, Stop{uid} deletes it.
+  t.same(r.statuses, ['Stopped', 'Starting', 'Running', 'Stopping', 'Stopped']);
+  t.same(r.phases().map((phases) => afterCreation(t, phases)), [[...RUN, 'Succeeded', 'deleted']]);
+  const requests = await fixture.kubectl(['get', 'vm', 'manual', '-o', 'jsonpath={.status.stateChangeRequests}']);
+  t.equal(requests.stdout, '', 'the controller trimmed the handled requests (§1.3)');
 });

@@ -94,8 +94,10 @@ t.test('Endpoints and EndpointSlices follow the selected pods', async (t) => {
   const h = await startHarness(t);
   await h.client.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } });
   for (const [name, ready] of [['web-1', true], ['web-2', false]] as const) {
-    const pod = await h.client.create({ ...POD, metadata: { name, namespace: 'default', labels: { app: 'web' } }, spec: template({}, { nodeSelector: UNSCHEDULABLE }).spec });
-    await h.client.update({ ...pod, status: { phase: 'Running', podIP: name === 'web-1' ? '10.244.0.5' : '10.244.0.6', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] } }, { subresource: 'status' });
+    await h.client.create({ ...POD, metadata: { name, namespace: 'default', labels: { app: 'web' } }, spec: template({}, { nodeSelector: UNSCHEDULABLE }).spec });
+    // A patch, not an update: the scheduler writes its Unschedulable condition on the same pod meanwhile.
+    const status = { phase: 'Running', podIP: name === 'web-1' ? '10.244.0.5' : '10.244.0.6', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] };
+    await h.client.patch(POD, 'default', name, 'merge', { status }, { subresource: 'status' });
   }
   const endpoints = await h.eventually(async () => {
     const ep = await h.get({ apiVersion: 'v1', kind: 'Endpoints' }, 'default', 'web');

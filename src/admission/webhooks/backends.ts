@@ -1,0 +1,42 @@
+/**
+ * The webhook servers that live in this process, keyed as an apiserver
+ * reaches them: by the Service a webhook's clientConfig names and the path
+ * on it. Each Service has an availability check standing in for "the
+ * Service has a ready pod behind it" (virt-api's Deployment is ready); while
+ * it says no, a call fails the way a refused connection does.
+ */
+import type { AdmissionResponse, AdmissionReview } from './types.js';
+
+export type WebhookHandler = (review: AdmissionReview) => Promise<AdmissionResponse>;
+
+/** "<namespace>/<name>" of a Service, e.g. "kubevirt/virt-api". */
+export type ServiceKey = string;
+
+interface ServiceBackend {
+  available: () => boolean;
+  handlers: Map<string, WebhookHandler>;
+}
+
+export class WebhookBackends {
+  private readonly services = new Map<ServiceKey, ServiceBackend>();
+
+  /** Declares the server behind a Service; `available` is asked on every call. */
+  addService(service: ServiceKey, available: () => boolean = () => true): void {
+    if (this.services.has(service)) throw new Error(`webhook service ${service} is already registered`);
+    this.services.set(service, { available, handlers: new Map() });
+  }
+
+  /** Serves `path` on a Service added before. */
+  handle(service: ServiceKey, path: string, handler: WebhookHandler): void {
+    const backend = this.services.get(service);
+    if (!backend) throw new Error(`webhook service ${service} is not registered`);
+    backend.handlers.set(path, handler);
+  }
+
+  /** Undefined when nothing in this process serves the Service. */
+  service(service: ServiceKey): { available: () => boolean; handler: (path: string) => WebhookHandler | undefined } | undefined {
+    const backend = this.services.get(service);
+    if (!backend) return undefined;
+    return { available: backend.available, handler: (path) => backend.handlers.get(path) };
+  }
+}

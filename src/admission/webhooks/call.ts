@@ -1,0 +1,172 @@
+/**
+ * One webhook call as kube-apiserver makes it (webhook/mutating and
+ * validating dispatchers): the AdmissionReview v1 request, the Service
+ * resolved to its in-process server, the timeout, the checks on the
+ * response, and the errors in the apiserver's words: a transport failure is
+ * an ErrCallingWebhook ("failed calling webhook ...") that failurePolicy may
+ * ignore, a denial is "admission webhook ... denied the request".
+ */
+import jsonPatch from 'fast-json-patch';
+import { badRequest, StatusError, type StatusReason } from '../../api/errors.js';
+import type { KubeObject } from '../../api/types.js';
+import { apiVersionOf } from '../../api/types.js';
+import type { Clock } from '../../runtime/clock.js';
+import type { AdmissionAttributes } from '../chain.js';
+import type { WebhookBackends, WebhookHandler } from './backends.js';
+import type { Invocation } from './matching.js';
+import type { AdmissionRequest, AdmissionResponse, AdmissionResult, AdmissionReview, Webhook } from './types.js';
+
+/** A failure to talk to the webhook (not a rejection by it); failurePolicy decides what it means. */
+export class CallingWebhookError extends Error {
+  constructor(
+    readonly webhookName: string,
+    readonly reason: string,
+  ) {
+    super(`failed calling webhook "${webhookName}": ${reason}`);
+  }
+}
+
+/** What the caller needs from the cluster to resolve a Service the way the apiserver's ClusterIP resolver does. */
+export interface ServiceLookup {
+  /** The Service's spec.clusterIP, or undefined when the Service does not exist. */
+  clusterIP(namespace: string, name: string): string | undefined;
+}
+
+export interface CallDeps {
+  backends: WebhookBackends;
+  services: ServiceLookup;
+  clock: Clock;
+  newUid: () => string;
+}
+
+const DEFAULT_TIMEOUT_SECONDS = 10;
+
+/** `admission webhook "<name>" denied the request: <message>`, with the webhook's code (at least 400), as ToStatusErr builds it. */
+export function denial(webhookName: string, result: AdmissionResult | undefined): StatusError {
+  const deniedBy = `admission webhook "${webhookName}" denied the request`;
+  const code = result?.code && result.code >= 400 ? result.code : 400;
+  const message = result?.message ? `${deniedBy}: ${result.message}` : result?.reason ? `${deniedBy}: ${result.reason}` : `${deniedBy} without explanation`;
+  return new StatusError(code, (result?.reason ?? '') as StatusReason, message, result?.details);
+}
+
+/** The object as the webhook sees it: in the version its rule matched. */
+const presented = (obj: KubeObject | undefined, invocation: Invocation): KubeObject | null =>
+  obj ? { ...obj, apiVersion: apiVersionOf(invocation.type.group, invocation.type.version) } : null;
+
+function optionsOf(attributes: AdmissionAttributes): Record<string, unknown> | null {
+  const kind = { CREATE: 'CreateOptions', UPDATE: 'UpdateOptions', DELETE: 'DeleteOptions', CONNECT: undefined }[attributes.operation];
+  if (!kind) return null;
+  return { apiVersion: 'meta.k8s.io/v1', kind, ...(attributes.dryRun ? { dryRun: ['All'] } : {}) };
+}
+
+export function admissionRequest(uid: string, attributes: AdmissionAttributes, invocation: Invocation): AdmissionRequest {
+  const { type, user } = attributes;
+  return {
+    uid,
+    kind: invocation.kind,
+    resource: invocation.resource,
+    ...(attributes.subresource ? { subResource: attributes.subresource } : {}),
+    requestKind: { group: type.group, version: type.version, kind: type.kind },
+    requestResource: { group: type.group, version: type.version, resource: type.plural },
+    ...(attributes.subresource ? { requestSubResource: attributes.subresource } : {}),
+    name: attributes.name ?? attributes.object?.metadata.name,
+    namespace: attributes.namespace,
+    operation: attributes.operation,
+    userInfo: { username: user.username, ...(user.uid ? { uid: user.uid } : {}), groups: [...user.groups] },
+    object: presented(attributes.object, invocation),
+    oldObject: presented(attributes.oldObject, invocation),
+    dryRun: attributes.dryRun,
+    options: optionsOf(attributes),
+  };
+}
+
+/** The server answering at the webhook's Service and path, or the transport error a real call would meet. */
+function resolve(webhook: Webhook, deps: CallDeps, url: string): WebhookHandler {
+  const service = webhook.clientConfig.service;
+  if (!service) throw new CallingWebhookError(webhook.name, `failed to call webhook: Post "${url}": the emulator calls only webhooks served by a Service`);
+  const clusterIP = deps.services.clusterIP(service.namespace, service.name);
+  if (clusterIP === undefined) throw new CallingWebhookError(webhook.name, `failed to call webhook: Post "${url}": service "${service.name}" not found`);
+  const backend = deps.backends.service(`${service.namespace}/${service.name}`);
+  // Nothing listens behind the Service's ClusterIP: kube-proxy rejects the connection.
+  if (!backend || !backend.available()) {
+    throw new CallingWebhookError(webhook.name, `failed to call webhook: Post "${url}": dial tcp ${clusterIP}:${service.port ?? 443}: connect: connection refused`);
+  }
+  const handler = backend.handler(service.path ?? '/');
+  if (!handler) throw new CallingWebhookError(webhook.name, 'failed to call webhook: the server could not find the requested resource');
+  return handler;
+}
+
+function urlOf(webhook: Webhook, timeoutSeconds: number): string {
+  const service = webhook.clientConfig.service;
+  const base = service ? `https://${service.name}.${service.namespace}.svc:${service.port ?? 443}${service.path ?? ''}` : (webhook.clientConfig.url ?? '');
+  return `${base}?timeout=${timeoutSeconds}s`;
+}
+
+/** Runs the handler under the webhook's timeout (simulation time). */
+async function withTimeout(handler: WebhookHandler, review: AdmissionReview, webhook: Webhook, timeoutSeconds: number, url: string, clock: Clock): Promise<AdmissionResponse> {
+  let timer: ReturnType<Clock['setTimeout']> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = clock.setTimeout(() => reject(new CallingWebhookError(webhook.name, `failed to call webhook: Post "${url}": context deadline exceeded`)), timeoutSeconds * 1000);
+  });
+  try {
+    return await Promise.race([handler(review), deadline]);
+  } catch (err) {
+    if (err instanceof CallingWebhookError) throw err;
+    // A handler that throws is a server answering 500.
+    const text = err instanceof Error ? err.message : String(err);
+    throw new CallingWebhookError(webhook.name, `failed to call webhook: an error on the server ("${text}") has prevented the request from succeeding`);
+  } finally {
+    if (timer !== undefined) clock.clearTimeout(timer);
+  }
+}
+
+function verifyResponse(webhook: Webhook, uid: string, response: AdmissionResponse | undefined, mutating: boolean): AdmissionResponse {
+  const invalidResponse = (why: string) => new CallingWebhookError(webhook.name, `received invalid webhook response: ${why}`);
+  if (!response) throw invalidResponse('response was absent');
+  if (response.uid !== uid) throw invalidResponse(`expected response.uid="${uid}", got "${response.uid}"`);
+  if (response.patch) {
+    if (!mutating) throw invalidResponse('validating webhook may not return response.patch');
+    if (!response.patchType) throw invalidResponse('webhook returned response.patch but not response.patchType');
+    if (response.patchType !== 'JSONPatch') throw invalidResponse(`webhook returned invalid response.patchType of "${response.patchType}"`);
+  }
+  return response;
+}
+
+/**
+ * Calls one webhook. Resolves to the object after the webhook's patch
+ * (mutating) or undefined; rejects with a StatusError for a denial and a
+ * CallingWebhookError for a failed call.
+ */
+export async function callWebhook(webhook: Webhook, attributes: AdmissionAttributes, invocation: Invocation, deps: CallDeps, mutating: boolean): Promise<KubeObject | undefined> {
+  if (attributes.dryRun) {
+    if (!webhook.sideEffects) throw new CallingWebhookError(webhook.name, 'Webhook SideEffects is nil');
+    if (webhook.sideEffects !== 'None' && webhook.sideEffects !== 'NoneOnDryRun') throw badRequest(`admission webhook "${webhook.name}" does not support dry run`);
+  }
+  const timeoutSeconds = webhook.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+  const url = urlOf(webhook, timeoutSeconds);
+  const handler = resolve(webhook, deps, url);
+  const uid = deps.newUid();
+  const review: AdmissionReview = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: admissionRequest(uid, attributes, invocation) };
+  const response = verifyResponse(webhook, uid, await withTimeout(handler, review, webhook, timeoutSeconds, url, deps.clock), mutating);
+  attributes.warnings.push(...(response.warnings ?? []));
+  if (!response.allowed) throw denial(webhook.name, response.status);
+  if (!mutating || !response.patch || !attributes.object) return undefined;
+  return applyResponsePatch(webhook, response.patch, review.request!.object!, attributes.object.apiVersion);
+}
+
+function applyResponsePatch(webhook: Webhook, patch: string, object: KubeObject, requestApiVersion: string): KubeObject {
+  let operations: jsonPatch.Operation[];
+  try {
+    operations = JSON.parse(Buffer.from(patch, 'base64').toString('utf8')) as jsonPatch.Operation[];
+  } catch (err) {
+    throw new StatusError(500, 'InternalError', `Internal error occurred: ${(err as Error).message}`);
+  }
+  try {
+    // mutateDocument=false: the library patches its own deep copy, so frozen stored objects are safe.
+    const patched = jsonPatch.applyPatch(object, operations, true, false).newDocument as KubeObject;
+    return { ...patched, apiVersion: requestApiVersion };
+  } catch (err) {
+    const message = `admission webhook "${webhook.name}" returned an unappliable patch: ${(err as Error).message}`;
+    throw new StatusError(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] });
+  }
+}
