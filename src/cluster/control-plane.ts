@@ -18,6 +18,7 @@ import { workloadComponents, type WorkloadOptions } from './workloads/index.js';
 import { kubevirtOperatorComponents } from '../kubevirt/operator/index.js';
 import { virtHandlerComponents } from '../kubevirt/handler/index.js';
 import { virtControllerComponents } from '../kubevirt/controller/index.js';
+import { faultComponents } from '../simulation/faults.js';
 
 export interface ControlPlaneOptions {
   client: Client;
@@ -62,6 +63,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     // virt-controller runs while its Deployment has a ready pod; virt-handler acts on a node while its DaemonSet pod runs there.
     ...virtControllerComponents(as('kubevirt-controller')),
     ...virtHandlerComponents(as('kubevirt-handler')),
+    // The emulator's own Fault objects (emulator.kubevirt.io/v1alpha1), acted on through the fault APIs.
+    ...faultComponents(context),
   ];
   for (const component of components) manager.add(component);
   // Started first: informers components ask for later start at once, so no component waits on an idle one.

@@ -272,8 +272,21 @@ export function labelSelectorRequirements(selector: LabelSelectorObject): LabelR
  */
 export function matchLabelSelector(selector: LabelSelectorObject | undefined | null, labels: Labels): boolean {
   if (!selector) return false;
-  const requirements = labelSelectorRequirements(selector);
-  return requirements !== undefined && matcherOf(requirements)(labels);
+  return compiledSelector(selector)(labels);
+}
+
+/** Selectors of stored objects are frozen: each is compiled once and reused by every match. */
+const compiledSelectors = new WeakMap<LabelSelectorObject, LabelMatcher>();
+const matchesNothing: LabelMatcher = () => false;
+
+function compiledSelector(selector: LabelSelectorObject): LabelMatcher {
+  let matcher = compiledSelectors.get(selector);
+  if (!matcher) {
+    const requirements = labelSelectorRequirements(selector);
+    matcher = requirements === undefined ? matchesNothing : matcherOf(requirements);
+    if (Object.isFrozen(selector)) compiledSelectors.set(selector, matcher);
+  }
+  return matcher;
 }
 
 const operatorText: Record<SelectorOperator, string> = { in: ' in ', notin: ' notin ', '=': '=', '==': '==', '!=': '!=', exists: '', '!': '', gt: '>', lt: '<' };

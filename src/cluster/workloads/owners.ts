@@ -38,6 +38,8 @@ export async function claimChildren<T extends KubeObject>(client: Client, owner:
   const claimed: T[] = [];
   for (const child of candidates) {
     const ref = controllerRefOf(child);
+    // Another controller's child is none of this owner's business: skip it before matching labels.
+    if (ref && ref.uid !== owner.metadata.uid) continue;
     const matches = matchLabelSelector(selector, child.metadata.labels);
     if (ref?.uid === owner.metadata.uid) {
       if (matches || child.metadata.deletionTimestamp) claimed.push(child);

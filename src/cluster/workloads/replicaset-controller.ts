@@ -14,10 +14,12 @@ import { findCondition, removeCondition, setCondition } from './conditions.js';
 import { Expectations } from './expectations.js';
 import { POD, REPLICA_SET, type Pod, type PodTemplateSpec, type ReplicaSet, type ReplicaSetStatus } from './objects.js';
 import type { KubeObject } from '../../api/types.js';
-import { claimChildren, controllerKeyOf, deleteIfPresent, newControllerRef } from './owners.js';
+import { claimChildren, controllerKeyOf, deleteIfPresent, newControllerRef, controllerRefOf } from './owners.js';
 import { compareForDeletion, isPodActive, isPodAvailable, isPodReady, msUntilAvailable } from './pod-state.js';
 import { rfc3339 } from '../../runtime/clock.js';
 import { omitZero, writeStatus } from './status.js';
+
+const CONTROLLER_UID_INDEX = 'replicaset-controller/controller-uid';
 
 /** Kubernetes creates at most this many pods per sync (burstReplicas). */
 const BURST_REPLICAS = 500;
@@ -25,6 +27,8 @@ const BURST_REPLICAS = 500;
 export function replicaSetController(ctx: ClusterContext): Controller {
   const replicaSets = ctx.informers.informerFor<ReplicaSet>(REPLICA_SET);
   const pods = ctx.informers.informerFor<Pod>(POD);
+  // Candidates of a ReplicaSet are its own pods and the orphans (uid ""): an index keeps a sync O(its pods).
+  pods.addIndexer(CONTROLLER_UID_INDEX, (pod) => [controllerRefOf(pod)?.uid ?? '']);
   const expectations = new Expectations(ctx.clock);
   const events = new EventRecorder(ctx.client, ctx.clock, { component: 'replicaset-controller' }, ctx.logger);
   observePods(pods, expectations);
@@ -82,7 +86,8 @@ async function syncReplicaSet(ctx: ClusterContext, deps: Deps, key: string): Pro
     deps.expectations.forget(key);
     return;
   }
-  const candidates = deps.pods.listByNamespace(rs.metadata.namespace ?? '').filter((pod) => !isTerminalPhase(pod));
+  const orphans = deps.pods.byIndex(CONTROLLER_UID_INDEX, '').filter((pod) => pod.metadata.namespace === rs.metadata.namespace);
+  const candidates = [...deps.pods.byIndex(CONTROLLER_UID_INDEX, rs.metadata.uid ?? ''), ...orphans].filter((pod) => !isTerminalPhase(pod));
   const owned = await claimChildren(ctx.client, rs, rs.spec.selector, candidates);
   const active = owned.filter(isPodActive);
   let failure: string | undefined;

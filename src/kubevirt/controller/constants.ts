@@ -9,9 +9,11 @@ export const NODE_REF: KindRef = { apiVersion: 'v1', kind: 'Node' };
 export const PVC_REF: KindRef = { apiVersion: 'v1', kind: 'PersistentVolumeClaim' };
 export const DEPLOYMENT_REF: KindRef = { apiVersion: 'apps/v1', kind: 'Deployment' };
 export const CONTROLLER_REVISION_REF: KindRef = { apiVersion: 'apps/v1', kind: 'ControllerRevision' };
+export const DAEMONSET_REF: KindRef = { apiVersion: 'apps/v1', kind: 'DaemonSet' };
 
 /** Label selector of virt-controller's own Deployment and pods (the gate reads them). */
 export const VIRT_CONTROLLER_SELECTOR = 'kubevirt.io=virt-controller';
+export const VIRT_HANDLER_SELECTOR = 'kubevirt.io=virt-handler';
 
 export const LABEL_APP = 'kubevirt.io';
 export const LABEL_CREATED_BY = 'kubevirt.io/created-by';

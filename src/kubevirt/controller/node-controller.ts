@@ -3,7 +3,9 @@
  * whose virt-handler heartbeat (`kubevirt.io/heartbeat`) is more than five
  * minutes old, or that is gone, is marked unschedulable for VMs, and its
  * Scheduled/Running VMIs whose launcher pod is no longer alive are failed
- * with reason NodeUnresponsive. Rechecked every minute.
+ * with reason NodeUnresponsive; when no virt-handler pod is left on it while
+ * the DaemonSet is healthy, a Warning says its VMIs are orphaned. Rechecked
+ * every minute.
  */
 import type { ClusterContext } from '../../cluster/context.js';
 import type { Pod } from '../../cluster/pod-utils.js';
@@ -12,7 +14,7 @@ import { Controller, type ReconcileResult } from '../../runtime/controller.js';
 import type { EventRecorder } from '../../runtime/events.js';
 import type { Informer } from '../../runtime/informer.js';
 import type { KubeObject } from '../../api/types.js';
-import { ANNOTATION_HEARTBEAT, LABEL_NODE_NAME, LABEL_SCHEDULABLE, NODE_REF, VMI_REF } from './constants.js';
+import { ANNOTATION_HEARTBEAT, DAEMONSET_REF, LABEL_NODE_NAME, LABEL_SCHEDULABLE, NODE_REF, POD_REF, VIRT_HANDLER_SELECTOR, VMI_REF } from './constants.js';
 import { owningVmi } from './launcher-pod-state.js';
 import type { VirtualMachineInstance } from './types.js';
 
@@ -69,6 +71,7 @@ export class NodeController implements Component {
         void recorder.event(node, 'Normal', 'NodeUnresponsive', 'virt-handler is not responsive, marking node as unresponsive');
         await ctx.client.patch(NODE_REF, undefined, nodeName, 'strategic', { metadata: { labels: { [LABEL_SCHEDULABLE]: 'false' } } });
       }
+      if (node && this.activeVmis(nodeName).length > 0) await this.reportOrphans(node);
       for (const vmi of this.strandedVmis(nodeName)) {
         void recorder.event(vmi, 'Normal', 'NodeUnresponsive', `virt-handler on node ${vmi.status?.nodeName ?? ''} is not responsive, marking VMI as failed`);
         await ctx.client.patch(VMI_REF, vmi.metadata.namespace, vmi.metadata.name ?? '', 'json', [
@@ -80,12 +83,33 @@ export class NodeController implements Component {
     return node ? { requeueAfterMs: RECHECK_INTERVAL_MS } : undefined;
   }
 
-  /** Scheduled or Running VMIs labelled with the node whose launcher pod there is not alive. */
+  /** Scheduled or Running VMIs labelled with the node. */
+  private activeVmis(nodeName: string): VirtualMachineInstance[] {
+    return this.deps.vmis.list().filter((vmi) => vmi.metadata.labels?.[LABEL_NODE_NAME] === nodeName && (vmi.status?.phase === 'Scheduled' || vmi.status?.phase === 'Running'));
+  }
+
+  /** Active VMIs whose launcher pod on the node is not alive. */
   private strandedVmis(nodeName: string): VirtualMachineInstance[] {
     const alivePodOwners = new Set(this.deps.pods.list().filter((pod) => pod.spec.nodeName === nodeName && isPodAlive(pod)).map((pod) => owningVmi(pod)?.uid));
-    return this.deps.vmis
-      .list()
-      .filter((vmi) => vmi.metadata.labels?.[LABEL_NODE_NAME] === nodeName && (vmi.status?.phase === 'Scheduled' || vmi.status?.phase === 'Running'))
-      .filter((vmi) => !alivePodOwners.has(vmi.metadata.uid));
+    return this.activeVmis(nodeName).filter((vmi) => !alivePodOwners.has(vmi.metadata.uid));
+  }
+
+  /**
+   * No virt-handler pod on the node although its DaemonSet is healthy: nothing
+   * will look after the VMIs there. (With an unhealthy DaemonSet a handler pod
+   * may still come, so the node is only rechecked.) Asked of the API, as the
+   * real controller does, since it keeps no informer of handler pods.
+   */
+  private async reportOrphans(node: KubeObject): Promise<void> {
+    const { client } = this.deps.ctx;
+    const nodeName = node.metadata.name ?? '';
+    const handlers = await client.list<Pod>(POD_REF, { labelSelector: VIRT_HANDLER_SELECTOR, fieldSelector: `spec.nodeName=${nodeName}` });
+    if (handlers.items.length > 0) return;
+    const daemonSets = await client.list(DAEMONSET_REF, { labelSelector: VIRT_HANDLER_SELECTOR });
+    if (daemonSets.items.length !== 1) throw new Error('should only be running one virt-handler DaemonSet');
+    const status = (daemonSets.items[0]!.status ?? {}) as { desiredNumberScheduled?: number; currentNumberScheduled?: number; numberReady?: number };
+    const desired = status.desiredNumberScheduled ?? 0;
+    if (desired !== (status.currentNumberScheduled ?? 0) && desired !== (status.numberReady ?? 0)) return;
+    void this.deps.recorder.event(node, 'Warning', 'NodeUnresponsive', 'virt-handler is not present, there are orphaned vmis on this node. Run virt-handler on this node to migrate or remove them.');
   }
 }

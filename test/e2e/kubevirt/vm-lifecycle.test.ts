@@ -32,6 +32,7 @@ t.test('vm-cirros: apply (Halted), patch runStrategy Always, kubectl wait condit
   t.equal(stopped.code, 0, stopped.stderr);
   t.equal((await kubectl(['get', 'vmi', 'vm-cirros', '--ignore-not-found', '-o', 'name'])).stdout, '', 'a Halted VM has no VMI');
 
+  const patchedAt = fixture.emulator.clock.now().toISOString();
   const patch = await kubectl(['patch', 'vm', 'vm-cirros', '--type', 'merge', '-p', '{"spec":{"runStrategy":"Always"}}']);
   t.equal(patch.code, 0, patch.stderr);
   t.equal(patch.stdout.trim(), 'virtualmachine.kubevirt.io/vm-cirros patched');
@@ -40,8 +41,12 @@ t.test('vm-cirros: apply (Halted), patch runStrategy Always, kubectl wait condit
   const waitMs = Date.now() - startedAt;
   t.equal(ready.code, 0, ready.stderr);
   t.equal(ready.stdout.trim(), 'virtualmachine.kubevirt.io/vm-cirros condition met');
-  // kubectl's own start-up is most of this; the VM is Ready within milliseconds of the patch on the instant profile.
-  t.ok(waitMs < 1000, `kubectl wait returned after ${waitMs} ms`);
+  // On the instant profile the VM is Ready within milliseconds of the patch (watch-driven, no resync or requeue
+  // delay); the rest is kubectl starting up. A stalled watch (the server holding its headers until the 10 s
+  // keep-alive) or a periodic resync would take seconds. Loose bound: CI machines are shared.
+  t.ok(waitMs < 3000, `kubectl wait returned after ${waitMs} ms`);
+  const readySince = (await kubectl(['get', 'vm', 'vm-cirros', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].lastTransitionTime}'])).stdout;
+  t.ok(Date.parse(readySince) - Date.parse(patchedAt) <= 1000, `Ready=True at ${readySince}, patched at ${patchedAt}`);
 });
 
 t.test('kubectl get vm / vmi / vmi -o wide print the printer columns with the running VM', async (t) => {
