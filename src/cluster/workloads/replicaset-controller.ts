@@ -159,7 +159,8 @@ export function podFromTemplate(owner: TemplateOwner, extra: { name?: string; ge
 }
 
 function replicaSetStatus(rs: ReplicaSet, active: Pod[], failure: string | undefined, nowMs: number, now: string): ReplicaSetStatus {
-  const templateLabels = rs.spec.template.metadata?.labels ?? {};
+  // Frozen, so the selector compiles once for this status rather than once per pod.
+  const templateSelector = Object.freeze({ matchLabels: rs.spec.template.metadata?.labels ?? {} });
   const minReady = rs.spec.minReadySeconds ?? 0;
   let conditions = rs.status?.conditions;
   if (failure) {
@@ -171,7 +172,7 @@ function replicaSetStatus(rs: ReplicaSet, active: Pod[], failure: string | undef
   // Zero counts are left out, as Go's omitempty does.
   return omitZero({
     replicas: active.length,
-    fullyLabeledReplicas: active.filter((pod) => matchLabelSelector({ matchLabels: templateLabels }, pod.metadata.labels)).length,
+    fullyLabeledReplicas: active.filter((pod) => matchLabelSelector(templateSelector, pod.metadata.labels)).length,
     readyReplicas: active.filter(isPodReady).length,
     availableReplicas: active.filter((pod) => isPodAvailable(pod, minReady, nowMs)).length,
     observedGeneration: rs.metadata.generation,

@@ -1,0 +1,40 @@
+/**
+ * virt-api's admission webhooks (and virt-operator's KubeVirt CR checks) as
+ * in-process webhook servers: registered on WebhookBackends under the
+ * Services and paths of the webhook configurations the operator installs
+ * (schemas/kubevirt/install-strategy/operands.yaml). A Service answers while
+ * its Deployment has a ready pod, as on a cluster.
+ *
+ * Wiring: `registerKubeVirtWebhooks(backends, ctx)` with ctx acting as
+ * virt-api's service account (kubevirt-apiserver).
+ */
+import type { AdmissionResponse, AdmissionReview } from '../../../admission/webhooks/types.js';
+import type { WebhookBackends } from '../../../admission/webhooks/backends.js';
+import type { ClusterContext } from '../../../cluster/context.js';
+import { isPodReady, type Pod } from '../../../cluster/pod-utils.js';
+import { POD_REF } from '../../controller/constants.js';
+import { DEFAULT_INSTALL_NAMESPACE } from './config.js';
+import { webhookPaths } from './paths.js';
+import { admissionDeps, type AdmissionDeps } from './deps.js';
+
+export const VIRT_API_WEBHOOK_SERVICE = `${DEFAULT_INSTALL_NAMESPACE}/virt-api`;
+export const OPERATOR_WEBHOOK_SERVICE = `${DEFAULT_INSTALL_NAMESPACE}/kubevirt-operator-webhook`;
+
+type Admitter = (deps: AdmissionDeps, review: AdmissionReview) => Promise<AdmissionResponse>;
+
+/** Whether a ready, live pod with the label `kubevirt.io=<app>` runs in the install namespace. */
+function hasReadyPod(ctx: ClusterContext, app: string): () => boolean {
+  const pods = ctx.informers.informerFor<Pod>(POD_REF, { namespace: DEFAULT_INSTALL_NAMESPACE, labelSelector: `kubevirt.io=${app}` });
+  return () => pods.list().some((pod) => isPodReady(pod) && !pod.metadata.deletionTimestamp);
+}
+
+export function registerKubeVirtWebhooks(backends: WebhookBackends, ctx: ClusterContext): void {
+  const deps = admissionDeps(ctx);
+  const serve = (service: string, routes: Record<string, Admitter>) => {
+    for (const [path, admitter] of Object.entries(routes)) backends.handle(service, path, (review) => admitter(deps, review));
+  };
+  backends.addService(VIRT_API_WEBHOOK_SERVICE, hasReadyPod(ctx, 'virt-api'));
+  serve(VIRT_API_WEBHOOK_SERVICE, webhookPaths.virtApi);
+  backends.addService(OPERATOR_WEBHOOK_SERVICE, hasReadyPod(ctx, 'virt-operator'));
+  serve(OPERATOR_WEBHOOK_SERVICE, webhookPaths.operator);
+}
