@@ -40,6 +40,9 @@ export const webhookPaths = {
     '/virtualmachineclusterpreferences-validate': allowAll,
     '/virtualmachinebackups-validate': allowAll,
     '/virtualmachinebackuptrackers-validate': allowAll,
+    // Evictions of launcher pods are allowed: the emulator's VMIs default to evictionStrategy None.
+    '/pod-eviction-validate': allowAll,
+    '/plugin-validate': allowAll,
   },
   operator: {
     '/kubevirt-validate-create': kubevirtCreateValidator,

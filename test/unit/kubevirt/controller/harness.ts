@@ -125,11 +125,18 @@ export function cirrosVm(name: string, runStrategy: string, edit: (spec: Record<
   return { ...vm, metadata: { name, namespace: 'default', labels: { 'kubevirt.io/vm': name } }, spec };
 }
 
-/** virt-handler's part, faked: move a VMI to `phase` with a transition timestamp. */
+/** virt-handler's part, faked: move a VMI to `phase` with a transition timestamp (read again on a conflict with virt-controller's writes). */
 export async function setVmiPhase(h: Harness, name: string, phase: string): Promise<void> {
-  const vmi = await h.client.get<KubeObject & { status?: Record<string, unknown> }>(VMI, 'default', name);
-  const transitions = (vmi.status?.phaseTransitionTimestamps as unknown[] | undefined) ?? [];
-  await h.client.update({ ...vmi, status: { ...vmi.status, phase, phaseTransitionTimestamps: [...transitions, { phase, phaseTransitionTimestamp: h.clock.now().toISOString().slice(0, 19) + 'Z' }] } });
+  for (let attempt = 1; ; attempt++) {
+    const vmi = await h.client.get<KubeObject & { status?: Record<string, unknown> }>(VMI, 'default', name);
+    const transitions = (vmi.status?.phaseTransitionTimestamps as unknown[] | undefined) ?? [];
+    try {
+      await h.client.update({ ...vmi, status: { ...vmi.status, phase, phaseTransitionTimestamps: [...transitions, { phase, phaseTransitionTimestamp: h.clock.now().toISOString().slice(0, 19) + 'Z' }] } });
+      return;
+    } catch (err) {
+      if ((err as { code?: number }).code !== 409 || attempt >= 5) throw err;
+    }
+  }
 }
 
 export async function vmStatus(h: Harness, name: string): Promise<Record<string, unknown> & { printableStatus?: string }> {

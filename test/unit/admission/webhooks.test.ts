@@ -1,0 +1,229 @@
+import t from 'tap';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AdmissionChain, type AdmissionAttributes } from '../../../src/admission/chain.js';
+import { WebhookBackends, registerWebhookAdmission, type AdmissionReview, type Webhook } from '../../../src/admission/webhooks/index.js';
+import { builtinResourceTypes } from '../../../src/api/builtin-types.js';
+import { StatusError } from '../../../src/api/errors.js';
+import type { KubeObject, ResourceType } from '../../../src/api/types.js';
+import { adminUser } from '../../../src/auth/user.js';
+import { startEmulator } from '../../../src/emulator.js';
+import { SharedInformerFactory } from '../../../src/runtime/informer.js';
+import { SeededRandom } from '../../../src/runtime/seeded-random.js';
+
+const types = builtinResourceTypes();
+const typeOf = (plural: string): ResourceType => types.find((x) => x.plural === plural && x.group === '')!;
+const configMaps = typeOf('configmaps');
+const pods = typeOf('pods');
+
+const dir = await mkdtemp(join(tmpdir(), 'webhooks-'));
+const emulator = await startEmulator({ port: 0, insecureHttp: true, kubeconfigPath: join(dir, 'kubeconfig'), clock: 'virtual' });
+const informers = new SharedInformerFactory(emulator.client, { clock: emulator.clock });
+const backends = new WebhookBackends();
+const chain = new AdmissionChain();
+registerWebhookAdmission(chain, { informers, client: emulator.client, backends, clock: emulator.clock, random: new SeededRandom(7), resourceTypes: () => types });
+informers.start();
+t.teardown(async () => {
+  informers.stop();
+  await emulator.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const settle = async () => {
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+await emulator.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'hooks' } });
+await emulator.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'labelled', labels: { team: 'a' } } });
+const service = await emulator.client.create<KubeObject>({
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name: 'fake', namespace: 'hooks' },
+  spec: { selector: { app: 'fake' }, ports: [{ port: 443, targetPort: 8443 }] },
+});
+const clusterIP = (service.spec as { clusterIP: string }).clusterIP;
+
+let available = true;
+const reviews: AdmissionReview[] = [];
+type Answer = (review: AdmissionReview) => Record<string, unknown>;
+let answer: Answer = () => ({});
+backends.addService('hooks/fake', () => available);
+for (const path of ['/mutate', '/validate']) {
+  backends.handle('hooks/fake', path, async (review) => {
+    reviews.push(review);
+    return { uid: review.request!.uid, allowed: true, ...answer(review) };
+  });
+}
+
+const hook = (name: string, path: string, extra: Partial<Webhook> = {}): Webhook => ({
+  name,
+  clientConfig: { service: { namespace: 'hooks', name: 'fake', path } },
+  rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['configmaps'] }],
+  sideEffects: 'None',
+  admissionReviewVersions: ['v1'],
+  ...extra,
+});
+
+async function configure(kind: 'MutatingWebhookConfiguration' | 'ValidatingWebhookConfiguration', webhooks: Webhook[]): Promise<void> {
+  const ref = { apiVersion: 'admissionregistration.k8s.io/v1', kind };
+  await emulator.client.delete(ref, undefined, 'test').catch(() => undefined);
+  await emulator.client.create({ ...ref, metadata: { name: 'test' }, webhooks });
+  await settle();
+}
+
+const attributes = (overrides: Partial<AdmissionAttributes> = {}): AdmissionAttributes => ({
+  operation: 'CREATE',
+  type: configMaps,
+  namespace: 'default',
+  name: 'cm',
+  object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', namespace: 'default', labels: { tier: 'x' } }, data: { a: '1' } },
+  dryRun: false,
+  user: adminUser,
+  warnings: [],
+  ...overrides,
+});
+
+t.beforeEach(() => {
+  reviews.length = 0;
+  available = true;
+  answer = () => ({});
+});
+
+t.test('a mutating webhook gets an AdmissionReview v1 and its JSONPatch and warnings apply', async (t) => {
+  await configure('MutatingWebhookConfiguration', [hook('add.example.com', '/mutate')]);
+  answer = () => ({
+    patch: Buffer.from(JSON.stringify([{ op: 'add', path: '/data/b', value: '2' }])).toString('base64'),
+    patchType: 'JSONPatch',
+    warnings: ['be careful'],
+  });
+  const attrs = attributes();
+  const mutated = await chain.mutate(attrs);
+  t.same(mutated?.data, { a: '1', b: '2' });
+  t.same(attrs.warnings, ['be careful']);
+  const request = reviews[0].request!;
+  t.equal(reviews[0].apiVersion, 'admission.k8s.io/v1');
+  t.match(request, {
+    kind: { group: '', version: 'v1', kind: 'ConfigMap' },
+    resource: { group: '', version: 'v1', resource: 'configmaps' },
+    requestKind: { group: '', version: 'v1', kind: 'ConfigMap' },
+    namespace: 'default',
+    name: 'cm',
+    operation: 'CREATE',
+    userInfo: { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] },
+    dryRun: false,
+    options: { apiVersion: 'meta.k8s.io/v1', kind: 'CreateOptions' },
+  });
+  t.match(request.uid, /^[0-9a-f-]{36}$/);
+  t.equal(request.oldObject, null);
+});
+
+t.test('rules decide: operations, resources and subresources, scope', async (t) => {
+  await configure('ValidatingWebhookConfiguration', [
+    hook('status.example.com', '/validate', { rules: [{ operations: ['UPDATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods/status'] }] }),
+    hook('cluster.example.com', '/validate', { rules: [{ operations: ['*'], apiGroups: ['*'], apiVersions: ['*'], resources: ['*'], scope: 'Cluster' }] }),
+  ]);
+  const pod: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default' } };
+  await chain.validate(attributes({ operation: 'UPDATE', type: pods, name: 'p', object: pod, oldObject: pod }));
+  t.equal(reviews.length, 0, 'the main resource does not match pods/status, a namespaced object not Cluster scope');
+  await chain.validate(attributes({ operation: 'UPDATE', type: pods, subresource: 'status', name: 'p', object: pod, oldObject: pod }));
+  t.equal(reviews.length, 1);
+  t.equal(reviews[0].request!.subResource, 'status');
+  t.equal(reviews[0].request!.kind.kind, 'Pod');
+  await chain.validate(attributes({ operation: 'CREATE', type: configMaps }));
+  t.equal(reviews.length, 1, 'CREATE of configmaps matches neither');
+});
+
+t.test('object and namespace selectors', async (t) => {
+  await configure('ValidatingWebhookConfiguration', [
+    hook('objects.example.com', '/validate', { objectSelector: { matchLabels: { tier: 'y' } } }),
+    hook('namespaces.example.com', '/validate', { namespaceSelector: { matchExpressions: [{ key: 'team', operator: 'In', values: ['a'] }] } }),
+  ]);
+  await chain.validate(attributes());
+  t.equal(reviews.length, 0);
+  await chain.validate(attributes({ namespace: 'labelled', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', namespace: 'labelled', labels: { tier: 'y' } } } }));
+  t.equal(reviews.length, 2);
+});
+
+t.test('an unavailable backend fails as a refused connection; failurePolicy Ignore lets the request through', async (t) => {
+  available = false;
+  await configure('ValidatingWebhookConfiguration', [hook('down.example.com', '/validate', { timeoutSeconds: 5 })]);
+  const err = await chain.validate(attributes()).catch((e: unknown) => e);
+  t.ok(err instanceof StatusError);
+  t.equal((err as StatusError).code, 500);
+  t.equal((err as StatusError).reason, 'InternalError');
+  t.equal(
+    (err as StatusError).message,
+    `Internal error occurred: failed calling webhook "down.example.com": failed to call webhook: Post "https://fake.hooks.svc:443/validate?timeout=5s": dial tcp ${clusterIP}:443: connect: connection refused`,
+  );
+  await configure('ValidatingWebhookConfiguration', [hook('down.example.com', '/validate', { failurePolicy: 'Ignore' })]);
+  await chain.validate(attributes());
+  t.equal(reviews.length, 0);
+});
+
+t.test('a Service that does not exist, and a path nobody serves', async (t) => {
+  await configure('ValidatingWebhookConfiguration', [hook('missing.example.com', '/validate', { clientConfig: { service: { namespace: 'hooks', name: 'nope', path: '/x' } } })]);
+  const missing = (await chain.validate(attributes()).catch((e: unknown) => e)) as StatusError;
+  t.equal(missing.message, 'Internal error occurred: failed calling webhook "missing.example.com": failed to call webhook: Post "https://nope.hooks.svc:443/x?timeout=10s": service "nope" not found');
+  await configure('ValidatingWebhookConfiguration', [hook('nopath.example.com', '/elsewhere')]);
+  const noPath = (await chain.validate(attributes()).catch((e: unknown) => e)) as StatusError;
+  t.equal(noPath.message, 'Internal error occurred: failed calling webhook "nopath.example.com": failed to call webhook: the server could not find the requested resource');
+});
+
+t.test('a denial carries the webhook name and its status code (400 by default)', async (t) => {
+  await configure('ValidatingWebhookConfiguration', [hook('deny.example.com', '/validate')]);
+  answer = () => ({ allowed: false, status: { code: 422, reason: 'Invalid', message: 'spec is wrong' } });
+  const err = (await chain.validate(attributes()).catch((e: unknown) => e)) as StatusError;
+  t.equal(err.code, 422);
+  t.equal(err.message, 'admission webhook "deny.example.com" denied the request: spec is wrong');
+  answer = () => ({ allowed: false });
+  const bare = (await chain.validate(attributes()).catch((e: unknown) => e)) as StatusError;
+  t.equal(bare.code, 400);
+  t.equal(bare.message, 'admission webhook "deny.example.com" denied the request without explanation');
+});
+
+t.test('dry run: webhooks with side effects refuse, others see dryRun', async (t) => {
+  await configure('ValidatingWebhookConfiguration', [hook('effects.example.com', '/validate', { sideEffects: 'Some' })]);
+  const err = (await chain.validate(attributes({ dryRun: true })).catch((e: unknown) => e)) as StatusError;
+  t.equal(err.code, 400);
+  t.equal(err.message, 'admission webhook "effects.example.com" does not support dry run');
+  await configure('ValidatingWebhookConfiguration', [hook('pure.example.com', '/validate')]);
+  await chain.validate(attributes({ dryRun: true }));
+  t.equal(reviews[0].request!.dryRun, true);
+  t.same(reviews[0].request!.options, { apiVersion: 'meta.k8s.io/v1', kind: 'CreateOptions', dryRun: ['All'] });
+});
+
+t.test('a validating webhook may not patch, and the response uid must match', async (t) => {
+  await configure('ValidatingWebhookConfiguration', [hook('bad.example.com', '/validate')]);
+  answer = () => ({ patch: 'W10=', patchType: 'JSONPatch' });
+  const patched = (await chain.validate(attributes()).catch((e: unknown) => e)) as StatusError;
+  t.equal(patched.message, 'Internal error occurred: failed calling webhook "bad.example.com": received invalid webhook response: validating webhook may not return response.patch');
+  answer = () => ({ uid: 'other' });
+  const uid = (await chain.validate(attributes()).catch((e: unknown) => e)) as StatusError;
+  t.match(uid.message, /received invalid webhook response: expected response.uid="[0-9a-f-]+", got "other"/);
+});
+
+t.test('webhook configurations themselves are exempt', async (t) => {
+  await configure('ValidatingWebhookConfiguration', [hook('all.example.com', '/validate', { rules: [{ operations: ['*'], apiGroups: ['*'], apiVersions: ['*'], resources: ['*'] }] })]);
+  const webhookType = types.find((x) => x.plural === 'validatingwebhookconfigurations')!;
+  await chain.validate(attributes({ type: webhookType, namespace: undefined, object: { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: 'x' } } }));
+  t.equal(reviews.length, 0);
+  await chain.validate(attributes());
+  t.equal(reviews.length, 1);
+});
+
+t.test('matchPolicy Equivalent calls a webhook for another version of the same resource', async (t) => {
+  const v1alpha1: ResourceType = { ...configMaps, version: 'v1alpha1' };
+  const equivalentTypes = [configMaps, v1alpha1];
+  const localChain = new AdmissionChain();
+  registerWebhookAdmission(localChain, { informers, client: emulator.client, backends, clock: emulator.clock, random: new SeededRandom(3), resourceTypes: () => equivalentTypes });
+  await configure('ValidatingWebhookConfiguration', [hook('equivalent.example.com', '/validate', { rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['configmaps'] }] })]);
+  await localChain.validate(attributes({ type: v1alpha1 }));
+  t.equal(reviews.length, 1);
+  t.equal(reviews[0].request!.kind.version, 'v1');
+  t.equal(reviews[0].request!.requestKind!.version, 'v1alpha1');
+  t.equal(reviews[0].request!.object!.apiVersion, 'v1');
+  await configure('ValidatingWebhookConfiguration', [hook('exact.example.com', '/validate', { matchPolicy: 'Exact' })]);
+  await localChain.validate(attributes({ type: v1alpha1 }));
+  t.equal(reviews.length, 1, 'Exact does not match the other version');
+});
