@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { AdmissionChain } from './admission/chain.js';
+import { WebhookBackends, registerWebhookAdmission } from './admission/webhooks/index.js';
 import { builtinResourceTypes } from './api/builtin-types.js';
 import { CrdServing, crdStorageKey } from './api/crd-serving.js';
 import { GenericRegistry } from './api/registry/registry.js';
@@ -25,6 +26,7 @@ import { buildApp } from './server/app.js';
 import { registerAggregatedApis } from './server/aggregation.js';
 import { VIRT_API_SERVICE, virtApiSubresources } from './kubevirt/api/subresources/index.js';
 import { handlerCommands } from './kubevirt/handler/index.js';
+import { registerKubeVirtWebhooks } from './kubevirt/api/admission/index.js';
 import { mergeIntoKubeconfig, writeKubeconfig } from './server/kubeconfig.js';
 import { OpenApiService } from './server/openapi/service.js';
 import type { ApiServerParts, VersionInfo } from './server/parts.js';
@@ -139,6 +141,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       rootCaPem: tls?.caPem,
     },
   });
+
+  // Dynamic admission: the webhook configurations in the store, served in-process by the emulated components (virt-api, virt-operator).
+  const webhookBackends = new WebhookBackends();
+  registerKubeVirtWebhooks(webhookBackends, { ...controlPlane.context, client: client.as(serviceAccountUser('kubevirt', 'kubevirt-apiserver'), 'virt-api') });
+  registerWebhookAdmission(admission, { informers: controlPlane.context.informers, client, backends: webhookBackends, clock, random, resourceTypes: () => types.all() });
 
   const app = buildApp(parts, { https: tls ? { key: tls.keyPem, cert: tls.certPem } : undefined, logLevel: options.logLevel });
   // virt-api's aggregated API, served through the APIService virt-operator registers, while virt-api is ready.

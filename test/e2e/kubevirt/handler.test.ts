@@ -2,24 +2,18 @@
  * virt-handler with the real kubectl: after the release manifests are
  * applied the worker is schedulable for VMs with the device plugins'
  * resources, and vm-cirros started with runStrategy Always runs with an IP
- * and a serial console log. Needs the handler (and virt-controller/virt-api)
- * wired into the control plane; skipped until the handler is.
+ * and a serial console log.
  */
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { workerName } from '../../../src/cluster/nodes/index.js';
-import { hasHandlerComponents } from '../../../src/kubevirt/handler/index.js';
 import { withEmulator } from '../../helpers/cluster.js';
 
 const schema = (path: string): string => fileURLToPath(new URL(`../../../schemas/kubevirt/${path}`, import.meta.url));
 
 t.test('kubectl: node agent facade, then vm-cirros Running with an IP and a console log', async (t) => {
-  const { emulator, kubectl } = await withEmulator(t, { workers: 1 });
-  if (!hasHandlerComponents(emulator.clock)) {
-    t.skip('virtHandlerComponents is not wired into the control plane yet');
-    return;
-  }
+  const { kubectl } = await withEmulator(t, { workers: 1 });
   t.equal((await kubectl(['apply', '-f', schema('manifests/kubevirt-operator.yaml')])).code, 0);
   t.equal((await kubectl(['apply', '-f', schema('manifests/kubevirt-cr.yaml')])).code, 0);
   const wait = await kubectl(['-n', 'kubevirt', 'wait', 'kv', 'kubevirt', '--for', 'condition=Available', '--timeout=150s'], { timeoutMs: 160_000 });

@@ -5,21 +5,26 @@ import { applyAll, KUBEVIRT_REF, manifest, startHarness, tryGet } from './operat
 type Conditions = Array<{ type: string; status: string; reason: string; message: string }>;
 const conditionsOf = (kv: KubeObject | undefined): Conditions => ((kv?.status as { conditions?: Conditions } | undefined)?.conditions ?? []);
 
-t.test('a second KubeVirt CR stops the operator for both; uninstall removes the operands and the finalizer', async (t) => {
+t.test('two KubeVirt CRs stop the operator for both; once deployed a second one is refused; uninstall removes the operands and the finalizer', async (t) => {
   const h = await startHarness();
   t.teardown(() => h.stop());
   const { client, waitFor } = h;
   await applyAll(client, manifest('kubevirt-operator.yaml'));
+  // Both CRs land before virt-operator has deployed its validating webhook, so only the operator itself can notice the conflict.
   await applyAll(client, manifest('kubevirt-cr.yaml'));
-  await waitFor('Deployed', async () => ((await client.get(KUBEVIRT_REF, 'kubevirt', 'kubevirt')).status as { phase?: string } | undefined)?.phase === 'Deployed' || undefined, 60_000);
-
   await client.create({ apiVersion: 'kubevirt.io/v1', kind: 'KubeVirt', metadata: { name: 'second', namespace: 'default' }, spec: {} });
   for (const [namespace, name] of [['kubevirt', 'kubevirt'], ['default', 'second']]) {
     const synchronized = await waitFor(`ExistingDeployment on ${name}`, async () => conditionsOf(await client.get(KUBEVIRT_REF, namespace, name)).find((c) => c.type === 'Synchronized'));
     t.match(synchronized, { status: 'False', reason: 'ExistingDeployment', message: 'There is an active KubeVirt deployment' });
   }
   await client.delete(KUBEVIRT_REF, 'default', 'second');
-  await waitFor('first CR synchronized again', async () => !conditionsOf(await client.get(KUBEVIRT_REF, 'kubevirt', 'kubevirt')).some((c) => c.type === 'Synchronized') || undefined);
+  await waitFor('Deployed', async () => ((await client.get(KUBEVIRT_REF, 'kubevirt', 'kubevirt')).status as { phase?: string } | undefined)?.phase === 'Deployed' || undefined, 60_000);
+  t.notOk(conditionsOf(await client.get(KUBEVIRT_REF, 'kubevirt', 'kubevirt')).some((c) => c.type === 'Synchronized'), 'first CR synchronized again');
+
+  // Deployed, virt-operator's kubevirt-create-validator refuses any further CR.
+  await t.rejects(client.create({ apiVersion: 'kubevirt.io/v1', kind: 'KubeVirt', metadata: { name: 'third', namespace: 'default' }, spec: {} }), {
+    message: 'admission webhook "kubevirt-create-validator.kubevirt.io" denied the request: Kubevirt is already created',
+  });
 
   await client.delete(KUBEVIRT_REF, 'kubevirt', 'kubevirt');
   await waitFor('the CR gone', async () => ((await tryGet(client, KUBEVIRT_REF, 'kubevirt', 'kubevirt')) ? undefined : true), 60_000);
