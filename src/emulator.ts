@@ -11,6 +11,7 @@ import { WebhookBackends, registerWebhookAdmission } from './admission/webhooks/
 import { builtinResourceTypes } from './api/builtin-types.js';
 import { CrdServing, crdStorageKey } from './api/crd-serving.js';
 import { GenericRegistry } from './api/registry/registry.js';
+import { RequestHooks } from './api/registry/request-hooks.js';
 import { newContext } from './api/registry/context.js';
 import { DefaultSchemaCatalog } from './api/schema-catalog.js';
 import { TypeRegistry } from './api/type-registry.js';
@@ -31,11 +32,13 @@ import { mergeIntoKubeconfig, writeKubeconfig } from './server/kubeconfig.js';
 import { OpenApiService } from './server/openapi/service.js';
 import type { ApiServerParts, VersionInfo } from './server/parts.js';
 import { loadOrCreateCertificates } from './server/tls.js';
+import { RequestMetrics, registerMetricsRoute } from './server/metrics.js';
 import { Store } from './storage/store.js';
 import { startControlPlane } from './cluster/control-plane.js';
 import { defaultTolerationSecondsPlugin, nodeFaults, type NodeFaults } from './cluster/nodes/index.js';
 import { ServiceIpAllocator } from './cluster/workloads/service-ip-allocator.js';
 import { builtinProfile } from './simulation/profile.js';
+import { ApiFaultInjector, registerApiFaults } from './simulation/api-faults.js';
 
 export interface EmulatorOptions {
   /** Port to listen on; 0 picks a free one. Default 6443. */
@@ -98,7 +101,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const store = new Store();
   const types = new TypeRegistry(builtinResourceTypes());
   const admission = new AdmissionChain();
-  const registry = new GenericRegistry({ store, schemas: new DefaultSchemaCatalog((type) => store.get(crdStorageKey, '', `${type.plural}.${type.group}`)), admission, clock, random });
+  // Every request the registry serves meets the injected API faults (Fault objects), then is counted for /metrics.
+  const hooks = new RequestHooks();
+  const apiFaultInjector = new ApiFaultInjector(clock, random);
+  registerApiFaults(clock, apiFaultInjector);
+  hooks.add(apiFaultInjector);
+  const metrics = new RequestMetrics();
+  hooks.add(metrics);
+  const registry = new GenericRegistry({ store, schemas: new DefaultSchemaCatalog((type) => store.get(crdStorageKey, '', `${type.plural}.${type.group}`)), admission, clock, random, hooks });
   const openapi = new OpenApiService(types.groups().flatMap((g) => g.versions.map((v) => (g.name ? `${g.name}/${v}` : v))));
   const parts: ApiServerParts = {
     store,
@@ -148,6 +158,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   registerWebhookAdmission(admission, { informers: controlPlane.context.informers, client, backends: webhookBackends, clock, random, resourceTypes: () => types.all() });
 
   const app = buildApp(parts, { https: tls ? { key: tls.keyPem, cert: tls.certPem } : undefined, logLevel: options.logLevel });
+  registerMetricsRoute(app, metrics);
   // virt-api's aggregated API, served through the APIService virt-operator registers, while virt-api is ready.
   const virtApi = virtApiSubresources({
     client: client.as(serviceAccountUser('kubevirt', 'kubevirt-apiserver'), 'virt-api'),

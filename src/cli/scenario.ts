@@ -10,6 +10,8 @@ export interface ScenarioRunFlags {
   kubeconfig?: string;
   junit?: string;
   reporter?: string;
+  clock?: string;
+  profile?: string;
 }
 
 export type Write = (text: string) => void;
@@ -21,10 +23,12 @@ export async function runScenarioFiles(files: string[], flags: ScenarioRunFlags,
   const { humanReporter, junitXml, tapReporter } = await import('../scenario/reporters.js');
   const reporterName = flags.reporter ?? 'human';
   if (reporterName !== 'human' && reporterName !== 'tap') throw new Error(`unknown reporter "${reporterName}" (human or tap)`);
+  const clock = flags.clock ?? 'virtual';
+  if (clock !== 'virtual' && clock !== 'real') throw new Error(`unknown clock "${clock}" (virtual or real)`);
   const scenarios = files.map((file) => loadScenario(file));
   const reporter = reporterName === 'tap' ? tapReporter(write) : humanReporter(write);
   const start = performance.now();
-  const results = await runScenarios(scenarios, { kubeconfig: flags.kubeconfig, reporter });
+  const results = await runScenarios(scenarios, { kubeconfig: flags.kubeconfig, clock, profile: flags.profile, reporter });
   if (flags.junit) await writeFile(flags.junit, junitXml(results, performance.now() - start));
   return results.every((r) => r.passed) ? 0 : 1;
 }
@@ -38,6 +42,8 @@ export function addScenarioCommand(program: Command): void {
     .option('--kubeconfig <path>', 'run against the emulator this kubeconfig points to, on real time')
     .option('--junit <file>', 'also write a JUnit XML report')
     .option('--reporter <name>', 'human or tap', 'human')
+    .option('--clock <mode>', 'in-process: virtual (simulated time, advanced by the runner) or real', 'virtual')
+    .option('--profile <name>', "in-process: simulation timings (instant or realistic) instead of the scenario's setup.profile")
     .action(async (files: string[], flags: ScenarioRunFlags) => {
       const code = await runScenarioFiles(files, flags, (text) => process.stdout.write(text));
       // The emulators are stopped; leave even if a stray timer is still referenced.

@@ -1,8 +1,9 @@
 /**
  * Where a scenario runs. In-process (the default): a fresh emulator on a
- * virtual clock, with the scenario's setup (workers, profile, seed, KubeVirt
- * installed from the release manifests), stopped afterwards. Remote
- * (`--kubeconfig`): an emulator already running, on real time.
+ * virtual clock (or on real time with `--clock real`), with the scenario's
+ * setup (workers, profile, seed, KubeVirt installed from the release
+ * manifests), stopped afterwards. Remote (`--kubeconfig`): an emulator
+ * already running, on real time.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,8 @@ import { ClusterApi } from './cluster-api.js';
 import { realTime, virtualTime, type ScenarioTime } from './sim-time.js';
 import type { ScenarioSetup } from './types.js';
 
+export type ClockMode = 'virtual' | 'real';
+
 export interface Environment {
   api: ClusterApi;
   time: ScenarioTime;
@@ -21,7 +24,7 @@ export interface Environment {
   stop(): Promise<void>;
 }
 
-export async function inProcessEnvironment(setup: ScenarioSetup = {}): Promise<Environment> {
+export async function inProcessEnvironment(setup: ScenarioSetup = {}, clock: ClockMode = 'virtual'): Promise<Environment> {
   const dir = await mkdtemp(join(tmpdir(), 'kubevirt-emulator-scenario-'));
   const profile = setup.profile ?? 'instant';
   try {
@@ -30,7 +33,7 @@ export async function inProcessEnvironment(setup: ScenarioSetup = {}): Promise<E
       insecureHttp: true,
       kubeconfigPath: join(dir, 'kubeconfig'),
       dataDir: dir,
-      clock: 'virtual',
+      clock,
       workers: setup.workers ?? 1,
       profile,
       seed: setup.seed,
@@ -39,7 +42,7 @@ export async function inProcessEnvironment(setup: ScenarioSetup = {}): Promise<E
     const api = new ClusterApi(emulator.kubeconfigPath);
     return {
       api,
-      time: virtualTime(emulator.clock as VirtualClock),
+      time: clock === 'virtual' ? virtualTime(emulator.clock as VirtualClock) : realTime(),
       kubeconfigPath: emulator.kubeconfigPath,
       kubectlCacheDir: join(dir, 'kube-cache'),
       async stop() {

@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { StepFailure } from './assertions.js';
-import { inProcessEnvironment, remoteEnvironment, type Environment } from './environment.js';
+import { inProcessEnvironment, remoteEnvironment, type ClockMode, type Environment } from './environment.js';
 import { installKubeVirt } from './kubevirt-install.js';
 import type { Reporter, ScenarioResult, StepResult } from './results.js';
 import { describeStep } from './describe.js';
@@ -18,6 +18,10 @@ import type { Scalar, Scenario, Step } from './types.js';
 export interface RunOptions {
   /** Run against the emulator this kubeconfig points to (real time) instead of starting one in-process. */
   kubeconfig?: string;
+  /** In-process: simulation time on a virtual clock (default) or real time. */
+  clock?: ClockMode;
+  /** In-process: the simulation profile, instead of the scenario's setup.profile. */
+  profile?: string;
   reporter: Reporter;
 }
 
@@ -92,7 +96,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   let ctx: StepContext | undefined;
   let setupStartMs = 0;
   const setup = await timed(undefined, async () => {
-    env = options.kubeconfig ? await remoteEnvironment(options.kubeconfig) : await inProcessEnvironment(scenario.setup);
+    const setup = options.profile ? { ...scenario.setup, profile: options.profile } : scenario.setup;
+    env = options.kubeconfig ? await remoteEnvironment(options.kubeconfig) : await inProcessEnvironment(setup, options.clock);
     setupStartMs = env.time.nowMs();
     ctx = { api: env.api, time: env.time, scenarioFile: scenario.file, kubeconfigPath: env.kubeconfigPath, kubectlCacheDir: env.kubectlCacheDir, vars };
     if (scenario.setup?.kubevirt) await installKubeVirt(ctx, scenario.setup.featureGates);

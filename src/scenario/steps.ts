@@ -15,7 +15,8 @@ import { runKubectl } from './kubectl.js';
 import type { ScenarioTime } from './sim-time.js';
 import { renderTemplate } from './template.js';
 import { actionOf, type Step } from './types.js';
-import type { ApplyStep, DeleteStep, ExpectStep, FaultStep, KubectlStep, PatchStep, Scalar, StepActions, SubresourceStep, TextMatcher, WaitStep } from './types.js';
+import type { ApplyStep, DeleteStep, ExpectStep, FaultStep, KubectlStep, MetricExpectation, PatchStep, Scalar, StepActions, SubresourceStep, TextMatcher, WaitStep } from './types.js';
+import { metricSum } from './metrics.js';
 
 export interface StepContext {
   api: ClusterApi;
@@ -222,23 +223,39 @@ async function expectEvent(ctx: StepContext, step: ExpectStep, event: NonNullabl
   }
 }
 
+async function expectMetric(ctx: StepContext, metric: MetricExpectation): Promise<void> {
+  const response = await ctx.api.request('GET', '/metrics');
+  if (response.status !== 200 || typeof response.body !== 'string') throw new Error(`GET /metrics answered HTTP ${response.status}`);
+  const value = metricSum(response.body, metric.name, metric.labels ?? {});
+  const labels = Object.entries(metric.labels ?? {}).map(([k, v]) => `${k}="${v}"`);
+  const path = `${metric.name}{${labels.join(',')}}`;
+  const unmet = [
+    metric.equals !== undefined && value !== metric.equals && `== ${metric.equals}`,
+    metric.atLeast !== undefined && value < metric.atLeast && `>= ${metric.atLeast}`,
+    metric.atMost !== undefined && value > metric.atMost && `<= ${metric.atMost}`,
+  ].filter((x): x is string => typeof x === 'string');
+  if (unmet.length) throw new StepFailure(`metric ${path} is ${value}`, { path, expected: unmet.join(' and '), actual: value });
+}
+
 async function expect(ctx: StepContext, step: ExpectStep): Promise<void> {
   if (step.count) return expectCount(ctx, step.count);
   if (step.event) return expectEvent(ctx, step, step.event);
+  if (step.metric) return expectMetric(ctx, step.metric);
   if (step.object !== undefined && step.jsonpath !== undefined) return expectObject(ctx, { ...step, object: step.object, jsonpath: step.jsonpath });
-  throw new Error('an expect step needs object + jsonpath, count, or event');
+  throw new Error('an expect step needs object + jsonpath, count, event or metric');
 }
 
 // ---- fault, advance ----
 
 async function fault(ctx: StepContext, step: FaultStep): Promise<void> {
   const namespace = step.namespace ?? DEFAULT_NAMESPACE;
-  const target = step.node !== undefined ? { node: step.node } : { namespace, name: step.vmi };
+  const target = step.node !== undefined ? { node: step.node } : step.vmi !== undefined ? { namespace, name: step.vmi } : (step.target ?? {});
   const metadata = step.name ? { name: step.name, namespace } : { generateName: `${step.type}-`, namespace };
   const collection = `${FAULT_API}/namespaces/${namespace}/faults`;
+  const spec = { type: step.type, target, percent: step.percent, code: step.code, milliseconds: step.milliseconds };
   let created: KubeObject;
   try {
-    created = await ctx.api.call<KubeObject>('POST', collection, { apiVersion: 'emulator.kubevirt.io/v1alpha1', kind: 'Fault', metadata, spec: { type: step.type, target } });
+    created = await ctx.api.call<KubeObject>('POST', collection, { apiVersion: 'emulator.kubevirt.io/v1alpha1', kind: 'Fault', metadata, spec });
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) throw new Error(`the cluster has no Fault API (${FAULT_API}): is the emulator's fault controller running?`);
     throw err;

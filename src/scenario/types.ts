@@ -67,11 +67,26 @@ export interface ExpectStep {
   exists?: boolean;
   count?: { resource: string; namespace?: string; selector?: string; fieldSelector?: string; equals: number };
   event?: { reason: string; object?: string; type?: 'Normal' | 'Warning'; message?: string };
+  metric?: MetricExpectation;
+}
+/** A counter of the API server's /metrics: the sum over the series carrying `labels`. */
+export interface MetricExpectation {
+  name: string;
+  labels?: Record<string, string>;
+  equals?: number;
+  atLeast?: number;
+  atMost?: number;
 }
 export interface FaultStep {
   type: string;
   node?: string;
   vmi?: string;
+  /** The API requests an api-error or api-latency fault hits (group, resource, subresource, verb, namespace, name). */
+  target?: Record<string, string>;
+  percent?: number;
+  code?: number;
+  milliseconds?: number;
+  /** The Fault object's namespace (and the VMI's). */
   namespace?: string;
   name?: string;
 }

@@ -3,7 +3,7 @@ import type { FastifyReply } from 'fastify';
 import type { GenericRegistry } from '../api/registry/registry.js';
 import type { RequestContext } from '../api/registry/context.js';
 import type { TypeRegistry } from '../api/type-registry.js';
-import type { ResourceType } from '../api/types.js';
+import type { KubeObject, ResourceType } from '../api/types.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Store } from '../storage/store.js';
 import type { OpenApiService } from './openapi/service.js';
@@ -17,6 +17,8 @@ export interface SubresourceCall {
   body: unknown;
   ctx: RequestContext;
   reply: FastifyReply;
+  /** Runs admission (webhooks included) on the body as a CREATE of this subresource; handlers that act on a request call it first. */
+  admit(object: KubeObject): Promise<KubeObject>;
 }
 
 /** Serves a subresource such as pods/log or pods/eviction; returns the response body (or the hijacked reply). */

@@ -33,7 +33,8 @@ export async function handleResource(parts: ApiServerParts, req: FastifyRequest,
     const custom = parts.subresources.get(`${type.storageKey}/${subresource}`);
     // Subresource POSTs (binding, eviction, token) create something: 201 unless the handler says otherwise.
     if (custom && method === 'POST') reply.code(201);
-    if (custom) return custom({ type, namespace, name, method, query, body: decodeBody(req.body as Buffer, req.headers['content-type']), ctx, reply });
+    const admit = (object: KubeObject) => parts.registry.admitSubresourceCreate(type, namespace, name, subresource, object, ctx);
+    if (custom) return custom({ type, namespace, name, method, query, body: decodeBody(req.body as Buffer, req.headers['content-type']), ctx, reply, admit });
     if (subresource === 'scale') return handleScale(parts, req, type, namespace, name, ctx);
     return handleObject(parts, req, reply, type, namespace, name, ctx, subresource);
   }

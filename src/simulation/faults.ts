@@ -11,7 +11,13 @@
  * - handler-down: virt-handler's pod leaves the node and a NoSchedule taint
  *   keeps the DaemonSet from placing a new one (Active; deleting the Fault removes the taint).
  * - guest-crash, boot-failure: injected once into the VMI's guest (Resolved).
+ * - migration-failure: the VMI's next live migration fails on the target
+ *   while its memory is transferred; the VMI stays on its source (Resolved once armed).
  * - guest-agent-disconnect: the guest agent stops answering (Active; deleting reconnects it).
+ * - api-error, api-latency: `spec.percent` % (default 100) of the API
+ *   requests matching the target (group, resource, subresource, verb,
+ *   namespace, name) answer `spec.code` (default 500), or `spec.milliseconds`
+ *   late (Active; deleting the Fault ends it). See api-faults.ts.
  * A Fault that cannot be injected goes Failed with the reason as message.
  */
 import { readFileSync } from 'node:fs';
@@ -23,19 +29,31 @@ import { nodeFaults } from '../cluster/nodes/index.js';
 import { NODE_REF, type Node, type Taint } from '../cluster/nodes/node-types.js';
 import { POD_REF } from '../cluster/pod-utils.js';
 import { handlerFaults } from '../kubevirt/handler/index.js';
+import type { RequestVerb } from '../api/registry/request-hooks.js';
+import { apiFaults, type ApiFaultEffect } from './api-faults.js';
 import type { Component } from '../runtime/component.js';
 import { Controller } from '../runtime/controller.js';
 import type { Informer } from '../runtime/informer.js';
 
 export const FAULT_REF: KindRef = { apiVersion: 'emulator.kubevirt.io/v1alpha1', kind: 'Fault' };
-export const FAULT_TYPES = ['node-lost', 'node-back', 'handler-down', 'guest-crash', 'boot-failure', 'guest-agent-disconnect'] as const;
+export const FAULT_TYPES = ['node-lost', 'node-back', 'handler-down', 'guest-crash', 'boot-failure', 'guest-agent-disconnect', 'migration-failure', 'api-error', 'api-latency'] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
 export type FaultPhase = 'Active' | 'Resolved' | 'Failed';
 /** The taint handler-down puts on the node so the virt-handler DaemonSet does not come back there. */
 export const HANDLER_DOWN_TAINT = 'emulator.kubevirt.io/handler-down';
 
+export interface FaultTarget {
+  node?: string;
+  namespace?: string;
+  name?: string;
+  group?: string;
+  resource?: string;
+  subresource?: string;
+  verb?: RequestVerb;
+}
+
 export interface Fault extends KubeObject {
-  spec: { type: FaultType; target: { node?: string; namespace?: string; name?: string } };
+  spec: { type: FaultType; target: FaultTarget; percent?: number; code?: number; milliseconds?: number };
   status?: { phase?: FaultPhase; message?: string };
 }
 
@@ -123,6 +141,7 @@ class FaultController implements Component {
       }
       case 'guest-crash':
       case 'boot-failure':
+      case 'migration-failure':
       case 'guest-agent-disconnect': {
         const namespace = target.namespace ?? fault.metadata.namespace ?? 'default';
         const name = target.name;
@@ -136,12 +155,38 @@ class FaultController implements Component {
           await guests.failBoot(namespace, name);
           return { phase: 'Resolved', message: `the next boot of VMI ${namespace}/${name} fails` };
         }
+        if (type === 'migration-failure') {
+          await guests.failNextMigration(namespace, name);
+          return { phase: 'Resolved', message: `the next migration of VMI ${namespace}/${name} fails` };
+        }
         await guests.disconnectGuestAgent(namespace, name);
         return { phase: 'Active', message: `guest agent of VMI ${namespace}/${name} disconnected`, undo: () => guests.connectGuestAgent(namespace, name) };
       }
+      case 'api-error':
+      case 'api-latency':
+        return this.injectApiFault(fault);
       default:
         throw new Error(`unknown fault type "${String(type)}"`);
     }
+  }
+
+  /** A rule of the API server's fault injector, in effect until the Fault is deleted. */
+  private injectApiFault(fault: Fault): Injection {
+    const { type, target, percent = 100 } = fault.spec;
+    const { group, resource, subresource, verb, namespace, name } = target;
+    let effect: ApiFaultEffect;
+    if (type === 'api-latency') {
+      if (fault.spec.milliseconds === undefined) throw new Error('an api-latency fault needs spec.milliseconds');
+      effect = { kind: 'latency', milliseconds: fault.spec.milliseconds };
+    } else {
+      effect = { kind: 'error', code: fault.spec.code ?? 500, message: `injected by fault ${fault.metadata.namespace ?? ''}/${fault.metadata.name ?? ''}` };
+    }
+    const injector = apiFaults(this.ctx);
+    const key = `${fault.metadata.namespace ?? ''}/${fault.metadata.name ?? ''}`;
+    injector.set(key, { match: { group, resource, subresource, verb, namespace, name }, percent, effect });
+    const requests = `${verb ?? 'all'} requests on ${resource ?? 'all resources'}${subresource ? `/${subresource}` : ''}`;
+    const what = effect.kind === 'latency' ? `${effect.milliseconds}ms later` : `HTTP ${effect.code}`;
+    return { phase: 'Active', message: `${percent}% of ${requests} answer ${what}`, undo: async () => injector.remove(key) };
   }
 
   /** The node is back: its node-lost faults are over (their undo would only start the kubelet again). */

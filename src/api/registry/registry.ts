@@ -27,6 +27,7 @@ import { applyPatch, applyConfiguration, updateManagedFields } from '../patch/in
 import type { SchemaCatalog, TypeSchema } from '../type-schema.js';
 import { apiVersionOf, type KubeObject, type ManagedFieldsEntry, type ObjectMeta, type ResourceType } from '../types.js';
 import type { RequestContext } from './context.js';
+import { RequestHooks, type ApiRequest, type RequestVerb } from './request-hooks.js';
 import { deepEqual, dropNulls, without } from './object-diff.js';
 import { generateName, generateUid } from './names.js';
 import { isFinalized, strategyOf, subresourceWrite, type RegistryStrategy } from './strategy.js';
@@ -55,15 +56,54 @@ export interface RegistryDeps {
   admission: AdmissionChain;
   clock: Clock;
   random: SeededRandom;
+  /** Observers of every request served (injected faults, metrics). */
+  hooks?: RequestHooks;
 }
 
 const namespaceStorageKey = '/namespaces';
 const namespaceType: ErrorSubject = { group: '', resource: 'namespaces' };
 
 export class GenericRegistry {
-  constructor(private readonly deps: RegistryDeps) {}
+  private readonly hooks: RequestHooks;
+
+  constructor(private readonly deps: RegistryDeps) {
+    this.hooks = deps.hooks ?? new RequestHooks();
+  }
 
   get(type: ResourceType, namespace: string | undefined, name: string): KubeObject {
+    return this.hooks.served(requestOf('get', type, namespace, name), () => this.getObject(type, namespace, name));
+  }
+
+  create(type: ResourceType, namespace: string | undefined, body: unknown, ctx: RequestContext, subresource?: string): Promise<KubeObject> {
+    const request = requestOf('create', type, namespace, undefined, { subresource, dryRun: ctx.dryRun });
+    return this.hooks.around(request, () => this.createObject(type, namespace, body, ctx, subresource), () => 201);
+  }
+
+  /** PUT of a whole object, or of a subresource such as status. */
+  update(type: ResourceType, namespace: string | undefined, name: string, body: unknown, ctx: RequestContext, subresource?: string): Promise<WriteResult> {
+    const request = requestOf('update', type, namespace, name, { subresource, dryRun: ctx.dryRun });
+    return this.hooks.around(request, () => this.updateObject(type, namespace, name, body, ctx, subresource), () => 200);
+  }
+
+  patch(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    patchType: PatchType,
+    patchBody: unknown,
+    ctx: RequestContext,
+    options: { subresource?: string; force?: boolean } = {},
+  ): Promise<WriteResult> {
+    const request = requestOf('patch', type, namespace, name, { subresource: options.subresource, dryRun: ctx.dryRun, patchType });
+    return this.hooks.around(request, () => this.patchObject(type, namespace, name, patchType, patchBody, ctx, options), (result) => (result.created ? 201 : 200));
+  }
+
+  delete(type: ResourceType, namespace: string | undefined, name: string, options: DeleteOptions, ctx: RequestContext): Promise<DeleteResult> {
+    const request = requestOf('delete', type, namespace, name, { dryRun: ctx.dryRun || options.dryRun === true });
+    return this.hooks.around(request, () => this.deleteObject(type, namespace, name, options, ctx), () => 200);
+  }
+
+  private getObject(type: ResourceType, namespace: string | undefined, name: string): KubeObject {
     const stored = this.deps.store.get(type.storageKey, scopeOf(type, namespace), name);
     if (!stored) throw notFound(subject(type, name));
     return asVersion(type, stored);
@@ -75,7 +115,7 @@ export class GenericRegistry {
     return items.map((o) => asVersion(type, o));
   }
 
-  async create(type: ResourceType, namespace: string | undefined, body: unknown, ctx: RequestContext, subresource?: string): Promise<KubeObject> {
+  private async createObject(type: ResourceType, namespace: string | undefined, body: unknown, ctx: RequestContext, subresource?: string): Promise<KubeObject> {
     const incoming = this.decodeBody(type, namespace, body);
     const strategy = strategyOf(type);
     const meta = { ...incoming.metadata };
@@ -103,8 +143,7 @@ export class GenericRegistry {
     return asVersion(type, this.deps.store.put(type.storageKey, object));
   }
 
-  /** PUT of a whole object, or of a subresource such as status. */
-  async update(type: ResourceType, namespace: string | undefined, name: string, body: unknown, ctx: RequestContext, subresource?: string): Promise<WriteResult> {
+  private async updateObject(type: ResourceType, namespace: string | undefined, name: string, body: unknown, ctx: RequestContext, subresource?: string): Promise<WriteResult> {
     const incoming = this.decodeBody(type, namespace, body);
     if (incoming.metadata.name && incoming.metadata.name !== name) {
       throw badRequest(`the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`);
@@ -118,7 +157,7 @@ export class GenericRegistry {
     });
   }
 
-  async patch(
+  private async patchObject(
     type: ResourceType,
     namespace: string | undefined,
     name: string,
@@ -167,7 +206,7 @@ export class GenericRegistry {
     }
   }
 
-  async delete(type: ResourceType, namespace: string | undefined, name: string, options: DeleteOptions, ctx: RequestContext): Promise<DeleteResult> {
+  private async deleteObject(type: ResourceType, namespace: string | undefined, name: string, options: DeleteOptions, ctx: RequestContext): Promise<DeleteResult> {
     const stored = this.deps.store.get(type.storageKey, scopeOf(type, namespace), name);
     if (!stored) throw notFound(subject(type, name));
     const current = asVersion(type, stored);
@@ -282,7 +321,7 @@ export class GenericRegistry {
     const now = rfc3339(this.deps.clock.now());
     const apiVersion = apiVersionOf(type.group, type.version);
     if (!stored) {
-      const created = await this.create(type, namespace, { ...applied, metadata: { ...applied.metadata, name } }, { ...ctx, fieldManager: undefined }, options.subresource);
+      const created = await this.createObject(type, namespace, { ...applied, metadata: { ...applied.metadata, name } }, { ...ctx, fieldManager: undefined }, options.subresource);
       const result = applyConfiguration({ live: undefined, applied, manager: ctx.fieldManager, force: true, schema: schema.node, now, apiVersion, managedFields: [] });
       if (ctx.dryRun) return { object: created, created: true };
       const withFields = this.deps.store.put(type.storageKey, { ...created, metadata: { ...created.metadata, managedFields: result.managedFields } });
@@ -308,6 +347,18 @@ export class GenericRegistry {
       subresource: options.subresource,
     });
     return this.replace(type, current, result.object as KubeObject, ctx, options.subresource, 'Apply', result.managedFields);
+  }
+
+  /**
+   * Admission for a subresource POST that stores nothing of its own (pods/eviction):
+   * mutating then validating plugins on a CREATE of `<resource>/<subresource>`,
+   * as the REST handler's createValidation does. Returns the admitted object.
+   */
+  async admitSubresourceCreate(type: ResourceType, namespace: string | undefined, name: string, subresource: string, object: KubeObject, ctx: RequestContext): Promise<KubeObject> {
+    const attributes = { operation: 'CREATE' as const, type, subresource, namespace, name, dryRun: ctx.dryRun, user: ctx.user, warnings: ctx.warnings };
+    const admitted = (await this.deps.admission.mutate({ ...attributes, object })) ?? object;
+    await this.deps.admission.validate({ ...attributes, object: admitted });
+    return admitted;
   }
 
   /** Mutating admission, schema defaulting and pruning, strategy and schema validation, validating admission. */
@@ -410,6 +461,11 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const sameGroup = (apiVersion: string, group: string) => apiVersion.startsWith(`${group}/`);
 
 const scopeOf = (type: ResourceType, namespace: string | undefined): string => (type.namespaced ? (namespace ?? '') : '');
+
+/** What the request hooks are told about a request. */
+function requestOf(verb: RequestVerb, type: ResourceType, namespace: string | undefined, name: string | undefined, extra: Partial<ApiRequest> = {}): ApiRequest {
+  return { verb, group: type.group, version: type.version, resource: type.plural, namespace: type.namespaced ? namespace : undefined, name, dryRun: false, ...extra };
+}
 
 export const subject = (type: ResourceType, name?: string): ErrorSubject => ({ group: type.group, resource: type.plural, name });
 

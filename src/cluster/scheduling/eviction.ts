@@ -9,6 +9,7 @@
 import { matchLabelSelector } from '../../api/selectors/label-selector.js';
 import { badRequest, forbidden, StatusError, tooManyRequests } from '../../api/errors.js';
 import type { Client, DeleteOptions } from '../../client/client.js';
+import type { KubeObject } from '../../api/types.js';
 import { rfc3339, type Clock } from '../../runtime/clock.js';
 import type { SubresourceHandler } from '../../server/parts.js';
 import { withCondition } from './binding.js';
@@ -92,6 +93,8 @@ export function evictionHandler(client: Client, clock: Clock): SubresourceHandle
     const dryRun = call.ctx.dryRun || (dryRunList ?? []).includes('All');
     const options: DeleteOptions = dryRun ? { ...requested, dryRun } : requested;
     const pod = await client.get<Pod>(POD, namespace, call.name);
+    // Admission on pods/eviction CREATE (virt-api's eviction interceptor among the webhooks) may refuse it.
+    await call.admit({ apiVersion: 'policy/v1', kind: 'Eviction', ...eviction, metadata: { ...eviction.metadata, name: call.name, namespace } } as KubeObject);
 
     if (!canIgnoreBudget(pod)) {
       const budgets = matchingBudgets((await client.list<PodDisruptionBudget>(PDB, { namespace })).items, pod);

@@ -28,6 +28,18 @@ export interface SchedulerInformers {
   nodeNameIndex: string;
 }
 
+/**
+ * The dynamicresources plugin's PreEnqueue check: a claim made from a
+ * ResourceClaimTemplate exists only once the resourceclaim controller has
+ * named it in the pod's status; until then the pod is not even tried
+ * ("ResourceClaim not created yet") and gets no PodScheduled condition.
+ */
+function waitsForResourceClaims(pod: Pod): boolean {
+  const claims = (pod.spec as { resourceClaims?: Array<{ name: string; resourceClaimTemplateName?: string }> } | undefined)?.resourceClaims ?? [];
+  const created = (pod.status as { resourceClaimStatuses?: Array<{ name: string }> } | undefined)?.resourceClaimStatuses ?? [];
+  return claims.some((claim) => claim.resourceClaimTemplateName && !created.some((status) => status.name === claim.name));
+}
+
 /** A pod this scheduler has to place. */
 export function needsScheduling(pod: Pod): boolean {
   return (
@@ -35,7 +47,8 @@ export function needsScheduling(pod: Pod): boolean {
     (pod.spec?.schedulerName ?? SCHEDULER_NAME) === SCHEDULER_NAME &&
     !pod.metadata.deletionTimestamp &&
     !isTerminal(pod) &&
-    !pod.spec?.schedulingGates?.length
+    !pod.spec?.schedulingGates?.length &&
+    !waitsForResourceClaims(pod)
   );
 }
 

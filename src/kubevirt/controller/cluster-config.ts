@@ -17,6 +17,12 @@ export interface ClusterConfig {
   memoryOvercommit: number;
   /** developerConfiguration.nodeSelectors: added to every launcher pod. */
   nodeSelectors: Record<string, string>;
+  /**
+   * The Beta gate ExternalNetResourceInjection (on unless disabled): an
+   * external webhook adds the device resources of secondary networks, so the
+   * VMI controller does not read NetworkAttachmentDefinitions.
+   */
+  externalNetResourceInjection: boolean;
 }
 
 interface DeveloperConfiguration {
@@ -24,7 +30,12 @@ interface DeveloperConfiguration {
   cpuAllocationRatio?: number;
   memoryOvercommit?: number;
   nodeSelectors?: Record<string, string>;
+  featureGates?: string[];
+  disabledFeatureGates?: string[];
 }
+
+/** A Beta gate: on unless listed in disabledFeatureGates (and not also enabled). */
+const betaGateEnabled = (dev: DeveloperConfiguration, gate: string): boolean => Boolean(dev.featureGates?.includes(gate)) || !dev.disabledFeatureGates?.includes(gate);
 
 function launcherImageOf(deployment: KubeObject | undefined): string | undefined {
   const spec = deployment?.spec as { template?: { spec?: { containers?: Array<{ args?: string[] }> } } } | undefined;
@@ -43,5 +54,6 @@ export function clusterConfig(controllerDeployment: KubeObject | undefined, kube
     cpuAllocationRatio: dev.cpuAllocationRatio && dev.cpuAllocationRatio > 0 ? dev.cpuAllocationRatio : 10,
     memoryOvercommit: dev.memoryOvercommit && dev.memoryOvercommit > 0 ? dev.memoryOvercommit : 100,
     nodeSelectors: dev.nodeSelectors ?? {},
+    externalNetResourceInjection: betaGateEnabled(dev, 'ExternalNetResourceInjection'),
   };
 }

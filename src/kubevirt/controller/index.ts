@@ -1,7 +1,7 @@
 /**
  * The simulated virt-controller. It runs while the `virt-controller`
  * Deployment (deployed by virt-operator) has a ready pod, and then runs the
- * VM, VMI and node controllers against the API, as the real one does.
+ * VM, VMI, migration, evacuation and node controllers against the API, as the real one does.
  * `virtControllerCore` is the same set of controllers without the gate, for
  * tests that install KubeVirt's CRDs but not its operator.
  */
@@ -13,6 +13,9 @@ import { EventRecorder } from '../../runtime/events.js';
 import { clusterConfig } from './cluster-config.js';
 import { DEPLOYMENT_REF, KUBEVIRT_REF, NODE_REF, POD_REF, PVC_REF, VIRT_CONTROLLER_SELECTOR, VM_REF, VMI_REF } from './constants.js';
 import { LAUNCHER_SELECTOR } from './launcher-pod-state.js';
+import { MigrationController } from './migration-controller.js';
+import { EvacuationController } from './migration-evacuation.js';
+import { VMIM_REF, type Migration } from './migration-types.js';
 import { NodeController } from './node-controller.js';
 import type { VirtualMachine, VirtualMachineInstance } from './types.js';
 import { VmController } from './vm-controller.js';
@@ -29,7 +32,7 @@ export function virtControllerHasReadyPod(deployments: readonly KubeObject[], po
   );
 }
 
-/** The VM, VMI and node controllers of virt-controller, ungated. */
+/** The VM, VMI, migration, evacuation and node controllers of virt-controller, ungated. */
 export function virtControllerCore(ctx: ClusterContext): Component {
   const deployments = ctx.informers.informerFor(DEPLOYMENT_REF, { labelSelector: VIRT_CONTROLLER_SELECTOR });
   const kubevirts = ctx.informers.informerFor(KUBEVIRT_REF);
@@ -40,9 +43,13 @@ export function virtControllerCore(ctx: ClusterContext): Component {
   const nodes = ctx.informers.informerFor(NODE_REF);
   const recorder = new EventRecorder(ctx.client, ctx.clock, { component: 'virtualmachine-controller' }, ctx.logger);
   const config = () => clusterConfig(deployments.list().find((d) => d.metadata.name === VIRT_CONTROLLER), kubevirts.list()[0]);
+  const migrations = ctx.informers.informerFor<Migration>(VMIM_REF);
+  const kubevirtConfiguration = () => ((kubevirts.list()[0]?.spec as { configuration?: { migrations?: Record<string, unknown>; evictionStrategy?: string } } | undefined)?.configuration ?? {});
   const parts: Component[] = [
     new VmController({ ctx, vms, vmis, pvcs, recorder }),
     new VmiController({ ctx, vmis, vms, pods, pvcs, recorder, config }),
+    new MigrationController({ ctx, migrations, vmis, pods, recorder, config, migrationsConfig: () => kubevirtConfiguration().migrations ?? {} }),
+    new EvacuationController({ ctx, migrations, vmis, recorder, clusterEvictionStrategy: () => kubevirtConfiguration().evictionStrategy }),
     new NodeController({ ctx, nodes, vmis, pods, recorder: new EventRecorder(ctx.client, ctx.clock, { component: 'node-controller' }, ctx.logger) }),
   ];
   return {

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import type { Container, Pod } from '../../cluster/pod-utils.js';
 import type { ClusterConfig } from './cluster-config.js';
 import { ANNOTATION_DOMAIN, ANNOTATION_LATEST_API, ANNOTATION_MEMORY_OVERHEAD, ANNOTATION_MIGRATION_TRANSPORT_UNIX, ANNOTATION_STORAGE_API, LABEL_APP, LABEL_CREATED_BY, LABEL_SCHEDULABLE, LABEL_VM_NAME, LABEL_VMI_ID, POD_CONDITION_UNPAUSED } from './constants.js';
+import { multusAnnotations, podResourceClaims } from './launcher-devices.js';
 import { computeResources, memoryOverheadBytes } from './launcher-resources.js';
 import type { VirtualMachineInstance, Volume } from './types.js';
 
@@ -64,6 +65,7 @@ function podAnnotations(vmi: VirtualMachineInstance): Record<string, string> {
     [ANNOTATION_MIGRATION_TRANSPORT_UNIX]: 'true',
     'descheduler.alpha.kubernetes.io/request-evict-only': '',
     [ANNOTATION_MEMORY_OVERHEAD]: String(memoryOverheadBytes(vmi.spec)),
+    ...multusAnnotations(vmi),
   };
 }
 
@@ -87,7 +89,7 @@ function nodeSelector(vmi: VirtualMachineInstance, config: ClusterConfig): Recor
   return { ...selector, ...config.nodeSelectors, ...(vmi.spec.nodeSelector ?? {}) };
 }
 
-function computeContainer(vmi: VirtualMachineInstance, config: ClusterConfig, qemuTimeoutSeconds: number): Container {
+function computeContainer(vmi: VirtualMachineInstance, config: ClusterConfig, qemuTimeoutSeconds: number, networkResources: Record<string, string>): Container {
   const ports = (vmi.spec.domain.devices?.interfaces ?? []).flatMap((i) => i.ports ?? []);
   const container: Container = {
     name: 'compute',
@@ -113,7 +115,7 @@ function computeContainer(vmi: VirtualMachineInstance, config: ClusterConfig, qe
       { name: 'XDG_RUNTIME_DIR', value: '/var/run' },
       { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
     ],
-    resources: computeResources(vmi.spec, config),
+    resources: computeResources(vmi.spec, config, networkResources),
     securityContext: { ...nonRootSecurityContext, capabilities: { add: ['NET_BIND_SERVICE'], drop: ['ALL'] } },
     volumeMounts: [
       { name: 'private', mountPath: '/var/run/kubevirt-private' },
@@ -205,8 +207,12 @@ function copiedSchedulingFields(vmi: VirtualMachineInstance): Record<string, unk
   return copied;
 }
 
-/** The pod to create for `vmi`; `qemuTimeoutJitter` in [0, 1) spreads virt-launcher's QEMU timeout as KubeVirt's random jitter does. */
-export function renderLauncherPod(vmi: VirtualMachineInstance, config: ClusterConfig, qemuTimeoutJitter: number): Pod {
+/**
+ * The pod to create for `vmi`; `qemuTimeoutJitter` in [0, 1) spreads
+ * virt-launcher's QEMU timeout as KubeVirt's random jitter does;
+ * `networkResources` maps secondary networks to their device resources.
+ */
+export function renderLauncherPod(vmi: VirtualMachineInstance, config: ClusterConfig, qemuTimeoutJitter: number, networkResources: Record<string, string> = {}): Pod {
   const qemuTimeout = QEMU_TIMEOUT_BASE_SECONDS + Math.floor(qemuTimeoutJitter * QEMU_TIMEOUT_JITTER_SECONDS);
   const serviceAccountVolume = (vmi.spec.volumes ?? []).find((v) => v.serviceAccount) as { serviceAccount?: { serviceAccountName?: string } } | undefined;
   const spec: Pod['spec'] = {
@@ -216,7 +222,7 @@ export function renderLauncherPod(vmi: VirtualMachineInstance, config: ClusterCo
     terminationGracePeriodSeconds: graceSeconds(vmi) + 2 * GRACE_PADDING_SECONDS,
     restartPolicy: 'Never',
     initContainers: initContainers(vmi, config),
-    containers: [computeContainer(vmi, config, qemuTimeout), ...containerDisks(vmi).map((v, i) => containerDiskContainer(vmi, v, i))],
+    containers: [computeContainer(vmi, config, qemuTimeout, networkResources), ...containerDisks(vmi).map((v, i) => containerDiskContainer(vmi, v, i))],
     nodeSelector: nodeSelector(vmi, config),
     volumes: podVolumes(vmi),
     readinessGates: [{ conditionType: POD_CONDITION_UNPAUSED }],
@@ -225,6 +231,8 @@ export function renderLauncherPod(vmi: VirtualMachineInstance, config: ClusterCo
   };
   if (serviceAccountVolume?.serviceAccount?.serviceAccountName) spec.serviceAccountName = serviceAccountVolume.serviceAccount.serviceAccountName;
   if (spec.initContainers?.length === 0) delete spec.initContainers;
+  const resourceClaims = podResourceClaims(vmi.spec);
+  if (resourceClaims) spec.resourceClaims = resourceClaims;
   return {
     apiVersion: 'v1',
     kind: 'Pod',

@@ -2,11 +2,13 @@
  * The `compute` container's resources (pkg/virt-controller/services/
  * renderresources.go and the KVM backend's GetMemoryOverhead): guest memory
  * plus the launcher's own overhead, a tenth of a CPU per vCPU, 50M of
- * ephemeral storage, and the KubeVirt device-plugin resources the scheduler
- * must find on a node (kvm, tun, vhost-net).
+ * ephemeral storage, the KubeVirt device-plugin resources the scheduler
+ * must find on a node (kvm, tun, vhost-net), and those of the VMI's own
+ * devices and networks.
  */
 import { formatQuantity, parseQuantity } from '../../cluster/pod-utils.js';
 import type { ClusterConfig } from './cluster-config.js';
+import { containerClaims, deviceResourceCounts } from './launcher-devices.js';
 import type { VmiSpec } from './types.js';
 
 const Mi = 2 ** 20;
@@ -56,9 +58,11 @@ function guestMemoryRequest(spec: VmiSpec, overcommit: number): number | undefin
 export interface ComputeResources {
   requests: Record<string, string>;
   limits: Record<string, string>;
+  claims?: Array<{ name: string; request?: string }>;
 }
 
-export function computeResources(spec: VmiSpec, config: ClusterConfig): ComputeResources {
+/** `networkResources`: the device-plugin resource behind each secondary network (network name → resource), when KubeVirt reads them itself. */
+export function computeResources(spec: VmiSpec, config: ClusterConfig, networkResources: Record<string, string> = {}): ComputeResources {
   const own = spec.domain.resources ?? {};
   const requests: Record<string, string> = {};
   const limits: Record<string, string> = { ...(own.limits ?? {}) };
@@ -79,5 +83,8 @@ export function computeResources(spec: VmiSpec, config: ClusterConfig): ComputeR
   if (hasInterfaces(spec) || spec.domain.devices?.autoattachPodInterface !== false) limits[TUN_RESOURCE] = '1';
   const wantsVhostNet = (spec.domain.devices?.interfaces ?? []).some((i) => i.model === undefined || i.model === '' || i.model === 'virtio');
   if (wantsVhostNet && !config.useEmulation) limits[VHOST_NET_RESOURCE] = '1';
-  return { requests, limits };
+  // requestResource: a device counts in both requests and limits.
+  for (const [resource, count] of Object.entries(deviceResourceCounts(spec, networkResources))) requests[resource] = limits[resource] = String(count);
+  const claims = containerClaims(spec);
+  return claims.length ? { requests, limits, claims } : { requests, limits };
 }

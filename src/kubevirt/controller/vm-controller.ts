@@ -16,7 +16,8 @@ import { CONTROLLER_REVISION_REF, FINALIZER_ORPHAN, FINALIZER_VM_CONTROLLER, VM_
 import { errorMessage, statusCode } from './errors.js';
 import { Expectations } from './expectations.js';
 import { sameJson } from './same-json.js';
-import { decideRunAction, hasStartPausedRequest, type RunAction } from './run-strategy.js';
+import { createsDataVolumes, handleDataVolumes } from './data-volumes.js';
+import { decideRunAction, hasStartPausedRequest, runStrategyOf, type RunAction } from './run-strategy.js';
 import { isFinal, type VirtualMachine, type VirtualMachineInstance } from './types.js';
 import { vmiFromVm } from './vmi-from-vm.js';
 import { withObservedApiVersion } from './vmi-controller.js';
@@ -114,8 +115,13 @@ export class VmController implements Component {
       } else {
         vm = await this.setFinalizer(vm, true);
         await this.bumpGenerationAnnotation(vm, vmi);
-        const action = decideRunAction(vm, vmi, ctx.clock.nowMs());
-        ({ vm, syncError, result, issued = {} } = await this.carryOut(key, action, vm, vmi));
+        // DataVolumes come first, even for a Halted VM; any other strategy waits until they are ready.
+        const dataVolumes = createsDataVolumes(vm) ? await handleDataVolumes(ctx.client, this.deps.recorder, vm) : { ready: true };
+        syncError = dataVolumes.syncError;
+        if (!syncError && (dataVolumes.ready || runStrategyOf(vm) === 'Halted')) {
+          const action = decideRunAction(vm, vmi, ctx.clock.nowMs());
+          ({ vm, syncError, result, issued = {} } = await this.carryOut(key, action, vm, vmi));
+        }
       }
     }
     await this.writeStatus(key, vm, vmi, syncError, issued);

@@ -17,6 +17,7 @@ import { Expectations } from './expectations.js';
 import { sameJson } from './same-json.js';
 import { isPodDown, isPodDownOrGoingDown, isTempPod, owningVmi } from './launcher-pod-state.js';
 import { renderLauncherPod } from './launcher-pod.js';
+import { multusNetworkNames, NAD_REF, NAD_RESOURCE_ANNOTATION, nadNamespacedName } from './launcher-devices.js';
 import { hasCondition } from './conditions.js';
 import { isFinal, isUnprocessed, type VirtualMachine, type VirtualMachineInstance } from './types.js';
 import { nextVmiState, type SyncError } from './vmi-status.js';
@@ -126,7 +127,12 @@ export class VmiController implements Component {
       void this.deps.recorder.event(vmi, 'Normal', 'FailedPvcNotFound', message);
       return { syncError: { reason: 'FailedPvcNotFound', message, requeue: false } };
     }
-    const template = renderLauncherPod(vmi, this.deps.config(), this.deps.ctx.random.next());
+    const config = this.deps.config();
+    const networkResources = config.externalNetResourceInjection ? {} : await this.networkResources(vmi);
+    if (typeof networkResources === 'string') {
+      return { syncError: { reason: 'FailedCreate', message: `failed to render launch manifest: ${networkResources}`, requeue: true } };
+    }
+    const template = renderLauncherPod(vmi, config, this.deps.ctx.random.next(), networkResources);
     this.podExpectations.expectCreation(key);
     try {
       const created = await this.deps.ctx.client.create(template);
@@ -138,6 +144,25 @@ export class VmiController implements Component {
       void this.deps.recorder.event(vmi, 'Warning', 'FailedCreate', `Error creating pod: ${message}`);
       return { syncError: { reason: 'FailedCreate', message: `failed to create virtual machine pod: ${message}`, requeue: true } };
     }
+  }
+
+  /**
+   * The device resource behind each Multus network, read from its
+   * NetworkAttachmentDefinition (multus.NetworkToResource), or the error
+   * text when one cannot be read: without Multus there is none to find.
+   */
+  private async networkResources(vmi: VirtualMachineInstance): Promise<Record<string, string> | string> {
+    const resources: Record<string, string> = {};
+    for (const { network, nad } of multusNetworkNames(vmi.spec)) {
+      const { namespace, name } = nadNamespacedName(vmi.metadata.namespace ?? '', nad);
+      try {
+        const definition = await this.deps.ctx.client.get(NAD_REF, namespace, name);
+        resources[network] = definition.metadata.annotations?.[NAD_RESOURCE_ANNOTATION] ?? '';
+      } catch {
+        return `failed to locate network attachment definition ${namespace}/${name}`;
+      }
+    }
+    return resources;
   }
 
   /** The first PersistentVolumeClaim (or DataVolume claim) the VMI needs that does not exist. */

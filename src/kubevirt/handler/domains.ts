@@ -39,6 +39,16 @@ export interface Domain {
 
 export type DomainListener = (key: string) => void;
 
+/** How a live migration ended, by migration UID, until the source handler has reported it. */
+export interface MigrationOutcome {
+  failed: boolean;
+  reason?: string;
+}
+
+/** What virt-launcher reports when the target QEMU gives up on the incoming migration stream. */
+export const MIGRATION_FAILURE_MESSAGE =
+  "Live migration failed error encountered during MigrateToURI3 libvirt api call: virError(Code=1, Domain=7, Message='internal error: qemu unexpectedly closed the monitor: qemu-kvm: load of migration failed: Input/output error')";
+
 /** What virt-launcher answers when QEMU does not come up; the handler reports it in SyncFailed. */
 export const BOOT_FAILURE_MESSAGE =
   "server error. command SyncVMI failed: \"LibvirtError(Code=1, Domain=10, Message='internal error: process exited while connecting to monitor: qemu-kvm: failed to initialize kvm: Permission denied')\"";
@@ -49,6 +59,11 @@ export class DomainRegistry {
   private readonly listeners = new Set<DomainListener>();
   /** VMIs (namespace/name) whose next start fails: the failBoot fault. */
   private readonly failingBoots = new Set<string>();
+  /** VMIs (namespace/name) whose next migration fails on the target: the failNextMigration fault. */
+  private readonly failingMigrations = new Set<string>();
+  /** Migrations in flight (their UIDs) and those ended but not yet reported. */
+  private readonly inFlight = new Set<string>();
+  private readonly outcomes = new Map<string, MigrationOutcome>();
 
   constructor(
     private readonly clock: Clock,
@@ -74,6 +89,50 @@ export class DomainRegistry {
   /** Makes the next start of this VMI fail, as QEMU failing to come up. */
   failNextBoot(key: string): void {
     this.failingBoots.add(key);
+  }
+
+  /** Makes the next migration of this VMI fail while its memory is being transferred. */
+  failNextMigration(key: string): void {
+    this.failingMigrations.add(key);
+  }
+
+  /**
+   * The source starts sending the running domain to the target's launcher.
+   * After the profile's transfer time the domain runs on the target node (in
+   * the target pod), or, with the failNextMigration fault, stays on the
+   * source and the migration is reported failed.
+   */
+  migrate(domain: Domain, migrationUid: string, targetNode: string, targetPodUid: string): void {
+    if (this.inFlight.has(migrationUid) || this.outcomes.has(migrationUid)) return;
+    if (domain.state !== 'Running' && domain.state !== 'Paused') return;
+    this.inFlight.add(migrationUid);
+    this.after(domain, this.profile.migrationMs, () => this.finishMigration(domain, migrationUid, targetNode, targetPodUid));
+  }
+
+  /** How the migration ended, once it has. */
+  migrationOutcome(migrationUid: string): MigrationOutcome | undefined {
+    return this.outcomes.get(migrationUid);
+  }
+
+  /** The source has reported the outcome on the VMI: nothing needs it any more. */
+  forgetMigration(migrationUid: string): void {
+    this.outcomes.delete(migrationUid);
+  }
+
+  private finishMigration(domain: Domain, migrationUid: string, targetNode: string, targetPodUid: string): void {
+    this.inFlight.delete(migrationUid);
+    if (this.failingMigrations.delete(domain.key)) {
+      this.outcomes.set(migrationUid, { failed: true, reason: MIGRATION_FAILURE_MESSAGE });
+      this.notify(domain.key);
+      return;
+    }
+    this.cancelTimers(domain);
+    const moved: Domain = { ...domain, nodeName: targetNode, podUid: targetPodUid };
+    this.domains.set(domain.uid, moved);
+    this.outcomes.set(migrationUid, { failed: false });
+    // A guest agent still on its way connects on the target.
+    if (!moved.agentConnected && moved.state === 'Running') this.connectAgentLater(moved);
+    this.notify(domain.key);
   }
 
   /** SyncVMI on a new domain: define it, then start it once the boot delay has passed. */

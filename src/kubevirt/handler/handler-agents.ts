@@ -1,7 +1,7 @@
 /**
  * One virt-handler per node, running exactly while the virt-handler
  * DaemonSet's pod on that node is Running (a Gate per Node): the node agent
- * (device plugins, labeller, heartbeat) and the VMI loop. The domains are
+ * (device plugins, labeller, heartbeat), the VMI loop and the migration loop. The domains are
  * not the handler's: they live in the launcher pods and outlive a handler
  * restart.
  */
@@ -11,6 +11,7 @@ import type { Pod } from '../../cluster/pod-utils.js';
 import { Gate, type Component } from '../../runtime/component.js';
 import type { HandlerRegistration, Informer } from '../../runtime/informer.js';
 import type { DomainRegistry } from './domains.js';
+import { MigrationSync } from './migration-sync.js';
 import { NodeAgent } from './node-agent.js';
 import { VmiSync } from './vmi-sync.js';
 import type { VirtualMachineInstance } from './vmi-types.js';
@@ -40,7 +41,11 @@ class NodeHandler implements Component {
     private readonly activeNodes: Set<string>,
   ) {
     this.name = `virt-handler-${nodeName}`;
-    this.parts = [new NodeAgent(ctx, nodeName), new VmiSync({ ctx, nodeName, vmis: informers.vmis, launcherPods: informers.launcherPods, nodes: informers.nodes, domains })];
+    this.parts = [
+      new NodeAgent(ctx, nodeName),
+      new VmiSync({ ctx, nodeName, vmis: informers.vmis, launcherPods: informers.launcherPods, nodes: informers.nodes, domains }),
+      new MigrationSync({ ctx, nodeName, vmis: informers.vmis, launcherPods: informers.launcherPods, handlerPods: informers.handlerPods, domains }),
+    ];
   }
 
   async start(): Promise<void> {

@@ -10,7 +10,7 @@
  *   500 when the VMI has no running domain or the node's handler is down.
  * - `handlerFaults(ctx | clock)`: fault injection into guests: crashGuest,
  *   failBoot (the VMI's next boot fails), powerOffGuest,
- *   disconnectGuestAgent, connectGuestAgent.
+ *   disconnectGuestAgent, connectGuestAgent, failNextMigration.
  * Both are keyed by the cluster's Clock, as nodeFaults is, and available once
  * virtHandlerComponents(ctx) was called.
  */
@@ -50,6 +50,12 @@ export interface HandlerFaults {
   /** The guest agent stops answering: AgentConnected goes, guestOSInfo empties. */
   disconnectGuestAgent(namespace: string, name: string): Promise<void>;
   connectGuestAgent(namespace: string, name: string): Promise<void>;
+  /**
+   * The VMI's next live migration fails while Running, on the target (QEMU
+   * there gives up on the stream): VMIM Failed, migrationState.failed, the
+   * VMI stays on its source node.
+   */
+  failNextMigration(namespace: string, vmiName: string): Promise<void>;
 }
 
 interface HandlerCluster {
@@ -111,6 +117,7 @@ export function virtHandlerComponents(ctx: ClusterContext): Component[] {
       powerOffGuest: onDomain((d) => domains.powerOff(d)),
       disconnectGuestAgent: onDomain((d) => domains.disconnectAgent(d)),
       connectGuestAgent: onDomain((d) => domains.connectAgent(d)),
+      failNextMigration: async (namespace, vmiName) => domains.failNextMigration(vmiKey(namespace, vmiName)),
     },
   });
   return [agents];

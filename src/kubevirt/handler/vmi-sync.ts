@@ -16,6 +16,7 @@ import { EventRecorder } from '../../runtime/events.js';
 import { objectKey, type Informer } from '../../runtime/informer.js';
 import type { Domain, DomainRegistry } from './domains.js';
 import { guestOfVmi } from './guest-os.js';
+import { migrationStateOf } from './migration-sync.js';
 import { HOST_MODEL_LABEL_PREFIX } from './node-labels.js';
 import { handlerStatus, phaseChangeEvent } from './vmi-status.js';
 import { CREATED_BY_LABEL, isFinalPhase, type VirtualMachineInstance } from './vmi-types.js';
@@ -34,6 +35,12 @@ export interface VmiSyncDeps {
   launcherPods: Informer<Pod>;
   nodes: Informer<Node>;
   domains: DomainRegistry;
+}
+
+/** The domain runs on the migration's target node, but the VMI still names the source. */
+function migratedNotYetTakenOver(vmi: VirtualMachineInstance, domainNode: string): boolean {
+  const state = migrationStateOf(vmi);
+  return state?.targetNode === domainNode && !state.failed && vmi.status?.nodeName !== domainNode;
 }
 
 const computeEnded = (pod: Pod): boolean => pod.status?.containerStatuses?.find((c) => c.name === 'compute')?.state?.terminated !== undefined;
@@ -88,6 +95,8 @@ export class VmiSync implements Component {
     const { domains, nodeName } = this.deps;
     const vmi = this.deps.vmis.get(key);
     let domain = domains.byKey(key);
+    // Between the domain arriving on the target and the target handler taking the VMI over, the migration loop owns it.
+    if (vmi && domain && migratedNotYetTakenOver(vmi, domain.nodeName)) return;
     if (domain && domain.nodeName !== nodeName) domain = undefined;
     if (!vmi || !this.isMine(vmi)) {
       // The VMI is gone (or no longer ours): nothing keeps its domain.

@@ -1,6 +1,7 @@
 /**
- * `Reconciler.Sync`: creates or corrects every operand in the operator's
- * order (CRDs, RBAC, Services, admission policies, certificates and their
+ * `Reconciler.Sync`: blocks new custom resources until virt-api is ready
+ * (the temporary webhook), creates or corrects every operand in the
+ * operator's order (CRDs, RBAC, Services, admission policies, certificates and their
  * consumers, workloads with virt-api first, the namespace label), then, once
  * the infrastructure has rolled over, removes what the strategy no longer
  * holds and deploys the common instancetypes and preferences.
@@ -14,7 +15,8 @@ import type { ObjectApplier } from './object-applier.js';
 import type { DesiredState } from './operand-selection.js';
 import { isWorkloadReady, type StrategyStamp } from './readiness.js';
 import { recordGeneration, type GenerationStatus } from './kubevirt-status.js';
-import { CRD_REF, MANAGED_KINDS, NAMESPACE_REF } from './refs.js';
+import { CRD_REF, DEPLOYMENT_REF, MANAGED_KINDS, NAMESPACE_REF, POD_REF } from './refs.js';
+import { deleteTemporaryWebhooks, ensureTemporaryWebhook } from './temporary-webhook.js';
 
 export interface SyncInputs {
   client: Client;
@@ -24,6 +26,8 @@ export interface SyncInputs {
   stamp: StrategyStamp;
   policy: CertificatePolicy;
   namespace: string;
+  /** metadata.generation of the KubeVirt CR. */
+  generation: number;
   now: Date;
   generations: GenerationStatus[];
 }
@@ -57,6 +61,7 @@ export class InstallSync {
 
   async run(): Promise<SyncResult> {
     const { desired } = this.inputs;
+    await this.syncTemporaryWebhook();
     for (const crd of desired.crds) await this.apply(crd);
     for (const obj of ofKinds(desired.operands, RBAC_ORDER)) await this.apply(obj);
     for (const obj of ofKinds(desired.operands, ['Service'])) await this.apply(obj);
@@ -79,6 +84,18 @@ export class InstallSync {
     const stored = await this.inputs.applier.apply(obj, this.inputs.cache.get(ref, obj.metadata.namespace, obj.metadata.name ?? ''));
     this.generations = recordGeneration(this.generations, stored);
     return stored;
+  }
+
+  /** haveApiDeploymentsRolledOver decides: block new custom resources until then, lift the block after. */
+  private async syncTemporaryWebhook(): Promise<void> {
+    const { client, cache, applier, desired, stamp, namespace, generation, now } = this.inputs;
+    const virtApi = cache.get(DEPLOYMENT_REF, namespace, FIRST_WORKLOAD);
+    if (virtApi && isWorkloadReady(virtApi, this.pods(), stamp)) await deleteTemporaryWebhooks(cache, applier);
+    else await ensureTemporaryWebhook(client, cache, desired.crds, { ...stamp, namespace, generation }, now);
+  }
+
+  private pods(): Pod[] {
+    return this.inputs.cache.list(POD_REF) as Pod[];
   }
 
   /** CA Secrets, the CA ConfigMaps, webhooks and APIServices with the bundle, then the leaf certificates. */
@@ -132,7 +149,7 @@ export class InstallSync {
     const { operands } = this.inputs.desired;
     const deployments = operands.filter((obj) => obj.kind === 'Deployment');
     const ordered = [...deployments.filter((d) => d.metadata.name === FIRST_WORKLOAD), ...deployments.filter((d) => d.metadata.name !== FIRST_WORKLOAD), ...operands.filter((obj) => obj.kind === 'DaemonSet')];
-    const pods = this.inputs.cache.list({ apiVersion: 'v1', kind: 'Pod' }) as Pod[];
+    const pods = this.pods();
     let allReady = true;
     for (const workload of ordered) {
       const stored = await this.apply(workload);

@@ -102,6 +102,7 @@ export class KubeVirtReconciler {
         stamp,
         policy: certificatePolicy(spec),
         namespace: identity.namespace,
+        generation: renderTarget.generation,
         now: this.deps.clock.now(),
         generations: status.generations ?? [],
       }).run();

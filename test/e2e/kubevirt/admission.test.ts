@@ -2,7 +2,8 @@
  * KubeVirt's admission with the real kubectl, after installing KubeVirt with
  * its operator: virt-api's webhooks default and reject as on a cluster, a
  * second KubeVirt CR is refused, and with virt-api scaled to zero the
- * apiserver reports the refused connection.
+ * apiserver reports the refused connection and the aggregator answers 503
+ * for subresources.kubevirt.io, until virt-api is scaled back.
  */
 import t from 'tap';
 import { withEmulator } from '../../helpers/cluster.js';
@@ -50,4 +51,20 @@ t.test('virt-api webhooks through kubectl', async (t) => {
     down.stderr,
     `Internal error occurred: failed calling webhook "virtualmachines-mutator.kubevirt.io": failed to call webhook: Post "https://virt-api.kubevirt.svc:443/virtualmachines-mutate?timeout=10s": dial tcp ${clusterIP}:443: connect: connection refused`,
   );
+  // The aggregator has no ready endpoint for the subresources APIService either.
+  const start = () => kubectl(['replace', '--raw', '/apis/subresources.kubevirt.io/v1/namespaces/default/virtualmachines/vm-cirros/start', '-f', '-'], { input: '{}' });
+  const unavailable = await start();
+  t.not(unavailable.code, 0);
+  t.match(unavailable.stderr, 'Error from server (ServiceUnavailable): the server is currently unable to handle the request');
+
+  // Scaled back, both answer again.
+  await kubectl(['-n', 'kubevirt', 'scale', 'deployment', 'virt-api', '--replicas=1']);
+  const ready = await kubectl(['-n', 'kubevirt', 'rollout', 'status', 'deployment/virt-api', '--timeout=60s'], { timeoutMs: 70_000 });
+  t.equal(ready.code, 0, ready.stderr);
+  const up = await kubectl(['create', '-f', kubevirtSchema('examples/vm-cirros.yaml')]);
+  t.equal(up.code, 0, up.stderr);
+  t.equal((await kubectl(['get', 'vm', 'vm-cirros', '-o', 'jsonpath={.spec.template.spec.domain.machine.type}'])).stdout, 'q35', 'the mutator ran');
+  const started = await start();
+  t.equal(started.code, 0, started.stderr);
+  t.equal((await kubectl(['get', 'vm', 'vm-cirros', '-o', 'jsonpath={.spec.runStrategy}'])).stdout, 'Always');
 });

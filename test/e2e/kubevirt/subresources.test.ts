@@ -3,14 +3,14 @@
  * discovery (get --raw, api-resources), start/stop/restart/pause via
  * `kubectl replace --raw` (a PUT with no Content-Type) with their real codes
  * and messages, and the aggregator's 503 while virt-api has no ready pod.
- * No operator here: the test creates what it would (CRDs, the APIServices,
+ * No operator there: those tests create what it would (CRDs, the APIServices,
  * the virt-api Service and Deployment whose pods the simulated kubelets run).
+ * The guest-agent GETs need running guests, so their test installs KubeVirt.
  */
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
+import { installKubeVirt, kubevirtSchema } from '../../helpers/kubevirt.js';
 
-const schema = (path: string): string => fileURLToPath(new URL(`../../../schemas/kubevirt/${path}`, import.meta.url));
 const base = '/apis/subresources.kubevirt.io/v1/namespaces/default';
 
 const virtApi = `
@@ -80,7 +80,7 @@ async function installVirtApi({ kubectl }: EmulatorFixture): Promise<void> {
     if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr}`);
   };
   for (const crd of ['virtualmachines.kubevirt.io', 'virtualmachineinstances.kubevirt.io', 'virtualmachineinstancemigrations.kubevirt.io', 'kubevirts.kubevirt.io']) {
-    await must(['apply', '-f', schema(`crds/${crd}.yaml`)]);
+    await must(['apply', '-f', kubevirtSchema(`crds/${crd}.yaml`)]);
   }
   await must(['wait', '--for=condition=Established', 'crd/virtualmachines.kubevirt.io', 'crd/virtualmachineinstances.kubevirt.io', '--timeout=30s']);
   await must(['apply', '-f', '-'], virtApi);
@@ -167,4 +167,49 @@ t.test('503 while virt-api has no ready pod', async (t) => {
 
   t.equal((await kubectl(['scale', '-n', 'kubevirt', 'deployment/virt-api', '--replicas=1'])).code, 0);
   await until('virt-api to answer again', async () => (await kubectl(['get', '--raw', '/apis/subresources.kubevirt.io/v1'])).code === 0);
+});
+
+t.test('guestosinfo, userlist and filesystemlist answer from the simulated guest agent', async (t) => {
+  const fixture = await withEmulator(t, { workers: 1 });
+  const { kubectl } = fixture;
+  await installKubeVirt(fixture);
+  const agentPaths = (vmi: string) => ['guestosinfo', 'userlist', 'filesystemlist'].map((sub) => `${base}/virtualmachineinstances/${vmi}/${sub}`);
+  const getRaw = (path: string) => kubectl(['get', '--raw', path]);
+  /** virt-api writes these failures as plain-text 500s: kubectl quotes the body. */
+  const plain500 = (vmi: string, text: string) => `Error from server (InternalError): an error on the server ("Operation cannot be fulfilled on virtualmachineinstance.kubevirt.io \\"${vmi}\\": ${text}") has prevented the request from succeeding`;
+
+  // Fedora ships qemu-guest-agent; the alpine demo image does not; vmi-pvc's claim does not exist, so it never runs.
+  for (const example of ['vmi-fedora', 'vmi-migratable', 'vmi-pvc']) t.equal((await kubectl(['apply', '-f', kubevirtSchema(`examples/${example}.yaml`)])).code, 0);
+  const waited = await kubectl(['wait', 'vmi/vmi-fedora', '--for=condition=AgentConnected', '--timeout=60s'], { timeoutMs: 70_000 });
+  t.equal(waited.code, 0, waited.stderr);
+  t.equal((await kubectl(['wait', 'vmi/vmi-migratable', '--for=condition=Ready', '--timeout=60s'], { timeoutMs: 70_000 })).code, 0);
+
+  const [infoPath, usersPath, filesystemsPath] = agentPaths('vmi-fedora');
+  const info = JSON.parse((await getRaw(infoPath!)).stdout) as { hostname: string; os: Record<string, string>; guestAgentVersion: string; fsInfo: { disks: unknown[] }; supportedCommands: Array<{ name: string; enabled: boolean }> };
+  const vmi = JSON.parse((await kubectl(['get', 'vmi', 'vmi-fedora', '-o', 'json'])).stdout) as { status: { guestOSInfo: Record<string, string> } };
+  t.same(info.os, vmi.status.guestOSInfo, 'the OS the agent reports is the one on the VMI status');
+  t.equal(info.os.id, 'fedora');
+  t.equal(info.hostname, 'vmi-fedora');
+  t.ok(info.guestAgentVersion, 'an agent version');
+  t.ok(info.supportedCommands.some((c) => c.name === 'guest-get-fsinfo' && c.enabled));
+  const filesystems = JSON.parse((await getRaw(filesystemsPath!)).stdout) as { items: Array<{ mountPoint: string; disk: Array<{ busType: string }> }> };
+  t.same(filesystems.items, info.fsInfo.disks, 'filesystemlist is the fsInfo of guestosinfo');
+  t.equal(filesystems.items[0]?.mountPoint, '/');
+  t.equal(filesystems.items[0]?.disk[0]?.busType, 'virtio', 'the root filesystem is on the first disk, a virtio disk');
+  t.same(JSON.parse((await getRaw(usersPath!)).stdout).items, [], 'nobody logged in to the simulated guest');
+
+  for (const path of agentPaths('vmi-migratable')) {
+    const failed = await getRaw(path);
+    t.not(failed.code, 0);
+    t.equal(failed.stderr.trim(), plain500('vmi-migratable', 'VMI does not have guest agent connected'), path);
+  }
+  for (const path of agentPaths('vmi-pvc')) t.equal((await getRaw(path)).stderr.trim(), plain500('vmi-pvc', 'VMI is not running'), path);
+
+  // The agent goes away (a Fault): the same error as a guest without one, until it is back.
+  const fault = JSON.stringify({ apiVersion: 'emulator.kubevirt.io/v1alpha1', kind: 'Fault', metadata: { name: 'agent-gone' }, spec: { type: 'guest-agent-disconnect', target: { name: 'vmi-fedora' } } });
+  t.equal((await kubectl(['create', '-f', '-'], { input: fault })).code, 0);
+  await until('AgentConnected to go', async () => (await kubectl(['get', 'vmi', 'vmi-fedora', '-o', 'jsonpath={.status.conditions[?(@.type=="AgentConnected")].status}'])).stdout === '');
+  t.equal((await getRaw(infoPath!)).stderr.trim(), plain500('vmi-fedora', 'VMI does not have guest agent connected'));
+  t.equal((await kubectl(['delete', 'fault', 'agent-gone'])).code, 0);
+  await until('the agent to reconnect', async () => (await getRaw(infoPath!)).code === 0);
 });

@@ -16,9 +16,10 @@ import { POD_REF } from '../../controller/constants.js';
 import { DEFAULT_INSTALL_NAMESPACE } from './config.js';
 import { webhookPaths } from './paths.js';
 import { admissionDeps, type AdmissionDeps } from './deps.js';
+import { podEvictionAdmitter } from './eviction.js';
+import { registerOperatorWebhooks } from './operator-webhooks.js';
 
 export const VIRT_API_WEBHOOK_SERVICE = `${DEFAULT_INSTALL_NAMESPACE}/virt-api`;
-export const OPERATOR_WEBHOOK_SERVICE = `${DEFAULT_INSTALL_NAMESPACE}/kubevirt-operator-webhook`;
 
 type Admitter = (deps: AdmissionDeps, review: AdmissionReview) => Promise<AdmissionResponse>;
 
@@ -34,7 +35,6 @@ export function registerKubeVirtWebhooks(backends: WebhookBackends, ctx: Cluster
     for (const [path, admitter] of Object.entries(routes)) backends.handle(service, path, (review) => admitter(deps, review));
   };
   backends.addService(VIRT_API_WEBHOOK_SERVICE, hasReadyPod(ctx, 'virt-api'));
-  serve(VIRT_API_WEBHOOK_SERVICE, webhookPaths.virtApi);
-  backends.addService(OPERATOR_WEBHOOK_SERVICE, hasReadyPod(ctx, 'virt-operator'));
-  serve(OPERATOR_WEBHOOK_SERVICE, webhookPaths.operator);
+  serve(VIRT_API_WEBHOOK_SERVICE, { ...webhookPaths.virtApi, '/pod-eviction-validate': podEvictionAdmitter(ctx.client) });
+  registerOperatorWebhooks(backends, ctx, hasReadyPod(ctx, 'virt-operator'));
 }

@@ -1,8 +1,7 @@
 /**
  * virt-api's validating webhooks beyond VMs and VMIs, as far as the
  * behaviour reference describes them (§5.6, §6, §7): migrations, replica
- * sets, pools, snapshots, restores, exports, clones; and virt-operator's
- * "one KubeVirt per cluster" check.
+ * sets, pools, snapshots, restores, exports, clones.
  */
 import type { AdmissionResponse, AdmissionReview } from '../../../admission/webhooks/types.js';
 import type { KubeObject } from '../../../api/types.js';
@@ -183,13 +182,6 @@ export async function cloneValidator(deps: AdmissionDeps, review: AdmissionRevie
     }
   }
   return verdict(request, causes);
-}
-
-/** virt-operator's /kubevirt-validate-create: a cluster has one KubeVirt. */
-export async function kubevirtCreateValidator(deps: AdmissionDeps, review: AdmissionReview): Promise<AdmissionResponse> {
-  const request = requestOf(review);
-  const others = deps.kubevirts.list().filter((kv) => kv.metadata.uid !== request.object?.metadata.uid);
-  return others.length ? errorResponse(request, 'Kubevirt is already created') : allowed(request);
 }
 
 /** Webhooks the reference gives no rules for: they answer, and allow. */

@@ -1,11 +1,10 @@
-/** The paths virt-api and virt-operator serve their webhooks on (pkg/virt-api/api.go, pkg/virt-operator/webhooks). */
+/** The paths virt-api serves its webhooks on (pkg/virt-api/api.go); virt-operator's are in operator-webhooks.ts. */
 import { vmiCreateValidator, vmiUpdateValidator, vmValidator } from './core-validators.js';
 import { cloneMutator, migrationMutator, vmiMutator, vmMutator } from './mutators.js';
 import {
   allowAll,
   cloneValidator,
   exportValidator,
-  kubevirtCreateValidator,
   migrationCreateValidator,
   migrationUpdateValidator,
   poolValidator,
@@ -40,13 +39,6 @@ export const webhookPaths = {
     '/virtualmachineclusterpreferences-validate': allowAll,
     '/virtualmachinebackups-validate': allowAll,
     '/virtualmachinebackuptrackers-validate': allowAll,
-    // Evictions of launcher pods are allowed: the emulator's VMIs default to evictionStrategy None.
-    '/pod-eviction-validate': allowAll,
     '/plugin-validate': allowAll,
-  },
-  operator: {
-    '/kubevirt-validate-create': kubevirtCreateValidator,
-    '/kubevirt-validate-update': allowAll,
-    '/kubevirt-validate-delete': allowAll,
   },
 };
