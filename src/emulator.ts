@@ -25,9 +25,11 @@ import { RealClock, VirtualClock, type Clock } from './runtime/clock.js';
 import { SeededRandom } from './runtime/seeded-random.js';
 import { buildApp } from './server/app.js';
 import { registerAggregatedApis } from './server/aggregation.js';
+import { registerClockControl } from './server/clock-control.js';
 import { VIRT_API_SERVICE, virtApiSubresources } from './kubevirt/api/subresources/index.js';
 import { handlerCommands } from './kubevirt/handler/index.js';
 import { registerKubeVirtWebhooks } from './kubevirt/api/admission/index.js';
+import { installKubeVirt } from './kubevirt/install.js';
 import { mergeIntoKubeconfig, writeKubeconfig } from './server/kubeconfig.js';
 import { OpenApiService } from './server/openapi/service.js';
 import type { ApiServerParts, VersionInfo } from './server/parts.js';
@@ -60,6 +62,8 @@ export interface EmulatorOptions {
   profile?: string;
   /** Seed of every random choice (names, uids, jitter), so runs repeat. */
   seed?: number;
+  /** Apply the embedded kubevirt-operator.yaml and kubevirt-cr.yaml at start and return once KubeVirt is Available. */
+  installKubeVirt?: boolean;
 }
 
 export interface RunningEmulator {
@@ -166,6 +170,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     kubernetesVersion: parts.version.gitVersion,
   });
   registerAggregatedApis(app, parts, new Map([[VIRT_API_SERVICE, virtApi]]));
+  registerClockControl(app, clock);
   await app.listen({ port: options.port ?? 6443, host });
   const port = (app.server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
@@ -174,7 +179,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const kubeconfig = { server: url, caPem: tls?.caPem, token: emulatorToken, contextName: 'kubevirt-emulator', insecure: !tls };
   const kubeconfigPath = options.kubeconfigPath ? await writeKubeconfig(options.kubeconfigPath, kubeconfig) : await mergeIntoKubeconfig(undefined, kubeconfig);
 
-  return {
+  const emulator: RunningEmulator = {
     url,
     kubeconfigPath,
     client,
@@ -187,6 +192,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       await app.close();
     },
   };
+  if (options.installKubeVirt) {
+    try {
+      await installKubeVirt(emulator);
+    } catch (err) {
+      await emulator.stop();
+      throw err;
+    }
+  }
+  return emulator;
 }
 
 /** The namespaces every cluster starts with. */

@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { addServeOptions, DEFAULT_KUBE_VERSION, toEmulatorOptions, type ServeFlags } from './serve-options.js';
 import { addScenarioCommand } from './scenario.js';
+import { addClockCommand } from './clock.js';
 import { emulatorVersion } from './version.js';
 
 function buildProgram(): Command {
@@ -20,6 +21,7 @@ function buildProgram(): Command {
     },
   );
   addScenarioCommand(program);
+  addClockCommand(program);
   program
     .command('version')
     .description('print the emulator version')

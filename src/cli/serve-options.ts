@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { EmulatorOptions } from '../emulator.js';
+import { profileNames } from '../simulation/profile.js';
 
 /** Pino's levels, which the server's logger uses. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -21,6 +22,10 @@ export interface ServeFlags {
   kubeVersion: string;
   insecureHttp?: boolean;
   dataDir?: string;
+  clock: 'real' | 'virtual';
+  profile: string;
+  seed: number;
+  installKubevirt?: boolean;
 }
 
 /** A command line the serve command rejects; the message is commander's, ready to print. */
@@ -47,6 +52,10 @@ function parsePort(value: string): number {
 
 function parseWorkers(value: string): number {
   return parseInteger(value, 0, 1000);
+}
+
+function parseSeed(value: string): number {
+  return parseInteger(value, 0, 2 ** 31 - 1);
 }
 
 function parseHost(value: string): string {
@@ -85,7 +94,13 @@ export function addServeOptions(command: Command): Command {
     .addOption(new Option('--insecure-http', 'serve plain HTTP instead of HTTPS'))
     .addOption(
       new Option('--data-dir <path>', 'where the CA and keys persist (default: ~/.kubevirt-emulator)').argParser(parseNonEmptyPath),
-    );
+    )
+    .addOption(
+      new Option('--clock <mode>', 'simulation time: real, or virtual (moves only when advanced: see the clock command)').default('real').choices(['real', 'virtual']),
+    )
+    .addOption(new Option('--profile <name>', 'simulation timings').default('instant').choices(profileNames))
+    .addOption(new Option('--seed <n>', 'seed of every random choice, so runs repeat').default(1).argParser(parseSeed))
+    .addOption(new Option('--install-kubevirt', 'apply the embedded kubevirt-operator.yaml and kubevirt-cr.yaml and be ready once KubeVirt is Available'));
 }
 
 export function toEmulatorOptions(flags: ServeFlags): EmulatorOptions {
@@ -96,6 +111,10 @@ export function toEmulatorOptions(flags: ServeFlags): EmulatorOptions {
     logLevel: flags.logLevel,
     kubeVersion: flags.kubeVersion,
     insecureHttp: flags.insecureHttp === true,
+    clock: flags.clock,
+    profile: flags.profile,
+    seed: flags.seed,
+    installKubeVirt: flags.installKubevirt === true,
     ...(flags.kubeconfig !== undefined && { kubeconfigPath: flags.kubeconfig }),
     ...(flags.dataDir !== undefined && { dataDir: flags.dataDir }),
   };

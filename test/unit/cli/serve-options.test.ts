@@ -10,6 +10,10 @@ t.test('defaults', async (t) => {
     logLevel: 'info',
     kubeVersion: 'v1.32.3',
     insecureHttp: false,
+    clock: 'real',
+    profile: 'instant',
+    seed: 1,
+    installKubeVirt: false,
   });
 });
 
@@ -23,6 +27,10 @@ t.test('every option maps onto EmulatorOptions', async (t) => {
     '--kube-version', 'v1.31.0',
     '--insecure-http',
     '--data-dir', '/tmp/data',
+    '--clock', 'virtual',
+    '--profile', 'realistic',
+    '--seed', '42',
+    '--install-kubevirt',
   ]);
   t.same(options, {
     port: 0,
@@ -33,6 +41,10 @@ t.test('every option maps onto EmulatorOptions', async (t) => {
     kubeVersion: 'v1.31.0',
     insecureHttp: true,
     dataDir: '/tmp/data',
+    clock: 'virtual',
+    profile: 'realistic',
+    seed: 42,
+    installKubeVirt: true,
   });
   t.same(parseServeOptions(['--port=7000', '--workers=0']).port, 7000, '--flag=value form');
   t.equal(parseServeOptions(['--workers=0']).workers, 0, 'no workers: control plane only');
@@ -51,6 +63,9 @@ t.test('invalid values are rejected with commander-style messages', async (t) =>
     [['--port'], /option '--port <n>' argument missing/],
     [['--nodes', '3'], /unknown option '--nodes'/],
     [['extra'], /too many arguments/],
+    [['--clock', 'fast'], /argument 'fast' is invalid\. Allowed choices are real, virtual\./],
+    [['--profile', 'slow'], /argument 'slow' is invalid\. Allowed choices are instant, realistic\./],
+    [['--seed', '-3'], /argument '-3' is invalid|unknown option '-3'/],
   ];
   for (const [args, message] of cases) {
     t.throws(() => parseServeOptions(args), { name: 'ServeOptionsError', message }, args.join(' '));

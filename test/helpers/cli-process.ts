@@ -1,0 +1,61 @@
+/**
+ * The `kubevirt-emulator` command as a user runs it: a child process of
+ * src/cli/main.ts (tap's TypeScript loader is in process.execArgv), its
+ * output collected, killed when the test ends.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const READY = /^kubevirt-emulator ready: (https?:\/\/[^ ]+) kubeconfig=(.+)$/m;
+
+interface Teardown {
+  teardown(fn: () => void): void;
+}
+
+export interface ServeProcess {
+  child: ChildProcess;
+  url: string;
+  kubeconfig: string;
+  /** Everything printed on stdout so far. */
+  stdout(): string;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+}
+
+/** Starts `kubevirt-emulator serve <args>` and resolves once it printed its ready line. */
+export async function startServe(t: Teardown, args: string[]): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [...process.execArgv, MAIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const ready = await new Promise<RegExpExecArray>((resolve, reject) => {
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      const match = READY.exec(stdout);
+      if (match) resolve(match);
+    });
+    void exited.then((code) => reject(new Error(`serve exited with ${code} before it was ready\n${stderr}`)));
+  });
+  return { child, url: ready[1], kubeconfig: ready[2], stdout: () => stdout, exited };
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs one short-lived `kubevirt-emulator <args>` command to completion. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  const child = spawn(process.execPath, [...process.execArgv, MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+}
