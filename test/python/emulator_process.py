@@ -43,6 +43,8 @@ class EmulatorProcess:
             '--log-level', 'warn',
             '--kubeconfig', os.path.join(self.work_dir, 'kubeconfig'),
             '--data-dir', os.path.join(self.work_dir, 'data'),
+            # KubeVirt deployed from the release manifests before the ready line, for test_kubevirt.py.
+            '--install-kubevirt',
         ]
         # stderr goes to a file so a chatty server can never block on a full pipe.
         self._log = open(self._log_path, 'w')
