@@ -41,6 +41,7 @@ import { defaultTolerationSecondsPlugin, nodeFaults, type NodeFaults } from './c
 import { ServiceIpAllocator } from './cluster/workloads/service-ip-allocator.js';
 import { builtinProfile } from './simulation/profile.js';
 import { ApiFaultInjector, registerApiFaults } from './simulation/api-faults.js';
+import { registerWebhookFaults } from './simulation/webhook-faults.js';
 
 export interface EmulatorOptions {
   /** Port to listen on; 0 picks a free one. Default 6443. */
@@ -158,6 +159,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
 
   // Dynamic admission: the webhook configurations in the store, served in-process by the emulated components (virt-api, virt-operator).
   const webhookBackends = new WebhookBackends();
+  registerWebhookFaults(clock, webhookBackends);
   registerKubeVirtWebhooks(webhookBackends, { ...controlPlane.context, client: client.as(serviceAccountUser('kubevirt', 'kubevirt-apiserver'), 'virt-api') });
   registerWebhookAdmission(admission, { informers: controlPlane.context.informers, client, backends: webhookBackends, clock, random, resourceTypes: () => types.all() });
 

@@ -14,6 +14,8 @@
  * - migration-failure: the VMI's next live migration fails on the target
  *   while its memory is transferred; the VMI stays on its source (Resolved once armed).
  * - guest-agent-disconnect: the guest agent stops answering (Active; deleting reconnects it).
+ * - webhook-timeout: the server behind the webhook Service target.namespace/
+ *   target.name never answers; calls time out (Active; deleting the Fault ends it).
  * - api-error, api-latency: `spec.percent` % (default 100) of the API
  *   requests matching the target (group, resource, subresource, verb,
  *   namespace, name) answer `spec.code` (default 500), or `spec.milliseconds`
@@ -31,12 +33,13 @@ import { POD_REF } from '../cluster/pod-utils.js';
 import { handlerFaults } from '../kubevirt/handler/index.js';
 import type { RequestVerb } from '../api/registry/request-hooks.js';
 import { apiFaults, type ApiFaultEffect } from './api-faults.js';
+import { webhookFaults } from './webhook-faults.js';
 import type { Component } from '../runtime/component.js';
 import { Controller } from '../runtime/controller.js';
 import type { Informer } from '../runtime/informer.js';
 
 export const FAULT_REF: KindRef = { apiVersion: 'emulator.kubevirt.io/v1alpha1', kind: 'Fault' };
-export const FAULT_TYPES = ['node-lost', 'node-back', 'handler-down', 'guest-crash', 'boot-failure', 'guest-agent-disconnect', 'migration-failure', 'api-error', 'api-latency'] as const;
+export const FAULT_TYPES = ['node-lost', 'node-back', 'handler-down', 'guest-crash', 'boot-failure', 'guest-agent-disconnect', 'migration-failure', 'webhook-timeout', 'api-error', 'api-latency'] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
 export type FaultPhase = 'Active' | 'Resolved' | 'Failed';
 /** The taint handler-down puts on the node so the virt-handler DaemonSet does not come back there. */
@@ -161,6 +164,13 @@ class FaultController implements Component {
         }
         await guests.disconnectGuestAgent(namespace, name);
         return { phase: 'Active', message: `guest agent of VMI ${namespace}/${name} disconnected`, undo: () => guests.connectGuestAgent(namespace, name) };
+      }
+      case 'webhook-timeout': {
+        if (!target.namespace || !target.name) throw new Error('a webhook-timeout fault needs spec.target.namespace and spec.target.name (the webhook Service)');
+        const service = `${target.namespace}/${target.name}`;
+        const webhooks = webhookFaults(this.ctx);
+        webhooks.stall(service);
+        return { phase: 'Active', message: `webhooks served by service ${service} do not answer`, undo: async () => webhooks.resume(service) };
       }
       case 'api-error':
       case 'api-latency':

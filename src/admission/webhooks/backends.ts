@@ -17,8 +17,13 @@ interface ServiceBackend {
   handlers: Map<string, WebhookHandler>;
 }
 
+/** A server that took the call and never answers: the caller's timeout decides. */
+const neverAnswers: WebhookHandler = () => new Promise<AdmissionResponse>(() => {});
+
 export class WebhookBackends {
   private readonly services = new Map<ServiceKey, ServiceBackend>();
+  /** Services whose servers hang (the webhook-timeout fault). */
+  private readonly stalled = new Set<ServiceKey>();
 
   /** Declares the server behind a Service; `available` is asked on every call. */
   addService(service: ServiceKey, available: () => boolean = () => true): void {
@@ -33,10 +38,20 @@ export class WebhookBackends {
     backend.handlers.set(path, handler);
   }
 
+  /** While stalled, every call to the Service's webhooks hangs until the webhook's timeoutSeconds. */
+  setStalled(service: ServiceKey, stalled: boolean): void {
+    if (stalled) this.stalled.add(service);
+    else this.stalled.delete(service);
+  }
+
   /** Undefined when nothing in this process serves the Service. */
   service(service: ServiceKey): { available: () => boolean; handler: (path: string) => WebhookHandler | undefined } | undefined {
     const backend = this.services.get(service);
     if (!backend) return undefined;
-    return { available: backend.available, handler: (path) => backend.handlers.get(path) };
+    const handler = (path: string): WebhookHandler | undefined => {
+      const served = backend.handlers.get(path);
+      return served && this.stalled.has(service) ? neverAnswers : served;
+    };
+    return { available: backend.available, handler };
   }
 }

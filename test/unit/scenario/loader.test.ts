@@ -31,8 +31,16 @@ t.test('a step with two actions, an unknown field, a missing field, a YAML synta
   t.throws(() => parseScenario('name: [x\nsteps: []\n', 'x.yaml'), { message: /^x\.yaml:\d+:\d+: invalid YAML: / });
 });
 
+t.test('metric expectations need a bound; API fault targets take Kubernetes verbs', async (t) => {
+  t.throws(() => parseScenario('name: x\nsteps:\n  - expect: { metric: { name: apiserver_request_total } }\n', 'x.yaml'), { message: 'x.yaml:3:15: steps[0].expect.metric: missing required field "equals"' });
+  const verb = 'name: x\nsteps:\n  - fault: { type: api-error, target: { resource: pods, verb: PATCH } }\n';
+  t.throws(() => parseScenario(verb, 'x.yaml'), { message: /^x\.yaml:3:\d+: steps\[0\]\.fault\.target\.verb: must be one of "get", "create", "update", "patch", "delete"$/ });
+  const ok = parseScenario('name: x\nsteps:\n  - fault: { type: api-latency, target: { resource: pods, verb: create }, milliseconds: 200 }\n  - expect: { metric: { name: m, labels: { code: "500" }, atLeast: 1 } }\n', 'x.yaml');
+  t.equal(ok.steps.length, 2);
+});
+
 t.test('every library scenario loads', async (t) => {
-  for (const name of ['kubevirt-deploy', 'vm-lifecycle-always', 'guest-crash-rerun', 'node-loss', 'handler-loss']) {
+  for (const name of ['kubevirt-deploy', 'vm-lifecycle-always', 'guest-crash-rerun', 'node-loss', 'handler-loss', 'api-faults', 'pause-softreboot', 'virt-api-down', 'run-strategies', 'migration-failure']) {
     const scenario = loadScenario(fileURLToPath(new URL(`../../../scenarios/${name}.yaml`, import.meta.url)));
     t.equal(scenario.name, name);
     t.ok(scenario.steps.length > 0);
