@@ -56,6 +56,7 @@ export interface PodSpec {
   hostNetwork?: boolean;
   tolerations?: Toleration[];
   overhead?: Record<string, string>;
+  readinessGates?: Array<{ conditionType: string }>;
   [field: string]: unknown;
 }
 

@@ -226,6 +226,7 @@ export function podStatusAt(pod: Pod, plan: PodPlan, node: NodeFacts, nowMs: num
         ? { type, status: 'True' }
         : { type, status: 'False', reason: 'ContainersNotReady', message: `containers with unready status: ${listNames(unready)}` };
   const previous = pod.status?.conditions;
+  const containersReady = readyCondition('ContainersReady');
   const kubeletConditions = (<PodCondition[]>[
     { type: 'PodReadyToStartContainers', status: sandboxReady && !terminal ? 'True' : 'False' },
     terminal
@@ -233,8 +234,8 @@ export function podStatusAt(pod: Pod, plan: PodPlan, node: NodeFacts, nowMs: num
       : initialized
         ? { type: 'Initialized', status: 'True' }
         : { type: 'Initialized', status: 'False', reason: 'ContainersNotInitialized', message: `containers with incomplete status: ${listNames(pendingInits.map((s) => s.plan.name))}` },
-    readyCondition('Ready'),
-    readyCondition('ContainersReady'),
+    containersReady.status === 'True' ? readinessGatesCondition(pod.spec.readinessGates ?? [], previous ?? []) : readyCondition('Ready'),
+    containersReady,
   ]).map((c) => condition(previous, c, nowMs));
   const owned = new Set(kubeletConditions.map((c) => c.type));
   const others = (previous ?? []).filter((c) => !owned.has(c.type));
@@ -254,6 +255,21 @@ export function podStatusAt(pod: Pod, plan: PodPlan, node: NodeFacts, nowMs: num
   status.containerStatuses = mains.map((s) => containerStatus(s, specs.get(s.plan.name)!, plan, initWaiting));
   status.qosClass = pod.status?.qosClass ?? podQosClass(pod);
   return status;
+}
+
+/**
+ * Ready once the containers are: the kubelet then also requires every
+ * readiness gate's condition (set by some controller, e.g. KubeVirt's
+ * `kubevirt.io/virtual-machine-unpaused`) to be True, with its messages.
+ */
+function readinessGatesCondition(gates: Array<{ conditionType: string }>, conditions: PodCondition[]): PodCondition {
+  const unready: string[] = [];
+  for (const { conditionType } of gates) {
+    const gate = conditions.find((c) => c.type === conditionType);
+    if (!gate) unready.push(`corresponding condition of pod readiness gate "${conditionType}" does not exist.`);
+    else if (gate.status !== 'True') unready.push(`the status of pod readiness gate "${conditionType}" is not "True", but ${gate.status}`);
+  }
+  return unready.length === 0 ? { type: 'Ready', status: 'True' } : { type: 'Ready', status: 'False', reason: 'ReadinessGatesNotReady', message: unready.join(', ') };
 }
 
 export interface PlannedEvent {

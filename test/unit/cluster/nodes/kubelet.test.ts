@@ -127,3 +127,28 @@ t.test('a running pod is not written again while nothing changes', async (t) => 
   await clock.advance(120_000);
   t.equal((await client.get<Pod>(POD, 'default', 'quiet')).metadata.resourceVersion, running.metadata.resourceVersion);
 });
+
+t.test('readiness gates: Ready waits for every gate condition some controller sets', async (t) => {
+  const { emulator, clock } = await virtualEmulator(t);
+  const { client } = emulator;
+  const pod = podOn(WORKER, 'gated');
+  pod.spec.readinessGates = [{ conditionType: 'example.com/feature-1' }];
+  await client.create(pod);
+  const readyOf = async () => (await client.get<Pod>(POD, 'default', 'gated')).status?.conditions?.find((c) => c.type === 'Ready');
+  const missing = await until(clock, async () => ((await client.get<Pod>(POD, 'default', 'gated')).status?.phase === 'Running' ? readyOf() : undefined));
+  t.match(missing, { status: 'False', reason: 'ReadinessGatesNotReady', message: 'corresponding condition of pod readiness gate "example.com/feature-1" does not exist.' });
+
+  const setGate = async (status: 'True' | 'False') => {
+    const current = await client.get<Pod>(POD, 'default', 'gated');
+    const others = (current.status?.conditions ?? []).filter((c) => c.type !== 'example.com/feature-1');
+    await client.update<Pod>({ ...current, status: { ...current.status, conditions: [...others, { type: 'example.com/feature-1', status }] } }, { subresource: 'status' });
+  };
+  await setGate('False');
+  const gateFalse = await until(clock, async () => {
+    const ready = await readyOf();
+    return ready?.message?.startsWith('the status') ? ready : undefined;
+  });
+  t.match(gateFalse, { status: 'False', reason: 'ReadinessGatesNotReady', message: 'the status of pod readiness gate "example.com/feature-1" is not "True", but False' });
+  await setGate('True');
+  t.ok(await until(clock, async () => (await readyOf())?.status === 'True'), 'Ready once the gate is True');
+});
