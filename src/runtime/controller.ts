@@ -51,7 +51,10 @@ export class Controller implements Component {
   /** Reconciles the keys `keysOf` maps each added, updated or deleted object to (by default its own key). */
   watch<T extends KubeObject>(informer: EventSource<T>, keysOf: KeyMapper<T> = (obj) => [objectKey(obj)]): this {
     // The informer hands its handlers only T objects, so the mapper only ever sees T.
-    this.sources.push({ informer, keysOf: keysOf as KeyMapper<KubeObject> });
+    const source = { informer, keysOf: keysOf as KeyMapper<KubeObject> };
+    this.sources.push(source);
+    // A source added while running (a kind discovered later) is connected at once; its cached objects arrive as adds.
+    if (this.queue) this.registrations.push(this.connect(this.queue, source));
     return this;
   }
 
@@ -73,15 +76,17 @@ export class Controller implements Component {
     if (this.queue) return;
     const queue = new WorkQueue(this.options.clock, this.options.newBackoff?.());
     this.queue = queue;
-    this.registrations = this.sources.map(({ informer, keysOf }) => {
-      const enqueue = (...states: KubeObject[]): void => {
-        for (const key of new Set(states.flatMap((state) => keysOf(state)))) queue.add(key);
-      };
-      // An update enqueues the keys of the old state too: a pod that changed owner concerns both owners.
-      return informer.addEventHandler({ onAdd: enqueue, onUpdate: enqueue, onDelete: enqueue });
-    });
+    this.registrations = this.sources.map((source) => this.connect(queue, source));
     const stopped = new Promise<false>((resolve) => (this.signalStop = () => resolve(false)));
     this.running = this.run(queue, stopped);
+  }
+
+  private connect(queue: WorkQueue, { informer, keysOf }: { informer: EventSource<KubeObject>; keysOf: KeyMapper<KubeObject> }): HandlerRegistration {
+    const enqueue = (...states: KubeObject[]): void => {
+      for (const key of new Set(states.flatMap((state) => keysOf(state)))) queue.add(key);
+    };
+    // An update enqueues the keys of the old state too: a pod that changed owner concerns both owners.
+    return informer.addEventHandler({ onAdd: enqueue, onUpdate: enqueue, onDelete: enqueue });
   }
 
   /** Stops taking keys and waits for the reconciles in progress to finish. */

@@ -33,7 +33,7 @@ import { deleteIfPresent, isConflict, isNotFound, writeOwnerReferences } from '.
 export const FOREGROUND_FINALIZER = 'foregroundDeletion';
 export const ORPHAN_FINALIZER = 'orphan';
 
-/** Kinds that own or are owned in a plain cluster; KubeVirt's kinds come in through options. */
+/** Built-in kinds that own or are owned in a plain cluster; custom resources join as their CRDs are Established. */
 export const DEFAULT_GC_KINDS: KindRef[] = [
   POD,
   REPLICA_SET,
@@ -55,6 +55,13 @@ export const DEFAULT_GC_KINDS: KindRef[] = [
 ];
 
 const OWNER_UID_INDEX = 'garbage-collector/owner-uid';
+const CRD: KindRef = { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition' };
+
+/** The fields of a CRD the collector reads. */
+interface CustomResourceDefinition extends KubeObject {
+  spec: { group: string; names: { kind: string }; versions: Array<{ name: string; storage: boolean }> };
+  status?: { conditions?: Array<{ type: string; status: string }> };
+}
 
 /** A graph node's key: kind and place, so one queue serves every kind. */
 const nodeKey = (ref: KindRef, namespace: string | undefined, name: string): string => JSON.stringify([ref.apiVersion, ref.kind, namespace ?? '', name]);
@@ -72,19 +79,34 @@ export class GarbageCollector {
     kinds: KindRef[],
   ) {
     this.controller = new Controller({ name: 'garbage-collector', clock: ctx.clock, logger: ctx.logger, workers: 2, reconcile: (key) => this.sync(key) });
-    for (const kind of kinds) {
-      if (this.informers.has(kindKey(kind))) continue;
-      const informer = ctx.informers.informerFor(kind);
-      informer.addIndexer(OWNER_UID_INDEX, (obj) => (obj.metadata.ownerReferences ?? []).map((ref) => ref.uid));
-      this.informers.set(kindKey(kind), informer);
-      // A change concerns the object itself and its owners (a foreground owner waits on it); its dependents only
-      // when it is going or gone, as the graph builder does: a status update of an owner with thousands of
-      // dependents must not requeue them all.
-      this.controller.watch(informer, (obj) => {
-        const goingOrGone = obj.metadata.deletionTimestamp !== undefined || informer.get(objectKey(obj)) === undefined;
-        return [keyOf(obj), ...(goingOrGone ? this.dependentsOf(obj).map(keyOf) : []), ...this.ownerKeysOf(obj)];
-      });
-    }
+    for (const kind of kinds) this.watchKind(kind);
+    // Custom resources join the graph once their CRD is Established, as the real collector's discovery-driven monitors do.
+    ctx.informers.informerFor<CustomResourceDefinition>(CRD).addEventHandler({
+      onAdd: (crd) => this.watchCustomResources(crd),
+      onUpdate: (_, crd) => this.watchCustomResources(crd),
+    });
+  }
+
+  private watchKind(kind: KindRef): void {
+    if (this.informers.has(kindKey(kind))) return;
+    const informer = this.ctx.informers.informerFor(kind);
+    informer.addIndexer(OWNER_UID_INDEX, (obj) => (obj.metadata.ownerReferences ?? []).map((ref) => ref.uid));
+    this.informers.set(kindKey(kind), informer);
+    // A change concerns the object itself and its owners (a foreground owner waits on it); its dependents only
+    // when it is going or gone, as the graph builder does: a status update of an owner with thousands of
+    // dependents must not requeue them all.
+    this.controller.watch(informer, (obj) => {
+      const goingOrGone = obj.metadata.deletionTimestamp !== undefined || informer.get(objectKey(obj)) === undefined;
+      return [keyOf(obj), ...(goingOrGone ? this.dependentsOf(obj).map(keyOf) : []), ...this.ownerKeysOf(obj)];
+    });
+  }
+
+  /** The storage version of an Established CRD's kind: dependents are found under the version they are read back in. */
+  private watchCustomResources(crd: CustomResourceDefinition): void {
+    const established = crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+    const storage = crd.spec.versions.find((v) => v.storage);
+    if (!established || !storage) return;
+    this.watchKind({ apiVersion: `${crd.spec.group}/${storage.name}`, kind: crd.spec.names.kind });
   }
 
   private dependentsOf(owner: KubeObject): KubeObject[] {

@@ -6,7 +6,6 @@
  */
 import { builtinResourceTypes } from '../../api/builtin-types.js';
 import { apiVersionOf } from '../../api/types.js';
-import type { KindRef } from '../../client/client.js';
 import type { Component } from '../../runtime/component.js';
 import type { ClusterContext } from '../context.js';
 import { DEFAULT_GC_KINDS, GarbageCollector } from './garbage-collector.js';
@@ -29,8 +28,6 @@ export interface WorkloadOptions {
    * Without it, the built-in kinds only.
    */
   namespacedKinds?: () => NamespacedKind[];
-  /** Kinds the garbage collector watches besides the built-in owners and dependents (e.g. KubeVirt's). */
-  ownerKinds?: KindRef[];
   /** The cluster CA published as `ca.crt` in every namespace's kube-root-ca.crt; a placeholder PEM without it (plain-HTTP emulators have no CA). */
   rootCaPem?: string;
 }
@@ -38,7 +35,7 @@ export interface WorkloadOptions {
 export function workloadComponents(ctx: ClusterContext, options: WorkloadOptions = {}): Component[] {
   return [
     namespaceController(ctx, { namespacedKinds: options.namespacedKinds ?? builtinNamespacedKinds }),
-    new GarbageCollector(ctx, [...DEFAULT_GC_KINDS, ...(options.ownerKinds ?? [])]).controller,
+    new GarbageCollector(ctx, DEFAULT_GC_KINDS).controller,
     deploymentController(ctx),
     replicaSetController(ctx),
     daemonSetController(ctx),

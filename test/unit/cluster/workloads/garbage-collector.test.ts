@@ -66,3 +66,34 @@ t.test('orphan: dependents lose the reference and stay', async (t) => {
   t.ok(dependent, 'dependent survives');
   t.equal(dependent?.metadata.ownerReferences, undefined);
 });
+
+t.test('custom resources: a CRD kind joins the graph once Established, in both directions', async (t) => {
+  const h = await startHarness(t);
+  const WIDGET = { apiVersion: 'example.com/v1', kind: 'Widget' } as const;
+  const crd = {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: 'widgets.example.com' },
+    spec: {
+      group: 'example.com',
+      scope: 'Namespaced',
+      names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
+      versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+    },
+  };
+  await h.client.create(crd);
+  await h.eventually(async () => (await h.get({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition' }, undefined, 'widgets.example.com'))?.status !== undefined);
+  // A custom resource owning a ConfigMap, and a custom resource owned by a ConfigMap.
+  const parent = await h.client.create({ ...WIDGET, metadata: { name: 'parent', namespace: 'default' } });
+  await h.client.create({ ...CM, metadata: { name: 'child', namespace: 'default', ownerReferences: [{ ...WIDGET, name: 'parent', uid: parent.metadata.uid! }] } });
+  const holder = await h.client.create({ ...CM, metadata: { name: 'holder', namespace: 'default' } });
+  await h.client.create({ ...WIDGET, metadata: { name: 'held', namespace: 'default', ownerReferences: [{ ...CM, name: 'holder', uid: holder.metadata.uid! }] } });
+  await h.clock.advance(1_000);
+  t.ok(await h.get(CM, 'default', 'child'), 'owned by a live custom resource: kept');
+
+  await h.client.delete(WIDGET, 'default', 'parent');
+  await h.eventually(async () => (await h.get(CM, 'default', 'child')) === undefined);
+  await h.client.delete(CM, 'default', 'holder');
+  await h.eventually(async () => (await h.get(WIDGET, 'default', 'held')) === undefined);
+  t.pass('both dependents collected');
+});
