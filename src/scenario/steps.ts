@@ -120,7 +120,7 @@ function checkText(what: string, matcher: TextMatcher | undefined, text: string)
 async function kubectl(ctx: StepContext, step: KubectlStep): Promise<void> {
   const options = typeof step === 'string' ? { args: step } : step;
   const args = typeof options.args === 'string' ? options.args.split(/\s+/).filter(Boolean) : options.args;
-  const result = await runKubectl(args, { kubeconfig: ctx.kubeconfigPath, cacheDir: ctx.kubectlCacheDir }, options.input);
+  const result = await ctx.time.alongsideWallClock(() => runKubectl(args, { kubeconfig: ctx.kubeconfigPath, cacheDir: ctx.kubectlCacheDir }, options.input));
   const expectedCode = options.exitCode ?? 0;
   if (result.code !== expectedCode) {
     throw new StepFailure(`kubectl ${args.join(' ')} exited with ${result.code}`, { path: 'kubectl exit code', expected: expectedCode, actual: `${result.code}${result.stderr ? `, stderr: ${result.stderr.trim()}` : ''}` });
