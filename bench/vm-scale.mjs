@@ -1,6 +1,8 @@
 // 1,000 VMs (runStrategy Always, instant profile) from create to every VM
 // Running: wall time and RSS (aim: ≤ 10 s, ≤ 300 MB). Virtual time runs
 // freely, so the timers of the simulation cost no waiting.
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { startQuietEmulator, temporaryDirectory } from './lib/emulator.mjs';
 import { cirrosVmiSpec, installKubeVirt } from './lib/kubevirt.mjs';
 import { note, report } from './lib/report.mjs';
@@ -11,6 +13,9 @@ const WORKERS = Math.ceil(COUNT / 70) + 1;
 const VM = { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine' };
 const NAMESPACE = 'default';
 const TIMEOUT_MS = 5 * 60_000;
+/** A full collection before each memory reading, so RSS and heap show what is retained, not when V8 last collected. */
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc');
 
 const data = await temporaryDirectory('vm-scale-data');
 const work = await temporaryDirectory('vm-scale-work');
@@ -26,9 +31,11 @@ try {
     if (event.object.status?.printableStatus === 'Running') running.add(event.object.metadata.name);
     if (running.size === COUNT) allRunning();
   });
-  globalThis.gc?.();
-  const rssBefore = process.memoryUsage().rss;
+  gc();
+  const { rss: rssBefore, heapUsed: heapBefore } = process.memoryUsage();
   const started = performance.now();
+  // On a shared machine the wall time follows the load; the process's own CPU time does not.
+  const cpuBefore = process.cpuUsage();
   for (let i = 0; i < COUNT; i++) {
     await client.create({ ...VM, metadata: { name: `scale-${i}`, namespace: NAMESPACE }, spec: { runStrategy: 'Always', template: { spec: cirrosVmiSpec() } } });
   }
@@ -37,15 +44,21 @@ try {
   await done;
   clearTimeout(timeout);
   const seconds = (performance.now() - started) / 1000;
-  const rss = process.memoryUsage().rss;
+  const cpu = process.cpuUsage(cpuBefore);
+  const rssPeak = process.memoryUsage().rss;
+  gc();
+  const { rss, heapUsed } = process.memoryUsage();
   stopClock();
   subscription.unsubscribe();
   if (running.size < COUNT) throw new Error(`only ${running.size} of ${COUNT} VMs Running after ${TIMEOUT_MS / 1000} s`);
   note(`${WORKERS} workers; all ${COUNT} VMs created after ${created.toFixed(1)} s; RSS ${(rssBefore / 2 ** 20).toFixed(0)} MiB with KubeVirt installed`);
   report('vm-scale', [
     { metric: `${COUNT} VMs, create to all Running`, value: seconds, unit: 's', target: { op: '<=', value: 10 } },
-    { metric: 'RSS with all VMs Running', value: rss / 2 ** 20, unit: 'MiB', target: { op: '<=', value: 300 } },
-    { metric: 'RSS per VM (VM, VMI, launcher pod, events)', value: (rss - rssBefore) / COUNT / 1024, unit: 'KiB' },
+    { metric: 'CPU time of the emulator process (user + system)', value: (cpu.user + cpu.system) / 1e6, unit: 's' },
+    { metric: 'RSS with all VMs Running (after a full GC)', value: rss / 2 ** 20, unit: 'MiB', target: { op: '<=', value: 300 } },
+    { metric: 'RSS before that GC', value: rssPeak / 2 ** 20, unit: 'MiB' },
+    // RSS moves in pages the allocator keeps or returns as it likes; the heap after a full GC is what each VM really costs.
+    { metric: 'JS heap retained per VM (VM, VMI, launcher pod, events, watch history)', value: (heapUsed - heapBefore) / COUNT / 1024, unit: 'KiB' },
   ]);
 } finally {
   await emulator.stop();

@@ -21,6 +21,8 @@ export class TypeRegistry {
   private readonly custom = new Map<string, ResourceType[]>();
   private readonly changed = new Subject<void>();
   private groupsCache: GroupInfo[] | undefined;
+  /** Every served type, rebuilt only when CRDs come or go: admission asks on every write. */
+  private allCache: readonly ResourceType[] = [];
 
   constructor(private readonly builtins: ResourceType[]) {
     this.rebuild();
@@ -46,8 +48,8 @@ export class TypeRegistry {
     return this.byGvk.get(gvkKey(apiVersion, kind));
   }
 
-  all(): ResourceType[] {
-    return [...this.byGvr.values()];
+  all(): readonly ResourceType[] {
+    return this.allCache;
   }
 
   /** Groups in the order discovery lists them: core first, then built-ins, then CRD groups. */
@@ -76,6 +78,7 @@ export class TypeRegistry {
       this.byGvr.set(gvrKey(type.group, type.version, type.plural), type);
       this.byGvk.set(gvkKey(apiVersionOf(type.group, type.version), type.kind), type);
     }
+    this.allCache = Object.freeze([...this.byGvr.values()]);
   }
 }
 

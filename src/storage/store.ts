@@ -1,11 +1,14 @@
 /**
  * The one versioned store. Like etcd, a single counter gives every write its
  * resourceVersion; stored objects are deep-frozen and shared by readers, so a
- * write costs O(size of the object), never O(size of the store).
+ * write costs O(size of the object), never O(size of the store). A new version
+ * shares the unchanged subtrees of the one before it, and strings are pooled.
  */
 import { freeze } from 'immer';
 import { Subject, type Observable } from 'rxjs';
 import type { KubeObject } from '../api/types.js';
+import { StringPool } from './string-pool.js';
+import { shareUnchanged } from './structural-sharing.js';
 import { WatchHistory } from './watch-history.js';
 
 export type StoreEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -69,6 +72,7 @@ export class Store {
   private revision = 0;
   private readonly collections = new Map<string, Collection>();
   private readonly changes = new Subject<StoreEvent>();
+  private readonly strings = new StringPool();
   readonly history: WatchHistory;
 
   constructor(historyCapacity = 10_000) {
@@ -111,7 +115,7 @@ export class Store {
     const collection = this.collection(storageKey);
     const previous = collection.get(namespace, name);
     const resourceVersion = ++this.revision;
-    const stored = stamp(obj, resourceVersion);
+    const stored = stamp(shareUnchanged(obj, previous, this.strings), resourceVersion);
     collection.set(namespace, name, stored);
     this.publish({ type: previous ? 'MODIFIED' : 'ADDED', storageKey, object: stored, previous, resourceVersion });
     return stored;

@@ -46,6 +46,10 @@ interface ConfiguredWebhook {
 class WebhookSource {
   private readonly namespaces: Informer;
   private readonly deps: CallDeps;
+  /** The webhooks in call order, kept until a configuration changes: every write asks for them. */
+  private ordered: readonly ConfiguredWebhook[] | undefined;
+  /** Per served-type list (replaced when CRDs change) and storage key, the types stored alike. */
+  private readonly equivalentsCache = new WeakMap<readonly ResourceType[], Map<string, ResourceType[]>>();
 
   constructor(
     private readonly options: WebhookAdmissionOptions,
@@ -59,22 +63,38 @@ class WebhookSource {
       newUid: () => generateUid(options.random),
       services: { clusterIP: (namespace, name) => { const svc = services.getByName(namespace, name); return svc ? (svc.spec?.clusterIP ?? '') : undefined; } },
     };
+    const forget = (): void => {
+      this.ordered = undefined;
+    };
+    configurations.addEventHandler({ onAdd: forget, onUpdate: forget, onDelete: forget });
   }
 
-  webhooks(): ConfiguredWebhook[] {
-    const configurations = [...this.configurations.list()].sort((a, b) => ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1));
-    return configurations.flatMap((c) => (c.webhooks ?? []).map((webhook) => ({ webhook, configuration: c.metadata.name ?? '' })));
+  webhooks(): readonly ConfiguredWebhook[] {
+    if (!this.ordered) {
+      const configurations = [...this.configurations.list()].sort((a, b) => ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1));
+      this.ordered = configurations.flatMap((c) => (c.webhooks ?? []).map((webhook) => ({ webhook, configuration: c.metadata.name ?? '' })));
+    }
+    return this.ordered;
   }
 
   /** The invocation when the webhook concerns this request. */
   async invocationFor(webhook: Webhook, attributes: AdmissionAttributes): Promise<Invocation | undefined> {
-    const equivalents = this.options.resourceTypes().filter((t) => t.storageKey === attributes.type.storageKey);
-    const invocation = matchRules(webhook, attributes, equivalents);
+    const invocation = matchRules(webhook, attributes, this.equivalents(attributes.type));
     if (!invocation || !matchObjectSelector(webhook, attributes) || !matchConditions(webhook, attributes)) return undefined;
     const subject = namespaceSelectorSubject(webhook, attributes);
     if (!subject) return invocation;
     const labels = 'fromObject' in subject ? (subject.fromObject.metadata.labels ?? {}) : await this.namespaceLabels(subject.namespace);
     return namespaceLabelsMatch(webhook, labels) ? invocation : undefined;
+  }
+
+  /** Every served type stored under the same key as `type` (its other versions), `type` included. */
+  private equivalents(type: ResourceType): ResourceType[] {
+    const all = this.options.resourceTypes();
+    let byStorageKey = this.equivalentsCache.get(all);
+    if (!byStorageKey) this.equivalentsCache.set(all, (byStorageKey = new Map()));
+    let equivalents = byStorageKey.get(type.storageKey);
+    if (!equivalents) byStorageKey.set(type.storageKey, (equivalents = all.filter((t) => t.storageKey === type.storageKey)));
+    return equivalents;
   }
 
   call(webhook: Webhook, attributes: AdmissionAttributes, invocation: Invocation, mutating: boolean): Promise<KubeObject | undefined> {

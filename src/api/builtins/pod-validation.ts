@@ -5,6 +5,7 @@
 import type { FieldError } from '../errors.js';
 import { duplicate, forbidden, invalidValue, notSupported, required } from './field-errors.js';
 import { canonicalJson, objectsIn, type JsonObject } from './json.js';
+import { deepEqual } from '../patch/json.js';
 import { validateDnsLabelName } from './names.js';
 
 const restartPolicies = ['Always', 'OnFailure', 'Never'];
@@ -96,6 +97,7 @@ function frozenPart(spec: JsonObject): string {
  * tolerations. (Kubernetes appends a diff of the specs to this message.)
  */
 export function validatePodSpecUpdate(spec: JsonObject, old: JsonObject): FieldError[] {
-  if (frozenPart(spec) === frozenPart(old)) return [];
+  // Most pod updates leave the spec as it was; only a changed one needs the canonical comparison.
+  if (deepEqual(spec, old) || frozenPart(spec) === frozenPart(old)) return [];
   return [forbidden('spec', `pod updates may not change fields other than ${updatablePodSpecFields.join(',')}`)];
 }

@@ -12,6 +12,18 @@ const isObject = (value: unknown): value is Json => typeof value === 'object' &&
 const needsDefault = (value: unknown, schema: CrdSchemaNode | undefined): schema is CrdSchemaNode =>
   schema?.default !== undefined && (value === undefined || (value === null && !schema.nullable));
 
+/** Per schema node, the properties that carry a default: found once, not on every object of every write. */
+const defaultedProperties = new WeakMap<CrdSchemaNode, Array<[string, CrdSchemaNode]>>();
+
+function propertiesWithDefaults(schema: CrdSchemaNode): Array<[string, CrdSchemaNode]> {
+  let properties = defaultedProperties.get(schema);
+  if (!properties) {
+    properties = Object.entries(schema.properties ?? {}).filter(([, property]) => property.default !== undefined);
+    defaultedProperties.set(schema, properties);
+  }
+  return properties;
+}
+
 /** Returns `value` itself when no default applied below it. */
 export function applySchemaDefaults(value: unknown, schema: CrdSchemaNode | undefined): unknown {
   if (!schema) return value;
@@ -26,22 +38,20 @@ export function applySchemaDefaults(value: unknown, schema: CrdSchemaNode | unde
   }
   if (!isObject(value)) return value;
   const additional = typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined;
-  let changed = false;
-  const out: Json = { ...value };
-  for (const [key, property] of Object.entries(schema.properties ?? {})) {
-    if (needsDefault(value[key], property)) {
-      out[key] = structuredClone(property.default);
-      changed = true;
-    }
+  // Copied on the first change only: most objects need no default anywhere.
+  let out: Json | undefined;
+  const set = (key: string, child: unknown): void => {
+    out ??= { ...value };
+    out[key] = child;
+  };
+  for (const [key, property] of propertiesWithDefaults(schema)) {
+    if (needsDefault(value[key], property)) set(key, structuredClone(property.default));
   }
-  for (const [key, child] of Object.entries(out)) {
+  for (const [key, child] of Object.entries(out ?? value)) {
     const childSchema = schema.properties?.[key] ?? additional;
     const start = childSchema === additional && needsDefault(child, additional) ? structuredClone(additional.default) : child;
     const filled = applySchemaDefaults(start, childSchema);
-    if (filled !== child) {
-      out[key] = filled;
-      changed = true;
-    }
+    if (filled !== child) set(key, filled);
   }
-  return changed ? out : value;
+  return out ?? value;
 }

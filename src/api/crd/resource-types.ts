@@ -35,6 +35,7 @@ export function crdResourceTypes(crd: KubeObject): ResourceType[] {
     storageKey: `${spec.group}/${names.plural}`,
     columns: tableColumns(version),
     renderRow: rowRenderer(version),
+    ...(version.subresources?.scale ? { scale: { ...version.subresources.scale } } : {}),
     custom: true,
   }));
 }

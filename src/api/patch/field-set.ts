@@ -12,6 +12,12 @@ export type FieldsV1 = { [element: string]: FieldsV1 };
 
 const SELF = '.';
 
+/**
+ * A set is built by `insert` (or decoded) and only read afterwards: the set
+ * operations share unchanged subtrees with their operands and return an
+ * operand itself when the result equals it. No node is ever empty (every
+ * path ends at a member), so sets that print the same are the same trees.
+ */
 export class FieldSet {
   private member = false;
   private readonly children = new Map<string, FieldSet>();
@@ -73,15 +79,42 @@ export class FieldSet {
   }
 
   union(other: FieldSet): FieldSet {
-    return FieldSet.of([...this.paths(), ...other.paths()]);
+    if (other.isEmpty()) return this;
+    if (this.isEmpty()) return other;
+    const out = new FieldSet();
+    out.member = this.member || other.member;
+    for (const [element, child] of this.children) {
+      const theirs = other.children.get(element);
+      out.children.set(element, theirs ? child.union(theirs) : child);
+    }
+    for (const [element, child] of other.children) if (!this.children.has(element)) out.children.set(element, child);
+    return out;
   }
 
   difference(other: FieldSet): FieldSet {
-    return FieldSet.of(this.paths().filter((path) => !other.has(path)));
+    if (this.isEmpty() || other.isEmpty()) return this;
+    const out = new FieldSet();
+    out.member = this.member && !other.member;
+    let changed = out.member !== this.member;
+    for (const [element, child] of this.children) {
+      const theirs = other.children.get(element);
+      const kept = theirs ? child.difference(theirs) : child;
+      if (kept !== child) changed = true;
+      if (!kept.isEmpty()) out.children.set(element, kept);
+    }
+    return changed ? out : this;
   }
 
   intersection(other: FieldSet): FieldSet {
-    return FieldSet.of(this.paths().filter((path) => other.has(path)));
+    const out = new FieldSet();
+    out.member = this.member && other.member;
+    for (const [element, child] of this.children) {
+      const theirs = other.children.get(element);
+      if (!theirs) continue;
+      const both = child.intersection(theirs);
+      if (!both.isEmpty()) out.children.set(element, both);
+    }
+    return out;
   }
 
   toFieldsV1(): FieldsV1 {
@@ -113,7 +146,7 @@ export class FieldSet {
       } else {
         const child = new FieldSet();
         child.readFieldsV1(value);
-        this.children.set(element, child);
+        if (!child.isEmpty()) this.children.set(element, child);
       }
     }
   }

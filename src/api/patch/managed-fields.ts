@@ -4,7 +4,7 @@
  */
 import { StatusError, type StatusCause } from '../errors.js';
 import type { ManagedFieldsEntry } from '../types.js';
-import { FieldSet, pathString, type FieldPath } from './field-set.js';
+import { FieldSet, pathString, type FieldPath, type FieldsV1 } from './field-set.js';
 
 export interface Manager {
   manager: string;
@@ -13,6 +13,8 @@ export interface Manager {
   time?: string;
   subresource?: string;
   fields: FieldSet;
+  /** The entry's stored encoding and what it decoded to: while `fields` is still that set, the encoding is reused. */
+  decoded?: { fields: FieldSet; fieldsV1: FieldsV1 };
 }
 
 /**
@@ -24,17 +26,33 @@ export function managerIdentity(m: Pick<Manager, 'manager' | 'operation' | 'apiV
   return JSON.stringify([m.manager, m.operation, m.operation === 'Update' ? m.apiVersion : '', m.subresource ?? '']);
 }
 
+/** Encodings this module made (canonical, as a client's need not be). */
+const encodings = new WeakSet<object>();
+
+/** An encoding of ours that has since been stored (frozen), so the next version may share it. */
+const isReusable = (fieldsV1: unknown): fieldsV1 is FieldsV1 =>
+  typeof fieldsV1 === 'object' && fieldsV1 !== null && encodings.has(fieldsV1) && Object.isFrozen(fieldsV1);
+
+function encode(m: Manager): FieldsV1 {
+  if (m.decoded?.fields === m.fields) return m.decoded.fieldsV1;
+  const fieldsV1 = m.fields.toFieldsV1();
+  encodings.add(fieldsV1);
+  return fieldsV1;
+}
+
 export function decodeManagedFields(entries: readonly ManagedFieldsEntry[]): Map<string, Manager> {
   const managers = new Map<string, Manager>();
   for (const entry of entries) {
     if (entry.operation !== 'Apply' && entry.operation !== 'Update') continue;
+    const fields = FieldSet.fromFieldsV1(entry.fieldsV1);
     const manager: Manager = {
       manager: entry.manager ?? '',
       operation: entry.operation,
       apiVersion: entry.apiVersion ?? '',
       time: entry.time,
       subresource: entry.subresource,
-      fields: FieldSet.fromFieldsV1(entry.fieldsV1),
+      fields,
+      decoded: isReusable(entry.fieldsV1) ? { fields, fieldsV1: entry.fieldsV1 } : undefined,
     };
     managers.set(managerIdentity(manager), manager);
   }
@@ -59,7 +77,7 @@ export function encodeManagedFields(managers: Iterable<Manager>): ManagedFieldsE
       const entry: ManagedFieldsEntry = { manager: m.manager, operation: m.operation, apiVersion: m.apiVersion };
       if (m.time) entry.time = m.time;
       entry.fieldsType = 'FieldsV1';
-      entry.fieldsV1 = m.fields.toFieldsV1();
+      entry.fieldsV1 = encode(m);
       if (m.subresource) entry.subresource = m.subresource;
       return entry;
     });

@@ -138,7 +138,7 @@ export function updateManagedFields(input: UpdateInput): ManagedFieldsEntry[] {
     managers.delete(writerId);
   } else {
     const time = touched || !previous?.time ? input.now : previous.time;
-    managers.set(writerId, { manager, operation, apiVersion: input.apiVersion, subresource, time, fields });
+    managers.set(writerId, { manager, operation, apiVersion: input.apiVersion, subresource, time, fields, decoded: previous?.decoded });
   }
   return encodeManagedFields(managers.values());
 }

@@ -102,10 +102,12 @@ export function compareObjects(before: JsonValue, after: JsonValue, schema: Sche
   const compare = (left: Child | undefined, right: Child | undefined, path: FieldPath) => {
     if (!left) return right && addAll(right.value, right.node, path, right.declared, diff.added);
     if (!right) return addAll(left.value, left.node, path, left.declared, diff.removed);
+    // Equal values differ nowhere below: most of an object is unchanged by a write, so skip it whole.
+    if (deepEqual(left.value, right.value)) return;
     const leftChildren = childrenOf(left.value, left.node);
     const rightChildren = childrenOf(right.value, right.node);
     if (!leftChildren || !rightChildren || Array.isArray(left.value) !== Array.isArray(right.value)) {
-      if (!deepEqual(left.value, right.value)) diff.modified.insert(path);
+      diff.modified.insert(path);
       return;
     }
     const leftByElement = new Map(leftChildren.map((c) => [c.element, c]));

@@ -7,7 +7,8 @@
  */
 import { matchLabelSelector } from '../../api/selectors/label-selector.js';
 import type { ContainerPort, Node, NodeSelectorRequirement, NodeSelectorTerm, Pod, PodAffinityTerm, Taint, Toleration } from './objects.js';
-import { nodeAllocatable, podRequests, sumRequests } from './resources.js';
+import { nodeAggregates, requiredAntiAffinity } from './node-aggregates.js';
+import { nodeAllocatable, podRequests } from './resources.js';
 
 /** A node with the pods bound (or assumed bound) to it that still hold resources. */
 export interface NodeInfo {
@@ -163,7 +164,7 @@ const FIXED_RESOURCES = ['cpu', 'memory', 'ephemeral-storage'];
 
 function resourcesFit(pod: Pod, info: NodeInfo): FilterFailure | undefined {
   const allocatable = nodeAllocatable(info.node);
-  const requested = sumRequests(info.pods);
+  const requested = nodeAggregates(info.pods).requested;
   const reasons: string[] = [];
   if (info.pods.length + 1 > (allocatable.get('pods') ?? 0)) reasons.push(REASON_TOO_MANY_PODS);
   const wants = podRequests(pod);
@@ -195,7 +196,6 @@ function sameDomain(a: Node, b: Node, topologyKey: string): boolean {
 }
 
 const requiredAffinity = (pod: Pod): PodAffinityTerm[] => pod.spec?.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
-const requiredAntiAffinity = (pod: Pod): PodAffinityTerm[] => pod.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
 
 function satisfiesPodAffinity(pod: Pod, info: NodeInfo, snapshot: ClusterSnapshot): boolean {
   const terms = requiredAffinity(pod);
@@ -220,7 +220,7 @@ function satisfiesPodAntiAffinity(pod: Pod, info: NodeInfo, snapshot: ClusterSna
 
 function satisfiesExistingAntiAffinity(pod: Pod, info: NodeInfo, snapshot: ClusterSnapshot): boolean {
   return snapshot.nodes.every((other) =>
-    other.pods.every((existing) =>
+    nodeAggregates(other.pods).withRequiredAntiAffinity.every((existing) =>
       requiredAntiAffinity(existing).every((term) => !sameDomain(other.node, info.node, term.topologyKey) || !affinityTermMatches(term, existing, pod, snapshot)),
     ),
   );

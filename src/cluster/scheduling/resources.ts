@@ -99,9 +99,3 @@ export function nodeAllocatable(node: Node): Resources {
   if (!resources) allocatableCache.set(list, (resources = toResources(list)));
   return resources;
 }
-
-export function sumRequests(pods: readonly Pod[]): Resources {
-  const total: Resources = new Map();
-  for (const pod of pods) addInto(total, podRequests(pod));
-  return total;
-}

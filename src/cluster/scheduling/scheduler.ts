@@ -70,6 +70,12 @@ export class Scheduler implements Component {
   private readonly unschedulable = new Set<string>();
   /** Pods bound by this scheduler whose binding the informer has not shown yet. */
   private readonly assumed = new Map<string, Pod>();
+  /**
+   * Per node, its bound pods that still hold resources, as a frozen list kept
+   * until one of them changes: the filters' per-node sums are remembered by
+   * list, so an unchanged node costs nothing in the next cycle.
+   */
+  private readonly boundPods = new Map<string, readonly Pod[]>();
   private registrations: HandlerRegistration[] = [];
 
   constructor(
@@ -88,11 +94,20 @@ export class Scheduler implements Component {
   async start(): Promise<void> {
     await this.controller.start();
     const retryAll = (): void => this.retryUnschedulable();
+    // Pods may have changed while stopped, unseen by the handlers below.
+    this.boundPods.clear();
     this.registrations = [
       this.informers.pods.addEventHandler({
-        onAdd: (pod) => (needsScheduling(pod) ? this.controller.enqueue(objectKey(pod)) : pod.spec?.nodeName && retryAll()),
-        onUpdate: (old, pod) => this.podChanged(old, pod),
+        onAdd: (pod) => {
+          this.forgetBoundPods(pod);
+          return needsScheduling(pod) ? this.controller.enqueue(objectKey(pod)) : pod.spec?.nodeName && retryAll();
+        },
+        onUpdate: (old, pod) => {
+          this.forgetBoundPods(old, pod);
+          this.podChanged(old, pod);
+        },
         onDelete: (pod) => {
+          this.forgetBoundPods(pod);
           this.assumed.delete(objectKey(pod));
           this.unschedulable.delete(objectKey(pod));
           if (pod.spec?.nodeName) retryAll();
@@ -108,6 +123,20 @@ export class Scheduler implements Component {
   async stop(): Promise<void> {
     for (const registration of this.registrations.splice(0)) registration.remove();
     await this.controller.stop();
+  }
+
+  private forgetBoundPods(...pods: Pod[]): void {
+    for (const pod of pods) if (pod.spec?.nodeName) this.boundPods.delete(pod.spec.nodeName);
+  }
+
+  /** The node's bound pods that are not finished (pods of the informer's index, cached until one changes). */
+  private boundPodsOf(nodeName: string): readonly Pod[] {
+    let bound = this.boundPods.get(nodeName);
+    if (!bound) {
+      bound = Object.freeze(this.informers.pods.byIndex(this.informers.nodeNameIndex, nodeName).filter((pod) => !isTerminal(pod)));
+      this.boundPods.set(nodeName, bound);
+    }
+    return bound;
   }
 
   private podChanged(old: Pod, pod: Pod): void {
@@ -182,7 +211,7 @@ export class Scheduler implements Component {
 
   /** Nodes by name with the pods that occupy them: bound ones that are not finished, plus the assumed ones. */
   private snapshot(): ClusterSnapshot {
-    const { pods, nodes, namespaces, nodeNameIndex } = this.informers;
+    const { pods, nodes, namespaces } = this.informers;
     const assumedByNode = new Map<string, Pod[]>();
     for (const [key, pod] of this.assumed) {
       const seen = pods.get(key);
@@ -198,8 +227,9 @@ export class Scheduler implements Component {
       .sort((a, b) => ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1))
       .map((node) => {
         const name = node.metadata.name ?? '';
-        const bound = pods.byIndex(nodeNameIndex, name).filter((pod) => !isTerminal(pod));
-        return { node, pods: [...bound, ...(assumedByNode.get(name) ?? [])] };
+        const bound = this.boundPodsOf(name);
+        const assumed = assumedByNode.get(name);
+        return { node, pods: assumed ? [...bound, ...assumed] : bound };
       });
     return { nodes: infos, namespaceLabels: (namespace) => namespaces.getByName(undefined, namespace)?.metadata.labels };
   }

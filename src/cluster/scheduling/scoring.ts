@@ -6,6 +6,7 @@
  */
 import type { NodeInfo } from './filters.js';
 import { controllerUid, type Pod } from './objects.js';
+import { nodeAggregates } from './node-aggregates.js';
 import { nodeAllocatable, podScoringRequests } from './resources.js';
 
 const MAX_NODE_SCORE = 100;
@@ -13,13 +14,9 @@ const MAX_NODE_SCORE = 100;
 /** (allocatable - requested) * 100 / allocatable, for cpu and memory, averaged; integer arithmetic as in kube-scheduler. */
 export function leastAllocatedScore(pod: Pod, info: NodeInfo): number {
   const allocatable = nodeAllocatable(info.node);
-  let milliCpu = podScoringRequests(pod).milliCpu;
-  let memory = podScoringRequests(pod).memory;
-  for (const existing of info.pods) {
-    const requests = podScoringRequests(existing);
-    milliCpu += requests.milliCpu;
-    memory += requests.memory;
-  }
+  const placed = nodeAggregates(info.pods).scoring;
+  const milliCpu = podScoringRequests(pod).milliCpu + placed.milliCpu;
+  const memory = podScoringRequests(pod).memory + placed.memory;
   const score = (capacity: number, requested: number): number =>
     capacity === 0 || requested > capacity ? 0 : Math.floor(((capacity - requested) * MAX_NODE_SCORE) / capacity);
   return Math.floor((score(allocatable.get('cpu') ?? 0, milliCpu) + score(allocatable.get('memory') ?? 0, memory)) / 2);
@@ -27,7 +24,7 @@ export function leastAllocatedScore(pod: Pod, info: NodeInfo): number {
 
 export function sameOwnerPods(pod: Pod, info: NodeInfo): number {
   const owner = controllerUid(pod);
-  return owner === undefined ? 0 : info.pods.filter((existing) => controllerUid(existing) === owner).length;
+  return owner === undefined ? 0 : (nodeAggregates(info.pods).podsByController.get(owner) ?? 0);
 }
 
 /**

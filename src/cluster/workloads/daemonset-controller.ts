@@ -10,7 +10,7 @@ import { EventRecorder } from '../../runtime/events.js';
 import { objectKey, type Informer } from '../../runtime/informer.js';
 import type { ClusterContext } from '../context.js';
 import { scaledValue } from './deployment-util.js';
-import { Expectations } from './expectations.js';
+import { Expectations } from '../../runtime/expectations.js';
 import { podFitsNode } from './node-fit.js';
 import { DAEMON_SET, NODE, POD, type DaemonSet, type Node, type Pod, type PodSpec, type Toleration } from './objects.js';
 import { claimChildren, controllerKeyOf, deleteIfPresent } from './owners.js';

@@ -11,7 +11,7 @@ import { EventRecorder } from '../../runtime/events.js';
 import type { Informer } from '../../runtime/informer.js';
 import type { ClusterContext } from '../context.js';
 import { findCondition } from './conditions.js';
-import { Expectations } from './expectations.js';
+import { Expectations } from '../../runtime/expectations.js';
 import { JOB, POD, type Condition, type Job, type JobStatus, type Pod } from './objects.js';
 import { claimChildren, controllerKeyOf, deleteIfPresent } from './owners.js';
 import { isPodReady } from './pod-state.js';

@@ -11,7 +11,7 @@ import { Controller, type ReconcileResult } from '../../runtime/controller.js';
 import { EventRecorder } from '../../runtime/events.js';
 import type { ClusterContext } from '../context.js';
 import { findCondition, removeCondition, setCondition } from './conditions.js';
-import { Expectations } from './expectations.js';
+import { Expectations } from '../../runtime/expectations.js';
 import { POD, REPLICA_SET, type Pod, type PodTemplateSpec, type ReplicaSet, type ReplicaSetStatus } from './objects.js';
 import type { KubeObject } from '../../api/types.js';
 import { claimChildren, controllerKeyOf, deleteIfPresent, newControllerRef, controllerRefOf } from './owners.js';

@@ -1,7 +1,7 @@
 /**
  * The simulated virt-controller. It runs while the `virt-controller`
  * Deployment (deployed by virt-operator) has a ready pod, and then runs the
- * VM, VMI, migration, evacuation and node controllers against the API, as the real one does.
+ * VM, VMI, migration, evacuation, node, VMI replica set and pool controllers against the API, as the real one does.
  * `virtControllerCore` is the same set of controllers without the gate, for
  * tests that install KubeVirt's CRDs but not its operator.
  */
@@ -11,12 +11,15 @@ import { isPodReady, type Pod } from '../../cluster/pod-utils.js';
 import { Gate, type Component } from '../../runtime/component.js';
 import { EventRecorder } from '../../runtime/events.js';
 import { clusterConfig } from './cluster-config.js';
-import { DEPLOYMENT_REF, KUBEVIRT_REF, NODE_REF, POD_REF, PVC_REF, VIRT_CONTROLLER_SELECTOR, VM_REF, VMI_REF } from './constants.js';
+import { CONTROLLER_REVISION_REF, DEPLOYMENT_REF, KUBEVIRT_REF, NODE_REF, POD_REF, PVC_REF, VIRT_CONTROLLER_SELECTOR, VM_REF, VMI_REF } from './constants.js';
 import { LAUNCHER_SELECTOR } from './launcher-pod-state.js';
 import { MigrationController } from './migration-controller.js';
 import { EvacuationController } from './migration-evacuation.js';
 import { VMIM_REF, type Migration } from './migration-types.js';
 import { NodeController } from './node-controller.js';
+import { VmPoolController } from './pool-controller.js';
+import { POOL_REF, type VirtualMachinePool } from './pool-vm.js';
+import { VmiReplicaSetController, VMIRS_REF, type VirtualMachineInstanceReplicaSet } from './replicaset-controller.js';
 import type { VirtualMachine, VirtualMachineInstance } from './types.js';
 import { VmController } from './vm-controller.js';
 import { VmiController } from './vmi-controller.js';
@@ -51,6 +54,8 @@ export function virtControllerCore(ctx: ClusterContext): Component {
     new MigrationController({ ctx, migrations, vmis, pods, recorder, config, migrationsConfig: () => kubevirtConfiguration().migrations ?? {} }),
     new EvacuationController({ ctx, migrations, vmis, recorder, clusterEvictionStrategy: () => kubevirtConfiguration().evictionStrategy }),
     new NodeController({ ctx, nodes, vmis, pods, recorder: new EventRecorder(ctx.client, ctx.clock, { component: 'node-controller' }, ctx.logger) }),
+    new VmiReplicaSetController({ ctx, replicaSets: ctx.informers.informerFor<VirtualMachineInstanceReplicaSet>(VMIRS_REF), vmis, recorder: new EventRecorder(ctx.client, ctx.clock, { component: 'virtualmachinereplicaset-controller' }, ctx.logger) }),
+    new VmPoolController({ ctx, pools: ctx.informers.informerFor<VirtualMachinePool>(POOL_REF), vms, revisions: ctx.informers.informerFor(CONTROLLER_REVISION_REF), recorder: new EventRecorder(ctx.client, ctx.clock, { component: 'virtualmachinepool-controller' }, ctx.logger) }),
   ];
   return {
     name: VIRT_CONTROLLER,

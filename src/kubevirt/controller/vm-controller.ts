@@ -14,7 +14,7 @@ import { objectKey, type HandlerRegistration, type Informer } from '../../runtim
 import { hasCondition } from './conditions.js';
 import { CONTROLLER_REVISION_REF, FINALIZER_ORPHAN, FINALIZER_VM_CONTROLLER, VM_REF, VMI_REF } from './constants.js';
 import { errorMessage, statusCode } from './errors.js';
-import { Expectations } from './expectations.js';
+import { Expectations } from '../../runtime/expectations.js';
 import { sameJson } from './same-json.js';
 import { createsDataVolumes, handleDataVolumes } from './data-volumes.js';
 import { decideRunAction, hasStartPausedRequest, runStrategyOf, type RunAction } from './run-strategy.js';
@@ -181,12 +181,12 @@ export class VmController implements Component {
     const vmi = vmiFromVm(vm, hasStartPausedRequest(vm));
     try {
       vmi.status = { virtualMachineRevisionName: await this.createRevision(vm) };
-      this.expectations.expectCreation(key);
+      this.expectations.expectCreations(key);
       const created = await ctx.client.create(vmi);
       void recorder.event(vm, 'Normal', 'SuccessfulCreate', `Started the virtual machine by creating the new virtual machine instance ${created.metadata.name ?? ''}`);
       return { issued: { creation: true } };
     } catch (err) {
-      this.expectations.creationFailed(key);
+      this.expectations.creationObserved(key);
       void recorder.event(vm, 'Warning', 'FailedCreate', `Error creating virtual machine instance: ${errorMessage(err)}`);
       return { syncError: { reason: 'FailedCreate', message: `Failure while starting VMI: ${errorMessage(err)}`, requeue: true }, issued: {} };
     }
@@ -195,11 +195,11 @@ export class VmController implements Component {
   private async stopVmi(key: string, vm: VirtualMachine, vmi: VirtualMachineInstance): Promise<{ syncError?: SyncError; issued: Issued }> {
     if (vmi.metadata.deletionTimestamp) return { issued: {} };
     const { ctx, recorder } = this.deps;
-    this.expectations.expectDeletion(key, objectKey(vmi));
+    this.expectations.expectDeletions(key, [objectKey(vmi)]);
     try {
       await ctx.client.delete(VMI_REF, vmi.metadata.namespace, vmi.metadata.name ?? '');
     } catch (err) {
-      this.expectations.deletionFailed(key, objectKey(vmi));
+      this.expectations.deletionObserved(key, objectKey(vmi));
       if (statusCode(err) === 404) return { issued: {} };
       void recorder.event(vm, 'Warning', 'FailedDelete', `Error deleting virtual machine instance ${vmi.metadata.name ?? ''}: ${errorMessage(err)}`);
       return { syncError: { reason: 'FailedDelete', message: `Failure attempting to delete VMI: ${errorMessage(err)}`, requeue: true }, issued: {} };

@@ -13,9 +13,10 @@ import type { EventRecorder } from '../../runtime/events.js';
 import { objectKey, type HandlerRegistration, type Informer } from '../../runtime/informer.js';
 import type { ClusterConfig } from './cluster-config.js';
 import { ANNOTATION_LATEST_API, ANNOTATION_STORAGE_API, POD_CONDITION_UNPAUSED, POD_REF } from './constants.js';
-import { Expectations } from './expectations.js';
+import { Expectations } from '../../runtime/expectations.js';
 import { sameJson } from './same-json.js';
 import { isPodDown, isPodDownOrGoingDown, isTempPod, owningVmi } from './launcher-pod-state.js';
+import { podsOwnedByVmi } from './launcher-pod-index.js';
 import { renderLauncherPod } from './launcher-pod.js';
 import { multusNetworkNames, NAD_REF, NAD_RESOURCE_ANNOTATION, nadNamespacedName } from './launcher-devices.js';
 import { hasCondition } from './conditions.js';
@@ -40,7 +41,9 @@ export function withObservedApiVersion<T extends VirtualMachineInstance | Virtua
   return { ...obj, metadata: { ...obj.metadata, annotations: { ...annotations, [ANNOTATION_LATEST_API]: 'v1', [ANNOTATION_STORAGE_API]: 'v1' } } };
 }
 
-const isControlledBy = (pod: Pod, vmi: VirtualMachineInstance): boolean => owningVmi(pod)?.uid === vmi.metadata.uid;
+/** The pods the VMI controls (an owner reference's uid names an object of the pod's own namespace). */
+const podsOf = (pods: Informer<Pod>, vmi: VirtualMachineInstance): Pod[] =>
+  podsOwnedByVmi(pods, vmi.metadata.uid ?? '').filter((pod) => pod.metadata.namespace === vmi.metadata.namespace);
 
 /** The pod that is the VMI's launcher now: the newest one on the VMI's node (any node before it has one). */
 export function currentPod(vmi: VirtualMachineInstance, owned: readonly Pod[]): Pod | undefined {
@@ -101,7 +104,7 @@ export class VmiController implements Component {
     }
     if (!this.podExpectations.satisfied(key)) return;
 
-    const owned = pods.listByNamespace(vmi.metadata.namespace ?? '').filter((pod) => isControlledBy(pod, vmi));
+    const owned = podsOf(pods, vmi);
     const { syncError, pod } = await this.sync(key, vmi, currentPod(vmi, owned));
     const ownedNow = pod && !owned.includes(pod) ? [...owned, pod] : owned;
     const next = nextVmiState({ vmi, pod, ownedPods: ownedNow, syncError, hasOwnerVm: this.hasOwnerVm(vmi), launcherImage: this.deps.config().launcherImage, now: rfc3339(ctx.clock.now()) });
@@ -133,13 +136,13 @@ export class VmiController implements Component {
       return { syncError: { reason: 'FailedCreate', message: `failed to render launch manifest: ${networkResources}`, requeue: true } };
     }
     const template = renderLauncherPod(vmi, config, this.deps.ctx.random.next(), networkResources);
-    this.podExpectations.expectCreation(key);
+    this.podExpectations.expectCreations(key);
     try {
       const created = await this.deps.ctx.client.create(template);
       void this.deps.recorder.event(vmi, 'Normal', 'SuccessfulCreate', `Created virtual machine pod ${created.metadata.name ?? ''}`);
       return { pod: created };
     } catch (err) {
-      this.podExpectations.creationFailed(key);
+      this.podExpectations.creationObserved(key);
       const message = errorMessage(err);
       void this.deps.recorder.event(vmi, 'Warning', 'FailedCreate', `Error creating pod: ${message}`);
       return { syncError: { reason: 'FailedCreate', message: `failed to create virtual machine pod: ${message}`, requeue: true } };
@@ -175,7 +178,7 @@ export class VmiController implements Component {
   }
 
   private async deleteAllPods(vmi: VirtualMachineInstance): Promise<SyncError | undefined> {
-    const owned = this.deps.pods.listByNamespace(vmi.metadata.namespace ?? '').filter((pod) => isControlledBy(pod, vmi));
+    const owned = podsOf(this.deps.pods, vmi);
     for (const pod of owned) {
       if (pod.metadata.deletionTimestamp && !isPodDown(pod)) continue;
       const name = pod.metadata.name ?? '';

@@ -11,7 +11,7 @@ import { findCondition, hasCondition, withCondition, withoutCondition } from './
 import { ANNOTATION_MEMORY_OVERHEAD, ANNOTATION_MIGRATION_TRANSPORT_UNIX, FINALIZER_VM_CONTROLLER, FINALIZER_VMI, FINALIZER_VMI_LEGACY, LABEL_NODE_NAME, LABEL_OUTDATED_LAUNCHER } from './constants.js';
 import { containerImageError, isLauncherPodReady, isPodDownOrGoingDown, isTempPod } from './launcher-pod-state.js';
 import { formatQuantity } from '../../cluster/pod-utils.js';
-import { isFinal, isUnprocessed, type Condition, type VirtualMachineInstance, type VmiPhase } from './types.js';
+import { isFinal, isUnprocessed, type Condition, type VirtualMachineInstance, type VmiPhase, type VmiStatus } from './types.js';
 
 /** A failure of the sync step, as KubeVirt's SyncError: a reason for the Synchronized condition and a message. */
 export interface SyncError {
@@ -76,6 +76,18 @@ function initialVolumeStatus(vmi: VirtualMachineInstance): Array<{ name: string;
     const claimName = v.persistentVolumeClaim?.claimName ?? v.dataVolume?.name;
     return claimName ? { name: v.name, target: '', persistentVolumeClaimInfo: { claimName } } : { name: v.name, target: '' };
   });
+}
+
+/**
+ * EvictionRequested=True while virt-api's eviction interceptor has marked the
+ * VMI for evacuation (status.evacuationNodeName), in every phase; gone once
+ * the mark is cleared (migrated away, or evacuate/cancel).
+ */
+function syncEvictionRequested(conditions: Condition[], status: VmiStatus, now: string): Condition[] {
+  const marked = typeof status.evacuationNodeName === 'string' && status.evacuationNodeName !== '';
+  if (!marked) return withoutCondition(conditions, 'EvictionRequested');
+  if (hasCondition(conditions, 'EvictionRequested', 'True')) return conditions;
+  return withCondition(conditions, { type: 'EvictionRequested', status: 'True', reason: 'EvictionRequested', message: 'VMI is marked for eviction', lastProbeTime: now, lastTransitionTime: now });
 }
 
 function activePods(pods: readonly Pod[]): Record<string, string> {
@@ -155,7 +167,7 @@ export function nextVmiState(input: VmiStatusInput): VirtualMachineInstance {
       }
     } else if (findCondition(conditions, 'Synchronized')) conditions = withoutCondition(conditions, 'Synchronized');
   }
-  status.conditions = conditions;
+  status.conditions = syncEvictionRequested(conditions, status, now);
   if (status.phase !== vmi.status?.phase && status.phase) {
     status.phaseTransitionTimestamps = [...(status.phaseTransitionTimestamps ?? []), { phase: status.phase, phaseTransitionTimestamp: now }];
   }

@@ -73,8 +73,6 @@ function lookup(owner: ClusterContext | Clock): HandlerCluster {
 
 export const handlerCommands = (owner: ClusterContext | Clock): HandlerCommands => lookup(owner).commands;
 export const handlerFaults = (owner: ClusterContext | Clock): HandlerFaults => lookup(owner).faults;
-/** Whether virtHandlerComponents was called for the cluster running on this clock. */
-export const hasHandlerComponents = (clock: Clock): boolean => clusters.has(clock);
 
 export function virtHandlerComponents(ctx: ClusterContext): Component[] {
   const vmis = ctx.informers.informerFor<VirtualMachineInstance>(VMI_REF);

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { Domain } from './domains.js';
 import { migrationBlockers, migrationMethod } from './migratable.js';
+import { podInterfaceName } from './pod-network.js';
 import type { VirtualMachineInstance, VmiCondition, VmiInterfaceStatus, VmiPhase, VmiStatus, VmiVolumeStatus } from './vmi-types.js';
 
 /** The machine type QEMU resolves `q35` to in the virt-launcher image (CentOS Stream 9 QEMU). */
@@ -21,6 +22,10 @@ export interface HandlerFacts {
   launcherAlive: boolean;
   /** The launcher pod's IPs, primary first. */
   podIPs: string[];
+  /** The launcher pod's interfaces that Multus reports attached (its network-status annotation). */
+  multusAttached: ReadonlySet<string>;
+  /** Why the last sync failed (the domain did not start, a pod link is missing); undefined when it did not. */
+  syncError: string | undefined;
   nodeName: string;
   nodeHasHostModel: boolean;
   /** RFC 3339 now. */
@@ -68,10 +73,10 @@ function setCondition(conditions: VmiCondition[], next: Omit<VmiCondition, 'last
 const withoutCondition = (conditions: VmiCondition[], type: string): VmiCondition[] => conditions.filter((c) => c.type !== type);
 
 function handlerConditions(facts: HandlerFacts, phase: VmiPhase): VmiCondition[] {
-  const { vmi, domain, now } = facts;
+  const { vmi, domain, syncError, now } = facts;
   let conditions = [...(vmi.status?.conditions ?? [])];
-  conditions = domain?.startFailure
-    ? setCondition(conditions, { type: 'Synchronized', status: 'False', reason: SYNC_FAILED_REASON, message: domain.startFailure }, now)
+  conditions = syncError
+    ? setCondition(conditions, { type: 'Synchronized', status: 'False', reason: SYNC_FAILED_REASON, message: syncError }, now)
     : withoutCondition(conditions, 'Synchronized');
   if (domain) {
     const blockers = migrationBlockers(vmi, facts.nodeName, facts.nodeHasHostModel);
@@ -95,17 +100,17 @@ function handlerConditions(facts: HandlerFacts, phase: VmiPhase): VmiCondition[]
   return conditions;
 }
 
-/** KubeVirt's name for a secondary network's interface inside the launcher pod ("pod" + hash). */
-const secondaryPodInterfaceName = (network: string): string => `pod${sha256(network).slice(0, 11)}`;
-
 function interfaceStatuses(facts: HandlerFacts): VmiInterfaceStatus[] {
   const { vmi, domain, podIPs } = facts;
   const agent = domain?.agentConnected === true;
   const existing = vmi.status?.interfaces ?? [];
   const interfaces = vmi.spec?.domain?.devices?.interfaces ?? [];
-  return interfaces.map((iface, index): VmiInterfaceStatus => {
+  return interfaces.flatMap((iface, index): VmiInterfaceStatus[] => {
     const network = vmi.spec?.networks?.find((n) => n.name === iface.name);
     const onPodNetwork = network?.pod !== undefined;
+    const reportedByMultus = network?.multus !== undefined && facts.multusAttached.has(podInterfaceName(network));
+    // virt-launcher makes an SR-IOV VF a host device of the domain only once Multus reported it; otherwise the guest has no such NIC.
+    if (iface.sriov !== undefined && !reportedByMultus) return [];
     const status: VmiInterfaceStatus = { ...existing.find((s) => s.name === iface.name), name: iface.name };
     status.mac = iface.macAddress ?? generatedMac(vmi.metadata.uid ?? '', iface.name);
     status.queueCount = 1;
@@ -118,8 +123,8 @@ function interfaceStatuses(facts: HandlerFacts): VmiInterfaceStatus[] {
         status.ipAddresses = [...podIPs];
       }
     } else if (network?.multus) {
-      status.podInterfaceName = secondaryPodInterfaceName(network.name);
-      sources.push('multus-status');
+      status.podInterfaceName = podInterfaceName(network);
+      if (reportedByMultus) sources.push('multus-status');
     }
     if (agent) {
       status.interfaceName = `eth${index}`;
@@ -128,7 +133,7 @@ function interfaceStatuses(facts: HandlerFacts): VmiInterfaceStatus[] {
       delete status.interfaceName;
     }
     status.infoSource = sources.join(', ');
-    return status;
+    return [status];
   });
 }
 

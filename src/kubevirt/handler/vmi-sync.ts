@@ -1,7 +1,8 @@
 /**
  * virt-handler's VMI loop on one node: for every VMI handed to this node
  * (status.nodeName), define the domain in its launcher pod once the VMI is
- * Scheduled, pass on a deletion as an ACPI shutdown that honours
+ * Scheduled and the pod has the network links it needs (else Synchronized=
+ * False until the pod changes), pass on a deletion as an ACPI shutdown that honours
  * terminationGracePeriodSeconds, and write the status the domain's state
  * gives, with the handler's events. Domain events and launcher pod changes
  * bring the VMI back to the queue.
@@ -18,6 +19,7 @@ import type { Domain, DomainRegistry } from './domains.js';
 import { guestOfVmi } from './guest-os.js';
 import { migrationStateOf } from './migration-sync.js';
 import { HOST_MODEL_LABEL_PREFIX } from './node-labels.js';
+import { missingPodLinkError, multusAttachedInterfaces, podLinks } from './pod-network.js';
 import { handlerStatus, phaseChangeEvent } from './vmi-status.js';
 import { CREATED_BY_LABEL, isFinalPhase, type VirtualMachineInstance } from './vmi-types.js';
 
@@ -50,8 +52,8 @@ export class VmiSync implements Component {
   private readonly controller: Controller;
   private readonly recorder: EventRecorder;
   private unsubscribe: (() => void) | undefined;
-  /** Domains whose boot failure was already reported (SyncFailed). */
-  private readonly reportedFailures = new Set<string>();
+  /** The sync error last reported (SyncFailed) per VMI UID, so one failure makes one event. */
+  private readonly reportedFailures = new Map<string, string>();
 
   constructor(private readonly deps: VmiSyncDeps) {
     const { ctx, nodeName } = deps;
@@ -101,6 +103,7 @@ export class VmiSync implements Component {
     if (!vmi || !this.isMine(vmi)) {
       // The VMI is gone (or no longer ours): nothing keeps its domain.
       if (domain) domains.remove(domain.uid);
+      if (vmi) this.reportedFailures.delete(vmi.metadata.uid ?? '');
       return;
     }
     if (domain && domain.uid !== vmi.metadata.uid) {
@@ -114,6 +117,7 @@ export class VmiSync implements Component {
       domain = undefined;
     }
     if (isFinalPhase(vmi.status?.phase)) {
+      this.reportedFailures.delete(vmi.metadata.uid ?? '');
       if (domain) {
         domains.remove(domain.uid);
         void this.recorder.event(vmi, 'Normal', 'Deleted', 'Signaled Deletion');
@@ -122,9 +126,14 @@ export class VmiSync implements Component {
     }
     const launcherAlive = pod !== undefined && !isPodTerminal(pod) && !computeEnded(pod);
     const stopping = vmi.metadata.deletionTimestamp !== undefined || pod?.metadata.deletionTimestamp !== undefined;
+    let networkError: string | undefined;
     if (domain && stopping) this.signalShutdown(vmi, domain);
-    else if (!domain && !stopping && launcherAlive && vmi.status?.phase === 'Scheduled') domain = this.defineDomain(vmi, pod);
-    await this.writeStatus(vmi, domain, pod, launcherAlive);
+    else if (!domain && !stopping && launcherAlive && vmi.status?.phase === 'Scheduled') {
+      // The network is set up before the domain is defined; a missing link stops the start here, to be retried when the pod changes.
+      networkError = missingPodLinkError(vmi, podLinks(pod));
+      if (!networkError) domain = this.defineDomain(vmi, pod);
+    }
+    await this.writeStatus(vmi, domain, pod, launcherAlive, networkError ?? domain?.startFailure);
   }
 
   private defineDomain(vmi: VirtualMachineInstance, pod: Pod): Domain {
@@ -144,7 +153,7 @@ export class VmiSync implements Component {
     if (this.deps.domains.shutdown(domain, grace)) void this.recorder.event(vmi, 'Normal', 'ShuttingDown', 'Signaled Graceful Shutdown');
   }
 
-  private async writeStatus(vmi: VirtualMachineInstance, domain: Domain | undefined, pod: Pod | undefined, launcherAlive: boolean): Promise<void> {
+  private async writeStatus(vmi: VirtualMachineInstance, domain: Domain | undefined, pod: Pod | undefined, launcherAlive: boolean, syncError: string | undefined): Promise<void> {
     const { ctx, nodeName } = this.deps;
     const node = this.deps.nodes.getByName(undefined, nodeName);
     const status = handlerStatus({
@@ -152,13 +161,16 @@ export class VmiSync implements Component {
       domain,
       launcherAlive,
       podIPs: (pod?.status?.podIPs ?? []).map((ip) => ip.ip),
+      multusAttached: multusAttachedInterfaces(pod),
+      syncError,
       nodeName,
       nodeHasHostModel: Object.keys(node?.metadata.labels ?? {}).some((label) => label.startsWith(HOST_MODEL_LABEL_PREFIX)),
       now: rfc3339(ctx.clock.now()),
     });
-    if (domain?.startFailure && !this.reportedFailures.has(domain.uid)) {
-      this.reportedFailures.add(domain.uid);
-      void this.recorder.event(vmi, 'Warning', 'SyncFailed', domain.startFailure);
+    const uid = vmi.metadata.uid ?? '';
+    if (syncError && this.reportedFailures.get(uid) !== syncError) {
+      this.reportedFailures.set(uid, syncError);
+      void this.recorder.event(vmi, 'Warning', 'SyncFailed', syncError);
     }
     if (jsonEqual(status, vmi.status)) return;
     await ctx.client.update<VirtualMachineInstance>({ ...vmi, status });

@@ -79,8 +79,18 @@ export interface VmiInterface {
   bridge?: object;
   masquerade?: object;
   sriov?: object;
+  passtBinding?: object;
   binding?: { name: string };
+  /** `absent` while the interface is being hot-unplugged. */
+  state?: string;
   [field: string]: unknown;
+}
+
+export interface VmiNetwork {
+  name: string;
+  pod?: object;
+  /** A Multus network; `default` replaces the pod network. */
+  multus?: { networkName?: string; default?: boolean };
 }
 
 export interface VmiVolume {
@@ -101,7 +111,7 @@ export interface VmiSpec {
     devices?: { disks?: VmiDisk[]; interfaces?: VmiInterface[]; hostDevices?: unknown[]; gpus?: unknown[] };
     [field: string]: unknown;
   };
-  networks?: Array<{ name: string; pod?: object; multus?: { networkName?: string } }>;
+  networks?: VmiNetwork[];
   volumes?: VmiVolume[];
   [field: string]: unknown;
 }

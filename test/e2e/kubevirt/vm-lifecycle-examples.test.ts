@@ -31,8 +31,13 @@ type Outcome =
   | { dataVolumeCreateFailed: true }
   /** The launcher pod's ResourceClaim is never created (no DRA driver/controller): the scheduler does not try the pod; VMI Scheduling without PodScheduled. */
   | { waitsForResourceClaim: true }
-  /** The launcher pod asks Multus for these NetworkAttachmentDefinitions (k8s.v1.cni.cncf.io/networks) and is placed. */
-  | { multusNetworks: string[] };
+  /**
+   * The launcher pod asks Multus for these NetworkAttachmentDefinitions (k8s.v1.cni.cncf.io/networks) and is placed;
+   * with no Multus to attach them, virt-handler's network setup misses this pod link: VMI Scheduled, Synchronized=False.
+   */
+  | { multusNetworks: string[]; missingPodLink: string }
+  /** As above, but the network is SR-IOV, which needs no pod link: the VMI runs, without the SR-IOV interface. */
+  | { multusNetworks: string[]; runsWithoutInterface: string };
 
 interface Row {
   file: string;
@@ -52,8 +57,8 @@ const rows: Row[] = [
   { file: 'preemtible.yaml', expect: { accepted: true }, why: 'a core PriorityClass' },
   { file: 'vmi-preset-small.yaml', expect: { accepted: true }, why: 'VirtualMachineInstancePreset is still served (deprecated)' },
   { file: 'migration-job.yaml', expect: { accepted: true }, why: 'applied last: its VMI vmi-fedora runs and is LiveMigratable (masquerade), so it is admitted (§5.6)' },
-  { file: 'vm-pool-cirros.yaml', expect: { accepted: true }, why: 'a VirtualMachinePool (§6.2); its controller is not simulated yet' },
-  { file: 'vmi-replicaset-cirros.yaml', expect: { accepted: true }, why: 'a VirtualMachineInstanceReplicaSet (§6.1); its controller is not simulated yet' },
+  { file: 'vm-pool-cirros.yaml', expect: { running: true }, why: `a VirtualMachinePool (§6.2): VMs vm-pool-cirros-0..2, all Ready; ${RUNS}` },
+  { file: 'vmi-replicaset-cirros.yaml', expect: { running: true }, why: `a VirtualMachineInstanceReplicaSet (§6.1): three VMIs, all Ready; ${RUNS}` },
   { file: 'pgpu-resource-claim-tmpl.yaml', expect: { rejected: true }, why: 'resource.k8s.io (DRA) is not served by a default v1.32 cluster' },
 
   { file: 'vm-cirros.yaml', expect: { running: true }, why: RUNS },
@@ -84,9 +89,9 @@ const rows: Row[] = [
   { file: 'vmi-windows.yaml', expect: { pvcNotFound: true }, why: 'PVC disk-windows does not exist' },
   { file: 'vmi-gpu.yaml', expect: { unschedulable: true }, why: 'the GPU gate is GA (§0.3); compute requests its deviceName, which no node offers (§2.6 compute resources; renderresources.go WithGPUsDevicePlugins)' },
   { file: 'vmi-dra-pgpu.yaml', expect: { waitsForResourceClaim: true }, why: 'GPUsWithDRA is Beta (§0.3): the pod gets the VMI resourceClaims and compute claims (template.go, WithGPUsDRA); its template could not be created (no resource.k8s.io), so the claim never exists and kube-scheduler\'s PreEnqueue keeps the pod ("ResourceClaim not created yet"); VMI stays Scheduling (§2.2)' },
-  { file: 'vmi-sriov.yaml', expect: { multusNetworks: ['sriov/sriov-network'] }, why: 'ExternalNetResourceInjection is Beta (§0.3): virt-controller reads no NetworkAttachmentDefinition and requests no SR-IOV resource (an external webhook would); the pod carries the Multus annotation (§2.6) and is placed' },
-  { file: 'vmi-multus-ptp.yaml', expect: { multusNetworks: ['examples/ptp-conf'] }, why: 'ExternalNetResourceInjection is Beta (§0.3): no NetworkAttachmentDefinition lookup (template.go); the pod carries the Multus annotation (§2.6) and is placed' },
-  { file: 'vmi-multus-multiple-net.yaml', expect: { multusNetworks: ['examples/ptp-conf'] }, why: 'as vmi-multus-ptp, beside its pod network (§0.3, §2.6)' },
+  { file: 'vmi-sriov.yaml', expect: { multusNetworks: ['sriov/sriov-network'], runsWithoutInterface: 'sriov-net' }, why: 'ExternalNetResourceInjection is Beta (§0.3): virt-controller reads no NetworkAttachmentDefinition and requests no SR-IOV resource (an external webhook would); the pod carries the Multus annotation (§2.6) and is placed; network setup skips SR-IOV (netpod discover) and virt-launcher makes host devices only of VFs Multus reported (sriov.CreateHostDevices), so the VMI runs without sriov-net' },
+  { file: 'vmi-multus-ptp.yaml', expect: { multusNetworks: ['examples/ptp-conf'], missingPodLink: 'pode31d7ce2712' }, why: 'ExternalNetResourceInjection is Beta (§0.3): no NetworkAttachmentDefinition lookup (template.go); the pod carries the Multus annotation (§2.6) and is placed; no Multus attaches pod<sha256(ptp)[:11]>, so the bridge binding\'s setup fails (netpod discover) and the handler reports it (§2.3 Synchronized)' },
+  { file: 'vmi-multus-multiple-net.yaml', expect: { multusNetworks: ['examples/ptp-conf'], missingPodLink: 'pode31d7ce2712' }, why: 'as vmi-multus-ptp: its masquerade pod network has eth0, its ptp bridge misses its link (§0.3, §2.6, §2.3)' },
   { file: 'vmi-usb.yaml', expect: { rejected: true }, why: 'host devices need the alpha HostDevices feature gate (§0.3)' },
   { file: 'vmi-host-disk.yaml', expect: { rejected: true }, why: 'hostDisk needs the alpha HostDisk feature gate (§0.3)' },
   { file: 'vmi-with-sidecar-hook.yaml', expect: { rejected: true }, why: 'hook sidecars need the alpha Sidecar feature gate (§0.3)' },
@@ -144,6 +149,10 @@ for (const row of rows) {
     t.equal(result.code, 0, `kubectl apply: ${result.stderr}`);
     const namespace = namespaceOf(row.file);
     for (const doc of documentsOf(row.file)) {
+      if ((doc.kind === 'VirtualMachineInstanceReplicaSet' || doc.kind === 'VirtualMachinePool') && 'running' in row.expect) {
+        // Every replica is ready: its VMI (of its VM) runs with Ready=True.
+        t.equal(await waitFor(`${doc.kind.toLowerCase()}/${doc.metadata.name}`, namespace, '{.spec.replicas}/{.status.readyReplicas}', '3/3'), '3/3');
+      }
       const isVm = doc.kind === 'VirtualMachine';
       if (!isVm && doc.kind !== 'VirtualMachineInstance') continue;
       const vmi = `vmi/${doc.metadata.name}`;
@@ -178,8 +187,17 @@ for (const row of rows) {
         const read = await waitFor(`pods -l ${selector}`, namespace, '{.items[0].metadata.annotations.k8s\\.v1\\.cni\\.cncf\\.io/networks}', (value) => value !== '');
         const networks = (JSON.parse(read || '[]') as Array<{ name: string; namespace: string; interface: string }>).map((n) => `${n.namespace}/${n.name}`);
         t.same(networks, row.expect.multusNetworks, 'the Multus networks of the pod');
-        t.match(await waitFor(vmi, namespace, '{.status.phase}', (phase) => ['Scheduled', 'Running'].includes(phase)), /^(Scheduled|Running)$/, 'the launcher pod is placed');
         t.match(await waitFor(`pods -l ${selector}`, namespace, '{.items[0].spec.nodeName}', (node) => node !== ''), /.+/, 'the pod is bound');
+        if ('missingPodLink' in row.expect) {
+          const expected = `Scheduled|False|Synchronizing with the Domain failed.|failed to configure vmi network: setup failed, err: pod link (${row.expect.missingPodLink}) is missing`;
+          const synchronized = '{.status.phase}|{.status.conditions[?(@.type=="Synchronized")].status}|{.status.conditions[?(@.type=="Synchronized")].reason}|{.status.conditions[?(@.type=="Synchronized")].message}';
+          t.equal(await waitFor(vmi, namespace, synchronized, expected), expected, 'virt-handler cannot set up the network');
+        } else {
+          const absent = row.expect.runsWithoutInterface;
+          t.equal(await waitFor(vmi, namespace, '{.status.phase} {.status.conditions[?(@.type=="Ready")].status}', 'Running True'), 'Running True');
+          const names = await waitFor(vmi, namespace, '{.status.interfaces[*].name}', (read) => read !== '');
+          t.notOk(names.split(' ').includes(absent), `no ${absent} in the guest`);
+        }
       }
     }
   });

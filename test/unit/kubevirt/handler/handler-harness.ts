@@ -3,8 +3,7 @@
  * the VMI CRD, a virt-handler DaemonSet in namespace kubevirt (its pod on
  * the worker gates the handler there), and the steps virt-controller takes
  * before it hands a VMI to the node (launcher pod, phase Scheduled). The
- * handler components run from the emulator's control plane when the lead
- * has wired them in; until then the harness runs them on its own context.
+ * handler itself runs in the emulator's control plane.
  */
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -13,18 +12,11 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { KubeObject } from '../../../../src/api/types.js';
 import type { Client } from '../../../../src/client/client.js';
-import type { ClusterContext } from '../../../../src/cluster/context.js';
 import { workerName } from '../../../../src/cluster/nodes/index.js';
 import { POD_REF, type Pod } from '../../../../src/cluster/pod-utils.js';
 import { startEmulator, type RunningEmulator } from '../../../../src/emulator.js';
-import { hasHandlerComponents, virtHandlerComponents } from '../../../../src/kubevirt/handler/index.js';
 import { VMI_REF, type VirtualMachineInstance } from '../../../../src/kubevirt/handler/vmi-types.js';
 import type { VirtualClock } from '../../../../src/runtime/clock.js';
-import { ComponentManager } from '../../../../src/runtime/component.js';
-import { SharedInformerFactory } from '../../../../src/runtime/informer.js';
-import { silentLogger } from '../../../../src/runtime/logger.js';
-import { SeededRandom } from '../../../../src/runtime/seeded-random.js';
-import { builtinProfile } from '../../../../src/simulation/profile.js';
 
 export const WORKER = workerName(1);
 export const LAUNCHER_IMAGE = 'quay.io/kubevirt/virt-launcher:v1.9.0-rc.2';
@@ -71,30 +63,6 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined | fal
   throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
 }
 
-/** Runs the handler components on a context of our own when the control plane does not run them. */
-export async function ownHandler(emulator: RunningEmulator, profile = 'instant'): Promise<() => Promise<void>> {
-  if (hasHandlerComponents(emulator.clock)) return async () => {};
-  const informers = new SharedInformerFactory(emulator.client, { clock: emulator.clock });
-  const ctx: ClusterContext = {
-    client: emulator.client,
-    informers,
-    clock: emulator.clock,
-    random: new SeededRandom(7),
-    profile: builtinProfile(profile)!,
-    logger: silentLogger,
-    workers: 1,
-    serveSubresource: () => {},
-  };
-  const manager = new ComponentManager();
-  for (const component of virtHandlerComponents(ctx)) manager.add(component);
-  informers.start();
-  await manager.start();
-  return async () => {
-    await manager.stop();
-    informers.stop();
-  };
-}
-
 const handlerDaemonSet: KubeObject = {
   apiVersion: 'apps/v1',
   kind: 'DaemonSet',
@@ -116,7 +84,6 @@ export async function startHandlerHarness(options: { profile?: string } = {}): P
   const tick = (stepMs: number) => () => clock.advance(stepMs);
   await client.create(parse(readFileSync(new URL('virtualmachineinstances.kubevirt.io.yaml', crdsDir), 'utf8')) as KubeObject);
   await waitFor('VMI CRD served', async () => (await client.list(VMI_REF)) !== undefined, tick(100));
-  const stopOwn = await ownHandler(emulator, options.profile ?? 'instant');
   await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kubevirt' } });
   await client.create(handlerDaemonSet);
 
@@ -179,7 +146,6 @@ export async function startHandlerHarness(options: { profile?: string } = {}): P
         .map((e) => ({ type: e.type as string, reason: e.reason as string, message: e.message as string }));
     },
     async stop() {
-      await stopOwn();
       await emulator.stop();
       await rm(dir, { recursive: true, force: true });
     },

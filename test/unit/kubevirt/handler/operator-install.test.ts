@@ -6,15 +6,13 @@ import { NODE_REF, type Node } from '../../../../src/cluster/nodes/node-types.js
 import { startEmulator } from '../../../../src/emulator.js';
 import type { VirtualClock } from '../../../../src/runtime/clock.js';
 import { applyAll, manifest, KUBEVIRT_REF } from '../operator/operator-harness.js';
-import { ownHandler, WORKER } from './handler-harness.js';
+import { WORKER } from './handler-harness.js';
 
 t.test("the handler runs on the virt-operator's virt-handler DaemonSet pods", async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'virt-handler-install-'));
   const emulator = await startEmulator({ port: 0, insecureHttp: true, kubeconfigPath: join(dir, 'kubeconfig'), workers: 1, clock: 'virtual' });
   const clock = emulator.clock as VirtualClock;
-  const stopOwn = await ownHandler(emulator);
   t.teardown(async () => {
-    await stopOwn();
     await emulator.stop();
     await rm(dir, { recursive: true, force: true });
   });

@@ -1,0 +1,40 @@
+import t from 'tap';
+import { FieldSet, type FieldPath } from '../../../src/api/patch/field-set.js';
+import { decodeManagedFields, encodeManagedFields } from '../../../src/api/patch/managed-fields.js';
+import { deepFreeze } from '../../../src/runtime/deep-freeze.js';
+
+const set = (...paths: string[][]) => FieldSet.of(paths);
+const paths = (s: FieldSet): FieldPath[] => s.paths();
+
+const A = set(['f:spec', 'f:replicas'], ['f:spec', 'f:template', 'f:metadata'], ['f:metadata', 'f:labels', 'f:app']);
+const B = set(['f:spec', 'f:replicas'], ['f:status', 'f:phase'], ['f:spec', 'f:template']);
+
+t.test('set operations agree with their path-by-path definitions', async (t) => {
+  const all = [...paths(A), ...paths(B)];
+  t.same(paths(A.union(B)), paths(FieldSet.of(all)));
+  t.same(paths(A.difference(B)), paths(FieldSet.of(paths(A).filter((p) => !B.has(p)))));
+  t.same(paths(A.intersection(B)), paths(FieldSet.of(paths(A).filter((p) => B.has(p)))));
+  t.same(A.difference(B).toFieldsV1(), { 'f:metadata': { 'f:labels': { 'f:app': {} } }, 'f:spec': { 'f:template': { 'f:metadata': {} } } });
+  t.same(A.union(B).toFieldsV1()['f:spec'], { 'f:replicas': {}, 'f:template': { '.': {}, 'f:metadata': {} } }, 'a member with members below keeps its "."');
+  t.ok(A.intersection(set(['f:other'])).isEmpty());
+});
+
+t.test('an operation that changes nothing answers its operand', async (t) => {
+  const empty = new FieldSet();
+  t.equal(A.union(empty), A);
+  t.equal(empty.union(A), A);
+  t.equal(A.difference(empty), A);
+  t.equal(A.difference(set(['f:unrelated'])), A);
+  t.not(A.difference(set(['f:spec', 'f:replicas'])), A);
+});
+
+t.test('an untouched manager keeps its stored encoding; a client-written encoding is written anew', async (t) => {
+  const encoded = encodeManagedFields([{ manager: 'm', operation: 'Update', apiVersion: 'v1', time: 'T', fields: A }]);
+  const stored = deepFreeze(encoded);
+  const again = encodeManagedFields(decodeManagedFields(stored).values());
+  t.equal(again[0].fieldsV1, stored[0].fieldsV1, 'the stored fieldsV1 object is reused');
+  const fromClient = deepFreeze([{ ...encoded[0], fieldsV1: { 'f:spec': { 'f:replicas': {} }, 'f:metadata': { 'f:labels': { 'f:app': {} } } } }]);
+  const rewritten = encodeManagedFields(decodeManagedFields(fromClient).values());
+  t.not(rewritten[0].fieldsV1, fromClient[0].fieldsV1);
+  t.same(Object.keys(rewritten[0].fieldsV1 ?? {}), ['f:metadata', 'f:spec'], 'in canonical order');
+});
