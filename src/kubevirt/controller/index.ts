@@ -23,6 +23,7 @@ import { VmiReplicaSetController, VMIRS_REF, type VirtualMachineInstanceReplicaS
 import type { VirtualMachine, VirtualMachineInstance } from './types.js';
 import { VmController } from './vm-controller.js';
 import { VmiController } from './vmi-controller.js';
+import { WorkloadUpdater } from './workload-updater.js';
 
 const VIRT_CONTROLLER = 'virt-controller';
 
@@ -50,11 +51,12 @@ export function virtControllerCore(ctx: ClusterContext): Component {
   const kubevirtConfiguration = () => ((kubevirts.list()[0]?.spec as { configuration?: { migrations?: Record<string, unknown>; evictionStrategy?: string } } | undefined)?.configuration ?? {});
   const parts: Component[] = [
     new VmController({ ctx, vms, vmis, pvcs, recorder }),
-    new VmiController({ ctx, vmis, vms, pods, pvcs, recorder, config }),
+    new VmiController({ ctx, vmis, vms, pods, pvcs, recorder, config, controllerDeployments: deployments }),
     new MigrationController({ ctx, migrations, vmis, pods, recorder, config, migrationsConfig: () => kubevirtConfiguration().migrations ?? {} }),
     new EvacuationController({ ctx, migrations, vmis, recorder, clusterEvictionStrategy: () => kubevirtConfiguration().evictionStrategy }),
     new NodeController({ ctx, nodes, vmis, pods, recorder: new EventRecorder(ctx.client, ctx.clock, { component: 'node-controller' }, ctx.logger) }),
     new VmiReplicaSetController({ ctx, replicaSets: ctx.informers.informerFor<VirtualMachineInstanceReplicaSet>(VMIRS_REF), vmis, recorder: new EventRecorder(ctx.client, ctx.clock, { component: 'virtualmachinereplicaset-controller' }, ctx.logger) }),
+    new WorkloadUpdater({ ctx, kubevirts, vmis, migrations, pods, recorder: new EventRecorder(ctx.client, ctx.clock, { component: 'workload-update-controller' }, ctx.logger), launcherImage: () => config().launcherImage }),
     new VmPoolController({ ctx, pools: ctx.informers.informerFor<VirtualMachinePool>(POOL_REF), vms, revisions: ctx.informers.informerFor(CONTROLLER_REVISION_REF), recorder: new EventRecorder(ctx.client, ctx.clock, { component: 'virtualmachinepool-controller' }, ctx.logger) }),
   ];
   return {

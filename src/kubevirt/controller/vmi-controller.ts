@@ -32,6 +32,8 @@ export interface VmiControllerDeps {
   pvcs: Informer;
   recorder: EventRecorder;
   config: () => ClusterConfig;
+  /** virt-controller's own Deployment, whose `--launcher-image` the config reads. */
+  controllerDeployments: Informer;
 }
 
 /** Adds the api-version annotations KubeVirt writes first thing on every object it manages (a plain update, nothing else that round). */
@@ -74,6 +76,14 @@ export class VmiController implements Component {
     this.controller.watch(pvcs, (pvc) => vmis.listByNamespace(pvc.metadata.namespace ?? '').filter((vmi) => isUnprocessed(vmi)).map(objectKey));
     // The owning VM coming or going decides whether a final VMI keeps the VM controller's finalizer.
     this.controller.watch(deps.vms);
+    // virt-controller of a new version starts with another launcher image and resyncs every VMI, so the outdated-launcher label follows.
+    let launcherImage: string | undefined;
+    this.controller.watch(deps.controllerDeployments, () => {
+      const current = deps.config().launcherImage;
+      if (current === launcherImage) return [];
+      launcherImage = current;
+      return vmis.list().map(objectKey);
+    });
   }
 
   async start(): Promise<void> {

@@ -25,15 +25,16 @@ export function operatorHasReadyPod(deployments: readonly KubeObject[], pods: re
 
 function operatorController(ctx: ClusterContext): Component {
   const kubevirts = ctx.informers.informerFor<KubeVirt>(KUBEVIRT_REF);
-  const operatorDeployments = ctx.informers.informerFor(DEPLOYMENT_REF, { labelSelector: OPERATOR_SELECTOR });
+  const operatorPods = ctx.informers.informerFor<Pod>(POD_REF, { labelSelector: OPERATOR_SELECTOR });
   const schedulableNodes = ctx.informers.informerFor(NODE_REF, { labelSelector: SCHEDULABLE_SELECTOR });
   const cache = new ManagedCache(ctx.informers);
-  const reconciler = new KubeVirtReconciler({ client: ctx.client, clock: ctx.clock, applier: new ObjectApplier(ctx.client), cache, kubevirts, operatorDeployments, schedulableNodes });
+  const reconciler = new KubeVirtReconciler({ client: ctx.client, clock: ctx.clock, applier: new ObjectApplier(ctx.client), cache, kubevirts, operatorPods, schedulableNodes });
   const controller = new Controller({ name: 'virt-operator', clock: ctx.clock, logger: ctx.logger, reconcile: (key) => reconciler.reconcile(key) });
   const everyKubeVirt = (): string[] => kubevirts.list().map(objectKey);
   // A CR coming or going changes the verdict for every other one (checkForActiveInstall).
   controller.watch(kubevirts, (kv) => [objectKey(kv), ...everyKubeVirt()]);
-  for (const informer of [operatorDeployments, schedulableNodes, ...cache.all()]) controller.watch(informer, everyKubeVirt);
+  // A new leader (another operator version) retargets every CR.
+  for (const informer of [operatorPods, schedulableNodes, ...cache.all()]) controller.watch(informer, everyKubeVirt);
   return controller;
 }
 

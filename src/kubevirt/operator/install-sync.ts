@@ -2,20 +2,23 @@
  * `Reconciler.Sync`: blocks new custom resources until virt-api is ready
  * (the temporary webhook), creates or corrects every operand in the
  * operator's order (CRDs, RBAC, Services, admission policies, certificates and their
- * consumers, workloads with virt-api first, the namespace label), then, once
- * the infrastructure has rolled over, removes what the strategy no longer
- * holds and deploys the common instancetypes and preferences.
+ * consumers, then the workloads: virt-api first on an install or rollback,
+ * virt-handler first and virt-api last on an update), the namespace label,
+ * then, once the infrastructure has rolled over, removes what the strategy
+ * no longer holds and deploys the common instancetypes and preferences.
  */
 import type { KubeObject } from '../../api/types.js';
 import type { Client } from '../../client/client.js';
 import type { Pod } from '../../cluster/pod-utils.js';
 import { CA_SECRET, caBundle, isCaSecret, isCertificateSecret, pairOf, reconcileCertificate, type CertificatePolicy } from './certificates.js';
 import type { ManagedCache } from './managed-cache.js';
-import type { ObjectApplier } from './object-applier.js';
 import type { DesiredState } from './operand-selection.js';
-import { isWorkloadReady, type StrategyStamp } from './readiness.js';
+import { canaryStep, maxUnavailableOf, withMaxUnavailable } from './daemonset-canary.js';
+import { containsDesired, type ObjectApplier } from './object-applier.js';
+import { isWorkloadReady, updatedReadyPods, type StrategyStamp } from './readiness.js';
 import { recordGeneration, type GenerationStatus } from './kubevirt-status.js';
-import { CRD_REF, DEPLOYMENT_REF, MANAGED_KINDS, NAMESPACE_REF, POD_REF } from './refs.js';
+import { CRD_REF, DAEMONSET_REF, DEPLOYMENT_REF, MANAGED_KINDS, NAMESPACE_REF, POD_REF } from './refs.js';
+import { shouldTakeUpdatePath } from './update-path.js';
 import { deleteTemporaryWebhooks, ensureTemporaryWebhook } from './temporary-webhook.js';
 
 export interface SyncInputs {
@@ -30,6 +33,8 @@ export interface SyncInputs {
   generation: number;
   now: Date;
   generations: GenerationStatus[];
+  /** status.observedKubeVirtVersion / observedKubeVirtRegistry: what was installed last (empty before the first install). */
+  observed: { version: string; registry: string };
 }
 
 export interface SyncResult {
@@ -44,8 +49,9 @@ const RBAC_ORDER = ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role
 const ADMISSION_POLICY_ORDER = ['ValidatingAdmissionPolicyBinding', 'ValidatingAdmissionPolicy'];
 const CA_CONFIGMAPS = ['kubevirt-ca', 'kubevirt-export-ca', 'kubevirt-backup-ca'];
 const EXTERNAL_CA = 'kubevirt-external-ca';
-/** Fresh install: virt-api first; the rest only once it is ready. */
-const FIRST_WORKLOAD = 'virt-api';
+/** The strategy's API and controller Deployments; the create path waits for the first, the update path for the second. */
+const API_DEPLOYMENT = 'virt-api';
+const CONTROLLER_DEPLOYMENT = 'virt-controller';
 
 const ofKinds = (objects: KubeObject[], kinds: string[]): KubeObject[] => kinds.flatMap((kind) => objects.filter((obj) => obj.kind === kind));
 const named = (objects: KubeObject[], kind: string, name: string): KubeObject | undefined => objects.find((obj) => obj.kind === kind && obj.metadata.name === name);
@@ -67,9 +73,15 @@ export class InstallSync {
     for (const obj of ofKinds(desired.operands, ['Service'])) await this.apply(obj);
     for (const obj of ofKinds(desired.operands, ADMISSION_POLICY_ORDER)) await this.apply(obj);
     await this.syncCertificatesAndConsumers();
-    const rolledOver = await this.syncWorkloads();
+    // Whether the workloads had rolled over is judged before this round touches them.
+    const rolledOver = this.rolledOver();
+    const { stamp, observed } = this.inputs;
+    const workloadsSynced = shouldTakeUpdatePath(stamp.version, observed.version) ? await this.updateWorkloads(rolledOver) : await this.createOrRollBackWorkloads(rolledOver);
+    if (!workloadsSynced) return this.result(false);
     await this.labelNamespace();
-    if (!rolledOver) return this.result(false);
+    // A version seen rolled over before counts as rolled over (a pod going away does not stop the rest of Sync).
+    const sameVersion = stamp.version === observed.version && stamp.registry === observed.registry;
+    if (!rolledOver.all && !sameVersion) return this.result(false);
     await this.deleteObsolete();
     for (const obj of desired.instancetypes) await this.inputs.applier.apply(obj, undefined);
     return this.result(true);
@@ -79,17 +91,18 @@ export class InstallSync {
     return { complete, generations: this.generations, renewAt: this.renewAt };
   }
 
-  private async apply(obj: KubeObject): Promise<KubeObject> {
+  /** Creates or corrects `obj`; its generation goes into status.generations unless told otherwise. */
+  private async apply(obj: KubeObject, recordInStatus = true): Promise<KubeObject> {
     const ref = obj.kind === 'CustomResourceDefinition' ? CRD_REF : { apiVersion: obj.apiVersion, kind: obj.kind };
     const stored = await this.inputs.applier.apply(obj, this.inputs.cache.get(ref, obj.metadata.namespace, obj.metadata.name ?? ''));
-    this.generations = recordGeneration(this.generations, stored);
+    if (recordInStatus) this.generations = recordGeneration(this.generations, stored);
     return stored;
   }
 
   /** haveApiDeploymentsRolledOver decides: block new custom resources until then, lift the block after. */
   private async syncTemporaryWebhook(): Promise<void> {
     const { client, cache, applier, desired, stamp, namespace, generation, now } = this.inputs;
-    const virtApi = cache.get(DEPLOYMENT_REF, namespace, FIRST_WORKLOAD);
+    const virtApi = cache.get(DEPLOYMENT_REF, namespace, API_DEPLOYMENT);
     if (virtApi && isWorkloadReady(virtApi, this.pods(), stamp)) await deleteTemporaryWebhooks(cache, applier);
     else await ensureTemporaryWebhook(client, cache, desired.crds, { ...stamp, namespace, generation }, now);
   }
@@ -144,28 +157,80 @@ export class InstallSync {
     return configMap?.data?.['ca-bundle'] ?? '';
   }
 
-  /** Deployments (each followed by its PDB), then the virt-handler DaemonSet; true when all are ready. */
-  private async syncWorkloads(): Promise<boolean> {
-    const { operands } = this.inputs.desired;
-    const deployments = operands.filter((obj) => obj.kind === 'Deployment');
-    const ordered = [...deployments.filter((d) => d.metadata.name === FIRST_WORKLOAD), ...deployments.filter((d) => d.metadata.name !== FIRST_WORKLOAD), ...operands.filter((obj) => obj.kind === 'DaemonSet')];
+  /** Which workloads of the strategy already run the target with Ready, up-to-date pods (the have*RolledOver checks). */
+  private rolledOver(): { api: boolean; controller: boolean; all: boolean } {
+    const { cache, namespace, stamp } = this.inputs;
     const pods = this.pods();
-    let allReady = true;
-    for (const workload of ordered) {
-      const stored = await this.apply(workload);
-      const pdb = named(operands, 'PodDisruptionBudget', `${workload.metadata.name ?? ''}-pdb`);
-      if (pdb) await this.apply(pdb);
-      const ready = isWorkloadReady(stored, pods, this.inputs.stamp);
-      allReady &&= ready;
-      if (workload.metadata.name === FIRST_WORKLOAD && !ready && this.isFreshInstall()) return false;
-    }
-    return allReady;
+    const ready = (workload: KubeObject): boolean => {
+      const stored = cache.get(workload.kind === 'DaemonSet' ? DAEMONSET_REF : DEPLOYMENT_REF, namespace, workload.metadata.name ?? '');
+      return stored !== undefined && isWorkloadReady({ ...stored, kind: workload.kind }, pods, stamp);
+    };
+    const workloads = this.workloads();
+    const readyByName = (name: string): boolean => workloads.filter((w) => w.metadata.name === name).every(ready);
+    return { api: readyByName(API_DEPLOYMENT), controller: readyByName(CONTROLLER_DEPLOYMENT), all: workloads.every(ready) };
   }
 
-  /** A fresh install has no other operand workload yet; only then does everything wait for virt-api. */
-  private isFreshInstall(): boolean {
-    const existing = this.inputs.cache.list({ apiVersion: 'apps/v1', kind: 'DaemonSet' });
-    return existing.length === 0;
+  /** The strategy's Deployments in creation order, then its DaemonSets. */
+  private workloads(): KubeObject[] {
+    const { operands } = this.inputs.desired;
+    return [...operands.filter((obj) => obj.kind === 'Deployment'), ...operands.filter((obj) => obj.kind === 'DaemonSet')];
+  }
+
+  /** createOrRollBackSystem: virt-api, wait until it has rolled over, then the other Deployments and the DaemonSet. */
+  private async createOrRollBackWorkloads(rolledOver: { api: boolean }): Promise<boolean> {
+    const workloads = this.workloads();
+    for (const deployment of workloads.filter((w) => w.metadata.name === API_DEPLOYMENT)) await this.syncDeployment(deployment);
+    if (!rolledOver.api) return false;
+    for (const deployment of workloads.filter((w) => w.kind === 'Deployment' && w.metadata.name !== API_DEPLOYMENT)) await this.syncDeployment(deployment);
+    return this.syncDaemonSets(workloads);
+  }
+
+  /** updateKubeVirtSystem: the DaemonSet, virt-controller, wait until it has rolled over, the other Deployments, virt-api last. */
+  private async updateWorkloads(rolledOver: { controller: boolean }): Promise<boolean> {
+    const workloads = this.workloads();
+    if (!(await this.syncDaemonSets(workloads))) return false;
+    for (const deployment of workloads.filter((w) => w.metadata.name === CONTROLLER_DEPLOYMENT)) await this.syncDeployment(deployment);
+    if (!rolledOver.controller) return false;
+    const deployments = workloads.filter((w) => w.kind === 'Deployment' && w.metadata.name !== CONTROLLER_DEPLOYMENT);
+    for (const deployment of [...deployments.filter((w) => w.metadata.name !== API_DEPLOYMENT), ...deployments.filter((w) => w.metadata.name === API_DEPLOYMENT)]) {
+      await this.syncDeployment(deployment);
+    }
+    return true;
+  }
+
+  /** A Deployment, then its PDB; the simulated Deployment controller rolls the pods. */
+  private async syncDeployment(deployment: KubeObject): Promise<void> {
+    await this.apply(deployment);
+    const pdb = named(this.inputs.desired.operands, 'PodDisruptionBudget', `${deployment.metadata.name ?? ''}-pdb`);
+    if (pdb) await this.apply(pdb);
+  }
+
+  /** Every DaemonSet through its canary rollout; false while one is still rolling. */
+  private async syncDaemonSets(workloads: KubeObject[]): Promise<boolean> {
+    for (const daemonSet of workloads.filter((w) => w.kind === 'DaemonSet')) {
+      if (!(await this.syncDaemonSet(daemonSet))) return false;
+    }
+    return true;
+  }
+
+  private async syncDaemonSet(daemonSet: KubeObject): Promise<boolean> {
+    const { cache, namespace, stamp } = this.inputs;
+    const stored = cache.get(DAEMONSET_REF, namespace, daemonSet.metadata.name ?? '');
+    if (!stored) {
+      await this.apply(daemonSet);
+      return true;
+    }
+    const maxUnavailable = maxUnavailableOf(stored);
+    const recorded = this.generations.find((g) => g.resource === 'daemonsets' && g.name === stored.metadata.name && g.namespace === stored.metadata.namespace);
+    const step = canaryStep({
+      specChanged: !containsDesired(stored, withMaxUnavailable(daemonSet, maxUnavailable)),
+      generationKnown: recorded?.lastGeneration === stored.metadata.generation,
+      maxUnavailable,
+      updatedReady: updatedReadyPods({ ...stored, kind: 'DaemonSet' }, this.pods(), stamp).length,
+      desired: (stored.status as { desiredNumberScheduled?: number } | undefined)?.desiredNumberScheduled ?? 0,
+    });
+    if (step.write) await this.apply(withMaxUnavailable(daemonSet, step.write.maxUnavailable), step.write.recordGeneration);
+    return step.done;
   }
 
   private async labelNamespace(): Promise<void> {

@@ -1,11 +1,12 @@
 /**
  * What the running virt-operator is: its namespace, version and registry,
- * read from its Deployment as the real operator reads them from its own
+ * read from the pod that leads as the real operator reads them from its own
  * image and environment (`KUBEVIRT_VERSION`, `VIRT_OPERATOR_IMAGE`). A
  * manifest of another version or registry therefore deploys that version's
- * operands from that registry.
+ * operands from that registry, once a pod of it leads.
  */
 import type { KubeObject } from '../../api/types.js';
+import { isPodReady, type Pod } from '../../cluster/pod-utils.js';
 
 export interface OperatorIdentity {
   namespace: string;
@@ -21,8 +22,15 @@ interface EnvVar {
   value?: string;
 }
 
-interface OperatorDeployment extends KubeObject {
-  spec?: { template?: { spec?: { containers?: Array<{ name: string; image?: string; env?: EnvVar[] }> } } };
+interface ContainerSpec {
+  name: string;
+  image?: string;
+  env?: EnvVar[];
+}
+
+/** A Deployment (its pod template) or a pod. */
+interface OperatorWorkload extends KubeObject {
+  spec?: { containers?: ContainerSpec[]; template?: { spec?: { containers?: ContainerSpec[] } } };
 }
 
 /** Splits `registry/name:tag` (or `@digest`) into its registry and tag. */
@@ -37,13 +45,27 @@ export function parseImage(image: string): { registry: string; name: string; tag
   return { registry: nameSlash < 0 ? '' : repository.slice(0, nameSlash), name: repository.slice(nameSlash + 1), tag };
 }
 
-export function operatorIdentity(deployment: KubeObject): OperatorIdentity | undefined {
-  const containers = (deployment as OperatorDeployment).spec?.template?.spec?.containers ?? [];
+/** The identity of a virt-operator Deployment or pod. */
+export function operatorIdentity(workload: KubeObject): OperatorIdentity | undefined {
+  const spec = (workload as OperatorWorkload).spec;
+  const containers = spec?.template?.spec?.containers ?? spec?.containers ?? [];
   const container = containers.find((c) => c.name === 'virt-operator') ?? containers[0];
   if (!container?.image) return undefined;
   const env = new Map((container.env ?? []).map((variable) => [variable.name, variable.value]));
   const operatorImage = env.get('VIRT_OPERATOR_IMAGE') ?? container.image;
   const image = parseImage(operatorImage);
   const version = env.get('KUBEVIRT_VERSION') ?? image.tag ?? 'latest';
-  return { namespace: deployment.metadata.namespace ?? 'kubevirt', version, registry: image.registry, operatorImage };
+  return { namespace: workload.metadata.namespace ?? 'kubevirt', version, registry: image.registry, operatorImage };
+}
+
+/**
+ * The pod holding the leader lease: the oldest Ready one that is not
+ * terminating. Leadership passes on only when the leader goes, so during a
+ * rollout of another operator version the old pods lead until the
+ * Deployment controller removes them.
+ */
+export function leaderPod(pods: readonly Pod[]): Pod | undefined {
+  const candidates = pods.filter((pod) => !pod.metadata.deletionTimestamp && isPodReady(pod));
+  const age = (pod: Pod): string => `${pod.metadata.creationTimestamp ?? ''}/${pod.metadata.name ?? ''}`;
+  return candidates.sort((a, b) => age(a).localeCompare(age(b)))[0];
 }

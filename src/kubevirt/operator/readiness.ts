@@ -40,12 +40,16 @@ export function isDeploymentReady(deployment: KubeObject, pods: readonly Pod[], 
   return running.some((pod) => isPodReady(pod));
 }
 
+/** The workload's Running pods that are Ready and carry the target strategy annotations. */
+export function updatedReadyPods(workload: KubeObject, pods: readonly Pod[], stamp: StrategyStamp): Pod[] {
+  return runningPodsOf(workload, pods).filter((pod) => isPodReady(pod) && isUpToDate(pod, stamp));
+}
+
 export function isDaemonSetReady(daemonSet: KubeObject, pods: readonly Pod[], stamp: StrategyStamp): boolean {
   const status = statusOf(daemonSet);
   const desired = status.desiredNumberScheduled ?? 0;
   if (desired <= 0 || status.numberReady !== desired) return false;
-  const ready = runningPodsOf(daemonSet, pods).filter((pod) => isPodReady(pod) && isUpToDate(pod, stamp));
-  return ready.length >= desired;
+  return updatedReadyPods(daemonSet, pods, stamp).length >= desired;
 }
 
 export function isWorkloadReady(workload: KubeObject, pods: readonly Pod[], stamp: StrategyStamp): boolean {

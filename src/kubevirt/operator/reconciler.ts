@@ -18,7 +18,7 @@ import type { KubeVirt, KubeVirtStatus } from './kubevirt-status.js';
 import type { ManagedCache } from './managed-cache.js';
 import type { ObjectApplier } from './object-applier.js';
 import { desiredState, virtApiReplicas } from './operand-selection.js';
-import { operatorIdentity } from './operator-identity.js';
+import { leaderPod, operatorIdentity } from './operator-identity.js';
 import { isWorkloadReady, type StrategyStamp } from './readiness.js';
 import { DAEMONSET_REF, DEPLOYMENT_REF, KUBEVIRT_REF, POD_REF } from './refs.js';
 import { ensureStrategyConfigMap } from './strategy-configmap.js';
@@ -36,7 +36,8 @@ export interface ReconcilerDeps {
   applier: ObjectApplier;
   cache: ManagedCache;
   kubevirts: Informer<KubeVirt>;
-  operatorDeployments: Informer;
+  /** The virt-operator pods; the leader's image and environment say what the operator is. */
+  operatorPods: Informer<Pod>;
   schedulableNodes: Informer;
 }
 
@@ -52,8 +53,8 @@ export class KubeVirtReconciler {
   async reconcile(key: string): Promise<ReconcileResult> {
     const { namespace, name } = splitKey(key);
     const kv = this.deps.kubevirts.getByName(namespace, name);
-    const operator = this.deps.operatorDeployments.list()[0];
-    const identity = operator && operatorIdentity(operator);
+    const leader = leaderPod(this.deps.operatorPods.list());
+    const identity = leader && operatorIdentity(leader);
     if (!kv || !identity) return;
 
     const annotations = kv.metadata.annotations ?? {};
@@ -105,6 +106,7 @@ export class KubeVirtReconciler {
         generation: renderTarget.generation,
         now: this.deps.clock.now(),
         generations: status.generations ?? [],
+        observed: previous,
       }).run();
       status.generations = sync.generations;
       if (sync.complete) {
@@ -119,7 +121,6 @@ export class KubeVirtReconciler {
             phase: 'Deployed',
             observedGeneration: kv.metadata.generation,
           });
-          status.outdatedVirtualMachineInstanceWorkloads ??= 0;
         }
       }
       await this.writeStatus(current, status);
