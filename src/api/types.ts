@@ -125,6 +125,8 @@ export interface ResourceType {
   custom: boolean;
   /** Where the scale subresource reads and writes replicas (JSON paths such as `.spec.replicas`); built-ins use the defaults. */
   scale?: ScalePaths;
+  /** A deprecated version: the warning every request to it is answered with (kubectl prints it as `Warning: ...`). */
+  deprecationWarning?: string;
 }
 
 export interface ScalePaths {

@@ -24,6 +24,11 @@ export async function handleResource(parts: ApiServerParts, req: FastifyRequest,
   if (request.namespace !== undefined && !type.namespaced) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
   const query = req.query as Query;
   const ctx = requestContext(req, query);
+  if (type.deprecationWarning) {
+    ctx.warnings.push(type.deprecationWarning);
+    // Reads and watches answer without respond(); writes set the header again with every warning.
+    setWarningHeader(reply, ctx);
+  }
   const { namespace, name, subresource } = request;
   const method = req.method;
 
@@ -224,6 +229,10 @@ function withTypeMeta(type: ResourceType, obj: KubeObject): KubeObject {
 }
 
 function respond(reply: FastifyReply, ctx: RequestContext, body: unknown): unknown {
-  if (ctx.warnings.length) reply.header('Warning', ctx.warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+  setWarningHeader(reply, ctx);
   return body;
+}
+
+function setWarningHeader(reply: FastifyReply, ctx: RequestContext): void {
+  if (ctx.warnings.length) reply.header('Warning', ctx.warnings.map((w) => `299 - ${JSON.stringify(w)}`));
 }

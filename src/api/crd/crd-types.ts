@@ -44,6 +44,7 @@ export interface CrdVersion {
   served: boolean;
   storage: boolean;
   deprecated?: boolean;
+  deprecationWarning?: string;
   schema?: { openAPIV3Schema?: CrdSchemaNode };
   subresources?: {
     status?: Record<string, never>;

@@ -36,6 +36,8 @@ export function crdResourceTypes(crd: KubeObject): ResourceType[] {
     columns: tableColumns(version),
     renderRow: rowRenderer(version),
     ...(version.subresources?.scale ? { scale: { ...version.subresources.scale } } : {}),
+    // apiextensions-apiserver's default text when the CRD gives none.
+    ...(version.deprecated ? { deprecationWarning: version.deprecationWarning ?? `${spec.group}/${version.name} ${names.kind} is deprecated` } : {}),
     custom: true,
   }));
 }
