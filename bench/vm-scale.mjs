@@ -5,6 +5,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { startQuietEmulator, temporaryDirectory } from './lib/emulator.mjs';
 import { cirrosVmiSpec, installKubeVirt } from './lib/kubevirt.mjs';
+import { profileMeasuredPhase } from './lib/profile.mjs';
 import { note, report } from './lib/report.mjs';
 
 const COUNT = Number(process.env.BENCH_VMS ?? 1000);
@@ -33,6 +34,7 @@ try {
   });
   gc();
   const { rss: rssBefore, heapUsed: heapBefore } = process.memoryUsage();
+  const stopProfiling = await profileMeasuredPhase();
   const started = performance.now();
   // On a shared machine the wall time follows the load; the process's own CPU time does not.
   const cpuBefore = process.cpuUsage();
@@ -48,6 +50,7 @@ try {
   const rssPeak = process.memoryUsage().rss;
   gc();
   const { rss, heapUsed } = process.memoryUsage();
+  await stopProfiling();
   stopClock();
   subscription.unsubscribe();
   if (running.size < COUNT) throw new Error(`only ${running.size} of ${COUNT} VMs Running after ${TIMEOUT_MS / 1000} s`);

@@ -10,32 +10,53 @@ type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function walk(value: unknown, node: SchemaNode, path: string, unknown: string[]): unknown {
+/** Where a value sits, spelled only when an unknown field is reported (most writes have none). */
+type PathLink = { parent: PathLink | undefined } & ({ key: string } | { index: number });
+
+function spelled(link: PathLink | undefined): string {
+  if (!link) return '';
+  const parent = spelled(link.parent);
+  if ('index' in link) return `${parent}[${link.index}]`;
+  return parent ? `${parent}.${link.key}` : link.key;
+}
+
+/** `value` with its unknown fields dropped (itself when it has none); the paths of those fields go to `unknown`. */
+function walk(value: unknown, node: SchemaNode, path: PathLink | undefined, unknown: string[]): unknown {
   if (Array.isArray(value)) {
     const items = node.items();
-    return items ? value.map((v, i) => walk(v, items, `${path}[${i}]`, unknown)) : value;
+    if (!items) return value;
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const walked = walk(value[i], items, { parent: path, index: i }, unknown);
+      if (walked !== value[i]) out ??= value.slice();
+      if (out) out[i] = walked;
+    }
+    return out ?? value;
   }
   if (!isObject(value)) return value;
   const additional = node.additionalProperties();
-  let changed = false;
-  const out: Json = {};
-  for (const [key, child] of Object.entries(value)) {
+  const keys = Object.keys(value);
+  // Copied only once something changes: the fields before the first change, then every kept one.
+  let out: Json | undefined;
+  const keepUpTo = (index: number): Json => {
+    const copy: Json = {};
+    for (let k = 0; k < index; k++) copy[keys[k]] = value[keys[k]];
+    return copy;
+  };
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    const child = value[key];
     const childNode = node.property(key) ?? additional;
-    const childPath = path ? `${path}.${key}` : key;
-    if (!childNode) {
-      if (isFreeForm(node)) {
-        out[key] = child;
-        continue;
-      }
-      unknown.push(childPath);
-      changed = true;
+    if (!childNode && !isFreeForm(node)) {
+      unknown.push(spelled({ parent: path, key }));
+      out ??= keepUpTo(i);
       continue;
     }
-    const walked = walk(child, childNode, childPath, unknown);
-    if (walked !== child) changed = true;
-    out[key] = walked;
+    const walked = childNode ? walk(child, childNode, { parent: path, key }, unknown) : child;
+    if (walked !== child) out ??= keepUpTo(i);
+    if (out) out[key] = walked;
   }
-  return changed ? out : value;
+  return out ?? value;
 }
 
 /** A schema node with neither declared properties nor a value schema accepts anything (e.g. RawExtension, JSON). */
@@ -45,6 +66,6 @@ function isFreeForm(node: SchemaNode): boolean {
 
 export function unknownFieldsOf(obj: KubeObject, node: SchemaNode): { object: KubeObject; unknownFields: string[] } {
   const unknownFields: string[] = [];
-  const object = walk(obj, node, '', unknownFields) as KubeObject;
+  const object = walk(obj, node, undefined, unknownFields) as KubeObject;
   return { object, unknownFields };
 }

@@ -4,6 +4,7 @@
  * decode), PrepareForCreate/PrepareForUpdate, and Validate.
  */
 import type { FieldError } from '../errors.js';
+import { deepClone } from '../patch/json.js';
 import type { KubeObject } from '../types.js';
 import { kindRules, type KindRules } from './kind-rules.js';
 import { validateDnsSubdomainName, validateMetadataName } from './names.js';
@@ -30,7 +31,7 @@ export interface Strategy {
 }
 
 /** A private, mutable copy: stored objects are frozen and shared. */
-const copyOf = (obj: KubeObject): KubeObject => structuredClone(obj) as KubeObject;
+const copyOf = (obj: KubeObject): KubeObject => deepClone(obj);
 
 function buildStrategy(rules: KindRules, hasStatus: boolean): Strategy {
   const nameRule = rules.name === undefined ? validateDnsSubdomainName : rules.name;

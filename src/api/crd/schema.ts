@@ -2,12 +2,13 @@
  * The schema of one version of a CRD: structural defaulting, pruning and
  * validation as apiextensions-apiserver applies them to custom resources.
  * ajv compiles the validator on first use only (KubeVirt's schemas are
- * large), and each schema is compiled once for the life of the CRD object.
+ * large), and each distinct schema only once per process.
  */
+import { createHash } from 'node:crypto';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { FieldError } from '../errors.js';
 import type { KubeObject } from '../types.js';
-import { toAjvSchema } from './ajv-schema.js';
+import { toAjvSchema, type AjvSchema } from './ajv-schema.js';
 import { crdSpec, type CrdSchemaNode } from './crd-types.js';
 import { applySchemaDefaults } from './defaults.js';
 import { stringFormats } from './formats.js';
@@ -25,6 +26,31 @@ function ajv(): Ajv {
   return sharedAjv;
 }
 
+/** How many distinct schemas keep their compiled validator (KubeVirt has some twenty CRDs). */
+const MAX_COMPILED = 64;
+/** Compiled validators by a digest of their schema, least recently used first. */
+const compiled = new Map<string, ValidateFunction>();
+
+/**
+ * The validator of `schema`, compiled once per process for every CRD version
+ * (and every emulator) with the same schema: compiling one of KubeVirt's large
+ * schemas takes a few hundred milliseconds and megabytes, and a scenario run
+ * installs KubeVirt afresh for each scenario.
+ */
+function compiledValidator(schema: AjvSchema): ValidateFunction {
+  const key = createHash('sha256').update(JSON.stringify(schema)).digest('base64');
+  let validator = compiled.get(key);
+  if (validator) compiled.delete(key);
+  else {
+    validator = ajv().compile(schema);
+    // ajv would keep every schema it compiled for the life of the process; this cache bounds them instead.
+    ajv().removeSchema(schema);
+  }
+  compiled.set(key, validator);
+  if (compiled.size > MAX_COMPILED) compiled.delete(compiled.keys().next().value as string);
+  return validator;
+}
+
 export class CrdSchema {
   private validator: ValidateFunction | undefined;
 
@@ -34,7 +60,7 @@ export class CrdSchema {
   /** Schema violations worded as the apiserver's field errors (`spec.replicas`, `Invalid value: ...`). */
   validate(obj: KubeObject): FieldError[] {
     if (!this.schema) return [];
-    this.validator ??= ajv().compile(toAjvSchema(this.schema));
+    this.validator ??= compiledValidator(toAjvSchema(this.schema));
     return this.validator(obj) ? [] : schemaFieldErrors(this.validator.errors ?? [], obj);
   }
 

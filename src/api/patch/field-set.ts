@@ -4,6 +4,7 @@
  * `f:<field>` (a field or map key), `k:<json>` (a list-map item, by its
  * sorted key fields), `v:<json>` (a set item), `i:<index>`.
  */
+import { isPooledFieldsV1, pooledFieldsV1 } from './fields-v1-pool.js';
 
 export type FieldPath = readonly string[];
 
@@ -21,6 +22,12 @@ const SELF = '.';
 export class FieldSet {
   private member = false;
   private readonly children = new Map<string, FieldSet>();
+  /**
+   * The (pooled, frozen) encoding, once made. Sets are not changed once built
+   * (set operations share unchanged subtrees instead), so re-encoding a
+   * manager's fields after a small change encodes only the changed subtrees.
+   */
+  private encoding: FieldsV1 | undefined;
 
   static of(paths: Iterable<FieldPath>): FieldSet {
     const set = new FieldSet();
@@ -28,18 +35,28 @@ export class FieldSet {
     return set;
   }
 
+  /** The set an encoding stands for; one of our own (pooled) encodings decodes to the same set every time. */
   static fromFieldsV1(fields: unknown): FieldSet {
+    const pooled = isPooledFieldsV1(fields) ? decodedSets.get(fields) : undefined;
+    if (pooled) return pooled;
     const set = new FieldSet();
     set.readFieldsV1(fields);
+    if (isPooledFieldsV1(fields)) {
+      set.encoding = fields;
+      decodedSets.set(fields, set);
+    }
     return set;
   }
 
+  /** Adds a path; only while the set is being built. */
   insert(path: FieldPath): void {
     let node: FieldSet = this;
+    node.encoding = undefined;
     for (const element of path) {
       let child = node.children.get(element);
       if (!child) node.children.set(element, (child = new FieldSet()));
       node = child;
+      node.encoding = undefined;
     }
     node.member = true;
   }
@@ -64,7 +81,9 @@ export class FieldSet {
   }
 
   isEmpty(): boolean {
-    return !this.member && [...this.children.values()].every((child) => child.isEmpty());
+    if (this.member) return false;
+    for (const child of this.children.values()) if (!child.isEmpty()) return false;
+    return true;
   }
 
   /** Member paths, depth first in encoding order. */
@@ -117,14 +136,16 @@ export class FieldSet {
     return out;
   }
 
+  /** The encoding, frozen and shared with every equal (sub)tree encoded recently (see fields-v1-pool.ts). */
   toFieldsV1(): FieldsV1 {
+    if (this.encoding) return this.encoding;
     const encoded: FieldsV1 = {};
-    if (this.member && this.children.size > 0) encoded[SELF] = {};
+    if (this.member && this.children.size > 0) encoded[SELF] = pooledFieldsV1({});
     for (const element of sortedElements(this.children.keys())) {
       const child = this.children.get(element) as FieldSet;
       if (!child.isEmpty()) encoded[element] = child.toFieldsV1();
     }
-    return encoded;
+    return (this.encoding = pooledFieldsV1(encoded));
   }
 
   private subtree(path: FieldPath): FieldSet | undefined {
@@ -144,13 +165,15 @@ export class FieldSet {
       if (element === SELF) {
         this.member = true;
       } else {
-        const child = new FieldSet();
-        child.readFieldsV1(value);
+        const child = FieldSet.fromFieldsV1(value);
         if (!child.isEmpty()) this.children.set(element, child);
       }
     }
   }
 }
+
+/** The sets pooled encodings decoded to (see `fromFieldsV1`). */
+const decodedSets = new WeakMap<FieldsV1, FieldSet>();
 
 /** structured-merge-diff orders path elements fields first, then keys, values and indexes. */
 const ELEMENT_RANK: Record<string, number> = { f: 0, k: 1, v: 2, i: 3 };

@@ -13,9 +13,22 @@ export function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** A mutable copy: the engines that follow Kubernetes' in-place algorithms work on these. */
+/**
+ * A mutable deep copy of a JSON value (the engines that follow Kubernetes'
+ * in-place algorithms, strategies and webhooks work on these; stored objects
+ * are frozen). A plain recursive copy: every write path makes several, and it
+ * is an order of magnitude faster than structuredClone on API objects.
+ */
 export function deepClone<T>(value: T): T {
-  return structuredClone(value);
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    const copy = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) copy[i] = deepClone(value[i]);
+    return copy as T;
+  }
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) copy[key] = deepClone((value as Record<string, unknown>)[key]);
+  return copy as T;
 }
 
 export function deepEqual(a: unknown, b: unknown): boolean {

@@ -24,11 +24,40 @@ export function without(obj: Record<string, unknown>, fields: string[]): Record<
 /**
  * Drops keys whose value is null, recursively: Go decodes `"field": null` as
  * the zero value, so clients rely on null meaning "absent" in request bodies.
+ * Returns a copy, sharing only deep-frozen subtrees without nulls.
  */
 export function dropNulls<T>(value: T): T {
-  if (Array.isArray(value)) return value.map((v) => dropNulls(v)) as T;
   if (value === null || typeof value !== 'object') return value;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) if (v !== null) out[k] = dropNulls(v);
-  return out as T;
+  if (isNullFreeFrozen(value)) return value;
+  if (Array.isArray(value)) {
+    const copy = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) copy[i] = dropNulls(value[i]);
+    return copy as T;
+  }
+  // A copy, so the caller's own (unfrozen) objects never become part of, and frozen with, the stored object.
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const field = (value as Record<string, unknown>)[key];
+    if (field !== null) copy[key] = dropNulls(field);
+  }
+  return copy as T;
+}
+
+/** Deep-frozen subtrees found to hold no null (stored objects never change, so the answer holds). */
+const nullFree = new WeakSet<object>();
+
+/**
+ * Whether `value` is deep-frozen and null-free: such a subtree, typically an
+ * unchanged part of a stored object that a component writes back, is kept
+ * as it is instead of copied, so a write costs what it changes.
+ */
+function isNullFreeFrozen(value: object): boolean {
+  if (!Object.isFrozen(value)) return false;
+  if (nullFree.has(value)) return true;
+  for (const field of Object.values(value)) {
+    if (field === null) return false;
+    if (typeof field === 'object' && !isNullFreeFrozen(field as object)) return false;
+  }
+  nullFree.add(value);
+  return true;
 }

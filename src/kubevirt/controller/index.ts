@@ -1,7 +1,8 @@
 /**
  * The simulated virt-controller. It runs while the `virt-controller`
  * Deployment (deployed by virt-operator) has a ready pod, and then runs the
- * VM, VMI, migration, evacuation, node, VMI replica set and pool controllers against the API, as the real one does.
+ * VM, VMI, migration, evacuation, node, VMI replica set, pool, snapshot, restore,
+ * clone and export controllers against the API, as the real one does.
  * `virtControllerCore` is the same set of controllers without the gate, for
  * tests that install KubeVirt's CRDs but not its operator.
  */
@@ -20,6 +21,7 @@ import { NodeController } from './node-controller.js';
 import { VmPoolController } from './pool-controller.js';
 import { POOL_REF, type VirtualMachinePool } from './pool-vm.js';
 import { VmiReplicaSetController, VMIRS_REF, type VirtualMachineInstanceReplicaSet } from './replicaset-controller.js';
+import { storageControllers } from './snapshot-controllers.js';
 import type { VirtualMachine, VirtualMachineInstance } from './types.js';
 import { VmController } from './vm-controller.js';
 import { VmiController } from './vmi-controller.js';
@@ -58,6 +60,7 @@ export function virtControllerCore(ctx: ClusterContext): Component {
     new VmiReplicaSetController({ ctx, replicaSets: ctx.informers.informerFor<VirtualMachineInstanceReplicaSet>(VMIRS_REF), vmis, recorder: new EventRecorder(ctx.client, ctx.clock, { component: 'virtualmachinereplicaset-controller' }, ctx.logger) }),
     new WorkloadUpdater({ ctx, kubevirts, vmis, migrations, pods, recorder: new EventRecorder(ctx.client, ctx.clock, { component: 'workload-update-controller' }, ctx.logger), launcherImage: () => config().launcherImage }),
     new VmPoolController({ ctx, pools: ctx.informers.informerFor<VirtualMachinePool>(POOL_REF), vms, revisions: ctx.informers.informerFor(CONTROLLER_REVISION_REF), recorder: new EventRecorder(ctx.client, ctx.clock, { component: 'virtualmachinepool-controller' }, ctx.logger) }),
+    ...storageControllers({ ctx, vms, vmis, pvcs, launcherImage: () => config().launcherImage }),
   ];
   return {
     name: VIRT_CONTROLLER,

@@ -20,6 +20,7 @@ import { createsDataVolumes, handleDataVolumes } from './data-volumes.js';
 import { decideRunAction, hasStartPausedRequest, runStrategyOf, type RunAction } from './run-strategy.js';
 import { isFinal, type VirtualMachine, type VirtualMachineInstance } from './types.js';
 import { vmiFromVm } from './vmi-from-vm.js';
+import { clientLookup, expandIntoVmi, syncInstancetypeRefs } from './vm-instancetype.js';
 import { withObservedApiVersion } from './vmi-controller.js';
 import type { SyncError } from './vmi-status.js';
 import { nextVmStatus, templateClaims } from './vm-status.js';
@@ -115,9 +116,11 @@ export class VmController implements Component {
       } else {
         vm = await this.setFinalizer(vm, true);
         await this.bumpGenerationAnnotation(vm, vmi);
+        // Instancetype and preference are pinned first: a VM whose objects are missing does not start.
+        ({ vm, syncError } = await syncInstancetypeRefs(ctx.client, vm));
         // DataVolumes come first, even for a Halted VM; any other strategy waits until they are ready.
-        const dataVolumes = createsDataVolumes(vm) ? await handleDataVolumes(ctx.client, this.deps.recorder, vm) : { ready: true };
-        syncError = dataVolumes.syncError;
+        const dataVolumes = syncError ? { ready: false } : createsDataVolumes(vm) ? await handleDataVolumes(ctx.client, this.deps.recorder, vm) : { ready: true };
+        syncError ??= dataVolumes.syncError;
         if (!syncError && (dataVolumes.ready || runStrategyOf(vm) === 'Halted')) {
           const action = decideRunAction(vm, vmi, ctx.clock.nowMs());
           ({ vm, syncError, result, issued = {} } = await this.carryOut(key, action, vm, vmi));
@@ -180,6 +183,7 @@ export class VmController implements Component {
     if (hasCondition(vm.status?.conditions, 'ManualRecoveryRequired', 'True')) return { issued: {} };
     const vmi = vmiFromVm(vm, hasStartPausedRequest(vm));
     try {
+      await expandIntoVmi(clientLookup(ctx.client), vm, vmi);
       vmi.status = { virtualMachineRevisionName: await this.createRevision(vm) };
       this.expectations.expectCreations(key);
       const created = await ctx.client.create(vmi);

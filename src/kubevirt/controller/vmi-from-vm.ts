@@ -23,7 +23,7 @@ export function uuidV5(namespace: string, name: string): string {
 export const legacyFirmwareUuid = (vmName: string): string => uuidV5(LEGACY_UUID_NAMESPACE, vmName);
 
 /** Every volume without a disk or filesystem of its name gets a plain disk (util.SetDefaultVolumeDisk). */
-function withDefaultDisks(spec: VmiSpec): void {
+export function withDefaultDisks(spec: VmiSpec): void {
   const devices = (spec.domain.devices ??= {});
   const named = new Set([...(devices.disks ?? []), ...(devices.filesystems ?? [])].map((d) => d.name));
   for (const volume of spec.volumes ?? []) {
@@ -32,7 +32,7 @@ function withDefaultDisks(spec: VmiSpec): void {
 }
 
 /** No networks and no interfaces: the pod network through the cluster's default binding, bridge (SetDefaultNetworkInterface). */
-function withDefaultNetwork(spec: VmiSpec): void {
+export function withDefaultNetwork(spec: VmiSpec): void {
   const devices = (spec.domain.devices ??= {});
   if (devices.autoattachPodInterface === false) return;
   if ((devices.interfaces?.length ?? 0) > 0 || (spec.networks?.length ?? 0) > 0) return;

@@ -38,10 +38,17 @@ export interface StrategyData {
   preferences: KubeObject[];
 }
 
+/**
+ * The parser's strings are slices of the file's text, and a slice keeps its
+ * whole file alive (~8 MiB of CRD YAML for the life of the process); a JSON
+ * round trip gives the templates strings of their own.
+ */
+const detached = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
 function parseDocuments(text: string): Array<{ object: KubeObject; comment: string }> {
   return parseAllDocuments(text)
     // A comment right after `---` belongs to the document or, depending on blank lines, to its first node.
-    .map((doc) => ({ object: doc.toJS() as KubeObject | null, comment: `${doc.commentBefore ?? ''}\n${(doc.contents as { commentBefore?: string } | null)?.commentBefore ?? ''}` }))
+    .map((doc) => ({ object: detached(doc.toJS() as KubeObject | null), comment: `${doc.commentBefore ?? ''}\n${(doc.contents as { commentBefore?: string } | null)?.commentBefore ?? ''}` }))
     .filter((entry): entry is { object: KubeObject; comment: string } => entry.object !== null && typeof entry.object === 'object');
 }
 

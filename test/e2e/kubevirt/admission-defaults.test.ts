@@ -16,6 +16,7 @@ import { installKubeVirt, kubevirtSchema } from '../../helpers/kubevirt.js';
 const NAMESPACE = 'examples';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const sidecarGateOff = 'sidecar feature gate is not enabled in kubevirt-config, invalid entry';
+const instancetypeConflict = (field: string) => `${field}: VM field(s) ${field} conflicts with selected instance type`;
 
 /**
  * The examples a default cluster refuses, with kubectl's line for each. For
@@ -29,6 +30,10 @@ const REJECTED: Record<string, (file: string) => string> = {
   'vmi-with-sidecar-hook-configmap.yaml': () => `The request is invalid: metadata.annotations: ${sidecarGateOff} metadata.annotations.hooks.kubevirt.io/hookSidecars`,
   'vmi-host-disk.yaml': () => 'The request is invalid: spec.volumes[0]: HostDisk feature gate is not enabled',
   'vmi-usb.yaml': () => 'The request is invalid: spec.domain.devices.hostDevices: Host Devices feature gate is not enabled in kubevirt-config',
+  // Their templates set memory.guest, which their instancetype owns (§8.2).
+  ...Object.fromEntries(
+    ['vm-cirros-clarge.yaml', 'vm-cirros-clarge-virtio.yaml', 'vm-cirros-clarge-windows.yaml', 'vm-cirros-csmall.yaml', 'vm-cirros-cluster-csmall.yaml', 'vm-windows-clarge-windows.yaml'].map((file) => [file, () => `The request is invalid: ${instancetypeConflict('spec.template.spec.domain.memory.guest')}`]),
+  ),
   // Dry-run VMIs are not stored, so the migration's VMI does not exist yet (the migration is admitted below once it does).
   'migration-job.yaml': (file) =>
     `Error from server: error when creating "${file}": admission webhook "migration-create-validator.kubevirt.io" denied the request: the VMI "${NAMESPACE}/vmi-migratable" does not exist`,

@@ -27,6 +27,8 @@ type Outcome =
   | { syncFailed: string }
   /** kubectl apply fails. */
   | { rejected: true }
+  /** kubectl apply fails: the VM sets this field its instancetype sets too. */
+  | { instancetypeConflict: string }
   /** The VM's DataVolume cannot be created (no CDI): no VMI, printableStatus Stopped, Failure=True FailedCreate. */
   | { dataVolumeCreateFailed: true }
   /** The launcher pod's ResourceClaim is never created (no DRA driver/controller): the scheduler does not try the pod; VMI Scheduling without PodScheduled. */
@@ -63,14 +65,14 @@ const rows: Row[] = [
 
   { file: 'vm-cirros.yaml', expect: { running: true }, why: RUNS },
   { file: 'vm-cirros-sata.yaml', expect: { running: true }, why: RUNS },
-  { file: 'vm-cirros-clarge.yaml', expect: { running: true }, why: `instancetype clarge applied in the same namespace (§8.1); ${RUNS}` },
-  { file: 'vm-cirros-clarge-virtio.yaml', expect: { running: true }, why: `instancetype clarge + preference virtio exist (§8.1); ${RUNS}` },
-  { file: 'vm-cirros-clarge-windows.yaml', expect: { running: true }, why: `instancetype clarge + preference windows exist (§8.1); ${RUNS}` },
-  { file: 'vm-cirros-csmall.yaml', expect: { running: true }, why: `instancetype csmall exists (§8.1); ${RUNS}` },
-  { file: 'vm-cirros-cluster-csmall.yaml', expect: { running: true }, why: `cluster instancetype cluster-csmall exists (§8.1); ${RUNS}` },
+  { file: 'vm-cirros-clarge.yaml', expect: { instancetypeConflict: 'spec.template.spec.domain.memory.guest' }, why: 'its template sets memory.guest, which its instancetype owns: the VM admitter rejects it (§8.2; instancetype/apply/memory.go validateMemory)' },
+  { file: 'vm-cirros-clarge-virtio.yaml', expect: { instancetypeConflict: 'spec.template.spec.domain.memory.guest' }, why: 'its template sets memory.guest, which its instancetype owns: the VM admitter rejects it (§8.2; instancetype/apply/memory.go validateMemory)' },
+  { file: 'vm-cirros-clarge-windows.yaml', expect: { instancetypeConflict: 'spec.template.spec.domain.memory.guest' }, why: 'its template sets memory.guest, which its instancetype owns: the VM admitter rejects it (§8.2; instancetype/apply/memory.go validateMemory)' },
+  { file: 'vm-cirros-csmall.yaml', expect: { instancetypeConflict: 'spec.template.spec.domain.memory.guest' }, why: 'its template sets memory.guest, which its instancetype owns: the VM admitter rejects it (§8.2; instancetype/apply/memory.go validateMemory)' },
+  { file: 'vm-cirros-cluster-csmall.yaml', expect: { instancetypeConflict: 'spec.template.spec.domain.memory.guest' }, why: 'its template sets memory.guest, which its instancetype owns: the VM admitter rejects it (§8.2; instancetype/apply/memory.go validateMemory)' },
   { file: 'vm-priorityclass.yaml', expect: { running: true }, why: `PriorityClass non-preemtible exists; ${RUNS}` },
   { file: 'vm-alpine-multipvc.yaml', expect: { pvcNotFound: true }, why: 'its PVCs do not exist: FailedPvcNotFound, printableStatus ErrorPvcNotFound (§1.6 #6, §2.3)' },
-  { file: 'vm-windows-clarge-windows.yaml', expect: { pvcNotFound: true }, why: 'PVC disk-windows does not exist (§1.6 #6)' },
+  { file: 'vm-windows-clarge-windows.yaml', expect: { instancetypeConflict: 'spec.template.spec.domain.memory.guest' }, why: 'its template sets memory.guest, which its instancetype owns: the VM admitter rejects it (§8.2; instancetype/apply/memory.go validateMemory)' },
   { file: 'vm-alpine-datavolume.yaml', expect: { dataVolumeCreateFailed: true }, why: 'DataVolumes are created before the start and the start waits for them (§1.2, §1.4); without CDI the create answers 404 (virt-controller falls back to a dummy DataVolume informer), so: FailedDataVolumeCreate, Failure FailedCreate, no VMI, Stopped (§1.6 #15; vm.go handleDataVolumes)' },
   { file: 'vm-cirros-with-sidecar-hook-configmap.yaml', expect: { rejected: true }, why: 'hook sidecars need the alpha Sidecar feature gate (§0.3)' },
 
@@ -144,6 +146,11 @@ for (const row of rows) {
     const result = applied.get(row.file)!;
     if ('rejected' in row.expect) {
       t.not(result.code, 0, 'kubectl apply fails');
+      return;
+    }
+    if ('instancetypeConflict' in row.expect) {
+      const field = row.expect.instancetypeConflict;
+      t.match(result.stderr, `${field}: VM field(s) ${field} conflicts with selected instance type`);
       return;
     }
     t.equal(result.code, 0, `kubectl apply: ${result.stderr}`);

@@ -7,7 +7,10 @@
 import type { AdmissionResponse, AdmissionReview } from '../../../admission/webhooks/types.js';
 import type { KubeObject } from '../../../api/types.js';
 import { isKubeVirtServiceAccount, type AdmissionConfig } from './config.js';
+import type { ApplicableSpec } from '../../controller/instancetype-apply.js';
+import type { VirtualMachine } from '../../controller/types.js';
 import type { AdmissionDeps } from './deps.js';
+import { applyInstancetypeToTemplate } from './instancetype-conflicts.js';
 import { cause, mutableCopy, requestOf, verdict, type Cause } from './responses.js';
 import type { VmiSpec } from './spec-types.js';
 import { setDefaultVmiSpec } from './vmi-defaults.js';
@@ -119,6 +122,8 @@ export async function vmValidator(deps: AdmissionDeps, review: AdmissionReview):
   const warnings = vm.spec?.running !== undefined ? [RUNNING_DEPRECATED_WARNING] : [];
   if (!vm.spec?.template) return verdict(request, [cause('FieldValueRequired', 'missing virtual machine template.', 'spec.template')], warnings);
   const spec = mutableCopy(vm.spec.template.spec ?? {});
+  const conflicts = await applyInstancetypeToTemplate(deps.lookup, vm as unknown as VirtualMachine, spec as ApplicableSpec);
+  if (conflicts.length > 0) return verdict(request, conflicts, warnings);
   try {
     setDefaultVmiSpec(spec, config);
   } catch (err) {

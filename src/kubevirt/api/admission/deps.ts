@@ -8,6 +8,8 @@ import { generateName, generateUid } from '../../../api/registry/names.js';
 import type { ClusterContext } from '../../../cluster/context.js';
 import type { Informer } from '../../../runtime/informer.js';
 import { KUBEVIRT_REF, VMI_REF } from '../../controller/constants.js';
+import type { Lookup } from '../../controller/instancetype-revisions.js';
+import { clientLookup } from '../../controller/vm-instancetype.js';
 import { admissionConfig, type AdmissionConfig } from './config.js';
 
 export interface AdmissionDeps {
@@ -20,6 +22,8 @@ export interface AdmissionDeps {
   vmis: Informer;
   migrations: Informer;
   restores: Informer;
+  /** Direct reads (instancetypes, preferences, their revisions), as virt-api's instancetype finders do without a cache. */
+  lookup: Lookup;
 }
 
 const ref = (apiVersion: string, kind: string) => ({ apiVersion, kind });
@@ -35,6 +39,7 @@ export function admissionDeps(ctx: ClusterContext): AdmissionDeps {
     vmis: ctx.informers.informerFor(VMI_REF),
     migrations: ctx.informers.informerFor(ref('kubevirt.io/v1', 'VirtualMachineInstanceMigration')),
     restores: ctx.informers.informerFor(ref('snapshot.kubevirt.io/v1beta1', 'VirtualMachineRestore')),
+    lookup: clientLookup(ctx.client),
   };
 }
 

@@ -38,10 +38,12 @@ function mutateVmiCreate(deps: AdmissionDeps, vmi: Vmi): void {
   const finalizers = vmi.metadata.finalizers ?? [];
   if (!finalizers.includes(FINALIZER_VMI)) vmi.metadata.finalizers = [...finalizers, FINALIZER_VMI];
   const now = rfc3339(deps.now());
-  // Whatever status the creator sent is discarded: a new VMI is Pending.
+  // The creator's status stays (the VM controller sends virtualMachineRevisionName), but a new VMI is Pending.
+  const sent = vmi.status ?? {};
   vmi.status = {
+    ...sent,
     phase: 'Pending',
-    phaseTransitionTimestamps: [{ phase: 'Pending', phaseTransitionTimestamp: now }],
+    phaseTransitionTimestamps: [...((sent.phaseTransitionTimestamps as unknown[] | undefined) ?? []), { phase: 'Pending', phaseTransitionTimestamp: now }],
     currentCPUTopology: { sockets: cpu?.sockets, cores: cpu?.cores, threads: cpu?.threads },
     ...(memory?.guest ? { memory: { guestAtBoot: memory.guest, guestCurrent: memory.guest, guestRequested: memory.guest } } : {}),
     guestOSInfo: {},
@@ -52,8 +54,8 @@ function mutateVmiCreate(deps: AdmissionDeps, vmi: Vmi): void {
 /** /virtualmachineinstances-mutate */
 export async function vmiMutator(deps: AdmissionDeps, review: AdmissionReview): Promise<AdmissionResponse> {
   const request = requestOf(review);
-  const vmi = mutableCopy(request.object as Vmi);
   if (request.operation === 'CREATE') {
+    const vmi = mutableCopy(request.object as Vmi);
     try {
       mutateVmiCreate(deps, vmi);
     } catch (err) {
@@ -63,8 +65,8 @@ export async function vmiMutator(deps: AdmissionDeps, review: AdmissionReview): 
   }
   if (request.operation === 'UPDATE' && !isKubeVirtServiceAccount(request.userInfo.username, deps.config())) {
     // Only KubeVirt's components write a VMI's status; anyone else's change is silently undone.
-    vmi.status = mutableCopy((request.oldObject as Vmi | undefined)?.status);
-    return replacing(request, vmi, ['status']);
+    // `replacing` only serialises the members it compares, so the old status needs no copy.
+    return replacing(request, { ...(request.object as Vmi), status: (request.oldObject as Vmi | undefined)?.status }, ['status']);
   }
   return allowed(request);
 }
@@ -76,10 +78,11 @@ interface Vm extends KubeObject {
 /** /virtualmachines-mutate */
 export async function vmMutator(deps: AdmissionDeps, review: AdmissionReview): Promise<AdmissionResponse> {
   const request = requestOf(review);
-  const vm = mutableCopy(request.object as Vm);
-  if (vm.metadata.deletionTimestamp || !vm.spec?.template) return allowed(request);
+  const original = request.object as Vm;
+  if (original.metadata.deletionTimestamp || !original.spec?.template) return allowed(request);
+  const vm = mutableCopy(original);
   const config = deps.config();
-  const template = vm.spec.template;
+  const template = vm.spec!.template!;
   const spec = (template.spec ??= {});
   const domain = (spec.domain ??= {});
   if (request.operation === 'CREATE') {

@@ -4,6 +4,7 @@
  * plain error a 400, a mutation a base64 JSONPatch replacing whole subtrees.
  */
 import type { StatusCause } from '../../../api/errors.js';
+import { deepClone } from '../../../api/patch/json.js';
 import type { KubeObject } from '../../../api/types.js';
 import type { AdmissionRequest, AdmissionResponse, AdmissionReview } from '../../../admission/webhooks/types.js';
 
@@ -52,4 +53,4 @@ export function replacing(request: AdmissionRequest, mutated: KubeObject, member
 }
 
 /** A deep, mutable copy of a (possibly frozen) object from the review. */
-export const mutableCopy = <T>(value: T): T => structuredClone(value);
+export const mutableCopy = <T>(value: T): T => deepClone(value);

@@ -18,6 +18,8 @@ import type { VirtualMachine, VirtualMachineInstance } from '../../controller/ty
 import { consoleProblem, serveSerialConsole, serveVnc, vncProblem } from './console.js';
 import { SUBRESOURCE_GROUP, SUBRESOURCE_VERSIONS, resourceList } from './discovery.js';
 import { cancelEvacuation, type EvacuateCancelOptions } from './evacuate-cancel.js';
+import { expandFailure, expandVm, vmFromBody } from './expand-spec.js';
+import { clientLookup } from '../../controller/vm-instancetype.js';
 import { filesystemList, guestAgentInfo, guestAgentProblem, userList } from './guest-agent.js';
 import { asStatus, decodeOptions, empty, isDryRun, json, plainError, statusResponse, subjectNotFound, vmConflict } from './responses.js';
 import { VmLifecycle, type MigrateOptions, type RestartOptions, type StartOptions, type StopOptions } from './vm-lifecycle.js';
@@ -70,6 +72,7 @@ class VirtApiSubresources implements AggregatedBackend {
       migrate: { method: 'PUT', route: accepted((ns, n, b) => this.vms.migrate(ns, n, decodeOptions<MigrateOptions>(b, 'v1.MigrateOptions'))) },
       'evacuate/cancel': { method: 'PUT', route: ok(async (ns, n, b) => cancelEvacuation(options.client, await this.vmiOfVm(ns, n), evacuateOptions(b))) },
       objectgraph: { method: 'GET', route: async () => statusResponse(objectGraphDisabled()) },
+      'expand-spec': { method: 'GET', route: async (_req, p) => this.expand(await this.fetchVm(p.namespace, p.name)).catch((err: unknown) => statusResponse(expandFailure(err))) },
     };
     this.vmiRoutes = {
       pause: { method: 'PUT', route: ok((ns, n, b) => this.vmis.pause(ns, n, isDryRun(decodeOptions(b, 'v1.PauseOptions')))) },
@@ -97,6 +100,8 @@ class VirtApiSubresources implements AggregatedBackend {
       if (path.kind === 'groupVersion') return request.method === 'GET' ? json(resourceList(path.version)) : methodNotAllowed();
       if (path.kind === 'version') return request.method === 'GET' ? json(await this.version()) : methodNotAllowed();
       if (path.kind === 'healthz') return request.method === 'GET' ? this.healthz() : methodNotAllowed();
+      // Errors of the body or of the expansion are the client's: 400.
+      if (path.kind === 'expandVmSpec') return request.method === 'PUT' ? await this.expand(vmFromBody(request.body, path.namespace)).catch((err: unknown) => statusResponse(err instanceof StatusError ? err : badRequest((err as Error).message))) : methodNotAllowed();
       if (path.kind !== 'object') return notFoundPage();
       const routes = path.resource === 'virtualmachines' ? this.vmRoutes : this.vmiRoutes;
       const entry = routes[path.action];
@@ -135,11 +140,19 @@ class VirtApiSubresources implements AggregatedBackend {
     return problem ? plainError(500, problem) : json(answer(vmi));
   }
 
-  /** The VMI of a VM (FetchVirtualMachineInstanceForVM): the VM must have created it. */
-  private async vmiOfVm(namespace: string, name: string): Promise<VirtualMachineInstance> {
-    const vm = await this.options.client.get<VirtualMachine>(VM_REF, namespace, name).catch((err: unknown) => {
+  private async expand(vm: VirtualMachine): Promise<BackendResponse> {
+    return json(await expandVm(clientLookup(this.options.client), vm, await this.kubeVirt()));
+  }
+
+  private async fetchVm(namespace: string, name: string): Promise<VirtualMachine> {
+    return this.options.client.get<VirtualMachine>(VM_REF, namespace, name).catch((err: unknown) => {
       throw err instanceof StatusError && err.code === 404 ? subjectNotFound('virtualmachine', name) : asStatus(err);
     });
+  }
+
+  /** The VMI of a VM (FetchVirtualMachineInstanceForVM): the VM must have created it. */
+  private async vmiOfVm(namespace: string, name: string): Promise<VirtualMachineInstance> {
+    const vm = await this.fetchVm(namespace, name);
     if (!vm.status?.created) throw vmConflict(name, 'VMI is not started');
     return this.vmis.fetchVmi(namespace, name);
   }
@@ -171,6 +184,7 @@ class VirtApiSubresources implements AggregatedBackend {
 type ParsedPath =
   | { kind: 'groupVersion'; version: string }
   | { kind: 'version' | 'healthz' }
+  | { kind: 'expandVmSpec'; namespace: string }
   | { kind: 'object'; namespace: string; resource: 'virtualmachines' | 'virtualmachineinstances'; name: string; action: string }
   | { kind: 'other' };
 
@@ -182,6 +196,7 @@ function parsePath(path: string): ParsedPath | undefined {
   if (rest.length === 0) return { kind: 'groupVersion', version };
   if (rest.length === 1 && (rest[0] === 'version' || rest[0] === 'healthz')) return { kind: rest[0] };
   const [namespaces, namespace, resource, name, ...action] = rest;
+  if (namespaces === 'namespaces' && namespace && resource === 'expand-vm-spec' && name === undefined) return { kind: 'expandVmSpec', namespace };
   if (namespaces === 'namespaces' && (resource === 'virtualmachines' || resource === 'virtualmachineinstances') && name && action.length > 0) {
     return { kind: 'object', namespace, resource, name, action: action.join('/') };
   }

@@ -1,0 +1,28 @@
+/**
+ * The VM admitter's instancetype step (pkg/instancetype/webhooks/vm): the
+ * referenced instancetype and preference are applied to a copy of the
+ * template, and every field both the template and the instancetype set is
+ * one cause. A missing object is no admission error (the VM controller
+ * reports it), so lookups that fail are ignored here.
+ */
+import { applyToVmi, conflictMessage, type ApplicableSpec, type InstancetypeSpec, type PreferenceSpec } from '../../controller/instancetype-apply.js';
+import { findSpec, type Lookup, type MatcherRole } from '../../controller/instancetype-revisions.js';
+import type { VirtualMachine } from '../../controller/types.js';
+import { cause, type Cause } from './responses.js';
+
+async function findOrIgnore<T extends InstancetypeSpec | PreferenceSpec>(lookup: Lookup, vm: VirtualMachine, role: MatcherRole): Promise<T | undefined> {
+  try {
+    return await findSpec<T>(lookup, vm, role);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Expands the VM's instancetype and preference into `spec` (a copy of the template spec); the causes of its conflicts. */
+export async function applyInstancetypeToTemplate(lookup: Lookup, vm: VirtualMachine, spec: ApplicableSpec): Promise<Cause[]> {
+  const instancetype = await findOrIgnore<InstancetypeSpec>(lookup, vm, 'instancetype');
+  const preference = await findOrIgnore<PreferenceSpec>(lookup, vm, 'preference');
+  if (!instancetype && !preference) return [];
+  const metadata = { annotations: { ...(vm.spec.template.metadata?.annotations ?? {}) } };
+  return applyToVmi('spec.template.spec', instancetype, preference, spec, metadata).map((path) => cause('FieldValueInvalid', conflictMessage(path), path));
+}
