@@ -16,6 +16,12 @@ export interface Clock {
   setTimeout(fn: () => void, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
   sleep(ms: number): Promise<void>;
+  /**
+   * Work that completes off the event loop (webcrypto, zlib, fs: libuv's
+   * threadpool) and that time must not run past: a virtual clock fires no
+   * timer while it is pending. Never pass work that itself waits on this clock.
+   */
+  hold<T>(work: Promise<T>): Promise<T>;
 }
 
 export class RealClock implements Clock {
@@ -50,6 +56,10 @@ export class RealClock implements Clock {
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => this.setTimeout(resolve, ms));
   }
+
+  hold<T>(work: Promise<T>): Promise<T> {
+    return work;
+  }
 }
 
 interface VirtualTimer {
@@ -64,7 +74,7 @@ export interface PendingTimer {
 }
 
 /** Lets every promise continuation queued so far run (one macrotask turn drains the microtask queue). */
-const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * Time that moves only when told. Timers fire in due-time order (ties in the
@@ -81,6 +91,8 @@ export class VirtualClock implements Clock {
   private readonly queue = new MinHeap<VirtualTimer>(earlierTimer);
   /** Set while running freely and out of timers: the next setTimeout wakes the loop. */
   private wakeFreeRun: (() => void) | undefined;
+  /** Off-loop work in progress (see hold), each as a promise that settles without rejecting. */
+  private readonly held = new Set<Promise<void>>();
 
   constructor(start: Date | number = Date.UTC(2026, 0, 1)) {
     this.currentMs = typeof start === 'number' ? start : start.getTime();
@@ -111,6 +123,21 @@ export class VirtualClock implements Clock {
     return new Promise((resolve) => this.setTimeout(resolve, ms));
   }
 
+  /**
+   * Under load libuv's threadpool can take longer than any number of event
+   * loop turns, so time waits for held work explicitly; otherwise it would
+   * race ahead of, say, an operator issuing certificates, and waits time out.
+   */
+  hold<T>(work: Promise<T>): Promise<T> {
+    const done = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.held.add(done);
+    void done.then(() => this.held.delete(done));
+    return work;
+  }
+
   pendingTimers(): PendingTimer[] {
     return [...this.timers.values()].sort(earlierTimer).map(({ timerId, dueMs }) => ({ timerId, dueMs }));
   }
@@ -118,13 +145,13 @@ export class VirtualClock implements Clock {
   /** Moves time forward by `ms`, firing every timer that falls due on the way, including ones set meanwhile. */
   async advance(ms: number): Promise<void> {
     const targetMs = this.currentMs + Math.max(0, ms);
-    await settle();
+    await this.settle();
     for (let timer = this.nextDue(targetMs); timer; timer = this.nextDue(targetMs)) {
       this.timers.delete(timer.timerId);
       this.queue.pop();
       this.currentMs = timer.dueMs;
       timer.fn();
-      await settle();
+      await this.settle();
     }
     this.currentMs = targetMs;
   }
@@ -138,7 +165,7 @@ export class VirtualClock implements Clock {
   async runUntilIdle(options: { maxMs?: number; maxTimers?: number } = {}): Promise<void> {
     const deadlineMs = options.maxMs === undefined ? Infinity : this.currentMs + options.maxMs;
     const maxTimers = options.maxTimers ?? 100_000;
-    await settle();
+    await this.settle();
     for (let fired = 0; ; fired++) {
       const next = this.firstLive();
       if (!next || next.dueMs > deadlineMs) break;
@@ -168,6 +195,15 @@ export class VirtualClock implements Clock {
       running = false;
       this.wakeFreeRun?.();
     };
+  }
+
+  /** One event loop turn, then as long as held work is pending, its end and another turn (it may hold more). */
+  private async settle(): Promise<void> {
+    await nextTurn();
+    while (this.held.size > 0) {
+      await Promise.all(this.held);
+      await nextTurn();
+    }
   }
 
   private nextDue(limitMs: number): VirtualTimer | undefined {

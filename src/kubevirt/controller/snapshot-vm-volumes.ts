@@ -54,6 +54,9 @@ export class SnapshotVmVolumesController implements Component {
   private async reconcile(key: string): Promise<void> {
     const vm = this.deps.vms.get(key);
     if (!vm || vm.metadata.deletionTimestamp) return;
+    // The VM controller writes a new VM's first status (printableStatus Starting for a running strategy, §11.1);
+    // written first from here, the CRD's default would show the VM `Stopped` meanwhile. Its status write requeues us.
+    if (!(vm.status as { printableStatus?: string } | undefined)?.printableStatus) return;
     const statuses: VolumeSnapshotStatus[] = [];
     for (const volume of vm.spec.template?.spec.volumes ?? []) statuses.push(await this.statusOf(vm.metadata.namespace ?? '', volume));
     const current = (vm.status as { volumeSnapshotStatuses?: unknown } | undefined)?.volumeSnapshotStatuses;

@@ -8,6 +8,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import type { KubeObject } from '../../api/types.js';
 import { createCertificateAuthority, issueCertificate, type CertificateAuthority, type CertificateUsage } from '../../server/tls.js';
 import type { KubeVirtSpec } from './feature-gates.js';
+import { memoizeByText } from './memo.js';
 
 export const DURATION_ANNOTATION = 'kubevirt.io/duration';
 export const CA_SECRET = 'kubevirt-ca';
@@ -94,19 +95,40 @@ interface SecretObject extends KubeObject {
 const decode = (value: string | undefined): string => (value ? Buffer.from(value, 'base64').toString('utf8') : '');
 const encode = (value: string): string => Buffer.from(value, 'utf8').toString('base64');
 
+/** How many certificates, keys and pairs of them the parsed facts are kept for: a few clusters' worth. */
+const REMEMBERED = 512;
+
+interface Validity {
+  notBeforeMs: number;
+  notAfterMs: number;
+}
+
+/** A certificate's validity period, or undefined when it does not parse. */
+const validityOf = memoizeByText((pem): Validity | undefined => {
+  try {
+    const certificate = new X509Certificate(pem);
+    return { notBeforeMs: new Date(certificate.validFrom).getTime(), notAfterMs: new Date(certificate.validTo).getTime() };
+  } catch {
+    return undefined;
+  }
+}, REMEMBERED);
+
+const keyParses = memoizeByText((pem) => {
+  try {
+    createPrivateKey(pem);
+    return true;
+  } catch {
+    return false;
+  }
+}, REMEMBERED);
+
 /** The key and certificate a Secret holds, or undefined when it holds none that parse. */
 export function pairOf(secret: KubeObject | undefined): CertificateAuthority | undefined {
   const data = (secret as SecretObject | undefined)?.data;
   const certPem = decode(data?.['tls.crt']);
   const keyPem = decode(data?.['tls.key']);
-  if (!certPem || !keyPem) return undefined;
-  try {
-    new X509Certificate(certPem);
-    createPrivateKey(keyPem);
-    return { certPem, keyPem };
-  } catch {
-    return undefined;
-  }
+  if (!certPem || !keyPem || !validityOf(certPem) || !keyParses(keyPem)) return undefined;
+  return { certPem, keyPem };
 }
 
 /** kubevirt.io's Secrets hold SEC1 ("EC PRIVATE KEY") keys; tls.ts issues PKCS#8. */
@@ -145,23 +167,31 @@ export async function reconcileCertificate(template: KubeObject, existing: KubeO
   return { secret, pair, renewAt: renewalDeadline(pair, ca, renewBeforeMs, policy) };
 }
 
+/** notAfter of a certificate that parsed before (pairOf, issue); NaN otherwise. */
+const notAfterOf = (pem: string): number => validityOf(pem)?.notAfterMs ?? NaN;
+
 function renewalDeadline(pair: CertificateAuthority, ca: CertificateAuthority | undefined, renewBeforeMs: number, policy: CertificatePolicy): Date {
-  const notAfter = new Date(new X509Certificate(pair.certPem).validTo).getTime();
+  const notAfter = notAfterOf(pair.certPem);
   let deadline = notAfter - renewBeforeMs;
   if (ca && ca.certPem !== pair.certPem) {
     // A CA expiring before the certificate brings the deadline forward (caNotAfter - caRenewBefore/2).
-    const caNotAfter = new Date(new X509Certificate(ca.certPem).validTo).getTime();
+    const caNotAfter = notAfterOf(ca.certPem);
     if (caNotAfter < notAfter) deadline = Math.min(deadline, caNotAfter - policy.caRenewBeforeMs / 2);
   }
   return new Date(deadline);
 }
 
-function signedBy(pair: CertificateAuthority, ca: CertificateAuthority | undefined): boolean {
-  if (!ca) return false;
-  const certificate = new X509Certificate(pair.certPem);
-  const authority = new X509Certificate(ca.certPem);
+/** Certificate and CA PEMs joined by a NUL, which PEM never holds. */
+const PAIR_SEPARATOR = '\0';
+
+const issuedBy = memoizeByText((certificateThenCa) => {
+  const [certificatePem, caPem] = certificateThenCa.split(PAIR_SEPARATOR);
+  const certificate = new X509Certificate(certificatePem);
+  const authority = new X509Certificate(caPem);
   return certificate.checkIssued(authority) && certificate.verify(authority.publicKey);
-}
+}, REMEMBERED);
+
+const signedBy = (pair: CertificateAuthority, ca: CertificateAuthority | undefined): boolean => ca !== undefined && issuedBy(`${pair.certPem}${PAIR_SEPARATOR}${ca.certPem}`);
 
 async function issue(name: string, namespace: string, ca: CertificateAuthority | undefined, durationMs: number, now: Date): Promise<CertificateAuthority> {
   if (isCaSecret(name)) {
@@ -189,18 +219,14 @@ const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\
  * valid and within the overlap window, then valid external CAs (at most 50).
  */
 export function caBundle(currentCa: string, previousBundle: string, externalBundle: string, overlapMs: number, now: Date): string {
-  const valid = (pem: string): X509Certificate | undefined => {
-    try {
-      const certificate = new X509Certificate(pem);
-      return new Date(certificate.validTo) > now ? certificate : undefined;
-    } catch {
-      return undefined;
-    }
+  const valid = (pem: string): Validity | undefined => {
+    const validity = validityOf(pem);
+    return validity && validity.notAfterMs > now.getTime() ? validity : undefined;
   };
   const certificates = [pemBlock(currentCa)];
   for (const pem of previousBundle.match(PEM_BLOCK) ?? []) {
-    const certificate = valid(pem);
-    if (certificate && !certificates.includes(pemBlock(pem)) && now.getTime() - new Date(certificate.validFrom).getTime() < overlapMs) certificates.push(pemBlock(pem));
+    const validity = valid(pem);
+    if (validity && !certificates.includes(pemBlock(pem)) && now.getTime() - validity.notBeforeMs < overlapMs) certificates.push(pemBlock(pem));
   }
   for (const pem of externalBundle.match(PEM_BLOCK) ?? []) if (valid(pem) && !certificates.includes(pemBlock(pem))) certificates.push(pemBlock(pem));
   return certificates.slice(0, MAX_BUNDLE_CERTIFICATES).join('');

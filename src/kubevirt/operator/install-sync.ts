@@ -9,6 +9,7 @@
  */
 import type { KubeObject } from '../../api/types.js';
 import type { Client } from '../../client/client.js';
+import type { Clock } from '../../runtime/clock.js';
 import type { Pod } from '../../cluster/pod-utils.js';
 import { CA_SECRET, caBundle, isCaSecret, isCertificateSecret, pairOf, reconcileCertificate, type CertificatePolicy } from './certificates.js';
 import type { ManagedCache } from './managed-cache.js';
@@ -31,7 +32,8 @@ export interface SyncInputs {
   namespace: string;
   /** metadata.generation of the KubeVirt CR. */
   generation: number;
-  now: Date;
+  /** The round's time is read once; certificates are issued holding it (they are made off the event loop). */
+  clock: Clock;
   generations: GenerationStatus[];
   /** status.observedKubeVirtVersion / observedKubeVirtRegistry: what was installed last (empty before the first install). */
   observed: { version: string; registry: string };
@@ -60,9 +62,11 @@ const identity = (obj: KubeObject): string => `${obj.kind}/${obj.metadata.namesp
 export class InstallSync {
   private generations: GenerationStatus[];
   private renewAt: Date | undefined;
+  private readonly now: Date;
 
   constructor(private readonly inputs: SyncInputs) {
     this.generations = inputs.generations;
+    this.now = inputs.clock.now();
   }
 
   async run(): Promise<SyncResult> {
@@ -101,10 +105,10 @@ export class InstallSync {
 
   /** haveApiDeploymentsRolledOver decides: block new custom resources until then, lift the block after. */
   private async syncTemporaryWebhook(): Promise<void> {
-    const { client, cache, applier, desired, stamp, namespace, generation, now } = this.inputs;
+    const { client, cache, applier, desired, stamp, namespace, generation, clock } = this.inputs;
     const virtApi = cache.get(DEPLOYMENT_REF, namespace, API_DEPLOYMENT);
     if (virtApi && isWorkloadReady(virtApi, this.pods(), stamp)) await deleteTemporaryWebhooks(cache, applier);
-    else await ensureTemporaryWebhook(client, cache, desired.crds, { ...stamp, namespace, generation }, now);
+    else await ensureTemporaryWebhook(client, cache, desired.crds, { ...stamp, namespace, generation }, clock);
   }
 
   private pods(): Pod[] {
@@ -124,7 +128,7 @@ export class InstallSync {
     const external = named(operands, 'ConfigMap', EXTERNAL_CA);
     const externalBundle = this.configMapValue(EXTERNAL_CA);
     if (external) await this.apply(external);
-    const bundle = caBundle(signer?.certPem ?? '', this.configMapValue(CA_SECRET), externalBundle, this.inputs.policy.caRenewBeforeMs, this.inputs.now);
+    const bundle = caBundle(signer?.certPem ?? '', this.configMapValue(CA_SECRET), externalBundle, this.inputs.policy.caRenewBeforeMs, this.now);
     for (const name of CA_CONFIGMAPS) {
       const template = named(operands, 'ConfigMap', name);
       const pem = name === CA_SECRET ? bundle : cas.get(name)?.certPem;
@@ -145,7 +149,7 @@ export class InstallSync {
 
   private async syncCertificate(template: KubeObject, signer: { certPem: string; keyPem: string } | undefined): Promise<{ certPem: string; keyPem: string }> {
     const existing = this.inputs.cache.get({ apiVersion: 'v1', kind: 'Secret' }, template.metadata.namespace, template.metadata.name ?? '');
-    const result = await reconcileCertificate(template, existing, signer, this.inputs.policy, this.inputs.now);
+    const result = await this.inputs.clock.hold(reconcileCertificate(template, existing, signer, this.inputs.policy, this.now));
     // Only write when the certificate changed or the metadata drifted; the data of a good Secret is kept as is.
     await this.apply(pairOf(existing)?.certPem === result.pair.certPem ? { ...result.secret, data: (existing as { data?: unknown }).data } : result.secret);
     if (!this.renewAt || result.renewAt < this.renewAt) this.renewAt = result.renewAt;

@@ -104,7 +104,7 @@ export class KubeVirtReconciler {
         policy: certificatePolicy(spec),
         namespace: identity.namespace,
         generation: renderTarget.generation,
-        now: this.deps.clock.now(),
+        clock: this.deps.clock,
         generations: status.generations ?? [],
         observed: previous,
       }).run();

@@ -9,6 +9,7 @@
  */
 import type { KubeObject } from '../../api/types.js';
 import type { Client, KindRef } from '../../client/client.js';
+import type { Clock } from '../../runtime/clock.js';
 import { createCertificateAuthority } from '../../server/tls.js';
 import type { ManagedCache } from './managed-cache.js';
 import type { ObjectApplier } from './object-applier.js';
@@ -57,12 +58,14 @@ function matchesTarget(config: KubeObject, target: RenderTarget): boolean {
  * are) or every CRD exists. Read live: a configuration created a moment ago
  * may not be in the cache yet, and a second one must not follow.
  */
-export async function ensureTemporaryWebhook(client: Client, cache: ManagedCache, crds: KubeObject[], target: RenderTarget, now: Date): Promise<void> {
+export async function ensureTemporaryWebhook(client: Client, cache: ManagedCache, crds: KubeObject[], target: RenderTarget, clock: Clock): Promise<void> {
   const existing = await client.list(VALIDATING_WEBHOOK_REF, { labelSelector: MANAGED_SELECTOR });
   if (existing.items.some((config) => matchesTarget(config, target))) return;
   const newCrds = crds.filter((crd) => !cache.get(CRD_REF, undefined, crd.metadata.name ?? ''));
   if (newCrds.length === 0) return;
-  const fakeCa = await createCertificateAuthority({ commonName: `fake.kubevirt.io@${Math.floor(now.getTime() / 1000)}`, validityDays: FAKE_CA_VALIDITY_DAYS, notBefore: now });
+  const now = clock.now();
+  // Made off the event loop: time waits for it.
+  const fakeCa = await clock.hold(createCertificateAuthority({ commonName: `fake.kubevirt.io@${Math.floor(now.getTime() / 1000)}`, validityDays: FAKE_CA_VALIDITY_DAYS, notBefore: now }));
   const caBundle = Buffer.from(fakeCa.certPem).toString('base64');
   const config: KubeObject = {
     ...VALIDATING_WEBHOOK_REF,
