@@ -4,7 +4,7 @@
  * with its steps as a subtest), and JUnit XML for CI (`junitXml`).
  */
 import { relative } from 'node:path';
-import { formatDuration } from './duration.js';
+import { formatDuration } from '../runtime/duration.js';
 import type { Reporter, ScenarioResult, StepResult } from './results.js';
 
 export type Write = (text: string) => void;

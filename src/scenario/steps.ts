@@ -10,7 +10,7 @@ import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../api/types.js';
 import { ApiError, type ClusterApi, type ResourceInfo } from './cluster-api.js';
 import { jsonPathText, jsonPathValues, matchesExpected, matchesText, shownActual, StepFailure } from './assertions.js';
-import { formatDuration, parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from '../runtime/duration.js';
 import { runKubectl } from './kubectl.js';
 import type { ScenarioTime } from './sim-time.js';
 import { renderTemplate } from './template.js';

@@ -13,7 +13,7 @@
 import type { FastifyInstance } from 'fastify';
 import { badRequest, StatusError } from '../api/errors.js';
 import { rfc3339Micro, VirtualClock, type Clock } from '../runtime/clock.js';
-import { parseDuration } from '../scenario/duration.js';
+import { parseDuration } from '../runtime/duration.js';
 
 export const CLOCK_PATH = '/emulator/clock';
 /** Node heartbeats and leases keep timers pending forever, so running "until idle" needs a bound. */

@@ -21,7 +21,8 @@ import { clonePatches, type CloneSpec } from './clone-patches.js';
 import { errorMessage, statusCode } from './errors.js';
 import { isRestoreProgressing } from './restore-controller.js';
 import type { VmRestore } from './restore-target.js';
-import { claimsOfVolumes, ownerReferenceTo, progressCondition, VMCLONE_REF, VMRESTORE_REF, VMSNAPSHOT_REF, withConditions } from './snapshot-common.js';
+import { claimsOfVolumes, progressCondition, VMCLONE_REF, VMRESTORE_REF, VMSNAPSHOT_REF, withConditions } from './snapshot-common.js';
+import { newControllerRef } from '../../cluster/workloads/owners.js';
 import type { SnapshotVm } from './snapshot-source.js';
 import type { SnapshotContent, VmSnapshot } from './snapshot-status.js';
 import type { Condition } from './types.js';
@@ -170,7 +171,7 @@ export class CloneController implements Component {
     const snapshot = {
       apiVersion: VMSNAPSHOT_REF.apiVersion,
       kind: VMSNAPSHOT_REF.kind,
-      metadata: { name: `tmp-snapshot-${clone.metadata.uid ?? ''}`, namespace: vm.metadata.namespace, ownerReferences: [ownerReferenceTo(clone)] },
+      metadata: { name: `tmp-snapshot-${clone.metadata.uid ?? ''}`, namespace: vm.metadata.namespace, ownerReferences: [newControllerRef(clone)] },
       spec: { source: { apiGroup: 'kubevirt.io', kind: 'VirtualMachine', name: vm.metadata.name } },
     };
     try {
@@ -201,7 +202,7 @@ export class CloneController implements Component {
     const restore = {
       apiVersion: VMRESTORE_REF.apiVersion,
       kind: VMRESTORE_REF.kind,
-      metadata: { name: `tmp-restore-${clone.metadata.uid ?? ''}`, namespace: clone.metadata.namespace, ownerReferences: [ownerReferenceTo(clone)] },
+      metadata: { name: `tmp-restore-${clone.metadata.uid ?? ''}`, namespace: clone.metadata.namespace, ownerReferences: [newControllerRef(clone)] },
       spec: {
         target: { apiGroup: 'kubevirt.io', kind: 'VirtualMachine', ...clone.spec.target, name: clone.spec.target?.name || generateName(`${sourceVm.metadata.name ?? ''}-clone-`, ctx.random) },
         virtualMachineSnapshotName: snapshotName,

@@ -7,7 +7,8 @@
  */
 import type { KubeObject } from '../../api/types.js';
 import type { SeededRandom } from '../../runtime/seeded-random.js';
-import { ownerReferenceTo, type Claim } from './snapshot-common.js';
+import { type Claim } from './snapshot-common.js';
+import { newControllerRef } from '../../cluster/workloads/owners.js';
 
 export const EXPORT_SERVICE_LABEL = 'kubevirt.io.virt-export-service';
 
@@ -25,7 +26,7 @@ export function tokenSecret(vmExport: KubeObject, random: SeededRandom): KubeObj
   return {
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: { name: tokenSecretName(vmExport.metadata.name ?? ''), namespace: vmExport.metadata.namespace, ownerReferences: [ownerReferenceTo(vmExport)] },
+    metadata: { name: tokenSecretName(vmExport.metadata.name ?? ''), namespace: vmExport.metadata.namespace, ownerReferences: [newControllerRef(vmExport)] },
     type: 'Opaque',
     data: { token: Buffer.from(token).toString('base64') },
   } as KubeObject;
@@ -36,7 +37,7 @@ export function exporterService(vmExport: KubeObject): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name, namespace: vmExport.metadata.namespace, labels: { [EXPORT_SERVICE_LABEL]: name }, ownerReferences: [ownerReferenceTo(vmExport)] },
+    metadata: { name, namespace: vmExport.metadata.namespace, labels: { [EXPORT_SERVICE_LABEL]: name }, ownerReferences: [newControllerRef(vmExport)] },
     spec: { ports: [{ name: 'export', port: 443, protocol: 'TCP', targetPort: 8443 }], selector: { [EXPORT_SERVICE_LABEL]: name } },
   } as KubeObject;
 }
@@ -51,7 +52,7 @@ export function exporterPod(vmExport: KubeObject, claims: readonly Claim[], laun
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name, namespace: vmExport.metadata.namespace, labels: { [EXPORT_SERVICE_LABEL]: name }, ownerReferences: [ownerReferenceTo(vmExport)] },
+    metadata: { name, namespace: vmExport.metadata.namespace, labels: { [EXPORT_SERVICE_LABEL]: name }, ownerReferences: [newControllerRef(vmExport)] },
     spec: {
       restartPolicy: 'Never',
       containers: [

@@ -18,7 +18,8 @@ import { findCondition } from './conditions.js';
 import { PVC_REF, VM_REF } from './constants.js';
 import { errorMessage, statusCode } from './errors.js';
 import { hasLastRestoreAnnotation, restoredClaim, restoredClaimName, restoredVm, type VmRestore, type VolumeRestore } from './restore-target.js';
-import { FINALIZER_VMRESTORE, ownerReferenceTo, progressCondition, setFinalizer, VMRESTORE_REF, withConditions, type Claim } from './snapshot-common.js';
+import { FINALIZER_VMRESTORE, progressCondition, setFinalizer, VMRESTORE_REF, withConditions, type Claim } from './snapshot-common.js';
+import { newControllerRef } from '../../cluster/workloads/owners.js';
 import type { SnapshotVm } from './snapshot-source.js';
 import type { SnapshotContent, VmSnapshot } from './snapshot-status.js';
 import type { VirtualMachineInstance } from './types.js';
@@ -108,7 +109,7 @@ export class RestoreController implements Component {
     if (restore.metadata.deletionTimestamp) return this.handleDeletion(restore, target);
     if (!isRestoreProgressing(restore)) return;
 
-    const ownerReferences = restore.metadata.ownerReferences?.length || !target ? restore.metadata.ownerReferences : [ownerReferenceTo(target)];
+    const ownerReferences = restore.metadata.ownerReferences?.length || !target ? restore.metadata.ownerReferences : [newControllerRef(target)];
     const finalizers = restore.metadata.finalizers?.includes(FINALIZER_VMRESTORE) ? restore.metadata.finalizers : [...(restore.metadata.finalizers ?? []), FINALIZER_VMRESTORE];
     if (ownerReferences !== restore.metadata.ownerReferences || finalizers !== restore.metadata.finalizers) {
       restore = await ctx.client.update<VmRestore>({ ...restore, metadata: { ...restore.metadata, ownerReferences, finalizers } });

@@ -8,6 +8,7 @@ import type { KubeObject } from '../../api/types.js';
 import type { Client, KindRef } from '../../client/client.js';
 import { withCondition } from './conditions.js';
 import type { Condition, ConditionStatus, VmiSpec } from './types.js';
+import { parseDuration } from '../../runtime/duration.js';
 
 export const VMSNAPSHOT_REF: KindRef = { apiVersion: 'snapshot.kubevirt.io/v1beta1', kind: 'VirtualMachineSnapshot' };
 export const VMSNAPSHOT_CONTENT_REF: KindRef = { apiVersion: 'snapshot.kubevirt.io/v1beta1', kind: 'VirtualMachineSnapshotContent' };
@@ -87,20 +88,13 @@ export function claimsOfVolumes(spec: VmiSpec | undefined): Map<string, string> 
 export const isSnapshottable = (volume: { persistentVolumeClaim?: unknown; dataVolume?: unknown; memoryDump?: unknown }): boolean =>
   volume.persistentVolumeClaim !== undefined || volume.dataVolume !== undefined || volume.memoryDump !== undefined;
 
-export const ownerReferenceTo = (owner: KubeObject) => ({
-  apiVersion: owner.apiVersion,
-  kind: owner.kind,
-  name: owner.metadata.name ?? '',
-  uid: owner.metadata.uid ?? '',
-  controller: true,
-  blockOwnerDeletion: true,
-});
 
 /** Go's time.ParseDuration for the forms CRDs carry ("5m", "1h30m", "90s", "0s"); undefined if unparsable. */
 export function parseDurationMs(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) return undefined;
-  return parts.reduce((sum, [, value, unit]) => sum + Number(value) * units[unit], 0);
+  try {
+    return parseDuration(text);
+  } catch {
+    return undefined;
+  }
 }

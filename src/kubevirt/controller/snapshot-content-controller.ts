@@ -16,7 +16,8 @@ import { Controller } from '../../runtime/controller.js';
 import type { EventRecorder } from '../../runtime/events.js';
 import type { Informer } from '../../runtime/informer.js';
 import { statusCode } from './errors.js';
-import { FINALIZER_VMSNAPSHOT_CONTENT, ownerReferenceTo, setFinalizer, VOLUME_SNAPSHOT_REF, type SnapshotError } from './snapshot-common.js';
+import { FINALIZER_VMSNAPSHOT_CONTENT, setFinalizer, VOLUME_SNAPSHOT_REF, type SnapshotError } from './snapshot-common.js';
+import { newControllerRef } from '../../cluster/workloads/owners.js';
 import { shouldDeleteContent, type SnapshotContent, type VmSnapshot, type VolumeBackup, type VolumeSnapshotStatus } from './snapshot-status.js';
 import type { VolumeSnapshotClasses } from './snapshot-volume-class.js';
 
@@ -127,7 +128,7 @@ export class SnapshotContentController implements Component {
     const created = await ctx.client.create<VolumeSnapshot>({
       apiVersion: VOLUME_SNAPSHOT_REF.apiVersion,
       kind: VOLUME_SNAPSHOT_REF.kind,
-      metadata: { name: backup.volumeSnapshotName, namespace: content.metadata.namespace, ownerReferences: [ownerReferenceTo(content)] },
+      metadata: { name: backup.volumeSnapshotName, namespace: content.metadata.namespace, ownerReferences: [newControllerRef(content)] },
       spec: { source: { persistentVolumeClaimName: backup.persistentVolumeClaim.metadata.name }, volumeSnapshotClassName: className },
     } as VolumeSnapshot);
     void recorder.event(content, 'Normal', 'SuccessfulVolumeSnapshotCreate', `Successfully created VolumeSnapshot ${created.metadata.name ?? ''}`);

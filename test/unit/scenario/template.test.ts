@@ -1,5 +1,5 @@
 import t from 'tap';
-import { formatDuration, parseDuration } from '../../../src/scenario/duration.js';
+import { formatDuration, parseDuration } from '../../../src/runtime/duration.js';
 import { renderTemplate } from '../../../src/scenario/template.js';
 
 t.test('placeholders are replaced in strings, keys and nested values', async (t) => {

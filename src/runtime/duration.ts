@@ -1,4 +1,4 @@
-/** Go-style durations as scenarios write them ("500ms", "90s", "2m", "1h30m"). */
+/** Go-style durations ("500ms", "90s", "2m", "1h30m"), as scenarios, clock control and KubeVirt CRDs write them. */
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
