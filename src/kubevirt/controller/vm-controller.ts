@@ -115,7 +115,6 @@ export class VmController implements Component {
         else ({ syncError, issued } = await this.stopVmi(key, vm, vmi));
       } else {
         vm = await this.setFinalizer(vm, true);
-        await this.bumpGenerationAnnotation(vm, vmi);
         // Instancetype and preference are pinned first: a VM whose objects are missing does not start.
         ({ vm, syncError } = await syncInstancetypeRefs(ctx.client, vm));
         // DataVolumes come first, even for a Halted VM; any other strategy waits until they are ready.
@@ -125,6 +124,8 @@ export class VmController implements Component {
           const action = decideRunAction(vm, vmi, ctx.clock.nowMs());
           ({ vm, syncError, result, issued = {} } = await this.carryOut(key, action, vm, vmi));
         }
+        // A VMI being stopped keeps its generation: patching it while it shuts down would race the graceful stop.
+        if (!issued.deletion) await this.bumpGenerationAnnotation(vm, vmi);
       }
     }
     await this.writeStatus(key, vm, vmi, syncError, issued);

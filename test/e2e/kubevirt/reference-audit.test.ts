@@ -2,7 +2,7 @@
  * Items of kubevirt-behaviour.md §12.1 an audit found missing, checked with
  * the real kubectl: instancetype expansion (§8: conflicts, ControllerRevision
  * names and labels, status refs, VMI annotations and spec, expand-spec) and
- *
+ * the VMI keeping the status its creator sent (virtualMachineRevisionName).
  */
 import t from 'tap';
 import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
@@ -107,6 +107,7 @@ t.test('a VM with an instancetype and a preference: revisions, status refs, the 
   t.same(vmi.spec.domain.devices.disks, [{ name: 'containerdisk', disk: { bus: 'virtio' } }], 'the preferred disk bus');
   t.equal(vmi.spec.domain.devices.interfaces[0].model, 'virtio', 'the preferred interface model');
   t.match(vmi.status.currentCPUTopology, { sockets: 1, cores: 2, threads: 1 });
+  t.equal(vmi.status.virtualMachineRevisionName, `revision-start-vm-${vmObject.metadata.uid}-1`, 'the VMI keeps the status the VM controller created it with');
 
   // Later edits of the instancetype do not reach the VM: it keeps its revision.
   await fixture.kubectl(['patch', 'vminstancetype', 'it2', '--type', 'merge', '-p', '{"spec":{"memory":{"guest":"512Mi"}}}']);

@@ -38,11 +38,12 @@ function mutateVmiCreate(deps: AdmissionDeps, vmi: Vmi): void {
   const finalizers = vmi.metadata.finalizers ?? [];
   if (!finalizers.includes(FINALIZER_VMI)) vmi.metadata.finalizers = [...finalizers, FINALIZER_VMI];
   const now = rfc3339(deps.now());
-  // Whatever status the creator sent is discarded: a new VMI is Pending. (Real virt-api keeps the creator's
-  // virtualMachineRevisionName; keeping it here makes the VM controller's generation bump race a graceful stop - see README.)
+  // The creator's status stays (the VM controller sends virtualMachineRevisionName), but a new VMI is Pending.
+  const sent = vmi.status ?? {};
   vmi.status = {
+    ...sent,
     phase: 'Pending',
-    phaseTransitionTimestamps: [{ phase: 'Pending', phaseTransitionTimestamp: now }],
+    phaseTransitionTimestamps: [...((sent.phaseTransitionTimestamps as unknown[] | undefined) ?? []), { phase: 'Pending', phaseTransitionTimestamp: now }],
     currentCPUTopology: { sockets: cpu?.sockets, cores: cpu?.cores, threads: cpu?.threads },
     ...(memory?.guest ? { memory: { guestAtBoot: memory.guest, guestCurrent: memory.guest, guestRequested: memory.guest } } : {}),
     guestOSInfo: {},
