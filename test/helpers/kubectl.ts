@@ -66,3 +66,11 @@ export function runKubectl(args: string[], options: KubectlOptions): Promise<Kub
     });
   });
 }
+
+/** A `kubectl get` table as header names and rows of cells, cut at the header's column starts (empty cells stay empty). */
+export function parseTable(stdout: string): { header: string[]; rows: string[][] } {
+  const [head = '', ...lines] = stdout.trimEnd().split('\n');
+  const starts = [...head.matchAll(/\S+/g)].map((m) => m.index);
+  const cells = (line: string) => starts.map((start, i) => line.slice(start, starts[i + 1]).trim());
+  return { header: cells(head), rows: lines.map(cells) };
+}

@@ -7,14 +7,8 @@
 import t from 'tap';
 import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
 import { installKubeVirt, kubevirtSchema } from '../../helpers/kubevirt.js';
+import { parseTable } from '../../helpers/kubectl.js';
 
-/** A `kubectl get` table as header names and rows of cells. */
-function table(stdout: string): { header: string[]; rows: string[][] } {
-  const [head = '', ...lines] = stdout.trimEnd().split('\n');
-  const starts = [...head.matchAll(/\S+/g)].map((m) => m.index);
-  const cells = (line: string) => starts.map((start, i) => line.slice(start, starts[i + 1]).trim());
-  return { header: cells(head), rows: lines.map(cells) };
-}
 
 let fixture: EmulatorFixture;
 t.before(async () => {
@@ -42,7 +36,7 @@ t.test('vmi-replicaset-cirros: three VMIs run; get vmirs; kubectl scale', async 
   t.match((await kubectl(['get', ...RS_VMIS, '-o', 'name'])).stdout, /^(virtualmachineinstance\.kubevirt\.io\/vmi-replicaset-cirros[a-z0-9]{5}\n){3}$/);
   t.equal(await waitFor(['vmirs', 'vmi-replicaset-cirros'], '{.status.readyReplicas}', '3'), '3');
 
-  const get = table((await kubectl(['get', 'vmirs'])).stdout);
+  const get = parseTable((await kubectl(['get', 'vmirs'])).stdout);
   t.same(get.header, ['NAME', 'DESIRED', 'CURRENT', 'READY', 'AGE']);
   t.match(get.rows, [['vmi-replicaset-cirros', '3', '3', '3', /^\d+s$/]]);
 
@@ -64,7 +58,7 @@ t.test('vm-pool-cirros: VMs <pool>-<index> run; get vmpool; kubectl scale', asyn
   }
   t.equal(await waitFor(['vmpool', 'vm-pool-cirros'], '{.status.readyReplicas}', '3'), '3');
 
-  const get = table((await kubectl(['get', 'vmpool'])).stdout);
+  const get = parseTable((await kubectl(['get', 'vmpool'])).stdout);
   t.same(get.header, ['NAME', 'DESIRED', 'CURRENT', 'READY', 'AGE']);
   t.match(get.rows, [['vm-pool-cirros', '3', '3', '3', /^\d+s$/]]);
 

@@ -8,14 +8,8 @@ import t from 'tap';
 import { workerName } from '../../../src/cluster/nodes/index.js';
 import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
 import { installKubeVirt, kubevirtSchema } from '../../helpers/kubevirt.js';
+import { parseTable } from '../../helpers/kubectl.js';
 
-/** A `kubectl get` table as header names and rows of cells (split on runs of 2+ spaces keeps empty cells out). */
-function table(stdout: string): { header: string[]; rows: string[][] } {
-  const [head = '', ...lines] = stdout.trimEnd().split('\n');
-  const starts = [...head.matchAll(/\S+/g)].map((m) => m.index);
-  const cells = (line: string) => starts.map((start, i) => line.slice(start, starts[i + 1]).trim());
-  return { header: cells(head), rows: lines.map(cells) };
-}
 
 let fixture: EmulatorFixture;
 t.before(async () => {
@@ -51,18 +45,18 @@ t.test('vm-cirros: apply (Halted), patch runStrategy Always, kubectl wait condit
 
 t.test('kubectl get vm / vmi / vmi -o wide print the printer columns with the running VM', async (t) => {
   const { kubectl } = fixture;
-  const vm = table((await kubectl(['get', 'vm'])).stdout);
+  const vm = parseTable((await kubectl(['get', 'vm'])).stdout);
   t.same(vm.header, ['NAME', 'AGE', 'STATUS', 'READY']);
   t.same(vm.rows.map(([name, , status, ready]) => [name, status, ready]), [['vm-cirros', 'Running', 'True']]);
   t.match(vm.rows[0]?.[1], /^\d+s$/);
 
   const ip = (await kubectl(['get', 'pod', '-l', 'vm.kubevirt.io/name=vm-cirros', '-o', 'jsonpath={.items[0].status.podIP}'])).stdout;
   t.match(ip, /^10\.244\.\d+\.\d+$/, 'the launcher pod has an IP');
-  const vmi = table((await kubectl(['get', 'vmi'])).stdout);
+  const vmi = parseTable((await kubectl(['get', 'vmi'])).stdout);
   t.same(vmi.header, ['NAME', 'AGE', 'PHASE', 'IP', 'NODENAME', 'READY']);
   t.same(vmi.rows.map(([name, , ...rest]) => [name, ...rest]), [['vm-cirros', 'Running', ip, workerName(1), 'True']]);
 
-  const wide = table((await kubectl(['get', 'vmi', '-o', 'wide'])).stdout);
+  const wide = parseTable((await kubectl(['get', 'vmi', '-o', 'wide'])).stdout);
   t.same(wide.header, ['NAME', 'AGE', 'PHASE', 'IP', 'NODENAME', 'READY', 'LIVE-MIGRATABLE', 'PAUSED']);
   // The default bridge binding to the pod network is not live-migratable; PAUSED is empty without a Paused condition.
   t.same(wide.rows.map(([name, , ...rest]) => [name, ...rest]), [['vm-cirros', 'Running', ip, workerName(1), 'True', 'False', '']]);

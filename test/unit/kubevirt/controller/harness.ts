@@ -20,6 +20,7 @@ import { consoleLogger, silentLogger } from '../../../../src/runtime/logger.js';
 import { SeededRandom } from '../../../../src/runtime/seeded-random.js';
 import { builtinProfile } from '../../../../src/simulation/profile.js';
 import type { Component } from '../../../../src/runtime/component.js';
+import { virtualWaitFor } from '../../../helpers/virtual-wait.js';
 
 export const VM: KindRef = { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine' };
 export const VMI: KindRef = { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance' };
@@ -71,20 +72,7 @@ export async function startHarness(options: { handlerOnNodes?: boolean } = {}): 
       return undefined;
     }
   };
-  const waitFor = async <T>(what: string, probe: () => Promise<T | undefined | false>, stepMs = 1000): Promise<T> => {
-    let lastError: unknown;
-    for (let i = 0; i < 400; i++) {
-      try {
-        const value = await probe();
-        if (value !== undefined && value !== false) return value;
-      } catch (err) {
-        lastError = err;
-      }
-      await clock.advance(stepMs);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
-  };
+  const waitFor = virtualWaitFor(clock, 400);
   await installCrds(client, ['virtualmachines.kubevirt.io', 'virtualmachineinstances.kubevirt.io', 'kubevirts.kubevirt.io']);
   await waitFor('KubeVirt CRDs established', async () => (await client.list(CRD)).items.every((crd) => (crd.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')));
   await waitFor('a worker node', async () => (await client.list(NODE)).items.length >= 2);

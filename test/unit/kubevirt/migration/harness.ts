@@ -12,6 +12,7 @@ import { startEmulator, type RunningEmulator } from '../../../../src/emulator.js
 import type { VirtualClock } from '../../../../src/runtime/clock.js';
 import { applyAll, manifest, KUBEVIRT_REF } from '../operator/operator-harness.js';
 import { example } from '../controller/harness.js';
+import { virtualWaitFor } from '../../../helpers/virtual-wait.js';
 
 export const VM: KindRef = { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine' };
 export const VMI: KindRef = { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance' };
@@ -41,20 +42,7 @@ export async function startMigrationHarness(): Promise<MigrationHarness> {
   const emulator = await startEmulator({ port: 0, insecureHttp: true, kubeconfigPath: join(dir, 'kubeconfig'), workers: 2, clock: 'virtual' });
   const clock = emulator.clock as VirtualClock;
   const client = emulator.client;
-  const waitFor = async <T>(what: string, probe: () => Promise<T | undefined | false>, stepMs = 1000): Promise<T> => {
-    let lastError: unknown;
-    for (let i = 0; i < 300; i++) {
-      try {
-        const value = await probe();
-        if (value !== undefined && value !== false) return value;
-      } catch (err) {
-        lastError = err;
-      }
-      await clock.advance(stepMs);
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
-    throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
-  };
+  const waitFor = virtualWaitFor(clock, 300);
   const tryGet = async (ref: KindRef, name: string): Promise<Obj | undefined> => client.get<Obj>(ref, 'default', name).catch(() => undefined);
 
   await applyAll(client, manifest('kubevirt-operator.yaml'));
