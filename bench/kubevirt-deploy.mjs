@@ -6,11 +6,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startQuietEmulator, temporaryDirectory } from './lib/emulator.mjs';
+import { loadDistModule, startQuietEmulator, temporaryDirectory } from './lib/emulator.mjs';
 import { median, note, report } from './lib/report.mjs';
 
 const RUNS = 3;
-const KUBECTL = fileURLToPath(new URL('../.tools/kubectl', import.meta.url));
+// The user's kubectl ($KUBECTL or PATH), as scenario steps use it.
+const KUBECTL = (await loadDistModule('scenario/kubectl.js')).resolveKubectl();
 const MANIFESTS = fileURLToPath(new URL('../schemas/kubevirt/manifests/', import.meta.url));
 
 function kubectl(args, kubeconfig, cacheDir) {

@@ -16,6 +16,12 @@ export async function loadDist() {
   return import(distEmulator.href);
 }
 
+/** Another module of the built emulator, e.g. `scenario/kubectl.js`. */
+export async function loadDistModule(path) {
+  await loadDist();
+  return import(new URL(`../../dist/${path}`, import.meta.url).href);
+}
+
 /** A fresh temporary directory, removed by the returned cleanup. */
 export async function temporaryDirectory(prefix) {
   const path = await mkdtemp(join(tmpdir(), `kubevirt-emulator-bench-${prefix}-`));

@@ -1,12 +1,12 @@
 /**
- * Runs the pinned kubectl (v1.32, extracted to .tools/ by
- * scripts/fetch-kubectl.mjs) with the scenario's kubeconfig, never through a shell.
+ * Runs the user's kubectl (`$KUBECTL`, else `kubectl` on `PATH`) with the
+ * scenario's kubeconfig, never through a shell. The project's own tests set
+ * `$KUBECTL` to the pinned copy that `npm test`'s pretest extracts.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, isAbsolute, join, resolve as resolvePath } from 'node:path';
 
-const PINNED_KUBECTL = fileURLToPath(new URL('../../.tools/kubectl', import.meta.url));
 const TIMEOUT_MS = 60_000;
 
 export interface KubectlRun {
@@ -15,9 +15,46 @@ export interface KubectlRun {
   stderr: string;
 }
 
+function isExecutableFile(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The kubectl a scenario step or a benchmark runs: `$KUBECTL` when set (relative to the working directory),
+ * otherwise the first executable `kubectl` on `PATH`. Throws a message that says how to get one.
+ */
+export function resolveKubectl(env: NodeJS.ProcessEnv = process.env): string {
+  const chosen = env.KUBECTL;
+  if (chosen) {
+    const path = isAbsolute(chosen) ? chosen : resolvePath(chosen);
+    if (!isExecutableFile(path)) throw new Error(`$KUBECTL is ${chosen}, which is not an executable file`);
+    return path;
+  }
+  for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
+    const candidate = join(dir, 'kubectl');
+    if (isExecutableFile(candidate)) return candidate;
+  }
+  throw new Error(
+    'kubectl was not found on PATH: install kubectl (https://kubernetes.io/docs/tasks/tools/) or set $KUBECTL to its path',
+  );
+}
+
 export function runKubectl(args: string[], env: { kubeconfig: string; cacheDir: string }, input = ''): Promise<KubectlRun> {
-  if (!existsSync(PINNED_KUBECTL)) return Promise.reject(new Error(`${PINNED_KUBECTL} is missing: run \`node scripts/fetch-kubectl.mjs\``));
-  const child = spawn(PINNED_KUBECTL, args, { env: { ...process.env, KUBECONFIG: env.kubeconfig, KUBECACHEDIR: env.cacheDir }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let kubectl: string;
+  try {
+    kubectl = resolveKubectl();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const child = spawn(kubectl, args, {
+    env: { ...process.env, KUBECONFIG: env.kubeconfig, KUBECACHEDIR: env.cacheDir },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
