@@ -39,6 +39,7 @@ import { Store } from './storage/store.js';
 import { startControlPlane } from './cluster/control-plane.js';
 import { defaultTolerationSecondsPlugin, nodeFaults, type NodeFaults } from './cluster/nodes/index.js';
 import { ServiceIpAllocator } from './cluster/workloads/service-ip-allocator.js';
+import { NodePortAllocator } from './cluster/workloads/node-port-allocator.js';
 import { builtinProfile } from './simulation/profile.js';
 import { ApiFaultInjector, registerApiFaults } from './simulation/api-faults.js';
 import { registerWebhookFaults } from './simulation/webhook-faults.js';
@@ -136,7 +137,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const tls = options.insecureHttp ? undefined : await loadOrCreateCertificates(dataDir, [host]);
   // Admission plugins of the apiserver itself (kube-apiserver's defaults for these two).
   admission.addMutating(defaultTolerationSecondsPlugin);
-  admission.addMutating(new ServiceIpAllocator({ listServices: () => store.list(types.byKind('v1', 'Service')!.storageKey) }));
+  const listServices = () => store.list(types.byKind('v1', 'Service')!.storageKey);
+  admission.addMutating(new ServiceIpAllocator({ listServices }));
+  admission.addMutating(new NodePortAllocator({ listServices, random: () => random.next() }));
 
   const client = new InProcessClient({ store, types, registry, clock }, adminUser);
   await bootstrapNamespaces(registry, types);
