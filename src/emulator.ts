@@ -39,6 +39,8 @@ import { Store } from './storage/store.js';
 import { startControlPlane } from './cluster/control-plane.js';
 import { defaultTolerationSecondsPlugin, nodeFaults, type NodeFaults } from './cluster/nodes/index.js';
 import { ServiceIpAllocator } from './cluster/workloads/service-ip-allocator.js';
+import { apiServiceControllers } from './server/aggregator/apiservice-controllers.js';
+import { ComponentManager } from './runtime/component.js';
 import { NodePortAllocator } from './cluster/workloads/node-port-allocator.js';
 import { builtinProfile } from './simulation/profile.js';
 import { ApiFaultInjector, registerApiFaults } from './simulation/api-faults.js';
@@ -174,7 +176,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     handler: handlerCommands(clock),
     kubernetesVersion: parts.version.gitVersion,
   });
-  registerAggregatedApis(app, parts, new Map([[VIRT_API_SERVICE, virtApi]]));
+  const aggregatedBackends = new Map([[VIRT_API_SERVICE, virtApi]]);
+  registerAggregatedApis(app, parts, aggregatedBackends);
+  // kube-aggregator's autoregistration and availability controllers, on the apiserver's loopback client.
+  const aggregatorControllers = new ComponentManager();
+  for (const component of apiServiceControllers({
+    client,
+    informers: controlPlane.context.informers,
+    clock,
+    logger: controlPlane.context.logger,
+    builtinApiVersions: () => [...new Set(types.all().filter((t) => !t.custom).map((t) => apiVersionOf(t.group, t.version)))],
+    hasBackend: (service) => aggregatedBackends.has(service),
+  })) {
+    aggregatorControllers.add(component);
+  }
+  await aggregatorControllers.start();
   registerClockControl(app, clock);
   await app.listen({ port: options.port ?? 6443, host });
   const port = (app.server.address() as AddressInfo).port;
@@ -192,6 +208,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     faults: { nodes: nodeFaults(controlPlane.context) },
     async stop() {
       for (const close of [...parts.openWatches]) close();
+      await aggregatorControllers.stop();
       await controlPlane.stop();
       crds.stop();
       await app.close();

@@ -230,6 +230,17 @@ const crdRules: KindRules = {
   },
 };
 
+/** kube-aggregator's ValidateAPIService: a path segment that must read "<version>.<group>" ("v1." for the core group). */
+const apiServiceRules: KindRules = {
+  name: validatePathSegmentName,
+  validate: (apiService) => {
+    const s = specOf(apiService);
+    const required = `${String(s.version ?? '')}.${String(s.group ?? '')}`;
+    const name = objectAt(apiService, 'metadata').name;
+    return name === required ? [] : [invalidValue('metadata.name', name ?? '', `must be \`spec.version+"."+spec.group\`: "${required}"`)];
+  },
+};
+
 const review: KindRules = { name: null };
 const rbacName: KindRules = { name: validatePathSegmentName };
 const generationOnly: KindRules = { tracksGeneration: true };
@@ -294,6 +305,7 @@ export const kindRules: Record<string, KindRules> = {
   'admissionregistration.k8s.io/ValidatingAdmissionPolicy': generationOnly,
   'admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding': generationOnly,
   'apiextensions.k8s.io/CustomResourceDefinition': crdRules,
+  'apiregistration.k8s.io/APIService': apiServiceRules,
   'rbac.authorization.k8s.io/Role': rbacName,
   'rbac.authorization.k8s.io/RoleBinding': rbacName,
   'rbac.authorization.k8s.io/ClusterRole': rbacName,
