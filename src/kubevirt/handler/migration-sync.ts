@@ -17,7 +17,7 @@
  */
 import type { ClusterContext } from '../../cluster/context.js';
 import { isPodTerminal, POD_REF, type Pod } from '../../cluster/pod-utils.js';
-import type { MigrationState } from '../controller/migration-types.js';
+import type { MigrationState } from '../controller/migration/migration-types.js';
 import { rfc3339 } from '../../runtime/clock.js';
 import type { Component } from '../../runtime/component.js';
 import { Controller, type ReconcileResult } from '../../runtime/controller.js';

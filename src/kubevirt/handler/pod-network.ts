@@ -13,7 +13,7 @@
  * Multus reported.
  */
 import type { Pod } from '../../cluster/pod-utils.js';
-import { secondaryPodInterfaceName } from '../controller/launcher-devices.js';
+import { secondaryPodInterfaceName } from '../controller/services/launcher-devices.js';
 import type { VirtualMachineInstance, VmiInterface, VmiNetwork } from './vmi-types.js';
 
 /** Written by Multus: the networks it attached, each with the pod interface it created. */

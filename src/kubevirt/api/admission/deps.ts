@@ -8,8 +8,8 @@ import { generateName, generateUid } from '../../../api/registry/names.js';
 import type { ClusterContext } from '../../../cluster/context.js';
 import type { Informer } from '../../../runtime/informer.js';
 import { KUBEVIRT_REF, VMI_REF } from '../../controller/constants.js';
-import type { Lookup } from '../../controller/instancetype-revisions.js';
-import { clientLookup } from '../../controller/vm-instancetype.js';
+import type { Lookup } from '../../controller/instancetype/instancetype-revisions.js';
+import { clientLookup } from '../../controller/instancetype/vm-instancetype.js';
 import { admissionConfig, type AdmissionConfig } from './config.js';
 
 export interface AdmissionDeps {

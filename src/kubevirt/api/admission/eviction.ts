@@ -12,7 +12,7 @@ import type { AdmissionResponse, AdmissionReview } from '../../../admission/webh
 import type { Client } from '../../../client/client.js';
 import type { Pod } from '../../../cluster/pod-utils.js';
 import { ANNOTATION_DOMAIN, LABEL_APP, POD_REF, VMI_REF } from '../../controller/constants.js';
-import { LABEL_MIGRATION_JOB_UID, type MigrationState } from '../../controller/migration-types.js';
+import { LABEL_MIGRATION_JOB_UID, type MigrationState } from '../../controller/migration/migration-types.js';
 import type { VirtualMachineInstance } from '../../controller/types.js';
 import type { AdmissionDeps } from './deps.js';
 import { allowed, requestOf } from './responses.js';

@@ -19,7 +19,7 @@ import { consoleProblem, serveSerialConsole, serveVnc, vncProblem } from './cons
 import { SUBRESOURCE_GROUP, SUBRESOURCE_VERSIONS, resourceList } from './discovery.js';
 import { cancelEvacuation, type EvacuateCancelOptions } from './evacuate-cancel.js';
 import { expandFailure, expandVm, vmFromBody } from './expand-spec.js';
-import { clientLookup } from '../../controller/vm-instancetype.js';
+import { clientLookup } from '../../controller/instancetype/vm-instancetype.js';
 import { filesystemList, guestAgentInfo, guestAgentProblem, userList } from './guest-agent.js';
 import { asStatus, decodeOptions, empty, isDryRun, json, plainError, statusResponse, subjectNotFound, vmConflict } from './responses.js';
 import { VmLifecycle, type MigrateOptions, type RestartOptions, type StartOptions, type StopOptions } from './vm-lifecycle.js';

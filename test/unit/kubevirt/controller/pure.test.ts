@@ -1,10 +1,10 @@
 import t from 'tap';
-import { startBackoffSeconds } from '../../../../src/kubevirt/controller/crash-loop.js';
+import { startBackoffSeconds } from '../../../../src/kubevirt/controller/vm/crash-loop.js';
 import { clusterConfig } from '../../../../src/kubevirt/controller/cluster-config.js';
-import { computeResources, memoryOverheadBytes } from '../../../../src/kubevirt/controller/launcher-resources.js';
-import { vmiIdLabel } from '../../../../src/kubevirt/controller/launcher-pod.js';
-import { legacyFirmwareUuid } from '../../../../src/kubevirt/controller/vmi-from-vm.js';
-import { printableStatus, type VmStatusInput } from '../../../../src/kubevirt/controller/vm-status.js';
+import { computeResources, memoryOverheadBytes } from '../../../../src/kubevirt/controller/services/launcher-resources.js';
+import { vmiIdLabel } from '../../../../src/kubevirt/controller/services/launcher-pod.js';
+import { legacyFirmwareUuid } from '../../../../src/kubevirt/controller/vm/vmi-from-vm.js';
+import { printableStatus, type VmStatusInput } from '../../../../src/kubevirt/controller/vm/vm-status.js';
 import type { VirtualMachine, VirtualMachineInstance } from '../../../../src/kubevirt/controller/types.js';
 
 const Mi = 2 ** 20;
