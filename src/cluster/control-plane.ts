@@ -11,7 +11,7 @@ import { consoleLogger, silentLogger } from '../runtime/logger.js';
 import type { SeededRandom } from '../runtime/seeded-random.js';
 import type { ApiServerParts } from '../server/parts.js';
 import type { SimulationProfile } from '../simulation/profile.js';
-import type { ClusterContext } from './context.js';
+import type { ClusterContext } from '../runtime/component-context.js';
 import { nodeComponents } from './nodes/index.js';
 import { schedulingComponents } from './scheduling/index.js';
 import { workloadComponents, type WorkloadOptions } from './workloads/index.js';

@@ -11,7 +11,7 @@
  */
 import { StatusError, type StatusReason } from '../api/errors.js';
 import type { ApiRequest, RequestHook, RequestVerb } from '../api/registry/request-hooks.js';
-import type { ClusterContext } from '../cluster/context.js';
+import type { ClusterContext } from '../runtime/component-context.js';
 import type { Clock } from '../runtime/clock.js';
 import type { SeededRandom } from '../runtime/seeded-random.js';
 

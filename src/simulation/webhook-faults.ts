@@ -8,7 +8,7 @@
  * emulator registered them.
  */
 import type { WebhookBackends } from '../admission/webhooks/backends.js';
-import type { ClusterContext } from '../cluster/context.js';
+import type { ClusterContext } from '../runtime/component-context.js';
 import type { Clock } from '../runtime/clock.js';
 
 const backendsByClock = new WeakMap<Clock, WebhookBackends>();

@@ -5,7 +5,7 @@
  * were written, derived from the container's start (and end), so repeated
  * reads and a follow agree line for line.
  */
-import type { Container, ContainerState, Pod } from '../pod-utils.js';
+import type { Container, ContainerState, Pod } from '../../kube/pods.js';
 import { isNginx } from './images.js';
 
 export interface LogLine {

@@ -12,11 +12,11 @@
  */
 import type { Clock } from '../../runtime/clock.js';
 import type { Component } from '../../runtime/component.js';
-import type { ClusterContext } from '../context.js';
-import { POD_REF, type Pod } from '../pod-utils.js';
+import type { ClusterContext } from '../../runtime/component-context.js';
+import { POD_REF, type Pod } from '../../kube/pods.js';
 import { KubeletManager } from './kubelets.js';
 import { NodeLifecycleController } from './node-lifecycle.js';
-import { LEASE_REF, NODE_LEASE_NAMESPACE, NODE_REF, type Lease, type Node } from './node-types.js';
+import { LEASE_REF, NODE_LEASE_NAMESPACE, NODE_REF, type Lease, type Node } from '../../kube/nodes.js';
 import { indexPodsByNode } from './pod-index.js';
 import { PodLogServer } from './pod-logs.js';
 import { TaintEvictionController } from './taint-eviction.js';

@@ -6,12 +6,12 @@
  */
 import type { Component } from '../../runtime/component.js';
 import type { HandlerRegistration, Informer } from '../../runtime/informer.js';
-import type { ClusterContext } from '../context.js';
-import type { Pod } from '../pod-utils.js';
+import type { ClusterContext } from '../../runtime/component-context.js';
+import type { Pod } from '../../kube/pods.js';
 import { Kubelet } from './kubelet.js';
 import { kubeletNodeStatus } from './node-status.js';
 import { CONTROL_PLANE_NODE, identityAt, nodeInfo, registeredNode, workerName, type NodeIdentity } from './node-template.js';
-import { errorCode, type Node } from './node-types.js';
+import { errorCode, type Node } from '../../kube/nodes.js';
 
 export class KubeletManager implements Component {
   readonly name = 'kubelets';

@@ -10,8 +10,8 @@ import { badRequest } from '../../api/errors.js';
 import type { Component } from '../../runtime/component.js';
 import { objectKey, type Informer } from '../../runtime/informer.js';
 import type { SubresourceCall } from '../../server/parts.js';
-import type { ClusterContext } from '../context.js';
-import { POD_REF, type Container, type ContainerState, type ContainerStatus, type Pod } from '../pod-utils.js';
+import type { ClusterContext } from '../../runtime/component-context.js';
+import { POD_REF, type Container, type ContainerState, type ContainerStatus, type Pod } from '../../kube/pods.js';
 import { containerLog, rfc3339Nano, type LogLine } from './container-logs.js';
 
 interface LogOptions {

@@ -11,7 +11,7 @@ import { rfc3339 } from '../../runtime/clock.js';
 import type { Component } from '../../runtime/component.js';
 import { Controller, type ReconcileResult } from '../../runtime/controller.js';
 import { objectKey, type Informer } from '../../runtime/informer.js';
-import type { ClusterContext } from '../context.js';
+import type { ClusterContext } from '../../runtime/component-context.js';
 import { isPodReady, type PdbCondition, type PdbStatus, type Pod, type PodDisruptionBudget } from './objects.js';
 
 /** An eviction not followed by the pod's deletion within this time is assumed to have failed (DeletionTimeout). */

@@ -4,7 +4,7 @@
  * that keeps PodDisruptionBudget status for evictions to consult.
  */
 import type { Component } from '../../runtime/component.js';
-import type { ClusterContext } from '../context.js';
+import type { ClusterContext } from '../../runtime/component-context.js';
 import { bindingHandler } from './binding.js';
 import { disruptionController } from './disruption.js';
 import { evictionHandler } from './eviction.js';

@@ -11,7 +11,7 @@ import { Controller } from '../../runtime/controller.js';
 import { EventRecorder } from '../../runtime/events.js';
 import { objectKey, type HandlerRegistration, type Informer } from '../../runtime/informer.js';
 import { rfc3339 } from '../../runtime/clock.js';
-import type { ClusterContext } from '../context.js';
+import type { ClusterContext } from '../../runtime/component-context.js';
 import { bindPod, withCondition } from './binding.js';
 import { filterNode, type ClusterSnapshot, type FilterFailure, type NodeInfo } from './filters.js';
 import { unschedulableMessage } from './fit-error.js';

@@ -8,16 +8,16 @@
 import { Controller, type ReconcileResult } from '../../runtime/controller.js';
 import { EventRecorder } from '../../runtime/events.js';
 import { objectKey, type Informer } from '../../runtime/informer.js';
-import type { ClusterContext } from '../context.js';
+import type { ClusterContext } from '../../runtime/component-context.js';
 import { scaledValue } from './deployment-util.js';
 import { Expectations } from '../../runtime/expectations.js';
 import { podFitsNode } from './node-fit.js';
 import { DAEMON_SET, NODE, POD, type DaemonSet, type Node, type Pod, type PodSpec, type Toleration } from './objects.js';
-import { claimChildren, controllerKeyOf, deleteIfPresent } from './owners.js';
+import { claimChildren, controllerKeyOf, deleteIfPresent } from '../../kube/owners.js';
 import { isPodAvailable, isPodReady, isTerminal, msUntilAvailable } from './pod-state.js';
 import { observePods, podFromTemplate } from './replicaset-controller.js';
 import { syncRevision } from './revisions.js';
-import { omitZero, writeStatus } from './status.js';
+import { omitZero, writeStatus } from '../../kube/status.js';
 
 export const CONTROLLER_REVISION_HASH_LABEL = 'controller-revision-hash';
 

@@ -7,19 +7,19 @@
 import { builtinResourceTypes } from '../../api/builtin-types.js';
 import { apiVersionOf } from '../../api/types.js';
 import type { Component } from '../../runtime/component.js';
-import type { ClusterContext } from '../context.js';
-import { DEFAULT_GC_KINDS, GarbageCollector } from './garbage-collector.js';
+import type { ClusterContext } from '../../runtime/component-context.js';
+import { DEFAULT_GC_KINDS, GarbageCollector } from '../housekeeping/garbage-collector.js';
 import { deploymentController } from './deployment-controller.js';
-import { namespaceController, type NamespacedKind } from './namespace-controller.js';
+import { namespaceController, type NamespacedKind } from '../housekeeping/namespace-controller.js';
 import { daemonSetController } from './daemonset-controller.js';
-import { endpointsController } from './endpoints-controller.js';
+import { endpointsController } from '../services/endpoints-controller.js';
 import { jobController } from './job-controller.js';
 import { replicaSetController } from './replicaset-controller.js';
-import { rootCaPublisher } from './root-ca-publisher.js';
-import { serviceAccountsController } from './serviceaccounts-controller.js';
+import { rootCaPublisher } from '../housekeeping/root-ca-publisher.js';
+import { serviceAccountsController } from '../housekeeping/serviceaccounts-controller.js';
 import { statefulSetController } from './statefulset-controller.js';
 
-export type { NamespacedKind } from './namespace-controller.js';
+export type { NamespacedKind } from '../housekeeping/namespace-controller.js';
 
 export interface WorkloadOptions {
   /**

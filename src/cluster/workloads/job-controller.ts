@@ -9,14 +9,14 @@ import { rfc3339 } from '../../runtime/clock.js';
 import { Controller } from '../../runtime/controller.js';
 import { EventRecorder } from '../../runtime/events.js';
 import type { Informer } from '../../runtime/informer.js';
-import type { ClusterContext } from '../context.js';
+import type { ClusterContext } from '../../runtime/component-context.js';
 import { findCondition } from './conditions.js';
 import { Expectations } from '../../runtime/expectations.js';
 import { JOB, POD, type Condition, type Job, type JobStatus, type Pod } from './objects.js';
-import { claimChildren, controllerKeyOf, deleteIfPresent } from './owners.js';
+import { claimChildren, controllerKeyOf, deleteIfPresent } from '../../kube/owners.js';
 import { isPodReady } from './pod-state.js';
 import { observePods, podFromTemplate } from './replicaset-controller.js';
-import { writeStatus } from './status.js';
+import { writeStatus } from '../../kube/status.js';
 
 interface Deps {
   jobs: Informer<Job>;

@@ -9,15 +9,15 @@ import { matchLabelSelector } from '../../api/selectors/label-selector.js';
 import { objectKey, type Informer } from '../../runtime/informer.js';
 import { Controller, type ReconcileResult } from '../../runtime/controller.js';
 import { EventRecorder } from '../../runtime/events.js';
-import type { ClusterContext } from '../context.js';
+import type { ClusterContext } from '../../runtime/component-context.js';
 import { findCondition, removeCondition, setCondition } from './conditions.js';
 import { Expectations } from '../../runtime/expectations.js';
 import { POD, REPLICA_SET, type Pod, type PodTemplateSpec, type ReplicaSet, type ReplicaSetStatus } from './objects.js';
 import type { KubeObject } from '../../api/types.js';
-import { claimChildren, controllerKeyOf, deleteIfPresent, newControllerRef, controllerRefOf } from './owners.js';
+import { claimChildren, controllerKeyOf, deleteIfPresent, newControllerRef, controllerRefOf } from '../../kube/owners.js';
 import { compareForDeletion, isPodActive, isPodAvailable, isPodReady, msUntilAvailable } from './pod-state.js';
 import { rfc3339 } from '../../runtime/clock.js';
-import { omitZero, writeStatus } from './status.js';
+import { omitZero, writeStatus } from '../../kube/status.js';
 
 const CONTROLLER_UID_INDEX = 'replicaset-controller/controller-uid';
 

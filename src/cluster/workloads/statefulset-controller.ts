@@ -8,14 +8,14 @@
 import { Controller } from '../../runtime/controller.js';
 import { EventRecorder } from '../../runtime/events.js';
 import type { Informer } from '../../runtime/informer.js';
-import type { ClusterContext } from '../context.js';
+import type { ClusterContext } from '../../runtime/component-context.js';
 import { replicasOf } from './deployment-util.js';
 import { POD, STATEFUL_SET, type Pod, type StatefulSet } from './objects.js';
-import { claimChildren, controllerKeyOf, deleteIfPresent, isAlreadyExists } from './owners.js';
+import { claimChildren, controllerKeyOf, deleteIfPresent, isAlreadyExists } from '../../kube/owners.js';
 import { isPodAvailable, isPodReady, isTerminal } from './pod-state.js';
 import { podFromTemplate } from './replicaset-controller.js';
 import { syncRevision } from './revisions.js';
-import { omitZero, writeStatus } from './status.js';
+import { omitZero, writeStatus } from '../../kube/status.js';
 
 const REVISION_LABEL = 'controller-revision-hash';
 

@@ -7,8 +7,8 @@
  * tests that install KubeVirt's CRDs but not its operator.
  */
 import type { KubeObject } from '../../api/types.js';
-import type { ClusterContext } from '../../cluster/context.js';
-import { isPodReady, type Pod } from '../../cluster/pod-utils.js';
+import type { ClusterContext } from '../../runtime/component-context.js';
+import { isPodReady, type Pod } from '../../kube/pods.js';
 import { Gate, type Component } from '../../runtime/component.js';
 import { EventRecorder } from '../../runtime/events.js';
 import { clusterConfig } from './cluster-config.js';

@@ -5,9 +5,9 @@
  * not the handler's: they live in the launcher pods and outlive a handler
  * restart.
  */
-import type { ClusterContext } from '../../cluster/context.js';
-import type { Node } from '../../cluster/nodes/node-types.js';
-import type { Pod } from '../../cluster/pod-utils.js';
+import type { ClusterContext } from '../../runtime/component-context.js';
+import type { Node } from '../../kube/nodes.js';
+import type { Pod } from '../../kube/pods.js';
 import { Gate, type Component } from '../../runtime/component.js';
 import type { HandlerRegistration, Informer } from '../../runtime/informer.js';
 import type { DomainRegistry } from './domains.js';

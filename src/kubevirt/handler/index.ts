@@ -15,10 +15,10 @@
  * virtHandlerComponents(ctx) was called.
  */
 import { internalError } from '../../api/errors.js';
-import type { ClusterContext } from '../../cluster/context.js';
+import type { ClusterContext } from '../../runtime/component-context.js';
 import { registerContainerLogSource } from '../../cluster/nodes/container-logs.js';
-import { NODE_REF, type Node } from '../../cluster/nodes/node-types.js';
-import { POD_REF, type Pod } from '../../cluster/pod-utils.js';
+import { NODE_REF, type Node } from '../../kube/nodes.js';
+import { POD_REF, type Pod } from '../../kube/pods.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { Component } from '../../runtime/component.js';
 import { DomainRegistry, type Domain } from './domains.js';

@@ -15,8 +15,8 @@
  * way for a container to end on its own, so the pod goes instead of being
  * left Succeeded.
  */
-import type { ClusterContext } from '../../cluster/context.js';
-import { isPodTerminal, POD_REF, type Pod } from '../../cluster/pod-utils.js';
+import type { ClusterContext } from '../../runtime/component-context.js';
+import { isPodTerminal, POD_REF, type Pod } from '../../kube/pods.js';
 import type { MigrationState } from '../controller/migration/migration-types.js';
 import { rfc3339 } from '../../runtime/clock.js';
 import type { Component } from '../../runtime/component.js';

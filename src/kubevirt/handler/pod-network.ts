@@ -12,7 +12,7 @@
  * link: virt-launcher attaches SR-IOV VFs as host devices, and only those
  * Multus reported.
  */
-import type { Pod } from '../../cluster/pod-utils.js';
+import type { Pod } from '../../kube/pods.js';
 import { secondaryPodInterfaceName } from '../controller/services/launcher-devices.js';
 import type { VirtualMachineInstance, VmiInterface, VmiNetwork } from './vmi-types.js';
 

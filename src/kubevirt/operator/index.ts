@@ -5,14 +5,14 @@
  * work queue.
  */
 import type { KubeObject } from '../../api/types.js';
-import type { ClusterContext } from '../../cluster/context.js';
-import { isPodReady, type Pod } from '../../cluster/pod-utils.js';
+import type { ClusterContext } from '../../runtime/component-context.js';
+import { isPodReady, type Pod } from '../../kube/pods.js';
 import { Gate, type Component } from '../../runtime/component.js';
 import { Controller } from '../../runtime/controller.js';
 import { objectKey } from '../../runtime/informer.js';
 import type { KubeVirt } from './kubevirt-status.js';
-import { ManagedCache } from './managed-cache.js';
-import { ObjectApplier } from './object-applier.js';
+import { ManagedCache } from './apply/managed-cache.js';
+import { ObjectApplier } from './apply/object-applier.js';
 import { KubeVirtReconciler } from './reconciler.js';
 import { DEPLOYMENT_REF, KUBEVIRT_REF, NODE_REF, OPERATOR_SELECTOR, POD_REF, SCHEDULABLE_SELECTOR } from './refs.js';
 

@@ -7,7 +7,7 @@
 import t from 'tap';
 import { fileURLToPath } from 'node:url';
 import { withEmulator } from '../../helpers/cluster.js';
-import type { ClusterContext } from '../../../src/cluster/context.js';
+import type { ClusterContext } from '../../../src/runtime/component-context.js';
 import { virtControllerCore } from '../../../src/kubevirt/controller/index.js';
 import { SharedInformerFactory } from '../../../src/runtime/informer.js';
 import { silentLogger } from '../../../src/runtime/logger.js';

@@ -5,7 +5,7 @@
  */
 import type { KubeObject } from '../../../api/types.js';
 import { generateName, generateUid } from '../../../api/registry/names.js';
-import type { ClusterContext } from '../../../cluster/context.js';
+import type { ClusterContext } from '../../../runtime/component-context.js';
 import type { Informer } from '../../../runtime/informer.js';
 import { KUBEVIRT_REF, VMI_REF } from '../../controller/constants.js';
 import type { Lookup } from '../../controller/instancetype/instancetype-revisions.js';

@@ -10,7 +10,7 @@
  */
 import type { AdmissionResponse, AdmissionReview } from '../../../admission/webhooks/types.js';
 import type { Client } from '../../../client/client.js';
-import type { Pod } from '../../../cluster/pod-utils.js';
+import type { Pod } from '../../../kube/pods.js';
 import { ANNOTATION_DOMAIN, LABEL_APP, POD_REF, VMI_REF } from '../../controller/constants.js';
 import { LABEL_MIGRATION_JOB_UID, type MigrationState } from '../../controller/migration/migration-types.js';
 import type { VirtualMachineInstance } from '../../controller/types.js';

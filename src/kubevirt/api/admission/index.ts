@@ -10,8 +10,8 @@
  */
 import type { AdmissionResponse, AdmissionReview } from '../../../admission/webhooks/types.js';
 import type { WebhookBackends } from '../../../admission/webhooks/backends.js';
-import type { ClusterContext } from '../../../cluster/context.js';
-import { isPodReady, type Pod } from '../../../cluster/pod-utils.js';
+import type { ClusterContext } from '../../../runtime/component-context.js';
+import { isPodReady, type Pod } from '../../../kube/pods.js';
 import { POD_REF } from '../../controller/constants.js';
 import { DEFAULT_INSTALL_NAMESPACE } from './config.js';
 import { webhookPaths } from './paths.js';

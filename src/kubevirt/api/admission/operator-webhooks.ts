@@ -7,7 +7,7 @@
 import type { WebhookBackends } from '../../../admission/webhooks/backends.js';
 import type { AdmissionResponse, AdmissionReview } from '../../../admission/webhooks/types.js';
 import type { KindRef } from '../../../client/client.js';
-import type { ClusterContext } from '../../../cluster/context.js';
+import type { ClusterContext } from '../../../runtime/component-context.js';
 import { KUBEVIRT_REF, VM_REF, VMI_REF } from '../../controller/constants.js';
 import { DEFAULT_INSTALL_NAMESPACE } from './config.js';
 import { allowed, errorResponse, requestOf } from './responses.js';

@@ -10,8 +10,8 @@
  */
 import { generateName } from '../../../api/registry/names.js';
 import type { KubeObject } from '../../../api/types.js';
-import type { ClusterContext } from '../../../cluster/context.js';
-import { writeStatus } from '../../../cluster/workloads/status.js';
+import type { ClusterContext } from '../../../runtime/component-context.js';
+import { writeStatus } from '../../../kube/status.js';
 import { rfc3339 } from '../../../runtime/clock.js';
 import type { Component } from '../../../runtime/component.js';
 import { Controller } from '../../../runtime/controller.js';
@@ -22,7 +22,7 @@ import { errorMessage, statusCode } from '../errors.js';
 import { isRestoreProgressing } from '../snapshot/restore-controller.js';
 import type { VmRestore } from '../snapshot/restore-target.js';
 import { claimsOfVolumes, progressCondition, VMCLONE_REF, VMRESTORE_REF, VMSNAPSHOT_REF, withConditions } from '../snapshot/snapshot-common.js';
-import { newControllerRef } from '../../../cluster/workloads/owners.js';
+import { newControllerRef } from '../../../kube/owners.js';
 import type { SnapshotVm } from '../snapshot/snapshot-source.js';
 import type { SnapshotContent, VmSnapshot } from '../snapshot/snapshot-status.js';
 import type { Condition } from '../types.js';

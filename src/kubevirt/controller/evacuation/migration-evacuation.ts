@@ -5,7 +5,7 @@
  * gets a `kubevirt-evacuation-` migration, unless it is final, already
  * migrating, still has a second pod, or does not migrate on eviction.
  */
-import type { ClusterContext } from '../../../cluster/context.js';
+import type { ClusterContext } from '../../../runtime/component-context.js';
 import type { Component } from '../../../runtime/component.js';
 import { Controller, type ReconcileResult } from '../../../runtime/controller.js';
 import type { EventRecorder } from '../../../runtime/events.js';

@@ -7,9 +7,9 @@
  * tokenSecretRef and ttlExpirationTime; at expiry the export is deleted.
  */
 import type { KubeObject } from '../../../api/types.js';
-import type { ClusterContext } from '../../../cluster/context.js';
-import { isPodReady, type Pod } from '../../../cluster/pod-utils.js';
-import { writeStatus } from '../../../cluster/workloads/status.js';
+import type { ClusterContext } from '../../../runtime/component-context.js';
+import { isPodReady, type Pod } from '../../../kube/pods.js';
+import { writeStatus } from '../../../kube/status.js';
 import { rfc3339 } from '../../../runtime/clock.js';
 import type { Component } from '../../../runtime/component.js';
 import { Controller, type ReconcileResult } from '../../../runtime/controller.js';

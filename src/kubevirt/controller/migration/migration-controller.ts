@@ -7,8 +7,8 @@
  * cancels a deleted migration that has not been handed off, and keeps only
  * the newest finished migrations of each VMI.
  */
-import type { ClusterContext } from '../../../cluster/context.js';
-import type { Pod } from '../../../cluster/pod-utils.js';
+import type { ClusterContext } from '../../../runtime/component-context.js';
+import type { Pod } from '../../../kube/pods.js';
 import { rfc3339 } from '../../../runtime/clock.js';
 import type { Component } from '../../../runtime/component.js';
 import { Controller, type ReconcileResult } from '../../../runtime/controller.js';

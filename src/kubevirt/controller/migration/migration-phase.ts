@@ -6,7 +6,7 @@
  * so a migration walks Pending → Scheduling → Scheduled → PreparingTarget →
  * TargetReady → Running → Succeeded with a timestamp for each phase.
  */
-import type { Pod } from '../../../cluster/pod-utils.js';
+import type { Pod } from '../../../kube/pods.js';
 import { findCondition } from '../conditions.js';
 import { isLauncherPodReady, isPodDown } from '../vmi/launcher-pod-state.js';
 import type { Migration, MigrationPhase } from './migration-types.js';

@@ -5,7 +5,7 @@
  * migration's addedNodeSelector, and kept off every node that already runs
  * a pod of this VMI by a required pod anti-affinity on kubevirt.io/created-by.
  */
-import type { Pod } from '../../../cluster/pod-utils.js';
+import type { Pod } from '../../../kube/pods.js';
 import type { ClusterConfig } from '../cluster-config.js';
 import { LABEL_CREATED_BY } from '../constants.js';
 import { renderLauncherPod } from '../services/launcher-pod.js';

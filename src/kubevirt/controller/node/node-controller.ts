@@ -7,8 +7,8 @@
  * the DaemonSet is healthy, a Warning says its VMIs are orphaned. Rechecked
  * every minute.
  */
-import type { ClusterContext } from '../../../cluster/context.js';
-import type { Pod } from '../../../cluster/pod-utils.js';
+import type { ClusterContext } from '../../../runtime/component-context.js';
+import type { Pod } from '../../../kube/pods.js';
 import type { Component } from '../../../runtime/component.js';
 import { Controller, type ReconcileResult } from '../../../runtime/controller.js';
 import type { EventRecorder } from '../../../runtime/events.js';

@@ -8,7 +8,7 @@
 import type { LabelSelectorObject } from '../../../api/selectors/label-selector.js';
 import type { KubeObject } from '../../../api/types.js';
 import type { KindRef } from '../../../client/client.js';
-import { newControllerRef } from '../../../cluster/workloads/owners.js';
+import { newControllerRef } from '../../../kube/owners.js';
 import { VM_REF } from '../constants.js';
 import type { ReplicaStatus } from '../replicaset/replicaset-status.js';
 import type { VirtualMachine, Volume } from '../types.js';

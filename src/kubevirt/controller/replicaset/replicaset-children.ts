@@ -5,7 +5,7 @@
  */
 import { matchLabelSelector, type LabelSelectorObject } from '../../../api/selectors/label-selector.js';
 import type { KubeObject } from '../../../api/types.js';
-import { controllerKeyOf, controllerRefOf } from '../../../cluster/workloads/owners.js';
+import { controllerKeyOf, controllerRefOf } from '../../../kube/owners.js';
 import { objectKey, type HandlerRegistration, type Informer } from '../../../runtime/informer.js';
 import type { Expectations } from '../../../runtime/expectations.js';
 

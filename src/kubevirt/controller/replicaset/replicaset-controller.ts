@@ -9,9 +9,9 @@
 import { matchLabelSelector, type LabelSelectorObject } from '../../../api/selectors/label-selector.js';
 import type { KubeObject } from '../../../api/types.js';
 import type { KindRef } from '../../../client/client.js';
-import type { ClusterContext } from '../../../cluster/context.js';
-import { claimChildren, newControllerRef } from '../../../cluster/workloads/owners.js';
-import { writeStatus } from '../../../cluster/workloads/status.js';
+import type { ClusterContext } from '../../../runtime/component-context.js';
+import { claimChildren, newControllerRef } from '../../../kube/owners.js';
+import { writeStatus } from '../../../kube/status.js';
 import { rfc3339 } from '../../../runtime/clock.js';
 import type { Component } from '../../../runtime/component.js';
 import { Controller } from '../../../runtime/controller.js';

@@ -7,7 +7,7 @@
  * new error message does not replace an old one) and drop it once resolved.
  */
 import { labelSelectorToString, type LabelSelectorObject } from '../../../api/selectors/label-selector.js';
-import { omitZero } from '../../../cluster/workloads/status.js';
+import { omitZero } from '../../../kube/status.js';
 import type { Condition } from '../types.js';
 
 /** Status of a VMIRS or a pool; every field is omitempty in KubeVirt's types. */

@@ -6,7 +6,7 @@
  * and pre-pull the disk images, plus the `guest-console-log` sidecar.
  */
 import { createHash } from 'node:crypto';
-import type { Container, Pod } from '../../../cluster/pod-utils.js';
+import type { Container, Pod } from '../../../kube/pods.js';
 import type { ClusterConfig } from '../cluster-config.js';
 import { ANNOTATION_DOMAIN, ANNOTATION_LATEST_API, ANNOTATION_MEMORY_OVERHEAD, ANNOTATION_MIGRATION_TRANSPORT_UNIX, ANNOTATION_STORAGE_API, LABEL_APP, LABEL_CREATED_BY, LABEL_SCHEDULABLE, LABEL_VM_NAME, LABEL_VMI_ID, POD_CONDITION_UNPAUSED } from '../constants.js';
 import { multusAnnotations, podResourceClaims } from './launcher-devices.js';

@@ -7,8 +7,8 @@
  * the target (or creates it), then completes and releases the VM.
  */
 import type { KubeObject } from '../../../api/types.js';
-import type { ClusterContext } from '../../../cluster/context.js';
-import { writeStatus } from '../../../cluster/workloads/status.js';
+import type { ClusterContext } from '../../../runtime/component-context.js';
+import { writeStatus } from '../../../kube/status.js';
 import { rfc3339 } from '../../../runtime/clock.js';
 import type { Component } from '../../../runtime/component.js';
 import { Controller, type ReconcileResult } from '../../../runtime/controller.js';
@@ -19,7 +19,7 @@ import { PVC_REF, VM_REF } from '../constants.js';
 import { errorMessage, statusCode } from '../errors.js';
 import { hasLastRestoreAnnotation, restoredClaim, restoredClaimName, restoredVm, type VmRestore, type VolumeRestore } from './restore-target.js';
 import { FINALIZER_VMRESTORE, progressCondition, setFinalizer, VMRESTORE_REF, withConditions, type Claim } from './snapshot-common.js';
-import { newControllerRef } from '../../../cluster/workloads/owners.js';
+import { newControllerRef } from '../../../kube/owners.js';
 import type { SnapshotVm } from './snapshot-source.js';
 import type { SnapshotContent, VmSnapshot } from './snapshot-status.js';
 import type { VirtualMachineInstance } from '../types.js';

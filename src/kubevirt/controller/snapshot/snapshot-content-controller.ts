@@ -8,8 +8,8 @@
  * soon as it is created (§12.2 of the behaviour reference).
  */
 import type { KubeObject } from '../../../api/types.js';
-import type { ClusterContext } from '../../../cluster/context.js';
-import { writeStatus } from '../../../cluster/workloads/status.js';
+import type { ClusterContext } from '../../../runtime/component-context.js';
+import { writeStatus } from '../../../kube/status.js';
 import { rfc3339 } from '../../../runtime/clock.js';
 import type { Component } from '../../../runtime/component.js';
 import { Controller } from '../../../runtime/controller.js';
@@ -17,7 +17,7 @@ import type { EventRecorder } from '../../../runtime/events.js';
 import type { Informer } from '../../../runtime/informer.js';
 import { statusCode } from '../errors.js';
 import { FINALIZER_VMSNAPSHOT_CONTENT, setFinalizer, VOLUME_SNAPSHOT_REF, type SnapshotError } from './snapshot-common.js';
-import { newControllerRef } from '../../../cluster/workloads/owners.js';
+import { newControllerRef } from '../../../kube/owners.js';
 import { shouldDeleteContent, type SnapshotContent, type VmSnapshot, type VolumeBackup, type VolumeSnapshotStatus } from './snapshot-status.js';
 import type { VolumeSnapshotClasses } from './snapshot-volume-class.js';
 

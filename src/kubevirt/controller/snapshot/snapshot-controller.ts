@@ -8,8 +8,8 @@
  * the content unless it is ready and retained.
  */
 import type { KubeObject } from '../../../api/types.js';
-import type { ClusterContext } from '../../../cluster/context.js';
-import { writeStatus } from '../../../cluster/workloads/status.js';
+import type { ClusterContext } from '../../../runtime/component-context.js';
+import { writeStatus } from '../../../kube/status.js';
 import { rfc3339 } from '../../../runtime/clock.js';
 import type { Component } from '../../../runtime/component.js';
 import { Controller, type ReconcileResult } from '../../../runtime/controller.js';

@@ -4,8 +4,8 @@
  * Snapshot gate says (virt-api refuses new objects when it is off, §7);
  * VMExport is GA and always on.
  */
-import type { ClusterContext } from '../../../cluster/context.js';
-import type { Pod } from '../../../cluster/pod-utils.js';
+import type { ClusterContext } from '../../../runtime/component-context.js';
+import type { Pod } from '../../../kube/pods.js';
 import type { Component } from '../../../runtime/component.js';
 import { EventRecorder } from '../../../runtime/events.js';
 import type { Informer } from '../../../runtime/informer.js';

@@ -3,7 +3,7 @@
  * index on the pod's controlling VMI uid: reconciling a VMI then costs the
  * pods it owns, not every pod in its namespace.
  */
-import type { Pod } from '../../../cluster/pod-utils.js';
+import type { Pod } from '../../../kube/pods.js';
 import type { Informer } from '../../../runtime/informer.js';
 import { owningVmi } from './launcher-pod-state.js';
 

@@ -3,7 +3,7 @@
  * "ready" only needs the compute container running (its readiness belongs to
  * the guest), every other container Ready, and phase Running.
  */
-import type { Pod } from '../../../cluster/pod-utils.js';
+import type { Pod } from '../../../kube/pods.js';
 import { LABEL_APP } from '../constants.js';
 
 export const LAUNCHER_SELECTOR = `${LABEL_APP}=virt-launcher`;

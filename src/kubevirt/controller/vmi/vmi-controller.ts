@@ -4,8 +4,8 @@
  * deletes the pods of a deleted VMI and releases its finalizer once they are
  * gone. Events as KubeVirt records them on the VMI.
  */
-import type { Pod } from '../../../cluster/pod-utils.js';
-import type { ClusterContext } from '../../../cluster/context.js';
+import type { Pod } from '../../../kube/pods.js';
+import type { ClusterContext } from '../../../runtime/component-context.js';
 import { rfc3339 } from '../../../runtime/clock.js';
 import type { Component } from '../../../runtime/component.js';
 import { Controller, type ReconcileResult } from '../../../runtime/controller.js';

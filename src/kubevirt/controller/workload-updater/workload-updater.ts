@@ -11,8 +11,8 @@
  * automated update. (The `Evict` method is not simulated.)
  */
 import type { KubeObject } from '../../../api/types.js';
-import type { ClusterContext } from '../../../cluster/context.js';
-import type { Pod } from '../../../cluster/pod-utils.js';
+import type { ClusterContext } from '../../../runtime/component-context.js';
+import type { Pod } from '../../../kube/pods.js';
 import type { Component } from '../../../runtime/component.js';
 import { Controller, type ReconcileResult } from '../../../runtime/controller.js';
 import type { EventRecorder } from '../../../runtime/events.js';

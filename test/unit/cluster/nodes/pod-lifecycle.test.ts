@@ -1,5 +1,5 @@
 import t from 'tap';
-import type { Pod } from '../../../../src/cluster/pod-utils.js';
+import type { Pod } from '../../../../src/kube/pods.js';
 import { nextChangeMs, planPod, plannedEvents, podStatusAt, runToCompletionMs, type Timing } from '../../../../src/cluster/nodes/pod-lifecycle.js';
 
 const T0 = Date.UTC(2026, 0, 1);

@@ -1,5 +1,5 @@
 import t from 'tap';
-import type { Pod } from '../../../../src/cluster/pod-utils.js';
+import type { Pod } from '../../../../src/kube/pods.js';
 import { cirrosVm, fakeHandlerOnNodes, NODE, POD, startHarness, VMI, vmStatus, waitForPrintable, waitForVmiPhase } from './harness.js';
 
 t.test('no node with KubeVirt devices: PodScheduled False/Unschedulable on the VMI, ErrorUnschedulable on the VM; fixed once virt-handler runs', async (t) => {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { KubeObject } from '../../../../src/api/types.js';
 import type { Client, KindRef } from '../../../../src/client/client.js';
-import type { ClusterContext } from '../../../../src/cluster/context.js';
+import type { ClusterContext } from '../../../../src/runtime/component-context.js';
 import { startEmulator, type RunningEmulator } from '../../../../src/emulator.js';
 import { virtControllerCore } from '../../../../src/kubevirt/controller/index.js';
 import type { VirtualClock } from '../../../../src/runtime/clock.js';

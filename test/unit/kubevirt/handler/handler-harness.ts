@@ -13,7 +13,7 @@ import { parse } from 'yaml';
 import type { KubeObject } from '../../../../src/api/types.js';
 import type { Client } from '../../../../src/client/client.js';
 import { workerName } from '../../../../src/cluster/nodes/index.js';
-import { POD_REF, type Pod } from '../../../../src/cluster/pod-utils.js';
+import { POD_REF, type Pod } from '../../../../src/kube/pods.js';
 import { startEmulator, type RunningEmulator } from '../../../../src/emulator.js';
 import { VMI_REF, type VirtualMachineInstance } from '../../../../src/kubevirt/handler/vmi-types.js';
 import type { VirtualClock } from '../../../../src/runtime/clock.js';

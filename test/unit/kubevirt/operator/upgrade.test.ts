@@ -12,8 +12,8 @@ import type { Subscription } from 'rxjs';
 import type { KubeObject } from '../../../../src/api/types.js';
 import type { KindRef } from '../../../../src/client/client.js';
 import { startMigrationHarness, VMI, VMIM, type MigrationHarness, type Obj } from '../controller/migration/harness.js';
-import { canaryStep } from '../../../../src/kubevirt/operator/daemonset-canary.js';
-import { shouldTakeUpdatePath } from '../../../../src/kubevirt/operator/update-path.js';
+import { canaryStep } from '../../../../src/kubevirt/operator/apply/daemonset-canary.js';
+import { shouldTakeUpdatePath } from '../../../../src/kubevirt/operator/apply/update-path.js';
 import { KUBEVIRT_REF } from './operator-harness.js';
 
 const OLD = 'v1.9.0-rc.2';

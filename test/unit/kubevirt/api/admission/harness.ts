@@ -15,7 +15,7 @@ import { WebhookBackends, registerWebhookAdmission } from '../../../../../src/ad
 import { builtinResourceTypes } from '../../../../../src/api/builtin-types.js';
 import type { KubeObject, ResourceType } from '../../../../../src/api/types.js';
 import { adminUser, type UserInfo } from '../../../../../src/auth/user.js';
-import type { ClusterContext } from '../../../../../src/cluster/context.js';
+import type { ClusterContext } from '../../../../../src/runtime/component-context.js';
 import { startEmulator, type RunningEmulator } from '../../../../../src/emulator.js';
 import { registerKubeVirtWebhooks } from '../../../../../src/kubevirt/api/admission/index.js';
 import type { VirtualClock } from '../../../../../src/runtime/clock.js';

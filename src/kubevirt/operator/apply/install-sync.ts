@@ -7,18 +7,18 @@
  * then, once the infrastructure has rolled over, removes what the strategy
  * no longer holds and deploys the common instancetypes and preferences.
  */
-import type { KubeObject } from '../../api/types.js';
-import type { Client } from '../../client/client.js';
-import type { Clock } from '../../runtime/clock.js';
-import type { Pod } from '../../cluster/pod-utils.js';
+import type { KubeObject } from '../../../api/types.js';
+import type { Client } from '../../../client/client.js';
+import type { Clock } from '../../../runtime/clock.js';
+import type { Pod } from '../../../kube/pods.js';
 import { CA_SECRET, caBundle, isCaSecret, isCertificateSecret, pairOf, reconcileCertificate, type CertificatePolicy } from './certificates.js';
 import type { ManagedCache } from './managed-cache.js';
-import type { DesiredState } from './operand-selection.js';
+import type { DesiredState } from '../install-strategy/operand-selection.js';
 import { canaryStep, maxUnavailableOf, withMaxUnavailable } from './daemonset-canary.js';
 import { containsDesired, type ObjectApplier } from './object-applier.js';
-import { isWorkloadReady, updatedReadyPods, type StrategyStamp } from './readiness.js';
-import { recordGeneration, type GenerationStatus } from './kubevirt-status.js';
-import { CRD_REF, DAEMONSET_REF, DEPLOYMENT_REF, MANAGED_KINDS, NAMESPACE_REF, POD_REF } from './refs.js';
+import { isWorkloadReady, updatedReadyPods, type StrategyStamp } from '../readiness.js';
+import { recordGeneration, type GenerationStatus } from '../kubevirt-status.js';
+import { CRD_REF, DAEMONSET_REF, DEPLOYMENT_REF, MANAGED_KINDS, NAMESPACE_REF, POD_REF } from '../refs.js';
 import { shouldTakeUpdatePath } from './update-path.js';
 import { deleteTemporaryWebhooks, ensureTemporaryWebhook } from './temporary-webhook.js';
 

@@ -5,9 +5,9 @@
  */
 import type { KubeObject } from '../../api/types.js';
 import { Controller } from '../../runtime/controller.js';
-import type { ClusterContext } from '../context.js';
-import { CONFIG_MAP, NAMESPACE } from './objects.js';
-import { isAlreadyExists } from './owners.js';
+import type { ClusterContext } from '../../runtime/component-context.js';
+import { CONFIG_MAP, NAMESPACE } from '../workloads/objects.js';
+import { isAlreadyExists } from '../../kube/owners.js';
 
 export const ROOT_CA_CONFIG_MAP = 'kube-root-ca.crt';
 

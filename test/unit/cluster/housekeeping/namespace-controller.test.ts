@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { KubeObject } from '../../../../src/api/types.js';
-import { startHarness } from './harness.js';
+import { startHarness } from '../workloads/harness.js';
 
 const NS = { apiVersion: 'v1', kind: 'Namespace' } as const;
 const CM = { apiVersion: 'v1', kind: 'ConfigMap' } as const;

@@ -6,11 +6,11 @@
  */
 import { gzipSync } from 'node:zlib';
 import { stringify } from 'yaml';
-import type { KubeObject } from '../../api/types.js';
-import type { Client } from '../../client/client.js';
+import type { KubeObject } from '../../../api/types.js';
+import type { Client } from '../../../client/client.js';
 import type { DesiredState } from './operand-selection.js';
-import { memoizeByText } from './memo.js';
-import { CONFIGMAP_REF, INSTALL_STRATEGY_LABEL } from './refs.js';
+import { memoizeByText } from '../memo.js';
+import { CONFIGMAP_REF, INSTALL_STRATEGY_LABEL } from '../refs.js';
 import { ID_ANNOTATION, MANAGED_BY_LABEL, REGISTRY_ANNOTATION, VERSION_ANNOTATION } from './templating.js';
 
 export const ENCODING_ANNOTATION = 'kubevirt.io/install-strategy-cm-encoding';

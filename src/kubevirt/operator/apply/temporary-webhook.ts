@@ -7,14 +7,14 @@
  * no such object gets in before virt-api can validate it. Once virt-api is
  * ready, every such configuration is deleted.
  */
-import type { KubeObject } from '../../api/types.js';
-import type { Client, KindRef } from '../../client/client.js';
-import type { Clock } from '../../runtime/clock.js';
-import { createCertificateAuthority } from '../../server/tls.js';
+import type { KubeObject } from '../../../api/types.js';
+import type { Client, KindRef } from '../../../client/client.js';
+import type { Clock } from '../../../runtime/clock.js';
+import { createCertificateAuthority } from '../../../pki/certificates.js';
 import type { ManagedCache } from './managed-cache.js';
 import type { ObjectApplier } from './object-applier.js';
-import { CRD_REF, MANAGED_SELECTOR } from './refs.js';
-import { GENERATION_ANNOTATION, ID_ANNOTATION, REGISTRY_ANNOTATION, VERSION_ANNOTATION, withOperatorMetadata, type RenderTarget } from './templating.js';
+import { CRD_REF, MANAGED_SELECTOR } from '../refs.js';
+import { GENERATION_ANNOTATION, ID_ANNOTATION, REGISTRY_ANNOTATION, VERSION_ANNOTATION, withOperatorMetadata, type RenderTarget } from '../install-strategy/templating.js';
 
 export const TEMPORARY_WEBHOOK_PREFIX = 'virt-operator-tmp-webhook';
 const VALIDATING_WEBHOOK_REF: KindRef = { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration' };

@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { KubeObject } from '../../../../src/api/types.js';
-import { startHarness, type Harness } from './harness.js';
+import { startHarness, type Harness } from '../workloads/harness.js';
 
 const CM = { apiVersion: 'v1', kind: 'ConfigMap' } as const;
 

@@ -7,7 +7,7 @@
  * `status.generations` only at the speed-up and at the end, so a rollout in
  * progress keeps coming back here.
  */
-import type { KubeObject } from '../../api/types.js';
+import type { KubeObject } from '../../../api/types.js';
 
 export const DEFAULT_MAX_UNAVAILABLE = 1;
 export const FAST_MAX_UNAVAILABLE = '10%';

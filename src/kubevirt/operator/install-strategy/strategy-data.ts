@@ -7,9 +7,9 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
-import type { KubeObject } from '../../api/types.js';
+import type { KubeObject } from '../../../api/types.js';
 
-const schemasDir = new URL('../../../schemas/kubevirt/', import.meta.url);
+const schemasDir = new URL('../../../../schemas/kubevirt/', import.meta.url);
 
 /** The values the template objects were written for; rendering replaces them. */
 export const TEMPLATE_VALUES = {

@@ -13,7 +13,7 @@ import type { KubeObject, OwnerReference } from '../../api/types.js';
 import type { Client, KindRef, PropagationPolicy } from '../../client/client.js';
 import { Controller, type ReconcileResult } from '../../runtime/controller.js';
 import { objectKey, type Informer } from '../../runtime/informer.js';
-import type { ClusterContext } from '../context.js';
+import type { ClusterContext } from '../../runtime/component-context.js';
 import {
   CONFIG_MAP,
   CONTROLLER_REVISION,
@@ -27,8 +27,8 @@ import {
   SERVICE,
   SERVICE_ACCOUNT,
   STATEFUL_SET,
-} from './objects.js';
-import { deleteIfPresent, isConflict, isNotFound, writeOwnerReferences } from './owners.js';
+} from '../workloads/objects.js';
+import { deleteIfPresent, isConflict, isNotFound, writeOwnerReferences } from '../../kube/owners.js';
 
 export const FOREGROUND_FINALIZER = 'foregroundDeletion';
 export const ORPHAN_FINALIZER = 'orphan';

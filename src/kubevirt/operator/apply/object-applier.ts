@@ -7,8 +7,8 @@
  * itself for the same desired state is not written again.
  */
 import { createHash } from 'node:crypto';
-import type { KubeObject } from '../../api/types.js';
-import type { Client, KindRef } from '../../client/client.js';
+import type { KubeObject } from '../../../api/types.js';
+import type { Client, KindRef } from '../../../client/client.js';
 
 const refOf = (obj: KubeObject): KindRef => ({ apiVersion: obj.apiVersion, kind: obj.kind });
 const keyOf = (obj: KubeObject): string => `${obj.apiVersion}/${obj.kind}/${obj.metadata.namespace ?? ''}/${obj.metadata.name ?? ''}`;

@@ -5,10 +5,10 @@
  * component (pods/log from kubelets, pods/eviction, pods/binding, ...).
  */
 import type { Client } from '../client/client.js';
-import type { Clock } from '../runtime/clock.js';
-import type { SharedInformerFactory } from '../runtime/informer.js';
-import type { Logger } from '../runtime/logger.js';
-import type { SeededRandom } from '../runtime/seeded-random.js';
+import type { Clock } from './clock.js';
+import type { SharedInformerFactory } from './informer.js';
+import type { Logger } from './logger.js';
+import type { SeededRandom } from './seeded-random.js';
 import type { SubresourceHandler } from '../server/parts.js';
 import type { SimulationProfile } from '../simulation/profile.js';
 

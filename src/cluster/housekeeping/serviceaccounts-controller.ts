@@ -3,9 +3,9 @@
  * active namespace has a `default` ServiceAccount, recreated if deleted.
  */
 import { Controller } from '../../runtime/controller.js';
-import type { ClusterContext } from '../context.js';
-import { NAMESPACE, SERVICE_ACCOUNT } from './objects.js';
-import { isAlreadyExists } from './owners.js';
+import type { ClusterContext } from '../../runtime/component-context.js';
+import { NAMESPACE, SERVICE_ACCOUNT } from '../workloads/objects.js';
+import { isAlreadyExists } from '../../kube/owners.js';
 
 const DEFAULT_ACCOUNT = 'default';
 

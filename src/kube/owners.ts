@@ -5,9 +5,9 @@
  * ControllerRefManager), so orphans left by `--cascade=orphan` are taken
  * back by a new parent.
  */
-import { matchLabelSelector, type LabelSelectorObject } from '../../api/selectors/label-selector.js';
-import type { KubeObject, OwnerReference } from '../../api/types.js';
-import type { Client } from '../../client/client.js';
+import { matchLabelSelector, type LabelSelectorObject } from '../api/selectors/label-selector.js';
+import type { KubeObject, OwnerReference } from '../api/types.js';
+import type { Client } from '../client/client.js';
 
 export const controllerRefOf = (obj: KubeObject): OwnerReference | undefined => obj.metadata.ownerReferences?.find((ref) => ref.controller);
 

@@ -11,10 +11,10 @@ import { rfc3339 } from '../../runtime/clock.js';
 import { Controller, type ReconcileResult } from '../../runtime/controller.js';
 import type { Informer } from '../../runtime/informer.js';
 import { ExponentialBackoff } from '../../runtime/workqueue.js';
-import type { ClusterContext } from '../context.js';
-import { findCondition } from './conditions.js';
-import { NAMESPACE, type Condition } from './objects.js';
-import { deleteIfPresent, isNotFound } from './owners.js';
+import type { ClusterContext } from '../../runtime/component-context.js';
+import { findCondition } from '../workloads/conditions.js';
+import { NAMESPACE, type Condition } from '../workloads/objects.js';
+import { deleteIfPresent, isNotFound } from '../../kube/owners.js';
 
 export const NAMESPACE_FINALIZER = 'kubernetes';
 

@@ -1,5 +1,5 @@
 /** The typed shape of the Node and Lease fields the node components read and write. */
-import type { KubeObject } from '../../api/types.js';
+import type { KubeObject } from '../api/types.js';
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 

@@ -3,10 +3,10 @@
  * selecting `app.kubernetes.io/managed-by in (virt-operator,kubevirt-operator)`,
  * as the real operator's informers do.
  */
-import type { KubeObject } from '../../api/types.js';
-import type { KindRef } from '../../client/client.js';
-import type { Informer, SharedInformerFactory } from '../../runtime/informer.js';
-import { CRD_REF, MANAGED_KINDS, MANAGED_SELECTOR, POD_REF } from './refs.js';
+import type { KubeObject } from '../../../api/types.js';
+import type { KindRef } from '../../../client/client.js';
+import type { Informer, SharedInformerFactory } from '../../../runtime/informer.js';
+import { CRD_REF, MANAGED_KINDS, MANAGED_SELECTOR, POD_REF } from '../refs.js';
 
 const refKey = (ref: KindRef): string => `${ref.apiVersion}/${ref.kind}`;
 

@@ -5,13 +5,13 @@
  * nodes and the install strategy ConfigMaps. Each pass answers whether
  * everything is gone; the caller comes back until it is.
  */
-import type { KubeObject } from '../../api/types.js';
-import type { Client } from '../../client/client.js';
-import type { Informer } from '../../runtime/informer.js';
+import type { KubeObject } from '../../../api/types.js';
+import type { Client } from '../../../client/client.js';
+import type { Informer } from '../../../runtime/informer.js';
 import type { ManagedCache } from './managed-cache.js';
 import type { ObjectApplier } from './object-applier.js';
-import { CONFIGMAP_REF, CRD_REF, MANAGED_KINDS, NODE_REF } from './refs.js';
-import { listStrategyConfigMaps } from './strategy-configmap.js';
+import { CONFIGMAP_REF, CRD_REF, MANAGED_KINDS, NODE_REF } from '../refs.js';
+import { listStrategyConfigMaps } from '../install-strategy/strategy-configmap.js';
 
 const isOperand = (obj: KubeObject): boolean => obj.metadata.labels?.['app.kubernetes.io/managed-by'] === 'virt-operator' && obj.metadata.labels?.['kubevirt.io/install-strategy'] === undefined;
 

@@ -4,7 +4,7 @@
  * for are replaced by the target's. A generic walk over every value, so a
  * new object in operands.yaml needs no code.
  */
-import type { KubeObject } from '../../api/types.js';
+import type { KubeObject } from '../../../api/types.js';
 import { TEMPLATE_VALUES } from './strategy-data.js';
 
 export interface RenderTarget {

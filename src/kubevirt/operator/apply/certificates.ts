@@ -5,10 +5,10 @@
  * bundle that webhooks and APIServices carry.
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import type { KubeObject } from '../../api/types.js';
-import { createCertificateAuthority, issueCertificate, type CertificateAuthority, type CertificateUsage } from '../../server/tls.js';
-import type { KubeVirtSpec } from './feature-gates.js';
-import { memoizeByText } from './memo.js';
+import type { KubeObject } from '../../../api/types.js';
+import { createCertificateAuthority, issueCertificate, type CertificateAuthority, type CertificateUsage } from '../../../pki/certificates.js';
+import type { KubeVirtSpec } from '../feature-gates.js';
+import { memoizeByText } from '../memo.js';
 
 export const DURATION_ANNOTATION = 'kubevirt.io/duration';
 export const CA_SECRET = 'kubevirt-ca';

@@ -5,8 +5,8 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
-import { loadX509 } from '../../../src/server/peculiar-x509.js';
-import { createCertificateAuthority, issueCertificate, loadOrCreateCertificates } from '../../../src/server/tls.js';
+import { loadX509 } from '../../../src/pki/peculiar-x509.js';
+import { createCertificateAuthority, issueCertificate, loadOrCreateCertificates } from '../../../src/pki/certificates.js';
 
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';

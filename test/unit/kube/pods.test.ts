@@ -1,5 +1,5 @@
 import t from 'tap';
-import { formatQuantity, isPodReady, isPodTerminal, parseQuantity, podQosClass, podRequests, type Pod } from '../../../src/cluster/pod-utils.js';
+import { formatQuantity, isPodReady, isPodTerminal, parseQuantity, podQosClass, podRequests, type Pod } from '../../../src/kube/pods.js';
 
 const pod = (spec: Partial<Pod['spec']>, status?: Pod['status']): Pod => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [], ...spec }, status });
 

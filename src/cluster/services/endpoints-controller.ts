@@ -10,10 +10,10 @@ import { matchLabelSelector } from '../../api/selectors/label-selector.js';
 import type { KubeObject } from '../../api/types.js';
 import { Controller } from '../../runtime/controller.js';
 import { objectKey, splitKey, type Informer } from '../../runtime/informer.js';
-import type { ClusterContext } from '../context.js';
-import { ENDPOINT_SLICE, ENDPOINTS, POD, SERVICE, type Pod } from './objects.js';
-import { deleteIfPresent, isAlreadyExists, newControllerRef } from './owners.js';
-import { isPodReady, isTerminal } from './pod-state.js';
+import type { ClusterContext } from '../../runtime/component-context.js';
+import { ENDPOINT_SLICE, ENDPOINTS, POD, SERVICE, type Pod } from '../workloads/objects.js';
+import { deleteIfPresent, isAlreadyExists, newControllerRef } from '../../kube/owners.js';
+import { isPodReady, isTerminal } from '../workloads/pod-state.js';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';

@@ -3,8 +3,8 @@
  * (feature gates, replicas, pull policy). Everything else about an operand
  * comes verbatim from the rendered strategy.
  */
-import type { KubeObject } from '../../api/types.js';
-import { isGateEnabled, type KubeVirtSpec } from './feature-gates.js';
+import type { KubeObject } from '../../../api/types.js';
+import { isGateEnabled, type KubeVirtSpec } from '../feature-gates.js';
 import { renderTemplate, withOperatorMetadata, type RenderTarget } from './templating.js';
 import { strategyData } from './strategy-data.js';
 

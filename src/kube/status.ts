@@ -4,8 +4,8 @@
  * (as the apps controllers' updateStatus helpers retry on conflict).
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { KubeObject } from '../../api/types.js';
-import type { Client } from '../../client/client.js';
+import type { KubeObject } from '../api/types.js';
+import type { Client } from '../client/client.js';
 import { isConflict, isNotFound } from './owners.js';
 
 export async function writeStatus<T extends KubeObject>(client: Client, obj: T, status: unknown): Promise<T | undefined> {
