@@ -13,7 +13,7 @@ import type { KubeObject, OwnerReference } from '../../api/types.js';
 import type { Client, KindRef, PropagationPolicy } from '../../client/client.js';
 import { Controller, type ReconcileResult } from '../../runtime/controller.js';
 import { objectKey, type Informer } from '../../runtime/informer.js';
-import type { ClusterContext } from '../../runtime/component-context.js';
+import type { ComponentContext } from '../../runtime/component-context.js';
 import {
   CONFIG_MAP,
   CONTROLLER_REVISION,
@@ -75,7 +75,7 @@ export class GarbageCollector {
   private readonly informers = new Map<string, Informer>();
 
   constructor(
-    private readonly ctx: ClusterContext,
+    private readonly ctx: ComponentContext,
     kinds: KindRef[],
   ) {
     this.controller = new Controller({ name: 'garbage-collector', clock: ctx.clock, logger: ctx.logger, workers: 2, reconcile: (key) => this.sync(key) });

@@ -11,7 +11,7 @@ import { rfc3339 } from '../../runtime/clock.js';
 import { Controller, type ReconcileResult } from '../../runtime/controller.js';
 import type { Informer } from '../../runtime/informer.js';
 import { ExponentialBackoff } from '../../runtime/workqueue.js';
-import type { ClusterContext } from '../../runtime/component-context.js';
+import type { ComponentContext } from '../../runtime/component-context.js';
 import { findCondition } from '../workloads/conditions.js';
 import { NAMESPACE, type Condition } from '../workloads/objects.js';
 import { deleteIfPresent, isNotFound } from '../../kube/owners.js';
@@ -51,7 +51,7 @@ export interface NamespaceControllerOptions {
   namespacedKinds: () => NamespacedKind[];
 }
 
-export function namespaceController(ctx: ClusterContext, options: NamespaceControllerOptions): Controller {
+export function namespaceController(ctx: ComponentContext, options: NamespaceControllerOptions): Controller {
   const namespaces = ctx.informers.informerFor<Namespace>(NAMESPACE);
   // Remaining content is polled with the namespace controller's back-off (5 ms doubling to 60 s), not on error paths.
   const recheck = new ExponentialBackoff(5, 60_000);
@@ -65,7 +65,7 @@ export function namespaceController(ctx: ClusterContext, options: NamespaceContr
 }
 
 async function syncNamespace(
-  ctx: ClusterContext,
+  ctx: ComponentContext,
   namespaces: Informer<Namespace>,
   options: NamespaceControllerOptions,
   recheck: ExponentialBackoff,
@@ -148,7 +148,7 @@ function failureConditions(report: ContentReport): Map<string, Pick<Condition, '
 }
 
 /** Writes the five deletion conditions when any of them changed; lastTransitionTime moves only with the status. */
-async function writeConditions(ctx: ClusterContext, ns: Namespace, report: ContentReport): Promise<void> {
+async function writeConditions(ctx: ComponentContext, ns: Namespace, report: ContentReport): Promise<void> {
   const failures = failureConditions(report);
   const now = rfc3339(ctx.clock.now());
   let changed = false;

@@ -5,7 +5,7 @@
  */
 import type { KubeObject } from '../../api/types.js';
 import { Controller } from '../../runtime/controller.js';
-import type { ClusterContext } from '../../runtime/component-context.js';
+import type { ComponentContext } from '../../runtime/component-context.js';
 import { CONFIG_MAP, NAMESPACE } from '../workloads/objects.js';
 import { isAlreadyExists } from '../../kube/owners.js';
 
@@ -20,7 +20,7 @@ const DESCRIPTION =
  */
 export const PLACEHOLDER_CA_PEM = '-----BEGIN CERTIFICATE-----\nTk8gQ0E6IGt1YmV2aXJ0LWVtdWxhdG9yIHNlcnZlcyBwbGFpbiBIVFRQ\n-----END CERTIFICATE-----\n';
 
-export function rootCaPublisher(ctx: ClusterContext, caPem: string = PLACEHOLDER_CA_PEM): Controller {
+export function rootCaPublisher(ctx: ComponentContext, caPem: string = PLACEHOLDER_CA_PEM): Controller {
   const namespaces = ctx.informers.informerFor(NAMESPACE);
   const configMaps = ctx.informers.informerFor(CONFIG_MAP, { fieldSelector: `metadata.name=${ROOT_CA_CONFIG_MAP}` });
   const controller = new Controller({

@@ -3,13 +3,13 @@
  * active namespace has a `default` ServiceAccount, recreated if deleted.
  */
 import { Controller } from '../../runtime/controller.js';
-import type { ClusterContext } from '../../runtime/component-context.js';
+import type { ComponentContext } from '../../runtime/component-context.js';
 import { NAMESPACE, SERVICE_ACCOUNT } from '../workloads/objects.js';
 import { isAlreadyExists } from '../../kube/owners.js';
 
 const DEFAULT_ACCOUNT = 'default';
 
-export function serviceAccountsController(ctx: ClusterContext): Controller {
+export function serviceAccountsController(ctx: ComponentContext): Controller {
   const namespaces = ctx.informers.informerFor(NAMESPACE);
   const accounts = ctx.informers.informerFor(SERVICE_ACCOUNT, { fieldSelector: `metadata.name=${DEFAULT_ACCOUNT}` });
   const controller = new Controller({

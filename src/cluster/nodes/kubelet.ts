@@ -8,7 +8,7 @@ import { rfc3339Micro, type TimerHandle } from '../../runtime/clock.js';
 import type { Component } from '../../runtime/component.js';
 import { EventRecorder } from '../../runtime/events.js';
 import type { Informer } from '../../runtime/informer.js';
-import type { ClusterContext } from '../../runtime/component-context.js';
+import type { ComponentContext } from '../../runtime/component-context.js';
 import type { Pod } from '../../kube/pods.js';
 import { KubeletPods } from './kubelet-pods.js';
 import type { NodeIdentity } from './node-template.js';
@@ -19,7 +19,7 @@ import { errorCode, LEASE_REF, NODE_LEASE_NAMESPACE, NODE_REF, type Lease, type 
 export const NODE_LEASE_DURATION_SECONDS = 40;
 
 export interface KubeletOptions {
-  ctx: ClusterContext;
+  ctx: ComponentContext;
   identity: NodeIdentity;
   /** The machine facts (nodeInfo) of this node. */
   machine: Record<string, string>;

@@ -9,7 +9,7 @@ import { rfc3339 } from '../../runtime/clock.js';
 import { Controller, type ReconcileResult } from '../../runtime/controller.js';
 import { EventRecorder } from '../../runtime/events.js';
 import type { Informer } from '../../runtime/informer.js';
-import type { ClusterContext } from '../../runtime/component-context.js';
+import type { ComponentContext } from '../../runtime/component-context.js';
 import type { Pod, PodCondition } from '../../kube/pods.js';
 import { podsOnNode } from './pod-index.js';
 import {
@@ -37,7 +37,7 @@ export class NodeLifecycleController {
   private readonly registered = new Set<string>();
 
   constructor(
-    private readonly ctx: ClusterContext,
+    private readonly ctx: ComponentContext,
     private readonly nodes: Informer<Node>,
     private readonly leases: Informer<Lease>,
     private readonly pods: Informer<Pod>,

@@ -9,7 +9,7 @@ import { rfc3339 } from '../../runtime/clock.js';
 import { Controller, type ReconcileResult } from '../../runtime/controller.js';
 import { EventRecorder } from '../../runtime/events.js';
 import { objectKey, type Informer } from '../../runtime/informer.js';
-import type { ClusterContext } from '../../runtime/component-context.js';
+import type { ComponentContext } from '../../runtime/component-context.js';
 import { POD_REF, type Pod, type Toleration } from '../../kube/pods.js';
 import { podsOnNode } from './pod-index.js';
 import { errorCode, timeMs, type Node, type Taint } from '../../kube/nodes.js';
@@ -48,7 +48,7 @@ export class TaintEvictionController {
   private readonly recorder: EventRecorder;
 
   constructor(
-    private readonly ctx: ClusterContext,
+    private readonly ctx: ComponentContext,
     private readonly nodes: Informer<Node>,
     private readonly pods: Informer<Pod>,
   ) {

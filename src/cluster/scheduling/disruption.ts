@@ -11,7 +11,7 @@ import { rfc3339 } from '../../runtime/clock.js';
 import type { Component } from '../../runtime/component.js';
 import { Controller, type ReconcileResult } from '../../runtime/controller.js';
 import { objectKey, type Informer } from '../../runtime/informer.js';
-import type { ClusterContext } from '../../runtime/component-context.js';
+import type { ComponentContext } from '../../runtime/component-context.js';
 import { isPodReady, type PdbCondition, type PdbStatus, type Pod, type PodDisruptionBudget } from './objects.js';
 
 /** An eviction not followed by the pod's deletion within this time is assumed to have failed (DeletionTimeout). */
@@ -114,7 +114,7 @@ export interface DisruptionInformers {
 
 const replicasOf = (obj: KubeObject): number => (obj.spec as { replicas?: number } | undefined)?.replicas ?? 1;
 
-export function disruptionController(ctx: ClusterContext, informers: DisruptionInformers): Component {
+export function disruptionController(ctx: ComponentContext, informers: DisruptionInformers): Component {
   const controllerOf = (obj: KubeObject) => obj.metadata.ownerReferences?.find((ref) => ref.controller);
 
   /** The pod's ReplicaSet (or the Deployment above it), StatefulSet or ReplicationController, with its desired replicas (finders of the real controller). */

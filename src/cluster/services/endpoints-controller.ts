@@ -10,7 +10,7 @@ import { matchLabelSelector } from '../../api/selectors/label-selector.js';
 import type { KubeObject } from '../../api/types.js';
 import { Controller } from '../../runtime/controller.js';
 import { objectKey, splitKey, type Informer } from '../../runtime/informer.js';
-import type { ClusterContext } from '../../runtime/component-context.js';
+import type { ComponentContext } from '../../runtime/component-context.js';
 import { ENDPOINT_SLICE, ENDPOINTS, POD, SERVICE, type Pod } from '../workloads/objects.js';
 import { deleteIfPresent, isAlreadyExists, newControllerRef } from '../../kube/owners.js';
 import { isPodReady, isTerminal } from '../workloads/pod-state.js';
@@ -37,7 +37,7 @@ interface ResolvedPort {
   protocol: string;
 }
 
-export function endpointsController(ctx: ClusterContext): Controller {
+export function endpointsController(ctx: ComponentContext): Controller {
   const services = ctx.informers.informerFor<Service>(SERVICE);
   const pods = ctx.informers.informerFor<Pod>(POD);
   const slices = ctx.informers.informerFor(ENDPOINT_SLICE, { labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}` });
@@ -55,7 +55,7 @@ function servicesSelecting(pod: Pod, services: Informer<Service>): string[] {
     .map(objectKey);
 }
 
-async function syncService(ctx: ClusterContext, services: Informer<Service>, pods: Informer<Pod>, slices: Informer, key: string): Promise<void> {
+async function syncService(ctx: ComponentContext, services: Informer<Service>, pods: Informer<Pod>, slices: Informer, key: string): Promise<void> {
   const { namespace, name } = splitKey(key);
   const svc = services.get(key);
   if (!svc) {
@@ -95,7 +95,7 @@ function address(pod: Pod): Record<string, unknown> {
   return out;
 }
 
-async function writeEndpoints(ctx: ClusterContext, svc: Service, selected: Pod[]): Promise<void> {
+async function writeEndpoints(ctx: ComponentContext, svc: Service, selected: Pod[]): Promise<void> {
   const publishAll = svc.spec?.publishNotReadyAddresses === true;
   const ready = selected.filter((pod) => (publishAll || isPodReady(pod)) && !pod.metadata.deletionTimestamp).map(address);
   const notReady = selected.filter((pod) => !(publishAll || isPodReady(pod)) && !pod.metadata.deletionTimestamp).map(address);
@@ -120,7 +120,7 @@ async function writeEndpoints(ctx: ClusterContext, svc: Service, selected: Pod[]
   await ctx.client.update({ ...current, metadata: { ...current.metadata, labels }, subsets });
 }
 
-async function getOrUndefined(ctx: ClusterContext, namespace: string, name: string): Promise<KubeObject | undefined> {
+async function getOrUndefined(ctx: ComponentContext, namespace: string, name: string): Promise<KubeObject | undefined> {
   try {
     return await ctx.client.get(ENDPOINTS, namespace, name);
   } catch (err) {
@@ -129,7 +129,7 @@ async function getOrUndefined(ctx: ClusterContext, namespace: string, name: stri
   }
 }
 
-async function writeSlice(ctx: ClusterContext, svc: Service, selected: Pod[], existing: KubeObject[]): Promise<void> {
+async function writeSlice(ctx: ComponentContext, svc: Service, selected: Pod[], existing: KubeObject[]): Promise<void> {
   const endpoints = selected.map((pod) => {
     const terminating = !!pod.metadata.deletionTimestamp;
     const ready = isPodReady(pod);

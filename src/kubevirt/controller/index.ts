@@ -7,7 +7,7 @@
  * tests that install KubeVirt's CRDs but not its operator.
  */
 import type { KubeObject } from '../../api/types.js';
-import type { ClusterContext } from '../../runtime/component-context.js';
+import type { ComponentContext } from '../../runtime/component-context.js';
 import { isPodReady, type Pod } from '../../kube/pods.js';
 import { Gate, type Component } from '../../runtime/component.js';
 import { EventRecorder } from '../../runtime/events.js';
@@ -39,7 +39,7 @@ export function virtControllerHasReadyPod(deployments: readonly KubeObject[], po
 }
 
 /** The VM, VMI, migration, evacuation and node controllers of virt-controller, ungated. */
-export function virtControllerCore(ctx: ClusterContext): Component {
+export function virtControllerCore(ctx: ComponentContext): Component {
   const deployments = ctx.informers.informerFor(DEPLOYMENT_REF, { labelSelector: VIRT_CONTROLLER_SELECTOR });
   const kubevirts = ctx.informers.informerFor(KUBEVIRT_REF);
   const vms = ctx.informers.informerFor<VirtualMachine>(VM_REF);
@@ -73,7 +73,7 @@ export function virtControllerCore(ctx: ClusterContext): Component {
   };
 }
 
-export function virtControllerComponents(ctx: ClusterContext): Component[] {
+export function virtControllerComponents(ctx: ComponentContext): Component[] {
   const deployments = ctx.informers.informerFor(DEPLOYMENT_REF, { labelSelector: VIRT_CONTROLLER_SELECTOR });
   const pods = ctx.informers.informerFor<Pod>(POD_REF, { labelSelector: VIRT_CONTROLLER_SELECTOR });
   return [

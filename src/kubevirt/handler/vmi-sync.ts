@@ -7,7 +7,7 @@
  * gives, with the handler's events. Domain events and launcher pod changes
  * bring the VMI back to the queue.
  */
-import type { ClusterContext } from '../../runtime/component-context.js';
+import type { ComponentContext } from '../../runtime/component-context.js';
 import { jsonEqual, type Node } from '../../kube/nodes.js';
 import { isPodTerminal, type Pod } from '../../kube/pods.js';
 import { rfc3339 } from '../../runtime/clock.js';
@@ -30,7 +30,7 @@ export const BY_VMI_UID = 'virt-handler/created-by';
 const DEFAULT_GRACE_SECONDS = 30;
 
 export interface VmiSyncDeps {
-  ctx: ClusterContext;
+  ctx: ComponentContext;
   nodeName: string;
   vmis: Informer<VirtualMachineInstance>;
   /** Launcher pods of the cluster, indexed by BY_VMI_UID. */

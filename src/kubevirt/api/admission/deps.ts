@@ -5,7 +5,7 @@
  */
 import type { KubeObject } from '../../../api/types.js';
 import { generateName, generateUid } from '../../../api/registry/names.js';
-import type { ClusterContext } from '../../../runtime/component-context.js';
+import type { ComponentContext } from '../../../runtime/component-context.js';
 import type { Informer } from '../../../runtime/informer.js';
 import { KUBEVIRT_REF, VMI_REF } from '../../controller/constants.js';
 import type { Lookup } from '../../controller/instancetype/instancetype-revisions.js';
@@ -28,7 +28,7 @@ export interface AdmissionDeps {
 
 const ref = (apiVersion: string, kind: string) => ({ apiVersion, kind });
 
-export function admissionDeps(ctx: ClusterContext): AdmissionDeps {
+export function admissionDeps(ctx: ComponentContext): AdmissionDeps {
   const kubevirts = ctx.informers.informerFor(KUBEVIRT_REF);
   return {
     config: () => admissionConfig(firstLive(kubevirts.list())),

@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import { StatusError, badRequest } from '../../../api/errors.js';
 import type { KubeObject } from '../../../api/types.js';
 import type { Client } from '../../../client/client.js';
-import type { AggregatedBackend, BackendRequest, BackendResponse } from '../../../server/aggregation.js';
+import type { AggregatedBackend, BackendRequest, BackendResponse } from '../../../api/extension-points.js';
 import { KUBEVIRT_REF, VM_REF } from '../../controller/constants.js';
 import type { VirtualMachine, VirtualMachineInstance } from '../../controller/types.js';
 import { consoleProblem, serveSerialConsole, serveVnc, vncProblem } from './console.js';

@@ -10,7 +10,7 @@
  */
 import { generateName } from '../../../api/registry/names.js';
 import type { KubeObject } from '../../../api/types.js';
-import type { ClusterContext } from '../../../runtime/component-context.js';
+import type { ComponentContext } from '../../../runtime/component-context.js';
 import { writeStatus } from '../../../kube/status.js';
 import { rfc3339 } from '../../../runtime/clock.js';
 import type { Component } from '../../../runtime/component.js';
@@ -53,7 +53,7 @@ interface SyncInfo {
 }
 
 export interface CloneControllerDeps {
-  ctx: ClusterContext;
+  ctx: ComponentContext;
   clones: Informer<VmClone>;
   vms: Informer<VmWithVolumeStatuses>;
   snapshots: Informer<VmSnapshot>;

@@ -5,7 +5,7 @@
  * gets a `kubevirt-evacuation-` migration, unless it is final, already
  * migrating, still has a second pod, or does not migrate on eviction.
  */
-import type { ClusterContext } from '../../../runtime/component-context.js';
+import type { ComponentContext } from '../../../runtime/component-context.js';
 import type { Component } from '../../../runtime/component.js';
 import { Controller, type ReconcileResult } from '../../../runtime/controller.js';
 import type { EventRecorder } from '../../../runtime/events.js';
@@ -16,7 +16,7 @@ import { ANNOTATION_EVACUATION_MIGRATION, isMigrationFinal, VMIM_REF, type Migra
 import { isFinal, type VirtualMachineInstance } from '../types.js';
 
 export interface EvacuationControllerDeps {
-  ctx: ClusterContext;
+  ctx: ComponentContext;
   migrations: Informer<Migration>;
   vmis: Informer<VirtualMachineInstance>;
   recorder: EventRecorder;

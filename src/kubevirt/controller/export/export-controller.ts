@@ -7,7 +7,7 @@
  * tokenSecretRef and ttlExpirationTime; at expiry the export is deleted.
  */
 import type { KubeObject } from '../../../api/types.js';
-import type { ClusterContext } from '../../../runtime/component-context.js';
+import type { ComponentContext } from '../../../runtime/component-context.js';
 import { isPodReady, type Pod } from '../../../kube/pods.js';
 import { writeStatus } from '../../../kube/status.js';
 import { rfc3339 } from '../../../runtime/clock.js';
@@ -40,7 +40,7 @@ interface VmExport extends KubeObject {
 }
 
 export interface ExportControllerDeps extends Omit<ExportSourceDeps, 'podsUsing'> {
-  ctx: ClusterContext;
+  ctx: ComponentContext;
   exports: Informer<VmExport>;
   /** The exporter pods (labelled with the export service label). */
   exporterPods: Informer<Pod>;

@@ -7,7 +7,7 @@
  * cancels a deleted migration that has not been handed off, and keeps only
  * the newest finished migrations of each VMI.
  */
-import type { ClusterContext } from '../../../runtime/component-context.js';
+import type { ComponentContext } from '../../../runtime/component-context.js';
 import type { Pod } from '../../../kube/pods.js';
 import { rfc3339 } from '../../../runtime/clock.js';
 import type { Component } from '../../../runtime/component.js';
@@ -44,7 +44,7 @@ const FINISHED_KEPT = 5;
 const ACTIVE_PHASES = ['Scheduling', 'Scheduled', 'PreparingTarget', 'TargetReady', 'Running'];
 
 export interface MigrationControllerDeps {
-  ctx: ClusterContext;
+  ctx: ComponentContext;
   migrations: Informer<Migration>;
   vmis: Informer<VirtualMachineInstance>;
   pods: Informer<Pod>;

@@ -7,7 +7,7 @@
  * the DaemonSet is healthy, a Warning says its VMIs are orphaned. Rechecked
  * every minute.
  */
-import type { ClusterContext } from '../../../runtime/component-context.js';
+import type { ComponentContext } from '../../../runtime/component-context.js';
 import type { Pod } from '../../../kube/pods.js';
 import type { Component } from '../../../runtime/component.js';
 import { Controller, type ReconcileResult } from '../../../runtime/controller.js';
@@ -22,7 +22,7 @@ export const HEARTBEAT_TIMEOUT_MS = 5 * 60_000;
 export const RECHECK_INTERVAL_MS = 60_000;
 
 export interface NodeControllerDeps {
-  ctx: ClusterContext;
+  ctx: ComponentContext;
   nodes: Informer;
   vmis: Informer<VirtualMachineInstance>;
   pods: Informer<Pod>;

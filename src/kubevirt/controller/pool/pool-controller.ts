@@ -10,7 +10,7 @@
 import { matchLabelSelector } from '../../../api/selectors/label-selector.js';
 import type { KubeObject } from '../../../api/types.js';
 import type { KindRef } from '../../../client/client.js';
-import type { ClusterContext } from '../../../runtime/component-context.js';
+import type { ComponentContext } from '../../../runtime/component-context.js';
 import { controllerKeyOf, writeOwnerReferences } from '../../../kube/owners.js';
 import { writeStatus } from '../../../kube/status.js';
 import { rfc3339 } from '../../../runtime/clock.js';
@@ -30,7 +30,7 @@ import { nextReplicaStatus, type SyncFailure } from '../replicaset/replicaset-st
 import type { VirtualMachine } from '../types.js';
 
 export interface PoolControllerDeps {
-  ctx: ClusterContext;
+  ctx: ComponentContext;
   pools: Informer<VirtualMachinePool>;
   vms: Informer<VirtualMachine>;
   revisions: Informer;

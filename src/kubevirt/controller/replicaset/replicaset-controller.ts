@@ -9,7 +9,7 @@
 import { matchLabelSelector, type LabelSelectorObject } from '../../../api/selectors/label-selector.js';
 import type { KubeObject } from '../../../api/types.js';
 import type { KindRef } from '../../../client/client.js';
-import type { ClusterContext } from '../../../runtime/component-context.js';
+import type { ComponentContext } from '../../../runtime/component-context.js';
 import { claimChildren, newControllerRef } from '../../../kube/owners.js';
 import { writeStatus } from '../../../kube/status.js';
 import { rfc3339 } from '../../../runtime/clock.js';
@@ -53,7 +53,7 @@ const isUsable = (rs: VirtualMachineInstanceReplicaSet): boolean => {
 };
 
 export interface ReplicaSetControllerDeps {
-  ctx: ClusterContext;
+  ctx: ComponentContext;
   replicaSets: Informer<VirtualMachineInstanceReplicaSet>;
   vmis: Informer<VirtualMachineInstance>;
   recorder: EventRecorder;

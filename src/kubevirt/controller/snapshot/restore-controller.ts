@@ -7,7 +7,7 @@
  * the target (or creates it), then completes and releases the VM.
  */
 import type { KubeObject } from '../../../api/types.js';
-import type { ClusterContext } from '../../../runtime/component-context.js';
+import type { ComponentContext } from '../../../runtime/component-context.js';
 import { writeStatus } from '../../../kube/status.js';
 import { rfc3339 } from '../../../runtime/clock.js';
 import type { Component } from '../../../runtime/component.js';
@@ -35,7 +35,7 @@ const FAIL_IMMEDIATE_MESSAGE = 'Restore target VMI must be powered off before re
 
 
 export interface RestoreControllerDeps {
-  ctx: ClusterContext;
+  ctx: ComponentContext;
   restores: Informer<VmRestore>;
   snapshots: Informer<VmSnapshot>;
   contents: Informer<SnapshotContent>;

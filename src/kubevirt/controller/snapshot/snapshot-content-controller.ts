@@ -8,7 +8,7 @@
  * soon as it is created (§12.2 of the behaviour reference).
  */
 import type { KubeObject } from '../../../api/types.js';
-import type { ClusterContext } from '../../../runtime/component-context.js';
+import type { ComponentContext } from '../../../runtime/component-context.js';
 import { writeStatus } from '../../../kube/status.js';
 import { rfc3339 } from '../../../runtime/clock.js';
 import type { Component } from '../../../runtime/component.js';
@@ -26,7 +26,7 @@ interface VolumeSnapshot extends KubeObject {
 }
 
 export interface SnapshotContentControllerDeps {
-  ctx: ClusterContext;
+  ctx: ComponentContext;
   snapshots: Informer<VmSnapshot>;
   contents: Informer<SnapshotContent>;
   snapshotClasses: VolumeSnapshotClasses;

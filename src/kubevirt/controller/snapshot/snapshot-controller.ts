@@ -8,7 +8,7 @@
  * the content unless it is ready and retained.
  */
 import type { KubeObject } from '../../../api/types.js';
-import type { ClusterContext } from '../../../runtime/component-context.js';
+import type { ComponentContext } from '../../../runtime/component-context.js';
 import { writeStatus } from '../../../kube/status.js';
 import { rfc3339 } from '../../../runtime/clock.js';
 import type { Component } from '../../../runtime/component.js';
@@ -26,7 +26,7 @@ import type { VirtualMachineInstance } from '../types.js';
 const LOCK_RETRY_MS = 5000;
 
 export interface SnapshotControllerDeps {
-  ctx: ClusterContext;
+  ctx: ComponentContext;
   snapshots: Informer<VmSnapshot>;
   contents: Informer<SnapshotContent>;
   vms: Informer<SnapshotVm>;

@@ -4,7 +4,7 @@
  * Snapshot gate says (virt-api refuses new objects when it is off, §7);
  * VMExport is GA and always on.
  */
-import type { ClusterContext } from '../../../runtime/component-context.js';
+import type { ComponentContext } from '../../../runtime/component-context.js';
 import type { Pod } from '../../../kube/pods.js';
 import type { Component } from '../../../runtime/component.js';
 import { EventRecorder } from '../../../runtime/events.js';
@@ -25,7 +25,7 @@ import { SnapshotVmVolumesController } from './snapshot-vm-volumes.js';
 import type { VirtualMachineInstance } from '../types.js';
 
 export interface StorageControllerDeps {
-  ctx: ClusterContext;
+  ctx: ComponentContext;
   vms: Informer<SnapshotVm>;
   vmis: Informer<VirtualMachineInstance>;
   pvcs: Informer<Claim>;

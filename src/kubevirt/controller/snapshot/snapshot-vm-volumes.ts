@@ -4,7 +4,7 @@
  * says per volume whether a snapshot would include it, and why not. Clones
  * read it before they snapshot a VM.
  */
-import type { ClusterContext } from '../../../runtime/component-context.js';
+import type { ComponentContext } from '../../../runtime/component-context.js';
 import type { Component } from '../../../runtime/component.js';
 import { Controller } from '../../../runtime/controller.js';
 import { objectKey, type Informer } from '../../../runtime/informer.js';
@@ -21,7 +21,7 @@ interface VolumeSnapshotStatus {
 }
 
 export interface SnapshotVmVolumesDeps {
-  ctx: ClusterContext;
+  ctx: ComponentContext;
   vms: Informer<SnapshotVm>;
   pvcs: Informer<Claim>;
   snapshotClasses: VolumeSnapshotClasses;

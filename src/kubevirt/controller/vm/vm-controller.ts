@@ -5,7 +5,7 @@
  * just created or deleted is seen before it acts on the VM again.
  */
 import type { KubeObject } from '../../../api/types.js';
-import type { ClusterContext } from '../../../runtime/component-context.js';
+import type { ComponentContext } from '../../../runtime/component-context.js';
 import { rfc3339 } from '../../../runtime/clock.js';
 import type { Component } from '../../../runtime/component.js';
 import { Controller, type ReconcileResult } from '../../../runtime/controller.js';
@@ -26,7 +26,7 @@ import type { SyncError } from '../vmi/vmi-status.js';
 import { nextVmStatus, templateClaims } from './vm-status.js';
 
 export interface VmControllerDeps {
-  ctx: ClusterContext;
+  ctx: ComponentContext;
   vms: Informer<VirtualMachine>;
   vmis: Informer<VirtualMachineInstance>;
   pvcs: Informer;

@@ -5,7 +5,7 @@
  * gone. Events as KubeVirt records them on the VMI.
  */
 import type { Pod } from '../../../kube/pods.js';
-import type { ClusterContext } from '../../../runtime/component-context.js';
+import type { ComponentContext } from '../../../runtime/component-context.js';
 import { rfc3339 } from '../../../runtime/clock.js';
 import type { Component } from '../../../runtime/component.js';
 import { Controller, type ReconcileResult } from '../../../runtime/controller.js';
@@ -25,7 +25,7 @@ import { nextVmiState, type SyncError } from './vmi-status.js';
 import { errorMessage, statusCode } from '../errors.js';
 
 export interface VmiControllerDeps {
-  ctx: ClusterContext;
+  ctx: ComponentContext;
   vmis: Informer<VirtualMachineInstance>;
   vms: Informer<VirtualMachine>;
   pods: Informer<Pod>;

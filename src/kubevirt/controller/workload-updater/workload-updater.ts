@@ -11,7 +11,7 @@
  * automated update. (The `Evict` method is not simulated.)
  */
 import type { KubeObject } from '../../../api/types.js';
-import type { ClusterContext } from '../../../runtime/component-context.js';
+import type { ComponentContext } from '../../../runtime/component-context.js';
 import type { Pod } from '../../../kube/pods.js';
 import type { Component } from '../../../runtime/component.js';
 import { Controller, type ReconcileResult } from '../../../runtime/controller.js';
@@ -41,7 +41,7 @@ interface KubeVirtView extends KubeObject {
 }
 
 export interface WorkloadUpdaterDeps {
-  ctx: ClusterContext;
+  ctx: ComponentContext;
   kubevirts: Informer<KubeVirtView>;
   vmis: Informer<VirtualMachineInstance>;
   migrations: Informer<Migration>;
