@@ -17,11 +17,11 @@ import { isPodReady, type PdbCondition, type PdbStatus, type Pod, type PodDisrup
 /** An eviction not followed by the pod's deletion within this time is assumed to have failed (DeletionTimeout). */
 export const DELETION_TIMEOUT_MS = 2 * 60 * 1000;
 
-/** The controllers whose replica count sets expectedPods for percentage and maxUnavailable budgets. */
-export interface ScaleLookup {
-  /** The desired replicas of the pod's top controller (a Deployment over its ReplicaSet), keyed by its uid; undefined if unknown. */
-  (pod: Pod): { uid: string; replicas: number } | undefined;
-}
+/**
+ * The controllers whose replica count sets expectedPods for percentage and maxUnavailable budgets: the desired
+ * replicas of the pod's top controller (a Deployment over its ReplicaSet), keyed by its uid; undefined if unknown.
+ */
+export type ScaleLookup = (pod: Pod) => { uid: string; replicas: number } | undefined;
 
 /** pdbhelper.UpdateDisruptionAllowedCondition: True/SufficientPods while disruptions are allowed, else False/InsufficientPods. */
 export function disruptionAllowedCondition(conditions: readonly PdbCondition[] | undefined, disruptionsAllowed: number, observedGeneration: number | undefined, now: string): PdbCondition {

@@ -29,7 +29,7 @@ export function podEvictionAdmitter(client: Client): (deps: AdmissionDeps, revie
     const request = requestOf(review);
     const namespace = request.namespace ?? '';
     const pod = await client.get<Pod>(POD_REF, namespace, request.name ?? '').catch(() => undefined);
-    if (!pod || pod.metadata.labels?.[LABEL_APP] !== 'virt-launcher') return allowed(request);
+    if (pod?.metadata.labels?.[LABEL_APP] !== 'virt-launcher') return allowed(request);
     const vmiName = pod.metadata.annotations?.[ANNOTATION_DOMAIN];
     // A finished launcher holds nothing.
     if (!vmiName || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return allowed(request);

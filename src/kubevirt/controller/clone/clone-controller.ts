@@ -126,6 +126,7 @@ export class CloneController implements Component {
     const info: SyncInfo = {};
     switch (clone.status?.phase ?? '') {
       case '':
+      // biome-ignore lint/suspicious/noFallthroughSwitchClause: deliberate: one sync walks the phases in order, as KubeVirt's clone controller does
       case 'SnapshotInProgress': {
         if (fromVm && !clone.status?.snapshotName) return this.createSnapshot(clone, sourceObject as VmWithVolumeStatuses);
         const snapshot = this.deps.snapshots.getByName(namespace, snapshotName);
@@ -136,7 +137,7 @@ export class CloneController implements Component {
         this.record(clone, 'SnapshotReady', `snapshot ${snapshot.metadata.name ?? ''} for clone ${clone.metadata.name ?? ''} is ready to use`);
         info.snapshotReady = true;
       }
-      // falls through
+      // biome-ignore lint/suspicious/noFallthroughSwitchClause: deliberate: one sync walks the phases in order, as KubeVirt's clone controller does
       case 'RestoreInProgress': {
         if (!clone.status?.restoreName) {
           const snapshot = this.deps.snapshots.getByName(namespace, snapshotName);
@@ -149,14 +150,13 @@ export class CloneController implements Component {
         this.record(clone, 'RestoreReady', `restore ${restore.metadata.name ?? ''} for clone ${clone.metadata.name ?? ''} is ready to use`);
         Object.assign(info, { restoreReady: true, targetVMName: restore.spec.target.name });
       }
-      // falls through
+      // biome-ignore lint/suspicious/noFallthroughSwitchClause: deliberate: one sync walks the phases in order, as KubeVirt's clone controller does
       case 'CreatingTargetVM': {
         const targetName = clone.spec.target?.name ?? '';
         if (!this.deps.vms.getByName(namespace, targetName)) return { ...info, error: `target VM ${targetName} is not created yet for clone ${clone.metadata.name ?? ''}` };
         this.record(clone, 'TargetVMCreated', `created target VM ${targetName} for clone ${clone.metadata.name ?? ''}`);
         info.targetVMCreated = true;
       }
-      // falls through
       case 'Succeeded':
         if (clone.status?.restoreName) return { ...info, ...(await this.cleanUp(clone, fromVm)) };
         return info;

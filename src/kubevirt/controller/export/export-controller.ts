@@ -158,7 +158,7 @@ export class ExportController implements Component {
   private async caCert(namespace: string): Promise<string> {
     try {
       const configMap = await this.deps.ctx.client.get(CONFIG_MAP_REF, namespace, 'kube-root-ca.crt');
-      return ((configMap as KubeObject & { data?: Record<string, string> }).data ?? {})['ca.crt'] ?? '';
+      return (configMap as KubeObject & { data?: Record<string, string> }).data?.['ca.crt'] ?? '';
     } catch (err) {
       if (statusCode(err) === 404) return '';
       throw err;

@@ -7,7 +7,7 @@
  */
 import type { KubeObject } from '../../../api/types.js';
 import type { SeededRandom } from '../../../runtime/seeded-random.js';
-import { type Claim } from '../snapshot/snapshot-common.js';
+import type { Claim } from '../snapshot/snapshot-common.js';
 import { newControllerRef } from '../../../kube/owners.js';
 
 export const EXPORT_SERVICE_LABEL = 'kubevirt.io.virt-export-service';

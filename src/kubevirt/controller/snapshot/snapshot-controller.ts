@@ -122,7 +122,7 @@ export class SnapshotController implements Component {
     const volumeBackups: VolumeBackup[] = [];
     for (const [volumeName, claimName] of claimsOfVolumes(vm.spec.template.spec)) {
       const pvc = pvcs.getByName(namespace, claimName);
-      if (!pvc || pvc.status?.phase !== 'Bound' || !pvc.spec?.storageClassName) continue;
+      if (pvc?.status?.phase !== 'Bound' || !pvc.spec?.storageClassName) continue;
       if (!(await snapshotClasses.classFor(pvc.spec.storageClassName))) continue;
       const { managedFields: _dropped, ...metadata } = pvc.metadata as KubeObject['metadata'] & { managedFields?: unknown };
       volumeBackups.push({

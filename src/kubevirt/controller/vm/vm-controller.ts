@@ -107,7 +107,7 @@ export class VmController implements Component {
     let vm = cached;
     const vmi = await this.claimedVmi(vm);
     let syncError: SyncError | undefined;
-    let result: ReconcileResult = undefined;
+    let result: ReconcileResult | undefined;
     let issued: Issued = {};
     if (this.expectations.satisfied(key)) {
       if (vm.metadata.deletionTimestamp) {

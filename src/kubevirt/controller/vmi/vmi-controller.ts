@@ -119,7 +119,7 @@ export class VmiController implements Component {
     const ownedNow = pod && !owned.includes(pod) ? [...owned, pod] : owned;
     const next = nextVmiState({ vmi, pod, ownedPods: ownedNow, syncError, hasOwnerVm: this.hasOwnerVm(vmi), launcherImage: this.deps.config().launcherImage, now: rfc3339(ctx.clock.now()) });
     // Only once bound: the simulated scheduler writes PodScheduled=False with a plain update and would lose it to our concurrent write.
-    if (pod && pod.spec.nodeName && !isTempPod(pod) && !isPodDownOrGoingDown(pod)) await this.syncUnpausedCondition(vmi, pod);
+    if (pod?.spec.nodeName && !isTempPod(pod) && !isPodDownOrGoingDown(pod)) await this.syncUnpausedCondition(vmi, pod);
     if (!sameJson([next.status, next.metadata.finalizers, next.metadata.labels], [vmi.status, vmi.metadata.finalizers, vmi.metadata.labels])) {
       await ctx.client.update(next);
     }
@@ -222,7 +222,7 @@ export class VmiController implements Component {
 
   private hasOwnerVm(vmi: VirtualMachineInstance): boolean {
     const ref = vmi.metadata.ownerReferences?.find((r) => r.controller);
-    if (!ref || ref.kind !== 'VirtualMachine') return false;
+    if (ref?.kind !== 'VirtualMachine') return false;
     return this.deps.vms.getByName(vmi.metadata.namespace, ref.name)?.metadata.uid === ref.uid;
   }
 }

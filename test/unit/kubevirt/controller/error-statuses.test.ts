@@ -48,7 +48,7 @@ t.test('stale virt-handler heartbeat: node unschedulable, VMIs without a live po
   await h.emulator.faults.nodes.stopKubelet(nodeName);
   const pod = (await h.client.list<Pod>(POD, { namespace: 'default', labelSelector: `kubevirt.io/created-by=${vmi.metadata.uid ?? ''}` })).items[0];
   await h.client.update({ ...pod, status: { ...pod.status, phase: 'Failed' } }, { subresource: 'status' });
-  const stale = new Date(h.clock.nowMs() - 6 * 60_000).toISOString().slice(0, 19) + 'Z';
+  const stale = `${new Date(h.clock.nowMs() - 6 * 60_000).toISOString().slice(0, 19)}Z`;
   await h.client.patch(NODE, undefined, nodeName, 'merge', { metadata: { annotations: { 'kubevirt.io/heartbeat': stale } } });
   const failed = await h.waitFor('VMI Failed', async () => {
     const got = await h.client.get(VMI, 'default', 'stranded');

@@ -119,7 +119,7 @@ export async function setVmiPhase(h: Harness, name: string, phase: string): Prom
     const vmi = await h.client.get<KubeObject & { status?: Record<string, unknown> }>(VMI, 'default', name);
     const transitions = (vmi.status?.phaseTransitionTimestamps as unknown[] | undefined) ?? [];
     try {
-      await h.client.update({ ...vmi, status: { ...vmi.status, phase, phaseTransitionTimestamps: [...transitions, { phase, phaseTransitionTimestamp: h.clock.now().toISOString().slice(0, 19) + 'Z' }] } });
+      await h.client.update({ ...vmi, status: { ...vmi.status, phase, phaseTransitionTimestamps: [...transitions, { phase, phaseTransitionTimestamp: `${h.clock.now().toISOString().slice(0, 19)}Z` }] } });
       return;
     } catch (err) {
       if ((err as { code?: number }).code !== 409 || attempt >= 5) throw err;

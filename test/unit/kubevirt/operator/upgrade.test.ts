@@ -71,7 +71,10 @@ function recordUpgrade(h: MigrationHarness, version: string): { statuses: KubeVi
       }),
     ),
   ];
-  return { statuses, updatedOrder, handlerMaxUnavailable, stop: () => subscriptions.forEach((s) => s.unsubscribe()) };
+  const stop = () => {
+    for (const s of subscriptions) s.unsubscribe();
+  };
+  return { statuses, updatedOrder, handlerMaxUnavailable, stop };
 }
 
 /** What `kubectl apply` of the edited kubevirt-operator.yaml changes on the virt-operator Deployment. */

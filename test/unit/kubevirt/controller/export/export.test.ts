@@ -49,7 +49,7 @@ t.test('a stopped VM with a PVC is served by an exporter pod and service, with l
     { type: 'all', url: 'https://virt-export-db-export.default.svc/internal/manifests/all' },
     { type: 'auth-header-secret', url: 'https://virt-export-db-export.default.svc/internal/manifests/secret' },
   ]);
-  t.equal(status.ttlExpirationTime, new Date(Date.parse(created.metadata.creationTimestamp ?? '') + 3_600_000).toISOString().slice(0, 19) + 'Z');
+  t.equal(status.ttlExpirationTime, `${new Date(Date.parse(created.metadata.creationTimestamp ?? '') + 3_600_000).toISOString().slice(0, 19)}Z`);
   const reasons = (await h.events('db-export')).map((e) => e.reason);
   for (const reason of ['SecretCreated', 'ServiceCreated', 'ExporterPodCreated']) t.ok(reasons.includes(reason), reason);
 

@@ -24,7 +24,7 @@ t.test('a VMIM moves a running VMI to the other worker through every phase', asy
   const sourcePod = (await h.launcherPods('mig-a'))[0];
   const vmim = await migrate('mig-a-1', 'mig-a');
   t.equal(vmim.status?.phase, 'Succeeded');
-  t.same((vmim.status?.phaseTransitionTimestamps as Array<{ phase: string }>).map((p) => p.phase), ['Pending', 'Scheduling', 'Scheduled', 'PreparingTarget', 'TargetReady', 'Running', 'Succeeded']);
+  t.same((vmim.status?.phaseTransitionTimestamps as Array<{ phase: string }> | undefined)?.map((p) => p.phase), ['Pending', 'Scheduling', 'Scheduled', 'PreparingTarget', 'TargetReady', 'Running', 'Succeeded']);
   t.equal(vmim.metadata.labels?.['kubevirt.io/vmi-name'], 'mig-a', "virt-api's mutator labels the migration");
   t.ok(vmim.metadata.finalizers?.includes('kubevirt.io/migrationJobFinalize'));
 
@@ -34,7 +34,7 @@ t.test('a VMIM moves a running VMI to the other worker through every phase', asy
   });
   const state = migrationState(vmi);
   t.equal(vmi.status?.phase, 'Running', 'the VMI stays Running');
-  t.same((vmi.status?.phaseTransitionTimestamps as Array<{ phase: string }>).map((p) => p.phase), ['Pending', 'Scheduling', 'Scheduled', 'Running'], 'no phase change during the migration');
+  t.same((vmi.status?.phaseTransitionTimestamps as Array<{ phase: string }> | undefined)?.map((p) => p.phase), ['Pending', 'Scheduling', 'Scheduled', 'Running'], 'no phase change during the migration');
   t.match(state, { migrationUid: vmim.metadata.uid, sourceNode: source, targetNode: vmi.status?.nodeName, sourcePod: sourcePod.metadata.name, completed: true, failed: false, mode: 'PreCopy', targetNodeDomainDetected: true });
   t.ok(state.startTimestamp && state.endTimestamp && state.targetNodeAddress, 'timestamps and the target address');
   t.equal(vmi.metadata.labels?.['kubevirt.io/nodeName'], vmi.status?.nodeName);
@@ -54,7 +54,7 @@ t.test('a VMIM moves a running VMI to the other worker through every phase', asy
   t.not(ip, undefined);
 
   const migEvents = await h.events('mig-a-1');
-  for (const e of ['Normal/SuccessfulCreate/Created migration target pod ' + target.metadata.name, 'Normal/SuccessfulHandOver/Migration target pod is ready for preparation by virt-handler.', 'Normal/SuccessfulMigration/Source node reported migration succeeded']) t.ok(migEvents.includes(e), e);
+  for (const e of [`Normal/SuccessfulCreate/Created migration target pod ${target.metadata.name}`, 'Normal/SuccessfulHandOver/Migration target pod is ready for preparation by virt-handler.', 'Normal/SuccessfulMigration/Source node reported migration succeeded']) t.ok(migEvents.includes(e), e);
   const vmiEvents = await h.events('mig-a');
   for (const e of ['Normal/PreparingTarget/VirtualMachineInstance Migration Target Prepared.', 'Normal/Migrating/VirtualMachineInstance is migrating.', `Normal/Migrated/The VirtualMachineInstance migrated to node ${vmi.status?.nodeName}.`]) t.ok(vmiEvents.includes(e), e);
 
@@ -70,7 +70,7 @@ t.test('a failing migration (fault) leaves the VMI on its source', async (t) => 
   await handlerFaults(h.emulator.clock).failNextMigration('default', 'mig-b');
   const vmim = await migrate('mig-b-1', 'mig-b');
   t.equal(vmim.status?.phase, 'Failed');
-  t.same((vmim.status?.phaseTransitionTimestamps as Array<{ phase: string }>).map((p) => p.phase), ['Pending', 'Scheduling', 'Scheduled', 'PreparingTarget', 'TargetReady', 'Running', 'Failed']);
+  t.same((vmim.status?.phaseTransitionTimestamps as Array<{ phase: string }> | undefined)?.map((p) => p.phase), ['Pending', 'Scheduling', 'Scheduled', 'PreparingTarget', 'TargetReady', 'Running', 'Failed']);
   const vmi = (await h.tryGet(VMI, 'mig-b'))!;
   t.equal(vmi.status?.phase, 'Running');
   t.equal(vmi.status?.nodeName, source, 'still on the source');
