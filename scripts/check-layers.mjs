@@ -16,6 +16,7 @@ const forbidden = [
   [['storage'], ['server', 'admission', 'auth'], 'the store sits under the API server, not beside it'],
   [['kube', 'pki', 'runtime'], ['cluster', 'server', 'storage', 'scenario', 'cli'], 'shared libraries stay below every system'],
   [['simulation'], ['cluster', 'kubevirt', 'server'], 'faults act on what the assembly point hands them'],
+  [['server'], ['cluster', 'kubevirt'], 'components plug into the HTTP layer through api/extension-points.ts'],
 ];
 
 /** Folders that must stay small enough to read: at most this many files directly inside. */
