@@ -1,5 +1,6 @@
 import t from 'tap';
-import { formatQuantity, isPodReady, isPodTerminal, parseQuantity, podQosClass, podRequests, type Pod } from '../../../src/kube/pods.js';
+import { isPodReady, isPodTerminal, podQosClass, podRequests, type Pod } from '../../../src/kube/pods.js';
+import { formatQuantity, parseQuantity } from '../../../src/kube/quantity.js';
 
 const pod = (spec: Partial<Pod['spec']>, status?: Pod['status']): Pod => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [], ...spec }, status });
 

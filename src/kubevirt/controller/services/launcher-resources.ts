@@ -6,7 +6,7 @@
  * must find on a node (kvm, tun, vhost-net), and those of the VMI's own
  * devices and networks.
  */
-import { formatQuantity, parseQuantity } from '../../../kube/pods.js';
+import { formatQuantity, parseQuantity } from '../../../kube/quantity.js';
 import type { ClusterConfig } from '../cluster-config.js';
 import { containerClaims, deviceResourceCounts } from './launcher-devices.js';
 import type { VmiSpec } from '../types.js';

@@ -10,7 +10,7 @@ import { podCondition, type Pod } from '../../../kube/pods.js';
 import { findCondition, hasCondition, withCondition, withoutCondition } from '../conditions.js';
 import { ANNOTATION_MEMORY_OVERHEAD, ANNOTATION_MIGRATION_TRANSPORT_UNIX, FINALIZER_VM_CONTROLLER, FINALIZER_VMI, FINALIZER_VMI_LEGACY, LABEL_NODE_NAME, LABEL_OUTDATED_LAUNCHER } from '../constants.js';
 import { containerImageError, isLauncherPodReady, isPodDownOrGoingDown, isTempPod } from './launcher-pod-state.js';
-import { formatQuantity } from '../../../kube/pods.js';
+import { formatQuantity } from '../../../kube/quantity.js';
 import { isFinal, isUnprocessed, type Condition, type VirtualMachineInstance, type VmiPhase, type VmiStatus } from '../types.js';
 
 /** A failure of the sync step, as KubeVirt's SyncError: a reason for the Synchronized condition and a message. */
