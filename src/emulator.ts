@@ -23,26 +23,31 @@ import type { Client } from './client/client.js';
 import { InProcessClient } from './client/in-process.js';
 import { RealClock, VirtualClock, type Clock } from './runtime/clock.js';
 import { SeededRandom } from './runtime/seeded-random.js';
+import { ComponentManager } from './runtime/component.js';
+import type { ComponentContext } from './runtime/component-context.js';
+import { SharedInformerFactory } from './runtime/informer.js';
+import { consoleLogger, silentLogger } from './runtime/logger.js';
 import { buildApp } from './server/app.js';
 import { registerAggregatedApis } from './server/aggregation.js';
 import { registerClockControl } from './server/clock-control.js';
 import { VIRT_API_SERVICE, virtApiSubresources } from './kubevirt/api/subresources/index.js';
-import { handlerCommands } from './kubevirt/handler/index.js';
+import { handlerCommands, handlerFaults } from './kubevirt/handler/index.js';
+import { KUBEVIRT_SERVICE_ACCOUNT_NAMESPACE, kubevirtComponents } from './kubevirt/index.js';
 import { registerKubeVirtWebhooks } from './kubevirt/api/admission/index.js';
 import { installKubeVirt } from './kubevirt/install.js';
 import { mergeIntoKubeconfig, writeKubeconfig } from './server/kubeconfig.js';
 import { OpenApiService } from './server/openapi/service.js';
 import type { ApiServerParts, VersionInfo } from './server/parts.js';
-import { loadOrCreateCertificates } from './server/tls.js';
+import { loadOrCreateCertificates } from './pki/certificates.js';
 import { RequestMetrics, registerMetricsRoute } from './server/metrics.js';
 import { Store } from './storage/store.js';
-import { startControlPlane } from './cluster/control-plane.js';
+import { clusterComponents, type ClusterOptions } from './cluster/control-plane.js';
 import { defaultTolerationSecondsPlugin, nodeFaults, type NodeFaults } from './cluster/nodes/index.js';
-import { ServiceIpAllocator } from './cluster/workloads/service-ip-allocator.js';
-import { apiServiceControllers } from './server/aggregator/apiservice-controllers.js';
-import { ComponentManager } from './runtime/component.js';
+import { ServiceIpAllocator } from './cluster/services/service-ip-allocator.js';
 import { NodePortAllocator } from './cluster/workloads/node-port-allocator.js';
+import { apiServiceControllers } from './server/aggregator/apiservice-controllers.js';
 import { builtinProfile } from './simulation/profile.js';
+import { faultComponents } from './simulation/faults.js';
 import { ApiFaultInjector, registerApiFaults } from './simulation/api-faults.js';
 import { registerWebhookFaults } from './simulation/webhook-faults.js';
 
@@ -147,32 +152,28 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   await bootstrapNamespaces(registry, types);
   const profile = builtinProfile(options.profile ?? 'instant');
   if (!profile) throw new Error(`unknown simulation profile "${options.profile}"`);
-  const controlPlane = await startControlPlane({
-    client: client.as(serviceAccountUser('kube-system', 'kube-controller-manager'), 'kube-controller-manager'),
-    clientAs: (namespace, serviceAccount) => client.as(serviceAccountUser(namespace, serviceAccount), serviceAccount),
+  const components = await startComponents({
+    client,
     clock,
-    parts,
-    workers: options.workers ?? 2,
     random,
     profile,
-    verbose: options.logLevel === 'debug',
-    workloads: {
-      namespacedKinds: () => namespacedKinds(types),
-      rootCaPem: tls?.caPem,
-    },
+    logger: options.logLevel === 'debug' ? consoleLogger('cluster') : silentLogger,
+    serveSubresource: (key, handler) => parts.subresources.set(key, handler),
+    cluster: { workers: options.workers ?? 2, namespacedKinds: () => namespacedKinds(types), rootCaPem: tls?.caPem },
   });
+  const virtApiClient = client.as(serviceAccountUser(KUBEVIRT_SERVICE_ACCOUNT_NAMESPACE, 'kubevirt-apiserver'), 'virt-api');
 
   // Dynamic admission: the webhook configurations in the store, served in-process by the emulated components (virt-api, virt-operator).
   const webhookBackends = new WebhookBackends();
   registerWebhookFaults(clock, webhookBackends);
-  registerKubeVirtWebhooks(webhookBackends, { ...controlPlane.context, client: client.as(serviceAccountUser('kubevirt', 'kubevirt-apiserver'), 'virt-api') });
-  registerWebhookAdmission(admission, { informers: controlPlane.context.informers, client, backends: webhookBackends, clock, random, resourceTypes: () => types.all() });
+  registerKubeVirtWebhooks(webhookBackends, { ...components.context, client: virtApiClient });
+  registerWebhookAdmission(admission, { informers: components.context.informers, client, backends: webhookBackends, clock, random, resourceTypes: () => types.all() });
 
   const app = buildApp(parts, { https: tls ? { key: tls.keyPem, cert: tls.certPem } : undefined, logLevel: options.logLevel });
   registerMetricsRoute(app, metrics);
   // virt-api's aggregated API, served through the APIService virt-operator registers, while virt-api is ready.
   const virtApi = virtApiSubresources({
-    client: client.as(serviceAccountUser('kubevirt', 'kubevirt-apiserver'), 'virt-api'),
+    client: virtApiClient,
     handler: handlerCommands(clock),
     kubernetesVersion: parts.version.gitVersion,
   });
@@ -182,9 +183,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const aggregatorControllers = new ComponentManager();
   for (const component of apiServiceControllers({
     client,
-    informers: controlPlane.context.informers,
+    informers: components.context.informers,
     clock,
-    logger: controlPlane.context.logger,
+    logger: components.context.logger,
     builtinApiVersions: () => [...new Set(types.all().filter((t) => !t.custom).map((t) => apiVersionOf(t.group, t.version)))],
     hasBackend: (service) => aggregatedBackends.has(service),
   })) {
@@ -205,11 +206,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     kubeconfigPath,
     client,
     clock,
-    faults: { nodes: nodeFaults(controlPlane.context) },
+    faults: { nodes: nodeFaults(components.context) },
     async stop() {
       for (const close of [...parts.openWatches]) close();
       await aggregatorControllers.stop();
-      await controlPlane.stop();
+      await components.stop();
       crds.stop();
       await app.close();
     },
@@ -223,6 +224,43 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     }
   }
   return emulator;
+}
+
+interface ComponentsOptions extends Omit<ComponentContext, 'informers' | 'client'> {
+  /** The cluster admin's client; each system's components get a client acting as their own service account. */
+  client: InProcessClient;
+  cluster: ClusterOptions;
+}
+
+/**
+ * Runs every simulated component over one set of shared informers: the
+ * cluster (as kube-controller-manager), KubeVirt's components (each as its
+ * own service account, as on a cluster: virt-api tells them apart) and the
+ * emulator's fault controller, which is handed what faults act on.
+ */
+async function startComponents(options: ComponentsOptions): Promise<{ context: ComponentContext; stop(): Promise<void> }> {
+  const { client: admin, cluster, ...shared } = options;
+  const clientAs = (namespace: string, serviceAccount: string) => admin.as(serviceAccountUser(namespace, serviceAccount), serviceAccount);
+  const client = clientAs('kube-system', 'kube-controller-manager');
+  const context: ComponentContext = { ...shared, client, informers: new SharedInformerFactory(client, { clock: shared.clock, logger: shared.logger }) };
+  const kubevirtAs = (serviceAccount: string): ComponentContext => ({ ...context, client: clientAs(KUBEVIRT_SERVICE_ACCOUNT_NAMESPACE, serviceAccount) });
+  const manager = new ComponentManager(shared.logger);
+  const components = [
+    ...clusterComponents(context, cluster),
+    ...kubevirtComponents(kubevirtAs),
+    ...faultComponents(context, { kubelets: () => nodeFaults(context), guests: () => handlerFaults(context) }),
+  ];
+  for (const component of components) manager.add(component);
+  // Started first: informers components ask for later start at once, so no component waits on an idle one.
+  context.informers.start();
+  await manager.start();
+  return {
+    context,
+    async stop() {
+      await manager.stop();
+      context.informers.stop();
+    },
+  };
 }
 
 /** The namespaces every cluster starts with. */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 
 const distEmulator = new URL('../../dist/emulator.js', import.meta.url);
-const distTls = new URL('../../dist/server/tls.js', import.meta.url);
+const distTls = new URL('../../dist/pki/certificates.js', import.meta.url);
 
 export async function loadDist() {
   if (!existsSync(distEmulator)) throw new Error('dist/ is missing: run `npm run build` first');

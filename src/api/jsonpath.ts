@@ -223,7 +223,7 @@ function applyStep(values: unknown[], step: Step, root: unknown): unknown[] {
   for (const value of values) {
     switch (step.kind) {
       case 'field':
-        if (isObject(value)) for (const name of step.names) if (Object.prototype.hasOwnProperty.call(value, name)) out.push(value[name]);
+        if (isObject(value)) for (const name of step.names) if (Object.hasOwn(value, name)) out.push(value[name]);
         break;
       case 'wildcard':
         if (isObject(value)) out.push(...Object.values(value));

@@ -1,80 +1,30 @@
 /**
  * The simulated Kubernetes under the API: kubelets and node lifecycle, the
- * scheduler, and kube-controller-manager's controllers. They are always on
- * (unless a fault stops one) and reach the cluster only through the client.
+ * scheduler, and kube-controller-manager's controllers (workloads,
+ * housekeeping, Service endpoints). They are always on (unless a fault stops
+ * one) and reach the cluster only through the client. What else runs beside
+ * them (KubeVirt, the emulator's faults) is the assembly point's business
+ * (src/emulator.ts); nothing here knows of it.
  */
-import type { Client } from '../client/client.js';
-import type { Clock } from '../runtime/clock.js';
-import { ComponentManager } from '../runtime/component.js';
-import { SharedInformerFactory } from '../runtime/informer.js';
-import { consoleLogger, silentLogger } from '../runtime/logger.js';
-import type { SeededRandom } from '../runtime/seeded-random.js';
-import type { ApiServerParts } from '../server/parts.js';
-import type { SimulationProfile } from '../simulation/profile.js';
-import type { ClusterContext } from './context.js';
+import type { Component } from '../runtime/component.js';
+import type { ComponentContext } from '../runtime/component-context.js';
+import { housekeepingComponents, type HousekeepingOptions } from './housekeeping/index.js';
 import { nodeComponents } from './nodes/index.js';
 import { schedulingComponents } from './scheduling/index.js';
-import { workloadComponents, type WorkloadOptions } from './workloads/index.js';
-import { kubevirtOperatorComponents } from '../kubevirt/operator/index.js';
-import { virtHandlerComponents } from '../kubevirt/handler/index.js';
-import { virtControllerComponents } from '../kubevirt/controller/index.js';
-import { faultComponents } from '../simulation/faults.js';
+import { endpointsController } from './services/endpoints-controller.js';
+import { workloadComponents } from './workloads/index.js';
 
-export interface ControlPlaneOptions {
-  client: Client;
-  /** The client acting as a service account, for components that have their own identity. */
-  clientAs: (namespace: string, serviceAccount: string) => Client;
-  clock: Clock;
-  parts: ApiServerParts;
+export interface ClusterOptions extends HousekeepingOptions {
+  /** Worker nodes beside the control-plane node. */
   workers: number;
-  random: SeededRandom;
-  profile: SimulationProfile;
-  verbose?: boolean;
-  workloads?: WorkloadOptions;
 }
 
-export interface ControlPlane {
-  context: ClusterContext;
-  stop(): Promise<void>;
-}
-
-export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
-  const logger = options.verbose ? consoleLogger('cluster') : silentLogger;
-  const informers = new SharedInformerFactory(options.client, { clock: options.clock, logger });
-  const context: ClusterContext = {
-    client: options.client,
-    informers,
-    clock: options.clock,
-    random: options.random,
-    profile: options.profile,
-    logger,
-    workers: options.workers,
-    serveSubresource: (key, handler) => options.parts.subresources.set(key, handler),
-  };
-  const manager = new ComponentManager(logger);
-  // KubeVirt's components write as their own service accounts, as on a cluster (virt-api tells them apart).
-  const as = (serviceAccount: string): ClusterContext => ({ ...context, client: options.clientAs('kubevirt', serviceAccount) });
-  const components = [
-    ...nodeComponents(context),
-    ...schedulingComponents(context),
-    ...workloadComponents(context, options.workloads),
-    // virt-operator runs as its Deployment's pods do; its components gate themselves on that.
-    ...kubevirtOperatorComponents(as('kubevirt-operator')),
-    // virt-controller runs while its Deployment has a ready pod; virt-handler acts on a node while its DaemonSet pod runs there.
-    ...virtControllerComponents(as('kubevirt-controller')),
-    ...virtHandlerComponents(as('kubevirt-handler')),
-    // The emulator's own Fault objects (emulator.kubevirt.io/v1alpha1), acted on through the fault APIs.
-    ...faultComponents(context),
+export function clusterComponents(ctx: ComponentContext, options: ClusterOptions): Component[] {
+  return [
+    ...nodeComponents(ctx, options.workers),
+    ...schedulingComponents(ctx),
+    ...housekeepingComponents(ctx, options),
+    ...workloadComponents(ctx),
+    endpointsController(ctx),
   ];
-  for (const component of components) manager.add(component);
-  // Started first: informers components ask for later start at once, so no component waits on an idle one.
-  informers.start();
-  await manager.start();
-  return {
-    context,
-    async stop() {
-      await manager.stop();
-      informers.stop();
-    },
-  };
 }

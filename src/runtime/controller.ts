@@ -10,9 +10,10 @@ import type { Clock } from './clock.js';
 import type { Component } from './component.js';
 import { objectKey, type EventSource, type HandlerRegistration } from './informer.js';
 import { silentLogger, type Logger } from './logger.js';
-import { ExponentialBackoff, WorkQueue } from './workqueue.js';
+import { type ExponentialBackoff, WorkQueue } from './workqueue.js';
 
 /** Nothing, or a request to look at the key again after a while even if nothing changes. */
+// biome-ignore lint/suspicious/noConfusingVoidType: `void` lets a reconciler that returns nothing (Promise<void>) type-check
 export type ReconcileResult = void | { requeueAfterMs: number };
 
 export interface ControllerOptions {

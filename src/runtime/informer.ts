@@ -289,7 +289,7 @@ export class Informer<T extends KubeObject = KubeObject> implements EventSource<
   /** Waits on the clock, cut short by stop(). */
   private pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      let timer: TimerHandle | undefined = undefined;
+      let timer: TimerHandle | undefined;
       const wake = (): void => {
         if (timer) this.clock.clearTimeout(timer);
         this.interrupt = undefined;

@@ -33,7 +33,7 @@ export function humanReporter(write: Write): Reporter {
     scenarioStarted: (name, file) => write(`scenario ${name} (${displayPath(file)})\n`),
     stepFinished(_, step) {
       write(`  ${mark[step.status]} ${step.id} ${step.label}${step.status === 'skipped' ? ' (skipped)' : ` (${timing(step)})`}\n`);
-      for (const line of failureLines(step)) write(indent(line, '      ') + '\n');
+      for (const line of failureLines(step)) write(`${indent(line, '      ')}\n`);
     },
     scenarioFinished: (result) => write(`${result.passed ? 'PASS' : 'FAIL'} ${result.name} (${timing(result)})\n\n`),
     runFinished(results, wallMs) {
@@ -70,7 +70,7 @@ export function tapReporter(write: Write): Reporter {
     },
     scenarioFinished(result) {
       count++;
-      write(indent([...steps, `1..${result.steps.length}`].join('\n'), '    ') + '\n');
+      write(`${indent([...steps, `1..${result.steps.length}`].join('\n'), '    ')}\n`);
       write(`${result.passed ? 'ok' : 'not ok'} ${count} - ${result.name} # time=${result.wallMs.toFixed(0)}ms\n`);
     },
     runFinished(_, wallMs) {

@@ -9,7 +9,7 @@ const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 const WHOLE = /^\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$/;
 
 function lookup(vars: Record<string, Scalar>, name: string): Scalar {
-  if (!Object.prototype.hasOwnProperty.call(vars, name)) throw new Error(`undefined variable "{{${name}}}" (defined: ${Object.keys(vars).join(', ') || 'none'})`);
+  if (!Object.hasOwn(vars, name)) throw new Error(`undefined variable "{{${name}}}" (defined: ${Object.keys(vars).join(', ') || 'none'})`);
   return vars[name];
 }
 

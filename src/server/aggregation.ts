@@ -18,29 +18,9 @@ import { sortVersions } from '../api/type-registry.js';
 import { aggregatedDiscovery, aggregatedDiscoveryMediaType, legacyGroupList, wantsAggregated } from './discovery.js';
 import type { ApiServerParts } from './parts.js';
 
-export interface BackendRequest {
-  method: string;
-  /** The request path as the client sent it, e.g. /apis/subresources.kubevirt.io/v1/namespaces/default/virtualmachines/vm1/start. */
-  path: string;
-  query: URLSearchParams;
-  headers: IncomingHttpHeaders;
-  /** Undefined when the request had no body. */
-  body: Buffer | undefined;
-}
-
-export interface BackendResponse {
-  status: number;
-  /** Absent for an empty body. */
-  contentType?: string;
-  body?: string | Buffer;
-}
-
-/** The server behind an APIService's Service, living in this process. */
-export interface AggregatedBackend {
-  serve(request: BackendRequest): Promise<BackendResponse>;
-  /** An HTTP Upgrade (WebSocket) request; the backend owns the socket from here on. */
-  upgrade(request: BackendRequest, socket: Duplex, head: Buffer): void;
-}
+// The backend interface lives beside the API types so that backends (virt-api) need not import the HTTP layer.
+import type { AggregatedBackend, BackendRequest } from '../api/extension-points.js';
+export type { AggregatedBackend, BackendRequest, BackendResponse } from '../api/extension-points.js';
 
 /** Backends keyed by the Service an APIService names, "<namespace>/<name>" (e.g. "kubevirt/virt-api"). */
 export type AggregatedBackends = ReadonlyMap<string, AggregatedBackend>;

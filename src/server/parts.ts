@@ -1,28 +1,14 @@
 /** What the HTTP layer serves from: the store, the types, the registry and the extension points components fill. */
-import type { FastifyReply } from 'fastify';
 import type { GenericRegistry } from '../api/registry/registry.js';
 import type { RequestContext } from '../api/registry/context.js';
 import type { TypeRegistry } from '../api/type-registry.js';
-import type { KubeObject, ResourceType } from '../api/types.js';
+import type { SubresourceHandler } from '../api/extension-points.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Store } from '../storage/store.js';
 import type { OpenApiService } from './openapi/service.js';
 
-export interface SubresourceCall {
-  type: ResourceType;
-  namespace: string | undefined;
-  name: string;
-  method: string;
-  query: Record<string, string | undefined>;
-  body: unknown;
-  ctx: RequestContext;
-  reply: FastifyReply;
-  /** Runs admission (webhooks included) on the body as a CREATE of this subresource; handlers that act on a request call it first. */
-  admit(object: KubeObject): Promise<KubeObject>;
-}
-
-/** Serves a subresource such as pods/log or pods/eviction; returns the response body (or the hijacked reply). */
-export type SubresourceHandler = (call: SubresourceCall) => Promise<unknown>;
+// Defined beside the API types so that components serving subresources need not import the HTTP layer.
+export type { SubresourceCall, SubresourceHandler } from '../api/extension-points.js';
 
 /** A create-only resource whose POST computes an answer instead of storing (SelfSubjectAccessReview, TokenReview). */
 export type VirtualCreate = (body: unknown, ctx: RequestContext) => Promise<unknown>;

@@ -11,7 +11,7 @@
  */
 import { StatusError, type StatusReason } from '../api/errors.js';
 import type { ApiRequest, RequestHook, RequestVerb } from '../api/registry/request-hooks.js';
-import type { ClusterContext } from '../cluster/context.js';
+import type { ComponentContext } from '../runtime/component-context.js';
 import type { Clock } from '../runtime/clock.js';
 import type { SeededRandom } from '../runtime/seeded-random.js';
 
@@ -108,7 +108,7 @@ export function registerApiFaults(clock: Clock, injector: ApiFaultInjector): voi
   injectors.set(clock, injector);
 }
 
-export function apiFaults(owner: ClusterContext | Clock): ApiFaultInjector {
+export function apiFaults(owner: ComponentContext | Clock): ApiFaultInjector {
   const injector = injectors.get('clock' in owner ? owner.clock : owner);
   if (!injector) throw new Error('API faults are not available: this cluster has no API fault injector');
   return injector;

@@ -26,11 +26,9 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import type { KubeObject } from '../api/types.js';
 import type { KindRef } from '../client/client.js';
-import type { ClusterContext } from '../cluster/context.js';
-import { nodeFaults } from '../cluster/nodes/index.js';
-import { NODE_REF, type Node, type Taint } from '../cluster/nodes/node-types.js';
-import { POD_REF } from '../cluster/pod-utils.js';
-import { handlerFaults } from '../kubevirt/handler/index.js';
+import type { ComponentContext } from '../runtime/component-context.js';
+import { NODE_REF, type Node, type Taint } from '../kube/nodes.js';
+import { POD_REF } from '../kube/pods.js';
 import type { RequestVerb } from '../api/registry/request-hooks.js';
 import { apiFaults, type ApiFaultEffect } from './api-faults.js';
 import { webhookFaults } from './webhook-faults.js';
@@ -67,6 +65,31 @@ const HANDLER_SELECTOR = 'kubevirt.io=virt-handler';
 /** The Fault CRD, as shipped in schemas/emulator/. */
 export const faultCrd = (): KubeObject => parse(readFileSync(CRD_URL, 'utf8')) as KubeObject;
 
+/** The kubelets' side of node faults (the cluster's nodes provide it). */
+export interface KubeletFaults {
+  stopKubelet(nodeName: string): Promise<void>;
+  startKubelet(nodeName: string): Promise<void>;
+}
+
+/** The guests' side of VMI faults (KubeVirt's virt-handler provides it). */
+export interface GuestFaults {
+  crashGuest(namespace: string, name: string): Promise<void>;
+  failBoot(namespace: string, name: string): Promise<void>;
+  disconnectGuestAgent(namespace: string, name: string): Promise<void>;
+  connectGuestAgent(namespace: string, name: string): Promise<void>;
+  failNextMigration(namespace: string, vmiName: string): Promise<void>;
+}
+
+/**
+ * What Fault objects act on, given by the assembly point so that this
+ * controller knows neither the cluster's nor KubeVirt's internals. Looked up
+ * when a fault is injected: the systems may start after this controller.
+ */
+export interface FaultTargets {
+  kubelets(): KubeletFaults;
+  guests(): GuestFaults;
+}
+
 /** What injecting a fault did: its phase, message, and for an Active fault how to undo it. */
 interface Injection {
   phase: Exclude<FaultPhase, 'Failed'>;
@@ -83,8 +106,9 @@ class FaultController implements Component {
   private readonly active = new Map<string, { fault: Fault; undo?: () => Promise<void> }>();
 
   constructor(
-    private readonly ctx: ClusterContext,
+    private readonly ctx: ComponentContext,
     private readonly faults: Informer<Fault>,
+    private readonly targets: FaultTargets,
   ) {
     this.controller = new Controller({ name: this.name, clock: ctx.clock, logger: ctx.logger, reconcile: (key) => this.reconcile(key) });
     this.controller.watch(faults);
@@ -127,12 +151,12 @@ class FaultController implements Component {
     switch (type) {
       case 'node-lost': {
         const node = requireNode(fault);
-        await nodeFaults(this.ctx).stopKubelet(node);
-        return { phase: 'Active', message: `kubelet on node ${node} stopped`, undo: () => nodeFaults(this.ctx).startKubelet(node) };
+        await this.targets.kubelets().stopKubelet(node);
+        return { phase: 'Active', message: `kubelet on node ${node} stopped`, undo: () => this.targets.kubelets().startKubelet(node) };
       }
       case 'node-back': {
         const node = requireNode(fault);
-        await nodeFaults(this.ctx).startKubelet(node);
+        await this.targets.kubelets().startKubelet(node);
         await this.resolveNodeLost(node, fault);
         return { phase: 'Resolved', message: `kubelet on node ${node} started` };
       }
@@ -149,7 +173,7 @@ class FaultController implements Component {
         const namespace = target.namespace ?? fault.metadata.namespace ?? 'default';
         const name = target.name;
         if (!name) throw new Error(`a ${type} fault needs spec.target.name (a VirtualMachineInstance)`);
-        const guests = handlerFaults(this.ctx);
+        const guests = this.targets.guests();
         if (type === 'guest-crash') {
           await guests.crashGuest(namespace, name);
           return { phase: 'Resolved', message: `guest of VMI ${namespace}/${name} crashed` };
@@ -237,6 +261,6 @@ function requireNode(fault: Fault): string {
 }
 
 /** The fault controller of a cluster: installs the Fault CRD and acts on Fault objects. */
-export function faultComponents(ctx: ClusterContext): Component[] {
-  return [new FaultController(ctx, ctx.informers.informerFor<Fault>(FAULT_REF))];
+export function faultComponents(ctx: ComponentContext, targets: FaultTargets): Component[] {
+  return [new FaultController(ctx, ctx.informers.informerFor<Fault>(FAULT_REF), targets)];
 }

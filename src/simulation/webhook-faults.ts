@@ -8,7 +8,7 @@
  * emulator registered them.
  */
 import type { WebhookBackends } from '../admission/webhooks/backends.js';
-import type { ClusterContext } from '../cluster/context.js';
+import type { ComponentContext } from '../runtime/component-context.js';
 import type { Clock } from '../runtime/clock.js';
 
 const backendsByClock = new WeakMap<Clock, WebhookBackends>();
@@ -23,7 +23,7 @@ export interface WebhookFaults {
   resume(service: string): void;
 }
 
-export function webhookFaults(owner: ClusterContext | Clock): WebhookFaults {
+export function webhookFaults(owner: ComponentContext | Clock): WebhookFaults {
   const backends = backendsByClock.get('clock' in owner ? owner.clock : owner);
   if (!backends) throw new Error('webhook faults are not available: this cluster has no in-process webhook servers');
   return { stall: (service) => backends.setStalled(service, true), resume: (service) => backends.setStalled(service, false) };

@@ -89,7 +89,7 @@ function resolve(webhook: Webhook, deps: CallDeps, url: string): WebhookHandler 
   if (clusterIP === undefined) throw new CallingWebhookError(webhook.name, `failed to call webhook: Post "${url}": service "${service.name}" not found`);
   const backend = deps.backends.service(`${service.namespace}/${service.name}`);
   // Nothing listens behind the Service's ClusterIP: kube-proxy rejects the connection.
-  if (!backend || !backend.available()) {
+  if (!backend?.available()) {
     throw new CallingWebhookError(webhook.name, `failed to call webhook: Post "${url}": dial tcp ${clusterIP}:${service.port ?? 443}: connect: connection refused`);
   }
   const handler = backend.handler(service.path ?? '/');

@@ -54,10 +54,14 @@ export function validatePodSpec(spec: JsonObject, path: string): FieldError[] {
   });
   // Init and regular containers share one namespace of names.
   const containerNames = new Set<string>();
-  objectsIn(spec, 'initContainers').forEach((c, i) => errors.push(...validateContainer(c, `${path}.initContainers[${i}]`, containerNames)));
+  objectsIn(spec, 'initContainers').forEach((c, i) => {
+    errors.push(...validateContainer(c, `${path}.initContainers[${i}]`, containerNames));
+  });
   const containers = objectsIn(spec, 'containers');
   if (containers.length === 0) errors.push(required(`${path}.containers`));
-  containers.forEach((c, i) => errors.push(...validateContainer(c, `${path}.containers[${i}]`, containerNames)));
+  containers.forEach((c, i) => {
+    errors.push(...validateContainer(c, `${path}.containers[${i}]`, containerNames));
+  });
   if (spec.restartPolicy !== undefined && !restartPolicies.includes(String(spec.restartPolicy))) {
     errors.push(notSupported(`${path}.restartPolicy`, spec.restartPolicy, restartPolicies));
   }

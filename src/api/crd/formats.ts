@@ -5,7 +5,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Format } from 'ajv';
-import { checkedFormats } from './ajv-schema.js';
+import type { checkedFormats } from './ajv-schema.js';
 
 const dnsLabel = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
 

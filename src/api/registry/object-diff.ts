@@ -11,7 +11,7 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   const ak = Object.keys(a);
   const bo = b as Record<string, unknown>;
   if (ak.length !== Object.keys(bo).length) return false;
-  return ak.every((k) => Object.prototype.hasOwnProperty.call(bo, k) && deepEqual((a as Record<string, unknown>)[k], bo[k]));
+  return ak.every((k) => Object.hasOwn(bo, k) && deepEqual((a as Record<string, unknown>)[k], bo[k]));
 }
 
 /** The object without the given top-level fields (e.g. metadata and status, to compare a spec). */

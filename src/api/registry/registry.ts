@@ -385,7 +385,7 @@ export class GenericRegistry {
     return object;
   }
 
-  private reportUnknownFields(type: ResourceType, name: string, unknownFields: string[], ctx: RequestContext): void {
+  private reportUnknownFields(type: ResourceType, _name: string, unknownFields: string[], ctx: RequestContext): void {
     if (unknownFields.length === 0 || ctx.fieldValidation === 'Ignore') return;
     const messages = unknownFields.map((f) => `unknown field "${f}"`);
     if (ctx.fieldValidation === 'Warn') {

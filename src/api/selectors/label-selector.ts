@@ -214,7 +214,7 @@ export function parseLabelSelector(selector: string): LabelRequirement[] {
 }
 
 export function requirementMatches(r: LabelRequirement, labels: Labels): boolean {
-  const has = labels !== undefined && Object.prototype.hasOwnProperty.call(labels, r.key);
+  const has = labels !== undefined && Object.hasOwn(labels, r.key);
   const value = has ? labels![r.key] : undefined;
   switch (r.operator) {
     case 'in':

@@ -5,14 +5,12 @@
  * were written, derived from the container's start (and end), so repeated
  * reads and a follow agree line for line.
  */
-import type { Container, ContainerState, Pod } from '../pod-utils.js';
+import type { Container, ContainerState, Pod } from '../../kube/pods.js';
 import { isNginx } from './images.js';
 
-export interface LogLine {
-  /** Milliseconds since the epoch, with sub-millisecond fractions. */
-  timeMs: number;
-  text: string;
-}
+import { containerLogFromSources, type LogLine } from '../../simulation/container-log-sources.js';
+
+export type { LogLine } from '../../simulation/container-log-sources.js';
 
 /** Spacing of consecutive lines: a little over a millisecond, so timestamps look like a real log's. */
 const LINE_SPACING_MS = 1.234567;
@@ -80,30 +78,12 @@ function echoedLines(container: Container): string[] | undefined {
   return echoes.length ? echoes : undefined;
 }
 
-/**
- * A log source of a component that knows what a particular pod's containers
- * print (virt-handler for virt-launcher pods): the lines of this run, or
- * undefined to leave the container to the built-in sources.
- */
-export type ContainerLogSource = (pod: Pod, container: Container, state: ContainerState) => LogLine[] | undefined;
-
-const extraSources: ContainerLogSource[] = [];
-
-/** Adds a log source, asked before the built-in ones; registering the same source again does nothing. */
-export function registerContainerLogSource(source: ContainerLogSource): void {
-  if (!extraSources.includes(source)) extraSources.push(source);
-}
-
 /** The log of one run of a container, given its state in that run (running, or terminated). */
 export function containerLog(container: Container, state: ContainerState, pod?: Pod): LogLine[] {
   const started = state.running?.startedAt ?? state.terminated?.startedAt;
   if (!started) return [];
-  if (pod) {
-    for (const source of extraSources) {
-      const lines = source(pod, container, state);
-      if (lines) return lines;
-    }
-  }
+  const fromSource = pod && containerLogFromSources(pod, container, state);
+  if (fromSource) return fromSource;
   const startMs = Date.parse(started);
   const endMs = state.terminated?.finishedAt ? Date.parse(state.terminated.finishedAt) : undefined;
   const image = container.image ?? '';

@@ -7,8 +7,8 @@
  */
 import type { MutatingPlugin } from '../../admission/chain.js';
 import type { KubeObject } from '../../api/types.js';
-import type { PodSpec, Toleration } from '../pod-utils.js';
-import { TAINT_NOT_READY, TAINT_UNREACHABLE } from './node-types.js';
+import type { PodSpec, Toleration } from '../../kube/pods.js';
+import { TAINT_NOT_READY, TAINT_UNREACHABLE } from '../../kube/nodes.js';
 
 export const DEFAULT_TOLERATION_SECONDS = 300;
 

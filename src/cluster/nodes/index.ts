@@ -12,11 +12,11 @@
  */
 import type { Clock } from '../../runtime/clock.js';
 import type { Component } from '../../runtime/component.js';
-import type { ClusterContext } from '../context.js';
-import { POD_REF, type Pod } from '../pod-utils.js';
+import type { ComponentContext } from '../../runtime/component-context.js';
+import { POD_REF, type Pod } from '../../kube/pods.js';
 import { KubeletManager } from './kubelets.js';
 import { NodeLifecycleController } from './node-lifecycle.js';
-import { LEASE_REF, NODE_LEASE_NAMESPACE, NODE_REF, type Lease, type Node } from './node-types.js';
+import { LEASE_REF, NODE_LEASE_NAMESPACE, NODE_REF, type Lease, type Node } from '../../kube/nodes.js';
 import { indexPodsByNode } from './pod-index.js';
 import { PodLogServer } from './pod-logs.js';
 import { TaintEvictionController } from './taint-eviction.js';
@@ -35,18 +35,19 @@ export interface NodeFaults {
 const faultsByClock = new WeakMap<Clock, NodeFaults>();
 
 /** The node faults of the cluster built from `ctx` (or running on `clock`); throws if it has no node components. */
-export function nodeFaults(owner: ClusterContext | Clock): NodeFaults {
+export function nodeFaults(owner: ComponentContext | Clock): NodeFaults {
   const faults = faultsByClock.get('clock' in owner ? owner.clock : owner);
   if (!faults) throw new Error('nodeFaults: no node components were created for this cluster');
   return faults;
 }
 
-export function nodeComponents(ctx: ClusterContext): Component[] {
+/** The cluster's nodes: the control-plane node and `workers` worker nodes, registered at start. */
+export function nodeComponents(ctx: ComponentContext, workers: number): Component[] {
   const nodes = ctx.informers.informerFor<Node>(NODE_REF);
   const leases = ctx.informers.informerFor<Lease>(LEASE_REF, { namespace: NODE_LEASE_NAMESPACE });
   const pods = indexPodsByNode(ctx.informers.informerFor<Pod>(POD_REF));
 
-  const kubelets = new KubeletManager(ctx, nodes, pods);
+  const kubelets = new KubeletManager(ctx, nodes, pods, workers);
   faultsByClock.set(ctx.clock, {
     stopKubelet: (name) => kubelets.stopKubelet(name),
     startKubelet: (name) => kubelets.startKubelet(name),

@@ -8,17 +8,17 @@
 import type { EventRecorder } from '../../runtime/events.js';
 import { Controller, type ReconcileResult } from '../../runtime/controller.js';
 import { objectKey, type Informer } from '../../runtime/informer.js';
-import type { ClusterContext } from '../context.js';
-import { isPodTerminal, POD_REF, type Pod } from '../pod-utils.js';
+import type { ComponentContext } from '../../runtime/component-context.js';
+import { isPodTerminal, POD_REF, type Pod } from '../../kube/pods.js';
 import { randomHex } from './ids.js';
 import { normalizeImage } from './images.js';
-import { errorCode, jsonEqual } from './node-types.js';
+import { errorCode, jsonEqual } from '../../kube/nodes.js';
 import { nextChangeMs, planPod, plannedEvents, podStatusAt, type PodPlan, type Timing } from './pod-lifecycle.js';
 import { PodAddressPool } from './pod-addresses.js';
 import { podsOnNode } from './pod-index.js';
 
 export interface KubeletPodsOptions {
-  ctx: ClusterContext;
+  ctx: ComponentContext;
   nodeName: string;
   hostIP: string;
   podCIDR: string | undefined;

@@ -8,18 +8,18 @@ import { rfc3339Micro, type TimerHandle } from '../../runtime/clock.js';
 import type { Component } from '../../runtime/component.js';
 import { EventRecorder } from '../../runtime/events.js';
 import type { Informer } from '../../runtime/informer.js';
-import type { ClusterContext } from '../context.js';
-import type { Pod } from '../pod-utils.js';
+import type { ComponentContext } from '../../runtime/component-context.js';
+import type { Pod } from '../../kube/pods.js';
 import { KubeletPods } from './kubelet-pods.js';
 import type { NodeIdentity } from './node-template.js';
 import { HEALTHY_EVENT_REASONS, kubeletNodeStatus, needsStatusUpdate, staleConditions } from './node-status.js';
-import { errorCode, LEASE_REF, NODE_LEASE_NAMESPACE, NODE_REF, type Lease, type Node } from './node-types.js';
+import { errorCode, LEASE_REF, NODE_LEASE_NAMESPACE, NODE_REF, type Lease, type Node } from '../../kube/nodes.js';
 
 /** kubelet's node lease duration (--node-lease-duration-seconds default). */
 export const NODE_LEASE_DURATION_SECONDS = 40;
 
 export interface KubeletOptions {
-  ctx: ClusterContext;
+  ctx: ComponentContext;
   identity: NodeIdentity;
   /** The machine facts (nodeInfo) of this node. */
   machine: Record<string, string>;

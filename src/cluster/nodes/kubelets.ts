@@ -6,12 +6,12 @@
  */
 import type { Component } from '../../runtime/component.js';
 import type { HandlerRegistration, Informer } from '../../runtime/informer.js';
-import type { ClusterContext } from '../context.js';
-import type { Pod } from '../pod-utils.js';
+import type { ComponentContext } from '../../runtime/component-context.js';
+import type { Pod } from '../../kube/pods.js';
 import { Kubelet } from './kubelet.js';
 import { kubeletNodeStatus } from './node-status.js';
 import { CONTROL_PLANE_NODE, identityAt, nodeInfo, registeredNode, workerName, type NodeIdentity } from './node-template.js';
-import { errorCode, type Node } from './node-types.js';
+import { errorCode, type Node } from '../../kube/nodes.js';
 
 export class KubeletManager implements Component {
   readonly name = 'kubelets';
@@ -27,9 +27,11 @@ export class KubeletManager implements Component {
   private active = false;
 
   constructor(
-    private readonly ctx: ClusterContext,
+    private readonly ctx: ComponentContext,
     private readonly nodes: Informer<Node>,
     private readonly pods: Informer<Pod>,
+    /** Worker nodes to register beside the control-plane node at start. */
+    private readonly workers: number,
   ) {}
 
   async start(): Promise<void> {
@@ -67,7 +69,7 @@ export class KubeletManager implements Component {
 
   /** kind's nodes: the control plane and `workers` workers, created unless they exist. */
   private async registerClusterNodes(): Promise<void> {
-    const names = [CONTROL_PLANE_NODE, ...Array.from({ length: this.ctx.workers }, (_, i) => workerName(i + 1))];
+    const names = [CONTROL_PLANE_NODE, ...Array.from({ length: this.workers }, (_, i) => workerName(i + 1))];
     for (const [index, name] of names.entries()) {
       const identity = identityAt(name, index);
       const status = kubeletNodeStatus(undefined, identity, this.machineOf(name), this.ctx.clock.now());

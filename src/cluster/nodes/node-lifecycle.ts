@@ -9,8 +9,8 @@ import { rfc3339 } from '../../runtime/clock.js';
 import { Controller, type ReconcileResult } from '../../runtime/controller.js';
 import { EventRecorder } from '../../runtime/events.js';
 import type { Informer } from '../../runtime/informer.js';
-import type { ClusterContext } from '../context.js';
-import type { Pod, PodCondition } from '../pod-utils.js';
+import type { ComponentContext } from '../../runtime/component-context.js';
+import type { Pod, PodCondition } from '../../kube/pods.js';
 import { podsOnNode } from './pod-index.js';
 import {
   nodeCondition,
@@ -23,7 +23,7 @@ import {
   type Node,
   type NodeCondition,
   type Taint,
-} from './node-types.js';
+} from '../../kube/nodes.js';
 
 /** --node-monitor-grace-period. */
 export const NODE_MONITOR_GRACE_MS = 40_000;
@@ -37,7 +37,7 @@ export class NodeLifecycleController {
   private readonly registered = new Set<string>();
 
   constructor(
-    private readonly ctx: ClusterContext,
+    private readonly ctx: ComponentContext,
     private readonly nodes: Informer<Node>,
     private readonly leases: Informer<Lease>,
     private readonly pods: Informer<Pod>,

@@ -5,7 +5,7 @@
  */
 import { rfc3339 } from '../../runtime/clock.js';
 import { defaultCapacity, KUBELET_PORT, type NodeIdentity } from './node-template.js';
-import { timeMs, type ConditionStatus, type Node, type NodeCondition, type NodeStatus } from './node-types.js';
+import { timeMs, type ConditionStatus, type Node, type NodeCondition, type NodeStatus } from '../../kube/nodes.js';
 
 /** kubelet's nodeStatusReportFrequency: an unchanged status is posted again after this long. */
 export const NODE_STATUS_REPORT_MS = 5 * 60_000;

@@ -5,7 +5,7 @@
  */
 import type { SeededRandom } from '../../runtime/seeded-random.js';
 import { randomHex, randomUuid } from './ids.js';
-import { TAINT_CONTROL_PLANE, type Node, type NodeStatus } from './node-types.js';
+import { TAINT_CONTROL_PLANE, type Node, type NodeStatus } from '../../kube/nodes.js';
 
 export const CLUSTER_NAME = 'kubevirt-emulator';
 export const CONTROL_PLANE_NODE = `${CLUSTER_NAME}-control-plane`;

@@ -1,6 +1,6 @@
 /** The pods of one node, from the shared pod informer, through an index on spec.nodeName. */
 import type { Informer } from '../../runtime/informer.js';
-import type { Pod } from '../pod-utils.js';
+import type { Pod } from '../../kube/pods.js';
 
 const NODE_NAME_INDEX = 'nodes/spec.nodeName';
 const indexed = new WeakSet<Informer<Pod>>();

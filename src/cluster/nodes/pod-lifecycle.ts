@@ -6,8 +6,8 @@
  * read it at any instant they like.
  */
 import { rfc3339 } from '../../runtime/clock.js';
-import type { Container, ContainerState, ContainerStatus, Pod, PodCondition, PodStatus } from '../pod-utils.js';
-import { podQosClass } from '../pod-utils.js';
+import type { Container, ContainerState, ContainerStatus, Pod, PodCondition, PodStatus } from '../../kube/pods.js';
+import { podQosClass } from '../../kube/pods.js';
 import { formatGoDuration, parseGoDuration } from './durations.js';
 import { effectivePullPolicy, imageID, imageSizeBytes, normalizeImage } from './images.js';
 

@@ -9,9 +9,9 @@ import type { ServerResponse } from 'node:http';
 import { badRequest } from '../../api/errors.js';
 import type { Component } from '../../runtime/component.js';
 import { objectKey, type Informer } from '../../runtime/informer.js';
-import type { SubresourceCall } from '../../server/parts.js';
-import type { ClusterContext } from '../context.js';
-import { POD_REF, type Container, type ContainerState, type ContainerStatus, type Pod } from '../pod-utils.js';
+import type { SubresourceCall } from '../../api/extension-points.js';
+import type { ComponentContext } from '../../runtime/component-context.js';
+import { POD_REF, type Container, type ContainerState, type ContainerStatus, type Pod } from '../../kube/pods.js';
 import { containerLog, rfc3339Nano, type LogLine } from './container-logs.js';
 
 interface LogOptions {
@@ -96,7 +96,7 @@ export class PodLogServer implements Component {
   private readonly follows = new Set<() => void>();
 
   constructor(
-    private readonly ctx: ClusterContext,
+    private readonly ctx: ComponentContext,
     private readonly pods: Informer<Pod>,
   ) {}
 

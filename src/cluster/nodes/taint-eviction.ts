@@ -9,10 +9,10 @@ import { rfc3339 } from '../../runtime/clock.js';
 import { Controller, type ReconcileResult } from '../../runtime/controller.js';
 import { EventRecorder } from '../../runtime/events.js';
 import { objectKey, type Informer } from '../../runtime/informer.js';
-import type { ClusterContext } from '../context.js';
-import { POD_REF, type Pod, type Toleration } from '../pod-utils.js';
+import type { ComponentContext } from '../../runtime/component-context.js';
+import { POD_REF, type Pod, type Toleration } from '../../kube/pods.js';
 import { podsOnNode } from './pod-index.js';
-import { errorCode, timeMs, type Node, type Taint } from './node-types.js';
+import { errorCode, timeMs, type Node, type Taint } from '../../kube/nodes.js';
 
 /** Whether the toleration tolerates the taint (k8s.io/api core/v1 Toleration.ToleratesTaint). */
 export function tolerates(toleration: Toleration, taint: Taint): boolean {
@@ -48,7 +48,7 @@ export class TaintEvictionController {
   private readonly recorder: EventRecorder;
 
   constructor(
-    private readonly ctx: ClusterContext,
+    private readonly ctx: ComponentContext,
     private readonly nodes: Informer<Node>,
     private readonly pods: Informer<Pod>,
   ) {

@@ -8,7 +8,7 @@
 import { badRequest, conflict, invalid, FieldError, StatusError } from '../../api/errors.js';
 import type { Client } from '../../client/client.js';
 import { rfc3339, type Clock } from '../../runtime/clock.js';
-import type { SubresourceHandler } from '../../server/parts.js';
+import type { SubresourceHandler } from '../../api/extension-points.js';
 import { POD, type Pod, type PodCondition } from './objects.js';
 
 const bindingSubject = (name: string) => ({ group: '', resource: 'pods/binding', name });

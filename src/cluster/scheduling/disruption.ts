@@ -11,17 +11,17 @@ import { rfc3339 } from '../../runtime/clock.js';
 import type { Component } from '../../runtime/component.js';
 import { Controller, type ReconcileResult } from '../../runtime/controller.js';
 import { objectKey, type Informer } from '../../runtime/informer.js';
-import type { ClusterContext } from '../context.js';
+import type { ComponentContext } from '../../runtime/component-context.js';
 import { isPodReady, type PdbCondition, type PdbStatus, type Pod, type PodDisruptionBudget } from './objects.js';
 
 /** An eviction not followed by the pod's deletion within this time is assumed to have failed (DeletionTimeout). */
 export const DELETION_TIMEOUT_MS = 2 * 60 * 1000;
 
-/** The controllers whose replica count sets expectedPods for percentage and maxUnavailable budgets. */
-export interface ScaleLookup {
-  /** The desired replicas of the pod's top controller (a Deployment over its ReplicaSet), keyed by its uid; undefined if unknown. */
-  (pod: Pod): { uid: string; replicas: number } | undefined;
-}
+/**
+ * The controllers whose replica count sets expectedPods for percentage and maxUnavailable budgets: the desired
+ * replicas of the pod's top controller (a Deployment over its ReplicaSet), keyed by its uid; undefined if unknown.
+ */
+export type ScaleLookup = (pod: Pod) => { uid: string; replicas: number } | undefined;
 
 /** pdbhelper.UpdateDisruptionAllowedCondition: True/SufficientPods while disruptions are allowed, else False/InsufficientPods. */
 export function disruptionAllowedCondition(conditions: readonly PdbCondition[] | undefined, disruptionsAllowed: number, observedGeneration: number | undefined, now: string): PdbCondition {
@@ -114,7 +114,7 @@ export interface DisruptionInformers {
 
 const replicasOf = (obj: KubeObject): number => (obj.spec as { replicas?: number } | undefined)?.replicas ?? 1;
 
-export function disruptionController(ctx: ClusterContext, informers: DisruptionInformers): Component {
+export function disruptionController(ctx: ComponentContext, informers: DisruptionInformers): Component {
   const controllerOf = (obj: KubeObject) => obj.metadata.ownerReferences?.find((ref) => ref.controller);
 
   /** The pod's ReplicaSet (or the Deployment above it), StatefulSet or ReplicationController, with its desired replicas (finders of the real controller). */

@@ -11,7 +11,7 @@ import { badRequest, forbidden, StatusError, tooManyRequests } from '../../api/e
 import type { Client, DeleteOptions } from '../../client/client.js';
 import type { KubeObject } from '../../api/types.js';
 import { rfc3339, type Clock } from '../../runtime/clock.js';
-import type { SubresourceHandler } from '../../server/parts.js';
+import type { SubresourceHandler } from '../../api/extension-points.js';
 import { withCondition } from './binding.js';
 import { disruptionAllowedCondition } from './disruption.js';
 import { isPodReady, isTerminal, PDB, POD, type Pod, type PodDisruptionBudget } from './objects.js';

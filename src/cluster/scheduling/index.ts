@@ -4,7 +4,7 @@
  * that keeps PodDisruptionBudget status for evictions to consult.
  */
 import type { Component } from '../../runtime/component.js';
-import type { ClusterContext } from '../context.js';
+import type { ComponentContext } from '../../runtime/component-context.js';
 import { bindingHandler } from './binding.js';
 import { disruptionController } from './disruption.js';
 import { evictionHandler } from './eviction.js';
@@ -14,7 +14,7 @@ import { Scheduler } from './scheduler.js';
 /** Index of the shared pods informer by spec.nodeName; named after this folder so other components' indexes cannot clash. */
 const NODE_NAME_INDEX = 'scheduling/spec.nodeName';
 
-export function schedulingComponents(ctx: ClusterContext): Component[] {
+export function schedulingComponents(ctx: ComponentContext): Component[] {
   const pods = ctx.informers.informerFor<Pod>(POD);
   pods.addIndexer(NODE_NAME_INDEX, (pod) => (pod.spec?.nodeName ? [pod.spec.nodeName] : []));
   ctx.serveSubresource('/pods/binding', bindingHandler(ctx.client, ctx.clock));

@@ -4,6 +4,11 @@
  * (KubeObject); these interfaces only say which fields are looked at.
  */
 import type { KubeObject } from '../../api/types.js';
+import type { Toleration } from '../../kube/pods.js';
+
+// Nodes and their taints, tolerations: the shared shapes of src/kube.
+export type { Node, NodeCondition, Taint } from '../../kube/nodes.js';
+export type { Toleration } from '../../kube/pods.js';
 
 export const POD = { apiVersion: 'v1', kind: 'Pod' } as const;
 export const NODE = { apiVersion: 'v1', kind: 'Node' } as const;
@@ -17,19 +22,7 @@ export interface LabelSelector {
   matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>;
 }
 
-export interface Toleration {
-  key?: string;
-  operator?: 'Exists' | 'Equal';
-  value?: string;
-  effect?: '' | 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
-  tolerationSeconds?: number;
-}
 
-export interface Taint {
-  key: string;
-  value?: string;
-  effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
-}
 
 export interface NodeSelectorRequirement {
   key: string;
@@ -94,15 +87,7 @@ export interface Pod extends KubeObject {
   status?: { phase?: string; conditions?: PodCondition[] };
 }
 
-export interface NodeCondition {
-  type: string;
-  status: 'True' | 'False' | 'Unknown';
-}
 
-export interface Node extends KubeObject {
-  spec?: { unschedulable?: boolean; taints?: Taint[] };
-  status?: { allocatable?: ResourceList; capacity?: ResourceList; conditions?: NodeCondition[] };
-}
 
 export interface PdbCondition {
   type: string;

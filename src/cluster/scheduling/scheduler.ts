@@ -11,7 +11,7 @@ import { Controller } from '../../runtime/controller.js';
 import { EventRecorder } from '../../runtime/events.js';
 import { objectKey, type HandlerRegistration, type Informer } from '../../runtime/informer.js';
 import { rfc3339 } from '../../runtime/clock.js';
-import type { ClusterContext } from '../context.js';
+import type { ComponentContext } from '../../runtime/component-context.js';
 import { bindPod, withCondition } from './binding.js';
 import { filterNode, type ClusterSnapshot, type FilterFailure, type NodeInfo } from './filters.js';
 import { unschedulableMessage } from './fit-error.js';
@@ -79,7 +79,7 @@ export class Scheduler implements Component {
   private registrations: HandlerRegistration[] = [];
 
   constructor(
-    private readonly ctx: ClusterContext,
+    private readonly ctx: ComponentContext,
     private readonly informers: SchedulerInformers,
   ) {
     this.recorder = new EventRecorder(ctx.client, ctx.clock, { component: SCHEDULER_NAME }, ctx.logger);

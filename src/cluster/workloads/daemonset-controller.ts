@@ -8,16 +8,16 @@
 import { Controller, type ReconcileResult } from '../../runtime/controller.js';
 import { EventRecorder } from '../../runtime/events.js';
 import { objectKey, type Informer } from '../../runtime/informer.js';
-import type { ClusterContext } from '../context.js';
+import type { ComponentContext } from '../../runtime/component-context.js';
 import { scaledValue } from './deployment-util.js';
 import { Expectations } from '../../runtime/expectations.js';
 import { podFitsNode } from './node-fit.js';
 import { DAEMON_SET, NODE, POD, type DaemonSet, type Node, type Pod, type PodSpec, type Toleration } from './objects.js';
-import { claimChildren, controllerKeyOf, deleteIfPresent } from './owners.js';
+import { claimChildren, controllerKeyOf, deleteIfPresent } from '../../kube/owners.js';
 import { isPodAvailable, isPodReady, isTerminal, msUntilAvailable } from './pod-state.js';
 import { observePods, podFromTemplate } from './replicaset-controller.js';
 import { syncRevision } from './revisions.js';
-import { omitZero, writeStatus } from './status.js';
+import { omitZero, writeStatus } from '../../kube/status.js';
 
 export const CONTROLLER_REVISION_HASH_LABEL = 'controller-revision-hash';
 
@@ -40,7 +40,7 @@ interface Deps {
   events: EventRecorder;
 }
 
-export function daemonSetController(ctx: ClusterContext): Controller {
+export function daemonSetController(ctx: ComponentContext): Controller {
   const deps: Deps = {
     daemonSets: ctx.informers.informerFor<DaemonSet>(DAEMON_SET),
     pods: ctx.informers.informerFor<Pod>(POD),
@@ -79,7 +79,7 @@ function targetNode(pod: Pod): string | undefined {
   return terms.flatMap((term) => term.matchFields ?? []).find((f) => f.key === 'metadata.name' && f.operator === 'In')?.values?.[0];
 }
 
-async function syncDaemonSet(ctx: ClusterContext, deps: Deps, key: string): Promise<ReconcileResult> {
+async function syncDaemonSet(ctx: ComponentContext, deps: Deps, key: string): Promise<ReconcileResult> {
   const ds = deps.daemonSets.get(key);
   if (!ds) {
     deps.expectations.forget(key);
@@ -140,7 +140,7 @@ function rollingUpdateVictims(ds: DaemonSet, hash: string, eligible: Node[], byN
   return [...victims, ...oldAvailable.slice(0, Math.max(0, maxUnavailable - unavailable))];
 }
 
-async function manageDaemonPods(ctx: ClusterContext, deps: Deps, ds: DaemonSet, key: string, hash: string, nodes: string[], victims: Pod[]): Promise<void> {
+async function manageDaemonPods(ctx: ComponentContext, deps: Deps, ds: DaemonSet, key: string, hash: string, nodes: string[], victims: Pod[]): Promise<void> {
   deps.expectations.expectCreations(key, nodes.length);
   deps.expectations.expectDeletions(key, victims.map(objectKey));
   for (const [i, node] of nodes.entries()) {

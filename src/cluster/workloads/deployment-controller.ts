@@ -12,7 +12,7 @@ import { rfc3339 } from '../../runtime/clock.js';
 import { Controller, type ReconcileResult } from '../../runtime/controller.js';
 import { EventRecorder } from '../../runtime/events.js';
 import { objectKey, type Informer } from '../../runtime/informer.js';
-import type { ClusterContext } from '../context.js';
+import type { ComponentContext } from '../../runtime/component-context.js';
 import {
   byCreation,
   equalIgnoreHash,
@@ -33,20 +33,20 @@ import {
   MAX_REPLICAS_ANNOTATION,
 } from './deployment-util.js';
 import { DEPLOYMENT, POD, REPLICA_SET, type Condition, type Deployment, type DeploymentStatus, type Pod, type ReplicaSet } from './objects.js';
-import { claimChildren, controllerKeyOf, controllerRefOf, deleteIfPresent, isAlreadyExists, newControllerRef } from './owners.js';
+import { claimChildren, controllerKeyOf, controllerRefOf, deleteIfPresent, isAlreadyExists, newControllerRef } from '../../kube/owners.js';
 import { isTerminal } from './pod-state.js';
-import { omitZero, writeStatus } from './status.js';
+import { omitZero, writeStatus } from '../../kube/status.js';
 import { computeHash } from './template-hash.js';
 
 interface Deps {
-  ctx: ClusterContext;
+  ctx: ComponentContext;
   deployments: Informer<Deployment>;
   replicaSets: Informer<ReplicaSet>;
   pods: Informer<Pod>;
   events: EventRecorder;
 }
 
-export function deploymentController(ctx: ClusterContext): Controller {
+export function deploymentController(ctx: ComponentContext): Controller {
   const deps: Deps = {
     ctx,
     deployments: ctx.informers.informerFor<Deployment>(DEPLOYMENT),

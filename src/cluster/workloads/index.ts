@@ -1,58 +1,15 @@
 /**
- * kube-controller-manager's workload and housekeeping controllers: namespace
- * deletion, garbage collection, Deployments, ReplicaSets, DaemonSets, Jobs,
- * StatefulSets, ServiceAccounts, the root CA ConfigMap, Endpoints and
- * EndpointSlices. They act only through the client.
+ * kube-controller-manager's workload controllers: Deployments, ReplicaSets,
+ * DaemonSets, StatefulSets and Jobs. They act only through the client.
  */
-import { builtinResourceTypes } from '../../api/builtin-types.js';
-import { apiVersionOf } from '../../api/types.js';
 import type { Component } from '../../runtime/component.js';
-import type { ClusterContext } from '../context.js';
-import { DEFAULT_GC_KINDS, GarbageCollector } from './garbage-collector.js';
-import { deploymentController } from './deployment-controller.js';
-import { namespaceController, type NamespacedKind } from './namespace-controller.js';
+import type { ComponentContext } from '../../runtime/component-context.js';
 import { daemonSetController } from './daemonset-controller.js';
-import { endpointsController } from './endpoints-controller.js';
+import { deploymentController } from './deployment-controller.js';
 import { jobController } from './job-controller.js';
 import { replicaSetController } from './replicaset-controller.js';
-import { rootCaPublisher } from './root-ca-publisher.js';
-import { serviceAccountsController } from './serviceaccounts-controller.js';
 import { statefulSetController } from './statefulset-controller.js';
 
-export type { NamespacedKind } from './namespace-controller.js';
-
-export interface WorkloadOptions {
-  /**
-   * Every namespaced kind currently served (built-in and CRD) that can be
-   * listed and deleted; the namespace controller empties each of them.
-   * Without it, the built-in kinds only.
-   */
-  namespacedKinds?: () => NamespacedKind[];
-  /** The cluster CA published as `ca.crt` in every namespace's kube-root-ca.crt; a placeholder PEM without it (plain-HTTP emulators have no CA). */
-  rootCaPem?: string;
-}
-
-export function workloadComponents(ctx: ClusterContext, options: WorkloadOptions = {}): Component[] {
-  return [
-    namespaceController(ctx, { namespacedKinds: options.namespacedKinds ?? builtinNamespacedKinds }),
-    new GarbageCollector(ctx, DEFAULT_GC_KINDS).controller,
-    deploymentController(ctx),
-    replicaSetController(ctx),
-    daemonSetController(ctx),
-    statefulSetController(ctx),
-    jobController(ctx),
-    serviceAccountsController(ctx),
-    rootCaPublisher(ctx, options.rootCaPem),
-    endpointsController(ctx),
-  ];
-}
-
-let builtinKinds: NamespacedKind[] | undefined;
-
-/** The built-in namespaced kinds that can be listed and deleted (the table is built once). */
-function builtinNamespacedKinds(): NamespacedKind[] {
-  builtinKinds ??= builtinResourceTypes()
-    .filter((type) => type.namespaced && type.verbs.includes('list') && type.verbs.includes('delete'))
-    .map((type) => ({ apiVersion: apiVersionOf(type.group, type.version), kind: type.kind, plural: type.plural }));
-  return builtinKinds;
+export function workloadComponents(ctx: ComponentContext): Component[] {
+  return [deploymentController(ctx), replicaSetController(ctx), daemonSetController(ctx), statefulSetController(ctx), jobController(ctx)];
 }

@@ -9,14 +9,14 @@ import { rfc3339 } from '../../runtime/clock.js';
 import { Controller } from '../../runtime/controller.js';
 import { EventRecorder } from '../../runtime/events.js';
 import type { Informer } from '../../runtime/informer.js';
-import type { ClusterContext } from '../context.js';
+import type { ComponentContext } from '../../runtime/component-context.js';
 import { findCondition } from './conditions.js';
 import { Expectations } from '../../runtime/expectations.js';
 import { JOB, POD, type Condition, type Job, type JobStatus, type Pod } from './objects.js';
-import { claimChildren, controllerKeyOf, deleteIfPresent } from './owners.js';
+import { claimChildren, controllerKeyOf, deleteIfPresent } from '../../kube/owners.js';
 import { isPodReady } from './pod-state.js';
 import { observePods, podFromTemplate } from './replicaset-controller.js';
-import { writeStatus } from './status.js';
+import { writeStatus } from '../../kube/status.js';
 
 interface Deps {
   jobs: Informer<Job>;
@@ -25,7 +25,7 @@ interface Deps {
   events: EventRecorder;
 }
 
-export function jobController(ctx: ClusterContext): Controller {
+export function jobController(ctx: ComponentContext): Controller {
   const deps: Deps = {
     jobs: ctx.informers.informerFor<Job>(JOB),
     pods: ctx.informers.informerFor<Pod>(POD),
@@ -42,7 +42,7 @@ export function jobController(ctx: ClusterContext): Controller {
 
 const isFinished = (job: Job): boolean => ['Complete', 'Failed'].some((type) => findCondition(job.status?.conditions, type)?.status === 'True');
 
-async function syncJob(ctx: ClusterContext, deps: Deps, key: string): Promise<void> {
+async function syncJob(ctx: ComponentContext, deps: Deps, key: string): Promise<void> {
   const job = deps.jobs.get(key);
   if (!job) {
     deps.expectations.forget(key);

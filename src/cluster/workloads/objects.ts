@@ -5,6 +5,11 @@
  */
 import type { KubeObject, ObjectMeta } from '../../api/types.js';
 import type { LabelSelectorObject } from '../../api/selectors/label-selector.js';
+import type { Toleration } from '../../kube/pods.js';
+
+// Nodes and their taints, tolerations: the shared shapes of src/kube.
+export type { Node, Taint } from '../../kube/nodes.js';
+export type { Toleration } from '../../kube/pods.js';
 
 export const POD = { apiVersion: 'v1', kind: 'Pod' } as const;
 export const NODE = { apiVersion: 'v1', kind: 'Node' } as const;
@@ -31,19 +36,7 @@ export interface Condition {
   lastProbeTime?: string | null;
 }
 
-export interface Toleration {
-  key?: string;
-  operator?: 'Exists' | 'Equal';
-  value?: string;
-  effect?: string;
-  tolerationSeconds?: number;
-}
 
-export interface Taint {
-  key: string;
-  value?: string;
-  effect: string;
-}
 
 export interface NodeSelectorRequirement {
   key: string;
@@ -81,10 +74,6 @@ export interface Pod extends KubeObject {
   status?: { phase?: string; conditions?: Condition[]; podIP?: string; podIPs?: Array<{ ip: string }>; hostIP?: string; [k: string]: unknown };
 }
 
-export interface Node extends KubeObject {
-  spec?: { taints?: Taint[]; unschedulable?: boolean };
-  status?: { conditions?: Condition[] };
-}
 
 export interface ReplicaSet extends KubeObject {
   spec: { replicas?: number; minReadySeconds?: number; selector: LabelSelectorObject; template: PodTemplateSpec };

@@ -9,22 +9,22 @@ import { matchLabelSelector } from '../../api/selectors/label-selector.js';
 import { objectKey, type Informer } from '../../runtime/informer.js';
 import { Controller, type ReconcileResult } from '../../runtime/controller.js';
 import { EventRecorder } from '../../runtime/events.js';
-import type { ClusterContext } from '../context.js';
+import type { ComponentContext } from '../../runtime/component-context.js';
 import { findCondition, removeCondition, setCondition } from './conditions.js';
 import { Expectations } from '../../runtime/expectations.js';
 import { POD, REPLICA_SET, type Pod, type PodTemplateSpec, type ReplicaSet, type ReplicaSetStatus } from './objects.js';
 import type { KubeObject } from '../../api/types.js';
-import { claimChildren, controllerKeyOf, deleteIfPresent, newControllerRef, controllerRefOf } from './owners.js';
+import { claimChildren, controllerKeyOf, deleteIfPresent, newControllerRef, controllerRefOf } from '../../kube/owners.js';
 import { compareForDeletion, isPodActive, isPodAvailable, isPodReady, msUntilAvailable } from './pod-state.js';
 import { rfc3339 } from '../../runtime/clock.js';
-import { omitZero, writeStatus } from './status.js';
+import { omitZero, writeStatus } from '../../kube/status.js';
 
 const CONTROLLER_UID_INDEX = 'replicaset-controller/controller-uid';
 
 /** Kubernetes creates at most this many pods per sync (burstReplicas). */
 const BURST_REPLICAS = 500;
 
-export function replicaSetController(ctx: ClusterContext): Controller {
+export function replicaSetController(ctx: ComponentContext): Controller {
   const replicaSets = ctx.informers.informerFor<ReplicaSet>(REPLICA_SET);
   const pods = ctx.informers.informerFor<Pod>(POD);
   // Candidates of a ReplicaSet are its own pods and the orphans (uid ""): an index keeps a sync O(its pods).
@@ -80,7 +80,7 @@ interface Deps {
   events: EventRecorder;
 }
 
-async function syncReplicaSet(ctx: ClusterContext, deps: Deps, key: string): Promise<ReconcileResult> {
+async function syncReplicaSet(ctx: ComponentContext, deps: Deps, key: string): Promise<ReconcileResult> {
   const rs = deps.replicaSets.get(key);
   if (!rs) {
     deps.expectations.forget(key);
@@ -102,7 +102,7 @@ async function syncReplicaSet(ctx: ClusterContext, deps: Deps, key: string): Pro
 const isTerminalPhase = (pod: Pod): boolean => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 
 /** Creates or deletes pods toward spec.replicas; answers the creation error, if any. */
-async function manageReplicas(ctx: ClusterContext, deps: Deps, rs: ReplicaSet, key: string, active: Pod[]): Promise<string | undefined> {
+async function manageReplicas(ctx: ComponentContext, deps: Deps, rs: ReplicaSet, key: string, active: Pod[]): Promise<string | undefined> {
   const diff = active.length - (rs.spec.replicas ?? 1);
   if (diff < 0) {
     const count = Math.min(-diff, BURST_REPLICAS);

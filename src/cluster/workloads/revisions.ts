@@ -8,7 +8,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../../api/types.js';
 import type { Client } from '../../client/client.js';
 import { CONTROLLER_REVISION, type PodTemplateSpec } from './objects.js';
-import { isAlreadyExists, isControlledBy, newControllerRef } from './owners.js';
+import { isAlreadyExists, isControlledBy, newControllerRef } from '../../kube/owners.js';
 import { computeHash } from './template-hash.js';
 
 interface ControllerRevision extends KubeObject {

@@ -8,14 +8,14 @@
 import { Controller } from '../../runtime/controller.js';
 import { EventRecorder } from '../../runtime/events.js';
 import type { Informer } from '../../runtime/informer.js';
-import type { ClusterContext } from '../context.js';
+import type { ComponentContext } from '../../runtime/component-context.js';
 import { replicasOf } from './deployment-util.js';
 import { POD, STATEFUL_SET, type Pod, type StatefulSet } from './objects.js';
-import { claimChildren, controllerKeyOf, deleteIfPresent, isAlreadyExists } from './owners.js';
+import { claimChildren, controllerKeyOf, deleteIfPresent, isAlreadyExists } from '../../kube/owners.js';
 import { isPodAvailable, isPodReady, isTerminal } from './pod-state.js';
 import { podFromTemplate } from './replicaset-controller.js';
 import { syncRevision } from './revisions.js';
-import { omitZero, writeStatus } from './status.js';
+import { omitZero, writeStatus } from '../../kube/status.js';
 
 const REVISION_LABEL = 'controller-revision-hash';
 
@@ -25,7 +25,7 @@ interface Deps {
   events: EventRecorder;
 }
 
-export function statefulSetController(ctx: ClusterContext): Controller {
+export function statefulSetController(ctx: ComponentContext): Controller {
   const deps: Deps = {
     sets: ctx.informers.informerFor<StatefulSet>(STATEFUL_SET),
     pods: ctx.informers.informerFor<Pod>(POD),
@@ -45,7 +45,7 @@ const ordinalOf = (set: StatefulSet, pod: Pod): number => {
 
 const isRunningAndReady = (pod: Pod): boolean => pod.status?.phase === 'Running' && isPodReady(pod);
 
-async function syncStatefulSet(ctx: ClusterContext, deps: Deps, key: string): Promise<void> {
+async function syncStatefulSet(ctx: ComponentContext, deps: Deps, key: string): Promise<void> {
   const set = deps.sets.get(key);
   if (!set) return;
   const hash = await syncRevision(ctx.client, set);
@@ -75,7 +75,7 @@ async function syncStatefulSet(ctx: ClusterContext, deps: Deps, key: string): Pr
 }
 
 /** One pass of creations, deletions and updates; OrderedReady stops at the first pod that is not yet Running and Ready. */
-async function reconcilePods(ctx: ClusterContext, deps: Deps, set: StatefulSet, hash: string, replicas: number, byOrdinal: Map<number, Pod>): Promise<void> {
+async function reconcilePods(ctx: ComponentContext, deps: Deps, set: StatefulSet, hash: string, replicas: number, byOrdinal: Map<number, Pod>): Promise<void> {
   const ordered = set.spec.podManagementPolicy !== 'Parallel';
   for (let ordinal = 0; ordinal < replicas; ordinal++) {
     const pod = byOrdinal.get(ordinal);
@@ -98,7 +98,7 @@ async function reconcilePods(ctx: ClusterContext, deps: Deps, set: StatefulSet, 
   if (outdated.length && allReady) await deletePod(ctx, deps, set, outdated[0][1]);
 }
 
-async function createPod(ctx: ClusterContext, deps: Deps, set: StatefulSet, hash: string, ordinal: number): Promise<void> {
+async function createPod(ctx: ComponentContext, deps: Deps, set: StatefulSet, hash: string, ordinal: number): Promise<void> {
   const name = `${set.metadata.name}-${ordinal}`;
   const pod = podFromTemplate(set, { name });
   pod.metadata.labels = {
@@ -118,7 +118,7 @@ async function createPod(ctx: ClusterContext, deps: Deps, set: StatefulSet, hash
   }
 }
 
-async function deletePod(ctx: ClusterContext, deps: Deps, set: StatefulSet, pod: Pod): Promise<void> {
+async function deletePod(ctx: ComponentContext, deps: Deps, set: StatefulSet, pod: Pod): Promise<void> {
   await deleteIfPresent(ctx.client, pod);
   void deps.events.event(set, 'Normal', 'SuccessfulDelete', `delete Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} successful`);
 }

@@ -7,25 +7,25 @@
  * tests that install KubeVirt's CRDs but not its operator.
  */
 import type { KubeObject } from '../../api/types.js';
-import type { ClusterContext } from '../../cluster/context.js';
-import { isPodReady, type Pod } from '../../cluster/pod-utils.js';
+import type { ComponentContext } from '../../runtime/component-context.js';
+import { isPodReady, type Pod } from '../../kube/pods.js';
 import { Gate, type Component } from '../../runtime/component.js';
 import { EventRecorder } from '../../runtime/events.js';
 import { clusterConfig } from './cluster-config.js';
 import { CONTROLLER_REVISION_REF, DEPLOYMENT_REF, KUBEVIRT_REF, NODE_REF, POD_REF, PVC_REF, VIRT_CONTROLLER_SELECTOR, VM_REF, VMI_REF } from './constants.js';
-import { LAUNCHER_SELECTOR } from './launcher-pod-state.js';
-import { MigrationController } from './migration-controller.js';
-import { EvacuationController } from './migration-evacuation.js';
-import { VMIM_REF, type Migration } from './migration-types.js';
-import { NodeController } from './node-controller.js';
-import { VmPoolController } from './pool-controller.js';
-import { POOL_REF, type VirtualMachinePool } from './pool-vm.js';
-import { VmiReplicaSetController, VMIRS_REF, type VirtualMachineInstanceReplicaSet } from './replicaset-controller.js';
-import { storageControllers } from './snapshot-controllers.js';
+import { LAUNCHER_SELECTOR } from './vmi/launcher-pod-state.js';
+import { MigrationController } from './migration/migration-controller.js';
+import { EvacuationController } from './evacuation/migration-evacuation.js';
+import { VMIM_REF, type Migration } from './migration/migration-types.js';
+import { NodeController } from './node/node-controller.js';
+import { VmPoolController } from './pool/pool-controller.js';
+import { POOL_REF, type VirtualMachinePool } from './pool/pool-vm.js';
+import { VmiReplicaSetController, VMIRS_REF, type VirtualMachineInstanceReplicaSet } from './replicaset/replicaset-controller.js';
+import { storageControllers } from './snapshot/snapshot-controllers.js';
 import type { VirtualMachine, VirtualMachineInstance } from './types.js';
-import { VmController } from './vm-controller.js';
-import { VmiController } from './vmi-controller.js';
-import { WorkloadUpdater } from './workload-updater.js';
+import { VmController } from './vm/vm-controller.js';
+import { VmiController } from './vmi/vmi-controller.js';
+import { WorkloadUpdater } from './workload-updater/workload-updater.js';
 
 const VIRT_CONTROLLER = 'virt-controller';
 
@@ -39,7 +39,7 @@ export function virtControllerHasReadyPod(deployments: readonly KubeObject[], po
 }
 
 /** The VM, VMI, migration, evacuation and node controllers of virt-controller, ungated. */
-export function virtControllerCore(ctx: ClusterContext): Component {
+export function virtControllerCore(ctx: ComponentContext): Component {
   const deployments = ctx.informers.informerFor(DEPLOYMENT_REF, { labelSelector: VIRT_CONTROLLER_SELECTOR });
   const kubevirts = ctx.informers.informerFor(KUBEVIRT_REF);
   const vms = ctx.informers.informerFor<VirtualMachine>(VM_REF);
@@ -73,7 +73,7 @@ export function virtControllerCore(ctx: ClusterContext): Component {
   };
 }
 
-export function virtControllerComponents(ctx: ClusterContext): Component[] {
+export function virtControllerComponents(ctx: ComponentContext): Component[] {
   const deployments = ctx.informers.informerFor(DEPLOYMENT_REF, { labelSelector: VIRT_CONTROLLER_SELECTOR });
   const pods = ctx.informers.informerFor<Pod>(POD_REF, { labelSelector: VIRT_CONTROLLER_SELECTOR });
   return [

@@ -5,9 +5,9 @@
  * not the handler's: they live in the launcher pods and outlive a handler
  * restart.
  */
-import type { ClusterContext } from '../../cluster/context.js';
-import type { Node } from '../../cluster/nodes/node-types.js';
-import type { Pod } from '../../cluster/pod-utils.js';
+import type { ComponentContext } from '../../runtime/component-context.js';
+import type { Node } from '../../kube/nodes.js';
+import type { Pod } from '../../kube/pods.js';
 import { Gate, type Component } from '../../runtime/component.js';
 import type { HandlerRegistration, Informer } from '../../runtime/informer.js';
 import type { DomainRegistry } from './domains.js';
@@ -34,7 +34,7 @@ class NodeHandler implements Component {
   private readonly parts: Component[];
 
   constructor(
-    ctx: ClusterContext,
+    ctx: ComponentContext,
     private readonly nodeName: string,
     informers: HandlerInformers,
     domains: DomainRegistry,
@@ -69,7 +69,7 @@ export class HandlerAgents implements Component {
   private transitions: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly ctx: ClusterContext,
+    private readonly ctx: ComponentContext,
     private readonly informers: HandlerInformers,
     private readonly domains: DomainRegistry,
   ) {}

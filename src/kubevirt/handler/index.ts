@@ -15,10 +15,10 @@
  * virtHandlerComponents(ctx) was called.
  */
 import { internalError } from '../../api/errors.js';
-import type { ClusterContext } from '../../cluster/context.js';
-import { registerContainerLogSource } from '../../cluster/nodes/container-logs.js';
-import { NODE_REF, type Node } from '../../cluster/nodes/node-types.js';
-import { POD_REF, type Pod } from '../../cluster/pod-utils.js';
+import type { ComponentContext } from '../../runtime/component-context.js';
+import { registerContainerLogSource } from '../../simulation/container-log-sources.js';
+import { NODE_REF, type Node } from '../../kube/nodes.js';
+import { POD_REF, type Pod } from '../../kube/pods.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { Component } from '../../runtime/component.js';
 import { DomainRegistry, type Domain } from './domains.js';
@@ -65,16 +65,16 @@ interface HandlerCluster {
 
 const clusters = new WeakMap<Clock, HandlerCluster>();
 
-function lookup(owner: ClusterContext | Clock): HandlerCluster {
+function lookup(owner: ComponentContext | Clock): HandlerCluster {
   const cluster = clusters.get('clock' in owner ? owner.clock : owner);
   if (!cluster) throw new Error('virt-handler: no handler components were created for this cluster');
   return cluster;
 }
 
-export const handlerCommands = (owner: ClusterContext | Clock): HandlerCommands => lookup(owner).commands;
-export const handlerFaults = (owner: ClusterContext | Clock): HandlerFaults => lookup(owner).faults;
+export const handlerCommands = (owner: ComponentContext | Clock): HandlerCommands => lookup(owner).commands;
+export const handlerFaults = (owner: ComponentContext | Clock): HandlerFaults => lookup(owner).faults;
 
-export function virtHandlerComponents(ctx: ClusterContext): Component[] {
+export function virtHandlerComponents(ctx: ComponentContext): Component[] {
   const vmis = ctx.informers.informerFor<VirtualMachineInstance>(VMI_REF);
   const launcherPods = ctx.informers.informerFor<Pod>(POD_REF, { labelSelector: LAUNCHER_POD_SELECTOR });
   launcherPods.addIndexer(BY_VMI_UID, (pod) => {

@@ -7,8 +7,8 @@
  * Registered with the kubelet's pod log server as a log source keyed on the
  * `kubevirt.io=virt-launcher` label.
  */
-import type { ContainerLogSource, LogLine } from '../../cluster/nodes/container-logs.js';
-import type { Container, Pod } from '../../cluster/pod-utils.js';
+import type { ContainerLogSource, LogLine } from '../../simulation/container-log-sources.js';
+import type { Container, Pod } from '../../kube/pods.js';
 import { guestOfImage } from './guest-os.js';
 import { CREATED_BY_LABEL } from './vmi-types.js';
 

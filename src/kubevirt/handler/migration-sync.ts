@@ -15,9 +15,9 @@
  * way for a container to end on its own, so the pod goes instead of being
  * left Succeeded.
  */
-import type { ClusterContext } from '../../cluster/context.js';
-import { isPodTerminal, POD_REF, type Pod } from '../../cluster/pod-utils.js';
-import type { MigrationState } from '../controller/migration-types.js';
+import type { ComponentContext } from '../../runtime/component-context.js';
+import { isPodTerminal, POD_REF, type Pod } from '../../kube/pods.js';
+import type { MigrationState } from '../controller/migration/migration-types.js';
 import { rfc3339 } from '../../runtime/clock.js';
 import type { Component } from '../../runtime/component.js';
 import { Controller, type ReconcileResult } from '../../runtime/controller.js';
@@ -27,7 +27,7 @@ import type { DomainRegistry } from './domains.js';
 import { isFinalPhase, NODE_NAME_LABEL, type VirtualMachineInstance, type VmiStatus } from './vmi-types.js';
 
 export interface MigrationSyncDeps {
-  ctx: ClusterContext;
+  ctx: ComponentContext;
   nodeName: string;
   vmis: Informer<VirtualMachineInstance>;
   launcherPods: Informer<Pod>;

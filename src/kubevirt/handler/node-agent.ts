@@ -7,8 +7,8 @@
  * as wait.JitterUntil with factor 1.2). Stopping (the handler pod goes away)
  * marks the node unschedulable, as the handler does on shutdown.
  */
-import type { ClusterContext } from '../../cluster/context.js';
-import { NODE_REF, type Node } from '../../cluster/nodes/node-types.js';
+import type { ComponentContext } from '../../runtime/component-context.js';
+import { NODE_REF, type Node } from '../../kube/nodes.js';
 import { rfc3339, type TimerHandle } from '../../runtime/clock.js';
 import type { Component } from '../../runtime/component.js';
 import { DEVICE_PLUGIN_RESOURCES, HEARTBEAT_ANNOTATION, heartbeatLabels, labellerLabels, SKIP_LABELLING_ANNOTATION } from './node-labels.js';
@@ -23,7 +23,7 @@ export class NodeAgent implements Component {
   private beat: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly ctx: ClusterContext,
+    private readonly ctx: ComponentContext,
     private readonly nodeName: string,
   ) {
     this.name = `virt-handler-node-${nodeName}`;

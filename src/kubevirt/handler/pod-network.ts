@@ -12,8 +12,8 @@
  * link: virt-launcher attaches SR-IOV VFs as host devices, and only those
  * Multus reported.
  */
-import type { Pod } from '../../cluster/pod-utils.js';
-import { secondaryPodInterfaceName } from '../controller/launcher-devices.js';
+import type { Pod } from '../../kube/pods.js';
+import { secondaryPodInterfaceName } from '../controller/services/launcher-devices.js';
 import type { VirtualMachineInstance, VmiInterface, VmiNetwork } from './vmi-types.js';
 
 /** Written by Multus: the networks it attached, each with the pod interface it created. */

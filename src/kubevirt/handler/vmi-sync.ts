@@ -7,9 +7,9 @@
  * gives, with the handler's events. Domain events and launcher pod changes
  * bring the VMI back to the queue.
  */
-import type { ClusterContext } from '../../cluster/context.js';
-import { jsonEqual, type Node } from '../../cluster/nodes/node-types.js';
-import { isPodTerminal, type Pod } from '../../cluster/pod-utils.js';
+import type { ComponentContext } from '../../runtime/component-context.js';
+import { jsonEqual, type Node } from '../../kube/nodes.js';
+import { isPodTerminal, type Pod } from '../../kube/pods.js';
 import { rfc3339 } from '../../runtime/clock.js';
 import type { Component } from '../../runtime/component.js';
 import { Controller, type ReconcileResult } from '../../runtime/controller.js';
@@ -30,7 +30,7 @@ export const BY_VMI_UID = 'virt-handler/created-by';
 const DEFAULT_GRACE_SECONDS = 30;
 
 export interface VmiSyncDeps {
-  ctx: ClusterContext;
+  ctx: ComponentContext;
   nodeName: string;
   vmis: Informer<VirtualMachineInstance>;
   /** Launcher pods of the cluster, indexed by BY_VMI_UID. */

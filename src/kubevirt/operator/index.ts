@@ -5,14 +5,14 @@
  * work queue.
  */
 import type { KubeObject } from '../../api/types.js';
-import type { ClusterContext } from '../../cluster/context.js';
-import { isPodReady, type Pod } from '../../cluster/pod-utils.js';
+import type { ComponentContext } from '../../runtime/component-context.js';
+import { isPodReady, type Pod } from '../../kube/pods.js';
 import { Gate, type Component } from '../../runtime/component.js';
 import { Controller } from '../../runtime/controller.js';
 import { objectKey } from '../../runtime/informer.js';
 import type { KubeVirt } from './kubevirt-status.js';
-import { ManagedCache } from './managed-cache.js';
-import { ObjectApplier } from './object-applier.js';
+import { ManagedCache } from './apply/managed-cache.js';
+import { ObjectApplier } from './apply/object-applier.js';
 import { KubeVirtReconciler } from './reconciler.js';
 import { DEPLOYMENT_REF, KUBEVIRT_REF, NODE_REF, OPERATOR_SELECTOR, POD_REF, SCHEDULABLE_SELECTOR } from './refs.js';
 
@@ -23,7 +23,7 @@ export function operatorHasReadyPod(deployments: readonly KubeObject[], pods: re
   );
 }
 
-function operatorController(ctx: ClusterContext): Component {
+function operatorController(ctx: ComponentContext): Component {
   const kubevirts = ctx.informers.informerFor<KubeVirt>(KUBEVIRT_REF);
   const operatorPods = ctx.informers.informerFor<Pod>(POD_REF, { labelSelector: OPERATOR_SELECTOR });
   const schedulableNodes = ctx.informers.informerFor(NODE_REF, { labelSelector: SCHEDULABLE_SELECTOR });
@@ -38,7 +38,7 @@ function operatorController(ctx: ClusterContext): Component {
   return controller;
 }
 
-export function kubevirtOperatorComponents(ctx: ClusterContext): Component[] {
+export function kubevirtOperatorComponents(ctx: ComponentContext): Component[] {
   const deployments = ctx.informers.informerFor(DEPLOYMENT_REF, { labelSelector: OPERATOR_SELECTOR });
   const pods = ctx.informers.informerFor<Pod>(POD_REF, { labelSelector: OPERATOR_SELECTOR });
   return [

@@ -6,7 +6,7 @@
  * operands from that registry, once a pod of it leads.
  */
 import type { KubeObject } from '../../api/types.js';
-import { isPodReady, type Pod } from '../../cluster/pod-utils.js';
+import { isPodReady, type Pod } from '../../kube/pods.js';
 
 export interface OperatorIdentity {
   namespace: string;

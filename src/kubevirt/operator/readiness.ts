@@ -5,8 +5,8 @@
  * pods are matched to their workload by name substring, as the operator does.
  */
 import type { KubeObject } from '../../api/types.js';
-import { isPodReady, type Pod } from '../../cluster/pod-utils.js';
-import { ID_ANNOTATION, REGISTRY_ANNOTATION, VERSION_ANNOTATION } from './templating.js';
+import { isPodReady, type Pod } from '../../kube/pods.js';
+import { ID_ANNOTATION, REGISTRY_ANNOTATION, VERSION_ANNOTATION } from './install-strategy/templating.js';
 
 export interface StrategyStamp {
   version: string;

@@ -6,23 +6,23 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { Client } from '../../client/client.js';
-import type { Pod } from '../../cluster/pod-utils.js';
+import type { Pod } from '../../kube/pods.js';
 import { rfc3339, type Clock } from '../../runtime/clock.js';
 import type { ReconcileResult } from '../../runtime/controller.js';
 import { splitKey, type Informer } from '../../runtime/informer.js';
-import { certificatePolicy } from './certificates.js';
+import { certificatePolicy } from './apply/certificates.js';
 import { applyTransition, transitions, type KubeVirtCondition, type Transition } from './conditions.js';
 import { deploymentConfig, goJson, targetImages } from './deployment-config.js';
-import { InstallSync } from './install-sync.js';
+import { InstallSync } from './apply/install-sync.js';
 import type { KubeVirt, KubeVirtStatus } from './kubevirt-status.js';
-import type { ManagedCache } from './managed-cache.js';
-import type { ObjectApplier } from './object-applier.js';
-import { desiredState, virtApiReplicas } from './operand-selection.js';
+import type { ManagedCache } from './apply/managed-cache.js';
+import type { ObjectApplier } from './apply/object-applier.js';
+import { desiredState, virtApiReplicas } from './install-strategy/operand-selection.js';
 import { leaderPod, operatorIdentity } from './operator-identity.js';
 import { isWorkloadReady, type StrategyStamp } from './readiness.js';
 import { DAEMONSET_REF, DEPLOYMENT_REF, KUBEVIRT_REF, POD_REF } from './refs.js';
-import { ensureStrategyConfigMap } from './strategy-configmap.js';
-import { Uninstaller } from './uninstall.js';
+import { ensureStrategyConfigMap } from './install-strategy/strategy-configmap.js';
+import { Uninstaller } from './apply/uninstall.js';
 
 export const FINALIZER = 'kubevirt.io/foregroundDeleteKubeVirt';
 export const LATEST_API_ANNOTATION = 'kubevirt.io/latest-observed-api-version';

@@ -5,7 +5,7 @@
  * carrying the object's own message in `raw`. The result is the JSON object a
  * JSON client would have sent for the same object.
  */
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
 import { badRequest } from '../../api/errors.js';
 import { messageToJson } from './message-to-json.js';
 import { messageType, protoFileFor, runtimeUnknownType } from './proto-registry.js';

@@ -29,7 +29,7 @@ export function messageToJson(type: protobuf.Type, message: DecodedMessage): unk
 
 /** A repeated or map field arrives as an empty array/object even when absent; Go would decode nil. */
 function isPresent(message: DecodedMessage, name: string): boolean {
-  if (!Object.prototype.hasOwnProperty.call(message, name)) return false;
+  if (!Object.hasOwn(message, name)) return false;
   const value = message[name];
   if (value === null || value === undefined) return false;
   if (Array.isArray(value)) return value.length > 0;

@@ -35,7 +35,7 @@ export function protoFileFor(apiVersion: string): ProtoFile | undefined {
 /** The message type of a kind, parsing its file on first use. */
 export function messageType(file: ProtoFile, kind: string): protobuf.Type | undefined {
   const loaded = loadedRoot();
-  loaded.loadSync(file.importPath + '/generated.proto', { keepCase: true });
+  loaded.loadSync(`${file.importPath}/generated.proto`, { keepCase: true });
   const found = loaded.lookup(`${file.protoPackage}.${kind}`);
   return found instanceof protobuf.Type ? found : undefined;
 }

@@ -45,7 +45,7 @@ export function int64(value: unknown): bigint {
   return BigInt(String(value));
 }
 
-const has = (m: DecodedMessage, field: string): boolean => Object.prototype.hasOwnProperty.call(m, field) && m[field] !== null;
+const has = (m: DecodedMessage, field: string): boolean => Object.hasOwn(m, field) && m[field] !== null;
 
 const isNonEmptyArray = (value: unknown): value is unknown[] => Array.isArray(value) && value.length > 0;
 

@@ -63,7 +63,7 @@ t.test('label and field selectors, chunking', async (t) => {
 
 t.test('get -w sees a later create under one header', async (t) => {
   const { kubectl, kubeconfigPath } = await withEmulator(t);
-  const cacheDir = (await import('node:fs/promises')).mkdtemp((await import('node:os')).tmpdir() + '/kc-');
+  const cacheDir = (await import('node:fs/promises')).mkdtemp(`${(await import('node:os')).tmpdir()}/kc-`);
   const watcher = spawn(kubectlPath(), ['get', 'configmaps', '-w'], { env: { ...process.env, KUBECONFIG: kubeconfigPath, KUBECACHEDIR: await cacheDir } });
   let output = '';
   watcher.stdout.on('data', (d) => (output += d));

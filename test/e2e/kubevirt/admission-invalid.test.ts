@@ -35,7 +35,7 @@ t.test('kubectl apply rejects each invalid manifest with virt-api message', asyn
   t.equal(applied.stdout, '', 'nothing was created or configured');
   const lines = applied.stderr.trimEnd().split('\n');
   t.equal(lines.length, rows.length, 'one error per document');
-  rows.forEach((row, i) => t.equal(lines[i], expectedLine(file, row), row.what));
+  for (const [i, row] of rows.entries()) t.equal(lines[i], expectedLine(file, row), row.what);
 
   const left = await fixture.kubectl(['get', 'vm,vmi,vmim', '-n', 'default', '-o', 'name']);
   t.equal(left.stdout, '', 'no object was stored');

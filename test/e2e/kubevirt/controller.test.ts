@@ -7,7 +7,7 @@
 import t from 'tap';
 import { fileURLToPath } from 'node:url';
 import { withEmulator } from '../../helpers/cluster.js';
-import type { ClusterContext } from '../../../src/cluster/context.js';
+import type { ComponentContext } from '../../../src/runtime/component-context.js';
 import { virtControllerCore } from '../../../src/kubevirt/controller/index.js';
 import { SharedInformerFactory } from '../../../src/runtime/informer.js';
 import { silentLogger } from '../../../src/runtime/logger.js';
@@ -27,7 +27,7 @@ t.test('kubectl: vm-cirros patched to Always gets a Scheduled VMI and a virt-lau
   t.equal(established.code, 0, established.stderr);
   await fakeHandlerOnNodes(emulator.client);
   const informers = new SharedInformerFactory(emulator.client, { clock: emulator.clock, logger: silentLogger });
-  const ctx: ClusterContext = { client: emulator.client, informers, clock: emulator.clock, random: new SeededRandom(3), profile: builtinProfile('instant')!, logger: silentLogger, workers: 1, serveSubresource: () => {} };
+  const ctx: ComponentContext = { client: emulator.client, informers, clock: emulator.clock, random: new SeededRandom(3), profile: builtinProfile('instant')!, logger: silentLogger, serveSubresource: () => {} };
   const controller = virtControllerCore(ctx);
   informers.start();
   await controller.start();

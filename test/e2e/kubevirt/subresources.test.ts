@@ -121,7 +121,7 @@ t.test('lifecycle requests with kubectl replace --raw', async (t) => {
   const put = (path: string, body = '{}') => kubectl(['replace', '--raw', `${base}/${path}`, '-f', '-'], { input: body });
   const jsonpath = async (resource: string, path: string) => (await kubectl(['get', resource, '-o', `jsonpath=${path}`])).stdout;
 
-  t.equal((await kubectl(['apply', '-f', '-'], { input: vm('halted', 'Halted') + '---' + vm('always', 'Always') + '---' + vm('manual', 'Manual') })).code, 0);
+  t.equal((await kubectl(['apply', '-f', '-'], { input: `${vm('halted', 'Halted')}---${vm('always', 'Always')}---${vm('manual', 'Manual')}` })).code, 0);
 
   const start = await put('virtualmachines/halted/start');
   t.equal(start.code, 0, start.stderr);

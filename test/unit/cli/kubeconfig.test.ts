@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { parse } from 'yaml';
 import { buildKubeconfig, defaultKubeconfigPath, mergeIntoKubeconfig, writeKubeconfig } from '../../../src/server/kubeconfig.js';
-import { createCertificateAuthority, loadOrCreateCertificates } from '../../../src/server/tls.js';
+import { createCertificateAuthority, loadOrCreateCertificates } from '../../../src/pki/certificates.js';
 import { runKubectl } from '../../helpers/kubectl.js';
 
 const caPem = (await createCertificateAuthority({ commonName: 'kubeconfig-test-ca', validityDays: 1 })).certPem;

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Command } from 'commander';
-import { addServeOptions, parseServeOptions, ServeOptionsError } from '../../../src/cli/serve-options.js';
+import { addServeOptions, parseServeOptions, type ServeOptionsError } from '../../../src/cli/serve-options.js';
 
 t.test('defaults', async (t) => {
   t.same(parseServeOptions([]), {

@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { KubeObject } from '../../../src/api/types.js';
 import { VirtualClock } from '../../../src/runtime/clock.js';
-import { Controller } from '../../../src/runtime/controller.js';
+import { Controller, type ReconcileResult } from '../../../src/runtime/controller.js';
 import { Informer } from '../../../src/runtime/informer.js';
 import type { Logger } from '../../../src/runtime/logger.js';
 import { FakeClient } from './fake-client.js';
@@ -10,7 +10,7 @@ const CM = { apiVersion: 'v1', kind: 'ConfigMap' } as const;
 const POD = { apiVersion: 'v1', kind: 'Pod' } as const;
 const configMap = (name: string): KubeObject => ({ ...CM, metadata: { namespace: 'ns', name } });
 
-async function setup(reconcile: (key: string) => Promise<void | { requeueAfterMs: number }>, workers = 1) {
+async function setup(reconcile: (key: string) => Promise<ReconcileResult>, workers = 1) {
   const clock = new VirtualClock();
   const client = new FakeClient();
   const informer = new Informer(client, CM, {}, { clock });

@@ -3,7 +3,7 @@
  * watch history, 410 on a compacted resourceVersion, and hooks to break or end
  * the open watches. Merge patch only; label selectors of the "k=v,k2=v2" form.
  */
-import { Observable, Subscriber } from 'rxjs';
+import { Observable, type Subscriber } from 'rxjs';
 import { alreadyExists, gone, notFound } from '../../../src/api/errors.js';
 import type { KubeList, KubeObject, WatchEvent } from '../../../src/api/types.js';
 import type { Client, KindRef, ListOptions, WatchOptions } from '../../../src/client/client.js';

@@ -58,7 +58,7 @@ t.test('the store shares unchanged parts between versions, and the history keeps
   t.ok(Object.isFrozen(second) && Object.isFrozen(second.status));
   t.equal(second.metadata.resourceVersion, '2');
   t.equal(first.metadata.resourceVersion, '1', 'the previous version keeps its own resourceVersion');
-  t.equal((events[1].previous?.status as { phase: string }).phase, 'Pending');
+  t.equal((events[1].previous?.status as { phase: string } | undefined)?.phase, 'Pending');
   t.equal((events[1].object.status as { phase: string }).phase, 'Running');
 });
 

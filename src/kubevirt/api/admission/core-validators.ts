@@ -7,7 +7,7 @@
 import type { AdmissionResponse, AdmissionReview } from '../../../admission/webhooks/types.js';
 import type { KubeObject } from '../../../api/types.js';
 import { isKubeVirtServiceAccount, type AdmissionConfig } from './config.js';
-import type { ApplicableSpec } from '../../controller/instancetype-apply.js';
+import type { ApplicableSpec } from '../../controller/instancetype/instancetype-apply.js';
 import type { VirtualMachine } from '../../controller/types.js';
 import type { AdmissionDeps } from './deps.js';
 import { applyInstancetypeToTemplate } from './instancetype-conflicts.js';

@@ -5,11 +5,11 @@
  */
 import type { KubeObject } from '../../../api/types.js';
 import { generateName, generateUid } from '../../../api/registry/names.js';
-import type { ClusterContext } from '../../../cluster/context.js';
+import type { ComponentContext } from '../../../runtime/component-context.js';
 import type { Informer } from '../../../runtime/informer.js';
 import { KUBEVIRT_REF, VMI_REF } from '../../controller/constants.js';
-import type { Lookup } from '../../controller/instancetype-revisions.js';
-import { clientLookup } from '../../controller/vm-instancetype.js';
+import type { Lookup } from '../../controller/instancetype/instancetype-revisions.js';
+import { clientLookup } from '../../controller/instancetype/vm-instancetype.js';
 import { admissionConfig, type AdmissionConfig } from './config.js';
 
 export interface AdmissionDeps {
@@ -28,7 +28,7 @@ export interface AdmissionDeps {
 
 const ref = (apiVersion: string, kind: string) => ({ apiVersion, kind });
 
-export function admissionDeps(ctx: ClusterContext): AdmissionDeps {
+export function admissionDeps(ctx: ComponentContext): AdmissionDeps {
   const kubevirts = ctx.informers.informerFor(KUBEVIRT_REF);
   return {
     config: () => admissionConfig(firstLive(kubevirts.list())),

@@ -10,9 +10,9 @@
  */
 import type { AdmissionResponse, AdmissionReview } from '../../../admission/webhooks/types.js';
 import type { Client } from '../../../client/client.js';
-import type { Pod } from '../../../cluster/pod-utils.js';
+import type { Pod } from '../../../kube/pods.js';
 import { ANNOTATION_DOMAIN, LABEL_APP, POD_REF, VMI_REF } from '../../controller/constants.js';
-import { LABEL_MIGRATION_JOB_UID, type MigrationState } from '../../controller/migration-types.js';
+import { LABEL_MIGRATION_JOB_UID, type MigrationState } from '../../controller/migration/migration-types.js';
 import type { VirtualMachineInstance } from '../../controller/types.js';
 import type { AdmissionDeps } from './deps.js';
 import { allowed, requestOf } from './responses.js';
@@ -29,7 +29,7 @@ export function podEvictionAdmitter(client: Client): (deps: AdmissionDeps, revie
     const request = requestOf(review);
     const namespace = request.namespace ?? '';
     const pod = await client.get<Pod>(POD_REF, namespace, request.name ?? '').catch(() => undefined);
-    if (!pod || pod.metadata.labels?.[LABEL_APP] !== 'virt-launcher') return allowed(request);
+    if (pod?.metadata.labels?.[LABEL_APP] !== 'virt-launcher') return allowed(request);
     const vmiName = pod.metadata.annotations?.[ANNOTATION_DOMAIN];
     // A finished launcher holds nothing.
     if (!vmiName || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return allowed(request);

@@ -10,8 +10,8 @@
  */
 import type { AdmissionResponse, AdmissionReview } from '../../../admission/webhooks/types.js';
 import type { WebhookBackends } from '../../../admission/webhooks/backends.js';
-import type { ClusterContext } from '../../../cluster/context.js';
-import { isPodReady, type Pod } from '../../../cluster/pod-utils.js';
+import type { ComponentContext } from '../../../runtime/component-context.js';
+import { isPodReady, type Pod } from '../../../kube/pods.js';
 import { POD_REF } from '../../controller/constants.js';
 import { DEFAULT_INSTALL_NAMESPACE } from './config.js';
 import { webhookPaths } from './paths.js';
@@ -24,12 +24,12 @@ export const VIRT_API_WEBHOOK_SERVICE = `${DEFAULT_INSTALL_NAMESPACE}/virt-api`;
 type Admitter = (deps: AdmissionDeps, review: AdmissionReview) => Promise<AdmissionResponse>;
 
 /** Whether a ready, live pod with the label `kubevirt.io=<app>` runs in the install namespace. */
-function hasReadyPod(ctx: ClusterContext, app: string): () => boolean {
+function hasReadyPod(ctx: ComponentContext, app: string): () => boolean {
   const pods = ctx.informers.informerFor<Pod>(POD_REF, { namespace: DEFAULT_INSTALL_NAMESPACE, labelSelector: `kubevirt.io=${app}` });
   return () => pods.list().some((pod) => isPodReady(pod) && !pod.metadata.deletionTimestamp);
 }
 
-export function registerKubeVirtWebhooks(backends: WebhookBackends, ctx: ClusterContext): void {
+export function registerKubeVirtWebhooks(backends: WebhookBackends, ctx: ComponentContext): void {
   const deps = admissionDeps(ctx);
   const serve = (service: string, routes: Record<string, Admitter>) => {
     for (const [path, admitter] of Object.entries(routes)) backends.handle(service, path, (review) => admitter(deps, review));

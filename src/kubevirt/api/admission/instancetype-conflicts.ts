@@ -5,8 +5,8 @@
  * one cause. A missing object is no admission error (the VM controller
  * reports it), so lookups that fail are ignored here.
  */
-import { applyToVmi, conflictMessage, type ApplicableSpec, type InstancetypeSpec, type PreferenceSpec } from '../../controller/instancetype-apply.js';
-import { findSpec, type Lookup, type MatcherRole } from '../../controller/instancetype-revisions.js';
+import { applyToVmi, conflictMessage, type ApplicableSpec, type InstancetypeSpec, type PreferenceSpec } from '../../controller/instancetype/instancetype-apply.js';
+import { findSpec, type Lookup, type MatcherRole } from '../../controller/instancetype/instancetype-revisions.js';
 import type { VirtualMachine } from '../../controller/types.js';
 import { cause, type Cause } from './responses.js';
 

@@ -7,7 +7,7 @@
 import type { WebhookBackends } from '../../../admission/webhooks/backends.js';
 import type { AdmissionResponse, AdmissionReview } from '../../../admission/webhooks/types.js';
 import type { KindRef } from '../../../client/client.js';
-import type { ClusterContext } from '../../../cluster/context.js';
+import type { ComponentContext } from '../../../runtime/component-context.js';
 import { KUBEVIRT_REF, VM_REF, VMI_REF } from '../../controller/constants.js';
 import { DEFAULT_INSTALL_NAMESPACE } from './config.js';
 import { allowed, errorResponse, requestOf } from './responses.js';
@@ -31,7 +31,7 @@ const uninstallRefused = (workloads: string): string =>
 
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
-function kubevirtCreateValidator(ctx: ClusterContext): (review: AdmissionReview) => Promise<AdmissionResponse> {
+function kubevirtCreateValidator(ctx: ComponentContext): (review: AdmissionReview) => Promise<AdmissionResponse> {
   const kubevirts = ctx.informers.informerFor(KUBEVIRT_REF);
   return async (review) => {
     const request = requestOf(review);
@@ -45,7 +45,7 @@ function kubevirtCreateValidator(ctx: ClusterContext): (review: AdmissionReview)
  * on a Deployed KubeVirt, a DELETE is refused while VMIs, VMs or VMI
  * replica sets exist anywhere. Reads are live, as the real admitter's.
  */
-function kubevirtDeleteValidator(ctx: ClusterContext): (review: AdmissionReview) => Promise<AdmissionResponse> {
+function kubevirtDeleteValidator(ctx: ComponentContext): (review: AdmissionReview) => Promise<AdmissionResponse> {
   return async (review) => {
     const request = requestOf(review);
     try {
@@ -65,7 +65,7 @@ function kubevirtDeleteValidator(ctx: ClusterContext): (review: AdmissionReview)
 }
 
 /** `available` says whether the Service has a ready virt-operator pod behind it. */
-export function registerOperatorWebhooks(backends: WebhookBackends, ctx: ClusterContext, available: () => boolean): void {
+export function registerOperatorWebhooks(backends: WebhookBackends, ctx: ComponentContext, available: () => boolean): void {
   backends.addService(OPERATOR_WEBHOOK_SERVICE, available);
   backends.handle(OPERATOR_WEBHOOK_SERVICE, '/kubevirt-validate-create', kubevirtCreateValidator(ctx));
   // The update admitter checks configuration fields the emulator does not simulate; every update passes.

@@ -167,7 +167,7 @@ export async function cloneValidator(deps: AdmissionDeps, review: AdmissionRevie
   if (!source) causes.push(cause('FieldValueInvalid', 'Source cannot be nil', 'spec.source'));
   else if (!source.apiGroup) causes.push(cause('FieldValueInvalid', "Source's APIGroup cannot be empty", 'spec.source.apiGroup'));
   else if (source.kind !== 'VirtualMachine' && source.kind !== 'VirtualMachineSnapshot') causes.push(cause('FieldValueInvalid', 'Source kind is not supported', 'spec.source.kind'));
-  if (spec.target && spec.target.kind && spec.target.kind !== 'VirtualMachine') causes.push(cause('FieldValueInvalid', 'Target kind is not supported', 'spec.target.kind'));
+  if (spec.target?.kind && spec.target.kind !== 'VirtualMachine') causes.push(cause('FieldValueInvalid', 'Target kind is not supported', 'spec.target.kind'));
   if (source?.kind === 'VirtualMachine' && (spec.target?.kind ?? 'VirtualMachine') === 'VirtualMachine' && spec.target?.name === source.name) {
     causes.push(cause('FieldValueInvalid', 'Target name cannot be equal to source name when both are VirtualMachines', 'spec.target.name'));
   }

@@ -4,7 +4,7 @@
  * the amd64/arm64/s390x arch defaults, and the live-update hotplug limits.
  * Each function changes the spec it is given (a private copy).
  */
-import { formatQuantity, parseQuantity } from '../../../cluster/pod-utils.js';
+import { formatQuantity, parseQuantity } from '../../../kube/quantity.js';
 import type { AdmissionConfig } from './config.js';
 import type { Disk, Probe, VmiSpec } from './spec-types.js';
 

@@ -6,7 +6,7 @@
  * of the spec: "spec" for a VMI, "spec.template.spec" for a VM.
  */
 import { regexError } from '../../../api/builtins/names.js';
-import { parseQuantity } from '../../../cluster/pod-utils.js';
+import { parseQuantity } from '../../../kube/quantity.js';
 import type { AdmissionConfig } from './config.js';
 import { cause, type Cause } from './responses.js';
 import type { CloudInitSource, Disk, Probe, VmiSpec, Volume } from './spec-types.js';

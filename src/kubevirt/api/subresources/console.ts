@@ -7,7 +7,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { StatusError, badRequest } from '../../../api/errors.js';
+import { type StatusError, badRequest } from '../../../api/errors.js';
 import type { VirtualMachineInstance } from '../../controller/types.js';
 import { guestOfVmi } from '../../handler/guest-os.js';
 import { vmiConflict, MESSAGES } from './responses.js';

@@ -7,10 +7,10 @@
  */
 import { StatusError, badRequest, internalError } from '../../../api/errors.js';
 import type { KubeObject } from '../../../api/types.js';
-import { applyToVmi, conflictMessage, type ApplicableSpec, type InstancetypeSpec, type PreferenceSpec } from '../../controller/instancetype-apply.js';
-import { findSpec, type Lookup } from '../../controller/instancetype-revisions.js';
+import { applyToVmi, conflictMessage, type ApplicableSpec, type InstancetypeSpec, type PreferenceSpec } from '../../controller/instancetype/instancetype-apply.js';
+import { findSpec, type Lookup } from '../../controller/instancetype/instancetype-revisions.js';
 import type { VirtualMachine } from '../../controller/types.js';
-import { withDefaultDisks, withDefaultNetwork } from '../../controller/vmi-from-vm.js';
+import { withDefaultDisks, withDefaultNetwork } from '../../controller/vm/vmi-from-vm.js';
 import { admissionConfig } from '../admission/config.js';
 import type { VmiSpec } from '../admission/spec-types.js';
 import { setDefaultVmiSpec } from '../admission/vmi-defaults.js';

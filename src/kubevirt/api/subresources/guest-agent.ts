@@ -6,7 +6,7 @@
  * (src/kubevirt/handler/guest-os.ts). Failures are plain-text 500s, as these
  * GET handlers answer with go-restful's WriteError.
  */
-import { StatusError } from '../../../api/errors.js';
+import type { StatusError } from '../../../api/errors.js';
 import type { VirtualMachineInstance } from '../../controller/types.js';
 import { guestOfVmi } from '../../handler/guest-os.js';
 import { hasCondition } from './vmi-lifecycle.js';

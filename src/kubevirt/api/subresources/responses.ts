@@ -7,7 +7,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { StatusError, badRequest, conflict, internalError, notFound } from '../../../api/errors.js';
-import type { BackendResponse } from '../../../server/aggregation.js';
+import type { BackendResponse } from '../../../api/extension-points.js';
 
 export const empty = (status: number): BackendResponse => ({ status });
 

@@ -7,7 +7,7 @@ const podsType = { group: '', version: 'v1', plural: 'pods', kind: 'Pod' } as Re
 const attributes = (object: KubeObject, extra: Partial<AdmissionAttributes> = {}): AdmissionAttributes =>
   ({ operation: 'CREATE', type: podsType, object, dryRun: false, user: { username: 'u', groups: [] }, warnings: [], ...extra }) as AdmissionAttributes;
 const pod = (tolerations?: unknown[]): KubeObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [], ...(tolerations ? { tolerations } : {}) } });
-const tolerationsOf = (obj: KubeObject | undefined) => (obj?.spec as { tolerations?: unknown[] }).tolerations;
+const tolerationsOf = (obj: KubeObject | undefined) => (obj?.spec as { tolerations?: unknown[] } | undefined)?.tolerations;
 
 t.test('adds 300 s tolerations of not-ready and unreachable', async (t) => {
   t.same(tolerationsOf(await defaultTolerationSecondsPlugin.mutate(attributes(pod()))), [

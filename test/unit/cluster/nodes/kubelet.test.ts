@@ -1,5 +1,5 @@
 import t from 'tap';
-import type { Pod } from '../../../../src/cluster/pod-utils.js';
+import type { Pod } from '../../../../src/kube/pods.js';
 import { POD, podOn, until, virtualEmulator } from './virtual-emulator.js';
 
 const WORKER = 'kubevirt-emulator-worker';

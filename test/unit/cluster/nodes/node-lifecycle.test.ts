@@ -1,7 +1,7 @@
 import t from 'tap';
 import { nodeFaults } from '../../../../src/cluster/nodes/index.js';
-import type { Node } from '../../../../src/cluster/nodes/node-types.js';
-import type { Pod } from '../../../../src/cluster/pod-utils.js';
+import type { Node } from '../../../../src/kube/nodes.js';
+import type { Pod } from '../../../../src/kube/pods.js';
 import { POD, podOn, until, virtualEmulator } from './virtual-emulator.js';
 
 const NODE = { apiVersion: 'v1', kind: 'Node' } as const;

@@ -1,5 +1,5 @@
 import t from 'tap';
-import type { Lease, Node } from '../../../../src/cluster/nodes/node-types.js';
+import type { Lease, Node } from '../../../../src/kube/nodes.js';
 import { virtualEmulator } from './virtual-emulator.js';
 
 const NODE = { apiVersion: 'v1', kind: 'Node' } as const;

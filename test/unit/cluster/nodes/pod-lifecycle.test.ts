@@ -1,5 +1,5 @@
 import t from 'tap';
-import type { Pod } from '../../../../src/cluster/pod-utils.js';
+import type { Pod } from '../../../../src/kube/pods.js';
 import { nextChangeMs, planPod, plannedEvents, podStatusAt, runToCompletionMs, type Timing } from '../../../../src/cluster/nodes/pod-lifecycle.js';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -50,7 +50,7 @@ t.test('the plan: sandbox, pull, start; status at each instant', async (t) => {
     ['Created', 1000],
     ['Started', 1000],
   ]);
-  t.equal(plannedEvents(plan)[1].message, 'Successfully pulled image "nginx" in 700ms (700ms including waiting). Image size: ' + /\d+/.exec(plannedEvents(plan)[1].message.split('Image size: ')[1])![0] + ' bytes.');
+  t.equal(plannedEvents(plan)[1].message, `Successfully pulled image "nginx" in 700ms (700ms including waiting). Image size: ${/\d+/.exec(plannedEvents(plan)[1].message.split('Image size: ')[1])![0]} bytes.`);
 });
 
 t.test('a present image with IfNotPresent is not pulled', async (t) => {

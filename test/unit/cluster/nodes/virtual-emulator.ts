@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeObject } from '../../../../src/api/types.js';
 import type { KindRef } from '../../../../src/client/client.js';
-import type { Pod } from '../../../../src/cluster/pod-utils.js';
+import type { Pod } from '../../../../src/kube/pods.js';
 import { startEmulator, type RunningEmulator } from '../../../../src/emulator.js';
 import type { VirtualClock } from '../../../../src/runtime/clock.js';
 

@@ -64,7 +64,8 @@ t.test('pending pods are bound, spread over the nodes, with a Scheduled event', 
   for (const name of names) await em.client.create(testPod(name));
   await until(em.clock, async () => (await Promise.all(names.map((n) => getPod(em, n)))).every((p) => p.spec?.nodeName));
   const pods = await Promise.all(names.map((n) => getPod(em, n)));
-  const perNode = pods.reduce<Record<string, number>>((acc, p) => ({ ...acc, [p.spec!.nodeName!]: (acc[p.spec!.nodeName!] ?? 0) + 1 }), {});
+  const perNode: Record<string, number> = {};
+  for (const p of pods) perNode[p.spec!.nodeName!] = (perNode[p.spec!.nodeName!] ?? 0) + 1;
   t.same(perNode, { 'sched-a': 2, 'sched-b': 2 });
   t.match(pods[0].status?.conditions?.find((c) => c.type === 'PodScheduled'), { status: 'True' });
   await until(em.clock, async () => (await eventsOf(em, 'web-1')).length > 0);

@@ -2,7 +2,7 @@ import t from 'tap';
 import { computePdbStatus, scaledValue } from '../../../../src/cluster/scheduling/disruption.js';
 import { spendDisruption } from '../../../../src/cluster/scheduling/eviction.js';
 import type { Pod, PodDisruptionBudget } from '../../../../src/cluster/scheduling/objects.js';
-import { StatusError } from '../../../../src/api/errors.js';
+import type { StatusError } from '../../../../src/api/errors.js';
 
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');

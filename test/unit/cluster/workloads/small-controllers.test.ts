@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { KubeObject, ResourceType } from '../../../../src/api/types.js';
-import { PLACEHOLDER_CA_PEM } from '../../../../src/cluster/workloads/root-ca-publisher.js';
-import { ServiceIpAllocator } from '../../../../src/cluster/workloads/service-ip-allocator.js';
+import { PLACEHOLDER_CA_PEM } from '../../../../src/cluster/housekeeping/root-ca-publisher.js';
+import { ServiceIpAllocator } from '../../../../src/cluster/services/service-ip-allocator.js';
 import { markPodsReady, startHarness, UNSCHEDULABLE } from './harness.js';
 
 const POD = { apiVersion: 'v1', kind: 'Pod' } as const;

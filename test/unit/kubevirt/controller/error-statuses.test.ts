@@ -1,5 +1,5 @@
 import t from 'tap';
-import type { Pod } from '../../../../src/cluster/pod-utils.js';
+import type { Pod } from '../../../../src/kube/pods.js';
 import { cirrosVm, fakeHandlerOnNodes, NODE, POD, startHarness, VMI, vmStatus, waitForPrintable, waitForVmiPhase } from './harness.js';
 
 t.test('no node with KubeVirt devices: PodScheduled False/Unschedulable on the VMI, ErrorUnschedulable on the VM; fixed once virt-handler runs', async (t) => {
@@ -48,7 +48,7 @@ t.test('stale virt-handler heartbeat: node unschedulable, VMIs without a live po
   await h.emulator.faults.nodes.stopKubelet(nodeName);
   const pod = (await h.client.list<Pod>(POD, { namespace: 'default', labelSelector: `kubevirt.io/created-by=${vmi.metadata.uid ?? ''}` })).items[0];
   await h.client.update({ ...pod, status: { ...pod.status, phase: 'Failed' } }, { subresource: 'status' });
-  const stale = new Date(h.clock.nowMs() - 6 * 60_000).toISOString().slice(0, 19) + 'Z';
+  const stale = `${new Date(h.clock.nowMs() - 6 * 60_000).toISOString().slice(0, 19)}Z`;
   await h.client.patch(NODE, undefined, nodeName, 'merge', { metadata: { annotations: { 'kubevirt.io/heartbeat': stale } } });
   const failed = await h.waitFor('VMI Failed', async () => {
     const got = await h.client.get(VMI, 'default', 'stranded');

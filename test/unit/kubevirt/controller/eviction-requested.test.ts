@@ -1,7 +1,7 @@
 import t from 'tap';
-import { nextVmiState } from '../../../../src/kubevirt/controller/vmi-status.js';
+import { nextVmiState } from '../../../../src/kubevirt/controller/vmi/vmi-status.js';
 import type { Condition, VirtualMachineInstance } from '../../../../src/kubevirt/controller/types.js';
-import { startMigrationHarness, VMI } from '../migration/harness.js';
+import { startMigrationHarness, VMI } from './migration/harness.js';
 
 const evictionRequested = (vmi: { status?: { conditions?: unknown } } | undefined) => (vmi?.status?.conditions as Condition[] | undefined)?.find((c) => c.type === 'EvictionRequested');
 

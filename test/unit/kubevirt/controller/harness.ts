@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { KubeObject } from '../../../../src/api/types.js';
 import type { Client, KindRef } from '../../../../src/client/client.js';
-import type { ClusterContext } from '../../../../src/cluster/context.js';
+import type { ComponentContext } from '../../../../src/runtime/component-context.js';
 import { startEmulator, type RunningEmulator } from '../../../../src/emulator.js';
 import { virtControllerCore } from '../../../../src/kubevirt/controller/index.js';
 import type { VirtualClock } from '../../../../src/runtime/clock.js';
@@ -80,7 +80,7 @@ export async function startHarness(options: { handlerOnNodes?: boolean } = {}): 
 
   const logger = process.env.VIRT_CONTROLLER_DEBUG ? consoleLogger('virt-controller') : silentLogger;
   const informers = new SharedInformerFactory(client, { clock, logger });
-  const ctx: ClusterContext = { client, informers, clock, random: new SeededRandom(7), profile: builtinProfile('instant')!, logger, workers: 1, serveSubresource: () => {} };
+  const ctx: ComponentContext = { client, informers, clock, random: new SeededRandom(7), profile: builtinProfile('instant')!, logger, serveSubresource: () => {} };
   const controller: Component = virtControllerCore(ctx);
   informers.start();
   await controller.start();
@@ -119,7 +119,7 @@ export async function setVmiPhase(h: Harness, name: string, phase: string): Prom
     const vmi = await h.client.get<KubeObject & { status?: Record<string, unknown> }>(VMI, 'default', name);
     const transitions = (vmi.status?.phaseTransitionTimestamps as unknown[] | undefined) ?? [];
     try {
-      await h.client.update({ ...vmi, status: { ...vmi.status, phase, phaseTransitionTimestamps: [...transitions, { phase, phaseTransitionTimestamp: h.clock.now().toISOString().slice(0, 19) + 'Z' }] } });
+      await h.client.update({ ...vmi, status: { ...vmi.status, phase, phaseTransitionTimestamps: [...transitions, { phase, phaseTransitionTimestamp: `${h.clock.now().toISOString().slice(0, 19)}Z` }] } });
       return;
     } catch (err) {
       if ((err as { code?: number }).code !== 409 || attempt >= 5) throw err;

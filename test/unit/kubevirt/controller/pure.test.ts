@@ -1,10 +1,10 @@
 import t from 'tap';
-import { startBackoffSeconds } from '../../../../src/kubevirt/controller/crash-loop.js';
+import { startBackoffSeconds } from '../../../../src/kubevirt/controller/vm/crash-loop.js';
 import { clusterConfig } from '../../../../src/kubevirt/controller/cluster-config.js';
-import { computeResources, memoryOverheadBytes } from '../../../../src/kubevirt/controller/launcher-resources.js';
-import { vmiIdLabel } from '../../../../src/kubevirt/controller/launcher-pod.js';
-import { legacyFirmwareUuid } from '../../../../src/kubevirt/controller/vmi-from-vm.js';
-import { printableStatus, type VmStatusInput } from '../../../../src/kubevirt/controller/vm-status.js';
+import { computeResources, memoryOverheadBytes } from '../../../../src/kubevirt/controller/services/launcher-resources.js';
+import { vmiIdLabel } from '../../../../src/kubevirt/controller/services/launcher-pod.js';
+import { legacyFirmwareUuid } from '../../../../src/kubevirt/controller/vm/vmi-from-vm.js';
+import { printableStatus, type VmStatusInput } from '../../../../src/kubevirt/controller/vm/vm-status.js';
 import type { VirtualMachine, VirtualMachineInstance } from '../../../../src/kubevirt/controller/types.js';
 
 const Mi = 2 ** 20;
@@ -31,7 +31,7 @@ t.test('memory overhead and compute resources', async (t) => {
 t.test('names and ids', async (t) => {
   t.equal(vmiIdLabel('short'), 'short');
   const long = 'a'.repeat(70);
-  t.match(vmiIdLabel(long), new RegExp(`^a{54}-[0-9a-f]{8}$`));
+  t.match(vmiIdLabel(long), /^a{54}-[0-9a-f]{8}$/);
   t.match(legacyFirmwareUuid('testvm'), /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   t.equal(legacyFirmwareUuid('testvm'), legacyFirmwareUuid('testvm'), 'stable');
 });

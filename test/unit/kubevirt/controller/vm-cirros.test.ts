@@ -1,5 +1,5 @@
 import t from 'tap';
-import type { Pod } from '../../../../src/cluster/pod-utils.js';
+import type { Pod } from '../../../../src/kube/pods.js';
 import type { VirtualMachine, VirtualMachineInstance } from '../../../../src/kubevirt/controller/types.js';
 import { example, POD, startHarness, VM, VMI } from './harness.js';
 

@@ -13,7 +13,7 @@ import { parse } from 'yaml';
 import type { KubeObject } from '../../../../src/api/types.js';
 import type { Client } from '../../../../src/client/client.js';
 import { workerName } from '../../../../src/cluster/nodes/index.js';
-import { POD_REF, type Pod } from '../../../../src/cluster/pod-utils.js';
+import { POD_REF, type Pod } from '../../../../src/kube/pods.js';
 import { startEmulator, type RunningEmulator } from '../../../../src/emulator.js';
 import { VMI_REF, type VirtualMachineInstance } from '../../../../src/kubevirt/handler/vmi-types.js';
 import type { VirtualClock } from '../../../../src/runtime/clock.js';
@@ -95,7 +95,7 @@ export async function startHandlerHarness(options: { profile?: string } = {}): P
     waitFor: (what, probe, stepMs = 1000) => waitFor(what, probe, tick(stepMs)),
     getVmi,
     async scheduleVmi(input) {
-      const created = await client.create<VirtualMachineInstance>({ ...input, status: { phase: 'Pending', phaseTransitionTimestamps: [{ phase: 'Pending', phaseTransitionTimestamp: clock.now().toISOString().slice(0, 19) + 'Z' }] } });
+      const created = await client.create<VirtualMachineInstance>({ ...input, status: { phase: 'Pending', phaseTransitionTimestamps: [{ phase: 'Pending', phaseTransitionTimestamp: `${clock.now().toISOString().slice(0, 19)}Z` }] } });
       const uid = created.metadata.uid ?? '';
       const name = created.metadata.name ?? '';
       const pod = await client.create<Pod>({
@@ -122,7 +122,7 @@ export async function startHandlerHarness(options: { profile?: string } = {}): P
         return current.status?.phase === 'Running' ? current : undefined;
       }, tick(1000));
       const latest = await getVmi(name, created.metadata.namespace);
-      const now = clock.now().toISOString().slice(0, 19) + 'Z';
+      const now = `${clock.now().toISOString().slice(0, 19)}Z`;
       const scheduled = await client.update<VirtualMachineInstance>({
         ...latest,
         metadata: { ...latest.metadata, labels: { ...(latest.metadata.labels ?? {}), 'kubevirt.io/nodeName': WORKER } },

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { emulatorToken } from '../../../../src/emulator.js';
-import { NODE_REF, type Node } from '../../../../src/cluster/nodes/node-types.js';
+import { NODE_REF, type Node } from '../../../../src/kube/nodes.js';
 import { startHandlerHarness, vmiFromExampleVm, WORKER } from './handler-harness.js';
 
 t.test('kubectl logs of a virt-launcher pod: virt-launcher JSON in compute, the serial console in guest-console-log', async (t) => {

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { NODE_REF, type Node } from '../../../../src/cluster/nodes/node-types.js';
-import { POD_REF } from '../../../../src/cluster/pod-utils.js';
+import { NODE_REF, type Node } from '../../../../src/kube/nodes.js';
+import { POD_REF } from '../../../../src/kube/pods.js';
 import { VMI_REF } from '../../../../src/kubevirt/handler/vmi-types.js';
 import { startHandlerHarness, vmiFromExampleVm, WORKER } from './handler-harness.js';
 

@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NODE_REF, type Node } from '../../../../src/cluster/nodes/node-types.js';
+import { NODE_REF, type Node } from '../../../../src/kube/nodes.js';
 import { startEmulator } from '../../../../src/emulator.js';
 import type { VirtualClock } from '../../../../src/runtime/clock.js';
 import { applyAll, manifest, KUBEVIRT_REF } from '../operator/operator-harness.js';

@@ -1,8 +1,8 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { NODE_REF, type Node } from '../../../../src/cluster/nodes/node-types.js';
-import { POD_REF, type Pod } from '../../../../src/cluster/pod-utils.js';
+import { NODE_REF, type Node } from '../../../../src/kube/nodes.js';
+import { POD_REF, type Pod } from '../../../../src/kube/pods.js';
 import { missingPodLinkError, NETWORK_STATUS_ANNOTATION, podLinks } from '../../../../src/kubevirt/handler/pod-network.js';
 import type { VirtualMachineInstance } from '../../../../src/kubevirt/handler/vmi-types.js';
 import { startHandlerHarness, WORKER, type HandlerHarness } from './handler-harness.js';

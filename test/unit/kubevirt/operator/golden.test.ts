@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import type { KubeObject } from '../../../../src/api/types.js';
-import { strategyData } from '../../../../src/kubevirt/operator/strategy-data.js';
+import { strategyData } from '../../../../src/kubevirt/operator/install-strategy/strategy-data.js';
 import { applyAll, KUBEVIRT_REF, manifest, startHarness, tryGet } from './operator-harness.js';
 
 /** Paths where `actual` lacks or differs from `expected` (extra server defaults in `actual` are fine). */

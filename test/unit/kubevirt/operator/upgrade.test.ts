@@ -11,9 +11,9 @@ import t from 'tap';
 import type { Subscription } from 'rxjs';
 import type { KubeObject } from '../../../../src/api/types.js';
 import type { KindRef } from '../../../../src/client/client.js';
-import { startMigrationHarness, VMI, VMIM, type MigrationHarness, type Obj } from '../migration/harness.js';
-import { canaryStep } from '../../../../src/kubevirt/operator/daemonset-canary.js';
-import { shouldTakeUpdatePath } from '../../../../src/kubevirt/operator/update-path.js';
+import { startMigrationHarness, VMI, VMIM, type MigrationHarness, type Obj } from '../controller/migration/harness.js';
+import { canaryStep } from '../../../../src/kubevirt/operator/apply/daemonset-canary.js';
+import { shouldTakeUpdatePath } from '../../../../src/kubevirt/operator/apply/update-path.js';
 import { KUBEVIRT_REF } from './operator-harness.js';
 
 const OLD = 'v1.9.0-rc.2';
@@ -71,7 +71,10 @@ function recordUpgrade(h: MigrationHarness, version: string): { statuses: KubeVi
       }),
     ),
   ];
-  return { statuses, updatedOrder, handlerMaxUnavailable, stop: () => subscriptions.forEach((s) => s.unsubscribe()) };
+  const stop = () => {
+    for (const s of subscriptions) s.unsubscribe();
+  };
+  return { statuses, updatedOrder, handlerMaxUnavailable, stop };
 }
 
 /** What `kubectl apply` of the edited kubevirt-operator.yaml changes on the virt-operator Deployment. */

@@ -15,7 +15,7 @@ import { WebhookBackends, registerWebhookAdmission } from '../../../../../src/ad
 import { builtinResourceTypes } from '../../../../../src/api/builtin-types.js';
 import type { KubeObject, ResourceType } from '../../../../../src/api/types.js';
 import { adminUser, type UserInfo } from '../../../../../src/auth/user.js';
-import type { ClusterContext } from '../../../../../src/cluster/context.js';
+import type { ComponentContext } from '../../../../../src/runtime/component-context.js';
 import { startEmulator, type RunningEmulator } from '../../../../../src/emulator.js';
 import { registerKubeVirtWebhooks } from '../../../../../src/kubevirt/api/admission/index.js';
 import type { VirtualClock } from '../../../../../src/runtime/clock.js';
@@ -98,14 +98,13 @@ export async function startAdmissionHarness(): Promise<AdmissionHarness> {
 
   const informers = new SharedInformerFactory(client, { clock });
   const random = new SeededRandom(42);
-  const ctx: ClusterContext = {
+  const ctx: ComponentContext = {
     client,
     informers,
     clock,
     random,
     profile: builtinProfile('instant')!,
     logger: silentLogger,
-    workers: 1,
     serveSubresource: () => undefined,
   };
   const backends = new WebhookBackends();

@@ -11,7 +11,7 @@ import { parse } from 'yaml';
 import type { KubeObject } from '../../../../../src/api/types.js';
 import { startEmulator, type RunningEmulator } from '../../../../../src/emulator.js';
 import { virtApiSubresources, type VirtHandlerClient } from '../../../../../src/kubevirt/api/subresources/index.js';
-import type { AggregatedBackend, BackendResponse } from '../../../../../src/server/aggregation.js';
+import type { AggregatedBackend, BackendResponse } from '../../../../../src/api/extension-points.js';
 
 const crdsDir = new URL('../../../../../schemas/kubevirt/crds/', import.meta.url);
 const CRDS = ['virtualmachines.kubevirt.io', 'virtualmachineinstances.kubevirt.io', 'virtualmachineinstancemigrations.kubevirt.io', 'kubevirts.kubevirt.io'];

@@ -120,7 +120,11 @@ async function openStream(t: { equal(a: unknown, b: unknown): void; teardown(fn:
       socket.on('data', take);
       t.equal(res.headers['sec-websocket-accept'], 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
       t.equal(res.headers['sec-websocket-protocol'], 'plain.kubevirt.io');
-      resolve({ status: res.statusCode!, body: '', socket, frames: async () => (await new Promise((r) => setTimeout(r, 50)), received.splice(0)) });
+      const frames = async () => {
+        await new Promise((r) => setTimeout(r, 50));
+        return received.splice(0);
+      };
+      resolve({ status: res.statusCode!, body: '', socket, frames });
     });
     req.on('response', (res) => {
       let body = '';

@@ -1,0 +1,53 @@
+/**
+ * The extension points the API server offers to components, as plain types:
+ * a handler for a subresource a component serves (pods/log, pods/binding,
+ * pods/eviction, serviceaccounts/token) and the in-process server behind an
+ * aggregated APIService (virt-api's subresources.kubevirt.io). They live here,
+ * not in server/, so that the cluster simulation and KubeVirt implement them
+ * without depending on the HTTP layer.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { FastifyReply } from 'fastify';
+import type { RequestContext } from './registry/context.js';
+import type { KubeObject, ResourceType } from './types.js';
+
+export interface SubresourceCall {
+  type: ResourceType;
+  namespace: string | undefined;
+  name: string;
+  method: string;
+  query: Record<string, string | undefined>;
+  body: unknown;
+  ctx: RequestContext;
+  reply: FastifyReply;
+  /** Runs admission (webhooks included) on the body as a CREATE of this subresource; handlers that act on a request call it first. */
+  admit(object: KubeObject): Promise<KubeObject>;
+}
+
+/** Serves a subresource such as pods/log or pods/eviction; returns the response body (or the hijacked reply). */
+export type SubresourceHandler = (call: SubresourceCall) => Promise<unknown>;
+
+export interface BackendRequest {
+  method: string;
+  /** The request path as the client sent it, e.g. /apis/subresources.kubevirt.io/v1/namespaces/default/virtualmachines/vm1/start. */
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  /** Undefined when the request had no body. */
+  body: Buffer | undefined;
+}
+
+export interface BackendResponse {
+  status: number;
+  /** Absent for an empty body. */
+  contentType?: string;
+  body?: string | Buffer;
+}
+
+/** The server behind an APIService's Service, living in this process. */
+export interface AggregatedBackend {
+  serve(request: BackendRequest): Promise<BackendResponse>;
+  /** An HTTP Upgrade (WebSocket) request; the backend owns the socket from here on. */
+  upgrade(request: BackendRequest, socket: Duplex, head: Buffer): void;
+}

@@ -1,0 +1,45 @@
+/**
+ * kube-controller-manager's housekeeping controllers: namespace deletion,
+ * garbage collection, every namespace's default ServiceAccount and its
+ * kube-root-ca.crt ConfigMap. They act only through the client.
+ */
+import { builtinResourceTypes } from '../../api/builtin-types.js';
+import { apiVersionOf } from '../../api/types.js';
+import type { Component } from '../../runtime/component.js';
+import type { ComponentContext } from '../../runtime/component-context.js';
+import { DEFAULT_GC_KINDS, GarbageCollector } from './garbage-collector.js';
+import { namespaceController, type NamespacedKind } from './namespace-controller.js';
+import { rootCaPublisher } from './root-ca-publisher.js';
+import { serviceAccountsController } from './serviceaccounts-controller.js';
+
+export type { NamespacedKind } from './namespace-controller.js';
+
+export interface HousekeepingOptions {
+  /**
+   * Every namespaced kind currently served (built-in and CRD) that can be
+   * listed and deleted; the namespace controller empties each of them.
+   * Without it, the built-in kinds only.
+   */
+  namespacedKinds?: () => NamespacedKind[];
+  /** The cluster CA published as `ca.crt` in every namespace's kube-root-ca.crt; a placeholder PEM without it (plain-HTTP emulators have no CA). */
+  rootCaPem?: string;
+}
+
+export function housekeepingComponents(ctx: ComponentContext, options: HousekeepingOptions = {}): Component[] {
+  return [
+    namespaceController(ctx, { namespacedKinds: options.namespacedKinds ?? builtinNamespacedKinds }),
+    new GarbageCollector(ctx, DEFAULT_GC_KINDS).controller,
+    serviceAccountsController(ctx),
+    rootCaPublisher(ctx, options.rootCaPem),
+  ];
+}
+
+let builtinKinds: NamespacedKind[] | undefined;
+
+/** The built-in namespaced kinds that can be listed and deleted (the table is built once). */
+function builtinNamespacedKinds(): NamespacedKind[] {
+  builtinKinds ??= builtinResourceTypes()
+    .filter((type) => type.namespaced && type.verbs.includes('list') && type.verbs.includes('delete'))
+    .map((type) => ({ apiVersion: apiVersionOf(type.group, type.version), kind: type.kind, plural: type.plural }));
+  return builtinKinds;
+}

@@ -1,0 +1,25 @@
+/**
+ * KubeVirt's simulated components, for the assembly point to run beside the
+ * cluster: virt-operator, virt-controller and virt-handler. Each writes as
+ * its own service account, as on a cluster (virt-api tells them apart), so
+ * the caller gives a context per service account. Each runs as its pods do:
+ * virt-operator while its Deployment has a ready pod, virt-controller while
+ * its Deployment has one, virt-handler on a node while its DaemonSet pod
+ * runs there; the components gate themselves on that.
+ */
+import type { Component } from '../runtime/component.js';
+import type { ComponentContext } from '../runtime/component-context.js';
+import { virtControllerComponents } from './controller/index.js';
+import { virtHandlerComponents } from './handler/index.js';
+import { kubevirtOperatorComponents } from './operator/index.js';
+
+/** The namespace KubeVirt's service accounts live in (kubevirt-operator.yaml installs into it). */
+export const KUBEVIRT_SERVICE_ACCOUNT_NAMESPACE = 'kubevirt';
+
+export function kubevirtComponents(contextAs: (serviceAccount: string) => ComponentContext): Component[] {
+  return [
+    ...kubevirtOperatorComponents(contextAs('kubevirt-operator')),
+    ...virtControllerComponents(contextAs('kubevirt-controller')),
+    ...virtHandlerComponents(contextAs('kubevirt-handler')),
+  ];
+}

@@ -1,0 +1,92 @@
+/**
+ * Create-or-correct of one managed object. An object is left alone while
+ * every field the strategy sets is present with the strategy's value (the
+ * server may add defaults); otherwise the strategy's fields are merged back
+ * onto it. That restores a deleted or edited operand, and a field the server
+ * normalizes cannot cause an endless update loop: an object the applier wrote
+ * itself for the same desired state is not written again.
+ */
+import { createHash } from 'node:crypto';
+import type { KubeObject } from '../../../api/types.js';
+import type { Client, KindRef } from '../../../client/client.js';
+
+const refOf = (obj: KubeObject): KindRef => ({ apiVersion: obj.apiVersion, kind: obj.kind });
+const keyOf = (obj: KubeObject): string => `${obj.apiVersion}/${obj.kind}/${obj.metadata.namespace ?? ''}/${obj.metadata.name ?? ''}`;
+const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** Whether `actual` holds every value of `desired` (objects by key, arrays element-wise with equal length). */
+export function containsDesired(actual: unknown, desired: unknown): boolean {
+  if (Array.isArray(desired)) return Array.isArray(actual) && actual.length === desired.length && desired.every((item, i) => containsDesired(actual[i], item));
+  if (isObject(desired)) return isObject(actual) && Object.entries(desired).every(([key, value]) => containsDesired(actual[key], value));
+  if (desired === null || desired === undefined) return actual === null || actual === undefined;
+  // Int-or-string fields may come back in the other form.
+  return actual === desired || (actual !== undefined && actual !== null && String(actual) === String(desired));
+}
+
+/** `desired` laid over `base`: objects merge key by key, anything else (arrays included) is replaced. */
+export function mergeOver(base: unknown, desired: unknown): unknown {
+  if (!isObject(base) || !isObject(desired)) return desired;
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(desired)) merged[key] = mergeOver(base[key], value);
+  return merged;
+}
+
+const isCode = (err: unknown, code: number): boolean => (err as { code?: unknown }).code === code;
+
+export class ObjectApplier {
+  /** What the applier last wrote per object: its resourceVersion and the desired state it wrote. */
+  private readonly written = new Map<string, { resourceVersion: string; desiredHash: string }>();
+
+  constructor(private readonly client: Client) {}
+
+  /** Makes the stored object hold `desired`; returns the stored object. `existing` is the cached state (may be stale or absent). */
+  async apply(desired: KubeObject, existing: KubeObject | undefined): Promise<KubeObject> {
+    const current = existing ?? (await this.read(desired));
+    if (!current) {
+      try {
+        return this.remember(desired, await this.client.create(desired));
+      } catch (err) {
+        if (!isCode(err, 409)) throw err;
+        const found = await this.read(desired);
+        if (!found) throw err;
+        return this.update(desired, found);
+      }
+    }
+    return this.update(desired, current);
+  }
+
+  /** Deletes `obj` of kind `ref` (list items need not carry their kind); gone already is fine. */
+  async delete(ref: KindRef, obj: KubeObject, gracePeriodSeconds?: number): Promise<void> {
+    try {
+      await this.client.delete(ref, obj.metadata.namespace, obj.metadata.name ?? '', gracePeriodSeconds === undefined ? undefined : { gracePeriodSeconds });
+    } catch (err) {
+      if (!isCode(err, 404)) throw err;
+    }
+    this.written.delete(keyOf({ ...obj, ...ref }));
+  }
+
+  private async update(desired: KubeObject, current: KubeObject): Promise<KubeObject> {
+    if (containsDesired(current, desired)) return current;
+    const desiredHash = createHash('sha1').update(JSON.stringify(desired)).digest('hex');
+    const last = this.written.get(keyOf(desired));
+    if (last && last.resourceVersion === current.metadata.resourceVersion && last.desiredHash === desiredHash) return current;
+    const merged = mergeOver(current, desired) as KubeObject;
+    merged.metadata = { ...merged.metadata, resourceVersion: current.metadata.resourceVersion };
+    return this.remember(desired, await this.client.update(merged));
+  }
+
+  private async read(desired: KubeObject): Promise<KubeObject | undefined> {
+    try {
+      return await this.client.get(refOf(desired), desired.metadata.namespace, desired.metadata.name ?? '');
+    } catch (err) {
+      if (isCode(err, 404)) return undefined;
+      throw err;
+    }
+  }
+
+  private remember(desired: KubeObject, stored: KubeObject): KubeObject {
+    const desiredHash = createHash('sha1').update(JSON.stringify(desired)).digest('hex');
+    this.written.set(keyOf(desired), { resourceVersion: stored.metadata.resourceVersion ?? '', desiredHash });
+    return stored;
+  }
+}

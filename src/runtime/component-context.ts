@@ -1,0 +1,28 @@
+/**
+ * What every simulated component is given, whichever system it belongs to
+ * (the cluster's kubelets and controllers, KubeVirt's operator, controllers
+ * and handler, the emulator's fault controller): a client (its only way to
+ * the cluster state), shared informers, the clock, seeded randomness, the
+ * simulation profile, a logger, and the hook to serve subresources that
+ * belong to a component (pods/log from kubelets, pods/eviction, pods/binding).
+ * The assembly point (src/emulator.ts) builds it; components never build
+ * each other's.
+ */
+import type { Client } from '../client/client.js';
+import type { SubresourceHandler } from '../api/extension-points.js';
+import type { SimulationProfile } from '../simulation/profile.js';
+import type { Clock } from './clock.js';
+import type { SharedInformerFactory } from './informer.js';
+import type { Logger } from './logger.js';
+import type { SeededRandom } from './seeded-random.js';
+
+export interface ComponentContext {
+  client: Client;
+  informers: SharedInformerFactory;
+  clock: Clock;
+  random: SeededRandom;
+  profile: SimulationProfile;
+  logger: Logger;
+  /** Serves `<group>/<plural>/<subresource>` (e.g. "/pods/log") with the given handler. */
+  serveSubresource(key: string, handler: SubresourceHandler): void;
+}
