@@ -44,7 +44,7 @@ import { Store } from './storage/store.js';
 import { clusterComponents, type ClusterOptions } from './cluster/control-plane.js';
 import { defaultTolerationSecondsPlugin, nodeFaults, type NodeFaults } from './cluster/nodes/index.js';
 import { ServiceIpAllocator } from './cluster/services/service-ip-allocator.js';
-import { NodePortAllocator } from './cluster/workloads/node-port-allocator.js';
+import { NodePortAllocator } from './cluster/services/node-port-allocator.js';
 import { apiServiceControllers } from './server/aggregator/apiservice-controllers.js';
 import { builtinProfile } from './simulation/profile.js';
 import { faultComponents } from './simulation/faults.js';
