@@ -61,10 +61,23 @@ export function generatedMac(uid: string, iface: string): string {
   return `52:54:00:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}`;
 }
 
-function setCondition(conditions: VmiCondition[], next: Omit<VmiCondition, 'lastProbeTime' | 'lastTransitionTime'>, now: string): VmiCondition[] {
+/**
+ * Which timestamps virt-handler stamps a condition with, as its code builds each one: LiveMigratable and
+ * StorageLiveMigratable carry none (both serialise as null), AgentConnected only its probe time, Synchronized
+ * (CheckFailure) and Paused both.
+ */
+type Stamps = 'none' | 'probe' | 'both';
+
+/** A condition that still says the same (status, reason, message) is kept as it is, timestamps included; otherwise replaced. */
+function setCondition(conditions: VmiCondition[], next: Omit<VmiCondition, 'lastProbeTime' | 'lastTransitionTime'>, stamps: Stamps, now: string): VmiCondition[] {
   const old = conditions.find((c) => c.type === next.type);
-  const lastTransitionTime = old && old.status === next.status ? old.lastTransitionTime : now;
-  const condition: VmiCondition = { type: next.type, status: next.status, lastProbeTime: null, lastTransitionTime };
+  if (old && old.status === next.status && old.reason === next.reason && old.message === next.message) return conditions;
+  const condition: VmiCondition = {
+    type: next.type,
+    status: next.status,
+    lastProbeTime: stamps === 'none' ? null : now,
+    lastTransitionTime: stamps === 'both' ? now : null,
+  };
   if (next.reason) condition.reason = next.reason;
   if (next.message) condition.message = next.message;
   return old ? conditions.map((c) => (c === old ? condition : c)) : [...conditions, condition];
@@ -76,26 +89,27 @@ function handlerConditions(facts: HandlerFacts, phase: VmiPhase): VmiCondition[]
   const { vmi, domain, syncError, now } = facts;
   let conditions = [...(vmi.status?.conditions ?? [])];
   conditions = syncError
-    ? setCondition(conditions, { type: 'Synchronized', status: 'False', reason: SYNC_FAILED_REASON, message: syncError }, now)
+    ? setCondition(conditions, { type: 'Synchronized', status: 'False', reason: SYNC_FAILED_REASON, message: syncError }, 'both', now)
     : withoutCondition(conditions, 'Synchronized');
   if (domain) {
     const blockers = migrationBlockers(vmi, facts.nodeName, facts.nodeHasHostModel);
     const first = blockers[0];
-    conditions = setCondition(conditions, first ? { type: 'LiveMigratable', status: 'False', reason: first.reason, message: first.message } : { type: 'LiveMigratable', status: 'True' }, now);
+    conditions = setCondition(conditions, first ? { type: 'LiveMigratable', status: 'False', reason: first.reason, message: first.message } : { type: 'LiveMigratable', status: 'True' }, 'none', now);
     const nonStorage = blockers.filter((b) => !b.storage);
     conditions = setCondition(
       conditions,
       nonStorage.length
         ? { type: 'StorageLiveMigratable', status: 'False', reason: 'NotMigratable', message: nonStorage.map((b) => `${b.reason}: ${b.message}`).join(', ') }
         : { type: 'StorageLiveMigratable', status: 'True' },
+      'none',
       now,
     );
   }
   const running = phase === 'Running';
-  conditions = running && domain?.agentConnected ? setCondition(conditions, { type: 'AgentConnected', status: 'True' }, now) : withoutCondition(conditions, 'AgentConnected');
+  conditions = running && domain?.agentConnected ? setCondition(conditions, { type: 'AgentConnected', status: 'True' }, 'probe', now) : withoutCondition(conditions, 'AgentConnected');
   conditions =
     running && domain?.state === 'Paused'
-      ? setCondition(conditions, { type: 'Paused', status: 'True', reason: 'PausedByUser', message: 'VMI was paused by user' }, now)
+      ? setCondition(conditions, { type: 'Paused', status: 'True', reason: 'PausedByUser', message: 'VMI was paused by user' }, 'both', now)
       : withoutCondition(conditions, 'Paused');
   return conditions;
 }
