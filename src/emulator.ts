@@ -65,6 +65,8 @@ export interface EmulatorOptions {
   seed?: number;
   /** Apply the embedded kubevirt-operator.yaml and kubevirt-cr.yaml at start and return once KubeVirt is Available. */
   installKubeVirt?: boolean;
+  /** How long an Event is kept after its last write, in clock time (kube-apiserver's --event-ttl). Default one hour. */
+  eventTtlMs?: number;
 }
 
 export interface RunningEmulator {
@@ -103,7 +105,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const wallClock = new RealClock();
   const clock: Clock = options.clock === 'virtual' ? new VirtualClock(wallClock.now()) : wallClock;
   const random = new SeededRandom(options.seed ?? 1);
-  const store = new Store();
+  const store = new Store(undefined, clock);
   const types = new TypeRegistry(builtinResourceTypes());
   const admission = new AdmissionChain();
   // Every request the registry serves meets the injected API faults (Fault objects), then is counted for /metrics.
@@ -113,7 +115,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   hooks.add(apiFaultInjector);
   const metrics = new RequestMetrics();
   hooks.add(metrics);
-  const registry = new GenericRegistry({ store, schemas: new DefaultSchemaCatalog((type) => store.get(crdStorageKey, '', `${type.plural}.${type.group}`)), admission, clock, random, hooks });
+  const schemas = new DefaultSchemaCatalog((type) => store.get(crdStorageKey, '', `${type.plural}.${type.group}`));
+  const registry = new GenericRegistry({ store, schemas, admission, clock, random, hooks, eventTtlMs: options.eventTtlMs });
   const openapi = new OpenApiService(types.groups().flatMap((g) => g.versions.map((v) => (g.name ? `${g.name}/${v}` : v))));
   const parts: ApiServerParts = {
     store,
