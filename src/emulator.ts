@@ -19,10 +19,12 @@ import { apiVersionOf, type ResourceType } from './api/types.js';
 import { adminUser, serviceAccountUser } from './auth/user.js';
 import { registerReviews } from './auth/reviews.js';
 import { tokenRequestHandler } from './auth/token-request.js';
-import type { Client } from './client/client.js';
+import type { Client, KindRef } from './client/client.js';
 import { InProcessClient } from './client/in-process.js';
 import { RealClock, VirtualClock, type Clock } from './runtime/clock.js';
+import { consoleLogger, silentLogger } from './runtime/logger.js';
 import { SeededRandom } from './runtime/seeded-random.js';
+import { logSubscriberErrors } from './runtime/subscriber-errors.js';
 import { buildApp } from './server/app.js';
 import { registerAggregatedApis } from './server/aggregation.js';
 import { registerClockControl } from './server/clock-control.js';
@@ -78,6 +80,8 @@ export interface RunningEmulator {
   clock: Clock;
   /** Fault injection into the simulated cluster (a node's kubelet stopping and coming back). */
   faults: { nodes: NodeFaults };
+  /** The kinds the simulated components watch (tests that feed every controller list them here). */
+  watchedKinds(): KindRef[];
   stop(): Promise<void>;
 }
 
@@ -102,6 +106,7 @@ export function versionInfo(gitVersion: string): VersionInfo {
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const host = options.host ?? '127.0.0.1';
+  logSubscriberErrors(options.logLevel === 'silent' ? silentLogger : consoleLogger('kubevirt-emulator'));
   const wallClock = new RealClock();
   const clock: Clock = options.clock === 'virtual' ? new VirtualClock(wallClock.now()) : wallClock;
   const random = new SeededRandom(options.seed ?? 1);
@@ -164,7 +169,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const webhookBackends = new WebhookBackends();
   registerWebhookFaults(clock, webhookBackends);
   registerKubeVirtWebhooks(webhookBackends, { ...controlPlane.context, client: client.as(serviceAccountUser('kubevirt', 'kubevirt-apiserver'), 'virt-api') });
-  registerWebhookAdmission(admission, { informers: controlPlane.context.informers, client, backends: webhookBackends, clock, random, resourceTypes: () => types.all() });
+  registerWebhookAdmission(admission, {
+    informers: controlPlane.context.informers,
+    client,
+    backends: webhookBackends,
+    clock,
+    random,
+    resourceTypes: () => types.all(),
+    logger: controlPlane.context.logger,
+  });
 
   const app = buildApp(parts, { https: tls ? { key: tls.keyPem, cert: tls.certPem } : undefined, logLevel: options.logLevel });
   registerMetricsRoute(app, metrics);
@@ -190,10 +203,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     client,
     clock,
     faults: { nodes: nodeFaults(controlPlane.context) },
+    watchedKinds: () => controlPlane.context.informers.kinds(),
     async stop() {
       for (const close of [...parts.openWatches]) close();
       await controlPlane.stop();
       crds.stop();
+      store.close();
       await app.close();
     },
   };

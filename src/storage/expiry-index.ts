@@ -17,6 +17,7 @@ export class ExpiryIndex {
   /** Deadlines in time order; may hold superseded ones, skipped when they reach the top and dropped by compaction. */
   private heap = new MinHeap<Deadline>(earlier);
   private timer: { handle: TimerHandle; atMs: number } | undefined;
+  private stopped = false;
 
   constructor(
     private readonly clock: Clock,
@@ -40,6 +41,13 @@ export class ExpiryIndex {
     return this.deadlines.size;
   }
 
+  /** Expires nothing more and drops the timer, so a stopped server leaves no timer keeping the process alive. */
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) this.clock.clearTimeout(this.timer.handle);
+    this.timer = undefined;
+  }
+
   private expireDue(): void {
     this.timer = undefined;
     const nowMs = this.clock.nowMs();
@@ -53,6 +61,7 @@ export class ExpiryIndex {
 
   /** One timer, at the earliest live deadline. */
   private schedule(): void {
+    if (this.stopped) return;
     const next = this.firstLive();
     if (this.timer && next && this.timer.atMs <= next.atMs) return;
     if (this.timer) this.clock.clearTimeout(this.timer.handle);

@@ -146,6 +146,11 @@ export class Store {
     return object;
   }
 
+  /** Ends the expiry of leases (the server is stopping); objects written with a time to live stay. */
+  close(): void {
+    this.leases?.stop();
+  }
+
   private expire(lease: string): void {
     const [storageKey, namespace, name] = JSON.parse(lease) as [string, string, string];
     this.remove(storageKey, namespace, name);

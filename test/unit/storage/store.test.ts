@@ -98,3 +98,14 @@ t.test('many leases: superseded deadlines do not pile up and expiry keeps time o
   await clock.advance(100);
   t.equal(store.count('/events'), 0);
 });
+
+t.test('a closed store drops its expiry timer, so a stopped server leaves nothing keeping the process alive', async (t) => {
+  const clock = new VirtualClock(0);
+  const store = new Store(100, clock);
+  store.put('/events', cm('a'), { ttlMs: 1_000 });
+  t.equal(clock.pendingTimers().length, 1);
+  store.close();
+  t.equal(clock.pendingTimers().length, 0);
+  store.put('/events', cm('b'), { ttlMs: 1_000 });
+  t.equal(clock.pendingTimers().length, 0);
+});
