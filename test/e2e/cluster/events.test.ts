@@ -53,6 +53,11 @@ t.test('a repeated event is one Event with a count; it expires an hour after its
 
   // Without the pod nothing writes the Event again; it lives one TTL after its last write.
   await ok(['delete', 'pod', 'nowhere', '--wait=false']);
+  // A watch from now on, ended by the server after timeoutSeconds of cluster time, sees the expiry as a DELETED event.
+  const resourceVersion = (JSON.parse(await ok(['get', 'events', '-o', 'json'])) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+  const watchPath = `/api/v1/namespaces/default/events?watch=1&resourceVersion=${resourceVersion}&timeoutSeconds=3700`;
+  let watchEnded = false;
+  const watch = kubectl(['get', '--raw', watchPath], { timeoutMs: 120_000 }).finally(() => (watchEnded = true));
   await advance('59m');
   t.equal((await failedScheduling()).length, 1, 'still there before the TTL ran out');
   await advance('2m');
@@ -60,4 +65,17 @@ t.test('a repeated event is one Event with a count; it expires an hour after its
   const get = await kubectl(['get', 'event', events[0].metadata.name]);
   t.not(get.code, 0);
   t.match(get.stderr, `Error from server (NotFound): events "${events[0].metadata.name}" not found`);
+
+  for (let i = 0; i < 10 && !watchEnded; i++) await advance('1m');
+  const watchResult = await watch;
+  t.equal(watchResult.code, 0, watchResult.stderr);
+  // Keep-alive newlines separate the events.
+  const watched = watchResult.stdout
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as { type: string; object: { metadata: { name: string } } });
+  t.ok(
+    watched.some((e) => e.type === 'DELETED' && e.object.metadata.name === events[0].metadata.name),
+    'the watch saw the expired Event DELETED',
+  );
 });
