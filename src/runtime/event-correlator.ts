@@ -65,7 +65,8 @@ const join = (fields: Array<string | undefined>): string => fields.map((field) =
 /** getEventKey: source, object (with fieldPath), type, reason and message. */
 export function eventKey(event: CoreEvent): string {
   const { source, involvedObject: o } = event;
-  return join([source.component, source.host, o.kind, o.namespace, o.name, o.fieldPath, o.uid, o.apiVersion, event.type, event.reason, event.message]);
+  const object = [o.kind, o.namespace, o.name, o.fieldPath, o.uid, o.apiVersion];
+  return join([source.component, source.host, ...object, event.type, event.reason, event.message]);
 }
 
 /** getSpamKey: source and object. */

@@ -9,7 +9,13 @@
 import type { KubeObject } from '../api/types.js';
 import type { Client } from '../client/client.js';
 import { rfc3339, type Clock } from './clock.js';
-import { EventCorrelator, type CoreEvent, type CoreEventSource, type CoreObjectReference, type EventRepeatPatch } from './event-correlator.js';
+import {
+  EventCorrelator,
+  type CoreEvent,
+  type CoreEventSource,
+  type CoreObjectReference,
+  type EventRepeatPatch,
+} from './event-correlator.js';
 import { silentLogger, type Logger } from './logger.js';
 
 export type EventType = 'Normal' | 'Warning';
@@ -85,7 +91,8 @@ export class EventRecorder {
 
   private async patchOrCreate(event: CoreEvent, patch: EventRepeatPatch): Promise<CoreEvent> {
     try {
-      return (await this.client.patch(EVENT_REF, event.metadata.namespace, event.metadata.name, 'strategic', patch)) as unknown as CoreEvent;
+      const { namespace, name } = event.metadata;
+      return (await this.client.patch(EVENT_REF, namespace, name, 'strategic', patch)) as unknown as CoreEvent;
     } catch (err) {
       // Expired (event TTL) or deleted: client-go creates it again under the same name, with the count it has reached.
       if (!isNotFound(err)) throw err;

@@ -349,8 +349,8 @@ export class SharedInformerFactory {
 
   /** Every kind some component watches (once per kind, whatever the scopes). */
   kinds(): KindRef[] {
-    const byKey = new Map([...this.informers.values()].map((informer) => [`${informer.ref.apiVersion}/${informer.ref.kind}`, informer.ref]));
-    return [...byKey.values()];
+    const refs = [...this.informers.values()].map((informer) => informer.ref);
+    return [...new Map(refs.map((ref) => [`${ref.apiVersion}/${ref.kind}`, ref])).values()];
   }
 
   /** Resolves true when every informer created so far has synced. */

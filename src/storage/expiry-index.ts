@@ -65,7 +65,10 @@ export class ExpiryIndex {
     const next = this.firstLive();
     if (this.timer && next && this.timer.atMs <= next.atMs) return;
     if (this.timer) this.clock.clearTimeout(this.timer.handle);
-    this.timer = next ? { handle: this.clock.setTimeout(() => this.expireDue(), next.atMs - this.clock.nowMs()), atMs: next.atMs } : undefined;
+    this.timer = undefined;
+    if (!next) return;
+    const handle = this.clock.setTimeout(() => this.expireDue(), next.atMs - this.clock.nowMs());
+    this.timer = { handle, atMs: next.atMs };
   }
 
   private firstLive(): Deadline | undefined {

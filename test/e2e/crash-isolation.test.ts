@@ -14,7 +14,8 @@ import { withEmulator } from '../helpers/cluster.js';
 import { virtualWaitFor } from '../helpers/virtual-wait.js';
 
 const escaped: string[] = [];
-const record = (what: string) => (err: unknown) => escaped.push(`${what}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+const record = (what: string) => (err: unknown) =>
+  escaped.push(`${what}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
 process.on('uncaughtException', record('uncaught exception'));
 process.on('unhandledRejection', record('unhandled rejection'));
 // Set before the emulator starts, so the emulator keeps this hook instead of installing its logging one.
@@ -36,7 +37,11 @@ function variants(ref: KindRef): KubeObject[] {
   const object = (name: string, rest: Partial<KubeObject> = {}): KubeObject => ({ ...ref, metadata: { name }, ...rest });
   return [
     object('odd-minimal'),
-    object('odd-empty-maps', { metadata: { name: 'odd-empty-maps', labels: {}, annotations: {}, finalizers: [], ownerReferences: [] }, spec: {}, status: {} }),
+    object('odd-empty-maps', {
+      metadata: { name: 'odd-empty-maps', labels: {}, annotations: {}, finalizers: [], ownerReferences: [] },
+      spec: {},
+      status: {},
+    }),
     object('odd-status', { spec: {}, status: oddStatus }),
   ];
 }
@@ -64,7 +69,8 @@ t.test('odd objects of every watched kind leave every component running', async 
   const { client } = emulator;
 
   const kinds = emulator.watchedKinds();
-  t.ok(kinds.some((k) => k.kind === 'VirtualMachine') && kinds.some((k) => k.kind === 'ReplicaSet'), 'cluster and KubeVirt controllers watch');
+  const watched = (kind: string) => kinds.some((k) => k.kind === kind);
+  t.ok(watched('VirtualMachine') && watched('ReplicaSet'), 'cluster and KubeVirt controllers watch');
   const stored: KubeObject[] = [];
   for (const ref of kinds) stored.push(...(await feed(client, ref)));
   t.ok(stored.length >= kinds.length, `${stored.length} odd objects of ${kinds.length} kinds stored`);
@@ -106,7 +112,10 @@ t.test('odd objects of every watched kind leave every component running', async 
       runStrategy: 'Always',
       template: {
         spec: {
-          domain: { devices: { disks: [{ name: 'containerdisk', disk: { bus: 'virtio' } }] }, resources: { requests: { memory: '128Mi' } } },
+          domain: {
+            devices: { disks: [{ name: 'containerdisk', disk: { bus: 'virtio' } }] },
+            resources: { requests: { memory: '128Mi' } },
+          },
           volumes: [{ name: 'containerdisk', containerDisk: { image: 'quay.io/kubevirt/cirros-container-disk-demo:v1.9.0' } }],
         },
       },

@@ -107,7 +107,14 @@ function urlOf(webhook: Webhook, timeoutSeconds: number): string {
 }
 
 /** Runs the handler under the webhook's timeout (simulation time). */
-async function withTimeout(handler: WebhookHandler, review: AdmissionReview, webhook: Webhook, timeoutSeconds: number, url: string, deps: CallDeps): Promise<AdmissionResponse> {
+async function withTimeout(
+  handler: WebhookHandler,
+  review: AdmissionReview,
+  webhook: Webhook,
+  timeoutSeconds: number,
+  url: string,
+  deps: CallDeps,
+): Promise<AdmissionResponse> {
   const { clock } = deps;
   let timer: ReturnType<Clock['setTimeout']> | undefined;
   const deadline = new Promise<never>((_, reject) => {

@@ -54,7 +54,8 @@ t.test('a repeated event is one Event with a count; it expires an hour after its
   // Without the pod nothing writes the Event again; it lives one TTL after its last write.
   await ok(['delete', 'pod', 'nowhere', '--wait=false']);
   // A watch from now on, ended by the server after timeoutSeconds of cluster time, sees the expiry as a DELETED event.
-  const resourceVersion = (JSON.parse(await ok(['get', 'events', '-o', 'json'])) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+  const listed = JSON.parse(await ok(['get', 'events', '-o', 'json'])) as { metadata: { resourceVersion: string } };
+  const { resourceVersion } = listed.metadata;
   const watchPath = `/api/v1/namespaces/default/events?watch=1&resourceVersion=${resourceVersion}&timeoutSeconds=3700`;
   let watchEnded = false;
   const watch = kubectl(['get', '--raw', watchPath], { timeoutMs: 120_000 }).finally(() => (watchEnded = true));

@@ -40,7 +40,8 @@ function harness(intervalMs: number) {
   const correlate = async (event: CoreEvent): Promise<CorrelationResult> => {
     await clock.advance(intervalMs);
     const now = rfc3339(clock.now());
-    const result = correlator.correlate({ ...event, metadata: { ...event.metadata, name: `${event.metadata.name}.${++names}` }, firstTimestamp: now, lastTimestamp: now });
+    const named = { ...event, metadata: { ...event.metadata, name: `${event.metadata.name}.${++names}` } };
+    const result = correlator.correlate({ ...named, firstTimestamp: now, lastTimestamp: now });
     // As recordToSink does after a successful write: the server's copy, with its resourceVersion.
     if (!result.skip) correlator.updateState({ ...result.event, metadata: { ...result.event.metadata, resourceVersion: String(++rv) } });
     return result;
@@ -49,7 +50,8 @@ function harness(intervalMs: number) {
 }
 
 const repeat = (n: number, event: CoreEvent): CoreEvent[] => Array.from({ length: n }, () => event);
-const similar = (n: number, event: CoreEvent): CoreEvent[] => Array.from({ length: n }, (_, i) => ({ ...event, message: `${event.message}-${i}-${event.message}` }));
+const similar = (n: number, event: CoreEvent): CoreEvent[] =>
+  Array.from({ length: n }, (_, i) => ({ ...event, message: `${event.message}-${i}-${event.message}` }));
 
 function written(result: CorrelationResult): CoreEvent {
   if (result.skip) throw new Error('the event was dropped as spam');
@@ -58,7 +60,10 @@ function written(result: CorrelationResult): CoreEvent {
 
 t.test('keys are client-go\'s: the fields joined without separator', async (t) => {
   const event = { ...makeEvent('end-of-world', 'it was fun'), reportingComponent: 'kubelet', reportingInstance: 'node1' };
-  t.equal(eventKey(event), 'kubeletkublet.node1Podmy-nsmy-podspec.containers{mycontainer}C934D34AFB20242versionNormalend-of-worldit was fun');
+  t.equal(
+    eventKey(event),
+    'kubeletkublet.node1Podmy-nsmy-podspec.containers{mycontainer}C934D34AFB20242versionNormalend-of-worldit was fun',
+  );
   t.equal(spamKey(event), 'kubeletkublet.node1Podmy-nsmy-podC934D34AFB20242version');
   t.same(aggregatorKeys(event), ['kubeletkublet.node1Podmy-nsmy-podC934D34AFB20242versionNormalend-of-worldkubeletnode1', 'it was fun']);
 });
@@ -140,7 +145,8 @@ t.test('further similar events count on the combined event', async (t) => {
   const result = await correlate(event);
   const combined = written(result);
   t.equal(combined.count, 2);
-  t.same(!result.skip && result.patch, { count: 2, lastTimestamp: combined.lastTimestamp, message: '(combined from similar events): similar message' });
+  const message = '(combined from similar events): similar message';
+  t.same(!result.skip && result.patch, { count: 2, lastTimestamp: combined.lastTimestamp, message });
 });
 
 t.test('events from different containers do not aggregate', async (t) => {

@@ -210,7 +210,8 @@ t.test('an object an index function cannot read is logged and left out of that i
   informer.start();
   await informer.waitForSync();
   await client.create({ ...pod('ns', 'malformed'), metadata: { namespace: 'ns', name: 'malformed', ownerReferences: 'x' as never } });
-  await client.create({ ...pod('ns', 'owned'), metadata: { namespace: 'ns', name: 'owned', ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: 'o', uid: 'u1' }] } });
+  const ownerReferences = [{ apiVersion: 'v1', kind: 'Pod', name: 'o', uid: 'u1' }];
+  await client.create({ ...pod('ns', 'owned'), metadata: { namespace: 'ns', name: 'owned', ownerReferences } });
   await clock.advance(1);
   t.same(seen, ['add ns/malformed', 'add ns/owned'], 'handlers heard both');
   t.same(informer.byIndex('owner', 'u1').map(objectKey), ['ns/owned']);
