@@ -172,14 +172,15 @@ t.test('an unavailable backend fails as a refused connection; failurePolicy Igno
 });
 
 t.test('a handler that throws is logged and fails the call as a server error; the next call is served', async (t) => {
+  const failure = '(review.request.object.metadata.ownerReferences ?? []).map is not a function';
   backends.handle('hooks/fake', '/crash', () => {
-    throw new TypeError('(review.request.object.metadata.ownerReferences ?? []).map is not a function');
+    throw new TypeError(failure);
   });
   await configure('ValidatingWebhookConfiguration', [hook('crash.example.com', '/crash')]);
   const err = (await chain.validate(attributes()).catch((e: unknown) => e)) as StatusError;
   t.equal(err.code, 500);
   t.match(err.message, 'failed calling webhook "crash.example.com": failed to call webhook: an error on the server ("(review.request');
-  t.same(logged, [`webhook "crash.example.com" handler failed: ${'(review.request.object.metadata.ownerReferences ?? []).map is not a function'}`]);
+  t.same(logged, [`webhook "crash.example.com" handler failed: ${failure}`]);
   await configure('ValidatingWebhookConfiguration', [hook('fine.example.com', '/validate')]);
   await chain.validate(attributes());
   t.equal(reviews.length, 1);
