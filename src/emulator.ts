@@ -19,14 +19,15 @@ import { apiVersionOf, type ResourceType } from './api/types.js';
 import { adminUser, serviceAccountUser } from './auth/user.js';
 import { registerReviews } from './auth/reviews.js';
 import { tokenRequestHandler } from './auth/token-request.js';
-import type { Client } from './client/client.js';
+import type { Client, KindRef } from './client/client.js';
 import { InProcessClient } from './client/in-process.js';
 import { RealClock, VirtualClock, type Clock } from './runtime/clock.js';
+import { consoleLogger, silentLogger } from './runtime/logger.js';
 import { SeededRandom } from './runtime/seeded-random.js';
 import { ComponentManager } from './runtime/component.js';
 import type { ComponentContext } from './runtime/component-context.js';
 import { SharedInformerFactory } from './runtime/informer.js';
-import { consoleLogger, silentLogger } from './runtime/logger.js';
+import { logSubscriberErrors } from './runtime/subscriber-errors.js';
 import { buildApp } from './server/app.js';
 import { registerAggregatedApis } from './server/aggregation.js';
 import { registerClockControl } from './server/clock-control.js';
@@ -73,6 +74,8 @@ export interface EmulatorOptions {
   seed?: number;
   /** Apply the embedded kubevirt-operator.yaml and kubevirt-cr.yaml at start and return once KubeVirt is Available. */
   installKubeVirt?: boolean;
+  /** How long an Event is kept after its last write, in clock time (kube-apiserver's --event-ttl). Default one hour. */
+  eventTtlMs?: number;
 }
 
 export interface RunningEmulator {
@@ -84,6 +87,8 @@ export interface RunningEmulator {
   clock: Clock;
   /** Fault injection into the simulated cluster (a node's kubelet stopping and coming back). */
   faults: { nodes: NodeFaults };
+  /** The kinds the simulated components watch (tests that feed every controller list them here). */
+  watchedKinds(): KindRef[];
   stop(): Promise<void>;
 }
 
@@ -108,10 +113,11 @@ export function versionInfo(gitVersion: string): VersionInfo {
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const host = options.host ?? '127.0.0.1';
+  logSubscriberErrors(options.logLevel === 'silent' ? silentLogger : consoleLogger('kubevirt-emulator'));
   const wallClock = new RealClock();
   const clock: Clock = options.clock === 'virtual' ? new VirtualClock(wallClock.now()) : wallClock;
   const random = new SeededRandom(options.seed ?? 1);
-  const store = new Store();
+  const store = new Store(undefined, clock);
   const types = new TypeRegistry(builtinResourceTypes());
   const admission = new AdmissionChain();
   // Every request the registry serves meets the injected API faults (Fault objects), then is counted for /metrics.
@@ -121,7 +127,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   hooks.add(apiFaultInjector);
   const metrics = new RequestMetrics();
   hooks.add(metrics);
-  const registry = new GenericRegistry({ store, schemas: new DefaultSchemaCatalog((type) => store.get(crdStorageKey, '', `${type.plural}.${type.group}`)), admission, clock, random, hooks });
+  const schemas = new DefaultSchemaCatalog((type) => store.get(crdStorageKey, '', `${type.plural}.${type.group}`));
+  const registry = new GenericRegistry({ store, schemas, admission, clock, random, hooks, eventTtlMs: options.eventTtlMs });
   const openapi = new OpenApiService(types.groups().flatMap((g) => g.versions.map((v) => (g.name ? `${g.name}/${v}` : v))));
   const parts: ApiServerParts = {
     store,
@@ -167,7 +174,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const webhookBackends = new WebhookBackends();
   registerWebhookFaults(clock, webhookBackends);
   registerKubeVirtWebhooks(webhookBackends, { ...components.context, client: virtApiClient });
-  registerWebhookAdmission(admission, { informers: components.context.informers, client, backends: webhookBackends, clock, random, resourceTypes: () => types.all() });
+  registerWebhookAdmission(admission, { informers: components.context.informers, client, backends: webhookBackends, clock, random, resourceTypes: () => types.all(), logger: components.context.logger });
 
   const app = buildApp(parts, { https: tls ? { key: tls.keyPem, cert: tls.certPem } : undefined, logLevel: options.logLevel });
   registerMetricsRoute(app, metrics);
@@ -207,11 +214,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     client,
     clock,
     faults: { nodes: nodeFaults(components.context) },
+    watchedKinds: () => components.context.informers.kinds(),
     async stop() {
       for (const close of [...parts.openWatches]) close();
       await aggregatorControllers.stop();
       await components.stop();
       crds.stop();
+      store.close();
       await app.close();
     },
   };

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { EmulatorOptions } from '../emulator.js';
+import { parseDuration } from '../runtime/duration.js';
 import { profileNames } from '../simulation/profile.js';
 
 /** Pino's levels, which the server's logger uses. */
@@ -26,6 +27,7 @@ export interface ServeFlags {
   profile: string;
   seed: number;
   installKubevirt?: boolean;
+  eventTtl: number;
 }
 
 /** A command line the serve command rejects; the message is commander's, ready to print. */
@@ -68,6 +70,14 @@ function parseKubeVersion(value: string): string {
   return value;
 }
 
+function parseEventTtl(value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
 function parseNonEmptyPath(value: string): string {
   if (value === '') throw new InvalidArgumentError('Must not be empty.');
   return value;
@@ -100,6 +110,11 @@ export function addServeOptions(command: Command): Command {
     )
     .addOption(new Option('--profile <name>', 'simulation timings').default('instant').choices(profileNames))
     .addOption(new Option('--seed <n>', 'seed of every random choice, so runs repeat').default(1).argParser(parseSeed))
+    .addOption(
+      new Option('--event-ttl <duration>', 'how long an Event is kept after its last write (kube-apiserver --event-ttl)')
+        .default(3_600_000, '1h0m0s')
+        .argParser(parseEventTtl),
+    )
     .addOption(new Option('--install-kubevirt', 'apply the embedded kubevirt-operator.yaml and kubevirt-cr.yaml and be ready once KubeVirt is Available'));
 }
 
@@ -115,6 +130,7 @@ export function toEmulatorOptions(flags: ServeFlags): EmulatorOptions {
     profile: flags.profile,
     seed: flags.seed,
     installKubeVirt: flags.installKubevirt === true,
+    eventTtlMs: flags.eventTtl,
     ...(flags.kubeconfig !== undefined && { kubeconfigPath: flags.kubeconfig }),
     ...(flags.dataDir !== undefined && { dataDir: flags.dataDir }),
   };

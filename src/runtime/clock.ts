@@ -4,6 +4,7 @@
  * by hand, demos use the real one. RealClock is the only code allowed to touch
  * Date.now() and the global timers.
  */
+import { MinHeap } from './min-heap.js';
 
 /** Opaque handle of a scheduled callback; only the clock that issued it can cancel it. */
 export interface TimerHandle {
@@ -221,47 +222,6 @@ export class VirtualClock implements Clock {
 }
 
 const earlierTimer = (a: VirtualTimer, b: VirtualTimer): number => a.dueMs - b.dueMs || a.timerId - b.timerId;
-
-/** Binary min-heap: a simulation may hold thousands of timers, so finding the next one must not sort them all. */
-class MinHeap<T> {
-  private readonly items: T[] = [];
-
-  constructor(private readonly compare: (a: T, b: T) => number) {}
-
-  peek(): T | undefined {
-    return this.items[0];
-  }
-
-  push(item: T): void {
-    const items = this.items;
-    items.push(item);
-    for (let i = items.length - 1; i > 0; ) {
-      const parent = (i - 1) >> 1;
-      if (this.compare(items[i], items[parent]) >= 0) break;
-      [items[i], items[parent]] = [items[parent], items[i]];
-      i = parent;
-    }
-  }
-
-  pop(): T | undefined {
-    const items = this.items;
-    const top = items[0];
-    const last = items.pop();
-    if (items.length === 0 || last === undefined) return top;
-    items[0] = last;
-    for (let i = 0; ; ) {
-      const left = 2 * i + 1;
-      const right = left + 1;
-      let smallest = i;
-      if (left < items.length && this.compare(items[left], items[smallest]) < 0) smallest = left;
-      if (right < items.length && this.compare(items[right], items[smallest]) < 0) smallest = right;
-      if (smallest === i) break;
-      [items[i], items[smallest]] = [items[smallest], items[i]];
-      i = smallest;
-    }
-    return top;
-  }
-}
 
 /** Kubernetes' metav1.Time wire format: UTC, second precision ("2026-11-24T16:00:00Z"). */
 export const rfc3339 = (date: Date): string => `${date.toISOString().slice(0, 19)}Z`;

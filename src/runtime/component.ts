@@ -127,13 +127,15 @@ export class Gate implements Component {
   private async converge(): Promise<void> {
     const shouldRun = this.active && this.synced && this.evaluate();
     if (shouldRun && !this.child) {
-      const child = this.options.createChild();
+      // A failure here must not reject `transitions`: every later check is chained on it.
+      let child: Component | undefined;
       try {
+        child = this.options.createChild();
         await child.start();
         this.child = child;
         this.logger.info(`${this.name}: condition holds, started ${child.name}`);
       } catch (err) {
-        this.logger.error(`${this.name}: failed to start ${child.name}`, err);
+        this.logger.error(`${this.name}: failed to start ${child?.name ?? 'its component'}`, err);
       }
     } else if (!shouldRun && this.child) {
       const child = this.child;

@@ -1,42 +1,28 @@
 /**
  * core/v1 Events written as client-go's event recorder writes them, so that
  * `kubectl describe` and `kubectl get events` show what they show on a real
- * cluster. An event identical to an earlier one (same object, type, reason,
- * message) bumps that Event's count and lastTimestamp instead of adding a new
- * object: the aggregation of client-go's EventCorrelator, without its
- * similar-message folding and spam filter.
+ * cluster, and a long run does not write a new object for every repeat: each
+ * event goes through client-go's EventCorrelator (counting, aggregation of
+ * similar events, spam filter; see event-correlator.ts), then is created, or
+ * patched when it repeats one written before (recordToSink).
  */
 import type { KubeObject } from '../api/types.js';
 import type { Client } from '../client/client.js';
 import { rfc3339, type Clock } from './clock.js';
+import {
+  EventCorrelator,
+  type CoreEvent,
+  type CoreEventSource,
+  type CoreObjectReference,
+  type EventRepeatPatch,
+} from './event-correlator.js';
 import { silentLogger, type Logger } from './logger.js';
 
 export type EventType = 'Normal' | 'Warning';
-
-export interface EventSource {
-  component: string;
-  /** The node, for node agents such as kubelet and virt-handler. */
-  host?: string;
-}
-
-export interface ObjectReference {
-  kind: string;
-  namespace?: string;
-  name: string;
-  uid?: string;
-  apiVersion: string;
-  resourceVersion?: string;
-}
+export type EventSource = CoreEventSource;
+export type ObjectReference = CoreObjectReference;
 
 const EVENT_REF = { apiVersion: 'v1', kind: 'Event' } as const;
-/** client-go keeps this many recent events for aggregation (its LRU size). */
-const MAX_REMEMBERED = 4096;
-
-interface Remembered {
-  namespace: string;
-  name: string;
-  count: number;
-}
 
 export const referenceTo = (obj: KubeObject): ObjectReference => {
   const ref: ObjectReference = { kind: obj.kind, name: obj.metadata.name ?? '', apiVersion: obj.apiVersion };
@@ -60,11 +46,12 @@ const nameSuffixes = {
   },
 };
 
+const isNotFound = (err: unknown): boolean => (err as { code?: unknown } | undefined)?.code === 404;
+
 export class EventRecorder {
   private readonly source: EventSource;
   private readonly logger: Logger;
-  /** Recent events by aggregation key, oldest first (a Map keeps insertion order). */
-  private readonly recent = new Map<string, Remembered>();
+  private readonly correlator: EventCorrelator;
   /** Writes go one at a time, like client-go's single broadcaster goroutine, so a repeat sees the first write. */
   private writes: Promise<void> = Promise.resolve();
 
@@ -76,6 +63,7 @@ export class EventRecorder {
   ) {
     this.source = source;
     this.logger = logger;
+    this.correlator = new EventCorrelator(clock, (event) => this.uniqueName(event.involvedObject.name), (ms) => rfc3339(new Date(ms)));
   }
 
   /**
@@ -86,49 +74,43 @@ export class EventRecorder {
   event(involvedObject: KubeObject, type: EventType, reason: string, message: string): Promise<void> {
     const ref = referenceTo(involvedObject);
     this.writes = this.writes.then(() =>
-      this.write(ref, type, reason, message).catch((err: unknown) =>
+      this.record(this.newEvent(ref, type, reason, message)).catch((err: unknown) =>
         this.logger.error(`unable to write event ${type} ${reason} for ${ref.kind} ${ref.namespace ?? ''}/${ref.name}`, err),
       ),
     );
     return this.writes;
   }
 
-  private async write(ref: ObjectReference, type: EventType, reason: string, message: string): Promise<void> {
-    const key = JSON.stringify([this.source.component, this.source.host ?? '', ref.kind, ref.namespace ?? '', ref.name, ref.uid ?? '', ref.apiVersion, type, reason, message]);
-    const now = rfc3339(this.clock.now());
-    const seen = this.recent.get(key);
-    if (seen && (await this.bump(seen, now))) {
-      this.remember(key, seen);
-      return;
-    }
-    const created = await this.client.create(this.newEvent(ref, type, reason, message, now));
-    this.remember(key, { namespace: created.metadata.namespace ?? '', name: created.metadata.name ?? '', count: 1 });
+  /** recordToSink: correlate, then patch a repeat (or create it again if its Event is gone) or create a new one. */
+  private async record(event: CoreEvent): Promise<void> {
+    const result = this.correlator.correlate(event);
+    if (result.skip) return;
+    const written = result.patch ? await this.patchOrCreate(result.event, result.patch) : await this.create(result.event);
+    this.correlator.updateState(written);
   }
 
-  /** Counts one more occurrence on the existing Event; false when that Event is gone (expired or deleted). */
-  private async bump(seen: Remembered, now: string): Promise<boolean> {
+  private async patchOrCreate(event: CoreEvent, patch: EventRepeatPatch): Promise<CoreEvent> {
     try {
-      await this.client.patch(EVENT_REF, seen.namespace, seen.name, 'strategic', { count: seen.count + 1, lastTimestamp: now });
+      const { namespace, name } = event.metadata;
+      return (await this.client.patch(EVENT_REF, namespace, name, 'strategic', patch)) as unknown as CoreEvent;
     } catch (err) {
-      if ((err as { code?: unknown }).code === 404) return false;
-      throw err;
+      // Expired (event TTL) or deleted: client-go creates it again under the same name, with the count it has reached.
+      if (!isNotFound(err)) throw err;
+      return this.create(event);
     }
-    seen.count += 1;
-    return true;
   }
 
-  private remember(key: string, entry: Remembered): void {
-    this.recent.delete(key);
-    this.recent.set(key, entry);
-    if (this.recent.size > MAX_REMEMBERED) this.recent.delete(this.recent.keys().next().value as string);
+  private async create(event: CoreEvent): Promise<CoreEvent> {
+    const { resourceVersion: _, ...metadata } = event.metadata;
+    return (await this.client.create({ ...EVENT_REF, ...event, metadata })) as unknown as CoreEvent;
   }
 
-  private newEvent(ref: ObjectReference, type: EventType, reason: string, message: string, now: string): KubeObject {
+  private newEvent(ref: ObjectReference, type: EventType, reason: string, message: string): CoreEvent {
+    const now = rfc3339(this.clock.now());
     const source: EventSource = { component: this.source.component };
     if (this.source.host) source.host = this.source.host;
     return {
-      ...EVENT_REF,
-      metadata: { name: `${ref.name}.${this.uniqueSuffix()}`, namespace: ref.namespace ?? 'default' },
+      metadata: { name: this.uniqueName(ref.name), namespace: ref.namespace ?? 'default' },
       involvedObject: ref,
       reason,
       message,
@@ -147,7 +129,7 @@ export class EventRecorder {
    * millisecond resolution and virtual time may not move between events, so
    * events within one millisecond take the following nanoseconds.
    */
-  private uniqueSuffix(): string {
-    return nameSuffixes.next(this.clock.nowMs());
+  private uniqueName(objectName: string): string {
+    return `${objectName}.${nameSuffixes.next(this.clock.nowMs())}`;
   }
 }

@@ -67,10 +67,13 @@ const isGone = (err: unknown): boolean => typeof err === 'object' && err !== nul
 class Index<T> {
   private readonly keysByValue = new Map<string, Set<string>>();
 
-  constructor(private readonly indexFunc: IndexFunc<T>) {}
+  constructor(
+    private readonly indexFunc: IndexFunc<T>,
+    private readonly onError: (key: string, err: unknown) => void,
+  ) {}
 
   add(key: string, obj: T): void {
-    for (const value of this.indexFunc(obj)) {
+    for (const value of this.valuesOf(key, obj)) {
       let keys = this.keysByValue.get(value);
       if (!keys) this.keysByValue.set(value, (keys = new Set()));
       keys.add(key);
@@ -78,7 +81,7 @@ class Index<T> {
   }
 
   remove(key: string, obj: T): void {
-    for (const value of this.indexFunc(obj)) {
+    for (const value of this.valuesOf(key, obj)) {
       const keys = this.keysByValue.get(value);
       keys?.delete(key);
       if (keys?.size === 0) this.keysByValue.delete(value);
@@ -87,6 +90,16 @@ class Index<T> {
 
   keys(value: string): Iterable<string> {
     return this.keysByValue.get(value) ?? [];
+  }
+
+  /** An object the index function cannot read (a client may store odd objects) is not indexed; the failure is logged. */
+  private valuesOf(key: string, obj: T): string[] {
+    try {
+      return this.indexFunc(obj);
+    } catch (err) {
+      this.onError(key, err);
+      return [];
+    }
   }
 }
 
@@ -151,7 +164,7 @@ export class Informer<T extends KubeObject = KubeObject> implements EventSource<
 
   addIndexer(name: string, indexFunc: IndexFunc<T>): void {
     if (this.indices.has(name)) throw new Error(`informer for ${this.ref.kind}: index "${name}" already exists`);
-    const index = new Index(indexFunc);
+    const index = new Index(indexFunc, (key, err) => this.logger.error(`${this.ref.kind} index "${name}" failed on ${key}`, err));
     for (const [key, obj] of this.cache) index.add(key, obj);
     this.indices.set(name, index);
   }
@@ -224,7 +237,13 @@ export class Informer<T extends KubeObject = KubeObject> implements EventSource<
       subscription = this.client.watch<T>(this.ref, options).subscribe({
         next: (event) => {
           if (finished) return;
-          const failure = this.apply(event);
+          // Nothing thrown here may reach rxjs, which would rethrow it as an uncaught exception.
+          let failure: WatchOutcome | undefined;
+          try {
+            failure = this.apply(event);
+          } catch (err) {
+            this.logger.error(`${this.ref.kind} watch event could not be applied`, err);
+          }
           if (failure) finish(failure);
         },
         error: (err: unknown) => {
@@ -326,6 +345,12 @@ export class SharedInformerFactory {
   start(): void {
     this.started = true;
     for (const informer of this.informers.values()) informer.start();
+  }
+
+  /** Every kind some component watches (once per kind, whatever the scopes). */
+  kinds(): KindRef[] {
+    const refs = [...this.informers.values()].map((informer) => informer.ref);
+    return [...new Map(refs.map((ref) => [`${ref.apiVersion}/${ref.kind}`, ref])).values()];
   }
 
   /** Resolves true when every informer created so far has synced. */

@@ -3,10 +3,14 @@
  * resourceVersion; stored objects are deep-frozen and shared by readers, so a
  * write costs O(size of the object), never O(size of the store). A new version
  * shares the unchanged subtrees of the one before it, and strings are pooled.
+ * A write may carry a time to live, as an etcd put with a lease: the object
+ * is removed when it runs out on the Clock (a DELETED event like any delete).
  */
 import { freeze } from 'immer';
 import { Subject, type Observable } from 'rxjs';
 import type { KubeObject } from '../api/types.js';
+import type { Clock } from '../runtime/clock.js';
+import { ExpiryIndex } from './expiry-index.js';
 import { StringPool } from './string-pool.js';
 import { shareUnchanged } from './structural-sharing.js';
 import { WatchHistory } from './watch-history.js';
@@ -74,9 +78,12 @@ export class Store {
   private readonly changes = new Subject<StoreEvent>();
   private readonly strings = new StringPool();
   readonly history: WatchHistory;
+  /** Leases of the objects written with a time to live; needs the Clock the store was given. */
+  private readonly leases: ExpiryIndex | undefined;
 
-  constructor(historyCapacity = 10_000) {
+  constructor(historyCapacity = 10_000, clock?: Clock) {
     this.history = new WatchHistory(historyCapacity);
+    this.leases = clock && new ExpiryIndex(clock, (key) => this.expire(key));
   }
 
   /** Every committed write, in resourceVersion order. */
@@ -108,15 +115,20 @@ export class Store {
   /**
    * Writes `obj` (created when absent, replaced otherwise), stamping the next
    * resourceVersion. The caller has already checked preconditions; the store
-   * only orders and publishes.
+   * only orders and publishes. With `ttlMs` the object expires that long after
+   * this write (a later write sets a new time to live, or none).
    */
-  put(storageKey: string, obj: KubeObject): KubeObject {
+  put(storageKey: string, obj: KubeObject, options: { ttlMs?: number } = {}): KubeObject {
     const { namespace = '', name = '' } = obj.metadata;
+    if (options.ttlMs !== undefined && !this.leases) throw new Error('a write with a time to live needs a store with a clock');
     const collection = this.collection(storageKey);
     const previous = collection.get(namespace, name);
     const resourceVersion = ++this.revision;
     const stored = stamp(shareUnchanged(obj, previous, this.strings), resourceVersion);
     collection.set(namespace, name, stored);
+    const lease = leaseKey(storageKey, namespace, name);
+    if (options.ttlMs !== undefined) this.leases!.set(lease, options.ttlMs);
+    else this.leases?.delete(lease);
     this.publish({ type: previous ? 'MODIFIED' : 'ADDED', storageKey, object: stored, previous, resourceVersion });
     return stored;
   }
@@ -129,8 +141,19 @@ export class Store {
     const resourceVersion = ++this.revision;
     const object = stamp(previous, resourceVersion);
     collection.remove(namespace, name);
+    this.leases?.delete(leaseKey(storageKey, namespace, name));
     this.publish({ type: 'DELETED', storageKey, object, previous, resourceVersion });
     return object;
+  }
+
+  /** Ends the expiry of leases (the server is stopping); objects written with a time to live stay. */
+  close(): void {
+    this.leases?.stop();
+  }
+
+  private expire(lease: string): void {
+    const [storageKey, namespace, name] = JSON.parse(lease) as [string, string, string];
+    this.remove(storageKey, namespace, name);
   }
 
   private collection(storageKey: string): Collection {
@@ -144,6 +167,8 @@ export class Store {
     this.changes.next(event);
   }
 }
+
+const leaseKey = (storageKey: string, namespace: string, name: string): string => JSON.stringify([storageKey, namespace, name]);
 
 function stamp(obj: KubeObject, resourceVersion: number): KubeObject {
   const stamped: KubeObject = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(resourceVersion) } };

@@ -12,6 +12,7 @@ import { deepClone } from '../../api/patch/json.js';
 import type { KubeObject } from '../../api/types.js';
 import { apiVersionOf } from '../../api/types.js';
 import type { Clock } from '../../runtime/clock.js';
+import type { Logger } from '../../runtime/logger.js';
 import type { AdmissionAttributes } from '../chain.js';
 import type { WebhookBackends, WebhookHandler } from './backends.js';
 import type { Invocation } from './matching.js';
@@ -38,6 +39,8 @@ export interface CallDeps {
   services: ServiceLookup;
   clock: Clock;
   newUid: () => string;
+  /** Where a handler that throws is reported (the caller sees only the failed call, as from a server answering 500). */
+  logger?: Logger;
 }
 
 const DEFAULT_TIMEOUT_SECONDS = 10;
@@ -104,7 +107,15 @@ function urlOf(webhook: Webhook, timeoutSeconds: number): string {
 }
 
 /** Runs the handler under the webhook's timeout (simulation time). */
-async function withTimeout(handler: WebhookHandler, review: AdmissionReview, webhook: Webhook, timeoutSeconds: number, url: string, clock: Clock): Promise<AdmissionResponse> {
+async function withTimeout(
+  handler: WebhookHandler,
+  review: AdmissionReview,
+  webhook: Webhook,
+  timeoutSeconds: number,
+  url: string,
+  deps: CallDeps,
+): Promise<AdmissionResponse> {
+  const { clock } = deps;
   let timer: ReturnType<Clock['setTimeout']> | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = clock.setTimeout(() => reject(new CallingWebhookError(webhook.name, `failed to call webhook: Post "${url}": context deadline exceeded`)), timeoutSeconds * 1000);
@@ -113,7 +124,8 @@ async function withTimeout(handler: WebhookHandler, review: AdmissionReview, web
     return await Promise.race([handler(review), deadline]);
   } catch (err) {
     if (err instanceof CallingWebhookError) throw err;
-    // A handler that throws is a server answering 500.
+    // A handler that throws is a server answering 500; the request fails (or not) by failurePolicy, the server keeps serving.
+    deps.logger?.error(`webhook "${webhook.name}" handler failed`, err);
     const text = err instanceof Error ? err.message : String(err);
     throw new CallingWebhookError(webhook.name, `failed to call webhook: an error on the server ("${text}") has prevented the request from succeeding`);
   } finally {
@@ -148,7 +160,7 @@ export async function callWebhook(webhook: Webhook, attributes: AdmissionAttribu
   const handler = resolve(webhook, deps, url);
   const uid = deps.newUid();
   const review: AdmissionReview = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: admissionRequest(uid, attributes, invocation) };
-  const response = verifyResponse(webhook, uid, await withTimeout(handler, review, webhook, timeoutSeconds, url, deps.clock), mutating);
+  const response = verifyResponse(webhook, uid, await withTimeout(handler, review, webhook, timeoutSeconds, url, deps), mutating);
   attributes.warnings.push(...(response.warnings ?? []));
   if (!response.allowed) throw denial(webhook.name, response.status);
   if (!mutating || !response.patch || !attributes.object) return undefined;

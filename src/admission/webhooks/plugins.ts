@@ -10,6 +10,7 @@ import type { KubeObject, ResourceType } from '../../api/types.js';
 import type { Client } from '../../client/client.js';
 import { generateUid } from '../../api/registry/names.js';
 import type { Clock } from '../../runtime/clock.js';
+import type { Logger } from '../../runtime/logger.js';
 import type { Informer, SharedInformerFactory } from '../../runtime/informer.js';
 import type { SeededRandom } from '../../runtime/seeded-random.js';
 import type { AdmissionAttributes, AdmissionChain, MutatingPlugin, ValidatingPlugin } from '../chain.js';
@@ -29,6 +30,8 @@ export interface WebhookAdmissionOptions {
   random: SeededRandom;
   /** Every served resource type: the versions of one stored resource are equivalent under matchPolicy Equivalent. */
   resourceTypes: () => readonly ResourceType[];
+  /** Where webhook handlers that throw are reported. */
+  logger?: Logger;
 }
 
 interface Service extends KubeObject {
@@ -61,6 +64,7 @@ class WebhookSource {
       backends: options.backends,
       clock: options.clock,
       newUid: () => generateUid(options.random),
+      logger: options.logger,
       services: { clusterIP: (namespace, name) => { const svc = services.getByName(namespace, name); return svc ? (svc.spec?.clusterIP ?? '') : undefined; } },
     };
     const forget = (): void => {

@@ -58,7 +58,11 @@ export interface RegistryDeps {
   random: SeededRandom;
   /** Observers of every request served (injected faults, metrics). */
   hooks?: RequestHooks;
+  /** How long an Event lives after its last write (kube-apiserver's --event-ttl); one hour unless given. */
+  eventTtlMs?: number;
 }
+
+export const DEFAULT_EVENT_TTL_MS = 3_600_000;
 
 const namespaceStorageKey = '/namespaces';
 const namespaceType: ErrorSubject = { group: '', resource: 'namespaces' };
@@ -140,7 +144,7 @@ export class GenericRegistry {
     object = await this.admitAndValidate('CREATE', type, object, undefined, ctx, strategy);
     object = this.withManagedFields(type, undefined, object, ctx, 'Update');
     if (ctx.dryRun) return asVersion(type, { ...object, metadata: { ...object.metadata, resourceVersion: undefined } });
-    return asVersion(type, this.deps.store.put(type.storageKey, object));
+    return asVersion(type, this.put(type, object));
   }
 
   private async updateObject(type: ResourceType, namespace: string | undefined, name: string, body: unknown, ctx: RequestContext, subresource?: string): Promise<WriteResult> {
@@ -249,10 +253,16 @@ export class GenericRegistry {
     let object: KubeObject = { ...current, metadata: dropUndefined(meta) };
     object = strategy.prepareForDelete?.(object) ?? object;
     if (ctx.dryRun || deepEqual(object, current)) return { object, removed: false };
-    return { object: asVersion(type, this.deps.store.put(type.storageKey, object)), removed: false };
+    return { object: asVersion(type, this.put(type, object)), removed: false };
   }
 
   // --- internals -----------------------------------------------------------------------------
+
+  /** Writes to the store; a kind whose strategy says so lives for the event TTL after each write, as Events do in kube. */
+  private put(type: ResourceType, object: KubeObject): KubeObject {
+    const ttlMs = strategyOf(type).expiresAfterEventTtl ? (this.deps.eventTtlMs ?? DEFAULT_EVENT_TTL_MS) : undefined;
+    return this.deps.store.put(type.storageKey, object, { ttlMs });
+  }
 
   private async replace(
     type: ResourceType,
@@ -300,7 +310,7 @@ export class GenericRegistry {
       const removed = this.deps.store.remove(type.storageKey, scopeOf(type, current.metadata.namespace), name)!;
       return { object: asVersion(type, removed), created: false };
     }
-    return { object: asVersion(type, this.deps.store.put(type.storageKey, object)), created: false };
+    return { object: asVersion(type, this.put(type, object)), created: false };
   }
 
   private async serverSideApply(
@@ -324,7 +334,7 @@ export class GenericRegistry {
       const created = await this.createObject(type, namespace, { ...applied, metadata: { ...applied.metadata, name } }, { ...ctx, fieldManager: undefined }, options.subresource);
       const result = applyConfiguration({ live: undefined, applied, manager: ctx.fieldManager, force: true, schema: schema.node, now, apiVersion, managedFields: [] });
       if (ctx.dryRun) return { object: created, created: true };
-      const withFields = this.deps.store.put(type.storageKey, { ...created, metadata: { ...created.metadata, managedFields: result.managedFields } });
+      const withFields = this.put(type, { ...created, metadata: { ...created.metadata, managedFields: result.managedFields } });
       return { object: asVersion(type, withFields), created: true };
     }
     const current = asVersion(type, stored);

@@ -18,6 +18,8 @@ export interface RegistryStrategy extends Strategy {
   gracefulDeletionSeconds?(obj: KubeObject, requested: number | undefined): number | undefined;
   /** Finalizers outside metadata that also hold a deletion (a Namespace's spec.finalizers). */
   blockingFinalizers?(obj: KubeObject): string[];
+  /** Objects expire the event TTL after their last write (kube-apiserver's Event storage: a TTLFunc returning --event-ttl). */
+  expiresAfterEventTtl?: boolean;
   /** Whether a create keeps the status it carries (a kubelet registers its Node with status). */
   keepsStatusOnCreate?: boolean;
   /**
@@ -64,6 +66,9 @@ const lifecycleHooks: Record<string, Partial<RegistryStrategy>> = {
     },
   },
   '/Node': { keepsStatusOnCreate: true },
+  // events.k8s.io/v1 Events are the same objects as core/v1 Events in kube, stored with the same TTL.
+  '/Event': { expiresAfterEventTtl: true },
+  'events.k8s.io/Event': { expiresAfterEventTtl: true },
   '/Namespace': {
     blockingFinalizers: (ns) => ((ns.spec as { finalizers?: string[] } | undefined)?.finalizers ?? []),
     prepareForDelete: (ns) => ({ ...ns, status: { ...(ns.status as object), phase: 'Terminating' } }),

@@ -22,7 +22,17 @@ const emulator = await startEmulator({ port: 0, insecureHttp: true, kubeconfigPa
 const informers = new SharedInformerFactory(emulator.client, { clock: emulator.clock });
 const backends = new WebhookBackends();
 const chain = new AdmissionChain();
-registerWebhookAdmission(chain, { informers, client: emulator.client, backends, clock: emulator.clock, random: new SeededRandom(7), resourceTypes: () => types });
+const logged: string[] = [];
+const logger = { info: () => {}, error: (message: string, err?: unknown) => logged.push(`${message}: ${(err as Error).message}`) };
+registerWebhookAdmission(chain, {
+  informers,
+  client: emulator.client,
+  backends,
+  clock: emulator.clock,
+  random: new SeededRandom(7),
+  resourceTypes: () => types,
+  logger,
+});
 informers.start();
 t.teardown(async () => {
   informers.stop();
@@ -159,6 +169,21 @@ t.test('an unavailable backend fails as a refused connection; failurePolicy Igno
   await configure('ValidatingWebhookConfiguration', [hook('down.example.com', '/validate', { failurePolicy: 'Ignore' })]);
   await chain.validate(attributes());
   t.equal(reviews.length, 0);
+});
+
+t.test('a handler that throws is logged and fails the call as a server error; the next call is served', async (t) => {
+  const failure = '(review.request.object.metadata.ownerReferences ?? []).map is not a function';
+  backends.handle('hooks/fake', '/crash', () => {
+    throw new TypeError(failure);
+  });
+  await configure('ValidatingWebhookConfiguration', [hook('crash.example.com', '/crash')]);
+  const err = (await chain.validate(attributes()).catch((e: unknown) => e)) as StatusError;
+  t.equal(err.code, 500);
+  t.match(err.message, 'failed calling webhook "crash.example.com": failed to call webhook: an error on the server ("(review.request');
+  t.same(logged, [`webhook "crash.example.com" handler failed: ${failure}`]);
+  await configure('ValidatingWebhookConfiguration', [hook('fine.example.com', '/validate')]);
+  await chain.validate(attributes());
+  t.equal(reviews.length, 1);
 });
 
 t.test('a Service that does not exist, and a path nobody serves', async (t) => {

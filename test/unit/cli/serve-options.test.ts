@@ -14,6 +14,7 @@ t.test('defaults', async (t) => {
     profile: 'instant',
     seed: 1,
     installKubeVirt: false,
+    eventTtlMs: 3_600_000,
   });
 });
 
@@ -31,6 +32,7 @@ t.test('every option maps onto EmulatorOptions', async (t) => {
     '--profile', 'realistic',
     '--seed', '42',
     '--install-kubevirt',
+    '--event-ttl', '1h30m',
   ]);
   t.same(options, {
     port: 0,
@@ -45,6 +47,7 @@ t.test('every option maps onto EmulatorOptions', async (t) => {
     profile: 'realistic',
     seed: 42,
     installKubeVirt: true,
+    eventTtlMs: 5_400_000,
   });
   t.same(parseServeOptions(['--port=7000', '--workers=0']).port, 7000, '--flag=value form');
   t.equal(parseServeOptions(['--workers=0']).workers, 0, 'no workers: control plane only');
@@ -57,6 +60,7 @@ t.test('invalid values are rejected with commander-style messages', async (t) =>
     [['--port', '-1'], /argument '-1' is invalid|unknown option '-1'/],
     [['--port', '1.5'], /Not an integer/],
     [['--workers', 'many'], /option '--workers <n>' argument 'many' is invalid/],
+    [['--event-ttl', 'an hour'], /option '--event-ttl <duration>' argument 'an hour' is invalid\. invalid duration/],
     [['--log-level', 'verbose'], /argument 'verbose' is invalid\. Allowed choices are fatal, error, warn, info, debug, trace, silent\./],
     [['--kube-version', '1.32.3'], /argument '1.32.3' is invalid\. Must look like v1\.32\.3\./],
     [['--host', ''], /option '--host <address>' argument '' is invalid\. Must not be empty\./],

@@ -110,3 +110,34 @@ t.test('Gate with a condition true on an empty cache starts the child once synce
   await gate.stop();
   pods.stop();
 });
+
+t.test('Gate whose child cannot even be built logs it and tries again on the next change', async (t) => {
+  const clock = new VirtualClock();
+  const client = new FakeClient();
+  const pods = new Informer(client, POD, {}, { clock });
+  const log: string[] = [];
+  const errors: string[] = [];
+  let attempts = 0;
+  const gate = new Gate({
+    name: 'g',
+    informers: [pods],
+    condition: () => pods.list().length > 0,
+    createChild: () => {
+      if (++attempts === 1) throw new Error('bad configuration');
+      return tracked('child', log);
+    },
+    logger: { info: () => {}, error: (m, err) => errors.push(`${m}: ${(err as Error).message}`) },
+  });
+  await gate.start();
+  pods.start();
+  await client.create({ ...POD, metadata: { namespace: 'a', name: 'p1' } });
+  await clock.advance(0);
+  t.notOk(gate.childRunning);
+  t.same(errors, ['g: failed to start its component: bad configuration']);
+  await client.create({ ...POD, metadata: { namespace: 'a', name: 'p2' } });
+  await clock.advance(0);
+  t.ok(gate.childRunning, 'the next change starts it');
+  t.same(log, ['start child']);
+  await gate.stop();
+  pods.stop();
+});

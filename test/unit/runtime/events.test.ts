@@ -83,7 +83,7 @@ t.test('a different reason, message, type or object makes a new Event, with uniq
   t.equal(all.find((e) => e.reason === 'A' && e.message === 'm' && e.type === 'Normal' && e.metadata.name?.startsWith('testvmi.'))?.count, 2);
 });
 
-t.test('when the aggregated Event is gone a new one is created; failures are logged, not thrown', async (t) => {
+t.test('when the counted Event is gone it is created again under its name with the count reached; failures are logged', async (t) => {
   const clock = new VirtualClock(START);
   const client = new FakeClient();
   const errors: string[] = [];
@@ -94,12 +94,35 @@ t.test('when the aggregated Event is gone a new one is created; failures are log
   await clock.advance(1);
   await recorder.event(vmi, 'Normal', 'R', 'm');
   const [second] = await events(client);
-  t.not(second.metadata.name, first.metadata.name);
-  t.equal(second.count, 1);
+  t.equal(second.metadata.name, first.metadata.name);
+  t.equal(second.count, 2);
+  t.equal(second.firstTimestamp, first.firstTimestamp);
 
   client.create = async () => {
     throw new Error('apiserver down');
   };
   await recorder.event(vmi, 'Normal', 'Other', 'm');
   t.match(errors, [/unable to write event Normal Other for VirtualMachineInstance default\/testvmi/]);
+});
+
+t.test('ten similar events about one object become one combined Event, then only its count grows', async (t) => {
+  const clock = new VirtualClock(START);
+  const client = new FakeClient();
+  const recorder = new EventRecorder(client, clock, { component: 'virt-handler', host: 'node01' });
+  for (let i = 0; i < 15; i++) {
+    await clock.advance(1_000);
+    await recorder.event(vmi, 'Warning', 'SyncFailed', `server error ${i}`);
+  }
+  const all = await events(client);
+  t.equal(all.length, 10, 'nine events as they are, then the combined one');
+  const combined = all.filter((e) => String(e.message).startsWith('(combined from similar events): '));
+  t.equal(combined.length, 1);
+  t.match(combined[0], { count: 6, message: '(combined from similar events): server error 14', reason: 'SyncFailed', type: 'Warning' });
+});
+
+t.test('a source writes at most 25 events about one object in a burst', async (t) => {
+  const client = new FakeClient();
+  const recorder = new EventRecorder(client, new VirtualClock(START), { component: 'kubelet', host: 'node01' });
+  for (let i = 0; i < 30; i++) await recorder.event(vmi, 'Normal', `Reason${i}`, 'm');
+  t.equal((await events(client)).length, 25);
 });

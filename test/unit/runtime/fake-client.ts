@@ -125,6 +125,11 @@ export class FakeClient implements Client {
     for (const open of [...this.watches]) open.subscriber.error(err);
   }
 
+  /** Sends `event` as it is to the open watches of the kind, whatever it holds (a malformed object). */
+  emit(ref: KindRef, event: WatchEvent<KubeObject>): void {
+    for (const open of [...this.watches]) if (open.kind === kindOf(ref)) open.subscriber.next(event);
+  }
+
   /** Ends every open watch normally, as a server-side timeout does. */
   completeWatches(): void {
     for (const open of [...this.watches]) open.subscriber.complete();

@@ -198,3 +198,45 @@ t.test('SharedInformerFactory shares one informer per kind and scope', async (t)
   factory.stop();
   t.equal(client.watches.size, 0);
 });
+
+t.test('an object an index function cannot read is logged and left out of that index; the informer keeps going', async (t) => {
+  const clock = new VirtualClock();
+  const client = new FakeClient();
+  const errors: string[] = [];
+  const informer = new Informer(client, POD, {}, { clock, logger: { info: () => {}, error: (m) => errors.push(m) } });
+  // The garbage collector's owner index, fed a ConfigMap-like object whose ownerReferences is not a list.
+  informer.addIndexer('owner', (obj) => (obj.metadata.ownerReferences ?? []).map((ref) => ref.uid));
+  const seen = recorder(informer);
+  informer.start();
+  await informer.waitForSync();
+  await client.create({ ...pod('ns', 'malformed'), metadata: { namespace: 'ns', name: 'malformed', ownerReferences: 'x' as never } });
+  const ownerReferences = [{ apiVersion: 'v1', kind: 'Pod', name: 'o', uid: 'u1' }];
+  await client.create({ ...pod('ns', 'owned'), metadata: { namespace: 'ns', name: 'owned', ownerReferences } });
+  await clock.advance(1);
+  t.same(seen, ['add ns/malformed', 'add ns/owned'], 'handlers heard both');
+  t.same(informer.byIndex('owner', 'u1').map(objectKey), ['ns/owned']);
+  t.same(informer.listByNamespace('ns').map(objectKey).sort(), ['ns/malformed', 'ns/owned']);
+  t.match(errors, [/Pod index "owner" failed on ns\/malformed/]);
+  await client.delete(POD, 'ns', 'malformed');
+  await clock.advance(1);
+  t.same(seen.at(-1), 'delete ns/malformed');
+  informer.stop();
+});
+
+t.test('an exception while applying a watch event never reaches rxjs (where it would be an uncaught exception)', async (t) => {
+  const clock = new VirtualClock();
+  const client = new FakeClient();
+  const errors: string[] = [];
+  const informer = new Informer(client, POD, {}, { clock, logger: { info: () => {}, error: (m) => errors.push(m) } });
+  informer.start();
+  await informer.waitForSync();
+  await clock.advance(1);
+  t.equal(client.watches.size, 1, 'watching');
+  // An object without metadata cannot be keyed: applying it throws inside the watch subscriber.
+  client.emit(POD, { type: 'ADDED', object: { apiVersion: 'v1', kind: 'Pod' } as KubeObject });
+  await client.create(pod('ns', 'after'));
+  await clock.advance(1);
+  t.match(errors, [/Pod watch event could not be applied/]);
+  t.ok(informer.getByName('ns', 'after'), 'later events still arrive');
+  informer.stop();
+});

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { Store, type StoreEvent } from '../../../src/storage/store.js';
 import type { KubeObject } from '../../../src/api/types.js';
+import { VirtualClock } from '../../../src/runtime/clock.js';
 
 const cm = (name: string, namespace = 'default', data: Record<string, string> = {}): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data });
 
@@ -47,4 +48,65 @@ t.test('history resumes from a covered resourceVersion and reports an evicted on
   t.notOk(store.history.covers(1), 'rv 2 fell out of the ring');
   t.same(store.history.since(3).map((e) => e.resourceVersion), [4, 5]);
   t.same(store.history.since(5), []);
+});
+
+t.test('a write with a time to live expires on the clock, with a DELETED event; each write renews it', async (t) => {
+  const clock = new VirtualClock(0);
+  const store = new Store(100, clock);
+  const events: StoreEvent[] = [];
+  store.events.subscribe((e) => events.push(e));
+  store.put('/events', cm('short'), { ttlMs: 60_000 });
+  store.put('/events', cm('renewed'), { ttlMs: 60_000 });
+  store.put('/events', cm('kept'), { ttlMs: 60_000 });
+  await clock.advance(30_000);
+  store.put('/events', cm('renewed', 'default', { count: '2' }), { ttlMs: 60_000 });
+  store.put('/events', cm('kept', 'default', { count: '2' }));
+  t.equal(clock.pendingTimers().length, 1, 'one timer however many leases');
+  await clock.advance(29_999);
+  t.ok(store.get('/events', 'default', 'short'), 'not before its deadline');
+  await clock.advance(1);
+  t.equal(store.get('/events', 'default', 'short'), undefined);
+  t.same(store.list('/events').map((o) => o.metadata.name), ['kept', 'renewed']);
+  const deleted = events.at(-1)!;
+  t.match(deleted, { type: 'DELETED', storageKey: '/events', resourceVersion: 6 });
+  t.match(deleted.object.metadata, { name: 'short', resourceVersion: '6' });
+  await clock.advance(30_000);
+  t.same(store.list('/events').map((o) => o.metadata.name), ['kept'], 'the renewed one lives a TTL from its last write');
+  t.equal(clock.pendingTimers().length, 0, 'a write without a time to live ends the lease');
+});
+
+t.test('a removed object forgets its lease; leases need a clock', async (t) => {
+  const clock = new VirtualClock(0);
+  const store = new Store(100, clock);
+  store.put('/events', cm('a'), { ttlMs: 1_000 });
+  store.remove('/events', 'default', 'a');
+  store.put('/events', cm('a'));
+  await clock.advance(5_000);
+  t.ok(store.get('/events', 'default', 'a'), 'the new object under the same name is not expired by the old lease');
+  t.throws(() => new Store().put('/events', cm('b'), { ttlMs: 1_000 }), /needs a store with a clock/);
+});
+
+t.test('many leases: superseded deadlines do not pile up and expiry keeps time order', async (t) => {
+  const clock = new VirtualClock(0);
+  const store = new Store(100, clock);
+  for (let round = 0; round < 50; round++) {
+    for (let i = 0; i < 100; i++) store.put('/events', cm(`e${i}`), { ttlMs: 10_000 + i });
+    await clock.advance(1);
+  }
+  t.equal(store.count('/events'), 100);
+  await clock.advance(10_000 + 48);
+  t.same(store.list('/events').map((o) => o.metadata.name).sort(), Array.from({ length: 50 }, (_, i) => `e${50 + i}`).sort());
+  await clock.advance(100);
+  t.equal(store.count('/events'), 0);
+});
+
+t.test('a closed store drops its expiry timer, so a stopped server leaves nothing keeping the process alive', async (t) => {
+  const clock = new VirtualClock(0);
+  const store = new Store(100, clock);
+  store.put('/events', cm('a'), { ttlMs: 1_000 });
+  t.equal(clock.pendingTimers().length, 1);
+  store.close();
+  t.equal(clock.pendingTimers().length, 0);
+  store.put('/events', cm('b'), { ttlMs: 1_000 });
+  t.equal(clock.pendingTimers().length, 0);
 });

@@ -1,0 +1,82 @@
+// 50 VMs started and stopped over and over (each runs one virtual minute, then stays stopped one minute) for two
+// hours of virtual time: the Event count and RSS (after a full GC) every ten virtual minutes. Every component's
+// recorder counts repeats on one Event (client-go's correlator) and Events expire one hour after their last write
+// (kube-apiserver's --event-ttl), so after the first hour both level off. The figures compare the last sample with
+// the one an hour earlier, measured in the same run.
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { startQuietEmulator, temporaryDirectory } from './lib/emulator.mjs';
+import { cirrosVmiSpec, installKubeVirt } from './lib/kubevirt.mjs';
+import { note, report } from './lib/report.mjs';
+
+const VMS = Number(process.env.BENCH_VMS ?? 50);
+const MINUTES = Number(process.env.BENCH_MINUTES ?? 120);
+const SAMPLE_EVERY_MINUTES = 10;
+const TTL_MINUTES = 60;
+const VM = { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine' };
+const EVENT_KINDS = [
+  { apiVersion: 'v1', kind: 'Event' },
+  { apiVersion: 'events.k8s.io/v1', kind: 'Event' },
+];
+const NAMESPACE = 'default';
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc');
+
+const data = await temporaryDirectory('event-churn-data');
+const work = await temporaryDirectory('event-churn-work');
+const emulator = await startQuietEmulator(data.path, work.path, { insecureHttp: true, workers: 2, clock: 'virtual' });
+const { client, clock } = emulator;
+
+async function eventCount() {
+  let total = 0;
+  for (const ref of EVENT_KINDS) total += (await client.list(ref)).items.length;
+  return total;
+}
+
+async function sample(minute, samples) {
+  gc();
+  const { rss, heapUsed } = process.memoryUsage();
+  const row = { minute, events: await eventCount(), rssMiB: rss / 2 ** 20, heapMiB: heapUsed / 2 ** 20 };
+  samples.push(row);
+  const memory = `RSS ${row.rssMiB.toFixed(0)} MiB  heap ${row.heapMiB.toFixed(0)} MiB`;
+  note(`${String(minute).padStart(4)} min  ${String(row.events).padStart(7)} Events  ${memory}`);
+}
+
+const setRunStrategy = async (runStrategy) => {
+  for (let i = 0; i < VMS; i++) await client.patch(VM, NAMESPACE, `churn-${i}`, 'merge', { spec: { runStrategy } });
+};
+
+try {
+  await installKubeVirt(emulator);
+  for (let i = 0; i < VMS; i++) {
+    const spec = { runStrategy: 'Halted', template: { spec: cirrosVmiSpec() } };
+    await client.create({ ...VM, metadata: { name: `churn-${i}`, namespace: NAMESPACE }, spec });
+  }
+  const samples = [];
+  const started = performance.now();
+  note(`${VMS} VMs, start and stop every 2 virtual minutes, ${MINUTES} virtual minutes; event TTL ${TTL_MINUTES} min`);
+  await sample(0, samples);
+  for (let minute = 0; minute < MINUTES; minute += 2) {
+    await setRunStrategy('Always');
+    await clock.advance(60_000);
+    await setRunStrategy('Halted');
+    await clock.advance(60_000);
+    if ((minute + 2) % SAMPLE_EVERY_MINUTES === 0) await sample(minute + 2, samples);
+  }
+  const last = samples.at(-1);
+  const hourBefore = samples.find((s) => s.minute === last.minute - TTL_MINUTES) ?? samples[0];
+  note(`${((performance.now() - started) / 1000).toFixed(0)} s of wall time`);
+  const levelOff = { op: '<=', value: 1.1 };
+  const earlier = `last sample / an hour earlier (min ${hourBefore.minute})`;
+  report('event-churn', [
+    { metric: `Events after ${last.minute} virtual min of churning ${VMS} VMs`, value: last.events, unit: '' },
+    { metric: `Events, ${earlier}`, value: last.events / hourBefore.events, unit: 'x', target: levelOff },
+    { metric: `RSS after a full GC at ${last.minute} min`, value: last.rssMiB, unit: 'MiB' },
+    { metric: `RSS, ${earlier}`, value: last.rssMiB / hourBefore.rssMiB, unit: 'x', target: levelOff },
+    { metric: `JS heap, ${earlier}`, value: last.heapMiB / hourBefore.heapMiB, unit: 'x', target: levelOff },
+  ]);
+} finally {
+  await emulator.stop();
+  await data.remove();
+  await work.remove();
+}

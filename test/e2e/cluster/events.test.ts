@@ -1,0 +1,82 @@
+// Events as a cluster keeps them, seen with kubectl: a repeated event is one Event with a count (client-go's
+// correlator in every component), and an Event goes one event TTL (kube-apiserver's --event-ttl, 1h) after its last write.
+import t from 'tap';
+import { withEmulator } from '../../helpers/cluster.js';
+import { parseTable } from '../../helpers/kubectl.js';
+
+const UNSCHEDULABLE_POD = `apiVersion: v1
+kind: Pod
+metadata:
+  name: nowhere
+  namespace: default
+spec:
+  nodeSelector:
+    disktype: none
+  containers:
+  - name: nginx
+    image: nginx:1.27
+`;
+
+interface EventList {
+  items: Array<{ metadata: { name: string }; reason: string; count: number; involvedObject: { name: string } }>;
+}
+
+t.test('a repeated event is one Event with a count; it expires an hour after its last write', async (t) => {
+  const { kubectl } = await withEmulator(t, { insecureHttp: true, clock: 'virtual', workers: 1 });
+  const ok = async (args: string[], input?: string): Promise<string> => {
+    const result = await kubectl(args, { input });
+    t.equal(result.code, 0, `kubectl ${args.join(' ')}: ${result.stderr}`);
+    return result.stdout;
+  };
+  const advance = (by: string) => ok(['create', '--raw', `/emulator/clock/advance?by=${by}`, '-f', '-'], '{}');
+  const failedScheduling = async () => {
+    const list = JSON.parse(await ok(['get', 'events', '--field-selector', 'reason=FailedScheduling', '-o', 'json'])) as EventList;
+    return list.items.filter((e) => e.involvedObject.name === 'nowhere');
+  };
+
+  await ok(['apply', '-f', '-'], UNSCHEDULABLE_POD);
+  await advance('1s');
+  // Each node change makes the scheduler try the pod again, and fail in the same words.
+  for (const value of ['a', 'b', 'c']) {
+    await ok(['label', 'node', 'kubevirt-emulator-worker', `attempt=${value}`, '--overwrite']);
+    await advance('10s');
+  }
+  const events = await failedScheduling();
+  t.equal(events.length, 1, 'one Event for the repeats');
+  t.ok(events[0].count > 1, `count ${events[0].count} > 1`);
+
+  const wide = parseTable(await ok(['get', 'events', '--field-selector', 'reason=FailedScheduling', '-o', 'wide']));
+  const countColumn = wide.header.indexOf('COUNT');
+  t.ok(countColumn > 0, `a COUNT column in ${wide.header.join(' ')}`);
+  t.equal(wide.rows.length, 1);
+  t.equal(Number(wide.rows[0][countColumn]), events[0].count);
+
+  // Without the pod nothing writes the Event again; it lives one TTL after its last write.
+  await ok(['delete', 'pod', 'nowhere', '--wait=false']);
+  // A watch from now on, ended by the server after timeoutSeconds of cluster time, sees the expiry as a DELETED event.
+  const listed = JSON.parse(await ok(['get', 'events', '-o', 'json'])) as { metadata: { resourceVersion: string } };
+  const { resourceVersion } = listed.metadata;
+  const watchPath = `/api/v1/namespaces/default/events?watch=1&resourceVersion=${resourceVersion}&timeoutSeconds=3700`;
+  let watchEnded = false;
+  const watch = kubectl(['get', '--raw', watchPath], { timeoutMs: 120_000 }).finally(() => (watchEnded = true));
+  await advance('59m');
+  t.equal((await failedScheduling()).length, 1, 'still there before the TTL ran out');
+  await advance('2m');
+  t.same(await failedScheduling(), [], 'gone once the clock moved past the TTL');
+  const get = await kubectl(['get', 'event', events[0].metadata.name]);
+  t.not(get.code, 0);
+  t.match(get.stderr, `Error from server (NotFound): events "${events[0].metadata.name}" not found`);
+
+  for (let i = 0; i < 10 && !watchEnded; i++) await advance('1m');
+  const watchResult = await watch;
+  t.equal(watchResult.code, 0, watchResult.stderr);
+  // Keep-alive newlines separate the events.
+  const watched = watchResult.stdout
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as { type: string; object: { metadata: { name: string } } });
+  t.ok(
+    watched.some((e) => e.type === 'DELETED' && e.object.metadata.name === events[0].metadata.name),
+    'the watch saw the expired Event DELETED',
+  );
+});

@@ -1,0 +1,166 @@
+// The scenarios of client-go's TestEventCorrelator, TestEventSpamFilter and the key tests (tools/record/events_cache_test.go):
+// each replays earlier events `intervalMs` apart on the clock, then correlates one more.
+import t from 'tap';
+import { VirtualClock, rfc3339 } from '../../../src/runtime/clock.js';
+import {
+  AGGREGATE_INTERVAL_MS,
+  AGGREGATE_MAX_EVENTS,
+  aggregatorKeys,
+  COMBINED_MESSAGE_PREFIX,
+  EventCorrelator,
+  eventKey,
+  SPAM_BURST,
+  spamKey,
+  type CoreEvent,
+  type CorrelationResult,
+} from '../../../src/runtime/event-correlator.js';
+
+const START = Date.UTC(2026, 11, 6, 12, 0, 0);
+
+function makeEvent(reason: string, message: string, name = 'my-pod', fieldPath = 'spec.containers{mycontainer}'): CoreEvent {
+  return {
+    metadata: { name: `${name}.1`, namespace: 'my-ns' },
+    involvedObject: { kind: 'Pod', name, namespace: 'my-ns', uid: 'C934D34AFB20242', apiVersion: 'version', fieldPath },
+    reason,
+    message,
+    source: { component: 'kubelet', host: 'kublet.node1' },
+    firstTimestamp: '',
+    lastTimestamp: '',
+    count: 1,
+    type: 'Normal',
+  };
+}
+
+/** A correlator whose clock moves `intervalMs` before each event, as client-go's IntervalClock does per Now(). */
+function harness(intervalMs: number) {
+  const clock = new VirtualClock(START);
+  let names = 0;
+  const correlator = new EventCorrelator(clock, (event) => `${event.involvedObject.name}.${++names}`, (ms) => rfc3339(new Date(ms)));
+  let rv = 0;
+  const correlate = async (event: CoreEvent): Promise<CorrelationResult> => {
+    await clock.advance(intervalMs);
+    const now = rfc3339(clock.now());
+    const named = { ...event, metadata: { ...event.metadata, name: `${event.metadata.name}.${++names}` } };
+    const result = correlator.correlate({ ...named, firstTimestamp: now, lastTimestamp: now });
+    // As recordToSink does after a successful write: the server's copy, with its resourceVersion.
+    if (!result.skip) correlator.updateState({ ...result.event, metadata: { ...result.event.metadata, resourceVersion: String(++rv) } });
+    return result;
+  };
+  return { correlate, replay: async (events: CoreEvent[]) => { for (const event of events) await correlate(event); } };
+}
+
+const repeat = (n: number, event: CoreEvent): CoreEvent[] => Array.from({ length: n }, () => event);
+const similar = (n: number, event: CoreEvent): CoreEvent[] =>
+  Array.from({ length: n }, (_, i) => ({ ...event, message: `${event.message}-${i}-${event.message}` }));
+
+function written(result: CorrelationResult): CoreEvent {
+  if (result.skip) throw new Error('the event was dropped as spam');
+  return result.event;
+}
+
+t.test('keys are client-go\'s: the fields joined without separator', async (t) => {
+  const event = { ...makeEvent('end-of-world', 'it was fun'), reportingComponent: 'kubelet', reportingInstance: 'node1' };
+  t.equal(
+    eventKey(event),
+    'kubeletkublet.node1Podmy-nsmy-podspec.containers{mycontainer}C934D34AFB20242versionNormalend-of-worldit was fun',
+  );
+  t.equal(spamKey(event), 'kubeletkublet.node1Podmy-nsmy-podC934D34AFB20242version');
+  t.same(aggregatorKeys(event), ['kubeletkublet.node1Podmy-nsmy-podC934D34AFB20242versionNormalend-of-worldkubeletnode1', 'it was fun']);
+});
+
+t.test('EventAggregatorByReasonFunc: events that differ only by message share the aggregate key', async (t) => {
+  const [agg1, local1] = aggregatorKeys(makeEvent('end-of-world', 'it was fun'));
+  const [agg2, local2] = aggregatorKeys(makeEvent('end-of-world', 'it was awful'));
+  const [agg3] = aggregatorKeys(makeEvent('nevermind', 'it was a bug'));
+  t.equal(agg1, agg2);
+  t.not(local1, local2);
+  t.not(agg1, agg3);
+});
+
+t.test('create a single event', async (t) => {
+  const { correlate } = harness(5_000);
+  const result = await correlate(makeEvent('first', 'i am first'));
+  const event = written(result);
+  t.equal(event.count, 1);
+  t.equal(event.firstTimestamp, event.lastTimestamp);
+  t.same(result, { skip: false, event }, 'created, not patched');
+});
+
+t.test('the same event just counts, keeping the first name and firstTimestamp', async (t) => {
+  const { correlate } = harness(5_000);
+  const first = written(await correlate(makeEvent('duplicate', 'me again')));
+  const result = await correlate(makeEvent('duplicate', 'me again'));
+  const second = written(result);
+  t.equal(second.count, 2);
+  t.equal(second.metadata.name, first.metadata.name);
+  t.equal(second.metadata.resourceVersion, '1');
+  t.equal(second.firstTimestamp, first.firstTimestamp);
+  t.not(second.lastTimestamp, second.firstTimestamp);
+  t.same(!result.skip && result.patch, { count: 2, lastTimestamp: second.lastTimestamp, message: 'me again' });
+});
+
+t.test('the same event just counts even if more than the aggregate limit', async (t) => {
+  const { correlate, replay } = harness(30_000);
+  await replay(repeat(AGGREGATE_MAX_EVENTS, makeEvent('duplicate', 'me again')));
+  t.equal(written(await correlate(makeEvent('duplicate', 'me again'))).count, AGGREGATE_MAX_EVENTS + 1);
+});
+
+t.test('the same event is spam if it happens too frequently', async (t) => {
+  const { correlate, replay } = harness(1_000);
+  await replay(repeat(SPAM_BURST + 1, makeEvent('duplicate', 'me again')));
+  t.same(await correlate(makeEvent('duplicate', 'me again')), { skip: true });
+});
+
+t.test('the spam filter refills one event every 5 minutes', async (t) => {
+  const { correlate, replay } = harness(0);
+  await replay(repeat(SPAM_BURST, makeEvent('duplicate', 'me again')));
+  t.same(await correlate(makeEvent('other', 'another reason, same object')), { skip: true }, 'the default spam key ignores the reason');
+  const later = harness(300_000);
+  await later.replay(repeat(SPAM_BURST, makeEvent('duplicate', 'me again')));
+  t.equal(written(await later.correlate(makeEvent('duplicate', 'me again'))).count, SPAM_BURST + 1);
+});
+
+t.test('many unique events are each created once', async (t) => {
+  const { correlate, replay } = harness(5_000);
+  await replay(Array.from({ length: 30 }, (_, i) => makeEvent(`reason-${i}`, `message-${i}`, `pod-${i}`)));
+  t.equal(written(await correlate(makeEvent('unique', 'snowflake'))).count, 1);
+});
+
+t.test('the tenth similar event within ten minutes becomes the combined event', async (t) => {
+  const { correlate, replay } = harness(5_000);
+  const event = makeEvent('similar', 'similar message', 'my-pod', 'spec.containers{container1}');
+  await replay(similar(AGGREGATE_MAX_EVENTS - 1, event));
+  const combined = written(await correlate(event));
+  t.equal(combined.message, `${COMBINED_MESSAGE_PREFIX}similar message`);
+  t.equal(combined.message, '(combined from similar events): similar message');
+  t.equal(combined.count, 1);
+  t.equal(combined.reason, 'similar');
+  t.same(combined.involvedObject, event.involvedObject);
+});
+
+t.test('further similar events count on the combined event', async (t) => {
+  const { correlate, replay } = harness(5_000);
+  const event = makeEvent('similar', 'similar message', 'my-pod', 'spec.containers{container1}');
+  await replay(similar(AGGREGATE_MAX_EVENTS, event));
+  const result = await correlate(event);
+  const combined = written(result);
+  t.equal(combined.count, 2);
+  const message = '(combined from similar events): similar message';
+  t.same(!result.skip && result.patch, { count: 2, lastTimestamp: combined.lastTimestamp, message });
+});
+
+t.test('events from different containers do not aggregate', async (t) => {
+  const { correlate, replay } = harness(5_000);
+  await replay([makeEvent('similar', 'similar message', 'my-pod', 'spec.containers{container2}')]);
+  const result = written(await correlate(makeEvent('similar', 'similar message', 'my-pod', 'spec.containers{container1}')));
+  t.equal(result.count, 1);
+});
+
+t.test('similar events further apart than the aggregate interval do not aggregate', async (t) => {
+  const { correlate, replay } = harness(AGGREGATE_INTERVAL_MS + 1_000);
+  const event = makeEvent('similar', 'similar message');
+  await replay(similar(AGGREGATE_MAX_EVENTS - 1, event));
+  const result = written(await correlate(event));
+  t.equal(result.message, 'similar message');
+  t.equal(result.count, 1);
+});
