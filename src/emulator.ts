@@ -34,8 +34,10 @@ import { mergeIntoKubeconfig, writeKubeconfig } from './server/kubeconfig.js';
 import { OpenApiService } from './server/openapi/service.js';
 import type { ApiServerParts, VersionInfo } from './server/parts.js';
 import { loadOrCreateCertificates } from './server/tls.js';
+import { defaultInFlightLimits } from './server/limits.js';
 import { RequestMetrics, registerMetricsRoute } from './server/metrics.js';
 import { Store } from './storage/store.js';
+import { startCompaction } from './storage/compactor.js';
 import { startControlPlane } from './cluster/control-plane.js';
 import { defaultTolerationSecondsPlugin, nodeFaults, type NodeFaults } from './cluster/nodes/index.js';
 import { ServiceIpAllocator } from './cluster/workloads/service-ip-allocator.js';
@@ -65,6 +67,10 @@ export interface EmulatorOptions {
   seed?: number;
   /** Apply the embedded kubevirt-operator.yaml and kubevirt-cr.yaml at start and return once KubeVirt is Available. */
   installKubeVirt?: boolean;
+  /** kube-apiserver's --max-requests-inflight (default 400; 0: no limit). */
+  maxRequestsInflight?: number;
+  /** kube-apiserver's --max-mutating-requests-inflight (default 200; 0: no limit). */
+  maxMutatingRequestsInflight?: number;
 }
 
 export interface RunningEmulator {
@@ -104,6 +110,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const clock: Clock = options.clock === 'virtual' ? new VirtualClock(wallClock.now()) : wallClock;
   const random = new SeededRandom(options.seed ?? 1);
   const store = new Store();
+  const stopCompaction = startCompaction(store, clock);
   const types = new TypeRegistry(builtinResourceTypes());
   const admission = new AdmissionChain();
   // Every request the registry serves meets the injected API faults (Fault objects), then is counted for /metrics.
@@ -163,7 +170,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   registerKubeVirtWebhooks(webhookBackends, { ...controlPlane.context, client: client.as(serviceAccountUser('kubevirt', 'kubevirt-apiserver'), 'virt-api') });
   registerWebhookAdmission(admission, { informers: controlPlane.context.informers, client, backends: webhookBackends, clock, random, resourceTypes: () => types.all() });
 
-  const app = buildApp(parts, { https: tls ? { key: tls.keyPem, cert: tls.certPem } : undefined, logLevel: options.logLevel });
+  const inFlight = {
+    maxRequestsInflight: options.maxRequestsInflight ?? defaultInFlightLimits.maxRequestsInflight,
+    maxMutatingRequestsInflight: options.maxMutatingRequestsInflight ?? defaultInFlightLimits.maxMutatingRequestsInflight,
+  };
+  const app = buildApp(parts, { https: tls ? { key: tls.keyPem, cert: tls.certPem } : undefined, logLevel: options.logLevel, inFlight });
   registerMetricsRoute(app, metrics);
   // virt-api's aggregated API, served through the APIService virt-operator registers, while virt-api is ready.
   const virtApi = virtApiSubresources({
@@ -191,6 +202,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       for (const close of [...parts.openWatches]) close();
       await controlPlane.stop();
       crds.stop();
+      stopCompaction();
       await app.close();
     },
   };

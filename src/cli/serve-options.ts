@@ -26,6 +26,8 @@ export interface ServeFlags {
   profile: string;
   seed: number;
   installKubevirt?: boolean;
+  maxRequestsInflight?: number;
+  maxMutatingRequestsInflight?: number;
 }
 
 /** A command line the serve command rejects; the message is commander's, ready to print. */
@@ -56,6 +58,10 @@ function parseWorkers(value: string): number {
 
 function parseSeed(value: string): number {
   return parseInteger(value, 0, 2 ** 31 - 1);
+}
+
+function parseInflight(value: string): number {
+  return parseInteger(value, 0, 1_000_000);
 }
 
 function parseHost(value: string): string {
@@ -100,7 +106,11 @@ export function addServeOptions(command: Command): Command {
     )
     .addOption(new Option('--profile <name>', 'simulation timings').default('instant').choices(profileNames))
     .addOption(new Option('--seed <n>', 'seed of every random choice, so runs repeat').default(1).argParser(parseSeed))
-    .addOption(new Option('--install-kubevirt', 'apply the embedded kubevirt-operator.yaml and kubevirt-cr.yaml and be ready once KubeVirt is Available'));
+    .addOption(new Option('--install-kubevirt', 'apply the embedded kubevirt-operator.yaml and kubevirt-cr.yaml and be ready once KubeVirt is Available'))
+    .addOption(new Option('--max-requests-inflight <n>', 'reads in flight before 429, as kube-apiserver (default 400; 0: no limit)').argParser(parseInflight))
+    .addOption(
+      new Option('--max-mutating-requests-inflight <n>', 'writes in flight before 429, as kube-apiserver (default 200; 0: no limit)').argParser(parseInflight),
+    );
 }
 
 export function toEmulatorOptions(flags: ServeFlags): EmulatorOptions {
@@ -117,6 +127,8 @@ export function toEmulatorOptions(flags: ServeFlags): EmulatorOptions {
     installKubeVirt: flags.installKubevirt === true,
     ...(flags.kubeconfig !== undefined && { kubeconfigPath: flags.kubeconfig }),
     ...(flags.dataDir !== undefined && { dataDir: flags.dataDir }),
+    ...(flags.maxRequestsInflight !== undefined && { maxRequestsInflight: flags.maxRequestsInflight }),
+    ...(flags.maxMutatingRequestsInflight !== undefined && { maxMutatingRequestsInflight: flags.maxMutatingRequestsInflight }),
   };
 }
 
