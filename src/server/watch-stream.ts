@@ -86,7 +86,7 @@ export function streamWatch(
   }
 
   let finished = false;
-  const sender = new WatchSender(res, encode, () => finish());
+  const sender = new WatchSender(res, encode, parts.wallClock, () => finish());
   const timers = watchTimers(parts, query, sender, type, () => finish());
   sender.start(prepared!.initial());
   const unsubscribe = prepared!.subscribe((event) => sender.push(event));

@@ -88,12 +88,14 @@ export class WatchStream {
 export function rawConnection(url: string, request: string, options: { paused?: boolean } = {}) {
   const { hostname, port } = new URL(url);
   const socket = net.connect(Number(port), hostname);
-  const state = { received: 0, closed: false, closedAt: 0, text: '' };
+  /** `tail`: the last bytes received, where a chunked response's end ("0\r\n\r\n") shows. */
+  const state = { received: 0, closed: false, closedAt: 0, text: '', tail: '' };
   let reading = !options.paused;
   socket.on('connect', () => socket.write(request));
   socket.on('data', (chunk: Buffer) => {
     state.received += chunk.length;
     if (state.text.length < 4096) state.text += chunk.toString('latin1');
+    state.tail = (state.tail + chunk.toString('latin1')).slice(-16);
     if (!reading) socket.pause();
   });
   socket.on('error', () => undefined);
@@ -105,5 +107,7 @@ export function rawConnection(url: string, request: string, options: { paused?: 
     reading = true;
     socket.resume();
   };
-  return { socket, state, resume };
+  /** The connection is closed, or the chunked response on it has ended (the connection kept alive for another request). */
+  const responseEnded = () => state.closed || state.tail.endsWith('\r\n0\r\n\r\n');
+  return { socket, state, resume, responseEnded };
 }
