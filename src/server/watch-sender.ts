@@ -35,7 +35,7 @@ export class WatchSender {
 
   constructor(
     private readonly res: ServerResponse,
-    private readonly encode: (event: WatchEvent) => string,
+    private readonly encode: (event: WatchEvent) => string | Buffer,
     /** Real time, for the grace a watcher behind gets. */
     private readonly wallClock: Clock,
     /** Called once when the client stayed behind; the sender has stopped. */

@@ -25,19 +25,22 @@ const bookmarkBeforeDeadlineMs = 2_000;
 const closeFlushMs = 5_000;
 
 /**
- * Each object serialised once for all the watchers an event goes to, as the
- * cacher's cachingObject does, and forgotten once the dispatch is over (a
- * lasting cache would double the store's memory).
+ * Each event serialised once for all the watchers it goes to, as the
+ * cacher's cachingObject does: the same bytes are written to every socket,
+ * and forgotten once the dispatch is over (a lasting cache would double the
+ * store's memory).
  */
-let dispatchCache = new Map<KubeObject, string>();
+let dispatchCache = new Map<KubeObject, Map<string, Buffer>>();
 
-function jsonOf(object: KubeObject): string {
-  let json = dispatchCache.get(object);
-  if (json === undefined) {
+function encoded(event: WatchEvent): Buffer {
+  let byType = dispatchCache.get(event.object);
+  if (!byType) {
     if (dispatchCache.size === 0) queueMicrotask(() => (dispatchCache = new Map()));
-    dispatchCache.set(object, (json = JSON.stringify(object)));
+    dispatchCache.set(event.object, (byType = new Map()));
   }
-  return json;
+  let bytes = byType.get(event.type);
+  if (!bytes) byType.set(event.type, (bytes = Buffer.from(`{"type":"${event.type}","object":${JSON.stringify(event.object)}}\n`)));
+  return bytes;
 }
 
 export function streamWatch(
@@ -71,13 +74,13 @@ export function streamWatch(
   const asTable = wantsTable(req.headers.accept);
   const include = parseIncludeObject(query.includeObject);
   let firstTable = true;
-  const encode = (event: WatchEvent): string => {
+  const encode = (event: WatchEvent): string | Buffer => {
     if (asTable && event.type !== 'BOOKMARK' && event.type !== 'ERROR') {
       const table = toTable(type, [event.object], { include, now: parts.clock.now(), withColumns: firstTable });
       firstTable = false;
       return `${JSON.stringify({ type: event.type, object: table })}\n`;
     }
-    return `{"type":"${event.type}","object":${jsonOf(event.object)}}\n`;
+    return encoded(event);
   };
 
   if (expired) {
