@@ -5,6 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { badRequest, methodNotAllowed, StatusError } from '../api/errors.js';
 import { newContext, type FieldValidation, type RequestContext } from '../api/registry/context.js';
+import { validateListOptions } from '../api/registry/list-options.js';
 import { listPage, servedFromWatchCache, untilFresh, type ListQuery } from '../api/registry/list-watch.js';
 import { applyPatch } from '../api/patch/index.js';
 import { apiVersionOf, type KubeObject, type ResourceType } from '../api/types.js';
@@ -80,6 +81,7 @@ async function handleCollection(parts: ApiServerParts, req: FastifyRequest, repl
   const query = req.query as Query;
   switch (req.method) {
     case 'GET': {
+      validateListOptions({ ...query, watch: parseBool(query.watch) });
       if (parseBool(query.watch)) {
         verbAllowed(type, 'watch');
         return streamWatch(parts, req, reply, type, namespace, query);

@@ -154,3 +154,26 @@ t.test('watch timeouts of any length, and bookmarks as the cacher sends them', a
   t.notOk(long.ended, 'the long watch is still open');
   long.close();
 });
+
+t.test('list options are checked before anything is read, and watch-list is refused as by a server without the WatchList gate', async (t) => {
+  const { emulator } = await withEmulator(t, { insecureHttp: true });
+  const refused: [string, string, string][] = [
+    [`${cms}?resourceVersionMatch=Exact`, 'resourceVersionMatch', 'Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided'],
+    [`${cms}?resourceVersion=1&resourceVersionMatch=Newest`, 'resourceVersionMatch', 'Unsupported value: "Newest": supported values: "Exact", "NotOlderThan", ""'],
+    [`${cms}?resourceVersion=0&resourceVersionMatch=Exact`, 'resourceVersionMatch', 'Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"'],
+    [`${cms}?watch=true&resourceVersionMatch=NotOlderThan`, 'resourceVersionMatch', 'Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided'],
+  ];
+  for (const [path, field, message] of refused) {
+    const answer = await getJson<StatusBody & { details: { kind: string; group: string; causes: { field: string; message: string }[] } }>(emulator.url + path);
+    t.equal(answer.status, 422, path);
+    t.match(answer.body, { kind: 'Status', code: 422, reason: 'Invalid', message: `ListOptions.meta.k8s.io "" is invalid: ${field}: ${message}` });
+    t.match(answer.body.details, { kind: 'ListOptions', group: 'meta.k8s.io', causes: [{ field, message }] });
+  }
+  const watchList = await getJson<StatusBody>(`${emulator.url}${cms}?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true`);
+  t.equal(watchList.status, 422);
+  t.equal(
+    watchList.body.message,
+    'ListOptions.meta.k8s.io "" is invalid: sendInitialEvents: Forbidden: sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled',
+  );
+});
+
