@@ -27,9 +27,8 @@ const mib = (bytes) => bytes / 2 ** 20;
 const p99 = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length * 0.99)];
 
 function startServer(dataDir, kubeconfig) {
-  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--kubeconfig', kubeconfig, '--data-dir', dataDir, '--log-level', 'silent'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const args = [cli, 'serve', '--port', '0', '--kubeconfig', kubeconfig, '--data-dir', dataDir, '--log-level', 'silent'];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let output = '';
     child.stdout.setEncoding('utf8').on('data', (chunk) => {
@@ -54,7 +53,8 @@ try {
   const request = (method, path, body) =>
     new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
-      const req = https.request(`${url}${path}`, { method, agent, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' } }, (res) => {
+      const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' };
+      const req = https.request(`${url}${path}`, { method, agent, headers }, (res) => {
         res.resume();
         res.on('end', () => (res.statusCode < 300 ? resolve(res.statusCode) : reject(new Error(`${method} ${path}: ${res.statusCode}`))));
       });
@@ -121,7 +121,8 @@ try {
   for (let i = 0; i < STUCK_WATCHERS; i++) {
     const socket = tls.connect({ host: origin.hostname, port: Number(origin.port), ca });
     const watcher = { socket, reading: false, tail: '', closed: false, opened: false };
-    socket.on('secureConnect', () => socket.write(`GET ${cmPath}?watch=true HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`));
+    const watchRequest = `GET ${cmPath}?watch=true HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`;
+    socket.on('secureConnect', () => socket.write(watchRequest));
     socket.on('data', (chunk) => {
       watcher.opened = true;
       watcher.tail = (watcher.tail + chunk.toString('latin1')).slice(-16);
@@ -197,11 +198,20 @@ try {
     { metric: `GET p99 while writing, no stuck watchers (${quiet.gets} GETs)`, value: quiet.p99, unit: 'ms' },
     { metric: `GET p99 while writing, ${STUCK_WATCHERS} stuck watchers (${loaded.gets} GETs)`, value: loaded.p99, unit: 'ms' },
     { metric: 'GET p99 ratio, stuck watchers / none', value: loaded.p99 / quiet.p99, unit: 'x', target: { op: '<=', value: 2 } },
-    { metric: `GET p99 ratio from ${STEADY_AFTER_MS / 1000} s into each phase (stuck sockets' buffers full)`, value: loaded.steadyP99 / quiet.steadyP99, unit: 'x' },
+    {
+      metric: `GET p99 ratio from ${STEADY_AFTER_MS / 1000} s into each phase (stuck sockets' buffers full)`,
+      value: loaded.steadyP99 / quiet.steadyP99,
+      unit: 'x',
+    },
     { metric: 'stuck watchers closed by the server', value: closed, unit: `of ${STUCK_WATCHERS}`, target: { op: '>=', value: STUCK_WATCHERS } },
     { metric: `idle/slowloris connections held once all ${SLOW_CONNECTIONS} are open`, value: heldEarly, unit: 'connections' },
     { metric: 'server RSS holding them', value: mib(rssWithSlow), unit: 'MiB' },
-    { metric: 'idle/slowloris connections still held 45 s after all were open (header timeout 32 s)', value: heldAfterTimeout, unit: 'connections', target: { op: '<=', value: 0 } },
+    {
+      metric: 'idle/slowloris connections still held 45 s after all were open (header timeout 32 s)',
+      value: heldAfterTimeout,
+      unit: 'connections',
+      target: { op: '<=', value: 0 },
+    },
     { metric: 'the last of them closed after', value: lastClosedAfter, unit: 's' },
   ]);
 } finally {

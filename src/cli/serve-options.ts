@@ -107,9 +107,11 @@ export function addServeOptions(command: Command): Command {
     .addOption(new Option('--profile <name>', 'simulation timings').default('instant').choices(profileNames))
     .addOption(new Option('--seed <n>', 'seed of every random choice, so runs repeat').default(1).argParser(parseSeed))
     .addOption(new Option('--install-kubevirt', 'apply the embedded kubevirt-operator.yaml and kubevirt-cr.yaml and be ready once KubeVirt is Available'))
-    .addOption(new Option('--max-requests-inflight <n>', 'reads in flight before 429, as kube-apiserver (default 400; 0: no limit)').argParser(parseInflight))
     .addOption(
-      new Option('--max-mutating-requests-inflight <n>', 'writes in flight before 429, as kube-apiserver (default 200; 0: no limit)').argParser(parseInflight),
+      new Option('--max-requests-inflight <n>', 'reads in flight before 429, as kube-apiserver (default 400; 0: no limit)').argParser(parseInflight),
+    )
+    .addOption(
+      new Option('--max-mutating-requests-inflight <n>', 'writes in flight before 429 (default 200; 0: no limit)').argParser(parseInflight),
     );
 }
 

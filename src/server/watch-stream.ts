@@ -119,7 +119,13 @@ function endWithin(parts: ApiServerParts, res: FastifyReply['raw'], ms: number):
 }
 
 /** The watch's deadline (timeoutSeconds, on the simulation clock), its bookmarks, and transport keep-alives. */
-function watchTimers(parts: ApiServerParts, query: Record<string, string | undefined>, sender: WatchSender, type: ResourceType, end: () => void) {
+function watchTimers(
+  parts: ApiServerParts,
+  query: Record<string, string | undefined>,
+  sender: WatchSender,
+  type: ResourceType,
+  end: () => void,
+) {
   const { clock, wallClock } = parts;
   const timeoutSeconds = query.timeoutSeconds ? Number(query.timeoutSeconds) : 0;
   // kube ends a watch with a negative timeout at once; 0 or none means no deadline here (kube picks 30 to 60 minutes).

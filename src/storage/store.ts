@@ -75,7 +75,8 @@ const byKeyPrefix = (a: string, b: string): number => {
 };
 
 /** An object's place in a list, as the tail of its etcd key: "<namespace>/<name>", or "<name>" when cluster-scoped. */
-export const objectKey = (obj: KubeObject): string => (obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name!);
+export const objectKey = (obj: KubeObject): string =>
+  obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name!;
 
 export class Store {
   private revision = 0;
@@ -114,7 +115,8 @@ export class Store {
   listAt(storageKey: string, namespace: string | undefined, revision: number): KubeObject[] | undefined {
     if (revision >= this.revision) return this.list(storageKey, namespace);
     if (revision < this.compactedUpTo || !this.history.covers(revision)) return undefined;
-    const inScope = (e: StoreEvent) => e.storageKey === storageKey && (namespace === undefined || e.object.metadata.namespace === namespace);
+    const inScope = (e: StoreEvent) =>
+      e.storageKey === storageKey && (namespace === undefined || e.object.metadata.namespace === namespace);
     const later = this.history.since(revision).filter(inScope);
     if (later.length === 0) return this.list(storageKey, namespace);
     const byKey = new Map(this.list(storageKey, namespace).map((obj) => [objectKey(obj), obj]));

@@ -38,7 +38,8 @@ const goJsonType = (value: unknown): string =>
 function checkField(parsed: Record<string, unknown>, field: string, type: 'string' | 'number', goType: string): void {
   const value = parsed[field];
   if (value === undefined || value === null || typeof value === type) return;
-  throw invalidToken(`${notValid}: json: cannot unmarshal ${goJsonType(value)} into Go struct field continueToken.${field} of type ${goType}`);
+  const why = `json: cannot unmarshal ${goJsonType(value)} into Go struct field continueToken.${field} of type ${goType}`;
+  throw invalidToken(`${notValid}: ${why}`);
 }
 
 function parseJson(text: string): Record<string, unknown> {
@@ -47,7 +48,8 @@ function parseJson(text: string): Record<string, unknown> {
     parsed = JSON.parse(text);
   } catch {
     const first = text.trimStart()[0];
-    throw invalidToken(`${notValid}: ${first === undefined ? 'unexpected end of JSON input' : `invalid character '${first}' looking for beginning of value`}`);
+    const why = first === undefined ? 'unexpected end of JSON input' : `invalid character '${first}' looking for beginning of value`;
+    throw invalidToken(`${notValid}: ${why}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw invalidToken(`${notValid}: json: cannot unmarshal ${goJsonType(parsed)} into Go value of type storage.continueToken`);

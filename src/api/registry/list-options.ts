@@ -16,6 +16,8 @@ export interface ListOptionsQuery {
   sendInitialEvents?: string;
 }
 
+const matchField = 'resourceVersionMatch';
+
 export function validateListOptions(query: ListOptionsQuery): void {
   const errors = query.watch ? watchErrors(query) : listErrors(query);
   if (errors.length === 0) return;
@@ -29,11 +31,11 @@ function listErrors(query: ListOptionsQuery): FieldError[] {
   const errors: FieldError[] = [];
   const match = query.resourceVersionMatch;
   if (match) {
-    if (!query.resourceVersion) errors.push(forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden unless resourceVersion is provided'));
-    if (query.continue) errors.push(forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden when continue is provided'));
-    if (match !== 'Exact' && match !== 'NotOlderThan') errors.push(notSupported('resourceVersionMatch', match, ['Exact', 'NotOlderThan', '']));
+    if (!query.resourceVersion) errors.push(forbidden(matchField, 'resourceVersionMatch is forbidden unless resourceVersion is provided'));
+    if (query.continue) errors.push(forbidden(matchField, 'resourceVersionMatch is forbidden when continue is provided'));
+    if (match !== 'Exact' && match !== 'NotOlderThan') errors.push(notSupported(matchField, match, ['Exact', 'NotOlderThan', '']));
     if (match === 'Exact' && query.resourceVersion === '0') {
-      errors.push(forbidden('resourceVersionMatch', 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"'));
+      errors.push(forbidden(matchField, 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"'));
     }
   }
   if (query.sendInitialEvents !== undefined) errors.push(forbidden('sendInitialEvents', 'sendInitialEvents is forbidden for list'));
@@ -44,13 +46,15 @@ function watchErrors(query: ListOptionsQuery): FieldError[] {
   const errors: FieldError[] = [];
   const match = query.resourceVersionMatch;
   if (query.sendInitialEvents !== undefined) {
-    if (match !== 'NotOlderThan') errors.push(forbidden('resourceVersionMatch', 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan'));
+    if (match !== 'NotOlderThan') errors.push(forbidden(matchField, 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan'));
     errors.push(forbidden('sendInitialEvents', 'sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled'));
   }
   if (match) {
-    if (query.sendInitialEvents === undefined) errors.push(forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided'));
-    if (match !== 'NotOlderThan') errors.push(notSupported('resourceVersionMatch', match, ['NotOlderThan']));
-    if (query.continue) errors.push(forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden when continue is provided'));
+    if (query.sendInitialEvents === undefined) {
+      errors.push(forbidden(matchField, 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided'));
+    }
+    if (match !== 'NotOlderThan') errors.push(notSupported(matchField, match, ['NotOlderThan']));
+    if (query.continue) errors.push(forbidden(matchField, 'resourceVersionMatch is forbidden when continue is provided'));
   }
   return errors;
 }

@@ -56,9 +56,10 @@ class InconsistentContinueError extends StatusError {
     super(
       410,
       'Expired',
-      'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, ' +
-        'or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an ' +
-        'inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+      'The provided continue parameter is too old to display a consistent list result. ' +
+        'You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder ' +
+        'of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, ' +
+        'or deleted between the time the first chunk was returned and now may show up in the list.',
     );
   }
 
@@ -102,7 +103,9 @@ const watchCacheBlockMs = 3_000;
 /** The revision a list reads at: the token's, an exact one asked for, or the newest. */
 function listRevision(store: Store, query: ListQuery, token: ContinueToken | undefined): number {
   if (token) {
-    if (query.resourceVersion && query.resourceVersion !== '0') throw badRequest('specifying resource version is not allowed when using continue');
+    if (query.resourceVersion && query.resourceVersion !== '0') {
+      throw badRequest('specifying resource version is not allowed when using continue');
+    }
     if (token.revision > store.resourceVersion) throw tooLargeResourceVersion(token.revision, store.resourceVersion);
     return token.revision > 0 ? token.revision : store.resourceVersion;
   }
@@ -141,7 +144,8 @@ export function listPage(store: Store, type: ResourceType, query: ListQuery): Li
 }
 
 /** The key relative to the list's prefix, as kube's tokens carry it: the name within one namespace, "<namespace>/<name>" across all. */
-const keyInList = (obj: KubeObject, namespace: string | undefined): string => (namespace === undefined ? objectKey(obj) : obj.metadata.name!);
+const keyInList = (obj: KubeObject, namespace: string | undefined): string =>
+  namespace === undefined ? objectKey(obj) : obj.metadata.name!;
 
 export function withVersion(type: ResourceType, obj: KubeObject): KubeObject {
   const apiVersion = apiVersionOf(type.group, type.version);
