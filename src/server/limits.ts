@@ -7,7 +7,7 @@
  * on real time: they guard the process, not the simulation.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { parseBool, parseResourcePath } from './request-info.js';
+import { parseBool, parseResourcePath, type ResourceRequest } from './request-info.js';
 
 /** Go's http.Server settings in kube-apiserver's secure serving. */
 export const connectionLimits = {
@@ -45,21 +45,21 @@ export const defaultInFlightLimits: InFlightLimits = { maxRequestsInflight: 400,
 /** kube-apiserver's long-running requests, which the in-flight cap leaves out: watches, proxies, and streaming subresources. */
 const longRunningSubresources = new Set(['attach', 'exec', 'proxy', 'log', 'portforward']);
 
-function isLongRunning(req: FastifyRequest): boolean {
+/** How kube's max-in-flight filter sees a request: long-running ones are not counted, writes and reads have their own caps. */
+function classify(req: FastifyRequest): 'longRunning' | 'writes' | 'reads' {
   const [path] = req.url.split('?');
-  if (parseBool((req.query as Record<string, string | undefined>).watch) && req.method === 'GET') return true;
+  if (parseBool((req.query as Record<string, string | undefined>).watch) && req.method === 'GET') return 'longRunning';
+  let resource: ResourceRequest | undefined;
   try {
     const parsed = parseResourcePath(path);
-    if (parsed.kind !== 'resource') return path.endsWith('/watch');
-    return longRunningSubresources.has(parsed.request.subresource ?? '');
+    if (parsed.kind === 'resource') resource = parsed.request;
   } catch {
     // A path that does not decode is answered by the handlers, counted like any request.
-    return false;
   }
+  if (resource ? longRunningSubresources.has(resource.subresource ?? '') : path.endsWith('/watch')) return 'longRunning';
+  // kube's nonMutatingRequestVerbs are get, list and watch: a resource's GET and HEAD, a non-resource path's GET only.
+  return req.method === 'GET' || (req.method === 'HEAD' && resource) ? 'reads' : 'writes';
 }
-
-/** kube's nonMutatingRequestVerbs are get, list and watch: every method but GET counts as a write. */
-const isMutating = (req: FastifyRequest): boolean => req.method !== 'GET';
 
 /**
  * The max-in-flight filter: a request over the cap gets kube's plain-text 429
@@ -70,8 +70,8 @@ const isMutating = (req: FastifyRequest): boolean => req.method !== 'GET';
 export function registerInFlightLimit(app: FastifyInstance, limits: InFlightLimits): void {
   const inFlight = { reads: 0, writes: 0 };
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-    if (isLongRunning(req)) return;
-    const kind = isMutating(req) ? 'writes' : 'reads';
+    const kind = classify(req);
+    if (kind === 'longRunning') return;
     const cap = kind === 'writes' ? limits.maxMutatingRequestsInflight : limits.maxRequestsInflight;
     if (cap > 0 && inFlight[kind] >= cap) {
       return reply
