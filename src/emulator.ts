@@ -40,8 +40,10 @@ import { mergeIntoKubeconfig, writeKubeconfig } from './server/kubeconfig.js';
 import { OpenApiService } from './server/openapi/service.js';
 import type { ApiServerParts, VersionInfo } from './server/parts.js';
 import { loadOrCreateCertificates } from './pki/certificates.js';
+import { defaultInFlightLimits } from './server/limits.js';
 import { RequestMetrics, registerMetricsRoute } from './server/metrics.js';
 import { Store } from './storage/store.js';
+import { startCompaction } from './storage/compactor.js';
 import { clusterComponents, type ClusterOptions } from './cluster/control-plane.js';
 import { defaultTolerationSecondsPlugin, nodeFaults, type NodeFaults } from './cluster/nodes/index.js';
 import { ServiceIpAllocator } from './cluster/services/service-ip-allocator.js';
@@ -76,6 +78,10 @@ export interface EmulatorOptions {
   installKubeVirt?: boolean;
   /** How long an Event is kept after its last write, in clock time (kube-apiserver's --event-ttl). Default one hour. */
   eventTtlMs?: number;
+  /** kube-apiserver's --max-requests-inflight (default 400; 0: no limit). */
+  maxRequestsInflight?: number;
+  /** kube-apiserver's --max-mutating-requests-inflight (default 200; 0: no limit). */
+  maxMutatingRequestsInflight?: number;
 }
 
 export interface RunningEmulator {
@@ -118,6 +124,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const clock: Clock = options.clock === 'virtual' ? new VirtualClock(wallClock.now()) : wallClock;
   const random = new SeededRandom(options.seed ?? 1);
   const store = new Store(undefined, clock);
+  const stopCompaction = startCompaction(store, clock);
   const types = new TypeRegistry(builtinResourceTypes());
   const admission = new AdmissionChain();
   // Every request the registry serves meets the injected API faults (Fault objects), then is counted for /metrics.
@@ -176,7 +183,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   registerKubeVirtWebhooks(webhookBackends, { ...components.context, client: virtApiClient });
   registerWebhookAdmission(admission, { informers: components.context.informers, client, backends: webhookBackends, clock, random, resourceTypes: () => types.all(), logger: components.context.logger });
 
-  const app = buildApp(parts, { https: tls ? { key: tls.keyPem, cert: tls.certPem } : undefined, logLevel: options.logLevel });
+  const inFlight = {
+    maxRequestsInflight: options.maxRequestsInflight ?? defaultInFlightLimits.maxRequestsInflight,
+    maxMutatingRequestsInflight: options.maxMutatingRequestsInflight ?? defaultInFlightLimits.maxMutatingRequestsInflight,
+  };
+  const app = buildApp(parts, { https: tls ? { key: tls.keyPem, cert: tls.certPem } : undefined, logLevel: options.logLevel, inFlight });
   registerMetricsRoute(app, metrics);
   // virt-api's aggregated API, served through the APIService virt-operator registers, while virt-api is ready.
   const virtApi = virtApiSubresources({
@@ -220,6 +231,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       await aggregatorControllers.stop();
       await components.stop();
       crds.stop();
+      stopCompaction();
       store.close();
       await app.close();
     },

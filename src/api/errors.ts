@@ -42,7 +42,8 @@ export interface StatusDetails {
 export interface Status {
   kind: 'Status';
   apiVersion: 'v1';
-  metadata: Record<string, never>;
+  /** Empty, except for the fresh continue token of an expired list (kube's inconsistent-continue answer). */
+  metadata: { continue?: string };
   status: 'Success' | 'Failure';
   message?: string;
   reason?: StatusReason;
@@ -106,6 +107,17 @@ export const unsupportedMediaType = (message: string): StatusError => new Status
 
 export const internalError = (message: string): StatusError =>
   new StatusError(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] });
+
+/**
+ * storage.NewTooLargeResourceVersionError: the server has not reached the
+ * resourceVersion a read asked for. The watch cache asks to retry after 1 s;
+ * etcd's own check gives no retry hint.
+ */
+export const tooLargeResourceVersion = (requested: number, current: number, retryAfterSeconds = 0): StatusError =>
+  new StatusError(504, 'Timeout', `Timeout: Too large resource version: ${requested}, current: ${current}`, {
+    causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+    ...(retryAfterSeconds > 0 ? { retryAfterSeconds } : {}),
+  });
 
 export const serviceUnavailable = (message: string): StatusError => new StatusError(503, 'ServiceUnavailable', message);
 

@@ -28,6 +28,8 @@ export interface ServeFlags {
   seed: number;
   installKubevirt?: boolean;
   eventTtl: number;
+  maxRequestsInflight?: number;
+  maxMutatingRequestsInflight?: number;
 }
 
 /** A command line the serve command rejects; the message is commander's, ready to print. */
@@ -58,6 +60,10 @@ function parseWorkers(value: string): number {
 
 function parseSeed(value: string): number {
   return parseInteger(value, 0, 2 ** 31 - 1);
+}
+
+function parseInflight(value: string): number {
+  return parseInteger(value, 0, 1_000_000);
 }
 
 function parseHost(value: string): string {
@@ -115,7 +121,13 @@ export function addServeOptions(command: Command): Command {
         .default(3_600_000, '1h0m0s')
         .argParser(parseEventTtl),
     )
-    .addOption(new Option('--install-kubevirt', 'apply the embedded kubevirt-operator.yaml and kubevirt-cr.yaml and be ready once KubeVirt is Available'));
+    .addOption(new Option('--install-kubevirt', 'apply the embedded kubevirt-operator.yaml and kubevirt-cr.yaml and be ready once KubeVirt is Available'))
+    .addOption(
+      new Option('--max-requests-inflight <n>', 'reads in flight before 429, as kube-apiserver (default 400; 0: no limit)').argParser(parseInflight),
+    )
+    .addOption(
+      new Option('--max-mutating-requests-inflight <n>', 'writes in flight before 429 (default 200; 0: no limit)').argParser(parseInflight),
+    );
 }
 
 export function toEmulatorOptions(flags: ServeFlags): EmulatorOptions {
@@ -133,6 +145,8 @@ export function toEmulatorOptions(flags: ServeFlags): EmulatorOptions {
     eventTtlMs: flags.eventTtl,
     ...(flags.kubeconfig !== undefined && { kubeconfigPath: flags.kubeconfig }),
     ...(flags.dataDir !== undefined && { dataDir: flags.dataDir }),
+    ...(flags.maxRequestsInflight !== undefined && { maxRequestsInflight: flags.maxRequestsInflight }),
+    ...(flags.maxMutatingRequestsInflight !== undefined && { maxMutatingRequestsInflight: flags.maxMutatingRequestsInflight }),
   };
 }
 

@@ -25,6 +25,9 @@ export interface Clock {
   hold<T>(work: Promise<T>): Promise<T>;
 }
 
+/** The longest delay Node's setTimeout honours (a signed 32-bit millisecond count). */
+const maxNodeTimerMs = 2 ** 31 - 1;
+
 export class RealClock implements Clock {
   private nextId = 1;
   private readonly timers = new Map<number, NodeJS.Timeout>();
@@ -39,12 +42,19 @@ export class RealClock implements Clock {
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const timerId = this.nextId++;
+    this.schedule(timerId, fn, this.nowMs() + Math.max(0, ms));
+    return { timerId };
+  }
+
+  /** Node fires a timer over 2^31-1 ms at once (and warns), so a longer delay waits in steps of at most that. */
+  private schedule(timerId: number, fn: () => void, dueMs: number): void {
+    const remaining = dueMs - this.nowMs();
     const timer = setTimeout(() => {
+      if (remaining > maxNodeTimerMs) return this.schedule(timerId, fn, dueMs);
       this.timers.delete(timerId);
       fn();
-    }, Math.max(0, ms));
+    }, Math.min(Math.max(0, remaining), maxNodeTimerMs));
     this.timers.set(timerId, timer);
-    return { timerId };
   }
 
   clearTimeout(handle: TimerHandle): void {

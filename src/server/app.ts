@@ -16,6 +16,7 @@ import {
   wantsAggregated,
 } from './discovery.js';
 import type { ApiServerParts } from './parts.js';
+import { defaultInFlightLimits, httpServerLimits, registerInFlightLimit, tlsLimits, type InFlightLimits } from './limits.js';
 import { parseResourcePath } from './request-info.js';
 import { handleResource } from './resource-handler.js';
 
@@ -31,6 +32,8 @@ export const maxRequestBodyBytes = 3 * 1024 * 1024;
 export interface AppOptions {
   https?: { key: string; cert: string };
   logLevel?: string;
+  /** The caps on requests in flight; kube-apiserver's defaults when absent. */
+  inFlight?: InFlightLimits;
 }
 
 const notFoundStatus = () => new StatusError(404, 'NotFound', 'the server could not find the requested resource');
@@ -40,10 +43,11 @@ export function buildApp(parts: ApiServerParts, options: AppOptions): FastifyIns
     // Request logs only when debugging: kubectl sends dozens of requests per command.
     logger: options.logLevel === 'debug' || options.logLevel === 'trace' ? { level: options.logLevel } : false,
     bodyLimit: maxRequestBodyBytes,
-    https: options.https ?? null,
-    // Watches stay open for many minutes; kubectl picks its own timeouts.
-    requestTimeout: 0,
-    keepAliveTimeout: 65_000,
+    // Connection timeouts as kube-apiserver's HTTP server has them (see limits.ts); they never end a watch once its request is in.
+    https: options.https ? { ...options.https, ...tlsLimits, ...httpServerLimits } : null,
+    http: httpServerLimits,
+    requestTimeout: httpServerLimits.requestTimeout,
+    keepAliveTimeout: httpServerLimits.keepAliveTimeout,
     forceCloseConnections: true,
     // Kubernetes names and paths are case-sensitive and may carry encoded characters.
     routerOptions: { ignoreTrailingSlash: true, caseSensitive: true, maxParamLength: 1000 },
@@ -59,6 +63,7 @@ export function buildApp(parts: ApiServerParts, options: AppOptions): FastifyIns
     // Every credential maps to the cluster admin, as a kind cluster's kubeconfig user is.
     req.user = adminUser;
   });
+  registerInFlightLimit(app, options.inFlight ?? defaultInFlightLimits);
 
   app.setErrorHandler((error: FastifyError, _req: FastifyRequest, reply: FastifyReply) => sendStatus(reply, toStatusError(error)));
   app.setNotFoundHandler((_req, reply) => sendStatus(reply, notFoundStatus()));
@@ -115,5 +120,7 @@ function toStatusError(error: FastifyError): StatusError {
 }
 
 function sendStatus(reply: FastifyReply, error: StatusError): FastifyReply {
+  // As kube's ErrorNegotiated: a Status that asks the client to retry later says when in Retry-After too.
+  if (error.details?.retryAfterSeconds) reply.header('Retry-After', String(error.details.retryAfterSeconds));
   return reply.code(error.code).type('application/json').send(JSON.stringify(error.toStatus()));
 }

@@ -5,7 +5,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { badRequest, methodNotAllowed, StatusError } from '../api/errors.js';
 import { newContext, type FieldValidation, type RequestContext } from '../api/registry/context.js';
-import { listPage } from '../api/registry/list-watch.js';
+import { validateListOptions } from '../api/registry/list-options.js';
+import { listPage, servedFromWatchCache, untilFresh, type ListQuery } from '../api/registry/list-watch.js';
 import { applyPatch } from '../api/patch/index.js';
 import { apiVersionOf, type KubeObject, type ResourceType } from '../api/types.js';
 import type { DeleteOptions, PatchType, PropagationPolicy } from '../client/client.js';
@@ -80,18 +81,23 @@ async function handleCollection(parts: ApiServerParts, req: FastifyRequest, repl
   const query = req.query as Query;
   switch (req.method) {
     case 'GET': {
+      validateListOptions({ ...query, watch: parseBool(query.watch) });
       if (parseBool(query.watch)) {
         verbAllowed(type, 'watch');
         return streamWatch(parts, req, reply, type, namespace, query);
       }
       verbAllowed(type, 'list');
-      const page = listPage(parts.store, type, {
+      const listQuery: ListQuery = {
         namespace,
         labelSelector: query.labelSelector,
         fieldSelector: query.fieldSelector,
         limit: query.limit ? Number(query.limit) : undefined,
         continue: query.continue,
-      });
+        resourceVersion: query.resourceVersion,
+        resourceVersionMatch: query.resourceVersionMatch,
+      };
+      if (servedFromWatchCache(listQuery)) await untilFresh(parts.store, parts.clock, listQuery.resourceVersion);
+      const page = listPage(parts.store, type, listQuery);
       const listMeta = { resourceVersion: page.resourceVersion, continue: page.continue, remainingItemCount: page.remainingItemCount };
       if (wantsTable(req.headers.accept)) {
         return toTable(type, page.items, { include: parseIncludeObject(query.includeObject), now: parts.clock.now(), listMeta });
@@ -141,6 +147,8 @@ async function handleObject(
   switch (req.method) {
     case 'GET': {
       verbAllowed(type, 'get');
+      // A get at a resourceVersion is served by the watch cache, which first waits to reach it.
+      await untilFresh(parts.store, parts.clock, query.resourceVersion);
       const obj = parts.registry.get(type, namespace, name);
       if (wantsTable(req.headers.accept) && !subresource) {
         return toTable(type, [obj], { include: parseIncludeObject(query.includeObject), now: parts.clock.now(), listMeta: { resourceVersion: obj.metadata.resourceVersion } });

@@ -1,19 +1,47 @@
 /**
  * Streams a watch as newline-delimited JSON, as the apiserver does: Table
- * rows when kubectl asks for Tables, BOOKMARKs when allowed, an ERROR event
- * with 410 when the resourceVersion is too old, and keep-alive newlines so
- * clients with idle timers (client-node) do not drop the stream.
+ * rows when kubectl asks for Tables, BOOKMARKs when allowed (as the cacher
+ * sends them: every minute, and 2 s before the watch's timeout), an ERROR
+ * event with 410 when the resourceVersion is too old, and keep-alive
+ * newlines so clients with idle timers (client-node) do not drop the stream.
+ * Events reach the client at the pace it reads (WatchSender); a client that
+ * stays behind is disconnected.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Observable } from 'rxjs';
 import { StatusError } from '../api/errors.js';
-import { bookmark, watchResource } from '../api/registry/list-watch.js';
-import type { ResourceType, WatchEvent } from '../api/types.js';
+import { bookmark, prepareWatch, type PreparedWatch } from '../api/registry/list-watch.js';
+import type { KubeObject, ResourceType, WatchEvent } from '../api/types.js';
+import type { TimerHandle } from '../runtime/clock.js';
 import type { ApiServerParts } from './parts.js';
 import { parseBool } from './request-info.js';
 import { parseIncludeObject, toTable, wantsTable } from './table.js';
+import { WatchSender } from './watch-sender.js';
 
 const keepAliveMs = 10_000;
+/** The cacher's bookmark frequency, and how long before a watch's deadline it sends the last one. */
+const bookmarkEveryMs = 60_000;
+const bookmarkBeforeDeadlineMs = 2_000;
+/** How long a closed watch may take to flush to its client before the connection is dropped. */
+const closeFlushMs = 5_000;
+
+/**
+ * Each event serialised once for all the watchers it goes to, as the
+ * cacher's cachingObject does: the same bytes are written to every socket,
+ * and forgotten once the dispatch is over (a lasting cache would double the
+ * store's memory).
+ */
+let dispatchCache = new Map<KubeObject, Map<string, Buffer>>();
+
+function encoded(event: WatchEvent): Buffer {
+  let byType = dispatchCache.get(event.object);
+  if (!byType) {
+    if (dispatchCache.size === 0) queueMicrotask(() => (dispatchCache = new Map()));
+    dispatchCache.set(event.object, (byType = new Map()));
+  }
+  let bytes = byType.get(event.type);
+  if (!bytes) byType.set(event.type, (bytes = Buffer.from(`{"type":"${event.type}","object":${JSON.stringify(event.object)}}\n`)));
+  return bytes;
+}
 
 export function streamWatch(
   parts: ApiServerParts,
@@ -23,10 +51,10 @@ export function streamWatch(
   namespace: string | undefined,
   query: Record<string, string | undefined>,
 ): FastifyReply {
-  let events: Observable<WatchEvent> | undefined;
+  let prepared: PreparedWatch | undefined;
   let expired: StatusError | undefined;
   try {
-    events = watchResource(parts.store, type, {
+    prepared = prepareWatch(parts.store, type, {
       namespace,
       labelSelector: query.labelSelector,
       fieldSelector: query.fieldSelector,
@@ -45,46 +73,89 @@ export function streamWatch(
   res.flushHeaders();
   const asTable = wantsTable(req.headers.accept);
   const include = parseIncludeObject(query.includeObject);
-  const bookmarks = parseBool(query.allowWatchBookmarks);
   let firstTable = true;
-
-  const write = (event: WatchEvent) => {
-    let object: unknown = event.object;
+  const encode = (event: WatchEvent): string | Buffer => {
     if (asTable && event.type !== 'BOOKMARK' && event.type !== 'ERROR') {
-      object = toTable(type, [event.object], { include, now: parts.clock.now(), withColumns: firstTable });
+      const table = toTable(type, [event.object], { include, now: parts.clock.now(), withColumns: firstTable });
       firstTable = false;
+      return `${JSON.stringify({ type: event.type, object: table })}\n`;
     }
-    res.write(`${JSON.stringify({ type: event.type, object })}\n`);
+    return encoded(event);
   };
 
   if (expired) {
-    write({ type: 'ERROR', object: expired.toStatus() as never });
-    res.end();
+    res.end(encode({ type: 'ERROR', object: expired.toStatus() as never }));
     return reply;
   }
 
-  const subscription = events!.subscribe({ next: write });
-  const keepAliveTick = () => {
-    if (bookmarks) write(bookmark(type, parts.store.resourceVersion));
-    else res.write('\n');
-    keepAlive = parts.wallClock.setTimeout(keepAliveTick, keepAliveMs);
-  };
-  let keepAlive = parts.wallClock.setTimeout(keepAliveTick, keepAliveMs);
-  const timeoutSeconds = query.timeoutSeconds ? Number(query.timeoutSeconds) : undefined;
-  const timeout = timeoutSeconds && timeoutSeconds > 0 ? parts.clock.setTimeout(() => finish(), timeoutSeconds * 1000) : undefined;
-
   let finished = false;
+  const sender = new WatchSender(res, encode, parts.wallClock, () => finish());
+  const timers = watchTimers(parts, query, sender, type, () => finish());
+  sender.start(prepared!.initial());
+  const unsubscribe = prepared!.subscribe((event) => sender.push(event));
+
   const finish = () => {
     if (finished) return;
     finished = true;
-    subscription.unsubscribe();
-    parts.wallClock.clearTimeout(keepAlive);
-    if (timeout) parts.clock.clearTimeout(timeout);
+    unsubscribe();
+    sender.stop();
+    timers.stop();
     parts.openWatches.delete(finish);
-    if (!res.writableEnded) res.end();
+    endWithin(parts, res, closeFlushMs);
   };
   parts.openWatches.add(finish);
   res.on('close', finish);
   req.raw.on('close', finish);
   return reply;
+}
+
+/** Ends the response; a client that does not read it to the end within `ms` loses the connection instead. */
+function endWithin(parts: ApiServerParts, res: FastifyReply['raw'], ms: number): void {
+  if (res.writableEnded) return;
+  res.end();
+  if (res.writableFinished) return;
+  const drop = parts.wallClock.setTimeout(() => res.destroy(), ms);
+  res.once('close', () => parts.wallClock.clearTimeout(drop));
+}
+
+/** The watch's deadline (timeoutSeconds, on the simulation clock), its bookmarks, and transport keep-alives. */
+function watchTimers(
+  parts: ApiServerParts,
+  query: Record<string, string | undefined>,
+  sender: WatchSender,
+  type: ResourceType,
+  end: () => void,
+) {
+  const { clock, wallClock } = parts;
+  const timeoutSeconds = query.timeoutSeconds ? Number(query.timeoutSeconds) : 0;
+  // kube ends a watch with a negative timeout at once; 0 or none means no deadline here (kube picks 30 to 60 minutes).
+  const deadlineMs = Number.isFinite(timeoutSeconds) && timeoutSeconds !== 0 ? clock.nowMs() + timeoutSeconds * 1000 : Infinity;
+  const deadline = deadlineMs < Infinity ? clock.setTimeout(end, deadlineMs - clock.nowMs()) : undefined;
+
+  let bookmarkTimer: TimerHandle | undefined;
+  const scheduleBookmark = () => {
+    const dueMs = Math.min(clock.nowMs() + bookmarkEveryMs, deadlineMs - bookmarkBeforeDeadlineMs);
+    // Past the last one before the deadline (or a deadline too close for any): no more bookmarks.
+    if (dueMs <= clock.nowMs()) return;
+    bookmarkTimer = clock.setTimeout(() => {
+      sender.offer(bookmark(type, parts.store.resourceVersion));
+      scheduleBookmark();
+    }, dueMs - clock.nowMs());
+  };
+  if (parseBool(query.allowWatchBookmarks)) scheduleBookmark();
+
+  let keepAlive: TimerHandle;
+  const keepAliveTick = () => {
+    sender.keepAlive();
+    keepAlive = wallClock.setTimeout(keepAliveTick, keepAliveMs);
+  };
+  keepAlive = wallClock.setTimeout(keepAliveTick, keepAliveMs);
+
+  return {
+    stop() {
+      if (deadline) clock.clearTimeout(deadline);
+      if (bookmarkTimer) clock.clearTimeout(bookmarkTimer);
+      wallClock.clearTimeout(keepAlive);
+    },
+  };
 }

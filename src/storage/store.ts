@@ -55,9 +55,9 @@ class Collection {
     return this.count;
   }
 
-  /** Objects sorted by namespace then name, the order etcd keys give a list. */
+  /** Objects sorted by namespace then name, the order etcd keys ("<namespace>/<name>") give a list. */
   sorted(namespace?: string): KubeObject[] {
-    const namespaces = namespace === undefined ? [...this.byNamespace.keys()].sort() : [namespace];
+    const namespaces = namespace === undefined ? [...this.byNamespace.keys()].sort(byKeyPrefix) : [namespace];
     const out: KubeObject[] = [];
     for (const ns of namespaces) {
       const names = this.byNamespace.get(ns);
@@ -72,8 +72,19 @@ class Collection {
   }
 }
 
+/** Namespaces in the order of their etcd key prefixes: "a-b/" sorts before "a/", as '-' < '/'. */
+const byKeyPrefix = (a: string, b: string): number => {
+  const [x, y] = [`${a}/`, `${b}/`];
+  return x < y ? -1 : x > y ? 1 : 0;
+};
+
+/** An object's place in a list, as the tail of its etcd key: "<namespace>/<name>", or "<name>" when cluster-scoped. */
+export const objectKey = (obj: KubeObject): string =>
+  obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name!;
+
 export class Store {
   private revision = 0;
+  private compactedUpTo = 0;
   private readonly collections = new Map<string, Collection>();
   private readonly changes = new Subject<StoreEvent>();
   private readonly strings = new StringPool();
@@ -101,6 +112,36 @@ export class Store {
 
   list(storageKey: string, namespace?: string): KubeObject[] {
     return this.collections.get(storageKey)?.sorted(namespace) ?? [];
+  }
+
+  /**
+   * The objects as they were at `revision`, as etcd reads a past revision:
+   * the current ones with every later write of the resource undone. Undefined
+   * when that revision is compacted or older than the history holds.
+   */
+  listAt(storageKey: string, namespace: string | undefined, revision: number): KubeObject[] | undefined {
+    if (revision >= this.revision) return this.list(storageKey, namespace);
+    if (revision < this.compactedUpTo || !this.history.covers(revision)) return undefined;
+    const inScope = (e: StoreEvent) =>
+      e.storageKey === storageKey && (namespace === undefined || e.object.metadata.namespace === namespace);
+    const later = this.history.since(revision).filter(inScope);
+    if (later.length === 0) return this.list(storageKey, namespace);
+    const byKey = new Map(this.list(storageKey, namespace).map((obj) => [objectKey(obj), obj]));
+    for (const event of later.reverse()) {
+      if (event.previous) byKey.set(objectKey(event.previous), event.previous);
+      else byKey.delete(objectKey(event.object));
+    }
+    return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, obj]) => obj);
+  }
+
+  /** The oldest revision a read at a past revision may ask for; older ones are compacted, as in etcd. */
+  get compactedRevision(): number {
+    return this.compactedUpTo;
+  }
+
+  /** Forgets the revisions before `revision` for reads at a past revision, as etcd's compaction does. */
+  compact(revision: number): void {
+    this.compactedUpTo = Math.max(this.compactedUpTo, Math.min(revision, this.revision));
   }
 
   count(storageKey: string): number {

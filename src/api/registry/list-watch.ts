@@ -1,13 +1,16 @@
 /**
  * Lists and watches over the store, with label and field selectors, chunking
- * and resumable watches, as the apiserver serves them.
+ * and resumable watches, as the apiserver serves them: continue tokens and
+ * resourceVersion as kube-apiserver's etcd storage and watch cache read them.
  */
 import { Observable } from 'rxjs';
-import type { Store, StoreEvent } from '../../storage/store.js';
-import { badRequest, gone } from '../errors.js';
+import type { Clock } from '../../runtime/clock.js';
+import { objectKey, type Store, type StoreEvent } from '../../storage/store.js';
+import { badRequest, gone, StatusError, tooLargeResourceVersion } from '../errors.js';
 import { resourceFieldSelector } from '../selectors/field-selector.js';
 import { labelSelectorMatcher } from '../selectors/label-selector.js';
 import { apiVersionOf, type KubeObject, type ResourceType, type WatchEvent } from '../types.js';
+import { decodeContinue, encodeContinue, type ContinueToken } from './continue-token.js';
 
 export interface ListQuery {
   namespace?: string;
@@ -15,6 +18,8 @@ export interface ListQuery {
   fieldSelector?: string;
   limit?: number;
   continue?: string;
+  resourceVersion?: string;
+  resourceVersionMatch?: string;
 }
 
 export interface ListPage {
@@ -38,98 +43,183 @@ export function selectorPredicate(type: ResourceType, labelSelector?: string, fi
   return (obj) => (!labels || labels(obj.metadata.labels)) && (!fields || fields(obj));
 }
 
-interface ContinueToken {
-  rv: number;
-  /** Key ("namespace/name") of the last item returned. */
-  after: string;
+/** resourceVersion as the apiserver's versioner parses it: "" and "0" mean any. */
+function parseResourceVersion(resourceVersion: string | undefined): number {
+  if (!resourceVersion) return 0;
+  if (!/^\d+$/.test(resourceVersion)) throw badRequest(`invalid resource version: ${resourceVersion}`);
+  return Number(resourceVersion);
 }
 
-const keyOf = (obj: KubeObject) => `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
-
-function decodeContinue(token: string): ContinueToken {
-  try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as ContinueToken;
-    if (typeof parsed.rv === 'number' && typeof parsed.after === 'string') return parsed;
-  } catch {
-    // fall through to the error below
+/** kube-apiserver's answer to a continue token whose revision was compacted: 410 with a token that continues at the newest revision. */
+class InconsistentContinueError extends StatusError {
+  constructor(private readonly freshToken: string) {
+    super(
+      410,
+      'Expired',
+      'The provided continue parameter is too old to display a consistent list result. ' +
+        'You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder ' +
+        'of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, ' +
+        'or deleted between the time the first chunk was returned and now may show up in the list.',
+    );
   }
-  throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+
+  override toStatus() {
+    return { ...super.toStatus(), metadata: { continue: this.freshToken } };
+  }
 }
 
-const encodeContinue = (token: ContinueToken) => Buffer.from(JSON.stringify(token)).toString('base64url');
+/**
+ * Whether kube-apiserver serves this list from its watch cache, which waits
+ * up to 3 s for a resourceVersion it has not reached, rather than from etcd,
+ * which refuses it at once (the cacher's shouldDelegateList).
+ */
+export function servedFromWatchCache(query: ListQuery): boolean {
+  const match = query.resourceVersionMatch ?? '';
+  if (!query.resourceVersion || query.continue) return false;
+  if (query.limit && query.limit > 0 && query.resourceVersion !== '0') return false;
+  return match === '' || match === 'NotOlderThan';
+}
+
+/** The watch cache's wait for a resourceVersion it has not reached yet: 504 after 3 s, with a hint to retry in 1 s. */
+export function untilFresh(store: Store, clock: Clock, resourceVersion: string | undefined): Promise<void> {
+  const wanted = parseResourceVersion(resourceVersion);
+  if (store.resourceVersion >= wanted) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const subscription = store.events.subscribe((event) => {
+      if (event.resourceVersion < wanted) return;
+      clock.clearTimeout(timer);
+      subscription.unsubscribe();
+      resolve();
+    });
+    const timer = clock.setTimeout(() => {
+      subscription.unsubscribe();
+      reject(tooLargeResourceVersion(wanted, store.resourceVersion, 1));
+    }, watchCacheBlockMs);
+  });
+}
+
+const watchCacheBlockMs = 3_000;
+
+/** The revision a list reads at: the token's, an exact one asked for, or the newest. */
+function listRevision(store: Store, query: ListQuery, token: ContinueToken | undefined): number {
+  if (token) {
+    if (query.resourceVersion && query.resourceVersion !== '0') {
+      throw badRequest('specifying resource version is not allowed when using continue');
+    }
+    if (token.revision > store.resourceVersion) throw tooLargeResourceVersion(token.revision, store.resourceVersion);
+    return token.revision > 0 ? token.revision : store.resourceVersion;
+  }
+  const requested = parseResourceVersion(query.resourceVersion);
+  if (requested > store.resourceVersion) throw tooLargeResourceVersion(requested, store.resourceVersion);
+  // etcd reads an exact revision for resourceVersionMatch=Exact, and for a limited list with a resourceVersion and no match (legacy).
+  const exact = query.resourceVersionMatch === 'Exact' || (!query.resourceVersionMatch && requested > 0 && (query.limit ?? 0) > 0);
+  return exact ? requested : store.resourceVersion;
+}
 
 export function listPage(store: Store, type: ResourceType, query: ListQuery): ListPage {
   const matches = selectorPredicate(type, query.labelSelector, query.fieldSelector);
   const token = query.continue ? decodeContinue(query.continue) : undefined;
-  const all = store.list(type.storageKey, type.namespaced ? query.namespace : undefined);
-  const resourceVersion = String(token?.rv ?? store.resourceVersion);
+  const revision = listRevision(store, query, token);
+  const namespace = type.namespaced ? query.namespace : undefined;
+  const all = store.listAt(type.storageKey, namespace, revision);
+  if (!all) {
+    if (token) throw new InconsistentContinueError(encodeContinue(token.startKey.replace(/\u0000$/, ''), -1));
+    throw gone('The resourceVersion for the provided list is too old.');
+  }
   const items: KubeObject[] = [];
   const limit = query.limit && query.limit > 0 ? query.limit : Infinity;
   let index = 0;
-  if (token) while (index < all.length && keyOf(all[index]) <= token.after) index++;
+  if (token) while (index < all.length && keyInList(all[index], namespace) < token.startKey) index++;
   for (; index < all.length && items.length < limit; index++) {
     if (matches(all[index])) items.push(withVersion(type, all[index]));
   }
   let remaining = 0;
   for (let i = index; i < all.length; i++) if (matches(all[i])) remaining++;
-  const page: ListPage = { items, resourceVersion };
+  const page: ListPage = { items, resourceVersion: String(revision) };
   if (remaining > 0 && items.length > 0) {
-    page.continue = encodeContinue({ rv: Number(resourceVersion), after: keyOf(items[items.length - 1]) });
+    page.continue = encodeContinue(keyInList(items[items.length - 1], namespace), revision);
     page.remainingItemCount = remaining;
   }
   return page;
 }
+
+/** The key relative to the list's prefix, as kube's tokens carry it: the name within one namespace, "<namespace>/<name>" across all. */
+const keyInList = (obj: KubeObject, namespace: string | undefined): string =>
+  namespace === undefined ? objectKey(obj) : obj.metadata.name!;
 
 export function withVersion(type: ResourceType, obj: KubeObject): KubeObject {
   const apiVersion = apiVersionOf(type.group, type.version);
   return obj.apiVersion === apiVersion ? obj : { ...obj, apiVersion };
 }
 
+/** A watch ready to start: the events it begins with, then every later one. */
+export interface PreparedWatch {
+  /** The synthetic ADDED per current object, or the history after the resourceVersion asked for. */
+  initial(): WatchEvent[];
+  /** Later events, as they are written; returns the unsubscribe. */
+  subscribe(listener: (event: WatchEvent) => void): () => void;
+}
+
 /**
  * Watch events of one resource. Without a resourceVersion (or "0") the
  * stream starts with a synthetic ADDED per current object; with one, it
  * replays the history after it, or fails with 410 Gone when that is too old.
+ * A resourceVersion the store has not reached yet is accepted, and the
+ * stream starts once writes pass it, as the watch cache serves it.
  * An object that starts or stops matching the selectors is ADDED or DELETED,
  * as the apiserver's watch cache reports it.
  */
-export function watchResource(store: Store, type: ResourceType, query: WatchQuery): Observable<WatchEvent> {
+export function prepareWatch(store: Store, type: ResourceType, query: WatchQuery): PreparedWatch {
   const matches = selectorPredicate(type, query.labelSelector, query.fieldSelector);
-  const rv = query.resourceVersion ? Number(query.resourceVersion) : 0;
-  if (query.resourceVersion && !Number.isFinite(rv)) throw badRequest(`invalid resource version: ${query.resourceVersion}`);
+  const rv = parseResourceVersion(query.resourceVersion);
   if (rv > 0 && !store.history.covers(rv)) {
-    throw gone(`too old resource version: ${rv} (${store.history.oldestResumable + 1})`);
+    throw gone(`too old resource version: ${rv} (${store.history.oldestResumable})`);
   }
   const inScope = (e: StoreEvent) => e.storageKey === type.storageKey && (!type.namespaced || !query.namespace || e.object.metadata.namespace === query.namespace);
-
-  return new Observable<WatchEvent>((subscriber) => {
-    const translate = (e: StoreEvent): WatchEvent | undefined => {
-      if (!inScope(e)) return undefined;
-      const now = matches(e.object);
-      const before = e.previous ? matches(e.previous) : false;
-      const object = withVersion(type, e.object);
-      if (e.type === 'ADDED') return now ? { type: 'ADDED', object } : undefined;
-      if (e.type === 'DELETED') return before ? { type: 'DELETED', object } : undefined;
-      if (now && before) return { type: 'MODIFIED', object };
-      if (now) return { type: 'ADDED', object };
-      if (before) return { type: 'DELETED', object };
-      return undefined;
-    };
-    // Replay and subscribe in one synchronous step, so no write falls between them.
-    if (rv > 0) {
-      for (const e of store.history.since(rv)) {
+  const translate = (e: StoreEvent): WatchEvent | undefined => {
+    if (!inScope(e) || e.resourceVersion <= rv) return undefined;
+    const now = matches(e.object);
+    const before = e.previous ? matches(e.previous) : false;
+    const object = withVersion(type, e.object);
+    if (e.type === 'ADDED') return now ? { type: 'ADDED', object } : undefined;
+    if (e.type === 'DELETED') return before ? { type: 'DELETED', object } : undefined;
+    if (now && before) return { type: 'MODIFIED', object };
+    if (now) return { type: 'ADDED', object };
+    if (before) return { type: 'DELETED', object };
+    return undefined;
+  };
+  return {
+    initial() {
+      const events: WatchEvent[] = [];
+      if (rv > 0) {
+        for (const e of store.history.since(rv)) {
+          const event = translate(e);
+          if (event) events.push(event);
+        }
+      } else {
+        for (const obj of store.list(type.storageKey, type.namespaced ? query.namespace : undefined)) {
+          if (matches(obj)) events.push({ type: 'ADDED', object: withVersion(type, obj) });
+        }
+      }
+      return events;
+    },
+    subscribe(listener) {
+      const subscription = store.events.subscribe((e) => {
         const event = translate(e);
-        if (event) subscriber.next(event);
-      }
-    } else {
-      for (const obj of store.list(type.storageKey, type.namespaced ? query.namespace : undefined)) {
-        if (matches(obj)) subscriber.next({ type: 'ADDED', object: withVersion(type, obj) });
-      }
-    }
-    const subscription = store.events.subscribe((e) => {
-      const event = translate(e);
-      if (event) subscriber.next(event);
-    });
-    return () => subscription.unsubscribe();
+        if (event) listener(event);
+      });
+      return () => subscription.unsubscribe();
+    },
+  };
+}
+
+/** The same watch as an Observable, for in-process clients. */
+export function watchResource(store: Store, type: ResourceType, query: WatchQuery): Observable<WatchEvent> {
+  const prepared = prepareWatch(store, type, query);
+  return new Observable<WatchEvent>((subscriber) => {
+    // Replay and subscribe in one synchronous step, so no write falls between them.
+    for (const event of prepared.initial()) subscriber.next(event);
+    return prepared.subscribe((event) => subscriber.next(event));
   });
 }
 

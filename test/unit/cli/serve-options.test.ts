@@ -87,3 +87,8 @@ t.test('help lists every option with its default', async (t) => {
   t.match(help, /\(default: 6443\)/);
   t.match(help, /\(default: "v1\.32\.3"\)/);
 });
+
+t.test('the in-flight caps, as kube-apiserver names them', async (t) => {
+  t.match(parseServeOptions(['--max-requests-inflight', '10', '--max-mutating-requests-inflight', '0']), { maxRequestsInflight: 10, maxMutatingRequestsInflight: 0 });
+  t.throws(() => parseServeOptions(['--max-requests-inflight', 'many']), /Not an integer/);
+});

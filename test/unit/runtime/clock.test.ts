@@ -118,3 +118,12 @@ t.test('Kubernetes timestamp formats', async (t) => {
   t.equal(rfc3339(date), '2026-11-24T16:00:00Z');
   t.equal(rfc3339Micro(date), '2026-11-24T16:00:00.123000Z');
 });
+
+t.test('a real timer longer than Node allows (2^31-1 ms) waits instead of firing at once', async (t) => {
+  const clock = new RealClock();
+  let fired = false;
+  const timer = clock.setTimeout(() => (fired = true), 2 ** 31 + 1_000);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.notOk(fired);
+  clock.clearTimeout(timer);
+});

@@ -109,4 +109,19 @@ t.test('a closed store drops its expiry timer, so a stopped server leaves nothin
   t.equal(clock.pendingTimers().length, 0);
   store.put('/events', cm('b'), { ttlMs: 1_000 });
   t.equal(clock.pendingTimers().length, 0);
+t.test('a past revision reads as it was, until it is compacted; lists follow etcd key order', async (t) => {
+  const store = new Store();
+  store.put('/configmaps', cm('b'));
+  store.put('/configmaps', cm('x', 'a-b'));
+  const at = store.put('/configmaps', cm('a')).metadata.resourceVersion!;
+  store.put('/configmaps', cm('c'));
+  store.put('/configmaps', cm('a', 'default', { k: 'changed' }));
+  store.remove('/configmaps', 'default', 'b');
+  const names = (objects: KubeObject[] | undefined) => objects?.map((o) => `${o.metadata.namespace}/${o.metadata.name}:${o.metadata.resourceVersion}`);
+  t.same(names(store.listAt('/configmaps', undefined, Number(at))), ['a-b/x:2', 'default/a:3', 'default/b:1'], '"a-b/" sorts before "default/", as etcd keys do');
+  t.same(names(store.listAt('/configmaps', 'default', Number(at))), ['default/a:3', 'default/b:1']);
+  t.same(names(store.listAt('/configmaps', 'default', store.resourceVersion)), ['default/a:5', 'default/c:4']);
+  store.compact(4);
+  t.equal(store.listAt('/configmaps', 'default', Number(at)), undefined, 'compacted');
+  t.same(names(store.listAt('/configmaps', 'default', 4)), ['default/a:3', 'default/b:1', 'default/c:4'], 'the compaction revision itself stays readable');
 });

@@ -1,0 +1,32 @@
+// Connection timeouts as kube-apiserver's HTTP server has them (ReadHeaderTimeout 32 s, IdleTimeout 90 s): slowloris
+// and idle connections are closed, a quiet watch is not. About 95 s of waiting, alone in its file.
+import t from 'tap';
+import { withEmulator } from '../../helpers/cluster.js';
+import { rawConnection, WatchStream } from '../../helpers/raw-http.js';
+
+const cms = '/api/v1/namespaces/default/configmaps';
+
+t.test('slowloris and idle connections are closed; a quiet watch is not', async (t) => {
+  const { emulator } = await withEmulator(t, { insecureHttp: true });
+  const opened = Date.now();
+  const silent = rawConnection(emulator.url, '');
+  const slowloris = rawConnection(emulator.url, `GET ${cms} HTTP/1.1\r\nHost: x\r\n`);
+  const drip = setInterval(() => slowloris.socket.write('X-Drip: 1\r\n'), 5_000);
+  t.teardown(() => clearInterval(drip));
+  const idle = rawConnection(emulator.url, 'GET /version HTTP/1.1\r\nHost: x\r\n\r\n');
+  const watch = await WatchStream.open(`${emulator.url}${cms}?watch=true`);
+
+  const closedWithin = async (connection: ReturnType<typeof rawConnection>, ms: number) => {
+    while (!connection.state.closed && Date.now() - opened < ms) await new Promise((resolve) => setTimeout(resolve, 250));
+    return connection.state.closed ? (connection.state.closedAt - opened) / 1000 : Infinity;
+  };
+  const silentAfter = await closedWithin(silent, 40_000);
+  t.ok(silentAfter >= 31 && silentAfter < 40, `a connection that sends nothing is closed after the 32 s header timeout (${silentAfter} s)`);
+  const slowlorisAfter = await closedWithin(slowloris, 40_000);
+  t.ok(slowlorisAfter >= 31 && slowlorisAfter < 40, `headers that trickle in are cut at 32 s (${slowlorisAfter} s)`);
+  t.match(idle.state.text, /^HTTP\/1\.1 200 OK/, 'the idle connection had its answer');
+  const idleAfter = await closedWithin(idle, 100_000);
+  t.ok(idleAfter >= 89 && idleAfter < 100, `a keep-alive connection idle for 90 s is closed (${idleAfter} s)`);
+  t.notOk(watch.ended, 'a watch with nothing to say stays open (keep-alives)');
+  watch.close();
+});
