@@ -4,7 +4,7 @@
  * where the key is where the next page starts, relative to the list's prefix.
  * Decoding checks what kube checks and fails with its words.
  */
-import { badRequest, StatusError } from '../errors.js';
+import { badRequest, type StatusError } from '../errors.js';
 
 const tokenVersion = 'meta.k8s.io/v1';
 

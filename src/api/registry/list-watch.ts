@@ -123,7 +123,7 @@ export function listPage(store: Store, type: ResourceType, query: ListQuery): Li
   const namespace = type.namespaced ? query.namespace : undefined;
   const all = store.listAt(type.storageKey, namespace, revision);
   if (!all) {
-    if (token) throw new InconsistentContinueError(encodeContinue(token.startKey.replace(/\u0000$/, ''), -1));
+    if (token) throw new InconsistentContinueError(encodeContinue(withoutTrailingNul(token.startKey), -1));
     throw gone('The resourceVersion for the provided list is too old.');
   }
   const items: KubeObject[] = [];
@@ -228,3 +228,6 @@ export const bookmark = (type: ResourceType, resourceVersion: number): WatchEven
   type: 'BOOKMARK',
   object: { kind: type.kind, apiVersion: apiVersionOf(type.group, type.version), metadata: { resourceVersion: String(resourceVersion) } },
 });
+
+/** The key a continue token resumes after, without the NUL byte kube appends to step past it. */
+const withoutTrailingNul = (key: string): string => (key.endsWith('\0') ? key.slice(0, -1) : key);

@@ -109,6 +109,8 @@ t.test('a closed store drops its expiry timer, so a stopped server leaves nothin
   t.equal(clock.pendingTimers().length, 0);
   store.put('/events', cm('b'), { ttlMs: 1_000 });
   t.equal(clock.pendingTimers().length, 0);
+});
+
 t.test('a past revision reads as it was, until it is compacted; lists follow etcd key order', async (t) => {
   const store = new Store();
   store.put('/configmaps', cm('b'));
