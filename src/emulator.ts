@@ -19,6 +19,10 @@ import { apiVersionOf, type ResourceType } from './api/types.js';
 import { adminUser, serviceAccountUser } from './auth/user.js';
 import { registerReviews } from './auth/reviews.js';
 import { tokenRequestHandler } from './auth/token-request.js';
+import { loadAuthentication } from './auth/authentication/index.js';
+import { registerAuthenticationReviews } from './auth/authentication/reviews.js';
+import { storeLookup } from './auth/authentication/object-lookup.js';
+import { checkInsecureHost } from './server/insecure-http.js';
 import type { Client } from './client/client.js';
 import { InProcessClient } from './client/in-process.js';
 import { RealClock, VirtualClock, type Clock } from './runtime/clock.js';
@@ -26,6 +30,7 @@ import { SeededRandom } from './runtime/seeded-random.js';
 import { buildApp } from './server/app.js';
 import { registerAggregatedApis } from './server/aggregation.js';
 import { registerClockControl } from './server/clock-control.js';
+import { registerIssuerDiscovery } from './server/issuer-discovery.js';
 import { VIRT_API_SERVICE, virtApiSubresources } from './kubevirt/api/subresources/index.js';
 import { handlerCommands } from './kubevirt/handler/index.js';
 import { registerKubeVirtWebhooks } from './kubevirt/api/admission/index.js';
@@ -72,15 +77,14 @@ export interface RunningEmulator {
   kubeconfigPath: string;
   /** An in-process client acting as the cluster admin. */
   client: Client;
+  /** A bearer token of kubernetes-admin (system:masters) for raw HTTP clients; the kubeconfig carries a client certificate. */
+  adminToken: string;
   /** Simulation time; a VirtualClock when started with `clock: 'virtual'`. */
   clock: Clock;
   /** Fault injection into the simulated cluster (a node's kubelet stopping and coming back). */
   faults: { nodes: NodeFaults };
   stop(): Promise<void>;
 }
-
-/** The token every kubeconfig the emulator writes carries; kubectl over HTTPS needs some credential. */
-export const emulatorToken = 'kubevirt-emulator-token';
 
 export function versionInfo(gitVersion: string): VersionInfo {
   const match = /^v(\d+)\.(\d+)/.exec(gitVersion);
@@ -100,6 +104,7 @@ export function versionInfo(gitVersion: string): VersionInfo {
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const host = options.host ?? '127.0.0.1';
+  if (options.insecureHttp) checkInsecureHost(host);
   const wallClock = new RealClock();
   const clock: Clock = options.clock === 'virtual' ? new VirtualClock(wallClock.now()) : wallClock;
   const random = new SeededRandom(options.seed ?? 1);
@@ -128,12 +133,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     openWatches: new Set(),
   };
   registerReviews(parts);
-  parts.subresources.set('/serviceaccounts/token', tokenRequestHandler(registry, clock));
   const crds = new CrdServing(store, types, clock, (established) => openapi.setCustomResourceDefinitions(established));
   crds.start();
 
   const dataDir = options.dataDir ?? join(homedir(), '.kubevirt-emulator');
   const tls = options.insecureHttp ? undefined : await loadOrCreateCertificates(dataDir, [host]);
+  const authn = await loadAuthentication({ dataDir, clock, ca: tls?.ca, lookup: storeLookup(store, types) });
+  registerAuthenticationReviews(parts, authn.authenticator);
+  parts.subresources.set('/serviceaccounts/token', tokenRequestHandler(registry, types, authn.serviceAccountTokens, clock));
   // Admission plugins of the apiserver itself (kube-apiserver's defaults for these two).
   admission.addMutating(defaultTolerationSecondsPlugin);
   admission.addMutating(new ServiceIpAllocator({ listServices: () => store.list(types.byKind('v1', 'Service')!.storageKey) }));
@@ -154,6 +161,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     workloads: {
       namespacedKinds: () => namespacedKinds(types),
       rootCaPem: tls?.caPem,
+      signLegacyToken: (serviceAccount, secret) => authn.serviceAccountTokens.issueLegacy(serviceAccount, secret),
     },
   });
 
@@ -163,8 +171,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   registerKubeVirtWebhooks(webhookBackends, { ...controlPlane.context, client: client.as(serviceAccountUser('kubevirt', 'kubevirt-apiserver'), 'virt-api') });
   registerWebhookAdmission(admission, { informers: controlPlane.context.informers, client, backends: webhookBackends, clock, random, resourceTypes: () => types.all() });
 
-  const app = buildApp(parts, { https: tls ? { key: tls.keyPem, cert: tls.certPem } : undefined, logLevel: options.logLevel });
+  const app = buildApp(parts, {
+    https: tls ? { key: tls.keyPem, cert: tls.certPem, clientCa: tls.caPem } : undefined,
+    authenticate: (req) => authn.authenticator.authenticate(req),
+    logLevel: options.logLevel,
+  });
   registerMetricsRoute(app, metrics);
+  registerIssuerDiscovery(app, authn.serviceAccountTokens);
   // virt-api's aggregated API, served through the APIService virt-operator registers, while virt-api is ready.
   const virtApi = virtApiSubresources({
     client: client.as(serviceAccountUser('kubevirt', 'kubevirt-apiserver'), 'virt-api'),
@@ -178,13 +191,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const urlHost = host.includes(':') ? `[${host}]` : host;
   const url = `${tls ? 'https' : 'http'}://${urlHost}:${port}`;
 
-  const kubeconfig = { server: url, caPem: tls?.caPem, token: emulatorToken, contextName: 'kubevirt-emulator', insecure: !tls };
+  // As kind's: kubernetes-admin's client certificate over HTTPS; over plain HTTP (no client certificates) the admin token.
+  const credentials = authn.adminCertificate ? { clientCertificate: authn.adminCertificate } : { token: authn.adminToken };
+  const kubeconfig = { server: url, caPem: tls?.caPem, ...credentials, contextName: 'kubevirt-emulator', insecure: !tls };
   const kubeconfigPath = options.kubeconfigPath ? await writeKubeconfig(options.kubeconfigPath, kubeconfig) : await mergeIntoKubeconfig(undefined, kubeconfig);
 
   const emulator: RunningEmulator = {
     url,
     kubeconfigPath,
     client,
+    adminToken: authn.adminToken,
     clock,
     faults: { nodes: nodeFaults(controlPlane.context) },
     async stop() {

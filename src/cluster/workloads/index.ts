@@ -1,7 +1,7 @@
 /**
  * kube-controller-manager's workload and housekeeping controllers: namespace
  * deletion, garbage collection, Deployments, ReplicaSets, DaemonSets, Jobs,
- * StatefulSets, ServiceAccounts, the root CA ConfigMap, Endpoints and
+ * StatefulSets, ServiceAccounts and their token Secrets, the root CA ConfigMap, Endpoints and
  * EndpointSlices. They act only through the client.
  */
 import { builtinResourceTypes } from '../../api/builtin-types.js';
@@ -15,7 +15,8 @@ import { daemonSetController } from './daemonset-controller.js';
 import { endpointsController } from './endpoints-controller.js';
 import { jobController } from './job-controller.js';
 import { replicaSetController } from './replicaset-controller.js';
-import { rootCaPublisher } from './root-ca-publisher.js';
+import { PLACEHOLDER_CA_PEM, rootCaPublisher } from './root-ca-publisher.js';
+import { serviceAccountTokensController, type LegacyTokenSigner } from './serviceaccount-tokens-controller.js';
 import { serviceAccountsController } from './serviceaccounts-controller.js';
 import { statefulSetController } from './statefulset-controller.js';
 
@@ -30,6 +31,8 @@ export interface WorkloadOptions {
   namespacedKinds?: () => NamespacedKind[];
   /** The cluster CA published as `ca.crt` in every namespace's kube-root-ca.crt; a placeholder PEM without it (plain-HTTP emulators have no CA). */
   rootCaPem?: string;
+  /** Signs legacy ServiceAccount tokens; with it, the token controller fills kubernetes.io/service-account-token Secrets. */
+  signLegacyToken?: LegacyTokenSigner;
 }
 
 export function workloadComponents(ctx: ClusterContext, options: WorkloadOptions = {}): Component[] {
@@ -44,6 +47,7 @@ export function workloadComponents(ctx: ClusterContext, options: WorkloadOptions
     serviceAccountsController(ctx),
     rootCaPublisher(ctx, options.rootCaPem),
     endpointsController(ctx),
+    ...(options.signLegacyToken ? [serviceAccountTokensController(ctx, options.signLegacyToken, options.rootCaPem ?? PLACEHOLDER_CA_PEM)] : []),
   ];
 }
 
