@@ -83,7 +83,7 @@ export function defaultKubeconfigPath(env: NodeJS.ProcessEnv = process.env): str
 }
 
 /** Writes atomically with owner-only permissions: a kubeconfig holds credentials. */
-async function writePrivateFile(path: string, text: string): Promise<void> {
+export async function writePrivateFile(path: string, text: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const staging = `${path}.${process.pid}.tmp`;
   await writeFile(staging, text, { mode: 0o600 });

@@ -36,7 +36,7 @@ function server(backend: AggregatedBackend) {
     version: versionInfo('v1.32.3'),
     openWatches: new Set(),
   };
-  const app = buildApp(parts, {});
+  const app = buildApp(parts, { authenticate: async () => adminUser });
   registerAggregatedApis(app, parts, new Map([['kubevirt/virt-api', backend]]));
   type Manifest = Omit<KubeObject, 'apiVersion' | 'kind'> & { [field: string]: unknown; metadata: KubeObject['metadata'] };
   const create = (apiVersion: string, kind: string, obj: Manifest) =>
