@@ -184,7 +184,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     handler: handlerCommands(clock),
     kubernetesVersion: parts.version.gitVersion,
   });
-  registerAggregatedApis(app, parts, new Map([[VIRT_API_SERVICE, virtApi]]));
+  registerAggregatedApis(app, parts, new Map([[VIRT_API_SERVICE, virtApi]]), (req) => authn.authenticator.authenticate(req));
   registerClockControl(app, clock);
   await app.listen({ port: options.port ?? 6443, host });
   const port = (app.server.address() as AddressInfo).port;

@@ -37,7 +37,7 @@ function server(backend: AggregatedBackend) {
     openWatches: new Set(),
   };
   const app = buildApp(parts, { authenticate: async () => adminUser });
-  registerAggregatedApis(app, parts, new Map([['kubevirt/virt-api', backend]]));
+  registerAggregatedApis(app, parts, new Map([['kubevirt/virt-api', backend]]), async () => adminUser);
   type Manifest = Omit<KubeObject, 'apiVersion' | 'kind'> & { [field: string]: unknown; metadata: KubeObject['metadata'] };
   const create = (apiVersion: string, kind: string, obj: Manifest) =>
     registry.create(types.byKind(apiVersion, kind)!, obj.metadata.namespace, { ...obj, apiVersion, kind } as KubeObject, newContext(adminUser));
