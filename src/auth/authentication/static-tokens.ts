@@ -41,13 +41,14 @@ export function parseCsvRecord(line: string): string[] {
   return fields;
 }
 
-/** The users of a token file by token; lines with fewer than three columns or an empty token are skipped, as kube warns and skips. */
+/** The users of a token file by token; lines with fewer than three columns (kube refuses to start on them), an empty token or a repeated one are skipped. */
 export function parseTokenFile(text: string): Map<string, UserInfo> {
   const users = new Map<string, UserInfo>();
   for (const line of text.split(/\r?\n/)) {
     if (line.trim() === '' || line.startsWith('#')) continue;
-    const [token = '', username = '', uid = '', groups = ''] = parseCsvRecord(line);
-    if (token === '' || username === '' || users.has(token)) continue;
+    const record = parseCsvRecord(line);
+    const [token = '', username = '', uid = '', groups = ''] = record;
+    if (record.length < 3 || token === '' || username === '' || users.has(token)) continue;
     users.set(token, { username, ...(uid ? { uid } : {}), groups: groups === '' ? [] : groups.split(',') });
   }
   return users;
