@@ -41,7 +41,7 @@ function validate(expirationSeconds: number): void {
     errors.push(new FieldError('FieldValueInvalid', 'spec.expirationSeconds', `Invalid value: ${expirationSeconds}: may not specify a duration less than 10 minutes`));
   }
   if (expirationSeconds > MAX_EXPIRATION_SECONDS) {
-    errors.push(new FieldError('FieldValueTooLong', 'spec.expirationSeconds', `Too long: may not specify a duration larger than 2^32 seconds`));
+    errors.push(new FieldError('FieldValueInvalid', 'spec.expirationSeconds', `Invalid value: ${expirationSeconds}: may not specify a duration larger than 2^32 seconds`));
   }
   if (errors.length > 0) throw invalid(KIND, GROUP, '', errors);
 }
