@@ -38,15 +38,32 @@ const GROUP = 'authentication.k8s.io';
 function validate(expirationSeconds: number): void {
   const errors: FieldError[] = [];
   if (expirationSeconds < MIN_EXPIRATION_SECONDS) {
-    errors.push(new FieldError('FieldValueInvalid', 'spec.expirationSeconds', `Invalid value: ${expirationSeconds}: may not specify a duration less than 10 minutes`));
+    errors.push(
+      new FieldError(
+        'FieldValueInvalid',
+        'spec.expirationSeconds',
+        `Invalid value: ${expirationSeconds}: may not specify a duration less than 10 minutes`,
+      ),
+    );
   }
   if (expirationSeconds > MAX_EXPIRATION_SECONDS) {
-    errors.push(new FieldError('FieldValueInvalid', 'spec.expirationSeconds', `Invalid value: ${expirationSeconds}: may not specify a duration larger than 2^32 seconds`));
+    errors.push(
+      new FieldError(
+        'FieldValueInvalid',
+        'spec.expirationSeconds',
+        `Invalid value: ${expirationSeconds}: may not specify a duration larger than 2^32 seconds`,
+      ),
+    );
   }
   if (errors.length > 0) throw invalid(KIND, GROUP, '', errors);
 }
 
-export function tokenRequestHandler(registry: GenericRegistry, types: TypeRegistry, tokens: ServiceAccountTokens, clock: Clock): SubresourceHandler {
+export function tokenRequestHandler(
+  registry: GenericRegistry,
+  types: TypeRegistry,
+  tokens: ServiceAccountTokens,
+  clock: Clock,
+): SubresourceHandler {
   const get = (kind: string, namespace: string | undefined, name: string) => registry.get(types.byKind('v1', kind)!, namespace, name);
   const getIfExists = (kind: string, name: string): KubeObject | undefined => {
     try {
@@ -60,11 +77,21 @@ export function tokenRequestHandler(registry: GenericRegistry, types: TypeRegist
     if (method !== 'POST') throw badRequest('serviceaccounts/token supports only POST (create)');
     const request = (body ?? {}) as TokenRequestBody;
     if (request.metadata?.name && request.metadata.name !== name) {
-      throw invalid(KIND, GROUP, name, [new FieldError('FieldValueInvalid', 'metadata.name', `Invalid value: "${request.metadata.name}": must match the service account name if specified`)]);
+      throw invalid(KIND, GROUP, name, [
+        new FieldError(
+          'FieldValueInvalid',
+          'metadata.name',
+          `Invalid value: "${request.metadata.name}": must match the service account name if specified`,
+        ),
+      ]);
     }
     if (request.metadata?.namespace && request.metadata.namespace !== namespace) {
       throw invalid(KIND, GROUP, name, [
-        new FieldError('FieldValueInvalid', 'metadata.namespace', `Invalid value: "${request.metadata.namespace}": must match the service account namespace if specified`),
+        new FieldError(
+          'FieldValueInvalid',
+          'metadata.namespace',
+          `Invalid value: "${request.metadata.namespace}": must match the service account namespace if specified`,
+        ),
       ]);
     }
     const serviceAccount = registry.get(type, namespace, name);
@@ -105,12 +132,16 @@ export function tokenRequestHandler(registry: GenericRegistry, types: TypeRegist
       if (ref.uid && ref.uid !== object.metadata.uid) {
         throw conflict(
           { group: '', resource: ref.kind!, name: objectName },
-          `the UID in the bound object reference (${ref.uid}) does not match the UID in record. The object might have been deleted and then recreated`,
+          `the UID in the bound object reference (${ref.uid}) does not match the UID in record. ` +
+            'The object might have been deleted and then recreated',
         );
       }
     }
     // Pod-bound tokens asking for kubelet's 3607 s live a year and warn after the hour (--service-account-extend-token-expiration).
-    const extended = bound.pod !== undefined && requestedSeconds === WARN_ONLY_EXPIRATION_SECONDS && audiences.every((a) => tokens.apiAudiences.includes(a));
+    const extended =
+      bound.pod !== undefined &&
+      requestedSeconds === WARN_ONLY_EXPIRATION_SECONDS &&
+      audiences.every((a) => tokens.apiAudiences.includes(a));
     const token = await tokens.issue({
       serviceAccount,
       audiences,

@@ -40,7 +40,8 @@ async function parseExpirationMs(value: string): Promise<number> {
 export async function mintKubeconfig(flags: KubeconfigFlags): Promise<string> {
   const { connectionOf, ClusterApi } = await import('../scenario/cluster-api.js');
   const { buildKubeconfig, defaultKubeconfigPath, DEFAULT_CONTEXT_NAME } = await import('../server/kubeconfig.js');
-  if ((flags.user === undefined) === (flags.serviceAccount === undefined)) throw new Error('give exactly one of --user or --service-account');
+  if ((flags.user === undefined) === (flags.serviceAccount === undefined))
+    throw new Error('give exactly one of --user or --service-account');
   const kubeconfigPath = flags.kubeconfig ?? defaultKubeconfigPath();
   const cluster = connectionOf(kubeconfigPath);
   const base = { server: cluster.server.origin, caPem: cluster.ca, insecure: cluster.insecure, contextName: DEFAULT_CONTEXT_NAME };
@@ -59,13 +60,17 @@ export async function mintKubeconfig(flags: KubeconfigFlags): Promise<string> {
   }
 
   const { issueClientCertificate, readCertificateAuthority } = await import('../server/tls.js');
-  if (cluster.server.protocol !== 'https:') throw new Error('the emulator serves plain HTTP, where client certificates cannot be sent: use --service-account');
+  if (cluster.server.protocol !== 'https:')
+    throw new Error('the emulator serves plain HTTP, where client certificates cannot be sent: use --service-account');
   const dataDir = flags.dataDir ?? join(homedir(), '.kubevirt-emulator');
   const ca = await readCertificateAuthority(dataDir);
   if (!ca) throw new Error(`no cluster CA in ${dataDir}: pass the --data-dir the emulator runs with`);
   const samePem = (a: string, b: string) => a.replace(/\s+/g, '') === b.replace(/\s+/g, '');
   if (!cluster.ca || !samePem(cluster.ca, ca.certPem)) {
-    throw new Error(`the CA in ${dataDir} is not the CA of ${cluster.server.origin} (from ${kubeconfigPath}): pass the --data-dir that emulator runs with`);
+    throw new Error(
+      `the CA in ${dataDir} is not the CA of ${cluster.server.origin} (from ${kubeconfigPath}): ` +
+        'pass the --data-dir that emulator runs with',
+    );
   }
   const validityDays = flags.expiration === undefined ? undefined : flags.expiration / (24 * 3600 * 1000);
   const certificate = await issueClientCertificate(ca, flags.user!, flags.group, validityDays);
@@ -78,14 +83,28 @@ export function addKubeconfigCommand(program: Command): void {
     .description('print a kubeconfig for a user (client certificate) or a ServiceAccount (token) of a running emulator')
     .addOption(new Option('--user <name>', 'the user: a client certificate with this CN, signed by the cluster CA'))
     .addOption(new Option('--group <group>', "a group of the user (the certificate's O); repeat for more").default([]).argParser(collect))
-    .addOption(new Option('--service-account <namespace/name>', 'a ServiceAccount: a token from its TokenRequest API').argParser(parseServiceAccount))
-    .addOption(new Option('--expiration <duration>', 'how long the credential lasts, e.g. 24h (default: a year for certificates, an hour for tokens)'))
-    .addOption(new Option('--audience <audience>', 'an audience of the ServiceAccount token; repeat for more').default([]).argParser(collect))
+    .addOption(
+      new Option('--service-account <namespace/name>', 'a ServiceAccount: a token from its TokenRequest API').argParser(
+        parseServiceAccount,
+      ),
+    )
+    .addOption(
+      new Option(
+        '--expiration <duration>',
+        'how long the credential lasts, e.g. 24h (default: a year for certificates, an hour for tokens)',
+      ),
+    )
+    .addOption(
+      new Option('--audience <audience>', 'an audience of the ServiceAccount token; repeat for more').default([]).argParser(collect),
+    )
     .addOption(new Option('--kubeconfig <path>', 'the running emulator, with admin credentials (default: $KUBECONFIG or ~/.kube/config)'))
     .addOption(new Option('--data-dir <path>', "the emulator's data directory, holding the cluster CA (default: ~/.kubevirt-emulator)"))
     .addOption(new Option('--output <file>', 'write the kubeconfig here (mode 0600) instead of stdout'))
     .action(async (raw: Omit<KubeconfigFlags, 'expiration'> & { expiration?: string }) => {
-      const flags: KubeconfigFlags = { ...raw, expiration: raw.expiration === undefined ? undefined : await parseExpirationMs(raw.expiration) };
+      const flags: KubeconfigFlags = {
+        ...raw,
+        expiration: raw.expiration === undefined ? undefined : await parseExpirationMs(raw.expiration),
+      };
       const text = await mintKubeconfig(flags);
       if (!flags.output) return void process.stdout.write(text);
       const { writePrivateFile } = await import('../server/kubeconfig.js');

@@ -97,7 +97,9 @@ export class ClusterApi {
         ...(token ? { authorization: `Bearer ${token}` } : {}),
         ...(payload !== undefined ? { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) } : {}),
       },
-      ...(url.protocol === 'https:' ? { ...(insecure ? { rejectUnauthorized: false } : { ca }), ...(cert && key ? { cert, key } : {}) } : {}),
+      ...(url.protocol === 'https:'
+        ? { ...(insecure ? { rejectUnauthorized: false } : { ca }), ...(cert && key ? { cert, key } : {}) }
+        : {}),
     };
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {

@@ -72,7 +72,12 @@ const UNAVAILABLE_TEXT = 'service unavailable\n';
 /** Authenticates an upgrade request, which bypasses fastify's hooks; rejects with a 401 StatusError. */
 export type UpgradeAuthenticator = (req: IncomingMessage) => Promise<UserInfo>;
 
-export function registerAggregatedApis(app: FastifyInstance, parts: ApiServerParts, backends: AggregatedBackends, authenticate: UpgradeAuthenticator): void {
+export function registerAggregatedApis(
+  app: FastifyInstance,
+  parts: ApiServerParts,
+  backends: AggregatedBackends,
+  authenticate: UpgradeAuthenticator,
+): void {
   const aggregator = new Aggregator(parts, backends);
   // preHandler: the body has been read (the catch-all parser keeps it as bytes) and the local routes exist;
   // a request for an aggregated group-version is answered here and never reaches them.
@@ -108,7 +113,8 @@ class Aggregator {
     if (!apiService?.spec?.service) return undefined;
     const backend = this.availableBackend(apiService);
     if (!backend) return reply.code(503).header('X-Content-Type-Options', 'nosniff').type('text/plain; charset=utf-8').send(UNAVAILABLE_TEXT);
-    const response = await backend.serve(backendRequest(req.method, req.url, req.headers, Buffer.isBuffer(req.body) ? req.body : undefined, req.user));
+    const body = Buffer.isBuffer(req.body) ? req.body : undefined;
+    const response = await backend.serve(backendRequest(req.method, req.url, req.headers, body, req.user));
     reply.code(response.status);
     if (response.contentType) reply.type(response.contentType);
     return reply.send(response.body ?? '');
@@ -198,7 +204,13 @@ class Aggregator {
   }
 }
 
-function backendRequest(method: string, url: string, headers: IncomingHttpHeaders, body: Buffer | undefined, user: UserInfo): BackendRequest {
+function backendRequest(
+  method: string,
+  url: string,
+  headers: IncomingHttpHeaders,
+  body: Buffer | undefined,
+  user: UserInfo,
+): BackendRequest {
   const queryStart = url.indexOf('?');
   return {
     method,
@@ -266,7 +278,12 @@ export function resourcesToDiscovery(list: ResourceList) {
 
 const notFoundStatus = () => ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the server could not find the requested resource', reason: 'NotFound', code: 404 });
 
-const STATUS_TEXT: Record<number, string> = { 401: 'Unauthorized', 404: 'Not Found', 500: 'Internal Server Error', 503: 'Service Unavailable' };
+const STATUS_TEXT: Record<number, string> = {
+  401: 'Unauthorized',
+  404: 'Not Found',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
 
 /** Answers an upgrade request with a plain HTTP response and closes the connection. */
 function rejectUpgrade(socket: Duplex, code: number, contentType: string, body: string): void {

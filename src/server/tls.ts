@@ -298,7 +298,8 @@ export async function readCertificateAuthority(dataDir: string): Promise<Certifi
 
 /** A client certificate (CN = user, O = groups) signed by the cluster CA, valid for `validityDays` (default a year, as kubeadm's). */
 export function issueClientCertificate(ca: CertificateAuthority, user: string, groups: string[], validityDays = CLIENT_VALIDITY_DAYS) {
-  return issueCertificate({ ca, commonName: user, organizations: groups, validityDays, usages: ['digital signature', 'key encipherment', 'client auth'] });
+  const usages: CertificateUsage[] = ['digital signature', 'key encipherment', 'client auth'];
+  return issueCertificate({ ca, commonName: user, organizations: groups, validityDays, usages });
 }
 
 /** A client certificate kept in `<dataDir>/<directoryName>` and reused while the CA still verifies it and it is not about to expire. */

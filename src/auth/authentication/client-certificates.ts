@@ -43,7 +43,10 @@ function refusal(socket: TLSSocket): string {
 }
 
 /** The user of a verified client certificate; undefined without one (or without a CN); throws for one the CA did not sign. */
-export function userOfCertificate(certificate: X509Certificate, socket: Pick<TLSSocket, 'authorized' | 'authorizationError'>): Authenticated | undefined {
+export function userOfCertificate(
+  certificate: X509Certificate,
+  socket: Pick<TLSSocket, 'authorized' | 'authorizationError'>,
+): Authenticated | undefined {
   if (!socket.authorized) throw new AuthenticationError(refusal(socket as TLSSocket));
   const usages = certificate.keyUsage;
   if (usages && !usages.includes(CLIENT_AUTH_USAGE) && !usages.includes(ANY_USAGE)) {

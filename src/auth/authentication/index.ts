@@ -24,7 +24,10 @@ export interface AuthenticationOptions {
   dataDir: string;
   clock: Clock;
   lookup: ObjectLookup;
-  /** The cluster CA, which signs client certificates; absent when serving plain HTTP, where requests without credentials are system:unsecured. */
+  /**
+   * The cluster CA, which signs client certificates; absent when serving plain HTTP,
+   * where requests without credentials are system:unsecured.
+   */
   ca?: CertificateAuthority;
 }
 
@@ -42,7 +45,9 @@ export async function loadAuthentication(options: AuthenticationOptions): Promis
   const [staticTokens, signingKey, adminCertificate] = await Promise.all([
     loadOrCreateStaticTokens(options.dataDir, apiAudiences),
     loadOrCreateSigningKey(options.dataDir),
-    options.ca ? loadOrCreateClientCertificate(options.dataDir, ADMIN_CERTIFICATE_DIRECTORY, options.ca, adminUser.username, [SYSTEM_MASTERS]) : undefined,
+    options.ca
+      ? loadOrCreateClientCertificate(options.dataDir, ADMIN_CERTIFICATE_DIRECTORY, options.ca, adminUser.username, [SYSTEM_MASTERS])
+      : undefined,
   ]);
   const serviceAccountTokens = new ServiceAccountTokens(signingKey, options.clock, options.lookup, apiAudiences);
   const authenticator = new RequestAuthenticator({

@@ -42,7 +42,9 @@ export class RequestAuthenticator {
   /** The request's user; throws a 401 StatusError for a credential that does not authenticate. */
   async authenticate(req: Pick<IncomingMessage, 'headers' | 'socket'>): Promise<UserInfo> {
     let refused = false;
-    const attempt = async (authenticate: () => Authenticated | undefined | Promise<Authenticated | undefined>): Promise<UserInfo | undefined> => {
+    const attempt = async (
+      authenticate: () => Authenticated | undefined | Promise<Authenticated | undefined>,
+    ): Promise<UserInfo | undefined> => {
       try {
         return (await authenticate())?.user;
       } catch (error) {

@@ -137,7 +137,9 @@ export class ServiceAccountTokens {
     const claimed = tokenAudiences.length > 0 ? tokenAudiences : this.apiAudiences;
     const audiences = claimed.filter((audience) => requestedAudiences.includes(audience));
     if (audiences.length === 0) {
-      throw new AuthenticationError(`token audiences ${goQuotedList(claimed)} is invalid for the target audiences ${goQuotedList(requestedAudiences)}`);
+      throw new AuthenticationError(
+        `token audiences ${goQuotedList(claimed)} is invalid for the target audiences ${goQuotedList(requestedAudiences)}`,
+      );
     }
     const user = issuer === LEGACY_ISSUER ? this.validateLegacy(token, payload) : this.validateBound(payload);
     return { user, audiences } satisfies Authenticated;
@@ -157,7 +159,8 @@ export class ServiceAccountTokens {
       const { payload: bytes } = await compactVerify(token, this.key.publicKey, { algorithms: [this.key.algorithm] });
       payload = JSON.parse(new TextDecoder().decode(bytes)) as Payload;
     } catch (error) {
-      if (error instanceof joseErrors.JWSSignatureVerificationFailed) throw new AuthenticationError('go-jose/go-jose: error in cryptographic primitive');
+      if (error instanceof joseErrors.JWSSignatureVerificationFailed)
+        throw new AuthenticationError('go-jose/go-jose: error in cryptographic primitive');
       return undefined;
     }
     if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.clear();
@@ -175,7 +178,8 @@ export class ServiceAccountTokens {
     const invalidIfDeletedBefore = now - LEEWAY_SECONDS;
     const account = this.lookup('serviceaccounts', namespace, accountRef.name);
     if (!account) throw new AuthenticationError(`serviceaccounts "${accountRef.name}" not found`);
-    if (deletedBefore(account, invalidIfDeletedBefore)) throw new AuthenticationError(`service account ${namespace}/${accountRef.name} has been deleted`);
+    if (deletedBefore(account, invalidIfDeletedBefore))
+      throw new AuthenticationError(`service account ${namespace}/${accountRef.name} has been deleted`);
     if (account.metadata.uid !== accountRef.uid) {
       throw new AuthenticationError(`service account UID (${account.metadata.uid}) does not match claim (${accountRef.uid})`);
     }
@@ -203,7 +207,8 @@ export class ServiceAccountTokens {
 
   private checkBoundObject(resource: BoundResource, namespace: string, ref: Ref, invalidIfDeletedBefore: number, noun: string): void {
     const object = this.lookup(resource, namespace, ref.name);
-    if (!object || deletedBefore(object, invalidIfDeletedBefore)) throw new AuthenticationError('service account token has been invalidated');
+    if (!object || deletedBefore(object, invalidIfDeletedBefore))
+      throw new AuthenticationError('service account token has been invalidated');
     if (object.metadata.uid !== ref.uid) {
       throw new AuthenticationError(`${noun} UID (${object.metadata.uid}) does not match service account ${noun} ref claim (${ref.uid})`);
     }
@@ -228,11 +233,13 @@ export class ServiceAccountTokens {
       throw new AuthenticationError('token has been invalidated');
     }
     const stored = (secret as { data?: Record<string, string> }).data?.token;
-    if (stored === undefined || Buffer.from(stored, 'base64').toString('utf8') !== token) throw new AuthenticationError("token does not match server's copy");
+    if (stored === undefined || Buffer.from(stored, 'base64').toString('utf8') !== token)
+      throw new AuthenticationError("token does not match server's copy");
     const account = this.lookup('serviceaccounts', namespace, accountName);
     if (!account) throw new AuthenticationError(`serviceaccounts "${accountName}" not found`);
     if (account.metadata.deletionTimestamp) throw new AuthenticationError(`service account ${namespace}/${accountName} has been deleted`);
-    if (account.metadata.uid !== accountUid) throw new AuthenticationError(`service account UID (${account.metadata.uid}) does not match claim (${accountUid})`);
+    if (account.metadata.uid !== accountUid)
+      throw new AuthenticationError(`service account UID (${account.metadata.uid}) does not match claim (${accountUid})`);
     return { username: subject, uid: accountUid, groups: serviceAccountGroups(namespace) };
   }
 }

@@ -41,7 +41,10 @@ export function parseCsvRecord(line: string): string[] {
   return fields;
 }
 
-/** The users of a token file by token; lines with fewer than three columns (kube refuses to start on them), an empty token or a repeated one are skipped. */
+/**
+ * The users of a token file by token; lines with fewer than three columns
+ * (kube refuses to start on them), an empty token or a repeated one are skipped.
+ */
 export function parseTokenFile(text: string): Map<string, UserInfo> {
   const users = new Map<string, UserInfo>();
   for (const line of text.split(/\r?\n/)) {

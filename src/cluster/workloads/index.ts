@@ -47,7 +47,9 @@ export function workloadComponents(ctx: ClusterContext, options: WorkloadOptions
     serviceAccountsController(ctx),
     rootCaPublisher(ctx, options.rootCaPem),
     endpointsController(ctx),
-    ...(options.signLegacyToken ? [serviceAccountTokensController(ctx, options.signLegacyToken, options.rootCaPem ?? PLACEHOLDER_CA_PEM)] : []),
+    ...(options.signLegacyToken
+      ? [serviceAccountTokensController(ctx, options.signLegacyToken, options.rootCaPem ?? PLACEHOLDER_CA_PEM)]
+      : []),
   ];
 }
 

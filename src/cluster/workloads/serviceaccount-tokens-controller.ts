@@ -65,8 +65,16 @@ export function serviceAccountTokensController(ctx: ClusterContext, sign: Legacy
       if (!needsCa && data.namespace && data.token && expectedUid) return;
       await ctx.client.update<TokenSecret>({
         ...secret,
-        metadata: { ...secret.metadata, annotations: { ...annotations, [NAME_ANNOTATION]: account.metadata.name ?? '', [UID_ANNOTATION]: account.metadata.uid ?? '' } },
-        data: { ...data, 'ca.crt': base64(rootCaPem), namespace: data.namespace || base64(namespace), token: data.token || base64(await sign(account, secret)) },
+        metadata: {
+          ...secret.metadata,
+          annotations: { ...annotations, [NAME_ANNOTATION]: account.metadata.name ?? '', [UID_ANNOTATION]: account.metadata.uid ?? '' },
+        },
+        data: {
+          ...data,
+          'ca.crt': base64(rootCaPem),
+          namespace: data.namespace || base64(namespace),
+          token: data.token || base64(await sign(account, secret)),
+        },
       });
     },
   });
@@ -74,7 +82,9 @@ export function serviceAccountTokensController(ctx: ClusterContext, sign: Legacy
   const secretsOf = (account: KubeObject): string[] =>
     secrets
       .list()
-      .filter((s) => s.metadata.namespace === account.metadata.namespace && s.metadata.annotations?.[NAME_ANNOTATION] === account.metadata.name)
+      .filter(
+        (s) => s.metadata.namespace === account.metadata.namespace && s.metadata.annotations?.[NAME_ANNOTATION] === account.metadata.name,
+      )
       .map((s) => `${s.metadata.namespace}/${s.metadata.name}`);
   return controller.watch(secrets).watch(accounts, secretsOf);
 }

@@ -22,7 +22,15 @@ export interface Credentials {
 }
 
 /** One HTTPS request trusting the emulator's CA, with the given credentials only. */
-export function call(url: string, ca: string, method: string, path: string, credentials: Credentials = {}, body?: unknown, extraHeaders = {}): Promise<Answer> {
+export function call(
+  url: string,
+  ca: string,
+  method: string,
+  path: string,
+  credentials: Credentials = {},
+  body?: unknown,
+  extraHeaders = {},
+): Promise<Answer> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request(
@@ -51,8 +59,15 @@ export function call(url: string, ca: string, method: string, path: string, cred
   });
 }
 
-export const unauthorizedStatus = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 };
-
+export const unauthorizedStatus = {
+  kind: 'Status',
+  apiVersion: 'v1',
+  metadata: {},
+  status: 'Failure',
+  message: 'Unauthorized',
+  reason: 'Unauthorized',
+  code: 401,
+};
 
 export interface TestHost extends TeardownHost {
   testdir(): string;
@@ -75,13 +90,18 @@ export async function authFixture(t: TestHost, options: EmulatorOptions = {}) {
   const whoami = async (env: Record<string, string> = {}) => {
     const result = await fixture.kubectl(['auth', 'whoami', '-o', 'json'], { env });
     t.equal(result.code, 0, result.stderr);
-    return (JSON.parse(result.stdout) as { status: { userInfo: { username: string; uid?: string; groups: string[]; extra?: Record<string, string[]> } } }).status.userInfo;
+    return (
+      JSON.parse(result.stdout) as {
+        status: { userInfo: { username: string; uid?: string; groups: string[]; extra?: Record<string, string[]> } };
+      }
+    ).status.userInfo;
   };
   const ok = async (args: string[], input?: string) => {
     const result = await fixture.kubectl(args, { input });
     t.equal(result.code, 0, `kubectl ${args.join(' ')}: ${result.stderr}`);
     return result.stdout.trim();
   };
-  const api = (method: string, path: string, credentials: Credentials = {}, body?: unknown, headers = {}) => call(fixture.emulator.url, ca, method, path, credentials, body, headers);
+  const api = (method: string, path: string, credentials: Credentials = {}, body?: unknown, headers = {}) =>
+    call(fixture.emulator.url, ca, method, path, credentials, body, headers);
   return { ...fixture, kubeconfig, ca, dir, asToken, whoami, ok, api };
 }

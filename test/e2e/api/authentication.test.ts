@@ -30,10 +30,16 @@ t.test('authentication', async (t) => {
     t.same(info.groups, ['system:masters', 'system:authenticated']);
     t.match(info.extra?.['authentication.kubernetes.io/credential-id'], [/^X509SHA256=[0-9a-f]{64}$/]);
     const raw = await api('POST', SELF_SUBJECT_REVIEWS, { token: emulator.adminToken }, {});
-    t.match(raw.body, { status: { userInfo: { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] } } }, 'the admin token too');
+    t.match(
+      raw.body,
+      { status: { userInfo: { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] } } },
+      'the admin token too',
+    );
     const config = new KubeConfig();
     config.loadFromFile(kubeconfigPath);
-    const review = await config.makeApiClient(AuthenticationV1Api).createSelfSubjectReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } });
+    const review = await config
+      .makeApiClient(AuthenticationV1Api)
+      .createSelfSubjectReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } });
     t.equal(review.status?.userInfo?.username, 'kubernetes-admin', 'client-node with the kubeconfig');
   });
 
@@ -47,7 +53,10 @@ t.test('authentication', async (t) => {
     });
     // kubectl over HTTPS without credentials prompts for a username; basic auth, which kube no longer reads, stays anonymous.
     const basic = join(dir, 'basic');
-    await writeFile(basic, JSON.stringify({ ...kubeconfig, users: [{ name: kubeconfig.users[0].name, user: { username: 'admin', password: 'admin' } }] }));
+    await writeFile(
+      basic,
+      JSON.stringify({ ...kubeconfig, users: [{ name: kubeconfig.users[0].name, user: { username: 'admin', password: 'admin' } }] }),
+    );
     t.same(await whoami({ KUBECONFIG: basic }), { username: 'system:anonymous', groups: ['system:unauthenticated'] });
 
     for (const path of ['/api/v1/namespaces', '/healthz']) {
@@ -60,10 +69,23 @@ t.test('authentication', async (t) => {
     t.match(denied.stderr, 'error: You must be logged in to the server (the server has asked for the client to provide credentials)');
 
     // WebSocket upgrades (virt-api's console) bypass the routes but not authentication.
-    const upgrade = { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13' };
+    const upgrade = {
+      connection: 'Upgrade',
+      upgrade: 'websocket',
+      'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      'sec-websocket-version': '13',
+    };
     const consolePath = '/apis/subresources.kubevirt.io/v1/namespaces/default/virtualmachineinstances/vm/console';
-    t.same((await api('GET', consolePath, { token: 'not-a-token' }, undefined, upgrade)).body, unauthorizedStatus, 'an upgrade with a wrong token');
-    t.equal((await api('GET', consolePath, {}, undefined, upgrade)).status, 404, 'an anonymous upgrade passes authentication (no KubeVirt here)');
+    t.same(
+      (await api('GET', consolePath, { token: 'not-a-token' }, undefined, upgrade)).body,
+      unauthorizedStatus,
+      'an upgrade with a wrong token',
+    );
+    t.equal(
+      (await api('GET', consolePath, {}, undefined, upgrade)).status,
+      404,
+      'an anonymous upgrade passes authentication (no KubeVirt here)',
+    );
 
     const otherCa = await createCertificateAuthority({ commonName: 'another-ca', validityDays: 1 });
     const foreign = await issueClientCertificate(otherCa, 'mallory', ['system:masters']);
@@ -80,10 +102,17 @@ t.test('authentication', async (t) => {
     await other.ok(['create', 'serviceaccount', 'robot']);
     const result = await other.kubectl(['auth', 'whoami'], { env: await other.asToken(token) });
     t.equal(result.code, 1);
-    t.match(result.stderr, 'Unauthorized', "a ServiceAccount token of the first");
-    t.not(other.kubeconfig.clusters[0].cluster['certificate-authority-data'], kubeconfig.clusters[0].cluster['certificate-authority-data'], 'another CA');
+    t.match(result.stderr, 'Unauthorized', 'a ServiceAccount token of the first');
+    t.not(
+      other.kubeconfig.clusters[0].cluster['certificate-authority-data'],
+      kubeconfig.clusters[0].cluster['certificate-authority-data'],
+      'another CA',
+    );
     const crossed = join(dir, 'crossed');
-    await writeFile(crossed, JSON.stringify({ ...other.kubeconfig, users: [{ name: other.kubeconfig.users[0].name, user: kubeconfig.users[0].user }] }));
+    await writeFile(
+      crossed,
+      JSON.stringify({ ...other.kubeconfig, users: [{ name: other.kubeconfig.users[0].name, user: kubeconfig.users[0].user }] }),
+    );
     const crossedResult = await runKubectl(['get', 'ns'], { kubeconfig: crossed, cacheDir: join(dir, 'crossed-cache') });
     t.match(crossedResult.stderr, 'You must be logged in to the server', "the first emulator's admin certificate");
     t.equal((await other.api('GET', '/api', { token: emulator.adminToken })).status, 401, "the first emulator's admin token");
@@ -95,8 +124,14 @@ t.test('--insecure-http listens on loopback only', async (t) => {
     message: /--insecure-http listens only on a loopback address \(127\.0\.0\.1, ::1 or localhost\), not "0\.0\.0\.0"/,
   });
   const { emulator } = await withEmulator(t, { insecureHttp: true });
-  const unsecured = await fetch(`${emulator.url}${SELF_SUBJECT_REVIEWS}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-  t.match(await unsecured.json(), { status: { userInfo: { username: 'system:unsecured', groups: ['system:masters', 'system:authenticated'] } } });
+  const unsecured = await fetch(`${emulator.url}${SELF_SUBJECT_REVIEWS}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  });
+  t.match(await unsecured.json(), {
+    status: { userInfo: { username: 'system:unsecured', groups: ['system:masters', 'system:authenticated'] } },
+  });
   const wrong = await fetch(`${emulator.url}/api`, { headers: { authorization: 'Bearer wrong' } });
   t.equal(wrong.status, 401, 'a bearer token is still checked');
 });

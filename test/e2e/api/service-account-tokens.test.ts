@@ -27,8 +27,12 @@ t.test('ServiceAccount tokens', async (t) => {
   const waitFor = virtualWaitFor(clock, 120);
   const admin = { token: emulator.adminToken };
   const review = async (token: string, audiences?: string[]) =>
-    ((await api('POST', TOKEN_REVIEWS, admin, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences } })).body as { status: unknown }).status;
-  const createAccount = async (name: string) => (await client.create<KubeObject>({ ...SA, metadata: { name, namespace: 'default' } })).metadata.uid;
+    (
+      (await api('POST', TOKEN_REVIEWS, admin, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences } }))
+        .body as { status: unknown }
+    ).status;
+  const createAccount = async (name: string) =>
+    (await client.create<KubeObject>({ ...SA, metadata: { name, namespace: 'default' } })).metadata.uid;
 
   await t.test('kubectl create token: a JWT of the account, refused once expired or once the account is gone', async (t) => {
     const uid = await createAccount('robot');
@@ -44,7 +48,11 @@ t.test('ServiceAccount tokens', async (t) => {
     t.match(discovery.body, { issuer: ISSUER, jwks_uri: `${emulator.url}/openid/v1/jwks` });
     const jwks = await api('GET', '/openid/v1/jwks', admin);
     const { payload } = await jwtVerify(token, createLocalJWKSet(jwks.body as never), { issuer: ISSUER, currentDate: clock.now() });
-    t.match(payload, { aud: [ISSUER], sub: 'system:serviceaccount:default:robot', 'kubernetes.io': { namespace: 'default', serviceaccount: { name: 'robot', uid } } });
+    t.match(payload, {
+      aud: [ISSUER],
+      sub: 'system:serviceaccount:default:robot',
+      'kubernetes.io': { namespace: 'default', serviceaccount: { name: 'robot', uid } },
+    });
     t.equal((payload.exp ?? 0) - (payload.iat ?? 0), 600);
     t.equal(payload.nbf, payload.iat);
 
@@ -53,7 +61,11 @@ t.test('ServiceAccount tokens', async (t) => {
 
     const forVault = await ok(['create', 'token', 'robot', '--audience', 'vault']);
     t.equal((await api('GET', '/api', { token: forVault })).status, 401, 'a token for another audience does not authenticate here');
-    t.match(await review(forVault, ['vault']), { authenticated: true, user: { username: 'system:serviceaccount:default:robot' }, audiences: ['vault'] });
+    t.match(await review(forVault, ['vault']), {
+      authenticated: true,
+      user: { username: 'system:serviceaccount:default:robot' },
+      audiences: ['vault'],
+    });
     t.same(await review(forVault), { user: {}, error: `token audiences ["vault"] is invalid for the target audiences ["${ISSUER}"]` });
 
     await clock.advance(10 * 60_000 + 59_000);
@@ -69,11 +81,19 @@ t.test('ServiceAccount tokens', async (t) => {
     t.same((await api('GET', '/api', { token: fresh })).body, unauthorizedStatus, 'refused once the account is deleted');
     t.same(await review(fresh), { user: {}, error: 'serviceaccounts "robot" not found' });
     await createAccount('robot');
-    t.match(await review(fresh), { error: /^service account UID \(.+\) does not match claim \(.+\)$/ }, 'a new account of the same name is another account');
+    t.match(
+      await review(fresh),
+      { error: /^service account UID \(.+\) does not match claim \(.+\)$/ },
+      'a new account of the same name is another account',
+    );
   });
 
   await t.test('a pod-bound token carries the pod and node extras and dies with the pod', async (t) => {
-    await client.create({ ...POD, metadata: { name: 'worker', namespace: 'default' }, spec: { serviceAccountName: 'robot', containers: [{ name: 'c', image: 'nginx' }] } });
+    await client.create({
+      ...POD,
+      metadata: { name: 'worker', namespace: 'default' },
+      spec: { serviceAccountName: 'robot', containers: [{ name: 'c', image: 'nginx' }] },
+    });
     const pod = await waitFor('the pod scheduled', async () => {
       const current = await client.get<KubeObject & { spec: { nodeName?: string } }>(POD, 'default', 'worker');
       return current.spec.nodeName ? current : undefined;
@@ -112,7 +132,10 @@ t.test('ServiceAccount tokens', async (t) => {
     t.equal(secret.metadata.annotations?.['kubernetes.io/service-account.uid'], uid);
     t.equal((await whoami(await asToken(decoded('token')))).username, 'system:serviceaccount:default:legacy');
     await client.delete(SA, 'default', 'legacy');
-    await waitFor('the Secret deleted with its account', async () => (await api('GET', '/api/v1/namespaces/default/secrets/legacy-token', admin)).status === 404);
+    await waitFor(
+      'the Secret deleted with its account',
+      async () => (await api('GET', '/api/v1/namespaces/default/secrets/legacy-token', admin)).status === 404,
+    );
     t.equal((await api('GET', '/api', { token: decoded('token') })).status, 401);
   });
 });

@@ -10,10 +10,13 @@ import { parse } from 'yaml';
 
 t.test('token file: token,user,uid,"group1,group2" as kube-apiserver reads it', async (t) => {
   const users = parseTokenFile('abc,alice,42,"devs,ops"\n# a comment\n\ndef,bob,\nshort,only\n,nobody,1\nabc,duplicate,2\n');
-  t.same([...users], [
-    ['abc', { username: 'alice', uid: '42', groups: ['devs', 'ops'] }],
-    ['def', { username: 'bob', groups: [] }],
-  ]);
+  t.same(
+    [...users],
+    [
+      ['abc', { username: 'alice', uid: '42', groups: ['devs', 'ops'] }],
+      ['def', { username: 'bob', groups: [] }],
+    ],
+  );
   t.same(parseTokenFile('t,"quoted ""name""",,g').get('t'), { username: 'quoted "name"', groups: ['g'] });
 });
 
@@ -30,7 +33,8 @@ t.test('certificate subjects: CN and every O, with escapes undone', async (t) =>
 t.test('bearer tokens, the authenticated group, loopback hosts', async (t) => {
   t.equal(bearerToken('Bearer abc'), 'abc');
   t.equal(bearerToken('bearer abc extra'), 'abc', 'the second field, as kube splits it');
-  for (const header of [undefined, '', 'Basic YWRtaW46YWRtaW4=', 'Bearer', 'Bearer  abc']) t.equal(bearerToken(header), undefined, String(header));
+  for (const header of [undefined, '', 'Basic YWRtaW46YWRtaW4=', 'Bearer', 'Bearer  abc'])
+    t.equal(bearerToken(header), undefined, String(header));
   t.same(withAuthenticatedGroup({ username: 'alice', groups: ['devs'] }).groups, ['devs', 'system:authenticated']);
   t.equal(withAuthenticatedGroup(anonymousUser), anonymousUser, 'anonymous stays unauthenticated');
   for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]']) t.ok(isLoopbackHost(host), host);
@@ -38,7 +42,19 @@ t.test('bearer tokens, the authenticated group, loopback hosts', async (t) => {
 });
 
 t.test('a kubeconfig user with a client certificate, as kind writes it', async (t) => {
-  const config = parse(buildKubeconfig({ server: 'https://127.0.0.1:6443', caPem: 'CA', clientCertificate: { certPem: 'CERT', keyPem: 'KEY' }, userName: 'alice' }));
-  t.same(config.users, [{ name: 'alice', user: { 'client-certificate-data': Buffer.from('CERT').toString('base64'), 'client-key-data': Buffer.from('KEY').toString('base64') } }]);
+  const config = parse(
+    buildKubeconfig({
+      server: 'https://127.0.0.1:6443',
+      caPem: 'CA',
+      clientCertificate: { certPem: 'CERT', keyPem: 'KEY' },
+      userName: 'alice',
+    }),
+  );
+  t.same(config.users, [
+    {
+      name: 'alice',
+      user: { 'client-certificate-data': Buffer.from('CERT').toString('base64'), 'client-key-data': Buffer.from('KEY').toString('base64') },
+    },
+  ]);
   t.same(config.contexts, [{ name: 'kubevirt-emulator', context: { cluster: 'kubevirt-emulator', user: 'alice' } }]);
 });

@@ -27,13 +27,29 @@ t.test('kubeconfig --user and --service-account act as that identity', async (t)
   };
 
   const alice = join(dir, 'alice');
-  const minted = await runCli(['kubeconfig', '--user', 'alice', '--group', 'devs', '--expiration', '24h', '--kubeconfig', kubeconfig, '--data-dir', dataDir, '--output', alice]);
+  const minted = await runCli([
+    'kubeconfig',
+    '--user',
+    'alice',
+    '--group',
+    'devs',
+    '--expiration',
+    '24h',
+    '--kubeconfig',
+    kubeconfig,
+    '--data-dir',
+    dataDir,
+    '--output',
+    alice,
+  ]);
   t.equal(minted.code, 0, minted.stderr);
   t.equal((await stat(alice)).mode & 0o777, 0o600, 'written owner-only');
   const info = await whoami(alice);
   t.equal(info.username, 'alice');
   t.same(info.groups, ['devs', 'system:authenticated']);
-  const certificate = new X509Certificate(Buffer.from(parse(await readFile(alice, 'utf8')).users[0].user['client-certificate-data'], 'base64'));
+  const certificate = new X509Certificate(
+    Buffer.from(parse(await readFile(alice, 'utf8')).users[0].user['client-certificate-data'], 'base64'),
+  );
   const lifetimeHours = (Date.parse(certificate.validTo) - Date.parse(certificate.validFrom)) / 3_600_000;
   t.ok(lifetimeHours > 23.9 && lifetimeHours < 24.1, `--expiration 24h (${lifetimeHours} h)`);
 
@@ -43,14 +59,29 @@ t.test('kubeconfig --user and --service-account act as that identity', async (t)
   t.equal((await whoami(robot)).username, 'system:serviceaccount:default:default');
 
   const elsewhere = join(dir, 'elsewhere');
-  await t.rejects(mintKubeconfig({ ...flags, user: 'bob', dataDir: elsewhere }), { message: `no cluster CA in ${elsewhere}: pass the --data-dir the emulator runs with` });
-  await t.rejects(mintKubeconfig({ ...flags, serviceAccount: { namespace: 'default', name: 'nobody' } }), { message: 'serviceaccounts "nobody" not found' });
+  await t.rejects(mintKubeconfig({ ...flags, user: 'bob', dataDir: elsewhere }), {
+    message: `no cluster CA in ${elsewhere}: pass the --data-dir the emulator runs with`,
+  });
+  await t.rejects(mintKubeconfig({ ...flags, serviceAccount: { namespace: 'default', name: 'nobody' } }), {
+    message: 'serviceaccounts "nobody" not found',
+  });
   await t.rejects(mintKubeconfig(flags), { message: 'give exactly one of --user or --service-account' });
 });
 
 t.test('serve --insecure-http refuses a non-loopback host', async (t) => {
   const dir = t.testdir();
-  const result = await runCli(['serve', '--insecure-http', '--host', '0.0.0.0', '--port', '0', '--kubeconfig', join(dir, 'kubeconfig'), '--data-dir', join(dir, 'data')]);
+  const result = await runCli([
+    'serve',
+    '--insecure-http',
+    '--host',
+    '0.0.0.0',
+    '--port',
+    '0',
+    '--kubeconfig',
+    join(dir, 'kubeconfig'),
+    '--data-dir',
+    join(dir, 'data'),
+  ]);
   t.equal(result.code, 1);
   t.match(result.stderr, '--insecure-http listens only on a loopback address (127.0.0.1, ::1 or localhost), not "0.0.0.0"');
 });
