@@ -17,7 +17,7 @@ async function createRate(scheme) {
   const workDir = await temporaryDirectory('create-work');
   const emulator = await startQuietEmulator(dataDir.path, workDir.path, { insecureHttp: scheme === 'http' });
   try {
-    const credentials = await clientCredentials(emulator.kubeconfigPath);
+    const credentials = await clientCredentials(emulator);
     await createNamespace(emulator.client, NAMESPACE);
     note(`${scheme}: POST ConfigMaps, ${CONCURRENCY} in flight for ${DURATION_MS / 1000} s`);
     const result = await measureLoad({

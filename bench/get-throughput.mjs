@@ -23,7 +23,7 @@ const dataDir = await temporaryDirectory('get-data');
 const workDir = await temporaryDirectory('get-work');
 try {
   const emulator = await startQuietEmulator(dataDir.path, workDir.path);
-  const credentials = await clientCredentials(emulator.kubeconfigPath);
+  const credentials = await clientCredentials(emulator);
   await createNamespace(emulator.client, NAMESPACE);
   await emulator.client.create(configMap(NAMESPACE, 'target'));
   const get = { kind: 'get', path: OBJECT_PATH, expectStatus: 200 };

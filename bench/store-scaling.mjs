@@ -44,7 +44,7 @@ const workDir = await temporaryDirectory('scale-work');
 try {
   const emulator = await startQuietEmulator(dataDir.path, workDir.path);
   try {
-    const credentials = await clientCredentials(emulator.kubeconfigPath);
+    const credentials = await clientCredentials(emulator);
     await createNamespace(emulator.client, NAMESPACE);
     await createNamespace(emulator.client, WARMUP_NAMESPACE);
     await preload(emulator.client, WARMUP_NAMESPACE, 'warm', 0, 1000);

@@ -19,8 +19,8 @@ const percentile = (values, p) => {
 };
 
 /** apiserver_request_total summed by resource and verb. */
-async function requestCounts(url) {
-  const text = await (await fetch(`${url}/metrics`, { headers: { authorization: 'Bearer kubevirt-emulator-token' } })).text();
+async function requestCounts(url, token) {
+  const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
   const counts = new Map();
   for (const line of text.split('\n')) {
     const match = /^apiserver_request_total\{(.*)\} (\d+)$/.exec(line);
@@ -45,7 +45,7 @@ async function densityRun(profile) {
       const name = event.object.metadata.name;
       if (event.object.status?.phase === 'Running' && createdAt.has(name) && !runningAfter.has(name)) runningAfter.set(name, clock.nowMs() - createdAt.get(name));
     });
-    const before = await requestCounts(emulator.url);
+    const before = await requestCounts(emulator.url, emulator.adminToken);
     const wallStart = performance.now();
     for (let i = 0; i < COUNT; i++) {
       const name = `density-${i}`;
@@ -56,7 +56,7 @@ async function densityRun(profile) {
     await stepUntil(clock, () => runningAfter.size === COUNT, { stepMs: INTERVAL_MS });
     const wallSeconds = (performance.now() - wallStart) / 1000;
     subscription.unsubscribe();
-    const after = await requestCounts(emulator.url);
+    const after = await requestCounts(emulator.url, emulator.adminToken);
     const perVmi = {};
     for (const [key, value] of after) {
       const delta = value - (before.get(key) ?? 0);

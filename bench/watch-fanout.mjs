@@ -16,7 +16,7 @@ const workDir = await temporaryDirectory('watch-work');
 try {
   const emulator = await startQuietEmulator(dataDir.path, workDir.path);
   try {
-    const credentials = await clientCredentials(emulator.kubeconfigPath);
+    const credentials = await clientCredentials(emulator);
     await createNamespace(emulator.client, NAMESPACE);
     const worker = new Worker(new URL('./lib/watch-worker.mjs', import.meta.url), {
       workerData: {

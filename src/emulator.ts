@@ -19,6 +19,10 @@ import { apiVersionOf, type ResourceType } from './api/types.js';
 import { adminUser, serviceAccountUser } from './auth/user.js';
 import { registerReviews } from './auth/reviews.js';
 import { tokenRequestHandler } from './auth/token-request.js';
+import { loadAuthentication } from './auth/authentication/index.js';
+import { registerAuthenticationReviews } from './auth/authentication/reviews.js';
+import { storeLookup } from './auth/authentication/object-lookup.js';
+import { checkInsecureHost } from './server/insecure-http.js';
 import type { Client, KindRef } from './client/client.js';
 import { InProcessClient } from './client/in-process.js';
 import { RealClock, VirtualClock, type Clock } from './runtime/clock.js';
@@ -31,6 +35,7 @@ import { logSubscriberErrors } from './runtime/subscriber-errors.js';
 import { buildApp } from './server/app.js';
 import { registerAggregatedApis } from './server/aggregation.js';
 import { registerClockControl } from './server/clock-control.js';
+import { registerIssuerDiscovery } from './server/issuer-discovery.js';
 import { VIRT_API_SERVICE, virtApiSubresources } from './kubevirt/api/subresources/index.js';
 import { handlerCommands, handlerFaults } from './kubevirt/handler/index.js';
 import { KUBEVIRT_SERVICE_ACCOUNT_NAMESPACE, kubevirtComponents } from './kubevirt/index.js';
@@ -89,6 +94,8 @@ export interface RunningEmulator {
   kubeconfigPath: string;
   /** An in-process client acting as the cluster admin. */
   client: Client;
+  /** A bearer token of kubernetes-admin (system:masters) for raw HTTP clients; the kubeconfig carries a client certificate. */
+  adminToken: string;
   /** Simulation time; a VirtualClock when started with `clock: 'virtual'`. */
   clock: Clock;
   /** Fault injection into the simulated cluster (a node's kubelet stopping and coming back). */
@@ -97,9 +104,6 @@ export interface RunningEmulator {
   watchedKinds(): KindRef[];
   stop(): Promise<void>;
 }
-
-/** The token every kubeconfig the emulator writes carries; kubectl over HTTPS needs some credential. */
-export const emulatorToken = 'kubevirt-emulator-token';
 
 export function versionInfo(gitVersion: string): VersionInfo {
   const match = /^v(\d+)\.(\d+)/.exec(gitVersion);
@@ -120,6 +124,7 @@ export function versionInfo(gitVersion: string): VersionInfo {
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const host = options.host ?? '127.0.0.1';
   logSubscriberErrors(options.logLevel === 'silent' ? silentLogger : consoleLogger('kubevirt-emulator'));
+  if (options.insecureHttp) checkInsecureHost(host);
   const wallClock = new RealClock();
   const clock: Clock = options.clock === 'virtual' ? new VirtualClock(wallClock.now()) : wallClock;
   const random = new SeededRandom(options.seed ?? 1);
@@ -150,12 +155,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     openWatches: new Set(),
   };
   registerReviews(parts);
-  parts.subresources.set('/serviceaccounts/token', tokenRequestHandler(registry, clock));
   const crds = new CrdServing(store, types, clock, (established) => openapi.setCustomResourceDefinitions(established));
   crds.start();
 
   const dataDir = options.dataDir ?? join(homedir(), '.kubevirt-emulator');
   const tls = options.insecureHttp ? undefined : await loadOrCreateCertificates(dataDir, [host]);
+  const authn = await loadAuthentication({ dataDir, clock, ca: tls?.ca, lookup: storeLookup(store, types) });
+  registerAuthenticationReviews(parts, authn.authenticator);
+  parts.subresources.set('/serviceaccounts/token', tokenRequestHandler(registry, types, authn.serviceAccountTokens, clock));
   // Admission plugins of the apiserver itself (kube-apiserver's defaults for these two).
   admission.addMutating(defaultTolerationSecondsPlugin);
   const listServices = () => store.list(types.byKind('v1', 'Service')!.storageKey);
@@ -173,7 +180,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     profile,
     logger: options.logLevel === 'debug' ? consoleLogger('cluster') : silentLogger,
     serveSubresource: (key, handler) => parts.subresources.set(key, handler),
-    cluster: { workers: options.workers ?? 2, namespacedKinds: () => namespacedKinds(types), rootCaPem: tls?.caPem },
+    cluster: { workers: options.workers ?? 2, namespacedKinds: () => namespacedKinds(types), rootCaPem: tls?.caPem,
+      signLegacyToken: (serviceAccount, secret) => authn.serviceAccountTokens.issueLegacy(serviceAccount, secret),
+    },
   });
   const virtApiClient = client.as(serviceAccountUser(KUBEVIRT_SERVICE_ACCOUNT_NAMESPACE, 'kubevirt-apiserver'), 'virt-api');
 
@@ -187,8 +196,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     maxRequestsInflight: options.maxRequestsInflight ?? defaultInFlightLimits.maxRequestsInflight,
     maxMutatingRequestsInflight: options.maxMutatingRequestsInflight ?? defaultInFlightLimits.maxMutatingRequestsInflight,
   };
-  const app = buildApp(parts, { https: tls ? { key: tls.keyPem, cert: tls.certPem } : undefined, logLevel: options.logLevel, inFlight });
+  const app = buildApp(parts, {
+    https: tls ? { key: tls.keyPem, cert: tls.certPem, clientCa: tls.caPem } : undefined,
+    authenticate: (req) => authn.authenticator.authenticate(req),
+    logLevel: options.logLevel,
+    inFlight,
+  });
   registerMetricsRoute(app, metrics);
+  registerIssuerDiscovery(app, authn.serviceAccountTokens);
   // virt-api's aggregated API, served through the APIService virt-operator registers, while virt-api is ready.
   const virtApi = virtApiSubresources({
     client: virtApiClient,
@@ -196,7 +211,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     kubernetesVersion: parts.version.gitVersion,
   });
   const aggregatedBackends = new Map([[VIRT_API_SERVICE, virtApi]]);
-  registerAggregatedApis(app, parts, aggregatedBackends);
+  registerAggregatedApis(app, parts, aggregatedBackends, (req) => authn.authenticator.authenticate(req));
   // kube-aggregator's autoregistration and availability controllers, on the apiserver's loopback client.
   const aggregatorControllers = new ComponentManager();
   for (const component of apiServiceControllers({
@@ -216,13 +231,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const urlHost = host.includes(':') ? `[${host}]` : host;
   const url = `${tls ? 'https' : 'http'}://${urlHost}:${port}`;
 
-  const kubeconfig = { server: url, caPem: tls?.caPem, token: emulatorToken, contextName: 'kubevirt-emulator', insecure: !tls };
+  // As kind's: kubernetes-admin's client certificate over HTTPS; over plain HTTP (no client certificates) the admin token.
+  const credentials = authn.adminCertificate ? { clientCertificate: authn.adminCertificate } : { token: authn.adminToken };
+  const kubeconfig = { server: url, caPem: tls?.caPem, ...credentials, contextName: 'kubevirt-emulator', insecure: !tls };
   const kubeconfigPath = options.kubeconfigPath ? await writeKubeconfig(options.kubeconfigPath, kubeconfig) : await mergeIntoKubeconfig(undefined, kubeconfig);
 
   const emulator: RunningEmulator = {
     url,
     kubeconfigPath,
     client,
+    adminToken: authn.adminToken,
     clock,
     faults: { nodes: nodeFaults(components.context) },
     watchedKinds: () => components.context.informers.kinds(),

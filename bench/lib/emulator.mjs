@@ -41,15 +41,14 @@ export async function startQuietEmulator(dataDir, workDir, options = {}) {
   });
 }
 
-/** What an HTTPS client needs from the emulator's kubeconfig: the CA and the bearer token. */
-export async function clientCredentials(kubeconfigPath) {
-  const kubeconfig = parse(await readFile(kubeconfigPath, 'utf8'));
+/** What an HTTPS client needs: the server and CA from the emulator's kubeconfig, and kubernetes-admin's bearer token. */
+export async function clientCredentials(emulator) {
+  const kubeconfig = parse(await readFile(emulator.kubeconfigPath, 'utf8'));
   const cluster = kubeconfig.clusters[0].cluster;
-  const user = kubeconfig.users[0].user;
   return {
     server: cluster.server,
     ca: cluster['certificate-authority-data'] ? Buffer.from(cluster['certificate-authority-data'], 'base64').toString() : undefined,
-    token: user.token,
+    token: emulator.adminToken,
   };
 }
 

@@ -9,6 +9,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyReply } from 'fastify';
+import type { UserInfo } from '../auth/user.js';
 import type { RequestContext } from './registry/context.js';
 import type { KubeObject, ResourceType } from './types.js';
 
@@ -36,6 +37,8 @@ export interface BackendRequest {
   headers: IncomingHttpHeaders;
   /** Undefined when the request had no body. */
   body: Buffer | undefined;
+  /** Who sent it, as the aggregator tells a backend (kube's X-Remote-User, -Group and -Extra-* headers). */
+  user: UserInfo;
 }
 
 export interface BackendResponse {

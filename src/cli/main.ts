@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { addServeOptions, DEFAULT_KUBE_VERSION, toEmulatorOptions, type ServeFlags } from './serve-options.js';
 import { addScenarioCommand } from './scenario.js';
 import { addClockCommand } from './clock.js';
+import { addKubeconfigCommand } from './kubeconfig.js';
 import { emulatorVersion } from './version.js';
 
 function buildProgram(): Command {
@@ -22,6 +23,7 @@ function buildProgram(): Command {
   );
   addScenarioCommand(program);
   addClockCommand(program);
+  addKubeconfigCommand(program);
   program
     .command('version')
     .description('print the emulator version')

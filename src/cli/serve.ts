@@ -3,6 +3,7 @@
  * that scripts can wait for, and stop cleanly on SIGINT or SIGTERM.
  */
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../emulator.js';
+import { INSECURE_HTTP_WARNING } from '../server/insecure-http.js';
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
@@ -25,6 +26,7 @@ function stopOnSignal(emulator: RunningEmulator): Promise<void> {
 
 export async function serve(options: EmulatorOptions): Promise<void> {
   const emulator = await startEmulator(options);
+  if (options.insecureHttp) process.stderr.write(`${INSECURE_HTTP_WARNING}\n`);
   process.stdout.write(`${readyLine(emulator)}\n`);
   await stopOnSignal(emulator);
 }

@@ -48,6 +48,8 @@ export interface ServingCertificates {
   caPem: string;
   certPem: string;
   keyPem: string;
+  /** The cluster CA with its key: it also signs client certificates (kubeadm's --client-ca-file is the same CA). */
+  ca: CertificateAuthority;
 }
 
 const EC_KEY: EcKeyGenParams = { name: 'ECDSA', namedCurve: 'P-256' };
@@ -63,6 +65,9 @@ const RENEW_BEFORE_MS = 30 * DAY_MS;
 /** Names in-cluster clients use for the API server, as kubeadm puts them in its certificate. */
 const IN_CLUSTER_NAMES = ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
 const ALWAYS_SERVED_HOSTS = ['localhost', '127.0.0.1', '::1'];
+
+const CLIENT_VALIDITY_DAYS = 365;
+const CA_DIRECTORY = 'ca';
 
 const CERT_FILE = 'tls.crt';
 const KEY_FILE = 'tls.key';
@@ -269,7 +274,7 @@ function servingDirectoryName(names: ServingNames): string {
  */
 export async function loadOrCreateCertificates(dataDir: string, hosts: string[]): Promise<ServingCertificates> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const ca = await loadOrCreatePair(join(dataDir, 'ca'), isUsableAuthority, () =>
+  const ca = await loadOrCreatePair(join(dataDir, CA_DIRECTORY), isUsableAuthority, () =>
     createCertificateAuthority({ commonName: CA_COMMON_NAME, validityDays: CA_VALIDITY_DAYS }),
   );
   const names = servingNames(hosts);
@@ -282,5 +287,28 @@ export async function loadOrCreateCertificates(dataDir: string, hosts: string[])
       usages: ['digital signature', 'server auth'],
     }),
   );
-  return { caPem: ca.certPem, certPem: serving.certPem, keyPem: serving.keyPem };
+  return { caPem: ca.certPem, certPem: serving.certPem, keyPem: serving.keyPem, ca };
+}
+
+/** The cluster CA of a data directory an emulator has run with, or undefined when there is none. */
+export async function readCertificateAuthority(dataDir: string): Promise<CertificateAuthority | undefined> {
+  const ca = await readPair(join(dataDir, CA_DIRECTORY));
+  return ca && isUsable(ca, isUsableAuthority) ? ca : undefined;
+}
+
+/** A client certificate (CN = user, O = groups) signed by the cluster CA, valid for `validityDays` (default a year, as kubeadm's). */
+export function issueClientCertificate(ca: CertificateAuthority, user: string, groups: string[], validityDays = CLIENT_VALIDITY_DAYS) {
+  const usages: CertificateUsage[] = ['digital signature', 'key encipherment', 'client auth'];
+  return issueCertificate({ ca, commonName: user, organizations: groups, validityDays, usages });
+}
+
+/** A client certificate kept in `<dataDir>/<directoryName>` and reused while the CA still verifies it and it is not about to expire. */
+export async function loadOrCreateClientCertificate(
+  dataDir: string,
+  directoryName: string,
+  ca: CertificateAuthority,
+  user: string,
+  groups: string[],
+): Promise<CertificateKeyPair> {
+  return loadOrCreatePair(join(dataDir, directoryName), isUsableLeafOf(ca), () => issueClientCertificate(ca, user, groups));
 }

@@ -39,9 +39,12 @@ export class ApiError extends Error {
   }
 }
 
-interface Connection {
+/** Where the kubeconfig's current context points, and its credentials (a bearer token and/or a client certificate). */
+export interface Connection {
   server: URL;
   token?: string;
+  cert?: string;
+  key?: string;
   ca?: string;
   insecure: boolean;
 }
@@ -50,20 +53,23 @@ interface KubeconfigFile {
   'current-context'?: string;
   contexts?: Array<{ name: string; context: { cluster: string; user: string } }>;
   clusters?: Array<{ name: string; cluster: { server: string; 'certificate-authority-data'?: string; 'insecure-skip-tls-verify'?: boolean } }>;
-  users?: Array<{ name: string; user: { token?: string } }>;
+  users?: Array<{ name: string; user: { token?: string; 'client-certificate-data'?: string; 'client-key-data'?: string } }>;
 }
 
-function connectionOf(kubeconfigPath: string): Connection {
+const decoded = (data: string | undefined): string | undefined => (data ? Buffer.from(data, 'base64').toString('utf8') : undefined);
+
+export function connectionOf(kubeconfigPath: string): Connection {
   const config = parse(readFileSync(kubeconfigPath, 'utf8')) as KubeconfigFile;
   const context = config.contexts?.find((c) => c.name === config['current-context']) ?? config.contexts?.[0];
   const cluster = config.clusters?.find((c) => c.name === context?.context.cluster)?.cluster;
   if (!cluster) throw new Error(`${kubeconfigPath}: no cluster for the current context`);
   const user = config.users?.find((u) => u.name === context?.context.user)?.user;
-  const caData = cluster['certificate-authority-data'];
   return {
     server: new URL(cluster.server),
     token: user?.token,
-    ca: caData ? Buffer.from(caData, 'base64').toString('utf8') : undefined,
+    cert: decoded(user?.['client-certificate-data']),
+    key: decoded(user?.['client-key-data']),
+    ca: decoded(cluster['certificate-authority-data']),
     insecure: cluster['insecure-skip-tls-verify'] === true,
   };
 }
@@ -72,7 +78,7 @@ const messageOf = (body: unknown, status: number): string =>
   typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string' ? (body as { message: string }).message : `HTTP ${status}: ${typeof body === 'string' ? body.slice(0, 200) : JSON.stringify(body)}`;
 
 export class ClusterApi {
-  private readonly connection: Connection;
+  readonly connection: Connection;
   private resources: ResourceInfo[] | undefined;
 
   constructor(readonly kubeconfigPath: string) {
@@ -81,17 +87,19 @@ export class ClusterApi {
 
   /** One request; the body is JSON-encoded unless it is already a string. Never throws on an HTTP status. */
   request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<ApiResponse> {
-    const { server, token, ca, insecure } = this.connection;
+    const { server, token, cert, key, ca, insecure } = this.connection;
     const url = new URL(path, server);
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-    const options: RequestOptions & { ca?: string; rejectUnauthorized?: boolean } = {
+    const options: RequestOptions & { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean } = {
       method,
       headers: {
         accept: 'application/json',
         ...(token ? { authorization: `Bearer ${token}` } : {}),
         ...(payload !== undefined ? { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) } : {}),
       },
-      ...(url.protocol === 'https:' ? (insecure ? { rejectUnauthorized: false } : { ca }) : {}),
+      ...(url.protocol === 'https:'
+        ? { ...(insecure ? { rejectUnauthorized: false } : { ca }), ...(cert && key ? { cert, key } : {}) }
+        : {}),
     };
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {

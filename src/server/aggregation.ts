@@ -13,7 +13,9 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { asStatusError } from '../api/errors.js';
 import type { KubeObject } from '../api/types.js';
+import type { UserInfo } from '../auth/user.js';
 import { sortVersions } from '../api/type-registry.js';
 import { aggregatedDiscovery, aggregatedDiscoveryMediaType, legacyGroupList, wantsAggregated } from './discovery.js';
 import type { ApiServerParts } from './parts.js';
@@ -39,15 +41,34 @@ interface Endpoints extends KubeObject {
   subsets?: Array<{ addresses?: unknown[] }>;
 }
 
+/** Who the aggregator's own discovery requests come from, as kube-aggregator sends them. */
+const AGGREGATOR_USER: UserInfo = { username: 'system:kube-aggregator', groups: ['system:masters'] };
+
 /** What kube-aggregator answers (http.Error) while an APIService's service has no ready endpoint. */
 const UNAVAILABLE_TEXT = 'service unavailable\n';
 
-export function registerAggregatedApis(app: FastifyInstance, parts: ApiServerParts, backends: AggregatedBackends): void {
+/** Authenticates an upgrade request, which bypasses fastify's hooks; rejects with a 401 StatusError. */
+export type UpgradeAuthenticator = (req: IncomingMessage) => Promise<UserInfo>;
+
+export function registerAggregatedApis(
+  app: FastifyInstance,
+  parts: ApiServerParts,
+  backends: AggregatedBackends,
+  authenticate: UpgradeAuthenticator,
+): void {
   const aggregator = new Aggregator(parts, backends);
   // preHandler: the body has been read (the catch-all parser keeps it as bytes) and the local routes exist;
   // a request for an aggregated group-version is answered here and never reaches them.
   app.addHook('preHandler', async (req, reply) => aggregator.handle(req, reply));
-  app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => aggregator.upgrade(req, socket, head));
+  app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    authenticate(req).then(
+      (user) => aggregator.upgrade(req, user, socket, head),
+      (error: unknown) => {
+        const status = asStatusError(error);
+        rejectUpgrade(socket, status.code, 'application/json', JSON.stringify(status.toStatus()));
+      },
+    );
+  });
 }
 
 class Aggregator {
@@ -70,20 +91,21 @@ class Aggregator {
     if (!apiService?.spec?.service) return undefined;
     const backend = this.availableBackend(apiService);
     if (!backend) return reply.code(503).header('X-Content-Type-Options', 'nosniff').type('text/plain; charset=utf-8').send(UNAVAILABLE_TEXT);
-    const response = await backend.serve(backendRequest(req.method, req.url, req.headers, Buffer.isBuffer(req.body) ? req.body : undefined));
+    const body = Buffer.isBuffer(req.body) ? req.body : undefined;
+    const response = await backend.serve(backendRequest(req.method, req.url, req.headers, body, req.user));
     reply.code(response.status);
     if (response.contentType) reply.type(response.contentType);
     return reply.send(response.body ?? '');
   }
 
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  upgrade(req: IncomingMessage, user: UserInfo, socket: Duplex, head: Buffer): void {
     const url = req.url ?? '/';
     const [, root, group, version] = url.split('?')[0].split('/');
     const apiService = root === 'apis' && group && version && !this.isLocalGroup(group) ? this.apiService(group, version) : undefined;
     if (!apiService?.spec?.service) return rejectUpgrade(socket, 404, 'application/json', JSON.stringify(notFoundStatus()));
     const backend = this.availableBackend(apiService);
     if (!backend) return rejectUpgrade(socket, 503, 'text/plain; charset=utf-8', UNAVAILABLE_TEXT);
-    backend.upgrade(backendRequest(req.method ?? 'GET', url, req.headers, undefined), socket, head);
+    backend.upgrade(backendRequest(req.method ?? 'GET', url, req.headers, undefined, user), socket, head);
   }
 
   /** /apis: the local groups, then the aggregated ones (so a CRD group wins a resource-name tie, e.g. virtualmachines). */
@@ -108,7 +130,8 @@ class Aggregator {
     const group = apiService.spec?.group ?? '';
     const version = apiService.spec?.version ?? '';
     const backend = this.availableBackend(apiService);
-    const answer = backend ? await backend.serve(backendRequest('GET', `/apis/${group}/${version}`, { accept: 'application/json' }, undefined)) : undefined;
+    const request = backendRequest('GET', `/apis/${group}/${version}`, { accept: 'application/json' }, undefined, AGGREGATOR_USER);
+    const answer = backend ? await backend.serve(request) : undefined;
     const resources = answer?.status === 200 ? resourcesToDiscovery(JSON.parse(String(answer.body)) as ResourceList) : [];
     return { version, resources, freshness: 'Current' };
   }
@@ -159,7 +182,13 @@ class Aggregator {
   }
 }
 
-function backendRequest(method: string, url: string, headers: IncomingHttpHeaders, body: Buffer | undefined): BackendRequest {
+function backendRequest(
+  method: string,
+  url: string,
+  headers: IncomingHttpHeaders,
+  body: Buffer | undefined,
+  user: UserInfo,
+): BackendRequest {
   const queryStart = url.indexOf('?');
   return {
     method,
@@ -167,6 +196,7 @@ function backendRequest(method: string, url: string, headers: IncomingHttpHeader
     query: new URLSearchParams(queryStart < 0 ? '' : url.slice(queryStart + 1)),
     headers,
     body: body && body.length > 0 ? body : undefined,
+    user,
   };
 }
 
@@ -226,8 +256,15 @@ export function resourcesToDiscovery(list: ResourceList) {
 
 const notFoundStatus = () => ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the server could not find the requested resource', reason: 'NotFound', code: 404 });
 
+const STATUS_TEXT: Record<number, string> = {
+  401: 'Unauthorized',
+  404: 'Not Found',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
 /** Answers an upgrade request with a plain HTTP response and closes the connection. */
 function rejectUpgrade(socket: Duplex, code: number, contentType: string, body: string): void {
-  const reason = code === 503 ? 'Service Unavailable' : 'Not Found';
+  const reason = STATUS_TEXT[code] ?? 'Error';
   socket.end(`HTTP/1.1 ${code} ${reason}\r\nContent-Type: ${contentType}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

@@ -5,7 +5,7 @@
  */
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { StatusError, asStatusError, tooLarge } from '../api/errors.js';
-import { adminUser, type UserInfo } from '../auth/user.js';
+import type { UserInfo } from '../auth/user.js';
 import {
   aggregatedDiscovery,
   aggregatedDiscoveryMediaType,
@@ -30,7 +30,10 @@ declare module 'fastify' {
 export const maxRequestBodyBytes = 3 * 1024 * 1024;
 
 export interface AppOptions {
-  https?: { key: string; cert: string };
+  /** TLS: the serving pair, and the CA whose client certificates authenticate (asked for, never required, as kube does). */
+  https?: { key: string; cert: string; clientCa: string };
+  /** Who sent the request; rejects with a 401 StatusError for a credential that does not authenticate. */
+  authenticate(req: FastifyRequest['raw']): Promise<UserInfo>;
   logLevel?: string;
   /** The caps on requests in flight; kube-apiserver's defaults when absent. */
   inFlight?: InFlightLimits;
@@ -43,8 +46,19 @@ export function buildApp(parts: ApiServerParts, options: AppOptions): FastifyIns
     // Request logs only when debugging: kubectl sends dozens of requests per command.
     logger: options.logLevel === 'debug' || options.logLevel === 'trace' ? { level: options.logLevel } : false,
     bodyLimit: maxRequestBodyBytes,
-    // Connection timeouts as kube-apiserver's HTTP server has them (see limits.ts); they never end a watch once its request is in.
-    https: options.https ? { ...options.https, ...tlsLimits, ...httpServerLimits } : null,
+    // Client certificates are asked for, never required, as kube does; connection timeouts as kube-apiserver's HTTP server
+    // has them (see limits.ts): they never end a watch once its request is in.
+    https: options.https
+      ? {
+          key: options.https.key,
+          cert: options.https.cert,
+          ca: options.https.clientCa,
+          requestCert: true,
+          rejectUnauthorized: false,
+          ...tlsLimits,
+          ...httpServerLimits,
+        }
+      : null,
     http: httpServerLimits,
     requestTimeout: httpServerLimits.requestTimeout,
     keepAliveTimeout: httpServerLimits.keepAliveTimeout,
@@ -60,8 +74,7 @@ export function buildApp(parts: ApiServerParts, options: AppOptions): FastifyIns
 
   app.decorateRequest('user', null as never);
   app.addHook('onRequest', async (req) => {
-    // Every credential maps to the cluster admin, as a kind cluster's kubeconfig user is.
-    req.user = adminUser;
+    req.user = await options.authenticate(req.raw);
   });
   registerInFlightLimit(app, options.inFlight ?? defaultInFlightLimits);
 

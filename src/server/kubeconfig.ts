@@ -17,9 +17,13 @@ export interface KubeconfigOptions {
   /** The CA that signed the serving certificate; ignored when `insecure`. */
   caPem?: string;
   /** Bearer token. kubectl over https without credentials prompts for a username. */
-  token: string;
+  token?: string;
+  /** A client certificate and its key (PEM), as kind's kubeconfig carries kubernetes-admin's. */
+  clientCertificate?: { certPem: string; keyPem: string };
   /** Names the cluster, user and context alike. Default "kubevirt-emulator". */
   contextName?: string;
+  /** Names the user entry when it differs from the context's name. */
+  userName?: string;
   /** Skip server certificate verification. Always set for http://, which @kubernetes/client-node otherwise refuses. */
   insecure?: boolean;
 }
@@ -44,10 +48,21 @@ function entriesFor(options: KubeconfigOptions): KubeconfigEntries {
     : options.caPem !== undefined
       ? { 'certificate-authority-data': Buffer.from(options.caPem).toString('base64') }
       : {};
+  const user = options.userName ?? name;
+  const certificate = options.clientCertificate;
+  const credentials = {
+    ...(certificate
+      ? {
+          'client-certificate-data': Buffer.from(certificate.certPem).toString('base64'),
+          'client-key-data': Buffer.from(certificate.keyPem).toString('base64'),
+        }
+      : {}),
+    ...(options.token !== undefined ? { token: options.token } : {}),
+  };
   return {
     cluster: { name, cluster: { server: options.server, ...trust } },
-    user: { name, user: { token: options.token } },
-    context: { name, context: { cluster: name, user: name } },
+    user: { name: user, user: credentials },
+    context: { name, context: { cluster: name, user } },
   };
 }
 
@@ -68,7 +83,7 @@ export function defaultKubeconfigPath(env: NodeJS.ProcessEnv = process.env): str
 }
 
 /** Writes atomically with owner-only permissions: a kubeconfig holds credentials. */
-async function writePrivateFile(path: string, text: string): Promise<void> {
+export async function writePrivateFile(path: string, text: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const staging = `${path}.${process.pid}.tmp`;
   await writeFile(staging, text, { mode: 0o600 });

@@ -1,7 +1,7 @@
 /**
  * kube-controller-manager's housekeeping controllers: namespace deletion,
  * garbage collection, every namespace's default ServiceAccount and its
- * kube-root-ca.crt ConfigMap. They act only through the client.
+ * kube-root-ca.crt ConfigMap, the token Secrets of ServiceAccounts. They act only through the client.
  */
 import { builtinResourceTypes } from '../../api/builtin-types.js';
 import { apiVersionOf } from '../../api/types.js';
@@ -9,7 +9,8 @@ import type { Component } from '../../runtime/component.js';
 import type { ComponentContext } from '../../runtime/component-context.js';
 import { DEFAULT_GC_KINDS, GarbageCollector } from './garbage-collector.js';
 import { namespaceController, type NamespacedKind } from './namespace-controller.js';
-import { rootCaPublisher } from './root-ca-publisher.js';
+import { PLACEHOLDER_CA_PEM, rootCaPublisher } from './root-ca-publisher.js';
+import { serviceAccountTokensController, type LegacyTokenSigner } from './serviceaccount-tokens-controller.js';
 import { serviceAccountsController } from './serviceaccounts-controller.js';
 
 export type { NamespacedKind } from './namespace-controller.js';
@@ -23,6 +24,8 @@ export interface HousekeepingOptions {
   namespacedKinds?: () => NamespacedKind[];
   /** The cluster CA published as `ca.crt` in every namespace's kube-root-ca.crt; a placeholder PEM without it (plain-HTTP emulators have no CA). */
   rootCaPem?: string;
+  /** Signs legacy ServiceAccount tokens; with it, the token controller fills kubernetes.io/service-account-token Secrets. */
+  signLegacyToken?: LegacyTokenSigner;
 }
 
 export function housekeepingComponents(ctx: ComponentContext, options: HousekeepingOptions = {}): Component[] {
@@ -31,6 +34,7 @@ export function housekeepingComponents(ctx: ComponentContext, options: Housekeep
     new GarbageCollector(ctx, DEFAULT_GC_KINDS).controller,
     serviceAccountsController(ctx),
     rootCaPublisher(ctx, options.rootCaPem),
+    ...(options.signLegacyToken ? [serviceAccountTokensController(ctx, options.signLegacyToken, options.rootCaPem ?? PLACEHOLDER_CA_PEM)] : []),
   ];
 }
 

@@ -1,5 +1,4 @@
 import t from 'tap';
-import { emulatorToken } from '../../../../src/emulator.js';
 import type { Pod } from '../../../../src/kube/pods.js';
 import { POD, podOn, until, virtualEmulator } from './virtual-emulator.js';
 
@@ -9,7 +8,7 @@ t.test('pods/log', async (t) => {
   const { emulator, clock } = await virtualEmulator(t);
   const { client } = emulator;
   const logs = (pod: string, query = '') =>
-    fetch(`${emulator.url}/api/v1/namespaces/default/pods/${pod}/log${query}`, { headers: { authorization: `Bearer ${emulatorToken}` } });
+    fetch(`${emulator.url}/api/v1/namespaces/default/pods/${pod}/log${query}`, { headers: { authorization: `Bearer ${emulator.adminToken}` } });
 
   await client.create(podOn(WORKER, 'web'));
   await client.create(podOn(WORKER, 'two', { containers: [{ name: 'a', image: 'busybox', command: ['sh', '-c', 'echo hello; echo "second line"; sleep 3600'] }, { name: 'b', image: 'redis' }] }));
@@ -39,7 +38,7 @@ t.test('pods/log follow streams until the container stops', async (t) => {
   const { client } = emulator;
   await client.create(podOn(WORKER, 'web'));
   await until(clock, async () => (await client.get<Pod>(POD, 'default', 'web')).status?.phase === 'Running');
-  const response = await fetch(`${emulator.url}/api/v1/namespaces/default/pods/web/log?follow=true`, { headers: { authorization: `Bearer ${emulatorToken}` } });
+  const response = await fetch(`${emulator.url}/api/v1/namespaces/default/pods/web/log?follow=true`, { headers: { authorization: `Bearer ${emulator.adminToken}` } });
   t.equal(response.status, 200);
   const reader = response.body!.getReader();
   const decoder = new TextDecoder();

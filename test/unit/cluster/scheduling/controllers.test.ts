@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { emulatorToken, startEmulator, type RunningEmulator } from '../../../../src/emulator.js';
+import { startEmulator, type RunningEmulator } from '../../../../src/emulator.js';
 import type { VirtualClock } from '../../../../src/runtime/clock.js';
 import type { KubeObject } from '../../../../src/api/types.js';
 import type { Node, Pod, PodDisruptionBudget } from '../../../../src/cluster/scheduling/objects.js';
@@ -53,7 +53,7 @@ const eventsOf = async (em: RunningEmulator, name: string) =>
   );
 
 async function post(em: RunningEmulator, path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${em.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${emulatorToken}` }, body: JSON.stringify(body) });
+  const response = await fetch(`${em.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${em.adminToken}` }, body: JSON.stringify(body) });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 

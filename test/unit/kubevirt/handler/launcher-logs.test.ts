@@ -1,5 +1,4 @@
 import t from 'tap';
-import { emulatorToken } from '../../../../src/emulator.js';
 import { NODE_REF, type Node } from '../../../../src/kube/nodes.js';
 import { startHandlerHarness, vmiFromExampleVm, WORKER } from './handler-harness.js';
 
@@ -9,7 +8,7 @@ t.test('kubectl logs of a virt-launcher pod: virt-launcher JSON in compute, the 
   await h.waitFor('handler up', async () => (await h.client.get<Node>(NODE_REF, undefined, WORKER)).metadata.labels?.['kubevirt.io/schedulable'] === 'true');
   const { pod, vmi } = await h.scheduleVmi(vmiFromExampleVm('vm-cirros.yaml'));
   const log = async (container: string): Promise<string> => {
-    const response = await fetch(`${h.emulator.url}/api/v1/namespaces/default/pods/${pod.metadata.name}/log?container=${container}`, { headers: { authorization: `Bearer ${emulatorToken}` } });
+    const response = await fetch(`${h.emulator.url}/api/v1/namespaces/default/pods/${pod.metadata.name}/log?container=${container}`, { headers: { authorization: `Bearer ${h.emulator.adminToken}` } });
     t.equal(response.status, 200);
     return response.text();
   };

@@ -36,8 +36,8 @@ function server(backend: AggregatedBackend) {
     version: versionInfo('v1.32.3'),
     openWatches: new Set(),
   };
-  const app = buildApp(parts, {});
-  registerAggregatedApis(app, parts, new Map([['kubevirt/virt-api', backend]]));
+  const app = buildApp(parts, { authenticate: async () => adminUser });
+  registerAggregatedApis(app, parts, new Map([['kubevirt/virt-api', backend]]), async () => adminUser);
   type Manifest = Omit<KubeObject, 'apiVersion' | 'kind'> & { [field: string]: unknown; metadata: KubeObject['metadata'] };
   const create = (apiVersion: string, kind: string, obj: Manifest) =>
     registry.create(types.byKind(apiVersion, kind)!, obj.metadata.namespace, { ...obj, apiVersion, kind } as KubeObject, newContext(adminUser));

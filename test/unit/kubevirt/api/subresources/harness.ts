@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { KubeObject } from '../../../../../src/api/types.js';
+import { adminUser } from '../../../../../src/auth/user.js';
 import { startEmulator, type RunningEmulator } from '../../../../../src/emulator.js';
 import { virtApiSubresources, type VirtHandlerClient } from '../../../../../src/kubevirt/api/subresources/index.js';
 import type { AggregatedBackend, BackendResponse } from '../../../../../src/api/extension-points.js';
@@ -81,7 +82,7 @@ export async function harness(t: { teardown(fn: () => unknown): void }): Promise
     backend,
     handlerCalls,
     async call(method, path, body) {
-      const response = await backend.serve({ method, path, query: new URLSearchParams(), headers: {}, body: body === undefined ? undefined : Buffer.from(body) });
+      const response = await backend.serve({ method, path, query: new URLSearchParams(), headers: {}, body: body === undefined ? undefined : Buffer.from(body), user: adminUser });
       const isJson = response.contentType === 'application/json';
       return { ...response, json: isJson ? JSON.parse(String(response.body)) : undefined };
     },

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import t from 'tap';
+import { adminUser } from '../../../../../src/auth/user.js';
 import { FrameDecoder, Opcode, encodeFrame } from '../../../../../src/kubevirt/api/subresources/websocket.js';
 import { VM_REF, base, harness, type Harness } from './harness.js';
 
@@ -64,7 +65,7 @@ t.test('a handler failure is a 500; reset of a VMI that is not running says so',
   const { virtApiSubresources } = await import('../../../../../src/kubevirt/api/subresources/index.js');
   const backend = virtApiSubresources({ client: h.emulator.client, handler: failing, kubernetesVersion: 'v1.32.3' });
   await h.vmi('booting', { phase: 'Scheduled' });
-  const reset = await backend.serve({ method: 'PUT', path: `${base}/virtualmachineinstances/booting/reset`, query: new URLSearchParams(), headers: {}, body: undefined });
+  const reset = await backend.serve({ method: 'PUT', path: `${base}/virtualmachineinstances/booting/reset`, query: new URLSearchParams(), headers: {}, body: undefined, user: adminUser });
   t.equal(reset.status, 500);
   t.equal(JSON.parse(String(reset.body)).message, 'Internal error occurred: Failed to reset non-running VMI with phase Scheduled: domain is not running');
 });
@@ -105,7 +106,7 @@ t.test('evacuate/cancel removes the evacuation node unless the node is still dra
 /** A real HTTP server in front of the backend's upgrade path, and a WebSocket client speaking to it. */
 async function openStream(t: { equal(a: unknown, b: unknown): void; teardown(fn: () => unknown): void }, h: Harness, path: string): Promise<{ status: number; body: string; socket?: Duplex; frames: () => Promise<Buffer[]> }> {
   const server = createServer();
-  server.on('upgrade', (req, socket, head) => h.backend.upgrade({ method: 'GET', path: req.url!, query: new URLSearchParams(), headers: req.headers, body: undefined }, socket, head));
+  server.on('upgrade', (req, socket, head) => h.backend.upgrade({ method: 'GET', path: req.url!, query: new URLSearchParams(), headers: req.headers, body: undefined, user: adminUser }, socket, head));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.teardown(() => server.close());
   const port = (server.address() as AddressInfo).port;

@@ -7,7 +7,6 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import type { KubeObject } from '../../../../../src/api/types.js';
 import type { KindRef } from '../../../../../src/client/client.js';
-import { emulatorToken } from '../../../../../src/emulator.js';
 import { startHarness, type Harness } from '../harness.js';
 
 export const VMIRS: KindRef = { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstanceReplicaSet' };
@@ -40,7 +39,7 @@ export const statusOf = async (h: Harness, ref: KindRef, name: string): Promise<
 export async function patchScale(h: Harness, path: string, replicas: number): Promise<Record<string, unknown>> {
   const response = await fetch(`${h.emulator.url}${path}/scale`, {
     method: 'PATCH',
-    headers: { 'content-type': 'application/merge-patch+json', authorization: `Bearer ${emulatorToken}` },
+    headers: { 'content-type': 'application/merge-patch+json', authorization: `Bearer ${h.emulator.adminToken}` },
     body: JSON.stringify({ spec: { replicas } }),
   });
   const body = (await response.json()) as Record<string, unknown>;
