@@ -14,10 +14,10 @@ import { runScenarioFiles } from '../../src/cli/scenario.js';
 
 const libraryDir = fileURLToPath(new URL('../../scenarios/', import.meta.url));
 
-/** `kubevirt-emulator serve` in a child process (the TypeScript sources, through the loader tap runs this file with). */
+/** `kubevirt-emulator serve` in a child process (the TypeScript sources, through tsx, the loader tap runs this file with). */
 async function serveInAnotherProcess(dir: string): Promise<{ kubeconfig: string; stop: () => Promise<void> }> {
   const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-  const loader = process.execArgv.filter((arg) => arg.includes('@tapjs/typescript'));
+  const loader = process.execArgv.filter((arg) => arg === '--import=tsx' || arg.includes('@tapjs/typescript'));
   const kubeconfig = join(dir, 'kubeconfig');
   const child = spawn(process.execPath, [...loader, main, 'serve', '--port', '0', '--workers', '1', '--kubeconfig', kubeconfig, '--data-dir', dir, '--log-level', 'error'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';

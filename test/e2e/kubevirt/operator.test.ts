@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { withEmulator } from '../../helpers/cluster.js';
+import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
 
 const manifests = (file: string): string => fileURLToPath(new URL(`../../../schemas/kubevirt/manifests/${file}`, import.meta.url));
 const seed = readFileSync(new URL('../../fixtures/kubevirt-deployment-seed.md', import.meta.url), 'utf8');
@@ -21,8 +21,14 @@ const seedGets = seed
   .filter((line) => line.startsWith('kubectl get '))
   .map((line) => line.trim().split(/\s+/).slice(1));
 
+/** One emulator: the first test installs KubeVirt through kubectl, the openssl test reads the certificates it made. */
+let fixture: EmulatorFixture;
+t.before(async () => {
+  fixture = await withEmulator(t, { workers: 1 });
+});
+
 t.test('kubectl apply operator + CR, wait Available, get every seed object', async (t) => {
-  const { kubectl } = await withEmulator(t, { workers: 1 });
+  const { kubectl } = fixture;
   const operator = await kubectl(['apply', '-f', manifests('kubevirt-operator.yaml')]);
   t.equal(operator.code, 0, operator.stderr);
   const cr = await kubectl(['apply', '-f', manifests('kubevirt-cr.yaml')]);
@@ -58,7 +64,7 @@ t.test('kubectl apply operator + CR, wait Available, get every seed object', asy
 });
 
 t.test('openssl: virt-api serving certificate is valid and chains to kubevirt-ca', async (t) => {
-  const { kubectl } = await withEmulator(t, { workers: 1, installKubeVirt: true });
+  const { kubectl } = fixture;
   const decoded = async (kind: string, name: string, key: string): Promise<string> => {
     const result = await kubectl(['-n', 'kubevirt', 'get', kind, name, '-o', `jsonpath={.data.${key.replace(/\./g, '\\.')}}`]);
     t.equal(result.code, 0, result.stderr);

@@ -3,8 +3,9 @@
  * discovery (get --raw, api-resources), start/stop/restart/pause via
  * `kubectl replace --raw` (a PUT with no Content-Type) with their real codes
  * and messages, and the aggregator's 503 while virt-api has no ready pod.
- * No operator there: those tests create what it would (CRDs, the APIServices,
- * the virt-api Service and Deployment whose pods the simulated kubelets run).
+ * No operator there: those tests share one emulator where they create what it
+ * would (CRDs, the APIServices, the virt-api Service and Deployment whose pods
+ * the simulated kubelets run).
  * The guest-agent GETs need running guests, so their test installs KubeVirt.
  */
 import t from 'tap';
@@ -87,10 +88,15 @@ async function installVirtApi({ kubectl }: EmulatorFixture): Promise<void> {
   await until('virt-api to answer', async () => (await kubectl(['get', '--raw', '/apis/subresources.kubevirt.io/v1'])).code === 0);
 }
 
+/** The three tests without the operator share one emulator: their VMs have names of their own, and the 503 test scales virt-api back. */
+let withoutOperator: EmulatorFixture;
+t.before(async () => {
+  withoutOperator = await withEmulator(t, { workers: 1 });
+  await installVirtApi(withoutOperator);
+});
+
 t.test('discovery of subresources.kubevirt.io', async (t) => {
-  const fixture = await withEmulator(t, { workers: 1 });
-  const { kubectl } = fixture;
-  await installVirtApi(fixture);
+  const { kubectl } = withoutOperator;
 
   const raw = await kubectl(['get', '--raw', '/apis/subresources.kubevirt.io/v1']);
   const list = JSON.parse(raw.stdout) as { kind: string; groupVersion: string; resources: Array<{ name: string; namespaced: boolean }> };
@@ -115,9 +121,7 @@ t.test('discovery of subresources.kubevirt.io', async (t) => {
 });
 
 t.test('lifecycle requests with kubectl replace --raw', async (t) => {
-  const fixture = await withEmulator(t, { workers: 1 });
-  const { kubectl } = fixture;
-  await installVirtApi(fixture);
+  const { kubectl } = withoutOperator;
   const put = (path: string, body = '{}') => kubectl(['replace', '--raw', `${base}/${path}`, '-f', '-'], { input: body });
   const jsonpath = async (resource: string, path: string) => (await kubectl(['get', resource, '-o', `jsonpath=${path}`])).stdout;
 
@@ -154,9 +158,7 @@ t.test('lifecycle requests with kubectl replace --raw', async (t) => {
 });
 
 t.test('503 while virt-api has no ready pod', async (t) => {
-  const fixture = await withEmulator(t, { workers: 1 });
-  const { kubectl } = fixture;
-  await installVirtApi(fixture);
+  const { kubectl } = withoutOperator;
   t.equal((await kubectl(['scale', '-n', 'kubevirt', 'deployment/virt-api', '--replicas=0'])).code, 0);
   await until('virt-api to be unavailable', async () => (await kubectl(['get', '--raw', '/apis/subresources.kubevirt.io/v1'])).code !== 0);
   const down = await kubectl(['replace', '--raw', `${base}/virtualmachines/vm1/start`, '-f', '-'], { input: '{}' });

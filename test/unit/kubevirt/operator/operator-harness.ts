@@ -51,10 +51,16 @@ export async function applyAll(client: Client, objects: KubeObject[], edit: (obj
   for (const obj of objects) await client.create(edit(obj));
 }
 
+const POLL_PAUSE_MS = 10;
+
+/**
+ * Gives up after `timeoutMs / POLL_PAUSE_MS` polls, about `timeoutMs` of wall time on an idle machine: a budget of
+ * polls (each a second of virtual time) rather than a wall-clock deadline, so a loaded machine slows the test down
+ * instead of failing it.
+ */
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tick: () => Promise<void>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
-  while (Date.now() < deadline) {
+  for (let poll = 0; poll < timeoutMs / POLL_PAUSE_MS; poll++) {
     try {
       const value = await probe();
       if (value !== undefined && value !== false) return value;
@@ -62,7 +68,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tic
       lastError = err;
     }
     await tick();
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await new Promise((resolve) => setTimeout(resolve, POLL_PAUSE_MS));
   }
   throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
 }
