@@ -4,8 +4,7 @@
  * are RFC 1123 labels, services RFC 1035 labels, RBAC names path segments.
  */
 import type { FieldError } from '../errors.js';
-import type { KubeObject } from '../types.js';
-import { invalidValue, required } from './field-errors.js';
+import { invalidValue } from './field-errors.js';
 
 export type NameValidator = (name: string, field?: string) => FieldError[];
 
@@ -85,14 +84,3 @@ export const validatePathSegmentName: NameValidator = (name, field = 'metadata.n
   for (const bad of ['/', '%']) if (name.includes(bad)) messages.push(`may not contain '${bad}'`);
   return messages.map((m) => invalidValue(field, name, m));
 };
-
-/** metadata.name of an object: required, then the kind's rule. */
-export function validateMetadataName(obj: KubeObject, rule: NameValidator): FieldError[] {
-  const name = obj.metadata.name;
-  if (!name) return [required('metadata.name', 'name or generateName is required')];
-  return rule(name);
-}
-
-/** metadata.name as a DNS subdomain, or as a DNS label when `subdomain` is false. */
-export const validateObjectName = (obj: KubeObject, subdomain: boolean): FieldError[] =>
-  validateMetadataName(obj, subdomain ? validateDnsSubdomainName : validateDnsLabelName);
