@@ -28,13 +28,14 @@ function badEscapeOf(url: string): string {
 const REASON_PHRASES: Record<number, string> = { 400: 'Bad Request', 405: 'Method Not Allowed', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
 
 /** Node's clientError: the request could not be parsed, so the Status is written on the socket, which then closes. */
-export function clientError(error: Error & { code?: string }, socket: Socket): void {
+export function clientError(error: Error & { code?: string; rawPacket?: Buffer }, socket: Socket): void {
   if (!socket.writable || error.code === 'ECONNRESET') {
     socket.destroy();
     return;
   }
   const status = clientErrorStatus(error.code);
-  const body = JSON.stringify(status.toStatus());
+  // An answer to HEAD has no body, whatever the error.
+  const body = error.rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ' ? '' : JSON.stringify(status.toStatus());
   socket.end(
     `HTTP/1.1 ${status.code} ${REASON_PHRASES[status.code]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
