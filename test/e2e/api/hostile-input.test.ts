@@ -133,6 +133,39 @@ t.test('ObjectMeta and field types are validated before anything stores the obje
   t.equal((await api.send('DELETE', `${cms}/owner`)).status, 200);
   const gone = await kubectl(['wait', '--for=delete', 'configmap/dependent', '--timeout=20s']);
   t.equal(gone.code, 0, 'the garbage collector removed the dependent');
+
+  // Custom resources: the same ObjectMeta rules, metadata types as the unstructured converter reports them.
+  const crd = {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: 'widgets.example.com' },
+    spec: {
+      group: 'example.com',
+      scope: 'Namespaced',
+      names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
+      versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+    },
+  };
+  t.equal((await api.send('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: crd })).status, 201);
+  t.equal((await kubectl(['wait', '--for=condition=Established', 'crd/widgets.example.com', '--timeout=20s'])).code, 0);
+  const widgets = '/apis/example.com/v1/namespaces/default/widgets';
+  const widget = (metadata: Record<string, unknown>) => ({ apiVersion: 'example.com/v1', kind: 'Widget', metadata });
+  expectStatus(
+    t,
+    await api.send('POST', widgets, { body: widget({ name: 'w', ownerReferences: 'x' }) }),
+    400,
+    'BadRequest',
+    'Widget in version "v1" cannot be handled as a Widget: cannot restore slice from string',
+    'custom resource ownerReferences of the wrong type',
+  );
+  expectStatus(
+    t,
+    await api.send('POST', widgets, { body: widget({ name: 'w', finalizers: ['a/b/c'] }) }),
+    422,
+    'Invalid',
+    /^Widget\.example\.com "w" is invalid: metadata\.finalizers: Invalid value: "a\/b\/c": a qualified name/,
+    'custom resource finalizer',
+  );
 });
 
 t.test('every error is a Status with the code kube-apiserver answers', async (t) => {
