@@ -15,11 +15,17 @@ import { kubernetesDefinitions, type OpenApiDefinitions, type OpenApiSchema } fr
 const REF_PREFIX = '#/definitions/';
 const OBJECT_META = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
 
-/** Where a mismatch sits: the Go struct holding the field and the JSON names of the struct fields from the root. */
+/** Where a value sits: the Go struct holding it and the struct field names from the root, linked (spelled only on a mismatch). */
 interface Position {
   struct: string;
-  fields: string[];
+  field?: { name: string; parent: Position['field'] };
 }
+
+const fieldsOf = (at: Position): string[] => {
+  const fields: string[] = [];
+  for (let f = at.field; f; f = f.parent) fields.unshift(f.name);
+  return fields;
+};
 
 /** One value of the wrong JSON type for its Go type, or rejected by a type's own decoder. */
 export interface TypeMismatch {
@@ -74,6 +80,14 @@ function isInt(value: number, bits: 32 | 64): boolean {
   return value >= -limit && value < limit;
 }
 
+interface Reference {
+  ref: string;
+  definition: OpenApiSchema;
+  struct: string;
+  goType: string;
+  isStruct: boolean;
+}
+
 class Walker {
   constructor(private readonly definitions: OpenApiDefinitions) {}
 
@@ -98,23 +112,36 @@ class Walker {
     }
   }
 
+  private readonly references = new WeakMap<OpenApiSchema, Reference | null>();
+
+  /** What a `$ref` schema points at, worked out once per schema object. */
+  private reference(schema: OpenApiSchema): Reference | null {
+    let found = this.references.get(schema);
+    if (found === undefined) {
+      const ref = refName(schema);
+      const definition = ref ? this.definitions[ref] : undefined;
+      found = ref && definition ? { ref, definition, struct: goStructName(ref), goType: goTypeName(ref), isStruct: asSchema(definition.properties) !== undefined } : null;
+      this.references.set(schema, found);
+    }
+    return found;
+  }
+
   /** The first value (in document order) that does not decode into the schema's Go type. */
   check(value: unknown, schema: OpenApiSchema, at: Position): TypeMismatch | undefined {
     if (value === null || value === undefined) return undefined;
-    const ref = refName(schema);
-    const definition = ref ? this.definitions[ref] : undefined;
-    if (ref && definition) {
-      const custom = customDecoders[ref];
-      if (custom) return custom(value, at, goTypeName(ref));
-      if (asSchema(definition.properties)) return this.checkStruct(value, definition, goStructName(ref), goTypeName(ref), at);
-      return this.check(value, definition, at);
+    const reference = schema.$ref === undefined ? null : this.reference(schema);
+    if (reference) {
+      const custom = customDecoders[reference.ref];
+      if (custom) return custom(value, at, reference.goType);
+      if (reference.isStruct) return this.checkStruct(value, reference.definition, reference.struct, reference.goType, at);
+      return this.check(value, reference.definition, at);
     }
-    const goType = this.goType(schema);
-    const mismatch = (goKind: TypeMismatch['goKind']): TypeMismatch => ({ at, goType, goKind, value });
+    // The Go type is spelled only for a mismatch: most values fit.
+    const mismatch = (goKind: TypeMismatch['goKind']): TypeMismatch => ({ at, goType: this.goType(schema), goKind, value });
     switch (schema.type) {
       case 'string':
         if (typeof value !== 'string') return mismatch(schema.format === 'byte' ? 'slice' : 'scalar');
-        return schema.format === 'byte' ? base64Problem(value, at, goType) : undefined;
+        return schema.format === 'byte' ? base64Problem(value, at, '[]uint8') : undefined;
       case 'integer':
         return typeof value === 'number' && isInt(value, schema.format === 'int32' ? 32 : 64) ? undefined : mismatch('scalar');
       case 'number':
@@ -133,7 +160,7 @@ class Walker {
       }
       default: {
         const values = asSchema(schema.additionalProperties);
-        if (asSchema(schema.properties)) return this.checkStruct(value, schema, at.struct, goType, at);
+        if (asSchema(schema.properties)) return this.checkStruct(value, schema, at.struct, this.goType(schema), at);
         if (!values) return undefined; // free-form JSON (RawExtension, FieldsV1, JSON)
         if (!isPlainObject(value)) return mismatch('map');
         for (const entry of Object.values(value)) {
@@ -148,10 +175,12 @@ class Walker {
   checkStruct(value: unknown, schema: OpenApiSchema, struct: string, goType: string, at: Position): TypeMismatch | undefined {
     if (!isPlainObject(value)) return { at, goType, goKind: 'struct', value };
     const properties = asSchema(schema.properties) ?? {};
-    for (const [key, field] of Object.entries(value)) {
+    for (const key in value) {
       const declared = asSchema(properties[key]);
       if (!declared) continue; // unknown fields are pruning's business
-      const found = this.check(field, declared, { struct, fields: [...at.fields, key] });
+      const field = value[key];
+      if (field === null || field === undefined) continue;
+      const found = this.check(field, declared, { struct, field: { name: key, parent: at.field } });
       if (found) return found;
     }
     return undefined;
@@ -180,7 +209,7 @@ function jsonValueName(value: unknown, goType: string): string {
 /** encoding/json's UnmarshalTypeError text, or the custom decoder's message. */
 export function goJsonMessage(m: TypeMismatch): string {
   if (m.decoderMessage) return m.decoderMessage;
-  const field = m.at.fields.join('.');
+  const field = fieldsOf(m.at).join('.');
   const where = field ? `Go struct field ${m.at.struct}.${field}` : `Go value`;
   return `json: cannot unmarshal ${jsonValueName(m.value, m.goType)} into ${where} of type ${m.goType}`;
 }
@@ -213,11 +242,11 @@ export function unstructuredMessage(m: TypeMismatch): string {
 export function builtinTypeMismatch(obj: Record<string, unknown>, definition: string): TypeMismatch | undefined {
   const schema = kubernetesDefinitions()[definition];
   if (!schema) return undefined;
-  return walkerOf().checkStruct(obj, schema, goStructName(definition), goTypeName(definition), { struct: goStructName(definition), fields: [] });
+  return walkerOf().checkStruct(obj, schema, goStructName(definition), goTypeName(definition), { struct: goStructName(definition) });
 }
 
 /** The first metadata field of a custom resource that ObjectMeta cannot take. */
 export function objectMetaTypeMismatch(metadata: unknown): TypeMismatch | undefined {
   const schema = kubernetesDefinitions()[OBJECT_META];
-  return walkerOf().checkStruct(metadata, schema, 'ObjectMeta', 'v1.ObjectMeta', { struct: 'ObjectMeta', fields: [] });
+  return walkerOf().checkStruct(metadata, schema, 'ObjectMeta', 'v1.ObjectMeta', { struct: 'ObjectMeta' });
 }
