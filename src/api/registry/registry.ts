@@ -30,7 +30,7 @@ import type { RequestContext } from './context.js';
 import { RequestHooks, type ApiRequest, type RequestVerb } from './request-hooks.js';
 import { deepEqual, dropNulls, without } from './object-diff.js';
 import { generateName, generateUid } from './names.js';
-import { decodeTypeError, patchedTypeError } from '../validation/decode.js';
+import { decodeTypeError, patchedTypeError, typeMetaError } from '../validation/decode.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from '../validation/objectmeta.js';
 import { isFinalized, strategyOf, subresourceWrite, type RegistryStrategy } from './strategy.js';
 
@@ -430,7 +430,7 @@ export class GenericRegistry {
   private decodeBody(type: ResourceType, namespace: string | undefined, body: unknown): KubeObject {
     if (!isObject(body)) throw badRequest(`Object 'Kind' is missing in '${JSON.stringify(body)?.slice(0, 200)}'`);
     const obj = dropNulls(body) as Partial<KubeObject>;
-    const typeError = decodeTypeError(type, obj);
+    const typeError = typeMetaError(type, obj) ?? decodeTypeError(type, obj);
     if (typeError) throw typeError;
     const apiVersion = apiVersionOf(type.group, type.version);
     if (obj.apiVersion !== undefined && obj.apiVersion !== apiVersion && !(type.custom && sameGroup(obj.apiVersion, type.group))) {

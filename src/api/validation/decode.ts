@@ -12,6 +12,24 @@ import { definitionNameForGvk } from '../patch/schema-node.js';
 import type { ResourceType } from '../types.js';
 import { builtinTypeMismatch, goJsonMessage, objectMetaTypeMismatch, unstructuredMessage } from './go-decode.js';
 
+const jsonTypeName = (value: unknown): string =>
+  Array.isArray(value) ? 'array' : typeof value === 'boolean' ? 'bool' : typeof value === 'object' ? 'object' : typeof value;
+
+/**
+ * apiVersion or kind that are not strings: the serializer's first step (finding the kind, into an anonymous
+ * struct) fails, so the message names no kind of the body's own.
+ */
+export function typeMetaError(type: ResourceType, obj: Record<string, unknown>): StatusError | undefined {
+  const field = ['apiVersion', 'kind'].find((f) => obj[f] !== undefined && typeof obj[f] !== 'string');
+  if (!field) return undefined;
+  const body = JSON.stringify(obj);
+  const summary = body.length > 30 ? `${body.slice(0, 30)} ...` : body;
+  return badRequest(
+    `the object provided is unrecognized (must be of type ${type.kind}): couldn't get version/kind; json parse error: ` +
+      `json: cannot unmarshal ${jsonTypeName(obj[field])} into Go struct field .${field} of type string (${summary})`,
+  );
+}
+
 /** The decoder's message for the first field of the wrong type, if any. */
 function typeMismatchMessage(type: ResourceType, obj: Record<string, unknown>): string | undefined {
   if (type.custom) {

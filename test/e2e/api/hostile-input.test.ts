@@ -56,6 +56,15 @@ t.test('ObjectMeta and field types are validated before anything stores the obje
     'Secret data is base64',
   );
 
+  expectStatus(
+    t,
+    await api.send('POST', cms, { body: { apiVersion: 'v1', kind: 5, metadata: { name: 'k' } } }),
+    400,
+    'BadRequest',
+    `the object provided is unrecognized (must be of type ConfigMap): couldn't get version/kind; json parse error: json: cannot unmarshal number into Go struct field .kind of type string ({"apiVersion":"v1","kind":5,"m ...)`,
+    'kind of the wrong type',
+  );
+
   // Names per resource: DNS-1123 subdomain, RFC 1123 label, RFC 1035 label, path segment.
   const namespace = await api.send('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'my.ns' } } });
   expectStatus(t, namespace, 422, 'Invalid', /^Namespace "my\.ns" is invalid: metadata\.name: Invalid value: "my\.ns": a lowercase RFC 1123 label must consist of/, 'namespace name');
