@@ -1,13 +1,17 @@
 /**
  * What Go's JSON decoder sees in a body's text that JSON.parse does not
- * report: nesting deeper than encoding/json's limit (10000, so nothing
- * downstream recurses without bound), and keys repeated within one object,
+ * report: nesting deeper than a limit (so nothing downstream recurses past
+ * Node's stack), and keys repeated within one object,
  * which strict decoding (fieldValidation=Strict) reports as `duplicate field
  * "metadata.name"`. One iterative pass, no recursion.
  */
 
-/** encoding/json's maxNestingDepth. */
-export const MAX_JSON_DEPTH = 10000;
+/**
+ * encoding/json allows 10000 levels; the emulator's object code (pruning, patches, field sets, freezing) recurses
+ * per level and would exhaust Node's stack before that, so bodies stop at 1000, far deeper than any API object.
+ * The answer is worded as encoding/json's.
+ */
+export const MAX_JSON_DEPTH = 1000;
 
 /** The scanner's SyntaxError text when a body nests deeper than the limit, if it does. */
 export function jsonDepthError(text: string): string | undefined {

@@ -13,8 +13,8 @@ t.test('query strings as Go reads them', async (t) => {
 });
 
 t.test('JSON depth and duplicate keys', async (t) => {
-  t.equal(jsonDepthError('['.repeat(10_000) + ']'.repeat(10_000)), undefined);
-  t.equal(jsonDepthError('['.repeat(10_001) + ']'.repeat(10_001)), "invalid character '[' exceeded max depth");
+  t.equal(jsonDepthError('['.repeat(1000) + ']'.repeat(1000)), undefined);
+  t.equal(jsonDepthError('['.repeat(1001) + ']'.repeat(1001)), "invalid character '[' exceeded max depth");
   t.equal(jsonDepthError(`["${'['.repeat(20_000)}"]`), undefined, 'brackets inside strings do not count');
   t.same(duplicateJsonFields('{"metadata":{"name":"a","name":"b"},"spec":{"c":[{"n":1,"n":2}]},"spec":1}'), ['metadata.name', 'spec.c[0].n', 'spec']);
   t.same(duplicateJsonFields('{"a":"}\\"","b":{"a":1}}'), [], 'quotes and braces in strings');
