@@ -36,7 +36,9 @@ try {
   });
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuStart);
-  const healthy = await fetch(`${emulator.url}/healthz`).then((r) => r.text()).catch(() => 'unreachable');
+  const healthy = await fetch(`${emulator.url}/healthz`)
+    .then((r) => r.text())
+    .catch(() => 'unreachable');
   await emulator.stop();
 
   note(`answers by status: ${JSON.stringify(tally.byStatus)}`);

@@ -26,7 +26,8 @@ export function mediaTypeOf(contentType: string | undefined): string {
 /** Whether a body of this Content-Type is read as JSON text. */
 export function isJsonMediaType(contentType: string | undefined): boolean {
   const mediaType = mediaTypeOf(contentType);
-  return mediaType === '' || mediaType === 'application/json' || mediaType === '*/*' || (mediaType in patchMediaTypes && mediaType !== 'application/apply-patch+yaml');
+  if (mediaType === '' || mediaType === 'application/json' || mediaType === '*/*') return true;
+  return mediaType in patchMediaTypes && mediaType !== 'application/apply-patch+yaml';
 }
 
 /**
@@ -45,8 +46,9 @@ export function decodeBody(raw: Buffer | undefined, contentType: string | undefi
 }
 
 function parseJsonBody(text: string, into: string | undefined): unknown {
+  const unrecognized = `the object provided is unrecognized (must be of type ${into})`;
   const fail = (goMessage: string) =>
-    badRequest(into ? `the object provided is unrecognized (must be of type ${into}): couldn't get version/kind; json parse error: ${goMessage} (${summarize(text)})` : goMessage);
+    badRequest(into ? `${unrecognized}: couldn't get version/kind; json parse error: ${goMessage} (${summarize(text)})` : goMessage);
   const tooDeep = jsonDepthError(text);
   if (tooDeep) throw fail(tooDeep);
   try {
@@ -65,7 +67,8 @@ function goSyntaxMessage(message: string, text: string): string {
   if (!position) return 'unexpected end of JSON input';
   const char = text[Number(position[1])] ?? '';
   const quoted = char === "'" ? "'\\''" : `'${char}'`;
-  return /after JSON/.test(message) ? `invalid character ${quoted} after top-level value` : `invalid character ${quoted} looking for beginning of value`;
+  const context = /after JSON/.test(message) ? 'after top-level value' : 'looking for beginning of value';
+  return `invalid character ${quoted} ${context}`;
 }
 
 function parseYamlBody(text: string): unknown {

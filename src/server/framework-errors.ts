@@ -15,7 +15,9 @@ export function frameworkError(error: FastifyError, reply: FastifyReply): void {
   const status =
     error.code === 'FST_ERR_MAX_PARAM_LENGTH'
       ? headersTooLarge()
-      : badRequest(error.code === 'FST_ERR_BAD_URL' ? `invalid URL escape in ${JSON.stringify(badEscapeOf(reply.request.url))}` : error.message);
+      : badRequest(
+          error.code === 'FST_ERR_BAD_URL' ? `invalid URL escape in ${JSON.stringify(badEscapeOf(reply.request.url))}` : error.message,
+        );
   void reply.code(status.code).type('application/json').send(JSON.stringify(status.toStatus()));
 }
 
@@ -25,7 +27,12 @@ function badEscapeOf(url: string): string {
   return match ? match[0] : url;
 }
 
-const REASON_PHRASES: Record<number, string> = { 400: 'Bad Request', 405: 'Method Not Allowed', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+const REASON_PHRASES: Record<number, string> = {
+  400: 'Bad Request',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+};
 
 /** Node's clientError: the request could not be parsed, so the Status is written on the socket, which then closes. */
 export function clientError(error: Error & { code?: string; rawPacket?: Buffer }, socket: Socket): void {
@@ -36,9 +43,9 @@ export function clientError(error: Error & { code?: string; rawPacket?: Buffer }
   const status = clientErrorStatus(error.code);
   // An answer to HEAD has no body, whatever the error.
   const body = error.rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ' ? '' : JSON.stringify(status.toStatus());
-  socket.end(
-    `HTTP/1.1 ${status.code} ${REASON_PHRASES[status.code]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
+  const head = [`HTTP/1.1 ${status.code} ${REASON_PHRASES[status.code]}`, 'Content-Type: application/json'];
+  head.push(`Content-Length: ${Buffer.byteLength(body)}`);
+  socket.end(`${[...head, 'Connection: close'].join('\r\n')}\r\n\r\n${body}`);
 }
 
 function clientErrorStatus(code: string | undefined): StatusError {

@@ -63,16 +63,24 @@ export async function handleResource(parts: ApiServerParts, req: FastifyRequest,
 }
 
 /** The options kind whose validation a write's query parameters go through (ValidateCreateOptions and friends). */
-const optionsKindOf: Record<string, string> = { POST: 'CreateOptions', PUT: 'UpdateOptions', PATCH: 'PatchOptions', DELETE: 'DeleteOptions' };
+const optionsKindOf: Record<string, string> = {
+  POST: 'CreateOptions',
+  PUT: 'UpdateOptions',
+  PATCH: 'PatchOptions',
+  DELETE: 'DeleteOptions',
+};
 
 function requestContext(req: FastifyRequest, query: Query): RequestContext {
   const dryRun = query.dryRun;
   const optionsKind = optionsKindOf[req.method];
   if (optionsKind) {
-    const errors = [
-      ...(dryRun !== undefined && dryRun !== 'All' ? [notSupported('dryRun', new GoLiteral(`[]string{${JSON.stringify(dryRun)}}`), ['All'])] : []),
-      ...(query.fieldManager !== undefined && optionsKind !== 'DeleteOptions' ? validateFieldManager(query.fieldManager, 'fieldManager') : []),
-    ];
+    const errors = [];
+    if (dryRun !== undefined && dryRun !== 'All') {
+      errors.push(notSupported('dryRun', new GoLiteral(`[]string{${JSON.stringify(dryRun)}}`), ['All']));
+    }
+    if (query.fieldManager !== undefined && optionsKind !== 'DeleteOptions') {
+      errors.push(...validateFieldManager(query.fieldManager, 'fieldManager'));
+    }
     if (errors.length) throw invalid(optionsKind, 'meta.k8s.io', '', errors);
   }
   const fieldValidation = query.fieldValidation ?? 'Ignore';

@@ -22,17 +22,47 @@ const NAMESPACES = ['default', FUZZ_NAMESPACE, FUZZ_NAMESPACE, 'no-such-ns', 'Ba
 
 /** Resources the fuzzer aims at, with a valid object to start mutations from. */
 const RESOURCES = [
-  { prefix: '/api/v1', plural: 'configmaps', namespaced: true, object: (name) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { a: 'b' } }) },
-  { prefix: '/api/v1', plural: 'secrets', namespaced: true, object: (name) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name }, stringData: { a: 'b' } }) },
+  {
+    prefix: '/api/v1',
+    plural: 'configmaps',
+    namespaced: true,
+    object: (name) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { a: 'b' } }),
+  },
+  {
+    prefix: '/api/v1',
+    plural: 'secrets',
+    namespaced: true,
+    object: (name) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name }, stringData: { a: 'b' } }),
+  },
   {
     prefix: '/api/v1',
     plural: 'pods',
     namespaced: true,
-    object: (name) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: 'fuzz' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } }),
+    object: (name) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, labels: { app: 'fuzz' } },
+      spec: { containers: [{ name: 'c', image: 'nginx' }] },
+    }),
   },
-  { prefix: '/api/v1', plural: 'services', namespaced: true, object: (name) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { ports: [{ port: 80 }] } }) },
-  { prefix: '/api/v1', plural: 'serviceaccounts', namespaced: true, object: (name) => ({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } }) },
-  { prefix: '/api/v1', plural: 'namespaces', namespaced: false, object: (name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }) },
+  {
+    prefix: '/api/v1',
+    plural: 'services',
+    namespaced: true,
+    object: (name) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { ports: [{ port: 80 }] } }),
+  },
+  {
+    prefix: '/api/v1',
+    plural: 'serviceaccounts',
+    namespaced: true,
+    object: (name) => ({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } }),
+  },
+  {
+    prefix: '/api/v1',
+    plural: 'namespaces',
+    namespaced: false,
+    object: (name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }),
+  },
   {
     prefix: '/apis/apps/v1',
     plural: 'deployments',
@@ -41,7 +71,10 @@ const RESOURCES = [
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name },
-      spec: { selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } },
+      spec: {
+        selector: { matchLabels: { app: name } },
+        template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } },
+      },
     }),
   },
   {
@@ -68,12 +101,27 @@ const RESOURCES = [
     prefix: '/apis/kubevirt.io/v1',
     plural: 'virtualmachineinstances',
     namespaced: true,
-    object: (name) => ({ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance', metadata: { name }, spec: { domain: { devices: {}, resources: { requests: { memory: '64Mi' } } } } }),
+    object: (name) => ({
+      apiVersion: 'kubevirt.io/v1',
+      kind: 'VirtualMachineInstance',
+      metadata: { name },
+      spec: { domain: { devices: {}, resources: { requests: { memory: '64Mi' } } } },
+    }),
   },
   { prefix: '/apis/subresources.kubevirt.io/v1', plural: 'virtualmachines', namespaced: true, object: () => ({}) },
   { prefix: '/apis/subresources.kubevirt.io/v1', plural: 'virtualmachineinstances', namespaced: true, object: () => ({}) },
-  { prefix: '/api/v1', plural: 'nosuchthings', namespaced: true, object: (name) => ({ apiVersion: 'v1', kind: 'NoSuchThing', metadata: { name } }) },
-  { prefix: '/apis/no.such.group/v1', plural: 'things', namespaced: true, object: (name) => ({ apiVersion: 'no.such.group/v1', kind: 'Thing', metadata: { name } }) },
+  {
+    prefix: '/api/v1',
+    plural: 'nosuchthings',
+    namespaced: true,
+    object: (name) => ({ apiVersion: 'v1', kind: 'NoSuchThing', metadata: { name } }),
+  },
+  {
+    prefix: '/apis/no.such.group/v1',
+    plural: 'things',
+    namespaced: true,
+    object: (name) => ({ apiVersion: 'no.such.group/v1', kind: 'Thing', metadata: { name } }),
+  },
 ];
 
 /** Resources whose stored objects are read back and checked after a run. */
@@ -90,7 +138,22 @@ export const STORED_LISTS = [
   '/apis/kubevirt.io/v1/virtualmachineinstances',
 ];
 
-const SUBRESOURCES = ['status', 'scale', 'log', 'eviction', 'binding', 'finalize', 'start', 'stop', 'restart', 'pause', 'softreboot', 'guestosinfo', 'nosuch', 'evacuate/cancel'];
+const SUBRESOURCES = [
+  'status',
+  'scale',
+  'log',
+  'eviction',
+  'binding',
+  'finalize',
+  'start',
+  'stop',
+  'restart',
+  'pause',
+  'softreboot',
+  'guestosinfo',
+  'nosuch',
+  'evacuate/cancel',
+];
 const METHODS = ['GET', 'GET', 'POST', 'POST', 'PUT', 'PATCH', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'FOO', 'PROPFIND'];
 const QUERY_KEYS = [
   'labelSelector',
@@ -112,7 +175,26 @@ const QUERY_KEYS = [
   'container',
   'watch',
 ];
-const QUERY_VALUES = ['', 'All', 'x', 'Strict', 'Warn', '1', '-1', '0', 'a=b', 'a in (', 'metadata.name=fuzz-a', 'true', 'Foreground', '999999999999', 'm'.repeat(200), '%zz', 'a,b', '!a'];
+const QUERY_VALUES = [
+  '',
+  'All',
+  'x',
+  'Strict',
+  'Warn',
+  '1',
+  '-1',
+  '0',
+  'a=b',
+  'a in (',
+  'metadata.name=fuzz-a',
+  'true',
+  'Foreground',
+  '999999999999',
+  'm'.repeat(200),
+  '%zz',
+  'a,b',
+  '!a',
+];
 const CONTENT_TYPES = [
   undefined,
   'application/json',
@@ -125,9 +207,43 @@ const CONTENT_TYPES = [
   'application/vnd.kubernetes.protobuf',
   'text/plain',
 ];
-const ACCEPTS = [undefined, 'application/json', 'application/json;as=Table;v=v1;g=meta.k8s.io', 'application/vnd.kubernetes.protobuf', '*/*', 'text/html'];
-const PATCH_PATHS = ['', '/', '/metadata', '/metadata/name', '/metadata/labels/x', '/metadata/ownerReferences', '/metadata/ownerReferences/0', '/spec/x/y', '/data/a', '/status', '/~1', '/a~2'];
-const META_FIELDS = ['name', 'generateName', 'namespace', 'labels', 'annotations', 'finalizers', 'ownerReferences', 'managedFields', 'generation', 'uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp'];
+const ACCEPTS = [
+  undefined,
+  'application/json',
+  'application/json;as=Table;v=v1;g=meta.k8s.io',
+  'application/vnd.kubernetes.protobuf',
+  '*/*',
+  'text/html',
+];
+const PATCH_PATHS = [
+  '',
+  '/',
+  '/metadata',
+  '/metadata/name',
+  '/metadata/labels/x',
+  '/metadata/ownerReferences',
+  '/metadata/ownerReferences/0',
+  '/spec/x/y',
+  '/data/a',
+  '/status',
+  '/~1',
+  '/a~2',
+];
+const META_FIELDS = [
+  'name',
+  'generateName',
+  'namespace',
+  'labels',
+  'annotations',
+  'finalizers',
+  'ownerReferences',
+  'managedFields',
+  'generation',
+  'uid',
+  'resourceVersion',
+  'creationTimestamp',
+  'deletionTimestamp',
+];
 
 const segment = fc.oneof(fc.constantFrom(...NAMES), fc.stringMatching(/^[a-z0-9%._:-]{1,20}$/));
 const jsonValue = fc.jsonValue({ maxDepth: 3 });
@@ -147,32 +263,70 @@ const bodyArbitrary = (resource, name) =>
     },
     {
       weight: 3,
-      arbitrary: fc.tuple(fc.constantFrom('spec', 'data', 'stringData', 'status', 'rules', 'kind', 'apiVersion', 'metadata'), jsonValue).map(([field, value]) =>
-        JSON.stringify({ ...resource.object(name), [field]: value }),
-      ),
+      arbitrary: fc
+        .tuple(fc.constantFrom('spec', 'data', 'stringData', 'status', 'rules', 'kind', 'apiVersion', 'metadata'), jsonValue)
+        .map(([field, value]) => JSON.stringify({ ...resource.object(name), [field]: value })),
     },
     {
       weight: 3,
       arbitrary: fc
-        .array(fc.record({ op: fc.constantFrom('add', 'remove', 'replace', 'move', 'copy', 'test', 'bogus'), path: fc.constantFrom(...PATCH_PATHS), from: fc.constantFrom(...PATCH_PATHS), value: jsonValue }), { maxLength: 4 })
+        .array(
+          fc.record({
+            op: fc.constantFrom('add', 'remove', 'replace', 'move', 'copy', 'test', 'bogus'),
+            path: fc.constantFrom(...PATCH_PATHS),
+            from: fc.constantFrom(...PATCH_PATHS),
+            value: jsonValue,
+          }),
+          { maxLength: 4 },
+        )
         .map((ops) => JSON.stringify(ops)),
     },
     {
       weight: 2,
       arbitrary: fc
-        .record({
-          metadata: fc.record({ labels: fc.constantFrom({ $patch: 'replace' }, { $patch: 'bogus' }, { a: 'b' }), '$setElementOrder/finalizers': jsonValue, finalizers: jsonValue }, { requiredKeys: [] }),
-          spec: fc.record({ containers: fc.constantFrom([{ $patch: 'delete' }], [{ name: 'c', $patch: 'x' }], [{ image: 'y' }], 'x'), $retainKeys: jsonValue }, { requiredKeys: [] }),
-          $patch: fc.constantFrom('replace', 'delete', 'merge', 'x'),
-        }, { requiredKeys: [] })
+        .record(
+          {
+            metadata: fc.record(
+              {
+                labels: fc.constantFrom({ $patch: 'replace' }, { $patch: 'bogus' }, { a: 'b' }),
+                '$setElementOrder/finalizers': jsonValue,
+                finalizers: jsonValue,
+              },
+              { requiredKeys: [] },
+            ),
+            spec: fc.record(
+              {
+                containers: fc.constantFrom([{ $patch: 'delete' }], [{ name: 'c', $patch: 'x' }], [{ image: 'y' }], 'x'),
+                $retainKeys: jsonValue,
+              },
+              { requiredKeys: [] },
+            ),
+            $patch: fc.constantFrom('replace', 'delete', 'merge', 'x'),
+          },
+          { requiredKeys: [] },
+        )
         .map((p) => JSON.stringify(p)),
     },
     { weight: 2, arbitrary: fc.json({ maxDepth: 4 }) },
-    { weight: 1, arbitrary: fc.constantFrom(nested(10_001, '[', ']'), nested(10_001, '{"a":', '}').replace(/}+$/, (m) => `1${m}`), nested(3000, '[', ']'), '{"a":', '{}{}', "kind: [", '---\na: *b') },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        nested(10_001, '[', ']'),
+        nested(10_001, '{"a":', '}').replace(/}+$/, (m) => `1${m}`),
+        nested(3000, '[', ']'),
+        '{"a":',
+        '{}{}',
+        'kind: [',
+        '---\na: *b',
+      ),
+    },
     { weight: 1, arbitrary: fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes)) },
   );
 
-const queryArbitrary = fc.array(fc.tuple(fc.constantFrom(...QUERY_KEYS), fc.oneof(fc.constantFrom(...QUERY_VALUES), fc.string({ maxLength: 12 }))), { maxLength: 4 });
+const queryArbitrary = fc.array(
+  fc.tuple(fc.constantFrom(...QUERY_KEYS), fc.oneof(fc.constantFrom(...QUERY_VALUES), fc.string({ maxLength: 12 }))),
+  { maxLength: 4 },
+);
 
 /** One hostile request: method, raw path with query, headers, body. */
 export const requestArbitrary = fc
@@ -233,7 +387,14 @@ export function send(origin, request, agent) {
     const started = performance.now();
     let req;
     try {
-      req = http.request({ host: url.hostname, port: url.port, method: request.method, path: request.path, headers: request.headers, agent });
+      req = http.request({
+        host: url.hostname,
+        port: url.port,
+        method: request.method,
+        path: request.path,
+        headers: request.headers,
+        agent,
+      });
     } catch (err) {
       resolve({ request, clientRefused: err.code ?? String(err) });
       return;
@@ -253,7 +414,14 @@ export function send(origin, request, agent) {
       const finish = () => {
         clearTimeout(cutoff);
         const body = Buffer.concat(chunks).toString('utf8');
-        resolve({ request, status: res.statusCode, contentType: res.headers['content-type'] ?? '', body, ms, stalled: stalled && res.statusCode >= 400 });
+        resolve({
+          request,
+          status: res.statusCode,
+          contentType: res.headers['content-type'] ?? '',
+          body,
+          ms,
+          stalled: stalled && res.statusCode >= 400,
+        });
       };
       res.on('data', (chunk) => {
         size += chunk.length;
@@ -285,7 +453,14 @@ export function sendRaw(origin, raw) {
       const [head = '', body = ''] = text.split('\r\n\r\n');
       const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0);
       const contentType = /content-type: ([^\r\n]*)/i.exec(head)?.[1] ?? '';
-      resolve({ request: { method: 'RAW', path: raw.slice(0, 60), headers: {} }, status: status || undefined, contentType, body, ms: firstByteMs ?? performance.now() - started, transportError: status ? undefined : 'no response' });
+      resolve({
+        request: { method: 'RAW', path: raw.slice(0, 60), headers: {} },
+        status: status || undefined,
+        contentType,
+        body,
+        ms: firstByteMs ?? performance.now() - started,
+        transportError: status ? undefined : 'no response',
+      });
     };
     socket.setTimeout(2000, done);
     socket.on('data', (c) => {
@@ -368,7 +543,16 @@ export class Tally {
   problem(kind, answer) {
     if (this.problems.filter((p) => p.kind === kind).length >= 5) return;
     const { method, path, headers, body } = answer.request;
-    this.problems.push({ kind, method, path: path.slice(0, 200), headers: JSON.stringify(headers).slice(0, 200), ms: Math.round(answer.ms), body: body === undefined ? undefined : String(body).slice(0, 300), status: answer.status, answer: (answer.body ?? answer.transportError ?? '').slice(0, 300) });
+    this.problems.push({
+      kind,
+      method,
+      path: path.slice(0, 200),
+      headers: JSON.stringify(headers).slice(0, 200),
+      ms: Math.round(answer.ms),
+      body: body === undefined ? undefined : String(body).slice(0, 300),
+      status: answer.status,
+      answer: (answer.body ?? answer.transportError ?? '').slice(0, 300),
+    });
   }
 
   percentile(p) {
@@ -379,7 +563,8 @@ export class Tally {
 
 const labelKey = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$/;
 const labelValue = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
-const isStringMap = (v) => v === undefined || (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string'));
+const isStringMap = (v) =>
+  v === undefined || (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string'));
 
 /** What is wrong with a stored object's metadata, checked independently of the emulator's own validation. */
 export function metadataProblems(obj) {
@@ -391,12 +576,19 @@ export function metadataProblems(obj) {
     if (meta[f] !== undefined && typeof meta[f] !== 'string') problems.push(`${f} is not a string`);
   }
   if (!isStringMap(meta.labels)) problems.push('labels are not a string map');
-  else for (const [k, v] of Object.entries(meta.labels ?? {})) if (!labelKey.test(k) || !labelValue.test(v)) problems.push(`bad label ${k}=${v}`);
+  else
+    for (const [k, v] of Object.entries(meta.labels ?? {}))
+      if (!labelKey.test(k) || !labelValue.test(v)) problems.push(`bad label ${k}=${v}`);
   if (!isStringMap(meta.annotations)) problems.push('annotations are not a string map');
-  if (meta.finalizers !== undefined && !(Array.isArray(meta.finalizers) && meta.finalizers.every((f) => typeof f === 'string' && f !== ''))) problems.push('bad finalizers');
+  if (meta.finalizers !== undefined && !(Array.isArray(meta.finalizers) && meta.finalizers.every((f) => typeof f === 'string' && f !== '')))
+    problems.push('bad finalizers');
   if (meta.ownerReferences !== undefined) {
     const refs = meta.ownerReferences;
-    const wellFormed = Array.isArray(refs) && refs.every((r) => r && typeof r === 'object' && ['apiVersion', 'kind', 'name', 'uid'].every((k) => typeof r[k] === 'string' && r[k] !== ''));
+    const wellFormed =
+      Array.isArray(refs) &&
+      refs.every(
+        (r) => r && typeof r === 'object' && ['apiVersion', 'kind', 'name', 'uid'].every((k) => typeof r[k] === 'string' && r[k] !== ''),
+      );
     if (!wellFormed) problems.push(`bad ownerReferences ${JSON.stringify(refs).slice(0, 100)}`);
     else if (refs.filter((r) => r.controller === true).length > 1) problems.push('more than one controller');
   }
@@ -436,7 +628,10 @@ export async function runHostileRequests(origin, { seed, count, concurrency = 4,
   const worker = async () => {
     while (next < requests.length && performance.now() < deadline) {
       const index = next++;
-      const answer = index % 50 === 49 ? await sendRaw(origin, RAW_REQUESTS[(index / 50) % RAW_REQUESTS.length | 0]) : await send(origin, requests[index], agent);
+      const answer =
+        index % 50 === 49
+          ? await sendRaw(origin, RAW_REQUESTS[((index / 50) % RAW_REQUESTS.length) | 0])
+          : await send(origin, requests[index], agent);
       tally.add(answer);
       if (onProgress && tally.requests % 10_000 === 0) onProgress(tally);
     }

@@ -14,7 +14,14 @@ export interface RawAnswer {
   contentType: string;
   text: string;
   /** The body parsed as JSON, undefined when it is not JSON. */
-  json: { kind?: string; code?: number; reason?: string; message?: string; details?: { causes?: { reason?: string; field?: string; message?: string }[] }; items?: unknown[] } & Record<string, unknown>;
+  json: {
+    kind?: string;
+    code?: number;
+    reason?: string;
+    message?: string;
+    details?: { causes?: { reason?: string; field?: string; message?: string }[] };
+    items?: unknown[];
+  } & Record<string, unknown>;
 }
 
 export interface RawClient {
@@ -40,14 +47,19 @@ export function rawClient(url: string, kubeconfigPath: string): RawClient {
   return {
     send: (method, path, options = {}) =>
       new Promise((resolve, reject) => {
-        const body = options.body === undefined || Buffer.isBuffer(options.body) || typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+        const body =
+          options.body === undefined || Buffer.isBuffer(options.body) || typeof options.body === 'string'
+            ? options.body
+            : JSON.stringify(options.body);
         // An explicit length: Node sends a DELETE's body without one otherwise, and the server reads it as the next request.
         const length: Record<string, string> = body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) };
         const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...length, ...options.headers };
         const req = https.request({ hostname, port, method, path, headers, ca }, (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve(answer(res.statusCode ?? 0, res.headers['content-type'] ?? '', Buffer.concat(chunks).toString('utf8'))));
+          res.on('end', () =>
+            resolve(answer(res.statusCode ?? 0, res.headers['content-type'] ?? '', Buffer.concat(chunks).toString('utf8'))),
+          );
         });
         req.on('error', reject);
         req.end(body);
@@ -61,7 +73,13 @@ export function rawClient(url: string, kubeconfigPath: string): RawClient {
         socket.on('error', reject);
         socket.on('close', () => {
           const [head, ...rest] = Buffer.concat(chunks).toString('utf8').split('\r\n\r\n');
-          resolve(answer(Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), /content-type: ([^\r\n]*)/i.exec(head)?.[1] ?? '', rest.join('\r\n\r\n')));
+          resolve(
+            answer(
+              Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0),
+              /content-type: ([^\r\n]*)/i.exec(head)?.[1] ?? '',
+              rest.join('\r\n\r\n'),
+            ),
+          );
         });
       }),
   };

@@ -18,7 +18,8 @@ export function regexError(message: string, format: string, ...examples: string[
   return `${message} (e.g. ${shown}regex used for validation is '${format}')`;
 }
 
-const maxLenError = (length: number): string => `must be no more than ${length} characters`;
+/** apimachinery's MaxLenError. */
+export const maxLenError = (length: number): string => `must be no more than ${length} characters`;
 
 interface NameRule {
   maxLength: number;
@@ -69,6 +70,9 @@ const byRule =
   (rule: NameRule): NameValidator =>
   (name, field = 'metadata.name') =>
     ruleMessages(rule, name).map((m) => invalidValue(field, name, m));
+
+/** validation.IsDNS1123Subdomain's messages (e.g. for a qualified name's prefix). */
+export const dns1123SubdomainMessages = (value: string): string[] => ruleMessages(dnsSubdomainRule, value);
 
 /** RFC 1123 subdomain: most kinds, and custom resources. */
 export const validateDnsSubdomainName: NameValidator = byRule(dnsSubdomainRule);

@@ -129,7 +129,9 @@ function checkOrderMatchesPatch(patchList: JsonList, order: JsonList, mergeKey: 
     if (next < items.length && sameItem(items[next], ordered, mergeKey)) next++;
   }
   if (next < items.length) {
-    throw badStrategicPatch(`The order in patch list:\n${goValueString(patchList)}\n doesn't match ${SET_ELEMENT_ORDER} list:\n${goValueString(order)}\n`);
+    const message =
+      `The order in patch list:\n${goValueString(patchList)}\n` + ` doesn't match ${SET_ELEMENT_ORDER} list:\n${goValueString(order)}\n`;
+    throw badStrategicPatch(message);
   }
 }
 

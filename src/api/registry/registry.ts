@@ -399,13 +399,18 @@ export class GenericRegistry {
   private reportUnknownFields(type: ResourceType, name: string, unknownFields: string[], ctx: RequestContext): void {
     const duplicates = ctx.duplicateFields ?? [];
     if ((unknownFields.length === 0 && duplicates.length === 0) || ctx.fieldValidation === 'Ignore') return;
-    const findings = [...duplicates.map((f) => ({ field: f, message: `duplicate field "${f}"` })), ...unknownFields.map((f) => ({ field: f, message: `unknown field "${f}"` }))];
+    const findings = [
+      ...duplicates.map((f) => ({ field: f, message: `duplicate field "${f}"` })),
+      ...unknownFields.map((f) => ({ field: f, message: `unknown field "${f}"` })),
+    ];
     const messages = findings.map((f) => f.message);
     if (ctx.fieldValidation === 'Warn') {
       ctx.warnings.push(...messages);
       return;
     }
-    throw new StatusError(400, 'BadRequest', `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: strict decoding error: ${messages.join(', ')}`, {
+    const decoding = `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}`;
+    const message = `${decoding}: strict decoding error: ${messages.join(', ')}`;
+    throw new StatusError(400, 'BadRequest', message, {
       causes: findings.map((f) => ({ reason: 'FieldValueInvalid', message: f.message, field: f.field })),
     });
   }

@@ -44,7 +44,9 @@ function typeMismatchMessage(type: ResourceType, obj: Record<string, unknown>): 
 /** A request body that does not decode into the kind (400 BadRequest). */
 export function decodeTypeError(type: ResourceType, obj: Record<string, unknown>): StatusError | undefined {
   const message = typeMismatchMessage(type, obj);
-  return message === undefined ? undefined : badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: ${message}`);
+  return message === undefined
+    ? undefined
+    : badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: ${message}`);
 }
 
 /** A patched object that does not decode into the kind (422 Invalid on "patch", no kind, no name). */

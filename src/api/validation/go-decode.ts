@@ -71,7 +71,13 @@ function timeDecoder(value: unknown, at: Position): TypeMismatch | undefined {
   if (typeof value !== 'string') return { at, goType: 'string', goKind: 'scalar', value };
   if (value === '' || rfc3339.test(value)) return undefined;
   const quoted = JSON.stringify(value);
-  return { at, goType: 'string', goKind: 'scalar', value, decoderMessage: `parsing time ${quoted} as "2006-01-02T15:04:05Z07:00": cannot parse ${quoted} as "2006"` };
+  return {
+    at,
+    goType: 'string',
+    goKind: 'scalar',
+    value,
+    decoderMessage: `parsing time ${quoted} as "2006-01-02T15:04:05Z07:00": cannot parse ${quoted} as "2006"`,
+  };
 }
 
 function isInt(value: number, bits: 32 | 64): boolean {
@@ -120,7 +126,10 @@ class Walker {
     if (found === undefined) {
       const ref = refName(schema);
       const definition = ref ? this.definitions[ref] : undefined;
-      found = ref && definition ? { ref, definition, struct: goStructName(ref), goType: goTypeName(ref), isStruct: asSchema(definition.properties) !== undefined } : null;
+      found =
+        ref && definition
+          ? { ref, definition, struct: goStructName(ref), goType: goTypeName(ref), isStruct: asSchema(definition.properties) !== undefined }
+          : null;
       this.references.set(schema, found);
     }
     return found;
@@ -191,7 +200,8 @@ class Walker {
 function base64Problem(value: string, at: Position, goType: string): TypeMismatch | undefined {
   if (base64Pattern.test(value) && value.length % 4 === 0) return undefined;
   let offset = [...value].findIndex((c) => !/[A-Za-z0-9+/=]/.test(c));
-  if (offset < 0) offset = value.indexOf('=') >= 0 && value.indexOf('=') < value.length - 2 ? value.indexOf('=') : Math.floor(value.length / 4) * 4;
+  if (offset < 0)
+    offset = value.indexOf('=') >= 0 && value.indexOf('=') < value.length - 2 ? value.indexOf('=') : Math.floor(value.length / 4) * 4;
   return { at, goType, goKind: 'slice', value, decoderMessage: `illegal base64 data at input byte ${offset}` };
 }
 

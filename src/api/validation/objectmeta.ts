@@ -8,7 +8,7 @@
  * field has its Go type already).
  */
 import { GoLiteral, forbidden, invalidValue, required } from '../builtins/field-errors.js';
-import { validateDnsLabelName, regexError, type NameValidator } from '../builtins/names.js';
+import { dns1123SubdomainMessages, maxLenError, regexError, validateDnsLabelName, type NameValidator } from '../builtins/names.js';
 import { FieldError } from '../errors.js';
 import type { ManagedFieldsEntry, ObjectMeta, OwnerReference } from '../types.js';
 
@@ -19,27 +19,14 @@ export const FIELD_MANAGER_MAX_LENGTH = 128;
 
 const qualifiedNameFmt = '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]';
 const qualifiedNamePattern = new RegExp(`^${qualifiedNameFmt}$`);
-const qualifiedNameErrMsg = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
+const qualifiedNameErrMsg =
+  "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
 const labelValueFmt = `(${qualifiedNameFmt})?`;
 const labelValuePattern = new RegExp(`^${labelValueFmt}$`);
-const labelValueErrMsg = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
-const dns1123SubdomainPattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const dns1123SubdomainMessage = regexError(
-  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
-  '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*',
-  'example.com',
-);
-
-const maxLenError = (length: number): string => `must be no more than ${length} characters`;
+const labelValueErrMsg =
+  "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', " +
+  'and must start and end with an alphanumeric character';
 const utf8Length = (s: string): number => Buffer.byteLength(s, 'utf8');
-
-/** validation.IsDNS1123Subdomain. */
-function dns1123SubdomainMessages(value: string): string[] {
-  const messages: string[] = [];
-  if (utf8Length(value) > 253) messages.push(maxLenError(253));
-  if (!dns1123SubdomainPattern.test(value)) messages.push(dns1123SubdomainMessage);
-  return messages;
-}
 
 /** validation.IsQualifiedName: label keys, annotation keys, finalizers. */
 export function qualifiedNameMessages(value: string): string[] {
@@ -61,7 +48,8 @@ export function qualifiedNameMessages(value: string): string[] {
   }
   if (name.length === 0) messages.push('name part must be non-empty');
   else if (utf8Length(name) > 63) messages.push(`name part ${maxLenError(63)}`);
-  if (!qualifiedNamePattern.test(name)) messages.push(`name part ${regexError(qualifiedNameErrMsg, qualifiedNameFmt, 'MyName', 'my.name', '123-abc')}`);
+  if (!qualifiedNamePattern.test(name))
+    messages.push(`name part ${regexError(qualifiedNameErrMsg, qualifiedNameFmt, 'MyName', 'my.name', '123-abc')}`);
   return messages;
 }
 
@@ -109,12 +97,14 @@ function versionOf(apiVersion: string): string {
 function goOwnerReference(r: OwnerReference): string {
   const bool = (b: boolean | undefined) => (b === undefined ? '(*bool)(nil)' : '(*bool)(0xc000000000)');
   return (
-    `v1.OwnerReference{APIVersion:${JSON.stringify(r.apiVersion ?? '')}, Kind:${JSON.stringify(r.kind ?? '')}, Name:${JSON.stringify(r.name ?? '')}, ` +
+    `v1.OwnerReference{APIVersion:${JSON.stringify(r.apiVersion ?? '')}, Kind:${JSON.stringify(r.kind ?? '')}, ` +
+    `Name:${JSON.stringify(r.name ?? '')}, ` +
     `UID:${JSON.stringify(r.uid ?? '')}, Controller:${bool(r.controller)}, BlockOwnerDeletion:${bool(r.blockOwnerDeletion)}}`
   );
 }
 
-const goOwnerReferences = (refs: OwnerReference[]): GoLiteral => new GoLiteral(`[]v1.OwnerReference{${refs.map(goOwnerReference).join(', ')}}`);
+const goOwnerReferences = (refs: OwnerReference[]): GoLiteral =>
+  new GoLiteral(`[]v1.OwnerReference{${refs.map(goOwnerReference).join(', ')}}`);
 
 export function validateOwnerReferences(refs: OwnerReference[] | undefined, field: string): FieldError[] {
   const errors: FieldError[] = [];
@@ -126,11 +116,18 @@ export function validateOwnerReferences(refs: OwnerReference[] | undefined, fiel
     if (!ref.kind) errors.push(invalidValue(`${field}.kind`, ref.kind ?? '', 'must not be empty'));
     if (!ref.name) errors.push(invalidValue(`${field}.name`, ref.name ?? '', 'must not be empty'));
     if (!ref.uid) errors.push(invalidValue(`${field}.uid`, ref.uid ?? '', 'must not be empty'));
-    if (apiVersion === 'v1' && ref.kind === 'Event') errors.push(invalidValue(field, new GoLiteral(goOwnerReference(ref)), '/v1, Kind=Event is disallowed from being an owner'));
+    if (apiVersion === 'v1' && ref.kind === 'Event')
+      errors.push(invalidValue(field, new GoLiteral(goOwnerReference(ref)), '/v1, Kind=Event is disallowed from being an owner'));
     if (ref.controller === true) {
       const name = `${ref.kind ?? ''}/${ref.name ?? ''}`;
       if (firstController) {
-        errors.push(invalidValue(field, goOwnerReferences(refs!), `Only one reference can have Controller set to true. Found "true" in references for ${firstController} and ${name}`));
+        errors.push(
+          invalidValue(
+            field,
+            goOwnerReferences(refs!),
+            `Only one reference can have Controller set to true. Found "true" in references for ${firstController} and ${name}`,
+          ),
+        );
       } else {
         firstController = name;
       }
@@ -169,8 +166,10 @@ function validateManagedFields(entries: ManagedFieldsEntry[] | undefined, field:
   const errors: FieldError[] = [];
   (entries ?? []).forEach((entry, i) => {
     const at = `${field}[${i}]`;
-    if (entry.operation !== 'Apply' && entry.operation !== 'Update') errors.push(invalidValue(`${at}.operation`, entry.operation ?? '', 'must be `Apply` or `Update`'));
-    if (entry.fieldsType && entry.fieldsType !== 'FieldsV1') errors.push(invalidValue(`${at}.fieldsType`, entry.fieldsType, 'must be `FieldsV1`'));
+    if (entry.operation !== 'Apply' && entry.operation !== 'Update')
+      errors.push(invalidValue(`${at}.operation`, entry.operation ?? '', 'must be `Apply` or `Update`'));
+    if (entry.fieldsType && entry.fieldsType !== 'FieldsV1')
+      errors.push(invalidValue(`${at}.fieldsType`, entry.fieldsType, 'must be `FieldsV1`'));
     errors.push(...validateFieldManager(entry.manager ?? '', `${at}.manager`));
   });
   return errors;
@@ -189,7 +188,10 @@ export interface ObjectMetaRules {
 export function validateObjectMeta(meta: ObjectMeta, rules: ObjectMetaRules): FieldError[] {
   const errors: FieldError[] = [];
   if (rules.nameRule) {
-    if (meta.generateName) errors.push(...rules.nameRule(maskTrailingDash(meta.generateName), 'metadata.generateName').map((e) => withValue(e, meta.generateName!)));
+    if (meta.generateName)
+      errors.push(
+        ...rules.nameRule(maskTrailingDash(meta.generateName), 'metadata.generateName').map((e) => withValue(e, meta.generateName!)),
+      );
     if (!meta.name) errors.push(required('metadata.name', 'name or generateName is required'));
     else errors.push(...rules.nameRule(meta.name, 'metadata.name'));
   }
@@ -213,7 +215,12 @@ export function validateObjectMetaUpdate(meta: ObjectMeta, old: ObjectMeta): Fie
   if (!old.deletionTimestamp) return [];
   const extra = [...new Set((meta.finalizers ?? []).filter((f) => !(old.finalizers ?? []).includes(f)))].sort();
   if (extra.length === 0) return [];
-  return [forbidden('metadata.finalizers', `no new finalizers can be added if the object is being deleted, found new finalizers ${goStrings(extra)}`)];
+  return [
+    forbidden(
+      'metadata.finalizers',
+      `no new finalizers can be added if the object is being deleted, found new finalizers ${goStrings(extra)}`,
+    ),
+  ];
 }
 
 /** apimachinery's maskTrailingDash: a generateName prefix may end in '-', the generated name will not. */

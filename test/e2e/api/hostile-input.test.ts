@@ -5,7 +5,12 @@ import { withEmulator } from '../../helpers/cluster.js';
 import { rawClient, type RawAnswer } from '../../helpers/raw-https.js';
 
 const cms = '/api/v1/namespaces/default/configmaps';
-const configMap = (metadata: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata, ...extra });
+const configMap = (metadata: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata,
+  ...extra,
+});
 
 function expectStatus(t: Tap.Test, answer: RawAnswer, code: number, reason: string, message: string | RegExp, what: string): void {
   t.equal(answer.status, code, `${what}: HTTP ${code}`);
@@ -49,7 +54,9 @@ t.test('ObjectMeta and field types are validated before anything stores the obje
   );
   expectStatus(
     t,
-    await api.send('POST', '/api/v1/namespaces/default/secrets', { body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, data: { a: '!!!' } } }),
+    await api.send('POST', '/api/v1/namespaces/default/secrets', {
+      body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, data: { a: '!!!' } },
+    }),
     400,
     'BadRequest',
     'Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte 0',
@@ -66,21 +73,67 @@ t.test('ObjectMeta and field types are validated before anything stores the obje
   );
 
   // Names per resource: DNS-1123 subdomain, RFC 1123 label, RFC 1035 label, path segment.
-  const namespace = await api.send('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'my.ns' } } });
-  expectStatus(t, namespace, 422, 'Invalid', /^Namespace "my\.ns" is invalid: metadata\.name: Invalid value: "my\.ns": a lowercase RFC 1123 label must consist of/, 'namespace name');
-  const service = await api.send('POST', '/api/v1/namespaces/default/services', { body: { apiVersion: 'v1', kind: 'Service', metadata: { name: '1web' }, spec: { ports: [{ port: 80 }] } } });
-  expectStatus(t, service, 422, 'Invalid', /^Service "1web" is invalid: metadata\.name: Invalid value: "1web": a DNS-1035 label must consist of/, 'service name');
-  const role = await api.send('POST', '/apis/rbac.authorization.k8s.io/v1/clusterroles', { body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'a%b' } } });
-  expectStatus(t, role, 422, 'Invalid', `ClusterRole.rbac.authorization.k8s.io "a%b" is invalid: metadata.name: Invalid value: "a%b": may not contain '%'`, 'RBAC name');
+  const namespace = await api.send('POST', '/api/v1/namespaces', {
+    body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'my.ns' } },
+  });
+  expectStatus(
+    t,
+    namespace,
+    422,
+    'Invalid',
+    /^Namespace "my\.ns" is invalid: metadata\.name: Invalid value: "my\.ns": a lowercase RFC 1123 label must consist of/,
+    'namespace name',
+  );
+  const service = await api.send('POST', '/api/v1/namespaces/default/services', {
+    body: { apiVersion: 'v1', kind: 'Service', metadata: { name: '1web' }, spec: { ports: [{ port: 80 }] } },
+  });
+  expectStatus(
+    t,
+    service,
+    422,
+    'Invalid',
+    /^Service "1web" is invalid: metadata\.name: Invalid value: "1web": a DNS-1035 label must consist of/,
+    'service name',
+  );
+  const role = await api.send('POST', '/apis/rbac.authorization.k8s.io/v1/clusterroles', {
+    body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'a%b' } },
+  });
+  expectStatus(
+    t,
+    role,
+    422,
+    'Invalid',
+    `ClusterRole.rbac.authorization.k8s.io "a%b" is invalid: metadata.name: Invalid value: "a%b": may not contain '%'`,
+    'RBAC name',
+  );
   const generated = await api.send('POST', cms, { body: configMap({ generateName: 'Bad_' }) });
-  expectStatus(t, generated, 422, 'Invalid', /is invalid: \[metadata\.generateName: Invalid value: "Bad_": a lowercase RFC 1123 subdomain/, 'generateName');
+  expectStatus(
+    t,
+    generated,
+    422,
+    'Invalid',
+    /is invalid: \[metadata\.generateName: Invalid value: "Bad_": a lowercase RFC 1123 subdomain/,
+    'generateName',
+  );
   t.same(causesOf(generated), ['FieldValueInvalid metadata.generateName', 'FieldValueInvalid metadata.name']);
 
   const labels = await api.send('POST', cms, { body: configMap({ name: 'labels', labels: { '-a': 'ok', b: 'v'.repeat(64) } }) });
-  expectStatus(t, labels, 422, 'Invalid', /^ConfigMap "labels" is invalid: \[metadata\.labels: Invalid value: "-a": name part must consist of alphanumeric characters/, 'label key');
+  expectStatus(
+    t,
+    labels,
+    422,
+    'Invalid',
+    /^ConfigMap "labels" is invalid: \[metadata\.labels: Invalid value: "-a": name part must consist of alphanumeric characters/,
+    'label key',
+  );
   t.match(labels.json.message, `metadata.labels: Invalid value: "${'v'.repeat(64)}": must be no more than 63 characters`, 'label value');
-  const labelsViaKubectl = await kubectl(['create', '-f', '-'], { input: JSON.stringify(configMap({ name: 'labels', labels: { '-a': 'ok' } })) });
-  t.match(labelsViaKubectl.stderr, `The ConfigMap "labels" is invalid: metadata.labels: Invalid value: "-a": name part must consist of alphanumeric characters`);
+  const labelsViaKubectl = await kubectl(['create', '-f', '-'], {
+    input: JSON.stringify(configMap({ name: 'labels', labels: { '-a': 'ok' } })),
+  });
+  t.match(
+    labelsViaKubectl.stderr,
+    `The ConfigMap "labels" is invalid: metadata.labels: Invalid value: "-a": name part must consist of alphanumeric characters`,
+  );
 
   expectStatus(
     t,
@@ -99,8 +152,18 @@ t.test('ObjectMeta and field types are validated before anything stores the obje
     'finalizer not a qualified name',
   );
   const owners = await api.send('POST', cms, { body: configMap({ name: 'owners', ownerReferences: [{}] }) });
-  expectStatus(t, owners, 422, 'Invalid', /^ConfigMap "owners" is invalid: \[metadata\.ownerReferences\.apiVersion: Invalid value: "": version must not be empty/, 'owner reference fields');
-  t.same(causesOf(owners), ['apiVersion', 'kind', 'name', 'uid'].map((f) => `FieldValueInvalid metadata.ownerReferences.${f}`));
+  expectStatus(
+    t,
+    owners,
+    422,
+    'Invalid',
+    /^ConfigMap "owners" is invalid: \[metadata\.ownerReferences\.apiVersion: Invalid value: "": version must not be empty/,
+    'owner reference fields',
+  );
+  t.same(
+    causesOf(owners),
+    ['apiVersion', 'kind', 'name', 'uid'].map((f) => `FieldValueInvalid metadata.ownerReferences.${f}`),
+  );
   const controller = (kind: string, uid: string) => ({ apiVersion: 'v1', kind, name: 'x', uid, controller: true });
   expectStatus(
     t,
@@ -121,7 +184,9 @@ t.test('ObjectMeta and field types are validated before anything stores the obje
   );
   expectStatus(
     t,
-    await api.send('POST', `${cms}?fieldValidation=Strict`, { body: '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","name":"b"},"foo":1}' }),
+    await api.send('POST', `${cms}?fieldValidation=Strict`, {
+      body: '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","name":"b"},"foo":1}',
+    }),
     400,
     'BadRequest',
     'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: duplicate field "metadata.name", unknown field "foo"',
@@ -130,15 +195,32 @@ t.test('ObjectMeta and field types are validated before anything stores the obje
 
   // A patch whose result does not decode: 422 on "patch", as the patcher's DecodeInto failing.
   t.equal((await api.send('POST', cms, { body: configMap({ name: 'target' }) })).status, 201);
-  const patched = await api.send('PATCH', `${cms}/target`, { body: { metadata: { ownerReferences: 'x' } }, headers: { 'content-type': 'application/merge-patch+json' } });
-  expectStatus(t, patched, 422, 'Invalid', /^ "" is invalid: patch: Invalid value: ".*": json: cannot unmarshal string into Go struct field ObjectMeta\.metadata\.ownerReferences of type \[\]v1\.OwnerReference$/, 'patch to a bad type');
+  const patched = await api.send('PATCH', `${cms}/target`, {
+    body: { metadata: { ownerReferences: 'x' } },
+    headers: { 'content-type': 'application/merge-patch+json' },
+  });
+  expectStatus(
+    t,
+    patched,
+    422,
+    'Invalid',
+    /^ "" is invalid: patch: Invalid value: ".*": json: cannot unmarshal string into Go struct field ObjectMeta\.metadata\.ownerReferences of type \[\]v1\.OwnerReference$/,
+    'patch to a bad type',
+  );
 
   // Nothing malformed got in, and the garbage collector still runs: an owned object goes with its owner.
   const list = await api.send('GET', cms);
   t.same((list.json.items as { metadata: { name: string } }[]).map((i) => i.metadata.name).sort(), ['kube-root-ca.crt', 'target']);
   const owner = await api.send('POST', cms, { body: configMap({ name: 'owner' }) });
   const ownerUid = (owner.json.metadata as { uid: string }).uid;
-  t.equal((await api.send('POST', cms, { body: configMap({ name: 'dependent', ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: ownerUid }] }) })).status, 201);
+  t.equal(
+    (
+      await api.send('POST', cms, {
+        body: configMap({ name: 'dependent', ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: ownerUid }] }),
+      })
+    ).status,
+    201,
+  );
   t.equal((await api.send('DELETE', `${cms}/owner`)).status, 200);
   const gone = await kubectl(['wait', '--for=delete', 'configmap/dependent', '--timeout=20s']);
   t.equal(gone.code, 0, 'the garbage collector removed the dependent');
@@ -152,7 +234,14 @@ t.test('ObjectMeta and field types are validated before anything stores the obje
       group: 'example.com',
       scope: 'Namespaced',
       names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
-      versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+        },
+      ],
     },
   };
   t.equal((await api.send('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: crd })).status, 201);
@@ -189,9 +278,30 @@ t.test('every error is a Status with the code kube-apiserver answers', async (t)
   const badMethod = await api.sendBytes('FOO /api/v1/namespaces HTTP/1.1\r\nHost: x\r\n\r\n');
   expectStatus(t, badMethod, 405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', 'unknown method');
 
-  expectStatus(t, await api.send('GET', '/api/v1/namespaces/default/pods/x/nosuch'), 404, 'NotFound', 'the server could not find the requested resource', 'unknown subresource');
-  expectStatus(t, await api.send('PUT', cms, { body: configMap({ name: 'a' }) }), 405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', 'PUT on a collection');
-  expectStatus(t, await api.send('POST', `${cms}/a`, { body: configMap({ name: 'a' }) }), 405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', 'POST on an object');
+  expectStatus(
+    t,
+    await api.send('GET', '/api/v1/namespaces/default/pods/x/nosuch'),
+    404,
+    'NotFound',
+    'the server could not find the requested resource',
+    'unknown subresource',
+  );
+  expectStatus(
+    t,
+    await api.send('PUT', cms, { body: configMap({ name: 'a' }) }),
+    405,
+    'MethodNotAllowed',
+    'the server does not allow this method on the requested resource',
+    'PUT on a collection',
+  );
+  expectStatus(
+    t,
+    await api.send('POST', `${cms}/a`, { body: configMap({ name: 'a' }) }),
+    405,
+    'MethodNotAllowed',
+    'the server does not allow this method on the requested resource',
+    'POST on an object',
+  );
 
   expectStatus(
     t,
@@ -201,29 +311,85 @@ t.test('every error is a Status with the code kube-apiserver answers', async (t)
     `the object provided is unrecognized (must be of type ConfigMap): couldn't get version/kind; json parse error: invalid character '[' exceeded max depth (${'['.repeat(30)} ...)`,
     'JSON nested too deep',
   );
-  const deepPatch = await api.send('PATCH', `${cms}/x`, { body: '{"a":'.repeat(10_001) + '1' + '}'.repeat(10_001), headers: { 'content-type': 'application/merge-patch+json' } });
+  const deepPatch = await api.send('PATCH', `${cms}/x`, {
+    body: '{"a":'.repeat(10_001) + '1' + '}'.repeat(10_001),
+    headers: { 'content-type': 'application/merge-patch+json' },
+  });
   expectStatus(t, deepPatch, 400, 'BadRequest', `invalid character '{' exceeded max depth`, 'deep patch');
   const big = configMap({ name: 'big' }, { data: { blob: 'x'.repeat(3 * 1024 * 1024) } });
-  expectStatus(t, await api.send('POST', cms, { body: big }), 413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728', 'body over 3 MiB');
+  expectStatus(
+    t,
+    await api.send('POST', cms, { body: big }),
+    413,
+    'RequestEntityTooLarge',
+    'Request entity too large: limit is 3145728',
+    'body over 3 MiB',
+  );
 
   t.equal((await api.send('POST', cms, { body: configMap({ name: 'target', labels: { a: '1' } }) })).status, 201);
-  const jsonPatch = (ops: unknown) => api.send('PATCH', `${cms}/target`, { body: ops, headers: { 'content-type': 'application/json-patch+json' } });
+  const jsonPatch = (ops: unknown) =>
+    api.send('PATCH', `${cms}/target`, { body: ops, headers: { 'content-type': 'application/json-patch+json' } });
   const rejected = 'the server rejected our request due to an error in our request';
-  expectStatus(t, await jsonPatch([{ op: 'replace', path: '/missing/x', value: 1 }]), 422, 'Invalid', rejected, 'JSON patch on a missing path');
+  expectStatus(
+    t,
+    await jsonPatch([{ op: 'replace', path: '/missing/x', value: 1 }]),
+    422,
+    'Invalid',
+    rejected,
+    'JSON patch on a missing path',
+  );
   expectStatus(t, await jsonPatch([{ op: 'remove', path: '' }]), 422, 'Invalid', rejected, 'JSON patch removing the root');
-  expectStatus(t, await jsonPatch({ op: 'add' }), 400, 'BadRequest', 'json: cannot unmarshal object into Go value of type jsonpatch.Patch', 'JSON patch not a list');
-  const strategic = (patch: unknown) => api.send('PATCH', `${cms}/target`, { body: patch, headers: { 'content-type': 'application/strategic-merge-patch+json' } });
-  expectStatus(t, await strategic({ metadata: { labels: { $patch: 'bogus' } } }), 400, 'BadRequest', 'unknown patch type: bogus in map: map[$patch:bogus]', 'bad $patch');
-  expectStatus(t, await strategic({ metadata: { '$setElementOrder/finalizers': 'x' } }), 400, 'BadRequest', 'invalid patch format of setElementOrder list', 'bad $setElementOrder');
+  expectStatus(
+    t,
+    await jsonPatch({ op: 'add' }),
+    400,
+    'BadRequest',
+    'json: cannot unmarshal object into Go value of type jsonpatch.Patch',
+    'JSON patch not a list',
+  );
+  const strategic = (patch: unknown) =>
+    api.send('PATCH', `${cms}/target`, { body: patch, headers: { 'content-type': 'application/strategic-merge-patch+json' } });
+  expectStatus(
+    t,
+    await strategic({ metadata: { labels: { $patch: 'bogus' } } }),
+    400,
+    'BadRequest',
+    'unknown patch type: bogus in map: map[$patch:bogus]',
+    'bad $patch',
+  );
+  expectStatus(
+    t,
+    await strategic({ metadata: { '$setElementOrder/finalizers': 'x' } }),
+    400,
+    'BadRequest',
+    'invalid patch format of setElementOrder list',
+    'bad $setElementOrder',
+  );
 
   // Repeated query parameters: the first value wins, as Go's url.Values.Get.
   const selected = await api.send('GET', `${cms}?labelSelector=a%3D1&labelSelector=b`);
   t.equal(selected.status, 200, 'repeated labelSelector');
-  t.same((selected.json.items as { metadata: { name: string } }[]).map((i) => i.metadata.name), ['target'], 'the first labelSelector selects');
-  const viaKubectl = await kubectl(['get', '--raw', `${cms}?fieldSelector=metadata.name%3Dtarget&fieldSelector=metadata.name%3Dother&limit=1&limit=x`]);
+  t.same(
+    (selected.json.items as { metadata: { name: string } }[]).map((i) => i.metadata.name),
+    ['target'],
+    'the first labelSelector selects',
+  );
+  const viaKubectl = await kubectl([
+    'get',
+    '--raw',
+    `${cms}?fieldSelector=metadata.name%3Dtarget&fieldSelector=metadata.name%3Dother&limit=1&limit=x`,
+  ]);
   t.equal(viaKubectl.code, 0, viaKubectl.stderr);
-  t.same(JSON.parse(viaKubectl.stdout).items.map((i: { metadata: { name: string } }) => i.metadata.name), ['target'], 'first fieldSelector and limit');
-  t.equal((await api.send('POST', `${cms}?dryRun=All&dryRun=x`, { body: configMap({ name: 'dry' }) })).status, 201, 'repeated dryRun: the first');
+  t.same(
+    JSON.parse(viaKubectl.stdout).items.map((i: { metadata: { name: string } }) => i.metadata.name),
+    ['target'],
+    'first fieldSelector and limit',
+  );
+  t.equal(
+    (await api.send('POST', `${cms}?dryRun=All&dryRun=x`, { body: configMap({ name: 'dry' }) })).status,
+    201,
+    'repeated dryRun: the first',
+  );
   expectStatus(t, await api.send('GET', `${cms}/dry`), 404, 'NotFound', 'configmaps "dry" not found', 'a dry run stores nothing');
   expectStatus(
     t,

@@ -1,6 +1,11 @@
 import t from 'tap';
 import { validateDnsSubdomainName, validatePathSegmentName } from '../../../src/api/builtins/names.js';
-import { qualifiedNameMessages, validateFieldManager, validateObjectMeta, validateObjectMetaUpdate } from '../../../src/api/validation/objectmeta.js';
+import {
+  qualifiedNameMessages,
+  validateFieldManager,
+  validateObjectMeta,
+  validateObjectMetaUpdate,
+} from '../../../src/api/validation/objectmeta.js';
 
 const namespaced = { namespaced: true, nameRule: validateDnsSubdomainName };
 const lines = (errors: { field: string; message: string }[]) => errors.map((e) => `${e.field}: ${e.message}`);
@@ -23,7 +28,10 @@ t.test('qualified names as apimachinery words them', async (t) => {
     "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
   ]);
   t.same(qualifiedNameMessages('/x'), ['prefix part must be non-empty']);
-  t.same(qualifiedNameMessages('x/'), ['name part must be non-empty', "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"]);
+  t.same(qualifiedNameMessages('x/'), [
+    'name part must be non-empty',
+    "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
+  ]);
   t.match(qualifiedNameMessages(`${'a'.repeat(64)}`), ['name part must be no more than 63 characters']);
 });
 
@@ -35,7 +43,10 @@ t.test('every shared field of ObjectMeta is checked', async (t) => {
       generation: -1,
       labels: { ok: 'v'.repeat(64) },
       finalizers: ['orphan', 'foregroundDeletion'],
-      ownerReferences: [{ apiVersion: 'a/b/c', kind: 'Event', name: 'e', uid: 'u' }, { apiVersion: 'v1', kind: 'Event', name: 'e', uid: 'u' }],
+      ownerReferences: [
+        { apiVersion: 'a/b/c', kind: 'Event', name: 'e', uid: 'u' },
+        { apiVersion: 'v1', kind: 'Event', name: 'e', uid: 'u' },
+      ],
       managedFields: [{ manager: 'x\u0007', operation: 'Delete' as never, fieldsType: 'FieldsV2' }],
     },
     namespaced,
@@ -68,18 +79,40 @@ t.test('every shared field of ObjectMeta is checked', async (t) => {
 });
 
 t.test('names: required, the kind rule, generateName as a prefix, namespace on cluster-scoped kinds', async (t) => {
-  t.same(lines(validateObjectMeta({ namespace: 'default' }, namespaced)), ['metadata.name: Required value: name or generateName is required']);
-  t.same(validateObjectMeta({ name: 'web-x2k9p', generateName: 'web-', namespace: 'default' }, namespaced), [], 'a prefix may end in a dash');
-  t.same(lines(validateObjectMeta({ name: 'a/b' }, { namespaced: false, nameRule: validatePathSegmentName })), [`metadata.name: Invalid value: "a/b": may not contain '/'`]);
-  t.same(lines(validateObjectMeta({ name: 'n', namespace: 'x' }, { namespaced: false, nameRule: validatePathSegmentName })), ['metadata.namespace: Forbidden: not allowed on this type']);
+  t.same(lines(validateObjectMeta({ namespace: 'default' }, namespaced)), [
+    'metadata.name: Required value: name or generateName is required',
+  ]);
+  t.same(
+    validateObjectMeta({ name: 'web-x2k9p', generateName: 'web-', namespace: 'default' }, namespaced),
+    [],
+    'a prefix may end in a dash',
+  );
+  t.same(lines(validateObjectMeta({ name: 'a/b' }, { namespaced: false, nameRule: validatePathSegmentName })), [
+    `metadata.name: Invalid value: "a/b": may not contain '/'`,
+  ]);
+  t.same(lines(validateObjectMeta({ name: 'n', namespace: 'x' }, { namespaced: false, nameRule: validatePathSegmentName })), [
+    'metadata.namespace: Forbidden: not allowed on this type',
+  ]);
   t.same(validateObjectMeta({}, { namespaced: false, nameRule: null }), [], 'kinds never stored under a name');
 });
 
 t.test('annotations: 256 KiB in total', async (t) => {
-  t.same(validateObjectMeta({ name: 'n', annotations: { a: 'x'.repeat(256 * 1024 - 1) } }, { namespaced: false, nameRule: validateDnsSubdomainName }), []);
-  t.same(lines(validateObjectMeta({ name: 'n', annotations: { a: 'x'.repeat(256 * 1024) } }, { namespaced: false, nameRule: validateDnsSubdomainName })), [
-    'metadata.annotations: Too long: may not be more than 262144 bytes',
-  ]);
+  t.same(
+    validateObjectMeta(
+      { name: 'n', annotations: { a: 'x'.repeat(256 * 1024 - 1) } },
+      { namespaced: false, nameRule: validateDnsSubdomainName },
+    ),
+    [],
+  );
+  t.same(
+    lines(
+      validateObjectMeta(
+        { name: 'n', annotations: { a: 'x'.repeat(256 * 1024) } },
+        { namespaced: false, nameRule: validateDnsSubdomainName },
+      ),
+    ),
+    ['metadata.annotations: Too long: may not be more than 262144 bytes'],
+  );
 });
 
 t.test('updates: no new finalizers on a terminating object; field managers of 128 characters at most', async (t) => {
