@@ -15,8 +15,10 @@ import {
   legacyResourceList,
   wantsAggregated,
 } from './discovery.js';
+import { clientError, frameworkError } from './framework-errors.js';
 import type { ApiServerParts } from './parts.js';
 import { defaultInFlightLimits, httpServerLimits, registerInFlightLimit, tlsLimits, type InFlightLimits } from './limits.js';
+import { parseQueryFirstValues } from './query.js';
 import { parseResourcePath } from './request-info.js';
 import { handleResource } from './resource-handler.js';
 
@@ -64,7 +66,10 @@ export function buildApp(parts: ApiServerParts, options: AppOptions): FastifyIns
     keepAliveTimeout: httpServerLimits.keepAliveTimeout,
     forceCloseConnections: true,
     // Kubernetes names and paths are case-sensitive and may carry encoded characters.
-    routerOptions: { ignoreTrailingSlash: true, caseSensitive: true, maxParamLength: 1000 },
+    // Paths are bounded by Node's header limit (16 KiB) rather than by the router.
+    routerOptions: { ignoreTrailingSlash: true, caseSensitive: true, maxParamLength: 16 * 1024, querystringParser: parseQueryFirstValues },
+    frameworkErrors: (error: FastifyError, _req: FastifyRequest, reply: FastifyReply) => frameworkError(error, reply),
+    clientErrorHandler: clientError,
   } as never) as unknown as FastifyInstance;
 
   // Clients send bodies with no Content-Type, empty JSON DELETE bodies, patch media types and protobuf:

@@ -2,6 +2,7 @@
  * Parses a resource URL into what the request is about, as the apiserver's
  * RequestInfoFactory does: /api/v1/... and /apis/<group>/<version>/...
  */
+import { goUnescape } from './query.js';
 
 export interface ResourceRequest {
   group: string;
@@ -19,7 +20,7 @@ export type ParsedPath =
   | { kind: 'unknown' };
 
 export function parseResourcePath(pathname: string): ParsedPath {
-  const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  const parts = pathname.split('/').filter(Boolean).map((segment) => goUnescape(segment, false) ?? segment);
   let group: string;
   let version: string;
   let rest: string[];

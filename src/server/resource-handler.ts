@@ -3,20 +3,25 @@
  * parameterised by the type table, never a route per kind.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { badRequest, methodNotAllowed, StatusError } from '../api/errors.js';
+import { GoLiteral, notSupported } from '../api/builtins/field-errors.js';
+import { badRequest, invalid, methodNotAllowed, StatusError } from '../api/errors.js';
+import { validateFieldManager } from '../api/validation/objectmeta.js';
 import { newContext, type FieldValidation, type RequestContext } from '../api/registry/context.js';
 import { validateListOptions } from '../api/registry/list-options.js';
 import { listPage, servedFromWatchCache, untilFresh, type ListQuery } from '../api/registry/list-watch.js';
 import { applyPatch } from '../api/patch/index.js';
 import { apiVersionOf, type KubeObject, type ResourceType } from '../api/types.js';
 import type { DeleteOptions, PatchType, PropagationPolicy } from '../client/client.js';
-import { decodeBody, mediaTypeOf, patchMediaTypes } from './body.js';
+import { deleteOptionsTypeError } from '../api/validation/decode.js';
+import { decodeBody, isJsonMediaType, mediaTypeOf, patchMediaTypes } from './body.js';
+import { duplicateJsonFields } from './json-scan.js';
 import type { ApiServerParts } from './parts.js';
 import { parseBool, type ResourceRequest } from './request-info.js';
 import { fromScale, toScale } from './scale.js';
 import { parseIncludeObject, toTable, wantsTable } from './table.js';
 import { streamWatch } from './watch-stream.js';
 
+/** First values of the query parameters (src/server/query.ts). */
 type Query = Record<string, string | undefined>;
 
 export async function handleResource(parts: ApiServerParts, req: FastifyRequest, reply: FastifyReply, request: ResourceRequest): Promise<unknown> {
@@ -58,9 +63,27 @@ export async function handleResource(parts: ApiServerParts, req: FastifyRequest,
   return handleObject(parts, req, reply, type, namespace, name, ctx);
 }
 
+/** The options kind whose validation a write's query parameters go through (ValidateCreateOptions and friends). */
+const optionsKindOf: Record<string, string> = {
+  POST: 'CreateOptions',
+  PUT: 'UpdateOptions',
+  PATCH: 'PatchOptions',
+  DELETE: 'DeleteOptions',
+};
+
 function requestContext(req: FastifyRequest, query: Query): RequestContext {
   const dryRun = query.dryRun;
-  if (dryRun !== undefined && dryRun !== 'All') throw badRequest(`Invalid dry run value: unsupported dry run value: ${dryRun}`);
+  const optionsKind = optionsKindOf[req.method];
+  if (optionsKind) {
+    const errors = [];
+    if (dryRun !== undefined && dryRun !== 'All') {
+      errors.push(notSupported('dryRun', new GoLiteral(`[]string{${JSON.stringify(dryRun)}}`), ['All']));
+    }
+    if (query.fieldManager !== undefined && optionsKind !== 'DeleteOptions') {
+      errors.push(...validateFieldManager(query.fieldManager, 'fieldManager'));
+    }
+    if (errors.length) throw invalid(optionsKind, 'meta.k8s.io', '', errors);
+  }
   const fieldValidation = query.fieldValidation ?? 'Ignore';
   if (!['Strict', 'Warn', 'Ignore'].includes(fieldValidation)) {
     throw badRequest(`fieldValidation must be one of "Ignore", "Warn", or "Strict", got "${fieldValidation}"`);
@@ -107,7 +130,7 @@ async function handleCollection(parts: ApiServerParts, req: FastifyRequest, repl
     }
     case 'POST': {
       verbAllowed(type, 'create');
-      const body = decodeBody(req.body as Buffer, req.headers['content-type']);
+      const body = decodeObjectBody(req, type, ctx);
       const created = await parts.registry.create(type, namespace, body, ctx);
       reply.code(201);
       return respond(reply, ctx, created);
@@ -157,7 +180,7 @@ async function handleObject(
     }
     case 'PUT': {
       verbAllowed(type, 'update');
-      const body = decodeBody(req.body as Buffer, req.headers['content-type']);
+      const body = decodeObjectBody(req, type, ctx);
       const result = await parts.registry.update(type, namespace, name, body ?? {}, ctx, subresource);
       return respond(reply, ctx, result.object);
     }
@@ -166,6 +189,7 @@ async function handleObject(
       const patchType = patchTypeOf(req.headers['content-type'], type);
       const body = decodeBody(req.body as Buffer, req.headers['content-type']);
       if (body === undefined) throw badRequest('the body of the request was empty');
+      if (patchType !== 'json') noteDuplicateFields(req, ctx);
       const result = await parts.registry.patch(type, namespace, name, patchType, body, ctx, { subresource, force: parseBool(query.force) });
       if (result.created) reply.code(201);
       return respond(reply, ctx, result.object);
@@ -213,8 +237,22 @@ function patchTypeOf(contentType: string | undefined, type: ResourceType): Patch
   return patchType;
 }
 
+/** A create or update body: decoded into the kind, its repeated keys noted for strict field validation. */
+function decodeObjectBody(req: FastifyRequest, type: ResourceType, ctx: RequestContext): unknown {
+  const body = decodeBody(req.body as Buffer, req.headers['content-type'], type.kind);
+  noteDuplicateFields(req, ctx);
+  return body;
+}
+
+function noteDuplicateFields(req: FastifyRequest, ctx: RequestContext): void {
+  if (ctx.fieldValidation === 'Ignore' || !isJsonMediaType(req.headers['content-type'])) return;
+  ctx.duplicateFields = duplicateJsonFields((req.body as Buffer).toString('utf8'));
+}
+
 function deleteOptions(req: FastifyRequest, query: Query): DeleteOptions {
-  const body = decodeBody(req.body as Buffer, req.headers['content-type']);
+  const body = decodeBody(req.body as Buffer, req.headers['content-type'], 'DeleteOptions');
+  const typeError = body && typeof body === 'object' ? deleteOptionsTypeError(body as Record<string, unknown>) : undefined;
+  if (typeError) throw typeError;
   const fromBody = (body && typeof body === 'object' ? body : {}) as DeleteOptions & { dryRun?: string[] | boolean };
   const orphan = parseBool(query.orphanDependents) || (fromBody as { orphanDependents?: boolean }).orphanDependents === true;
   const policy = (query.propagationPolicy ?? fromBody.propagationPolicy ?? (orphan ? 'Orphan' : undefined)) as PropagationPolicy | undefined;

@@ -4,8 +4,7 @@
  * are RFC 1123 labels, services RFC 1035 labels, RBAC names path segments.
  */
 import type { FieldError } from '../errors.js';
-import type { KubeObject } from '../types.js';
-import { invalidValue, required } from './field-errors.js';
+import { invalidValue } from './field-errors.js';
 
 export type NameValidator = (name: string, field?: string) => FieldError[];
 
@@ -19,7 +18,8 @@ export function regexError(message: string, format: string, ...examples: string[
   return `${message} (e.g. ${shown}regex used for validation is '${format}')`;
 }
 
-const maxLenError = (length: number): string => `must be no more than ${length} characters`;
+/** apimachinery's MaxLenError. */
+export const maxLenError = (length: number): string => `must be no more than ${length} characters`;
 
 interface NameRule {
   maxLength: number;
@@ -71,6 +71,9 @@ const byRule =
   (name, field = 'metadata.name') =>
     ruleMessages(rule, name).map((m) => invalidValue(field, name, m));
 
+/** validation.IsDNS1123Subdomain's messages (e.g. for a qualified name's prefix). */
+export const dns1123SubdomainMessages = (value: string): string[] => ruleMessages(dnsSubdomainRule, value);
+
 /** RFC 1123 subdomain: most kinds, and custom resources. */
 export const validateDnsSubdomainName: NameValidator = byRule(dnsSubdomainRule);
 /** RFC 1123 label: namespaces, container names, port names. */
@@ -85,14 +88,3 @@ export const validatePathSegmentName: NameValidator = (name, field = 'metadata.n
   for (const bad of ['/', '%']) if (name.includes(bad)) messages.push(`may not contain '${bad}'`);
   return messages.map((m) => invalidValue(field, name, m));
 };
-
-/** metadata.name of an object: required, then the kind's rule. */
-export function validateMetadataName(obj: KubeObject, rule: NameValidator): FieldError[] {
-  const name = obj.metadata.name;
-  if (!name) return [required('metadata.name', 'name or generateName is required')];
-  return rule(name);
-}
-
-/** metadata.name as a DNS subdomain, or as a DNS label when `subdomain` is false. */
-export const validateObjectName = (obj: KubeObject, subdomain: boolean): FieldError[] =>
-  validateMetadataName(obj, subdomain ? validateDnsSubdomainName : validateDnsLabelName);

@@ -7,10 +7,10 @@ import type { FieldError } from '../errors.js';
 import { deepClone } from '../patch/json.js';
 import type { KubeObject } from '../types.js';
 import { kindRules, type KindRules } from './kind-rules.js';
-import { validateDnsSubdomainName, validateMetadataName } from './names.js';
+import { validateDnsSubdomainName, type NameValidator } from './names.js';
 import { builtinResourceDefinitions } from './resources.js';
 
-export { validateDnsLabelName, validateDnsSubdomainName, validateDns1035LabelName, validateObjectName, validatePathSegmentName } from './names.js';
+export { validateDnsLabelName, validateDnsSubdomainName, validateDns1035LabelName, validatePathSegmentName } from './names.js';
 
 export interface Strategy {
   /** Which top-level fields only the status subresource may change (['status'] for most; none for kinds without status). */
@@ -26,7 +26,9 @@ export interface Strategy {
    * that strategies of other origins (custom resources) may leave it out.
    */
   prepareForUpdate?(obj: KubeObject, old: KubeObject): KubeObject;
-  /** Field errors of a create (no `old`) or an update, worded as Kubernetes words them. */
+  /** The metadata.name rule ObjectMeta validation applies; null for kinds never stored under a name (reviews). */
+  nameRule: NameValidator | null;
+  /** Field errors of the kind's own fields on a create (no `old`) or an update, worded as Kubernetes words them. */
   validate(obj: KubeObject, old?: KubeObject): FieldError[];
 }
 
@@ -50,10 +52,8 @@ function buildStrategy(rules: KindRules, hasStatus: boolean): Strategy {
       rules.onUpdate?.(prepared, old);
       return prepared;
     },
-    validate(obj, old) {
-      const nameErrors = nameRule ? validateMetadataName(obj, nameRule) : [];
-      return [...nameErrors, ...(rules.validate?.(obj, old) ?? [])];
-    },
+    nameRule,
+    validate: (obj, old) => rules.validate?.(obj, old) ?? [],
   };
 }
 

@@ -10,8 +10,8 @@
  * Like the Go code, the algorithm merges in place; here it does so on deep
  * clones of the frozen inputs.
  */
-import { badRequest, internalError } from '../errors.js';
-import { patchNotApplicable } from './errors.js';
+import { badRequest } from '../errors.js';
+import { badStrategicPatch, goValueString, patchNotApplicable } from './errors.js';
 import { deepClone, goJsonTypeName, isJsonObject, type JsonObject, type JsonValue } from './json.js';
 import type { SchemaNode } from './schema-node.js';
 
@@ -74,7 +74,7 @@ function applyMapDirective(patch: JsonObject): JsonObject {
     return asNewValue(patch) as JsonObject;
   }
   if (directive === 'delete') return {};
-  throw internalError(`unknown patch type: ${String(directive)} in map: ${JSON.stringify(patch)}`);
+  throw badStrategicPatch(`unknown patch type: ${String(directive)} in map: ${goValueString(patch)}`);
 }
 
 /** `$retainKeys`: the original keeps only the listed keys; the patch may only set listed keys. */
@@ -129,7 +129,9 @@ function checkOrderMatchesPatch(patchList: JsonList, order: JsonList, mergeKey: 
     if (next < items.length && sameItem(items[next], ordered, mergeKey)) next++;
   }
   if (next < items.length) {
-    throw internalError(`The order in patch list:\n${JSON.stringify(patchList)}\n doesn't match ${SET_ELEMENT_ORDER} list:\n${JSON.stringify(order)}\n`);
+    const message =
+      `The order in patch list:\n${goValueString(patchList)}\n` + ` doesn't match ${SET_ELEMENT_ORDER} list:\n${goValueString(order)}\n`;
+    throw badStrategicPatch(message);
   }
 }
 
@@ -147,7 +149,7 @@ function mergeList(original: JsonList, patch: JsonList, items: SchemaNode | unde
     if (isDeleteList) return original.filter((item) => !patch.includes(item));
     merged = [...new Set([...original, ...patch])];
   } else {
-    if (!mergeKey) throw internalError('cannot merge lists without merge key');
+    if (!mergeKey) throw badStrategicPatch('cannot merge lists without merge key');
     [base, patchItems] = applyElementDirectives(original, patch, mergeKey);
     merged = mergeByKey(base, patchItems, mergeKey, items);
   }
@@ -179,9 +181,9 @@ function applyElementDirectives(original: JsonList, patch: JsonList, mergeKey: s
         replace = true;
         break;
       case 'merge':
-        throw internalError('merging lists cannot yet be specified in the patch');
+        throw badStrategicPatch('merging lists cannot yet be specified in the patch');
       default:
-        throw internalError(`unknown patch type: ${String(element[DIRECTIVE])} in map: ${JSON.stringify(element)}`);
+        throw badStrategicPatch(`unknown patch type: ${String(element[DIRECTIVE])} in map: ${goValueString(element)}`);
     }
   }
   return replace ? [plain.map(asNewValue), []] : [remaining, plain];
@@ -257,7 +259,7 @@ function elementType(...lists: JsonList[]): string {
   const types = new Set(lists.flat().map((item) => (item === null ? 'null' : Array.isArray(item) ? 'list' : typeof item)));
   // ErrNoListOfLists, which the apiserver reports as a generic 422.
   if (types.has('list')) throw patchNotApplicable();
-  if (types.size > 1) throw internalError(`list element types are not identical: ${JSON.stringify(lists)}`);
+  if (types.size > 1) throw badStrategicPatch(`list element types are not identical: ${JSON.stringify(lists)}`);
   return [...types][0];
 }
 
@@ -273,12 +275,12 @@ function listKeyOf(directiveKey: string, prefix: string): string {
 function listAt(obj: JsonObject, key: string): JsonList | undefined {
   if (!Object.hasOwn(obj, key)) return undefined;
   const value = obj[key];
-  if (!Array.isArray(value)) throw internalError(`expected a []interface {}, but received a ${goJsonTypeName(value)}`);
+  if (!Array.isArray(value)) throw badStrategicPatch(`expected a []interface {}, but received a ${goJsonTypeName(value)}`);
   return value;
 }
 
 const noMergeKey = (element: JsonObject, mergeKey: string) =>
-  internalError(`map: ${JSON.stringify(element)} does not contain declared merge key: ${mergeKey}`);
+  badStrategicPatch(`map: ${JSON.stringify(element)} does not contain declared merge key: ${mergeKey}`);
 
 /**
  * A value the patch introduces where the original had none. The apiserver

@@ -8,6 +8,8 @@ export interface RequestContext {
   dryRun: boolean;
   fieldManager?: string;
   fieldValidation: FieldValidation;
+  /** Keys the request body repeats (`metadata.name`), for fieldValidation Strict and Warn. */
+  duplicateFields?: string[];
   /** Collected `Warning: 299` messages for the response. */
   warnings: string[];
   /** The client's User-Agent, naming the field manager of writes that give none. */

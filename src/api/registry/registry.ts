@@ -30,6 +30,8 @@ import type { RequestContext } from './context.js';
 import { RequestHooks, type ApiRequest, type RequestVerb } from './request-hooks.js';
 import { deepEqual, dropNulls, without } from './object-diff.js';
 import { generateName, generateUid } from './names.js';
+import { decodeTypeError, patchedTypeError, typeMetaError } from '../validation/decode.js';
+import { validateObjectMeta, validateObjectMetaUpdate } from '../validation/objectmeta.js';
 import { isFinalized, strategyOf, subresourceWrite, type RegistryStrategy } from './strategy.js';
 
 /** How often an unconditional update is recomputed when other writes keep landing first. */
@@ -185,6 +187,8 @@ export class GenericRegistry {
       const current = asVersion(type, latest);
       const patched = applyPatch(patchType, current, patchBody, schema.node) as KubeObject;
       if (!isObject(patched)) throw badRequest('the patch did not produce an object');
+      const typeError = patchedTypeError(type, patched);
+      if (typeError) throw typeError;
       const expected = (patched.metadata as ObjectMeta | undefined)?.resourceVersion;
       if (expected && expected !== current.metadata.resourceVersion) throw conflict(subject(type, name));
       return this.replace(type, current, patched, ctx, options.subresource, 'Update');
@@ -215,10 +219,11 @@ export class GenericRegistry {
     if (!stored) throw notFound(subject(type, name));
     const current = asVersion(type, stored);
     const pre = options.preconditions;
-    if (pre?.uid && pre.uid !== current.metadata.uid) {
+    // A precondition names a value whenever the field is present, even empty (Go's *string).
+    if (pre?.uid !== undefined && pre.uid !== current.metadata.uid) {
       throw conflict(subject(type, name), `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
     }
-    if (pre?.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
+    if (pre?.resourceVersion !== undefined && pre.resourceVersion !== current.metadata.resourceVersion) {
       throw conflict(subject(type, name), `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
     }
     const strategy = strategyOf(type);
@@ -389,22 +394,34 @@ export class GenericRegistry {
     this.reportUnknownFields(type, name, pruned.unknownFields, ctx);
     object = pruned.object;
     const trustedSubresource = subresource !== undefined && strategy.subresources?.[subresource] !== undefined;
-    const errors = [...(trustedSubresource ? [] : strategy.validate(object, old)), ...schema.validate(object)];
+    const errors = [
+      ...validateObjectMeta(object.metadata, { namespaced: type.namespaced, nameRule: strategy.nameRule }),
+      ...(old ? validateObjectMetaUpdate(object.metadata, old.metadata) : []),
+      ...(trustedSubresource ? [] : strategy.validate(object, old)),
+      ...schema.validate(object),
+    ];
     if (errors.length) throw invalid(type.kind, type.group, name, errors);
     await this.deps.admission.validate({ ...attributes, object });
     return object;
   }
 
+  /** Strict decoding's findings, duplicate fields first: a 400 for Strict, warnings for Warn. */
   private reportUnknownFields(type: ResourceType, _name: string, unknownFields: string[], ctx: RequestContext): void {
-    if (unknownFields.length === 0 || ctx.fieldValidation === 'Ignore') return;
-    const messages = unknownFields.map((f) => `unknown field "${f}"`);
+    const duplicates = ctx.duplicateFields ?? [];
+    if ((unknownFields.length === 0 && duplicates.length === 0) || ctx.fieldValidation === 'Ignore') return;
+    const findings = [
+      ...duplicates.map((f) => ({ field: f, message: `duplicate field "${f}"` })),
+      ...unknownFields.map((f) => ({ field: f, message: `unknown field "${f}"` })),
+    ];
+    const messages = findings.map((f) => f.message);
     if (ctx.fieldValidation === 'Warn') {
       ctx.warnings.push(...messages);
       return;
     }
-    const joined = messages.length === 1 ? messages[0] : messages.join(', ');
-    throw new StatusError(400, 'BadRequest', `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: strict decoding error: ${joined}`, {
-      causes: unknownFields.map((f) => ({ reason: 'FieldValueInvalid', message: `unknown field "${f}"`, field: f })),
+    const decoding = `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}`;
+    const message = `${decoding}: strict decoding error: ${messages.join(', ')}`;
+    throw new StatusError(400, 'BadRequest', message, {
+      causes: findings.map((f) => ({ reason: 'FieldValueInvalid', message: f.message, field: f.field })),
     });
   }
 
@@ -428,6 +445,8 @@ export class GenericRegistry {
   private decodeBody(type: ResourceType, namespace: string | undefined, body: unknown): KubeObject {
     if (!isObject(body)) throw badRequest(`Object 'Kind' is missing in '${JSON.stringify(body)?.slice(0, 200)}'`);
     const obj = dropNulls(body) as Partial<KubeObject>;
+    const typeError = typeMetaError(type, obj) ?? decodeTypeError(type, obj);
+    if (typeError) throw typeError;
     const apiVersion = apiVersionOf(type.group, type.version);
     if (obj.apiVersion !== undefined && obj.apiVersion !== apiVersion && !(type.custom && sameGroup(obj.apiVersion, type.group))) {
       throw badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${apiVersion})`);

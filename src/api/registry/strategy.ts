@@ -5,8 +5,7 @@
  * hooks (graceful pod deletion, namespace finalization).
  */
 import { strategyFor, type Strategy } from '../builtins/strategies.js';
-import { validateObjectName } from '../builtins/strategies.js';
-import type { FieldError } from '../errors.js';
+import { validateDnsSubdomainName } from '../builtins/names.js';
 import type { KubeObject, ResourceType } from '../types.js';
 
 export interface RegistryStrategy extends Strategy {
@@ -40,7 +39,8 @@ export function strategyOf(type: ResourceType): RegistryStrategy {
       statusFields: hasStatus ? ['status'] : [],
       tracksGeneration: true,
       prepareForCreate: (obj) => obj,
-      validate: (obj): FieldError[] => validateObjectName(obj, true),
+      nameRule: validateDnsSubdomainName,
+      validate: () => [],
     };
     customStrategies.set(type, strategy);
   }

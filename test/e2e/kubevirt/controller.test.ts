@@ -20,7 +20,7 @@ const schema = (path: string): string => fileURLToPath(new URL(`../../../schemas
 t.test('kubectl: vm-cirros patched to Always gets a Scheduled VMI and a virt-launcher pod', async (t) => {
   const { emulator, kubectl } = await withEmulator(t, { workers: 1 });
   for (const crd of ['virtualmachines.kubevirt.io', 'virtualmachineinstances.kubevirt.io', 'kubevirts.kubevirt.io']) {
-    const applied = await kubectl(['apply', '-f', schema(`crds/${crd}.yaml`)]);
+    const applied = await kubectl(['create', '-f', schema(`crds/${crd}.yaml`)]);
     t.equal(applied.code, 0, applied.stderr);
   }
   const established = await kubectl(['wait', '--for=condition=Established', 'crd/virtualmachines.kubevirt.io', 'crd/virtualmachineinstances.kubevirt.io', '--timeout=30s']);

@@ -81,7 +81,8 @@ async function installVirtApi({ kubectl }: EmulatorFixture): Promise<void> {
     if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr}`);
   };
   for (const crd of ['virtualmachines.kubevirt.io', 'virtualmachineinstances.kubevirt.io', 'virtualmachineinstancemigrations.kubevirt.io', 'kubevirts.kubevirt.io']) {
-    await must(['apply', '-f', kubevirtSchema(`crds/${crd}.yaml`)]);
+    // create, not apply: a real apiserver refuses last-applied-configuration annotations over 256 KiB.
+    await must(['create', '-f', kubevirtSchema(`crds/${crd}.yaml`)]);
   }
   await must(['wait', '--for=condition=Established', 'crd/virtualmachines.kubevirt.io', 'crd/virtualmachineinstances.kubevirt.io', '--timeout=30s']);
   await must(['apply', '-f', '-'], virtApi);
@@ -155,6 +156,14 @@ t.test('lifecycle requests with kubectl replace --raw', async (t) => {
 
   const migrate = await put('virtualmachines/halted/migrate');
   t.match(migrate.stderr, 'Error from server (NotFound): virtualmachineinstance.kubevirt.io "halted" not found');
+
+  // Every subresource of a missing VMI is a 404 Status; one virt-api does not serve is a 404 too, not a 501.
+  for (const action of ['unpause', 'softreboot', 'freeze']) {
+    const answer = await put(`virtualmachineinstances/nope/${action}`, '{"unfreezeTimeout":"1m"}');
+    t.match(answer.stderr, 'Error from server (NotFound): virtualmachineinstance.kubevirt.io "nope" not found', action);
+  }
+  const unknown = await put('virtualmachineinstances/nope/frobnicate');
+  t.match(unknown.stderr, 'Error from server (NotFound): the server could not find the requested resource');
 });
 
 t.test('503 while virt-api has no ready pod', async (t) => {

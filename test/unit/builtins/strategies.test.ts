@@ -1,6 +1,11 @@
 import t from 'tap';
 import { strategyFor, validateDnsLabelName, validateDnsSubdomainName } from '../../../src/api/builtins/strategies.js';
 import type { KubeObject } from '../../../src/api/types.js';
+import { validateObjectMeta } from '../../../src/api/validation/objectmeta.js';
+
+/** Name errors as the registry finds them: ObjectMeta validation with the kind's name rule. */
+const nameErrors = (group: string, kind: string, obj: KubeObject) =>
+  validateObjectMeta(obj.metadata, { namespaced: false, nameRule: strategyFor(group, kind).nameRule });
 
 /** The body `kubectl create deployment web --image=nginx` POSTs (captured from kubectl 1.32). */
 const kubectlCreateDeployment = (): KubeObject => ({
@@ -64,7 +69,7 @@ t.test('prepareForCreate leaves its input untouched, even when frozen', async (t
 
 t.test('invalid names are rejected with the Kubernetes message', async (t) => {
   const cm: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'Bad_Name' } };
-  const errors = strategyFor('', 'ConfigMap').validate(cm);
+  const errors = nameErrors('', 'ConfigMap', cm);
   t.equal(errors.length, 1);
   t.equal(errors[0].field, 'metadata.name');
   t.equal(errors[0].reason, 'FieldValueInvalid');
@@ -75,14 +80,14 @@ t.test('invalid names are rejected with the Kubernetes message', async (t) => {
 
   const ns: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'my.ns' } };
   t.same(
-    strategyFor('', 'Namespace').validate(ns).map((e) => `${e.field}: ${e.message}`),
+    nameErrors('', 'Namespace', ns).map((e) => `${e.field}: ${e.message}`),
     [
       `metadata.name: Invalid value: "my.ns": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')`,
     ],
   );
 
   const svc: KubeObject = { apiVersion: 'v1', kind: 'Service', metadata: { name: '1web' }, spec: { ports: [{ port: 80 }] } };
-  t.match(strategyFor('', 'Service').validate(svc)[0].message, /^Invalid value: "1web": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character/);
+  t.match(nameErrors('', 'Service', svc)[0].message, /^Invalid value: "1web": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character/);
 
   t.same(validateDnsLabelName('a'.repeat(64)).map((e) => e.message), [`Invalid value: "${'a'.repeat(64)}": must be no more than 63 characters`]);
   t.same(validateDnsSubdomainName('example.com'), []);
@@ -90,10 +95,10 @@ t.test('invalid names are rejected with the Kubernetes message', async (t) => {
 });
 
 t.test('RBAC names may hold colons but not slashes', async (t) => {
-  const strategy = strategyFor('rbac.authorization.k8s.io', 'ClusterRole');
-  t.same(strategy.validate({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'system:controller:foo' } }), []);
+  const rbac = 'rbac.authorization.k8s.io';
+  t.same(nameErrors(rbac, 'ClusterRole', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'system:controller:foo' } }), []);
   t.same(
-    strategy.validate({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'a/b' } }).map((e) => e.message),
+    nameErrors(rbac, 'ClusterRole', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'a/b' } }).map((e) => e.message),
     [`Invalid value: "a/b": may not contain '/'`],
   );
 });

@@ -65,7 +65,7 @@ t.test('$patch on maps: replace swaps the map, delete empties it', async (t) => 
   t.same(podSpec(replaced).securityContext, { runAsUser: 1000 });
   const deleted = patch({ spec: { template: { spec: { affinity: { $patch: 'delete' } } } } });
   t.same(podSpec(deleted).affinity, {});
-  t.throws(() => patch({ spec: { template: { spec: { affinity: { $patch: 'frob' } } } } }), { constructor: StatusError, code: 500 });
+  t.throws(() => patch({ spec: { template: { spec: { affinity: { $patch: 'frob' } } } } }), { constructor: StatusError, code: 400, message: 'unknown patch type: frob in map: map[$patch:frob]' });
 });
 
 t.test('ports merge by containerPort', async (t) => {
@@ -121,6 +121,6 @@ t.test('without a schema lists are replaced and maps merged', async (t) => {
 
 t.test('malformed patches', async (t) => {
   t.throws(() => patch([1]), { constructor: StatusError, code: 400, message: 'json: cannot unmarshal array into Go value of type map[string]interface {}' });
-  t.throws(() => patch({ spec: { template: { spec: { containers: [{ image: 'x' }] } } } }), { constructor: StatusError, code: 500, message: /does not contain declared merge key: name/ });
+  t.throws(() => patch({ spec: { template: { spec: { containers: [{ image: 'x' }] } } } }), { constructor: StatusError, code: 400, message: /does not contain declared merge key: name/ });
   t.throws(() => patch({ spec: { template: { spec: { '$setElementOrder/containers': 'x' } } } }), { constructor: StatusError, code: 400, message: 'invalid patch format of setElementOrder list' });
 });

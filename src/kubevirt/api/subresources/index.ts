@@ -105,7 +105,7 @@ class VirtApiSubresources implements AggregatedBackend {
       if (path.kind !== 'object') return notFoundPage();
       const routes = path.resource === 'virtualmachines' ? this.vmRoutes : this.vmiRoutes;
       const entry = routes[path.action];
-      if (!entry) return notImplemented(path.resource, path.action);
+      if (!entry) return statusResponse(unknownSubresource());
       if (entry.method !== request.method) return methodNotAllowed();
       return await entry.route(request, path);
     } catch (err) {
@@ -190,7 +190,7 @@ type ParsedPath =
 
 /** /apis/subresources.kubevirt.io/<version>/... as virt-api routes it. */
 function parsePath(path: string): ParsedPath | undefined {
-  const segments = path.split('/').filter(Boolean).map(decodeURIComponent);
+  const segments = path.split('/').filter(Boolean).map(unescapeSegment);
   const [apis, group, version, ...rest] = segments;
   if (apis !== 'apis' || group !== SUBRESOURCE_GROUP || !(SUBRESOURCE_VERSIONS as readonly string[]).includes(version)) return undefined;
   if (rest.length === 0) return { kind: 'groupVersion', version };
@@ -201,6 +201,15 @@ function parsePath(path: string): ParsedPath | undefined {
     return { kind: 'object', namespace, resource, name, action: action.join('/') };
   }
   return { kind: 'other' };
+}
+
+/** A path segment unescaped; one with a malformed escape stays as sent (and matches no route). */
+function unescapeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 const evacuateOptions = (body: Buffer | undefined): EvacuateCancelOptions | undefined =>
@@ -222,9 +231,8 @@ const sevDisabled = () => badRequest("'WorkloadEncryptionSEV' feature gate is no
 const notFoundPage = (): BackendResponse => ({ status: 404, contentType: 'text/plain', body: '404 page not found' });
 const methodNotAllowed = (): BackendResponse => ({ status: 405, contentType: 'text/plain', body: '405: Method Not Allowed' });
 
-/** Routes virt-api has that the emulator does not simulate (yet): said plainly rather than faked. */
-const notImplemented = (resource: string, action: string): BackendResponse =>
-  statusResponse(new StatusError(501, '', `${resource}/${action} is not implemented by kubevirt-emulator`));
+/** A subresource virt-api does not serve (or the emulator does not simulate): not found, as the apiserver answers one. */
+const unknownSubresource = (): StatusError => new StatusError(404, 'NotFound', 'the server could not find the requested resource');
 
 function writeHttp(socket: Duplex, response: BackendResponse): void {
   const body = response.body ?? '';

@@ -1,0 +1,62 @@
+/**
+ * Failures that happen before a request reaches a route: a URL the router
+ * cannot decode, a request line or headers over Node's limit, a method or a
+ * request the HTTP parser rejects. Each still leaves as a Kubernetes Status
+ * (fastify and Node would otherwise write their own JSON or a bare 400).
+ */
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyReply } from 'fastify';
+import { badRequest, methodNotAllowed, StatusError } from '../api/errors.js';
+
+const headersTooLarge = () => new StatusError(431, '', 'Request Header Fields Too Large');
+
+/** fastify's frameworkErrors: a bad %-escape in the path, or a path over the router's parameter limit. */
+export function frameworkError(error: FastifyError, reply: FastifyReply): void {
+  const status =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? headersTooLarge()
+      : badRequest(
+          error.code === 'FST_ERR_BAD_URL' ? `invalid URL escape in ${JSON.stringify(badEscapeOf(reply.request.url))}` : error.message,
+        );
+  void reply.code(status.code).type('application/json').send(JSON.stringify(status.toStatus()));
+}
+
+/** The first malformed %-escape of a URL, as Go's url.EscapeError quotes it. */
+function badEscapeOf(url: string): string {
+  const match = /%(?![0-9A-Fa-f]{2})[^/?&]{0,2}/.exec(url);
+  return match ? match[0] : url;
+}
+
+const REASON_PHRASES: Record<number, string> = {
+  400: 'Bad Request',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+};
+
+/** Node's clientError: the request could not be parsed, so the Status is written on the socket, which then closes. */
+export function clientError(error: Error & { code?: string; rawPacket?: Buffer }, socket: Socket): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const status = clientErrorStatus(error.code);
+  // An answer to HEAD has no body, whatever the error.
+  const body = error.rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ' ? '' : JSON.stringify(status.toStatus());
+  const head = [`HTTP/1.1 ${status.code} ${REASON_PHRASES[status.code]}`, 'Content-Type: application/json'];
+  head.push(`Content-Length: ${Buffer.byteLength(body)}`);
+  socket.end(`${[...head, 'Connection: close'].join('\r\n')}\r\n\r\n${body}`);
+}
+
+function clientErrorStatus(code: string | undefined): StatusError {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return headersTooLarge();
+    case 'HPE_INVALID_METHOD':
+      return methodNotAllowed('the server does not allow this method on the requested resource');
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new StatusError(408, 'Timeout', 'request timed out');
+    default:
+      return badRequest('malformed HTTP request');
+  }
+}
