@@ -16,7 +16,13 @@ import { newContext } from './api/registry/context.js';
 import { DefaultSchemaCatalog } from './api/schema-catalog.js';
 import { TypeRegistry } from './api/type-registry.js';
 import { apiVersionOf, type ResourceType } from './api/types.js';
-import { adminUser, serviceAccountUser } from './auth/user.js';
+import { adminUser } from './auth/user.js';
+import { Authorizer } from './auth/authorization/authorizer.js';
+import { nodeRestriction } from './auth/authorization/node-restriction.js';
+import { identityAgent, identityUser, type ComponentIdentity } from './auth/identities.js';
+import { ensureBootstrapPolicy } from './auth/rbac/bootstrap-policy.js';
+import { escalationCheck } from './auth/rbac/escalation.js';
+import { RuleResolver } from './auth/rbac/rule-resolver.js';
 import { registerReviews } from './auth/reviews.js';
 import { tokenRequestHandler } from './auth/token-request.js';
 import type { Client } from './client/client.js';
@@ -115,7 +121,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   hooks.add(metrics);
   const registry = new GenericRegistry({ store, schemas: new DefaultSchemaCatalog((type) => store.get(crdStorageKey, '', `${type.plural}.${type.group}`)), admission, clock, random, hooks });
   const openapi = new OpenApiService(types.groups().flatMap((g) => g.versions.map((v) => (g.name ? `${g.name}/${v}` : v))));
+  // --authorization-mode=Node,RBAC, for HTTP requests and in-process components alike.
+  const authorizer = new Authorizer(new RuleResolver(store));
   const parts: ApiServerParts = {
+    authorizer,
     store,
     types,
     registry,
@@ -137,14 +146,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   // Admission plugins of the apiserver itself (kube-apiserver's defaults for these two).
   admission.addMutating(defaultTolerationSecondsPlugin);
   admission.addMutating(new ServiceIpAllocator({ listServices: () => store.list(types.byKind('v1', 'Service')!.storageKey) }));
+  admission.addValidating(nodeRestriction);
+  admission.addValidating(escalationCheck(authorizer));
 
-  const client = new InProcessClient({ store, types, registry, clock }, adminUser);
+  const client = new InProcessClient({ store, types, registry, clock, authorizer }, adminUser);
+  const clientFor = (identity: ComponentIdentity) => client.as(identityUser(identity), identityAgent(identity));
   await bootstrapNamespaces(registry, types);
+  const apiserverContext = newContext(identityUser({ component: 'kube-apiserver' }));
+  await ensureBootstrapPolicy((object) => registry.create(types.byKind(object.apiVersion, object.kind)!, object.metadata.namespace, object, apiserverContext));
   const profile = builtinProfile(options.profile ?? 'instant');
   if (!profile) throw new Error(`unknown simulation profile "${options.profile}"`);
   const controlPlane = await startControlPlane({
-    client: client.as(serviceAccountUser('kube-system', 'kube-controller-manager'), 'kube-controller-manager'),
-    clientAs: (namespace, serviceAccount) => client.as(serviceAccountUser(namespace, serviceAccount), serviceAccount),
+    // The shared informers read as system:kube-controller-manager (list/watch on everything); each component writes as itself.
+    client: clientFor({ component: 'kube-controller-manager' }),
+    clientFor,
     clock,
     parts,
     workers: options.workers ?? 2,
@@ -160,14 +175,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   // Dynamic admission: the webhook configurations in the store, served in-process by the emulated components (virt-api, virt-operator).
   const webhookBackends = new WebhookBackends();
   registerWebhookFaults(clock, webhookBackends);
-  registerKubeVirtWebhooks(webhookBackends, { ...controlPlane.context, client: client.as(serviceAccountUser('kubevirt', 'kubevirt-apiserver'), 'virt-api') });
+  const virtApiClient = clientFor({ component: 'virt-api', namespace: 'kubevirt' });
+  registerKubeVirtWebhooks(webhookBackends, { ...controlPlane.context, client: virtApiClient });
   registerWebhookAdmission(admission, { informers: controlPlane.context.informers, client, backends: webhookBackends, clock, random, resourceTypes: () => types.all() });
 
   const app = buildApp(parts, { https: tls ? { key: tls.keyPem, cert: tls.certPem } : undefined, logLevel: options.logLevel });
   registerMetricsRoute(app, metrics);
   // virt-api's aggregated API, served through the APIService virt-operator registers, while virt-api is ready.
   const virtApi = virtApiSubresources({
-    client: client.as(serviceAccountUser('kubevirt', 'kubevirt-apiserver'), 'virt-api'),
+    client: virtApiClient,
     handler: handlerCommands(clock),
     kubernetesVersion: parts.version.gitVersion,
   });

@@ -3,6 +3,7 @@ export interface UserInfo {
   username: string;
   uid?: string;
   groups: string[];
+  extra?: Record<string, string[]>;
 }
 
 /** The identity kubeconfig tokens map to: a cluster admin, as kind's default user is. */

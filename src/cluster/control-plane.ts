@@ -11,7 +11,10 @@ import { consoleLogger, silentLogger } from '../runtime/logger.js';
 import type { SeededRandom } from '../runtime/seeded-random.js';
 import type { ApiServerParts } from '../server/parts.js';
 import type { SimulationProfile } from '../simulation/profile.js';
-import type { ClusterContext } from './context.js';
+import { asController, asIdentity, type ClusterContext } from './context.js';
+import { clusterRoleAggregationController } from '../auth/rbac/aggregation-controller.js';
+import { CLUSTER_ROLE_REF, type RoleObject } from '../auth/rbac/types.js';
+import type { ComponentIdentity } from '../auth/identities.js';
 import { nodeComponents } from './nodes/index.js';
 import { schedulingComponents } from './scheduling/index.js';
 import { workloadComponents, type WorkloadOptions } from './workloads/index.js';
@@ -22,8 +25,8 @@ import { faultComponents } from '../simulation/faults.js';
 
 export interface ControlPlaneOptions {
   client: Client;
-  /** The client acting as a service account, for components that have their own identity. */
-  clientAs: (namespace: string, serviceAccount: string) => Client;
+  /** The client acting as a component's own identity (src/auth/identities.ts). */
+  clientFor: (identity: ComponentIdentity) => Client;
   clock: Clock;
   parts: ApiServerParts;
   workers: number;
@@ -50,21 +53,26 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     logger,
     workers: options.workers,
     serveSubresource: (key, handler) => options.parts.subresources.set(key, handler),
+    clientFor: options.clientFor,
   };
   const manager = new ComponentManager(logger);
   // KubeVirt's components write as their own service accounts, as on a cluster (virt-api tells them apart).
-  const as = (serviceAccount: string): ClusterContext => ({ ...context, client: options.clientAs('kubevirt', serviceAccount) });
+  const as = (component: 'virt-operator' | 'virt-controller' | 'virt-handler'): ClusterContext => asIdentity(context, { component, namespace: 'kubevirt' });
   const components = [
     ...nodeComponents(context),
     ...schedulingComponents(context),
     ...workloadComponents(context, options.workloads),
     // virt-operator runs as its Deployment's pods do; its components gate themselves on that.
-    ...kubevirtOperatorComponents(as('kubevirt-operator')),
+    ...kubevirtOperatorComponents(as('virt-operator')),
     // virt-controller runs while its Deployment has a ready pod; virt-handler acts on a node while its DaemonSet pod runs there.
-    ...virtControllerComponents(as('kubevirt-controller')),
-    ...virtHandlerComponents(as('kubevirt-handler')),
+    ...virtControllerComponents(as('virt-controller')),
+    ...virtHandlerComponents(as('virt-handler')),
+    clusterRoleAggregationController({
+      ...asController(context, 'clusterrole-aggregation-controller'),
+      clusterRoles: informers.informerFor<RoleObject>(CLUSTER_ROLE_REF),
+    }),
     // The emulator's own Fault objects (emulator.kubevirt.io/v1alpha1), acted on through the fault APIs.
-    ...faultComponents(context),
+    ...faultComponents(asIdentity(context, { component: 'kube-apiserver' })),
   ];
   for (const component of components) manager.add(component);
   // Started first: informers components ask for later start at once, so no component waits on an idle one.

@@ -17,6 +17,8 @@ import type { KubeObject } from '../api/types.js';
 import { sortVersions } from '../api/type-registry.js';
 import { aggregatedDiscovery, aggregatedDiscoveryMediaType, legacyGroupList, wantsAggregated } from './discovery.js';
 import type { ApiServerParts } from './parts.js';
+import { authorizeUpgrade } from './authorization.js';
+import { asStatusError } from '../api/errors.js';
 
 export interface BackendRequest {
   method: string;
@@ -101,6 +103,12 @@ class Aggregator {
     const [, root, group, version] = url.split('?')[0].split('/');
     const apiService = root === 'apis' && group && version && !this.isLocalGroup(group) ? this.apiService(group, version) : undefined;
     if (!apiService?.spec?.service) return rejectUpgrade(socket, 404, 'application/json', JSON.stringify(notFoundStatus()));
+    try {
+      authorizeUpgrade(this.parts, req);
+    } catch (err) {
+      const status = asStatusError(err);
+      return rejectUpgrade(socket, status.code, 'application/json', JSON.stringify(status.toStatus()));
+    }
     const backend = this.availableBackend(apiService);
     if (!backend) return rejectUpgrade(socket, 503, 'text/plain; charset=utf-8', UNAVAILABLE_TEXT);
     backend.upgrade(backendRequest(req.method ?? 'GET', url, req.headers, undefined), socket, head);
@@ -248,6 +256,6 @@ const notFoundStatus = () => ({ kind: 'Status', apiVersion: 'v1', metadata: {}, 
 
 /** Answers an upgrade request with a plain HTTP response and closes the connection. */
 function rejectUpgrade(socket: Duplex, code: number, contentType: string, body: string): void {
-  const reason = code === 503 ? 'Service Unavailable' : 'Not Found';
+  const reason = code === 503 ? 'Service Unavailable' : code === 403 ? 'Forbidden' : code === 404 ? 'Not Found' : 'Error';
   socket.end(`HTTP/1.1 ${code} ${reason}\r\nContent-Type: ${contentType}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

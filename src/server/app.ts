@@ -18,6 +18,7 @@ import {
 import type { ApiServerParts } from './parts.js';
 import { parseResourcePath } from './request-info.js';
 import { handleResource } from './resource-handler.js';
+import { registerAuthorization } from './authorization.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -59,6 +60,7 @@ export function buildApp(parts: ApiServerParts, options: AppOptions): FastifyIns
     // Every credential maps to the cluster admin, as a kind cluster's kubeconfig user is.
     req.user = adminUser;
   });
+  registerAuthorization(app, parts);
 
   app.setErrorHandler((error: FastifyError, _req: FastifyRequest, reply: FastifyReply) => sendStatus(reply, toStatusError(error)));
   app.setNotFoundHandler((_req, reply) => sendStatus(reply, notFoundStatus()));

@@ -6,6 +6,7 @@ import type { TypeRegistry } from '../api/type-registry.js';
 import type { KubeObject, ResourceType } from '../api/types.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Store } from '../storage/store.js';
+import type { Authorizer } from '../auth/authorization/authorizer.js';
 import type { OpenApiService } from './openapi/service.js';
 
 export interface SubresourceCall {
@@ -25,7 +26,7 @@ export interface SubresourceCall {
 export type SubresourceHandler = (call: SubresourceCall) => Promise<unknown>;
 
 /** A create-only resource whose POST computes an answer instead of storing (SelfSubjectAccessReview, TokenReview). */
-export type VirtualCreate = (body: unknown, ctx: RequestContext) => Promise<unknown>;
+export type VirtualCreate = (body: unknown, ctx: RequestContext, namespace?: string) => Promise<unknown>;
 
 export interface VersionInfo {
   major: string;
@@ -53,6 +54,8 @@ export interface ApiServerParts {
   /** Keyed by storageKey. */
   virtualCreates: Map<string, VirtualCreate>;
   version: VersionInfo;
+  /** Node and RBAC authorization of every request, HTTP and in-process. */
+  authorizer: Authorizer;
   /** Closers of open watch streams, so stopping the server ends them. */
   openWatches: Set<() => void>;
 }

@@ -7,7 +7,7 @@
 import { builtinResourceTypes } from '../../api/builtin-types.js';
 import { apiVersionOf } from '../../api/types.js';
 import type { Component } from '../../runtime/component.js';
-import type { ClusterContext } from '../context.js';
+import { asController, type ClusterContext } from '../context.js';
 import { DEFAULT_GC_KINDS, GarbageCollector } from './garbage-collector.js';
 import { deploymentController } from './deployment-controller.js';
 import { namespaceController, type NamespacedKind } from './namespace-controller.js';
@@ -34,16 +34,16 @@ export interface WorkloadOptions {
 
 export function workloadComponents(ctx: ClusterContext, options: WorkloadOptions = {}): Component[] {
   return [
-    namespaceController(ctx, { namespacedKinds: options.namespacedKinds ?? builtinNamespacedKinds }),
-    new GarbageCollector(ctx, DEFAULT_GC_KINDS).controller,
-    deploymentController(ctx),
-    replicaSetController(ctx),
-    daemonSetController(ctx),
-    statefulSetController(ctx),
-    jobController(ctx),
-    serviceAccountsController(ctx),
-    rootCaPublisher(ctx, options.rootCaPem),
-    endpointsController(ctx),
+    namespaceController(asController(ctx, 'namespace-controller'), { namespacedKinds: options.namespacedKinds ?? builtinNamespacedKinds }),
+    new GarbageCollector(asController(ctx, 'generic-garbage-collector'), DEFAULT_GC_KINDS).controller,
+    deploymentController(asController(ctx, 'deployment-controller')),
+    replicaSetController(asController(ctx, 'replicaset-controller')),
+    daemonSetController(asController(ctx, 'daemon-set-controller')),
+    statefulSetController(asController(ctx, 'statefulset-controller')),
+    jobController(asController(ctx, 'job-controller')),
+    serviceAccountsController(asController(ctx, 'service-account-controller')),
+    rootCaPublisher(asController(ctx, 'root-ca-cert-publisher'), options.rootCaPem),
+    endpointsController(asController(ctx, 'endpoint-controller'), asController(ctx, 'endpointslice-controller')),
   ];
 }
 
