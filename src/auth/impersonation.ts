@@ -33,7 +33,16 @@ export function impersonatedUser(requester: UserInfo, headers: IncomingHttpHeade
   for (const [key, value] of Object.entries(headers)) {
     if (key.startsWith(EXTRA_PREFIX)) extra[decodeURIComponent(key.slice(EXTRA_PREFIX.length)).toLowerCase()] = values(value);
   }
-  if (!username) throw internalError('requested impersonation of groups, extra or uid without impersonating a user');
+  if (!username) {
+    // kube prints the requests as Go's %v of []ObjectReference{Kind, Namespace, Name, UID, APIVersion, ResourceVersion, FieldPath}.
+    const reference = (kind: string, name: string, fieldPath = '') => `{${kind}  ${name}    ${fieldPath}}`;
+    const requested = [
+      ...groups.map((g) => reference('Group', g)),
+      ...Object.entries(extra).flatMap(([key, list]) => list.map((v) => reference('UserExtra', v, key))),
+      ...(uid ? [reference('UID', uid)] : []),
+    ];
+    throw internalError(`requested [${requested.join(' ')}] without impersonating a user`);
+  }
 
   const checks: ResourceAttributes[] = [];
   const serviceAccount = username.startsWith(SERVICE_ACCOUNT_PREFIX) ? username.slice(SERVICE_ACCOUNT_PREFIX.length).split(':') : undefined;
