@@ -152,7 +152,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const client = new InProcessClient({ store, types, registry, clock, authorizer }, adminUser);
   const clientFor = (identity: ComponentIdentity) => client.as(identityUser(identity), identityAgent(identity));
   await bootstrapNamespaces(registry, types);
-  const apiserverContext = newContext(identityUser({ component: 'kube-apiserver' }));
+  const apiserverContext = newContext(identityUser({ component: 'kube-apiserver' }), { userAgent: 'kube-apiserver' });
   await ensureBootstrapPolicy((object) => registry.create(types.byKind(object.apiVersion, object.kind)!, object.metadata.namespace, object, apiserverContext));
   const profile = builtinProfile(options.profile ?? 'instant');
   if (!profile) throw new Error(`unknown simulation profile "${options.profile}"`);
