@@ -71,11 +71,15 @@ t.test('resources: every verb of every role equals the bootstrap policy plus Kub
   }
 });
 
-t.test('every authenticated user may read the KubeVirt CR (kubevirt.io:default, bound to system:authenticated)', async (t) => {
+t.test('every authenticated user reads the KubeVirt CR and the cluster instancetypes (bound to system:authenticated)', async (t) => {
+  const instancetypes = { group: 'instancetype.kubevirt.io', resource: 'virtualmachineclusterinstancetypes' };
   for (const role of ['view', 'default'] as Role[]) {
     t.ok(await subjectAccess(sa(role), saGroups(), { namespace: OTHER, verb: 'list', group: 'kubevirt.io', resource: 'kubevirts' }), `${role} lists kubevirts`);
     t.notOk(await subjectAccess(sa(role), saGroups(), { namespace: OTHER, verb: 'update', group: 'kubevirt.io', resource: 'kubevirts' }), `${role} may not update`);
+    t.ok(await subjectAccess(sa(role), saGroups(), { verb: 'list', ...instancetypes }), `${role} lists cluster instancetypes (instancetype.kubevirt.io:view)`);
+    t.notOk(await subjectAccess(sa(role), saGroups(), { verb: 'create', ...instancetypes }), `${role} may not create one`);
   }
+  t.notOk(await subjectAccess('someone', ['system:unauthenticated'], { verb: 'list', ...instancetypes }), 'not without authentication');
 });
 
 t.test('subresources.kubevirt.io: allowed exactly as kubevirt.io:admin/edit/view say', async (t) => {
