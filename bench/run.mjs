@@ -7,7 +7,7 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { formatNumber, meetsTarget, RESULT_PREFIX } from './lib/report.mjs';
 
-const BENCHMARKS = ['startup.mjs', 'get-throughput.mjs', 'create-rate.mjs', 'watch-fanout.mjs', 'stuck-watchers.mjs', 'store-scaling.mjs', 'kubevirt-deploy.mjs', 'cluster-scale.mjs', 'vmi-density.mjs', 'vm-scale.mjs'];
+const BENCHMARKS = ['startup.mjs', 'get-throughput.mjs', 'create-rate.mjs', 'authz.mjs', 'watch-fanout.mjs', 'stuck-watchers.mjs', 'store-scaling.mjs', 'kubevirt-deploy.mjs', 'cluster-scale.mjs', 'vmi-density.mjs', 'vm-scale.mjs'];
 const PER_BENCHMARK_TIMEOUT_MS = 15 * 60_000;
 
 function runBenchmark(file) {

@@ -16,7 +16,13 @@ import { newContext } from './api/registry/context.js';
 import { DefaultSchemaCatalog } from './api/schema-catalog.js';
 import { TypeRegistry } from './api/type-registry.js';
 import { apiVersionOf, type ResourceType } from './api/types.js';
-import { adminUser, serviceAccountUser } from './auth/user.js';
+import { adminUser } from './auth/user.js';
+import { Authorizer } from './auth/authorization/authorizer.js';
+import { nodeRestriction } from './auth/authorization/node-restriction.js';
+import { identityAgent, identityUser, type ComponentIdentity } from './auth/identities.js';
+import { ensureBootstrapPolicy } from './auth/rbac/bootstrap-policy.js';
+import { escalationCheck } from './auth/rbac/escalation.js';
+import { RuleResolver } from './auth/rbac/rule-resolver.js';
 import { registerReviews } from './auth/reviews.js';
 import { tokenRequestHandler } from './auth/token-request.js';
 import { loadAuthentication } from './auth/authentication/index.js';
@@ -29,7 +35,7 @@ import { RealClock, VirtualClock, type Clock } from './runtime/clock.js';
 import { consoleLogger, silentLogger } from './runtime/logger.js';
 import { SeededRandom } from './runtime/seeded-random.js';
 import { ComponentManager } from './runtime/component.js';
-import type { ComponentContext } from './runtime/component-context.js';
+import { asIdentity, type ComponentContext } from './runtime/component-context.js';
 import { SharedInformerFactory } from './runtime/informer.js';
 import { logSubscriberErrors } from './runtime/subscriber-errors.js';
 import { buildApp } from './server/app.js';
@@ -38,7 +44,7 @@ import { registerClockControl } from './server/clock-control.js';
 import { registerIssuerDiscovery } from './server/issuer-discovery.js';
 import { VIRT_API_SERVICE, virtApiSubresources } from './kubevirt/api/subresources/index.js';
 import { handlerCommands, handlerFaults } from './kubevirt/handler/index.js';
-import { KUBEVIRT_SERVICE_ACCOUNT_NAMESPACE, kubevirtComponents } from './kubevirt/index.js';
+import { KUBEVIRT_SERVICE_ACCOUNT_NAMESPACE, kubevirtComponents, type KubeVirtComponent } from './kubevirt/index.js';
 import { registerKubeVirtWebhooks } from './kubevirt/api/admission/index.js';
 import { installKubeVirt } from './kubevirt/install.js';
 import { mergeIntoKubeconfig, writeKubeconfig } from './server/kubeconfig.js';
@@ -142,7 +148,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const schemas = new DefaultSchemaCatalog((type) => store.get(crdStorageKey, '', `${type.plural}.${type.group}`));
   const registry = new GenericRegistry({ store, schemas, admission, clock, random, hooks, eventTtlMs: options.eventTtlMs });
   const openapi = new OpenApiService(types.groups().flatMap((g) => g.versions.map((v) => (g.name ? `${g.name}/${v}` : v))));
+  // --authorization-mode=Node,RBAC, for HTTP requests and in-process components alike.
+  const authorizer = new Authorizer(new RuleResolver(store));
   const parts: ApiServerParts = {
+    authorizer,
     store,
     types,
     registry,
@@ -168,13 +177,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const listServices = () => store.list(types.byKind('v1', 'Service')!.storageKey);
   admission.addMutating(new ServiceIpAllocator({ listServices }));
   admission.addMutating(new NodePortAllocator({ listServices, random: () => random.next() }));
+  admission.addValidating(nodeRestriction);
+  admission.addValidating(escalationCheck(authorizer));
 
-  const client = new InProcessClient({ store, types, registry, clock }, adminUser);
+  const client = new InProcessClient({ store, types, registry, clock, authorizer }, adminUser);
+  const clientFor = (identity: ComponentIdentity) => client.as(identityUser(identity), identityAgent(identity));
   await bootstrapNamespaces(registry, types);
+  const apiserverContext = newContext(identityUser({ component: 'kube-apiserver' }), { userAgent: 'kube-apiserver' });
+  await ensureBootstrapPolicy((object) => registry.create(types.byKind(object.apiVersion, object.kind)!, object.metadata.namespace, object, apiserverContext));
   const profile = builtinProfile(options.profile ?? 'instant');
   if (!profile) throw new Error(`unknown simulation profile "${options.profile}"`);
   const components = await startComponents({
-    client,
+    clientFor,
     clock,
     random,
     profile,
@@ -184,7 +198,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       signLegacyToken: (serviceAccount, secret) => authn.serviceAccountTokens.issueLegacy(serviceAccount, secret),
     },
   });
-  const virtApiClient = client.as(serviceAccountUser(KUBEVIRT_SERVICE_ACCOUNT_NAMESPACE, 'kubevirt-apiserver'), 'virt-api');
+  const virtApiClient = clientFor({ component: 'virt-api', namespace: KUBEVIRT_SERVICE_ACCOUNT_NAMESPACE });
 
   // Dynamic admission: the webhook configurations in the store, served in-process by the emulated components (virt-api, virt-operator).
   const webhookBackends = new WebhookBackends();
@@ -265,29 +279,35 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   return emulator;
 }
 
-interface ComponentsOptions extends Omit<ComponentContext, 'informers' | 'client'> {
-  /** The cluster admin's client; each system's components get a client acting as their own service account. */
-  client: InProcessClient;
+interface ComponentsOptions extends Omit<ComponentContext, 'informers' | 'client' | 'clientFor'> {
+  /** The client of a component's own identity (src/auth/identities.ts): each component writes as itself. */
+  clientFor: (identity: ComponentIdentity) => Client;
   cluster: ClusterOptions;
 }
 
 /**
- * Runs every simulated component over one set of shared informers: the
- * cluster (as kube-controller-manager), KubeVirt's components (each as its
- * own service account, as on a cluster: virt-api tells them apart) and the
- * emulator's fault controller, which is handed what faults act on.
+ * Runs every simulated component over one set of shared informers, which read as system:kube-controller-manager
+ * (list and watch on everything); each component writes as its own identity: the cluster's controllers as their
+ * kube-system ServiceAccounts, kubelets as their nodes, KubeVirt's components as the ServiceAccounts virt-operator
+ * runs them under (virt-api tells them apart), the emulator's fault controller as the API server.
  */
 async function startComponents(options: ComponentsOptions): Promise<{ context: ComponentContext; stop(): Promise<void> }> {
-  const { client: admin, cluster, ...shared } = options;
-  const clientAs = (namespace: string, serviceAccount: string) => admin.as(serviceAccountUser(namespace, serviceAccount), serviceAccount);
-  const client = clientAs('kube-system', 'kube-controller-manager');
-  const context: ComponentContext = { ...shared, client, informers: new SharedInformerFactory(client, { clock: shared.clock, logger: shared.logger }) };
-  const kubevirtAs = (serviceAccount: string): ComponentContext => ({ ...context, client: clientAs(KUBEVIRT_SERVICE_ACCOUNT_NAMESPACE, serviceAccount) });
+  const { cluster, clientFor, ...shared } = options;
+  const client = clientFor({ component: 'kube-controller-manager' });
+  const context: ComponentContext = {
+    ...shared,
+    client,
+    clientFor,
+    informers: new SharedInformerFactory(client, { clock: shared.clock, logger: shared.logger }),
+  };
+  const kubevirtAs = (component: KubeVirtComponent): ComponentContext =>
+    asIdentity(context, { component, namespace: KUBEVIRT_SERVICE_ACCOUNT_NAMESPACE });
+  const apiserver = asIdentity(context, { component: 'kube-apiserver' });
   const manager = new ComponentManager(shared.logger);
   const components = [
     ...clusterComponents(context, cluster),
     ...kubevirtComponents(kubevirtAs),
-    ...faultComponents(context, { kubelets: () => nodeFaults(context), guests: () => handlerFaults(context) }),
+    ...faultComponents(apiserver, { kubelets: () => nodeFaults(apiserver), guests: () => handlerFaults(apiserver) }),
   ];
   for (const component of components) manager.add(component);
   // Started first: informers components ask for later start at once, so no component waits on an idle one.

@@ -6,11 +6,11 @@ import http from 'node:http';
 import https from 'node:https';
 import { parentPort, workerData } from 'node:worker_threads';
 
-const { origin, ca, token, concurrency, warmupMs, durationMs, request: spec } = workerData;
+const { origin, ca, token, extraHeaders, concurrency, warmupMs, durationMs, request: spec } = workerData;
 const url = new URL(origin);
 const transport = url.protocol === 'https:' ? https : http;
 const agent = new transport.Agent({ keepAlive: true, maxSockets: concurrency, ...(ca && { ca }) });
-const headers = { Accept: 'application/json', ...(token && { Authorization: `Bearer ${token}` }) };
+const headers = { Accept: 'application/json', ...(token && { Authorization: `Bearer ${token}` }), ...extraHeaders };
 
 let sequence = 0;
 

@@ -11,13 +11,14 @@ import type { GenericRegistry } from '../api/registry/registry.js';
 import type { TypeRegistry } from '../api/type-registry.js';
 import type { KubeList, KubeObject, ResourceType, WatchEvent } from '../api/types.js';
 import type { UserInfo } from '../auth/user.js';
+import type { Authorizer } from '../auth/authorization/authorizer.js';
 import type { Store } from '../storage/store.js';
 import type { Client, DeleteOptions, KindRef, ListOptions, PatchOptions, PatchType, WatchOptions, WriteOptions } from './client.js';
 import type { Clock } from '../runtime/clock.js';
 
 export class InProcessClient implements Client {
   constructor(
-    private readonly parts: { store: Store; types: TypeRegistry; registry: GenericRegistry; clock: Clock },
+    private readonly parts: { store: Store; types: TypeRegistry; registry: GenericRegistry; clock: Clock; authorizer?: Authorizer },
     private readonly user: UserInfo,
     private readonly userAgent = 'kubevirt-emulator',
   ) {}
@@ -28,11 +29,11 @@ export class InProcessClient implements Client {
   }
 
   async get<T extends KubeObject>(ref: KindRef, namespace: string | undefined, name: string): Promise<T> {
-    return this.parts.registry.get(this.typeOf(ref), namespace, name) as T;
+    return this.parts.registry.get(this.authorized('get', ref, namespace, name), namespace, name) as T;
   }
 
   async list<T extends KubeObject>(ref: KindRef, options: ListOptions = {}): Promise<KubeList<T>> {
-    const type = this.typeOf(ref);
+    const type = this.authorized('list', ref, options.namespace);
     const page = listPage(this.parts.store, type, options);
     return {
       apiVersion: ref.apiVersion,
@@ -43,16 +44,19 @@ export class InProcessClient implements Client {
   }
 
   async create<T extends KubeObject>(obj: T, options: WriteOptions & { subresource?: string; name?: string } = {}): Promise<T> {
-    return (await this.parts.registry.create(this.typeOf(obj), obj.metadata.namespace, obj, this.context(options), options.subresource)) as T;
+    const type = this.authorized('create', obj, obj.metadata.namespace, options.subresource ? (options.name ?? obj.metadata.name) : undefined, options.subresource);
+    return (await this.parts.registry.create(type, obj.metadata.namespace, obj, this.context(options), options.subresource)) as T;
   }
 
   async update<T extends KubeObject>(obj: T, options: WriteOptions & { subresource?: string } = {}): Promise<T> {
-    const type = this.typeOf(obj);
+    // A pods/binding write is a create in kube's API (POST of a Binding), and is authorized as one.
+    const verb = options.subresource === 'binding' ? 'create' : 'update';
+    const type = this.authorized(verb, obj, obj.metadata.namespace, obj.metadata.name, options.subresource);
     return (await this.parts.registry.update(type, obj.metadata.namespace, obj.metadata.name!, obj, this.context(options), options.subresource)).object as T;
   }
 
   async patch<T extends KubeObject>(ref: KindRef, namespace: string | undefined, name: string, type: PatchType, patch: unknown, options: PatchOptions = {}): Promise<T> {
-    const result = await this.parts.registry.patch(this.typeOf(ref), namespace, name, type, patch, this.context(options), {
+    const result = await this.parts.registry.patch(this.authorized('patch', ref, namespace, name, options.subresource), namespace, name, type, patch, this.context(options), {
       subresource: options.subresource,
       force: options.force,
     });
@@ -60,12 +64,12 @@ export class InProcessClient implements Client {
   }
 
   async delete<T extends KubeObject>(ref: KindRef, namespace: string | undefined, name: string, options: DeleteOptions = {}): Promise<T> {
-    return (await this.parts.registry.delete(this.typeOf(ref), namespace, name, options, this.context({ dryRun: options.dryRun }))).object as T;
+    return (await this.parts.registry.delete(this.authorized('delete', ref, namespace, name), namespace, name, options, this.context({ dryRun: options.dryRun }))).object as T;
   }
 
   watch<T extends KubeObject>(ref: KindRef, options: WatchOptions = {}): Observable<WatchEvent<T>> {
     return new Observable<WatchEvent<T>>((subscriber) => {
-      const events = watchResource(this.parts.store, this.typeOf(ref), options) as Observable<WatchEvent<T>>;
+      const events = watchResource(this.parts.store, this.authorized('watch', ref, options.namespace), options) as Observable<WatchEvent<T>>;
       // Deliver asynchronously, as a network watch would: a component never sees its own write inside the call that made it.
       const subscription = events.subscribe({
         next: (e) => queueMicrotask(() => subscriber.next(e)),
@@ -82,6 +86,16 @@ export class InProcessClient implements Client {
   private typeOf(ref: KindRef): ResourceType {
     const type = this.parts.types.byKind(ref.apiVersion, ref.kind);
     if (!type) throw new StatusError(404, 'NotFound', `the server could not find the requested resource (${ref.kind} ${ref.apiVersion})`);
+    return type;
+  }
+
+  /** The request's type, once the authorizer allows this client's user the verb (the same decision an HTTP request gets). */
+  private authorized(verb: string, ref: KindRef, namespace: string | undefined, name?: string, subresource?: string): ResourceType {
+    const type = this.typeOf(ref);
+    const authorizer = this.parts.authorizer;
+    if (!authorizer) return type;
+    const scope = type.namespaced ? namespace : type.plural === 'namespaces' ? name : undefined;
+    authorizer.check(this.user, { kind: 'resource', verb, apiGroup: type.group, apiVersion: type.version, resource: type.plural, subresource, namespace: scope, name });
     return type;
   }
 

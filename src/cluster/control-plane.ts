@@ -1,13 +1,15 @@
 /**
  * The simulated Kubernetes under the API: kubelets and node lifecycle, the
  * scheduler, and kube-controller-manager's controllers (workloads,
- * housekeeping, Service endpoints). They are always on (unless a fault stops
+ * housekeeping, Service endpoints, ClusterRole aggregation), each under its own identity. They are always on (unless a fault stops
  * one) and reach the cluster only through the client. What else runs beside
  * them (KubeVirt, the emulator's faults) is the assembly point's business
  * (src/emulator.ts); nothing here knows of it.
  */
+import { clusterRoleAggregationController } from '../auth/rbac/aggregation-controller.js';
+import { CLUSTER_ROLE_REF, type RoleObject } from '../auth/rbac/types.js';
 import type { Component } from '../runtime/component.js';
-import type { ComponentContext } from '../runtime/component-context.js';
+import { asController, type ComponentContext } from '../runtime/component-context.js';
 import { housekeepingComponents, type HousekeepingOptions } from './housekeeping/index.js';
 import { nodeComponents } from './nodes/index.js';
 import { schedulingComponents } from './scheduling/index.js';
@@ -25,6 +27,10 @@ export function clusterComponents(ctx: ComponentContext, options: ClusterOptions
     ...schedulingComponents(ctx),
     ...housekeepingComponents(ctx, options),
     ...workloadComponents(ctx),
-    endpointsController(ctx),
+    endpointsController(asController(ctx, 'endpoint-controller'), asController(ctx, 'endpointslice-controller')),
+    clusterRoleAggregationController({
+      ...asController(ctx, 'clusterrole-aggregation-controller'),
+      clusterRoles: ctx.informers.informerFor<RoleObject>(CLUSTER_ROLE_REF),
+    }),
   ];
 }

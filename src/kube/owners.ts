@@ -52,11 +52,14 @@ export async function claimChildren<T extends KubeObject>(client: Client, owner:
   return claimed;
 }
 
-/** Replaces the owner references with an optimistic-concurrency update; undefined when the child is gone. */
+/**
+ * Replaces the owner references with a patch preconditioned on the child's uid and resourceVersion, as client-go's
+ * ControllerRefManager patches (controllers hold `patch`, not `update`, on what they adopt); undefined when the child is gone.
+ */
 export async function writeOwnerReferences<T extends KubeObject>(client: Client, obj: T, ownerReferences: OwnerReference[]): Promise<T | undefined> {
-  const metadata = { ...obj.metadata, ownerReferences: ownerReferences.length ? ownerReferences : undefined };
+  const metadata = { ownerReferences: ownerReferences.length ? ownerReferences : null, uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion };
   try {
-    return await client.update<T>({ ...obj, metadata });
+    return await client.patch<T>({ apiVersion: obj.apiVersion, kind: obj.kind }, obj.metadata.namespace, obj.metadata.name ?? '', 'merge', { metadata });
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;

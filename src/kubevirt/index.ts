@@ -16,10 +16,13 @@ import { kubevirtOperatorComponents } from './operator/index.js';
 /** The namespace KubeVirt's service accounts live in (kubevirt-operator.yaml installs into it). */
 export const KUBEVIRT_SERVICE_ACCOUNT_NAMESPACE = 'kubevirt';
 
-export function kubevirtComponents(contextAs: (serviceAccount: string) => ComponentContext): Component[] {
+/** KubeVirt's components that run as a ServiceAccount of their own (virt-api's is given to its handlers apart). */
+export type KubeVirtComponent = 'virt-operator' | 'virt-controller' | 'virt-handler';
+
+export function kubevirtComponents(contextAs: (component: KubeVirtComponent) => ComponentContext): Component[] {
   return [
-    ...kubevirtOperatorComponents(contextAs('kubevirt-operator')),
-    ...virtControllerComponents(contextAs('kubevirt-controller')),
-    ...virtHandlerComponents(contextAs('kubevirt-handler')),
+    ...kubevirtOperatorComponents(contextAs('virt-operator')),
+    ...virtControllerComponents(contextAs('virt-controller')),
+    ...virtHandlerComponents(contextAs('virt-handler')),
   ];
 }

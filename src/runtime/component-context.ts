@@ -4,10 +4,12 @@
  * and handler, the emulator's fault controller): a client (its only way to
  * the cluster state), shared informers, the clock, seeded randomness, the
  * simulation profile, a logger, and the hook to serve subresources that
- * belong to a component (pods/log from kubelets, pods/eviction, pods/binding).
+ * belong to a component (pods/log from kubelets, pods/eviction, pods/binding),
+ * and the clients of the components' own identities (src/auth/identities.ts).
  * The assembly point (src/emulator.ts) builds it; components never build
  * each other's.
  */
+import type { ComponentIdentity, ControllerName } from '../auth/identities.js';
 import type { Client } from '../client/client.js';
 import type { SubresourceHandler } from '../api/extension-points.js';
 import type { SimulationProfile } from '../simulation/profile.js';
@@ -25,4 +27,14 @@ export interface ComponentContext {
   logger: Logger;
   /** Serves `<group>/<plural>/<subresource>` (e.g. "/pods/log") with the given handler. */
   serveSubresource(key: string, handler: SubresourceHandler): void;
+  /** The client acting as a component's own identity (absent in harnesses that run everything as one client). */
+  clientFor?(identity: ComponentIdentity): Client;
 }
+
+/** The context with the client of `identity`, so the component's writes are authorized as that identity's. */
+export const asIdentity = (ctx: ComponentContext, identity: ComponentIdentity): ComponentContext =>
+  ctx.clientFor ? { ...ctx, client: ctx.clientFor(identity) } : ctx;
+
+/** A kube-controller-manager controller's context, under its kube-system ServiceAccount. */
+export const asController = (ctx: ComponentContext, controller: ControllerName): ComponentContext =>
+  asIdentity(ctx, { component: 'controller', controller });

@@ -19,6 +19,7 @@ import type { UserInfo } from '../auth/user.js';
 import { sortVersions } from '../api/type-registry.js';
 import { aggregatedDiscovery, aggregatedDiscoveryMediaType, legacyGroupList, wantsAggregated } from './discovery.js';
 import type { ApiServerParts } from './parts.js';
+import { authorizeUpgrade } from './authorization.js';
 
 // The backend interface lives beside the API types so that backends (virt-api) need not import the HTTP layer.
 import type { AggregatedBackend, BackendRequest } from '../api/extension-points.js';
@@ -103,9 +104,17 @@ class Aggregator {
     const [, root, group, version] = url.split('?')[0].split('/');
     const apiService = root === 'apis' && group && version && !this.isLocalGroup(group) ? this.apiService(group, version) : undefined;
     if (!apiService?.spec?.service) return rejectUpgrade(socket, 404, 'application/json', JSON.stringify(notFoundStatus()));
+    let effective: UserInfo;
+    try {
+      // Impersonation headers and RBAC, as for every other request: WebSocket upgrades never pass fastify's hooks.
+      effective = authorizeUpgrade(this.parts, req, user);
+    } catch (err) {
+      const status = asStatusError(err);
+      return rejectUpgrade(socket, status.code, 'application/json', JSON.stringify(status.toStatus()));
+    }
     const backend = this.availableBackend(apiService);
     if (!backend) return rejectUpgrade(socket, 503, 'text/plain; charset=utf-8', UNAVAILABLE_TEXT);
-    backend.upgrade(backendRequest(req.method ?? 'GET', url, req.headers, undefined, user), socket, head);
+    backend.upgrade(backendRequest(req.method ?? 'GET', url, req.headers, undefined, effective), socket, head);
   }
 
   /** /apis: the local groups, then the aggregated ones (so a CRD group wins a resource-name tie, e.g. virtualmachines). */
@@ -258,6 +267,7 @@ const notFoundStatus = () => ({ kind: 'Status', apiVersion: 'v1', metadata: {}, 
 
 const STATUS_TEXT: Record<number, string> = {
   401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   500: 'Internal Server Error',
   503: 'Service Unavailable',

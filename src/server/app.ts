@@ -21,6 +21,7 @@ import { defaultInFlightLimits, httpServerLimits, registerInFlightLimit, tlsLimi
 import { parseQueryFirstValues } from './query.js';
 import { parseResourcePath } from './request-info.js';
 import { handleResource } from './resource-handler.js';
+import { registerAuthorization } from './authorization.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -82,6 +83,7 @@ export function buildApp(parts: ApiServerParts, options: AppOptions): FastifyIns
     req.user = await options.authenticate(req.raw);
   });
   registerInFlightLimit(app, options.inFlight ?? defaultInFlightLimits);
+  registerAuthorization(app, parts);
 
   app.setErrorHandler((error: FastifyError, _req: FastifyRequest, reply: FastifyReply) => sendStatus(reply, toStatusError(error)));
   app.setNotFoundHandler((_req, reply) => sendStatus(reply, notFoundStatus()));

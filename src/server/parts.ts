@@ -5,13 +5,14 @@ import type { TypeRegistry } from '../api/type-registry.js';
 import type { SubresourceHandler } from '../api/extension-points.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Store } from '../storage/store.js';
+import type { Authorizer } from '../auth/authorization/authorizer.js';
 import type { OpenApiService } from './openapi/service.js';
 
 // Defined beside the API types so that components serving subresources need not import the HTTP layer.
 export type { SubresourceCall, SubresourceHandler } from '../api/extension-points.js';
 
 /** A create-only resource whose POST computes an answer instead of storing (SelfSubjectAccessReview, TokenReview). */
-export type VirtualCreate = (body: unknown, ctx: RequestContext) => Promise<unknown>;
+export type VirtualCreate = (body: unknown, ctx: RequestContext, namespace?: string) => Promise<unknown>;
 
 export interface VersionInfo {
   major: string;
@@ -39,6 +40,8 @@ export interface ApiServerParts {
   /** Keyed by storageKey. */
   virtualCreates: Map<string, VirtualCreate>;
   version: VersionInfo;
+  /** Node and RBAC authorization of every request, HTTP and in-process. */
+  authorizer: Authorizer;
   /** Closers of open watch streams, so stopping the server ends them. */
   openWatches: Set<() => void>;
 }

@@ -54,7 +54,7 @@ export async function handleResource(parts: ApiServerParts, req: FastifyRequest,
     const virtual = parts.virtualCreates.get(type.storageKey);
     if (method === 'POST' && virtual) {
       reply.code(201);
-      return virtual(decodeBody(req.body as Buffer, req.headers['content-type']), ctx);
+      return virtual(decodeBody(req.body as Buffer, req.headers['content-type']), ctx, namespace);
     }
     if (namespace === undefined && type.namespaced && method !== 'GET') throw methodNotAllowed(`the server does not allow this method on the requested resource`);
     return handleCollection(parts, req, reply, type, namespace, ctx);

@@ -6,7 +6,7 @@
 import { builtinResourceTypes } from '../../api/builtin-types.js';
 import { apiVersionOf } from '../../api/types.js';
 import type { Component } from '../../runtime/component.js';
-import type { ComponentContext } from '../../runtime/component-context.js';
+import { asController, asIdentity, type ComponentContext } from '../../runtime/component-context.js';
 import { DEFAULT_GC_KINDS, GarbageCollector } from './garbage-collector.js';
 import { namespaceController, type NamespacedKind } from './namespace-controller.js';
 import { PLACEHOLDER_CA_PEM, rootCaPublisher } from './root-ca-publisher.js';
@@ -30,11 +30,14 @@ export interface HousekeepingOptions {
 
 export function housekeepingComponents(ctx: ComponentContext, options: HousekeepingOptions = {}): Component[] {
   return [
-    namespaceController(ctx, { namespacedKinds: options.namespacedKinds ?? builtinNamespacedKinds }),
-    new GarbageCollector(ctx, DEFAULT_GC_KINDS).controller,
-    serviceAccountsController(ctx),
-    rootCaPublisher(ctx, options.rootCaPem),
-    ...(options.signLegacyToken ? [serviceAccountTokensController(ctx, options.signLegacyToken, options.rootCaPem ?? PLACEHOLDER_CA_PEM)] : []),
+    namespaceController(asController(ctx, 'namespace-controller'), { namespacedKinds: options.namespacedKinds ?? builtinNamespacedKinds }),
+    new GarbageCollector(asController(ctx, 'generic-garbage-collector'), DEFAULT_GC_KINDS).controller,
+    serviceAccountsController(asController(ctx, 'service-account-controller')),
+    rootCaPublisher(asController(ctx, 'root-ca-cert-publisher'), options.rootCaPem),
+    // kube-controller-manager runs the token controller on its own credentials, not a controller ServiceAccount.
+    ...(options.signLegacyToken
+      ? [serviceAccountTokensController(asIdentity(ctx, { component: 'kube-controller-manager' }), options.signLegacyToken, options.rootCaPem ?? PLACEHOLDER_CA_PEM)]
+      : []),
   ];
 }
 

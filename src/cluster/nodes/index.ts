@@ -12,7 +12,7 @@
  */
 import type { Clock } from '../../runtime/clock.js';
 import type { Component } from '../../runtime/component.js';
-import type { ComponentContext } from '../../runtime/component-context.js';
+import { asController, asIdentity, type ComponentContext } from '../../runtime/component-context.js';
 import { POD_REF, type Pod } from '../../kube/pods.js';
 import { KubeletManager } from './kubelets.js';
 import { NodeLifecycleController } from './node-lifecycle.js';
@@ -47,19 +47,19 @@ export function nodeComponents(ctx: ComponentContext, workers: number): Componen
   const leases = ctx.informers.informerFor<Lease>(LEASE_REF, { namespace: NODE_LEASE_NAMESPACE });
   const pods = indexPodsByNode(ctx.informers.informerFor<Pod>(POD_REF));
 
-  const kubelets = new KubeletManager(ctx, nodes, pods, workers);
+  const kubelets = new KubeletManager(asController(ctx, 'node-controller'), nodes, pods, workers);
   faultsByClock.set(ctx.clock, {
     stopKubelet: (name) => kubelets.stopKubelet(name),
     startKubelet: (name) => kubelets.startKubelet(name),
     isKubeletRunning: (name) => kubelets.isKubeletRunning(name),
   });
-  const logs = new PodLogServer(ctx, pods);
+  const logs = new PodLogServer(asIdentity(ctx, { component: 'kube-apiserver' }), pods);
   ctx.serveSubresource('/pods/log', logs.serve);
 
   return [
     kubelets,
     logs,
-    new NodeLifecycleController(ctx, nodes, leases, pods).controller,
-    new TaintEvictionController(ctx, nodes, pods).controller,
+    new NodeLifecycleController(asController(ctx, 'node-controller'), nodes, leases, pods).controller,
+    new TaintEvictionController(asController(ctx, 'node-controller'), nodes, pods).controller,
   ];
 }

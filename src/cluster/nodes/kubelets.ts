@@ -6,7 +6,7 @@
  */
 import type { Component } from '../../runtime/component.js';
 import type { HandlerRegistration, Informer } from '../../runtime/informer.js';
-import type { ComponentContext } from '../../runtime/component-context.js';
+import { asIdentity, type ComponentContext } from '../../runtime/component-context.js';
 import type { Pod } from '../../kube/pods.js';
 import { Kubelet } from './kubelet.js';
 import { kubeletNodeStatus } from './node-status.js';
@@ -74,7 +74,7 @@ export class KubeletManager implements Component {
       const identity = identityAt(name, index);
       const status = kubeletNodeStatus(undefined, identity, this.machineOf(name), this.ctx.clock.now());
       try {
-        await this.ctx.client.create(registeredNode(identity, index === 0, status));
+        await asIdentity(this.ctx, { component: 'kubelet', node: name }).client.create(registeredNode(identity, index === 0, status));
       } catch (err) {
         if (errorCode(err) !== 409) throw err;
       }
@@ -98,7 +98,8 @@ export class KubeletManager implements Component {
     const kubelet = this.kubelets.get(nodeName);
     if (shouldRun && !kubelet) {
       const identity = await this.identityOf(node);
-      const started = new Kubelet({ ctx: this.ctx, identity, machine: this.machineOf(nodeName), pods: this.pods, images: this.imagesOf(nodeName) });
+      const ctx = asIdentity(this.ctx, { component: 'kubelet', node: nodeName });
+      const started = new Kubelet({ ctx, identity, machine: this.machineOf(nodeName), pods: this.pods, images: this.imagesOf(nodeName) });
       this.kubelets.set(nodeName, started);
       await started.start();
     } else if (!shouldRun && kubelet) {

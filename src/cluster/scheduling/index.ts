@@ -4,7 +4,7 @@
  * that keeps PodDisruptionBudget status for evictions to consult.
  */
 import type { Component } from '../../runtime/component.js';
-import type { ComponentContext } from '../../runtime/component-context.js';
+import { asController, asIdentity, type ComponentContext } from '../../runtime/component-context.js';
 import { bindingHandler } from './binding.js';
 import { disruptionController } from './disruption.js';
 import { evictionHandler } from './eviction.js';
@@ -17,15 +17,17 @@ const NODE_NAME_INDEX = 'scheduling/spec.nodeName';
 export function schedulingComponents(ctx: ComponentContext): Component[] {
   const pods = ctx.informers.informerFor<Pod>(POD);
   pods.addIndexer(NODE_NAME_INDEX, (pod) => (pod.spec?.nodeName ? [pod.spec.nodeName] : []));
-  ctx.serveSubresource('/pods/binding', bindingHandler(ctx.client, ctx.clock));
-  ctx.serveSubresource('/pods/eviction', evictionHandler(ctx.client, ctx.clock));
-  const scheduler = new Scheduler(ctx, {
+  // The subresources are the API server's own handlers; the scheduler and the disruption controller act as themselves.
+  const apiserver = asIdentity(ctx, { component: 'kube-apiserver' }).client;
+  ctx.serveSubresource('/pods/binding', bindingHandler(apiserver, ctx.clock));
+  ctx.serveSubresource('/pods/eviction', evictionHandler(apiserver, ctx.clock));
+  const scheduler = new Scheduler(asIdentity(ctx, { component: 'kube-scheduler' }), {
     pods,
     nodes: ctx.informers.informerFor<Node>(NODE),
     namespaces: ctx.informers.informerFor(NAMESPACE),
     nodeNameIndex: NODE_NAME_INDEX,
   });
-  const disruption = disruptionController(ctx, {
+  const disruption = disruptionController(asController(ctx, 'disruption-controller'), {
     pdbs: ctx.informers.informerFor<PodDisruptionBudget>(PDB),
     pods,
     replicaSets: ctx.informers.informerFor({ apiVersion: 'apps/v1', kind: 'ReplicaSet' }),

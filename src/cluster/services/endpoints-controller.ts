@@ -37,11 +37,12 @@ interface ResolvedPort {
   protocol: string;
 }
 
-export function endpointsController(ctx: ComponentContext): Controller {
+/** `slicesCtx`: the EndpointSlice controller's own identity in kube (endpointslice-controller); the Endpoints writes use `ctx`'s. */
+export function endpointsController(ctx: ComponentContext, slicesCtx: ComponentContext = ctx): Controller {
   const services = ctx.informers.informerFor<Service>(SERVICE);
   const pods = ctx.informers.informerFor<Pod>(POD);
   const slices = ctx.informers.informerFor(ENDPOINT_SLICE, { labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}` });
-  const controller = new Controller({ name: 'endpoint-controller', clock: ctx.clock, logger: ctx.logger, workers: 2, reconcile: (key) => syncService(ctx, services, pods, slices, key) });
+  const controller = new Controller({ name: 'endpoint-controller', clock: ctx.clock, logger: ctx.logger, workers: 2, reconcile: (key) => syncService(ctx, slicesCtx, services, pods, slices, key) });
   return controller
     .watch(services)
     .watch(pods, (pod) => servicesSelecting(pod, services))
@@ -55,7 +56,7 @@ function servicesSelecting(pod: Pod, services: Informer<Service>): string[] {
     .map(objectKey);
 }
 
-async function syncService(ctx: ComponentContext, services: Informer<Service>, pods: Informer<Pod>, slices: Informer, key: string): Promise<void> {
+async function syncService(ctx: ComponentContext, slicesCtx: ComponentContext, services: Informer<Service>, pods: Informer<Pod>, slices: Informer, key: string): Promise<void> {
   const { namespace, name } = splitKey(key);
   const svc = services.get(key);
   if (!svc) {
@@ -70,7 +71,7 @@ async function syncService(ctx: ComponentContext, services: Informer<Service>, p
     .listByNamespace(namespace!)
     .filter((pod) => matchLabelSelector({ matchLabels: selector }, pod.metadata.labels) && !isTerminal(pod) && pod.status?.podIP);
   await writeEndpoints(ctx, svc, selected);
-  await writeSlice(ctx, svc, selected, slices.listByNamespace(namespace!).filter((s) => s.metadata.labels?.[SERVICE_NAME_LABEL] === name));
+  await writeSlice(slicesCtx, svc, selected, slices.listByNamespace(namespace!).filter((s) => s.metadata.labels?.[SERVICE_NAME_LABEL] === name));
 }
 
 /** Service ports with named target ports looked up in the pod's containers (the first pod's, as one subset is written). */

@@ -3,7 +3,7 @@
  * DaemonSets, StatefulSets and Jobs. They act only through the client.
  */
 import type { Component } from '../../runtime/component.js';
-import type { ComponentContext } from '../../runtime/component-context.js';
+import { asController, type ComponentContext } from '../../runtime/component-context.js';
 import { daemonSetController } from './daemonset-controller.js';
 import { deploymentController } from './deployment-controller.js';
 import { jobController } from './job-controller.js';
@@ -11,5 +11,11 @@ import { replicaSetController } from './replicaset-controller.js';
 import { statefulSetController } from './statefulset-controller.js';
 
 export function workloadComponents(ctx: ComponentContext): Component[] {
-  return [deploymentController(ctx), replicaSetController(ctx), daemonSetController(ctx), statefulSetController(ctx), jobController(ctx)];
+  return [
+    deploymentController(asController(ctx, 'deployment-controller')),
+    replicaSetController(asController(ctx, 'replicaset-controller')),
+    daemonSetController(asController(ctx, 'daemon-set-controller')),
+    statefulSetController(asController(ctx, 'statefulset-controller')),
+    jobController(asController(ctx, 'job-controller')),
+  ];
 }

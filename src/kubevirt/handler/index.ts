@@ -14,7 +14,7 @@
  * Both are keyed by the cluster's Clock, as nodeFaults is, and available once
  * virtHandlerComponents(ctx) was called.
  */
-import { internalError } from '../../api/errors.js';
+import { internalError, notFound } from '../../api/errors.js';
 import type { ComponentContext } from '../../runtime/component-context.js';
 import { registerContainerLogSource } from '../../simulation/container-log-sources.js';
 import { NODE_REF, type Node } from '../../kube/nodes.js';
@@ -91,9 +91,10 @@ export function virtHandlerComponents(ctx: ComponentContext): Component[] {
   const agents = new HandlerAgents(ctx, informers, domains);
   registerContainerLogSource(launcherLogSource);
 
-  /** The running domain of the VMI, reachable through its node's handler. */
+  /** The running domain of the VMI, reachable through its node's handler (from the informer: kubevirt-handler may not get VMIs). */
   const domainOf = async (namespace: string, name: string): Promise<Domain> => {
-    const vmi = await ctx.client.get<VirtualMachineInstance>(VMI_REF, namespace, name);
+    const vmi = vmis.getByName(namespace, name);
+    if (!vmi) throw notFound({ group: 'kubevirt.io', resource: 'virtualmachineinstances', name });
     const nodeName = vmi.status?.nodeName;
     if (!nodeName || !agents.activeNodes.has(nodeName)) throw internalError(`unable to reach virt-handler on node "${nodeName ?? ''}" for VMI ${namespace}/${name}`);
     const domain = domains.get(vmi.metadata.uid ?? '');

@@ -15,7 +15,7 @@
  * way for a container to end on its own, so the pod goes instead of being
  * left Succeeded.
  */
-import type { ComponentContext } from '../../runtime/component-context.js';
+import { asIdentity, type ComponentContext } from '../../runtime/component-context.js';
 import { isPodTerminal, POD_REF, type Pod } from '../../kube/pods.js';
 import type { MigrationState } from '../controller/migration/migration-types.js';
 import { rfc3339 } from '../../runtime/clock.js';
@@ -170,10 +170,12 @@ export class MigrationSync implements Component {
     await this.deps.ctx.client.update<VirtualMachineInstance>({ ...vmi, status: { ...vmi.status, migrationState: state } });
   }
 
+  /** The source launcher's process ends; its node's kubelet removes the pod (virt-handler's RBAC holds no pod deletes). */
   private async launcherExits(pod: Pod): Promise<void> {
     if (pod.metadata.deletionTimestamp) return;
+    const kubelet = asIdentity(this.deps.ctx, { component: 'kubelet', node: pod.spec?.nodeName ?? this.deps.nodeName }).client;
     try {
-      await this.deps.ctx.client.delete(POD_REF, pod.metadata.namespace, pod.metadata.name ?? '');
+      await kubelet.delete(POD_REF, pod.metadata.namespace, pod.metadata.name ?? '');
     } catch (err) {
       if ((err as { code?: unknown }).code !== 404) throw err;
     }

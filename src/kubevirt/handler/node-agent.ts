@@ -7,7 +7,7 @@
  * as wait.JitterUntil with factor 1.2). Stopping (the handler pod goes away)
  * marks the node unschedulable, as the handler does on shutdown.
  */
-import type { ComponentContext } from '../../runtime/component-context.js';
+import { asIdentity, type ComponentContext } from '../../runtime/component-context.js';
 import { NODE_REF, type Node } from '../../kube/nodes.js';
 import { rfc3339, type TimerHandle } from '../../runtime/clock.js';
 import type { Component } from '../../runtime/component.js';
@@ -46,7 +46,10 @@ export class NodeAgent implements Component {
   /** Device plugins first (schedulable waits for them), then the labeller. */
   private async initialize(): Promise<void> {
     try {
-      await this.ctx.client.patch(NODE_REF, undefined, this.nodeName, 'strategic', { status: { capacity: DEVICE_PLUGIN_RESOURCES, allocatable: DEVICE_PLUGIN_RESOURCES } }, { subresource: 'status' });
+      // Device plugins register with the kubelet, which reports their resources in the Node's status (as the node, not virt-handler).
+      const kubelet = asIdentity(this.ctx, { component: 'kubelet', node: this.nodeName }).client;
+      const resources = { capacity: DEVICE_PLUGIN_RESOURCES, allocatable: DEVICE_PLUGIN_RESOURCES };
+      await kubelet.patch(NODE_REF, undefined, this.nodeName, 'strategic', { status: resources }, { subresource: 'status' });
       const node = await this.ctx.client.get<Node>(NODE_REF, undefined, this.nodeName);
       if (node.metadata.annotations?.[SKIP_LABELLING_ANNOTATION] === undefined) await this.patchNode({ metadata: { labels: labellerLabels() } });
     } catch (err) {

@@ -5,12 +5,14 @@
  * and messages, and the aggregator's 503 while virt-api has no ready pod.
  * No operator there: those tests share one emulator where they create what it
  * would (CRDs, the APIServices, the virt-api Service and Deployment whose pods
- * the simulated kubelets run).
+ * the simulated kubelets run, virt-api's ClusterRole and Role with their bindings).
  * The guest-agent GETs need running guests, so their test installs KubeVirt.
  */
 import t from 'tap';
 import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
 import { installKubeVirt, kubevirtSchema } from '../../helpers/kubevirt.js';
+import { strategyData } from '../../../src/kubevirt/operator/strategy-data.js';
+import { stringify } from 'yaml';
 
 const base = '/apis/subresources.kubevirt.io/v1/namespaces/default';
 
@@ -74,7 +76,7 @@ async function until(what: string, probe: () => Promise<boolean>): Promise<void>
   }
 }
 
-/** What virt-operator would have created; setup failures throw. */
+/** What virt-operator would have created (virt-api's RBAC included); setup failures throw. */
 async function installVirtApi({ kubectl }: EmulatorFixture): Promise<void> {
   const must = async (args: string[], input?: string) => {
     const result = await kubectl(args, { input });
@@ -86,6 +88,9 @@ async function installVirtApi({ kubectl }: EmulatorFixture): Promise<void> {
   }
   await must(['wait', '--for=condition=Established', 'crd/virtualmachines.kubevirt.io', 'crd/virtualmachineinstances.kubevirt.io', '--timeout=30s']);
   await must(['apply', '-f', '-'], virtApi);
+  // virt-api acts as kubevirt-apiserver, which may read VMs only through the RBAC virt-operator installs.
+  const rbac = strategyData().operands.filter((o) => o.metadata.name === 'kubevirt-apiserver' && /Role/.test(o.kind));
+  await must(['apply', '-f', '-'], rbac.map((o) => stringify(o)).join('---\n'));
   await until('virt-api to answer', async () => (await kubectl(['get', '--raw', '/apis/subresources.kubevirt.io/v1'])).code === 0);
 }
 

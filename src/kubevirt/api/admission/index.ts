@@ -6,11 +6,11 @@
  * its Deployment has a ready pod, as on a cluster.
  *
  * Wiring: `registerKubeVirtWebhooks(backends, ctx)` with ctx acting as
- * virt-api's service account (kubevirt-apiserver).
+ * virt-api's service account (kubevirt-apiserver); virt-operator's webhooks act as kubevirt-operator.
  */
 import type { AdmissionResponse, AdmissionReview } from '../../../admission/webhooks/types.js';
 import type { WebhookBackends } from '../../../admission/webhooks/backends.js';
-import type { ComponentContext } from '../../../runtime/component-context.js';
+import { asIdentity, type ComponentContext } from '../../../runtime/component-context.js';
 import { isPodReady, type Pod } from '../../../kube/pods.js';
 import { POD_REF } from '../../controller/constants.js';
 import { DEFAULT_INSTALL_NAMESPACE } from './config.js';
@@ -36,5 +36,7 @@ export function registerKubeVirtWebhooks(backends: WebhookBackends, ctx: Compone
   };
   backends.addService(VIRT_API_WEBHOOK_SERVICE, hasReadyPod(ctx, 'virt-api'));
   serve(VIRT_API_WEBHOOK_SERVICE, { ...webhookPaths.virtApi, '/pod-eviction-validate': podEvictionAdmitter(ctx.client) });
-  registerOperatorWebhooks(backends, ctx, hasReadyPod(ctx, 'virt-operator'));
+  // virt-operator serves its own webhooks, under its own ServiceAccount.
+  const operator = asIdentity(ctx, { component: 'virt-operator', namespace: DEFAULT_INSTALL_NAMESPACE });
+  registerOperatorWebhooks(backends, operator, hasReadyPod(ctx, 'virt-operator'));
 }

@@ -88,7 +88,9 @@ export class ExportController implements Component {
       return;
     }
     const secretName = vmExport.spec.tokenSecretRef ?? tokenSecretName(name);
-    if (!vmExport.spec.tokenSecretRef) await this.ensure(vmExport, tokenSecret(vmExport, ctx.random), 'SecretCreated', `Created secret ${secretName}`);
+    if (!vmExport.spec.tokenSecretRef) {
+      await this.ensure(vmExport, tokenSecret(vmExport, ctx.random), 'SecretCreated', `Created secret ${secretName}`, false);
+    }
 
     const source = await exportSource({ ...this.deps, podsUsing: (ns, claim) => this.podsUsing(ns, claim, exporterName(name)) }, namespace, vmExport.spec.source);
     const exportable = source.available && !source.empty;
@@ -132,7 +134,11 @@ export class ExportController implements Component {
   }
 
   /** Creates `obj` unless it exists, with an event when it did; answers the object either way. */
-  private async ensure(vmExport: VmExport, obj: KubeObject, reason: string, message: string): Promise<KubeObject> {
+  /**
+   * Creates `obj` unless it exists; returns the stored object, read back only when asked for: kubevirt-controller's
+   * RBAC creates Secrets anywhere but reads them only in its own namespace, so the token Secret is never read.
+   */
+  private async ensure(vmExport: VmExport, obj: KubeObject, reason: string, message: string, readBack = true): Promise<KubeObject> {
     const { client } = this.deps.ctx;
     try {
       const created = await client.create(obj);
@@ -140,7 +146,7 @@ export class ExportController implements Component {
       return created;
     } catch (err) {
       if (statusCode(err) !== 409) throw err;
-      return client.get(obj, obj.metadata.namespace, obj.metadata.name ?? '');
+      return readBack ? client.get(obj, obj.metadata.namespace, obj.metadata.name ?? '') : obj;
     }
   }
 

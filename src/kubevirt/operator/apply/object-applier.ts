@@ -23,14 +23,6 @@ export function containsDesired(actual: unknown, desired: unknown): boolean {
   return actual === desired || (actual !== undefined && actual !== null && String(actual) === String(desired));
 }
 
-/** `desired` laid over `base`: objects merge key by key, anything else (arrays included) is replaced. */
-export function mergeOver(base: unknown, desired: unknown): unknown {
-  if (!isObject(base) || !isObject(desired)) return desired;
-  const merged: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(desired)) merged[key] = mergeOver(base[key], value);
-  return merged;
-}
-
 const isCode = (err: unknown, code: number): boolean => (err as { code?: unknown }).code === code;
 
 export class ObjectApplier {
@@ -70,9 +62,9 @@ export class ObjectApplier {
     const desiredHash = createHash('sha1').update(JSON.stringify(desired)).digest('hex');
     const last = this.written.get(keyOf(desired));
     if (last && last.resourceVersion === current.metadata.resourceVersion && last.desiredHash === desiredHash) return current;
-    const merged = mergeOver(current, desired) as KubeObject;
-    merged.metadata = { ...merged.metadata, resourceVersion: current.metadata.resourceVersion };
-    return this.remember(desired, await this.client.update(merged));
+    // A merge patch preconditioned on the resourceVersion: virt-operator's RBAC grants `patch` (not `update`) on what it deploys.
+    const patch = { ...desired, metadata: { ...desired.metadata, resourceVersion: current.metadata.resourceVersion } };
+    return this.remember(desired, await this.client.patch(refOf(desired), desired.metadata.namespace, desired.metadata.name ?? '', 'merge', patch));
   }
 
   private async read(desired: KubeObject): Promise<KubeObject | undefined> {

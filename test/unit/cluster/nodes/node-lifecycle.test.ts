@@ -8,8 +8,9 @@ const NODE = { apiVersion: 'v1', kind: 'Node' } as const;
 const WORKER = 'kubevirt-emulator-worker';
 
 t.test('a lost node turns NotReady, is tainted, and its pods are evicted after their toleration', async (t) => {
-  const started = Date.now();
   const { emulator, clock } = await virtualEmulator(t);
+  // From here: the simulated minutes, not the emulator's start (which a loaded machine stretches).
+  const started = Date.now();
   const { client } = emulator;
   // What the DefaultTolerationSeconds admission plugin adds (written out, so the test does not depend on its registration).
   const tolerations = ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable'].map((key) => ({ key, operator: 'Exists' as const, effect: 'NoExecute' as const, tolerationSeconds: 300 }));

@@ -1,6 +1,6 @@
 /**
  * An emulator on a virtual clock with what virt-handler needs around it:
- * the VMI CRD, a virt-handler DaemonSet in namespace kubevirt (its pod on
+ * the VMI CRD, virt-handler's RBAC, a virt-handler DaemonSet in namespace kubevirt (its pod on
  * the worker gates the handler there), and the steps virt-controller takes
  * before it hands a VMI to the node (launcher pod, phase Scheduled). The
  * handler itself runs in the emulator's control plane.
@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { KubeObject } from '../../../../src/api/types.js';
 import type { Client } from '../../../../src/client/client.js';
+import { strategyData } from '../../../../src/kubevirt/operator/strategy-data.js';
 import { workerName } from '../../../../src/cluster/nodes/index.js';
 import { POD_REF, type Pod } from '../../../../src/kube/pods.js';
 import { startEmulator, type RunningEmulator } from '../../../../src/emulator.js';
@@ -85,6 +86,8 @@ export async function startHandlerHarness(options: { profile?: string } = {}): P
   await client.create(parse(readFileSync(new URL('virtualmachineinstances.kubevirt.io.yaml', crdsDir), 'utf8')) as KubeObject);
   await waitFor('VMI CRD served', async () => (await client.list(VMI_REF)) !== undefined, tick(100));
   await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kubevirt' } });
+  // virt-handler acts as kubevirt-handler, which may do only what the RBAC virt-operator installs lets it.
+  for (const rbac of strategyData().operands.filter((o) => o.metadata.name === 'kubevirt-handler' && /Role/.test(o.kind))) await client.create(rbac);
   await client.create(handlerDaemonSet);
 
   const getVmi = (name: string, namespace = 'default') => client.get<VirtualMachineInstance>(VMI_REF, namespace, name);

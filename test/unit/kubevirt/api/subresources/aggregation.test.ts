@@ -6,6 +6,8 @@ import { GenericRegistry } from '../../../../../src/api/registry/registry.js';
 import { DefaultSchemaCatalog } from '../../../../../src/api/schema-catalog.js';
 import { TypeRegistry } from '../../../../../src/api/type-registry.js';
 import type { KubeObject } from '../../../../../src/api/types.js';
+import { Authorizer } from '../../../../../src/auth/authorization/authorizer.js';
+import { RuleResolver } from '../../../../../src/auth/rbac/rule-resolver.js';
 import { adminUser } from '../../../../../src/auth/user.js';
 import { versionInfo } from '../../../../../src/emulator.js';
 import { RealClock } from '../../../../../src/runtime/clock.js';
@@ -25,6 +27,8 @@ function server(backend: AggregatedBackend) {
   const types = new TypeRegistry(builtinResourceTypes());
   const registry = new GenericRegistry({ store, schemas: new DefaultSchemaCatalog(() => undefined), admission: new AdmissionChain(), clock, random: new SeededRandom(1) });
   const parts: ApiServerParts = {
+    // No RBAC objects: every request here is the admin's (system:masters), which the authorizer lets through.
+    authorizer: new Authorizer(new RuleResolver(store)),
     store,
     types,
     registry,

@@ -1,0 +1,70 @@
+/**
+ * Who each simulated component acts as, as on a kubeadm/kind cluster:
+ * kube-controller-manager's controllers as their kube-system ServiceAccounts
+ * (--use-service-account-credentials, bound by the bootstrap controller roles),
+ * its shared informers as system:kube-controller-manager, the scheduler as
+ * system:kube-scheduler, each kubelet as system:node:<name>, KubeVirt's
+ * components as the ServiceAccounts virt-operator runs them under, and the
+ * API server's own subresource handlers as system:apiserver (system:masters).
+ */
+import { nodeUser } from './authorization/node-authorizer.js';
+import { serviceAccountUser, type UserInfo } from './user.js';
+
+/** The kube-system ServiceAccounts of the controllers the emulator runs (controller-roles.yaml names them). */
+export type ControllerName =
+  | 'namespace-controller'
+  | 'generic-garbage-collector'
+  | 'deployment-controller'
+  | 'replicaset-controller'
+  | 'daemon-set-controller'
+  | 'statefulset-controller'
+  | 'job-controller'
+  | 'service-account-controller'
+  | 'root-ca-cert-publisher'
+  | 'endpoint-controller'
+  | 'endpointslice-controller'
+  | 'node-controller'
+  | 'disruption-controller'
+  | 'clusterrole-aggregation-controller';
+
+export type ComponentIdentity =
+  | { component: 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' }
+  | { component: 'controller'; controller: ControllerName }
+  | { component: 'kubelet'; node: string }
+  | { component: 'virt-operator' | 'virt-controller' | 'virt-handler' | 'virt-api'; namespace: string };
+
+const KUBEVIRT_SERVICE_ACCOUNTS = {
+  'virt-operator': 'kubevirt-operator',
+  'virt-controller': 'kubevirt-controller',
+  'virt-handler': 'kubevirt-handler',
+  'virt-api': 'kubevirt-apiserver',
+} as const;
+
+export function identityUser(identity: ComponentIdentity): UserInfo {
+  switch (identity.component) {
+    case 'kube-apiserver':
+      return { username: 'system:apiserver', groups: ['system:masters', 'system:authenticated'] };
+    case 'kube-controller-manager':
+      return { username: 'system:kube-controller-manager', groups: ['system:authenticated'] };
+    case 'kube-scheduler':
+      return { username: 'system:kube-scheduler', groups: ['system:authenticated'] };
+    case 'controller':
+      return serviceAccountUser('kube-system', identity.controller);
+    case 'kubelet':
+      return nodeUser(identity.node);
+    default:
+      return serviceAccountUser(identity.namespace, KUBEVIRT_SERVICE_ACCOUNTS[identity.component]);
+  }
+}
+
+/** The User-Agent (and so the default field manager) a component's requests carry. */
+export function identityAgent(identity: ComponentIdentity): string {
+  switch (identity.component) {
+    case 'controller':
+      return 'kube-controller-manager';
+    case 'kubelet':
+      return 'kubelet';
+    default:
+      return identity.component;
+  }
+}
