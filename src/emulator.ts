@@ -39,7 +39,7 @@ import { asIdentity, type ComponentContext } from './runtime/component-context.j
 import { SharedInformerFactory } from './runtime/informer.js';
 import { logSubscriberErrors } from './runtime/subscriber-errors.js';
 import { buildApp } from './server/app.js';
-import { registerAggregatedApis } from './server/aggregation.js';
+import { registerAggregatedApis } from './server/aggregator/aggregation.js';
 import { registerClockControl } from './server/clock-control.js';
 import { registerIssuerDiscovery } from './server/issuer-discovery.js';
 import { VIRT_API_SERVICE, virtApiSubresources } from './kubevirt/api/subresources/index.js';

@@ -12,7 +12,7 @@ import { adminUser } from '../../../../../src/auth/user.js';
 import { versionInfo } from '../../../../../src/emulator.js';
 import { RealClock } from '../../../../../src/runtime/clock.js';
 import { SeededRandom } from '../../../../../src/runtime/seeded-random.js';
-import { registerAggregatedApis, resourcesToDiscovery, type AggregatedBackend, type BackendRequest } from '../../../../../src/server/aggregation.js';
+import { registerAggregatedApis, resourcesToDiscovery, type AggregatedBackend, type BackendRequest } from '../../../../../src/server/aggregator/aggregation.js';
 import { buildApp } from '../../../../../src/server/app.js';
 import { OpenApiService } from '../../../../../src/server/openapi/service.js';
 import type { ApiServerParts } from '../../../../../src/server/parts.js';

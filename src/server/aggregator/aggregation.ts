@@ -13,17 +13,17 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { asStatusError } from '../api/errors.js';
-import type { KubeObject } from '../api/types.js';
-import type { UserInfo } from '../auth/user.js';
-import { sortVersions } from '../api/type-registry.js';
-import { aggregatedDiscovery, aggregatedDiscoveryMediaType, legacyGroupList, wantsAggregated } from './discovery.js';
-import type { ApiServerParts } from './parts.js';
-import { authorizeUpgrade } from './authorization.js';
+import { asStatusError } from '../../api/errors.js';
+import type { KubeObject } from '../../api/types.js';
+import type { UserInfo } from '../../auth/user.js';
+import { sortVersions } from '../../api/type-registry.js';
+import { aggregatedDiscovery, aggregatedDiscoveryMediaType, legacyGroupList, wantsAggregated } from '../discovery.js';
+import type { ApiServerParts } from '../parts.js';
+import { authorizeUpgrade } from '../authorization.js';
 
 // The backend interface lives beside the API types so that backends (virt-api) need not import the HTTP layer.
-import type { AggregatedBackend, BackendRequest } from '../api/extension-points.js';
-export type { AggregatedBackend, BackendRequest, BackendResponse } from '../api/extension-points.js';
+import type { AggregatedBackend, BackendRequest } from '../../api/extension-points.js';
+export type { AggregatedBackend, BackendRequest, BackendResponse } from '../../api/extension-points.js';
 
 /** Backends keyed by the Service an APIService names, "<namespace>/<name>" (e.g. "kubevirt/virt-api"). */
 export type AggregatedBackends = ReadonlyMap<string, AggregatedBackend>;
