@@ -54,7 +54,9 @@ try {
           durationMs: DURATION_MS,
           request,
         });
-        note(`round ${round + 1} ${operation} as ${user}: ${Math.round(result.perSecond)} req/s, statuses ${JSON.stringify(result.statuses)}`);
+        note(
+          `round ${round + 1} ${operation} as ${user}: ${Math.round(result.perSecond)} req/s, statuses ${JSON.stringify(result.statuses)}`,
+        );
         results[operation][user].push(result.perSecond);
       }
     }

@@ -24,7 +24,10 @@ const deployments = { apiVersion: 'apps/v1', kind: 'Deployment' };
 const pods = { apiVersion: 'v1', kind: 'Pod' };
 try {
   // Let every node register and post Ready before measuring.
-  const nodesReady = async () => (await emulator.client.list({ apiVersion: 'v1', kind: 'Node' })).items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+  const nodesReady = async () =>
+    (await emulator.client.list({ apiVersion: 'v1', kind: 'Node' })).items.filter((n) =>
+      n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+    ).length;
   while ((await nodesReady()) < WORKERS + 1) await new Promise((r) => setTimeout(r, 20));
   const withNodes = memory();
 
@@ -36,12 +39,16 @@ try {
     spec: {
       replicas: REPLICAS,
       selector: { matchLabels: { app: 'scale' } },
-      template: { metadata: { labels: { app: 'scale' } }, spec: { containers: [{ name: 'c', image: 'nginx', resources: { requests: { cpu: '1m', memory: '1Mi' } } }] } },
+      template: {
+        metadata: { labels: { app: 'scale' } },
+        spec: { containers: [{ name: 'c', image: 'nginx', resources: { requests: { cpu: '1m', memory: '1Mi' } } }] },
+      },
     },
   });
   let running = 0;
   while (running < REPLICAS) {
-    if (performance.now() - started > TIMEOUT_MS) throw new Error(`only ${running} of ${REPLICAS} pods Running after ${TIMEOUT_MS / 1000} s`);
+    if (performance.now() - started > TIMEOUT_MS)
+      throw new Error(`only ${running} of ${REPLICAS} pods Running after ${TIMEOUT_MS / 1000} s`);
     await new Promise((r) => setTimeout(r, 50));
     running = (await emulator.client.list(pods, { namespace: 'default', fieldSelector: 'status.phase=Running' })).items.length;
   }
@@ -50,10 +57,19 @@ try {
   const withPods = memory();
   note(`${WORKERS} workers; deployment availableReplicas ${available}`);
   report('cluster-scale', [
-    { metric: `Deployment of ${REPLICAS} replicas, create to all Running`, value: seconds, unit: 's', target: REPLICAS >= 10_000 ? { op: '<=', value: 10 } : undefined },
+    {
+      metric: `Deployment of ${REPLICAS} replicas, create to all Running`,
+      value: seconds,
+      unit: 's',
+      target: REPLICAS >= 10_000 ? { op: '<=', value: 10 } : undefined,
+    },
     { metric: 'pods Running per second', value: REPLICAS / seconds, unit: 'pods/s' },
     { metric: 'RSS per simulated node', value: (withNodes.rss - before.rss) / (WORKERS + 1) / 1024, unit: 'KiB' },
-    { metric: 'RSS per pod (Deployment, ReplicaSet, Events included)', value: (withPods.rss - withNodes.rss) / REPLICAS / 1024, unit: 'KiB' },
+    {
+      metric: 'RSS per pod (Deployment, ReplicaSet, Events included)',
+      value: (withPods.rss - withNodes.rss) / REPLICAS / 1024,
+      unit: 'KiB',
+    },
     { metric: 'heap per pod', value: (withPods.heapUsed - withNodes.heapUsed) / REPLICAS / 1024, unit: 'KiB' },
   ]);
 } finally {

@@ -40,5 +40,10 @@ async function createRate(scheme) {
 
 report('create-rate', [
   { metric: `ConfigMap creates over HTTPS, ${CONCURRENCY} in flight`, value: await createRate('https'), unit: 'creates/s', target: TARGET },
-  { metric: `ConfigMap creates over plain HTTP, ${CONCURRENCY} in flight`, value: await createRate('http'), unit: 'creates/s', target: TARGET },
+  {
+    metric: `ConfigMap creates over plain HTTP, ${CONCURRENCY} in flight`,
+    value: await createRate('http'),
+    unit: 'creates/s',
+    target: TARGET,
+  },
 ]);

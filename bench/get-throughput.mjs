@@ -3,7 +3,15 @@
 // measured in the same run: the ratio is the emulator's per-request cost
 // (routing, request info, registry, encoding) over fastify's floor.
 import Fastify from 'fastify';
-import { clientCredentials, configMap, createNamespace, getText, servingCertificates, startQuietEmulator, temporaryDirectory } from './lib/emulator.mjs';
+import {
+  clientCredentials,
+  configMap,
+  createNamespace,
+  getText,
+  servingCertificates,
+  startQuietEmulator,
+  temporaryDirectory,
+} from './lib/emulator.mjs';
 import { measureLoad } from './lib/load.mjs';
 import { note, report } from './lib/report.mjs';
 
@@ -29,17 +37,33 @@ try {
   const get = { kind: 'get', path: OBJECT_PATH, expectStatus: 200 };
 
   note(`emulator: ${CONCURRENCY} in flight for ${DURATION_MS / 1000} s`);
-  const emulated = await measureLoad({ origin: emulator.url, ca: credentials.ca, token: credentials.token, concurrency: CONCURRENCY, durationMs: DURATION_MS, request: get });
+  const emulated = await measureLoad({
+    origin: emulator.url,
+    ca: credentials.ca,
+    token: credentials.token,
+    concurrency: CONCURRENCY,
+    durationMs: DURATION_MS,
+    request: get,
+  });
   const body = await getText(emulator.url, OBJECT_PATH, credentials);
   await emulator.stop();
 
   // The same serving certificate and key, so both servers do the same TLS work.
   const bare = await bareFastify(await servingCertificates(dataDir.path), body);
   note(`bare fastify: ${CONCURRENCY} in flight for ${DURATION_MS / 1000} s`);
-  const baseline = await measureLoad({ origin: bare.origin, ca: credentials.ca, concurrency: CONCURRENCY, durationMs: DURATION_MS, request: get });
+  const baseline = await measureLoad({
+    origin: bare.origin,
+    ca: credentials.ca,
+    concurrency: CONCURRENCY,
+    durationMs: DURATION_MS,
+    request: get,
+  });
   await bare.app.close();
 
-  for (const [label, result] of [['emulator', emulated], ['bare fastify', baseline]]) {
+  for (const [label, result] of [
+    ['emulator', emulated],
+    ['bare fastify', baseline],
+  ]) {
     note(`${label}: statuses ${JSON.stringify(result.statuses)}, transport errors ${result.failures}`);
   }
   report('get-throughput', [
@@ -51,4 +75,3 @@ try {
   await dataDir.remove();
   await workDir.remove();
 }
-

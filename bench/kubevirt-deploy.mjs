@@ -16,7 +16,10 @@ const MANIFESTS = fileURLToPath(new URL('../schemas/kubevirt/manifests/', import
 
 function kubectl(args, kubeconfig, cacheDir) {
   return new Promise((resolve, reject) => {
-    const child = spawn(KUBECTL, args, { env: { ...process.env, KUBECONFIG: kubeconfig, KUBECACHEDIR: cacheDir }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(KUBECTL, args, {
+      env: { ...process.env, KUBECONFIG: kubeconfig, KUBECACHEDIR: cacheDir },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     child.once('error', reject);

@@ -7,7 +7,19 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { formatNumber, meetsTarget, RESULT_PREFIX } from './lib/report.mjs';
 
-const BENCHMARKS = ['startup.mjs', 'get-throughput.mjs', 'create-rate.mjs', 'authz.mjs', 'watch-fanout.mjs', 'stuck-watchers.mjs', 'store-scaling.mjs', 'kubevirt-deploy.mjs', 'cluster-scale.mjs', 'vmi-density.mjs', 'vm-scale.mjs'];
+const BENCHMARKS = [
+  'startup.mjs',
+  'get-throughput.mjs',
+  'create-rate.mjs',
+  'authz.mjs',
+  'watch-fanout.mjs',
+  'stuck-watchers.mjs',
+  'store-scaling.mjs',
+  'kubevirt-deploy.mjs',
+  'cluster-scale.mjs',
+  'vmi-density.mjs',
+  'vm-scale.mjs',
+];
 const PER_BENCHMARK_TIMEOUT_MS = 15 * 60_000;
 
 function runBenchmark(file) {
@@ -45,7 +57,11 @@ function printTable(results) {
   );
   const header = ['benchmark', 'metric', 'value', 'target', ''];
   const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => row[column].length)));
-  const format = (row) => row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd();
+  const format = (row) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column]))
+      .join('  ')
+      .trimEnd();
   process.stdout.write(`${format(header)}\n${widths.map((width) => '-'.repeat(width)).join('  ')}\n`);
   for (const row of rows) process.stdout.write(`${format(row)}\n`);
 }

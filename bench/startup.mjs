@@ -25,9 +25,13 @@ async function timeStartEmulator(dataDir, workDir) {
 function timeCliStart(dataDir, workDir) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--log-level', 'silent', '--data-dir', dataDir, '--kubeconfig', join(workDir, 'kubeconfig')], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'serve', '--port', '0', '--log-level', 'silent', '--data-dir', dataDir, '--kubeconfig', join(workDir, 'kubeconfig')],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error('no ready line from the CLI'));

@@ -66,7 +66,9 @@ try {
       const created = performance.now();
       await settle();
       const seconds = (from, to) => ((to - from) / 1000).toFixed(1);
-      note(`${size} ConfigMaps: created in ${seconds(started, created)} s, deferred work done ${seconds(created, performance.now())} s later; heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB`);
+      note(
+        `${size} ConfigMaps: created in ${seconds(started, created)} s, deferred work done ${seconds(created, performance.now())} s later; heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB`,
+      );
       const inProcess = await inProcessRate(emulator.client, `in-${size}`);
       await settle();
       const overHttps = await measureLoad({

@@ -203,7 +203,12 @@ try {
       value: loaded.steadyP99 / quiet.steadyP99,
       unit: 'x',
     },
-    { metric: 'stuck watchers closed by the server', value: closed, unit: `of ${STUCK_WATCHERS}`, target: { op: '>=', value: STUCK_WATCHERS } },
+    {
+      metric: 'stuck watchers closed by the server',
+      value: closed,
+      unit: `of ${STUCK_WATCHERS}`,
+      target: { op: '>=', value: STUCK_WATCHERS },
+    },
     { metric: `idle/slowloris connections held once all ${SLOW_CONNECTIONS} are open`, value: heldEarly, unit: 'connections' },
     { metric: 'server RSS holding them', value: mib(rssWithSlow), unit: 'MiB' },
     {

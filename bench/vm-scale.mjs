@@ -39,7 +39,11 @@ try {
   // On a shared machine the wall time follows the load; the process's own CPU time does not.
   const cpuBefore = process.cpuUsage();
   for (let i = 0; i < COUNT; i++) {
-    await client.create({ ...VM, metadata: { name: `scale-${i}`, namespace: NAMESPACE }, spec: { runStrategy: 'Always', template: { spec: cirrosVmiSpec() } } });
+    await client.create({
+      ...VM,
+      metadata: { name: `scale-${i}`, namespace: NAMESPACE },
+      spec: { runStrategy: 'Always', template: { spec: cirrosVmiSpec() } },
+    });
   }
   const created = (performance.now() - started) / 1000;
   const timeout = setTimeout(() => allRunning(), TIMEOUT_MS);
@@ -54,14 +58,20 @@ try {
   stopClock();
   subscription.unsubscribe();
   if (running.size < COUNT) throw new Error(`only ${running.size} of ${COUNT} VMs Running after ${TIMEOUT_MS / 1000} s`);
-  note(`${WORKERS} workers; all ${COUNT} VMs created after ${created.toFixed(1)} s; RSS ${(rssBefore / 2 ** 20).toFixed(0)} MiB with KubeVirt installed`);
+  note(
+    `${WORKERS} workers; all ${COUNT} VMs created after ${created.toFixed(1)} s; RSS ${(rssBefore / 2 ** 20).toFixed(0)} MiB with KubeVirt installed`,
+  );
   report('vm-scale', [
     { metric: `${COUNT} VMs, create to all Running`, value: seconds, unit: 's', target: { op: '<=', value: 10 } },
     { metric: 'CPU time of the emulator process (user + system)', value: (cpu.user + cpu.system) / 1e6, unit: 's' },
     { metric: 'RSS with all VMs Running (after a full GC)', value: rss / 2 ** 20, unit: 'MiB', target: { op: '<=', value: 300 } },
     { metric: 'RSS before that GC', value: rssPeak / 2 ** 20, unit: 'MiB' },
     // RSS moves in pages the allocator keeps or returns as it likes; the heap after a full GC is what each VM really costs.
-    { metric: 'JS heap retained per VM (VM, VMI, launcher pod, events, watch history)', value: (heapUsed - heapBefore) / COUNT / 1024, unit: 'KiB' },
+    {
+      metric: 'JS heap retained per VM (VM, VMI, launcher pod, events, watch history)',
+      value: (heapUsed - heapBefore) / COUNT / 1024,
+      unit: 'KiB',
+    },
   ]);
 } finally {
   await emulator.stop();

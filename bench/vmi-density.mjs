@@ -43,7 +43,8 @@ async function densityRun(profile) {
     const runningAfter = new Map();
     const subscription = client.watch(VMI, { namespace: NAMESPACE }).subscribe((event) => {
       const name = event.object.metadata.name;
-      if (event.object.status?.phase === 'Running' && createdAt.has(name) && !runningAfter.has(name)) runningAfter.set(name, clock.nowMs() - createdAt.get(name));
+      if (event.object.status?.phase === 'Running' && createdAt.has(name) && !runningAfter.has(name))
+        runningAfter.set(name, clock.nowMs() - createdAt.get(name));
     });
     const before = await requestCounts(emulator.url, emulator.adminToken);
     const wallStart = performance.now();
@@ -73,7 +74,10 @@ async function densityRun(profile) {
 
 const instant = await densityRun('instant');
 const realistic = await densityRun('realistic');
-const perVmi = (verb) => Object.entries(instant.perVmi).filter(([key]) => key.startsWith(`${verb} virtualmachineinstances`)).reduce((sum, [, n]) => sum + n, 0);
+const perVmi = (verb) =>
+  Object.entries(instant.perVmi)
+    .filter(([key]) => key.startsWith(`${verb} virtualmachineinstances`))
+    .reduce((sum, [, n]) => sum + n, 0);
 note(`requests per VMI (instant profile, VMIs and pods, by verb): ${JSON.stringify(instant.perVmi)}`);
 note(`wall time: instant ${instant.wallSeconds.toFixed(1)} s, realistic ${realistic.wallSeconds.toFixed(1)} s`);
 report('vmi-density', [

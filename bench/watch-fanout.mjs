@@ -52,10 +52,21 @@ try {
 
     const complete = outcome.streams.filter((stream) => stream.seen === CREATES && stream.outOfOrder === 0).length;
     const allDoneAt = Math.max(...outcome.streams.map((stream) => stream.completedAt ?? Infinity));
-    note(`outcome ${outcome.reason}; events seen per watcher: min ${Math.min(...outcome.streams.map((s) => s.seen))}, max ${Math.max(...outcome.streams.map((s) => s.seen))}`);
+    note(
+      `outcome ${outcome.reason}; events seen per watcher: min ${Math.min(...outcome.streams.map((s) => s.seen))}, max ${Math.max(...outcome.streams.map((s) => s.seen))}`,
+    );
     report('watch-fanout', [
-      { metric: `watchers that saw all ${CREATES} ADDED in order`, value: complete, unit: `of ${WATCHERS}`, target: { op: '>=', value: WATCHERS } },
-      { metric: `${CREATES} in-process creates while ${WATCHERS} watch`, value: CREATES / ((lastCreateAt - firstCreateAt) / 1000), unit: 'creates/s' },
+      {
+        metric: `watchers that saw all ${CREATES} ADDED in order`,
+        value: complete,
+        unit: `of ${WATCHERS}`,
+        target: { op: '>=', value: WATCHERS },
+      },
+      {
+        metric: `${CREATES} in-process creates while ${WATCHERS} watch`,
+        value: CREATES / ((lastCreateAt - firstCreateAt) / 1000),
+        unit: 'creates/s',
+      },
       { metric: 'events delivered to watchers', value: (WATCHERS * CREATES) / ((allDoneAt - firstCreateAt) / 1000), unit: 'events/s' },
       { metric: 'last watcher done after the last create', value: (allDoneAt - lastCreateAt) / 1000, unit: 's' },
     ]);

@@ -9,10 +9,14 @@ const src = join(root, 'src');
 
 /** [importing layer, layers it must not import, why]. A layer is a folder under src/. */
 const forbidden = [
-  [['cluster', 'api', 'storage', 'runtime', 'admission', 'kube', 'pki', 'client', 'auth'], ['kubevirt'], 'Kubernetes knows nothing of KubeVirt'],
+  [
+    ['cluster', 'api', 'storage', 'runtime', 'admission', 'kube', 'pki', 'client', 'auth'],
+    ['kubevirt'],
+    'Kubernetes knows nothing of KubeVirt',
+  ],
   [['kubevirt', 'cluster'], ['server', 'storage'], 'components act only through the API (the Client), never the HTTP layer or the store'],
   [['kubevirt'], ['cluster'], 'KubeVirt uses the shared kube/ library, not the cluster simulation'],
-  [['cluster'], ['simulation/faults.ts'], 'the cluster does not know the emulator\'s Fault objects'],
+  [['cluster'], ['simulation/faults.ts'], "the cluster does not know the emulator's Fault objects"],
   [['storage'], ['server', 'admission', 'auth'], 'the store sits under the API server, not beside it'],
   [['kube', 'pki', 'runtime'], ['cluster', 'server', 'storage', 'scenario', 'cli'], 'shared libraries stay below every system'],
   [['simulation'], ['cluster', 'kubevirt', 'server'], 'faults act on what the assembly point hands them'],
@@ -45,7 +49,13 @@ for (const file of files(src)) {
   }
 }
 
-const dirs = (dir) => [dir, ...readdirSync(dir).map((n) => join(dir, n)).filter((p) => statSync(p).isDirectory()).flatMap(dirs)];
+const dirs = (dir) => [
+  dir,
+  ...readdirSync(dir)
+    .map((n) => join(dir, n))
+    .filter((p) => statSync(p).isDirectory())
+    .flatMap(dirs),
+];
 for (const dir of dirs(src)) {
   const rel = relative(src, dir);
   const count = readdirSync(dir).filter((n) => statSync(join(dir, n)).isFile()).length;

@@ -137,7 +137,10 @@ async function main() {
   const extracted = clientVersion(target);
   if (!extracted) {
     // The layer is built for AWS Lambda, so the binary only runs on linux/amd64.
-    const platformHint = process.platform === 'linux' && process.arch === 'x64' ? '' : ` (it is a linux/amd64 binary; this is ${process.platform}/${process.arch})`;
+    const platformHint =
+      process.platform === 'linux' && process.arch === 'x64'
+        ? ''
+        : ` (it is a linux/amd64 binary; this is ${process.platform}/${process.arch})`;
     throw new FetchError(`${target} does not run${platformHint}`);
   }
   if (!wantedMinor.test(extracted)) throw new FetchError(`${target} reports client version ${extracted}, expected v1.32.x`);
@@ -145,6 +148,6 @@ async function main() {
 }
 
 main().catch((error) => {
-  console.error(`fetch-kubectl: ${error instanceof FetchError ? error.message : error?.stack ?? error}`);
+  console.error(`fetch-kubectl: ${error instanceof FetchError ? error.message : (error?.stack ?? error)}`);
   process.exit(1);
 });

@@ -184,7 +184,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const clientFor = (identity: ComponentIdentity) => client.as(identityUser(identity), identityAgent(identity));
   await bootstrapNamespaces(registry, types);
   const apiserverContext = newContext(identityUser({ component: 'kube-apiserver' }), { userAgent: 'kube-apiserver' });
-  await ensureBootstrapPolicy((object) => registry.create(types.byKind(object.apiVersion, object.kind)!, object.metadata.namespace, object, apiserverContext));
+  await ensureBootstrapPolicy((object) =>
+    registry.create(types.byKind(object.apiVersion, object.kind)!, object.metadata.namespace, object, apiserverContext),
+  );
   const profile = builtinProfile(options.profile ?? 'instant');
   if (!profile) throw new Error(`unknown simulation profile "${options.profile}"`);
   const components = await startComponents({
@@ -194,7 +196,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     profile,
     logger: options.logLevel === 'debug' ? consoleLogger('cluster') : silentLogger,
     serveSubresource: (key, handler) => parts.subresources.set(key, handler),
-    cluster: { workers: options.workers ?? 2, namespacedKinds: () => namespacedKinds(types), rootCaPem: tls?.caPem,
+    cluster: {
+      workers: options.workers ?? 2,
+      namespacedKinds: () => namespacedKinds(types),
+      rootCaPem: tls?.caPem,
       signLegacyToken: (serviceAccount, secret) => authn.serviceAccountTokens.issueLegacy(serviceAccount, secret),
     },
   });
@@ -204,7 +209,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const webhookBackends = new WebhookBackends();
   registerWebhookFaults(clock, webhookBackends);
   registerKubeVirtWebhooks(webhookBackends, { ...components.context, client: virtApiClient });
-  registerWebhookAdmission(admission, { informers: components.context.informers, client, backends: webhookBackends, clock, random, resourceTypes: () => types.all(), logger: components.context.logger });
+  registerWebhookAdmission(admission, {
+    informers: components.context.informers,
+    client,
+    backends: webhookBackends,
+    clock,
+    random,
+    resourceTypes: () => types.all(),
+    logger: components.context.logger,
+  });
 
   const inFlight = {
     maxRequestsInflight: options.maxRequestsInflight ?? defaultInFlightLimits.maxRequestsInflight,
@@ -233,7 +246,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     informers: components.context.informers,
     clock,
     logger: components.context.logger,
-    builtinApiVersions: () => [...new Set(types.all().filter((t) => !t.custom).map((t) => apiVersionOf(t.group, t.version)))],
+    builtinApiVersions: () => [
+      ...new Set(
+        types
+          .all()
+          .filter((t) => !t.custom)
+          .map((t) => apiVersionOf(t.group, t.version)),
+      ),
+    ],
     hasBackend: (service) => aggregatedBackends.has(service),
   })) {
     aggregatorControllers.add(component);
@@ -248,7 +268,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   // As kind's: kubernetes-admin's client certificate over HTTPS; over plain HTTP (no client certificates) the admin token.
   const credentials = authn.adminCertificate ? { clientCertificate: authn.adminCertificate } : { token: authn.adminToken };
   const kubeconfig = { server: url, caPem: tls?.caPem, ...credentials, contextName: 'kubevirt-emulator', insecure: !tls };
-  const kubeconfigPath = options.kubeconfigPath ? await writeKubeconfig(options.kubeconfigPath, kubeconfig) : await mergeIntoKubeconfig(undefined, kubeconfig);
+  const kubeconfigPath = options.kubeconfigPath
+    ? await writeKubeconfig(options.kubeconfigPath, kubeconfig)
+    : await mergeIntoKubeconfig(undefined, kubeconfig);
 
   const emulator: RunningEmulator = {
     url,
@@ -334,7 +356,8 @@ async function bootstrapNamespaces(registry: GenericRegistry, types: TypeRegistr
 function namespacedKinds(types: TypeRegistry) {
   const byStorage = new Map<string, ResourceType>();
   for (const t of types.all()) {
-    if (t.namespaced && t.verbs.includes('list') && t.verbs.includes('delete') && !byStorage.has(t.storageKey)) byStorage.set(t.storageKey, t);
+    if (t.namespaced && t.verbs.includes('list') && t.verbs.includes('delete') && !byStorage.has(t.storageKey))
+      byStorage.set(t.storageKey, t);
   }
   return [...byStorage.values()].map((t) => ({ apiVersion: apiVersionOf(t.group, t.version), kind: t.kind, plural: t.plural }));
 }

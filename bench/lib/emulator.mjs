@@ -76,7 +76,9 @@ export function getText(origin, path, { ca, token }) {
       .get(`${origin}${path}`, { ca, headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' } }, (response) => {
         let text = '';
         response.setEncoding('utf8').on('data', (chunk) => (text += chunk));
-        response.on('end', () => (response.statusCode === 200 ? resolve(text) : reject(new Error(`GET ${path}: ${response.statusCode} ${text}`))));
+        response.on('end', () =>
+          response.statusCode === 200 ? resolve(text) : reject(new Error(`GET ${path}: ${response.statusCode} ${text}`)),
+        );
       })
       .on('error', reject);
   });

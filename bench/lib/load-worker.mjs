@@ -19,18 +19,27 @@ function nextRequest() {
   if (spec.kind === 'get') return { method: 'GET', path: spec.path };
   sequence += 1;
   const name = `${spec.namePrefix}-${sequence}`;
-  const body = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: { bench: 'true' } }, data: { key: 'value' } });
+  const body = JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, labels: { bench: 'true' } },
+    data: { key: 'value' },
+  });
   return { method: 'POST', path: spec.path, body };
 }
 
 function send({ method, path, body }) {
   return new Promise((resolve, reject) => {
-    const requestHeaders = body === undefined ? headers : { ...headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) };
-    const request = transport.request({ hostname: url.hostname, port: url.port, method, path, agent, headers: requestHeaders }, (response) => {
-      response.resume();
-      response.on('end', () => resolve(response.statusCode));
-      response.on('error', reject);
-    });
+    const requestHeaders =
+      body === undefined ? headers : { ...headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) };
+    const request = transport.request(
+      { hostname: url.hostname, port: url.port, method, path, agent, headers: requestHeaders },
+      (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode));
+        response.on('error', reject);
+      },
+    );
     request.on('error', reject);
     request.end(body);
   });

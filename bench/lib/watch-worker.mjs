@@ -40,20 +40,24 @@ function onEvent(stream, event) {
 
 for (let index = 0; index < watchers; index += 1) {
   const stream = { seen: 0, outOfOrder: 0, completedAt: undefined, buffer: '' };
-  stream.request = https.get(`${origin}${path}`, { agent, headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' } }, (response) => {
-    if (response.statusCode !== 200) throw new Error(`watch answered ${response.statusCode}`);
-    open += 1;
-    if (open === watchers) parentPort.postMessage({ reason: 'open' });
-    response.setEncoding('utf8').on('data', (chunk) => {
-      stream.buffer += chunk;
-      let newline;
-      while ((newline = stream.buffer.indexOf('\n')) >= 0) {
-        const line = stream.buffer.slice(0, newline).trim();
-        stream.buffer = stream.buffer.slice(newline + 1);
-        if (line) onEvent(stream, JSON.parse(line));
-      }
-    });
-  });
+  stream.request = https.get(
+    `${origin}${path}`,
+    { agent, headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' } },
+    (response) => {
+      if (response.statusCode !== 200) throw new Error(`watch answered ${response.statusCode}`);
+      open += 1;
+      if (open === watchers) parentPort.postMessage({ reason: 'open' });
+      response.setEncoding('utf8').on('data', (chunk) => {
+        stream.buffer += chunk;
+        let newline;
+        while ((newline = stream.buffer.indexOf('\n')) >= 0) {
+          const line = stream.buffer.slice(0, newline).trim();
+          stream.buffer = stream.buffer.slice(newline + 1);
+          if (line) onEvent(stream, JSON.parse(line));
+        }
+      });
+    },
+  );
   stream.request.on('error', () => undefined);
   streams.push(stream);
 }

@@ -78,9 +78,16 @@ export class CrdServing {
     const storage = spec.versions.find((v) => v.storage)?.name;
     const storedVersions = status.storedVersions ?? [];
     const needsStorage = storage !== undefined && !storedVersions.includes(storage);
-    if (established && finalizers.includes(cleanupFinalizer) && !needsStorage && JSON.stringify(status.acceptedNames) === JSON.stringify(spec.names)) return crd;
+    if (
+      established &&
+      finalizers.includes(cleanupFinalizer) &&
+      !needsStorage &&
+      JSON.stringify(status.acceptedNames) === JSON.stringify(spec.names)
+    )
+      return crd;
     const now = rfc3339(this.clock.now());
-    const keep = (type: string, fallback: Condition): Condition => conditions.find((c) => c.type === type && c.status === fallback.status) ?? { ...fallback, lastTransitionTime: now };
+    const keep = (type: string, fallback: Condition): Condition =>
+      conditions.find((c) => c.type === type && c.status === fallback.status) ?? { ...fallback, lastTransitionTime: now };
     return {
       ...crd,
       metadata: { ...crd.metadata, finalizers: finalizers.includes(cleanupFinalizer) ? finalizers : [...finalizers, cleanupFinalizer] },
@@ -88,7 +95,12 @@ export class CrdServing {
         ...status,
         conditions: [
           keep('NamesAccepted', { type: 'NamesAccepted', status: 'True', reason: 'NoConflicts', message: 'no conflicts found' }),
-          keep('Established', { type: 'Established', status: 'True', reason: 'InitialNamesAccepted', message: 'the initial names have been accepted' }),
+          keep('Established', {
+            type: 'Established',
+            status: 'True',
+            reason: 'InitialNamesAccepted',
+            message: 'the initial names have been accepted',
+          }),
         ],
         acceptedNames: spec.names,
         storedVersions: needsStorage ? [...storedVersions, storage] : storedVersions,
@@ -104,7 +116,8 @@ export class CrdServing {
     this.types.setCustomTypes(crd.metadata.name!, []);
     const finalizers = (crd.metadata.finalizers ?? []).filter((f) => f !== cleanupFinalizer);
     if (finalizers.length === 0) this.store.remove(crdStorageKey, '', crd.metadata.name!);
-    else if (finalizers.length !== crd.metadata.finalizers?.length) this.store.put(crdStorageKey, { ...crd, metadata: { ...crd.metadata, finalizers } });
+    else if (finalizers.length !== crd.metadata.finalizers?.length)
+      this.store.put(crdStorageKey, { ...crd, metadata: { ...crd.metadata, finalizers } });
     this.publish();
   }
 

@@ -71,7 +71,15 @@ export class StatusError extends Error {
   }
 
   toStatus(): Status {
-    const status: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, reason: this.reason, code: this.code };
+    const status: Status = {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: this.message,
+      reason: this.reason,
+      code: this.code,
+    };
     if (this.details) status.details = this.details;
     return status;
   }
@@ -92,7 +100,10 @@ export const notFound = (s: ErrorSubject): StatusError =>
 export const alreadyExists = (s: ErrorSubject): StatusError =>
   new StatusError(409, 'AlreadyExists', `${qualifiedResource(s)} "${s.name}" already exists`, subjectDetails(s));
 
-export const conflict = (s: ErrorSubject, why = 'the object has been modified; please apply your changes to the latest version and try again'): StatusError =>
+export const conflict = (
+  s: ErrorSubject,
+  why = 'the object has been modified; please apply your changes to the latest version and try again',
+): StatusError =>
   new StatusError(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedResource(s)} "${s.name}": ${why}`, subjectDetails(s));
 
 export const badRequest = (message: string): StatusError => new StatusError(400, 'BadRequest', message);
@@ -101,7 +112,8 @@ export const methodNotAllowed = (message: string): StatusError => new StatusErro
 
 export const gone = (message: string): StatusError => new StatusError(410, 'Expired', message);
 
-export const tooLarge = (message = 'Request entity too large: limit is 3145728'): StatusError => new StatusError(413, 'RequestEntityTooLarge', message);
+export const tooLarge = (message = 'Request entity too large: limit is 3145728'): StatusError =>
+  new StatusError(413, 'RequestEntityTooLarge', message);
 
 export const unsupportedMediaType = (message: string): StatusError => new StatusError(415, 'UnsupportedMediaType', message);
 
@@ -133,7 +145,15 @@ export const forbidden = (s: ErrorSubject, why: string): StatusError =>
  */
 export class FieldError {
   constructor(
-    readonly reason: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueNotSupported' | 'FieldValueDuplicate' | 'FieldValueForbidden' | 'FieldValueTooLong' | 'FieldValueTypeInvalid' | 'FieldValueTooMany',
+    readonly reason:
+      | 'FieldValueInvalid'
+      | 'FieldValueRequired'
+      | 'FieldValueNotSupported'
+      | 'FieldValueDuplicate'
+      | 'FieldValueForbidden'
+      | 'FieldValueTooLong'
+      | 'FieldValueTypeInvalid'
+      | 'FieldValueTooMany',
     readonly field: string,
     readonly message: string,
   ) {}

@@ -5,7 +5,14 @@
  * validation too). Built lazily and cached per type.
  */
 import { crdSchema } from './crd/schema.js';
-import { definitionNameForGvk, kubernetesDefinitions, openApiV2SchemaNode, openApiV3SchemaNode, type OpenApiSchema, type SchemaNode } from './patch/schema-node.js';
+import {
+  definitionNameForGvk,
+  kubernetesDefinitions,
+  openApiV2SchemaNode,
+  openApiV3SchemaNode,
+  type OpenApiSchema,
+  type SchemaNode,
+} from './patch/schema-node.js';
 import type { SchemaCatalog, TypeSchema } from './type-schema.js';
 import type { KubeObject, ResourceType } from './types.js';
 import { unknownFieldsOf } from './unknown-fields.js';
@@ -28,7 +35,11 @@ export class DefaultSchemaCatalog implements SchemaCatalog {
   private customSchema(type: ResourceType): TypeSchema {
     const crd = this.crdOf(type);
     const schema = crd ? crdSchema(crd, type.version) : undefined;
-    const declared = crd ? (crd.spec as { versions: { name: string; schema?: { openAPIV3Schema?: OpenApiSchema } }[] }).versions.find((v) => v.name === type.version) : undefined;
+    const declared = crd
+      ? (crd.spec as { versions: { name: string; schema?: { openAPIV3Schema?: OpenApiSchema } }[] }).versions.find(
+          (v) => v.name === type.version,
+        )
+      : undefined;
     const openApi = declared?.schema?.openAPIV3Schema;
     return {
       node: openApi ? openApiV3SchemaNode(openApi) : undefined,

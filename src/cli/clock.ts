@@ -30,14 +30,21 @@ async function callClock(flags: ClockFlags, method: 'GET' | 'POST', path: string
 
 export function addClockCommand(program: Command): void {
   const clock = program.command('clock').description('read or move the simulated time of an emulator started with --clock virtual');
-  const withKubeconfig = (command: Command): Command => command.option('--kubeconfig <path>', 'the emulator to talk to (default: $KUBECONFIG or ~/.kube/config)');
-  withKubeconfig(clock.command('show', { isDefault: true }).description("print the emulator's time and pending timers")).action((flags: ClockFlags) =>
-    callClock(flags, 'GET', ''),
+  const withKubeconfig = (command: Command): Command =>
+    command.option('--kubeconfig <path>', 'the emulator to talk to (default: $KUBECONFIG or ~/.kube/config)');
+  withKubeconfig(clock.command('show', { isDefault: true }).description("print the emulator's time and pending timers")).action(
+    (flags: ClockFlags) => callClock(flags, 'GET', ''),
   );
-  withKubeconfig(clock.command('advance').description('move time forward, firing every timer due on the way').argument('<duration>', 'e.g. 500ms, 30s, 5m, 1h30m')).action(
-    (duration: string, flags: ClockFlags) => callClock(flags, 'POST', `/advance?by=${encodeURIComponent(duration)}`),
-  );
-  withKubeconfig(clock.command('run-until-idle').description('jump from timer to timer until none is left').option('--max <duration>', 'stop after this much simulated time', '1h')).action(
-    (flags: ClockFlags) => callClock(flags, 'POST', `/run-until-idle?max=${encodeURIComponent(flags.max ?? '1h')}`),
-  );
+  withKubeconfig(
+    clock
+      .command('advance')
+      .description('move time forward, firing every timer due on the way')
+      .argument('<duration>', 'e.g. 500ms, 30s, 5m, 1h30m'),
+  ).action((duration: string, flags: ClockFlags) => callClock(flags, 'POST', `/advance?by=${encodeURIComponent(duration)}`));
+  withKubeconfig(
+    clock
+      .command('run-until-idle')
+      .description('jump from timer to timer until none is left')
+      .option('--max <duration>', 'stop after this much simulated time', '1h'),
+  ).action((flags: ClockFlags) => callClock(flags, 'POST', `/run-until-idle?max=${encodeURIComponent(flags.max ?? '1h')}`));
 }

@@ -112,7 +112,9 @@ export function addServeOptions(command: Command): Command {
       new Option('--data-dir <path>', 'where the CA and keys persist (default: ~/.kubevirt-emulator)').argParser(parseNonEmptyPath),
     )
     .addOption(
-      new Option('--clock <mode>', 'simulation time: real, or virtual (moves only when advanced: see the clock command)').default('real').choices(['real', 'virtual']),
+      new Option('--clock <mode>', 'simulation time: real, or virtual (moves only when advanced: see the clock command)')
+        .default('real')
+        .choices(['real', 'virtual']),
     )
     .addOption(new Option('--profile <name>', 'simulation timings').default('instant').choices(profileNames))
     .addOption(new Option('--seed <n>', 'seed of every random choice, so runs repeat').default(1).argParser(parseSeed))
@@ -121,9 +123,16 @@ export function addServeOptions(command: Command): Command {
         .default(3_600_000, '1h0m0s')
         .argParser(parseEventTtl),
     )
-    .addOption(new Option('--install-kubevirt', 'apply the embedded kubevirt-operator.yaml and kubevirt-cr.yaml and be ready once KubeVirt is Available'))
     .addOption(
-      new Option('--max-requests-inflight <n>', 'reads in flight before 429, as kube-apiserver (default 400; 0: no limit)').argParser(parseInflight),
+      new Option(
+        '--install-kubevirt',
+        'apply the embedded kubevirt-operator.yaml and kubevirt-cr.yaml and be ready once KubeVirt is Available',
+      ),
+    )
+    .addOption(
+      new Option('--max-requests-inflight <n>', 'reads in flight before 429, as kube-apiserver (default 400; 0: no limit)').argParser(
+        parseInflight,
+      ),
     )
     .addOption(
       new Option('--max-mutating-requests-inflight <n>', 'writes in flight before 429 (default 200; 0: no limit)').argParser(parseInflight),

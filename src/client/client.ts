@@ -57,7 +57,14 @@ export interface Client {
   create<T extends KubeObject = KubeObject>(obj: T, options?: WriteOptions & { subresource?: string; name?: string }): Promise<T>;
   /** PUT of the whole object; `subresource: "status"` writes only the status. */
   update<T extends KubeObject = KubeObject>(obj: T, options?: WriteOptions & { subresource?: string }): Promise<T>;
-  patch<T extends KubeObject = KubeObject>(ref: KindRef, namespace: string | undefined, name: string, type: PatchType, patch: unknown, options?: PatchOptions): Promise<T>;
+  patch<T extends KubeObject = KubeObject>(
+    ref: KindRef,
+    namespace: string | undefined,
+    name: string,
+    type: PatchType,
+    patch: unknown,
+    options?: PatchOptions,
+  ): Promise<T>;
   delete<T extends KubeObject = KubeObject>(ref: KindRef, namespace: string | undefined, name: string, options?: DeleteOptions): Promise<T>;
   /** Watch events; the stream errors with a 410 StatusError when the resourceVersion is too old. */
   watch<T extends KubeObject = KubeObject>(ref: KindRef, options?: WatchOptions): Observable<WatchEvent<T>>;

@@ -44,7 +44,13 @@ export class InProcessClient implements Client {
   }
 
   async create<T extends KubeObject>(obj: T, options: WriteOptions & { subresource?: string; name?: string } = {}): Promise<T> {
-    const type = this.authorized('create', obj, obj.metadata.namespace, options.subresource ? (options.name ?? obj.metadata.name) : undefined, options.subresource);
+    const type = this.authorized(
+      'create',
+      obj,
+      obj.metadata.namespace,
+      options.subresource ? (options.name ?? obj.metadata.name) : undefined,
+      options.subresource,
+    );
     return (await this.parts.registry.create(type, obj.metadata.namespace, obj, this.context(options), options.subresource)) as T;
   }
 
@@ -52,30 +58,59 @@ export class InProcessClient implements Client {
     // A pods/binding write is a create in kube's API (POST of a Binding), and is authorized as one.
     const verb = options.subresource === 'binding' ? 'create' : 'update';
     const type = this.authorized(verb, obj, obj.metadata.namespace, obj.metadata.name, options.subresource);
-    return (await this.parts.registry.update(type, obj.metadata.namespace, obj.metadata.name!, obj, this.context(options), options.subresource)).object as T;
+    return (
+      await this.parts.registry.update(type, obj.metadata.namespace, obj.metadata.name!, obj, this.context(options), options.subresource)
+    ).object as T;
   }
 
-  async patch<T extends KubeObject>(ref: KindRef, namespace: string | undefined, name: string, type: PatchType, patch: unknown, options: PatchOptions = {}): Promise<T> {
-    const result = await this.parts.registry.patch(this.authorized('patch', ref, namespace, name, options.subresource), namespace, name, type, patch, this.context(options), {
-      subresource: options.subresource,
-      force: options.force,
-    });
+  async patch<T extends KubeObject>(
+    ref: KindRef,
+    namespace: string | undefined,
+    name: string,
+    type: PatchType,
+    patch: unknown,
+    options: PatchOptions = {},
+  ): Promise<T> {
+    const result = await this.parts.registry.patch(
+      this.authorized('patch', ref, namespace, name, options.subresource),
+      namespace,
+      name,
+      type,
+      patch,
+      this.context(options),
+      {
+        subresource: options.subresource,
+        force: options.force,
+      },
+    );
     return result.object as T;
   }
 
   async delete<T extends KubeObject>(ref: KindRef, namespace: string | undefined, name: string, options: DeleteOptions = {}): Promise<T> {
-    return (await this.parts.registry.delete(this.authorized('delete', ref, namespace, name), namespace, name, options, this.context({ dryRun: options.dryRun }))).object as T;
+    return (
+      await this.parts.registry.delete(
+        this.authorized('delete', ref, namespace, name),
+        namespace,
+        name,
+        options,
+        this.context({ dryRun: options.dryRun }),
+      )
+    ).object as T;
   }
 
   watch<T extends KubeObject>(ref: KindRef, options: WatchOptions = {}): Observable<WatchEvent<T>> {
     return new Observable<WatchEvent<T>>((subscriber) => {
-      const events = watchResource(this.parts.store, this.authorized('watch', ref, options.namespace), options) as Observable<WatchEvent<T>>;
+      const events = watchResource(this.parts.store, this.authorized('watch', ref, options.namespace), options) as Observable<
+        WatchEvent<T>
+      >;
       // Deliver asynchronously, as a network watch would: a component never sees its own write inside the call that made it.
       const subscription = events.subscribe({
         next: (e) => queueMicrotask(() => subscriber.next(e)),
         error: (e) => subscriber.error(e),
       });
-      const timer = options.timeoutSeconds ? this.parts.clock.setTimeout(() => subscriber.complete(), options.timeoutSeconds * 1000) : undefined;
+      const timer = options.timeoutSeconds
+        ? this.parts.clock.setTimeout(() => subscriber.complete(), options.timeoutSeconds * 1000)
+        : undefined;
       return () => {
         subscription.unsubscribe();
         if (timer) this.parts.clock.clearTimeout(timer);
@@ -95,7 +130,16 @@ export class InProcessClient implements Client {
     const authorizer = this.parts.authorizer;
     if (!authorizer) return type;
     const scope = type.namespaced ? namespace : type.plural === 'namespaces' ? name : undefined;
-    authorizer.check(this.user, { kind: 'resource', verb, apiGroup: type.group, apiVersion: type.version, resource: type.plural, subresource, namespace: scope, name });
+    authorizer.check(this.user, {
+      kind: 'resource',
+      verb,
+      apiGroup: type.group,
+      apiVersion: type.version,
+      resource: type.plural,
+      subresource,
+      namespace: scope,
+      name,
+    });
     return type;
   }
 

@@ -84,4 +84,6 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
 
 /** The HTTP status of a client error, if it carries one. */
 export const errorCode = (err: unknown): number | undefined =>
-  typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : undefined;
+  typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'number'
+    ? (err as { code: number }).code
+    : undefined;

@@ -34,7 +34,12 @@ export function controllerKeyOf(obj: KubeObject, kind: string): string | undefin
  * releasing controlled children that no longer match. A terminating owner
  * adopts nothing (as in Kubernetes), and terminating orphans are left alone.
  */
-export async function claimChildren<T extends KubeObject>(client: Client, owner: KubeObject, selector: LabelSelectorObject, candidates: T[]): Promise<T[]> {
+export async function claimChildren<T extends KubeObject>(
+  client: Client,
+  owner: KubeObject,
+  selector: LabelSelectorObject,
+  candidates: T[],
+): Promise<T[]> {
   const claimed: T[] = [];
   for (const child of candidates) {
     const ref = controllerRefOf(child);
@@ -43,7 +48,12 @@ export async function claimChildren<T extends KubeObject>(client: Client, owner:
     const matches = matchLabelSelector(selector, child.metadata.labels);
     if (ref?.uid === owner.metadata.uid) {
       if (matches || child.metadata.deletionTimestamp) claimed.push(child);
-      else await writeOwnerReferences(client, child, (child.metadata.ownerReferences ?? []).filter((r) => r.uid !== owner.metadata.uid));
+      else
+        await writeOwnerReferences(
+          client,
+          child,
+          (child.metadata.ownerReferences ?? []).filter((r) => r.uid !== owner.metadata.uid),
+        );
     } else if (!ref && matches && !owner.metadata.deletionTimestamp && !child.metadata.deletionTimestamp) {
       const adopted = await writeOwnerReferences(client, child, [...(child.metadata.ownerReferences ?? []), newControllerRef(owner)]);
       if (adopted) claimed.push(adopted);
@@ -56,10 +66,20 @@ export async function claimChildren<T extends KubeObject>(client: Client, owner:
  * Replaces the owner references with a patch preconditioned on the child's uid and resourceVersion, as client-go's
  * ControllerRefManager patches (controllers hold `patch`, not `update`, on what they adopt); undefined when the child is gone.
  */
-export async function writeOwnerReferences<T extends KubeObject>(client: Client, obj: T, ownerReferences: OwnerReference[]): Promise<T | undefined> {
-  const metadata = { ownerReferences: ownerReferences.length ? ownerReferences : null, uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion };
+export async function writeOwnerReferences<T extends KubeObject>(
+  client: Client,
+  obj: T,
+  ownerReferences: OwnerReference[],
+): Promise<T | undefined> {
+  const metadata = {
+    ownerReferences: ownerReferences.length ? ownerReferences : null,
+    uid: obj.metadata.uid,
+    resourceVersion: obj.metadata.resourceVersion,
+  };
   try {
-    return await client.patch<T>({ apiVersion: obj.apiVersion, kind: obj.kind }, obj.metadata.namespace, obj.metadata.name ?? '', 'merge', { metadata });
+    return await client.patch<T>({ apiVersion: obj.apiVersion, kind: obj.kind }, obj.metadata.namespace, obj.metadata.name ?? '', 'merge', {
+      metadata,
+    });
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;
@@ -68,7 +88,8 @@ export async function writeOwnerReferences<T extends KubeObject>(client: Client,
 
 export const isNotFound = (err: unknown): boolean => statusCode(err) === 404;
 export const isConflict = (err: unknown): boolean => statusCode(err) === 409;
-export const isAlreadyExists = (err: unknown): boolean => statusCode(err) === 409 && (err as { reason?: unknown }).reason === 'AlreadyExists';
+export const isAlreadyExists = (err: unknown): boolean =>
+  statusCode(err) === 409 && (err as { reason?: unknown }).reason === 'AlreadyExists';
 
 const statusCode = (err: unknown): unknown => (typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined);
 

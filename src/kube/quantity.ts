@@ -40,7 +40,14 @@ export function formatQuantity(resource: string, value: number): string {
       if (value % 2 ** power === 0) return `${value / 2 ** power}${suffix}`;
     }
   }
-  for (const [suffix, exponent] of [['E', 18], ['P', 15], ['T', 12], ['G', 9], ['M', 6], ['k', 3]] as const) {
+  for (const [suffix, exponent] of [
+    ['E', 18],
+    ['P', 15],
+    ['T', 12],
+    ['G', 9],
+    ['M', 6],
+    ['k', 3],
+  ] as const) {
     if (value % 10 ** exponent === 0) return `${value / 10 ** exponent}${suffix}`;
   }
   return String(value);

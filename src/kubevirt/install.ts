@@ -80,7 +80,10 @@ export async function installKubeVirt(emulator: { client: Client; clock: Clock }
   await applyAll(client, manifestObjects('kubevirt-operator.yaml'));
   // kubectl would retry the CR until the API serves it; the installer waits for the CRD to be Established instead.
   await waitFor(clock, 'the kubevirts.kubevirt.io CRD', timeoutMs, () =>
-    found(() => client.get(CRD_REF, undefined, 'kubevirts.kubevirt.io'), (crd) => conditionTrue(crd, 'Established')),
+    found(
+      () => client.get(CRD_REF, undefined, 'kubevirts.kubevirt.io'),
+      (crd) => conditionTrue(crd, 'Established'),
+    ),
   );
   const operatorApplied = clock.nowMs();
   const customResources = manifestObjects('kubevirt-cr.yaml');
@@ -88,8 +91,15 @@ export async function installKubeVirt(emulator: { client: Client; clock: Clock }
   const crApplied = clock.nowMs();
   for (const cr of customResources) {
     await waitFor(clock, `KubeVirt ${cr.metadata.namespace}/${cr.metadata.name} Available`, timeoutMs, () =>
-      found(() => client.get(KUBEVIRT_REF, cr.metadata.namespace, cr.metadata.name ?? ''), (kv) => conditionTrue(kv, 'Available')),
+      found(
+        () => client.get(KUBEVIRT_REF, cr.metadata.namespace, cr.metadata.name ?? ''),
+        (kv) => conditionTrue(kv, 'Available'),
+      ),
     );
   }
-  return { applyOperatorMs: operatorApplied - started, applyCustomResourceMs: crApplied - operatorApplied, waitAvailableMs: clock.nowMs() - crApplied };
+  return {
+    applyOperatorMs: operatorApplied - started,
+    applyCustomResourceMs: crApplied - operatorApplied,
+    waitAvailableMs: clock.nowMs() - crApplied,
+  };
 }

@@ -254,7 +254,10 @@ function servingNames(hosts: string[]): ServingNames {
   const dnsNames = new Set(IN_CLUSTER_NAMES);
   const ipAddresses = new Set<string>();
   for (const host of [...ALWAYS_SERVED_HOSTS, ...hosts]) {
-    const bare = host.trim().replace(/^\[(.*)\]$/, '$1').toLowerCase();
+    const bare = host
+      .trim()
+      .replace(/^\[(.*)\]$/, '$1')
+      .toLowerCase();
     if (bare === '') continue;
     if (isIP(bare)) ipAddresses.add(bare);
     else dnsNames.add(bare);

@@ -49,11 +49,14 @@ export class RealClock implements Clock {
   /** Node fires a timer over 2^31-1 ms at once (and warns), so a longer delay waits in steps of at most that. */
   private schedule(timerId: number, fn: () => void, dueMs: number): void {
     const remaining = dueMs - this.nowMs();
-    const timer = setTimeout(() => {
-      if (remaining > maxNodeTimerMs) return this.schedule(timerId, fn, dueMs);
-      this.timers.delete(timerId);
-      fn();
-    }, Math.min(Math.max(0, remaining), maxNodeTimerMs));
+    const timer = setTimeout(
+      () => {
+        if (remaining > maxNodeTimerMs) return this.schedule(timerId, fn, dueMs);
+        this.timers.delete(timerId);
+        fn();
+      },
+      Math.min(Math.max(0, remaining), maxNodeTimerMs),
+    );
     this.timers.set(timerId, timer);
   }
 
@@ -180,7 +183,8 @@ export class VirtualClock implements Clock {
     for (let fired = 0; ; fired++) {
       const next = this.firstLive();
       if (!next || next.dueMs > deadlineMs) break;
-      if (fired >= maxTimers) throw new Error(`VirtualClock.runUntilIdle: still busy after ${maxTimers} timers; pass maxMs to bound a periodic timer`);
+      if (fired >= maxTimers)
+        throw new Error(`VirtualClock.runUntilIdle: still busy after ${maxTimers} timers; pass maxMs to bound a periodic timer`);
       await this.advance(next.dueMs - this.currentMs);
     }
     if (deadlineMs !== Infinity) this.currentMs = Math.max(this.currentMs, deadlineMs);

@@ -82,7 +82,10 @@ export class Controller implements Component {
     this.running = this.run(queue, stopped);
   }
 
-  private connect(queue: WorkQueue, { informer, keysOf }: { informer: EventSource<KubeObject>; keysOf: KeyMapper<KubeObject> }): HandlerRegistration {
+  private connect(
+    queue: WorkQueue,
+    { informer, keysOf }: { informer: EventSource<KubeObject>; keysOf: KeyMapper<KubeObject> },
+  ): HandlerRegistration {
     const enqueue = (...states: KubeObject[]): void => {
       for (const key of new Set(states.flatMap((state) => keysOf(state)))) queue.add(key);
     };

@@ -4,7 +4,8 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
 
 export function parseDuration(text: string): number {
   const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) throw new Error(`invalid duration "${text}" (use e.g. 500ms, 30s, 2m, 1h30m)`);
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text)
+    throw new Error(`invalid duration "${text}" (use e.g. 500ms, 30s, 2m, 1h30m)`);
   return parts.reduce((total, [, amount, unit]) => total + Number(amount) * UNIT_MS[unit], 0);
 }
 

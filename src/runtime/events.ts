@@ -63,7 +63,11 @@ export class EventRecorder {
   ) {
     this.source = source;
     this.logger = logger;
-    this.correlator = new EventCorrelator(clock, (event) => this.uniqueName(event.involvedObject.name), (ms) => rfc3339(new Date(ms)));
+    this.correlator = new EventCorrelator(
+      clock,
+      (event) => this.uniqueName(event.involvedObject.name),
+      (ms) => rfc3339(new Date(ms)),
+    );
   }
 
   /**

@@ -52,7 +52,10 @@ export interface Connection {
 interface KubeconfigFile {
   'current-context'?: string;
   contexts?: Array<{ name: string; context: { cluster: string; user: string } }>;
-  clusters?: Array<{ name: string; cluster: { server: string; 'certificate-authority-data'?: string; 'insecure-skip-tls-verify'?: boolean } }>;
+  clusters?: Array<{
+    name: string;
+    cluster: { server: string; 'certificate-authority-data'?: string; 'insecure-skip-tls-verify'?: boolean };
+  }>;
   users?: Array<{ name: string; user: { token?: string; 'client-certificate-data'?: string; 'client-key-data'?: string } }>;
 }
 
@@ -75,7 +78,9 @@ export function connectionOf(kubeconfigPath: string): Connection {
 }
 
 const messageOf = (body: unknown, status: number): string =>
-  typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string' ? (body as { message: string }).message : `HTTP ${status}: ${typeof body === 'string' ? body.slice(0, 200) : JSON.stringify(body)}`;
+  typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string'
+    ? (body as { message: string }).message
+    : `HTTP ${status}: ${typeof body === 'string' ? body.slice(0, 200) : JSON.stringify(body)}`;
 
 export class ClusterApi {
   readonly connection: Connection;
@@ -133,10 +138,20 @@ export class ClusterApi {
   private async discover(): Promise<ResourceInfo[]> {
     const found: ResourceInfo[] = [];
     const addList = async (group: string, version: string, path: string) => {
-      const list = await this.call<{ resources: Array<{ name: string; singularName?: string; kind: string; namespaced: boolean; shortNames?: string[] }> }>('GET', path);
+      const list = await this.call<{
+        resources: Array<{ name: string; singularName?: string; kind: string; namespaced: boolean; shortNames?: string[] }>;
+      }>('GET', path);
       for (const r of list.resources) {
         if (r.name.includes('/')) continue;
-        found.push({ group, version, plural: r.name, singular: r.singularName || r.kind.toLowerCase(), kind: r.kind, shortNames: r.shortNames ?? [], namespaced: r.namespaced });
+        found.push({
+          group,
+          version,
+          plural: r.name,
+          singular: r.singularName || r.kind.toLowerCase(),
+          kind: r.kind,
+          shortNames: r.shortNames ?? [],
+          namespaced: r.namespaced,
+        });
       }
     };
     await addList('', 'v1', '/api/v1');
@@ -192,11 +207,15 @@ export class ClusterApi {
     return response.body as KubeObject;
   }
 
-  async list(info: ResourceInfo, options: { namespace?: string; labelSelector?: string; fieldSelector?: string } = {}): Promise<KubeObject[]> {
+  async list(
+    info: ResourceInfo,
+    options: { namespace?: string; labelSelector?: string; fieldSelector?: string } = {},
+  ): Promise<KubeObject[]> {
     const query = new URLSearchParams();
     if (options.labelSelector) query.set('labelSelector', options.labelSelector);
     if (options.fieldSelector) query.set('fieldSelector', options.fieldSelector);
-    const base = options.namespace || !info.namespaced ? this.pathOf(info, options.namespace) : this.pathOf({ ...info, namespaced: false }, undefined);
+    const base =
+      options.namespace || !info.namespaced ? this.pathOf(info, options.namespace) : this.pathOf({ ...info, namespaced: false }, undefined);
     const list = await this.call<{ items: KubeObject[] }>('GET', `${base}${query.size ? `?${query}` : ''}`);
     return list.items;
   }

@@ -16,7 +16,9 @@ export function describeStep(step: Step): string {
       return typeof manifest === 'object' ? `apply ${manifest.kind ?? 'object'}/${manifest.metadata?.name ?? ''}` : 'apply inline manifest';
     }
     case 'delete':
-      return typeof action.body === 'string' ? `delete ${action.body}` : `delete ${action.body.object}${inNamespace(action.body.namespace)}`;
+      return typeof action.body === 'string'
+        ? `delete ${action.body}`
+        : `delete ${action.body.object}${inNamespace(action.body.namespace)}`;
     case 'patch':
       return `patch ${action.body.object}${inNamespace(action.body.namespace)} (${action.body.type ?? 'merge'})`;
     case 'subresource':
@@ -38,18 +40,29 @@ export function describeStep(step: Step): string {
     }
     case 'expect': {
       const e = action.body;
-      if (e.count) return `expect ${e.count.equals} ${e.count.resource}${e.count.selector ? ` -l ${e.count.selector}` : ''}${inNamespace(e.count.namespace)}`;
+      if (e.count)
+        return `expect ${e.count.equals} ${e.count.resource}${e.count.selector ? ` -l ${e.count.selector}` : ''}${inNamespace(e.count.namespace)}`;
       if (e.event) return `expect event ${e.event.reason}${e.event.object ? ` on ${e.event.object}` : ''}`;
       if (e.metric) {
         const labels = Object.entries(e.metric.labels ?? {}).map(([k, v]) => `${k}="${v}"`);
-        const bounds = [e.metric.equals !== undefined && `== ${e.metric.equals}`, e.metric.atLeast !== undefined && `>= ${e.metric.atLeast}`, e.metric.atMost !== undefined && `<= ${e.metric.atMost}`].filter(Boolean);
+        const bounds = [
+          e.metric.equals !== undefined && `== ${e.metric.equals}`,
+          e.metric.atLeast !== undefined && `>= ${e.metric.atLeast}`,
+          e.metric.atMost !== undefined && `<= ${e.metric.atMost}`,
+        ].filter(Boolean);
         return `expect metric ${e.metric.name}{${labels.join(',')}} ${bounds.join(' and ')}`;
       }
-      const check = e.equals !== undefined ? ` == ${short(e.equals)}` : e.matches !== undefined ? ` =~ /${e.matches}/` : e.exists === false ? ' absent' : ' exists';
+      const check =
+        e.equals !== undefined
+          ? ` == ${short(e.equals)}`
+          : e.matches !== undefined
+            ? ` =~ /${e.matches}/`
+            : e.exists === false
+              ? ' absent'
+              : ' exists';
       return `expect ${e.object ?? ''}${inNamespace(e.namespace)} ${e.jsonpath ?? ''}${check}`;
     }
-    case 'fault':
-    {
+    case 'fault': {
       const f = action.body;
       const on = f.node ?? (f.vmi !== undefined ? `vmi/${f.vmi}` : Object.values(f.target ?? {}).join(' '));
       return `fault ${f.type} ${on}${f.percent !== undefined ? ` (${f.percent}%)` : ''}`;

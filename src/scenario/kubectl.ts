@@ -39,9 +39,7 @@ export function resolveKubectl(env: NodeJS.ProcessEnv = process.env): string {
     const candidate = join(dir, 'kubectl');
     if (isExecutableFile(candidate)) return candidate;
   }
-  throw new Error(
-    'kubectl was not found on PATH: install kubectl (https://kubernetes.io/docs/tasks/tools/) or set $KUBECTL to its path',
-  );
+  throw new Error('kubectl was not found on PATH: install kubectl (https://kubernetes.io/docs/tasks/tools/) or set $KUBECTL to its path');
 }
 
 export function runKubectl(args: string[], env: { kubeconfig: string; cacheDir: string }, input = ''): Promise<KubectlRun> {
@@ -68,7 +66,8 @@ export function runKubectl(args: string[], env: { kubeconfig: string; cacheDir: 
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (code === null) reject(new Error(`kubectl ${args.join(' ')} was killed by ${signal ?? 'a signal'} (it runs at most ${TIMEOUT_MS / 1000}s)`));
+      if (code === null)
+        reject(new Error(`kubectl ${args.join(' ')} was killed by ${signal ?? 'a signal'} (it runs at most ${TIMEOUT_MS / 1000}s)`));
       else resolve({ code, stdout, stderr });
     });
   });

@@ -132,7 +132,8 @@ export function parseScenario(text: string, file: string): Scenario {
   if (!check(value)) {
     const error = mostSpecific(check.errors ?? []);
     const path = pathOfPointer(error.instancePath);
-    const extra = error.keyword === 'additionalProperties' ? [String((error.params as { additionalProperty: string }).additionalProperty)] : [];
+    const extra =
+      error.keyword === 'additionalProperties' ? [String((error.params as { additionalProperty: string }).additionalProperty)] : [];
     fail([...path, ...extra], reasonOf(error));
   }
   return { ...(value as Omit<Scenario, 'file'>), file };

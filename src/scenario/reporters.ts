@@ -9,8 +9,12 @@ import type { Reporter, ScenarioResult, StepResult } from './results.js';
 
 export type Write = (text: string) => void;
 
-const show = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value, null, 2) ?? String(value));
-const indent = (text: string, prefix: string): string => text.split('\n').map((line) => prefix + line).join('\n');
+const show = (value: unknown): string => (typeof value === 'string' ? value : (JSON.stringify(value, null, 2) ?? String(value)));
+const indent = (text: string, prefix: string): string =>
+  text
+    .split('\n')
+    .map((line) => prefix + line)
+    .join('\n');
 const displayPath = (file: string): string => relative(process.cwd(), file) || file;
 
 /** The failure's lines: message, then `path`, `- expected`, `+ actual` as a small diff. */
@@ -25,7 +29,9 @@ export function failureLines(step: StepResult): string[] {
 }
 
 const timing = (step: { wallMs: number; simulatedMs: number }): string =>
-  step.simulatedMs > step.wallMs + 1 ? `${formatDuration(step.wallMs)}, ${formatDuration(step.simulatedMs)} simulated` : formatDuration(step.wallMs);
+  step.simulatedMs > step.wallMs + 1
+    ? `${formatDuration(step.wallMs)}, ${formatDuration(step.simulatedMs)} simulated`
+    : formatDuration(step.wallMs);
 
 export function humanReporter(write: Write): Reporter {
   const mark = { passed: '✓', failed: '✗', skipped: '-' } as const;
@@ -38,7 +44,9 @@ export function humanReporter(write: Write): Reporter {
     scenarioFinished: (result) => write(`${result.passed ? 'PASS' : 'FAIL'} ${result.name} (${timing(result)})\n\n`),
     runFinished(results, wallMs) {
       const failed = results.filter((r) => !r.passed);
-      write(`${results.length - failed.length} passed, ${failed.length} failed${failed.length ? `: ${failed.map((r) => r.name).join(', ')}` : ''}\n`);
+      write(
+        `${results.length - failed.length} passed, ${failed.length} failed${failed.length ? `: ${failed.map((r) => r.name).join(', ')}` : ''}\n`,
+      );
       write(`total wall time ${formatDuration(wallMs)}\n`);
     },
   };
@@ -80,7 +88,9 @@ export function tapReporter(write: Write): Reporter {
 }
 
 const xmlEscape = (text: string): string =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] ?? c).replace(/[^\t\n\r\x20-\uD7FF\uE000-\uFFFD]/gu, '');
+  text
+    .replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] ?? c)
+    .replace(/[^\t\n\r\x20-\uD7FF\uE000-\uFFFD]/gu, '');
 
 const seconds = (ms: number): string => (ms / 1000).toFixed(3);
 
@@ -88,16 +98,26 @@ const seconds = (ms: number): string => (ms / 1000).toFixed(3);
 export function junitXml(results: ScenarioResult[], wallMs: number): string {
   const count = (status: StepResult['status']) => results.reduce((n, r) => n + r.steps.filter((s) => s.status === status).length, 0);
   const tests = results.reduce((n, r) => n + r.steps.length, 0);
-  const lines = ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites name="kubevirt-emulator scenarios" tests="${tests}" failures="${count('failed')}" skipped="${count('skipped')}" time="${seconds(wallMs)}">`];
+  const lines = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="kubevirt-emulator scenarios" tests="${tests}" failures="${count('failed')}" skipped="${count('skipped')}" time="${seconds(wallMs)}">`,
+  ];
   for (const result of results) {
     const failures = result.steps.filter((s) => s.status === 'failed').length;
     const skipped = result.steps.filter((s) => s.status === 'skipped').length;
-    lines.push(`  <testsuite name="${xmlEscape(result.name)}" file="${xmlEscape(displayPath(result.file))}" tests="${result.steps.length}" failures="${failures}" skipped="${skipped}" time="${seconds(result.wallMs)}">`);
+    lines.push(
+      `  <testsuite name="${xmlEscape(result.name)}" file="${xmlEscape(displayPath(result.file))}" tests="${result.steps.length}" failures="${failures}" skipped="${skipped}" time="${seconds(result.wallMs)}">`,
+    );
     for (const step of result.steps) {
       const open = `    <testcase classname="${xmlEscape(result.name)}" name="${xmlEscape(`${step.id} ${step.label}`)}" time="${seconds(step.wallMs)}"`;
       if (step.status === 'passed') lines.push(`${open}/>`);
       else if (step.status === 'skipped') lines.push(`${open}>`, '      <skipped/>', '    </testcase>');
-      else lines.push(`${open}>`, `      <failure message="${xmlEscape(step.error?.message ?? 'failed')}">${xmlEscape(failureLines(step).join('\n'))}</failure>`, '    </testcase>');
+      else
+        lines.push(
+          `${open}>`,
+          `      <failure message="${xmlEscape(step.error?.message ?? 'failed')}">${xmlEscape(failureLines(step).join('\n'))}</failure>`,
+          '    </testcase>',
+        );
     }
     lines.push('  </testsuite>');
   }

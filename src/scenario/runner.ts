@@ -26,16 +26,27 @@ export interface RunOptions {
 }
 
 /** Wall and simulated time of one piece of work, and its outcome. */
-async function timed(ctx: StepContext | undefined, work: () => Promise<void>): Promise<Pick<StepResult, 'status' | 'wallMs' | 'simulatedMs' | 'error'>> {
+async function timed(
+  ctx: StepContext | undefined,
+  work: () => Promise<void>,
+): Promise<Pick<StepResult, 'status' | 'wallMs' | 'simulatedMs' | 'error'>> {
   const wallStart = performance.now();
   const simStart = ctx?.time.nowMs() ?? 0;
   let error: StepResult['error'];
   try {
     await work();
   } catch (err) {
-    error = err instanceof StepFailure ? { message: err.message, detail: err.detail } : { message: err instanceof Error ? err.message : String(err), detail: {} };
+    error =
+      err instanceof StepFailure
+        ? { message: err.message, detail: err.detail }
+        : { message: err instanceof Error ? err.message : String(err), detail: {} };
   }
-  return { status: error ? 'failed' : 'passed', wallMs: performance.now() - wallStart, simulatedMs: (ctx?.time.nowMs() ?? 0) - simStart, error };
+  return {
+    status: error ? 'failed' : 'passed',
+    wallMs: performance.now() - wallStart,
+    simulatedMs: (ctx?.time.nowMs() ?? 0) - simStart,
+    error,
+  };
 }
 
 class ScenarioRun {
@@ -66,14 +77,22 @@ class ScenarioRun {
       }
       if (raw.repeat) {
         // Inner steps render per iteration, once `i` is known.
-        for (let i = 0; i < raw.repeat.count && !this.failed; i++) await this.runSteps(ctx, raw.repeat.steps, `${id}.${i}.`, { ...vars, i });
+        for (let i = 0; i < raw.repeat.count && !this.failed; i++)
+          await this.runSteps(ctx, raw.repeat.steps, `${id}.${i}.`, { ...vars, i });
         continue;
       }
       let step: Step;
       try {
         step = renderTemplate(raw, vars);
       } catch (err) {
-        this.record({ id, label: describeStep(raw), status: 'failed', wallMs: 0, simulatedMs: 0, error: { message: err instanceof Error ? err.message : String(err), detail: {} } });
+        this.record({
+          id,
+          label: describeStep(raw),
+          status: 'failed',
+          wallMs: 0,
+          simulatedMs: 0,
+          error: { message: err instanceof Error ? err.message : String(err), detail: {} },
+        });
         continue;
       }
       const stepCtx = { ...ctx, vars };
@@ -99,7 +118,14 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     const setup = options.profile ? { ...scenario.setup, profile: options.profile } : scenario.setup;
     env = options.kubeconfig ? await remoteEnvironment(options.kubeconfig) : await inProcessEnvironment(setup, options.clock);
     setupStartMs = env.time.nowMs();
-    ctx = { api: env.api, time: env.time, scenarioFile: scenario.file, kubeconfigPath: env.kubeconfigPath, kubectlCacheDir: env.kubectlCacheDir, vars };
+    ctx = {
+      api: env.api,
+      time: env.time,
+      scenarioFile: scenario.file,
+      kubeconfigPath: env.kubeconfigPath,
+      kubectlCacheDir: env.kubectlCacheDir,
+      vars,
+    };
     if (scenario.setup?.kubevirt) await installKubeVirt(ctx, scenario.setup.featureGates);
   });
   const setupLabel = `setup${options.kubeconfig ? ` (${options.kubeconfig})` : ''}${scenario.setup?.kubevirt ? ', install KubeVirt' : ''}`;

@@ -15,7 +15,20 @@ import { runKubectl } from './kubectl.js';
 import type { ScenarioTime } from './sim-time.js';
 import { renderTemplate } from './template.js';
 import { actionOf, type Step } from './types.js';
-import type { ApplyStep, DeleteStep, ExpectStep, FaultStep, KubectlStep, MetricExpectation, PatchStep, Scalar, StepActions, SubresourceStep, TextMatcher, WaitStep } from './types.js';
+import type {
+  ApplyStep,
+  DeleteStep,
+  ExpectStep,
+  FaultStep,
+  KubectlStep,
+  MetricExpectation,
+  PatchStep,
+  Scalar,
+  StepActions,
+  SubresourceStep,
+  TextMatcher,
+  WaitStep,
+} from './types.js';
 import { metricSum } from './metrics.js';
 
 export interface StepContext {
@@ -38,7 +51,11 @@ const FAULT_POLL_MS = 250;
 const FAULT_API = '/apis/emulator.kubevirt.io/v1alpha1';
 /** Subresources of the VM; the others are the VMI's (as virtctl calls them). */
 const VM_ACTIONS = new Set(['start', 'stop', 'restart', 'migrate']);
-const PATCH_CONTENT_TYPES = { merge: 'application/merge-patch+json', json: 'application/json-patch+json', strategic: 'application/strategic-merge-patch+json' } as const;
+const PATCH_CONTENT_TYPES = {
+  merge: 'application/merge-patch+json',
+  json: 'application/json-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+} as const;
 
 interface ObjectRef {
   info: ResourceInfo;
@@ -50,7 +67,8 @@ interface ObjectRef {
 
 async function resolveRef(ctx: StepContext, text: string, namespace: string | undefined): Promise<ObjectRef> {
   const slash = text.indexOf('/');
-  if (slash <= 0 || slash === text.length - 1) throw new Error(`"${text}" is not an object reference: write resource/name, e.g. vm/vm-cirros`);
+  if (slash <= 0 || slash === text.length - 1)
+    throw new Error(`"${text}" is not an object reference: write resource/name, e.g. vm/vm-cirros`);
   const info = await ctx.api.resource(text.slice(0, slash));
   return { info, namespace: info.namespaced ? (namespace ?? DEFAULT_NAMESPACE) : undefined, name: text.slice(slash + 1), text };
 }
@@ -77,10 +95,20 @@ async function apply(ctx: StepContext, step: ApplyStep): Promise<void> {
 async function deleteObject(ctx: StepContext, step: DeleteStep): Promise<void> {
   const options = typeof step === 'string' ? { object: step } : step;
   const ref = await resolveRef(ctx, options.object, options.namespace);
-  const body = { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background', ...(options.gracePeriodSeconds !== undefined ? { gracePeriodSeconds: options.gracePeriodSeconds } : {}) };
+  const body = {
+    kind: 'DeleteOptions',
+    apiVersion: 'v1',
+    propagationPolicy: 'Background',
+    ...(options.gracePeriodSeconds !== undefined ? { gracePeriodSeconds: options.gracePeriodSeconds } : {}),
+  };
   const response = await ctx.api.request('DELETE', ctx.api.pathOf(ref.info, ref.namespace, ref.name), body);
   if (response.status === 404 && options.ignoreNotFound) return;
-  if (response.status >= 300) throw new StepFailure(`delete ${ref.text} failed: HTTP ${response.status}`, { path: ref.text, expected: 'deleted', actual: messageOf(response.body) });
+  if (response.status >= 300)
+    throw new StepFailure(`delete ${ref.text} failed: HTTP ${response.status}`, {
+      path: ref.text,
+      expected: 'deleted',
+      actual: messageOf(response.body),
+    });
 }
 
 async function patch(ctx: StepContext, step: PatchStep): Promise<void> {
@@ -89,41 +117,68 @@ async function patch(ctx: StepContext, step: PatchStep): Promise<void> {
   await ctx.api.call('PATCH', path, step.patch, PATCH_CONTENT_TYPES[step.type ?? 'merge']);
 }
 
-const messageOf = (body: unknown): string => (typeof body === 'object' && body !== null && 'message' in body ? String((body as { message: unknown }).message) : JSON.stringify(body));
+const messageOf = (body: unknown): string =>
+  typeof body === 'object' && body !== null && 'message' in body ? String((body as { message: unknown }).message) : JSON.stringify(body);
 
 // ---- subresource, kubectl ----
 
 /** A 404 Status with details names the missing VM/VMI; without, the route itself is not served. */
-const namesAnObject = (body: unknown): boolean => typeof body === 'object' && body !== null && (body as { details?: unknown }).details !== undefined;
+const namesAnObject = (body: unknown): boolean =>
+  typeof body === 'object' && body !== null && (body as { details?: unknown }).details !== undefined;
 
 async function subresource(ctx: StepContext, step: SubresourceStep): Promise<void> {
   const plural = VM_ACTIONS.has(step.action) ? 'virtualmachines' : 'virtualmachineinstances';
   const path = `/apis/subresources.kubevirt.io/v1/namespaces/${step.namespace ?? DEFAULT_NAMESPACE}/${plural}/${step.name}/${step.action}`;
   const response = await ctx.api.request('PUT', path, step.body ?? {});
   if (step.expectStatus !== undefined) {
-    if (response.status !== step.expectStatus) throw new StepFailure(`PUT ${path} answered HTTP ${response.status}`, { path: `PUT ${path} status`, expected: step.expectStatus, actual: `${response.status} ${messageOf(response.body)}` });
+    if (response.status !== step.expectStatus)
+      throw new StepFailure(`PUT ${path} answered HTTP ${response.status}`, {
+        path: `PUT ${path} status`,
+        expected: step.expectStatus,
+        actual: `${response.status} ${messageOf(response.body)}`,
+      });
     return;
   }
   if (response.status === 404 && !namesAnObject(response.body)) {
-    throw new StepFailure(`virt-api's subresource API did not serve PUT ${path} (HTTP 404: ${messageOf(response.body)}); is KubeVirt installed and its subresources API available?`);
+    throw new StepFailure(
+      `virt-api's subresource API did not serve PUT ${path} (HTTP 404: ${messageOf(response.body)}); is KubeVirt installed and its subresources API available?`,
+    );
   }
-  if (response.status >= 300) throw new StepFailure(`${step.action} ${step.name} failed`, { path: `PUT ${path}`, expected: 'HTTP 2xx', actual: `HTTP ${response.status}: ${messageOf(response.body)}` });
+  if (response.status >= 300)
+    throw new StepFailure(`${step.action} ${step.name} failed`, {
+      path: `PUT ${path}`,
+      expected: 'HTTP 2xx',
+      actual: `HTTP ${response.status}: ${messageOf(response.body)}`,
+    });
 }
 
 function checkText(what: string, matcher: TextMatcher | undefined, text: string): void {
   if (!matcher) return;
-  if (matcher.equals !== undefined && text.trim() !== matcher.equals.trim()) throw new StepFailure(`${what} differs`, { path: what, expected: matcher.equals, actual: text });
-  if (matcher.contains !== undefined && !text.includes(matcher.contains)) throw new StepFailure(`${what} does not contain the text`, { path: what, expected: `contains ${JSON.stringify(matcher.contains)}`, actual: text });
-  if (matcher.matches !== undefined && !matchesText(matcher.matches, text)) throw new StepFailure(`${what} does not match`, { path: what, expected: `matches /${matcher.matches}/`, actual: text });
+  if (matcher.equals !== undefined && text.trim() !== matcher.equals.trim())
+    throw new StepFailure(`${what} differs`, { path: what, expected: matcher.equals, actual: text });
+  if (matcher.contains !== undefined && !text.includes(matcher.contains))
+    throw new StepFailure(`${what} does not contain the text`, {
+      path: what,
+      expected: `contains ${JSON.stringify(matcher.contains)}`,
+      actual: text,
+    });
+  if (matcher.matches !== undefined && !matchesText(matcher.matches, text))
+    throw new StepFailure(`${what} does not match`, { path: what, expected: `matches /${matcher.matches}/`, actual: text });
 }
 
 async function kubectl(ctx: StepContext, step: KubectlStep): Promise<void> {
   const options = typeof step === 'string' ? { args: step } : step;
   const args = typeof options.args === 'string' ? options.args.split(/\s+/).filter(Boolean) : options.args;
-  const result = await ctx.time.alongsideWallClock(() => runKubectl(args, { kubeconfig: ctx.kubeconfigPath, cacheDir: ctx.kubectlCacheDir }, options.input));
+  const result = await ctx.time.alongsideWallClock(() =>
+    runKubectl(args, { kubeconfig: ctx.kubeconfigPath, cacheDir: ctx.kubectlCacheDir }, options.input),
+  );
   const expectedCode = options.exitCode ?? 0;
   if (result.code !== expectedCode) {
-    throw new StepFailure(`kubectl ${args.join(' ')} exited with ${result.code}`, { path: 'kubectl exit code', expected: expectedCode, actual: `${result.code}${result.stderr ? `, stderr: ${result.stderr.trim()}` : ''}` });
+    throw new StepFailure(`kubectl ${args.join(' ')} exited with ${result.code}`, {
+      path: 'kubectl exit code',
+      expected: expectedCode,
+      actual: `${result.code}${result.stderr ? `, stderr: ${result.stderr.trim()}` : ''}`,
+    });
   }
   checkText('kubectl stdout', options.stdout, result.stdout);
   checkText('kubectl stderr', options.stderr, result.stderr);
@@ -168,7 +223,10 @@ async function wait(ctx: StepContext, step: WaitStep): Promise<void> {
     if (seen.ok) return;
     const elapsed = ctx.time.nowMs() - startMs;
     if (elapsed >= timeoutMs) {
-      throw new StepFailure(`timed out after ${formatDuration(timeoutMs)}${ctx.time.virtual ? ' of simulated time' : ''} waiting for ${seen.path}`, { path: seen.path, expected: seen.expected, actual: seen.actual });
+      throw new StepFailure(
+        `timed out after ${formatDuration(timeoutMs)}${ctx.time.virtual ? ' of simulated time' : ''} waiting for ${seen.path}`,
+        { path: seen.path, expected: seen.expected, actual: seen.actual },
+      );
     }
     await ctx.time.advance(Math.min(intervalMs, timeoutMs - elapsed));
   }
@@ -187,7 +245,8 @@ async function expectObject(ctx: StepContext, step: ExpectStep & { object: strin
   };
   if (step.exists !== undefined && step.exists !== values.length > 0) fail(step.exists ? '<exists>' : '<absent>');
   if (step.equals !== undefined && !matchesExpected(step.equals, values)) fail(step.equals);
-  if (step.matches !== undefined && !(values.length > 0 && matchesText(step.matches, jsonPathText(values)))) fail(`matches /${step.matches}/`);
+  if (step.matches !== undefined && !(values.length > 0 && matchesText(step.matches, jsonPathText(values))))
+    fail(`matches /${step.matches}/`);
   if (step.exists === undefined && step.equals === undefined && step.matches === undefined && values.length === 0) fail('<exists>');
 }
 
@@ -195,9 +254,19 @@ async function expectCount(ctx: StepContext, count: NonNullable<ExpectStep['coun
   const info = await ctx.api.resource(count.resource);
   const items = await ctx.api.list(info, { namespace: count.namespace, labelSelector: count.selector, fieldSelector: count.fieldSelector });
   if (items.length !== count.equals) {
-    const selectors = [count.selector && `-l ${count.selector}`, count.fieldSelector && `--field-selector ${count.fieldSelector}`, count.namespace && `-n ${count.namespace}`].filter(Boolean).join(' ');
+    const selectors = [
+      count.selector && `-l ${count.selector}`,
+      count.fieldSelector && `--field-selector ${count.fieldSelector}`,
+      count.namespace && `-n ${count.namespace}`,
+    ]
+      .filter(Boolean)
+      .join(' ');
     const path = `count of ${count.resource}${selectors ? ` ${selectors}` : ''}`;
-    throw new StepFailure(`expected ${count.equals} ${count.resource}, found ${items.length}`, { path, expected: count.equals, actual: items.length === 0 ? 0 : `${items.length}: ${items.map((i) => i.metadata.name).join(', ')}` });
+    throw new StepFailure(`expected ${count.equals} ${count.resource}, found ${items.length}`, {
+      path,
+      expected: count.equals,
+      actual: items.length === 0 ? 0 : `${items.length}: ${items.map((i) => i.metadata.name).join(', ')}`,
+    });
   }
 }
 
@@ -212,7 +281,10 @@ async function expectEvent(ctx: StepContext, step: ExpectStep, event: NonNullabl
   const ref = event.object ? await resolveRef(ctx, event.object, step.namespace) : undefined;
   const events = (await ctx.api.list(await ctx.api.resource('events'), { namespace: ref?.namespace ?? step.namespace })) as CoreEvent[];
   const about = events.filter((e) => !ref || (e.involvedObject?.kind === ref.info.kind && e.involvedObject?.name === ref.name));
-  const found = about.some((e) => e.reason === event.reason && (!event.type || e.type === event.type) && (!event.message || (e.message ?? '').includes(event.message)));
+  const found = about.some(
+    (e) =>
+      e.reason === event.reason && (!event.type || e.type === event.type) && (!event.message || (e.message ?? '').includes(event.message)),
+  );
   if (!found) {
     const wanted = [event.type, event.reason, event.message && `"…${event.message}…"`].filter(Boolean).join(' ');
     throw new StepFailure(`no event ${wanted}${ref ? ` for ${ref.text}` : ''}`, {
@@ -241,7 +313,8 @@ async function expect(ctx: StepContext, step: ExpectStep): Promise<void> {
   if (step.count) return expectCount(ctx, step.count);
   if (step.event) return expectEvent(ctx, step, step.event);
   if (step.metric) return expectMetric(ctx, step.metric);
-  if (step.object !== undefined && step.jsonpath !== undefined) return expectObject(ctx, { ...step, object: step.object, jsonpath: step.jsonpath });
+  if (step.object !== undefined && step.jsonpath !== undefined)
+    return expectObject(ctx, { ...step, object: step.object, jsonpath: step.jsonpath });
   throw new Error('an expect step needs object + jsonpath, count, event or metric');
 }
 
@@ -249,15 +322,22 @@ async function expect(ctx: StepContext, step: ExpectStep): Promise<void> {
 
 async function fault(ctx: StepContext, step: FaultStep): Promise<void> {
   const namespace = step.namespace ?? DEFAULT_NAMESPACE;
-  const target = step.node !== undefined ? { node: step.node } : step.vmi !== undefined ? { namespace, name: step.vmi } : (step.target ?? {});
+  const target =
+    step.node !== undefined ? { node: step.node } : step.vmi !== undefined ? { namespace, name: step.vmi } : (step.target ?? {});
   const metadata = step.name ? { name: step.name, namespace } : { generateName: `${step.type}-`, namespace };
   const collection = `${FAULT_API}/namespaces/${namespace}/faults`;
   const spec = { type: step.type, target, percent: step.percent, code: step.code, milliseconds: step.milliseconds };
   let created: KubeObject;
   try {
-    created = await ctx.api.call<KubeObject>('POST', collection, { apiVersion: 'emulator.kubevirt.io/v1alpha1', kind: 'Fault', metadata, spec });
+    created = await ctx.api.call<KubeObject>('POST', collection, {
+      apiVersion: 'emulator.kubevirt.io/v1alpha1',
+      kind: 'Fault',
+      metadata,
+      spec,
+    });
   } catch (err) {
-    if (err instanceof ApiError && err.status === 404) throw new Error(`the cluster has no Fault API (${FAULT_API}): is the emulator's fault controller running?`);
+    if (err instanceof ApiError && err.status === 404)
+      throw new Error(`the cluster has no Fault API (${FAULT_API}): is the emulator's fault controller running?`);
     throw err;
   }
   const name = created.metadata.name ?? '';
@@ -265,9 +345,19 @@ async function fault(ctx: StepContext, step: FaultStep): Promise<void> {
   for (let waited = 0; ; waited += FAULT_POLL_MS) {
     await ctx.time.settle();
     const status = (await ctx.api.call<{ status?: { phase?: string; message?: string } }>('GET', `${collection}/${name}`)).status;
-    if (status?.phase === 'Failed') throw new StepFailure(`fault ${name} (${step.type}) failed: ${status.message ?? ''}`, { path, expected: 'Active or Resolved', actual: `Failed: ${status.message ?? ''}` });
+    if (status?.phase === 'Failed')
+      throw new StepFailure(`fault ${name} (${step.type}) failed: ${status.message ?? ''}`, {
+        path,
+        expected: 'Active or Resolved',
+        actual: `Failed: ${status.message ?? ''}`,
+      });
     if (status?.phase) return;
-    if (waited >= FAULT_PICKUP_MS) throw new StepFailure(`fault ${name} was not taken on by the fault controller`, { path, expected: 'Active or Resolved', actual: '<no phase>' });
+    if (waited >= FAULT_PICKUP_MS)
+      throw new StepFailure(`fault ${name} was not taken on by the fault controller`, {
+        path,
+        expected: 'Active or Resolved',
+        actual: '<no phase>',
+      });
     await ctx.time.advance(FAULT_POLL_MS);
   }
 }

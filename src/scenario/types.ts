@@ -46,7 +46,9 @@ export interface TextMatcher {
   matches?: string;
   equals?: string;
 }
-export type KubectlStep = string | { args: string | string[]; input?: string; exitCode?: number; stdout?: TextMatcher; stderr?: TextMatcher };
+export type KubectlStep =
+  | string
+  | { args: string | string[]; input?: string; exitCode?: number; stdout?: TextMatcher; stderr?: TextMatcher };
 export interface WaitStep {
   object: string;
   namespace?: string;
@@ -108,7 +110,18 @@ export interface StepActions {
   repeat: RepeatStep;
 }
 export type StepType = keyof StepActions;
-export const STEP_TYPES: readonly StepType[] = ['apply', 'delete', 'patch', 'subresource', 'kubectl', 'wait', 'expect', 'fault', 'advance', 'repeat'];
+export const STEP_TYPES: readonly StepType[] = [
+  'apply',
+  'delete',
+  'patch',
+  'subresource',
+  'kubectl',
+  'wait',
+  'expect',
+  'fault',
+  'advance',
+  'repeat',
+];
 
 /** One step: a label and exactly one action. */
 export type Step = { name?: string } & Partial<StepActions>;

@@ -94,14 +94,19 @@ export function buildApp(parts: ApiServerParts, options: AppOptions): FastifyIns
   }
 
   app.get('/api', async (req, reply) => {
-    if (wantsAggregated(req.headers.accept)) return reply.type(aggregatedDiscoveryMediaType).send(JSON.stringify(aggregatedDiscovery(parts.types, true)));
+    if (wantsAggregated(req.headers.accept))
+      return reply.type(aggregatedDiscoveryMediaType).send(JSON.stringify(aggregatedDiscovery(parts.types, true)));
     return legacyCoreVersions(`${req.hostname}`);
   });
   app.get('/apis', async (req, reply) => {
-    if (wantsAggregated(req.headers.accept)) return reply.type(aggregatedDiscoveryMediaType).send(JSON.stringify(aggregatedDiscovery(parts.types, false)));
+    if (wantsAggregated(req.headers.accept))
+      return reply.type(aggregatedDiscoveryMediaType).send(JSON.stringify(aggregatedDiscovery(parts.types, false)));
     return legacyGroupList(parts.types);
   });
-  app.get('/apis/:group', async (req) => legacyGroup(parts.types, (req.params as { group: string }).group) ?? Promise.reject(notFoundStatus()));
+  app.get(
+    '/apis/:group',
+    async (req) => legacyGroup(parts.types, (req.params as { group: string }).group) ?? Promise.reject(notFoundStatus()),
+  );
 
   // kubectl falls back to protobuf OpenAPI v2 only when v3 is missing; a 404 here is what works (see the contract).
   app.get('/openapi/v2', async () => Promise.reject(notFoundStatus()));

@@ -42,7 +42,9 @@ export function decodeBody(raw: Buffer | undefined, contentType: string | undefi
   const text = raw.toString('utf8');
   if (mediaType === 'application/yaml' || mediaType === 'application/apply-patch+yaml') return parseYamlBody(text);
   if (isJsonMediaType(contentType)) return parseJsonBody(text, into);
-  throw unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, ${protobufMediaType}`);
+  throw unsupportedMediaType(
+    `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, ${protobufMediaType}`,
+  );
 }
 
 function parseJsonBody(text: string, into: string | undefined): unknown {

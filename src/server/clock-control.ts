@@ -29,7 +29,11 @@ export interface ClockState {
 }
 
 export function clockState(clock: Clock): ClockState {
-  const state: ClockState = { kind: 'EmulatorClock', mode: clock instanceof VirtualClock ? 'virtual' : 'real', now: rfc3339Micro(clock.now()) };
+  const state: ClockState = {
+    kind: 'EmulatorClock',
+    mode: clock instanceof VirtualClock ? 'virtual' : 'real',
+    now: rfc3339Micro(clock.now()),
+  };
   if (clock instanceof VirtualClock) {
     const pending = clock.pendingTimers();
     state.pendingTimers = pending.length;

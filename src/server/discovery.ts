@@ -54,7 +54,14 @@ function groupEntry(name: string, versions: string[]) {
 }
 
 export function legacyGroupList(types: TypeRegistry) {
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: types.groups().filter((g) => g.name !== '').map((g) => groupEntry(g.name, g.versions)) };
+  return {
+    kind: 'APIGroupList',
+    apiVersion: 'v1',
+    groups: types
+      .groups()
+      .filter((g) => g.name !== '')
+      .map((g) => groupEntry(g.name, g.versions)),
+  };
 }
 
 export function legacyGroup(types: TypeRegistry, group: string) {
@@ -68,7 +75,13 @@ export function legacyResourceList(types: TypeRegistry, group: string, version: 
   if (list.length === 0) return undefined;
   const resources: Record<string, unknown>[] = [];
   for (const t of list) {
-    const entry: Record<string, unknown> = { name: t.plural, singularName: t.singular, namespaced: t.namespaced, kind: t.kind, verbs: t.verbs };
+    const entry: Record<string, unknown> = {
+      name: t.plural,
+      singularName: t.singular,
+      namespaced: t.namespaced,
+      kind: t.kind,
+      verbs: t.verbs,
+    };
     if (t.shortNames.length) entry.shortNames = t.shortNames;
     if (t.categories.length) entry.categories = t.categories;
     resources.push(entry);

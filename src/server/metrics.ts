@@ -29,7 +29,8 @@ function verbLabel(request: ApiRequest): string {
   }
 }
 
-const scopeLabel = (request: ApiRequest): string => (request.name !== undefined ? 'resource' : request.namespace !== undefined ? 'namespace' : 'cluster');
+const scopeLabel = (request: ApiRequest): string =>
+  request.name !== undefined ? 'resource' : request.namespace !== undefined ? 'namespace' : 'cluster';
 
 const escapeLabel = (value: string): string => value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 
@@ -38,14 +39,27 @@ export class RequestMetrics implements RequestHook {
   private readonly counts = new Map<string, number>();
 
   completed(request: ApiRequest, code: number): void {
-    const values = [verbLabel(request), request.dryRun ? 'All' : '', request.group, request.version, request.resource, request.subresource ?? '', scopeLabel(request), 'apiserver', String(code)];
+    const values = [
+      verbLabel(request),
+      request.dryRun ? 'All' : '',
+      request.group,
+      request.version,
+      request.resource,
+      request.subresource ?? '',
+      scopeLabel(request),
+      'apiserver',
+      String(code),
+    ];
     const key = values.join('\u0000');
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
   }
 
   /** The Prometheus text exposition of every series. */
   render(): string {
-    const lines = [`# HELP ${METRIC} [STABLE] Requests the API server answered, by verb, dry run, group, version, resource, subresource, scope, component and HTTP status code.`, `# TYPE ${METRIC} counter`];
+    const lines = [
+      `# HELP ${METRIC} [STABLE] Requests the API server answered, by verb, dry run, group, version, resource, subresource, scope, component and HTTP status code.`,
+      `# TYPE ${METRIC} counter`,
+    ];
     for (const key of [...this.counts.keys()].sort()) {
       const labels = key
         .split('\u0000')

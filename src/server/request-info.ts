@@ -20,7 +20,10 @@ export type ParsedPath =
   | { kind: 'unknown' };
 
 export function parseResourcePath(pathname: string): ParsedPath {
-  const parts = pathname.split('/').filter(Boolean).map((segment) => goUnescape(segment, false) ?? segment);
+  const parts = pathname
+    .split('/')
+    .filter(Boolean)
+    .map((segment) => goUnescape(segment, false) ?? segment);
   let group: string;
   let version: string;
   let rest: string[];

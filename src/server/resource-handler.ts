@@ -24,10 +24,16 @@ import { streamWatch } from './watch-stream.js';
 /** First values of the query parameters (src/server/query.ts). */
 type Query = Record<string, string | undefined>;
 
-export async function handleResource(parts: ApiServerParts, req: FastifyRequest, reply: FastifyReply, request: ResourceRequest): Promise<unknown> {
+export async function handleResource(
+  parts: ApiServerParts,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  request: ResourceRequest,
+): Promise<unknown> {
   const type = parts.types.byResource(request.group, request.version, request.resource);
   if (!type) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
-  if (request.namespace !== undefined && !type.namespaced) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+  if (request.namespace !== undefined && !type.namespaced)
+    throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
   const query = req.query as Query;
   const ctx = requestContext(req, query);
   if (type.deprecationWarning) {
@@ -45,7 +51,18 @@ export async function handleResource(parts: ApiServerParts, req: FastifyRequest,
     // Subresource POSTs (binding, eviction, token) create something: 201 unless the handler says otherwise.
     if (custom && method === 'POST') reply.code(201);
     const admit = (object: KubeObject) => parts.registry.admitSubresourceCreate(type, namespace, name, subresource, object, ctx);
-    if (custom) return custom({ type, namespace, name, method, query, body: decodeBody(req.body as Buffer, req.headers['content-type']), ctx, reply, admit });
+    if (custom)
+      return custom({
+        type,
+        namespace,
+        name,
+        method,
+        query,
+        body: decodeBody(req.body as Buffer, req.headers['content-type']),
+        ctx,
+        reply,
+        admit,
+      });
     if (subresource === 'scale') return handleScale(parts, req, type, namespace, name, ctx);
     return handleObject(parts, req, reply, type, namespace, name, ctx, subresource);
   }
@@ -56,10 +73,12 @@ export async function handleResource(parts: ApiServerParts, req: FastifyRequest,
       reply.code(201);
       return virtual(decodeBody(req.body as Buffer, req.headers['content-type']), ctx, namespace);
     }
-    if (namespace === undefined && type.namespaced && method !== 'GET') throw methodNotAllowed(`the server does not allow this method on the requested resource`);
+    if (namespace === undefined && type.namespaced && method !== 'GET')
+      throw methodNotAllowed(`the server does not allow this method on the requested resource`);
     return handleCollection(parts, req, reply, type, namespace, ctx);
   }
-  if (type.namespaced && namespace === undefined) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+  if (type.namespaced && namespace === undefined)
+    throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
   return handleObject(parts, req, reply, type, namespace, name, ctx);
 }
 
@@ -100,7 +119,14 @@ function verbAllowed(type: ResourceType, verb: string): void {
   if (!type.verbs.includes(verb)) throw methodNotAllowed(`the server does not allow this method on the requested resource`);
 }
 
-async function handleCollection(parts: ApiServerParts, req: FastifyRequest, reply: FastifyReply, type: ResourceType, namespace: string | undefined, ctx: RequestContext) {
+async function handleCollection(
+  parts: ApiServerParts,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  type: ResourceType,
+  namespace: string | undefined,
+  ctx: RequestContext,
+) {
   const query = req.query as Query;
   switch (req.method) {
     case 'GET': {
@@ -174,7 +200,11 @@ async function handleObject(
       await untilFresh(parts.store, parts.clock, query.resourceVersion);
       const obj = parts.registry.get(type, namespace, name);
       if (wantsTable(req.headers.accept) && !subresource) {
-        return toTable(type, [obj], { include: parseIncludeObject(query.includeObject), now: parts.clock.now(), listMeta: { resourceVersion: obj.metadata.resourceVersion } });
+        return toTable(type, [obj], {
+          include: parseIncludeObject(query.includeObject),
+          now: parts.clock.now(),
+          listMeta: { resourceVersion: obj.metadata.resourceVersion },
+        });
       }
       return withTypeMeta(type, obj);
     }
@@ -190,7 +220,10 @@ async function handleObject(
       const body = decodeBody(req.body as Buffer, req.headers['content-type']);
       if (body === undefined) throw badRequest('the body of the request was empty');
       if (patchType !== 'json') noteDuplicateFields(req, ctx);
-      const result = await parts.registry.patch(type, namespace, name, patchType, body, ctx, { subresource, force: parseBool(query.force) });
+      const result = await parts.registry.patch(type, namespace, name, patchType, body, ctx, {
+        subresource,
+        force: parseBool(query.force),
+      });
       if (result.created) reply.code(201);
       return respond(reply, ctx, result.object);
     }
@@ -210,7 +243,14 @@ async function handleObject(
   }
 }
 
-async function handleScale(parts: ApiServerParts, req: FastifyRequest, type: ResourceType, namespace: string | undefined, name: string, ctx: RequestContext) {
+async function handleScale(
+  parts: ApiServerParts,
+  req: FastifyRequest,
+  type: ResourceType,
+  namespace: string | undefined,
+  name: string,
+  ctx: RequestContext,
+) {
   const current = parts.registry.get(type, namespace, name);
   if (req.method === 'GET') return toScale(type, current);
   const body = decodeBody(req.body as Buffer, req.headers['content-type']);
@@ -255,9 +295,13 @@ function deleteOptions(req: FastifyRequest, query: Query): DeleteOptions {
   if (typeError) throw typeError;
   const fromBody = (body && typeof body === 'object' ? body : {}) as DeleteOptions & { dryRun?: string[] | boolean };
   const orphan = parseBool(query.orphanDependents) || (fromBody as { orphanDependents?: boolean }).orphanDependents === true;
-  const policy = (query.propagationPolicy ?? fromBody.propagationPolicy ?? (orphan ? 'Orphan' : undefined)) as PropagationPolicy | undefined;
+  const policy = (query.propagationPolicy ?? fromBody.propagationPolicy ?? (orphan ? 'Orphan' : undefined)) as
+    | PropagationPolicy
+    | undefined;
   if (policy && !['Background', 'Foreground', 'Orphan'].includes(policy)) {
-    throw badRequest(`DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
+    throw badRequest(
+      `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`,
+    );
   }
   const grace = query.gracePeriodSeconds ?? (fromBody.gracePeriodSeconds === undefined ? undefined : String(fromBody.gracePeriodSeconds));
   return {
@@ -280,5 +324,9 @@ function respond(reply: FastifyReply, ctx: RequestContext, body: unknown): unkno
 }
 
 function setWarningHeader(reply: FastifyReply, ctx: RequestContext): void {
-  if (ctx.warnings.length) reply.header('Warning', ctx.warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+  if (ctx.warnings.length)
+    reply.header(
+      'Warning',
+      ctx.warnings.map((w) => `299 - ${JSON.stringify(w)}`),
+    );
 }

@@ -50,7 +50,11 @@ export function fromScale(type: ResourceType, obj: KubeObject, scale: unknown): 
   const replicas = (scale as { spec?: { replicas?: unknown } } | undefined)?.spec?.replicas;
   if (replicas !== undefined && (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0)) {
     throw invalid('Scale', 'autoscaling', obj.metadata.name ?? '', [
-      new FieldError('FieldValueInvalid', 'spec.replicas', `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`),
+      new FieldError(
+        'FieldValueInvalid',
+        'spec.replicas',
+        `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
+      ),
     ]);
   }
   const paths = type.scale ?? builtinPaths;

@@ -77,7 +77,8 @@ export class ApiFaultInjector implements RequestHook {
 
   /** api-error rules: a hit request answers the rule's code. */
   admit(request: ApiRequest): void {
-    for (const effect of this.hits(request, 'error')) throw injectedError(effect.code, effect.message ?? `injected fault: ${request.verb} ${request.resource}`);
+    for (const effect of this.hits(request, 'error'))
+      throw injectedError(effect.code, effect.message ?? `injected fault: ${request.verb} ${request.resource}`);
   }
 
   /** api-latency rules: a hit request waits the rule's time (writes only: reads are served synchronously). */

@@ -37,7 +37,18 @@ import { Controller } from '../runtime/controller.js';
 import type { Informer } from '../runtime/informer.js';
 
 export const FAULT_REF: KindRef = { apiVersion: 'emulator.kubevirt.io/v1alpha1', kind: 'Fault' };
-export const FAULT_TYPES = ['node-lost', 'node-back', 'handler-down', 'guest-crash', 'boot-failure', 'guest-agent-disconnect', 'migration-failure', 'webhook-timeout', 'api-error', 'api-latency'] as const;
+export const FAULT_TYPES = [
+  'node-lost',
+  'node-back',
+  'handler-down',
+  'guest-crash',
+  'boot-failure',
+  'guest-agent-disconnect',
+  'migration-failure',
+  'webhook-timeout',
+  'api-error',
+  'api-latency',
+] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
 export type FaultPhase = 'Active' | 'Resolved' | 'Failed';
 /** The taint handler-down puts on the node so the virt-handler DaemonSet does not come back there. */
@@ -187,14 +198,23 @@ class FaultController implements Component {
           return { phase: 'Resolved', message: `the next migration of VMI ${namespace}/${name} fails` };
         }
         await guests.disconnectGuestAgent(namespace, name);
-        return { phase: 'Active', message: `guest agent of VMI ${namespace}/${name} disconnected`, undo: () => guests.connectGuestAgent(namespace, name) };
+        return {
+          phase: 'Active',
+          message: `guest agent of VMI ${namespace}/${name} disconnected`,
+          undo: () => guests.connectGuestAgent(namespace, name),
+        };
       }
       case 'webhook-timeout': {
-        if (!target.namespace || !target.name) throw new Error('a webhook-timeout fault needs spec.target.namespace and spec.target.name (the webhook Service)');
+        if (!target.namespace || !target.name)
+          throw new Error('a webhook-timeout fault needs spec.target.namespace and spec.target.name (the webhook Service)');
         const service = `${target.namespace}/${target.name}`;
         const webhooks = webhookFaults(this.ctx);
         webhooks.stall(service);
-        return { phase: 'Active', message: `webhooks served by service ${service} do not answer`, undo: async () => webhooks.resume(service) };
+        return {
+          phase: 'Active',
+          message: `webhooks served by service ${service} do not answer`,
+          undo: async () => webhooks.resume(service),
+        };
       }
       case 'api-error':
       case 'api-latency':
@@ -213,7 +233,11 @@ class FaultController implements Component {
       if (fault.spec.milliseconds === undefined) throw new Error('an api-latency fault needs spec.milliseconds');
       effect = { kind: 'latency', milliseconds: fault.spec.milliseconds };
     } else {
-      effect = { kind: 'error', code: fault.spec.code ?? 500, message: `injected by fault ${fault.metadata.namespace ?? ''}/${fault.metadata.name ?? ''}` };
+      effect = {
+        kind: 'error',
+        code: fault.spec.code ?? 500,
+        message: `injected by fault ${fault.metadata.namespace ?? ''}/${fault.metadata.name ?? ''}`,
+      };
     }
     const injector = apiFaults(this.ctx);
     const key = `${fault.metadata.namespace ?? ''}/${fault.metadata.name ?? ''}`;
@@ -240,13 +264,25 @@ class FaultController implements Component {
   }
 
   private async deleteHandlerPods(nodeName: string): Promise<void> {
-    const pods = await this.ctx.client.list(POD_REF, { namespace: HANDLER_NAMESPACE, labelSelector: HANDLER_SELECTOR, fieldSelector: `spec.nodeName=${nodeName}` });
-    for (const pod of pods.items) await this.ctx.client.delete(POD_REF, HANDLER_NAMESPACE, pod.metadata.name ?? '', { gracePeriodSeconds: 0 });
+    const pods = await this.ctx.client.list(POD_REF, {
+      namespace: HANDLER_NAMESPACE,
+      labelSelector: HANDLER_SELECTOR,
+      fieldSelector: `spec.nodeName=${nodeName}`,
+    });
+    for (const pod of pods.items)
+      await this.ctx.client.delete(POD_REF, HANDLER_NAMESPACE, pod.metadata.name ?? '', { gracePeriodSeconds: 0 });
   }
 
   private async setStatus(fault: Fault, phase: FaultPhase, message: string): Promise<void> {
     try {
-      await this.ctx.client.patch(FAULT_REF, fault.metadata.namespace, fault.metadata.name ?? '', 'merge', { status: { phase, message } }, { subresource: 'status' });
+      await this.ctx.client.patch(
+        FAULT_REF,
+        fault.metadata.namespace,
+        fault.metadata.name ?? '',
+        'merge',
+        { status: { phase, message } },
+        { subresource: 'status' },
+      );
     } catch (err) {
       // Deleted meanwhile: nothing to report on.
       if (statusCode(err) !== 404) throw err;

@@ -33,8 +33,36 @@ export interface SimulationProfile {
 }
 
 const profiles: Record<string, SimulationProfile> = {
-  instant: { name: 'instant', jitter: 0, podStartMs: 0, readinessMs: 0, probeDelays: false, nodeHeartbeatMs: 10_000, containerStopMs: 0, jobRunMs: 0, namespaceDiscoveryMs: 2_000, vmiBootMs: 0, guestAgentConnectMs: 0, guestShutdownMs: 0, migrationMs: 0 },
-  realistic: { name: 'realistic', jitter: 0.2, podStartMs: 2_000, readinessMs: 1_000, probeDelays: true, nodeHeartbeatMs: 10_000, containerStopMs: 1_000, jobRunMs: 5_000, namespaceDiscoveryMs: 3_000, vmiBootMs: 4_000, guestAgentConnectMs: 25_000, guestShutdownMs: 6_000, migrationMs: 8_000 },
+  instant: {
+    name: 'instant',
+    jitter: 0,
+    podStartMs: 0,
+    readinessMs: 0,
+    probeDelays: false,
+    nodeHeartbeatMs: 10_000,
+    containerStopMs: 0,
+    jobRunMs: 0,
+    namespaceDiscoveryMs: 2_000,
+    vmiBootMs: 0,
+    guestAgentConnectMs: 0,
+    guestShutdownMs: 0,
+    migrationMs: 0,
+  },
+  realistic: {
+    name: 'realistic',
+    jitter: 0.2,
+    podStartMs: 2_000,
+    readinessMs: 1_000,
+    probeDelays: true,
+    nodeHeartbeatMs: 10_000,
+    containerStopMs: 1_000,
+    jobRunMs: 5_000,
+    namespaceDiscoveryMs: 3_000,
+    vmiBootMs: 4_000,
+    guestAgentConnectMs: 25_000,
+    guestShutdownMs: 6_000,
+    migrationMs: 8_000,
+  },
 };
 
 export function builtinProfile(name: string): SimulationProfile | undefined {

@@ -12,8 +12,7 @@ import type { StringPool } from './string-pool.js';
 
 type Json = unknown;
 
-const isPlainObject = (value: Json): value is Record<string, Json> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isPlainObject = (value: Json): value is Record<string, Json> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * `next` with every subtree that equals the same place in `previous` replaced

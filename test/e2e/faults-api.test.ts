@@ -56,7 +56,11 @@ t.test('kubectl apply of an api-error Fault: VMI PATCHes fail 30 % of the time, 
 
   // kubectl meets the fault too: with percent 100 every patch of the VMI fails, with the injected message.
   await kubectlOk(fixture, ['delete', 'fault', 'flaky-vmi-patch']);
-  await kubectlOk(fixture, ['apply', '-f', '-'], FLAKY_VMI_PATCH.replace('percent: 30', 'percent: 100').replace('flaky-vmi-patch', 'broken-vmi-patch'));
+  await kubectlOk(
+    fixture,
+    ['apply', '-f', '-'],
+    FLAKY_VMI_PATCH.replace('percent: 30', 'percent: 100').replace('flaky-vmi-patch', 'broken-vmi-patch'),
+  );
   await kubectlOk(fixture, ['wait', 'fault/broken-vmi-patch', '--for', 'jsonpath={.status.phase}=Active', '--timeout=10s']);
   await kubectlOk(fixture, ['patch', 'vm', 'vm-cirros', '--type', 'merge', '-p', '{"spec":{"runStrategy":"Always"}}']);
   await kubectlOk(fixture, ['wait', 'vmi/vm-cirros', '--for', 'jsonpath={.status.phase}=Running', '--timeout=60s']);
@@ -67,6 +71,7 @@ t.test('kubectl apply of an api-error Fault: VMI PATCHes fail 30 % of the time, 
   // Deleting the Fault ends it (once the fault controller saw the deletion).
   await kubectlOk(fixture, ['delete', 'fault', 'broken-vmi-patch']);
   let labelled = await fixture.kubectl(['label', 'vmi', 'vm-cirros', 'flaky=no']);
-  for (let tries = 1; labelled.code !== 0 && tries < 5; tries++) labelled = await fixture.kubectl(['label', 'vmi', 'vm-cirros', 'flaky=no']);
+  for (let tries = 1; labelled.code !== 0 && tries < 5; tries++)
+    labelled = await fixture.kubectl(['label', 'vmi', 'vm-cirros', 'flaky=no']);
   t.equal(labelled.code, 0, labelled.stderr);
 });

@@ -48,7 +48,8 @@ steps:
 `;
 
 const silent: Reporter = { scenarioStarted() {}, stepFinished() {}, scenarioFinished() {}, runFinished() {} };
-const outcome = (result: ScenarioResult) => result.steps.map((step) => `${step.id}:${step.status}${step.error ? ` ${step.error.message}` : ''}`);
+const outcome = (result: ScenarioResult) =>
+  result.steps.map((step) => `${step.id}:${step.status}${step.error ? ` ${step.error.message}` : ''}`);
 
 t.test('virtual and real time with the realistic profile reach the same end state; virtual is much faster', async (t) => {
   const scenario = parseScenario(ROLLOUT, join(tmpdir(), 'rollout-realistic.yaml'));

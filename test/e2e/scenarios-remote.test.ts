@@ -19,7 +19,11 @@ async function serveInAnotherProcess(dir: string): Promise<{ kubeconfig: string;
   const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
   const loader = process.execArgv.filter((arg) => arg === '--import=tsx' || arg.includes('@tapjs/typescript'));
   const kubeconfig = join(dir, 'kubeconfig');
-  const child = spawn(process.execPath, [...loader, main, 'serve', '--port', '0', '--workers', '1', '--kubeconfig', kubeconfig, '--data-dir', dir, '--log-level', 'error'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [...loader, main, 'serve', '--port', '0', '--workers', '1', '--kubeconfig', kubeconfig, '--data-dir', dir, '--log-level', 'error'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let output = '';
   child.stdout.setEncoding('utf8');
   await new Promise<void>((resolve, reject) => {
@@ -46,7 +50,11 @@ t.test('--kubeconfig: a library scenario runs against an emulator started separa
     await rm(dir, { recursive: true, force: true });
   });
   let output = '';
-  const code = await runScenarioFiles([join(libraryDir, 'kubevirt-deploy.yaml')], { kubeconfig: server.kubeconfig }, (text) => (output += text));
+  const code = await runScenarioFiles(
+    [join(libraryDir, 'kubevirt-deploy.yaml')],
+    { kubeconfig: server.kubeconfig },
+    (text) => (output += text),
+  );
   t.equal(code, 0, output);
   t.match(output, `setup (${server.kubeconfig}), install KubeVirt`);
   t.match(output, 'PASS kubevirt-deploy');

@@ -27,7 +27,10 @@ function wellFormed(xml: string): boolean {
 t.test('the whole library passes in-process', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'scenario-e2e-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const files = (await readdir(libraryDir)).filter((f) => f.endsWith('.yaml')).sort().map((f) => join(libraryDir, f));
+  const files = (await readdir(libraryDir))
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => join(libraryDir, f));
   t.ok(files.length >= 5, `library: ${files.length} scenarios`);
   let output = '';
   const junit = join(dir, 'junit.xml');
@@ -66,6 +69,9 @@ t.test('a broken scenario fails with step, path, expected and actual; TAP and JU
 
 t.test('an invalid file is rejected before anything runs', async (t) => {
   let output = '';
-  await t.rejects(runScenarioFiles([join(libraryDir, 'node-loss.yaml'), fixture('invalid.yaml')], {}, (text) => (output += text)), { message: /invalid\.yaml:9:7: steps\[1\]\.wait\.timeout: must be a duration/ });
+  await t.rejects(
+    runScenarioFiles([join(libraryDir, 'node-loss.yaml'), fixture('invalid.yaml')], {}, (text) => (output += text)),
+    { message: /invalid\.yaml:9:7: steps\[1\]\.wait\.timeout: must be a duration/ },
+  );
   t.equal(output, '', 'no scenario ran');
 });

@@ -28,9 +28,7 @@ export interface KubectlResult {
 
 export function kubectlPath(): string {
   if (!existsSync(PINNED_KUBECTL)) {
-    throw new Error(
-      `${PINNED_KUBECTL} is missing: run \`npm test\` (its pretest extracts kubectl) or \`node scripts/fetch-kubectl.mjs\``,
-    );
+    throw new Error(`${PINNED_KUBECTL} is missing: run \`npm test\` (its pretest extracts kubectl) or \`node scripts/fetch-kubectl.mjs\``);
   }
   return PINNED_KUBECTL;
 }

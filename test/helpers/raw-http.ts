@@ -27,7 +27,10 @@ export class WatchStream {
   ended = false;
   private waiters: (() => void)[] = [];
 
-  private constructor(readonly status: number, private readonly controller: AbortController) {}
+  private constructor(
+    readonly status: number,
+    private readonly controller: AbortController,
+  ) {}
 
   static async open(url: string): Promise<WatchStream> {
     const controller = new AbortController();

@@ -49,7 +49,11 @@ const DEFAULT_TIMEOUT_SECONDS = 10;
 export function denial(webhookName: string, result: AdmissionResult | undefined): StatusError {
   const deniedBy = `admission webhook "${webhookName}" denied the request`;
   const code = result?.code && result.code >= 400 ? result.code : 400;
-  const message = result?.message ? `${deniedBy}: ${result.message}` : result?.reason ? `${deniedBy}: ${result.reason}` : `${deniedBy} without explanation`;
+  const message = result?.message
+    ? `${deniedBy}: ${result.message}`
+    : result?.reason
+      ? `${deniedBy}: ${result.reason}`
+      : `${deniedBy} without explanation`;
   return new StatusError(code, (result?.reason ?? '') as StatusReason, message, result?.details);
 }
 
@@ -87,13 +91,21 @@ export function admissionRequest(uid: string, attributes: AdmissionAttributes, i
 /** The server answering at the webhook's Service and path, or the transport error a real call would meet. */
 function resolve(webhook: Webhook, deps: CallDeps, url: string): WebhookHandler {
   const service = webhook.clientConfig.service;
-  if (!service) throw new CallingWebhookError(webhook.name, `failed to call webhook: Post "${url}": the emulator calls only webhooks served by a Service`);
+  if (!service)
+    throw new CallingWebhookError(
+      webhook.name,
+      `failed to call webhook: Post "${url}": the emulator calls only webhooks served by a Service`,
+    );
   const clusterIP = deps.services.clusterIP(service.namespace, service.name);
-  if (clusterIP === undefined) throw new CallingWebhookError(webhook.name, `failed to call webhook: Post "${url}": service "${service.name}" not found`);
+  if (clusterIP === undefined)
+    throw new CallingWebhookError(webhook.name, `failed to call webhook: Post "${url}": service "${service.name}" not found`);
   const backend = deps.backends.service(`${service.namespace}/${service.name}`);
   // Nothing listens behind the Service's ClusterIP: kube-proxy rejects the connection.
   if (!backend?.available()) {
-    throw new CallingWebhookError(webhook.name, `failed to call webhook: Post "${url}": dial tcp ${clusterIP}:${service.port ?? 443}: connect: connection refused`);
+    throw new CallingWebhookError(
+      webhook.name,
+      `failed to call webhook: Post "${url}": dial tcp ${clusterIP}:${service.port ?? 443}: connect: connection refused`,
+    );
   }
   const handler = backend.handler(service.path ?? '/');
   if (!handler) throw new CallingWebhookError(webhook.name, 'failed to call webhook: the server could not find the requested resource');
@@ -102,7 +114,9 @@ function resolve(webhook: Webhook, deps: CallDeps, url: string): WebhookHandler 
 
 function urlOf(webhook: Webhook, timeoutSeconds: number): string {
   const service = webhook.clientConfig.service;
-  const base = service ? `https://${service.name}.${service.namespace}.svc:${service.port ?? 443}${service.path ?? ''}` : (webhook.clientConfig.url ?? '');
+  const base = service
+    ? `https://${service.name}.${service.namespace}.svc:${service.port ?? 443}${service.path ?? ''}`
+    : (webhook.clientConfig.url ?? '');
   return `${base}?timeout=${timeoutSeconds}s`;
 }
 
@@ -118,7 +132,10 @@ async function withTimeout(
   const { clock } = deps;
   let timer: ReturnType<Clock['setTimeout']> | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = clock.setTimeout(() => reject(new CallingWebhookError(webhook.name, `failed to call webhook: Post "${url}": context deadline exceeded`)), timeoutSeconds * 1000);
+    timer = clock.setTimeout(
+      () => reject(new CallingWebhookError(webhook.name, `failed to call webhook: Post "${url}": context deadline exceeded`)),
+      timeoutSeconds * 1000,
+    );
   });
   try {
     return await Promise.race([handler(review), deadline]);
@@ -127,7 +144,10 @@ async function withTimeout(
     // A handler that throws is a server answering 500; the request fails (or not) by failurePolicy, the server keeps serving.
     deps.logger?.error(`webhook "${webhook.name}" handler failed`, err);
     const text = err instanceof Error ? err.message : String(err);
-    throw new CallingWebhookError(webhook.name, `failed to call webhook: an error on the server ("${text}") has prevented the request from succeeding`);
+    throw new CallingWebhookError(
+      webhook.name,
+      `failed to call webhook: an error on the server ("${text}") has prevented the request from succeeding`,
+    );
   } finally {
     if (timer !== undefined) clock.clearTimeout(timer);
   }
@@ -150,16 +170,27 @@ function verifyResponse(webhook: Webhook, uid: string, response: AdmissionRespon
  * (mutating) or undefined; rejects with a StatusError for a denial and a
  * CallingWebhookError for a failed call.
  */
-export async function callWebhook(webhook: Webhook, attributes: AdmissionAttributes, invocation: Invocation, deps: CallDeps, mutating: boolean): Promise<KubeObject | undefined> {
+export async function callWebhook(
+  webhook: Webhook,
+  attributes: AdmissionAttributes,
+  invocation: Invocation,
+  deps: CallDeps,
+  mutating: boolean,
+): Promise<KubeObject | undefined> {
   if (attributes.dryRun) {
     if (!webhook.sideEffects) throw new CallingWebhookError(webhook.name, 'Webhook SideEffects is nil');
-    if (webhook.sideEffects !== 'None' && webhook.sideEffects !== 'NoneOnDryRun') throw badRequest(`admission webhook "${webhook.name}" does not support dry run`);
+    if (webhook.sideEffects !== 'None' && webhook.sideEffects !== 'NoneOnDryRun')
+      throw badRequest(`admission webhook "${webhook.name}" does not support dry run`);
   }
   const timeoutSeconds = webhook.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
   const url = urlOf(webhook, timeoutSeconds);
   const handler = resolve(webhook, deps, url);
   const uid = deps.newUid();
-  const review: AdmissionReview = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: admissionRequest(uid, attributes, invocation) };
+  const review: AdmissionReview = {
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: admissionRequest(uid, attributes, invocation),
+  };
   const response = verifyResponse(webhook, uid, await withTimeout(handler, review, webhook, timeoutSeconds, url, deps), mutating);
   attributes.warnings.push(...(response.warnings ?? []));
   if (!response.allowed) throw denial(webhook.name, response.status);

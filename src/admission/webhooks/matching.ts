@@ -53,7 +53,13 @@ function matchesScope(scope: string | undefined, resource: GroupVersionResource,
   return true;
 }
 
-export function ruleMatches(rule: RuleWithOperations, operation: string, resource: GroupVersionResource, subresource: string, namespace: string | undefined): boolean {
+export function ruleMatches(
+  rule: RuleWithOperations,
+  operation: string,
+  resource: GroupVersionResource,
+  subresource: string,
+  namespace: string | undefined,
+): boolean {
   return (
     matchesAny(rule.operations, operation) &&
     matchesAny(rule.apiGroups, resource.group) &&
@@ -77,9 +83,14 @@ const resourceOf = (type: ResourceType): GroupVersionResource => ({ group: type.
  * version of the same stored resource matches too, and the webhook sees the
  * object in that version.
  */
-export function matchRules(webhook: Webhook, attributes: AdmissionAttributes, equivalents: readonly ResourceType[]): Invocation | undefined {
+export function matchRules(
+  webhook: Webhook,
+  attributes: AdmissionAttributes,
+  equivalents: readonly ResourceType[],
+): Invocation | undefined {
   const subresource = attributes.subresource ?? '';
-  const candidates = webhook.matchPolicy === 'Exact' ? [attributes.type] : [attributes.type, ...equivalents.filter((t) => t !== attributes.type)];
+  const candidates =
+    webhook.matchPolicy === 'Exact' ? [attributes.type] : [attributes.type, ...equivalents.filter((t) => t !== attributes.type)];
   for (const type of candidates) {
     const resource = resourceOf(type);
     if ((webhook.rules ?? []).some((rule) => ruleMatches(rule, attributes.operation, resource, subresource, attributes.namespace))) {
@@ -97,14 +108,25 @@ const isEmptySelector = (selector: LabelSelectorObject | undefined): boolean =>
 export function matchObjectSelector(webhook: Webhook, attributes: AdmissionAttributes): boolean {
   if (isEmptySelector(webhook.objectSelector)) return true;
   const selector = webhook.objectSelector!;
-  return (attributes.object !== undefined && matchLabelSelector(selector, labelsOf(attributes.object))) || (attributes.oldObject !== undefined && matchLabelSelector(selector, labelsOf(attributes.oldObject)));
+  return (
+    (attributes.object !== undefined && matchLabelSelector(selector, labelsOf(attributes.object))) ||
+    (attributes.oldObject !== undefined && matchLabelSelector(selector, labelsOf(attributes.oldObject)))
+  );
 }
 
 /** Whether the namespace selector needs the labels of a namespace, and which one (undefined: always matches). */
-export function namespaceSelectorSubject(webhook: Webhook, attributes: AdmissionAttributes): { fromObject: KubeObject } | { namespace: string } | undefined {
+export function namespaceSelectorSubject(
+  webhook: Webhook,
+  attributes: AdmissionAttributes,
+): { fromObject: KubeObject } | { namespace: string } | undefined {
   if (isEmptySelector(webhook.namespaceSelector)) return undefined;
   const isNamespace = attributes.type.group === '' && attributes.type.plural === 'namespaces';
-  if (isNamespace && !attributes.subresource && (attributes.operation === 'CREATE' || attributes.operation === 'UPDATE') && attributes.object) {
+  if (
+    isNamespace &&
+    !attributes.subresource &&
+    (attributes.operation === 'CREATE' || attributes.operation === 'UPDATE') &&
+    attributes.object
+  ) {
     // The namespace being written is not stored yet in its new form: its own labels decide.
     return { fromObject: attributes.object };
   }
@@ -113,7 +135,8 @@ export function namespaceSelectorSubject(webhook: Webhook, attributes: Admission
   return namespace ? { namespace } : undefined;
 }
 
-export const namespaceLabelsMatch = (webhook: Webhook, labels: Record<string, string>): boolean => matchLabelSelector(webhook.namespaceSelector!, labels);
+export const namespaceLabelsMatch = (webhook: Webhook, labels: Record<string, string>): boolean =>
+  matchLabelSelector(webhook.namespaceSelector!, labels);
 
 /**
  * matchConditions are CEL; the emulator understands the form KubeVirt uses,

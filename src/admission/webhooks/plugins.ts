@@ -16,7 +16,15 @@ import type { SeededRandom } from '../../runtime/seeded-random.js';
 import type { AdmissionAttributes, AdmissionChain, MutatingPlugin, ValidatingPlugin } from '../chain.js';
 import type { WebhookBackends } from './backends.js';
 import { callWebhook, CallingWebhookError, type CallDeps } from './call.js';
-import { isExemptFromWebhooks, matchConditions, matchObjectSelector, matchRules, namespaceLabelsMatch, namespaceSelectorSubject, type Invocation } from './matching.js';
+import {
+  isExemptFromWebhooks,
+  matchConditions,
+  matchObjectSelector,
+  matchRules,
+  namespaceLabelsMatch,
+  namespaceSelectorSubject,
+  type Invocation,
+} from './matching.js';
 import type { Webhook, WebhookConfiguration } from './types.js';
 
 export interface WebhookAdmissionOptions {
@@ -65,7 +73,12 @@ class WebhookSource {
       clock: options.clock,
       newUid: () => generateUid(options.random),
       logger: options.logger,
-      services: { clusterIP: (namespace, name) => { const svc = services.getByName(namespace, name); return svc ? (svc.spec?.clusterIP ?? '') : undefined; } },
+      services: {
+        clusterIP: (namespace, name) => {
+          const svc = services.getByName(namespace, name);
+          return svc ? (svc.spec?.clusterIP ?? '') : undefined;
+        },
+      },
     };
     const forget = (): void => {
       this.ordered = undefined;
@@ -76,7 +89,9 @@ class WebhookSource {
   webhooks(): readonly ConfiguredWebhook[] {
     if (!this.ordered) {
       const configurations = [...this.configurations.list()].sort((a, b) => ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1));
-      this.ordered = configurations.flatMap((c) => (c.webhooks ?? []).map((webhook) => ({ webhook, configuration: c.metadata.name ?? '' })));
+      this.ordered = configurations.flatMap((c) =>
+        (c.webhooks ?? []).map((webhook) => ({ webhook, configuration: c.metadata.name ?? '' })),
+      );
     }
     return this.ordered;
   }
@@ -182,9 +197,18 @@ export class ValidatingWebhookPlugin implements ValidatingPlugin {
  * mutating plugins added before, validating webhooks after the validating
  * ones, as in kube-apiserver's plugin order.
  */
-export function registerWebhookAdmission(chain: AdmissionChain, options: WebhookAdmissionOptions): { mutating: MutatingWebhookPlugin; validating: ValidatingWebhookPlugin } {
-  const mutatingConfigs = options.informers.informerFor<WebhookConfiguration>({ apiVersion: ADMISSION_V1, kind: 'MutatingWebhookConfiguration' });
-  const validatingConfigs = options.informers.informerFor<WebhookConfiguration>({ apiVersion: ADMISSION_V1, kind: 'ValidatingWebhookConfiguration' });
+export function registerWebhookAdmission(
+  chain: AdmissionChain,
+  options: WebhookAdmissionOptions,
+): { mutating: MutatingWebhookPlugin; validating: ValidatingWebhookPlugin } {
+  const mutatingConfigs = options.informers.informerFor<WebhookConfiguration>({
+    apiVersion: ADMISSION_V1,
+    kind: 'MutatingWebhookConfiguration',
+  });
+  const validatingConfigs = options.informers.informerFor<WebhookConfiguration>({
+    apiVersion: ADMISSION_V1,
+    kind: 'ValidatingWebhookConfiguration',
+  });
   const mutating = new MutatingWebhookPlugin(new WebhookSource(options, mutatingConfigs));
   const validating = new ValidatingWebhookPlugin(new WebhookSource(options, validatingConfigs));
   chain.addMutating(mutating);

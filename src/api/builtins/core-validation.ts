@@ -30,7 +30,8 @@ export function validateServiceSpec(spec: JsonObject): FieldError[] {
       names.add(name);
     }
     if (!validPort(port.port)) errors.push(invalidValue(`${path}.port`, port.port ?? 0, portRangeMessage));
-    if (port.protocol !== undefined && !protocols.includes(String(port.protocol))) errors.push(notSupported(`${path}.protocol`, port.protocol, protocols));
+    if (port.protocol !== undefined && !protocols.includes(String(port.protocol)))
+      errors.push(notSupported(`${path}.protocol`, port.protocol, protocols));
   });
   return errors;
 }
@@ -72,7 +73,8 @@ export function validateImmutableData(obj: JsonObject, old: JsonObject, fields: 
   const errors: FieldError[] = [];
   if (obj.immutable !== true) errors.push(forbidden('immutable', 'field is immutable when `immutable` is set'));
   for (const field of fields) {
-    if (canonicalJson(obj[field] ?? null) !== canonicalJson(old[field] ?? null)) errors.push(forbidden(field, 'field is immutable when `immutable` is set'));
+    if (canonicalJson(obj[field] ?? null) !== canonicalJson(old[field] ?? null))
+      errors.push(forbidden(field, 'field is immutable when `immutable` is set'));
   }
   return errors;
 }

@@ -30,7 +30,8 @@ function formatValue(value: unknown): string {
 
 const withDetail = (body: string, detail?: string): string => (detail ? `${body}: ${detail}` : body);
 
-export const required = (field: string, detail?: string): FieldError => new FieldError('FieldValueRequired', field, withDetail('Required value', detail));
+export const required = (field: string, detail?: string): FieldError =>
+  new FieldError('FieldValueRequired', field, withDetail('Required value', detail));
 
 export const invalidValue = (field: string, value: unknown, detail?: string): FieldError =>
   new FieldError('FieldValueInvalid', field, withDetail(`Invalid value: ${formatValue(value)}`, detail));
@@ -39,12 +40,17 @@ export const notSupported = (field: string, value: unknown, supported: string[])
   new FieldError(
     'FieldValueNotSupported',
     field,
-    withDetail(`Unsupported value: ${formatValue(value)}`, supported.length ? `supported values: ${supported.map((s) => JSON.stringify(s)).join(', ')}` : undefined),
+    withDetail(
+      `Unsupported value: ${formatValue(value)}`,
+      supported.length ? `supported values: ${supported.map((s) => JSON.stringify(s)).join(', ')}` : undefined,
+    ),
   );
 
-export const duplicate = (field: string, value: unknown): FieldError => new FieldError('FieldValueDuplicate', field, `Duplicate value: ${formatValue(value)}`);
+export const duplicate = (field: string, value: unknown): FieldError =>
+  new FieldError('FieldValueDuplicate', field, `Duplicate value: ${formatValue(value)}`);
 
-export const forbidden = (field: string, detail: string): FieldError => new FieldError('FieldValueForbidden', field, `Forbidden: ${detail}`);
+export const forbidden = (field: string, detail: string): FieldError =>
+  new FieldError('FieldValueForbidden', field, `Forbidden: ${detail}`);
 
 /** The message Kubernetes gives when an immutable field changes. */
 export const immutable = (field: string, value: unknown): FieldError => invalidValue(field, value, 'field is immutable');

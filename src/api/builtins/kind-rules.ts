@@ -6,12 +6,7 @@
 import type { FieldError } from '../errors.js';
 import { invalidValue, immutable, required } from './field-errors.js';
 import { asObject, child, objectAt, objectsIn, setDefault, type JsonObject } from './json.js';
-import {
-  validateDns1035LabelName,
-  validateDnsLabelName,
-  validatePathSegmentName,
-  type NameValidator,
-} from './names.js';
+import { validateDns1035LabelName, validateDnsLabelName, validatePathSegmentName, type NameValidator } from './names.js';
 import { defaultPersistentVolumeClaim, defaultPod, podQosClass } from './pod-defaults.js';
 import { validatePodSpec, validatePodSpecUpdate, validateTemplateRestartPolicy } from './pod-validation.js';
 import { validateDataKeys, validateImmutableData, validateServiceSpec, validateServiceUpdate } from './core-validation.js';
@@ -113,7 +108,8 @@ const serviceRules: KindRules = {
       setDefault(port, 'protocol', 'TCP');
       if (port.targetPort === undefined || port.targetPort === 0 || port.targetPort === '') port.targetPort = port.port;
     }
-    const externallyAccessible = s.type === 'NodePort' || s.type === 'LoadBalancer' || (Array.isArray(s.externalIPs) && s.externalIPs.length > 0);
+    const externallyAccessible =
+      s.type === 'NodePort' || s.type === 'LoadBalancer' || (Array.isArray(s.externalIPs) && s.externalIPs.length > 0);
     if (externallyAccessible && s.type !== 'ExternalName') setDefault(s, 'externalTrafficPolicy', 'Cluster');
     if (['ClusterIP', 'NodePort', 'LoadBalancer'].includes(String(s.type))) setDefault(s, 'internalTrafficPolicy', 'Cluster');
     if (s.type === 'LoadBalancer') setDefault(s, 'allocateLoadBalancerNodePorts', true);
@@ -131,7 +127,8 @@ const serviceRules: KindRules = {
     const s = mutableSpec(svc);
     const previous = specOf(old);
     if (s.type === 'ExternalName' || previous.type === 'ExternalName') return;
-    for (const field of allocatedServiceFields) if (s[field] === undefined && previous[field] !== undefined) s[field] = structuredClone(previous[field]);
+    for (const field of allocatedServiceFields)
+      if (s[field] === undefined && previous[field] !== undefined) s[field] = structuredClone(previous[field]);
   },
   validate: (svc, old) => [...validateServiceSpec(specOf(svc)), ...(old ? validateServiceUpdate(specOf(svc), specOf(old)) : [])],
 };
@@ -149,7 +146,10 @@ const secretRules: KindRules = {
 };
 
 const configMapRules: KindRules = {
-  validate: (cm, old) => [...validateDataKeys(cm, ['data', 'binaryData']), ...(old ? validateImmutableData(cm, old, ['data', 'binaryData']) : [])],
+  validate: (cm, old) => [
+    ...validateDataKeys(cm, ['data', 'binaryData']),
+    ...(old ? validateImmutableData(cm, old, ['data', 'binaryData']) : []),
+  ],
 };
 
 const controllerUidLabel = 'batch.kubernetes.io/controller-uid';

@@ -54,7 +54,10 @@ export function goLabelSelector(selector: unknown): string {
   const reqs = requirements(s);
   const reqText = Array.isArray(s.matchExpressions)
     ? `[]v1.LabelSelectorRequirement{${reqs
-        .map((r) => `v1.LabelSelectorRequirement{Key:${JSON.stringify(r.key)}, Operator:${JSON.stringify(r.operator)}, Values:${goStrings(r.values)}}`)
+        .map(
+          (r) =>
+            `v1.LabelSelectorRequirement{Key:${JSON.stringify(r.key)}, Operator:${JSON.stringify(r.operator)}, Values:${goStrings(r.values)}}`,
+        )
         .join(', ')}}`
     : '[]v1.LabelSelectorRequirement(nil)';
   return `v1.LabelSelector{MatchLabels:${labelText}, MatchExpressions:${reqText}}`;

@@ -30,7 +30,8 @@ function validateContainer(container: JsonObject, path: string, names: Set<strin
   objectsIn(container, 'ports').forEach((port, i) => {
     const portPath = `${path}.ports[${i}]`;
     if (!validPort(port.containerPort)) errors.push(invalidValue(`${portPath}.containerPort`, port.containerPort ?? 0, portRangeMessage));
-    if (port.protocol !== undefined && !protocols.includes(String(port.protocol))) errors.push(notSupported(`${portPath}.protocol`, port.protocol, protocols));
+    if (port.protocol !== undefined && !protocols.includes(String(port.protocol)))
+      errors.push(notSupported(`${portPath}.protocol`, port.protocol, protocols));
   });
   if (container.imagePullPolicy !== undefined && !pullPolicies.includes(String(container.imagePullPolicy))) {
     errors.push(notSupported(`${path}.imagePullPolicy`, container.imagePullPolicy, pullPolicies));
@@ -65,7 +66,8 @@ export function validatePodSpec(spec: JsonObject, path: string): FieldError[] {
   if (spec.restartPolicy !== undefined && !restartPolicies.includes(String(spec.restartPolicy))) {
     errors.push(notSupported(`${path}.restartPolicy`, spec.restartPolicy, restartPolicies));
   }
-  if (spec.dnsPolicy !== undefined && !dnsPolicies.includes(String(spec.dnsPolicy))) errors.push(notSupported(`${path}.dnsPolicy`, spec.dnsPolicy, dnsPolicies));
+  if (spec.dnsPolicy !== undefined && !dnsPolicies.includes(String(spec.dnsPolicy)))
+    errors.push(notSupported(`${path}.dnsPolicy`, spec.dnsPolicy, dnsPolicies));
   return errors;
 }
 

@@ -20,10 +20,7 @@ const readWrite = ['get', 'patch', 'update'];
 /** The autoscaling/v1 Scale every scale subresource answers with. */
 const scaleKind: GroupVersionKind = { group: 'autoscaling', version: 'v1', kind: 'Scale' };
 
-type SubresourceSpec =
-  | 'status'
-  | 'scale'
-  | { name: string; verbs: string[]; responseKind?: GroupVersionKind };
+type SubresourceSpec = 'status' | 'scale' | { name: string; verbs: string[]; responseKind?: GroupVersionKind };
 
 interface Row {
   group: string;
@@ -63,15 +60,24 @@ function definition(row: Row): BuiltinDefinition {
   };
 }
 
-const core = (kind: string, plural: string, namespaced: boolean, extra: Partial<Row> = {}): Row => ({ group: '', version: 'v1', kind, plural, namespaced, ...extra });
-const inGroup = (group: string, version: string) => (kind: string, plural: string, namespaced: boolean, extra: Partial<Row> = {}): Row => ({
-  group,
-  version,
+const core = (kind: string, plural: string, namespaced: boolean, extra: Partial<Row> = {}): Row => ({
+  group: '',
+  version: 'v1',
   kind,
   plural,
   namespaced,
   ...extra,
 });
+const inGroup =
+  (group: string, version: string) =>
+  (kind: string, plural: string, namespaced: boolean, extra: Partial<Row> = {}): Row => ({
+    group,
+    version,
+    kind,
+    plural,
+    namespaced,
+    ...extra,
+  });
 
 const apps = inGroup('apps', 'v1');
 const rbac = inGroup('rbac.authorization.k8s.io', 'v1');
@@ -109,7 +115,9 @@ const rows: Row[] = [
   core('Secret', 'secrets', true),
   core('ServiceAccount', 'serviceaccounts', true, {
     shortNames: ['sa'],
-    subresources: [{ name: 'token', verbs: createOnly, responseKind: { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' } }],
+    subresources: [
+      { name: 'token', verbs: createOnly, responseKind: { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' } },
+    ],
   }),
   core('Event', 'events', true, { shortNames: ['ev'] }),
   core('PersistentVolumeClaim', 'persistentvolumeclaims', true, { shortNames: ['pvc'], subresources: ['status'] }),
@@ -138,7 +146,11 @@ const rows: Row[] = [
   authorization('LocalSubjectAccessReview', 'localsubjectaccessreviews', true, { verbs: createOnly }),
   authorization('SelfSubjectRulesReview', 'selfsubjectrulesreviews', false, { verbs: createOnly }),
 
-  inGroup('autoscaling', 'v2')('HorizontalPodAutoscaler', 'horizontalpodautoscalers', true, { shortNames: ['hpa'], categories: all, subresources: ['status'] }),
+  inGroup('autoscaling', 'v2')('HorizontalPodAutoscaler', 'horizontalpodautoscalers', true, {
+    shortNames: ['hpa'],
+    categories: all,
+    subresources: ['status'],
+  }),
 
   batch('Job', 'jobs', true, { categories: all, subresources: ['status'] }),
   batch('CronJob', 'cronjobs', true, { shortNames: ['cj'], categories: all, subresources: ['status'] }),

@@ -65,7 +65,8 @@ export function defaultStatefulSet(statefulSet: JsonObject): void {
 export function defaultReplicationController(controller: JsonObject): void {
   const spec = child(controller, 'spec');
   const template = isObject(spec.template) ? spec.template : undefined;
-  const templateLabels = template && isObject(template.metadata) && isObject(template.metadata.labels) ? template.metadata.labels : undefined;
+  const templateLabels =
+    template && isObject(template.metadata) && isObject(template.metadata.labels) ? template.metadata.labels : undefined;
   if (templateLabels) {
     if (!isObject(spec.selector) || Object.keys(spec.selector).length === 0) spec.selector = { ...templateLabels };
     const metadata = child(controller, 'metadata');
@@ -96,7 +97,8 @@ export function defaultJob(job: JsonObject): void {
 export function copyTemplateLabelsIfUnlabelled(job: JsonObject, template: JsonObject): void {
   const templateLabels = isObject(template.metadata) ? template.metadata.labels : undefined;
   const metadata = child(job, 'metadata');
-  if (isObject(templateLabels) && (!isObject(metadata.labels) || Object.keys(metadata.labels).length === 0)) metadata.labels = { ...templateLabels };
+  if (isObject(templateLabels) && (!isObject(metadata.labels) || Object.keys(metadata.labels).length === 0))
+    metadata.labels = { ...templateLabels };
 }
 
 export function defaultCronJob(cronJob: JsonObject): void {

@@ -15,17 +15,26 @@ export function validateReplicas(spec: JsonObject, path = 'spec.replicas'): Fiel
 }
 
 /** A pod template whose pods `selector` must select, restarted as `restartPolicies` allow. */
-export function validateSelectedTemplate(spec: JsonObject, path: string, emptySelectorOwner: string, restartPolicies: string[]): FieldError[] {
+export function validateSelectedTemplate(
+  spec: JsonObject,
+  path: string,
+  emptySelectorOwner: string,
+  restartPolicies: string[],
+): FieldError[] {
   const errors: FieldError[] = [];
   const selector = asObject(spec.selector);
   const template = objectAt(spec, 'template');
   const labels = isObject(template.metadata) ? template.metadata.labels : undefined;
   if (!selector) errors.push(required(`${path}.selector`));
   else if (isEmptySelector(selector)) {
-    errors.push(invalidValue(`${path}.selector`, new GoLiteral(goLabelSelector(selector)), `empty selector is invalid for ${emptySelectorOwner}`));
+    errors.push(
+      invalidValue(`${path}.selector`, new GoLiteral(goLabelSelector(selector)), `empty selector is invalid for ${emptySelectorOwner}`),
+    );
   } else if (!selectorMatches(selector, stringMap(labels))) {
     const shown = isObject(labels) ? stringMap(labels) : undefined;
-    errors.push(invalidValue(`${path}.template.metadata.labels`, new GoLiteral(goStringMap(shown)), '`selector` does not match template `labels`'));
+    errors.push(
+      invalidValue(`${path}.template.metadata.labels`, new GoLiteral(goStringMap(shown)), '`selector` does not match template `labels`'),
+    );
   }
   const podSpec = objectAt(template, 'spec');
   errors.push(...validatePodSpec(podSpec, `${path}.template.spec`));

@@ -13,7 +13,18 @@ export type AjvSchema = Record<string, unknown>;
 /** String formats a CRD schema may use and the apiserver checks; others are ignored. */
 export const checkedFormats = ['date-time', 'date', 'byte', 'uuid', 'ipv4', 'ipv6', 'email', 'hostname', 'uri', 'duration', 'mac', 'cidr'];
 
-const copiedKeywords = ['enum', 'required', 'minLength', 'maxLength', 'minItems', 'maxItems', 'uniqueItems', 'minProperties', 'maxProperties', 'multipleOf'];
+const copiedKeywords = [
+  'enum',
+  'required',
+  'minLength',
+  'maxLength',
+  'minItems',
+  'maxItems',
+  'uniqueItems',
+  'minProperties',
+  'maxProperties',
+  'multipleOf',
+];
 
 function usablePattern(pattern: unknown): pattern is string {
   if (typeof pattern !== 'string') return false;
@@ -44,16 +55,21 @@ export function toAjvSchema(node: CrdSchemaNode, isResource = true): AjvSchema {
   const resource = isResource || node['x-kubernetes-embedded-resource'] === true;
   if (node.properties) {
     out.properties = Object.fromEntries(
-      Object.entries(node.properties).map(([key, child]) => [key, resource && key === 'metadata' ? { type: 'object' } : toAjvSchema(child, false)]),
+      Object.entries(node.properties).map(([key, child]) => [
+        key,
+        resource && key === 'metadata' ? { type: 'object' } : toAjvSchema(child, false),
+      ]),
     );
   }
-  if (node.additionalProperties && typeof node.additionalProperties === 'object') out.additionalProperties = toAjvSchema(node.additionalProperties, false);
+  if (node.additionalProperties && typeof node.additionalProperties === 'object')
+    out.additionalProperties = toAjvSchema(node.additionalProperties, false);
   if (node.items) out.items = toAjvSchema(node.items, false);
   for (const combinator of ['allOf', 'anyOf', 'oneOf'] as const) {
     const branches = node[combinator];
     if (branches) out[combinator] = branches.map((branch) => toAjvSchema(branch, false));
   }
   if (node.not) out.not = toAjvSchema(node.not, false);
-  if (node['x-kubernetes-embedded-resource']) out.required = [...new Set([...((out.required as string[] | undefined) ?? []), 'apiVersion', 'kind'])];
+  if (node['x-kubernetes-embedded-resource'])
+    out.required = [...new Set([...((out.required as string[] | undefined) ?? []), 'apiVersion', 'kind'])];
   return out;
 }

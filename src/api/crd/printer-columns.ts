@@ -15,7 +15,9 @@ const nameDescription =
 const creationTimestampDescription =
   'CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata';
 
-const defaultColumns: CrdPrinterColumn[] = [{ name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: creationTimestampDescription }];
+const defaultColumns: CrdPrinterColumn[] = [
+  { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: creationTimestampDescription },
+];
 
 const printerColumnsOf = (version: CrdVersion): CrdPrinterColumn[] =>
   version.additionalPrinterColumns?.length ? version.additionalPrinterColumns : defaultColumns;
@@ -23,7 +25,13 @@ const printerColumnsOf = (version: CrdVersion): CrdPrinterColumn[] =>
 export function tableColumns(version: CrdVersion): TableColumn[] {
   return [
     { name: 'Name', type: 'string', format: 'name', description: nameDescription, priority: 0 },
-    ...printerColumnsOf(version).map((c) => ({ name: c.name, type: c.type, format: c.format ?? '', description: c.description ?? '', priority: c.priority ?? 0 })),
+    ...printerColumnsOf(version).map((c) => ({
+      name: c.name,
+      type: c.type,
+      format: c.format ?? '',
+      description: c.description ?? '',
+      priority: c.priority ?? 0,
+    })),
   ];
 }
 

@@ -12,8 +12,14 @@ const subresourceVerbs = ['get', 'patch', 'update'];
 
 function subresources(spec: CrdSpec, version: CrdVersion): SubresourceInfo[] {
   const result: SubresourceInfo[] = [];
-  if (version.subresources?.scale) result.push({ name: 'scale', responseKind: { group: 'autoscaling', version: 'v1', kind: 'Scale' }, verbs: [...subresourceVerbs] });
-  if (version.subresources?.status) result.push({ name: 'status', responseKind: { group: spec.group, version: version.name, kind: spec.names.kind }, verbs: [...subresourceVerbs] });
+  if (version.subresources?.scale)
+    result.push({ name: 'scale', responseKind: { group: 'autoscaling', version: 'v1', kind: 'Scale' }, verbs: [...subresourceVerbs] });
+  if (version.subresources?.status)
+    result.push({
+      name: 'status',
+      responseKind: { group: spec.group, version: version.name, kind: spec.names.kind },
+      verbs: [...subresourceVerbs],
+    });
   return result;
 }
 
@@ -37,7 +43,9 @@ export function crdResourceTypes(crd: KubeObject): ResourceType[] {
     renderRow: rowRenderer(version),
     ...(version.subresources?.scale ? { scale: { ...version.subresources.scale } } : {}),
     // apiextensions-apiserver's default text when the CRD gives none.
-    ...(version.deprecated ? { deprecationWarning: version.deprecationWarning ?? `${spec.group}/${version.name} ${names.kind} is deprecated` } : {}),
+    ...(version.deprecated
+      ? { deprecationWarning: version.deprecationWarning ?? `${spec.group}/${version.name} ${names.kind} is deprecated` }
+      : {}),
     custom: true,
   }));
 }

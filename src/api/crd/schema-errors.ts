@@ -23,7 +23,8 @@ const typeInvalid = (field: string, value: string, detail: string): FieldError =
 const tooMany = (field: string, actual: number, max: number): FieldError =>
   new FieldError('FieldValueTooMany', field, `Too many: ${actual}: must have at most ${max} items`);
 
-const tooLong = (field: string, max: number): FieldError => new FieldError('FieldValueTooLong', field, `Too long: may not be more than ${max} bytes`);
+const tooLong = (field: string, max: number): FieldError =>
+  new FieldError('FieldValueTooLong', field, `Too long: may not be more than ${max} bytes`);
 
 /** kube-openapi reports a failed anyOf/oneOf/allOf/not against the root path, quoting the field in the message. */
 const composite = (field: string, detail: string): FieldError => invalidValue('', '', `${JSON.stringify(field)} ${detail}`);
@@ -36,9 +37,7 @@ const combinators = new Set(['anyOf', 'oneOf']);
  */
 function withoutOtherAlternatives(errors: ErrorObject[]): ErrorObject[] {
   const alternatives = errors.filter((e) => combinators.has(e.keyword)).map((e) => e.schemaPath);
-  return errors.filter((e) =>
-    alternatives.every((base) => !e.schemaPath.startsWith(`${base}/`) || e.schemaPath.startsWith(`${base}/0/`)),
-  );
+  return errors.filter((e) => alternatives.every((base) => !e.schemaPath.startsWith(`${base}/`) || e.schemaPath.startsWith(`${base}/0/`)));
 }
 
 function toFieldError(error: ErrorObject, root: unknown): FieldError {
@@ -57,7 +56,11 @@ function toFieldError(error: ErrorObject, root: unknown): FieldError {
     case 'required':
       return required(childPath(path, String(params.missingProperty)));
     case 'enum':
-      return notSupported(path, data, (params.allowedValues as unknown[]).map((v) => (typeof v === 'string' ? v : JSON.stringify(v))));
+      return notSupported(
+        path,
+        data,
+        (params.allowedValues as unknown[]).map((v) => (typeof v === 'string' ? v : JSON.stringify(v))),
+      );
     case 'maxLength':
       return tooLong(path, params.limit as number);
     case 'minLength':
@@ -87,7 +90,10 @@ function toFieldError(error: ErrorObject, root: unknown): FieldError {
     case 'anyOf':
       return composite(path, 'must validate at least one schema (anyOf)');
     case 'oneOf':
-      return composite(path, `must validate one and only one schema (oneOf). ${params.passingSchemas ? `Found ${(params.passingSchemas as number[]).length} valid alternatives` : 'Found none valid'}`);
+      return composite(
+        path,
+        `must validate one and only one schema (oneOf). ${params.passingSchemas ? `Found ${(params.passingSchemas as number[]).length} valid alternatives` : 'Found none valid'}`,
+      );
     case 'not':
       return composite(path, 'must not validate the schema (not)');
     default:

@@ -195,7 +195,9 @@ function elementString(element: string): string {
       return `.${body}`;
     case 'k:': {
       const keys = JSON.parse(body) as Record<string, unknown>;
-      return `[${Object.entries(keys).map(([name, value]) => `${name}=${JSON.stringify(value)}`).join(',')}]`;
+      return `[${Object.entries(keys)
+        .map(([name, value]) => `${name}=${JSON.stringify(value)}`)
+        .join(',')}]`;
     }
     case 'v:':
       return `[=${body}]`;

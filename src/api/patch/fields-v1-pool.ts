@@ -18,7 +18,8 @@ const ids = new WeakMap<FieldsV1, number>();
 let nextId = 0;
 
 /** Whether `value` is a tree this pool handed out (and so frozen and canonical). */
-export const isPooledFieldsV1 = (value: unknown): value is FieldsV1 => typeof value === 'object' && value !== null && ids.has(value as FieldsV1);
+export const isPooledFieldsV1 = (value: unknown): value is FieldsV1 =>
+  typeof value === 'object' && value !== null && ids.has(value as FieldsV1);
 
 /** The pooled, frozen equal of `node`, whose children are already pooled; `node` is pooled when new. */
 export function pooledFieldsV1(node: FieldsV1): FieldsV1 {

@@ -16,7 +16,14 @@ export { FieldSet, pathString, type FieldPath, type FieldsV1 } from './field-set
 export { applyJsonPatch } from './json-patch.js';
 export { applyMergePatch } from './merge-patch.js';
 export { applyStrategicMergePatch } from './strategic-merge-patch.js';
-export { applyConfiguration, updateManagedFields, fieldSetOf, type ApplyInput, type ApplyResult, type UpdateInput } from './server-side-apply.js';
+export {
+  applyConfiguration,
+  updateManagedFields,
+  fieldSetOf,
+  type ApplyInput,
+  type ApplyResult,
+  type UpdateInput,
+} from './server-side-apply.js';
 
 export type PatchEngine = 'json' | 'merge' | 'strategic';
 

@@ -104,7 +104,12 @@ export function applyConflict(conflicts: readonly Conflict[]): StatusError {
   }));
   if (conflicts.length === 1) {
     const [only] = conflicts;
-    return new StatusError(409, 'Conflict', `Apply failed with 1 conflict: conflict with ${describeManager(only.manager)}: ${pathString(only.path)}`, { causes });
+    return new StatusError(
+      409,
+      'Conflict',
+      `Apply failed with 1 conflict: conflict with ${describeManager(only.manager)}: ${pathString(only.path)}`,
+      { causes },
+    );
   }
   const byManager = new Map<string, Conflict[]>();
   for (const c of conflicts) {

@@ -20,7 +20,9 @@ const UNOWNED = FieldSet.of([
   ['f:apiVersion'],
   ['f:kind'],
   ['f:metadata'],
-  ...['name', 'namespace', 'creationTimestamp', 'selfLink', 'uid', 'clusterName', 'generation', 'managedFields', 'resourceVersion'].map((f) => ['f:metadata', `f:${f}`]),
+  ...['name', 'namespace', 'creationTimestamp', 'selfLink', 'uid', 'clusterName', 'generation', 'managedFields', 'resourceVersion'].map(
+    (f) => ['f:metadata', `f:${f}`],
+  ),
 ]);
 
 /** The fields an object sets, in FieldSet form, without the ones nobody owns. */
@@ -59,7 +61,13 @@ export function applyConfiguration(input: ApplyInput): ApplyResult {
   const { manager, schema, subresource } = input;
   const managers = decodeManagedFields(input.managedFields ?? input.live?.metadata.managedFields ?? []);
   const live = withoutManagedFields(input.live ?? {});
-  const applier: Manager = { manager, operation: 'Apply', apiVersion: input.apiVersion, subresource, fields: fieldSetOf(input.applied, schema) };
+  const applier: Manager = {
+    manager,
+    operation: 'Apply',
+    apiVersion: input.apiVersion,
+    subresource,
+    fields: fieldSetOf(input.applied, schema),
+  };
   const applierId = managerIdentity(applier);
   const previous = managers.get(applierId);
   managers.set(applierId, applier);
@@ -98,7 +106,12 @@ function takeChangedFields(managers: Map<string, Manager>, writerId: string, dif
   const conflicts: Conflict[] = [];
   for (const [id, other] of managers) {
     if (id === writerId) continue;
-    conflicts.push(...other.fields.intersection(changed).paths().map((path: FieldPath) => ({ manager: other, path })));
+    conflicts.push(
+      ...other.fields
+        .intersection(changed)
+        .paths()
+        .map((path: FieldPath) => ({ manager: other, path })),
+    );
   }
   if (conflicts.length > 0 && !force) return conflicts;
   for (const [id, other] of managers) {

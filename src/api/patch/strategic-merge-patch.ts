@@ -36,7 +36,8 @@ function strategyOf(node: SchemaNode | undefined): string {
 }
 
 /** The schema of `key` inside an object: a declared field or a map value. */
-const fieldSchema = (node: SchemaNode | undefined, key: string): SchemaNode | undefined => node?.property(key) ?? node?.additionalProperties();
+const fieldSchema = (node: SchemaNode | undefined, key: string): SchemaNode | undefined =>
+  node?.property(key) ?? node?.additionalProperties();
 
 function mergeMap(original: JsonObject, patch: JsonObject, node: SchemaNode | undefined): JsonObject {
   if (Object.hasOwn(patch, DIRECTIVE)) return applyMapDirective(patch);
@@ -215,7 +216,13 @@ function partitionByPresence(list: JsonList, reference: JsonList, mergeKey: stri
  * server-only items by the original order, then interleaves them so a
  * server-only item stays ahead of any patch item it preceded in the original.
  */
-function normalizeElementOrder(patchItems: JsonList, serverOnly: JsonList, patchOrder: JsonList, serverOrder: JsonList, mergeKey: string): JsonList {
+function normalizeElementOrder(
+  patchItems: JsonList,
+  serverOnly: JsonList,
+  patchOrder: JsonList,
+  serverOrder: JsonList,
+  mergeKey: string,
+): JsonList {
   const left = sortByOrder(serverOnly, serverOrder, mergeKey);
   const right = sortByOrder(patchItems, patchOrder, mergeKey);
   const result: JsonList = [];
@@ -267,7 +274,9 @@ function elementType(...lists: JsonList[]): string {
 function listKeyOf(directiveKey: string, prefix: string): string {
   const slash = directiveKey.indexOf('/');
   if (slash < 0 || directiveKey.slice(0, slash) !== prefix) {
-    throw badRequest(prefix === SET_ELEMENT_ORDER ? 'invalid patch format of setElementOrder list' : 'invalid patch format of primitive list');
+    throw badRequest(
+      prefix === SET_ELEMENT_ORDER ? 'invalid patch format of setElementOrder list' : 'invalid patch format of primitive list',
+    );
   }
   return directiveKey.slice(slash + 1);
 }

@@ -33,7 +33,12 @@ function childrenOf(value: JsonValue, node: SchemaNode | undefined): Child[] | u
     const kind = listKindOf(node);
     if (kind === 'atomic') return undefined;
     const items = node?.items();
-    return value.map((item, index) => ({ element: listElement(kind, node as SchemaNode, item, index), value: item, node: items, declared: false }));
+    return value.map((item, index) => ({
+      element: listElement(kind, node as SchemaNode, item, index),
+      value: item,
+      node: items,
+      declared: false,
+    }));
   }
   if (!isJsonObject(value) || node?.mapType === 'atomic') return undefined;
   return Object.entries(value).map(([key, child]) => {

@@ -46,7 +46,8 @@ function watchErrors(query: ListOptionsQuery): FieldError[] {
   const errors: FieldError[] = [];
   const match = query.resourceVersionMatch;
   if (query.sendInitialEvents !== undefined) {
-    if (match !== 'NotOlderThan') errors.push(forbidden(matchField, 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan'));
+    if (match !== 'NotOlderThan')
+      errors.push(forbidden(matchField, 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan'));
     errors.push(forbidden('sendInitialEvents', 'sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled'));
   }
   if (match) {

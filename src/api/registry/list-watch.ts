@@ -175,7 +175,8 @@ export function prepareWatch(store: Store, type: ResourceType, query: WatchQuery
   if (rv > 0 && !store.history.covers(rv)) {
     throw gone(`too old resource version: ${rv} (${store.history.oldestResumable})`);
   }
-  const inScope = (e: StoreEvent) => e.storageKey === type.storageKey && (!type.namespaced || !query.namespace || e.object.metadata.namespace === query.namespace);
+  const inScope = (e: StoreEvent) =>
+    e.storageKey === type.storageKey && (!type.namespaced || !query.namespace || e.object.metadata.namespace === query.namespace);
   const translate = (e: StoreEvent): WatchEvent | undefined => {
     if (!inScope(e) || e.resourceVersion <= rv) return undefined;
     const now = matches(e.object);

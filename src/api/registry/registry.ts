@@ -82,13 +82,28 @@ export class GenericRegistry {
 
   create(type: ResourceType, namespace: string | undefined, body: unknown, ctx: RequestContext, subresource?: string): Promise<KubeObject> {
     const request = requestOf('create', type, namespace, undefined, { subresource, dryRun: ctx.dryRun });
-    return this.hooks.around(request, () => this.createObject(type, namespace, body, ctx, subresource), () => 201);
+    return this.hooks.around(
+      request,
+      () => this.createObject(type, namespace, body, ctx, subresource),
+      () => 201,
+    );
   }
 
   /** PUT of a whole object, or of a subresource such as status. */
-  update(type: ResourceType, namespace: string | undefined, name: string, body: unknown, ctx: RequestContext, subresource?: string): Promise<WriteResult> {
+  update(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    body: unknown,
+    ctx: RequestContext,
+    subresource?: string,
+  ): Promise<WriteResult> {
     const request = requestOf('update', type, namespace, name, { subresource, dryRun: ctx.dryRun });
-    return this.hooks.around(request, () => this.updateObject(type, namespace, name, body, ctx, subresource), () => 200);
+    return this.hooks.around(
+      request,
+      () => this.updateObject(type, namespace, name, body, ctx, subresource),
+      () => 200,
+    );
   }
 
   patch(
@@ -101,12 +116,26 @@ export class GenericRegistry {
     options: { subresource?: string; force?: boolean } = {},
   ): Promise<WriteResult> {
     const request = requestOf('patch', type, namespace, name, { subresource: options.subresource, dryRun: ctx.dryRun, patchType });
-    return this.hooks.around(request, () => this.patchObject(type, namespace, name, patchType, patchBody, ctx, options), (result) => (result.created ? 201 : 200));
+    return this.hooks.around(
+      request,
+      () => this.patchObject(type, namespace, name, patchType, patchBody, ctx, options),
+      (result) => (result.created ? 201 : 200),
+    );
   }
 
-  delete(type: ResourceType, namespace: string | undefined, name: string, options: DeleteOptions, ctx: RequestContext): Promise<DeleteResult> {
+  delete(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    options: DeleteOptions,
+    ctx: RequestContext,
+  ): Promise<DeleteResult> {
     const request = requestOf('delete', type, namespace, name, { dryRun: ctx.dryRun || options.dryRun === true });
-    return this.hooks.around(request, () => this.deleteObject(type, namespace, name, options, ctx), () => 200);
+    return this.hooks.around(
+      request,
+      () => this.deleteObject(type, namespace, name, options, ctx),
+      () => 200,
+    );
   }
 
   private getObject(type: ResourceType, namespace: string | undefined, name: string): KubeObject {
@@ -121,13 +150,21 @@ export class GenericRegistry {
     return items.map((o) => asVersion(type, o));
   }
 
-  private async createObject(type: ResourceType, namespace: string | undefined, body: unknown, ctx: RequestContext, subresource?: string): Promise<KubeObject> {
+  private async createObject(
+    type: ResourceType,
+    namespace: string | undefined,
+    body: unknown,
+    ctx: RequestContext,
+    subresource?: string,
+  ): Promise<KubeObject> {
     const incoming = this.decodeBody(type, namespace, body);
     const strategy = strategyOf(type);
     const meta = { ...incoming.metadata };
     if (!meta.name && meta.generateName) meta.name = generateName(meta.generateName, this.deps.random);
     if (!meta.name) {
-      throw invalid(type.kind, type.group, '', [new FieldError('FieldValueRequired', 'metadata.name', 'Required value: name or generateName is required')]);
+      throw invalid(type.kind, type.group, '', [
+        new FieldError('FieldValueRequired', 'metadata.name', 'Required value: name or generateName is required'),
+      ]);
     }
     if (type.namespaced) this.requireActiveNamespace(meta.namespace!, meta.name);
     if (this.deps.store.get(type.storageKey, scopeOf(type, meta.namespace), meta.name)) throw alreadyExists(subject(type, meta.name));
@@ -140,7 +177,8 @@ export class GenericRegistry {
     if (strategy.tracksGeneration) meta.generation = 1;
     else delete meta.generation;
     let object: KubeObject = { ...incoming, metadata: meta };
-    if (strategy.statusFields.length && !subresource && !strategy.keepsStatusOnCreate) object = without(object, strategy.statusFields) as KubeObject;
+    if (strategy.statusFields.length && !subresource && !strategy.keepsStatusOnCreate)
+      object = without(object, strategy.statusFields) as KubeObject;
     object = strategy.prepareForCreate(object);
 
     object = await this.admitAndValidate('CREATE', type, object, undefined, ctx, strategy);
@@ -149,7 +187,14 @@ export class GenericRegistry {
     return asVersion(type, this.put(type, object));
   }
 
-  private async updateObject(type: ResourceType, namespace: string | undefined, name: string, body: unknown, ctx: RequestContext, subresource?: string): Promise<WriteResult> {
+  private async updateObject(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    body: unknown,
+    ctx: RequestContext,
+    subresource?: string,
+  ): Promise<WriteResult> {
     const incoming = this.decodeBody(type, namespace, body);
     if (incoming.metadata.name && incoming.metadata.name !== name) {
       throw badRequest(`the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`);
@@ -159,7 +204,14 @@ export class GenericRegistry {
       const current = this.deps.store.get(type.storageKey, scopeOf(type, namespace), name);
       if (!current) throw notFound(subject(type, name));
       if (expected && expected !== current.metadata.resourceVersion) throw conflict(subject(type, name));
-      return this.replace(type, asVersion(type, current), { ...incoming, metadata: { ...incoming.metadata, name } }, ctx, subresource, 'Update');
+      return this.replace(
+        type,
+        asVersion(type, current),
+        { ...incoming, metadata: { ...incoming.metadata, name } },
+        ctx,
+        subresource,
+        'Update',
+      );
     });
   }
 
@@ -177,22 +229,31 @@ export class GenericRegistry {
     if (patchType === 'apply') return this.serverSideApply(type, namespace, name, stored, patchBody, ctx, schema, options);
     if (!stored) throw notFound(subject(type, name));
     if (patchType === 'strategic' && type.custom) {
-      throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`);
+      throw new StatusError(
+        415,
+        'UnsupportedMediaType',
+        `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`,
+      );
     }
     // A patch is a precondition only when its body names a resourceVersion; otherwise it applies to whatever is newest.
     const preconditioned = patchNamesResourceVersion(patchBody);
-    return this.guaranteedUpdate(type, name, () => !preconditioned, () => {
-      const latest = this.deps.store.get(type.storageKey, scopeOf(type, namespace), name);
-      if (!latest) throw notFound(subject(type, name));
-      const current = asVersion(type, latest);
-      const patched = applyPatch(patchType, current, patchBody, schema.node) as KubeObject;
-      if (!isObject(patched)) throw badRequest('the patch did not produce an object');
-      const typeError = patchedTypeError(type, patched);
-      if (typeError) throw typeError;
-      const expected = (patched.metadata as ObjectMeta | undefined)?.resourceVersion;
-      if (expected && expected !== current.metadata.resourceVersion) throw conflict(subject(type, name));
-      return this.replace(type, current, patched, ctx, options.subresource, 'Update');
-    });
+    return this.guaranteedUpdate(
+      type,
+      name,
+      () => !preconditioned,
+      () => {
+        const latest = this.deps.store.get(type.storageKey, scopeOf(type, namespace), name);
+        if (!latest) throw notFound(subject(type, name));
+        const current = asVersion(type, latest);
+        const patched = applyPatch(patchType, current, patchBody, schema.node) as KubeObject;
+        if (!isObject(patched)) throw badRequest('the patch did not produce an object');
+        const typeError = patchedTypeError(type, patched);
+        if (typeError) throw typeError;
+        const expected = (patched.metadata as ObjectMeta | undefined)?.resourceVersion;
+        if (expected && expected !== current.metadata.resourceVersion) throw conflict(subject(type, name));
+        return this.replace(type, current, patched, ctx, options.subresource, 'Update');
+      },
+    );
   }
 
   /**
@@ -202,7 +263,12 @@ export class GenericRegistry {
    * between. A request that named a resourceVersion gets the Conflict; one
    * that did not (a plain PUT or patch) is computed again on the newer object.
    */
-  private async guaranteedUpdate(type: ResourceType, name: string, retryOnRace: boolean | (() => boolean), attempt: () => Promise<WriteResult>): Promise<WriteResult> {
+  private async guaranteedUpdate(
+    type: ResourceType,
+    name: string,
+    retryOnRace: boolean | (() => boolean),
+    attempt: () => Promise<WriteResult>,
+  ): Promise<WriteResult> {
     const mayRetry = typeof retryOnRace === 'function' ? retryOnRace : () => retryOnRace;
     for (let tries = 1; ; tries++) {
       try {
@@ -214,20 +280,41 @@ export class GenericRegistry {
     }
   }
 
-  private async deleteObject(type: ResourceType, namespace: string | undefined, name: string, options: DeleteOptions, ctx: RequestContext): Promise<DeleteResult> {
+  private async deleteObject(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    options: DeleteOptions,
+    ctx: RequestContext,
+  ): Promise<DeleteResult> {
     const stored = this.deps.store.get(type.storageKey, scopeOf(type, namespace), name);
     if (!stored) throw notFound(subject(type, name));
     const current = asVersion(type, stored);
     const pre = options.preconditions;
     // A precondition names a value whenever the field is present, even empty (Go's *string).
     if (pre?.uid !== undefined && pre.uid !== current.metadata.uid) {
-      throw conflict(subject(type, name), `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
+      throw conflict(
+        subject(type, name),
+        `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`,
+      );
     }
     if (pre?.resourceVersion !== undefined && pre.resourceVersion !== current.metadata.resourceVersion) {
-      throw conflict(subject(type, name), `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
+      throw conflict(
+        subject(type, name),
+        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`,
+      );
     }
     const strategy = strategyOf(type);
-    await this.deps.admission.validate({ operation: 'DELETE', type, namespace, name, oldObject: current, dryRun: ctx.dryRun, user: ctx.user, warnings: ctx.warnings });
+    await this.deps.admission.validate({
+      operation: 'DELETE',
+      type,
+      namespace,
+      name,
+      oldObject: current,
+      dryRun: ctx.dryRun,
+      user: ctx.user,
+      warnings: ctx.warnings,
+    });
 
     const finalizers = [...(current.metadata.finalizers ?? [])];
     const policy = options.propagationPolicy ?? 'Background';
@@ -281,7 +368,10 @@ export class GenericRegistry {
     const strategy = strategyOf(type);
     const name = current.metadata.name!;
     if (incoming.metadata.uid && incoming.metadata.uid !== current.metadata.uid) {
-      throw conflict(subject(type, name), `Precondition failed: UID in precondition: ${incoming.metadata.uid}, UID in object meta: ${current.metadata.uid}`);
+      throw conflict(
+        subject(type, name),
+        `Precondition failed: UID in precondition: ${incoming.metadata.uid}, UID in object meta: ${current.metadata.uid}`,
+      );
     }
     let object: KubeObject;
     if (subresource) {
@@ -295,7 +385,10 @@ export class GenericRegistry {
       object = strategy.prepareForUpdate?.(object, current) ?? object;
     }
     object = await this.admitAndValidate('UPDATE', type, object, current, ctx, strategy, subresource);
-    if (strategy.tracksGeneration && !deepEqual(without(object, ['metadata', ...strategy.statusFields]), without(current, ['metadata', ...strategy.statusFields]))) {
+    if (
+      strategy.tracksGeneration &&
+      !deepEqual(without(object, ['metadata', ...strategy.statusFields]), without(current, ['metadata', ...strategy.statusFields]))
+    ) {
       object = { ...object, metadata: { ...object.metadata, generation: (current.metadata.generation ?? 0) + 1 } };
     }
     object = appliedManagedFields
@@ -310,7 +403,11 @@ export class GenericRegistry {
     if (unchanged) return { object: current, created: false };
     if (ctx.dryRun) return { object, created: false };
     // Compare-and-swap: the object must still be the version this write was computed from.
-    if (this.deps.store.get(type.storageKey, scopeOf(type, current.metadata.namespace), name)?.metadata.resourceVersion !== current.metadata.resourceVersion) throw new RacedWrite();
+    if (
+      this.deps.store.get(type.storageKey, scopeOf(type, current.metadata.namespace), name)?.metadata.resourceVersion !==
+      current.metadata.resourceVersion
+    )
+      throw new RacedWrite();
     if (isFinalized(strategy, object)) {
       const removed = this.deps.store.remove(type.storageKey, scopeOf(type, current.metadata.namespace), name)!;
       return { object: asVersion(type, removed), created: false };
@@ -328,7 +425,8 @@ export class GenericRegistry {
     schema: TypeSchema,
     options: { subresource?: string; force?: boolean },
   ): Promise<WriteResult> {
-    if (!ctx.fieldManager) throw badRequest('PATCH requests with apply content type must set field manager: fieldManager is required for apply requests');
+    if (!ctx.fieldManager)
+      throw badRequest('PATCH requests with apply content type must set field manager: fieldManager is required for apply requests');
     const applied = this.decodeBody(type, namespace, patchBody);
     if (applied.metadata.name && applied.metadata.name !== name) {
       throw badRequest(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${name})`);
@@ -336,8 +434,23 @@ export class GenericRegistry {
     const now = rfc3339(this.deps.clock.now());
     const apiVersion = apiVersionOf(type.group, type.version);
     if (!stored) {
-      const created = await this.createObject(type, namespace, { ...applied, metadata: { ...applied.metadata, name } }, { ...ctx, fieldManager: undefined }, options.subresource);
-      const result = applyConfiguration({ live: undefined, applied, manager: ctx.fieldManager, force: true, schema: schema.node, now, apiVersion, managedFields: [] });
+      const created = await this.createObject(
+        type,
+        namespace,
+        { ...applied, metadata: { ...applied.metadata, name } },
+        { ...ctx, fieldManager: undefined },
+        options.subresource,
+      );
+      const result = applyConfiguration({
+        live: undefined,
+        applied,
+        manager: ctx.fieldManager,
+        force: true,
+        schema: schema.node,
+        now,
+        apiVersion,
+        managedFields: [],
+      });
       if (ctx.dryRun) return { object: created, created: true };
       const withFields = this.put(type, { ...created, metadata: { ...created.metadata, managedFields: result.managedFields } });
       return { object: asVersion(type, withFields), created: true };
@@ -369,8 +482,24 @@ export class GenericRegistry {
    * mutating then validating plugins on a CREATE of `<resource>/<subresource>`,
    * as the REST handler's createValidation does. Returns the admitted object.
    */
-  async admitSubresourceCreate(type: ResourceType, namespace: string | undefined, name: string, subresource: string, object: KubeObject, ctx: RequestContext): Promise<KubeObject> {
-    const attributes = { operation: 'CREATE' as const, type, subresource, namespace, name, dryRun: ctx.dryRun, user: ctx.user, warnings: ctx.warnings };
+  async admitSubresourceCreate(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    subresource: string,
+    object: KubeObject,
+    ctx: RequestContext,
+  ): Promise<KubeObject> {
+    const attributes = {
+      operation: 'CREATE' as const,
+      type,
+      subresource,
+      namespace,
+      name,
+      dryRun: ctx.dryRun,
+      user: ctx.user,
+      warnings: ctx.warnings,
+    };
     const admitted = (await this.deps.admission.mutate({ ...attributes, object })) ?? object;
     await this.deps.admission.validate({ ...attributes, object: admitted });
     return admitted;
@@ -388,7 +517,17 @@ export class GenericRegistry {
   ): Promise<KubeObject> {
     const schema = this.deps.schemas.schemaFor(type);
     const name = object.metadata.name ?? '';
-    const attributes = { operation, type, subresource, namespace: object.metadata.namespace, name, oldObject: old, dryRun: ctx.dryRun, user: ctx.user, warnings: ctx.warnings };
+    const attributes = {
+      operation,
+      type,
+      subresource,
+      namespace: object.metadata.namespace,
+      name,
+      oldObject: old,
+      dryRun: ctx.dryRun,
+      user: ctx.user,
+      warnings: ctx.warnings,
+    };
     object = (await this.deps.admission.mutate({ ...attributes, object })) ?? object;
     const pruned = schema.prune(schema.applyDefaults(object));
     this.reportUnknownFields(type, name, pruned.unknownFields, ctx);
@@ -425,7 +564,14 @@ export class GenericRegistry {
     });
   }
 
-  private withManagedFields(type: ResourceType, before: KubeObject | undefined, after: KubeObject, ctx: RequestContext, operation: 'Update' | 'Apply', subresource?: string): KubeObject {
+  private withManagedFields(
+    type: ResourceType,
+    before: KubeObject | undefined,
+    after: KubeObject,
+    ctx: RequestContext,
+    operation: 'Update' | 'Apply',
+    subresource?: string,
+  ): KubeObject {
     const manager = ctx.fieldManager ?? userAgentManager(ctx);
     const managedFields = updateManagedFields({
       before,
@@ -492,8 +638,23 @@ const sameGroup = (apiVersion: string, group: string) => apiVersion.startsWith(`
 const scopeOf = (type: ResourceType, namespace: string | undefined): string => (type.namespaced ? (namespace ?? '') : '');
 
 /** What the request hooks are told about a request. */
-function requestOf(verb: RequestVerb, type: ResourceType, namespace: string | undefined, name: string | undefined, extra: Partial<ApiRequest> = {}): ApiRequest {
-  return { verb, group: type.group, version: type.version, resource: type.plural, namespace: type.namespaced ? namespace : undefined, name, dryRun: false, ...extra };
+function requestOf(
+  verb: RequestVerb,
+  type: ResourceType,
+  namespace: string | undefined,
+  name: string | undefined,
+  extra: Partial<ApiRequest> = {},
+): ApiRequest {
+  return {
+    verb,
+    group: type.group,
+    version: type.version,
+    resource: type.plural,
+    namespace: type.namespaced ? namespace : undefined,
+    name,
+    dryRun: false,
+    ...extra,
+  };
 }
 
 export const subject = (type: ResourceType, name?: string): ErrorSubject => ({ group: type.group, resource: type.plural, name });

@@ -70,7 +70,7 @@ const lifecycleHooks: Record<string, Partial<RegistryStrategy>> = {
   '/Event': { expiresAfterEventTtl: true },
   'events.k8s.io/Event': { expiresAfterEventTtl: true },
   '/Namespace': {
-    blockingFinalizers: (ns) => ((ns.spec as { finalizers?: string[] } | undefined)?.finalizers ?? []),
+    blockingFinalizers: (ns) => (ns.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [],
     prepareForDelete: (ns) => ({ ...ns, status: { ...(ns.status as object), phase: 'Terminating' } }),
     subresources: {
       finalize: (incoming, current) => ({

@@ -137,7 +137,15 @@ class Parser {
 
   private parseOperator(): SelectorOperator {
     const { tok, lit } = this.next(false);
-    const operators: Partial<Record<Token, SelectorOperator>> = { in: 'in', '=': '=', '==': '==', '>': 'gt', '<': 'lt', notin: 'notin', '!=': '!=' };
+    const operators: Partial<Record<Token, SelectorOperator>> = {
+      in: 'in',
+      '=': '=',
+      '==': '==',
+      '>': 'gt',
+      '<': 'lt',
+      notin: 'notin',
+      '!=': '!=',
+    };
     const op = operators[tok];
     if (!op) throw new Error(`found '${lit}', expected: in, notin, =, ==, !=, gt, lt`);
     return op;
@@ -256,7 +264,11 @@ const objectOperators: Record<string, SelectorOperator> = { In: 'in', NotIn: 'no
  * selector); an unknown operator yields undefined too, as the Go function errors.
  */
 export function labelSelectorRequirements(selector: LabelSelectorObject): LabelRequirement[] | undefined {
-  const requirements: LabelRequirement[] = Object.entries(selector.matchLabels ?? {}).map(([key, value]) => ({ key, operator: '=', values: [value] }));
+  const requirements: LabelRequirement[] = Object.entries(selector.matchLabels ?? {}).map(([key, value]) => ({
+    key,
+    operator: '=',
+    values: [value],
+  }));
   for (const expr of selector.matchExpressions ?? []) {
     const operator = objectOperators[expr.operator];
     if (!operator) return undefined;
@@ -289,7 +301,17 @@ function compiledSelector(selector: LabelSelectorObject): LabelMatcher {
   return matcher;
 }
 
-const operatorText: Record<SelectorOperator, string> = { in: ' in ', notin: ' notin ', '=': '=', '==': '==', '!=': '!=', exists: '', '!': '', gt: '>', lt: '<' };
+const operatorText: Record<SelectorOperator, string> = {
+  in: ' in ',
+  notin: ' notin ',
+  '=': '=',
+  '==': '==',
+  '!=': '!=',
+  exists: '',
+  '!': '',
+  gt: '>',
+  lt: '<',
+};
 
 /** Requirement.String(): values of in/notin are sorted and parenthesised. */
 export function requirementToString(r: LabelRequirement): string {

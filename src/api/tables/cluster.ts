@@ -15,7 +15,11 @@ function subjectCells(o: KubeObject): [string, string, string] {
       .filter((s) => s.kind === kind)
       .map(render)
       .join(', ');
-  return [names('User', (s) => str(s.name)), names('Group', (s) => str(s.name)), names('ServiceAccount', (s) => `${str(s.namespace)}/${str(s.name)}`)];
+  return [
+    names('User', (s) => str(s.name)),
+    names('Group', (s) => str(s.name)),
+    names('ServiceAccount', (s) => `${str(s.namespace)}/${str(s.name)}`),
+  ];
 }
 
 const bindingPrinter = (definition: string, noun: string): Printer => ({
@@ -48,7 +52,11 @@ export const priorityClassPrinter: Printer = {
 };
 
 export const webhookConfigurationPrinter: Printer = {
-  columns: () => [nameColumn(), column('Webhooks', 'integer', 'Webhooks indicates the number of webhooks registered in this configuration'), ageColumn()],
+  columns: () => [
+    nameColumn(),
+    column('Webhooks', 'integer', 'Webhooks indicates the number of webhooks registered in this configuration'),
+    ageColumn(),
+  ],
   renderRow: (o, now) => [nameOf(o), list(o.webhooks).length, age(o, now)],
 };
 
@@ -61,7 +69,12 @@ export const validatingAdmissionPolicyPrinter: Printer = {
   ],
   renderRow: (o, now) => {
     const paramKind = spec(o).paramKind ? obj(spec(o).paramKind) : undefined;
-    return [nameOf(o), list(spec(o).validations).length, paramKind ? `${str(paramKind.apiVersion)}/${str(paramKind.kind)}` : '<unset>', age(o, now)];
+    return [
+      nameOf(o),
+      list(spec(o).validations).length,
+      paramKind ? `${str(paramKind.apiVersion)}/${str(paramKind.kind)}` : '<unset>',
+      age(o, now),
+    ];
   },
 };
 

@@ -73,7 +73,9 @@ function serviceExternalIP(o: KubeObject): string {
     case 'NodePort':
       return externalIPs.length ? externalIPs.join(',') : '<none>';
     case 'LoadBalancer': {
-      const ingress = list(obj(status(o).loadBalancer).ingress).map((i) => str(i.ip) || str(i.hostname)).filter(Boolean);
+      const ingress = list(obj(status(o).loadBalancer).ingress)
+        .map((i) => str(i.ip) || str(i.hostname))
+        .filter(Boolean);
       const lbIPs = [...new Set(ingress)].sort();
       if (externalIPs.length) return [...lbIPs, ...externalIPs].join(',');
       return lbIPs.length ? lbIPs.join(',') : '<pending>';
@@ -106,7 +108,15 @@ export const servicePrinter: Printer = {
   renderRow: (o, now) => {
     const s = spec(o);
     const clusterIPs = Array.isArray(s.clusterIPs) ? s.clusterIPs.map(str) : [];
-    return [nameOf(o), str(s.type), clusterIPs[0] || '<none>', serviceExternalIP(o), servicePorts(o), age(o, now), formatLabels(strMap(s.selector))];
+    return [
+      nameOf(o),
+      str(s.type),
+      clusterIPs[0] || '<none>',
+      serviceExternalIP(o),
+      servicePorts(o),
+      age(o, now),
+      formatLabels(strMap(s.selector)),
+    ];
   },
 };
 
@@ -119,7 +129,10 @@ function formatEndpoints(o: KubeObject): string {
   for (const subset of subsets) {
     const addresses = list(subset.addresses).map((a) => str(a.ip));
     const ports = list(subset.ports);
-    const endpoints = ports.length === 0 ? addresses : ports.flatMap((p) => addresses.map((ip) => (ip.includes(':') ? `[${ip}]:${num(p.port)}` : `${ip}:${num(p.port)}`)));
+    const endpoints =
+      ports.length === 0
+        ? addresses
+        : ports.flatMap((p) => addresses.map((ip) => (ip.includes(':') ? `[${ip}]:${num(p.port)}` : `${ip}:${num(p.port)}`)));
     total += endpoints.length;
     shown.push(...endpoints.slice(0, Math.max(0, 3 - shown.length)));
   }
@@ -137,7 +150,12 @@ export const configMapPrinter: Printer = {
 };
 
 export const secretPrinter: Printer = {
-  columns: () => [nameColumn(), column('Type', 'string', doc('core.v1.Secret', 'type')), column('Data', 'string', doc('core.v1.Secret', 'data')), ageColumn()],
+  columns: () => [
+    nameColumn(),
+    column('Type', 'string', doc('core.v1.Secret', 'type')),
+    column('Data', 'string', doc('core.v1.Secret', 'data')),
+    ageColumn(),
+  ],
   renderRow: (o, now) => [nameOf(o), str(o.type), count(o.data), age(o, now)],
 };
 
@@ -202,7 +220,18 @@ export const eventPrinter: Printer = {
     const involved = obj(e.involvedObject);
     const kind = str(involved.kind).toLowerCase();
     const target = str(involved.name) ? `${kind}/${str(involved.name)}` : kind;
-    return [lastSeen, str(e.type), str(e.reason), target, str(involved.fieldPath), eventSource(e), str(e.message).trim(), firstSeen, eventCount, nameOf(o)];
+    return [
+      lastSeen,
+      str(e.type),
+      str(e.reason),
+      target,
+      str(involved.fieldPath),
+      eventSource(e),
+      str(e.message).trim(),
+      firstSeen,
+      eventCount,
+      nameOf(o),
+    ];
   },
 };
 
@@ -222,7 +251,8 @@ function accessModes(modes: unknown): string {
 }
 
 /** The beta annotation still wins over spec.storageClassName, as in the storage helpers. */
-const storageClassOf = (o: KubeObject) => o.metadata.annotations?.['volume.beta.kubernetes.io/storage-class'] ?? str(spec(o).storageClassName);
+const storageClassOf = (o: KubeObject) =>
+  o.metadata.annotations?.['volume.beta.kubernetes.io/storage-class'] ?? str(spec(o).storageClassName);
 const quantity = (v: unknown) => (typeof v === 'number' ? String(v) : str(v) || '0');
 const phaseOrTerminating = (o: KubeObject) => (o.metadata.deletionTimestamp ? 'Terminating' : str(status(o).phase));
 
@@ -306,9 +336,12 @@ export const resourceQuotaPrinter: Printer = {
   columns: () => [
     nameColumn(),
     column('Request', 'string', 'Request represents a minimum amount of cpu/memory that a container may consume.'),
-    column('Limit', 'string', 'Limits control the maximum amount of cpu/memory that a container may use independent of contention on the node.'),
+    column(
+      'Limit',
+      'string',
+      'Limits control the maximum amount of cpu/memory that a container may use independent of contention on the node.',
+    ),
     ageColumn(),
   ],
   renderRow: (o, now) => [nameOf(o), ...quotaCells(o), age(o, now)],
 };
-

@@ -29,7 +29,13 @@ export function customResourceTable(printerColumns: PrinterColumnDefinition[] | 
   const columns: TableColumn[] = [
     nameColumn(),
     ...definitions.map((d) =>
-      column(d.name, d.type as TableColumn['type'], d.description || `Custom resource definition column (in JSONPath format): ${d.jsonPath}`, d.priority ?? 0, d.format ?? ''),
+      column(
+        d.name,
+        d.type as TableColumn['type'],
+        d.description || `Custom resource definition column (in JSONPath format): ${d.jsonPath}`,
+        d.priority ?? 0,
+        d.format ?? '',
+      ),
     ),
   ];
   return {

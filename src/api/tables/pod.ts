@@ -20,7 +20,8 @@ const lastFinishedAt = (cs: Json): string | undefined => {
   const last = obj(obj(cs.lastState).terminated);
   return typeof last.finishedAt === 'string' ? last.finishedAt : undefined;
 };
-const later = (a: string | undefined, b: string | undefined): string | undefined => (!a ? b : !b ? a : Date.parse(b) > Date.parse(a) ? b : a);
+const later = (a: string | undefined, b: string | undefined): string | undefined =>
+  !a ? b : !b ? a : Date.parse(b) > Date.parse(a) ? b : a;
 const conditionTrue = (pod: KubeObject, type: string) => list(status(pod).conditions).some((c) => c.type === type && c.status === 'True');
 
 /** A terminated container's reason, or Signal:N / ExitCode:N when it gave none. */
@@ -36,9 +37,15 @@ export function summarizePod(pod: KubeObject): PodSummary {
   const phase = str(podStatus.phase);
   const initContainers = list(podSpec.initContainers);
   const restartable = new Set(initContainers.filter((c) => c.restartPolicy === 'Always').map((c) => str(c.name)));
-  const summary: PodSummary = { ready: 0, total: list(podSpec.containers).length + restartable.size, reason: str(podStatus.reason) || phase, restarts: 0 };
+  const summary: PodSummary = {
+    ready: 0,
+    total: list(podSpec.containers).length + restartable.size,
+    reason: str(podStatus.reason) || phase,
+    restarts: 0,
+  };
 
-  if (list(podStatus.conditions).some((c) => c.type === 'PodScheduled' && c.reason === 'SchedulingGated')) summary.reason = 'SchedulingGated';
+  if (list(podStatus.conditions).some((c) => c.type === 'PodScheduled' && c.reason === 'SchedulingGated'))
+    summary.reason = 'SchedulingGated';
 
   let sidecarRestarts = 0;
   let sidecarLastRestart: string | undefined;
@@ -107,7 +114,11 @@ export const podPrinter: Printer = {
     nameColumn(),
     column('Ready', 'string', 'The aggregate readiness state of this pod for accepting traffic.'),
     column('Status', 'string', 'The aggregate status of the containers in this pod.'),
-    column('Restarts', 'string', 'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.'),
+    column(
+      'Restarts',
+      'string',
+      'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.',
+    ),
     ageColumn(),
     wideColumn('IP', doc('core.v1.PodStatus', 'podIP')),
     wideColumn('Node', doc('core.v1.PodSpec', 'nodeName')),

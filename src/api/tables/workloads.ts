@@ -81,8 +81,19 @@ export const replicationControllerPrinter: Printer = {
 };
 
 export const statefulSetPrinter: Printer = {
-  columns: () => [nameColumn(), column('Ready', 'string', 'Number of the pod with ready state'), ageColumn(), containersColumn(), imagesColumn()],
-  renderRow: (o, now) => [nameOf(o), `${num(status(o).readyReplicas)}/${desiredReplicas(o)}`, age(o, now), ...containerCells(templatePodSpec(o))],
+  columns: () => [
+    nameColumn(),
+    column('Ready', 'string', 'Number of the pod with ready state'),
+    ageColumn(),
+    containersColumn(),
+    imagesColumn(),
+  ],
+  renderRow: (o, now) => [
+    nameOf(o),
+    `${num(status(o).readyReplicas)}/${desiredReplicas(o)}`,
+    age(o, now),
+    ...containerCells(templatePodSpec(o)),
+  ],
 };
 
 export const daemonSetPrinter: Printer = {
@@ -127,7 +138,12 @@ function controllerName(o: KubeObject): string {
 }
 
 export const controllerRevisionPrinter: Printer = {
-  columns: () => [nameColumn(), column('Controller', 'string', 'Controller of the object'), column('Revision', 'string', doc('apps.v1.ControllerRevision', 'revision')), ageColumn()],
+  columns: () => [
+    nameColumn(),
+    column('Controller', 'string', 'Controller of the object'),
+    column('Revision', 'string', doc('apps.v1.ControllerRevision', 'revision')),
+    ageColumn(),
+  ],
   renderRow: (o, now) => [nameOf(o), controllerName(o), num(o.revision), age(o, now)],
 };
 
@@ -198,4 +214,3 @@ export const podDisruptionBudgetPrinter: Printer = {
     ];
   },
 };
-

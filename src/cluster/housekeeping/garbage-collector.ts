@@ -64,7 +64,8 @@ interface CustomResourceDefinition extends KubeObject {
 }
 
 /** A graph node's key: kind and place, so one queue serves every kind. */
-const nodeKey = (ref: KindRef, namespace: string | undefined, name: string): string => JSON.stringify([ref.apiVersion, ref.kind, namespace ?? '', name]);
+const nodeKey = (ref: KindRef, namespace: string | undefined, name: string): string =>
+  JSON.stringify([ref.apiVersion, ref.kind, namespace ?? '', name]);
 const keyOf = (obj: KubeObject): string => nodeKey(obj, obj.metadata.namespace, obj.metadata.name ?? '');
 const kindKey = (ref: KindRef): string => `${ref.apiVersion}/${ref.kind}`;
 
@@ -78,7 +79,13 @@ export class GarbageCollector {
     private readonly ctx: ComponentContext,
     kinds: KindRef[],
   ) {
-    this.controller = new Controller({ name: 'garbage-collector', clock: ctx.clock, logger: ctx.logger, workers: 2, reconcile: (key) => this.sync(key) });
+    this.controller = new Controller({
+      name: 'garbage-collector',
+      clock: ctx.clock,
+      logger: ctx.logger,
+      workers: 2,
+      reconcile: (key) => this.sync(key),
+    });
     for (const kind of kinds) this.watchKind(kind);
     // Custom resources join the graph once their CRD is Established, as the real collector's discovery-driven monitors do.
     ctx.informers.informerFor<CustomResourceDefinition>(CRD).addEventHandler({
@@ -138,7 +145,11 @@ export class GarbageCollector {
     for (const dependent of this.dependentsOf(owner)) {
       const latest = await this.latest(dependent);
       if (!latest) continue;
-      await writeOwnerReferences(this.ctx.client, latest, (latest.metadata.ownerReferences ?? []).filter((ref) => ref.uid !== owner.metadata.uid));
+      await writeOwnerReferences(
+        this.ctx.client,
+        latest,
+        (latest.metadata.ownerReferences ?? []).filter((ref) => ref.uid !== owner.metadata.uid),
+      );
     }
     await this.removeFinalizer(owner, ORPHAN_FINALIZER);
   }
@@ -147,7 +158,9 @@ export class GarbageCollector {
   private async deleteDependents(owner: KubeObject): Promise<void> {
     const dependents = this.dependentsOf(owner);
     for (const dependent of dependents) if (!dependent.metadata.deletionTimestamp) this.controller.enqueue(keyOf(dependent));
-    const blocking = dependents.filter((d) => d.metadata.ownerReferences?.some((ref) => ref.uid === owner.metadata.uid && ref.blockOwnerDeletion));
+    const blocking = dependents.filter((d) =>
+      d.metadata.ownerReferences?.some((ref) => ref.uid === owner.metadata.uid && ref.blockOwnerDeletion),
+    );
     if (blocking.length === 0) await this.removeFinalizer(owner, FOREGROUND_FINALIZER);
   }
 
@@ -166,12 +179,18 @@ export class GarbageCollector {
       const latest = await this.latest(obj);
       if (!latest) return;
       const gone = new Set(refs.filter((_, i) => states[i] !== 'solid').map((ref) => ref.uid));
-      await writeOwnerReferences(this.ctx.client, latest, (latest.metadata.ownerReferences ?? []).filter((ref) => !gone.has(ref.uid)));
+      await writeOwnerReferences(
+        this.ctx.client,
+        latest,
+        (latest.metadata.ownerReferences ?? []).filter((ref) => !gone.has(ref.uid)),
+      );
       return;
     }
     const waited = states.includes('waiting') && this.dependentsOf(obj).length > 0;
     const policy: PropagationPolicy = waited ? 'Foreground' : 'Background';
-    this.ctx.logger.info(`garbage-collector: deleting ${obj.kind} ${obj.metadata.namespace ?? ''}/${obj.metadata.name} (owners gone), propagation ${policy}`);
+    this.ctx.logger.info(
+      `garbage-collector: deleting ${obj.kind} ${obj.metadata.namespace ?? ''}/${obj.metadata.name} (owners gone), propagation ${policy}`,
+    );
     await deleteIfPresent(this.ctx.client, obj, { propagationPolicy: policy });
   }
 

@@ -36,7 +36,13 @@ export function housekeepingComponents(ctx: ComponentContext, options: Housekeep
     rootCaPublisher(asController(ctx, 'root-ca-cert-publisher'), options.rootCaPem),
     // kube-controller-manager runs the token controller on its own credentials, not a controller ServiceAccount.
     ...(options.signLegacyToken
-      ? [serviceAccountTokensController(asIdentity(ctx, { component: 'kube-controller-manager' }), options.signLegacyToken, options.rootCaPem ?? PLACEHOLDER_CA_PEM)]
+      ? [
+          serviceAccountTokensController(
+            asIdentity(ctx, { component: 'kube-controller-manager' }),
+            options.signLegacyToken,
+            options.rootCaPem ?? PLACEHOLDER_CA_PEM,
+          ),
+        ]
       : []),
   ];
 }

@@ -135,7 +135,10 @@ function failureConditions(report: ContentReport): Map<string, Pick<Condition, '
   }
   if (report.remaining.size) {
     const parts = [...report.remaining].map(([resource, n]) => `${resource} has ${n} resource instances`).sort();
-    failures.set('NamespaceContentRemaining', { reason: 'SomeResourcesRemain', message: `Some resources are remaining: ${parts.join(', ')}` });
+    failures.set('NamespaceContentRemaining', {
+      reason: 'SomeResourcesRemain',
+      message: `Some resources are remaining: ${parts.join(', ')}`,
+    });
   }
   if (report.finalizers.size) {
     const parts = [...report.finalizers].map(([finalizer, n]) => `${finalizer} in ${n} resource instances`).sort();

@@ -18,7 +18,8 @@ const DESCRIPTION =
  * Stands in when the emulator serves plain HTTP and has no CA: a
  * syntactically valid PEM block that verifies nothing.
  */
-export const PLACEHOLDER_CA_PEM = '-----BEGIN CERTIFICATE-----\nTk8gQ0E6IGt1YmV2aXJ0LWVtdWxhdG9yIHNlcnZlcyBwbGFpbiBIVFRQ\n-----END CERTIFICATE-----\n';
+export const PLACEHOLDER_CA_PEM =
+  '-----BEGIN CERTIFICATE-----\nTk8gQ0E6IGt1YmV2aXJ0LWVtdWxhdG9yIHNlcnZlcyBwbGFpbiBIVFRQ\n-----END CERTIFICATE-----\n';
 
 export function rootCaPublisher(ctx: ComponentContext, caPem: string = PLACEHOLDER_CA_PEM): Controller {
   const namespaces = ctx.informers.informerFor(NAMESPACE);
@@ -40,7 +41,11 @@ export function rootCaPublisher(ctx: ComponentContext, caPem: string = PLACEHOLD
           if (!isAlreadyExists(err)) throw err;
         }
       } else if ((existing.data as Record<string, string> | undefined)?.['ca.crt'] !== caPem) {
-        await ctx.client.update<KubeObject>({ ...existing, metadata: { ...existing.metadata, annotations: { ...existing.metadata.annotations, ...annotations } }, data });
+        await ctx.client.update<KubeObject>({
+          ...existing,
+          metadata: { ...existing.metadata, annotations: { ...existing.metadata.annotations, ...annotations } },
+          data,
+        });
       }
     },
   });

@@ -88,7 +88,8 @@ export function containerLog(container: Container, state: ContainerState, pod?: 
   const endMs = state.terminated?.finishedAt ? Date.parse(state.terminated.finishedAt) : undefined;
   const image = container.image ?? '';
   const atStart = (texts: string[]): LogLine[] => texts.map((text, i) => ({ timeMs: startMs + (i + 1) * LINE_SPACING_MS, text }));
-  const atEnd = (texts: string[]): LogLine[] => (endMs === undefined ? [] : texts.map((text, i) => ({ timeMs: endMs - (texts.length - i) * LINE_SPACING_MS, text })));
+  const atEnd = (texts: string[]): LogLine[] =>
+    endMs === undefined ? [] : texts.map((text, i) => ({ timeMs: endMs - (texts.length - i) * LINE_SPACING_MS, text }));
   if (isNginx(image)) return [...atStart(nginxStart(image, startMs)), ...atEnd(nginxStop(endMs ?? startMs))];
   const echoed = echoedLines(container);
   if (echoed) return atStart(echoed);

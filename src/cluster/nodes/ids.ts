@@ -3,7 +3,10 @@ import type { SeededRandom } from '../../runtime/seeded-random.js';
 
 export function randomHex(random: SeededRandom, length: number): string {
   let text = '';
-  while (text.length < length) text += Math.floor(random.next() * 0x1_0000_0000).toString(16).padStart(8, '0');
+  while (text.length < length)
+    text += Math.floor(random.next() * 0x1_0000_0000)
+      .toString(16)
+      .padStart(8, '0');
   return text.slice(0, length);
 }
 

@@ -40,7 +40,8 @@ export function imageID(image: string): string {
 }
 
 /** A plausible image size in bytes (20 to 220 MB), fixed per reference. */
-export const imageSizeBytes = (image: string): number => 20_000_000 + (parseInt(sha256(`size:${normalizeImage(image)}`).slice(0, 8), 16) % 200_000_000);
+export const imageSizeBytes = (image: string): number =>
+  20_000_000 + (parseInt(sha256(`size:${normalizeImage(image)}`).slice(0, 8), 16) % 200_000_000);
 
 /** Whether the image is nginx (its logs look like nginx's). */
 export const isNginx = (image: string): boolean => /(^|\/)nginx(-unprivileged)?$/.test(imageRepository(image));

@@ -42,9 +42,13 @@ export class KubeletPods {
   constructor(private readonly options: KubeletPodsOptions) {
     const { ctx, nodeName, pods } = options;
     this.addresses = new PodAddressPool(options.podCIDR);
-    this.controller = new Controller({ name: `kubelet-${nodeName}`, clock: ctx.clock, logger: ctx.logger, workers: 4, reconcile: (key) => this.sync(key) }).watch(pods, (pod) =>
-      pod.spec?.nodeName === nodeName ? [objectKey(pod)] : [],
-    );
+    this.controller = new Controller({
+      name: `kubelet-${nodeName}`,
+      clock: ctx.clock,
+      logger: ctx.logger,
+      workers: 4,
+      reconcile: (key) => this.sync(key),
+    }).watch(pods, (pod) => (pod.spec?.nodeName === nodeName ? [objectKey(pod)] : []));
   }
 
   private async sync(key: string): Promise<ReconcileResult> {
@@ -113,7 +117,10 @@ export class KubeletPods {
     const status = podStatusAt(pod, plan, { hostIP: this.options.hostIP }, nowMs);
     const running = [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])].filter((s) => s.state?.running);
     const graceMs = (pod.metadata.deletionGracePeriodSeconds ?? 0) * 1000;
-    plan.stopMs = running.length === 0 ? nowMs : nowMs + Math.round(Math.min(ctx.random.jitter(ctx.profile.containerStopMs, ctx.profile.jitter), graceMs));
+    plan.stopMs =
+      running.length === 0
+        ? nowMs
+        : nowMs + Math.round(Math.min(ctx.random.jitter(ctx.profile.containerStopMs, ctx.profile.jitter), graceMs));
     for (const container of running) void recorder.event(pod, 'Normal', 'Killing', `Stopping container ${container.name}`);
   }
 

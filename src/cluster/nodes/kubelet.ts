@@ -89,7 +89,10 @@ export class Kubelet implements Component {
     try {
       const current = this.lease ?? (await this.getLease());
       this.lease = current
-        ? await ctx.client.update<Lease>({ ...current, spec: { ...current.spec, holderIdentity: identity.name, leaseDurationSeconds: NODE_LEASE_DURATION_SECONDS, renewTime } })
+        ? await ctx.client.update<Lease>({
+            ...current,
+            spec: { ...current.spec, holderIdentity: identity.name, leaseDurationSeconds: NODE_LEASE_DURATION_SECONDS, renewTime },
+          })
         : await ctx.client.create<Lease>(await this.newLease(renewTime));
     } catch (err) {
       // Read it again next time: someone else wrote it (409), or it was deleted (404).
@@ -135,7 +138,8 @@ export class Kubelet implements Component {
     if (!needsStatusUpdate(node, now.getTime())) return;
     const corrected = staleConditions(node);
     await ctx.client.update<Node>({ ...node, status: kubeletNodeStatus(node, identity, machine, now) }, { subresource: 'status' });
-    for (const type of corrected) void this.recordNodeEvent(HEALTHY_EVENT_REASONS[type], `Node ${identity.name} status is now: ${HEALTHY_EVENT_REASONS[type]}`);
+    for (const type of corrected)
+      void this.recordNodeEvent(HEALTHY_EVENT_REASONS[type], `Node ${identity.name} status is now: ${HEALTHY_EVENT_REASONS[type]}`);
   }
 
   /** Node events name the node by its name as uid, as kubelet's node reference does. */

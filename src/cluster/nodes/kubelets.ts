@@ -84,7 +84,9 @@ export class KubeletManager implements Component {
   /** Starts or stops the node's kubelet so that it runs exactly while the Node exists and no fault stopped it. */
   private converge(nodeName: string): Promise<void> {
     const previous = this.transitions.get(nodeName) ?? Promise.resolve();
-    const next = previous.then(() => this.transition(nodeName)).catch((err: unknown) => this.ctx.logger.error(`kubelet of ${nodeName}`, err));
+    const next = previous
+      .then(() => this.transition(nodeName))
+      .catch((err: unknown) => this.ctx.logger.error(`kubelet of ${nodeName}`, err));
     this.transitions.set(nodeName, next);
     void next.then(() => {
       if (this.transitions.get(nodeName) === next) this.transitions.delete(nodeName);

@@ -43,7 +43,12 @@ export class NodeLifecycleController {
     private readonly pods: Informer<Pod>,
   ) {
     this.recorder = new EventRecorder(ctx.client, ctx.clock, { component: 'node-controller' }, ctx.logger);
-    this.controller = new Controller({ name: 'node-lifecycle-controller', clock: ctx.clock, logger: ctx.logger, reconcile: (name) => this.reconcile(name) })
+    this.controller = new Controller({
+      name: 'node-lifecycle-controller',
+      clock: ctx.clock,
+      logger: ctx.logger,
+      reconcile: (name) => this.reconcile(name),
+    })
       .watch(nodes)
       .watch(leases, (lease) => [lease.metadata.name ?? '']);
   }
@@ -72,7 +77,11 @@ export class NodeLifecycleController {
   /** The latest sign of life: the Lease renewal or the Ready heartbeat, else the Node's creation. */
   private lastSeenMs(node: Node): number {
     const lease = this.leases.getByName(NODE_LEASE_NAMESPACE, node.metadata.name ?? '');
-    const times = [timeMs(lease?.spec?.renewTime), timeMs(nodeCondition(node, 'Ready')?.lastHeartbeatTime), timeMs(node.metadata.creationTimestamp)];
+    const times = [
+      timeMs(lease?.spec?.renewTime),
+      timeMs(nodeCondition(node, 'Ready')?.lastHeartbeatTime),
+      timeMs(node.metadata.creationTimestamp),
+    ];
     return Math.max(...times.filter((t): t is number => t !== undefined));
   }
 
@@ -81,7 +90,9 @@ export class NodeLifecycleController {
     if (ready?.status === 'Unknown') return node;
     const now = rfc3339(new Date(nowMs));
     const neverPosted = ready === undefined;
-    const [reason, message] = neverPosted ? ['NodeStatusNeverUpdated', 'Kubelet never posted node status.'] : ['NodeStatusUnknown', 'Kubelet stopped posting node status.'];
+    const [reason, message] = neverPosted
+      ? ['NodeStatusNeverUpdated', 'Kubelet never posted node status.']
+      : ['NodeStatusUnknown', 'Kubelet stopped posting node status.'];
     const existing = node.status?.conditions ?? [];
     const unknown = (type: string): NodeCondition => {
       const old = existing.find((c) => c.type === type);
@@ -101,8 +112,15 @@ export class NodeLifecycleController {
     const key = ready === 'Unknown' ? TAINT_UNREACHABLE : ready === 'False' ? TAINT_NOT_READY : undefined;
     const taints = node.spec?.taints ?? [];
     const kept = taints.filter((t) => (t.key !== TAINT_UNREACHABLE && t.key !== TAINT_NOT_READY) || t.key === key);
-    const wanted: Taint[] = key ? [{ key, effect: 'NoSchedule' }, { key, effect: 'NoExecute' }] : [];
-    const added = wanted.filter((w) => !kept.some((t) => t.key === w.key && t.effect === w.effect)).map((t) => ({ ...t, timeAdded: rfc3339(new Date(nowMs)) }));
+    const wanted: Taint[] = key
+      ? [
+          { key, effect: 'NoSchedule' },
+          { key, effect: 'NoExecute' },
+        ]
+      : [];
+    const added = wanted
+      .filter((w) => !kept.some((t) => t.key === w.key && t.effect === w.effect))
+      .map((t) => ({ ...t, timeAdded: rfc3339(new Date(nowMs)) }));
     if (added.length === 0 && kept.length === taints.length) return;
     await this.ctx.client.update<Node>({ ...node, spec: { ...node.spec, taints: [...kept, ...added] } });
   }

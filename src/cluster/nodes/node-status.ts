@@ -37,7 +37,13 @@ const sameCondition = (a: NodeCondition | undefined, b: ConditionTemplate): bool
 
 /** The conditions that are not (yet) as the kubelet posts them; empty when the node reports healthy. */
 export function staleConditions(node: Node): string[] {
-  return HEALTHY.filter((t) => !sameCondition(node.status?.conditions?.find((c) => c.type === t.type), t)).map((t) => t.type);
+  return HEALTHY.filter(
+    (t) =>
+      !sameCondition(
+        node.status?.conditions?.find((c) => c.type === t.type),
+        t,
+      ),
+  ).map((t) => t.type);
 }
 
 /** Whether the kubelet has something to post: a condition to correct, or the report interval has passed. */

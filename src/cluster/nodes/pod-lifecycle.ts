@@ -102,8 +102,15 @@ export function planPod(pod: Pod, nowMs: number, timing: Timing): PodPlan {
     const startMs = startedAt ? Date.parse(startedAt) : startAfterMs + pullMs + createMs;
     const sidecar = init && container.restartPolicy === 'Always';
     const probe = container.readinessProbe;
-    const readyMs = probe ? startMs + Math.round(timing.jitter(timing.readinessMs)) + (timing.probeDelays ? (probe.initialDelaySeconds ?? 0) * 1000 : 0) : startMs;
-    const exitMs = init && !sidecar ? startMs + Math.round(timing.jitter(timing.jobRunMs)) : !init && runMs !== undefined ? startMs + Math.round(runMs) : undefined;
+    const readyMs = probe
+      ? startMs + Math.round(timing.jitter(timing.readinessMs)) + (timing.probeDelays ? (probe.initialDelaySeconds ?? 0) * 1000 : 0)
+      : startMs;
+    const exitMs =
+      init && !sidecar
+        ? startMs + Math.round(timing.jitter(timing.jobRunMs))
+        : !init && runMs !== undefined
+          ? startMs + Math.round(runMs)
+          : undefined;
     return {
       name: container.name,
       image,
@@ -195,8 +202,15 @@ const listNames = (names: string[]): string => `[${names.join(' ')}]`;
 /** Keeps an unchanged condition's transition time; a changed one transitions now. */
 function condition(previous: PodCondition[] | undefined, next: PodCondition, nowMs: number): PodCondition {
   const old = previous?.find((c) => c.type === next.type);
-  const lastTransitionTime = old && old.status === next.status && old.lastTransitionTime ? old.lastTransitionTime : rfc3339(new Date(nowMs));
-  return { type: next.type, status: next.status, lastTransitionTime, ...(next.reason ? { reason: next.reason } : {}), ...(next.message ? { message: next.message } : {}) };
+  const lastTransitionTime =
+    old && old.status === next.status && old.lastTransitionTime ? old.lastTransitionTime : rfc3339(new Date(nowMs));
+  return {
+    type: next.type,
+    status: next.status,
+    lastTransitionTime,
+    ...(next.reason ? { reason: next.reason } : {}),
+    ...(next.message ? { message: next.message } : {}),
+  };
 }
 
 export interface NodeFacts {
@@ -233,7 +247,12 @@ export function podStatusAt(pod: Pod, plan: PodPlan, node: NodeFacts, nowMs: num
       ? { type: 'Initialized', status: 'True', reason: 'PodCompleted' }
       : initialized
         ? { type: 'Initialized', status: 'True' }
-        : { type: 'Initialized', status: 'False', reason: 'ContainersNotInitialized', message: `containers with incomplete status: ${listNames(pendingInits.map((s) => s.plan.name))}` },
+        : {
+            type: 'Initialized',
+            status: 'False',
+            reason: 'ContainersNotInitialized',
+            message: `containers with incomplete status: ${listNames(pendingInits.map((s) => s.plan.name))}`,
+          },
     containersReady.status === 'True' ? readinessGatesCondition(pod.spec.readinessGates ?? [], previous ?? []) : readyCondition('Ready'),
     containersReady,
   ]).map((c) => condition(previous, c, nowMs));
@@ -242,7 +261,13 @@ export function podStatusAt(pod: Pod, plan: PodPlan, node: NodeFacts, nowMs: num
   if (!others.some((c) => c.type === 'PodScheduled')) others.unshift(condition(previous, { type: 'PodScheduled', status: 'True' }, nowMs));
 
   const podIP = pod.spec.hostNetwork ? node.hostIP : sandboxReady ? plan.podIP : undefined;
-  const status: PodStatus = { ...(pod.status ?? {}), phase, conditions: [...kubeletConditions, ...others], hostIP: node.hostIP, hostIPs: [{ ip: node.hostIP }] };
+  const status: PodStatus = {
+    ...(pod.status ?? {}),
+    phase,
+    conditions: [...kubeletConditions, ...others],
+    hostIP: node.hostIP,
+    hostIPs: [{ ip: node.hostIP }],
+  };
   if (podIP) {
     status.podIP = podIP;
     status.podIPs = [{ ip: podIP }];
@@ -269,7 +294,9 @@ function readinessGatesCondition(gates: Array<{ conditionType: string }>, condit
     if (!gate) unready.push(`corresponding condition of pod readiness gate "${conditionType}" does not exist.`);
     else if (gate.status !== 'True') unready.push(`the status of pod readiness gate "${conditionType}" is not "True", but ${gate.status}`);
   }
-  return unready.length === 0 ? { type: 'Ready', status: 'True' } : { type: 'Ready', status: 'False', reason: 'ReadinessGatesNotReady', message: unready.join(', ') };
+  return unready.length === 0
+    ? { type: 'Ready', status: 'True' }
+    : { type: 'Ready', status: 'False', reason: 'ReadinessGatesNotReady', message: unready.join(', ') };
 }
 
 export interface PlannedEvent {
@@ -292,7 +319,9 @@ export function plannedEvents(plan: PodPlan): PlannedEvent[] {
           message: `Successfully pulled image "${c.image}" in ${formatGoDuration(c.pulledMs - c.pullStartMs)} (${formatGoDuration(c.pulledMs - c.pullStartMs)} including waiting). Image size: ${imageSizeBytes(c.image)} bytes.`,
         };
     return [
-      ...(c.imagePresent ? [] : [{ atMs: c.pullStartMs, key: `Pulling/${c.name}`, reason: 'Pulling', message: `Pulling image "${c.image}"` }]),
+      ...(c.imagePresent
+        ? []
+        : [{ atMs: c.pullStartMs, key: `Pulling/${c.name}`, reason: 'Pulling', message: `Pulling image "${c.image}"` }]),
       pulled,
       { atMs: c.startMs, key: `Created/${c.name}`, reason: 'Created', message: `Created container: ${c.name}` },
       { atMs: c.startMs, key: `Started/${c.name}`, reason: 'Started', message: `Started container ${c.name}` },

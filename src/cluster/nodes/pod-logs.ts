@@ -36,7 +36,11 @@ function chooseContainer(pod: Pod, requested: string | undefined): string {
   const containers = pod.spec.containers ?? [];
   if (containers.length === 1) return containers[0].name;
   if (containers.length === 0) throw badRequest(`a container name must be specified for pod ${name}`);
-  throw badRequest(`a container name must be specified for pod ${name}, choose one of: [${allContainers(pod).map((c) => c.name).join(' ')}]`);
+  throw badRequest(
+    `a container name must be specified for pod ${name}, choose one of: [${allContainers(pod)
+      .map((c) => c.name)
+      .join(' ')}]`,
+  );
 }
 
 const statusOf = (pod: Pod, container: string): ContainerStatus | undefined =>
@@ -79,7 +83,8 @@ function parseOptions(query: Record<string, string | undefined>, pod: Pod, nowMs
   };
 }
 
-const render = (lines: LogLine[], timestamps: boolean): string => lines.map((l) => `${timestamps ? `${rfc3339Nano(l.timeMs)} ` : ''}${l.text}\n`).join('');
+const render = (lines: LogLine[], timestamps: boolean): string =>
+  lines.map((l) => `${timestamps ? `${rfc3339Nano(l.timeMs)} ` : ''}${l.text}\n`).join('');
 
 function selectLines(lines: LogLine[], options: LogOptions): LogLine[] {
   let selected = options.sinceMs === undefined ? lines : lines.filter((l) => l.timeMs >= options.sinceMs!);

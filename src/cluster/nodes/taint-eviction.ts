@@ -36,7 +36,8 @@ export function evictionTimeMs(pod: Pod, taints: Taint[], nowMs: number): number
   for (const taint of noExecute) {
     const using = tolerations.filter((t) => tolerates(t, taint));
     if (using.length === 0) return nowMs;
-    for (const toleration of using) if (toleration.tolerationSeconds !== undefined) minSeconds = Math.min(minSeconds, Math.max(0, toleration.tolerationSeconds));
+    for (const toleration of using)
+      if (toleration.tolerationSeconds !== undefined) minSeconds = Math.min(minSeconds, Math.max(0, toleration.tolerationSeconds));
   }
   if (minSeconds === Infinity) return undefined;
   const taintedSince = Math.min(...noExecute.map((t) => timeMs(t.timeAdded) ?? nowMs));
@@ -53,9 +54,16 @@ export class TaintEvictionController {
     private readonly pods: Informer<Pod>,
   ) {
     this.recorder = new EventRecorder(ctx.client, ctx.clock, { component: 'taint-eviction-controller' }, ctx.logger);
-    this.controller = new Controller({ name: 'taint-eviction-controller', clock: ctx.clock, logger: ctx.logger, reconcile: (key) => this.reconcile(key) })
+    this.controller = new Controller({
+      name: 'taint-eviction-controller',
+      clock: ctx.clock,
+      logger: ctx.logger,
+      reconcile: (key) => this.reconcile(key),
+    })
       .watch(pods, (pod) => (pod.spec?.nodeName ? [objectKey(pod)] : []))
-      .watch(nodes, (node) => (node.spec?.taints?.some((t) => t.effect === 'NoExecute') ? podsOnNode(pods, node.metadata.name ?? '').map(objectKey) : []));
+      .watch(nodes, (node) =>
+        node.spec?.taints?.some((t) => t.effect === 'NoExecute') ? podsOnNode(pods, node.metadata.name ?? '').map(objectKey) : [],
+      );
   }
 
   private async reconcile(key: string): Promise<ReconcileResult> {

@@ -16,11 +16,21 @@ const bindingSubject = (name: string) => ({ group: '', resource: 'pods/binding',
 /** The pod's conditions with `condition` in place of any of its type; the transition time moves only when the status does. */
 export function withCondition(conditions: readonly PodCondition[] | undefined, condition: PodCondition): PodCondition[] {
   const existing = conditions?.find((c) => c.type === condition.type);
-  const merged = existing?.status === condition.status ? { ...condition, lastTransitionTime: existing.lastTransitionTime ?? condition.lastTransitionTime } : condition;
+  const merged =
+    existing?.status === condition.status
+      ? { ...condition, lastTransitionTime: existing.lastTransitionTime ?? condition.lastTransitionTime }
+      : condition;
   return existing ? (conditions ?? []).map((c) => (c.type === condition.type ? merged : c)) : [...(conditions ?? []), merged];
 }
 
-export async function bindPod(client: Client, clock: Clock, namespace: string, name: string, nodeName: string, dryRun = false): Promise<Pod> {
+export async function bindPod(
+  client: Client,
+  clock: Clock,
+  namespace: string,
+  name: string,
+  nodeName: string,
+  dryRun = false,
+): Promise<Pod> {
   const pod = await client.get<Pod>(POD, namespace, name);
   if (pod.spec?.nodeName) throw conflict(bindingSubject(name), `pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
   if (pod.metadata.deletionTimestamp) throw conflict(bindingSubject(name), `pod ${name} is being deleted, cannot be assigned to a host`);
@@ -40,11 +50,16 @@ interface BindingBody {
 
 export function bindingHandler(client: Client, clock: Clock): SubresourceHandler {
   return async (call) => {
-    if (call.method !== 'POST') throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+    if (call.method !== 'POST')
+      throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
     const binding = (call.body ?? {}) as BindingBody;
-    if (binding.metadata?.name && binding.metadata.name !== call.name) throw badRequest('name in URL does not match name in Binding object');
+    if (binding.metadata?.name && binding.metadata.name !== call.name)
+      throw badRequest('name in URL does not match name in Binding object');
     const target = binding.target ?? {};
-    if (target.kind && target.kind !== 'Node') throw invalid('Binding', '', call.name, [new FieldError('FieldValueNotSupported', 'target.kind', `Unsupported value: "${target.kind}": supported values: "Node", ""`)]);
+    if (target.kind && target.kind !== 'Node')
+      throw invalid('Binding', '', call.name, [
+        new FieldError('FieldValueNotSupported', 'target.kind', `Unsupported value: "${target.kind}": supported values: "Node", ""`),
+      ]);
     if (!target.name) throw invalid('Binding', '', call.name, [new FieldError('FieldValueRequired', 'target.name', 'Required value')]);
     await bindPod(client, clock, call.namespace ?? '', call.name, target.name, call.ctx.dryRun);
     call.reply.code(201);

@@ -24,7 +24,12 @@ export const DELETION_TIMEOUT_MS = 2 * 60 * 1000;
 export type ScaleLookup = (pod: Pod) => { uid: string; replicas: number } | undefined;
 
 /** pdbhelper.UpdateDisruptionAllowedCondition: True/SufficientPods while disruptions are allowed, else False/InsufficientPods. */
-export function disruptionAllowedCondition(conditions: readonly PdbCondition[] | undefined, disruptionsAllowed: number, observedGeneration: number | undefined, now: string): PdbCondition {
+export function disruptionAllowedCondition(
+  conditions: readonly PdbCondition[] | undefined,
+  disruptionsAllowed: number,
+  observedGeneration: number | undefined,
+  now: string,
+): PdbCondition {
   const status = disruptionsAllowed > 0 ? 'True' : 'False';
   const existing = conditions?.find((c) => c.type === 'DisruptionAllowed');
   const condition: PdbCondition = {
@@ -74,7 +79,12 @@ function expectations(pdb: PodDisruptionBudget, pods: readonly Pod[], scaleOf: S
  * excluded), given the time now. Returns the status and, when a recorded
  * eviction is still pending, how long until it expires.
  */
-export function computePdbStatus(pdb: PodDisruptionBudget, namespacePods: readonly Pod[], scaleOf: ScaleLookup, nowMs: number): { status: PdbStatus; recheckAfterMs?: number } {
+export function computePdbStatus(
+  pdb: PodDisruptionBudget,
+  namespacePods: readonly Pod[],
+  scaleOf: ScaleLookup,
+  nowMs: number,
+): { status: PdbStatus; recheckAfterMs?: number } {
   const pods = namespacePods.filter((pod) => matchLabelSelector(pdb.spec?.selector, pod.metadata.labels ?? {}));
   const byName = new Map(pods.map((pod) => [pod.metadata.name ?? '', pod]));
   const disruptedPods: Record<string, string> = {};
@@ -87,7 +97,9 @@ export function computePdbStatus(pdb: PodDisruptionBudget, namespacePods: readon
     disruptedPods[name] = at;
     recheckAfterMs = Math.min(recheckAfterMs ?? Infinity, expiresInMs);
   }
-  const currentHealthy = pods.filter((pod) => !pod.metadata.deletionTimestamp && isPodReady(pod) && !(pod.metadata.name! in disruptedPods)).length;
+  const currentHealthy = pods.filter(
+    (pod) => !pod.metadata.deletionTimestamp && isPodReady(pod) && !(pod.metadata.name! in disruptedPods),
+  ).length;
   const { expected, desired } = expectations(pdb, pods, scaleOf);
   const disruptionsAllowed = expected > 0 ? Math.max(0, currentHealthy - desired) : 0;
   const observedGeneration = pdb.metadata.generation;
@@ -122,7 +134,10 @@ export function disruptionController(ctx: ComponentContext, informers: Disruptio
     const owner = controllerOf(pod);
     const namespace = pod.metadata.namespace;
     if (!owner) return undefined;
-    const direct: Record<string, Informer> = { StatefulSet: informers.statefulSets, ReplicationController: informers.replicationControllers };
+    const direct: Record<string, Informer> = {
+      StatefulSet: informers.statefulSets,
+      ReplicationController: informers.replicationControllers,
+    };
     if (owner.kind === 'ReplicaSet') {
       const rs = informers.replicaSets.getByName(namespace, owner.name);
       if (!rs || rs.metadata.uid !== owner.uid) return undefined;
@@ -145,7 +160,12 @@ export function disruptionController(ctx: ComponentContext, informers: Disruptio
   const reconcile = async (key: string): Promise<ReconcileResult> => {
     const pdb = informers.pdbs.get(key);
     if (!pdb) return;
-    const { status, recheckAfterMs } = computePdbStatus(pdb, informers.pods.listByNamespace(pdb.metadata.namespace ?? ''), scaleOf, ctx.clock.nowMs());
+    const { status, recheckAfterMs } = computePdbStatus(
+      pdb,
+      informers.pods.listByNamespace(pdb.metadata.namespace ?? ''),
+      scaleOf,
+      ctx.clock.nowMs(),
+    );
     if (JSON.stringify(status) !== JSON.stringify(pdb.status)) {
       await ctx.client.update<PodDisruptionBudget>({ ...pdb, status }, { subresource: 'status' });
     }

@@ -34,7 +34,8 @@ function budgetCause(message: string): StatusError {
   return new StatusError(error.code, error.reason, error.message, { causes: [{ reason: 'DisruptionBudget', message }] });
 }
 
-export const canIgnoreBudget = (pod: Pod): boolean => isTerminal(pod) || pod.status?.phase === 'Pending' || !!pod.metadata.deletionTimestamp;
+export const canIgnoreBudget = (pod: Pod): boolean =>
+  isTerminal(pod) || pod.status?.phase === 'Pending' || !!pod.metadata.deletionTimestamp;
 
 /** The budget after one more disruption, or the error that forbids it (checkAndDecrement). */
 export function spendDisruption(pdb: PodDisruptionBudget, podName: string, now: string): PodDisruptionBudget {
@@ -50,10 +51,13 @@ export function spendDisruption(pdb: PodDisruptionBudget, podName: string, now: 
     throw forbidden(subject, 'DisruptedPods map too big - too many evictions not confirmed by PDB controller');
   }
   if (status.disruptionsAllowed === 0) {
-    throw budgetCause(`The disruption budget ${name} needs ${status.desiredHealthy} healthy pods and has ${status.currentHealthy} currently`);
+    throw budgetCause(
+      `The disruption budget ${name} needs ${status.desiredHealthy} healthy pods and has ${status.currentHealthy} currently`,
+    );
   }
   const disruptionsAllowed = status.disruptionsAllowed - 1;
-  const conditions = disruptionsAllowed === 0 ? [disruptionAllowedCondition(status.conditions, 0, status.observedGeneration, now)] : status.conditions;
+  const conditions =
+    disruptionsAllowed === 0 ? [disruptionAllowedCondition(status.conditions, 0, status.observedGeneration, now)] : status.conditions;
   return { ...pdb, status: { ...status, disruptionsAllowed, conditions, disruptedPods: { ...status.disruptedPods, [podName]: now } } };
 }
 
@@ -85,20 +89,28 @@ export function evictionHandler(client: Client, clock: Clock): SubresourceHandle
   };
 
   return async (call) => {
-    if (call.method !== 'POST') throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+    if (call.method !== 'POST')
+      throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
     const eviction = (call.body ?? {}) as EvictionBody;
-    if (eviction.metadata?.name && eviction.metadata.name !== call.name) throw badRequest('name in URL does not match name in Eviction object');
+    if (eviction.metadata?.name && eviction.metadata.name !== call.name)
+      throw badRequest('name in URL does not match name in Eviction object');
     const namespace = call.namespace ?? '';
     const { dryRun: dryRunList, ...requested } = eviction.deleteOptions ?? {};
     const dryRun = call.ctx.dryRun || (dryRunList ?? []).includes('All');
     const options: DeleteOptions = dryRun ? { ...requested, dryRun } : requested;
     const pod = await client.get<Pod>(POD, namespace, call.name);
     // Admission on pods/eviction CREATE (virt-api's eviction interceptor among the webhooks) may refuse it.
-    await call.admit({ apiVersion: 'policy/v1', kind: 'Eviction', ...eviction, metadata: { ...eviction.metadata, name: call.name, namespace } } as KubeObject);
+    await call.admit({
+      apiVersion: 'policy/v1',
+      kind: 'Eviction',
+      ...eviction,
+      metadata: { ...eviction.metadata, name: call.name, namespace },
+    } as KubeObject);
 
     if (!canIgnoreBudget(pod)) {
       const budgets = matchingBudgets((await client.list<PodDisruptionBudget>(PDB, { namespace })).items, pod);
-      if (budgets.length > 1) throw new StatusError(500, '', 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.');
+      if (budgets.length > 1)
+        throw new StatusError(500, '', 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.');
       if (budgets.length === 1 && !unhealthyPodMayGo(budgets[0], pod)) await spendWithRetries(budgets[0], call.name, dryRun);
     }
 
@@ -112,9 +124,19 @@ export function evictionHandler(client: Client, clock: Clock): SubresourceHandle
 /** The DisruptionTarget condition the eviction API sets before deleting, so the pod's owner can tell why it went. */
 async function markDisruptionTarget(client: Client, clock: Clock, pod: Pod): Promise<void> {
   if (isTerminal(pod) || pod.metadata.deletionTimestamp) return;
-  const condition = { type: 'DisruptionTarget', status: 'True' as const, reason: 'EvictionByEvictionAPI', message: 'Eviction API: evicting', lastProbeTime: null, lastTransitionTime: rfc3339(clock.now()) };
+  const condition = {
+    type: 'DisruptionTarget',
+    status: 'True' as const,
+    reason: 'EvictionByEvictionAPI',
+    message: 'Eviction API: evicting',
+    lastProbeTime: null,
+    lastTransitionTime: rfc3339(clock.now()),
+  };
   try {
-    await client.update<Pod>({ ...pod, status: { ...pod.status, conditions: withCondition(pod.status?.conditions, condition) } }, { subresource: 'status' });
+    await client.update<Pod>(
+      { ...pod, status: { ...pod.status, conditions: withCondition(pod.status?.conditions, condition) } },
+      { subresource: 'status' },
+    );
   } catch (err) {
     // The condition only explains the deletion; a pod changed meanwhile is deleted without it.
     if ((err as { code?: unknown }).code !== 409) throw err;

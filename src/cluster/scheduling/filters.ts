@@ -58,7 +58,8 @@ export function tolerates(toleration: Toleration, taint: Taint): boolean {
   return (toleration.value ?? '') === (taint.value ?? '');
 }
 
-export const toleratesAll = (tolerations: readonly Toleration[] | undefined, taint: Taint): boolean => (tolerations ?? []).some((t) => tolerates(t, taint));
+export const toleratesAll = (tolerations: readonly Toleration[] | undefined, taint: Taint): boolean =>
+  (tolerations ?? []).some((t) => tolerates(t, taint));
 
 /**
  * The node's taints, plus the condition taints the node lifecycle controller
@@ -185,7 +186,8 @@ export function affinityTermMatches(term: PodAffinityTerm, owner: Pod, candidate
   const inNamespaces =
     listed.length === 0 && !term.namespaceSelector
       ? namespace === owner.metadata.namespace
-      : listed.includes(namespace) || (!!term.namespaceSelector && matchLabelSelector(term.namespaceSelector, snapshot.namespaceLabels(namespace) ?? {}));
+      : listed.includes(namespace) ||
+        (!!term.namespaceSelector && matchLabelSelector(term.namespaceSelector, snapshot.namespaceLabels(namespace) ?? {}));
   return inNamespaces && matchLabelSelector(term.labelSelector, candidate.metadata.labels ?? {});
 }
 
@@ -195,7 +197,8 @@ function sameDomain(a: Node, b: Node, topologyKey: string): boolean {
   return value !== undefined && b.metadata.labels?.[topologyKey] === value;
 }
 
-const requiredAffinity = (pod: Pod): PodAffinityTerm[] => pod.spec?.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
+const requiredAffinity = (pod: Pod): PodAffinityTerm[] =>
+  pod.spec?.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
 
 function satisfiesPodAffinity(pod: Pod, info: NodeInfo, snapshot: ClusterSnapshot): boolean {
   const terms = requiredAffinity(pod);
@@ -213,7 +216,9 @@ function satisfiesPodAffinity(pod: Pod, info: NodeInfo, snapshot: ClusterSnapsho
 function satisfiesPodAntiAffinity(pod: Pod, info: NodeInfo, snapshot: ClusterSnapshot): boolean {
   return requiredAntiAffinity(pod).every((term) =>
     snapshot.nodes.every(
-      (other) => !sameDomain(other.node, info.node, term.topologyKey) || !other.pods.some((existing) => affinityTermMatches(term, pod, existing, snapshot)),
+      (other) =>
+        !sameDomain(other.node, info.node, term.topologyKey) ||
+        !other.pods.some((existing) => affinityTermMatches(term, pod, existing, snapshot)),
     ),
   );
 }
@@ -221,7 +226,9 @@ function satisfiesPodAntiAffinity(pod: Pod, info: NodeInfo, snapshot: ClusterSna
 function satisfiesExistingAntiAffinity(pod: Pod, info: NodeInfo, snapshot: ClusterSnapshot): boolean {
   return snapshot.nodes.every((other) =>
     nodeAggregates(other.pods).withRequiredAntiAffinity.every((existing) =>
-      requiredAntiAffinity(existing).every((term) => !sameDomain(other.node, info.node, term.topologyKey) || !affinityTermMatches(term, existing, pod, snapshot)),
+      requiredAntiAffinity(existing).every(
+        (term) => !sameDomain(other.node, info.node, term.topologyKey) || !affinityTermMatches(term, existing, pod, snapshot),
+      ),
     ),
   );
 }

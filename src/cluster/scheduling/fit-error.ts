@@ -15,7 +15,10 @@ const NO_PREEMPTION_VICTIMS = 'No preemption victims found for incoming pod';
 function histogram(reasons: string[]): string {
   const counts = new Map<string, number>();
   for (const reason of reasons) counts.set(reason, (counts.get(reason) ?? 0) + 1);
-  return [...counts].map(([reason, count]) => `${count} ${reason}`).sort().join(', ');
+  return [...counts]
+    .map(([reason, count]) => `${count} ${reason}`)
+    .sort()
+    .join(', ');
 }
 
 /** The message for a pod no node accepted; `failures` holds one entry per node of the cluster. */

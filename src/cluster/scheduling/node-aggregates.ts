@@ -18,10 +18,16 @@ export interface NodeAggregates {
   withRequiredAntiAffinity: Pod[];
 }
 
-export const requiredAntiAffinity = (pod: Pod): PodAffinityTerm[] => pod.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
+export const requiredAntiAffinity = (pod: Pod): PodAffinityTerm[] =>
+  pod.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
 
 function computeAggregates(pods: readonly Pod[]): NodeAggregates {
-  const aggregates: NodeAggregates = { requested: new Map(), scoring: { milliCpu: 0, memory: 0 }, podsByController: new Map(), withRequiredAntiAffinity: [] };
+  const aggregates: NodeAggregates = {
+    requested: new Map(),
+    scoring: { milliCpu: 0, memory: 0 },
+    podsByController: new Map(),
+    withRequiredAntiAffinity: [],
+  };
   for (const pod of pods) {
     for (const [name, amount] of podRequests(pod)) aggregates.requested.set(name, (aggregates.requested.get(name) ?? 0) + amount);
     const scoring = podScoringRequests(pod);

@@ -22,8 +22,6 @@ export interface LabelSelector {
   matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>;
 }
 
-
-
 export interface NodeSelectorRequirement {
   key: string;
   operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist' | 'Gt' | 'Lt';
@@ -86,8 +84,6 @@ export interface Pod extends KubeObject {
   };
   status?: { phase?: string; conditions?: PodCondition[] };
 }
-
-
 
 export interface PdbCondition {
   type: string;

@@ -35,7 +35,8 @@ export interface SchedulerInformers {
  * ("ResourceClaim not created yet") and gets no PodScheduled condition.
  */
 function waitsForResourceClaims(pod: Pod): boolean {
-  const claims = (pod.spec as { resourceClaims?: Array<{ name: string; resourceClaimTemplateName?: string }> } | undefined)?.resourceClaims ?? [];
+  const claims =
+    (pod.spec as { resourceClaims?: Array<{ name: string; resourceClaimTemplateName?: string }> } | undefined)?.resourceClaims ?? [];
   const created = (pod.status as { resourceClaimStatuses?: Array<{ name: string }> } | undefined)?.resourceClaimStatuses ?? [];
   return claims.some((claim) => claim.resourceClaimTemplateName && !created.some((status) => status.name === claim.name));
 }
@@ -199,9 +200,19 @@ export class Scheduler implements Component {
     void this.recorder.event(pod, 'Warning', 'FailedScheduling', message);
     const current = podCondition(pod, 'PodScheduled');
     if (current?.status === 'False' && current.reason === 'Unschedulable' && current.message === message) return;
-    const condition = { type: 'PodScheduled', status: 'False' as const, reason: 'Unschedulable', message, lastProbeTime: null, lastTransitionTime: rfc3339(this.ctx.clock.now()) };
+    const condition = {
+      type: 'PodScheduled',
+      status: 'False' as const,
+      reason: 'Unschedulable',
+      message,
+      lastProbeTime: null,
+      lastTransitionTime: rfc3339(this.ctx.clock.now()),
+    };
     try {
-      await this.ctx.client.update<Pod>({ ...pod, status: { ...pod.status, conditions: withCondition(pod.status?.conditions, condition) } }, { subresource: 'status' });
+      await this.ctx.client.update<Pod>(
+        { ...pod, status: { ...pod.status, conditions: withCondition(pod.status?.conditions, condition) } },
+        { subresource: 'status' },
+      );
     } catch (err) {
       // A pod deleted meanwhile needs no condition; a conflict means a newer pod, which comes back through the informer.
       const code = (err as { code?: unknown }).code;

@@ -42,7 +42,13 @@ export function endpointsController(ctx: ComponentContext, slicesCtx: ComponentC
   const services = ctx.informers.informerFor<Service>(SERVICE);
   const pods = ctx.informers.informerFor<Pod>(POD);
   const slices = ctx.informers.informerFor(ENDPOINT_SLICE, { labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}` });
-  const controller = new Controller({ name: 'endpoint-controller', clock: ctx.clock, logger: ctx.logger, workers: 2, reconcile: (key) => syncService(ctx, slicesCtx, services, pods, slices, key) });
+  const controller = new Controller({
+    name: 'endpoint-controller',
+    clock: ctx.clock,
+    logger: ctx.logger,
+    workers: 2,
+    reconcile: (key) => syncService(ctx, slicesCtx, services, pods, slices, key),
+  });
   return controller
     .watch(services)
     .watch(pods, (pod) => servicesSelecting(pod, services))
@@ -56,7 +62,14 @@ function servicesSelecting(pod: Pod, services: Informer<Service>): string[] {
     .map(objectKey);
 }
 
-async function syncService(ctx: ComponentContext, slicesCtx: ComponentContext, services: Informer<Service>, pods: Informer<Pod>, slices: Informer, key: string): Promise<void> {
+async function syncService(
+  ctx: ComponentContext,
+  slicesCtx: ComponentContext,
+  services: Informer<Service>,
+  pods: Informer<Pod>,
+  slices: Informer,
+  key: string,
+): Promise<void> {
   const { namespace, name } = splitKey(key);
   const svc = services.get(key);
   if (!svc) {
@@ -71,7 +84,12 @@ async function syncService(ctx: ComponentContext, slicesCtx: ComponentContext, s
     .listByNamespace(namespace!)
     .filter((pod) => matchLabelSelector({ matchLabels: selector }, pod.metadata.labels) && !isTerminal(pod) && pod.status?.podIP);
   await writeEndpoints(ctx, svc, selected);
-  await writeSlice(slicesCtx, svc, selected, slices.listByNamespace(namespace!).filter((s) => s.metadata.labels?.[SERVICE_NAME_LABEL] === name));
+  await writeSlice(
+    slicesCtx,
+    svc,
+    selected,
+    slices.listByNamespace(namespace!).filter((s) => s.metadata.labels?.[SERVICE_NAME_LABEL] === name),
+  );
 }
 
 /** Service ports with named target ports looked up in the pod's containers (the first pod's, as one subset is written). */
@@ -152,13 +170,28 @@ async function writeSlice(ctx: ComponentContext, svc: Service, selected: Pod[], 
   if (!current) {
     await ctx.client.create({
       ...ENDPOINT_SLICE,
-      metadata: { generateName: `${svc.metadata.name}-`, namespace: svc.metadata.namespace, labels: body.labels, ownerReferences: [newControllerRef(svc)] },
+      metadata: {
+        generateName: `${svc.metadata.name}-`,
+        namespace: svc.metadata.namespace,
+        labels: body.labels,
+        ownerReferences: [newControllerRef(svc)],
+      },
       addressType: 'IPv4',
       endpoints: body.endpoints,
       ports: body.ports,
     });
     return;
   }
-  if (isDeepStrictEqual(current.endpoints ?? [], body.endpoints) && isDeepStrictEqual(current.ports ?? [], body.ports) && isDeepStrictEqual(current.metadata.labels, body.labels)) return;
-  await ctx.client.update({ ...current, metadata: { ...current.metadata, labels: body.labels }, endpoints: body.endpoints, ports: body.ports });
+  if (
+    isDeepStrictEqual(current.endpoints ?? [], body.endpoints) &&
+    isDeepStrictEqual(current.ports ?? [], body.ports) &&
+    isDeepStrictEqual(current.metadata.labels, body.labels)
+  )
+    return;
+  await ctx.client.update({
+    ...current,
+    metadata: { ...current.metadata, labels: body.labels },
+    endpoints: body.endpoints,
+    ports: body.ports,
+  });
 }

@@ -43,10 +43,8 @@ const allocatesNodePorts = (spec: ServiceSpec): boolean =>
 /** kube's NeedsHealthCheck. */
 const needsHealthCheck = (spec: ServiceSpec): boolean => spec.type === 'LoadBalancer' && spec.externalTrafficPolicy === 'Local';
 
-const nodePortsOf = (spec: ServiceSpec): number[] => [
-  ...(spec.ports ?? []).map((p) => p.nodePort ?? 0),
-  spec.healthCheckNodePort ?? 0,
-].filter((p) => p > 0);
+const nodePortsOf = (spec: ServiceSpec): number[] =>
+  [...(spec.ports ?? []).map((p) => p.nodePort ?? 0), spec.healthCheckNodePort ?? 0].filter((p) => p > 0);
 
 export class NodePortAllocator implements MutatingPlugin {
   readonly name = 'ServiceNodePortAllocator';
@@ -129,7 +127,10 @@ export class NodePortAllocator implements MutatingPlugin {
   private next(taken: Set<number>, what: string): number {
     const { base, size } = this.range;
     const staticBand = Math.min(Math.max(16, Math.floor(size / 32)), 128);
-    const bands: Array<[number, number]> = [[staticBand, size], [0, staticBand]];
+    const bands: Array<[number, number]> = [
+      [staticBand, size],
+      [0, staticBand],
+    ];
     for (const [from, to] of bands) {
       const span = to - from;
       if (span <= 0) continue;

@@ -54,10 +54,19 @@ export class ServiceIpAllocator implements MutatingPlugin {
     const used = this.usedAddresses();
     if (spec.clusterIP) {
       const requested = toNumber(spec.clusterIP);
-      const problem = requested < this.first || requested >= this.first + this.size ? `the provided IP (${spec.clusterIP}) is not in the valid range. The range of valid IPs is ${this.options.cidr ?? DEFAULT_SERVICE_CIDR}` : used.has(requested) ? 'provided IP is already allocated' : undefined;
+      const problem =
+        requested < this.first || requested >= this.first + this.size
+          ? `the provided IP (${spec.clusterIP}) is not in the valid range. The range of valid IPs is ${this.options.cidr ?? DEFAULT_SERVICE_CIDR}`
+          : used.has(requested)
+            ? 'provided IP is already allocated'
+            : undefined;
       if (problem) {
         throw invalid('Service', '', object.metadata.name ?? '', [
-          new FieldError('FieldValueInvalid', 'spec.clusterIPs', `Invalid value: []string{"${spec.clusterIP}"}: failed to allocate IP ${spec.clusterIP}: ${problem}`),
+          new FieldError(
+            'FieldValueInvalid',
+            'spec.clusterIPs',
+            `Invalid value: []string{"${spec.clusterIP}"}: failed to allocate IP ${spec.clusterIP}: ${problem}`,
+          ),
         ]);
       }
       return withIp(object, spec, spec.clusterIP);
@@ -68,7 +77,9 @@ export class ServiceIpAllocator implements MutatingPlugin {
       const reservedForApiServer = offset === 1 && !(object.metadata.name === 'kubernetes' && object.metadata.namespace === 'default');
       if (!used.has(candidate) && !reservedForApiServer) return withIp(object, spec, toIp(candidate));
     }
-    throw invalid('Service', '', object.metadata.name ?? '', [new FieldError('FieldValueInvalid', 'spec.clusterIPs', 'Internal error: failed to allocate a serviceIP: range is full')]);
+    throw invalid('Service', '', object.metadata.name ?? '', [
+      new FieldError('FieldValueInvalid', 'spec.clusterIPs', 'Internal error: failed to allocate a serviceIP: range is full'),
+    ]);
   }
 
   private usedAddresses(): Set<number> {
@@ -83,6 +94,12 @@ export class ServiceIpAllocator implements MutatingPlugin {
 function withIp(object: KubeObject, spec: ServiceSpec, ip: string): KubeObject {
   return {
     ...object,
-    spec: { ...spec, clusterIP: ip, clusterIPs: [ip], ipFamilies: spec.ipFamilies ?? ['IPv4'], ipFamilyPolicy: spec.ipFamilyPolicy ?? 'SingleStack' },
+    spec: {
+      ...spec,
+      clusterIP: ip,
+      clusterIPs: [ip],
+      ipFamilies: spec.ipFamilies ?? ['IPv4'],
+      ipFamilyPolicy: spec.ipFamilyPolicy ?? 'SingleStack',
+    },
   };
 }

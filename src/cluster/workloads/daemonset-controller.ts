@@ -49,25 +49,36 @@ export function daemonSetController(ctx: ComponentContext): Controller {
     events: new EventRecorder(ctx.client, ctx.clock, { component: 'daemonset-controller' }, ctx.logger),
   };
   observePods(deps.pods, deps.expectations, 'DaemonSet');
-  const controller = new Controller({ name: 'daemonset-controller', clock: ctx.clock, logger: ctx.logger, workers: 2, reconcile: (key) => syncDaemonSet(ctx, deps, key) });
-  return controller
-    .watch(deps.daemonSets)
-    .watch(deps.pods, (pod) => {
-      const owner = controllerKeyOf(pod, 'DaemonSet');
-      return owner ? [owner] : [];
-    })
-    // Any node change may change where daemons should run.
-    .watch(deps.nodes, () => deps.daemonSets.list().map(objectKey));
+  const controller = new Controller({
+    name: 'daemonset-controller',
+    clock: ctx.clock,
+    logger: ctx.logger,
+    workers: 2,
+    reconcile: (key) => syncDaemonSet(ctx, deps, key),
+  });
+  return (
+    controller
+      .watch(deps.daemonSets)
+      .watch(deps.pods, (pod) => {
+        const owner = controllerKeyOf(pod, 'DaemonSet');
+        return owner ? [owner] : [];
+      })
+      // Any node change may change where daemons should run.
+      .watch(deps.nodes, () => deps.daemonSets.list().map(objectKey))
+  );
 }
 
 /** The daemon pod spec for one node: the template plus the tolerations and the node pinning. */
 function daemonPodSpec(template: PodSpec, nodeName: string): PodSpec {
   const tolerations = [...(template.tolerations ?? [])];
   const extra = template.hostNetwork ? [...DAEMON_TOLERATIONS, HOST_NETWORK_TOLERATION] : DAEMON_TOLERATIONS;
-  for (const toleration of extra) if (!tolerations.some((t) => t.key === toleration.key && t.effect === toleration.effect)) tolerations.push(toleration);
+  for (const toleration of extra)
+    if (!tolerations.some((t) => t.key === toleration.key && t.effect === toleration.effect)) tolerations.push(toleration);
   const nodeAffinity = {
     ...template.affinity?.nodeAffinity,
-    requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [nodeName] }] }] },
+    requiredDuringSchedulingIgnoredDuringExecution: {
+      nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [nodeName] }] }],
+    },
   };
   return { ...structuredClone(template), tolerations, affinity: { ...template.affinity, nodeAffinity } };
 }
@@ -140,12 +151,24 @@ function rollingUpdateVictims(ds: DaemonSet, hash: string, eligible: Node[], byN
   return [...victims, ...oldAvailable.slice(0, Math.max(0, maxUnavailable - unavailable))];
 }
 
-async function manageDaemonPods(ctx: ComponentContext, deps: Deps, ds: DaemonSet, key: string, hash: string, nodes: string[], victims: Pod[]): Promise<void> {
+async function manageDaemonPods(
+  ctx: ComponentContext,
+  deps: Deps,
+  ds: DaemonSet,
+  key: string,
+  hash: string,
+  nodes: string[],
+  victims: Pod[],
+): Promise<void> {
   deps.expectations.expectCreations(key, nodes.length);
   deps.expectations.expectDeletions(key, victims.map(objectKey));
   for (const [i, node] of nodes.entries()) {
     const pod = podFromTemplate(ds);
-    pod.metadata.labels = { ...pod.metadata.labels, [CONTROLLER_REVISION_HASH_LABEL]: hash, 'pod-template-generation': String(ds.metadata.generation ?? 1) };
+    pod.metadata.labels = {
+      ...pod.metadata.labels,
+      [CONTROLLER_REVISION_HASH_LABEL]: hash,
+      'pod-template-generation': String(ds.metadata.generation ?? 1),
+    };
     pod.spec = daemonPodSpec(ds.spec.template.spec ?? {}, node);
     try {
       const created = await ctx.client.create<Pod>(pod);
@@ -162,7 +185,14 @@ async function manageDaemonPods(ctx: ComponentContext, deps: Deps, ds: DaemonSet
   }
 }
 
-function daemonSetStatus(ds: DaemonSet, hash: string, eligible: Node[], byNode: Map<string, Pod[]>, eligibleNames: Set<string>, nowMs: number): Record<string, unknown> {
+function daemonSetStatus(
+  ds: DaemonSet,
+  hash: string,
+  eligible: Node[],
+  byNode: Map<string, Pod[]>,
+  eligibleNames: Set<string>,
+  nowMs: number,
+): Record<string, unknown> {
   const minReady = ds.spec.minReadySeconds ?? 0;
   let current = 0;
   let ready = 0;
@@ -184,7 +214,11 @@ function daemonSetStatus(ds: DaemonSet, hash: string, eligible: Node[], byNode: 
     numberMisscheduled: misscheduled,
     desiredNumberScheduled: desired,
     numberReady: ready,
-    ...omitZero({ observedGeneration: ds.metadata.generation, updatedNumberScheduled: updated, numberAvailable: available, numberUnavailable: desired - available }),
+    ...omitZero({
+      observedGeneration: ds.metadata.generation,
+      updatedNumberScheduled: updated,
+      numberAvailable: available,
+      numberUnavailable: desired - available,
+    }),
   };
 }
-

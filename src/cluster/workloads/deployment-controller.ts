@@ -32,7 +32,16 @@ import {
   DESIRED_REPLICAS_ANNOTATION,
   MAX_REPLICAS_ANNOTATION,
 } from './deployment-util.js';
-import { DEPLOYMENT, POD, REPLICA_SET, type Condition, type Deployment, type DeploymentStatus, type Pod, type ReplicaSet } from './objects.js';
+import {
+  DEPLOYMENT,
+  POD,
+  REPLICA_SET,
+  type Condition,
+  type Deployment,
+  type DeploymentStatus,
+  type Pod,
+  type ReplicaSet,
+} from './objects.js';
 import { claimChildren, controllerKeyOf, controllerRefOf, deleteIfPresent, isAlreadyExists, newControllerRef } from '../../kube/owners.js';
 import { isTerminal } from './pod-state.js';
 import { omitZero, writeStatus } from '../../kube/status.js';
@@ -54,17 +63,25 @@ export function deploymentController(ctx: ComponentContext): Controller {
     pods: ctx.informers.informerFor<Pod>(POD),
     events: new EventRecorder(ctx.client, ctx.clock, { component: 'deployment-controller' }, ctx.logger),
   };
-  const controller = new Controller({ name: 'deployment-controller', clock: ctx.clock, logger: ctx.logger, workers: 2, reconcile: (key) => new DeploymentSync(deps, key).run() });
-  return controller
-    .watch(deps.deployments)
-    .watch(deps.replicaSets, (rs) => deploymentsFor(rs, deps.deployments))
-    // Recreate waits for the old pods to be gone: their deletion concerns the deployment.
-    .watch(deps.pods, (pod) => {
-      const rsKey = controllerKeyOf(pod, 'ReplicaSet');
-      const rs = rsKey ? deps.replicaSets.get(rsKey) : undefined;
-      const owner = rs && controllerKeyOf(rs, 'Deployment');
-      return owner && pod.metadata.deletionTimestamp ? [owner] : [];
-    });
+  const controller = new Controller({
+    name: 'deployment-controller',
+    clock: ctx.clock,
+    logger: ctx.logger,
+    workers: 2,
+    reconcile: (key) => new DeploymentSync(deps, key).run(),
+  });
+  return (
+    controller
+      .watch(deps.deployments)
+      .watch(deps.replicaSets, (rs) => deploymentsFor(rs, deps.deployments))
+      // Recreate waits for the old pods to be gone: their deletion concerns the deployment.
+      .watch(deps.pods, (pod) => {
+        const rsKey = controllerKeyOf(pod, 'ReplicaSet');
+        const rs = rsKey ? deps.replicaSets.get(rsKey) : undefined;
+        const owner = rs && controllerKeyOf(rs, 'Deployment');
+        return owner && pod.metadata.deletionTimestamp ? [owner] : [];
+      })
+  );
 }
 
 function deploymentsFor(rs: ReplicaSet, deployments: Informer<Deployment>): string[] {
@@ -142,7 +159,9 @@ class DeploymentSync {
   private oldPodsRunning(oldRSs: ReplicaSet[]): boolean {
     if (oldRSs.some((rs) => (rs.status?.replicas ?? 0) > 0)) return true;
     const oldUids = new Set(oldRSs.map((rs) => rs.metadata.uid));
-    return this.deps.pods.listByNamespace(this.d.metadata.namespace ?? '').some((pod) => oldUids.has(controllerRefOf(pod)?.uid) && !isTerminal(pod));
+    return this.deps.pods
+      .listByNamespace(this.d.metadata.namespace ?? '')
+      .some((pod) => oldUids.has(controllerRefOf(pod)?.uid) && !isTerminal(pod));
   }
 
   /** Scales the new ReplicaSet up within maxSurge (or down to the desired count); true if it changed. */
@@ -215,7 +234,9 @@ class DeploymentSync {
     const allowed = desired + maxSurge;
     const toAdd = allowed - specReplicasSum(active);
     if (toAdd === 0) return;
-    const sorted = [...active].sort((a, b) => (toAdd > 0 ? replicasOf(b) - replicasOf(a) || -byCreation(a, b) : replicasOf(b) - replicasOf(a) || byCreation(a, b)));
+    const sorted = [...active].sort((a, b) =>
+      toAdd > 0 ? replicasOf(b) - replicasOf(a) || -byCreation(a, b) : replicasOf(b) - replicasOf(a) || byCreation(a, b),
+    );
     let added = 0;
     const targets = sorted.map((rs) => {
       const annotated = Number(rs.metadata.annotations?.[MAX_REPLICAS_ANNOTATION] ?? this.d.status?.replicas ?? 0) || replicasOf(rs);
@@ -236,13 +257,24 @@ class DeploymentSync {
   private async scaleReplicaSet(rs: ReplicaSet, replicas: number): Promise<boolean> {
     const from = replicasOf(rs);
     const annotations = { ...rs.metadata.annotations, ...replicaCountAnnotations(this.d) };
-    const annotationsChanged = annotations[DESIRED_REPLICAS_ANNOTATION] !== rs.metadata.annotations?.[DESIRED_REPLICAS_ANNOTATION] || annotations[MAX_REPLICAS_ANNOTATION] !== rs.metadata.annotations?.[MAX_REPLICAS_ANNOTATION];
+    const annotationsChanged =
+      annotations[DESIRED_REPLICAS_ANNOTATION] !== rs.metadata.annotations?.[DESIRED_REPLICAS_ANNOTATION] ||
+      annotations[MAX_REPLICAS_ANNOTATION] !== rs.metadata.annotations?.[MAX_REPLICAS_ANNOTATION];
     if (from === replicas && !annotationsChanged) return false;
-    const updated = await this.client.update<ReplicaSet>({ ...rs, metadata: { ...rs.metadata, annotations }, spec: { ...rs.spec, replicas } });
+    const updated = await this.client.update<ReplicaSet>({
+      ...rs,
+      metadata: { ...rs.metadata, annotations },
+      spec: { ...rs.spec, replicas },
+    });
     this.owned = this.owned.map((o) => (o.metadata.uid === updated.metadata.uid ? updated : o));
     if (from !== replicas) {
       const direction = replicas > from ? 'up' : 'down';
-      void this.deps.events.event(this.d, 'Normal', 'ScalingReplicaSet', `Scaled ${direction} replica set ${rs.metadata.name} from ${from} to ${replicas}`);
+      void this.deps.events.event(
+        this.d,
+        'Normal',
+        'ScalingReplicaSet',
+        `Scaled ${direction} replica set ${rs.metadata.name} from ${from} to ${replicas}`,
+      );
     }
     return from !== replicas;
   }
@@ -266,7 +298,10 @@ class DeploymentSync {
       }
       await this.setDeploymentRevision(rs.metadata.annotations?.[REVISION_ANNOTATION] ?? String(revision));
       if (!this.d.status?.conditions?.some((c) => c.type === 'Progressing') && this.hasProgressDeadline()) {
-        await this.writeDeploymentStatus({ ...this.d.status, conditions: this.progressing('True', 'FoundNewReplicaSet', `Found new replica set "${rs.metadata.name}"`) });
+        await this.writeDeploymentStatus({
+          ...this.d.status,
+          conditions: this.progressing('True', 'FoundNewReplicaSet', `Found new replica set "${rs.metadata.name}"`),
+        });
       }
       return rs;
     }
@@ -283,7 +318,8 @@ class DeploymentSync {
     const selector = { ...d.spec.selector, matchLabels: { ...d.spec.selector.matchLabels, [POD_TEMPLATE_HASH_LABEL]: hash } };
     const { maxSurge } = resolveFenceposts(d);
     const desired = replicasOf(d);
-    const replicas = d.spec.strategy?.type === 'Recreate' ? desired : Math.max(0, Math.min(desired, desired + maxSurge - specReplicasSum(this.owned)));
+    const replicas =
+      d.spec.strategy?.type === 'Recreate' ? desired : Math.max(0, Math.min(desired, desired + maxSurge - specReplicasSum(this.owned)));
     const body: ReplicaSet = {
       apiVersion: 'apps/v1',
       kind: 'ReplicaSet',
@@ -308,24 +344,37 @@ class DeploymentSync {
       throw err;
     }
     this.owned = [...this.owned, created];
-    if (replicas > 0) void this.deps.events.event(d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${created.metadata.name} from 0 to ${replicas}`);
+    if (replicas > 0)
+      void this.deps.events.event(d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${created.metadata.name} from 0 to ${replicas}`);
     await this.setDeploymentRevision(String(revision));
     if (this.hasProgressDeadline()) {
-      await this.writeDeploymentStatus({ ...this.d.status, conditions: this.progressing('True', 'NewReplicaSetCreated', `Created new replica set "${created.metadata.name}"`) });
+      await this.writeDeploymentStatus({
+        ...this.d.status,
+        conditions: this.progressing('True', 'NewReplicaSetCreated', `Created new replica set "${created.metadata.name}"`),
+      });
     }
     return created;
   }
 
   private async setDeploymentRevision(revision: string): Promise<void> {
     if (this.d.metadata.annotations?.[REVISION_ANNOTATION] === revision) return;
-    this.d = await this.client.update<Deployment>({ ...this.d, metadata: { ...this.d.metadata, annotations: { ...this.d.metadata.annotations, [REVISION_ANNOTATION]: revision } } });
+    this.d = await this.client.update<Deployment>({
+      ...this.d,
+      metadata: { ...this.d.metadata, annotations: { ...this.d.metadata.annotations, [REVISION_ANNOTATION]: revision } },
+    });
   }
 
   /** Old ReplicaSets beyond revisionHistoryLimit that are fully scaled down go, oldest first. */
   private async cleanup(): Promise<void> {
     const limit = this.d.spec.revisionHistoryLimit ?? 10;
     const { oldRSs } = splitReplicaSets(this.d, this.owned);
-    const removable = oldRSs.filter((rs) => replicasOf(rs) === 0 && (rs.status?.replicas ?? 0) === 0 && !rs.metadata.deletionTimestamp && (rs.status?.observedGeneration ?? 0) >= (rs.metadata.generation ?? 0));
+    const removable = oldRSs.filter(
+      (rs) =>
+        replicasOf(rs) === 0 &&
+        (rs.status?.replicas ?? 0) === 0 &&
+        !rs.metadata.deletionTimestamp &&
+        (rs.status?.observedGeneration ?? 0) >= (rs.metadata.generation ?? 0),
+    );
     const excess = oldRSs.length - limit;
     for (const rs of removable.sort(byCreation).slice(0, Math.max(0, excess))) await deleteIfPresent(this.client, rs);
   }
@@ -351,16 +400,23 @@ class DeploymentSync {
     if (!this.hasProgressDeadline()) return;
     const reason = this.d.status?.conditions?.find((c) => c.type === 'Progressing')?.reason;
     if (this.d.spec.paused && reason !== 'DeploymentPaused') {
-      await this.writeDeploymentStatus({ ...this.d.status, conditions: this.progressing('Unknown', 'DeploymentPaused', 'Deployment is paused') });
+      await this.writeDeploymentStatus({
+        ...this.d.status,
+        conditions: this.progressing('Unknown', 'DeploymentPaused', 'Deployment is paused'),
+      });
     } else if (!this.d.spec.paused && reason === 'DeploymentPaused') {
-      await this.writeDeploymentStatus({ ...this.d.status, conditions: this.progressing('Unknown', 'DeploymentResumed', 'Deployment is resumed') });
+      await this.writeDeploymentStatus({
+        ...this.d.status,
+        conditions: this.progressing('Unknown', 'DeploymentResumed', 'Deployment is resumed'),
+      });
     }
   }
 
   /** calculateStatus: counts plus the Available condition. */
   private calculateStatus(newRS: ReplicaSet | undefined): DeploymentStatus {
     const status: DeploymentStatus = { ...rolloutCounts(this.d, newRS, this.owned), collisionCount: this.d.status?.collisionCount };
-    const maxUnavailable = this.d.spec.strategy?.type === 'Recreate' ? 0 : Math.min(resolveFenceposts(this.d).maxUnavailable, replicasOf(this.d));
+    const maxUnavailable =
+      this.d.spec.strategy?.type === 'Recreate' ? 0 : Math.min(resolveFenceposts(this.d).maxUnavailable, replicasOf(this.d));
     const available = (status.availableReplicas ?? 0) >= replicasOf(this.d) - maxUnavailable;
     const condition = available
       ? this.condition('Available', 'True', 'MinimumReplicasAvailable', 'Deployment has minimum availability.')
@@ -384,7 +440,9 @@ class DeploymentSync {
     if (this.hasProgressDeadline() && !alreadyComplete) {
       const rsName = newRS?.metadata.name ?? '';
       if (isComplete(this.d, status)) {
-        const message = newRS ? `ReplicaSet "${rsName}" has successfully progressed.` : `Deployment "${this.d.metadata.name}" has successfully progressed.`;
+        const message = newRS
+          ? `ReplicaSet "${rsName}" has successfully progressed.`
+          : `Deployment "${this.d.metadata.name}" has successfully progressed.`;
         status.conditions = withCondition(status.conditions, this.condition('Progressing', 'True', 'NewReplicaSetAvailable', message));
       } else if (isProgressing(this.d, status)) {
         // Progress moves lastUpdateTime even when the reason stays; the transition time stays while the status is True.
@@ -392,10 +450,18 @@ class DeploymentSync {
         if (current?.status === 'True') next.lastTransitionTime = current.lastTransitionTime;
         status.conditions = [...(status.conditions ?? []).filter((c) => c.type !== 'Progressing'), next];
       } else if (current && current.reason !== 'ProgressDeadlineExceeded' && this.deadlineMsLeft(current) <= 0) {
-        status.conditions = withCondition(status.conditions, this.condition('Progressing', 'False', 'ProgressDeadlineExceeded', `ReplicaSet "${rsName}" has timed out progressing.`));
+        status.conditions = withCondition(
+          status.conditions,
+          this.condition('Progressing', 'False', 'ProgressDeadlineExceeded', `ReplicaSet "${rsName}" has timed out progressing.`),
+        );
       }
       const progressing = status.conditions?.find((c) => c.type === 'Progressing');
-      if (progressing && progressing.reason !== 'NewReplicaSetAvailable' && progressing.reason !== 'ProgressDeadlineExceeded' && !isComplete(this.d, status)) {
+      if (
+        progressing &&
+        progressing.reason !== 'NewReplicaSetAvailable' &&
+        progressing.reason !== 'ProgressDeadlineExceeded' &&
+        !isComplete(this.d, status)
+      ) {
         requeueAfterMs = Math.max(this.deadlineMsLeft(progressing), 0) + 1000;
       }
     }

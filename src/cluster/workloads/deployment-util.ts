@@ -24,7 +24,8 @@ const NOT_COPIED = new Set([
 
 export const replicasOf = (obj: { spec: { replicas?: number } }): number => obj.spec.replicas ?? 1;
 
-export const revisionOf = (obj: { metadata: { annotations?: Record<string, string> } }): number => Number(obj.metadata.annotations?.[REVISION_ANNOTATION] ?? 0) || 0;
+export const revisionOf = (obj: { metadata: { annotations?: Record<string, string> } }): number =>
+  Number(obj.metadata.annotations?.[REVISION_ANNOTATION] ?? 0) || 0;
 
 /** An int-or-percent of `total`, rounded up (surge) or down (unavailability). */
 export function scaledValue(value: number | string | undefined, total: number, roundUp: boolean): number {
@@ -60,7 +61,8 @@ function withoutHashLabel(template: PodTemplateSpec): PodTemplateSpec {
 const createdMs = (rs: ReplicaSet): number => Date.parse(rs.metadata.creationTimestamp ?? '') || 0;
 
 /** Oldest first, then by name (controller.ReplicaSetsByCreationTimestamp). */
-export const byCreation = (a: ReplicaSet, b: ReplicaSet): number => createdMs(a) - createdMs(b) || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? '');
+export const byCreation = (a: ReplicaSet, b: ReplicaSet): number =>
+  createdMs(a) - createdMs(b) || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? '');
 
 /** The ReplicaSet running the deployment's current template (the oldest if several do) and the others. */
 export function splitReplicaSets(d: Deployment, owned: ReplicaSet[]): { newRS: ReplicaSet | undefined; oldRSs: ReplicaSet[] } {
@@ -76,7 +78,11 @@ export function splitReplicaSets(d: Deployment, owned: ReplicaSet[]): { newRS: R
  * records its former revisions), and, for a ReplicaSet about to be created,
  * the replica counts.
  */
-export function replicaSetAnnotations(d: Deployment, existing: Record<string, string> | undefined, revision: number): Record<string, string> {
+export function replicaSetAnnotations(
+  d: Deployment,
+  existing: Record<string, string> | undefined,
+  revision: number,
+): Record<string, string> {
   const annotations: Record<string, string> = { ...(existing ?? {}) };
   for (const [key, value] of Object.entries(d.metadata.annotations ?? {})) if (!NOT_COPIED.has(key)) annotations[key] = value;
   const oldRevision = annotations[REVISION_ANNOTATION];
@@ -95,7 +101,8 @@ export const replicaCountAnnotations = (d: Deployment): Record<string, string> =
   [MAX_REPLICAS_ANNOTATION]: String(replicasOf(d) + resolveFenceposts(d).maxSurge),
 });
 
-const sum = (rss: ReplicaSet[], count: (rs: ReplicaSet) => number | undefined): number => rss.reduce((total, rs) => total + (count(rs) ?? 0), 0);
+const sum = (rss: ReplicaSet[], count: (rs: ReplicaSet) => number | undefined): number =>
+  rss.reduce((total, rs) => total + (count(rs) ?? 0), 0);
 export const specReplicasSum = (rss: ReplicaSet[]): number => sum(rss, (rs) => rs.spec.replicas);
 
 /** The replica counts of the status (calculateStatus), before conditions. */
@@ -113,14 +120,22 @@ export function rolloutCounts(d: Deployment, newRS: ReplicaSet | undefined, all:
 
 /** Every pod updated and available, none old left (util.DeploymentComplete). */
 export const isComplete = (d: Deployment, s: DeploymentStatus): boolean =>
-  s.updatedReplicas === replicasOf(d) && s.replicas === replicasOf(d) && s.availableReplicas === replicasOf(d) && (s.observedGeneration ?? 0) >= (d.metadata.generation ?? 0);
+  s.updatedReplicas === replicasOf(d) &&
+  s.replicas === replicasOf(d) &&
+  s.availableReplicas === replicasOf(d) &&
+  (s.observedGeneration ?? 0) >= (d.metadata.generation ?? 0);
 
 /** More pods updated or available, or fewer old ones, than last time (util.DeploymentProgressing). */
 export function isProgressing(d: Deployment, s: DeploymentStatus): boolean {
   const old = d.status ?? {};
   const oldOld = (old.replicas ?? 0) - (old.updatedReplicas ?? 0);
   const newOld = (s.replicas ?? 0) - (s.updatedReplicas ?? 0);
-  return (s.updatedReplicas ?? 0) > (old.updatedReplicas ?? 0) || newOld < oldOld || (s.readyReplicas ?? 0) > (old.readyReplicas ?? 0) || (s.availableReplicas ?? 0) > (old.availableReplicas ?? 0);
+  return (
+    (s.updatedReplicas ?? 0) > (old.updatedReplicas ?? 0) ||
+    newOld < oldOld ||
+    (s.readyReplicas ?? 0) > (old.readyReplicas ?? 0) ||
+    (s.availableReplicas ?? 0) > (old.availableReplicas ?? 0)
+  );
 }
 
 /**

@@ -33,14 +33,21 @@ export function jobController(ctx: ComponentContext): Controller {
     events: new EventRecorder(ctx.client, ctx.clock, { component: 'job-controller' }, ctx.logger),
   };
   observePods(deps.pods, deps.expectations, 'Job');
-  const controller = new Controller({ name: 'job-controller', clock: ctx.clock, logger: ctx.logger, workers: 2, reconcile: (key) => syncJob(ctx, deps, key) });
+  const controller = new Controller({
+    name: 'job-controller',
+    clock: ctx.clock,
+    logger: ctx.logger,
+    workers: 2,
+    reconcile: (key) => syncJob(ctx, deps, key),
+  });
   return controller.watch(deps.jobs).watch(deps.pods, (pod) => {
     const owner = controllerKeyOf(pod, 'Job');
     return owner ? [owner] : [];
   });
 }
 
-const isFinished = (job: Job): boolean => ['Complete', 'Failed'].some((type) => findCondition(job.status?.conditions, type)?.status === 'True');
+const isFinished = (job: Job): boolean =>
+  ['Complete', 'Failed'].some((type) => findCondition(job.status?.conditions, type)?.status === 'True');
 
 async function syncJob(ctx: ComponentContext, deps: Deps, key: string): Promise<void> {
   const job = deps.jobs.get(key);
@@ -50,7 +57,9 @@ async function syncJob(ctx: ComponentContext, deps: Deps, key: string): Promise<
   }
   if (isFinished(job) || !job.spec.selector) return;
   const owned = await claimChildren(ctx.client, job, job.spec.selector, deps.pods.listByNamespace(job.metadata.namespace ?? ''));
-  const active = owned.filter((pod) => !pod.metadata.deletionTimestamp && pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed');
+  const active = owned.filter(
+    (pod) => !pod.metadata.deletionTimestamp && pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed',
+  );
   const previous = job.status ?? {};
   // Finished pods may be removed later; the counts only grow, as with Kubernetes' pod tracking finalizers.
   const succeeded = Math.max(previous.succeeded ?? 0, owned.filter((pod) => pod.status?.phase === 'Succeeded').length);
@@ -116,4 +125,3 @@ function terminalConditions(existing: Condition[] | undefined, complete: boolean
   const kept = (existing ?? []).filter((c) => c.type !== criterion && c.type !== terminal);
   return [...kept, findCondition(existing, criterion) ?? condition(criterion), condition(terminal)];
 }
-

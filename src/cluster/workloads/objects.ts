@@ -36,8 +36,6 @@ export interface Condition {
   lastProbeTime?: string | null;
 }
 
-
-
 export interface NodeSelectorRequirement {
   key: string;
   operator: string;
@@ -71,9 +69,15 @@ export interface PodTemplateSpec {
 
 export interface Pod extends KubeObject {
   spec?: PodSpec;
-  status?: { phase?: string; conditions?: Condition[]; podIP?: string; podIPs?: Array<{ ip: string }>; hostIP?: string; [k: string]: unknown };
+  status?: {
+    phase?: string;
+    conditions?: Condition[];
+    podIP?: string;
+    podIPs?: Array<{ ip: string }>;
+    hostIP?: string;
+    [k: string]: unknown;
+  };
 }
-
 
 export interface ReplicaSet extends KubeObject {
   spec: { replicas?: number; minReadySeconds?: number; selector: LabelSelectorObject; template: PodTemplateSpec };
@@ -118,7 +122,10 @@ export interface DaemonSet extends KubeObject {
   spec: {
     selector: LabelSelectorObject;
     template: PodTemplateSpec;
-    updateStrategy?: { type?: 'RollingUpdate' | 'OnDelete'; rollingUpdate?: { maxUnavailable?: number | string; maxSurge?: number | string } };
+    updateStrategy?: {
+      type?: 'RollingUpdate' | 'OnDelete';
+      rollingUpdate?: { maxUnavailable?: number | string; maxSurge?: number | string };
+    };
     minReadySeconds?: number;
     revisionHistoryLimit?: number;
   };

@@ -43,7 +43,10 @@ export function compareForDeletion(a: Pod, b: Pod): number {
   const ready = (p: Pod) => (isPodReady(p) ? 1 : 0);
   const readySince = (p: Pod) => Date.parse(podReadyCondition(p)?.lastTransitionTime ?? '') || 0;
   const restarts = (p: Pod) =>
-    ((p.status?.containerStatuses as Array<{ restartCount?: number }> | undefined) ?? []).reduce((sum, c) => sum + (c.restartCount ?? 0), 0);
+    ((p.status?.containerStatuses as Array<{ restartCount?: number }> | undefined) ?? []).reduce(
+      (sum, c) => sum + (c.restartCount ?? 0),
+      0,
+    );
   const created = (p: Pod) => Date.parse(p.metadata.creationTimestamp ?? '') || 0;
   return (
     scheduled(a) - scheduled(b) ||

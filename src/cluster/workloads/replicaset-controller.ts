@@ -165,17 +165,26 @@ function replicaSetStatus(rs: ReplicaSet, active: Pod[], failure: string | undef
   let conditions = rs.status?.conditions;
   if (failure) {
     const current = findCondition(conditions, 'ReplicaFailure');
-    conditions = setCondition(conditions, { type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: failure, lastTransitionTime: current?.lastTransitionTime ?? now });
+    conditions = setCondition(conditions, {
+      type: 'ReplicaFailure',
+      status: 'True',
+      reason: 'FailedCreate',
+      message: failure,
+      lastTransitionTime: current?.lastTransitionTime ?? now,
+    });
   } else if (findCondition(conditions, 'ReplicaFailure')) {
     conditions = removeCondition(conditions, 'ReplicaFailure');
   }
   // Zero counts are left out, as Go's omitempty does.
-  return omitZero({
-    replicas: active.length,
-    fullyLabeledReplicas: active.filter((pod) => matchLabelSelector(templateSelector, pod.metadata.labels)).length,
-    readyReplicas: active.filter(isPodReady).length,
-    availableReplicas: active.filter((pod) => isPodAvailable(pod, minReady, nowMs)).length,
-    observedGeneration: rs.metadata.generation,
-    conditions: conditions?.length ? conditions : undefined,
-  }, ['replicas']);
+  return omitZero(
+    {
+      replicas: active.length,
+      fullyLabeledReplicas: active.filter((pod) => matchLabelSelector(templateSelector, pod.metadata.labels)).length,
+      readyReplicas: active.filter(isPodReady).length,
+      availableReplicas: active.filter((pod) => isPodAvailable(pod, minReady, nowMs)).length,
+      observedGeneration: rs.metadata.generation,
+      conditions: conditions?.length ? conditions : undefined,
+    },
+    ['replicas'],
+  );
 }

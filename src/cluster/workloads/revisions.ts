@@ -26,7 +26,9 @@ export async function syncRevision(client: Client, owner: Owner): Promise<string
   const data = revisionData(owner);
   const collisionCount = owner.status?.collisionCount as number | undefined;
   const hash = computeHash(data, collisionCount);
-  const revisions = (await client.list<ControllerRevision>(CONTROLLER_REVISION, { namespace: owner.metadata.namespace })).items.filter((r) => isControlledBy(r, owner));
+  const revisions = (await client.list<ControllerRevision>(CONTROLLER_REVISION, { namespace: owner.metadata.namespace })).items.filter(
+    (r) => isControlledBy(r, owner),
+  );
   const newest = Math.max(0, ...revisions.map((r) => r.revision));
   const current = revisions.find((r) => isDeepStrictEqual(r.data, data));
   if (current) {
@@ -37,7 +39,12 @@ export async function syncRevision(client: Client, owner: Owner): Promise<string
   try {
     await client.create<ControllerRevision>({
       ...CONTROLLER_REVISION,
-      metadata: { name: `${owner.metadata.name}-${hash}`, namespace: owner.metadata.namespace, labels, ownerReferences: [newControllerRef(owner)] },
+      metadata: {
+        name: `${owner.metadata.name}-${hash}`,
+        namespace: owner.metadata.namespace,
+        labels,
+        ownerReferences: [newControllerRef(owner)],
+      },
       data,
       revision: newest + 1,
     });

@@ -31,7 +31,12 @@ export function statefulSetController(ctx: ComponentContext): Controller {
     pods: ctx.informers.informerFor<Pod>(POD),
     events: new EventRecorder(ctx.client, ctx.clock, { component: 'statefulset-controller' }, ctx.logger),
   };
-  const controller = new Controller({ name: 'statefulset-controller', clock: ctx.clock, logger: ctx.logger, reconcile: (key) => syncStatefulSet(ctx, deps, key) });
+  const controller = new Controller({
+    name: 'statefulset-controller',
+    clock: ctx.clock,
+    logger: ctx.logger,
+    reconcile: (key) => syncStatefulSet(ctx, deps, key),
+  });
   return controller.watch(deps.sets).watch(deps.pods, (pod) => {
     const owner = controllerKeyOf(pod, 'StatefulSet');
     return owner ? [owner] : [];
@@ -58,7 +63,8 @@ async function syncStatefulSet(ctx: ComponentContext, deps: Deps, key: string): 
 
   const live = owned.filter((pod) => !isTerminal(pod) && ordinalOf(set, pod) >= 0);
   const updated = live.filter((pod) => pod.metadata.labels?.[REVISION_LABEL] === hash).length;
-  const currentRevision = live.length === updated ? updateRevision : ((set.status?.currentRevision as string | undefined) ?? updateRevision);
+  const currentRevision =
+    live.length === updated ? updateRevision : ((set.status?.currentRevision as string | undefined) ?? updateRevision);
   await writeStatus(ctx.client, set, {
     ...omitZero({
       observedGeneration: set.metadata.generation,
@@ -75,7 +81,14 @@ async function syncStatefulSet(ctx: ComponentContext, deps: Deps, key: string): 
 }
 
 /** One pass of creations, deletions and updates; OrderedReady stops at the first pod that is not yet Running and Ready. */
-async function reconcilePods(ctx: ComponentContext, deps: Deps, set: StatefulSet, hash: string, replicas: number, byOrdinal: Map<number, Pod>): Promise<void> {
+async function reconcilePods(
+  ctx: ComponentContext,
+  deps: Deps,
+  set: StatefulSet,
+  hash: string,
+  replicas: number,
+  byOrdinal: Map<number, Pod>,
+): Promise<void> {
   const ordered = set.spec.podManagementPolicy !== 'Parallel';
   for (let ordinal = 0; ordinal < replicas; ordinal++) {
     const pod = byOrdinal.get(ordinal);
@@ -87,14 +100,18 @@ async function reconcilePods(ctx: ComponentContext, deps: Deps, set: StatefulSet
     }
     if (ordered && (pod.metadata.deletionTimestamp || !isRunningAndReady(pod))) return;
   }
-  const surplus = [...byOrdinal.entries()].filter(([ordinal, pod]) => (ordinal >= replicas || ordinal < 0) && !pod.metadata.deletionTimestamp).sort(([a], [b]) => b - a);
+  const surplus = [...byOrdinal.entries()]
+    .filter(([ordinal, pod]) => (ordinal >= replicas || ordinal < 0) && !pod.metadata.deletionTimestamp)
+    .sort(([a], [b]) => b - a);
   for (const [, pod] of ordered ? surplus.slice(0, 1) : surplus) await deletePod(ctx, deps, set, pod);
   if (surplus.length) return;
   if (set.spec.updateStrategy?.type === 'OnDelete') return;
   // Rolling update: the highest outdated ordinal at or above the partition goes, once everything else is ready.
   const partition = set.spec.updateStrategy?.rollingUpdate?.partition ?? 0;
   const allReady = [...byOrdinal.values()].every((pod) => !pod.metadata.deletionTimestamp && isRunningAndReady(pod));
-  const outdated = [...byOrdinal.entries()].filter(([ordinal, pod]) => ordinal >= partition && pod.metadata.labels?.[REVISION_LABEL] !== hash).sort(([a], [b]) => b - a);
+  const outdated = [...byOrdinal.entries()]
+    .filter(([ordinal, pod]) => ordinal >= partition && pod.metadata.labels?.[REVISION_LABEL] !== hash)
+    .sort(([a], [b]) => b - a);
   if (outdated.length && allReady) await deletePod(ctx, deps, set, outdated[0][1]);
 }
 
@@ -113,12 +130,22 @@ async function createPod(ctx: ComponentContext, deps: Deps, set: StatefulSet, ha
     void deps.events.event(set, 'Normal', 'SuccessfulCreate', `create Pod ${name} in StatefulSet ${set.metadata.name} successful`);
   } catch (err) {
     if (isAlreadyExists(err)) return;
-    void deps.events.event(set, 'Warning', 'FailedCreate', `create Pod ${name} in StatefulSet ${set.metadata.name} failed error: ${(err as Error).message}`);
+    void deps.events.event(
+      set,
+      'Warning',
+      'FailedCreate',
+      `create Pod ${name} in StatefulSet ${set.metadata.name} failed error: ${(err as Error).message}`,
+    );
     throw err;
   }
 }
 
 async function deletePod(ctx: ComponentContext, deps: Deps, set: StatefulSet, pod: Pod): Promise<void> {
   await deleteIfPresent(ctx.client, pod);
-  void deps.events.event(set, 'Normal', 'SuccessfulDelete', `delete Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} successful`);
+  void deps.events.event(
+    set,
+    'Normal',
+    'SuccessfulDelete',
+    `delete Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} successful`,
+  );
 }

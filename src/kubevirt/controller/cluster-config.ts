@@ -35,7 +35,8 @@ interface DeveloperConfiguration {
 }
 
 /** A Beta gate: on unless listed in disabledFeatureGates (and not also enabled). */
-const betaGateEnabled = (dev: DeveloperConfiguration, gate: string): boolean => Boolean(dev.featureGates?.includes(gate)) || !dev.disabledFeatureGates?.includes(gate);
+const betaGateEnabled = (dev: DeveloperConfiguration, gate: string): boolean =>
+  Boolean(dev.featureGates?.includes(gate)) || !dev.disabledFeatureGates?.includes(gate);
 
 function launcherImageOf(deployment: KubeObject | undefined): string | undefined {
   const spec = deployment?.spec as { template?: { spec?: { containers?: Array<{ args?: string[] }> } } } | undefined;

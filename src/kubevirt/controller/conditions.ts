@@ -5,14 +5,16 @@
  */
 import type { Condition } from './types.js';
 
-export const findCondition = (conditions: readonly Condition[] | undefined, type: string): Condition | undefined => conditions?.find((c) => c.type === type);
+export const findCondition = (conditions: readonly Condition[] | undefined, type: string): Condition | undefined =>
+  conditions?.find((c) => c.type === type);
 
 export const hasCondition = (conditions: readonly Condition[] | undefined, type: string, status: string, reason?: string): boolean => {
   const found = findCondition(conditions, type);
   return found !== undefined && found.status === status && (reason === undefined || found.reason === reason);
 };
 
-const sameMeaning = (a: Condition, b: Condition): boolean => a.status === b.status && (a.reason ?? '') === (b.reason ?? '') && (a.message ?? '') === (b.message ?? '');
+const sameMeaning = (a: Condition, b: Condition): boolean =>
+  a.status === b.status && (a.reason ?? '') === (b.reason ?? '') && (a.message ?? '') === (b.message ?? '');
 
 /** `conditions` with `condition` in place of the one of its type (appended when new). */
 export function withCondition(conditions: readonly Condition[] | undefined, condition: Condition): Condition[] {
@@ -23,4 +25,5 @@ export function withCondition(conditions: readonly Condition[] | undefined, cond
   return list;
 }
 
-export const withoutCondition = (conditions: readonly Condition[] | undefined, type: string): Condition[] => (conditions ?? []).filter((c) => c.type !== type);
+export const withoutCondition = (conditions: readonly Condition[] | undefined, type: string): Condition[] =>
+  (conditions ?? []).filter((c) => c.type !== type);

@@ -12,7 +12,17 @@ import { isPodReady, type Pod } from '../../kube/pods.js';
 import { Gate, type Component } from '../../runtime/component.js';
 import { EventRecorder } from '../../runtime/events.js';
 import { clusterConfig } from './cluster-config.js';
-import { CONTROLLER_REVISION_REF, DEPLOYMENT_REF, KUBEVIRT_REF, NODE_REF, POD_REF, PVC_REF, VIRT_CONTROLLER_SELECTOR, VM_REF, VMI_REF } from './constants.js';
+import {
+  CONTROLLER_REVISION_REF,
+  DEPLOYMENT_REF,
+  KUBEVIRT_REF,
+  NODE_REF,
+  POD_REF,
+  PVC_REF,
+  VIRT_CONTROLLER_SELECTOR,
+  VM_REF,
+  VMI_REF,
+} from './constants.js';
 import { LAUNCHER_SELECTOR } from './vmi/launcher-pod-state.js';
 import { MigrationController } from './migration/migration-controller.js';
 import { EvacuationController } from './evacuation/migration-evacuation.js';
@@ -34,7 +44,13 @@ export function virtControllerHasReadyPod(deployments: readonly KubeObject[], po
   return deployments.some(
     (deployment) =>
       deployment.metadata.name === VIRT_CONTROLLER &&
-      pods.some((pod) => pod.metadata.namespace === deployment.metadata.namespace && (pod.metadata.name ?? '').startsWith(`${VIRT_CONTROLLER}-`) && !pod.metadata.deletionTimestamp && isPodReady(pod)),
+      pods.some(
+        (pod) =>
+          pod.metadata.namespace === deployment.metadata.namespace &&
+          (pod.metadata.name ?? '').startsWith(`${VIRT_CONTROLLER}-`) &&
+          !pod.metadata.deletionTimestamp &&
+          isPodReady(pod),
+      ),
   );
 }
 
@@ -48,18 +64,57 @@ export function virtControllerCore(ctx: ComponentContext): Component {
   const pvcs = ctx.informers.informerFor(PVC_REF);
   const nodes = ctx.informers.informerFor(NODE_REF);
   const recorder = new EventRecorder(ctx.client, ctx.clock, { component: 'virtualmachine-controller' }, ctx.logger);
-  const config = () => clusterConfig(deployments.list().find((d) => d.metadata.name === VIRT_CONTROLLER), kubevirts.list()[0]);
+  const config = () =>
+    clusterConfig(
+      deployments.list().find((d) => d.metadata.name === VIRT_CONTROLLER),
+      kubevirts.list()[0],
+    );
   const migrations = ctx.informers.informerFor<Migration>(VMIM_REF);
-  const kubevirtConfiguration = () => ((kubevirts.list()[0]?.spec as { configuration?: { migrations?: Record<string, unknown>; evictionStrategy?: string } } | undefined)?.configuration ?? {});
+  const kubevirtConfiguration = () =>
+    (kubevirts.list()[0]?.spec as { configuration?: { migrations?: Record<string, unknown>; evictionStrategy?: string } } | undefined)
+      ?.configuration ?? {};
   const parts: Component[] = [
     new VmController({ ctx, vms, vmis, pvcs, recorder }),
     new VmiController({ ctx, vmis, vms, pods, pvcs, recorder, config, controllerDeployments: deployments }),
-    new MigrationController({ ctx, migrations, vmis, pods, recorder, config, migrationsConfig: () => kubevirtConfiguration().migrations ?? {} }),
+    new MigrationController({
+      ctx,
+      migrations,
+      vmis,
+      pods,
+      recorder,
+      config,
+      migrationsConfig: () => kubevirtConfiguration().migrations ?? {},
+    }),
     new EvacuationController({ ctx, migrations, vmis, recorder, clusterEvictionStrategy: () => kubevirtConfiguration().evictionStrategy }),
-    new NodeController({ ctx, nodes, vmis, pods, recorder: new EventRecorder(ctx.client, ctx.clock, { component: 'node-controller' }, ctx.logger) }),
-    new VmiReplicaSetController({ ctx, replicaSets: ctx.informers.informerFor<VirtualMachineInstanceReplicaSet>(VMIRS_REF), vmis, recorder: new EventRecorder(ctx.client, ctx.clock, { component: 'virtualmachinereplicaset-controller' }, ctx.logger) }),
-    new WorkloadUpdater({ ctx, kubevirts, vmis, migrations, pods, recorder: new EventRecorder(ctx.client, ctx.clock, { component: 'workload-update-controller' }, ctx.logger), launcherImage: () => config().launcherImage }),
-    new VmPoolController({ ctx, pools: ctx.informers.informerFor<VirtualMachinePool>(POOL_REF), vms, revisions: ctx.informers.informerFor(CONTROLLER_REVISION_REF), recorder: new EventRecorder(ctx.client, ctx.clock, { component: 'virtualmachinepool-controller' }, ctx.logger) }),
+    new NodeController({
+      ctx,
+      nodes,
+      vmis,
+      pods,
+      recorder: new EventRecorder(ctx.client, ctx.clock, { component: 'node-controller' }, ctx.logger),
+    }),
+    new VmiReplicaSetController({
+      ctx,
+      replicaSets: ctx.informers.informerFor<VirtualMachineInstanceReplicaSet>(VMIRS_REF),
+      vmis,
+      recorder: new EventRecorder(ctx.client, ctx.clock, { component: 'virtualmachinereplicaset-controller' }, ctx.logger),
+    }),
+    new WorkloadUpdater({
+      ctx,
+      kubevirts,
+      vmis,
+      migrations,
+      pods,
+      recorder: new EventRecorder(ctx.client, ctx.clock, { component: 'workload-update-controller' }, ctx.logger),
+      launcherImage: () => config().launcherImage,
+    }),
+    new VmPoolController({
+      ctx,
+      pools: ctx.informers.informerFor<VirtualMachinePool>(POOL_REF),
+      vms,
+      revisions: ctx.informers.informerFor(CONTROLLER_REVISION_REF),
+      recorder: new EventRecorder(ctx.client, ctx.clock, { component: 'virtualmachinepool-controller' }, ctx.logger),
+    }),
     ...storageControllers({ ctx, vms, vmis, pvcs, launcherImage: () => config().launcherImage }),
   ];
   return {

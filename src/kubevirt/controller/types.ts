@@ -39,7 +39,12 @@ export interface VmiSpec {
     devices?: {
       disks?: Array<{ name: string; [field: string]: unknown }>;
       filesystems?: Array<{ name: string }>;
-      interfaces?: Array<{ name: string; model?: string; ports?: Array<{ name?: string; port: number; protocol?: string }>; [binding: string]: unknown }>;
+      interfaces?: Array<{
+        name: string;
+        model?: string;
+        ports?: Array<{ name?: string; port: number; protocol?: string }>;
+        [binding: string]: unknown;
+      }>;
       autoattachPodInterface?: boolean;
       autoattachGraphicsDevice?: boolean;
       autoattachSerialConsole?: boolean;
@@ -114,7 +119,10 @@ export interface VirtualMachine extends KubeObject {
   spec: {
     running?: boolean;
     runStrategy?: RunStrategy;
-    template: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string>; [field: string]: unknown }; spec: VmiSpec };
+    template: {
+      metadata?: { labels?: Record<string, string>; annotations?: Record<string, string>; [field: string]: unknown };
+      spec: VmiSpec;
+    };
     [field: string]: unknown;
   };
   status?: VmStatus;

@@ -51,7 +51,7 @@ export const MIGRATION_FAILURE_MESSAGE =
 
 /** What virt-launcher answers when QEMU does not come up; the handler reports it in SyncFailed. */
 export const BOOT_FAILURE_MESSAGE =
-  "server error. command SyncVMI failed: \"LibvirtError(Code=1, Domain=10, Message='internal error: process exited while connecting to monitor: qemu-kvm: failed to initialize kvm: Permission denied')\"";
+  'server error. command SyncVMI failed: "LibvirtError(Code=1, Domain=10, Message=\'internal error: process exited while connecting to monitor: qemu-kvm: failed to initialize kvm: Permission denied\')"';
 
 export class DomainRegistry {
   private readonly domains = new Map<string, Domain>();
@@ -175,7 +175,12 @@ export class DomainRegistry {
     }
     if (domain.gracefulShutdownAtMs !== undefined) return false;
     domain.gracefulShutdownAtMs = this.clock.nowMs();
-    this.after(domain, graceSeconds * 1000, () => this.change(domain, { state: 'Shutoff', reason: 'Destroyed', killedAfterGracePeriod: true }), false);
+    this.after(
+      domain,
+      graceSeconds * 1000,
+      () => this.change(domain, { state: 'Shutoff', reason: 'Destroyed', killedAfterGracePeriod: true }),
+      false,
+    );
     // A paused guest does not see the power button.
     if (domain.state === 'Running') this.after(domain, this.profile.guestShutdownMs, () => this.powerOff(domain));
     return true;

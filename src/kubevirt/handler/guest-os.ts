@@ -20,7 +20,14 @@ export interface GuestOS {
 /** The numeric version in an image tag ("fedora:41" -> "41"), if it has one. */
 const tagVersion = (image: string): string | undefined => /:(\d+(?:\.\d+)*)(?:[-@].*)?$/.exec(image)?.[1];
 
-const seabios = ['', 'SeaBIOS (version 1.16.3-4.el9)', '', 'iPXE (http://ipxe.org) 00:03.0 CA00 PCI2.10 PnP PMM+BEFCAD40+BEF0AD40 CA00', '', 'Booting from Hard Disk...'];
+const seabios = [
+  '',
+  'SeaBIOS (version 1.16.3-4.el9)',
+  '',
+  'iPXE (http://ipxe.org) 00:03.0 CA00 PCI2.10 PnP PMM+BEFCAD40+BEF0AD40 CA00',
+  '',
+  'Booting from Hard Disk...',
+];
 
 function cirros(): GuestOS {
   return {
@@ -57,7 +64,13 @@ function cirros(): GuestOS {
   };
 }
 
-function systemdGuest(family: string, prettyName: string, kernelRelease: string, osInfo: Record<string, string>, hasAgent: boolean): GuestOS {
+function systemdGuest(
+  family: string,
+  prettyName: string,
+  kernelRelease: string,
+  osInfo: Record<string, string>,
+  hasAgent: boolean,
+): GuestOS {
   return {
     family,
     hasAgent,
@@ -83,46 +96,64 @@ function systemdGuest(family: string, prettyName: string, kernelRelease: string,
 function fedora(image: string): GuestOS {
   const version = tagVersion(image)?.split('.')[0] ?? '41';
   const kernelRelease = '6.11.4-301.fc41.x86_64';
-  return systemdGuest('fedora', `Fedora Linux ${version} (Cloud Edition)`, kernelRelease, {
-    name: 'Fedora Linux',
-    id: 'fedora',
-    version: `${version} (Cloud Edition)`,
-    versionId: version,
-    prettyName: `Fedora Linux ${version} (Cloud Edition)`,
+  return systemdGuest(
+    'fedora',
+    `Fedora Linux ${version} (Cloud Edition)`,
     kernelRelease,
-    kernelVersion: '#1 SMP PREEMPT_DYNAMIC Sun Oct 20 15:02:33 UTC 2024',
-    machine: 'x86_64',
-  }, true);
+    {
+      name: 'Fedora Linux',
+      id: 'fedora',
+      version: `${version} (Cloud Edition)`,
+      versionId: version,
+      prettyName: `Fedora Linux ${version} (Cloud Edition)`,
+      kernelRelease,
+      kernelVersion: '#1 SMP PREEMPT_DYNAMIC Sun Oct 20 15:02:33 UTC 2024',
+      machine: 'x86_64',
+    },
+    true,
+  );
 }
 
 function centosStream(image: string): GuestOS {
   const version = tagVersion(image)?.split('.')[0] ?? '9';
   const kernelRelease = version === '10' ? '6.12.0-55.el10.x86_64' : '5.14.0-522.el9.x86_64';
-  return systemdGuest('centos', `CentOS Stream ${version}`, kernelRelease, {
-    name: 'CentOS Stream',
-    id: 'centos',
-    version,
-    versionId: version,
-    prettyName: `CentOS Stream ${version}`,
+  return systemdGuest(
+    'centos',
+    `CentOS Stream ${version}`,
     kernelRelease,
-    kernelVersion: '#1 SMP PREEMPT_DYNAMIC Fri Nov 15 20:36:15 UTC 2024',
-    machine: 'x86_64',
-  }, true);
+    {
+      name: 'CentOS Stream',
+      id: 'centos',
+      version,
+      versionId: version,
+      prettyName: `CentOS Stream ${version}`,
+      kernelRelease,
+      kernelVersion: '#1 SMP PREEMPT_DYNAMIC Fri Nov 15 20:36:15 UTC 2024',
+      machine: 'x86_64',
+    },
+    true,
+  );
 }
 
 function ubuntu(image: string): GuestOS {
   const version = tagVersion(image) ?? '24.04';
   const kernelRelease = '6.8.0-51-generic';
-  return systemdGuest('ubuntu', `Ubuntu ${version} LTS`, kernelRelease, {
-    name: 'Ubuntu',
-    id: 'ubuntu',
-    version: `${version} LTS`,
-    versionId: version,
-    prettyName: `Ubuntu ${version} LTS`,
+  return systemdGuest(
+    'ubuntu',
+    `Ubuntu ${version} LTS`,
     kernelRelease,
-    kernelVersion: '#51-Ubuntu SMP PREEMPT_DYNAMIC Sat Nov  9 17:58:29 UTC 2024',
-    machine: 'x86_64',
-  }, false);
+    {
+      name: 'Ubuntu',
+      id: 'ubuntu',
+      version: `${version} LTS`,
+      versionId: version,
+      prettyName: `Ubuntu ${version} LTS`,
+      kernelRelease,
+      kernelVersion: '#51-Ubuntu SMP PREEMPT_DYNAMIC Sat Nov  9 17:58:29 UTC 2024',
+      machine: 'x86_64',
+    },
+    false,
+  );
 }
 
 function alpine(): GuestOS {

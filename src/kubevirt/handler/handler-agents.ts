@@ -44,7 +44,14 @@ class NodeHandler implements Component {
     this.parts = [
       new NodeAgent(ctx, nodeName),
       new VmiSync({ ctx, nodeName, vmis: informers.vmis, launcherPods: informers.launcherPods, nodes: informers.nodes, domains }),
-      new MigrationSync({ ctx, nodeName, vmis: informers.vmis, launcherPods: informers.launcherPods, handlerPods: informers.handlerPods, domains }),
+      new MigrationSync({
+        ctx,
+        nodeName,
+        vmis: informers.vmis,
+        launcherPods: informers.launcherPods,
+        handlerPods: informers.handlerPods,
+        domains,
+      }),
     ];
   }
 
@@ -88,18 +95,20 @@ export class HandlerAgents implements Component {
 
   /** A Gate for each Node that exists; a deleted Node's handler stops. */
   private converge(nodeName: string, stopping = false): void {
-    this.transitions = this.transitions.then(async () => {
-      const exists = !stopping && this.informers.nodes.getByName(undefined, nodeName) !== undefined;
-      const gate = this.gates.get(nodeName);
-      if (exists && !gate) {
-        const created = this.gateFor(nodeName);
-        this.gates.set(nodeName, created);
-        await created.start();
-      } else if (!exists && gate) {
-        this.gates.delete(nodeName);
-        await gate.stop();
-      }
-    }).catch((err: unknown) => this.ctx.logger.error(`virt-handler on ${nodeName}`, err));
+    this.transitions = this.transitions
+      .then(async () => {
+        const exists = !stopping && this.informers.nodes.getByName(undefined, nodeName) !== undefined;
+        const gate = this.gates.get(nodeName);
+        if (exists && !gate) {
+          const created = this.gateFor(nodeName);
+          this.gates.set(nodeName, created);
+          await created.start();
+        } else if (!exists && gate) {
+          this.gates.delete(nodeName);
+          await gate.stop();
+        }
+      })
+      .catch((err: unknown) => this.ctx.logger.error(`virt-handler on ${nodeName}`, err));
   }
 
   private gateFor(nodeName: string): Gate {

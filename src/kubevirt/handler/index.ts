@@ -25,7 +25,15 @@ import { DomainRegistry, type Domain } from './domains.js';
 import { HandlerAgents } from './handler-agents.js';
 import { launcherLogSource } from './launcher-logs.js';
 import { BY_VMI_UID } from './vmi-sync.js';
-import { CREATED_BY_LABEL, HANDLER_POD_SELECTOR, KUBEVIRT_NAMESPACE, LAUNCHER_POD_SELECTOR, VMI_REF, vmiKey, type VirtualMachineInstance } from './vmi-types.js';
+import {
+  CREATED_BY_LABEL,
+  HANDLER_POD_SELECTOR,
+  KUBEVIRT_NAMESPACE,
+  LAUNCHER_POD_SELECTOR,
+  VMI_REF,
+  vmiKey,
+  type VirtualMachineInstance,
+} from './vmi-types.js';
 
 export { GUEST_AGENT_ANNOTATION } from './vmi-types.js';
 
@@ -96,12 +104,17 @@ export function virtHandlerComponents(ctx: ComponentContext): Component[] {
     const vmi = vmis.getByName(namespace, name);
     if (!vmi) throw notFound({ group: 'kubevirt.io', resource: 'virtualmachineinstances', name });
     const nodeName = vmi.status?.nodeName;
-    if (!nodeName || !agents.activeNodes.has(nodeName)) throw internalError(`unable to reach virt-handler on node "${nodeName ?? ''}" for VMI ${namespace}/${name}`);
+    if (!nodeName || !agents.activeNodes.has(nodeName))
+      throw internalError(`unable to reach virt-handler on node "${nodeName ?? ''}" for VMI ${namespace}/${name}`);
     const domain = domains.get(vmi.metadata.uid ?? '');
-    if (!domain || (domain.state !== 'Running' && domain.state !== 'Paused')) throw internalError(`Requested operation is not valid: domain ${namespace}_${name} is not running`);
+    if (!domain || (domain.state !== 'Running' && domain.state !== 'Paused'))
+      throw internalError(`Requested operation is not valid: domain ${namespace}_${name} is not running`);
     return domain;
   };
-  const onDomain = (act: (domain: Domain) => void) => async (namespace: string, name: string): Promise<void> => act(await domainOf(namespace, name));
+  const onDomain =
+    (act: (domain: Domain) => void) =>
+    async (namespace: string, name: string): Promise<void> =>
+      act(await domainOf(namespace, name));
 
   clusters.set(ctx.clock, {
     commands: {

@@ -24,13 +24,25 @@ function diskImageOf(pod: Pod): string {
   return containers.find((c) => c.name.startsWith('volume') && !c.name.endsWith('-init') && c.image)?.image ?? '';
 }
 
-const vmiNameOf = (pod: Pod): string => pod.metadata.annotations?.['kubevirt.io/domain'] ?? pod.metadata.labels?.['vm.kubevirt.io/name'] ?? '';
+const vmiNameOf = (pod: Pod): string =>
+  pod.metadata.annotations?.['kubevirt.io/domain'] ?? pod.metadata.labels?.['vm.kubevirt.io/name'] ?? '';
 
 /** One line of virt-launcher's JSON log (its logger's field order). */
 function launcherLine(pod: Pod, timeMs: number, msg: string, pos: string, aboutVmi: boolean): string {
   const timestamp = `${new Date(Math.floor(timeMs)).toISOString().slice(0, 23)}${String(Math.round((timeMs % 1) * 1000)).padStart(3, '0')}Z`;
-  const vmi = aboutVmi ? { kind: '', name: vmiNameOf(pod), namespace: pod.metadata.namespace ?? '', uid: pod.metadata.labels?.[CREATED_BY_LABEL] ?? '' } : {};
-  const fields = { component: 'virt-launcher', ...(aboutVmi ? { kind: vmi.kind } : {}), level: 'info', msg, ...(aboutVmi ? { name: vmi.name, namespace: vmi.namespace } : {}), pos, timestamp, ...(aboutVmi ? { uid: vmi.uid } : {}) };
+  const vmi = aboutVmi
+    ? { kind: '', name: vmiNameOf(pod), namespace: pod.metadata.namespace ?? '', uid: pod.metadata.labels?.[CREATED_BY_LABEL] ?? '' }
+    : {};
+  const fields = {
+    component: 'virt-launcher',
+    ...(aboutVmi ? { kind: vmi.kind } : {}),
+    level: 'info',
+    msg,
+    ...(aboutVmi ? { name: vmi.name, namespace: vmi.namespace } : {}),
+    pos,
+    timestamp,
+    ...(aboutVmi ? { uid: vmi.uid } : {}),
+  };
   return JSON.stringify(fields);
 }
 
@@ -68,7 +80,10 @@ function serialLog(pod: Pod, startMs: number): LogLine[] {
   const guest = guestOfImage(diskImageOf(pod));
   const host = pod.metadata.labels?.['vm.kubevirt.io/name'] ?? vmiNameOf(pod);
   const ip = pod.status?.podIP ?? '';
-  return guest.consoleLines.map((line, i) => ({ timeMs: startMs + (i + 1) * LINE_SPACING_MS, text: line.replaceAll('{host}', host).replaceAll('{ip}', ip) }));
+  return guest.consoleLines.map((line, i) => ({
+    timeMs: startMs + (i + 1) * LINE_SPACING_MS,
+    text: line.replaceAll('{host}', host).replaceAll('{ip}', ip),
+  }));
 }
 
 export const launcherLogSource: ContainerLogSource = (pod, container, state) => {

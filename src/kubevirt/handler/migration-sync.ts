@@ -42,7 +42,8 @@ const EPHEMERAL_PORT_COUNT = 28232;
 const PROXY_DESTINATIONS = [0, 49152];
 const BLOCK_PROXY_DESTINATION = 49153;
 
-export const migrationStateOf = (vmi: VirtualMachineInstance): MigrationState | undefined => vmi.status?.migrationState as MigrationState | undefined;
+export const migrationStateOf = (vmi: VirtualMachineInstance): MigrationState | undefined =>
+  vmi.status?.migrationState as MigrationState | undefined;
 
 export class MigrationSync implements Component {
   readonly name: string;
@@ -106,12 +107,21 @@ export class MigrationSync implements Component {
 
   /** The target launcher waits for the incoming domain; its handler proxies the streams on fresh ports. */
   private async listen(vmi: VirtualMachineInstance, state: MigrationState): Promise<void> {
-    const address = this.deps.handlerPods.list().find((p) => p.spec.nodeName === this.deps.nodeName && !p.metadata.deletionTimestamp)?.status?.podIP ?? '';
-    const destinations = vmi.status?.migrationMethod === 'BlockMigration' ? [...PROXY_DESTINATIONS, BLOCK_PROXY_DESTINATION] : PROXY_DESTINATIONS;
+    const address =
+      this.deps.handlerPods.list().find((p) => p.spec.nodeName === this.deps.nodeName && !p.metadata.deletionTimestamp)?.status?.podIP ??
+      '';
+    const destinations =
+      vmi.status?.migrationMethod === 'BlockMigration' ? [...PROXY_DESTINATIONS, BLOCK_PROXY_DESTINATION] : PROXY_DESTINATIONS;
     const ports: Record<string, number> = {};
-    for (const destination of destinations) ports[String(EPHEMERAL_PORT_BASE + Math.floor(this.deps.ctx.random.next() * EPHEMERAL_PORT_COUNT))] = destination;
+    for (const destination of destinations)
+      ports[String(EPHEMERAL_PORT_BASE + Math.floor(this.deps.ctx.random.next() * EPHEMERAL_PORT_COUNT))] = destination;
     await this.writeState(vmi, { ...state, targetNodeAddress: address, targetDirectMigrationNodePorts: ports });
-    void this.recorder.event(vmi, 'Normal', 'PreparingTarget', `Migration Target is listening at ${address}, on ports: ${Object.keys(ports).join(',')}`);
+    void this.recorder.event(
+      vmi,
+      'Normal',
+      'PreparingTarget',
+      `Migration Target is listening at ${address}, on ports: ${Object.keys(ports).join(',')}`,
+    );
     void this.recorder.event(vmi, 'Normal', 'PreparingTarget', 'VirtualMachineInstance Migration Target Prepared.');
   }
 
@@ -123,7 +133,11 @@ export class MigrationSync implements Component {
       nodeName: this.deps.nodeName,
       migrationTransport: 'Unix',
       launcherContainerImageVersion: '',
-      migrationState: { ...state, targetNodeDomainDetected: true, targetNodeDomainReadyTimestamp: state.targetNodeDomainReadyTimestamp ?? now },
+      migrationState: {
+        ...state,
+        targetNodeDomainDetected: true,
+        targetNodeDomainReadyTimestamp: state.targetNodeDomainReadyTimestamp ?? now,
+      },
     };
     delete status.evacuationNodeName;
     if (state.targetMemoryOverhead) status.memory = { ...status.memory, memoryOverhead: state.targetMemoryOverhead };
@@ -154,7 +168,13 @@ export class MigrationSync implements Component {
       if (outcome.reason) ended.failureReason = outcome.reason;
       await this.writeState(vmi, ended);
       domains.forgetMigration(uid);
-      if (outcome.failed) void this.recorder.event(vmi, 'Warning', 'Migrated', `VirtualMachineInstance migration uid ${uid} failed. reason:${outcome.reason ?? ''}`);
+      if (outcome.failed)
+        void this.recorder.event(
+          vmi,
+          'Warning',
+          'Migrated',
+          `VirtualMachineInstance migration uid ${uid} failed. reason:${outcome.reason ?? ''}`,
+        );
       return;
     }
     if (!state.targetNodeAddress || state.startTimestamp) return;

@@ -11,7 +11,13 @@ import { asIdentity, type ComponentContext } from '../../runtime/component-conte
 import { NODE_REF, type Node } from '../../kube/nodes.js';
 import { rfc3339, type TimerHandle } from '../../runtime/clock.js';
 import type { Component } from '../../runtime/component.js';
-import { DEVICE_PLUGIN_RESOURCES, HEARTBEAT_ANNOTATION, heartbeatLabels, labellerLabels, SKIP_LABELLING_ANNOTATION } from './node-labels.js';
+import {
+  DEVICE_PLUGIN_RESOURCES,
+  HEARTBEAT_ANNOTATION,
+  heartbeatLabels,
+  labellerLabels,
+  SKIP_LABELLING_ANNOTATION,
+} from './node-labels.js';
 
 export const HEARTBEAT_INTERVAL_MS = 60_000;
 const HEARTBEAT_JITTER_FACTOR = 1.2;
@@ -40,7 +46,9 @@ export class NodeAgent implements Component {
     if (this.timer) this.ctx.clock.clearTimeout(this.timer);
     this.timer = undefined;
     await this.beat;
-    await this.patchNode({ metadata: { labels: { 'kubevirt.io/schedulable': 'false' } } }).catch((err: unknown) => this.ctx.logger.error(`${this.name}: marking the node unschedulable failed`, err));
+    await this.patchNode({ metadata: { labels: { 'kubevirt.io/schedulable': 'false' } } }).catch((err: unknown) =>
+      this.ctx.logger.error(`${this.name}: marking the node unschedulable failed`, err),
+    );
   }
 
   /** Device plugins first (schedulable waits for them), then the labeller. */
@@ -51,7 +59,8 @@ export class NodeAgent implements Component {
       const resources = { capacity: DEVICE_PLUGIN_RESOURCES, allocatable: DEVICE_PLUGIN_RESOURCES };
       await kubelet.patch(NODE_REF, undefined, this.nodeName, 'strategic', { status: resources }, { subresource: 'status' });
       const node = await this.ctx.client.get<Node>(NODE_REF, undefined, this.nodeName);
-      if (node.metadata.annotations?.[SKIP_LABELLING_ANNOTATION] === undefined) await this.patchNode({ metadata: { labels: labellerLabels() } });
+      if (node.metadata.annotations?.[SKIP_LABELLING_ANNOTATION] === undefined)
+        await this.patchNode({ metadata: { labels: labellerLabels() } });
     } catch (err) {
       this.ctx.logger.error(`${this.name}: registering the node failed`, err);
     }
@@ -60,7 +69,9 @@ export class NodeAgent implements Component {
   private async heartbeat(): Promise<void> {
     if (!this.running) return;
     try {
-      await this.patchNode({ metadata: { labels: heartbeatLabels(true), annotations: { [HEARTBEAT_ANNOTATION]: rfc3339(this.ctx.clock.now()) } } });
+      await this.patchNode({
+        metadata: { labels: heartbeatLabels(true), annotations: { [HEARTBEAT_ANNOTATION]: rfc3339(this.ctx.clock.now()) } },
+      });
     } catch (err) {
       this.ctx.logger.error(`${this.name}: heartbeat failed`, err);
     }

@@ -14,11 +14,104 @@ export const HOST_MODEL_LABEL_PREFIX = 'host-model-cpu.node.kubevirt.io/';
 const HOST_MODEL = 'Skylake-Client-IBRS';
 const VENDOR = 'Intel';
 /** Usable named models, minus the obsolete ones (486, pentium*, qemu64, Opteron_G1/G2, ...). */
-const CPU_MODELS = ['Broadwell-noTSX', 'Broadwell-noTSX-IBRS', 'Haswell-noTSX', 'Haswell-noTSX-IBRS', 'IvyBridge', 'IvyBridge-IBRS', 'Nehalem', 'Nehalem-IBRS', 'Penryn', 'SandyBridge', 'SandyBridge-IBRS', 'Skylake-Client-noTSX-IBRS', 'Westmere', 'Westmere-IBRS'];
+const CPU_MODELS = [
+  'Broadwell-noTSX',
+  'Broadwell-noTSX-IBRS',
+  'Haswell-noTSX',
+  'Haswell-noTSX-IBRS',
+  'IvyBridge',
+  'IvyBridge-IBRS',
+  'Nehalem',
+  'Nehalem-IBRS',
+  'Penryn',
+  'SandyBridge',
+  'SandyBridge-IBRS',
+  'Skylake-Client-noTSX-IBRS',
+  'Westmere',
+  'Westmere-IBRS',
+];
 const MIGRATION_MODELS = [...CPU_MODELS, HOST_MODEL];
-const CPU_FEATURES = ['abm', 'adx', 'aes', 'amd-ssbd', 'amd-stibp', 'arat', 'arch-capabilities', 'avx', 'avx2', 'bmi1', 'bmi2', 'clflushopt', 'erms', 'f16c', 'fma', 'fsgsbase', 'hypervisor', 'ibpb', 'ibrs', 'invpcid', 'invtsc', 'md-clear', 'movbe', 'pcid', 'pclmuldq', 'pdpe1gb', 'popcnt', 'rdctl-no', 'rdrand', 'rdseed', 'rdtscp', 'skip-l1dfl-vmentry', 'smap', 'smep', 'spec-ctrl', 'ssbd', 'sse4.1', 'sse4.2', 'ssse3', 'stibp', 'tsc_adjust', 'umip', 'vme', 'vmx', 'x2apic', 'xsave', 'xsavec', 'xsaveopt', 'xsaves'];
-const HOST_MODEL_REQUIRED_FEATURES = ['arch-capabilities', 'hypervisor', 'invtsc', 'md-clear', 'pdpe1gb', 'rdctl-no', 'skip-l1dfl-vmentry', 'spec-ctrl', 'ssbd', 'stibp', 'tsc_adjust', 'umip', 'vmx', 'xsaves'];
-const HYPERV_FEATURES = ['base', 'frequencies', 'ipi', 'reenlightenment', 'reset', 'runtime', 'synic', 'synictimer', 'time', 'tlbflush', 'vapic', 'vpindex'];
+const CPU_FEATURES = [
+  'abm',
+  'adx',
+  'aes',
+  'amd-ssbd',
+  'amd-stibp',
+  'arat',
+  'arch-capabilities',
+  'avx',
+  'avx2',
+  'bmi1',
+  'bmi2',
+  'clflushopt',
+  'erms',
+  'f16c',
+  'fma',
+  'fsgsbase',
+  'hypervisor',
+  'ibpb',
+  'ibrs',
+  'invpcid',
+  'invtsc',
+  'md-clear',
+  'movbe',
+  'pcid',
+  'pclmuldq',
+  'pdpe1gb',
+  'popcnt',
+  'rdctl-no',
+  'rdrand',
+  'rdseed',
+  'rdtscp',
+  'skip-l1dfl-vmentry',
+  'smap',
+  'smep',
+  'spec-ctrl',
+  'ssbd',
+  'sse4.1',
+  'sse4.2',
+  'ssse3',
+  'stibp',
+  'tsc_adjust',
+  'umip',
+  'vme',
+  'vmx',
+  'x2apic',
+  'xsave',
+  'xsavec',
+  'xsaveopt',
+  'xsaves',
+];
+const HOST_MODEL_REQUIRED_FEATURES = [
+  'arch-capabilities',
+  'hypervisor',
+  'invtsc',
+  'md-clear',
+  'pdpe1gb',
+  'rdctl-no',
+  'skip-l1dfl-vmentry',
+  'spec-ctrl',
+  'ssbd',
+  'stibp',
+  'tsc_adjust',
+  'umip',
+  'vmx',
+  'xsaves',
+];
+const HYPERV_FEATURES = [
+  'base',
+  'frequencies',
+  'ipi',
+  'reenlightenment',
+  'reset',
+  'runtime',
+  'synic',
+  'synictimer',
+  'time',
+  'tlbflush',
+  'vapic',
+  'vpindex',
+];
 const MACHINE_TYPES = ['q35', 'pc-q35-rhel9.6.0', 'pc-q35-rhel9.4.0', 'pc-q35-rhel9.2.0', 'pc-q35-rhel9.0.0', 'pc-q35-rhel8.6.0'];
 const TSC_FREQUENCY = '2592000000';
 
@@ -36,7 +129,8 @@ export const LABELLER_PREFIXES = [
   'kubevirt.io/ksm-enabled',
 ];
 
-const flags = (prefix: string, names: string[]): Record<string, string> => Object.fromEntries(names.map((name) => [`${prefix}${name}`, 'true']));
+const flags = (prefix: string, names: string[]): Record<string, string> =>
+  Object.fromEntries(names.map((name) => [`${prefix}${name}`, 'true']));
 
 /** The node labeller's labels for this host. */
 export function labellerLabels(): Record<string, string> {

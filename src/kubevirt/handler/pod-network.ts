@@ -48,7 +48,8 @@ export function multusAttachedInterfaces(pod: Pod | undefined): Set<string> {
 /** The pod's network links: eth0 from the cluster network, plus what Multus attached. */
 export const podLinks = (pod: Pod | undefined): Set<string> => multusAttachedInterfaces(pod).add(PRIMARY_POD_INTERFACE);
 
-const needsPodLink = (iface: VmiInterface): boolean => iface.state !== 'absent' && (iface.bridge !== undefined || iface.masquerade !== undefined || iface.passtBinding !== undefined);
+const needsPodLink = (iface: VmiInterface): boolean =>
+  iface.state !== 'absent' && (iface.bridge !== undefined || iface.masquerade !== undefined || iface.passtBinding !== undefined);
 
 /**
  * The error virt-handler's start flow reports (vm.go: "failed to configure

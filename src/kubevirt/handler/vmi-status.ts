@@ -69,7 +69,12 @@ export function generatedMac(uid: string, iface: string): string {
 type Stamps = 'none' | 'probe' | 'both';
 
 /** A condition that still says the same (status, reason, message) is kept as it is, timestamps included; otherwise replaced. */
-function setCondition(conditions: VmiCondition[], next: Omit<VmiCondition, 'lastProbeTime' | 'lastTransitionTime'>, stamps: Stamps, now: string): VmiCondition[] {
+function setCondition(
+  conditions: VmiCondition[],
+  next: Omit<VmiCondition, 'lastProbeTime' | 'lastTransitionTime'>,
+  stamps: Stamps,
+  now: string,
+): VmiCondition[] {
   const old = conditions.find((c) => c.type === next.type);
   if (old && old.status === next.status && old.reason === next.reason && old.message === next.message) return conditions;
   const condition: VmiCondition = {
@@ -94,19 +99,34 @@ function handlerConditions(facts: HandlerFacts, phase: VmiPhase): VmiCondition[]
   if (domain) {
     const blockers = migrationBlockers(vmi, facts.nodeName, facts.nodeHasHostModel);
     const first = blockers[0];
-    conditions = setCondition(conditions, first ? { type: 'LiveMigratable', status: 'False', reason: first.reason, message: first.message } : { type: 'LiveMigratable', status: 'True' }, 'none', now);
+    conditions = setCondition(
+      conditions,
+      first
+        ? { type: 'LiveMigratable', status: 'False', reason: first.reason, message: first.message }
+        : { type: 'LiveMigratable', status: 'True' },
+      'none',
+      now,
+    );
     const nonStorage = blockers.filter((b) => !b.storage);
     conditions = setCondition(
       conditions,
       nonStorage.length
-        ? { type: 'StorageLiveMigratable', status: 'False', reason: 'NotMigratable', message: nonStorage.map((b) => `${b.reason}: ${b.message}`).join(', ') }
+        ? {
+            type: 'StorageLiveMigratable',
+            status: 'False',
+            reason: 'NotMigratable',
+            message: nonStorage.map((b) => `${b.reason}: ${b.message}`).join(', '),
+          }
         : { type: 'StorageLiveMigratable', status: 'True' },
       'none',
       now,
     );
   }
   const running = phase === 'Running';
-  conditions = running && domain?.agentConnected ? setCondition(conditions, { type: 'AgentConnected', status: 'True' }, 'probe', now) : withoutCondition(conditions, 'AgentConnected');
+  conditions =
+    running && domain?.agentConnected
+      ? setCondition(conditions, { type: 'AgentConnected', status: 'True' }, 'probe', now)
+      : withoutCondition(conditions, 'AgentConnected');
   conditions =
     running && domain?.state === 'Paused'
       ? setCondition(conditions, { type: 'Paused', status: 'True', reason: 'PausedByUser', message: 'VMI was paused by user' }, 'both', now)
@@ -171,8 +191,13 @@ function volumeStatuses(vmi: VirtualMachineInstance): VmiVolumeStatus[] {
   const volumes = (vmi.spec?.volumes ?? []).filter((v) => targets.has(v.name) || existing.some((s) => s.name === v.name));
   return volumes
     .map((volume): VmiVolumeStatus => {
-      const status: VmiVolumeStatus = { ...existing.find((s) => s.name === volume.name), name: volume.name, target: targets.get(volume.name) ?? '' };
-      if (volume.containerDisk?.image && !status.containerDiskVolume) status.containerDiskVolume = { checksum: parseInt(sha256(volume.containerDisk.image).slice(0, 8), 16) };
+      const status: VmiVolumeStatus = {
+        ...existing.find((s) => s.name === volume.name),
+        name: volume.name,
+        target: targets.get(volume.name) ?? '',
+      };
+      if (volume.containerDisk?.image && !status.containerDiskVolume)
+        status.containerDiskVolume = { checksum: parseInt(sha256(volume.containerDisk.image).slice(0, 8), 16) };
       return status;
     })
     .sort((a, b) => a.name.localeCompare(b.name));
@@ -198,13 +223,18 @@ export function handlerStatus(facts: HandlerFacts): VmiStatus {
   const current = vmi.status ?? {};
   const phase = phaseFromDomain(current.phase ?? '', domain, facts.launcherAlive);
   const status: VmiStatus = { ...current, phase, conditions: handlerConditions(facts, phase) };
-  if (phase !== current.phase) status.phaseTransitionTimestamps = [...(current.phaseTransitionTimestamps ?? []), { phase, phaseTransitionTimestamp: now }];
+  if (phase !== current.phase)
+    status.phaseTransitionTimestamps = [...(current.phaseTransitionTimestamps ?? []), { phase, phaseTransitionTimestamp: now }];
   if (domain && domain.state !== 'Defined') {
     status.migrationMethod = migrationMethod(vmi);
     status.machine = { type: machineType(vmi) };
     status.selinuxContext = 'none';
     status.memory = memoryStatus(vmi);
-    status.currentCPUTopology ??= { sockets: vmi.spec?.domain?.cpu?.sockets ?? 1, cores: vmi.spec?.domain?.cpu?.cores ?? 1, threads: vmi.spec?.domain?.cpu?.threads ?? 1 };
+    status.currentCPUTopology ??= {
+      sockets: vmi.spec?.domain?.cpu?.sockets ?? 1,
+      cores: vmi.spec?.domain?.cpu?.cores ?? 1,
+      threads: vmi.spec?.domain?.cpu?.threads ?? 1,
+    };
     status.volumeStatus = volumeStatuses(vmi);
     if (phase === 'Running') {
       status.interfaces = interfaceStatuses(facts);

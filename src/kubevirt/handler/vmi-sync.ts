@@ -45,7 +45,8 @@ function migratedNotYetTakenOver(vmi: VirtualMachineInstance, domainNode: string
   return state?.targetNode === domainNode && !state.failed && vmi.status?.nodeName !== domainNode;
 }
 
-const computeEnded = (pod: Pod): boolean => pod.status?.containerStatuses?.find((c) => c.name === 'compute')?.state?.terminated !== undefined;
+const computeEnded = (pod: Pod): boolean =>
+  pod.status?.containerStatuses?.find((c) => c.name === 'compute')?.state?.terminated !== undefined;
 
 export class VmiSync implements Component {
   readonly name: string;
@@ -89,7 +90,9 @@ export class VmiSync implements Component {
 
   /** The VMI's launcher pod on this node, a running one first. */
   private launcherPodOf(vmi: VirtualMachineInstance): Pod | undefined {
-    const pods = this.deps.launcherPods.byIndex(BY_VMI_UID, vmi.metadata.uid ?? '').filter((pod) => pod.spec.nodeName === this.deps.nodeName);
+    const pods = this.deps.launcherPods
+      .byIndex(BY_VMI_UID, vmi.metadata.uid ?? '')
+      .filter((pod) => pod.spec.nodeName === this.deps.nodeName);
     return pods.find((pod) => !isPodTerminal(pod)) ?? pods[0];
   }
 
@@ -153,7 +156,13 @@ export class VmiSync implements Component {
     if (this.deps.domains.shutdown(domain, grace)) void this.recorder.event(vmi, 'Normal', 'ShuttingDown', 'Signaled Graceful Shutdown');
   }
 
-  private async writeStatus(vmi: VirtualMachineInstance, domain: Domain | undefined, pod: Pod | undefined, launcherAlive: boolean, syncError: string | undefined): Promise<void> {
+  private async writeStatus(
+    vmi: VirtualMachineInstance,
+    domain: Domain | undefined,
+    pod: Pod | undefined,
+    launcherAlive: boolean,
+    syncError: string | undefined,
+  ): Promise<void> {
     const { ctx, nodeName } = this.deps;
     const node = this.deps.nodes.getByName(undefined, nodeName);
     const status = handlerStatus({
@@ -174,7 +183,8 @@ export class VmiSync implements Component {
     }
     if (jsonEqual(status, vmi.status)) return;
     await ctx.client.update<VirtualMachineInstance>({ ...vmi, status });
-    if (domain?.killedAfterGracePeriod && status.phase !== vmi.status?.phase) void this.recorder.event(vmi, 'Normal', 'Deleted', 'VirtualMachineInstance stopping');
+    if (domain?.killedAfterGracePeriod && status.phase !== vmi.status?.phase)
+      void this.recorder.event(vmi, 'Normal', 'Deleted', 'VirtualMachineInstance stopping');
     const event = phaseChangeEvent(vmi.status?.phase, status.phase);
     if (event) void this.recorder.event(vmi, event.type, event.reason, event.message);
   }

@@ -48,17 +48,35 @@ export const transitions = {
     remove: ['Synchronized'],
   }),
   updating: (from: { version: string; registry: string }, to: { version: string; registry: string }): Transition => ({
-    set: triple(true, true, true, REASON.updating, `Transitioning from previous version ${from.version} with registry ${from.registry} to target version ${to.version} using registry ${to.registry}`),
+    set: triple(
+      true,
+      true,
+      true,
+      REASON.updating,
+      `Transitioning from previous version ${from.version} with registry ${from.registry} to target version ${to.version} using registry ${to.registry}`,
+    ),
     remove: ['Created', 'Synchronized'],
   }),
   // Replaces the round's "deploying" step, so it drops what that step drops.
   ready: (): Transition => ({ set: triple(true, false, false, REASON.ready, 'All components are ready.'), remove: ['Synchronized'] }),
-  created: (): Transition => ({ set: [{ type: 'Created', status: 'True', reason: REASON.created, message: 'All resources were created.' }], remove: [] }),
+  created: (): Transition => ({
+    set: [{ type: 'Created', status: 'True', reason: REASON.created, message: 'All resources were created.' }],
+    remove: [],
+  }),
   failed: (error: string): Transition => {
     const message = `An error occurred during deployment: ${error}`;
-    return { set: [...triple(false, false, true, REASON.failed, message), { type: 'Synchronized', status: 'False', reason: REASON.failed, message }], remove: [] };
+    return {
+      set: [
+        ...triple(false, false, true, REASON.failed, message),
+        { type: 'Synchronized', status: 'False', reason: REASON.failed, message },
+      ],
+      remove: [],
+    };
   },
-  deleting: (): Transition => ({ set: triple(false, false, true, REASON.deleting, 'Deletion was triggered'), remove: ['Created', 'Synchronized'] }),
+  deleting: (): Transition => ({
+    set: triple(false, false, true, REASON.deleting, 'Deletion was triggered'),
+    remove: ['Created', 'Synchronized'],
+  }),
   deletionFailed: (error: string): Transition => ({
     set: [{ type: 'Synchronized', status: 'False', reason: REASON.deletionFailed, message: `An error occurred during deletion: ${error}` }],
     remove: [],

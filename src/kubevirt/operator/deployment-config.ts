@@ -49,7 +49,8 @@ function additionalProperties(spec: KubeVirtSpec): Record<string, string> {
   properties.HypervisorName = 'kvm';
   // Beta gates the config reads: present with an empty value while on.
   if (isGateEnabled(spec, 'ExternalNetResourceInjection')) properties.ExternalNetResourceInjection = '';
-  if (isGateEnabled(spec, 'Template') && spec.configuration?.virtTemplateDeployment?.enabled !== false) properties.VirtTemplateDeploymentEnabled = '';
+  if (isGateEnabled(spec, 'Template') && spec.configuration?.virtTemplateDeployment?.enabled !== false)
+    properties.VirtTemplateDeploymentEnabled = '';
   return properties;
 }
 

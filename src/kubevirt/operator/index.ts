@@ -19,7 +19,13 @@ import { DEPLOYMENT_REF, KUBEVIRT_REF, NODE_REF, OPERATOR_SELECTOR, POD_REF, SCH
 /** A virt-operator pod is one of the Deployment's, Ready; the Deployment's pods carry its name as a prefix. */
 export function operatorHasReadyPod(deployments: readonly KubeObject[], pods: readonly Pod[]): boolean {
   return deployments.some((deployment) =>
-    pods.some((pod) => pod.metadata.namespace === deployment.metadata.namespace && (pod.metadata.name ?? '').startsWith(`${deployment.metadata.name ?? ''}-`) && !pod.metadata.deletionTimestamp && isPodReady(pod)),
+    pods.some(
+      (pod) =>
+        pod.metadata.namespace === deployment.metadata.namespace &&
+        (pod.metadata.name ?? '').startsWith(`${deployment.metadata.name ?? ''}-`) &&
+        !pod.metadata.deletionTimestamp &&
+        isPodReady(pod),
+    ),
   );
 }
 
@@ -28,8 +34,21 @@ function operatorController(ctx: ComponentContext): Component {
   const operatorPods = ctx.informers.informerFor<Pod>(POD_REF, { labelSelector: OPERATOR_SELECTOR });
   const schedulableNodes = ctx.informers.informerFor(NODE_REF, { labelSelector: SCHEDULABLE_SELECTOR });
   const cache = new ManagedCache(ctx.informers);
-  const reconciler = new KubeVirtReconciler({ client: ctx.client, clock: ctx.clock, applier: new ObjectApplier(ctx.client), cache, kubevirts, operatorPods, schedulableNodes });
-  const controller = new Controller({ name: 'virt-operator', clock: ctx.clock, logger: ctx.logger, reconcile: (key) => reconciler.reconcile(key) });
+  const reconciler = new KubeVirtReconciler({
+    client: ctx.client,
+    clock: ctx.clock,
+    applier: new ObjectApplier(ctx.client),
+    cache,
+    kubevirts,
+    operatorPods,
+    schedulableNodes,
+  });
+  const controller = new Controller({
+    name: 'virt-operator',
+    clock: ctx.clock,
+    logger: ctx.logger,
+    reconcile: (key) => reconciler.reconcile(key),
+  });
   const everyKubeVirt = (): string[] => kubevirts.list().map(objectKey);
   // A CR coming or going changes the verdict for every other one (checkForActiveInstall).
   controller.watch(kubevirts, (kv) => [objectKey(kv), ...everyKubeVirt()]);

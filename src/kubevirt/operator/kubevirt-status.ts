@@ -53,6 +53,9 @@ export function recordGeneration(generations: GenerationStatus[], stored: KubeOb
   const [group, resource] = tracked;
   const entry: GenerationStatus = { group, resource, name: stored.metadata.name ?? '', lastGeneration: stored.metadata.generation ?? 1 };
   if (stored.metadata.namespace) entry.namespace = stored.metadata.namespace;
-  const same = (g: GenerationStatus): boolean => g.group === group && g.resource === resource && g.name === entry.name && g.namespace === entry.namespace;
-  return generations.some(same) ? generations.map((g) => (same(g) ? { ...g, lastGeneration: entry.lastGeneration } : g)) : [...generations, entry];
+  const same = (g: GenerationStatus): boolean =>
+    g.group === group && g.resource === resource && g.name === entry.name && g.namespace === entry.namespace;
+  return generations.some(same)
+    ? generations.map((g) => (same(g) ? { ...g, lastGeneration: entry.lastGeneration } : g))
+    : [...generations, entry];
 }

@@ -25,11 +25,21 @@ const statusOf = (obj: KubeObject): WorkloadStatus => (obj.status ?? {}) as Work
 
 const isUpToDate = (pod: Pod, stamp: StrategyStamp): boolean => {
   const annotations = pod.metadata.annotations ?? {};
-  return annotations[VERSION_ANNOTATION] === stamp.version && annotations[REGISTRY_ANNOTATION] === stamp.registry && annotations[ID_ANNOTATION] === stamp.deploymentId;
+  return (
+    annotations[VERSION_ANNOTATION] === stamp.version &&
+    annotations[REGISTRY_ANNOTATION] === stamp.registry &&
+    annotations[ID_ANNOTATION] === stamp.deploymentId
+  );
 };
 
 const runningPodsOf = (workload: KubeObject, pods: readonly Pod[]): Pod[] =>
-  pods.filter((pod) => pod.metadata.namespace === workload.metadata.namespace && (pod.metadata.name ?? '').includes(workload.metadata.name ?? '') && pod.status?.phase === 'Running' && !pod.metadata.deletionTimestamp);
+  pods.filter(
+    (pod) =>
+      pod.metadata.namespace === workload.metadata.namespace &&
+      (pod.metadata.name ?? '').includes(workload.metadata.name ?? '') &&
+      pod.status?.phase === 'Running' &&
+      !pod.metadata.deletionTimestamp,
+  );
 
 export function isDeploymentReady(deployment: KubeObject, pods: readonly Pod[], stamp: StrategyStamp): boolean {
   const status = statusOf(deployment);

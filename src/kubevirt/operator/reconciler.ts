@@ -59,7 +59,10 @@ export class KubeVirtReconciler {
 
     const annotations = kv.metadata.annotations ?? {};
     if (annotations[LATEST_API_ANNOTATION] !== 'v1' || annotations[STORAGE_API_ANNOTATION] !== 'v1') {
-      await this.deps.client.update({ ...kv, metadata: { ...kv.metadata, annotations: { ...annotations, [LATEST_API_ANNOTATION]: 'v1', [STORAGE_API_ANNOTATION]: 'v1' } } });
+      await this.deps.client.update({
+        ...kv,
+        metadata: { ...kv.metadata, annotations: { ...annotations, [LATEST_API_ANNOTATION]: 'v1', [STORAGE_API_ANNOTATION]: 'v1' } },
+      });
       return;
     }
     // checkForActiveInstall: with two CRs, or one outside the operator's namespace, nothing else happens.
@@ -79,7 +82,8 @@ export class KubeVirtReconciler {
       targetKubeVirtRegistry: target.registry,
       targetDeploymentID: config.id,
       targetDeploymentConfig: goJson(config),
-      defaultArchitecture: kv.status?.defaultArchitecture ?? spec.configuration?.architectureConfiguration?.defaultArchitecture ?? DEFAULT_ARCHITECTURE,
+      defaultArchitecture:
+        kv.status?.defaultArchitecture ?? spec.configuration?.architectureConfiguration?.defaultArchitecture ?? DEFAULT_ARCHITECTURE,
       phase: kv.status?.phase || 'Deploying',
     };
     const updating = Boolean(status.observedDeploymentID) && status.observedDeploymentID !== config.id;
@@ -90,7 +94,11 @@ export class KubeVirtReconciler {
 
     const stamp: StrategyStamp = { ...target, deploymentId: config.id };
     const renderTarget = { ...stamp, namespace: identity.namespace, generation: kv.metadata.generation ?? 1 };
-    const desired = desiredState({ spec, target: renderTarget, virtApiReplicas: virtApiReplicas(spec, this.deps.schedulableNodes.list().length) });
+    const desired = desiredState({
+      spec,
+      target: renderTarget,
+      virtApiReplicas: virtApiReplicas(spec, this.deps.schedulableNodes.list().length),
+    });
     let current = kv;
     try {
       await ensureStrategyConfigMap(this.deps.client, renderTarget, desired);
@@ -141,7 +149,10 @@ export class KubeVirtReconciler {
       if (!(await this.uninstaller.deleteAll(kv.metadata.namespace ?? ''))) return { requeueAfterMs: 1000 };
     } catch (err) {
       const latest = this.deps.kubevirts.getByName(kv.metadata.namespace, kv.metadata.name ?? '') ?? kv;
-      await this.writeStatus(latest, { ...status, conditions: this.conditionsAfter(status, transitions.deletionFailed(errorMessage(err))) }).catch(() => undefined);
+      await this.writeStatus(latest, {
+        ...status,
+        conditions: this.conditionsAfter(status, transitions.deletionFailed(errorMessage(err))),
+      }).catch(() => undefined);
       throw err;
     }
     const latest = await this.deps.client.get<KubeVirt>(KUBEVIRT_REF, kv.metadata.namespace, kv.metadata.name ?? '');
@@ -158,7 +169,10 @@ export class KubeVirtReconciler {
     const finalizers = kv.metadata.finalizers ?? [];
     if (finalizers.includes(FINALIZER)) return kv;
     const patch = kv.metadata.finalizers
-      ? [{ op: 'test', path: '/metadata/finalizers', value: finalizers }, { op: 'replace', path: '/metadata/finalizers', value: [...finalizers, FINALIZER] }]
+      ? [
+          { op: 'test', path: '/metadata/finalizers', value: finalizers },
+          { op: 'replace', path: '/metadata/finalizers', value: [...finalizers, FINALIZER] },
+        ]
       : [{ op: 'add', path: '/metadata/finalizers', value: [FINALIZER] }];
     return this.deps.client.patch<KubeVirt>(KUBEVIRT_REF, kv.metadata.namespace, kv.metadata.name ?? '', 'json', patch);
   }

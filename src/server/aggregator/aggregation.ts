@@ -91,7 +91,8 @@ class Aggregator {
     const apiService = this.apiService(segments[1], segments[2]);
     if (!apiService?.spec?.service) return undefined;
     const backend = this.availableBackend(apiService);
-    if (!backend) return reply.code(503).header('X-Content-Type-Options', 'nosniff').type('text/plain; charset=utf-8').send(UNAVAILABLE_TEXT);
+    if (!backend)
+      return reply.code(503).header('X-Content-Type-Options', 'nosniff').type('text/plain; charset=utf-8').send(UNAVAILABLE_TEXT);
     const body = Buffer.isBuffer(req.body) ? req.body : undefined;
     const response = await backend.serve(backendRequest(req.method, req.url, req.headers, body, req.user));
     reply.code(response.status);
@@ -185,7 +186,9 @@ class Aggregator {
     const backend = service ? this.backends.get(`${service.namespace}/${service.name}`) : undefined;
     if (!service || !backend) return undefined;
     const endpointsType = this.parts.types.byKind('v1', 'Endpoints');
-    const endpoints = endpointsType ? (this.parts.store.get(endpointsType.storageKey, service.namespace ?? '', service.name ?? '') as Endpoints | undefined) : undefined;
+    const endpoints = endpointsType
+      ? (this.parts.store.get(endpointsType.storageKey, service.namespace ?? '', service.name ?? '') as Endpoints | undefined)
+      : undefined;
     const ready = endpoints?.subsets?.some((subset) => (subset.addresses?.length ?? 0) > 0) ?? false;
     return ready ? backend : undefined;
   }
@@ -213,7 +216,9 @@ function backendRequest(
 function orderVersions(list: APIService[]): APIService[] {
   const kubeOrder = sortVersions(list.map((a) => a.spec?.version ?? ''));
   return [...list].sort(
-    (a, b) => (b.spec?.versionPriority ?? 0) - (a.spec?.versionPriority ?? 0) || kubeOrder.indexOf(a.spec?.version ?? '') - kubeOrder.indexOf(b.spec?.version ?? ''),
+    (a, b) =>
+      (b.spec?.versionPriority ?? 0) - (a.spec?.versionPriority ?? 0) ||
+      kubeOrder.indexOf(a.spec?.version ?? '') - kubeOrder.indexOf(b.spec?.version ?? ''),
   );
 }
 
@@ -223,7 +228,17 @@ function groupEntryOf(name: string, apiServices: APIService[]) {
 }
 
 interface ResourceList {
-  resources?: Array<{ name: string; namespaced?: boolean; group?: string; version?: string; kind?: string; verbs?: string[]; singularName?: string; shortNames?: string[]; categories?: string[] }>;
+  resources?: Array<{
+    name: string;
+    namespaced?: boolean;
+    group?: string;
+    version?: string;
+    kind?: string;
+    verbs?: string[];
+    singularName?: string;
+    shortNames?: string[];
+    categories?: string[];
+  }>;
 }
 
 /**
@@ -254,7 +269,8 @@ export function resourcesToDiscovery(list: ResourceList) {
     const parent = r.name.slice(0, slash);
     let index = parents.get(parent);
     if (index === undefined) {
-      index = entries.push({ resource: parent, responseKind: emptyKind, scope: scopeOf(r.namespaced), singularResource: '', verbs: [] }) - 1;
+      index =
+        entries.push({ resource: parent, responseKind: emptyKind, scope: scopeOf(r.namespaced), singularResource: '', verbs: [] }) - 1;
       parents.set(parent, index);
     }
     const responseKind = r.kind ? { group: r.group ?? '', version: r.version ?? '', kind: r.kind } : emptyKind;
@@ -263,7 +279,15 @@ export function resourcesToDiscovery(list: ResourceList) {
   return entries;
 }
 
-const notFoundStatus = () => ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the server could not find the requested resource', reason: 'NotFound', code: 404 });
+const notFoundStatus = () => ({
+  kind: 'Status',
+  apiVersion: 'v1',
+  metadata: {},
+  status: 'Failure',
+  message: 'the server could not find the requested resource',
+  reason: 'NotFound',
+  code: 404,
+});
 
 const STATUS_TEXT: Record<number, string> = {
   401: 'Unauthorized',
@@ -276,5 +300,7 @@ const STATUS_TEXT: Record<number, string> = {
 /** Answers an upgrade request with a plain HTTP response and closes the connection. */
 function rejectUpgrade(socket: Duplex, code: number, contentType: string, body: string): void {
   const reason = STATUS_TEXT[code] ?? 'Error';
-  socket.end(`HTTP/1.1 ${code} ${reason}\r\nContent-Type: ${contentType}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${code} ${reason}\r\nContent-Type: ${contentType}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

@@ -122,7 +122,8 @@ function autoRegistration(options: ApiServiceControllerOptions): Component {
       pendingOnStart.delete(name);
     },
   });
-  const keysOfCrd = (crd: Crd): string[] => (crd.spec?.versions ?? []).flatMap((v) => (v.name ? [apiServiceName(crd.spec?.group ?? '', v.name)] : []));
+  const keysOfCrd = (crd: Crd): string[] =>
+    (crd.spec?.versions ?? []).flatMap((v) => (v.name ? [apiServiceName(crd.spec?.group ?? '', v.name)] : []));
   controller.watch(apiServices).watch(crds, keysOfCrd);
   return {
     name: controller.name,
@@ -141,7 +142,9 @@ function availability(options: ApiServiceControllerOptions): Controller {
   const { client, informers, clock } = options;
   const apiServices = informers.informerFor<ApiService>(API_SERVICE);
   const services = informers.informerFor(SERVICE);
-  const endpoints = informers.informerFor<KubeObject & { subsets?: Array<{ addresses?: unknown[]; ports?: Array<{ name?: string }> }> }>(ENDPOINTS);
+  const endpoints = informers.informerFor<KubeObject & { subsets?: Array<{ addresses?: unknown[]; ports?: Array<{ name?: string }> }> }>(
+    ENDPOINTS,
+  );
   /** The APIServices backed by a Service "<namespace>/<name>", for the Service and Endpoints handlers. */
   const backedBy = (obj: KubeObject): string[] =>
     apiServices
@@ -163,9 +166,15 @@ function availability(options: ApiServiceControllerOptions): Controller {
       const found = endpoints.getByName(ref.namespace, ref.name ?? '');
       if (!found) return { status: 'False', reason: 'EndpointsNotFound', message: `cannot find endpoints for ${where}` };
       const portName = servicePort.name ?? '';
-      const ready = (found.subsets ?? []).some((s) => (s.addresses ?? []).length > 0 && (s.ports ?? []).some((p) => (p.name ?? '') === portName));
+      const ready = (found.subsets ?? []).some(
+        (s) => (s.addresses ?? []).length > 0 && (s.ports ?? []).some((p) => (p.name ?? '') === portName),
+      );
       if (!ready) {
-        return { status: 'False', reason: 'MissingEndpoints', message: `endpoints for ${where} have no addresses with port name "${portName}"` };
+        return {
+          status: 'False',
+          reason: 'MissingEndpoints',
+          message: `endpoints for ${where} have no addresses with port name "${portName}"`,
+        };
       }
     }
     if (!options.hasBackend(`${ref.namespace}/${ref.name}`)) {
@@ -189,11 +198,20 @@ function availability(options: ApiServiceControllerOptions): Controller {
       const next = condition(apiService);
       // SetAPIServiceCondition: the transition time moves only with the status.
       const lastTransitionTime = existing && existing.status === next.status ? existing.lastTransitionTime : rfc3339(clock.now());
-      const available: ApiServiceCondition = { lastTransitionTime, message: next.message, reason: next.reason, status: next.status, type: 'Available' };
+      const available: ApiServiceCondition = {
+        lastTransitionTime,
+        message: next.message,
+        reason: next.reason,
+        status: next.status,
+        type: 'Available',
+      };
       if (JSON.stringify(existing) === JSON.stringify(available)) return;
       const others = conditions.filter((c) => c.type !== 'Available');
       await ignoring(404, () =>
-        client.update<ApiService>({ ...apiService, status: { ...apiService.status, conditions: [...others, available] } }, { subresource: 'status' }),
+        client.update<ApiService>(
+          { ...apiService, status: { ...apiService.status, conditions: [...others, available] } },
+          { subresource: 'status' },
+        ),
       );
     },
   });

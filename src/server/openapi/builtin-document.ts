@@ -80,9 +80,17 @@ export function builtinSchema(name: string): JsonSchema | undefined {
 }
 
 /** The shared header of every document this server publishes. */
-export function documentShell(title: string, version: string): Omit<V3Document, 'paths' | 'components'> & { components: Pick<V3Document['components'], 'securitySchemes'> } {
+export function documentShell(
+  title: string,
+  version: string,
+): Omit<V3Document, 'paths' | 'components'> & { components: Pick<V3Document['components'], 'securitySchemes'> } {
   const swagger = kubernetesSwagger();
-  return { openapi: '3.0.0', info: { title, version }, components: { securitySchemes: swagger.securityDefinitions }, security: swagger.security };
+  return {
+    openapi: '3.0.0',
+    info: { title, version },
+    components: { securitySchemes: swagger.securityDefinitions },
+    security: swagger.security,
+  };
 }
 
 /** The v3 document of one built-in group-version (`api/v1`, `apis/apps/v1`); undefined if the swagger has no paths for it. */

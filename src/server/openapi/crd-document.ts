@@ -40,7 +40,15 @@ const article = (noun: string): string => (/^[aeiou]/i.test(noun) ? ' an ' : ' a
 type Action = 'list' | 'post' | 'deletecollection' | 'get' | 'put' | 'patch' | 'delete';
 
 /** The operation verb of the apiserver's route builder and its wording of the description. */
-const operationVerbs: Record<Action, string> = { list: 'list', post: 'create', deletecollection: 'deletecollection', get: 'read', put: 'replace', patch: 'patch', delete: 'delete' };
+const operationVerbs: Record<Action, string> = {
+  list: 'list',
+  post: 'create',
+  deletecollection: 'deletecollection',
+  get: 'read',
+  put: 'replace',
+  patch: 'patch',
+  delete: 'delete',
+};
 
 function describe(action: Action, kind: string, subresource: string): string {
   const sub = subresource ? ` ${subresource} of` : '';
@@ -67,12 +75,25 @@ function queryParameters(action: Action): V3Parameter[] {
   const swagger = kubernetesSwagger();
   const collection = swagger.paths['/apis/apps/v1/namespaces/{namespace}/deployments'];
   const item = swagger.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}'];
-  const template = { list: collection.get, post: collection.post, deletecollection: collection.delete, get: item.get, put: item.put, patch: item.patch, delete: item.delete }[action];
+  const template = {
+    list: collection.get,
+    post: collection.post,
+    deletecollection: collection.delete,
+    get: item.get,
+    put: item.put,
+    patch: item.patch,
+    delete: item.delete,
+  }[action];
   const resolve = (p: SwaggerParameter): SwaggerParameter => (p.$ref ? swagger.parameters[p.$ref.replace('#/parameters/', '')] : p);
   return (template?.parameters ?? [])
     .map(resolve)
     .filter((p) => p.in === 'query')
-    .map((p) => ({ name: p.name, in: p.in, description: p.description, schema: { type: p.type, ...(p.uniqueItems ? { uniqueItems: true } : {}) } }));
+    .map((p) => ({
+      name: p.name,
+      in: p.in,
+      description: p.description,
+      schema: { type: p.type, ...(p.uniqueItems ? { uniqueItems: true } : {}) },
+    }));
 }
 
 function pathParameter(name: string, description: string): V3Parameter {
@@ -82,7 +103,8 @@ function pathParameter(name: string, description: string): V3Parameter {
 const prettyParameter: V3Parameter = {
   name: 'pretty',
   in: 'query',
-  description: "If 'true', then the output is pretty printed. Defaults to 'false' unless the user-agent indicates a browser or command-line HTTP tool (curl and wget).",
+  description:
+    "If 'true', then the output is pretty printed. Defaults to 'false' unless the user-agent indicates a browser or command-line HTTP tool (curl and wget).",
   schema: { type: 'string', uniqueItems: true },
 };
 
@@ -109,10 +131,14 @@ function operation(info: KindInfo, action: Action, subresource: string, response
     'x-kubernetes-group-version-kind': { group, version, kind },
   };
   if (op.parameters!.length === 0) delete op.parameters;
-  const body = (model: string, media: string[]) => ({ content: Object.fromEntries(media.map((m) => [m, { schema: schemaRef(model) }])), required: true });
+  const body = (model: string, media: string[]) => ({
+    content: Object.fromEntries(media.map((m) => [m, { schema: schemaRef(model) }])),
+    required: true,
+  });
   if (action === 'post' || action === 'put') op.requestBody = body(responseModel, consumes);
   if (action === 'patch') op.requestBody = body(patchModel, patchConsumes);
-  if (action === 'delete') op.requestBody = { content: Object.fromEntries(consumes.map((m) => [m, { schema: schemaRef(deleteOptionsModel) }])) };
+  if (action === 'delete')
+    op.requestBody = { content: Object.fromEntries(consumes.map((m) => [m, { schema: schemaRef(deleteOptionsModel) }])) };
   const respond = (code: string, description: string, model: string) => {
     op.responses[code] = { description, content: Object.fromEntries(produces.map((m) => [m, { schema: schemaRef(model) }])) };
   };
@@ -172,7 +198,8 @@ function withEmbeddedProperties(node: CrdSchemaNode): CrdSchemaNode {
   const out: CrdSchemaNode = { ...node };
   if (node.properties) out.properties = Object.fromEntries(Object.entries(node.properties).map(([k, v]) => [k, withEmbeddedProperties(v)]));
   if (node.items) out.items = withEmbeddedProperties(node.items);
-  if (node.additionalProperties && typeof node.additionalProperties === 'object') out.additionalProperties = withEmbeddedProperties(node.additionalProperties);
+  if (node.additionalProperties && typeof node.additionalProperties === 'object')
+    out.additionalProperties = withEmbeddedProperties(node.additionalProperties);
   if (node['x-kubernetes-embedded-resource']) {
     out.properties = { ...out.properties, ...typeMetaProperties() };
     out.required = [...new Set([...(node.required ?? []), 'kind', 'apiVersion'])];
@@ -202,7 +229,11 @@ function listSchema(info: KindInfo, plural: string): JsonSchema {
         items: schemaRef(crdModelName(info.group, info.version, info.kind)),
       },
       kind,
-      metadata: { ...schemaRef(listMetaModel), description: "Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds" },
+      metadata: {
+        ...schemaRef(listMetaModel),
+        description:
+          'Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds',
+      },
     },
     'x-kubernetes-group-version-kind': [{ group: info.group, kind: info.listKind, version: info.version }],
   };
@@ -216,7 +247,13 @@ export function crdDocument(group: string, version: string, crds: KubeObject[]):
     const spec = crdSpec(crd);
     const served = spec.group === group ? spec.versions.find((v) => v.name === version && v.served) : undefined;
     if (!served) continue;
-    const info: KindInfo = { group, version, kind: spec.names.kind, listKind: listKindOf(spec.names), namespaced: spec.scope === 'Namespaced' };
+    const info: KindInfo = {
+      group,
+      version,
+      kind: spec.names.kind,
+      listKind: listKindOf(spec.names),
+      namespaced: spec.scope === 'Namespaced',
+    };
     Object.assign(paths, kindPaths(info, served, spec.names.plural));
     own[crdModelName(group, version, info.kind)] = kindSchema(info, served);
     own[crdModelName(group, version, info.listKind)] = listSchema(info, spec.names.plural);

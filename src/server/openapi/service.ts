@@ -75,7 +75,8 @@ export class OpenApiService {
     const next = new Map<string, CrdGroupVersion>();
     for (const [key, { group, version, crds: serving }] of served) {
       const previous = this.crdGroupVersions.get(key);
-      const document = previous && sameObjects(previous.crds, serving) ? previous.document : new LazyDocument(() => crdDocument(group, version, serving));
+      const document =
+        previous && sameObjects(previous.crds, serving) ? previous.document : new LazyDocument(() => crdDocument(group, version, serving));
       next.set(key, { crds: serving, document });
     }
     this.crdGroupVersions = next;

@@ -61,7 +61,11 @@ function referencedSchemas(value: unknown, into: Set<string>): void {
  * (schemas the document defines itself) and then in `library` (already
  * rewritten to v3 references).
  */
-export function reachableSchemas(roots: unknown, own: Record<string, JsonSchema>, library: (name: string) => JsonSchema | undefined): Record<string, JsonSchema> {
+export function reachableSchemas(
+  roots: unknown,
+  own: Record<string, JsonSchema>,
+  library: (name: string) => JsonSchema | undefined,
+): Record<string, JsonSchema> {
   const pending = new Set<string>(Object.keys(own));
   referencedSchemas(roots, pending);
   const found: Record<string, JsonSchema> = {};
@@ -71,5 +75,9 @@ export function reachableSchemas(roots: unknown, own: Record<string, JsonSchema>
     found[name] = schema;
     referencedSchemas(schema, pending); // a Set iterates over entries added during iteration
   }
-  return Object.fromEntries(Object.keys(found).sort().map((name) => [name, found[name]]));
+  return Object.fromEntries(
+    Object.keys(found)
+      .sort()
+      .map((name) => [name, found[name]]),
+  );
 }

@@ -33,7 +33,8 @@ export function goStructFields(importPath: string): GoStructFields {
   if (!structs) {
     structs = new Map();
     const dir = join(protoDir, importPath);
-    for (const file of readdirSync(dir).filter((name) => name.endsWith('.go'))) parseGoStructs(readFileSync(join(dir, file), 'utf8'), structs);
+    for (const file of readdirSync(dir).filter((name) => name.endsWith('.go')))
+      parseGoStructs(readFileSync(join(dir, file), 'utf8'), structs);
     byImportPath.set(importPath, structs);
   }
   return structs;
@@ -73,6 +74,11 @@ function parseField(declaration: string[], tags: string): { fieldNumber: number;
   const goType = declaration[declaration.length - 1];
   return {
     fieldNumber: Number(fieldNumber),
-    field: { json, inline: json === '' && options.includes('inline'), omitEmpty: options.includes('omitempty'), pointer: goType.startsWith('*') },
+    field: {
+      json,
+      inline: json === '' && options.includes('inline'),
+      omitEmpty: options.includes('omitempty'),
+      pointer: goType.startsWith('*'),
+    },
   };
 }

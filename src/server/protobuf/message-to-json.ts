@@ -63,7 +63,10 @@ function scalarOrMessage(field: protobuf.Field | protobuf.MapField, value: unkno
 function goFieldsOf(type: protobuf.Type): Map<number, GoJsonField> | undefined {
   const file = type.filename;
   if (!file?.startsWith(protoDir)) return undefined;
-  const importPath = file.slice(protoDir.length).replace(/^\//, '').replace(/\/generated\.proto$/, '');
+  const importPath = file
+    .slice(protoDir.length)
+    .replace(/^\//, '')
+    .replace(/\/generated\.proto$/, '');
   return goStructFields(importPath).get(type.name);
 }
 

@@ -34,9 +34,15 @@ export const specialTypes = new Map<string, SpecialToJson>([
   ['k8s.io.apimachinery.pkg.util.intstr.IntOrString', intOrString],
   ['k8s.io.apimachinery.pkg.runtime.RawExtension', (m) => rawJson(m.raw, 'RawExtension')],
   [`${apiextensions}.JSON`, (m) => rawJson(m.raw, 'JSON')],
-  [`${apiextensions}.JSONSchemaPropsOrArray`, (m, nested) => (isNonEmptyArray(m.jSONSchemas) ? nested(m, 'jSONSchemas') : schemaOrNull(m, nested))],
+  [
+    `${apiextensions}.JSONSchemaPropsOrArray`,
+    (m, nested) => (isNonEmptyArray(m.jSONSchemas) ? nested(m, 'jSONSchemas') : schemaOrNull(m, nested)),
+  ],
   [`${apiextensions}.JSONSchemaPropsOrBool`, (m, nested) => (has(m, 'schema') ? nested(m, 'schema') : m.allows === true)],
-  [`${apiextensions}.JSONSchemaPropsOrStringArray`, (m, nested) => (isNonEmptyArray(m.property) ? [...m.property] : schemaOrNull(m, nested))],
+  [
+    `${apiextensions}.JSONSchemaPropsOrStringArray`,
+    (m, nested) => (isNonEmptyArray(m.property) ? [...m.property] : schemaOrNull(m, nested)),
+  ],
 ]);
 
 /** An int64 field as protobufjs hands it over: a number, or a Long when the long package is present. */

@@ -45,7 +45,12 @@ t.test('built-in group-versions are Local APIServices, always available', async 
   const object = JSON.parse(core.stdout);
   t.same(object.metadata.labels, { 'kube-aggregator.kubernetes.io/automanaged': 'onstart' });
   t.same(object.spec, { version: 'v1', groupPriorityMinimum: 18000, versionPriority: 1 });
-  t.match(object.status.conditions[0], { type: 'Available', status: 'True', reason: 'Local', message: 'Local APIServices are always available' });
+  t.match(object.status.conditions[0], {
+    type: 'Available',
+    status: 'True',
+    reason: 'Local',
+    message: 'Local APIServices are always available',
+  });
 });
 
 t.test('a CRD registers its group-versions; deleting it removes them', async (t) => {
@@ -87,7 +92,11 @@ spec:
   t.equal((await kubectl(['apply', '-f', '-'], { input: apiService(443) })).code, 0);
   const name = 'v1beta1.metrics.example.com';
   t.equal(await availability(kubectl, name, 'False (ServiceNotFound)'), 'False (ServiceNotFound)');
-  t.match(await condition(kubectl, name), { status: 'False', reason: 'ServiceNotFound', message: 'service/metrics in "default" is not present' });
+  t.match(await condition(kubectl, name), {
+    status: 'False',
+    reason: 'ServiceNotFound',
+    message: 'service/metrics in "default" is not present',
+  });
 
   const created = await kubectl(['create', 'service', 'clusterip', 'metrics', '--tcp=8443:8443']);
   t.equal(created.code, 0, created.stderr);
@@ -96,7 +105,9 @@ spec:
 
   t.equal((await kubectl(['apply', '-f', '-'], { input: apiService(8443) })).code, 0);
   t.equal(await availability(kubectl, name, 'False (MissingEndpoints)'), 'False (MissingEndpoints)');
-  t.match(await condition(kubectl, name), { message: 'endpoints for service/metrics in "default" have no addresses with port name "8443-8443"' });
+  t.match(await condition(kubectl, name), {
+    message: 'endpoints for service/metrics in "default" have no addresses with port name "8443-8443"',
+  });
 
   const pod = `apiVersion: v1
 kind: Pod

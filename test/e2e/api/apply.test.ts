@@ -52,7 +52,10 @@ t.test('a changed manifest is patched by apply, and a CR apply uses a merge patc
       spec: {
         replicas: 2,
         selector: { matchLabels: { 'kubevirt.io': 'virt-operator' } },
-        template: { metadata: { labels: { 'kubevirt.io': 'virt-operator' } }, spec: { containers: [{ name: 'virt-operator', image: 'quay.io/kubevirt/virt-operator:v1.9.0-rc.2' }] } },
+        template: {
+          metadata: { labels: { 'kubevirt.io': 'virt-operator' } },
+          spec: { containers: [{ name: 'virt-operator', image: 'quay.io/kubevirt/virt-operator:v1.9.0-rc.2' }] },
+        },
       },
     }),
   });
@@ -61,7 +64,12 @@ t.test('a changed manifest is patched by apply, and a CR apply uses a merge patc
   const labels = await kubectl(['-n', 'kubevirt', 'get', 'deploy', 'virt-operator', '-o', 'jsonpath={.metadata.labels.extra}']);
   t.equal(labels.stdout, 'yes');
 
-  const cr = { apiVersion: 'kubevirt.io/v1', kind: 'KubeVirt', metadata: { name: 'kubevirt', namespace: 'kubevirt' }, spec: { imagePullPolicy: 'IfNotPresent' } };
+  const cr = {
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'KubeVirt',
+    metadata: { name: 'kubevirt', namespace: 'kubevirt' },
+    spec: { imagePullPolicy: 'IfNotPresent' },
+  };
   t.equal((await kubectl(['apply', '-f', '-'], { input: JSON.stringify(cr) })).code, 0);
   const crChanged = await kubectl(['apply', '-f', '-'], { input: JSON.stringify({ ...cr, spec: { imagePullPolicy: 'Always' } }) });
   t.equal(crChanged.code, 0, crChanged.stderr);

@@ -28,19 +28,37 @@ t.test('bad input gets the right Status', async (t) => {
   expectStatus(await send('POST', cms, '[1,2]', 'application/json'), 400, 'BadRequest', 'a body that is not an object');
   expectStatus(await send('POST', cms, '{}', 'text/csv'), 415, 'UnsupportedMediaType', 'unsupported media type');
   expectStatus(await send('PATCH', `${cms}/x`, '{}', 'application/json'), 415, 'UnsupportedMediaType', 'PATCH with a non-patch type');
-  const big = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'big' }, data: { blob: 'x'.repeat(4 * 1024 * 1024) } });
+  const big = JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'big' },
+    data: { blob: 'x'.repeat(4 * 1024 * 1024) },
+  });
   expectStatus(await send('POST', cms, big, 'application/json'), 413, 'RequestEntityTooLarge', 'oversize body');
   expectStatus(await send('GET', '/api/v1/nosuchthings'), 404, 'NotFound', 'unknown resource');
   expectStatus(await send('GET', '/apis/nosuch.example.com/v1/things'), 404, 'NotFound', 'unknown group');
   expectStatus(await send('GET', '/totally/unknown'), 404, 'NotFound', 'unknown path');
   expectStatus(await send('GET', `${cms}/missing`), 404, 'NotFound', 'missing object');
 
-  const invalidName = await send('POST', cms, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'Bad_Name' } }), 'application/json');
+  const invalidName = await send(
+    'POST',
+    cms,
+    JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'Bad_Name' } }),
+    'application/json',
+  );
   expectStatus(invalidName, 422, 'Invalid', 'invalid name');
   t.equal(invalidName.body.details?.causes?.[0]?.field, 'metadata.name');
-  t.match(invalidName.body.message, 'ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain');
+  t.match(
+    invalidName.body.message,
+    'ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain',
+  );
 
-  const wrongKind = await send('POST', cms, JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x' } }), 'application/json');
+  const wrongKind = await send(
+    'POST',
+    cms,
+    JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x' } }),
+    'application/json',
+  );
   expectStatus(wrongKind, 400, 'BadRequest', 'kind not matching the URL');
 
   const ok = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'good' }, data: { a: 'b' } };

@@ -17,7 +17,9 @@ t.test('client-node lists, watches with an informer, creates, patches and delete
   const namespaces = await core.listNamespace();
   t.same(namespaces.items.map((n) => n.metadata?.name).sort(), ['default', 'kube-node-lease', 'kube-public', 'kube-system']);
 
-  const informer = k8s.makeInformer(kc, '/api/v1/namespaces/default/configmaps', () => core.listNamespacedConfigMap({ namespace: 'default' }));
+  const informer = k8s.makeInformer(kc, '/api/v1/namespaces/default/configmaps', () =>
+    core.listNamespacedConfigMap({ namespace: 'default' }),
+  );
   const seen: string[] = [];
   informer.on('add', (cm) => seen.push(`add:${cm.metadata?.name}`));
   informer.on('update', (cm) => seen.push(`update:${cm.metadata?.name}`));
@@ -25,7 +27,10 @@ t.test('client-node lists, watches with an informer, creates, patches and delete
   await informer.start();
   t.teardown(() => informer.stop());
 
-  const created = await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'from-node' }, data: { a: '1' } } });
+  const created = await core.createNamespacedConfigMap({
+    namespace: 'default',
+    body: { metadata: { name: 'from-node' }, data: { a: '1' } },
+  });
   t.ok(created.metadata?.uid, 'created with a uid');
   t.ok(await waitUntil(() => seen.includes('add:from-node')), `informer saw the add: ${seen}`);
 
@@ -56,17 +61,38 @@ t.test('client-node custom objects: create a CRD, then create, list and json-pat
         group: 'example.com',
         scope: 'Namespaced',
         names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
-        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'integer' } } } } } } }],
+        versions: [
+          {
+            name: 'v1',
+            served: true,
+            storage: true,
+            schema: {
+              openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'integer' } } } } },
+            },
+          },
+        ],
       },
     },
   });
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
   const coords = { group: 'example.com', version: 'v1', namespace: 'default', plural: 'widgets' };
-  await custom.createNamespacedCustomObject({ ...coords, body: { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w1' }, spec: { size: 1 } } });
+  await custom.createNamespacedCustomObject({
+    ...coords,
+    body: { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w1' }, spec: { size: 1 } },
+  });
   const list = await custom.listNamespacedCustomObject(coords);
-  t.same(list.items.map((i: { metadata: { name: string } }) => i.metadata.name), ['w1']);
-  const patched = await custom.patchNamespacedCustomObject({ ...coords, name: 'w1', body: [{ op: 'replace', path: '/spec/size', value: 3 }] });
+  t.same(
+    list.items.map((i: { metadata: { name: string } }) => i.metadata.name),
+    ['w1'],
+  );
+  const patched = await custom.patchNamespacedCustomObject({
+    ...coords,
+    name: 'w1',
+    body: [{ op: 'replace', path: '/spec/size', value: 3 }],
+  });
   t.equal(patched.spec.size, 3);
-  const invalid = await custom.patchNamespacedCustomObject({ ...coords, name: 'w1', body: [{ op: 'replace', path: '/spec/size', value: 'big' }] }).catch((e) => e);
+  const invalid = await custom
+    .patchNamespacedCustomObject({ ...coords, name: 'w1', body: [{ op: 'replace', path: '/spec/size', value: 'big' }] })
+    .catch((e) => e);
   t.equal(invalid.code, 422);
 });

@@ -15,9 +15,27 @@ const crd = JSON.stringify({
     scope: 'Namespaced',
     names: { plural: 'gadgets', singular: 'gadget', kind: 'Gadget' },
     versions: [
-      { name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } },
-      { name: 'v1beta1', served: true, storage: false, deprecated: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } },
-      { name: 'v1alpha1', served: true, storage: false, deprecated: true, deprecationWarning: 'example.com/v1alpha1 is gone soon; use v1', schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } },
+      {
+        name: 'v1',
+        served: true,
+        storage: true,
+        schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+      },
+      {
+        name: 'v1beta1',
+        served: true,
+        storage: false,
+        deprecated: true,
+        schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+      },
+      {
+        name: 'v1alpha1',
+        served: true,
+        storage: false,
+        deprecated: true,
+        deprecationWarning: 'example.com/v1alpha1 is gone soon; use v1',
+        schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+      },
     ],
   },
 });
@@ -27,7 +45,9 @@ t.test('kubectl prints the warning of a deprecated CRD version, and none for the
   t.equal((await kubectl(['create', '-f', '-'], { input: crd })).code, 0);
   t.equal((await kubectl(['wait', 'crd/gadgets.example.com', '--for', 'condition=Established', '--timeout=10s'])).code, 0);
 
-  const created = await kubectl(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'example.com/v1beta1', kind: 'Gadget', metadata: { name: 'g1', namespace: 'default' } }) });
+  const created = await kubectl(['create', '-f', '-'], {
+    input: JSON.stringify({ apiVersion: 'example.com/v1beta1', kind: 'Gadget', metadata: { name: 'g1', namespace: 'default' } }),
+  });
   t.equal(created.code, 0, created.stderr);
   t.match(created.stderr, 'Warning: example.com/v1beta1 Gadget is deprecated');
 

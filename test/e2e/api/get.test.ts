@@ -13,7 +13,11 @@ t.test('get in every output format', async (t) => {
   t.equal(wide.code, 0, wide.stderr);
   t.match(wide.stdout, /^NAME\s+STATUS\s+AGE$/m, 'namespace header');
   t.match(wide.stdout, /^namespace\/kubevirt\s+Active\s+\d+s$/m);
-  t.match(wide.stdout, /NAMESPACE\s+NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\s+CONTAINERS\s+IMAGES\s+SELECTOR/, 'deployment wide columns');
+  t.match(
+    wide.stdout,
+    /NAMESPACE\s+NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\s+CONTAINERS\s+IMAGES\s+SELECTOR/,
+    'deployment wide columns',
+  );
   t.match(wide.stdout, /kubevirt\s+deployment\.apps\/virt-operator\s+\d\/2/);
   t.match(wide.stdout, /customresourcedefinition\.apiextensions\.k8s\.io\/kubevirts\.kubevirt\.io\s+\d{4}-\d\d-\d\dT/);
   t.match(wide.stdout, /clusterrole\.rbac\.authorization\.k8s\.io\/kubevirt-operator\s+\d{4}-/);
@@ -29,10 +33,22 @@ t.test('get in every output format', async (t) => {
   t.equal(json.items[0].metadata.name, 'virt-operator');
   t.equal(json.items[0].spec.strategy.type, 'RollingUpdate', 'defaults filled in');
 
-  const jsonpath = await kubectl(['get', 'crd', 'kubevirts.kubevirt.io', '-o', 'jsonpath={.status.conditions[?(@.type=="Established")].status}']);
+  const jsonpath = await kubectl([
+    'get',
+    'crd',
+    'kubevirts.kubevirt.io',
+    '-o',
+    'jsonpath={.status.conditions[?(@.type=="Established")].status}',
+  ]);
   t.equal(jsonpath.stdout, 'True');
 
-  const columns = await kubectl(['get', 'clusterrole', 'kubevirt-operator', '-o', 'custom-columns=NAME:.metadata.name,RULES:.rules[0].apiGroups[0]']);
+  const columns = await kubectl([
+    'get',
+    'clusterrole',
+    'kubevirt-operator',
+    '-o',
+    'custom-columns=NAME:.metadata.name,RULES:.rules[0].apiGroups[0]',
+  ]);
   t.match(columns.stdout, /^NAME\s+RULES\nkubevirt-operator\s+kubevirt\.io\n$/);
 });
 
@@ -55,7 +71,14 @@ t.test('label and field selectors, chunking', async (t) => {
   const chunked = await kubectl(['get', 'configmaps', '--chunk-size=2', '-o', 'name']);
   t.equal(chunked.code, 0, chunked.stderr);
   // Every namespace also holds kube-root-ca.crt, published by the root CA controller.
-  t.same(chunked.stdout.trim().split('\n'), ['configmap/cm-0', 'configmap/cm-1', 'configmap/cm-2', 'configmap/cm-3', 'configmap/cm-4', 'configmap/kube-root-ca.crt']);
+  t.same(chunked.stdout.trim().split('\n'), [
+    'configmap/cm-0',
+    'configmap/cm-1',
+    'configmap/cm-2',
+    'configmap/cm-3',
+    'configmap/cm-4',
+    'configmap/kube-root-ca.crt',
+  ]);
   const chunkedTable = await kubectl(['get', 'configmaps', '--chunk-size=2']);
   t.equal(chunkedTable.stdout.match(/^NAME/gm)?.length, 1, 'one header across chunks');
   t.equal(chunkedTable.stdout.match(/^cm-/gm)?.length, 5);
@@ -64,7 +87,9 @@ t.test('label and field selectors, chunking', async (t) => {
 t.test('get -w sees a later create under one header', async (t) => {
   const { kubectl, kubeconfigPath } = await withEmulator(t);
   const cacheDir = (await import('node:fs/promises')).mkdtemp(`${(await import('node:os')).tmpdir()}/kc-`);
-  const watcher = spawn(kubectlPath(), ['get', 'configmaps', '-w'], { env: { ...process.env, KUBECONFIG: kubeconfigPath, KUBECACHEDIR: await cacheDir } });
+  const watcher = spawn(kubectlPath(), ['get', 'configmaps', '-w'], {
+    env: { ...process.env, KUBECONFIG: kubeconfigPath, KUBECACHEDIR: await cacheDir },
+  });
   let output = '';
   watcher.stdout.on('data', (d) => (output += d));
   t.teardown(() => watcher.kill());

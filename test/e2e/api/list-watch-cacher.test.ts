@@ -6,7 +6,12 @@ import { getJson, WatchStream } from '../../helpers/raw-http.js';
 import type { VirtualClock } from '../../../src/runtime/clock.js';
 
 const cms = '/api/v1/namespaces/default/configmaps';
-const configMap = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default', labels: { test: 'paging' } }, data: { a: name } });
+const configMap = (name: string) => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: 'default', labels: { test: 'paging' } },
+  data: { a: name },
+});
 /** The test's own ConfigMaps, not the root CA one every namespace has. */
 const ours = 'labelSelector=test%3Dpaging';
 const token = (content: unknown) => Buffer.from(JSON.stringify(content)).toString('base64url');
@@ -28,19 +33,40 @@ t.test('continue tokens are checked as kube-apiserver checks them', async (t) =>
   const first = await getJson<StatusBody>(`${emulator.url}${cms}?limit=1`);
   t.equal(first.status, 200);
   const decoded = JSON.parse(Buffer.from(first.body.metadata.continue!, 'base64url').toString());
-  t.same(decoded, { v: 'meta.k8s.io/v1', rv: Number(first.body.metadata.resourceVersion), start: 'a\u0000' }, 'kube\'s token encoding');
+  t.same(decoded, { v: 'meta.k8s.io/v1', rv: Number(first.body.metadata.resourceVersion), start: 'a\u0000' }, "kube's token encoding");
   const second = await getJson<StatusBody>(`${emulator.url}${cms}?limit=1&continue=${first.body.metadata.continue}`);
-  t.same(second.body.items!.map((i) => i.metadata.name), ['b']);
-  t.equal(second.body.metadata.resourceVersion, first.body.metadata.resourceVersion, 'later pages are read at the first page\'s revision');
+  t.same(
+    second.body.items!.map((i) => i.metadata.name),
+    ['b'],
+  );
+  t.equal(second.body.metadata.resourceVersion, first.body.metadata.resourceVersion, "later pages are read at the first page's revision");
 
   const refused: [string, string][] = [
     ['not base64!', 'invalid continue token: continue key is not valid: illegal base64 data at input byte 3'],
-    [token({ v: 'evil.example.com/v1', rv: 5, start: 'a' }), 'invalid continue token: continue key is not valid: server does not recognize this encoded version evil.example.com/v1'],
-    [token({ v: 'meta.k8s.io/v1', rv: 0, start: 'a' }), 'invalid continue token: continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)'],
-    [token({ v: 'meta.k8s.io/v1', rv: 5, start: '' }), 'invalid continue token: continue key is not valid: encoded start key empty (version meta.k8s.io/v1)'],
-    [token({ v: 'meta.k8s.io/v1', rv: 5, start: '../kube-system/x' }), 'invalid continue token: continue key is not valid: ../kube-system/x'],
-    [token({ v: 'meta.k8s.io/v1', rv: '5', start: 'a' }), 'invalid continue token: continue key is not valid: json: cannot unmarshal string into Go struct field continueToken.rv of type int64'],
-    [token([1]), 'invalid continue token: continue key is not valid: json: cannot unmarshal array into Go value of type storage.continueToken'],
+    [
+      token({ v: 'evil.example.com/v1', rv: 5, start: 'a' }),
+      'invalid continue token: continue key is not valid: server does not recognize this encoded version evil.example.com/v1',
+    ],
+    [
+      token({ v: 'meta.k8s.io/v1', rv: 0, start: 'a' }),
+      'invalid continue token: continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)',
+    ],
+    [
+      token({ v: 'meta.k8s.io/v1', rv: 5, start: '' }),
+      'invalid continue token: continue key is not valid: encoded start key empty (version meta.k8s.io/v1)',
+    ],
+    [
+      token({ v: 'meta.k8s.io/v1', rv: 5, start: '../kube-system/x' }),
+      'invalid continue token: continue key is not valid: ../kube-system/x',
+    ],
+    [
+      token({ v: 'meta.k8s.io/v1', rv: '5', start: 'a' }),
+      'invalid continue token: continue key is not valid: json: cannot unmarshal string into Go struct field continueToken.rv of type int64',
+    ],
+    [
+      token([1]),
+      'invalid continue token: continue key is not valid: json: cannot unmarshal array into Go value of type storage.continueToken',
+    ],
   ];
   for (const [forged, message] of refused) {
     const answer = await getJson<StatusBody>(`${emulator.url}${cms}?limit=1&continue=${encodeURIComponent(forged)}`);
@@ -52,7 +78,10 @@ t.test('continue tokens are checked as kube-apiserver checks them', async (t) =>
 
   const viaKubectl = await kubectl(['get', '--raw', `${cms}?limit=1&continue=${token({ v: 'meta.k8s.io/v1', rv: 0, start: 'a' })}`]);
   t.not(viaKubectl.code, 0);
-  t.match(viaKubectl.stderr, 'Error from server (BadRequest): invalid continue token: continue key is not valid: incorrect encoded start resourceVersion');
+  t.match(
+    viaKubectl.stderr,
+    'Error from server (BadRequest): invalid continue token: continue key is not valid: incorrect encoded start resourceVersion',
+  );
 });
 
 t.test('a continue token outlives writes until etcd compaction, then answers 410 with a token to go on', async (t) => {
@@ -64,7 +93,11 @@ t.test('a continue token outlives writes until etcd compaction, then answers 410
   await emulator.client.delete({ apiVersion: 'v1', kind: 'ConfigMap' }, 'default', 'c');
 
   const consistent = await getJson<StatusBody>(`${emulator.url}${cms}?${ours}&limit=5&continue=${first.body.metadata.continue}`);
-  t.same(consistent.body.items!.map((i) => i.metadata.name), ['b', 'c'], 'the rest as it was at the first page\'s revision');
+  t.same(
+    consistent.body.items!.map((i) => i.metadata.name),
+    ['b', 'c'],
+    "the rest as it was at the first page's revision",
+  );
 
   // kube-apiserver compacts every 5 minutes up to what it saw at the run before: 10 minutes on, the revision is gone.
   await clock.advance(5 * 60_000);
@@ -81,10 +114,18 @@ t.test('a continue token outlives writes until etcd compaction, then answers 410
       'or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an ' +
       'inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
   });
-  t.same(JSON.parse(Buffer.from(expired.body.metadata.continue!, 'base64url').toString()), { v: 'meta.k8s.io/v1', rv: -1, start: 'a\u0000' });
+  t.same(JSON.parse(Buffer.from(expired.body.metadata.continue!, 'base64url').toString()), {
+    v: 'meta.k8s.io/v1',
+    rv: -1,
+    start: 'a\u0000',
+  });
   const resumed = await getJson<StatusBody>(`${emulator.url}${cms}?${ours}&limit=5&continue=${expired.body.metadata.continue}`);
   t.equal(resumed.status, 200);
-  t.same(resumed.body.items!.map((i) => i.metadata.name), ['b', 'b2', 'd'], 'the rest as it is now');
+  t.same(
+    resumed.body.items!.map((i) => i.metadata.name),
+    ['b', 'b2', 'd'],
+    'the rest as it is now',
+  );
 
   const exact = await getJson<StatusBody>(`${emulator.url}${cms}?${ours}&limit=1&resourceVersion=${first.body.metadata.resourceVersion}`);
   t.match(exact.body, { code: 410, reason: 'Expired', message: 'The resourceVersion for the provided list is too old.' });
@@ -124,7 +165,10 @@ t.test('a resourceVersion the server has not reached', async (t) => {
   t.equal(watch.status, 200);
   for (let i = 0; i < 6; i++) await emulator.client.create(configMap(`later-${i}`));
   t.ok(await watch.until(() => watch.events.length > 0, 10_000), 'events once the revision is passed');
-  t.ok(watch.events.every((e) => Number(e.object.metadata!.resourceVersion) > from), 'none at or before the resourceVersion asked for');
+  t.ok(
+    watch.events.every((e) => Number(e.object.metadata!.resourceVersion) > from),
+    'none at or before the resourceVersion asked for',
+  );
   watch.close();
 });
 
@@ -146,34 +190,67 @@ t.test('watch timeouts of any length, and bookmarks as the cacher sends them', a
   t.match(bookmark.object, { kind: 'ConfigMap', metadata: { resourceVersion: /^\d+$/ } });
   await clock.advance(60_000);
   await clock.advance(28_000);
-  t.ok(await bookmarks.until(() => bookmarks.events.filter((e) => e.type === 'BOOKMARK').length === 3, 10_000), 'another a minute later, and one 2 s before the deadline');
+  t.ok(
+    await bookmarks.until(() => bookmarks.events.filter((e) => e.type === 'BOOKMARK').length === 3, 10_000),
+    'another a minute later, and one 2 s before the deadline',
+  );
   await clock.advance(2_000);
   t.ok(await bookmarks.until(() => bookmarks.ended, 10_000), 'the watch ends at timeoutSeconds');
   t.ok(await plain.until(() => plain.ended, 10_000));
-  t.notOk(plain.events.some((e) => e.type === 'BOOKMARK'), 'no bookmarks unless allowed');
+  t.notOk(
+    plain.events.some((e) => e.type === 'BOOKMARK'),
+    'no bookmarks unless allowed',
+  );
   t.notOk(long.ended, 'the long watch is still open');
   long.close();
 });
 
-t.test('list options are checked before anything is read, and watch-list is refused as by a server without the WatchList gate', async (t) => {
-  const { emulator } = await withEmulator(t, { insecureHttp: true });
-  const refused: [string, string, string][] = [
-    [`${cms}?resourceVersionMatch=Exact`, 'resourceVersionMatch', 'Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided'],
-    [`${cms}?resourceVersion=1&resourceVersionMatch=Newest`, 'resourceVersionMatch', 'Unsupported value: "Newest": supported values: "Exact", "NotOlderThan", ""'],
-    [`${cms}?resourceVersion=0&resourceVersionMatch=Exact`, 'resourceVersionMatch', 'Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"'],
-    [`${cms}?watch=true&resourceVersionMatch=NotOlderThan`, 'resourceVersionMatch', 'Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided'],
-  ];
-  for (const [path, field, message] of refused) {
-    const answer = await getJson<StatusBody & { details: { kind: string; group: string; causes: { field: string; message: string }[] } }>(emulator.url + path);
-    t.equal(answer.status, 422, path);
-    t.match(answer.body, { kind: 'Status', code: 422, reason: 'Invalid', message: `ListOptions.meta.k8s.io "" is invalid: ${field}: ${message}` });
-    t.match(answer.body.details, { kind: 'ListOptions', group: 'meta.k8s.io', causes: [{ field, message }] });
-  }
-  const watchList = await getJson<StatusBody>(`${emulator.url}${cms}?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true`);
-  t.equal(watchList.status, 422);
-  t.equal(
-    watchList.body.message,
-    'ListOptions.meta.k8s.io "" is invalid: sendInitialEvents: Forbidden: sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled',
-  );
-});
-
+t.test(
+  'list options are checked before anything is read, and watch-list is refused as by a server without the WatchList gate',
+  async (t) => {
+    const { emulator } = await withEmulator(t, { insecureHttp: true });
+    const refused: [string, string, string][] = [
+      [
+        `${cms}?resourceVersionMatch=Exact`,
+        'resourceVersionMatch',
+        'Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided',
+      ],
+      [
+        `${cms}?resourceVersion=1&resourceVersionMatch=Newest`,
+        'resourceVersionMatch',
+        'Unsupported value: "Newest": supported values: "Exact", "NotOlderThan", ""',
+      ],
+      [
+        `${cms}?resourceVersion=0&resourceVersionMatch=Exact`,
+        'resourceVersionMatch',
+        'Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"',
+      ],
+      [
+        `${cms}?watch=true&resourceVersionMatch=NotOlderThan`,
+        'resourceVersionMatch',
+        'Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided',
+      ],
+    ];
+    for (const [path, field, message] of refused) {
+      const answer = await getJson<StatusBody & { details: { kind: string; group: string; causes: { field: string; message: string }[] } }>(
+        emulator.url + path,
+      );
+      t.equal(answer.status, 422, path);
+      t.match(answer.body, {
+        kind: 'Status',
+        code: 422,
+        reason: 'Invalid',
+        message: `ListOptions.meta.k8s.io "" is invalid: ${field}: ${message}`,
+      });
+      t.match(answer.body.details, { kind: 'ListOptions', group: 'meta.k8s.io', causes: [{ field, message }] });
+    }
+    const watchList = await getJson<StatusBody>(
+      `${emulator.url}${cms}?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true`,
+    );
+    t.equal(watchList.status, 422);
+    t.equal(
+      watchList.body.message,
+      'ListOptions.meta.k8s.io "" is invalid: sendInitialEvents: Forbidden: sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled',
+    );
+  },
+);

@@ -11,25 +11,55 @@ const deployArgs = ['-n', 'kubevirt'];
 t.test('patch, edit, label, annotate, scale, delete --dry-run=server', async (t) => {
   const { kubectl } = await withEmulator(t);
   t.equal((await kubectl(['apply', '-f', operatorManifest])).code, 0);
-  const jsonpath = async (expr: string) => (await kubectl([...deployArgs, 'get', 'deploy', 'virt-operator', '-o', `jsonpath=${expr}`])).stdout;
+  const jsonpath = async (expr: string) =>
+    (await kubectl([...deployArgs, 'get', 'deploy', 'virt-operator', '-o', `jsonpath=${expr}`])).stdout;
 
-  const json = await kubectl([...deployArgs, 'patch', 'deploy', 'virt-operator', '--type=json', '-p', '[{"op":"replace","path":"/spec/revisionHistoryLimit","value":5}]']);
+  const json = await kubectl([
+    ...deployArgs,
+    'patch',
+    'deploy',
+    'virt-operator',
+    '--type=json',
+    '-p',
+    '[{"op":"replace","path":"/spec/revisionHistoryLimit","value":5}]',
+  ]);
   t.equal(json.code, 0, json.stderr);
   t.match(json.stdout, 'deployment.apps/virt-operator patched');
   t.equal(await jsonpath('{.spec.revisionHistoryLimit}'), '5');
 
-  const badJson = await kubectl([...deployArgs, 'patch', 'deploy', 'virt-operator', '--type=json', '-p', '[{"op":"test","path":"/spec/replicas","value":99}]']);
+  const badJson = await kubectl([
+    ...deployArgs,
+    'patch',
+    'deploy',
+    'virt-operator',
+    '--type=json',
+    '-p',
+    '[{"op":"test","path":"/spec/replicas","value":99}]',
+  ]);
   t.not(badJson.code, 0, 'a failing test op is refused');
 
-  const merge = await kubectl([...deployArgs, 'patch', 'deploy', 'virt-operator', '--type=merge', '-p', '{"metadata":{"labels":{"merged":"yes"}}}']);
+  const merge = await kubectl([
+    ...deployArgs,
+    'patch',
+    'deploy',
+    'virt-operator',
+    '--type=merge',
+    '-p',
+    '{"metadata":{"labels":{"merged":"yes"}}}',
+  ]);
   t.equal(merge.code, 0, merge.stderr);
   t.equal(await jsonpath('{.metadata.labels.merged}'), 'yes');
 
   const envBefore = await jsonpath('{.spec.template.spec.containers[0].env[*].name}');
   t.match(envBefore, 'KUBEVIRT_VERSION');
   const strategic = await kubectl([
-    ...deployArgs, 'patch', 'deploy', 'virt-operator', '--type=strategic',
-    '-p', '{"spec":{"template":{"spec":{"containers":[{"name":"virt-operator","env":[{"name":"EXTRA","value":"1"}]}]}}}}',
+    ...deployArgs,
+    'patch',
+    'deploy',
+    'virt-operator',
+    '--type=strategic',
+    '-p',
+    '{"spec":{"template":{"spec":{"containers":[{"name":"virt-operator","env":[{"name":"EXTRA","value":"1"}]}]}}}}',
   ]);
   t.equal(strategic.code, 0, strategic.stderr);
   const envAfter = (await jsonpath('{.spec.template.spec.containers[0].env[*].name}')).split(' ');
@@ -66,7 +96,14 @@ t.test('patch, edit, label, annotate, scale, delete --dry-run=server', async (t)
 t.test('a strategic merge patch on a custom resource is refused with 415', async (t) => {
   const { kubectl } = await withEmulator(t);
   t.equal((await kubectl(['apply', '-f', operatorManifest])).code, 0);
-  t.equal((await kubectl(['-n', 'kubevirt', 'create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'kubevirt.io/v1', kind: 'KubeVirt', metadata: { name: 'kv' }, spec: {} }) })).code, 0);
+  t.equal(
+    (
+      await kubectl(['-n', 'kubevirt', 'create', '-f', '-'], {
+        input: JSON.stringify({ apiVersion: 'kubevirt.io/v1', kind: 'KubeVirt', metadata: { name: 'kv' }, spec: {} }),
+      })
+    ).code,
+    0,
+  );
   const result = await kubectl(['-n', 'kubevirt', 'patch', 'kv', 'kv', '-p', '{"spec":{"imagePullPolicy":"Always"}}']);
   t.not(result.code, 0);
   t.match(result.stderr, 'application/strategic-merge-patch+json is not supported by kubevirt.io/v1, Kind=KubeVirt');

@@ -6,7 +6,12 @@ import { withEmulator } from '../../helpers/cluster.js';
 import { rawConnection, WatchStream } from '../../helpers/raw-http.js';
 
 const cms = '/api/v1/namespaces/default/configmaps';
-const configMap = (name: string, data: Record<string, string> = {}) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data });
+const configMap = (name: string, data: Record<string, string> = {}) => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: 'default' },
+  data,
+});
 
 t.test('requests over the in-flight caps get 429 with Retry-After; long-running ones are not counted', async (t) => {
   const { emulator, kubectl } = await withEmulator(t, { insecureHttp: true, maxRequestsInflight: 1, maxMutatingRequestsInflight: 1 });
@@ -14,7 +19,10 @@ t.test('requests over the in-flight caps get 429 with Retry-After; long-running 
     fetch(emulator.url + cms, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(configMap(name)) });
 
   // A write whose body never finishes holds the only mutating slot.
-  const slowWrite = rawConnection(emulator.url, `POST ${cms} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`);
+  const slowWrite = rawConnection(
+    emulator.url,
+    `POST ${cms} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`,
+  );
   await new Promise((resolve) => setTimeout(resolve, 300));
   const refused = await post('refused');
   t.equal(refused.status, 429);

@@ -51,7 +51,12 @@ export async function accessFixture(t: TeardownHost): Promise<AccessFixture> {
   kc.loadFromFile(fixture.kubeconfigPath);
   const impersonating = (user: string) => {
     const config = new k8s.KubeConfig();
-    config.loadFromOptions({ clusters: kc.clusters, contexts: kc.contexts, currentContext: kc.currentContext, users: kc.users.map((u) => ({ ...u, impersonateUser: user })) });
+    config.loadFromOptions({
+      clusters: kc.clusters,
+      contexts: kc.contexts,
+      currentContext: kc.currentContext,
+      users: kc.users.map((u) => ({ ...u, impersonateUser: user })),
+    });
     return config;
   };
   return { ...fixture, kc, impersonating };

@@ -37,20 +37,34 @@ t.test('kubectl auth can-i answers the same as the requests themselves', async (
   }
 });
 
-t.test('a view user: reads work, writes answer kube\'s 403, can-i --list holds no write verb', async (t) => {
+t.test("a view user: reads work, writes answer kube's 403, can-i --list holds no write verb", async (t) => {
   const view = `--as=${sa('view')}`;
   t.equal((await fixture.kubectl(['get', 'vm', '-n', NS, view])).code, 0);
   const denied = await fixture.kubectl(['create', 'configmap', 'c', '-n', NS, view]);
-  t.match(denied.stderr, `configmaps is forbidden: User "${sa('view')}" cannot create resource "configmaps" in API group "" in the namespace "${NS}"`);
+  t.match(
+    denied.stderr,
+    `configmaps is forbidden: User "${sa('view')}" cannot create resource "configmaps" in API group "" in the namespace "${NS}"`,
+  );
   const elsewhere = await fixture.kubectl(['get', 'vm', '-n', OTHER, view]);
-  t.match(elsewhere.stderr, `virtualmachines.kubevirt.io is forbidden: User "${sa('view')}" cannot list resource "virtualmachines" in API group "kubevirt.io" in the namespace "${OTHER}"`);
+  t.match(
+    elsewhere.stderr,
+    `virtualmachines.kubevirt.io is forbidden: User "${sa('view')}" cannot list resource "virtualmachines" in API group "kubevirt.io" in the namespace "${OTHER}"`,
+  );
 
   const list = await fixture.kubectl(['auth', 'can-i', '--list', '-n', NS, view]);
   t.equal(list.code, 0, list.stderr);
   const { rows } = parseTable(list.stdout);
-  t.ok(rows.some(([resource]) => resource === 'virtualmachines.kubevirt.io'), 'lists the KubeVirt resources view aggregates');
+  t.ok(
+    rows.some(([resource]) => resource === 'virtualmachines.kubevirt.io'),
+    'lists the KubeVirt resources view aggregates',
+  );
   // Writes a viewer holds: the self reviews of system:basic-user and KubeVirt's expand-vm-spec (a read that POSTs/PUTs a VM).
-  const readLike = new Set(['selfsubjectreviews.authentication.k8s.io', 'selfsubjectaccessreviews.authorization.k8s.io', 'selfsubjectrulesreviews.authorization.k8s.io', 'expand-vm-spec.subresources.kubevirt.io']);
+  const readLike = new Set([
+    'selfsubjectreviews.authentication.k8s.io',
+    'selfsubjectaccessreviews.authorization.k8s.io',
+    'selfsubjectrulesreviews.authorization.k8s.io',
+    'expand-vm-spec.subresources.kubevirt.io',
+  ]);
   for (const [resource, , , verbs] of rows) {
     if (readLike.has(resource)) continue;
     t.notMatch(verbs, /create|update|patch|delete|deletecollection|impersonate|escalate|bind|\*/, `${resource}: ${verbs}`);
@@ -68,7 +82,13 @@ t.test('client-node as a view user (impersonateUser): list allowed, create refus
 /** A raw HTTPS request with the kubeconfig's credentials and extra headers; resolves with status and body. */
 async function raw(method: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   const url = new URL(fixture.kc.getCurrentCluster()!.server);
-  const options: RequestOptions = { method, hostname: url.hostname, port: url.port, path, headers: { Accept: 'application/json', ...headers } };
+  const options: RequestOptions = {
+    method,
+    hostname: url.hostname,
+    port: url.port,
+    path,
+    headers: { Accept: 'application/json', ...headers },
+  };
   await fixture.kc.applyToHTTPSOptions(options);
   return new Promise((resolve, reject) => {
     const req = request(options, (res) => {
@@ -87,8 +107,15 @@ async function raw(method: string, path: string, headers: Record<string, string>
 
 t.test('a view user may not start a VM or open its console; an edit user may', async (t) => {
   const example = parse(readFileSync(kubevirtSchema('examples/vm-cirros.yaml'), 'utf8')) as { metadata: object; spec: object };
-  const vm = { ...example, metadata: { ...example.metadata, name: 'vm1', namespace: NS }, spec: { ...example.spec, runStrategy: 'Halted' } };
-  await fixture.impersonating(sa('edit')).makeApiClient(k8s.CustomObjectsApi).createNamespacedCustomObject({ group: 'kubevirt.io', version: 'v1', namespace: NS, plural: 'virtualmachines', body: vm });
+  const vm = {
+    ...example,
+    metadata: { ...example.metadata, name: 'vm1', namespace: NS },
+    spec: { ...example.spec, runStrategy: 'Halted' },
+  };
+  await fixture
+    .impersonating(sa('edit'))
+    .makeApiClient(k8s.CustomObjectsApi)
+    .createNamespacedCustomObject({ group: 'kubevirt.io', version: 'v1', namespace: NS, plural: 'virtualmachines', body: vm });
   const start = `/apis/subresources.kubevirt.io/v1/namespaces/${NS}/virtualmachines/vm1/start`;
   const viewStart = await raw('PUT', start, { 'Impersonate-User': sa('view'), 'Content-Type': 'application/json' });
   t.equal(viewStart.status, 403);
@@ -100,7 +127,12 @@ t.test('a view user may not start a VM or open its console; an edit user may', a
   t.equal(editStart.status, 202, editStart.body);
 
   const console = `/apis/subresources.kubevirt.io/v1/namespaces/${NS}/virtualmachineinstances/vm1/console`;
-  const upgrade = { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' };
+  const upgrade = {
+    Connection: 'Upgrade',
+    Upgrade: 'websocket',
+    'Sec-WebSocket-Version': '13',
+    'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+  };
   const viewConsole = await raw('GET', console, { ...upgrade, 'Impersonate-User': sa('view') });
   t.equal(viewConsole.status, 403, 'view: console refused before the upgrade');
   const editConsole = await raw('GET', console, { ...upgrade, 'Impersonate-User': sa('edit') });
@@ -108,7 +140,13 @@ t.test('a view user may not start a VM or open its console; an edit user may', a
 });
 
 t.test('impersonation: kubectl --as/--as-group act as that user; impersonated groups are what RBAC sees', async (t) => {
-  const whoami = await fixture.kubectl(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username} {.status.userInfo.groups}', `--as=${sa('edit')}`]);
+  const whoami = await fixture.kubectl([
+    'auth',
+    'whoami',
+    '-o',
+    'jsonpath={.status.userInfo.username} {.status.userInfo.groups}',
+    `--as=${sa('edit')}`,
+  ]);
   t.equal(whoami.stdout, `${sa('edit')} ${JSON.stringify(saGroups())}`);
   const asGroup = await fixture.kubectl(['auth', 'can-i', 'get', 'nodes', '--as=alice', '--as-group=system:masters']);
   t.equal(asGroup.stdout.trim(), 'yes', 'a group given with --as-group counts');
@@ -116,7 +154,7 @@ t.test('impersonation: kubectl --as/--as-group act as that user; impersonated gr
   t.match(alice.stderr, 'nodes is forbidden: User "alice" cannot list resource "nodes" in API group "" at the cluster scope');
 });
 
-t.test('escalation is refused with kube\'s message; what the writer holds may be granted', async (t) => {
+t.test("escalation is refused with kube's message; what the writer holds may be granted", async (t) => {
   const admin = `--as=${sa('admin')}`;
   const role = await fixture.kubectl(['create', 'role', 'node-reader', '--verb=get', '--resource=nodes', '-n', NS, admin]);
   t.match(
@@ -125,9 +163,27 @@ t.test('escalation is refused with kube\'s message; what the writer holds may be
   );
   const held = await fixture.kubectl(['create', 'role', 'pod-reader', '--verb=get', '--resource=pods', '-n', NS, admin]);
   t.equal(held.code, 0, held.stderr);
-  const binding = await fixture.kubectl(['create', 'rolebinding', 'too-much', '--clusterrole=cluster-admin', `--serviceaccount=${NS}:view`, '-n', NS, admin]);
+  const binding = await fixture.kubectl([
+    'create',
+    'rolebinding',
+    'too-much',
+    '--clusterrole=cluster-admin',
+    `--serviceaccount=${NS}:view`,
+    '-n',
+    NS,
+    admin,
+  ]);
   t.match(binding.stderr, `rolebindings.rbac.authorization.k8s.io "too-much" is forbidden: user "${sa('admin')}"`);
-  const edit = await fixture.kubectl(['create', 'rolebinding', 'fine', '--clusterrole=view', `--serviceaccount=${NS}:default`, '-n', NS, admin]);
+  const edit = await fixture.kubectl([
+    'create',
+    'rolebinding',
+    'fine',
+    '--clusterrole=view',
+    `--serviceaccount=${NS}:default`,
+    '-n',
+    NS,
+    admin,
+  ]);
   t.equal(edit.code, 0, edit.stderr);
 });
 

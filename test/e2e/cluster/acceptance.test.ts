@@ -11,7 +11,16 @@ t.test('virt-operator becomes Available with 2 ready pods; kubectl wait returns'
   const wait = await kubectl(['-n', 'kubevirt', 'wait', 'deploy/virt-operator', '--for', 'condition=Available', '--timeout=60s']);
   t.equal(wait.code, 0, wait.stderr);
   t.match(wait.stdout, 'deployment.apps/virt-operator condition met');
-  const pods = await kubectl(['-n', 'kubevirt', 'get', 'pods', '-l', 'kubevirt.io=virt-operator', '-o', 'jsonpath={range .items[*]}{.status.phase} {.spec.nodeName} {.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}']);
+  const pods = await kubectl([
+    '-n',
+    'kubevirt',
+    'get',
+    'pods',
+    '-l',
+    'kubevirt.io=virt-operator',
+    '-o',
+    'jsonpath={range .items[*]}{.status.phase} {.spec.nodeName} {.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}',
+  ]);
   const rows = pods.stdout.trim().split('\n');
   t.equal(rows.length, 2);
   // The manifest requires a node-role.kubernetes.io/control-plane node and tolerates its taint.
@@ -40,7 +49,10 @@ t.test('a DaemonSet gets one pod per eligible node, also on a node added later',
   const rollout = await kubectl(['rollout', 'status', 'ds/agent', '--timeout=60s']);
   t.equal(rollout.code, 0, rollout.stderr);
   const nodesOf = async () =>
-    (await kubectl(['get', 'pods', '-l', 'app=agent', '-o', 'jsonpath={.items[*].spec.nodeName}'])).stdout.split(' ').filter(Boolean).sort();
+    (await kubectl(['get', 'pods', '-l', 'app=agent', '-o', 'jsonpath={.items[*].spec.nodeName}'])).stdout
+      .split(' ')
+      .filter(Boolean)
+      .sort();
   // Without a toleration the control-plane taint keeps the DaemonSet to the two workers.
   t.same(await nodesOf(), ['kubevirt-emulator-worker', 'kubevirt-emulator-worker2']);
 
@@ -55,9 +67,20 @@ t.test('a DaemonSet gets one pod per eligible node, also on a node added later',
 
 t.test('a pod with an impossible nodeSelector stays Pending with the schedulerâ€™s reason', async (t) => {
   const { kubectl } = await withEmulator(t, { insecureHttp: true });
-  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'picky', namespace: 'default' }, spec: { nodeSelector: { disktype: 'ssd' }, containers: [{ name: 'c', image: 'nginx' }] } };
+  const pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'picky', namespace: 'default' },
+    spec: { nodeSelector: { disktype: 'ssd' }, containers: [{ name: 'c', image: 'nginx' }] },
+  };
   t.equal((await kubectl(['apply', '-f', '-'], { input: JSON.stringify(pod) })).code, 0);
-  const wait = await kubectl(['wait', 'pod/picky', '--for', 'jsonpath={.status.conditions[?(@.type=="PodScheduled")].reason}=Unschedulable', '--timeout=30s']);
+  const wait = await kubectl([
+    'wait',
+    'pod/picky',
+    '--for',
+    'jsonpath={.status.conditions[?(@.type=="PodScheduled")].reason}=Unschedulable',
+    '--timeout=30s',
+  ]);
   t.equal(wait.code, 0, wait.stderr);
   const message = await kubectl(['get', 'pod', 'picky', '-o', 'jsonpath={.status.conditions[?(@.type=="PodScheduled")].message}']);
   t.equal(
@@ -66,6 +89,13 @@ t.test('a pod with an impossible nodeSelector stays Pending with the schedulerâ€
   );
   const phase = await kubectl(['get', 'pod', 'picky', '-o', 'jsonpath={.status.phase}']);
   t.equal(phase.stdout, 'Pending');
-  const events = await kubectl(['get', 'events', '--field-selector', 'involvedObject.name=picky,reason=FailedScheduling', '-o', 'jsonpath={.items[0].type}']);
+  const events = await kubectl([
+    'get',
+    'events',
+    '--field-selector',
+    'involvedObject.name=picky,reason=FailedScheduling',
+    '-o',
+    'jsonpath={.items[0].type}',
+  ]);
   t.equal(events.stdout, 'Warning');
 });

@@ -19,7 +19,10 @@ t.test('kubectl sees kind-like nodes', async (t) => {
   t.equal(wide.code, 0, wide.stderr);
   const lines = wide.stdout.trim().split('\n');
   t.match(lines[0], /^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION\s+INTERNAL-IP\s+EXTERNAL-IP\s+OS-IMAGE\s+KERNEL-VERSION\s+CONTAINER-RUNTIME$/);
-  t.match(lines[1], /^kubevirt-emulator-control-plane\s+Ready\s+control-plane\s+\S+\s+v1\.32\.\d+\s+172\.18\.0\.2\s+<none>\s+Debian GNU\/Linux 12 \(bookworm\)\s+6\.8\.0-51-generic\s+containerd:\/\/1\.7\.24$/);
+  t.match(
+    lines[1],
+    /^kubevirt-emulator-control-plane\s+Ready\s+control-plane\s+\S+\s+v1\.32\.\d+\s+172\.18\.0\.2\s+<none>\s+Debian GNU\/Linux 12 \(bookworm\)\s+6\.8\.0-51-generic\s+containerd:\/\/1\.7\.24$/,
+  );
   t.match(lines[2], /^kubevirt-emulator-worker\s+Ready\s+<none>\s+/);
   t.match(lines[3], /^kubevirt-emulator-worker2\s+Ready\s+<none>\s+/);
 

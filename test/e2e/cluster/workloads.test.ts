@@ -35,7 +35,10 @@ t.test('kubectl create deployment: rollout completes, pods Running on the worker
   t.equal(rollout.code, 0, rollout.stderr);
   t.match(rollout.stdout, 'deployment "web" successfully rolled out');
   const pods = await kubectl(['get', 'pods', '-l', 'app=web', '-o', 'wide', '--no-headers']);
-  const rows = pods.stdout.trim().split('\n').map((line) => line.split(/\s+/));
+  const rows = pods.stdout
+    .trim()
+    .split('\n')
+    .map((line) => line.split(/\s+/));
   t.equal(rows.length, 3, pods.stdout);
   for (const [name, ready, status, , , ip, node] of rows) {
     t.match(name, /^web-[a-z0-9]+-[a-z0-9]{5}$/);
@@ -49,7 +52,10 @@ t.test('kubectl create deployment: rollout completes, pods Running on the worker
 });
 
 interface ReplicaSetList {
-  items: Array<{ metadata: { name: string; annotations?: Record<string, string>; ownerReferences?: unknown[] }; spec: { replicas: number; template: { spec: { containers: Array<{ image: string }> } } } }>;
+  items: Array<{
+    metadata: { name: string; annotations?: Record<string, string>; ownerReferences?: unknown[] };
+    spec: { replicas: number; template: { spec: { containers: Array<{ image: string }> } } };
+  }>;
 }
 
 t.test('a deployment rolls out, updates, rolls back and shows its events', async (t) => {

@@ -29,14 +29,25 @@ const instancetypeConflict = (field: string) => `${field}: VM field(s) ${field} 
  * creating ...: <message>".
  */
 const REJECTED: Record<string, (file: string) => string> = {
-  'vm-cirros-with-sidecar-hook-configmap.yaml': () => `The request is invalid: spec.template.metadata.annotations: ${sidecarGateOff} spec.template.metadata.annotations.hooks.kubevirt.io/hookSidecars`,
-  'vmi-with-sidecar-hook.yaml': () => `The request is invalid: metadata.annotations: ${sidecarGateOff} metadata.annotations.hooks.kubevirt.io/hookSidecars`,
-  'vmi-with-sidecar-hook-configmap.yaml': () => `The request is invalid: metadata.annotations: ${sidecarGateOff} metadata.annotations.hooks.kubevirt.io/hookSidecars`,
+  'vm-cirros-with-sidecar-hook-configmap.yaml': () =>
+    `The request is invalid: spec.template.metadata.annotations: ${sidecarGateOff} spec.template.metadata.annotations.hooks.kubevirt.io/hookSidecars`,
+  'vmi-with-sidecar-hook.yaml': () =>
+    `The request is invalid: metadata.annotations: ${sidecarGateOff} metadata.annotations.hooks.kubevirt.io/hookSidecars`,
+  'vmi-with-sidecar-hook-configmap.yaml': () =>
+    `The request is invalid: metadata.annotations: ${sidecarGateOff} metadata.annotations.hooks.kubevirt.io/hookSidecars`,
   'vmi-host-disk.yaml': () => 'The request is invalid: spec.volumes[0]: HostDisk feature gate is not enabled',
-  'vmi-usb.yaml': () => 'The request is invalid: spec.domain.devices.hostDevices: Host Devices feature gate is not enabled in kubevirt-config',
+  'vmi-usb.yaml': () =>
+    'The request is invalid: spec.domain.devices.hostDevices: Host Devices feature gate is not enabled in kubevirt-config',
   // Their templates set memory.guest, which their instancetype owns (§8.2).
   ...Object.fromEntries(
-    ['vm-cirros-clarge.yaml', 'vm-cirros-clarge-virtio.yaml', 'vm-cirros-clarge-windows.yaml', 'vm-cirros-csmall.yaml', 'vm-cirros-cluster-csmall.yaml', 'vm-windows-clarge-windows.yaml'].map((file) => [file, () => `The request is invalid: ${instancetypeConflict('spec.template.spec.domain.memory.guest')}`]),
+    [
+      'vm-cirros-clarge.yaml',
+      'vm-cirros-clarge-virtio.yaml',
+      'vm-cirros-clarge-windows.yaml',
+      'vm-cirros-csmall.yaml',
+      'vm-cirros-cluster-csmall.yaml',
+      'vm-windows-clarge-windows.yaml',
+    ].map((file) => [file, () => `The request is invalid: ${instancetypeConflict('spec.template.spec.domain.memory.guest')}`]),
   ),
   // Dry-run VMIs are not stored, so the migration's VMI does not exist yet (the migration is admitted below once it does).
   'migration-job.yaml': (file) =>
@@ -45,13 +56,23 @@ const REJECTED: Record<string, (file: string) => string> = {
 /** resource.k8s.io is not served by a default v1.32 cluster: kubectl's own schema check fails before any request. */
 const NOT_SERVED = 'pgpu-resource-claim-tmpl.yaml';
 /** Instancetypes, preferences and priority classes the VMs refer to: created for real first. */
-const PREREQUISITES = ['clarge.yaml', 'cluster-csmall.yaml', 'csmall.yaml', 'virtio.yaml', 'windows.yaml', 'non-preemtible.yaml', 'preemtible.yaml'];
+const PREREQUISITES = [
+  'clarge.yaml',
+  'cluster-csmall.yaml',
+  'csmall.yaml',
+  'virtio.yaml',
+  'windows.yaml',
+  'non-preemtible.yaml',
+  'preemtible.yaml',
+];
 
 type Json = Record<string, unknown>;
 /** The value at a dotted path ("spec.volumes.0.name") of kubectl's JSON. */
-const at = (object: unknown, path: string): unknown => path.split('.').reduce<unknown>((value, key) => (value as Json | undefined)?.[key], object);
+const at = (object: unknown, path: string): unknown =>
+  path.split('.').reduce<unknown>((value, key) => (value as Json | undefined)?.[key], object);
 
-const dryRun = async (fixture: EmulatorFixture, file: string) => fixture.kubectl(['apply', '--dry-run=server', '-o', 'json', '-n', NAMESPACE, '-f', kubevirtSchema(`examples/${file}`)]);
+const dryRun = async (fixture: EmulatorFixture, file: string) =>
+  fixture.kubectl(['apply', '--dry-run=server', '-o', 'json', '-n', NAMESPACE, '-f', kubevirtSchema(`examples/${file}`)]);
 /** kubectl prints one object as itself and several as a List. */
 const objectsOf = (stdout: string): Json[] => {
   const printed = JSON.parse(stdout) as Json;
@@ -116,7 +137,8 @@ t.test('a VM gets only the VM defaults (§3.2)', async (t) => {
 });
 
 /** Annotations without the one `kubectl apply` adds. */
-const withoutLastApplied = (annotations: unknown): Json => Object.fromEntries(Object.entries(annotations as Json).filter(([key]) => key !== 'kubectl.kubernetes.io/last-applied-configuration'));
+const withoutLastApplied = (annotations: unknown): Json =>
+  Object.fromEntries(Object.entries(annotations as Json).filter(([key]) => key !== 'kubectl.kubernetes.io/last-applied-configuration'));
 
 /** The defaults §3.1 gives every one of these VMIs on amd64 with the default KubeVirt configuration. */
 function checkCommonVmiDefaults(t: Test, vmi: Json, guest: string): void {
@@ -131,7 +153,10 @@ function checkCommonVmiDefaults(t: Test, vmi: Json, guest: string): void {
   // The image tag is :devel, so IfNotPresent.
   t.equal(at(vmi, 'spec.volumes.0.containerDisk.imagePullPolicy'), 'IfNotPresent');
   t.equal(at(vmi, 'status.phase'), 'Pending');
-  t.same((at(vmi, 'status.phaseTransitionTimestamps') as Json[]).map((p) => p.phase), ['Pending']);
+  t.same(
+    (at(vmi, 'status.phaseTransitionTimestamps') as Json[]).map((p) => p.phase),
+    ['Pending'],
+  );
   t.same(at(vmi, 'status.currentCPUTopology'), { cores: 1, sockets: 1, threads: 1 });
   t.same(at(vmi, 'status.memory'), { guestAtBoot: guest, guestCurrent: guest, guestRequested: guest });
   t.equal(at(vmi, 'status.runtimeUser'), 107);
@@ -150,7 +175,10 @@ t.test('fedora, masquerade and migratable VMIs come back with the VMI defaults (
       checkCommonVmiDefaults(t, vmi, name === 'vmi-migratable' ? '128Mi' : '1024M');
       t.same(at(vmi, 'spec.domain.cpu'), smallCpu);
       t.same(at(vmi, 'spec.networks'), [{ name: network, pod: {} }]);
-      t.same((at(vmi, 'spec.domain.devices.interfaces') as Json[]).map((i) => ({ name: i.name, masquerade: i.masquerade })), [{ name: network, masquerade: {} }]);
+      t.same(
+        (at(vmi, 'spec.domain.devices.interfaces') as Json[]).map((i) => ({ name: i.name, masquerade: i.masquerade })),
+        [{ name: network, masquerade: {} }],
+      );
       t.same(at(vmi, 'spec.domain.devices.disks.0'), { name: 'containerdisk', disk: { bus: 'virtio' } });
     });
   }
@@ -173,7 +201,9 @@ t.test('1Gi of guest memory enables memory hotplug: maxGuest is four times the g
 t.test('the migration is admitted once its VMI runs', async (t) => {
   const created = await fixture.kubectl(['apply', '-n', NAMESPACE, '-f', kubevirtSchema('examples/vmi-migratable.yaml')]);
   t.equal(created.code, 0, created.stderr);
-  const ready = await fixture.kubectl(['wait', '-n', NAMESPACE, 'vmi/vmi-migratable', '--for=condition=Ready', '--timeout=60s'], { timeoutMs: 70_000 });
+  const ready = await fixture.kubectl(['wait', '-n', NAMESPACE, 'vmi/vmi-migratable', '--for=condition=Ready', '--timeout=60s'], {
+    timeoutMs: 70_000,
+  });
   t.equal(ready.code, 0, ready.stderr);
   const migration = await dryRun(fixture, 'migration-job.yaml');
   t.equal(migration.code, 0, migration.stderr);
@@ -187,9 +217,17 @@ t.test('the migration is admitted once its VMI runs', async (t) => {
 t.test('kubectl apply --dry-run=server of a stored VM runs the validator on the update and changes nothing', async (t) => {
   const file = kubevirtSchema('examples/vm-cirros.yaml');
   t.equal((await fixture.kubectl(['apply', '-n', NAMESPACE, '-f', file])).code, 0);
-  const stored = async () => JSON.parse((await fixture.kubectl(['get', 'vm', 'vm-cirros', '-n', NAMESPACE, '-o', 'json'])).stdout) as KubeObject;
+  const stored = async () =>
+    JSON.parse((await fixture.kubectl(['get', 'vm', 'vm-cirros', '-n', NAMESPACE, '-o', 'json'])).stdout) as KubeObject;
   const before = await stored();
-  const edited = (runStrategy: string) => ({ input: JSON.stringify({ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', metadata: { name: 'vm-cirros', namespace: NAMESPACE }, spec: { ...(before.spec as Json), runStrategy } }) });
+  const edited = (runStrategy: string) => ({
+    input: JSON.stringify({
+      apiVersion: 'kubevirt.io/v1',
+      kind: 'VirtualMachine',
+      metadata: { name: 'vm-cirros', namespace: NAMESPACE },
+      spec: { ...(before.spec as Json), runStrategy },
+    }),
+  });
 
   const invalid = await fixture.kubectl(['apply', '--dry-run=server', '-f', '-'], edited('Sometimes'));
   t.not(invalid.code, 0);
@@ -222,16 +260,29 @@ t.test('virt-api webhooks through kubectl', async (t) => {
 
   const created = await kubectl(['create', '-f', kubevirtSchema('examples/vmi-migratable.yaml')]);
   t.equal(created.code, 0, created.stderr);
-  const machine = await kubectl(['get', 'vmi', 'vmi-migratable', '-o', 'jsonpath={.spec.domain.machine.type} {.spec.domain.cpu.sockets} {.status.runtimeUser}']);
+  const machine = await kubectl([
+    'get',
+    'vmi',
+    'vmi-migratable',
+    '-o',
+    'jsonpath={.spec.domain.machine.type} {.spec.domain.cpu.sockets} {.status.runtimeUser}',
+  ]);
   t.equal(machine.stdout, 'q35 1 107');
 
   const running = await kubectl(['create', '-f', '-'], {
-    input: JSON.stringify({ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', metadata: { name: 'deprecated' }, spec: { running: false, template: { spec: { domain: { devices: {}, memory: { guest: '64Mi' } } } } } }),
+    input: JSON.stringify({
+      apiVersion: 'kubevirt.io/v1',
+      kind: 'VirtualMachine',
+      metadata: { name: 'deprecated' },
+      spec: { running: false, template: { spec: { domain: { devices: {}, memory: { guest: '64Mi' } } } } },
+    }),
   });
   t.equal(running.code, 0, running.stderr);
   t.match(running.stderr, 'Warning: spec.running is deprecated, please use spec.runStrategy instead.');
 
-  const second = await kubectl(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'kubevirt.io/v1', kind: 'KubeVirt', metadata: { name: 'second', namespace: 'default' }, spec: {} }) });
+  const second = await kubectl(['create', '-f', '-'], {
+    input: JSON.stringify({ apiVersion: 'kubevirt.io/v1', kind: 'KubeVirt', metadata: { name: 'second', namespace: 'default' }, spec: {} }),
+  });
   t.not(second.code, 0);
   t.match(second.stderr, 'admission webhook "kubevirt-create-validator.kubevirt.io" denied the request: Kubevirt is already created');
 
@@ -247,7 +298,10 @@ t.test('virt-api webhooks through kubectl', async (t) => {
     `Internal error occurred: failed calling webhook "virtualmachines-mutator.kubevirt.io": failed to call webhook: Post "https://virt-api.kubevirt.svc:443/virtualmachines-mutate?timeout=10s": dial tcp ${clusterIP}:443: connect: connection refused`,
   );
   // The aggregator has no ready endpoint for the subresources APIService either.
-  const start = () => kubectl(['replace', '--raw', '/apis/subresources.kubevirt.io/v1/namespaces/default/virtualmachines/vm-cirros/start', '-f', '-'], { input: '{}' });
+  const start = () =>
+    kubectl(['replace', '--raw', '/apis/subresources.kubevirt.io/v1/namespaces/default/virtualmachines/vm-cirros/start', '-f', '-'], {
+      input: '{}',
+    });
   const unavailable = await start();
   t.not(unavailable.code, 0);
   t.match(unavailable.stderr, 'Error from server (ServiceUnavailable): the server is currently unable to handle the request');
@@ -258,7 +312,11 @@ t.test('virt-api webhooks through kubectl', async (t) => {
   t.equal(ready.code, 0, ready.stderr);
   const up = await kubectl(['create', '-f', kubevirtSchema('examples/vm-cirros.yaml')]);
   t.equal(up.code, 0, up.stderr);
-  t.equal((await kubectl(['get', 'vm', 'vm-cirros', '-o', 'jsonpath={.spec.template.spec.domain.machine.type}'])).stdout, 'q35', 'the mutator ran');
+  t.equal(
+    (await kubectl(['get', 'vm', 'vm-cirros', '-o', 'jsonpath={.spec.template.spec.domain.machine.type}'])).stdout,
+    'q35',
+    'the mutator ran',
+  );
   const started = await start();
   t.equal(started.code, 0, started.stderr);
   t.equal((await kubectl(['get', 'vm', 'vm-cirros', '-o', 'jsonpath={.spec.runStrategy}'])).stdout, 'Always');

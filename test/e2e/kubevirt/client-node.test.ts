@@ -26,7 +26,13 @@ t.test('client-node: create a VM, watch its VMI with an informer, halt it with a
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(kubeconfigPath);
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-  const kubevirt = (await custom.getNamespacedCustomObject({ group: 'kubevirt.io', version: 'v1', namespace: 'kubevirt', plural: 'kubevirts', name: 'kubevirt' })) as { status?: { phase?: string } };
+  const kubevirt = (await custom.getNamespacedCustomObject({
+    group: 'kubevirt.io',
+    version: 'v1',
+    namespace: 'kubevirt',
+    plural: 'kubevirts',
+    name: 'kubevirt',
+  })) as { status?: { phase?: string } };
   t.equal(kubevirt.status?.phase, 'Deployed', 'installKubeVirt returned with KubeVirt deployed');
 
   const vmiPath = { group: 'kubevirt.io', version: 'v1', namespace: 'default', plural: 'virtualmachineinstances' };
@@ -45,22 +51,46 @@ t.test('client-node: create a VM, watch its VMI with an informer, halt it with a
 
   const vm = parse(readFileSync(kubevirtSchema('examples/vm-cirros.yaml'), 'utf8'));
   vm.spec.runStrategy = 'Always';
-  await custom.createNamespacedCustomObject({ group: 'kubevirt.io', version: 'v1', namespace: 'default', plural: 'virtualmachines', body: vm });
+  await custom.createNamespacedCustomObject({
+    group: 'kubevirt.io',
+    version: 'v1',
+    namespace: 'default',
+    plural: 'virtualmachines',
+    body: vm,
+  });
   t.ok(await waitUntil(() => phases.includes('Running')), `the informer saw the VMI Running: ${phases.join(' → ')}`);
-  t.same(phases.filter((p) => !['Pending', 'Scheduling', 'Scheduled', 'Running'].includes(p)), [], 'only the phases of a normal start');
+  t.same(
+    phases.filter((p) => !['Pending', 'Scheduling', 'Scheduled', 'Running'].includes(p)),
+    [],
+    'only the phases of a normal start',
+  );
   const vmi = (await custom.getNamespacedCustomObject({ ...vmiPath, name: 'vm-cirros' })) as Vmi;
   t.match(vmi.status?.nodeName, /\S/, 'placed on a node');
 
   await custom.patchNamespacedCustomObject(
-    { group: 'kubevirt.io', version: 'v1', namespace: 'default', plural: 'virtualmachines', name: 'vm-cirros', body: { spec: { runStrategy: 'Halted' } } },
+    {
+      group: 'kubevirt.io',
+      version: 'v1',
+      namespace: 'default',
+      plural: 'virtualmachines',
+      name: 'vm-cirros',
+      body: { spec: { runStrategy: 'Halted' } },
+    },
     k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
   );
   t.ok(await waitUntil(() => deleted), 'the informer saw the VMI deleted once the VM was halted');
   let printableStatus: string | undefined;
   const readStatus = async (): Promise<void> => {
-    const halted = (await custom.getNamespacedCustomObject({ group: 'kubevirt.io', version: 'v1', namespace: 'default', plural: 'virtualmachines', name: 'vm-cirros' })) as { status?: { printableStatus?: string } };
+    const halted = (await custom.getNamespacedCustomObject({
+      group: 'kubevirt.io',
+      version: 'v1',
+      namespace: 'default',
+      plural: 'virtualmachines',
+      name: 'vm-cirros',
+    })) as { status?: { printableStatus?: string } };
     printableStatus = halted.status?.printableStatus;
   };
-  for (let tries = 0; tries < 100 && printableStatus !== 'Stopped'; tries++) await readStatus().then(() => new Promise((r) => setTimeout(r, 50)));
+  for (let tries = 0; tries < 100 && printableStatus !== 'Stopped'; tries++)
+    await readStatus().then(() => new Promise((r) => setTimeout(r, 50)));
   t.equal(printableStatus, 'Stopped');
 });

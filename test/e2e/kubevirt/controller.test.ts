@@ -23,11 +23,25 @@ t.test('kubectl: vm-cirros patched to Always gets a Scheduled VMI and a virt-lau
     const applied = await kubectl(['create', '-f', schema(`crds/${crd}.yaml`)]);
     t.equal(applied.code, 0, applied.stderr);
   }
-  const established = await kubectl(['wait', '--for=condition=Established', 'crd/virtualmachines.kubevirt.io', 'crd/virtualmachineinstances.kubevirt.io', '--timeout=30s']);
+  const established = await kubectl([
+    'wait',
+    '--for=condition=Established',
+    'crd/virtualmachines.kubevirt.io',
+    'crd/virtualmachineinstances.kubevirt.io',
+    '--timeout=30s',
+  ]);
   t.equal(established.code, 0, established.stderr);
   await fakeHandlerOnNodes(emulator.client);
   const informers = new SharedInformerFactory(emulator.client, { clock: emulator.clock, logger: silentLogger });
-  const ctx: ComponentContext = { client: emulator.client, informers, clock: emulator.clock, random: new SeededRandom(3), profile: builtinProfile('instant')!, logger: silentLogger, serveSubresource: () => {} };
+  const ctx: ComponentContext = {
+    client: emulator.client,
+    informers,
+    clock: emulator.clock,
+    random: new SeededRandom(3),
+    profile: builtinProfile('instant')!,
+    logger: silentLogger,
+    serveSubresource: () => {},
+  };
   const controller = virtControllerCore(ctx);
   informers.start();
   await controller.start();
@@ -44,7 +58,9 @@ t.test('kubectl: vm-cirros patched to Always gets a Scheduled VMI and a virt-lau
 
   const patch = await kubectl(['patch', 'vm', 'vm-cirros', '--type', 'merge', '-p', '{"spec":{"runStrategy":"Always"}}']);
   t.equal(patch.code, 0, patch.stderr);
-  const scheduled = await kubectl(['wait', 'vmi/vm-cirros', '--for=jsonpath={.status.phase}=Scheduled', '--timeout=60s'], { timeoutMs: 70_000 });
+  const scheduled = await kubectl(['wait', 'vmi/vm-cirros', '--for=jsonpath={.status.phase}=Scheduled', '--timeout=60s'], {
+    timeoutMs: 70_000,
+  });
   t.equal(scheduled.code, 0, scheduled.stderr);
 
   const vm = await kubectl(['get', 'vm', 'vm-cirros']);
@@ -54,6 +70,13 @@ t.test('kubectl: vm-cirros patched to Always gets a Scheduled VMI and a virt-lau
   const node = await kubectl(['get', 'vmi', 'vm-cirros', '-o', 'jsonpath={.status.nodeName}={.metadata.labels.kubevirt\\.io/nodeName}']);
   const [statusNode, labelNode] = node.stdout.split('=');
   t.ok(statusNode && statusNode === labelNode, `nodeName ${node.stdout}`);
-  const events = await kubectl(['get', 'events', '--field-selector', 'involvedObject.kind=VirtualMachine,involvedObject.name=vm-cirros', '-o', 'jsonpath={.items[*].reason}']);
+  const events = await kubectl([
+    'get',
+    'events',
+    '--field-selector',
+    'involvedObject.kind=VirtualMachine,involvedObject.name=vm-cirros',
+    '-o',
+    'jsonpath={.items[*].reason}',
+  ]);
   t.match(events.stdout, 'SuccessfulCreate');
 });

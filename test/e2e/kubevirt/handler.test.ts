@@ -16,7 +16,9 @@ t.test('kubectl: node agent facade, then vm-cirros Running with an IP and a cons
   const { kubectl } = await withEmulator(t, { workers: 1 });
   t.equal((await kubectl(['apply', '-f', schema('manifests/kubevirt-operator.yaml')])).code, 0);
   t.equal((await kubectl(['apply', '-f', schema('manifests/kubevirt-cr.yaml')])).code, 0);
-  const wait = await kubectl(['-n', 'kubevirt', 'wait', 'kv', 'kubevirt', '--for', 'condition=Available', '--timeout=150s'], { timeoutMs: 160_000 });
+  const wait = await kubectl(['-n', 'kubevirt', 'wait', 'kv', 'kubevirt', '--for', 'condition=Available', '--timeout=150s'], {
+    timeoutMs: 160_000,
+  });
   t.equal(wait.code, 0, wait.stderr);
 
   const worker = workerName(1);
@@ -27,7 +29,9 @@ t.test('kubectl: node agent facade, then vm-cirros Running with an IP and a cons
 
   const vm = readFileSync(schema('examples/vm-cirros.yaml'), 'utf8').replace('runStrategy: Halted', 'runStrategy: Always');
   t.equal((await kubectl(['apply', '-f', '-'], { input: vm })).code, 0);
-  const running = await kubectl(['wait', 'vmi', 'vm-cirros', '--for=jsonpath={.status.phase}=Running', '--timeout=60s'], { timeoutMs: 70_000 });
+  const running = await kubectl(['wait', 'vmi', 'vm-cirros', '--for=jsonpath={.status.phase}=Running', '--timeout=60s'], {
+    timeoutMs: 70_000,
+  });
   t.equal(running.code, 0, running.stderr);
   const ip = await kubectl(['get', 'vmi', 'vm-cirros', '-o', 'jsonpath={.status.interfaces[0].ipAddress}']);
   t.match(ip.stdout, /^10\.244\.\d+\.\d+$/);

@@ -67,7 +67,10 @@ async function waitForNodeChange(name: string, from: string): Promise<string> {
 
 t.test('virtualmachines/migrate (PUT, as virtctl migrate) and a VMIM from a file', async (t) => {
   const source = await readyVm('mig-vm');
-  await ok(['replace', '--raw', '/apis/subresources.kubevirt.io/v1/namespaces/default/virtualmachines/mig-vm/migrate', '-f', '-'], JSON.stringify({ apiVersion: 'subresources.kubevirt.io/v1', kind: 'MigrateOptions' }));
+  await ok(
+    ['replace', '--raw', '/apis/subresources.kubevirt.io/v1/namespaces/default/virtualmachines/mig-vm/migrate', '-f', '-'],
+    JSON.stringify({ apiVersion: 'subresources.kubevirt.io/v1', kind: 'MigrateOptions' }),
+  );
   await ok(['wait', 'vmim', '-l', 'kubevirt.io/vmi-name=mig-vm', '--for=jsonpath={.status.phase}=Succeeded', '--timeout=60s']);
   const target = await waitForNodeChange('mig-vm', source);
   t.not(target, source, `moved from ${source} to ${target}`);
@@ -76,7 +79,12 @@ t.test('virtualmachines/migrate (PUT, as virtctl migrate) and a VMIM from a file
   t.match(listing, /^NAME\s+PHASE\s+VMI\n/, 'the CRD columns');
   t.match(listing, /kubevirt-migrate-vm-\w{5}\s+Succeeded\s+mig-vm/);
 
-  const vmim = stringify({ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstanceMigration', metadata: { name: 'mig-back' }, spec: { vmiName: 'mig-vm' } });
+  const vmim = stringify({
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachineInstanceMigration',
+    metadata: { name: 'mig-back' },
+    spec: { vmiName: 'mig-vm' },
+  });
   await ok(['create', '-f', '-'], vmim);
   await ok(['wait', 'vmim/mig-back', '--for=jsonpath={.status.phase}=Succeeded', '--timeout=60s']);
   t.equal(await waitForNodeChange('mig-vm', target), source, 'back on the first worker');
@@ -85,20 +93,41 @@ t.test('virtualmachines/migrate (PUT, as virtctl migrate) and a VMIM from a file
 t.test('an injected migration failure: the VMIM fails, the VMI stays', async (t) => {
   const source = await nodeOf('mig-vm');
   await handlerFaults(fixture.emulator.clock).failNextMigration('default', 'mig-vm');
-  await ok(['create', '-f', '-'], stringify({ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstanceMigration', metadata: { name: 'mig-fail' }, spec: { vmiName: 'mig-vm' } }));
+  await ok(
+    ['create', '-f', '-'],
+    stringify({
+      apiVersion: 'kubevirt.io/v1',
+      kind: 'VirtualMachineInstanceMigration',
+      metadata: { name: 'mig-fail' },
+      spec: { vmiName: 'mig-vm' },
+    }),
+  );
   await ok(['wait', 'vmim/mig-fail', '--for=jsonpath={.status.phase}=Failed', '--timeout=60s']);
   t.equal(await ok(['get', 'vmi', 'mig-vm', '-o', 'jsonpath={.status.migrationState.failed}']), 'true');
   t.equal(await nodeOf('mig-vm'), source);
-  const events = await ok(['get', 'events', '--field-selector', 'involvedObject.name=mig-fail', '-o', 'jsonpath={range .items[*]}{.reason}{"\\n"}{end}']);
+  const events = await ok([
+    'get',
+    'events',
+    '--field-selector',
+    'involvedObject.name=mig-fail',
+    '-o',
+    'jsonpath={range .items[*]}{.reason}{"\\n"}{end}',
+  ]);
   t.match(events, /FailedMigration/);
 });
 
 t.test('kubectl drain evacuates a LiveMigrate VM and completes', async (t) => {
   const source = await nodeOf('mig-vm');
-  const drain = await fixture.kubectl(['drain', source, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=90s'], { timeoutMs: 100_000 });
+  const drain = await fixture.kubectl(['drain', source, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=90s'], {
+    timeoutMs: 100_000,
+  });
   if (drain.code !== 0) t.comment(drain.stderr);
   t.equal(drain.code, 0, 'drain completes');
-  t.match(drain.stdout + drain.stderr, /Eviction triggered evacuation of VMI "default\/mig-vm"/, 'the first eviction was refused by virt-api');
+  t.match(
+    drain.stdout + drain.stderr,
+    /Eviction triggered evacuation of VMI "default\/mig-vm"/,
+    'the first eviction was refused by virt-api',
+  );
   t.match(drain.stdout, new RegExp(`node/${source} drained`));
   t.not(await nodeOf('mig-vm'), source);
   t.equal(await ok(['get', 'vmi', 'mig-vm', '-o', 'jsonpath={.status.evacuationNodeName}']), '');

@@ -36,21 +36,61 @@ t.test('toggling DecentralizedLiveMigration adds and removes virt-synchronizatio
   const absent = await kubectl(['-n', 'kubevirt', 'get', 'deploy', 'virt-synchronization-controller']);
   t.not(absent.code, 0, 'an Alpha gate is off by default');
 
-  const on = await kubectl(['-n', 'kubevirt', 'patch', 'kv', 'kubevirt', '--type', 'merge', '-p', JSON.stringify({ spec: { configuration: { developerConfiguration: { featureGates: ['DecentralizedLiveMigration'] } } } })]);
+  const on = await kubectl([
+    '-n',
+    'kubevirt',
+    'patch',
+    'kv',
+    'kubevirt',
+    '--type',
+    'merge',
+    '-p',
+    JSON.stringify({ spec: { configuration: { developerConfiguration: { featureGates: ['DecentralizedLiveMigration'] } } } }),
+  ]);
   t.equal(on.code, 0, on.stderr);
-  t.equal((await kubectl(['-n', 'kubevirt', 'get', 'kv', 'kubevirt', '-o', `jsonpath=${GATES_PATH}`])).stdout, '["DecentralizedLiveMigration"]');
-  const created = await kubectl(['-n', 'kubevirt', 'wait', 'deploy/virt-synchronization-controller', '--for=create', '--timeout=30s'], { timeoutMs: 40_000 });
+  t.equal(
+    (await kubectl(['-n', 'kubevirt', 'get', 'kv', 'kubevirt', '-o', `jsonpath=${GATES_PATH}`])).stdout,
+    '["DecentralizedLiveMigration"]',
+  );
+  const created = await kubectl(['-n', 'kubevirt', 'wait', 'deploy/virt-synchronization-controller', '--for=create', '--timeout=30s'], {
+    timeoutMs: 40_000,
+  });
   t.equal(created.code, 0, created.stderr);
-  const image = await kubectl(['-n', 'kubevirt', 'get', 'deploy', 'virt-synchronization-controller', '-o', 'jsonpath={.spec.template.spec.containers[0].image}']);
+  const image = await kubectl([
+    '-n',
+    'kubevirt',
+    'get',
+    'deploy',
+    'virt-synchronization-controller',
+    '-o',
+    'jsonpath={.spec.template.spec.containers[0].image}',
+  ]);
   t.equal(image.stdout, 'quay.io/kubevirt/virt-synchronization-controller:v1.9.0-rc.2');
-  const available = await kubectl(['-n', 'kubevirt', 'wait', 'deploy/virt-synchronization-controller', '--for', 'condition=Available', '--timeout=30s'], { timeoutMs: 40_000 });
+  const available = await kubectl(
+    ['-n', 'kubevirt', 'wait', 'deploy/virt-synchronization-controller', '--for', 'condition=Available', '--timeout=30s'],
+    { timeoutMs: 40_000 },
+  );
   t.equal(available.code, 0, available.stderr);
 
-  const off = await kubectl(['-n', 'kubevirt', 'patch', 'kv', 'kubevirt', '--type', 'merge', '-p', JSON.stringify({ spec: { configuration: { developerConfiguration: { featureGates: [] } } } })]);
+  const off = await kubectl([
+    '-n',
+    'kubevirt',
+    'patch',
+    'kv',
+    'kubevirt',
+    '--type',
+    'merge',
+    '-p',
+    JSON.stringify({ spec: { configuration: { developerConfiguration: { featureGates: [] } } } }),
+  ]);
   t.equal(off.code, 0, off.stderr);
-  const deleted = await kubectl(['-n', 'kubevirt', 'wait', 'deploy/virt-synchronization-controller', '--for=delete', '--timeout=30s'], { timeoutMs: 40_000 });
+  const deleted = await kubectl(['-n', 'kubevirt', 'wait', 'deploy/virt-synchronization-controller', '--for=delete', '--timeout=30s'], {
+    timeoutMs: 40_000,
+  });
   t.equal(deleted.code, 0, deleted.stderr);
-  const stillAvailable = await kubectl(['-n', 'kubevirt', 'wait', 'kv', 'kubevirt', '--for', 'condition=Available', '--timeout=30s'], { timeoutMs: 40_000 });
+  const stillAvailable = await kubectl(['-n', 'kubevirt', 'wait', 'kv', 'kubevirt', '--for', 'condition=Available', '--timeout=30s'], {
+    timeoutMs: 40_000,
+  });
   t.equal(stillAvailable.code, 0, stillAvailable.stderr);
 });
 
@@ -63,7 +103,9 @@ t.test('scaled to zero, virt-operator restores nothing; scaled back, it does', a
   await installKubeVirt(fixture);
 
   t.equal((await kubectl(['-n', 'kubevirt', 'scale', 'deploy', 'virt-operator', '--replicas=0'])).code, 0);
-  const gone = await kubectl(['-n', 'kubevirt', 'wait', 'pod', '-l', 'kubevirt.io=virt-operator', '--for=delete', '--timeout=60s'], { timeoutMs: 70_000 });
+  const gone = await kubectl(['-n', 'kubevirt', 'wait', 'pod', '-l', 'kubevirt.io=virt-operator', '--for=delete', '--timeout=60s'], {
+    timeoutMs: 70_000,
+  });
   t.equal(gone.code, 0, gone.stderr);
   const deleted = await kubectl(['-n', 'kubevirt', 'delete', 'deploy', 'virt-exportproxy']);
   t.equal(deleted.code, 0, deleted.stderr);
@@ -78,7 +120,9 @@ t.test('scaled to zero, virt-operator restores nothing; scaled back, it does', a
     const restored = await kubectl(['wait', ...args, '--for=create', '--timeout=60s'], { timeoutMs: 70_000 });
     t.equal(restored.code, 0, `${args.join(' ')} restored: ${restored.stderr}`);
   }
-  const available = await kubectl(['-n', 'kubevirt', 'wait', 'kv', 'kubevirt', '--for', 'condition=Available', '--timeout=60s'], { timeoutMs: 70_000 });
+  const available = await kubectl(['-n', 'kubevirt', 'wait', 'kv', 'kubevirt', '--for', 'condition=Available', '--timeout=60s'], {
+    timeoutMs: 70_000,
+  });
   t.equal(available.code, 0, available.stderr);
 });
 
@@ -90,7 +134,17 @@ t.test('kubectl delete kv is refused while a VM exists, allowed once it is delet
   const fixture = await withEmulator(t, { workers: 1 });
   const { kubectl } = fixture;
   await installKubeVirt(fixture);
-  const strategy = await kubectl(['-n', 'kubevirt', 'patch', 'kv', 'kubevirt', '--type', 'merge', '-p', '{"spec":{"uninstallStrategy":"BlockUninstallIfWorkloadsExist"}}']);
+  const strategy = await kubectl([
+    '-n',
+    'kubevirt',
+    'patch',
+    'kv',
+    'kubevirt',
+    '--type',
+    'merge',
+    '-p',
+    '{"spec":{"uninstallStrategy":"BlockUninstallIfWorkloadsExist"}}',
+  ]);
   t.equal(strategy.code, 0, strategy.stderr);
   const vm = await kubectl(['create', '-f', kubevirtSchema('examples/vm-cirros.yaml')]);
   t.equal(vm.code, 0, vm.stderr);
@@ -98,7 +152,11 @@ t.test('kubectl delete kv is refused while a VM exists, allowed once it is delet
   const refused = await kubectl(['-n', 'kubevirt', 'delete', 'kv', 'kubevirt']);
   t.not(refused.code, 0);
   t.equal(refused.stderr.trim(), REFUSAL);
-  t.equal((await kubectl(['-n', 'kubevirt', 'get', 'kv', 'kubevirt', '-o', 'jsonpath={.status.phase}'])).stdout, 'Deployed', 'the install is untouched');
+  t.equal(
+    (await kubectl(['-n', 'kubevirt', 'get', 'kv', 'kubevirt', '-o', 'jsonpath={.status.phase}'])).stdout,
+    'Deployed',
+    'the install is untouched',
+  );
 
   t.equal((await kubectl(['delete', 'vm', 'vm-cirros'])).code, 0);
   const deleted = await kubectl(['-n', 'kubevirt', 'delete', 'kv', 'kubevirt', '--timeout=60s'], { timeoutMs: 70_000 });
@@ -113,7 +171,9 @@ const VERSION = 'v1.8.2';
 /** kubevirt-operator.yaml as a mirror of v1.8.2 would ship it. */
 function editedOperatorManifest(): string {
   const original = readFileSync(kubevirtSchema('manifests/kubevirt-operator.yaml'), 'utf8');
-  const edited = original.replaceAll('quay.io/kubevirt/virt-operator:v1.9.0-rc.2', `${REGISTRY}/virt-operator:${VERSION}`).replaceAll('v1.9.0-rc.2', VERSION);
+  const edited = original
+    .replaceAll('quay.io/kubevirt/virt-operator:v1.9.0-rc.2', `${REGISTRY}/virt-operator:${VERSION}`)
+    .replaceAll('v1.9.0-rc.2', VERSION);
   // The release manifest names its version only in the image, VIRT_OPERATOR_IMAGE and KUBEVIRT_VERSION.
   if (edited.split(VERSION).length !== 4) throw new Error('kubevirt-operator.yaml no longer names its version exactly three times');
   return edited;
@@ -128,20 +188,71 @@ t.test('an edited operator manifest deploys its own version and registry', async
     const applied = await kubectl(['apply', '-f', file]);
     t.equal(applied.code, 0, applied.stderr);
   }
-  const wait = await kubectl(['-n', 'kubevirt', 'wait', 'kv', 'kubevirt', '--for', 'condition=Available', '--timeout=60s'], { timeoutMs: 70_000 });
+  const wait = await kubectl(['-n', 'kubevirt', 'wait', 'kv', 'kubevirt', '--for', 'condition=Available', '--timeout=60s'], {
+    timeoutMs: 70_000,
+  });
   t.equal(wait.code, 0, wait.stderr);
 
-  const images = await kubectl(['-n', 'kubevirt', 'get', 'deploy,ds', '-l', 'app.kubernetes.io/managed-by=virt-operator', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.spec.template.spec.containers[0].image}{"\\n"}{end}']);
-  const byName = Object.fromEntries(images.stdout.trim().split('\n').map((line) => line.split('=')));
-  for (const name of ['virt-api', 'virt-controller', 'virt-exportproxy', 'virt-handler']) t.equal(byName[name], `${REGISTRY}/${name}:${VERSION}`, `${name} image`);
+  const images = await kubectl([
+    '-n',
+    'kubevirt',
+    'get',
+    'deploy,ds',
+    '-l',
+    'app.kubernetes.io/managed-by=virt-operator',
+    '-o',
+    'jsonpath={range .items[*]}{.metadata.name}={.spec.template.spec.containers[0].image}{"\\n"}{end}',
+  ]);
+  const byName = Object.fromEntries(
+    images.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split('=')),
+  );
+  for (const name of ['virt-api', 'virt-controller', 'virt-exportproxy', 'virt-handler'])
+    t.equal(byName[name], `${REGISTRY}/${name}:${VERSION}`, `${name} image`);
 
-  const strategy = await kubectl(['-n', 'kubevirt', 'get', 'cm', '-l', 'kubevirt.io/install-strategy', '-o', 'jsonpath={range .items[*]}{.metadata.annotations.kubevirt\\.io/install-strategy-version} {.metadata.annotations.kubevirt\\.io/install-strategy-registry}{"\\n"}{end}']);
+  const strategy = await kubectl([
+    '-n',
+    'kubevirt',
+    'get',
+    'cm',
+    '-l',
+    'kubevirt.io/install-strategy',
+    '-o',
+    'jsonpath={range .items[*]}{.metadata.annotations.kubevirt\\.io/install-strategy-version} {.metadata.annotations.kubevirt\\.io/install-strategy-registry}{"\\n"}{end}',
+  ]);
   t.equal(strategy.stdout.trim(), `${VERSION} ${REGISTRY}`, 'one install-strategy ConfigMap, of the edited version');
 
-  const status = await kubectl(['-n', 'kubevirt', 'get', 'kv', 'kubevirt', '-o', 'jsonpath={.status.operatorVersion} {.status.targetKubeVirtVersion} {.status.targetKubeVirtRegistry} {.status.observedKubeVirtVersion} {.status.observedKubeVirtRegistry}']);
+  const status = await kubectl([
+    '-n',
+    'kubevirt',
+    'get',
+    'kv',
+    'kubevirt',
+    '-o',
+    'jsonpath={.status.operatorVersion} {.status.targetKubeVirtVersion} {.status.targetKubeVirtRegistry} {.status.observedKubeVirtVersion} {.status.observedKubeVirtRegistry}',
+  ]);
   t.equal(status.stdout, [VERSION, VERSION, REGISTRY, VERSION, REGISTRY].join(' '));
-  const available = await kubectl(['-n', 'kubevirt', 'get', 'kv', 'kubevirt', '-o', 'jsonpath={.status.conditions[?(@.type=="Available")].message}']);
+  const available = await kubectl([
+    '-n',
+    'kubevirt',
+    'get',
+    'kv',
+    'kubevirt',
+    '-o',
+    'jsonpath={.status.conditions[?(@.type=="Available")].message}',
+  ]);
   t.equal(available.stdout, 'All components are ready.');
-  const handlerPods = await kubectl(['-n', 'kubevirt', 'get', 'pods', '-l', 'kubevirt.io=virt-handler', '-o', 'jsonpath={.items[*].metadata.annotations.kubevirt\\.io/install-strategy-version}']);
+  const handlerPods = await kubectl([
+    '-n',
+    'kubevirt',
+    'get',
+    'pods',
+    '-l',
+    'kubevirt.io=virt-handler',
+    '-o',
+    'jsonpath={.items[*].metadata.annotations.kubevirt\\.io/install-strategy-version}',
+  ]);
   t.equal(handlerPods.stdout, VERSION, 'the pods carry the edited version');
 });

@@ -33,7 +33,9 @@ t.test('kubectl apply operator + CR, wait Available, get every seed object', asy
   t.equal(operator.code, 0, operator.stderr);
   const cr = await kubectl(['apply', '-f', manifests('kubevirt-cr.yaml')]);
   t.equal(cr.code, 0, cr.stderr);
-  const wait = await kubectl(['-n', 'kubevirt', 'wait', 'kv', 'kubevirt', '--for', 'condition=Available', '--timeout=150s'], { timeoutMs: 160_000 });
+  const wait = await kubectl(['-n', 'kubevirt', 'wait', 'kv', 'kubevirt', '--for', 'condition=Available', '--timeout=150s'], {
+    timeoutMs: 160_000,
+  });
   t.equal(wait.code, 0, wait.stderr);
   t.match(wait.stdout, 'kubevirt.kubevirt.io/kubevirt condition met');
   t.equal(seedGets.length, 79, 'every seed command found');
@@ -44,13 +46,21 @@ t.test('kubectl apply operator + CR, wait Available, get every seed object', asy
   const phase = await kubectl(['-n', 'kubevirt', 'get', 'kv', 'kubevirt', '-o', 'jsonpath={.status.phase}']);
   t.equal(phase.stdout, 'Deployed');
   const apiservices = await kubectl(['get', 'apiservices.apiregistration.k8s.io', '-l', 'kubevirt.io=virt-api-aggregator', '-o', 'name']);
-  t.same(apiservices.stdout.trim().split('\n').sort(), ['apiservice.apiregistration.k8s.io/v1.subresources.kubevirt.io', 'apiservice.apiregistration.k8s.io/v1alpha3.subresources.kubevirt.io']);
+  t.same(apiservices.stdout.trim().split('\n').sort(), [
+    'apiservice.apiregistration.k8s.io/v1.subresources.kubevirt.io',
+    'apiservice.apiregistration.k8s.io/v1alpha3.subresources.kubevirt.io',
+  ]);
 
   const table = await kubectl(['-n', 'kubevirt', 'get', 'kv']);
   t.match(table.stdout, /^NAME\s+AGE\s+PHASE\nkubevirt\s+\d+s\s+Deployed\n$/, 'the CRD columns NAME AGE PHASE');
   const kv = parse((await kubectl(['-n', 'kubevirt', 'get', 'kv', 'kubevirt', '-o', 'yaml'])).stdout);
   t.same(
-    kv.status.conditions.map((c: { type: string; status: string; reason: string; message: string }) => [c.type, c.status, c.reason, c.message]),
+    kv.status.conditions.map((c: { type: string; status: string; reason: string; message: string }) => [
+      c.type,
+      c.status,
+      c.reason,
+      c.message,
+    ]),
     [
       ['Available', 'True', 'AllComponentsReady', 'All components are ready.'],
       ['Progressing', 'False', 'AllComponentsReady', 'All components are ready.'],
@@ -58,7 +68,15 @@ t.test('kubectl apply operator + CR, wait Available, get every seed object', asy
       ['Created', 'True', 'AllResourcesCreated', 'All resources were created.'],
     ],
   );
-  t.match(kv.status, { phase: 'Deployed', operatorVersion: 'v1.9.0-rc.2', targetKubeVirtVersion: 'v1.9.0-rc.2', targetKubeVirtRegistry: 'quay.io/kubevirt', observedKubeVirtVersion: 'v1.9.0-rc.2', observedKubeVirtRegistry: 'quay.io/kubevirt', observedGeneration: Number });
+  t.match(kv.status, {
+    phase: 'Deployed',
+    operatorVersion: 'v1.9.0-rc.2',
+    targetKubeVirtVersion: 'v1.9.0-rc.2',
+    targetKubeVirtRegistry: 'quay.io/kubevirt',
+    observedKubeVirtVersion: 'v1.9.0-rc.2',
+    observedKubeVirtRegistry: 'quay.io/kubevirt',
+    observedGeneration: Number,
+  });
   t.equal(kv.status.observedDeploymentID, kv.status.targetDeploymentID);
   t.ok(kv.status.generations.length > 0, 'generations[] lists the operands');
 });

@@ -70,9 +70,15 @@ t.before(async () => {
 });
 
 t.test('a template setting what the instancetype sets is rejected, one cause per field (§8.2)', async (t) => {
-  const result = await fixture.kubectl(['create', '-f', '-'], { input: vm('conflicting', 'it2', '{devices: {}, cpu: {sockets: 2, cores: 1}, memory: {guest: 1Gi}}') });
+  const result = await fixture.kubectl(['create', '-f', '-'], {
+    input: vm('conflicting', 'it2', '{devices: {}, cpu: {sockets: 2, cores: 1}, memory: {guest: 1Gi}}'),
+  });
   t.not(result.code, 0);
-  for (const field of ['spec.template.spec.domain.cpu.sockets', 'spec.template.spec.domain.cpu.cores', 'spec.template.spec.domain.memory.guest']) {
+  for (const field of [
+    'spec.template.spec.domain.cpu.sockets',
+    'spec.template.spec.domain.cpu.cores',
+    'spec.template.spec.domain.memory.guest',
+  ]) {
     t.match(result.stderr, `${field}: VM field(s) ${field} conflicts with selected instance type`);
   }
 });
@@ -101,13 +107,21 @@ t.test('a VM with an instancetype and a preference: revisions, status refs, the 
   t.same(revision.data.spec, instancetype.spec, 'the revision stores the instancetype');
 
   const vmi = await jsonOf(['get', 'vmi', 'sized']);
-  t.match(vmi.metadata.annotations, { 'kubevirt.io/instancetype-name': 'it2', 'kubevirt.io/preference-name': 'pref', 'from-instancetype': 'yes' });
+  t.match(vmi.metadata.annotations, {
+    'kubevirt.io/instancetype-name': 'it2',
+    'kubevirt.io/preference-name': 'pref',
+    'from-instancetype': 'yes',
+  });
   t.match(vmi.spec.domain.cpu, { sockets: 1, cores: 2, threads: 1 }, 'two vCPUs as cores, the preferred topology');
   t.equal(vmi.spec.domain.memory.guest, '256Mi');
   t.same(vmi.spec.domain.devices.disks, [{ name: 'containerdisk', disk: { bus: 'virtio' } }], 'the preferred disk bus');
   t.equal(vmi.spec.domain.devices.interfaces[0].model, 'virtio', 'the preferred interface model');
   t.match(vmi.status.currentCPUTopology, { sockets: 1, cores: 2, threads: 1 });
-  t.equal(vmi.status.virtualMachineRevisionName, `revision-start-vm-${vmObject.metadata.uid}-1`, 'the VMI keeps the status the VM controller created it with');
+  t.equal(
+    vmi.status.virtualMachineRevisionName,
+    `revision-start-vm-${vmObject.metadata.uid}-1`,
+    'the VMI keeps the status the VM controller created it with',
+  );
 
   // Later edits of the instancetype do not reach the VM: it keeps its revision.
   await fixture.kubectl(['patch', 'vminstancetype', 'it2', '--type', 'merge', '-p', '{"spec":{"memory":{"guest":"512Mi"}}}']);
@@ -135,11 +149,19 @@ t.test('expand-spec returns the VM with instancetype, preference and defaults ap
 });
 
 t.test('a missing instancetype keeps the VM from starting: Failure FailedFindInstancetype (§8.1)', async (t) => {
-  t.equal((await fixture.kubectl(['create', '-f', '-'], { input: vm('unsized', 'absent') })).code, 0, 'a missing object is no admission error');
+  t.equal(
+    (await fixture.kubectl(['create', '-f', '-'], { input: vm('unsized', 'absent') })).code,
+    0,
+    'a missing object is no admission error',
+  );
   const failure = await waitFor(async () => {
     const conditions = ((await jsonOf(['get', 'vm', 'unsized'])).status?.conditions ?? []) as Array<Record<string, string>>;
     return conditions.find((c) => c.type === 'Failure');
   }, 'the Failure condition');
-  t.match(failure, { status: 'True', reason: 'FailedFindInstancetype', message: 'virtualmachineinstancetypes.instancetype.kubevirt.io "absent" not found' });
+  t.match(failure, {
+    status: 'True',
+    reason: 'FailedFindInstancetype',
+    message: 'virtualmachineinstancetypes.instancetype.kubevirt.io "absent" not found',
+  });
   t.not((await fixture.kubectl(['get', 'vmi', 'unsized'])).code, 0, 'no VMI');
 });

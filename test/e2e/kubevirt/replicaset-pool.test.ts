@@ -9,7 +9,6 @@ import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
 import { installKubeVirt, kubevirtSchema } from '../../helpers/kubevirt.js';
 import { parseTable } from '../../helpers/kubectl.js';
 
-
 let fixture: EmulatorFixture;
 t.before(async () => {
   fixture = await withEmulator(t, { workers: 2 });
@@ -33,7 +32,10 @@ t.test('vmi-replicaset-cirros: three VMIs run; get vmirs; kubectl scale', async 
   const apply = await kubectl(['apply', '-f', kubevirtSchema('examples/vmi-replicaset-cirros.yaml')]);
   t.equal(apply.stdout.trim(), 'virtualmachineinstancereplicaset.kubevirt.io/vmi-replicaset-cirros created', apply.stderr);
   t.equal(await waitFor(RS_VMIS, '{.items[*].status.phase}', 'Running Running Running'), 'Running Running Running');
-  t.match((await kubectl(['get', ...RS_VMIS, '-o', 'name'])).stdout, /^(virtualmachineinstance\.kubevirt\.io\/vmi-replicaset-cirros[a-z0-9]{5}\n){3}$/);
+  t.match(
+    (await kubectl(['get', ...RS_VMIS, '-o', 'name'])).stdout,
+    /^(virtualmachineinstance\.kubevirt\.io\/vmi-replicaset-cirros[a-z0-9]{5}\n){3}$/,
+  );
   t.equal(await waitFor(['vmirs', 'vmi-replicaset-cirros'], '{.status.readyReplicas}', '3'), '3');
 
   const get = parseTable((await kubectl(['get', 'vmirs'])).stdout);
@@ -42,8 +44,13 @@ t.test('vmi-replicaset-cirros: three VMIs run; get vmirs; kubectl scale', async 
 
   const scale = await kubectl(['scale', 'vmirs', 'vmi-replicaset-cirros', '--replicas=1']);
   t.equal(scale.stdout.trim(), 'virtualmachineinstancereplicaset.kubevirt.io/vmi-replicaset-cirros scaled', scale.stderr);
-  t.equal(await waitFor(['vmirs', 'vmi-replicaset-cirros'], '{.spec.replicas} {.status.replicas} {.status.readyReplicas}', '1 1 1'), '1 1 1');
-  const events = (await kubectl(['get', 'events', '--field-selector', 'involvedObject.name=vmi-replicaset-cirros', '-o', 'jsonpath={.items[*].reason}'])).stdout.split(' ');
+  t.equal(
+    await waitFor(['vmirs', 'vmi-replicaset-cirros'], '{.spec.replicas} {.status.replicas} {.status.readyReplicas}', '1 1 1'),
+    '1 1 1',
+  );
+  const events = (
+    await kubectl(['get', 'events', '--field-selector', 'involvedObject.name=vmi-replicaset-cirros', '-o', 'jsonpath={.items[*].reason}'])
+  ).stdout.split(' ');
   t.equal(events.filter((reason) => reason === 'SuccessfulCreate').length, 3);
   t.equal(events.filter((reason) => reason === 'SuccessfulDelete').length, 2);
 });
@@ -54,7 +61,10 @@ t.test('vm-pool-cirros: VMs <pool>-<index> run; get vmpool; kubectl scale', asyn
   t.equal(apply.stdout.trim(), 'virtualmachinepool.pool.kubevirt.io/vm-pool-cirros created', apply.stderr);
   for (const index of [0, 1, 2]) {
     t.equal(await waitFor(['vm', `vm-pool-cirros-${index}`], '{.status.printableStatus}', 'Running'), 'Running');
-    t.equal(await waitFor(['vmi', `vm-pool-cirros-${index}`], '{.status.phase} {.status.conditions[?(@.type=="Ready")].status}', 'Running True'), 'Running True');
+    t.equal(
+      await waitFor(['vmi', `vm-pool-cirros-${index}`], '{.status.phase} {.status.conditions[?(@.type=="Ready")].status}', 'Running True'),
+      'Running True',
+    );
   }
   t.equal(await waitFor(['vmpool', 'vm-pool-cirros'], '{.status.readyReplicas}', '3'), '3');
 

@@ -82,11 +82,22 @@ async function installVirtApi({ kubectl }: EmulatorFixture): Promise<void> {
     const result = await kubectl(args, { input });
     if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr}`);
   };
-  for (const crd of ['virtualmachines.kubevirt.io', 'virtualmachineinstances.kubevirt.io', 'virtualmachineinstancemigrations.kubevirt.io', 'kubevirts.kubevirt.io']) {
+  for (const crd of [
+    'virtualmachines.kubevirt.io',
+    'virtualmachineinstances.kubevirt.io',
+    'virtualmachineinstancemigrations.kubevirt.io',
+    'kubevirts.kubevirt.io',
+  ]) {
     // create, not apply: a real apiserver refuses last-applied-configuration annotations over 256 KiB.
     await must(['create', '-f', kubevirtSchema(`crds/${crd}.yaml`)]);
   }
-  await must(['wait', '--for=condition=Established', 'crd/virtualmachines.kubevirt.io', 'crd/virtualmachineinstances.kubevirt.io', '--timeout=30s']);
+  await must([
+    'wait',
+    '--for=condition=Established',
+    'crd/virtualmachines.kubevirt.io',
+    'crd/virtualmachineinstances.kubevirt.io',
+    '--timeout=30s',
+  ]);
   await must(['apply', '-f', '-'], virtApi);
   // virt-api acts as kubevirt-apiserver, which may read VMs only through the RBAC virt-operator installs.
   const rbac = strategyData().operands.filter((o) => o.metadata.name === 'kubevirt-apiserver' && /Role/.test(o.kind));
@@ -112,8 +123,13 @@ t.test('discovery of subresources.kubevirt.io', async (t) => {
   t.equal(JSON.parse((await kubectl(['get', '--raw', '/apis/subresources.kubevirt.io'])).stdout).preferredVersion.version, 'v1');
   t.match(JSON.parse((await kubectl(['get', '--raw', '/apis/subresources.kubevirt.io/v1/version'])).stdout), { gitVersion: 'v1.9.0-rc.2' });
 
-  const groups = JSON.parse((await kubectl(['get', '--raw', '/apis'])).stdout) as { groups: Array<{ name: string; versions: Array<{ version: string }> }> };
-  t.same(groups.groups.find((g) => g.name === 'subresources.kubevirt.io')?.versions.map((v) => v.version), ['v1', 'v1alpha3']);
+  const groups = JSON.parse((await kubectl(['get', '--raw', '/apis'])).stdout) as {
+    groups: Array<{ name: string; versions: Array<{ version: string }> }>;
+  };
+  t.same(
+    groups.groups.find((g) => g.name === 'subresources.kubevirt.io')?.versions.map((v) => v.version),
+    ['v1', 'v1alpha3'],
+  );
   // kubectl api-resources skips resources without verbs, and virt-api lists none: only the header, as on a real cluster.
   const resources = await kubectl(['api-resources', '--api-group=subresources.kubevirt.io']);
   t.equal(resources.code, 0, resources.stderr);
@@ -131,7 +147,11 @@ t.test('lifecycle requests with kubectl replace --raw', async (t) => {
   const put = (path: string, body = '{}') => kubectl(['replace', '--raw', `${base}/${path}`, '-f', '-'], { input: body });
   const jsonpath = async (resource: string, path: string) => (await kubectl(['get', resource, '-o', `jsonpath=${path}`])).stdout;
 
-  t.equal((await kubectl(['apply', '-f', '-'], { input: `${vm('halted', 'Halted')}---${vm('always', 'Always')}---${vm('manual', 'Manual')}` })).code, 0);
+  t.equal(
+    (await kubectl(['apply', '-f', '-'], { input: `${vm('halted', 'Halted')}---${vm('always', 'Always')}---${vm('manual', 'Manual')}` }))
+      .code,
+    0,
+  );
 
   const start = await put('virtualmachines/halted/start');
   t.equal(start.code, 0, start.stderr);
@@ -140,15 +160,24 @@ t.test('lifecycle requests with kubectl replace --raw', async (t) => {
 
   const startAlways = await put('virtualmachines/always/start');
   t.not(startAlways.code, 0);
-  t.match(startAlways.stderr, 'Error from server (Conflict): Operation cannot be fulfilled on virtualmachine.kubevirt.io "always": Always does not support manual start requests');
+  t.match(
+    startAlways.stderr,
+    'Error from server (Conflict): Operation cannot be fulfilled on virtualmachine.kubevirt.io "always": Always does not support manual start requests',
+  );
 
   const stopManual = await put('virtualmachines/manual/stop');
-  t.match(stopManual.stderr, 'Error from server (Conflict): Operation cannot be fulfilled on virtualmachine.kubevirt.io "manual": VM is not running');
+  t.match(
+    stopManual.stderr,
+    'Error from server (Conflict): Operation cannot be fulfilled on virtualmachine.kubevirt.io "manual": VM is not running',
+  );
   t.equal((await put('virtualmachines/manual/start')).code, 0);
   t.equal(await jsonpath('vm/manual', '{.status.stateChangeRequests[0].action}'), 'Start');
 
   const restart = await put('virtualmachines/manual/restart');
-  t.match(restart.stderr, 'Error from server (Conflict): Operation cannot be fulfilled on virtualmachine.kubevirt.io "manual": VM is not running: Halted');
+  t.match(
+    restart.stderr,
+    'Error from server (Conflict): Operation cannot be fulfilled on virtualmachine.kubevirt.io "manual": VM is not running: Halted',
+  );
 
   t.equal((await put('virtualmachines/always/stop')).code, 0);
   t.equal(await jsonpath('vm/always', '{.spec.runStrategy}'), 'Halted');
@@ -189,26 +218,39 @@ t.test('guestosinfo, userlist and filesystemlist answer from the simulated guest
   const fixture = await withEmulator(t, { workers: 1 });
   const { kubectl } = fixture;
   await installKubeVirt(fixture);
-  const agentPaths = (vmi: string) => ['guestosinfo', 'userlist', 'filesystemlist'].map((sub) => `${base}/virtualmachineinstances/${vmi}/${sub}`);
+  const agentPaths = (vmi: string) =>
+    ['guestosinfo', 'userlist', 'filesystemlist'].map((sub) => `${base}/virtualmachineinstances/${vmi}/${sub}`);
   const getRaw = (path: string) => kubectl(['get', '--raw', path]);
   /** virt-api writes these failures as plain-text 500s: kubectl quotes the body. */
-  const plain500 = (vmi: string, text: string) => `Error from server (InternalError): an error on the server ("Operation cannot be fulfilled on virtualmachineinstance.kubevirt.io \\"${vmi}\\": ${text}") has prevented the request from succeeding`;
+  const plain500 = (vmi: string, text: string) =>
+    `Error from server (InternalError): an error on the server ("Operation cannot be fulfilled on virtualmachineinstance.kubevirt.io \\"${vmi}\\": ${text}") has prevented the request from succeeding`;
 
   // Fedora ships qemu-guest-agent; the alpine demo image does not; vmi-pvc's claim does not exist, so it never runs.
-  for (const example of ['vmi-fedora', 'vmi-migratable', 'vmi-pvc']) t.equal((await kubectl(['apply', '-f', kubevirtSchema(`examples/${example}.yaml`)])).code, 0);
+  for (const example of ['vmi-fedora', 'vmi-migratable', 'vmi-pvc'])
+    t.equal((await kubectl(['apply', '-f', kubevirtSchema(`examples/${example}.yaml`)])).code, 0);
   const waited = await kubectl(['wait', 'vmi/vmi-fedora', '--for=condition=AgentConnected', '--timeout=60s'], { timeoutMs: 70_000 });
   t.equal(waited.code, 0, waited.stderr);
   t.equal((await kubectl(['wait', 'vmi/vmi-migratable', '--for=condition=Ready', '--timeout=60s'], { timeoutMs: 70_000 })).code, 0);
 
   const [infoPath, usersPath, filesystemsPath] = agentPaths('vmi-fedora');
-  const info = JSON.parse((await getRaw(infoPath!)).stdout) as { hostname: string; os: Record<string, string>; guestAgentVersion: string; fsInfo: { disks: unknown[] }; supportedCommands: Array<{ name: string; enabled: boolean }> };
-  const vmi = JSON.parse((await kubectl(['get', 'vmi', 'vmi-fedora', '-o', 'json'])).stdout) as { status: { guestOSInfo: Record<string, string> } };
+  const info = JSON.parse((await getRaw(infoPath!)).stdout) as {
+    hostname: string;
+    os: Record<string, string>;
+    guestAgentVersion: string;
+    fsInfo: { disks: unknown[] };
+    supportedCommands: Array<{ name: string; enabled: boolean }>;
+  };
+  const vmi = JSON.parse((await kubectl(['get', 'vmi', 'vmi-fedora', '-o', 'json'])).stdout) as {
+    status: { guestOSInfo: Record<string, string> };
+  };
   t.same(info.os, vmi.status.guestOSInfo, 'the OS the agent reports is the one on the VMI status');
   t.equal(info.os.id, 'fedora');
   t.equal(info.hostname, 'vmi-fedora');
   t.ok(info.guestAgentVersion, 'an agent version');
   t.ok(info.supportedCommands.some((c) => c.name === 'guest-get-fsinfo' && c.enabled));
-  const filesystems = JSON.parse((await getRaw(filesystemsPath!)).stdout) as { items: Array<{ mountPoint: string; disk: Array<{ busType: string }> }> };
+  const filesystems = JSON.parse((await getRaw(filesystemsPath!)).stdout) as {
+    items: Array<{ mountPoint: string; disk: Array<{ busType: string }> }>;
+  };
   t.same(filesystems.items, info.fsInfo.disks, 'filesystemlist is the fsInfo of guestosinfo');
   t.equal(filesystems.items[0]?.mountPoint, '/');
   t.equal(filesystems.items[0]?.disk[0]?.busType, 'virtio', 'the root filesystem is on the first disk, a virtio disk');
@@ -222,9 +264,19 @@ t.test('guestosinfo, userlist and filesystemlist answer from the simulated guest
   for (const path of agentPaths('vmi-pvc')) t.equal((await getRaw(path)).stderr.trim(), plain500('vmi-pvc', 'VMI is not running'), path);
 
   // The agent goes away (a Fault): the same error as a guest without one, until it is back.
-  const fault = JSON.stringify({ apiVersion: 'emulator.kubevirt.io/v1alpha1', kind: 'Fault', metadata: { name: 'agent-gone' }, spec: { type: 'guest-agent-disconnect', target: { name: 'vmi-fedora' } } });
+  const fault = JSON.stringify({
+    apiVersion: 'emulator.kubevirt.io/v1alpha1',
+    kind: 'Fault',
+    metadata: { name: 'agent-gone' },
+    spec: { type: 'guest-agent-disconnect', target: { name: 'vmi-fedora' } },
+  });
   t.equal((await kubectl(['create', '-f', '-'], { input: fault })).code, 0);
-  await until('AgentConnected to go', async () => (await kubectl(['get', 'vmi', 'vmi-fedora', '-o', 'jsonpath={.status.conditions[?(@.type=="AgentConnected")].status}'])).stdout === '');
+  await until(
+    'AgentConnected to go',
+    async () =>
+      (await kubectl(['get', 'vmi', 'vmi-fedora', '-o', 'jsonpath={.status.conditions[?(@.type=="AgentConnected")].status}'])).stdout ===
+      '',
+  );
   t.equal((await getRaw(infoPath!)).stderr.trim(), plain500('vmi-fedora', 'VMI does not have guest agent connected'));
   t.equal((await kubectl(['delete', 'fault', 'agent-gone'])).code, 0);
   await until('the agent to reconnect', async () => (await getRaw(infoPath!)).code === 0);

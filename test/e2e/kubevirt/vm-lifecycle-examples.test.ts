@@ -54,30 +54,90 @@ const rows: Row[] = [
   { file: 'csmall.yaml', expect: { accepted: true }, why: 'a namespaced VirtualMachineInstancetype (§8)' },
   { file: 'virtio.yaml', expect: { accepted: true }, why: 'a VirtualMachinePreference (§8)' },
   { file: 'windows.yaml', expect: { accepted: true }, why: 'a VirtualMachinePreference (§8)' },
-  { file: 'example-migration-policy.yaml', expect: { accepted: true }, why: 'a MigrationPolicy only matters when a migration starts (§5.9)' },
+  {
+    file: 'example-migration-policy.yaml',
+    expect: { accepted: true },
+    why: 'a MigrationPolicy only matters when a migration starts (§5.9)',
+  },
   { file: 'non-preemtible.yaml', expect: { accepted: true }, why: 'a core PriorityClass' },
   { file: 'preemtible.yaml', expect: { accepted: true }, why: 'a core PriorityClass' },
   { file: 'vmi-preset-small.yaml', expect: { accepted: true }, why: 'VirtualMachineInstancePreset is still served (deprecated)' },
-  { file: 'migration-job.yaml', expect: { accepted: true }, why: 'applied last: its VMI vmi-fedora runs and is LiveMigratable (masquerade), so it is admitted (§5.6)' },
-  { file: 'vm-pool-cirros.yaml', expect: { running: true }, why: `a VirtualMachinePool (§6.2): VMs vm-pool-cirros-0..2, all Ready; ${RUNS}` },
-  { file: 'vmi-replicaset-cirros.yaml', expect: { running: true }, why: `a VirtualMachineInstanceReplicaSet (§6.1): three VMIs, all Ready; ${RUNS}` },
-  { file: 'pgpu-resource-claim-tmpl.yaml', expect: { rejected: true }, why: 'resource.k8s.io (DRA) is not served by a default v1.32 cluster' },
+  {
+    file: 'migration-job.yaml',
+    expect: { accepted: true },
+    why: 'applied last: its VMI vmi-fedora runs and is LiveMigratable (masquerade), so it is admitted (§5.6)',
+  },
+  {
+    file: 'vm-pool-cirros.yaml',
+    expect: { running: true },
+    why: `a VirtualMachinePool (§6.2): VMs vm-pool-cirros-0..2, all Ready; ${RUNS}`,
+  },
+  {
+    file: 'vmi-replicaset-cirros.yaml',
+    expect: { running: true },
+    why: `a VirtualMachineInstanceReplicaSet (§6.1): three VMIs, all Ready; ${RUNS}`,
+  },
+  {
+    file: 'pgpu-resource-claim-tmpl.yaml',
+    expect: { rejected: true },
+    why: 'resource.k8s.io (DRA) is not served by a default v1.32 cluster',
+  },
 
   { file: 'vm-cirros.yaml', expect: { running: true }, why: RUNS },
   { file: 'vm-cirros-sata.yaml', expect: { running: true }, why: RUNS },
-  { file: 'vm-cirros-clarge.yaml', expect: { instancetypeConflict: 'spec.template.spec.domain.memory.guest' }, why: 'its template sets memory.guest, which its instancetype owns: the VM admitter rejects it (§8.2; instancetype/apply/memory.go validateMemory)' },
-  { file: 'vm-cirros-clarge-virtio.yaml', expect: { instancetypeConflict: 'spec.template.spec.domain.memory.guest' }, why: 'its template sets memory.guest, which its instancetype owns: the VM admitter rejects it (§8.2; instancetype/apply/memory.go validateMemory)' },
-  { file: 'vm-cirros-clarge-windows.yaml', expect: { instancetypeConflict: 'spec.template.spec.domain.memory.guest' }, why: 'its template sets memory.guest, which its instancetype owns: the VM admitter rejects it (§8.2; instancetype/apply/memory.go validateMemory)' },
-  { file: 'vm-cirros-csmall.yaml', expect: { instancetypeConflict: 'spec.template.spec.domain.memory.guest' }, why: 'its template sets memory.guest, which its instancetype owns: the VM admitter rejects it (§8.2; instancetype/apply/memory.go validateMemory)' },
-  { file: 'vm-cirros-cluster-csmall.yaml', expect: { instancetypeConflict: 'spec.template.spec.domain.memory.guest' }, why: 'its template sets memory.guest, which its instancetype owns: the VM admitter rejects it (§8.2; instancetype/apply/memory.go validateMemory)' },
+  {
+    file: 'vm-cirros-clarge.yaml',
+    expect: { instancetypeConflict: 'spec.template.spec.domain.memory.guest' },
+    why: 'its template sets memory.guest, which its instancetype owns: the VM admitter rejects it (§8.2; instancetype/apply/memory.go validateMemory)',
+  },
+  {
+    file: 'vm-cirros-clarge-virtio.yaml',
+    expect: { instancetypeConflict: 'spec.template.spec.domain.memory.guest' },
+    why: 'its template sets memory.guest, which its instancetype owns: the VM admitter rejects it (§8.2; instancetype/apply/memory.go validateMemory)',
+  },
+  {
+    file: 'vm-cirros-clarge-windows.yaml',
+    expect: { instancetypeConflict: 'spec.template.spec.domain.memory.guest' },
+    why: 'its template sets memory.guest, which its instancetype owns: the VM admitter rejects it (§8.2; instancetype/apply/memory.go validateMemory)',
+  },
+  {
+    file: 'vm-cirros-csmall.yaml',
+    expect: { instancetypeConflict: 'spec.template.spec.domain.memory.guest' },
+    why: 'its template sets memory.guest, which its instancetype owns: the VM admitter rejects it (§8.2; instancetype/apply/memory.go validateMemory)',
+  },
+  {
+    file: 'vm-cirros-cluster-csmall.yaml',
+    expect: { instancetypeConflict: 'spec.template.spec.domain.memory.guest' },
+    why: 'its template sets memory.guest, which its instancetype owns: the VM admitter rejects it (§8.2; instancetype/apply/memory.go validateMemory)',
+  },
   { file: 'vm-priorityclass.yaml', expect: { running: true }, why: `PriorityClass non-preemtible exists; ${RUNS}` },
-  { file: 'vm-alpine-multipvc.yaml', expect: { pvcNotFound: true }, why: 'its PVCs do not exist: FailedPvcNotFound, printableStatus ErrorPvcNotFound (§1.6 #6, §2.3)' },
-  { file: 'vm-windows-clarge-windows.yaml', expect: { instancetypeConflict: 'spec.template.spec.domain.memory.guest' }, why: 'its template sets memory.guest, which its instancetype owns: the VM admitter rejects it (§8.2; instancetype/apply/memory.go validateMemory)' },
-  { file: 'vm-alpine-datavolume.yaml', expect: { dataVolumeCreateFailed: true }, why: 'DataVolumes are created before the start and the start waits for them (§1.2, §1.4); without CDI the create answers 404 (virt-controller falls back to a dummy DataVolume informer), so: FailedDataVolumeCreate, Failure FailedCreate, no VMI, Stopped (§1.6 #15; vm.go handleDataVolumes)' },
-  { file: 'vm-cirros-with-sidecar-hook-configmap.yaml', expect: { rejected: true }, why: 'hook sidecars need the alpha Sidecar feature gate (§0.3)' },
+  {
+    file: 'vm-alpine-multipvc.yaml',
+    expect: { pvcNotFound: true },
+    why: 'its PVCs do not exist: FailedPvcNotFound, printableStatus ErrorPvcNotFound (§1.6 #6, §2.3)',
+  },
+  {
+    file: 'vm-windows-clarge-windows.yaml',
+    expect: { instancetypeConflict: 'spec.template.spec.domain.memory.guest' },
+    why: 'its template sets memory.guest, which its instancetype owns: the VM admitter rejects it (§8.2; instancetype/apply/memory.go validateMemory)',
+  },
+  {
+    file: 'vm-alpine-datavolume.yaml',
+    expect: { dataVolumeCreateFailed: true },
+    why: 'DataVolumes are created before the start and the start waits for them (§1.2, §1.4); without CDI the create answers 404 (virt-controller falls back to a dummy DataVolume informer), so: FailedDataVolumeCreate, Failure FailedCreate, no VMI, Stopped (§1.6 #15; vm.go handleDataVolumes)',
+  },
+  {
+    file: 'vm-cirros-with-sidecar-hook-configmap.yaml',
+    expect: { rejected: true },
+    why: 'hook sidecars need the alpha Sidecar feature gate (§0.3)',
+  },
 
   { file: 'vmi-alpine-efi.yaml', expect: { running: true }, why: 'EFI firmware needs nothing from the node' },
-  { file: 'vmi-arm.yaml', expect: { running: true }, why: 'no spec.architecture: the mutator defaults it to the cluster arch, amd64 (§0.4)' },
+  {
+    file: 'vmi-arm.yaml',
+    expect: { running: true },
+    why: 'no spec.architecture: the mutator defaults it to the cluster arch, amd64 (§0.4)',
+  },
   { file: 'vmi-ephemeral.yaml', expect: { running: true }, why: RUNS },
   { file: 'vmi-fedora.yaml', expect: { running: true }, why: 'masquerade on the pod network' },
   { file: 'vmi-fedora-isolated.yaml', expect: { running: true }, why: 'dedicated emulator thread needs nothing the node lacks' },
@@ -89,21 +149,48 @@ const rows: Row[] = [
   { file: 'vmi-secureboot.yaml', expect: { running: true }, why: 'secure boot with SMM needs nothing the node lacks' },
   { file: 'vmi-pvc.yaml', expect: { pvcNotFound: true }, why: 'PVC disk-alpine does not exist (§2.3 Synchronized FailedPvcNotFound)' },
   { file: 'vmi-windows.yaml', expect: { pvcNotFound: true }, why: 'PVC disk-windows does not exist' },
-  { file: 'vmi-gpu.yaml', expect: { unschedulable: true }, why: 'the GPU gate is GA (§0.3); compute requests its deviceName, which no node offers (§2.6 compute resources; renderresources.go WithGPUsDevicePlugins)' },
-  { file: 'vmi-dra-pgpu.yaml', expect: { waitsForResourceClaim: true }, why: 'GPUsWithDRA is Beta (§0.3): the pod gets the VMI resourceClaims and compute claims (template.go, WithGPUsDRA); its template could not be created (no resource.k8s.io), so the claim never exists and kube-scheduler\'s PreEnqueue keeps the pod ("ResourceClaim not created yet"); VMI stays Scheduling (§2.2)' },
-  { file: 'vmi-sriov.yaml', expect: { multusNetworks: ['sriov/sriov-network'], runsWithoutInterface: 'sriov-net' }, why: 'ExternalNetResourceInjection is Beta (§0.3): virt-controller reads no NetworkAttachmentDefinition and requests no SR-IOV resource (an external webhook would); the pod carries the Multus annotation (§2.6) and is placed; network setup skips SR-IOV (netpod discover) and virt-launcher makes host devices only of VFs Multus reported (sriov.CreateHostDevices), so the VMI runs without sriov-net' },
-  { file: 'vmi-multus-ptp.yaml', expect: { multusNetworks: ['examples/ptp-conf'], missingPodLink: 'pode31d7ce2712' }, why: 'ExternalNetResourceInjection is Beta (§0.3): no NetworkAttachmentDefinition lookup (template.go); the pod carries the Multus annotation (§2.6) and is placed; no Multus attaches pod<sha256(ptp)[:11]>, so the bridge binding\'s setup fails (netpod discover) and the handler reports it (§2.3 Synchronized)' },
-  { file: 'vmi-multus-multiple-net.yaml', expect: { multusNetworks: ['examples/ptp-conf'], missingPodLink: 'pode31d7ce2712' }, why: 'as vmi-multus-ptp: its masquerade pod network has eth0, its ptp bridge misses its link (§0.3, §2.6, §2.3)' },
+  {
+    file: 'vmi-gpu.yaml',
+    expect: { unschedulable: true },
+    why: 'the GPU gate is GA (§0.3); compute requests its deviceName, which no node offers (§2.6 compute resources; renderresources.go WithGPUsDevicePlugins)',
+  },
+  {
+    file: 'vmi-dra-pgpu.yaml',
+    expect: { waitsForResourceClaim: true },
+    why: 'GPUsWithDRA is Beta (§0.3): the pod gets the VMI resourceClaims and compute claims (template.go, WithGPUsDRA); its template could not be created (no resource.k8s.io), so the claim never exists and kube-scheduler\'s PreEnqueue keeps the pod ("ResourceClaim not created yet"); VMI stays Scheduling (§2.2)',
+  },
+  {
+    file: 'vmi-sriov.yaml',
+    expect: { multusNetworks: ['sriov/sriov-network'], runsWithoutInterface: 'sriov-net' },
+    why: 'ExternalNetResourceInjection is Beta (§0.3): virt-controller reads no NetworkAttachmentDefinition and requests no SR-IOV resource (an external webhook would); the pod carries the Multus annotation (§2.6) and is placed; network setup skips SR-IOV (netpod discover) and virt-launcher makes host devices only of VFs Multus reported (sriov.CreateHostDevices), so the VMI runs without sriov-net',
+  },
+  {
+    file: 'vmi-multus-ptp.yaml',
+    expect: { multusNetworks: ['examples/ptp-conf'], missingPodLink: 'pode31d7ce2712' },
+    why: "ExternalNetResourceInjection is Beta (§0.3): no NetworkAttachmentDefinition lookup (template.go); the pod carries the Multus annotation (§2.6) and is placed; no Multus attaches pod<sha256(ptp)[:11]>, so the bridge binding's setup fails (netpod discover) and the handler reports it (§2.3 Synchronized)",
+  },
+  {
+    file: 'vmi-multus-multiple-net.yaml',
+    expect: { multusNetworks: ['examples/ptp-conf'], missingPodLink: 'pode31d7ce2712' },
+    why: 'as vmi-multus-ptp: its masquerade pod network has eth0, its ptp bridge misses its link (§0.3, §2.6, §2.3)',
+  },
   { file: 'vmi-usb.yaml', expect: { rejected: true }, why: 'host devices need the alpha HostDevices feature gate (§0.3)' },
   { file: 'vmi-host-disk.yaml', expect: { rejected: true }, why: 'hostDisk needs the alpha HostDisk feature gate (§0.3)' },
   { file: 'vmi-with-sidecar-hook.yaml', expect: { rejected: true }, why: 'hook sidecars need the alpha Sidecar feature gate (§0.3)' },
-  { file: 'vmi-with-sidecar-hook-configmap.yaml', expect: { rejected: true }, why: 'hook sidecars need the alpha Sidecar feature gate (§0.3)' },
+  {
+    file: 'vmi-with-sidecar-hook-configmap.yaml',
+    expect: { rejected: true },
+    why: 'hook sidecars need the alpha Sidecar feature gate (§0.3)',
+  },
 ];
 
 const VM: KindRef = { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine' };
 /** vmi-fedora-isolated.yaml names its VMI vmi-fedora too: it gets a namespace of its own. */
 const namespaceOf = (file: string) => (file === 'vmi-fedora-isolated.yaml' ? 'examples-isolated' : 'examples');
-const documentsOf = (file: string) => parseAllDocuments(readFileSync(kubevirtSchema(`examples/${file}`), 'utf8')).map((doc) => doc.toJSON() as { kind: string; metadata: { name: string } });
+const documentsOf = (file: string) =>
+  parseAllDocuments(readFileSync(kubevirtSchema(`examples/${file}`), 'utf8')).map(
+    (doc) => doc.toJSON() as { kind: string; metadata: { name: string } },
+  );
 
 const applied = new Map<string, { code: number; stderr: string }>();
 let fixture: EmulatorFixture;
@@ -131,7 +218,12 @@ t.test('the table covers every example file', async (t) => {
 });
 
 /** Waits until the jsonpath of the resource reads `value` (or satisfies it); returns what it last read. */
-async function waitFor(resource: string, namespace: string, jsonpath: string, value: string | ((read: string) => boolean)): Promise<string> {
+async function waitFor(
+  resource: string,
+  namespace: string,
+  jsonpath: string,
+  value: string | ((read: string) => boolean),
+): Promise<string> {
   const deadline = Date.now() + 15_000;
   const done = typeof value === 'string' ? (read: string) => read === value : value;
   for (;;) {
@@ -158,50 +250,129 @@ for (const row of rows) {
     for (const doc of documentsOf(row.file)) {
       if ((doc.kind === 'VirtualMachineInstanceReplicaSet' || doc.kind === 'VirtualMachinePool') && 'running' in row.expect) {
         // Every replica is ready: its VMI (of its VM) runs with Ready=True.
-        t.equal(await waitFor(`${doc.kind.toLowerCase()}/${doc.metadata.name}`, namespace, '{.spec.replicas}/{.status.readyReplicas}', '3/3'), '3/3');
+        t.equal(
+          await waitFor(`${doc.kind.toLowerCase()}/${doc.metadata.name}`, namespace, '{.spec.replicas}/{.status.readyReplicas}', '3/3'),
+          '3/3',
+        );
       }
       const isVm = doc.kind === 'VirtualMachine';
       if (!isVm && doc.kind !== 'VirtualMachineInstance') continue;
       const vmi = `vmi/${doc.metadata.name}`;
       if ('running' in row.expect) {
-        t.equal(await waitFor(vmi, namespace, '{.status.phase} {.status.conditions[?(@.type=="Ready")].status}', 'Running True'), 'Running True');
+        t.equal(
+          await waitFor(vmi, namespace, '{.status.phase} {.status.conditions[?(@.type=="Ready")].status}', 'Running True'),
+          'Running True',
+        );
         if (isVm) t.equal(await waitFor(`vm/${doc.metadata.name}`, namespace, '{.status.printableStatus}', 'Running'), 'Running');
       } else if ('pvcNotFound' in row.expect) {
-        t.equal(await waitFor(vmi, namespace, '{.status.phase} {.status.conditions[?(@.type=="Synchronized")].reason}', 'Pending FailedPvcNotFound'), 'Pending FailedPvcNotFound');
-        if (isVm) t.equal(await waitFor(`vm/${doc.metadata.name}`, namespace, '{.status.printableStatus}', 'ErrorPvcNotFound'), 'ErrorPvcNotFound');
+        t.equal(
+          await waitFor(
+            vmi,
+            namespace,
+            '{.status.phase} {.status.conditions[?(@.type=="Synchronized")].reason}',
+            'Pending FailedPvcNotFound',
+          ),
+          'Pending FailedPvcNotFound',
+        );
+        if (isVm)
+          t.equal(await waitFor(`vm/${doc.metadata.name}`, namespace, '{.status.printableStatus}', 'ErrorPvcNotFound'), 'ErrorPvcNotFound');
       } else if ('unschedulable' in row.expect) {
-        t.equal(await waitFor(vmi, namespace, '{.status.phase} {.status.conditions[?(@.type=="PodScheduled")].reason}', 'Scheduling Unschedulable'), 'Scheduling Unschedulable');
-        if (isVm) t.equal(await waitFor(`vm/${doc.metadata.name}`, namespace, '{.status.printableStatus}', 'ErrorUnschedulable'), 'ErrorUnschedulable');
+        t.equal(
+          await waitFor(
+            vmi,
+            namespace,
+            '{.status.phase} {.status.conditions[?(@.type=="PodScheduled")].reason}',
+            'Scheduling Unschedulable',
+          ),
+          'Scheduling Unschedulable',
+        );
+        if (isVm)
+          t.equal(
+            await waitFor(`vm/${doc.metadata.name}`, namespace, '{.status.printableStatus}', 'ErrorUnschedulable'),
+            'ErrorUnschedulable',
+          );
       } else if ('syncFailed' in row.expect) {
         const expected = `Pending ${row.expect.syncFailed}`;
-        t.equal(await waitFor(vmi, namespace, '{.status.phase} {.status.conditions[?(@.type=="Synchronized")].reason}', expected), expected);
+        t.equal(
+          await waitFor(vmi, namespace, '{.status.phase} {.status.conditions[?(@.type=="Synchronized")].reason}', expected),
+          expected,
+        );
       } else if ('dataVolumeCreateFailed' in row.expect) {
         const vm = `vm/${doc.metadata.name}`;
-        t.equal(await waitFor(vm, namespace, '{.status.printableStatus} {.status.conditions[?(@.type=="Failure")].reason}', 'Stopped FailedCreate'), 'Stopped FailedCreate');
+        t.equal(
+          await waitFor(
+            vm,
+            namespace,
+            '{.status.printableStatus} {.status.conditions[?(@.type=="Failure")].reason}',
+            'Stopped FailedCreate',
+          ),
+          'Stopped FailedCreate',
+        );
         t.match(await waitFor(vm, namespace, '{.status.conditions[?(@.type=="Failure")].message}', ''), /failed to create DataVolume: /);
-        t.match((await fixture.kubectl(['get', 'events', '-n', namespace, '--field-selector', 'reason=FailedDataVolumeCreate', '-o', 'jsonpath={.items[*].message}'])).stdout, /Error creating DataVolume alpine-dv: /);
+        t.match(
+          (
+            await fixture.kubectl([
+              'get',
+              'events',
+              '-n',
+              namespace,
+              '--field-selector',
+              'reason=FailedDataVolumeCreate',
+              '-o',
+              'jsonpath={.items[*].message}',
+            ])
+          ).stdout,
+          /Error creating DataVolume alpine-dv: /,
+        );
         t.not((await fixture.kubectl(['get', '-n', namespace, vmi])).code, 0, 'no VMI is created');
       } else if ('waitsForResourceClaim' in row.expect) {
         const selector = `vmi.kubevirt.io/id=${doc.metadata.name}`;
-        const claims = await waitFor(`pods -l ${selector}`, namespace, '{.items[0].spec.resourceClaims[0].resourceClaimTemplateName} {.items[0].spec.containers[0].resources.claims[0].name}', 'pgpu-resource-claim-tmpl pgpu-resource-claim');
+        const claims = await waitFor(
+          `pods -l ${selector}`,
+          namespace,
+          '{.items[0].spec.resourceClaims[0].resourceClaimTemplateName} {.items[0].spec.containers[0].resources.claims[0].name}',
+          'pgpu-resource-claim-tmpl pgpu-resource-claim',
+        );
         t.equal(claims, 'pgpu-resource-claim-tmpl pgpu-resource-claim', 'the launcher pod carries the claims');
         // Give the scheduler time to (wrongly) place it.
         await new Promise((resolve) => setTimeout(resolve, 1000));
-        t.equal(await waitFor(vmi, namespace, '{.status.phase} {.status.conditions[?(@.type=="PodScheduled")].reason}', 'Scheduling '), 'Scheduling ');
-        t.equal((await fixture.kubectl(['get', 'pods', '-n', namespace, '-l', selector, '-o', 'jsonpath={.items[0].spec.nodeName}'])).stdout, '', 'the pod is not bound');
+        t.equal(
+          await waitFor(vmi, namespace, '{.status.phase} {.status.conditions[?(@.type=="PodScheduled")].reason}', 'Scheduling '),
+          'Scheduling ',
+        );
+        t.equal(
+          (await fixture.kubectl(['get', 'pods', '-n', namespace, '-l', selector, '-o', 'jsonpath={.items[0].spec.nodeName}'])).stdout,
+          '',
+          'the pod is not bound',
+        );
       } else if ('multusNetworks' in row.expect) {
         const selector = `vmi.kubevirt.io/id=${doc.metadata.name}`;
-        const read = await waitFor(`pods -l ${selector}`, namespace, '{.items[0].metadata.annotations.k8s\\.v1\\.cni\\.cncf\\.io/networks}', (value) => value !== '');
-        const networks = (JSON.parse(read || '[]') as Array<{ name: string; namespace: string; interface: string }>).map((n) => `${n.namespace}/${n.name}`);
+        const read = await waitFor(
+          `pods -l ${selector}`,
+          namespace,
+          '{.items[0].metadata.annotations.k8s\\.v1\\.cni\\.cncf\\.io/networks}',
+          (value) => value !== '',
+        );
+        const networks = (JSON.parse(read || '[]') as Array<{ name: string; namespace: string; interface: string }>).map(
+          (n) => `${n.namespace}/${n.name}`,
+        );
         t.same(networks, row.expect.multusNetworks, 'the Multus networks of the pod');
-        t.match(await waitFor(`pods -l ${selector}`, namespace, '{.items[0].spec.nodeName}', (node) => node !== ''), /.+/, 'the pod is bound');
+        t.match(
+          await waitFor(`pods -l ${selector}`, namespace, '{.items[0].spec.nodeName}', (node) => node !== ''),
+          /.+/,
+          'the pod is bound',
+        );
         if ('missingPodLink' in row.expect) {
           const expected = `Scheduled|False|Synchronizing with the Domain failed.|failed to configure vmi network: setup failed, err: pod link (${row.expect.missingPodLink}) is missing`;
-          const synchronized = '{.status.phase}|{.status.conditions[?(@.type=="Synchronized")].status}|{.status.conditions[?(@.type=="Synchronized")].reason}|{.status.conditions[?(@.type=="Synchronized")].message}';
+          const synchronized =
+            '{.status.phase}|{.status.conditions[?(@.type=="Synchronized")].status}|{.status.conditions[?(@.type=="Synchronized")].reason}|{.status.conditions[?(@.type=="Synchronized")].message}';
           t.equal(await waitFor(vmi, namespace, synchronized, expected), expected, 'virt-handler cannot set up the network');
         } else {
           const absent = row.expect.runsWithoutInterface;
-          t.equal(await waitFor(vmi, namespace, '{.status.phase} {.status.conditions[?(@.type=="Ready")].status}', 'Running True'), 'Running True');
+          t.equal(
+            await waitFor(vmi, namespace, '{.status.phase} {.status.conditions[?(@.type=="Ready")].status}', 'Running True'),
+            'Running True',
+          );
           const names = await waitFor(vmi, namespace, '{.status.interfaces[*].name}', (read) => read !== '');
           t.notOk(names.split(' ').includes(absent), `no ${absent} in the guest`);
         }

@@ -53,9 +53,30 @@ t.test('a VMI on a node without virt-handler is failed NodeUnresponsive once the
 
   // Out of the DaemonSet's nodeSelector (kubernetes.io/os: linux), so the deleted handler pod is not replaced.
   t.equal((await kubectl(['label', 'node', WORKER, 'kubernetes.io/os=other', '--overwrite'])).code, 0);
-  const deleted = await kubectl(['delete', 'pod', '-n', 'kubevirt', '-l', 'kubevirt.io=virt-handler', '--field-selector', `spec.nodeName=${WORKER}`, '--ignore-not-found', '--wait=false']);
+  const deleted = await kubectl([
+    'delete',
+    'pod',
+    '-n',
+    'kubevirt',
+    '-l',
+    'kubevirt.io=virt-handler',
+    '--field-selector',
+    `spec.nodeName=${WORKER}`,
+    '--ignore-not-found',
+    '--wait=false',
+  ]);
   t.equal(deleted.code, 0, deleted.stderr);
-  const handlerPods = get(['pods', '-n', 'kubevirt', '-l', 'kubevirt.io=virt-handler', '--field-selector', `spec.nodeName=${WORKER}`, '-o', 'name']);
+  const handlerPods = get([
+    'pods',
+    '-n',
+    'kubevirt',
+    '-l',
+    'kubevirt.io=virt-handler',
+    '--field-selector',
+    `spec.nodeName=${WORKER}`,
+    '-o',
+    'name',
+  ]);
   t.equal(await advanceUntil(handlerPods, '', 60_000, 1_000), '', 'no virt-handler pod on the node');
   const schedulable = get(['node', WORKER, '-o', 'jsonpath={.metadata.labels.kubevirt\\.io/schedulable}']);
   t.equal(await schedulable(), 'false', 'the handler marked its node unschedulable when it shut down (§9.1)');
@@ -65,16 +86,35 @@ t.test('a VMI on a node without virt-handler is failed NodeUnresponsive once the
   t.equal((await kubectl(['patch', 'pod', pod, '--type', 'merge', '-p', JSON.stringify({ metadata: { finalizers: [HOLD] } })])).code, 0);
   t.equal((await kubectl(['delete', 'pod', pod, '--wait=false'])).code, 0);
   const computeEnded = get(['pod', pod, '-o', 'jsonpath={.status.containerStatuses[?(@.name=="compute")].state.terminated.reason}']);
-  t.not(await advanceUntil(computeEnded, 'Completed', 60_000, 5_000), '', 'the launcher\'s compute container has ended');
+  t.not(await advanceUntil(computeEnded, 'Completed', 60_000, 5_000), '', "the launcher's compute container has ended");
   const phase = get(['vmi', 'vmi-ephemeral', '-o', 'jsonpath={.status.phase}{.status.reason}']);
   t.equal(await phase(), 'Running', 'the VMI stays Running while the heartbeat is fresh');
 
   // Heartbeats stop: 5 minutes after the last one virt-controller steps in (rechecking every minute).
-  t.equal(await advanceUntil(phase, 'FailedNodeUnresponsive', 10 * 60_000), 'FailedNodeUnresponsive', 'VMI Failed, reason NodeUnresponsive');
-  const vmiEvents = await get(['events', '--field-selector', 'involvedObject.name=vmi-ephemeral,reason=NodeUnresponsive', '-o', 'jsonpath={.items[*].message}'])();
+  t.equal(
+    await advanceUntil(phase, 'FailedNodeUnresponsive', 10 * 60_000),
+    'FailedNodeUnresponsive',
+    'VMI Failed, reason NodeUnresponsive',
+  );
+  const vmiEvents = await get([
+    'events',
+    '--field-selector',
+    'involvedObject.name=vmi-ephemeral,reason=NodeUnresponsive',
+    '-o',
+    'jsonpath={.items[*].message}',
+  ])();
   t.equal(vmiEvents, `virt-handler on node ${WORKER} is not responsive, marking VMI as failed`);
-  const nodeEvents = await get(['events', '--field-selector', `involvedObject.kind=Node,involvedObject.name=${WORKER},reason=NodeUnresponsive`, '-o', 'jsonpath={.items[*].message}'])();
+  const nodeEvents = await get([
+    'events',
+    '--field-selector',
+    `involvedObject.kind=Node,involvedObject.name=${WORKER},reason=NodeUnresponsive`,
+    '-o',
+    'jsonpath={.items[*].message}',
+  ])();
   // The handler unlabelled the node itself when it shut down, so virt-controller has no node to mark (node.go: only a schedulable one).
   t.notMatch(nodeEvents, 'marking node as unresponsive');
-  t.match(nodeEvents, 'virt-handler is not present, there are orphaned vmis on this node. Run virt-handler on this node to migrate or remove them.');
+  t.match(
+    nodeEvents,
+    'virt-handler is not present, there are orphaned vmis on this node. Run virt-handler on this node to migrate or remove them.',
+  );
 });

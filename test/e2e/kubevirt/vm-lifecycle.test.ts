@@ -52,7 +52,9 @@ t.test('vm-cirros: apply (Halted), patch runStrategy Always, kubectl wait condit
   // delay); the rest is kubectl starting up. A stalled watch (the server holding its headers until the 10 s
   // keep-alive) or a periodic resync would take seconds. Loose bound: CI machines are shared.
   t.ok(waitMs < 3000, `kubectl wait returned after ${waitMs} ms`);
-  const readySince = (await kubectl(['get', 'vm', 'vm-cirros', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].lastTransitionTime}'])).stdout;
+  const readySince = (
+    await kubectl(['get', 'vm', 'vm-cirros', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].lastTransitionTime}'])
+  ).stdout;
   t.ok(Date.parse(readySince) - Date.parse(patchedAt) <= 1000, `Ready=True at ${readySince}, patched at ${patchedAt}`);
 });
 
@@ -60,24 +62,45 @@ t.test('kubectl get vm / vmi / vmi -o wide print the printer columns with the ru
   const { kubectl } = fixture;
   const vm = parseTable((await kubectl(['get', 'vm'])).stdout);
   t.same(vm.header, ['NAME', 'AGE', 'STATUS', 'READY']);
-  t.same(vm.rows.map(([name, , status, ready]) => [name, status, ready]), [['vm-cirros', 'Running', 'True']]);
+  t.same(
+    vm.rows.map(([name, , status, ready]) => [name, status, ready]),
+    [['vm-cirros', 'Running', 'True']],
+  );
   t.match(vm.rows[0]?.[1], /^\d+s$/);
 
   const ip = (await kubectl(['get', 'pod', '-l', 'vm.kubevirt.io/name=vm-cirros', '-o', 'jsonpath={.items[0].status.podIP}'])).stdout;
   t.match(ip, /^10\.244\.\d+\.\d+$/, 'the launcher pod has an IP');
   const vmi = parseTable((await kubectl(['get', 'vmi'])).stdout);
   t.same(vmi.header, ['NAME', 'AGE', 'PHASE', 'IP', 'NODENAME', 'READY']);
-  t.same(vmi.rows.map(([name, , ...rest]) => [name, ...rest]), [['vm-cirros', 'Running', ip, workerName(1), 'True']]);
+  t.same(
+    vmi.rows.map(([name, , ...rest]) => [name, ...rest]),
+    [['vm-cirros', 'Running', ip, workerName(1), 'True']],
+  );
 
   const wide = parseTable((await kubectl(['get', 'vmi', '-o', 'wide'])).stdout);
   t.same(wide.header, ['NAME', 'AGE', 'PHASE', 'IP', 'NODENAME', 'READY', 'LIVE-MIGRATABLE', 'PAUSED']);
   // The default bridge binding to the pod network is not live-migratable; PAUSED is empty without a Paused condition.
-  t.same(wide.rows.map(([name, , ...rest]) => [name, ...rest]), [['vm-cirros', 'Running', ip, workerName(1), 'True', 'False', '']]);
+  t.same(
+    wide.rows.map(([name, , ...rest]) => [name, ...rest]),
+    [['vm-cirros', 'Running', ip, workerName(1), 'True', 'False', '']],
+  );
 
   const pods = await kubectl(['get', 'pods', '-l', 'kubevirt.io=virt-launcher', '-o', 'jsonpath={.items[*].metadata.name}']);
   t.match(pods.stdout, /^virt-launcher-vm-cirros-[a-z0-9]{5}$/);
-  const events = await kubectl(['get', 'events', '--field-selector', 'involvedObject.name=vm-cirros', '-o', 'jsonpath={range .items[*]}{.involvedObject.kind}/{.reason}{"\\n"}{end}']);
-  for (const expected of ['VirtualMachine/SuccessfulCreate', 'VirtualMachineInstance/SuccessfulCreate', 'VirtualMachineInstance/Created', 'VirtualMachineInstance/Started']) {
+  const events = await kubectl([
+    'get',
+    'events',
+    '--field-selector',
+    'involvedObject.name=vm-cirros',
+    '-o',
+    'jsonpath={range .items[*]}{.involvedObject.kind}/{.reason}{"\\n"}{end}',
+  ]);
+  for (const expected of [
+    'VirtualMachine/SuccessfulCreate',
+    'VirtualMachineInstance/SuccessfulCreate',
+    'VirtualMachineInstance/Created',
+    'VirtualMachineInstance/Started',
+  ]) {
     t.match(events.stdout, expected);
   }
 });
@@ -98,7 +121,10 @@ class Recording {
   private readonly subscriptions: Subscription[];
   private readonly changed = new Set<() => void>();
 
-  constructor(fixture: EmulatorFixture, readonly name: string) {
+  constructor(
+    fixture: EmulatorFixture,
+    readonly name: string,
+  ) {
     const fieldSelector = `metadata.name=${name}`;
     const client = fixture.emulator.client;
     this.subscriptions = [
@@ -132,7 +158,11 @@ class Recording {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.changed.delete(check);
-        reject(new Error(`${this.name}: timed out waiting for ${what}; statuses ${JSON.stringify(this.statuses)}, VMIs ${JSON.stringify(this.phases())}`));
+        reject(
+          new Error(
+            `${this.name}: timed out waiting for ${what}; statuses ${JSON.stringify(this.statuses)}, VMIs ${JSON.stringify(this.phases())}`,
+          ),
+        );
       }, ms);
       const check = () => {
         if (!done(this)) return;
@@ -208,7 +238,10 @@ t.test('Halted: patching a running VM to Halted deletes its VMI', async (t) => {
   await r.settle();
   // §11.2: the VMI is deleted, shuts down gracefully (Succeeded), then goes; the VM reads Stopping (#2) meanwhile.
   t.same(r.statuses, ['Starting', 'Running', 'Stopping', 'Stopped']);
-  t.same(r.phases().map((phases) => afterCreation(t, phases)), [[...RUN, 'Succeeded', 'deleted']]);
+  t.same(
+    r.phases().map((phases) => afterCreation(t, phases)),
+    [[...RUN, 'Succeeded', 'deleted']],
+  );
   t.equal((await fixture.kubectl(['get', 'vmi', 'halted', '--ignore-not-found', '-o', 'name'])).stdout, '', 'no VMI is left');
 });
 
@@ -222,7 +255,13 @@ t.test('RerunOnFailure: restarts after a guest crash, not after a guest power-of
   await r.settle();
   // §1.2 RerunOnFailure: Failed → delete and a Start request → restart; Succeeded → delete, no restart.
   t.same(r.statuses, ['Starting', 'Running', 'Stopped', 'Starting', 'Running', 'Stopped']);
-  t.same(r.phases().map((phases) => afterCreation(t, phases)), [[...RUN, 'Failed', 'deleted'], [...RUN, 'Succeeded', 'deleted']]);
+  t.same(
+    r.phases().map((phases) => afterCreation(t, phases)),
+    [
+      [...RUN, 'Failed', 'deleted'],
+      [...RUN, 'Succeeded', 'deleted'],
+    ],
+  );
 });
 
 t.test('Once: runs once and is never restarted, the final VMI stays', async (t) => {
@@ -233,7 +272,10 @@ t.test('Once: runs once and is never restarted, the final VMI stays', async (t) 
   await r.settle();
   // §1.2 Once: a final VMI stays and is never replaced; §1.6 #15 reads Stopped.
   t.same(r.statuses, ['Starting', 'Running', 'Stopped']);
-  t.same(r.phases().map((phases) => afterCreation(t, phases)), [[...RUN, 'Failed']]);
+  t.same(
+    r.phases().map((phases) => afterCreation(t, phases)),
+    [[...RUN, 'Failed']],
+  );
   const phase = await fixture.kubectl(['get', 'vmi', 'once', '-o', 'jsonpath={.status.phase}']);
   t.equal(phase.stdout, 'Failed', 'the final VMI stays');
 });
@@ -244,15 +286,27 @@ t.test('Manual: starts and stops only on requests', async (t) => {
   await r.until('Stopped', lastStatus('Stopped'));
   await new Promise((resolve) => setTimeout(resolve, 200));
   t.same(r.phases(), [], 'no VMI without a Start request');
-  await client.patch(VM, 'default', 'manual', 'json', [{ op: 'add', path: '/status/stateChangeRequests', value: [{ action: 'Start' }] }], { subresource: 'status' });
+  await client.patch(VM, 'default', 'manual', 'json', [{ op: 'add', path: '/status/stateChangeRequests', value: [{ action: 'Start' }] }], {
+    subresource: 'status',
+  });
   await r.until('Running', lastStatus('Running'));
   const vmi = await client.get(VMI, 'default', 'manual');
-  await client.patch(VM, 'default', 'manual', 'json', [{ op: 'add', path: '/status/stateChangeRequests', value: [{ action: 'Stop', uid: vmi.metadata.uid }] }], { subresource: 'status' });
+  await client.patch(
+    VM,
+    'default',
+    'manual',
+    'json',
+    [{ op: 'add', path: '/status/stateChangeRequests', value: [{ action: 'Stop', uid: vmi.metadata.uid }] }],
+    { subresource: 'status' },
+  );
   await r.until('Stopped with the VMI gone', (r) => r.statuses.at(-1) === 'Stopped' && r.phases()[0]?.at(-1) === 'deleted');
   await r.settle();
   // §1.2 Manual: nothing without a request; Start creates the VMI, Stop{uid} deletes it.
   t.same(r.statuses, ['Stopped', 'Starting', 'Running', 'Stopping', 'Stopped']);
-  t.same(r.phases().map((phases) => afterCreation(t, phases)), [[...RUN, 'Succeeded', 'deleted']]);
+  t.same(
+    r.phases().map((phases) => afterCreation(t, phases)),
+    [[...RUN, 'Succeeded', 'deleted']],
+  );
   const requests = await fixture.kubectl(['get', 'vm', 'manual', '-o', 'jsonpath={.status.stateChangeRequests}']);
   t.equal(requests.stdout, '', 'the controller trimmed the handled requests (§1.3)');
 });

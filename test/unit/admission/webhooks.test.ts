@@ -130,8 +130,12 @@ t.test('a mutating webhook gets an AdmissionReview v1 and its JSONPatch and warn
 
 t.test('rules decide: operations, resources and subresources, scope', async (t) => {
   await configure('ValidatingWebhookConfiguration', [
-    hook('status.example.com', '/validate', { rules: [{ operations: ['UPDATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods/status'] }] }),
-    hook('cluster.example.com', '/validate', { rules: [{ operations: ['*'], apiGroups: ['*'], apiVersions: ['*'], resources: ['*'], scope: 'Cluster' }] }),
+    hook('status.example.com', '/validate', {
+      rules: [{ operations: ['UPDATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods/status'] }],
+    }),
+    hook('cluster.example.com', '/validate', {
+      rules: [{ operations: ['*'], apiGroups: ['*'], apiVersions: ['*'], resources: ['*'], scope: 'Cluster' }],
+    }),
   ]);
   const pod: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default' } };
   await chain.validate(attributes({ operation: 'UPDATE', type: pods, name: 'p', object: pod, oldObject: pod }));
@@ -147,11 +151,18 @@ t.test('rules decide: operations, resources and subresources, scope', async (t) 
 t.test('object and namespace selectors', async (t) => {
   await configure('ValidatingWebhookConfiguration', [
     hook('objects.example.com', '/validate', { objectSelector: { matchLabels: { tier: 'y' } } }),
-    hook('namespaces.example.com', '/validate', { namespaceSelector: { matchExpressions: [{ key: 'team', operator: 'In', values: ['a'] }] } }),
+    hook('namespaces.example.com', '/validate', {
+      namespaceSelector: { matchExpressions: [{ key: 'team', operator: 'In', values: ['a'] }] },
+    }),
   ]);
   await chain.validate(attributes());
   t.equal(reviews.length, 0);
-  await chain.validate(attributes({ namespace: 'labelled', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', namespace: 'labelled', labels: { tier: 'y' } } } }));
+  await chain.validate(
+    attributes({
+      namespace: 'labelled',
+      object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', namespace: 'labelled', labels: { tier: 'y' } } },
+    }),
+  );
   t.equal(reviews.length, 2);
 });
 
@@ -187,12 +198,20 @@ t.test('a handler that throws is logged and fails the call as a server error; th
 });
 
 t.test('a Service that does not exist, and a path nobody serves', async (t) => {
-  await configure('ValidatingWebhookConfiguration', [hook('missing.example.com', '/validate', { clientConfig: { service: { namespace: 'hooks', name: 'nope', path: '/x' } } })]);
+  await configure('ValidatingWebhookConfiguration', [
+    hook('missing.example.com', '/validate', { clientConfig: { service: { namespace: 'hooks', name: 'nope', path: '/x' } } }),
+  ]);
   const missing = (await chain.validate(attributes()).catch((e: unknown) => e)) as StatusError;
-  t.equal(missing.message, 'Internal error occurred: failed calling webhook "missing.example.com": failed to call webhook: Post "https://nope.hooks.svc:443/x?timeout=10s": service "nope" not found');
+  t.equal(
+    missing.message,
+    'Internal error occurred: failed calling webhook "missing.example.com": failed to call webhook: Post "https://nope.hooks.svc:443/x?timeout=10s": service "nope" not found',
+  );
   await configure('ValidatingWebhookConfiguration', [hook('nopath.example.com', '/elsewhere')]);
   const noPath = (await chain.validate(attributes()).catch((e: unknown) => e)) as StatusError;
-  t.equal(noPath.message, 'Internal error occurred: failed calling webhook "nopath.example.com": failed to call webhook: the server could not find the requested resource');
+  t.equal(
+    noPath.message,
+    'Internal error occurred: failed calling webhook "nopath.example.com": failed to call webhook: the server could not find the requested resource',
+  );
 });
 
 t.test('a denial carries the webhook name and its status code (400 by default)', async (t) => {
@@ -222,16 +241,27 @@ t.test('a validating webhook may not patch, and the response uid must match', as
   await configure('ValidatingWebhookConfiguration', [hook('bad.example.com', '/validate')]);
   answer = () => ({ patch: 'W10=', patchType: 'JSONPatch' });
   const patched = (await chain.validate(attributes()).catch((e: unknown) => e)) as StatusError;
-  t.equal(patched.message, 'Internal error occurred: failed calling webhook "bad.example.com": received invalid webhook response: validating webhook may not return response.patch');
+  t.equal(
+    patched.message,
+    'Internal error occurred: failed calling webhook "bad.example.com": received invalid webhook response: validating webhook may not return response.patch',
+  );
   answer = () => ({ uid: 'other' });
   const uid = (await chain.validate(attributes()).catch((e: unknown) => e)) as StatusError;
   t.match(uid.message, /received invalid webhook response: expected response.uid="[0-9a-f-]+", got "other"/);
 });
 
 t.test('webhook configurations themselves are exempt', async (t) => {
-  await configure('ValidatingWebhookConfiguration', [hook('all.example.com', '/validate', { rules: [{ operations: ['*'], apiGroups: ['*'], apiVersions: ['*'], resources: ['*'] }] })]);
+  await configure('ValidatingWebhookConfiguration', [
+    hook('all.example.com', '/validate', { rules: [{ operations: ['*'], apiGroups: ['*'], apiVersions: ['*'], resources: ['*'] }] }),
+  ]);
   const webhookType = types.find((x) => x.plural === 'validatingwebhookconfigurations')!;
-  await chain.validate(attributes({ type: webhookType, namespace: undefined, object: { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: 'x' } } }));
+  await chain.validate(
+    attributes({
+      type: webhookType,
+      namespace: undefined,
+      object: { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: 'x' } },
+    }),
+  );
   t.equal(reviews.length, 0);
   await chain.validate(attributes());
   t.equal(reviews.length, 1);
@@ -241,8 +271,19 @@ t.test('matchPolicy Equivalent calls a webhook for another version of the same r
   const v1alpha1: ResourceType = { ...configMaps, version: 'v1alpha1' };
   const equivalentTypes = [configMaps, v1alpha1];
   const localChain = new AdmissionChain();
-  registerWebhookAdmission(localChain, { informers, client: emulator.client, backends, clock: emulator.clock, random: new SeededRandom(3), resourceTypes: () => equivalentTypes });
-  await configure('ValidatingWebhookConfiguration', [hook('equivalent.example.com', '/validate', { rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['configmaps'] }] })]);
+  registerWebhookAdmission(localChain, {
+    informers,
+    client: emulator.client,
+    backends,
+    clock: emulator.clock,
+    random: new SeededRandom(3),
+    resourceTypes: () => equivalentTypes,
+  });
+  await configure('ValidatingWebhookConfiguration', [
+    hook('equivalent.example.com', '/validate', {
+      rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['configmaps'] }],
+    }),
+  ]);
   await localChain.validate(attributes({ type: v1alpha1 }));
   t.equal(reviews.length, 1);
   t.equal(reviews[0].request!.kind.version, 'v1');

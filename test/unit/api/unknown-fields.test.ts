@@ -34,7 +34,12 @@ t.test('unknown fields are listed with their paths (list items by index) and dro
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'p', namespace: 'default', labels: { any: 'label' } },
-    spec: { containers: [{ name: 'c', image: 'busybox', env: [{ name: 'A', value: '1' }] }, { name: 'd', image: 'x', imagePullPolicy: 'Always' }] },
+    spec: {
+      containers: [
+        { name: 'c', image: 'busybox', env: [{ name: 'A', value: '1' }] },
+        { name: 'd', image: 'x', imagePullPolicy: 'Always' },
+      ],
+    },
   });
   t.same(Object.keys((object.spec as { containers: object[] }).containers[1]), ['name', 'image', 'imagePullPolicy']);
   t.equal(JSON.stringify(input), before, 'the input is left as it was');

@@ -30,7 +30,14 @@ function authorizerWith(...objects: KubeObject[]): Authorizer {
   return new Authorizer(new RuleResolver(store));
 }
 
-const binding = (kind: 'RoleBinding' | 'ClusterRoleBinding', name: string, roleKind: string, role: string, subject: object, namespace?: string): KubeObject =>
+const binding = (
+  kind: 'RoleBinding' | 'ClusterRoleBinding',
+  name: string,
+  roleKind: string,
+  role: string,
+  subject: object,
+  namespace?: string,
+): KubeObject =>
   ({
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind,
@@ -68,8 +75,13 @@ t.test('rules: verbs, groups, subresource wildcards, resourceNames, and the mess
   t.throws(() => authz.check(alice, requestAttributes('GET', '/api/v1/nodes/n1?watch=true')), {
     message: 'nodes "n1" is forbidden: User "alice" cannot watch resource "nodes" in API group "" at the cluster scope',
   });
-  t.throws(() => authz.check(alice, requestAttributes('POST', '/emulator/clock/advance?by=1s')), { message: 'forbidden: User "alice" cannot post path "/emulator/clock/advance"' });
-  t.ok(authz.authorize({ username: 'root', groups: ['system:masters'] }, requestAttributes('POST', '/emulator/clock/advance')).allowed, 'system:masters');
+  t.throws(() => authz.check(alice, requestAttributes('POST', '/emulator/clock/advance?by=1s')), {
+    message: 'forbidden: User "alice" cannot post path "/emulator/clock/advance"',
+  });
+  t.ok(
+    authz.authorize({ username: 'root', groups: ['system:masters'] }, requestAttributes('POST', '/emulator/clock/advance')).allowed,
+    'system:masters',
+  );
 });
 
 t.test('a binding written later is seen at once (the memoised decisions are dropped)', async (t) => {
@@ -80,7 +92,10 @@ t.test('a binding written later is seen at once (the memoised decisions are drop
   t.notOk(authz.authorize(alice, attributes).allowed);
   store.put(RBAC_STORAGE.roleBindings, binding('RoleBinding', 'v', 'ClusterRole', 'view', { kind: 'User', name: 'alice' }, 'a'));
   t.notOk(authz.authorize(alice, attributes).allowed, 'view has no rules until the aggregation controller fills them');
-  store.put(RBAC_STORAGE.roleBindings, binding('RoleBinding', 'v2', 'ClusterRole', 'system:aggregate-to-view', { kind: 'User', name: 'alice' }, 'a'));
+  store.put(
+    RBAC_STORAGE.roleBindings,
+    binding('RoleBinding', 'v2', 'ClusterRole', 'system:aggregate-to-view', { kind: 'User', name: 'alice' }, 'a'),
+  );
   t.ok(authz.authorize(alice, attributes).allowed);
 });
 
@@ -94,7 +109,9 @@ t.test('the Node authorizer: own Lease and Node, pods and events by the system:n
   });
   t.ok(authz.authorize(node, requestAttributes('PATCH', '/api/v1/namespaces/a/pods/p/status')).allowed);
   t.ok(authz.authorize(node, requestAttributes('POST', '/api/v1/namespaces/a/events')).allowed);
-  t.throws(() => authz.check(node, requestAttributes('GET', '/api/v1/namespaces/a/secrets/s')), { message: /no relationship found between node 'worker' and this object$/ });
+  t.throws(() => authz.check(node, requestAttributes('GET', '/api/v1/namespaces/a/secrets/s')), {
+    message: /no relationship found between node 'worker' and this object$/,
+  });
 });
 
 t.test('impersonation is authorized on the requester: users, groups, ServiceAccounts, uids and extras', async (t) => {
@@ -104,7 +121,12 @@ t.test('impersonation is authorized on the requester: users, groups, ServiceAcco
     metadata: { name: 'impersonate-bob' },
     rules: [{ apiGroups: [''], resources: ['users'], resourceNames: ['bob'], verbs: ['impersonate'] }],
   } as unknown as KubeObject;
-  const edit = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'sa-impersonator' }, rules: [{ apiGroups: [''], resources: ['serviceaccounts'], verbs: ['impersonate'] }] } as unknown as KubeObject;
+  const edit = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: 'sa-impersonator' },
+    rules: [{ apiGroups: [''], resources: ['serviceaccounts'], verbs: ['impersonate'] }],
+  } as unknown as KubeObject;
   const authz = authorizerWith(
     impersonator,
     edit,
@@ -119,11 +141,13 @@ t.test('impersonation is authorized on the requester: users, groups, ServiceAcco
     message: 'groups "system:masters" is forbidden: User "alice" cannot impersonate resource "groups" in API group "" at the cluster scope',
   });
   t.throws(() => impersonatedUser(alice, { 'impersonate-user': 'bob', 'impersonate-extra-scopes': 'x' }, authz), {
-    message: 'userextras.authentication.k8s.io "x" is forbidden: User "alice" cannot impersonate resource "userextras/scopes" in API group "authentication.k8s.io" at the cluster scope',
+    message:
+      'userextras.authentication.k8s.io "x" is forbidden: User "alice" cannot impersonate resource "userextras/scopes" in API group "authentication.k8s.io" at the cluster scope',
   });
   t.same(impersonatedUser(alice, { 'impersonate-user': 'system:serviceaccount:a:builder' }, authz), serviceAccountUser('a', 'builder'));
   t.throws(() => impersonatedUser(alice, { 'impersonate-user': 'system:serviceaccount:b:builder' }, authz), {
-    message: 'serviceaccounts "builder" is forbidden: User "alice" cannot impersonate resource "serviceaccounts" in API group "" in the namespace "b"',
+    message:
+      'serviceaccounts "builder" is forbidden: User "alice" cannot impersonate resource "serviceaccounts" in API group "" in the namespace "b"',
   });
   t.throws(() => impersonatedUser(alice, { 'impersonate-group': 'devs' }, authz), {
     message: 'Internal error occurred: requested [{Group  devs    }] without impersonating a user',
@@ -139,6 +163,15 @@ t.test('escalation checks compare broken-down rules and print them as kube does'
     '{APIGroups:["apps"], Resources:["pods"], Verbs:["get"]}',
     '{APIGroups:["apps"], Resources:["pods"], Verbs:["delete"]}',
   ]);
-  t.same(uncoveredRules([{ apiGroups: ['*'], resources: ['*/scale'], verbs: ['*'] }], [{ apiGroups: ['apps'], resources: ['deployments/scale'], verbs: ['update'] }]), []);
-  t.same(uncoveredRules([{ nonResourceURLs: ['/healthz/*'], verbs: ['get'] }], [{ nonResourceURLs: ['/healthz/etcd'], verbs: ['get'] }]), []);
+  t.same(
+    uncoveredRules(
+      [{ apiGroups: ['*'], resources: ['*/scale'], verbs: ['*'] }],
+      [{ apiGroups: ['apps'], resources: ['deployments/scale'], verbs: ['update'] }],
+    ),
+    [],
+  );
+  t.same(
+    uncoveredRules([{ nonResourceURLs: ['/healthz/*'], verbs: ['get'] }], [{ nonResourceURLs: ['/healthz/etcd'], verbs: ['get'] }]),
+    [],
+  );
 });

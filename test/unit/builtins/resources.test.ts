@@ -24,7 +24,15 @@ const basePath = (d: BuiltinDefinition, namespaced: boolean, watch = false): str
 /** The discovery verbs the swagger's operations imply for a resource. */
 function swaggerVerbs(d: BuiltinDefinition): string[] {
   const verbs = new Set<string>();
-  const actions: Record<string, string> = { post: 'create', put: 'update', patch: 'patch', delete: 'delete', deletecollection: 'deletecollection', list: 'list', get: 'get' };
+  const actions: Record<string, string> = {
+    post: 'create',
+    put: 'update',
+    patch: 'patch',
+    delete: 'delete',
+    deletecollection: 'deletecollection',
+    list: 'list',
+    get: 'get',
+  };
   for (const path of [basePath(d, d.namespaced), `${basePath(d, d.namespaced)}/{name}`]) {
     for (const op of Object.values(swagger.paths[path] ?? {})) {
       const action = op['x-kubernetes-action'];
@@ -45,14 +53,20 @@ t.test('every definition is well-formed', async (t) => {
     t.equal(d.custom, false);
     t.same(d.verbs, [...d.verbs].sort(), `${d.plural} verbs are sorted`);
     t.ok(d.verbs.length > 0);
-    t.same(d.subresources.map((s) => s.name), d.subresources.map((s) => s.name).sort(), `${d.plural} subresources are sorted`);
+    t.same(
+      d.subresources.map((s) => s.name),
+      d.subresources.map((s) => s.name).sort(),
+      `${d.plural} subresources are sorted`,
+    );
   }
 });
 
 t.test('resources, verbs and subresources agree with the Kubernetes OpenAPI', async (t) => {
   for (const d of definitions) {
     const path = basePath(d, d.namespaced);
-    const gvk = Object.values(swagger.paths[path] ?? {}).find((op) => op['x-kubernetes-group-version-kind'])?.['x-kubernetes-group-version-kind'];
+    const gvk = Object.values(swagger.paths[path] ?? {}).find((op) => op['x-kubernetes-group-version-kind'])?.[
+      'x-kubernetes-group-version-kind'
+    ];
     t.same(gvk, { group: d.group, version: d.version, kind: d.kind }, `${path} serves ${d.kind}`);
     t.same(d.verbs, swaggerVerbs(d), `${d.plural}.${d.group} verbs`);
     for (const sub of d.subresources) {
@@ -97,7 +111,10 @@ t.test('short names and categories as kubectl api-resources shows them', async (
   };
   for (const [key, shortNames] of Object.entries(expectedShortNames)) t.same(byKey.get(key)?.shortNames, shortNames, `${key} short names`);
 
-  const inAll = definitions.filter((d) => d.categories.includes('all')).map((d) => `${d.group}/${d.plural}`).sort();
+  const inAll = definitions
+    .filter((d) => d.categories.includes('all'))
+    .map((d) => `${d.group}/${d.plural}`)
+    .sort();
   t.same(inAll, [
     '/pods',
     '/replicationcontrollers',
@@ -110,7 +127,10 @@ t.test('short names and categories as kubectl api-resources shows them', async (
     'batch/cronjobs',
     'batch/jobs',
   ]);
-  const apiExtensions = definitions.filter((d) => d.categories.includes('api-extensions')).map((d) => d.plural).sort();
+  const apiExtensions = definitions
+    .filter((d) => d.categories.includes('api-extensions'))
+    .map((d) => d.plural)
+    .sort();
   t.same(apiExtensions, [
     'apiservices',
     'customresourcedefinitions',
@@ -126,15 +146,15 @@ t.test('subresources as discovery reports them', async (t) => {
     { name: 'scale', responseKind: { group: 'autoscaling', version: 'v1', kind: 'Scale' }, verbs: ['get', 'patch', 'update'] },
     { name: 'status', responseKind: { group: 'apps', version: 'v1', kind: 'Deployment' }, verbs: ['get', 'patch', 'update'] },
   ]);
-  t.same(find('', 'pods').subresources.map((s) => `${s.name}:${s.verbs.join(',')}`), [
-    'binding:create',
-    'ephemeralcontainers:get,patch,update',
-    'eviction:create',
-    'log:get',
-    'status:get,patch,update',
-  ]);
+  t.same(
+    find('', 'pods').subresources.map((s) => `${s.name}:${s.verbs.join(',')}`),
+    ['binding:create', 'ephemeralcontainers:get,patch,update', 'eviction:create', 'log:get', 'status:get,patch,update'],
+  );
   t.same(find('', 'namespaces').verbs, ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch']);
-  t.same(find('', 'namespaces').subresources.map((s) => `${s.name}:${s.verbs.join(',')}`), ['finalize:update', 'status:get,patch,update']);
+  t.same(
+    find('', 'namespaces').subresources.map((s) => `${s.name}:${s.verbs.join(',')}`),
+    ['finalize:update', 'status:get,patch,update'],
+  );
   t.same(find('authorization.k8s.io', 'selfsubjectaccessreviews').verbs, ['create']);
   t.equal(find('authorization.k8s.io', 'localsubjectaccessreviews').namespaced, true);
   t.equal(find('autoscaling', 'horizontalpodautoscalers').version, 'v2');

@@ -99,10 +99,17 @@ t.test('mergeIntoKubeconfig keeps other entries and switches the current context
   t.equal(merged['current-context'], 'kubevirt-emulator');
   t.same(merged.preferences, { colors: true });
   t.same(merged.extensions, []);
-  t.same(merged.clusters.map((c: { name: string }) => c.name), ['kind-kind', 'kubevirt-emulator'], 'replaced in place, not duplicated');
+  t.same(
+    merged.clusters.map((c: { name: string }) => c.name),
+    ['kind-kind', 'kubevirt-emulator'],
+    'replaced in place, not duplicated',
+  );
   t.same(merged.clusters[0], before.clusters[0]);
   t.equal(merged.clusters[1].cluster.server, 'https://127.0.0.1:6443');
-  t.same(merged.contexts, [before.contexts[0], { name: 'kubevirt-emulator', context: { cluster: 'kubevirt-emulator', user: 'kubevirt-emulator' } }]);
+  t.same(merged.contexts, [
+    before.contexts[0],
+    { name: 'kubevirt-emulator', context: { cluster: 'kubevirt-emulator', user: 'kubevirt-emulator' } },
+  ]);
   t.same(merged.users, [before.users[0], { name: 'kubevirt-emulator', user: { token: 'secret' } }]);
 
   const contexts = await runKubectl(['config', 'get-contexts', '-o', 'name'], { kubeconfig: path, cacheDir: join(dir, 'cache') });
@@ -150,14 +157,22 @@ t.test('kubectl trusts the emulator CA and sends the token', async (t) => {
   const { port } = server.address() as AddressInfo;
 
   for (const host of ['127.0.0.1', 'localhost']) {
-    const kubeconfig = await writeKubeconfig(join(dir, `kubeconfig-${host}`), { server: `https://${host}:${port}`, caPem: servingCa, token: 'secret' });
+    const kubeconfig = await writeKubeconfig(join(dir, `kubeconfig-${host}`), {
+      server: `https://${host}:${port}`,
+      caPem: servingCa,
+      token: 'secret',
+    });
     const version = await runKubectl(['version', '-o', 'json'], { kubeconfig, cacheDir: join(dir, 'cache') });
     t.equal(version.code, 0, version.stderr);
     t.equal(JSON.parse(version.stdout).serverVersion.gitVersion, 'v1.32.3', `verified ${host}`);
   }
   t.ok(authorizations.length > 0 && authorizations.every((value) => value === 'Bearer secret'), 'every request carried the token');
 
-  const untrusted = await writeKubeconfig(join(dir, 'kubeconfig-other-ca'), { server: `https://127.0.0.1:${port}`, caPem, token: 'secret' });
+  const untrusted = await writeKubeconfig(join(dir, 'kubeconfig-other-ca'), {
+    server: `https://127.0.0.1:${port}`,
+    caPem,
+    token: 'secret',
+  });
   const rejected = await runKubectl(['version', '-o', 'json'], { kubeconfig: untrusted, cacheDir: join(dir, 'cache') });
   t.not(rejected.code, 0);
   t.match(rejected.stderr, /certificate signed by unknown authority/);

@@ -11,7 +11,17 @@ import { runKubectl } from '../../helpers/kubectl.js';
 
 t.test('serve --install-kubevirt: KubeVirt is Available when the ready line appears', async (t) => {
   const dir = t.testdir();
-  const serve = await startServe(t, ['--port', '0', '--kubeconfig', join(dir, 'kubeconfig'), '--data-dir', join(dir, 'data'), '--log-level', 'error', '--install-kubevirt']);
+  const serve = await startServe(t, [
+    '--port',
+    '0',
+    '--kubeconfig',
+    join(dir, 'kubeconfig'),
+    '--data-dir',
+    join(dir, 'data'),
+    '--log-level',
+    'error',
+    '--install-kubevirt',
+  ]);
   const kubectl = (args: string[]) => runKubectl(args, { kubeconfig: serve.kubeconfig, cacheDir: join(dir, 'cache') });
   const phase = await kubectl(['-n', 'kubevirt', 'get', 'kv', 'kubevirt', '-o', 'jsonpath={.status.phase}']);
   t.equal(phase.stdout, 'Deployed', phase.stderr);
@@ -24,7 +34,20 @@ t.test('serve --install-kubevirt: KubeVirt is Available when the ready line appe
 t.test('serve --clock virtual: time moves only through the clock command', async (t) => {
   const dir = t.testdir();
   const kubeconfig = join(dir, 'kubeconfig');
-  await startServe(t, ['--port', '0', '--kubeconfig', kubeconfig, '--data-dir', join(dir, 'data'), '--log-level', 'error', '--clock', 'virtual', '--profile', 'realistic']);
+  await startServe(t, [
+    '--port',
+    '0',
+    '--kubeconfig',
+    kubeconfig,
+    '--data-dir',
+    join(dir, 'data'),
+    '--log-level',
+    'error',
+    '--clock',
+    'virtual',
+    '--profile',
+    'realistic',
+  ]);
   const kubectl = (args: string[], input?: string) => runKubectl(args, { kubeconfig, cacheDir: join(dir, 'cache'), input });
   const clock = async (...args: string[]) => {
     const result = await runCli(['clock', ...args, '--kubeconfig', kubeconfig]);

@@ -20,19 +20,30 @@ t.test('defaults', async (t) => {
 
 t.test('every option maps onto EmulatorOptions', async (t) => {
   const options = parseServeOptions([
-    '--port', '0',
-    '--host', '::1',
-    '--kubeconfig', '/tmp/kc',
-    '--workers', '5',
-    '--log-level', 'debug',
-    '--kube-version', 'v1.31.0',
+    '--port',
+    '0',
+    '--host',
+    '::1',
+    '--kubeconfig',
+    '/tmp/kc',
+    '--workers',
+    '5',
+    '--log-level',
+    'debug',
+    '--kube-version',
+    'v1.31.0',
     '--insecure-http',
-    '--data-dir', '/tmp/data',
-    '--clock', 'virtual',
-    '--profile', 'realistic',
-    '--seed', '42',
+    '--data-dir',
+    '/tmp/data',
+    '--clock',
+    'virtual',
+    '--profile',
+    'realistic',
+    '--seed',
+    '42',
     '--install-kubevirt',
-    '--event-ttl', '1h30m',
+    '--event-ttl',
+    '1h30m',
   ]);
   t.same(options, {
     port: 0,
@@ -81,7 +92,16 @@ t.test('invalid values are rejected with commander-style messages', async (t) =>
 t.test('help lists every option with its default', async (t) => {
   // Commander wraps to the terminal width; compare with whitespace collapsed.
   const help = addServeOptions(new Command('serve')).helpInformation().replace(/\s+/g, ' ');
-  for (const flag of ['--port <n>', '--host <address>', '--kubeconfig <path>', '--workers <n>', '--log-level <level>', '--kube-version <version>', '--insecure-http', '--data-dir <path>']) {
+  for (const flag of [
+    '--port <n>',
+    '--host <address>',
+    '--kubeconfig <path>',
+    '--workers <n>',
+    '--log-level <level>',
+    '--kube-version <version>',
+    '--insecure-http',
+    '--data-dir <path>',
+  ]) {
     t.match(help, flag);
   }
   t.match(help, /\(default: 6443\)/);
@@ -89,6 +109,9 @@ t.test('help lists every option with its default', async (t) => {
 });
 
 t.test('the in-flight caps, as kube-apiserver names them', async (t) => {
-  t.match(parseServeOptions(['--max-requests-inflight', '10', '--max-mutating-requests-inflight', '0']), { maxRequestsInflight: 10, maxMutatingRequestsInflight: 0 });
+  t.match(parseServeOptions(['--max-requests-inflight', '10', '--max-mutating-requests-inflight', '0']), {
+    maxRequestsInflight: 10,
+    maxMutatingRequestsInflight: 0,
+  });
   t.throws(() => parseServeOptions(['--max-requests-inflight', 'many']), /Not an integer/);
 });

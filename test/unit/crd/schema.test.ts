@@ -5,7 +5,8 @@ import { CrdSchema, crdSchema } from '../../../src/api/crd/schema.js';
 import { validateCrd } from '../../../src/api/crd/validate-crd.js';
 import type { KubeObject } from '../../../src/api/types.js';
 
-const crd = (file: string): KubeObject => parse(readFileSync(new URL(`../../../schemas/kubevirt/crds/${file}`, import.meta.url), 'utf8')) as KubeObject;
+const crd = (file: string): KubeObject =>
+  parse(readFileSync(new URL(`../../../schemas/kubevirt/crds/${file}`, import.meta.url), 'utf8')) as KubeObject;
 const vmCrd = crd('virtualmachines.kubevirt.io.yaml');
 const vmSchema = crdSchema(vmCrd, 'v1')!;
 
@@ -23,7 +24,10 @@ const plainDomain = { devices: {} };
 const asMessages = (errors: { field: string; message: string }[]) => errors.map((e) => `${e.field}: ${e.message}`);
 
 t.test('a valid VirtualMachine passes', async (t) => {
-  t.same(vmSchema.validate(vm({ runStrategy: 'Always', template: template({ ...plainDomain, resources: { requests: { memory: '64Mi' } } }) })), []);
+  t.same(
+    vmSchema.validate(vm({ runStrategy: 'Always', template: template({ ...plainDomain, resources: { requests: { memory: '64Mi' } } }) })),
+    [],
+  );
   t.equal(crdSchema(vmCrd, 'v1'), vmSchema, 'one compiled schema per CRD version');
   t.equal(crdSchema(vmCrd, 'v9'), undefined);
 });
@@ -38,7 +42,9 @@ t.test('a wrong type names the field path as the apiserver does', async (t) => {
 
 t.test('list items, required fields', async (t) => {
   const errors = vmSchema.validate(vm({ template: template({ devices: { disks: [{ name: 'ok' }, { name: 7 }] } }) }));
-  t.same(asMessages(errors), ['spec.template.spec.domain.devices.disks[1].name: Invalid value: "integer": spec.template.spec.domain.devices.disks[1].name in body must be of type string: "integer"']);
+  t.same(asMessages(errors), [
+    'spec.template.spec.domain.devices.disks[1].name: Invalid value: "integer": spec.template.spec.domain.devices.disks[1].name in body must be of type string: "integer"',
+  ]);
   const missing = vmSchema.validate(vm({}));
   t.same(asMessages(missing), ['spec.template: Required value']);
   t.equal(missing[0].reason, 'FieldValueRequired');
@@ -50,9 +56,17 @@ t.test('int-or-string quantities', async (t) => {
   t.same(vmSchema.validate(withRequests(1024)), []);
   const bad = asMessages(vmSchema.validate(withRequests('lots')));
   t.equal(bad.length, 1);
-  t.match(bad[0], /^spec\.template\.spec\.domain\.resources\.requests\.memory: Invalid value: "lots": spec\.template\.spec\.domain\.resources\.requests\.memory in body should match '\^/);
+  t.match(
+    bad[0],
+    /^spec\.template\.spec\.domain\.resources\.requests\.memory: Invalid value: "lots": spec\.template\.spec\.domain\.resources\.requests\.memory in body should match '\^/,
+  );
   const wrongType = asMessages(vmSchema.validate(withRequests(true)));
-  t.ok(wrongType.includes('spec.template.spec.domain.resources.requests.memory: Invalid value: "boolean": spec.template.spec.domain.resources.requests.memory in body must be of type integer,string: "boolean"'), wrongType.join('\n'));
+  t.ok(
+    wrongType.includes(
+      'spec.template.spec.domain.resources.requests.memory: Invalid value: "boolean": spec.template.spec.domain.resources.requests.memory in body must be of type integer,string: "boolean"',
+    ),
+    wrongType.join('\n'),
+  );
 });
 
 t.test('pruning drops unknown fields and reports their paths', async (t) => {
@@ -97,7 +111,11 @@ const widgetSchema = new CrdSchema({
         port: { 'x-kubernetes-int-or-string': true },
         created: { type: 'string', format: 'date-time' },
         settings: { type: 'object', default: {}, properties: { mode: { type: 'string', default: 'auto' } } },
-        extra: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, properties: { known: { type: 'object', properties: { a: { type: 'string' } } } } },
+        extra: {
+          type: 'object',
+          'x-kubernetes-preserve-unknown-fields': true,
+          properties: { known: { type: 'object', properties: { a: { type: 'string' } } } },
+        },
         labels: { type: 'object', additionalProperties: { type: 'object', properties: { v: { type: 'string' } } } },
       },
     },
@@ -115,8 +133,14 @@ t.test('value validations word their errors like the apiserver', async (t) => {
     'spec.size: Unsupported value: "medium": supported values: "small", "large"',
     'spec.tags: Too many: 3: must have at most 2 items',
   ]);
-  t.same(widgetSchema.validate(vm({ size: 'small', name: null, port: 'http', created: '2024-01-02T03:04:05Z' })), [], 'nullable, int-or-string, date-time');
-  t.same(asMessages(widgetSchema.validate(vm({ size: 'small', port: 8080.5 }))), ['spec.port: Invalid value: "number": spec.port in body must be of type integer,string: "number"']);
+  t.same(
+    widgetSchema.validate(vm({ size: 'small', name: null, port: 'http', created: '2024-01-02T03:04:05Z' })),
+    [],
+    'nullable, int-or-string, date-time',
+  );
+  t.same(asMessages(widgetSchema.validate(vm({ size: 'small', port: 8080.5 }))), [
+    'spec.port: Invalid value: "number": spec.port in body must be of type integer,string: "number"',
+  ]);
   // kube-openapi checks the type and the enum of a null value both.
   t.same(asMessages(widgetSchema.validate(vm({ size: null }))), [
     'spec.size: Invalid value: "null": spec.size in body must be of type string: "null"',
@@ -134,7 +158,9 @@ t.test('defaulting fills absent and non-nullable null fields, recursively, witho
 });
 
 t.test('preserve-unknown-fields and additionalProperties when pruning', async (t) => {
-  const { object, unknownFields } = widgetSchema.prune(vm({ size: 'small', extra: { anything: 1, known: { a: 'x', b: 'y' } }, labels: { one: { v: 'x', w: 'y' } } }));
+  const { object, unknownFields } = widgetSchema.prune(
+    vm({ size: 'small', extra: { anything: 1, known: { a: 'x', b: 'y' } }, labels: { one: { v: 'x', w: 'y' } } }),
+  );
   t.same((object.spec as any).extra, { anything: 1, known: { a: 'x' } });
   t.same((object.spec as any).labels, { one: { v: 'x' } });
   t.same(unknownFields, ['spec.extra.known.b', 'spec.labels.one.w']);

@@ -2,7 +2,13 @@ import t from 'tap';
 import { isPodReady, isPodTerminal, podQosClass, podRequests, type Pod } from '../../../src/kube/pods.js';
 import { formatQuantity, parseQuantity } from '../../../src/kube/quantity.js';
 
-const pod = (spec: Partial<Pod['spec']>, status?: Pod['status']): Pod => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [], ...spec }, status });
+const pod = (spec: Partial<Pod['spec']>, status?: Pod['status']): Pod => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name: 'p' },
+  spec: { containers: [], ...spec },
+  status,
+});
 
 t.test('parseQuantity', async (t) => {
   t.equal(parseQuantity('100m', 3), 100);
@@ -32,19 +38,33 @@ t.test('formatQuantity', async (t) => {
 t.test('podRequests: containers summed, at least the largest init container, plus overhead', async (t) => {
   const requests = (cpu: string, memory: string) => ({ resources: { requests: { cpu, memory } } });
   t.same(
-    podRequests(pod({
-      containers: [{ name: 'a', ...requests('100m', '64Mi') }, { name: 'b', ...requests('200m', '64Mi') }],
-      initContainers: [{ name: 'i', ...requests('500m', '16Mi') }],
-      overhead: { cpu: '10m' },
-    })),
+    podRequests(
+      pod({
+        containers: [
+          { name: 'a', ...requests('100m', '64Mi') },
+          { name: 'b', ...requests('200m', '64Mi') },
+        ],
+        initContainers: [{ name: 'i', ...requests('500m', '16Mi') }],
+        overhead: { cpu: '10m' },
+      }),
+    ),
     { cpu: 510, memory: 128 * 2 ** 20 },
   );
-  t.same(podRequests(pod({ containers: [{ name: 'a', resources: { limits: { cpu: '1' } } }] })), { cpu: 1000 }, 'a limit without a request requests the limit');
   t.same(
-    podRequests(pod({
-      containers: [{ name: 'a', ...requests('100m', '0') }],
-      initContainers: [{ name: 'sidecar', restartPolicy: 'Always', ...requests('50m', '0') }, { name: 'i', ...requests('100m', '0') }],
-    })),
+    podRequests(pod({ containers: [{ name: 'a', resources: { limits: { cpu: '1' } } }] })),
+    { cpu: 1000 },
+    'a limit without a request requests the limit',
+  );
+  t.same(
+    podRequests(
+      pod({
+        containers: [{ name: 'a', ...requests('100m', '0') }],
+        initContainers: [
+          { name: 'sidecar', restartPolicy: 'Always', ...requests('50m', '0') },
+          { name: 'i', ...requests('100m', '0') },
+        ],
+      }),
+    ),
     { cpu: 150, memory: 0 },
     'sidecars run beside the app containers and the later init containers',
   );

@@ -6,7 +6,8 @@ import type { KubeObject } from '../../../src/api/types.js';
 
 type Json = Record<string, any>;
 
-const crd = (file: string): KubeObject => parse(readFileSync(new URL(`../../../schemas/kubevirt/crds/${file}`, import.meta.url), 'utf8')) as KubeObject;
+const crd = (file: string): KubeObject =>
+  parse(readFileSync(new URL(`../../../schemas/kubevirt/crds/${file}`, import.meta.url), 'utf8')) as KubeObject;
 const kubevirtCrd = crd('kubevirts.kubevirt.io.yaml');
 
 t.test('index lists built-in and CRD group-versions with their hash', async (t) => {
@@ -24,16 +25,28 @@ t.test('index lists built-in and CRD group-versions with their hash', async (t) 
 t.test('apps/v1 document is a v3 conversion of the swagger', async (t) => {
   const doc = JSON.parse(new OpenApiService(['apps/v1']).document('apis/apps/v1')!.body) as Json;
   t.equal(doc.openapi, '3.0.0');
-  t.notOk(Object.keys(doc.paths).some((p) => !p.startsWith('/apis/apps/v1')), 'only apps/v1 paths');
+  t.notOk(
+    Object.keys(doc.paths).some((p) => !p.startsWith('/apis/apps/v1')),
+    'only apps/v1 paths',
+  );
   const item = doc.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}'];
   const patch = item.patch;
   t.same(patch['x-kubernetes-group-version-kind'], { group: 'apps', version: 'v1', kind: 'Deployment' });
   t.equal(patch['x-kubernetes-action'], 'patch');
-  t.match(patch.parameters.find((p: Json) => p.name === 'fieldValidation'), { in: 'query', schema: { type: 'string' } });
+  t.match(
+    patch.parameters.find((p: Json) => p.name === 'fieldValidation'),
+    { in: 'query', schema: { type: 'string' } },
+  );
   t.ok(patch.requestBody.content['application/strategic-merge-patch+json'], 'strategic merge offered');
-  t.equal(patch.requestBody.content['application/merge-patch+json'].schema.$ref, '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.Patch');
+  t.equal(
+    patch.requestBody.content['application/merge-patch+json'].schema.$ref,
+    '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.Patch',
+  );
   t.equal(patch.responses['200'].content['application/json'].schema.$ref, '#/components/schemas/io.k8s.api.apps.v1.Deployment');
-  t.same(item.parameters.map((p: Json) => p.name), ['name', 'namespace', 'pretty']);
+  t.same(
+    item.parameters.map((p: Json) => p.name),
+    ['name', 'namespace', 'pretty'],
+  );
   const schemas = doc.components.schemas;
   t.ok(schemas['io.k8s.api.apps.v1.Deployment']);
   t.ok(schemas['io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta'], 'transitively reachable schemas');
@@ -56,16 +69,31 @@ t.test('KubeVirt CRD document', async (t) => {
   const doc = JSON.parse(service.document('apis/kubevirt.io/v1')!.body) as Json;
   const ns = '/apis/kubevirt.io/v1/namespaces/{namespace}/kubevirts';
   t.same(Object.keys(doc.paths).sort(), ['/apis/kubevirt.io/v1/kubevirts', ns, `${ns}/{name}`, `${ns}/{name}/status`].sort());
-  t.same(Object.keys(doc.paths[ns]).filter((k) => k !== 'parameters').sort(), ['delete', 'get', 'post']);
-  t.same(Object.keys(doc.paths[`${ns}/{name}`]).filter((k) => k !== 'parameters').sort(), ['delete', 'get', 'patch', 'put']);
+  t.same(
+    Object.keys(doc.paths[ns])
+      .filter((k) => k !== 'parameters')
+      .sort(),
+    ['delete', 'get', 'post'],
+  );
+  t.same(
+    Object.keys(doc.paths[`${ns}/{name}`])
+      .filter((k) => k !== 'parameters')
+      .sort(),
+    ['delete', 'get', 'patch', 'put'],
+  );
   for (const item of Object.values(doc.paths) as Json[]) {
     for (const [method, op] of Object.entries(item)) {
-      if (method !== 'parameters') t.same((op as Json)['x-kubernetes-group-version-kind'], { group: 'kubevirt.io', version: 'v1', kind: 'KubeVirt' }, method);
+      if (method !== 'parameters')
+        t.same((op as Json)['x-kubernetes-group-version-kind'], { group: 'kubevirt.io', version: 'v1', kind: 'KubeVirt' }, method);
     }
   }
   const patch = doc.paths[`${ns}/{name}`].patch;
   t.same(patch.parameters.map((p: Json) => p.name).sort(), ['dryRun', 'fieldManager', 'fieldValidation', 'force']);
-  t.same(Object.keys(patch.requestBody.content), ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml']);
+  t.same(Object.keys(patch.requestBody.content), [
+    'application/json-patch+json',
+    'application/merge-patch+json',
+    'application/apply-patch+yaml',
+  ]);
   t.equal(patch.operationId, 'patchKubevirtIoV1NamespacedKubeVirt');
   t.same(patch.tags, ['kubevirtIo_v1']);
   const schema = doc.components.schemas['io.kubevirt.v1.KubeVirt'];
@@ -97,14 +125,22 @@ t.test('scale subresource and cluster scope', async (t) => {
   const clusterType = crd('virtualmachineclusterinstancetypes.instancetype.kubevirt.io.yaml');
   const service = new OpenApiService([]);
   service.setCustomResourceDefinitions([pool, clusterType]);
-  const poolDoc = JSON.parse(service.document(`apis/pool.kubevirt.io/${(pool as Json).spec.versions.find((v: Json) => v.storage).name}`)!.body) as Json;
+  const poolDoc = JSON.parse(
+    service.document(`apis/pool.kubevirt.io/${(pool as Json).spec.versions.find((v: Json) => v.storage).name}`)!.body,
+  ) as Json;
   const scalePath = Object.keys(poolDoc.paths).find((p) => p.endsWith('/scale'))!;
   t.ok(scalePath);
-  t.equal(poolDoc.paths[scalePath].get.responses['200'].content['application/json'].schema.$ref, '#/components/schemas/io.k8s.api.autoscaling.v1.Scale');
+  t.equal(
+    poolDoc.paths[scalePath].get.responses['200'].content['application/json'].schema.$ref,
+    '#/components/schemas/io.k8s.api.autoscaling.v1.Scale',
+  );
   t.ok(poolDoc.components.schemas['io.k8s.api.autoscaling.v1.Scale']);
   const ctVersion = (clusterType as Json).spec.versions.find((v: Json) => v.served).name;
   const ctDoc = JSON.parse(service.document(`apis/instancetype.kubevirt.io/${ctVersion}`)!.body) as Json;
   const item = ctDoc.paths[`/apis/instancetype.kubevirt.io/${ctVersion}/virtualmachineclusterinstancetypes/{name}`];
   t.ok(item, 'cluster-scoped item path');
-  t.same(item.parameters.map((p: Json) => p.name), ['name', 'pretty']);
+  t.same(
+    item.parameters.map((p: Json) => p.name),
+    ['name', 'pretty'],
+  );
 });

@@ -15,7 +15,11 @@ t.test('set operations agree with their path-by-path definitions', async (t) => 
   t.same(paths(A.difference(B)), paths(FieldSet.of(paths(A).filter((p) => !B.has(p)))));
   t.same(paths(A.intersection(B)), paths(FieldSet.of(paths(A).filter((p) => B.has(p)))));
   t.same(A.difference(B).toFieldsV1(), { 'f:metadata': { 'f:labels': { 'f:app': {} } }, 'f:spec': { 'f:template': { 'f:metadata': {} } } });
-  t.same(A.union(B).toFieldsV1()['f:spec'], { 'f:replicas': {}, 'f:template': { '.': {}, 'f:metadata': {} } }, 'a member with members below keeps its "."');
+  t.same(
+    A.union(B).toFieldsV1()['f:spec'],
+    { 'f:replicas': {}, 'f:template': { '.': {}, 'f:metadata': {} } },
+    'a member with members below keeps its "."',
+  );
   t.ok(A.intersection(set(['f:other'])).isEmpty());
 });
 
@@ -33,7 +37,9 @@ t.test('an untouched manager keeps its stored encoding; a client-written encodin
   const stored = deepFreeze(encoded);
   const again = encodeManagedFields(decodeManagedFields(stored).values());
   t.equal(again[0].fieldsV1, stored[0].fieldsV1, 'the stored fieldsV1 object is reused');
-  const fromClient = deepFreeze([{ ...encoded[0], fieldsV1: { 'f:spec': { 'f:replicas': {} }, 'f:metadata': { 'f:labels': { 'f:app': {} } } } }]);
+  const fromClient = deepFreeze([
+    { ...encoded[0], fieldsV1: { 'f:spec': { 'f:replicas': {} }, 'f:metadata': { 'f:labels': { 'f:app': {} } } } },
+  ]);
   const rewritten = encodeManagedFields(decodeManagedFields(fromClient).values());
   t.not(rewritten[0].fieldsV1, fromClient[0].fieldsV1);
   t.same(Object.keys(rewritten[0].fieldsV1 ?? {}), ['f:metadata', 'f:spec'], 'in canonical order');

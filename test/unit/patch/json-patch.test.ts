@@ -29,13 +29,23 @@ t.test('operations that cannot apply are the generic 422', async (t) => {
     [{ op: 'frobnicate', path: '/spec' }],
   ];
   for (const patch of failing) {
-    t.throws(() => applyJsonPatch(deployment, patch), isStatus(422, 'Invalid', 'the server rejected our request due to an error in our request'), JSON.stringify(patch));
+    t.throws(
+      () => applyJsonPatch(deployment, patch),
+      isStatus(422, 'Invalid', 'the server rejected our request due to an error in our request'),
+      JSON.stringify(patch),
+    );
   }
 });
 
 t.test('a body that is not a list of operations is a 400', async (t) => {
-  t.throws(() => applyJsonPatch(deployment, { op: 'add' }), isStatus(400, 'BadRequest', 'json: cannot unmarshal object into Go value of type jsonpatch.Patch'));
-  t.throws(() => applyJsonPatch(deployment, ['x']), isStatus(400, 'BadRequest', 'json: cannot unmarshal string into Go value of type jsonpatch.Operation'));
+  t.throws(
+    () => applyJsonPatch(deployment, { op: 'add' }),
+    isStatus(400, 'BadRequest', 'json: cannot unmarshal object into Go value of type jsonpatch.Patch'),
+  );
+  t.throws(
+    () => applyJsonPatch(deployment, ['x']),
+    isStatus(400, 'BadRequest', 'json: cannot unmarshal string into Go value of type jsonpatch.Operation'),
+  );
   t.same(applyJsonPatch(deployment, null), deployment, 'null decodes to no operations');
 });
 
@@ -43,5 +53,9 @@ t.test('applyPatch dispatches by type', async (t) => {
   const viaJson = applyPatch('json', deployment, [{ op: 'replace', path: '/spec/replicas', value: 7 }]);
   t.equal((viaJson.spec as { replicas: number }).replicas, 7);
   t.equal((applyPatch('merge', deployment, { spec: { replicas: 9 } }).spec as { replicas: number }).replicas, 9);
-  t.same((applyPatch('strategic', deployment, { spec: { items: ['z'] } }).spec as { items: string[] }).items, ['z'], 'no schema: lists are replaced');
+  t.same(
+    (applyPatch('strategic', deployment, { spec: { items: ['z'] } }).spec as { items: string[] }).items,
+    ['z'],
+    'no schema: lists are replaced',
+  );
 });

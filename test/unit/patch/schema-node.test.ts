@@ -1,7 +1,14 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { applyConfiguration, definitionNameForGvk, kubernetesDefinitions, openApiV2SchemaNode, openApiV3SchemaNode, type OpenApiSchema } from '../../../src/api/patch/index.js';
+import {
+  applyConfiguration,
+  definitionNameForGvk,
+  kubernetesDefinitions,
+  openApiV2SchemaNode,
+  openApiV3SchemaNode,
+  type OpenApiSchema,
+} from '../../../src/api/patch/index.js';
 import { at, deploymentSchema } from './fixtures.js';
 
 t.test('definitionNameForGvk follows x-kubernetes-group-version-kind', async (t) => {
@@ -61,20 +68,41 @@ t.test('server-side apply on a custom resource uses the CRD list types', async (
     spec: { template: { spec: { topologySpreadConstraints: constraints } } },
   });
   const zone = { topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule', maxSkew: 1 };
-  const created = applyConfiguration({ live: undefined, applied: vm([zone]), manager: 'a', force: false, schema, now: 'T', apiVersion: 'kubevirt.io/v1' });
+  const created = applyConfiguration({
+    live: undefined,
+    applied: vm([zone]),
+    manager: 'a',
+    force: false,
+    schema,
+    now: 'T',
+    apiVersion: 'kubevirt.io/v1',
+  });
   t.same(created.managedFields[0].fieldsV1, {
     'f:metadata': { 'f:finalizers': { 'v:"a"': {} } },
     'f:spec': {
       'f:template': {
         'f:spec': {
           'f:topologySpreadConstraints': {
-            'k:{"topologyKey":"zone","whenUnsatisfiable":"DoNotSchedule"}': { '.': {}, 'f:maxSkew': {}, 'f:topologyKey': {}, 'f:whenUnsatisfiable': {} },
+            'k:{"topologyKey":"zone","whenUnsatisfiable":"DoNotSchedule"}': {
+              '.': {},
+              'f:maxSkew': {},
+              'f:topologyKey': {},
+              'f:whenUnsatisfiable': {},
+            },
           },
         },
       },
     },
   });
   const host = { topologyKey: 'host', whenUnsatisfiable: 'ScheduleAnyway', maxSkew: 2 };
-  const second = applyConfiguration({ live: created.object, applied: vm([host]), manager: 'b', force: false, schema, now: 'T', apiVersion: 'kubevirt.io/v1' });
+  const second = applyConfiguration({
+    live: created.object,
+    applied: vm([host]),
+    manager: 'b',
+    force: false,
+    schema,
+    now: 'T',
+    apiVersion: 'kubevirt.io/v1',
+  });
   t.same(at(second.object, 'spec', 'template', 'spec', 'topologySpreadConstraints'), [zone, host], 'list-map items of two appliers merge');
 });

@@ -78,7 +78,10 @@ t.test('concurrent first starts agree on one CA', async (t) => {
   const results = await Promise.all([1, 2, 3].map(() => loadOrCreateCertificates(dataDir, ['localhost'])));
   t.equal(new Set(results.map((r) => r.caPem)).size, 1);
   for (const result of results) t.ok(new X509Certificate(result.certPem).verify(new X509Certificate(result.caPem).publicKey));
-  t.notOk((await readdir(dataDir)).some((name) => name.includes('staging')), 'no staging directories left');
+  t.notOk(
+    (await readdir(dataDir)).some((name) => name.includes('staging')),
+    'no staging directories left',
+  );
 });
 
 t.test('damaged or foreign stored certificates are replaced', async (t) => {
@@ -94,7 +97,10 @@ t.test('damaged or foreign stored certificates are replaced', async (t) => {
   await writeFile(join(dataDir, 'ca', 'tls.crt'), foreignCa.certPem);
   const afterCaMismatch = await loadOrCreateCertificates(dataDir, []);
   t.not(afterCaMismatch.caPem, foreignCa.certPem, 'a CA whose key does not match is replaced');
-  t.ok(new X509Certificate(afterCaMismatch.certPem).verify(new X509Certificate(afterCaMismatch.caPem).publicKey), 'serving certificate reissued by the new CA');
+  t.ok(
+    new X509Certificate(afterCaMismatch.certPem).verify(new X509Certificate(afterCaMismatch.caPem).publicKey),
+    'serving certificate reissued by the new CA',
+  );
 });
 
 t.test('a TLS client trusting only the CA accepts the serving certificate', async (t) => {

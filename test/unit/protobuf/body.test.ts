@@ -6,7 +6,13 @@ import { encodeObject } from './encode-helper.js';
 
 t.test('a protobuf body decodes to the JSON object', async (t) => {
   const body = encodeObject('v1', 'Namespace', { metadata: { name: 'team-a', generateName: '' }, spec: {}, status: {} });
-  t.strictSame(decodeBody(body, 'application/vnd.kubernetes.protobuf'), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a' }, spec: {}, status: {} });
+  t.strictSame(decodeBody(body, 'application/vnd.kubernetes.protobuf'), {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: 'team-a' },
+    spec: {},
+    status: {},
+  });
 });
 
 t.test('a body that is not protobuf under the protobuf media type is a 400', async (t) => {

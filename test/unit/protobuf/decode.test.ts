@@ -26,22 +26,41 @@ const goMetadata = (name: string, extra: Record<string, unknown> = {}) => ({
 });
 
 t.test('the envelope names the object; apiVersion and kind lead the JSON', async (t) => {
-  const decoded = decodeKubernetesProtobuf(encodeObject('v1', 'ConfigMap', { metadata: goMetadata('settings'), data: { a: 'b', empty: '' }, immutable: false }));
+  const decoded = decodeKubernetesProtobuf(
+    encodeObject('v1', 'ConfigMap', { metadata: goMetadata('settings'), data: { a: 'b', empty: '' }, immutable: false }),
+  );
   t.equal(decoded.apiVersion, 'v1');
   t.equal(decoded.kind, 'ConfigMap');
-  t.strictSame(decoded.object, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', creationTimestamp: null }, data: { a: 'b', empty: '' }, immutable: false });
+  t.strictSame(decoded.object, {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'settings', creationTimestamp: null },
+    data: { a: 'b', empty: '' },
+    immutable: false,
+  });
   t.same(Object.keys(decoded.object).slice(0, 2), ['apiVersion', 'kind']);
 });
 
 t.test('bytes are base64, int64 are numbers, timestamps are RFC 3339', async (t) => {
   const secret = decodeKubernetesProtobuf(
     encodeObject('v1', 'Secret', {
-      metadata: goMetadata('creds', { generation: 3, creationTimestamp: { seconds }, deletionGracePeriodSeconds: 30, labels: { app: 'db' } }),
+      metadata: goMetadata('creds', {
+        generation: 3,
+        creationTimestamp: { seconds },
+        deletionGracePeriodSeconds: 30,
+        labels: { app: 'db' },
+      }),
       data: { password: Buffer.from([0x73, 0x33, 0x00, 0xff]) },
       type: 'Opaque',
     }),
   ).object;
-  t.strictSame(secret.metadata, { name: 'creds', generation: 3, creationTimestamp: '2026-01-02T03:04:05Z', deletionGracePeriodSeconds: 30, labels: { app: 'db' } });
+  t.strictSame(secret.metadata, {
+    name: 'creds',
+    generation: 3,
+    creationTimestamp: '2026-01-02T03:04:05Z',
+    deletionGracePeriodSeconds: 30,
+    labels: { app: 'db' },
+  });
   t.strictSame(secret.data, { password: 'czMA/w==' });
   const event = decodeKubernetesProtobuf(
     encodeObject('events.k8s.io/v1', 'Event', {
@@ -65,10 +84,17 @@ t.test('omitempty drops plain zero values but keeps pointers set to zero and fie
         replicas: 0,
         minReadySeconds: 0,
         paused: false,
-        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: { type: 0, intVal: 1 }, maxUnavailable: { type: 1, strVal: '25%' } } },
+        strategy: {
+          type: 'RollingUpdate',
+          rollingUpdate: { maxSurge: { type: 0, intVal: 1 }, maxUnavailable: { type: 1, strVal: '25%' } },
+        },
         template: {
           metadata: goMetadata(''),
-          spec: { containers: [{ name: 'app', image: 'nginx', imagePullPolicy: '', ports: [{ containerPort: 80, protocol: 'TCP', hostPort: 0, name: '' }] }] },
+          spec: {
+            containers: [
+              { name: 'app', image: 'nginx', imagePullPolicy: '', ports: [{ containerPort: 80, protocol: 'TCP', hostPort: 0, name: '' }] },
+            ],
+          },
         },
       },
       status: {},
@@ -87,7 +113,15 @@ t.test('omitempty drops plain zero values but keeps pointers set to zero and fie
 
 t.test('IntOrString, Quantity and Duration', async (t) => {
   const service = decodeKubernetesProtobuf(
-    encodeObject('v1', 'Service', { metadata: goMetadata('svc'), spec: { ports: [{ name: 'http', port: 80, targetPort: { type: 1, strVal: 'http' } }, { port: 81, targetPort: {} }] } }),
+    encodeObject('v1', 'Service', {
+      metadata: goMetadata('svc'),
+      spec: {
+        ports: [
+          { name: 'http', port: 80, targetPort: { type: 1, strVal: 'http' } },
+          { port: 81, targetPort: {} },
+        ],
+      },
+    }),
   ).object;
   t.strictSame((service.spec as { ports: unknown }).ports, [
     { name: 'http', port: 80, targetPort: 'http' },
@@ -99,7 +133,9 @@ t.test('IntOrString, Quantity and Duration', async (t) => {
       spec: { containers: [{ name: 'c', resources: { limits: { cpu: { string: '500m' }, memory: { string: '1Gi' } } } }] },
     }),
   ).object;
-  t.strictSame((pod.spec as { containers: Array<{ resources: unknown }> }).containers[0].resources, { limits: { cpu: '500m', memory: '1Gi' } });
+  t.strictSame((pod.spec as { containers: Array<{ resources: unknown }> }).containers[0].resources, {
+    limits: { cpu: '500m', memory: '1Gi' },
+  });
   const durations: Array<[bigint, string]> = [
     [0n, '0s'],
     [1n, '1ns'],
@@ -118,7 +154,16 @@ t.test('embedded raw JSON: RawExtension, FieldsV1, apiextensions JSON and the JS
   const revision = decodeKubernetesProtobuf(
     encodeObject('apps/v1', 'ControllerRevision', {
       metadata: goMetadata('rev', {
-        managedFields: [{ manager: 'kubectl', operation: 'Update', apiVersion: 'apps/v1', time: { seconds }, fieldsType: 'FieldsV1', fieldsV1: { Raw: json({ 'f:data': {} }) } }],
+        managedFields: [
+          {
+            manager: 'kubectl',
+            operation: 'Update',
+            apiVersion: 'apps/v1',
+            time: { seconds },
+            fieldsType: 'FieldsV1',
+            fieldsV1: { Raw: json({ 'f:data': {} }) },
+          },
+        ],
       }),
       data: { raw: json({ spec: { template: { x: 1 } } }) },
       revision: 2,
@@ -126,7 +171,14 @@ t.test('embedded raw JSON: RawExtension, FieldsV1, apiextensions JSON and the JS
   ).object;
   t.strictSame(revision.data, { spec: { template: { x: 1 } } });
   t.strictSame((revision.metadata as { managedFields: unknown }).managedFields, [
-    { manager: 'kubectl', operation: 'Update', apiVersion: 'apps/v1', time: '2026-01-02T03:04:05Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:data': {} } },
+    {
+      manager: 'kubectl',
+      operation: 'Update',
+      apiVersion: 'apps/v1',
+      time: '2026-01-02T03:04:05Z',
+      fieldsType: 'FieldsV1',
+      fieldsV1: { 'f:data': {} },
+    },
   ]);
   t.equal(revision.revision, 2);
 
@@ -159,7 +211,8 @@ t.test('embedded raw JSON: RawExtension, FieldsV1, apiextensions JSON and the JS
       },
     }),
   ).object;
-  const schema = (crd.spec as { versions: Array<{ schema: { openAPIV3Schema: Record<string, unknown> } }> }).versions[0].schema.openAPIV3Schema;
+  const schema = (crd.spec as { versions: Array<{ schema: { openAPIV3Schema: Record<string, unknown> } }> }).versions[0].schema
+    .openAPIV3Schema;
   t.strictSame(schema, {
     type: 'object',
     properties: {
@@ -176,10 +229,20 @@ t.test('list wrappers (ExtraValue) become arrays', async (t) => {
   const review = decodeKubernetesProtobuf(
     encodeObject('authorization.k8s.io/v1', 'SubjectAccessReview', {
       metadata: goMetadata(''),
-      spec: { user: 'alice', groups: ['dev'], extra: { scopes: { items: ['a', 'b'] } }, resourceAttributes: { verb: 'get', resource: 'pods', namespace: 'default' } },
+      spec: {
+        user: 'alice',
+        groups: ['dev'],
+        extra: { scopes: { items: ['a', 'b'] } },
+        resourceAttributes: { verb: 'get', resource: 'pods', namespace: 'default' },
+      },
     }),
   ).object;
-  t.strictSame(review.spec, { resourceAttributes: { namespace: 'default', verb: 'get', resource: 'pods' }, user: 'alice', groups: ['dev'], extra: { scopes: ['a', 'b'] } });
+  t.strictSame(review.spec, {
+    resourceAttributes: { namespace: 'default', verb: 'get', resource: 'pods' },
+    user: 'alice',
+    groups: ['dev'],
+    extra: { scopes: ['a', 'b'] },
+  });
 });
 
 t.test('malformed bodies are 400 Bad Request', async (t) => {
@@ -198,10 +261,30 @@ t.test('malformed bodies are 400 Bad Request', async (t) => {
   badRequest(Buffer.alloc(0), /expected prefix/, 'empty');
   badRequest(good.subarray(0, good.length - 3), /unable to decode protobuf/, 'truncated');
   badRequest(Buffer.concat([magic, Buffer.from([0xff, 0xff, 0xff])]), /unable to decode protobuf Unknown/, 'garbage');
-  badRequest(encodeObject('v1', 'ConfigMap', { metadata: goMetadata('x') }).subarray(0, 4 + 4), /unable to decode protobuf|missing its apiVersion/, 'cut inside typeMeta');
-  badRequest(envelope({ typeMeta: { apiVersion: 'v1', kind: 'Gadget' }, raw: Buffer.alloc(0) }), /no kind "Gadget" is registered for version "v1"/, 'unknown kind');
-  badRequest(envelope({ typeMeta: { apiVersion: 'example.com/v9', kind: 'Widget' }, raw: Buffer.alloc(0) }), /no kind "Widget" is registered for version "example.com\/v9"/, 'unknown group');
+  badRequest(
+    encodeObject('v1', 'ConfigMap', { metadata: goMetadata('x') }).subarray(0, 4 + 4),
+    /unable to decode protobuf|missing its apiVersion/,
+    'cut inside typeMeta',
+  );
+  badRequest(
+    envelope({ typeMeta: { apiVersion: 'v1', kind: 'Gadget' }, raw: Buffer.alloc(0) }),
+    /no kind "Gadget" is registered for version "v1"/,
+    'unknown kind',
+  );
+  badRequest(
+    envelope({ typeMeta: { apiVersion: 'example.com/v9', kind: 'Widget' }, raw: Buffer.alloc(0) }),
+    /no kind "Widget" is registered for version "example.com\/v9"/,
+    'unknown group',
+  );
   badRequest(envelope({ raw: Buffer.from([1, 2]) }), /missing its apiVersion or kind/, 'no typeMeta');
-  badRequest(envelope({ typeMeta: { apiVersion: 'v1', kind: 'ConfigMap' }, raw: Buffer.from([0x0a, 0x09, 0x0a]) }), /unable to decode protobuf ConfigMap/, 'truncated object');
-  badRequest(encodeObject('apps/v1', 'ControllerRevision', { data: { raw: Buffer.from('{not json') } }), /unable to decode RawExtension/, 'RawExtension not JSON');
+  badRequest(
+    envelope({ typeMeta: { apiVersion: 'v1', kind: 'ConfigMap' }, raw: Buffer.from([0x0a, 0x09, 0x0a]) }),
+    /unable to decode protobuf ConfigMap/,
+    'truncated object',
+  );
+  badRequest(
+    encodeObject('apps/v1', 'ControllerRevision', { data: { raw: Buffer.from('{not json') } }),
+    /unable to decode RawExtension/,
+    'RawExtension not JSON',
+  );
 });

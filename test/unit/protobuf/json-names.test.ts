@@ -13,17 +13,38 @@ import { messageType, protoFileFor } from '../../../src/server/protobuf/proto-re
 import type { DecodedMessage } from '../../../src/server/protobuf/special-types.js';
 
 const servedVersions = [
-  'v1', 'apps/v1', 'batch/v1', 'rbac.authorization.k8s.io/v1', 'policy/v1', 'scheduling.k8s.io/v1', 'storage.k8s.io/v1',
-  'networking.k8s.io/v1', 'discovery.k8s.io/v1', 'coordination.k8s.io/v1', 'admissionregistration.k8s.io/v1', 'autoscaling/v1',
-  'autoscaling/v2', 'certificates.k8s.io/v1', 'node.k8s.io/v1', 'events.k8s.io/v1', 'authentication.k8s.io/v1',
-  'authorization.k8s.io/v1', 'apiextensions.k8s.io/v1', 'apiregistration.k8s.io/v1', 'meta.k8s.io/v1',
+  'v1',
+  'apps/v1',
+  'batch/v1',
+  'rbac.authorization.k8s.io/v1',
+  'policy/v1',
+  'scheduling.k8s.io/v1',
+  'storage.k8s.io/v1',
+  'networking.k8s.io/v1',
+  'discovery.k8s.io/v1',
+  'coordination.k8s.io/v1',
+  'admissionregistration.k8s.io/v1',
+  'autoscaling/v1',
+  'autoscaling/v2',
+  'certificates.k8s.io/v1',
+  'node.k8s.io/v1',
+  'events.k8s.io/v1',
+  'authentication.k8s.io/v1',
+  'authorization.k8s.io/v1',
+  'apiextensions.k8s.io/v1',
+  'apiregistration.k8s.io/v1',
+  'meta.k8s.io/v1',
 ];
 
 interface Definition {
   type?: string;
   properties?: Record<string, unknown>;
 }
-const definitions = (JSON.parse(readFileSync(new URL('../../../schemas/kubernetes/openapi-v2.json', import.meta.url), 'utf8')) as { definitions: Record<string, Definition> }).definitions;
+const definitions = (
+  JSON.parse(readFileSync(new URL('../../../schemas/kubernetes/openapi-v2.json', import.meta.url), 'utf8')) as {
+    definitions: Record<string, Definition>;
+  }
+).definitions;
 
 /** The OpenAPI definition name of a proto message: io.k8s.api.core.v1.Pod, io.k8s.apiextensions-apiserver.pkg.... */
 const definitionName = (type: protobuf.Type): string => type.fullName.replace(/^\.k8s\.io\./, 'io.k8s.').replace(/_/g, '-');
@@ -87,19 +108,39 @@ t.test('inlined structs and renamed fields', async (t) => {
     name: 'data',
     emptyDir: { medium: 'Memory', sizeLimit: '1Gi' },
   });
-  t.strictSame(decode(messageType(core, 'Probe')!, { handler: { httpGet: { path: '/healthz', port: { type: 1, strVal: 'http' } } }, periodSeconds: 5 }), {
-    httpGet: { path: '/healthz', port: 'http' },
-    periodSeconds: 5,
-  });
-  t.strictSame(decode(messageType(core, 'EphemeralContainer')!, { ephemeralContainerCommon: { name: 'debug', image: 'busybox' }, targetContainerName: 'app' }), {
-    name: 'debug',
-    image: 'busybox',
-    targetContainerName: 'app',
-  });
+  t.strictSame(
+    decode(messageType(core, 'Probe')!, {
+      handler: { httpGet: { path: '/healthz', port: { type: 1, strVal: 'http' } } },
+      periodSeconds: 5,
+    }),
+    {
+      httpGet: { path: '/healthz', port: 'http' },
+      periodSeconds: 5,
+    },
+  );
+  t.strictSame(
+    decode(messageType(core, 'EphemeralContainer')!, {
+      ephemeralContainerCommon: { name: 'debug', image: 'busybox' },
+      targetContainerName: 'app',
+    }),
+    {
+      name: 'debug',
+      image: 'busybox',
+      targetContainerName: 'app',
+    },
+  );
   const props = messageType(protoFileFor('apiextensions.k8s.io/v1')!, 'JSONSchemaProps')!;
-  t.strictSame(decode(props, { ref: '#/definitions/a', schema: 'http://json-schema.org/draft-04/schema#', xKubernetesPreserveUnknownFields: true, xKubernetesIntOrString: false }), {
-    $schema: 'http://json-schema.org/draft-04/schema#',
-    $ref: '#/definitions/a',
-    'x-kubernetes-preserve-unknown-fields': true,
-  });
+  t.strictSame(
+    decode(props, {
+      ref: '#/definitions/a',
+      schema: 'http://json-schema.org/draft-04/schema#',
+      xKubernetesPreserveUnknownFields: true,
+      xKubernetesIntOrString: false,
+    }),
+    {
+      $schema: 'http://json-schema.org/draft-04/schema#',
+      $ref: '#/definitions/a',
+      'x-kubernetes-preserve-unknown-fields': true,
+    },
+  );
 });

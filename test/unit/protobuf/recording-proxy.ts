@@ -21,10 +21,13 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       if ((req.headers['content-type'] ?? '').startsWith('application/vnd.kubernetes.protobuf')) bodies.push(body);
-      const forwarded = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
+      const forwarded = request(
+        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
       forwarded.on('error', (err) => res.writeHead(502).end(err.message));
       forwarded.end(body);
     });

@@ -47,7 +47,9 @@ const readyPod = (name: string, ready: boolean): KubeObject => ({
   status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
 });
 const isReady = (pod: KubeObject): boolean =>
-  ((pod.status as { conditions?: Array<{ type: string; status: string }> }).conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+  ((pod.status as { conditions?: Array<{ type: string; status: string }> }).conditions ?? []).some(
+    (c) => c.type === 'Ready' && c.status === 'True',
+  );
 
 t.test('Gate runs a fresh child while the condition holds', async (t) => {
   const clock = new VirtualClock();
@@ -101,7 +103,12 @@ t.test('Gate with a condition true on an empty cache starts the child once synce
   const clock = new VirtualClock();
   const pods = new Informer(new FakeClient(), POD, {}, { clock });
   const log: string[] = [];
-  const gate = new Gate({ name: 'g', informers: [pods], condition: () => pods.list().length === 0, createChild: () => tracked('child', log) });
+  const gate = new Gate({
+    name: 'g',
+    informers: [pods],
+    condition: () => pods.list().length === 0,
+    createChild: () => tracked('child', log),
+  });
   await gate.start();
   t.notOk(gate.childRunning, 'not before sync');
   pods.start();

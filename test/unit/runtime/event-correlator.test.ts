@@ -35,7 +35,11 @@ function makeEvent(reason: string, message: string, name = 'my-pod', fieldPath =
 function harness(intervalMs: number) {
   const clock = new VirtualClock(START);
   let names = 0;
-  const correlator = new EventCorrelator(clock, (event) => `${event.involvedObject.name}.${++names}`, (ms) => rfc3339(new Date(ms)));
+  const correlator = new EventCorrelator(
+    clock,
+    (event) => `${event.involvedObject.name}.${++names}`,
+    (ms) => rfc3339(new Date(ms)),
+  );
   let rv = 0;
   const correlate = async (event: CoreEvent): Promise<CorrelationResult> => {
     await clock.advance(intervalMs);
@@ -46,7 +50,12 @@ function harness(intervalMs: number) {
     if (!result.skip) correlator.updateState({ ...result.event, metadata: { ...result.event.metadata, resourceVersion: String(++rv) } });
     return result;
   };
-  return { correlate, replay: async (events: CoreEvent[]) => { for (const event of events) await correlate(event); } };
+  return {
+    correlate,
+    replay: async (events: CoreEvent[]) => {
+      for (const event of events) await correlate(event);
+    },
+  };
 }
 
 const repeat = (n: number, event: CoreEvent): CoreEvent[] => Array.from({ length: n }, () => event);
@@ -58,7 +67,7 @@ function written(result: CorrelationResult): CoreEvent {
   return result.event;
 }
 
-t.test('keys are client-go\'s: the fields joined without separator', async (t) => {
+t.test("keys are client-go's: the fields joined without separator", async (t) => {
   const event = { ...makeEvent('end-of-world', 'it was fun'), reportingComponent: 'kubelet', reportingInstance: 'node1' };
   t.equal(
     eventKey(event),

@@ -27,7 +27,14 @@ t.test('writes a core/v1 Event the way client-go does', async (t) => {
     apiVersion: 'v1',
     kind: 'Event',
     metadata: { namespace: 'default', name: `testvmi.${(BigInt(START) * 1_000_000n).toString(16)}` },
-    involvedObject: { kind: 'VirtualMachineInstance', namespace: 'default', name: 'testvmi', uid: 'u-1', apiVersion: 'kubevirt.io/v1', resourceVersion: '42' },
+    involvedObject: {
+      kind: 'VirtualMachineInstance',
+      namespace: 'default',
+      name: 'testvmi',
+      uid: 'u-1',
+      apiVersion: 'kubevirt.io/v1',
+      resourceVersion: '42',
+    },
     reason: 'Started',
     message: 'VirtualMachineInstance started.',
     source: { component: 'virt-handler', host: 'node01' },
@@ -80,7 +87,10 @@ t.test('a different reason, message, type or object makes a new Event, with uniq
   const all = await events(client);
   t.equal(all.length, 5);
   t.equal(new Set(all.map((e) => e.metadata.name)).size, 5);
-  t.equal(all.find((e) => e.reason === 'A' && e.message === 'm' && e.type === 'Normal' && e.metadata.name?.startsWith('testvmi.'))?.count, 2);
+  t.equal(
+    all.find((e) => e.reason === 'A' && e.message === 'm' && e.type === 'Normal' && e.metadata.name?.startsWith('testvmi.'))?.count,
+    2,
+  );
 });
 
 t.test('when the counted Event is gone it is created again under its name with the count reached; failures are logged', async (t) => {

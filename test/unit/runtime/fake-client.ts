@@ -27,13 +27,17 @@ const subject = (ref: KindRef, name?: string) => ({ group: '', resource: `${ref.
 
 function matches(obj: KubeObject, options: ListOptions): boolean {
   if (options.namespace && obj.metadata.namespace !== options.namespace) return false;
-  const wanted = (options.labelSelector ?? '').split(',').filter(Boolean).map((term) => term.split('='));
+  const wanted = (options.labelSelector ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((term) => term.split('='));
   return wanted.every(([label, value]) => obj.metadata.labels?.[label] === value);
 }
 
 function mergePatch(target: unknown, patch: unknown): unknown {
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
-  const result: Record<string, unknown> = target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  const result: Record<string, unknown> =
+    target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
   for (const [field, value] of Object.entries(patch)) {
     if (value === null) delete result[field];
     else result[field] = mergePatch(result[field], value);
@@ -83,7 +87,13 @@ export class FakeClient implements Client {
     return this.write({ ...obj, metadata: { ...obj.metadata, uid: current.metadata.uid } }, 'MODIFIED') as T;
   }
 
-  async patch<T extends KubeObject = KubeObject>(ref: KindRef, namespace: string | undefined, name: string, type: string, patch: unknown): Promise<T> {
+  async patch<T extends KubeObject = KubeObject>(
+    ref: KindRef,
+    namespace: string | undefined,
+    name: string,
+    type: string,
+    patch: unknown,
+  ): Promise<T> {
     this.calls.push(`patch ${ref.kind} ${namespace ?? ''}/${name}`);
     if (type !== 'merge' && type !== 'strategic') throw new Error(`fake client: ${type} patch not supported`);
     const current = await this.get(ref, namespace, name);

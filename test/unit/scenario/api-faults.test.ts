@@ -30,7 +30,11 @@ async function requestTotal(env: Environment, labels: Record<string, string>): P
 t.test('api-latency delays matching requests by simulated time; deleting the Fault ends it', async (t) => {
   const env = await inProcessEnvironment({ workers: 0 });
   t.teardown(() => env.stop());
-  const status = await injectFault(env, 'slow-creates', { type: 'api-latency', target: { resource: 'configmaps', verb: 'create' }, milliseconds: 2000 });
+  const status = await injectFault(env, 'slow-creates', {
+    type: 'api-latency',
+    target: { resource: 'configmaps', verb: 'create' },
+    milliseconds: 2000,
+  });
   t.same(status, { phase: 'Active', message: '100% of create requests on configmaps answer 2000ms later' });
 
   let answered: number | undefined;
@@ -51,7 +55,11 @@ t.test('api-error answers the code with its Status reason; /metrics counts the a
   const env = await inProcessEnvironment({ workers: 0 });
   t.teardown(() => env.stop());
   await env.api.call('POST', CONFIGMAPS, configMap('settings'));
-  await injectFault(env, 'unavailable', { type: 'api-error', target: { resource: 'configmaps', verb: 'get', name: 'settings' }, code: 503 });
+  await injectFault(env, 'unavailable', {
+    type: 'api-error',
+    target: { resource: 'configmaps', verb: 'get', name: 'settings' },
+    code: 503,
+  });
 
   const failed = await env.api.request('GET', `${CONFIGMAPS}/settings`);
   t.equal(failed.status, 503);

@@ -8,7 +8,8 @@ const WORKER = 'kubevirt-emulator-worker';
 t.test('Fault objects applied with kubectl stop and restart a kubelet; a Fault that cannot be injected goes Failed', async (t) => {
   const env = await inProcessEnvironment({ workers: 1 });
   t.teardown(() => env.stop());
-  const kubectl = (args: string[], input?: string) => runKubectl(args, { kubeconfig: env.kubeconfigPath, cacheDir: env.kubectlCacheDir }, input);
+  const kubectl = (args: string[], input?: string) =>
+    runKubectl(args, { kubeconfig: env.kubeconfigPath, cacheDir: env.kubectlCacheDir }, input);
   const phaseOf = async (name: string): Promise<{ phase?: string; message?: string } | undefined> => {
     for (let i = 0; i < 40; i++) {
       const status = (await env.api.call<{ status?: { phase?: string; message?: string } }>('GET', `${FAULTS}/${name}`)).status;
@@ -37,7 +38,12 @@ t.test('Fault objects applied with kubectl stop and restart a kubelet; a Fault t
   const back = await env.api.call<{ status: { conditions: Array<{ type: string; status: string }> } }>('GET', `/api/v1/nodes/${WORKER}`);
   t.equal(back.status.conditions.find((c) => c.type === 'Ready')?.status, 'True', 'deleting the Active fault started the kubelet again');
 
-  await env.api.call('POST', FAULTS, { apiVersion: 'emulator.kubevirt.io/v1alpha1', kind: 'Fault', metadata: { name: 'no-vmi' }, spec: { type: 'guest-crash', target: { name: 'missing' } } });
+  await env.api.call('POST', FAULTS, {
+    apiVersion: 'emulator.kubevirt.io/v1alpha1',
+    kind: 'Fault',
+    metadata: { name: 'no-vmi' },
+    spec: { type: 'guest-crash', target: { name: 'missing' } },
+  });
   const failed = await phaseOf('no-vmi');
   t.equal(failed?.phase, 'Failed');
   t.ok(failed?.message, `a reason is given: ${failed?.message}`);

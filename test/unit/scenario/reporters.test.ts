@@ -10,7 +10,17 @@ const failed: ScenarioResult = {
   simulatedMs: 60_000,
   steps: [
     { id: '0', label: 'setup', status: 'passed', wallMs: 1000, simulatedMs: 0 },
-    { id: '1', label: 'expect configmaps/settings {.data.replicas} == "5"', status: 'failed', wallMs: 3, simulatedMs: 0, error: { message: 'unexpected value at configmaps/settings {.data.replicas}', detail: { path: 'configmaps/settings {.data.replicas}', expected: '5', actual: '3' } } },
+    {
+      id: '1',
+      label: 'expect configmaps/settings {.data.replicas} == "5"',
+      status: 'failed',
+      wallMs: 3,
+      simulatedMs: 0,
+      error: {
+        message: 'unexpected value at configmaps/settings {.data.replicas}',
+        detail: { path: 'configmaps/settings {.data.replicas}', expected: '5', actual: '3' },
+      },
+    },
     { id: '2', label: 'advance 1s', status: 'skipped', wallMs: 0, simulatedMs: 0 },
   ],
 };
@@ -57,7 +67,10 @@ t.test('tap: a subtest per scenario with YAML diagnostics', async (t) => {
 
 t.test('junit: escaped, counted, failures with the diff', async (t) => {
   const xml = junitXml([failed], 1600);
-  t.match(xml, /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites name="kubevirt-emulator scenarios" tests="3" failures="1" skipped="1" time="1\.600">/);
+  t.match(
+    xml,
+    /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites name="kubevirt-emulator scenarios" tests="3" failures="1" skipped="1" time="1\.600">/,
+  );
   t.match(xml, '<testsuite name="broken &lt;one&gt;"');
   t.match(xml, '<failure message="unexpected value at configmaps/settings {.data.replicas}">');
   t.match(xml, '- expected: 5');

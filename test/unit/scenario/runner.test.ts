@@ -9,7 +9,10 @@ import { runScenario } from '../../../src/scenario/runner.js';
 
 function collecting(): { reporter: Reporter; steps: StepResult[] } {
   const steps: StepResult[] = [];
-  return { steps, reporter: { scenarioStarted() {}, stepFinished: (_, step) => steps.push(step), scenarioFinished() {}, runFinished() {} } };
+  return {
+    steps,
+    reporter: { scenarioStarted() {}, stepFinished: (_, step) => steps.push(step), scenarioFinished() {}, runFinished() {} },
+  };
 }
 
 const repeatScenario = `
@@ -34,7 +37,10 @@ t.test('repeat templates {{i}} per iteration; patch, delete, wait deleted, advan
   const { reporter, steps } = collecting();
   const result = await runScenario(parseScenario(repeatScenario, join(tmpdir(), 'repeat.yaml')), { reporter });
   t.ok(result.passed, JSON.stringify(steps.filter((s) => s.error)));
-  t.same(steps.map((s) => s.id), ['0', '1.0.1', '1.0.2', '1.1.1', '1.1.2', '1.2.1', '1.2.2', '2', '3', '4', '5', '6', '7']);
+  t.same(
+    steps.map((s) => s.id),
+    ['0', '1.0.1', '1.0.2', '1.1.1', '1.1.2', '1.2.1', '1.2.2', '2', '3', '4', '5', '6', '7'],
+  );
   t.equal(steps[2].label, 'expect configmaps/cm-0 {.data.index} == n0');
   t.equal(steps.at(-1)?.simulatedMs, 90_000, 'advance moved the virtual clock');
   t.ok(steps.at(-1)!.wallMs < 5_000);
@@ -45,17 +51,30 @@ t.test('a subresource step without virt-api fails with a clear message; an undef
   const { reporter, steps } = collecting();
   const result = await runScenario(parseScenario(text, join(tmpdir(), 's.yaml')), { reporter });
   t.notOk(result.passed);
-  t.match(steps[1].error?.message, /^virt-api's subresource API did not serve PUT \/apis\/subresources\.kubevirt\.io\/v1\/namespaces\/default\/virtualmachines\/vm-cirros\/start \(HTTP 404/);
+  t.match(
+    steps[1].error?.message,
+    /^virt-api's subresource API did not serve PUT \/apis\/subresources\.kubevirt\.io\/v1\/namespaces\/default\/virtualmachines\/vm-cirros\/start \(HTTP 404/,
+  );
 
   const undefinedVar = collecting();
-  const failed = await runScenario(parseScenario('name: u\nsetup: { workers: 0 }\nsteps:\n  - delete: "cm/{{nope}}"\n', join(tmpdir(), 'u.yaml')), { reporter: undefinedVar.reporter });
+  const failed = await runScenario(
+    parseScenario('name: u\nsetup: { workers: 0 }\nsteps:\n  - delete: "cm/{{nope}}"\n', join(tmpdir(), 'u.yaml')),
+    { reporter: undefinedVar.reporter },
+  );
   t.notOk(failed.passed);
   t.equal(undefinedVar.steps[1].error?.message, 'undefined variable "{{nope}}" (defined: none)');
 });
 
 t.test('--kubeconfig runs against a running emulator on real time', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'scenario-remote-'));
-  const emulator = await startEmulator({ port: 0, insecureHttp: true, kubeconfigPath: join(dir, 'kubeconfig'), workers: 1, dataDir: dir, logLevel: 'error' });
+  const emulator = await startEmulator({
+    port: 0,
+    insecureHttp: true,
+    kubeconfigPath: join(dir, 'kubeconfig'),
+    workers: 1,
+    dataDir: dir,
+    logLevel: 'error',
+  });
   t.teardown(async () => {
     await emulator.stop();
     await rm(dir, { recursive: true, force: true });

@@ -3,7 +3,10 @@ import { formatDuration, parseDuration } from '../../../src/runtime/duration.js'
 import { renderTemplate } from '../../../src/scenario/template.js';
 
 t.test('placeholders are replaced in strings, keys and nested values', async (t) => {
-  const out = renderTemplate({ object: 'vm/{{vm}}-{{i}}', patch: { spec: { replicas: '{{n}}', '{{key}}': ['a-{{ i }}'] } } }, { vm: 'cirros', i: 2, n: 3, key: 'labels' });
+  const out = renderTemplate(
+    { object: 'vm/{{vm}}-{{i}}', patch: { spec: { replicas: '{{n}}', '{{key}}': ['a-{{ i }}'] } } },
+    { vm: 'cirros', i: 2, n: 3, key: 'labels' },
+  );
   t.same(out, { object: 'vm/cirros-2', patch: { spec: { replicas: 3, labels: ['a-2'] } } });
 });
 

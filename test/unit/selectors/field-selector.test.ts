@@ -1,13 +1,24 @@
 import t from 'tap';
 import { StatusError } from '../../../src/api/errors.js';
-import { fieldsForKind, fieldSelectorMatcher, parseFieldSelector, resourceFieldSelector } from '../../../src/api/selectors/field-selector.js';
+import {
+  fieldsForKind,
+  fieldSelectorMatcher,
+  parseFieldSelector,
+  resourceFieldSelector,
+} from '../../../src/api/selectors/field-selector.js';
 import type { KubeObject } from '../../../src/api/types.js';
 
 const pod: KubeObject = {
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: { name: 'p1', namespace: 'default' },
-  spec: { nodeName: 'node01', restartPolicy: 'Always', hostNetwork: true, serviceAccountName: 'default', schedulerName: 'default-scheduler' },
+  spec: {
+    nodeName: 'node01',
+    restartPolicy: 'Always',
+    hostNetwork: true,
+    serviceAccountName: 'default',
+    schedulerName: 'default-scheduler',
+  },
   status: { phase: 'Running', podIPs: [{ ip: '10.0.0.5' }] },
 };
 
@@ -42,7 +53,10 @@ t.test('parse', async (t) => {
   ]);
   t.same(parseFieldSelector('a=x\\,y'), [{ field: 'a', operator: '=', value: 'x,y' }], 'escaped comma');
   t.same(parseFieldSelector(''), []);
-  t.equal(badRequest(() => parseFieldSelector('a=b,oops')), "invalid selector: 'a=b,oops'; can't understand 'oops'");
+  t.equal(
+    badRequest(() => parseFieldSelector('a=b,oops')),
+    "invalid selector: 'a=b,oops'; can't understand 'oops'",
+  );
 });
 
 t.test('pod fields', async (t) => {
@@ -56,7 +70,10 @@ t.test('pod fields', async (t) => {
 });
 
 t.test('event fields as kubectl describe asks for them', async (t) => {
-  const matcher = resourceFieldSelector('involvedObject.name=web,involvedObject.namespace=default,involvedObject.kind=Deployment,involvedObject.uid=u-1', target('', 'Event'));
+  const matcher = resourceFieldSelector(
+    'involvedObject.name=web,involvedObject.namespace=default,involvedObject.kind=Deployment,involvedObject.uid=u-1',
+    target('', 'Event'),
+  );
   t.equal(matcher(event), true);
   t.equal(fieldsForKind('Event', event).source, 'deployment-controller', 'source falls back to the reporting controller');
 });
@@ -64,20 +81,45 @@ t.test('event fields as kubectl describe asks for them', async (t) => {
 t.test('other kinds', async (t) => {
   t.equal(fieldsForKind('Node', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n' }, spec: {} })['spec.unschedulable'], 'false');
   t.equal(fieldsForKind('Secret', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, type: 'Opaque' }).type, 'Opaque');
-  t.equal(fieldsForKind('ReplicaSet', { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'r' }, status: { replicas: 3 } })['status.replicas'], '3');
-  t.equal(fieldsForKind('Job', { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j' }, status: { succeeded: 1 } })['status.successful'], '1');
-  t.equal(fieldsForKind('Namespace', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns' }, status: { phase: 'Active' } })['status.phase'], 'Active');
+  t.equal(
+    fieldsForKind('ReplicaSet', { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'r' }, status: { replicas: 3 } })[
+      'status.replicas'
+    ],
+    '3',
+  );
+  t.equal(
+    fieldsForKind('Job', { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j' }, status: { succeeded: 1 } })['status.successful'],
+    '1',
+  );
+  t.equal(
+    fieldsForKind('Namespace', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns' }, status: { phase: 'Active' } })[
+      'status.phase'
+    ],
+    'Active',
+  );
 });
 
 t.test('unsupported fields are rejected with the apiserver wording', async (t) => {
-  t.equal(badRequest(() => resourceFieldSelector('spec.foo=x', target('', 'Pod'))), 'field label not supported: spec.foo');
-  t.equal(badRequest(() => resourceFieldSelector('metadata.namespace=x', target('', 'Node', false))), 'field label not supported: metadata.namespace');
+  t.equal(
+    badRequest(() => resourceFieldSelector('spec.foo=x', target('', 'Pod'))),
+    'field label not supported: spec.foo',
+  );
+  t.equal(
+    badRequest(() => resourceFieldSelector('metadata.namespace=x', target('', 'Node', false))),
+    'field label not supported: metadata.namespace',
+  );
   t.equal(
     badRequest(() => resourceFieldSelector('spec.replicas=1', target('apps', 'Deployment'))),
     '"spec.replicas" is not a known field selector: only "metadata.name", "metadata.namespace"',
   );
-  t.equal(badRequest(() => resourceFieldSelector('status.phase=Running', target('kubevirt.io', 'VirtualMachineInstance', true, true))), 'field label not supported: status.phase');
-  t.equal(badRequest(() => resourceFieldSelector('metadata.namespace=a', target('kubevirt.io', 'KubeVirtCluster', false, true))), 'field label not supported: metadata.namespace');
+  t.equal(
+    badRequest(() => resourceFieldSelector('status.phase=Running', target('kubevirt.io', 'VirtualMachineInstance', true, true))),
+    'field label not supported: status.phase',
+  );
+  t.equal(
+    badRequest(() => resourceFieldSelector('metadata.namespace=a', target('kubevirt.io', 'KubeVirtCluster', false, true))),
+    'field label not supported: metadata.namespace',
+  );
   const vmi: KubeObject = { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance', metadata: { name: 'vm1', namespace: 'ns' } };
   t.equal(resourceFieldSelector('metadata.name=vm1', target('kubevirt.io', 'VirtualMachineInstance', true, true))(vmi), true);
 });

@@ -71,19 +71,35 @@ t.test('string form: errors carry the apiserver wording', async (t) => {
 });
 
 t.test('object form', async (t) => {
-  const selector = { matchLabels: { app: 'web' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['b', 'a'] }, { key: 'canary', operator: 'DoesNotExist' }] };
+  const selector = {
+    matchLabels: { app: 'web' },
+    matchExpressions: [
+      { key: 'tier', operator: 'In', values: ['b', 'a'] },
+      { key: 'canary', operator: 'DoesNotExist' },
+    ],
+  };
   t.equal(matchLabelSelector(selector, { app: 'web', tier: 'a' }), true);
   t.equal(matchLabelSelector(selector, { app: 'web', tier: 'a', canary: '' }), false);
   t.equal(matchLabelSelector(selector, { app: 'web', tier: 'c' }), false);
   t.equal(matchLabelSelector({}, { any: 'thing' }), true, 'empty selector selects everything');
   t.equal(matchLabelSelector(undefined, { any: 'thing' }), false, 'missing selector selects nothing');
-  t.equal(matchLabelSelector({ matchExpressions: [{ key: 'a', operator: 'Bogus' }] }, { a: 'x' }), false, 'invalid operator selects nothing');
+  t.equal(
+    matchLabelSelector({ matchExpressions: [{ key: 'a', operator: 'Bogus' }] }, { a: 'x' }),
+    false,
+    'invalid operator selects nothing',
+  );
   t.equal(matchLabelSelector({ matchExpressions: [{ key: 'a', operator: 'NotIn', values: ['x'] }] }, undefined), true);
   t.equal(matchLabelSelector({ matchExpressions: [{ key: 'a', operator: 'Exists' }] }, { a: '' }), true);
 });
 
 t.test('object form to string', async (t) => {
-  const selector = { matchLabels: { z: '1', app: 'web' }, matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['b', 'a'] }, { key: 'm', operator: 'Exists' }] };
+  const selector = {
+    matchLabels: { z: '1', app: 'web' },
+    matchExpressions: [
+      { key: 'tier', operator: 'NotIn', values: ['b', 'a'] },
+      { key: 'm', operator: 'Exists' },
+    ],
+  };
   t.equal(labelSelectorToString(selector), 'app=web,m,tier notin (a,b),z=1');
   t.equal(labelSelectorToString({ matchExpressions: [{ key: 'gone', operator: 'DoesNotExist' }] }), '!gone');
   t.equal(labelSelectorToString({}), '');

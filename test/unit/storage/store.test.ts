@@ -3,7 +3,12 @@ import { Store, type StoreEvent } from '../../../src/storage/store.js';
 import type { KubeObject } from '../../../src/api/types.js';
 import { VirtualClock } from '../../../src/runtime/clock.js';
 
-const cm = (name: string, namespace = 'default', data: Record<string, string> = {}): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data });
+const cm = (name: string, namespace = 'default', data: Record<string, string> = {}): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace },
+  data,
+});
 
 t.test('writes get increasing resourceVersions and frozen objects', async (t) => {
   const store = new Store();
@@ -13,7 +18,10 @@ t.test('writes get increasing resourceVersions and frozen objects', async (t) =>
   t.equal(b.metadata.resourceVersion, '2');
   t.ok(Object.isFrozen(a) && Object.isFrozen(a.metadata) && Object.isFrozen(a.data));
   t.equal(store.get('/configmaps', 'default', 'a'), a, 'readers share the stored object');
-  t.same(store.list('/configmaps').map((o) => o.metadata.name), ['a', 'b']);
+  t.same(
+    store.list('/configmaps').map((o) => o.metadata.name),
+    ['a', 'b'],
+  );
 });
 
 t.test('events carry type, previous state and order', async (t) => {
@@ -23,7 +31,10 @@ t.test('events carry type, previous state and order', async (t) => {
   store.put('/configmaps', cm('a'));
   store.put('/configmaps', cm('a', 'default', { k: 'v' }));
   store.remove('/configmaps', 'default', 'a');
-  t.same(events.map((e) => e.type), ['ADDED', 'MODIFIED', 'DELETED']);
+  t.same(
+    events.map((e) => e.type),
+    ['ADDED', 'MODIFIED', 'DELETED'],
+  );
   t.equal(events[1].previous?.metadata.resourceVersion, '1');
   t.equal(events[2].resourceVersion, 3, 'a delete has its own resourceVersion');
   t.equal(store.get('/configmaps', 'default', 'a'), undefined);
@@ -34,8 +45,14 @@ t.test('lists by namespace are sorted by name; counts follow writes', async (t) 
   const store = new Store();
   for (const name of ['c', 'a', 'b']) store.put('/configmaps', cm(name, 'x'));
   store.put('/configmaps', cm('z', 'y'));
-  t.same(store.list('/configmaps', 'x').map((o) => o.metadata.name), ['a', 'b', 'c']);
-  t.same(store.list('/configmaps').map((o) => `${o.metadata.namespace}/${o.metadata.name}`), ['x/a', 'x/b', 'x/c', 'y/z']);
+  t.same(
+    store.list('/configmaps', 'x').map((o) => o.metadata.name),
+    ['a', 'b', 'c'],
+  );
+  t.same(
+    store.list('/configmaps').map((o) => `${o.metadata.namespace}/${o.metadata.name}`),
+    ['x/a', 'x/b', 'x/c', 'y/z'],
+  );
   t.equal(store.count('/configmaps'), 4);
   store.remove('/configmaps', 'y', 'z');
   t.same(store.namespacesOf('/configmaps'), ['x']);
@@ -46,7 +63,10 @@ t.test('history resumes from a covered resourceVersion and reports an evicted on
   for (let i = 0; i < 5; i++) store.put('/configmaps', cm(`o${i}`));
   t.ok(store.history.covers(2), 'events after rv 2 are all held');
   t.notOk(store.history.covers(1), 'rv 2 fell out of the ring');
-  t.same(store.history.since(3).map((e) => e.resourceVersion), [4, 5]);
+  t.same(
+    store.history.since(3).map((e) => e.resourceVersion),
+    [4, 5],
+  );
   t.same(store.history.since(5), []);
 });
 
@@ -66,12 +86,19 @@ t.test('a write with a time to live expires on the clock, with a DELETED event; 
   t.ok(store.get('/events', 'default', 'short'), 'not before its deadline');
   await clock.advance(1);
   t.equal(store.get('/events', 'default', 'short'), undefined);
-  t.same(store.list('/events').map((o) => o.metadata.name), ['kept', 'renewed']);
+  t.same(
+    store.list('/events').map((o) => o.metadata.name),
+    ['kept', 'renewed'],
+  );
   const deleted = events.at(-1)!;
   t.match(deleted, { type: 'DELETED', storageKey: '/events', resourceVersion: 6 });
   t.match(deleted.object.metadata, { name: 'short', resourceVersion: '6' });
   await clock.advance(30_000);
-  t.same(store.list('/events').map((o) => o.metadata.name), ['kept'], 'the renewed one lives a TTL from its last write');
+  t.same(
+    store.list('/events').map((o) => o.metadata.name),
+    ['kept'],
+    'the renewed one lives a TTL from its last write',
+  );
   t.equal(clock.pendingTimers().length, 0, 'a write without a time to live ends the lease');
 });
 
@@ -95,7 +122,13 @@ t.test('many leases: superseded deadlines do not pile up and expiry keeps time o
   }
   t.equal(store.count('/events'), 100);
   await clock.advance(10_000 + 48);
-  t.same(store.list('/events').map((o) => o.metadata.name).sort(), Array.from({ length: 50 }, (_, i) => `e${50 + i}`).sort());
+  t.same(
+    store
+      .list('/events')
+      .map((o) => o.metadata.name)
+      .sort(),
+    Array.from({ length: 50 }, (_, i) => `e${50 + i}`).sort(),
+  );
   await clock.advance(100);
   t.equal(store.count('/events'), 0);
 });
@@ -119,11 +152,20 @@ t.test('a past revision reads as it was, until it is compacted; lists follow etc
   store.put('/configmaps', cm('c'));
   store.put('/configmaps', cm('a', 'default', { k: 'changed' }));
   store.remove('/configmaps', 'default', 'b');
-  const names = (objects: KubeObject[] | undefined) => objects?.map((o) => `${o.metadata.namespace}/${o.metadata.name}:${o.metadata.resourceVersion}`);
-  t.same(names(store.listAt('/configmaps', undefined, Number(at))), ['a-b/x:2', 'default/a:3', 'default/b:1'], '"a-b/" sorts before "default/", as etcd keys do');
+  const names = (objects: KubeObject[] | undefined) =>
+    objects?.map((o) => `${o.metadata.namespace}/${o.metadata.name}:${o.metadata.resourceVersion}`);
+  t.same(
+    names(store.listAt('/configmaps', undefined, Number(at))),
+    ['a-b/x:2', 'default/a:3', 'default/b:1'],
+    '"a-b/" sorts before "default/", as etcd keys do',
+  );
   t.same(names(store.listAt('/configmaps', 'default', Number(at))), ['default/a:3', 'default/b:1']);
   t.same(names(store.listAt('/configmaps', 'default', store.resourceVersion)), ['default/a:5', 'default/c:4']);
   store.compact(4);
   t.equal(store.listAt('/configmaps', 'default', Number(at)), undefined, 'compacted');
-  t.same(names(store.listAt('/configmaps', 'default', 4)), ['default/a:3', 'default/b:1', 'default/c:4'], 'the compaction revision itself stays readable');
+  t.same(
+    names(store.listAt('/configmaps', 'default', 4)),
+    ['default/a:3', 'default/b:1', 'default/c:4'],
+    'the compaction revision itself stays readable',
+  );
 });

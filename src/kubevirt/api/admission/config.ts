@@ -51,7 +51,8 @@ export const DEFAULT_INSTALL_NAMESPACE = 'kubevirt';
 
 /** The configuration of the cluster's KubeVirt CR (undefined before one exists: all defaults). */
 export function admissionConfig(kubevirt: KubeObject | undefined): AdmissionConfig {
-  const configuration = ((kubevirt?.spec as { configuration?: KubeVirtConfiguration } | undefined)?.configuration ?? {}) as KubeVirtConfiguration;
+  const configuration = ((kubevirt?.spec as { configuration?: KubeVirtConfiguration } | undefined)?.configuration ??
+    {}) as KubeVirtConfiguration;
   const developer = configuration.developerConfiguration ?? {};
   return {
     installNamespace: kubevirt?.metadata.namespace ?? DEFAULT_INSTALL_NAMESPACE,
@@ -75,5 +76,7 @@ export function admissionConfig(kubevirt: KubeObject | undefined): AdmissionConf
 /** KubeVirt's own service accounts (pkg/virt-api/webhooks/serviceaccounts.go): their writes pass the user-facing restrictions. */
 export function isKubeVirtServiceAccount(username: string, config: AdmissionConfig): boolean {
   const prefix = `system:serviceaccount:${config.installNamespace}:`;
-  return ['kubevirt-apiserver', 'kubevirt-controller', 'kubevirt-handler', 'kubevirt-synchronization-controller'].some((sa) => username === prefix + sa);
+  return ['kubevirt-apiserver', 'kubevirt-controller', 'kubevirt-handler', 'kubevirt-synchronization-controller'].some(
+    (sa) => username === prefix + sa,
+  );
 }

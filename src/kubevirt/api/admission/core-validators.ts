@@ -41,8 +41,15 @@ function memoryRequested(spec: VmiSpec): boolean {
 
 /** Volumes of a VMI must each be used by a disk or a filesystem (note the odd `domain.volumes` path of the message). */
 function volumesWithoutDisks(spec: VmiSpec): Cause[] {
-  const used = new Set([...(spec.domain?.devices?.disks ?? []).map((d) => d.name), ...(spec.domain?.devices?.filesystems ?? []).map((f) => f.name)]);
-  return (spec.volumes ?? []).flatMap((v, i) => (used.has(v.name) ? [] : [cause('FieldValueInvalid', `spec.domain.volumes[${i}].name '${v.name}' not found.`, `spec.domain.volumes[${i}].name`)]));
+  const used = new Set([
+    ...(spec.domain?.devices?.disks ?? []).map((d) => d.name),
+    ...(spec.domain?.devices?.filesystems ?? []).map((f) => f.name),
+  ]);
+  return (spec.volumes ?? []).flatMap((v, i) =>
+    used.has(v.name)
+      ? []
+      : [cause('FieldValueInvalid', `spec.domain.volumes[${i}].name '${v.name}' not found.`, `spec.domain.volumes[${i}].name`)],
+  );
 }
 
 /** /virtualmachineinstances-validate-create */
@@ -52,11 +59,25 @@ export async function vmiCreateValidator(deps: AdmissionDeps, review: AdmissionR
   const vmi = request.object as Vmi;
   const causes = [...validateVmiSpec('spec', vmi.spec ?? {}, config), ...volumesWithoutDisks(vmi.spec ?? {})];
   if (!memoryRequested(vmi.spec ?? {})) {
-    causes.push(cause('FieldValueRequired', "no memory requested, at least one of 'spec.domain.memory.guest', 'spec.domain.memory.hugepages.pageSize' or 'spec.domain.resources.requests.memory' must be set"));
+    causes.push(
+      cause(
+        'FieldValueRequired',
+        "no memory requested, at least one of 'spec.domain.memory.guest', 'spec.domain.memory.hugepages.pageSize' or 'spec.domain.resources.requests.memory' must be set",
+      ),
+    );
   }
   causes.push(...validateGatedAnnotations('metadata', vmi.metadata.annotations, config));
-  if (!isKubeVirtServiceAccount(request.userInfo.username, config) && RESERVED_VMI_LABELS.some((l) => vmi.metadata.labels?.[l] !== undefined)) {
-    causes.push(cause('FieldValueNotSupported', 'creation of the following reserved kubevirt.io/ labels on a VMI object is prohibited', 'metadata.labels'));
+  if (
+    !isKubeVirtServiceAccount(request.userInfo.username, config) &&
+    RESERVED_VMI_LABELS.some((l) => vmi.metadata.labels?.[l] !== undefined)
+  ) {
+    causes.push(
+      cause(
+        'FieldValueNotSupported',
+        'creation of the following reserved kubevirt.io/ labels on a VMI object is prohibited',
+        'metadata.labels',
+      ),
+    );
   }
   return verdict(request, causes);
 }
@@ -71,7 +92,14 @@ export async function vmiUpdateValidator(deps: AdmissionDeps, review: AdmissionR
   const causes: Cause[] = [];
   if (!sameJson(vmi.spec, old.spec)) causes.push(cause('FieldValueNotSupported', 'update of VMI object is restricted'));
   const reservedChanged = RESERVED_VMI_LABELS.some((l) => vmi.metadata.labels?.[l] !== old.metadata.labels?.[l]);
-  if (reservedChanged) causes.push(cause('FieldValueNotSupported', 'modification of the following reserved kubevirt.io/ labels on a VMI object is prohibited', 'metadata.labels'));
+  if (reservedChanged)
+    causes.push(
+      cause(
+        'FieldValueNotSupported',
+        'modification of the following reserved kubevirt.io/ labels on a VMI object is prohibited',
+        'metadata.labels',
+      ),
+    );
   return verdict(request, causes);
 }
 
@@ -87,13 +115,27 @@ interface Vm extends KubeObject {
 function validateRunStrategy(vm: Vm, config: AdmissionConfig): Cause[] {
   const { running, runStrategy } = vm.spec ?? {};
   if (running !== undefined && runStrategy !== undefined) {
-    return [cause('FieldValueInvalid', 'Running and RunStrategy are mutually exclusive. Note that Running is deprecated, please use RunStrategy instead', 'spec.running')];
+    return [
+      cause(
+        'FieldValueInvalid',
+        'Running and RunStrategy are mutually exclusive. Note that Running is deprecated, please use RunStrategy instead',
+        'spec.running',
+      ),
+    ];
   }
-  if (running === undefined && runStrategy === undefined) return [cause('FieldValueInvalid', 'RunStrategy must be specified', 'spec.running')];
+  if (running === undefined && runStrategy === undefined)
+    return [cause('FieldValueInvalid', 'RunStrategy must be specified', 'spec.running')];
   if (runStrategy === undefined) return [];
-  if (!RUN_STRATEGIES.includes(runStrategy)) return [cause('FieldValueInvalid', `Invalid RunStrategy (${runStrategy})`, 'spec.runStrategy')];
+  if (!RUN_STRATEGIES.includes(runStrategy))
+    return [cause('FieldValueInvalid', `Invalid RunStrategy (${runStrategy})`, 'spec.runStrategy')];
   if (runStrategy === 'WaitAsReceiver' && !config.isGateEnabled('DecentralizedLiveMigration')) {
-    return [cause('FieldValueInvalid', 'Invalid RunStrategy (WaitAsReceiver), DecentralizedLiveMigration feature gate is not enabled in kubevirt resource', 'spec.runStrategy')];
+    return [
+      cause(
+        'FieldValueInvalid',
+        'Invalid RunStrategy (WaitAsReceiver), DecentralizedLiveMigration feature gate is not enabled in kubevirt resource',
+        'spec.runStrategy',
+      ),
+    ];
   }
   return [];
 }
@@ -103,13 +145,25 @@ function validateDataVolumeTemplates(vm: Vm): Cause[] {
   return (vm.spec?.dataVolumeTemplates ?? []).flatMap((template, i) => {
     const name = template.metadata?.name;
     const at = `spec.dataVolumeTemplate[${i}]`;
-    if (!name) return [cause('FieldValueRequired', `'name' field must not be empty for DataVolumeTemplate entry ${at}.name.`, `${at}.name`)];
+    if (!name)
+      return [cause('FieldValueRequired', `'name' field must not be empty for DataVolumeTemplate entry ${at}.name.`, `${at}.name`)];
     const causes: Cause[] = [];
-    if (!volumes.some((v) => v.dataVolume?.name === name || (v.persistentVolumeClaim as { claimName?: string } | undefined)?.claimName === name)) {
+    if (
+      !volumes.some(
+        (v) => v.dataVolume?.name === name || (v.persistentVolumeClaim as { claimName?: string } | undefined)?.claimName === name,
+      )
+    ) {
       causes.push(cause('FieldValueInvalid', `DataVolumeTemplate entry ${at} must be referenced in the VMI template's 'volumes' list`, at));
     }
     const namespace = template.metadata?.namespace;
-    if (namespace && namespace !== vm.metadata.namespace) causes.push(cause('FieldValueInvalid', `Embedded DataVolume namespace ${namespace} differs from VM namespace ${vm.metadata.namespace}`, `${at}.metadata.namespace`));
+    if (namespace && namespace !== vm.metadata.namespace)
+      causes.push(
+        cause(
+          'FieldValueInvalid',
+          `Embedded DataVolume namespace ${namespace} differs from VM namespace ${vm.metadata.namespace}`,
+          `${at}.metadata.namespace`,
+        ),
+      );
     return causes;
   });
 }
@@ -120,7 +174,8 @@ export async function vmValidator(deps: AdmissionDeps, review: AdmissionReview):
   const config = deps.config();
   const vm = request.object as Vm;
   const warnings = vm.spec?.running !== undefined ? [RUNNING_DEPRECATED_WARNING] : [];
-  if (!vm.spec?.template) return verdict(request, [cause('FieldValueRequired', 'missing virtual machine template.', 'spec.template')], warnings);
+  if (!vm.spec?.template)
+    return verdict(request, [cause('FieldValueRequired', 'missing virtual machine template.', 'spec.template')], warnings);
   const spec = mutableCopy(vm.spec.template.spec ?? {});
   const conflicts = await applyInstancetypeToTemplate(deps.lookup, vm as unknown as VirtualMachine, spec as ApplicableSpec);
   if (conflicts.length > 0) return verdict(request, conflicts, warnings);

@@ -44,4 +44,5 @@ export function admissionDeps(ctx: ComponentContext): AdmissionDeps {
 }
 
 /** The KubeVirt CR in effect: the oldest one that is not being deleted. */
-const firstLive = (kubevirts: KubeObject[]): KubeObject | undefined => kubevirts.find((kv) => !kv.metadata.deletionTimestamp) ?? kubevirts[0];
+const firstLive = (kubevirts: KubeObject[]): KubeObject | undefined =>
+  kubevirts.find((kv) => !kv.metadata.deletionTimestamp) ?? kubevirts[0];

@@ -21,7 +21,8 @@ const TOO_MANY_REQUESTS = 429;
 
 const denied = (uid: string, message: string): AdmissionResponse => ({ uid, allowed: false, status: { message, code: TOO_MANY_REQUESTS } });
 
-const isMigratable = (vmi: VirtualMachineInstance): boolean => (vmi.status?.conditions ?? []).some((c) => c.type === 'LiveMigratable' && c.status === 'True');
+const isMigratable = (vmi: VirtualMachineInstance): boolean =>
+  (vmi.status?.conditions ?? []).some((c) => c.type === 'LiveMigratable' && c.status === 'True');
 
 /** The admitter, reading the pod and its VMI live and marking the VMI with virt-api's client, as the real one does. */
 export function podEvictionAdmitter(client: Client): (deps: AdmissionDeps, review: AdmissionReview) => Promise<AdmissionResponse> {
@@ -40,14 +41,16 @@ export function podEvictionAdmitter(client: Client): (deps: AdmissionDeps, revie
       return denied(request.uid, `kubevirt failed getting the vmi: ${err instanceof Error ? err.message : String(err)}`);
     }
     const state = vmi.status?.migrationState as MigrationState | undefined;
-    const isTarget = pod.metadata.labels?.[LABEL_MIGRATION_JOB_UID] !== undefined && state?.targetPod === pod.metadata.name && !state?.completed;
+    const isTarget =
+      pod.metadata.labels?.[LABEL_MIGRATION_JOB_UID] !== undefined && state?.targetPod === pod.metadata.name && !state?.completed;
     if (isTarget) return denied(request.uid, 'Eviction request for target Pod');
 
     const strategy = (vmi.spec.evictionStrategy as string | undefined) ?? deps.config().evictionStrategy;
     const migratable = isMigratable(vmi);
     const marks = strategy === 'LiveMigrate' || strategy === 'External' || (strategy === 'LiveMigrateIfPossible' && migratable);
     if (!marks) return allowed(request);
-    if (strategy === 'LiveMigrate' && !migratable) return denied(request.uid, `VMI ${vmi.metadata.name ?? ''} is configured with an eviction strategy but is not live-migratable`);
+    if (strategy === 'LiveMigrate' && !migratable)
+      return denied(request.uid, `VMI ${vmi.metadata.name ?? ''} is configured with an eviction strategy but is not live-migratable`);
     // The pod is no longer where the VMI runs (it migrated away): nothing to protect.
     if (vmi.status?.nodeName !== pod.spec.nodeName) return allowed(request);
 
@@ -55,7 +58,9 @@ export function podEvictionAdmitter(client: Client): (deps: AdmissionDeps, revie
     if (vmi.status?.evacuationNodeName) return denied(request.uid, `Evacuation in progress: ${evacuation}`);
     if (!request.dryRun) {
       try {
-        await client.patch(VMI_REF, namespace, vmi.metadata.name ?? '', 'json', [{ op: 'add', path: '/status/evacuationNodeName', value: vmi.status?.nodeName ?? '' }]);
+        await client.patch(VMI_REF, namespace, vmi.metadata.name ?? '', 'json', [
+          { op: 'add', path: '/status/evacuationNodeName', value: vmi.status?.nodeName ?? '' },
+        ]);
       } catch (err) {
         return denied(request.uid, `kubevirt failed marking the vmi for eviction: ${err instanceof Error ? err.message : String(err)}`);
       }

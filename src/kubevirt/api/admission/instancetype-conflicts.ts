@@ -5,12 +5,22 @@
  * one cause. A missing object is no admission error (the VM controller
  * reports it), so lookups that fail are ignored here.
  */
-import { applyToVmi, conflictMessage, type ApplicableSpec, type InstancetypeSpec, type PreferenceSpec } from '../../controller/instancetype/instancetype-apply.js';
+import {
+  applyToVmi,
+  conflictMessage,
+  type ApplicableSpec,
+  type InstancetypeSpec,
+  type PreferenceSpec,
+} from '../../controller/instancetype/instancetype-apply.js';
 import { findSpec, type Lookup, type MatcherRole } from '../../controller/instancetype/instancetype-revisions.js';
 import type { VirtualMachine } from '../../controller/types.js';
 import { cause, type Cause } from './responses.js';
 
-async function findOrIgnore<T extends InstancetypeSpec | PreferenceSpec>(lookup: Lookup, vm: VirtualMachine, role: MatcherRole): Promise<T | undefined> {
+async function findOrIgnore<T extends InstancetypeSpec | PreferenceSpec>(
+  lookup: Lookup,
+  vm: VirtualMachine,
+  role: MatcherRole,
+): Promise<T | undefined> {
   try {
     return await findSpec<T>(lookup, vm, role);
   } catch {
@@ -24,5 +34,7 @@ export async function applyInstancetypeToTemplate(lookup: Lookup, vm: VirtualMac
   const preference = await findOrIgnore<PreferenceSpec>(lookup, vm, 'preference');
   if (!instancetype && !preference) return [];
   const metadata = { annotations: { ...(vm.spec.template.metadata?.annotations ?? {}) } };
-  return applyToVmi('spec.template.spec', instancetype, preference, spec, metadata).map((path) => cause('FieldValueInvalid', conflictMessage(path), path));
+  return applyToVmi('spec.template.spec', instancetype, preference, spec, metadata).map((path) =>
+    cause('FieldValueInvalid', conflictMessage(path), path),
+  );
 }

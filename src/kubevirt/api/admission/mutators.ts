@@ -34,7 +34,8 @@ function mutateVmiCreate(deps: AdmissionDeps, vmi: Vmi): void {
   setObjectDefaults(vmi.spec, config, deps.uuid());
   setLiveUpdateDefaults(vmi.spec, config);
   const { cpu, memory } = vmi.spec.domain!;
-  if (usesPciTopology(vmi.spec)) vmi.metadata.annotations = { ...vmi.metadata.annotations, [PCI_TOPOLOGY_ANNOTATION]: PCI_TOPOLOGY_VERSION };
+  if (usesPciTopology(vmi.spec))
+    vmi.metadata.annotations = { ...vmi.metadata.annotations, [PCI_TOPOLOGY_ANNOTATION]: PCI_TOPOLOGY_VERSION };
   const finalizers = vmi.metadata.finalizers ?? [];
   if (!finalizers.includes(FINALIZER_VMI)) vmi.metadata.finalizers = [...finalizers, FINALIZER_VMI];
   const now = rfc3339(deps.now());
@@ -43,7 +44,10 @@ function mutateVmiCreate(deps: AdmissionDeps, vmi: Vmi): void {
   vmi.status = {
     ...sent,
     phase: 'Pending',
-    phaseTransitionTimestamps: [...((sent.phaseTransitionTimestamps as unknown[] | undefined) ?? []), { phase: 'Pending', phaseTransitionTimestamp: now }],
+    phaseTransitionTimestamps: [
+      ...((sent.phaseTransitionTimestamps as unknown[] | undefined) ?? []),
+      { phase: 'Pending', phaseTransitionTimestamp: now },
+    ],
     currentCPUTopology: { sockets: cpu?.sockets, cores: cpu?.cores, threads: cpu?.threads },
     ...(memory?.guest ? { memory: { guestAtBoot: memory.guest, guestCurrent: memory.guest, guestRequested: memory.guest } } : {}),
     guestOSInfo: {},
@@ -72,7 +76,10 @@ export async function vmiMutator(deps: AdmissionDeps, review: AdmissionReview): 
 }
 
 interface Vm extends KubeObject {
-  spec: { template?: { metadata?: { annotations?: Record<string, string> } & Record<string, unknown>; spec?: VmiSpec } } & Record<string, unknown>;
+  spec: { template?: { metadata?: { annotations?: Record<string, string> } & Record<string, unknown>; spec?: VmiSpec } } & Record<
+    string,
+    unknown
+  >;
 }
 
 /** /virtualmachines-mutate */
@@ -93,7 +100,10 @@ export async function vmMutator(deps: AdmissionDeps, review: AdmissionReview): P
   spec.architecture ||= config.defaultArchitecture;
   domain.machine = { ...domain.machine, type: domain.machine?.type || defaultMachineType(spec.architecture) };
   if (request.operation === 'CREATE' && usesPciTopology(spec)) {
-    template.metadata = { ...template.metadata, annotations: { ...template.metadata?.annotations, [PCI_TOPOLOGY_ANNOTATION]: PCI_TOPOLOGY_VERSION } };
+    template.metadata = {
+      ...template.metadata,
+      annotations: { ...template.metadata?.annotations, [PCI_TOPOLOGY_ANNOTATION]: PCI_TOPOLOGY_VERSION },
+    };
   }
   return replacing(request, vm, ['spec', 'metadata']);
 }

@@ -49,9 +49,11 @@ function kubevirtDeleteValidator(ctx: ComponentContext): (review: AdmissionRevie
   return async (review) => {
     const request = requestOf(review);
     try {
-      const kv = (request.name
-        ? await ctx.client.get(KUBEVIRT_REF, request.namespace, request.name)
-        : (await ctx.client.list(KUBEVIRT_REF, { namespace: request.namespace })).items[0]) as KubeVirtFields | undefined;
+      const kv = (
+        request.name
+          ? await ctx.client.get(KUBEVIRT_REF, request.namespace, request.name)
+          : (await ctx.client.list(KUBEVIRT_REF, { namespace: request.namespace })).items[0]
+      ) as KubeVirtFields | undefined;
       const strategy = kv?.spec?.uninstallStrategy;
       if (!strategy || strategy === 'RemoveWorkloads' || kv?.status?.phase !== 'Deployed') return allowed(request);
       for (const [ref, words] of BLOCKING_WORKLOADS) {

@@ -29,7 +29,9 @@ export async function migrationCreateValidator(deps: AdmissionDeps, review: Admi
   const causes: Cause[] = [];
   if (!spec.vmiName) causes.push(cause('FieldValueInvalid', 'vmiName is missing', 'spec.vmiName'));
   if (spec.priority !== undefined && request.userInfo.username !== VIRT_CONTROLLER_SA(config.installNamespace)) {
-    causes.push(cause('FieldValueInvalid', 'Migration priority queue, only virt-controller is allowed to set priority field', 'spec.priority'));
+    causes.push(
+      cause('FieldValueInvalid', 'Migration priority queue, only virt-controller is allowed to set priority field', 'spec.priority'),
+    );
   }
   if ((spec.sendTo !== undefined || spec.receive !== undefined) && !config.isGateEnabled('DecentralizedLiveMigration')) {
     causes.push(cause('FieldValueInvalid', 'DecentralizedLiveMigration feature gate is not enabled in kubevirt resource', 'spec'));
@@ -40,11 +42,19 @@ export async function migrationCreateValidator(deps: AdmissionDeps, review: Admi
   if (!vmi) return errorResponse(request, `the VMI "${namespace}/${spec.vmiName}" does not exist`);
   if (FINAL_MIGRATION_PHASES.includes(vmi.status?.phase ?? '')) return errorResponse(request, 'Cannot migrate VMI in finalized state.');
   const migratable = vmi.status?.conditions?.find((c) => c.type === 'LiveMigratable');
-  if (migratable?.status === 'False') return errorResponse(request, `Cannot migrate VMI, Reason: ${migratable.reason ?? ''}, Message: ${migratable.message ?? ''}`);
+  if (migratable?.status === 'False')
+    return errorResponse(request, `Cannot migrate VMI, Reason: ${migratable.reason ?? ''}, Message: ${migratable.message ?? ''}`);
   const inFlight = (deps.migrations.listByNamespace(namespace) as WithSpec[]).find(
-    (m) => m.metadata.labels?.[VMI_NAME_LABEL] === spec.vmiName && !FINAL_MIGRATION_PHASES.includes(m.status?.phase ?? '') && m.metadata.name !== request.name,
+    (m) =>
+      m.metadata.labels?.[VMI_NAME_LABEL] === spec.vmiName &&
+      !FINAL_MIGRATION_PHASES.includes(m.status?.phase ?? '') &&
+      m.metadata.name !== request.name,
   );
-  if (inFlight) return errorResponse(request, `in-flight migration detected. Active migration job (${inFlight.metadata.uid}) is currently already in progress for VMI ${spec.vmiName}.`);
+  if (inFlight)
+    return errorResponse(
+      request,
+      `in-flight migration detected. Active migration job (${inFlight.metadata.uid}) is currently already in progress for VMI ${spec.vmiName}.`,
+    );
   return allowed(request);
 }
 
@@ -54,7 +64,8 @@ export async function migrationUpdateValidator(_deps: AdmissionDeps, review: Adm
   const migration = objectOf(review);
   const old = request.oldObject as WithSpec;
   const causes: Cause[] = [];
-  if (!sameJson(migration.spec, old.spec)) causes.push(cause('FieldValueInvalid', "update of Migration object's spec is restricted", 'spec'));
+  if (!sameJson(migration.spec, old.spec))
+    causes.push(cause('FieldValueInvalid', "update of Migration object's spec is restricted", 'spec'));
   const inFlight = !FINAL_MIGRATION_PHASES.includes(migration.status?.phase ?? '');
   if (inFlight && old.metadata.labels?.[VMI_NAME_LABEL] !== undefined && migration.metadata.labels?.[VMI_NAME_LABEL] === undefined) {
     causes.push(cause('FieldValueInvalid', "selector label can't be removed from an in-flight migration", 'metadata.labels'));
@@ -70,7 +81,10 @@ function selectorCauses(selector: LabelSelectorObject | undefined, labels: Recor
 /** /virtualmachinereplicaset-validate */
 export async function replicaSetValidator(_deps: AdmissionDeps, review: AdmissionReview): Promise<AdmissionResponse> {
   const request = requestOf(review);
-  const spec = (objectOf(review).spec ?? {}) as { selector?: LabelSelectorObject; template?: { metadata?: { labels?: Record<string, string> } } };
+  const spec = (objectOf(review).spec ?? {}) as {
+    selector?: LabelSelectorObject;
+    template?: { metadata?: { labels?: Record<string, string> } };
+  };
   if (!spec.template) return verdict(request, [cause('FieldValueRequired', 'missing virtual machine template.', 'spec.template')]);
   return verdict(request, selectorCauses(spec.selector, spec.template.metadata?.labels));
 }
@@ -78,12 +92,18 @@ export async function replicaSetValidator(_deps: AdmissionDeps, review: Admissio
 /** /virtualmachinepool-validate */
 export async function poolValidator(_deps: AdmissionDeps, review: AdmissionReview): Promise<AdmissionResponse> {
   const request = requestOf(review);
-  type PoolSpec = { selector?: LabelSelectorObject; virtualMachineTemplate?: { metadata?: { labels?: Record<string, string> } }; maxUnavailable?: number | string };
+  type PoolSpec = {
+    selector?: LabelSelectorObject;
+    virtualMachineTemplate?: { metadata?: { labels?: Record<string, string> } };
+    maxUnavailable?: number | string;
+  };
   const spec = (objectOf(review).spec ?? {}) as PoolSpec;
-  if (!spec.virtualMachineTemplate) return verdict(request, [cause('FieldValueRequired', 'missing virtual machine template.', 'spec.virtualMachineTemplate')]);
+  if (!spec.virtualMachineTemplate)
+    return verdict(request, [cause('FieldValueRequired', 'missing virtual machine template.', 'spec.virtualMachineTemplate')]);
   const causes = selectorCauses(spec.selector, spec.virtualMachineTemplate.metadata?.labels);
   const oldSpec = ((request.oldObject as WithSpec | undefined)?.spec ?? undefined) as PoolSpec | undefined;
-  if (request.operation === 'UPDATE' && oldSpec && !sameJson(oldSpec.selector, spec.selector)) causes.push(cause('FieldValueInvalid', 'selector is immutable after creation.', 'spec.selector'));
+  if (request.operation === 'UPDATE' && oldSpec && !sameJson(oldSpec.selector, spec.selector))
+    causes.push(cause('FieldValueInvalid', 'selector is immutable after creation.', 'spec.selector'));
   const maxUnavailable = spec.maxUnavailable;
   if (maxUnavailable !== undefined && (typeof maxUnavailable === 'number' ? maxUnavailable <= 0 : parseInt(maxUnavailable, 10) <= 0)) {
     causes.push(cause('FieldValueInvalid', 'maxUnavailable must be greater than 0', 'spec.maxUnavailable'));
@@ -95,7 +115,9 @@ export async function poolValidator(_deps: AdmissionDeps, review: AdmissionRevie
 function immutableSpec(review: AdmissionReview): Cause[] {
   const request = requestOf(review);
   if (request.operation !== 'UPDATE') return [];
-  return sameJson(objectOf(review).spec, (request.oldObject as WithSpec).spec) ? [] : [cause('FieldValueInvalid', 'spec in immutable after creation', 'spec')];
+  return sameJson(objectOf(review).spec, (request.oldObject as WithSpec).spec)
+    ? []
+    : [cause('FieldValueInvalid', 'spec in immutable after creation', 'spec')];
 }
 
 interface SourceRef {
@@ -125,7 +147,8 @@ export async function restoreValidator(deps: AdmissionDeps, review: AdmissionRev
   const running = (deps.restores.listByNamespace(request.namespace ?? '') as WithSpec[]).find(
     (r) => r.metadata.name !== request.name && !r.status?.complete && ((r.spec?.target ?? {}) as SourceRef).name === target.name,
   );
-  if (running) return verdict(request, [cause('FieldValueInvalid', `VirtualMachineRestore "${running.metadata.name}" in progress`, 'spec.target')]);
+  if (running)
+    return verdict(request, [cause('FieldValueInvalid', `VirtualMachineRestore "${running.metadata.name}" in progress`, 'spec.target')]);
   return allowed(request);
 }
 
@@ -161,18 +184,30 @@ const MAC_ADDRESS = /^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$/;
 export async function cloneValidator(deps: AdmissionDeps, review: AdmissionReview): Promise<AdmissionResponse> {
   const request = requestOf(review);
   if (!deps.config().isGateEnabled('Snapshot')) return errorResponse(request, 'snapshot feature gate is not enabled');
-  const spec = (objectOf(review).spec ?? {}) as { source?: SourceRef; target?: SourceRef; newMacAddresses?: Record<string, string>; patches?: string[] };
+  const spec = (objectOf(review).spec ?? {}) as {
+    source?: SourceRef;
+    target?: SourceRef;
+    newMacAddresses?: Record<string, string>;
+    patches?: string[];
+  };
   const causes: Cause[] = [];
   const source = spec.source;
   if (!source) causes.push(cause('FieldValueInvalid', 'Source cannot be nil', 'spec.source'));
   else if (!source.apiGroup) causes.push(cause('FieldValueInvalid', "Source's APIGroup cannot be empty", 'spec.source.apiGroup'));
-  else if (source.kind !== 'VirtualMachine' && source.kind !== 'VirtualMachineSnapshot') causes.push(cause('FieldValueInvalid', 'Source kind is not supported', 'spec.source.kind'));
-  if (spec.target?.kind && spec.target.kind !== 'VirtualMachine') causes.push(cause('FieldValueInvalid', 'Target kind is not supported', 'spec.target.kind'));
-  if (source?.kind === 'VirtualMachine' && (spec.target?.kind ?? 'VirtualMachine') === 'VirtualMachine' && spec.target?.name === source.name) {
+  else if (source.kind !== 'VirtualMachine' && source.kind !== 'VirtualMachineSnapshot')
+    causes.push(cause('FieldValueInvalid', 'Source kind is not supported', 'spec.source.kind'));
+  if (spec.target?.kind && spec.target.kind !== 'VirtualMachine')
+    causes.push(cause('FieldValueInvalid', 'Target kind is not supported', 'spec.target.kind'));
+  if (
+    source?.kind === 'VirtualMachine' &&
+    (spec.target?.kind ?? 'VirtualMachine') === 'VirtualMachine' &&
+    spec.target?.name === source.name
+  ) {
     causes.push(cause('FieldValueInvalid', 'Target name cannot be equal to source name when both are VirtualMachines', 'spec.target.name'));
   }
   for (const [iface, mac] of Object.entries(spec.newMacAddresses ?? {})) {
-    if (mac !== '' && !MAC_ADDRESS.test(mac)) causes.push(cause('FieldValueInvalid', `interface ${iface} has malformed MAC address (${mac}).`, 'spec.newMacAddresses'));
+    if (mac !== '' && !MAC_ADDRESS.test(mac))
+      causes.push(cause('FieldValueInvalid', `interface ${iface} has malformed MAC address (${mac}).`, 'spec.newMacAddresses'));
   }
   for (const patch of spec.patches ?? []) {
     try {

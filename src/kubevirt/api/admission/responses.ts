@@ -8,14 +8,21 @@ import { deepClone } from '../../../api/patch/json.js';
 import type { KubeObject } from '../../../api/types.js';
 import type { AdmissionRequest, AdmissionResponse, AdmissionReview } from '../../../admission/webhooks/types.js';
 
-export type CauseType = 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueNotSupported' | 'FieldValueDuplicate' | 'FieldValueNotFound' | 'FieldValueForbidden';
+export type CauseType =
+  | 'FieldValueInvalid'
+  | 'FieldValueRequired'
+  | 'FieldValueNotSupported'
+  | 'FieldValueDuplicate'
+  | 'FieldValueNotFound'
+  | 'FieldValueForbidden';
 
 export interface Cause extends StatusCause {
   reason: CauseType;
   message: string;
 }
 
-export const cause = (reason: CauseType, message: string, field?: string): Cause => (field === undefined ? { reason, message } : { reason, message, field });
+export const cause = (reason: CauseType, message: string, field?: string): Cause =>
+  field === undefined ? { reason, message } : { reason, message, field };
 
 /** The request of a review; the apiserver always sends one. */
 export function requestOf(review: AdmissionReview): AdmissionRequest {
@@ -23,7 +30,11 @@ export function requestOf(review: AdmissionReview): AdmissionRequest {
   return review.request;
 }
 
-export const allowed = (request: AdmissionRequest, warnings: string[] = []): AdmissionResponse => ({ uid: request.uid, allowed: true, ...(warnings.length ? { warnings } : {}) });
+export const allowed = (request: AdmissionRequest, warnings: string[] = []): AdmissionResponse => ({
+  uid: request.uid,
+  allowed: true,
+  ...(warnings.length ? { warnings } : {}),
+});
 
 /** ToAdmissionResponse: 422 Invalid with every cause; the message joins them with ", ". */
 export function invalidResponse(request: AdmissionRequest, causes: Cause[], warnings: string[] = []): AdmissionResponse {
@@ -36,7 +47,11 @@ export function invalidResponse(request: AdmissionRequest, causes: Cause[], warn
 }
 
 /** ToAdmissionResponseError: a 400 with the error's text and no reason. */
-export const errorResponse = (request: AdmissionRequest, message: string, code = 400): AdmissionResponse => ({ uid: request.uid, allowed: false, status: { message, code } });
+export const errorResponse = (request: AdmissionRequest, message: string, code = 400): AdmissionResponse => ({
+  uid: request.uid,
+  allowed: false,
+  status: { message, code },
+});
 
 /** Causes → 422, none → allowed. */
 export const verdict = (request: AdmissionRequest, causes: Cause[], warnings: string[] = []): AdmissionResponse =>
@@ -47,7 +62,11 @@ export function replacing(request: AdmissionRequest, mutated: KubeObject, member
   const original = (request.object ?? {}) as Record<string, unknown>;
   const operations = members
     .filter((m) => JSON.stringify(original[m]) !== JSON.stringify(mutated[m]))
-    .map((m) => (mutated[m] === undefined ? { op: 'remove', path: `/${m}` } : { op: original[m] === undefined ? 'add' : 'replace', path: `/${m}`, value: mutated[m] }));
+    .map((m) =>
+      mutated[m] === undefined
+        ? { op: 'remove', path: `/${m}` }
+        : { op: original[m] === undefined ? 'add' : 'replace', path: `/${m}`, value: mutated[m] },
+    );
   if (operations.length === 0) return allowed(request, warnings);
   return { ...allowed(request, warnings), patch: Buffer.from(JSON.stringify(operations)).toString('base64'), patchType: 'JSONPatch' };
 }

@@ -25,7 +25,8 @@ export function imagePullPolicyFor(image: string): string {
   return tag === '' || tag === 'latest' ? 'Always' : 'IfNotPresent';
 }
 
-const cpuCount = (quantity: string | undefined): number | undefined => (quantity === undefined ? undefined : Math.ceil(parseQuantity(quantity, 3) / 1000));
+const cpuCount = (quantity: string | undefined): number | undefined =>
+  quantity === undefined ? undefined : Math.ceil(parseQuantity(quantity, 3) / 1000);
 
 /** SetDefaultVirtualMachineInstanceSpec. Throws the error text the mutator answers with (400) for a forbidden default binding. */
 export function setDefaultVmiSpec(spec: VmiSpec, config: AdmissionConfig): void {
@@ -34,7 +35,8 @@ export function setDefaultVmiSpec(spec: VmiSpec, config: AdmissionConfig): void 
   domain.machine = { ...domain.machine, type: domain.machine?.type || defaultMachineType(spec.architecture) };
 
   const resources = domain.resources;
-  if (resources?.limits?.cpu !== undefined && resources.requests?.cpu === undefined) resources.requests = { ...resources.requests, cpu: resources.limits.cpu };
+  if (resources?.limits?.cpu !== undefined && resources.requests?.cpu === undefined)
+    resources.requests = { ...resources.requests, cpu: resources.limits.cpu };
 
   const guestMemory = resources?.requests?.memory ?? resources?.limits?.memory ?? domain.memory?.hugepages?.pageSize;
   if (!domain.memory?.guest && guestMemory !== undefined) domain.memory = { ...domain.memory, guest: guestMemory };
@@ -46,7 +48,8 @@ export function setDefaultVmiSpec(spec: VmiSpec, config: AdmissionConfig): void 
   }
 
   for (const volume of spec.volumes ?? []) {
-    if (volume.containerDisk?.image && !volume.containerDisk.imagePullPolicy) volume.containerDisk.imagePullPolicy = imagePullPolicyFor(volume.containerDisk.image);
+    if (volume.containerDisk?.image && !volume.containerDisk.imagePullPolicy)
+      volume.containerDisk.imagePullPolicy = imagePullPolicyFor(volume.containerDisk.image);
   }
   spec.evictionStrategy ??= config.evictionStrategy;
   setDefaultPodNetwork(spec, config);
@@ -58,7 +61,8 @@ function setDefaultPodNetwork(spec: VmiSpec, config: AdmissionConfig): void {
   if (devices.autoattachPodInterface === false || (spec.networks?.length ?? 0) > 0 || (devices.interfaces?.length ?? 0) > 0) return;
   const binding = config.defaultNetworkInterface;
   if (binding === 'slirp') throw new Error('slirp interface is deprecated as of v1.3');
-  if (binding === 'bridge' && !config.permitBridgeInterfaceOnPodNetwork) throw new Error('bridge interface is not enabled in kubevirt-config');
+  if (binding === 'bridge' && !config.permitBridgeInterfaceOnPodNetwork)
+    throw new Error('bridge interface is not enabled in kubevirt-config');
   devices.interfaces = [{ name: 'default', [binding === 'masquerade' ? 'masquerade' : 'bridge']: {} }];
   spec.networks = [{ name: 'default', pod: {} }];
 }
@@ -111,7 +115,8 @@ export function setObjectDefaults(spec: VmiSpec, config: AdmissionConfig, uuid: 
   const architecture = spec.architecture ?? config.defaultArchitecture;
   for (const disk of domain.devices?.disks ?? []) setDiskDefaults(disk, architecture);
   const watchdog = domain.devices?.watchdog;
-  if (watchdog && architecture === 'amd64' && !watchdog.i6300esb && Object.keys(watchdog).every((k) => k === 'name')) watchdog.i6300esb = { action: 'reset' };
+  if (watchdog && architecture === 'amd64' && !watchdog.i6300esb && Object.keys(watchdog).every((k) => k === 'name'))
+    watchdog.i6300esb = { action: 'reset' };
   else if (watchdog?.i6300esb) watchdog.i6300esb.action ||= 'reset';
   for (const input of domain.devices?.inputs ?? []) {
     input.bus ||= 'usb';
@@ -126,7 +131,15 @@ export function setObjectDefaults(spec: VmiSpec, config: AdmissionConfig, uuid: 
 function memoryHotplugPossible(spec: VmiSpec, guest: number, maxGuest: number): boolean {
   const domain = spec.domain!;
   const alignment = domain.memory?.hugepages?.pageSize === '1Gi' ? Gi : 2 * Mi;
-  return spec.architecture === 'amd64' && guest >= Gi && guest % alignment === 0 && maxGuest % alignment === 0 && !domain.cpu?.realtime && !domain.launchSecurity && !(domain.memory as { guestMappingPassthrough?: unknown } | undefined)?.guestMappingPassthrough;
+  return (
+    spec.architecture === 'amd64' &&
+    guest >= Gi &&
+    guest % alignment === 0 &&
+    maxGuest % alignment === 0 &&
+    !domain.cpu?.realtime &&
+    !domain.launchSecurity &&
+    !(domain.memory as { guestMappingPassthrough?: unknown } | undefined)?.guestMappingPassthrough
+  );
 }
 
 /** The live-update limits (vmRolloutStrategy LiveUpdate, not on arm64): maxSockets and, where hotplug is possible, maxGuest. */

@@ -38,7 +38,8 @@ export function bootLog(vmi: VirtualMachineInstance): string {
 }
 
 /** The first offered subprotocol, echoed back as the server's choice. */
-const offeredProtocol = (headers: IncomingHttpHeaders): string | undefined => headers['sec-websocket-protocol']?.split(',')[0]?.trim() || undefined;
+const offeredProtocol = (headers: IncomingHttpHeaders): string | undefined =>
+  headers['sec-websocket-protocol']?.split(',')[0]?.trim() || undefined;
 
 /** Accepts the upgrade and runs a getty on the serial line: a login name, a password (not echoed), "Login incorrect". */
 export function serveSerialConsole(socket: Duplex, headers: IncomingHttpHeaders, vmi: VirtualMachineInstance): void {
@@ -63,5 +64,3 @@ export function serveVnc(socket: Duplex, headers: IncomingHttpHeaders): void {
   const connection = WebSocketConnection.accept(socket, headers, offeredProtocol(headers), { onMessage: () => undefined });
   connection.close(CLOSE_UNSUPPORTED_DATA, VNC_NOT_SUPPORTED);
 }
-
-

@@ -22,12 +22,16 @@ interface Node {
   spec?: { taints?: Array<{ key: string; value?: string; effect: string }> };
 }
 
-export async function cancelEvacuation(client: Client, vmi: VirtualMachineInstance, options: EvacuateCancelOptions | undefined): Promise<void> {
+export async function cancelEvacuation(
+  client: Client,
+  vmi: VirtualMachineInstance,
+  options: EvacuateCancelOptions | undefined,
+): Promise<void> {
   const evacuationNode = (vmi.status?.evacuationNodeName as string | undefined) ?? '';
   const nodeName = evacuationNode || vmi.status?.nodeName || '';
-  const node = await client.get(NODE_REF, undefined, nodeName).catch((err: unknown) => {
+  const node = (await client.get(NODE_REF, undefined, nodeName).catch((err: unknown) => {
     throw internalError(err instanceof StatusError ? err.message : String(err));
-  }) as Node;
+  })) as Node;
   if ((node.spec?.taints ?? []).some((t) => t.key === NODE_DRAIN_TAINT_KEY && t.effect === 'NoSchedule')) {
     throw badRequest(`Node "${node.metadata.name}" has NodeDrainTaintKey "${NODE_DRAIN_TAINT_KEY}:NoSchedule"`);
   }
@@ -35,9 +39,19 @@ export async function cancelEvacuation(client: Client, vmi: VirtualMachineInstan
   if (!options) throw badRequest('No body');
   const path = '/status/evacuationNodeName';
   try {
-    await client.patch(VMI_REF, vmi.metadata.namespace, vmi.metadata.name!, 'json', [{ op: 'test', path, value: options.evacuationNodeName ?? '' }, { op: 'remove', path }], {
-      dryRun: options.dryRun?.includes('All') ?? false,
-    });
+    await client.patch(
+      VMI_REF,
+      vmi.metadata.namespace,
+      vmi.metadata.name!,
+      'json',
+      [
+        { op: 'test', path, value: options.evacuationNodeName ?? '' },
+        { op: 'remove', path },
+      ],
+      {
+        dryRun: options.dryRun?.includes('All') ?? false,
+      },
+    );
   } catch (err) {
     throw internalError(err instanceof Error ? err.message : String(err));
   }

@@ -7,7 +7,13 @@
  */
 import { StatusError, badRequest, internalError } from '../../../api/errors.js';
 import type { KubeObject } from '../../../api/types.js';
-import { applyToVmi, conflictMessage, type ApplicableSpec, type InstancetypeSpec, type PreferenceSpec } from '../../controller/instancetype/instancetype-apply.js';
+import {
+  applyToVmi,
+  conflictMessage,
+  type ApplicableSpec,
+  type InstancetypeSpec,
+  type PreferenceSpec,
+} from '../../controller/instancetype/instancetype-apply.js';
 import { findSpec, type Lookup } from '../../controller/instancetype/instancetype-revisions.js';
 import type { VirtualMachine } from '../../controller/types.js';
 import { withDefaultDisks, withDefaultNetwork } from '../../controller/vm/vmi-from-vm.js';
@@ -51,7 +57,8 @@ export function vmFromBody(body: Buffer | undefined, namespace: string): Virtual
   } catch (err) {
     throw badRequest((err as Error).message);
   }
-  if (typeof vm !== 'object' || vm === null || typeof vm.spec?.template !== 'object') throw badRequest('Object is not a valid VirtualMachine');
+  if (typeof vm !== 'object' || vm === null || typeof vm.spec?.template !== 'object')
+    throw badRequest('Object is not a valid VirtualMachine');
   if (vm.metadata?.namespace && vm.metadata.namespace !== namespace) throw badRequest(`VM namespace must be empty or ${namespace}`);
   return { ...vm, metadata: { ...vm.metadata, namespace } };
 }

@@ -57,22 +57,39 @@ class VirtApiSubresources implements AggregatedBackend {
   constructor(private readonly options: VirtApiSubresourcesOptions) {
     this.vms = new VmLifecycle(options.client);
     this.vmis = new VmiLifecycle(options.client, options.handler);
-    const accepted = (act: (ns: string, name: string, body: Buffer | undefined) => Promise<void>): Route => async (req, p) => {
-      await act(p.namespace, p.name, req.body);
-      return empty(202);
-    };
-    const ok = (act: (ns: string, name: string, body: Buffer | undefined) => Promise<void>): Route => async (req, p) => {
-      await act(p.namespace, p.name, req.body);
-      return empty(200);
-    };
+    const accepted =
+      (act: (ns: string, name: string, body: Buffer | undefined) => Promise<void>): Route =>
+      async (req, p) => {
+        await act(p.namespace, p.name, req.body);
+        return empty(202);
+      };
+    const ok =
+      (act: (ns: string, name: string, body: Buffer | undefined) => Promise<void>): Route =>
+      async (req, p) => {
+        await act(p.namespace, p.name, req.body);
+        return empty(200);
+      };
     this.vmRoutes = {
       start: { method: 'PUT', route: accepted((ns, n, b) => this.vms.start(ns, n, decodeOptions<StartOptions>(b, 'v1.StartOptions'))) },
       stop: { method: 'PUT', route: accepted((ns, n, b) => this.vms.stop(ns, n, decodeOptions<StopOptions>(b, 'v1.StopOptions'))) },
-      restart: { method: 'PUT', route: accepted((ns, n, b) => this.vms.restart(ns, n, decodeOptions<RestartOptions>(b, 'v1.RestartOptions'))) },
-      migrate: { method: 'PUT', route: accepted((ns, n, b) => this.vms.migrate(ns, n, decodeOptions<MigrateOptions>(b, 'v1.MigrateOptions'))) },
-      'evacuate/cancel': { method: 'PUT', route: ok(async (ns, n, b) => cancelEvacuation(options.client, await this.vmiOfVm(ns, n), evacuateOptions(b))) },
+      restart: {
+        method: 'PUT',
+        route: accepted((ns, n, b) => this.vms.restart(ns, n, decodeOptions<RestartOptions>(b, 'v1.RestartOptions'))),
+      },
+      migrate: {
+        method: 'PUT',
+        route: accepted((ns, n, b) => this.vms.migrate(ns, n, decodeOptions<MigrateOptions>(b, 'v1.MigrateOptions'))),
+      },
+      'evacuate/cancel': {
+        method: 'PUT',
+        route: ok(async (ns, n, b) => cancelEvacuation(options.client, await this.vmiOfVm(ns, n), evacuateOptions(b))),
+      },
       objectgraph: { method: 'GET', route: async () => statusResponse(objectGraphDisabled()) },
-      'expand-spec': { method: 'GET', route: async (_req, p) => this.expand(await this.fetchVm(p.namespace, p.name)).catch((err: unknown) => statusResponse(expandFailure(err))) },
+      'expand-spec': {
+        method: 'GET',
+        route: async (_req, p) =>
+          this.expand(await this.fetchVm(p.namespace, p.name)).catch((err: unknown) => statusResponse(expandFailure(err))),
+      },
     };
     this.vmiRoutes = {
       pause: { method: 'PUT', route: ok((ns, n, b) => this.vmis.pause(ns, n, isDryRun(decodeOptions(b, 'v1.PauseOptions')))) },
@@ -81,7 +98,10 @@ class VirtApiSubresources implements AggregatedBackend {
       reset: { method: 'PUT', route: ok((ns, n) => this.vmis.reset(ns, n)) },
       freeze: { method: 'PUT', route: ok((ns, n, b) => this.vmis.freeze(ns, n, unfreezeTimeoutSeconds(b))) },
       unfreeze: { method: 'PUT', route: ok((ns, n) => this.vmis.unfreeze(ns, n)) },
-      'evacuate/cancel': { method: 'PUT', route: ok(async (ns, n, b) => cancelEvacuation(options.client, await this.vmis.fetchVmi(ns, n), evacuateOptions(b))) },
+      'evacuate/cancel': {
+        method: 'PUT',
+        route: ok(async (ns, n, b) => cancelEvacuation(options.client, await this.vmis.fetchVmi(ns, n), evacuateOptions(b))),
+      },
       guestosinfo: { method: 'GET', route: (_req, p) => this.guestAgent(p.namespace, p.name, guestAgentInfo) },
       userlist: { method: 'GET', route: (_req, p) => this.guestAgent(p.namespace, p.name, userList) },
       filesystemlist: { method: 'GET', route: (_req, p) => this.guestAgent(p.namespace, p.name, filesystemList) },
@@ -101,7 +121,12 @@ class VirtApiSubresources implements AggregatedBackend {
       if (path.kind === 'version') return request.method === 'GET' ? json(await this.version()) : methodNotAllowed();
       if (path.kind === 'healthz') return request.method === 'GET' ? this.healthz() : methodNotAllowed();
       // Errors of the body or of the expansion are the client's: 400.
-      if (path.kind === 'expandVmSpec') return request.method === 'PUT' ? await this.expand(vmFromBody(request.body, path.namespace)).catch((err: unknown) => statusResponse(err instanceof StatusError ? err : badRequest((err as Error).message))) : methodNotAllowed();
+      if (path.kind === 'expandVmSpec')
+        return request.method === 'PUT'
+          ? await this.expand(vmFromBody(request.body, path.namespace)).catch((err: unknown) =>
+              statusResponse(err instanceof StatusError ? err : badRequest((err as Error).message)),
+            )
+          : methodNotAllowed();
       if (path.kind !== 'object') return notFoundPage();
       const routes = path.resource === 'virtualmachines' ? this.vmRoutes : this.vmiRoutes;
       const entry = routes[path.action];
@@ -115,7 +140,10 @@ class VirtApiSubresources implements AggregatedBackend {
 
   upgrade(request: BackendRequest, socket: Duplex, _head: Buffer): void {
     const path = parsePath(request.path);
-    const stream = path?.kind === 'object' && path.resource === 'virtualmachineinstances' && (path.action === 'console' || path.action === 'vnc') ? path : undefined;
+    const stream =
+      path?.kind === 'object' && path.resource === 'virtualmachineinstances' && (path.action === 'console' || path.action === 'vnc')
+        ? path
+        : undefined;
     if (!stream) return writeHttp(socket, notFoundPage());
     void this.vmis
       .fetchVmi(stream.namespace, stream.name)
@@ -177,7 +205,10 @@ class VirtApiSubresources implements AggregatedBackend {
 
   private async healthz(): Promise<BackendResponse> {
     const kv = await this.kubeVirt();
-    return json({ apiserver: { connectivity: 'ok', version: this.options.kubernetesVersion }, 'config-resource-version': kv?.metadata.resourceVersion ?? '' });
+    return json({
+      apiserver: { connectivity: 'ok', version: this.options.kubernetesVersion },
+      'config-resource-version': kv?.metadata.resourceVersion ?? '',
+    });
   }
 }
 
@@ -196,8 +227,14 @@ function parsePath(path: string): ParsedPath | undefined {
   if (rest.length === 0) return { kind: 'groupVersion', version };
   if (rest.length === 1 && (rest[0] === 'version' || rest[0] === 'healthz')) return { kind: rest[0] };
   const [namespaces, namespace, resource, name, ...action] = rest;
-  if (namespaces === 'namespaces' && namespace && resource === 'expand-vm-spec' && name === undefined) return { kind: 'expandVmSpec', namespace };
-  if (namespaces === 'namespaces' && (resource === 'virtualmachines' || resource === 'virtualmachineinstances') && name && action.length > 0) {
+  if (namespaces === 'namespaces' && namespace && resource === 'expand-vm-spec' && name === undefined)
+    return { kind: 'expandVmSpec', namespace };
+  if (
+    namespaces === 'namespaces' &&
+    (resource === 'virtualmachines' || resource === 'virtualmachineinstances') &&
+    name &&
+    action.length > 0
+  ) {
     return { kind: 'object', namespace, resource, name, action: action.join('/') };
   }
   return { kind: 'other' };
@@ -241,5 +278,3 @@ function writeHttp(socket: Duplex, response: BackendResponse): void {
     `HTTP/1.1 ${response.status} ${reason}\r\nContent-Type: ${response.contentType ?? 'text/plain'}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
-
-

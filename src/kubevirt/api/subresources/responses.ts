@@ -11,7 +11,11 @@ import type { BackendResponse } from '../../../api/extension-points.js';
 
 export const empty = (status: number): BackendResponse => ({ status });
 
-export const json = (body: unknown, status = 200): BackendResponse => ({ status, contentType: 'application/json', body: JSON.stringify(body) });
+export const json = (body: unknown, status = 200): BackendResponse => ({
+  status,
+  contentType: 'application/json',
+  body: JSON.stringify(body),
+});
 
 export const statusResponse = (error: StatusError): BackendResponse => json(error.toStatus(), error.code);
 
@@ -22,9 +26,11 @@ const KUBEVIRT_GROUP = 'kubevirt.io';
 
 export type Subject = 'virtualmachine' | 'virtualmachineinstance';
 
-export const subjectConflict = (subject: Subject, name: string, why: string): StatusError => conflict({ group: KUBEVIRT_GROUP, resource: subject, name }, why);
+export const subjectConflict = (subject: Subject, name: string, why: string): StatusError =>
+  conflict({ group: KUBEVIRT_GROUP, resource: subject, name }, why);
 
-export const subjectNotFound = (subject: Subject, name: string): StatusError => notFound({ group: KUBEVIRT_GROUP, resource: subject, name });
+export const subjectNotFound = (subject: Subject, name: string): StatusError =>
+  notFound({ group: KUBEVIRT_GROUP, resource: subject, name });
 
 export const vmConflict = (name: string, why: string) => subjectConflict('virtualmachine', name, why);
 export const vmiConflict = (name: string, why: string) => subjectConflict('virtualmachineinstance', name, why);

@@ -8,7 +8,13 @@
 import { StatusError, badRequest, internalError } from '../../../api/errors.js';
 import type { Client } from '../../../client/client.js';
 import { VMI_REF, VM_REF } from '../../controller/constants.js';
-import { isFinal, type RunStrategy, type StateChangeRequest, type VirtualMachine, type VirtualMachineInstance } from '../../controller/types.js';
+import {
+  isFinal,
+  type RunStrategy,
+  type StateChangeRequest,
+  type VirtualMachine,
+  type VirtualMachineInstance,
+} from '../../controller/types.js';
 import { MESSAGES, subjectNotFound, vmConflict } from './responses.js';
 
 export interface StartOptions {
@@ -54,7 +60,8 @@ export class VmLifecycle {
         return this.patchSpec(vm, runningPatch(vm, true), dryRun);
       case 'RerunOnFailure':
       case 'Manual': {
-        if (strategy === 'RerunOnFailure' && phase === 'Failed') throw vmConflict(name, 'RerunOnFailure does not support starting VM from failed state');
+        if (strategy === 'RerunOnFailure' && phase === 'Failed')
+          throw vmConflict(name, 'RerunOnFailure does not support starting VM from failed state');
         const needsRestart = vmi !== undefined && (strategy === 'Manual' ? isFinal(vmi) : phase === 'Succeeded');
         const start: StateChangeRequest = { action: 'Start', data: startData };
         const requests: StateChangeRequest[] = needsRestart ? [{ action: 'Stop', uid: vmi!.metadata.uid }, start] : [start];
@@ -79,7 +86,10 @@ export class VmLifecycle {
     switch (strategy) {
       case 'Halted':
         if (!live) throw vmConflict(name, MESSAGES.vmNotRunning);
-        if (options.gracePeriod === undefined || (vmi!.spec.terminationGracePeriodSeconds !== undefined && options.gracePeriod >= oldGracePeriod)) {
+        if (
+          options.gracePeriod === undefined ||
+          (vmi!.spec.terminationGracePeriodSeconds !== undefined && options.gracePeriod >= oldGracePeriod)
+        ) {
           throw vmConflict(name, 'Halted only supports manual stop requests with a shorter graceperiod');
         }
         return this.patchStatus(vm, changeRequestPatch(vm, [{ action: 'Stop', uid: vmi!.metadata.uid }]), dryRun);
@@ -102,7 +112,8 @@ export class VmLifecycle {
     const vm = await this.fetchVm(namespace, name);
     if (hasTrueCondition(vm, 'VolumesChange')) throw vmConflict(name, MESSAGES.manualRecoveryRequired);
     const strategy = runStrategyOf(vm);
-    if (strategy === 'Halted' || strategy === 'Once') throw vmConflict(name, `RunStategy ${strategy} does not support manual restart requests`);
+    if (strategy === 'Halted' || strategy === 'Once')
+      throw vmConflict(name, `RunStategy ${strategy} does not support manual restart requests`);
     const vmi = await this.findVmi(namespace, name);
     if (!vmi) throw vmConflict(name, 'VM is not running: Halted');
     const dryRun = isDryRunAll(options.dryRun);
@@ -131,7 +142,12 @@ export class VmLifecycle {
     if (options.addedNodeSelector) spec.addedNodeSelector = options.addedNodeSelector;
     try {
       await this.client.create(
-        { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstanceMigration', metadata: { generateName: 'kubevirt-migrate-vm-', namespace }, spec } as never,
+        {
+          apiVersion: 'kubevirt.io/v1',
+          kind: 'VirtualMachineInstanceMigration',
+          metadata: { generateName: 'kubevirt-migrate-vm-', namespace },
+          spec,
+        } as never,
         { dryRun: isDryRunAll(options.dryRun) },
       );
     } catch (err) {
@@ -231,9 +247,11 @@ export function changeRequestPatch(vm: VirtualMachine, requests: StateChangeRequ
   const pending = status.stateChangeRequests ?? [];
   const patch: JsonPatchOp[] = [];
   // Go tests the value even when absent (null); RFC 6902 `test` needs the member, so only an existing list is tested.
-  if (status.stateChangeRequests !== undefined) patch.push({ op: 'test', path: '/status/stateChangeRequests', value: status.stateChangeRequests });
+  if (status.stateChangeRequests !== undefined)
+    patch.push({ op: 'test', path: '/status/stateChangeRequests', value: status.stateChangeRequests });
   if (pending.length === 0) patch.push({ op: 'add', path: '/status/stateChangeRequests', value: cleaned });
-  else if (cleaned.length === 1 && cleaned[0].action === 'Stop') patch.push({ op: 'replace', path: '/status/stateChangeRequests', value: cleaned });
+  else if (cleaned.length === 1 && cleaned[0].action === 'Stop')
+    patch.push({ op: 'replace', path: '/status/stateChangeRequests', value: cleaned });
   else throw internalError(ALREADY_UNDERWAY);
   if (status.startFailure !== undefined) patch.push({ op: 'remove', path: '/status/startFailure' });
   return patch;
@@ -247,7 +265,8 @@ function withoutEmptyFields(request: StateChangeRequest): StateChangeRequest {
   return out;
 }
 
-const hasTrueCondition = (vm: VirtualMachine, type: string): boolean => (vm.status?.conditions ?? []).some((c) => c.type === type && c.status === 'True');
+const hasTrueCondition = (vm: VirtualMachine, type: string): boolean =>
+  (vm.status?.conditions ?? []).some((c) => c.type === type && c.status === 'True');
 
 const isDryRunAll = (dryRun: string[] | undefined): boolean => Array.isArray(dryRun) && dryRun.includes('All');
 

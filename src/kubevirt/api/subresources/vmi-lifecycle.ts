@@ -52,17 +52,29 @@ export class VmiLifecycle {
   }
 
   async freeze(namespace: string, name: string, unfreezeTimeoutSeconds: number): Promise<void> {
-    await this.onHandler(namespace, name, runningValidation(MESSAGES.vmNotRunning), (h) => {
-      if (!h.freeze) throw internalError('the simulated virt-handler does not support freezing guest filesystems');
-      return h.freeze(namespace, name, unfreezeTimeoutSeconds);
-    }, false);
+    await this.onHandler(
+      namespace,
+      name,
+      runningValidation(MESSAGES.vmNotRunning),
+      (h) => {
+        if (!h.freeze) throw internalError('the simulated virt-handler does not support freezing guest filesystems');
+        return h.freeze(namespace, name, unfreezeTimeoutSeconds);
+      },
+      false,
+    );
   }
 
   async unfreeze(namespace: string, name: string): Promise<void> {
-    await this.onHandler(namespace, name, runningValidation(MESSAGES.vmiNotRunning), (h) => {
-      if (!h.unfreeze) throw internalError('the simulated virt-handler does not support freezing guest filesystems');
-      return h.unfreeze(namespace, name);
-    }, false);
+    await this.onHandler(
+      namespace,
+      name,
+      runningValidation(MESSAGES.vmiNotRunning),
+      (h) => {
+        if (!h.unfreeze) throw internalError('the simulated virt-handler does not support freezing guest filesystems');
+        return h.unfreeze(namespace, name);
+      },
+      false,
+    );
   }
 
   /** reset has no validation; a failure on a VMI that is not running says so (errorPostProcessing). */
@@ -71,8 +83,10 @@ export class VmiLifecycle {
     try {
       await this.handler.reset(namespace, name);
     } catch (err) {
-      const message = err instanceof StatusError ? err.message.replace(/^Internal error occurred: /, '') : String((err as Error).message ?? err);
-      if (vmi.status?.phase !== 'Running') throw internalError(`Failed to reset non-running VMI with phase ${vmi.status?.phase ?? ''}: ${message}`);
+      const message =
+        err instanceof StatusError ? err.message.replace(/^Internal error occurred: /, '') : String((err as Error).message ?? err);
+      if (vmi.status?.phase !== 'Running')
+        throw internalError(`Failed to reset non-running VMI with phase ${vmi.status?.phase ?? ''}: ${message}`);
       throw asInternal(err);
     }
   }
@@ -86,7 +100,13 @@ export class VmiLifecycle {
     }
   }
 
-  private async onHandler(namespace: string, name: string, validate: Validation, act: (handler: VirtHandlerClient) => Promise<void>, dryRun: boolean): Promise<void> {
+  private async onHandler(
+    namespace: string,
+    name: string,
+    validate: Validation,
+    act: (handler: VirtHandlerClient) => Promise<void>,
+    dryRun: boolean,
+  ): Promise<void> {
     const vmi = await this.fetchVmi(namespace, name);
     const invalid = validate(vmi);
     if (invalid) throw invalid;
@@ -102,9 +122,11 @@ export class VmiLifecycle {
 const asInternal = (err: unknown): StatusError =>
   err instanceof StatusError && err.code === 500 ? err : internalError(err instanceof Error ? err.message : String(err));
 
-export const hasCondition = (vmi: VirtualMachineInstance, type: string): boolean => (vmi.status?.conditions ?? []).some((c) => c.type === type);
+export const hasCondition = (vmi: VirtualMachineInstance, type: string): boolean =>
+  (vmi.status?.conditions ?? []).some((c) => c.type === type);
 
-const hasTrueCondition = (vmi: VirtualMachineInstance, type: string): boolean => (vmi.status?.conditions ?? []).some((c) => c.type === type && c.status === 'True');
+const hasTrueCondition = (vmi: VirtualMachineInstance, type: string): boolean =>
+  (vmi.status?.conditions ?? []).some((c) => c.type === type && c.status === 'True');
 
 const runningValidation =
   (message: string): Validation =>
@@ -116,7 +138,10 @@ const pauseValidation: Validation = (vmi) => {
   if (vmi.status?.phase !== 'Running') return vmiConflict(name, MESSAGES.vmNotRunning);
   const probe = vmi.spec.livenessProbe as { guestAgentPing?: unknown } | undefined;
   if (probe && !probe.guestAgentPing) {
-    return forbidden({ group: 'kubevirt.io', resource: 'virtualmachineinstance', name }, 'Pausing VMIs with a non-GuestAgentPing LivenessProbe is not supported');
+    return forbidden(
+      { group: 'kubevirt.io', resource: 'virtualmachineinstance', name },
+      'Pausing VMIs with a non-GuestAgentPing LivenessProbe is not supported',
+    );
   }
   if (hasCondition(vmi, 'Paused')) return vmiConflict(name, 'VMI is already paused');
   return undefined;

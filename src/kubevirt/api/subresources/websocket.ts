@@ -22,7 +22,10 @@ export interface Frame {
 export const CLOSE_NORMAL = 1000;
 export const CLOSE_UNSUPPORTED_DATA = 1003;
 
-export const acceptKey = (clientKey: string): string => createHash('sha1').update(clientKey + HANDSHAKE_GUID).digest('base64');
+export const acceptKey = (clientKey: string): string =>
+  createHash('sha1')
+    .update(clientKey + HANDSHAKE_GUID)
+    .digest('base64');
 
 /** Encodes one frame; `mask` is for clients (servers never mask). */
 export function encodeFrame(opcode: Opcode, payload: Buffer, mask?: Buffer): Buffer {
@@ -101,7 +104,12 @@ export class WebSocketConnection {
   }
 
   /** Completes the opening handshake (101) and returns the open connection. */
-  static accept(socket: Duplex, headers: IncomingHttpHeaders, protocol: string | undefined, handlers: WebSocketHandlers): WebSocketConnection {
+  static accept(
+    socket: Duplex,
+    headers: IncomingHttpHeaders,
+    protocol: string | undefined,
+    handlers: WebSocketHandlers,
+  ): WebSocketConnection {
     const lines = [
       'HTTP/1.1 101 Switching Protocols',
       'Upgrade: websocket',

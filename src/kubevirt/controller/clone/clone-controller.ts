@@ -21,7 +21,14 @@ import { clonePatches, type CloneSpec } from './clone-patches.js';
 import { errorMessage, statusCode } from '../errors.js';
 import { isRestoreProgressing } from '../snapshot/restore-controller.js';
 import type { VmRestore } from '../snapshot/restore-target.js';
-import { claimsOfVolumes, progressCondition, VMCLONE_REF, VMRESTORE_REF, VMSNAPSHOT_REF, withConditions } from '../snapshot/snapshot-common.js';
+import {
+  claimsOfVolumes,
+  progressCondition,
+  VMCLONE_REF,
+  VMRESTORE_REF,
+  VMSNAPSHOT_REF,
+  withConditions,
+} from '../snapshot/snapshot-common.js';
 import { newControllerRef } from '../../../kube/owners.js';
 import type { SnapshotVm } from '../snapshot/snapshot-source.js';
 import type { SnapshotContent, VmSnapshot } from '../snapshot/snapshot-status.js';
@@ -82,16 +89,29 @@ export class CloneController implements Component {
     const { ctx, clones, vms, snapshots, restores, pvcs } = deps;
     this.controller = new Controller({ name: this.name, clock: ctx.clock, logger: ctx.logger, reconcile: (key) => this.reconcile(key) });
     this.controller.watch(clones);
-    const byOwner = (obj: KubeObject): string[] => (obj.metadata.ownerReferences ?? []).filter((r) => r.kind === VMCLONE_REF.kind).map((r) => `${obj.metadata.namespace ?? ''}/${r.name}`);
+    const byOwner = (obj: KubeObject): string[] =>
+      (obj.metadata.ownerReferences ?? [])
+        .filter((r) => r.kind === VMCLONE_REF.kind)
+        .map((r) => `${obj.metadata.namespace ?? ''}/${r.name}`);
     this.controller.watch(snapshots, byOwner);
     this.controller.watch(restores, byOwner);
     const clonesNaming = (obj: KubeObject): string[] =>
       clones
         .listByNamespace(obj.metadata.namespace ?? '')
-        .filter((c) => c.spec.source?.name === obj.metadata.name || c.spec.target?.name === obj.metadata.name || c.status?.targetName === obj.metadata.name)
+        .filter(
+          (c) =>
+            c.spec.source?.name === obj.metadata.name ||
+            c.spec.target?.name === obj.metadata.name ||
+            c.status?.targetName === obj.metadata.name,
+        )
         .map(objectKey);
     this.controller.watch(vms, clonesNaming);
-    this.controller.watch(pvcs, (pvc) => clones.listByNamespace(pvc.metadata.namespace ?? '').filter((c) => c.status?.phase === 'Succeeded' && c.status.restoreName).map(objectKey));
+    this.controller.watch(pvcs, (pvc) =>
+      clones
+        .listByNamespace(pvc.metadata.namespace ?? '')
+        .filter((c) => c.status?.phase === 'Succeeded' && c.status.restoreName)
+        .map(objectKey),
+    );
   }
 
   start(): Promise<void> {
@@ -120,8 +140,13 @@ export class CloneController implements Component {
     const namespace = clone.metadata.namespace ?? '';
     const source = clone.spec.source ?? {};
     const fromVm = source.kind === 'VirtualMachine';
-    const sourceObject = fromVm ? this.deps.vms.getByName(namespace, source.name ?? '') : this.deps.snapshots.getByName(namespace, source.name ?? '');
-    if (!sourceObject) return { pending: { event: 'SourceDoesNotExist', reason: `Source doesnt exist: ${source.kind ?? ''} ${namespace}/${source.name ?? ''}` } };
+    const sourceObject = fromVm
+      ? this.deps.vms.getByName(namespace, source.name ?? '')
+      : this.deps.snapshots.getByName(namespace, source.name ?? '');
+    if (!sourceObject)
+      return {
+        pending: { event: 'SourceDoesNotExist', reason: `Source doesnt exist: ${source.kind ?? ''} ${namespace}/${source.name ?? ''}` },
+      };
     const snapshotName = fromVm ? (clone.status?.snapshotName ?? `tmp-snapshot-${clone.metadata.uid ?? ''}`) : (source.name ?? '');
     const info: SyncInfo = {};
     switch (clone.status?.phase ?? '') {
@@ -134,18 +159,24 @@ export class CloneController implements Component {
         if (snapshot.status?.readyToUse !== true) return info;
         const invalid = this.invalidContent(snapshot);
         if (invalid) return { failing: { event: 'SnapshotContentInvalid', reason: invalid } };
-        this.record(clone, 'SnapshotReady', `snapshot ${snapshot.metadata.name ?? ''} for clone ${clone.metadata.name ?? ''} is ready to use`);
+        this.record(
+          clone,
+          'SnapshotReady',
+          `snapshot ${snapshot.metadata.name ?? ''} for clone ${clone.metadata.name ?? ''} is ready to use`,
+        );
         info.snapshotReady = true;
       }
       // biome-ignore lint/suspicious/noFallthroughSwitchClause: deliberate: one sync walks the phases in order, as KubeVirt's clone controller does
       case 'RestoreInProgress': {
         if (!clone.status?.restoreName) {
           const snapshot = this.deps.snapshots.getByName(namespace, snapshotName);
-          if (!snapshot) return { ...info, failing: { event: 'SnapshotDeleted', reason: `snapshot ${snapshotName} does not exist anymore` } };
+          if (!snapshot)
+            return { ...info, failing: { event: 'SnapshotDeleted', reason: `snapshot ${snapshotName} does not exist anymore` } };
           return { ...info, ...(await this.createRestore(clone, snapshot, snapshotName)) };
         }
         const restore = this.deps.restores.getByName(namespace, clone.status.restoreName);
-        if (!restore) return { ...info, error: `restore ${clone.status.restoreName} is not created yet for clone ${clone.metadata.name ?? ''}` };
+        if (!restore)
+          return { ...info, error: `restore ${clone.status.restoreName} is not created yet for clone ${clone.metadata.name ?? ''}` };
         if (isRestoreProgressing(restore)) return info;
         this.record(clone, 'RestoreReady', `restore ${restore.metadata.name ?? ''} for clone ${clone.metadata.name ?? ''} is ready to use`);
         Object.assign(info, { restoreReady: true, targetVMName: restore.spec.target.name });
@@ -153,7 +184,8 @@ export class CloneController implements Component {
       // biome-ignore lint/suspicious/noFallthroughSwitchClause: deliberate: one sync walks the phases in order, as KubeVirt's clone controller does
       case 'CreatingTargetVM': {
         const targetName = clone.spec.target?.name ?? '';
-        if (!this.deps.vms.getByName(namespace, targetName)) return { ...info, error: `target VM ${targetName} is not created yet for clone ${clone.metadata.name ?? ''}` };
+        if (!this.deps.vms.getByName(namespace, targetName))
+          return { ...info, error: `target VM ${targetName} is not created yet for clone ${clone.metadata.name ?? ''}` };
         this.record(clone, 'TargetVMCreated', `created target VM ${targetName} for clone ${clone.metadata.name ?? ''}`);
         info.targetVMCreated = true;
       }
@@ -171,13 +203,18 @@ export class CloneController implements Component {
     const snapshot = {
       apiVersion: VMSNAPSHOT_REF.apiVersion,
       kind: VMSNAPSHOT_REF.kind,
-      metadata: { name: `tmp-snapshot-${clone.metadata.uid ?? ''}`, namespace: vm.metadata.namespace, ownerReferences: [newControllerRef(clone)] },
+      metadata: {
+        name: `tmp-snapshot-${clone.metadata.uid ?? ''}`,
+        namespace: vm.metadata.namespace,
+        ownerReferences: [newControllerRef(clone)],
+      },
       spec: { source: { apiGroup: 'kubevirt.io', kind: 'VirtualMachine', name: vm.metadata.name } },
     };
     try {
       await this.deps.ctx.client.create(snapshot);
     } catch (err) {
-      if (statusCode(err) !== 409) return { error: `failed creating snapshot ${snapshot.metadata.name} for clone ${clone.metadata.name ?? ''}: ${errorMessage(err)}` };
+      if (statusCode(err) !== 409)
+        return { error: `failed creating snapshot ${snapshot.metadata.name} for clone ${clone.metadata.name ?? ''}: ${errorMessage(err)}` };
       return { snapshotName: snapshot.metadata.name };
     }
     this.record(clone, 'SnapshotCreated', `created snapshot ${snapshot.metadata.name} for clone ${clone.metadata.name ?? ''}`);
@@ -190,8 +227,12 @@ export class CloneController implements Component {
     const content = this.deps.contents.getByName(snapshot.metadata.namespace, contentName);
     if (!content) return `snapshot content ${contentName} in namespace ${snapshot.metadata.namespace ?? ''} does not exist`;
     const backedUp = new Set((content.spec.volumeBackups ?? []).map((b) => b.volumeName));
-    const missing = [...claimsOfVolumes(content.spec.source.virtualMachine?.spec?.template?.spec).keys()].filter((volume) => !backedUp.has(volume));
-    return missing.length ? missing.map((volume) => `volume ${volume} is not backed up in snapshot ${content.spec.virtualMachineSnapshotName ?? ''}`).join('\n') : undefined;
+    const missing = [...claimsOfVolumes(content.spec.source.virtualMachine?.spec?.template?.spec).keys()].filter(
+      (volume) => !backedUp.has(volume),
+    );
+    return missing.length
+      ? missing.map((volume) => `volume ${volume} is not backed up in snapshot ${content.spec.virtualMachineSnapshotName ?? ''}`).join('\n')
+      : undefined;
   }
 
   private async createRestore(clone: VmClone, snapshot: VmSnapshot, snapshotName: string): Promise<SyncInfo> {
@@ -202,9 +243,18 @@ export class CloneController implements Component {
     const restore = {
       apiVersion: VMRESTORE_REF.apiVersion,
       kind: VMRESTORE_REF.kind,
-      metadata: { name: `tmp-restore-${clone.metadata.uid ?? ''}`, namespace: clone.metadata.namespace, ownerReferences: [newControllerRef(clone)] },
+      metadata: {
+        name: `tmp-restore-${clone.metadata.uid ?? ''}`,
+        namespace: clone.metadata.namespace,
+        ownerReferences: [newControllerRef(clone)],
+      },
       spec: {
-        target: { apiGroup: 'kubevirt.io', kind: 'VirtualMachine', ...clone.spec.target, name: clone.spec.target?.name || generateName(`${sourceVm.metadata.name ?? ''}-clone-`, ctx.random) },
+        target: {
+          apiGroup: 'kubevirt.io',
+          kind: 'VirtualMachine',
+          ...clone.spec.target,
+          name: clone.spec.target?.name || generateName(`${sourceVm.metadata.name ?? ''}-clone-`, ctx.random),
+        },
         virtualMachineSnapshotName: snapshotName,
         patches: clonePatches(sourceVm, clone.spec),
         ...(clone.spec.volumeNamePolicy ? { volumeRestorePolicy: clone.spec.volumeNamePolicy } : {}),
@@ -239,11 +289,13 @@ export class CloneController implements Component {
       try {
         await ctx.client.delete(ref, namespace, name);
       } catch (err) {
-        if (statusCode(err) !== 404) return `cannot clean up ${ref === VMRESTORE_REF ? 'restore' : 'snapshot'} ${name} for clone ${clone.metadata.name ?? ''}`;
+        if (statusCode(err) !== 404)
+          return `cannot clean up ${ref === VMRESTORE_REF ? 'restore' : 'snapshot'} ${name} for clone ${clone.metadata.name ?? ''}`;
       }
       return undefined;
     };
-    const error = (await remove(VMRESTORE_REF, restoreName)) ?? (fromVm ? await remove(VMSNAPSHOT_REF, clone.status?.snapshotName ?? '') : undefined);
+    const error =
+      (await remove(VMRESTORE_REF, restoreName)) ?? (fromVm ? await remove(VMSNAPSHOT_REF, clone.status?.snapshotName ?? '') : undefined);
     return error ? { pvcBound: true, error } : { pvcBound: true };
   }
 
@@ -256,7 +308,11 @@ export class CloneController implements Component {
     const now = rfc3339(this.deps.ctx.clock.now());
     const status = structuredClone(clone.status ?? {});
     const conditions = (progressing: ['True' | 'False', string], ready: ['True' | 'False', string]): void => {
-      status.conditions = withConditions(status.conditions, progressCondition('Progressing', progressing[0], progressing[1], now), progressCondition('Ready', ready[0], ready[1], now));
+      status.conditions = withConditions(
+        status.conditions,
+        progressCondition('Progressing', progressing[0], progressing[1], now),
+        progressCondition('Ready', ready[0], ready[1], now),
+      );
     };
     if (info.pending) {
       this.record(clone, info.pending.event, info.pending.reason);

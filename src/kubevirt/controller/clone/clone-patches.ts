@@ -50,12 +50,24 @@ export function clonePatches(source: VirtualMachine, spec: CloneSpec): string[] 
   // Needed by the restore: never filtered out.
   delete annotations['restore.kubevirt.io/lastRestoreUID'];
   const operations: Operation[] = [
-    ...(template.spec.domain.devices?.interfaces ?? []).map((iface, index): Operation => ({ op: 'replace', path: `/spec/template/spec/domain/devices/interfaces/${index}/macAddress`, value: spec.newMacAddresses?.[iface.name] ?? '' })),
-    ...(firmware ? [{ op: 'replace', path: '/spec/template/spec/domain/firmware/serial', value: spec.newSMBiosSerial ?? '' } as const] : []),
+    ...(template.spec.domain.devices?.interfaces ?? []).map(
+      (iface, index): Operation => ({
+        op: 'replace',
+        path: `/spec/template/spec/domain/devices/interfaces/${index}/macAddress`,
+        value: spec.newMacAddresses?.[iface.name] ?? '',
+      }),
+    ),
+    ...(firmware
+      ? [{ op: 'replace', path: '/spec/template/spec/domain/firmware/serial', value: spec.newSMBiosSerial ?? '' } as const]
+      : []),
     ...removals(source.metadata.labels, spec.labelFilters, '/metadata/labels'),
     ...removals(annotations, spec.annotationFilters, '/metadata/annotations'),
     ...removals(template.metadata?.labels, spec.template?.labelFilters, '/spec/template/metadata/labels'),
-    ...removals(template.metadata?.annotations as Record<string, string> | undefined, spec.template?.annotationFilters, '/spec/template/metadata/annotations'),
+    ...removals(
+      template.metadata?.annotations as Record<string, string> | undefined,
+      spec.template?.annotationFilters,
+      '/spec/template/metadata/annotations',
+    ),
     ...(firmware ? [{ op: 'replace', path: '/spec/template/spec/domain/firmware/uuid', value: '' } as const] : []),
   ];
   return [...operations.map((operation) => JSON.stringify(operation)), ...(spec.patches ?? [])];

@@ -38,8 +38,15 @@ export class EvacuationController implements Component {
   private readonly unseen = new Map<string, string>();
 
   constructor(private readonly deps: EvacuationControllerDeps) {
-    this.controller = new Controller({ name: this.name, clock: deps.ctx.clock, logger: deps.ctx.logger, reconcile: (key) => this.reconcile(key) });
-    this.controller.watch(deps.vmis, (vmi) => (vmi.status?.evacuationNodeName ? [`${vmi.metadata.namespace ?? ''}/${vmi.metadata.name ?? ''}`] : []));
+    this.controller = new Controller({
+      name: this.name,
+      clock: deps.ctx.clock,
+      logger: deps.ctx.logger,
+      reconcile: (key) => this.reconcile(key),
+    });
+    this.controller.watch(deps.vmis, (vmi) =>
+      vmi.status?.evacuationNodeName ? [`${vmi.metadata.namespace ?? ''}/${vmi.metadata.name ?? ''}`] : [],
+    );
     // A migration that ends lets a VMI still marked for evacuation try again.
     this.controller.watch(deps.migrations, (m) => [`${m.metadata.namespace ?? ''}/${m.spec.vmiName}`]);
   }
@@ -66,7 +73,11 @@ export class EvacuationController implements Component {
     const migration: Migration = {
       apiVersion: 'kubevirt.io/v1',
       kind: VMIM_REF.kind,
-      metadata: { generateName: 'kubevirt-evacuation-', namespace: vmi.metadata.namespace, annotations: { [ANNOTATION_EVACUATION_MIGRATION]: node } },
+      metadata: {
+        generateName: 'kubevirt-evacuation-',
+        namespace: vmi.metadata.namespace,
+        annotations: { [ANNOTATION_EVACUATION_MIGRATION]: node },
+      },
       spec: { vmiName: vmi.metadata.name ?? '', priority: 'system-critical' },
     };
     try {

@@ -18,7 +18,15 @@ import { objectKey, type Informer } from '../../../runtime/informer.js';
 import { withCondition } from '../conditions.js';
 import { POD_REF } from '../constants.js';
 import { statusCode } from '../errors.js';
-import { exporterName, exporterPod, exporterService, internalLinks, tokenSecret, tokenSecretName, type ExportLinks } from './export-objects.js';
+import {
+  exporterName,
+  exporterPod,
+  exporterService,
+  internalLinks,
+  tokenSecret,
+  tokenSecretName,
+  type ExportLinks,
+} from './export-objects.js';
 import { exportSource, type ExportSourceDeps, type SourceConditionView } from './export-source.js';
 import { parseDurationMs, VMEXPORT_REF, type TypedRef } from '../snapshot/snapshot-common.js';
 import type { Condition } from '../types.js';
@@ -56,16 +64,22 @@ export class ExportController implements Component {
     const { ctx, exports, vms, vmis, pvcs, snapshots, exporterPods } = deps;
     this.controller = new Controller({ name: this.name, clock: ctx.clock, logger: ctx.logger, reconcile: (key) => this.reconcile(key) });
     this.controller.watch(exports);
-    const exportsOf = (kinds: string[]) => (obj: KubeObject): string[] =>
-      exports
-        .listByNamespace(obj.metadata.namespace ?? '')
-        .filter((e) => kinds.includes(e.spec.source?.kind ?? '') && e.spec.source.name === obj.metadata.name)
-        .map(objectKey);
+    const exportsOf =
+      (kinds: string[]) =>
+      (obj: KubeObject): string[] =>
+        exports
+          .listByNamespace(obj.metadata.namespace ?? '')
+          .filter((e) => kinds.includes(e.spec.source?.kind ?? '') && e.spec.source.name === obj.metadata.name)
+          .map(objectKey);
     this.controller.watch(vms, exportsOf(['VirtualMachine']));
     this.controller.watch(vmis, exportsOf(['VirtualMachine']));
     this.controller.watch(pvcs, exportsOf(['PersistentVolumeClaim']));
     this.controller.watch(snapshots, exportsOf(['VirtualMachineSnapshot']));
-    this.controller.watch(exporterPods, (pod) => (pod.metadata.ownerReferences ?? []).filter((r) => r.kind === VMEXPORT_REF.kind).map((r) => `${pod.metadata.namespace ?? ''}/${r.name}`));
+    this.controller.watch(exporterPods, (pod) =>
+      (pod.metadata.ownerReferences ?? [])
+        .filter((r) => r.kind === VMEXPORT_REF.kind)
+        .map((r) => `${pod.metadata.namespace ?? ''}/${r.name}`),
+    );
   }
 
   start(): Promise<void> {
@@ -82,7 +96,8 @@ export class ExportController implements Component {
     if (!vmExport || vmExport.metadata.deletionTimestamp) return;
     const namespace = vmExport.metadata.namespace ?? '';
     const name = vmExport.metadata.name ?? '';
-    const expiresMs = Date.parse(vmExport.metadata.creationTimestamp ?? '') + (parseDurationMs(vmExport.spec.ttlDuration) ?? DEFAULT_TTL_MS);
+    const expiresMs =
+      Date.parse(vmExport.metadata.creationTimestamp ?? '') + (parseDurationMs(vmExport.spec.ttlDuration) ?? DEFAULT_TTL_MS);
     if (ctx.clock.nowMs() >= expiresMs) {
       await this.ignoreMissing(ctx.client.delete(VMEXPORT_REF, namespace, name));
       return;
@@ -92,20 +107,42 @@ export class ExportController implements Component {
       await this.ensure(vmExport, tokenSecret(vmExport, ctx.random), 'SecretCreated', `Created secret ${secretName}`, false);
     }
 
-    const source = await exportSource({ ...this.deps, podsUsing: (ns, claim) => this.podsUsing(ns, claim, exporterName(name)) }, namespace, vmExport.spec.source);
+    const source = await exportSource(
+      { ...this.deps, podsUsing: (ns, claim) => this.podsUsing(ns, claim, exporterName(name)) },
+      namespace,
+      vmExport.spec.source,
+    );
     const exportable = source.available && !source.empty;
     let pod = exporterPods.getByName(namespace, exporterName(name));
     if (exportable) {
       await this.ensure(vmExport, exporterService(vmExport), 'ServiceCreated', `Created service ${exporterName(name)}`);
-      if (!pod) pod = (await this.ensure(vmExport, exporterPod(vmExport, source.claims, this.deps.launcherImage(), secretName), 'ExporterPodCreated', `Created exporter pod ${namespace}/${exporterName(name)}`)) as Pod;
+      if (!pod)
+        pod = (await this.ensure(
+          vmExport,
+          exporterPod(vmExport, source.claims, this.deps.launcherImage(), secretName),
+          'ExporterPodCreated',
+          `Created exporter pod ${namespace}/${exporterName(name)}`,
+        )) as Pod;
     } else if (pod && !source.empty) {
       await this.ignoreMissing(ctx.client.delete(POD_REF, namespace, pod.metadata.name ?? ''));
-      void this.deps.recorder.event(vmExport, 'Normal', 'ExportPaused', `Source not available, deleting exporter pod ${pod.metadata.name ?? ''}`);
+      void this.deps.recorder.event(
+        vmExport,
+        'Normal',
+        'ExportPaused',
+        `Source not available, deleting exporter pod ${pod.metadata.name ?? ''}`,
+      );
       pod = undefined;
     }
 
     const now = rfc3339(ctx.clock.now());
-    const condition = (type: string, view: SourceConditionView): Condition => ({ type, status: view.status, reason: view.reason, message: view.message, lastProbeTime: null, lastTransitionTime: now });
+    const condition = (type: string, view: SourceConditionView): Condition => ({
+      type,
+      status: view.status,
+      reason: view.reason,
+      message: view.message,
+      lastProbeTime: null,
+      lastTransitionTime: now,
+    });
     let phase = 'Pending';
     let ready = source.ready;
     if (source.empty) phase = 'Skipped';
@@ -156,7 +193,9 @@ export class ExportController implements Component {
       (pod) =>
         pod.metadata.name !== exporter &&
         !['Succeeded', 'Failed'].includes((pod.status as { phase?: string } | undefined)?.phase ?? '') &&
-        ((pod.spec as { volumes?: Array<{ persistentVolumeClaim?: { claimName?: string } }> } | undefined)?.volumes ?? []).some((v) => v.persistentVolumeClaim?.claimName === claim),
+        ((pod.spec as { volumes?: Array<{ persistentVolumeClaim?: { claimName?: string } }> } | undefined)?.volumes ?? []).some(
+          (v) => v.persistentVolumeClaim?.claimName === claim,
+        ),
     ).length;
   }
 

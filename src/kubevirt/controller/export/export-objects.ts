@@ -26,7 +26,11 @@ export function tokenSecret(vmExport: KubeObject, random: SeededRandom): KubeObj
   return {
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: { name: tokenSecretName(vmExport.metadata.name ?? ''), namespace: vmExport.metadata.namespace, ownerReferences: [newControllerRef(vmExport)] },
+    metadata: {
+      name: tokenSecretName(vmExport.metadata.name ?? ''),
+      namespace: vmExport.metadata.namespace,
+      ownerReferences: [newControllerRef(vmExport)],
+    },
     type: 'Opaque',
     data: { token: Buffer.from(token).toString('base64') },
   } as KubeObject;
@@ -37,7 +41,12 @@ export function exporterService(vmExport: KubeObject): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name, namespace: vmExport.metadata.namespace, labels: { [EXPORT_SERVICE_LABEL]: name }, ownerReferences: [newControllerRef(vmExport)] },
+    metadata: {
+      name,
+      namespace: vmExport.metadata.namespace,
+      labels: { [EXPORT_SERVICE_LABEL]: name },
+      ownerReferences: [newControllerRef(vmExport)],
+    },
     spec: { ports: [{ name: 'export', port: 443, protocol: 'TCP', targetPort: 8443 }], selector: { [EXPORT_SERVICE_LABEL]: name } },
   } as KubeObject;
 }
@@ -46,13 +55,25 @@ export function exporterService(vmExport: KubeObject): KubeObject {
 export function exporterPod(vmExport: KubeObject, claims: readonly Claim[], launcherImage: string, tokenSecret: string): KubeObject {
   const name = exporterName(vmExport.metadata.name ?? '');
   const image = launcherImage.replace(/virt-launcher/, 'virt-exportserver');
-  const volumes = claims.map((claim) => ({ name: claim.metadata.name ?? '', persistentVolumeClaim: { claimName: claim.metadata.name ?? '' } }));
-  const mounts = claims.filter((c) => c.spec?.volumeMode !== 'Block').map((claim) => ({ name: claim.metadata.name ?? '', mountPath: `/export-volumes/${claim.metadata.name ?? ''}` }));
-  const devices = claims.filter((c) => c.spec?.volumeMode === 'Block').map((claim) => ({ name: claim.metadata.name ?? '', devicePath: `/dev/export-volumes/${claim.metadata.name ?? ''}` }));
+  const volumes = claims.map((claim) => ({
+    name: claim.metadata.name ?? '',
+    persistentVolumeClaim: { claimName: claim.metadata.name ?? '' },
+  }));
+  const mounts = claims
+    .filter((c) => c.spec?.volumeMode !== 'Block')
+    .map((claim) => ({ name: claim.metadata.name ?? '', mountPath: `/export-volumes/${claim.metadata.name ?? ''}` }));
+  const devices = claims
+    .filter((c) => c.spec?.volumeMode === 'Block')
+    .map((claim) => ({ name: claim.metadata.name ?? '', devicePath: `/dev/export-volumes/${claim.metadata.name ?? ''}` }));
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name, namespace: vmExport.metadata.namespace, labels: { [EXPORT_SERVICE_LABEL]: name }, ownerReferences: [newControllerRef(vmExport)] },
+    metadata: {
+      name,
+      namespace: vmExport.metadata.namespace,
+      labels: { [EXPORT_SERVICE_LABEL]: name },
+      ownerReferences: [newControllerRef(vmExport)],
+    },
     spec: {
       restartPolicy: 'Never',
       containers: [

@@ -48,30 +48,94 @@ export async function exportSource(deps: ExportSourceDeps, namespace: string, so
     case 'VirtualMachine': {
       const base = { manifests: true, virtualMachineName: name };
       const vm = deps.vms.getByName(namespace, name);
-      if (!vm) return { ...base, claims: [], empty: false, available: false, ready: { status: 'False', reason: 'VMNotFound', message: `Virtual Machine ${namespace}/${name} not found` } };
-      const claims = [...new Set(claimsOfVolumes(vm.spec.template.spec).values())].flatMap((claim) => deps.pvcs.getByName(namespace, claim) ?? []);
-      if (claims.length === 0) return { ...base, claims, empty: true, available: true, ready: { status: 'False', reason: 'VMNoVolumes', message: `Virtual Machine ${namespace}/${name} has no volumes` } };
+      if (!vm)
+        return {
+          ...base,
+          claims: [],
+          empty: false,
+          available: false,
+          ready: { status: 'False', reason: 'VMNotFound', message: `Virtual Machine ${namespace}/${name} not found` },
+        };
+      const claims = [...new Set(claimsOfVolumes(vm.spec.template.spec).values())].flatMap(
+        (claim) => deps.pvcs.getByName(namespace, claim) ?? [],
+      );
+      if (claims.length === 0)
+        return {
+          ...base,
+          claims,
+          empty: true,
+          available: true,
+          ready: { status: 'False', reason: 'VMNoVolumes', message: `Virtual Machine ${namespace}/${name} has no volumes` },
+        };
       const vmi = deps.vmis.getByName(namespace, name);
-      if (vmi && !isFinal(vmi)) return { ...base, claims, empty: false, available: false, ready: { status: 'False', reason: 'InUse', message: `Virtual Machine ${namespace}/${name} is running` } };
+      if (vmi && !isFinal(vmi))
+        return {
+          ...base,
+          claims,
+          empty: false,
+          available: false,
+          ready: { status: 'False', reason: 'InUse', message: `Virtual Machine ${namespace}/${name} is running` },
+        };
       return { ...base, claims, empty: false, available: true, ready: initializing };
     }
     case 'PersistentVolumeClaim': {
       const claim = deps.pvcs.getByName(namespace, name);
-      if (!claim) return { claims: [], empty: false, available: false, manifests: false, ready: initializing, pvcReady: { status: 'False', reason: 'PVCNotFound', message: `pvc ${namespace}/${name} not found` } };
+      if (!claim)
+        return {
+          claims: [],
+          empty: false,
+          available: false,
+          manifests: false,
+          ready: initializing,
+          pvcReady: { status: 'False', reason: 'PVCNotFound', message: `pvc ${namespace}/${name} not found` },
+        };
       const bound = claim.status?.phase === 'Bound';
-      const pvcReady: SourceConditionView = bound ? { status: 'True', reason: 'PVCBound', message: '' } : { status: 'False', reason: 'PVCPending', message: '' };
-      if ((await deps.podsUsing(namespace, name)) > 0) return { claims: [claim], empty: false, available: false, manifests: false, ready: { status: 'False', reason: 'InUse', message: `pvc ${namespace}/${name} is in use` }, pvcReady };
+      const pvcReady: SourceConditionView = bound
+        ? { status: 'True', reason: 'PVCBound', message: '' }
+        : { status: 'False', reason: 'PVCPending', message: '' };
+      if ((await deps.podsUsing(namespace, name)) > 0)
+        return {
+          claims: [claim],
+          empty: false,
+          available: false,
+          manifests: false,
+          ready: { status: 'False', reason: 'InUse', message: `pvc ${namespace}/${name} is in use` },
+          pvcReady,
+        };
       return { claims: [claim], empty: false, available: bound, manifests: false, ready: initializing, pvcReady };
     }
     default: {
       const snapshot = deps.snapshots.getByName(namespace, name);
-      if (!snapshot) return { claims: [], empty: false, available: false, manifests: true, ready: { status: 'False', reason: 'VMSnapshotNotFound', message: `VirtualMachineSnapshot ${namespace}/${name} not found` } };
+      if (!snapshot)
+        return {
+          claims: [],
+          empty: false,
+          available: false,
+          manifests: true,
+          ready: { status: 'False', reason: 'VMSnapshotNotFound', message: `VirtualMachineSnapshot ${namespace}/${name} not found` },
+        };
       const content = deps.contents.getByName(namespace, snapshot.status?.virtualMachineSnapshotContentName ?? '');
       if (snapshot.status?.readyToUse === true && !content?.spec.volumeBackups?.length) {
-        return { claims: [], empty: true, available: true, manifests: true, ready: { status: 'False', reason: 'VMSnapshotNoVolumes', message: `VirtualMachineSnapshot ${namespace}/${name} does not contain any volumes` } };
+        return {
+          claims: [],
+          empty: true,
+          available: true,
+          manifests: true,
+          ready: {
+            status: 'False',
+            reason: 'VMSnapshotNoVolumes',
+            message: `VirtualMachineSnapshot ${namespace}/${name} does not contain any volumes`,
+          },
+        };
       }
       // Restoring the snapshot's volumes into PVCs to serve is not simulated.
-      return { claims: [], empty: false, available: false, manifests: true, ready: { status: 'False', reason: 'NotAllPVCsCreated', message: 'Not all PVCs have been created' } };
+      return {
+        claims: [],
+        empty: false,
+        available: false,
+        manifests: true,
+        ready: { status: 'False', reason: 'NotAllPVCsCreated', message: 'Not all PVCs have been created' },
+      };
     }
   }
 }

@@ -10,7 +10,15 @@
 type Fields = Record<string, unknown>;
 
 export interface InstancetypeSpec {
-  cpu?: { guest?: number; model?: string; dedicatedCPUPlacement?: boolean; isolateEmulatorThread?: boolean; numa?: unknown; realtime?: unknown; maxSockets?: number };
+  cpu?: {
+    guest?: number;
+    model?: string;
+    dedicatedCPUPlacement?: boolean;
+    isolateEmulatorThread?: boolean;
+    numa?: unknown;
+    realtime?: unknown;
+    maxSockets?: number;
+  };
   memory?: { guest?: string; hugepages?: unknown; maxGuest?: string; overcommitPercent?: number };
   nodeSelector?: Record<string, string>;
   schedulerName?: string;
@@ -62,10 +70,18 @@ function applyCpu(base: string, it: InstancetypeSpec, pref: PreferenceSpec | und
   if (domain.resources?.limits?.cpu !== undefined) conflicts.push(`${base}.domain.resources.limits.cpu`);
   for (const field of ['sockets', 'cores', 'threads']) if (isSet(cpu[field])) conflicts.push(`${base}.domain.cpu.${field}`);
   // The remaining fields conflict only when both sides set them.
-  const both: Array<[string, unknown]> = [['model', itCpu.model], ['dedicatedCPUPlacement', itCpu.dedicatedCPUPlacement], ['isolateEmulatorThread', itCpu.isolateEmulatorThread], ['numa', itCpu.numa], ['realtime', itCpu.realtime]];
-  for (const [field, fromInstancetype] of both) if (isSet(cpu[field]) && fromInstancetype !== undefined) conflicts.push(`${base}.domain.cpu.${field}`);
+  const both: Array<[string, unknown]> = [
+    ['model', itCpu.model],
+    ['dedicatedCPUPlacement', itCpu.dedicatedCPUPlacement],
+    ['isolateEmulatorThread', itCpu.isolateEmulatorThread],
+    ['numa', itCpu.numa],
+    ['realtime', itCpu.realtime],
+  ];
+  for (const [field, fromInstancetype] of both)
+    if (isSet(cpu[field]) && fromInstancetype !== undefined) conflicts.push(`${base}.domain.cpu.${field}`);
   if (conflicts.length > 0) return conflicts;
-  for (const [field, value] of [...both, ['maxSockets', itCpu.maxSockets] as [string, unknown]]) if (value !== undefined) cpu[field] = structuredClone(value);
+  for (const [field, value] of [...both, ['maxSockets', itCpu.maxSockets] as [string, unknown]])
+    if (value !== undefined) cpu[field] = structuredClone(value);
   Object.assign(cpu, guestTopology(itCpu.guest ?? 1, pref));
   return [];
 }
@@ -148,7 +164,11 @@ function applyExclusiveFields(fields: ExclusiveField[], base: string, it: Instan
 }
 
 /** Annotations of the instancetype/preference join the VMI's; a different value under the same key conflicts (instancetype only). */
-function mergeAnnotations(from: Record<string, string> | undefined, metadata: { annotations?: Record<string, string> }, reportConflicts: boolean): string[] {
+function mergeAnnotations(
+  from: Record<string, string> | undefined,
+  metadata: { annotations?: Record<string, string> },
+  reportConflicts: boolean,
+): string[] {
   if (!from) return [];
   const annotations = (metadata.annotations ??= {});
   const conflicts: string[] = [];
@@ -164,7 +184,13 @@ function mergeAnnotations(from: Record<string, string> | undefined, metadata: { 
  * field paths (under `base`, e.g. `spec.template.spec`). On a conflict the
  * preference is not applied.
  */
-export function applyToVmi(base: string, it: InstancetypeSpec | undefined, pref: PreferenceSpec | undefined, spec: ApplicableSpec, metadata: { annotations?: Record<string, string> }): string[] {
+export function applyToVmi(
+  base: string,
+  it: InstancetypeSpec | undefined,
+  pref: PreferenceSpec | undefined,
+  spec: ApplicableSpec,
+  metadata: { annotations?: Record<string, string> },
+): string[] {
   if (it) {
     const conflicts = [
       ...applyExclusiveFields(SCHEDULING_FIELDS, base, it, spec),
@@ -218,7 +244,8 @@ const BINDINGS = ['bridge', 'masquerade', 'sriov', 'slirp', 'passt', 'macvtap', 
 const interfacePreference: ItemPreference = (p, iface, spec) => {
   fillIn(iface, 'model', p.preferredInterfaceModel);
   const onPodNetwork = ((spec.networks ?? []) as Fields[]).some((n) => n.name === iface.name && n.pod !== undefined);
-  if (p.preferredInterfaceMasquerade !== undefined && onPodNetwork && !BINDINGS.some((b) => iface[b] !== undefined)) iface.masquerade = structuredClone(p.preferredInterfaceMasquerade);
+  if (p.preferredInterfaceMasquerade !== undefined && onPodNetwork && !BINDINGS.some((b) => iface[b] !== undefined))
+    iface.masquerade = structuredClone(p.preferredInterfaceMasquerade);
 };
 
 const inputPreference: ItemPreference = (p, input) => {
@@ -232,7 +259,11 @@ function applyDevicePreferences(p: Fields, spec: ApplicableSpec): void {
   if (p.preferredDisableHotplug !== undefined) devices.disableHotplug = p.preferredDisableHotplug;
   if (p.preferredVideoType !== undefined) fillIn((devices.video ??= {}) as Fields, 'type', p.preferredVideoType);
   if (p.preferredSoundModel !== undefined && devices.sound) fillIn(devices.sound as Fields, 'model', p.preferredSoundModel);
-  const items: Array<[string, ItemPreference]> = [['disks', diskPreference], ['interfaces', interfacePreference], ['inputs', inputPreference]];
+  const items: Array<[string, ItemPreference]> = [
+    ['disks', diskPreference],
+    ['interfaces', interfacePreference],
+    ['inputs', inputPreference],
+  ];
   for (const [list, apply] of items) for (const item of (devices[list] ?? []) as Fields[]) apply(p, item, spec);
 }
 
@@ -242,7 +273,8 @@ function applyFeaturePreferences(p: Fields, spec: ApplicableSpec): void {
   for (const [key, value] of Object.entries(p)) {
     const feature = key.replace(/^preferred/, '');
     const name = feature.charAt(0).toLowerCase() + feature.slice(1);
-    if (name === 'hyperv' && domain.features?.hyperv) for (const [k, v] of Object.entries(value as Fields)) fillIn(domain.features.hyperv as Fields, k, v);
+    if (name === 'hyperv' && domain.features?.hyperv)
+      for (const [k, v] of Object.entries(value as Fields)) fillIn(domain.features.hyperv as Fields, k, v);
     else fillIn((domain.features ??= {}), name, value);
   }
 }
@@ -269,7 +301,8 @@ function applyPreference(pref: PreferenceSpec, spec: ApplicableSpec, metadata: {
   if (pref.clock) {
     const clock = (domain.clock ??= {});
     fillIn(clock, 'timer', pref.clock.preferredTimer);
-    if (pref.clock.preferredClockOffset && !clock.utc && !clock.timezone) Object.assign(clock, structuredClone(pref.clock.preferredClockOffset));
+    if (pref.clock.preferredClockOffset && !clock.utc && !clock.timezone)
+      Object.assign(clock, structuredClone(pref.clock.preferredClockOffset));
   }
   fillIn(spec, 'subdomain', pref.preferredSubdomain);
   fillIn(spec, 'terminationGracePeriodSeconds', pref.preferredTerminationGracePeriodSeconds);

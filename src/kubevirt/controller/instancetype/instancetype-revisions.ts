@@ -42,16 +42,28 @@ interface RoleKinds {
 }
 
 export const ROLES: Record<MatcherRole, RoleKinds> = {
-  instancetype: { cluster: 'VirtualMachineClusterInstancetype', namespaced: 'VirtualMachineInstancetype', findFailure: 'FailedFindInstancetype', statusField: 'instancetypeRef' },
-  preference: { cluster: 'VirtualMachineClusterPreference', namespaced: 'VirtualMachinePreference', findFailure: 'FailedFindPreference', statusField: 'preferenceRef' },
+  instancetype: {
+    cluster: 'VirtualMachineClusterInstancetype',
+    namespaced: 'VirtualMachineInstancetype',
+    findFailure: 'FailedFindInstancetype',
+    statusField: 'instancetypeRef',
+  },
+  preference: {
+    cluster: 'VirtualMachineClusterPreference',
+    namespaced: 'VirtualMachinePreference',
+    findFailure: 'FailedFindPreference',
+    statusField: 'preferenceRef',
+  },
 };
 
 /** Reads one object; undefined when it does not exist. */
 export type Lookup = (ref: KindRef, namespace: string | undefined, name: string) => Promise<KubeObject | undefined>;
 
-export const matcherOf = (vm: VirtualMachine, role: MatcherRole): Matcher | undefined => (vm.spec as Record<string, unknown>)[role] as Matcher | undefined;
+export const matcherOf = (vm: VirtualMachine, role: MatcherRole): Matcher | undefined =>
+  (vm.spec as Record<string, unknown>)[role] as Matcher | undefined;
 
-export const statusRefOf = (vm: VirtualMachine, role: MatcherRole): StatusRef | undefined => (vm.status as Record<string, unknown> | undefined)?.[ROLES[role].statusField] as StatusRef | undefined;
+export const statusRefOf = (vm: VirtualMachine, role: MatcherRole): StatusRef | undefined =>
+  (vm.status as Record<string, unknown> | undefined)?.[ROLES[role].statusField] as StatusRef | undefined;
 
 /** The kind a matcher names: its singular or plural resource name in any case; empty means the cluster-scoped kind. */
 export function matcherKind(role: MatcherRole, matcher: Matcher): string {
@@ -76,7 +88,10 @@ export async function findObject(lookup: Lookup, vm: VirtualMachine, role: Match
 function pinnedRevisionName(vm: VirtualMachine, role: MatcherRole, matcher: Matcher): string | undefined {
   if (matcher.revisionName) return matcher.revisionName;
   const ref = statusRefOf(vm, role);
-  const sameMatcher = ref?.name === matcher.name && (matcher.kind === undefined || ref?.kind === matcher.kind) && ref?.inferFromVolume === matcher.inferFromVolume;
+  const sameMatcher =
+    ref?.name === matcher.name &&
+    (matcher.kind === undefined || ref?.kind === matcher.kind) &&
+    ref?.inferFromVolume === matcher.inferFromVolume;
   return sameMatcher ? ref?.controllerRevisionRef?.name : undefined;
 }
 
@@ -85,7 +100,11 @@ function pinnedRevisionName(vm: VirtualMachine, role: MatcherRole, matcher: Matc
  * when there is one, else from the object itself. Undefined without a
  * matcher; throws when the object (or the pinned revision) is missing.
  */
-export async function findSpec<T extends InstancetypeSpec | PreferenceSpec>(lookup: Lookup, vm: VirtualMachine, role: MatcherRole): Promise<T | undefined> {
+export async function findSpec<T extends InstancetypeSpec | PreferenceSpec>(
+  lookup: Lookup,
+  vm: VirtualMachine,
+  role: MatcherRole,
+): Promise<T | undefined> {
   const matcher = matcherOf(vm, role);
   if (!matcher || (!matcher.name && !matcher.inferFromVolume)) return undefined;
   const revisionName = pinnedRevisionName(vm, role, matcher);
@@ -103,7 +122,14 @@ export function revisionFor(vm: VirtualMachine, object: KubeObject): KubeObject 
   const { uid = '', generation = 1, name = '' } = object.metadata;
   const data: KubeObject = {
     ...structuredClone(object),
-    metadata: { name, ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}), uid, resourceVersion: object.metadata.resourceVersion, generation, creationTimestamp: object.metadata.creationTimestamp },
+    metadata: {
+      name,
+      ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}),
+      uid,
+      resourceVersion: object.metadata.resourceVersion,
+      generation,
+      creationTimestamp: object.metadata.creationTimestamp,
+    },
   };
   return {
     apiVersion: 'apps/v1',
@@ -118,7 +144,16 @@ export function revisionFor(vm: VirtualMachine, object: KubeObject): KubeObject 
         [`${LABEL_PREFIX}uid`]: uid,
         [`${LABEL_PREFIX}version`]: version,
       },
-      ownerReferences: [{ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', name: vm.metadata.name ?? '', uid: vm.metadata.uid ?? '', controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: 'kubevirt.io/v1',
+          kind: 'VirtualMachine',
+          name: vm.metadata.name ?? '',
+          uid: vm.metadata.uid ?? '',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     data,
     revision: 0,
@@ -130,7 +165,11 @@ export function revisionFor(vm: VirtualMachine, object: KubeObject): KubeObject 
  * (syncStatusWithMatcher): a changed name, kind or volume drops the stored
  * revision; `store` is called to pin a new one when none is referenced.
  */
-export async function syncStatusRef(vm: VirtualMachine, role: MatcherRole, store: (matcher: Matcher) => Promise<string>): Promise<StatusRef | undefined> {
+export async function syncStatusRef(
+  vm: VirtualMachine,
+  role: MatcherRole,
+  store: (matcher: Matcher) => Promise<string>,
+): Promise<StatusRef | undefined> {
   const matcher = matcherOf(vm, role);
   if (!matcher) return undefined;
   const ref: StatusRef = structuredClone(statusRefOf(vm, role) ?? {});

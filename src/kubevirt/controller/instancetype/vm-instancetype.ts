@@ -7,7 +7,19 @@
 import type { Client } from '../../../client/client.js';
 import { statusCode } from '../errors.js';
 import { applyToVmi, type ApplicableSpec, type InstancetypeSpec, type PreferenceSpec } from './instancetype-apply.js';
-import { findObject, findSpec, matcherKind, matcherOf, revisionFor, ROLES, statusRefOf, syncStatusRef, type Lookup, type MatcherRole, type StatusRef } from './instancetype-revisions.js';
+import {
+  findObject,
+  findSpec,
+  matcherKind,
+  matcherOf,
+  revisionFor,
+  ROLES,
+  statusRefOf,
+  syncStatusRef,
+  type Lookup,
+  type MatcherRole,
+  type StatusRef,
+} from './instancetype-revisions.js';
 import { sameJson } from '../same-json.js';
 import type { VirtualMachine, VirtualMachineInstance } from '../types.js';
 import type { SyncError } from '../vmi/vmi-status.js';
@@ -79,6 +91,7 @@ export async function expandIntoVmi(lookup: Lookup, vm: VirtualMachine, vmi: Vir
   const preference = await findSpec<PreferenceSpec>(lookup, vm, 'preference');
   if (!instancetype && !preference) return;
   const conflicts = applyToVmi('spec', instancetype, preference, vmi.spec as ApplicableSpec, vmi.metadata);
-  if (conflicts.length > 0) throw new Error(`Failed to apply instancetype: VMI conflicts with instancetype spec in fields: [${conflicts.join(', ')}]`);
+  if (conflicts.length > 0)
+    throw new Error(`Failed to apply instancetype: VMI conflicts with instancetype spec in fields: [${conflicts.join(', ')}]`);
   vmi.metadata.annotations = { ...vmi.metadata.annotations, ...nameAnnotations(vm) };
 }

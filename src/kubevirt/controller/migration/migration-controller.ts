@@ -21,7 +21,16 @@ import { errorMessage, statusCode } from '../errors.js';
 import { isPodDown, owningVmi } from '../vmi/launcher-pod-state.js';
 import { isHandedOff, nextMigrationPhase } from './migration-phase.js';
 import { renderMigrationTargetPod } from './migration-pod.js';
-import { FINALIZER_MIGRATION, isMigrationFinal, LABEL_MIGRATION_JOB_UID, LABEL_MIGRATION_TARGET_NODE, VMIM_REF, type Migration, type MigrationPhase, type MigrationState } from './migration-types.js';
+import {
+  FINALIZER_MIGRATION,
+  isMigrationFinal,
+  LABEL_MIGRATION_JOB_UID,
+  LABEL_MIGRATION_TARGET_NODE,
+  VMIM_REF,
+  type Migration,
+  type MigrationPhase,
+  type MigrationState,
+} from './migration-types.js';
 import type { VirtualMachineInstance } from '../types.js';
 
 /** KubeVirt's defaults for spec.configuration.migrations, as the VMI's migrationConfiguration shows them. */
@@ -64,12 +73,16 @@ export class MigrationController implements Component {
     const { ctx, migrations, vmis, pods } = deps;
     this.controller = new Controller({ name: this.name, clock: ctx.clock, logger: ctx.logger, reconcile: (key) => this.reconcile(key) });
     this.controller.watch(migrations);
-    this.controller.watch(vmis, (vmi) => this.migrationsOf(vmi.metadata.namespace, vmi.metadata.name ?? '').map((m) => keyOf(m.metadata.namespace, m.metadata.name ?? '')));
+    this.controller.watch(vmis, (vmi) =>
+      this.migrationsOf(vmi.metadata.namespace, vmi.metadata.name ?? '').map((m) => keyOf(m.metadata.namespace, m.metadata.name ?? '')),
+    );
     this.controller.watch(pods, (pod) => {
       const uid = pod.metadata.labels?.[LABEL_MIGRATION_JOB_UID];
       const owner = owningVmi(pod);
       if (!uid || !owner) return [];
-      return this.migrationsOf(pod.metadata.namespace, owner.name).filter((m) => m.metadata.uid === uid).map((m) => keyOf(m.metadata.namespace, m.metadata.name ?? ''));
+      return this.migrationsOf(pod.metadata.namespace, owner.name)
+        .filter((m) => m.metadata.uid === uid)
+        .map((m) => keyOf(m.metadata.namespace, m.metadata.name ?? ''));
     });
   }
 
@@ -86,12 +99,16 @@ export class MigrationController implements Component {
   }
 
   private targetPodOf(migration: Migration): Pod | undefined {
-    return this.deps.pods.listByNamespace(migration.metadata.namespace ?? '').find((pod) => pod.metadata.labels?.[LABEL_MIGRATION_JOB_UID] === migration.metadata.uid);
+    return this.deps.pods
+      .listByNamespace(migration.metadata.namespace ?? '')
+      .find((pod) => pod.metadata.labels?.[LABEL_MIGRATION_JOB_UID] === migration.metadata.uid);
   }
 
   /** The VMI's launcher on the node it runs on now. */
   private sourcePodOf(vmi: VirtualMachineInstance): Pod | undefined {
-    return this.deps.pods.listByNamespace(vmi.metadata.namespace ?? '').find((pod) => owningVmi(pod)?.uid === vmi.metadata.uid && pod.spec.nodeName === vmi.status?.nodeName && !isPodDown(pod));
+    return this.deps.pods
+      .listByNamespace(vmi.metadata.namespace ?? '')
+      .find((pod) => owningVmi(pod)?.uid === vmi.metadata.uid && pod.spec.nodeName === vmi.status?.nodeName && !isPodDown(pod));
   }
 
   private async reconcile(key: string): Promise<ReconcileResult> {
@@ -115,12 +132,15 @@ export class MigrationController implements Component {
       await this.markTargetDown(migration, vmi);
       return;
     }
-    const timeout = (phase === 'Scheduling' || phase === 'Pending') && targetPod ? await this.unschedulableTimeout(migration, vmi, targetPod) : undefined;
+    const timeout =
+      (phase === 'Scheduling' || phase === 'Pending') && targetPod ? await this.unschedulableTimeout(migration, vmi, targetPod) : undefined;
 
     const vmiHeldByOther = (() => {
       const holder = vmi?.status?.migrationState?.migrationUid;
       if (!holder || holder === migration.metadata.uid || vmi?.status?.migrationState?.completed) return false;
-      return this.migrationsOf(migration.metadata.namespace, migration.spec.vmiName).some((m) => m.metadata.uid === holder && !isMigrationFinal(m));
+      return this.migrationsOf(migration.metadata.namespace, migration.spec.vmiName).some(
+        (m) => m.metadata.uid === holder && !isMigrationFinal(m),
+      );
     })();
     const step = nextMigrationPhase({ migration, vmi, targetPod, vmiHeldByOther });
     await this.writeStatus(migration, step.phase, vmi);
@@ -171,29 +191,56 @@ export class MigrationController implements Component {
         status: { ...vmi.status, migrationState: state },
       });
     } catch (err) {
-      void this.deps.recorder.event(migration, 'Warning', 'FailedHandOver', `Failed to set MigrationStat in VMI status. :${errorMessage(err)}`);
+      void this.deps.recorder.event(
+        migration,
+        'Warning',
+        'FailedHandOver',
+        `Failed to set MigrationStat in VMI status. :${errorMessage(err)}`,
+      );
       throw err;
     }
-    void this.deps.recorder.event(migration, 'Normal', 'SuccessfulHandOver', 'Migration target pod is ready for preparation by virt-handler.');
+    void this.deps.recorder.event(
+      migration,
+      'Normal',
+      'SuccessfulHandOver',
+      'Migration target pod is ready for preparation by virt-handler.',
+    );
   }
 
   /** The target pod failed after hand-off: the controller records the failure on the VMI itself. */
   private async markTargetDown(migration: Migration, vmi: VirtualMachineInstance): Promise<void> {
     const state = vmi.status?.migrationState ?? {};
     const now = rfc3339(this.deps.ctx.clock.now());
-    await this.deps.ctx.client.update<VirtualMachineInstance>({ ...vmi, status: { ...vmi.status, migrationState: { ...state, completed: true, failed: true, endTimestamp: now, failureReason: 'Target pod is down' } } });
-    void this.deps.recorder.event(migration, 'Warning', 'FailedMigration', `VirtualMachineInstance migration uid ${migration.metadata.uid ?? ''} failed. reason: Target pod is down`);
+    await this.deps.ctx.client.update<VirtualMachineInstance>({
+      ...vmi,
+      status: {
+        ...vmi.status,
+        migrationState: { ...state, completed: true, failed: true, endTimestamp: now, failureReason: 'Target pod is down' },
+      },
+    });
+    void this.deps.recorder.event(
+      migration,
+      'Warning',
+      'FailedMigration',
+      `VirtualMachineInstance migration uid ${migration.metadata.uid ?? ''} failed. reason: Target pod is down`,
+    );
   }
 
   /** A target pod unschedulable for 5 minutes is deleted (the migration then fails); until then a warning, and a check when the time is up. */
   private async unschedulableTimeout(migration: Migration, vmi: VirtualMachineInstance | undefined, pod: Pod): Promise<ReconcileResult> {
     const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
-    if (pod.spec.nodeName || scheduled?.status !== 'False' || scheduled.reason !== 'Unschedulable' || pod.metadata.deletionTimestamp) return undefined;
+    if (pod.spec.nodeName || scheduled?.status !== 'False' || scheduled.reason !== 'Unschedulable' || pod.metadata.deletionTimestamp)
+      return undefined;
     const sinceMs = Date.parse(scheduled.lastTransitionTime ?? '') || this.deps.ctx.clock.nowMs();
     const leftMs = sinceMs + UNSCHEDULABLE_TIMEOUT_MS - this.deps.ctx.clock.nowMs();
     const podKey = `${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`;
     if (leftMs > 0) {
-      void this.deps.recorder.event(migration, 'Warning', 'migrationTargetPodUnschedulable', `Migration target pod for VMI [${vmi?.metadata.namespace ?? ''}/${migration.spec.vmiName}] is currently unschedulable.`);
+      void this.deps.recorder.event(
+        migration,
+        'Warning',
+        'migrationTargetPodUnschedulable',
+        `Migration target pod for VMI [${vmi?.metadata.namespace ?? ''}/${migration.spec.vmiName}] is currently unschedulable.`,
+      );
       return { requeueAfterMs: leftMs };
     }
     await this.deletePod(pod);
@@ -207,27 +254,44 @@ export class MigrationController implements Component {
     if (!isMigrationFinal(migration) && !isHandedOff(phase)) {
       if (targetPod) {
         await this.deletePod(targetPod);
-        void this.deps.recorder.event(migration, 'Normal', 'SuccessfulDelete', `migration canceled and pod ${targetPod.metadata.namespace ?? ''}/${targetPod.metadata.name ?? ''} is deleted`);
+        void this.deps.recorder.event(
+          migration,
+          'Normal',
+          'SuccessfulDelete',
+          `migration canceled and pod ${targetPod.metadata.namespace ?? ''}/${targetPod.metadata.name ?? ''} is deleted`,
+        );
       }
       const now = rfc3339(this.deps.ctx.clock.now());
-      const conditions = withCondition(migration.status?.conditions, { type: 'migrationAbortRequested', status: 'True', lastProbeTime: null, lastTransitionTime: now });
+      const conditions = withCondition(migration.status?.conditions, {
+        type: 'migrationAbortRequested',
+        status: 'True',
+        lastProbeTime: null,
+        lastTransitionTime: now,
+      });
       await this.writeStatus({ ...migration, status: { ...migration.status, conditions } }, 'Failed', undefined);
       void this.deps.recorder.event(migration, 'Warning', 'FailedMigration', 'Migration failed due to being canceled');
       return;
     }
     if (!isMigrationFinal(migration) || !migration.metadata.finalizers?.includes(FINALIZER_MIGRATION)) return;
-    await this.deps.ctx.client.update<Migration>({ ...migration, metadata: { ...migration.metadata, finalizers: migration.metadata.finalizers.filter((f) => f !== FINALIZER_MIGRATION) } });
+    await this.deps.ctx.client.update<Migration>({
+      ...migration,
+      metadata: { ...migration.metadata, finalizers: migration.metadata.finalizers.filter((f) => f !== FINALIZER_MIGRATION) },
+    });
   }
 
   private async writeStatus(migration: Migration, phase: MigrationPhase, vmi: VirtualMachineInstance | undefined): Promise<void> {
     const current = migration.status ?? {};
     const status = { ...current, phase };
     if (phase !== (current.phase ?? '')) {
-      status.phaseTransitionTimestamps = [...(current.phaseTransitionTimestamps ?? []), { phase, phaseTransitionTimestamp: rfc3339(this.deps.ctx.clock.now()) }];
+      status.phaseTransitionTimestamps = [
+        ...(current.phaseTransitionTimestamps ?? []),
+        { phase, phaseTransitionTimestamp: rfc3339(this.deps.ctx.clock.now()) },
+      ];
     }
     const state = vmi?.status?.migrationState;
     // The VMIM carries a copy of the VMI's migrationState: the source pod while pending, all of it once final.
-    if (state?.migrationUid === migration.metadata.uid && (phase === 'Succeeded' || phase === 'Failed')) status.migrationState = { ...state };
+    if (state?.migrationUid === migration.metadata.uid && (phase === 'Succeeded' || phase === 'Failed'))
+      status.migrationState = { ...state };
     else if (phase === 'Pending' && vmi && !status.migrationState) {
       const sourcePod = this.sourcePodOf(vmi);
       if (sourcePod) status.migrationState = { sourcePod: sourcePod.metadata.name, sourceNode: vmi.status?.nodeName };

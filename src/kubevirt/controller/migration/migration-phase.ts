@@ -29,7 +29,8 @@ export interface MigrationFacts {
 const failed = (message: string): PhaseStep => ({ phase: 'Failed', event: { type: 'Warning', reason: 'FailedMigration', message } });
 
 /** The migration has been handed to virt-handler: the VMI's migrationState is this migration's. */
-export const isHandedOff = (phase: MigrationPhase): boolean => phase === 'PreparingTarget' || phase === 'TargetReady' || phase === 'Running';
+export const isHandedOff = (phase: MigrationPhase): boolean =>
+  phase === 'PreparingTarget' || phase === 'TargetReady' || phase === 'Running';
 
 export function nextMigrationPhase(facts: MigrationFacts): PhaseStep {
   const { migration, vmi, targetPod } = facts;
@@ -37,7 +38,10 @@ export function nextMigrationPhase(facts: MigrationFacts): PhaseStep {
   if (phase === 'Succeeded' || phase === 'Failed') return { phase };
   if (!vmi) return failed('Migration failed because vmi does not exist.');
   if (isFinal(vmi)) return failed('Migration failed vmi shutdown during migration.');
-  if (phase === '') return facts.vmiHeldByOther ? failed('VMI is not eligible for migration because another migration job is in progress.') : { phase: 'Pending' };
+  if (phase === '')
+    return facts.vmiHeldByOther
+      ? failed('VMI is not eligible for migration because another migration job is in progress.')
+      : { phase: 'Pending' };
 
   const state = vmi.status?.migrationState;
   const ours = state?.migrationUid === migration.metadata.uid;
@@ -48,7 +52,8 @@ export function nextMigrationPhase(facts: MigrationFacts): PhaseStep {
   }
   if (phase === 'Pending') {
     const migratable = findCondition(vmi.status?.conditions, 'LiveMigratable');
-    if (migratable?.status === 'False') return failed(`Cannot migrate VMI, Reason: ${migratable.reason ?? ''}, Message: ${migratable.message ?? ''}`);
+    if (migratable?.status === 'False')
+      return failed(`Cannot migrate VMI, Reason: ${migratable.reason ?? ''}, Message: ${migratable.message ?? ''}`);
     return targetPod ? { phase: 'Scheduling' } : { phase };
   }
   if (!targetPod) return state?.completed ? { phase } : failed('Migration target pod was removed during active migration.');
@@ -63,6 +68,11 @@ export function nextMigrationPhase(facts: MigrationFacts): PhaseStep {
     case 'TargetReady':
       return state?.startTimestamp ? { phase: 'Running' } : { phase };
     case 'Running':
-      return state?.completed ? { phase: 'Succeeded', event: { type: 'Normal', reason: 'SuccessfulMigration', message: 'Source node reported migration succeeded' } } : { phase };
+      return state?.completed
+        ? {
+            phase: 'Succeeded',
+            event: { type: 'Normal', reason: 'SuccessfulMigration', message: 'Source node reported migration succeeded' },
+          }
+        : { phase };
   }
 }

@@ -25,10 +25,21 @@ interface Affinity {
 function withAntiAffinityToVmiPods(affinity: Affinity | undefined, vmiUid: string): Affinity {
   const term: PodAffinityTerm = { labelSelector: { matchLabels: { [LABEL_CREATED_BY]: vmiUid } }, topologyKey: 'kubernetes.io/hostname' };
   const anti = affinity?.podAntiAffinity;
-  return { ...affinity, podAntiAffinity: { ...anti, requiredDuringSchedulingIgnoredDuringExecution: [...(anti?.requiredDuringSchedulingIgnoredDuringExecution ?? []), term] } };
+  return {
+    ...affinity,
+    podAntiAffinity: {
+      ...anti,
+      requiredDuringSchedulingIgnoredDuringExecution: [...(anti?.requiredDuringSchedulingIgnoredDuringExecution ?? []), term],
+    },
+  };
 }
 
-export function renderMigrationTargetPod(vmi: VirtualMachineInstance, migration: Migration, config: ClusterConfig, qemuTimeoutJitter: number): Pod {
+export function renderMigrationTargetPod(
+  vmi: VirtualMachineInstance,
+  migration: Migration,
+  config: ClusterConfig,
+  qemuTimeoutJitter: number,
+): Pod {
   const pod = renderLauncherPod(vmi, config, qemuTimeoutJitter);
   pod.metadata.labels = { ...pod.metadata.labels, [LABEL_MIGRATION_JOB_UID]: migration.metadata.uid ?? '' };
   pod.metadata.annotations = { ...pod.metadata.annotations, [ANNOTATION_MIGRATION_JOB_NAME]: migration.metadata.name ?? '' };

@@ -21,7 +21,16 @@ export const FINALIZER_MIGRATION = 'kubevirt.io/migrationJobFinalize';
 /** On evacuation VMIMs: the node being drained. */
 export const ANNOTATION_EVACUATION_MIGRATION = 'kubevirt.io/evacuationMigration';
 
-export type MigrationPhase = '' | 'Pending' | 'Scheduling' | 'Scheduled' | 'PreparingTarget' | 'TargetReady' | 'Running' | 'Succeeded' | 'Failed';
+export type MigrationPhase =
+  | ''
+  | 'Pending'
+  | 'Scheduling'
+  | 'Scheduled'
+  | 'PreparingTarget'
+  | 'TargetReady'
+  | 'Running'
+  | 'Succeeded'
+  | 'Failed';
 
 export interface MigrationState {
   migrationUid?: string;
@@ -56,4 +65,5 @@ export interface Migration extends KubeObject {
   };
 }
 
-export const isMigrationFinal = (migration: Migration): boolean => migration.status?.phase === 'Succeeded' || migration.status?.phase === 'Failed';
+export const isMigrationFinal = (migration: Migration): boolean =>
+  migration.status?.phase === 'Succeeded' || migration.status?.phase === 'Failed';

@@ -14,7 +14,16 @@ import { Controller, type ReconcileResult } from '../../../runtime/controller.js
 import type { EventRecorder } from '../../../runtime/events.js';
 import type { Informer } from '../../../runtime/informer.js';
 import type { KubeObject } from '../../../api/types.js';
-import { ANNOTATION_HEARTBEAT, DAEMONSET_REF, LABEL_NODE_NAME, LABEL_SCHEDULABLE, NODE_REF, POD_REF, VIRT_HANDLER_SELECTOR, VMI_REF } from '../constants.js';
+import {
+  ANNOTATION_HEARTBEAT,
+  DAEMONSET_REF,
+  LABEL_NODE_NAME,
+  LABEL_SCHEDULABLE,
+  NODE_REF,
+  POD_REF,
+  VIRT_HANDLER_SELECTOR,
+  VMI_REF,
+} from '../constants.js';
 import { owningVmi } from '../vmi/launcher-pod-state.js';
 import type { VirtualMachineInstance } from '../types.js';
 
@@ -50,7 +59,12 @@ export class NodeController implements Component {
   private readonly controller: Controller;
 
   constructor(private readonly deps: NodeControllerDeps) {
-    this.controller = new Controller({ name: this.name, clock: deps.ctx.clock, logger: deps.ctx.logger, reconcile: (key) => this.reconcile(key) });
+    this.controller = new Controller({
+      name: this.name,
+      clock: deps.ctx.clock,
+      logger: deps.ctx.logger,
+      reconcile: (key) => this.reconcile(key),
+    });
     this.controller.watch(deps.nodes);
     this.controller.watch(deps.vmis, (vmi) => (vmi.status?.nodeName ? [vmi.status.nodeName] : []));
   }
@@ -73,7 +87,12 @@ export class NodeController implements Component {
       }
       if (node && this.activeVmis(nodeName).length > 0) await this.reportOrphans(node);
       for (const vmi of this.strandedVmis(nodeName)) {
-        void recorder.event(vmi, 'Normal', 'NodeUnresponsive', `virt-handler on node ${vmi.status?.nodeName ?? ''} is not responsive, marking VMI as failed`);
+        void recorder.event(
+          vmi,
+          'Normal',
+          'NodeUnresponsive',
+          `virt-handler on node ${vmi.status?.nodeName ?? ''} is not responsive, marking VMI as failed`,
+        );
         await ctx.client.patch(VMI_REF, vmi.metadata.namespace, vmi.metadata.name ?? '', 'json', [
           { op: 'replace', path: '/status/phase', value: 'Failed' },
           { op: 'add', path: '/status/reason', value: 'NodeUnresponsive' },
@@ -85,12 +104,22 @@ export class NodeController implements Component {
 
   /** Scheduled or Running VMIs labelled with the node. */
   private activeVmis(nodeName: string): VirtualMachineInstance[] {
-    return this.deps.vmis.list().filter((vmi) => vmi.metadata.labels?.[LABEL_NODE_NAME] === nodeName && (vmi.status?.phase === 'Scheduled' || vmi.status?.phase === 'Running'));
+    return this.deps.vmis
+      .list()
+      .filter(
+        (vmi) =>
+          vmi.metadata.labels?.[LABEL_NODE_NAME] === nodeName && (vmi.status?.phase === 'Scheduled' || vmi.status?.phase === 'Running'),
+      );
   }
 
   /** Active VMIs whose launcher pod on the node is not alive. */
   private strandedVmis(nodeName: string): VirtualMachineInstance[] {
-    const alivePodOwners = new Set(this.deps.pods.list().filter((pod) => pod.spec.nodeName === nodeName && isPodAlive(pod)).map((pod) => owningVmi(pod)?.uid));
+    const alivePodOwners = new Set(
+      this.deps.pods
+        .list()
+        .filter((pod) => pod.spec.nodeName === nodeName && isPodAlive(pod))
+        .map((pod) => owningVmi(pod)?.uid),
+    );
     return this.activeVmis(nodeName).filter((vmi) => !alivePodOwners.has(vmi.metadata.uid));
   }
 
@@ -109,9 +138,18 @@ export class NodeController implements Component {
     // KubeVirt returns an error here (and so never fails the VMIs); without exactly one handler DaemonSet
     // nobody can tell whether a handler will come, so the emulator only leaves the event out.
     if (daemonSets.items.length !== 1) return;
-    const status = (daemonSets.items[0]!.status ?? {}) as { desiredNumberScheduled?: number; currentNumberScheduled?: number; numberReady?: number };
+    const status = (daemonSets.items[0]!.status ?? {}) as {
+      desiredNumberScheduled?: number;
+      currentNumberScheduled?: number;
+      numberReady?: number;
+    };
     const desired = status.desiredNumberScheduled ?? 0;
     if (desired !== (status.currentNumberScheduled ?? 0) && desired !== (status.numberReady ?? 0)) return;
-    void this.deps.recorder.event(node, 'Warning', 'NodeUnresponsive', 'virt-handler is not present, there are orphaned vmis on this node. Run virt-handler on this node to migrate or remove them.');
+    void this.deps.recorder.event(
+      node,
+      'Warning',
+      'NodeUnresponsive',
+      'virt-handler is not present, there are orphaned vmis on this node. Run virt-handler on this node to migrate or remove them.',
+    );
   }
 }

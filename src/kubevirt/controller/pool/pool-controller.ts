@@ -23,7 +23,15 @@ import { hasCondition } from '../conditions.js';
 import { CONTROLLER_REVISION_REF, VM_REF } from '../constants.js';
 import { errorMessage, statusCode } from '../errors.js';
 import { scaleInOrder } from './pool-scale-in.js';
-import { FINALIZER_POOL, freeIndices, LABEL_POOL_REVISION, POOL_REF, poolRevisionName, vmFromPool, type VirtualMachinePool } from './pool-vm.js';
+import {
+  FINALIZER_POOL,
+  freeIndices,
+  LABEL_POOL_REVISION,
+  POOL_REF,
+  poolRevisionName,
+  vmFromPool,
+  type VirtualMachinePool,
+} from './pool-vm.js';
 import { BURST_REPLICAS } from '../replicaset/replicaset-controller.js';
 import { childrenControlledBy, observeChildren, parentKeysOf } from '../replicaset/replicaset-children.js';
 import { nextReplicaStatus, type SyncFailure } from '../replicaset/replicaset-status.js';
@@ -39,7 +47,12 @@ export interface PoolControllerDeps {
 
 /** JSON patch setting the finalizer list, guarded by a test of the list it was computed from. */
 const finalizersPatch = (obj: KubeObject, finalizers: string[]): unknown[] =>
-  obj.metadata.finalizers ? [{ op: 'test', path: '/metadata/finalizers', value: obj.metadata.finalizers }, { op: 'replace', path: '/metadata/finalizers', value: finalizers }] : [{ op: 'add', path: '/metadata/finalizers', value: finalizers }];
+  obj.metadata.finalizers
+    ? [
+        { op: 'test', path: '/metadata/finalizers', value: obj.metadata.finalizers },
+        { op: 'replace', path: '/metadata/finalizers', value: finalizers },
+      ]
+    : [{ op: 'add', path: '/metadata/finalizers', value: finalizers }];
 
 const isUnmanaged = (pool: VirtualMachinePool): boolean => pool.spec.scaleInStrategy?.unmanaged !== undefined;
 
@@ -63,7 +76,10 @@ export class VmPoolController implements Component {
   }
 
   async start(): Promise<void> {
-    this.registrations = [observeChildren(this.deps.vms, this.expectations, POOL_REF.kind), observeChildren(this.deps.revisions, this.expectations, POOL_REF.kind)];
+    this.registrations = [
+      observeChildren(this.deps.vms, this.expectations, POOL_REF.kind),
+      observeChildren(this.deps.revisions, this.expectations, POOL_REF.kind),
+    ];
     await this.controller.start();
   }
 
@@ -114,7 +130,12 @@ export class VmPoolController implements Component {
     const owned: VirtualMachine[] = [];
     for (const vm of childrenControlledBy(this.deps.vms, pool.metadata.uid ?? '', pool.metadata.namespace ?? '')) {
       if (matchLabelSelector(pool.spec.selector, vm.metadata.labels) || vm.metadata.deletionTimestamp) owned.push(vm);
-      else await writeOwnerReferences(this.deps.ctx.client, vm, (vm.metadata.ownerReferences ?? []).filter((ref) => ref.uid !== pool.metadata.uid));
+      else
+        await writeOwnerReferences(
+          this.deps.ctx.client,
+          vm,
+          (vm.metadata.ownerReferences ?? []).filter((ref) => ref.uid !== pool.metadata.uid),
+        );
     }
     return owned;
   }
@@ -167,7 +188,10 @@ export class VmPoolController implements Component {
     if (isUnmanaged(pool) || strategy?.opportunistic) return;
     const { ctx, recorder } = this.deps;
     const eligible = vms.filter((vm) => !vm.metadata.deletionTimestamp);
-    const victims = scaleInOrder(eligible, strategy?.proactive?.selectionPolicy, () => ctx.random.next()).slice(0, Math.max(0, count - (vms.length - eligible.length)));
+    const victims = scaleInOrder(eligible, strategy?.proactive?.selectionPolicy, () => ctx.random.next()).slice(
+      0,
+      Math.max(0, count - (vms.length - eligible.length)),
+    );
     this.expectations.expectDeletions(key, victims.map(objectKey));
     let firstError: unknown;
     for (const vm of victims) {
@@ -192,7 +216,20 @@ export class VmPoolController implements Component {
     const revision: KubeObject = {
       apiVersion: CONTROLLER_REVISION_REF.apiVersion,
       kind: CONTROLLER_REVISION_REF.kind,
-      metadata: { name, namespace: pool.metadata.namespace, ownerReferences: [{ apiVersion: POOL_REF.apiVersion, kind: POOL_REF.kind, name: pool.metadata.name ?? '', uid: pool.metadata.uid ?? '', controller: true, blockOwnerDeletion: true }] },
+      metadata: {
+        name,
+        namespace: pool.metadata.namespace,
+        ownerReferences: [
+          {
+            apiVersion: POOL_REF.apiVersion,
+            kind: POOL_REF.kind,
+            name: pool.metadata.name ?? '',
+            uid: pool.metadata.uid ?? '',
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
+      },
       data: pool.spec,
       revision: pool.metadata.generation ?? 1,
     };
@@ -208,13 +245,18 @@ export class VmPoolController implements Component {
 
   /** Deletes the pool's revisions no VM refers to any more. */
   private async pruneRevisions(pool: VirtualMachinePool, vms: VirtualMachine[]): Promise<SyncFailure | undefined> {
-    const inUse = new Set(vms.flatMap((vm) => [vm.metadata.labels?.[LABEL_POOL_REVISION], vm.spec.template.metadata?.labels?.[LABEL_POOL_REVISION]]));
-    const unused = childrenControlledBy(this.deps.revisions, pool.metadata.uid ?? '', pool.metadata.namespace ?? '').filter((revision) => !inUse.has(revision.metadata.name));
+    const inUse = new Set(
+      vms.flatMap((vm) => [vm.metadata.labels?.[LABEL_POOL_REVISION], vm.spec.template.metadata?.labels?.[LABEL_POOL_REVISION]]),
+    );
+    const unused = childrenControlledBy(this.deps.revisions, pool.metadata.uid ?? '', pool.metadata.namespace ?? '').filter(
+      (revision) => !inUse.has(revision.metadata.name),
+    );
     for (const revision of unused) {
       try {
         await this.deps.ctx.client.delete(CONTROLLER_REVISION_REF, revision.metadata.namespace, revision.metadata.name ?? '');
       } catch (err) {
-        if (statusCode(err) !== 404) return { reason: 'FailedRevisionPruning', message: `error while pruning vmpool revisions: ${errorMessage(err)}` };
+        if (statusCode(err) !== 404)
+          return { reason: 'FailedRevisionPruning', message: `error while pruning vmpool revisions: ${errorMessage(err)}` };
       }
     }
     return undefined;
@@ -231,7 +273,9 @@ export class VmPoolController implements Component {
     } catch (err) {
       if (statusCode(err) === 404) return;
       if (!retry) throw err;
-      const fresh = await client.get(ref, obj.metadata.namespace, obj.metadata.name ?? '').catch((getErr: unknown) => (statusCode(getErr) === 404 ? undefined : Promise.reject(getErr)));
+      const fresh = await client
+        .get(ref, obj.metadata.namespace, obj.metadata.name ?? '')
+        .catch((getErr: unknown) => (statusCode(getErr) === 404 ? undefined : Promise.reject(getErr)));
       if (fresh) await this.setFinalizer(ref, fresh, present, false);
     }
   }

@@ -24,7 +24,10 @@ export interface VirtualMachinePool extends KubeObject {
     replicas?: number;
     selector?: LabelSelectorObject;
     paused?: boolean;
-    virtualMachineTemplate: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: VirtualMachine['spec'] };
+    virtualMachineTemplate: {
+      metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+      spec: VirtualMachine['spec'];
+    };
     nameGeneration?: { appendIndexToConfigMapRefs?: boolean; appendIndexToSecretRefs?: boolean };
     scaleInStrategy?: {
       unmanaged?: object;
@@ -75,7 +78,9 @@ export function indexVmSpec(pool: VirtualMachinePool, index: number): VirtualMac
     const configMap = volume.configMap as { name?: string } | undefined;
     const secret = volume.secret as { secretName?: string } | undefined;
     const cloudInit = (volume.cloudInitNoCloud ?? volume.cloudInitConfigDrive) as CloudInit;
-    if (volume.persistentVolumeClaim) volume.persistentVolumeClaim.claimName = dataVolumeNames.get(volume.persistentVolumeClaim.claimName) ?? volume.persistentVolumeClaim.claimName;
+    if (volume.persistentVolumeClaim)
+      volume.persistentVolumeClaim.claimName =
+        dataVolumeNames.get(volume.persistentVolumeClaim.claimName) ?? volume.persistentVolumeClaim.claimName;
     else if (volume.dataVolume) volume.dataVolume.name = dataVolumeNames.get(volume.dataVolume.name) ?? volume.dataVolume.name;
     else if (configMap?.name !== undefined && appendIndexToConfigMapRefs) configMap.name += suffix;
     else if (secret?.secretName !== undefined && appendIndexToSecretRefs) secret.secretName += suffix;
@@ -91,7 +96,10 @@ export function indexVmSpec(pool: VirtualMachinePool, index: number): VirtualMac
 export function vmFromPool(pool: VirtualMachinePool, index: number, revisionName: string): VirtualMachine {
   const template = pool.spec.virtualMachineTemplate;
   const spec = indexVmSpec(pool, index);
-  spec.template.metadata = { ...spec.template.metadata, labels: { ...spec.template.metadata?.labels, [LABEL_POOL_REVISION]: revisionName } };
+  spec.template.metadata = {
+    ...spec.template.metadata,
+    labels: { ...spec.template.metadata?.labels, [LABEL_POOL_REVISION]: revisionName },
+  };
   return {
     apiVersion: VM_REF.apiVersion,
     kind: VM_REF.kind,

@@ -16,7 +16,12 @@ export type SelectingParent = KubeObject & { spec: { selector?: LabelSelectorObj
  * `orphansToo`, every parent of its namespace whose selector it matches (it
  * may be adopted).
  */
-export function parentKeysOf<P extends SelectingParent>(child: KubeObject, ownerKind: string, parents: Informer<P>, orphansToo: boolean): string[] {
+export function parentKeysOf<P extends SelectingParent>(
+  child: KubeObject,
+  ownerKind: string,
+  parents: Informer<P>,
+  orphansToo: boolean,
+): string[] {
   const owner = controllerKeyOf(child, ownerKind);
   if (owner) return [owner];
   if (!orphansToo || child.metadata.ownerReferences?.some((ref) => ref.controller)) return [];
@@ -27,7 +32,11 @@ export function parentKeysOf<P extends SelectingParent>(child: KubeObject, owner
 }
 
 /** Lowers `expectations` of the controlling `ownerKind` parent as children appear and go (or start going). */
-export function observeChildren<T extends KubeObject>(children: Informer<T>, expectations: Expectations, ownerKind: string): HandlerRegistration {
+export function observeChildren<T extends KubeObject>(
+  children: Informer<T>,
+  expectations: Expectations,
+  ownerKind: string,
+): HandlerRegistration {
   const observe = (child: T, gone: boolean): void => {
     const parentKey = controllerKeyOf(child, ownerKind);
     if (!parentKey) return;

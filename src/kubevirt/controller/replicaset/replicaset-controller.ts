@@ -31,7 +31,10 @@ export interface VirtualMachineInstanceReplicaSet extends KubeObject {
   spec: {
     replicas?: number;
     selector?: LabelSelectorObject;
-    template?: { metadata?: { name?: string; generateName?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec: VmiSpec };
+    template?: {
+      metadata?: { name?: string; generateName?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+      spec: VmiSpec;
+    };
     paused?: boolean;
   };
   status?: ReplicaStatus;
@@ -49,7 +52,9 @@ const isDone = (vmi: VirtualMachineInstance): boolean => !vmi.metadata.deletionT
 /** The template's labels must be there and match the selector, or the controller leaves the object alone. */
 const isUsable = (rs: VirtualMachineInstanceReplicaSet): boolean => {
   const labels = rs.spec.template?.metadata?.labels;
-  return !!rs.spec.template && !!rs.spec.selector && !!labels && Object.keys(labels).length > 0 && matchLabelSelector(rs.spec.selector, labels);
+  return (
+    !!rs.spec.template && !!rs.spec.selector && !!labels && Object.keys(labels).length > 0 && matchLabelSelector(rs.spec.selector, labels)
+  );
 };
 
 export interface ReplicaSetControllerDeps {
@@ -120,7 +125,12 @@ export class VmiReplicaSetController implements Component {
   }
 
   /** Creates or deletes VMIs toward `wanted`, at most BURST_REPLICAS of them; answers the first error. */
-  private async scale(key: string, rs: VirtualMachineInstanceReplicaSet, active: VirtualMachineInstance[], wanted: number): Promise<string | undefined> {
+  private async scale(
+    key: string,
+    rs: VirtualMachineInstanceReplicaSet,
+    active: VirtualMachineInstance[],
+    wanted: number,
+  ): Promise<string | undefined> {
     const diff = active.length - wanted;
     const count = Math.min(Math.abs(diff), BURST_REPLICAS);
     let firstError: string | undefined;
@@ -156,7 +166,12 @@ export class VmiReplicaSetController implements Component {
     this.expectations.expectCreations(key);
     try {
       const created = await ctx.client.create(vmi);
-      void recorder.event(rs, 'Normal', 'SuccessfulCreate', `Started the virtual machine by creating the new virtual machine instance ${created.metadata.name ?? ''}`);
+      void recorder.event(
+        rs,
+        'Normal',
+        'SuccessfulCreate',
+        `Started the virtual machine by creating the new virtual machine instance ${created.metadata.name ?? ''}`,
+      );
       return undefined;
     } catch (err) {
       this.expectations.creationObserved(key);
@@ -165,7 +180,12 @@ export class VmiReplicaSetController implements Component {
     }
   }
 
-  private async deleteVmi(key: string, rs: VirtualMachineInstanceReplicaSet, vmi: VirtualMachineInstance, why: 'surplus' | 'finished'): Promise<string | undefined> {
+  private async deleteVmi(
+    key: string,
+    rs: VirtualMachineInstanceReplicaSet,
+    vmi: VirtualMachineInstance,
+    why: 'surplus' | 'finished',
+  ): Promise<string | undefined> {
     const { ctx, recorder } = this.deps;
     const name = vmi.metadata.name ?? '';
     this.expectations.expectDeletions(key, [objectKey(vmi)]);
@@ -180,7 +200,14 @@ export class VmiReplicaSetController implements Component {
       return errorMessage(err);
     }
     const uid = vmi.metadata.uid ?? '';
-    void recorder.event(rs, 'Normal', 'SuccessfulDelete', why === 'surplus' ? `Stopped the virtual machine by deleting the virtual machine instance ${uid}` : `Deleted finished virtual machine: ${uid}`);
+    void recorder.event(
+      rs,
+      'Normal',
+      'SuccessfulDelete',
+      why === 'surplus'
+        ? `Stopped the virtual machine by deleting the virtual machine instance ${uid}`
+        : `Deleted finished virtual machine: ${uid}`,
+    );
     return undefined;
   }
 }

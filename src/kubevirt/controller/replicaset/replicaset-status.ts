@@ -44,7 +44,14 @@ export interface ReplicaStatusChange {
   failureAdded: boolean;
 }
 
-const conditionOf = (type: string, reason: string, message: string, now: string): Condition => ({ type, status: 'True', reason, message, lastProbeTime: null, lastTransitionTime: now });
+const conditionOf = (type: string, reason: string, message: string, now: string): Condition => ({
+  type,
+  status: 'True',
+  reason,
+  message,
+  lastProbeTime: null,
+  lastTransitionTime: now,
+});
 
 export function nextReplicaStatus(input: ReplicaStatusInput): ReplicaStatusChange {
   let conditions = [...(input.previous?.conditions ?? [])];

@@ -27,7 +27,10 @@ export const NAD_RESOURCE_ANNOTATION = 'k8s.v1.cni.cncf.io/resourceName';
 const MULTUS_NETWORKS_ANNOTATION = 'k8s.v1.cni.cncf.io/networks';
 const MULTUS_DEFAULT_NETWORK_ANNOTATION = 'v1.multus-cni.io/default-network';
 
-const devicesOf = (spec: VmiSpec): Device[] => [...((spec.domain.devices?.gpus as Device[] | undefined) ?? []), ...((spec.domain.devices?.hostDevices as Device[] | undefined) ?? [])];
+const devicesOf = (spec: VmiSpec): Device[] => [
+  ...((spec.domain.devices?.gpus as Device[] | undefined) ?? []),
+  ...((spec.domain.devices?.hostDevices as Device[] | undefined) ?? []),
+];
 
 const multusNetworks = (spec: VmiSpec): MultusNetwork[] => ((spec.networks ?? []) as MultusNetwork[]).filter((n) => n.multus?.networkName);
 
@@ -37,11 +40,14 @@ const secondaryNetworks = (spec: VmiSpec): MultusNetwork[] => multusNetworks(spe
 /** `namespace/name` of a network's NetworkAttachmentDefinition; a bare name lives in the VMI's namespace. */
 export function nadNamespacedName(vmiNamespace: string, networkName: string): { namespace: string; name: string } {
   const slash = networkName.indexOf('/');
-  return slash >= 0 ? { namespace: networkName.slice(0, slash), name: networkName.slice(slash + 1) } : { namespace: vmiNamespace, name: networkName };
+  return slash >= 0
+    ? { namespace: networkName.slice(0, slash), name: networkName.slice(slash + 1) }
+    : { namespace: vmiNamespace, name: networkName };
 }
 
 /** The NetworkAttachmentDefinitions the VMI controller reads before rendering the pod (when resources are not injected externally). */
-export const multusNetworkNames = (spec: VmiSpec): Array<{ network: string; nad: string }> => multusNetworks(spec).map((n) => ({ network: n.name, nad: n.multus?.networkName ?? '' }));
+export const multusNetworkNames = (spec: VmiSpec): Array<{ network: string; nad: string }> =>
+  multusNetworks(spec).map((n) => ({ network: n.name, nad: n.multus?.networkName ?? '' }));
 
 /**
  * Extended resources the compute container requests, one per device and
@@ -70,11 +76,16 @@ export function containerClaims(spec: VmiSpec): Array<{ name: string; request?: 
 export function podResourceClaims(spec: VmiSpec): Array<Record<string, string>> | undefined {
   const claims = spec.resourceClaims as Array<{ name: string; resourceClaimName?: string; resourceClaimTemplateName?: string }> | undefined;
   if (!claims?.length) return undefined;
-  return claims.map((c) => ({ name: c.name, ...(c.resourceClaimName ? { resourceClaimName: c.resourceClaimName } : {}), ...(c.resourceClaimTemplateName ? { resourceClaimTemplateName: c.resourceClaimTemplateName } : {}) }));
+  return claims.map((c) => ({
+    name: c.name,
+    ...(c.resourceClaimName ? { resourceClaimName: c.resourceClaimName } : {}),
+    ...(c.resourceClaimTemplateName ? { resourceClaimTemplateName: c.resourceClaimTemplateName } : {}),
+  }));
 }
 
 /** The pod interface of a secondary network: `pod` + 11 hex digits of the SHA-256 of the network name (the hashed naming scheme). */
-export const secondaryPodInterfaceName = (network: string): string => `pod${createHash('sha256').update(network).digest('hex').slice(0, 11)}`;
+export const secondaryPodInterfaceName = (network: string): string =>
+  `pod${createHash('sha256').update(network).digest('hex').slice(0, 11)}`;
 
 /** The Multus annotations of the launcher pod: the secondary networks to attach, and a replacement default network if one is set. */
 export function multusAnnotations(vmi: VirtualMachineInstance): Record<string, string> {

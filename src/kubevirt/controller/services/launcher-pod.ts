@@ -8,7 +8,19 @@
 import { createHash } from 'node:crypto';
 import type { Container, Pod } from '../../../kube/pods.js';
 import type { ClusterConfig } from '../cluster-config.js';
-import { ANNOTATION_DOMAIN, ANNOTATION_LATEST_API, ANNOTATION_MEMORY_OVERHEAD, ANNOTATION_MIGRATION_TRANSPORT_UNIX, ANNOTATION_STORAGE_API, LABEL_APP, LABEL_CREATED_BY, LABEL_SCHEDULABLE, LABEL_VM_NAME, LABEL_VMI_ID, POD_CONDITION_UNPAUSED } from '../constants.js';
+import {
+  ANNOTATION_DOMAIN,
+  ANNOTATION_LATEST_API,
+  ANNOTATION_MEMORY_OVERHEAD,
+  ANNOTATION_MIGRATION_TRANSPORT_UNIX,
+  ANNOTATION_STORAGE_API,
+  LABEL_APP,
+  LABEL_CREATED_BY,
+  LABEL_SCHEDULABLE,
+  LABEL_VM_NAME,
+  LABEL_VMI_ID,
+  POD_CONDITION_UNPAUSED,
+} from '../constants.js';
 import { multusAnnotations, podResourceClaims } from './launcher-devices.js';
 import { computeResources, memoryOverheadBytes } from './launcher-resources.js';
 import type { VirtualMachineInstance, Volume } from '../types.js';
@@ -20,7 +32,16 @@ const GRACE_PADDING_SECONDS = 15;
 const QEMU_TIMEOUT_BASE_SECONDS = 240;
 const QEMU_TIMEOUT_JITTER_SECONDS = 60;
 
-const POD_VOLUMES = ['private', 'public', 'sockets', 'virt-bin-share-dir', 'libvirt-runtime', 'ephemeral-disks', 'container-disks', 'hotplug-disks'];
+const POD_VOLUMES = [
+  'private',
+  'public',
+  'sockets',
+  'virt-bin-share-dir',
+  'libvirt-runtime',
+  'ephemeral-disks',
+  'container-disks',
+  'hotplug-disks',
+];
 
 /** The pod hostname: spec.hostname, else the VMI name up to its first dot, at most 63 characters (dns.SanitizeHostname). */
 export function launcherHostname(vmi: VirtualMachineInstance): string {
@@ -48,7 +69,8 @@ const nonRootSecurityContext = {
 /** Small helper containers (container-disk, init) request 1m/1M and are limited to 10m/40M. */
 const helperResources = { requests: { cpu: '1m', memory: '1M', 'ephemeral-storage': '50M' }, limits: { cpu: '10m', memory: '40M' } };
 
-const containerDiskDataDir = (vmi: VirtualMachineInstance): string => `/var/run/kubevirt-ephemeral-disks/container-disk-data/${vmi.metadata.uid ?? ''}`;
+const containerDiskDataDir = (vmi: VirtualMachineInstance): string =>
+  `/var/run/kubevirt-ephemeral-disks/container-disk-data/${vmi.metadata.uid ?? ''}`;
 
 const containerDisks = (vmi: VirtualMachineInstance): Volume[] => (vmi.spec.volumes ?? []).filter((v) => v.containerDisk);
 
@@ -89,7 +111,12 @@ function nodeSelector(vmi: VirtualMachineInstance, config: ClusterConfig): Recor
   return { ...selector, ...config.nodeSelectors, ...(vmi.spec.nodeSelector ?? {}) };
 }
 
-function computeContainer(vmi: VirtualMachineInstance, config: ClusterConfig, qemuTimeoutSeconds: number, networkResources: Record<string, string>): Container {
+function computeContainer(
+  vmi: VirtualMachineInstance,
+  config: ClusterConfig,
+  qemuTimeoutSeconds: number,
+  networkResources: Record<string, string>,
+): Container {
   const ports = (vmi.spec.domain.devices?.interfaces ?? []).flatMap((i) => i.ports ?? []);
   const container: Container = {
     name: 'compute',
@@ -97,16 +124,26 @@ function computeContainer(vmi: VirtualMachineInstance, config: ClusterConfig, qe
     imagePullPolicy: 'IfNotPresent',
     command: [
       '/usr/bin/virt-launcher-monitor',
-      '--qemu-timeout', `${qemuTimeoutSeconds}s`,
-      '--name', vmi.metadata.name ?? '',
-      '--uid', vmi.metadata.uid ?? '',
-      '--namespace', vmi.metadata.namespace ?? '',
-      '--kubevirt-share-dir', '/var/run/kubevirt',
-      '--ephemeral-disk-dir', '/var/run/kubevirt-ephemeral-disks',
-      '--container-disk-dir', '/var/run/kubevirt/container-disks',
-      '--grace-period-seconds', String(graceSeconds(vmi) + GRACE_PADDING_SECONDS),
-      '--hook-sidecars', '0',
-      '--ovmf-path', '/usr/share/OVMF',
+      '--qemu-timeout',
+      `${qemuTimeoutSeconds}s`,
+      '--name',
+      vmi.metadata.name ?? '',
+      '--uid',
+      vmi.metadata.uid ?? '',
+      '--namespace',
+      vmi.metadata.namespace ?? '',
+      '--kubevirt-share-dir',
+      '/var/run/kubevirt',
+      '--ephemeral-disk-dir',
+      '/var/run/kubevirt-ephemeral-disks',
+      '--container-disk-dir',
+      '/var/run/kubevirt/container-disks',
+      '--grace-period-seconds',
+      String(graceSeconds(vmi) + GRACE_PADDING_SECONDS),
+      '--hook-sidecars',
+      '0',
+      '--ovmf-path',
+      '/usr/share/OVMF',
       '--run-as-nonroot',
     ],
     env: [
@@ -127,7 +164,8 @@ function computeContainer(vmi: VirtualMachineInstance, config: ClusterConfig, qe
       { name: 'hotplug-disks', mountPath: '/var/run/kubevirt/hotplug-disks', mountPropagation: 'HostToContainer' },
     ],
   };
-  if (ports.length) container.ports = ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), containerPort: p.port, protocol: p.protocol ?? 'TCP' }));
+  if (ports.length)
+    container.ports = ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), containerPort: p.port, protocol: p.protocol ?? 'TCP' }));
   return container;
 }
 
@@ -193,7 +231,11 @@ function podVolumes(vmi: VirtualMachineInstance): Array<Record<string, unknown>>
   const volumes: Array<Record<string, unknown>> = POD_VOLUMES.map((name) => ({ name, emptyDir: {} }));
   for (const volume of vmi.spec.volumes ?? []) {
     const claimName = volume.persistentVolumeClaim?.claimName ?? volume.dataVolume?.name;
-    if (claimName) volumes.push({ name: volume.name, persistentVolumeClaim: { claimName, ...(volume.persistentVolumeClaim?.readOnly ? { readOnly: true } : {}) } });
+    if (claimName)
+      volumes.push({
+        name: volume.name,
+        persistentVolumeClaim: { claimName, ...(volume.persistentVolumeClaim?.readOnly ? { readOnly: true } : {}) },
+      });
   }
   return volumes;
 }
@@ -201,7 +243,16 @@ function podVolumes(vmi: VirtualMachineInstance): Array<Record<string, unknown>>
 /** Copies the VMI's scheduling fields that the pod takes over verbatim. */
 function copiedSchedulingFields(vmi: VirtualMachineInstance): Record<string, unknown> {
   const copied: Record<string, unknown> = {};
-  for (const field of ['subdomain', 'dnsPolicy', 'dnsConfig', 'schedulerName', 'tolerations', 'topologySpreadConstraints', 'priorityClassName', 'affinity']) {
+  for (const field of [
+    'subdomain',
+    'dnsPolicy',
+    'dnsConfig',
+    'schedulerName',
+    'tolerations',
+    'topologySpreadConstraints',
+    'priorityClassName',
+    'affinity',
+  ]) {
     if (vmi.spec[field] !== undefined) copied[field] = vmi.spec[field];
   }
   return copied;
@@ -212,9 +263,16 @@ function copiedSchedulingFields(vmi: VirtualMachineInstance): Record<string, unk
  * virt-launcher's QEMU timeout as KubeVirt's random jitter does;
  * `networkResources` maps secondary networks to their device resources.
  */
-export function renderLauncherPod(vmi: VirtualMachineInstance, config: ClusterConfig, qemuTimeoutJitter: number, networkResources: Record<string, string> = {}): Pod {
+export function renderLauncherPod(
+  vmi: VirtualMachineInstance,
+  config: ClusterConfig,
+  qemuTimeoutJitter: number,
+  networkResources: Record<string, string> = {},
+): Pod {
   const qemuTimeout = QEMU_TIMEOUT_BASE_SECONDS + Math.floor(qemuTimeoutJitter * QEMU_TIMEOUT_JITTER_SECONDS);
-  const serviceAccountVolume = (vmi.spec.volumes ?? []).find((v) => v.serviceAccount) as { serviceAccount?: { serviceAccountName?: string } } | undefined;
+  const serviceAccountVolume = (vmi.spec.volumes ?? []).find((v) => v.serviceAccount) as
+    | { serviceAccount?: { serviceAccountName?: string } }
+    | undefined;
   const spec: Pod['spec'] = {
     hostname: launcherHostname(vmi),
     ...copiedSchedulingFields(vmi),
@@ -222,14 +280,18 @@ export function renderLauncherPod(vmi: VirtualMachineInstance, config: ClusterCo
     terminationGracePeriodSeconds: graceSeconds(vmi) + 2 * GRACE_PADDING_SECONDS,
     restartPolicy: 'Never',
     initContainers: initContainers(vmi, config),
-    containers: [computeContainer(vmi, config, qemuTimeout, networkResources), ...containerDisks(vmi).map((v, i) => containerDiskContainer(vmi, v, i))],
+    containers: [
+      computeContainer(vmi, config, qemuTimeout, networkResources),
+      ...containerDisks(vmi).map((v, i) => containerDiskContainer(vmi, v, i)),
+    ],
     nodeSelector: nodeSelector(vmi, config),
     volumes: podVolumes(vmi),
     readinessGates: [{ conditionType: POD_CONDITION_UNPAUSED }],
     enableServiceLinks: false,
     automountServiceAccountToken: serviceAccountVolume !== undefined,
   };
-  if (serviceAccountVolume?.serviceAccount?.serviceAccountName) spec.serviceAccountName = serviceAccountVolume.serviceAccount.serviceAccountName;
+  if (serviceAccountVolume?.serviceAccount?.serviceAccountName)
+    spec.serviceAccountName = serviceAccountVolume.serviceAccount.serviceAccountName;
   if (spec.initContainers?.length === 0) delete spec.initContainers;
   const resourceClaims = podResourceClaims(vmi.spec);
   if (resourceClaims) spec.resourceClaims = resourceClaims;
@@ -241,7 +303,16 @@ export function renderLauncherPod(vmi: VirtualMachineInstance, config: ClusterCo
       namespace: vmi.metadata.namespace,
       labels: podLabels(vmi),
       annotations: podAnnotations(vmi),
-      ownerReferences: [{ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance', name: vmi.metadata.name ?? '', uid: vmi.metadata.uid ?? '', controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: 'kubevirt.io/v1',
+          kind: 'VirtualMachineInstance',
+          name: vmi.metadata.name ?? '',
+          uid: vmi.metadata.uid ?? '',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     spec,
   };

@@ -76,15 +76,25 @@ export function computeResources(spec: VmiSpec, config: ClusterConfig, networkRe
   if (own.limits?.memory) limits.memory = formatQuantity('memory', parseQuantity(own.limits.memory) + overhead);
 
   const ephemeral = own.requests?.['ephemeral-storage'];
-  requests['ephemeral-storage'] = formatQuantity('ephemeral-storage', (ephemeral ? parseQuantity(ephemeral) : 0) + EPHEMERAL_STORAGE_OVERHEAD);
-  if (own.limits?.['ephemeral-storage']) limits['ephemeral-storage'] = formatQuantity('ephemeral-storage', parseQuantity(own.limits['ephemeral-storage']) + EPHEMERAL_STORAGE_OVERHEAD);
+  requests['ephemeral-storage'] = formatQuantity(
+    'ephemeral-storage',
+    (ephemeral ? parseQuantity(ephemeral) : 0) + EPHEMERAL_STORAGE_OVERHEAD,
+  );
+  if (own.limits?.['ephemeral-storage'])
+    limits['ephemeral-storage'] = formatQuantity(
+      'ephemeral-storage',
+      parseQuantity(own.limits['ephemeral-storage']) + EPHEMERAL_STORAGE_OVERHEAD,
+    );
 
   if (!config.useEmulation) limits[KVM_RESOURCE] = '1';
   if (hasInterfaces(spec) || spec.domain.devices?.autoattachPodInterface !== false) limits[TUN_RESOURCE] = '1';
-  const wantsVhostNet = (spec.domain.devices?.interfaces ?? []).some((i) => i.model === undefined || i.model === '' || i.model === 'virtio');
+  const wantsVhostNet = (spec.domain.devices?.interfaces ?? []).some(
+    (i) => i.model === undefined || i.model === '' || i.model === 'virtio',
+  );
   if (wantsVhostNet && !config.useEmulation) limits[VHOST_NET_RESOURCE] = '1';
   // requestResource: a device counts in both requests and limits.
-  for (const [resource, count] of Object.entries(deviceResourceCounts(spec, networkResources))) requests[resource] = limits[resource] = String(count);
+  for (const [resource, count] of Object.entries(deviceResourceCounts(spec, networkResources)))
+    requests[resource] = limits[resource] = String(count);
   const claims = containerClaims(spec);
   return claims.length ? { requests, limits, claims } : { requests, limits };
 }

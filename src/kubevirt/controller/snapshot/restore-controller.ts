@@ -17,7 +17,14 @@ import { objectKey, type Informer } from '../../../runtime/informer.js';
 import { findCondition } from '../conditions.js';
 import { PVC_REF, VM_REF } from '../constants.js';
 import { errorMessage, statusCode } from '../errors.js';
-import { hasLastRestoreAnnotation, restoredClaim, restoredClaimName, restoredVm, type VmRestore, type VolumeRestore } from './restore-target.js';
+import {
+  hasLastRestoreAnnotation,
+  restoredClaim,
+  restoredClaimName,
+  restoredVm,
+  type VmRestore,
+  type VolumeRestore,
+} from './restore-target.js';
 import { FINALIZER_VMRESTORE, progressCondition, setFinalizer, VMRESTORE_REF, withConditions, type Claim } from './snapshot-common.js';
 import { newControllerRef } from '../../../kube/owners.js';
 import type { SnapshotVm } from './snapshot-source.js';
@@ -26,13 +33,13 @@ import type { VirtualMachineInstance } from '../types.js';
 
 /** snapshotv1.DefaultGracePeriod: how long WaitGracePeriod waits for the target to stop. */
 const GRACE_PERIOD_MS = 5 * 60_000;
-const WAIT_GRACE_MESSAGE = 'Waiting for target VM to be powered off. Please stop the restore target to proceed with restore, or the operation will fail after 5m0s';
+const WAIT_GRACE_MESSAGE =
+  'Waiting for target VM to be powered off. Please stop the restore target to proceed with restore, or the operation will fail after 5m0s';
 const WAIT_EVENTUALLY_MESSAGE = 'Waiting for target VM to be powered off. Please stop the restore target to proceed with restore';
 const VMI_EXISTS_MESSAGE = 'Restore target VMI still exists, please stop the restore target to proceed with restore';
 const STOP_TARGET_MESSAGE = 'Automatically stopping restore target for restore operation';
 const GRACE_EXCEEDED_MESSAGE = 'Restore target failed to be ready within 5m0s. Please power off the target VM before attempting restore';
 const FAIL_IMMEDIATE_MESSAGE = 'Restore target VMI must be powered off before restore operation';
-
 
 export interface RestoreControllerDeps {
   ctx: ComponentContext;
@@ -80,7 +87,11 @@ export class RestoreController implements Component {
         .filter((r) => r.spec.virtualMachineSnapshotName === snapshot.metadata.name)
         .map(objectKey),
     );
-    this.controller.watch(pvcs, (pvc) => (pvc.metadata.annotations?.['restore.kubevirt.io/name'] ? [`${pvc.metadata.namespace ?? ''}/${pvc.metadata.annotations['restore.kubevirt.io/name']}`] : []));
+    this.controller.watch(pvcs, (pvc) =>
+      pvc.metadata.annotations?.['restore.kubevirt.io/name']
+        ? [`${pvc.metadata.namespace ?? ''}/${pvc.metadata.annotations['restore.kubevirt.io/name']}`]
+        : [],
+    );
   }
 
   start(): Promise<void> {
@@ -109,8 +120,11 @@ export class RestoreController implements Component {
     if (restore.metadata.deletionTimestamp) return this.handleDeletion(restore, target);
     if (!isRestoreProgressing(restore)) return;
 
-    const ownerReferences = restore.metadata.ownerReferences?.length || !target ? restore.metadata.ownerReferences : [newControllerRef(target)];
-    const finalizers = restore.metadata.finalizers?.includes(FINALIZER_VMRESTORE) ? restore.metadata.finalizers : [...(restore.metadata.finalizers ?? []), FINALIZER_VMRESTORE];
+    const ownerReferences =
+      restore.metadata.ownerReferences?.length || !target ? restore.metadata.ownerReferences : [newControllerRef(target)];
+    const finalizers = restore.metadata.finalizers?.includes(FINALIZER_VMRESTORE)
+      ? restore.metadata.finalizers
+      : [...(restore.metadata.finalizers ?? []), FINALIZER_VMRESTORE];
     if (ownerReferences !== restore.metadata.ownerReferences || finalizers !== restore.metadata.finalizers) {
       restore = await ctx.client.update<VmRestore>({ ...restore, metadata: { ...restore.metadata, ownerReferences, finalizers } });
     }
@@ -137,7 +151,12 @@ export class RestoreController implements Component {
 
     const restores = this.volumeRestores(restore, content);
     if (JSON.stringify(restores) !== JSON.stringify(restore.status?.restores ?? [])) {
-      await this.writeConditions(restore, { restores: restores.length ? restores : undefined }, ['True', 'Creating new PVCs'], ['False', 'Waiting for new PVCs']);
+      await this.writeConditions(
+        restore,
+        { restores: restores.length ? restores : undefined },
+        ['True', 'Creating new PVCs'],
+        ['False', 'Waiting for new PVCs'],
+      );
       return;
     }
     if (await this.reconcileClaims(restore, restores, content)) {
@@ -151,14 +170,26 @@ export class RestoreController implements Component {
         if (target) await ctx.client.update(vm);
         else await ctx.client.create(vm);
       } catch (err) {
-        throw new RestoreError(statusCode(err) === undefined ? errorMessage(err) : `error patching VM ${vm.metadata.name ?? ''}: ${errorMessage(err)}`);
+        throw new RestoreError(
+          statusCode(err) === undefined ? errorMessage(err) : `error patching VM ${vm.metadata.name ?? ''}: ${errorMessage(err)}`,
+        );
       }
       await this.writeConditions(restore, {}, ['True', 'Updating target spec'], ['False', 'Waiting for target update']);
       return;
     }
     await this.releaseTarget(restore, target);
-    void recorder.event(restore, 'Normal', 'VirtualMachineRestoreComplete', `Successfully completed VirtualMachineRestore ${restore.metadata.name ?? ''}`);
-    await this.writeConditions(restore, { complete: true, restoreTime: this.now() }, ['False', 'Operation complete'], ['True', 'Operation complete']);
+    void recorder.event(
+      restore,
+      'Normal',
+      'VirtualMachineRestoreComplete',
+      `Successfully completed VirtualMachineRestore ${restore.metadata.name ?? ''}`,
+    );
+    await this.writeConditions(
+      restore,
+      { complete: true, restoreTime: this.now() },
+      ['False', 'Operation complete'],
+      ['True', 'Operation complete'],
+    );
     return;
   }
 
@@ -203,7 +234,10 @@ export class RestoreController implements Component {
           if (statusCode(err) !== 409) throw new RestoreError(errorMessage(err));
         }
         waiting = true;
-      } else if (restore.spec.volumeRestorePolicy === 'InPlace' && pvc.metadata.annotations?.['restore.kubevirt.io/name'] !== restore.metadata.name) {
+      } else if (
+        restore.spec.volumeRestorePolicy === 'InPlace' &&
+        pvc.metadata.annotations?.['restore.kubevirt.io/name'] !== restore.metadata.name
+      ) {
         await ctx.client.delete(PVC_REF, namespace, pvc.metadata.name ?? '');
         waiting = true;
       } else if ((pvc.status?.phase ?? 'Pending') === 'Pending') {
@@ -223,7 +257,11 @@ export class RestoreController implements Component {
   private async markInProgress(restore: VmRestore, target: SnapshotVm): Promise<void> {
     const holder = target.status?.restoreInProgress;
     if (holder !== undefined && holder !== restore.metadata.name) throw new RestoreError(`vm restore ${holder} in progress`);
-    if (holder === undefined) await this.deps.ctx.client.update({ ...target, status: { ...target.status, restoreInProgress: restore.metadata.name } }, { subresource: 'status' });
+    if (holder === undefined)
+      await this.deps.ctx.client.update(
+        { ...target, status: { ...target.status, restoreInProgress: restore.metadata.name } },
+        { subresource: 'status' },
+      );
   }
 
   /** UpdateDoneRestore: clears the VM's `restoreInProgress` if this restore set it. */
@@ -262,10 +300,21 @@ export class RestoreController implements Component {
   private async stopVm(target: SnapshotVm): Promise<void> {
     const { client } = this.deps.ctx;
     const name = target.metadata.name ?? '';
-    if (target.spec.running !== undefined) await client.patch(VM_REF, target.metadata.namespace, name, 'merge', { spec: { running: false } });
+    if (target.spec.running !== undefined)
+      await client.patch(VM_REF, target.metadata.namespace, name, 'merge', { spec: { running: false } });
     else if (target.spec.runStrategy === 'Manual') {
-      const requests = [...(target.status?.stateChangeRequests ?? []), { action: 'Stop', uid: this.deps.vmis.getByName(target.metadata.namespace, name)?.metadata.uid }];
-      await client.patch(VM_REF, target.metadata.namespace, name, 'merge', { status: { stateChangeRequests: requests } }, { subresource: 'status' });
+      const requests = [
+        ...(target.status?.stateChangeRequests ?? []),
+        { action: 'Stop', uid: this.deps.vmis.getByName(target.metadata.namespace, name)?.metadata.uid },
+      ];
+      await client.patch(
+        VM_REF,
+        target.metadata.namespace,
+        name,
+        'merge',
+        { status: { stateChangeRequests: requests } },
+        { subresource: 'status' },
+      );
     } else await client.patch(VM_REF, target.metadata.namespace, name, 'merge', { spec: { runStrategy: 'Halted' } });
   }
 
@@ -283,12 +332,24 @@ export class RestoreController implements Component {
     const failure = fatal ? [progressCondition('Failure', 'True', message, this.now())] : [];
     await this.writeConditions(restore, {}, ['False', message], ['False', message], ...failure);
     if (fatal) void this.deps.recorder.event(restore, 'Warning', 'Operation failed', `VirtualMachineRestore failed ${message}`);
-    else void this.deps.recorder.event(restore, 'Warning', 'VirtualMachineRestoreError', `VirtualMachineRestore encountered error ${message}`);
+    else
+      void this.deps.recorder.event(restore, 'Warning', 'VirtualMachineRestoreError', `VirtualMachineRestore encountered error ${message}`);
   }
 
-  private writeConditions(restore: VmRestore, fields: Partial<NonNullable<VmRestore['status']>>, progressing: ['True' | 'False', string], ready: ['True' | 'False', string], ...extra: ReturnType<typeof progressCondition>[]): Promise<VmRestore | undefined> {
+  private writeConditions(
+    restore: VmRestore,
+    fields: Partial<NonNullable<VmRestore['status']>>,
+    progressing: ['True' | 'False', string],
+    ready: ['True' | 'False', string],
+    ...extra: ReturnType<typeof progressCondition>[]
+  ): Promise<VmRestore | undefined> {
     const now = this.now();
-    const conditions = withConditions(restore.status?.conditions, progressCondition('Progressing', progressing[0], progressing[1], now), progressCondition('Ready', ready[0], ready[1], now), ...extra);
+    const conditions = withConditions(
+      restore.status?.conditions,
+      progressCondition('Progressing', progressing[0], progressing[1], now),
+      progressCondition('Ready', ready[0], ready[1], now),
+      ...extra,
+    );
     // The JSON round trip drops fields set to undefined, as Go's omitempty would.
     const status = JSON.parse(JSON.stringify({ ...restore.status, ...fields, conditions })) as VmRestore['status'];
     return writeStatus(this.deps.ctx.client, restore, status);

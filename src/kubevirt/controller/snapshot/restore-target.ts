@@ -31,10 +31,21 @@ export interface VmRestore extends KubeObject {
     virtualMachineSnapshotName: string;
     targetReadinessPolicy?: 'WaitGracePeriod' | 'StopTarget' | 'FailImmediate' | 'WaitEventually';
     volumeRestorePolicy?: 'RandomizeNames' | 'InPlace' | 'PrefixTargetName';
-    volumeRestoreOverrides?: Array<{ volumeName: string; restoreName?: string; labels?: Record<string, string>; annotations?: Record<string, string> }>;
+    volumeRestoreOverrides?: Array<{
+      volumeName: string;
+      restoreName?: string;
+      labels?: Record<string, string>;
+      annotations?: Record<string, string>;
+    }>;
     patches?: string[];
   };
-  status?: { complete?: boolean; restoreTime?: string; conditions?: Condition[]; restores?: VolumeRestore[]; deletedDataVolumes?: string[] };
+  status?: {
+    complete?: boolean;
+    restoreTime?: string;
+    conditions?: Condition[];
+    restores?: VolumeRestore[];
+    deletedDataVolumes?: string[];
+  };
 }
 
 /** restoreVolumeName: the override, the original claim (InPlace), `<target>-<volume>`, or `restore-<uid>-<volume>`. */
@@ -54,8 +65,18 @@ export function restoredClaimName(restore: VmRestore, volumeName: string, claimN
 /** The PVC for one volume: the backup's claim spec, its data source the VolumeSnapshot. */
 export function restoredClaim(restore: VmRestore, backup: VolumeBackup, volumeRestore: VolumeRestore, sourceVm: KubeObject): KubeObject {
   const override = restore.spec.volumeRestoreOverrides?.find((o) => o.volumeName === backup.volumeName);
-  const { volumeName: _bound, dataSource: _source, dataSourceRef: _ref, ...spec } = structuredClone(backup.persistentVolumeClaim.spec) as Record<string, unknown>;
-  const labels = { ...(backup.persistentVolumeClaim.metadata.labels ?? {}), ...(override?.labels ?? {}), 'restore.kubevirt.io/source-vm-name': sourceVm.metadata.name ?? '', 'restore.kubevirt.io/source-vm-namespace': sourceVm.metadata.namespace ?? '' };
+  const {
+    volumeName: _bound,
+    dataSource: _source,
+    dataSourceRef: _ref,
+    ...spec
+  } = structuredClone(backup.persistentVolumeClaim.spec) as Record<string, unknown>;
+  const labels = {
+    ...(backup.persistentVolumeClaim.metadata.labels ?? {}),
+    ...(override?.labels ?? {}),
+    'restore.kubevirt.io/source-vm-name': sourceVm.metadata.name ?? '',
+    'restore.kubevirt.io/source-vm-namespace': sourceVm.metadata.namespace ?? '',
+  };
   const annotations = { ...(override?.annotations ?? {}), [RESTORE_NAME_ANNOTATION]: restore.metadata.name ?? '' };
   const snapshotSource = { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: volumeRestore.volumeSnapshotName };
   return {
@@ -74,7 +95,8 @@ export function restoredVm(restore: VmRestore, snapshotVm: SnapshotVm, target: S
     .map((volume) => {
       const restored = restore.status?.restores?.find((r) => r.volumeName === volume.name);
       if (!restored) return volume;
-      if (volume.persistentVolumeClaim) return { ...volume, persistentVolumeClaim: { ...volume.persistentVolumeClaim, claimName: restored.persistentVolumeClaim } };
+      if (volume.persistentVolumeClaim)
+        return { ...volume, persistentVolumeClaim: { ...volume.persistentVolumeClaim, claimName: restored.persistentVolumeClaim } };
       if (volume.dataVolume) return { name: volume.name, persistentVolumeClaim: { claimName: restored.persistentVolumeClaim } };
       return volume;
     });
@@ -82,7 +104,12 @@ export function restoredVm(restore: VmRestore, snapshotVm: SnapshotVm, target: S
   if (!target) {
     if (spec.running !== undefined) spec.running = false;
     else spec.runStrategy = 'Halted';
-    const metadata = { name: restore.spec.target.name, namespace: restore.metadata.namespace, labels: snapshotVm.metadata.labels, annotations: { ...(snapshotVm.metadata.annotations ?? {}) } };
+    const metadata = {
+      name: restore.spec.target.name,
+      namespace: restore.metadata.namespace,
+      labels: snapshotVm.metadata.labels,
+      annotations: { ...(snapshotVm.metadata.annotations ?? {}) },
+    };
     vm = { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', metadata, spec };
   } else {
     if (target.spec.running !== undefined) {
@@ -95,7 +122,10 @@ export function restoredVm(restore: VmRestore, snapshotVm: SnapshotVm, target: S
     }
     vm = { ...structuredClone(target), spec };
   }
-  vm.metadata.annotations = { ...(vm.metadata.annotations ?? {}), [LAST_RESTORE_ANNOTATION]: `${restore.metadata.name ?? ''}-${restore.metadata.uid ?? ''}` };
+  vm.metadata.annotations = {
+    ...(vm.metadata.annotations ?? {}),
+    [LAST_RESTORE_ANNOTATION]: `${restore.metadata.name ?? ''}-${restore.metadata.uid ?? ''}`,
+  };
   if (target || !restore.spec.patches?.length) return vm;
   const operations = restore.spec.patches.map((patch) => JSON.parse(patch) as { op: string });
   return withoutEmptyIdentity(operations.reduce(applyLeniently, vm as unknown as JsonObject) as unknown as SnapshotVm);

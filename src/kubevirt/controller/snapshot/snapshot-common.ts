@@ -48,7 +48,12 @@ export interface SnapshotError {
  * the transition time, no message (lastProbeTime is a zero metav1.Time,
  * which Go serialises as null).
  */
-export const progressCondition = (type: 'Progressing' | 'Ready' | 'Failure', status: ConditionStatus, reason: string, now: string): Condition => ({
+export const progressCondition = (
+  type: 'Progressing' | 'Ready' | 'Failure',
+  status: ConditionStatus,
+  reason: string,
+  now: string,
+): Condition => ({
   type,
   status,
   reason,
@@ -61,7 +66,13 @@ export const withConditions = (conditions: readonly Condition[] | undefined, ...
   updates.reduce<Condition[]>((list, condition) => withCondition(list, condition), [...(conditions ?? [])]);
 
 /** Adds or removes `finalizer` with a JSON patch guarded by a test of the list it was computed from. */
-export async function setFinalizer<T extends KubeObject>(client: Client, ref: KindRef, obj: T, finalizer: string, present: boolean): Promise<T> {
+export async function setFinalizer<T extends KubeObject>(
+  client: Client,
+  ref: KindRef,
+  obj: T,
+  finalizer: string,
+  present: boolean,
+): Promise<T> {
   const finalizers = obj.metadata.finalizers ?? [];
   if (finalizers.includes(finalizer) === present) return obj;
   const next = present ? [...finalizers, finalizer] : finalizers.filter((f) => f !== finalizer);
@@ -87,7 +98,6 @@ export function claimsOfVolumes(spec: VmiSpec | undefined): Map<string, string> 
 /** Volumes whose source can be snapshotted at all (isVolumeSnapshottable). */
 export const isSnapshottable = (volume: { persistentVolumeClaim?: unknown; dataVolume?: unknown; memoryDump?: unknown }): boolean =>
   volume.persistentVolumeClaim !== undefined || volume.dataVolume !== undefined || volume.memoryDump !== undefined;
-
 
 /** Go's time.ParseDuration for the forms CRDs carry ("5m", "1h30m", "90s", "0s"); undefined if unparsable. */
 export function parseDurationMs(text: string | undefined): number | undefined {

@@ -18,7 +18,13 @@ import type { Informer } from '../../../runtime/informer.js';
 import { statusCode } from '../errors.js';
 import { FINALIZER_VMSNAPSHOT_CONTENT, setFinalizer, VOLUME_SNAPSHOT_REF, type SnapshotError } from './snapshot-common.js';
 import { newControllerRef } from '../../../kube/owners.js';
-import { shouldDeleteContent, type SnapshotContent, type VmSnapshot, type VolumeBackup, type VolumeSnapshotStatus } from './snapshot-status.js';
+import {
+  shouldDeleteContent,
+  type SnapshotContent,
+  type VmSnapshot,
+  type VolumeBackup,
+  type VolumeSnapshotStatus,
+} from './snapshot-status.js';
 import type { VolumeSnapshotClasses } from './snapshot-volume-class.js';
 
 interface VolumeSnapshot extends KubeObject {
@@ -41,7 +47,11 @@ export class SnapshotContentController implements Component {
     const { ctx, snapshots, contents } = deps;
     this.controller = new Controller({ name: this.name, clock: ctx.clock, logger: ctx.logger, reconcile: (key) => this.reconcile(key) });
     this.controller.watch(contents);
-    this.controller.watch(snapshots, (snapshot) => (snapshot.status?.virtualMachineSnapshotContentName ? [`${snapshot.metadata.namespace ?? ''}/${snapshot.status.virtualMachineSnapshotContentName}`] : []));
+    this.controller.watch(snapshots, (snapshot) =>
+      snapshot.status?.virtualMachineSnapshotContentName
+        ? [`${snapshot.metadata.namespace ?? ''}/${snapshot.status.virtualMachineSnapshotContentName}`]
+        : [],
+    );
   }
 
   start(): Promise<void> {
@@ -57,10 +67,18 @@ export class SnapshotContentController implements Component {
     let content = contents.get(key);
     if (!content) return;
     const namespace = content.metadata.namespace ?? '';
-    const snapshot = content.spec.virtualMachineSnapshotName ? snapshots.getByName(namespace, content.spec.virtualMachineSnapshotName) : undefined;
+    const snapshot = content.spec.virtualMachineSnapshotName
+      ? snapshots.getByName(namespace, content.spec.virtualMachineSnapshotName)
+      : undefined;
     const snapshotGone = !snapshot || snapshot.metadata.deletionTimestamp !== undefined || snapshot.status?.phase === 'Failed';
     if (snapshotGone) {
-      content = await setFinalizer(ctx.client, { apiVersion: content.apiVersion, kind: content.kind }, content, FINALIZER_VMSNAPSHOT_CONTENT, false);
+      content = await setFinalizer(
+        ctx.client,
+        { apiVersion: content.apiVersion, kind: content.kind },
+        content,
+        FINALIZER_VMSNAPSHOT_CONTENT,
+        false,
+      );
       if (snapshot && shouldDeleteContent(snapshot, content)) return;
     }
     if (content.metadata.deletionTimestamp) return;
@@ -74,7 +92,12 @@ export class SnapshotContentController implements Component {
       let volumeSnapshot = await this.volumeSnapshot(namespace, backup.volumeSnapshotName);
       if (!volumeSnapshot) {
         if (created) {
-          void this.deps.recorder.event(content, 'Warning', 'VolumeSnapshotMissing', `VolumeSnapshot ${backup.volumeSnapshotName} no longer exists`);
+          void this.deps.recorder.event(
+            content,
+            'Warning',
+            'VolumeSnapshotMissing',
+            `VolumeSnapshot ${backup.volumeSnapshotName} no longer exists`,
+          );
           missing.push(backup.volumeSnapshotName);
           continue;
         }
@@ -84,14 +107,24 @@ export class SnapshotContentController implements Component {
         }
         volumeSnapshot = await this.createVolumeSnapshot(content, backup);
       }
-      statuses.push(JSON.parse(JSON.stringify({ volumeSnapshotName: volumeSnapshot.metadata.name ?? '', creationTime: volumeSnapshot.status?.creationTime, readyToUse: volumeSnapshot.status?.readyToUse, error: volumeSnapshot.status?.error })) as VolumeSnapshotStatus);
+      statuses.push(
+        JSON.parse(
+          JSON.stringify({
+            volumeSnapshotName: volumeSnapshot.metadata.name ?? '',
+            creationTime: volumeSnapshot.status?.creationTime,
+            readyToUse: volumeSnapshot.status?.readyToUse,
+            error: volumeSnapshot.status?.error,
+          }),
+        ) as VolumeSnapshotStatus,
+      );
     }
 
     let allCreated = true;
     let ready = true;
     let error = '';
     if (missing.length > 0) [allCreated, ready, error] = [false, false, `VolumeSnapshots (${missing.join(',')}) missing`];
-    else if (skipped.length > 0) [allCreated, ready, error] = [false, false, `VolumeSnapshots (${skipped.join(',')}) skipped because vm snapshot is deleted`];
+    else if (skipped.length > 0)
+      [allCreated, ready, error] = [false, false, `VolumeSnapshots (${skipped.join(',')}) skipped because vm snapshot is deleted`];
     else {
       allCreated = statuses.every((s) => s.creationTime !== undefined);
       ready = statuses.every((s) => s.readyToUse === true);
@@ -124,15 +157,26 @@ export class SnapshotContentController implements Component {
     const { ctx, snapshotClasses, recorder } = this.deps;
     const claimSpec = backup.persistentVolumeClaim.spec as { storageClassName?: string; resources?: { requests?: { storage?: string } } };
     const className = await snapshotClasses.classFor(claimSpec.storageClassName);
-    if (!className) throw new Error(`${content.metadata.namespace ?? ''}/${backup.volumeName} VolumeSnapshot requested but no storage class`);
+    if (!className)
+      throw new Error(`${content.metadata.namespace ?? ''}/${backup.volumeName} VolumeSnapshot requested but no storage class`);
     const created = await ctx.client.create<VolumeSnapshot>({
       apiVersion: VOLUME_SNAPSHOT_REF.apiVersion,
       kind: VOLUME_SNAPSHOT_REF.kind,
       metadata: { name: backup.volumeSnapshotName, namespace: content.metadata.namespace, ownerReferences: [newControllerRef(content)] },
       spec: { source: { persistentVolumeClaimName: backup.persistentVolumeClaim.metadata.name }, volumeSnapshotClassName: className },
     } as VolumeSnapshot);
-    void recorder.event(content, 'Normal', 'SuccessfulVolumeSnapshotCreate', `Successfully created VolumeSnapshot ${created.metadata.name ?? ''}`);
-    const status = { readyToUse: true, creationTime: rfc3339(ctx.clock.now()), restoreSize: claimSpec.resources?.requests?.storage, boundVolumeSnapshotContentName: `snapcontent-${created.metadata.uid ?? ''}` };
+    void recorder.event(
+      content,
+      'Normal',
+      'SuccessfulVolumeSnapshotCreate',
+      `Successfully created VolumeSnapshot ${created.metadata.name ?? ''}`,
+    );
+    const status = {
+      readyToUse: true,
+      creationTime: rfc3339(ctx.clock.now()),
+      restoreSize: claimSpec.resources?.requests?.storage,
+      boundVolumeSnapshotContentName: `snapcontent-${created.metadata.uid ?? ''}`,
+    };
     return (await writeStatus(ctx.client, created, JSON.parse(JSON.stringify(status)))) ?? created;
   }
 }

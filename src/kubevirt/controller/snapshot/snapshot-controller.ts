@@ -16,9 +16,28 @@ import { Controller, type ReconcileResult } from '../../../runtime/controller.js
 import type { EventRecorder } from '../../../runtime/events.js';
 import { objectKey, type Informer } from '../../../runtime/informer.js';
 import { statusCode } from '../errors.js';
-import { claimsOfVolumes, FINALIZER_VMSNAPSHOT, FINALIZER_VMSNAPSHOT_CONTENT, setFinalizer, VMSNAPSHOT_CONTENT_REF, VMSNAPSHOT_REF, type Claim } from './snapshot-common.js';
+import {
+  claimsOfVolumes,
+  FINALIZER_VMSNAPSHOT,
+  FINALIZER_VMSNAPSHOT_CONTENT,
+  setFinalizer,
+  VMSNAPSHOT_CONTENT_REF,
+  VMSNAPSHOT_REF,
+  type Claim,
+} from './snapshot-common.js';
 import { lockSource, sourceState, sourceVmCopy, unlockSource, type SnapshotVm } from './snapshot-source.js';
-import { canUnlockSource, contentNameOf, isProgressing, isTerminating, msUntilDeadline, nextSnapshotStatus, shouldDeleteContent, type SnapshotContent, type VmSnapshot, type VolumeBackup } from './snapshot-status.js';
+import {
+  canUnlockSource,
+  contentNameOf,
+  isProgressing,
+  isTerminating,
+  msUntilDeadline,
+  nextSnapshotStatus,
+  shouldDeleteContent,
+  type SnapshotContent,
+  type VmSnapshot,
+  type VolumeBackup,
+} from './snapshot-status.js';
 import type { VolumeSnapshotClasses } from './snapshot-volume-class.js';
 import type { VirtualMachineInstance } from '../types.js';
 
@@ -51,7 +70,9 @@ export class SnapshotController implements Component {
         .map(objectKey);
     this.controller.watch(vms, snapshotsOfVm);
     this.controller.watch(vmis, snapshotsOfVm);
-    this.controller.watch(contents, (content) => (content.spec.virtualMachineSnapshotName ? [`${content.metadata.namespace ?? ''}/${content.spec.virtualMachineSnapshotName}`] : []));
+    this.controller.watch(contents, (content) =>
+      content.spec.virtualMachineSnapshotName ? [`${content.metadata.namespace ?? ''}/${content.spec.virtualMachineSnapshotName}`] : [],
+    );
   }
 
   start(): Promise<void> {
@@ -80,7 +101,12 @@ export class SnapshotController implements Component {
     if (snapshot.status && vm && state) {
       if (isProgressing(snapshot) && !terminating) {
         if (!state.locked) {
-          const { locked, message } = await lockSource({ client: ctx.client, claim: (ns, name) => this.deps.pvcs.getByName(ns, name) }, vm, state, snapshot.metadata.name ?? '');
+          const { locked, message } = await lockSource(
+            { client: ctx.client, claim: (ns, name) => this.deps.pvcs.getByName(ns, name) },
+            vm,
+            state,
+            snapshot.metadata.name ?? '',
+          );
           state = { ...state, locked, lockMessage: message };
           retry = true;
         } else if (!content) {
@@ -104,9 +130,16 @@ export class SnapshotController implements Component {
       }
     }
 
-    const status = nextSnapshotStatus({ snapshot, source: vm && state ? { uid: vm.metadata.uid ?? '', state } : undefined, content, nowMs, now: rfc3339(ctx.clock.now()) });
+    const status = nextSnapshotStatus({
+      snapshot,
+      source: vm && state ? { uid: vm.metadata.uid ?? '', state } : undefined,
+      content,
+      nowMs,
+      now: rfc3339(ctx.clock.now()),
+    });
     const written = await writeStatus(ctx.client, snapshot, status);
-    if (written && snapshot.metadata.deletionTimestamp && canRemoveFinalizer) await setFinalizer(ctx.client, VMSNAPSHOT_REF, written, FINALIZER_VMSNAPSHOT, false);
+    if (written && snapshot.metadata.deletionTimestamp && canRemoveFinalizer)
+      await setFinalizer(ctx.client, VMSNAPSHOT_REF, written, FINALIZER_VMSNAPSHOT, false);
 
     if (retry) return { requeueAfterMs: LOCK_RETRY_MS };
     if (!written || !isProgressing(written)) return undefined;
@@ -135,13 +168,22 @@ export class SnapshotController implements Component {
       apiVersion: VMSNAPSHOT_CONTENT_REF.apiVersion,
       kind: VMSNAPSHOT_CONTENT_REF.kind,
       metadata: { name: contentNameOf(snapshot), namespace, finalizers: [FINALIZER_VMSNAPSHOT_CONTENT] },
-      spec: { virtualMachineSnapshotName: snapshot.metadata.name, source: { virtualMachine: await sourceVmCopy(ctx.client, vm, vmi) }, ...(volumeBackups.length ? { volumeBackups } : {}) },
+      spec: {
+        virtualMachineSnapshotName: snapshot.metadata.name,
+        source: { virtualMachine: await sourceVmCopy(ctx.client, vm, vmi) },
+        ...(volumeBackups.length ? { volumeBackups } : {}),
+      },
     };
     try {
       await ctx.client.create(content);
     } catch (err) {
       if (statusCode(err) !== 409) throw err;
     }
-    void recorder.event(snapshot, 'Normal', 'SuccessfulVirtualMachineSnapshotContentCreate', `Successfully created VirtualMachineSnapshotContent ${content.metadata.name ?? ''}`);
+    void recorder.event(
+      snapshot,
+      'Normal',
+      'SuccessfulVirtualMachineSnapshotContentCreate',
+      `Successfully created VirtualMachineSnapshotContent ${content.metadata.name ?? ''}`,
+    );
   }
 }

@@ -15,7 +15,15 @@ import { ExportController } from '../export/export-controller.js';
 import { EXPORT_SERVICE_LABEL } from '../export/export-objects.js';
 import { RestoreController } from './restore-controller.js';
 import type { VmRestore } from './restore-target.js';
-import { STORAGE_CLASS_REF, type Claim, VMCLONE_REF, VMEXPORT_REF, VMRESTORE_REF, VMSNAPSHOT_CONTENT_REF, VMSNAPSHOT_REF } from './snapshot-common.js';
+import {
+  STORAGE_CLASS_REF,
+  type Claim,
+  VMCLONE_REF,
+  VMEXPORT_REF,
+  VMRESTORE_REF,
+  VMSNAPSHOT_CONTENT_REF,
+  VMSNAPSHOT_REF,
+} from './snapshot-common.js';
 import { SnapshotContentController } from './snapshot-content-controller.js';
 import { SnapshotController } from './snapshot-controller.js';
 import type { SnapshotVm } from './snapshot-source.js';
@@ -45,8 +53,27 @@ export function storageControllers({ ctx, vms, vmis, pvcs, launcherImage }: Stor
     new SnapshotController({ ctx, snapshots, contents, vms, vmis, pvcs, snapshotClasses, recorder: snapshotRecorder }),
     new SnapshotContentController({ ctx, snapshots, contents, snapshotClasses, recorder: snapshotRecorder }),
     new SnapshotVmVolumesController({ ctx, vms, pvcs, snapshotClasses }),
-    new RestoreController({ ctx, restores, snapshots, contents, vms, vmis, pvcs, storageClasses, recorder: recorder('restore-controller') }),
-    new CloneController({ ctx, clones: informers.informerFor(VMCLONE_REF), vms, snapshots, contents, restores, pvcs, recorder: recorder('clone-controller') }),
+    new RestoreController({
+      ctx,
+      restores,
+      snapshots,
+      contents,
+      vms,
+      vmis,
+      pvcs,
+      storageClasses,
+      recorder: recorder('restore-controller'),
+    }),
+    new CloneController({
+      ctx,
+      clones: informers.informerFor(VMCLONE_REF),
+      vms,
+      snapshots,
+      contents,
+      restores,
+      pvcs,
+      recorder: recorder('clone-controller'),
+    }),
     new ExportController({
       ctx,
       exports: informers.informerFor(VMEXPORT_REF),

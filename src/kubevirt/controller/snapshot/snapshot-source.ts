@@ -50,7 +50,12 @@ function claimProblem(claim: Claim | undefined, name: string): string | undefine
 }
 
 /** Takes the lock for `snapshotName`; answers the message for the Progressing condition and whether it is held. */
-export async function lockSource(deps: LockDeps, vm: SnapshotVm, state: SourceState, snapshotName: string): Promise<{ locked: boolean; message: string }> {
+export async function lockSource(
+  deps: LockDeps,
+  vm: SnapshotVm,
+  state: SourceState,
+  snapshotName: string,
+): Promise<{ locked: boolean; message: string }> {
   if (state.locked) return { locked: true, message: state.lockMessage };
   const namespace = vm.metadata.namespace ?? '';
   const claims = [...new Set(claimsOfVolumes(vm.spec.template.spec).values())].sort();
@@ -60,14 +65,22 @@ export async function lockSource(deps: LockDeps, vm: SnapshotVm, state: SourceSt
   }
   if (!state.online && claims.length > 0) {
     const pods = (await deps.client.list(POD_REF, { namespace })).items.filter((pod) =>
-      ((pod.spec as { volumes?: Array<{ persistentVolumeClaim?: { claimName?: string } }> } | undefined)?.volumes ?? []).some((v) => claims.includes(v.persistentVolumeClaim?.claimName ?? '')),
+      ((pod.spec as { volumes?: Array<{ persistentVolumeClaim?: { claimName?: string } }> } | undefined)?.volumes ?? []).some((v) =>
+        claims.includes(v.persistentVolumeClaim?.claimName ?? ''),
+      ),
     );
-    if (pods.length > 0) return { locked: false, message: `${state.lockMessage} source is offline but ${pods.length} pods using PVCs [${claims.join(' ')}]` };
+    if (pods.length > 0)
+      return { locked: false, message: `${state.lockMessage} source is offline but ${pods.length} pods using PVCs [${claims.join(' ')}]` };
   }
   const holder = vm.status?.snapshotInProgress;
-  if (holder !== undefined && holder !== snapshotName) return { locked: false, message: `${state.lockMessage} snapshot "${holder}" in progress` };
+  if (holder !== undefined && holder !== snapshotName)
+    return { locked: false, message: `${state.lockMessage} snapshot "${holder}" in progress` };
   let current = vm;
-  if (holder === undefined) current = await deps.client.update<SnapshotVm>({ ...vm, status: { ...vm.status, snapshotInProgress: snapshotName } }, { subresource: 'status' });
+  if (holder === undefined)
+    current = await deps.client.update<SnapshotVm>(
+      { ...vm, status: { ...vm.status, snapshotInProgress: snapshotName } },
+      { subresource: 'status' },
+    );
   await setFinalizer(deps.client, VM_REF, current, FINALIZER_SNAPSHOT_SOURCE, true);
   return { locked: true, message: 'Source locked and operation in progress' };
 }
@@ -104,7 +117,10 @@ export async function sourceVmCopy(client: Client, vm: SnapshotVm, vmi: VirtualM
   }
   const started = structuredClone((revision.data as { spec: VirtualMachine['spec'] }).spec);
   started.template.spec.volumes = structuredClone(vm.spec.template.spec.volumes);
-  started.template.spec.domain.devices = { ...started.template.spec.domain.devices, disks: structuredClone(vm.spec.template.spec.domain.devices?.disks) };
+  started.template.spec.domain.devices = {
+    ...started.template.spec.domain.devices,
+    disks: structuredClone(vm.spec.template.spec.domain.devices?.disks),
+  };
   if (vm.spec.dataVolumeTemplates !== undefined) started.dataVolumeTemplates = structuredClone(vm.spec.dataVolumeTemplates);
   return { apiVersion: vm.apiVersion, kind: vm.kind, metadata, spec: started, status: {} } as KubeObject;
 }

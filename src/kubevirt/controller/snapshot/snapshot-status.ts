@@ -7,7 +7,14 @@
  * once succeeded.
  */
 import type { KubeObject } from '../../../api/types.js';
-import { isSnapshottable, parseDurationMs, progressCondition, withConditions, type SnapshotError, type TypedRef } from './snapshot-common.js';
+import {
+  isSnapshottable,
+  parseDurationMs,
+  progressCondition,
+  withConditions,
+  type SnapshotError,
+  type TypedRef,
+} from './snapshot-common.js';
 import type { SourceState } from './snapshot-source.js';
 import type { Condition, VmiSpec } from '../types.js';
 
@@ -63,10 +70,12 @@ const INDICATION_MESSAGES: Record<string, string> = {
   GuestAgent: 'Guest agent was active and attempted to quiesce the filesystem for application consistency.',
   NoGuestAgent: 'Guest agent was not available. Snapshot is crash-consistent and may not be application-consistent.',
   Paused: 'Snapshot taken while the VM was paused. Snapshot is crash-consistent and may not be application-consistent.',
-  PartialSnapshot: 'Not all snapshotable volumes were included in the snapshot. Check status.snapshotVolumes for excluded volumes and VM VolumeSnapshotStatus for details.',
+  PartialSnapshot:
+    'Not all snapshotable volumes were included in the snapshot. Check status.snapshotVolumes for excluded volumes and VM VolumeSnapshotStatus for details.',
 };
 
-export const contentNameOf = (snapshot: VmSnapshot): string => snapshot.status?.virtualMachineSnapshotContentName ?? `vmsnapshot-content-${snapshot.metadata.uid ?? ''}`;
+export const contentNameOf = (snapshot: VmSnapshot): string =>
+  snapshot.status?.virtualMachineSnapshotContentName ?? `vmsnapshot-content-${snapshot.metadata.uid ?? ''}`;
 
 const failed = (snapshot: VmSnapshot): boolean => snapshot.status?.phase === 'Failed';
 const succeeded = (snapshot: VmSnapshot): boolean => snapshot.status?.phase === 'Succeeded';
@@ -86,10 +95,12 @@ export function deadlineExceeded(snapshot: VmSnapshot, nowMs: number): boolean {
   return left !== undefined && left < 0;
 }
 
-export const isTerminating = (snapshot: VmSnapshot, nowMs: number): boolean => snapshot.metadata.deletionTimestamp !== undefined || deadlineExceeded(snapshot, nowMs);
+export const isTerminating = (snapshot: VmSnapshot, nowMs: number): boolean =>
+  snapshot.metadata.deletionTimestamp !== undefined || deadlineExceeded(snapshot, nowMs);
 
 const contentReady = (content: SnapshotContent): boolean => content.status?.readyToUse === true;
-export const shouldDeleteContent = (snapshot: VmSnapshot, content: SnapshotContent): boolean => (snapshot.spec.deletionPolicy ?? 'Delete') === 'Delete' || !contentReady(content);
+export const shouldDeleteContent = (snapshot: VmSnapshot, content: SnapshotContent): boolean =>
+  (snapshot.spec.deletionPolicy ?? 'Delete') === 'Delete' || !contentReady(content);
 
 /** Done, or terminating with the content gone where it had to go. */
 export const canUnlockSource = (snapshot: VmSnapshot, content: SnapshotContent | undefined, nowMs: number): boolean =>
@@ -110,9 +121,15 @@ function snapshotVolumes(status: VmSnapshotStatus, content: SnapshotContent): vo
   const backedUp = new Set((content.spec.volumeBackups ?? []).map((b) => b.volumeName));
   const included = volumes.filter((v) => backedUp.has(v.name)).map((v) => v.name);
   const excluded = volumes.filter((v) => !backedUp.has(v.name));
-  status.snapshotVolumes = { ...(included.length ? { includedVolumes: included } : {}), ...(excluded.length ? { excludedVolumes: excluded.map((v) => v.name) } : {}) };
+  status.snapshotVolumes = {
+    ...(included.length ? { includedVolumes: included } : {}),
+    ...(excluded.length ? { excludedVolumes: excluded.map((v) => v.name) } : {}),
+  };
   if (!excluded.some(isSnapshottable) || status.sourceIndications?.some((i) => i.indication === 'PartialSnapshot')) return;
-  status.sourceIndications = [...(status.sourceIndications ?? []), { indication: 'PartialSnapshot', message: INDICATION_MESSAGES.PartialSnapshot }];
+  status.sourceIndications = [
+    ...(status.sourceIndications ?? []),
+    { indication: 'PartialSnapshot', message: INDICATION_MESSAGES.PartialSnapshot },
+  ];
   if (!status.indications?.includes('PartialSnapshot')) status.indications = [...(status.indications ?? []), 'PartialSnapshot'];
 }
 
@@ -152,7 +169,10 @@ export function nextSnapshotStatus({ snapshot, source, content, nowMs, now }: Sn
       condition('Progressing', source.state.locked ? 'True' : 'False', source.state.lockMessage);
       const indications = indicationsOf(source.state, status.indications);
       status.indications = indications;
-      status.sourceIndications = indications?.map((indication) => ({ indication, message: INDICATION_MESSAGES[indication] ?? 'Unknown indication' }));
+      status.sourceIndications = indications?.map((indication) => ({
+        indication,
+        message: INDICATION_MESSAGES[indication] ?? 'Unknown indication',
+      }));
     } else {
       condition('Progressing', 'False', 'Source does not exist');
     }

@@ -38,7 +38,11 @@ export class SnapshotVmVolumesController implements Component {
     this.controller.watch(pvcs, (pvc) =>
       vms
         .listByNamespace(pvc.metadata.namespace ?? '')
-        .filter((vm) => (vm.spec.template?.spec.volumes ?? []).some((v) => (v.persistentVolumeClaim?.claimName ?? v.dataVolume?.name) === pvc.metadata.name))
+        .filter((vm) =>
+          (vm.spec.template?.spec.volumes ?? []).some(
+            (v) => (v.persistentVolumeClaim?.claimName ?? v.dataVolume?.name) === pvc.metadata.name,
+          ),
+        )
         .map(objectKey),
     );
   }
@@ -68,7 +72,11 @@ export class SnapshotVmVolumesController implements Component {
   private async statusOf(namespace: string, volume: Volume): Promise<VolumeSnapshotStatus> {
     const name = volume.name;
     if (!isSnapshottable(volume)) return { name, enabled: false, reason: `Snapshot is not supported for this volumeSource type [${name}]` };
-    const claimName = volume.persistentVolumeClaim?.claimName ?? volume.dataVolume?.name ?? (volume.memoryDump as { claimName?: string } | undefined)?.claimName ?? '';
+    const claimName =
+      volume.persistentVolumeClaim?.claimName ??
+      volume.dataVolume?.name ??
+      (volume.memoryDump as { claimName?: string } | undefined)?.claimName ??
+      '';
     const claim = this.deps.pvcs.getByName(namespace, claimName);
     if (!claim) return { name, enabled: false, reason: 'PVC not found' };
     const storageClass = claim.spec?.storageClassName ?? '';
@@ -77,6 +85,10 @@ export class SnapshotVmVolumesController implements Component {
     } catch (err) {
       return { name, enabled: false, reason: err instanceof Error ? err.message : String(err) };
     }
-    return { name, enabled: false, reason: `No VolumeSnapshotClass: Volume snapshots are not configured for this StorageClass [${storageClass}] [${name}]` };
+    return {
+      name,
+      enabled: false,
+      reason: `No VolumeSnapshotClass: Volume snapshots are not configured for this StorageClass [${storageClass}] [${name}]`,
+    };
   }
 }

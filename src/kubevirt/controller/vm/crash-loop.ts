@@ -19,19 +19,30 @@ export function startBackoffSeconds(failCount: number, random: number, maxDelay 
   return Math.min(base + jitter, maxDelay);
 }
 
-export const wasRunning = (vmi: VirtualMachineInstance | undefined): boolean => (vmi?.status?.phaseTransitionTimestamps ?? []).some((t) => t.phase === 'Running');
+export const wasRunning = (vmi: VirtualMachineInstance | undefined): boolean =>
+  (vmi?.status?.phaseTransitionTimestamps ?? []).some((t) => t.phase === 'Running');
 
 /** Final without ever having run. */
 export const failedEarly = (vmi: VirtualMachineInstance | undefined): boolean => vmi !== undefined && isFinal(vmi) && !wasRunning(vmi);
 
 /** The VM's startFailure after seeing `vmi`: cleared once a VMI ran or the strategy does not restart, counted once per failed VMI. */
-export function nextStartFailure(current: StartFailure | undefined, runStrategy: string, vmi: VirtualMachineInstance | undefined, nowMs: number, random: number): StartFailure | undefined {
+export function nextStartFailure(
+  current: StartFailure | undefined,
+  runStrategy: string,
+  vmi: VirtualMachineInstance | undefined,
+  nowMs: number,
+  random: number,
+): StartFailure | undefined {
   if (wasRunning(vmi) || !['Always', 'RerunOnFailure', 'Once'].includes(runStrategy)) return undefined;
   if (!vmi || !failedEarly(vmi)) return current;
   if (current && current.lastFailedVMIUID === vmi.metadata.uid) return current;
   const count = (current?.consecutiveFailCount ?? 0) + 1;
   const retryAfter = new Date(nowMs + startBackoffSeconds(count, random) * 1000);
-  return { consecutiveFailCount: count, lastFailedVMIUID: vmi.metadata.uid, retryAfterTimestamp: `${retryAfter.toISOString().slice(0, 19)}Z` };
+  return {
+    consecutiveFailCount: count,
+    lastFailedVMIUID: vmi.metadata.uid,
+    retryAfterTimestamp: `${retryAfter.toISOString().slice(0, 19)}Z`,
+  };
 }
 
 /** Milliseconds until the next start is allowed (0 when it is). */

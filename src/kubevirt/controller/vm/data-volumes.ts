@@ -29,9 +29,11 @@ export interface DataVolumeOutcome {
   syncError?: SyncError;
 }
 
-const templatesOf = (vm: VirtualMachine): DataVolumeTemplate[] => ((vm.spec as { dataVolumeTemplates?: DataVolumeTemplate[] }).dataVolumeTemplates ?? []);
+const templatesOf = (vm: VirtualMachine): DataVolumeTemplate[] =>
+  (vm.spec as { dataVolumeTemplates?: DataVolumeTemplate[] }).dataVolumeTemplates ?? [];
 
-export const createsDataVolumes = (vm: VirtualMachine): boolean => templatesOf(vm).length > 0 && vm.metadata.annotations?.[IMMEDIATE_CREATION_ANNOTATION] !== 'false';
+export const createsDataVolumes = (vm: VirtualMachine): boolean =>
+  templatesOf(vm).length > 0 && vm.metadata.annotations?.[IMMEDIATE_CREATION_ANNOTATION] !== 'false';
 
 /** The DataVolume of a template (GenerateDataVolumeFromTemplate + CreateDataVolumeManifest). */
 function dataVolumeFor(template: DataVolumeTemplate, vm: VirtualMachine): KubeObject {
@@ -45,7 +47,16 @@ function dataVolumeFor(template: DataVolumeTemplate, vm: VirtualMachine): KubeOb
       namespace: vm.metadata.namespace,
       labels: { ...(template.metadata?.labels ?? {}), 'kubevirt.io/created-by': vm.metadata.uid ?? '' },
       annotations: { ...(template.metadata?.annotations ?? {}), 'cdi.kubevirt.io/allowClaimAdoption': 'true' },
-      ownerReferences: [{ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', name: vm.metadata.name ?? '', uid: vm.metadata.uid ?? '', controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: 'kubevirt.io/v1',
+          kind: 'VirtualMachine',
+          name: vm.metadata.name ?? '',
+          uid: vm.metadata.uid ?? '',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     spec,
   };
@@ -71,7 +82,14 @@ export async function handleDataVolumes(client: Client, recorder: EventRecorder,
       await client.create(dataVolumeFor(template, vm));
     } catch (err) {
       void recorder.event(vm, 'Warning', 'FailedDataVolumeCreate', `Error creating DataVolume ${name}: ${errorMessage(err)}`);
-      return { ready, syncError: { reason: 'FailedCreate', message: `Error encountered while creating DataVolumes: failed to create DataVolume: ${errorMessage(err)}`, requeue: true } };
+      return {
+        ready,
+        syncError: {
+          reason: 'FailedCreate',
+          message: `Error encountered while creating DataVolumes: failed to create DataVolume: ${errorMessage(err)}`,
+          requeue: true,
+        },
+      };
     }
     void recorder.event(vm, 'Normal', 'SuccessfulDataVolumeCreate', `Created DataVolume ${name}`);
   }

@@ -45,7 +45,8 @@ export function decideRunAction(vm: VirtualMachine, vmi: VirtualMachineInstance 
     case 'RerunOnFailure': {
       if (vmi) {
         const phase = vmi.status?.phase;
-        if (vmi.metadata.deletionTimestamp || !(hasStopRequestFor(vm, vmi) || phase === 'Failed' || phase === 'Succeeded')) return { kind: 'none' };
+        if (vmi.metadata.deletionTimestamp || !(hasStopRequestFor(vm, vmi) || phase === 'Failed' || phase === 'Succeeded'))
+          return { kind: 'none' };
         return { kind: 'stop', thenRequestStart: phase === 'Failed' };
       }
       return shouldStartRerunOnFailure(vm) ? startUnlessBackingOff(vm, nowMs) : { kind: 'none' };

@@ -41,7 +41,12 @@ const ownerVmKey = (vmi: VirtualMachineInstance): string | undefined => {
 
 /** JSON patch replacing the finalizer list, guarded by a test of the list it was computed from. */
 const finalizersPatch = (obj: KubeObject, finalizers: string[]): unknown[] =>
-  obj.metadata.finalizers ? [{ op: 'test', path: '/metadata/finalizers', value: obj.metadata.finalizers }, { op: 'replace', path: '/metadata/finalizers', value: finalizers }] : [{ op: 'add', path: '/metadata/finalizers', value: finalizers }];
+  obj.metadata.finalizers
+    ? [
+        { op: 'test', path: '/metadata/finalizers', value: obj.metadata.finalizers },
+        { op: 'replace', path: '/metadata/finalizers', value: finalizers },
+      ]
+    : [{ op: 'add', path: '/metadata/finalizers', value: finalizers }];
 
 /**
  * What this sync asked of the API. The status written at its end is computed
@@ -69,7 +74,12 @@ export class VmController implements Component {
     this.controller.watch(vms);
     // A VMI concerns the VM that controls it, or (an orphan) the VM of the same name that may adopt it.
     this.controller.watch(vmis, (vmi) => [ownerVmKey(vmi) ?? objectKey(vmi)]);
-    this.controller.watch(pvcs, (pvc) => vms.listByNamespace(pvc.metadata.namespace ?? '').filter((vm) => templateClaims(vm).includes(pvc.metadata.name ?? '')).map(objectKey));
+    this.controller.watch(pvcs, (pvc) =>
+      vms
+        .listByNamespace(pvc.metadata.namespace ?? '')
+        .filter((vm) => templateClaims(vm).includes(pvc.metadata.name ?? ''))
+        .map(objectKey),
+    );
   }
 
   async start(): Promise<void> {
@@ -118,7 +128,11 @@ export class VmController implements Component {
         // Instancetype and preference are pinned first: a VM whose objects are missing does not start.
         ({ vm, syncError } = await syncInstancetypeRefs(ctx.client, vm));
         // DataVolumes come first, even for a Halted VM; any other strategy waits until they are ready.
-        const dataVolumes = syncError ? { ready: false } : createsDataVolumes(vm) ? await handleDataVolumes(ctx.client, this.deps.recorder, vm) : { ready: true };
+        const dataVolumes = syncError
+          ? { ready: false }
+          : createsDataVolumes(vm)
+            ? await handleDataVolumes(ctx.client, this.deps.recorder, vm)
+            : { ready: true };
         syncError ??= dataVolumes.syncError;
         if (!syncError && (dataVolumes.ready || runStrategyOf(vm) === 'Halted')) {
           const action = decideRunAction(vm, vmi, ctx.clock.nowMs());
@@ -131,13 +145,27 @@ export class VmController implements Component {
     await this.writeStatus(key, vm, vmi, syncError, issued);
     if (vmi && isFinal(vmi) && vmi.metadata.finalizers?.includes(FINALIZER_VM_CONTROLLER)) {
       // Status from the final VMI is recorded on the VM: it may go now.
-      await ctx.client.patch(VMI_REF, vmi.metadata.namespace, vmi.metadata.name ?? '', 'json', finalizersPatch(vmi, vmi.metadata.finalizers.filter((f) => f !== FINALIZER_VM_CONTROLLER)));
+      await ctx.client.patch(
+        VMI_REF,
+        vmi.metadata.namespace,
+        vmi.metadata.name ?? '',
+        'json',
+        finalizersPatch(
+          vmi,
+          vmi.metadata.finalizers.filter((f) => f !== FINALIZER_VM_CONTROLLER),
+        ),
+      );
     }
     if (syncError?.requeue) throw new Error(syncError.message);
     return result;
   }
 
-  private async carryOut(key: string, action: RunAction, vm: VirtualMachine, vmi: VirtualMachineInstance | undefined): Promise<{ vm: VirtualMachine; syncError?: SyncError; result?: ReconcileResult; issued?: Issued }> {
+  private async carryOut(
+    key: string,
+    action: RunAction,
+    vm: VirtualMachine,
+    vmi: VirtualMachineInstance | undefined,
+  ): Promise<{ vm: VirtualMachine; syncError?: SyncError; result?: ReconcileResult; issued?: Issued }> {
     switch (action.kind) {
       case 'start':
         return { vm, ...(await this.startVmi(key, vm)) };
@@ -145,7 +173,14 @@ export class VmController implements Component {
         const { syncError, issued } = vmi ? await this.stopVmi(key, vm, vmi) : { syncError: undefined, issued: {} };
         if (syncError || !action.thenRequestStart) return { vm, syncError, issued };
         const requests = [...(vm.status?.stateChangeRequests ?? []), { action: 'Start' }];
-        const patched = await this.deps.ctx.client.patch<VirtualMachine>(VM_REF, vm.metadata.namespace, vm.metadata.name ?? '', 'json', [{ op: 'add', path: '/status/stateChangeRequests', value: requests }], { subresource: 'status' });
+        const patched = await this.deps.ctx.client.patch<VirtualMachine>(
+          VM_REF,
+          vm.metadata.namespace,
+          vm.metadata.name ?? '',
+          'json',
+          [{ op: 'add', path: '/status/stateChangeRequests', value: requests }],
+          { subresource: 'status' },
+        );
         return { vm: patched, issued };
       }
       case 'switchToAlways': {
@@ -168,15 +203,33 @@ export class VmController implements Component {
     const controllerRef = vmi.metadata.ownerReferences?.find((r) => r.controller);
     if (controllerRef) return controllerRef.uid === vm.metadata.uid ? vmi : undefined;
     if (vmi.metadata.deletionTimestamp || vm.metadata.deletionTimestamp) return undefined;
-    const ownerReferences = [...(vmi.metadata.ownerReferences ?? []), { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', name: vm.metadata.name ?? '', uid: vm.metadata.uid ?? '', controller: true, blockOwnerDeletion: true }];
-    return this.deps.ctx.client.patch<VirtualMachineInstance>(VMI_REF, vmi.metadata.namespace, vmi.metadata.name ?? '', 'merge', { metadata: { ownerReferences, resourceVersion: vmi.metadata.resourceVersion } });
+    const ownerReferences = [
+      ...(vmi.metadata.ownerReferences ?? []),
+      {
+        apiVersion: 'kubevirt.io/v1',
+        kind: 'VirtualMachine',
+        name: vm.metadata.name ?? '',
+        uid: vm.metadata.uid ?? '',
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ];
+    return this.deps.ctx.client.patch<VirtualMachineInstance>(VMI_REF, vmi.metadata.namespace, vmi.metadata.name ?? '', 'merge', {
+      metadata: { ownerReferences, resourceVersion: vmi.metadata.resourceVersion },
+    });
   }
 
   private async setFinalizer(vm: VirtualMachine, present: boolean): Promise<VirtualMachine> {
     const finalizers = vm.metadata.finalizers ?? [];
     if (finalizers.includes(FINALIZER_VM_CONTROLLER) === present) return vm;
     const next = present ? [...finalizers, FINALIZER_VM_CONTROLLER] : finalizers.filter((f) => f !== FINALIZER_VM_CONTROLLER);
-    return this.deps.ctx.client.patch<VirtualMachine>(VM_REF, vm.metadata.namespace, vm.metadata.name ?? '', 'json', finalizersPatch(vm, next));
+    return this.deps.ctx.client.patch<VirtualMachine>(
+      VM_REF,
+      vm.metadata.namespace,
+      vm.metadata.name ?? '',
+      'json',
+      finalizersPatch(vm, next),
+    );
   }
 
   private async startVmi(key: string, vm: VirtualMachine): Promise<{ syncError?: SyncError; issued: Issued }> {
@@ -188,12 +241,20 @@ export class VmController implements Component {
       vmi.status = { virtualMachineRevisionName: await this.createRevision(vm) };
       this.expectations.expectCreations(key);
       const created = await ctx.client.create(vmi);
-      void recorder.event(vm, 'Normal', 'SuccessfulCreate', `Started the virtual machine by creating the new virtual machine instance ${created.metadata.name ?? ''}`);
+      void recorder.event(
+        vm,
+        'Normal',
+        'SuccessfulCreate',
+        `Started the virtual machine by creating the new virtual machine instance ${created.metadata.name ?? ''}`,
+      );
       return { issued: { creation: true } };
     } catch (err) {
       this.expectations.creationObserved(key);
       void recorder.event(vm, 'Warning', 'FailedCreate', `Error creating virtual machine instance: ${errorMessage(err)}`);
-      return { syncError: { reason: 'FailedCreate', message: `Failure while starting VMI: ${errorMessage(err)}`, requeue: true }, issued: {} };
+      return {
+        syncError: { reason: 'FailedCreate', message: `Failure while starting VMI: ${errorMessage(err)}`, requeue: true },
+        issued: {},
+      };
     }
   }
 
@@ -206,10 +267,23 @@ export class VmController implements Component {
     } catch (err) {
       this.expectations.deletionObserved(key, objectKey(vmi));
       if (statusCode(err) === 404) return { issued: {} };
-      void recorder.event(vm, 'Warning', 'FailedDelete', `Error deleting virtual machine instance ${vmi.metadata.name ?? ''}: ${errorMessage(err)}`);
-      return { syncError: { reason: 'FailedDelete', message: `Failure attempting to delete VMI: ${errorMessage(err)}`, requeue: true }, issued: {} };
+      void recorder.event(
+        vm,
+        'Warning',
+        'FailedDelete',
+        `Error deleting virtual machine instance ${vmi.metadata.name ?? ''}: ${errorMessage(err)}`,
+      );
+      return {
+        syncError: { reason: 'FailedDelete', message: `Failure attempting to delete VMI: ${errorMessage(err)}`, requeue: true },
+        issued: {},
+      };
     }
-    void recorder.event(vm, 'Normal', 'SuccessfulDelete', `Stopped the virtual machine by deleting the virtual machine instance ${vmi.metadata.uid ?? ''}`);
+    void recorder.event(
+      vm,
+      'Normal',
+      'SuccessfulDelete',
+      `Stopped the virtual machine by deleting the virtual machine instance ${vmi.metadata.uid ?? ''}`,
+    );
     return { issued: { deletion: true } };
   }
 
@@ -219,7 +293,20 @@ export class VmController implements Component {
     const revision: KubeObject = {
       apiVersion: 'apps/v1',
       kind: 'ControllerRevision',
-      metadata: { name, namespace: vm.metadata.namespace, ownerReferences: [{ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', name: vm.metadata.name ?? '', uid: vm.metadata.uid ?? '', controller: true, blockOwnerDeletion: true }] },
+      metadata: {
+        name,
+        namespace: vm.metadata.namespace,
+        ownerReferences: [
+          {
+            apiVersion: 'kubevirt.io/v1',
+            kind: 'VirtualMachine',
+            name: vm.metadata.name ?? '',
+            uid: vm.metadata.uid ?? '',
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
+      },
       data: { spec: vm.spec },
       revision: vm.metadata.generation ?? 1,
     };
@@ -252,7 +339,13 @@ export class VmController implements Component {
     ]);
   }
 
-  private async writeStatus(key: string, vm: VirtualMachine, vmi: VirtualMachineInstance | undefined, syncError: SyncError | undefined, issued: Issued): Promise<void> {
+  private async writeStatus(
+    key: string,
+    vm: VirtualMachine,
+    vmi: VirtualMachineInstance | undefined,
+    syncError: SyncError | undefined,
+    issued: Issued,
+  ): Promise<void> {
     const { ctx, pvcs } = this.deps;
     const claimPhases = new Map<string, string>();
     for (const claim of templateClaims(vm)) {

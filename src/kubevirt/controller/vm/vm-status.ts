@@ -39,9 +39,25 @@ function firstRequestDone(status: VmStatus, vmi: VirtualMachineInstance | undefi
 }
 
 function readyCondition(vmi: VirtualMachineInstance | undefined, now: string): Condition {
-  if (!vmi) return { type: 'Ready', status: 'False', reason: 'VMINotExists', message: 'VMI does not exist', lastProbeTime: now, lastTransitionTime: now };
+  if (!vmi)
+    return {
+      type: 'Ready',
+      status: 'False',
+      reason: 'VMINotExists',
+      message: 'VMI does not exist',
+      lastProbeTime: now,
+      lastTransitionTime: now,
+    };
   const ready = findCondition(vmi.status?.conditions, 'Ready');
-  if (!ready) return { type: 'Ready', status: 'False', reason: 'VMIConditionMissing', message: 'VMI is missing the Ready condition', lastProbeTime: now, lastTransitionTime: now };
+  if (!ready)
+    return {
+      type: 'Ready',
+      status: 'False',
+      reason: 'VMIConditionMissing',
+      message: 'VMI is missing the Ready condition',
+      lastProbeTime: now,
+      lastTransitionTime: now,
+    };
   return { ...ready };
 }
 
@@ -49,7 +65,14 @@ function vmConditions(input: VmStatusInput, current: readonly Condition[] | unde
   const { vmi, syncError, now } = input;
   let conditions = withCondition(current, readyCondition(vmi, now));
   conditions = syncError
-    ? withCondition(conditions, { type: 'Failure', status: 'True', reason: syncError.reason, message: syncError.message, lastProbeTime: null, lastTransitionTime: now })
+    ? withCondition(conditions, {
+        type: 'Failure',
+        status: 'True',
+        reason: syncError.reason,
+        message: syncError.message,
+        lastProbeTime: null,
+        lastTransitionTime: now,
+      })
     : withoutCondition(conditions, 'Failure');
   if (!vmi) return conditions;
   const mirrored = (vmi.status?.conditions ?? []).filter((c) => !NOT_MIRRORED.includes(c.type));
@@ -63,11 +86,14 @@ function isMigrating(vmi: VirtualMachineInstance, nowMs: number): boolean {
   return !state.endTimestamp || Date.parse(state.endTimestamp) > nowMs;
 }
 
-const syncReason = (vmi: VirtualMachineInstance | undefined, reason: string): boolean => hasCondition(vmi?.status?.conditions, 'Synchronized', 'False', reason);
+const syncReason = (vmi: VirtualMachineInstance | undefined, reason: string): boolean =>
+  hasCondition(vmi?.status?.conditions, 'Synchronized', 'False', reason);
 
 /** The template's claims (PVC and DataVolume volumes). */
 export const templateClaims = (vm: VirtualMachine): string[] =>
-  (vm.spec.template.spec.volumes ?? []).map((v) => v.persistentVolumeClaim?.claimName ?? v.dataVolume?.name).filter((n): n is string => n !== undefined);
+  (vm.spec.template.spec.volumes ?? [])
+    .map((v) => v.persistentVolumeClaim?.claimName ?? v.dataVolume?.name)
+    .filter((n): n is string => n !== undefined);
 
 /** printableStatus: the first matching state in KubeVirt's precedence, else Unknown (setPrintableStatus). */
 export function printableStatus(input: VmStatusInput, status: VmStatus): string {
@@ -83,11 +109,26 @@ export function printableStatus(input: VmStatusInput, status: VmStatus): string 
     ['Running', () => running && !paused],
     ['ErrorPvcNotFound', () => syncReason(vmi, 'FailedPvcNotFound')],
     ['ErrorUnschedulable', () => hasCondition(vmi?.status?.conditions, 'PodScheduled', 'False', 'Unschedulable')],
-    ['WaitingForVolumeBinding', () => isSetToStart(vm, vmi) && templateClaims(vm).some((claim) => input.claimPhases.has(claim) && input.claimPhases.get(claim) !== 'Bound')],
+    [
+      'WaitingForVolumeBinding',
+      () =>
+        isSetToStart(vm, vmi) &&
+        templateClaims(vm).some((claim) => input.claimPhases.has(claim) && input.claimPhases.get(claim) !== 'Bound'),
+    ],
     ['ErrImagePull', () => syncReason(vmi, 'ErrImagePull')],
     ['ImagePullBackOff', () => syncReason(vmi, 'ImagePullBackOff')],
-    ['Starting', () => (vmi ? isUnprocessed(vmi) || vmi.status?.phase === 'Scheduling' || vmi.status?.phase === 'Scheduled' : input.startExpected)],
-    ['CrashLoopBackOff', () => (!vmi || isFinal(vmi)) && !input.startExpected && (status.startFailure?.consecutiveFailCount ?? 0) > 0 && ['Always', 'RerunOnFailure', 'Once'].includes(strategy)],
+    [
+      'Starting',
+      () => (vmi ? isUnprocessed(vmi) || vmi.status?.phase === 'Scheduling' || vmi.status?.phase === 'Scheduled' : input.startExpected),
+    ],
+    [
+      'CrashLoopBackOff',
+      () =>
+        (!vmi || isFinal(vmi)) &&
+        !input.startExpected &&
+        (status.startFailure?.consecutiveFailCount ?? 0) > 0 &&
+        ['Always', 'RerunOnFailure', 'Once'].includes(strategy),
+    ],
     ['Stopped', () => (vmi ? isFinal(vmi) : !input.startExpected)],
   ];
   return checks.find(([, holds]) => holds())?.[0] ?? 'Unknown';

@@ -13,7 +13,10 @@ const LEGACY_UUID_NAMESPACE = '6a1a24a1-4061-4607-8bf4-a3963d0c5895';
 
 /** RFC 4122 version-5 (SHA-1) UUID of `name` in `namespace`, as Go's uuid.NewSHA1. */
 export function uuidV5(namespace: string, name: string): string {
-  const hash = createHash('sha1').update(Buffer.from(namespace.replace(/-/g, ''), 'hex')).update(name).digest();
+  const hash = createHash('sha1')
+    .update(Buffer.from(namespace.replace(/-/g, ''), 'hex'))
+    .update(name)
+    .digest();
   hash[6] = (hash[6] & 0x0f) | 0x50;
   hash[8] = (hash[8] & 0x3f) | 0x80;
   const hex = hash.subarray(0, 16).toString('hex');
@@ -53,7 +56,16 @@ export function vmiFromVm(vm: VirtualMachine, startPaused: boolean): VirtualMach
     name: vm.metadata.name,
     namespace: vm.metadata.namespace,
     annotations: { ...(templateMeta.annotations ?? {}), [ANNOTATION_VM_GENERATION]: String(vm.metadata.generation ?? 1) },
-    ownerReferences: [{ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', name: vm.metadata.name ?? '', uid: vm.metadata.uid ?? '', controller: true, blockOwnerDeletion: true }],
+    ownerReferences: [
+      {
+        apiVersion: 'kubevirt.io/v1',
+        kind: 'VirtualMachine',
+        name: vm.metadata.name ?? '',
+        uid: vm.metadata.uid ?? '',
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ],
     finalizers: [FINALIZER_VM_CONTROLLER],
   };
   delete metadata.generateName;

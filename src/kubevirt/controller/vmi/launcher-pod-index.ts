@@ -23,4 +23,5 @@ function indexPodsByOwningVmi(pods: Informer<Pod>): Informer<Pod> {
 }
 
 /** The pods whose controller reference is the VMI with this uid. */
-export const podsOwnedByVmi = (pods: Informer<Pod>, vmiUid: string): Pod[] => indexPodsByOwningVmi(pods).byIndex(OWNING_VMI_UID_INDEX, vmiUid);
+export const podsOwnedByVmi = (pods: Informer<Pod>, vmiUid: string): Pod[] =>
+  indexPodsByOwningVmi(pods).byIndex(OWNING_VMI_UID_INDEX, vmiUid);

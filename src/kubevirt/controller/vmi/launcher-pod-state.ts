@@ -11,9 +11,11 @@ const EPHEMERAL_PROVISIONING = 'kubevirt.io/ephemeral-provisioning';
 
 export const isPodDown = (pod: Pod): boolean => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 
-const isComputeDown = (pod: Pod): boolean => pod.status?.containerStatuses?.find((s) => s.name === 'compute')?.state?.terminated !== undefined;
+const isComputeDown = (pod: Pod): boolean =>
+  pod.status?.containerStatuses?.find((s) => s.name === 'compute')?.state?.terminated !== undefined;
 
-export const isPodDownOrGoingDown = (pod: Pod): boolean => isPodDown(pod) || isComputeDown(pod) || pod.metadata.deletionTimestamp !== undefined;
+export const isPodDownOrGoingDown = (pod: Pod): boolean =>
+  isPodDown(pod) || isComputeDown(pod) || pod.metadata.deletionTimestamp !== undefined;
 
 export function isLauncherPodReady(pod: Pod): boolean {
   if (isPodDownOrGoingDown(pod)) return false;
@@ -38,7 +40,8 @@ export const owningVmi = (pod: Pod): { name: string; uid: string } | undefined =
 export function containerImageError(pod: Pod): { reason: string; message: string } | undefined {
   for (const status of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
     const waiting = status.state?.waiting;
-    if (waiting && (waiting.reason === 'ErrImagePull' || waiting.reason === 'ImagePullBackOff')) return { reason: waiting.reason, message: waiting.message ?? '' };
+    if (waiting && (waiting.reason === 'ErrImagePull' || waiting.reason === 'ImagePullBackOff'))
+      return { reason: waiting.reason, message: waiting.message ?? '' };
   }
   return undefined;
 }

@@ -40,7 +40,10 @@ export interface VmiControllerDeps {
 export function withObservedApiVersion<T extends VirtualMachineInstance | VirtualMachine>(obj: T): T | undefined {
   const annotations = obj.metadata.annotations ?? {};
   if (annotations[ANNOTATION_LATEST_API] === 'v1' && annotations[ANNOTATION_STORAGE_API] === 'v1') return undefined;
-  return { ...obj, metadata: { ...obj.metadata, annotations: { ...annotations, [ANNOTATION_LATEST_API]: 'v1', [ANNOTATION_STORAGE_API]: 'v1' } } };
+  return {
+    ...obj,
+    metadata: { ...obj.metadata, annotations: { ...annotations, [ANNOTATION_LATEST_API]: 'v1', [ANNOTATION_STORAGE_API]: 'v1' } },
+  };
 }
 
 /** The pods the VMI controls (an owner reference's uid names an object of the pod's own namespace). */
@@ -73,7 +76,12 @@ export class VmiController implements Component {
       return owner ? [`${pod.metadata.namespace ?? ''}/${owner.name}`] : [];
     });
     // A PVC appearing lets a VMI waiting for it go on.
-    this.controller.watch(pvcs, (pvc) => vmis.listByNamespace(pvc.metadata.namespace ?? '').filter((vmi) => isUnprocessed(vmi)).map(objectKey));
+    this.controller.watch(pvcs, (pvc) =>
+      vmis
+        .listByNamespace(pvc.metadata.namespace ?? '')
+        .filter((vmi) => isUnprocessed(vmi))
+        .map(objectKey),
+    );
     // The owning VM coming or going decides whether a final VMI keeps the VM controller's finalizer.
     this.controller.watch(deps.vms);
     // virt-controller of a new version starts with another launcher image and resyncs every VMI, so the outdated-launcher label follows.
@@ -117,10 +125,20 @@ export class VmiController implements Component {
     const owned = podsOf(pods, vmi);
     const { syncError, pod } = await this.sync(key, vmi, currentPod(vmi, owned));
     const ownedNow = pod && !owned.includes(pod) ? [...owned, pod] : owned;
-    const next = nextVmiState({ vmi, pod, ownedPods: ownedNow, syncError, hasOwnerVm: this.hasOwnerVm(vmi), launcherImage: this.deps.config().launcherImage, now: rfc3339(ctx.clock.now()) });
+    const next = nextVmiState({
+      vmi,
+      pod,
+      ownedPods: ownedNow,
+      syncError,
+      hasOwnerVm: this.hasOwnerVm(vmi),
+      launcherImage: this.deps.config().launcherImage,
+      now: rfc3339(ctx.clock.now()),
+    });
     // Only once bound: the simulated scheduler writes PodScheduled=False with a plain update and would lose it to our concurrent write.
     if (pod?.spec.nodeName && !isTempPod(pod) && !isPodDownOrGoingDown(pod)) await this.syncUnpausedCondition(vmi, pod);
-    if (!sameJson([next.status, next.metadata.finalizers, next.metadata.labels], [vmi.status, vmi.metadata.finalizers, vmi.metadata.labels])) {
+    if (
+      !sameJson([next.status, next.metadata.finalizers, next.metadata.labels], [vmi.status, vmi.metadata.finalizers, vmi.metadata.labels])
+    ) {
       await ctx.client.update(next);
     }
     if (syncError?.requeue) throw new Error(syncError.message);
@@ -211,10 +229,31 @@ export class VmiController implements Component {
     if (paused ? current?.status !== 'True' : current?.status === 'True') return;
     const now = rfc3339(this.deps.ctx.clock.now());
     const condition = paused
-      ? { type: POD_CONDITION_UNPAUSED, status: 'False', reason: 'Paused', message: 'the virtual machine is paused', lastProbeTime: now, lastTransitionTime: now }
-      : { type: POD_CONDITION_UNPAUSED, status: 'True', reason: 'NotPaused', message: 'the virtual machine is not paused', lastProbeTime: now, lastTransitionTime: now };
+      ? {
+          type: POD_CONDITION_UNPAUSED,
+          status: 'False',
+          reason: 'Paused',
+          message: 'the virtual machine is paused',
+          lastProbeTime: now,
+          lastTransitionTime: now,
+        }
+      : {
+          type: POD_CONDITION_UNPAUSED,
+          status: 'True',
+          reason: 'NotPaused',
+          message: 'the virtual machine is not paused',
+          lastProbeTime: now,
+          lastTransitionTime: now,
+        };
     try {
-      await this.deps.ctx.client.patch(POD_REF, pod.metadata.namespace, pod.metadata.name ?? '', 'strategic', { status: { conditions: [condition] } }, { subresource: 'status' });
+      await this.deps.ctx.client.patch(
+        POD_REF,
+        pod.metadata.namespace,
+        pod.metadata.name ?? '',
+        'strategic',
+        { status: { conditions: [condition] } },
+        { subresource: 'status' },
+      );
     } catch (err) {
       if (statusCode(err) !== 404) throw err;
     }
@@ -226,4 +265,3 @@ export class VmiController implements Component {
     return this.deps.vms.getByName(vmi.metadata.namespace, ref.name)?.metadata.uid === ref.uid;
   }
 }
-

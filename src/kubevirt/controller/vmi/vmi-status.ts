@@ -8,7 +8,15 @@
  */
 import { podCondition, type Pod } from '../../../kube/pods.js';
 import { findCondition, hasCondition, withCondition, withoutCondition } from '../conditions.js';
-import { ANNOTATION_MEMORY_OVERHEAD, ANNOTATION_MIGRATION_TRANSPORT_UNIX, FINALIZER_VM_CONTROLLER, FINALIZER_VMI, FINALIZER_VMI_LEGACY, LABEL_NODE_NAME, LABEL_OUTDATED_LAUNCHER } from '../constants.js';
+import {
+  ANNOTATION_MEMORY_OVERHEAD,
+  ANNOTATION_MIGRATION_TRANSPORT_UNIX,
+  FINALIZER_VM_CONTROLLER,
+  FINALIZER_VMI,
+  FINALIZER_VMI_LEGACY,
+  LABEL_NODE_NAME,
+  LABEL_OUTDATED_LAUNCHER,
+} from '../constants.js';
 import { containerImageError, isLauncherPodReady, isPodDownOrGoingDown, isTempPod } from './launcher-pod-state.js';
 import { formatQuantity } from '../../../kube/quantity.js';
 import { isFinal, isUnprocessed, type Condition, type VirtualMachineInstance, type VmiPhase, type VmiStatus } from '../types.js';
@@ -34,7 +42,14 @@ export interface VmiStatusInput {
   now: string;
 }
 
-const readyCondition = (status: Condition['status'], reason: string, message: string, now: string): Condition => ({ type: 'Ready', status, reason, message, lastProbeTime: null, lastTransitionTime: now });
+const readyCondition = (status: Condition['status'], reason: string, message: string, now: string): Condition => ({
+  type: 'Ready',
+  status,
+  reason,
+  message,
+  lastProbeTime: null,
+  lastTransitionTime: now,
+});
 
 /** The VMI's Ready condition from its pod (syncReadyConditionFromPod). */
 function readyFromPod(vmi: VirtualMachineInstance, pod: Pod | undefined, now: string): Condition {
@@ -43,7 +58,12 @@ function readyFromPod(vmi: VirtualMachineInstance, pod: Pod | undefined, now: st
   if (vmi.status?.phase !== 'Running') return readyCondition('False', 'GuestNotRunning', 'Guest VM is not reported as running', now);
   const podReady = podCondition(pod, 'Ready');
   if (!podReady) return readyCondition('False', 'PodConditionMissing', 'virt-launcher pod is missing the Ready condition', now);
-  const copy: Condition = { type: 'Ready', status: podReady.status, lastProbeTime: podReady.lastProbeTime ?? null, lastTransitionTime: podReady.lastTransitionTime ?? now };
+  const copy: Condition = {
+    type: 'Ready',
+    status: podReady.status,
+    lastProbeTime: podReady.lastProbeTime ?? null,
+    lastTransitionTime: podReady.lastTransitionTime ?? now,
+  };
   if (podReady.reason) copy.reason = podReady.reason;
   if (podReady.message) copy.message = podReady.message;
   return copy;
@@ -53,7 +73,12 @@ function readyFromPod(vmi: VirtualMachineInstance, pod: Pod | undefined, now: st
 function mirrorPodScheduled(conditions: Condition[], pod: Pod): Condition[] {
   const scheduled = podCondition(pod, 'PodScheduled');
   if (scheduled?.status !== 'False') return withoutCondition(conditions, 'PodScheduled');
-  const copy: Condition = { type: 'PodScheduled', status: 'False', lastProbeTime: scheduled.lastProbeTime ?? null, lastTransitionTime: scheduled.lastTransitionTime ?? null };
+  const copy: Condition = {
+    type: 'PodScheduled',
+    status: 'False',
+    lastProbeTime: scheduled.lastProbeTime ?? null,
+    lastTransitionTime: scheduled.lastTransitionTime ?? null,
+  };
   if (scheduled.reason) copy.reason = scheduled.reason;
   if (scheduled.message) copy.message = scheduled.message;
   return withCondition(conditions, copy);
@@ -65,7 +90,10 @@ const without = (list: readonly string[] | undefined, ...items: string[]): strin
 function initialInterfaces(vmi: VirtualMachineInstance): Array<{ name: string; podInterfaceName?: string }> {
   const podNetworks = new Set((vmi.spec.networks ?? []).filter((n) => n.pod !== undefined).map((n) => n.name));
   const existing = vmi.status?.interfaces ?? [];
-  return (vmi.spec.domain.devices?.interfaces ?? []).map((i) => existing.find((e) => e.name === i.name) ?? (podNetworks.has(i.name) ? { name: i.name, podInterfaceName: 'eth0' } : { name: i.name }));
+  return (vmi.spec.domain.devices?.interfaces ?? []).map(
+    (i) =>
+      existing.find((e) => e.name === i.name) ?? (podNetworks.has(i.name) ? { name: i.name, podInterfaceName: 'eth0' } : { name: i.name }),
+  );
 }
 
 function initialVolumeStatus(vmi: VirtualMachineInstance): Array<{ name: string; target: string; [field: string]: unknown }> {
@@ -87,7 +115,14 @@ function syncEvictionRequested(conditions: Condition[], status: VmiStatus, now: 
   const marked = typeof status.evacuationNodeName === 'string' && status.evacuationNodeName !== '';
   if (!marked) return withoutCondition(conditions, 'EvictionRequested');
   if (hasCondition(conditions, 'EvictionRequested', 'True')) return conditions;
-  return withCondition(conditions, { type: 'EvictionRequested', status: 'True', reason: 'EvictionRequested', message: 'VMI is marked for eviction', lastProbeTime: now, lastTransitionTime: now });
+  return withCondition(conditions, {
+    type: 'EvictionRequested',
+    status: 'True',
+    reason: 'EvictionRequested',
+    message: 'VMI is marked for eviction',
+    lastProbeTime: now,
+    lastTransitionTime: now,
+  });
 }
 
 function activePods(pods: readonly Pod[]): Record<string, string> {
@@ -102,7 +137,8 @@ export function nextVmiState(input: VmiStatusInput): VirtualMachineInstance {
   const next = structuredClone(vmi) as VirtualMachineInstance;
   const status = (next.status ??= {});
   const labels = (next.metadata.labels ??= {});
-  if (next.metadata.finalizers?.includes(FINALIZER_VMI_LEGACY)) next.metadata.finalizers = [...without(next.metadata.finalizers, FINALIZER_VMI_LEGACY, FINALIZER_VMI), FINALIZER_VMI];
+  if (next.metadata.finalizers?.includes(FINALIZER_VMI_LEGACY))
+    next.metadata.finalizers = [...without(next.metadata.finalizers, FINALIZER_VMI_LEGACY, FINALIZER_VMI), FINALIZER_VMI];
 
   if (ownedPods.length > 0 || status.activePods) status.activePods = activePods(ownedPods);
   let conditions = withCondition(status.conditions, readyFromPod(vmi, pod, now));
@@ -125,7 +161,14 @@ export function nextVmiState(input: VmiStatusInput): VirtualMachineInstance {
       status.phase = 'Pending';
       if (syncError?.reason === 'FailedPvcNotFound') {
         conditions = withoutCondition(conditions, 'PodScheduled');
-        conditions.push({ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: syncError.message, lastProbeTime: null, lastTransitionTime: now });
+        conditions.push({
+          type: 'PodScheduled',
+          status: 'False',
+          reason: 'Unschedulable',
+          message: syncError.message,
+          lastProbeTime: null,
+          lastTransitionTime: now,
+        });
       }
     }
   } else if (phase === 'Scheduling') {
@@ -163,13 +206,23 @@ export function nextVmiState(input: VmiStatusInput): VirtualMachineInstance {
     if (syncError) {
       if (!hasCondition(conditions, 'Synchronized', 'False', syncError.reason)) {
         conditions = withoutCondition(conditions, 'Synchronized');
-        conditions.push({ type: 'Synchronized', status: 'False', reason: syncError.reason, message: syncError.message, lastProbeTime: null, lastTransitionTime: now });
+        conditions.push({
+          type: 'Synchronized',
+          status: 'False',
+          reason: syncError.reason,
+          message: syncError.message,
+          lastProbeTime: null,
+          lastTransitionTime: now,
+        });
       }
     } else if (findCondition(conditions, 'Synchronized')) conditions = withoutCondition(conditions, 'Synchronized');
   }
   status.conditions = syncEvictionRequested(conditions, status, now);
   if (status.phase !== vmi.status?.phase && status.phase) {
-    status.phaseTransitionTimestamps = [...(status.phaseTransitionTimestamps ?? []), { phase: status.phase, phaseTransitionTimestamp: now }];
+    status.phaseTransitionTimestamps = [
+      ...(status.phaseTransitionTimestamps ?? []),
+      { phase: status.phase, phaseTransitionTimestamp: now },
+    ];
   }
   if (Object.keys(labels).length === 0) delete next.metadata.labels;
   return next;

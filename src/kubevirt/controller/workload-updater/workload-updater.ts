@@ -36,7 +36,10 @@ const REQUEUE_MS = 1000;
 const PENDING_PHASES = new Set(['', 'Pending']);
 
 interface KubeVirtView extends KubeObject {
-  spec?: { workloadUpdateStrategy?: { workloadUpdateMethods?: string[] }; configuration?: { migrations?: { parallelMigrationsPerCluster?: number } } };
+  spec?: {
+    workloadUpdateStrategy?: { workloadUpdateMethods?: string[] };
+    configuration?: { migrations?: { parallelMigrationsPerCluster?: number } };
+  };
   status?: { phase?: string; observedDeploymentID?: string; targetDeploymentID?: string; outdatedVirtualMachineInstanceWorkloads?: number };
 }
 
@@ -55,7 +58,8 @@ export interface WorkloadUpdaterDeps {
 const isOutdated = (vmi: VirtualMachineInstance, launcherImage: string): boolean =>
   !isFinal(vmi) && Boolean(vmi.status?.launcherContainerImageVersion) && vmi.status?.launcherContainerImageVersion !== launcherImage;
 
-const migrationStateOf = (vmi: VirtualMachineInstance): MigrationState | undefined => vmi.status?.migrationState as MigrationState | undefined;
+const migrationStateOf = (vmi: VirtualMachineInstance): MigrationState | undefined =>
+  vmi.status?.migrationState as MigrationState | undefined;
 
 const isMigrating = (vmi: VirtualMachineInstance): boolean => {
   const state = migrationStateOf(vmi);
@@ -74,7 +78,12 @@ export class WorkloadUpdater implements Component {
   constructor(private readonly deps: WorkloadUpdaterDeps) {
     const everyKubeVirt = (): string[] => deps.kubevirts.list().map(objectKey);
     this.migrationExpectations = new Expectations(deps.ctx.clock);
-    this.controller = new Controller({ name: this.name, clock: deps.ctx.clock, logger: deps.ctx.logger, reconcile: (key) => this.reconcile(key) });
+    this.controller = new Controller({
+      name: this.name,
+      clock: deps.ctx.clock,
+      logger: deps.ctx.logger,
+      reconcile: (key) => this.reconcile(key),
+    });
     this.controller.watch(deps.kubevirts);
     this.controller.watch(deps.vmis, everyKubeVirt);
     this.controller.watch(deps.migrations, everyKubeVirt);
@@ -140,22 +149,42 @@ export class WorkloadUpdater implements Component {
     const current = kv.status?.outdatedVirtualMachineInstanceWorkloads;
     if (current === count) return;
     const path = '/status/outdatedVirtualMachineInstanceWorkloads';
-    const patch = current === undefined ? [{ op: 'add', path, value: count }] : [{ op: 'test', path, value: current }, { op: 'replace', path, value: count }];
+    const patch =
+      current === undefined
+        ? [{ op: 'add', path, value: count }]
+        : [
+            { op: 'test', path, value: current },
+            { op: 'replace', path, value: count },
+          ];
     await this.deps.ctx.client.patch(KUBEVIRT_REF, kv.metadata.namespace, kv.metadata.name ?? '', 'json', patch, { subresource: 'status' });
   }
 
   private async migrate(kubevirtKey: string, vmi: VirtualMachineInstance): Promise<void> {
     const migration = {
       ...VMIM_REF,
-      metadata: { generateName: 'kubevirt-workload-update-', namespace: vmi.metadata.namespace, annotations: { [ANNOTATION_WORKLOAD_UPDATE_MIGRATION]: '' } },
+      metadata: {
+        generateName: 'kubevirt-workload-update-',
+        namespace: vmi.metadata.namespace,
+        annotations: { [ANNOTATION_WORKLOAD_UPDATE_MIGRATION]: '' },
+      },
       spec: { vmiName: vmi.metadata.name ?? '', priority: 'system-critical' },
     };
     try {
       const created: KubeObject = await this.deps.ctx.client.create(migration);
-      this.deps.recorder.event(vmi, 'Normal', 'SuccessfulCreate', `Created Migration ${created.metadata.name ?? ''} for automated workload update`);
+      this.deps.recorder.event(
+        vmi,
+        'Normal',
+        'SuccessfulCreate',
+        `Created Migration ${created.metadata.name ?? ''} for automated workload update`,
+      );
     } catch (err) {
       this.migrationExpectations.creationObserved(kubevirtKey);
-      this.deps.recorder.event(vmi, 'Warning', 'FailedCreate', `Error creating a Migration for automated workload update: ${errorMessage(err)}`);
+      this.deps.recorder.event(
+        vmi,
+        'Warning',
+        'FailedCreate',
+        `Error creating a Migration for automated workload update: ${errorMessage(err)}`,
+      );
       throw err;
     }
   }

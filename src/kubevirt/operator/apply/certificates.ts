@@ -6,7 +6,12 @@
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import type { KubeObject } from '../../../api/types.js';
-import { createCertificateAuthority, issueCertificate, type CertificateAuthority, type CertificateUsage } from '../../../pki/certificates.js';
+import {
+  createCertificateAuthority,
+  issueCertificate,
+  type CertificateAuthority,
+  type CertificateUsage,
+} from '../../../pki/certificates.js';
 import type { KubeVirtSpec } from '../feature-gates.js';
 import { memoizeByText } from '../memo.js';
 
@@ -49,7 +54,8 @@ const SERVER_CERTIFICATES: Record<string, { service: string; commonName?: string
 };
 
 export const isCaSecret = (name: string): boolean => name in CA_NAMES;
-export const isCertificateSecret = (name: string): boolean => isCaSecret(name) || name in CLIENT_CERTIFICATES || name in SERVER_CERTIFICATES;
+export const isCertificateSecret = (name: string): boolean =>
+  isCaSecret(name) || name in CLIENT_CERTIFICATES || name in SERVER_CERTIFICATES;
 
 /** Parses Go durations as the spec writes them ("168h", "24h0m0s", "90m"). */
 export function parseGoDuration(text: string): number {
@@ -148,7 +154,13 @@ export interface CertificateResult {
  * certificate if it is still good, a new one otherwise. `ca` is the signing
  * CA (kubevirt-ca) for leaf certificates; CAs sign themselves.
  */
-export async function reconcileCertificate(template: KubeObject, existing: KubeObject | undefined, ca: CertificateAuthority | undefined, policy: CertificatePolicy, now: Date): Promise<CertificateResult> {
+export async function reconcileCertificate(
+  template: KubeObject,
+  existing: KubeObject | undefined,
+  ca: CertificateAuthority | undefined,
+  policy: CertificatePolicy,
+  now: Date,
+): Promise<CertificateResult> {
   const name = template.metadata.name ?? '';
   const isCa = isCaSecret(name);
   const durationMs = isCa ? policy.caDurationMs : policy.serverDurationMs;
@@ -157,7 +169,12 @@ export async function reconcileCertificate(template: KubeObject, existing: KubeO
   const duration = formatGoDuration(durationMs);
   const current = pairOf(existing);
   const renewAt = current && renewalDeadline(current, ca, renewBeforeMs, policy);
-  const stillGood = current && renewAt && existing?.metadata.annotations?.[DURATION_ANNOTATION] === duration && now < renewAt && (isCa || signedBy(current, ca));
+  const stillGood =
+    current &&
+    renewAt &&
+    existing?.metadata.annotations?.[DURATION_ANNOTATION] === duration &&
+    now < renewAt &&
+    (isCa || signedBy(current, ca));
   const pair = stillGood ? current : await issue(name, template.metadata.namespace ?? '', ca, durationMs, now);
   const secret: SecretObject = {
     ...template,
@@ -170,7 +187,12 @@ export async function reconcileCertificate(template: KubeObject, existing: KubeO
 /** notAfter of a certificate that parsed before (pairOf, issue); NaN otherwise. */
 const notAfterOf = (pem: string): number => validityOf(pem)?.notAfterMs ?? NaN;
 
-function renewalDeadline(pair: CertificateAuthority, ca: CertificateAuthority | undefined, renewBeforeMs: number, policy: CertificatePolicy): Date {
+function renewalDeadline(
+  pair: CertificateAuthority,
+  ca: CertificateAuthority | undefined,
+  renewBeforeMs: number,
+  policy: CertificatePolicy,
+): Date {
   const notAfter = notAfterOf(pair.certPem);
   let deadline = notAfter - renewBeforeMs;
   if (ca && ca.certPem !== pair.certPem) {
@@ -191,11 +213,22 @@ const issuedBy = memoizeByText((certificateThenCa) => {
   return certificate.checkIssued(authority) && certificate.verify(authority.publicKey);
 }, REMEMBERED);
 
-const signedBy = (pair: CertificateAuthority, ca: CertificateAuthority | undefined): boolean => ca !== undefined && issuedBy(`${pair.certPem}${PAIR_SEPARATOR}${ca.certPem}`);
+const signedBy = (pair: CertificateAuthority, ca: CertificateAuthority | undefined): boolean =>
+  ca !== undefined && issuedBy(`${pair.certPem}${PAIR_SEPARATOR}${ca.certPem}`);
 
-async function issue(name: string, namespace: string, ca: CertificateAuthority | undefined, durationMs: number, now: Date): Promise<CertificateAuthority> {
+async function issue(
+  name: string,
+  namespace: string,
+  ca: CertificateAuthority | undefined,
+  durationMs: number,
+  now: Date,
+): Promise<CertificateAuthority> {
   if (isCaSecret(name)) {
-    const created = await createCertificateAuthority({ commonName: `${CA_NAMES[name]}@${Math.floor(now.getTime() / 1000)}`, validityDays: durationMs / DAY_MS, notBefore: now });
+    const created = await createCertificateAuthority({
+      commonName: `${CA_NAMES[name]}@${Math.floor(now.getTime() / 1000)}`,
+      validityDays: durationMs / DAY_MS,
+      notBefore: now,
+    });
     return { certPem: pemBlock(created.certPem), keyPem: sec1(created.keyPem) };
   }
   if (!ca) throw new Error(`cannot issue ${name}: the CA is missing`);
@@ -206,9 +239,23 @@ async function issue(name: string, namespace: string, ca: CertificateAuthority |
   const server = SERVER_CERTIFICATES[name];
   if (!client && !server) throw new Error(`no certificate is known for secret ${name}`);
   const usages: CertificateUsage[] = ['digital signature', 'key encipherment', client ? 'client auth' : 'server auth'];
-  const dnsNames = server ? [server.service, `${server.service}.${namespace}`, `${server.service}.${namespace}.svc`, `${server.service}.${namespace}.svc.cluster.local`] : undefined;
+  const dnsNames = server
+    ? [
+        server.service,
+        `${server.service}.${namespace}`,
+        `${server.service}.${namespace}.svc`,
+        `${server.service}.${namespace}.svc.cluster.local`,
+      ]
+    : undefined;
   const commonName = client ?? server?.commonName ?? `${server!.service}.${namespace}.pod.cluster.local`;
-  const issued = await issueCertificate({ ca: { certPem: ca.certPem, keyPem: ca.keyPem }, commonName, dnsNames, usages, validityDays, notBefore });
+  const issued = await issueCertificate({
+    ca: { certPem: ca.certPem, keyPem: ca.keyPem },
+    commonName,
+    dnsNames,
+    usages,
+    validityDays,
+    notBefore,
+  });
   return { certPem: pemBlock(issued.certPem), keyPem: sec1(issued.keyPem) };
 }
 
@@ -226,8 +273,10 @@ export function caBundle(currentCa: string, previousBundle: string, externalBund
   const certificates = [pemBlock(currentCa)];
   for (const pem of previousBundle.match(PEM_BLOCK) ?? []) {
     const validity = valid(pem);
-    if (validity && !certificates.includes(pemBlock(pem)) && now.getTime() - validity.notBeforeMs < overlapMs) certificates.push(pemBlock(pem));
+    if (validity && !certificates.includes(pemBlock(pem)) && now.getTime() - validity.notBeforeMs < overlapMs)
+      certificates.push(pemBlock(pem));
   }
-  for (const pem of externalBundle.match(PEM_BLOCK) ?? []) if (valid(pem) && !certificates.includes(pemBlock(pem))) certificates.push(pemBlock(pem));
+  for (const pem of externalBundle.match(PEM_BLOCK) ?? [])
+    if (valid(pem) && !certificates.includes(pemBlock(pem))) certificates.push(pemBlock(pem));
   return certificates.slice(0, MAX_BUNDLE_CERTIFICATES).join('');
 }

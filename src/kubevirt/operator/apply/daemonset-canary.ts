@@ -38,7 +38,8 @@ export function canaryStep(facts: CanaryFacts): CanaryStep {
   if (facts.specChanged) return { write: { maxUnavailable: DEFAULT_MAX_UNAVAILABLE, recordGeneration: false }, done: false };
   // Waiting for the canary (a crash-looping canary would fail the rollout; the simulated handler does not crash on its own).
   if (facts.updatedReady === 0) return { done: false };
-  if (facts.updatedReady < facts.desired) return ongoing ? { done: false } : { write: { maxUnavailable: FAST_MAX_UNAVAILABLE, recordGeneration: true }, done: false };
+  if (facts.updatedReady < facts.desired)
+    return ongoing ? { done: false } : { write: { maxUnavailable: FAST_MAX_UNAVAILABLE, recordGeneration: true }, done: false };
   return { write: { maxUnavailable: DEFAULT_MAX_UNAVAILABLE, recordGeneration: true }, done: true };
 }
 
@@ -55,5 +56,8 @@ export function maxUnavailableOf(daemonSet: KubeObject): number | string {
 export function withMaxUnavailable(daemonSet: KubeObject, maxUnavailable: number | string): KubeObject {
   const spec = (daemonSet.spec ?? {}) as DaemonSetSpec & Record<string, unknown>;
   const updateStrategy = spec.updateStrategy ?? { type: 'RollingUpdate' };
-  return { ...daemonSet, spec: { ...spec, updateStrategy: { ...updateStrategy, rollingUpdate: { ...updateStrategy.rollingUpdate, maxUnavailable } } } };
+  return {
+    ...daemonSet,
+    spec: { ...spec, updateStrategy: { ...updateStrategy, rollingUpdate: { ...updateStrategy.rollingUpdate, maxUnavailable } } },
+  };
 }

@@ -11,7 +11,15 @@ import type { KubeObject } from '../../../api/types.js';
 import type { Client } from '../../../client/client.js';
 import type { Clock } from '../../../runtime/clock.js';
 import type { Pod } from '../../../kube/pods.js';
-import { CA_SECRET, caBundle, isCaSecret, isCertificateSecret, pairOf, reconcileCertificate, type CertificatePolicy } from './certificates.js';
+import {
+  CA_SECRET,
+  caBundle,
+  isCaSecret,
+  isCertificateSecret,
+  pairOf,
+  reconcileCertificate,
+  type CertificatePolicy,
+} from './certificates.js';
 import type { ManagedCache } from './managed-cache.js';
 import type { DesiredState } from '../install-strategy/operand-selection.js';
 import { canaryStep, maxUnavailableOf, withMaxUnavailable } from './daemonset-canary.js';
@@ -55,8 +63,10 @@ const EXTERNAL_CA = 'kubevirt-external-ca';
 const API_DEPLOYMENT = 'virt-api';
 const CONTROLLER_DEPLOYMENT = 'virt-controller';
 
-const ofKinds = (objects: KubeObject[], kinds: string[]): KubeObject[] => kinds.flatMap((kind) => objects.filter((obj) => obj.kind === kind));
-const named = (objects: KubeObject[], kind: string, name: string): KubeObject | undefined => objects.find((obj) => obj.kind === kind && obj.metadata.name === name);
+const ofKinds = (objects: KubeObject[], kinds: string[]): KubeObject[] =>
+  kinds.flatMap((kind) => objects.filter((obj) => obj.kind === kind));
+const named = (objects: KubeObject[], kind: string, name: string): KubeObject | undefined =>
+  objects.find((obj) => obj.kind === kind && obj.metadata.name === name);
 const identity = (obj: KubeObject): string => `${obj.kind}/${obj.metadata.namespace ?? ''}/${obj.metadata.name ?? ''}`;
 
 export class InstallSync {
@@ -80,7 +90,9 @@ export class InstallSync {
     // Whether the workloads had rolled over is judged before this round touches them.
     const rolledOver = this.rolledOver();
     const { stamp, observed } = this.inputs;
-    const workloadsSynced = shouldTakeUpdatePath(stamp.version, observed.version) ? await this.updateWorkloads(rolledOver) : await this.createOrRollBackWorkloads(rolledOver);
+    const workloadsSynced = shouldTakeUpdatePath(stamp.version, observed.version)
+      ? await this.updateWorkloads(rolledOver)
+      : await this.createOrRollBackWorkloads(rolledOver);
     if (!workloadsSynced) return this.result(false);
     await this.labelNamespace();
     // A version seen rolled over before counts as rolled over (a pod going away does not stop the rest of Sync).
@@ -128,7 +140,13 @@ export class InstallSync {
     const external = named(operands, 'ConfigMap', EXTERNAL_CA);
     const externalBundle = this.configMapValue(EXTERNAL_CA);
     if (external) await this.apply(external);
-    const bundle = caBundle(signer?.certPem ?? '', this.configMapValue(CA_SECRET), externalBundle, this.inputs.policy.caRenewBeforeMs, this.now);
+    const bundle = caBundle(
+      signer?.certPem ?? '',
+      this.configMapValue(CA_SECRET),
+      externalBundle,
+      this.inputs.policy.caRenewBeforeMs,
+      this.now,
+    );
     for (const name of CA_CONFIGMAPS) {
       const template = named(operands, 'ConfigMap', name);
       const pem = name === CA_SECRET ? bundle : cas.get(name)?.certPem;
@@ -139,7 +157,10 @@ export class InstallSync {
     const caBundleBase64 = Buffer.from(bundle).toString('base64');
     for (const webhookConfig of ofKinds(operands, ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration'])) {
       const webhooks = (webhookConfig.webhooks as Array<{ clientConfig?: Record<string, unknown> }> | undefined) ?? [];
-      await this.apply({ ...webhookConfig, webhooks: webhooks.map((hook) => ({ ...hook, clientConfig: { ...hook.clientConfig, caBundle: caBundleBase64 } })) });
+      await this.apply({
+        ...webhookConfig,
+        webhooks: webhooks.map((hook) => ({ ...hook, clientConfig: { ...hook.clientConfig, caBundle: caBundleBase64 } })),
+      });
     }
     for (const apiService of ofKinds(operands, ['APIService'])) {
       await this.apply({ ...apiService, spec: { ...(apiService.spec as Record<string, unknown>), caBundle: caBundleBase64 } });
@@ -147,17 +168,24 @@ export class InstallSync {
     for (const template of secrets.filter((obj) => !isCaSecret(obj.metadata.name ?? ''))) await this.syncCertificate(template, signer);
   }
 
-  private async syncCertificate(template: KubeObject, signer: { certPem: string; keyPem: string } | undefined): Promise<{ certPem: string; keyPem: string }> {
+  private async syncCertificate(
+    template: KubeObject,
+    signer: { certPem: string; keyPem: string } | undefined,
+  ): Promise<{ certPem: string; keyPem: string }> {
     const existing = this.inputs.cache.get({ apiVersion: 'v1', kind: 'Secret' }, template.metadata.namespace, template.metadata.name ?? '');
     const result = await this.inputs.clock.hold(reconcileCertificate(template, existing, signer, this.inputs.policy, this.now));
     // Only write when the certificate changed or the metadata drifted; the data of a good Secret is kept as is.
-    await this.apply(pairOf(existing)?.certPem === result.pair.certPem ? { ...result.secret, data: (existing as { data?: unknown }).data } : result.secret);
+    await this.apply(
+      pairOf(existing)?.certPem === result.pair.certPem ? { ...result.secret, data: (existing as { data?: unknown }).data } : result.secret,
+    );
     if (!this.renewAt || result.renewAt < this.renewAt) this.renewAt = result.renewAt;
     return result.pair;
   }
 
   private configMapValue(name: string): string {
-    const configMap = this.inputs.cache.get({ apiVersion: 'v1', kind: 'ConfigMap' }, this.inputs.namespace, name) as { data?: Record<string, string> } | undefined;
+    const configMap = this.inputs.cache.get({ apiVersion: 'v1', kind: 'ConfigMap' }, this.inputs.namespace, name) as
+      | { data?: Record<string, string> }
+      | undefined;
     return configMap?.data?.['ca-bundle'] ?? '';
   }
 
@@ -185,7 +213,8 @@ export class InstallSync {
     const workloads = this.workloads();
     for (const deployment of workloads.filter((w) => w.metadata.name === API_DEPLOYMENT)) await this.syncDeployment(deployment);
     if (!rolledOver.api) return false;
-    for (const deployment of workloads.filter((w) => w.kind === 'Deployment' && w.metadata.name !== API_DEPLOYMENT)) await this.syncDeployment(deployment);
+    for (const deployment of workloads.filter((w) => w.kind === 'Deployment' && w.metadata.name !== API_DEPLOYMENT))
+      await this.syncDeployment(deployment);
     return this.syncDaemonSets(workloads);
   }
 
@@ -196,7 +225,10 @@ export class InstallSync {
     for (const deployment of workloads.filter((w) => w.metadata.name === CONTROLLER_DEPLOYMENT)) await this.syncDeployment(deployment);
     if (!rolledOver.controller) return false;
     const deployments = workloads.filter((w) => w.kind === 'Deployment' && w.metadata.name !== CONTROLLER_DEPLOYMENT);
-    for (const deployment of [...deployments.filter((w) => w.metadata.name !== API_DEPLOYMENT), ...deployments.filter((w) => w.metadata.name === API_DEPLOYMENT)]) {
+    for (const deployment of [
+      ...deployments.filter((w) => w.metadata.name !== API_DEPLOYMENT),
+      ...deployments.filter((w) => w.metadata.name === API_DEPLOYMENT),
+    ]) {
       await this.syncDeployment(deployment);
     }
     return true;
@@ -225,7 +257,9 @@ export class InstallSync {
       return true;
     }
     const maxUnavailable = maxUnavailableOf(stored);
-    const recorded = this.generations.find((g) => g.resource === 'daemonsets' && g.name === stored.metadata.name && g.namespace === stored.metadata.namespace);
+    const recorded = this.generations.find(
+      (g) => g.resource === 'daemonsets' && g.name === stored.metadata.name && g.namespace === stored.metadata.namespace,
+    );
     const step = canaryStep({
       specChanged: !containsDesired(stored, withMaxUnavailable(daemonSet, maxUnavailable)),
       generationKnown: recorded?.lastGeneration === stored.metadata.generation,
@@ -241,14 +275,18 @@ export class InstallSync {
     const { client, namespace } = this.inputs;
     const current = await client.get(NAMESPACE_REF, undefined, namespace);
     if (current.metadata.labels?.['openshift.io/cluster-monitoring'] === 'true') return;
-    await client.patch(NAMESPACE_REF, undefined, namespace, 'merge', { metadata: { labels: { 'openshift.io/cluster-monitoring': 'true' } } });
+    await client.patch(NAMESPACE_REF, undefined, namespace, 'merge', {
+      metadata: { labels: { 'openshift.io/cluster-monitoring': 'true' } },
+    });
   }
 
   /** Operator-labelled objects that the strategy no longer holds (webhooks first); the operator's own manifest objects stay. */
   private async deleteObsolete(): Promise<void> {
     const { desired, cache, applier } = this.inputs;
     const wanted = new Set([...desired.crds, ...desired.operands].map(identity));
-    const kinds = [...MANAGED_KINDS].sort((a, b) => Number(b.kind.endsWith('WebhookConfiguration')) - Number(a.kind.endsWith('WebhookConfiguration')));
+    const kinds = [...MANAGED_KINDS].sort(
+      (a, b) => Number(b.kind.endsWith('WebhookConfiguration')) - Number(a.kind.endsWith('WebhookConfiguration')),
+    );
     for (const ref of [...kinds, CRD_REF]) {
       for (const obj of cache.list(ref)) {
         const managedByOperator = obj.metadata.labels?.['app.kubernetes.io/managed-by'] === 'virt-operator';

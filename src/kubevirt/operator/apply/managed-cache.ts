@@ -14,7 +14,8 @@ export class ManagedCache {
   private readonly informers = new Map<string, Informer>();
 
   constructor(factory: SharedInformerFactory) {
-    for (const ref of [CRD_REF, POD_REF, ...MANAGED_KINDS]) this.informers.set(refKey(ref), factory.informerFor(ref, { labelSelector: MANAGED_SELECTOR }));
+    for (const ref of [CRD_REF, POD_REF, ...MANAGED_KINDS])
+      this.informers.set(refKey(ref), factory.informerFor(ref, { labelSelector: MANAGED_SELECTOR }));
   }
 
   all(): Informer[] {

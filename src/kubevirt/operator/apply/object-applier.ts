@@ -16,7 +16,8 @@ const isObject = (value: unknown): value is Record<string, unknown> => value !==
 
 /** Whether `actual` holds every value of `desired` (objects by key, arrays element-wise with equal length). */
 export function containsDesired(actual: unknown, desired: unknown): boolean {
-  if (Array.isArray(desired)) return Array.isArray(actual) && actual.length === desired.length && desired.every((item, i) => containsDesired(actual[i], item));
+  if (Array.isArray(desired))
+    return Array.isArray(actual) && actual.length === desired.length && desired.every((item, i) => containsDesired(actual[i], item));
   if (isObject(desired)) return isObject(actual) && Object.entries(desired).every(([key, value]) => containsDesired(actual[key], value));
   if (desired === null || desired === undefined) return actual === null || actual === undefined;
   // Int-or-string fields may come back in the other form.
@@ -50,7 +51,12 @@ export class ObjectApplier {
   /** Deletes `obj` of kind `ref` (list items need not carry their kind); gone already is fine. */
   async delete(ref: KindRef, obj: KubeObject, gracePeriodSeconds?: number): Promise<void> {
     try {
-      await this.client.delete(ref, obj.metadata.namespace, obj.metadata.name ?? '', gracePeriodSeconds === undefined ? undefined : { gracePeriodSeconds });
+      await this.client.delete(
+        ref,
+        obj.metadata.namespace,
+        obj.metadata.name ?? '',
+        gracePeriodSeconds === undefined ? undefined : { gracePeriodSeconds },
+      );
     } catch (err) {
       if (!isCode(err, 404)) throw err;
     }
@@ -64,7 +70,10 @@ export class ObjectApplier {
     if (last && last.resourceVersion === current.metadata.resourceVersion && last.desiredHash === desiredHash) return current;
     // A merge patch preconditioned on the resourceVersion: virt-operator's RBAC grants `patch` (not `update`) on what it deploys.
     const patch = { ...desired, metadata: { ...desired.metadata, resourceVersion: current.metadata.resourceVersion } };
-    return this.remember(desired, await this.client.patch(refOf(desired), desired.metadata.namespace, desired.metadata.name ?? '', 'merge', patch));
+    return this.remember(
+      desired,
+      await this.client.patch(refOf(desired), desired.metadata.namespace, desired.metadata.name ?? '', 'merge', patch),
+    );
   }
 
   private async read(desired: KubeObject): Promise<KubeObject | undefined> {

@@ -14,7 +14,14 @@ import { createCertificateAuthority } from '../../../pki/certificates.js';
 import type { ManagedCache } from './managed-cache.js';
 import type { ObjectApplier } from './object-applier.js';
 import { CRD_REF, MANAGED_SELECTOR } from '../refs.js';
-import { GENERATION_ANNOTATION, ID_ANNOTATION, REGISTRY_ANNOTATION, VERSION_ANNOTATION, withOperatorMetadata, type RenderTarget } from '../install-strategy/templating.js';
+import {
+  GENERATION_ANNOTATION,
+  ID_ANNOTATION,
+  REGISTRY_ANNOTATION,
+  VERSION_ANNOTATION,
+  withOperatorMetadata,
+  type RenderTarget,
+} from '../install-strategy/templating.js';
 
 export const TEMPORARY_WEBHOOK_PREFIX = 'virt-operator-tmp-webhook';
 const VALIDATING_WEBHOOK_REF: KindRef = { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration' };
@@ -36,7 +43,9 @@ function blockingWebhook(crd: KubeObject, namespace: string, caBundle: string): 
     admissionReviewVersions: ['v1', 'v1beta1'],
     sideEffects: 'None',
     failurePolicy: 'Fail',
-    rules: [{ operations: ['CREATE'], apiGroups: [spec?.group ?? ''], apiVersions: WEBHOOK_API_VERSIONS, resources: [spec?.names?.plural ?? ''] }],
+    rules: [
+      { operations: ['CREATE'], apiGroups: [spec?.group ?? ''], apiVersions: WEBHOOK_API_VERSIONS, resources: [spec?.names?.plural ?? ''] },
+    ],
     clientConfig: { service: { namespace, name: FAKE_SERVICE, path: `/fake-path/${name}` }, caBundle },
   };
 }
@@ -58,14 +67,26 @@ function matchesTarget(config: KubeObject, target: RenderTarget): boolean {
  * are) or every CRD exists. Read live: a configuration created a moment ago
  * may not be in the cache yet, and a second one must not follow.
  */
-export async function ensureTemporaryWebhook(client: Client, cache: ManagedCache, crds: KubeObject[], target: RenderTarget, clock: Clock): Promise<void> {
+export async function ensureTemporaryWebhook(
+  client: Client,
+  cache: ManagedCache,
+  crds: KubeObject[],
+  target: RenderTarget,
+  clock: Clock,
+): Promise<void> {
   const existing = await client.list(VALIDATING_WEBHOOK_REF, { labelSelector: MANAGED_SELECTOR });
   if (existing.items.some((config) => matchesTarget(config, target))) return;
   const newCrds = crds.filter((crd) => !cache.get(CRD_REF, undefined, crd.metadata.name ?? ''));
   if (newCrds.length === 0) return;
   const now = clock.now();
   // Made off the event loop: time waits for it.
-  const fakeCa = await clock.hold(createCertificateAuthority({ commonName: `fake.kubevirt.io@${Math.floor(now.getTime() / 1000)}`, validityDays: FAKE_CA_VALIDITY_DAYS, notBefore: now }));
+  const fakeCa = await clock.hold(
+    createCertificateAuthority({
+      commonName: `fake.kubevirt.io@${Math.floor(now.getTime() / 1000)}`,
+      validityDays: FAKE_CA_VALIDITY_DAYS,
+      notBefore: now,
+    }),
+  );
   const caBundle = Buffer.from(fakeCa.certPem).toString('base64');
   const config: KubeObject = {
     ...VALIDATING_WEBHOOK_REF,
@@ -77,6 +98,7 @@ export async function ensureTemporaryWebhook(client: Client, cache: ManagedCache
 
 export async function deleteTemporaryWebhooks(cache: ManagedCache, applier: ObjectApplier): Promise<void> {
   for (const config of cache.list(VALIDATING_WEBHOOK_REF)) {
-    if ((config.metadata.name ?? '').startsWith(TEMPORARY_WEBHOOK_PREFIX) && !config.metadata.deletionTimestamp) await applier.delete(VALIDATING_WEBHOOK_REF, config);
+    if ((config.metadata.name ?? '').startsWith(TEMPORARY_WEBHOOK_PREFIX) && !config.metadata.deletionTimestamp)
+      await applier.delete(VALIDATING_WEBHOOK_REF, config);
   }
 }

@@ -13,7 +13,9 @@ import type { ObjectApplier } from './object-applier.js';
 import { CONFIGMAP_REF, CRD_REF, MANAGED_KINDS, NODE_REF } from '../refs.js';
 import { listStrategyConfigMaps } from '../install-strategy/strategy-configmap.js';
 
-const isOperand = (obj: KubeObject): boolean => obj.metadata.labels?.['app.kubernetes.io/managed-by'] === 'virt-operator' && obj.metadata.labels?.['kubevirt.io/install-strategy'] === undefined;
+const isOperand = (obj: KubeObject): boolean =>
+  obj.metadata.labels?.['app.kubernetes.io/managed-by'] === 'virt-operator' &&
+  obj.metadata.labels?.['kubevirt.io/install-strategy'] === undefined;
 
 export class Uninstaller {
   constructor(
@@ -47,7 +49,9 @@ export class Uninstaller {
     for (const node of this.schedulableNodes.list()) {
       const labels = Object.keys(node.metadata.labels ?? {}).filter((key) => key.startsWith('kubevirt.io/'));
       if (labels.length === 0) continue;
-      await this.client.patch(NODE_REF, undefined, node.metadata.name ?? '', 'merge', { metadata: { labels: Object.fromEntries(labels.map((key) => [key, null])) } });
+      await this.client.patch(NODE_REF, undefined, node.metadata.name ?? '', 'merge', {
+        metadata: { labels: Object.fromEntries(labels.map((key) => [key, null])) },
+      });
     }
   }
 }

@@ -24,9 +24,24 @@ export interface StrategyTarget {
 
 /** Document order of a dumped strategy (dumpInstallStrategyToBytes). */
 const DUMP_ORDER = [
-  'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'CustomResourceDefinition', 'Service', 'Secret',
-  'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration', 'ValidatingAdmissionPolicyBinding', 'ValidatingAdmissionPolicy',
-  'APIService', 'Deployment', 'DaemonSet', 'ConfigMap', 'VirtualMachineClusterInstancetype', 'VirtualMachineClusterPreference',
+  'ServiceAccount',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'Role',
+  'RoleBinding',
+  'CustomResourceDefinition',
+  'Service',
+  'Secret',
+  'ValidatingWebhookConfiguration',
+  'MutatingWebhookConfiguration',
+  'ValidatingAdmissionPolicyBinding',
+  'ValidatingAdmissionPolicy',
+  'APIService',
+  'Deployment',
+  'DaemonSet',
+  'ConfigMap',
+  'VirtualMachineClusterInstancetype',
+  'VirtualMachineClusterPreference',
 ];
 
 /** Strategies whose dump is remembered: an upgrade's two, with room to spare. */

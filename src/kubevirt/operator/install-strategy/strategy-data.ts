@@ -46,10 +46,15 @@ export interface StrategyData {
 const detached = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
 function parseDocuments(text: string): Array<{ object: KubeObject; comment: string }> {
-  return parseAllDocuments(text)
-    // A comment right after `---` belongs to the document or, depending on blank lines, to its first node.
-    .map((doc) => ({ object: detached(doc.toJS() as KubeObject | null), comment: `${doc.commentBefore ?? ''}\n${(doc.contents as { commentBefore?: string } | null)?.commentBefore ?? ''}` }))
-    .filter((entry): entry is { object: KubeObject; comment: string } => entry.object !== null && typeof entry.object === 'object');
+  return (
+    parseAllDocuments(text)
+      // A comment right after `---` belongs to the document or, depending on blank lines, to its first node.
+      .map((doc) => ({
+        object: detached(doc.toJS() as KubeObject | null),
+        comment: `${doc.commentBefore ?? ''}\n${(doc.contents as { commentBefore?: string } | null)?.commentBefore ?? ''}`,
+      }))
+      .filter((entry): entry is { object: KubeObject; comment: string } => entry.object !== null && typeof entry.object === 'object')
+  );
 }
 
 /** The file's comments mark what the operator does not create itself: manifest objects and transient helpers. */
@@ -95,7 +100,10 @@ const crdRank = (name: string): number => {
 function loadCrds(): KubeObject[] {
   const files = readdirSync(new URL('crds/', schemasDir)).filter((file) => file.endsWith('.yaml') && file !== 'kubevirts.kubevirt.io.yaml');
   const crds = files.flatMap((file) => parseDocuments(readSchema(`crds/${file}`)).map((entry) => entry.object));
-  return crds.sort((a, b) => crdRank(a.metadata.name ?? '') - crdRank(b.metadata.name ?? '') || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
+  return crds.sort(
+    (a, b) =>
+      crdRank(a.metadata.name ?? '') - crdRank(b.metadata.name ?? '') || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''),
+  );
 }
 
 let loaded: StrategyData | undefined;

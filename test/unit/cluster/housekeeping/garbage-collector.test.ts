@@ -4,7 +4,10 @@ import { startHarness, type Harness } from '../workloads/harness.js';
 
 const CM = { apiVersion: 'v1', kind: 'ConfigMap' } as const;
 
-async function ownerAndDependent(h: Harness, options: { blockOwnerDeletion?: boolean; finalizers?: string[] } = {}): Promise<[KubeObject, KubeObject]> {
+async function ownerAndDependent(
+  h: Harness,
+  options: { blockOwnerDeletion?: boolean; finalizers?: string[] } = {},
+): Promise<[KubeObject, KubeObject]> {
   const owner: KubeObject = await h.client.create({ ...CM, metadata: { name: 'owner', namespace: 'default' } });
   const dependent = await h.client.create({
     ...CM,
@@ -12,7 +15,9 @@ async function ownerAndDependent(h: Harness, options: { blockOwnerDeletion?: boo
       name: 'dependent',
       namespace: 'default',
       finalizers: options.finalizers,
-      ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata.uid!, blockOwnerDeletion: options.blockOwnerDeletion }],
+      ownerReferences: [
+        { apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata.uid!, blockOwnerDeletion: options.blockOwnerDeletion },
+      ],
     },
   });
   return [owner, dependent];
@@ -33,7 +38,11 @@ t.test('a dependent whose owner uid never existed is collected', async (t) => {
   await h.client.create({ ...CM, metadata: { name: 'owner', namespace: 'default' } });
   await h.client.create({
     ...CM,
-    metadata: { name: 'stale', namespace: 'default', ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: 'not-the-owner-uid' }] },
+    metadata: {
+      name: 'stale',
+      namespace: 'default',
+      ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: 'not-the-owner-uid' }],
+    },
   });
   await h.eventually(async () => (await h.get(CM, 'default', 'stale')) === undefined);
   t.ok(await h.get(CM, 'default', 'owner'), 'the same-named owner with another uid is untouched');
@@ -78,16 +87,33 @@ t.test('custom resources: a CRD kind joins the graph once Established, in both d
       group: 'example.com',
       scope: 'Namespaced',
       names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
-      versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+        },
+      ],
     },
   };
   await h.client.create(crd);
-  await h.eventually(async () => (await h.get({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition' }, undefined, 'widgets.example.com'))?.status !== undefined);
+  await h.eventually(
+    async () =>
+      (await h.get({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition' }, undefined, 'widgets.example.com'))
+        ?.status !== undefined,
+  );
   // A custom resource owning a ConfigMap, and a custom resource owned by a ConfigMap.
   const parent = await h.client.create({ ...WIDGET, metadata: { name: 'parent', namespace: 'default' } });
-  await h.client.create({ ...CM, metadata: { name: 'child', namespace: 'default', ownerReferences: [{ ...WIDGET, name: 'parent', uid: parent.metadata.uid! }] } });
+  await h.client.create({
+    ...CM,
+    metadata: { name: 'child', namespace: 'default', ownerReferences: [{ ...WIDGET, name: 'parent', uid: parent.metadata.uid! }] },
+  });
   const holder = await h.client.create({ ...CM, metadata: { name: 'holder', namespace: 'default' } });
-  await h.client.create({ ...WIDGET, metadata: { name: 'held', namespace: 'default', ownerReferences: [{ ...CM, name: 'holder', uid: holder.metadata.uid! }] } });
+  await h.client.create({
+    ...WIDGET,
+    metadata: { name: 'held', namespace: 'default', ownerReferences: [{ ...CM, name: 'holder', uid: holder.metadata.uid! }] },
+  });
   await h.clock.advance(1_000);
   t.ok(await h.get(CM, 'default', 'child'), 'owned by a live custom resource: kept');
 

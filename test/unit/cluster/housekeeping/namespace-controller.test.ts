@@ -27,10 +27,24 @@ t.test('a deleted namespace is emptied, reports what holds it, and goes once emp
   const byType = new Map(ns.status!.conditions!.map((c) => [c.type, c]));
   t.same(
     [...byType.keys()],
-    ['NamespaceDeletionDiscoveryFailure', 'NamespaceDeletionGroupVersionParsingFailure', 'NamespaceDeletionContentFailure', 'NamespaceContentRemaining', 'NamespaceFinalizersRemaining'],
+    [
+      'NamespaceDeletionDiscoveryFailure',
+      'NamespaceDeletionGroupVersionParsingFailure',
+      'NamespaceDeletionContentFailure',
+      'NamespaceContentRemaining',
+      'NamespaceFinalizersRemaining',
+    ],
   );
-  t.match(byType.get('NamespaceDeletionDiscoveryFailure'), { status: 'False', reason: 'ResourcesDiscovered', message: 'All resources successfully discovered' });
-  t.match(byType.get('NamespaceContentRemaining'), { status: 'True', reason: 'SomeResourcesRemain', message: 'Some resources are remaining: configmaps. has 1 resource instances' });
+  t.match(byType.get('NamespaceDeletionDiscoveryFailure'), {
+    status: 'False',
+    reason: 'ResourcesDiscovered',
+    message: 'All resources successfully discovered',
+  });
+  t.match(byType.get('NamespaceContentRemaining'), {
+    status: 'True',
+    reason: 'SomeResourcesRemain',
+    message: 'Some resources are remaining: configmaps. has 1 resource instances',
+  });
   t.match(byType.get('NamespaceFinalizersRemaining'), {
     status: 'True',
     reason: 'SomeFinalizersRemain',

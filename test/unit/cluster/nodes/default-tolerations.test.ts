@@ -5,8 +5,21 @@ import { defaultTolerationSecondsPlugin } from '../../../../src/cluster/nodes/in
 
 const podsType = { group: '', version: 'v1', plural: 'pods', kind: 'Pod' } as ResourceType;
 const attributes = (object: KubeObject, extra: Partial<AdmissionAttributes> = {}): AdmissionAttributes =>
-  ({ operation: 'CREATE', type: podsType, object, dryRun: false, user: { username: 'u', groups: [] }, warnings: [], ...extra }) as AdmissionAttributes;
-const pod = (tolerations?: unknown[]): KubeObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [], ...(tolerations ? { tolerations } : {}) } });
+  ({
+    operation: 'CREATE',
+    type: podsType,
+    object,
+    dryRun: false,
+    user: { username: 'u', groups: [] },
+    warnings: [],
+    ...extra,
+  }) as AdmissionAttributes;
+const pod = (tolerations?: unknown[]): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name: 'p' },
+  spec: { containers: [], ...(tolerations ? { tolerations } : {}) },
+});
 const tolerationsOf = (obj: KubeObject | undefined) => (obj?.spec as { tolerations?: unknown[] } | undefined)?.tolerations;
 
 t.test('adds 300 s tolerations of not-ready and unreachable', async (t) => {
@@ -23,7 +36,11 @@ t.test('keeps what the pod already tolerates', async (t) => {
     { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
   ]);
   const everything = [{ operator: 'Exists' }];
-  t.same(tolerationsOf(await defaultTolerationSecondsPlugin.mutate(attributes(pod(everything)))), everything, 'an empty key and effect tolerates both');
+  t.same(
+    tolerationsOf(await defaultTolerationSecondsPlugin.mutate(attributes(pod(everything)))),
+    everything,
+    'an empty key and effect tolerates both',
+  );
 });
 
 t.test('leaves subresources and other kinds alone', async (t) => {

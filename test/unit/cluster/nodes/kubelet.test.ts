@@ -25,13 +25,16 @@ t.test('a pod bound to a node runs with an IP from the node pod CIDR', async (t)
   t.match(running.status?.containerStatuses?.[0].imageID, /^docker\.io\/library\/nginx@sha256:[0-9a-f]{64}$/);
   t.equal(running.status?.containerStatuses?.[0].image, 'docker.io/library/nginx:1.27');
   t.equal(running.status?.qosClass, 'BestEffort');
-  t.same(running.status?.conditions?.map((c) => [c.type, c.status]), [
-    ['PodReadyToStartContainers', 'True'],
-    ['Initialized', 'True'],
-    ['Ready', 'True'],
-    ['ContainersReady', 'True'],
-    ['PodScheduled', 'True'],
-  ]);
+  t.same(
+    running.status?.conditions?.map((c) => [c.type, c.status]),
+    [
+      ['PodReadyToStartContainers', 'True'],
+      ['Initialized', 'True'],
+      ['Ready', 'True'],
+      ['ContainersReady', 'True'],
+      ['PodScheduled', 'True'],
+    ],
+  );
   const events = await client.list({ apiVersion: 'v1', kind: 'Event' }, { namespace: 'default' });
   const reasons = events.items.filter((e) => (e.involvedObject as { name: string }).name === 'web').map((e) => e.reason);
   t.same(reasons, ['Pulling', 'Pulled', 'Created', 'Started']);
@@ -46,14 +49,18 @@ t.test('graceful delete: containers stop, then the kubelet removes the pod', asy
   const terminating = await client.get<Pod>(POD, 'default', 'web');
   t.ok(terminating.metadata.deletionTimestamp, 'the pod waits for its kubelet');
   t.equal(terminating.metadata.deletionGracePeriodSeconds, 30);
-  const gone = await until(clock, async () => {
-    try {
-      await client.get(POD, 'default', 'web');
-      return false;
-    } catch (err) {
-      return (err as { code?: number }).code === 404;
-    }
-  }, 5_000);
+  const gone = await until(
+    clock,
+    async () => {
+      try {
+        await client.get(POD, 'default', 'web');
+        return false;
+      } catch (err) {
+        return (err as { code?: number }).code === 404;
+      }
+    },
+    5_000,
+  );
   t.ok(gone, 'removed within the profile stop time, long before the grace period');
   const events = await client.list({ apiVersion: 'v1', kind: 'Event' }, { namespace: 'default' });
   t.ok(events.items.some((e) => e.reason === 'Killing' && e.message === 'Stopping container nginx'));
@@ -69,22 +76,36 @@ t.test('init containers run first; a run-to-completion pod completes, a bare pod
     return pod.status?.initContainerStatuses?.[0]?.state?.running ? pod : undefined;
   });
   t.equal(initializing.status?.containerStatuses?.[0].state?.waiting?.reason, 'PodInitializing');
-  t.match(initializing.status?.conditions?.find((c) => c.type === 'Initialized'), { status: 'False', reason: 'ContainersNotInitialized', message: 'containers with incomplete status: [setup]' });
-  const running = await until(clock, async () => {
-    const pod = await client.get<Pod>(POD, 'default', 'with-init');
-    return pod.status?.phase === 'Running' ? pod : undefined;
-  }, 30_000);
+  t.match(
+    initializing.status?.conditions?.find((c) => c.type === 'Initialized'),
+    { status: 'False', reason: 'ContainersNotInitialized', message: 'containers with incomplete status: [setup]' },
+  );
+  const running = await until(
+    clock,
+    async () => {
+      const pod = await client.get<Pod>(POD, 'default', 'with-init');
+      return pod.status?.phase === 'Running' ? pod : undefined;
+    },
+    30_000,
+  );
   t.match(running.status?.initContainerStatuses?.[0].state?.terminated, { exitCode: 0, reason: 'Completed' });
 
   // (A Job owner would do the same, but the garbage collector removes pods of a Job that does not exist.)
   await client.create(podOn(WORKER, 'job-pod', { restartPolicy: 'Never' }, { annotations: { 'emulator.kubevirt.io/run-duration': '5s' } }));
   await client.create(podOn(WORKER, 'never', { restartPolicy: 'Never' }));
-  const done = await until(clock, async () => {
-    const pod = await client.get<Pod>(POD, 'default', 'job-pod');
-    return pod.status?.phase === 'Succeeded' ? pod : undefined;
-  }, 30_000);
+  const done = await until(
+    clock,
+    async () => {
+      const pod = await client.get<Pod>(POD, 'default', 'job-pod');
+      return pod.status?.phase === 'Succeeded' ? pod : undefined;
+    },
+    30_000,
+  );
   t.match(done.status?.containerStatuses?.[0].state?.terminated, { exitCode: 0, reason: 'Completed' });
-  t.match(done.status?.conditions?.find((c) => c.type === 'Ready'), { status: 'False', reason: 'PodCompleted' });
+  t.match(
+    done.status?.conditions?.find((c) => c.type === 'Ready'),
+    { status: 'False', reason: 'PodCompleted' },
+  );
   await clock.advance(60_000);
   t.equal((await client.get<Pod>(POD, 'default', 'never')).status?.phase, 'Running');
 });
@@ -92,7 +113,11 @@ t.test('init containers run first; a run-to-completion pod completes, a bare pod
 t.test('a readiness probe delays Ready by its initial delay on the realistic profile', async (t) => {
   const { emulator, clock } = await virtualEmulator(t, { profile: 'realistic' });
   const { client } = emulator;
-  await client.create(podOn(WORKER, 'probed', { containers: [{ name: 'app', image: 'nginx', readinessProbe: { httpGet: { path: '/', port: 80 }, initialDelaySeconds: 20 } }] }));
+  await client.create(
+    podOn(WORKER, 'probed', {
+      containers: [{ name: 'app', image: 'nginx', readinessProbe: { httpGet: { path: '/', port: 80 }, initialDelaySeconds: 20 } }],
+    }),
+  );
   const running = await until(clock, async () => {
     const pod = await client.get<Pod>(POD, 'default', 'probed');
     return pod.status?.phase === 'Running' ? pod : undefined;
@@ -108,11 +133,19 @@ t.test('a readiness probe delays Ready by its initial delay on the realistic pro
 t.test('the instant profile skips probe delays', async (t) => {
   const { emulator, clock } = await virtualEmulator(t);
   const { client } = emulator;
-  await client.create(podOn(WORKER, 'quick', { containers: [{ name: 'app', image: 'nginx', readinessProbe: { httpGet: { path: '/', port: 80 }, initialDelaySeconds: 20 } }] }));
-  const ready = await until(clock, async () => {
-    const pod = await client.get<Pod>(POD, 'default', 'quick');
-    return pod.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? pod : undefined;
-  }, 1_000);
+  await client.create(
+    podOn(WORKER, 'quick', {
+      containers: [{ name: 'app', image: 'nginx', readinessProbe: { httpGet: { path: '/', port: 80 }, initialDelaySeconds: 20 } }],
+    }),
+  );
+  const ready = await until(
+    clock,
+    async () => {
+      const pod = await client.get<Pod>(POD, 'default', 'quick');
+      return pod.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? pod : undefined;
+    },
+    1_000,
+  );
   t.equal(ready.status?.phase, 'Running');
 });
 
@@ -135,20 +168,33 @@ t.test('readiness gates: Ready waits for every gate condition some controller se
   pod.spec.readinessGates = [{ conditionType: 'example.com/feature-1' }];
   await client.create(pod);
   const readyOf = async () => (await client.get<Pod>(POD, 'default', 'gated')).status?.conditions?.find((c) => c.type === 'Ready');
-  const missing = await until(clock, async () => ((await client.get<Pod>(POD, 'default', 'gated')).status?.phase === 'Running' ? readyOf() : undefined));
-  t.match(missing, { status: 'False', reason: 'ReadinessGatesNotReady', message: 'corresponding condition of pod readiness gate "example.com/feature-1" does not exist.' });
+  const missing = await until(clock, async () =>
+    (await client.get<Pod>(POD, 'default', 'gated')).status?.phase === 'Running' ? readyOf() : undefined,
+  );
+  t.match(missing, {
+    status: 'False',
+    reason: 'ReadinessGatesNotReady',
+    message: 'corresponding condition of pod readiness gate "example.com/feature-1" does not exist.',
+  });
 
   const setGate = async (status: 'True' | 'False') => {
     const current = await client.get<Pod>(POD, 'default', 'gated');
     const others = (current.status?.conditions ?? []).filter((c) => c.type !== 'example.com/feature-1');
-    await client.update<Pod>({ ...current, status: { ...current.status, conditions: [...others, { type: 'example.com/feature-1', status }] } }, { subresource: 'status' });
+    await client.update<Pod>(
+      { ...current, status: { ...current.status, conditions: [...others, { type: 'example.com/feature-1', status }] } },
+      { subresource: 'status' },
+    );
   };
   await setGate('False');
   const gateFalse = await until(clock, async () => {
     const ready = await readyOf();
     return ready?.message?.startsWith('the status') ? ready : undefined;
   });
-  t.match(gateFalse, { status: 'False', reason: 'ReadinessGatesNotReady', message: 'the status of pod readiness gate "example.com/feature-1" is not "True", but False' });
+  t.match(gateFalse, {
+    status: 'False',
+    reason: 'ReadinessGatesNotReady',
+    message: 'the status of pod readiness gate "example.com/feature-1" is not "True", but False',
+  });
   await setGate('True');
   t.ok(await until(clock, async () => (await readyOf())?.status === 'True'), 'Ready once the gate is True');
 });

@@ -34,13 +34,21 @@ t.test('the cluster starts with kind-like nodes', async (t) => {
     { type: 'Hostname', address: 'kubevirt-emulator-worker2' },
   ]);
   t.match(worker2.status?.capacity, { cpu: '8', pods: '110', 'hugepages-2Mi': '0' });
-  t.same(worker2.status?.conditions?.map((c) => [c.type, c.status, c.reason]), [
-    ['MemoryPressure', 'False', 'KubeletHasSufficientMemory'],
-    ['DiskPressure', 'False', 'KubeletHasNoDiskPressure'],
-    ['PIDPressure', 'False', 'KubeletHasSufficientPID'],
-    ['Ready', 'True', 'KubeletReady'],
-  ]);
-  t.match(worker2.status?.nodeInfo, { kubeletVersion: /^v1\.32\./, containerRuntimeVersion: /^containerd:\/\/1\.7\./, osImage: 'Debian GNU/Linux 12 (bookworm)', machineID: /^[0-9a-f]{32}$/ });
+  t.same(
+    worker2.status?.conditions?.map((c) => [c.type, c.status, c.reason]),
+    [
+      ['MemoryPressure', 'False', 'KubeletHasSufficientMemory'],
+      ['DiskPressure', 'False', 'KubeletHasNoDiskPressure'],
+      ['PIDPressure', 'False', 'KubeletHasSufficientPID'],
+      ['Ready', 'True', 'KubeletReady'],
+    ],
+  );
+  t.match(worker2.status?.nodeInfo, {
+    kubeletVersion: /^v1\.32\./,
+    containerRuntimeVersion: /^containerd:\/\/1\.7\./,
+    osImage: 'Debian GNU/Linux 12 (bookworm)',
+    machineID: /^[0-9a-f]{32}$/,
+  });
 });
 
 t.test('kubelets renew their Lease every heartbeat', async (t) => {

@@ -1,6 +1,13 @@
 import t from 'tap';
 import type { Pod } from '../../../../src/kube/pods.js';
-import { nextChangeMs, planPod, plannedEvents, podStatusAt, runToCompletionMs, type Timing } from '../../../../src/cluster/nodes/pod-lifecycle.js';
+import {
+  nextChangeMs,
+  planPod,
+  plannedEvents,
+  podStatusAt,
+  runToCompletionMs,
+  type Timing,
+} from '../../../../src/cluster/nodes/pod-lifecycle.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const timing: Timing = {
@@ -23,7 +30,10 @@ const pod = (spec: Partial<Pod['spec']> = {}, metadata: Partial<Pod['metadata']>
 t.test('run to completion: Job pods and pods with a run duration, never restartPolicy Always', async (t) => {
   const job = [{ apiVersion: 'batch/v1', kind: 'Job', name: 'j', uid: 'x', controller: true }];
   t.equal(runToCompletionMs(pod({ restartPolicy: 'Never' }, { ownerReferences: job }), 5000), 5000);
-  t.equal(runToCompletionMs(pod({ restartPolicy: 'OnFailure' }, { annotations: { 'emulator.kubevirt.io/run-duration': '1m30s' } }), 5000), 90_000);
+  t.equal(
+    runToCompletionMs(pod({ restartPolicy: 'OnFailure' }, { annotations: { 'emulator.kubevirt.io/run-duration': '1m30s' } }), 5000),
+    90_000,
+  );
   t.equal(runToCompletionMs(pod({ restartPolicy: 'Never' }), 5000), undefined);
   t.equal(runToCompletionMs(pod({ restartPolicy: 'Always' }, { ownerReferences: job }), 5000), undefined);
 });
@@ -44,18 +54,30 @@ t.test('the plan: sandbox, pull, start; status at each instant', async (t) => {
   t.equal(at1.containerStatuses?.[0].containerID, `containerd://${'a'.repeat(64)}`);
   t.equal(nextChangeMs(plan, T0), T0 + 100);
   t.equal(nextChangeMs(plan, T0 + 1000), undefined);
-  t.same(plannedEvents(plan).map((e) => [e.reason, e.atMs - T0]), [
-    ['Pulling', 100],
-    ['Pulled', 800],
-    ['Created', 1000],
-    ['Started', 1000],
-  ]);
-  t.equal(plannedEvents(plan)[1].message, `Successfully pulled image "nginx" in 700ms (700ms including waiting). Image size: ${/\d+/.exec(plannedEvents(plan)[1].message.split('Image size: ')[1])![0]} bytes.`);
+  t.same(
+    plannedEvents(plan).map((e) => [e.reason, e.atMs - T0]),
+    [
+      ['Pulling', 100],
+      ['Pulled', 800],
+      ['Created', 1000],
+      ['Started', 1000],
+    ],
+  );
+  t.equal(
+    plannedEvents(plan)[1].message,
+    `Successfully pulled image "nginx" in 700ms (700ms including waiting). Image size: ${/\d+/.exec(plannedEvents(plan)[1].message.split('Image size: ')[1])![0]} bytes.`,
+  );
 });
 
 t.test('a present image with IfNotPresent is not pulled', async (t) => {
-  const plan = planPod(pod({ containers: [{ name: 'c', image: 'busybox:1.36', imagePullPolicy: 'IfNotPresent' }] }), T0, { ...timing, imagePresent: () => true });
-  t.same(plannedEvents(plan).map((e) => e.reason), ['Pulled', 'Created', 'Started']);
+  const plan = planPod(pod({ containers: [{ name: 'c', image: 'busybox:1.36', imagePullPolicy: 'IfNotPresent' }] }), T0, {
+    ...timing,
+    imagePresent: () => true,
+  });
+  t.same(
+    plannedEvents(plan).map((e) => e.reason),
+    ['Pulled', 'Created', 'Started'],
+  );
   t.equal(plannedEvents(plan)[0].message, 'Container image "busybox:1.36" already present on machine');
 });
 
@@ -63,7 +85,17 @@ t.test('a restarted kubelet keeps the start instants and container IDs from the 
   const p = pod();
   p.status = {
     startTime: '2026-01-01T00:00:00Z',
-    containerStatuses: [{ name: 'c', ready: true, restartCount: 0, image: 'x', imageID: 'y', containerID: `containerd://${'b'.repeat(64)}`, state: { running: { startedAt: '2026-01-01T00:00:03Z' } } }],
+    containerStatuses: [
+      {
+        name: 'c',
+        ready: true,
+        restartCount: 0,
+        image: 'x',
+        imageID: 'y',
+        containerID: `containerd://${'b'.repeat(64)}`,
+        state: { running: { startedAt: '2026-01-01T00:00:03Z' } },
+      },
+    ],
   };
   const plan = planPod(p, T0 + 60_000, timing);
   t.equal(plan.admittedMs, T0);

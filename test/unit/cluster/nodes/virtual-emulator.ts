@@ -19,7 +19,14 @@ export interface VirtualEmulator {
 
 export async function virtualEmulator(t: TestHost, options: { workers?: number; profile?: string } = {}): Promise<VirtualEmulator> {
   const dir = await mkdtemp(join(tmpdir(), 'nodes-test-'));
-  const emulator = await startEmulator({ port: 0, insecureHttp: true, kubeconfigPath: join(dir, 'kubeconfig'), clock: 'virtual', logLevel: 'error', ...options });
+  const emulator = await startEmulator({
+    port: 0,
+    insecureHttp: true,
+    kubeconfigPath: join(dir, 'kubeconfig'),
+    clock: 'virtual',
+    logLevel: 'error',
+    ...options,
+  });
   t.teardown(async () => {
     await emulator.stop();
     await rm(dir, { recursive: true, force: true });
@@ -39,7 +46,12 @@ export async function until<T>(clock: VirtualClock, check: () => Promise<T | und
 
 export const POD = { apiVersion: 'v1', kind: 'Pod' } as const satisfies KindRef;
 
-export function podOn(nodeName: string, name: string, extra: Partial<Pod['spec']> = {}, metadata: Partial<KubeObject['metadata']> = {}): Pod {
+export function podOn(
+  nodeName: string,
+  name: string,
+  extra: Partial<Pod['spec']> = {},
+  metadata: Partial<KubeObject['metadata']> = {},
+): Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',

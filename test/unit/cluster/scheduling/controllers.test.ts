@@ -14,7 +14,13 @@ const LABEL = 'scheduling-test';
 
 async function emulator(t: TeardownHost): Promise<RunningEmulator & { clock: VirtualClock }> {
   const dir = await mkdtemp(join(tmpdir(), 'scheduling-test-'));
-  const running = await startEmulator({ port: 0, insecureHttp: true, kubeconfigPath: join(dir, 'kubeconfig'), clock: 'virtual', workers: 0 });
+  const running = await startEmulator({
+    port: 0,
+    insecureHttp: true,
+    kubeconfigPath: join(dir, 'kubeconfig'),
+    clock: 'virtual',
+    workers: 0,
+  });
   t.teardown(async () => {
     await running.stop();
     await rm(dir, { recursive: true, force: true });
@@ -36,7 +42,11 @@ const testNode = (name: string, labels: Record<string, string> = {}): Node => ({
   kind: 'Node',
   metadata: { name, labels: { 'kubernetes.io/hostname': name, [LABEL]: 'yes', ...labels } },
   spec: {},
-  status: { allocatable: { cpu: '4', memory: '8Gi', pods: '110' }, capacity: { cpu: '4', memory: '8Gi', pods: '110' }, conditions: [{ type: 'Ready', status: 'True' }] },
+  status: {
+    allocatable: { cpu: '4', memory: '8Gi', pods: '110' },
+    capacity: { cpu: '4', memory: '8Gi', pods: '110' },
+    conditions: [{ type: 'Ready', status: 'True' }],
+  },
 });
 
 const testPod = (name: string, spec: Partial<NonNullable<Pod['spec']>> = {}, labels: Record<string, string> = { app: 'web' }): Pod => ({
@@ -48,12 +58,18 @@ const testPod = (name: string, spec: Partial<NonNullable<Pod['spec']>> = {}, lab
 
 const getPod = (em: RunningEmulator, name: string) => em.client.get<Pod>(POD, 'default', name);
 const eventsOf = async (em: RunningEmulator, name: string) =>
-  (await em.client.list<KubeObject & { reason?: string; message?: string; source?: { component?: string } }>(EVENT, { namespace: 'default' })).items.filter(
-    (e) => (e.involvedObject as { name?: string }).name === name,
-  );
+  (
+    await em.client.list<KubeObject & { reason?: string; message?: string; source?: { component?: string } }>(EVENT, {
+      namespace: 'default',
+    })
+  ).items.filter((e) => (e.involvedObject as { name?: string }).name === name);
 
 async function post(em: RunningEmulator, path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${em.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${em.adminToken}` }, body: JSON.stringify(body) });
+  const response = await fetch(`${em.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${em.adminToken}` },
+    body: JSON.stringify(body),
+  });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
@@ -67,9 +83,19 @@ t.test('pending pods are bound, spread over the nodes, with a Scheduled event', 
   const perNode: Record<string, number> = {};
   for (const p of pods) perNode[p.spec!.nodeName!] = (perNode[p.spec!.nodeName!] ?? 0) + 1;
   t.same(perNode, { 'sched-a': 2, 'sched-b': 2 });
-  t.match(pods[0].status?.conditions?.find((c) => c.type === 'PodScheduled'), { status: 'True' });
+  t.match(
+    pods[0].status?.conditions?.find((c) => c.type === 'PodScheduled'),
+    { status: 'True' },
+  );
   await until(em.clock, async () => (await eventsOf(em, 'web-1')).length > 0);
-  t.match(await eventsOf(em, 'web-1'), [{ type: 'Normal', reason: 'Scheduled', message: `Successfully assigned default/web-1 to ${pods[0].spec!.nodeName}`, source: { component: 'default-scheduler' } }]);
+  t.match(await eventsOf(em, 'web-1'), [
+    {
+      type: 'Normal',
+      reason: 'Scheduled',
+      message: `Successfully assigned default/web-1 to ${pods[0].spec!.nodeName}`,
+      source: { component: 'default-scheduler' },
+    },
+  ]);
 });
 
 t.test('an unschedulable pod says why, and is retried when a node changes', async (t) => {
@@ -78,13 +104,24 @@ t.test('an unschedulable pod says why, and is retried when a node changes', asyn
   await em.client.create(testPod('picky', { nodeSelector: { [LABEL]: 'yes', disk: 'ssd' } }));
   await until(em.clock, async () => (await getPod(em, 'picky')).status?.conditions?.some((c) => c.type === 'PodScheduled') ?? false);
   const condition = (await getPod(em, 'picky')).status?.conditions?.find((c) => c.type === 'PodScheduled');
-  t.match(condition, { status: 'False', reason: 'Unschedulable', message: /^0\/\d+ nodes are available: .*node\(s\) didn't match Pod's node affinity\/selector[.,].* preemption: 0\/\d+ nodes are available: \d+ Preemption is not helpful for scheduling\.$/ });
+  t.match(condition, {
+    status: 'False',
+    reason: 'Unschedulable',
+    message:
+      /^0\/\d+ nodes are available: .*node\(s\) didn't match Pod's node affinity\/selector[.,].* preemption: 0\/\d+ nodes are available: \d+ Preemption is not helpful for scheduling\.$/,
+  });
   await until(em.clock, async () => (await eventsOf(em, 'picky')).some((e) => e.reason === 'FailedScheduling'));
-  t.match((await eventsOf(em, 'picky')).find((e) => e.reason === 'FailedScheduling'), { type: 'Warning', message: condition!.message });
+  t.match(
+    (await eventsOf(em, 'picky')).find((e) => e.reason === 'FailedScheduling'),
+    { type: 'Warning', message: condition!.message },
+  );
 
   await em.client.patch({ apiVersion: 'v1', kind: 'Node' }, undefined, 'sched-a', 'merge', { metadata: { labels: { disk: 'ssd' } } });
   await until(em.clock, async () => (await getPod(em, 'picky')).spec?.nodeName === 'sched-a');
-  t.match((await getPod(em, 'picky')).status?.conditions?.find((c) => c.type === 'PodScheduled'), { status: 'True' });
+  t.match(
+    (await getPod(em, 'picky')).status?.conditions?.find((c) => c.type === 'PodScheduled'),
+    { status: 'True' },
+  );
 });
 
 t.test('pods/binding binds once and answers 409 after', async (t) => {
@@ -96,7 +133,10 @@ t.test('pods/binding binds once and answers 409 after', async (t) => {
   t.equal((await getPod(em, 'manual')).spec?.nodeName, 'elsewhere');
   const second = await post(em, '/api/v1/namespaces/default/pods/manual/binding', binding);
   t.equal(second.status, 409);
-  t.equal(second.body.message, 'Operation cannot be fulfilled on pods/binding "manual": pod manual is already assigned to node "elsewhere"');
+  t.equal(
+    second.body.message,
+    'Operation cannot be fulfilled on pods/binding "manual": pod manual is already assigned to node "elsewhere"',
+  );
   const missing = await post(em, '/api/v1/namespaces/default/pods/nobody/binding', { ...binding, metadata: { name: 'nobody' } });
   t.equal(missing.status, 404);
 });
@@ -111,21 +151,46 @@ t.test('evictions respect the PodDisruptionBudget the disruption controller keep
   for (const name of ['db-1', 'db-2']) {
     // What a kubelet would report: the pods run and are ready.
     const pod = await getPod(em, name);
-    await em.client.update({ ...pod, status: { ...pod.status, phase: 'Running', conditions: [...(pod.status?.conditions ?? []), { type: 'Ready', status: 'True' }] } }, { subresource: 'status' });
+    await em.client.update(
+      {
+        ...pod,
+        status: { ...pod.status, phase: 'Running', conditions: [...(pod.status?.conditions ?? []), { type: 'Ready', status: 'True' }] },
+      },
+      { subresource: 'status' },
+    );
   }
-  await em.client.create<PodDisruptionBudget>({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'db', namespace: 'default' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'db' } } } });
+  await em.client.create<PodDisruptionBudget>({
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: { name: 'db', namespace: 'default' },
+    spec: { minAvailable: 1, selector: { matchLabels: { app: 'db' } } },
+  });
   const pdb = () => em.client.get<PodDisruptionBudget>({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' }, 'default', 'db');
   await until(em.clock, async () => (await pdb()).status?.disruptionsAllowed === 1);
-  t.match((await pdb()).status, { currentHealthy: 2, desiredHealthy: 1, expectedPods: 2, observedGeneration: 1, conditions: [{ type: 'DisruptionAllowed', status: 'True', reason: 'SufficientPods' }] });
+  t.match((await pdb()).status, {
+    currentHealthy: 2,
+    desiredHealthy: 1,
+    expectedPods: 2,
+    observedGeneration: 1,
+    conditions: [{ type: 'DisruptionAllowed', status: 'True', reason: 'SufficientPods' }],
+  });
 
-  const evict = (name: string) => post(em, `/api/v1/namespaces/default/pods/${name}/eviction`, { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace: 'default' } });
+  const evict = (name: string) =>
+    post(em, `/api/v1/namespaces/default/pods/${name}/eviction`, {
+      apiVersion: 'policy/v1',
+      kind: 'Eviction',
+      metadata: { name, namespace: 'default' },
+    });
   const first = await evict('db-1');
   t.equal(first.status, 201);
   // With the instant profile the kubelet may already have finished the pod's termination.
   const evicted = await getPod(em, 'db-1').catch(() => undefined);
   if (evicted) {
     t.ok(evicted.metadata.deletionTimestamp, 'the evicted pod is terminating');
-    t.match(evicted.status?.conditions?.find((c) => c.type === 'DisruptionTarget'), { status: 'True', reason: 'EvictionByEvictionAPI' });
+    t.match(
+      evicted.status?.conditions?.find((c) => c.type === 'DisruptionTarget'),
+      { status: 'True', reason: 'EvictionByEvictionAPI' },
+    );
   }
   const second = await evict('db-2');
   t.equal(second.status, 429);

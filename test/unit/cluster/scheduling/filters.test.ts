@@ -1,5 +1,11 @@
 import t from 'tap';
-import { effectiveTaints, filterNode, matchesNodeSelectorAndAffinity, tolerates, type NodeInfo } from '../../../../src/cluster/scheduling/filters.js';
+import {
+  effectiveTaints,
+  filterNode,
+  matchesNodeSelectorAndAffinity,
+  tolerates,
+  type NodeInfo,
+} from '../../../../src/cluster/scheduling/filters.js';
 import { node, pod, requesting, snapshot } from './fixtures.js';
 
 const check = (p: ReturnType<typeof pod>, info: NodeInfo, ...others: NodeInfo[]) => filterNode(p, info, snapshot(info, ...others));
@@ -17,8 +23,17 @@ t.test('tolerations match taints as v1.Toleration.ToleratesTaint does', async (t
 
 t.test('untolerated NoSchedule and NoExecute taints reject, PreferNoSchedule does not', async (t) => {
   const cp = node('cp', { taints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] });
-  t.same(check(pod('p'), free(cp)), { reasons: ['node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }'], unresolvable: true });
-  t.equal(check(pod('p', { tolerations: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }] }), free(cp)), undefined);
+  t.same(check(pod('p'), free(cp)), {
+    reasons: ['node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }'],
+    unresolvable: true,
+  });
+  t.equal(
+    check(
+      pod('p', { tolerations: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }] }),
+      free(cp),
+    ),
+    undefined,
+  );
   const soft = node('soft', { taints: [{ key: 'k', value: 'v', effect: 'PreferNoSchedule' }] });
   t.equal(check(pod('p'), free(soft)), undefined);
   const hard = node('hard', { taints: [{ key: 'k', value: 'v', effect: 'NoExecute' }] });
@@ -44,8 +59,12 @@ t.test('nodeSelector and required node affinity', async (t) => {
   const n = node('worker-1', { labels: { disk: 'ssd', cores: '8' } });
   t.ok(matchesNodeSelectorAndAffinity(pod('p', { nodeSelector: { disk: 'ssd' } }), n));
   t.notOk(matchesNodeSelectorAndAffinity(pod('p', { nodeSelector: { disk: 'hdd' } }), n));
-  const affinity = (...expr: Array<{ key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist' | 'Gt' | 'Lt'; values?: string[] }>) =>
-    pod('p', { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: expr }] } } } });
+  const affinity = (
+    ...expr: Array<{ key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist' | 'Gt' | 'Lt'; values?: string[] }>
+  ) =>
+    pod('p', {
+      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: expr }] } } },
+    });
   t.ok(matchesNodeSelectorAndAffinity(affinity({ key: 'disk', operator: 'In', values: ['ssd', 'nvme'] }), n));
   t.notOk(matchesNodeSelectorAndAffinity(affinity({ key: 'disk', operator: 'NotIn', values: ['ssd'] }), n));
   t.ok(matchesNodeSelectorAndAffinity(affinity({ key: 'gpu', operator: 'DoesNotExist' }), n));
@@ -54,26 +73,54 @@ t.test('nodeSelector and required node affinity', async (t) => {
   t.notOk(matchesNodeSelectorAndAffinity(affinity({ key: 'cores', operator: 'Lt', values: ['4'] }), n));
   t.notOk(matchesNodeSelectorAndAffinity(affinity({ key: 'disk', operator: 'Gt', values: ['4'] }), n), 'Gt needs an integer label');
   const byName = (name: string) =>
-    pod('p', { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [name] }] }] } } } });
+    pod('p', {
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [name] }] }],
+          },
+        },
+      },
+    });
   t.ok(matchesNodeSelectorAndAffinity(byName('worker-1'), n));
   t.notOk(matchesNodeSelectorAndAffinity(byName('worker-2'), n));
   const twoTerms = pod('p', {
-    affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'disk', operator: 'In', values: ['hdd'] }] }, { matchExpressions: [{ key: 'disk', operator: 'In', values: ['ssd'] }] }] } } },
+    affinity: {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [
+            { matchExpressions: [{ key: 'disk', operator: 'In', values: ['hdd'] }] },
+            { matchExpressions: [{ key: 'disk', operator: 'In', values: ['ssd'] }] },
+          ],
+        },
+      },
+    },
   });
   t.ok(matchesNodeSelectorAndAffinity(twoTerms, n), 'terms are ORed');
-  t.same(check(pod('p', { nodeSelector: { disk: 'hdd' } }), free(n)), { reasons: ["node(s) didn't match Pod's node affinity/selector"], unresolvable: true });
+  t.same(check(pod('p', { nodeSelector: { disk: 'hdd' } }), free(n)), {
+    reasons: ["node(s) didn't match Pod's node affinity/selector"],
+    unresolvable: true,
+  });
 });
 
 t.test('resources: requests against allocatable minus what bound pods request', async (t) => {
-  const n = node('n', { allocatable: { cpu: '2', memory: '1Gi', pods: '3', 'ephemeral-storage': '512Mi', 'devices.kubevirt.io/kvm': '1' } });
+  const n = node('n', {
+    allocatable: { cpu: '2', memory: '1Gi', pods: '3', 'ephemeral-storage': '512Mi', 'devices.kubevirt.io/kvm': '1' },
+  });
   const busy: NodeInfo = { node: n, pods: [pod('a', requesting({ cpu: '1500m', memory: '512Mi', 'devices.kubevirt.io/kvm': '1' }))] };
   t.equal(check(pod('p', requesting({ cpu: '500m', memory: '512Mi' })), busy), undefined, 'exactly fits');
-  t.same(check(pod('p', requesting({ cpu: '600m', memory: '600Mi' })), busy), { reasons: ['Insufficient cpu', 'Insufficient memory'], unresolvable: false });
+  t.same(check(pod('p', requesting({ cpu: '600m', memory: '600Mi' })), busy), {
+    reasons: ['Insufficient cpu', 'Insufficient memory'],
+    unresolvable: false,
+  });
   t.same(check(pod('p', requesting({ 'devices.kubevirt.io/kvm': '1' })), busy)?.reasons, ['Insufficient devices.kubevirt.io/kvm']);
   t.same(check(pod('p', requesting({ 'ephemeral-storage': '1Gi' })), busy)?.reasons, ['Insufficient ephemeral-storage']);
   const full: NodeInfo = { node: n, pods: [pod('a'), pod('b'), pod('c')] };
   t.same(check(pod('p'), full)?.reasons, ['Too many pods']);
-  const initHeavy = pod('p', { containers: [{ name: 'c', resources: { requests: { cpu: '100m' } } }], initContainers: [{ name: 'i', resources: { requests: { cpu: '3' } } }] });
+  const initHeavy = pod('p', {
+    containers: [{ name: 'c', resources: { requests: { cpu: '100m' } } }],
+    initContainers: [{ name: 'i', resources: { requests: { cpu: '3' } } }],
+  });
   t.same(check(initHeavy, free(n))?.reasons, ['Insufficient cpu'], 'an init container peak counts');
 });
 
@@ -81,7 +128,10 @@ t.test('host ports clash on port and protocol unless bound to different addresse
   const withPort = (name: string, hostPort: number, extra: { hostIP?: string; protocol?: string } = {}) =>
     pod(name, { containers: [{ name: 'c', ports: [{ containerPort: 80, hostPort, ...extra }] }] });
   const info: NodeInfo = { node: node('n'), pods: [withPort('a', 8080, { hostIP: '10.0.0.1' })] };
-  t.same(check(withPort('p', 8080), info), { reasons: ["node(s) didn't have free ports for the requested pod ports"], unresolvable: false });
+  t.same(check(withPort('p', 8080), info), {
+    reasons: ["node(s) didn't have free ports for the requested pod ports"],
+    unresolvable: false,
+  });
   t.equal(check(withPort('p', 8080, { protocol: 'UDP' }), info), undefined);
   t.equal(check(withPort('p', 8080, { hostIP: '10.0.0.2' }), info), undefined);
   t.equal(check(withPort('p', 8081), info), undefined);
@@ -92,18 +142,45 @@ t.test('inter-pod affinity and anti-affinity on kubernetes.io/hostname', async (
   const db = pod('db-0', {}, { labels: { app: 'db' } });
   const n1: NodeInfo = { node: node('n1'), pods: [db] };
   const n2: NodeInfo = { node: node('n2'), pods: [] };
-  const anti = pod('db-1', { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term] } } }, { labels: { app: 'db' } });
+  const anti = pod(
+    'db-1',
+    { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term] } } },
+    { labels: { app: 'db' } },
+  );
   t.same(check(anti, n1, n2), { reasons: ["node(s) didn't match pod anti-affinity rules"], unresolvable: false });
   t.equal(check(anti, n2, n1), undefined);
   const near = pod('web', { affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term] } } });
   t.equal(check(near, n1, n2), undefined);
   t.same(check(near, n2, n1), { reasons: ["node(s) didn't match pod affinity rules"], unresolvable: true });
   const other = pod('db-x', {}, { labels: { app: 'db' }, namespace: 'other' });
-  t.same(check(near, { node: node('n3'), pods: [other] })?.reasons, ["node(s) didn't match pod affinity rules"], 'terms look in the pod namespace by default');
-  const firstOfGroup = pod('db-0', { affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term] } } }, { labels: { app: 'db' } });
+  t.same(
+    check(near, { node: node('n3'), pods: [other] })?.reasons,
+    ["node(s) didn't match pod affinity rules"],
+    'terms look in the pod namespace by default',
+  );
+  const firstOfGroup = pod(
+    'db-0',
+    { affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term] } } },
+    { labels: { app: 'db' } },
+  );
   t.equal(check(firstOfGroup, n2), undefined, 'the first pod of a group matching its own terms may go anywhere');
-  const guarded: NodeInfo = { node: node('n1'), pods: [pod('solo', { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'noisy' } }, topologyKey: 'kubernetes.io/hostname' }] } } })] };
-  t.same(check(pod('noisy', {}, { labels: { app: 'noisy' } }), guarded)?.reasons, ["node(s) didn't satisfy existing pods anti-affinity rules"]);
+  const guarded: NodeInfo = {
+    node: node('n1'),
+    pods: [
+      pod('solo', {
+        affinity: {
+          podAntiAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: [
+              { labelSelector: { matchLabels: { app: 'noisy' } }, topologyKey: 'kubernetes.io/hostname' },
+            ],
+          },
+        },
+      }),
+    ],
+  };
+  t.same(check(pod('noisy', {}, { labels: { app: 'noisy' } }), guarded)?.reasons, [
+    "node(s) didn't satisfy existing pods anti-affinity rules",
+  ]);
 });
 
 t.test('the first failing plugin decides: a cordoned node is reported as unschedulable, not for its taint', async (t) => {

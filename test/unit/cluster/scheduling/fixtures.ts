@@ -2,7 +2,16 @@
 import type { ClusterSnapshot, NodeInfo } from '../../../../src/cluster/scheduling/filters.js';
 import type { Node, Pod } from '../../../../src/cluster/scheduling/objects.js';
 
-export function node(name: string, extra: { labels?: Record<string, string>; taints?: NonNullable<Node['spec']>['taints']; unschedulable?: boolean; allocatable?: Record<string, string>; ready?: 'True' | 'False' | 'Unknown' } = {}): Node {
+export function node(
+  name: string,
+  extra: {
+    labels?: Record<string, string>;
+    taints?: NonNullable<Node['spec']>['taints'];
+    unschedulable?: boolean;
+    allocatable?: Record<string, string>;
+    ready?: 'True' | 'False' | 'Unknown';
+  } = {},
+): Node {
   return {
     apiVersion: 'v1',
     kind: 'Node',

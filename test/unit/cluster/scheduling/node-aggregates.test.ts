@@ -3,17 +3,41 @@ import { nodeAggregates } from '../../../../src/cluster/scheduling/node-aggregat
 import { deepFreeze } from '../../../../src/runtime/deep-freeze.js';
 import { pod, requesting } from './fixtures.js';
 
-const owned = (name: string, uid: string) => pod(name, requesting({ cpu: '100m' }), { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid, controller: true }] });
+const owned = (name: string, uid: string) =>
+  pod(name, requesting({ cpu: '100m' }), {
+    ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid, controller: true }],
+  });
 const antiAffine = pod('anti', {
-  affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { app: 'x' } } }] } },
+  affinity: {
+    podAntiAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: [
+        { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { app: 'x' } } },
+      ],
+    },
+  },
 });
 
 t.test('sums over the pods of a node', async (t) => {
-  const aggregates = nodeAggregates([owned('a', 'u1'), owned('b', 'u1'), owned('c', 'u2'), pod('d', requesting({ cpu: '1', memory: '1Gi' })), antiAffine]);
+  const aggregates = nodeAggregates([
+    owned('a', 'u1'),
+    owned('b', 'u1'),
+    owned('c', 'u2'),
+    pod('d', requesting({ cpu: '1', memory: '1Gi' })),
+    antiAffine,
+  ]);
   t.equal(aggregates.requested.get('cpu'), 1300);
   t.equal(aggregates.requested.get('memory'), 1024 ** 3);
-  t.same([...aggregates.podsByController], [['u1', 2], ['u2', 1]]);
-  t.same(aggregates.withRequiredAntiAffinity.map((p) => p.metadata.name), ['anti']);
+  t.same(
+    [...aggregates.podsByController],
+    [
+      ['u1', 2],
+      ['u2', 1],
+    ],
+  );
+  t.same(
+    aggregates.withRequiredAntiAffinity.map((p) => p.metadata.name),
+    ['anti'],
+  );
   t.equal(aggregates.scoring.milliCpu, 1300 + 100, 'a container without a cpu request (the anti-affine pod) counts as 100m for scoring');
   t.equal(aggregates.scoring.memory, 4 * 200 * 1024 ** 2 + 1024 ** 3, 'and one without a memory request as 200Mi');
 });

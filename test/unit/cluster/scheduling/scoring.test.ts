@@ -4,7 +4,8 @@ import { podRequests } from '../../../../src/cluster/scheduling/resources.js';
 import { quantityValue, scheduledAmount } from '../../../../src/cluster/scheduling/quantity.js';
 import { node, pod, requesting } from './fixtures.js';
 
-const owned = (name: string, uid: string) => pod(name, {}, { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid, controller: true }] });
+const owned = (name: string, uid: string) =>
+  pod(name, {}, { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid, controller: true }] });
 const first = () => 0;
 
 t.test('quantities in scheduler units', async (t) => {
@@ -21,8 +22,14 @@ t.test('quantities in scheduler units', async (t) => {
 t.test('pod requests add containers and sidecars, take the init peak, add overhead', async (t) => {
   const requests = podRequests(
     pod('p', {
-      containers: [{ name: 'a', resources: { requests: { cpu: '100m', memory: '64Mi' } } }, { name: 'b', resources: { requests: { cpu: '200m' } } }],
-      initContainers: [{ name: 'side', restartPolicy: 'Always', resources: { requests: { cpu: '50m' } } }, { name: 'init', resources: { requests: { cpu: '1' } } }],
+      containers: [
+        { name: 'a', resources: { requests: { cpu: '100m', memory: '64Mi' } } },
+        { name: 'b', resources: { requests: { cpu: '200m' } } },
+      ],
+      initContainers: [
+        { name: 'side', restartPolicy: 'Always', resources: { requests: { cpu: '50m' } } },
+        { name: 'init', resources: { requests: { cpu: '1' } } },
+      ],
       overhead: { cpu: '10m' },
     }),
   );
@@ -46,6 +53,12 @@ t.test('replicas of one owner spread over equal nodes', async (t) => {
 
 t.test('ties are broken by the given choice among nodes in name order', async (t) => {
   const infos = ['c', 'a', 'b'].map((name) => ({ node: node(name), pods: [] }));
-  t.equal(selectNode(pod('p'), infos, () => 0), 'a');
-  t.equal(selectNode(pod('p'), infos, () => 2), 'c');
+  t.equal(
+    selectNode(pod('p'), infos, () => 0),
+    'a',
+  );
+  t.equal(
+    selectNode(pod('p'), infos, () => 2),
+    'c',
+  );
 });

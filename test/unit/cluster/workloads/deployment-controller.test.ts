@@ -34,7 +34,11 @@ async function rolledOut(h: Harness): Promise<{ d: KubeObject; status: Status }>
     const d = (await h.get(DEPLOY, 'default', 'web'))!;
     const status = (d.status ?? {}) as Status;
     const progressing = status.conditions?.find((c) => c.type === 'Progressing');
-    const done = status.observedGeneration === d.metadata.generation && progressing?.reason === 'NewReplicaSetAvailable' && status.replicas === 3 && status.updatedReplicas === 3;
+    const done =
+      status.observedGeneration === d.metadata.generation &&
+      progressing?.reason === 'NewReplicaSetAvailable' &&
+      status.replicas === 3 &&
+      status.updatedReplicas === 3;
     return done ? { d, status } : undefined;
   });
 }
@@ -58,15 +62,35 @@ t.test('rolls out, rolls to a new template, and rolls back', async (t) => {
   t.match(rs1.metadata.name, /^web-[bcdfghjklmnpqrstvwxz2456789]+$/);
   const hash = rs1.metadata.labels!['pod-template-hash'];
   t.equal(rs1.metadata.name, `web-${hash}`);
-  t.match(rs1.metadata.annotations, { 'deployment.kubernetes.io/revision': '1', 'deployment.kubernetes.io/desired-replicas': '3', 'deployment.kubernetes.io/max-replicas': '4' });
-  t.match(byType.get('Progressing'), { status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "web-${hash}" has successfully progressed.` });
+  t.match(rs1.metadata.annotations, {
+    'deployment.kubernetes.io/revision': '1',
+    'deployment.kubernetes.io/desired-replicas': '3',
+    'deployment.kubernetes.io/max-replicas': '4',
+  });
+  t.match(byType.get('Progressing'), {
+    status: 'True',
+    reason: 'NewReplicaSetAvailable',
+    message: `ReplicaSet "web-${hash}" has successfully progressed.`,
+  });
   t.equal(first.d.metadata.annotations?.['deployment.kubernetes.io/revision'], '1');
   const scaled = (await h.list(EVENT, 'default')).filter((e) => e.reason === 'ScalingReplicaSet');
-  t.same(scaled.map((e) => e.message), [`Scaled up replica set web-${hash} from 0 to 3`]);
+  t.same(
+    scaled.map((e) => e.message),
+    [`Scaled up replica set web-${hash} from 0 to 3`],
+  );
 
   // A new image: a second ReplicaSet takes over within maxSurge 1 / maxUnavailable 0.
   const spec = first.d.spec as { template: { spec: { containers: Array<{ image: string }> } } };
-  await h.client.update({ ...first.d, spec: { ...spec, template: { ...spec.template, spec: { ...spec.template.spec, containers: [{ ...spec.template.spec.containers[0], image: 'nginx:1.27' }] } } } });
+  await h.client.update({
+    ...first.d,
+    spec: {
+      ...spec,
+      template: {
+        ...spec.template,
+        spec: { ...spec.template.spec, containers: [{ ...spec.template.spec.containers[0], image: 'nginx:1.27' }] },
+      },
+    },
+  });
   const second = await rolledOut(h);
   t.equal(second.d.metadata.annotations?.['deployment.kubernetes.io/revision'], '2');
   const sets = await h.list(RS, 'default');
@@ -96,7 +120,10 @@ t.test('Recreate scales the old set to zero before the new one starts', async (t
   await h.client.create({ ...d, spec: { ...(d.spec as object), strategy: { type: 'Recreate' } } });
   const first = await rolledOut(h);
   const spec = first.d.spec as { template: { spec: { containers: Array<{ image: string }> } } };
-  await h.client.update({ ...first.d, spec: { ...spec, template: { ...spec.template, spec: { ...spec.template.spec, containers: [{ name: 'nginx', image: 'nginx:2' }] } } } });
+  await h.client.update({
+    ...first.d,
+    spec: { ...spec, template: { ...spec.template, spec: { ...spec.template.spec, containers: [{ name: 'nginx', image: 'nginx:2' }] } } },
+  });
   await rolledOut(h);
   const messages = (await h.list(EVENT, 'default')).filter((e) => e.reason === 'ScalingReplicaSet').map((e) => e.message as string);
   t.equal(messages.length, 3);

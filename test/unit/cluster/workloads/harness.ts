@@ -21,7 +21,13 @@ export interface Harness {
 
 export async function startHarness(t: { teardown(fn: () => unknown): void }): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'workloads-test-'));
-  const emulator = await startEmulator({ port: 0, insecureHttp: true, kubeconfigPath: join(dir, 'kubeconfig'), clock: 'virtual', dataDir: dir });
+  const emulator = await startEmulator({
+    port: 0,
+    insecureHttp: true,
+    kubeconfigPath: join(dir, 'kubeconfig'),
+    clock: 'virtual',
+    dataDir: dir,
+  });
   t.teardown(async () => {
     await emulator.stop();
     await rm(dir, { recursive: true, force: true });
@@ -40,7 +46,8 @@ export async function startHarness(t: { teardown(fn: () => unknown): void }): Pr
     client,
     clock,
     get,
-    list: async <T extends KubeObject>(ref: KindRef, namespace?: string, labelSelector?: string) => (await client.list<T>(ref, { namespace, labelSelector })).items,
+    list: async <T extends KubeObject>(ref: KindRef, namespace?: string, labelSelector?: string) =>
+      (await client.list<T>(ref, { namespace, labelSelector })).items,
     async eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 120_000): Promise<T> {
       const stepMs = 250;
       for (let waited = 0; waited <= timeoutMs; waited += stepMs) {

@@ -12,7 +12,10 @@ const replicaSet = (replicas: number): KubeObject => ({
   spec: {
     replicas,
     selector: { matchLabels: { app: 'frontend' } },
-    template: { metadata: { labels: { app: 'frontend', tier: 'web' } }, spec: { nodeSelector: UNSCHEDULABLE, containers: [{ name: 'nginx', image: 'nginx' }] } },
+    template: {
+      metadata: { labels: { app: 'frontend', tier: 'web' } },
+      spec: { nodeSelector: UNSCHEDULABLE, containers: [{ name: 'nginx', image: 'nginx' }] },
+    },
   },
 });
 
@@ -26,7 +29,9 @@ t.test('creates, counts and removes pods toward spec.replicas', async (t) => {
   for (const pod of pods) {
     t.match(pod.metadata.name, /^frontend-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
     t.same(pod.metadata.labels, { app: 'frontend', tier: 'web' });
-    t.same(pod.metadata.ownerReferences, [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'frontend', uid: rs.metadata.uid, controller: true, blockOwnerDeletion: true }]);
+    t.same(pod.metadata.ownerReferences, [
+      { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'frontend', uid: rs.metadata.uid, controller: true, blockOwnerDeletion: true },
+    ]);
   }
   const events = await h.eventually(async () => {
     const list = (await h.list(EVENT, 'default')).filter((e) => e.reason === 'SuccessfulCreate');
@@ -43,7 +48,11 @@ t.test('creates, counts and removes pods toward spec.replicas', async (t) => {
   t.same(status, { replicas: 3, fullyLabeledReplicas: 3, readyReplicas: 3, availableReplicas: 3, observedGeneration: 1 });
 
   // Scale down: the not-ready pod goes first.
-  const notReady = await h.client.create({ ...POD, metadata: { name: 'frontend-manual', namespace: 'default', labels: { app: 'frontend' } }, spec: { nodeSelector: UNSCHEDULABLE, containers: [{ name: 'c', image: 'nginx' }] } });
+  const notReady = await h.client.create({
+    ...POD,
+    metadata: { name: 'frontend-manual', namespace: 'default', labels: { app: 'frontend' } },
+    spec: { nodeSelector: UNSCHEDULABLE, containers: [{ name: 'c', image: 'nginx' }] },
+  });
   await h.eventually(async () => (await h.get(POD, 'default', 'frontend-manual')) === undefined);
   t.pass('an adopted surplus orphan that is not ready is deleted first');
   t.equal((await h.list(POD, 'default', 'app=frontend')).length, 3);

@@ -26,11 +26,16 @@ t.test('every namespace gets a default ServiceAccount and kube-root-ca.crt', asy
 t.test('a Job runs pods to completion and reports it', async (t) => {
   const h = await startHarness(t);
   const JOB = { apiVersion: 'batch/v1', kind: 'Job' } as const;
-  await h.client.create({ ...JOB, metadata: { name: 'pi', namespace: 'default' }, spec: { completions: 2, parallelism: 1, template: template({ app: 'pi' }, { restartPolicy: 'Never', nodeSelector: UNSCHEDULABLE }) } });
+  await h.client.create({
+    ...JOB,
+    metadata: { name: 'pi', namespace: 'default' },
+    spec: { completions: 2, parallelism: 1, template: template({ app: 'pi' }, { restartPolicy: 'Never', nodeSelector: UNSCHEDULABLE }) },
+  });
   // Plays kubelet: each pod succeeds once it exists.
   const job = await h.eventually(async () => {
     for (const pod of await h.list(POD, 'default', 'job-name=pi')) {
-      if ((pod.status as { phase?: string } | undefined)?.phase !== 'Succeeded') await h.client.update({ ...pod, status: { phase: 'Succeeded' } }, { subresource: 'status' });
+      if ((pod.status as { phase?: string } | undefined)?.phase !== 'Succeeded')
+        await h.client.update({ ...pod, status: { phase: 'Succeeded' } }, { subresource: 'status' });
     }
     const current = await h.get(JOB, 'default', 'pi');
     const conditions = (current?.status as { conditions?: Array<{ type: string }> } | undefined)?.conditions ?? [];
@@ -51,15 +56,39 @@ t.test('a DaemonSet puts one pinned, tolerant pod on each eligible node', async 
   const DS = { apiVersion: 'apps/v1', kind: 'DaemonSet' } as const;
   const existing = new Set((await h.list(NODE)).map((n) => n.metadata.name));
   await h.client.create({ ...NODE, metadata: { name: 'ds-a', labels: { pool: 'ds' } } });
-  await h.client.create({ ...NODE, metadata: { name: 'ds-b', labels: { pool: 'ds' } }, spec: { taints: [{ key: 'dedicated', value: 'x', effect: 'NoSchedule' }] } });
-  await h.client.create({ ...DS, metadata: { name: 'agent', namespace: 'default' }, spec: { selector: { matchLabels: { app: 'agent' } }, template: template({ app: 'agent' }, { nodeSelector: { pool: 'ds' } }) } });
+  await h.client.create({
+    ...NODE,
+    metadata: { name: 'ds-b', labels: { pool: 'ds' } },
+    spec: { taints: [{ key: 'dedicated', value: 'x', effect: 'NoSchedule' }] },
+  });
+  await h.client.create({
+    ...DS,
+    metadata: { name: 'agent', namespace: 'default' },
+    spec: { selector: { matchLabels: { app: 'agent' } }, template: template({ app: 'agent' }, { nodeSelector: { pool: 'ds' } }) },
+  });
   const pods = await h.eventually(async () => {
     const list = await h.list(POD, 'default', 'app=agent');
     return list.length === 1 ? list : undefined;
   });
   const spec = pods[0].spec as { affinity: unknown; tolerations: Array<{ key: string }> };
-  t.same(spec.affinity, { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['ds-a'] }] }] } } });
-  t.same(spec.tolerations.map((x) => x.key), ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable', 'node.kubernetes.io/disk-pressure', 'node.kubernetes.io/memory-pressure', 'node.kubernetes.io/pid-pressure', 'node.kubernetes.io/unschedulable']);
+  t.same(spec.affinity, {
+    nodeAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['ds-a'] }] }],
+      },
+    },
+  });
+  t.same(
+    spec.tolerations.map((x) => x.key),
+    [
+      'node.kubernetes.io/not-ready',
+      'node.kubernetes.io/unreachable',
+      'node.kubernetes.io/disk-pressure',
+      'node.kubernetes.io/memory-pressure',
+      'node.kubernetes.io/pid-pressure',
+      'node.kubernetes.io/unschedulable',
+    ],
+  );
   t.ok(pods[0].metadata.labels?.['controller-revision-hash']);
   t.notOk(existing.has('ds-a'));
   await markPodsReady(h, 'default', 'app=agent');
@@ -67,7 +96,14 @@ t.test('a DaemonSet puts one pinned, tolerant pod on each eligible node', async 
     const s = (await h.get(DS, 'default', 'agent'))?.status as Record<string, number> | undefined;
     return s?.numberReady === 1 ? s : undefined;
   });
-  t.match(status, { desiredNumberScheduled: 1, currentNumberScheduled: 1, numberMisscheduled: 0, numberReady: 1, numberAvailable: 1, updatedNumberScheduled: 1 });
+  t.match(status, {
+    desiredNumberScheduled: 1,
+    currentNumberScheduled: 1,
+    numberMisscheduled: 0,
+    numberReady: 1,
+    numberAvailable: 1,
+    updatedNumberScheduled: 1,
+  });
   const revisions = await h.list({ apiVersion: 'apps/v1', kind: 'ControllerRevision' }, 'default');
   t.equal(revisions.length, 1);
   t.equal(revisions[0].metadata.name, `agent-${pods[0].metadata.labels!['controller-revision-hash']}`);
@@ -76,11 +112,24 @@ t.test('a DaemonSet puts one pinned, tolerant pod on each eligible node', async 
 t.test('a StatefulSet creates ordered pods, one after the other', async (t) => {
   const h = await startHarness(t);
   const STS = { apiVersion: 'apps/v1', kind: 'StatefulSet' } as const;
-  await h.client.create({ ...STS, metadata: { name: 'db', namespace: 'default' }, spec: { replicas: 3, serviceName: 'db', selector: { matchLabels: { app: 'db' } }, template: template({ app: 'db' }, { nodeSelector: UNSCHEDULABLE }) } });
+  await h.client.create({
+    ...STS,
+    metadata: { name: 'db', namespace: 'default' },
+    spec: {
+      replicas: 3,
+      serviceName: 'db',
+      selector: { matchLabels: { app: 'db' } },
+      template: template({ app: 'db' }, { nodeSelector: UNSCHEDULABLE }),
+    },
+  });
   await h.eventually(async () => (await h.list(POD, 'default', 'app=db')).length === 1);
   await h.clock.advance(2_000);
   const only = await h.list(POD, 'default', 'app=db');
-  t.same(only.map((p) => p.metadata.name), ['db-0'], 'db-1 waits for db-0 to be ready');
+  t.same(
+    only.map((p) => p.metadata.name),
+    ['db-0'],
+    'db-1 waits for db-0 to be ready',
+  );
   t.match(only[0].spec, { hostname: 'db-0', subdomain: 'db' });
   const names = await h.eventually(async () => {
     await markPodsReady(h, 'default', 'app=db');
@@ -92,11 +141,27 @@ t.test('a StatefulSet creates ordered pods, one after the other', async (t) => {
 
 t.test('Endpoints and EndpointSlices follow the selected pods', async (t) => {
   const h = await startHarness(t);
-  await h.client.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } });
-  for (const [name, ready] of [['web-1', true], ['web-2', false]] as const) {
-    await h.client.create({ ...POD, metadata: { name, namespace: 'default', labels: { app: 'web' } }, spec: template({}, { nodeSelector: UNSCHEDULABLE }).spec });
+  await h.client.create({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'web', namespace: 'default' },
+    spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
+  });
+  for (const [name, ready] of [
+    ['web-1', true],
+    ['web-2', false],
+  ] as const) {
+    await h.client.create({
+      ...POD,
+      metadata: { name, namespace: 'default', labels: { app: 'web' } },
+      spec: template({}, { nodeSelector: UNSCHEDULABLE }).spec,
+    });
     // A patch, not an update: the scheduler writes its Unschedulable condition on the same pod meanwhile.
-    const status = { phase: 'Running', podIP: name === 'web-1' ? '10.244.0.5' : '10.244.0.6', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] };
+    const status = {
+      phase: 'Running',
+      podIP: name === 'web-1' ? '10.244.0.5' : '10.244.0.6',
+      conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }],
+    };
     await h.client.patch(POD, 'default', name, 'merge', { status }, { subresource: 'status' });
   }
   const endpoints = await h.eventually(async () => {
@@ -104,9 +169,21 @@ t.test('Endpoints and EndpointSlices follow the selected pods', async (t) => {
     const subsets = ep?.subsets as Array<{ notReadyAddresses?: unknown[] }> | undefined;
     return subsets?.[0]?.notReadyAddresses ? ep : undefined;
   });
-  t.match(endpoints.subsets, [{ addresses: [{ ip: '10.244.0.5', targetRef: { kind: 'Pod', name: 'web-1' } }], notReadyAddresses: [{ ip: '10.244.0.6' }], ports: [{ name: 'http', port: 8080, protocol: 'TCP' }] }]);
+  t.match(endpoints.subsets, [
+    {
+      addresses: [{ ip: '10.244.0.5', targetRef: { kind: 'Pod', name: 'web-1' } }],
+      notReadyAddresses: [{ ip: '10.244.0.6' }],
+      ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+    },
+  ]);
   const [slice] = await h.list({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice' }, 'default', 'kubernetes.io/service-name=web');
-  t.match(slice, { addressType: 'IPv4', metadata: { labels: { 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' }, ownerReferences: [{ kind: 'Service', name: 'web' }] } });
+  t.match(slice, {
+    addressType: 'IPv4',
+    metadata: {
+      labels: { 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' },
+      ownerReferences: [{ kind: 'Service', name: 'web' }],
+    },
+  });
   t.equal((slice.endpoints as unknown[]).length, 2);
 });
 
@@ -115,7 +192,14 @@ t.test('ClusterIP allocation hands out free addresses of 10.96.0.0/16', async (t
   const allocator = new ServiceIpAllocator({ listServices: () => stored });
   const type = { group: '', kind: 'Service' } as ResourceType;
   const create = async (name: string, spec: object = {}) => {
-    const object = await allocator.mutate({ operation: 'CREATE', type, object: { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec }, dryRun: false, user: { username: 'u', groups: [] }, warnings: [] } as never);
+    const object = await allocator.mutate({
+      operation: 'CREATE',
+      type,
+      object: { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec },
+      dryRun: false,
+      user: { username: 'u', groups: [] },
+      warnings: [],
+    } as never);
     stored.push(object!);
     return object!.spec as { clusterIP?: string; clusterIPs?: string[] };
   };

@@ -3,13 +3,35 @@ import { nextVmiState } from '../../../../src/kubevirt/controller/vmi/vmi-status
 import type { Condition, VirtualMachineInstance } from '../../../../src/kubevirt/controller/types.js';
 import { startMigrationHarness, VMI } from './migration/harness.js';
 
-const evictionRequested = (vmi: { status?: { conditions?: unknown } } | undefined) => (vmi?.status?.conditions as Condition[] | undefined)?.find((c) => c.type === 'EvictionRequested');
+const evictionRequested = (vmi: { status?: { conditions?: unknown } } | undefined) =>
+  (vmi?.status?.conditions as Condition[] | undefined)?.find((c) => c.type === 'EvictionRequested');
 
 t.test('nextVmiState: EvictionRequested follows status.evacuationNodeName in any phase', async (t) => {
-  const base: VirtualMachineInstance = { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance', metadata: { name: 'v', namespace: 'default' }, spec: { domain: {} }, status: { phase: 'Succeeded', evacuationNodeName: 'node-1' } };
-  const input = { vmi: base, pod: undefined, ownedPods: [], syncError: undefined, hasOwnerVm: false, launcherImage: 'img', now: '2025-01-01T00:00:00Z' };
+  const base: VirtualMachineInstance = {
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachineInstance',
+    metadata: { name: 'v', namespace: 'default' },
+    spec: { domain: {} },
+    status: { phase: 'Succeeded', evacuationNodeName: 'node-1' },
+  };
+  const input = {
+    vmi: base,
+    pod: undefined,
+    ownedPods: [],
+    syncError: undefined,
+    hasOwnerVm: false,
+    launcherImage: 'img',
+    now: '2025-01-01T00:00:00Z',
+  };
   const marked = nextVmiState(input);
-  t.same(evictionRequested(marked), { type: 'EvictionRequested', status: 'True', reason: 'EvictionRequested', message: 'VMI is marked for eviction', lastProbeTime: '2025-01-01T00:00:00Z', lastTransitionTime: '2025-01-01T00:00:00Z' });
+  t.same(evictionRequested(marked), {
+    type: 'EvictionRequested',
+    status: 'True',
+    reason: 'EvictionRequested',
+    message: 'VMI is marked for eviction',
+    lastProbeTime: '2025-01-01T00:00:00Z',
+    lastTransitionTime: '2025-01-01T00:00:00Z',
+  });
   const again = nextVmiState({ ...input, vmi: marked, now: '2025-01-01T00:05:00Z' });
   t.equal(evictionRequested(again)?.lastTransitionTime, '2025-01-01T00:00:00Z', 'an existing True condition is kept as it is');
   const cleared = nextVmiState({ ...input, vmi: { ...marked, status: { ...marked.status, evacuationNodeName: '' } } });
@@ -37,11 +59,14 @@ t.test('a refused eviction marks the VMI: EvictionRequested until the mark is cl
   t.ok(evictionRequested(await h.tryGet(VMI, 'evict-a')), 'still there after the handler wrote its status');
 
   // virtctl evacuate-cancel clears the mark (as a completed migration would): the condition goes.
-  const cancel = await fetch(`${h.emulator.url}/apis/subresources.kubevirt.io/v1/namespaces/default/virtualmachines/evict-a/evacuate/cancel`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ evacuationNodeName: vmi.status?.nodeName }),
-  });
+  const cancel = await fetch(
+    `${h.emulator.url}/apis/subresources.kubevirt.io/v1/namespaces/default/virtualmachines/evict-a/evacuate/cancel`,
+    {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ evacuationNodeName: vmi.status?.nodeName }),
+    },
+  );
   t.equal(cancel.status, 200, 'evacuate/cancel');
   const cleared = await h.waitFor('EvictionRequested removed', async () => {
     const current = await h.tryGet(VMI, 'evict-a');

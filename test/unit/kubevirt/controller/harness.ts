@@ -53,16 +53,31 @@ export async function fakeHandlerOnNodes(client: Client): Promise<void> {
   for (const node of nodes.items) {
     const name = node.metadata.name ?? '';
     if (name.includes('control-plane')) continue;
-    await client.patch(NODE, undefined, name, 'merge', { metadata: { labels: { 'kubevirt.io/schedulable': 'true', 'machine-type.node.kubevirt.io/q35': 'true' } } });
+    await client.patch(NODE, undefined, name, 'merge', {
+      metadata: { labels: { 'kubevirt.io/schedulable': 'true', 'machine-type.node.kubevirt.io/q35': 'true' } },
+    });
     const status = node.status as { capacity?: Record<string, string>; allocatable?: Record<string, string> };
     const devices = { 'devices.kubevirt.io/kvm': '1k', 'devices.kubevirt.io/tun': '1k', 'devices.kubevirt.io/vhost-net': '1k' };
-    await client.patch(NODE, undefined, name, 'merge', { status: { capacity: { ...status.capacity, ...devices }, allocatable: { ...(status.allocatable ?? status.capacity), ...devices } } }, { subresource: 'status' });
+    await client.patch(
+      NODE,
+      undefined,
+      name,
+      'merge',
+      { status: { capacity: { ...status.capacity, ...devices }, allocatable: { ...(status.allocatable ?? status.capacity), ...devices } } },
+      { subresource: 'status' },
+    );
   }
 }
 
 export async function startHarness(options: { handlerOnNodes?: boolean } = {}): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'virt-controller-test-'));
-  const emulator = await startEmulator({ port: 0, insecureHttp: true, kubeconfigPath: join(dir, 'kubeconfig'), workers: 1, clock: 'virtual' });
+  const emulator = await startEmulator({
+    port: 0,
+    insecureHttp: true,
+    kubeconfigPath: join(dir, 'kubeconfig'),
+    workers: 1,
+    clock: 'virtual',
+  });
   const clock = emulator.clock as VirtualClock;
   const client = emulator.client;
   const tryGet = async <T extends KubeObject>(ref: KindRef, namespace: string | undefined, name: string): Promise<T | undefined> => {
@@ -74,13 +89,27 @@ export async function startHarness(options: { handlerOnNodes?: boolean } = {}): 
   };
   const waitFor = virtualWaitFor(clock, 400);
   await installCrds(client, ['virtualmachines.kubevirt.io', 'virtualmachineinstances.kubevirt.io', 'kubevirts.kubevirt.io']);
-  await waitFor('KubeVirt CRDs established', async () => (await client.list(CRD)).items.every((crd) => (crd.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')));
+  await waitFor('KubeVirt CRDs established', async () =>
+    (await client.list(CRD)).items.every((crd) =>
+      (crd.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions?.some(
+        (c) => c.type === 'Established' && c.status === 'True',
+      ),
+    ),
+  );
   await waitFor('a worker node', async () => (await client.list(NODE)).items.length >= 2);
   if (options.handlerOnNodes !== false) await fakeHandlerOnNodes(client);
 
   const logger = process.env.VIRT_CONTROLLER_DEBUG ? consoleLogger('virt-controller') : silentLogger;
   const informers = new SharedInformerFactory(client, { clock, logger });
-  const ctx: ComponentContext = { client, informers, clock, random: new SeededRandom(7), profile: builtinProfile('instant')!, logger, serveSubresource: () => {} };
+  const ctx: ComponentContext = {
+    client,
+    informers,
+    clock,
+    random: new SeededRandom(7),
+    profile: builtinProfile('instant')!,
+    logger,
+    serveSubresource: () => {},
+  };
   const controller: Component = virtControllerCore(ctx);
   informers.start();
   await controller.start();
@@ -119,7 +148,14 @@ export async function setVmiPhase(h: Harness, name: string, phase: string): Prom
     const vmi = await h.client.get<KubeObject & { status?: Record<string, unknown> }>(VMI, 'default', name);
     const transitions = (vmi.status?.phaseTransitionTimestamps as unknown[] | undefined) ?? [];
     try {
-      await h.client.update({ ...vmi, status: { ...vmi.status, phase, phaseTransitionTimestamps: [...transitions, { phase, phaseTransitionTimestamp: `${h.clock.now().toISOString().slice(0, 19)}Z` }] } });
+      await h.client.update({
+        ...vmi,
+        status: {
+          ...vmi.status,
+          phase,
+          phaseTransitionTimestamps: [...transitions, { phase, phaseTransitionTimestamp: `${h.clock.now().toISOString().slice(0, 19)}Z` }],
+        },
+      });
       return;
     } catch (err) {
       if ((err as { code?: number }).code !== 409 || attempt >= 5) throw err;

@@ -10,20 +10,48 @@ import type { VirtualMachine, VirtualMachineInstance } from '../../../../src/kub
 const Mi = 2 ** 20;
 
 t.test('crash-loop delay: interval·n² plus up to half, capped at 300 s', async (t) => {
-  t.same([1, 2, 3, 4, 5, 6].map((n) => startBackoffSeconds(n, 0)), [10, 40, 90, 160, 250, 300]);
-  t.same([1, 2, 3, 4].map((n) => startBackoffSeconds(n, 0.9999)), [15, 60, 135, 240]);
+  t.same(
+    [1, 2, 3, 4, 5, 6].map((n) => startBackoffSeconds(n, 0)),
+    [10, 40, 90, 160, 250, 300],
+  );
+  t.same(
+    [1, 2, 3, 4].map((n) => startBackoffSeconds(n, 0.9999)),
+    [15, 60, 135, 240],
+  );
   t.equal(startBackoffSeconds(5, 0.9999), 300, 'capped');
 });
 
 t.test('memory overhead and compute resources', async (t) => {
   const config = clusterConfig(undefined, undefined);
   t.equal(memoryOverheadBytes({ domain: { memory: { guest: '128Mi' } } }), 268 * Mi, '220 + 8 per vCPU + 8 IOThread + 32 video');
-  t.equal(memoryOverheadBytes({ domain: { cpu: { sockets: 2, cores: 2 }, resources: { requests: { memory: '1Gi' } }, devices: { autoattachGraphicsDevice: false } } }), 2 * Mi + 220 * Mi + 32 * Mi + 8 * Mi, 'page tables from requests.memory/512, no video');
-  const resources = computeResources({ domain: { cpu: { sockets: 4 }, memory: { guest: '1Gi' }, devices: { interfaces: [{ name: 'default', model: 'e1000', masquerade: {} }] } } }, config);
+  t.equal(
+    memoryOverheadBytes({
+      domain: { cpu: { sockets: 2, cores: 2 }, resources: { requests: { memory: '1Gi' } }, devices: { autoattachGraphicsDevice: false } },
+    }),
+    2 * Mi + 220 * Mi + 32 * Mi + 8 * Mi,
+    'page tables from requests.memory/512, no video',
+  );
+  const resources = computeResources(
+    {
+      domain: {
+        cpu: { sockets: 4 },
+        memory: { guest: '1Gi' },
+        devices: { interfaces: [{ name: 'default', model: 'e1000', masquerade: {} }] },
+      },
+    },
+    config,
+  );
   t.same(resources.requests, { cpu: '400m', memory: `${1024 + 220 + 32 + 8 + 32}Mi`, 'ephemeral-storage': '50M' });
   t.same(resources.limits, { 'devices.kubevirt.io/kvm': '1', 'devices.kubevirt.io/tun': '1' }, 'no vhost-net for a non-virtio model');
-  const emulated = computeResources({ domain: { memory: { guest: '64Mi' }, resources: { requests: { cpu: '2' }, limits: { memory: '1Gi' } } } }, { ...config, useEmulation: true });
-  t.same(emulated.limits, { memory: `${1024 + 268}Mi`, 'devices.kubevirt.io/tun': '1' }, 'memory limit gets the overhead; no kvm under emulation');
+  const emulated = computeResources(
+    { domain: { memory: { guest: '64Mi' }, resources: { requests: { cpu: '2' }, limits: { memory: '1Gi' } } } },
+    { ...config, useEmulation: true },
+  );
+  t.same(
+    emulated.limits,
+    { memory: `${1024 + 268}Mi`, 'devices.kubevirt.io/tun': '1' },
+    'memory limit gets the overhead; no kvm under emulation',
+  );
   t.equal(emulated.requests.cpu, '2', 'an explicit CPU request wins');
   t.equal(emulated.requests.memory, `${1024 + 268}Mi`, 'memory request defaults to the limit');
 });
@@ -37,15 +65,53 @@ t.test('names and ids', async (t) => {
 });
 
 t.test('printableStatus precedence', async (t) => {
-  const vm = (extra: Partial<VirtualMachine['metadata']> = {}, runStrategy: 'Always' | 'Halted' = 'Always'): VirtualMachine => ({ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', metadata: { name: 'x', ...extra }, spec: { runStrategy, template: { spec: { domain: {} } } } });
-  const vmi = (phase: string, conditions: VirtualMachineInstance['status'] extends infer S ? (S extends { conditions?: infer C } ? C : never) : never = [], meta: Partial<VirtualMachineInstance['metadata']> = {}): VirtualMachineInstance => ({ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance', metadata: { name: 'x', uid: 'u', ...meta }, spec: { domain: {} }, status: { phase: phase as never, conditions } });
-  const input = (v: VirtualMachine, i: VirtualMachineInstance | undefined, more: Partial<VmStatusInput> = {}): VmStatusInput => ({ vm: v, vmi: i, syncError: undefined, startExpected: false, stopExpected: false, claimPhases: new Map(), nowMs: 0, now: '', random: 0, ...more });
+  const vm = (extra: Partial<VirtualMachine['metadata']> = {}, runStrategy: 'Always' | 'Halted' = 'Always'): VirtualMachine => ({
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachine',
+    metadata: { name: 'x', ...extra },
+    spec: { runStrategy, template: { spec: { domain: {} } } },
+  });
+  const vmi = (
+    phase: string,
+    conditions: VirtualMachineInstance['status'] extends infer S ? (S extends { conditions?: infer C } ? C : never) : never = [],
+    meta: Partial<VirtualMachineInstance['metadata']> = {},
+  ): VirtualMachineInstance => ({
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachineInstance',
+    metadata: { name: 'x', uid: 'u', ...meta },
+    spec: { domain: {} },
+    status: { phase: phase as never, conditions },
+  });
+  const input = (v: VirtualMachine, i: VirtualMachineInstance | undefined, more: Partial<VmStatusInput> = {}): VmStatusInput => ({
+    vm: v,
+    vmi: i,
+    syncError: undefined,
+    startExpected: false,
+    stopExpected: false,
+    claimPhases: new Map(),
+    nowMs: 0,
+    now: '',
+    random: 0,
+    ...more,
+  });
   const at = (i: VmStatusInput, status = {}) => printableStatus(i, status);
   t.equal(at(input(vm({ deletionTimestamp: 'now' }), vmi('Running'))), 'Terminating');
   t.equal(at(input(vm(), vmi('Running', [], { deletionTimestamp: 'now' }))), 'Stopping');
   t.equal(at(input(vm(), vmi('Running', [{ type: 'Paused', status: 'True' }]))), 'Paused');
   t.equal(at(input(vm(), vmi('Running'))), 'Running');
-  t.equal(at(input(vm(), vmi('Pending', [{ type: 'Synchronized', status: 'False', reason: 'FailedPvcNotFound' }, { type: 'PodScheduled', status: 'False', reason: 'Unschedulable' }]))), 'ErrorPvcNotFound', 'PVC before Unschedulable');
+  t.equal(
+    at(
+      input(
+        vm(),
+        vmi('Pending', [
+          { type: 'Synchronized', status: 'False', reason: 'FailedPvcNotFound' },
+          { type: 'PodScheduled', status: 'False', reason: 'Unschedulable' },
+        ]),
+      ),
+    ),
+    'ErrorPvcNotFound',
+    'PVC before Unschedulable',
+  );
   t.equal(at(input(vm(), vmi('Scheduling', [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable' }]))), 'ErrorUnschedulable');
   t.equal(at(input(vm(), vmi('Scheduling', [{ type: 'Synchronized', status: 'False', reason: 'ErrImagePull' }]))), 'ErrImagePull');
   t.equal(at(input(vm(), vmi('Scheduling', [{ type: 'Synchronized', status: 'False', reason: 'ImagePullBackOff' }]))), 'ImagePullBackOff');

@@ -18,18 +18,41 @@ t.test('the guest is read from the image name, with or without registry port, ta
 
 t.test('migration conditions: bridge on the pod network, RWO PVCs, block migration for node-local disks', async (t) => {
   const vmi = vmiFromExampleVm('vm-cirros.yaml');
-  t.same(migrationBlockers(vmi, 'n', true).map((b) => b.reason), ['InterfaceNotLiveMigratable']);
+  t.same(
+    migrationBlockers(vmi, 'n', true).map((b) => b.reason),
+    ['InterfaceNotLiveMigratable'],
+  );
   vmi.spec!.domain!.devices!.interfaces = [{ name: 'default', masquerade: {} }];
-  t.same(migrationBlockers(vmi, 'n', false).map((b) => b.reason), ['CPUModeLiveMigratable']);
+  t.same(
+    migrationBlockers(vmi, 'n', false).map((b) => b.reason),
+    ['CPUModeLiveMigratable'],
+  );
   t.equal(migrationMethod(vmi), 'BlockMigration');
   vmi.spec!.volumes = [{ name: 'containerdisk', persistentVolumeClaim: { claimName: 'disk' } }];
   vmi.status = { volumeStatus: [{ name: 'containerdisk', target: 'vda', persistentVolumeClaimInfo: { accessModes: ['ReadWriteOnce'] } }] };
-  t.match(migrationBlockers(vmi, 'n', true), [{ reason: 'DisksNotLiveMigratable', message: 'cannot migrate VMI: PVC disk is not shared, live migration requires that all PVCs must be shared (using ReadWriteMany access mode)', storage: true }]);
+  t.match(migrationBlockers(vmi, 'n', true), [
+    {
+      reason: 'DisksNotLiveMigratable',
+      message:
+        'cannot migrate VMI: PVC disk is not shared, live migration requires that all PVCs must be shared (using ReadWriteMany access mode)',
+      storage: true,
+    },
+  ]);
   t.equal(migrationMethod(vmi), 'LiveMigration');
 });
 
 t.test('domain state to VMI phase, as calculateVmPhaseForStatusReason', async (t) => {
-  const domain = (fields: Partial<Domain>): Domain => ({ uid: 'u', key: 'd/v', podUid: 'p', nodeName: 'n', guest: guestOfImage('cirros'), state: 'Running', agentConnected: false, killedAfterGracePeriod: false, ...fields });
+  const domain = (fields: Partial<Domain>): Domain => ({
+    uid: 'u',
+    key: 'd/v',
+    podUid: 'p',
+    nodeName: 'n',
+    guest: guestOfImage('cirros'),
+    state: 'Running',
+    agentConnected: false,
+    killedAfterGracePeriod: false,
+    ...fields,
+  });
   t.equal(phaseFromDomain('Scheduled', undefined, true), 'Scheduled');
   t.equal(phaseFromDomain('Scheduled', undefined, false), 'Failed');
   t.equal(phaseFromDomain('Running', undefined, true), 'Failed', 'the domain vanished');

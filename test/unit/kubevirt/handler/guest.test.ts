@@ -16,8 +16,15 @@ function fedora(name: string, grace?: number): VirtualMachineInstance {
   return vmi;
 }
 
-async function running(h: HandlerHarness, vmi: VirtualMachineInstance, until: (v: VirtualMachineInstance) => boolean = (v) => v.status?.phase === 'Running') {
-  await h.waitFor('handler up', async () => (await h.client.get<Node>(NODE_REF, undefined, WORKER)).metadata.labels?.['kubevirt.io/schedulable'] === 'true');
+async function running(
+  h: HandlerHarness,
+  vmi: VirtualMachineInstance,
+  until: (v: VirtualMachineInstance) => boolean = (v) => v.status?.phase === 'Running',
+) {
+  await h.waitFor(
+    'handler up',
+    async () => (await h.client.get<Node>(NODE_REF, undefined, WORKER)).metadata.labels?.['kubevirt.io/schedulable'] === 'true',
+  );
   const scheduled = await h.scheduleVmi(vmi);
   const current = await h.waitFor(`${vmi.metadata.name} running`, async () => {
     const v = await h.getVmi(vmi.metadata.name ?? '');
@@ -45,7 +52,12 @@ t.test('fedora with masquerade: guest agent connects after the profile delay, OS
   // Appended once with only its probe time (virt-handler's AgentConnected condition).
   t.match(condition(connected, 'AgentConnected'), { status: 'True', lastProbeTime: /^\d{4}-\d\d-\d\dT/ });
   t.notOk('lastTransitionTime' in (condition(connected, 'AgentConnected') ?? {}), 'no transition time');
-  t.match(connected.status?.guestOSInfo, { id: 'fedora', name: 'Fedora Linux', versionId: '41', prettyName: 'Fedora Linux 41 (Cloud Edition)' });
+  t.match(connected.status?.guestOSInfo, {
+    id: 'fedora',
+    name: 'Fedora Linux',
+    versionId: '41',
+    prettyName: 'Fedora Linux 41 (Cloud Edition)',
+  });
   t.match(connected.status?.interfaces?.[0], { interfaceName: 'eth0', infoSource: 'domain, guest-agent', ipAddress: pod.status?.podIP });
 
   await handlerFaults(h.clock).disconnectGuestAgent('default', 'fedora');
@@ -110,11 +122,18 @@ t.test('faults: a crashed guest and a failed boot end Failed', async (t) => {
   await running(h, fedora('crash'));
   await handlerFaults(h.clock).crashGuest('default', 'crash');
   await waitVmi(h, 'crash', 'Failed', (v) => v.status?.phase === 'Failed');
-  t.ok((await h.events('crash')).some((e) => e.type === 'Warning' && e.reason === 'Stopped' && e.message === 'The VirtualMachineInstance crashed.'));
+  t.ok(
+    (await h.events('crash')).some(
+      (e) => e.type === 'Warning' && e.reason === 'Stopped' && e.message === 'The VirtualMachineInstance crashed.',
+    ),
+  );
 
   await handlerFaults(h.clock).failBoot('default', 'noboot');
   const failed = await running(h, fedora('noboot'), (v) => v.status?.phase === 'Failed');
   t.match(condition(failed.vmi, 'Synchronized'), { status: 'False', reason: 'Synchronizing with the Domain failed.' });
-  t.notOk(failed.vmi.status?.phaseTransitionTimestamps?.some((p) => p.phase === 'Running'), 'never ran');
+  t.notOk(
+    failed.vmi.status?.phaseTransitionTimestamps?.some((p) => p.phase === 'Running'),
+    'never ran',
+  );
   t.ok((await h.events('noboot')).some((e) => e.type === 'Warning' && e.reason === 'SyncFailed' && e.message.includes('SyncVMI failed')));
 });

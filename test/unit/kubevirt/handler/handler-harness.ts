@@ -40,12 +40,20 @@ export interface HandlerHarness {
 
 /** The VMI of an example VM's template (vm-cirros.yaml ...), as virt-controller would create it. */
 export function vmiFromExampleVm(file: string, name?: string): VirtualMachineInstance {
-  const vm = parse(readFileSync(new URL(file, examplesDir), 'utf8')) as { metadata: { name: string }; spec: { template: { metadata?: { labels?: Record<string, string> }; spec: VirtualMachineInstance['spec'] } } };
+  const vm = parse(readFileSync(new URL(file, examplesDir), 'utf8')) as {
+    metadata: { name: string };
+    spec: { template: { metadata?: { labels?: Record<string, string> }; spec: VirtualMachineInstance['spec'] } };
+  };
   const spec = structuredClone(vm.spec.template.spec)!;
   // virt-api's mutating webhook would add the default pod network and bridge interface.
   spec.networks ??= [{ name: 'default', pod: {} }];
   spec.domain!.devices!.interfaces ??= [{ name: 'default', bridge: {} }];
-  return { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance', metadata: { name: name ?? vm.metadata.name, namespace: 'default', labels: vm.spec.template.metadata?.labels }, spec };
+  return {
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachineInstance',
+    metadata: { name: name ?? vm.metadata.name, namespace: 'default', labels: vm.spec.template.metadata?.labels },
+    spec,
+  };
 }
 
 /** At most 4,000 polls (about 20 s on an idle machine): a budget of polls, not a wall-clock deadline a loaded machine would miss. */
@@ -79,7 +87,14 @@ const handlerDaemonSet: KubeObject = {
 
 export async function startHandlerHarness(options: { profile?: string } = {}): Promise<HandlerHarness> {
   const dir = await mkdtemp(join(tmpdir(), 'virt-handler-test-'));
-  const emulator = await startEmulator({ port: 0, insecureHttp: true, kubeconfigPath: join(dir, 'kubeconfig'), workers: 1, clock: 'virtual', profile: options.profile });
+  const emulator = await startEmulator({
+    port: 0,
+    insecureHttp: true,
+    kubeconfigPath: join(dir, 'kubeconfig'),
+    workers: 1,
+    clock: 'virtual',
+    profile: options.profile,
+  });
   const clock = emulator.clock as VirtualClock;
   const client = emulator.client;
   const tick = (stepMs: number) => () => clock.advance(stepMs);
@@ -87,7 +102,8 @@ export async function startHandlerHarness(options: { profile?: string } = {}): P
   await waitFor('VMI CRD served', async () => (await client.list(VMI_REF)) !== undefined, tick(100));
   await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kubevirt' } });
   // virt-handler acts as kubevirt-handler, which may do only what the RBAC virt-operator installs lets it.
-  for (const rbac of strategyData().operands.filter((o) => o.metadata.name === 'kubevirt-handler' && /Role/.test(o.kind))) await client.create(rbac);
+  for (const rbac of strategyData().operands.filter((o) => o.metadata.name === 'kubevirt-handler' && /Role/.test(o.kind)))
+    await client.create(rbac);
   await client.create(handlerDaemonSet);
 
   const getVmi = (name: string, namespace = 'default') => client.get<VirtualMachineInstance>(VMI_REF, namespace, name);
@@ -98,7 +114,13 @@ export async function startHandlerHarness(options: { profile?: string } = {}): P
     waitFor: (what, probe, stepMs = 1000) => waitFor(what, probe, tick(stepMs)),
     getVmi,
     async scheduleVmi(input) {
-      const created = await client.create<VirtualMachineInstance>({ ...input, status: { phase: 'Pending', phaseTransitionTimestamps: [{ phase: 'Pending', phaseTransitionTimestamp: `${clock.now().toISOString().slice(0, 19)}Z` }] } });
+      const created = await client.create<VirtualMachineInstance>({
+        ...input,
+        status: {
+          phase: 'Pending',
+          phaseTransitionTimestamps: [{ phase: 'Pending', phaseTransitionTimestamp: `${clock.now().toISOString().slice(0, 19)}Z` }],
+        },
+      });
       const uid = created.metadata.uid ?? '';
       const name = created.metadata.name ?? '';
       const pod = await client.create<Pod>({
@@ -107,9 +129,17 @@ export async function startHandlerHarness(options: { profile?: string } = {}): P
         metadata: {
           generateName: `virt-launcher-${name}-`,
           namespace: created.metadata.namespace,
-          labels: { ...(created.metadata.labels ?? {}), 'kubevirt.io': 'virt-launcher', 'kubevirt.io/created-by': uid, 'vm.kubevirt.io/name': name, 'vmi.kubevirt.io/id': name },
+          labels: {
+            ...(created.metadata.labels ?? {}),
+            'kubevirt.io': 'virt-launcher',
+            'kubevirt.io/created-by': uid,
+            'vm.kubevirt.io/name': name,
+            'vmi.kubevirt.io/id': name,
+          },
           annotations: { 'kubevirt.io/domain': name, 'kubectl.kubernetes.io/default-container': 'compute' },
-          ownerReferences: [{ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance', name, uid, controller: true, blockOwnerDeletion: true }],
+          ownerReferences: [
+            { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance', name, uid, controller: true, blockOwnerDeletion: true },
+          ],
         },
         spec: {
           nodeName: WORKER,
@@ -117,13 +147,19 @@ export async function startHandlerHarness(options: { profile?: string } = {}): P
           terminationGracePeriodSeconds: (created.spec?.terminationGracePeriodSeconds ?? 30) + 30,
           initContainers: [{ name: 'guest-console-log', image: LAUNCHER_IMAGE, restartPolicy: 'Always', command: ['/usr/bin/virt-tail'] }],
           containers: [{ name: 'compute', image: LAUNCHER_IMAGE, command: ['/usr/bin/virt-launcher-monitor'] }],
-          volumes: (created.spec?.volumes ?? []).flatMap((v) => (v.containerDisk?.image ? [{ name: v.name, image: { reference: v.containerDisk.image } }] : [])),
+          volumes: (created.spec?.volumes ?? []).flatMap((v) =>
+            v.containerDisk?.image ? [{ name: v.name, image: { reference: v.containerDisk.image } }] : [],
+          ),
         },
       });
-      const running = await waitFor('launcher pod Running', async () => {
-        const current = await client.get<Pod>(POD_REF, pod.metadata.namespace, pod.metadata.name ?? '');
-        return current.status?.phase === 'Running' ? current : undefined;
-      }, tick(1000));
+      const running = await waitFor(
+        'launcher pod Running',
+        async () => {
+          const current = await client.get<Pod>(POD_REF, pod.metadata.namespace, pod.metadata.name ?? '');
+          return current.status?.phase === 'Running' ? current : undefined;
+        },
+        tick(1000),
+      );
       const latest = await getVmi(name, created.metadata.namespace);
       const now = `${clock.now().toISOString().slice(0, 19)}Z`;
       const scheduled = await client.update<VirtualMachineInstance>({
@@ -133,9 +169,22 @@ export async function startHandlerHarness(options: { profile?: string } = {}): P
           ...latest.status,
           phase: 'Scheduled',
           nodeName: WORKER,
-          phaseTransitionTimestamps: [...(latest.status?.phaseTransitionTimestamps ?? []), { phase: 'Scheduling', phaseTransitionTimestamp: now }, { phase: 'Scheduled', phaseTransitionTimestamp: now }],
+          phaseTransitionTimestamps: [
+            ...(latest.status?.phaseTransitionTimestamps ?? []),
+            { phase: 'Scheduling', phaseTransitionTimestamp: now },
+            { phase: 'Scheduled', phaseTransitionTimestamp: now },
+          ],
           interfaces: [{ name: 'default', podInterfaceName: 'eth0' }],
-          conditions: [{ type: 'Ready', status: 'False', reason: 'GuestNotRunning', message: 'Guest VM is not reported as running', lastProbeTime: null, lastTransitionTime: now }],
+          conditions: [
+            {
+              type: 'Ready',
+              status: 'False',
+              reason: 'GuestNotRunning',
+              message: 'Guest VM is not reported as running',
+              lastProbeTime: null,
+              lastTransitionTime: now,
+            },
+          ],
           qosClass: 'Burstable',
           launcherContainerImageVersion: LAUNCHER_IMAGE,
         },

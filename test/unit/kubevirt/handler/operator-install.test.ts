@@ -10,7 +10,13 @@ import { WORKER } from './handler-harness.js';
 
 t.test("the handler runs on the virt-operator's virt-handler DaemonSet pods", async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'virt-handler-install-'));
-  const emulator = await startEmulator({ port: 0, insecureHttp: true, kubeconfigPath: join(dir, 'kubeconfig'), workers: 1, clock: 'virtual' });
+  const emulator = await startEmulator({
+    port: 0,
+    insecureHttp: true,
+    kubeconfigPath: join(dir, 'kubeconfig'),
+    workers: 1,
+    clock: 'virtual',
+  });
   const clock = emulator.clock as VirtualClock;
   t.teardown(async () => {
     await emulator.stop();

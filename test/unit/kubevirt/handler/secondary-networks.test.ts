@@ -13,7 +13,9 @@ const SYNC_FAILED = 'Synchronizing with the Domain failed.';
 const PTP_MISSING = `failed to configure vmi network: setup failed, err: pod link (${PTP_LINK}) is missing`;
 
 function exampleVmi(file: string): VirtualMachineInstance {
-  const vmi = parse(readFileSync(new URL(`../../../../schemas/kubevirt/examples/${file}`, import.meta.url), 'utf8')) as VirtualMachineInstance;
+  const vmi = parse(
+    readFileSync(new URL(`../../../../schemas/kubevirt/examples/${file}`, import.meta.url), 'utf8'),
+  ) as VirtualMachineInstance;
   return { ...vmi, metadata: { ...vmi.metadata, namespace: 'default' } };
 }
 
@@ -25,16 +27,33 @@ const waitVmi = (h: HandlerHarness, name: string, what: string, until: (v: Virtu
     return until(v) ? v : undefined;
   });
 
-const handlerUp = (h: HandlerHarness) => h.waitFor('handler up', async () => (await h.client.get<Node>(NODE_REF, undefined, WORKER)).metadata.labels?.['kubevirt.io/schedulable'] === 'true');
+const handlerUp = (h: HandlerHarness) =>
+  h.waitFor(
+    'handler up',
+    async () => (await h.client.get<Node>(NODE_REF, undefined, WORKER)).metadata.labels?.['kubevirt.io/schedulable'] === 'true',
+  );
 
 t.test('the pod links network setup needs: eth0 always, secondaries only as Multus reports them', async (t) => {
   const ptp = exampleVmi('vmi-multus-ptp.yaml');
   t.equal(missingPodLinkError(ptp, podLinks(undefined)), PTP_MISSING, 'a bridge on a Multus network needs its pod<hash> link');
-  const pod = { metadata: { annotations: { [NETWORK_STATUS_ANNOTATION]: JSON.stringify([{ name: 'k8s-pod-network', interface: 'eth0', default: true }, { name: 'default/ptp-conf', interface: PTP_LINK }]) } } } as unknown as Pod;
+  const pod = {
+    metadata: {
+      annotations: {
+        [NETWORK_STATUS_ANNOTATION]: JSON.stringify([
+          { name: 'k8s-pod-network', interface: 'eth0', default: true },
+          { name: 'default/ptp-conf', interface: PTP_LINK },
+        ]),
+      },
+    },
+  } as unknown as Pod;
   t.equal(missingPodLinkError(ptp, podLinks(pod)), undefined, 'the network-status annotation shows the link');
   const unreadable = { metadata: { annotations: { [NETWORK_STATUS_ANNOTATION]: '{not json' } } } as unknown as Pod;
   t.same([...podLinks(unreadable)], ['eth0'], 'an unreadable annotation attaches nothing');
-  t.equal(missingPodLinkError(exampleVmi('vmi-sriov.yaml'), podLinks(undefined)), undefined, 'SR-IOV needs no pod link; masquerade on the pod network has eth0');
+  t.equal(
+    missingPodLinkError(exampleVmi('vmi-sriov.yaml'), podLinks(undefined)),
+    undefined,
+    'SR-IOV needs no pod link; masquerade on the pod network has eth0',
+  );
   const unplugging = exampleVmi('vmi-multus-multiple-net.yaml');
   unplugging.spec!.domain!.devices!.interfaces![1].state = 'absent';
   t.equal(missingPodLinkError(unplugging, podLinks(undefined)), undefined, 'an interface being unplugged needs no link');
@@ -58,8 +77,13 @@ t.test('vmi-multus-multiple-net without Multus: stays Scheduled, Synchronized=Fa
   );
 
   // Multus reports the secondary interface: the network comes up and the domain starts.
-  const networkStatus = [{ name: 'k8s-pod-network', interface: 'eth0', default: true }, { name: 'examples/ptp-conf', interface: PTP_LINK }];
-  await h.client.patch(POD_REF, 'default', pod.metadata.name ?? '', 'merge', { metadata: { annotations: { [NETWORK_STATUS_ANNOTATION]: JSON.stringify(networkStatus) } } });
+  const networkStatus = [
+    { name: 'k8s-pod-network', interface: 'eth0', default: true },
+    { name: 'examples/ptp-conf', interface: PTP_LINK },
+  ];
+  await h.client.patch(POD_REF, 'default', pod.metadata.name ?? '', 'merge', {
+    metadata: { annotations: { [NETWORK_STATUS_ANNOTATION]: JSON.stringify(networkStatus) } },
+  });
   const running = await waitVmi(h, 'vmi-multus-multiple-net', 'Running', (v) => v.status?.phase === 'Running');
   t.notOk(condition(running, 'Synchronized'), 'the condition goes once the sync succeeds');
   t.match(running.status?.interfaces, [
@@ -75,5 +99,9 @@ t.test('vmi-sriov without Multus: runs without the SR-IOV NIC (virt-launcher att
   await h.scheduleVmi(exampleVmi('vmi-sriov.yaml'));
   const running = await waitVmi(h, 'vmi-sriov', 'Running', (v) => v.status?.phase === 'Running');
   t.notOk(condition(running, 'Synchronized'));
-  t.same(running.status?.interfaces?.map((i) => i.name), ['default'], 'no status for the SR-IOV interface');
+  t.same(
+    running.status?.interfaces?.map((i) => i.name),
+    ['default'],
+    'no status for the SR-IOV interface',
+  );
 });

@@ -27,7 +27,14 @@ export interface Harness {
 export async function startHarness(): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'virt-operator-test-'));
   // Realistic timings, on virtual time: the phases between apply and Available are long enough to observe.
-  const emulator = await startEmulator({ port: 0, insecureHttp: true, kubeconfigPath: join(dir, 'kubeconfig'), workers: 1, clock: 'virtual', profile: 'realistic' });
+  const emulator = await startEmulator({
+    port: 0,
+    insecureHttp: true,
+    kubeconfigPath: join(dir, 'kubeconfig'),
+    workers: 1,
+    clock: 'virtual',
+    profile: 'realistic',
+  });
   const clock = emulator.clock as VirtualClock;
   return {
     emulator,

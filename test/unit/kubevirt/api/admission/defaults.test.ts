@@ -9,7 +9,8 @@ t.teardown(() => harness.stop());
 type Json = Record<string, any>;
 type Test = Pick<typeof t, 'equal' | 'same' | 'match'>;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-const admitVmi = async (file: string): Promise<Json> => (await harness.admit(TYPES.vmi, { ...example(file), metadata: { ...example(file).metadata, namespace: 'default' } })) as Json;
+const admitVmi = async (file: string): Promise<Json> =>
+  (await harness.admit(TYPES.vmi, { ...example(file), metadata: { ...example(file).metadata, namespace: 'default' } })) as Json;
 
 /** The defaults every VMI gets (reference §3.1), given its guest memory and whether memory hotplug applies. */
 function checkCommonVmiDefaults(t: Test, vmi: Json, guest: string): void {
@@ -24,7 +25,10 @@ function checkCommonVmiDefaults(t: Test, vmi: Json, guest: string): void {
   t.equal(vmi.metadata.annotations['kubevirt.io/pci-topology-version'], 'v3');
   t.same(vmi.metadata.finalizers, ['kubevirt.io/foregroundDeleteVirtualMachine']);
   t.equal(vmi.status.phase, 'Pending');
-  t.same(vmi.status.phaseTransitionTimestamps.map((p: Json) => p.phase), ['Pending']);
+  t.same(
+    vmi.status.phaseTransitionTimestamps.map((p: Json) => p.phase),
+    ['Pending'],
+  );
   t.same(vmi.status.currentCPUTopology, { sockets: 1, cores: 1, threads: 1 });
   t.same(vmi.status.memory, { guestAtBoot: guest, guestCurrent: guest, guestRequested: guest });
   t.same(vmi.status.guestOSInfo, {});
@@ -35,7 +39,14 @@ t.test('vmi-fedora', async (t) => {
   const vmi = await admitVmi('vmi-fedora.yaml');
   checkCommonVmiDefaults(t, vmi, '1024M');
   t.notOk(vmi.spec.domain.memory.maxGuest, '1024M is below 1Gi: no memory hotplug');
-  t.same(vmi.spec.domain.devices.disks, [{ name: 'containerdisk', disk: { bus: 'virtio' } }, { name: 'cloudinitdisk', disk: { bus: 'virtio' } }], 'explicit buses stay');
+  t.same(
+    vmi.spec.domain.devices.disks,
+    [
+      { name: 'containerdisk', disk: { bus: 'virtio' } },
+      { name: 'cloudinitdisk', disk: { bus: 'virtio' } },
+    ],
+    'explicit buses stay',
+  );
   t.same(vmi.spec.domain.devices.interfaces, [{ name: 'default', masquerade: {} }], 'given interfaces are kept');
   t.same(vmi.spec.networks, [{ name: 'default', pod: {} }]);
   t.equal(vmi.spec.volumes[0].containerDisk.imagePullPolicy, 'IfNotPresent', 'tag devel');
@@ -59,7 +70,10 @@ t.test('a bare VMI gets the pod network with the cluster default binding (bridge
     apiVersion: 'kubevirt.io/v1',
     kind: 'VirtualMachineInstance',
     metadata: { name: 'bare', namespace: 'default' },
-    spec: { domain: { resources: { requests: { memory: '2Gi', cpu: '1500m' } } }, volumes: [{ name: 'containerdisk', containerDisk: { image: 'quay.io/containerdisks/fedora:latest' } }] },
+    spec: {
+      domain: { resources: { requests: { memory: '2Gi', cpu: '1500m' } } },
+      volumes: [{ name: 'containerdisk', containerDisk: { image: 'quay.io/containerdisks/fedora:latest' } }],
+    },
   };
   const vmi = (await harness.admit(TYPES.vmi, bare)) as Json;
   t.same(vmi.spec.domain.devices.interfaces, [{ name: 'default', bridge: {} }]);
@@ -72,7 +86,10 @@ t.test('a bare VMI gets the pod network with the cluster default binding (bridge
 });
 
 t.test('vm-cirros: the VM mutator sets firmware and machine, nothing of the VMI defaults', async (t) => {
-  const vm = (await harness.admit(TYPES.vm, { ...example('vm-cirros.yaml'), metadata: { ...example('vm-cirros.yaml').metadata, namespace: 'default' } })) as Json;
+  const vm = (await harness.admit(TYPES.vm, {
+    ...example('vm-cirros.yaml'),
+    metadata: { ...example('vm-cirros.yaml').metadata, namespace: 'default' },
+  })) as Json;
   const template = vm.spec.template;
   t.equal(template.spec.architecture, 'amd64');
   t.same(template.spec.domain.machine, { type: 'q35' });
@@ -90,7 +107,12 @@ t.test('migrations get the VMI label and the finalizer', async (t) => {
   // A VMI to migrate, so the create validator admits the migration.
   await harness.emulator.client.create({ ...example('vmi-migratable.yaml'), metadata: { name: 'vmi-migratable', namespace: 'default' } });
   for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
-  const migration = (await harness.admit(TYPES.migration, { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstanceMigration', metadata: { name: 'mig', namespace: 'default' }, spec: { vmiName: 'vmi-migratable' } })) as Json;
+  const migration = (await harness.admit(TYPES.migration, {
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachineInstanceMigration',
+    metadata: { name: 'mig', namespace: 'default' },
+    spec: { vmiName: 'vmi-migratable' },
+  })) as Json;
   t.equal(migration.metadata.labels['kubevirt.io/vmi-name'], 'vmi-migratable');
   t.same(migration.metadata.finalizers, ['kubevirt.io/migrationJobFinalize']);
 });

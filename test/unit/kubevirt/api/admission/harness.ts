@@ -27,7 +27,9 @@ import { builtinProfile } from '../../../../../src/simulation/profile.js';
 const schemas = new URL('../../../../../schemas/kubevirt/', import.meta.url);
 export const example = (file: string): KubeObject => parse(readFileSync(new URL(`examples/${file}`, schemas), 'utf8')) as KubeObject;
 
-const operands = parseAllDocuments(readFileSync(new URL('install-strategy/operands.yaml', schemas), 'utf8')).map((d) => d.toJS() as KubeObject).filter(Boolean);
+const operands = parseAllDocuments(readFileSync(new URL('install-strategy/operands.yaml', schemas), 'utf8'))
+  .map((d) => d.toJS() as KubeObject)
+  .filter(Boolean);
 /** operands.yaml's caBundles are placeholders ("<BASE64(...)>"), which the apiserver would refuse as base64. */
 const withPlaceholderCa = (obj: KubeObject): KubeObject => {
   const hooks = obj.webhooks as { clientConfig?: { caBundle?: string } }[] | undefined;
@@ -70,7 +72,11 @@ export const TYPES = {
 export interface AdmissionHarness {
   emulator: RunningEmulator;
   /** Mutating then validating admission, as the registry runs it; resolves to the admitted object. */
-  admit(type: ResourceType, object: KubeObject, options?: { operation?: Operation; oldObject?: KubeObject; user?: UserInfo; warnings?: string[] }): Promise<KubeObject>;
+  admit(
+    type: ResourceType,
+    object: KubeObject,
+    options?: { operation?: Operation; oldObject?: KubeObject; user?: UserInfo; warnings?: string[] },
+  ): Promise<KubeObject>;
   stop(): Promise<void>;
 }
 
@@ -80,10 +86,22 @@ const settle = async () => {
 
 export async function startAdmissionHarness(): Promise<AdmissionHarness> {
   const dir = await mkdtemp(join(tmpdir(), 'kubevirt-admission-'));
-  const emulator = await startEmulator({ port: 0, insecureHttp: true, kubeconfigPath: join(dir, 'kubeconfig'), clock: 'virtual', workers: 1 });
+  const emulator = await startEmulator({
+    port: 0,
+    insecureHttp: true,
+    kubeconfigPath: join(dir, 'kubeconfig'),
+    clock: 'virtual',
+    workers: 1,
+  });
   const clock = emulator.clock as VirtualClock;
   const client = emulator.client;
-  for (const crd of ['virtualmachines.kubevirt.io', 'virtualmachineinstances.kubevirt.io', 'virtualmachineinstancemigrations.kubevirt.io', 'kubevirts.kubevirt.io', 'virtualmachinerestores.snapshot.kubevirt.io']) {
+  for (const crd of [
+    'virtualmachines.kubevirt.io',
+    'virtualmachineinstances.kubevirt.io',
+    'virtualmachineinstancemigrations.kubevirt.io',
+    'kubevirts.kubevirt.io',
+    'virtualmachinerestores.snapshot.kubevirt.io',
+  ]) {
     await client.create(parse(readFileSync(new URL(`crds/${crd}.yaml`, schemas), 'utf8')) as KubeObject);
   }
   await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kubevirt' } });
@@ -98,7 +116,11 @@ export async function startAdmissionHarness(): Promise<AdmissionHarness> {
     spec: { containers: [{ name: 'virt-api', image: 'quay.io/kubevirt/virt-api:v1.9.0-rc.2' }] },
   });
   for (let i = 0; i < 100; i++) {
-    const pod = await client.get<KubeObject & { status?: { conditions?: Array<{ type: string; status: string }> } }>({ apiVersion: 'v1', kind: 'Pod' }, 'kubevirt', 'virt-api-standin');
+    const pod = await client.get<KubeObject & { status?: { conditions?: Array<{ type: string; status: string }> } }>(
+      { apiVersion: 'v1', kind: 'Pod' },
+      'kubevirt',
+      'virt-api-standin',
+    );
     if (pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) break;
     await clock.advance(1000);
     await settle();

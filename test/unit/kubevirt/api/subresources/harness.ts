@@ -15,7 +15,12 @@ import { virtApiSubresources, type VirtHandlerClient } from '../../../../../src/
 import type { AggregatedBackend, BackendResponse } from '../../../../../src/api/extension-points.js';
 
 const crdsDir = new URL('../../../../../schemas/kubevirt/crds/', import.meta.url);
-const CRDS = ['virtualmachines.kubevirt.io', 'virtualmachineinstances.kubevirt.io', 'virtualmachineinstancemigrations.kubevirt.io', 'kubevirts.kubevirt.io'];
+const CRDS = [
+  'virtualmachines.kubevirt.io',
+  'virtualmachineinstances.kubevirt.io',
+  'virtualmachineinstancemigrations.kubevirt.io',
+  'kubevirts.kubevirt.io',
+];
 
 export const VM_REF = { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine' };
 export const VMI_REF = { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance' };
@@ -64,7 +69,13 @@ const vmiSpec = () => ({
 
 export async function harness(t: { teardown(fn: () => unknown): void }): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'subresources-test-'));
-  const emulator = await startEmulator({ port: 0, insecureHttp: true, kubeconfigPath: join(dir, 'kubeconfig'), clock: 'virtual', logLevel: 'error' });
+  const emulator = await startEmulator({
+    port: 0,
+    insecureHttp: true,
+    kubeconfigPath: join(dir, 'kubeconfig'),
+    clock: 'virtual',
+    logLevel: 'error',
+  });
   t.teardown(async () => {
     await emulator.stop();
     await rm(dir, { recursive: true, force: true });
@@ -74,7 +85,12 @@ export async function harness(t: { teardown(fn: () => unknown): void }): Promise
   const record = (command: string) => async (namespace: string, name: string) => {
     handlerCalls.push({ command, namespace, name });
   };
-  const handler: VirtHandlerClient = { pause: record('pause'), unpause: record('unpause'), softReboot: record('softReboot'), reset: record('reset') };
+  const handler: VirtHandlerClient = {
+    pause: record('pause'),
+    unpause: record('unpause'),
+    softReboot: record('softReboot'),
+    reset: record('reset'),
+  };
   const backend = virtApiSubresources({ client: emulator.client, handler, kubernetesVersion: 'v1.32.3' });
   const client = emulator.client;
   return {
@@ -82,7 +98,14 @@ export async function harness(t: { teardown(fn: () => unknown): void }): Promise
     backend,
     handlerCalls,
     async call(method, path, body) {
-      const response = await backend.serve({ method, path, query: new URLSearchParams(), headers: {}, body: body === undefined ? undefined : Buffer.from(body), user: adminUser });
+      const response = await backend.serve({
+        method,
+        path,
+        query: new URLSearchParams(),
+        headers: {},
+        body: body === undefined ? undefined : Buffer.from(body),
+        user: adminUser,
+      });
       const isJson = response.contentType === 'application/json';
       return { ...response, json: isJson ? JSON.parse(String(response.body)) : undefined };
     },
@@ -98,8 +121,23 @@ export async function harness(t: { teardown(fn: () => unknown): void }): Promise
     },
     async vmi(name, status, spec = {}, ownerVm) {
       const metadata: Record<string, unknown> = { name, namespace: 'default' };
-      if (ownerVm) metadata.ownerReferences = [{ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', name: ownerVm.metadata.name, uid: ownerVm.metadata.uid, controller: true }];
-      return client.create({ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance', metadata, spec: { ...vmiSpec(), ...spec }, status } as KubeObject);
+      if (ownerVm)
+        metadata.ownerReferences = [
+          {
+            apiVersion: 'kubevirt.io/v1',
+            kind: 'VirtualMachine',
+            name: ownerVm.metadata.name,
+            uid: ownerVm.metadata.uid,
+            controller: true,
+          },
+        ];
+      return client.create({
+        apiVersion: 'kubevirt.io/v1',
+        kind: 'VirtualMachineInstance',
+        metadata,
+        spec: { ...vmiSpec(), ...spec },
+        status,
+      } as KubeObject);
     },
     get: (ref, name) => client.get(ref, 'default', name) as never,
   };

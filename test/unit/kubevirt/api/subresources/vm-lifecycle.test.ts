@@ -38,9 +38,15 @@ t.test('start', async (t) => {
   t.equal((again.json as { message: string }).message, 'Internal error occurred: unable to complete request: stop/start already underway');
 
   await h.vm('always', { runStrategy: 'Always' });
-  t.match((await h.call('PUT', `${base}/virtualmachines/always/start`)).json, conflictOn('always', 'Always does not support manual start requests'));
+  t.match(
+    (await h.call('PUT', `${base}/virtualmachines/always/start`)).json,
+    conflictOn('always', 'Always does not support manual start requests'),
+  );
   await h.vm('once', { runStrategy: 'Once' });
-  t.match((await h.call('PUT', `${base}/virtualmachines/once/start`)).json, conflictOn('once', 'Once does not support manual start requests'));
+  t.match(
+    (await h.call('PUT', `${base}/virtualmachines/once/start`)).json,
+    conflictOn('once', 'Once does not support manual start requests'),
+  );
 
   const running = await h.vm('running', { runStrategy: 'Always' });
   await h.vmi('running', { phase: 'Running' }, {}, running);
@@ -48,12 +54,19 @@ t.test('start', async (t) => {
 
   const rerun = await h.vm('rerun', { runStrategy: 'RerunOnFailure' });
   await h.vmi('rerun', { phase: 'Failed' }, {}, rerun);
-  t.match((await h.call('PUT', `${base}/virtualmachines/rerun/start`)).json, conflictOn('rerun', 'RerunOnFailure does not support starting VM from failed state'));
+  t.match(
+    (await h.call('PUT', `${base}/virtualmachines/rerun/start`)).json,
+    conflictOn('rerun', 'RerunOnFailure does not support starting VM from failed state'),
+  );
 
   const finished = await h.vm('finished', { runStrategy: 'Manual' });
   const finalVmi = await h.vmi('finished', { phase: 'Succeeded' }, {}, finished);
   t.equal((await h.call('PUT', `${base}/virtualmachines/finished/start`)).status, 202);
-  t.same((await h.get(VM_REF, 'finished')).status?.stateChangeRequests, [{ action: 'Stop', uid: finalVmi.metadata.uid }, { action: 'Start' }], 'a final VMI is stopped first');
+  t.same(
+    (await h.get(VM_REF, 'finished')).status?.stateChangeRequests,
+    [{ action: 'Stop', uid: finalVmi.metadata.uid }, { action: 'Start' }],
+    'a final VMI is stopped first',
+  );
 
   const missing = await h.call('PUT', `${base}/virtualmachines/nope/start`);
   t.equal(missing.status, 404);
@@ -78,12 +91,19 @@ t.test('stop', async (t) => {
   const live = await h.vm('live', { runStrategy: 'Manual' }, { stateChangeRequests: [{ action: 'Start' }], printableStatus: 'Running' });
   const vmi = await h.vmi('live', { phase: 'Running' }, { terminationGracePeriodSeconds: 30 }, live);
   t.equal((await h.call('PUT', `${base}/virtualmachines/live/stop`, '{"gracePeriod": 5}')).status, 202);
-  t.same((await h.get(VM_REF, 'live')).status?.stateChangeRequests, [{ action: 'Stop', uid: vmi.metadata.uid }], 'a stop replaces pending requests');
+  t.same(
+    (await h.get(VM_REF, 'live')).status?.stateChangeRequests,
+    [{ action: 'Stop', uid: vmi.metadata.uid }],
+    'a stop replaces pending requests',
+  );
   t.equal((await h.get(VMI_REF, 'live')).spec.terminationGracePeriodSeconds, 5, 'the grace period is patched onto the VMI first');
 
   const haltedLive = await h.vm('halted-live', { runStrategy: 'Halted' });
   await h.vmi('halted-live', { phase: 'Running' }, { terminationGracePeriodSeconds: 30 }, haltedLive);
-  t.match((await h.call('PUT', `${base}/virtualmachines/halted-live/stop`)).json, conflictOn('halted-live', 'Halted only supports manual stop requests with a shorter graceperiod'));
+  t.match(
+    (await h.call('PUT', `${base}/virtualmachines/halted-live/stop`)).json,
+    conflictOn('halted-live', 'Halted only supports manual stop requests with a shorter graceperiod'),
+  );
 });
 
 t.test('restart', async (t) => {
@@ -101,9 +121,15 @@ t.test('restart', async (t) => {
   t.equal((await h.get(VMI_REF, 'vm')).spec.terminationGracePeriodSeconds, 1, 'a forced restart shortens the grace period to 1');
 
   await h.vm('halted', { runStrategy: 'Halted' });
-  t.match((await h.call('PUT', `${base}/virtualmachines/halted/restart`)).json, conflictOn('halted', 'RunStategy Halted does not support manual restart requests'));
+  t.match(
+    (await h.call('PUT', `${base}/virtualmachines/halted/restart`)).json,
+    conflictOn('halted', 'RunStategy Halted does not support manual restart requests'),
+  );
   await h.vm('once', { runStrategy: 'Once' });
-  t.match((await h.call('PUT', `${base}/virtualmachines/once/restart`)).json, conflictOn('once', 'RunStategy Once does not support manual restart requests'));
+  t.match(
+    (await h.call('PUT', `${base}/virtualmachines/once/restart`)).json,
+    conflictOn('once', 'RunStategy Once does not support manual restart requests'),
+  );
 });
 
 t.test('migrate', async (t) => {
@@ -120,7 +146,10 @@ t.test('migrate', async (t) => {
   t.equal((await h.call('PUT', `${base}/virtualmachines/vm2/migrate`, '{"addedNodeSelector": {"zone": "b"}}')).status, 202);
   const migrations = await h.emulator.client.list(VMIM_REF, { namespace: 'default' });
   t.equal(migrations.items.length, 1);
-  t.match(migrations.items[0], { metadata: { generateName: 'kubevirt-migrate-vm-', name: /^kubevirt-migrate-vm-/ }, spec: { vmiName: 'vm2', addedNodeSelector: { zone: 'b' } } });
+  t.match(migrations.items[0], {
+    metadata: { generateName: 'kubevirt-migrate-vm-', name: /^kubevirt-migrate-vm-/ },
+    spec: { vmiName: 'vm2', addedNodeSelector: { zone: 'b' } },
+  });
   t.equal((await h.call('PUT', `${base}/virtualmachines/vm2/migrate`, '{"dryRun": ["All"]}')).status, 202);
   t.equal((await h.emulator.client.list(VMIM_REF, { namespace: 'default' })).items.length, 1, 'a dry run creates nothing');
 });
@@ -134,8 +163,14 @@ t.test('routing: discovery, version, healthz, wrong methods and unknown paths', 
   t.ok(names.includes('virtualmachines/start') && names.includes('virtualmachineinstances/console') && names.includes('expand-vm-spec'));
   t.notOk(names.includes('virtualmachines/addvolume'), 'routes virt-api has but does not list');
   t.equal((await h.call('GET', '/apis/subresources.kubevirt.io/v1alpha3')).status, 200);
-  t.match((await h.call('GET', '/apis/subresources.kubevirt.io/v1/version')).json, { gitVersion: 'v1.9.0-rc.2', compiler: 'gc', platform: 'linux/amd64' });
-  t.match((await h.call('GET', '/apis/subresources.kubevirt.io/v1/healthz')).json, { apiserver: { connectivity: 'ok', version: 'v1.32.3' } });
+  t.match((await h.call('GET', '/apis/subresources.kubevirt.io/v1/version')).json, {
+    gitVersion: 'v1.9.0-rc.2',
+    compiler: 'gc',
+    platform: 'linux/amd64',
+  });
+  t.match((await h.call('GET', '/apis/subresources.kubevirt.io/v1/healthz')).json, {
+    apiserver: { connectivity: 'ok', version: 'v1.32.3' },
+  });
   t.equal((await h.call('GET', `${base}/virtualmachines/vm/start`)).status, 405);
   t.equal((await h.call('GET', '/apis/subresources.kubevirt.io/v1/nothing')).status, 404);
   const graph = await h.call('GET', `${base}/virtualmachines/vm/objectgraph`);

@@ -32,7 +32,11 @@ t.test('pause, unpause, softreboot, reset go to virt-handler after virt-api vali
   t.match((await h.call('PUT', `${base}/virtualmachineinstances/vmi/unpause`)).json, vmiConflict('vmi', 'VMI is not paused'));
   t.equal((await h.call('PUT', `${base}/virtualmachineinstances/vmi/softreboot`)).status, 200);
   t.equal((await h.call('PUT', `${base}/virtualmachineinstances/vmi/reset`)).status, 200);
-  t.same(h.handlerCalls.map((c) => c.command), ['pause', 'softReboot', 'reset'], 'the dry run stopped after validation');
+  t.same(
+    h.handlerCalls.map((c) => c.command),
+    ['pause', 'softReboot', 'reset'],
+    'the dry run stopped after validation',
+  );
 
   await h.vmi('paused', { phase: 'Running', conditions: [condition('Paused')] });
   t.match((await h.call('PUT', `${base}/virtualmachineinstances/paused/pause`)).json, vmiConflict('paused', 'VMI is already paused'));
@@ -42,14 +46,27 @@ t.test('pause, unpause, softreboot, reset go to virt-handler after virt-api vali
   await h.vmi('probed', { phase: 'Running' }, { livenessProbe: { httpGet: { port: 1500 } } });
   const forbidden = await h.call('PUT', `${base}/virtualmachineinstances/probed/pause`);
   t.equal(forbidden.status, 403);
-  t.equal((forbidden.json as { message: string }).message, 'virtualmachineinstance.kubevirt.io "probed" is forbidden: Pausing VMIs with a non-GuestAgentPing LivenessProbe is not supported');
+  t.equal(
+    (forbidden.json as { message: string }).message,
+    'virtualmachineinstance.kubevirt.io "probed" is forbidden: Pausing VMIs with a non-GuestAgentPing LivenessProbe is not supported',
+  );
 
-  await h.vmi('noacpi', { phase: 'Running' }, { domain: { features: { acpi: { enabled: false } }, devices: {}, resources: { requests: { memory: '128Mi' } } } });
-  t.match((await h.call('PUT', `${base}/virtualmachineinstances/noacpi/softreboot`)).json, vmiConflict('noacpi', 'VMI neither have the agent connected nor the ACPI feature enabled'));
+  await h.vmi(
+    'noacpi',
+    { phase: 'Running' },
+    { domain: { features: { acpi: { enabled: false } }, devices: {}, resources: { requests: { memory: '128Mi' } } } },
+  );
+  t.match(
+    (await h.call('PUT', `${base}/virtualmachineinstances/noacpi/softreboot`)).json,
+    vmiConflict('noacpi', 'VMI neither have the agent connected nor the ACPI feature enabled'),
+  );
 
   const snapshotting = await h.vm('snap', { runStrategy: 'Always' }, { snapshotInProgress: 'snap-1' });
   await h.vmi('snap', { phase: 'Running', conditions: [condition('Paused')] }, {}, snapshotting);
-  t.match((await h.call('PUT', `${base}/virtualmachineinstances/snap/unpause`)).json, { code: 409, message: 'Operation cannot be fulfilled on virtualmachine.kubevirt.io "snap": VM snapshot is in progress' });
+  t.match((await h.call('PUT', `${base}/virtualmachineinstances/snap/unpause`)).json, {
+    code: 409,
+    message: 'Operation cannot be fulfilled on virtualmachine.kubevirt.io "snap": VM snapshot is in progress',
+  });
 
   const missing = await h.call('PUT', `${base}/virtualmachineinstances/nope/pause`);
   t.equal(missing.status, 404);
@@ -65,9 +82,19 @@ t.test('a handler failure is a 500; reset of a VMI that is not running says so',
   const { virtApiSubresources } = await import('../../../../../src/kubevirt/api/subresources/index.js');
   const backend = virtApiSubresources({ client: h.emulator.client, handler: failing, kubernetesVersion: 'v1.32.3' });
   await h.vmi('booting', { phase: 'Scheduled' });
-  const reset = await backend.serve({ method: 'PUT', path: `${base}/virtualmachineinstances/booting/reset`, query: new URLSearchParams(), headers: {}, body: undefined, user: adminUser });
+  const reset = await backend.serve({
+    method: 'PUT',
+    path: `${base}/virtualmachineinstances/booting/reset`,
+    query: new URLSearchParams(),
+    headers: {},
+    body: undefined,
+    user: adminUser,
+  });
   t.equal(reset.status, 500);
-  t.equal(JSON.parse(String(reset.body)).message, 'Internal error occurred: Failed to reset non-running VMI with phase Scheduled: domain is not running');
+  t.equal(
+    JSON.parse(String(reset.body)).message,
+    'Internal error occurred: Failed to reset non-running VMI with phase Scheduled: domain is not running',
+  );
 });
 
 t.test('guest agent GETs: data from the simulated guest, plain-text 500s without a connected agent', async (t) => {
@@ -76,24 +103,48 @@ t.test('guest agent GETs: data from the simulated guest, plain-text 500s without
   const noAgent = await h.call('GET', `${base}/virtualmachineinstances/noagent/guestosinfo`);
   t.equal(noAgent.status, 500);
   t.equal(noAgent.contentType, 'text/plain');
-  t.equal(noAgent.body, 'Operation cannot be fulfilled on virtualmachineinstance.kubevirt.io "noagent": VMI does not have guest agent connected');
+  t.equal(
+    noAgent.body,
+    'Operation cannot be fulfilled on virtualmachineinstance.kubevirt.io "noagent": VMI does not have guest agent connected',
+  );
   await h.vmi('stopped', { phase: 'Succeeded' });
-  t.equal((await h.call('GET', `${base}/virtualmachineinstances/stopped/userlist`)).body, 'Operation cannot be fulfilled on virtualmachineinstance.kubevirt.io "stopped": VMI is not running');
-  t.equal((await h.call('GET', `${base}/virtualmachineinstances/nope/filesystemlist`)).body, 'virtualmachineinstance.kubevirt.io "nope" not found');
+  t.equal(
+    (await h.call('GET', `${base}/virtualmachineinstances/stopped/userlist`)).body,
+    'Operation cannot be fulfilled on virtualmachineinstance.kubevirt.io "stopped": VMI is not running',
+  );
+  t.equal(
+    (await h.call('GET', `${base}/virtualmachineinstances/nope/filesystemlist`)).body,
+    'virtualmachineinstance.kubevirt.io "nope" not found',
+  );
 
-  await h.vmi('agent', { phase: 'Running', conditions: [condition('AgentConnected')], guestOSInfo: { id: 'fedora', name: 'Fedora Linux', versionId: '41' } }, { hostname: 'db-1' });
+  await h.vmi(
+    'agent',
+    { phase: 'Running', conditions: [condition('AgentConnected')], guestOSInfo: { id: 'fedora', name: 'Fedora Linux', versionId: '41' } },
+    { hostname: 'db-1' },
+  );
   const info = await h.call('GET', `${base}/virtualmachineinstances/agent/guestosinfo`);
   t.equal(info.status, 200);
-  t.match(info.json, { hostname: 'db-1', os: { id: 'fedora', versionId: '41' }, fsInfo: { disks: [{ mountPoint: '/', fileSystemType: 'btrfs' }] }, fsFreezeStatus: 'thawed' });
+  t.match(info.json, {
+    hostname: 'db-1',
+    os: { id: 'fedora', versionId: '41' },
+    fsInfo: { disks: [{ mountPoint: '/', fileSystemType: 'btrfs' }] },
+    fsFreezeStatus: 'thawed',
+  });
   t.ok((info.json as { supportedCommands: Array<{ name: string }> }).supportedCommands.some((c) => c.name === 'guest-get-osinfo'));
   t.same((await h.call('GET', `${base}/virtualmachineinstances/agent/userlist`)).json, { metadata: {}, items: [] });
-  t.match((await h.call('GET', `${base}/virtualmachineinstances/agent/filesystemlist`)).json, { metadata: {}, items: [{ diskName: 'vda1', totalBytes: 5368709120 }] });
+  t.match((await h.call('GET', `${base}/virtualmachineinstances/agent/filesystemlist`)).json, {
+    metadata: {},
+    items: [{ diskName: 'vda1', totalBytes: 5368709120 }],
+  });
 });
 
 t.test('evacuate/cancel removes the evacuation node unless the node is still drained', async (t) => {
   const h = await harness(t);
   const vm = await h.vm('vm', { runStrategy: 'Always' });
-  t.match((await h.call('PUT', `${base}/virtualmachines/vm/evacuate/cancel`, '{}')).json, { code: 409, message: 'Operation cannot be fulfilled on virtualmachine.kubevirt.io "vm": VMI is not started' });
+  t.match((await h.call('PUT', `${base}/virtualmachines/vm/evacuate/cancel`, '{}')).json, {
+    code: 409,
+    message: 'Operation cannot be fulfilled on virtualmachine.kubevirt.io "vm": VMI is not started',
+  });
   const nodes = await h.emulator.client.list({ apiVersion: 'v1', kind: 'Node' });
   const node = nodes.items[0].metadata.name!;
   await h.vmi('vm', { phase: 'Running', nodeName: node, evacuationNodeName: node }, {}, vm);
@@ -104,14 +155,34 @@ t.test('evacuate/cancel removes the evacuation node unless the node is still dra
 });
 
 /** A real HTTP server in front of the backend's upgrade path, and a WebSocket client speaking to it. */
-async function openStream(t: { equal(a: unknown, b: unknown): void; teardown(fn: () => unknown): void }, h: Harness, path: string): Promise<{ status: number; body: string; socket?: Duplex; frames: () => Promise<Buffer[]> }> {
+async function openStream(
+  t: { equal(a: unknown, b: unknown): void; teardown(fn: () => unknown): void },
+  h: Harness,
+  path: string,
+): Promise<{ status: number; body: string; socket?: Duplex; frames: () => Promise<Buffer[]> }> {
   const server = createServer();
-  server.on('upgrade', (req, socket, head) => h.backend.upgrade({ method: 'GET', path: req.url!, query: new URLSearchParams(), headers: req.headers, body: undefined, user: adminUser }, socket, head));
+  server.on('upgrade', (req, socket, head) =>
+    h.backend.upgrade(
+      { method: 'GET', path: req.url!, query: new URLSearchParams(), headers: req.headers, body: undefined, user: adminUser },
+      socket,
+      head,
+    ),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.teardown(() => server.close());
   const port = (server.address() as AddressInfo).port;
   return new Promise((resolve, reject) => {
-    const req = request({ port, path, headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Protocol': 'plain.kubevirt.io' } });
+    const req = request({
+      port,
+      path,
+      headers: {
+        Connection: 'Upgrade',
+        Upgrade: 'websocket',
+        'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Protocol': 'plain.kubevirt.io',
+      },
+    });
     req.on('upgrade', (res, socket, head) => {
       const decoder = new FrameDecoder();
       const received: Buffer[] = [];
@@ -143,9 +214,24 @@ t.test('console and vnc over WebSocket', async (t) => {
   const notRunning = await openStream(t, h, `${base}/virtualmachineinstances/booting/console`);
   t.equal(notRunning.status, 400);
   t.equal(JSON.parse(notRunning.body).message, 'VMI is not running');
-  await h.vmi('noserial', { phase: 'Running' }, { domain: { devices: { autoattachSerialConsole: false, autoattachGraphicsDevice: false }, resources: { requests: { memory: '128Mi' } } } });
-  t.equal(JSON.parse((await openStream(t, h, `${base}/virtualmachineinstances/noserial/console`)).body).message, 'No serial consoles are present.');
-  t.equal(JSON.parse((await openStream(t, h, `${base}/virtualmachineinstances/noserial/vnc`)).body).message, 'No graphics devices are present.');
+  await h.vmi(
+    'noserial',
+    { phase: 'Running' },
+    {
+      domain: {
+        devices: { autoattachSerialConsole: false, autoattachGraphicsDevice: false },
+        resources: { requests: { memory: '128Mi' } },
+      },
+    },
+  );
+  t.equal(
+    JSON.parse((await openStream(t, h, `${base}/virtualmachineinstances/noserial/console`)).body).message,
+    'No serial consoles are present.',
+  );
+  t.equal(
+    JSON.parse((await openStream(t, h, `${base}/virtualmachineinstances/noserial/vnc`)).body).message,
+    'No graphics devices are present.',
+  );
   await h.vmi('failed', { phase: 'Failed' });
   t.equal((await openStream(t, h, `${base}/virtualmachineinstances/failed/console`)).status, 409);
 

@@ -7,13 +7,20 @@ const h = await startSnapshotHarness();
 t.teardown(() => h.stop());
 
 const exportOf = (name: string, kind: string, source: string, extra: Record<string, unknown> = {}): KubeObject =>
-  ({ apiVersion: EXPORT.apiVersion, kind: EXPORT.kind, metadata: { name, namespace: 'default' }, spec: { source: { apiGroup: kind === 'PersistentVolumeClaim' ? '' : 'kubevirt.io', kind, name: source }, ...extra } }) as KubeObject;
+  ({
+    apiVersion: EXPORT.apiVersion,
+    kind: EXPORT.kind,
+    metadata: { name, namespace: 'default' },
+    spec: { source: { apiGroup: kind === 'PersistentVolumeClaim' ? '' : 'kubevirt.io', kind, name: source }, ...extra },
+  }) as KubeObject;
 
-const withClaim = (claim: string) => (spec: Record<string, unknown>): void => {
-  const template = spec.template as { spec: { volumes: unknown[]; domain: { devices: { disks: unknown[] } } } };
-  template.spec.volumes.push({ name: 'data', persistentVolumeClaim: { claimName: claim } });
-  template.spec.domain.devices.disks.push({ name: 'data', disk: { bus: 'virtio' } });
-};
+const withClaim =
+  (claim: string) =>
+  (spec: Record<string, unknown>): void => {
+    const template = spec.template as { spec: { volumes: unknown[]; domain: { devices: { disks: unknown[] } } } };
+    template.spec.volumes.push({ name: 'data', persistentVolumeClaim: { claimName: claim } });
+    template.spec.domain.devices.disks.push({ name: 'data', disk: { bus: 'virtio' } });
+  };
 
 t.test('a VM with only container disks is skipped', async (t) => {
   await h.client.create(cirrosVm('cirros', 'Halted'));
@@ -34,7 +41,13 @@ t.test('a stopped VM with a PVC is served by an exporter pod and service, with l
   t.match(condition(status, 'Ready'), { status: 'True', reason: 'PodReady' });
   t.equal(status.serviceName, 'virt-export-db-export');
   t.ok(await h.tryGet({ apiVersion: 'v1', kind: 'Service' }, 'default', 'virt-export-db-export'));
-  const links = status.links as { internal: { cert: string; volumes: Array<{ name: string; formats: Array<{ format: string; url: string }> }>; manifests: Array<{ type: string; url: string }> } };
+  const links = status.links as {
+    internal: {
+      cert: string;
+      volumes: Array<{ name: string; formats: Array<{ format: string; url: string }> }>;
+      manifests: Array<{ type: string; url: string }>;
+    };
+  };
   t.match(links.internal.cert, /BEGIN CERTIFICATE/);
   t.same(links.internal.volumes, [
     {
@@ -49,7 +62,10 @@ t.test('a stopped VM with a PVC is served by an exporter pod and service, with l
     { type: 'all', url: 'https://virt-export-db-export.default.svc/internal/manifests/all' },
     { type: 'auth-header-secret', url: 'https://virt-export-db-export.default.svc/internal/manifests/secret' },
   ]);
-  t.equal(status.ttlExpirationTime, `${new Date(Date.parse(created.metadata.creationTimestamp ?? '') + 3_600_000).toISOString().slice(0, 19)}Z`);
+  t.equal(
+    status.ttlExpirationTime,
+    `${new Date(Date.parse(created.metadata.creationTimestamp ?? '') + 3_600_000).toISOString().slice(0, 19)}Z`,
+  );
   const reasons = (await h.events('db-export')).map((e) => e.reason);
   for (const reason of ['SecretCreated', 'ServiceCreated', 'ExporterPodCreated']) t.ok(reasons.includes(reason), reason);
 

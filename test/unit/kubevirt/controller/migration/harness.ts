@@ -39,19 +39,31 @@ export interface MigrationHarness {
 
 export async function startMigrationHarness(): Promise<MigrationHarness> {
   const dir = await mkdtemp(join(tmpdir(), 'kubevirt-migration-test-'));
-  const emulator = await startEmulator({ port: 0, insecureHttp: true, kubeconfigPath: join(dir, 'kubeconfig'), workers: 2, clock: 'virtual' });
+  const emulator = await startEmulator({
+    port: 0,
+    insecureHttp: true,
+    kubeconfigPath: join(dir, 'kubeconfig'),
+    workers: 2,
+    clock: 'virtual',
+  });
   const clock = emulator.clock as VirtualClock;
   const client = emulator.client;
   const waitFor = virtualWaitFor(clock, 300);
-  const tryGet = async (ref: KindRef, name: string): Promise<Obj | undefined> => client.get<Obj>(ref, 'default', name).catch(() => undefined);
+  const tryGet = async (ref: KindRef, name: string): Promise<Obj | undefined> =>
+    client.get<Obj>(ref, 'default', name).catch(() => undefined);
 
   await applyAll(client, manifest('kubevirt-operator.yaml'));
   await applyAll(client, manifest('kubevirt-cr.yaml'));
   await waitFor('KubeVirt Available', async () => {
     const kv = (await client.get(KUBEVIRT_REF, 'kubevirt', 'kubevirt')) as Obj;
-    return (kv.status?.conditions as Array<{ type: string; status: string }> | undefined)?.some((c) => c.type === 'Available' && c.status === 'True');
+    return (kv.status?.conditions as Array<{ type: string; status: string }> | undefined)?.some(
+      (c) => c.type === 'Available' && c.status === 'True',
+    );
   });
-  await waitFor('both workers schedulable', async () => (await client.list(NODE)).items.filter((n) => n.metadata.labels?.['kubevirt.io/schedulable'] === 'true').length === 2);
+  await waitFor(
+    'both workers schedulable',
+    async () => (await client.list(NODE)).items.filter((n) => n.metadata.labels?.['kubevirt.io/schedulable'] === 'true').length === 2,
+  );
 
   return {
     emulator,
@@ -61,10 +73,14 @@ export async function startMigrationHarness(): Promise<MigrationHarness> {
     tryGet,
     async events(name) {
       const list = await client.list({ apiVersion: 'v1', kind: 'Event' }, { namespace: 'default' });
-      return list.items.filter((e) => (e.involvedObject as { name?: string }).name === name).map((e) => `${e.type as string}/${e.reason as string}/${e.message as string}`);
+      return list.items
+        .filter((e) => (e.involvedObject as { name?: string }).name === name)
+        .map((e) => `${e.type as string}/${e.reason as string}/${e.message as string}`);
     },
     async runningVm(name, options = {}) {
-      const vm = example('vm-cirros.yaml') as Obj & { spec: { template: { spec: Record<string, unknown> & { domain: { devices: Record<string, unknown> } } } } };
+      const vm = example('vm-cirros.yaml') as Obj & {
+        spec: { template: { spec: Record<string, unknown> & { domain: { devices: Record<string, unknown> } } } };
+      };
       const spec = vm.spec.template.spec;
       spec.domain.devices.interfaces = [{ name: 'default', ...(options.bridge ? { bridge: {} } : { masquerade: {} }) }];
       spec.networks = [{ name: 'default', pod: {} }];
@@ -72,7 +88,10 @@ export async function startMigrationHarness(): Promise<MigrationHarness> {
       await client.create({ ...vm, metadata: { name, namespace: 'default' }, spec: { ...vm.spec, runStrategy: 'Always' } });
       return waitFor(`VMI ${name} Running`, async () => {
         const vmi = await tryGet(VMI, name);
-        return vmi?.status?.phase === 'Running' && (vmi.status.conditions as Array<{ type: string }> | undefined)?.some((c) => c.type === 'LiveMigratable') ? vmi : undefined;
+        return vmi?.status?.phase === 'Running' &&
+          (vmi.status.conditions as Array<{ type: string }> | undefined)?.some((c) => c.type === 'LiveMigratable')
+          ? vmi
+          : undefined;
       });
     },
     async evict(podName) {

@@ -22,7 +22,8 @@ async function waitForVmNames(h: Harness, names: string[]): Promise<VirtualMachi
 /** virt-handler's part, faked: every pending VMI of the pool runs. */
 async function runVmis(h: Harness, count: number): Promise<void> {
   await h.waitFor(`${count} VMIs Running`, async () => {
-    const vmis = (await h.client.list<VirtualMachineInstance>(VMI, { namespace: 'default', labelSelector: `kubevirt.io/vmpool=${NAME}` })).items;
+    const vmis = (await h.client.list<VirtualMachineInstance>(VMI, { namespace: 'default', labelSelector: `kubevirt.io/vmpool=${NAME}` }))
+      .items;
     for (const vmi of vmis) if (vmi.status?.phase === 'Scheduled') await setVmiPhase(h, vmi.metadata.name ?? '', 'Running');
     return vmis.filter((vmi) => vmi.status?.phase === 'Running').length === count;
   });
@@ -37,7 +38,16 @@ t.test('pool: VMs <pool>-<index> from the template, scaled through /scale, repor
   const vms = await waitForVmNames(h, [`${NAME}-0`, `${NAME}-1`, `${NAME}-2`]);
   const revisionName = `${NAME}-1`;
   for (const vm of vms) {
-    t.same(vm.metadata.ownerReferences, [{ apiVersion: 'pool.kubevirt.io/v1beta1', kind: 'VirtualMachinePool', name: NAME, uid: pool.metadata.uid, controller: true, blockOwnerDeletion: true }]);
+    t.same(vm.metadata.ownerReferences, [
+      {
+        apiVersion: 'pool.kubevirt.io/v1beta1',
+        kind: 'VirtualMachinePool',
+        name: NAME,
+        uid: pool.metadata.uid,
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ]);
     t.same(vm.metadata.labels, { 'kubevirt.io/vmpool': NAME, 'kubevirt.io/vm-pool-revision-name': revisionName });
     t.same(vm.spec.template.metadata?.labels, { 'kubevirt.io/vmpool': NAME, 'kubevirt.io/vm-pool-revision-name': revisionName });
     t.ok(vm.metadata.finalizers?.includes('pool.kubevirt.io/finalizer'), 'the pool finalizer');
@@ -49,7 +59,10 @@ t.test('pool: VMs <pool>-<index> from the template, scaled through /scale, repor
   t.same(revision.data, (await h.client.get(POOL, 'default', NAME)).spec, 'the revision holds the pool spec');
   t.match(revision.metadata.ownerReferences, [{ kind: 'VirtualMachinePool', uid: pool.metadata.uid, controller: true }]);
   const events = (await h.events(NAME)).map((e) => `${e.reason} ${e.message}`).sort();
-  t.same(events, [0, 1, 2].map((i) => `SuccessfulCreate Created VM default/${NAME}-${i}`));
+  t.same(
+    events,
+    [0, 1, 2].map((i) => `SuccessfulCreate Created VM default/${NAME}-${i}`),
+  );
 
   // The VM controller starts the VMIs (one per VM, named like it); they run; the VMs become Ready.
   await runVmis(h, 3);
@@ -57,20 +70,30 @@ t.test('pool: VMs <pool>-<index> from the template, scaled through /scale, repor
   t.same(await statusOf(h, POOL, NAME), { replicas: 3, readyReplicas: 3, labelSelector: `kubevirt.io/vmpool=${NAME}` });
 
   await t.test('scale in by DescendingOrder, then out again: the lowest free index is reused', async (t) => {
-    await h.client.patch(POOL, 'default', NAME, 'merge', { spec: { scaleInStrategy: { proactive: { selectionPolicy: { sortPolicy: 'DescendingOrder' } } } } });
+    await h.client.patch(POOL, 'default', NAME, 'merge', {
+      spec: { scaleInStrategy: { proactive: { selectionPolicy: { sortPolicy: 'DescendingOrder' } } } },
+    });
     const scale = await patchScale(h, `/apis/pool.kubevirt.io/v1beta1/namespaces/default/virtualmachinepools/${NAME}`, 1);
     t.match(scale, { kind: 'Scale', spec: { replicas: 1 }, status: { replicas: 3, selector: `kubevirt.io/vmpool=${NAME}` } });
     await waitForVmNames(h, [`${NAME}-0`]);
     const deleted = (await h.events(NAME)).filter((e) => e.reason === 'SuccessfulDelete').map((e) => e.message);
     t.equal(deleted.length, 2);
-    t.match(deleted.sort(), [new RegExp(`^Deleted VM default/${NAME}-1 with uid [0-9a-f-]{36} from pool$`), new RegExp(`^Deleted VM default/${NAME}-2 with uid `)]);
+    t.match(deleted.sort(), [
+      new RegExp(`^Deleted VM default/${NAME}-1 with uid [0-9a-f-]{36} from pool$`),
+      new RegExp(`^Deleted VM default/${NAME}-2 with uid `),
+    ]);
     await h.waitFor('status replicas 1', async () => (await statusOf(h, POOL, NAME)).replicas === 1);
 
     await patchScale(h, `/apis/pool.kubevirt.io/v1beta1/namespaces/default/virtualmachinepools/${NAME}`, 2);
-    const [, second] = (await waitForVmNames(h, [`${NAME}-0`, `${NAME}-1`])).sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
+    const [, second] = (await waitForVmNames(h, [`${NAME}-0`, `${NAME}-1`])).sort((a, b) =>
+      (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''),
+    );
     // Generation 4: the strategy patch, then two scales, each changed the spec.
     t.equal(second.metadata.labels?.['kubevirt.io/vm-pool-revision-name'], `${NAME}-4`, 'created from the current generation');
-    const revisions = (await h.client.list(REVISION, { namespace: 'default' })).items.filter((r) => r.metadata.ownerReferences?.[0]?.kind === 'VirtualMachinePool').map((r) => r.metadata.name).sort();
+    const revisions = (await h.client.list(REVISION, { namespace: 'default' })).items
+      .filter((r) => r.metadata.ownerReferences?.[0]?.kind === 'VirtualMachinePool')
+      .map((r) => r.metadata.name)
+      .sort();
     t.same(revisions, [`${NAME}-1`, `${NAME}-4`], 'one revision per generation VMs were created from');
   });
 
@@ -87,7 +110,9 @@ t.test('pool: VMs <pool>-<index> from the template, scaled through /scale, repor
   await t.test('paused: the condition is set and nothing scales', async (t) => {
     await h.client.patch(POOL, 'default', NAME, 'merge', { spec: { paused: true, replicas: 3 } });
     await h.waitFor('ReplicaPaused', async () => (await statusOf(h, POOL, NAME)).conditions?.some((c) => c.type === 'ReplicaPaused'));
-    t.match((await statusOf(h, POOL, NAME)).conditions, [{ type: 'ReplicaPaused', status: 'True', reason: 'SuccessfulPaused', message: 'Pool controller is paused' }]);
+    t.match((await statusOf(h, POOL, NAME)).conditions, [
+      { type: 'ReplicaPaused', status: 'True', reason: 'SuccessfulPaused', message: 'Pool controller is paused' },
+    ]);
     await h.clock.advance(5000);
     t.equal((await poolVms(h)).length, 2);
     await h.client.patch(POOL, 'default', NAME, 'merge', { spec: { paused: false } });
@@ -97,13 +122,16 @@ t.test('pool: VMs <pool>-<index> from the template, scaled through /scale, repor
     t.ok(reasons.includes('SuccessfulResume Pool is unpaused'));
   });
 
-  await t.test('deleting the pool: the pool lets go of its VMs and goes; the garbage collector then deletes the VMs it owned', async (t) => {
-    await h.client.delete(POOL, 'default', NAME);
-    await h.waitFor('pool gone', async () => !(await h.tryGet(POOL, 'default', NAME)));
-    // Only VMs without the pool's finalizer can go: their deletion shows the pool let go of them first.
-    await h.waitFor('VMs collected', async () => (await poolVms(h)).length === 0);
-    t.same(await poolVms(h), []);
-  });
+  await t.test(
+    'deleting the pool: the pool lets go of its VMs and goes; the garbage collector then deletes the VMs it owned',
+    async (t) => {
+      await h.client.delete(POOL, 'default', NAME);
+      await h.waitFor('pool gone', async () => !(await h.tryGet(POOL, 'default', NAME)));
+      // Only VMs without the pool's finalizer can go: their deletion shows the pool let go of them first.
+      await h.waitFor('VMs collected', async () => (await poolVms(h)).length === 0);
+      t.same(await poolVms(h), []);
+    },
+  );
 });
 
 t.test('indexVmSpec: per-index DataVolume, ConfigMap and Secret names', async (t) => {

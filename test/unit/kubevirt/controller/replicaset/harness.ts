@@ -13,11 +13,13 @@ export const VMIRS: KindRef = { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMach
 export const POOL: KindRef = { apiVersion: 'pool.kubevirt.io/v1beta1', kind: 'VirtualMachinePool' };
 const CRD: KindRef = { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition' };
 
-const crd = (name: string): KubeObject => parse(readFileSync(new URL(`../../../../../schemas/kubevirt/crds/${name}.yaml`, import.meta.url), 'utf8')) as KubeObject;
+const crd = (name: string): KubeObject =>
+  parse(readFileSync(new URL(`../../../../../schemas/kubevirt/crds/${name}.yaml`, import.meta.url), 'utf8')) as KubeObject;
 
 export async function startReplicaHarness(): Promise<Harness> {
   const h = await startHarness();
-  for (const name of ['virtualmachineinstancereplicasets.kubevirt.io', 'virtualmachinepools.pool.kubevirt.io']) await h.client.create(crd(name));
+  for (const name of ['virtualmachineinstancereplicasets.kubevirt.io', 'virtualmachinepools.pool.kubevirt.io'])
+    await h.client.create(crd(name));
   await h.waitFor('VMIRS and pool served', async () => {
     await h.client.list(VMIRS, { namespace: 'default' });
     await h.client.list(POOL, { namespace: 'default' });
@@ -33,7 +35,8 @@ export interface ReplicaStatusView {
   conditions?: Array<{ type: string; status: string; reason?: string; message?: string }>;
 }
 
-export const statusOf = async (h: Harness, ref: KindRef, name: string): Promise<ReplicaStatusView> => ((await h.client.get(ref, 'default', name)).status ?? {}) as ReplicaStatusView;
+export const statusOf = async (h: Harness, ref: KindRef, name: string): Promise<ReplicaStatusView> =>
+  ((await h.client.get(ref, 'default', name)).status ?? {}) as ReplicaStatusView;
 
 /** A merge patch of `/scale` over HTTP, as `kubectl scale` sends it (the in-process client has no scale subresource). */
 export async function patchScale(h: Harness, path: string, replicas: number): Promise<Record<string, unknown>> {

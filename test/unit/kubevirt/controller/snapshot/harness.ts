@@ -17,8 +17,15 @@ export const CLONE: KindRef = { apiVersion: 'clone.kubevirt.io/v1beta1', kind: '
 export const EXPORT: KindRef = { apiVersion: 'export.kubevirt.io/v1', kind: 'VirtualMachineExport' };
 export const PVC: KindRef = { apiVersion: 'v1', kind: 'PersistentVolumeClaim' };
 
-const CRDS = ['virtualmachinesnapshots.snapshot.kubevirt.io', 'virtualmachinesnapshotcontents.snapshot.kubevirt.io', 'virtualmachinerestores.snapshot.kubevirt.io', 'virtualmachineclones.clone.kubevirt.io', 'virtualmachineexports.export.kubevirt.io'];
-const crd = (name: string): KubeObject => parse(readFileSync(new URL(`../../../../../schemas/kubevirt/crds/${name}.yaml`, import.meta.url), 'utf8')) as KubeObject;
+const CRDS = [
+  'virtualmachinesnapshots.snapshot.kubevirt.io',
+  'virtualmachinesnapshotcontents.snapshot.kubevirt.io',
+  'virtualmachinerestores.snapshot.kubevirt.io',
+  'virtualmachineclones.clone.kubevirt.io',
+  'virtualmachineexports.export.kubevirt.io',
+];
+const crd = (name: string): KubeObject =>
+  parse(readFileSync(new URL(`../../../../../schemas/kubevirt/crds/${name}.yaml`, import.meta.url), 'utf8')) as KubeObject;
 
 export async function startSnapshotHarness(): Promise<Harness> {
   const h = await startHarness();
@@ -33,9 +40,11 @@ export async function startSnapshotHarness(): Promise<Harness> {
 export type Status = Record<string, unknown> & { phase?: string; conditions?: Array<{ type: string; status: string; reason?: string }> };
 export type WithStatus = KubeObject & { status?: Status; spec?: Record<string, unknown> };
 
-export const statusOf = async (h: Harness, ref: KindRef, name: string): Promise<Status> => ((await h.client.get<WithStatus>(ref, 'default', name)).status ?? {}) as Status;
+export const statusOf = async (h: Harness, ref: KindRef, name: string): Promise<Status> =>
+  ((await h.client.get<WithStatus>(ref, 'default', name)).status ?? {}) as Status;
 
-export const condition = (status: Status, type: string): { status: string; reason?: string } | undefined => status.conditions?.find((c) => c.type === type);
+export const condition = (status: Status, type: string): { status: string; reason?: string } | undefined =>
+  status.conditions?.find((c) => c.type === type);
 
 export async function waitForPhase(h: Harness, ref: KindRef, name: string, phase: string): Promise<Status> {
   return h.waitFor(`${ref.kind} ${name} ${phase}`, async () => {
@@ -46,9 +55,19 @@ export async function waitForPhase(h: Harness, ref: KindRef, name: string, phase
 
 /** A bound claim, as if a provisioner had bound it. */
 export async function boundClaim(h: Harness, name: string, storageClassName = 'standard'): Promise<void> {
-  await h.client.create({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name, namespace: 'default' }, spec: { accessModes: ['ReadWriteOnce'], storageClassName, resources: { requests: { storage: '1Gi' } } } } as KubeObject);
+  await h.client.create({
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name, namespace: 'default' },
+    spec: { accessModes: ['ReadWriteOnce'], storageClassName, resources: { requests: { storage: '1Gi' } } },
+  } as KubeObject);
   await h.client.patch(PVC, 'default', name, 'merge', { status: { phase: 'Bound' } }, { subresource: 'status' });
 }
 
 export const snapshotOf = (name: string, vm: string, extra: Record<string, unknown> = {}): KubeObject =>
-  ({ apiVersion: SNAPSHOT.apiVersion, kind: SNAPSHOT.kind, metadata: { name, namespace: 'default' }, spec: { source: { apiGroup: 'kubevirt.io', kind: 'VirtualMachine', name: vm }, ...extra } }) as KubeObject;
+  ({
+    apiVersion: SNAPSHOT.apiVersion,
+    kind: SNAPSHOT.kind,
+    metadata: { name, namespace: 'default' },
+    spec: { source: { apiGroup: 'kubevirt.io', kind: 'VirtualMachine', name: vm }, ...extra },
+  }) as KubeObject;

@@ -1,13 +1,28 @@
 import t from 'tap';
 import type { KubeObject } from '../../../../../src/api/types.js';
 import { cirrosVm, VM, VMI } from '../harness.js';
-import { CLONE, condition, RESTORE, SNAPSHOT, snapshotOf, startSnapshotHarness, statusOf, waitForPhase, type WithStatus } from './harness.js';
+import {
+  CLONE,
+  condition,
+  RESTORE,
+  SNAPSHOT,
+  snapshotOf,
+  startSnapshotHarness,
+  statusOf,
+  waitForPhase,
+  type WithStatus,
+} from './harness.js';
 
 const h = await startSnapshotHarness();
 t.teardown(() => h.stop());
 
 const restoreOf = (name: string, target: string, snapshot: string, extra: Record<string, unknown> = {}): KubeObject =>
-  ({ apiVersion: RESTORE.apiVersion, kind: RESTORE.kind, metadata: { name, namespace: 'default' }, spec: { target: { apiGroup: 'kubevirt.io', kind: 'VirtualMachine', name: target }, virtualMachineSnapshotName: snapshot, ...extra } }) as KubeObject;
+  ({
+    apiVersion: RESTORE.apiVersion,
+    kind: RESTORE.kind,
+    metadata: { name, namespace: 'default' },
+    spec: { target: { apiGroup: 'kubevirt.io', kind: 'VirtualMachine', name: target }, virtualMachineSnapshotName: snapshot, ...extra },
+  }) as KubeObject;
 
 type Vm = WithStatus & { spec: { runStrategy?: string; template: { spec: { domain: { memory: { guest: string } } } } } };
 
@@ -24,8 +39,19 @@ t.test('a restore waits for the target to stop, then writes the snapshot spec ba
     return condition(status, 'Progressing')?.reason?.startsWith('Waiting for target VM') ? status : undefined;
   });
   t.equal(waiting.complete, false);
-  t.match(condition(waiting, 'Ready'), { status: 'False', reason: 'Waiting for target VM to be powered off. Please stop the restore target to proceed with restore, or the operation will fail after 5m0s' });
-  t.ok((await h.events('web-restore')).some((e) => e.type === 'Warning' && e.reason === 'RestoreTargetNotReady' && e.message === 'Restore target VMI still exists, please stop the restore target to proceed with restore'));
+  t.match(condition(waiting, 'Ready'), {
+    status: 'False',
+    reason:
+      'Waiting for target VM to be powered off. Please stop the restore target to proceed with restore, or the operation will fail after 5m0s',
+  });
+  t.ok(
+    (await h.events('web-restore')).some(
+      (e) =>
+        e.type === 'Warning' &&
+        e.reason === 'RestoreTargetNotReady' &&
+        e.message === 'Restore target VMI still exists, please stop the restore target to proceed with restore',
+    ),
+  );
   const owned = await h.client.get<WithStatus>(RESTORE, 'default', 'web-restore');
   t.same(owned.metadata.finalizers, ['snapshot.kubevirt.io/vmrestore-protection']);
   t.equal(owned.metadata.ownerReferences?.[0]?.name, 'web');
@@ -43,7 +69,11 @@ t.test('a restore waits for the target to stop, then writes the snapshot spec ba
   t.equal(vm.spec.runStrategy, 'Halted', 'the target keeps its run strategy');
   t.equal(vm.metadata.annotations?.['restore.kubevirt.io/lastRestoreUID'], `web-restore-${restore.metadata.uid}`);
   t.equal(vm.status?.restoreInProgress, undefined);
-  t.ok((await h.events('web-restore')).some((e) => e.reason === 'VirtualMachineRestoreComplete' && e.message === 'Successfully completed VirtualMachineRestore web-restore'));
+  t.ok(
+    (await h.events('web-restore')).some(
+      (e) => e.reason === 'VirtualMachineRestoreComplete' && e.message === 'Successfully completed VirtualMachineRestore web-restore',
+    ),
+  );
 });
 
 t.test('FailImmediate fails a restore of a running target', async (t) => {
@@ -74,7 +104,11 @@ t.test('a restore into a new VM creates it halted, with the patches applied', as
   await h.client.create(cirrosVm('origin', 'Halted'));
   await h.client.create(snapshotOf('origin-snap', 'origin'));
   await waitForPhase(h, SNAPSHOT, 'origin-snap', 'Succeeded');
-  await h.client.create(restoreOf('copy-restore', 'copy', 'origin-snap', { patches: ['{"op":"replace","path":"/metadata/labels/kubevirt.io~1vm","value":"copy"}'] }));
+  await h.client.create(
+    restoreOf('copy-restore', 'copy', 'origin-snap', {
+      patches: ['{"op":"replace","path":"/metadata/labels/kubevirt.io~1vm","value":"copy"}'],
+    }),
+  );
   await h.waitFor('restore complete', async () => (await statusOf(h, RESTORE, 'copy-restore')).complete === true);
   const copy = await h.client.get<Vm>(VM, 'default', 'copy');
   t.equal(copy.spec.runStrategy, 'Halted');
@@ -82,19 +116,31 @@ t.test('a restore into a new VM creates it halted, with the patches applied', as
 });
 
 t.test('a clone snapshots, restores into the target and cleans up', async (t) => {
-  await h.client.create({ ...cirrosVm('source', 'Halted'), metadata: { name: 'source', namespace: 'default', labels: { app: 'web', team: 'a' }, annotations: { keep: 'yes', drop: 'no' } } });
+  await h.client.create({
+    ...cirrosVm('source', 'Halted'),
+    metadata: { name: 'source', namespace: 'default', labels: { app: 'web', team: 'a' }, annotations: { keep: 'yes', drop: 'no' } },
+  });
   const clone = await h.client.create({
     apiVersion: CLONE.apiVersion,
     kind: CLONE.kind,
     metadata: { name: 'source-clone', namespace: 'default' },
-    spec: { source: { apiGroup: 'kubevirt.io', kind: 'VirtualMachine', name: 'source' }, target: { apiGroup: 'kubevirt.io', kind: 'VirtualMachine', name: 'twin' }, labelFilters: ['app'], annotationFilters: ['*', '!drop'] },
+    spec: {
+      source: { apiGroup: 'kubevirt.io', kind: 'VirtualMachine', name: 'source' },
+      target: { apiGroup: 'kubevirt.io', kind: 'VirtualMachine', name: 'twin' },
+      labelFilters: ['app'],
+      annotationFilters: ['*', '!drop'],
+    },
   } as KubeObject);
   const phases = new Set<string>();
-  const status = await h.waitFor('clone succeeded', async () => {
-    const current = await statusOf(h, CLONE, 'source-clone');
-    if (current.phase) phases.add(current.phase);
-    return current.phase === 'Succeeded' && current.snapshotName === undefined ? current : undefined;
-  }, 200);
+  const status = await h.waitFor(
+    'clone succeeded',
+    async () => {
+      const current = await statusOf(h, CLONE, 'source-clone');
+      if (current.phase) phases.add(current.phase);
+      return current.phase === 'Succeeded' && current.snapshotName === undefined ? current : undefined;
+    },
+    200,
+  );
   t.ok(phases.has('Succeeded'));
   t.equal(status.targetName, 'twin');
   t.equal(status.restoreName, undefined);
@@ -104,16 +150,30 @@ t.test('a clone snapshots, restores into the target and cleans up', async (t) =>
   t.same(twin.metadata.labels, { app: 'web' }, 'labels filtered');
   t.equal(twin.metadata.annotations?.keep, 'yes');
   t.equal(twin.metadata.annotations?.drop, undefined, 'annotation filtered out');
-  await h.waitFor('temporary objects gone', async () => !(await h.tryGet(SNAPSHOT, 'default', `tmp-snapshot-${clone.metadata.uid}`)) && !(await h.tryGet(RESTORE, 'default', `tmp-restore-${clone.metadata.uid}`)));
+  await h.waitFor(
+    'temporary objects gone',
+    async () =>
+      !(await h.tryGet(SNAPSHOT, 'default', `tmp-snapshot-${clone.metadata.uid}`)) &&
+      !(await h.tryGet(RESTORE, 'default', `tmp-restore-${clone.metadata.uid}`)),
+  );
   const reasons = (await h.events('source-clone')).map((e) => e.reason);
-  for (const reason of ['SnapshotCreated', 'SnapshotReady', 'RestoreCreated', 'RestoreReady', 'TargetVMCreated', 'PVCBound']) t.ok(reasons.includes(reason), reason);
+  for (const reason of ['SnapshotCreated', 'SnapshotReady', 'RestoreCreated', 'RestoreReady', 'TargetVMCreated', 'PVCBound'])
+    t.ok(reasons.includes(reason), reason);
 
   await h.client.delete(VM, 'default', 'twin');
   await h.waitFor('clone deleted with its target', async () => !(await h.tryGet(CLONE, 'default', 'source-clone')));
 });
 
 t.test('a clone of a missing source is pending', async (t) => {
-  await h.client.create({ apiVersion: CLONE.apiVersion, kind: CLONE.kind, metadata: { name: 'orphan-clone', namespace: 'default' }, spec: { source: { apiGroup: 'kubevirt.io', kind: 'VirtualMachine', name: 'nowhere' }, target: { apiGroup: 'kubevirt.io', kind: 'VirtualMachine', name: 'x' } } } as KubeObject);
+  await h.client.create({
+    apiVersion: CLONE.apiVersion,
+    kind: CLONE.kind,
+    metadata: { name: 'orphan-clone', namespace: 'default' },
+    spec: {
+      source: { apiGroup: 'kubevirt.io', kind: 'VirtualMachine', name: 'nowhere' },
+      target: { apiGroup: 'kubevirt.io', kind: 'VirtualMachine', name: 'x' },
+    },
+  } as KubeObject);
   const status = await h.waitFor('clone pending', async () => {
     const current = await statusOf(h, CLONE, 'orphan-clone');
     return condition(current, 'Progressing') ? current : undefined;

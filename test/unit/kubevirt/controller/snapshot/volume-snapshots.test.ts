@@ -1,7 +1,18 @@
 import t from 'tap';
 import type { KubeObject } from '../../../../../src/api/types.js';
 import { cirrosVm, VM } from '../harness.js';
-import { boundClaim, CONTENT, PVC, RESTORE, SNAPSHOT, snapshotOf, startSnapshotHarness, statusOf, waitForPhase, type WithStatus } from './harness.js';
+import {
+  boundClaim,
+  CONTENT,
+  PVC,
+  RESTORE,
+  SNAPSHOT,
+  snapshotOf,
+  startSnapshotHarness,
+  statusOf,
+  waitForPhase,
+  type WithStatus,
+} from './harness.js';
 
 const h = await startSnapshotHarness();
 t.teardown(() => h.stop());
@@ -18,7 +29,15 @@ const snapshotCrd = (plural: string, kind: string, scope: 'Namespaced' | 'Cluste
       group: 'snapshot.storage.k8s.io',
       scope,
       names: { plural, singular: kind.toLowerCase(), kind, listKind: `${kind}List` },
-      versions: [{ name: 'v1', served: true, storage: true, subresources: { status: {} }, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+        },
+      ],
     },
   }) as KubeObject;
 
@@ -28,8 +47,20 @@ await h.waitFor('VolumeSnapshot kinds served', async () => {
   await h.client.list(VOLUME_SNAPSHOT, { namespace: 'default' });
   return true;
 });
-await h.client.create({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'csi' }, provisioner: 'csi.example.com', volumeBindingMode: 'Immediate' } as KubeObject);
-await h.client.create({ apiVersion: 'snapshot.storage.k8s.io/v1', kind: 'VolumeSnapshotClass', metadata: { name: 'csi-snap' }, driver: 'csi.example.com', deletionPolicy: 'Delete' } as KubeObject);
+await h.client.create({
+  apiVersion: 'storage.k8s.io/v1',
+  kind: 'StorageClass',
+  metadata: { name: 'csi' },
+  provisioner: 'csi.example.com',
+  volumeBindingMode: 'Immediate',
+} as KubeObject);
+await h.client.create({
+  apiVersion: 'snapshot.storage.k8s.io/v1',
+  kind: 'VolumeSnapshotClass',
+  metadata: { name: 'csi-snap' },
+  driver: 'csi.example.com',
+  deletionPolicy: 'Delete',
+} as KubeObject);
 
 t.test('with a VolumeSnapshotClass the PVC is snapshotted and restored into restore-<uid>-<volume>', async (t) => {
   await boundClaim(h, 'app-data', 'csi');
@@ -45,7 +76,11 @@ t.test('with a VolumeSnapshotClass the PVC is snapshotted and restored into rest
   t.same(status.snapshotVolumes, { includedVolumes: ['data'], excludedVolumes: ['containerdisk', 'cloudinitdisk'] });
   t.equal(status.readyToUse, true);
   const volumeSnapshotName = `vmsnapshot-${snapshot.metadata.uid}-volume-data`;
-  const content = await h.client.get<WithStatus & { spec: { volumeBackups: Array<{ volumeName: string; volumeSnapshotName: string }> } }>(CONTENT, 'default', `vmsnapshot-content-${snapshot.metadata.uid}`);
+  const content = await h.client.get<WithStatus & { spec: { volumeBackups: Array<{ volumeName: string; volumeSnapshotName: string }> } }>(
+    CONTENT,
+    'default',
+    `vmsnapshot-content-${snapshot.metadata.uid}`,
+  );
   t.match(content.spec.volumeBackups, [{ volumeName: 'data', volumeSnapshotName }]);
   t.match(content.status?.volumeSnapshotStatus, [{ volumeSnapshotName, readyToUse: true }]);
   const volumeSnapshot = await h.client.get<WithStatus>(VOLUME_SNAPSHOT, 'default', volumeSnapshotName);
@@ -53,17 +88,30 @@ t.test('with a VolumeSnapshotClass the PVC is snapshotted and restored into rest
   const vm = await h.client.get<WithStatus>(VM, 'default', 'app');
   t.match(vm.status?.volumeSnapshotStatuses, [{}, {}, { name: 'data', enabled: true }]);
 
-  const restore = await h.client.create({ apiVersion: RESTORE.apiVersion, kind: RESTORE.kind, metadata: { name: 'app-restore', namespace: 'default' }, spec: { target: { apiGroup: 'kubevirt.io', kind: 'VirtualMachine', name: 'app' }, virtualMachineSnapshotName: 'app-snap' } } as KubeObject);
+  const restore = await h.client.create({
+    apiVersion: RESTORE.apiVersion,
+    kind: RESTORE.kind,
+    metadata: { name: 'app-restore', namespace: 'default' },
+    spec: { target: { apiGroup: 'kubevirt.io', kind: 'VirtualMachine', name: 'app' }, virtualMachineSnapshotName: 'app-snap' },
+  } as KubeObject);
   const claimName = `restore-${restore.metadata.uid}-data`;
   const claim = await h.waitFor('restored PVC', () => h.tryGet<WithStatus>(PVC, 'default', claimName));
-  t.match(claim.spec, { storageClassName: 'csi', dataSource: { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: volumeSnapshotName } });
+  t.match(claim.spec, {
+    storageClassName: 'csi',
+    dataSource: { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: volumeSnapshotName },
+  });
   t.equal(claim.metadata.annotations?.['restore.kubevirt.io/name'], 'app-restore');
   const waiting = await statusOf(h, RESTORE, 'app-restore');
-  t.match(waiting.conditions, [{ type: 'Progressing', status: 'True', reason: 'Creating new PVCs' }, { type: 'Ready', status: 'False', reason: 'Waiting for new PVCs' }]);
+  t.match(waiting.conditions, [
+    { type: 'Progressing', status: 'True', reason: 'Creating new PVCs' },
+    { type: 'Ready', status: 'False', reason: 'Waiting for new PVCs' },
+  ]);
   t.same(waiting.restores, [{ volumeName: 'data', persistentVolumeClaim: claimName, volumeSnapshotName }]);
 
   await h.client.patch(PVC, 'default', claimName, 'merge', { status: { phase: 'Bound' } }, { subresource: 'status' });
   await h.waitFor('restore complete', async () => (await statusOf(h, RESTORE, 'app-restore')).complete === true);
-  const restored = await h.client.get<WithStatus & { spec: { template: { spec: { volumes: Array<{ name: string; persistentVolumeClaim?: { claimName: string } }> } } } }>(VM, 'default', 'app');
+  const restored = await h.client.get<
+    WithStatus & { spec: { template: { spec: { volumes: Array<{ name: string; persistentVolumeClaim?: { claimName: string } }> } } } }
+  >(VM, 'default', 'app');
   t.equal(restored.spec.template.spec.volumes.find((v) => v.name === 'data')?.persistentVolumeClaim?.claimName, claimName);
 });

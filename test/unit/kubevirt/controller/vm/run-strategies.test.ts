@@ -21,7 +21,13 @@ t.test('Always → Halted stops: the VMI is deleted, its pod deleted, the VM end
   t.equal(status.ready, undefined);
   t.equal(status.runStrategy, 'Halted');
   const events = await h.events('always-stop');
-  t.ok(events.some((e) => e.reason === 'SuccessfulDelete' && e.message === `Stopped the virtual machine by deleting the virtual machine instance ${uid ?? ''}`));
+  t.ok(
+    events.some(
+      (e) =>
+        e.reason === 'SuccessfulDelete' &&
+        e.message === `Stopped the virtual machine by deleting the virtual machine instance ${uid ?? ''}`,
+    ),
+  );
   t.ok(events.some((e) => e.reason === 'SuccessfulDelete' && /^Deleted virtual machine pod virt-launcher-always-stop-/.test(e.message)));
 });
 
@@ -63,10 +69,24 @@ t.test('Manual: starts on a Start request, stops on a Stop request for the VMI',
   await h.client.create(cirrosVm('manual', 'Manual'));
   await waitForPrintable(h, 'manual', 'Stopped');
   t.equal(await h.tryGet(VMI, 'default', 'manual'), undefined);
-  await h.client.patch(VM, 'default', 'manual', 'merge', { status: { stateChangeRequests: [{ action: 'Start' }] } }, { subresource: 'status' });
+  await h.client.patch(
+    VM,
+    'default',
+    'manual',
+    'merge',
+    { status: { stateChangeRequests: [{ action: 'Start' }] } },
+    { subresource: 'status' },
+  );
   const vmi = await waitForVmiPhase(h, 'manual', 'Scheduled');
   await h.waitFor('Start request trimmed', async () => (await vmStatus(h, 'manual')).stateChangeRequests === undefined);
-  await h.client.patch(VM, 'default', 'manual', 'merge', { status: { stateChangeRequests: [{ action: 'Stop', uid: vmi.metadata.uid }] } }, { subresource: 'status' });
+  await h.client.patch(
+    VM,
+    'default',
+    'manual',
+    'merge',
+    { status: { stateChangeRequests: [{ action: 'Stop', uid: vmi.metadata.uid }] } },
+    { subresource: 'status' },
+  );
   await vmiGone('manual');
   await waitForPrintable(h, 'manual', 'Stopped');
   t.equal((await vmStatus(h, 'manual')).stateChangeRequests, undefined, 'Stop request trimmed once the VMI is gone');
@@ -81,14 +101,24 @@ t.test('Once: a finished VMI stays and the VM shows Stopped', async (t) => {
   await h.clock.advance(30_000);
   const vmi = await h.client.get(VMI, 'default', 'once');
   t.equal((vmi.status as { phase?: string }).phase, 'Succeeded', 'not restarted');
-  t.notOk(vmi.metadata.finalizers?.includes('kubevirt.io/virtualMachineControllerFinalize'), 'VM controller finalizer released from the final VMI');
+  t.notOk(
+    vmi.metadata.finalizers?.includes('kubevirt.io/virtualMachineControllerFinalize'),
+    'VM controller finalizer released from the final VMI',
+  );
   t.equal((await vmStatus(h, 'once')).created, true);
 });
 
 t.test('Halted with a Start request switches the VM to Always (virtctl start --paused)', async (t) => {
   await h.client.create(cirrosVm('halted-start', 'Halted'));
   await waitForPrintable(h, 'halted-start', 'Stopped');
-  await h.client.patch(VM, 'default', 'halted-start', 'merge', { status: { stateChangeRequests: [{ action: 'Start', data: { paused: 'true' } }] } }, { subresource: 'status' });
+  await h.client.patch(
+    VM,
+    'default',
+    'halted-start',
+    'merge',
+    { status: { stateChangeRequests: [{ action: 'Start', data: { paused: 'true' } }] } },
+    { subresource: 'status' },
+  );
   const vmi = await waitForVmiPhase(h, 'halted-start', 'Scheduled');
   t.equal((await h.client.get(VM, 'default', 'halted-start')).spec?.runStrategy, 'Always');
   t.equal((vmi.spec as { startStrategy?: string }).startStrategy, 'Paused');
@@ -110,7 +140,11 @@ t.test('crash loop: a VMI failing before Running backs off 10–15 s, shown as C
   const first = (await h.client.get(VMI, 'default', 'crashy')).metadata.uid;
   await setVmiPhase(h, 'crashy', 'Failed');
   await waitForPrintable(h, 'crashy', 'CrashLoopBackOff');
-  const failure = (await vmStatus(h, 'crashy')).startFailure as { consecutiveFailCount: number; lastFailedVMIUID: string; retryAfterTimestamp: string };
+  const failure = (await vmStatus(h, 'crashy')).startFailure as {
+    consecutiveFailCount: number;
+    lastFailedVMIUID: string;
+    retryAfterTimestamp: string;
+  };
   t.equal(failure.consecutiveFailCount, 1);
   t.equal(failure.lastFailedVMIUID, first);
   const delaySeconds = (Date.parse(failure.retryAfterTimestamp) - h.clock.nowMs()) / 1000;
