@@ -1,5 +1,6 @@
 /**
- * Raw HTTPS to an emulator with its kubeconfig's CA and token: any method,
+ * Raw HTTPS to an emulator with its kubeconfig's CA and credentials (the admin's
+ * client certificate, or a token): any method,
  * path (sent exactly as given, malformed escapes included), headers and body,
  * and requests written byte for byte on a TLS socket for what an HTTP client
  * library refuses to send.
@@ -33,7 +34,11 @@ export interface RawClient {
 export function rawClient(url: string, kubeconfigPath: string): RawClient {
   const kubeconfig = parse(readFileSync(kubeconfigPath, 'utf8'));
   const ca = Buffer.from(kubeconfig.clusters[0].cluster['certificate-authority-data'], 'base64');
-  const token: string = kubeconfig.users[0].user.token;
+  const user = kubeconfig.users[0].user;
+  const token: string | undefined = user.token;
+  const fromData = (field: string): Buffer | undefined => (user[field] ? Buffer.from(user[field], 'base64') : undefined);
+  const credentials = { cert: fromData('client-certificate-data'), key: fromData('client-key-data') };
+  const authorization: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   const { hostname, port } = new URL(url);
   const answer = (status: number, contentType: string, text: string): RawAnswer => {
     let json: RawAnswer['json'] = {};
@@ -53,8 +58,8 @@ export function rawClient(url: string, kubeconfigPath: string): RawClient {
             : JSON.stringify(options.body);
         // An explicit length: Node sends a DELETE's body without one otherwise, and the server reads it as the next request.
         const length: Record<string, string> = body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) };
-        const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...length, ...options.headers };
-        const req = https.request({ hostname, port, method, path, headers, ca }, (res) => {
+        const headers = { ...authorization, 'content-type': 'application/json', ...length, ...options.headers };
+        const req = https.request({ hostname, port, method, path, headers, ca, ...credentials }, (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () =>
@@ -66,7 +71,7 @@ export function rawClient(url: string, kubeconfigPath: string): RawClient {
       }),
     sendBytes: (request) =>
       new Promise((resolve, reject) => {
-        const socket = tls.connect({ host: hostname, port: Number(port), ca, servername: hostname });
+        const socket = tls.connect({ host: hostname, port: Number(port), ca, servername: hostname, ...credentials });
         const chunks: Buffer[] = [];
         socket.on('secureConnect', () => socket.write(request));
         socket.on('data', (c: Buffer) => chunks.push(c));

@@ -67,6 +67,9 @@ t.test('a watcher that stops reading is closed once it is behind; the server sta
   t.ok(await reading.until(() => reading.events.length >= updates, 60_000), 'a watcher that reads gets every event');
   t.notOk(reading.ended, 'and stays open');
 
+  // The stuck watcher is now over 1000 events behind; past its 5 s of grace (real time) the server gives up on it,
+  // however fast the writes above went.
+  await new Promise((resolve) => setTimeout(resolve, 6_000));
   stuck.resume();
   const deadline = Date.now() + 20_000;
   while (!stuck.responseEnded() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));

@@ -11,7 +11,7 @@
 import t from 'tap';
 import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
 import { installKubeVirt, kubevirtSchema } from '../../helpers/kubevirt.js';
-import { strategyData } from '../../../src/kubevirt/operator/strategy-data.js';
+import { strategyData } from '../../../src/kubevirt/operator/install-strategy/strategy-data.js';
 import { stringify } from 'yaml';
 
 const base = '/apis/subresources.kubevirt.io/v1/namespaces/default';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { KubeObject } from '../../../../src/api/types.js';
 import type { Client } from '../../../../src/client/client.js';
-import { strategyData } from '../../../../src/kubevirt/operator/strategy-data.js';
+import { strategyData } from '../../../../src/kubevirt/operator/install-strategy/strategy-data.js';
 import { workerName } from '../../../../src/cluster/nodes/index.js';
 import { POD_REF, type Pod } from '../../../../src/kube/pods.js';
 import { startEmulator, type RunningEmulator } from '../../../../src/emulator.js';
