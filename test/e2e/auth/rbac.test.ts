@@ -4,7 +4,7 @@
  * impersonateUser, Impersonate-User on raw HTTPS): denials with kube's messages, `kubectl auth can-i [--list]`,
  * subresources.kubevirt.io and its WebSocket upgrades, escalation prevention and the non-resource URLs.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { request, type RequestOptions } from 'node:https';
 import { parse } from 'yaml';
 import * as k8s from '@kubernetes/client-node';
@@ -152,6 +152,26 @@ t.test('impersonation: kubectl --as/--as-group act as that user; impersonated gr
   t.equal(asGroup.stdout.trim(), 'yes', 'a group given with --as-group counts');
   const alice = await fixture.kubectl(['get', 'nodes', '--as=alice']);
   t.match(alice.stderr, 'nodes is forbidden: User "alice" cannot list resource "nodes" in API group "" at the cluster scope');
+});
+
+t.test('impersonation is itself authorized: a view ServiceAccount with its own token may not act as anyone else', async (t) => {
+  const token = await fixture.kubectl(['create', 'token', 'view', '-n', NS]);
+  t.equal(token.code, 0, token.stderr);
+  // kubectl with the cluster's CA and nothing but the ServiceAccount's token (no client certificate).
+  const kubeconfig = parse(readFileSync(fixture.kubeconfigPath, 'utf8'));
+  const user = { name: 'view', user: { token: token.stdout.trim() } };
+  const context = { ...kubeconfig.contexts[0], context: { ...kubeconfig.contexts[0].context, user: 'view' } };
+  const tokenOnly = `${fixture.kubeconfigPath}.view`;
+  writeFileSync(tokenOnly, JSON.stringify({ ...kubeconfig, users: [user], contexts: [context] }), { mode: 0o600 });
+  const asView = (args: string[]) => fixture.kubectl([...args, `--kubeconfig=${tokenOnly}`]);
+  const whoami = await asView(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
+  t.equal(whoami.stdout, sa('view'), 'the token authenticates as the ServiceAccount');
+  const asAlice = await asView(['get', 'pods', '-n', NS, '--as=alice']);
+  t.not(asAlice.code, 0);
+  t.match(
+    asAlice.stderr,
+    `users "alice" is forbidden: User "${sa('view')}" cannot impersonate resource "users" in API group "" at the cluster scope`,
+  );
 });
 
 t.test("escalation is refused with kube's message; what the writer holds may be granted", async (t) => {
