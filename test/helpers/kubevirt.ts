@@ -20,3 +20,23 @@ export async function installKubeVirt(fixture: Pick<EmulatorFixture, 'kubectl'>)
     if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${result.code}): ${result.stderr}`);
   }
 }
+
+/** The image of each Deployment and DaemonSet virt-operator manages, by name, as `kubectl get` reports them. */
+export async function operandImages(kubectl: EmulatorFixture['kubectl']): Promise<Record<string, string>> {
+  const images = await kubectl([
+    '-n',
+    'kubevirt',
+    'get',
+    'deploy,ds',
+    '-l',
+    'app.kubernetes.io/managed-by=virt-operator',
+    '-o',
+    'jsonpath={range .items[*]}{.metadata.name}={.spec.template.spec.containers[0].image}{"\\n"}{end}',
+  ]);
+  return Object.fromEntries(
+    images.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split('=')),
+  );
+}

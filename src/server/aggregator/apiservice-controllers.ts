@@ -8,9 +8,9 @@
  *   Local ones always True, Service-backed ones from their Service, its port, its Endpoints and whether anything
  *   answers behind it, with the 1.32 controller's reasons and messages, so `kubectl get apiservice` shows them.
  */
-import { StatusError } from '../../api/errors.js';
 import { apiVersionOf, type KubeObject } from '../../api/types.js';
 import type { Client } from '../../client/client.js';
+import { isAlreadyExists, isNotFound } from '../../kube/owners.js';
 import type { Clock } from '../../runtime/clock.js';
 import { rfc3339 } from '../../runtime/clock.js';
 import type { Component } from '../../runtime/component.js';
@@ -63,8 +63,6 @@ export interface ApiServiceControllerOptions {
 /** The APIService name kube gives a group-version: "<version>.<group>" ("v1." for the core group). */
 const apiServiceName = (group: string, version: string): string => `${version}.${group}`;
 
-const isStatus = (err: unknown, code: number): boolean => err instanceof StatusError && err.code === code;
-
 export function apiServiceControllers(options: ApiServiceControllerOptions): Component[] {
   return [autoRegistration(options), availability(options)];
 }
@@ -109,13 +107,13 @@ function autoRegistration(options: ApiServiceControllerOptions): Component {
       const managed = existing?.metadata.labels?.[AUTOMANAGED];
       if (existing && managed === undefined) return; // somebody else's APIService
       if (!wanted) {
-        if (existing && managed === 'true') await ignoring(404, () => client.delete(API_SERVICE, undefined, name));
+        if (existing && managed === 'true') await ignoring(isNotFound, () => client.delete(API_SERVICE, undefined, name));
         return;
       }
       const onStart = wanted.metadata.labels?.[AUTOMANAGED] === 'onstart';
       if (onStart && !pendingOnStart.has(name)) return;
       if (!existing) {
-        await ignoring(409, () => client.create(wanted));
+        await ignoring(isAlreadyExists, () => client.create(wanted));
       } else if (!onStart && JSON.stringify(existing.spec) !== JSON.stringify(wanted.spec)) {
         await client.update<ApiService>({ ...existing, spec: wanted.spec });
       }
@@ -207,7 +205,7 @@ function availability(options: ApiServiceControllerOptions): Controller {
       };
       if (JSON.stringify(existing) === JSON.stringify(available)) return;
       const others = conditions.filter((c) => c.type !== 'Available');
-      await ignoring(404, () =>
+      await ignoring(isNotFound, () =>
         client.update<ApiService>(
           { ...apiService, status: { ...apiService.status, conditions: [...others, available] } },
           { subresource: 'status' },
@@ -227,10 +225,11 @@ function apiServiceObject(group: string, version: string, priority: ApiServicePr
   };
 }
 
-async function ignoring(code: number, write: () => Promise<unknown>): Promise<void> {
+/** A write whose failure `expected` says is the world already being as wanted (gone, or there). */
+async function ignoring(expected: (err: unknown) => boolean, write: () => Promise<unknown>): Promise<void> {
   try {
     await write();
   } catch (err) {
-    if (!isStatus(err, code)) throw err;
+    if (!expected(err)) throw err;
   }
 }

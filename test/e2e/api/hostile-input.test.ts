@@ -3,6 +3,7 @@
 import t from 'tap';
 import { withEmulator } from '../../helpers/cluster.js';
 import { rawClient, type RawAnswer } from '../../helpers/raw-https.js';
+import { widgetCrd } from '../../helpers/crds.js';
 
 const cms = '/api/v1/namespaces/default/configmaps';
 const configMap = (metadata: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
@@ -226,24 +227,7 @@ t.test('ObjectMeta and field types are validated before anything stores the obje
   t.equal(gone.code, 0, 'the garbage collector removed the dependent');
 
   // Custom resources: the same ObjectMeta rules, metadata types as the unstructured converter reports them.
-  const crd = {
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: 'widgets.example.com' },
-    spec: {
-      group: 'example.com',
-      scope: 'Namespaced',
-      names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
-      versions: [
-        {
-          name: 'v1',
-          served: true,
-          storage: true,
-          schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
-        },
-      ],
-    },
-  };
+  const crd = widgetCrd;
   t.equal((await api.send('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: crd })).status, 201);
   t.equal((await kubectl(['wait', '--for=condition=Established', 'crd/widgets.example.com', '--timeout=20s'])).code, 0);
   const widgets = '/apis/example.com/v1/namespaces/default/widgets';

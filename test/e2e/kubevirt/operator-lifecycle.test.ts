@@ -24,8 +24,22 @@ import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { withEmulator } from '../../helpers/cluster.js';
-import { installKubeVirt, kubevirtSchema } from '../../helpers/kubevirt.js';
+import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
+import { installKubeVirt, kubevirtSchema, operandImages } from '../../helpers/kubevirt.js';
+
+/** The KubeVirt CR's feature gates, as a user sets them with kubectl patch. */
+const setFeatureGates = (kubectl: EmulatorFixture['kubectl'], featureGates: string[]) =>
+  kubectl([
+    '-n',
+    'kubevirt',
+    'patch',
+    'kv',
+    'kubevirt',
+    '--type',
+    'merge',
+    '-p',
+    JSON.stringify({ spec: { configuration: { developerConfiguration: { featureGates } } } }),
+  ]);
 
 const GATES_PATH = '{.spec.configuration.developerConfiguration.featureGates}';
 
@@ -36,17 +50,7 @@ t.test('toggling DecentralizedLiveMigration adds and removes virt-synchronizatio
   const absent = await kubectl(['-n', 'kubevirt', 'get', 'deploy', 'virt-synchronization-controller']);
   t.not(absent.code, 0, 'an Alpha gate is off by default');
 
-  const on = await kubectl([
-    '-n',
-    'kubevirt',
-    'patch',
-    'kv',
-    'kubevirt',
-    '--type',
-    'merge',
-    '-p',
-    JSON.stringify({ spec: { configuration: { developerConfiguration: { featureGates: ['DecentralizedLiveMigration'] } } } }),
-  ]);
+  const on = await setFeatureGates(kubectl, ['DecentralizedLiveMigration']);
   t.equal(on.code, 0, on.stderr);
   t.equal(
     (await kubectl(['-n', 'kubevirt', 'get', 'kv', 'kubevirt', '-o', `jsonpath=${GATES_PATH}`])).stdout,
@@ -72,17 +76,7 @@ t.test('toggling DecentralizedLiveMigration adds and removes virt-synchronizatio
   );
   t.equal(available.code, 0, available.stderr);
 
-  const off = await kubectl([
-    '-n',
-    'kubevirt',
-    'patch',
-    'kv',
-    'kubevirt',
-    '--type',
-    'merge',
-    '-p',
-    JSON.stringify({ spec: { configuration: { developerConfiguration: { featureGates: [] } } } }),
-  ]);
+  const off = await setFeatureGates(kubectl, []);
   t.equal(off.code, 0, off.stderr);
   const deleted = await kubectl(['-n', 'kubevirt', 'wait', 'deploy/virt-synchronization-controller', '--for=delete', '--timeout=30s'], {
     timeoutMs: 40_000,
@@ -193,22 +187,7 @@ t.test('an edited operator manifest deploys its own version and registry', async
   });
   t.equal(wait.code, 0, wait.stderr);
 
-  const images = await kubectl([
-    '-n',
-    'kubevirt',
-    'get',
-    'deploy,ds',
-    '-l',
-    'app.kubernetes.io/managed-by=virt-operator',
-    '-o',
-    'jsonpath={range .items[*]}{.metadata.name}={.spec.template.spec.containers[0].image}{"\\n"}{end}',
-  ]);
-  const byName = Object.fromEntries(
-    images.stdout
-      .trim()
-      .split('\n')
-      .map((line) => line.split('=')),
-  );
+  const byName = await operandImages(kubectl);
   for (const name of ['virt-api', 'virt-controller', 'virt-exportproxy', 'virt-handler'])
     t.equal(byName[name], `${REGISTRY}/${name}:${VERSION}`, `${name} image`);
 

@@ -10,7 +10,7 @@ import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
-import { installKubeVirt, kubevirtSchema } from '../../helpers/kubevirt.js';
+import { installKubeVirt, kubevirtSchema, operandImages } from '../../helpers/kubevirt.js';
 
 const OLD = 'v1.9.0-rc.2';
 const NEW = 'v1.9.1';
@@ -120,22 +120,7 @@ t.test(
     const [observedId, targetId] = ids.stdout.split(' ');
     t.equal(observedId, targetId, 'observedDeploymentID = targetDeploymentID');
 
-    const images = await kubectl([
-      '-n',
-      'kubevirt',
-      'get',
-      'deploy,ds',
-      '-l',
-      'app.kubernetes.io/managed-by=virt-operator',
-      '-o',
-      'jsonpath={range .items[*]}{.metadata.name}={.spec.template.spec.containers[0].image}{"\\n"}{end}',
-    ]);
-    const byName = Object.fromEntries(
-      images.stdout
-        .trim()
-        .split('\n')
-        .map((line) => line.split('=')),
-    );
+    const byName = await operandImages(kubectl);
     for (const name of ['virt-api', 'virt-controller', 'virt-exportproxy', 'virt-handler'])
       t.equal(byName[name], `${REGISTRY}/${name}:${NEW}`, `${name} image`);
     const strategy = await kubectl([

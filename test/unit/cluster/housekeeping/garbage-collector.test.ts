@@ -1,6 +1,7 @@
 import t from 'tap';
 import type { KubeObject } from '../../../../src/api/types.js';
 import { startHarness, type Harness } from '../workloads/harness.js';
+import { widgetCrd } from '../../../helpers/crds.js';
 
 const CM = { apiVersion: 'v1', kind: 'ConfigMap' } as const;
 
@@ -79,24 +80,7 @@ t.test('orphan: dependents lose the reference and stay', async (t) => {
 t.test('custom resources: a CRD kind joins the graph once Established, in both directions', async (t) => {
   const h = await startHarness(t);
   const WIDGET = { apiVersion: 'example.com/v1', kind: 'Widget' } as const;
-  const crd = {
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: 'widgets.example.com' },
-    spec: {
-      group: 'example.com',
-      scope: 'Namespaced',
-      names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
-      versions: [
-        {
-          name: 'v1',
-          served: true,
-          storage: true,
-          schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
-        },
-      ],
-    },
-  };
+  const crd = widgetCrd;
   await h.client.create(crd);
   await h.eventually(
     async () =>
