@@ -8,15 +8,15 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runScenarioFiles } from '../../src/cli/scenario.js';
 
 const libraryDir = fileURLToPath(new URL('../../scenarios/', import.meta.url));
 
-/** `kubevirt-emulator serve` in a child process (the TypeScript sources, through tsx, the loader tap runs this file with). */
+/** `kubevirt-emulator serve` in a child process, run as this file runs: compiled by `npm test`, or TypeScript through tsx. */
 async function serveInAnotherProcess(dir: string): Promise<{ kubeconfig: string; stop: () => Promise<void> }> {
-  const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+  const main = fileURLToPath(new URL(`../../src/cli/main${extname(import.meta.url)}`, import.meta.url));
   const loader = process.execArgv.filter((arg) => arg === '--import=tsx' || arg.includes('@tapjs/typescript'));
   const kubeconfig = join(dir, 'kubeconfig');
   const child = spawn(

@@ -1,12 +1,15 @@
 /**
  * The `kubevirt-emulator` command as a user runs it: a child process of
- * src/cli/main.ts (tap's TypeScript loader is in process.execArgv), its
- * output collected, killed when the test ends.
+ * src/cli/main, its output collected, killed when the test ends. The child
+ * runs what this file runs as: the JavaScript `npm test` compiled to .build/,
+ * or the TypeScript sources through the loader in process.execArgv (tsx,
+ * when a test file is run on its own with `npx tap`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL(`../../src/cli/main${extname(import.meta.url)}`, import.meta.url));
 const READY = /^kubevirt-emulator ready: (https?:\/\/[^ ]+) kubeconfig=(.+)$/m;
 
 interface Teardown {
