@@ -7,6 +7,8 @@ import type { FieldError } from '../errors.js';
 import { invalidValue, immutable, required } from './field-errors.js';
 import { asObject, child, objectAt, objectsIn, setDefault, type JsonObject } from './json.js';
 import { validateDns1035LabelName, validateDnsLabelName, validatePathSegmentName, type NameValidator } from './names.js';
+import type { CrdVersion } from '../crd/crd-types.js';
+import { validateCrdRules } from '../crd/validate-crd-rules.js';
 import { defaultPersistentVolumeClaim, defaultPod, podQosClass } from './pod-defaults.js';
 import { validatePodSpec, validatePodSpecUpdate, validateTemplateRestartPolicy } from './pod-validation.js';
 import { validateDataKeys, validateImmutableData, validateServiceSpec, validateServiceUpdate } from './core-validation.js';
@@ -226,7 +228,10 @@ const crdRules: KindRules = {
     const names = objectAt(s, 'names');
     const expected = `${String(names.plural ?? '')}.${String(s.group ?? '')}`;
     const name = objectAt(crd, 'metadata').name;
-    return name === expected ? [] : [invalidValue('metadata.name', name ?? '', 'must be spec.names.plural+"."+spec.group')];
+    const ruleErrors = validateCrdRules(objectsIn(s, 'versions') as unknown as CrdVersion[]);
+    return name === expected
+      ? ruleErrors
+      : [invalidValue('metadata.name', name ?? '', 'must be spec.names.plural+"."+spec.group'), ...ruleErrors];
   },
 };
 
