@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { AdmissionChain } from './admission/chain.js';
 import { WebhookBackends, registerWebhookAdmission } from './admission/webhooks/index.js';
+import { registerPolicyAdmission } from './admission/policy/plugin.js';
 import { builtinResourceTypes } from './api/builtin-types.js';
 import { CrdServing, crdStorageKey } from './api/crd-serving.js';
 import { GenericRegistry } from './api/registry/registry.js';
@@ -209,6 +210,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const webhookBackends = new WebhookBackends();
   registerWebhookFaults(clock, webhookBackends);
   registerKubeVirtWebhooks(webhookBackends, { ...components.context, client: virtApiClient });
+  // ValidatingAdmissionPolicy runs just before the validating webhooks, as in kube-apiserver's plugin order.
+  registerPolicyAdmission(admission, {
+    informers: components.context.informers,
+    client,
+    resourceTypes: () => types.all(),
+    authorize: (user, a) =>
+      authorizer.authorize(
+        user,
+        a.path !== undefined
+          ? { kind: 'nonResource', verb: a.verb, path: a.path }
+          : { kind: 'resource', ...a, apiGroup: a.apiGroup ?? '', resource: a.resource ?? '' },
+      ),
+  });
   registerWebhookAdmission(admission, {
     informers: components.context.informers,
     client,

@@ -9,6 +9,7 @@ import { asObject, child, objectAt, objectsIn, setDefault, type JsonObject } fro
 import { validateDns1035LabelName, validateDnsLabelName, validatePathSegmentName, type NameValidator } from './names.js';
 import type { CrdVersion } from '../crd/crd-types.js';
 import { validateCrdRules } from '../crd/validate-crd-rules.js';
+import { compilePolicy, type PolicySpec } from '../cel/policy.js';
 import { defaultPersistentVolumeClaim, defaultPod, podQosClass } from './pod-defaults.js';
 import { validatePodSpec, validatePodSpecUpdate, validateTemplateRestartPolicy } from './pod-validation.js';
 import { validateDataKeys, validateImmutableData, validateServiceSpec, validateServiceUpdate } from './core-validation.js';
@@ -250,6 +251,12 @@ const review: KindRules = { name: null };
 const rbacName: KindRules = { name: validatePathSegmentName };
 const generationOnly: KindRules = { tracksGeneration: true };
 
+/** A ValidatingAdmissionPolicy whose CEL does not compile is refused when written, with cel-go's message. */
+const admissionPolicyRules: KindRules = {
+  tracksGeneration: true,
+  validate: (policy) => compilePolicy(specOf(policy) as PolicySpec).errors,
+};
+
 export const kindRules: Record<string, KindRules> = {
   '/Namespace': namespaceRules,
   '/Pod': podRules,
@@ -307,7 +314,7 @@ export const kindRules: Record<string, KindRules> = {
   'discovery.k8s.io/EndpointSlice': generationOnly,
   'admissionregistration.k8s.io/ValidatingWebhookConfiguration': generationOnly,
   'admissionregistration.k8s.io/MutatingWebhookConfiguration': generationOnly,
-  'admissionregistration.k8s.io/ValidatingAdmissionPolicy': generationOnly,
+  'admissionregistration.k8s.io/ValidatingAdmissionPolicy': admissionPolicyRules,
   'admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding': generationOnly,
   'apiextensions.k8s.io/CustomResourceDefinition': crdRules,
   'apiregistration.k8s.io/APIService': apiServiceRules,
