@@ -11,6 +11,7 @@ import { WebhookBackends, registerWebhookAdmission } from './admission/webhooks/
 import { registerPolicyAdmission } from './admission/policy/plugin.js';
 import { builtinResourceTypes } from './api/builtin-types.js';
 import { CrdServing, crdStorageKey } from './api/crd-serving.js';
+import { crdVersionSchema } from './api/crd/crd-types.js';
 import { GenericRegistry } from './api/registry/registry.js';
 import { RequestHooks } from './api/registry/request-hooks.js';
 import { newContext } from './api/registry/context.js';
@@ -215,6 +216,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     informers: components.context.informers,
     client,
     resourceTypes: () => types.all(),
+    customSchema: (type) => crdVersionSchema(store.get(crdStorageKey, '', `${type.plural}.${type.group}`), type.version),
+    logger: components.context.logger,
     authorize: (user, a) =>
       authorizer.authorize(
         user,

@@ -22,11 +22,12 @@ import { isExemptFromWebhooks } from '../webhooks/matching.js';
 import { evaluatePolicy, type PolicyFailure } from './evaluate.js';
 import { matchesResources } from './matching.js';
 import { admissionRequestOf } from './request.js';
+import { runPolicyStatus, type PolicyStatusOptions } from './status.js';
 import type { ParamRef, ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding } from './types.js';
 
 const ADMISSION_V1 = 'admissionregistration.k8s.io/v1';
 
-export interface PolicyAdmissionOptions {
+export interface PolicyAdmissionOptions extends Pick<PolicyStatusOptions, 'customSchema' | 'logger'> {
   informers: SharedInformerFactory;
   /** Reads param objects and namespaces the informers have not seen. */
   client: Client;
@@ -49,6 +50,7 @@ export class ValidatingAdmissionPolicyPlugin implements ValidatingPlugin {
     this.policies = options.informers.informerFor({ apiVersion: ADMISSION_V1, kind: 'ValidatingAdmissionPolicy' });
     this.bindings = options.informers.informerFor({ apiVersion: ADMISSION_V1, kind: 'ValidatingAdmissionPolicyBinding' });
     this.namespaces = options.informers.informerFor({ apiVersion: 'v1', kind: 'Namespace' });
+    runPolicyStatus(this.policies, options);
   }
 
   async validate(attributes: AdmissionAttributes): Promise<void> {

@@ -12,6 +12,8 @@ import type { FieldError } from '../errors.js';
 import { compileExpression, type CompiledExpression } from './compile.js';
 import { kubeEnvironment } from './environment.js';
 import { registerAuthzLibrary } from './library-authz.js';
+import { SchemaTypes } from './schema-types.js';
+import type { CrdSchemaNode } from '../crd/crd-types.js';
 
 export interface PolicyExpression {
   expression: string;
@@ -38,16 +40,21 @@ export interface CompiledPolicy {
 
 let admissionBase: Environment | undefined;
 
-/** The admission environment; `variables` is a map whose entries are computed on first read. */
-function admissionEnvironment(): Environment {
+/**
+ * The admission environment: `object` and `oldObject` of the given type (dyn
+ * unless type checking against a kind), the other request variables dynamic;
+ * `variables` is a map whose entries are computed on first read.
+ */
+function admissionEnvironment(declareObjectType?: (env: Environment) => string): Environment {
   if (!admissionBase) {
     admissionBase = kubeEnvironment();
     registerAuthzLibrary(admissionBase);
-    for (const name of ['object', 'oldObject', 'request', 'params', 'namespaceObject', 'variables'])
-      admissionBase.registerVariable(name, 'dyn');
-    admissionBase.registerVariable('authorizer', 'kubernetes.authorization.Authorizer');
   }
-  return admissionBase.clone();
+  const env = admissionBase.clone();
+  const objectType = declareObjectType?.(env) ?? 'dyn';
+  env.registerVariable('object', objectType).registerVariable('oldObject', objectType);
+  for (const name of ['request', 'params', 'namespaceObject', 'variables']) env.registerVariable(name, 'dyn');
+  return env.registerVariable('authorizer', 'kubernetes.authorization.Authorizer');
 }
 
 const cache = new WeakMap<object, CompiledPolicy>();
@@ -103,4 +110,45 @@ export function compilePolicy(spec: PolicySpec): CompiledPolicy {
   };
   cache.set(spec, compiled);
   return compiled;
+}
+
+/** Every expression of a policy with its field path, for type checking against the kinds it matches. */
+function expressionsOf(spec: PolicySpec): Array<{ fieldRef: string; source: string }> {
+  return [
+    ...(spec.matchConditions ?? []).map((c, i) => ({ fieldRef: `spec.matchConditions[${i}].expression`, source: c.expression })),
+    ...(spec.variables ?? []).map((v, i) => ({ fieldRef: `spec.variables[${i}].expression`, source: v.expression })),
+    ...(spec.validations ?? []).flatMap((v, i) => [
+      { fieldRef: `spec.validations[${i}].expression`, source: v.expression },
+      ...(v.messageExpression ? [{ fieldRef: `spec.validations[${i}].messageExpression`, source: v.messageExpression }] : []),
+    ]),
+    ...(spec.auditAnnotations ?? []).map((a, i) => ({
+      fieldRef: `spec.auditAnnotations[${i}].valueExpression`,
+      source: a.valueExpression,
+    })),
+  ];
+}
+
+/**
+ * The type-checking warnings of kube's policy status controller: each
+ * expression checked with `object` and `oldObject` typed from the schema of
+ * a kind the policy matches (metadata left dynamic), worded
+ * `<apiVersion>, Kind=<kind>: <cel-go error>`.
+ */
+export function typeCheckWarnings(
+  spec: PolicySpec,
+  kinds: Array<{ apiVersion: string; kind: string; schema: CrdSchemaNode }>,
+): Array<{ fieldRef: string; warning: string }> {
+  const warnings = new Map<string, string[]>();
+  for (const { apiVersion, kind, schema } of kinds) {
+    const typed = {
+      ...schema,
+      properties: { ...schema.properties, metadata: {}, apiVersion: { type: 'string' }, kind: { type: 'string' } },
+    };
+    const env = admissionEnvironment((e) => new SchemaTypes(e, 'Object').declare(typed));
+    for (const { fieldRef, source } of expressionsOf(spec)) {
+      const result = compileExpression(env, source);
+      if (!result.ok) warnings.set(fieldRef, [...(warnings.get(fieldRef) ?? []), `${apiVersion}, Kind=${kind}: ${result.error}`]);
+    }
+  }
+  return [...warnings].map(([fieldRef, lines]) => ({ fieldRef, warning: lines.join('\n') }));
 }

@@ -98,6 +98,55 @@ t.test('ValidatingAdmissionPolicy', async (t) => {
     t.match(r.stderr, 'no params found for policy binding with `Deny` parameterNotFoundAction');
   });
 
+  t.test('status.typeChecking warns of an expression that does not type-check against a matched kind', async (t) => {
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'sprockets.cel.example.com' },
+      spec: {
+        group: 'cel.example.com',
+        scope: 'Namespaced',
+        names: { plural: 'sprockets', singular: 'sprocket', kind: 'Sprocket' },
+        versions: [
+          {
+            name: 'v1',
+            served: true,
+            storage: true,
+            schema: {
+              openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { teeth: { type: 'integer' } } } } },
+            },
+          },
+        ],
+      },
+    };
+    t.equal((await kubectl(['create', '-f', '-'], { input: JSON.stringify(crd) })).code, 0);
+    await kubectl(['wait', '--for', 'condition=Established', 'crd/sprockets.cel.example.com']);
+    const typo = {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicy',
+      metadata: { name: 'teeth' },
+      spec: {
+        matchConstraints: {
+          resourceRules: [{ apiGroups: ['cel.example.com'], apiVersions: ['v1'], operations: ['CREATE'], resources: ['sprockets'] }],
+        },
+        validations: [{ expression: 'object.spec.teeth > 3' }, { expression: 'object.spec.teath > 3' }],
+      },
+    };
+    t.equal((await kubectl(['create', '-f', '-'], { input: JSON.stringify(typo) })).code, 0);
+    const observed = await kubectl([
+      'wait',
+      '--for=jsonpath={.status.observedGeneration}=1',
+      'validatingadmissionpolicy/teeth',
+      '--timeout=20s',
+    ]);
+    t.equal(observed.code, 0, observed.stderr);
+    const status = JSON.parse((await kubectl(['get', 'validatingadmissionpolicy', 'teeth', '-o', 'json'])).stdout).status;
+    t.equal(status.typeChecking.expressionWarnings.length, 1);
+    t.equal(status.typeChecking.expressionWarnings[0].fieldRef, 'spec.validations[1].expression');
+    t.match(status.typeChecking.expressionWarnings[0].warning, 'cel.example.com/v1, Kind=Sprocket: ERROR: <input>:1:');
+    t.match(status.typeChecking.expressionWarnings[0].warning, "undefined field 'teath'");
+  });
+
   t.test('a policy whose CEL does not compile is refused when written', async (t) => {
     const bad = { ...policy, metadata: { name: 'bad' }, spec: { ...policy.spec, validations: [{ expression: 'object.data.size( >' }] } };
     const r = await kubectl(['create', '-f', '-'], { input: JSON.stringify(bad) });
