@@ -155,6 +155,28 @@ t.test('CRD validation rules', async (t) => {
       }),
     });
     t.match(notBool.stderr, 'cel expression must evaluate to a bool');
+    const costly = {
+      type: 'object',
+      properties: {
+        spec: {
+          type: 'object',
+          properties: { names: { type: 'array', items: { type: 'string' } } },
+          'x-kubernetes-validations': [{ rule: 'self.names.all(a, self.names.all(b, a == b || !a.contains(b)))' }],
+        },
+      },
+    };
+    const refused = await kubectl(['create', '-f', '-'], { input: crd('widgetts', costly) });
+    t.not(refused.code, 0);
+    t.match(
+      refused.stderr,
+      'spec.validation.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule: Forbidden: estimated rule cost exceeds budget by factor of more than 100x ' +
+        '(try simplifying the rule, or adding maxItems, maxProperties, and maxLength where arrays, maps, and strings are declared)',
+    );
+    const bounded = structuredClone(costly);
+    Object.assign(bounded.properties.spec.properties.names, { maxItems: 10 });
+    Object.assign(bounded.properties.spec.properties.names.items, { maxLength: 64 });
+    const accepted = await kubectl(['create', '-f', '-'], { input: crd('widgetts', bounded) });
+    t.equal(accepted.code, 0, accepted.stderr);
   });
 });
 

@@ -59,6 +59,48 @@ t.test("KubeVirt's admission policies", async (t) => {
     t.match(otherNode.stderr, 'denied request: this user cannot modify this node');
   });
 
+  t.test("virt-template's request authorization asks the real authorizer for the requesting user", async (t) => {
+    t.equal((await kubectl(['create', 'namespace', 'tmpl'])).code, 0);
+    const grant = (name: string, group: string, resource: string) =>
+      kubectl(['apply', '-f', '-'], {
+        input: [
+          {
+            apiVersion: 'rbac.authorization.k8s.io/v1',
+            kind: 'Role',
+            metadata: { name, namespace: 'tmpl' },
+            rules: [{ apiGroups: [group], resources: [resource], verbs: ['create', 'get'] }],
+          },
+          {
+            apiVersion: 'rbac.authorization.k8s.io/v1',
+            kind: 'RoleBinding',
+            metadata: { name, namespace: 'tmpl' },
+            roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+            subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'alice' }],
+          },
+        ]
+          .map((d) => JSON.stringify(d))
+          .join('\n'),
+      });
+    t.equal((await grant('vmtr', 'template.kubevirt.io', 'virtualmachinetemplaterequests')).code, 0);
+    const request = JSON.stringify({
+      apiVersion: 'template.kubevirt.io/v1alpha1',
+      kind: 'VirtualMachineTemplateRequest',
+      metadata: { name: 'from-vm', namespace: 'tmpl' },
+      spec: { virtualMachineRef: { name: 'vm', namespace: 'tmpl' } },
+    });
+    const denied = await kubectl(['create', '-f', '-', '--as=alice'], { input: request });
+    t.not(denied.code, 0);
+    t.match(
+      denied.stderr,
+      `Error from server (Forbidden): error when creating "STDIN": virtualmachinetemplaterequests.template.kubevirt.io "from-vm" is forbidden: ` +
+        `ValidatingAdmissionPolicy 'virt-template-vmtr-authz' with binding 'virt-template-vmtr-authz' denied request: ` +
+        'User is not allowed to create DataVolumes in namespace tmpl',
+    );
+    t.equal((await grant('dv', 'cdi.kubevirt.io', 'datavolumes')).code, 0);
+    const next = await kubectl(['create', '-f', '-', '--as=alice'], { input: request });
+    t.match(next.stderr, 'User is not allowed to create VirtualMachineTemplates in namespace tmpl');
+  });
+
   t.test('the plugin policies (feature gate Plugins) deny a bad Plugin and warn about an empty one', async (t) => {
     const gates = { spec: { configuration: { developerConfiguration: { featureGates: ['Plugins'] } } } };
     t.equal((await kubectl(['-n', 'kubevirt', 'patch', 'kv', 'kubevirt', '--type', 'merge', '-p', JSON.stringify(gates)])).code, 0);
