@@ -46,7 +46,7 @@ export class DefaultSchemaCatalog implements SchemaCatalog {
       applyDefaults: (obj) => schema?.applyDefaults(obj) ?? obj,
       prune: (obj) => schema?.prune(obj) ?? { object: obj, unknownFields: [] },
       validate: (obj) => schema?.validate(obj) ?? [],
-      validateRules: (obj, old) => schema?.validateRules(obj, old) ?? { errors: [], warnings: [] },
+      validateRules: schema?.hasRules() ? (obj, old) => schema.validateRules(obj, old) : undefined,
     };
   }
 }

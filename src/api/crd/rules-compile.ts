@@ -66,7 +66,14 @@ function compileRules(celSchema: CrdSchemaNode, ancestors: CrdSchemaNode[]): Com
   return declared.map((rule, index) => {
     const compiled: CompiledRule = { declared: rule, index, usesOldSelf: false, cost: 0, cardinality: cardinality(ancestors) };
     if (!rule.rule?.trim()) return compiled;
-    const env = envFor(rule.optionalOldSelf === true);
+    let env: Environment;
+    try {
+      env = envFor(rule.optionalOldSelf === true);
+    } catch (e) {
+      // A schema the type declarations cannot express: the rule cannot be compiled against it.
+      compiled.ruleError = `compilation failed: ${(e as Error).message}`;
+      return compiled;
+    }
     const result = compileExpression(env, rule.rule);
     if (!result.ok) compiled.ruleError = `compilation failed: ${result.error}`;
     else if (result.expression.type !== 'bool') compiled.ruleError = 'cel expression must evaluate to a bool';

@@ -68,10 +68,15 @@ export class CrdSchema {
     return this.validator(obj) ? [] : schemaFieldErrors(this.validator.errors ?? [], obj);
   }
 
+  /** Whether the schema has any x-kubernetes-validations rule (kube's CEL validator exists only then). */
+  hasRules(): boolean {
+    if (this.rules === null) this.rules = compileSchemaRules(this.schema);
+    return this.rules !== undefined;
+  }
+
   /** The CEL rules' errors on the (defaulted) object, and the warnings of ratcheted failures on update. */
   validateRules(obj: KubeObject, old: KubeObject | undefined): { errors: FieldError[]; warnings: string[] } {
-    if (this.rules === null) this.rules = compileSchemaRules(this.schema);
-    return this.rules ? validateRules(this.rules, obj, old) : { errors: [], warnings: [] };
+    return this.hasRules() && this.rules ? validateRules(this.rules, obj, old) : { errors: [], warnings: [] };
   }
 
   /** A new object with the schema's defaults applied (the input is left as it is). */

@@ -35,6 +35,9 @@ import { validateObjectMeta, validateObjectMetaUpdate } from '../validation/obje
 import { isFinalized, strategyOf, subresourceWrite, type RegistryStrategy } from './strategy.js';
 import { invalidValue } from '../builtins/field-errors.js';
 
+const RULES_NOT_CHECKED =
+  'some validation rules were not checked because the object was invalid; correct the existing errors to complete validation';
+
 /** Schema errors after which CRD rules are not run (apiextensions' hasBlockingErr). */
 const BLOCKING_SCHEMA_ERRORS = new Set<FieldError['reason']>([
   'FieldValueNotSupported',
@@ -568,13 +571,8 @@ export class GenericRegistry {
   ): FieldError[] {
     if (!schema.validateRules) return [];
     if (schemaErrors.some((e) => BLOCKING_SCHEMA_ERRORS.has(e.reason)))
-      return [
-        invalidValue(
-          '',
-          null,
-          'some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
-        ),
-      ];
+      // field.Invalid(nil, nil, ...): Go prints the nil path as <nil> and the nil value as "null".
+      return [invalidValue('<nil>', 'null', RULES_NOT_CHECKED)];
     const { errors, warnings } = schema.validateRules(object, old);
     ctx.warnings.push(...warnings);
     return errors;
