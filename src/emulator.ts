@@ -8,8 +8,10 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { AdmissionChain } from './admission/chain.js';
 import { WebhookBackends, registerWebhookAdmission } from './admission/webhooks/index.js';
+import { registerPolicyAdmission } from './admission/policy/plugin.js';
 import { builtinResourceTypes } from './api/builtin-types.js';
 import { CrdServing, crdStorageKey } from './api/crd-serving.js';
+import { crdVersionSchema } from './api/crd/crd-types.js';
 import { GenericRegistry } from './api/registry/registry.js';
 import { RequestHooks } from './api/registry/request-hooks.js';
 import { newContext } from './api/registry/context.js';
@@ -209,6 +211,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const webhookBackends = new WebhookBackends();
   registerWebhookFaults(clock, webhookBackends);
   registerKubeVirtWebhooks(webhookBackends, { ...components.context, client: virtApiClient });
+  // ValidatingAdmissionPolicy runs just before the validating webhooks, as in kube-apiserver's plugin order.
+  registerPolicyAdmission(admission, {
+    informers: components.context.informers,
+    client,
+    resourceTypes: () => types.all(),
+    customSchema: (type) => crdVersionSchema(store.get(crdStorageKey, '', `${type.plural}.${type.group}`), type.version),
+    logger: components.context.logger,
+    authorize: (user, a) =>
+      authorizer.authorize(
+        user,
+        a.path !== undefined
+          ? { kind: 'nonResource', verb: a.verb, path: a.path }
+          : { kind: 'resource', ...a, apiGroup: a.apiGroup ?? '', resource: a.resource ?? '' },
+      ),
+  });
   registerWebhookAdmission(admission, {
     informers: components.context.informers,
     client,

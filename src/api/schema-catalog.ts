@@ -46,6 +46,7 @@ export class DefaultSchemaCatalog implements SchemaCatalog {
       applyDefaults: (obj) => schema?.applyDefaults(obj) ?? obj,
       prune: (obj) => schema?.prune(obj) ?? { object: obj, unknownFields: [] },
       validate: (obj) => schema?.validate(obj) ?? [],
+      validateRules: schema?.hasRules() ? (obj, old) => schema.validateRules(obj, old) : undefined,
     };
   }
 }

@@ -16,6 +16,8 @@ export interface TypeSchema {
   prune(obj: KubeObject): { object: KubeObject; unknownFields: string[] };
   /** Schema validation errors (type, enum, required, ...). */
   validate(obj: KubeObject): FieldError[];
+  /** x-kubernetes-validations (CEL) errors, run when schema validation found nothing blocking; ratcheted failures as warnings. */
+  validateRules?(obj: KubeObject, old: KubeObject | undefined): { errors: FieldError[]; warnings: string[] };
 }
 
 export interface SchemaCatalog {

@@ -31,7 +31,10 @@ export type ComponentIdentity =
   | { component: 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' }
   | { component: 'controller'; controller: ControllerName }
   | { component: 'kubelet'; node: string }
-  | { component: 'virt-operator' | 'virt-controller' | 'virt-handler' | 'virt-api'; namespace: string };
+  | { component: 'virt-operator' | 'virt-controller' | 'virt-handler' | 'virt-api'; namespace: string; node?: string };
+
+/** The extra a bound ServiceAccount token of a pod carries for the pod's node (ServiceAccountTokenPodNodeInfo, GA in 1.32). */
+export const NODE_NAME_EXTRA = 'authentication.kubernetes.io/node-name';
 
 const KUBEVIRT_SERVICE_ACCOUNTS = {
   'virt-operator': 'kubevirt-operator',
@@ -52,8 +55,11 @@ export function identityUser(identity: ComponentIdentity): UserInfo {
       return serviceAccountUser('kube-system', identity.controller);
     case 'kubelet':
       return nodeUser(identity.node);
-    default:
-      return serviceAccountUser(identity.namespace, KUBEVIRT_SERVICE_ACCOUNTS[identity.component]);
+    default: {
+      const user = serviceAccountUser(identity.namespace, KUBEVIRT_SERVICE_ACCOUNTS[identity.component]);
+      // A DaemonSet pod's token names its node: virt-handler's node-restriction policy reads it.
+      return identity.node ? { ...user, extra: { [NODE_NAME_EXTRA]: [identity.node] } } : user;
+    }
   }
 }
 

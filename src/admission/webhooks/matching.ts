@@ -6,7 +6,10 @@
  */
 import type { GroupVersionKind, GroupVersionResource, KubeObject, ResourceType } from '../../api/types.js';
 import { matchLabelSelector, type LabelSelectorObject } from '../../api/selectors/label-selector.js';
+import { compilePolicy, type CompiledPolicy } from '../../api/cel/policy.js';
+import { jsonToCel } from '../../api/cel/values.js';
 import type { AdmissionAttributes } from '../chain.js';
+import { admissionRequestOf } from '../policy/request.js';
 import type { RuleWithOperations, Webhook } from './types.js';
 
 /** The resource and kind a webhook is called with: the request's own, or an equivalent one under matchPolicy Equivalent. */
@@ -138,18 +141,32 @@ export function namespaceSelectorSubject(
 export const namespaceLabelsMatch = (webhook: Webhook, labels: Record<string, string>): boolean =>
   matchLabelSelector(webhook.namespaceSelector!, labels);
 
+const conditionPrograms = new WeakMap<object, CompiledPolicy['matchConditions'] | undefined>();
+
 /**
- * matchConditions are CEL; the emulator understands the form KubeVirt uses,
- * `object.metadata.name.startsWith("...")` (and oldObject, namespace), and
- * lets any other condition match rather than guess.
+ * A webhook's matchConditions, evaluated as CEL with `object`, `oldObject`
+ * and `request` (compiled once per stored webhook): all must be true for
+ * the webhook to be called. A condition that fails to compile or evaluate
+ * does not exclude the request: the webhook is called and decides, and one
+ * with failurePolicy Ignore is skipped.
  */
 export function matchConditions(webhook: Webhook, attributes: AdmissionAttributes): boolean {
-  return (webhook.matchConditions ?? []).every((condition) => {
-    const form = /^\s*(object|oldObject)\.metadata\.(name|namespace)\.startsWith\("([^"]*)"\)\s*$/.exec(condition.expression);
-    if (!form) return true;
-    const [, which, field, prefix] = form;
-    const obj = which === 'object' ? attributes.object : attributes.oldObject;
-    const value = (field === 'name' ? obj?.metadata.name : obj?.metadata.namespace) ?? '';
-    return value.startsWith(prefix);
-  });
+  const conditions = webhook.matchConditions;
+  if (!conditions?.length) return true;
+  if (!conditionPrograms.has(conditions)) {
+    const compiled = compilePolicy({ matchConditions: conditions });
+    conditionPrograms.set(conditions, compiled.errors.length ? undefined : compiled.matchConditions);
+  }
+  const programs = conditionPrograms.get(conditions);
+  if (!programs) return webhook.failurePolicy !== 'Ignore';
+  const context = {
+    object: jsonToCel(attributes.object ?? null),
+    oldObject: jsonToCel(attributes.oldObject ?? null),
+    request: jsonToCel(admissionRequestOf(attributes)),
+  };
+  try {
+    return programs.every(({ program }) => program.run(context) === true);
+  } catch {
+    return webhook.failurePolicy !== 'Ignore';
+  }
 }

@@ -7,6 +7,9 @@ import type { FieldError } from '../errors.js';
 import { invalidValue, immutable, required } from './field-errors.js';
 import { asObject, child, objectAt, objectsIn, setDefault, type JsonObject } from './json.js';
 import { validateDns1035LabelName, validateDnsLabelName, validatePathSegmentName, type NameValidator } from './names.js';
+import type { CrdVersion } from '../crd/crd-types.js';
+import { validateCrdRules } from '../crd/validate-crd-rules.js';
+import { compilePolicy, type PolicySpec } from '../cel/policy.js';
 import { defaultPersistentVolumeClaim, defaultPod, podQosClass } from './pod-defaults.js';
 import { validatePodSpec, validatePodSpecUpdate, validateTemplateRestartPolicy } from './pod-validation.js';
 import { validateDataKeys, validateImmutableData, validateServiceSpec, validateServiceUpdate } from './core-validation.js';
@@ -226,7 +229,10 @@ const crdRules: KindRules = {
     const names = objectAt(s, 'names');
     const expected = `${String(names.plural ?? '')}.${String(s.group ?? '')}`;
     const name = objectAt(crd, 'metadata').name;
-    return name === expected ? [] : [invalidValue('metadata.name', name ?? '', 'must be spec.names.plural+"."+spec.group')];
+    const ruleErrors = validateCrdRules(objectsIn(s, 'versions') as unknown as CrdVersion[]);
+    return name === expected
+      ? ruleErrors
+      : [invalidValue('metadata.name', name ?? '', 'must be spec.names.plural+"."+spec.group'), ...ruleErrors];
   },
 };
 
@@ -244,6 +250,12 @@ const apiServiceRules: KindRules = {
 const review: KindRules = { name: null };
 const rbacName: KindRules = { name: validatePathSegmentName };
 const generationOnly: KindRules = { tracksGeneration: true };
+
+/** A ValidatingAdmissionPolicy whose CEL does not compile is refused when written, with cel-go's message. */
+const admissionPolicyRules: KindRules = {
+  tracksGeneration: true,
+  validate: (policy) => compilePolicy(specOf(policy) as PolicySpec).errors,
+};
 
 export const kindRules: Record<string, KindRules> = {
   '/Namespace': namespaceRules,
@@ -302,7 +314,7 @@ export const kindRules: Record<string, KindRules> = {
   'discovery.k8s.io/EndpointSlice': generationOnly,
   'admissionregistration.k8s.io/ValidatingWebhookConfiguration': generationOnly,
   'admissionregistration.k8s.io/MutatingWebhookConfiguration': generationOnly,
-  'admissionregistration.k8s.io/ValidatingAdmissionPolicy': generationOnly,
+  'admissionregistration.k8s.io/ValidatingAdmissionPolicy': admissionPolicyRules,
   'admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding': generationOnly,
   'apiextensions.k8s.io/CustomResourceDefinition': crdRules,
   'apiregistration.k8s.io/APIService': apiServiceRules,

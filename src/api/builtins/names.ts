@@ -74,6 +74,10 @@ const byRule =
 /** validation.IsDNS1123Subdomain's messages (e.g. for a qualified name's prefix). */
 export const dns1123SubdomainMessages = (value: string): string[] => ruleMessages(dnsSubdomainRule, value);
 
+/** validation.IsDNS1123Label's and IsDNS1035Label's messages (CEL's format library). */
+export const dns1123LabelMessages = (value: string): string[] => ruleMessages(dnsLabelRule, value);
+export const dns1035LabelMessages = (value: string): string[] => ruleMessages(dns1035LabelRule, value);
+
 /** RFC 1123 subdomain: most kinds, and custom resources. */
 export const validateDnsSubdomainName: NameValidator = byRule(dnsSubdomainRule);
 /** RFC 1123 label: namespaces, container names, port names. */

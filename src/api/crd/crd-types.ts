@@ -80,3 +80,7 @@ export const crdSpec = (crd: KubeObject): CrdSpec => (crd as CustomResourceDefin
 export const listKindOf = (names: CrdNames): string => names.listKind ?? `${names.kind}List`;
 
 export const servedVersions = (crd: KubeObject): CrdVersion[] => crdSpec(crd).versions.filter((v) => v.served);
+
+/** The openAPIV3Schema of one version of a CRD, if the CRD and the version exist. */
+export const crdVersionSchema = (crd: KubeObject | undefined, version: string): CrdSchemaNode | undefined =>
+  crd ? crdSpec(crd).versions.find((v) => v.name === version)?.schema?.openAPIV3Schema : undefined;

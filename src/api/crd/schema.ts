@@ -13,6 +13,8 @@ import { crdSpec, type CrdSchemaNode } from './crd-types.js';
 import { applySchemaDefaults } from './defaults.js';
 import { stringFormats } from './formats.js';
 import { pruneObject } from './prune.js';
+import { compileSchemaRules, type RuleNode } from './rules-compile.js';
+import { validateRules } from './rules-validate.js';
 import { schemaFieldErrors } from './schema-errors.js';
 
 let sharedAjv: Ajv | undefined;
@@ -53,6 +55,8 @@ function compiledValidator(schema: AjvSchema): ValidateFunction {
 
 export class CrdSchema {
   private validator: ValidateFunction | undefined;
+  /** The compiled x-kubernetes-validations rules: null until first needed, undefined when the schema has none. */
+  private rules: RuleNode | undefined | null = null;
 
   /** @param schema the version's `openAPIV3Schema`; undefined accepts anything and keeps every field. */
   constructor(private readonly schema: CrdSchemaNode | undefined) {}
@@ -62,6 +66,17 @@ export class CrdSchema {
     if (!this.schema) return [];
     this.validator ??= compiledValidator(toAjvSchema(this.schema));
     return this.validator(obj) ? [] : schemaFieldErrors(this.validator.errors ?? [], obj);
+  }
+
+  /** Whether the schema has any x-kubernetes-validations rule (kube's CEL validator exists only then). */
+  hasRules(): boolean {
+    if (this.rules === null) this.rules = compileSchemaRules(this.schema);
+    return this.rules !== undefined;
+  }
+
+  /** The CEL rules' errors on the (defaulted) object, and the warnings of ratcheted failures on update. */
+  validateRules(obj: KubeObject, old: KubeObject | undefined): { errors: FieldError[]; warnings: string[] } {
+    return this.hasRules() && this.rules ? validateRules(this.rules, obj, old) : { errors: [], warnings: [] };
   }
 
   /** A new object with the schema's defaults applied (the input is left as it is). */

@@ -7,6 +7,7 @@ import type { FieldError } from '../errors.js';
 import { invalidValue, notSupported, required } from '../builtins/field-errors.js';
 import type { KubeObject } from '../types.js';
 import { crdSpec, type CrdNames, type CrdSpec } from './crd-types.js';
+import { validateCrdRules } from './validate-crd-rules.js';
 
 export function validateCrd(crd: KubeObject): FieldError[] {
   const spec: Partial<CrdSpec> = crdSpec(crd) ?? {};
@@ -30,5 +31,6 @@ export function validateCrd(crd: KubeObject): FieldError[] {
     errors.push(invalidValue('spec.versions', versions, 'must have exactly one version marked as storage version'));
   if (!names.plural) errors.push(required('spec.names.plural'));
   if (!names.kind) errors.push(required('spec.names.kind'));
+  errors.push(...validateCrdRules(versions));
   return errors;
 }

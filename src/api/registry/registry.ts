@@ -33,6 +33,19 @@ import { generateName, generateUid } from './names.js';
 import { decodeTypeError, patchedTypeError, typeMetaError } from '../validation/decode.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from '../validation/objectmeta.js';
 import { isFinalized, strategyOf, subresourceWrite, type RegistryStrategy } from './strategy.js';
+import { invalidValue } from '../builtins/field-errors.js';
+
+const RULES_NOT_CHECKED =
+  'some validation rules were not checked because the object was invalid; correct the existing errors to complete validation';
+
+/** Schema errors after which CRD rules are not run (apiextensions' hasBlockingErr). */
+const BLOCKING_SCHEMA_ERRORS = new Set<FieldError['reason']>([
+  'FieldValueNotSupported',
+  'FieldValueRequired',
+  'FieldValueTooLong',
+  'FieldValueTooMany',
+  'FieldValueTypeInvalid',
+]);
 
 /** How often an unconditional update is recomputed when other writes keep landing first. */
 const MAX_UPDATE_ATTEMPTS = 10;
@@ -539,9 +552,30 @@ export class GenericRegistry {
       ...(trustedSubresource ? [] : strategy.validate(object, old)),
       ...schema.validate(object),
     ];
+    errors.push(...this.validationRuleErrors(schema, object, old, errors, ctx));
     if (errors.length) throw invalid(type.kind, type.group, name, errors);
     await this.deps.admission.validate({ ...attributes, object });
     return object;
+  }
+
+  /**
+   * A CRD's CEL rules, which apiextensions runs only when schema validation
+   * left the object in the shape the rules were written for.
+   */
+  private validationRuleErrors(
+    schema: TypeSchema,
+    object: KubeObject,
+    old: KubeObject | undefined,
+    schemaErrors: FieldError[],
+    ctx: RequestContext,
+  ): FieldError[] {
+    if (!schema.validateRules) return [];
+    if (schemaErrors.some((e) => BLOCKING_SCHEMA_ERRORS.has(e.reason)))
+      // field.Invalid(nil, nil, ...): Go prints the nil path as <nil> and the nil value as "null".
+      return [invalidValue('<nil>', 'null', RULES_NOT_CHECKED)];
+    const { errors, warnings } = schema.validateRules(object, old);
+    ctx.warnings.push(...warnings);
+    return errors;
   }
 
   /** Strict decoding's findings, duplicate fields first: a 400 for Strict, warnings for Warn. */

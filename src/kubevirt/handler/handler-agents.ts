@@ -5,7 +5,8 @@
  * not the handler's: they live in the launcher pods and outlive a handler
  * restart.
  */
-import type { ComponentContext } from '../../runtime/component-context.js';
+import { asIdentity, type ComponentContext } from '../../runtime/component-context.js';
+import { KUBEVIRT_SERVICE_ACCOUNT_NAMESPACE } from '../index.js';
 import type { Node } from '../../kube/nodes.js';
 import type { Pod } from '../../kube/pods.js';
 import { Gate, type Component } from '../../runtime/component.js';
@@ -41,6 +42,8 @@ class NodeHandler implements Component {
     private readonly activeNodes: Set<string>,
   ) {
     this.name = `virt-handler-${nodeName}`;
+    // The handler pod's bound token carries its node's name, which KubeVirt's node-restriction policy checks.
+    ctx = asIdentity(ctx, { component: 'virt-handler', namespace: KUBEVIRT_SERVICE_ACCOUNT_NAMESPACE, node: nodeName });
     this.parts = [
       new NodeAgent(ctx, nodeName),
       new VmiSync({ ctx, nodeName, vmis: informers.vmis, launcherPods: informers.launcherPods, nodes: informers.nodes, domains }),
