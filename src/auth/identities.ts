@@ -25,13 +25,16 @@ export type ControllerName =
   | 'endpointslice-controller'
   | 'node-controller'
   | 'disruption-controller'
-  | 'clusterrole-aggregation-controller';
+  | 'clusterrole-aggregation-controller'
+  | 'persistent-volume-binder';
 
 export type ComponentIdentity =
   | { component: 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' }
   | { component: 'controller'; controller: ControllerName }
   | { component: 'kubelet'; node: string }
-  | { component: 'virt-operator' | 'virt-controller' | 'virt-handler' | 'virt-api'; namespace: string };
+  | { component: 'virt-operator' | 'virt-controller' | 'virt-handler' | 'virt-api'; namespace: string }
+  /** A cluster add-on (kind's local-path provisioner, the CSI snapshot controller) under its own ServiceAccount. */
+  | { component: 'addon'; agent: string; namespace: string; serviceAccount: string };
 
 const KUBEVIRT_SERVICE_ACCOUNTS = {
   'virt-operator': 'kubevirt-operator',
@@ -52,6 +55,8 @@ export function identityUser(identity: ComponentIdentity): UserInfo {
       return serviceAccountUser('kube-system', identity.controller);
     case 'kubelet':
       return nodeUser(identity.node);
+    case 'addon':
+      return serviceAccountUser(identity.namespace, identity.serviceAccount);
     default:
       return serviceAccountUser(identity.namespace, KUBEVIRT_SERVICE_ACCOUNTS[identity.component]);
   }
@@ -64,6 +69,8 @@ export function identityAgent(identity: ComponentIdentity): string {
       return 'kube-controller-manager';
     case 'kubelet':
       return 'kubelet';
+    case 'addon':
+      return identity.agent;
     default:
       return identity.component;
   }
