@@ -59,7 +59,7 @@ import { clusterComponents, type ClusterOptions } from './cluster/control-plane.
 import { defaultTolerationSecondsPlugin, nodeFaults, type NodeFaults } from './cluster/nodes/index.js';
 import { ServiceIpAllocator } from './cluster/services/service-ip-allocator.js';
 import { defaultStorageClassPlugin } from './cluster/volumes/index.js';
-import { kindAddonObjects } from './cluster/addons/manifests.js';
+import { clusterAddonObjects } from './cluster/addons/manifests.js';
 import { NodePortAllocator } from './cluster/services/node-port-allocator.js';
 import { apiServiceControllers } from './server/aggregator/apiservice-controllers.js';
 import { builtinProfile } from './simulation/profile.js';
@@ -356,11 +356,17 @@ async function bootstrapNamespaces(registry: GenericRegistry, types: TypeRegistr
   }
 }
 
-/** kind's add-ons (src/cluster/addons), created as kind applies its manifests: by the cluster admin, before any controller runs. */
+/**
+ * The cluster's add-ons (src/cluster/addons), created as kind applies its manifests: by the cluster admin, before any
+ * controller runs. A CRD's kind is served a microtask after the CRD is stored, so an object of it waits that long.
+ */
 async function createAddons(registry: GenericRegistry, types: TypeRegistry): Promise<void> {
   const context = newContext(adminUser, { userAgent: 'kubectl' });
-  for (const object of kindAddonObjects()) {
-    const type = types.byKind(object.apiVersion, object.kind)!;
+  for (const object of clusterAddonObjects()) {
+    let type = types.byKind(object.apiVersion, object.kind);
+    if (!type) await new Promise<void>((resolve) => setImmediate(resolve));
+    type = types.byKind(object.apiVersion, object.kind);
+    if (!type) throw new Error(`add-on ${object.kind} ${object.metadata.name}: ${object.apiVersion} is not served`);
     // kind's StorageClass names a namespace, which kubectl drops for a cluster-scoped kind.
     const { namespace, ...clusterMetadata } = object.metadata;
     const stored = type.namespaced ? object : { ...object, metadata: clusterMetadata };

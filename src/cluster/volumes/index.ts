@@ -1,7 +1,8 @@
 /**
  * Storage as a kind cluster has it: the persistent volume controller of
  * kube-controller-manager and kind's local-path provisioner (rancher.io/local-path,
- * the provisioner of the default StorageClass `standard`), under their own identities.
+ * the provisioner of the default StorageClass `standard`), plus the CSI snapshot
+ * controller KubeVirt's CI adds, each under its own identity.
  * The DefaultStorageClass admission plugin is the API server's (src/emulator.ts
  * registers it); the scheduler's volume binding lives with the scheduler.
  */
@@ -10,6 +11,7 @@ import { asController, asIdentity, type ComponentContext } from '../../runtime/c
 import { PV, PVC, STORAGE_CLASS, type PersistentVolume, type PersistentVolumeClaim, type StorageClass } from '../../kube/volumes.js';
 import { localPathProvisioner } from './local-path-provisioner.js';
 import { persistentVolumeController, type VolumeInformers } from './pv-controller.js';
+import { snapshotController, VOLUME_SNAPSHOT, VOLUME_SNAPSHOT_CLASS, VOLUME_SNAPSHOT_CONTENT } from './snapshot-controller.js';
 
 export { defaultStorageClassPlugin } from './default-storage-class.js';
 
@@ -25,8 +27,21 @@ export function storageComponents(ctx: ComponentContext): Component[] {
     namespace: 'local-path-storage',
     serviceAccount: 'local-path-provisioner-service-account',
   });
+  const snapshots = asIdentity(ctx, {
+    component: 'addon',
+    agent: 'snapshot-controller',
+    namespace: 'kube-system',
+    serviceAccount: 'snapshot-controller',
+  });
   return [
     persistentVolumeController(asController(ctx, 'persistent-volume-binder'), informers),
     localPathProvisioner(provisioner, informers),
+    snapshotController(snapshots, {
+      snapshots: ctx.informers.informerFor(VOLUME_SNAPSHOT),
+      contents: ctx.informers.informerFor(VOLUME_SNAPSHOT_CONTENT),
+      classes: ctx.informers.informerFor(VOLUME_SNAPSHOT_CLASS),
+      claims: informers.claims,
+      volumes: informers.volumes,
+    }),
   ];
 }

@@ -139,3 +139,67 @@ t.test('a VM whose Immediate claim has no volume stays Scheduling; a matching vo
   await wait(['vmi/vm-late', '--for=jsonpath={.status.phase}=Running']);
   t.equal((await json<{ status: { phase: string } }>(['get', 'pvc', 'late-data'])).status.phase, 'Bound');
 });
+
+t.test('a VirtualMachineSnapshot and a VirtualMachineRestore of the PVC-backed VM go through VolumeSnapshots', async (t) => {
+  await apply([
+    {
+      apiVersion: 'snapshot.kubevirt.io/v1beta1',
+      kind: 'VirtualMachineSnapshot',
+      metadata: { name: 'disk-snap', namespace: 'default' },
+      spec: { source: { apiGroup: 'kubevirt.io', kind: 'VirtualMachine', name: 'vm-disk' } },
+    },
+  ]);
+  await wait(['vmsnapshot/disk-snap', '--for=jsonpath={.status.phase}=Succeeded']);
+  const snapshot = await json<{ metadata: { uid: string }; status: { indications: string[]; snapshotVolumes: Record<string, string[]> } }>([
+    'get',
+    'vmsnapshot',
+    'disk-snap',
+  ]);
+  t.notOk(snapshot.status.indications.includes('PartialSnapshot'), 'not a partial snapshot');
+  t.same(snapshot.status.snapshotVolumes.includedVolumes, ['data']);
+  const volumeSnapshotName = `vmsnapshot-${snapshot.metadata.uid}-volume-data`;
+  const volumeSnapshot = await json<{ spec: Record<string, unknown>; status: Record<string, unknown> }>([
+    'get',
+    'volumesnapshot',
+    volumeSnapshotName,
+  ]);
+  t.match(volumeSnapshot.spec, { source: { persistentVolumeClaimName: 'disk-data' }, volumeSnapshotClassName: 'standard' });
+  t.match(volumeSnapshot.status, { readyToUse: true, restoreSize: '1Gi', boundVolumeSnapshotContentName: /^snapcontent-[0-9a-f-]{36}$/ });
+  const content = await json<{ spec: Record<string, unknown>; status: Record<string, unknown> }>([
+    'get',
+    'volumesnapshotcontent',
+    String(volumeSnapshot.status.boundVolumeSnapshotContentName),
+  ]);
+  t.match(content.spec, { driver: 'rancher.io/local-path', deletionPolicy: 'Delete', volumeSnapshotRef: { name: volumeSnapshotName } });
+  t.match(content.status, { readyToUse: true, restoreSize: 1073741824 });
+  const listed = await fixture.kubectl(['get', 'volumesnapshot', volumeSnapshotName, '--no-headers']);
+  t.match(listed.stdout, new RegExp(`^${volumeSnapshotName}\\s+true\\s+disk-data\\s+1Gi\\s+standard\\s+snapcontent-`));
+
+  t.equal((await fixture.kubectl(['patch', 'vm', 'vm-disk', '--type', 'merge', '-p', '{"spec":{"runStrategy":"Halted"}}'])).code, 0);
+  await wait(['vmi/vm-disk', '--for=delete']);
+  await apply([
+    {
+      apiVersion: 'snapshot.kubevirt.io/v1beta1',
+      kind: 'VirtualMachineRestore',
+      metadata: { name: 'disk-restore', namespace: 'default' },
+      spec: { target: { apiGroup: 'kubevirt.io', kind: 'VirtualMachine', name: 'vm-disk' }, virtualMachineSnapshotName: 'disk-snap' },
+    },
+  ]);
+  await wait(['vmrestore/disk-restore', '--for=jsonpath={.status.complete}=true']);
+  const restore = await json<{ metadata: { uid: string } }>(['get', 'vmrestore', 'disk-restore']);
+  const restoredClaim = `restore-${restore.metadata.uid}-data`;
+  const claimOfVm = await fixture.kubectl([
+    'get',
+    'vm',
+    'vm-disk',
+    '-o',
+    "jsonpath={.spec.template.spec.volumes[?(@.name=='data')].persistentVolumeClaim.claimName}",
+  ]);
+  t.equal(claimOfVm.stdout, restoredClaim);
+  const claim = await json<{ spec: { dataSource: Record<string, string> } }>(['get', 'pvc', restoredClaim]);
+  t.same(claim.spec.dataSource, { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: volumeSnapshotName });
+
+  t.equal((await fixture.kubectl(['patch', 'vm', 'vm-disk', '--type', 'merge', '-p', '{"spec":{"runStrategy":"Always"}}'])).code, 0);
+  await wait(['vmi/vm-disk', '--for=jsonpath={.status.phase}=Running']);
+  await wait([`pvc/${restoredClaim}`, '--for=jsonpath={.status.phase}=Bound']);
+});
