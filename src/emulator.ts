@@ -60,6 +60,8 @@ import { startCompaction } from './storage/compactor.js';
 import { clusterComponents, type ClusterOptions } from './cluster/control-plane.js';
 import { defaultTolerationSecondsPlugin, nodeFaults, type NodeFaults } from './cluster/nodes/index.js';
 import { ServiceIpAllocator } from './cluster/services/service-ip-allocator.js';
+import { defaultStorageClassPlugin } from './cluster/volumes/index.js';
+import { clusterAddonObjects } from './cluster/addons/manifests.js';
 import { NodePortAllocator } from './cluster/services/node-port-allocator.js';
 import { apiServiceControllers } from './server/aggregator/apiservice-controllers.js';
 import { builtinProfile } from './simulation/profile.js';
@@ -179,6 +181,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const listServices = () => store.list(types.byKind('v1', 'Service')!.storageKey);
   admission.addMutating(new ServiceIpAllocator({ listServices }));
   admission.addMutating(new NodePortAllocator({ listServices, random: () => random.next() }));
+  admission.addMutating(defaultStorageClassPlugin(() => store.list(types.byKind('storage.k8s.io/v1', 'StorageClass')!.storageKey)));
   admission.addValidating(nodeRestriction);
   admission.addValidating(escalationCheck(authorizer));
 
@@ -189,6 +192,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   await ensureBootstrapPolicy((object) =>
     registry.create(types.byKind(object.apiVersion, object.kind)!, object.metadata.namespace, object, apiserverContext),
   );
+  await createAddons(registry, types);
   const profile = builtinProfile(options.profile ?? 'instant');
   if (!profile) throw new Error(`unknown simulation profile "${options.profile}"`);
   const components = await startComponents({
@@ -366,6 +370,24 @@ async function bootstrapNamespaces(registry: GenericRegistry, types: TypeRegistr
   const namespaceType = types.byKind('v1', 'Namespace')!;
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
     await registry.create(namespaceType, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, newContext(adminUser));
+  }
+}
+
+/**
+ * The cluster's add-ons (src/cluster/addons), created as kind applies its manifests: by the cluster admin, before any
+ * controller runs. A CRD's kind is served a microtask after the CRD is stored, so an object of it waits that long.
+ */
+async function createAddons(registry: GenericRegistry, types: TypeRegistry): Promise<void> {
+  const context = newContext(adminUser, { userAgent: 'kubectl' });
+  for (const object of clusterAddonObjects()) {
+    let type = types.byKind(object.apiVersion, object.kind);
+    if (!type) await new Promise<void>((resolve) => setImmediate(resolve));
+    type = types.byKind(object.apiVersion, object.kind);
+    if (!type) throw new Error(`add-on ${object.kind} ${object.metadata.name}: ${object.apiVersion} is not served`);
+    // kind's StorageClass names a namespace, which kubectl drops for a cluster-scoped kind.
+    const { namespace, ...clusterMetadata } = object.metadata;
+    const stored = type.namespaced ? object : { ...object, metadata: clusterMetadata };
+    await registry.create(type, type.namespaced ? namespace : undefined, structuredClone(stored), context);
   }
 }
 

@@ -25,13 +25,16 @@ export type ControllerName =
   | 'endpointslice-controller'
   | 'node-controller'
   | 'disruption-controller'
-  | 'clusterrole-aggregation-controller';
+  | 'clusterrole-aggregation-controller'
+  | 'persistent-volume-binder';
 
 export type ComponentIdentity =
   | { component: 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' }
   | { component: 'controller'; controller: ControllerName }
   | { component: 'kubelet'; node: string }
-  | { component: 'virt-operator' | 'virt-controller' | 'virt-handler' | 'virt-api'; namespace: string; node?: string };
+  | { component: 'virt-operator' | 'virt-controller' | 'virt-handler' | 'virt-api'; namespace: string; node?: string }
+  /** A cluster add-on (kind's local-path provisioner, the CSI snapshot controller) under its own ServiceAccount. */
+  | { component: 'addon'; agent: string; namespace: string; serviceAccount: string };
 
 /** The extra a bound ServiceAccount token of a pod carries for the pod's node (ServiceAccountTokenPodNodeInfo, GA in 1.32). */
 export const NODE_NAME_EXTRA = 'authentication.kubernetes.io/node-name';
@@ -55,6 +58,8 @@ export function identityUser(identity: ComponentIdentity): UserInfo {
       return serviceAccountUser('kube-system', identity.controller);
     case 'kubelet':
       return nodeUser(identity.node);
+    case 'addon':
+      return serviceAccountUser(identity.namespace, identity.serviceAccount);
     default: {
       const user = serviceAccountUser(identity.namespace, KUBEVIRT_SERVICE_ACCOUNTS[identity.component]);
       // A DaemonSet pod's token names its node: virt-handler's node-restriction policy reads it.
@@ -70,6 +75,8 @@ export function identityAgent(identity: ComponentIdentity): string {
       return 'kube-controller-manager';
     case 'kubelet':
       return 'kubelet';
+    case 'addon':
+      return identity.agent;
     default:
       return identity.component;
   }

@@ -14,6 +14,7 @@ import { housekeepingComponents, type HousekeepingOptions } from './housekeeping
 import { nodeComponents } from './nodes/index.js';
 import { schedulingComponents } from './scheduling/index.js';
 import { endpointsController } from './services/endpoints-controller.js';
+import { storageComponents } from './volumes/index.js';
 import { workloadComponents } from './workloads/index.js';
 
 export interface ClusterOptions extends HousekeepingOptions {
@@ -27,6 +28,7 @@ export function clusterComponents(ctx: ComponentContext, options: ClusterOptions
     ...schedulingComponents(ctx),
     ...housekeepingComponents(ctx, options),
     ...workloadComponents(ctx),
+    ...storageComponents(ctx),
     endpointsController(asController(ctx, 'endpoint-controller'), asController(ctx, 'endpointslice-controller')),
     clusterRoleAggregationController({
       ...asController(ctx, 'clusterrole-aggregation-controller'),

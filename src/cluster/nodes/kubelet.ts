@@ -11,6 +11,7 @@ import type { Informer } from '../../runtime/informer.js';
 import type { ComponentContext } from '../../runtime/component-context.js';
 import type { Pod } from '../../kube/pods.js';
 import { KubeletPods } from './kubelet-pods.js';
+import { mirrorPods } from './static-pods.js';
 import type { NodeIdentity } from './node-template.js';
 import { HEALTHY_EVENT_REASONS, kubeletNodeStatus, needsStatusUpdate, staleConditions } from './node-status.js';
 import { errorCode, LEASE_REF, NODE_LEASE_NAMESPACE, NODE_REF, type Lease, type Node } from '../../kube/nodes.js';
@@ -25,6 +26,8 @@ export interface KubeletOptions {
   machine: Record<string, string>;
   pods: Informer<Pod>;
   images: Set<string>;
+  /** The node runs the control plane's static pods (kind's control-plane node) and publishes their mirror pods. */
+  staticPods?: boolean;
 }
 
 export class Kubelet implements Component {
@@ -59,6 +62,27 @@ export class Kubelet implements Component {
     void this.recordNodeEvent('Starting', 'Starting kubelet.');
     this.heartbeatDone = this.heartbeat();
     await this.pods.controller.start();
+    if (this.options.staticPods) void this.publishMirrorPods();
+  }
+
+  /** Creates the mirror pod of each static pod that has none (after a restart, only the missing ones). */
+  private async publishMirrorPods(): Promise<void> {
+    const { ctx, identity } = this.options;
+    try {
+      const node = await ctx.client.get<Node>(NODE_REF, undefined, identity.name);
+      // config.seen is a Go time.Time printed with nanoseconds.
+      const seen = rfc3339Micro(ctx.clock.now()).replace(/Z$/, '000Z');
+      for (const pod of mirrorPods(identity, node.metadata.uid ?? '', seen)) {
+        if (this.options.pods.getByName(pod.metadata.namespace, pod.metadata.name ?? '')) continue;
+        try {
+          await ctx.client.create(pod);
+        } catch (err) {
+          if (errorCode(err) !== 409) throw err;
+        }
+      }
+    } catch (err) {
+      ctx.logger.error(`${this.name}: publishing mirror pods failed`, err);
+    }
   }
 
   async stop(): Promise<void> {

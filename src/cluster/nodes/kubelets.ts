@@ -101,7 +101,14 @@ export class KubeletManager implements Component {
     if (shouldRun && !kubelet) {
       const identity = await this.identityOf(node);
       const ctx = asIdentity(this.ctx, { component: 'kubelet', node: nodeName });
-      const started = new Kubelet({ ctx, identity, machine: this.machineOf(nodeName), pods: this.pods, images: this.imagesOf(nodeName) });
+      const started = new Kubelet({
+        ctx,
+        identity,
+        machine: this.machineOf(nodeName),
+        pods: this.pods,
+        images: this.imagesOf(nodeName),
+        staticPods: nodeName === CONTROL_PLANE_NODE,
+      });
       this.kubelets.set(nodeName, started);
       await started.start();
     } else if (!shouldRun && kubelet) {

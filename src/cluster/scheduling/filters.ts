@@ -2,13 +2,14 @@
  * The default scheduler's filter plugins as pure functions over a pod and a
  * node (with the pods already on it), in the order kube-scheduler runs them:
  * NodeUnschedulable, TaintToleration, NodeAffinity, NodePorts,
- * NodeResourcesFit, InterPodAffinity. A node is dropped at its first failing
+ * NodeResourcesFit, VolumeBinding, InterPodAffinity. A node is dropped at its first failing
  * plugin; the reasons are the plugins' own wording (pkg/scheduler/framework/plugins).
  */
 import { matchLabelSelector } from '../../api/selectors/label-selector.js';
 import type { ContainerPort, Node, NodeSelectorRequirement, NodeSelectorTerm, Pod, PodAffinityTerm, Taint, Toleration } from './objects.js';
 import { nodeAggregates, requiredAntiAffinity } from './node-aggregates.js';
 import { nodeAllocatable, podRequests } from './resources.js';
+import { volumeFilter, type VolumeLookup } from './volume-binding.js';
 
 /** A node with the pods bound (or assumed bound) to it that still hold resources. */
 export interface NodeInfo {
@@ -21,6 +22,8 @@ export interface ClusterSnapshot {
   nodes: readonly NodeInfo[];
   /** Labels of a namespace, for affinity terms with a namespaceSelector. */
   namespaceLabels(namespace: string): Record<string, string> | undefined;
+  /** The claims, volumes and classes the VolumeBinding filter reads (absent: pods' volumes are not checked). */
+  volumes?: VolumeLookup;
 }
 
 /**
@@ -177,6 +180,13 @@ function resourcesFit(pod: Pod, info: NodeInfo): FilterFailure | undefined {
   return reasons.length ? fail(false, ...reasons) : undefined;
 }
 
+// --- volumes --------------------------------------------------------------------------------
+
+function volumeBinding(pod: Pod, info: NodeInfo, snapshot: ClusterSnapshot): FilterFailure | undefined {
+  const reason = snapshot.volumes && volumeFilter(pod, info.node, snapshot.volumes);
+  return reason ? fail(true, reason) : undefined;
+}
+
 // --- inter-pod affinity ----------------------------------------------------------------------
 
 /** Whether `term` (written in `owner`'s spec) selects `candidate`: the term's namespaces, then its label selector. */
@@ -244,7 +254,7 @@ function interPodAffinity(pod: Pod, info: NodeInfo, snapshot: ClusterSnapshot): 
 
 type Filter = (pod: Pod, info: NodeInfo, snapshot: ClusterSnapshot) => FilterFailure | undefined;
 
-const filters: Filter[] = [nodeUnschedulable, taintToleration, nodeAffinity, nodePorts, resourcesFit, interPodAffinity];
+const filters: Filter[] = [nodeUnschedulable, taintToleration, nodeAffinity, nodePorts, resourcesFit, volumeBinding, interPodAffinity];
 
 /** The first failing plugin's verdict on the node, or undefined when the pod fits. */
 export function filterNode(pod: Pod, info: NodeInfo, snapshot: ClusterSnapshot): FilterFailure | undefined {

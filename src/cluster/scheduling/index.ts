@@ -10,6 +10,7 @@ import { disruptionController } from './disruption.js';
 import { evictionHandler } from './eviction.js';
 import { NAMESPACE, NODE, PDB, POD, type Node, type Pod, type PodDisruptionBudget } from './objects.js';
 import { Scheduler } from './scheduler.js';
+import { PV, PVC, STORAGE_CLASS, type PersistentVolume, type PersistentVolumeClaim, type StorageClass } from '../../kube/volumes.js';
 
 /** Index of the shared pods informer by spec.nodeName; named after this folder so other components' indexes cannot clash. */
 const NODE_NAME_INDEX = 'scheduling/spec.nodeName';
@@ -26,6 +27,9 @@ export function schedulingComponents(ctx: ComponentContext): Component[] {
     nodes: ctx.informers.informerFor<Node>(NODE),
     namespaces: ctx.informers.informerFor(NAMESPACE),
     nodeNameIndex: NODE_NAME_INDEX,
+    claims: ctx.informers.informerFor<PersistentVolumeClaim>(PVC),
+    volumes: ctx.informers.informerFor<PersistentVolume>(PV),
+    storageClasses: ctx.informers.informerFor<StorageClass>(STORAGE_CLASS),
   });
   const disruption = disruptionController(asController(ctx, 'disruption-controller'), {
     pdbs: ctx.informers.informerFor<PodDisruptionBudget>(PDB),

@@ -14,9 +14,17 @@ import { rfc3339 } from '../../runtime/clock.js';
 import type { ComponentContext } from '../../runtime/component-context.js';
 import { bindPod, withCondition } from './binding.js';
 import { filterNode, type ClusterSnapshot, type FilterFailure, type NodeInfo } from './filters.js';
-import { unschedulableMessage } from './fit-error.js';
+import { preFilterMessage, unschedulableMessage } from './fit-error.js';
 import { isTerminal, podCondition, type Node, type Pod } from './objects.js';
 import { selectNode } from './scoring.js';
+import { claimsToBind, isStaticClass, staticVolumeFor, volumePreFilter, type VolumeLookup } from './volume-binding.js';
+import {
+  ANN_SELECTED_NODE,
+  isClaimBound,
+  type PersistentVolume,
+  type PersistentVolumeClaim,
+  type StorageClass,
+} from '../../kube/volumes.js';
 
 export const SCHEDULER_NAME = 'default-scheduler';
 
@@ -26,6 +34,9 @@ export interface SchedulerInformers {
   namespaces: Informer;
   /** Name of the pods informer's index by spec.nodeName. */
   nodeNameIndex: string;
+  claims: Informer<PersistentVolumeClaim>;
+  volumes: Informer<PersistentVolume>;
+  storageClasses: Informer<StorageClass>;
 }
 
 /**
@@ -71,6 +82,9 @@ export class Scheduler implements Component {
   private readonly unschedulable = new Set<string>();
   /** Pods bound by this scheduler whose binding the informer has not shown yet. */
   private readonly assumed = new Map<string, Pod>();
+  /** Pods whose WaitForFirstConsumer claims were given a node: bound once the claims are (VolumeBinding's PreBind wait). */
+  private readonly waitingForVolumes = new Set<string>();
+  private readonly volumeLookup: VolumeLookup;
   /**
    * Per node, its bound pods that still hold resources, as a frozen list kept
    * until one of them changes: the filters' per-node sums are remembered by
@@ -89,7 +103,16 @@ export class Scheduler implements Component {
       // Watched for their sync only; the handlers below decide what to enqueue.
       .watch(informers.pods, () => [])
       .watch(informers.nodes, () => [])
-      .watch(informers.namespaces, () => []);
+      .watch(informers.namespaces, () => [])
+      .watch(informers.claims, () => [])
+      .watch(informers.volumes, () => [])
+      .watch(informers.storageClasses, () => []);
+    this.volumeLookup = {
+      claim: (namespace, name) => informers.claims.getByName(namespace, name),
+      volume: (name) => informers.volumes.getByName(undefined, name),
+      volumes: () => informers.volumes.list(),
+      storageClass: (name) => informers.storageClasses.getByName(undefined, name),
+    };
   }
 
   async start(): Promise<void> {
@@ -111,6 +134,7 @@ export class Scheduler implements Component {
           this.forgetBoundPods(pod);
           this.assumed.delete(objectKey(pod));
           this.unschedulable.delete(objectKey(pod));
+          this.waitingForVolumes.delete(objectKey(pod));
           if (pod.spec?.nodeName) retryAll();
         },
       }),
@@ -118,6 +142,10 @@ export class Scheduler implements Component {
         onAdd: retryAll,
         onUpdate: (old, node) => schedulingRelevant(old) !== schedulingRelevant(node) && retryAll(),
       }),
+      // A claim created, bound or given up, a volume or class appearing: pods waiting on them may go now.
+      ...[this.informers.claims, this.informers.volumes, this.informers.storageClasses].map((informer) =>
+        informer.addEventHandler({ onAdd: retryAll, onUpdate: retryAll, onDelete: retryAll }),
+      ),
     ];
   }
 
@@ -156,15 +184,23 @@ export class Scheduler implements Component {
 
   private retryUnschedulable(): void {
     for (const key of this.unschedulable) this.controller.enqueue(key);
+    for (const key of this.waitingForVolumes) this.controller.enqueue(key);
   }
 
   private async schedule(key: string): Promise<void> {
     const pod = this.informers.pods.get(key);
     if (!pod || !needsScheduling(pod) || this.assumed.has(key)) {
       this.unschedulable.delete(key);
+      this.waitingForVolumes.delete(key);
       return;
     }
+    if (this.waitingForVolumes.has(key)) {
+      if (claimsToBind(pod, this.volumeLookup).length > 0) return;
+      this.waitingForVolumes.delete(key);
+    }
     const snapshot = this.snapshot();
+    const rejected = volumePreFilter(pod, this.volumeLookup);
+    if (rejected) return this.recordUnschedulable(pod, preFilterMessage(snapshot.nodes.length, rejected));
     const feasible: NodeInfo[] = [];
     const failures: FilterFailure[] = [];
     for (const info of snapshot.nodes) {
@@ -174,7 +210,39 @@ export class Scheduler implements Component {
     }
     if (feasible.length === 0) return this.recordUnschedulable(pod, unschedulableMessage(failures));
     const nodeName = selectNode(pod, feasible, (count) => Math.floor(this.ctx.random.next() * count));
+    const unbound = claimsToBind(pod, this.volumeLookup);
+    if (unbound.length > 0) return this.bindVolumes(pod, unbound, feasible.find((info) => info.node.metadata.name === nodeName)!.node);
     await this.bind(pod, nodeName);
+  }
+
+  /**
+   * VolumeBinding's PreBind: a provisioned claim is given the node (volume.kubernetes.io/selected-node) for its
+   * provisioner, a static one its volume (claimRef, for the PV controller to finish); the pod binds once they are bound.
+   */
+  private async bindVolumes(pod: Pod, claims: PersistentVolumeClaim[], node: Node): Promise<void> {
+    const key = objectKey(pod);
+    this.unschedulable.delete(key);
+    this.waitingForVolumes.add(key);
+    const nodeName = node.metadata.name ?? '';
+    for (const claim of claims) {
+      try {
+        if (isStaticClass(claim, this.volumeLookup)) {
+          const volume = staticVolumeFor(claim, node, this.volumeLookup);
+          if (!volume) continue;
+          const { namespace, name, uid } = claim.metadata;
+          const claimRef = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace, name, uid };
+          await this.ctx.client.update<PersistentVolume>({ ...volume, spec: { ...volume.spec, claimRef } });
+        } else if (!isClaimBound(claim) && claim.metadata.annotations?.[ANN_SELECTED_NODE] !== nodeName) {
+          const annotations = { ...claim.metadata.annotations, [ANN_SELECTED_NODE]: nodeName };
+          await this.ctx.client.update<PersistentVolumeClaim>({ ...claim, metadata: { ...claim.metadata, annotations } });
+        }
+      } catch (err) {
+        // Someone else changed it meanwhile: the informer brings the change and the pod is tried again.
+        const code = (err as { code?: unknown }).code;
+        if (code !== 409 && code !== 404) throw err;
+        this.waitingForVolumes.delete(key);
+      }
+    }
   }
 
   private async bind(pod: Pod, nodeName: string): Promise<void> {
@@ -242,6 +310,10 @@ export class Scheduler implements Component {
         const assumed = assumedByNode.get(name);
         return { node, pods: assumed ? [...bound, ...assumed] : bound };
       });
-    return { nodes: infos, namespaceLabels: (namespace) => namespaces.getByName(undefined, namespace)?.metadata.labels };
+    return {
+      nodes: infos,
+      namespaceLabels: (namespace) => namespaces.getByName(undefined, namespace)?.metadata.labels,
+      volumes: this.volumeLookup,
+    };
   }
 }

@@ -15,7 +15,14 @@ t.test('client-node lists, watches with an informer, creates, patches and delete
   const core = kc.makeApiClient(k8s.CoreV1Api);
 
   const namespaces = await core.listNamespace();
-  t.same(namespaces.items.map((n) => n.metadata?.name).sort(), ['default', 'kube-node-lease', 'kube-public', 'kube-system']);
+  // A fresh kind cluster's namespaces, its local-path-storage included.
+  t.same(namespaces.items.map((n) => n.metadata?.name).sort(), [
+    'default',
+    'kube-node-lease',
+    'kube-public',
+    'kube-system',
+    'local-path-storage',
+  ]);
 
   const informer = k8s.makeInformer(kc, '/api/v1/namespaces/default/configmaps', () =>
     core.listNamespacedConfigMap({ namespace: 'default' }),

@@ -47,5 +47,5 @@ t.test('kubectl logs reads a simulated container log', async (t) => {
   const tail = await kubectl(['logs', 'web', '--tail=1']);
   t.match(tail.stdout, /^\S+ \S+ \[notice\] 1#1: start worker process 29\n$/);
   const wide = await kubectl(['get', 'pod', 'web', '-o', 'wide']);
-  t.match(wide.stdout, /web\s+1\/1\s+Running\s+0\s+\S+\s+10\.244\.1\.2\s+kubevirt-emulator-worker/);
+  t.match(wide.stdout, /web\s+1\/1\s+Running\s+0\s+\S+\s+10\.244\.1\.\d+\s+kubevirt-emulator-worker/);
 });

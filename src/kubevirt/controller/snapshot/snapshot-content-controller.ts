@@ -3,9 +3,9 @@
  * (updateVMSnapshotContent in pkg/storage/snapshot/snapshot.go): creates a
  * VolumeSnapshot per volume backup and sums them up into the content's
  * creationTime, readyToUse, volumeSnapshotStatus and error. No backups (a VM
- * without snapshottable PVCs) means created and ready at once. The CSI
- * snapshotter is not emulated: a VolumeSnapshot is given its ready status as
- * soon as it is created (§12.2 of the behaviour reference).
+ * without snapshottable PVCs) means created and ready at once. The
+ * VolumeSnapshots become ready when the cluster's snapshot controller and CSI
+ * driver have cut them.
  */
 import type { KubeObject } from '../../../api/types.js';
 import type { ComponentContext } from '../../../runtime/component-context.js';
@@ -42,6 +42,7 @@ export interface SnapshotContentControllerDeps {
 export class SnapshotContentController implements Component {
   readonly name = 'virt-controller/vmsnapshotcontent';
   private readonly controller: Controller;
+  private watchingVolumeSnapshots = false;
 
   constructor(private readonly deps: SnapshotContentControllerDeps) {
     const { ctx, snapshots, contents } = deps;
@@ -54,8 +55,33 @@ export class SnapshotContentController implements Component {
     );
   }
 
-  start(): Promise<void> {
-    return this.controller.start();
+  async start(): Promise<void> {
+    await this.controller.start();
+    await this.watchVolumeSnapshots();
+  }
+
+  /**
+   * Once the snapshot.storage.k8s.io kinds are served, a VolumeSnapshot's progress brings its content back (KubeVirt
+   * starts its VolumeSnapshot informer when the CRD exists); without them nothing is watched, so nothing waits on it.
+   */
+  private async watchVolumeSnapshots(): Promise<void> {
+    if (this.watchingVolumeSnapshots || !(await this.volumeSnapshotsServed())) return;
+    this.watchingVolumeSnapshots = true;
+    this.controller.watch(this.deps.ctx.informers.informerFor(VOLUME_SNAPSHOT_REF), (volumeSnapshot) =>
+      (volumeSnapshot.metadata.ownerReferences ?? [])
+        .filter((ref) => ref.kind === 'VirtualMachineSnapshotContent')
+        .map((ref) => `${volumeSnapshot.metadata.namespace ?? ''}/${ref.name}`),
+    );
+  }
+
+  private async volumeSnapshotsServed(): Promise<boolean> {
+    try {
+      await this.deps.ctx.client.list(VOLUME_SNAPSHOT_REF, { limit: 1 });
+      return true;
+    } catch (err) {
+      if (statusCode(err) === 404) return false;
+      throw err;
+    }
   }
 
   stop(): Promise<void> {
@@ -152,7 +178,7 @@ export class SnapshotContentController implements Component {
     }
   }
 
-  /** The VolumeSnapshot of one backup, then its status as the CSI snapshotter would write it once the snapshot is cut. */
+  /** The VolumeSnapshot of one backup, for the cluster's snapshot controller to cut. */
   private async createVolumeSnapshot(content: SnapshotContent, backup: VolumeBackup): Promise<VolumeSnapshot> {
     const { ctx, snapshotClasses, recorder } = this.deps;
     const claimSpec = backup.persistentVolumeClaim.spec as { storageClassName?: string; resources?: { requests?: { storage?: string } } };
@@ -171,12 +197,6 @@ export class SnapshotContentController implements Component {
       'SuccessfulVolumeSnapshotCreate',
       `Successfully created VolumeSnapshot ${created.metadata.name ?? ''}`,
     );
-    const status = {
-      readyToUse: true,
-      creationTime: rfc3339(ctx.clock.now()),
-      restoreSize: claimSpec.resources?.requests?.storage,
-      boundVolumeSnapshotContentName: `snapcontent-${created.metadata.uid ?? ''}`,
-    };
-    return (await writeStatus(ctx.client, created, JSON.parse(JSON.stringify(status)))) ?? created;
+    return created;
   }
 }

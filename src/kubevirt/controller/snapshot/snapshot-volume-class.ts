@@ -2,9 +2,8 @@
  * Which VolumeSnapshotClass would snapshot a storage class's volumes
  * (getVolumeSnapshotClassName in pkg/storage/snapshot/snapshot.go): the one
  * whose driver is the storage class's provisioner, or among several the one
- * annotated as default. Without the snapshot.storage.k8s.io CRDs (the
- * emulator's default) there is none, so KubeVirt leaves PVC volumes out of
- * snapshots. Read through the client: an informer on a kind that may never
+ * annotated as default. Without the snapshot.storage.k8s.io CRDs there is
+ * none, so KubeVirt leaves PVC volumes out of snapshots. Read through the client: an informer on a kind that may never
  * exist would hold its controller back from syncing.
  */
 import type { KubeObject } from '../../../api/types.js';

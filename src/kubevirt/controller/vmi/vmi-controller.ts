@@ -22,6 +22,7 @@ import { multusNetworkNames, NAD_REF, NAD_RESOURCE_ANNOTATION, nadNamespacedName
 import { hasCondition } from '../conditions.js';
 import { isFinal, isUnprocessed, type VirtualMachine, type VirtualMachineInstance } from '../types.js';
 import { nextVmiState, type SyncError } from './vmi-status.js';
+import type { PersistentVolumeClaim } from '../../../kube/volumes.js';
 import { errorMessage, statusCode } from '../errors.js';
 
 export interface VmiControllerDeps {
@@ -133,6 +134,7 @@ export class VmiController implements Component {
       hasOwnerVm: this.hasOwnerVm(vmi),
       launcherImage: this.deps.config().launcherImage,
       now: rfc3339(ctx.clock.now()),
+      claim: (name) => this.deps.pvcs.getByName(vmi.metadata.namespace, name) as PersistentVolumeClaim | undefined,
     });
     // Only once bound: the simulated scheduler writes PodScheduled=False with a plain update and would lose it to our concurrent write.
     if (pod?.spec.nodeName && !isTempPod(pod) && !isPodDownOrGoingDown(pod)) await this.syncUnpausedCondition(vmi, pod);

@@ -19,6 +19,7 @@ import {
 } from '../constants.js';
 import { containerImageError, isLauncherPodReady, isPodDownOrGoingDown, isTempPod } from './launcher-pod-state.js';
 import { formatQuantity } from '../../../kube/quantity.js';
+import type { PersistentVolumeClaim } from '../../../kube/volumes.js';
 import { isFinal, isUnprocessed, type Condition, type VirtualMachineInstance, type VmiPhase, type VmiStatus } from '../types.js';
 
 /** A failure of the sync step, as KubeVirt's SyncError: a reason for the Synchronized condition and a message. */
@@ -40,6 +41,8 @@ export interface VmiStatusInput {
   hasOwnerVm: boolean;
   launcherImage: string;
   now: string;
+  /** The VMI's PersistentVolumeClaims by name (from the informer), for volumeStatus[].persistentVolumeClaimInfo. */
+  claim?: (name: string) => PersistentVolumeClaim | undefined;
 }
 
 const readyCondition = (status: Condition['status'], reason: string, message: string, now: string): Condition => ({
@@ -96,13 +99,40 @@ function initialInterfaces(vmi: VirtualMachineInstance): Array<{ name: string; p
   );
 }
 
-function initialVolumeStatus(vmi: VirtualMachineInstance): Array<{ name: string; target: string; [field: string]: unknown }> {
+/**
+ * Without CDI, virt-controller takes CDI's default filesystem overhead for every claim (getFilesystemOverhead:
+ * "Using default 5.5% filesystem overhead for pvc size").
+ */
+const DEFAULT_FILESYSTEM_OVERHEAD = '0.055';
+
+/** persistentVolumeClaimInfo as updateVolumeStatus fills it from the claim (omitempty fields left out). */
+function claimInfo(claimName: string, claim: PersistentVolumeClaim | undefined): Record<string, unknown> {
+  if (!claim) return { claimName };
+  const info = {
+    claimName,
+    accessModes: claim.spec?.accessModes,
+    volumeMode: claim.spec?.volumeMode,
+    capacity: claim.status?.capacity,
+    requests: claim.spec?.resources?.requests,
+    filesystemOverhead: DEFAULT_FILESYSTEM_OVERHEAD,
+  };
+  return JSON.parse(JSON.stringify(info)) as Record<string, unknown>;
+}
+
+type VolumeStatus = { name: string; target?: string; [field: string]: unknown };
+
+/** The volume statuses of the VMI's spec, new ones in spec order (virt-handler fills in targets and sorts them later). */
+function initialVolumeStatus(vmi: VirtualMachineInstance): VolumeStatus[] {
   const existing = vmi.status?.volumeStatus ?? [];
-  return (vmi.spec.volumes ?? []).map((v) => {
-    const known = existing.find((e) => e.name === v.name);
-    if (known) return { target: '', ...known };
-    const claimName = v.persistentVolumeClaim?.claimName ?? v.dataVolume?.name;
-    return claimName ? { name: v.name, target: '', persistentVolumeClaimInfo: { claimName } } : { name: v.name, target: '' };
+  return (vmi.spec.volumes ?? []).map((v) => ({ target: '', ...(existing.find((e) => e.name === v.name) ?? { name: v.name }) }));
+}
+
+/** The statuses as they are, each claim's info refreshed from its claim (updateVolumeStatus). */
+function withClaimInfo(statuses: VolumeStatus[], vmi: VirtualMachineInstance, claim: VmiStatusInput['claim']): VolumeStatus[] {
+  return statuses.map((entry) => {
+    const volume = vmi.spec.volumes?.find((v) => v.name === entry.name);
+    const claimName = volume?.persistentVolumeClaim?.claimName ?? volume?.dataVolume?.name;
+    return claimName ? { ...entry, persistentVolumeClaimInfo: claimInfo(claimName, claim?.(claimName)) } : entry;
   });
 }
 
@@ -181,7 +211,7 @@ export function nextVmiState(input: VmiStatusInput): VirtualMachineInstance {
       const imageError = containerImageError(launcherPod);
       if (imageError) syncError = { ...imageError, requeue: true };
       if (isLauncherPodReady(launcherPod) && !vmi.metadata.deletionTimestamp) {
-        status.volumeStatus = initialVolumeStatus(vmi);
+        status.volumeStatus = withClaimInfo(initialVolumeStatus(vmi), vmi, input.claim);
         status.interfaces = initialInterfaces(vmi);
         status.phase = 'Scheduled';
         labels[LABEL_NODE_NAME] = launcherPod.spec.nodeName ?? '';
@@ -198,7 +228,7 @@ export function nextVmiState(input: VmiStatusInput): VirtualMachineInstance {
     if (!hasOwnerVm) next.metadata.finalizers = without(next.metadata.finalizers, FINALIZER_VM_CONTROLLER);
   } else if (phase === 'Running' || phase === 'Scheduled') {
     if (!launcherPod) status.phase = 'Failed';
-    else status.volumeStatus ??= initialVolumeStatus(vmi);
+    else status.volumeStatus = withClaimInfo(status.volumeStatus ?? initialVolumeStatus(vmi), vmi, input.claim);
   }
 
   // While virt-handler owns the VMI (Scheduled/Running) the Synchronized condition is its to set.

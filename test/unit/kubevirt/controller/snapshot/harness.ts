@@ -1,8 +1,8 @@
 /**
  * The virt-controller harness (test/unit/kubevirt/controller/harness.ts)
  * plus KubeVirt's snapshot, restore, clone and export CRDs; no virt-api, so
- * objects are stored as written. PVCs are bound by hand, as a provisioner
- * would.
+ * objects are stored as written. A claim is bound by a volume made for it by
+ * hand (a CSI volume pre-bound to the claim), which the cluster's PV controller binds.
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
@@ -55,13 +55,25 @@ export async function waitForPhase(h: Harness, ref: KindRef, name: string, phase
 
 /** A bound claim, as if a provisioner had bound it. */
 export async function boundClaim(h: Harness, name: string, storageClassName = 'standard'): Promise<void> {
+  const spec = { accessModes: ['ReadWriteOnce'], storageClassName };
   await h.client.create({
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
     metadata: { name, namespace: 'default' },
-    spec: { accessModes: ['ReadWriteOnce'], storageClassName, resources: { requests: { storage: '1Gi' } } },
+    spec: { ...spec, resources: { requests: { storage: '1Gi' } } },
   } as KubeObject);
-  await h.client.patch(PVC, 'default', name, 'merge', { status: { phase: 'Bound' } }, { subresource: 'status' });
+  await h.client.create({
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: { name: `pv-${name}` },
+    spec: {
+      ...spec,
+      capacity: { storage: '1Gi' },
+      claimRef: { namespace: 'default', name },
+      csi: { driver: 'csi.example.com', volumeHandle: name },
+    },
+  } as KubeObject);
+  await h.waitFor(`claim ${name} bound`, async () => (await h.tryGet<WithStatus>(PVC, 'default', name))?.status?.phase === 'Bound');
 }
 
 export const snapshotOf = (name: string, vm: string, extra: Record<string, unknown> = {}): KubeObject =>

@@ -80,12 +80,20 @@ t.test('a running VM yields online indications', async (t) => {
 });
 
 t.test('a PVC volume waits for its claim to bind, then is left out without a VolumeSnapshotClass', async (t) => {
+  // A class no VolumeSnapshotClass serves (the emulator's default class `standard` has one).
+  await h.client.create({
+    apiVersion: 'storage.k8s.io/v1',
+    kind: 'StorageClass',
+    metadata: { name: 'nosnap' },
+    provisioner: 'example.com/nosnap',
+    volumeBindingMode: 'Immediate',
+  } as KubeObject);
   await h.client.create(cirrosVm('disk', 'Halted', withClaim('disk-data')));
   await h.client.create({
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
     metadata: { name: 'disk-data', namespace: 'default' },
-    spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'standard', resources: { requests: { storage: '1Gi' } } },
+    spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'nosnap', resources: { requests: { storage: '1Gi' } } },
   } as KubeObject);
   await h.client.create(snapshotOf('disk-snap', 'disk'));
   const waiting = await h.waitFor('lock refused', async () => {
@@ -113,7 +121,7 @@ t.test('a PVC volume waits for its claim to bind, then is left out without a Vol
     {
       name: 'data',
       enabled: false,
-      reason: 'No VolumeSnapshotClass: Volume snapshots are not configured for this StorageClass [standard] [data]',
+      reason: 'No VolumeSnapshotClass: Volume snapshots are not configured for this StorageClass [nosnap] [data]',
     },
   ]);
 });

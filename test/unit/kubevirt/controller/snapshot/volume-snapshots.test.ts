@@ -19,34 +19,7 @@ t.teardown(() => h.stop());
 
 const VOLUME_SNAPSHOT = { apiVersion: 'snapshot.storage.k8s.io/v1', kind: 'VolumeSnapshot' };
 
-/** Just enough of the external-snapshotter's CRDs to store its objects. */
-const snapshotCrd = (plural: string, kind: string, scope: 'Namespaced' | 'Cluster'): KubeObject =>
-  ({
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: `${plural}.snapshot.storage.k8s.io` },
-    spec: {
-      group: 'snapshot.storage.k8s.io',
-      scope,
-      names: { plural, singular: kind.toLowerCase(), kind, listKind: `${kind}List` },
-      versions: [
-        {
-          name: 'v1',
-          served: true,
-          storage: true,
-          subresources: { status: {} },
-          schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
-        },
-      ],
-    },
-  }) as KubeObject;
-
-await h.client.create(snapshotCrd('volumesnapshots', 'VolumeSnapshot', 'Namespaced'));
-await h.client.create(snapshotCrd('volumesnapshotclasses', 'VolumeSnapshotClass', 'Cluster'));
-await h.waitFor('VolumeSnapshot kinds served', async () => {
-  await h.client.list(VOLUME_SNAPSHOT, { namespace: 'default' });
-  return true;
-});
+// The emulator serves the external-snapshotter's CRDs (and runs its snapshot controller) from the start.
 await h.client.create({
   apiVersion: 'storage.k8s.io/v1',
   kind: 'StorageClass',
