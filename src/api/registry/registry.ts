@@ -168,8 +168,6 @@ export class GenericRegistry {
       ]);
     }
     if (type.namespaced) this.requireActiveNamespace(meta.namespace!, meta.name);
-    if (this.deps.store.get(type.storageKey, scopeOf(type, meta.namespace), meta.name)) throw alreadyExists(subject(type, meta.name));
-    if (incoming.metadata.resourceVersion) throw internalError('resourceVersion should not be set on objects to be created');
 
     meta.uid = generateUid(this.deps.random);
     meta.creationTimestamp = rfc3339(this.deps.clock.now());
@@ -184,6 +182,10 @@ export class GenericRegistry {
 
     object = await this.admitAndValidate('CREATE', type, object, undefined, ctx, strategy);
     object = this.withManagedFields(type, undefined, object, ctx, 'Update');
+    // Storage refuses a duplicate only after mutating and validating admission ran (store.go Create, after
+    // BeforeCreate and createValidation), so an invalid duplicate gets the webhook's or validation's answer first.
+    if (incoming.metadata.resourceVersion) throw internalError('resourceVersion should not be set on objects to be created');
+    if (this.deps.store.get(type.storageKey, scopeOf(type, meta.namespace), meta.name)) throw alreadyExists(subject(type, meta.name));
     if (ctx.dryRun)
       return toServedVersion(type, toStorageVersion(type, { ...object, metadata: { ...object.metadata, resourceVersion: undefined } }));
     return toServedVersion(type, this.put(type, object));

@@ -1,0 +1,61 @@
+/**
+ * Issue 14, what real KubeVirt clients hit, against one emulator with KubeVirt installed:
+ * - a web UI creates a VM with POST to its named path (kube's CRD handler takes any POST as create);
+ * - admission runs before storage refuses a duplicate (apiserver registry/generic/registry/store.go Create: BeforeCreate
+ *   and the validating admission run before Storage.Create answers AlreadyExists), which KubeVirt's
+ *   tests/replicaset_test.go [test_id:1411]/[test_id:1412] rely on: an invalid duplicate VMIRS gets virt-api's 422.
+ */
+import t from 'tap';
+import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
+import { installKubeVirt } from '../../helpers/kubevirt.js';
+import { rawClient, type RawClient } from '../../helpers/raw-https.js';
+
+let fixture: EmulatorFixture;
+let api: RawClient;
+t.before(async () => {
+  fixture = await withEmulator(t, { workers: 2 });
+  await installKubeVirt(fixture);
+  api = rawClient(fixture.emulator.url, fixture.kubeconfigPath);
+});
+
+const domain = { devices: { disks: [{ name: 'containerdisk', disk: { bus: 'virtio' } }] }, memory: { guest: '128Mi' }, resources: {} };
+const volumes = [{ name: 'containerdisk', containerDisk: { image: 'quay.io/kubevirt/cirros-container-disk-demo' } }];
+const vmiSpec = (extra: Record<string, unknown> = {}) => ({ domain, volumes, terminationGracePeriodSeconds: 0, ...extra });
+
+t.test('a UI creates a VM with POST to the VM named path', async (t) => {
+  const vm = {
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachine',
+    metadata: { name: 'ui-vm1', namespace: 'default' },
+    spec: { runStrategy: 'Halted', template: { spec: vmiSpec() } },
+  };
+  const created = await api.send('POST', '/apis/kubevirt.io/v1/namespaces/default/virtualmachines/ui-vm1', { body: vm });
+  t.equal(created.status, 201, created.text);
+  const got = await fixture.kubectl(['get', 'vm', 'ui-vm1', '-o', 'jsonpath={.spec.runStrategy}']);
+  t.equal(got.stdout, 'Halted');
+});
+
+t.test('an invalid duplicate VMIRS gets the webhook 422, a valid duplicate 409', async (t) => {
+  const rs = (disks: unknown[]) => ({
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachineInstanceReplicaSet',
+    metadata: { name: 'dup-rs', namespace: 'default' },
+    spec: {
+      replicas: 0,
+      selector: { matchLabels: { app: 'dup-rs' } },
+      template: { metadata: { labels: { app: 'dup-rs' } }, spec: vmiSpec({ domain: { ...domain, devices: { disks } } }) },
+    },
+  });
+  const path = '/apis/kubevirt.io/v1/namespaces/default/virtualmachineinstancereplicasets';
+  t.equal((await api.send('POST', path, { body: rs(domain.devices.disks) })).status, 201);
+  const invalid = await api.send('POST', path, { body: rs([...domain.devices.disks, { name: 'testdisk' }]) });
+  t.equal(invalid.status, 422, invalid.text);
+  t.same(
+    invalid.json.details?.causes?.map((c) => c.field),
+    ['spec.template.spec.domain.devices.disks[1].name'],
+    'the cause virt-api names',
+  );
+  const valid = await api.send('POST', path, { body: rs(domain.devices.disks) });
+  t.equal(valid.status, 409);
+  t.equal(valid.json.message, 'virtualmachineinstancereplicasets.kubevirt.io "dup-rs" already exists');
+});
