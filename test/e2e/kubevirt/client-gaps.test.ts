@@ -59,3 +59,44 @@ t.test('an invalid duplicate VMIRS gets the webhook 422, a valid duplicate 409',
   t.equal(valid.status, 409);
   t.equal(valid.json.message, 'virtualmachineinstancereplicasets.kubevirt.io "dup-rs" already exists');
 });
+
+/** Polls a jsonpath of `kubectl get` until it reads `want` (20 s); answers what it read last. */
+async function waitFor(args: string[], jsonpath: string, want: string): Promise<string> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const read = (await fixture.kubectl(['get', ...args, '-o', `jsonpath=${jsonpath}`])).stdout;
+    if (read === want || Date.now() > deadline) return read;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+// virt-launcher starts a VMI with spec.startStrategy Paused with VIR_DOMAIN_START_PAUSED, so libvirt reports the
+// "User" pause reason and virt-handler's calculatePausedCondition (pkg/virt-handler/vm.go) adds Paused=True,
+// PausedByUser, "VMI was paused by user"; the VM controller mirrors VMI conditions and prints Paused.
+t.test('spec.startStrategy Paused starts the VMI paused, on the VMI and the VM', async (t) => {
+  const vm = {
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachine',
+    metadata: { name: 'paused-vm', namespace: 'default' },
+    spec: { runStrategy: 'Always', template: { spec: vmiSpec({ startStrategy: 'Paused' }) } },
+  };
+  t.equal((await fixture.kubectl(['create', '-f', '-'], { input: JSON.stringify(vm) })).code, 0);
+  const paused = '{.status.conditions[?(@.type=="Paused")].status} {.status.conditions[?(@.type=="Paused")].reason}';
+  t.equal(await waitFor(['vmi', 'paused-vm'], paused, 'True PausedByUser'), 'True PausedByUser');
+  const vmi = JSON.parse((await fixture.kubectl(['get', 'vmi', 'paused-vm', '-o', 'json'])).stdout);
+  const condition = vmi.status.conditions.find((c: { type: string }) => c.type === 'Paused');
+  t.equal(condition.message, 'VMI was paused by user');
+  t.ok(condition.lastProbeTime && condition.lastTransitionTime, 'both times stamped');
+  t.equal(vmi.status.phase, 'Running');
+  t.equal(
+    await waitFor(['vm', 'paused-vm'], `${paused} {.status.printableStatus}`, 'True PausedByUser Paused'),
+    'True PausedByUser Paused',
+  );
+
+  const unpause = await api.send('PUT', '/apis/subresources.kubevirt.io/v1/namespaces/default/virtualmachineinstances/paused-vm/unpause', {
+    body: {},
+  });
+  t.equal(unpause.status, 200, unpause.text);
+  t.equal(await waitFor(['vm', 'paused-vm'], '{.status.printableStatus}', 'Running'), 'Running');
+  t.equal(await waitFor(['vmi', 'paused-vm'], paused, ' '), ' ', 'the Paused condition is gone');
+});
