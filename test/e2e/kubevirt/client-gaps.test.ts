@@ -100,3 +100,43 @@ t.test('spec.startStrategy Paused starts the VMI paused, on the VMI and the VM',
   t.equal(await waitFor(['vm', 'paused-vm'], '{.status.printableStatus}', 'Running'), 'Running');
   t.equal(await waitFor(['vmi', 'paused-vm'], paused, ' '), ' ', 'the Paused condition is gone');
 });
+
+// The launcher pod as v1.9's pkg/virt-controller/services/template.go renders it, through kube-apiserver's
+// ServiceAccount and Priority admission plugins (plugin/pkg/admission/serviceaccount, plugin/pkg/admission/priority):
+// no ServiceAccount named means "default"; no PriorityClass means priority 0 and PreemptLowerPriority; KubeVirt's own
+// pods name kubevirt-cluster-critical (value 1000000000 in kubevirt-operator.yaml).
+t.test('launcher and KubeVirt pods: compute args, service account, priority', async (t) => {
+  const launcher = JSON.parse((await fixture.kubectl(['get', 'pods', '-l', 'kubevirt.io/created-by', '-o', 'json'])).stdout).items.find(
+    (p: { metadata: { name: string } }) => p.metadata.name.startsWith('virt-launcher-paused-vm-'),
+  );
+  t.ok(launcher, 'the launcher pod of paused-vm');
+  const compute = launcher.spec.containers.find((c: { name: string }) => c.name === 'compute');
+  const args: string[] = compute.command;
+  t.equal(args[args.indexOf('--disk-memory-limit') + 1], '2097152000');
+  t.equal(args[args.indexOf('--hypervisor') + 1], 'kvm');
+  t.ok(args.indexOf('--hypervisor') > args.indexOf('--ovmf-path'), 'in the template order');
+  t.equal(launcher.spec.serviceAccountName, 'default');
+  t.equal(launcher.spec.serviceAccount, 'default');
+  t.equal(launcher.spec.priority, 0);
+  t.equal(launcher.spec.preemptionPolicy, 'PreemptLowerPriority');
+
+  const operands = JSON.parse((await fixture.kubectl(['-n', 'kubevirt', 'get', 'pods', '-o', 'json'])).stdout).items as {
+    metadata: { name: string };
+    spec: { priorityClassName?: string; priority?: number; preemptionPolicy?: string };
+  }[];
+  for (const prefix of ['virt-api-', 'virt-controller-', 'virt-handler-', 'virt-operator-']) {
+    const pod = operands.find((p) => p.metadata.name.startsWith(prefix));
+    t.match(
+      pod?.spec,
+      { priorityClassName: 'kubevirt-cluster-critical', priority: 1000000000, preemptionPolicy: 'PreemptLowerPriority' },
+      prefix,
+    );
+  }
+
+  const classes = (await fixture.kubectl(['get', 'priorityclass', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.value} {end}']))
+    .stdout;
+  t.match(classes, 'system-cluster-critical=2000000000');
+  t.match(classes, 'system-node-critical=2000001000');
+  const noClass = await fixture.kubectl(['run', 'nopc', '--image=busybox', '--overrides', '{"spec":{"priorityClassName":"nope"}}']);
+  t.equal(noClass.stderr.trim(), 'Error from server (Forbidden): pods "nopc" is forbidden: no PriorityClass with name nope was found');
+});
