@@ -59,6 +59,8 @@ import { Store } from './storage/store.js';
 import { startCompaction } from './storage/compactor.js';
 import { clusterComponents, type ClusterOptions } from './cluster/control-plane.js';
 import { defaultTolerationSecondsPlugin, nodeFaults, type NodeFaults } from './cluster/nodes/index.js';
+import { priorityAdmission, systemPriorityClasses } from './cluster/scheduling/priority-admission.js';
+import { serviceAccountAdmission } from './cluster/housekeeping/serviceaccount-admission.js';
 import { ServiceIpAllocator } from './cluster/services/service-ip-allocator.js';
 import { defaultStorageClassPlugin } from './cluster/volumes/index.js';
 import { clusterAddonObjects } from './cluster/addons/manifests.js';
@@ -176,8 +178,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const authn = await loadAuthentication({ dataDir, clock, ca: tls?.ca, lookup: storeLookup(store, types) });
   registerAuthenticationReviews(parts, authn.authenticator);
   parts.subresources.set('/serviceaccounts/token', tokenRequestHandler(registry, types, authn.serviceAccountTokens, clock));
-  // Admission plugins of the apiserver itself (kube-apiserver's defaults for these two).
+  // Admission plugins of the apiserver itself (among kube-apiserver's defaults).
+  admission.addMutating(serviceAccountAdmission);
   admission.addMutating(defaultTolerationSecondsPlugin);
+  const priorityClassKey = types.byKind('scheduling.k8s.io/v1', 'PriorityClass')!.storageKey;
+  admission.addMutating(
+    priorityAdmission({
+      priorityClass: (name) => store.get(priorityClassKey, '', name),
+      priorityClasses: () => store.list(priorityClassKey),
+    }),
+  );
   const listServices = () => store.list(types.byKind('v1', 'Service')!.storageKey);
   admission.addMutating(new ServiceIpAllocator({ listServices }));
   admission.addMutating(new NodePortAllocator({ listServices, random: () => random.next() }));
@@ -365,12 +375,15 @@ async function startComponents(options: ComponentsOptions): Promise<{ context: C
   };
 }
 
-/** The namespaces every cluster starts with. */
+/** The namespaces and system PriorityClasses every cluster starts with. */
 async function bootstrapNamespaces(registry: GenericRegistry, types: TypeRegistry): Promise<void> {
   const namespaceType = types.byKind('v1', 'Namespace')!;
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
     await registry.create(namespaceType, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, newContext(adminUser));
   }
+  const priorityClassType = types.byKind('scheduling.k8s.io/v1', 'PriorityClass')!;
+  for (const priorityClass of systemPriorityClasses)
+    await registry.create(priorityClassType, undefined, priorityClass, newContext(adminUser));
 }
 
 /**

@@ -110,6 +110,15 @@ export const badRequest = (message: string): StatusError => new StatusError(400,
 
 export const methodNotAllowed = (message: string): StatusError => new StatusError(405, 'MethodNotAllowed', message);
 
+/**
+ * go-restful's answer when no route of a built-in resource takes the method (genericapiserver's serviceErrorHandler
+ * wraps the router's "405: Method Not Allowed" with apierrors.NewGenericServerResponse, which keeps it as a cause).
+ */
+export const noRouteForMethod = (): StatusError =>
+  new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {
+    causes: [{ reason: 'UnexpectedServerResponse', message: '405: Method Not Allowed' }],
+  });
+
 export const gone = (message: string): StatusError => new StatusError(410, 'Expired', message);
 
 export const tooLarge = (message = 'Request entity too large: limit is 3145728'): StatusError =>

@@ -4,7 +4,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GoLiteral, notSupported } from '../api/builtins/field-errors.js';
-import { badRequest, invalid, methodNotAllowed, StatusError } from '../api/errors.js';
+import { badRequest, invalid, methodNotAllowed, noRouteForMethod, StatusError } from '../api/errors.js';
 import { validateFieldManager } from '../api/validation/objectmeta.js';
 import { newContext, type FieldValidation, type RequestContext } from '../api/registry/context.js';
 import { validateListOptions } from '../api/registry/list-options.js';
@@ -73,12 +73,18 @@ export async function handleResource(
       reply.code(201);
       return virtual(decodeBody(req.body as Buffer, req.headers['content-type']), ctx, namespace);
     }
-    if (namespace === undefined && type.namespaced && method !== 'GET')
-      throw methodNotAllowed(`the server does not allow this method on the requested resource`);
+    if (namespace === undefined && type.namespaced && method !== 'GET') throw methodRefused(type);
     return handleCollection(parts, req, reply, type, namespace, ctx);
   }
   if (type.namespaced && namespace === undefined)
     throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+  if (method === 'POST') {
+    // kube-apiserver registers POST of a built-in resource on its collection path only (installer.go,
+    // registerResourceHandlers), so go-restful refuses it on a named path. The CRD handler takes any POST as
+    // "create" (customresource_handler.go), and create.go keys the object by its own metadata.name.
+    if (!type.custom) throw noRouteForMethod();
+    return handleCollection(parts, req, reply, type, namespace, ctx);
+  }
   return handleObject(parts, req, reply, type, namespace, name, ctx);
 }
 
@@ -116,7 +122,12 @@ function requestContext(req: FastifyRequest, query: Query): RequestContext {
 }
 
 function verbAllowed(type: ResourceType, verb: string): void {
-  if (!type.verbs.includes(verb)) throw methodNotAllowed(`the server does not allow this method on the requested resource`);
+  if (!type.verbs.includes(verb)) throw methodRefused(type);
+}
+
+/** A method with no handler: go-restful's 405 for built-in resources, the CRD handler's plain one for custom resources. */
+function methodRefused(type: ResourceType): StatusError {
+  return type.custom ? methodNotAllowed('the server does not allow this method on the requested resource') : noRouteForMethod();
 }
 
 async function handleCollection(
@@ -178,7 +189,7 @@ async function handleCollection(
       return respond(reply, ctx, { kind: type.listKind, apiVersion: apiVersionOf(type.group, type.version), metadata: {}, items: deleted });
     }
     default:
-      throw methodNotAllowed(`the server does not allow this method on the requested resource`);
+      throw methodRefused(type);
   }
 }
 
@@ -228,7 +239,7 @@ async function handleObject(
       return respond(reply, ctx, result.object);
     }
     case 'DELETE': {
-      if (subresource) throw methodNotAllowed(`the server does not allow this method on the requested resource`);
+      if (subresource) throw methodRefused(type);
       verbAllowed(type, 'delete');
       const options = deleteOptions(req, query);
       // kubectl puts server-side dry run in the DeleteOptions body rather than the query.
@@ -239,7 +250,7 @@ async function handleObject(
       return respond(reply, ctx, result.object);
     }
     default:
-      throw methodNotAllowed(`the server does not allow this method on the requested resource`);
+      throw methodRefused(type);
   }
 }
 
@@ -259,7 +270,7 @@ async function handleScale(
     const patchType = patchTypeOf(req.headers['content-type'], type);
     scale = applyPatch(patchType === 'apply' ? 'merge' : patchType, toScale(type, current), body, undefined);
   } else if (req.method !== 'PUT') {
-    throw methodNotAllowed(`the server does not allow this method on the requested resource`);
+    throw methodRefused(type);
   }
   const result = await parts.registry.update(type, namespace, name, fromScale(type, current, scale), ctx);
   return toScale(type, result.object);

@@ -87,6 +87,7 @@ const storage = inGroup('storage.k8s.io', 'v1');
 const batch = inGroup('batch', 'v1');
 const authorization = inGroup('authorization.k8s.io', 'v1');
 const authentication = inGroup('authentication.k8s.io', 'v1');
+const flowcontrol = inGroup('flowcontrol.apiserver.k8s.io', 'v1');
 
 const all = ['all'];
 const apiExtensions = ['api-extensions'];
@@ -146,11 +147,14 @@ const rows: Row[] = [
   authorization('LocalSubjectAccessReview', 'localsubjectaccessreviews', true, { verbs: createOnly }),
   authorization('SelfSubjectRulesReview', 'selfsubjectrulesreviews', false, { verbs: createOnly }),
 
-  inGroup('autoscaling', 'v2')('HorizontalPodAutoscaler', 'horizontalpodautoscalers', true, {
-    shortNames: ['hpa'],
-    categories: all,
-    subresources: ['status'],
-  }),
+  // Served at both versions, stored at v2; api/conversion converts between them.
+  ...['v2', 'v1'].map((version) =>
+    inGroup('autoscaling', version)('HorizontalPodAutoscaler', 'horizontalpodautoscalers', true, {
+      shortNames: ['hpa'],
+      categories: all,
+      subresources: ['status'],
+    }),
+  ),
 
   batch('Job', 'jobs', true, { categories: all, subresources: ['status'] }),
   batch('CronJob', 'cronjobs', true, { shortNames: ['cj'], categories: all, subresources: ['status'] }),
@@ -175,6 +179,7 @@ const rows: Row[] = [
   storage('CSIDriver', 'csidrivers', false),
   storage('CSINode', 'csinodes', false),
   storage('VolumeAttachment', 'volumeattachments', false, { subresources: ['status'] }),
+  storage('CSIStorageCapacity', 'csistoragecapacities', true),
 
   admission('ValidatingWebhookConfiguration', 'validatingwebhookconfigurations', false, { categories: apiExtensions }),
   admission('MutatingWebhookConfiguration', 'mutatingwebhookconfigurations', false, { categories: apiExtensions }),
@@ -194,6 +199,9 @@ const rows: Row[] = [
   inGroup('node.k8s.io', 'v1')('RuntimeClass', 'runtimeclasses', false),
 
   inGroup('discovery.k8s.io', 'v1')('EndpointSlice', 'endpointslices', true),
+
+  flowcontrol('FlowSchema', 'flowschemas', false, { subresources: ['status'] }),
+  flowcontrol('PriorityLevelConfiguration', 'prioritylevelconfigurations', false, { subresources: ['status'] }),
 ];
 
 /** A fresh copy of the built-in table: core first, then the groups in the order the real `/apis` lists them. */

@@ -1,35 +1,44 @@
 /**
- * JSON Patch (RFC 6902), as the apiserver applies application/json-patch+json:
- * a body that is not a list of operation objects is a 400 (it fails to
- * decode), more than 10000 operations a 413, and any operation that fails to
- * apply a generic 422.
+ * JSON Patch as kube-apiserver 1.32 applies application/json-patch+json: gopkg.in/evanphx/json-patch.v4 (v4.12.0)
+ * with its defaults (negative array indices allowed), which differs from RFC 6902 where clients notice it:
+ * `replace` (and `test` against null) of a missing key of an object succeeds, a path without a leading "/" names a
+ * key of the document itself, an operation without a value adds null, and a `move` removes before it adds.
+ * A body that is not a list of operation objects is a 400 (it fails to decode), more than 10000 operations a 413,
+ * and any operation that fails to apply the generic 422 (handlers/patch.go wraps evanphx's error with
+ * NewGenericServerResponse, which keeps none of it).
  */
-import jsonPatch from 'fast-json-patch';
 import { badRequest, tooLarge } from '../errors.js';
 import { patchNotApplicable } from './errors.js';
-import { deepClone, goJsonTypeName, isJsonObject, type JsonObject } from './json.js';
+import { deepClone, goJsonTypeName, isJsonObject, type JsonObject, type JsonValue } from './json.js';
 
 /** The apiserver's maxJSONPatchOperations. */
 const MAX_OPERATIONS = 10000;
+
+type Container = JsonObject | JsonValue[];
+type Operation = Record<string, JsonValue | undefined>;
+
+/** An evanphx error: its message names what failed, though the apiserver answers the same generic 422 for all. */
+class PatchDoesNotApply extends Error {}
 
 export function applyJsonPatch(original: JsonObject, patch: unknown): JsonObject {
   const operations = decodeOperations(patch);
   if (operations.length > MAX_OPERATIONS) {
     throw tooLarge(`The allowed maximum operations in a JSON patch is ${MAX_OPERATIONS}, got ${operations.length}`);
   }
+  // Patched in place on our own copy, so frozen inputs are safe.
+  let doc: Container = deepClone(original);
   try {
-    // Patched in place on our own copy (the library's own copy is a slower JSON round trip), so frozen inputs are safe.
-    const { newDocument } = jsonPatch.applyPatch(deepClone(original), operations, true, true);
-    if (!isJsonObject(newDocument)) throw patchNotApplicable();
-    return newDocument;
+    for (const op of operations) doc = applyOperation(doc, op);
   } catch (err) {
-    if (err instanceof jsonPatch.JsonPatchError) throw patchNotApplicable();
+    if (err instanceof PatchDoesNotApply) throw patchNotApplicable();
     throw err;
   }
+  if (!isJsonObject(doc)) throw patchNotApplicable();
+  return doc;
 }
 
 /** Mirrors how Go decodes the body into jsonpatch.Patch ([]map[string]*json.RawMessage). */
-function decodeOperations(patch: unknown): jsonPatch.Operation[] {
+function decodeOperations(patch: unknown): Operation[] {
   if (patch === null) return [];
   if (!Array.isArray(patch)) {
     throw badRequest(`json: cannot unmarshal ${goJsonTypeName(patch)} into Go value of type jsonpatch.Patch`);
@@ -38,5 +47,160 @@ function decodeOperations(patch: unknown): jsonPatch.Operation[] {
   if (wrongElement !== undefined) {
     throw badRequest(`json: cannot unmarshal ${goJsonTypeName(wrongElement)} into Go value of type jsonpatch.Operation`);
   }
-  return patch.filter(isJsonObject) as unknown as jsonPatch.Operation[];
+  return patch.filter(isJsonObject) as Operation[];
+}
+
+const fail = (message: string): never => {
+  throw new PatchDoesNotApply(message);
+};
+
+/** Operation.Path / From: a string member, else the operation fails. */
+function pathOf(op: Operation, member: 'path' | 'from'): string {
+  const value = op[member];
+  if (typeof value !== 'string') return fail(`operation missing ${member} field`);
+  return value;
+}
+
+/** The operation's value; a missing one is Go's nil node, which is written as null. */
+const operationValue = (op: Operation): JsonValue => (op.value === undefined ? null : deepClone(op.value));
+
+function applyOperation(doc: Container, op: Operation): Container {
+  switch (op.op) {
+    case 'add': {
+      const [container, key] = findContainer(doc, pathOf(op, 'path'));
+      add(container, key, operationValue(op));
+      return doc;
+    }
+    case 'remove': {
+      const [container, key] = findContainer(doc, pathOf(op, 'path'));
+      remove(container, key);
+      return doc;
+    }
+    case 'replace':
+      return replace(doc, op);
+    case 'move': {
+      const [from, fromKey] = findContainer(doc, pathOf(op, 'from'));
+      const value = get(from, fromKey);
+      remove(from, fromKey);
+      const [to, toKey] = findContainer(doc, pathOf(op, 'path'));
+      add(to, toKey, value ?? null);
+      return doc;
+    }
+    case 'copy': {
+      const [from, fromKey] = findContainer(doc, pathOf(op, 'from'));
+      const value = get(from, fromKey);
+      const [to, toKey] = findContainer(doc, pathOf(op, 'path'));
+      add(to, toKey, deepClone(value ?? null));
+      return doc;
+    }
+    case 'test':
+      test(doc, op);
+      return doc;
+    default:
+      return fail(`Unexpected kind: ${String(op.op)}`);
+  }
+}
+
+function replace(doc: Container, op: Operation): Container {
+  const path = pathOf(op, 'path');
+  if (path === '') {
+    const value = operationValue(op);
+    if (typeof value !== 'object' || value === null) return fail('replace operation value must be object or array');
+    return value as Container;
+  }
+  const [container, key] = findContainer(doc, path);
+  // An object's get never fails, so replacing a missing key adds it; an array's fails out of range.
+  if (Array.isArray(container)) {
+    get(container, key);
+    container[arrayIndex(key, container.length)] = operationValue(op);
+  } else {
+    setMember(container, key, operationValue(op));
+  }
+  return doc;
+}
+
+function test(doc: Container, op: Operation): void {
+  const path = pathOf(op, 'path');
+  const actual = path === '' ? doc : get(...findContainer(doc, path));
+  const expected = op.value;
+  if ((actual === undefined || actual === null) && expected === null) return;
+  if (actual === undefined || actual === null || expected === undefined || !sameJson(actual, expected)) {
+    fail(`testing value ${path} failed`);
+  }
+}
+
+/** evanphx's findObject: every part but the last must exist and be an object or array; the last is the key. */
+function findContainer(doc: Container, path: string): [Container, string] {
+  const parts = path.split('/');
+  if (parts.length < 2) return fail(`doc is missing path: "${path}"`);
+  let container: Container = doc;
+  for (const part of parts.slice(1, -1)) {
+    const next = get(container, decodeKey(part), true);
+    if (typeof next !== 'object' || next === null) return fail(`doc is missing path: "${path}"`);
+    container = next as Container;
+  }
+  return [container, decodeKey(parts[parts.length - 1])];
+}
+
+const decodeKey = (key: string): string => key.replace(/~[01]/g, (sequence) => (sequence === '~1' ? '/' : '~'));
+
+function get(container: Container, key: string, lookingForPath = false): JsonValue | undefined {
+  if (!Array.isArray(container)) return Object.hasOwn(container, key) ? container[key] : undefined;
+  const index = lookingForPath ? parseIndex(key) : arrayIndex(key, container.length);
+  if (index === undefined) return undefined;
+  const resolved = index < 0 && index >= -container.length ? index + container.length : index;
+  if (resolved < 0 || resolved >= container.length) return lookingForPath ? undefined : fail(`Unable to access invalid index: ${index}`);
+  return container[resolved];
+}
+
+function add(container: Container, key: string, value: JsonValue): void {
+  if (!Array.isArray(container)) {
+    setMember(container, key, value);
+    return;
+  }
+  if (key === '-') {
+    container.push(value);
+    return;
+  }
+  container.splice(arrayIndex(key, container.length + 1), 0, value);
+}
+
+/** An own member even for "__proto__", which plain assignment would take as the prototype. */
+function setMember(object: JsonObject, key: string, value: JsonValue): void {
+  Object.defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
+function remove(container: Container, key: string): void {
+  if (!Array.isArray(container)) {
+    if (!Object.hasOwn(container, key)) fail(`Unable to remove nonexistent key: ${key}`);
+    delete container[key];
+    return;
+  }
+  container.splice(arrayIndex(key, container.length), 1);
+}
+
+/** strconv.Atoi of an array key; evanphx allows negative indices counted from the end. */
+function parseIndex(key: string): number | undefined {
+  return /^[+-]?\d+$/.test(key) ? Number(key) : undefined;
+}
+
+/** A valid position below `size` (the array's length, or one more where add may append), negative from the end. */
+function arrayIndex(key: string, size: number): number {
+  const index = parseIndex(key);
+  if (index === undefined) return fail(`value was not a proper array index: '${key}'`);
+  if (index >= size || index < -size) return fail(`Unable to access invalid index: ${index}`);
+  return index < 0 ? index + size : index;
+}
+
+/** lazyNode.equal: objects and arrays member by member, scalars by their JSON text. */
+function sameJson(a: JsonValue, b: JsonValue): boolean {
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((v, i) => sameJson(v, b[i]));
+  }
+  if (isJsonObject(a) || isJsonObject(b)) {
+    if (!isJsonObject(a) || !isJsonObject(b)) return false;
+    const keys = Object.keys(a);
+    return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && sameJson(a[k], b[k]));
+  }
+  return JSON.stringify(a) === JSON.stringify(b);
 }

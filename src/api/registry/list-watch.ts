@@ -10,6 +10,7 @@ import { badRequest, gone, StatusError, tooLargeResourceVersion } from '../error
 import { resourceFieldSelector } from '../selectors/field-selector.js';
 import { labelSelectorMatcher } from '../selectors/label-selector.js';
 import { apiVersionOf, type KubeObject, type ResourceType, type WatchEvent } from '../types.js';
+import { toServedVersion } from '../conversion/index.js';
 import { decodeContinue, encodeContinue, type ContinueToken } from './continue-token.js';
 
 export interface ListQuery {
@@ -131,7 +132,7 @@ export function listPage(store: Store, type: ResourceType, query: ListQuery): Li
   let index = 0;
   if (token) while (index < all.length && keyInList(all[index], namespace) < token.startKey) index++;
   for (; index < all.length && items.length < limit; index++) {
-    if (matches(all[index])) items.push(withVersion(type, all[index]));
+    if (matches(all[index])) items.push(toServedVersion(type, all[index]));
   }
   let remaining = 0;
   for (let i = index; i < all.length; i++) if (matches(all[i])) remaining++;
@@ -146,11 +147,6 @@ export function listPage(store: Store, type: ResourceType, query: ListQuery): Li
 /** The key relative to the list's prefix, as kube's tokens carry it: the name within one namespace, "<namespace>/<name>" across all. */
 const keyInList = (obj: KubeObject, namespace: string | undefined): string =>
   namespace === undefined ? objectKey(obj) : obj.metadata.name!;
-
-export function withVersion(type: ResourceType, obj: KubeObject): KubeObject {
-  const apiVersion = apiVersionOf(type.group, type.version);
-  return obj.apiVersion === apiVersion ? obj : { ...obj, apiVersion };
-}
 
 /** A watch ready to start: the events it begins with, then every later one. */
 export interface PreparedWatch {
@@ -181,7 +177,7 @@ export function prepareWatch(store: Store, type: ResourceType, query: WatchQuery
     if (!inScope(e) || e.resourceVersion <= rv) return undefined;
     const now = matches(e.object);
     const before = e.previous ? matches(e.previous) : false;
-    const object = withVersion(type, e.object);
+    const object = toServedVersion(type, e.object);
     if (e.type === 'ADDED') return now ? { type: 'ADDED', object } : undefined;
     if (e.type === 'DELETED') return before ? { type: 'DELETED', object } : undefined;
     if (now && before) return { type: 'MODIFIED', object };
@@ -199,7 +195,7 @@ export function prepareWatch(store: Store, type: ResourceType, query: WatchQuery
         }
       } else {
         for (const obj of store.list(type.storageKey, type.namespaced ? query.namespace : undefined)) {
-          if (matches(obj)) events.push({ type: 'ADDED', object: withVersion(type, obj) });
+          if (matches(obj)) events.push({ type: 'ADDED', object: toServedVersion(type, obj) });
         }
       }
       return events;

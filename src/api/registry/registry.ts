@@ -25,6 +25,7 @@ import {
 } from '../errors.js';
 import { applyPatch, applyConfiguration, updateManagedFields } from '../patch/index.js';
 import type { SchemaCatalog, TypeSchema } from '../type-schema.js';
+import { toServedVersion, toStorageVersion } from '../conversion/index.js';
 import { apiVersionOf, type KubeObject, type ManagedFieldsEntry, type ObjectMeta, type ResourceType } from '../types.js';
 import type { RequestContext } from './context.js';
 import { RequestHooks, type ApiRequest, type RequestVerb } from './request-hooks.js';
@@ -154,13 +155,13 @@ export class GenericRegistry {
   private getObject(type: ResourceType, namespace: string | undefined, name: string): KubeObject {
     const stored = this.deps.store.get(type.storageKey, scopeOf(type, namespace), name);
     if (!stored) throw notFound(subject(type, name));
-    return asVersion(type, stored);
+    return toServedVersion(type, stored);
   }
 
   /** All objects of the type, in key order, converted to the type's version. */
   listAll(type: ResourceType, namespace: string | undefined): KubeObject[] {
     const items = this.deps.store.list(type.storageKey, type.namespaced ? namespace : undefined);
-    return items.map((o) => asVersion(type, o));
+    return items.map((o) => toServedVersion(type, o));
   }
 
   private async createObject(
@@ -180,8 +181,6 @@ export class GenericRegistry {
       ]);
     }
     if (type.namespaced) this.requireActiveNamespace(meta.namespace!, meta.name);
-    if (this.deps.store.get(type.storageKey, scopeOf(type, meta.namespace), meta.name)) throw alreadyExists(subject(type, meta.name));
-    if (incoming.metadata.resourceVersion) throw internalError('resourceVersion should not be set on objects to be created');
 
     meta.uid = generateUid(this.deps.random);
     meta.creationTimestamp = rfc3339(this.deps.clock.now());
@@ -196,8 +195,13 @@ export class GenericRegistry {
 
     object = await this.admitAndValidate('CREATE', type, object, undefined, ctx, strategy);
     object = this.withManagedFields(type, undefined, object, ctx, 'Update');
-    if (ctx.dryRun) return asVersion(type, { ...object, metadata: { ...object.metadata, resourceVersion: undefined } });
-    return asVersion(type, this.put(type, object));
+    // Storage refuses a duplicate only after mutating and validating admission ran (store.go Create, after
+    // BeforeCreate and createValidation), so an invalid duplicate gets the webhook's or validation's answer first.
+    if (incoming.metadata.resourceVersion) throw internalError('resourceVersion should not be set on objects to be created');
+    if (this.deps.store.get(type.storageKey, scopeOf(type, meta.namespace), meta.name)) throw alreadyExists(subject(type, meta.name));
+    if (ctx.dryRun)
+      return toServedVersion(type, toStorageVersion(type, { ...object, metadata: { ...object.metadata, resourceVersion: undefined } }));
+    return toServedVersion(type, this.put(type, object));
   }
 
   private async updateObject(
@@ -219,7 +223,7 @@ export class GenericRegistry {
       if (expected && expected !== current.metadata.resourceVersion) throw conflict(subject(type, name));
       return this.replace(
         type,
-        asVersion(type, current),
+        toServedVersion(type, current),
         { ...incoming, metadata: { ...incoming.metadata, name } },
         ctx,
         subresource,
@@ -257,7 +261,7 @@ export class GenericRegistry {
       () => {
         const latest = this.deps.store.get(type.storageKey, scopeOf(type, namespace), name);
         if (!latest) throw notFound(subject(type, name));
-        const current = asVersion(type, latest);
+        const current = toServedVersion(type, latest);
         const patched = applyPatch(patchType, current, patchBody, schema.node) as KubeObject;
         if (!isObject(patched)) throw badRequest('the patch did not produce an object');
         const typeError = patchedTypeError(type, patched);
@@ -302,7 +306,7 @@ export class GenericRegistry {
   ): Promise<DeleteResult> {
     const stored = this.deps.store.get(type.storageKey, scopeOf(type, namespace), name);
     if (!stored) throw notFound(subject(type, name));
-    const current = asVersion(type, stored);
+    const current = toServedVersion(type, stored);
     const pre = options.preconditions;
     // A precondition names a value whenever the field is present, even empty (Go's *string).
     if (pre?.uid !== undefined && pre.uid !== current.metadata.uid) {
@@ -343,7 +347,7 @@ export class GenericRegistry {
     if (finalizers.length === 0 && blocking.length === 0 && !graceful) {
       if (ctx.dryRun) return { object: current, removed: true };
       const removed = this.deps.store.remove(type.storageKey, scopeOf(type, namespace), name)!;
-      return { object: asVersion(type, removed), removed: true };
+      return { object: toServedVersion(type, removed), removed: true };
     }
     // Already terminating: a second delete only shortens the grace period, as in Kubernetes.
     const meta: ObjectMeta = { ...current.metadata, finalizers: finalizers.length ? finalizers : undefined };
@@ -358,7 +362,7 @@ export class GenericRegistry {
     let object: KubeObject = { ...current, metadata: dropUndefined(meta) };
     object = strategy.prepareForDelete?.(object) ?? object;
     if (ctx.dryRun || deepEqual(object, current)) return { object, removed: false };
-    return { object: asVersion(type, this.put(type, object)), removed: false };
+    return { object: toServedVersion(type, this.put(type, object)), removed: false };
   }
 
   // --- internals -----------------------------------------------------------------------------
@@ -366,7 +370,7 @@ export class GenericRegistry {
   /** Writes to the store; a kind whose strategy says so lives for the event TTL after each write, as Events do in kube. */
   private put(type: ResourceType, object: KubeObject): KubeObject {
     const ttlMs = strategyOf(type).expiresAfterEventTtl ? (this.deps.eventTtlMs ?? DEFAULT_EVENT_TTL_MS) : undefined;
-    return this.deps.store.put(type.storageKey, object, { ttlMs });
+    return this.deps.store.put(type.storageKey, toStorageVersion(type, object), { ttlMs });
   }
 
   private async replace(
@@ -423,9 +427,9 @@ export class GenericRegistry {
       throw new RacedWrite();
     if (isFinalized(strategy, object)) {
       const removed = this.deps.store.remove(type.storageKey, scopeOf(type, current.metadata.namespace), name)!;
-      return { object: asVersion(type, removed), created: false };
+      return { object: toServedVersion(type, removed), created: false };
     }
-    return { object: asVersion(type, this.put(type, object)), created: false };
+    return { object: toServedVersion(type, this.put(type, object)), created: false };
   }
 
   private async serverSideApply(
@@ -466,9 +470,9 @@ export class GenericRegistry {
       });
       if (ctx.dryRun) return { object: created, created: true };
       const withFields = this.put(type, { ...created, metadata: { ...created.metadata, managedFields: result.managedFields } });
-      return { object: asVersion(type, withFields), created: true };
+      return { object: toServedVersion(type, withFields), created: true };
     }
-    const current = asVersion(type, stored);
+    const current = toServedVersion(type, stored);
     // Status goes only through the status subresource; a merged object is defaulted before it is compared
     // with the live one, so a field left to its default (a fieldRef's apiVersion) is no conflicting change.
     const strategy = strategyOf(type);
@@ -692,12 +696,6 @@ function requestOf(
 }
 
 export const subject = (type: ResourceType, name?: string): ErrorSubject => ({ group: type.group, resource: type.plural, name });
-
-/** Objects are stored at one version per resource; reads are converted to the requested version. */
-function asVersion(type: ResourceType, obj: KubeObject): KubeObject {
-  const apiVersion = apiVersionOf(type.group, type.version);
-  return obj.apiVersion === apiVersion ? obj : { ...obj, apiVersion };
-}
 
 /** Fields a client may not change: they stay as the server set them. */
 function preserveSystemMeta(current: ObjectMeta, incoming: ObjectMeta): ObjectMeta {

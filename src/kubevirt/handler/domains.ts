@@ -136,10 +136,11 @@ export class DomainRegistry {
   }
 
   /** SyncVMI on a new domain: define it, then start it once the boot delay has passed. */
-  define(uid: string, key: string, podUid: string, nodeName: string, guest: GuestOS): Domain {
+  /** `startPaused`: spec.startStrategy Paused, which virt-launcher starts with VIR_DOMAIN_START_PAUSED (libvirt's "User" reason). */
+  define(uid: string, key: string, podUid: string, nodeName: string, guest: GuestOS, startPaused = false): Domain {
     const domain: Domain = { uid, key, podUid, nodeName, guest, state: 'Defined', agentConnected: false, killedAfterGracePeriod: false };
     this.domains.set(uid, domain);
-    this.after(domain, this.profile.vmiBootMs, () => this.start(domain));
+    this.after(domain, this.profile.vmiBootMs, () => this.start(domain, startPaused));
     return domain;
   }
 
@@ -151,6 +152,8 @@ export class DomainRegistry {
   unpause(domain: Domain): void {
     if (domain.state !== 'Paused') return;
     this.change(domain, { state: 'Running', reason: undefined });
+    // A guest started paused boots only now.
+    if (!domain.agentConnected) this.connectAgentLater(domain);
   }
 
   /** A reboot inside the guest (soft reboot or reset): the agent goes away until the guest is up again. */
@@ -215,10 +218,14 @@ export class DomainRegistry {
     this.notify(domain.key);
   }
 
-  private start(domain: Domain): void {
+  private start(domain: Domain, paused: boolean): void {
     if (domain.state !== 'Defined') return;
     if (this.failingBoots.delete(domain.key)) {
       this.change(domain, { startFailure: BOOT_FAILURE_MESSAGE });
+      return;
+    }
+    if (paused) {
+      this.change(domain, { state: 'Paused', reason: 'User' });
       return;
     }
     this.change(domain, { state: 'Running' });

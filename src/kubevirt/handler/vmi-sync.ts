@@ -142,7 +142,8 @@ export class VmiSync implements Component {
   private defineDomain(vmi: VirtualMachineInstance, pod: Pod): Domain {
     const key = objectKey(vmi);
     void this.recorder.event(vmi, 'Normal', 'Created', 'VirtualMachineInstance defined.');
-    return this.deps.domains.define(vmi.metadata.uid ?? '', key, pod.metadata.uid ?? '', this.deps.nodeName, guestOfVmi(vmi));
+    const startPaused = vmi.spec?.startStrategy === 'Paused';
+    return this.deps.domains.define(vmi.metadata.uid ?? '', key, pod.metadata.uid ?? '', this.deps.nodeName, guestOfVmi(vmi), startPaused);
   }
 
   private signalShutdown(vmi: VirtualMachineInstance, domain: Domain): void {

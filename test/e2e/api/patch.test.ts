@@ -108,3 +108,34 @@ t.test('a strategic merge patch on a custom resource is refused with 415', async
   t.not(result.code, 0);
   t.match(result.stderr, 'application/strategic-merge-patch+json is not supported by kubevirt.io/v1, Kind=KubeVirt');
 });
+
+// kube-apiserver 1.32 applies JSON patches with gopkg.in/evanphx/json-patch.v4 (v4.12.0 patch.go) and wraps a failure
+// with NewGenericServerResponse(422) (apiserver endpoints/handlers/patch.go applyJSPatch): a replace of a missing object
+// key adds it, negative array indices count from the end, and a failing test answers the generic 422.
+t.test('JSON patch applies as evanphx/json-patch v4 does', async (t) => {
+  const { kubectl } = await withEmulator(t);
+  const cm = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'jp', namespace: 'default', labels: { a: '1' } } });
+  t.equal((await kubectl(['create', '-f', '-'], { input: cm })).code, 0);
+  const rule = (resource: string) => ({ apiGroups: [''], resources: [resource], verbs: ['get'] });
+  const role = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'jp', namespace: 'default' } };
+  const rules = [rule('pods'), rule('services'), rule('secrets')];
+  t.equal((await kubectl(['create', '-f', '-'], { input: JSON.stringify({ ...role, rules }) })).code, 0);
+  const patch = (kind: string, ops: unknown[]) => kubectl(['patch', kind, 'jp', '--type=json', '-p', JSON.stringify(ops)]);
+
+  const replaced = await patch('cm', [
+    { op: 'replace', path: '/metadata/labels/b', value: '2' },
+    { op: 'replace', path: '/data', value: { k: 'v' } },
+  ]);
+  t.equal(replaced.code, 0, replaced.stderr);
+  t.equal((await kubectl(['get', 'cm', 'jp', '-o', 'jsonpath={.metadata.labels.b} {.data.k}'])).stdout, '2 v');
+
+  const negative = await patch('role', [{ op: 'remove', path: '/rules/-1' }]);
+  t.equal(negative.code, 0, negative.stderr);
+  t.equal((await kubectl(['get', 'role', 'jp', '-o', 'jsonpath={.rules[*].resources[0]}'])).stdout, 'pods services');
+
+  const failed = await patch('cm', [{ op: 'test', path: '/metadata/labels/a', value: '9' }]);
+  t.not(failed.code, 0);
+  t.equal(failed.stderr.trim(), 'The request is invalid: the server rejected our request due to an error in our request');
+  const missingParent = await patch('cm', [{ op: 'replace', path: '/spec/x/y', value: 1 }]);
+  t.equal(missingParent.stderr.trim(), 'The request is invalid: the server rejected our request due to an error in our request');
+});

@@ -8,6 +8,8 @@ import type { KubeObject } from '../../../api/types.js';
 import { matchLabelSelector, type LabelSelectorObject } from '../../../api/selectors/label-selector.js';
 import type { AdmissionDeps } from './deps.js';
 import { VMI_NAME_LABEL } from './mutators.js';
+import type { VmiSpec } from './spec-types.js';
+import { validateVmiSpec } from './vmi-spec-validation.js';
 import { allowed, cause, errorResponse, requestOf, verdict, type Cause } from './responses.js';
 
 type Spec = Record<string, unknown>;
@@ -78,15 +80,18 @@ function selectorCauses(selector: LabelSelectorObject | undefined, labels: Recor
   return matchLabelSelector(selector, labels ?? {}) ? [] : [cause('FieldValueInvalid', 'selector does not match labels.', 'spec.selector')];
 }
 
-/** /virtualmachinereplicaset-validate */
-export async function replicaSetValidator(_deps: AdmissionDeps, review: AdmissionReview): Promise<AdmissionResponse> {
+/** /virtualmachinereplicaset-validate (vmirs-admitter.go ValidateVMIRSSpec: the template's VMI spec, then the selector). */
+export async function replicaSetValidator(deps: AdmissionDeps, review: AdmissionReview): Promise<AdmissionResponse> {
   const request = requestOf(review);
   const spec = (objectOf(review).spec ?? {}) as {
     selector?: LabelSelectorObject;
-    template?: { metadata?: { labels?: Record<string, string> } };
+    template?: { metadata?: { labels?: Record<string, string> }; spec?: VmiSpec };
   };
   if (!spec.template) return verdict(request, [cause('FieldValueRequired', 'missing virtual machine template.', 'spec.template')]);
-  return verdict(request, selectorCauses(spec.selector, spec.template.metadata?.labels));
+  return verdict(request, [
+    ...validateVmiSpec('spec.template.spec', spec.template.spec ?? {}, deps.config()),
+    ...selectorCauses(spec.selector, spec.template.metadata?.labels),
+  ]);
 }
 
 /** /virtualmachinepool-validate */

@@ -25,6 +25,9 @@ import { multusAnnotations, podResourceClaims } from './launcher-devices.js';
 import { computeResources, memoryOverheadBytes } from './launcher-resources.js';
 import type { VirtualMachineInstance, Volume } from '../types.js';
 
+/** virtconfig.DefaultDiskVerificationMemoryLimitBytes. */
+const DISK_VERIFICATION_MEMORY_LIMIT_BYTES = 2000 * 1024 * 1024;
+
 const NON_ROOT_UID = 107;
 const DEFAULT_GRACE_SECONDS = 30;
 /** virt-launcher gets this much longer than the guest before it is killed; the pod again as much. */
@@ -144,6 +147,11 @@ function computeContainer(
       '0',
       '--ovmf-path',
       '/usr/share/OVMF',
+      // v1.9's template.go: the disk verification memory limit (virtconfig's default, 2000 MiB) and the hypervisor (kvm).
+      '--disk-memory-limit',
+      String(DISK_VERIFICATION_MEMORY_LIMIT_BYTES),
+      '--hypervisor',
+      'kvm',
       '--run-as-nonroot',
     ],
     env: [

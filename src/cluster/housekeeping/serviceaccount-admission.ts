@@ -1,0 +1,22 @@
+/**
+ * The part of kube-apiserver's ServiceAccount admission plugin (plugin/pkg/admission/serviceaccount/admission.go)
+ * that every pod shows: a pod that names no ServiceAccount runs as "default" (serviceAccountName, and the
+ * deprecated serviceAccount that v1 serializes beside it). Not simulated: the projected token volume it mounts and
+ * its refusal of a ServiceAccount that does not exist yet.
+ */
+import type { MutatingPlugin } from '../../admission/chain.js';
+import type { KubeObject } from '../../api/types.js';
+
+const DEFAULT_SERVICE_ACCOUNT = 'default';
+
+export const serviceAccountAdmission: MutatingPlugin = {
+  name: 'ServiceAccount',
+  async mutate(attributes) {
+    const { object, type, subresource, operation } = attributes;
+    if (!object || type.group !== '' || type.plural !== 'pods' || subresource || operation !== 'CREATE') return object;
+    const spec = (object.spec ?? {}) as { serviceAccountName?: string; serviceAccount?: string };
+    const name = spec.serviceAccountName || spec.serviceAccount || DEFAULT_SERVICE_ACCOUNT;
+    if (spec.serviceAccountName === name && spec.serviceAccount === name) return object;
+    return { ...object, spec: { ...spec, serviceAccountName: name, serviceAccount: name } } as KubeObject;
+  },
+};
