@@ -15,7 +15,7 @@ import type { Client } from '../../../client/client.js';
 import type { AggregatedBackend, BackendRequest, BackendResponse } from '../../../api/extension-points.js';
 import { KUBEVIRT_REF, VM_REF } from '../../controller/constants.js';
 import type { VirtualMachine, VirtualMachineInstance } from '../../controller/types.js';
-import { consoleProblem, serveSerialConsole, serveVnc, vncProblem } from './console.js';
+import { consoleProblem, openSerialSession, serveSerialConsole, vncProblem } from './console.js';
 import { SUBRESOURCE_GROUP, SUBRESOURCE_VERSIONS, resourceList } from './discovery.js';
 import { cancelEvacuation, type EvacuateCancelOptions } from './evacuate-cancel.js';
 import { expandFailure, expandVm, vmFromBody } from './expand-spec.js';
@@ -24,6 +24,7 @@ import { filesystemList, guestAgentInfo, guestAgentProblem, userList } from './g
 import { asStatus, decodeOptions, empty, isDryRun, json, plainError, statusResponse, subjectNotFound, vmConflict } from './responses.js';
 import { VmLifecycle, type MigrateOptions, type RestartOptions, type StartOptions, type StopOptions } from './vm-lifecycle.js';
 import { VmiLifecycle, type VirtHandlerClient } from './vmi-lifecycle.js';
+import { screenshot, serveVnc, VgaConsoles } from './vnc/index.js';
 
 export type { VirtHandlerClient } from './vmi-lifecycle.js';
 
@@ -53,6 +54,7 @@ class VirtApiSubresources implements AggregatedBackend {
   private readonly vmis: VmiLifecycle;
   private readonly vmRoutes: Record<string, { method: string; route: Route }>;
   private readonly vmiRoutes: Record<string, { method: string; route: Route }>;
+  private readonly vgaConsoles = new VgaConsoles(openSerialSession);
 
   constructor(private readonly options: VirtApiSubresourcesOptions) {
     this.vms = new VmLifecycle(options.client);
@@ -105,6 +107,7 @@ class VirtApiSubresources implements AggregatedBackend {
       guestosinfo: { method: 'GET', route: (_req, p) => this.guestAgent(p.namespace, p.name, guestAgentInfo) },
       userlist: { method: 'GET', route: (_req, p) => this.guestAgent(p.namespace, p.name, userList) },
       filesystemlist: { method: 'GET', route: (_req, p) => this.guestAgent(p.namespace, p.name, filesystemList) },
+      'vnc/screenshot': { method: 'GET', route: (_req, p) => this.screenshot(p.namespace, p.name) },
       objectgraph: { method: 'GET', route: async () => statusResponse(objectGraphDisabled()) },
       'sev/fetchcertchain': { method: 'GET', route: async () => statusResponse(sevDisabled()) },
       'sev/querylaunchmeasurement': { method: 'GET', route: async () => statusResponse(sevDisabled()) },
@@ -151,7 +154,7 @@ class VirtApiSubresources implements AggregatedBackend {
         const problem = stream.action === 'console' ? consoleProblem(vmi) : vncProblem(vmi);
         if (problem) return writeHttp(socket, statusResponse(problem));
         if (stream.action === 'console') return serveSerialConsole(socket, request.headers, vmi);
-        return serveVnc(socket, request.headers);
+        return serveVnc(socket, request.headers, vmi, this.vgaConsoles);
       })
       .catch((err: unknown) => writeHttp(socket, statusResponse(asStatus(err))));
   }
@@ -166,6 +169,18 @@ class VirtApiSubresources implements AggregatedBackend {
     }
     const problem = guestAgentProblem(vmi);
     return problem ? plainError(500, problem) : json(answer(vmi));
+  }
+
+  /** The display as PNG (virt-handler's answer); like every binary GET virt-api relays, a failure is a plain-text 500. */
+  private async screenshot(namespace: string, name: string): Promise<BackendResponse> {
+    let vmi: VirtualMachineInstance;
+    try {
+      vmi = await this.vmis.fetchVmi(namespace, name);
+    } catch (err) {
+      return plainError(500, asStatus(err));
+    }
+    const problem = vncProblem(vmi);
+    return problem ? plainError(500, problem) : { status: 200, contentType: 'image/png', body: screenshot(vmi, this.vgaConsoles) };
   }
 
   private async expand(vm: VirtualMachine): Promise<BackendResponse> {
