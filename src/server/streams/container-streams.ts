@@ -5,14 +5,16 @@
  * answered before the upgrade as plain HTTP errors, then the WebSocket stream
  * protocol (v5.channel.k8s.io, or v4): each binary message is a channel byte
  * and data, 0 stdin, 1 stdout, 2 stderr, 3 the final Status (JSON), 4 resize,
- * 255 (v5) a stream's close. SPDY/3.1 is not served: kubectl uses WebSockets
- * and falls back to SPDY only when the WebSocket upgrade fails.
+ * 255 (v5) a stream's close; or SPDY/3.1 (spdy.ts), which kubectl 1.32 uses
+ * only when the WebSocket upgrade fails or KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { asStatusError, badRequest, internalError, type Status } from '../../api/errors.js';
-import type { ContainerStream, ContainerStreamIO, ContainerStreamRequest } from '../../api/extension-points.js';
+import { asStatusError, badRequest, internalError } from '../../api/errors.js';
+import type { ContainerStream, ContainerStreamRequest } from '../../api/extension-points.js';
+import { runContainerStream } from './stream-session.js';
+import { SPDY_PROTOCOL, offeredStreamProtocols, serveSpdy } from './spdy.js';
 import type { UserInfo } from '../../auth/user.js';
 import { requestAttributes } from '../../auth/authorization/request-attributes.js';
 import { authorizeUpgrade } from '../authorization.js';
@@ -54,7 +56,12 @@ async function accept(
   if (!parts.containerStreams) throw internalError('no node serves container streams');
   const stream = await parts.containerStreams(request);
   if (!isWebSocket) {
-    throw badRequest(`${request.subresource} is served over WebSocket (${PROTOCOLS.join(', ')}); SPDY/3.1 is not implemented`);
+    if (req.headers.upgrade?.toLowerCase() !== 'spdy/3.1') throw badRequest(`unsupported upgrade: ${req.headers.upgrade}`);
+    const offeredSpdy = offeredStreamProtocols(req);
+    if (!offeredSpdy.includes(SPDY_PROTOCOL)) {
+      throw badRequest(`unable to negotiate protocol: client supports [${offeredSpdy.join(' ')}], server supports [${SPDY_PROTOCOL}]`);
+    }
+    return serveSpdy(socket, head, request, stream);
   }
   const offered = String(req.headers['sec-websocket-protocol'] ?? '')
     .split(',')
@@ -80,63 +87,24 @@ function streamRequest(match: RegExpExecArray, query: URLSearchParams): Containe
   };
 }
 
+/** The WebSocket channel protocol: a channel byte, then data. */
 function serve(ws: WebSocket, request: ContainerStreamRequest, stream: ContainerStream): void {
   const send = (channel: number, data: Buffer) => {
     if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([channel]), data]));
   };
-  const stdinListeners: Array<(data: Buffer | undefined) => void> = [];
-  const resizeListeners: Array<(size: { width: number; height: number }) => void> = [];
-  const hangUpListeners: Array<() => void> = [];
+  const input = runContainerStream(request, stream, {
+    write: (name, data) => send(name === 'stdout' ? Channel.Stdout : Channel.Stderr, data),
+    finish(status) {
+      send(Channel.Error, Buffer.from(JSON.stringify(status)));
+      if (ws.readyState === ws.OPEN) ws.close(1000);
+    },
+  });
   ws.on('message', (message: Buffer) => {
-    const channel = message[0];
     const data = message.subarray(1);
-    if (channel === Channel.Stdin && request.stdin) for (const listener of stdinListeners) listener(data);
-    else if (channel === Channel.Close && data[0] === Channel.Stdin) for (const listener of stdinListeners) listener(undefined);
-    else if (channel === Channel.Resize) {
-      const size = parseSize(data);
-      if (size) for (const listener of resizeListeners) listener(size);
-    }
+    if (message[0] === Channel.Stdin) input.stdin(data);
+    else if (message[0] === Channel.Close && data[0] === Channel.Stdin) input.stdin(undefined);
+    else if (message[0] === Channel.Resize) input.resize(data);
   });
-  ws.on('close', () => {
-    for (const listener of hangUpListeners) listener();
-  });
+  ws.on('close', () => input.hangUp());
   ws.on('error', () => ws.terminate());
-  const io: ContainerStreamIO = {
-    // With a TTY there is one output stream, as a terminal has.
-    stdout: (data) => request.stdout && send(Channel.Stdout, data),
-    stderr: (data) => (request.tty ? request.stdout && send(Channel.Stdout, data) : request.stderr && send(Channel.Stderr, data)),
-    onStdin: (listener) => stdinListeners.push(listener),
-    onResize: (listener) => resizeListeners.push(listener),
-    onHangUp: (listener) => hangUpListeners.push(listener),
-  };
-  stream.run(io).then(
-    (exitCode) => finish(ws, exitCode === 0 ? { metadata: {}, status: 'Success' } : exitStatus(exitCode)),
-    (err: unknown) => finish(ws, internalError((err as Error).message).toStatus()),
-  );
-}
-
-const parseSize = (data: Buffer): { width: number; height: number } | undefined => {
-  try {
-    const size = JSON.parse(data.toString('utf8')) as { Width?: number; Height?: number };
-    return { width: Number(size.Width ?? 0), height: Number(size.Height ?? 0) };
-  } catch {
-    return undefined;
-  }
-};
-
-/** The Status the kubelet (and the API server's stream translator) report for a non-zero exit. */
-function exitStatus(exitCode: number): Partial<Status> {
-  return {
-    metadata: {},
-    status: 'Failure',
-    message: `command terminated with non-zero exit code: command terminated with exit code ${exitCode}`,
-    reason: 'NonZeroExitCode' as Status['reason'],
-    details: { causes: [{ reason: 'ExitCode', message: String(exitCode) }] },
-  };
-}
-
-function finish(ws: WebSocket, status: Partial<Status>): void {
-  if (ws.readyState !== ws.OPEN) return;
-  ws.send(Buffer.concat([Buffer.from([Channel.Error]), Buffer.from(JSON.stringify(status))]));
-  ws.close(1000);
 }

@@ -101,6 +101,16 @@ t.test('errors as kube-apiserver answers them', async (t) => {
   );
 });
 
+t.test('kubectl exec over SPDY/3.1 (KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false)', async (t) => {
+  const env = { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' };
+  const script = await fixture.kubectl(['exec', 'shell', '-c', 'main', '--', 'sh', '-c', 'echo spdy; echo oops >&2; exit 5'], { env });
+  t.same([script.code, script.stdout, script.stderr], [5, 'spdy\n', 'oops\ncommand terminated with exit code 5\n']);
+  const cat = await fixture.kubectl(['exec', '-i', 'shell', '-c', 'main', '--', 'cat'], { env, input: 'through spdy\n' });
+  t.same([cat.code, cat.stdout], [0, 'through spdy\n'], cat.stderr);
+  const ok = await fixture.kubectl(['exec', 'shell', '-c', 'main', '--', 'true'], { env });
+  t.same([ok.code, ok.stderr], [0, '']);
+});
+
 /** Runs kubectl on a pseudo-terminal (util-linux script), typing `keys` once the remote prompt appears. */
 function onTerminal(args: string[], keys: string[], prompt: RegExp): Promise<{ code: number | null; output: string }> {
   const command = [kubectlPath(), ...args].map((a) => `'${a}'`).join(' ');
