@@ -5,6 +5,7 @@
  * read back as text by matching each 9×16 cell against the font's glyphs, and
  * checked without the font too (the prompt's row is lit, a blank row is not,
  * typed keys change the row). `vnc/screenshot` is the same framebuffer as PNG.
+ * The same running VMI serves one exec check of its launcher's compute container.
  */
 import t from 'tap';
 import { PNG } from 'pngjs';
@@ -146,4 +147,17 @@ t.test('vnc/screenshot returns the framebuffer as a 720x400 PNG', async (t) => {
   const missing = await http.send('GET', `${base}/nope/vnc/screenshot`);
   t.equal(missing.status, 500);
   t.equal(missing.text, 'virtualmachineinstance.kubevirt.io "nope" not found');
+});
+
+// Shares this file's KubeVirt install: KubeVirt's functional tests exec into the launcher's compute container.
+t.test("kubectl exec into virt-launcher's compute container runs virsh", async (t) => {
+  const pod = await fixture.kubectl(['get', 'pods', '-l', `vm.kubevirt.io/name=${VMI}`, '-o', 'jsonpath={.items[0].metadata.name}']);
+  t.match(pod.stdout, /^virt-launcher-vmi-ephemeral-/);
+  const list = await fixture.kubectl(['exec', pod.stdout, '-c', 'compute', '--', 'virsh', 'list']);
+  t.equal(list.code, 0, list.stderr);
+  t.match(list.stdout, `1    default_${VMI}   running`);
+  const state = await fixture.kubectl(['exec', pod.stdout, '-c', 'compute', '--', 'virsh', 'domstate', `default_${VMI}`]);
+  t.same([state.code, state.stdout], [0, 'running\n\n']);
+  const release = await fixture.kubectl(['exec', pod.stdout, '-c', 'compute', '--', 'cat', '/etc/os-release']);
+  t.match(release.stdout, 'NAME="CentOS Stream"');
 });
