@@ -77,6 +77,12 @@ t.test('errors as kube-apiserver answers them', async (t) => {
   t.equal(badContainer.code, 1);
   t.match(badContainer.stderr, 'Error from server (BadRequest): container nope is not valid for pod shell');
 
+  const pending = `{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "pending"},
+    "spec": {"nodeSelector": {"no-such": "node"}, "containers": [{"name": "c", "image": "busybox"}]}}`;
+  t.equal((await fixture.kubectl(['apply', '-f', '-'], { input: pending })).code, 0);
+  const unscheduled = await exec(['pending', '--', 'true']);
+  t.match(unscheduled.stderr, 'Error from server (BadRequest): pod pending does not have a host assigned');
+
   const noPod = await exec(['nopod', '--', 'true']);
   t.match(noPod.stderr, 'Error from server (NotFound): pods "nopod" not found');
 
