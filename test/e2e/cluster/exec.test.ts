@@ -16,6 +16,8 @@ apiVersion: v1
 kind: Pod
 metadata: {name: shell, namespace: default}
 spec:
+  initContainers:
+  - {name: setup, image: docker.io/library/busybox:1.36}
   containers:
   - {name: main, image: docker.io/library/alpine:3.20, command: [sleep, infinity], env: [{name: GREETING, value: hello}]}
   - {name: sidecar, image: docker.io/library/busybox:1.36}
@@ -76,6 +78,11 @@ t.test('errors as kube-apiserver answers them', async (t) => {
   const badContainer = await exec(['shell', '-c', 'nope', '--', 'true']);
   t.equal(badContainer.code, 1);
   t.match(badContainer.stderr, 'Error from server (BadRequest): container nope is not valid for pod shell');
+
+  // The kubelet finds only running containers; the API server reports its failure on the open stream.
+  const finished = await exec(['shell', '-c', 'setup', '--', 'true']);
+  t.equal(finished.code, 1);
+  t.match(finished.stderr, 'error: Internal error occurred: unable to upgrade connection: container not found ("setup")');
 
   const pending = `{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "pending"},
     "spec": {"nodeSelector": {"no-such": "node"}, "containers": [{"name": "c", "image": "busybox"}]}}`;
