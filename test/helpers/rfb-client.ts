@@ -40,6 +40,11 @@ export class RfbClient {
 
   constructor(private readonly ws: WebSocketClient) {}
 
+  /** Resolves when the server ended the connection. */
+  ended(): Promise<void> {
+    return this.ws.ended;
+  }
+
   /** ProtocolVersion, Security (None), SecurityResult, ClientInit (shared), ServerInit. */
   async handshake(): Promise<{ version: string; securityTypes: number[]; securityResult: number }> {
     const version = (await this.read(12)).toString('latin1');

@@ -149,6 +149,23 @@ t.test('vnc/screenshot returns the framebuffer as a 720x400 PNG', async (t) => {
   t.equal(missing.text, 'virtualmachineinstance.kubevirt.io "nope" not found');
 });
 
+t.test('one VNC client per VMI: a new one ends the current one, unless it asks to preserve the session', async (t) => {
+  const first = await connect();
+  await first.handshake();
+  const path = `${base}/${VMI}/vnc?preserveSession=true`;
+  const refused = await openWebSocket(fixture.emulator.url, fixture.kubeconfigPath, path, { protocols: ['plain.kubevirt.io'] });
+  t.equal(refused.status, 500);
+  t.match(JSON.parse(refused.body), {
+    reason: 'InternalError',
+    message:
+      "Internal error occurred: Can't connect to websocket (503): websocket: bad handshake: application info: Active VNC connection. Request denied.",
+  });
+  const second = await connect();
+  t.equal((await second.handshake()).version, 'RFB 003.008\n', 'a client that does not preserve the session takes over');
+  await first.ended();
+  t.pass('the first client was disconnected');
+});
+
 // Shares this file's KubeVirt install: KubeVirt's functional tests exec into the launcher's compute container.
 t.test("kubectl exec into virt-launcher's compute container runs virsh", async (t) => {
   const pod = await fixture.kubectl(['get', 'pods', '-l', `vm.kubevirt.io/name=${VMI}`, '-o', 'jsonpath={.items[0].metadata.name}']);

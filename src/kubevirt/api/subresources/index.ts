@@ -9,7 +9,7 @@
  * VIRT_API_SERVICE with src/server/aggregation.ts.
  */
 import type { Duplex } from 'node:stream';
-import { StatusError, badRequest } from '../../../api/errors.js';
+import { StatusError, badRequest, internalError } from '../../../api/errors.js';
 import type { KubeObject } from '../../../api/types.js';
 import type { Client } from '../../../client/client.js';
 import type { AggregatedBackend, BackendRequest, BackendResponse } from '../../../api/extension-points.js';
@@ -24,9 +24,12 @@ import { filesystemList, guestAgentInfo, guestAgentProblem, userList } from './g
 import { asStatus, decodeOptions, empty, isDryRun, json, plainError, statusResponse, subjectNotFound, vmConflict } from './responses.js';
 import { VmLifecycle, type MigrateOptions, type RestartOptions, type StartOptions, type StopOptions } from './vm-lifecycle.js';
 import { VmiLifecycle, type VirtHandlerClient } from './vmi-lifecycle.js';
-import { screenshot, serveVnc, VgaConsoles } from './vnc/index.js';
+import { screenshot, serveVnc, VgaConsoles, VNC_IN_USE } from './vnc/index.js';
 
 export type { VirtHandlerClient } from './vmi-lifecycle.js';
+
+/** What Go's strconv.ParseBool reads as true (virt-handler parses preserveSession with it). */
+const GO_TRUE = new Set(['1', 't', 'T', 'true', 'TRUE', 'True']);
 
 /** The Service the subresources APIServices name: "<namespace>/<name>" as the aggregator keys backends. */
 export const VIRT_API_SERVICE = 'kubevirt/virt-api';
@@ -154,6 +157,9 @@ class VirtApiSubresources implements AggregatedBackend {
         const problem = stream.action === 'console' ? consoleProblem(vmi) : vncProblem(vmi);
         if (problem) return writeHttp(socket, statusResponse(problem));
         if (stream.action === 'console') return serveSerialConsole(socket, request.headers, vmi);
+        if (GO_TRUE.has(request.query.get('preserveSession') ?? '') && this.vgaConsoles.inUse(vmi)) {
+          return writeHttp(socket, statusResponse(internalError(VNC_IN_USE)));
+        }
         return serveVnc(socket, request.headers, vmi, this.vgaConsoles);
       })
       .catch((err: unknown) => writeHttp(socket, statusResponse(asStatus(err))));

@@ -18,11 +18,20 @@ export { type OpenSession, VgaConsoles } from './vga-consoles.js';
 /** WebSocket close code 1002: the peer broke the protocol (here, RFB's). */
 const CLOSE_PROTOCOL_ERROR = 1002;
 
+/** What virt-api answers (the handler's 503, relayed as an InternalError) when `preserveSession=true` meets a connected client. */
+export const VNC_IN_USE =
+  "Can't connect to websocket (503): websocket: bad handshake: application info: Active VNC connection. Request denied.";
+
+/** Serves one VNC client; a newer client ends this one (virt-handler keeps one VNC stream per VMI). */
 export function serveVnc(socket: Duplex, headers: IncomingHttpHeaders, vmi: VirtualMachineInstance, consoles: VgaConsoles): void {
   let session: RfbSession | undefined;
+  const release = consoles.connect(vmi, () => socket.destroy());
   const connection = WebSocketConnection.accept(socket, headers, offeredProtocol(headers), {
     onMessage: (data) => session?.receive(data),
-    onClose: () => session?.close(),
+    onClose: () => {
+      release();
+      session?.close();
+    },
   });
   session = new RfbSession(consoles.of(vmi), vmi.metadata.name!, {
     send: (data) => connection.send(data),

@@ -14,13 +14,32 @@ export type OpenSession = (vmi: VirtualMachineInstance, output: (bytes: Buffer) 
 
 const MAX_CONSOLES = 256;
 
+const keyOf = (vmi: VirtualMachineInstance): string => vmi.metadata.uid ?? `${vmi.metadata.namespace}/${vmi.metadata.name}`;
+
 export class VgaConsoles {
   private readonly consoles = new Map<string, RfbConsole & { session: SerialSession }>();
+  /** The one VNC connection of each VMI, by how to end it (virt-handler's stop channels). */
+  private readonly viewers = new Map<string, () => void>();
 
   constructor(private readonly openSession: OpenSession) {}
 
+  /** Whether a VNC client is connected (`preserveSession=true` then refuses the next one). */
+  inUse(vmi: VirtualMachineInstance): boolean {
+    return this.viewers.has(keyOf(vmi));
+  }
+
+  /** Makes `disconnect` the VMI's VNC connection, ending the current one as virt-handler does; returns its release. */
+  connect(vmi: VirtualMachineInstance, disconnect: () => void): () => void {
+    const key = keyOf(vmi);
+    this.viewers.get(key)?.();
+    this.viewers.set(key, disconnect);
+    return () => {
+      if (this.viewers.get(key) === disconnect) this.viewers.delete(key);
+    };
+  }
+
   of(vmi: VirtualMachineInstance): RfbConsole {
-    const key = vmi.metadata.uid ?? `${vmi.metadata.namespace}/${vmi.metadata.name}`;
+    const key = keyOf(vmi);
     let console = this.consoles.get(key);
     if (console) {
       this.consoles.delete(key);
