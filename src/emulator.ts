@@ -212,6 +212,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     profile,
     logger: options.logLevel === 'debug' ? consoleLogger('cluster') : silentLogger,
     serveSubresource: (key, handler) => parts.subresources.set(key, handler),
+    serveContainerStreams: (handler) => {
+      parts.containerStreams = handler;
+    },
     cluster: {
       workers: options.workers ?? 2,
       namespacedKinds: () => namespacedKinds(types),

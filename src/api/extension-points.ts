@@ -54,3 +54,41 @@ export interface AggregatedBackend {
   /** An HTTP Upgrade (WebSocket) request; the backend owns the socket from here on. */
   upgrade(request: BackendRequest, socket: Duplex, head: Buffer): void;
 }
+
+/** pods/exec and pods/attach as the API server hands them to the node that runs the pod (PodExecOptions, PodAttachOptions). */
+export interface ContainerStreamRequest {
+  subresource: 'exec' | 'attach';
+  namespace: string;
+  pod: string;
+  /** The `container` parameter; empty when the client left the choice to the server. */
+  container: string;
+  /** exec's `command` parameters, in order. */
+  command: string[];
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  tty: boolean;
+}
+
+/** The streams of a running exec or attach, whatever the transport (WebSocket channels or SPDY streams). */
+export interface ContainerStreamIO {
+  stdout(data: Buffer): void;
+  stderr(data: Buffer): void;
+  /** Stdin from the client; `data` undefined is its end (v5's close signal). */
+  onStdin(listener: (data: Buffer | undefined) => void): void;
+  onResize(listener: (size: { width: number; height: number }) => void): void;
+  /** The client went away: the session ends. */
+  onHangUp(listener: () => void): void;
+}
+
+/** A validated request, ready to run once the transport is upgraded. */
+export interface ContainerStream {
+  /** Runs to the end: the exit code of an exec'd command (0 for attach); rejects with the node's error (sent as an InternalError). */
+  run(io: ContainerStreamIO): Promise<number>;
+}
+
+/**
+ * Serves pods/exec or pods/attach. Resolves before the upgrade, rejecting with
+ * the StatusError kube answers there (pod or container not found, no node).
+ */
+export type ContainerStreamHandler = (request: ContainerStreamRequest) => Promise<ContainerStream>;

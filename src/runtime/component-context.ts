@@ -11,7 +11,7 @@
  */
 import type { ComponentIdentity, ControllerName } from '../auth/identities.js';
 import type { Client } from '../client/client.js';
-import type { SubresourceHandler } from '../api/extension-points.js';
+import type { ContainerStreamHandler, SubresourceHandler } from '../api/extension-points.js';
 import type { SimulationProfile } from '../simulation/profile.js';
 import type { Clock } from './clock.js';
 import type { SharedInformerFactory } from './informer.js';
@@ -27,6 +27,8 @@ export interface ComponentContext {
   logger: Logger;
   /** Serves `<group>/<plural>/<subresource>` (e.g. "/pods/log") with the given handler. */
   serveSubresource(key: string, handler: SubresourceHandler): void;
+  /** Serves pods/exec and pods/attach streams (the kubelets'; absent in harnesses without an HTTP server). */
+  serveContainerStreams?(handler: ContainerStreamHandler): void;
   /** The client acting as a component's own identity (absent in harnesses that run everything as one client). */
   clientFor?(identity: ComponentIdentity): Client;
 }

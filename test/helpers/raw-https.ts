@@ -14,6 +14,8 @@ export interface RawAnswer {
   status: number;
   contentType: string;
   text: string;
+  /** The body as received (binary answers such as vnc/screenshot's PNG). */
+  bytes: Buffer;
   /** The body parsed as JSON, undefined when it is not JSON. */
   json: {
     kind?: string;
@@ -40,14 +42,14 @@ export function rawClient(url: string, kubeconfigPath: string): RawClient {
   const credentials = { cert: fromData('client-certificate-data'), key: fromData('client-key-data') };
   const authorization: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   const { hostname, port } = new URL(url);
-  const answer = (status: number, contentType: string, text: string): RawAnswer => {
+  const answer = (status: number, contentType: string, text: string, bytes = Buffer.from(text)): RawAnswer => {
     let json: RawAnswer['json'] = {};
     try {
       json = JSON.parse(text);
     } catch {
       json = {};
     }
-    return { status, contentType, text, json };
+    return { status, contentType, text, bytes, json };
   };
   return {
     send: (method, path, options = {}) =>
@@ -63,7 +65,9 @@ export function rawClient(url: string, kubeconfigPath: string): RawClient {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () =>
-            resolve(answer(res.statusCode ?? 0, res.headers['content-type'] ?? '', Buffer.concat(chunks).toString('utf8'))),
+            resolve(
+              answer(res.statusCode ?? 0, res.headers['content-type'] ?? '', Buffer.concat(chunks).toString('utf8'), Buffer.concat(chunks)),
+            ),
           );
         });
         req.on('error', reject);

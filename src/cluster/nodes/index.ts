@@ -20,6 +20,7 @@ import { LEASE_REF, NODE_LEASE_NAMESPACE, NODE_REF, type Lease, type Node } from
 import { indexPodsByNode } from './pod-index.js';
 import { PodLogServer } from './pod-logs.js';
 import { TaintEvictionController } from './taint-eviction.js';
+import { serveContainerStreams } from '../exec/index.js';
 
 export { defaultTolerationSecondsPlugin } from './default-tolerations.js';
 export { CONTROL_PLANE_NODE, workerName } from './node-template.js';
@@ -55,6 +56,7 @@ export function nodeComponents(ctx: ComponentContext, workers: number): Componen
   });
   const logs = new PodLogServer(asIdentity(ctx, { component: 'kube-apiserver' }), pods);
   ctx.serveSubresource('/pods/log', logs.serve);
+  serveContainerStreams(asIdentity(ctx, { component: 'kube-apiserver' }));
 
   return [
     kubelets,

@@ -20,6 +20,8 @@ import { sortVersions } from '../../api/type-registry.js';
 import { aggregatedDiscovery, aggregatedDiscoveryMediaType, legacyGroupList, wantsAggregated } from '../discovery.js';
 import type { ApiServerParts } from '../parts.js';
 import { authorizeUpgrade } from '../authorization.js';
+import { upgradeContainerStream } from '../streams/container-streams.js';
+import { rejectUpgrade } from '../streams/upgrade-response.js';
 
 // The backend interface lives beside the API types so that backends (virt-api) need not import the HTTP layer.
 import type { AggregatedBackend, BackendRequest } from '../../api/extension-points.js';
@@ -63,7 +65,7 @@ export function registerAggregatedApis(
   app.addHook('preHandler', async (req, reply) => aggregator.handle(req, reply));
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     authenticate(req).then(
-      (user) => aggregator.upgrade(req, user, socket, head),
+      (user) => upgradeContainerStream(parts, req, user, socket, head) || aggregator.upgrade(req, user, socket, head),
       (error: unknown) => {
         const status = asStatusError(error);
         rejectUpgrade(socket, status.code, 'application/json', JSON.stringify(status.toStatus()));
@@ -288,19 +290,3 @@ const notFoundStatus = () => ({
   reason: 'NotFound',
   code: 404,
 });
-
-const STATUS_TEXT: Record<number, string> = {
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
-
-/** Answers an upgrade request with a plain HTTP response and closes the connection. */
-function rejectUpgrade(socket: Duplex, code: number, contentType: string, body: string): void {
-  const reason = STATUS_TEXT[code] ?? 'Error';
-  socket.end(
-    `HTTP/1.1 ${code} ${reason}\r\nContent-Type: ${contentType}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
-}

@@ -151,7 +151,15 @@ t.test('subresources as discovery reports them', async (t) => {
   ]);
   t.same(
     find('', 'pods').subresources.map((s) => `${s.name}:${s.verbs.join(',')}`),
-    ['binding:create', 'ephemeralcontainers:get,patch,update', 'eviction:create', 'log:get', 'status:get,patch,update'],
+    [
+      'attach:create,get',
+      'binding:create',
+      'ephemeralcontainers:get,patch,update',
+      'eviction:create',
+      'exec:create,get',
+      'log:get',
+      'status:get,patch,update',
+    ],
   );
   t.same(find('', 'namespaces').verbs, ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch']);
   t.same(

@@ -1,9 +1,9 @@
 /**
- * virtualmachineinstances/{console,vnc}: WebSocket streams (virtctl console
- * and vnc speak the `plain.kubevirt.io` subprotocol). The serial console of a
- * simulated guest replays its boot log up to the login prompt and answers
- * typed lines like a getty that knows no users; the simulated guests have no
- * framebuffer, so VNC accepts the connection and closes it saying so.
+ * virtualmachineinstances/console: the serial console's WebSocket stream
+ * (virtctl console speaks the `plain.kubevirt.io` subprotocol). The serial
+ * console of a simulated guest replays its boot log up to the login prompt and
+ * answers typed lines like a getty that knows no users. `openSerialSession` is
+ * the seam the VGA console (vnc/) attaches to as well.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -11,9 +11,7 @@ import { type StatusError, badRequest } from '../../../api/errors.js';
 import type { VirtualMachineInstance } from '../../controller/types.js';
 import { guestOfVmi } from '../../handler/guest-os.js';
 import { vmiConflict, MESSAGES } from './responses.js';
-import { CLOSE_UNSUPPORTED_DATA, WebSocketConnection } from './websocket.js';
-
-export const VNC_NOT_SUPPORTED = 'VNC is not supported by kubevirt-emulator: simulated guests have no display';
+import { WebSocketConnection } from './websocket.js';
 
 export function consoleProblem(vmi: VirtualMachineInstance): StatusError | undefined {
   if (vmi.spec.domain.devices?.autoattachSerialConsole === false) return badRequest('No serial consoles are present.');
@@ -38,29 +36,41 @@ export function bootLog(vmi: VirtualMachineInstance): string {
 }
 
 /** The first offered subprotocol, echoed back as the server's choice. */
-const offeredProtocol = (headers: IncomingHttpHeaders): string | undefined =>
+export const offeredProtocol = (headers: IncomingHttpHeaders): string | undefined =>
   headers['sec-websocket-protocol']?.split(',')[0]?.trim() || undefined;
 
-/** Accepts the upgrade and runs a getty on the serial line: a login name, a password (not echoed), "Login incorrect". */
-export function serveSerialConsole(socket: Duplex, headers: IncomingHttpHeaders, vmi: VirtualMachineInstance): void {
+/** A login session on one of the guest's terminals: bytes typed in, and the guest's output to `output`. */
+export interface SerialSession {
+  input(bytes: Buffer): void;
+  close(): void;
+}
+
+/** Starts a getty on a terminal of the guest: a login name, a password (not echoed), "Login incorrect". */
+export function openSerialSession(vmi: VirtualMachineInstance, output: (bytes: Buffer) => void): SerialSession {
   const host = (vmi.spec.hostname as string | undefined) ?? vmi.metadata.name!;
   let askingPassword = false;
-  const connection = WebSocketConnection.accept(socket, headers, offeredProtocol(headers), {
-    onMessage(data) {
+  output(Buffer.from(bootLog(vmi)));
+  return {
+    input(data) {
       for (const char of data.toString('utf8')) {
         if (char === '\r' || char === '\n') {
           askingPassword = !askingPassword;
-          connection.send(Buffer.from(askingPassword ? '\r\nPassword: ' : `\r\n\r\nLogin incorrect\r\n${host} login: `));
+          output(Buffer.from(askingPassword ? '\r\nPassword: ' : `\r\n\r\nLogin incorrect\r\n${host} login: `));
         } else if (!askingPassword) {
-          connection.send(Buffer.from(char));
+          output(Buffer.from(char));
         }
       }
     },
-  });
-  connection.send(Buffer.from(bootLog(vmi)));
+    close: () => undefined,
+  };
 }
 
-export function serveVnc(socket: Duplex, headers: IncomingHttpHeaders): void {
-  const connection = WebSocketConnection.accept(socket, headers, offeredProtocol(headers), { onMessage: () => undefined });
-  connection.close(CLOSE_UNSUPPORTED_DATA, VNC_NOT_SUPPORTED);
+/** Accepts the upgrade and connects the serial line to a session on the guest's serial port. */
+export function serveSerialConsole(socket: Duplex, headers: IncomingHttpHeaders, vmi: VirtualMachineInstance): void {
+  let session: SerialSession | undefined;
+  const connection = WebSocketConnection.accept(socket, headers, offeredProtocol(headers), {
+    onMessage: (data) => session?.input(data),
+    onClose: () => session?.close(),
+  });
+  session = openSerialSession(vmi, (bytes) => connection.send(bytes));
 }

@@ -9,13 +9,13 @@
  * VIRT_API_SERVICE with src/server/aggregation.ts.
  */
 import type { Duplex } from 'node:stream';
-import { StatusError, badRequest } from '../../../api/errors.js';
+import { StatusError, badRequest, internalError } from '../../../api/errors.js';
 import type { KubeObject } from '../../../api/types.js';
 import type { Client } from '../../../client/client.js';
 import type { AggregatedBackend, BackendRequest, BackendResponse } from '../../../api/extension-points.js';
 import { KUBEVIRT_REF, VM_REF } from '../../controller/constants.js';
 import type { VirtualMachine, VirtualMachineInstance } from '../../controller/types.js';
-import { consoleProblem, serveSerialConsole, serveVnc, vncProblem } from './console.js';
+import { consoleProblem, openSerialSession, serveSerialConsole, vncProblem } from './console.js';
 import { SUBRESOURCE_GROUP, SUBRESOURCE_VERSIONS, resourceList } from './discovery.js';
 import { cancelEvacuation, type EvacuateCancelOptions } from './evacuate-cancel.js';
 import { expandFailure, expandVm, vmFromBody } from './expand-spec.js';
@@ -24,8 +24,12 @@ import { filesystemList, guestAgentInfo, guestAgentProblem, userList } from './g
 import { asStatus, decodeOptions, empty, isDryRun, json, plainError, statusResponse, subjectNotFound, vmConflict } from './responses.js';
 import { VmLifecycle, type MigrateOptions, type RestartOptions, type StartOptions, type StopOptions } from './vm-lifecycle.js';
 import { VmiLifecycle, type VirtHandlerClient } from './vmi-lifecycle.js';
+import { screenshot, serveVnc, VgaConsoles, VNC_IN_USE } from './vnc/index.js';
 
 export type { VirtHandlerClient } from './vmi-lifecycle.js';
+
+/** What Go's strconv.ParseBool reads as true (virt-handler parses preserveSession with it). */
+const GO_TRUE = new Set(['1', 't', 'T', 'true', 'TRUE', 'True']);
 
 /** The Service the subresources APIServices name: "<namespace>/<name>" as the aggregator keys backends. */
 export const VIRT_API_SERVICE = 'kubevirt/virt-api';
@@ -53,6 +57,7 @@ class VirtApiSubresources implements AggregatedBackend {
   private readonly vmis: VmiLifecycle;
   private readonly vmRoutes: Record<string, { method: string; route: Route }>;
   private readonly vmiRoutes: Record<string, { method: string; route: Route }>;
+  private readonly vgaConsoles = new VgaConsoles(openSerialSession);
 
   constructor(private readonly options: VirtApiSubresourcesOptions) {
     this.vms = new VmLifecycle(options.client);
@@ -105,6 +110,7 @@ class VirtApiSubresources implements AggregatedBackend {
       guestosinfo: { method: 'GET', route: (_req, p) => this.guestAgent(p.namespace, p.name, guestAgentInfo) },
       userlist: { method: 'GET', route: (_req, p) => this.guestAgent(p.namespace, p.name, userList) },
       filesystemlist: { method: 'GET', route: (_req, p) => this.guestAgent(p.namespace, p.name, filesystemList) },
+      'vnc/screenshot': { method: 'GET', route: (_req, p) => this.screenshot(p.namespace, p.name) },
       objectgraph: { method: 'GET', route: async () => statusResponse(objectGraphDisabled()) },
       'sev/fetchcertchain': { method: 'GET', route: async () => statusResponse(sevDisabled()) },
       'sev/querylaunchmeasurement': { method: 'GET', route: async () => statusResponse(sevDisabled()) },
@@ -151,7 +157,10 @@ class VirtApiSubresources implements AggregatedBackend {
         const problem = stream.action === 'console' ? consoleProblem(vmi) : vncProblem(vmi);
         if (problem) return writeHttp(socket, statusResponse(problem));
         if (stream.action === 'console') return serveSerialConsole(socket, request.headers, vmi);
-        return serveVnc(socket, request.headers);
+        if (GO_TRUE.has(request.query.get('preserveSession') ?? '') && this.vgaConsoles.inUse(vmi)) {
+          return writeHttp(socket, statusResponse(internalError(VNC_IN_USE)));
+        }
+        return serveVnc(socket, request.headers, vmi, this.vgaConsoles);
       })
       .catch((err: unknown) => writeHttp(socket, statusResponse(asStatus(err))));
   }
@@ -166,6 +175,18 @@ class VirtApiSubresources implements AggregatedBackend {
     }
     const problem = guestAgentProblem(vmi);
     return problem ? plainError(500, problem) : json(answer(vmi));
+  }
+
+  /** The display as PNG (virt-handler's answer); like every binary GET virt-api relays, a failure is a plain-text 500. */
+  private async screenshot(namespace: string, name: string): Promise<BackendResponse> {
+    let vmi: VirtualMachineInstance;
+    try {
+      vmi = await this.vmis.fetchVmi(namespace, name);
+    } catch (err) {
+      return plainError(500, asStatus(err));
+    }
+    const problem = vncProblem(vmi);
+    return problem ? plainError(500, problem) : { status: 200, contentType: 'image/png', body: screenshot(vmi, this.vgaConsoles) };
   }
 
   private async expand(vm: VirtualMachine): Promise<BackendResponse> {

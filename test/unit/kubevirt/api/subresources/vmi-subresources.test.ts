@@ -249,8 +249,12 @@ t.test('console and vnc over WebSocket', async (t) => {
 
   const vnc = await openStream(t, h, `${base}/virtualmachineinstances/vmi/vnc`);
   t.equal(vnc.status, 101);
+  const [greeting] = await vnc.frames();
+  t.equal(greeting[0], Opcode.Binary);
+  t.equal(greeting.subarray(1).toString(), 'RFB 003.008\n', 'the server speaks first: RFB 3.8');
+  vnc.socket!.write(encodeFrame(Opcode.Binary, Buffer.from('HTTP/1.1 200\r\n'), Buffer.from([1, 2, 3, 4])));
   const [close] = await vnc.frames();
   t.equal(close[0], Opcode.Close);
-  t.equal(close.readUInt16BE(1), 1003);
-  t.match(close.subarray(3).toString(), /VNC is not supported by kubevirt-emulator/);
+  t.equal(close.readUInt16BE(1), 1002, 'a client that does not speak RFB breaks the protocol');
+  t.match(close.subarray(3).toString(), /unsupported protocol version/);
 });

@@ -1,0 +1,180 @@
+/**
+ * VNC with real protocols: an RFB 3.8 client written from the specification
+ * (test/helpers/rfb-client.ts) over virt-api's `vnc` WebSocket completes the
+ * handshake and reads the VGA text console in ZRLE and in Raw; the pixels are
+ * read back as text by matching each 9×16 cell against the font's glyphs, and
+ * checked without the font too (the prompt's row is lit, a blank row is not,
+ * typed keys change the row). `vnc/screenshot` is the same framebuffer as PNG.
+ * The same running VMI serves one exec check of its launcher's compute container.
+ */
+import t from 'tap';
+import { PNG } from 'pngjs';
+import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
+import { kubevirtSchema } from '../../helpers/kubevirt.js';
+import { rawClient } from '../../helpers/raw-https.js';
+import { ENCODING_RAW, ENCODING_ZRLE, RfbClient } from '../../helpers/rfb-client.js';
+import { openWebSocket } from '../../helpers/websocket-client.js';
+import { glyph } from '../../../src/kubevirt/api/subresources/vnc/font.js';
+import { readFileSync } from 'node:fs';
+
+const VMI = 'vmi-ephemeral';
+const base = '/apis/subresources.kubevirt.io/v1/namespaces/default/virtualmachineinstances';
+const [CELL_W, CELL_H, COLUMNS, ROWS] = [9, 16, 80, 25];
+const RETURN = 0xff0d;
+
+let fixture: EmulatorFixture;
+
+t.before(async () => {
+  fixture = await withEmulator(t, { workers: 1, installKubeVirt: true });
+  const apply = await fixture.kubectl(['apply', '-f', '-'], { input: readFileSync(kubevirtSchema('examples/vmi-ephemeral.yaml'), 'utf8') });
+  if (apply.code !== 0) throw new Error(apply.stderr);
+  const wait = await fixture.kubectl(['wait', 'vmi', VMI, '--for=jsonpath={.status.phase}=Running', '--timeout=60s'], {
+    timeoutMs: 70_000,
+  });
+  if (wait.code !== 0) throw new Error(wait.stderr);
+});
+
+async function connect(): Promise<RfbClient> {
+  const ws = await openWebSocket(fixture.emulator.url, fixture.kubeconfigPath, `${base}/${VMI}/vnc`, { protocols: ['plain.kubevirt.io'] });
+  if (ws.status !== 101) throw new Error(`vnc upgrade answered ${ws.status}: ${ws.body}`);
+  t.teardown(() => ws.close());
+  return new RfbClient(ws);
+}
+
+/** The characters on screen, found by matching each cell's lit pixels against the font's printable ASCII glyphs. */
+function screenText(client: RfbClient): string[] {
+  const glyphs = new Map<string, string>();
+  for (let code = 0x20; code < 0x7f; code++) glyphs.set(Buffer.from(glyph(code)).toString('hex'), String.fromCharCode(code));
+  const lines: string[] = [];
+  for (let row = 0; row < ROWS; row++) {
+    let line = '';
+    for (let column = 0; column < COLUMNS; column++) {
+      const background = client.pixel(column * CELL_W + 8, row * CELL_H);
+      const bits = Buffer.alloc(CELL_H);
+      for (let y = 0; y < CELL_H; y++) {
+        for (let x = 0; x < 8; x++) if (client.pixel(column * CELL_W + x, row * CELL_H + y) !== background) bits[y] |= 0x80 >> x;
+      }
+      line += glyphs.get(bits.toString('hex')) ?? '\u2592';
+    }
+    lines.push(line.trimEnd());
+  }
+  return lines;
+}
+
+/** Pixels of a text row that differ from the screen's background (black). */
+function litPixels(client: RfbClient, row: number): number {
+  let lit = 0;
+  for (let y = row * CELL_H; y < (row + 1) * CELL_H; y++) for (let x = 0; x < COLUMNS * CELL_W; x++) if (client.pixel(x, y) !== 0) lit++;
+  return lit;
+}
+
+t.test('an RFB client completes the handshake and reads the login prompt off the framebuffer', async (t) => {
+  const client = await connect();
+  const handshake = await client.handshake();
+  t.same(handshake, { version: 'RFB 003.008\n', securityTypes: [1], securityResult: 0 });
+  t.match(client.init, { width: 720, height: 400, bitsPerPixel: 32, depth: 24, trueColour: true, name: VMI });
+
+  client.setEncodings([ENCODING_ZRLE, ENCODING_RAW, -223 /* DesktopSize, ignored */]);
+  const full = await client.update(false);
+  t.same(full, [{ x: 0, y: 0, width: 720, height: 400 }]);
+  t.same(client.lastEncodings, [ENCODING_ZRLE]);
+
+  let text = screenText(client);
+  if (!text.some((line) => line.startsWith(`${VMI} login:`))) {
+    // A guest whose terminal shows nothing until a key is pressed: Enter at login: prints the prompt, as getty does.
+    client.key(RETURN);
+    await client.update(true);
+    text = screenText(client);
+  }
+  const promptRow = text.findLastIndex((line) => line.startsWith(`${VMI} login:`));
+  t.ok(promptRow >= 0, `the login prompt is on screen:\n${text.join('\n')}`);
+  const blankRow = text.indexOf('');
+  t.ok(blankRow >= 0 && litPixels(client, blankRow) === 0, 'a blank row has no lit pixel');
+  t.ok(litPixels(client, promptRow) > 500, 'the prompt row is lit');
+
+  const before = litPixels(client, promptRow);
+  client.type('c');
+  t.same(await client.update(true), [{ x: 0, y: promptRow * CELL_H, width: 720, height: CELL_H }], 'only the changed row is sent');
+  client.type('irros');
+  for (let i = 0; i < 10 && !screenText(client)[promptRow].includes('cirros'); i++) await client.update(true);
+  t.equal(screenText(client)[promptRow].replace('\u2592', '').trimEnd(), `${VMI} login: cirros`, 'typed keys are echoed by the guest');
+  t.ok(litPixels(client, promptRow) > before, 'typing lit more pixels on the prompt row');
+});
+
+t.test("Raw in a client pixel format (noVNC's: red in the low byte) shows the same screen as ZRLE", async (t) => {
+  const zrle = await connect();
+  await zrle.handshake();
+  zrle.setEncodings([ENCODING_ZRLE]);
+  await zrle.update(false);
+
+  const raw = await connect();
+  await raw.handshake();
+  raw.setPixelFormat({ bigEndian: false, redShift: 0, greenShift: 8, blueShift: 16 });
+  raw.setEncodings([ENCODING_RAW]);
+  await raw.update(false);
+  t.same(raw.lastEncodings, [ENCODING_RAW]);
+  t.ok(Buffer.from(raw.framebuffer.buffer).equals(Buffer.from(zrle.framebuffer.buffer)), 'identical pixels');
+  t.ok(
+    raw.framebuffer.some((rgb) => rgb === 0xaaaaaa),
+    'light grey text on black, as VGA shows it',
+  );
+
+  raw.pointer(1, 10, 10);
+  const area = { x: 90, y: 32, width: 45, height: 20 };
+  t.same(await raw.update(false, area), [area], 'pointer events are accepted; a partial request is answered for its area');
+});
+
+t.test('vnc/screenshot returns the framebuffer as a 720x400 PNG', async (t) => {
+  const client = await connect();
+  await client.handshake();
+  client.setEncodings([ENCODING_RAW]);
+  await client.update(false);
+
+  const http = rawClient(fixture.emulator.url, fixture.kubeconfigPath);
+  const answer = await http.send('GET', `${base}/${VMI}/vnc/screenshot?moveCursor=false`);
+  t.equal(answer.status, 200);
+  t.equal(answer.contentType, 'image/png');
+  const image = PNG.sync.read(answer.bytes);
+  t.equal(image.width, 720);
+  t.equal(image.height, 400);
+  let differing = 0;
+  for (let i = 0; i < 720 * 400; i++) {
+    const rgb = (image.data[i * 4] << 16) | (image.data[i * 4 + 1] << 8) | image.data[i * 4 + 2];
+    if (rgb !== client.framebuffer[i]) differing++;
+  }
+  t.equal(differing, 0, 'the PNG shows what the VNC client shows');
+
+  const missing = await http.send('GET', `${base}/nope/vnc/screenshot`);
+  t.equal(missing.status, 500);
+  t.equal(missing.text, 'virtualmachineinstance.kubevirt.io "nope" not found');
+});
+
+t.test('one VNC client per VMI: a new one ends the current one, unless it asks to preserve the session', async (t) => {
+  const first = await connect();
+  await first.handshake();
+  const path = `${base}/${VMI}/vnc?preserveSession=true`;
+  const refused = await openWebSocket(fixture.emulator.url, fixture.kubeconfigPath, path, { protocols: ['plain.kubevirt.io'] });
+  t.equal(refused.status, 500);
+  t.match(JSON.parse(refused.body), {
+    reason: 'InternalError',
+    message:
+      "Internal error occurred: Can't connect to websocket (503): websocket: bad handshake: application info: Active VNC connection. Request denied.",
+  });
+  const second = await connect();
+  t.equal((await second.handshake()).version, 'RFB 003.008\n', 'a client that does not preserve the session takes over');
+  await first.ended();
+  t.pass('the first client was disconnected');
+});
+
+// Shares this file's KubeVirt install: KubeVirt's functional tests exec into the launcher's compute container.
+t.test("kubectl exec into virt-launcher's compute container runs virsh", async (t) => {
+  const pod = await fixture.kubectl(['get', 'pods', '-l', `vm.kubevirt.io/name=${VMI}`, '-o', 'jsonpath={.items[0].metadata.name}']);
+  t.match(pod.stdout, /^virt-launcher-vmi-ephemeral-/);
+  const list = await fixture.kubectl(['exec', pod.stdout, '-c', 'compute', '--', 'virsh', 'list']);
+  t.equal(list.code, 0, list.stderr);
+  t.match(list.stdout, `1    default_${VMI}   running`);
+  const state = await fixture.kubectl(['exec', pod.stdout, '-c', 'compute', '--', 'virsh', 'domstate', `default_${VMI}`]);
+  t.same([state.code, state.stdout], [0, 'running\n\n']);
+  const release = await fixture.kubectl(['exec', pod.stdout, '-c', 'compute', '--', 'cat', '/etc/os-release']);
+  t.match(release.stdout, 'NAME="CentOS Stream"');
+});
