@@ -3,8 +3,6 @@
  * the in-cluster components. `startEmulator` is the programmatic API users'
  * own tests call; the CLI's `serve` is a thin wrapper around it.
  */
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { AdmissionChain } from './admission/chain.js';
 import { WebhookBackends, registerWebhookAdmission } from './admission/webhooks/index.js';
@@ -56,6 +54,7 @@ import { loadOrCreateCertificates } from './pki/certificates.js';
 import { defaultInFlightLimits } from './server/limits.js';
 import { RequestMetrics, registerMetricsRoute } from './server/metrics.js';
 import { Store } from './storage/store.js';
+import { defaultDataDir, openStateFile } from './storage/state-file.js';
 import { startCompaction } from './storage/compactor.js';
 import { clusterComponents, type ClusterOptions } from './cluster/control-plane.js';
 import { defaultTolerationSecondsPlugin, nodeFaults, type NodeFaults } from './cluster/nodes/index.js';
@@ -85,6 +84,11 @@ export interface EmulatorOptions {
   kubeVersion?: string;
   /** Where the CA and serving certificate persist. Default ~/.kubevirt-emulator. */
   dataDir?: string;
+  /**
+   * Keep the cluster in this SQLite file (created owner-only when absent), so a restart brings every object back;
+   * without it the cluster lives in memory only. `serve` uses <dataDir>/state.db unless --in-memory.
+   */
+  stateFile?: string;
   /** `virtual` runs simulation time only when advanced. */
   clock?: 'real' | 'virtual';
   /** Simulation timings: `instant` (default) or `realistic`. */
@@ -140,7 +144,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const wallClock = new RealClock();
   const clock: Clock = options.clock === 'virtual' ? new VirtualClock(wallClock.now()) : wallClock;
   const random = new SeededRandom(options.seed ?? 1);
-  const store = new Store(undefined, clock);
+  const store = new Store(undefined, clock, options.stateFile ? openStateFile(options.stateFile) : undefined);
   const stopCompaction = startCompaction(store, clock);
   const types = new TypeRegistry(builtinResourceTypes());
   const admission = new AdmissionChain();
@@ -173,7 +177,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const crds = new CrdServing(store, types, clock, (established) => openapi.setCustomResourceDefinitions(established));
   crds.start();
 
-  const dataDir = options.dataDir ?? join(homedir(), '.kubevirt-emulator');
+  const dataDir = options.dataDir ?? defaultDataDir();
   const tls = options.insecureHttp ? undefined : await loadOrCreateCertificates(dataDir, [host]);
   const authn = await loadAuthentication({ dataDir, clock, ca: tls?.ca, lookup: storeLookup(store, types) });
   registerAuthenticationReviews(parts, authn.authenticator);
@@ -382,6 +386,8 @@ async function startComponents(options: ComponentsOptions): Promise<{ context: C
 async function bootstrapNamespaces(registry: GenericRegistry, types: TypeRegistry): Promise<void> {
   const namespaceType = types.byKind('v1', 'Namespace')!;
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+    // A restarted cluster keeps them (and whatever a user changed in them).
+    if (registry.listAll(namespaceType, undefined).some((ns) => ns.metadata.name === name)) continue;
     await registry.create(namespaceType, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, newContext(adminUser));
   }
   const priorityClassType = types.byKind('scheduling.k8s.io/v1', 'PriorityClass')!;

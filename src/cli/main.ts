@@ -5,6 +5,7 @@ import { addServeOptions, DEFAULT_KUBE_VERSION, toEmulatorOptions, type ServeFla
 import { addScenarioCommand } from './scenario.js';
 import { addClockCommand } from './clock.js';
 import { addKubeconfigCommand } from './kubeconfig.js';
+import { addResetCommand, resetState } from './reset.js';
 import { emulatorVersion } from './version.js';
 
 function buildProgram(): Command {
@@ -16,7 +17,9 @@ function buildProgram(): Command {
     async (flags: ServeFlags) => {
       // Loaded here so `version` and `--help` do not load the whole server.
       const { serve } = await import('./serve.js');
-      await serve(toEmulatorOptions(flags));
+      const options = toEmulatorOptions(flags);
+      if (flags.reset && options.stateFile) resetState(options.stateFile);
+      await serve(options);
       // Stopped on a signal: leave even if a stray timer or socket is still referenced.
       process.exit(0);
     },
@@ -24,6 +27,7 @@ function buildProgram(): Command {
   addScenarioCommand(program);
   addClockCommand(program);
   addKubeconfigCommand(program);
+  addResetCommand(program);
   program
     .command('version')
     .description('print the emulator version')

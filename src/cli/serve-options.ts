@@ -7,6 +7,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import type { EmulatorOptions } from '../emulator.js';
 import { parseDuration } from '../runtime/duration.js';
 import { profileNames } from '../simulation/profile.js';
+import { defaultDataDir, stateFileIn } from '../storage/state-file.js';
 
 /** Pino's levels, which the server's logger uses. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -23,6 +24,8 @@ export interface ServeFlags {
   kubeVersion: string;
   insecureHttp?: boolean;
   dataDir?: string;
+  inMemory?: boolean;
+  reset?: boolean;
   clock: 'real' | 'virtual';
   profile: string;
   seed: number;
@@ -109,8 +112,12 @@ export function addServeOptions(command: Command): Command {
     )
     .addOption(new Option('--insecure-http', 'serve plain HTTP instead of HTTPS'))
     .addOption(
-      new Option('--data-dir <path>', 'where the CA and keys persist (default: ~/.kubevirt-emulator)').argParser(parseNonEmptyPath),
+      new Option('--data-dir <path>', 'where the CA, keys and cluster state persist (default: ~/.kubevirt-emulator)').argParser(
+        parseNonEmptyPath,
+      ),
     )
+    .addOption(new Option('--in-memory', 'keep the cluster in memory only: it is gone when the process ends'))
+    .addOption(new Option('--reset', 'start from an empty cluster: delete the stored state first').conflicts('inMemory'))
     .addOption(
       new Option('--clock <mode>', 'simulation time: real, or virtual (moves only when advanced: see the clock command)')
         .default('real')
@@ -154,6 +161,7 @@ export function toEmulatorOptions(flags: ServeFlags): EmulatorOptions {
     eventTtlMs: flags.eventTtl,
     ...(flags.kubeconfig !== undefined && { kubeconfigPath: flags.kubeconfig }),
     ...(flags.dataDir !== undefined && { dataDir: flags.dataDir }),
+    ...(!flags.inMemory && { stateFile: stateFileIn(flags.dataDir ?? defaultDataDir()) }),
     ...(flags.maxRequestsInflight !== undefined && { maxRequestsInflight: flags.maxRequestsInflight }),
     ...(flags.maxMutatingRequestsInflight !== undefined && { maxMutatingRequestsInflight: flags.maxMutatingRequestsInflight }),
   };

@@ -5,11 +5,17 @@
  * shares the unchanged subtrees of the one before it, and strings are pooled.
  * A write may carry a time to live, as an etcd put with a lease: the object
  * is removed when it runs out on the Clock (a DELETED event like any delete).
+ *
+ * With a StorageBackend (src/storage/backend.ts) the store starts from the
+ * backend's state and a write is published (watch event, history) only once
+ * the batch of its event-loop turn is committed; `durable()` is what a writer
+ * awaits before it acknowledges. A failed commit undoes the batch in memory.
  */
 import { freeze } from 'immer';
 import { Subject, type Observable } from 'rxjs';
 import type { KubeObject } from '../api/types.js';
 import type { Clock } from '../runtime/clock.js';
+import type { ObjectKey, StorageBackend } from './backend.js';
 import { ExpiryIndex } from './expiry-index.js';
 import { StringPool } from './string-pool.js';
 import { shareUnchanged } from './structural-sharing.js';
@@ -82,6 +88,33 @@ const byKeyPrefix = (a: string, b: string): number => {
 export const objectKey = (obj: KubeObject): string =>
   obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name!;
 
+/** A write of the open batch, with what undoes it in memory should the batch fail to commit. */
+interface PendingWrite {
+  event: StoreEvent;
+  key: ObjectKey;
+  /** The stored object before the write; absent when the write created it. */
+  before?: KubeObject;
+}
+
+/** The writes of one event-loop turn, committed together. */
+class Batch {
+  readonly writes: PendingWrite[] = [];
+  readonly committed: Promise<void>;
+  resolve!: () => void;
+  reject!: (error: Error) => void;
+
+  constructor(readonly revisionBefore: number) {
+    this.committed = new Promise<void>((resolve, reject) => Object.assign(this, { resolve, reject }));
+    // Writers that do not wait (controllers writing directly) must not turn a failed commit into an unhandled rejection.
+    this.committed.catch(() => undefined);
+  }
+}
+
+/** A write the backend did not make durable; the API answers it as kube-apiserver answers a storage error (500). */
+export class StorageError extends Error {
+  override name = 'StorageError';
+}
+
 export class Store {
   private revision = 0;
   private compactedUpTo = 0;
@@ -91,10 +124,36 @@ export class Store {
   readonly history: WatchHistory;
   /** Leases of the objects written with a time to live; needs the Clock the store was given. */
   private readonly leases: ExpiryIndex | undefined;
+  private batch: Batch | undefined;
 
-  constructor(historyCapacity = 10_000, clock?: Clock) {
+  constructor(
+    historyCapacity = 10_000,
+    private readonly clock?: Clock,
+    private readonly backend?: StorageBackend,
+  ) {
     this.history = new WatchHistory(historyCapacity);
     this.leases = clock && new ExpiryIndex(clock, (key) => this.expire(key));
+    if (backend) this.restore(backend, historyCapacity);
+  }
+
+  private restore(backend: StorageBackend, historyCapacity: number): void {
+    const state = backend.load(historyCapacity);
+    this.revision = state.revision;
+    this.compactedUpTo = state.compactedRevision;
+    for (const { key, object, expiresAtMs } of state.objects) {
+      this.collection(key.storageKey).set(key.namespace, key.name, object);
+      if (expiresAtMs !== undefined) this.leases?.set(leaseKey(key.storageKey, key.namespace, key.name), expiresAtMs - this.clock!.nowMs());
+    }
+    // Revisions are contiguous (every write is one event), so the history resumes right after the last one it lost.
+    this.history.restore(state.history, (state.history[0]?.resourceVersion ?? state.revision + 1) - 1);
+  }
+
+  /**
+   * Resolves once every write made so far is durable (undefined when nothing waits: no backend, or all committed);
+   * rejects with a StorageError when the batch failed and was undone.
+   */
+  durable(): Promise<void> | undefined {
+    return this.batch?.committed;
   }
 
   /** Every committed write, in resourceVersion order. */
@@ -142,6 +201,7 @@ export class Store {
   /** Forgets the revisions before `revision` for reads at a past revision, as etcd's compaction does. */
   compact(revision: number): void {
     this.compactedUpTo = Math.max(this.compactedUpTo, Math.min(revision, this.revision));
+    this.backend?.compact(this.compactedUpTo, this.history.oldestResumable);
   }
 
   count(storageKey: string): number {
@@ -164,13 +224,16 @@ export class Store {
     if (options.ttlMs !== undefined && !this.leases) throw new Error('a write with a time to live needs a store with a clock');
     const collection = this.collection(storageKey);
     const previous = collection.get(namespace, name);
-    const resourceVersion = ++this.revision;
+    const resourceVersion = this.revision + 1;
     const stored = stamp(shareUnchanged(obj, previous, this.strings), resourceVersion);
-    collection.set(namespace, name, stored);
+    const event: StoreEvent = { type: previous ? 'MODIFIED' : 'ADDED', storageKey, object: stored, previous, resourceVersion };
+    const expiresAtMs = options.ttlMs === undefined ? undefined : this.clock!.nowMs() + options.ttlMs;
     const lease = leaseKey(storageKey, namespace, name);
+    this.write(event, { storageKey, namespace, name }, previous, expiresAtMs);
+    collection.set(namespace, name, stored);
     if (options.ttlMs !== undefined) this.leases!.set(lease, options.ttlMs);
     else this.leases?.delete(lease);
-    this.publish({ type: previous ? 'MODIFIED' : 'ADDED', storageKey, object: stored, previous, resourceVersion });
+    this.publishOrQueue(event);
     return stored;
   }
 
@@ -179,17 +242,78 @@ export class Store {
     const collection = this.collections.get(storageKey);
     const previous = collection?.get(namespace, name);
     if (!collection || !previous) return undefined;
-    const resourceVersion = ++this.revision;
+    const resourceVersion = this.revision + 1;
     const object = stamp(previous, resourceVersion);
+    const event: StoreEvent = { type: 'DELETED', storageKey, object, previous, resourceVersion };
+    const lease = leaseKey(storageKey, namespace, name);
+    this.write(event, { storageKey, namespace, name }, previous);
     collection.remove(namespace, name);
-    this.leases?.delete(leaseKey(storageKey, namespace, name));
-    this.publish({ type: 'DELETED', storageKey, object, previous, resourceVersion });
+    this.leases?.delete(lease);
+    this.publishOrQueue(event);
     return object;
   }
 
-  /** Ends the expiry of leases (the server is stopping); objects written with a time to live stay. */
+  /**
+   * Ends the expiry of leases (the server is stopping; objects written with a time to live stay), commits the
+   * open batch and closes the backend.
+   */
   close(): void {
     this.leases?.stop();
+    this.commitBatch();
+    this.backend?.close();
+  }
+
+  /** Hands the write to the backend's open batch (opening one for this turn) and takes its revision. */
+  private write(event: StoreEvent, key: ObjectKey, before: KubeObject | undefined, expiresAtMs?: number): void {
+    if (this.backend) {
+      if (!this.batch) {
+        this.batch = new Batch(this.revision);
+        setImmediate(() => this.commitBatch());
+      }
+      try {
+        this.backend.write(event, key, expiresAtMs);
+      } catch (error) {
+        this.backend.discard();
+        const failure = new StorageError((error as Error).message);
+        this.failBatch(failure);
+        throw failure;
+      }
+      this.batch.writes.push({ event, key, before });
+    }
+    this.revision = event.resourceVersion;
+  }
+
+  private publishOrQueue(event: StoreEvent): void {
+    if (!this.batch) this.publish(event);
+  }
+
+  /** Commits the open batch: its events are published and its writers answered, or it is undone and they get the error. */
+  private commitBatch(): void {
+    const batch = this.batch;
+    if (!batch) return;
+    try {
+      this.backend!.commit();
+    } catch (error) {
+      this.failBatch(new StorageError((error as Error).message));
+      return;
+    }
+    this.batch = undefined;
+    for (const write of batch.writes) this.publish(write.event);
+    batch.resolve();
+  }
+
+  /** Undoes the open batch in memory, newest write first, and rejects its writers. */
+  private failBatch(error: StorageError): void {
+    const batch = this.batch!;
+    this.batch = undefined;
+    // Leases stay: one left by an undone create expires nothing, one renewed early only delays an expiry.
+    for (const { key, before } of batch.writes.reverse()) {
+      const collection = this.collection(key.storageKey);
+      if (before) collection.set(key.namespace, key.name, before);
+      else collection.remove(key.namespace, key.name);
+    }
+    this.revision = batch.revisionBefore;
+    batch.reject(error);
   }
 
   private expire(lease: string): void {

@@ -27,6 +27,12 @@ export class WatchHistory {
     }
   }
 
+  /** Starts from stored events (oldest first), every event up to `evictedUpTo` being gone. */
+  restore(events: readonly StoreEvent[], evictedUpTo: number): void {
+    for (const event of events.slice(-this.capacity)) this.append(event);
+    this.evictedUpTo = Math.max(this.evictedUpTo, evictedUpTo);
+  }
+
   /** Whether every event after `resourceVersion` is still held. */
   covers(resourceVersion: number): boolean {
     return resourceVersion >= this.evictedUpTo;

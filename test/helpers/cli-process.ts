@@ -26,9 +26,13 @@ export interface ServeProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts `kubevirt-emulator serve <args>` and resolves once it printed its ready line. */
-export async function startServe(t: Teardown, args: string[]): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [...process.execArgv, MAIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `kubevirt-emulator serve <args>` and resolves once it printed its ready line. `wrapper` runs it through
+ * another command (e.g. `prlimit --fsize=N`), which must exec it.
+ */
+export async function startServe(t: Teardown, args: string[], wrapper: string[] = []): Promise<ServeProcess> {
+  const [command, ...prefix] = [...wrapper, process.execPath];
+  const child = spawn(command, [...prefix, ...process.execArgv, MAIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });

@@ -9,7 +9,7 @@ import type { AdmissionChain, Operation } from '../../admission/chain.js';
 import type { Clock } from '../../runtime/clock.js';
 import { rfc3339 } from '../../runtime/clock.js';
 import type { SeededRandom } from '../../runtime/seeded-random.js';
-import type { Store } from '../../storage/store.js';
+import { StorageError, type Store } from '../../storage/store.js';
 import type { DeleteOptions, PatchType } from '../../client/client.js';
 import {
   alreadyExists,
@@ -98,7 +98,7 @@ export class GenericRegistry {
     const request = requestOf('create', type, namespace, undefined, { subresource, dryRun: ctx.dryRun });
     return this.hooks.around(
       request,
-      () => this.createObject(type, namespace, body, ctx, subresource),
+      () => this.durably(this.createObject(type, namespace, body, ctx, subresource)),
       () => 201,
     );
   }
@@ -115,7 +115,7 @@ export class GenericRegistry {
     const request = requestOf('update', type, namespace, name, { subresource, dryRun: ctx.dryRun });
     return this.hooks.around(
       request,
-      () => this.updateObject(type, namespace, name, body, ctx, subresource),
+      () => this.durably(this.updateObject(type, namespace, name, body, ctx, subresource)),
       () => 200,
     );
   }
@@ -132,7 +132,7 @@ export class GenericRegistry {
     const request = requestOf('patch', type, namespace, name, { subresource: options.subresource, dryRun: ctx.dryRun, patchType });
     return this.hooks.around(
       request,
-      () => this.patchObject(type, namespace, name, patchType, patchBody, ctx, options),
+      () => this.durably(this.patchObject(type, namespace, name, patchType, patchBody, ctx, options)),
       (result) => (result.created ? 201 : 200),
     );
   }
@@ -147,9 +147,24 @@ export class GenericRegistry {
     const request = requestOf('delete', type, namespace, name, { dryRun: ctx.dryRun || options.dryRun === true });
     return this.hooks.around(
       request,
-      () => this.deleteObject(type, namespace, name, options, ctx),
+      () => this.durably(this.deleteObject(type, namespace, name, options, ctx)),
       () => 200,
     );
+  }
+
+  /**
+   * A write is acknowledged only once the store made it durable (its batch committed); a write the backend
+   * failed is undone and answers 500, as kube-apiserver answers a storage error.
+   */
+  private async durably<T>(write: Promise<T>): Promise<T> {
+    try {
+      const result = await write;
+      await this.deps.store.durable();
+      return result;
+    } catch (error) {
+      if (error instanceof StorageError) throw internalError(error.message);
+      throw error;
+    }
   }
 
   private getObject(type: ResourceType, namespace: string | undefined, name: string): KubeObject {

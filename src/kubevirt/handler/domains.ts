@@ -64,6 +64,8 @@ export class DomainRegistry {
   /** Migrations in flight (their UIDs) and those ended but not yet reported. */
   private readonly inFlight = new Set<string>();
   private readonly outcomes = new Map<string, MigrationOutcome>();
+  /** UIDs of every VMI this process ran a domain for: any other VMI found running was running before it started. */
+  private readonly known = new Set<string>();
 
   constructor(
     private readonly clock: Clock,
@@ -140,7 +142,23 @@ export class DomainRegistry {
   define(uid: string, key: string, podUid: string, nodeName: string, guest: GuestOS, startPaused = false): Domain {
     const domain: Domain = { uid, key, podUid, nodeName, guest, state: 'Defined', agentConnected: false, killedAfterGracePeriod: false };
     this.domains.set(uid, domain);
+    this.known.add(uid);
     this.after(domain, this.profile.vmiBootMs, () => this.start(domain, startPaused));
+    return domain;
+  }
+
+  /**
+   * A VMI that was Running or Paused when the emulator restarted from its stored state: its launcher and QEMU
+   * are taken to have lived on, as they outlive a restart of virt-handler or of the control plane, so the
+   * domain comes back in the state the VMI last reported. Undefined for a VMI this process already ran.
+   */
+  resume(uid: string, key: string, podUid: string, nodeName: string, guest: GuestOS, state: 'Running' | 'Paused', agentConnected: boolean) {
+    if (this.known.has(uid) || this.byKey(key)) return undefined;
+    const reason = state === 'Paused' ? 'User' : undefined;
+    const domain: Domain = { uid, key, podUid, nodeName, guest, state, reason, agentConnected, killedAfterGracePeriod: false };
+    this.domains.set(uid, domain);
+    this.known.add(uid);
+    if (!agentConnected && state === 'Running') this.connectAgentLater(domain);
     return domain;
   }
 

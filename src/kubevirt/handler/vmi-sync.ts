@@ -130,6 +130,7 @@ export class VmiSync implements Component {
     const launcherAlive = pod !== undefined && !isPodTerminal(pod) && !computeEnded(pod);
     const stopping = vmi.metadata.deletionTimestamp !== undefined || pod?.metadata.deletionTimestamp !== undefined;
     let networkError: string | undefined;
+    if (!domain && launcherAlive) domain = this.resumeDomain(vmi, pod);
     if (domain && stopping) this.signalShutdown(vmi, domain);
     else if (!domain && !stopping && launcherAlive && vmi.status?.phase === 'Scheduled') {
       // The network is set up before the domain is defined; a missing link stops the start here, to be retried when the pod changes.
@@ -144,6 +145,24 @@ export class VmiSync implements Component {
     void this.recorder.event(vmi, 'Normal', 'Created', 'VirtualMachineInstance defined.');
     const startPaused = vmi.spec?.startStrategy === 'Paused';
     return this.deps.domains.define(vmi.metadata.uid ?? '', key, pod.metadata.uid ?? '', this.deps.nodeName, guestOfVmi(vmi), startPaused);
+  }
+
+  /** The domain of a VMI that ran before the emulator restarted (see DomainRegistry.resume). */
+  private resumeDomain(vmi: VirtualMachineInstance, pod: Pod): Domain | undefined {
+    const phase = vmi.status?.phase;
+    const paused = vmi.status?.conditions?.some((c) => c.type === 'Paused' && c.status === 'True');
+    if (phase !== 'Running') return undefined;
+    const agentConnected = vmi.status?.conditions?.some((c) => c.type === 'AgentConnected' && c.status === 'True') ?? false;
+    const { domains, nodeName } = this.deps;
+    return domains.resume(
+      vmi.metadata.uid ?? '',
+      objectKey(vmi),
+      pod.metadata.uid ?? '',
+      nodeName,
+      guestOfVmi(vmi),
+      paused ? 'Paused' : 'Running',
+      agentConnected,
+    );
   }
 
   private signalShutdown(vmi: VirtualMachineInstance, domain: Domain): void {

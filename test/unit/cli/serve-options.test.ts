@@ -1,5 +1,7 @@
 import t from 'tap';
 import { Command } from 'commander';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { addServeOptions, parseServeOptions, type ServeOptionsError } from '../../../src/cli/serve-options.js';
 
 t.test('defaults', async (t) => {
@@ -15,7 +17,14 @@ t.test('defaults', async (t) => {
     seed: 1,
     installKubeVirt: false,
     eventTtlMs: 3_600_000,
+    stateFile: join(homedir(), '.kubevirt-emulator', 'state.db'),
   });
+});
+
+t.test('the cluster state lives in the data dir unless --in-memory', async (t) => {
+  t.equal(parseServeOptions(['--data-dir', '/srv/emu']).stateFile, '/srv/emu/state.db');
+  t.equal(parseServeOptions(['--data-dir', '/srv/emu', '--in-memory']).stateFile, undefined);
+  t.throws(() => parseServeOptions(['--in-memory', '--reset']), { message: /--reset' cannot be used with option '--in-memory'/ });
 });
 
 t.test('every option maps onto EmulatorOptions', async (t) => {
@@ -59,6 +68,7 @@ t.test('every option maps onto EmulatorOptions', async (t) => {
     seed: 42,
     installKubeVirt: true,
     eventTtlMs: 5_400_000,
+    stateFile: '/tmp/data/state.db',
   });
   t.same(parseServeOptions(['--port=7000', '--workers=0']).port, 7000, '--flag=value form');
   t.equal(parseServeOptions(['--workers=0']).workers, 0, 'no workers: control plane only');
