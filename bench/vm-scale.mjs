@@ -1,80 +1,193 @@
-// 1,000 VMs (runStrategy Always, instant profile) from create to every VM
-// Running: wall time and RSS (aim: ≤ 10 s, ≤ 300 MB). Virtual time runs
-// freely, so the timers of the simulation cost no waiting.
+// VMs (runStrategy Always, instant profile, virtual clock) from create to
+// every VM Running, at several sizes in one run, each size in a fresh process
+// so one's heap never skews another's:
+//   node bench/vm-scale.mjs                 1,000, 3,000 and 10,000 VMs (the issue's sizes)
+//   node bench/vm-scale.mjs 1000 3000 5000  other sizes (the first is the baseline of the ratios)
+// Per size: wall time, the process's CPU time (on a shared machine the wall
+// time follows the load, the CPU time much less), CPU per VM and its ratio to
+// the first size's, RSS, JS heap retained per VM after a full GC; then, with
+// every VM Running, `kubectl get vm -A` (the user's kubectl: $KUBECTL or PATH;
+// chunked and printed as a Table, as kubectl does by default) and a list+watch
+// of every VM from scratch by @kubernetes/client-node, each in a process of
+// its own. Virtual time runs freely, so the simulation's timers cost no waiting.
+import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { startQuietEmulator, temporaryDirectory } from './lib/emulator.mjs';
+import { loadDistModule, startQuietEmulator, temporaryDirectory } from './lib/emulator.mjs';
 import { cirrosVmiSpec, installKubeVirt } from './lib/kubevirt.mjs';
 import { profileMeasuredPhase } from './lib/profile.mjs';
 import { note, report } from './lib/report.mjs';
 
-const COUNT = Number(process.env.BENCH_VMS ?? 1000);
-/** A node takes about 80 such VMs (CPU: 100m each of 8 cores; memory: 128Mi + 268Mi overhead of 32Gi). */
-const WORKERS = Math.ceil(COUNT / 70) + 1;
+const DEFAULT_SIZES = [1000, 3000, 10_000];
+const ONE_SIZE_PREFIX = 'VM_SCALE_RESULT ';
 const VM = { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine' };
 const NAMESPACE = 'default';
-const TIMEOUT_MS = 5 * 60_000;
-/** A full collection before each memory reading, so RSS and heap show what is retained, not when V8 last collected. */
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc');
 
-const data = await temporaryDirectory('vm-scale-data');
-const work = await temporaryDirectory('vm-scale-work');
-const emulator = await startQuietEmulator(data.path, work.path, { insecureHttp: true, workers: WORKERS, clock: 'virtual' });
-const { client, clock } = emulator;
-try {
-  await installKubeVirt(emulator);
-  const stopClock = clock.runFreely();
-  const running = new Set();
-  let allRunning;
-  const done = new Promise((resolve) => (allRunning = resolve));
-  const subscription = client.watch(VM, { namespace: NAMESPACE }).subscribe((event) => {
-    if (event.object.status?.printableStatus === 'Running') running.add(event.object.metadata.name);
-    if (running.size === COUNT) allRunning();
-  });
-  gc();
-  const { rss: rssBefore, heapUsed: heapBefore } = process.memoryUsage();
-  const stopProfiling = await profileMeasuredPhase();
-  const started = performance.now();
-  // On a shared machine the wall time follows the load; the process's own CPU time does not.
-  const cpuBefore = process.cpuUsage();
-  for (let i = 0; i < COUNT; i++) {
-    await client.create({
-      ...VM,
-      metadata: { name: `scale-${i}`, namespace: NAMESPACE },
-      spec: { runStrategy: 'Always', template: { spec: cirrosVmiSpec() } },
+/** A node takes about 80 such VMs (CPU: 100m each of 8 cores; memory: 128Mi + 268Mi overhead of 32Gi); 10,000 VMs get 144 nodes. */
+const nodesFor = (count) => Math.ceil(count / 70) + 1;
+
+/** Runs `command` to its end; resolves with its stdout and the wall time it took. */
+function run(command, args, env = {}) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
+    child.once('error', reject);
+    child.once('close', (code) => {
+      const seconds = (performance.now() - started) / 1000;
+      if (code === 0) resolve({ stdout, seconds });
+      else reject(new Error(`${command} ${args.join(' ')} exited with ${code}: ${stderr.slice(0, 2000)}`));
     });
+  });
+}
+
+/** One size in this process: prints one result line for the parent. */
+async function measureOneSize(count) {
+  const timeoutMs = 5 * 60_000 + count * 150;
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc');
+  const data = await temporaryDirectory('vm-scale-data');
+  const work = await temporaryDirectory('vm-scale-work');
+  const emulator = await startQuietEmulator(data.path, work.path, { insecureHttp: true, workers: nodesFor(count), clock: 'virtual' });
+  const { client, clock } = emulator;
+  try {
+    await installKubeVirt(emulator);
+    const stopClock = clock.runFreely();
+    const running = new Set();
+    let allRunning;
+    const done = new Promise((resolve) => (allRunning = resolve));
+    const subscription = client.watch(VM, { namespace: NAMESPACE }).subscribe((event) => {
+      if (event.object.status?.printableStatus === 'Running') running.add(event.object.metadata.name);
+      if (running.size === count) allRunning();
+    });
+    gc();
+    const { rss: rssBefore, heapUsed: heapBefore } = process.memoryUsage();
+    const stopProfiling = await profileMeasuredPhase();
+    const started = performance.now();
+    const cpuBefore = process.cpuUsage();
+    for (let i = 0; i < count; i++) {
+      await client.create({
+        ...VM,
+        metadata: { name: `scale-${i}`, namespace: NAMESPACE },
+        spec: { runStrategy: 'Always', template: { spec: cirrosVmiSpec() } },
+      });
+    }
+    const created = (performance.now() - started) / 1000;
+    const timeout = setTimeout(() => allRunning(), timeoutMs);
+    await done;
+    clearTimeout(timeout);
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    await stopProfiling();
+    stopClock();
+    subscription.unsubscribe();
+    if (running.size < count) throw new Error(`only ${running.size} of ${count} VMs Running after ${timeoutMs / 1000} s`);
+    gc();
+    const { rss, heapUsed } = process.memoryUsage();
+
+    // The readers, each in a process of its own, against the settled cluster.
+    const kubectl = (await loadDistModule('scenario/kubectl.js')).resolveKubectl();
+    const kubectlEnv = { KUBECONFIG: emulator.kubeconfigPath, KUBECACHEDIR: join(work.path, 'kube-cache') };
+    const cold = await run(kubectl, ['get', 'vm', '-A'], kubectlEnv);
+    const warm = await run(kubectl, ['get', 'vm', '-A'], kubectlEnv);
+    const rows = warm.stdout.trim().split('\n').length - 1;
+    if (rows !== count) throw new Error(`kubectl get vm -A printed ${rows} VMs, not ${count}`);
+    const listWatchScript = fileURLToPath(new URL('./lib/list-watch.mjs', import.meta.url));
+    const listWatch = JSON.parse((await run(process.execPath, [listWatchScript, emulator.kubeconfigPath])).stdout);
+    if (listWatch.objects !== count) throw new Error(`client-node listed ${listWatch.objects} VMs, not ${count}`);
+
+    const result = {
+      count,
+      nodes: nodesFor(count),
+      created,
+      seconds,
+      cpu: (cpu.user + cpu.system) / 1e6,
+      rssBefore: rssBefore / 2 ** 20,
+      rss: rss / 2 ** 20,
+      heapPerVm: (heapUsed - heapBefore) / count / 1024,
+      kubectlCold: cold.seconds,
+      kubectlWarm: warm.seconds,
+      listWatch: listWatch.ms / 1000,
+    };
+    process.stdout.write(`${ONE_SIZE_PREFIX}${JSON.stringify(result)}\n`);
+  } finally {
+    await emulator.stop();
+    await data.remove();
+    await work.remove();
   }
-  const created = (performance.now() - started) / 1000;
-  const timeout = setTimeout(() => allRunning(), TIMEOUT_MS);
-  await done;
-  clearTimeout(timeout);
-  const seconds = (performance.now() - started) / 1000;
-  const cpu = process.cpuUsage(cpuBefore);
-  const rssPeak = process.memoryUsage().rss;
-  gc();
-  const { rss, heapUsed } = process.memoryUsage();
-  await stopProfiling();
-  stopClock();
-  subscription.unsubscribe();
-  if (running.size < COUNT) throw new Error(`only ${running.size} of ${COUNT} VMs Running after ${TIMEOUT_MS / 1000} s`);
+}
+
+async function measureSizes(sizes) {
+  const script = fileURLToPath(import.meta.url);
+  const results = [];
+  const loadBefore = loadavg();
+  for (const count of sizes) {
+    note(`${count} VMs on ${nodesFor(count)} nodes ...`);
+    const { stdout } = await run(process.execPath, [script, '--one-size', String(count)]);
+    const line = stdout.split('\n').find((text) => text.startsWith(ONE_SIZE_PREFIX));
+    if (!line) throw new Error(`no result for ${count} VMs`);
+    const result = JSON.parse(line.slice(ONE_SIZE_PREFIX.length));
+    note(
+      `${count} VMs: created after ${result.created.toFixed(1)} s; RSS ${result.rssBefore.toFixed(0)} MiB with KubeVirt installed; ` +
+        `first kubectl get (discovery included) ${result.kubectlCold.toFixed(2)} s`,
+    );
+    results.push(result);
+  }
+  const loadAfter = loadavg();
   note(
-    `${WORKERS} workers; all ${COUNT} VMs created after ${created.toFixed(1)} s; RSS ${(rssBefore / 2 ** 20).toFixed(0)} MiB with KubeVirt installed`,
+    `load average (1, 5, 15 min) before ${loadBefore.map((l) => l.toFixed(1)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(1)).join(' ')}`,
   );
-  report('vm-scale', [
-    { metric: `${COUNT} VMs, create to all Running`, value: seconds, unit: 's', target: { op: '<=', value: 10 } },
-    { metric: 'CPU time of the emulator process (user + system)', value: (cpu.user + cpu.system) / 1e6, unit: 's' },
-    { metric: 'RSS with all VMs Running (after a full GC)', value: rss / 2 ** 20, unit: 'MiB', target: { op: '<=', value: 300 } },
-    { metric: 'RSS before that GC', value: rssPeak / 2 ** 20, unit: 'MiB' },
-    // RSS moves in pages the allocator keeps or returns as it likes; the heap after a full GC is what each VM really costs.
-    {
-      metric: 'JS heap retained per VM (VM, VMI, launcher pod, events, watch history)',
-      value: (heapUsed - heapBefore) / COUNT / 1024,
-      unit: 'KiB',
-    },
-  ]);
-} finally {
-  await emulator.stop();
-  await data.remove();
-  await work.remove();
+  const baseline = results[0];
+  const cpuPerVm = (result) => (result.cpu / result.count) * 1000;
+  const largest = results.at(-1);
+  report(
+    'vm-scale',
+    results.flatMap((result) => {
+      const label = `${result.count} VMs`;
+      const isLargest = result === largest && results.length > 1;
+      return [
+        {
+          metric: `${label}, create to all Running (wall)`,
+          value: result.seconds,
+          unit: 's',
+          target: result.count >= 10_000 ? { op: '<=', value: 60 } : undefined,
+        },
+        { metric: `${label}: CPU time (user + system)`, value: result.cpu, unit: 's' },
+        { metric: `${label}: CPU per VM`, value: cpuPerVm(result), unit: 'ms' },
+        ...(result === baseline
+          ? []
+          : [
+              {
+                metric: `${label}: CPU per VM / CPU per VM at ${baseline.count}`,
+                value: cpuPerVm(result) / cpuPerVm(baseline),
+                unit: '',
+                target: isLargest ? { op: '<=', value: 1.25 } : undefined,
+              },
+            ]),
+        { metric: `${label}: RSS (after a full GC)`, value: result.rss, unit: 'MiB', target: { op: '<=', value: 1024 } },
+        {
+          metric: `${label}: JS heap retained per Running VM (VM, VMI, launcher pod, events, watch history)`,
+          value: result.heapPerVm,
+          unit: 'KiB',
+          target: { op: '<=', value: 60 },
+        },
+        { metric: `${label}: kubectl get vm -A (discovery cached)`, value: result.kubectlWarm, unit: 's', target: { op: '<=', value: 2 } },
+        { metric: `${label}: client-node list+watch from scratch`, value: result.listWatch, unit: 's', target: { op: '<=', value: 2 } },
+      ];
+    }),
+  );
+}
+
+const oneSize = process.argv.indexOf('--one-size');
+if (oneSize >= 0) await measureOneSize(Number(process.argv[oneSize + 1]));
+else {
+  const sizes = process.argv.slice(2).map(Number);
+  if (sizes.some((size) => !Number.isInteger(size) || size < 1)) throw new Error('usage: node bench/vm-scale.mjs [VM count ...]');
+  await measureSizes(sizes.length > 0 ? sizes : DEFAULT_SIZES);
 }

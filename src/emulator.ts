@@ -118,6 +118,8 @@ export interface RunningEmulator {
   faults: { nodes: NodeFaults };
   /** The kinds the simulated components watch (tests that feed every controller list them here). */
   watchedKinds(): KindRef[];
+  /** Cached objects the components' informers have handed out so far (tests bound the reads one change costs). */
+  componentReads(): number;
   stop(): Promise<void>;
 }
 
@@ -318,6 +320,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     clock,
     faults: { nodes: nodeFaults(components.context) },
     watchedKinds: () => components.context.informers.kinds(),
+    componentReads: () => components.context.informers.objectsRead(),
     async stop() {
       for (const close of [...parts.openWatches]) close();
       await aggregatorControllers.stop();

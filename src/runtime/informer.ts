@@ -92,6 +92,14 @@ class Index<T> {
     return this.keysByValue.get(value) ?? [];
   }
 
+  values(): Iterable<string> {
+    return this.keysByValue.keys();
+  }
+
+  count(value: string): number {
+    return this.keysByValue.get(value)?.size ?? 0;
+  }
+
   /** An object the index function cannot read (a client may store odd objects) is not indexed; the failure is logged. */
   private valuesOf(key: string, obj: T): string[] {
     try {
@@ -115,6 +123,11 @@ export class Informer<T extends KubeObject = KubeObject> implements EventSource<
   private stopped = false;
   private syncWaiters: Array<(synced: boolean) => void> = [];
   private lastResourceVersion: string | undefined;
+  /**
+   * How many cached objects list() and byIndex() have handed out: what a reconcile reads, counted so a test can tell
+   * a controller whose work per change grows with the cluster from one that reads only what the change concerns.
+   */
+  objectsRead = 0;
   /** Ends whatever the run loop is waiting on (a watch or a retry pause) when the informer stops. */
   private interrupt: (() => void) | undefined;
 
@@ -169,7 +182,14 @@ export class Informer<T extends KubeObject = KubeObject> implements EventSource<
     this.indices.set(name, index);
   }
 
+  /** Adds the index unless the informer has one by that name: shared informers are indexed by whichever component asks first. */
+  ensureIndexer(name: string, indexFunc: IndexFunc<T>): this {
+    if (!this.indices.has(name)) this.addIndexer(name, indexFunc);
+    return this;
+  }
+
   list(): T[] {
+    this.objectsRead += this.cache.size;
     return [...this.cache.values()];
   }
 
@@ -182,13 +202,30 @@ export class Informer<T extends KubeObject = KubeObject> implements EventSource<
   }
 
   byIndex(indexName: string, value: string): T[] {
-    const index = this.indices.get(indexName);
-    if (!index) throw new Error(`informer for ${this.ref.kind}: no index "${indexName}"`);
-    return [...index.keys(value)].map((key) => this.cache.get(key)).filter((obj): obj is T => obj !== undefined);
+    const index = this.index(indexName);
+    const objects = [...index.keys(value)].map((key) => this.cache.get(key)).filter((obj): obj is T => obj !== undefined);
+    this.objectsRead += objects.length;
+    return objects;
+  }
+
+  /** The values the index holds objects under (e.g. the launcher images in use), without reading the objects. */
+  indexValues(indexName: string): string[] {
+    return [...this.index(indexName).values()];
+  }
+
+  /** How many objects the index holds under `value`, without reading them. */
+  countByIndex(indexName: string, value: string): number {
+    return this.index(indexName).count(value);
   }
 
   listByNamespace(namespace: string): T[] {
     return this.byIndex(NAMESPACE_INDEX, namespace);
+  }
+
+  private index(indexName: string): Index<T> {
+    const index = this.indices.get(indexName);
+    if (!index) throw new Error(`informer for ${this.ref.kind}: no index "${indexName}"`);
+    return index;
   }
 
   private async run(): Promise<void> {
@@ -351,6 +388,13 @@ export class SharedInformerFactory {
   kinds(): KindRef[] {
     const refs = [...this.informers.values()].map((informer) => informer.ref);
     return [...new Map(refs.map((ref) => [`${ref.apiVersion}/${ref.kind}`, ref])).values()];
+  }
+
+  /** The objects every informer of the factory has handed out through list() and byIndex() (see Informer.objectsRead). */
+  objectsRead(): number {
+    let total = 0;
+    for (const informer of this.informers.values()) total += informer.objectsRead;
+    return total;
   }
 
   /** Resolves true when every informer created so far has synced. */

@@ -61,6 +61,11 @@ class WebhookSource {
   private ordered: readonly ConfiguredWebhook[] | undefined;
   /** Per served-type list (replaced when CRDs change) and storage key, the types stored alike. */
   private readonly equivalentsCache = new WeakMap<readonly ResourceType[], Map<string, ResourceType[]>>();
+  /**
+   * Per equivalents list and webhook (both replaced when types or configurations change), what its rules answer
+   * for one shape of request: every write asks every webhook, and the rules answer the same for the same shape.
+   */
+  private readonly ruleMatches = new WeakMap<readonly ResourceType[], WeakMap<Webhook, Map<string, Invocation | null>>>();
 
   constructor(
     private readonly options: WebhookAdmissionOptions,
@@ -98,12 +103,25 @@ class WebhookSource {
 
   /** The invocation when the webhook concerns this request. */
   async invocationFor(webhook: Webhook, attributes: AdmissionAttributes): Promise<Invocation | undefined> {
-    const invocation = matchRules(webhook, attributes, this.equivalents(attributes.type));
+    const invocation = this.matchRulesCached(webhook, attributes);
     if (!invocation || !matchObjectSelector(webhook, attributes) || !matchConditions(webhook, attributes)) return undefined;
     const subject = namespaceSelectorSubject(webhook, attributes);
     if (!subject) return invocation;
     const labels = 'fromObject' in subject ? (subject.fromObject.metadata.labels ?? {}) : await this.namespaceLabels(subject.namespace);
     return namespaceLabelsMatch(webhook, labels) ? invocation : undefined;
+  }
+
+  private matchRulesCached(webhook: Webhook, attributes: AdmissionAttributes): Invocation | undefined {
+    const { type, operation, subresource, namespace } = attributes;
+    const equivalents = this.equivalents(type);
+    let byWebhook = this.ruleMatches.get(equivalents);
+    if (!byWebhook) this.ruleMatches.set(equivalents, (byWebhook = new WeakMap()));
+    let byShape = byWebhook.get(webhook);
+    if (!byShape) byWebhook.set(webhook, (byShape = new Map()));
+    const shape = `${operation} ${type.group}/${type.version}/${type.plural}/${subresource ?? ''} ${namespace ? 'namespaced' : ''}`;
+    let invocation = byShape.get(shape);
+    if (invocation === undefined) byShape.set(shape, (invocation = matchRules(webhook, attributes, equivalents) ?? null));
+    return invocation ?? undefined;
   }
 
   /** Every served type stored under the same key as `type` (its other versions), `type` included. */

@@ -3,7 +3,7 @@
  * and resumable watches, as the apiserver serves them: continue tokens and
  * resourceVersion as kube-apiserver's etcd storage and watch cache read them.
  */
-import { Observable } from 'rxjs';
+import { Observable, Subject, type Subscription } from 'rxjs';
 import type { Clock } from '../../runtime/clock.js';
 import { objectKey, type Store, type StoreEvent } from '../../storage/store.js';
 import { badRequest, gone, StatusError, tooLargeResourceVersion } from '../errors.js';
@@ -148,6 +148,36 @@ export function listPage(store: Store, type: ResourceType, query: ListQuery): Li
 const keyInList = (obj: KubeObject, namespace: string | undefined): string =>
   namespace === undefined ? objectKey(obj) : obj.metadata.name!;
 
+/**
+ * The store's writes by resource, behind one subscription per store: each write
+ * reaches the watches of its own resource, not every watch of the server.
+ */
+class WritesByResource {
+  private readonly subjects = new Map<string, Subject<StoreEvent>>();
+  private subscription: Subscription | undefined;
+
+  constructor(private readonly store: Store) {}
+
+  subscribe(storageKey: string, listener: (event: StoreEvent) => void): () => void {
+    this.subscription ??= this.store.events.subscribe((event) => this.subjects.get(event.storageKey)?.next(event));
+    let subject = this.subjects.get(storageKey);
+    if (!subject) this.subjects.set(storageKey, (subject = new Subject()));
+    const subscription = subject.subscribe(listener);
+    return () => {
+      subscription.unsubscribe();
+      if (!subject.observed && this.subjects.get(storageKey) === subject) this.subjects.delete(storageKey);
+    };
+  }
+}
+
+const writesByStore = new WeakMap<Store, WritesByResource>();
+
+function writesOf(store: Store): WritesByResource {
+  let writes = writesByStore.get(store);
+  if (!writes) writesByStore.set(store, (writes = new WritesByResource(store)));
+  return writes;
+}
+
 /** A watch ready to start: the events it begins with, then every later one. */
 export interface PreparedWatch {
   /** The synthetic ADDED per current object, or the history after the resourceVersion asked for. */
@@ -201,11 +231,10 @@ export function prepareWatch(store: Store, type: ResourceType, query: WatchQuery
       return events;
     },
     subscribe(listener) {
-      const subscription = store.events.subscribe((e) => {
+      return writesOf(store).subscribe(type.storageKey, (e) => {
         const event = translate(e);
         if (event) listener(event);
       });
-      return () => subscription.unsubscribe();
     },
   };
 }

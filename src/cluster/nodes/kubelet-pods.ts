@@ -7,7 +7,7 @@
  */
 import type { EventRecorder } from '../../runtime/events.js';
 import { Controller, type ReconcileResult } from '../../runtime/controller.js';
-import { objectKey, type Informer } from '../../runtime/informer.js';
+import { objectKey, type EventSource, type Informer } from '../../runtime/informer.js';
 import type { ComponentContext } from '../../runtime/component-context.js';
 import { isPodTerminal, POD_REF, type Pod } from '../../kube/pods.js';
 import { randomHex } from './ids.js';
@@ -23,6 +23,8 @@ export interface KubeletPodsOptions {
   hostIP: string;
   podCIDR: string | undefined;
   pods: Informer<Pod>;
+  /** The changes of this node's pods. */
+  podChanges: EventSource<Pod>;
   recorder: EventRecorder;
   /** Images on the node, kept across kubelet restarts as containerd keeps them. */
   images: Set<string>;
@@ -40,7 +42,7 @@ export class KubeletPods {
   private readonly addresses: PodAddressPool;
 
   constructor(private readonly options: KubeletPodsOptions) {
-    const { ctx, nodeName, pods } = options;
+    const { ctx, nodeName, podChanges } = options;
     this.addresses = new PodAddressPool(options.podCIDR);
     this.controller = new Controller({
       name: `kubelet-${nodeName}`,
@@ -48,7 +50,7 @@ export class KubeletPods {
       logger: ctx.logger,
       workers: 4,
       reconcile: (key) => this.sync(key),
-    }).watch(pods, (pod) => (pod.spec?.nodeName === nodeName ? [objectKey(pod)] : []));
+    }).watch(podChanges, (pod) => (pod.spec?.nodeName === nodeName ? [objectKey(pod)] : []));
   }
 
   private async sync(key: string): Promise<ReconcileResult> {

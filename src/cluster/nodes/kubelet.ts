@@ -7,7 +7,7 @@
 import { rfc3339Micro, type TimerHandle } from '../../runtime/clock.js';
 import type { Component } from '../../runtime/component.js';
 import { EventRecorder } from '../../runtime/events.js';
-import type { Informer } from '../../runtime/informer.js';
+import type { EventSource, Informer } from '../../runtime/informer.js';
 import type { ComponentContext } from '../../runtime/component-context.js';
 import type { Pod } from '../../kube/pods.js';
 import { KubeletPods } from './kubelet-pods.js';
@@ -25,6 +25,8 @@ export interface KubeletOptions {
   /** The machine facts (nodeInfo) of this node. */
   machine: Record<string, string>;
   pods: Informer<Pod>;
+  /** The changes of this node's pods. */
+  podChanges: EventSource<Pod>;
   images: Set<string>;
   /** The node runs the control plane's static pods (kind's control-plane node) and publishes their mirror pods. */
   staticPods?: boolean;
@@ -50,6 +52,7 @@ export class Kubelet implements Component {
       hostIP: identity.internalIP,
       podCIDR: identity.podCIDR,
       pods: options.pods,
+      podChanges: options.podChanges,
       recorder: this.recorder,
       images: options.images,
     });

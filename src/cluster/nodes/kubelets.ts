@@ -6,6 +6,7 @@
  */
 import type { Component } from '../../runtime/component.js';
 import type { HandlerRegistration, Informer } from '../../runtime/informer.js';
+import { RoutedInformer } from '../../runtime/routed-informer.js';
 import { asIdentity, type ComponentContext } from '../../runtime/component-context.js';
 import type { Pod } from '../../kube/pods.js';
 import { Kubelet } from './kubelet.js';
@@ -25,6 +26,8 @@ export class KubeletManager implements Component {
   private readonly images = new Map<string, Set<string>>();
   private registration: HandlerRegistration | undefined;
   private active = false;
+  /** Each pod change goes to the kubelet of the pod's node only, not to every kubelet. */
+  private readonly podsByNode: RoutedInformer<Pod>;
 
   constructor(
     private readonly ctx: ComponentContext,
@@ -32,7 +35,9 @@ export class KubeletManager implements Component {
     private readonly pods: Informer<Pod>,
     /** Worker nodes to register beside the control-plane node at start. */
     private readonly workers: number,
-  ) {}
+  ) {
+    this.podsByNode = new RoutedInformer(pods, (pod) => (pod.spec?.nodeName ? [pod.spec.nodeName] : []), ctx.logger);
+  }
 
   async start(): Promise<void> {
     if (this.active) return;
@@ -106,6 +111,7 @@ export class KubeletManager implements Component {
         identity,
         machine: this.machineOf(nodeName),
         pods: this.pods,
+        podChanges: this.podsByNode.forPartition(nodeName),
         images: this.imagesOf(nodeName),
         staticPods: nodeName === CONTROL_PLANE_NODE,
       });

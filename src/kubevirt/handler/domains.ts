@@ -55,6 +55,8 @@ export const BOOT_FAILURE_MESSAGE =
 
 export class DomainRegistry {
   private readonly domains = new Map<string, Domain>();
+  /** The UIDs of the domains per VMI key (namespace/name), oldest first: a lookup by key reads that VMI's domains only. */
+  private readonly uidsByKey = new Map<string, Set<string>>();
   private readonly timers = new Map<string, Set<TimerHandle>>();
   private readonly listeners = new Set<DomainListener>();
   /** VMIs (namespace/name) whose next start fails: the failBoot fault. */
@@ -84,8 +86,8 @@ export class DomainRegistry {
 
   /** The live domain of the VMI named `key`, if any. */
   byKey(key: string): Domain | undefined {
-    for (const domain of this.domains.values()) if (domain.key === key) return domain;
-    return undefined;
+    const uid = this.uidsByKey.get(key)?.values().next().value;
+    return uid === undefined ? undefined : this.domains.get(uid);
   }
 
   /** Makes the next start of this VMI fail, as QEMU failing to come up. */
@@ -137,12 +139,19 @@ export class DomainRegistry {
     this.notify(domain.key);
   }
 
+  private indexByKey(key: string, uid: string): void {
+    let uids = this.uidsByKey.get(key);
+    if (!uids) this.uidsByKey.set(key, (uids = new Set()));
+    uids.add(uid);
+  }
+
   /** SyncVMI on a new domain: define it, then start it once the boot delay has passed. */
   /** `startPaused`: spec.startStrategy Paused, which virt-launcher starts with VIR_DOMAIN_START_PAUSED (libvirt's "User" reason). */
   define(uid: string, key: string, podUid: string, nodeName: string, guest: GuestOS, startPaused = false): Domain {
     const domain: Domain = { uid, key, podUid, nodeName, guest, state: 'Defined', agentConnected: false, killedAfterGracePeriod: false };
     this.domains.set(uid, domain);
     this.known.add(uid);
+    this.indexByKey(key, uid);
     this.after(domain, this.profile.vmiBootMs, () => this.start(domain, startPaused));
     return domain;
   }
@@ -158,6 +167,7 @@ export class DomainRegistry {
     const domain: Domain = { uid, key, podUid, nodeName, guest, state, reason, agentConnected, killedAfterGracePeriod: false };
     this.domains.set(uid, domain);
     this.known.add(uid);
+    this.indexByKey(key, uid);
     if (!agentConnected && state === 'Running') this.connectAgentLater(domain);
     return domain;
   }
@@ -233,6 +243,9 @@ export class DomainRegistry {
     if (!domain) return;
     this.cancelTimers(domain);
     this.domains.delete(uid);
+    const uids = this.uidsByKey.get(domain.key);
+    uids?.delete(uid);
+    if (uids?.size === 0) this.uidsByKey.delete(domain.key);
     this.notify(domain.key);
   }
 

@@ -14,6 +14,7 @@ import type { HandlerRegistration, Informer } from '../../runtime/informer.js';
 import type { DomainRegistry } from './domains.js';
 import { MigrationSync } from './migration-sync.js';
 import { NodeAgent } from './node-agent.js';
+import { type NodeChanges, NodeRouting } from './node-routing.js';
 import { VmiSync } from './vmi-sync.js';
 import type { VirtualMachineInstance } from './vmi-types.js';
 
@@ -29,6 +30,8 @@ export interface HandlerInformers {
 export const handlerRunsOn = (pods: readonly Pod[], nodeName: string): boolean =>
   pods.some((pod) => pod.spec.nodeName === nodeName && pod.status?.phase === 'Running' && !pod.metadata.deletionTimestamp);
 
+const HANDLER_POD_NODE_INDEX = 'virt-handler/spec.nodeName';
+
 /** The handler process of one node. */
 class NodeHandler implements Component {
   readonly name: string;
@@ -39,22 +42,17 @@ class NodeHandler implements Component {
     private readonly nodeName: string,
     informers: HandlerInformers,
     domains: DomainRegistry,
+    changes: NodeChanges,
     private readonly activeNodes: Set<string>,
   ) {
     this.name = `virt-handler-${nodeName}`;
     // The handler pod's bound token carries its node's name, which KubeVirt's node-restriction policy checks.
     ctx = asIdentity(ctx, { component: 'virt-handler', namespace: KUBEVIRT_SERVICE_ACCOUNT_NAMESPACE, node: nodeName });
+    const { vmis, launcherPods, nodes, handlerPods } = informers;
     this.parts = [
       new NodeAgent(ctx, nodeName),
-      new VmiSync({ ctx, nodeName, vmis: informers.vmis, launcherPods: informers.launcherPods, nodes: informers.nodes, domains }),
-      new MigrationSync({
-        ctx,
-        nodeName,
-        vmis: informers.vmis,
-        launcherPods: informers.launcherPods,
-        handlerPods: informers.handlerPods,
-        domains,
-      }),
+      new VmiSync({ ctx, nodeName, vmis, launcherPods, nodes, domains, changes }),
+      new MigrationSync({ ctx, nodeName, vmis, launcherPods, handlerPods, domains, changes }),
     ];
   }
 
@@ -77,12 +75,16 @@ export class HandlerAgents implements Component {
   private registration: HandlerRegistration | undefined;
   /** Gate starts and stops, in order. */
   private transitions: Promise<void> = Promise.resolve();
+  private readonly routing: NodeRouting;
 
   constructor(
     private readonly ctx: ComponentContext,
     private readonly informers: HandlerInformers,
     private readonly domains: DomainRegistry,
-  ) {}
+  ) {
+    this.routing = new NodeRouting(informers.vmis, informers.launcherPods, domains, ctx.logger);
+    informers.handlerPods.ensureIndexer(HANDLER_POD_NODE_INDEX, (pod) => (pod.spec?.nodeName ? [pod.spec.nodeName] : []));
+  }
 
   async start(): Promise<void> {
     const converge = (node: Node): void => this.converge(node.metadata.name ?? '');
@@ -119,8 +121,10 @@ export class HandlerAgents implements Component {
     return new Gate({
       name: `virt-handler-gate-${nodeName}`,
       informers: [handlerPods],
-      condition: () => handlerRunsOn(handlerPods.list(), nodeName),
-      createChild: () => new NodeHandler(this.ctx, nodeName, this.informers, this.domains, this.activeNodes),
+      // The node's own handler pods, not every node's: each node's gate looks at each handler pod change.
+      condition: () => handlerRunsOn(handlerPods.byIndex(HANDLER_POD_NODE_INDEX, nodeName), nodeName),
+      createChild: () =>
+        new NodeHandler(this.ctx, nodeName, this.informers, this.domains, this.routing.forNode(nodeName), this.activeNodes),
       logger: this.ctx.logger,
     });
   }

@@ -24,6 +24,7 @@ import { Controller, type ReconcileResult } from '../../runtime/controller.js';
 import { EventRecorder } from '../../runtime/events.js';
 import { objectKey, type Informer } from '../../runtime/informer.js';
 import type { DomainRegistry } from './domains.js';
+import type { NodeChanges } from './node-routing.js';
 import { isFinalPhase, NODE_NAME_LABEL, type VirtualMachineInstance, type VmiStatus } from './vmi-types.js';
 
 export interface MigrationSyncDeps {
@@ -34,6 +35,8 @@ export interface MigrationSyncDeps {
   /** The virt-handler pods: the target listens on its handler pod's IP. */
   handlerPods: Informer<Pod>;
   domains: DomainRegistry;
+  /** The changes of VMIs, launcher pods and domains that concern this node. */
+  changes: NodeChanges;
 }
 
 const EPHEMERAL_PORT_BASE = 32768;
@@ -56,15 +59,15 @@ export class MigrationSync implements Component {
     this.name = `virt-handler-migrations-${nodeName}`;
     this.recorder = new EventRecorder(ctx.client, ctx.clock, { component: 'virt-handler', host: nodeName }, ctx.logger);
     this.controller = new Controller({ name: this.name, clock: ctx.clock, logger: ctx.logger, reconcile: (key) => this.reconcile(key) })
-      .watch(deps.vmis, (vmi) => (this.involves(vmi) ? [objectKey(vmi)] : []))
-      .watch(deps.launcherPods, (pod) => {
+      .watch(deps.changes.vmis, (vmi) => (this.involves(vmi) ? [objectKey(vmi)] : []))
+      .watch(deps.changes.launcherPods, (pod) => {
         const owner = pod.metadata.ownerReferences?.find((o) => o.kind === 'VirtualMachineInstance');
         return pod.spec?.nodeName === nodeName && owner ? [`${pod.metadata.namespace ?? ''}/${owner.name}`] : [];
       });
   }
 
   async start(): Promise<void> {
-    this.unsubscribe = this.deps.domains.subscribe((key) => this.controller.enqueue(key));
+    this.unsubscribe = this.deps.changes.subscribeDomains((key) => this.controller.enqueue(key));
     await this.controller.start();
   }
 

@@ -16,6 +16,7 @@ import { Controller, type ReconcileResult } from '../../runtime/controller.js';
 import { EventRecorder } from '../../runtime/events.js';
 import { objectKey, type Informer } from '../../runtime/informer.js';
 import type { Domain, DomainRegistry } from './domains.js';
+import type { NodeChanges } from './node-routing.js';
 import { guestOfVmi } from './guest-os.js';
 import { migrationStateOf } from './migration-sync.js';
 import { HOST_MODEL_LABEL_PREFIX } from './node-labels.js';
@@ -37,6 +38,8 @@ export interface VmiSyncDeps {
   launcherPods: Informer<Pod>;
   nodes: Informer<Node>;
   domains: DomainRegistry;
+  /** The changes of VMIs, launcher pods and domains that concern this node. */
+  changes: NodeChanges;
 }
 
 /** The domain runs on the migration's target node, but the VMI still names the source. */
@@ -61,12 +64,12 @@ export class VmiSync implements Component {
     this.name = `virt-handler-vmis-${nodeName}`;
     this.recorder = new EventRecorder(ctx.client, ctx.clock, { component: 'virt-handler', host: nodeName }, ctx.logger);
     this.controller = new Controller({ name: this.name, clock: ctx.clock, logger: ctx.logger, reconcile: (key) => this.reconcile(key) })
-      .watch(deps.vmis, (vmi) => (this.isMine(vmi) ? [objectKey(vmi)] : []))
-      .watch(deps.launcherPods, (pod) => (pod.spec?.nodeName === nodeName ? this.vmiKeysOf(pod) : []));
+      .watch(deps.changes.vmis, (vmi) => (this.isMine(vmi) ? [objectKey(vmi)] : []))
+      .watch(deps.changes.launcherPods, (pod) => (pod.spec?.nodeName === nodeName ? this.vmiKeysOf(pod) : []));
   }
 
   async start(): Promise<void> {
-    this.unsubscribe = this.deps.domains.subscribe((key) => {
+    this.unsubscribe = this.deps.changes.subscribeDomains((key) => {
       const vmi = this.deps.vmis.get(key);
       if (!vmi || this.isMine(vmi) || this.deps.domains.byKey(key)?.nodeName === this.deps.nodeName) this.controller.enqueue(key);
     });

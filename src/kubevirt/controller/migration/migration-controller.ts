@@ -18,6 +18,7 @@ import type { ClusterConfig } from '../cluster-config.js';
 import { withCondition } from '../conditions.js';
 import { POD_REF } from '../constants.js';
 import { errorMessage, statusCode } from '../errors.js';
+import { podsOwnedByVmi } from '../vmi/launcher-pod-index.js';
 import { isPodDown, owningVmi } from '../vmi/launcher-pod-state.js';
 import { isHandedOff, nextMigrationPhase } from './migration-phase.js';
 import { renderMigrationTargetPod } from './migration-pod.js';
@@ -64,6 +65,9 @@ export interface MigrationControllerDeps {
 }
 
 const keyOf = (namespace: string | undefined, name: string): string => `${namespace ?? ''}/${name}`;
+/** Migrations by their VMI (namespace/name) and target pods by their migration's uid: a reconcile reads its own objects only. */
+const MIGRATIONS_BY_VMI = 'virt-controller/migration-vmi';
+const PODS_BY_MIGRATION_UID = 'virt-controller/migration-job-uid';
 
 export class MigrationController implements Component {
   readonly name = 'virt-controller/migration';
@@ -71,6 +75,11 @@ export class MigrationController implements Component {
 
   constructor(private readonly deps: MigrationControllerDeps) {
     const { ctx, migrations, vmis, pods } = deps;
+    migrations.ensureIndexer(MIGRATIONS_BY_VMI, (m) => [keyOf(m.metadata.namespace, m.spec?.vmiName ?? '')]);
+    pods.ensureIndexer(PODS_BY_MIGRATION_UID, (pod) => {
+      const uid = pod.metadata.labels?.[LABEL_MIGRATION_JOB_UID];
+      return uid ? [uid] : [];
+    });
     this.controller = new Controller({ name: this.name, clock: ctx.clock, logger: ctx.logger, reconcile: (key) => this.reconcile(key) });
     this.controller.watch(migrations);
     this.controller.watch(vmis, (vmi) =>
@@ -95,20 +104,20 @@ export class MigrationController implements Component {
   }
 
   private migrationsOf(namespace: string | undefined, vmiName: string): Migration[] {
-    return this.deps.migrations.listByNamespace(namespace ?? '').filter((m) => m.spec.vmiName === vmiName);
+    return this.deps.migrations.byIndex(MIGRATIONS_BY_VMI, keyOf(namespace, vmiName));
   }
 
   private targetPodOf(migration: Migration): Pod | undefined {
     return this.deps.pods
-      .listByNamespace(migration.metadata.namespace ?? '')
-      .find((pod) => pod.metadata.labels?.[LABEL_MIGRATION_JOB_UID] === migration.metadata.uid);
+      .byIndex(PODS_BY_MIGRATION_UID, migration.metadata.uid ?? '')
+      .find((pod) => pod.metadata.namespace === migration.metadata.namespace);
   }
 
   /** The VMI's launcher on the node it runs on now. */
   private sourcePodOf(vmi: VirtualMachineInstance): Pod | undefined {
-    return this.deps.pods
-      .listByNamespace(vmi.metadata.namespace ?? '')
-      .find((pod) => owningVmi(pod)?.uid === vmi.metadata.uid && pod.spec.nodeName === vmi.status?.nodeName && !isPodDown(pod));
+    return podsOwnedByVmi(this.deps.pods, vmi.metadata.uid ?? '').find(
+      (pod) => pod.spec.nodeName === vmi.status?.nodeName && !isPodDown(pod),
+    );
   }
 
   private async reconcile(key: string): Promise<ReconcileResult> {

@@ -29,6 +29,9 @@ import type { VirtualMachineInstance } from '../types.js';
 
 export const HEARTBEAT_TIMEOUT_MS = 5 * 60_000;
 export const RECHECK_INTERVAL_MS = 60_000;
+/** VMIs by their kubevirt.io/nodeName label and pods by spec.nodeName: a node's check reads that node's objects only. */
+const VMIS_BY_NODE_LABEL = 'virt-controller/node-label';
+const PODS_BY_NODE = 'virt-controller/spec.nodeName';
 
 export interface NodeControllerDeps {
   ctx: ComponentContext;
@@ -65,6 +68,11 @@ export class NodeController implements Component {
       logger: deps.ctx.logger,
       reconcile: (key) => this.reconcile(key),
     });
+    deps.vmis.ensureIndexer(VMIS_BY_NODE_LABEL, (vmi) => {
+      const node = vmi.metadata.labels?.[LABEL_NODE_NAME];
+      return node ? [node] : [];
+    });
+    deps.pods.ensureIndexer(PODS_BY_NODE, (pod) => (pod.spec?.nodeName ? [pod.spec.nodeName] : []));
     this.controller.watch(deps.nodes);
     this.controller.watch(deps.vmis, (vmi) => (vmi.status?.nodeName ? [vmi.status.nodeName] : []));
   }
@@ -105,19 +113,16 @@ export class NodeController implements Component {
   /** Scheduled or Running VMIs labelled with the node. */
   private activeVmis(nodeName: string): VirtualMachineInstance[] {
     return this.deps.vmis
-      .list()
-      .filter(
-        (vmi) =>
-          vmi.metadata.labels?.[LABEL_NODE_NAME] === nodeName && (vmi.status?.phase === 'Scheduled' || vmi.status?.phase === 'Running'),
-      );
+      .byIndex(VMIS_BY_NODE_LABEL, nodeName)
+      .filter((vmi) => vmi.status?.phase === 'Scheduled' || vmi.status?.phase === 'Running');
   }
 
   /** Active VMIs whose launcher pod on the node is not alive. */
   private strandedVmis(nodeName: string): VirtualMachineInstance[] {
     const alivePodOwners = new Set(
       this.deps.pods
-        .list()
-        .filter((pod) => pod.spec.nodeName === nodeName && isPodAlive(pod))
+        .byIndex(PODS_BY_NODE, nodeName)
+        .filter(isPodAlive)
         .map((pod) => owningVmi(pod)?.uid),
     );
     return this.activeVmis(nodeName).filter((vmi) => !alivePodOwners.has(vmi.metadata.uid));

@@ -164,9 +164,15 @@ function activePods(pods: readonly Pod[]): Record<string, string> {
 export function nextVmiState(input: VmiStatusInput): VirtualMachineInstance {
   const { vmi, pod, ownedPods, hasOwnerVm, now } = input;
   let syncError = input.syncError;
-  const next = structuredClone(vmi) as VirtualMachineInstance;
-  const status = (next.status ??= {});
-  const labels = (next.metadata.labels ??= {});
+  // Only the top level of status, metadata and labels is written below (every nested value is replaced whole),
+  // so copies of those three suffice: the informer's frozen VMI is not deep-cloned on every sync.
+  const next: VirtualMachineInstance = {
+    ...vmi,
+    metadata: { ...vmi.metadata, labels: { ...vmi.metadata.labels } },
+    status: { ...vmi.status },
+  };
+  const status = next.status!;
+  const labels = next.metadata.labels!;
   if (next.metadata.finalizers?.includes(FINALIZER_VMI_LEGACY))
     next.metadata.finalizers = [...without(next.metadata.finalizers, FINALIZER_VMI_LEGACY, FINALIZER_VMI), FINALIZER_VMI];
 

@@ -34,6 +34,11 @@ const DEFAULT_PARALLEL_MIGRATIONS_PER_CLUSTER = 5;
  */
 const REQUEUE_MS = 1000;
 const PENDING_PHASES = new Set(['', 'Pending']);
+/** Running VMIs by the launcher image they run on: the outdated ones are those under any other image, counted without a scan. */
+const RUNNING_BY_LAUNCHER_IMAGE = 'workload-updater/running-launcher-image';
+/** Migrations not yet Succeeded or Failed, all under one value. */
+const UNFINISHED_MIGRATIONS = 'workload-updater/unfinished';
+const UNFINISHED = 'unfinished';
 
 interface KubeVirtView extends KubeObject {
   spec?: {
@@ -54,9 +59,11 @@ export interface WorkloadUpdaterDeps {
   launcherImage: () => string;
 }
 
-/** isOutdated: a known launcher image other than the current one. */
-const isOutdated = (vmi: VirtualMachineInstance, launcherImage: string): boolean =>
-  !isFinal(vmi) && Boolean(vmi.status?.launcherContainerImageVersion) && vmi.status?.launcherContainerImageVersion !== launcherImage;
+/** The launcher image a Running VMI that is not being deleted runs on, if known; isOutdated is "another than the current one". */
+const runningLauncherImage = (vmi: VirtualMachineInstance): string[] => {
+  const image = vmi.status?.launcherContainerImageVersion;
+  return image && vmi.status?.phase === 'Running' && !vmi.metadata.deletionTimestamp && !isFinal(vmi) ? [image] : [];
+};
 
 const migrationStateOf = (vmi: VirtualMachineInstance): MigrationState | undefined =>
   vmi.status?.migrationState as MigrationState | undefined;
@@ -84,8 +91,11 @@ export class WorkloadUpdater implements Component {
       logger: deps.ctx.logger,
       reconcile: (key) => this.reconcile(key),
     });
+    deps.vmis.ensureIndexer(RUNNING_BY_LAUNCHER_IMAGE, runningLauncherImage);
+    deps.migrations.ensureIndexer(UNFINISHED_MIGRATIONS, (m) => (isMigrationFinal(m) ? [] : [UNFINISHED]));
     this.controller.watch(deps.kubevirts);
-    this.controller.watch(deps.vmis, everyKubeVirt);
+    // Only a Running VMI (or one that just stopped running) can change the count or the candidates.
+    this.controller.watch(deps.vmis, (vmi) => (runningLauncherImage(vmi).length > 0 ? everyKubeVirt() : []));
     this.controller.watch(deps.migrations, everyKubeVirt);
   }
 
@@ -120,21 +130,21 @@ export class WorkloadUpdater implements Component {
     if (!this.migrationExpectations.satisfied(key)) return;
     if (kv.status?.phase !== 'Deployed' || kv.status.observedDeploymentID !== kv.status.targetDeploymentID) return;
     const launcherImage = this.deps.launcherImage();
-    const unfinished = this.deps.migrations.list().filter((m) => !isMigrationFinal(m));
+    const unfinished = this.deps.migrations.byIndex(UNFINISHED_MIGRATIONS, UNFINISHED);
     const withMigration = new Set(unfinished.map((m) => `${m.metadata.namespace ?? ''}/${m.spec.vmiName}`));
     const liveMigrate = kv.spec?.workloadUpdateStrategy?.workloadUpdateMethods?.includes('LiveMigrate') ?? false;
 
-    const running = this.deps.vmis.list().filter((vmi) => vmi.status?.phase === 'Running' && !vmi.metadata.deletionTimestamp);
-    const outdated = running.filter((vmi) => isOutdated(vmi, launcherImage));
+    const outdatedImages = this.deps.vmis.indexValues(RUNNING_BY_LAUNCHER_IMAGE).filter((image) => image !== launcherImage);
+    const outdatedCount = outdatedImages.reduce((sum, image) => sum + this.deps.vmis.countByIndex(RUNNING_BY_LAUNCHER_IMAGE, image), 0);
+    const outdated = liveMigrate ? outdatedImages.flatMap((image) => this.deps.vmis.byIndex(RUNNING_BY_LAUNCHER_IMAGE, image)) : [];
     const migratable = outdated.filter(
       (vmi) =>
-        liveMigrate &&
         !isMigrating(vmi) &&
         !withMigration.has(objectKey(vmi)) &&
         !this.movedToCurrentLauncher(vmi, launcherImage) &&
         hasCondition(vmi.status?.conditions, 'LiveMigratable', 'True'),
     );
-    await this.writeCount(kv, outdated.length);
+    await this.writeCount(kv, outdatedCount);
 
     const active = unfinished.filter((m) => !PENDING_PHASES.has(m.status?.phase ?? '')).length;
     const parallel = kv.spec?.configuration?.migrations?.parallelMigrationsPerCluster ?? DEFAULT_PARALLEL_MIGRATIONS_PER_CLUSTER;
