@@ -20,7 +20,7 @@ export interface Frame {
 
 /** Close codes used here (RFC 6455 section 7.4.1). */
 export const CLOSE_NORMAL = 1000;
-export const CLOSE_UNSUPPORTED_DATA = 1003;
+export const CLOSE_PROTOCOL_ERROR = 1002;
 
 export const acceptKey = (clientKey: string): string =>
   createHash('sha1')

@@ -8,15 +8,12 @@ import type { Duplex } from 'node:stream';
 import { PNG } from 'pngjs';
 import type { VirtualMachineInstance } from '../../../controller/types.js';
 import { offeredProtocol } from '../console.js';
-import { WebSocketConnection } from '../websocket.js';
+import { CLOSE_PROTOCOL_ERROR, WebSocketConnection } from '../websocket.js';
 import { HEIGHT, WIDTH, renderRgb } from './framebuffer.js';
 import { RfbSession } from './rfb-session.js';
 import type { VgaConsoles } from './vga-consoles.js';
 
 export { type OpenSession, VgaConsoles } from './vga-consoles.js';
-
-/** WebSocket close code 1002: the peer broke the protocol (here, RFB's). */
-const CLOSE_PROTOCOL_ERROR = 1002;
 
 /** What virt-api answers (the handler's 503, relayed as an InternalError) when `preserveSession=true` meets a connected client. */
 export const VNC_IN_USE =
