@@ -10,6 +10,9 @@ import type { Clock, TimerHandle } from '../../runtime/clock.js';
 import type { SeededRandom } from '../../runtime/seeded-random.js';
 import type { SimulationProfile } from '../../simulation/profile.js';
 import type { GuestOS } from './guest-os.js';
+import type { GuestMachine } from './guest/machine.js';
+import type { MachineFactory } from './guest/machines.js';
+import type { VirtualMachineInstance } from './vmi-types.js';
 
 /** libvirt's domain states as virt-handler distinguishes them; `Defined` is a domain not started yet. */
 export type DomainState = 'Defined' | 'Running' | 'Paused' | 'Shutoff';
@@ -26,6 +29,8 @@ export interface Domain {
   /** The node whose launcher pod runs the domain. */
   readonly nodeName: string;
   readonly guest: GuestOS;
+  /** The running guest (console, SSH, agent), when the registry has a machine factory. */
+  readonly machine?: GuestMachine;
   state: DomainState;
   reason?: ShutoffReason | PauseReason;
   /** QEMU failed to start: the text virt-launcher answers SyncVMI with. */
@@ -69,6 +74,7 @@ export class DomainRegistry {
     private readonly clock: Clock,
     private readonly random: SeededRandom,
     private readonly profile: SimulationProfile,
+    private readonly machines?: MachineFactory,
   ) {}
 
   subscribe(listener: DomainListener): () => void {
@@ -136,8 +142,24 @@ export class DomainRegistry {
   }
 
   /** SyncVMI on a new domain: define it, then start it once the boot delay has passed. */
-  define(uid: string, key: string, podUid: string, nodeName: string, guest: GuestOS): Domain {
-    const domain: Domain = { uid, key, podUid, nodeName, guest, state: 'Defined', agentConnected: false, killedAfterGracePeriod: false };
+  define(uid: string, key: string, podUid: string, nodeName: string, guest: GuestOS, vmi?: VirtualMachineInstance): Domain {
+    // The guest acts on whichever copy of the domain is current (a migration replaces it).
+    const power = {
+      powerOff: () => this.withCurrent(uid, (d) => this.powerOff(d)),
+      reboot: () => this.withCurrent(uid, (d) => this.reboot(d)),
+    };
+    const machine = vmi && this.machines ? this.machines(vmi, guest, power) : undefined;
+    const domain: Domain = {
+      uid,
+      key,
+      podUid,
+      nodeName,
+      guest,
+      machine,
+      state: 'Defined',
+      agentConnected: false,
+      killedAfterGracePeriod: false,
+    };
     this.domains.set(uid, domain);
     this.after(domain, this.profile.vmiBootMs, () => this.start(domain));
     return domain;
@@ -156,6 +178,8 @@ export class DomainRegistry {
   /** A reboot inside the guest (soft reboot or reset): the agent goes away until the guest is up again. */
   reboot(domain: Domain): void {
     if (domain.state !== 'Running') return;
+    domain.machine?.halt(true);
+    domain.machine?.boot();
     this.change(domain, { agentConnected: false });
     this.connectAgentLater(domain);
   }
@@ -222,7 +246,13 @@ export class DomainRegistry {
       return;
     }
     this.change(domain, { state: 'Running' });
+    domain.machine?.boot();
     this.connectAgentLater(domain);
+  }
+
+  private withCurrent(uid: string, act: (domain: Domain) => void): void {
+    const domain = this.domains.get(uid);
+    if (domain) act(domain);
   }
 
   private connectAgentLater(domain: Domain): void {
@@ -231,8 +261,12 @@ export class DomainRegistry {
 
   private change(domain: Domain, fields: Partial<Domain>): void {
     if (this.domains.get(domain.uid) !== domain) return;
+    const wasOff = domain.state === 'Shutoff';
     Object.assign(domain, fields);
     if (domain.state === 'Shutoff') {
+      // A clean power-off says so on the serial port; a crash or a destroyed domain just stops.
+      if (!wasOff && domain.reason === 'Shutdown') domain.machine?.halt(false);
+      else if (!wasOff) domain.machine?.stop();
       domain.agentConnected = false;
       this.cancelTimers(domain);
     }

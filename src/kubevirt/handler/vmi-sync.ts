@@ -142,7 +142,7 @@ export class VmiSync implements Component {
   private defineDomain(vmi: VirtualMachineInstance, pod: Pod): Domain {
     const key = objectKey(vmi);
     void this.recorder.event(vmi, 'Normal', 'Created', 'VirtualMachineInstance defined.');
-    return this.deps.domains.define(vmi.metadata.uid ?? '', key, pod.metadata.uid ?? '', this.deps.nodeName, guestOfVmi(vmi));
+    return this.deps.domains.define(vmi.metadata.uid ?? '', key, pod.metadata.uid ?? '', this.deps.nodeName, guestOfVmi(vmi), vmi);
   }
 
   private signalShutdown(vmi: VirtualMachineInstance, domain: Domain): void {

@@ -1,15 +1,18 @@
 /**
  * virtualmachineinstances/{console,vnc}: WebSocket streams (virtctl console
- * and vnc speak the `plain.kubevirt.io` subprotocol). The serial console of a
- * simulated guest replays its boot log up to the login prompt and answers
- * typed lines like a getty that knows no users; the simulated guests have no
- * framebuffer, so VNC accepts the connection and closes it saying so.
+ * and vnc speak the `plain.kubevirt.io` subprotocol). The console is the
+ * guest's serial port as a byte stream: binary messages out carry what the
+ * guest prints from the moment of connecting (no replay; the boot log is in
+ * the launcher's guest-console-log container), messages in are typed into
+ * the port. Any number of consumers may attach to one guest's port (a VNC
+ * framebuffer renders the same stream). The simulated guests have no
+ * framebuffer yet, so VNC accepts the connection and closes it saying so.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type StatusError, badRequest } from '../../../api/errors.js';
 import type { VirtualMachineInstance } from '../../controller/types.js';
-import { guestOfVmi } from '../../handler/guest-os.js';
+import type { GuestMachine } from '../../handler/guest/machine.js';
 import { vmiConflict, MESSAGES } from './responses.js';
 import { CLOSE_UNSUPPORTED_DATA, WebSocketConnection } from './websocket.js';
 
@@ -28,36 +31,20 @@ export function vncProblem(vmi: VirtualMachineInstance): StatusError | undefined
   return undefined;
 }
 
-/** The guest's serial output so far: firmware, kernel, init, then the login prompt. */
-export function bootLog(vmi: VirtualMachineInstance): string {
-  const host = (vmi.spec.hostname as string | undefined) ?? vmi.metadata.name!;
-  const ip = (vmi.status?.interfaces?.[0]?.ipAddress as string | undefined) ?? '10.0.2.2';
-  return guestOfVmi(vmi as never)
-    .consoleLines.map((line) => line.replaceAll('{host}', host).replaceAll('{ip}', ip))
-    .join('\r\n');
-}
-
 /** The first offered subprotocol, echoed back as the server's choice. */
-const offeredProtocol = (headers: IncomingHttpHeaders): string | undefined =>
+export const offeredProtocol = (headers: IncomingHttpHeaders): string | undefined =>
   headers['sec-websocket-protocol']?.split(',')[0]?.trim() || undefined;
 
-/** Accepts the upgrade and runs a getty on the serial line: a login name, a password (not echoed), "Login incorrect". */
-export function serveSerialConsole(socket: Duplex, headers: IncomingHttpHeaders, vmi: VirtualMachineInstance): void {
-  const host = (vmi.spec.hostname as string | undefined) ?? vmi.metadata.name!;
-  let askingPassword = false;
+/** Accepts the upgrade and joins the WebSocket to the guest's serial port until either side goes away. */
+export function serveSerialConsole(socket: Duplex, headers: IncomingHttpHeaders, machine: GuestMachine): void {
+  const port = machine.attachSerial(
+    (text) => connection.send(Buffer.from(text)),
+    () => connection.close(),
+  );
   const connection = WebSocketConnection.accept(socket, headers, offeredProtocol(headers), {
-    onMessage(data) {
-      for (const char of data.toString('utf8')) {
-        if (char === '\r' || char === '\n') {
-          askingPassword = !askingPassword;
-          connection.send(Buffer.from(askingPassword ? '\r\nPassword: ' : `\r\n\r\nLogin incorrect\r\n${host} login: `));
-        } else if (!askingPassword) {
-          connection.send(Buffer.from(char));
-        }
-      }
-    },
+    onMessage: (data) => port.input(data.toString('utf8')),
+    onClose: () => port.detach(),
   });
-  connection.send(Buffer.from(bootLog(vmi)));
 }
 
 export function serveVnc(socket: Duplex, headers: IncomingHttpHeaders): void {

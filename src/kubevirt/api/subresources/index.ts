@@ -9,7 +9,7 @@
  * VIRT_API_SERVICE with src/server/aggregation.ts.
  */
 import type { Duplex } from 'node:stream';
-import { StatusError, badRequest } from '../../../api/errors.js';
+import { StatusError, badRequest, internalError } from '../../../api/errors.js';
 import type { KubeObject } from '../../../api/types.js';
 import type { Client } from '../../../client/client.js';
 import type { AggregatedBackend, BackendRequest, BackendResponse } from '../../../api/extension-points.js';
@@ -20,7 +20,9 @@ import { SUBRESOURCE_GROUP, SUBRESOURCE_VERSIONS, resourceList } from './discove
 import { cancelEvacuation, type EvacuateCancelOptions } from './evacuate-cancel.js';
 import { expandFailure, expandVm, vmFromBody } from './expand-spec.js';
 import { clientLookup } from '../../controller/instancetype/vm-instancetype.js';
+import type { GuestMachine } from '../../handler/guest/machine.js';
 import { filesystemList, guestAgentInfo, guestAgentProblem, userList } from './guest-agent.js';
+import { dialGuest, parsePortPath, portForwardProblem, servePortForward } from './port-forward.js';
 import { asStatus, decodeOptions, empty, isDryRun, json, plainError, statusResponse, subjectNotFound, vmConflict } from './responses.js';
 import { VmLifecycle, type MigrateOptions, type RestartOptions, type StartOptions, type StopOptions } from './vm-lifecycle.js';
 import { VmiLifecycle, type VirtHandlerClient } from './vmi-lifecycle.js';
@@ -140,24 +142,45 @@ class VirtApiSubresources implements AggregatedBackend {
 
   upgrade(request: BackendRequest, socket: Duplex, _head: Buffer): void {
     const path = parsePath(request.path);
+    if (path?.kind !== 'object') return writeHttp(socket, notFoundPage());
+    const [action, ...rest] = path.action.split('/');
+    const onVmi = path.resource === 'virtualmachineinstances';
     const stream =
-      path?.kind === 'object' && path.resource === 'virtualmachineinstances' && (path.action === 'console' || path.action === 'vnc')
-        ? path
-        : undefined;
+      (onVmi && (action === 'console' || action === 'vnc') && rest.length === 0) || action === 'portforward' ? action : undefined;
     if (!stream) return writeHttp(socket, notFoundPage());
-    void this.vmis
-      .fetchVmi(stream.namespace, stream.name)
-      .then((vmi) => {
-        const problem = stream.action === 'console' ? consoleProblem(vmi) : vncProblem(vmi);
+    const vmi = onVmi ? this.vmis.fetchVmi(path.namespace, path.name) : this.vmiOfVm(path.namespace, path.name);
+    void vmi
+      .then(async (found) => {
+        if (stream === 'vnc') {
+          const problem = vncProblem(found);
+          return problem ? writeHttp(socket, statusResponse(problem)) : serveVnc(socket, request.headers);
+        }
+        if (stream === 'console') {
+          const problem = consoleProblem(found);
+          if (problem) return writeHttp(socket, statusResponse(problem));
+          return serveSerialConsole(socket, request.headers, await this.guestOf(found));
+        }
+        const { port, protocol } = parsePortPath(rest.join('/'));
+        const problem = portForwardProblem(found, port);
         if (problem) return writeHttp(socket, statusResponse(problem));
-        if (stream.action === 'console') return serveSerialConsole(socket, request.headers, vmi);
-        return serveVnc(socket, request.headers);
+        const machine = await this.guestOf(found).catch(() => undefined);
+        servePortForward(socket, request.headers, dialGuest(found, machine, port, protocol));
       })
       .catch((err: unknown) => writeHttp(socket, statusResponse(asStatus(err))));
   }
 
+  /** The VMI's running guest, through the handler of its node. */
+  private async guestOf(vmi: VirtualMachineInstance): Promise<GuestMachine> {
+    if (!this.options.handler.guest) throw internalError('the virt-handler stand-in simulates no guests');
+    return this.options.handler.guest(vmi.metadata.namespace!, vmi.metadata.name!);
+  }
+
   /** GETs answered by the guest agent; every failure is a plain-text 500 (go-restful WriteError). */
-  private async guestAgent(namespace: string, name: string, answer: (vmi: VirtualMachineInstance) => unknown): Promise<BackendResponse> {
+  private async guestAgent(
+    namespace: string,
+    name: string,
+    answer: (vmi: VirtualMachineInstance, machine: GuestMachine | undefined) => unknown,
+  ): Promise<BackendResponse> {
     let vmi: VirtualMachineInstance;
     try {
       vmi = await this.vmis.fetchVmi(namespace, name);
@@ -165,7 +188,8 @@ class VirtApiSubresources implements AggregatedBackend {
       return plainError(500, asStatus(err));
     }
     const problem = guestAgentProblem(vmi);
-    return problem ? plainError(500, problem) : json(answer(vmi));
+    if (problem) return plainError(500, problem);
+    return json(answer(vmi, await this.guestOf(vmi).catch(() => undefined)));
   }
 
   private async expand(vm: VirtualMachine): Promise<BackendResponse> {
