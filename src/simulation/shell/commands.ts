@@ -83,9 +83,19 @@ const cd: Command = (argv, session) => {
   return ok();
 };
 
+/** `id [-u|-g|-G] [-n] [user]`. */
 const id: Command = (argv, session) => {
-  const user = argv[1] ? session.options.userNamed(argv[1]) : session.user;
-  if (!user) return fail(session.message('idNoUser', { name: argv[1] }));
+  const flags = argv
+    .slice(1)
+    .filter((a) => a.startsWith('-'))
+    .join('');
+  const operand = argv.slice(1).find((a) => !a.startsWith('-'));
+  const user = operand ? session.options.userNamed(operand) : session.user;
+  if (!user) return fail(session.message('idNoUser', { name: operand ?? '' }));
+  const names = flags.includes('n');
+  if (flags.includes('u')) return ok(`${names ? user.name : user.uid}\n`);
+  if (flags.includes('g')) return ok(`${names ? user.groups[0]?.name : user.gid}\n`);
+  if (flags.includes('G')) return ok(`${user.groups.map((g) => (names ? g.name : g.gid)).join(' ')}\n`);
   return ok(`${idLine(user)}\n`);
 };
 
@@ -104,7 +114,7 @@ const sudo: Command = (argv, session, stdin) => {
   const previous = session.user;
   session.user = runAs;
   try {
-    return session.execute({ argv: argv.slice(i) }, stdin);
+    return session.invoke(argv.slice(i), stdin);
   } finally {
     session.user = previous;
   }

@@ -1,16 +1,24 @@
 /**
  * The part of a POSIX shell's grammar a person types at a prompt: words with
  * single and double quotes and backslashes, `$NAME`, `${NAME}` and `$?`
- * expansion, the list operators `;`, `&&`, `||`, pipes, and output
- * redirection (`>`, `>>`, `2>&1`). No globbing, functions or control flow.
+ * (expanded when the command runs, so `false; echo $?` prints 1), the list
+ * operators `;`, `&&`, `||`, pipes, and output redirection (`>`, `>>`,
+ * `2>&1`). No globbing, functions or control flow.
  */
 
+/** A word as written: literal text and variable references, joined once expanded. */
+export type Word = Array<string | { variable: string }>;
+
 export interface SimpleCommand {
-  /** The words after expansion; `argv[0]` is the command name. */
-  argv: string[];
+  /** The words; the first is the command name. */
+  words: Word[];
   /** `> file` or `>> file` on the command, if any. */
-  redirect?: { path: string; append: boolean };
+  redirect?: { path: Word; append: boolean };
 }
+
+/** A command's words with their variables looked up. */
+export const expandWords = (words: Word[], lookup: (name: string) => string): string[] =>
+  words.map((word) => word.map((part) => (typeof part === 'string' ? part : lookup(part.variable))).join(''));
 
 /** Commands joined by pipes; run when the operator before it allows. */
 export interface Pipeline {
@@ -21,25 +29,26 @@ export interface Pipeline {
 
 export class ShellSyntaxError extends Error {}
 
-type Token = { kind: 'word'; text: string } | { kind: 'op'; text: string };
+type Token = { kind: 'word'; word: Word } | { kind: 'op'; text: string };
 
-/** Splits a line into words and operators, expanding variables with `lookup` (after `$`). */
-export function tokenize(line: string, lookup: (name: string) => string): Token[] {
+/** Splits a line into words and operators. */
+export function tokenize(line: string): Token[] {
   const tokens: Token[] = [];
-  let word: string | undefined;
-  const push = (text: string): void => {
-    word = (word ?? '') + text;
+  let word: Word | undefined;
+  const push = (part: string | { variable: string }): void => {
+    word ??= [];
+    word.push(part);
   };
   const endWord = (): void => {
-    if (word !== undefined) tokens.push({ kind: 'word', text: word });
+    if (word !== undefined) tokens.push({ kind: 'word', word });
     word = undefined;
   };
-  const variable = (at: number): [string, number] => {
+  const variable = (at: number): [string | { variable: string }, number] => {
     const rest = line.slice(at + 1);
     const braced = /^\{([A-Za-z_][A-Za-z0-9_]*|[?$#0-9])\}/.exec(rest);
-    if (braced) return [lookup(braced[1]), at + 1 + braced[0].length];
+    if (braced) return [{ variable: braced[1] }, at + 1 + braced[0].length];
     const plain = /^([A-Za-z_][A-Za-z0-9_]*|[?$#0-9])/.exec(rest);
-    if (plain) return [lookup(plain[1]), at + 1 + plain[0].length];
+    if (plain) return [{ variable: plain[1] }, at + 1 + plain[0].length];
     return ['$', at + 1];
   };
   let i = 0;
@@ -100,32 +109,32 @@ export function tokenize(line: string, lookup: (name: string) => string): Token[
 }
 
 /** The pipelines of a line, in order; throws ShellSyntaxError with the shell's wording. */
-export function parseLine(line: string, lookup: (name: string) => string): Pipeline[] {
+export function parseLine(line: string): Pipeline[] {
   const pipelines: Pipeline[] = [];
   let current: Pipeline = { commands: [], after: ';' };
-  let command: SimpleCommand = { argv: [] };
+  let command: SimpleCommand = { words: [] };
   const unexpected = (text: string) => new ShellSyntaxError(`syntax error near unexpected token \`${text}'`);
-  const tokens = tokenize(line, lookup);
+  const tokens = tokenize(line);
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i];
     if (token.kind === 'word') {
-      command.argv.push(token.text);
+      command.words.push(token.word);
       continue;
     }
     if (token.text === '>' || token.text === '>>') {
       const target = tokens[++i];
       if (target?.kind !== 'word') throw unexpected(target?.text ?? 'newline');
-      command.redirect = { path: target.text, append: token.text === '>>' };
+      command.redirect = { path: target.word, append: token.text === '>>' };
       continue;
     }
-    if (command.argv.length === 0) throw unexpected(token.text);
+    if (command.words.length === 0) throw unexpected(token.text);
     current.commands.push(command);
-    command = { argv: [] };
+    command = { words: [] };
     if (token.text === '|') continue;
     pipelines.push(current);
     current = { commands: [], after: token.text as Pipeline['after'] };
   }
-  if (command.argv.length > 0) current.commands.push(command);
+  if (command.words.length > 0) current.commands.push(command);
   else if (current.commands.length > 0 || current.after !== ';') throw unexpected('newline');
   if (current.commands.length > 0) pipelines.push(current);
   return pipelines;

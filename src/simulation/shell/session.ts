@@ -6,7 +6,7 @@
  * It knows nothing of VMs or pods: the host hands it the commands, the files
  * and the dialect (how its shell words errors), all of which are data.
  */
-import { ShellSyntaxError, parseLine, type Pipeline, type SimpleCommand } from './parse.js';
+import { ShellSyntaxError, expandWords, parseLine, type Pipeline, type SimpleCommand } from './parse.js';
 
 export interface ShellUser {
   name: string;
@@ -129,7 +129,7 @@ export class ShellSession {
   run(line: string): { output: string; action?: ShellAction } {
     let pipelines: Pipeline[];
     try {
-      pipelines = parseLine(line, (name) => this.variable(name));
+      pipelines = parseLine(line);
     } catch (err) {
       if (!(err instanceof ShellSyntaxError)) throw err;
       this.lastStatus = 2;
@@ -144,7 +144,7 @@ export class ShellSession {
         const last = index === pipeline.commands.length - 1;
         const result = this.execute(command, stdin);
         output += result.stderr ?? '';
-        if (last && !command.redirect) output += result.stdout ?? '';
+        if (last) output += result.stdout ?? '';
         stdin = result.stdout ?? '';
         this.lastStatus = result.exitCode;
         if (result.action) return { output, action: result.action };
@@ -153,22 +153,30 @@ export class ShellSession {
     return { output };
   }
 
-  /** Runs one simple command with this session's table (also what `sudo` calls). */
-  execute(command: SimpleCommand, stdin = ''): CommandResult {
-    const [name, ...rest] = command.argv;
+  /** Runs one parsed command, its variables expanded now. */
+  private execute(command: SimpleCommand, stdin: string): CommandResult {
+    const lookup = (name: string): string => this.variable(name);
+    const result = this.invoke(expandWords(command.words, lookup), stdin);
+    if (command.redirect && result.stdout !== undefined) {
+      const [path] = expandWords([command.redirect.path], lookup);
+      this.files.write(this.resolve(path), result.stdout, command.redirect.append);
+      return { ...result, stdout: undefined };
+    }
+    return result;
+  }
+
+  /** Runs one command given its words, with this session's table (also what `sudo` calls). */
+  invoke(argv: string[], stdin = ''): CommandResult {
+    const [name, ...rest] = argv;
     const assignment = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(name);
     if (assignment && rest.length === 0) {
       this.variables.set(assignment[1], assignment[2]);
       return { exitCode: 0 };
     }
     const handler = this.options.commands[name.split('/').pop() ?? name];
-    const result: CommandResult = handler
-      ? this.guarded(name, () => handler(command.argv, this, stdin))
-      : { stderr: `${fill(this.options.dialect.notFound, { shell: this.options.dialect.name, command: name })}\n`, exitCode: 127 };
-    if (command.redirect && result.stdout !== undefined) {
-      this.files.write(this.resolve(command.redirect.path), result.stdout, command.redirect.append);
-    }
-    return result;
+    if (!handler)
+      return { stderr: `${fill(this.options.dialect.notFound, { shell: this.options.dialect.name, command: name })}\n`, exitCode: 127 };
+    return this.guarded(name, () => handler(argv, this, stdin));
   }
 
   /** A command's result; a fault in a simulated command fails that command (as a crashing program would), not the host. */
