@@ -17,6 +17,8 @@ export class LineEditor {
   echo = true;
   /** The last character was a carriage return: a following newline belongs to it (CRLF). */
   private afterCarriageReturn = false;
+  /** Inside an escape sequence (arrow and function keys: ESC [ ... final byte), which canonical mode does not edit with. */
+  private escape: '' | 'esc' | 'csi' = '';
 
   constructor(
     private readonly write: (text: string) => void,
@@ -26,6 +28,7 @@ export class LineEditor {
   /** Typed input, any number of characters at once. */
   input(text: string): void {
     for (const char of text) {
+      if (this.skipsEscape(char)) continue;
       const crlf = this.afterCarriageReturn && char === '\n';
       this.afterCarriageReturn = char === '\r';
       if (crlf) continue;
@@ -52,5 +55,22 @@ export class LineEditor {
         if (this.echo) this.write(char);
       }
     }
+  }
+
+  /** Swallows ESC, ESC [ and the parameter bytes up to the final byte of a control sequence. */
+  private skipsEscape(char: string): boolean {
+    if (char === '\x1b') {
+      this.escape = 'esc';
+      return true;
+    }
+    if (this.escape === 'esc') {
+      this.escape = char === '[' || char === 'O' ? 'csi' : '';
+      return true;
+    }
+    if (this.escape === 'csi') {
+      if (char >= '@' && char <= '~') this.escape = '';
+      return true;
+    }
+    return false;
   }
 }

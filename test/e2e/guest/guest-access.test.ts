@@ -35,6 +35,38 @@ const vmSpec = (image: string, extra = '') => `
 ${extra}`;
 
 const manifests = `
+apiVersion: v1
+kind: Secret
+metadata: {name: userdata}
+stringData:
+  userdata: |
+    #cloud-config
+    password: from-secret
+    chpasswd: { expire: False }
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: agent-password}
+stringData: {fedora: via-agent}
+---
+apiVersion: kubevirt.io/v1
+kind: VirtualMachineInstance
+metadata: {name: secrets}
+spec:
+  domain:
+    devices:
+      disks: [{name: containerdisk, disk: {bus: virtio}}, {name: cloudinit, disk: {bus: virtio}}]
+      interfaces: [{name: default, masquerade: {}}]
+    resources: {requests: {memory: 1Gi}}
+  networks: [{name: default, pod: {}}]
+  accessCredentials:
+    - userPassword:
+        source: {secret: {secretName: agent-password}}
+        propagationMethod: {qemuGuestAgent: {}}
+  volumes:
+    - {name: containerdisk, containerDisk: {image: quay.io/containerdisks/fedora:41}}
+    - {name: cloudinit, cloudInitNoCloud: {secretRef: {name: userdata}}}
+---
 apiVersion: kubevirt.io/v1
 kind: VirtualMachineInstance
 metadata: {name: cirros}
@@ -66,7 +98,7 @@ t.test('console, SSH and the guest agent see one guest', async (t) => {
   const { kubectl, emulator } = fixture;
   await installKubeVirt(fixture);
   t.equal((await kubectl(['apply', '-f', '-'], { input: manifests })).code, 0);
-  for (const vmi of ['cirros', 'fedora', 'always'])
+  for (const vmi of ['cirros', 'fedora', 'always', 'secrets'])
     t.equal((await kubectl(['wait', `vmi/${vmi}`, '--for=condition=Ready', '--timeout=60s'], { timeoutMs: 70_000 })).code, 0, vmi);
   t.equal((await kubectl(['wait', 'vmi/fedora', '--for=condition=AgentConnected', '--timeout=60s'], { timeoutMs: 70_000 })).code, 0);
 
@@ -148,6 +180,17 @@ t.test('console, SSH and the guest agent see one guest', async (t) => {
       'an interactive shell on a pty',
     );
     await t.rejects(sshToVmi(emulator, 'fedora', { username: 'fedora', password: 'wrong' }), /authentication methods failed/);
+  });
+
+  t.test('accounts from Secrets: cloud-init secretRef, then accessCredentials through the guest agent', async (t) => {
+    const ssh = await sshToVmi(emulator, 'secrets', { username: 'fedora', password: 'via-agent' });
+    t.teardown(() => ssh.end());
+    t.same(await sshExec(ssh, 'hostname; whoami'), { stdout: 'secrets\nfedora\n', code: 0 });
+    await t.rejects(
+      sshToVmi(emulator, 'secrets', { username: 'fedora', password: 'from-secret' }),
+      /authentication methods failed/,
+      'the agent set it after cloud-init',
+    );
   });
 
   t.test('a port without a listener refuses, before any WebSocket is opened', async (t) => {

@@ -81,6 +81,9 @@ t.test('the line editor echoes, erases, hides passwords and hands over lines', a
   editor.input('secret\r');
   t.same(lines, ['ls', 'secret']);
   t.equal(screen, 'lx\b \bs\r\n\r\n', 'a password is not echoed');
+  editor.input('ls\x1b[A\x1bOB -l\r');
+  t.equal(lines.at(-1), 'ls -l', 'arrow keys are swallowed, not typed');
+  lines.pop();
   editor.input('abc\x03\x04');
   t.same(lines, ['ls', 'secret', '^C', 'EOF']);
 });

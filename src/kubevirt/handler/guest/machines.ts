@@ -1,10 +1,11 @@
 /**
  * Builds the guest of a new domain: the machine with the image's own
  * accounts at once, then cloud-init's and accessCredentials' once their
- * Secrets are read (as the kubelet of the launcher's node mounts them into
- * the pod, so as that node). The machine looks up its VMI and the cluster's
- * addresses in the handler's informers when asked.
- */
+ * Secrets are read. On a cluster the kubelet mounts those Secrets into the
+ * launcher pod (kube's Node authorizer allows it through the pod); the
+ * emulator's Node authorizer has no such graph, so they are read with the API
+ * server's own identity, standing for that mount. The machine looks up its
+ * VMI and the cluster's addresses in the handler's informers when asked. */
 import type { KubeObject } from '../../../api/types.js';
 import type { Pod } from '../../../kube/pods.js';
 import type { ComponentContext } from '../../../runtime/component-context.js';
@@ -18,8 +19,11 @@ const SECRET_REF = { apiVersion: 'v1', kind: 'Secret' };
 
 type Secret = KubeObject & { data?: Record<string, string>; stringData?: Record<string, string> };
 
-const decoded = (secret: Secret): Record<string, string> =>
-  Object.fromEntries(Object.entries(secret.data ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]));
+/** A Secret's values as text; `stringData` too, which the emulator's API server stores as written. */
+const decoded = (secret: Secret): Record<string, string> => ({
+  ...Object.fromEntries(Object.entries(secret.data ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')])),
+  ...secret.stringData,
+});
 
 /** What the domain gives its guest: the power button from inside. */
 export interface DomainPower {
@@ -51,7 +55,7 @@ export function machineFactory({ ctx, vmis, pods }: MachineFactoryDeps): Machine
     const machine = new GuestMachine(guest, ctx.clock, { ...power, reachable, vmi: current }, guestAccounts(vmi, guest, new Map()));
     const secretNames = secretNamesOf(vmi);
     if (secretNames.length > 0) {
-      const client = ctx.clientFor?.({ component: 'kubelet', node: vmi.status?.nodeName ?? '' }) ?? ctx.client;
+      const client = ctx.clientFor?.({ component: 'kube-apiserver' }) ?? ctx.client;
       void Promise.all(secretNames.map((secretName) => client.get<Secret>(SECRET_REF, namespace, secretName).catch(() => undefined))).then(
         (read) => {
           const secrets = new Map<string, Record<string, string>>();
