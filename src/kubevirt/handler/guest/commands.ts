@@ -223,21 +223,16 @@ function lsblk(view: MachineView): Command {
   };
 }
 
-/** poweroff/halt/shutdown/reboot: root only; the machine does the rest once the line has run. */
-function power(view: MachineView): Command {
-  return (argv, session: ShellSession) => {
-    const name = argv[0].split('/').pop() ?? argv[0];
-    const options = argv.slice(1).join(' ');
-    const rebooting = name === 'reboot' || (name === 'shutdown' && /(^|\s)-r\b/.test(options));
-    if (session.user.uid !== 0) {
-      const verb = rebooting ? 'Reboot' : 'PowerOff';
-      return { stderr: session.message('powerNotPermitted', { command: name, verb }), exitCode: 1 };
-    }
-    if (name === 'shutdown' && !busybox(view) && !/\bnow\b|\+0\b/.test(options))
-      return { stdout: "Shutdown scheduled, use 'shutdown -c' to cancel.\n", exitCode: 0 };
-    return { exitCode: 0, action: rebooting ? 'reboot' : 'poweroff' };
-  };
-}
+/** poweroff/halt/shutdown/reboot: root only; the machine does the rest once the line has run (a delayed `shutdown +N` acts at once). */
+const power: Command = (argv, session: ShellSession) => {
+  const name = argv[0].split('/').pop() ?? argv[0];
+  const rebooting = name === 'reboot' || (name === 'shutdown' && /(^|\s)-r\b/.test(argv.slice(1).join(' ')));
+  if (session.user.uid !== 0) {
+    const verb = rebooting ? 'Reboot' : 'PowerOff';
+    return { stderr: session.message('powerNotPermitted', { command: name, verb }), exitCode: 1 };
+  }
+  return { exitCode: 0, action: rebooting ? 'reboot' : 'poweroff' };
+};
 
 function date(view: MachineView): Command {
   return () => {
@@ -252,7 +247,6 @@ function date(view: MachineView): Command {
 /** The machine's commands, to add to the common ones. */
 export function machineCommands(view: MachineView): Record<string, Command> {
   const kernel = view.guest.image.kernel;
-  const powerCommand = power(view);
   return {
     uname: uname({
       kernelName: 'Linux',
@@ -267,9 +261,9 @@ export function machineCommands(view: MachineView): Record<string, Command> {
     free: free(view),
     lsblk: lsblk(view),
     date: date(view),
-    poweroff: powerCommand,
-    halt: powerCommand,
-    shutdown: powerCommand,
-    reboot: powerCommand,
+    poweroff: power,
+    halt: power,
+    shutdown: power,
+    reboot: power,
   };
 }
