@@ -69,6 +69,11 @@ export function describeStep(step: Step): string {
     }
     case 'advance':
       return `advance ${action.body}`;
+    case 'console': {
+      const c = action.body;
+      const typed = c.send !== undefined ? ` send ${JSON.stringify(c.send)}` : '';
+      return `console vmi/${c.vmi}${inNamespace(c.namespace)}${typed}${c.expect !== undefined ? ` expect /${c.expect}/` : ''}`;
+    }
     case 'repeat':
       return `repeat ${action.body.count} times`;
   }

@@ -10,6 +10,7 @@ import { StepFailure } from './assertions.js';
 import { inProcessEnvironment, remoteEnvironment, type ClockMode, type Environment } from './environment.js';
 import { installKubeVirt } from './kubevirt-install.js';
 import type { Reporter, ScenarioResult, StepResult } from './results.js';
+import { Consoles } from './console.js';
 import { describeStep } from './describe.js';
 import { executeStep, type StepContext } from './steps.js';
 import { renderTemplate } from './template.js';
@@ -125,6 +126,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       kubeconfigPath: env.kubeconfigPath,
       kubectlCacheDir: env.kubectlCacheDir,
       vars,
+      consoles: new Consoles(env.api),
     };
     if (scenario.setup?.kubevirt) await installKubeVirt(ctx, scenario.setup.featureGates);
   });
@@ -135,6 +137,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     if (ctx) await run.runSteps(ctx, scenario.steps, '', vars);
     else for (const [index, step] of scenario.steps.entries()) run.skip(String(index + 1), describeStep(step));
   } finally {
+    ctx?.consoles.closeAll();
     await env?.stop();
   }
   const result: ScenarioResult = {

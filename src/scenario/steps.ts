@@ -17,6 +17,7 @@ import { renderTemplate } from './template.js';
 import { actionOf, type Step } from './types.js';
 import type {
   ApplyStep,
+  ConsoleStep,
   DeleteStep,
   ExpectStep,
   FaultStep,
@@ -30,6 +31,7 @@ import type {
   WaitStep,
 } from './types.js';
 import { metricSum } from './metrics.js';
+import type { Consoles } from './console.js';
 
 export interface StepContext {
   api: ClusterApi;
@@ -39,6 +41,8 @@ export interface StepContext {
   /** kubectl's discovery cache for this run (KUBECACHEDIR). */
   kubectlCacheDir: string;
   vars: Record<string, Scalar>;
+  /** The serial consoles the scenario has open, one per VMI. */
+  consoles: Consoles;
 }
 
 const DEFAULT_NAMESPACE = 'default';
@@ -366,9 +370,24 @@ async function advance(ctx: StepContext, duration: string): Promise<void> {
   await ctx.time.advance(parseDuration(duration));
 }
 
+async function typeOnConsole(ctx: StepContext, step: ConsoleStep): Promise<void> {
+  await ctx.consoles.run(step, ctx.time);
+}
+
 type Executors = { [K in Exclude<keyof StepActions, 'repeat'>]: (ctx: StepContext, body: StepActions[K]) => Promise<void> };
 
-export const stepExecutors: Executors = { apply, delete: deleteObject, patch, subresource, kubectl, wait, expect, fault, advance };
+export const stepExecutors: Executors = {
+  apply,
+  delete: deleteObject,
+  patch,
+  subresource,
+  kubectl,
+  wait,
+  expect,
+  fault,
+  advance,
+  console: typeOnConsole,
+};
 
 /** Runs one step (a repeat's iterations are the runner's). */
 export async function executeStep(ctx: StepContext, step: Step): Promise<void> {

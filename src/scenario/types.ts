@@ -92,6 +92,14 @@ export interface FaultStep {
   namespace?: string;
   name?: string;
 }
+/** A VMI's serial console: type `send` (\n is Enter), then wait up to `timeout` (simulated) for `expect` (a regular expression). */
+export interface ConsoleStep {
+  vmi: string;
+  namespace?: string;
+  send?: string;
+  expect?: string;
+  timeout?: string;
+}
 export interface RepeatStep {
   count: number;
   steps: Step[];
@@ -107,6 +115,7 @@ export interface StepActions {
   expect: ExpectStep;
   fault: FaultStep;
   advance: string;
+  console: ConsoleStep;
   repeat: RepeatStep;
 }
 export type StepType = keyof StepActions;
@@ -120,6 +129,7 @@ export const STEP_TYPES: readonly StepType[] = [
   'expect',
   'fault',
   'advance',
+  'console',
   'repeat',
 ];
 

@@ -7,9 +7,13 @@
  * events), and every delay comes from the simulation profile.
  */
 import type { Clock, TimerHandle } from '../../runtime/clock.js';
+import { objectKey } from '../../runtime/informer.js';
 import type { SeededRandom } from '../../runtime/seeded-random.js';
 import type { SimulationProfile } from '../../simulation/profile.js';
 import type { GuestOS } from './guest-os.js';
+import type { GuestMachine } from './guest/machine.js';
+import type { MachineFactory } from './guest/machines.js';
+import type { VirtualMachineInstance } from './vmi-types.js';
 
 /** libvirt's domain states as virt-handler distinguishes them; `Defined` is a domain not started yet. */
 export type DomainState = 'Defined' | 'Running' | 'Paused' | 'Shutoff';
@@ -26,11 +30,15 @@ export interface Domain {
   /** The node whose launcher pod runs the domain. */
   readonly nodeName: string;
   readonly guest: GuestOS;
+  /** The running guest (console, SSH, agent), when the registry has a machine factory. */
+  readonly machine?: GuestMachine;
   state: DomainState;
   reason?: ShutoffReason | PauseReason;
   /** QEMU failed to start: the text virt-launcher answers SyncVMI with. */
   startFailure?: string;
   agentConnected: boolean;
+  /** Started with startStrategy Paused and not resumed yet: the guest has not run, so it boots on the first unpause. */
+  awaitingFirstRun?: boolean;
   /** When the first ACPI shutdown signal went out (virt-handler keeps it in the domain's metadata). */
   gracefulShutdownAtMs?: number;
   /** The domain was destroyed after its grace period ran out with ACPI signalled: the handler reports Failed. */
@@ -53,6 +61,12 @@ export const MIGRATION_FAILURE_MESSAGE =
 export const BOOT_FAILURE_MESSAGE =
   'server error. command SyncVMI failed: "LibvirtError(Code=1, Domain=10, Message=\'internal error: process exited while connecting to monitor: qemu-kvm: failed to initialize kvm: Permission denied\')"';
 
+/** What SyncVMI knows when it defines a domain. */
+export interface DefineOptions {
+  vmi?: VirtualMachineInstance;
+  startPaused?: boolean;
+}
+
 export class DomainRegistry {
   private readonly domains = new Map<string, Domain>();
   /** The UIDs of the domains per VMI key (namespace/name), oldest first: a lookup by key reads that VMI's domains only. */
@@ -73,6 +87,7 @@ export class DomainRegistry {
     private readonly clock: Clock,
     private readonly random: SeededRandom,
     private readonly profile: SimulationProfile,
+    private readonly machines?: MachineFactory,
   ) {}
 
   subscribe(listener: DomainListener): () => void {
@@ -146,13 +161,27 @@ export class DomainRegistry {
   }
 
   /** SyncVMI on a new domain: define it, then start it once the boot delay has passed. */
-  /** `startPaused`: spec.startStrategy Paused, which virt-launcher starts with VIR_DOMAIN_START_PAUSED (libvirt's "User" reason). */
-  define(uid: string, key: string, podUid: string, nodeName: string, guest: GuestOS, startPaused = false): Domain {
-    const domain: Domain = { uid, key, podUid, nodeName, guest, state: 'Defined', agentConnected: false, killedAfterGracePeriod: false };
+  /**
+   * `vmi` gives the domain a guest machine (console, SSH, agent); `startPaused` is spec.startStrategy Paused, which
+   * virt-launcher starts with VIR_DOMAIN_START_PAUSED (libvirt's "User" reason).
+   */
+  define(uid: string, key: string, podUid: string, nodeName: string, guest: GuestOS, options: DefineOptions = {}): Domain {
+    const machine = this.machineFor(uid, guest, options.vmi);
+    const domain: Domain = {
+      uid,
+      key,
+      podUid,
+      nodeName,
+      guest,
+      machine,
+      state: 'Defined',
+      agentConnected: false,
+      killedAfterGracePeriod: false,
+    };
     this.domains.set(uid, domain);
     this.known.add(uid);
     this.indexByKey(key, uid);
-    this.after(domain, this.profile.vmiBootMs, () => this.start(domain, startPaused));
+    this.after(domain, this.profile.vmiBootMs, () => this.start(domain, options.startPaused ?? false));
     return domain;
   }
 
@@ -161,15 +190,35 @@ export class DomainRegistry {
    * are taken to have lived on, as they outlive a restart of virt-handler or of the control plane, so the
    * domain comes back in the state the VMI last reported. Undefined for a VMI this process already ran.
    */
-  resume(uid: string, key: string, podUid: string, nodeName: string, guest: GuestOS, state: 'Running' | 'Paused', agentConnected: boolean) {
+  resume(
+    vmi: VirtualMachineInstance,
+    podUid: string,
+    nodeName: string,
+    guest: GuestOS,
+    state: 'Running' | 'Paused',
+    agentConnected: boolean,
+  ) {
+    const uid = vmi.metadata.uid ?? '';
+    const key = objectKey(vmi);
     if (this.known.has(uid) || this.byKey(key)) return undefined;
     const reason = state === 'Paused' ? 'User' : undefined;
-    const domain: Domain = { uid, key, podUid, nodeName, guest, state, reason, agentConnected, killedAfterGracePeriod: false };
+    const machine = this.machineFor(uid, guest, vmi);
+    const domain: Domain = { uid, key, podUid, nodeName, guest, machine, state, reason, agentConnected, killedAfterGracePeriod: false };
     this.domains.set(uid, domain);
     this.known.add(uid);
     this.indexByKey(key, uid);
+    machine?.boot();
     if (!agentConnected && state === 'Running') this.connectAgentLater(domain);
     return domain;
+  }
+
+  /** The guest of a domain; it acts on whichever copy of the domain is current (a migration replaces it). */
+  private machineFor(uid: string, guest: GuestOS, vmi: VirtualMachineInstance | undefined): GuestMachine | undefined {
+    const power = {
+      powerOff: () => this.withCurrent(uid, (d) => this.powerOff(d)),
+      reboot: () => this.withCurrent(uid, (d) => this.reboot(d)),
+    };
+    return vmi && this.machines ? this.machines(vmi, guest, power) : undefined;
   }
 
   pause(domain: Domain): void {
@@ -181,12 +230,18 @@ export class DomainRegistry {
     if (domain.state !== 'Paused') return;
     this.change(domain, { state: 'Running', reason: undefined });
     // A guest started paused boots only now.
+    if (domain.awaitingFirstRun) {
+      domain.awaitingFirstRun = false;
+      domain.machine?.boot();
+    }
     if (!domain.agentConnected) this.connectAgentLater(domain);
   }
 
   /** A reboot inside the guest (soft reboot or reset): the agent goes away until the guest is up again. */
   reboot(domain: Domain): void {
     if (domain.state !== 'Running') return;
+    domain.machine?.halt(true);
+    domain.machine?.boot();
     this.change(domain, { agentConnected: false });
     this.connectAgentLater(domain);
   }
@@ -256,11 +311,18 @@ export class DomainRegistry {
       return;
     }
     if (paused) {
+      domain.awaitingFirstRun = true;
       this.change(domain, { state: 'Paused', reason: 'User' });
       return;
     }
     this.change(domain, { state: 'Running' });
+    domain.machine?.boot();
     this.connectAgentLater(domain);
+  }
+
+  private withCurrent(uid: string, act: (domain: Domain) => void): void {
+    const domain = this.domains.get(uid);
+    if (domain) act(domain);
   }
 
   private connectAgentLater(domain: Domain): void {
@@ -269,8 +331,12 @@ export class DomainRegistry {
 
   private change(domain: Domain, fields: Partial<Domain>): void {
     if (this.domains.get(domain.uid) !== domain) return;
+    const wasOff = domain.state === 'Shutoff';
     Object.assign(domain, fields);
     if (domain.state === 'Shutoff') {
+      // A clean power-off says so on the serial port; a crash or a destroyed domain just stops.
+      if (!wasOff && domain.reason === 'Shutdown') domain.machine?.halt(false);
+      else if (!wasOff) domain.machine?.stop();
       domain.agentConnected = false;
       this.cancelTimers(domain);
     }

@@ -23,6 +23,8 @@ import type { Clock } from '../../runtime/clock.js';
 import type { Component } from '../../runtime/component.js';
 import { DomainRegistry, type Domain } from './domains.js';
 import { HandlerAgents } from './handler-agents.js';
+import type { GuestMachine } from './guest/machine.js';
+import { machineFactory } from './guest/machines.js';
 import { launcherLogSource } from './launcher-logs.js';
 import { BY_VMI_UID } from './vmi-sync.js';
 import {
@@ -36,6 +38,7 @@ import {
 } from './vmi-types.js';
 
 export { GUEST_AGENT_ANNOTATION } from './vmi-types.js';
+export type { GuestMachine } from './guest/machine.js';
 
 export interface HandlerCommands {
   /** virtualmachineinstances/pause: suspends the domain; the VMI gets Paused=True (PausedByUser). */
@@ -46,6 +49,11 @@ export interface HandlerCommands {
   softReboot(namespace: string, name: string): Promise<void>;
   /** virtualmachineinstances/reset: a hard reset; for the simulated guest the same as a reboot. */
   reset(namespace: string, name: string): Promise<void>;
+  /**
+   * The running guest of the VMI, for virt-api's console and port-forward streams and the guest-agent
+   * GETs (in KubeVirt the handler proxies them to the launcher's serial socket, the pod network and qemu-ga).
+   */
+  guest(namespace: string, name: string): Promise<GuestMachine>;
 }
 
 export interface HandlerFaults {
@@ -95,7 +103,8 @@ export function virtHandlerComponents(ctx: ComponentContext): Component[] {
     vmis,
     launcherPods,
   };
-  const domains = new DomainRegistry(ctx.clock, ctx.random, ctx.profile);
+  const machines = machineFactory({ ctx, vmis, pods: ctx.informers.informerFor<Pod>(POD_REF) });
+  const domains = new DomainRegistry(ctx.clock, ctx.random, ctx.profile, machines);
   const agents = new HandlerAgents(ctx, informers, domains);
   registerContainerLogSource(launcherLogSource);
 
@@ -122,6 +131,11 @@ export function virtHandlerComponents(ctx: ComponentContext): Component[] {
       unpause: onDomain((d) => domains.unpause(d)),
       softReboot: onDomain((d) => domains.reboot(d)),
       reset: onDomain((d) => domains.reboot(d)),
+      guest: async (namespace, name) => {
+        const { machine } = await domainOf(namespace, name);
+        if (!machine) throw internalError(`no guest is simulated for VMI ${namespace}/${name}`);
+        return machine;
+      },
     },
     faults: {
       crashGuest: onDomain((d) => domains.crash(d)),

@@ -147,7 +147,10 @@ export class VmiSync implements Component {
     const key = objectKey(vmi);
     void this.recorder.event(vmi, 'Normal', 'Created', 'VirtualMachineInstance defined.');
     const startPaused = vmi.spec?.startStrategy === 'Paused';
-    return this.deps.domains.define(vmi.metadata.uid ?? '', key, pod.metadata.uid ?? '', this.deps.nodeName, guestOfVmi(vmi), startPaused);
+    return this.deps.domains.define(vmi.metadata.uid ?? '', key, pod.metadata.uid ?? '', this.deps.nodeName, guestOfVmi(vmi), {
+      vmi,
+      startPaused,
+    });
   }
 
   /** The domain of a VMI that ran before the emulator restarted (see DomainRegistry.resume). */
@@ -157,15 +160,7 @@ export class VmiSync implements Component {
     if (phase !== 'Running') return undefined;
     const agentConnected = vmi.status?.conditions?.some((c) => c.type === 'AgentConnected' && c.status === 'True') ?? false;
     const { domains, nodeName } = this.deps;
-    return domains.resume(
-      vmi.metadata.uid ?? '',
-      objectKey(vmi),
-      pod.metadata.uid ?? '',
-      nodeName,
-      guestOfVmi(vmi),
-      paused ? 'Paused' : 'Running',
-      agentConnected,
-    );
+    return domains.resume(vmi, pod.metadata.uid ?? '', nodeName, guestOfVmi(vmi), paused ? 'Paused' : 'Running', agentConnected);
   }
 
   private signalShutdown(vmi: VirtualMachineInstance, domain: Domain): void {

@@ -17,7 +17,7 @@ t.test('an unknown step type is named, with the known ones', async (t) => {
   t.equal(err.line, 4);
   t.match(
     err.reason,
-    'steps[1].sleep: unknown step type "sleep" (expected one of apply, delete, patch, subresource, kubectl, wait, expect, fault, advance, repeat)',
+    'steps[1].sleep: unknown step type "sleep" (expected one of apply, delete, patch, subresource, kubectl, wait, expect, fault, advance, console, repeat)',
   );
 });
 
@@ -25,7 +25,7 @@ t.test('unknown step types inside repeat are found too', async (t) => {
   const text = 'name: r\nsteps:\n  - repeat:\n      count: 2\n      steps:\n        - bogus: 1\n';
   t.throws(() => parseScenario(text, 'r.yaml'), {
     message:
-      'r.yaml:6:11: steps[0].repeat.steps[0].bogus: unknown step type "bogus" (expected one of apply, delete, patch, subresource, kubectl, wait, expect, fault, advance, repeat)',
+      'r.yaml:6:11: steps[0].repeat.steps[0].bogus: unknown step type "bogus" (expected one of apply, delete, patch, subresource, kubectl, wait, expect, fault, advance, console, repeat)',
   });
 });
 

@@ -2,13 +2,15 @@
  * virtualmachineinstances/{guestosinfo,userlist,filesystemlist}: in KubeVirt
  * virt-api asks virt-handler, which asks the guest agent in the VMI. The
  * simulated guest's agent knows what the handler reported on the VMI
- * (status.guestOSInfo, the AgentConnected condition) and what its image is
- * (src/kubevirt/handler/guest-os.ts). Failures are plain-text 500s, as these
- * GET handlers answer with go-restful's WriteError.
+ * (status.guestOSInfo, the AgentConnected condition) and the running guest
+ * (src/kubevirt/handler/guest/machine.ts: its hostname, logged-in users and
+ * root filesystem, the same the console and SSH see). Failures are
+ * plain-text 500s, as these GET handlers answer with go-restful's WriteError.
  */
 import type { StatusError } from '../../../api/errors.js';
 import type { VirtualMachineInstance } from '../../controller/types.js';
-import { guestOfVmi } from '../../handler/guest-os.js';
+import { guestOfVmi, type GuestOS } from '../../handler/guest-os.js';
+import type { GuestMachine } from '../../handler/guest/machine.js';
 import { hasCondition } from './vmi-lifecycle.js';
 import { MESSAGES, vmiConflict } from './responses.js';
 
@@ -34,9 +36,6 @@ const SUPPORTED_COMMANDS = [
   'guest-shutdown',
 ];
 
-/** The VMI's root filesystem as the agent's guest-get-fsinfo reports it. */
-const ROOT_DISK_BYTES = 5 * 1024 ** 3;
-
 /** The guest-agent GETs need a running VMI whose agent is connected; otherwise the 409 text virt-api writes as a 500. */
 export function guestAgentProblem(vmi: VirtualMachineInstance): StatusError | undefined {
   const name = vmi.metadata.name!;
@@ -45,40 +44,51 @@ export function guestAgentProblem(vmi: VirtualMachineInstance): StatusError | un
   return undefined;
 }
 
-const hostnameOf = (vmi: VirtualMachineInstance): string => (vmi.spec.hostname as string | undefined) ?? vmi.metadata.name!;
+const MIB = 1024 ** 2;
 
-/** VirtualMachineInstanceFileSystemList items: the root filesystem on the first disk. */
-function filesystems(vmi: VirtualMachineInstance) {
-  const family = guestOfVmi(vmi as never).family;
-  const fileSystemType = family === 'fedora' ? 'btrfs' : family === 'windows' ? 'NTFS' : family === 'ubuntu' ? 'ext4' : 'xfs';
+/** VirtualMachineInstanceFileSystemList items: the image's root filesystem, as `df` in the guest shows it. */
+function filesystems(vmi: VirtualMachineInstance, guest: GuestOS) {
+  const fs = guest.image.filesystem;
   const firstDisk = vmi.spec.domain.devices?.disks?.[0];
   const bus = ((firstDisk?.disk as { bus?: string } | undefined)?.bus ?? 'virtio') as string;
   return [
     {
-      diskName: bus === 'virtio' ? 'vda1' : 'sda1',
-      mountPoint: family === 'windows' ? 'C:\\' : '/',
-      fileSystemType,
-      usedBytes: Math.round(ROOT_DISK_BYTES * 0.28),
-      totalBytes: ROOT_DISK_BYTES,
+      diskName: fs.device,
+      mountPoint: fs.mountPoint ?? '/',
+      fileSystemType: fs.type,
+      usedBytes: fs.usedMiB * MIB,
+      totalBytes: fs.sizeMiB * MIB,
       disk: [{ busType: bus, ...(firstDisk?.serial ? { serial: firstDisk.serial } : {}) }],
     },
   ];
 }
 
-/** VirtualMachineInstanceGuestAgentInfo. Nobody has logged in to a simulated guest, so the user list is empty. */
-export function guestAgentInfo(vmi: VirtualMachineInstance) {
-  const os = (vmi.status?.guestOSInfo as Record<string, string> | undefined) ?? guestOfVmi(vmi as never).osInfo;
+/** The running guest if the handler reached it, else what the VMI's image says. */
+const guestOf = (vmi: VirtualMachineInstance, machine: GuestMachine | undefined): GuestOS => machine?.guest ?? guestOfVmi(vmi as never);
+
+/** VirtualMachineInstanceGuestAgentInfo. */
+export function guestAgentInfo(vmi: VirtualMachineInstance, machine: GuestMachine | undefined) {
+  const guest = guestOf(vmi, machine);
+  const os = (vmi.status?.guestOSInfo as Record<string, string> | undefined) ?? guest.osInfo;
   return {
     guestAgentVersion: GUEST_AGENT_VERSION,
     supportedCommands: SUPPORTED_COMMANDS.map((name) => ({ name, enabled: true })),
-    hostname: hostnameOf(vmi),
+    hostname: machine?.hostname ?? (vmi.spec.hostname as string | undefined) ?? vmi.metadata.name!,
     os,
     timezone: 'UTC, 0',
-    fsInfo: { disks: filesystems(vmi) },
+    fsInfo: { disks: filesystems(vmi, guest) },
+    ...(machine ? { userList: machine.loggedInUsers() } : {}),
     fsFreezeStatus: (vmi.status?.fsFreezeStatus as string | undefined) ?? 'thawed',
   };
 }
 
-export const userList = () => ({ metadata: {}, items: [] });
+/** VirtualMachineInstanceGuestOSUserList: who is logged in on the console or over SSH now. */
+export const userList = (_vmi: VirtualMachineInstance, machine: GuestMachine | undefined) => ({
+  metadata: {},
+  items: machine?.loggedInUsers() ?? [],
+});
 
-export const filesystemList = (vmi: VirtualMachineInstance) => ({ metadata: {}, items: filesystems(vmi) });
+export const filesystemList = (vmi: VirtualMachineInstance, machine: GuestMachine | undefined) => ({
+  metadata: {},
+  items: filesystems(vmi, guestOf(vmi, machine)),
+});

@@ -15,12 +15,14 @@ import type { Client } from '../../../client/client.js';
 import type { AggregatedBackend, BackendRequest, BackendResponse } from '../../../api/extension-points.js';
 import { KUBEVIRT_REF, VM_REF } from '../../controller/constants.js';
 import type { VirtualMachine, VirtualMachineInstance } from '../../controller/types.js';
-import { consoleProblem, openSerialSession, serveSerialConsole, vncProblem } from './console.js';
+import { consoleProblem, serveSerialConsole, vncProblem } from './console.js';
 import { SUBRESOURCE_GROUP, SUBRESOURCE_VERSIONS, resourceList } from './discovery.js';
 import { cancelEvacuation, type EvacuateCancelOptions } from './evacuate-cancel.js';
 import { expandFailure, expandVm, vmFromBody } from './expand-spec.js';
 import { clientLookup } from '../../controller/instancetype/vm-instancetype.js';
+import type { GuestMachine } from '../../handler/guest/machine.js';
 import { filesystemList, guestAgentInfo, guestAgentProblem, userList } from './guest-agent.js';
+import { dialGuest, parsePortPath, portForwardProblem, servePortForward } from './port-forward.js';
 import { asStatus, decodeOptions, empty, isDryRun, json, plainError, statusResponse, subjectNotFound, vmConflict } from './responses.js';
 import { VmLifecycle, type MigrateOptions, type RestartOptions, type StartOptions, type StopOptions } from './vm-lifecycle.js';
 import { VmiLifecycle, type VirtHandlerClient } from './vmi-lifecycle.js';
@@ -57,7 +59,7 @@ class VirtApiSubresources implements AggregatedBackend {
   private readonly vmis: VmiLifecycle;
   private readonly vmRoutes: Record<string, { method: string; route: Route }>;
   private readonly vmiRoutes: Record<string, { method: string; route: Route }>;
-  private readonly vgaConsoles = new VgaConsoles(openSerialSession);
+  private readonly vgaConsoles = new VgaConsoles();
 
   constructor(private readonly options: VirtApiSubresourcesOptions) {
     this.vms = new VmLifecycle(options.client);
@@ -146,27 +148,49 @@ class VirtApiSubresources implements AggregatedBackend {
 
   upgrade(request: BackendRequest, socket: Duplex, _head: Buffer): void {
     const path = parsePath(request.path);
+    if (path?.kind !== 'object') return writeHttp(socket, notFoundPage());
+    const [action, ...rest] = path.action.split('/');
+    const onVmi = path.resource === 'virtualmachineinstances';
     const stream =
-      path?.kind === 'object' && path.resource === 'virtualmachineinstances' && (path.action === 'console' || path.action === 'vnc')
-        ? path
-        : undefined;
+      (onVmi && (action === 'console' || action === 'vnc') && rest.length === 0) || action === 'portforward' ? action : undefined;
     if (!stream) return writeHttp(socket, notFoundPage());
-    void this.vmis
-      .fetchVmi(stream.namespace, stream.name)
-      .then((vmi) => {
-        const problem = stream.action === 'console' ? consoleProblem(vmi) : vncProblem(vmi);
-        if (problem) return writeHttp(socket, statusResponse(problem));
-        if (stream.action === 'console') return serveSerialConsole(socket, request.headers, vmi);
-        if (GO_TRUE.has(request.query.get('preserveSession') ?? '') && this.vgaConsoles.inUse(vmi)) {
-          return writeHttp(socket, statusResponse(internalError(VNC_IN_USE)));
+    const vmi = onVmi ? this.vmis.fetchVmi(path.namespace, path.name) : this.vmiOfVm(path.namespace, path.name);
+    void vmi
+      .then(async (found) => {
+        if (stream === 'vnc') {
+          const problem = vncProblem(found);
+          if (problem) return writeHttp(socket, statusResponse(problem));
+          if (GO_TRUE.has(request.query.get('preserveSession') ?? '') && this.vgaConsoles.inUse(found)) {
+            return writeHttp(socket, statusResponse(internalError(VNC_IN_USE)));
+          }
+          return serveVnc(socket, request.headers, found, this.vgaConsoles, await this.guestOf(found));
         }
-        return serveVnc(socket, request.headers, vmi, this.vgaConsoles);
+        if (stream === 'console') {
+          const problem = consoleProblem(found);
+          if (problem) return writeHttp(socket, statusResponse(problem));
+          return serveSerialConsole(socket, request.headers, await this.guestOf(found));
+        }
+        const { port, protocol } = parsePortPath(rest.join('/'));
+        const problem = portForwardProblem(found, port);
+        if (problem) return writeHttp(socket, statusResponse(problem));
+        const machine = await this.guestOf(found).catch(() => undefined);
+        servePortForward(socket, request.headers, dialGuest(found, machine, port, protocol));
       })
       .catch((err: unknown) => writeHttp(socket, statusResponse(asStatus(err))));
   }
 
+  /** The VMI's running guest, through the handler of its node. */
+  private async guestOf(vmi: VirtualMachineInstance): Promise<GuestMachine> {
+    if (!this.options.handler.guest) throw internalError('the virt-handler stand-in simulates no guests');
+    return this.options.handler.guest(vmi.metadata.namespace!, vmi.metadata.name!);
+  }
+
   /** GETs answered by the guest agent; every failure is a plain-text 500 (go-restful WriteError). */
-  private async guestAgent(namespace: string, name: string, answer: (vmi: VirtualMachineInstance) => unknown): Promise<BackendResponse> {
+  private async guestAgent(
+    namespace: string,
+    name: string,
+    answer: (vmi: VirtualMachineInstance, machine: GuestMachine | undefined) => unknown,
+  ): Promise<BackendResponse> {
     let vmi: VirtualMachineInstance;
     try {
       vmi = await this.vmis.fetchVmi(namespace, name);
@@ -174,19 +198,20 @@ class VirtApiSubresources implements AggregatedBackend {
       return plainError(500, asStatus(err));
     }
     const problem = guestAgentProblem(vmi);
-    return problem ? plainError(500, problem) : json(answer(vmi));
+    if (problem) return plainError(500, problem);
+    return json(answer(vmi, await this.guestOf(vmi).catch(() => undefined)));
   }
 
   /** The display as PNG (virt-handler's answer); like every binary GET virt-api relays, a failure is a plain-text 500. */
   private async screenshot(namespace: string, name: string): Promise<BackendResponse> {
-    let vmi: VirtualMachineInstance;
     try {
-      vmi = await this.vmis.fetchVmi(namespace, name);
+      const vmi = await this.vmis.fetchVmi(namespace, name);
+      const problem = vncProblem(vmi);
+      if (problem) return plainError(500, problem);
+      return { status: 200, contentType: 'image/png', body: screenshot(vmi, this.vgaConsoles, await this.guestOf(vmi)) };
     } catch (err) {
       return plainError(500, asStatus(err));
     }
-    const problem = vncProblem(vmi);
-    return problem ? plainError(500, problem) : { status: 200, contentType: 'image/png', body: screenshot(vmi, this.vgaConsoles) };
   }
 
   private async expand(vm: VirtualMachine): Promise<BackendResponse> {

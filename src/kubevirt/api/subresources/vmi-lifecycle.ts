@@ -8,6 +8,7 @@ import { StatusError, forbidden, internalError } from '../../../api/errors.js';
 import type { Client } from '../../../client/client.js';
 import { VMI_REF, VM_REF } from '../../controller/constants.js';
 import type { VirtualMachine, VirtualMachineInstance } from '../../controller/types.js';
+import type { GuestMachine } from '../../handler/guest/machine.js';
 import { MESSAGES, subjectNotFound, vmConflict, vmiConflict } from './responses.js';
 
 /**
@@ -20,6 +21,8 @@ export interface VirtHandlerClient {
   unpause(namespace: string, name: string): Promise<void>;
   softReboot(namespace: string, name: string): Promise<void>;
   reset(namespace: string, name: string): Promise<void>;
+  /** The VMI's running guest (console, port-forward, guest agent); optional for handlers that simulate none. */
+  guest?(namespace: string, name: string): Promise<GuestMachine>;
   freeze?(namespace: string, name: string, unfreezeTimeoutSeconds: number): Promise<void>;
   unfreeze?(namespace: string, name: string): Promise<void>;
 }

@@ -29,5 +29,5 @@ t.test('kubectl logs of a virt-launcher pod: virt-launcher JSON in compute, the 
   const serial = await log('guest-console-log');
   t.match(serial, "login as 'cirros' user. default password: 'gocubsgo'. use 'sudo' for root.");
   t.match(serial, /\nvm-cirros login: \n$/);
-  t.match(serial, `eth0: leased ${pod.status?.podIP} for`);
+  t.match(serial, `udhcpc: lease of ${pod.status?.podIP} obtained`);
 });

@@ -1,27 +1,24 @@
 /**
- * The VGA text console of each running VMI: a text screen fed by a session on
- * the guest's display terminal (its own getty, as tty1 is beside ttyS0), which
- * lives as long as the VMI is served, so every VNC client and screenshot sees
- * the same screen. Keyed by the VMI's uid; the least recently used are dropped
- * beyond a bound, so VMIs that are gone do not keep theirs.
+ * The VGA text console of each running VMI: a text screen attached to the
+ * guest's console (the same login and shell transcript as the serial console,
+ * one guest model), which lives as long as the guest runs, so every VNC client
+ * and screenshot sees the same screen. Keyed by the VMI's uid; the least
+ * recently used are dropped beyond a bound, so VMIs that are gone do not keep
+ * theirs, and a guest that powers off drops its screen.
  */
 import type { VirtualMachineInstance } from '../../../controller/types.js';
-import type { SerialSession } from '../console.js';
+import type { GuestMachine, SerialConnection } from '../../../handler/guest/machine.js';
 import type { RfbConsole } from './rfb-session.js';
 import { TextScreen } from './text-screen.js';
-
-export type OpenSession = (vmi: VirtualMachineInstance, output: (bytes: Buffer) => void) => SerialSession;
 
 const MAX_CONSOLES = 256;
 
 const keyOf = (vmi: VirtualMachineInstance): string => vmi.metadata.uid ?? `${vmi.metadata.namespace}/${vmi.metadata.name}`;
 
 export class VgaConsoles {
-  private readonly consoles = new Map<string, RfbConsole & { session: SerialSession }>();
+  private readonly consoles = new Map<string, RfbConsole & { session: SerialConnection }>();
   /** The one VNC connection of each VMI, by how to end it (virt-handler's stop channels). */
   private readonly viewers = new Map<string, () => void>();
-
-  constructor(private readonly openSession: OpenSession) {}
 
   /** Whether a VNC client is connected (`preserveSession=true` then refuses the next one). */
   inUse(vmi: VirtualMachineInstance): boolean {
@@ -38,20 +35,23 @@ export class VgaConsoles {
     };
   }
 
-  of(vmi: VirtualMachineInstance): RfbConsole {
+  of(vmi: VirtualMachineInstance, machine: GuestMachine): RfbConsole {
     const key = keyOf(vmi);
     let console = this.consoles.get(key);
     if (console) {
       this.consoles.delete(key);
     } else {
       const screen = new TextScreen();
-      const session = this.openSession(vmi, (bytes) => screen.write(bytes));
-      console = { screen, session, type: (bytes) => session.input(bytes) };
+      const session = machine.attachSerial(
+        (text) => screen.write(Buffer.from(text)),
+        () => this.consoles.delete(key),
+      );
+      console = { screen, session, type: (bytes) => session.input(bytes.toString('utf8')) };
     }
     this.consoles.set(key, console);
     for (const [oldest, dropped] of this.consoles) {
       if (this.consoles.size <= MAX_CONSOLES) break;
-      dropped.session.close();
+      dropped.session.detach();
       this.consoles.delete(oldest);
     }
     return console;

@@ -13,6 +13,9 @@ import { adminUser } from '../../../../../src/auth/user.js';
 import { startEmulator, type RunningEmulator } from '../../../../../src/emulator.js';
 import { virtApiSubresources, type VirtHandlerClient } from '../../../../../src/kubevirt/api/subresources/index.js';
 import type { AggregatedBackend, BackendResponse } from '../../../../../src/api/extension-points.js';
+import { guestOfVmi } from '../../../../../src/kubevirt/handler/guest-os.js';
+import { guestAccounts } from '../../../../../src/kubevirt/handler/guest/accounts.js';
+import { GuestMachine } from '../../../../../src/kubevirt/handler/guest/machine.js';
 
 const crdsDir = new URL('../../../../../schemas/kubevirt/crds/', import.meta.url);
 const CRDS = [
@@ -85,11 +88,28 @@ export async function harness(t: { teardown(fn: () => unknown): void }): Promise
   const record = (command: string) => async (namespace: string, name: string) => {
     handlerCalls.push({ command, namespace, name });
   };
+  // The guest of a VMI, as the handler's domain would hold it; power actions from inside are recorded.
+  const machines = new Map<string, GuestMachine>();
   const handler: VirtHandlerClient = {
     pause: record('pause'),
     unpause: record('unpause'),
     softReboot: record('softReboot'),
     reset: record('reset'),
+    async guest(namespace, name) {
+      const key = `${namespace}/${name}`;
+      if (!machines.has(key)) {
+        const vmi = (await emulator.client.get(VMI_REF, namespace, name)) as never;
+        const guest = guestOfVmi(vmi);
+        const hooks = {
+          powerOff: () => void record('powerOff')(namespace, name),
+          reboot: () => void record('reboot')(namespace, name),
+          reachable: () => false,
+          vmi: () => vmi,
+        };
+        machines.set(key, new GuestMachine(guest, emulator.clock, hooks, guestAccounts(vmi, guest, new Map())));
+      }
+      return machines.get(key)!;
+    },
   };
   const backend = virtApiSubresources({ client: emulator.client, handler, kubernetesVersion: 'v1.32.3' });
   const client = emulator.client;

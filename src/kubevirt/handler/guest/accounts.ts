@@ -1,0 +1,211 @@
+/**
+ * Who may log into a guest, and as what host: the image's own users, then
+ * what cloud-init applies at first boot from the VMI's cloudInitNoCloud or
+ * cloudInitConfigDrive volume (`#cloud-config` user data inline, base64 or
+ * from a Secret: `hostname`, `password`, `chpasswd`, `users`,
+ * `ssh_authorized_keys`, `write_files`), then the VMI's accessCredentials
+ * (SSH keys and passwords from Secrets; the qemuGuestAgent method needs an
+ * agent in the guest, the noCloud/configDrive methods give keys to the
+ * default user as cloud-init's meta-data does).
+ */
+import { parse } from 'yaml';
+import type { ShellUser } from '../../../simulation/shell/session.js';
+import type { GuestOS, ImageUser } from '../guest-os.js';
+import type { VirtualMachineInstance } from '../vmi-types.js';
+
+export interface GuestUser extends ShellUser {
+  /** undefined: locked (no password login); '': logs in without a password. */
+  password?: string;
+  authorizedKeys: string[];
+}
+
+export interface GuestAccounts {
+  hostname: string;
+  users: GuestUser[];
+  /** Files cloud-init wrote (write_files). */
+  files: Record<string, string>;
+}
+
+/** The decoded data of the Secrets the VMI names (in its namespace), by name; a Secret not read is absent. */
+export type Secrets = ReadonlyMap<string, Record<string, string>>;
+
+interface CloudConfigUser {
+  name?: string;
+  plain_text_passwd?: string;
+  lock_passwd?: boolean;
+  ssh_authorized_keys?: string[];
+  sudo?: string | string[] | boolean;
+  groups?: string | string[];
+  homedir?: string;
+}
+
+interface CloudConfig {
+  hostname?: string;
+  fqdn?: string;
+  password?: string;
+  chpasswd?: { list?: string | string[]; users?: Array<{ name: string; password: string; type?: string }> };
+  users?: Array<string | CloudConfigUser>;
+  ssh_authorized_keys?: string[];
+  write_files?: Array<{ path?: string; content?: string; append?: boolean }>;
+}
+
+interface CloudInitSource {
+  userData?: string;
+  userDataBase64?: string;
+  secretRef?: { name?: string };
+}
+
+interface AccessCredential {
+  sshPublicKey?: {
+    source?: { secret?: { secretName?: string } };
+    propagationMethod?: { qemuGuestAgent?: { users?: string[] }; noCloud?: object; configDrive?: object };
+  };
+  userPassword?: { source?: { secret?: { secretName?: string } }; propagationMethod?: { qemuGuestAgent?: object } };
+}
+
+const toUser = (image: ImageUser): GuestUser => {
+  const gid = image.uid;
+  return {
+    name: image.name,
+    uid: image.uid,
+    gid,
+    groups: [{ gid, name: image.uid === 0 ? 'root' : image.name }, ...(image.groups ?? [])],
+    home: image.home,
+    sudo: image.sudo ?? image.uid === 0,
+    password: image.password,
+    authorizedKeys: [],
+  };
+};
+
+/** The Secrets the guest's accounts come from: cloud-init's secretRef and the accessCredentials' sources. */
+export function secretNamesOf(vmi: VirtualMachineInstance): string[] {
+  const names = new Set<string>();
+  for (const volume of vmi.spec?.volumes ?? []) {
+    const source = (volume.cloudInitNoCloud ?? volume.cloudInitConfigDrive) as CloudInitSource | undefined;
+    if (source?.secretRef?.name) names.add(source.secretRef.name);
+  }
+  for (const credential of (vmi.spec?.accessCredentials ?? []) as AccessCredential[]) {
+    const name = (credential.sshPublicKey ?? credential.userPassword)?.source?.secret?.secretName;
+    if (name) names.add(name);
+  }
+  return [...names];
+}
+
+/** The cloud-init volume's user data, from whichever of its three sources it names. */
+function userDataOf(vmi: VirtualMachineInstance, secrets: Secrets): string | undefined {
+  for (const volume of vmi.spec?.volumes ?? []) {
+    const source = (volume.cloudInitNoCloud ?? volume.cloudInitConfigDrive) as CloudInitSource | undefined;
+    if (!source) continue;
+    if (source.userData !== undefined) return source.userData;
+    if (source.userDataBase64 !== undefined) return Buffer.from(source.userDataBase64, 'base64').toString('utf8');
+    if (source.secretRef?.name) {
+      const data = secrets.get(source.secretRef.name);
+      return data?.userdata ?? data?.userData;
+    }
+  }
+  return undefined;
+}
+
+/** The `#cloud-config` document in user data, or undefined for scripts and anything unreadable. */
+function cloudConfigOf(userData: string | undefined): CloudConfig | undefined {
+  if (!userData?.startsWith('#cloud-config')) return undefined;
+  try {
+    const config = parse(userData) as unknown;
+    return config && typeof config === 'object' ? (config as CloudConfig) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const asList = (value: string | string[] | undefined): string[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : value.split(/\r?\n/).filter(Boolean);
+
+function applyCloudConfig(config: CloudConfig, accounts: GuestAccounts, defaultUser: string, nextUid: () => number): void {
+  const named = (name: string): GuestUser | undefined => accounts.users.find((u) => u.name === name);
+  if (config.users) {
+    const keepDefault = config.users.includes('default');
+    if (!keepDefault) accounts.users = accounts.users.filter((u) => u.name !== defaultUser || u.uid === 0);
+    for (const entry of config.users) {
+      if (typeof entry === 'string' || !entry.name) continue;
+      let user = named(entry.name);
+      if (!user) {
+        const uid = nextUid();
+        user = {
+          name: entry.name,
+          uid,
+          gid: uid,
+          groups: [{ gid: uid, name: entry.name }],
+          home: entry.homedir ?? `/home/${entry.name}`,
+          sudo: false,
+          authorizedKeys: [],
+        };
+        accounts.users.push(user);
+      }
+      if (entry.plain_text_passwd !== undefined && entry.lock_passwd === false) user.password = entry.plain_text_passwd;
+      user.authorizedKeys.push(...(entry.ssh_authorized_keys ?? []));
+      if (entry.sudo !== undefined && entry.sudo !== false) user.sudo = true;
+    }
+  }
+  const fallback = named(defaultUser);
+  if (config.password !== undefined && fallback) fallback.password = String(config.password);
+  if (config.ssh_authorized_keys && fallback) fallback.authorizedKeys.push(...config.ssh_authorized_keys);
+  for (const line of asList(config.chpasswd?.list)) {
+    const [name, ...password] = line.split(':');
+    const user = named(name.trim());
+    if (user) user.password = password.join(':');
+  }
+  for (const entry of config.chpasswd?.users ?? []) {
+    const user = named(entry.name);
+    if (user && (entry.type ?? 'text') === 'text') user.password = entry.password;
+  }
+  for (const file of config.write_files ?? []) {
+    if (file.path) accounts.files[file.path] = (file.append ? (accounts.files[file.path] ?? '') : '') + (file.content ?? '');
+  }
+  const hostname = config.fqdn?.split('.')[0] ?? config.hostname;
+  if (hostname) accounts.hostname = hostname;
+}
+
+function applyAccessCredentials(vmi: VirtualMachineInstance, guest: GuestOS, accounts: GuestAccounts, secrets: Secrets): void {
+  for (const credential of (vmi.spec?.accessCredentials ?? []) as AccessCredential[]) {
+    if (credential.sshPublicKey) {
+      const { source, propagationMethod } = credential.sshPublicKey;
+      const data = source?.secret?.secretName ? secrets.get(source.secret.secretName) : undefined;
+      const keys = Object.values(data ?? {}).flatMap((value) => value.split(/\r?\n/).filter(Boolean));
+      const viaAgent = propagationMethod?.qemuGuestAgent;
+      const targets = viaAgent
+        ? guest.hasAgent
+          ? (viaAgent.users ?? [])
+          : []
+        : guest.image.cloudInit === 'none'
+          ? []
+          : [guest.image.defaultUser];
+      for (const name of targets) accounts.users.find((u) => u.name === name)?.authorizedKeys.push(...keys);
+    }
+    if (credential.userPassword && guest.hasAgent) {
+      const secretName = credential.userPassword.source?.secret?.secretName;
+      const data = secretName ? secrets.get(secretName) : undefined;
+      for (const [name, password] of Object.entries(data ?? {})) {
+        const user = accounts.users.find((u) => u.name === name);
+        if (user) user.password = password;
+      }
+    }
+  }
+}
+
+/** The guest's users and hostname at boot. */
+export function guestAccounts(vmi: VirtualMachineInstance, guest: GuestOS, secrets: Secrets): GuestAccounts {
+  const image = guest.image;
+  const accounts: GuestAccounts = {
+    hostname: image.hostname ?? (vmi.spec?.hostname as string | undefined) ?? vmi.metadata.name ?? 'localhost',
+    users: image.users.map(toUser),
+    files: {},
+  };
+  let uid = Math.max(999, ...accounts.users.map((u) => u.uid));
+  const mode = image.cloudInit ?? 'full';
+  if (mode === 'full') {
+    const config = cloudConfigOf(userDataOf(vmi, secrets));
+    if (config) applyCloudConfig(config, accounts, image.defaultUser, () => ++uid);
+  }
+  applyAccessCredentials(vmi, guest, accounts, secrets);
+  return accounts;
+}

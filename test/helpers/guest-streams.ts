@@ -1,0 +1,115 @@
+/**
+ * Clients of a VMI's streams as a user's tools open them: the serial console
+ * and port-forward tunnel over a real WebSocket (`ws`, subprotocol
+ * plain.kubevirt.io, the admin's bearer token), an expect-style reader of the
+ * console's bytes, and an ssh2 client over the port-forward tunnel.
+ */
+import ssh2 from 'ssh2';
+import WebSocket, { createWebSocketStream } from 'ws';
+import type { RunningEmulator } from '../../src/emulator.js';
+
+const subresources = (namespace: string) => `/apis/subresources.kubevirt.io/v1/namespaces/${namespace}`;
+
+export function openStream(emulator: RunningEmulator, path: string): Promise<WebSocket> {
+  const url = emulator.url.replace(/^http/, 'ws') + path;
+  const socket = new WebSocket(url, ['plain.kubevirt.io'], {
+    headers: { Authorization: `Bearer ${emulator.adminToken}` },
+    rejectUnauthorized: false,
+  });
+  return new Promise((resolve, reject) => {
+    socket.once('open', () => resolve(socket));
+    socket.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c));
+      res.on('end', () => reject(Object.assign(new Error(`HTTP ${res.statusCode}: ${body}`), { status: res.statusCode, body })));
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** The serial console as text, with `expect` waiting (in real time) for a pattern in what arrived since the last match. */
+export class ConsoleSession {
+  private text = '';
+  private consumed = 0;
+  private waiters: Array<() => void> = [];
+  closed = false;
+
+  constructor(readonly socket: WebSocket) {
+    socket.on('message', (data: Buffer) => {
+      this.text += data.toString('utf8');
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+  }
+
+  static async open(emulator: RunningEmulator, vmi: string, namespace = 'default'): Promise<ConsoleSession> {
+    return new ConsoleSession(await openStream(emulator, `${subresources(namespace)}/virtualmachineinstances/${vmi}/console`));
+  }
+
+  send(text: string): void {
+    this.socket.send(Buffer.from(text));
+  }
+
+  /** Everything received since the last match up to and including the match of `pattern`. */
+  async expect(pattern: RegExp, timeoutMs = 10_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const rest = this.text.slice(this.consumed);
+      const match = pattern.exec(rest);
+      if (match) {
+        this.consumed += match.index + match[0].length;
+        return rest.slice(0, match.index + match[0].length);
+      }
+      if (this.closed || Date.now() > deadline) throw new Error(`console: no ${pattern} in ${JSON.stringify(rest)}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 100);
+      });
+    }
+  }
+
+  /** Runs a command at a shell prompt ending in `prompt`, answering its output (without the echoed command line). */
+  async run(command: string, prompt: RegExp): Promise<string> {
+    this.send(`${command}\r`);
+    const output = await this.expect(prompt);
+    return output.replace(prompt, '').split('\r\n').slice(1).join('\n');
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+/** An ssh2 client connected to port 22 of the VMI through the port-forward subresource. */
+export async function sshToVmi(
+  emulator: RunningEmulator,
+  vmi: string,
+  auth: { username: string; password?: string; privateKey?: string },
+  namespace = 'default',
+): Promise<ssh2.Client> {
+  const socket = await openStream(emulator, `${subresources(namespace)}/virtualmachineinstances/${vmi}/portforward/22`);
+  const client = new ssh2.Client();
+  return new Promise((resolve, reject) => {
+    client.once('ready', () => resolve(client));
+    client.once('error', reject);
+    client.connect({ sock: createWebSocketStream(socket) as never, ...auth, readyTimeout: 20_000 });
+  });
+}
+
+/** Runs one command over SSH: its output and exit code. */
+export function sshExec(client: ssh2.Client, command: string): Promise<{ stdout: string; code: number }> {
+  return new Promise((resolve, reject) => {
+    client.exec(command, (err, channel) => {
+      if (err) return reject(err);
+      let stdout = '';
+      let code = -1;
+      channel.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+      channel.stderr.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+      channel.on('exit', (c: number) => (code = c));
+      channel.on('close', () => resolve({ stdout, code }));
+    });
+  });
+}

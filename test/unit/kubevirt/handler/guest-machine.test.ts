@@ -1,0 +1,80 @@
+import t from 'tap';
+import { VirtualClock } from '../../../../src/runtime/clock.js';
+import { guestOfImage } from '../../../../src/kubevirt/handler/guest-os.js';
+import { guestAccounts } from '../../../../src/kubevirt/handler/guest/accounts.js';
+import { GuestMachine } from '../../../../src/kubevirt/handler/guest/machine.js';
+import type { VirtualMachineInstance } from '../../../../src/kubevirt/handler/vmi-types.js';
+
+function machineOf(image: string) {
+  const vmi: VirtualMachineInstance = {
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachineInstance',
+    metadata: { name: 'vm1', namespace: 'default', uid: 'u1' },
+    spec: { volumes: [{ name: 'disk', containerDisk: { image } }], domain: { devices: { interfaces: [{ name: 'default', bridge: {} }] } } },
+    status: { interfaces: [{ name: 'default', ipAddress: '10.244.0.9', mac: '52:54:00:aa:bb:cc' }] },
+  };
+  const guest = guestOfImage(image);
+  const power: string[] = [];
+  const clock = new VirtualClock(new Date('2026-01-01T00:00:00Z'));
+  const machine = new GuestMachine(
+    guest,
+    clock,
+    { powerOff: () => power.push('off'), reboot: () => power.push('reboot'), reachable: () => false, vmi: () => vmi },
+    guestAccounts(vmi, guest, new Map()),
+  );
+  let screen = '';
+  let hungUp = false;
+  const port = machine.attachSerial(
+    (text) => (screen += text),
+    () => (hungUp = true),
+  );
+  const take = (): string => {
+    const seen = screen;
+    screen = '';
+    return seen;
+  };
+  return { machine, port, take, power, hungUp: () => hungUp };
+}
+
+t.test('alpine: root logs in without a password on "localhost", the motd, then the root prompt', async (t) => {
+  const { machine, port, take } = machineOf('quay.io/kubevirt/alpine-container-disk-demo');
+  machine.boot();
+  t.match(take(), /Welcome to Alpine Linux 3\.20\r\n.*localhost login: $/s, 'the boot log ends at the login prompt');
+  port.input('root\r');
+  t.match(take(), /^root\r\nWelcome to Alpine!.*\r\nlocalhost:~# $/s);
+  port.input('ip route\r');
+  t.equal(
+    take(),
+    'ip route\r\ndefault via 10.244.0.1 dev eth0 proto dhcp src 10.244.0.9 metric 100\r\n10.244.0.0/24 dev eth0 proto kernel scope link src 10.244.0.9 metric 100\r\nlocalhost:~# ',
+    'bridge binding: the pod IP in the guest',
+  );
+  t.same(machine.loggedInUsers(), [{ userName: 'root', loginTime: Date.parse('2026-01-01T00:00:00Z') / 1000 }]);
+  port.input('\x04');
+  t.equal(take(), '\r\nlocalhost login: ', 'Ctrl-D logs out');
+  t.same(machine.loggedInUsers(), []);
+});
+
+t.test('poweroff needs root; the kernel says goodbye and the port hangs up', async (t) => {
+  const { machine, port, take, power, hungUp } = machineOf('cirros');
+  port.input('cirros\rgocubsgo\r');
+  t.match(take(), /\$ $/);
+  port.input('poweroff\r');
+  t.equal(take(), 'poweroff\r\npoweroff: Operation not permitted\r\n$ ');
+  port.input('sudo poweroff\r');
+  t.same(power, ['off'], 'the domain is asked to power off');
+  machine.halt(false);
+  t.match(take(), /Requesting system poweroff\r\n\[ *\d+\.\d+\] reboot: Power down\r\n$/);
+  t.ok(hungUp());
+});
+
+t.test('windows has nothing on the serial port and no SSH server; Linux guests listen on 22 only', async (t) => {
+  const windows = machineOf('windows2022');
+  windows.machine.boot();
+  t.notMatch(windows.take(), /login/);
+  windows.port.input('Administrator\r');
+  t.equal(windows.take(), '');
+  t.equal(windows.machine.connect(22), undefined);
+  const cirros = machineOf('cirros');
+  t.type(cirros.machine.connect(22), 'function');
+  t.equal(cirros.machine.connect(80), undefined);
+});
