@@ -4,7 +4,8 @@
  * policy does not apply), then every validation. A false validation is a
  * failure with its message, messageExpression or "failed expression: ...";
  * an evaluation error is a failure under failurePolicy Fail and ignored
- * under Ignore. Variables are computed when first read.
+ * under Ignore, and so is an audit annotation that fails to evaluate.
+ * Variables are computed when first read.
  */
 import type { CompiledExpression } from '../../api/cel/compile.js';
 import type { CompiledPolicy } from '../../api/cel/policy.js';
@@ -72,6 +73,16 @@ export function evaluatePolicy(policy: CompiledPolicy, variables: CelContext, fa
     }
     if (result === true) continue;
     failures.push({ message: failureMessage(validation, context), reason: validation.reason ?? 'Invalid' });
+  }
+  // Audit annotations go to an audit log the emulator does not keep, but an error computing one still counts.
+  for (const annotation of policy.auditAnnotations) {
+    try {
+      const value = resultOf(annotation.program, context);
+      if (value !== null && typeof value !== 'string')
+        throw new Error(`valueExpression must evaluate to a string or null, got ${typeof value}`);
+    } catch (e) {
+      evaluationError(annotation.program, e);
+    }
   }
   return failures;
 }
