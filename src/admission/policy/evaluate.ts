@@ -7,7 +7,7 @@
  * under Ignore, and so is an audit annotation that fails to evaluate.
  * Variables are computed when first read.
  */
-import type { CompiledExpression } from '../../api/cel/compile.js';
+import { celRuntimeMessage, type CompiledExpression } from '../../api/cel/compile.js';
 import type { CompiledPolicy } from '../../api/cel/policy.js';
 
 export interface PolicyFailure {
@@ -24,8 +24,6 @@ export interface CelContext {
   namespaceObject: unknown;
   authorizer: unknown;
 }
-
-const errorText = (e: unknown): string => (e as { summary?: string }).summary ?? (e as Error).message.split('\n')[0];
 
 function lazyVariables(policy: CompiledPolicy, context: Record<string, unknown>): Record<string, unknown> {
   const variables: Record<string, unknown> = {};
@@ -53,7 +51,8 @@ export function evaluatePolicy(policy: CompiledPolicy, variables: CelContext, fa
   context.variables = lazyVariables(policy, context);
   const failures: PolicyFailure[] = [];
   const evaluationError = (program: CompiledExpression, e: unknown): void => {
-    if (failClosed) failures.push({ message: `expression '${program.source}' resulted in error: ${errorText(e)}`, reason: 'Invalid' });
+    if (failClosed)
+      failures.push({ message: `expression '${program.source}' resulted in error: ${celRuntimeMessage(e)}`, reason: 'Invalid' });
   };
   for (const condition of policy.matchConditions) {
     try {
