@@ -4,9 +4,10 @@
  * policy does not apply), then every validation. A false validation is a
  * failure with its message, messageExpression or "failed expression: ...";
  * an evaluation error is a failure under failurePolicy Fail and ignored
- * under Ignore. Variables are computed when first read.
+ * under Ignore, and so is an audit annotation that fails to evaluate.
+ * Variables are computed when first read.
  */
-import type { CompiledExpression } from '../../api/cel/compile.js';
+import { celRuntimeMessage, type CompiledExpression } from '../../api/cel/compile.js';
 import type { CompiledPolicy } from '../../api/cel/policy.js';
 
 export interface PolicyFailure {
@@ -23,8 +24,6 @@ export interface CelContext {
   namespaceObject: unknown;
   authorizer: unknown;
 }
-
-const errorText = (e: unknown): string => (e as { summary?: string }).summary ?? (e as Error).message.split('\n')[0];
 
 function lazyVariables(policy: CompiledPolicy, context: Record<string, unknown>): Record<string, unknown> {
   const variables: Record<string, unknown> = {};
@@ -52,7 +51,8 @@ export function evaluatePolicy(policy: CompiledPolicy, variables: CelContext, fa
   context.variables = lazyVariables(policy, context);
   const failures: PolicyFailure[] = [];
   const evaluationError = (program: CompiledExpression, e: unknown): void => {
-    if (failClosed) failures.push({ message: `expression '${program.source}' resulted in error: ${errorText(e)}`, reason: 'Invalid' });
+    if (failClosed)
+      failures.push({ message: `expression '${program.source}' resulted in error: ${celRuntimeMessage(e)}`, reason: 'Invalid' });
   };
   for (const condition of policy.matchConditions) {
     try {
@@ -72,6 +72,16 @@ export function evaluatePolicy(policy: CompiledPolicy, variables: CelContext, fa
     }
     if (result === true) continue;
     failures.push({ message: failureMessage(validation, context), reason: validation.reason ?? 'Invalid' });
+  }
+  // Audit annotations go to an audit log the emulator does not keep, but an error computing one still counts.
+  for (const annotation of policy.auditAnnotations) {
+    try {
+      const value = resultOf(annotation.program, context);
+      if (value !== null && typeof value !== 'string')
+        throw new Error(`valueExpression must evaluate to a string or null, got ${typeof value}`);
+    } catch (e) {
+      evaluationError(annotation.program, e);
+    }
   }
   return failures;
 }

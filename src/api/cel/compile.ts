@@ -87,3 +87,12 @@ export function referencesVariable(node: ASTNode, name: string): boolean {
   };
   return visit(node.args);
 }
+
+/** A runtime error as cel-go words it (`no such key: x`, `index out of bounds: 5`, `division by zero`). */
+export function celRuntimeMessage(error: unknown): string {
+  const summary = (error as { summary?: string }).summary ?? (error as Error).message.split('\n')[0];
+  const index = /^No such key: index out of bounds, index (\d+)/.exec(summary);
+  if (index) return `index out of bounds: ${index[1]}`;
+  if (summary.startsWith('integer overflow')) return 'integer overflow';
+  return summary.replace(/^No such key: /, 'no such key: ');
+}

@@ -123,10 +123,12 @@ const MAX_COMPILED = 64;
 /** Compiled rule trees by their schema's text, least recently used first: the CRD's validation and its serving share one. */
 const compiled = new Map<string, RuleNode | undefined>();
 
-/** The rule tree of a resource's schema; undefined when the schema has no rules at all. Compiled once per distinct schema. */
-export function compileSchemaRules(schema: CrdSchemaNode | undefined): RuleNode | undefined {
+/**
+ * The rule tree of a resource's schema; undefined when the schema has no rules at all. Compiled once per distinct
+ * schema; `key` is the schema's JSON when the caller has it already (KubeVirt's schemas are megabytes).
+ */
+export function compileSchemaRules(schema: CrdSchemaNode | undefined, key = JSON.stringify(schema)): RuleNode | undefined {
   if (!schema) return undefined;
-  const key = JSON.stringify(schema);
   if (compiled.has(key)) {
     const tree = compiled.get(key);
     compiled.delete(key);

@@ -12,7 +12,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { Optional } from '@marcbachmann/cel-js';
 import { duplicate, forbidden, invalidValue, required } from '../builtins/field-errors.js';
 import type { FieldError } from '../errors.js';
-import type { CompiledExpression } from '../cel/compile.js';
+import { celRuntimeMessage, type CompiledExpression } from '../cel/compile.js';
 import { boundsOf, costLimits, estimateCost } from '../cel/cost.js';
 import { toCelValue } from '../cel/schema-types.js';
 import type { CrdSchemaNode } from './crd-types.js';
@@ -112,8 +112,7 @@ function evaluateRules(node: RuleNode, value: unknown, old: Old, path: string, w
     try {
       result = rule.program.run(variables);
     } catch (e) {
-      const message = (e as { summary?: string; message: string }).summary ?? (e as Error).message.split('\n')[0];
-      walk.errors.push(invalidValue(path, type, `${message} evaluating rule: ${ruleText(rule)}`));
+      walk.errors.push(invalidValue(path, type, `${celRuntimeMessage(e)} evaluating rule: ${ruleText(rule)}`));
       continue;
     }
     if (result === true) continue;

@@ -28,11 +28,11 @@ function goRule(rule: ValidationRule): GoLiteral {
   );
 }
 
-function schemaRuleErrors(schema: CrdSchemaNode, base: string): FieldError[] {
+function schemaRuleErrors(schema: CrdSchemaNode, key: string, base: string): FieldError[] {
   const errors: FieldError[] = [];
   const costs: Array<{ at: string; cost: number }> = [];
   let total = 0;
-  for (const { path, rule } of rulesWithPaths(compileSchemaRules(schema))) {
+  for (const { path, rule } of rulesWithPaths(compileSchemaRules(schema, key))) {
     const at = `${base}${path}.x-kubernetes-validations[${rule.index}]`;
     const declared = rule.declared;
     if (rule.ruleError) errors.push(invalidValue(`${at}.rule`, goRule(declared), rule.ruleError));
@@ -73,7 +73,8 @@ function schemaRuleErrors(schema: CrdSchemaNode, base: string): FieldError[] {
 
 export function validateCrdRules(versions: CrdVersion[]): FieldError[] {
   const schemas = versions.map((v) => v.schema?.openAPIV3Schema);
-  const shared = schemas.every((s) => JSON.stringify(s) === JSON.stringify(schemas[0]));
-  if (shared) return schemas[0] ? schemaRuleErrors(schemas[0], 'spec.validation.openAPIV3Schema') : [];
-  return schemas.flatMap((s, i) => (s ? schemaRuleErrors(s, `spec.versions[${i}].schema.openAPIV3Schema`) : []));
+  const keys = schemas.map((s) => JSON.stringify(s) ?? '');
+  if (!keys.some((k) => k.includes('"x-kubernetes-validations"'))) return [];
+  if (keys.every((k) => k === keys[0])) return schemas[0] ? schemaRuleErrors(schemas[0], keys[0], 'spec.validation.openAPIV3Schema') : [];
+  return schemas.flatMap((s, i) => (s ? schemaRuleErrors(s, keys[i], `spec.versions[${i}].schema.openAPIV3Schema`) : []));
 }

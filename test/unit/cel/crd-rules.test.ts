@@ -104,3 +104,12 @@ t.test('a rule over large actual data is stopped by the per-call limit with kube
   );
   t.same(run(schema, { spec: { items: items.slice(0, 10) } }).errors, []);
 });
+
+t.test('a runtime error is reported as cel-go words it, with the rule', async (t) => {
+  const schema = rootWith({
+    type: 'object',
+    properties: { x: { type: 'integer' } },
+    'x-kubernetes-validations': [{ rule: 'self.x == 1' }],
+  });
+  t.same(run(schema, { spec: {} }).errors, ['spec: Invalid value: "object": no such key: x evaluating rule: self.x == 1']);
+});
