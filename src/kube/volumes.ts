@@ -17,6 +17,8 @@ export const ANN_BETA_STORAGE_PROVISIONER = 'volume.beta.kubernetes.io/storage-p
 export const ANN_BIND_COMPLETED = 'pv.kubernetes.io/bind-completed';
 export const ANN_BOUND_BY_CONTROLLER = 'pv.kubernetes.io/bound-by-controller';
 export const ANN_PROVISIONED_BY = 'pv.kubernetes.io/provisioned-by';
+/** kube's marker of a class whose volumes are made by hand (local volumes): nothing provisions them. */
+export const NO_PROVISIONER = 'kubernetes.io/no-provisioner';
 
 export interface StorageClass extends KubeObject {
   provisioner: string;

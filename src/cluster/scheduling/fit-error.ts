@@ -24,7 +24,8 @@ function histogram(reasons: string[]): string {
 /** The message for a pod a PreFilter plugin rejected on all `nodeCount` nodes (rejections there are unresolvable). */
 export function preFilterMessage(nodeCount: number, message: string): string {
   if (nodeCount === 0) return NO_NODES_AVAILABLE;
-  return `0/${nodeCount} nodes are available: ${message}. preemption: 0/${nodeCount} nodes are available: ${nodeCount} ${PREEMPTION_NOT_HELPFUL}.`;
+  const preemption = `0/${nodeCount} nodes are available: ${nodeCount} ${PREEMPTION_NOT_HELPFUL}`;
+  return `0/${nodeCount} nodes are available: ${message}. preemption: ${preemption}.`;
 }
 
 /** The message for a pod no node accepted; `failures` holds one entry per node of the cluster. */

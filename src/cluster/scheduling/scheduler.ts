@@ -237,10 +237,11 @@ export class Scheduler implements Component {
           await this.ctx.client.update<PersistentVolumeClaim>({ ...claim, metadata: { ...claim.metadata, annotations } });
         }
       } catch (err) {
-        // Someone else changed it meanwhile: the informer brings the change and the pod is tried again.
+        // Someone else changed it meanwhile: the informer brings the change, which retries the pod.
         const code = (err as { code?: unknown }).code;
         if (code !== 409 && code !== 404) throw err;
         this.waitingForVolumes.delete(key);
+        this.unschedulable.add(key);
       }
     }
   }

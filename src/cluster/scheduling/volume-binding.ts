@@ -12,6 +12,7 @@ import {
   ANN_SELECTED_NODE,
   claimClassName,
   isClaimBound,
+  NO_PROVISIONER,
   podClaimNames,
   type PersistentVolume,
   type PersistentVolumeClaim,
@@ -23,7 +24,6 @@ export const REASON_VOLUME_NODE_CONFLICT = 'node(s) had volume node affinity con
 export const REASON_VOLUME_BIND_CONFLICT = "node(s) didn't find available persistent volumes to bind";
 export const REASON_PV_NOT_EXIST = 'node(s) unavailable due to one or more pvc(s) bound to non-existent pv(s)';
 export const UNBOUND_IMMEDIATE_CLAIMS = 'pod has unbound immediate PersistentVolumeClaims';
-const NO_PROVISIONER = 'kubernetes.io/no-provisioner';
 
 /** Read access to the cluster's storage objects (the scheduler's informer caches). */
 export interface VolumeLookup {

@@ -19,6 +19,7 @@ import {
   ANN_STORAGE_PROVISIONER,
   claimClassName,
   claimKey,
+  NO_PROVISIONER,
   PV,
   type PersistentVolume,
   type PersistentVolumeClaim,
@@ -30,9 +31,6 @@ import type { ComponentContext } from '../../runtime/component-context.js';
 import { Controller } from '../../runtime/controller.js';
 import { EventRecorder } from '../../runtime/events.js';
 import type { Informer } from '../../runtime/informer.js';
-
-/** kube's marker of a class whose volumes are made by hand (local volumes). */
-export const NO_PROVISIONER = 'kubernetes.io/no-provisioner';
 
 const CLAIM_PREFIX = 'claim:';
 const VOLUME_PREFIX = 'volume:';

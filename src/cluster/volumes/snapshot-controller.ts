@@ -90,7 +90,7 @@ export function snapshotController(ctx: ComponentContext, informers: SnapshotInf
     if (!claimName) return;
     const claim = claims.getByName(namespace, claimName);
     const volume = claim?.spec?.volumeName ? volumes.getByName(undefined, claim.spec.volumeName) : undefined;
-    if (!claim || claim.status?.phase !== 'Bound' || !volume)
+    if (!claim || !volume || claim.status?.phase !== 'Bound')
       return failSnapshot(snapshot, `the PVC ${claimName} is not yet bound to a PV, will not attempt to take a snapshot`);
     const driver = driverOf(volume) ?? '';
     const snapshotClass = classFor(snapshot, driver);
