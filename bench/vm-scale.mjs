@@ -133,9 +133,13 @@ async function measureSizes(sizes) {
     const line = stdout.split('\n').find((text) => text.startsWith(ONE_SIZE_PREFIX));
     if (!line) throw new Error(`no result for ${count} VMs`);
     const result = JSON.parse(line.slice(ONE_SIZE_PREFIX.length));
+    // Each size's figures as soon as they are in, so a run cut short still tells what it measured.
     note(
-      `${count} VMs: created after ${result.created.toFixed(1)} s; RSS ${result.rssBefore.toFixed(0)} MiB with KubeVirt installed; ` +
-        `first kubectl get (discovery included) ${result.kubectlCold.toFixed(2)} s`,
+      `${count} VMs: created after ${result.created.toFixed(1)} s, all Running after ${result.seconds.toFixed(1)} s; ` +
+        `CPU ${result.cpu.toFixed(1)} s (${((result.cpu / count) * 1000).toFixed(1)} ms per VM); RSS ${result.rss.toFixed(0)} MiB ` +
+        `(${result.rssBefore.toFixed(0)} MiB with KubeVirt installed); heap ${result.heapPerVm.toFixed(1)} KiB per VM; ` +
+        `kubectl get vm -A ${result.kubectlWarm.toFixed(2)} s (${result.kubectlCold.toFixed(2)} s with discovery); ` +
+        `client-node list+watch ${result.listWatch.toFixed(2)} s`,
     );
     results.push(result);
   }
