@@ -37,6 +37,9 @@ t.test('a write the disk cannot hold: 500 InternalError, nothing half-written, t
   const limited = ['env', '-u', 'NODE_OPTIONS', 'prlimit', '--fsize=6000000'];
   const serve = await startServe(t, [...serveArgs(dir), '--log-level', 'fatal'], limited);
   const api = rawClient(serve.url, serve.kubeconfig);
+  const second = await runCli(['serve', ...serveArgs(dir)]);
+  t.equal(second.code, 1, 'one serve per data dir');
+  t.match(second.stderr, /state\.db is in use by another kubevirt-emulator; stop it first, or give this one another --data-dir/);
   const path = '/api/v1/namespaces/default/configmaps';
   writeFileSync(join(dir, 'blob'), 'x'.repeat(900_000));
   const kubectl = (args: string[]) => runKubectl(args, { kubeconfig: serve.kubeconfig, cacheDir: join(dir, 'cache') });
