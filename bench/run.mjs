@@ -15,6 +15,7 @@ const BENCHMARKS = [
   'watch-fanout.mjs',
   'stuck-watchers.mjs',
   'store-scaling.mjs',
+  'durable-store.mjs',
   'kubevirt-deploy.mjs',
   'cluster-scale.mjs',
   'vmi-density.mjs',

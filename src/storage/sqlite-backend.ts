@@ -88,8 +88,10 @@ export class SqliteBackend implements StorageBackend {
 
   private open(): void {
     try {
-      // Exclusive before WAL: the lock is held until close, and WAL needs no shared-memory file.
+      // Exclusive: the lock is held until close (WAL then needs no shared-memory file). Reading the header takes it,
+      // so a file in use, or no database at all, fails here, before anything is written.
       this.db.pragma('locking_mode = EXCLUSIVE');
+      this.checkOwnership();
       this.db.pragma('journal_mode = WAL');
       // NORMAL: a commit is in the WAL file (the kernel's page cache) before its responses are sent, so a killed or
       // crashed emulator loses no acknowledged write; the WAL is fsynced at each checkpoint, so a power loss may drop
@@ -101,6 +103,10 @@ export class SqliteBackend implements StorageBackend {
     } catch (error) {
       throw this.openError(error as Error & { code?: string });
     }
+  }
+
+  /** Creates the schema in an empty file; refuses a database of another program or of another format. */
+  private checkOwnership(): void {
     const applicationId = this.db.pragma('application_id', { simple: true }) as number;
     const tables = this.db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
     if (applicationId === 0 && tables.n === 0) {
@@ -117,6 +123,7 @@ export class SqliteBackend implements StorageBackend {
   }
 
   private openError(error: Error & { code?: string }): Error {
+    if (error instanceof StateFileError) return error;
     if (error.code === 'SQLITE_BUSY') {
       return new StateFileError(
         `${this.path} is in use by another kubevirt-emulator; stop it first, or give this one another --data-dir`,

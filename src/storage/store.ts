@@ -148,6 +148,11 @@ export class Store {
     this.history.restore(state.history, (state.history[0]?.resourceVersion ?? state.revision + 1) - 1);
   }
 
+  /** Whether writes go to a backend (and are acknowledged only once `durable()` resolves). */
+  get persistent(): boolean {
+    return this.backend !== undefined;
+  }
+
   /**
    * Resolves once every write made so far is durable (undefined when nothing waits: no backend, or all committed);
    * rejects with a StorageError when the batch failed and was undone.

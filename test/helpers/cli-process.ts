@@ -22,17 +22,22 @@ export interface ServeProcess {
   kubeconfig: string;
   /** Everything printed on stdout so far. */
   stdout(): string;
+  /** Everything printed on stderr so far. */
+  stderr(): string;
   /** Resolves with the exit code. */
   exited: Promise<number | null>;
 }
 
 /**
  * Starts `kubevirt-emulator serve <args>` and resolves once it printed its ready line. `wrapper` runs it through
- * another command (e.g. `prlimit --fsize=N`), which must exec it.
+ * another command (e.g. `prlimit --fsize=N`), which must exec it; the child then runs without tap's loaders, whose
+ * signal-exit handlers would turn the SIGXFSZ Node ignores (so a write past the limit fails with EFBIG) into a
+ * silent death (tap also puts them in NODE_OPTIONS: the wrapper must drop that, e.g. with `env -u NODE_OPTIONS`).
  */
 export async function startServe(t: Teardown, args: string[], wrapper: string[] = []): Promise<ServeProcess> {
   const [command, ...prefix] = [...wrapper, process.execPath];
-  const child = spawn(command, [...prefix, ...process.execArgv, MAIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const execArgv = wrapper.length ? process.execArgv.filter((arg) => !arg.includes('@tapjs')) : process.execArgv;
+  const child = spawn(command, [...prefix, ...execArgv, MAIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });
@@ -48,7 +53,7 @@ export async function startServe(t: Teardown, args: string[], wrapper: string[] 
     });
     void exited.then((code) => reject(new Error(`serve exited with ${code} before it was ready\n${stderr}`)));
   });
-  return { child, url: ready[1], kubeconfig: ready[2], stdout: () => stdout, exited };
+  return { child, url: ready[1], kubeconfig: ready[2], stdout: () => stdout, stderr: () => stderr, exited };
 }
 
 export interface CliResult {

@@ -156,15 +156,20 @@ export class GenericRegistry {
    * A write is acknowledged only once the store made it durable (its batch committed); a write the backend
    * failed is undone and answers 500, as kube-apiserver answers a storage error.
    */
-  private async durably<T>(write: Promise<T>): Promise<T> {
-    try {
-      const result = await write;
-      await this.deps.store.durable();
-      return result;
-    } catch (error) {
-      if (error instanceof StorageError) throw internalError(error.message);
-      throw error;
-    }
+  private durably<T>(write: Promise<T>): Promise<T> {
+    // In memory every write is final at once: the promise as it is, so its timing is the same as without a backend.
+    if (!this.deps.store.persistent) return write;
+    return write.then(
+      async (result) => {
+        await this.deps.store.durable()?.catch((error: unknown) => {
+          throw error instanceof StorageError ? internalError(error.message) : error;
+        });
+        return result;
+      },
+      (error: unknown) => {
+        throw error instanceof StorageError ? internalError(error.message) : error;
+      },
+    );
   }
 
   private getObject(type: ResourceType, namespace: string | undefined, name: string): KubeObject {

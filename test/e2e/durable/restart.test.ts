@@ -1,6 +1,6 @@
 // `serve` keeps the cluster in its data dir: after SIGTERM or kill -9 a new `serve` on the same dir answers every
 // acknowledged object with its uid and resourceVersion, resourceVersions keep growing, and a watch from before the
-// restart gets the events it missed. Real processes, raw HTTPS and kubectl.
+// restart gets the events it missed. Real processes and raw HTTPS. (The lock: state-faults.test.ts.)
 import t from 'tap';
 import { join } from 'node:path';
 import { startServe, type ServeProcess } from '../../helpers/cli-process.js';
@@ -59,6 +59,7 @@ async function assertKept(tt: typeof t, api: RawClient): Promise<void> {
 }
 
 let running = await serve();
+t.teardown(() => running.serve.child.kill('SIGKILL'));
 
 t.test('a restart after SIGTERM keeps every acknowledged object, its uid and resourceVersion', async (t) => {
   await createSome(running.api, 'term', 20);
@@ -111,8 +112,4 @@ t.test('a restart after kill -9 keeps every acknowledged object; a watch from be
       .sort(),
     Array.from({ length: 10 }, (_, i) => `killed-${i}`).sort(),
   );
-});
-
-t.test('a second serve on a data dir in use refuses with a clear message', async (t) => {
-  await t.rejects(serve(), /is in use by another kubevirt-emulator; stop it first, or give this one another --data-dir/);
 });

@@ -119,10 +119,12 @@ t.test('files that are not this emulator state are refused and left untouched', 
   const other = new Database(foreign);
   other.exec('CREATE TABLE photos (id INTEGER PRIMARY KEY, path TEXT)');
   other.close();
+  const foreignBytes = readFileSync(foreign);
   t.throws(() => openStateFile(foreign), { name: 'StateFileError', message: /is an SQLite database of another program/ });
   const reopened = new Database(foreign, { readonly: true });
   t.same(reopened.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all(), [{ name: 'photos' }]);
   reopened.close();
+  t.same(readFileSync(foreign), foreignBytes, 'not a byte changed');
 });
 
 t.test('one emulator at a time: the state file is locked while open, and reset refuses then', async (t) => {

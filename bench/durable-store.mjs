@@ -1,0 +1,94 @@
+// Durable state (issue 17), one run: ConfigMap creates/s and GETs/s over HTTPS with the cluster kept in an SQLite
+// state file, as ratios of the same figures in memory (goals: >= 0.5 for creates, which wait for their group commit;
+// >= 0.95 for GETs, which never touch the backend); then the time from `startEmulator` to ready on a state file
+// holding 10,000 ConfigMaps (goal <= 2 s), beside an empty in-memory start.
+import { join } from 'node:path';
+import { clientCredentials, configMap, createNamespace, startQuietEmulator, temporaryDirectory } from './lib/emulator.mjs';
+import { measureLoad } from './lib/load.mjs';
+import { note, report } from './lib/report.mjs';
+
+const CONCURRENCY = 32;
+const DURATION_MS = 4000;
+const WARMUP_MS = 1500;
+const NAMESPACE = 'bench';
+const STORED_OBJECTS = 10_000;
+
+async function rates(storage) {
+  const dataDir = await temporaryDirectory(`durable-${storage}`);
+  const workDir = await temporaryDirectory(`durable-${storage}-work`);
+  const stateFile = storage === 'sqlite' ? join(dataDir.path, 'state.db') : undefined;
+  const emulator = await startQuietEmulator(dataDir.path, workDir.path, { workers: 0, stateFile });
+  try {
+    const credentials = await clientCredentials(emulator);
+    await createNamespace(emulator.client, NAMESPACE);
+    await emulator.client.create(configMap(NAMESPACE, 'target'));
+    const load = (request) =>
+      measureLoad({
+        origin: emulator.url,
+        ...credentials,
+        concurrency: CONCURRENCY,
+        warmupMs: WARMUP_MS,
+        durationMs: DURATION_MS,
+        request,
+      });
+    const creates = await load({ kind: 'create', path: `/api/v1/namespaces/${NAMESPACE}/configmaps`, namePrefix: 'cm', expectStatus: 201 });
+    const gets = await load({ kind: 'get', path: `/api/v1/namespaces/${NAMESPACE}/configmaps/target`, expectStatus: 200 });
+    note(`${storage}: ${creates.perSecond.toFixed(0)} creates/s, ${gets.perSecond.toFixed(0)} GETs/s`);
+    return { creates: creates.perSecond, gets: gets.perSecond };
+  } finally {
+    await emulator.stop();
+    await dataDir.remove();
+    await workDir.remove();
+  }
+}
+
+async function timedStart(dataDir, workDir, options) {
+  const started = performance.now();
+  const emulator = await startQuietEmulator(dataDir, workDir, { workers: 0, ...options });
+  return { emulator, ms: performance.now() - started };
+}
+
+async function restartToReady() {
+  const dataDir = await temporaryDirectory('durable-restart');
+  const workDir = await temporaryDirectory('durable-restart-work');
+  const stateFile = join(dataDir.path, 'state.db');
+  try {
+    const empty = await timedStart(dataDir.path, workDir.path, {});
+    await empty.emulator.stop();
+    const first = await timedStart(dataDir.path, workDir.path, { stateFile });
+    await createNamespace(first.emulator.client, NAMESPACE);
+    for (let i = 0; i < STORED_OBJECTS; i += 100) {
+      await Promise.all(Array.from({ length: 100 }, (_, j) => first.emulator.client.create(configMap(NAMESPACE, `stored-${i + j}`))));
+    }
+    await first.emulator.stop();
+    const restarted = await timedStart(dataDir.path, workDir.path, { stateFile });
+    const count = (await restarted.emulator.client.list({ apiVersion: 'v1', kind: 'ConfigMap' }, { namespace: NAMESPACE })).items.length;
+    await restarted.emulator.stop();
+    if (count < STORED_OBJECTS) throw new Error(`only ${count} of ${STORED_OBJECTS} ConfigMaps came back`);
+    note(`start in memory (empty): ${empty.ms.toFixed(0)} ms; from a state file with ${count} ConfigMaps: ${restarted.ms.toFixed(0)} ms`);
+    return { emptyMs: empty.ms, restartMs: restarted.ms };
+  } finally {
+    await dataDir.remove();
+    await workDir.remove();
+  }
+}
+
+const memory = await rates('memory');
+const sqlite = await rates('sqlite');
+const restart = await restartToReady();
+report('durable-store', [
+  {
+    metric: 'creates/s, SQLite state file / in memory',
+    value: sqlite.creates / memory.creates,
+    unit: 'ratio',
+    target: { op: '>=', value: 0.5 },
+  },
+  { metric: 'GETs/s, SQLite state file / in memory', value: sqlite.gets / memory.gets, unit: 'ratio', target: { op: '>=', value: 0.95 } },
+  {
+    metric: `start to ready from a state file with ${STORED_OBJECTS} ConfigMaps`,
+    value: restart.restartMs,
+    unit: 'ms',
+    target: { op: '<=', value: 2000 },
+  },
+  { metric: 'start to ready in memory, empty (same run)', value: restart.emptyMs, unit: 'ms' },
+]);
