@@ -140,3 +140,13 @@ t.test('launcher and KubeVirt pods: compute args, service account, priority', as
   const noClass = await fixture.kubectl(['run', 'nopc', '--image=busybox', '--overrides', '{"spec":{"priorityClassName":"nope"}}']);
   t.equal(noClass.stderr.trim(), 'Error from server (Forbidden): pods "nopc" is forbidden: no PriorityClass with name nope was found');
 });
+
+// virt-api's GET subresources.kubevirt.io/v1/guestfs (pkg/virt-api/api.go GetGsInfo), which `virtctl guestfs` asks
+// for the libguestfs-tools image: kubecli.GuestfsInfo from the KubeVirt CR's observed registry, version and config.
+t.test('guestfs answers the libguestfs image information', async (t) => {
+  const answer = await api.send('GET', '/apis/subresources.kubevirt.io/v1/guestfs');
+  t.equal(answer.status, 200, answer.text);
+  const kv = JSON.parse((await fixture.kubectl(['-n', 'kubevirt', 'get', 'kv', 'kubevirt', '-o', 'json'])).stdout);
+  t.match(answer.json, { registry: kv.status.observedKubeVirtRegistry, tag: kv.status.observedKubeVirtVersion, digest: '' });
+  t.same(Object.keys(answer.json), ['registry', 'tag', 'digest', 'imagePrefix', 'gsImage'], 'GuestfsInfo fields in order');
+});
