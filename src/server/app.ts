@@ -49,10 +49,14 @@ export function buildApp(parts: ApiServerParts, options: AppOptions): FastifyIns
     // Request logs only when debugging: kubectl sends dozens of requests per command.
     logger: options.logLevel === 'debug' || options.logLevel === 'trace' ? { level: options.logLevel } : false,
     bodyLimit: maxRequestBodyBytes,
+    // HTTP/2 and HTTP/1.1 on the one TLS port, as kube-apiserver negotiates them by ALPN: client-go's watch handling
+    // relies on HTTP/2's stream errors, and WebSocket upgrades (exec, console, VNC) stay HTTP/1.1.
+    http2: options.https !== undefined,
     // Client certificates are asked for, never required, as kube does; connection timeouts as kube-apiserver's HTTP server
     // has them (see limits.ts): they never end a watch once its request is in.
     https: options.https
       ? {
+          allowHTTP1: true,
           key: options.https.key,
           cert: options.https.cert,
           ca: options.https.clientCa,
@@ -73,11 +77,20 @@ export function buildApp(parts: ApiServerParts, options: AppOptions): FastifyIns
     clientErrorHandler: clientError,
   } as never) as unknown as FastifyInstance;
 
+  // Node's HTTP/2 server serves HTTP/1.1 connections with its own defaults; give them kube's limits as the plain server has.
+  if (options.https) Object.assign(app.server, httpServerLimits);
+
   // Clients send bodies with no Content-Type, empty JSON DELETE bodies, patch media types and protobuf:
   // take every body as bytes and decode per media type in the handlers.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
+  // An HTTP/2 request with a body need not say its length (Go sends none for a body of unknown size, as kubectl's
+  // `create --raw -f -`), and HTTP/2 has no Transfer-Encoding; fastify reads a body only when one of them is there.
+  app.addHook('onRequest', async (req) => {
+    const stream = (req.raw as { stream?: { endAfterHeaders?: boolean } }).stream;
+    if (stream && !stream.endAfterHeaders && req.headers['content-length'] === undefined) req.headers['transfer-encoding'] = 'chunked';
+  });
   app.decorateRequest('user', null as never);
   app.addHook('onRequest', async (req) => {
     req.user = await options.authenticate(req.raw);

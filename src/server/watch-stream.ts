@@ -68,7 +68,8 @@ export function streamWatch(
 
   reply.hijack();
   const res = reply.raw;
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  // No length: HTTP/1.1 sends it chunked, HTTP/2 as DATA frames (which forbid a Transfer-Encoding header).
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
   // Sent at once, as the apiserver flushes them: client-go waits for the headers of a watch before it can cancel it, so `kubectl wait` on an already-met condition would otherwise hang until the first keep-alive.
   res.flushHeaders();
   const asTable = wantsTable(req.headers.accept);

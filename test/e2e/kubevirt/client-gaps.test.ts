@@ -140,3 +140,55 @@ t.test('launcher and KubeVirt pods: compute args, service account, priority', as
   const noClass = await fixture.kubectl(['run', 'nopc', '--image=busybox', '--overrides', '{"spec":{"priorityClassName":"nope"}}']);
   t.equal(noClass.stderr.trim(), 'Error from server (Forbidden): pods "nopc" is forbidden: no PriorityClass with name nope was found');
 });
+
+// virt-api's GET subresources.kubevirt.io/v1/guestfs (pkg/virt-api/api.go GetGsInfo), which `virtctl guestfs` asks
+// for the libguestfs-tools image: kubecli.GuestfsInfo from the KubeVirt CR's observed registry, version and config.
+t.test('guestfs answers the libguestfs image information', async (t) => {
+  const answer = await api.send('GET', '/apis/subresources.kubevirt.io/v1/guestfs');
+  t.equal(answer.status, 200, answer.text);
+  const kv = JSON.parse((await fixture.kubectl(['-n', 'kubevirt', 'get', 'kv', 'kubevirt', '-o', 'json'])).stdout);
+  t.match(answer.json, { registry: kv.status.observedKubeVirtRegistry, tag: kv.status.observedKubeVirtVersion, digest: '' });
+  t.same(Object.keys(answer.json), ['registry', 'tag', 'digest', 'imagePrefix', 'gsImage'], 'GuestfsInfo fields in order');
+});
+
+// virt-api's VM admitter checks the preference's requirements once the template is expanded and defaulted
+// (vms-admitter.go; pkg/instancetype/preference/requirements cpu.go and memory.go): one FieldValueNotFound cause.
+t.test('preference requirements are refused at VM create with virt-api messages', async (t) => {
+  const preference = {
+    apiVersion: 'instancetype.kubevirt.io/v1beta1',
+    kind: 'VirtualMachinePreference',
+    metadata: { name: 'needs-more', namespace: 'default' },
+    spec: { requirements: { cpu: { guest: 2 }, memory: { guest: '1Gi' } } },
+  };
+  t.equal((await fixture.kubectl(['create', '-f', '-'], { input: JSON.stringify(preference) })).code, 0);
+  const vm = (name: string, domainExtra: Record<string, unknown>) => ({
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachine',
+    metadata: { name, namespace: 'default' },
+    spec: {
+      runStrategy: 'Halted',
+      preference: { kind: 'VirtualMachinePreference', name: 'needs-more' },
+      template: { spec: vmiSpec({ domain: { ...domain, ...domainExtra } }) },
+    },
+  });
+  const path = '/apis/kubevirt.io/v1/namespaces/default/virtualmachines';
+  const cpu = await api.send('POST', path, { body: vm('few-cpus', { cpu: { sockets: 1 } }) });
+  t.equal(cpu.status, 422, cpu.text);
+  t.equal(
+    cpu.json.message,
+    'admission webhook "virtualmachine-validator.kubevirt.io" denied the request: failure checking preference requirements: ' +
+      'insufficient CPU resources of 1 vCPU provided by VirtualMachine, preference requires 2 vCPU provided as sockets',
+  );
+  t.same(
+    cpu.json.details?.causes?.map((c) => c.field),
+    ['spec.template.spec.domain.cpu.sockets'],
+  );
+  const memory = await api.send('POST', path, { body: vm('little-memory', { cpu: { sockets: 2 } }) });
+  t.equal(memory.status, 422, memory.text);
+  t.match(
+    memory.json.message,
+    'failure checking preference requirements: insufficient Memory resources of 128Mi provided by VirtualMachine, preference requires 1Gi',
+  );
+  const enough = await api.send('POST', path, { body: vm('enough', { cpu: { sockets: 2 }, memory: { guest: '1Gi' } }) });
+  t.equal(enough.status, 201, enough.text);
+});

@@ -15,6 +15,7 @@ import { cause, mutableCopy, requestOf, verdict, type Cause } from './responses.
 import type { VmiSpec } from './spec-types.js';
 import { setDefaultVmiSpec } from './vmi-defaults.js';
 import { validateGatedAnnotations, validateVmiSpec } from './vmi-spec-validation.js';
+import { preferenceRequirementCauses } from './preference-requirements.js';
 
 /** Labels only KubeVirt's components may set on a VMI (restrictedVmiLabels). */
 const RESERVED_VMI_LABELS = [
@@ -177,13 +178,15 @@ export async function vmValidator(deps: AdmissionDeps, review: AdmissionReview):
   if (!vm.spec?.template)
     return verdict(request, [cause('FieldValueRequired', 'missing virtual machine template.', 'spec.template')], warnings);
   const spec = mutableCopy(vm.spec.template.spec ?? {});
-  const conflicts = await applyInstancetypeToTemplate(deps.lookup, vm as unknown as VirtualMachine, spec as ApplicableSpec);
-  if (conflicts.length > 0) return verdict(request, conflicts, warnings);
+  const applied = await applyInstancetypeToTemplate(deps.lookup, vm as unknown as VirtualMachine, spec as ApplicableSpec);
+  if (applied.conflicts.length > 0) return verdict(request, applied.conflicts, warnings);
   try {
     setDefaultVmiSpec(spec, config);
   } catch (err) {
     return verdict(request, [cause('FieldValueInvalid', (err as Error).message, 'spec.template.spec.domain.devices.interfaces')], warnings);
   }
+  const unmet = preferenceRequirementCauses(applied.instancetype, applied.preference, spec as ApplicableSpec);
+  if (unmet.length > 0) return verdict(request, unmet, warnings);
   const causes = [
     ...validateRunStrategy(vm, config),
     ...validateVmiSpec('spec.template.spec', spec, config),

@@ -28,13 +28,21 @@ async function findOrIgnore<T extends InstancetypeSpec | PreferenceSpec>(
   }
 }
 
-/** Expands the VM's instancetype and preference into `spec` (a copy of the template spec); the causes of its conflicts. */
-export async function applyInstancetypeToTemplate(lookup: Lookup, vm: VirtualMachine, spec: ApplicableSpec): Promise<Cause[]> {
+/**
+ * Expands the VM's instancetype and preference into `spec` (a copy of the template spec): the causes of its conflicts,
+ * and the specs found, which the preference requirements are checked against once the defaults are set.
+ */
+export async function applyInstancetypeToTemplate(
+  lookup: Lookup,
+  vm: VirtualMachine,
+  spec: ApplicableSpec,
+): Promise<{ conflicts: Cause[]; instancetype?: InstancetypeSpec; preference?: PreferenceSpec }> {
   const instancetype = await findOrIgnore<InstancetypeSpec>(lookup, vm, 'instancetype');
   const preference = await findOrIgnore<PreferenceSpec>(lookup, vm, 'preference');
-  if (!instancetype && !preference) return [];
+  if (!instancetype && !preference) return { conflicts: [] };
   const metadata = { annotations: { ...(vm.spec.template.metadata?.annotations ?? {}) } };
-  return applyToVmi('spec.template.spec', instancetype, preference, spec, metadata).map((path) =>
+  const conflicts = applyToVmi('spec.template.spec', instancetype, preference, spec, metadata).map((path) =>
     cause('FieldValueInvalid', conflictMessage(path), path),
   );
+  return { conflicts, instancetype, preference };
 }

@@ -128,6 +128,7 @@ class VirtApiSubresources implements AggregatedBackend {
       if (path.kind === 'groupVersion') return request.method === 'GET' ? json(resourceList(path.version)) : methodNotAllowed();
       if (path.kind === 'version') return request.method === 'GET' ? json(await this.version()) : methodNotAllowed();
       if (path.kind === 'healthz') return request.method === 'GET' ? this.healthz() : methodNotAllowed();
+      if (path.kind === 'guestfs') return request.method === 'GET' ? this.guestfs() : methodNotAllowed();
       // Errors of the body or of the expansion are the client's: 400.
       if (path.kind === 'expandVmSpec')
         return request.method === 'PUT'
@@ -249,6 +250,29 @@ class VirtApiSubresources implements AggregatedBackend {
     };
   }
 
+  /**
+   * virt-api's GetGsInfo (pkg/virt-api/api.go): the libguestfs-tools image `virtctl guestfs` runs, from the KubeVirt
+   * CR's observed registry, version and deployment config (kubecli.GuestfsInfo; digest is never filled).
+   */
+  private async guestfs(): Promise<BackendResponse> {
+    type Observed = { observedKubeVirtRegistry?: string; observedKubeVirtVersion?: string; observedDeploymentConfig?: string };
+    const status = ((await this.kubeVirt()) as (KubeObject & { status?: Observed }) | undefined)?.status;
+    let config: { imagePrefix?: string; GsImage?: string };
+    try {
+      config = JSON.parse(status?.observedDeploymentConfig ?? '');
+    } catch (err) {
+      const error = status ? (err as Error).message : 'Failed getting KubeVirt config';
+      return { status: 500, contentType: 'application/json', body: JSON.stringify({ guestfs: { status: 'failed', error } }) };
+    }
+    return json({
+      registry: status?.observedKubeVirtRegistry ?? '',
+      tag: status?.observedKubeVirtVersion ?? '',
+      digest: '',
+      imagePrefix: config.imagePrefix ?? '',
+      gsImage: config.GsImage ?? '',
+    });
+  }
+
   private async healthz(): Promise<BackendResponse> {
     const kv = await this.kubeVirt();
     return json({
@@ -260,7 +284,7 @@ class VirtApiSubresources implements AggregatedBackend {
 
 type ParsedPath =
   | { kind: 'groupVersion'; version: string }
-  | { kind: 'version' | 'healthz' }
+  | { kind: 'version' | 'healthz' | 'guestfs' }
   | { kind: 'expandVmSpec'; namespace: string }
   | { kind: 'object'; namespace: string; resource: 'virtualmachines' | 'virtualmachineinstances'; name: string; action: string }
   | { kind: 'other' };
@@ -271,7 +295,7 @@ function parsePath(path: string): ParsedPath | undefined {
   const [apis, group, version, ...rest] = segments;
   if (apis !== 'apis' || group !== SUBRESOURCE_GROUP || !(SUBRESOURCE_VERSIONS as readonly string[]).includes(version)) return undefined;
   if (rest.length === 0) return { kind: 'groupVersion', version };
-  if (rest.length === 1 && (rest[0] === 'version' || rest[0] === 'healthz')) return { kind: rest[0] };
+  if (rest.length === 1 && (rest[0] === 'version' || rest[0] === 'healthz' || rest[0] === 'guestfs')) return { kind: rest[0] };
   const [namespaces, namespace, resource, name, ...action] = rest;
   if (namespaces === 'namespaces' && namespace && resource === 'expand-vm-spec' && name === undefined)
     return { kind: 'expandVmSpec', namespace };
