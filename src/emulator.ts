@@ -15,7 +15,8 @@ import { RequestHooks } from './api/registry/request-hooks.js';
 import { newContext } from './api/registry/context.js';
 import { DefaultSchemaCatalog } from './api/schema-catalog.js';
 import { TypeRegistry } from './api/type-registry.js';
-import { apiVersionOf, type ResourceType } from './api/types.js';
+import { apiVersionOf, type KubeObject, type ResourceType } from './api/types.js';
+import { isAlreadyExists } from './kube/owners.js';
 import { adminUser } from './auth/user.js';
 import { Authorizer } from './auth/authorization/authorizer.js';
 import { nodeRestriction } from './auth/authorization/node-restriction.js';
@@ -388,14 +389,28 @@ async function startComponents(options: ComponentsOptions): Promise<{ context: C
 /** The namespaces and system PriorityClasses every cluster starts with. */
 async function bootstrapNamespaces(registry: GenericRegistry, types: TypeRegistry): Promise<void> {
   const namespaceType = types.byKind('v1', 'Namespace')!;
-  for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
-    // A restarted cluster keeps them (and whatever a user changed in them).
-    if (registry.listAll(namespaceType, undefined).some((ns) => ns.metadata.name === name)) continue;
-    await registry.create(namespaceType, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, newContext(adminUser));
-  }
+  for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease'])
+    await createUnlessPresent(registry, namespaceType, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   const priorityClassType = types.byKind('scheduling.k8s.io/v1', 'PriorityClass')!;
-  for (const priorityClass of systemPriorityClasses)
-    await registry.create(priorityClassType, undefined, priorityClass, newContext(adminUser));
+  for (const priorityClass of systemPriorityClasses) await createUnlessPresent(registry, priorityClassType, undefined, priorityClass);
+}
+
+/**
+ * Creates a bootstrap object as the cluster admin unless the cluster has it: a cluster restarted from its stored state
+ * keeps what it started with (and whatever a user changed in it), as kube's bootstrap controllers leave existing objects.
+ */
+async function createUnlessPresent(
+  registry: GenericRegistry,
+  type: ResourceType,
+  namespace: string | undefined,
+  object: KubeObject,
+  context = newContext(adminUser),
+): Promise<void> {
+  try {
+    await registry.create(type, namespace, object, context);
+  } catch (err) {
+    if (!isAlreadyExists(err)) throw err;
+  }
 }
 
 /**
@@ -412,7 +427,7 @@ async function createAddons(registry: GenericRegistry, types: TypeRegistry): Pro
     // kind's StorageClass names a namespace, which kubectl drops for a cluster-scoped kind.
     const { namespace, ...clusterMetadata } = object.metadata;
     const stored = type.namespaced ? object : { ...object, metadata: clusterMetadata };
-    await registry.create(type, type.namespaced ? namespace : undefined, structuredClone(stored), context);
+    await createUnlessPresent(registry, type, type.namespaced ? namespace : undefined, structuredClone(stored), context);
   }
 }
 

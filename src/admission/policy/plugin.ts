@@ -61,8 +61,9 @@ export class ValidatingAdmissionPolicyPlugin implements ValidatingPlugin {
     const namespaceLabels = (ns: string) => this.namespace(ns).then((n) => n?.metadata.labels ?? {});
     const sorted = [...bindings].sort((a, b) => ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1));
     for (const binding of sorted) {
-      const policy = this.policies.getByName(undefined, binding.spec.policyName);
-      if (!policy) continue;
+      // Validation refuses a binding without a policy name or a policy without a spec; stored state is not trusted to hold it.
+      const policy = binding.spec?.policyName ? this.policies.getByName(undefined, binding.spec.policyName) : undefined;
+      if (!policy?.spec) continue;
       if (!(await matchesResources(policy.spec.matchConstraints, attributes, equivalents, namespaceLabels))) continue;
       if (!(await matchesResources(binding.spec.matchResources, attributes, equivalents, namespaceLabels))) continue;
       const failures = await this.evaluate(policy, binding, attributes);

@@ -4,7 +4,7 @@
  * here gets no defaults and only the DNS-subdomain name rule.
  */
 import type { FieldError } from '../errors.js';
-import { invalidValue, immutable, required } from './field-errors.js';
+import { invalidValue, immutable, notSupported, required } from './field-errors.js';
 import { asObject, child, objectAt, objectsIn, setDefault, type JsonObject } from './json.js';
 import { validateDns1035LabelName, validateDnsLabelName, validatePathSegmentName, type NameValidator } from './names.js';
 import type { CrdVersion } from '../crd/crd-types.js';
@@ -251,10 +251,48 @@ const review: KindRules = { name: null };
 const rbacName: KindRules = { name: validatePathSegmentName };
 const generationOnly: KindRules = { tracksGeneration: true };
 
-/** A ValidatingAdmissionPolicy whose CEL does not compile is refused when written, with cel-go's message. */
+/**
+ * ValidateValidatingAdmissionPolicy (the fields the policy plugin relies on): matchConstraints and at least one
+ * validation or audit annotation; a policy whose CEL does not compile is refused when written, with cel-go's message.
+ */
 const admissionPolicyRules: KindRules = {
   tracksGeneration: true,
-  validate: (policy) => compilePolicy(specOf(policy) as PolicySpec).errors,
+  validate: (policy) => {
+    const spec = specOf(policy);
+    const errors: FieldError[] = [];
+    if (!asObject(spec.matchConstraints)) errors.push(required('spec.matchConstraints'));
+    if (!objectsIn(spec, 'validations').length && !objectsIn(spec, 'auditAnnotations').length)
+      errors.push(required('spec.validations', 'validations or auditAnnotations must contain at least one item'));
+    return [...errors, ...compilePolicy(spec as PolicySpec).errors];
+  },
+};
+
+const VALIDATION_ACTIONS = ['Audit', 'Deny', 'Warn'];
+
+/** validateValidatingAdmissionPolicyBindingSpec: the policy it binds and what to do with a failure. */
+const admissionPolicyBindingRules: KindRules = {
+  tracksGeneration: true,
+  validate: (binding) => {
+    const spec = specOf(binding);
+    const errors: FieldError[] = [];
+    if (typeof spec.policyName !== 'string' || spec.policyName === '') errors.push(required('spec.policyName'));
+    const actions = Array.isArray(spec.validationActions) ? spec.validationActions : [];
+    actions.forEach((action, i) => {
+      if (!VALIDATION_ACTIONS.includes(action as string))
+        errors.push(notSupported(`spec.validationActions[${i}]`, action, VALIDATION_ACTIONS));
+    });
+    if (actions.includes('Deny') && actions.includes('Warn')) {
+      errors.push(
+        invalidValue(
+          'spec.validationActions',
+          actions,
+          'must not contain both Deny and Warn (repeating the same validation failure information in the API response and headers serves no purpose)',
+        ),
+      );
+    }
+    if (actions.length === 0) errors.push(required('spec.validationActions', 'at least one validation action is required'));
+    return errors;
+  },
 };
 
 export const kindRules: Record<string, KindRules> = {
@@ -315,7 +353,7 @@ export const kindRules: Record<string, KindRules> = {
   'admissionregistration.k8s.io/ValidatingWebhookConfiguration': generationOnly,
   'admissionregistration.k8s.io/MutatingWebhookConfiguration': generationOnly,
   'admissionregistration.k8s.io/ValidatingAdmissionPolicy': admissionPolicyRules,
-  'admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding': generationOnly,
+  'admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding': admissionPolicyBindingRules,
   'apiextensions.k8s.io/CustomResourceDefinition': crdRules,
   'apiregistration.k8s.io/APIService': apiServiceRules,
   'rbac.authorization.k8s.io/Role': rbacName,
