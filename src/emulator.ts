@@ -16,7 +16,6 @@ import { newContext } from './api/registry/context.js';
 import { DefaultSchemaCatalog } from './api/schema-catalog.js';
 import { TypeRegistry } from './api/type-registry.js';
 import { apiVersionOf, type KubeObject, type ResourceType } from './api/types.js';
-import { isAlreadyExists } from './kube/owners.js';
 import { adminUser } from './auth/user.js';
 import { Authorizer } from './auth/authorization/authorizer.js';
 import { nodeRestriction } from './auth/authorization/node-restriction.js';
@@ -398,6 +397,8 @@ async function bootstrapNamespaces(registry: GenericRegistry, types: TypeRegistr
 /**
  * Creates a bootstrap object as the cluster admin unless the cluster has it: a cluster restarted from its stored state
  * keeps what it started with (and whatever a user changed in it), as kube's bootstrap controllers leave existing objects.
+ * Looked up first, as those controllers do: creating a duplicate runs admission and allocation before the store finds
+ * the name taken (kube-dns's fixed cluster IP would answer "already allocated", not AlreadyExists).
  */
 async function createUnlessPresent(
   registry: GenericRegistry,
@@ -406,11 +407,8 @@ async function createUnlessPresent(
   object: KubeObject,
   context = newContext(adminUser),
 ): Promise<void> {
-  try {
-    await registry.create(type, namespace, object, context);
-  } catch (err) {
-    if (!isAlreadyExists(err)) throw err;
-  }
+  if (registry.listAll(type, namespace).some((existing) => existing.metadata.name === object.metadata.name)) return;
+  await registry.create(type, namespace, object, context);
 }
 
 /**

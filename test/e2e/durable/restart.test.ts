@@ -76,7 +76,7 @@ t.test('a restart after SIGTERM keeps every acknowledged object, its uid and res
   const namespaces = (await running.api.send('GET', '/api/v1/namespaces')).json.items as Record<string, unknown>[];
   t.same(
     namespaces.map((ns) => metaOf(ns).name),
-    ['default', 'kube-node-lease', 'kube-public', 'kube-system'],
+    ['default', 'kube-node-lease', 'kube-public', 'kube-system', 'local-path-storage'],
     'the bootstrap namespaces are not created twice',
   );
 });
