@@ -80,12 +80,33 @@ const target = (source: unknown) => (source as Json | undefined)?.target as Json
 const current = (source: unknown) => (source as Json | undefined)?.current as Json | undefined;
 const metric = (source: Json) => (source.metric ?? {}) as Json;
 
-function metricSpecToV1(m: Json): Json {
+/**
+ * One side of a v1 metric: the spec's targets or the status's current values. The v1 fields are named after the side
+ * (`targetValue`, `currentValue`, ...); the status's quantities are Go values, not pointers, so an absent one is "0".
+ */
+interface MetricSide {
+  read: (source: unknown) => Json | undefined;
+  prefix: 'target' | 'current';
+  absentQuantity: string | undefined;
+}
+
+const SPEC_SIDE: MetricSide = { read: target, prefix: 'target', absentQuantity: undefined };
+const STATUS_SIDE: MetricSide = { read: current, prefix: 'current', absentQuantity: '0' };
+
+const metricSpecToV1 = (m: Json): Json => metricToV1(m, SPEC_SIDE);
+const metricStatusToV1 = (m: Json): Json => metricToV1(m, STATUS_SIDE);
+
+function metricToV1(m: Json, side: MetricSide): Json {
+  const { read, prefix, absentQuantity } = side;
   const object = m.object as MetricSource;
   const pods = m.pods as MetricSource;
   const resource = m.resource as MetricSource;
   const containerResource = m.containerResource as MetricSource;
   const external = m.external as MetricSource;
+  const resourceValues = (source: Json) => ({
+    [`${prefix}AverageUtilization`]: read(source)?.averageUtilization,
+    [`${prefix}AverageValue`]: read(source)?.averageValue ?? absentQuantity,
+  });
   return compact({
     type: m.type,
     object:
@@ -93,77 +114,36 @@ function metricSpecToV1(m: Json): Json {
       compact({
         target: describedObject(object),
         metricName: metric(object).name,
-        targetValue: target(object)?.value ?? '0',
+        [`${prefix}Value`]: read(object)?.value ?? '0',
         selector: metric(object).selector,
-        averageValue: target(object)?.averageValue,
+        averageValue: read(object)?.averageValue,
       }),
     pods:
       pods &&
-      compact({ metricName: metric(pods).name, targetAverageValue: target(pods)?.averageValue ?? '0', selector: metric(pods).selector }),
-    resource: resource && compact({ name: resource.name, ...resourceTargetToV1(resource) }),
+      compact({
+        metricName: metric(pods).name,
+        [`${prefix}AverageValue`]: read(pods)?.averageValue ?? '0',
+        selector: metric(pods).selector,
+      }),
+    resource: resource && compact({ name: resource.name, ...resourceValues(resource) }),
     containerResource:
       containerResource &&
-      compact({ name: containerResource.name, ...resourceTargetToV1(containerResource), container: containerResource.container }),
+      compact({ name: containerResource.name, ...resourceValues(containerResource), container: containerResource.container }),
     external:
       external &&
       compact({
         metricName: metric(external).name,
         metricSelector: metric(external).selector,
-        targetValue: target(external)?.value,
-        targetAverageValue: target(external)?.averageValue,
+        [`${prefix}Value`]: read(external)?.value ?? absentQuantity,
+        [`${prefix}AverageValue`]: read(external)?.averageValue,
       }),
   });
 }
-
-const resourceTargetToV1 = (source: Json) => ({
-  targetAverageUtilization: target(source)?.averageUtilization,
-  targetAverageValue: target(source)?.averageValue,
-});
 
 const describedObject = (source: Json) => {
   const ref = (source.describedObject ?? {}) as Json;
   return compact({ kind: ref.kind ?? '', name: ref.name ?? '', apiVersion: ref.apiVersion });
 };
-
-function metricStatusToV1(m: Json): Json {
-  const object = m.object as MetricSource;
-  const pods = m.pods as MetricSource;
-  const resource = m.resource as MetricSource;
-  const containerResource = m.containerResource as MetricSource;
-  const external = m.external as MetricSource;
-  return compact({
-    type: m.type,
-    object:
-      object &&
-      compact({
-        target: describedObject(object),
-        metricName: metric(object).name,
-        currentValue: current(object)?.value ?? '0',
-        selector: metric(object).selector,
-        averageValue: current(object)?.averageValue,
-      }),
-    pods:
-      pods &&
-      compact({ metricName: metric(pods).name, currentAverageValue: current(pods)?.averageValue ?? '0', selector: metric(pods).selector }),
-    resource: resource && compact({ name: resource.name, ...resourceCurrentToV1(resource) }),
-    containerResource:
-      containerResource &&
-      compact({ name: containerResource.name, ...resourceCurrentToV1(containerResource), container: containerResource.container }),
-    external:
-      external &&
-      compact({
-        metricName: metric(external).name,
-        metricSelector: metric(external).selector,
-        currentValue: current(external)?.value ?? '0',
-        currentAverageValue: current(external)?.averageValue,
-      }),
-  });
-}
-
-const resourceCurrentToV1 = (source: Json) => ({
-  currentAverageUtilization: current(source)?.averageUtilization,
-  currentAverageValue: current(source)?.averageValue ?? '0',
-});
 
 const conditionInGoOrder = (c: Json): Json =>
   compact({ type: c.type, status: c.status, lastTransitionTime: c.lastTransitionTime, reason: c.reason, message: c.message });
