@@ -15,7 +15,7 @@ import { normalizeImage } from './images.js';
 import { errorCode, jsonEqual } from '../../kube/nodes.js';
 import { nextChangeMs, planPod, plannedEvents, podStatusAt, type PodPlan, type Timing } from './pod-lifecycle.js';
 import { PodAddressPool } from './pod-addresses.js';
-import { podsOnNode } from './pod-index.js';
+import { podsWithIp } from './pod-index.js';
 
 export interface KubeletPodsOptions {
   ctx: ComponentContext;
@@ -103,7 +103,7 @@ export class KubeletPods {
     };
     const plan = planPod(pod, nowMs, timing);
     for (const container of plan.containers) images.add(normalizeImage(container.image));
-    if (!pod.spec.hostNetwork) plan.podIP = this.addresses.assign(plan.uid, plan.podIP, this.addressesInUse());
+    if (!pod.spec.hostNetwork) plan.podIP = this.addresses.assign(plan.uid, plan.podIP, (address) => this.addressInUse(address));
     const recorded = new Set<string>();
     // A pod that already has a status was started by an earlier run of this kubelet, which recorded its events.
     if (pod.status?.startTime) for (const event of plannedEvents(plan)) if (event.atMs <= nowMs) recorded.add(event.key);
@@ -145,9 +145,8 @@ export class KubeletPods {
     this.addresses.release(tracked.plan.uid);
   }
 
-  /** Addresses of the node's live pods as the API shows them (a restarted kubelet learns them there). */
-  private addressesInUse(): Set<string> {
-    const live = podsOnNode(this.options.pods, this.options.nodeName).filter((pod) => !isPodTerminal(pod));
-    return new Set(live.flatMap((pod) => (pod.status?.podIP ? [pod.status.podIP] : [])));
+  /** Whether a live pod of the node has the address as the API shows it (a restarted kubelet learns them there). */
+  private addressInUse(address: string): boolean {
+    return podsWithIp(this.options.pods, address).some((pod) => pod.spec?.nodeName === this.options.nodeName && !isPodTerminal(pod));
   }
 }

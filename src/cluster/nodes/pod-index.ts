@@ -15,3 +15,9 @@ export function indexPodsByNode(pods: Informer<Pod>): Informer<Pod> {
 }
 
 export const podsOnNode = (pods: Informer<Pod>, nodeName: string): Pod[] => indexPodsByNode(pods).byIndex(NODE_NAME_INDEX, nodeName);
+
+const POD_IP_INDEX = 'nodes/status.podIP';
+
+/** The pods that show an address, through an index on status.podIP. */
+export const podsWithIp = (pods: Informer<Pod>, address: string): Pod[] =>
+  pods.ensureIndexer(POD_IP_INDEX, (pod) => (pod.status?.podIP ? [pod.status.podIP] : [])).byIndex(POD_IP_INDEX, address);

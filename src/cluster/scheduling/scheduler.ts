@@ -28,6 +28,14 @@ import {
 
 export const SCHEDULER_NAME = 'default-scheduler';
 
+/**
+ * Whether an update changes what the filters read of a bound pod: its spec (node, requests, ports, affinity), its
+ * labels (other pods' affinity) or whether it has finished. The store shares unchanged parts between versions, so an
+ * unchanged spec is the same object; a copy only costs a rebuild of the node's list.
+ */
+const holdsDifferently = (old: Pod, pod: Pod): boolean =>
+  old.spec !== pod.spec || old.metadata.labels !== pod.metadata.labels || isTerminal(old) !== isTerminal(pod);
+
 export interface SchedulerInformers {
   pods: Informer<Pod>;
   nodes: Informer<Node>;
@@ -127,7 +135,8 @@ export class Scheduler implements Component {
           return needsScheduling(pod) ? this.controller.enqueue(objectKey(pod)) : pod.spec?.nodeName && retryAll();
         },
         onUpdate: (old, pod) => {
-          this.forgetBoundPods(old, pod);
+          // A kubelet's status report does not change what a bound pod holds on its node: the node's list is kept.
+          if (holdsDifferently(old, pod)) this.forgetBoundPods(old, pod);
           this.podChanged(old, pod);
         },
         onDelete: (pod) => {
