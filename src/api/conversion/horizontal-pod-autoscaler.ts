@@ -76,6 +76,10 @@ function v2ToV1(object: KubeObject): KubeObject {
   };
 }
 
+/** A metric's one-of sources, in either version (each is set only for its `type`). */
+const sourcesOf = (m: Json) =>
+  m as { object: MetricSource; pods: MetricSource; resource: MetricSource; containerResource: MetricSource; external: MetricSource };
+
 const target = (source: unknown) => (source as Json | undefined)?.target as Json | undefined;
 const current = (source: unknown) => (source as Json | undefined)?.current as Json | undefined;
 const metric = (source: Json) => (source.metric ?? {}) as Json;
@@ -98,11 +102,7 @@ const metricStatusToV1 = (m: Json): Json => metricToV1(m, STATUS_SIDE);
 
 function metricToV1(m: Json, side: MetricSide): Json {
   const { read, prefix, absentQuantity } = side;
-  const object = m.object as MetricSource;
-  const pods = m.pods as MetricSource;
-  const resource = m.resource as MetricSource;
-  const containerResource = m.containerResource as MetricSource;
-  const external = m.external as MetricSource;
+  const { object, pods, resource, containerResource, external } = sourcesOf(m);
   const resourceValues = (source: Json) => ({
     [`${prefix}AverageUtilization`]: read(source)?.averageUtilization,
     [`${prefix}AverageValue`]: read(source)?.averageValue ?? absentQuantity,
@@ -209,11 +209,7 @@ function fromAnnotation(annotations: Record<string, string>, key: string): Json[
 const identifier = (name: unknown, selector: unknown) => compact({ name: name ?? '', selector });
 
 function metricSpecToV2(m: Json): Json {
-  const object = m.object as MetricSource;
-  const pods = m.pods as MetricSource;
-  const resource = m.resource as MetricSource;
-  const containerResource = m.containerResource as MetricSource;
-  const external = m.external as MetricSource;
+  const { object, pods, resource, containerResource, external } = sourcesOf(m);
   return compact({
     type: m.type,
     object: object && {
@@ -254,11 +250,7 @@ const resourceTargetToV2 = (source: Json) =>
   });
 
 function metricStatusToV2(m: Json): Json {
-  const object = m.object as MetricSource;
-  const pods = m.pods as MetricSource;
-  const resource = m.resource as MetricSource;
-  const containerResource = m.containerResource as MetricSource;
-  const external = m.external as MetricSource;
+  const { object, pods, resource, containerResource, external } = sourcesOf(m);
   return compact({
     type: m.type,
     object: object && {
