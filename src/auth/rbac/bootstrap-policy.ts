@@ -7,13 +7,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
 import { StatusError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/types.js';
+import { yamlDocument } from '../../runtime/yaml-data.js';
 import { RBAC_GROUP, type PolicyRule, type RoleObject, type Subject } from './types.js';
 
 const dataDir = new URL('../../../schemas/kubernetes/rbac/', import.meta.url);
-const readData = <T>(file: string): T => parse(readFileSync(fileURLToPath(new URL(file, dataDir)), 'utf8')) as T;
+const readData = <T>(file: string): T => yamlDocument(readFileSync(fileURLToPath(new URL(file, dataDir)), 'utf8')) as T;
 
 const apiVersion = `${RBAC_GROUP}/v1`;
 const CONTROLLER_PREFIX = 'system:controller:';

@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseAllDocuments } from 'yaml';
+import { yamlDocuments } from '../../runtime/yaml-data.js';
 import type { KubeObject } from '../../api/types.js';
 import { KUBELET_VERSION } from '../nodes/node-template.js';
 
@@ -32,9 +32,9 @@ let objects: readonly KubeObject[] | undefined;
 function manifestObjects(file: string): KubeObject[] {
   const text = readFileSync(fileURLToPath(new URL(file, schemas)), 'utf8');
   if (file.endsWith('.json')) return [JSON.parse(text) as KubeObject];
-  return parseAllDocuments(text.replaceAll('KUBE_VERSION', KUBELET_VERSION))
-    .map((doc) => doc.toJSON() as KubeObject | null)
-    .filter((object): object is KubeObject => !!object);
+  return (yamlDocuments(text.replaceAll('KUBE_VERSION', KUBELET_VERSION)) as Array<KubeObject | null>).filter(
+    (object): object is KubeObject => !!object,
+  );
 }
 
 export function clusterAddonObjects(): readonly KubeObject[] {

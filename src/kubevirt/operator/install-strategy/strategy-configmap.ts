@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 import type { KubeObject } from '../../../api/types.js';
 import type { Client } from '../../../client/client.js';
 import type { DesiredState } from './operand-selection.js';
+import { diskMemo } from '../../../runtime/disk-memo.js';
 import { memoizeByText } from '../memo.js';
 import { CONFIGMAP_REF, INSTALL_STRATEGY_LABEL } from '../refs.js';
 import { ID_ANNOTATION, MANAGED_BY_LABEL, REGISTRY_ANNOTATION, VERSION_ANNOTATION } from './templating.js';
@@ -49,14 +50,18 @@ const REMEMBERED_STRATEGIES = 4;
 
 /**
  * The dump by the JSON of the ordered objects: every install of the same
- * release and configuration (each cluster a process runs) dumps the same
- * strategy, and JSON is far cheaper to write than YAML.
+ * release and configuration (each cluster a process runs, and every process
+ * through diskMemo) dumps the same strategy, and JSON is far cheaper to write
+ * than YAML.
  */
-const dumpOf = memoizeByText((orderedJson) => {
-  const ordered = JSON.parse(orderedJson) as KubeObject[];
-  const yamlStream = ordered.map((obj) => `---\n${stringify(obj)}`).join('');
-  return gzipSync(Buffer.from(yamlStream)).toString('base64');
-}, REMEMBERED_STRATEGIES);
+const dumpOf = memoizeByText(
+  diskMemo('strategy-dump', (orderedJson) => {
+    const ordered = JSON.parse(orderedJson) as KubeObject[];
+    const yamlStream = ordered.map((obj) => `---\n${stringify(obj)}`).join('');
+    return gzipSync(Buffer.from(yamlStream)).toString('base64');
+  }),
+  REMEMBERED_STRATEGIES,
+);
 
 function encodeStrategy(desired: DesiredState): string {
   const objects = [...desired.crds, ...desired.operands, ...desired.instancetypes];

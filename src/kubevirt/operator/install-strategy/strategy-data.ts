@@ -8,6 +8,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../../../api/types.js';
+import { diskMemo } from '../../../runtime/disk-memo.js';
 
 const schemasDir = new URL('../../../../schemas/kubevirt/', import.meta.url);
 
@@ -38,24 +39,28 @@ export interface StrategyData {
   preferences: KubeObject[];
 }
 
-/**
- * The parser's strings are slices of the file's text, and a slice keeps its
- * whole file alive (~8 MiB of CRD YAML for the life of the process); a JSON
- * round trip gives the templates strings of their own.
- */
-const detached = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+type Documents = Array<{ object: KubeObject; comment: string }>;
 
-function parseDocuments(text: string): Array<{ object: KubeObject; comment: string }> {
-  return (
+/**
+ * The documents of a YAML stream with the comment before each, as JSON: the
+ * parse costs a second or more per process for these files, so its answer is
+ * kept on disk (diskMemo), and a JSON parse gives the templates strings of
+ * their own (the YAML parser's are slices that would keep ~8 MiB of file text
+ * alive for the life of the process).
+ */
+const documentsJson = diskMemo('strategy-documents', (text) =>
+  JSON.stringify(
     parseAllDocuments(text)
       // A comment right after `---` belongs to the document or, depending on blank lines, to its first node.
       .map((doc) => ({
-        object: detached(doc.toJS() as KubeObject | null),
+        object: doc.toJS() as KubeObject | null,
         comment: `${doc.commentBefore ?? ''}\n${(doc.contents as { commentBefore?: string } | null)?.commentBefore ?? ''}`,
       }))
-      .filter((entry): entry is { object: KubeObject; comment: string } => entry.object !== null && typeof entry.object === 'object')
-  );
-}
+      .filter((entry) => entry.object !== null && typeof entry.object === 'object'),
+  ),
+);
+
+const parseDocuments = (text: string): Documents => JSON.parse(documentsJson(text)) as Documents;
 
 /** The file's comments mark what the operator does not create itself: manifest objects and transient helpers. */
 function originOf(comment: string): OperandOrigin {
