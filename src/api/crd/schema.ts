@@ -2,56 +2,19 @@
  * The schema of one version of a CRD: structural defaulting, pruning and
  * validation as apiextensions-apiserver applies them to custom resources.
  * ajv compiles the validator on first use only (KubeVirt's schemas are
- * large), and each distinct schema only once per process.
+ * large), and each distinct schema only once per machine (compiled-validators.ts).
  */
-import { createHash } from 'node:crypto';
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import type { FieldError } from '../errors.js';
 import type { KubeObject } from '../types.js';
-import { toAjvSchema, type AjvSchema } from './ajv-schema.js';
+import { toAjvSchema } from './ajv-schema.js';
+import { compiledValidator } from './compiled-validators.js';
 import { crdSpec, type CrdSchemaNode } from './crd-types.js';
 import { applySchemaDefaults } from './defaults.js';
-import { stringFormats } from './formats.js';
 import { pruneObject } from './prune.js';
 import { compileSchemaRules, type RuleNode } from './rules-compile.js';
 import { validateRules } from './rules-validate.js';
 import { schemaFieldErrors } from './schema-errors.js';
-
-let sharedAjv: Ajv | undefined;
-
-function ajv(): Ajv {
-  if (!sharedAjv) {
-    // allErrors: the apiserver reports every violation; verbose: errors carry the offending data.
-    sharedAjv = new Ajv({ allErrors: true, verbose: true, strict: false, validateSchema: false, addUsedSchema: false });
-    for (const [name, format] of Object.entries(stringFormats)) sharedAjv.addFormat(name, format);
-  }
-  return sharedAjv;
-}
-
-/** How many distinct schemas keep their compiled validator (KubeVirt has some twenty CRDs). */
-const MAX_COMPILED = 64;
-/** Compiled validators by a digest of their schema, least recently used first. */
-const compiled = new Map<string, ValidateFunction>();
-
-/**
- * The validator of `schema`, compiled once per process for every CRD version
- * (and every emulator) with the same schema: compiling one of KubeVirt's large
- * schemas takes a few hundred milliseconds and megabytes, and a scenario run
- * installs KubeVirt afresh for each scenario.
- */
-function compiledValidator(schema: AjvSchema): ValidateFunction {
-  const key = createHash('sha256').update(JSON.stringify(schema)).digest('base64');
-  let validator = compiled.get(key);
-  if (validator) compiled.delete(key);
-  else {
-    validator = ajv().compile(schema);
-    // ajv would keep every schema it compiled for the life of the process; this cache bounds them instead.
-    ajv().removeSchema(schema);
-  }
-  compiled.set(key, validator);
-  if (compiled.size > MAX_COMPILED) compiled.delete(compiled.keys().next().value as string);
-  return validator;
-}
 
 export class CrdSchema {
   private validator: ValidateFunction | undefined;

@@ -4,7 +4,16 @@
  * with a `schema`, the body parameter as `requestBody`, responses per media
  * type, and `#/components/schemas/` references.
  */
-import { httpMethods, kubernetesSwagger, type JsonSchema, type Swagger, type SwaggerOperation, type SwaggerParameter } from './swagger.js';
+import { diskMemo } from '../../runtime/disk-memo.js';
+import {
+  httpMethods,
+  kubernetesSwagger,
+  swaggerDigest,
+  type JsonSchema,
+  type Swagger,
+  type SwaggerOperation,
+  type SwaggerParameter,
+} from './swagger.js';
 import { reachableSchemas, rewriteRefs, type V3Document, type V3Operation, type V3Parameter, type V3PathItem } from './v3.js';
 
 /** `api/v1` for `/api/v1/...`, `apis/apps/v1` for `/apis/apps/v1/...`; undefined for paths above a group-version. */
@@ -94,10 +103,22 @@ export function documentShell(
 }
 
 /** The v3 document of one built-in group-version (`api/v1`, `apis/apps/v1`); undefined if the swagger has no paths for it. */
-export function builtinDocument(gvPath: string): V3Document | undefined {
+function builtinDocument(gvPath: string): V3Document | undefined {
   const swagger = kubernetesSwagger();
   const paths = convertPaths(swagger, gvPath);
   if (Object.keys(paths).length === 0) return undefined;
   const shell = documentShell(swagger.info.title, swagger.info.version);
   return { ...shell, paths, components: { schemas: reachableSchemas(paths, {}, builtinSchema), ...shell.components } };
 }
+
+/**
+ * The serialized document of a built-in group-version: the same for every
+ * process, so kept on disk (diskMemo) under the swagger's digest; converting
+ * the swagger costs about a second per process that serves /openapi/v3.
+ */
+const documentText = diskMemo('openapi-v3-builtin', (digestAndPath) => {
+  const document = builtinDocument(digestAndPath.slice(digestAndPath.indexOf('\0') + 1));
+  return document ? JSON.stringify(document) : '';
+});
+
+export const builtinDocumentText = (gvPath: string): string | undefined => documentText(`${swaggerDigest()}\0${gvPath}`) || undefined;

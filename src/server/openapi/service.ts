@@ -6,9 +6,8 @@
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../../api/types.js';
 import { crdSpec } from '../../api/crd/crd-types.js';
-import { builtinDocument } from './builtin-document.js';
+import { builtinDocumentText } from './builtin-document.js';
 import { crdDocument } from './crd-document.js';
-import type { V3Document } from './v3.js';
 
 export interface OpenApiIndex {
   paths: Record<string, { serverRelativeURL: string }>;
@@ -23,16 +22,15 @@ export interface ServedDocument {
 /** `api/v1` for "v1", `apis/apps/v1` for "apps/v1". */
 export const groupVersionPath = (apiVersion: string): string => (apiVersion.includes('/') ? `apis/${apiVersion}` : `api/${apiVersion}`);
 
-/** A document built on first use and kept serialized. */
+/** A document serialized on first use and kept. */
 class LazyDocument {
   private served?: ServedDocument | null;
 
-  constructor(private readonly build: () => V3Document | undefined) {}
+  constructor(private readonly serialize: () => string | undefined) {}
 
   get(): ServedDocument | undefined {
     if (this.served === undefined) {
-      const document = this.build();
-      const body = document && JSON.stringify(document);
+      const body = this.serialize();
       this.served = body ? { body, hash: createHash('sha512').update(body).digest('hex').toUpperCase() } : null;
     }
     return this.served ?? undefined;
@@ -55,7 +53,7 @@ export class OpenApiService {
   constructor(builtinGroupVersions: string[]) {
     for (const apiVersion of builtinGroupVersions) {
       const key = groupVersionPath(apiVersion);
-      this.builtins.set(key, new LazyDocument(() => builtinDocument(key)));
+      this.builtins.set(key, new LazyDocument(() => builtinDocumentText(key)));
     }
   }
 
@@ -76,7 +74,9 @@ export class OpenApiService {
     for (const [key, { group, version, crds: serving }] of served) {
       const previous = this.crdGroupVersions.get(key);
       const document =
-        previous && sameObjects(previous.crds, serving) ? previous.document : new LazyDocument(() => crdDocument(group, version, serving));
+        previous && sameObjects(previous.crds, serving)
+          ? previous.document
+          : new LazyDocument(() => JSON.stringify(crdDocument(group, version, serving)));
       next.set(key, { crds: serving, document });
     }
     this.crdGroupVersions = next;

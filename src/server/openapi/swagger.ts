@@ -2,6 +2,7 @@
  * The Kubernetes swagger (OpenAPI v2) shipped in schemas/: read once, shared by
  * the OpenAPI documents and by anyone who needs the built-in definitions.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -50,6 +51,16 @@ export interface Swagger {
 const swaggerUrl = new URL('../../../schemas/kubernetes/openapi-v2.json', import.meta.url);
 
 let loaded: Swagger | undefined;
+
+let digest: string | undefined;
+
+/** A digest of the swagger file, for answers derived from it that are kept across processes. */
+export function swaggerDigest(): string {
+  digest ??= createHash('sha256')
+    .update(readFileSync(fileURLToPath(swaggerUrl)))
+    .digest('hex');
+  return digest;
+}
 
 export function kubernetesSwagger(): Swagger {
   loaded ??= JSON.parse(readFileSync(fileURLToPath(swaggerUrl), 'utf8')) as Swagger;
