@@ -6,10 +6,10 @@
  * `serve --install-kubevirt` and `startEmulator({ installKubeVirt: true })`.
  */
 import { readFileSync } from 'node:fs';
-import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../api/types.js';
 import type { Client, KindRef } from '../client/client.js';
 import { VirtualClock, type Clock } from '../runtime/clock.js';
+import { yamlDocuments } from '../runtime/yaml-data.js';
 
 const MANIFESTS = new URL('../../schemas/kubevirt/manifests/', import.meta.url);
 const CRD_REF: KindRef = { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition' };
@@ -36,10 +36,11 @@ interface Condition {
   status: string;
 }
 
-const manifestObjects = (file: string): KubeObject[] =>
-  parseAllDocuments(readFileSync(new URL(file, MANIFESTS), 'utf8'))
-    .map((doc) => doc.toJS() as KubeObject | null)
-    .filter((obj): obj is KubeObject => obj !== null);
+/** The objects of a release manifest (`kubevirt-operator.yaml`, `kubevirt-cr.yaml`), in the file's order. */
+export const releaseManifest = (file: string): KubeObject[] =>
+  (yamlDocuments(readFileSync(new URL(file, MANIFESTS), 'utf8')) as Array<KubeObject | null>).filter(
+    (obj): obj is KubeObject => obj !== null,
+  );
 
 const conditionTrue = (obj: KubeObject, type: string): boolean =>
   ((obj.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).some((c) => c.type === type && c.status === 'True');
@@ -77,7 +78,7 @@ export async function installKubeVirt(emulator: { client: Client; clock: Clock }
   const { client, clock } = emulator;
   const timeoutMs = options.timeoutMs ?? 600_000;
   const started = clock.nowMs();
-  await applyAll(client, manifestObjects('kubevirt-operator.yaml'));
+  await applyAll(client, releaseManifest('kubevirt-operator.yaml'));
   // kubectl would retry the CR until the API serves it; the installer waits for the CRD to be Established instead.
   await waitFor(clock, 'the kubevirts.kubevirt.io CRD', timeoutMs, () =>
     found(
@@ -86,7 +87,7 @@ export async function installKubeVirt(emulator: { client: Client; clock: Clock }
     ),
   );
   const operatorApplied = clock.nowMs();
-  const customResources = manifestObjects('kubevirt-cr.yaml');
+  const customResources = releaseManifest('kubevirt-cr.yaml');
   await applyAll(client, customResources);
   const crApplied = clock.nowMs();
   for (const cr of customResources) {
