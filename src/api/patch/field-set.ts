@@ -80,10 +80,9 @@ export class FieldSet {
     return !(this.subtree(path)?.isEmpty() ?? true);
   }
 
+  /** No node below the root is ever empty (see the class comment), so only a childless non-member is. */
   isEmpty(): boolean {
-    if (this.member) return false;
-    for (const child of this.children.values()) if (!child.isEmpty()) return false;
-    return true;
+    return !this.member && this.children.size === 0;
   }
 
   /** Member paths, depth first in encoding order. */
