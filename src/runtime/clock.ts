@@ -82,6 +82,8 @@ interface VirtualTimer {
   fn: () => void;
 }
 
+const noop = (): void => {};
+
 export interface PendingTimer {
   timerId: number;
   dueMs: number;
@@ -130,7 +132,12 @@ export class VirtualClock implements Clock {
   }
 
   clearTimeout(handle: TimerHandle): void {
+    const timer = this.timers.get(handle.timerId);
+    if (!timer) return;
     this.timers.delete(handle.timerId);
+    // The queue keeps the cleared timer until it is due; its callback (and all the callback holds, such as a
+    // webhook call's request and response behind its timeout) goes now.
+    timer.fn = noop;
   }
 
   sleep(ms: number): Promise<void> {

@@ -29,9 +29,17 @@ export interface ControllerOptions {
 /** Maps a changed object to the keys it concerns, e.g. a pod to its owner's key; none to ignore it. */
 export type KeyMapper<T> = (obj: T) => string[];
 
+/**
+ * Maps one change to the keys it concerns, seeing both states: `old` is
+ * undefined for an add, `cur` for a delete. For a source whose changes
+ * matter only when some property of the object changes (a node's labels
+ * for the DaemonSets that select it).
+ */
+export type ChangeKeyMapper<T> = (old: T | undefined, cur: T | undefined) => Iterable<string>;
+
 interface WatchSource {
   informer: EventSource;
-  keysOf: KeyMapper<KubeObject>;
+  keysOfChange: ChangeKeyMapper<KubeObject>;
 }
 
 export class Controller implements Component {
@@ -51,8 +59,14 @@ export class Controller implements Component {
 
   /** Reconciles the keys `keysOf` maps each added, updated or deleted object to (by default its own key). */
   watch<T extends KubeObject>(informer: EventSource<T>, keysOf: KeyMapper<T> = (obj) => [objectKey(obj)]): this {
+    // An update enqueues the keys of the old state too: a pod that changed owner concerns both owners.
+    return this.watchChanges(informer, (old, cur) => [...(old ? keysOf(old) : []), ...(cur ? keysOf(cur) : [])]);
+  }
+
+  /** Reconciles the keys `keysOfChange` maps each add, update or delete to, given the states before and after. */
+  watchChanges<T extends KubeObject>(informer: EventSource<T>, keysOfChange: ChangeKeyMapper<T>): this {
     // The informer hands its handlers only T objects, so the mapper only ever sees T.
-    const source = { informer, keysOf: keysOf as KeyMapper<KubeObject> };
+    const source = { informer, keysOfChange: keysOfChange as ChangeKeyMapper<KubeObject> };
     this.sources.push(source);
     // A source added while running (a kind discovered later) is connected at once; its cached objects arrive as adds.
     if (this.queue) this.registrations.push(this.connect(this.queue, source));
@@ -82,15 +96,15 @@ export class Controller implements Component {
     this.running = this.run(queue, stopped);
   }
 
-  private connect(
-    queue: WorkQueue,
-    { informer, keysOf }: { informer: EventSource<KubeObject>; keysOf: KeyMapper<KubeObject> },
-  ): HandlerRegistration {
-    const enqueue = (...states: KubeObject[]): void => {
-      for (const key of new Set(states.flatMap((state) => keysOf(state)))) queue.add(key);
+  private connect(queue: WorkQueue, { informer, keysOfChange }: WatchSource): HandlerRegistration {
+    const enqueue = (old: KubeObject | undefined, cur: KubeObject | undefined): void => {
+      for (const key of new Set(keysOfChange(old, cur))) queue.add(key);
     };
-    // An update enqueues the keys of the old state too: a pod that changed owner concerns both owners.
-    return informer.addEventHandler({ onAdd: enqueue, onUpdate: enqueue, onDelete: enqueue });
+    return informer.addEventHandler({
+      onAdd: (obj) => enqueue(undefined, obj),
+      onUpdate: (old, cur) => enqueue(old, cur),
+      onDelete: (obj) => enqueue(obj, undefined),
+    });
   }
 
   /** Stops taking keys and waits for the reconciles in progress to finish. */

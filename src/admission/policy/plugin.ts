@@ -18,7 +18,7 @@ import { serviceAccountUser } from '../../auth/user.js';
 import type { Client } from '../../client/client.js';
 import type { Informer, SharedInformerFactory } from '../../runtime/informer.js';
 import type { AdmissionAttributes, AdmissionChain, ValidatingPlugin } from '../chain.js';
-import { isExemptFromWebhooks } from '../webhooks/matching.js';
+import { equivalentTypes, isExemptFromWebhooks } from '../webhooks/matching.js';
 import { evaluatePolicy, type PolicyFailure } from './evaluate.js';
 import { matchesResources } from './matching.js';
 import { admissionRequestOf } from './request.js';
@@ -45,22 +45,27 @@ export class ValidatingAdmissionPolicyPlugin implements ValidatingPlugin {
   private readonly policies: Informer<ValidatingAdmissionPolicy>;
   private readonly bindings: Informer<ValidatingAdmissionPolicyBinding>;
   private readonly namespaces: Informer;
+  /** The bindings in name order, kept until one changes: every write asks for them. */
+  private sortedBindings: readonly ValidatingAdmissionPolicyBinding[] | undefined;
 
   constructor(private readonly options: PolicyAdmissionOptions) {
     this.policies = options.informers.informerFor({ apiVersion: ADMISSION_V1, kind: 'ValidatingAdmissionPolicy' });
     this.bindings = options.informers.informerFor({ apiVersion: ADMISSION_V1, kind: 'ValidatingAdmissionPolicyBinding' });
     this.namespaces = options.informers.informerFor({ apiVersion: 'v1', kind: 'Namespace' });
+    const forget = (): void => {
+      this.sortedBindings = undefined;
+    };
+    this.bindings.addEventHandler({ onAdd: forget, onUpdate: forget, onDelete: forget });
     runPolicyStatus(this.policies, options);
   }
 
   async validate(attributes: AdmissionAttributes): Promise<void> {
     if (isExemptFromWebhooks(attributes.type)) return;
-    const bindings = this.bindings.list();
-    if (bindings.length === 0) return;
-    const equivalents = this.options.resourceTypes().filter((t) => t.storageKey === attributes.type.storageKey);
+    this.sortedBindings ??= [...this.bindings.list()].sort((a, b) => ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1));
+    if (this.sortedBindings.length === 0) return;
+    const equivalents = equivalentTypes(this.options.resourceTypes(), attributes.type);
     const namespaceLabels = (ns: string) => this.namespace(ns).then((n) => n?.metadata.labels ?? {});
-    const sorted = [...bindings].sort((a, b) => ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1));
-    for (const binding of sorted) {
+    for (const binding of this.sortedBindings) {
       // Validation refuses a binding without a policy name or a policy without a spec; stored state is not trusted to hold it.
       const policy = binding.spec?.policyName ? this.policies.getByName(undefined, binding.spec.policyName) : undefined;
       if (!policy?.spec) continue;

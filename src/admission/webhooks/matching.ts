@@ -86,6 +86,18 @@ const resourceOf = (type: ResourceType): GroupVersionResource => ({ group: type.
  * version of the same stored resource matches too, and the webhook sees the
  * object in that version.
  */
+/** Per served-type list (replaced when CRDs change) and storage key, the types stored alike: every write asks. */
+const equivalentsCache = new WeakMap<readonly ResourceType[], Map<string, ResourceType[]>>();
+
+/** Every served type stored under the same key as `type` (its other versions), `type` included: matchPolicy Equivalent's candidates. */
+export function equivalentTypes(all: readonly ResourceType[], type: ResourceType): ResourceType[] {
+  let byStorageKey = equivalentsCache.get(all);
+  if (!byStorageKey) equivalentsCache.set(all, (byStorageKey = new Map()));
+  let equivalents = byStorageKey.get(type.storageKey);
+  if (!equivalents) byStorageKey.set(type.storageKey, (equivalents = all.filter((t) => t.storageKey === type.storageKey)));
+  return equivalents;
+}
+
 export function matchRules(
   webhook: Webhook,
   attributes: AdmissionAttributes,

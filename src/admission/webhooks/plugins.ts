@@ -17,6 +17,7 @@ import type { AdmissionAttributes, AdmissionChain, MutatingPlugin, ValidatingPlu
 import type { WebhookBackends } from './backends.js';
 import { callWebhook, CallingWebhookError, type CallDeps } from './call.js';
 import {
+  equivalentTypes,
   isExemptFromWebhooks,
   matchConditions,
   matchObjectSelector,
@@ -54,18 +55,25 @@ interface ConfiguredWebhook {
   configuration: string;
 }
 
+/** A webhook whose rules match a request, with what the request looks like to it (resource, kind, version). */
+interface RuleMatch {
+  webhook: Webhook;
+  invocation: Invocation;
+}
+
 class WebhookSource {
   private readonly namespaces: Informer;
   private readonly deps: CallDeps;
   /** The webhooks in call order, kept until a configuration changes: every write asks for them. */
   private ordered: readonly ConfiguredWebhook[] | undefined;
-  /** Per served-type list (replaced when CRDs change) and storage key, the types stored alike. */
-  private readonly equivalentsCache = new WeakMap<readonly ResourceType[], Map<string, ResourceType[]>>();
   /**
-   * Per equivalents list and webhook (both replaced when types or configurations change), what its rules answer
-   * for one shape of request: every write asks every webhook, and the rules answer the same for the same shape.
+   * Per webhook list and equivalents list (both replaced when configurations or types change), the webhooks whose
+   * rules concern one shape of request, in call order: every write asks, and the rules answer the same for the same shape.
    */
-  private readonly ruleMatches = new WeakMap<readonly ResourceType[], WeakMap<Webhook, Map<string, Invocation | null>>>();
+  private readonly ruleMatches = new WeakMap<
+    readonly ConfiguredWebhook[],
+    WeakMap<readonly ResourceType[], Map<string, readonly RuleMatch[]>>
+  >();
 
   constructor(
     private readonly options: WebhookAdmissionOptions,
@@ -91,7 +99,7 @@ class WebhookSource {
     configurations.addEventHandler({ onAdd: forget, onUpdate: forget, onDelete: forget });
   }
 
-  webhooks(): readonly ConfiguredWebhook[] {
+  private webhooks(): readonly ConfiguredWebhook[] {
     if (!this.ordered) {
       const configurations = [...this.configurations.list()].sort((a, b) => ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1));
       this.ordered = configurations.flatMap((c) =>
@@ -101,37 +109,34 @@ class WebhookSource {
     return this.ordered;
   }
 
-  /** The invocation when the webhook concerns this request. */
-  async invocationFor(webhook: Webhook, attributes: AdmissionAttributes): Promise<Invocation | undefined> {
-    const invocation = this.matchRulesCached(webhook, attributes);
-    if (!invocation || !matchObjectSelector(webhook, attributes) || !matchConditions(webhook, attributes)) return undefined;
-    const subject = namespaceSelectorSubject(webhook, attributes);
-    if (!subject) return invocation;
-    const labels = 'fromObject' in subject ? (subject.fromObject.metadata.labels ?? {}) : await this.namespaceLabels(subject.namespace);
-    return namespaceLabelsMatch(webhook, labels) ? invocation : undefined;
-  }
-
-  private matchRulesCached(webhook: Webhook, attributes: AdmissionAttributes): Invocation | undefined {
+  /** The webhooks, in call order, whose rules concern this request's operation, resource, subresource and scope. */
+  candidates(attributes: AdmissionAttributes): readonly RuleMatch[] {
     const { type, operation, subresource, namespace } = attributes;
-    const equivalents = this.equivalents(type);
-    let byWebhook = this.ruleMatches.get(equivalents);
-    if (!byWebhook) this.ruleMatches.set(equivalents, (byWebhook = new WeakMap()));
-    let byShape = byWebhook.get(webhook);
-    if (!byShape) byWebhook.set(webhook, (byShape = new Map()));
+    const webhooks = this.webhooks();
+    const equivalents = equivalentTypes(this.options.resourceTypes(), type);
+    let byEquivalents = this.ruleMatches.get(webhooks);
+    if (!byEquivalents) this.ruleMatches.set(webhooks, (byEquivalents = new WeakMap()));
+    let byShape = byEquivalents.get(equivalents);
+    if (!byShape) byEquivalents.set(equivalents, (byShape = new Map()));
     const shape = `${operation} ${type.group}/${type.version}/${type.plural}/${subresource ?? ''} ${namespace ? 'namespaced' : ''}`;
-    let invocation = byShape.get(shape);
-    if (invocation === undefined) byShape.set(shape, (invocation = matchRules(webhook, attributes, equivalents) ?? null));
-    return invocation ?? undefined;
+    let matches = byShape.get(shape);
+    if (!matches) {
+      matches = webhooks.flatMap(({ webhook }) => {
+        const invocation = matchRules(webhook, attributes, equivalents);
+        return invocation ? [{ webhook, invocation }] : [];
+      });
+      byShape.set(shape, matches);
+    }
+    return matches;
   }
 
-  /** Every served type stored under the same key as `type` (its other versions), `type` included. */
-  private equivalents(type: ResourceType): ResourceType[] {
-    const all = this.options.resourceTypes();
-    let byStorageKey = this.equivalentsCache.get(all);
-    if (!byStorageKey) this.equivalentsCache.set(all, (byStorageKey = new Map()));
-    let equivalents = byStorageKey.get(type.storageKey);
-    if (!equivalents) byStorageKey.set(type.storageKey, (equivalents = all.filter((t) => t.storageKey === type.storageKey)));
-    return equivalents;
+  /** Whether a webhook whose rules match concerns this request: its object selector, match conditions and namespace selector. */
+  async admits(webhook: Webhook, attributes: AdmissionAttributes): Promise<boolean> {
+    if (!matchObjectSelector(webhook, attributes) || !matchConditions(webhook, attributes)) return false;
+    const subject = namespaceSelectorSubject(webhook, attributes);
+    if (!subject) return true;
+    const labels = 'fromObject' in subject ? (subject.fromObject.metadata.labels ?? {}) : await this.namespaceLabels(subject.namespace);
+    return namespaceLabelsMatch(webhook, labels);
   }
 
   call(webhook: Webhook, attributes: AdmissionAttributes, invocation: Invocation, mutating: boolean): Promise<KubeObject | undefined> {
@@ -160,18 +165,17 @@ export class MutatingWebhookPlugin implements MutatingPlugin {
     if (isExemptFromWebhooks(attributes.type)) return attributes.object;
     let current = attributes;
     // reinvocationPolicy IfNeeded: a webhook whose output a later webhook changed runs once more.
-    const ifNeeded: Array<{ webhook: Webhook; output: KubeObject | undefined }> = [];
-    for (const { webhook } of this.source.webhooks()) {
-      current = await this.invoke(webhook, current);
-      if (webhook.reinvocationPolicy === 'IfNeeded') ifNeeded.push({ webhook, output: current.object });
+    const ifNeeded: Array<{ match: RuleMatch; output: KubeObject | undefined }> = [];
+    for (const match of this.source.candidates(attributes)) {
+      current = await this.invoke(match, current);
+      if (match.webhook.reinvocationPolicy === 'IfNeeded') ifNeeded.push({ match, output: current.object });
     }
-    for (const entry of ifNeeded) if (entry.output !== current.object) current = await this.invoke(entry.webhook, current);
+    for (const entry of ifNeeded) if (entry.output !== current.object) current = await this.invoke(entry.match, current);
     return current.object;
   }
 
-  private async invoke(webhook: Webhook, attributes: AdmissionAttributes): Promise<AdmissionAttributes> {
-    const invocation = await this.source.invocationFor(webhook, attributes);
-    if (!invocation) return attributes;
+  private async invoke({ webhook, invocation }: RuleMatch, attributes: AdmissionAttributes): Promise<AdmissionAttributes> {
+    if (!(await this.source.admits(webhook, attributes))) return attributes;
     try {
       const patched = await this.source.call(webhook, attributes, invocation, true);
       return patched ? { ...attributes, object: patched } : attributes;
@@ -193,9 +197,8 @@ export class ValidatingWebhookPlugin implements ValidatingPlugin {
   async validate(attributes: AdmissionAttributes): Promise<void> {
     if (isExemptFromWebhooks(attributes.type)) return;
     const outcomes = await Promise.all(
-      this.source.webhooks().map(async ({ webhook }) => {
-        const invocation = await this.source.invocationFor(webhook, attributes);
-        if (!invocation) return undefined;
+      this.source.candidates(attributes).map(async ({ webhook, invocation }) => {
+        if (!(await this.source.admits(webhook, attributes))) return undefined;
         try {
           await this.source.call(webhook, attributes, invocation, false);
           return undefined;

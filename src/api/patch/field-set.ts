@@ -80,10 +80,9 @@ export class FieldSet {
     return !(this.subtree(path)?.isEmpty() ?? true);
   }
 
+  /** No node below the root is ever empty (see the class comment), so only a childless non-member is. */
   isEmpty(): boolean {
-    if (this.member) return false;
-    for (const child of this.children.values()) if (!child.isEmpty()) return false;
-    return true;
+    return !this.member && this.children.size === 0;
   }
 
   /** Member paths, depth first in encoding order. */
@@ -97,16 +96,21 @@ export class FieldSet {
     return result;
   }
 
+  /** `this` itself when `other` adds nothing, so a writer that re-sets fields it owns keeps its set (and its encoding). */
   union(other: FieldSet): FieldSet {
     if (other.isEmpty()) return this;
     if (this.isEmpty()) return other;
+    const grown: Array<[string, FieldSet]> = [];
+    for (const [element, theirs] of other.children) {
+      const mine = this.children.get(element);
+      const both = mine ? mine.union(theirs) : theirs;
+      if (both !== mine) grown.push([element, both]);
+    }
+    if (grown.length === 0 && (this.member || !other.member)) return this;
     const out = new FieldSet();
     out.member = this.member || other.member;
-    for (const [element, child] of this.children) {
-      const theirs = other.children.get(element);
-      out.children.set(element, theirs ? child.union(theirs) : child);
-    }
-    for (const [element, child] of other.children) if (!this.children.has(element)) out.children.set(element, child);
+    for (const [element, child] of this.children) out.children.set(element, child);
+    for (const [element, child] of grown) out.children.set(element, child);
     return out;
   }
 

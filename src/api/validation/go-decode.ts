@@ -142,7 +142,7 @@ class Walker {
     if (reference) {
       const custom = customDecoders[reference.ref];
       if (custom) return custom(value, at, reference.goType);
-      if (reference.isStruct) return this.checkStruct(value, reference.definition, reference.struct, reference.goType, at);
+      if (reference.isStruct) return this.checkStructOnce(value, reference, at);
       return this.check(value, reference.definition, at);
     }
     // The Go type is spelled only for a mismatch: most values fit.
@@ -179,6 +179,24 @@ class Walker {
         return undefined;
       }
     }
+  }
+
+  /**
+   * Per struct definition, the frozen values already found to fit it: a write shares most of its subtrees with the stored
+   * version it replaces (frozen, so unchanged since they were checked), and a fitting value has no message to spell.
+   */
+  private readonly fitting = new WeakMap<OpenApiSchema, WeakSet<object>>();
+
+  private checkStructOnce(value: unknown, reference: Reference, at: Position): TypeMismatch | undefined {
+    const frozen = typeof value === 'object' && value !== null && Object.isFrozen(value);
+    let fits = this.fitting.get(reference.definition);
+    if (frozen && fits?.has(value)) return undefined;
+    const found = this.checkStruct(value, reference.definition, reference.struct, reference.goType, at);
+    if (frozen && !found) {
+      if (!fits) this.fitting.set(reference.definition, (fits = new WeakSet()));
+      fits.add(value);
+    }
+    return found;
   }
 
   checkStruct(value: unknown, schema: OpenApiSchema, struct: string, goType: string, at: Position): TypeMismatch | undefined {

@@ -2,12 +2,15 @@
 import type { SeededRandom } from '../../runtime/seeded-random.js';
 
 export function randomHex(random: SeededRandom, length: number): string {
-  let text = '';
-  while (text.length < length)
-    text += Math.floor(random.next() * 0x1_0000_0000)
-      .toString(16)
-      .padStart(8, '0');
-  return text.slice(0, length);
+  const words: string[] = [];
+  for (let digits = 0; digits < length; digits += 8)
+    words.push(
+      Math.floor(random.next() * 0x1_0000_0000)
+        .toString(16)
+        .padStart(8, '0'),
+    );
+  // Joined once, so the ID is one flat string rather than a tree of its pieces kept in every status that holds it.
+  return words.join('').slice(0, length);
 }
 
 /** A version 4 UUID. */

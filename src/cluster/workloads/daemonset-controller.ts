@@ -5,6 +5,7 @@
  * ControllerRevision per template whose hash labels the pods; rolling
  * updates within maxUnavailable; and the scheduled/ready/available counts.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { Controller, type ReconcileResult } from '../../runtime/controller.js';
 import { EventRecorder } from '../../runtime/events.js';
 import { objectKey, type Informer } from '../../runtime/informer.js';
@@ -56,16 +57,31 @@ export function daemonSetController(ctx: ComponentContext): Controller {
     workers: 2,
     reconcile: (key) => syncDaemonSet(ctx, deps, key),
   });
-  return (
-    controller
-      .watch(deps.daemonSets)
-      .watch(deps.pods, (pod) => {
-        const owner = controllerKeyOf(pod, 'DaemonSet');
-        return owner ? [owner] : [];
-      })
-      // Any node change may change where daemons should run.
-      .watch(deps.nodes, () => deps.daemonSets.list().map(objectKey))
-  );
+  return controller
+    .watch(deps.daemonSets)
+    .watch(deps.pods, (pod) => {
+      const owner = controllerKeyOf(pod, 'DaemonSet');
+      return owner ? [owner] : [];
+    })
+    .watchChanges(deps.nodes, (old, cur) => daemonSetsAffectedBy(deps.daemonSets, old, cur));
+}
+
+/**
+ * The DaemonSets a node change concerns, as kube's addNode/updateNode pick
+ * them: a new node concerns those that should run on it; a changed node only
+ * those whose should-run answer changed, and none unless its labels or
+ * taints changed (status and heartbeats never move a daemon). A deleted node
+ * concerns those that ran there, so their desired counts follow.
+ */
+function daemonSetsAffectedBy(daemonSets: Informer<DaemonSet>, old: Node | undefined, cur: Node | undefined): string[] {
+  if (old && cur && isDeepStrictEqual(old.metadata.labels, cur.metadata.labels) && isDeepStrictEqual(old.spec?.taints, cur.spec?.taints))
+    return [];
+  const shouldRun = (ds: DaemonSet, node: Node | undefined): boolean =>
+    node !== undefined && podFitsNode(ds.spec.template.spec ?? {}, node);
+  return daemonSets
+    .list()
+    .filter((ds) => shouldRun(ds, old) !== shouldRun(ds, cur))
+    .map(objectKey);
 }
 
 /** The daemon pod spec for one node: the template plus the tolerations and the node pinning. */

@@ -53,7 +53,9 @@ function operatorController(ctx: ComponentContext): Component {
   // A CR coming or going changes the verdict for every other one (checkForActiveInstall).
   controller.watch(kubevirts, (kv) => [objectKey(kv), ...everyKubeVirt()]);
   // A new leader (another operator version) retargets every CR.
-  for (const informer of [operatorPods, schedulableNodes, ...cache.all()]) controller.watch(informer, everyKubeVirt);
+  for (const informer of [operatorPods, ...cache.all()]) controller.watch(informer, everyKubeVirt);
+  // Only how many nodes are schedulable matters (virt-api's replicas): virt-handler's heartbeat on a node changes nothing.
+  controller.watchChanges(schedulableNodes, (old, cur) => (old && cur ? [] : everyKubeVirt()));
   return controller;
 }
 

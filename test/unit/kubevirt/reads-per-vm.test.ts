@@ -96,11 +96,7 @@ t.test('starting and stopping one VM reads as much beside 4N VMs as beside N', a
   const large = await readsOfOneVm(t, 'probe-large');
   t.comment(`reads for one VM: ${small} beside ${SMALL} VMs, ${large} beside ${LARGE}`);
   t.ok(small > 0, 'the reads are counted');
-  // A controller that lists every VMI (or launcher pod) per change would read about 4× as much at 4N.
-  // Known failing since session 4's branches were merged (675 → 984 reads, 1.46×: the cluster-wide Pod informer's
-  // reads grow, 78 → 183, and virt-operator's managed objects are read by one more reconcile); marked todo so the
-  // failure stays visible in every run until issue 19 finds the reader, not counted as a pass.
-  t.ok(large <= small * 1.25 + 20, `reads beside ${LARGE} VMs (${large}) within 1.25× of those beside ${SMALL} (${small})`, {
-    todo: 'reads grow with the cluster again after the session-4 merge; see issue 19',
-  });
+  // A controller that lists every VMI (or launcher pod) per change would read about 4× as much at 4N; so would one that
+  // resyncs on every node heartbeat (the DaemonSet controller and virt-operator did, until issue 19).
+  t.ok(large <= small * 1.25 + 20, `reads beside ${LARGE} VMs (${large}) within 1.25× of those beside ${SMALL} (${small})`);
 });

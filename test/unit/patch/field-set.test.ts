@@ -30,6 +30,13 @@ t.test('an operation that changes nothing answers its operand', async (t) => {
   t.equal(A.difference(empty), A);
   t.equal(A.difference(set(['f:unrelated'])), A);
   t.not(A.difference(set(['f:spec', 'f:replicas'])), A);
+  t.equal(A.union(set(['f:spec', 'f:replicas'], ['f:metadata', 'f:labels', 'f:app'])), A, 'a union with paths A owns is A');
+  const grown = A.union(set(['f:spec', 'f:template', 'f:metadata'], ['f:spec', 'f:paused']));
+  t.not(grown, A);
+  t.same(paths(grown), paths(FieldSet.of([...paths(A), ['f:spec', 'f:paused']])));
+  t.equal(grown.child('f:metadata'), A.child('f:metadata'), 'an untouched subtree is shared');
+  const prefix = set(['f:spec']);
+  t.ok(set(['f:spec', 'f:replicas']).union(prefix).has(['f:spec']), 'a path that is only a prefix in A becomes a member');
 });
 
 t.test('an untouched manager keeps its stored encoding; a client-written encoding is written anew', async (t) => {

@@ -1,4 +1,6 @@
 import t from 'tap';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { RealClock, VirtualClock, rfc3339, rfc3339Micro } from '../../../src/runtime/clock.js';
 
 const START = Date.UTC(2026, 10, 24, 16, 0, 0);
@@ -126,4 +128,19 @@ t.test('a real timer longer than Node allows (2^31-1 ms) waits instead of firing
   await new Promise((resolve) => setTimeout(resolve, 50));
   t.notOk(fired);
   clock.clearTimeout(timer);
+});
+
+t.test('a cleared virtual timer lets go of its callback before it would have been due', async (t) => {
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  const clock = new VirtualClock();
+  const held = (() => {
+    const payload = { big: new Array(1000).fill('x') };
+    clock.clearTimeout(clock.setTimeout(() => payload.big.length, 60_000));
+    return new WeakRef(payload);
+  })();
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
+  t.equal(held.deref(), undefined, 'what the callback held is collected while the timer would still be pending');
+  await clock.advance(60_000);
 });

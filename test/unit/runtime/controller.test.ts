@@ -145,6 +145,43 @@ t.test('a key mapper routes related objects to the owner key; stop detaches and 
   pods.stop();
 });
 
+t.test('a change mapper sees both states, so it can ignore changes that do not concern a key', async (t) => {
+  const clock = new VirtualClock();
+  const client = new FakeClient();
+  const pods = new Informer(client, POD, {}, { clock });
+  const seen: Array<[string | undefined, string | undefined]> = [];
+  const reconciled: string[] = [];
+  const controller = new Controller({ name: 'c', clock, reconcile: async (key) => void reconciled.push(key) }).watchChanges(
+    pods,
+    (old, cur) => {
+      seen.push([old?.metadata.labels?.role, cur?.metadata.labels?.role]);
+      return old?.metadata.labels?.role === cur?.metadata.labels?.role ? [] : ['ns/roles'];
+    },
+  );
+  pods.start();
+  await controller.start();
+  await client.create({ ...POD, metadata: { namespace: 'ns', name: 'p', labels: { role: 'a' } } });
+  await clock.advance(0);
+  await client.patch(POD, 'ns', 'p', 'merge', { metadata: { annotations: { beat: '1' } } });
+  await clock.advance(0);
+  t.same(reconciled, ['ns/roles'], 'the add is mapped, the annotation-only update is not');
+  await client.patch(POD, 'ns', 'p', 'merge', { metadata: { labels: { role: 'b' } } });
+  await client.delete(POD, 'ns', 'p');
+  await clock.advance(0);
+  t.same(
+    seen,
+    [
+      [undefined, 'a'],
+      ['a', 'a'],
+      ['a', 'b'],
+      ['b', undefined],
+    ],
+    'add, update and delete each with their two sides',
+  );
+  await controller.stop();
+  pods.stop();
+});
+
 t.test('workers wait for the informers to sync; stop before sync returns', async (t) => {
   const clock = new VirtualClock();
   const informer = new Informer(new FakeClient(), CM, {}, { clock });

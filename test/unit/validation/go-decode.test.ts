@@ -89,3 +89,18 @@ t.test('custom resources: the unstructured converter words metadata errors', asy
   t.equal(message({ labels: { a: 1 } }), 'cannot convert int64 to string');
   t.equal(message({ ownerReferences: [1.5] }), 'cannot restore struct from: float64');
 });
+
+t.test('a frozen (stored) subtree found to fit is not walked again; one that does not fit is reported every time', async (t) => {
+  const spec = Object.freeze({ containers: Object.freeze([Object.freeze({ name: 'c', image: 'i' })]) });
+  t.equal(goMessage({ metadata: { name: 'a' }, spec }, POD), undefined);
+  t.equal(goMessage({ metadata: { name: 'b' }, spec }, POD), undefined, 'the same spec in the next version still fits');
+  const bad = Object.freeze({ containers: Object.freeze([Object.freeze({ name: 'c', image: 1 })]) });
+  const message = 'json: cannot unmarshal number into Go struct field Container.spec.containers.image of type string';
+  t.equal(goMessage({ metadata: {}, spec: bad }, POD), message);
+  t.equal(goMessage({ metadata: {}, spec: bad }, POD), message, 'a mismatch is not remembered as fitting');
+  t.equal(
+    goMessage({ metadata: { ownerReferences: spec } }, POD),
+    'json: cannot unmarshal object into Go struct field ObjectMeta.metadata.ownerReferences of type []v1.OwnerReference',
+    'fitting one definition says nothing about another',
+  );
+});

@@ -107,6 +107,33 @@ t.test('a DaemonSet puts one pinned, tolerant pod on each eligible node', async 
   const revisions = await h.list({ apiVersion: 'apps/v1', kind: 'ControllerRevision' }, 'default');
   t.equal(revisions.length, 1);
   t.equal(revisions[0].metadata.name, `agent-${pods[0].metadata.labels!['controller-revision-hash']}`);
+
+  // A node change that moves where the daemon should run is acted on (kube's updateNode): the taint goes, a pod comes;
+  // the label goes, the pod goes.
+  type Pinned = {
+    spec: { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: NodeTerm[] } } } };
+  };
+  type NodeTerm = { matchFields: Array<{ values: string[] }> };
+  const targetOf = (pod: KubeObject) =>
+    (pod as unknown as Pinned).spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchFields[0]
+      .values[0];
+  const podNodes = async () =>
+    (await h.list(POD, 'default', 'app=agent'))
+      .filter((pod) => !pod.metadata.deletionTimestamp)
+      .map(targetOf)
+      .sort();
+  await h.client.patch(NODE, undefined, 'ds-b', 'merge', { spec: { taints: null } });
+  t.same(
+    await h.eventually(async () => ((await podNodes()).length === 2 ? podNodes() : undefined)),
+    ['ds-a', 'ds-b'],
+    'untainted node gets a pod',
+  );
+  await h.client.patch(NODE, undefined, 'ds-a', 'merge', { metadata: { labels: { pool: null } } });
+  t.same(
+    await h.eventually(async () => ((await podNodes()).length === 1 ? podNodes() : undefined)),
+    ['ds-b'],
+    'unlabelled node loses its pod',
+  );
 });
 
 t.test('a StatefulSet creates ordered pods, one after the other', async (t) => {
