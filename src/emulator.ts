@@ -18,6 +18,8 @@ import { TypeRegistry } from './api/type-registry.js';
 import { apiVersionOf, type KubeObject, type ResourceType } from './api/types.js';
 import { adminUser } from './auth/user.js';
 import { Authorizer } from './auth/authorization/authorizer.js';
+import { NodeAuthorizer } from './auth/authorization/node-authorizer.js';
+import { NodeGraph } from './auth/authorization/node-graph.js';
 import { nodeRestriction } from './auth/authorization/node-restriction.js';
 import { identityAgent, identityUser, type ComponentIdentity } from './auth/identities.js';
 import { ensureBootstrapPolicy } from './auth/rbac/bootstrap-policy.js';
@@ -161,7 +163,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const registry = new GenericRegistry({ store, schemas, admission, clock, random, hooks, eventTtlMs: options.eventTtlMs });
   const openapi = new OpenApiService(types.groups().flatMap((g) => g.versions.map((v) => (g.name ? `${g.name}/${v}` : v))));
   // --authorization-mode=Node,RBAC, for HTTP requests and in-process components alike.
-  const authorizer = new Authorizer(new RuleResolver(store));
+  const authorizer = new Authorizer(new RuleResolver(store), new NodeAuthorizer(new NodeGraph(store)));
   const parts: ApiServerParts = {
     authorizer,
     store,

@@ -22,6 +22,8 @@ interface ReviewedResource {
   resource?: string;
   subresource?: string;
   name?: string;
+  /** 1.31+'s selector attributes: the Node authorizer reads a field selector as it reads a list's (AuthorizeWithSelectors). */
+  fieldSelector?: { rawSelector?: string; requirements?: Array<{ key?: string; operator?: string; values?: string[] }> };
 }
 
 interface AccessReviewSpec {
@@ -64,7 +66,17 @@ function attributesOf(kind: string, spec: AccessReviewSpec): RequestAttributes {
     subresource: r.subresource || undefined,
     namespace: r.namespace || undefined,
     name: r.name || undefined,
+    fieldSelector: fieldSelectorOf(r.fieldSelector),
   };
+}
+
+/** A review's field selector as a list's: the raw selector, or its `In` requirements of one value each as `key=value`. */
+function fieldSelectorOf(selector: ReviewedResource['fieldSelector']): string | undefined {
+  if (selector?.rawSelector) return selector.rawSelector;
+  const terms = (selector?.requirements ?? []).flatMap((r) =>
+    r.operator === 'In' && r.values?.length === 1 ? [`${r.key}=${r.values[0]}`] : [],
+  );
+  return terms.length > 0 ? terms.join(',') : undefined;
 }
 
 function accessStatus(authorizer: Authorizer, user: UserInfo, attributes: RequestAttributes): Record<string, unknown> {

@@ -12,6 +12,7 @@ import type { TypeRegistry } from '../api/type-registry.js';
 import type { KubeList, KubeObject, ResourceType, WatchEvent } from '../api/types.js';
 import type { UserInfo } from '../auth/user.js';
 import type { Authorizer } from '../auth/authorization/authorizer.js';
+import { nameFromFieldSelector } from '../auth/authorization/request-attributes.js';
 import type { Store } from '../storage/store.js';
 import type { Client, DeleteOptions, KindRef, ListOptions, PatchOptions, PatchType, WatchOptions, WriteOptions } from './client.js';
 import type { Clock } from '../runtime/clock.js';
@@ -33,7 +34,7 @@ export class InProcessClient implements Client {
   }
 
   async list<T extends KubeObject>(ref: KindRef, options: ListOptions = {}): Promise<KubeList<T>> {
-    const type = this.authorized('list', ref, options.namespace);
+    const type = this.authorized('list', ref, options.namespace, undefined, undefined, options.fieldSelector);
     const page = listPage(this.parts.store, type, options);
     return {
       apiVersion: ref.apiVersion,
@@ -100,9 +101,11 @@ export class InProcessClient implements Client {
 
   watch<T extends KubeObject>(ref: KindRef, options: WatchOptions = {}): Observable<WatchEvent<T>> {
     return new Observable<WatchEvent<T>>((subscriber) => {
-      const events = watchResource(this.parts.store, this.authorized('watch', ref, options.namespace), options) as Observable<
-        WatchEvent<T>
-      >;
+      const events = watchResource(
+        this.parts.store,
+        this.authorized('watch', ref, options.namespace, undefined, undefined, options.fieldSelector),
+        options,
+      ) as Observable<WatchEvent<T>>;
       // Deliver asynchronously, as a network watch would: a component never sees its own write inside the call that made it.
       const subscription = events.subscribe({
         next: (e) => queueMicrotask(() => subscriber.next(e)),
@@ -125,7 +128,14 @@ export class InProcessClient implements Client {
   }
 
   /** The request's type, once the authorizer allows this client's user the verb (the same decision an HTTP request gets). */
-  private authorized(verb: string, ref: KindRef, namespace: string | undefined, name?: string, subresource?: string): ResourceType {
+  private authorized(
+    verb: string,
+    ref: KindRef,
+    namespace: string | undefined,
+    name?: string,
+    subresource?: string,
+    fieldSelector?: string,
+  ): ResourceType {
     const type = this.typeOf(ref);
     const authorizer = this.parts.authorizer;
     if (!authorizer) return type;
@@ -138,7 +148,9 @@ export class InProcessClient implements Client {
       resource: type.plural,
       subresource,
       namespace: scope,
-      name,
+      // A list or watch of one object by name is authorized on that name, as kube's RequestInfoFactory does.
+      name: name ?? nameFromFieldSelector(fieldSelector),
+      fieldSelector,
     });
     return type;
   }

@@ -14,6 +14,8 @@ export interface ResourceAttributes {
   subresource?: string;
   namespace?: string;
   name?: string;
+  /** A list's or watch's field selector, which the Node authorizer reads (kube's AuthorizeWithSelectors). */
+  fieldSelector?: string;
 }
 
 export interface NonResourceAttributes {

@@ -12,6 +12,11 @@ const METHOD_VERBS: Record<string, string> = { GET: 'get', HEAD: 'get', POST: 'c
 const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
 const truthy = new Set(['1', 't', 'T', 'true', 'TRUE', 'True']);
 
+/** The name a list's or watch's field selector pins (`metadata.name=<name>`), which kube authorizes the request on. */
+export function nameFromFieldSelector(fieldSelector: string | undefined): string | undefined {
+  return fieldSelector ? /(?:^|,)metadata\.name==?([^,]*)/.exec(fieldSelector)?.[1] : undefined;
+}
+
 export function requestAttributes(method: string, url: string): RequestAttributes {
   const queryAt = url.indexOf('?');
   const path = queryAt < 0 ? url : url.slice(0, queryAt);
@@ -39,11 +44,13 @@ export function requestAttributes(method: string, url: string): RequestAttribute
     if (rest.length > 2 && !NAMESPACE_SUBRESOURCES.has(rest[2])) rest = rest.slice(2);
   }
   const [resource, name, subresource] = rest;
-  const attributes = { kind: 'resource' as const, verb, apiGroup, apiVersion, resource, namespace, name, subresource };
+  const attributes: RequestAttributes = { kind: 'resource', verb, apiGroup, apiVersion, resource, namespace, name, subresource };
   if (verb === 'get' && !name) {
     attributes.verb = truthy.has(query.get('watch') ?? '') ? 'watch' : 'list';
-    const byName = /(?:^|,)metadata\.name==?([^,]*)/.exec(query.get('fieldSelector') ?? '');
-    if (byName) attributes.name = byName[1];
+    const fieldSelector = query.get('fieldSelector') ?? '';
+    if (fieldSelector) attributes.fieldSelector = fieldSelector;
+    const byName = nameFromFieldSelector(fieldSelector);
+    if (byName !== undefined) attributes.name = byName;
   } else if (verb === 'get' && truthy.has(query.get('watch') ?? '')) {
     attributes.verb = 'watch';
   } else if (verb === 'delete' && !name) {

@@ -215,3 +215,39 @@ t.test('non-resource URLs: /version for anyone, /metrics and /emulator/* only fo
   t.match(clock.stderr, `forbidden: User "${sa('admin')}" cannot get path "/emulator/clock"`);
   t.equal((await fixture.kubectl(['get', '--raw', '/emulator/clock'])).code, 0, 'the admin kubeconfig may');
 });
+
+t.test("the Node authorizer through SubjectAccessReviews: a kubelet reaches only its node's pods and what they mount", async (t) => {
+  const nodes = (await fixture.kubectl(['get', 'nodes', '-o', 'jsonpath={.items[*].metadata.name}'])).stdout.split(' ');
+  t.ok(nodes.length >= 2, `two nodes at least: ${nodes}`);
+  const [mine, other] = nodes;
+  const pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'mounts', namespace: NS },
+    spec: {
+      nodeName: mine,
+      containers: [{ name: 'c', image: 'busybox', envFrom: [{ configMapRef: { name: 'settings' } }] }],
+      volumes: [{ name: 's', secret: { secretName: 'mounted' } }],
+    },
+  };
+  const created = await fixture.kubectl(['apply', '-f', '-'], { input: JSON.stringify(pod) });
+  t.equal(created.code, 0, created.stderr);
+  const api = fixture.kc.makeApiClient(k8s.AuthorizationV1Api);
+  const review = async (node: string, attributes: k8s.V1ResourceAttributes) => {
+    const spec = { user: `system:node:${node}`, groups: ['system:nodes', 'system:authenticated'], resourceAttributes: attributes };
+    const { status } = await api.createSubjectAccessReview({ body: { spec } });
+    return [status?.allowed === true, status?.reason ?? ''];
+  };
+  const secret = { namespace: NS, verb: 'get', resource: 'secrets', name: 'mounted' };
+  t.same(await review(mine, secret), [true, ''], 'the Secret its pod mounts');
+  t.same(await review(other, secret), [false, `no relationship found between node '${other}' and this object`], 'not another node');
+  t.same(await review(mine, { namespace: NS, verb: 'get', resource: 'configmaps', name: 'settings' }), [true, '']);
+  t.same(await review(mine, { namespace: NS, verb: 'list', resource: 'secrets' }), [false, 'No Object name found']);
+  const podsOf = (node: string) => ({ verb: 'watch', resource: 'pods', fieldSelector: { rawSelector: `spec.nodeName=${node}` } });
+  t.same(await review(mine, podsOf(mine)), [true, ''], 'its pods by field selector');
+  t.same(await review(mine, podsOf(other)), [false, 'can only list/watch pods with spec.nodeName field selector']);
+  t.same(await review(mine, { verb: 'get', resource: 'nodes', name: other }), [
+    false,
+    `node '${mine}' cannot read '${other}', only its own Node object`,
+  ]);
+});

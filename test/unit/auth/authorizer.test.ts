@@ -6,7 +6,8 @@
  */
 import t from 'tap';
 import { Authorizer } from '../../../src/auth/authorization/authorizer.js';
-import { nodeUser } from '../../../src/auth/authorization/node-authorizer.js';
+import { NodeGraph } from '../../../src/auth/authorization/node-graph.js';
+import { NodeAuthorizer, nodeUser } from '../../../src/auth/authorization/node-authorizer.js';
 import { requestAttributes } from '../../../src/auth/authorization/request-attributes.js';
 import { impersonatedUser } from '../../../src/auth/impersonation.js';
 import { bootstrapPolicy } from '../../../src/auth/rbac/bootstrap-policy.js';
@@ -27,7 +28,7 @@ const storageOf: Record<string, string> = {
 function authorizerWith(...objects: KubeObject[]): Authorizer {
   const store = new Store();
   for (const object of [...bootstrapPolicy(), ...objects]) store.put(storageOf[object.kind], object);
-  return new Authorizer(new RuleResolver(store));
+  return new Authorizer(new RuleResolver(store), new NodeAuthorizer(new NodeGraph(store)));
 }
 
 const binding = (
@@ -87,7 +88,7 @@ t.test('rules: verbs, groups, subresource wildcards, resourceNames, and the mess
 t.test('a binding written later is seen at once (the memoised decisions are dropped)', async (t) => {
   const store = new Store();
   for (const object of bootstrapPolicy()) store.put(storageOf[object.kind], object);
-  const authz = new Authorizer(new RuleResolver(store));
+  const authz = new Authorizer(new RuleResolver(store), new NodeAuthorizer(new NodeGraph(store)));
   const attributes = requestAttributes('GET', '/api/v1/namespaces/a/pods');
   t.notOk(authz.authorize(alice, attributes).allowed);
   store.put(RBAC_STORAGE.roleBindings, binding('RoleBinding', 'v', 'ClusterRole', 'view', { kind: 'User', name: 'alice' }, 'a'));
@@ -99,18 +100,61 @@ t.test('a binding written later is seen at once (the memoised decisions are drop
   t.ok(authz.authorize(alice, attributes).allowed);
 });
 
-t.test('the Node authorizer: own Lease and Node, pods and events by the system:node rules, no graph objects', async (t) => {
-  const authz = authorizerWith();
+t.test('the Node authorizer: own Lease and Node, pods by field selector, graph objects only through pods bound to the node', async (t) => {
+  const store = new Store();
+  for (const object of bootstrapPolicy()) store.put(storageOf[object.kind], object);
+  const pod = (name: string, nodeName: string, spec: Record<string, unknown>) =>
+    ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'a' }, spec: { nodeName, ...spec } }) as unknown as KubeObject;
+  store.put('/pods', pod('p', 'worker', { serviceAccountName: 'sa', volumes: [{ name: 'v', secret: { secretName: 's' } }] }));
+  store.put('/pods', pod('q', 'other', { containers: [{ name: 'c', envFrom: [{ configMapRef: { name: 'theirs' } }] }] }));
+  store.put('/pods', pod('r', 'worker', { volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'claim' } }] }));
+  const pv = {
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: { name: 'pv1' },
+    spec: { claimRef: { namespace: 'a', name: 'claim' } },
+  };
+  store.put('/persistentvolumes', pv as unknown as KubeObject);
+  const authz = new Authorizer(new RuleResolver(store), new NodeAuthorizer(new NodeGraph(store)));
   const node = nodeUser('worker');
-  t.ok(authz.authorize(node, requestAttributes('PUT', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/worker')).allowed);
+  const allowed = (method: string, url: string) => authz.authorize(node, requestAttributes(method, url)).allowed;
+  const reason = (method: string, url: string) => authz.authorize(node, requestAttributes(method, url)).reason;
+
+  t.ok(allowed('PUT', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/worker'));
   t.throws(() => authz.check(node, requestAttributes('PUT', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/other')), {
     message:
       'leases.coordination.k8s.io "other" is forbidden: User "system:node:worker" cannot update resource "leases" in API group "coordination.k8s.io" in the namespace "kube-node-lease": can only access node lease with the same name as the requesting node',
   });
-  t.ok(authz.authorize(node, requestAttributes('PATCH', '/api/v1/namespaces/a/pods/p/status')).allowed);
-  t.ok(authz.authorize(node, requestAttributes('POST', '/api/v1/namespaces/a/events')).allowed);
-  t.throws(() => authz.check(node, requestAttributes('GET', '/api/v1/namespaces/a/secrets/s')), {
-    message: /no relationship found between node 'worker' and this object$/,
+  t.equal(
+    reason('GET', '/apis/coordination.k8s.io/v1/namespaces/a/leases/worker'),
+    'can only access leases in the "kube-node-lease" system namespace',
+  );
+  t.ok(allowed('PATCH', '/api/v1/namespaces/a/pods/p/status'));
+  t.ok(allowed('POST', '/api/v1/namespaces/a/events'));
+  // Nodes and pods: its own Node only; pods listed through spec.nodeName=<itself>, read when bound to it.
+  t.ok(allowed('GET', '/api/v1/nodes/worker'));
+  t.ok(allowed('GET', '/api/v1/nodes?fieldSelector=metadata.name%3Dworker&watch=1'));
+  t.equal(reason('GET', '/api/v1/nodes/other'), "node 'worker' cannot read 'other', only its own Node object");
+  t.equal(reason('GET', '/api/v1/nodes'), "node 'worker' cannot read all nodes, only its own Node object");
+  t.ok(allowed('GET', '/api/v1/pods?fieldSelector=spec.nodeName%3Dworker'));
+  t.equal(reason('GET', '/api/v1/pods?fieldSelector=spec.nodeName%3Dother'), 'can only list/watch pods with spec.nodeName field selector');
+  t.ok(allowed('GET', '/api/v1/namespaces/a/pods/p'));
+  t.equal(reason('GET', '/api/v1/namespaces/a/pods/q'), "no relationship found between node 'worker' and this object");
+  // The graph: a pod's Secret, ServiceAccount token and PVC, the PV bound to that PVC; not another node's pod's ConfigMap.
+  t.ok(allowed('GET', '/api/v1/namespaces/a/secrets/s'));
+  t.ok(allowed('GET', '/api/v1/namespaces/a/secrets?fieldSelector=metadata.name%3Ds&watch=true'));
+  t.equal(reason('GET', '/api/v1/namespaces/a/secrets/other'), "no relationship found between node 'worker' and this object");
+  t.equal(reason('GET', '/api/v1/namespaces/a/secrets'), 'No Object name found');
+  t.equal(reason('DELETE', '/api/v1/namespaces/a/secrets/s'), 'can only read resources of this type');
+  t.equal(reason('GET', '/api/v1/namespaces/a/configmaps/theirs'), "no relationship found between node 'worker' and this object");
+  t.ok(allowed('POST', '/api/v1/namespaces/a/serviceaccounts/sa/token'));
+  t.equal(reason('GET', '/api/v1/namespaces/a/serviceaccounts/sa'), 'can only create tokens for individual service accounts');
+  t.ok(allowed('GET', '/api/v1/namespaces/a/persistentvolumeclaims/claim'));
+  t.ok(allowed('GET', '/api/v1/persistentvolumes/pv1'));
+  t.equal(reason('GET', '/api/v1/persistentvolumes'), 'can only get individual resources of this type');
+  t.throws(() => authz.check(node, requestAttributes('GET', '/api/v1/namespaces/a/secrets/other')), {
+    message:
+      'secrets "other" is forbidden: User "system:node:worker" cannot get resource "secrets" in API group "" in the namespace "a": no relationship found between node \'worker\' and this object',
   });
 });
 

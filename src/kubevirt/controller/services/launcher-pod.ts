@@ -24,6 +24,7 @@ import {
 import { multusAnnotations, podResourceClaims } from './launcher-devices.js';
 import { computeResources, memoryOverheadBytes } from './launcher-resources.js';
 import type { VirtualMachineInstance, Volume } from '../types.js';
+import { accessCredentialVolumes, cloudInitSecretVolumes, configVolume } from './launcher-config-volumes.js';
 
 /** virtconfig.DefaultDiskVerificationMemoryLimitBytes. */
 const DISK_VERIFICATION_MEMORY_LIMIT_BYTES = 2000 * 1024 * 1024;
@@ -238,14 +239,19 @@ function initContainers(vmi: VirtualMachineInstance, config: ClusterConfig): Con
 function podVolumes(vmi: VirtualMachineInstance): Array<Record<string, unknown>> {
   const volumes: Array<Record<string, unknown>> = POD_VOLUMES.map((name) => ({ name, emptyDir: {} }));
   for (const volume of vmi.spec.volumes ?? []) {
+    const config = configVolume(volume);
+    if (config) volumes.push(config);
+  }
+  for (const volume of vmi.spec.volumes ?? []) {
     const claimName = volume.persistentVolumeClaim?.claimName ?? volume.dataVolume?.name;
     if (claimName)
       volumes.push({
         name: volume.name,
         persistentVolumeClaim: { claimName, ...(volume.persistentVolumeClaim?.readOnly ? { readOnly: true } : {}) },
       });
+    volumes.push(...cloudInitSecretVolumes(volume));
   }
-  return volumes;
+  return [...volumes, ...accessCredentialVolumes(vmi)];
 }
 
 /** Copies the VMI's scheduling fields that the pod takes over verbatim. */

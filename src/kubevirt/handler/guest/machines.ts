@@ -2,10 +2,11 @@
  * Builds the guest of a new domain: the machine with the image's own
  * accounts at once, then cloud-init's and accessCredentials' once their
  * Secrets are read. On a cluster the kubelet mounts those Secrets into the
- * launcher pod (kube's Node authorizer allows it through the pod); the
- * emulator's Node authorizer has no such graph, so they are read with the API
- * server's own identity, standing for that mount. The machine looks up its
- * VMI and the cluster's addresses in the handler's informers when asked. */
+ * launcher pod (virt-controller renders them as its volumes), where
+ * virt-launcher reads them: so they are read as the kubelet of the VMI's node,
+ * which kube's Node authorizer allows through that pod and nothing else. The
+ * machine looks up its VMI and the cluster's addresses in the handler's
+ * informers when asked. */
 import type { KubeObject } from '../../../api/types.js';
 import type { Pod } from '../../../kube/pods.js';
 import type { ComponentContext } from '../../../runtime/component-context.js';
@@ -55,7 +56,8 @@ export function machineFactory({ ctx, vmis, pods }: MachineFactoryDeps): Machine
     const machine = new GuestMachine(guest, ctx.clock, { ...power, reachable, vmi: current }, guestAccounts(vmi, guest, new Map()));
     const secretNames = secretNamesOf(vmi);
     if (secretNames.length > 0) {
-      const client = ctx.clientFor?.({ component: 'kube-apiserver' }) ?? ctx.client;
+      const node = vmi.status?.nodeName;
+      const client = (node && ctx.clientFor?.({ component: 'kubelet', node })) || ctx.client;
       void Promise.all(secretNames.map((secretName) => client.get<Secret>(SECRET_REF, namespace, secretName).catch(() => undefined))).then(
         (read) => {
           const secrets = new Map<string, Record<string, string>>();

@@ -7,6 +7,8 @@ import { DefaultSchemaCatalog } from '../../../../../src/api/schema-catalog.js';
 import { TypeRegistry } from '../../../../../src/api/type-registry.js';
 import type { KubeObject } from '../../../../../src/api/types.js';
 import { Authorizer } from '../../../../../src/auth/authorization/authorizer.js';
+import { NodeAuthorizer } from '../../../../../src/auth/authorization/node-authorizer.js';
+import { NodeGraph } from '../../../../../src/auth/authorization/node-graph.js';
 import { RuleResolver } from '../../../../../src/auth/rbac/rule-resolver.js';
 import { adminUser } from '../../../../../src/auth/user.js';
 import { versionInfo } from '../../../../../src/emulator.js';
@@ -39,7 +41,7 @@ function server(backend: AggregatedBackend) {
   });
   const parts: ApiServerParts = {
     // No RBAC objects: every request here is the admin's (system:masters), which the authorizer lets through.
-    authorizer: new Authorizer(new RuleResolver(store)),
+    authorizer: new Authorizer(new RuleResolver(store), new NodeAuthorizer(new NodeGraph(store))),
     store,
     types,
     registry,
