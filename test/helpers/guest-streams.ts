@@ -27,30 +27,68 @@ export function openStream(emulator: RunningEmulator, path: string): Promise<Web
   });
 }
 
-/** The serial console as text, with `expect` waiting (in real time) for a pattern in what arrived since the last match. */
+/** A terminal's byte stream both ways: the serial console's WebSocket or an SSH shell channel. */
+interface TerminalChannel {
+  onData(listener: (data: Buffer) => void): void;
+  onClose(listener: () => void): void;
+  write(text: string): void;
+  close(): void;
+}
+
+/**
+ * A terminal (the serial console, an SSH shell) as text, with `expect` waiting (in real time) for a pattern in what
+ * arrived since the last match; `transcript` is everything received so far.
+ */
 export class ConsoleSession {
   private text = '';
   private consumed = 0;
   private waiters: Array<() => void> = [];
   closed = false;
 
-  constructor(readonly socket: WebSocket) {
-    socket.on('message', (data: Buffer) => {
+  constructor(private readonly channel: TerminalChannel) {
+    channel.onData((data) => {
       this.text += data.toString('utf8');
       for (const wake of this.waiters.splice(0)) wake();
     });
-    socket.on('close', () => {
+    channel.onClose(() => {
       this.closed = true;
       for (const wake of this.waiters.splice(0)) wake();
     });
   }
 
   static async open(emulator: RunningEmulator, vmi: string, namespace = 'default'): Promise<ConsoleSession> {
-    return new ConsoleSession(await openStream(emulator, `${subresources(namespace)}/virtualmachineinstances/${vmi}/console`));
+    const socket = await openStream(emulator, `${subresources(namespace)}/virtualmachineinstances/${vmi}/console`);
+    return new ConsoleSession({
+      onData: (listener) => socket.on('message', listener),
+      onClose: (listener) => socket.on('close', listener),
+      write: (text) => socket.send(Buffer.from(text)),
+      close: () => socket.close(),
+    });
+  }
+
+  /** An interactive shell on a pty of an SSH connection. */
+  static sshShell(client: ssh2.Client): Promise<ConsoleSession> {
+    return new Promise((resolve, reject) =>
+      client.shell({ term: 'xterm' }, (err, channel) => {
+        if (err) return reject(err);
+        resolve(
+          new ConsoleSession({
+            onData: (listener) => channel.on('data', listener),
+            onClose: (listener) => channel.on('close', listener),
+            write: (text) => channel.write(text),
+            close: () => channel.end(),
+          }),
+        );
+      }),
+    );
+  }
+
+  get transcript(): string {
+    return this.text;
   }
 
   send(text: string): void {
-    this.socket.send(Buffer.from(text));
+    this.channel.write(text);
   }
 
   /** Everything received since the last match up to and including the match of `pattern`. */
@@ -79,7 +117,7 @@ export class ConsoleSession {
   }
 
   close(): void {
-    this.socket.close();
+    this.channel.close();
   }
 }
 

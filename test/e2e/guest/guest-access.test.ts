@@ -4,7 +4,9 @@
  * cirros VMI and of a cloud-init fedora VMI and runs commands; an ssh2 client
  * over the port-forward tunnel logs in with a key and with a password; the
  * guest agent's user list shows the console and SSH logins; a command gives
- * the same output on both; `sudo poweroff` ends the VMI Succeeded and a
+ * the same output on both; one VMI's reboot, login and shell transcript is
+ * the same on the serial console, the VNC screen (read back through the
+ * font's glyphs) and an SSH shell; `sudo poweroff` ends the VMI Succeeded and a
  * `runStrategy: Always` VM starts a new one; `reboot` boots the guest again.
  */
 import t from 'tap';
@@ -12,6 +14,9 @@ import ssh2 from 'ssh2';
 import { withEmulator } from '../../helpers/cluster.js';
 import { ConsoleSession, openStream, sshExec, sshToVmi } from '../../helpers/guest-streams.js';
 import { installKubeVirt } from '../../helpers/kubevirt.js';
+import { ENCODING_ZRLE, RfbClient } from '../../helpers/rfb-client.js';
+import { screenText, terminalRows } from '../../helpers/vga-text.js';
+import { openWebSocket } from '../../helpers/websocket-client.js';
 
 const subresources = '/apis/subresources.kubevirt.io/v1/namespaces/default';
 const key = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'tester@e2e' });
@@ -129,6 +134,49 @@ t.test('console, SSH and the guest agent see one guest', async (t) => {
     t.match(await run('lsblk'), /^NAME +MAJ:MIN RM +SIZE RO TYPE MOUNTPOINTS\nvda +252:0 /);
     console.send('exit\r');
     await console.expect(/cirros login: $/);
+  });
+
+  t.test('one transcript: the boot, login and shell on the serial console, the VNC screen and an SSH shell of cirros', async (t) => {
+    const vnc = await openWebSocket(emulator.url, fixture.kubeconfigPath, `${subresources}/virtualmachineinstances/cirros/vnc`, {
+      protocols: ['plain.kubevirt.io'],
+    });
+    t.teardown(() => vnc.close());
+    const screen = new RfbClient(vnc);
+    await screen.handshake();
+    screen.setEncodings([ENCODING_ZRLE]);
+    const console = await ConsoleSession.open(emulator, 'cirros');
+    t.teardown(() => console.close());
+    const logIn = async (terminal: ConsoleSession) => {
+      terminal.send('cirros\r');
+      await terminal.expect(/Password: $/);
+      terminal.send('gocubsgo\r');
+      await terminal.expect(/\$ $/);
+    };
+    console.send('\r');
+    await console.expect(/login: $/);
+    await logIn(console);
+    console.send('sudo reboot\r');
+    await console.expect(/cirros login: $/, 20_000);
+    await logIn(console);
+    const commands = ['hostname; whoami', 'uname -a', 'cat /etc/os-release', 'ip route', 'nope; echo $?'];
+    for (const command of commands) await console.run(command, /\$ $/);
+
+    const rebooted = console.transcript.slice(console.transcript.lastIndexOf('reboot: Restarting system'));
+    t.match(rebooted, /Linux version 5\.3\.0-26-generic.*\r\ncirros login: cirros\r\nPassword: \r\n\$ hostname; whoami\r\ncirros\r\n/s);
+    await screen.update(false);
+    const rows = screenText(screen);
+    t.same(rows, terminalRows(console.transcript), 'the VNC screen shows the last 25 rows of the console transcript');
+    t.same(rows.slice(-3), ['-sh: nope: not found', '127', '$ \u2592'], 'the last command, its output and the prompt with the cursor');
+    t.ok(rebooted.split('\r\n').length > 25, 'the rows on screen all came after the reboot');
+
+    const ssh = await sshToVmi(emulator, 'cirros', { username: 'cirros', password: 'gocubsgo' });
+    t.teardown(() => ssh.end());
+    const shell = await ConsoleSession.sshShell(ssh);
+    await shell.expect(/\$ $/);
+    for (const command of commands) await shell.run(command, /\$ $/);
+    const afterLogin = rebooted.slice(rebooted.lastIndexOf('Password: \r\n') + 'Password: \r\n'.length);
+    t.equal(shell.transcript, afterLogin, 'the SSH shell shows the same prompts, echo and output as the console after login');
+    shell.close();
   });
 
   t.test('fedora with cloud-init: console login, the agent lists the user, SSH with a key and a password', async (t) => {

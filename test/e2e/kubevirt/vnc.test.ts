@@ -14,12 +14,11 @@ import { kubevirtSchema } from '../../helpers/kubevirt.js';
 import { rawClient } from '../../helpers/raw-https.js';
 import { ENCODING_RAW, ENCODING_ZRLE, RfbClient } from '../../helpers/rfb-client.js';
 import { openWebSocket } from '../../helpers/websocket-client.js';
-import { glyph } from '../../../src/kubevirt/api/subresources/vnc/font.js';
+import { CELL_H, CELL_W, COLUMNS, screenText } from '../../helpers/vga-text.js';
 import { readFileSync } from 'node:fs';
 
 const VMI = 'vmi-ephemeral';
 const base = '/apis/subresources.kubevirt.io/v1/namespaces/default/virtualmachineinstances';
-const [CELL_W, CELL_H, COLUMNS, ROWS] = [9, 16, 80, 25];
 const RETURN = 0xff0d;
 
 let fixture: EmulatorFixture;
@@ -39,26 +38,6 @@ async function connect(): Promise<RfbClient> {
   if (ws.status !== 101) throw new Error(`vnc upgrade answered ${ws.status}: ${ws.body}`);
   t.teardown(() => ws.close());
   return new RfbClient(ws);
-}
-
-/** The characters on screen, found by matching each cell's lit pixels against the font's printable ASCII glyphs. */
-function screenText(client: RfbClient): string[] {
-  const glyphs = new Map<string, string>();
-  for (let code = 0x20; code < 0x7f; code++) glyphs.set(Buffer.from(glyph(code)).toString('hex'), String.fromCharCode(code));
-  const lines: string[] = [];
-  for (let row = 0; row < ROWS; row++) {
-    let line = '';
-    for (let column = 0; column < COLUMNS; column++) {
-      const background = client.pixel(column * CELL_W + 8, row * CELL_H);
-      const bits = Buffer.alloc(CELL_H);
-      for (let y = 0; y < CELL_H; y++) {
-        for (let x = 0; x < 8; x++) if (client.pixel(column * CELL_W + x, row * CELL_H + y) !== background) bits[y] |= 0x80 >> x;
-      }
-      line += glyphs.get(bits.toString('hex')) ?? '\u2592';
-    }
-    lines.push(line.trimEnd());
-  }
-  return lines;
 }
 
 /** Pixels of a text row that differ from the screen's background (black). */
