@@ -151,3 +151,86 @@ export function sshExec(client: ssh2.Client, command: string): Promise<{ stdout:
     });
   });
 }
+
+/** Reads an SSH channel's bytes on demand (a byte, a line, a count), as a protocol client does. */
+class ChannelReader {
+  private bytes = Buffer.alloc(0);
+  private ended = false;
+  private wake: (() => void) | undefined;
+
+  constructor(channel: ssh2.ClientChannel) {
+    channel.on('data', (data: Buffer) => {
+      this.bytes = Buffer.concat([this.bytes, data]);
+      this.wake?.();
+    });
+    channel.on('close', () => {
+      this.ended = true;
+      this.wake?.();
+    });
+  }
+
+  async take(count: number): Promise<Buffer> {
+    while (this.bytes.length < count) {
+      if (this.ended) throw new Error(`scp: the channel closed after ${JSON.stringify(this.bytes.toString())}`);
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+    const taken = this.bytes.subarray(0, count);
+    this.bytes = this.bytes.subarray(count);
+    return taken;
+  }
+
+  async line(): Promise<string> {
+    let line = '';
+    for (let byte = await this.take(1); byte[0] !== 0x0a; byte = await this.take(1)) line += byte.toString('latin1');
+    return line;
+  }
+
+  /** A zero byte (OK), or the error record that came instead, thrown. */
+  async ok(): Promise<void> {
+    const answer = (await this.take(1))[0];
+    if (answer !== 0) throw new Error((await this.line()).trim());
+  }
+}
+
+function execChannel(client: ssh2.Client, command: string): Promise<ssh2.ClientChannel> {
+  return new Promise((resolve, reject) => client.exec(command, (err, channel) => (err ? reject(err) : resolve(channel))));
+}
+
+/**
+ * What `virtctl scp <local> vmi/x:<target>` does natively: runs `scp -q -t '<target>'` and sends one file named
+ * `name` (the scp protocol as the client side speaks it: record, zero byte, data, zero byte, each acknowledged).
+ */
+export async function scpSend(client: ssh2.Client, target: string, name: string, bytes: Buffer): Promise<void> {
+  const channel = await execChannel(client, `scp -q -t '${target}'`);
+  const reader = new ChannelReader(channel);
+  try {
+    await reader.ok();
+    channel.write(`C0644 ${bytes.length} ${name}\n`);
+    await reader.ok();
+    channel.write(Buffer.concat([bytes, Buffer.from([0])]));
+    await reader.ok();
+    channel.write('E\n');
+    await reader.ok();
+  } finally {
+    channel.end();
+  }
+}
+
+/** What `virtctl scp vmi/x:<path> <local>` does natively: runs `scp -q -f '<path>'` and receives one file. */
+export async function scpReceive(client: ssh2.Client, path: string): Promise<{ record: string; bytes: Buffer }> {
+  const channel = await execChannel(client, `scp -q -f '${path}'`);
+  const reader = new ChannelReader(channel);
+  try {
+    channel.write(Buffer.from([0]));
+    const first = await reader.take(1);
+    const record = (await reader.line()).trim();
+    if (first[0] !== 0x43 /* C */) throw new Error(record);
+    channel.write(Buffer.from([0]));
+    const bytes = await reader.take(Number(record.split(' ')[1]));
+    await reader.ok();
+    channel.write(Buffer.from([0]));
+    return { record: `C${record}`, bytes };
+  } finally {
+    channel.end();
+  }
+}

@@ -12,7 +12,7 @@
 import t from 'tap';
 import ssh2 from 'ssh2';
 import { withEmulator } from '../../helpers/cluster.js';
-import { ConsoleSession, openStream, sshExec, sshToVmi } from '../../helpers/guest-streams.js';
+import { ConsoleSession, openStream, scpReceive, scpSend, sshExec, sshToVmi } from '../../helpers/guest-streams.js';
 import { installKubeVirt } from '../../helpers/kubevirt.js';
 import { ENCODING_ZRLE, RfbClient } from '../../helpers/rfb-client.js';
 import { screenText, terminalRows } from '../../helpers/vga-text.js';
@@ -239,6 +239,53 @@ t.test('console, SSH and the guest agent see one guest', async (t) => {
       /authentication methods failed/,
       'the agent set it after cloud-init',
     );
+  });
+
+  t.test('files over the tunnel: SFTP and the scp protocol virtctl scp speaks, read back with cat over SSH and the console', async (t) => {
+    const ssh = await sshToVmi(emulator, 'secrets', { username: 'fedora', password: 'via-agent' });
+    t.teardown(() => ssh.end());
+    const sftp = await new Promise<ssh2.SFTPWrapper>((resolve, reject) => ssh.sftp((err, s) => (err ? reject(err) : resolve(s))));
+    const binary = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    await new Promise<void>((resolve, reject) =>
+      sftp.writeFile('notes.txt', 'written over SFTP\n', (err) => (err ? reject(err) : resolve())),
+    );
+    await new Promise<void>((resolve, reject) => sftp.writeFile('/tmp/bytes.bin', binary, (err) => (err ? reject(err) : resolve())));
+    const readBack = await new Promise<Buffer>((resolve, reject) =>
+      sftp.readFile('/tmp/bytes.bin', (err, data) => (err ? reject(err) : resolve(data))),
+    );
+    t.ok(readBack.equals(binary), 'every byte value comes back');
+    const listing = await new Promise<ssh2.FileEntryWithStats[]>((resolve, reject) =>
+      sftp.readdir('.', (err, list) => (err ? reject(err) : resolve(list))),
+    );
+    t.match(
+      listing.find((entry) => entry.filename === 'notes.txt'),
+      { attrs: { size: 18 }, longname: /^-rw-r--r-- +1 fedora +fedora +18 \w{3} [ \d]\d \d\d:\d\d notes\.txt$/ },
+    );
+    const denied = await new Promise<Error | undefined>((resolve) => sftp.writeFile('/etc/motd', 'x', (err) => resolve(err)));
+    t.match(denied, { message: 'Permission denied', code: 3 }, 'a user may not write /etc');
+
+    await scpSend(ssh, 'copied.txt', 'local.txt', Buffer.from('sent with scp -t\n'));
+    await scpSend(ssh, '/tmp', 'local.txt', Buffer.from('into a directory\n'));
+    t.same(await sshExec(ssh, 'cat copied.txt /tmp/local.txt'), { stdout: 'sent with scp -t\ninto a directory\n', code: 0 });
+    await t.rejects(scpSend(ssh, '/etc/motd', 'motd', Buffer.from('x')), { message: 'scp: /etc/motd: Permission denied' });
+    const received = await scpReceive(ssh, 'notes.txt');
+    t.same([received.record, received.bytes.toString()], ['C0644 18 notes.txt', 'written over SFTP\n']);
+    await t.rejects(scpReceive(ssh, '/nope'), { message: 'scp: /nope: No such file or directory' });
+
+    const console = await ConsoleSession.open(emulator, 'secrets');
+    t.teardown(() => console.close());
+    console.send('fedora\r');
+    await console.expect(/Password: $/);
+    console.send('via-agent\r');
+    const prompt = /\[fedora@secrets ~\]\$ $/;
+    await console.expect(prompt);
+    t.equal(
+      await console.run('cat notes.txt copied.txt', prompt),
+      'written over SFTP\nsent with scp -t\n',
+      'the console sees the same files',
+    );
+    console.send('exit\r');
+    await console.expect(/login: $/);
   });
 
   t.test('a port without a listener refuses, before any WebSocket is opened', async (t) => {

@@ -22,6 +22,7 @@ import { machineCommands } from './commands.js';
 import { guestInterfaces } from './network.js';
 import { SerialGetty } from './serial-getty.js';
 import { GuestSshServer } from './ssh-server.js';
+import { UserFiles } from './user-files.js';
 
 /** What the machine asks of its domain and the cluster around it. */
 export interface MachineHooks {
@@ -57,6 +58,7 @@ export class GuestMachine {
   /** Connections that end when the guest goes down or reboots (SSH). */
   private readonly downListeners = new Set<() => void>();
   private sshServer: GuestSshServer | undefined;
+  private bootMs: number;
 
   constructor(
     readonly guest: GuestOS,
@@ -65,6 +67,7 @@ export class GuestMachine {
     accounts: GuestAccounts,
   ) {
     this.accounts = accounts;
+    this.bootMs = clock.nowMs();
     this.files = this.fileTree();
     this.getty = new SerialGetty(this);
   }
@@ -119,6 +122,7 @@ export class GuestMachine {
 
   /** A boot: the firmware and kernel output, then a getty on the serial port. */
   boot(): void {
+    this.bootMs = this.clock.nowMs();
     this.endAllLogins();
     this.getty = new SerialGetty(this);
     const ip = guestInterfaces(this.hooks.vmi())[0]?.address ?? '';
@@ -213,6 +217,11 @@ export class GuestMachine {
     });
   }
 
+  /** The guest's files as the user reaches them over a file transfer (SFTP, scp). */
+  filesFor(user: GuestUser): UserFiles {
+    return new UserFiles(this.files, user, this.bootMs);
+  }
+
   /** The prompt for the session's user, from the image's templates. */
   prompt(session: ShellSession): string {
     const prompts = this.guest.image.prompts!;
@@ -261,13 +270,16 @@ export class GuestMachine {
     const passwd = this.accounts.users
       .map((u) => `${u.name}:x:${u.uid}:${u.gid}:${u.name}:${u.home}:${image.shell === 'busybox' ? '/bin/sh' : '/bin/bash'}\n`)
       .join('');
-    const tree = new FileTree({
-      ...image.files,
-      '/etc/hostname': `${this.hostname}\n`,
-      '/etc/passwd': passwd,
-      '/proc/version': `Linux version ${image.kernel.release} ${image.kernel.version}\n`,
-      ...this.accounts.files,
-    });
+    const tree = new FileTree(
+      {
+        ...image.files,
+        '/etc/hostname': `${this.hostname}\n`,
+        '/etc/passwd': passwd,
+        '/proc/version': `Linux version ${image.kernel.release} ${image.kernel.version}\n`,
+        ...this.accounts.files,
+      },
+      () => this.clock.nowMs(),
+    );
     for (const user of this.accounts.users) tree.directories.add(user.home);
     for (const dir of ['/bin', '/dev', '/proc', '/sys', '/tmp', '/usr', '/var']) tree.directories.add(dir);
     return tree;
