@@ -137,6 +137,16 @@ export async function sshToVmi(
   });
 }
 
+/** An ssh2 client connected to a local TCP port (such as one `kubectl port-forward` listens on). */
+export function sshOverTcp(port: number, auth: { username: string; password?: string; privateKey?: string }): Promise<ssh2.Client> {
+  const client = new ssh2.Client();
+  return new Promise((resolve, reject) => {
+    client.once('ready', () => resolve(client));
+    client.once('error', reject);
+    client.connect({ host: '127.0.0.1', port, ...auth, readyTimeout: 20_000 });
+  });
+}
+
 /** Runs one command over SSH: its output and exit code. */
 export function sshExec(client: ssh2.Client, command: string): Promise<{ stdout: string; code: number }> {
   return new Promise((resolve, reject) => {

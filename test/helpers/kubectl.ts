@@ -72,3 +72,39 @@ export function parseTable(stdout: string): { header: string[]; rows: string[][]
   const cells = (line: string) => starts.map((start, i) => line.slice(start, starts[i + 1]).trim());
   return { header: cells(head), rows: lines.map(cells) };
 }
+
+/** A running `kubectl port-forward`: the local port it listens on, what it printed, and how to stop it. */
+export interface PortForwardProcess {
+  localPort: number;
+  stderr(): string;
+  stop(): void;
+}
+
+/** Starts `kubectl port-forward <target> :<port>` and resolves once it prints the local port it forwards from. */
+export function startPortForward(target: string, remotePort: number, options: KubectlOptions): Promise<PortForwardProcess> {
+  const child = spawn(kubectlPath(), ['port-forward', target, `:${remotePort}`], {
+    env: { ...process.env, KUBECONFIG: options.kubeconfig, KUBECACHEDIR: options.cacheDir, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const stop = () => child.kill();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`kubectl port-forward ${target} printed no local port\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      const forwarding = /Forwarding from 127\.0\.0\.1:(\d+) -> \d+/.exec(stdout);
+      if (!forwarding) return;
+      clearTimeout(timer);
+      resolve({ localPort: Number(forwarding[1]), stderr: () => stderr, stop });
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`kubectl port-forward ${target} exited with ${code}\nstderr: ${stderr}`));
+    });
+  });
+}

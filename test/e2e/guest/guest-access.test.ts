@@ -9,10 +9,15 @@
  * font's glyphs) and an SSH shell; `sudo poweroff` ends the VMI Succeeded and a
  * `runStrategy: Always` VM starts a new one; `reboot` boots the guest again.
  */
+import { mkdtemp } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 import ssh2 from 'ssh2';
 import { withEmulator } from '../../helpers/cluster.js';
-import { ConsoleSession, openStream, scpReceive, scpSend, sshExec, sshToVmi } from '../../helpers/guest-streams.js';
+import { ConsoleSession, openStream, scpReceive, scpSend, sshExec, sshOverTcp, sshToVmi } from '../../helpers/guest-streams.js';
+import { startPortForward } from '../../helpers/kubectl.js';
 import { installKubeVirt } from '../../helpers/kubevirt.js';
 import { ENCODING_ZRLE, RfbClient } from '../../helpers/rfb-client.js';
 import { screenText, terminalRows } from '../../helpers/vga-text.js';
@@ -286,6 +291,46 @@ t.test('console, SSH and the guest agent see one guest', async (t) => {
     );
     console.send('exit\r');
     await console.expect(/login: $/);
+  });
+
+  t.test('kubectl port-forward to the launcher pod reaches the masquerade guest: WebSocket tunnel, SPDY, a Service', async (t) => {
+    const options = { kubeconfig: fixture.kubeconfigPath, cacheDir: await mkdtemp(join(tmpdir(), 'kube-cache-')) };
+    const pod = (await kubectl(['get', 'pods', '-l', 'vm.kubevirt.io/name=fedora', '-o', 'jsonpath={.items[0].metadata.name}'])).stdout;
+    const service = `{"apiVersion":"v1","kind":"Service","metadata":{"name":"fedora-ssh"},
+      "spec":{"selector":{"vm.kubevirt.io/name":"fedora"},"ports":[{"port":2222,"targetPort":22}]}}`;
+    t.equal((await kubectl(['apply', '-f', '-'], { input: service })).code, 0);
+    const targets: Array<[string, number, NodeJS.ProcessEnv]> = [
+      [`pod/${pod}`, 22, {}],
+      [`pod/${pod}`, 22, { KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' }],
+      ['svc/fedora-ssh', 2222, {}],
+    ];
+    for (const [target, port, env] of targets) {
+      const forward = await startPortForward(target, port, { ...options, env });
+      t.teardown(() => forward.stop());
+      const ssh = await sshOverTcp(forward.localPort, { username: 'fedora', privateKey: key.private });
+      t.same(await sshExec(ssh, 'hostname'), { stdout: 'fedora\n', code: 0 }, `${target} ${JSON.stringify(env)}`);
+      ssh.end();
+    }
+
+    const plain = await kubectl(['create', '--raw', `/api/v1/namespaces/default/pods/${pod}/portforward`, '-f', '-'], { input: '{}' });
+    t.match(plain.stderr, 'Upgrade request required', 'a request that is no upgrade');
+
+    const refused = await startPortForward(`pod/${pod}`, 80, options);
+    t.teardown(() => refused.stop());
+    await new Promise<void>((resolve) =>
+      connect(refused.localPort, '127.0.0.1')
+        .on('close', () => resolve())
+        .on('error', () => resolve()),
+    );
+    for (let i = 0; i < 50 && !refused.stderr().includes('lost connection'); i++) await new Promise((r) => setTimeout(r, 100));
+    // klog quotes the error, escaping its quotes.
+    const logged = refused.stderr().replaceAll('\\"', '"');
+    t.match(
+      logged,
+      /an error occurred forwarding \d+ -> 80: error forwarding port 80 to pod [0-9a-f]{64}, uid : failed to execute portforward in network namespace "\/var\/run\/netns\/cni-[-0-9a-f]+": failed to connect to localhost:80 inside namespace "[0-9a-f]{64}", IPv4: dial tcp4 127\.0\.0\.1:80: connect: connection refused/,
+      "a port the guest does not listen on: the runtime's error reaches kubectl",
+    );
+    t.match(logged, /error: lost connection to pod/, 'and kubectl 1.32 stops forwarding, as it does on any forwarding error');
   });
 
   t.test('a port without a listener refuses, before any WebSocket is opened', async (t) => {
