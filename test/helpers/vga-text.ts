@@ -8,13 +8,17 @@
  * (CR, LF, deferred wrap at the last column, scrolling), not the emulator's.
  */
 import { glyph } from '../../src/kubevirt/api/subresources/vnc/font.js';
-import type { RfbClient } from './rfb-client.js';
 
 export const [CELL_W, CELL_H, COLUMNS, ROWS] = [9, 16, 80, 25];
 export const UNKNOWN_CELL = '\u2592';
 
+/** A framebuffer's pixels as 0xRRGGBB (an RFB client's, a browser canvas's). */
+export interface Pixels {
+  pixel(x: number, y: number): number;
+}
+
 /** The characters on screen, one string per row, trailing blanks trimmed. */
-export function screenText(client: RfbClient): string[] {
+export function screenText(client: Pixels): string[] {
   const glyphs = new Map<string, string>();
   for (let code = 0x20; code < 0x7f; code++) glyphs.set(Buffer.from(glyph(code)).toString('hex'), String.fromCharCode(code));
   const lines: string[] = [];
