@@ -17,7 +17,7 @@ import { commonCommands } from '../../../simulation/shell/commands.js';
 import { FileTree, ShellSession, type ShellAction } from '../../../simulation/shell/session.js';
 import type { GuestOS } from '../guest-os.js';
 import type { VirtualMachineInstance } from '../vmi-types.js';
-import type { GuestAccounts, GuestUser } from './accounts.js';
+import { type GuestAccounts, type GuestUser, passwordMatches } from './accounts.js';
 import { machineCommands } from './commands.js';
 import { guestInterfaces } from './network.js';
 import { SerialGetty } from './serial-getty.js';
@@ -94,7 +94,7 @@ export class GuestMachine {
   /** The user if the password is theirs; a locked account (no password) never matches. */
   authenticate(name: string, password: string): GuestUser | undefined {
     const user = this.userNamed(name);
-    return user?.password !== undefined && user.password === password ? user : undefined;
+    return user && passwordMatches(user, password) ? user : undefined;
   }
 
   /** Whether the OpenSSH-format public key (type and base64 blob) is in the user's authorized keys. */
