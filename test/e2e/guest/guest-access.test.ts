@@ -42,6 +42,7 @@ const vmSpec = (image: string, extra = '') => `
               password: fedora
               chpasswd: { expire: False }
               ssh_authorized_keys: ['${key.public}']
+              runcmd: ['mkdir -p /srv/www', 'echo ready > /srv/www/index.txt', [ls, /srv/www]]
 ${extra}`;
 
 const manifests = `
@@ -212,6 +213,11 @@ t.test('console, SSH and the guest agent see one guest', async (t) => {
     t.equal(overSsh.stdout, onConsole, 'the same command gives the same output on the console and over SSH');
     t.equal(overSsh.code, 0);
     t.same(await sshExec(withKey, 'exit 3'), { stdout: '', code: 3 });
+    t.same(
+      await sshExec(withKey, 'cat /srv/www/index.txt; cat /var/log/cloud-init-output.log'),
+      { stdout: 'ready\nindex.txt\n', code: 0 },
+      "cloud-init's runcmd ran at boot and logged what it printed",
+    );
 
     const withPassword = await sshToVmi(emulator, 'fedora', { username: 'fedora', password: 'fedora' });
     t.teardown(() => withPassword.end());

@@ -4,7 +4,7 @@
  * cloudInitConfigDrive volume (`#cloud-config` user data inline, base64 or
  * from a Secret: `hostname`, `password`, `chpasswd`, `users` (plain and
  * crypt-hashed passwords, verified for SHA-256 and SHA-512 crypt),
- * `ssh_authorized_keys`, `write_files`), then the VMI's accessCredentials
+ * `ssh_authorized_keys`, `write_files`, `runcmd`), then the VMI's accessCredentials
  * (SSH keys and passwords from Secrets; the qemuGuestAgent method needs an
  * agent in the guest, the noCloud/configDrive methods give keys to the
  * default user as cloud-init's meta-data does).
@@ -49,7 +49,12 @@ export interface GuestAccounts {
   users: GuestUser[];
   /** Files cloud-init wrote (write_files). */
   files: Record<string, string>;
+  /** Command lines cloud-init's runcmd runs as root at first boot (a list entry's words quoted for sh). */
+  runcmd?: string[];
 }
+
+/** A word as sh reads it back: single-quoted unless it is plain. */
+const shellQuote = (word: string): string => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`);
 
 /** The decoded data of the Secrets the VMI names (in its namespace), by name; a Secret not read is absent. */
 export type Secrets = ReadonlyMap<string, Record<string, string>>;
@@ -75,6 +80,7 @@ interface CloudConfig {
   users?: Array<string | CloudConfigUser>;
   ssh_authorized_keys?: string[];
   write_files?: Array<{ path?: string; content?: string; append?: boolean }>;
+  runcmd?: Array<string | string[]>;
 }
 
 interface CloudInitSource {
@@ -193,6 +199,8 @@ function applyCloudConfig(config: CloudConfig, accounts: GuestAccounts, defaultU
   for (const file of config.write_files ?? []) {
     if (file.path) accounts.files[file.path] = (file.append ? (accounts.files[file.path] ?? '') : '') + (file.content ?? '');
   }
+  if (config.runcmd)
+    accounts.runcmd = config.runcmd.map((entry) => (Array.isArray(entry) ? entry.map(String).map(shellQuote).join(' ') : String(entry)));
   const hostname = config.fqdn?.split('.')[0] ?? config.hostname;
   if (hostname) accounts.hostname = hostname;
 }

@@ -70,6 +70,7 @@ export class GuestMachine {
     this.bootMs = clock.nowMs();
     this.files = this.fileTree();
     this.getty = new SerialGetty(this);
+    this.runCloudInitCommands();
   }
 
   get hostname(): string {
@@ -85,6 +86,20 @@ export class GuestMachine {
   configure(accounts: GuestAccounts): void {
     this.accounts = accounts;
     this.files = this.fileTree();
+    this.runCloudInitCommands();
+  }
+
+  /**
+   * cloud-init's runcmd, as root through the image's shell, its output appended to /var/log/cloud-init-output.log.
+   * It runs on the files as configured (again if the configuration changes); a power command in it is not acted on.
+   */
+  private runCloudInitCommands(): void {
+    const root = this.userNamed('root');
+    if (!root || !this.hasShell || !this.accounts.runcmd?.length) return;
+    const shell = this.openShell(root);
+    let log = '';
+    for (const line of this.accounts.runcmd) log += shell.run(line).output;
+    this.files.write('/var/log/cloud-init-output.log', log, true);
   }
 
   userNamed(name: string): GuestUser | undefined {
