@@ -90,6 +90,8 @@ interface ForwardedPair {
   port: number;
   errorStream?: number;
   dataStream?: number;
+  started?: boolean;
+  /** The pod server's side of the connection, once it accepted one. */
   toServer?: Duplex;
 }
 
@@ -119,12 +121,13 @@ class PortForwardSession {
     this.byStream.set(id, pair);
     if (headers.get('streamtype') === 'error') pair.errorStream = id;
     else if (headers.get('streamtype') === 'data') pair.dataStream = id;
-    if (pair.errorStream !== undefined && pair.dataStream !== undefined && !pair.toServer) this.start(requestId, pair);
+    if (pair.errorStream !== undefined && pair.dataStream !== undefined && !pair.started) this.start(requestId, pair);
   }
 
   /** Dials the port; the data stream then carries the connection, and closing it closes both streams. */
   private start(requestId: string, pair: ForwardedPair): void {
     const [errorStream, dataStream] = [pair.errorStream!, pair.dataStream!];
+    pair.started = true;
     const finish = () => {
       this.connection.write(dataStream, Buffer.alloc(0), true);
       this.connection.write(errorStream, Buffer.alloc(0), true);
@@ -137,7 +140,6 @@ class PortForwardSession {
       server = this.forward.connect(pair.port);
     } catch (err) {
       this.connection.write(errorStream, Buffer.from((err as Error).message));
-      pair.toServer = new Duplex({ read: () => undefined });
       return finish();
     }
     const toServer = new Duplex({

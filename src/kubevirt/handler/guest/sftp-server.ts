@@ -40,7 +40,7 @@ export function serveSftp(sftp: SFTPWrapper, files: UserFiles): void {
   const handles = new Map<string, OpenHandle>();
   let nextHandle = 0;
   const owner = (id: number) => (id === files.user.uid ? files.user.name : 'root');
-  const open = (handle: OpenHandle): Buffer => {
+  const register = (handle: OpenHandle): Buffer => {
     const id = Buffer.alloc(4);
     id.writeUInt32BE(nextHandle++);
     handles.set(id.toString('hex'), handle);
@@ -59,9 +59,9 @@ export function serveSftp(sftp: SFTPWrapper, files: UserFiles): void {
     sftp.attrs(id, attributes(stat));
   };
   const handleOf = (id: number, handle: Buffer): OpenHandle | undefined => {
-    const open = handles.get(handle.toString('hex'));
-    if (!open) sftp.status(id, STATUS_CODE.FAILURE, 'Invalid handle');
-    return open;
+    const found = handles.get(handle.toString('hex'));
+    if (!found) sftp.status(id, STATUS_CODE.FAILURE, 'Invalid handle');
+    return found;
   };
 
   sftp.on('OPEN', (id, filename, flags) => {
@@ -75,7 +75,7 @@ export function serveSftp(sftp: SFTPWrapper, files: UserFiles): void {
       const error = files.write(path, truncate ? Buffer.alloc(0) : (existing as Buffer));
       if (error) return fail(id, error);
     } else if (typeof existing === 'string') return fail(id, existing);
-    sftp.handle(id, open({ kind: 'file', path, append: (flags & OPEN_MODE.APPEND) !== 0 }));
+    sftp.handle(id, register({ kind: 'file', path, append: (flags & OPEN_MODE.APPEND) !== 0 }));
   });
 
   sftp.on('READ', (id, handle, offset, length) => {
@@ -109,7 +109,7 @@ export function serveSftp(sftp: SFTPWrapper, files: UserFiles): void {
     const resolved = files.resolve(path);
     const names = files.list(resolved);
     if (typeof names === 'string') return fail(id, names);
-    sftp.handle(id, open({ kind: 'directory', path: resolved, listed: false }));
+    sftp.handle(id, register({ kind: 'directory', path: resolved, listed: false }));
   });
 
   sftp.on('READDIR', (id, handle) => {
@@ -147,6 +147,7 @@ export function serveSftp(sftp: SFTPWrapper, files: UserFiles): void {
 
   sftp.on('REALPATH', (id, path) => {
     const resolved = files.resolve(path);
+    // sftp-server sends no attributes with REALPATH (flags 0), which an empty ATTRS encodes; ssh2's type wants them all.
     sftp.name(id, [{ filename: resolved, longname: resolved, attrs: {} as never }]);
   });
   sftp.on('MKDIR', (id, path) => done(id, files.mkdir(files.resolve(path))));
