@@ -33,6 +33,7 @@ import { storeLookup } from './auth/authentication/object-lookup.js';
 import { checkInsecureHost } from './server/insecure-http.js';
 import type { Client, KindRef } from './client/client.js';
 import { InProcessClient } from './client/in-process.js';
+import { PodPorts } from './runtime/pod-ports.js';
 import { RealClock, VirtualClock, type Clock } from './runtime/clock.js';
 import { consoleLogger, silentLogger } from './runtime/logger.js';
 import { SeededRandom } from './runtime/seeded-random.js';
@@ -223,6 +224,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     serveContainerStreams: (handler) => {
       parts.containerStreams = handler;
     },
+    servePortForward: (handler) => {
+      parts.portForward = handler;
+    },
+    podPorts: new PodPorts(),
     cluster: {
       workers: options.workers ?? 2,
       namespacedKinds: () => namespacedKinds(types),

@@ -92,3 +92,21 @@ export interface ContainerStream {
  * the StatusError kube answers there (pod or container not found, no node).
  */
 export type ContainerStreamHandler = (request: ContainerStreamRequest) => Promise<ContainerStream>;
+
+/** pods/portforward as the API server hands it to the node that runs the pod. */
+export interface PortForwardRequest {
+  namespace: string;
+  pod: string;
+}
+
+/** A pod's TCP server as the kubelet's port-forward reaches it (localhost in the pod's network namespace). */
+export type PodPortServer = (stream: Duplex) => void;
+
+/** A validated port-forward: each forwarded connection goes to a port of the pod. */
+export interface PodPortForward {
+  /** The server on the port; throws an Error worded as the kubelet's when nothing listens there. */
+  connect(port: number): PodPortServer;
+}
+
+/** Serves pods/portforward; rejects before the upgrade with the StatusError kube answers there (pod not found, no node). */
+export type PortForwardHandler = (request: PortForwardRequest) => Promise<PodPortForward>;

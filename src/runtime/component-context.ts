@@ -11,10 +11,11 @@
  */
 import type { ComponentIdentity, ControllerName } from '../auth/identities.js';
 import type { Client } from '../client/client.js';
-import type { ContainerStreamHandler, SubresourceHandler } from '../api/extension-points.js';
+import type { ContainerStreamHandler, PortForwardHandler, SubresourceHandler } from '../api/extension-points.js';
 import type { SimulationProfile } from '../simulation/profile.js';
 import type { Clock } from './clock.js';
 import type { SharedInformerFactory } from './informer.js';
+import type { PodPorts } from './pod-ports.js';
 import type { Logger } from './logger.js';
 import type { SeededRandom } from './seeded-random.js';
 
@@ -29,6 +30,10 @@ export interface ComponentContext {
   serveSubresource(key: string, handler: SubresourceHandler): void;
   /** Serves pods/exec and pods/attach streams (the kubelets'; absent in harnesses without an HTTP server). */
   serveContainerStreams?(handler: ContainerStreamHandler): void;
+  /** Serves pods/portforward streams (the kubelets'; absent in harnesses without an HTTP server). */
+  servePortForward?(handler: PortForwardHandler): void;
+  /** The servers on pods' ports, which port-forward reaches (absent in harnesses). */
+  podPorts?: PodPorts;
   /** The client acting as a component's own identity (absent in harnesses that run everything as one client). */
   clientFor?(identity: ComponentIdentity): Client;
 }

@@ -2,7 +2,7 @@
 import type { GenericRegistry } from '../api/registry/registry.js';
 import type { RequestContext } from '../api/registry/context.js';
 import type { TypeRegistry } from '../api/type-registry.js';
-import type { ContainerStreamHandler, SubresourceHandler } from '../api/extension-points.js';
+import type { ContainerStreamHandler, PortForwardHandler, SubresourceHandler } from '../api/extension-points.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Store } from '../storage/store.js';
 import type { Authorizer } from '../auth/authorization/authorizer.js';
@@ -44,6 +44,8 @@ export interface ApiServerParts {
   authorizer: Authorizer;
   /** pods/exec and pods/attach, served by the nodes' kubelets once registered. */
   containerStreams?: ContainerStreamHandler;
+  /** pods/portforward, served by the nodes' kubelets once registered. */
+  portForward?: PortForwardHandler;
   /** Closers of open watch streams, so stopping the server ends them. */
   openWatches: Set<() => void>;
 }

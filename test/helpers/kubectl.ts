@@ -72,3 +72,50 @@ export function parseTable(stdout: string): { header: string[]; rows: string[][]
   const cells = (line: string) => starts.map((start, i) => line.slice(start, starts[i + 1]).trim());
   return { header: cells(head), rows: lines.map(cells) };
 }
+
+/** A long-running kubectl (port-forward, proxy): what its ready line said, what it logged, and how to stop it. */
+export interface KubectlProcess {
+  /** The match of the ready pattern in its output. */
+  ready: RegExpExecArray;
+  stderr(): string;
+  stop(): void;
+}
+
+/** Starts kubectl and resolves once its standard output matches `ready` (a port-forward's or proxy's first line). */
+export function startKubectl(args: string[], ready: RegExp, options: KubectlOptions): Promise<KubectlProcess> {
+  const child = spawn(kubectlPath(), args, {
+    env: { ...process.env, KUBECONFIG: options.kubeconfig, KUBECACHEDIR: options.cacheDir, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const stop = () => child.kill();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`kubectl ${args.join(' ')} did not print ${ready}\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      const match = ready.exec(stdout);
+      if (!match) return;
+      clearTimeout(timer);
+      resolve({ ready: match, stderr: () => stderr, stop });
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`kubectl ${args.join(' ')} exited with ${code}\nstderr: ${stderr}`));
+    });
+  });
+}
+
+/** `kubectl port-forward <target> :<port>`, resolved with the local port it forwards from. */
+export async function startPortForward(
+  target: string,
+  remotePort: number,
+  options: KubectlOptions,
+): Promise<KubectlProcess & { localPort: number }> {
+  const process = await startKubectl(['port-forward', target, `:${remotePort}`], /Forwarding from 127\.0\.0\.1:(\d+) -> \d+/, options);
+  return { ...process, localPort: Number(process.ready[1]) };
+}

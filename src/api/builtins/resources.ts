@@ -107,6 +107,7 @@ const rows: Row[] = [
       { name: 'log', verbs: ['get'] },
       { name: 'exec', verbs: ['create', 'get'], responseKind: { group: '', version: 'v1', kind: 'PodExecOptions' } },
       { name: 'attach', verbs: ['create', 'get'], responseKind: { group: '', version: 'v1', kind: 'PodAttachOptions' } },
+      { name: 'portforward', verbs: ['create', 'get'], responseKind: { group: '', version: 'v1', kind: 'PodPortForwardOptions' } },
       { name: 'binding', verbs: createOnly, responseKind: { group: '', version: 'v1', kind: 'Binding' } },
       { name: 'eviction', verbs: createOnly, responseKind: { group: 'policy', version: 'v1', kind: 'Eviction' } },
       { name: 'ephemeralcontainers', verbs: readWrite },

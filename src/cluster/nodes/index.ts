@@ -21,6 +21,7 @@ import { indexPodsByNode } from './pod-index.js';
 import { PodLogServer } from './pod-logs.js';
 import { TaintEvictionController } from './taint-eviction.js';
 import { serveContainerStreams } from '../exec/index.js';
+import { servePortForward } from '../exec/port-forward.js';
 
 export { defaultTolerationSecondsPlugin } from './default-tolerations.js';
 export { CONTROL_PLANE_NODE, workerName } from './node-template.js';
@@ -57,6 +58,7 @@ export function nodeComponents(ctx: ComponentContext, workers: number): Componen
   const logs = new PodLogServer(asIdentity(ctx, { component: 'kube-apiserver' }), pods);
   ctx.serveSubresource('/pods/log', logs.serve);
   serveContainerStreams(asIdentity(ctx, { component: 'kube-apiserver' }));
+  servePortForward(asIdentity(ctx, { component: 'kube-apiserver' }));
 
   return [
     kubelets,

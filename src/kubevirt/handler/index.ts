@@ -24,6 +24,7 @@ import type { Component } from '../../runtime/component.js';
 import { DomainRegistry, type Domain } from './domains.js';
 import { HandlerAgents } from './handler-agents.js';
 import type { GuestMachine } from './guest/machine.js';
+import { launcherPortListener } from './guest/launcher-ports.js';
 import { machineFactory } from './guest/machines.js';
 import { launcherLogSource } from './launcher-logs.js';
 import { BY_VMI_UID } from './vmi-sync.js';
@@ -106,6 +107,15 @@ export function virtHandlerComponents(ctx: ComponentContext): Component[] {
   const machines = machineFactory({ ctx, vmis, pods: ctx.informers.informerFor<Pod>(POD_REF) });
   const domains = new DomainRegistry(ctx.clock, ctx.random, ctx.profile, machines);
   const agents = new HandlerAgents(ctx, informers, domains);
+  ctx.podPorts?.listen(
+    launcherPortListener(
+      (uid) => domains.get(uid),
+      (domain) => {
+        const [namespace, name] = domain.key.split('/');
+        return vmis.getByName(namespace, name);
+      },
+    ),
+  );
   registerContainerLogSource(launcherLogSource);
 
   /** The running domain of the VMI, reachable through its node's handler (from the informer: kubevirt-handler may not get VMIs). */

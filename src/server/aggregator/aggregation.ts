@@ -21,6 +21,7 @@ import { aggregatedDiscovery, aggregatedDiscoveryMediaType, legacyGroupList, wan
 import type { ApiServerParts } from '../parts.js';
 import { authorizeUpgrade } from '../authorization.js';
 import { upgradeContainerStream } from '../streams/container-streams.js';
+import { upgradePortForward } from '../streams/port-forward.js';
 import { rejectUpgrade } from '../streams/upgrade-response.js';
 
 // The backend interface lives beside the API types so that backends (virt-api) need not import the HTTP layer.
@@ -65,7 +66,10 @@ export function registerAggregatedApis(
   app.addHook('preHandler', async (req, reply) => aggregator.handle(req, reply));
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     authenticate(req).then(
-      (user) => upgradeContainerStream(parts, req, user, socket, head) || aggregator.upgrade(req, user, socket, head),
+      (user) =>
+        upgradeContainerStream(parts, req, user, socket, head) ||
+        upgradePortForward(parts, req, user, socket, head) ||
+        aggregator.upgrade(req, user, socket, head),
       (error: unknown) => {
         const status = asStatusError(error);
         rejectUpgrade(socket, status.code, 'application/json', JSON.stringify(status.toStatus()));

@@ -76,6 +76,34 @@ const ls: Command = (argv, session) => {
   return { stdout, stderr, exitCode: stderr ? 2 : 0 };
 };
 
+/** The parent directory of an absolute path. */
+const parentOf = (path: string): string => path.slice(0, path.lastIndexOf('/')) || '/';
+
+const mkdir: Command = (argv, session) => {
+  const parents = argv.slice(1).some((a) => a.startsWith('-') && a.includes('p'));
+  let stderr = '';
+  for (const operand of argv.slice(1).filter((a) => !a.startsWith('-'))) {
+    const path = session.resolve(operand);
+    const exists = session.files.read(path) !== undefined || session.files.isDirectory(path);
+    if (exists && parents) continue;
+    if (exists) stderr += session.message('mkdirExists', { path: operand });
+    else if (!parents && !session.files.isDirectory(parentOf(path))) stderr += session.message('mkdirMissing', { path: operand });
+    else for (let dir = path; !session.files.isDirectory(dir); dir = parentOf(dir)) session.files.directories.add(dir);
+  }
+  return { stderr, exitCode: stderr ? 1 : 0 };
+};
+
+const touch: Command = (argv, session) => {
+  let stderr = '';
+  for (const operand of argv.slice(1).filter((a) => !a.startsWith('-'))) {
+    const path = session.resolve(operand);
+    if (session.files.isDirectory(path)) continue;
+    if (!session.files.isDirectory(parentOf(path))) stderr += session.message('touchMissing', { path: operand });
+    else session.files.write(path, '', true);
+  }
+  return { stderr, exitCode: stderr ? 1 : 0 };
+};
+
 const cd: Command = (argv, session) => {
   const target = session.resolve(argv[1] ?? session.user.home);
   if (!session.files.isDirectory(target)) return fail(session.message('cdMissing', { path: argv[1] ?? '' }), argv[1] ? 1 : 0);
@@ -147,6 +175,8 @@ export const commonCommands: Record<string, Command> = {
   sudo,
   grep,
   wc,
+  mkdir,
+  touch,
   true: () => ok(),
   false: () => ({ exitCode: 1 }),
   pwd: (_argv, session) => ok(`${session.cwd}\n`),

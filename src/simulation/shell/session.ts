@@ -42,25 +42,68 @@ export interface ShellDialect {
   messages: Record<string, string>;
 }
 
-/** A file system as a map of absolute paths to contents; directories are the paths' prefixes. */
+/**
+ * A file system as a map of absolute paths to contents (text, or the bytes a file transfer wrote); directories are
+ * the paths' prefixes and the empty ones listed. Each file keeps when it was last written, by the host's clock.
+ */
 export class FileTree {
-  private readonly files = new Map<string, string>();
+  private readonly files = new Map<string, { content: string | Buffer; modifiedMs: number }>();
 
-  constructor(files: Record<string, string> = {}) {
-    for (const [path, content] of Object.entries(files)) this.files.set(path, content);
+  constructor(
+    files: Record<string, string> = {},
+    private readonly now: () => number = () => 0,
+  ) {
+    for (const [path, content] of Object.entries(files)) this.files.set(path, { content, modifiedMs: now() });
   }
 
   read(path: string): string | undefined {
-    return this.files.get(path);
+    const content = this.files.get(path)?.content;
+    return typeof content === 'string' ? content : content?.toString('utf8');
   }
 
-  write(path: string, content: string, append = false): void {
-    this.files.set(path, append ? (this.files.get(path) ?? '') + content : content);
+  readBytes(path: string): Buffer | undefined {
+    const content = this.files.get(path)?.content;
+    return typeof content === 'string' ? Buffer.from(content) : content;
+  }
+
+  write(path: string, content: string | Buffer, append = false): void {
+    const previous = append ? this.files.get(path)?.content : undefined;
+    const joined =
+      previous === undefined
+        ? content
+        : typeof previous === 'string' && typeof content === 'string'
+          ? previous + content
+          : Buffer.concat([Buffer.from(previous), Buffer.from(content)]);
+    this.files.set(path, { content: joined, modifiedMs: this.now() });
+  }
+
+  /** When the file was last written; undefined for a directory or a missing path. */
+  modifiedMs(path: string): number | undefined {
+    return this.files.get(path)?.modifiedMs;
+  }
+
+  /** Sets a file's modification time (`touch -d`, scp -p, SFTP setstat). */
+  setModified(path: string, ms: number): void {
+    const file = this.files.get(path);
+    if (file) file.modifiedMs = ms;
+  }
+
+  remove(path: string): boolean {
+    return this.files.delete(path);
+  }
+
+  /** Moves a file (not a directory) to a new path. */
+  rename(from: string, to: string): boolean {
+    const file = this.files.get(from);
+    if (!file) return false;
+    this.files.delete(from);
+    this.files.set(to, file);
+    return true;
   }
 
   isDirectory(path: string): boolean {
     const prefix = path.endsWith('/') ? path : `${path}/`;
-    return path === '/' || [...this.files.keys()].some((p) => p.startsWith(prefix)) || this.directories.has(path);
+    return path === '/' || this.directories.has(path) || [...this.files.keys()].some((p) => p.startsWith(prefix));
   }
 
   /** Names directly inside a directory, sorted. */
@@ -72,7 +115,7 @@ export class FileTree {
     return [...names].sort();
   }
 
-  /** Empty directories (homes) that hold no file yet. */
+  /** Empty directories (homes, `mkdir`) that hold no file yet. */
   readonly directories = new Set<string>();
 }
 

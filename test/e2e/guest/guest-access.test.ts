@@ -4,14 +4,24 @@
  * cirros VMI and of a cloud-init fedora VMI and runs commands; an ssh2 client
  * over the port-forward tunnel logs in with a key and with a password; the
  * guest agent's user list shows the console and SSH logins; a command gives
- * the same output on both; `sudo poweroff` ends the VMI Succeeded and a
+ * the same output on both; one VMI's reboot, login and shell transcript is
+ * the same on the serial console, the VNC screen (read back through the
+ * font's glyphs) and an SSH shell; `sudo poweroff` ends the VMI Succeeded and a
  * `runStrategy: Always` VM starts a new one; `reboot` boots the guest again.
  */
+import { mkdtemp } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 import ssh2 from 'ssh2';
 import { withEmulator } from '../../helpers/cluster.js';
-import { ConsoleSession, openStream, sshExec, sshToVmi } from '../../helpers/guest-streams.js';
+import { ConsoleSession, openStream, scpReceive, scpSend, sshExec, sshOverTcp, sshToVmi } from '../../helpers/guest-streams.js';
+import { startPortForward } from '../../helpers/kubectl.js';
 import { installKubeVirt } from '../../helpers/kubevirt.js';
+import { ENCODING_ZRLE, RfbClient } from '../../helpers/rfb-client.js';
+import { screenText, terminalRows } from '../../helpers/vga-text.js';
+import { openWebSocket } from '../../helpers/websocket-client.js';
 
 const subresources = '/apis/subresources.kubevirt.io/v1/namespaces/default';
 const key = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'tester@e2e' });
@@ -32,6 +42,7 @@ const vmSpec = (image: string, extra = '') => `
               password: fedora
               chpasswd: { expire: False }
               ssh_authorized_keys: ['${key.public}']
+              runcmd: ['mkdir -p /srv/www', 'echo ready > /srv/www/index.txt', [ls, /srv/www]]
 ${extra}`;
 
 const manifests = `
@@ -131,6 +142,49 @@ t.test('console, SSH and the guest agent see one guest', async (t) => {
     await console.expect(/cirros login: $/);
   });
 
+  t.test('one transcript: the boot, login and shell on the serial console, the VNC screen and an SSH shell of cirros', async (t) => {
+    const vnc = await openWebSocket(emulator.url, fixture.kubeconfigPath, `${subresources}/virtualmachineinstances/cirros/vnc`, {
+      protocols: ['plain.kubevirt.io'],
+    });
+    t.teardown(() => vnc.close());
+    const screen = new RfbClient(vnc);
+    await screen.handshake();
+    screen.setEncodings([ENCODING_ZRLE]);
+    const console = await ConsoleSession.open(emulator, 'cirros');
+    t.teardown(() => console.close());
+    const logIn = async (terminal: ConsoleSession) => {
+      terminal.send('cirros\r');
+      await terminal.expect(/Password: $/);
+      terminal.send('gocubsgo\r');
+      await terminal.expect(/\$ $/);
+    };
+    console.send('\r');
+    await console.expect(/login: $/);
+    await logIn(console);
+    console.send('sudo reboot\r');
+    await console.expect(/cirros login: $/, 20_000);
+    await logIn(console);
+    const commands = ['hostname; whoami', 'uname -a', 'cat /etc/os-release', 'ip route', 'nope; echo $?'];
+    for (const command of commands) await console.run(command, /\$ $/);
+
+    const rebooted = console.transcript.slice(console.transcript.lastIndexOf('reboot: Restarting system'));
+    t.match(rebooted, /Linux version 5\.3\.0-26-generic.*\r\ncirros login: cirros\r\nPassword: \r\n\$ hostname; whoami\r\ncirros\r\n/s);
+    await screen.update(false);
+    const rows = screenText(screen);
+    t.same(rows, terminalRows(console.transcript), 'the VNC screen shows the last 25 rows of the console transcript');
+    t.same(rows.slice(-3), ['-sh: nope: not found', '127', '$ \u2592'], 'the last command, its output and the prompt with the cursor');
+    t.ok(rebooted.split('\r\n').length > 25, 'the rows on screen all came after the reboot');
+
+    const ssh = await sshToVmi(emulator, 'cirros', { username: 'cirros', password: 'gocubsgo' });
+    t.teardown(() => ssh.end());
+    const shell = await ConsoleSession.sshShell(ssh);
+    await shell.expect(/\$ $/);
+    for (const command of commands) await shell.run(command, /\$ $/);
+    const afterLogin = rebooted.slice(rebooted.lastIndexOf('Password: \r\n') + 'Password: \r\n'.length);
+    t.equal(shell.transcript, afterLogin, 'the SSH shell shows the same prompts, echo and output as the console after login');
+    shell.close();
+  });
+
   t.test('fedora with cloud-init: console login, the agent lists the user, SSH with a key and a password', async (t) => {
     const console = await ConsoleSession.open(emulator, 'fedora');
     t.teardown(() => console.close());
@@ -159,6 +213,11 @@ t.test('console, SSH and the guest agent see one guest', async (t) => {
     t.equal(overSsh.stdout, onConsole, 'the same command gives the same output on the console and over SSH');
     t.equal(overSsh.code, 0);
     t.same(await sshExec(withKey, 'exit 3'), { stdout: '', code: 3 });
+    t.same(
+      await sshExec(withKey, 'cat /srv/www/index.txt; cat /var/log/cloud-init-output.log'),
+      { stdout: 'ready\nindex.txt\n', code: 0 },
+      "cloud-init's runcmd ran at boot and logged what it printed",
+    );
 
     const withPassword = await sshToVmi(emulator, 'fedora', { username: 'fedora', password: 'fedora' });
     t.teardown(() => withPassword.end());
@@ -191,6 +250,93 @@ t.test('console, SSH and the guest agent see one guest', async (t) => {
       /authentication methods failed/,
       'the agent set it after cloud-init',
     );
+  });
+
+  t.test('files over the tunnel: SFTP and the scp protocol virtctl scp speaks, read back with cat over SSH and the console', async (t) => {
+    const ssh = await sshToVmi(emulator, 'secrets', { username: 'fedora', password: 'via-agent' });
+    t.teardown(() => ssh.end());
+    const sftp = await new Promise<ssh2.SFTPWrapper>((resolve, reject) => ssh.sftp((err, s) => (err ? reject(err) : resolve(s))));
+    const binary = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    await new Promise<void>((resolve, reject) =>
+      sftp.writeFile('notes.txt', 'written over SFTP\n', (err) => (err ? reject(err) : resolve())),
+    );
+    await new Promise<void>((resolve, reject) => sftp.writeFile('/tmp/bytes.bin', binary, (err) => (err ? reject(err) : resolve())));
+    const readBack = await new Promise<Buffer>((resolve, reject) =>
+      sftp.readFile('/tmp/bytes.bin', (err, data) => (err ? reject(err) : resolve(data))),
+    );
+    t.ok(readBack.equals(binary), 'every byte value comes back');
+    const listing = await new Promise<ssh2.FileEntryWithStats[]>((resolve, reject) =>
+      sftp.readdir('.', (err, list) => (err ? reject(err) : resolve(list))),
+    );
+    t.match(
+      listing.find((entry) => entry.filename === 'notes.txt'),
+      { attrs: { size: 18 }, longname: /^-rw-r--r-- +1 fedora +fedora +18 \w{3} [ \d]\d \d\d:\d\d notes\.txt$/ },
+    );
+    const denied = await new Promise<Error | undefined>((resolve) => sftp.writeFile('/etc/motd', 'x', (err) => resolve(err)));
+    t.match(denied, { message: 'Permission denied', code: 3 }, 'a user may not write /etc');
+
+    await scpSend(ssh, 'copied.txt', 'local.txt', Buffer.from('sent with scp -t\n'));
+    await scpSend(ssh, '/tmp', 'local.txt', Buffer.from('into a directory\n'));
+    t.same(await sshExec(ssh, 'cat copied.txt /tmp/local.txt'), { stdout: 'sent with scp -t\ninto a directory\n', code: 0 });
+    await t.rejects(scpSend(ssh, '/etc/motd', 'motd', Buffer.from('x')), { message: 'scp: /etc/motd: Permission denied' });
+    const received = await scpReceive(ssh, 'notes.txt');
+    t.same([received.record, received.bytes.toString()], ['C0644 18 notes.txt', 'written over SFTP\n']);
+    await t.rejects(scpReceive(ssh, '/nope'), { message: 'scp: /nope: No such file or directory' });
+
+    const console = await ConsoleSession.open(emulator, 'secrets');
+    t.teardown(() => console.close());
+    console.send('fedora\r');
+    await console.expect(/Password: $/);
+    console.send('via-agent\r');
+    const prompt = /\[fedora@secrets ~\]\$ $/;
+    await console.expect(prompt);
+    t.equal(
+      await console.run('cat notes.txt copied.txt', prompt),
+      'written over SFTP\nsent with scp -t\n',
+      'the console sees the same files',
+    );
+    console.send('exit\r');
+    await console.expect(/login: $/);
+  });
+
+  t.test('kubectl port-forward to the launcher pod reaches the masquerade guest: WebSocket tunnel, SPDY, a Service', async (t) => {
+    const options = { kubeconfig: fixture.kubeconfigPath, cacheDir: await mkdtemp(join(tmpdir(), 'kube-cache-')) };
+    const pod = (await kubectl(['get', 'pods', '-l', 'vm.kubevirt.io/name=fedora', '-o', 'jsonpath={.items[0].metadata.name}'])).stdout;
+    const service = `{"apiVersion":"v1","kind":"Service","metadata":{"name":"fedora-ssh"},
+      "spec":{"selector":{"vm.kubevirt.io/name":"fedora"},"ports":[{"port":2222,"targetPort":22}]}}`;
+    t.equal((await kubectl(['apply', '-f', '-'], { input: service })).code, 0);
+    const targets: Array<[string, number, NodeJS.ProcessEnv]> = [
+      [`pod/${pod}`, 22, {}],
+      [`pod/${pod}`, 22, { KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' }],
+      ['svc/fedora-ssh', 2222, {}],
+    ];
+    for (const [target, port, env] of targets) {
+      const forward = await startPortForward(target, port, { ...options, env });
+      t.teardown(() => forward.stop());
+      const ssh = await sshOverTcp(forward.localPort, { username: 'fedora', privateKey: key.private });
+      t.same(await sshExec(ssh, 'hostname'), { stdout: 'fedora\n', code: 0 }, `${target} ${JSON.stringify(env)}`);
+      ssh.end();
+    }
+
+    const plain = await kubectl(['create', '--raw', `/api/v1/namespaces/default/pods/${pod}/portforward`, '-f', '-'], { input: '{}' });
+    t.match(plain.stderr, 'Upgrade request required', 'a request that is no upgrade');
+
+    const refused = await startPortForward(`pod/${pod}`, 80, options);
+    t.teardown(() => refused.stop());
+    await new Promise<void>((resolve) =>
+      connect(refused.localPort, '127.0.0.1')
+        .on('close', () => resolve())
+        .on('error', () => resolve()),
+    );
+    for (let i = 0; i < 50 && !refused.stderr().includes('lost connection'); i++) await new Promise((r) => setTimeout(r, 100));
+    // klog quotes the error, escaping its quotes.
+    const logged = refused.stderr().replaceAll('\\"', '"');
+    t.match(
+      logged,
+      /an error occurred forwarding \d+ -> 80: error forwarding port 80 to pod [0-9a-f]{64}, uid : failed to execute portforward in network namespace "\/var\/run\/netns\/cni-[-0-9a-f]+": failed to connect to localhost:80 inside namespace "[0-9a-f]{64}", IPv4: dial tcp4 127\.0\.0\.1:80: connect: connection refused/,
+      "a port the guest does not listen on: the runtime's error reaches kubectl",
+    );
+    t.match(logged, /error: lost connection to pod/, 'and kubectl 1.32 stops forwarding, as it does on any forwarding error');
   });
 
   t.test('a port without a listener refuses, before any WebSocket is opened', async (t) => {

@@ -5,6 +5,8 @@
  * read back as text by matching each 9×16 cell against the font's glyphs, and
  * checked without the font too (the prompt's row is lit, a blank row is not,
  * typed keys change the row). `vnc/screenshot` is the same framebuffer as PNG.
+ * noVNC 1.7 in Chromium (puppeteer-core), served by `kubectl proxy --www`,
+ * connects through the proxy and its canvas shows the prompt and typed keys.
  * The same running VMI serves one exec check of its launcher's compute container.
  */
 import t from 'tap';
@@ -14,12 +16,17 @@ import { kubevirtSchema } from '../../helpers/kubevirt.js';
 import { rawClient } from '../../helpers/raw-https.js';
 import { ENCODING_RAW, ENCODING_ZRLE, RfbClient } from '../../helpers/rfb-client.js';
 import { openWebSocket } from '../../helpers/websocket-client.js';
-import { glyph } from '../../../src/kubevirt/api/subresources/vnc/font.js';
-import { readFileSync } from 'node:fs';
+import { CELL_H, CELL_W, COLUMNS, screenText } from '../../helpers/vga-text.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import puppeteer from 'puppeteer-core';
+import { startKubectl } from '../../helpers/kubectl.js';
 
 const VMI = 'vmi-ephemeral';
 const base = '/apis/subresources.kubevirt.io/v1/namespaces/default/virtualmachineinstances';
-const [CELL_W, CELL_H, COLUMNS, ROWS] = [9, 16, 80, 25];
 const RETURN = 0xff0d;
 
 let fixture: EmulatorFixture;
@@ -39,26 +46,6 @@ async function connect(): Promise<RfbClient> {
   if (ws.status !== 101) throw new Error(`vnc upgrade answered ${ws.status}: ${ws.body}`);
   t.teardown(() => ws.close());
   return new RfbClient(ws);
-}
-
-/** The characters on screen, found by matching each cell's lit pixels against the font's printable ASCII glyphs. */
-function screenText(client: RfbClient): string[] {
-  const glyphs = new Map<string, string>();
-  for (let code = 0x20; code < 0x7f; code++) glyphs.set(Buffer.from(glyph(code)).toString('hex'), String.fromCharCode(code));
-  const lines: string[] = [];
-  for (let row = 0; row < ROWS; row++) {
-    let line = '';
-    for (let column = 0; column < COLUMNS; column++) {
-      const background = client.pixel(column * CELL_W + 8, row * CELL_H);
-      const bits = Buffer.alloc(CELL_H);
-      for (let y = 0; y < CELL_H; y++) {
-        for (let x = 0; x < 8; x++) if (client.pixel(column * CELL_W + x, row * CELL_H + y) !== background) bits[y] |= 0x80 >> x;
-      }
-      line += glyphs.get(bits.toString('hex')) ?? '\u2592';
-    }
-    lines.push(line.trimEnd());
-  }
-  return lines;
 }
 
 /** Pixels of a text row that differ from the screen's background (black). */
@@ -164,6 +151,91 @@ t.test('one VNC client per VMI: a new one ends the current one, unless it asks t
   t.equal((await second.handshake()).version, 'RFB 003.008\n', 'a client that does not preserve the session takes over');
   await first.ended();
   t.pass('the first client was disconnected');
+});
+
+const CHROMIUM = '/usr/bin/chromium';
+
+/** A page that opens noVNC 1.7 (served beside it) on the WebSocket path in its URL's fragment, through its own origin. */
+const NOVNC_PAGE = `<!doctype html>
+<html><body><div id="screen"></div>
+<script type="module">
+  import RFB from './novnc/core/rfb.js';
+  window.state = 'connecting';
+  const rfb = new RFB(document.getElementById('screen'), \`ws://\${location.host}\${location.hash.slice(1)}\`, { wsProtocols: ['plain.kubevirt.io'] });
+  rfb.addEventListener('connect', () => (window.state = 'connected'));
+  rfb.addEventListener('disconnect', (event) => (window.state = \`disconnected \${JSON.stringify(event.detail)}\`));
+  window.rfb = rfb;
+</script></body></html>`;
+
+t.test('noVNC 1.7 in Chromium, through kubectl proxy, shows the login prompt and types into the console', async (t) => {
+  if (!existsSync(CHROMIUM)) {
+    t.fail(`${CHROMIUM} is missing: install it with \`apt-get update && apt-get install -y chromium\` (as root); .ci/run does`);
+    return;
+  }
+  const www = await mkdtemp(join(tmpdir(), 'novnc-'));
+  t.teardown(() => rm(www, { recursive: true, force: true }));
+  await symlink(fileURLToPath(new URL('../../../node_modules/@novnc/novnc', import.meta.url)), join(www, 'novnc'));
+  await writeFile(join(www, 'index.html'), NOVNC_PAGE);
+  // kubectl proxy serves the page and, on the same origin, the API with the kubeconfig's credentials, as users run noVNC.
+  const proxy = await startKubectl(
+    ['proxy', '--port=0', `--www=${www}`, '--www-prefix=/page/'],
+    /Starting to serve on 127\.0\.0\.1:(\d+)/,
+    { kubeconfig: fixture.kubeconfigPath, cacheDir: join(www, 'cache') },
+  );
+  t.teardown(() => proxy.stop());
+  const browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
+  t.teardown(() => browser.close());
+  const page = await browser.newPage();
+  await page.goto(`http://127.0.0.1:${proxy.ready[1]}/page/index.html#${base}/${VMI}/vnc`);
+  await page.waitForFunction(() => (window as unknown as { state: string }).state !== 'connecting', { timeout: 20_000 });
+  t.equal(await page.evaluate(() => (window as unknown as { state: string }).state), 'connected');
+
+  /** The canvas noVNC draws, read back as text through the font's glyphs. */
+  const canvasText = async (): Promise<string[]> => {
+    const rgba = Buffer.from(
+      await page.evaluate(() => {
+        const canvas = document.querySelector('#screen canvas') as HTMLCanvasElement;
+        const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        let binary = '';
+        for (let i = 0; i < data.length; i++) binary += String.fromCharCode(data[i]);
+        return btoa(binary);
+      }),
+      'base64',
+    );
+    const width = 720;
+    return screenText({ pixel: (x, y) => rgba.readUIntBE((y * width + x) * 4, 3) });
+  };
+  /** The canvas's text once its last non-blank row (the cursor's) matches, or as it is after 5 s. */
+  const waitForLastRow = async (pattern: RegExp): Promise<string[]> => {
+    let text: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      text = await canvasText();
+      if (pattern.test(text.filter((line) => line !== '').at(-1) ?? '')) return text;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return text;
+  };
+  await page.click('#screen canvas');
+  // Whatever the getty holds from earlier tests: Enter ends the name, Enter again an empty password; a fresh prompt follows.
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Enter');
+  const promptRow = new RegExp(`^${VMI} login: \u2592$`);
+  const prompt = await waitForLastRow(promptRow);
+  t.match(
+    prompt.filter((line) => line !== '').at(-1),
+    promptRow,
+    `the canvas shows the login prompt and the cursor:\n${prompt.join('\n')}`,
+  );
+  await page.keyboard.type('browser');
+  const typedRow = new RegExp(`^${VMI} login: browser\u2592$`);
+  const typed = await waitForLastRow(typedRow);
+  t.match(typed.filter((line) => line !== '').at(-1), typedRow, 'keys typed in the browser reach the guest, which echoes them');
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Enter');
 });
 
 // Shares this file's KubeVirt install: KubeVirt's functional tests exec into the launcher's compute container.

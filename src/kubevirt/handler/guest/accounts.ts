@@ -2,21 +2,46 @@
  * Who may log into a guest, and as what host: the image's own users, then
  * what cloud-init applies at first boot from the VMI's cloudInitNoCloud or
  * cloudInitConfigDrive volume (`#cloud-config` user data inline, base64 or
- * from a Secret: `hostname`, `password`, `chpasswd`, `users`,
- * `ssh_authorized_keys`, `write_files`), then the VMI's accessCredentials
+ * from a Secret: `hostname`, `password`, `chpasswd`, `users` (plain and
+ * crypt-hashed passwords, verified for SHA-256 and SHA-512 crypt),
+ * `ssh_authorized_keys`, `write_files`, `runcmd`), then the VMI's accessCredentials
  * (SSH keys and passwords from Secrets; the qemuGuestAgent method needs an
  * agent in the guest, the noCloud/configDrive methods give keys to the
  * default user as cloud-init's meta-data does).
  */
+import { verify } from 'unixcrypt';
 import { parse } from 'yaml';
 import type { ShellUser } from '../../../simulation/shell/session.js';
 import type { GuestOS, ImageUser } from '../guest-os.js';
 import type { VirtualMachineInstance } from '../vmi-types.js';
 
 export interface GuestUser extends ShellUser {
-  /** undefined: locked (no password login); '': logs in without a password. */
+  /** undefined: locked (no password login, unless a hash is set); '': logs in without a password. */
   password?: string;
+  /** A crypt(3) hash the password must match instead (cloud-init's `passwd`, hashed `chpasswd` entries). */
+  passwordHash?: string;
   authorizedKeys: string[];
+}
+
+/** cloud-init's test for a hashed password (cc_set_passwords): `$id$salt$hash` of MD5, bcrypt, SHA-256 or SHA-512 crypt. */
+const isCryptHash = (value: string): boolean => /^\$(1|2a|2y|5|6)(\$.+){2}$/.test(value);
+
+/** Sets a password as chpasswd does: a crypt hash as the hash, anything else as the password. */
+function setPassword(user: GuestUser, value: string, hashed = isCryptHash(value)): void {
+  user.password = hashed ? undefined : value;
+  user.passwordHash = hashed ? value : undefined;
+}
+
+/** Whether `password` logs the user in: their password, or what matches their SHA-256/SHA-512 crypt hash. */
+export function passwordMatches(user: GuestUser, password: string): boolean {
+  if (user.password !== undefined) return user.password === password;
+  if (!user.passwordHash || !/^\$[56]\$/.test(user.passwordHash)) return false;
+  try {
+    return verify(password, user.passwordHash);
+  } catch {
+    // A malformed hash matches nothing, as crypt(3) gives no match for it.
+    return false;
+  }
 }
 
 export interface GuestAccounts {
@@ -24,7 +49,12 @@ export interface GuestAccounts {
   users: GuestUser[];
   /** Files cloud-init wrote (write_files). */
   files: Record<string, string>;
+  /** Command lines cloud-init's runcmd runs as root at first boot (a list entry's words quoted for sh). */
+  runcmd?: string[];
 }
+
+/** A word as sh reads it back: single-quoted unless it is plain. */
+const shellQuote = (word: string): string => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`);
 
 /** The decoded data of the Secrets the VMI names (in its namespace), by name; a Secret not read is absent. */
 export type Secrets = ReadonlyMap<string, Record<string, string>>;
@@ -32,6 +62,9 @@ export type Secrets = ReadonlyMap<string, Record<string, string>>;
 interface CloudConfigUser {
   name?: string;
   plain_text_passwd?: string;
+  /** A crypt hash (`hashed_passwd` is its other name). */
+  passwd?: string;
+  hashed_passwd?: string;
   lock_passwd?: boolean;
   ssh_authorized_keys?: string[];
   sudo?: string | string[] | boolean;
@@ -47,6 +80,7 @@ interface CloudConfig {
   users?: Array<string | CloudConfigUser>;
   ssh_authorized_keys?: string[];
   write_files?: Array<{ path?: string; content?: string; append?: boolean }>;
+  runcmd?: Array<string | string[]>;
 }
 
 interface CloudInitSource {
@@ -141,26 +175,32 @@ function applyCloudConfig(config: CloudConfig, accounts: GuestAccounts, defaultU
         };
         accounts.users.push(user);
       }
-      if (entry.plain_text_passwd !== undefined && entry.lock_passwd === false) user.password = entry.plain_text_passwd;
+      // cloud-init locks password login unless lock_passwd is false, whatever password it sets.
+      const hash = entry.hashed_passwd ?? entry.passwd;
+      if (entry.lock_passwd === false && hash !== undefined) setPassword(user, hash, true);
+      if (entry.lock_passwd === false && entry.plain_text_passwd !== undefined) setPassword(user, entry.plain_text_passwd, false);
       user.authorizedKeys.push(...(entry.ssh_authorized_keys ?? []));
       if (entry.sudo !== undefined && entry.sudo !== false) user.sudo = true;
     }
   }
   const fallback = named(defaultUser);
-  if (config.password !== undefined && fallback) fallback.password = String(config.password);
+  if (config.password !== undefined && fallback) setPassword(fallback, String(config.password));
   if (config.ssh_authorized_keys && fallback) fallback.authorizedKeys.push(...config.ssh_authorized_keys);
   for (const line of asList(config.chpasswd?.list)) {
     const [name, ...password] = line.split(':');
     const user = named(name.trim());
-    if (user) user.password = password.join(':');
+    if (user) setPassword(user, password.join(':'));
   }
   for (const entry of config.chpasswd?.users ?? []) {
     const user = named(entry.name);
-    if (user && (entry.type ?? 'text') === 'text') user.password = entry.password;
+    const type = entry.type ?? 'text';
+    if (user && (type === 'text' || type === 'hash')) setPassword(user, entry.password, type === 'hash');
   }
   for (const file of config.write_files ?? []) {
     if (file.path) accounts.files[file.path] = (file.append ? (accounts.files[file.path] ?? '') : '') + (file.content ?? '');
   }
+  if (config.runcmd)
+    accounts.runcmd = config.runcmd.map((entry) => (Array.isArray(entry) ? entry.map(String).map(shellQuote).join(' ') : String(entry)));
   const hostname = config.fqdn?.split('.')[0] ?? config.hostname;
   if (hostname) accounts.hostname = hostname;
 }
@@ -186,7 +226,7 @@ function applyAccessCredentials(vmi: VirtualMachineInstance, guest: GuestOS, acc
       const data = secretName ? secrets.get(secretName) : undefined;
       for (const [name, password] of Object.entries(data ?? {})) {
         const user = accounts.users.find((u) => u.name === name);
-        if (user) user.password = password;
+        if (user) setPassword(user, password, false);
       }
     }
   }

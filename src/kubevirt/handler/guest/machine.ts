@@ -17,11 +17,12 @@ import { commonCommands } from '../../../simulation/shell/commands.js';
 import { FileTree, ShellSession, type ShellAction } from '../../../simulation/shell/session.js';
 import type { GuestOS } from '../guest-os.js';
 import type { VirtualMachineInstance } from '../vmi-types.js';
-import type { GuestAccounts, GuestUser } from './accounts.js';
+import { type GuestAccounts, type GuestUser, passwordMatches } from './accounts.js';
 import { machineCommands } from './commands.js';
 import { guestInterfaces } from './network.js';
 import { SerialGetty } from './serial-getty.js';
 import { GuestSshServer } from './ssh-server.js';
+import { UserFiles } from './user-files.js';
 
 /** What the machine asks of its domain and the cluster around it. */
 export interface MachineHooks {
@@ -57,6 +58,7 @@ export class GuestMachine {
   /** Connections that end when the guest goes down or reboots (SSH). */
   private readonly downListeners = new Set<() => void>();
   private sshServer: GuestSshServer | undefined;
+  private bootMs: number;
 
   constructor(
     readonly guest: GuestOS,
@@ -65,8 +67,10 @@ export class GuestMachine {
     accounts: GuestAccounts,
   ) {
     this.accounts = accounts;
+    this.bootMs = clock.nowMs();
     this.files = this.fileTree();
     this.getty = new SerialGetty(this);
+    this.runCloudInitCommands();
   }
 
   get hostname(): string {
@@ -82,6 +86,20 @@ export class GuestMachine {
   configure(accounts: GuestAccounts): void {
     this.accounts = accounts;
     this.files = this.fileTree();
+    this.runCloudInitCommands();
+  }
+
+  /**
+   * cloud-init's runcmd, as root through the image's shell, its output appended to /var/log/cloud-init-output.log.
+   * It runs on the files as configured (again if the configuration changes); a power command in it is not acted on.
+   */
+  private runCloudInitCommands(): void {
+    const root = this.userNamed('root');
+    if (!root || !this.hasShell || !this.accounts.runcmd?.length) return;
+    const shell = this.openShell(root);
+    let log = '';
+    for (const line of this.accounts.runcmd) log += shell.run(line).output;
+    this.files.write('/var/log/cloud-init-output.log', log, true);
   }
 
   userNamed(name: string): GuestUser | undefined {
@@ -91,7 +109,7 @@ export class GuestMachine {
   /** The user if the password is theirs; a locked account (no password) never matches. */
   authenticate(name: string, password: string): GuestUser | undefined {
     const user = this.userNamed(name);
-    return user?.password !== undefined && user.password === password ? user : undefined;
+    return user && passwordMatches(user, password) ? user : undefined;
   }
 
   /** Whether the OpenSSH-format public key (type and base64 blob) is in the user's authorized keys. */
@@ -119,6 +137,7 @@ export class GuestMachine {
 
   /** A boot: the firmware and kernel output, then a getty on the serial port. */
   boot(): void {
+    this.bootMs = this.clock.nowMs();
     this.endAllLogins();
     this.getty = new SerialGetty(this);
     const ip = guestInterfaces(this.hooks.vmi())[0]?.address ?? '';
@@ -213,6 +232,11 @@ export class GuestMachine {
     });
   }
 
+  /** The guest's files as the user reaches them over a file transfer (SFTP, scp). */
+  filesFor(user: GuestUser): UserFiles {
+    return new UserFiles(this.files, user, this.bootMs);
+  }
+
   /** The prompt for the session's user, from the image's templates. */
   prompt(session: ShellSession): string {
     const prompts = this.guest.image.prompts!;
@@ -261,13 +285,16 @@ export class GuestMachine {
     const passwd = this.accounts.users
       .map((u) => `${u.name}:x:${u.uid}:${u.gid}:${u.name}:${u.home}:${image.shell === 'busybox' ? '/bin/sh' : '/bin/bash'}\n`)
       .join('');
-    const tree = new FileTree({
-      ...image.files,
-      '/etc/hostname': `${this.hostname}\n`,
-      '/etc/passwd': passwd,
-      '/proc/version': `Linux version ${image.kernel.release} ${image.kernel.version}\n`,
-      ...this.accounts.files,
-    });
+    const tree = new FileTree(
+      {
+        ...image.files,
+        '/etc/hostname': `${this.hostname}\n`,
+        '/etc/passwd': passwd,
+        '/proc/version': `Linux version ${image.kernel.release} ${image.kernel.version}\n`,
+        ...this.accounts.files,
+      },
+      () => this.clock.nowMs(),
+    );
     for (const user of this.accounts.users) tree.directories.add(user.home);
     for (const dir of ['/bin', '/dev', '/proc', '/sys', '/tmp', '/usr', '/var']) tree.directories.add(dir);
     return tree;

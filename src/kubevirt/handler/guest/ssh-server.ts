@@ -3,12 +3,16 @@
  * stream reaches the port, such as virt-api's port-forward tunnel): password
  * and public-key authentication against the guest's accounts, a shell on a
  * pty (the same shell, prompts and transcript as the serial console, and a
- * login the guest agent reports) and `exec` of one command line. The host key
+ * login the guest agent reports), `exec` of one command line (`scp -t`/`-f`
+ * speak scp's protocol, as `virtctl scp` runs them) and the SFTP subsystem,
+ * both over the guest's files. The host key
  * is generated per guest and kept in memory.
  */
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import type { GuestMachine } from './machine.js';
+import { ScpEndpoint, parseScpCommand } from './scp-endpoint.js';
+import { serveSftp } from './sftp-server.js';
 import { ShellTerminal } from './shell-terminal.js';
 
 const { Server, utils } = ssh2;
@@ -79,8 +83,23 @@ export class GuestSshServer {
           channel.on('data', (data: Buffer) => terminal.input(data.toString('utf8')));
           channel.on('close', () => terminal.end());
         });
+        session.on('sftp', (accept) => serveSftp(accept(), machine.filesFor(user)));
         session.on('exec', (accept, _reject, info) => {
           const channel = accept();
+          const scp = parseScpCommand(info.command);
+          if (scp) {
+            const runAs = (scp.sudo && user.sudo && machine.userNamed('root')) || user;
+            const endpoint = ScpEndpoint.start(scp, machine.filesFor(runAs), {
+              write: (bytes) => channel.write(bytes),
+              exit: (status) => {
+                channel.exit(status);
+                channel.end();
+              },
+            });
+            channel.on('data', (data: Buffer) => endpoint.receive(data));
+            channel.on('end', () => endpoint.endOfInput());
+            return;
+          }
           const shell = machine.openShell(user);
           const { output, action } = shell.run(info.command);
           channel.write(output);

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { guestOfImage } from '../../../../src/kubevirt/handler/guest-os.js';
-import { guestAccounts, secretNamesOf } from '../../../../src/kubevirt/handler/guest/accounts.js';
+import { guestAccounts, passwordMatches, secretNamesOf } from '../../../../src/kubevirt/handler/guest/accounts.js';
 import type { VirtualMachineInstance } from '../../../../src/kubevirt/handler/vmi-types.js';
 
 const vmi = (image: string, spec: Record<string, unknown> = {}, volumes: unknown[] = []): VirtualMachineInstance => ({
@@ -102,4 +102,40 @@ t.test('Secrets: cloud-init secretRef and accessCredentials', async (t) => {
   t.equal(accounts.hostname, 'from-secret');
   const ubuntu = guestAccounts(vmi('ubuntu', spec), guestOfImage('ubuntu'), secrets);
   t.same(ubuntu.users.find((u) => u.name === 'ubuntu')?.authorizedKeys, [], 'qemuGuestAgent propagation needs an agent in the guest');
+});
+
+t.test('cloud-init hashed passwords: users[].passwd, chpasswd list and users, password; verified as SHA-512/SHA-256 crypt', async (t) => {
+  const fedora = guestOfImage('quay.io/containerdisks/fedora:41');
+  // `openssl passwd -6 -salt saltsalt secret` and `openssl passwd -5 -salt saltsalt secret`.
+  const sha512 = '$6$saltsalt$TVLlQcbpFVof5W3Yz4DTP6gRstiNuHwwTt6GLc1E5n0U0aDehy0S5knV8wiOQSpT0Y77vwPZN.Pq.H91p5hVO1';
+  const sha256 = '$5$saltsalt$0IyaXrmV7.sGNS6tirgqHLqX/G.FBvgkYA.lpPdS5sA';
+  const config = [
+    '#cloud-config',
+    'users:',
+    '  - default',
+    `  - {name: alice, passwd: '${sha512}', lock_passwd: false}`,
+    `  - {name: bob, passwd: '${sha512}'}`,
+    '  - {name: carol}',
+    '  - {name: dave}',
+    'chpasswd:',
+    `  list: ["carol:${sha256}"]`,
+    `  users: [{name: dave, password: '${sha512}', type: hash}, {name: fedora, password: '$6$looks$likeahash', type: text}]`,
+  ].join('\n');
+  const accounts = guestAccounts(vmi('fedora', {}, cloudInit(config)), fedora, new Map());
+  const user = (name: string) => accounts.users.find((u) => u.name === name)!;
+  t.ok(passwordMatches(user('alice'), 'secret'), 'users[].passwd with lock_passwd: false');
+  t.notOk(passwordMatches(user('alice'), 'Secret'), 'a wrong password does not match the hash');
+  t.notOk(passwordMatches(user('bob'), 'secret'), 'lock_passwd defaults to true: password login stays locked');
+  t.ok(passwordMatches(user('carol'), 'secret'), 'a chpasswd list line with a SHA-256 hash');
+  t.ok(passwordMatches(user('dave'), 'secret'), 'chpasswd users with type: hash');
+  t.ok(passwordMatches(user('fedora'), '$6$looks$likeahash'), 'type: text is the password itself, whatever it looks like');
+
+  const top = guestAccounts(vmi('fedora', {}, cloudInit(`#cloud-config\npassword: '${sha512}'\n`)), fedora, new Map());
+  t.same(
+    [passwordMatches(top.users.find((u) => u.name === 'fedora')!, 'secret'), top.users.find((u) => u.name === 'fedora')!.password],
+    [true, undefined],
+    'a hashed `password` is set as the hash',
+  );
+  const md5 = guestAccounts(vmi('fedora', {}, cloudInit('#cloud-config\npassword: "$1$salt$qJH7.N4xYta3aEG/dfqo/0"\n')), fedora, new Map());
+  t.notOk(passwordMatches(md5.users.find((u) => u.name === 'fedora')!, 'password'), 'MD5 crypt is not verified: no login');
 });

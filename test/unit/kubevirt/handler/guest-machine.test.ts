@@ -78,3 +78,41 @@ t.test('windows has nothing on the serial port and no SSH server; Linux guests l
   t.type(cirros.machine.connect(22), 'function');
   t.equal(cirros.machine.connect(80), undefined);
 });
+
+t.test("cloud-init's runcmd runs as root at boot: strings through sh, lists as quoted words; its output is logged", async (t) => {
+  const image = 'quay.io/containerdisks/fedora:41';
+  const userData = [
+    '#cloud-config',
+    'runcmd:',
+    '  - mkdir -p /srv/app/data && whoami > /srv/app/data/who',
+    '  - [mkdir, -p, "/srv/app/it\'s a dir"]',
+    '  - [touch, /srv/app/ready]',
+    '  - echo to the log; mkdir /srv',
+  ].join('\n');
+  const vmi: VirtualMachineInstance = {
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachineInstance',
+    metadata: { name: 'vm1', namespace: 'default', uid: 'u1' },
+    spec: {
+      volumes: [
+        { name: 'disk', containerDisk: { image } },
+        { name: 'cloudinit', cloudInitNoCloud: { userData } },
+      ],
+      domain: { devices: {} },
+    },
+  };
+  const guest = guestOfImage(image);
+  const machine = new GuestMachine(
+    guest,
+    new VirtualClock(new Date('2026-01-01T00:00:00Z')),
+    { powerOff: () => undefined, reboot: () => undefined, reachable: () => false, vmi: () => vmi },
+    guestAccounts(vmi, guest, new Map()),
+  );
+  const shell = machine.openShell(machine.userNamed('fedora')!);
+  t.equal(shell.run('cat /srv/app/data/who; ls /srv/app').output, "root\ndata  it's a dir  ready\n");
+  t.equal(
+    shell.run('cat /var/log/cloud-init-output.log').output,
+    'to the log\nmkdir: cannot create directory \u2018/srv\u2019: File exists\n',
+    'what the commands printed',
+  );
+});
