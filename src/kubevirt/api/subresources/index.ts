@@ -26,6 +26,7 @@ import { dialGuest, parsePortPath, portForwardProblem, servePortForward } from '
 import { asStatus, decodeOptions, empty, isDryRun, json, plainError, statusResponse, subjectNotFound, vmConflict } from './responses.js';
 import { VmLifecycle, type MigrateOptions, type RestartOptions, type StartOptions, type StopOptions } from './vm-lifecycle.js';
 import { VmiLifecycle, type VirtHandlerClient } from './vmi-lifecycle.js';
+import { VolumeHotplug } from './volumes.js';
 import { screenshot, serveVnc, VgaConsoles, VNC_IN_USE } from './vnc/index.js';
 
 export type { VirtHandlerClient } from './vmi-lifecycle.js';
@@ -57,6 +58,7 @@ export function virtApiSubresources(options: VirtApiSubresourcesOptions): Aggreg
 class VirtApiSubresources implements AggregatedBackend {
   private readonly vms: VmLifecycle;
   private readonly vmis: VmiLifecycle;
+  private readonly volumes: VolumeHotplug;
   private readonly vmRoutes: Record<string, { method: string; route: Route }>;
   private readonly vmiRoutes: Record<string, { method: string; route: Route }>;
   private readonly vgaConsoles = new VgaConsoles();
@@ -64,6 +66,7 @@ class VirtApiSubresources implements AggregatedBackend {
   constructor(private readonly options: VirtApiSubresourcesOptions) {
     this.vms = new VmLifecycle(options.client);
     this.vmis = new VmiLifecycle(options.client, options.handler);
+    this.volumes = new VolumeHotplug(options.client, () => this.kubeVirt());
     const accepted =
       (act: (ns: string, name: string, body: Buffer | undefined) => Promise<void>): Route =>
       async (req, p) => {
@@ -91,6 +94,8 @@ class VirtApiSubresources implements AggregatedBackend {
         method: 'PUT',
         route: ok(async (ns, n, b) => cancelEvacuation(options.client, await this.vmiOfVm(ns, n), evacuateOptions(b))),
       },
+      addvolume: { method: 'PUT', route: accepted((ns, n, b) => this.volumes.add('vm', ns, n, b)) },
+      removevolume: { method: 'PUT', route: accepted((ns, n, b) => this.volumes.remove('vm', ns, n, b)) },
       objectgraph: { method: 'GET', route: async () => statusResponse(objectGraphDisabled()) },
       'expand-spec': {
         method: 'GET',
@@ -109,6 +114,8 @@ class VirtApiSubresources implements AggregatedBackend {
         method: 'PUT',
         route: ok(async (ns, n, b) => cancelEvacuation(options.client, await this.vmis.fetchVmi(ns, n), evacuateOptions(b))),
       },
+      addvolume: { method: 'PUT', route: accepted((ns, n, b) => this.volumes.add('vmi', ns, n, b)) },
+      removevolume: { method: 'PUT', route: accepted((ns, n, b) => this.volumes.remove('vmi', ns, n, b)) },
       guestosinfo: { method: 'GET', route: (_req, p) => this.guestAgent(p.namespace, p.name, guestAgentInfo) },
       userlist: { method: 'GET', route: (_req, p) => this.guestAgent(p.namespace, p.name, userList) },
       filesystemlist: { method: 'GET', route: (_req, p) => this.guestAgent(p.namespace, p.name, filesystemList) },

@@ -24,6 +24,8 @@ import { clientLookup, expandIntoVmi, syncInstancetypeRefs } from '../instancety
 import { withObservedApiVersion } from '../vmi/vmi-controller.js';
 import type { SyncError } from '../vmi/vmi-status.js';
 import { nextVmStatus, templateClaims } from './vm-status.js';
+import type { ClusterConfig } from '../cluster-config.js';
+import { declarativeVolumesPatch } from '../hotplug/declarative.js';
 
 export interface VmControllerDeps {
   ctx: ComponentContext;
@@ -31,6 +33,7 @@ export interface VmControllerDeps {
   vmis: Informer<VirtualMachineInstance>;
   pvcs: Informer;
   recorder: EventRecorder;
+  config: () => ClusterConfig;
 }
 
 /** The VM a VMI belongs to, by its controller reference. */
@@ -140,6 +143,7 @@ export class VmController implements Component {
         }
         // A VMI being stopped keeps its generation: patching it while it shuts down would race the graceful stop.
         if (!issued.deletion) await this.bumpGenerationAnnotation(vm, vmi);
+        if (!syncError && !issued.deletion) syncError = await this.syncHotplugVolumes(vm, vmi);
       }
     }
     await this.writeStatus(key, vm, vmi, syncError, issued);
@@ -193,6 +197,20 @@ export class VmController implements Component {
         return { vm, result: { requeueAfterMs: action.ms } };
       default:
         return { vm };
+    }
+  }
+
+  /** Declarative hotplug: the running VMI's hotplug volumes follow the template (a failure is a HotPlugVolumeError). */
+  private async syncHotplugVolumes(vm: VirtualMachine, vmi: VirtualMachineInstance | undefined): Promise<SyncError | undefined> {
+    if (!this.deps.config().declarativeHotplug) return undefined;
+    const patch = declarativeVolumesPatch(vm, vmi);
+    if (!patch || !vmi) return undefined;
+    try {
+      await this.deps.ctx.client.patch(VMI_REF, vmi.metadata.namespace, vmi.metadata.name ?? '', 'json', patch);
+      return undefined;
+    } catch (err) {
+      const message = `Error encountered while handling declarative hotplug volumes: ${errorMessage(err)}`;
+      return { reason: 'HotPlugVolumeError', message, requeue: true };
     }
   }
 
