@@ -2,7 +2,7 @@
  * virt-handler's side of volume hotplug (pkg/virt-handler/vm.go updateHotplugVolumeStatus of KubeVirt v1.9). Once
  * virt-controller names a ready attachment pod (hotplugVolume.attachPodUID), the handler mounts the volume into the
  * launcher: MountedToPod; the launcher then attaches the disk to the domain, which gives it a target: Ready. A volume
- * gone from the spec is detached and unmounted: UnMounted, and virt-controller may delete its attachment pod.
+ * gone from the spec is detached and unmounted: UnMountedFromPod, and virt-controller may delete its attachment pod.
  */
 import type { VmiVolumeStatus } from './vmi-types.js';
 
@@ -38,7 +38,7 @@ export function hotplugVolumeStatus(status: HotplugVolumeStatus, inSpec: boolean
   if (!mounted && !inSpec && canUpdateToUnmounted(status.phase)) {
     return {
       ...status,
-      phase: 'UnMounted',
+      phase: 'UnMountedFromPod',
       reason: 'VolumeUnMountedFromPod',
       message: `Volume ${status.name} has been unmounted from virt-launcher pod`,
     };
@@ -58,4 +58,38 @@ export function volumeStatusEvents(
     if (now && now.phase !== old.phase && now.reason) events.push({ reason: now.reason, message: now.message ?? '' });
   }
   return events;
+}
+
+export interface MemoryDumpVolumeStatus extends HotplugVolumeStatus {
+  memoryDumpVolume?: { claimName?: string; startTimestamp?: string; endTimestamp?: string; targetFileName?: string };
+}
+
+/** dumpTargetFile: `<vmi>-<volume>-<YYYYMMDD-HHMMSS>.memory.dump` from the handler's clock (an RFC 3339 time). */
+const dumpFileName = (vmiName: string, volume: string, now: string): string =>
+  `${vmiName}-${volume}-${now.slice(0, 10).replaceAll('-', '')}-${now.slice(11, 19).replaceAll(':', '')}.memory.dump`;
+
+/**
+ * updateMemoryDumpInfo: a mounted dump volume starts the dump (MemoryDumpInProgress, its file name chosen); the
+ * simulated domain writes it at once, so the next sync finds it done (MemoryDumpCompleted with both timestamps).
+ */
+export function memoryDumpVolumeStatus(vmiName: string, status: MemoryDumpVolumeStatus, now: string): MemoryDumpVolumeStatus {
+  if (status.phase === 'MountedToPod') {
+    return {
+      ...status,
+      phase: 'MemoryDumpInProgress',
+      reason: 'VolumeMountedToPod',
+      message: `Memory dump Volume ${status.name} is attached, getting memory dump`,
+      memoryDumpVolume: { ...status.memoryDumpVolume, targetFileName: dumpFileName(vmiName, status.name, now) },
+    };
+  }
+  if (status.phase === 'MemoryDumpInProgress') {
+    return {
+      ...status,
+      phase: 'MemoryDumpCompleted',
+      reason: 'VolumeReady',
+      message: `Memory dump to Volume ${status.name} has completed successfully`,
+      memoryDumpVolume: { ...status.memoryDumpVolume, startTimestamp: now, endTimestamp: now },
+    };
+  }
+  return status;
 }

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import type { Domain } from './domains.js';
 import { migrationBlockers, migrationMethod } from './migratable.js';
 import { podInterfaceName } from './pod-network.js';
-import { type HotplugVolumeStatus, hotplugVolumeStatus, isAttachedToDomain } from './hotplug-volumes.js';
+import { type HotplugVolumeStatus, hotplugVolumeStatus, isAttachedToDomain, memoryDumpVolumeStatus } from './hotplug-volumes.js';
 import type { VirtualMachineInstance, VmiCondition, VmiInterfaceStatus, VmiPhase, VmiStatus, VmiVolumeStatus } from './vmi-types.js';
 
 /** The machine type QEMU resolves `q35` to in the virt-launcher image (CentOS Stream 9 QEMU). */
@@ -192,7 +192,7 @@ function diskTargets(vmi: VirtualMachineInstance): Map<string, string> {
 }
 
 /** The statuses of the spec's volumes with their targets, hotplug ones moved on, and those of unplugged volumes kept. */
-function volumeStatuses(vmi: VirtualMachineInstance): VmiVolumeStatus[] {
+function volumeStatuses(vmi: VirtualMachineInstance, now: string): VmiVolumeStatus[] {
   const targets = diskTargets(vmi);
   const existing = vmi.status?.volumeStatus ?? [];
   const specVolumes = vmi.spec?.volumes ?? [];
@@ -205,7 +205,8 @@ function volumeStatuses(vmi: VirtualMachineInstance): VmiVolumeStatus[] {
     };
     if (volume.containerDisk?.image && !status.containerDiskVolume)
       status.containerDiskVolume = { checksum: parseInt(sha256(volume.containerDisk.image).slice(0, 8), 16) };
-    return status.hotplugVolume ? hotplugVolumeStatus(status, true) : status;
+    const next = status.hotplugVolume ? hotplugVolumeStatus(status, true) : status;
+    return next.memoryDumpVolume ? memoryDumpVolumeStatus(vmi.metadata.name ?? '', next, now) : next;
   });
   const unplugged = existing
     .filter((s) => (s as HotplugVolumeStatus).hotplugVolume && !specVolumes.some((v) => v.name === s.name))
@@ -245,7 +246,7 @@ export function handlerStatus(facts: HandlerFacts): VmiStatus {
       cores: vmi.spec?.domain?.cpu?.cores ?? 1,
       threads: vmi.spec?.domain?.cpu?.threads ?? 1,
     };
-    status.volumeStatus = volumeStatuses(vmi);
+    status.volumeStatus = volumeStatuses(vmi, now);
     if (phase === 'Running') {
       status.interfaces = interfaceStatuses(facts);
       status.guestOSInfo = domain.agentConnected ? { ...domain.guest.osInfo } : {};

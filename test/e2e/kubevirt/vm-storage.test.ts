@@ -337,3 +337,70 @@ t.test('addvolume and removevolume on a running VM', async (t) => {
   const gone = await subresource('virtualmachines', 'vm-hp', 'removevolume', { name: 'hp-data' });
   t.match(gone.stderr, /Conflict.*Unable to remove volume \[hp-data\] because it does not exist/);
 });
+
+/**
+ * virtctl memory-dump get/remove (pkg/virtctl/memorydump: PUT virtualmachines/<vm>/memorydump with
+ * {claimName}, PUT .../removememorydump), answered as pkg/virt-api/rest/memorydump.go does; the request goes
+ * Associating -> InProgress -> Unmounting -> Completed (pkg/storage/memorydump/memorydump.go), the claim is hotplugged
+ * as a memoryDump volume and annotated kubevirt.io/memory-dump with the dump file (virt-handler's dumpTargetFile).
+ * Uses the VM of the previous test, still running.
+ */
+t.test('memorydump and removememorydump on a running VM', async (t) => {
+  const put = (action: string, body?: object) =>
+    fixture.kubectl(
+      ['replace', '--raw', `/apis/subresources.kubevirt.io/v1/namespaces/default/virtualmachines/vm-hp/${action}`, '-f', '-'],
+      {
+        input: JSON.stringify(body ?? {}),
+      },
+    );
+  await apply([
+    { ...claim('dump-small'), spec: { ...claim('dump-small').spec, resources: { requests: { storage: '200Mi' } } } },
+    claim('dump-data'),
+  ]);
+  t.match((await put('memorydump', {})).stderr, /BadRequest.*Memory dump requires claim name to be set/);
+  t.match((await put('memorydump', { claimName: 'nope' })).stderr, /NotFound.*persistentvolumeclaim.kubevirt.io "nope" not found/);
+  t.match(
+    (await put('memorydump', { claimName: 'dump-small' })).stderr,
+    /Conflict.*persistentvolumeclaim.kubevirt.io "dump-small": pvc size \[209716k\] should be bigger then \[241Mi\]/,
+  );
+  t.match((await put('removememorydump')).stderr, /Conflict.*can't remove memory dump association for vm vm-hp, no association found/);
+
+  const requested = await put('memorydump', { claimName: 'dump-data' });
+  t.equal(requested.code, 0, requested.stderr);
+  await wait(['vm/vm-hp', '--for=jsonpath={.status.memoryDumpRequest.phase}=Completed']);
+  type Vm = {
+    spec: { template: { spec: { volumes: Array<{ name: string; memoryDump?: object }> } } };
+    status: { memoryDumpRequest?: Record<string, unknown> };
+  };
+  const vm = await json<Vm>(['get', 'vm', 'vm-hp']);
+  const request = vm.status.memoryDumpRequest!;
+  t.match(request, { claimName: 'dump-data', phase: 'Completed', fileName: /^vm-hp-dump-data-\d{8}-\d{6}\.memory\.dump$/ });
+  t.ok(request.startTimestamp && request.endTimestamp, 'start and end recorded');
+  t.same(
+    vm.spec.template.spec.volumes.find((v) => v.name === 'dump-data'),
+    { name: 'dump-data', memoryDump: { claimName: 'dump-data', hotpluggable: true } },
+    'the dump volume stays in the template until removememorydump',
+  );
+  const pvc = await json<{ metadata: { annotations: Record<string, string> } }>(['get', 'pvc', 'dump-data']);
+  t.equal(pvc.metadata.annotations['kubevirt.io/memory-dump'], request.fileName);
+  const vmi = await json<{ spec: { volumes: Array<{ name: string }> } }>(['get', 'vmi', 'vm-hp']);
+  t.notOk(
+    vmi.spec.volumes.some((v) => v.name === 'dump-data'),
+    'unplugged from the VMI once written',
+  );
+  t.match((await put('memorydump', { claimName: 'dump-small' })).stderr, /Conflict.*while pvc \[dump-data\] is still associated/);
+
+  const removed = await put('removememorydump');
+  t.equal(removed.code, 0, removed.stderr);
+  // kubectl wait cannot wait for a field to go away: poll.
+  let after = await json<Vm>(['get', 'vm', 'vm-hp']);
+  for (let i = 0; i < 50 && after.status.memoryDumpRequest; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    after = await json<Vm>(['get', 'vm', 'vm-hp']);
+  }
+  t.notOk(
+    after.spec.template.spec.volumes.some((v) => v.name === 'dump-data'),
+    'the template no longer has it',
+  );
+  t.equal(after.status.memoryDumpRequest, undefined);
+});

@@ -27,6 +27,7 @@ import { asStatus, decodeOptions, empty, isDryRun, json, plainError, statusRespo
 import { VmLifecycle, type MigrateOptions, type RestartOptions, type StartOptions, type StopOptions } from './vm-lifecycle.js';
 import { VmiLifecycle, type VirtHandlerClient } from './vmi-lifecycle.js';
 import { VolumeHotplug } from './volumes.js';
+import { MemoryDump } from './memory-dump.js';
 import { screenshot, serveVnc, VgaConsoles, VNC_IN_USE } from './vnc/index.js';
 
 export type { VirtHandlerClient } from './vmi-lifecycle.js';
@@ -59,6 +60,7 @@ class VirtApiSubresources implements AggregatedBackend {
   private readonly vms: VmLifecycle;
   private readonly vmis: VmiLifecycle;
   private readonly volumes: VolumeHotplug;
+  private readonly memoryDump: MemoryDump;
   private readonly vmRoutes: Record<string, { method: string; route: Route }>;
   private readonly vmiRoutes: Record<string, { method: string; route: Route }>;
   private readonly vgaConsoles = new VgaConsoles();
@@ -67,6 +69,7 @@ class VirtApiSubresources implements AggregatedBackend {
     this.vms = new VmLifecycle(options.client);
     this.vmis = new VmiLifecycle(options.client, options.handler);
     this.volumes = new VolumeHotplug(options.client, () => this.kubeVirt());
+    this.memoryDump = new MemoryDump(options.client, () => this.kubeVirt());
     const accepted =
       (act: (ns: string, name: string, body: Buffer | undefined) => Promise<void>): Route =>
       async (req, p) => {
@@ -96,6 +99,8 @@ class VirtApiSubresources implements AggregatedBackend {
       },
       addvolume: { method: 'PUT', route: accepted((ns, n, b) => this.volumes.add('vm', ns, n, b)) },
       removevolume: { method: 'PUT', route: accepted((ns, n, b) => this.volumes.remove('vm', ns, n, b)) },
+      memorydump: { method: 'PUT', route: accepted((ns, n, b) => this.memoryDump.request(ns, n, b)) },
+      removememorydump: { method: 'PUT', route: accepted((ns, n) => this.memoryDump.remove(ns, n)) },
       objectgraph: { method: 'GET', route: async () => statusResponse(objectGraphDisabled()) },
       'expand-spec': {
         method: 'GET',

@@ -3,7 +3,7 @@
  * storage.go updateVolumeStatus of KubeVirt v1.9): one attachment pod mounts the claims of every ready hotplug
  * volume; when that set changes a new pod is made and the old ones go once their volumes are unmounted. The
  * volume statuses of hotplug volumes follow the claim (Pending, Bound) and the pod (AttachedToNode, with
- * hotplugVolume.attachPodName/attachPodUID); virt-handler moves them on to MountedToPod and Ready, and to UnMounted
+ * hotplugVolume.attachPodName/attachPodUID); virt-handler moves them on to MountedToPod and Ready, and to UnMountedFromPod
  * when a volume leaves the spec, after which its status stays (Detaching) until its attachment pod is gone.
  */
 import type { Pod } from '../../../kube/pods.js';
@@ -163,6 +163,8 @@ export class HotplugAttachments {
       }
       const claimName = claimNameOf(volume) ?? '';
       const status = this.hotplugStatus(vmi, volume.name, claimName, existing ?? { name: volume.name, target: '' }, current);
+      // A memory dump volume records its claim for virt-handler (updateVolumeStatus).
+      if (volume.memoryDump && !status.memoryDumpVolume) status.memoryDumpVolume = { claimName: volume.name };
       next.push({ ...status, persistentVolumeClaimInfo: claimInfo(claimName) });
     }
     for (const [name, status] of old) {
