@@ -54,7 +54,7 @@ const FAULT_POLL_MS = 250;
 
 const FAULT_API = '/apis/emulator.kubevirt.io/v1alpha1';
 /** Subresources of the VM; the others are the VMI's (as virtctl calls them). */
-const VM_ACTIONS = new Set(['start', 'stop', 'restart', 'migrate']);
+const VM_ACTIONS = new Set(['start', 'stop', 'restart', 'migrate', 'addvolume', 'removevolume']);
 const PATCH_CONTENT_TYPES = {
   merge: 'application/merge-patch+json',
   json: 'application/json-patch+json',

@@ -33,7 +33,17 @@ export interface PatchStep {
   subresource?: string;
   patch: unknown;
 }
-export const SUBRESOURCE_ACTIONS = ['start', 'stop', 'restart', 'pause', 'unpause', 'migrate', 'softreboot'] as const;
+export const SUBRESOURCE_ACTIONS = [
+  'start',
+  'stop',
+  'restart',
+  'pause',
+  'unpause',
+  'migrate',
+  'softreboot',
+  'addvolume',
+  'removevolume',
+] as const;
 export interface SubresourceStep {
   action: (typeof SUBRESOURCE_ACTIONS)[number];
   name: string;

@@ -23,6 +23,11 @@ export interface ClusterConfig {
    * VMI controller does not read NetworkAttachmentDefinitions.
    */
   externalNetResourceInjection: boolean;
+  /**
+   * The VM controller carries hotplug volumes of the VM template to the running VMI: DeclarativeHotplugVolumes (Beta)
+   * on and the deprecated HotplugVolumes gate off (vm.go handleDeclarativeVolumeHotplug).
+   */
+  declarativeHotplug: boolean;
 }
 
 interface DeveloperConfiguration {
@@ -56,5 +61,6 @@ export function clusterConfig(controllerDeployment: KubeObject | undefined, kube
     memoryOvercommit: dev.memoryOvercommit && dev.memoryOvercommit > 0 ? dev.memoryOvercommit : 100,
     nodeSelectors: dev.nodeSelectors ?? {},
     externalNetResourceInjection: betaGateEnabled(dev, 'ExternalNetResourceInjection'),
+    declarativeHotplug: betaGateEnabled(dev, 'DeclarativeHotplugVolumes') && !dev.featureGates?.includes('HotplugVolumes'),
   };
 }

@@ -12,6 +12,7 @@ import { isPodReady, type Pod } from '../../kube/pods.js';
 import { Gate, type Component } from '../../runtime/component.js';
 import { EventRecorder } from '../../runtime/events.js';
 import { clusterConfig } from './cluster-config.js';
+import { ATTACHMENT_SELECTOR } from './hotplug/attachment-pod.js';
 import {
   CONTROLLER_REVISION_REF,
   DEPLOYMENT_REF,
@@ -62,6 +63,7 @@ export function virtControllerCore(ctx: ComponentContext): Component {
   const vmis = ctx.informers.informerFor<VirtualMachineInstance>(VMI_REF);
   const pods = ctx.informers.informerFor<Pod>(POD_REF, { labelSelector: LAUNCHER_SELECTOR });
   const pvcs = ctx.informers.informerFor(PVC_REF);
+  const attachmentPods = ctx.informers.informerFor<Pod>(POD_REF, { labelSelector: ATTACHMENT_SELECTOR });
   const nodes = ctx.informers.informerFor(NODE_REF);
   const recorder = new EventRecorder(ctx.client, ctx.clock, { component: 'virtualmachine-controller' }, ctx.logger);
   const config = () =>
@@ -74,8 +76,8 @@ export function virtControllerCore(ctx: ComponentContext): Component {
     (kubevirts.list()[0]?.spec as { configuration?: { migrations?: Record<string, unknown>; evictionStrategy?: string } } | undefined)
       ?.configuration ?? {};
   const parts: Component[] = [
-    new VmController({ ctx, vms, vmis, pvcs, recorder }),
-    new VmiController({ ctx, vmis, vms, pods, pvcs, recorder, config, controllerDeployments: deployments }),
+    new VmController({ ctx, vms, vmis, pvcs, recorder, config }),
+    new VmiController({ ctx, vmis, vms, pods, pvcs, recorder, config, controllerDeployments: deployments, attachmentPods }),
     new MigrationController({
       ctx,
       migrations,

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import type { Domain } from './domains.js';
 import { migrationBlockers, migrationMethod } from './migratable.js';
 import { podInterfaceName } from './pod-network.js';
+import { type HotplugVolumeStatus, hotplugVolumeStatus, isAttachedToDomain, memoryDumpVolumeStatus } from './hotplug-volumes.js';
 import type { VirtualMachineInstance, VmiCondition, VmiInterfaceStatus, VmiPhase, VmiStatus, VmiVolumeStatus } from './vmi-types.js';
 
 /** The machine type QEMU resolves `q35` to in the virt-launcher image (CentOS Stream 9 QEMU). */
@@ -171,11 +172,16 @@ function interfaceStatuses(facts: HandlerFacts): VmiInterfaceStatus[] {
   });
 }
 
-/** Device names as libvirt assigns them per bus: vda, vdb for virtio; sda, sdb for sata/scsi. */
+/**
+ * Device names as libvirt assigns them per bus: vda, vdb for virtio; sda, sdb for sata/scsi. A hotplugged disk is in
+ * the domain (and gets the next name of its bus) only once its volume is mounted into the launcher.
+ */
 function diskTargets(vmi: VirtualMachineInstance): Map<string, string> {
   const counters = new Map<string, number>();
   const targets = new Map<string, string>();
+  const statuses = new Map((vmi.status?.volumeStatus ?? []).map((s) => [s.name, s as HotplugVolumeStatus]));
   for (const disk of vmi.spec?.domain?.devices?.disks ?? []) {
+    if (!isAttachedToDomain(statuses.get(disk.name))) continue;
     const bus = disk.disk?.bus ?? disk.cdrom?.bus ?? disk.lun?.bus ?? (disk.cdrom ? 'sata' : 'virtio');
     const prefix = bus === 'virtio' ? 'vd' : 'sd';
     const n = counters.get(prefix) ?? 0;
@@ -185,22 +191,27 @@ function diskTargets(vmi: VirtualMachineInstance): Map<string, string> {
   return targets;
 }
 
-function volumeStatuses(vmi: VirtualMachineInstance): VmiVolumeStatus[] {
+/** The statuses of the spec's volumes with their targets, hotplug ones moved on, and those of unplugged volumes kept. */
+function volumeStatuses(vmi: VirtualMachineInstance, now: string): VmiVolumeStatus[] {
   const targets = diskTargets(vmi);
   const existing = vmi.status?.volumeStatus ?? [];
-  const volumes = (vmi.spec?.volumes ?? []).filter((v) => targets.has(v.name) || existing.some((s) => s.name === v.name));
-  return volumes
-    .map((volume): VmiVolumeStatus => {
-      const status: VmiVolumeStatus = {
-        ...existing.find((s) => s.name === volume.name),
-        name: volume.name,
-        target: targets.get(volume.name) ?? '',
-      };
-      if (volume.containerDisk?.image && !status.containerDiskVolume)
-        status.containerDiskVolume = { checksum: parseInt(sha256(volume.containerDisk.image).slice(0, 8), 16) };
-      return status;
-    })
-    .sort((a, b) => a.name.localeCompare(b.name));
+  const specVolumes = vmi.spec?.volumes ?? [];
+  const volumes = specVolumes.filter((v) => targets.has(v.name) || existing.some((s) => s.name === v.name));
+  const inSpec = volumes.map((volume): VmiVolumeStatus => {
+    const status: HotplugVolumeStatus = {
+      ...existing.find((s) => s.name === volume.name),
+      name: volume.name,
+      target: targets.get(volume.name) ?? '',
+    };
+    if (volume.containerDisk?.image && !status.containerDiskVolume)
+      status.containerDiskVolume = { checksum: parseInt(sha256(volume.containerDisk.image).slice(0, 8), 16) };
+    const next = status.hotplugVolume ? hotplugVolumeStatus(status, true) : status;
+    return next.memoryDumpVolume ? memoryDumpVolumeStatus(vmi.metadata.name ?? '', next, now) : next;
+  });
+  const unplugged = existing
+    .filter((s) => (s as HotplugVolumeStatus).hotplugVolume && !specVolumes.some((v) => v.name === s.name))
+    .map((s) => hotplugVolumeStatus({ ...s, target: '' }, false));
+  return [...inSpec, ...unplugged].sort((a, b) => a.name.localeCompare(b.name));
 }
 
 function memoryStatus(vmi: VirtualMachineInstance): VmiStatus['memory'] {
@@ -235,7 +246,7 @@ export function handlerStatus(facts: HandlerFacts): VmiStatus {
       cores: vmi.spec?.domain?.cpu?.cores ?? 1,
       threads: vmi.spec?.domain?.cpu?.threads ?? 1,
     };
-    status.volumeStatus = volumeStatuses(vmi);
+    status.volumeStatus = volumeStatuses(vmi, now);
     if (phase === 'Running') {
       status.interfaces = interfaceStatuses(facts);
       status.guestOSInfo = domain.agentConnected ? { ...domain.guest.osInfo } : {};

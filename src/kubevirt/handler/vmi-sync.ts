@@ -22,6 +22,7 @@ import { migrationStateOf } from './migration-sync.js';
 import { HOST_MODEL_LABEL_PREFIX } from './node-labels.js';
 import { missingPodLinkError, multusAttachedInterfaces, podLinks } from './pod-network.js';
 import { handlerStatus, phaseChangeEvent } from './vmi-status.js';
+import { volumeStatusEvents } from './hotplug-volumes.js';
 import { CREATED_BY_LABEL, isFinalPhase, type VirtualMachineInstance } from './vmi-types.js';
 
 /** Name of the launcher pod index (by the VMI UID in the kubevirt.io/created-by label). */
@@ -205,5 +206,7 @@ export class VmiSync implements Component {
       void this.recorder.event(vmi, 'Normal', 'Deleted', 'VirtualMachineInstance stopping');
     const event = phaseChangeEvent(vmi.status?.phase, status.phase);
     if (event) void this.recorder.event(vmi, event.type, event.reason, event.message);
+    for (const { reason, message } of volumeStatusEvents(vmi.status?.volumeStatus, status.volumeStatus))
+      void this.recorder.event(vmi, 'Normal', reason, message);
   }
 }

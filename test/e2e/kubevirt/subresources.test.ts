@@ -280,4 +280,35 @@ t.test('guestosinfo, userlist and filesystemlist answer from the simulated guest
   t.equal((await getRaw(infoPath!)).stderr.trim(), plain500('vmi-fedora', 'VMI does not have guest agent connected'));
   t.equal((await kubectl(['delete', 'fault', 'agent-gone'])).code, 0);
   await until('the agent to reconnect', async () => (await getRaw(infoPath!)).code === 0);
+  await otherRoutes(t, kubectl);
 });
+
+/**
+ * The rest of v1.9's routes (pkg/virt-api/api.go): the streaming ones check the VMI before the WebSocket upgrade, so a
+ * plain GET gets the check's error or gorilla/websocket's refusal (streamer.go, usbredir.go, vsock.go); backup and
+ * redefine-checkpoint check the VMI (lifecycle.go); the cluster profiler is behind its gate (profiler.go). Run at the end
+ * of the guest-agent test, on its running vmi-migratable.
+ */
+async function otherRoutes(t: typeof import('tap').t, kubectl: EmulatorFixture['kubectl']): Promise<void> {
+  const vmiPath = `${base}/virtualmachineinstances/vmi-migratable`;
+  const getRaw = async (path: string) => (await kubectl(['get', '--raw', path])).stderr.trim();
+  const putRaw = async (path: string) => (await kubectl(['replace', '--raw', path, '-f', '-'], { input: '{}' })).stderr.trim();
+
+  t.match(
+    await getRaw(`${vmiPath}/usbredir`),
+    /Conflict.*virtualmachineinstance.kubevirt.io "vmi-migratable": Not configured with USB Redirection/,
+  );
+  t.match(await getRaw(`${vmiPath}/vsock?port=1234`), /BadRequest.*VSOCK is not attached\./);
+  t.match(await getRaw(`${base}/virtualmachineinstances/nope/usbredir`), /NotFound.*virtualmachineinstance.kubevirt.io "nope" not found/);
+  const notUpgrade =
+    /BadRequest.*websocket: the client is not using the websocket protocol: 'upgrade' token not found in 'Connection' header/;
+  t.match(await getRaw(`${vmiPath}/console`), notUpgrade, 'a running VMI passes the checks; the upgrade is refused');
+  t.match(await getRaw(`${vmiPath}/portforward/22`), notUpgrade);
+  t.match(await putRaw(`${vmiPath}/redefine-checkpoint`), /Conflict.*ChangedBlockTracking is not enabled/);
+  t.match(await putRaw(`${base}/virtualmachineinstances/nope/backup`), /NotFound.*"nope" not found/);
+  t.match(await putRaw(`${vmiPath}/backup`), /InternalError/);
+  t.match(
+    await getRaw('/apis/subresources.kubevirt.io/v1/start-cluster-profiler'),
+    /Forbidden\): Unable to start profiler\. "ClusterProfiler" feature gate must be enabled/,
+  );
+}

@@ -203,3 +203,204 @@ t.test('a VirtualMachineSnapshot and a VirtualMachineRestore of the PVC-backed V
   await wait(['vmi/vm-disk', '--for=jsonpath={.status.phase}=Running']);
   await wait([`pvc/${restoredClaim}`, '--for=jsonpath={.status.phase}=Bound']);
 });
+
+/**
+ * Volume hotplug as virtctl addvolume/removevolume drive it (pkg/virtctl/vm/add_volume.go: a PUT of AddVolumeOptions to
+ * virtualmachines/<vm>/addvolume, falling back to the VMI path only for a standalone VMI), answered as virt-api's
+ * pkg/virt-api/rest/volumes.go does; with DeclarativeHotplugVolumes (Beta in v1.9) the VM template changes and
+ * virt-controller carries it to the VMI (pkg/storage/hotplug/hotplug.go), an hp-volume-* attachment pod owned by the
+ * launcher pod mounts the claim (RenderHotplugAttachmentPodTemplate), and the volume status goes
+ * AttachedToNode -> MountedToPod -> Ready (virt-controller storage.go, virt-handler vm.go updateHotplugVolumeStatus).
+ */
+t.test('addvolume and removevolume on a running VM', async (t) => {
+  const subresource = (kind: string, name: string, action: string, body: object) =>
+    fixture.kubectl(['replace', '--raw', `/apis/subresources.kubevirt.io/v1/namespaces/default/${kind}/${name}/${action}`, '-f', '-'], {
+      input: JSON.stringify(body),
+    });
+  const addOptions = (name: string) => ({
+    name,
+    disk: { name, disk: { bus: 'scsi' }, serial: name },
+    volumeSource: { persistentVolumeClaim: { claimName: name, hotpluggable: true } },
+  });
+  await apply([
+    claim('hp-data'),
+    {
+      ...vmWithClaim('vm-hp', 'unused'),
+      spec: {
+        runStrategy: 'Always',
+        template: {
+          spec: {
+            domain: {
+              devices: { disks: [{ name: 'containerdisk', disk: { bus: 'virtio' } }] },
+              resources: { requests: { memory: '128Mi' } },
+            },
+            volumes: [{ name: 'containerdisk', containerDisk: { image: 'quay.io/kubevirt/cirros-container-disk-demo' } }],
+          },
+        },
+      },
+    },
+  ]);
+  await wait(['vmi/vm-hp', '--for=jsonpath={.status.phase}=Running']);
+
+  const noName = await subresource('virtualmachines', 'vm-hp', 'addvolume', {});
+  t.match(noName.stderr, /AddVolumeOptions requires name to be set/);
+  const noDisk = await subresource('virtualmachines', 'vm-hp', 'addvolume', { name: 'x' });
+  t.match(noDisk.stderr, /AddVolumeOptions requires disk to not be nil/);
+  const onVmi = await subresource('virtualmachineinstances', 'vm-hp', 'addvolume', addOptions('hp-data'));
+  t.match(onVmi.stderr, /BadRequest.*VMI default\/vm-hp is owned by a VM/, 'the VMI path is only for standalone VMIs');
+  const notHotpluggable = await subresource('virtualmachines', 'vm-hp', 'removevolume', { name: 'containerdisk' });
+  t.match(notHotpluggable.stderr, /Conflict.*Unable to remove volume \[containerdisk\] because it is not hotpluggable/);
+  const missing = await subresource('virtualmachines', 'nope', 'addvolume', addOptions('hp-data'));
+  t.match(missing.stderr, /NotFound.*virtualmachine.kubevirt.io "nope" not found/);
+
+  const dryRun = await subresource('virtualmachines', 'vm-hp', 'addvolume', { ...addOptions('hp-data'), dryRun: ['All'] });
+  t.equal(dryRun.code, 0, dryRun.stderr);
+  const unchanged = await json<{ spec: { template: { spec: { volumes: unknown[] } } } }>(['get', 'vm', 'vm-hp']);
+  t.equal(unchanged.spec.template.spec.volumes.length, 1, 'a dry run changes nothing');
+
+  const added = await subresource('virtualmachines', 'vm-hp', 'addvolume', addOptions('hp-data'));
+  t.equal(added.code, 0, added.stderr);
+  const again = await subresource('virtualmachines', 'vm-hp', 'addvolume', addOptions('hp-data'));
+  t.match(again.stderr, /Conflict.*Unable to add volume \[hp-data\] because volume with that name already exists/);
+  const vm = await json<{ spec: { template: { spec: { volumes: unknown[]; domain: { devices: { disks: unknown[] } } } } } }>([
+    'get',
+    'vm',
+    'vm-hp',
+  ]);
+  t.same(vm.spec.template.spec.volumes[1], { name: 'hp-data', persistentVolumeClaim: { claimName: 'hp-data', hotpluggable: true } });
+  t.same(vm.spec.template.spec.domain.devices.disks[1], { name: 'hp-data', disk: { bus: 'scsi' }, serial: 'hp-data' });
+
+  await wait(['vmi/vm-hp', '--for=jsonpath={.status.volumeStatus[?(@.name=="hp-data")].phase}=Ready']);
+  type HotplugStatus = {
+    name: string;
+    target: string;
+    phase: string;
+    reason: string;
+    message: string;
+    hotplugVolume: { attachPodName: string; attachPodUID: string };
+  };
+  const vmi = await json<{ spec: { volumes: Array<{ name: string }> }; status: { volumeStatus: HotplugStatus[]; nodeName: string } }>([
+    'get',
+    'vmi',
+    'vm-hp',
+  ]);
+  t.ok(
+    vmi.spec.volumes.some((v) => v.name === 'hp-data'),
+    'the VMI got the volume',
+  );
+  const status = vmi.status.volumeStatus.find((v) => v.name === 'hp-data')!;
+  t.match(status, {
+    target: 'sda',
+    phase: 'Ready',
+    reason: 'VolumeReady',
+    message: 'Successfully attach hotplugged volume hp-data to VM',
+    hotplugVolume: { attachPodName: /^hp-volume-/ },
+    persistentVolumeClaimInfo: { claimName: 'hp-data' },
+  });
+  type PodList = {
+    items: Array<{
+      metadata: { name: string; uid: string; labels: Record<string, string>; ownerReferences: Array<{ kind: string; name: string }> };
+      spec: { nodeName: string; volumes: Array<{ name: string; persistentVolumeClaim?: { claimName: string } }> };
+    }>;
+  };
+  const pods = await json<PodList>(['get', 'pods', '-l', 'kubevirt.io=hotplug-disk']);
+  const attachment = pods.items.find((p) => p.metadata.name === status.hotplugVolume.attachPodName)!;
+  t.ok(attachment, 'the attachment pod exists');
+  t.equal(status.hotplugVolume.attachPodUID, attachment.metadata.uid);
+  t.match(attachment.metadata.ownerReferences, [{ kind: 'Pod', name: /^virt-launcher-vm-hp-/ }]);
+  t.equal(attachment.spec.nodeName, vmi.status.nodeName, 'on the launcher node');
+  t.ok(attachment.spec.volumes.some((v) => v.persistentVolumeClaim?.claimName === 'hp-data'));
+  const events = await json<{ items: Array<{ reason: string; message: string }> }>([
+    'get',
+    'events',
+    '--field-selector',
+    'involvedObject.kind=VirtualMachineInstance,involvedObject.name=vm-hp',
+  ]);
+  const messages = events.items.map((e) => `${e.reason}: ${e.message}`);
+  t.ok(messages.includes(`SuccessfulCreate: Created hotplug attachment pod ${attachment.metadata.name}, for volume hp-data`));
+  t.ok(messages.includes('VolumeMountedToPod: Volume hp-data has been mounted in virt-launcher pod'));
+
+  const removed = await subresource('virtualmachines', 'vm-hp', 'removevolume', { name: 'hp-data' });
+  t.equal(removed.code, 0, removed.stderr);
+  await wait(['vmi/vm-hp', '--for=jsonpath={.status.volumeStatus[*].name}=containerdisk']);
+  const after = await json<PodList>(['get', 'pods', '-l', 'kubevirt.io=hotplug-disk']);
+  t.equal(after.items.length, 0, 'the attachment pod is gone');
+  const laterEvents = await json<{ items: Array<{ reason: string; message: string }> }>([
+    'get',
+    'events',
+    '--field-selector',
+    'involvedObject.kind=VirtualMachineInstance,involvedObject.name=vm-hp',
+  ]);
+  const later = laterEvents.items.map((e) => `${e.reason}: ${e.message}`);
+  t.ok(later.includes('VolumeUnMountedFromPod: Volume hp-data has been unmounted from virt-launcher pod'));
+  t.ok(later.includes(`SuccessfulDelete: Deleted attachment pod ${attachment.metadata.name}`));
+  const gone = await subresource('virtualmachines', 'vm-hp', 'removevolume', { name: 'hp-data' });
+  t.match(gone.stderr, /Conflict.*Unable to remove volume \[hp-data\] because it does not exist/);
+});
+
+/**
+ * virtctl memory-dump get/remove (pkg/virtctl/memorydump: PUT virtualmachines/<vm>/memorydump with
+ * {claimName}, PUT .../removememorydump), answered as pkg/virt-api/rest/memorydump.go does; the request goes
+ * Associating -> InProgress -> Unmounting -> Completed (pkg/storage/memorydump/memorydump.go), the claim is hotplugged
+ * as a memoryDump volume and annotated kubevirt.io/memory-dump with the dump file (virt-handler's dumpTargetFile).
+ * Uses the VM of the previous test, still running.
+ */
+t.test('memorydump and removememorydump on a running VM', async (t) => {
+  const put = (action: string, body?: object) =>
+    fixture.kubectl(
+      ['replace', '--raw', `/apis/subresources.kubevirt.io/v1/namespaces/default/virtualmachines/vm-hp/${action}`, '-f', '-'],
+      {
+        input: JSON.stringify(body ?? {}),
+      },
+    );
+  await apply([
+    { ...claim('dump-small'), spec: { ...claim('dump-small').spec, resources: { requests: { storage: '200Mi' } } } },
+    claim('dump-data'),
+  ]);
+  t.match((await put('memorydump', {})).stderr, /BadRequest.*Memory dump requires claim name to be set/);
+  t.match((await put('memorydump', { claimName: 'nope' })).stderr, /NotFound.*persistentvolumeclaim.kubevirt.io "nope" not found/);
+  t.match(
+    (await put('memorydump', { claimName: 'dump-small' })).stderr,
+    /Conflict.*persistentvolumeclaim.kubevirt.io "dump-small": pvc size \[209716k\] should be bigger then \[241Mi\]/,
+  );
+  t.match((await put('removememorydump')).stderr, /Conflict.*can't remove memory dump association for vm vm-hp, no association found/);
+
+  const requested = await put('memorydump', { claimName: 'dump-data' });
+  t.equal(requested.code, 0, requested.stderr);
+  await wait(['vm/vm-hp', '--for=jsonpath={.status.memoryDumpRequest.phase}=Completed']);
+  type Vm = {
+    spec: { template: { spec: { volumes: Array<{ name: string; memoryDump?: object }> } } };
+    status: { memoryDumpRequest?: Record<string, unknown> };
+  };
+  const vm = await json<Vm>(['get', 'vm', 'vm-hp']);
+  const request = vm.status.memoryDumpRequest!;
+  t.match(request, { claimName: 'dump-data', phase: 'Completed', fileName: /^vm-hp-dump-data-\d{8}-\d{6}\.memory\.dump$/ });
+  t.ok(request.startTimestamp && request.endTimestamp, 'start and end recorded');
+  t.same(
+    vm.spec.template.spec.volumes.find((v) => v.name === 'dump-data'),
+    { name: 'dump-data', memoryDump: { claimName: 'dump-data', hotpluggable: true } },
+    'the dump volume stays in the template until removememorydump',
+  );
+  const pvc = await json<{ metadata: { annotations: Record<string, string> } }>(['get', 'pvc', 'dump-data']);
+  t.equal(pvc.metadata.annotations['kubevirt.io/memory-dump'], request.fileName);
+  const vmi = await json<{ spec: { volumes: Array<{ name: string }> } }>(['get', 'vmi', 'vm-hp']);
+  t.notOk(
+    vmi.spec.volumes.some((v) => v.name === 'dump-data'),
+    'unplugged from the VMI once written',
+  );
+  t.match((await put('memorydump', { claimName: 'dump-small' })).stderr, /Conflict.*while pvc \[dump-data\] is still associated/);
+
+  const removed = await put('removememorydump');
+  t.equal(removed.code, 0, removed.stderr);
+  // kubectl wait cannot wait for a field to go away: poll.
+  let after = await json<Vm>(['get', 'vm', 'vm-hp']);
+  for (let i = 0; i < 50 && after.status.memoryDumpRequest; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    after = await json<Vm>(['get', 'vm', 'vm-hp']);
+  }
+  t.notOk(
+    after.spec.template.spec.volumes.some((v) => v.name === 'dump-data'),
+    'the template no longer has it',
+  );
+  t.equal(after.status.memoryDumpRequest, undefined);
+});

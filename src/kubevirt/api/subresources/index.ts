@@ -26,7 +26,12 @@ import { dialGuest, parsePortPath, portForwardProblem, servePortForward } from '
 import { asStatus, decodeOptions, empty, isDryRun, json, plainError, statusResponse, subjectNotFound, vmConflict } from './responses.js';
 import { VmLifecycle, type MigrateOptions, type RestartOptions, type StartOptions, type StopOptions } from './vm-lifecycle.js';
 import { VmiLifecycle, type VirtHandlerClient } from './vmi-lifecycle.js';
+import { VolumeHotplug } from './volumes.js';
+import { MemoryDump } from './memory-dump.js';
 import { screenshot, serveVnc, VgaConsoles, VNC_IN_USE } from './vnc/index.js';
+import { backupProblem, redefineCheckpointProblem } from './backup.js';
+import { notWebSocket, serveIdleStream, usbRedirProblem, vsockProblem } from './streams.js';
+import { admissionConfig } from '../admission/config.js';
 
 export type { VirtHandlerClient } from './vmi-lifecycle.js';
 
@@ -57,6 +62,8 @@ export function virtApiSubresources(options: VirtApiSubresourcesOptions): Aggreg
 class VirtApiSubresources implements AggregatedBackend {
   private readonly vms: VmLifecycle;
   private readonly vmis: VmiLifecycle;
+  private readonly volumes: VolumeHotplug;
+  private readonly memoryDump: MemoryDump;
   private readonly vmRoutes: Record<string, { method: string; route: Route }>;
   private readonly vmiRoutes: Record<string, { method: string; route: Route }>;
   private readonly vgaConsoles = new VgaConsoles();
@@ -64,6 +71,8 @@ class VirtApiSubresources implements AggregatedBackend {
   constructor(private readonly options: VirtApiSubresourcesOptions) {
     this.vms = new VmLifecycle(options.client);
     this.vmis = new VmiLifecycle(options.client, options.handler);
+    this.volumes = new VolumeHotplug(options.client, () => this.kubeVirt());
+    this.memoryDump = new MemoryDump(options.client, () => this.kubeVirt());
     const accepted =
       (act: (ns: string, name: string, body: Buffer | undefined) => Promise<void>): Route =>
       async (req, p) => {
@@ -91,6 +100,10 @@ class VirtApiSubresources implements AggregatedBackend {
         method: 'PUT',
         route: ok(async (ns, n, b) => cancelEvacuation(options.client, await this.vmiOfVm(ns, n), evacuateOptions(b))),
       },
+      addvolume: { method: 'PUT', route: accepted((ns, n, b) => this.volumes.add('vm', ns, n, b)) },
+      removevolume: { method: 'PUT', route: accepted((ns, n, b) => this.volumes.remove('vm', ns, n, b)) },
+      memorydump: { method: 'PUT', route: accepted((ns, n, b) => this.memoryDump.request(ns, n, b)) },
+      removememorydump: { method: 'PUT', route: accepted((ns, n) => this.memoryDump.remove(ns, n)) },
       objectgraph: { method: 'GET', route: async () => statusResponse(objectGraphDisabled()) },
       'expand-spec': {
         method: 'GET',
@@ -109,9 +122,16 @@ class VirtApiSubresources implements AggregatedBackend {
         method: 'PUT',
         route: ok(async (ns, n, b) => cancelEvacuation(options.client, await this.vmis.fetchVmi(ns, n), evacuateOptions(b))),
       },
+      addvolume: { method: 'PUT', route: accepted((ns, n, b) => this.volumes.add('vmi', ns, n, b)) },
+      removevolume: { method: 'PUT', route: accepted((ns, n, b) => this.volumes.remove('vmi', ns, n, b)) },
       guestosinfo: { method: 'GET', route: (_req, p) => this.guestAgent(p.namespace, p.name, guestAgentInfo) },
       userlist: { method: 'GET', route: (_req, p) => this.guestAgent(p.namespace, p.name, userList) },
       filesystemlist: { method: 'GET', route: (_req, p) => this.guestAgent(p.namespace, p.name, filesystemList) },
+      backup: { method: 'PUT', route: async (_req, p) => statusResponse(backupProblem(await this.vmis.fetchVmi(p.namespace, p.name))) },
+      'redefine-checkpoint': {
+        method: 'PUT',
+        route: async (_req, p) => statusResponse(redefineCheckpointProblem(await this.vmis.fetchVmi(p.namespace, p.name))),
+      },
       'vnc/screenshot': { method: 'GET', route: (_req, p) => this.screenshot(p.namespace, p.name) },
       objectgraph: { method: 'GET', route: async () => statusResponse(objectGraphDisabled()) },
       'sev/fetchcertchain': { method: 'GET', route: async () => statusResponse(sevDisabled()) },
@@ -136,7 +156,15 @@ class VirtApiSubresources implements AggregatedBackend {
               statusResponse(err instanceof StatusError ? err : badRequest((err as Error).message)),
             )
           : methodNotAllowed();
+      if (path.kind === 'profiler') return request.method === 'GET' ? this.clusterProfiler(path.action) : methodNotAllowed();
       if (path.kind !== 'object') return notFoundPage();
+      const stream = streamOf(path);
+      if (stream) {
+        if (request.method !== 'GET') return methodNotAllowed();
+        // Not an upgrade: the checks answer first, then the WebSocket upgrader refuses the request.
+        const { problem } = await this.checkedStreamVmi(path, stream, request);
+        return statusResponse(problem ?? notWebSocket());
+      }
       const routes = path.resource === 'virtualmachines' ? this.vmRoutes : this.vmiRoutes;
       const entry = routes[path.action];
       if (!entry) return statusResponse(unknownSubresource());
@@ -149,35 +177,37 @@ class VirtApiSubresources implements AggregatedBackend {
 
   upgrade(request: BackendRequest, socket: Duplex, _head: Buffer): void {
     const path = parsePath(request.path);
-    if (path?.kind !== 'object') return writeHttp(socket, notFoundPage());
-    const [action, ...rest] = path.action.split('/');
-    const onVmi = path.resource === 'virtualmachineinstances';
-    const stream =
-      (onVmi && (action === 'console' || action === 'vnc') && rest.length === 0) || action === 'portforward' ? action : undefined;
-    if (!stream) return writeHttp(socket, notFoundPage());
-    const vmi = onVmi ? this.vmis.fetchVmi(path.namespace, path.name) : this.vmiOfVm(path.namespace, path.name);
-    void vmi
-      .then(async (found) => {
-        if (stream === 'vnc') {
-          const problem = vncProblem(found);
-          if (problem) return writeHttp(socket, statusResponse(problem));
-          if (GO_TRUE.has(request.query.get('preserveSession') ?? '') && this.vgaConsoles.inUse(found)) {
-            return writeHttp(socket, statusResponse(internalError(VNC_IN_USE)));
-          }
-          return serveVnc(socket, request.headers, found, this.vgaConsoles, await this.guestOf(found));
-        }
-        if (stream === 'console') {
-          const problem = consoleProblem(found);
-          if (problem) return writeHttp(socket, statusResponse(problem));
-          return serveSerialConsole(socket, request.headers, await this.guestOf(found));
-        }
-        const { port, protocol } = parsePortPath(rest.join('/'));
-        const problem = portForwardProblem(found, port);
+    const stream = path?.kind === 'object' ? streamOf(path) : undefined;
+    if (path?.kind !== 'object' || !stream) return writeHttp(socket, notFoundPage());
+    void this.checkedStreamVmi(path, stream, request)
+      .then(async ({ vmi: found, problem }) => {
         if (problem) return writeHttp(socket, statusResponse(problem));
+        if (stream.action === 'vnc') return serveVnc(socket, request.headers, found, this.vgaConsoles, await this.guestOf(found));
+        if (stream.action === 'console') return serveSerialConsole(socket, request.headers, await this.guestOf(found));
+        if (stream.action === 'usbredir' || stream.action === 'vsock') return serveIdleStream(socket, request.headers);
+        const { port, protocol } = parsePortPath(stream.rest);
         const machine = await this.guestOf(found).catch(() => undefined);
         servePortForward(socket, request.headers, dialGuest(found, machine, port, protocol));
       })
       .catch((err: unknown) => writeHttp(socket, statusResponse(asStatus(err))));
+  }
+
+  /** The VMI of a streaming request and what virt-api's checks before the upgrade say of it. */
+  private async checkedStreamVmi(path: ObjectPath, stream: Stream, request: BackendRequest) {
+    const vmi =
+      path.resource === 'virtualmachineinstances'
+        ? await this.vmis.fetchVmi(path.namespace, path.name)
+        : await this.vmiOfVm(path.namespace, path.name);
+    let problem: StatusError | undefined;
+    if (stream.action === 'vnc') {
+      problem = vncProblem(vmi);
+      if (!problem && GO_TRUE.has(request.query.get('preserveSession') ?? '') && this.vgaConsoles.inUse(vmi))
+        problem = internalError(VNC_IN_USE);
+    } else if (stream.action === 'console') problem = consoleProblem(vmi);
+    else if (stream.action === 'usbredir') problem = usbRedirProblem(vmi);
+    else if (stream.action === 'vsock') problem = vsockProblem(vmi);
+    else problem = portForwardProblem(vmi, parsePortPath(stream.rest).port);
+    return { vmi, problem };
   }
 
   /** The VMI's running guest, through the handler of its node. */
@@ -273,6 +303,18 @@ class VirtApiSubresources implements AggregatedBackend {
     });
   }
 
+  /**
+   * The cluster profiler (pkg/virt-api/rest/profiler.go): behind the ClusterProfiler gate a plain-text 403; with it, the
+   * emulated components have no pprof to start or stop, and a dump finds no results (the 204, no body, of an empty page).
+   */
+  private async clusterProfiler(action: ProfilerAction): Promise<BackendResponse> {
+    if (!admissionConfig(await this.kubeVirt()).isGateEnabled('ClusterProfiler')) {
+      const what = { start: 'start profiler', stop: 'stop profiler', dump: 'dump profiler results' }[action];
+      return { status: 403, contentType: 'text/plain', body: `Unable to ${what}. "ClusterProfiler" feature gate must be enabled` };
+    }
+    return empty(action === 'dump' ? 204 : 200);
+  }
+
   private async healthz(): Promise<BackendResponse> {
     const kv = await this.kubeVirt();
     return json({
@@ -282,12 +324,40 @@ class VirtApiSubresources implements AggregatedBackend {
   }
 }
 
+type ObjectPath = {
+  kind: 'object';
+  namespace: string;
+  resource: 'virtualmachines' | 'virtualmachineinstances';
+  name: string;
+  action: string;
+};
+
 type ParsedPath =
   | { kind: 'groupVersion'; version: string }
   | { kind: 'version' | 'healthz' | 'guestfs' }
+  | { kind: 'profiler'; action: ProfilerAction }
   | { kind: 'expandVmSpec'; namespace: string }
-  | { kind: 'object'; namespace: string; resource: 'virtualmachines' | 'virtualmachineinstances'; name: string; action: string }
+  | ObjectPath
   | { kind: 'other' };
+
+type ProfilerAction = 'start' | 'stop' | 'dump';
+const PROFILER_PATHS: Record<string, ProfilerAction> = {
+  'start-cluster-profiler': 'start',
+  'stop-cluster-profiler': 'stop',
+  'dump-cluster-profiler': 'dump',
+};
+
+type Stream = { action: 'console' | 'vnc' | 'usbredir' | 'vsock' | 'portforward'; rest: string };
+
+/** The WebSocket routes: console, vnc, usbredir and vsock of a VMI; portforward/<port>[/<protocol>] of a VMI or a VM. */
+function streamOf(path: ObjectPath): Stream | undefined {
+  const [action, ...rest] = path.action.split('/');
+  const onVmi = path.resource === 'virtualmachineinstances';
+  if (action === 'portforward' && rest.length >= 1 && rest.length <= 2) return { action, rest: rest.join('/') };
+  if (onVmi && rest.length === 0 && (action === 'console' || action === 'vnc' || action === 'usbredir' || action === 'vsock'))
+    return { action, rest: '' };
+  return undefined;
+}
 
 /** /apis/subresources.kubevirt.io/<version>/... as virt-api routes it. */
 function parsePath(path: string): ParsedPath | undefined {
@@ -296,6 +366,7 @@ function parsePath(path: string): ParsedPath | undefined {
   if (apis !== 'apis' || group !== SUBRESOURCE_GROUP || !(SUBRESOURCE_VERSIONS as readonly string[]).includes(version)) return undefined;
   if (rest.length === 0) return { kind: 'groupVersion', version };
   if (rest.length === 1 && (rest[0] === 'version' || rest[0] === 'healthz' || rest[0] === 'guestfs')) return { kind: rest[0] };
+  if (rest.length === 1 && PROFILER_PATHS[rest[0]]) return { kind: 'profiler', action: PROFILER_PATHS[rest[0]] };
   const [namespaces, namespace, resource, name, ...action] = rest;
   if (namespaces === 'namespaces' && namespace && resource === 'expand-vm-spec' && name === undefined)
     return { kind: 'expandVmSpec', namespace };

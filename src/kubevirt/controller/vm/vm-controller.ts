@@ -12,7 +12,7 @@ import { Controller, type ReconcileResult } from '../../../runtime/controller.js
 import type { EventRecorder } from '../../../runtime/events.js';
 import { objectKey, type HandlerRegistration, type Informer } from '../../../runtime/informer.js';
 import { hasCondition } from '../conditions.js';
-import { CONTROLLER_REVISION_REF, FINALIZER_ORPHAN, FINALIZER_VM_CONTROLLER, VM_REF, VMI_REF } from '../constants.js';
+import { CONTROLLER_REVISION_REF, FINALIZER_ORPHAN, FINALIZER_VM_CONTROLLER, PVC_REF, VM_REF, VMI_REF } from '../constants.js';
 import { errorMessage, statusCode } from '../errors.js';
 import { Expectations } from '../../../runtime/expectations.js';
 import { sameJson } from '../same-json.js';
@@ -24,6 +24,9 @@ import { clientLookup, expandIntoVmi, syncInstancetypeRefs } from '../instancety
 import { withObservedApiVersion } from '../vmi/vmi-controller.js';
 import type { SyncError } from '../vmi/vmi-status.js';
 import { nextVmStatus, templateClaims } from './vm-status.js';
+import type { ClusterConfig } from '../cluster-config.js';
+import { declarativeVolumesPatch } from '../hotplug/declarative.js';
+import { MEMORY_DUMP_ANNOTATION, memoryDumpActions, nextMemoryDumpRequest } from '../hotplug/memory-dump.js';
 
 export interface VmControllerDeps {
   ctx: ComponentContext;
@@ -31,6 +34,7 @@ export interface VmControllerDeps {
   vmis: Informer<VirtualMachineInstance>;
   pvcs: Informer;
   recorder: EventRecorder;
+  config: () => ClusterConfig;
 }
 
 /** The VM a VMI belongs to, by its controller reference. */
@@ -140,6 +144,8 @@ export class VmController implements Component {
         }
         // A VMI being stopped keeps its generation: patching it while it shuts down would race the graceful stop.
         if (!issued.deletion) await this.bumpGenerationAnnotation(vm, vmi);
+        if (!syncError && !issued.deletion) syncError = await this.syncHotplugVolumes(vm, vmi);
+        if (!syncError && !issued.deletion) ({ vm, syncError } = await this.syncMemoryDump(vm, vmi));
       }
     }
     await this.writeStatus(key, vm, vmi, syncError, issued);
@@ -194,6 +200,63 @@ export class VmController implements Component {
       default:
         return { vm };
     }
+  }
+
+  /** Declarative hotplug: the running VMI's hotplug volumes follow the template (a failure is a HotPlugVolumeError). */
+  private async syncHotplugVolumes(vm: VirtualMachine, vmi: VirtualMachineInstance | undefined): Promise<SyncError | undefined> {
+    if (!this.deps.config().declarativeHotplug) return undefined;
+    const patch = declarativeVolumesPatch(vm, vmi);
+    if (!patch || !vmi) return undefined;
+    try {
+      await this.deps.ctx.client.patch(VMI_REF, vmi.metadata.namespace, vmi.metadata.name ?? '', 'json', patch);
+      return undefined;
+    } catch (err) {
+      const message = `Error encountered while handling declarative hotplug volumes: ${errorMessage(err)}`;
+      return { reason: 'HotPlugVolumeError', message, requeue: true };
+    }
+  }
+
+  /** A memory dump request (memorydump.HandleRequest): the dump volume on the template and the VMI, the claim annotated. */
+  private async syncMemoryDump(
+    vm: VirtualMachine,
+    vmi: VirtualMachineInstance | undefined,
+  ): Promise<{ vm: VirtualMachine; syncError?: SyncError }> {
+    const { client } = this.deps.ctx;
+    const actions = memoryDumpActions(vm, vmi);
+    const listPatch = (path: string, before: unknown[] | undefined, after: unknown[]) => [
+      { op: 'test', path, value: before ?? null },
+      { op: before?.length ? 'replace' : 'add', path, value: after },
+    ];
+    try {
+      if (actions.claimAnnotation) await this.annotateDumpClaim(vm, actions.claimAnnotation.claimName, actions.claimAnnotation.value);
+      if (actions.vmiVolumes && vmi) {
+        const patch = listPatch('/spec/volumes', vmi.spec.volumes, actions.vmiVolumes);
+        await client.patch(VMI_REF, vmi.metadata.namespace, vmi.metadata.name ?? '', 'json', patch);
+      }
+      if (actions.templateVolumes) {
+        const patch = listPatch('/spec/template/spec/volumes', vm.spec.template.spec.volumes, actions.templateVolumes);
+        vm = await client.patch<VirtualMachine>(VM_REF, vm.metadata.namespace, vm.metadata.name ?? '', 'json', patch);
+      }
+      return { vm };
+    } catch (err) {
+      const message = `Error encountered while handling memory dump request: ${errorMessage(err)}`;
+      return { vm, syncError: { reason: 'MemoryDumpError', message, requeue: true } };
+    }
+  }
+
+  /** patchMemoryDumpPVCAnnotation: a failure to annotate is only logged. */
+  private async annotateDumpClaim(vm: VirtualMachine, claimName: string, value: string): Promise<void> {
+    const claim = this.deps.pvcs.getByName(vm.metadata.namespace, claimName);
+    if (!claim) throw new Error(`Error when trying to update memory dump annotation, pvc ${claimName} not found`);
+    const annotations = claim.metadata.annotations ?? {};
+    if (annotations[MEMORY_DUMP_ANNOTATION] === value) return;
+    const patch =
+      Object.keys(annotations).length === 0
+        ? [{ op: 'add', path: '/metadata/annotations', value: { [MEMORY_DUMP_ANNOTATION]: value } }]
+        : [{ op: 'replace', path: '/metadata/annotations/kubevirt.io~1memory-dump', value }];
+    await this.deps.ctx.client.patch(PVC_REF, claim.metadata.namespace, claimName, 'json', patch).catch((err: unknown) => {
+      this.deps.ctx.logger.error(`failed to annotate memory dump PVC ${claim.metadata.namespace ?? ''}/${claimName}`, err);
+    });
   }
 
   /** The VMI named like the VM if the VM controls it; an orphan of that name is adopted first. */
@@ -363,6 +426,9 @@ export class VmController implements Component {
       now: rfc3339(ctx.clock.now()),
       random: ctx.random.next(),
     });
+    const dump = nextMemoryDumpRequest(vm, vmi);
+    if (dump) status.memoryDumpRequest = dump;
+    else delete status.memoryDumpRequest;
     if (sameJson(status, vm.status ?? {})) return;
     await ctx.client.update({ ...vm, status }, { subresource: 'status' });
   }

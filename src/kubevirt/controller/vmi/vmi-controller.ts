@@ -21,9 +21,11 @@ import { renderLauncherPod } from '../services/launcher-pod.js';
 import { multusNetworkNames, NAD_REF, NAD_RESOURCE_ANNOTATION, nadNamespacedName } from '../services/launcher-devices.js';
 import { hasCondition } from '../conditions.js';
 import { isFinal, isUnprocessed, type VirtualMachine, type VirtualMachineInstance } from '../types.js';
-import { nextVmiState, type SyncError } from './vmi-status.js';
+import { claimInfo, nextVmiState, type SyncError } from './vmi-status.js';
 import type { PersistentVolumeClaim } from '../../../kube/volumes.js';
 import { errorMessage, statusCode } from '../errors.js';
+import { HotplugAttachments } from '../hotplug/attachments.js';
+import { claimNameOf } from '../hotplug/volumes.js';
 
 export interface VmiControllerDeps {
   ctx: ComponentContext;
@@ -35,6 +37,8 @@ export interface VmiControllerDeps {
   config: () => ClusterConfig;
   /** virt-controller's own Deployment, whose `--launcher-image` the config reads. */
   controllerDeployments: Informer;
+  /** Hotplug attachment pods (kubevirt.io=hotplug-disk), controlled by launcher pods. */
+  attachmentPods: Informer<Pod>;
 }
 
 /** Adds the api-version annotations KubeVirt writes first thing on every object it manages (a plain update, nothing else that round). */
@@ -65,24 +69,39 @@ export class VmiController implements Component {
   readonly name = 'virt-controller/vmi';
   private readonly controller: Controller;
   private readonly podExpectations: Expectations;
-  private registration: HandlerRegistration | undefined;
+  private readonly hotplug: HotplugAttachments;
+  private registrations: HandlerRegistration[] = [];
 
   constructor(private readonly deps: VmiControllerDeps) {
     const { ctx, vmis, pods, pvcs } = deps;
     this.podExpectations = new Expectations(ctx.clock);
+    this.hotplug = new HotplugAttachments({
+      ctx,
+      attachmentPods: deps.attachmentPods,
+      claim: (namespace, name) => pvcs.getByName(namespace, name) as PersistentVolumeClaim | undefined,
+      recorder: deps.recorder,
+      launcherImage: () => deps.config().launcherImage,
+    });
     this.controller = new Controller({ name: this.name, clock: ctx.clock, logger: ctx.logger, reconcile: (key) => this.reconcile(key) });
     this.controller.watch(vmis);
     this.controller.watch(pods, (pod) => {
       const owner = owningVmi(pod);
       return owner ? [`${pod.metadata.namespace ?? ''}/${owner.name}`] : [];
     });
-    // A PVC appearing lets a VMI waiting for it go on.
+    // A PVC appearing lets a VMI waiting for it go on; a claim's phase shows in its hotplug volume's status.
     this.controller.watch(pvcs, (pvc) =>
       vmis
         .listByNamespace(pvc.metadata.namespace ?? '')
-        .filter((vmi) => isUnprocessed(vmi))
+        .filter((vmi) => isUnprocessed(vmi) || vmi.spec.volumes?.some((v) => claimNameOf(v) === pvc.metadata.name))
         .map(objectKey),
     );
+    // An attachment pod's changes belong to the VMI of the launcher pod that controls it.
+    this.controller.watch(deps.attachmentPods, (pod) => {
+      const ref = pod.metadata.ownerReferences?.find((r) => r.controller && r.kind === 'Pod');
+      const launcher = ref ? pods.getByName(pod.metadata.namespace, ref.name) : undefined;
+      const owner = launcher ? owningVmi(launcher) : undefined;
+      return owner ? [`${pod.metadata.namespace ?? ''}/${owner.name}`] : [];
+    });
     // The owning VM coming or going decides whether a final VMI keeps the VM controller's finalizer.
     this.controller.watch(deps.vms);
     // virt-controller of a new version starts with another launcher image and resyncs every VMI, so the outdated-launcher label follows.
@@ -100,12 +119,15 @@ export class VmiController implements Component {
       const owner = owningVmi(pod);
       if (owner) this.podExpectations.creationObserved(`${pod.metadata.namespace ?? ''}/${owner.name}`);
     };
-    this.registration = this.deps.pods.addEventHandler({ onAdd: observe });
+    this.registrations = [
+      this.deps.pods.addEventHandler({ onAdd: observe }),
+      this.deps.attachmentPods.addEventHandler({ onAdd: (pod) => this.hotplug.observe(pod) }),
+    ];
     await this.controller.start();
   }
 
   async stop(): Promise<void> {
-    this.registration?.remove();
+    for (const registration of this.registrations) registration.remove();
     await this.controller.stop();
   }
 
@@ -136,6 +158,10 @@ export class VmiController implements Component {
       now: rfc3339(ctx.clock.now()),
       claim: (name) => this.deps.pvcs.getByName(vmi.metadata.namespace, name) as PersistentVolumeClaim | undefined,
     });
+    if (next.status?.phase === 'Running' && vmi.status?.phase === 'Running' && pod && !isPodDownOrGoingDown(pod)) {
+      const claim = (name: string) => claimInfo(name, this.deps.pvcs.getByName(vmi.metadata.namespace, name) as PersistentVolumeClaim);
+      next.status.volumeStatus = this.hotplug.volumeStatuses(next, pod, next.status.volumeStatus ?? [], claim);
+    }
     // Only once bound: the simulated scheduler writes PodScheduled=False with a plain update and would lose it to our concurrent write.
     if (pod?.spec.nodeName && !isTempPod(pod) && !isPodDownOrGoingDown(pod)) await this.syncUnpausedCondition(vmi, pod);
     if (
@@ -152,6 +178,7 @@ export class VmiController implements Component {
       const failed = await this.deleteAllPods(vmi);
       return { syncError: failed, pod };
     }
+    if (vmi.status?.phase === 'Running' && pod && !isPodDownOrGoingDown(pod)) return { pod, syncError: await this.hotplug.sync(vmi, pod) };
     if (isFinal(vmi) || pod || !isUnprocessed(vmi)) return { pod };
 
     const missing = this.missingClaim(vmi);

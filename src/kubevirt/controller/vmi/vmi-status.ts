@@ -106,7 +106,7 @@ function initialInterfaces(vmi: VirtualMachineInstance): Array<{ name: string; p
 const DEFAULT_FILESYSTEM_OVERHEAD = '0.055';
 
 /** persistentVolumeClaimInfo as updateVolumeStatus fills it from the claim (omitempty fields left out). */
-function claimInfo(claimName: string, claim: PersistentVolumeClaim | undefined): Record<string, unknown> {
+export function claimInfo(claimName: string, claim: PersistentVolumeClaim | undefined): Record<string, unknown> {
   if (!claim) return { claimName };
   const info = {
     claimName,
