@@ -24,11 +24,16 @@ import { SerialGetty } from './serial-getty.js';
 import { GuestSshServer } from './ssh-server.js';
 
 /** What the machine asks of its domain and the cluster around it. */
+/** The kernel's id of the current boot; KubeVirt's soft-reboot tests read it to see that the guest rebooted. */
+const BOOT_ID_PATH = '/proc/sys/kernel/random/boot_id';
+
 export interface MachineHooks {
   powerOff(): void;
   reboot(): void;
   reachable(address: string): boolean;
   vmi(): VirtualMachineInstance | undefined;
+  /** A fresh random UUID: the kernel's boot_id of each boot. */
+  newBootId(): string;
 }
 
 /** A login as the guest agent's guest-get-users reports it: KubeVirt's VirtualMachineInstanceGuestOSUser. */
@@ -80,8 +85,10 @@ export class GuestMachine {
 
   /** Cloud-init's users arrive after the domain was defined (Secrets are read asynchronously). */
   configure(accounts: GuestAccounts): void {
+    const bootId = this.files.read(BOOT_ID_PATH);
     this.accounts = accounts;
     this.files = this.fileTree();
+    if (bootId !== undefined) this.files.write(BOOT_ID_PATH, bootId);
   }
 
   userNamed(name: string): GuestUser | undefined {
@@ -117,9 +124,10 @@ export class GuestMachine {
     for (const listener of this.listeners.keys()) listener(bytes);
   }
 
-  /** A boot: the firmware and kernel output, then a getty on the serial port. */
+  /** A boot: a new boot_id, the firmware and kernel output, then a getty on the serial port. */
   boot(): void {
     this.endAllLogins();
+    this.files.write(BOOT_ID_PATH, `${this.hooks.newBootId()}\n`);
     this.getty = new SerialGetty(this);
     const ip = guestInterfaces(this.hooks.vmi())[0]?.address ?? '';
     const lines = this.guest.consoleLines.map((line) =>

@@ -6,6 +6,7 @@
  * emulator's Node authorizer has no such graph, so they are read with the API
  * server's own identity, standing for that mount. The machine looks up its
  * VMI and the cluster's addresses in the handler's informers when asked. */
+import { generateUid } from '../../../api/registry/names.js';
 import type { KubeObject } from '../../../api/types.js';
 import type { Pod } from '../../../kube/pods.js';
 import type { ComponentContext } from '../../../runtime/component-context.js';
@@ -52,7 +53,8 @@ export function machineFactory({ ctx, vmis, pods }: MachineFactoryDeps): Machine
       const latest = vmis.getByName(namespace, name);
       return latest?.metadata.uid === uid ? latest : undefined;
     };
-    const machine = new GuestMachine(guest, ctx.clock, { ...power, reachable, vmi: current }, guestAccounts(vmi, guest, new Map()));
+    const hooks = { ...power, reachable, vmi: current, newBootId: () => generateUid(ctx.random) };
+    const machine = new GuestMachine(guest, ctx.clock, hooks, guestAccounts(vmi, guest, new Map()));
     const secretNames = secretNamesOf(vmi);
     if (secretNames.length > 0) {
       const client = ctx.clientFor?.({ component: 'kube-apiserver' }) ?? ctx.client;
