@@ -51,7 +51,12 @@ export type DomainListener = (key: string) => void;
 export interface MigrationOutcome {
   failed: boolean;
   reason?: string;
+  /** Set when the migration ended by an abort (virt-launcher's domain metadata abortStatus). */
+  abortStatus?: 'Succeeded';
 }
+
+/** virt-launcher's failure reason for a migration libvirt reports "canceled by client" (live-migration-source.go setMigrationResult). */
+export const MIGRATION_ABORTED_MESSAGE = 'Live migration has been aborted';
 
 /** What virt-launcher reports when the target QEMU gives up on the incoming migration stream. */
 export const MIGRATION_FAILURE_MESSAGE =
@@ -77,6 +82,8 @@ export class DomainRegistry {
   private readonly failingBoots = new Set<string>();
   /** VMIs (namespace/name) whose next migration fails on the target: the failNextMigration fault. */
   private readonly failingMigrations = new Set<string>();
+  /** VMIs (namespace/name) whose next migration never converges (a guest dirtying memory faster than the link): the stallNextMigration fault. */
+  private readonly stallingMigrations = new Set<string>();
   /** Migrations in flight (their UIDs) and those ended but not yet reported. */
   private readonly inFlight = new Set<string>();
   private readonly outcomes = new Map<string, MigrationOutcome>();
@@ -115,17 +122,37 @@ export class DomainRegistry {
     this.failingMigrations.add(key);
   }
 
+  /** Makes the next migration of this VMI keep transferring until it is aborted. */
+  stallNextMigration(key: string): void {
+    this.stallingMigrations.add(key);
+  }
+
   /**
    * The source starts sending the running domain to the target's launcher.
    * After the profile's transfer time the domain runs on the target node (in
    * the target pod), or, with the failNextMigration fault, stays on the
-   * source and the migration is reported failed.
+   * source and the migration is reported failed; with stallNextMigration it
+   * runs until aborted.
    */
   migrate(domain: Domain, migrationUid: string, targetNode: string, targetPodUid: string): void {
     if (this.inFlight.has(migrationUid) || this.outcomes.has(migrationUid)) return;
     if (domain.state !== 'Running' && domain.state !== 'Paused') return;
     this.inFlight.add(migrationUid);
+    if (this.stallingMigrations.delete(domain.key)) return;
     this.after(domain, this.profile.migrationMs, () => this.finishMigration(domain, migrationUid, targetNode, targetPodUid));
+  }
+
+  /**
+   * virt-launcher's CancelVirtualMachineMigration: a migration in flight is
+   * aborted (libvirt's AbortJob) and ends failed with abortStatus Succeeded,
+   * the domain staying on the source. False when nothing was in flight (the
+   * launcher ignores the cancel).
+   */
+  abortMigration(domain: Domain, migrationUid: string): boolean {
+    if (!this.inFlight.delete(migrationUid)) return false;
+    this.outcomes.set(migrationUid, { failed: true, reason: MIGRATION_ABORTED_MESSAGE, abortStatus: 'Succeeded' });
+    this.notify(domain.key);
+    return true;
   }
 
   /** How the migration ended, once it has. */
@@ -139,7 +166,8 @@ export class DomainRegistry {
   }
 
   private finishMigration(domain: Domain, migrationUid: string, targetNode: string, targetPodUid: string): void {
-    this.inFlight.delete(migrationUid);
+    // An aborted migration is no longer in flight: its transfer ends with nothing to do.
+    if (!this.inFlight.delete(migrationUid)) return;
     if (this.failingMigrations.delete(domain.key)) {
       this.outcomes.set(migrationUid, { failed: true, reason: MIGRATION_FAILURE_MESSAGE });
       this.notify(domain.key);

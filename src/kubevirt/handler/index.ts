@@ -10,7 +10,7 @@
  *   500 when the VMI has no running domain or the node's handler is down.
  * - `handlerFaults(ctx | clock)`: fault injection into guests: crashGuest,
  *   failBoot (the VMI's next boot fails), powerOffGuest,
- *   disconnectGuestAgent, connectGuestAgent, failNextMigration.
+ *   disconnectGuestAgent, connectGuestAgent, failNextMigration, stallNextMigration.
  * Both are keyed by the cluster's Clock, as nodeFaults is, and available once
  * virtHandlerComponents(ctx) was called.
  */
@@ -73,6 +73,11 @@ export interface HandlerFaults {
    * VMI stays on its source node.
    */
   failNextMigration(namespace: string, vmiName: string): Promise<void>;
+  /**
+   * The VMI's next live migration never converges (as a guest dirtying memory faster than the link): it stays
+   * Running until aborted (the VMIM deleted, as virtctl migrate-cancel does).
+   */
+  stallNextMigration(namespace: string, vmiName: string): Promise<void>;
 }
 
 interface HandlerCluster {
@@ -154,6 +159,7 @@ export function virtHandlerComponents(ctx: ComponentContext): Component[] {
       disconnectGuestAgent: onDomain((d) => domains.disconnectAgent(d)),
       connectGuestAgent: onDomain((d) => domains.connectAgent(d)),
       failNextMigration: async (namespace, vmiName) => domains.failNextMigration(vmiKey(namespace, vmiName)),
+      stallNextMigration: async (namespace, vmiName) => domains.stallNextMigration(vmiKey(namespace, vmiName)),
     },
   });
   return [agents];

@@ -8,8 +8,9 @@
  *   reports success, take the VMI over (nodeName, label, evacuation mark;
  *   Migrated event); after a failure the target launcher exits.
  * - source: once the target listens, start the transfer (startTimestamp,
- *   mode PreCopy; Migrating event), report how it ended (completed, failed,
- *   endTimestamp), and after a success let the source launcher exit.
+ *   mode PreCopy; Migrating event), abort it when virt-controller sets
+ *   abortRequested, report how it ended (completed, failed, endTimestamp,
+ *   abortStatus), and after a success let the source launcher exit.
  *
  * A launcher "exits" by its pod being deleted: the simulated kubelet has no
  * way for a container to end on its own, so the pod goes instead of being
@@ -169,6 +170,7 @@ export class MigrationSync implements Component {
     if (outcome) {
       const ended: MigrationState = { ...state, completed: true, failed: outcome.failed, endTimestamp: rfc3339(this.deps.ctx.clock.now()) };
       if (outcome.reason) ended.failureReason = outcome.reason;
+      if (outcome.abortStatus) ended.abortStatus = outcome.abortStatus;
       await this.writeState(vmi, ended);
       domains.forgetMigration(uid);
       if (outcome.failed)
@@ -180,8 +182,15 @@ export class MigrationSync implements Component {
         );
       return;
     }
-    if (!state.targetNodeAddress || state.startTimestamp) return;
     const domain = domains.byKey(objectKey(vmi));
+    // virt-controller asked for an abort (the VMIM was deleted while Running): the launcher cancels the transfer
+    // (migration-source.go handleMigrationAbort); its outcome comes back as a failed migration with abortStatus.
+    if (state.abortRequested) {
+      if (domain && domains.abortMigration(domain, uid))
+        void this.recorder.event(vmi, 'Normal', 'Migrating', 'VirtualMachineInstance is aborting migration.');
+      return;
+    }
+    if (!state.targetNodeAddress || state.startTimestamp) return;
     const targetPod = state.targetPod ? this.deps.launcherPods.getByName(vmi.metadata.namespace, state.targetPod) : undefined;
     if (!domain || domain.nodeName !== this.deps.nodeName || !targetPod) return;
     await this.writeState(vmi, { ...state, startTimestamp: rfc3339(this.deps.ctx.clock.now()), mode: 'PreCopy' });

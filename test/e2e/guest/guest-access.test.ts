@@ -7,7 +7,8 @@
  * the same output on both; one VMI's reboot, login and shell transcript is
  * the same on the serial console, the VNC screen (read back through the
  * font's glyphs) and an SSH shell; `sudo poweroff` ends the VMI Succeeded and a
- * `runStrategy: Always` VM starts a new one; `reboot` boots the guest again.
+ * `runStrategy: Always` VM starts a new one; `reboot` and a soft reboot through
+ * virt-api boot the guest again (a new boot_id).
  */
 import { mkdtemp } from 'node:fs/promises';
 import { connect } from 'node:net';
@@ -344,6 +345,45 @@ t.test('console, SSH and the guest agent see one guest', async (t) => {
     const refused = await openStream(emulator, `${subresources}/virtualmachineinstances/cirros/portforward/80`).catch((err) => err);
     t.equal(refused.status, 500);
     t.equal(JSON.parse(refused.body).message, `Internal error occurred: dialing VM: dial tcp ${ip}:80: connect: connection refused`);
+  });
+
+  // virtctl softreboot with the guest agent connected (tests/vmi_lifecycle_test.go "soft reboot vmi with agent connected
+  // should succeed"): the guest reboots, which KubeVirt's test sees as a new /proc/sys/kernel/random/boot_id on the
+  // console; the agent reconnects after the boot and the VMI is the same object (same uid, still Running).
+  t.test('softreboot with the agent connected boots the guest again: a new boot_id, the same VMI', async (t) => {
+    const uid = (await kubectl(['get', 'vmi', 'fedora', '-o', 'jsonpath={.metadata.uid}'])).stdout;
+    const console = await ConsoleSession.open(emulator, 'fedora');
+    t.teardown(() => console.close());
+    const prompt = /\[fedora@fedora ~\]\$ $/;
+    const login = async () => {
+      console.send('fedora\r');
+      await console.expect(/Password: $/);
+      console.send('fedora\r');
+      await console.expect(prompt);
+    };
+    // The serial console may still be logged in from an earlier session, as a real one stays.
+    console.send('\r');
+    if ((await console.expect(/login: $|\$ $/)).endsWith('login: ')) await login();
+    const bootId = (await console.run('cat /proc/sys/kernel/random/boot_id', prompt)).trim();
+    t.match(bootId, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    t.equal((await console.run('cat /proc/sys/kernel/random/boot_id', prompt)).trim(), bootId, 'stable within a boot');
+
+    const reboot = await kubectl(['replace', '--raw', `${subresources}/virtualmachineinstances/fedora/softreboot`, '-f', '-'], {
+      input: '{}',
+    });
+    t.equal(reboot.code, 0, reboot.stderr);
+    t.match(await console.expect(/fedora login: $/), /reboot: Restarting system\r\n.*Linux version/s, 'the guest went down and booted');
+    await login();
+    const newBootId = (await console.run('cat /proc/sys/kernel/random/boot_id', prompt)).trim();
+    t.match(newBootId, /^[0-9a-f-]{36}$/);
+    t.not(newBootId, bootId, 'a new boot');
+
+    const agent = await kubectl(['wait', 'vmi/fedora', '--for=condition=AgentConnected', '--timeout=60s'], { timeoutMs: 70_000 });
+    t.equal(agent.code, 0, agent.stderr);
+    const info = JSON.parse((await kubectl(['get', '--raw', `${subresources}/virtualmachineinstances/fedora/guestosinfo`])).stdout);
+    t.equal(info.hostname, 'fedora', 'the agent answers again');
+    const after = (await kubectl(['get', 'vmi', 'fedora', '-o', 'jsonpath={.metadata.uid} {.status.phase}'])).stdout;
+    t.equal(after, `${uid} Running`, 'the same VMI, still Running');
   });
 
   t.test('reboot boots the guest again; sudo poweroff ends the VMI and runStrategy Always starts a new one', async (t) => {

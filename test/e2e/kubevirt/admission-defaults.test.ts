@@ -321,3 +321,78 @@ t.test('virt-api webhooks through kubectl', async (t) => {
   t.equal(started.code, 0, started.stderr);
   t.equal((await kubectl(['get', 'vm', 'vm-cirros', '-o', 'jsonpath={.spec.runStrategy}'])).stdout, 'Always');
 });
+
+// VirtualMachineInstancePresets (pkg/virt-api/webhooks/mutating-webhook/mutators/preset.go, vmi-mutator.go; the
+// cases of tests/vmipreset_test.go): on create, each preset of the namespace whose selector matches the VMI's labels
+// fills the settings the VMI leaves unset and annotates it virtualmachinepreset.kubevirt.io/<name>: kubevirt.io/v1,
+// with a deprecation warning; a VMI setting of its own wins (no annotation); the exclusion annotation keeps presets
+// away; presets that conflict with each other refuse the VMI with a 422.
+t.test('VirtualMachineInstancePresets are applied to matching VMIs by virt-api', async (t) => {
+  const { kubectl } = fixture;
+  const preset = (name: string, selector: Record<string, string>, domain: Json) => ({
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachineInstancePreset',
+    metadata: { name, namespace: 'presets' },
+    spec: { selector: { matchLabels: selector }, domain: { devices: {}, ...domain } },
+  });
+  t.equal((await kubectl(['create', 'namespace', 'presets'])).code, 0);
+  const presets = [
+    preset('cpu-quad', { flavor: 'cpu' }, { cpu: { cores: 4 } }),
+    preset('memory-small', { flavor: 'memory' }, { resources: { requests: { memory: '128Mi' } } }),
+    preset('conflicting-memory', { conflict: 'yes' }, { resources: { requests: { memory: '256Mi' } } }),
+  ];
+  const created = await kubectl(['create', '-f', '-'], { input: presets.map((p) => JSON.stringify(p)).join('\n') });
+  t.equal(created.code, 0, created.stderr);
+
+  const vmi = (name: string, labels: Record<string, string>, extra: { annotations?: Record<string, string>; memory?: string } = {}) =>
+    JSON.stringify({
+      apiVersion: 'kubevirt.io/v1',
+      kind: 'VirtualMachineInstance',
+      metadata: { name, namespace: 'presets', labels, ...(extra.annotations ? { annotations: extra.annotations } : {}) },
+      spec: { domain: { devices: {}, ...(extra.memory ? { resources: { requests: { memory: extra.memory } } } : {}) } },
+    });
+  const admit = (input: string) => kubectl(['create', '--dry-run=server', '-o', 'json', '-f', '-'], { input });
+
+  const cpu = await admit(vmi('with-cpu-preset', { flavor: 'cpu' }, { memory: '64Mi' }));
+  t.equal(cpu.code, 0, cpu.stderr);
+  const applied = JSON.parse(cpu.stdout) as Json;
+  const annotations = (at(applied, 'metadata.annotations') ?? {}) as Record<string, string>;
+  t.equal(annotations['virtualmachinepreset.kubevirt.io/cpu-quad'], 'kubevirt.io/v1');
+  t.equal(at(applied, 'spec.domain.cpu.cores'), 4, "the preset's cores");
+  t.match(cpu.stderr, 'Warning: kubevirt.io/v1 VirtualMachineInstancePresets is now deprecated and will be removed in v2.');
+
+  const memory = await admit(vmi('with-memory-preset', { flavor: 'memory' }));
+  t.equal(memory.code, 0, memory.stderr);
+  const filled = JSON.parse(memory.stdout) as Json;
+  t.equal(at(filled, 'spec.domain.resources.requests.memory'), '128Mi', "the preset's memory request");
+  t.equal(
+    ((at(filled, 'metadata.annotations') ?? {}) as Record<string, string>)['virtualmachinepreset.kubevirt.io/memory-small'],
+    'kubevirt.io/v1',
+  );
+
+  const own = await admit(vmi('own-memory', { flavor: 'memory' }, { memory: '64Mi' }));
+  t.equal(own.code, 0, own.stderr);
+  const kept = JSON.parse(own.stdout) as Json;
+  t.equal(at(kept, 'spec.domain.resources.requests.memory'), '64Mi', "the VMI's own request wins");
+  t.notOk(Object.keys((at(kept, 'metadata.annotations') as Json | undefined) ?? {}).some((k) => k.startsWith('virtualmachinepreset')));
+  t.notMatch(own.stderr, 'deprecated');
+
+  const excluded = await admit(
+    vmi(
+      'excluded',
+      { flavor: 'cpu' },
+      { annotations: { 'virtualmachineinstancepresets.admission.kubevirt.io/exclude': 'true' }, memory: '64Mi' },
+    ),
+  );
+  t.equal(excluded.code, 0, excluded.stderr);
+  t.not(at(JSON.parse(excluded.stdout), 'spec.domain.cpu.cores'), 4, 'an excluded VMI keeps the defaults');
+
+  const refused = await admit(vmi('conflicted', { flavor: 'memory', conflict: 'yes' }));
+  t.not(refused.code, 0);
+  t.match(
+    refused.stderr,
+    'admission webhook "virtualmachineinstances-mutator.kubevirt.io" denied the request: ' +
+      "VirtualMachinePresets cannot be applied due to conflicts: presets 'memory-small' and 'conflicting-memory' conflict: " +
+      'spec.resources.requests[memory]',
+  );
+});

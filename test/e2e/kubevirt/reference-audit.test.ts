@@ -165,3 +165,77 @@ t.test('a missing instancetype keeps the VM from starting: Failure FailedFindIns
   });
   t.not((await fixture.kubectl(['get', 'vmi', 'unsized'])).code, 0, 'no VMI');
 });
+
+// tests/instancetype/upgrade.go and pkg/instancetype/upgrade/handler.go: a VM pointing at a revision stored by an
+// older release (named <vm>-<object>-<uid>-<generation>, no object-version label) gets a new revision of the same
+// object under today's name and labels, its status ref is patched to it, and the old revision is deleted; a revision
+// already labelled v1beta1 (the latest version) is left as it is.
+t.test('a legacy instancetype ControllerRevision is upgraded to the latest version by virt-controller', async (t) => {
+  const created = await fixture.kubectl(['create', '-f', '-', '-o', 'json'], {
+    input: JSON.stringify({
+      apiVersion: 'instancetype.kubevirt.io/v1beta1',
+      kind: 'VirtualMachineInstancetype',
+      metadata: { name: 'legacy-it', namespace: 'default' },
+      spec: { cpu: { guest: 2 }, memory: { guest: '256Mi' } },
+    }),
+  });
+  t.equal(created.code, 0, created.stderr);
+  const instancetype = JSON.parse(created.stdout) as Json;
+  const vmObject = await jsonOf(['get', 'vm', 'sized']);
+  const current = vmObject.status.instancetypeRef.controllerRevisionRef.name as string;
+  const { uid } = instancetype.metadata;
+  const legacyName = `sized-legacy-it-${uid}-1`;
+  const legacy = {
+    apiVersion: 'apps/v1',
+    kind: 'ControllerRevision',
+    metadata: {
+      name: legacyName,
+      namespace: 'default',
+      labels: {
+        'instancetype.kubevirt.io/object-generation': '1',
+        'instancetype.kubevirt.io/object-kind': 'VirtualMachineInstancetype',
+        'instancetype.kubevirt.io/object-name': 'legacy-it',
+        'instancetype.kubevirt.io/object-uid': uid,
+      },
+      ownerReferences: [
+        { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', name: 'sized', uid: vmObject.metadata.uid, controller: true },
+      ],
+    },
+    data: { ...instancetype, metadata: { name: 'legacy-it', namespace: 'default', uid, generation: 1 } },
+    revision: 0,
+  };
+  t.equal((await fixture.kubectl(['create', '-f', '-'], { input: JSON.stringify(legacy) })).code, 0);
+  const pointAt = (name: string) =>
+    fixture.kubectl([
+      'patch',
+      'vm',
+      'sized',
+      '--subresource=status',
+      '--type=json',
+      '-p',
+      JSON.stringify([{ op: 'add', path: '/status/instancetypeRef/controllerRevisionRef/name', value: name }]),
+    ]);
+  t.equal((await pointAt(legacyName)).code, 0);
+
+  const upgradedName = `sized-legacy-it-v1beta1-${uid}-1`;
+  const ref = await waitFor(async () => {
+    const name = (await jsonOf(['get', 'vm', 'sized'])).status.instancetypeRef.controllerRevisionRef.name;
+    return name === legacyName ? undefined : name;
+  }, 'the status ref to move off the legacy revision');
+  t.equal(ref, upgradedName, "today's revision name");
+  const upgraded = await jsonOf(['get', 'controllerrevision', upgradedName]);
+  t.equal(upgraded.metadata.labels['instancetype.kubevirt.io/object-version'], 'v1beta1', 'labelled with the latest version');
+  t.equal(upgraded.data.apiVersion, 'instancetype.kubevirt.io/v1beta1');
+  t.same(upgraded.data.spec, instancetype.spec);
+  t.match(upgraded.metadata.ownerReferences, [{ kind: 'VirtualMachine', name: 'sized', controller: true }]);
+  await waitFor(
+    async () => ((await fixture.kubectl(['get', 'controllerrevision', legacyName])).code !== 0 ? true : undefined),
+    'the legacy revision to be deleted',
+  );
+
+  // A revision of the latest version stays referenced as it is.
+  t.equal((await pointAt(current)).code, 0);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  t.equal((await jsonOf(['get', 'vm', 'sized'])).status.instancetypeRef.controllerRevisionRef.name, current);
+  t.equal((await fixture.kubectl(['get', 'controllerrevision', current])).code, 0);
+});

@@ -1,4 +1,7 @@
 /**
+ * A VM in a crash loop, on the virtual clock: its VMIs fail to boot (the handler's boot-failure fault), and the VM
+ * backs off in CrashLoopBackOff as virt-controller does before it runs again.
+ *
  * virt-handler gone from a node, on the virtual clock (minutes of simulation
  * in a few seconds): the node is taken out of the virt-handler DaemonSet and
  * its handler pod deleted; a VMI there whose launcher then ends stays
@@ -9,9 +12,11 @@
  */
 import t from 'tap';
 import { workerName } from '../../../src/cluster/nodes/index.js';
+import { handlerFaults } from '../../../src/kubevirt/handler/index.js';
 import type { VirtualClock } from '../../../src/runtime/clock.js';
 import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
 import { installKubeVirt, kubevirtSchema } from '../../helpers/kubevirt.js';
+import { rawClient } from '../../helpers/raw-https.js';
 
 const WORKER = workerName(1);
 /** Keeps the launcher pod object after its containers ended, as volume unmounts do without virt-handler. */
@@ -45,6 +50,108 @@ t.before(async () => {
   } finally {
     stopFreeRun();
   }
+});
+
+const crashyVm = JSON.stringify({
+  apiVersion: 'kubevirt.io/v1',
+  kind: 'VirtualMachine',
+  metadata: { name: 'crashy' },
+  spec: {
+    runStrategy: 'Always',
+    template: {
+      spec: {
+        domain: { devices: { disks: [{ name: 'containerdisk', disk: { bus: 'virtio' } }] }, resources: { requests: { memory: '128Mi' } } },
+        volumes: [{ name: 'containerdisk', containerDisk: { image: 'quay.io/kubevirt/cirros-container-disk-demo' } }],
+      },
+    },
+  },
+});
+
+interface StartFailure {
+  consecutiveFailCount: number;
+  lastFailedVMIUID: string;
+  retryAfterTimestamp: string;
+}
+
+/** Every phase of each VMI named `name` since `resourceVersion`, as a watch replays them (its 1 s timeout runs on the virtual clock). */
+async function vmiPhasesSince(name: string, resourceVersion: string): Promise<Map<string, string[]>> {
+  const path =
+    '/apis/kubevirt.io/v1/namespaces/default/virtualmachineinstances' +
+    `?watch=1&fieldSelector=metadata.name%3D${name}&resourceVersion=${resourceVersion}&timeoutSeconds=1`;
+  const answer = rawClient(fixture.emulator.url, fixture.kubeconfigPath).send('GET', path);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await clock.advance(2_000);
+  const phases = new Map<string, string[]>();
+  for (const line of (await answer).text.split('\n').filter(Boolean)) {
+    const { metadata, status } = JSON.parse(line).object;
+    const seen = phases.get(metadata.uid) ?? [];
+    if (status?.phase && status.phase !== seen.at(-1)) seen.push(status.phase);
+    phases.set(metadata.uid, seen);
+  }
+  return phases;
+}
+
+// vm.go (syncStartFailureStatus, calculateStartBackoffTime): a VMI that fails before it ever ran counts as a failed
+// start; the n-th consecutive one holds the next start back 10·n² s plus up to half as much again (at most 5 min), and
+// the VM shows CrashLoopBackOff meanwhile. A VMI that reaches Running clears startFailure. The boot failure is
+// virt-launcher's SyncVMI error, reported by virt-handler as a Warning SyncFailed event and the VMI Failed.
+t.test('a VM whose VMIs fail to boot backs off in CrashLoopBackOff on the clock, then runs', async (t) => {
+  const faults = handlerFaults(clock);
+  const vmStatus = get(['vm', 'crashy', '-o', 'jsonpath={.status.printableStatus}']);
+  const startFailure = async (): Promise<StartFailure | undefined> => {
+    const text = await get(['vm', 'crashy', '-o', 'jsonpath={.status.startFailure}'])();
+    return text ? (JSON.parse(text) as StartFailure) : undefined;
+  };
+  const vmiExists = async () => (await fixture.kubectl(['get', 'vmi', 'crashy', '-o', 'name'])).code === 0;
+
+  await faults.failBoot('default', 'crashy');
+  const created = await fixture.kubectl(['create', '-f', '-', '-o', 'jsonpath={.metadata.resourceVersion}'], { input: crashyVm });
+  t.equal(created.code, 0, created.stderr);
+  t.equal(await advanceUntil(vmStatus, 'CrashLoopBackOff', 30_000, 1_000), 'CrashLoopBackOff');
+  const first = await startFailure();
+  t.equal(first?.consecutiveFailCount, 1);
+  const firstDelay = Date.parse(first?.retryAfterTimestamp ?? '') - clock.nowMs();
+  t.ok(firstDelay > 8_000 && firstDelay <= 15_000, `first retry in 10–15 s (${firstDelay} ms)`);
+  t.notOk(await vmiExists(), 'no VMI during the back-off');
+  const syncFailed = await get([
+    'events',
+    '--field-selector',
+    'involvedObject.kind=VirtualMachineInstance,involvedObject.name=crashy,reason=SyncFailed',
+    '-o',
+    'jsonpath={.items[*].type} {.items[*].message}',
+  ])();
+  t.match(syncFailed, /^Warning .*failed to initialize kvm/, "virt-handler's SyncFailed with the launcher's error");
+
+  // The second start fails too: the back-off grows to 40–60 s.
+  await faults.failBoot('default', 'crashy');
+  const second = await (async () => {
+    for (let i = 0; i < 30; i++) {
+      const failure = await startFailure();
+      if (failure && failure.consecutiveFailCount === 2) return failure;
+      await clock.advance(1_000);
+    }
+    return startFailure();
+  })();
+  t.equal(second?.consecutiveFailCount, 2, 'a second failed start');
+  t.not(second?.lastFailedVMIUID, first?.lastFailedVMIUID);
+  const secondDelay = Date.parse(second?.retryAfterTimestamp ?? '') - clock.nowMs();
+  t.ok(secondDelay > 35_000 && secondDelay <= 60_000, `second retry in 40–60 s (${secondDelay} ms)`);
+  t.equal(await vmStatus(), 'CrashLoopBackOff');
+  await clock.advance(secondDelay - 3_000);
+  t.notOk(await vmiExists(), 'still no VMI just before retryAfterTimestamp');
+
+  t.equal(await advanceUntil(vmStatus, 'Running', 30_000, 1_000), 'Running', 'the third start runs');
+  t.equal(await startFailure(), undefined, 'a VMI that ran clears startFailure');
+  const phases = await vmiPhasesSince('crashy', created.stdout);
+  t.same(
+    [...phases.values()].map((seen) => seen.at(-1)),
+    ['Failed', 'Failed', 'Running'],
+    'a watch saw two VMIs end Failed, then one Running',
+  );
+  t.ok(phases.has(first?.lastFailedVMIUID ?? '') && phases.has(second?.lastFailedVMIUID ?? ''), 'the failed VMIs are the counted ones');
+
+  t.equal((await fixture.kubectl(['delete', 'vm', 'crashy', '--wait=false'])).code, 0);
+  t.equal(await advanceUntil(async () => String(await vmiExists()), 'false', 60_000, 1_000), 'false', 'its VMI is gone');
 });
 
 t.test('a VMI on a node without virt-handler is failed NodeUnresponsive once the heartbeat is stale', async (t) => {

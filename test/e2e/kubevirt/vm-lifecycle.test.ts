@@ -310,3 +310,88 @@ t.test('Manual: starts and stops only on requests', async (t) => {
   const requests = await fixture.kubectl(['get', 'vm', 'manual', '-o', 'jsonpath={.status.stateChangeRequests}']);
   t.equal(requests.stdout, '', 'the controller trimmed the handled requests (§1.3)');
 });
+
+/** A Fault that makes the API server refuse `verb` on `resource` in the namespace `failing`, with a 403. */
+const refuse = (name: string, resource: string) => `apiVersion: emulator.kubevirt.io/v1alpha1
+kind: Fault
+metadata: { name: ${name}, namespace: default }
+spec:
+  type: api-error
+  target: { resource: ${resource}, verb: create, namespace: failing }
+  code: 403
+`;
+
+// KubeVirt's Warning events when the API refuses what its controllers create: virt-controller's VMI controller
+// (pkg/virt-controller/watch/vmi/lifecycle.go) records FailedCreate "Error creating pod: <err>" and the VMI gets
+// Synchronized=False, reason FailedCreate, "failed to create virtual machine pod: <err>"; the VM controller
+// (watch/vm/vm.go startVMI) records FailedCreate "Error creating virtual machine instance: <err>" with a Failure
+// condition. Both retry, so once the API accepts again the VMI runs.
+t.test('Warning FailedCreate events when the API refuses a launcher pod or a VMI, and the retry once it accepts', async (t) => {
+  const { kubectl } = fixture;
+  const ok = async (args: string[], input?: string) => {
+    const result = await kubectl(args, { input, timeoutMs: 60_000 });
+    t.equal(result.code, 0, `kubectl ${args.join(' ')}: ${result.stderr}`);
+    return result.stdout;
+  };
+  const eventsOf = (kind: string, name: string) =>
+    ok([
+      'get',
+      'events',
+      '-n',
+      'failing',
+      '--field-selector',
+      `involvedObject.kind=${kind},involvedObject.name=${name},reason=FailedCreate`,
+      '-o',
+      'jsonpath={range .items[*]}{.type} {.source.component}: {.message}{"\\n"}{end}',
+    ]);
+  const until = async (what: string, probe: () => Promise<boolean>) => {
+    for (let i = 0; i < 100 && !(await probe()); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    t.ok(await probe(), what);
+  };
+  await ok(['create', 'namespace', 'failing']);
+
+  await ok(['apply', '-f', '-'], refuse('no-launchers', 'pods'));
+  await ok(['wait', 'fault/no-launchers', '--for', 'jsonpath={.status.phase}=Active', '--timeout=10s']);
+  await ok(['apply', '-n', 'failing', '-f', kubevirtSchema('examples/vmi-ephemeral.yaml')]);
+  await until('the VMI records FailedCreate', async () => (await eventsOf('VirtualMachineInstance', 'vmi-ephemeral')) !== '');
+  t.match(
+    await eventsOf('VirtualMachineInstance', 'vmi-ephemeral'),
+    /^Warning virtualmachine-controller: Error creating pod: injected by fault default\/no-launchers\n/,
+  );
+  const synchronized = await ok([
+    'get',
+    'vmi',
+    '-n',
+    'failing',
+    'vmi-ephemeral',
+    '-o',
+    'jsonpath={.status.conditions[?(@.type=="Synchronized")].status} {.status.conditions[?(@.type=="Synchronized")].reason}: ' +
+      '{.status.conditions[?(@.type=="Synchronized")].message}',
+  ]);
+  t.equal(synchronized, 'False FailedCreate: failed to create virtual machine pod: injected by fault default/no-launchers');
+  await ok(['delete', 'fault', 'no-launchers']);
+  await ok(['wait', '-n', 'failing', 'vmi/vmi-ephemeral', '--for=jsonpath={.status.phase}=Running', '--timeout=60s']);
+
+  await ok(['apply', '-f', '-'], refuse('no-vmis', 'virtualmachineinstances'));
+  await ok(['wait', 'fault/no-vmis', '--for', 'jsonpath={.status.phase}=Active', '--timeout=10s']);
+  await ok(['apply', '-n', 'failing', '-f', kubevirtSchema('examples/vm-cirros.yaml')]);
+  await ok(['patch', '-n', 'failing', 'vm', 'vm-cirros', '--type', 'merge', '-p', '{"spec":{"runStrategy":"Always"}}']);
+  await until('the VM records FailedCreate', async () => (await eventsOf('VirtualMachine', 'vm-cirros')) !== '');
+  t.match(
+    await eventsOf('VirtualMachine', 'vm-cirros'),
+    /^Warning virtualmachine-controller: Error creating virtual machine instance: injected by fault default\/no-vmis\n/,
+  );
+  const failure = await ok([
+    'get',
+    'vm',
+    '-n',
+    'failing',
+    'vm-cirros',
+    '-o',
+    'jsonpath={.status.conditions[?(@.type=="Failure")].reason}: {.status.conditions[?(@.type=="Failure")].message}',
+  ]);
+  t.match(failure, /^FailedCreate: Failure while starting VMI: .*injected by fault default\/no-vmis/);
+  await ok(['delete', 'fault', 'no-vmis']);
+  await ok(['wait', '-n', 'failing', 'vm/vm-cirros', '--for=condition=Ready', '--timeout=60s']);
+  t.equal(await ok(['get', 'vm', '-n', 'failing', 'vm-cirros', '-o', 'jsonpath={.status.conditions[?(@.type=="Failure")]}']), '');
+});

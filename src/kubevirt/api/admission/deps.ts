@@ -11,6 +11,7 @@ import { KUBEVIRT_REF, VMI_REF } from '../../controller/constants.js';
 import type { Lookup } from '../../controller/instancetype/instancetype-revisions.js';
 import { clientLookup } from '../../controller/instancetype/vm-instancetype.js';
 import { admissionConfig, type AdmissionConfig } from './config.js';
+import type { Preset } from './presets.js';
 
 export interface AdmissionDeps {
   config(): AdmissionConfig;
@@ -22,6 +23,8 @@ export interface AdmissionDeps {
   vmis: Informer;
   migrations: Informer;
   restores: Informer;
+  /** VirtualMachineInstancePresets, for the VMI mutator. */
+  presets: Informer<Preset>;
   /** Direct reads (instancetypes, preferences, their revisions), as virt-api's instancetype finders do without a cache. */
   lookup: Lookup;
 }
@@ -39,6 +42,7 @@ export function admissionDeps(ctx: ComponentContext): AdmissionDeps {
     vmis: ctx.informers.informerFor(VMI_REF),
     migrations: ctx.informers.informerFor(ref('kubevirt.io/v1', 'VirtualMachineInstanceMigration')),
     restores: ctx.informers.informerFor(ref('snapshot.kubevirt.io/v1beta1', 'VirtualMachineRestore')),
+    presets: ctx.informers.informerFor<Preset>(ref('kubevirt.io/v1', 'VirtualMachineInstancePreset')),
     lookup: clientLookup(ctx.client),
   };
 }

@@ -1,6 +1,6 @@
 /**
  * virt-api's mutating webhooks (pkg/virt-api/webhooks/mutating-webhook/
- * mutators): VMI defaults and status protection, VM firmware and machine
+ * mutators): VMI presets, defaults and status protection, VM firmware and machine
  * defaults, the migration's label and finalizer, the clone's target name.
  */
 import type { AdmissionResponse, AdmissionReview } from '../../../admission/webhooks/types.js';
@@ -10,6 +10,7 @@ import { FINALIZER_VMI } from '../../controller/constants.js';
 import { isKubeVirtServiceAccount } from './config.js';
 import type { AdmissionDeps } from './deps.js';
 import { allowed, errorResponse, mutableCopy, replacing, requestOf } from './responses.js';
+import { applyPresets, hasPresetAnnotation, PRESET_DEPRECATION_WARNING } from './presets.js';
 import type { VmiSpec } from './spec-types.js';
 import { defaultMachineType, setDefaultVmiSpec, setLiveUpdateDefaults, setObjectDefaults } from './vmi-defaults.js';
 
@@ -60,12 +61,14 @@ export async function vmiMutator(deps: AdmissionDeps, review: AdmissionReview): 
   const request = requestOf(review);
   if (request.operation === 'CREATE') {
     const vmi = mutableCopy(request.object as Vmi);
+    const presetError = applyPresets(vmi, deps.presets.listByNamespace(request.namespace ?? vmi.metadata.namespace ?? ''));
+    if (presetError) return errorResponse(request, presetError, 422);
     try {
       mutateVmiCreate(deps, vmi);
     } catch (err) {
       return errorResponse(request, (err as Error).message);
     }
-    return replacing(request, vmi, ['spec', 'metadata', 'status']);
+    return replacing(request, vmi, ['spec', 'metadata', 'status'], hasPresetAnnotation(vmi) ? [PRESET_DEPRECATION_WARNING] : []);
   }
   if (request.operation === 'UPDATE' && !isKubeVirtServiceAccount(request.userInfo.username, deps.config())) {
     // Only KubeVirt's components write a VMI's status; anyone else's change is silently undone.

@@ -5,7 +5,9 @@
  * annotated with the names they came from.
  */
 import type { Client } from '../../../client/client.js';
+import type { EventRecorder } from '../../../runtime/events.js';
 import { statusCode } from '../errors.js';
+import { upgradeRevisions } from './instancetype-upgrade.js';
 import { applyToVmi, type ApplicableSpec, type InstancetypeSpec, type PreferenceSpec } from './instancetype-apply.js';
 import {
   findObject,
@@ -39,11 +41,16 @@ export const clientLookup =
   };
 
 /**
- * Stores a revision for every matcher without one and writes the status refs
- * when they changed. Returns the VM as stored, or the sync error of the
- * first matcher whose object is missing.
+ * Stores a revision for every matcher without one, writes the status refs
+ * when they changed and upgrades revisions of older releases. Returns the VM
+ * as stored, or the sync error of the first matcher whose object is missing
+ * or of a failed upgrade.
  */
-export async function syncInstancetypeRefs(client: Client, vm: VirtualMachine): Promise<{ vm: VirtualMachine; syncError?: SyncError }> {
+export async function syncInstancetypeRefs(
+  client: Client,
+  vm: VirtualMachine,
+  recorder?: EventRecorder,
+): Promise<{ vm: VirtualMachine; syncError?: SyncError }> {
   const lookup = clientLookup(client);
   const refs: Partial<Record<string, StatusRef>> = {};
   for (const role of ROLE_NAMES) {
@@ -62,11 +69,19 @@ export async function syncInstancetypeRefs(client: Client, vm: VirtualMachine): 
     }
   }
   const unchanged = ROLE_NAMES.every((role) => sameJson(refs[ROLES[role].statusField], statusRefOf(vm, role)));
-  if (unchanged) return { vm };
-  const status = { ...(vm.status ?? {}), ...refs };
-  for (const role of ROLE_NAMES) if (!refs[ROLES[role].statusField]) delete (status as Record<string, unknown>)[ROLES[role].statusField];
-  const updated = await client.update<VirtualMachine>({ ...vm, status }, { subresource: 'status' });
-  return { vm: updated };
+  if (!unchanged) {
+    const status = { ...(vm.status ?? {}), ...refs };
+    for (const role of ROLE_NAMES) if (!refs[ROLES[role].statusField]) delete (status as Record<string, unknown>)[ROLES[role].statusField];
+    vm = await client.update<VirtualMachine>({ ...vm, status }, { subresource: 'status' });
+  }
+  // Revisions stored by older releases are brought up to the latest object version before anything else.
+  try {
+    return { vm: await upgradeRevisions(client, vm) };
+  } catch (err) {
+    const message = `error encountered while upgrading instancetype.kubevirt.io controllerRevisions: ${(err as Error).message}`;
+    void recorder?.event(vm, 'Warning', 'FailedCreate', message);
+    return { vm, syncError: { reason: 'FailedCreate', message, requeue: true } };
+  }
 }
 
 /** `kubevirt.io/<cluster-|>instancetype-name` and the preference's counterpart (annotations.go). */

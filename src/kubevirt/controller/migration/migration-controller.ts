@@ -4,7 +4,8 @@
  * virt-launcher pod (within the cluster's parallel-migration limits), hands
  * the migration to virt-handler by writing the VMI's migrationState once the
  * target pod is ready, follows the handlers' progress through the phases,
- * cancels a deleted migration that has not been handed off, and keeps only
+ * cancels a deleted migration that has not been handed off (and asks the
+ * handler to abort one that has: virtctl migrate-cancel), and keeps only
  * the newest finished migrations of each VMI.
  */
 import type { ComponentContext } from '../../../runtime/component-context.js';
@@ -15,7 +16,7 @@ import { Controller, type ReconcileResult } from '../../../runtime/controller.js
 import type { EventRecorder } from '../../../runtime/events.js';
 import type { Informer } from '../../../runtime/informer.js';
 import type { ClusterConfig } from '../cluster-config.js';
-import { withCondition } from '../conditions.js';
+import { findCondition, withCondition } from '../conditions.js';
 import { POD_REF } from '../constants.js';
 import { errorMessage, statusCode } from '../errors.js';
 import { podsOwnedByVmi } from '../vmi/launcher-pod-index.js';
@@ -32,7 +33,7 @@ import {
   type MigrationPhase,
   type MigrationState,
 } from './migration-types.js';
-import type { VirtualMachineInstance } from '../types.js';
+import type { Condition, VirtualMachineInstance } from '../types.js';
 
 /** KubeVirt's defaults for spec.configuration.migrations, as the VMI's migrationConfiguration shows them. */
 const DEFAULT_MIGRATION_CONFIGURATION = {
@@ -63,6 +64,15 @@ export interface MigrationControllerDeps {
   /** spec.configuration.migrations of the KubeVirt CR. */
   migrationsConfig: () => Record<string, unknown>;
 }
+
+const ABORT_REQUESTED = 'migrationAbortRequested';
+/** migration.go sets only LastProbeTime on it; the zero LastTransitionTime serializes as null. */
+const abortRequestedCondition = (now: Date): Condition => ({
+  type: ABORT_REQUESTED,
+  status: 'True',
+  lastProbeTime: rfc3339(now),
+  lastTransitionTime: null,
+});
 
 const keyOf = (namespace: string | undefined, name: string): string => `${namespace ?? ''}/${name}`;
 /** Migrations by their VMI (namespace/name) and target pods by their migration's uid: a reconcile reads its own objects only. */
@@ -125,9 +135,11 @@ export class MigrationController implements Component {
     if (!migration) return;
     const vmi = this.deps.vmis.getByName(migration.metadata.namespace, migration.spec.vmiName);
     const targetPod = this.targetPodOf(migration);
-    if (migration.metadata.deletionTimestamp) return this.cancel(migration, targetPod);
-
     const phase = migration.status?.phase ?? '';
+    if (migration.metadata.deletionTimestamp && (isMigrationFinal(migration) || !isHandedOff(phase)))
+      return this.cancel(migration, targetPod);
+    // Deleted after hand-off: the abort is requested and phase processing goes on until virt-handler reports the end.
+    if (migration.metadata.deletionTimestamp && (await this.requestAbort(migration, vmi))) return;
     if (phase === 'Pending' && !targetPod && vmi?.status?.phase === 'Running') {
       if (!this.withinLimits(vmi)) return { requeueAfterMs: 1000 };
       await this.createTargetPod(migration, vmi);
@@ -257,6 +269,37 @@ export class MigrationController implements Component {
     return undefined;
   }
 
+  /**
+   * DELETE of a handed-off VMIM (virtctl migrate-cancel): the migrationAbortRequested condition, and once the
+   * migration is Running the VMI's migrationState.abortRequested for the source handler (migration.go
+   * markMigrationAbortInVmiStatus). True when it wrote the VMIM, whose update brings it back.
+   */
+  private async requestAbort(migration: Migration, vmi: VirtualMachineInstance | undefined): Promise<boolean> {
+    if (!findCondition(migration.status?.conditions, ABORT_REQUESTED)) {
+      const conditions = withCondition(migration.status?.conditions, abortRequestedCondition(this.deps.ctx.clock.now()));
+      await this.deps.ctx.client.update<Migration>(
+        { ...migration, status: { ...migration.status, conditions } },
+        { subresource: 'status' },
+      );
+      return true;
+    }
+    const state = vmi?.status?.migrationState;
+    if (migration.status?.phase !== 'Running' || !vmi || !state || state.migrationUid !== migration.metadata.uid || state.abortRequested)
+      return false;
+    try {
+      await this.deps.ctx.client.update<VirtualMachineInstance>({
+        ...vmi,
+        status: { ...vmi.status, migrationState: { ...state, abortRequested: true } },
+      });
+    } catch (err) {
+      const message = `failed to set MigrationState in VMI status. :${errorMessage(err)}`;
+      void this.deps.recorder.event(migration, 'Warning', 'FailedAbortMigration', message);
+      throw err;
+    }
+    void this.deps.recorder.event(migration, 'Normal', 'SuccessfulAbortMigration', 'Migration is ready to be canceled by virt-handler.');
+    return false;
+  }
+
   /** DELETE of the VMIM: before hand-off the target pod goes and the migration fails; once final the finalizer goes. */
   private async cancel(migration: Migration, targetPod: Pod | undefined): Promise<void> {
     const phase = migration.status?.phase ?? '';
@@ -270,13 +313,7 @@ export class MigrationController implements Component {
           `migration canceled and pod ${targetPod.metadata.namespace ?? ''}/${targetPod.metadata.name ?? ''} is deleted`,
         );
       }
-      const now = rfc3339(this.deps.ctx.clock.now());
-      const conditions = withCondition(migration.status?.conditions, {
-        type: 'migrationAbortRequested',
-        status: 'True',
-        lastProbeTime: null,
-        lastTransitionTime: now,
-      });
+      const conditions = withCondition(migration.status?.conditions, abortRequestedCondition(this.deps.ctx.clock.now()));
       await this.writeStatus({ ...migration, status: { ...migration.status, conditions } }, 'Failed', undefined);
       void this.deps.recorder.event(migration, 'Warning', 'FailedMigration', 'Migration failed due to being canceled');
       return;

@@ -48,6 +48,8 @@ export interface MigrationState {
   failed?: boolean;
   failureReason?: string;
   abortRequested?: boolean;
+  /** How an abort went (virt-launcher's domain metadata): InProgress, Succeeded or Failed. */
+  abortStatus?: 'InProgress' | 'Succeeded' | 'Failed';
   mode?: 'PreCopy' | 'PostCopy' | 'Paused';
   migrationConfiguration?: Record<string, unknown>;
   targetMemoryOverhead?: string;

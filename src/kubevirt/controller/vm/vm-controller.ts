@@ -130,7 +130,7 @@ export class VmController implements Component {
       } else {
         vm = await this.setFinalizer(vm, true);
         // Instancetype and preference are pinned first: a VM whose objects are missing does not start.
-        ({ vm, syncError } = await syncInstancetypeRefs(ctx.client, vm));
+        ({ vm, syncError } = await syncInstancetypeRefs(ctx.client, vm, this.deps.recorder));
         // DataVolumes come first, even for a Halted VM; any other strategy waits until they are ready.
         const dataVolumes = syncError
           ? { ready: false }

@@ -24,12 +24,17 @@ import { SerialGetty } from './serial-getty.js';
 import { GuestSshServer } from './ssh-server.js';
 import { UserFiles } from './user-files.js';
 
+/** The kernel's id of the current boot; KubeVirt's soft-reboot tests read it to see that the guest rebooted. */
+const BOOT_ID_PATH = '/proc/sys/kernel/random/boot_id';
+
 /** What the machine asks of its domain and the cluster around it. */
 export interface MachineHooks {
   powerOff(): void;
   reboot(): void;
   reachable(address: string): boolean;
   vmi(): VirtualMachineInstance | undefined;
+  /** A fresh random UUID: the kernel's boot_id of each boot. */
+  newBootId(): string;
 }
 
 /** A login as the guest agent's guest-get-users reports it: KubeVirt's VirtualMachineInstanceGuestOSUser. */
@@ -84,8 +89,10 @@ export class GuestMachine {
 
   /** Cloud-init's users arrive after the domain was defined (Secrets are read asynchronously). */
   configure(accounts: GuestAccounts): void {
+    const bootId = this.files.read(BOOT_ID_PATH);
     this.accounts = accounts;
     this.files = this.fileTree();
+    if (bootId !== undefined) this.files.write(BOOT_ID_PATH, bootId);
     this.runCloudInitCommands();
   }
 
@@ -135,10 +142,11 @@ export class GuestMachine {
     for (const listener of this.listeners.keys()) listener(bytes);
   }
 
-  /** A boot: the firmware and kernel output, then a getty on the serial port. */
+  /** A boot: a new boot_id, the firmware and kernel output, then a getty on the serial port. */
   boot(): void {
     this.bootMs = this.clock.nowMs();
     this.endAllLogins();
+    this.files.write(BOOT_ID_PATH, `${this.hooks.newBootId()}\n`);
     this.getty = new SerialGetty(this);
     const ip = guestInterfaces(this.hooks.vmi())[0]?.address ?? '';
     const lines = this.guest.consoleLines.map((line) =>

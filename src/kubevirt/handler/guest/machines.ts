@@ -7,6 +7,7 @@
  * which kube's Node authorizer allows through that pod and nothing else. The
  * machine looks up its VMI and the cluster's addresses in the handler's
  * informers when asked. */
+import { generateUid } from '../../../api/registry/names.js';
 import type { KubeObject } from '../../../api/types.js';
 import type { Pod } from '../../../kube/pods.js';
 import type { ComponentContext } from '../../../runtime/component-context.js';
@@ -53,7 +54,8 @@ export function machineFactory({ ctx, vmis, pods }: MachineFactoryDeps): Machine
       const latest = vmis.getByName(namespace, name);
       return latest?.metadata.uid === uid ? latest : undefined;
     };
-    const machine = new GuestMachine(guest, ctx.clock, { ...power, reachable, vmi: current }, guestAccounts(vmi, guest, new Map()));
+    const hooks = { ...power, reachable, vmi: current, newBootId: () => generateUid(ctx.random) };
+    const machine = new GuestMachine(guest, ctx.clock, hooks, guestAccounts(vmi, guest, new Map()));
     const secretNames = secretNamesOf(vmi);
     if (secretNames.length > 0) {
       const node = vmi.status?.nodeName;

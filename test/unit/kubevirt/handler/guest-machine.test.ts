@@ -15,11 +15,18 @@ function machineOf(image: string) {
   };
   const guest = guestOfImage(image);
   const power: string[] = [];
+  let boots = 0;
   const clock = new VirtualClock(new Date('2026-01-01T00:00:00Z'));
   const machine = new GuestMachine(
     guest,
     clock,
-    { powerOff: () => power.push('off'), reboot: () => power.push('reboot'), reachable: () => false, vmi: () => vmi },
+    {
+      powerOff: () => power.push('off'),
+      reboot: () => power.push('reboot'),
+      reachable: () => false,
+      vmi: () => vmi,
+      newBootId: () => `00000000-0000-4000-8000-00000000000${++boots}`,
+    },
     guestAccounts(vmi, guest, new Map()),
   );
   let screen = '';

@@ -101,6 +101,7 @@ export async function startAdmissionHarness(): Promise<AdmissionHarness> {
     'virtualmachineinstancemigrations.kubevirt.io',
     'kubevirts.kubevirt.io',
     'virtualmachinerestores.snapshot.kubevirt.io',
+    'virtualmachineinstancepresets.kubevirt.io',
   ]) {
     await client.create(parse(readFileSync(new URL(`crds/${crd}.yaml`, schemas), 'utf8')) as KubeObject);
   }

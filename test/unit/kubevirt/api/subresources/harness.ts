@@ -105,6 +105,7 @@ export async function harness(t: { teardown(fn: () => unknown): void }): Promise
           reboot: () => void record('reboot')(namespace, name),
           reachable: () => false,
           vmi: () => vmi,
+          newBootId: () => '9e7a2d8c-3f1b-4c55-8a0e-1d2f3b4c5d6e',
         };
         machines.set(key, new GuestMachine(guest, emulator.clock, hooks, guestAccounts(vmi, guest, new Map())));
       }
