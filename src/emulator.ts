@@ -53,6 +53,9 @@ import type { ApiServerParts, VersionInfo } from './server/parts.js';
 import { loadOrCreateCertificates } from './pki/certificates.js';
 import { defaultInFlightLimits } from './server/limits.js';
 import { RequestMetrics, registerMetricsRoute } from './server/metrics.js';
+import type { StorageBackend } from './storage/backend.js';
+import { EtcdBackend } from './storage/etcd-backend.js';
+import { EtcdKeyLayout } from './storage/etcd-keys.js';
 import { Store } from './storage/store.js';
 import { defaultDataDir, openStateFile } from './storage/state-file.js';
 import { startCompaction } from './storage/compactor.js';
@@ -89,6 +92,9 @@ export interface EmulatorOptions {
    * without it the cluster lives in memory only. `serve` uses <dataDir>/state.db unless --in-memory.
    */
   stateFile?: string;
+  /** Keep the cluster in etcd instead (kube-apiserver's --etcd-servers), under `etcdPrefix` (default /registry). */
+  etcdServers?: string[];
+  etcdPrefix?: string;
   /** `virtual` runs simulation time only when advanced. */
   clock?: 'real' | 'virtual';
   /** Simulation timings: `instant` (default) or `realistic`. */
@@ -139,6 +145,18 @@ export function versionInfo(gitVersion: string): VersionInfo {
   };
 }
 
+/** Where the cluster is kept: etcd, an SQLite file, or (undefined) memory only. */
+async function openBackend(options: EmulatorOptions): Promise<StorageBackend | undefined> {
+  if (options.etcdServers) {
+    const layout = new EtcdKeyLayout(
+      options.etcdPrefix ?? '/registry',
+      builtinResourceTypes().map((type) => type.storageKey),
+    );
+    return EtcdBackend.connect(options.etcdServers, layout);
+  }
+  return options.stateFile ? openStateFile(options.stateFile) : undefined;
+}
+
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const host = options.host ?? '127.0.0.1';
   logSubscriberErrors(options.logLevel === 'silent' ? silentLogger : consoleLogger('kubevirt-emulator'));
@@ -146,7 +164,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const wallClock = new RealClock();
   const clock: Clock = options.clock === 'virtual' ? new VirtualClock(wallClock.now()) : wallClock;
   const random = new SeededRandom(options.seed ?? 1);
-  const store = new Store(undefined, clock, options.stateFile ? openStateFile(options.stateFile) : undefined);
+  const store = new Store(undefined, clock, await openBackend(options));
   const stopCompaction = startCompaction(store, clock);
   const types = new TypeRegistry(builtinResourceTypes());
   const admission = new AdmissionChain();
