@@ -16,6 +16,8 @@ export interface EtcdCluster {
   endpoints: string[];
   /** Kills member `index` with SIGKILL and waits until it is gone. */
   kill(index: number): Promise<void>;
+  /** Starts killed member `index` again on its data (it rejoins the cluster). */
+  restart(index: number): void;
 }
 
 async function freePort(): Promise<number> {
@@ -34,19 +36,14 @@ export async function startEtcdCluster(t: Teardown, dir: string, size: number): 
     Array.from({ length: size }, async (_, i) => ({ name: `m${i}`, client: await freePort(), peer: await freePort() })),
   );
   const initialCluster = members.map((m) => `${m.name}=http://127.0.0.1:${m.peer}`).join(',');
-  const children: ChildProcess[] = members.map((m) =>
-    spawn(
-      'etcd',
-      [
-        ...['--name', m.name, '--data-dir', join(dir, m.name)],
-        ...['--listen-client-urls', `http://127.0.0.1:${m.client}`, '--advertise-client-urls', `http://127.0.0.1:${m.client}`],
-        ...['--listen-peer-urls', `http://127.0.0.1:${m.peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${m.peer}`],
-        ...['--initial-cluster', initialCluster, '--initial-cluster-state', 'new', '--initial-cluster-token', `test-${process.pid}`],
-        ...['--log-level', 'error', '--logger', 'zap'],
-      ],
-      { stdio: 'ignore' },
-    ),
-  );
+  const argsOf = members.map((m) => [
+    ...['--name', m.name, '--data-dir', join(dir, m.name)],
+    ...['--listen-client-urls', `http://127.0.0.1:${m.client}`, '--advertise-client-urls', `http://127.0.0.1:${m.client}`],
+    ...['--listen-peer-urls', `http://127.0.0.1:${m.peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${m.peer}`],
+    ...['--initial-cluster', initialCluster, '--initial-cluster-state', 'new', '--initial-cluster-token', `test-${process.pid}`],
+    ...['--log-level', 'error', '--logger', 'zap'],
+  ]);
+  const children: ChildProcess[] = argsOf.map((args) => spawn('etcd', args, { stdio: 'ignore' }));
   t.teardown(() => {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
@@ -59,6 +56,9 @@ export async function startEtcdCluster(t: Teardown, dir: string, size: number): 
       const gone = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGKILL');
       await gone;
+    },
+    restart(index) {
+      children[index] = spawn('etcd', argsOf[index], { stdio: 'ignore' });
     },
   };
 }

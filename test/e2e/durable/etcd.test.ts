@@ -66,3 +66,27 @@ t.test('killing one etcd member leaves both emulators serving', async (t) => {
   t.equal(got.status, 200, 'a reads what b wrote after the member died');
   t.equal(metaOf(got.json).uid, metaOf(created.json).uid);
 });
+
+t.test('without an etcd quorum a write answers 500 ServerTimeout, and writes work again once etcd is back', async (t) => {
+  await etcd.kill(1);
+  const refused = await a.send('POST', CMS, { body: configMap('no-quorum') });
+  t.equal(refused.status, 500, refused.text);
+  t.equal(refused.json.reason, 'ServerTimeout');
+  t.equal(refused.json.message, 'The create operation against configmaps could not be completed at this time, please try again.');
+  t.equal((await a.send('GET', `${CMS}/no-quorum`)).status, 404, 'the refused write is not served');
+
+  etcd.restart(0);
+  etcd.restart(1);
+  let created = refused;
+  for (let attempt = 0; attempt < 60 && created.status !== 201; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    created = await b.send('POST', CMS, { body: configMap('quorum-back') });
+  }
+  t.equal(created.status, 201, `b writes again once the members are back: ${created.text}`);
+  let seen = await a.send('GET', `${CMS}/quorum-back`);
+  for (let attempt = 0; attempt < 60 && seen.status !== 200; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    seen = await a.send('GET', `${CMS}/quorum-back`);
+  }
+  t.equal(seen.status, 200, 'and a follows etcd again');
+});
