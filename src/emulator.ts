@@ -4,6 +4,8 @@
  * own tests call; the CLI's `serve` is a thin wrapper around it.
  */
 import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { AdmissionChain } from './admission/chain.js';
 import { WebhookBackends, registerWebhookAdmission } from './admission/webhooks/index.js';
 import { registerPolicyAdmission } from './admission/policy/plugin.js';
@@ -35,6 +37,7 @@ import { RealClock, VirtualClock, type Clock } from './runtime/clock.js';
 import { consoleLogger, silentLogger } from './runtime/logger.js';
 import { SeededRandom } from './runtime/seeded-random.js';
 import { ComponentManager } from './runtime/component.js';
+import { LeaderElected, type Elect } from './kube/leader-election.js';
 import { asIdentity, type ComponentContext } from './runtime/component-context.js';
 import { SharedInformerFactory } from './runtime/informer.js';
 import { logSubscriberErrors } from './runtime/subscriber-errors.js';
@@ -239,6 +242,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     serveContainerStreams: (handler) => {
       parts.containerStreams = handler;
     },
+    // client-go's default identity: the host name and a unique suffix.
+    ...(options.etcdServers && { leaderIdentity: `${hostname()}_${randomUUID()}` }),
     cluster: {
       workers: options.workers ?? 2,
       namespacedKinds: () => namespacedKinds(types),
@@ -364,6 +369,8 @@ interface ComponentsOptions extends Omit<ComponentContext, 'informers' | 'client
   /** The client of a component's own identity (src/auth/identities.ts): each component writes as itself. */
   clientFor: (identity: ComponentIdentity) => Client;
   cluster: ClusterOptions;
+  /** Several emulators serve this cluster (etcd): the controllers run under leader-election Leases, this the holder's name. */
+  leaderIdentity?: string;
 }
 
 /**
@@ -373,7 +380,7 @@ interface ComponentsOptions extends Omit<ComponentContext, 'informers' | 'client
  * runs them under (virt-api tells them apart), the emulator's fault controller as the API server.
  */
 async function startComponents(options: ComponentsOptions): Promise<{ context: ComponentContext; stop(): Promise<void> }> {
-  const { cluster, clientFor, ...shared } = options;
+  const { cluster, clientFor, leaderIdentity, ...shared } = options;
   const client = clientFor({ component: 'kube-controller-manager' });
   const context: ComponentContext = {
     ...shared,
@@ -385,9 +392,11 @@ async function startComponents(options: ComponentsOptions): Promise<{ context: C
     asIdentity(context, { component, namespace: KUBEVIRT_SERVICE_ACCOUNT_NAMESPACE });
   const apiserver = asIdentity(context, { component: 'kube-apiserver' });
   const manager = new ComponentManager(shared.logger);
+  const elect: Elect | undefined =
+    leaderIdentity === undefined ? undefined : (lock, group) => [new LeaderElected(apiserver, lock, leaderIdentity, group)];
   const components = [
-    ...clusterComponents(context, cluster),
-    ...kubevirtComponents(kubevirtAs),
+    ...clusterComponents(context, { ...cluster, elect }),
+    ...kubevirtComponents(kubevirtAs, elect),
     ...faultComponents(apiserver, { kubelets: () => nodeFaults(apiserver), guests: () => handlerFaults(apiserver) }),
   ];
   for (const component of components) manager.add(component);

@@ -42,8 +42,14 @@ export function nodeFaults(owner: ComponentContext | Clock): NodeFaults {
   return faults;
 }
 
+/** The nodes' own components (kubelets, pods/log), and kube-controller-manager's node controllers. */
+export interface NodeComponents {
+  kubelets: Component[];
+  controllers: Component[];
+}
+
 /** The cluster's nodes: the control-plane node and `workers` worker nodes, registered at start. */
-export function nodeComponents(ctx: ComponentContext, workers: number): Component[] {
+export function nodeComponents(ctx: ComponentContext, workers: number): NodeComponents {
   const nodes = ctx.informers.informerFor<Node>(NODE_REF);
   const leases = ctx.informers.informerFor<Lease>(LEASE_REF, { namespace: NODE_LEASE_NAMESPACE });
   const pods = indexPodsByNode(ctx.informers.informerFor<Pod>(POD_REF));
@@ -58,10 +64,11 @@ export function nodeComponents(ctx: ComponentContext, workers: number): Componen
   ctx.serveSubresource('/pods/log', logs.serve);
   serveContainerStreams(asIdentity(ctx, { component: 'kube-apiserver' }));
 
-  return [
-    kubelets,
-    logs,
-    new NodeLifecycleController(asController(ctx, 'node-controller'), nodes, leases, pods).controller,
-    new TaintEvictionController(asController(ctx, 'node-controller'), nodes, pods).controller,
-  ];
+  return {
+    kubelets: [kubelets, logs],
+    controllers: [
+      new NodeLifecycleController(asController(ctx, 'node-controller'), nodes, leases, pods).controller,
+      new TaintEvictionController(asController(ctx, 'node-controller'), nodes, pods).controller,
+    ],
+  };
 }

@@ -4,7 +4,7 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
-import { startServe } from '../../helpers/cli-process.js';
+import { startServe, type ServeProcess } from '../../helpers/cli-process.js';
 import { startEtcdCluster } from '../../helpers/etcd-cluster.js';
 import { rawClient, type RawClient } from '../../helpers/raw-https.js';
 
@@ -12,15 +12,15 @@ const dir = t.testdir();
 const etcd = await startEtcdCluster(t, dir, 3);
 const CMS = '/api/v1/namespaces/default/configmaps';
 
-async function serve(name: string): Promise<RawClient> {
+async function serve(name: string): Promise<{ api: RawClient; serve: ServeProcess }> {
   const kubeconfig = join(dir, `${name}.kubeconfig`);
   const args = ['--port', '0', '--workers', '0', '--data-dir', join(dir, name), '--kubeconfig', kubeconfig, '--log-level', 'error'];
   const started = await startServe(t, [...args, '--etcd-servers', etcd.endpoints.join(',')]);
-  return rawClient(started.url, kubeconfig);
+  return { api: rawClient(started.url, kubeconfig), serve: started };
 }
 
-const a = await serve('a');
-const b = await serve('b');
+const first = await serve('a');
+const [a, b] = [first.api, (await serve('b')).api];
 const configMap = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { name } });
 const metaOf = (json: Record<string, unknown>) => json.metadata as { uid: string; resourceVersion: string; name: string };
 
@@ -89,4 +89,33 @@ t.test('without an etcd quorum a write answers 500 ServerTimeout, and writes wor
     seen = await a.send('GET', `${CMS}/quorum-back`);
   }
   t.equal(seen.status, 200, 'and a follows etcd again');
+});
+
+t.test('the controllers lead from one emulator at a time; killing it moves their Leases to the other', async (t) => {
+  const LEASES = '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases';
+  type LeaseSpec = { holderIdentity?: string; leaseDurationSeconds?: number; leaseTransitions?: number };
+  const specOf = async (api: RawClient, name: string) => (await api.send('GET', `${LEASES}/${name}`)).json.spec as LeaseSpec | undefined;
+  const before = new Map<string, LeaseSpec | undefined>();
+  for (const name of ['kube-controller-manager', 'kube-scheduler']) {
+    const spec = await specOf(b, name);
+    before.set(name, spec);
+    t.ok(spec?.holderIdentity, `${name} has a holder: ${spec?.holderIdentity}`);
+    t.equal(spec?.leaseDurationSeconds, 15, 'with kube-controller-manager and kube-scheduler lease duration');
+    t.same(await specOf(a, name), spec, 'the same one seen through both emulators');
+  }
+  const holder = before.get('kube-scheduler')!.holderIdentity;
+  t.equal(before.get('kube-controller-manager')!.holderIdentity, holder, 'the first emulator started leads both');
+
+  first.serve.child.kill('SIGKILL');
+  await first.serve.exited;
+  for (const name of ['kube-controller-manager', 'kube-scheduler']) {
+    let spec = await specOf(b, name);
+    // The lease duration (15 s) and a retry period (2 s) pass before the survivor takes over; 60 s is for a loaded machine.
+    for (let attempt = 0; attempt < 120 && spec?.holderIdentity === holder; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      spec = await specOf(b, name);
+    }
+    t.not(spec?.holderIdentity, holder, `${name} moved to the survivor`);
+    t.equal(spec?.leaseTransitions, (before.get(name)?.leaseTransitions ?? 0) + 1, 'one more transition');
+  }
 });
