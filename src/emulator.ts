@@ -63,7 +63,7 @@ import { Store } from './storage/store.js';
 import { defaultDataDir, openStateFile } from './storage/state-file.js';
 import { startCompaction } from './storage/compactor.js';
 import { clusterComponents, type ClusterOptions } from './cluster/control-plane.js';
-import { defaultTolerationSecondsPlugin, nodeFaults, type NodeFaults } from './cluster/nodes/index.js';
+import { CLUSTER_NAME, defaultTolerationSecondsPlugin, nodeFaults, type NodeFaults } from './cluster/nodes/index.js';
 import { priorityAdmission, systemPriorityClasses } from './cluster/scheduling/priority-admission.js';
 import { serviceAccountAdmission } from './cluster/housekeeping/serviceaccount-admission.js';
 import { ServiceIpAllocator } from './cluster/services/service-ip-allocator.js';
@@ -98,6 +98,8 @@ export interface EmulatorOptions {
   /** Keep the cluster in etcd instead (kube-apiserver's --etcd-servers), under `etcdPrefix` (default /registry). */
   etcdServers?: string[];
   etcdPrefix?: string;
+  /** With etcdServers: the nodes this emulator adds and simulates are `<nodePrefix>-worker...` (default: kind's, with the control plane). */
+  nodePrefix?: string;
   /** `virtual` runs simulation time only when advanced. */
   clock?: 'real' | 'virtual';
   /** Simulation timings: `instant` (default) or `realistic`. */
@@ -246,6 +248,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     ...(options.etcdServers && { leaderIdentity: `${hostname()}_${randomUUID()}` }),
     cluster: {
       workers: options.workers ?? 2,
+      ...(options.etcdServers && { nodePrefix: options.nodePrefix ?? CLUSTER_NAME }),
       namespacedKinds: () => namespacedKinds(types),
       rootCaPem: tls?.caPem,
       signLegacyToken: (serviceAccount, secret) => authn.serviceAccountTokens.issueLegacy(serviceAccount, secret),

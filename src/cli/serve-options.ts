@@ -28,6 +28,7 @@ export interface ServeFlags {
   reset?: boolean;
   etcdServers?: string[];
   etcdPrefix: string;
+  nodePrefix?: string;
   clock: 'real' | 'virtual';
   profile: string;
   seed: number;
@@ -98,6 +99,13 @@ function parseEtcdServers(value: string): string[] {
   return servers;
 }
 
+/** A node name prefix: a DNS-1123 label short enough for "-worker" and an ordinal after it. */
+function parseNodePrefix(value: string): string {
+  if (!/^[a-z0-9]([-a-z0-9]{0,40}[a-z0-9])?$/.test(value))
+    throw new InvalidArgumentError('Must be a DNS-1123 label of at most 42 characters.');
+  return value;
+}
+
 function parseNonEmptyPath(value: string): string {
   if (value === '') throw new InvalidArgumentError('Must not be empty.');
   return value;
@@ -134,6 +142,12 @@ export function addServeOptions(command: Command): Command {
         .argParser(parseEtcdServers)
         .conflicts(['inMemory', 'reset']),
     )
+    .addOption(
+      new Option(
+        '--node-prefix <prefix>',
+        'with --etcd-servers: the nodes this emulator adds and simulates (<prefix>-worker, ...)',
+      ).argParser(parseNodePrefix),
+    )
     .addOption(new Option('--etcd-prefix <prefix>', 'the prefix of every etcd key').default('/registry').argParser(parseNonEmptyPath))
     .addOption(
       new Option('--clock <mode>', 'simulation time: real, or virtual (moves only when advanced: see the clock command)')
@@ -164,6 +178,9 @@ export function addServeOptions(command: Command): Command {
 }
 
 export function toEmulatorOptions(flags: ServeFlags): EmulatorOptions {
+  if (flags.nodePrefix !== undefined && !flags.etcdServers) {
+    throw new ServeOptionsError("error: option '--node-prefix <prefix>' needs '--etcd-servers <urls>'", 1);
+  }
   return {
     port: flags.port,
     host: flags.host,
@@ -179,7 +196,7 @@ export function toEmulatorOptions(flags: ServeFlags): EmulatorOptions {
     ...(flags.kubeconfig !== undefined && { kubeconfigPath: flags.kubeconfig }),
     ...(flags.dataDir !== undefined && { dataDir: flags.dataDir }),
     ...(flags.etcdServers
-      ? { etcdServers: flags.etcdServers, etcdPrefix: flags.etcdPrefix }
+      ? { etcdServers: flags.etcdServers, etcdPrefix: flags.etcdPrefix, ...(flags.nodePrefix && { nodePrefix: flags.nodePrefix }) }
       : !flags.inMemory && { stateFile: stateFileIn(flags.dataDir ?? defaultDataDir()) }),
     ...(flags.maxRequestsInflight !== undefined && { maxRequestsInflight: flags.maxRequestsInflight }),
     ...(flags.maxMutatingRequestsInflight !== undefined && { maxMutatingRequestsInflight: flags.maxMutatingRequestsInflight }),

@@ -23,11 +23,13 @@ export interface ClusterOptions extends HousekeepingOptions {
   workers: number;
   /** Runs kube-scheduler and kube-controller-manager under their leader-election Leases (several emulators, one cluster). */
   elect?: Elect;
+  /** The nodes this process adds and simulates (see KubeletManager); undefined: every node. */
+  nodePrefix?: string;
 }
 
 export function clusterComponents(ctx: ComponentContext, options: ClusterOptions): Component[] {
   const elect = options.elect ?? runAlways;
-  const nodes = nodeComponents(ctx, options.workers);
+  const nodes = nodeComponents(ctx, options.workers, options.nodePrefix);
   return [
     ...nodes.kubelets,
     ...elect({ namespace: 'kube-system', name: 'kube-scheduler' }, schedulingComponents(ctx)),

@@ -23,7 +23,7 @@ import { TaintEvictionController } from './taint-eviction.js';
 import { serveContainerStreams } from '../exec/index.js';
 
 export { defaultTolerationSecondsPlugin } from './default-tolerations.js';
-export { CONTROL_PLANE_NODE, workerName } from './node-template.js';
+export { CLUSTER_NAME, CONTROL_PLANE_NODE, workerName } from './node-template.js';
 
 export interface NodeFaults {
   /** Stops the node's kubelet: its Lease and status go stale and its pods are left as they are. */
@@ -49,12 +49,12 @@ export interface NodeComponents {
 }
 
 /** The cluster's nodes: the control-plane node and `workers` worker nodes, registered at start. */
-export function nodeComponents(ctx: ComponentContext, workers: number): NodeComponents {
+export function nodeComponents(ctx: ComponentContext, workers: number, nodePrefix?: string): NodeComponents {
   const nodes = ctx.informers.informerFor<Node>(NODE_REF);
   const leases = ctx.informers.informerFor<Lease>(LEASE_REF, { namespace: NODE_LEASE_NAMESPACE });
   const pods = indexPodsByNode(ctx.informers.informerFor<Pod>(POD_REF));
 
-  const kubelets = new KubeletManager(asController(ctx, 'node-controller'), nodes, pods, workers);
+  const kubelets = new KubeletManager(asController(ctx, 'node-controller'), nodes, pods, workers, nodePrefix);
   faultsByClock.set(ctx.clock, {
     stopKubelet: (name) => kubelets.stopKubelet(name),
     startKubelet: (name) => kubelets.startKubelet(name),

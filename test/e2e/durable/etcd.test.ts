@@ -12,15 +12,16 @@ const dir = t.testdir();
 const etcd = await startEtcdCluster(t, dir, 3);
 const CMS = '/api/v1/namespaces/default/configmaps';
 
-async function serve(name: string): Promise<{ api: RawClient; serve: ServeProcess }> {
+async function serve(name: string, extra: string[] = []): Promise<{ api: RawClient; serve: ServeProcess }> {
   const kubeconfig = join(dir, `${name}.kubeconfig`);
   const args = ['--port', '0', '--workers', '0', '--data-dir', join(dir, name), '--kubeconfig', kubeconfig, '--log-level', 'error'];
-  const started = await startServe(t, [...args, '--etcd-servers', etcd.endpoints.join(',')]);
+  const started = await startServe(t, [...args, '--etcd-servers', etcd.endpoints.join(','), ...extra]);
   return { api: rawClient(started.url, kubeconfig), serve: started };
 }
 
 const first = await serve('a');
-const [a, b] = [first.api, (await serve('b')).api];
+// b adds and simulates one node of its own, b-worker; a has kind's control-plane node.
+const [a, b] = [first.api, (await serve('b', ['--node-prefix', 'b', '--workers', '1', '--seed', '2'])).api];
 const configMap = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { name } });
 const metaOf = (json: Record<string, unknown>) => json.metadata as { uid: string; resourceVersion: string; name: string };
 
@@ -118,4 +119,17 @@ t.test('the controllers lead from one emulator at a time; killing it moves their
     t.not(spec?.holderIdentity, holder, `${name} moved to the survivor`);
     t.equal(spec?.leaseTransitions, (before.get(name)?.leaseTransitions ?? 0) + 1, 'one more transition');
   }
+
+  // The survivor's node lifecycle controller marks the dead emulator's node after the grace period (40 s).
+  const ready = async (node: string) =>
+    (
+      (await b.send('GET', `/api/v1/nodes/${node}`)).json.status as { conditions?: { type: string; status: string }[] } | undefined
+    )?.conditions?.find((c) => c.type === 'Ready')?.status;
+  let deadNode = await ready('kubevirt-emulator-control-plane');
+  for (let attempt = 0; attempt < 240 && deadNode === 'True'; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    deadNode = await ready('kubevirt-emulator-control-plane');
+  }
+  t.equal(deadNode, 'Unknown', "the dead emulator's node goes NotReady (Ready Unknown)");
+  t.equal(await ready('b-worker'), 'True', "the survivor's own node stays Ready");
 });
