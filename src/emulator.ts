@@ -63,7 +63,7 @@ import { Store } from './storage/store.js';
 import { defaultDataDir, openStateFile } from './storage/state-file.js';
 import { startCompaction } from './storage/compactor.js';
 import { clusterComponents, type ClusterOptions } from './cluster/control-plane.js';
-import { CLUSTER_NAME, defaultTolerationSecondsPlugin, nodeFaults, type NodeFaults } from './cluster/nodes/index.js';
+import { CLUSTER_NAME, defaultTolerationSecondsPlugin, nodeFaults, ownedByPrefix, type NodeFaults } from './cluster/nodes/index.js';
 import { priorityAdmission, systemPriorityClasses } from './cluster/scheduling/priority-admission.js';
 import { serviceAccountAdmission } from './cluster/housekeeping/serviceaccount-admission.js';
 import { ServiceIpAllocator } from './cluster/services/service-ip-allocator.js';
@@ -399,7 +399,10 @@ async function startComponents(options: ComponentsOptions): Promise<{ context: C
     leaderIdentity === undefined ? undefined : (lock, group) => [new LeaderElected(apiserver, lock, leaderIdentity, group)];
   const components = [
     ...clusterComponents(context, { ...cluster, elect }),
-    ...kubevirtComponents(kubevirtAs, elect),
+    ...kubevirtComponents(kubevirtAs, {
+      elect,
+      ...(cluster.nodePrefix !== undefined && { ownsNode: ownedByPrefix(cluster.nodePrefix) }),
+    }),
     ...faultComponents(apiserver, { kubelets: () => nodeFaults(apiserver), guests: () => handlerFaults(apiserver) }),
   ];
   for (const component of components) manager.add(component);

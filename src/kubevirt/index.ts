@@ -20,8 +20,18 @@ export const KUBEVIRT_SERVICE_ACCOUNT_NAMESPACE = 'kubevirt';
 /** KubeVirt's components that run as a ServiceAccount of their own (virt-api's is given to its handlers apart). */
 export type KubeVirtComponent = 'virt-operator' | 'virt-controller' | 'virt-handler';
 
-/** `elect` runs virt-operator and virt-controller under their Leases in the kubevirt namespace (several emulators). */
-export function kubevirtComponents(contextAs: (component: KubeVirtComponent) => ComponentContext, elect: Elect = runAlways): Component[] {
+/** Several emulators, one cluster: who runs what. */
+export interface KubeVirtPlacement {
+  /** Runs virt-operator and virt-controller under their Leases in the kubevirt namespace. */
+  elect?: Elect;
+  /** The nodes whose virt-handler this process simulates. */
+  ownsNode?: (nodeName: string) => boolean;
+}
+
+export function kubevirtComponents(
+  contextAs: (component: KubeVirtComponent) => ComponentContext,
+  { elect = runAlways, ownsNode }: KubeVirtPlacement = {},
+): Component[] {
   return [
     ...elect(
       { namespace: KUBEVIRT_SERVICE_ACCOUNT_NAMESPACE, name: 'virt-operator' },
@@ -31,6 +41,6 @@ export function kubevirtComponents(contextAs: (component: KubeVirtComponent) => 
       { namespace: KUBEVIRT_SERVICE_ACCOUNT_NAMESPACE, name: 'virt-controller' },
       virtControllerComponents(contextAs('virt-controller')),
     ),
-    ...virtHandlerComponents(contextAs('virt-handler')),
+    ...virtHandlerComponents(contextAs('virt-handler'), ownsNode),
   ];
 }

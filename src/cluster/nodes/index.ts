@@ -23,7 +23,7 @@ import { TaintEvictionController } from './taint-eviction.js';
 import { serveContainerStreams } from '../exec/index.js';
 
 export { defaultTolerationSecondsPlugin } from './default-tolerations.js';
-export { CLUSTER_NAME, CONTROL_PLANE_NODE, workerName } from './node-template.js';
+export { CLUSTER_NAME, CONTROL_PLANE_NODE, ownedByPrefix, workerName } from './node-template.js';
 
 export interface NodeFaults {
   /** Stops the node's kubelet: its Lease and status go stale and its pods are left as they are. */

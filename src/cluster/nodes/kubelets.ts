@@ -11,7 +11,16 @@ import { asIdentity, type ComponentContext } from '../../runtime/component-conte
 import type { Pod } from '../../kube/pods.js';
 import { Kubelet } from './kubelet.js';
 import { kubeletNodeStatus } from './node-status.js';
-import { CLUSTER_NAME, CONTROL_PLANE_NODE, identityAt, nodeInfo, registeredNode, workerName, type NodeIdentity } from './node-template.js';
+import {
+  CLUSTER_NAME,
+  CONTROL_PLANE_NODE,
+  identityAt,
+  ownedByPrefix,
+  nodeInfo,
+  registeredNode,
+  workerName,
+  type NodeIdentity,
+} from './node-template.js';
 import { errorCode, type Node } from '../../kube/nodes.js';
 
 export class KubeletManager implements Component {
@@ -108,7 +117,7 @@ export class KubeletManager implements Component {
 
   private async transition(nodeName: string): Promise<void> {
     const node = this.nodes.getByName(undefined, nodeName);
-    const mine = this.nodePrefix === undefined || nodeName.startsWith(`${this.nodePrefix}-`);
+    const mine = this.nodePrefix === undefined || ownedByPrefix(this.nodePrefix)(nodeName);
     const shouldRun = mine && this.active && node !== undefined && !node.metadata.deletionTimestamp && !this.stopped.has(nodeName);
     const kubelet = this.kubelets.get(nodeName);
     if (shouldRun && !kubelet) {
