@@ -15,7 +15,10 @@ export interface LeaderElectionTimings {
   retryPeriodMs: number;
 }
 
-/** kube-controller-manager's and kube-scheduler's defaults (--leader-elect-lease-duration 15s, renew 10s, retry 2s). */
+/**
+ * kube-controller-manager's and kube-scheduler's defaults (--leader-elect-lease-duration 15s, renew 10s, retry 2s);
+ * KubeVirt's virt-controller and virt-operator use the same (pkg/virt-controller/leaderelectionconfig).
+ */
 export const KUBE_LEADER_ELECTION: LeaderElectionTimings = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 };
 
 /** Wraps components that must run in one process of the cluster at a time under the named Lease (or runs them as they are). */
