@@ -1,9 +1,10 @@
 // Durable state (issue 17), one run: ConfigMap creates/s and GETs/s over HTTPS with the cluster kept in an SQLite
-// state file, as ratios of the same figures in memory (goals: >= 0.5 for creates, which wait for their group commit;
+// state file and in a one-member local etcd (etcd-server), as ratios of the same figures in memory (goals: >= 0.5 for creates, which wait for their group commit;
 // >= 0.95 for GETs, which never touch the backend); then the time from `startEmulator` to ready on a state file
 // holding 10,000 ConfigMaps (goal <= 2 s), beside an empty in-memory start.
 import { join } from 'node:path';
 import { clientCredentials, configMap, createNamespace, startQuietEmulator, temporaryDirectory } from './lib/emulator.mjs';
+import { startEtcd } from './lib/etcd.mjs';
 import { measureLoad } from './lib/load.mjs';
 import { note, report } from './lib/report.mjs';
 
@@ -17,7 +18,8 @@ async function rates(storage) {
   const dataDir = await temporaryDirectory(`durable-${storage}`);
   const workDir = await temporaryDirectory(`durable-${storage}-work`);
   const stateFile = storage === 'sqlite' ? join(dataDir.path, 'state.db') : undefined;
-  const emulator = await startQuietEmulator(dataDir.path, workDir.path, { workers: 0, stateFile });
+  const etcd = storage === 'etcd' ? await startEtcd(dataDir.path) : undefined;
+  const emulator = await startQuietEmulator(dataDir.path, workDir.path, { workers: 0, stateFile, etcdServers: etcd && [etcd.url] });
   try {
     const credentials = await clientCredentials(emulator);
     await createNamespace(emulator.client, NAMESPACE);
@@ -37,6 +39,7 @@ async function rates(storage) {
     return { creates: creates.perSecond, gets: gets.perSecond };
   } finally {
     await emulator.stop();
+    etcd?.stop();
     await dataDir.remove();
     await workDir.remove();
   }
@@ -75,6 +78,7 @@ async function restartToReady() {
 
 const memory = await rates('memory');
 const sqlite = await rates('sqlite');
+const etcd = await rates('etcd');
 const restart = await restartToReady();
 report('durable-store', [
   {
@@ -84,6 +88,8 @@ report('durable-store', [
     target: { op: '>=', value: 0.5 },
   },
   { metric: 'GETs/s, SQLite state file / in memory', value: sqlite.gets / memory.gets, unit: 'ratio', target: { op: '>=', value: 0.95 } },
+  { metric: 'creates/s, local etcd / in memory', value: etcd.creates / memory.creates, unit: 'ratio' },
+  { metric: 'GETs/s, local etcd / in memory', value: etcd.gets / memory.gets, unit: 'ratio', target: { op: '>=', value: 0.95 } },
   {
     metric: `start to ready from a state file with ${STORED_OBJECTS} ConfigMaps`,
     value: restart.restartMs,

@@ -4,6 +4,8 @@
  * own tests call; the CLI's `serve` is a thin wrapper around it.
  */
 import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { AdmissionChain } from './admission/chain.js';
 import { WebhookBackends, registerWebhookAdmission } from './admission/webhooks/index.js';
 import { registerPolicyAdmission } from './admission/policy/plugin.js';
@@ -38,6 +40,7 @@ import { RealClock, VirtualClock, type Clock } from './runtime/clock.js';
 import { consoleLogger, silentLogger } from './runtime/logger.js';
 import { SeededRandom } from './runtime/seeded-random.js';
 import { ComponentManager } from './runtime/component.js';
+import { LeaderElected, type Elect } from './kube/leader-election.js';
 import { asIdentity, type ComponentContext } from './runtime/component-context.js';
 import { SharedInformerFactory } from './runtime/informer.js';
 import { logSubscriberErrors } from './runtime/subscriber-errors.js';
@@ -56,11 +59,14 @@ import type { ApiServerParts, VersionInfo } from './server/parts.js';
 import { loadOrCreateCertificates } from './pki/certificates.js';
 import { defaultInFlightLimits } from './server/limits.js';
 import { RequestMetrics, registerMetricsRoute } from './server/metrics.js';
+import type { StorageBackend } from './storage/backend.js';
+import { EtcdBackend } from './storage/etcd-backend.js';
+import { EtcdKeyLayout } from './storage/etcd-keys.js';
 import { Store } from './storage/store.js';
 import { defaultDataDir, openStateFile } from './storage/state-file.js';
 import { startCompaction } from './storage/compactor.js';
 import { clusterComponents, type ClusterOptions } from './cluster/control-plane.js';
-import { defaultTolerationSecondsPlugin, nodeFaults, type NodeFaults } from './cluster/nodes/index.js';
+import { CLUSTER_NAME, defaultTolerationSecondsPlugin, nodeFaults, ownedByPrefix, type NodeFaults } from './cluster/nodes/index.js';
 import { priorityAdmission, systemPriorityClasses } from './cluster/scheduling/priority-admission.js';
 import { serviceAccountAdmission } from './cluster/housekeeping/serviceaccount-admission.js';
 import { ServiceIpAllocator } from './cluster/services/service-ip-allocator.js';
@@ -92,6 +98,11 @@ export interface EmulatorOptions {
    * without it the cluster lives in memory only. `serve` uses <dataDir>/state.db unless --in-memory.
    */
   stateFile?: string;
+  /** Keep the cluster in etcd instead (kube-apiserver's --etcd-servers), under `etcdPrefix` (default /registry). */
+  etcdServers?: string[];
+  etcdPrefix?: string;
+  /** With etcdServers: the nodes this emulator adds and simulates are `<nodePrefix>-worker...` (default: kind's, with the control plane). */
+  nodePrefix?: string;
   /** `virtual` runs simulation time only when advanced. */
   clock?: 'real' | 'virtual';
   /** Simulation timings: `instant` (default) or `realistic`. */
@@ -142,6 +153,18 @@ export function versionInfo(gitVersion: string): VersionInfo {
   };
 }
 
+/** Where the cluster is kept: etcd, an SQLite file, or (undefined) memory only. */
+async function openBackend(options: EmulatorOptions): Promise<StorageBackend | undefined> {
+  if (options.etcdServers) {
+    const layout = new EtcdKeyLayout(
+      options.etcdPrefix ?? '/registry',
+      builtinResourceTypes().map((type) => type.storageKey),
+    );
+    return EtcdBackend.connect(options.etcdServers, layout);
+  }
+  return options.stateFile ? openStateFile(options.stateFile) : undefined;
+}
+
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const host = options.host ?? '127.0.0.1';
   logSubscriberErrors(options.logLevel === 'silent' ? silentLogger : consoleLogger('kubevirt-emulator'));
@@ -149,7 +172,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const wallClock = new RealClock();
   const clock: Clock = options.clock === 'virtual' ? new VirtualClock(wallClock.now()) : wallClock;
   const random = new SeededRandom(options.seed ?? 1);
-  const store = new Store(undefined, clock, options.stateFile ? openStateFile(options.stateFile) : undefined);
+  const store = new Store(undefined, clock, await openBackend(options));
   const stopCompaction = startCompaction(store, clock);
   const types = new TypeRegistry(builtinResourceTypes());
   const admission = new AdmissionChain();
@@ -228,8 +251,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       parts.portForward = handler;
     },
     podPorts: new PodPorts(),
+    // client-go's default identity: the host name and a unique suffix.
+    ...(options.etcdServers && { leaderIdentity: `${hostname()}_${randomUUID()}` }),
     cluster: {
       workers: options.workers ?? 2,
+      ...(options.etcdServers && { nodePrefix: options.nodePrefix ?? CLUSTER_NAME }),
       namespacedKinds: () => namespacedKinds(types),
       rootCaPem: tls?.caPem,
       signLegacyToken: (serviceAccount, secret) => authn.serviceAccountTokens.issueLegacy(serviceAccount, secret),
@@ -353,6 +379,8 @@ interface ComponentsOptions extends Omit<ComponentContext, 'informers' | 'client
   /** The client of a component's own identity (src/auth/identities.ts): each component writes as itself. */
   clientFor: (identity: ComponentIdentity) => Client;
   cluster: ClusterOptions;
+  /** Several emulators serve this cluster (etcd): the controllers run under leader-election Leases, this the holder's name. */
+  leaderIdentity?: string;
 }
 
 /**
@@ -362,7 +390,7 @@ interface ComponentsOptions extends Omit<ComponentContext, 'informers' | 'client
  * runs them under (virt-api tells them apart), the emulator's fault controller as the API server.
  */
 async function startComponents(options: ComponentsOptions): Promise<{ context: ComponentContext; stop(): Promise<void> }> {
-  const { cluster, clientFor, ...shared } = options;
+  const { cluster, clientFor, leaderIdentity, ...shared } = options;
   const client = clientFor({ component: 'kube-controller-manager' });
   const context: ComponentContext = {
     ...shared,
@@ -374,9 +402,14 @@ async function startComponents(options: ComponentsOptions): Promise<{ context: C
     asIdentity(context, { component, namespace: KUBEVIRT_SERVICE_ACCOUNT_NAMESPACE });
   const apiserver = asIdentity(context, { component: 'kube-apiserver' });
   const manager = new ComponentManager(shared.logger);
+  const elect: Elect | undefined =
+    leaderIdentity === undefined ? undefined : (lock, group) => [new LeaderElected(apiserver, lock, leaderIdentity, group)];
   const components = [
-    ...clusterComponents(context, cluster),
-    ...kubevirtComponents(kubevirtAs),
+    ...clusterComponents(context, { ...cluster, elect }),
+    ...kubevirtComponents(kubevirtAs, {
+      elect,
+      ...(cluster.nodePrefix !== undefined && { ownsNode: ownedByPrefix(cluster.nodePrefix) }),
+    }),
     ...faultComponents(apiserver, { kubelets: () => nodeFaults(apiserver), guests: () => handlerFaults(apiserver) }),
   ];
   for (const component of components) manager.add(component);

@@ -126,6 +126,20 @@ export const tooLarge = (message = 'Request entity too large: limit is 3145728')
 
 export const unsupportedMediaType = (message: string): StatusError => new StatusError(415, 'UnsupportedMediaType', message);
 
+/** apierrors.NewServerTimeout: what kube-apiserver answers when etcd is out of reach (storage.IsUnreachable). */
+export const serverTimeout = (s: ErrorSubject, operation: string, retryAfterSeconds: number): StatusError =>
+  new StatusError(
+    500,
+    'ServerTimeout',
+    `The ${operation} operation against ${qualifiedResource(s)} could not be completed at this time, please try again.`,
+    {
+      name: operation,
+      ...(s.group ? { group: s.group } : {}),
+      kind: s.resource,
+      retryAfterSeconds,
+    },
+  );
+
 export const internalError = (message: string): StatusError =>
   new StatusError(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] });
 

@@ -26,6 +26,9 @@ export interface ServeFlags {
   dataDir?: string;
   inMemory?: boolean;
   reset?: boolean;
+  etcdServers?: string[];
+  etcdPrefix: string;
+  nodePrefix?: string;
   clock: 'real' | 'virtual';
   profile: string;
   seed: number;
@@ -87,6 +90,22 @@ function parseEventTtl(value: string): number {
   }
 }
 
+/** kube-apiserver's --etcd-servers: a comma-separated list of http(s) URLs. */
+function parseEtcdServers(value: string): string[] {
+  const servers = value.split(',').map((server) => server.trim());
+  for (const server of servers) {
+    if (!/^https?:\/\/[^/\s]+\/?$/.test(server)) throw new InvalidArgumentError(`"${server}" is not an http(s)://host:port URL.`);
+  }
+  return servers;
+}
+
+/** A node name prefix: a DNS-1123 label short enough for "-worker" and an ordinal after it. */
+function parseNodePrefix(value: string): string {
+  if (!/^[a-z0-9]([-a-z0-9]{0,40}[a-z0-9])?$/.test(value))
+    throw new InvalidArgumentError('Must be a DNS-1123 label of at most 42 characters.');
+  return value;
+}
+
 function parseNonEmptyPath(value: string): string {
   if (value === '') throw new InvalidArgumentError('Must not be empty.');
   return value;
@@ -119,6 +138,18 @@ export function addServeOptions(command: Command): Command {
     .addOption(new Option('--in-memory', 'keep the cluster in memory only: it is gone when the process ends'))
     .addOption(new Option('--reset', 'start from an empty cluster: delete the stored state first').conflicts('inMemory'))
     .addOption(
+      new Option('--etcd-servers <urls>', 'keep the cluster in etcd (comma-separated URLs), shared by every emulator given the same')
+        .argParser(parseEtcdServers)
+        .conflicts(['inMemory', 'reset']),
+    )
+    .addOption(
+      new Option(
+        '--node-prefix <prefix>',
+        'with --etcd-servers: the nodes this emulator adds and simulates (<prefix>-worker, ...)',
+      ).argParser(parseNodePrefix),
+    )
+    .addOption(new Option('--etcd-prefix <prefix>', 'the prefix of every etcd key').default('/registry').argParser(parseNonEmptyPath))
+    .addOption(
       new Option('--clock <mode>', 'simulation time: real, or virtual (moves only when advanced: see the clock command)')
         .default('real')
         .choices(['real', 'virtual']),
@@ -147,6 +178,9 @@ export function addServeOptions(command: Command): Command {
 }
 
 export function toEmulatorOptions(flags: ServeFlags): EmulatorOptions {
+  if (flags.nodePrefix !== undefined && !flags.etcdServers) {
+    throw new ServeOptionsError("error: option '--node-prefix <prefix>' needs '--etcd-servers <urls>'", 1);
+  }
   return {
     port: flags.port,
     host: flags.host,
@@ -161,7 +195,9 @@ export function toEmulatorOptions(flags: ServeFlags): EmulatorOptions {
     eventTtlMs: flags.eventTtl,
     ...(flags.kubeconfig !== undefined && { kubeconfigPath: flags.kubeconfig }),
     ...(flags.dataDir !== undefined && { dataDir: flags.dataDir }),
-    ...(!flags.inMemory && { stateFile: stateFileIn(flags.dataDir ?? defaultDataDir()) }),
+    ...(flags.etcdServers
+      ? { etcdServers: flags.etcdServers, etcdPrefix: flags.etcdPrefix, ...(flags.nodePrefix && { nodePrefix: flags.nodePrefix }) }
+      : !flags.inMemory && { stateFile: stateFileIn(flags.dataDir ?? defaultDataDir()) }),
     ...(flags.maxRequestsInflight !== undefined && { maxRequestsInflight: flags.maxRequestsInflight }),
     ...(flags.maxMutatingRequestsInflight !== undefined && { maxMutatingRequestsInflight: flags.maxMutatingRequestsInflight }),
   };

@@ -8,6 +8,7 @@
  */
 import { clusterRoleAggregationController } from '../auth/rbac/aggregation-controller.js';
 import { CLUSTER_ROLE_REF, type RoleObject } from '../auth/rbac/types.js';
+import { runAlways, type Elect } from '../kube/leader-election.js';
 import type { Component } from '../runtime/component.js';
 import { asController, type ComponentContext } from '../runtime/component-context.js';
 import { housekeepingComponents, type HousekeepingOptions } from './housekeeping/index.js';
@@ -20,19 +21,28 @@ import { workloadComponents } from './workloads/index.js';
 export interface ClusterOptions extends HousekeepingOptions {
   /** Worker nodes beside the control-plane node. */
   workers: number;
+  /** Runs kube-scheduler and kube-controller-manager under their leader-election Leases (several emulators, one cluster). */
+  elect?: Elect;
+  /** The nodes this process adds and simulates (see KubeletManager); undefined: every node. */
+  nodePrefix?: string;
 }
 
 export function clusterComponents(ctx: ComponentContext, options: ClusterOptions): Component[] {
+  const elect = options.elect ?? runAlways;
+  const nodes = nodeComponents(ctx, options.workers, options.nodePrefix);
   return [
-    ...nodeComponents(ctx, options.workers),
-    ...schedulingComponents(ctx),
-    ...housekeepingComponents(ctx, options),
-    ...workloadComponents(ctx),
-    ...storageComponents(ctx),
-    endpointsController(asController(ctx, 'endpoint-controller'), asController(ctx, 'endpointslice-controller')),
-    clusterRoleAggregationController({
-      ...asController(ctx, 'clusterrole-aggregation-controller'),
-      clusterRoles: ctx.informers.informerFor<RoleObject>(CLUSTER_ROLE_REF),
-    }),
+    ...nodes.kubelets,
+    ...elect({ namespace: 'kube-system', name: 'kube-scheduler' }, schedulingComponents(ctx)),
+    ...elect({ namespace: 'kube-system', name: 'kube-controller-manager' }, [
+      ...nodes.controllers,
+      ...housekeepingComponents(ctx, options),
+      ...workloadComponents(ctx),
+      ...storageComponents(ctx),
+      endpointsController(asController(ctx, 'endpoint-controller'), asController(ctx, 'endpointslice-controller')),
+      clusterRoleAggregationController({
+        ...asController(ctx, 'clusterrole-aggregation-controller'),
+        clusterRoles: ctx.informers.informerFor<RoleObject>(CLUSTER_ROLE_REF),
+      }),
+    ]),
   ];
 }

@@ -7,6 +7,7 @@
  * its Deployment has one, virt-handler on a node while its DaemonSet pod
  * runs there; the components gate themselves on that.
  */
+import { runAlways, type Elect } from '../kube/leader-election.js';
 import type { Component } from '../runtime/component.js';
 import type { ComponentContext } from '../runtime/component-context.js';
 import { virtControllerComponents } from './controller/index.js';
@@ -19,10 +20,27 @@ export const KUBEVIRT_SERVICE_ACCOUNT_NAMESPACE = 'kubevirt';
 /** KubeVirt's components that run as a ServiceAccount of their own (virt-api's is given to its handlers apart). */
 export type KubeVirtComponent = 'virt-operator' | 'virt-controller' | 'virt-handler';
 
-export function kubevirtComponents(contextAs: (component: KubeVirtComponent) => ComponentContext): Component[] {
+/** Several emulators, one cluster: who runs what. */
+export interface KubeVirtPlacement {
+  /** Runs virt-operator and virt-controller under their Leases in the kubevirt namespace. */
+  elect?: Elect;
+  /** The nodes whose virt-handler this process simulates. */
+  ownsNode?: (nodeName: string) => boolean;
+}
+
+export function kubevirtComponents(
+  contextAs: (component: KubeVirtComponent) => ComponentContext,
+  { elect = runAlways, ownsNode }: KubeVirtPlacement = {},
+): Component[] {
   return [
-    ...kubevirtOperatorComponents(contextAs('virt-operator')),
-    ...virtControllerComponents(contextAs('virt-controller')),
-    ...virtHandlerComponents(contextAs('virt-handler')),
+    ...elect(
+      { namespace: KUBEVIRT_SERVICE_ACCOUNT_NAMESPACE, name: 'virt-operator' },
+      kubevirtOperatorComponents(contextAs('virt-operator')),
+    ),
+    ...elect(
+      { namespace: KUBEVIRT_SERVICE_ACCOUNT_NAMESPACE, name: 'virt-controller' },
+      virtControllerComponents(contextAs('virt-controller')),
+    ),
+    ...virtHandlerComponents(contextAs('virt-handler'), ownsNode),
   ];
 }

@@ -36,11 +36,44 @@ export interface StorageBackend {
   load(historyCapacity: number): StoredState;
   /** Adds one write to the open batch; `expiresAtMs` is the object's lease (Clock time), if any. */
   write(event: StoreEvent, key: ObjectKey, expiresAtMs: number | undefined): void;
-  /** Makes the open batch durable, or throws and discards it. */
-  commit(): void;
+  /**
+   * Makes the open batch durable, or throws (a CommitFailure when some of its writes became durable) and discards it.
+   * A remote store (etcd) answers with a promise; commits settle in the order they were asked for, and once one fails
+   * every commit asked for before the Store heard of it fails too, since those writes were made on top of it.
+   */
+  commit(): void | Promise<void>;
   /** Discards the open batch (one of its writes failed). */
   discard(): void;
   /** Drops the history before `historyFrom` and records the compacted revision, as etcd's compaction. */
   compact(compactedRevision: number, historyFrom: number): void;
   close(): void;
+  /** Other API servers' writes on the same storage, in revision order (a backend only this process writes has none). */
+  onRemoteWrites?(apply: (writes: RemoteWrite[]) => void): void;
+}
+
+/** A write another API server made, as its storage's watch reports it. */
+export interface RemoteWrite {
+  key: ObjectKey;
+  /** The object written; absent for a delete. */
+  object?: KubeObject;
+  revision: number;
+}
+
+/** Why a write failed: the storage refused it (a full disk), was out of reach, or had moved on. */
+export type StorageFailureReason = 'failed' | 'unreachable' | 'conflict';
+
+/** A commit that failed; the first `durableWrites` writes of the batch are stored nevertheless. */
+export class CommitFailure extends Error {
+  override name = 'CommitFailure';
+
+  constructor(
+    message: string,
+    readonly durableWrites: number,
+    /** conflict: another API server wrote first, so the writes were made on an out-of-date state. */
+    readonly reason: StorageFailureReason,
+    /** The revision the storage was at when it refused a conflicting write: the Store catches up to it. */
+    readonly storageRevision = 0,
+  ) {
+    super(message);
+  }
 }

@@ -15,7 +15,7 @@ import { freeze } from 'immer';
 import { Subject, type Observable } from 'rxjs';
 import type { KubeObject } from '../api/types.js';
 import type { Clock } from '../runtime/clock.js';
-import type { ObjectKey, StorageBackend } from './backend.js';
+import { CommitFailure, type ObjectKey, type RemoteWrite, type StorageBackend, type StorageFailureReason } from './backend.js';
 import { ExpiryIndex } from './expiry-index.js';
 import { StringPool } from './string-pool.js';
 import { shareUnchanged } from './structural-sharing.js';
@@ -99,6 +99,8 @@ interface PendingWrite {
 /** The writes of one event-loop turn, committed together. */
 class Batch {
   readonly writes: PendingWrite[] = [];
+  /** Undone (its own commit or an earlier one failed); a late answer from the backend changes nothing. */
+  failed = false;
   readonly committed: Promise<void>;
   resolve!: () => void;
   reject!: (error: Error) => void;
@@ -113,6 +115,16 @@ class Batch {
 /** A write the backend did not make durable; the API answers it as kube-apiserver answers a storage error (500). */
 export class StorageError extends Error {
   override name = 'StorageError';
+
+  constructor(
+    message: string,
+    /** The API answers as kube-apiserver's storage errors: 500, 500 ServerTimeout (unreachable), 409 Conflict. */
+    readonly reason: StorageFailureReason = 'failed',
+    /** For a conflict: the storage's revision then, which this store reaches by applying the other servers' writes. */
+    readonly storageRevision = 0,
+  ) {
+    super(message);
+  }
 }
 
 export class Store {
@@ -125,6 +137,13 @@ export class Store {
   /** Leases of the objects written with a time to live; needs the Clock the store was given. */
   private readonly leases: ExpiryIndex | undefined;
   private batch: Batch | undefined;
+  /** Batches handed to the backend and not answered yet, oldest first. */
+  private readonly committing: Batch[] = [];
+  /** Other API servers' writes that wait until this one's batches are answered. */
+  private remoteWrites: RemoteWrite[] = [];
+  /** The storage's revision when it last refused a write as out of date, and who waits for this store to reach it. */
+  private storageRevision = 0;
+  private catchingUp: (() => void)[] = [];
 
   constructor(
     historyCapacity = 10_000,
@@ -146,6 +165,10 @@ export class Store {
     }
     // Revisions are contiguous (every write is one event), so the history resumes right after the last one it lost.
     this.history.restore(state.history, (state.history[0]?.resourceVersion ?? state.revision + 1) - 1);
+    backend.onRemoteWrites?.((writes) => {
+      this.remoteWrites.push(...writes);
+      this.applyRemoteWrites();
+    });
   }
 
   /** Whether writes go to a backend (and are acknowledged only once `durable()` resolves). */
@@ -158,7 +181,13 @@ export class Store {
    * rejects with a StorageError when the batch failed and was undone.
    */
   durable(): Promise<void> | undefined {
-    return this.batch?.committed;
+    return (this.batch ?? this.committing.at(-1))?.committed;
+  }
+
+  /** Resolves once this store holds every write the storage had when it last refused one of this store's as out of date. */
+  caughtUp(): Promise<void> {
+    if (this.revision >= this.storageRevision) return Promise.resolve();
+    return new Promise((resolve) => this.catchingUp.push(resolve));
   }
 
   /** Every committed write, in resourceVersion order. */
@@ -280,7 +309,7 @@ export class Store {
       } catch (error) {
         this.backend.discard();
         const failure = new StorageError((error as Error).message);
-        this.failBatch(failure);
+        this.undo(this.batch, 0, failure);
         throw failure;
       }
       this.batch.writes.push({ event, key, before });
@@ -296,29 +325,95 @@ export class Store {
   private commitBatch(): void {
     const batch = this.batch;
     if (!batch) return;
+    this.batch = undefined;
+    this.committing.push(batch);
+    let outcome: void | Promise<void>;
     try {
-      this.backend!.commit();
+      outcome = this.backend!.commit();
     } catch (error) {
-      this.failBatch(new StorageError((error as Error).message));
+      this.undo(batch, durableWrites(error), storageError(error));
       return;
     }
-    this.batch = undefined;
-    for (const write of batch.writes) this.publish(write.event);
-    batch.resolve();
+    // SQLite answers at once, so its writes are published in this turn, as before etcd needed a promise here.
+    if (!outcome) this.committed(batch);
+    else
+      outcome.then(
+        () => this.committed(batch),
+        (error: unknown) => this.undo(batch, durableWrites(error), storageError(error)),
+      );
   }
 
-  /** Undoes the open batch in memory, newest write first, and rejects its writers. */
-  private failBatch(error: StorageError): void {
-    const batch = this.batch!;
+  private committed(batch: Batch): void {
+    if (batch.failed) return;
+    this.committing.shift();
+    for (const write of batch.writes) this.publish(write.event);
+    batch.resolve();
+    this.applyRemoteWrites();
+  }
+
+  /**
+   * Undoes `batch` from its write number `keep` on, and every write made after it (later batches were made on top of it),
+   * newest first; the writes before `keep` are durable and published. Their writers all get the error.
+   */
+  private undo(batch: Batch, keep: number, error: StorageError): void {
+    if (batch.failed) return;
+    const index = this.committing.indexOf(batch);
+    const later = index < 0 ? [] : this.committing.splice(index).slice(1);
+    if (this.batch && this.batch !== batch) later.push(this.batch);
     this.batch = undefined;
-    // Leases stay: one left by an undone create expires nothing, one renewed early only delays an expiry.
-    for (const { key, before } of batch.writes.reverse()) {
-      const collection = this.collection(key.storageKey);
-      if (before) collection.set(key.namespace, key.name, before);
-      else collection.remove(key.namespace, key.name);
+    for (const undone of [...later.reverse(), batch]) {
+      const writes = undone === batch ? batch.writes.slice(keep) : undone.writes;
+      // Leases stay: one left by an undone create expires nothing, one renewed early only delays an expiry.
+      for (const { key, before } of writes.reverse()) {
+        const collection = this.collection(key.storageKey);
+        if (before) collection.set(key.namespace, key.name, before);
+        else collection.remove(key.namespace, key.name);
+      }
+      undone.failed = true;
+      undone.reject(error);
     }
-    this.revision = batch.revisionBefore;
-    batch.reject(error);
+    this.storageRevision = Math.max(this.storageRevision, error.storageRevision);
+    const durable = batch.writes.slice(0, keep);
+    for (const write of durable) this.publish(write.event);
+    this.revision = durable.at(-1)?.event.resourceVersion ?? batch.revisionBefore;
+    this.applyRemoteWrites();
+  }
+
+  /**
+   * Applies other API servers' writes once none of this one's is in flight (a write in flight when another server
+   * wrote fails, and is undone first); the storage's echo of this server's own writes is dropped.
+   */
+  private applyRemoteWrites(): void {
+    if (this.batch || this.committing.length > 0) return;
+    const writes = this.remoteWrites;
+    this.remoteWrites = [];
+    for (const write of writes) if (write.revision > this.revision) this.applyRemote(write);
+    if (this.revision >= this.storageRevision && this.catchingUp.length > 0) {
+      const waiting = this.catchingUp;
+      this.catchingUp = [];
+      for (const resolve of waiting) resolve();
+    }
+  }
+
+  private applyRemote({ key, object, revision }: RemoteWrite): void {
+    const collection = this.collection(key.storageKey);
+    const previous = collection.get(key.namespace, key.name);
+    this.revision = revision;
+    this.leases?.delete(leaseKey(key.storageKey, key.namespace, key.name));
+    if (object) {
+      const stored = stamp(shareUnchanged(object, previous, this.strings), revision);
+      collection.set(key.namespace, key.name, stored);
+      this.publish({
+        type: previous ? 'MODIFIED' : 'ADDED',
+        storageKey: key.storageKey,
+        object: stored,
+        previous,
+        resourceVersion: revision,
+      });
+    } else if (previous) {
+      collection.remove(key.namespace, key.name);
+      this.publish({ type: 'DELETED', storageKey: key.storageKey, object: stamp(previous, revision), previous, resourceVersion: revision });
+    }
   }
 
   private expire(lease: string): void {
@@ -337,6 +432,13 @@ export class Store {
     this.changes.next(event);
   }
 }
+
+const durableWrites = (error: unknown): number => (error instanceof CommitFailure ? error.durableWrites : 0);
+
+const storageError = (error: unknown): StorageError =>
+  error instanceof CommitFailure
+    ? new StorageError(error.message, error.reason, error.storageRevision)
+    : new StorageError((error as Error).message);
 
 const leaseKey = (storageKey: string, namespace: string, name: string): string => JSON.stringify([storageKey, namespace, name]);
 

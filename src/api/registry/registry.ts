@@ -20,6 +20,7 @@ import {
   internalError,
   invalid,
   notFound,
+  serverTimeout,
   StatusError,
   type ErrorSubject,
 } from '../errors.js';
@@ -98,7 +99,7 @@ export class GenericRegistry {
     const request = requestOf('create', type, namespace, undefined, { subresource, dryRun: ctx.dryRun });
     return this.hooks.around(
       request,
-      () => this.durably(this.createObject(type, namespace, body, ctx, subresource)),
+      () => this.durably(() => this.createObject(type, namespace, body, ctx, subresource), type, 'create', nameIn(body)),
       () => 201,
     );
   }
@@ -115,7 +116,7 @@ export class GenericRegistry {
     const request = requestOf('update', type, namespace, name, { subresource, dryRun: ctx.dryRun });
     return this.hooks.around(
       request,
-      () => this.durably(this.updateObject(type, namespace, name, body, ctx, subresource)),
+      () => this.durably(() => this.updateObject(type, namespace, name, body, ctx, subresource), type, 'update', name),
       () => 200,
     );
   }
@@ -132,7 +133,7 @@ export class GenericRegistry {
     const request = requestOf('patch', type, namespace, name, { subresource: options.subresource, dryRun: ctx.dryRun, patchType });
     return this.hooks.around(
       request,
-      () => this.durably(this.patchObject(type, namespace, name, patchType, patchBody, ctx, options)),
+      () => this.durably(() => this.patchObject(type, namespace, name, patchType, patchBody, ctx, options), type, 'update', name),
       (result) => (result.created ? 201 : 200),
     );
   }
@@ -147,29 +148,38 @@ export class GenericRegistry {
     const request = requestOf('delete', type, namespace, name, { dryRun: ctx.dryRun || options.dryRun === true });
     return this.hooks.around(
       request,
-      () => this.durably(this.deleteObject(type, namespace, name, options, ctx)),
+      () => this.durably(() => this.deleteObject(type, namespace, name, options, ctx), type, 'delete', name),
       () => 200,
     );
   }
 
   /**
    * A write is acknowledged only once the store made it durable (its batch committed); a write the backend
-   * failed is undone and answers 500, as kube-apiserver answers a storage error.
+   * failed is undone and answers as kube-apiserver's storage errors (k8s.io/apiserver/pkg/storage/errors).
+   * A write undone because another API server wrote to etcd first is made again once this one has caught up
+   * (its preconditions are checked again then), as kube-apiserver's GuaranteedUpdate retries a failed etcd transaction.
    */
-  private durably<T>(write: Promise<T>): Promise<T> {
+  private async durably<T>(write: () => Promise<T>, type: ResourceType, operation: string, name: string): Promise<T> {
+    const { store } = this.deps;
     // In memory every write is final at once: the promise as it is, so its timing is the same as without a backend.
-    if (!this.deps.store.persistent) return write;
-    return write.then(
-      async (result) => {
-        await this.deps.store.durable()?.catch((error: unknown) => {
-          throw error instanceof StorageError ? internalError(error.message) : error;
-        });
+    if (!store.persistent) return write();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await write();
+        await store.durable();
         return result;
-      },
-      (error: unknown) => {
-        throw error instanceof StorageError ? internalError(error.message) : error;
-      },
-    );
+      } catch (error) {
+        if (!(error instanceof StorageError)) throw error;
+        if (error.reason === 'conflict' && attempt < MAX_STORAGE_CONFLICT_ATTEMPTS) {
+          await store.caughtUp();
+          continue;
+        }
+        if (error.reason === 'conflict') throw conflict(subject(type, name));
+        // InterpretCreateError and friends: an unreachable etcd is a ServerTimeout, retry after 2 s.
+        if (error.reason === 'unreachable') throw serverTimeout(subject(type, name), operation, 2);
+        throw internalError(error.message);
+      }
+    }
   }
 
   private getObject(type: ResourceType, namespace: string | undefined, name: string): KubeObject {
@@ -714,6 +724,15 @@ function requestOf(
     ...extra,
   };
 }
+
+/** How many times a write undone by another API server's write is made again before it answers 409 Conflict. */
+const MAX_STORAGE_CONFLICT_ATTEMPTS = 10;
+
+/** The name a create's body asks for ("" with generateName: the name is made up later). */
+const nameIn = (body: unknown): string => {
+  const name = (body as { metadata?: { name?: unknown } } | null)?.metadata?.name;
+  return typeof name === 'string' ? name : '';
+};
 
 export const subject = (type: ResourceType, name?: string): ErrorSubject => ({ group: type.group, resource: type.plural, name });
 

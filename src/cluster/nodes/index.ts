@@ -24,7 +24,7 @@ import { serveContainerStreams } from '../exec/index.js';
 import { servePortForward } from '../exec/port-forward.js';
 
 export { defaultTolerationSecondsPlugin } from './default-tolerations.js';
-export { CONTROL_PLANE_NODE, workerName } from './node-template.js';
+export { CLUSTER_NAME, CONTROL_PLANE_NODE, ownedByPrefix, workerName } from './node-template.js';
 
 export interface NodeFaults {
   /** Stops the node's kubelet: its Lease and status go stale and its pods are left as they are. */
@@ -43,13 +43,19 @@ export function nodeFaults(owner: ComponentContext | Clock): NodeFaults {
   return faults;
 }
 
+/** The nodes' own components (kubelets, pods/log), and kube-controller-manager's node controllers. */
+export interface NodeComponents {
+  kubelets: Component[];
+  controllers: Component[];
+}
+
 /** The cluster's nodes: the control-plane node and `workers` worker nodes, registered at start. */
-export function nodeComponents(ctx: ComponentContext, workers: number): Component[] {
+export function nodeComponents(ctx: ComponentContext, workers: number, nodePrefix?: string): NodeComponents {
   const nodes = ctx.informers.informerFor<Node>(NODE_REF);
   const leases = ctx.informers.informerFor<Lease>(LEASE_REF, { namespace: NODE_LEASE_NAMESPACE });
   const pods = indexPodsByNode(ctx.informers.informerFor<Pod>(POD_REF));
 
-  const kubelets = new KubeletManager(asController(ctx, 'node-controller'), nodes, pods, workers);
+  const kubelets = new KubeletManager(asController(ctx, 'node-controller'), nodes, pods, workers, nodePrefix);
   faultsByClock.set(ctx.clock, {
     stopKubelet: (name) => kubelets.stopKubelet(name),
     startKubelet: (name) => kubelets.startKubelet(name),
@@ -60,10 +66,11 @@ export function nodeComponents(ctx: ComponentContext, workers: number): Componen
   serveContainerStreams(asIdentity(ctx, { component: 'kube-apiserver' }));
   servePortForward(asIdentity(ctx, { component: 'kube-apiserver' }));
 
-  return [
-    kubelets,
-    logs,
-    new NodeLifecycleController(asController(ctx, 'node-controller'), nodes, leases, pods).controller,
-    new TaintEvictionController(asController(ctx, 'node-controller'), nodes, pods).controller,
-  ];
+  return {
+    kubelets: [kubelets, logs],
+    controllers: [
+      new NodeLifecycleController(asController(ctx, 'node-controller'), nodes, leases, pods).controller,
+      new TaintEvictionController(asController(ctx, 'node-controller'), nodes, pods).controller,
+    ],
+  };
 }

@@ -11,7 +11,16 @@ import { asIdentity, type ComponentContext } from '../../runtime/component-conte
 import type { Pod } from '../../kube/pods.js';
 import { Kubelet } from './kubelet.js';
 import { kubeletNodeStatus } from './node-status.js';
-import { CONTROL_PLANE_NODE, identityAt, nodeInfo, registeredNode, workerName, type NodeIdentity } from './node-template.js';
+import {
+  CLUSTER_NAME,
+  CONTROL_PLANE_NODE,
+  identityAt,
+  ownedByPrefix,
+  nodeInfo,
+  registeredNode,
+  workerName,
+  type NodeIdentity,
+} from './node-template.js';
 import { errorCode, type Node } from '../../kube/nodes.js';
 
 export class KubeletManager implements Component {
@@ -35,6 +44,11 @@ export class KubeletManager implements Component {
     private readonly pods: Informer<Pod>,
     /** Worker nodes to register beside the control-plane node at start. */
     private readonly workers: number,
+    /**
+     * Several emulators, one cluster: this process registers `<prefix>-worker...` (and the control-plane node only
+     * under kind's own prefix) and runs the kubelets of the nodes named `<prefix>-...` only; the others' are theirs.
+     */
+    private readonly nodePrefix?: string,
   ) {
     this.podsByNode = new RoutedInformer(pods, (pod) => (pod.spec?.nodeName ? [pod.spec.nodeName] : []), ctx.logger);
   }
@@ -74,7 +88,9 @@ export class KubeletManager implements Component {
 
   /** kind's nodes: the control plane and `workers` workers, created unless they exist. */
   private async registerClusterNodes(): Promise<void> {
-    const names = [CONTROL_PLANE_NODE, ...Array.from({ length: this.workers }, (_, i) => workerName(i + 1))];
+    const prefix = this.nodePrefix ?? CLUSTER_NAME;
+    const workers = Array.from({ length: this.workers }, (_, i) => workerName(i + 1, prefix));
+    const names = prefix === CLUSTER_NAME ? [CONTROL_PLANE_NODE, ...workers] : workers;
     for (const [index, name] of names.entries()) {
       const identity = identityAt(name, index);
       const status = kubeletNodeStatus(undefined, identity, this.machineOf(name), this.ctx.clock.now());
@@ -101,7 +117,8 @@ export class KubeletManager implements Component {
 
   private async transition(nodeName: string): Promise<void> {
     const node = this.nodes.getByName(undefined, nodeName);
-    const shouldRun = this.active && node !== undefined && !node.metadata.deletionTimestamp && !this.stopped.has(nodeName);
+    const mine = this.nodePrefix === undefined || ownedByPrefix(this.nodePrefix)(nodeName);
+    const shouldRun = mine && this.active && node !== undefined && !node.metadata.deletionTimestamp && !this.stopped.has(nodeName);
     const kubelet = this.kubelets.get(nodeName);
     if (shouldRun && !kubelet) {
       const identity = await this.identityOf(node);

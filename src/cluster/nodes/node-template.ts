@@ -21,7 +21,13 @@ export interface NodeIdentity {
 }
 
 /** kind's worker names: "-worker", "-worker2", "-worker3", ... */
-export const workerName = (ordinal: number): string => `${CLUSTER_NAME}-worker${ordinal === 1 ? '' : ordinal}`;
+/** Whether a node is one of those an emulator with this --node-prefix adds and simulates. */
+export const ownedByPrefix =
+  (prefix: string) =>
+  (nodeName: string): boolean =>
+    nodeName.startsWith(`${prefix}-`);
+
+export const workerName = (ordinal: number, prefix = CLUSTER_NAME): string => `${prefix}-worker${ordinal === 1 ? '' : ordinal}`;
 
 /** The n-th node of the address plan (0 is the control plane): 172.18.0.(n+2) and 10.244.n.0/24. */
 export const identityAt = (name: string, index: number): NodeIdentity => ({

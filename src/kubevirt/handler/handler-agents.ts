@@ -81,6 +81,8 @@ export class HandlerAgents implements Component {
     private readonly ctx: ComponentContext,
     private readonly informers: HandlerInformers,
     private readonly domains: DomainRegistry,
+    /** The nodes this process simulates (several emulators, one cluster); undefined: all. */
+    private readonly ownsNode: (nodeName: string) => boolean = () => true,
   ) {
     this.routing = new NodeRouting(informers.vmis, informers.launcherPods, domains, ctx.logger);
     informers.handlerPods.ensureIndexer(HANDLER_POD_NODE_INDEX, (pod) => (pod.spec?.nodeName ? [pod.spec.nodeName] : []));
@@ -102,7 +104,7 @@ export class HandlerAgents implements Component {
   private converge(nodeName: string, stopping = false): void {
     this.transitions = this.transitions
       .then(async () => {
-        const exists = !stopping && this.informers.nodes.getByName(undefined, nodeName) !== undefined;
+        const exists = !stopping && this.ownsNode(nodeName) && this.informers.nodes.getByName(undefined, nodeName) !== undefined;
         const gate = this.gates.get(nodeName);
         if (exists && !gate) {
           const created = this.gateFor(nodeName);

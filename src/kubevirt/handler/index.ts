@@ -96,7 +96,7 @@ function lookup(owner: ComponentContext | Clock): HandlerCluster {
 export const handlerCommands = (owner: ComponentContext | Clock): HandlerCommands => lookup(owner).commands;
 export const handlerFaults = (owner: ComponentContext | Clock): HandlerFaults => lookup(owner).faults;
 
-export function virtHandlerComponents(ctx: ComponentContext): Component[] {
+export function virtHandlerComponents(ctx: ComponentContext, ownsNode?: (nodeName: string) => boolean): Component[] {
   const vmis = ctx.informers.informerFor<VirtualMachineInstance>(VMI_REF);
   const launcherPods = ctx.informers.informerFor<Pod>(POD_REF, { labelSelector: LAUNCHER_POD_SELECTOR });
   launcherPods.addIndexer(BY_VMI_UID, (pod) => {
@@ -111,7 +111,7 @@ export function virtHandlerComponents(ctx: ComponentContext): Component[] {
   };
   const machines = machineFactory({ ctx, vmis, pods: ctx.informers.informerFor<Pod>(POD_REF) });
   const domains = new DomainRegistry(ctx.clock, ctx.random, ctx.profile, machines);
-  const agents = new HandlerAgents(ctx, informers, domains);
+  const agents = new HandlerAgents(ctx, informers, domains, ownsNode);
   ctx.podPorts?.listen(
     launcherPortListener(
       (uid) => domains.get(uid),

@@ -27,6 +27,20 @@ t.test('the cluster state lives in the data dir unless --in-memory', async (t) =
   t.throws(() => parseServeOptions(['--in-memory', '--reset']), { message: /--reset' cannot be used with option '--in-memory'/ });
 });
 
+t.test('--etcd-servers keeps the cluster in etcd instead of the state file; --node-prefix needs it', async (t) => {
+  const options = parseServeOptions(['--etcd-servers', 'http://127.0.0.1:2379, http://127.0.0.1:22379', '--node-prefix', 'rack1']);
+  t.same(options.etcdServers, ['http://127.0.0.1:2379', 'http://127.0.0.1:22379']);
+  t.equal(options.etcdPrefix, '/registry', "kube-apiserver's default prefix");
+  t.equal(options.nodePrefix, 'rack1');
+  t.equal(options.stateFile, undefined, 'no state file beside etcd');
+  t.throws(() => parseServeOptions(['--etcd-servers', 'localhost:2379']), {
+    message: /"localhost:2379" is not an http\(s\):\/\/host:port URL/,
+  });
+  t.throws(() => parseServeOptions(['--etcd-servers', 'http://e:2379', '--reset']), { message: /cannot be used with option/ });
+  t.throws(() => parseServeOptions(['--node-prefix', 'rack1']), { message: /--node-prefix <prefix>' needs '--etcd-servers <urls>'/ });
+  t.throws(() => parseServeOptions(['--etcd-servers', 'http://e:2379', '--node-prefix', 'Rack_1']), { message: /DNS-1123 label/ });
+});
+
 t.test('every option maps onto EmulatorOptions', async (t) => {
   const options = parseServeOptions([
     '--port',
