@@ -4,7 +4,7 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
-import { startServe, type ServeProcess } from '../../helpers/cli-process.js';
+import { runCli, startServe, type ServeProcess } from '../../helpers/cli-process.js';
 import { startEtcdCluster } from '../../helpers/etcd-cluster.js';
 import { rawClient, type RawClient } from '../../helpers/raw-https.js';
 
@@ -33,6 +33,23 @@ async function watchEvents(api: RawClient, resourceVersion: string, seconds: num
     .filter((line) => line.trim() !== '')
     .map((line) => JSON.parse(line) as { type: string; object: Record<string, unknown> });
 }
+
+t.test('an unreachable etcd at start: exit 1 with a message naming it', async (t) => {
+  const dead = 'http://127.0.0.1:1';
+  const run = await runCli([
+    'serve',
+    '--port',
+    '0',
+    '--data-dir',
+    join(dir, 'dead'),
+    '--kubeconfig',
+    join(dir, 'dead.kubeconfig'),
+    '--etcd-servers',
+    dead,
+  ]);
+  t.equal(run.code, 1, run.stderr);
+  t.match(run.stderr, `kubevirt-emulator: cannot use etcd at ${dead}: `);
+});
 
 t.test('a write through one emulator reaches a watch on the other, with etcd revision as resourceVersion', async (t) => {
   const listed = await b.send('GET', CMS);
