@@ -4,6 +4,9 @@
  * `x-kubernetes-preserve-unknown-fields`; apiVersion, kind and metadata of the
  * resource and of embedded resources stay, with metadata cut to ObjectMeta's
  * fields. The dropped paths are what strict field validation reports.
+ * A null stays where the schema says `nullable: true` (or declares nothing, under preserve-unknown-fields) and is
+ * dropped elsewhere (PruneNonNullableNullsWithoutDefaults; a null with a default was defaulted before), so custom
+ * resources keep the `lastProbeTime: null` of KubeVirt's conditions as a real apiserver stores them.
  */
 import type { CrdSchemaNode } from './crd-types.js';
 import { childPath } from './json-path.js';
@@ -37,6 +40,11 @@ class Pruner {
     const out: Json = {};
     for (const [key, child] of Object.entries(value)) {
       const property = schema?.properties?.[key];
+      const declared = property ?? additional;
+      if (child === null && declared && !declared.nullable && !(embedded && metaFields.has(key))) {
+        changed = true;
+        continue;
+      }
       let pruned: unknown = child;
       if (embedded && key === 'metadata') pruned = this.pruneMetadata(child, childPath(path, key));
       else if (embedded && metaFields.has(key)) pruned = child;

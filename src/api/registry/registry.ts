@@ -658,7 +658,9 @@ export class GenericRegistry {
   /** Checks the body's identity against the URL and normalises it. */
   private decodeBody(type: ResourceType, namespace: string | undefined, body: unknown): KubeObject {
     if (!isObject(body)) throw badRequest(`Object 'Kind' is missing in '${JSON.stringify(body)?.slice(0, 200)}'`);
-    const obj = dropNulls(body) as Partial<KubeObject>;
+    // Built-in kinds decode a null as Go's zero value; a custom resource keeps its nulls for the CRD's schema to judge
+    // (pruning keeps the nullable ones), its type and object meta aside.
+    const obj = (type.custom ? withoutMetaNulls(body) : dropNulls(body)) as Partial<KubeObject>;
     const typeError = typeMetaError(type, obj) ?? decodeTypeError(type, obj);
     if (typeError) throw typeError;
     const apiVersion = apiVersionOf(type.group, type.version);
@@ -697,6 +699,17 @@ export class GenericRegistry {
 function patchNamesResourceVersion(body: unknown): boolean {
   if (Array.isArray(body)) return body.some((op) => isObject(op) && op.path === '/metadata/resourceVersion');
   return isObject(body) && isObject(body.metadata) && body.metadata.resourceVersion !== undefined && body.metadata.resourceVersion !== null;
+}
+
+/** A custom resource's body with the nulls of apiVersion, kind and metadata dropped (decoded as Go's typed TypeMeta and ObjectMeta). */
+function withoutMetaNulls(body: Record<string, unknown>): Record<string, unknown> {
+  const { apiVersion, kind, metadata, ...rest } = body;
+  return {
+    ...(apiVersion === null ? {} : { apiVersion }),
+    ...(kind === null ? {} : { kind }),
+    ...(metadata === null || metadata === undefined ? {} : { metadata: dropNulls(metadata) }),
+    ...rest,
+  };
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -115,6 +115,8 @@ t.test('a VM whose Immediate claim has no volume stays Scheduling; a matching vo
   t.equal(vmi.status.phase, 'Scheduling');
   const scheduled = vmi.status.conditions?.find((c) => c.type === 'PodScheduled');
   t.equal(scheduled?.reason, 'Unschedulable');
+  // metav1.Time unset: Go writes null, and the CRD declares the field nullable, so the apiserver keeps it.
+  t.equal((scheduled as { lastProbeTime?: unknown } | undefined)?.lastProbeTime, null, 'lastProbeTime: null is stored');
   t.equal(
     scheduled?.message,
     '0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims. ' +

@@ -85,6 +85,17 @@ t.test('pruning drops unknown fields and reports their paths', async (t) => {
   t.same(same.unknownFields, []);
 });
 
+t.test('pruning keeps nulls where the schema is nullable and drops the others (PruneNonNullableNullsWithoutDefaults)', async (t) => {
+  const input = vm(
+    { template: template({ ...plainDomain, cpu: null }) },
+    { status: { conditions: [{ type: 'Ready', status: 'True', lastProbeTime: null, lastTransitionTime: null, reason: null }] } },
+  );
+  const { object, unknownFields } = vmSchema.prune(input);
+  t.same(unknownFields, [], 'a dropped null is no unknown field');
+  t.same((object.status as any).conditions, [{ type: 'Ready', status: 'True', lastProbeTime: null, lastTransitionTime: null }]);
+  t.notOk('cpu' in (object.spec as any).template.spec.domain, 'domain.cpu is not nullable');
+});
+
 const toyCrd = (openAPIV3Schema: Record<string, unknown>): KubeObject => ({
   apiVersion: 'apiextensions.k8s.io/v1',
   kind: 'CustomResourceDefinition',
