@@ -115,6 +115,7 @@ export function virtControllerCore(ctx: ComponentContext): Component {
       pools: ctx.informers.informerFor<VirtualMachinePool>(POOL_REF),
       vms,
       revisions: ctx.informers.informerFor(CONTROLLER_REVISION_REF),
+      vmis,
       recorder: new EventRecorder(ctx.client, ctx.clock, { component: 'virtualmachinepool-controller' }, ctx.logger),
     }),
     ...storageControllers({ ctx, vms, vmis, pvcs, launcherImage: () => config().launcherImage }),

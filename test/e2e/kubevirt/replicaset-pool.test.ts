@@ -6,6 +6,7 @@
  */
 import t from 'tap';
 import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
+import { rawClient } from '../../helpers/raw-https.js';
 import { installKubeVirt, kubevirtSchema } from '../../helpers/kubevirt.js';
 import { parseTable } from '../../helpers/kubectl.js';
 
@@ -76,4 +77,94 @@ t.test('vm-pool-cirros: VMs <pool>-<index> run; get vmpool; kubectl scale', asyn
   t.equal(scale.stdout.trim(), 'virtualmachinepool.pool.kubevirt.io/vm-pool-cirros scaled', scale.stderr);
   t.equal(await waitFor(['vm', 'vm-pool-cirros-3'], '{.status.printableStatus}', 'Running'), 'Running', 'the next index');
   t.equal(await waitFor(['vmpool', 'vm-pool-cirros'], '{.status.replicas} {.status.readyReplicas}', '4 4'), '4 4');
+});
+
+// pool.go update: a template change rewrites every VM from the new revision (opportunistic, SuccessfulUpdate) and,
+// with the default proactive strategy, restarts each VMI started from the old template, never more than
+// maxUnavailable of them not Ready at once (SuccessfulDelete "Successfully updated resource"); the old revision is
+// pruned once nothing refers to it.
+t.test('vm-pool-cirros: a template change rolls out to the VMs and their VMIs, maxUnavailable at a time', async (t) => {
+  const { kubectl } = fixture;
+  const vmisPath = '/apis/kubevirt.io/v1/namespaces/default/virtualmachineinstances?labelSelector=kubevirt.io%2Fvmpool%3Dvm-pool-cirros';
+  const from = (await kubectl(['get', '--raw', vmisPath])).stdout;
+  const resourceVersion = JSON.parse(from).metadata.resourceVersion as string;
+  const patch = {
+    spec: { maxUnavailable: 1, virtualMachineTemplate: { spec: { template: { spec: { domain: { memory: { guest: '256Mi' } } } } } } },
+  };
+  t.equal((await kubectl(['patch', 'vmpool', 'vm-pool-cirros', '--type', 'merge', '-p', JSON.stringify(patch)])).code, 0);
+  const revision = `vm-pool-cirros-${(await kubectl(['get', 'vmpool', 'vm-pool-cirros', '-o', 'jsonpath={.metadata.generation}'])).stdout}`;
+  const rolledOut = [0, 1, 2, 3].map(() => `${revision} 256Mi True`).join(' ');
+  const vmiState =
+    '{range .items[*]}{.metadata.labels.kubevirt\\.io/vm-pool-revision-name} {.spec.domain.memory.guest} ' +
+    '{.status.conditions[?(@.type=="Ready")].status} {end}';
+  const deadline = Date.now() + 60_000;
+  let state = '';
+  while (state.trim() !== rolledOut && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    state = (await kubectl(['get', 'vmi', '-l', 'kubevirt.io/vmpool=vm-pool-cirros', '-o', `jsonpath=${vmiState}`])).stdout;
+  }
+  t.equal(state.trim(), rolledOut, 'every VMI restarted from the new revision and Ready');
+  t.equal(
+    (
+      await kubectl([
+        'get',
+        'vm',
+        '-l',
+        'kubevirt.io/vmpool=vm-pool-cirros',
+        '-o',
+        'jsonpath={.items[*].metadata.labels.kubevirt\\.io/vm-pool-revision-name}',
+      ])
+    ).stdout,
+    [0, 1, 2, 3].map(() => revision).join(' '),
+  );
+
+  // Replaying the VMIs' watch from before the change: at no moment were two of the four VMIs not Ready.
+  const watch = await rawClient(fixture.emulator.url, fixture.kubeconfigPath).send(
+    'GET',
+    `${vmisPath}&watch=1&resourceVersion=${resourceVersion}&timeoutSeconds=1`,
+  );
+  const ready = new Map<string, boolean>();
+  let worst = 0;
+  for (const line of watch.text.split('\n').filter(Boolean)) {
+    const { type, object } = JSON.parse(line);
+    const isReady =
+      type !== 'DELETED' &&
+      !object.metadata.deletionTimestamp &&
+      (object.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True');
+    ready.set(object.metadata.name, isReady);
+    worst = Math.max(worst, [...ready.values()].filter((r) => !r).length);
+  }
+  t.equal(worst, 1, 'at most maxUnavailable (1) VMI not Ready at a time');
+
+  const events = (
+    await kubectl([
+      'get',
+      'events',
+      '--field-selector',
+      'involvedObject.kind=VirtualMachinePool,involvedObject.name=vm-pool-cirros',
+      '-o',
+      'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}',
+    ])
+  ).stdout;
+  for (const index of [0, 1, 2, 3]) {
+    t.match(events, `SuccessfulUpdate: Updated VM default/vm-pool-cirros-${index}\n`);
+    t.match(events, `SuccessfulDelete: Successfully updated resource default/vm-pool-cirros-${index}\n`);
+  }
+  const revisions = async () =>
+    (
+      await kubectl([
+        'get',
+        'controllerrevisions',
+        '-o',
+        'jsonpath={.items[?(@.metadata.ownerReferences[0].kind=="VirtualMachinePool")].metadata.name}',
+      ])
+    ).stdout;
+  t.equal(
+    await (async () => {
+      for (let i = 0; i < 50 && (await revisions()) !== revision; i++) await new Promise((resolve) => setTimeout(resolve, 200));
+      return revisions();
+    })(),
+    revision,
+    'only the current revision is left',
+  );
 });

@@ -4,7 +4,8 @@
  * `<pool>-<index>` (see pool-vm.ts), each recorded against a ControllerRevision
  * of the pool spec; scales in by the scale-in strategy; keeps its finalizer on
  * the pool and on every VM until they go; writes replicas, readyReplicas,
- * labelSelector and the ReplicaFailure / ReplicaPaused conditions. The VMs then
+ * labelSelector and the ReplicaFailure / ReplicaPaused conditions; rolls template
+ * changes out to the VMs and their VMIs (pool-update.ts). The VMs then
  * run through the VM controller like any other.
  */
 import { matchLabelSelector } from '../../../api/selectors/label-selector.js';
@@ -15,7 +16,7 @@ import { controllerKeyOf, writeOwnerReferences } from '../../../kube/owners.js';
 import { writeStatus } from '../../../kube/status.js';
 import { rfc3339 } from '../../../runtime/clock.js';
 import type { Component } from '../../../runtime/component.js';
-import { Controller } from '../../../runtime/controller.js';
+import { Controller, type ReconcileResult } from '../../../runtime/controller.js';
 import type { EventRecorder } from '../../../runtime/events.js';
 import { Expectations } from '../../../runtime/expectations.js';
 import { objectKey, type HandlerRegistration, type Informer } from '../../../runtime/informer.js';
@@ -35,13 +36,16 @@ import {
 import { BURST_REPLICAS } from '../replicaset/replicaset-controller.js';
 import { childrenControlledBy, observeChildren, parentKeysOf } from '../replicaset/replicaset-children.js';
 import { nextReplicaStatus, type SyncFailure } from '../replicaset/replicaset-status.js';
-import type { VirtualMachine } from '../types.js';
+import type { VirtualMachine, VirtualMachineInstance } from '../types.js';
+import { updatePool, type PoolUpdateDeps, type UpdateOutcome } from './pool-update.js';
 
 export interface PoolControllerDeps {
   ctx: ComponentContext;
   pools: Informer<VirtualMachinePool>;
   vms: Informer<VirtualMachine>;
   revisions: Informer;
+  /** The VMIs of the pool's VMs, for the rolling update of running VMIs. */
+  vmis: Informer<VirtualMachineInstance>;
   recorder: EventRecorder;
 }
 
@@ -88,7 +92,7 @@ export class VmPoolController implements Component {
     await this.controller.stop();
   }
 
-  private async reconcile(key: string): Promise<void> {
+  private async reconcile(key: string): Promise<ReconcileResult> {
     const { ctx } = this.deps;
     const pool = this.deps.pools.get(key);
     if (!pool) {
@@ -99,6 +103,7 @@ export class VmPoolController implements Component {
     const vms = await this.ownedVms(pool);
     if (!pool.metadata.deletionTimestamp) await this.setFinalizer(POOL_REF, pool, true);
     let failure: SyncFailure | undefined;
+    let result: ReconcileResult | undefined;
     if (pool.metadata.deletionTimestamp) {
       // The VMs go by garbage collection; the pool lets go of them, then of itself.
       for (const vm of vms) await this.setFinalizer(VM_REF, vm, false);
@@ -106,7 +111,17 @@ export class VmPoolController implements Component {
     } else if (this.expectations.satisfied(key) && !pool.spec.paused) {
       const { failure: scaleFailure, stable } = await this.scale(key, pool, vms);
       failure = scaleFailure;
-      if (!failure && stable && this.expectations.satisfied(key)) failure = await this.pruneRevisions(pool, vms);
+      // Updates follow a stable scale, and revisions are pruned once the update is stable too (pool.go sync).
+      let updated: UpdateOutcome | undefined;
+      if (!failure && stable && this.expectations.satisfied(key)) {
+        try {
+          updated = await updatePool(this.updateDeps, pool, vms, () => this.ensureRevision(key, pool));
+          if (updated.retryAfterMs) result = { requeueAfterMs: updated.retryAfterMs };
+        } catch (err) {
+          failure = { reason: 'FailedUpdate', message: errorMessage(err) };
+        }
+      }
+      if (!failure && updated?.stable && this.expectations.satisfied(key)) failure = await this.pruneRevisions(pool, vms);
     }
     const next = nextReplicaStatus({
       previous: pool.status,
@@ -123,6 +138,17 @@ export class VmPoolController implements Component {
     if (next.pause === 'resumed') void this.deps.recorder.event(pool, 'Normal', 'SuccessfulResume', 'Pool is unpaused');
     await writeStatus(ctx.client, pool, next.status);
     if (failure) throw new Error(failure.message);
+    return result;
+  }
+
+  private get updateDeps(): PoolUpdateDeps {
+    const { ctx, recorder, vmis, revisions } = this.deps;
+    return {
+      client: ctx.client,
+      recorder,
+      vmis,
+      revisionSpec: (namespace, name) => revisions.getByName(namespace, name)?.data as VirtualMachinePool['spec'] | undefined,
+    };
   }
 
   /** The VMs the pool controls, after releasing those whose labels no longer match its selector. */
@@ -243,10 +269,16 @@ export class VmPoolController implements Component {
     return name;
   }
 
-  /** Deletes the pool's revisions no VM refers to any more. */
+  /** Deletes the pool's revisions no VM or VMI refers to any more. */
   private async pruneRevisions(pool: VirtualMachinePool, vms: VirtualMachine[]): Promise<SyncFailure | undefined> {
+    const vmiRevision = (vm: VirtualMachine) =>
+      this.deps.vmis.getByName(vm.metadata.namespace, vm.metadata.name ?? '')?.metadata.labels?.[LABEL_POOL_REVISION];
     const inUse = new Set(
-      vms.flatMap((vm) => [vm.metadata.labels?.[LABEL_POOL_REVISION], vm.spec.template.metadata?.labels?.[LABEL_POOL_REVISION]]),
+      vms.flatMap((vm) => [
+        vm.metadata.labels?.[LABEL_POOL_REVISION],
+        vm.spec.template.metadata?.labels?.[LABEL_POOL_REVISION],
+        vmiRevision(vm),
+      ]),
     );
     const unused = childrenControlledBy(this.deps.revisions, pool.metadata.uid ?? '', pool.metadata.namespace ?? '').filter(
       (revision) => !inUse.has(revision.metadata.name),

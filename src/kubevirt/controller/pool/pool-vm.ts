@@ -29,6 +29,9 @@ export interface VirtualMachinePool extends KubeObject {
       spec: VirtualMachine['spec'];
     };
     nameGeneration?: { appendIndexToConfigMapRefs?: boolean; appendIndexToSecretRefs?: boolean };
+    /** An absolute count or a percentage of replicas (default 100%). */
+    maxUnavailable?: number | string;
+    updateStrategy?: { unmanaged?: object; opportunistic?: object; proactive?: object };
     scaleInStrategy?: {
       unmanaged?: object;
       opportunistic?: object;
