@@ -7,7 +7,7 @@
  * as JSON costs a few milliseconds.
  *
  * An answer is filed under a hash of the function's name, its source, the
- * package's version and the text, so a changed function or a new release
+ * package's version and lock file, and the text, so a changed function or a new release
  * never reads an old answer. The cache is an optimisation only: a missing,
  * unreadable or unwritable directory means the function runs, as it would
  * without one. Answers are written to a temporary file and renamed, so
@@ -23,13 +23,22 @@ export function diskMemoDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.KUBEVIRT_EMULATOR_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'kubevirt-emulator');
 }
 
-const packageVersion = (): string => {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? '';
-  } catch {
-    return '';
-  }
-};
+/**
+ * The package's version and the digest of its lock file where there is one (a
+ * checkout): the functions call libraries (yaml, ajv), whose versions change
+ * with the lock file, not with the package's version.
+ */
+function codeVersion(): string {
+  const read = (file: string): string => {
+    try {
+      return readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const version = (JSON.parse(read('package.json') || '{}') as { version?: string }).version ?? '';
+  return `${version}\0${createHash('sha256').update(read('package-lock.json')).digest('hex')}`;
+}
 
 let versionOfCode: string | undefined;
 
@@ -41,7 +50,7 @@ let versionOfCode: string | undefined;
 export function diskMemo(name: string, fn: (text: string) => string, dir = diskMemoDir()): (text: string) => string {
   const salt = `${name}\0${fn.toString()}\0`;
   return (text) => {
-    versionOfCode ??= packageVersion();
+    versionOfCode ??= codeVersion();
     const key = createHash('sha256').update(versionOfCode).update('\0').update(salt).update(text).digest('hex');
     const file = join(dir, `${name}-${key}`);
     try {
