@@ -43,19 +43,19 @@ t.test('vm-cirros: apply (Halted), patch runStrategy Always, kubectl wait condit
   const patch = await kubectl(['patch', 'vm', 'vm-cirros', '--type', 'merge', '-p', '{"spec":{"runStrategy":"Always"}}']);
   t.equal(patch.code, 0, patch.stderr);
   t.equal(patch.stdout.trim(), 'virtualmachine.kubevirt.io/vm-cirros patched');
-  const startedAt = Date.now();
   const ready = await kubectl(['wait', 'vm/vm-cirros', '--for', 'condition=Ready', '--timeout=30s']);
-  const waitMs = Date.now() - startedAt;
   t.equal(ready.code, 0, ready.stderr);
   t.equal(ready.stdout.trim(), 'virtualmachine.kubevirt.io/vm-cirros condition met');
-  // On the instant profile the VM is Ready within milliseconds of the patch (watch-driven, no resync or requeue
-  // delay); the rest is kubectl starting up. A stalled watch (the server holding its headers until the 10 s
-  // keep-alive) or a periodic resync would take seconds. Loose bound: CI machines are shared.
-  t.ok(waitMs < 3000, `kubectl wait returned after ${waitMs} ms`);
+  // A condition already met: kubectl lists, sees it, and cancels its watch, which client-go can only do once the
+  // watch's headers arrived; a server holding them until the first keep-alive (10 s) would time this out.
+  const again = await kubectl(['wait', 'vm/vm-cirros', '--for', 'condition=Ready', '--timeout=5s']);
+  t.equal(again.code, 0, again.stderr);
+  // How fast Ready follows the patch is a figure for bench/ (wall time on a shared machine), not an assertion here.
   const readySince = (
     await kubectl(['get', 'vm', 'vm-cirros', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].lastTransitionTime}'])
   ).stdout;
-  t.ok(Date.parse(readySince) - Date.parse(patchedAt) <= 1000, `Ready=True at ${readySince}, patched at ${patchedAt}`);
+  // lastTransitionTime has whole seconds.
+  t.ok(Date.parse(readySince) >= Date.parse(patchedAt) - 999, `Ready=True at ${readySince}, after the patch at ${patchedAt}`);
 });
 
 t.test('kubectl get vm / vmi / vmi -o wide print the printer columns with the running VM', async (t) => {

@@ -9,8 +9,6 @@ const WORKER = 'kubevirt-emulator-worker';
 
 t.test('a lost node turns NotReady, is tainted, and its pods are evicted after their toleration', async (t) => {
   const { emulator, clock } = await virtualEmulator(t);
-  // From here: the simulated minutes, not the emulator's start (which a loaded machine stretches).
-  const started = Date.now();
   const { client } = emulator;
   // What the DefaultTolerationSeconds admission plugin adds (written out, so the test does not depend on its registration).
   const tolerations = ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable'].map((key) => ({
@@ -63,5 +61,4 @@ t.test('a lost node turns NotReady, is tainted, and its pods are evicted after t
   t.equal(back.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
   t.notOk(back.spec?.taints?.length, 'taints removed');
   await t.rejects(client.get(POD, 'default', 'web'), { code: 404 }, 'the returning kubelet finishes the termination');
-  t.ok(Date.now() - started < 5_000, 'minutes of virtual time in seconds of wall time');
 });
