@@ -11,14 +11,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { asStatusError, badRequest, internalError } from '../../api/errors.js';
+import { badRequest, internalError } from '../../api/errors.js';
 import type { ContainerStream, ContainerStreamRequest } from '../../api/extension-points.js';
 import { runContainerStream } from './stream-session.js';
 import { SPDY_PROTOCOL, offeredStreamProtocols, serveSpdy } from './spdy.js';
 import type { UserInfo } from '../../auth/user.js';
-import { requestAttributes } from '../../auth/authorization/request-attributes.js';
-import { authorizeUpgrade } from '../authorization.js';
-import { rejectUpgrade } from './upgrade-response.js';
+import { offeredWebSocketProtocols, upgradePodSubresource } from './pod-upgrade.js';
 import type { ApiServerParts } from '../parts.js';
 
 const PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
@@ -30,28 +28,19 @@ const websockets = new WebSocketServer({ noServer: true, handleProtocols: (offer
 
 /** Handles the upgrade if it is for pods/exec or pods/attach; false leaves it to the aggregator. */
 export function upgradeContainerStream(parts: ApiServerParts, req: IncomingMessage, user: UserInfo, socket: Duplex, head: Buffer): boolean {
-  const [path, query = ''] = (req.url ?? '/').split('?');
-  const match = STREAM_PATH.exec(path);
-  if (!match) return false;
-  void accept(parts, req, user, socket, head, streamRequest(match, new URLSearchParams(query))).catch((err: unknown) => {
-    const status = asStatusError(err);
-    rejectUpgrade(socket, status.code, 'application/json', JSON.stringify(status.toStatus()));
-  });
-  return true;
+  return upgradePodSubresource(parts, req, user, socket, STREAM_PATH, (match, query) =>
+    accept(parts, req, socket, head, streamRequest(match, query)),
+  );
 }
 
 async function accept(
   parts: ApiServerParts,
   req: IncomingMessage,
-  user: UserInfo,
   socket: Duplex,
   head: Buffer,
   request: ContainerStreamRequest,
 ): Promise<void> {
-  const effective = authorizeUpgrade(parts, req, user);
   const isWebSocket = req.headers.upgrade?.toLowerCase() === 'websocket';
-  // A WebSocket GET opens a stream as a POST (create) would, so it needs create too.
-  if (req.method === 'GET') parts.authorizer.check(effective, requestAttributes('POST', req.url ?? '/'));
   if (!request.stdin && !request.stdout && !request.stderr) throw badRequest('you must specify at least 1 of stdin, stdout, stderr');
   if (!parts.containerStreams) throw internalError('no node serves container streams');
   const stream = await parts.containerStreams(request);
@@ -63,9 +52,7 @@ async function accept(
     }
     return serveSpdy(socket, head, request, stream);
   }
-  const offered = String(req.headers['sec-websocket-protocol'] ?? '')
-    .split(',')
-    .map((p) => p.trim());
+  const offered = offeredWebSocketProtocols(req);
   if (!PROTOCOLS.some((p) => offered.includes(p))) {
     throw badRequest(`requested protocol(s) are not supported: [${offered.join(' ')}]; supports [${PROTOCOLS.join(' ')}]`);
   }

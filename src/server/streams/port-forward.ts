@@ -14,15 +14,13 @@
 import type { IncomingMessage } from 'node:http';
 import { Duplex } from 'node:stream';
 import { WebSocketServer, createWebSocketStream } from 'ws';
-import { asStatusError, badRequest, internalError } from '../../api/errors.js';
+import { badRequest, internalError } from '../../api/errors.js';
 import type { PodPortForward } from '../../api/extension-points.js';
-import { requestAttributes } from '../../auth/authorization/request-attributes.js';
 import type { UserInfo } from '../../auth/user.js';
-import { authorizeUpgrade } from '../authorization.js';
 import type { ApiServerParts } from '../parts.js';
 import { SpdyConnection } from './spdy-connection.js';
 import { offeredStreamProtocols, switchToSpdy } from './spdy.js';
-import { rejectUpgrade } from './upgrade-response.js';
+import { offeredWebSocketProtocols, upgradePodSubresource } from './pod-upgrade.js';
 
 const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
 /** The WebSocket subprotocol that tunnels SPDY (k8s.io/apimachinery's WebsocketsSPDYTunnelingPortForwardV1). */
@@ -36,34 +34,22 @@ const websockets = new WebSocketServer({
 
 /** Handles the upgrade if it is for pods/portforward; false leaves it to the next handler. */
 export function upgradePortForward(parts: ApiServerParts, req: IncomingMessage, user: UserInfo, socket: Duplex, head: Buffer): boolean {
-  const [path] = (req.url ?? '/').split('?');
-  const match = PORT_FORWARD_PATH.exec(path);
-  if (!match) return false;
-  const request = { namespace: decodeURIComponent(match[1]), pod: decodeURIComponent(match[2]) };
-  void accept(parts, req, user, socket, head, request).catch((err: unknown) => {
-    const status = asStatusError(err);
-    rejectUpgrade(socket, status.code, 'application/json', JSON.stringify(status.toStatus()));
-  });
-  return true;
+  return upgradePodSubresource(parts, req, user, socket, PORT_FORWARD_PATH, (match) =>
+    accept(parts, req, socket, head, { namespace: decodeURIComponent(match[1]), pod: decodeURIComponent(match[2]) }),
+  );
 }
 
 async function accept(
   parts: ApiServerParts,
   req: IncomingMessage,
-  user: UserInfo,
   socket: Duplex,
   head: Buffer,
   request: { namespace: string; pod: string },
 ): Promise<void> {
-  const effective = authorizeUpgrade(parts, req, user);
-  // A WebSocket GET opens a stream as a POST (create) would, so it needs create too.
-  if (req.method === 'GET') parts.authorizer.check(effective, requestAttributes('POST', req.url ?? '/'));
   if (!parts.portForward) throw internalError('no node serves port-forward');
   const forward = await parts.portForward(request);
   if (req.headers.upgrade?.toLowerCase() === 'websocket') {
-    const offered = String(req.headers['sec-websocket-protocol'] ?? '')
-      .split(',')
-      .map((p) => p.trim());
+    const offered = offeredWebSocketProtocols(req);
     if (!offered.includes(TUNNELING_PROTOCOL)) {
       throw badRequest(`requested protocol(s) are not supported: [${offered.join(' ')}]; supports [${TUNNELING_PROTOCOL}]`);
     }

@@ -46,6 +46,17 @@ export interface ShellDialect {
  * A file system as a map of absolute paths to contents (text, or the bytes a file transfer wrote); directories are
  * the paths' prefixes and the empty ones listed. Each file keeps when it was last written, by the host's clock.
  */
+/** An absolute path with empty, `.` and `..` segments resolved (`/a/./b/../c` is `/a/c`; `..` above `/` stays at `/`). */
+export function normalizePath(absolute: string): string {
+  const parts: string[] = [];
+  for (const part of absolute.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') parts.pop();
+    else parts.push(part);
+  }
+  return `/${parts.join('/')}`;
+}
+
 export class FileTree {
   private readonly files = new Map<string, { content: string | Buffer; modifiedMs: number }>();
 
@@ -158,14 +169,7 @@ export class ShellSession {
 
   /** A path made absolute against the working directory, with `~`, `.` and `..` resolved. */
   resolve(path: string): string {
-    const absolute = path.startsWith('~') ? this.user.home + path.slice(1) : path.startsWith('/') ? path : `${this.cwd}/${path}`;
-    const parts: string[] = [];
-    for (const part of absolute.split('/')) {
-      if (part === '' || part === '.') continue;
-      if (part === '..') parts.pop();
-      else parts.push(part);
-    }
-    return `/${parts.join('/')}`;
+    return normalizePath(path.startsWith('~') ? this.user.home + path.slice(1) : path.startsWith('/') ? path : `${this.cwd}/${path}`);
   }
 
   /** Runs one command line: the output (with \n line ends) and the status of its last pipeline. */

@@ -5,7 +5,7 @@
  * them its own way. Permissions are simplified: root may write anywhere, other
  * users under their home and /tmp; anyone may read.
  */
-import type { FileTree } from '../../../simulation/shell/session.js';
+import { type FileTree, normalizePath } from '../../../simulation/shell/session.js';
 import type { GuestUser } from './accounts.js';
 
 export type FileError = 'ENOENT' | 'EACCES' | 'EISDIR' | 'ENOTDIR' | 'EEXIST' | 'ENOTEMPTY';
@@ -43,14 +43,7 @@ export class UserFiles {
 
   /** An absolute path with `.` and `..` resolved; a relative one starts at the home directory. */
   resolve(path: string): string {
-    const absolute = path.startsWith('/') ? path : `${this.user.home}/${path}`;
-    const parts: string[] = [];
-    for (const part of absolute.split('/')) {
-      if (part === '' || part === '.') continue;
-      if (part === '..') parts.pop();
-      else parts.push(part);
-    }
-    return `/${parts.join('/')}`;
+    return normalizePath(path.startsWith('/') ? path : `${this.user.home}/${path}`);
   }
 
   stat(path: string): FileStat | undefined {
