@@ -5,12 +5,9 @@
  * which command lines are scp's server modes.
  */
 import t from 'tap';
-import { guestOfImage } from '../../../../src/kubevirt/handler/guest-os.js';
-import { guestAccounts } from '../../../../src/kubevirt/handler/guest/accounts.js';
-import { GuestMachine } from '../../../../src/kubevirt/handler/guest/machine.js';
+import { guestMachine } from './guest-harness.js';
 import { ScpEndpoint, parseScpCommand } from '../../../../src/kubevirt/handler/guest/scp-endpoint.js';
 import type { VirtualMachineInstance } from '../../../../src/kubevirt/handler/vmi-types.js';
-import { VirtualClock } from '../../../../src/runtime/clock.js';
 
 const image = 'quay.io/kubevirt/cirros-container-disk-demo';
 const vmi: VirtualMachineInstance = {
@@ -19,13 +16,7 @@ const vmi: VirtualMachineInstance = {
   metadata: { name: 'vm1', namespace: 'default', uid: 'u1' },
   spec: { volumes: [{ name: 'disk', containerDisk: { image } }], domain: { devices: {} } },
 };
-const guest = guestOfImage(image);
-const machine = new GuestMachine(
-  guest,
-  new VirtualClock(new Date('2026-01-01T00:00:00Z')),
-  { powerOff: () => undefined, reboot: () => undefined, reachable: () => false, vmi: () => vmi },
-  guestAccounts(vmi, guest, new Map()),
-);
+const machine = guestMachine(vmi, image);
 const files = machine.filesFor(machine.userNamed('cirros')!);
 
 function run(command: string) {

@@ -1,8 +1,5 @@
 import t from 'tap';
-import { VirtualClock } from '../../../../src/runtime/clock.js';
-import { guestOfImage } from '../../../../src/kubevirt/handler/guest-os.js';
-import { guestAccounts } from '../../../../src/kubevirt/handler/guest/accounts.js';
-import { GuestMachine } from '../../../../src/kubevirt/handler/guest/machine.js';
+import { guestMachine } from './guest-harness.js';
 import type { VirtualMachineInstance } from '../../../../src/kubevirt/handler/vmi-types.js';
 
 function machineOf(image: string) {
@@ -13,22 +10,8 @@ function machineOf(image: string) {
     spec: { volumes: [{ name: 'disk', containerDisk: { image } }], domain: { devices: { interfaces: [{ name: 'default', bridge: {} }] } } },
     status: { interfaces: [{ name: 'default', ipAddress: '10.244.0.9', mac: '52:54:00:aa:bb:cc' }] },
   };
-  const guest = guestOfImage(image);
   const power: string[] = [];
-  let boots = 0;
-  const clock = new VirtualClock(new Date('2026-01-01T00:00:00Z'));
-  const machine = new GuestMachine(
-    guest,
-    clock,
-    {
-      powerOff: () => power.push('off'),
-      reboot: () => power.push('reboot'),
-      reachable: () => false,
-      vmi: () => vmi,
-      newBootId: () => `00000000-0000-4000-8000-00000000000${++boots}`,
-    },
-    guestAccounts(vmi, guest, new Map()),
-  );
+  const machine = guestMachine(vmi, image, { powerOff: () => power.push('off'), reboot: () => power.push('reboot') });
   let screen = '';
   let hungUp = false;
   const port = machine.attachSerial(
@@ -108,13 +91,7 @@ t.test("cloud-init's runcmd runs as root at boot: strings through sh, lists as q
       domain: { devices: {} },
     },
   };
-  const guest = guestOfImage(image);
-  const machine = new GuestMachine(
-    guest,
-    new VirtualClock(new Date('2026-01-01T00:00:00Z')),
-    { powerOff: () => undefined, reboot: () => undefined, reachable: () => false, vmi: () => vmi },
-    guestAccounts(vmi, guest, new Map()),
-  );
+  const machine = guestMachine(vmi, image);
   const shell = machine.openShell(machine.userNamed('fedora')!);
   t.equal(shell.run('cat /srv/app/data/who; ls /srv/app').output, "root\ndata  it's a dir  ready\n");
   t.equal(

@@ -4,16 +4,12 @@
  * with bridge binding, nothing on a pod that does not run the domain.
  */
 import t from 'tap';
-import { guestOfImage } from '../../../../src/kubevirt/handler/guest-os.js';
-import { guestAccounts } from '../../../../src/kubevirt/handler/guest/accounts.js';
+import { guestMachine } from './guest-harness.js';
 import { launcherPortListener } from '../../../../src/kubevirt/handler/guest/launcher-ports.js';
-import { GuestMachine } from '../../../../src/kubevirt/handler/guest/machine.js';
 import type { Domain } from '../../../../src/kubevirt/handler/domains.js';
 import type { VirtualMachineInstance } from '../../../../src/kubevirt/handler/vmi-types.js';
-import { VirtualClock } from '../../../../src/runtime/clock.js';
 
 const image = 'quay.io/containerdisks/fedora:41';
-const guest = guestOfImage(image);
 
 function launcher(binding: Record<string, unknown>) {
   const vmi: VirtualMachineInstance = {
@@ -26,12 +22,7 @@ function launcher(binding: Record<string, unknown>) {
       domain: { devices: { interfaces: [{ name: 'default', ...binding }] } },
     },
   };
-  const machine = new GuestMachine(
-    guest,
-    new VirtualClock(new Date('2026-01-01T00:00:00Z')),
-    { powerOff: () => undefined, reboot: () => undefined, reachable: () => false, vmi: () => vmi },
-    guestAccounts(vmi, guest, new Map()),
-  );
+  const machine = guestMachine(vmi, image);
   const domain = { uid: 'vmi-uid', key: 'default/vm1', podUid: 'pod-uid', state: 'Running', machine } as unknown as Domain;
   const listener = launcherPortListener(
     (uid) => (uid === 'vmi-uid' ? domain : undefined),
