@@ -24,6 +24,21 @@ export function containsDesired(actual: unknown, desired: unknown): boolean {
   return actual === desired || (actual !== undefined && actual !== null && String(actual) === String(desired));
 }
 
+/**
+ * containsDesired's answers for frozen pairs (the informer's stored objects, desiredState's objects): a reconcile
+ * asks it for each of some two hundred managed objects, and between changes the answers stay the same.
+ */
+const answers = new WeakMap<object, WeakMap<object, boolean>>();
+
+function holdsDesired(current: KubeObject, desired: KubeObject): boolean {
+  if (!Object.isFrozen(current) || !Object.isFrozen(desired)) return containsDesired(current, desired);
+  let byDesired = answers.get(current);
+  if (!byDesired) answers.set(current, (byDesired = new WeakMap()));
+  let answer = byDesired.get(desired);
+  if (answer === undefined) byDesired.set(desired, (answer = containsDesired(current, desired)));
+  return answer;
+}
+
 const isCode = (err: unknown, code: number): boolean => (err as { code?: unknown }).code === code;
 
 export class ObjectApplier {
@@ -64,7 +79,7 @@ export class ObjectApplier {
   }
 
   private async update(desired: KubeObject, current: KubeObject): Promise<KubeObject> {
-    if (containsDesired(current, desired)) return current;
+    if (holdsDesired(current, desired)) return current;
     const desiredHash = createHash('sha1').update(JSON.stringify(desired)).digest('hex');
     const last = this.written.get(keyOf(desired));
     if (last && last.resourceVersion === current.metadata.resourceVersion && last.desiredHash === desiredHash) return current;

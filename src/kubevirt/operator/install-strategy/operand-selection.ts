@@ -4,7 +4,9 @@
  * comes verbatim from the rendered strategy.
  */
 import type { KubeObject } from '../../../api/types.js';
+import { deepFreeze } from '../../../runtime/deep-freeze.js';
 import { isGateEnabled, type KubeVirtSpec } from '../feature-gates.js';
+import { memoizeByText } from '../memo.js';
 import { renderTemplate, withOperatorMetadata, type RenderTarget } from './templating.js';
 import { strategyData } from './strategy-data.js';
 
@@ -82,7 +84,22 @@ function customize(obj: KubeObject, spec: KubeVirtSpec, apiReplicas: number): Ku
   return body;
 }
 
-export function desiredState({ spec, target, virtApiReplicas: apiReplicas }: SelectionInputs): DesiredState {
+/** States remembered: an upgrade's two, with room to spare. */
+const REMEMBERED_STATES = 4;
+
+/**
+ * The desired state for the inputs, the same (frozen) objects for the same inputs: virt-operator reconciles every
+ * few seconds and on every change of what it manages, and rendering the strategy's ~200 objects each time cost more
+ * than the rest of a reconcile; the applier and the strategy ConfigMap remember their work by these objects.
+ */
+export const desiredState = (inputs: SelectionInputs): DesiredState => rememberedStates(JSON.stringify(inputs));
+
+const rememberedStates = memoizeByText(
+  (inputsJson) => deepFreeze(renderDesiredState(JSON.parse(inputsJson) as SelectionInputs)),
+  REMEMBERED_STATES,
+);
+
+function renderDesiredState({ spec, target, virtApiReplicas: apiReplicas }: SelectionInputs): DesiredState {
   const data = strategyData();
   const operands = data.operands
     .filter((template) => conditionHolds(template, spec, apiReplicas))

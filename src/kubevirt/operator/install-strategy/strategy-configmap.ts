@@ -63,9 +63,17 @@ const dumpOf = memoizeByText(
   REMEMBERED_STRATEGIES,
 );
 
+/** Dumps by desired state: desiredState hands out the same object for the same inputs, and its JSON is megabytes. */
+const encoded = new WeakMap<DesiredState, string>();
+
 function encodeStrategy(desired: DesiredState): string {
-  const objects = [...desired.crds, ...desired.operands, ...desired.instancetypes];
-  return dumpOf(JSON.stringify(DUMP_ORDER.flatMap((kind) => objects.filter((obj) => obj.kind === kind))));
+  let dump = encoded.get(desired);
+  if (dump === undefined) {
+    const objects = [...desired.crds, ...desired.operands, ...desired.instancetypes];
+    dump = dumpOf(JSON.stringify(DUMP_ORDER.flatMap((kind) => objects.filter((obj) => obj.kind === kind))));
+    encoded.set(desired, dump);
+  }
+  return dump;
 }
 
 /** The strategy ConfigMaps of the namespace, newest first. */
