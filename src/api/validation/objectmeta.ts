@@ -61,9 +61,32 @@ function labelValueMessages(value: string): string[] {
   return messages;
 }
 
+/**
+ * Label and annotation maps found valid, when frozen: a stored object's maps are, and an update that leaves them
+ * alone keeps the same map (structural sharing), so a status write does not check the same keys again.
+ */
+const validLabels = new WeakSet<object>();
+const validAnnotations = new WeakSet<object>();
+
+/** `check`'s errors for `map`, remembering in `valid` a frozen map that has none. */
+function checkedOnce(
+  valid: WeakSet<object>,
+  map: Record<string, string> | undefined,
+  check: (map: Record<string, string>) => FieldError[],
+): FieldError[] {
+  if (!map || valid.has(map)) return [];
+  const errors = check(map);
+  if (errors.length === 0 && Object.isFrozen(map)) valid.add(map);
+  return errors;
+}
+
 export function validateLabels(labels: Record<string, string> | undefined, field: string): FieldError[] {
+  return checkedOnce(validLabels, labels, (map) => labelErrors(map, field));
+}
+
+function labelErrors(labels: Record<string, string>, field: string): FieldError[] {
   const errors: FieldError[] = [];
-  for (const [key, value] of Object.entries(labels ?? {})) {
+  for (const [key, value] of Object.entries(labels)) {
     errors.push(...qualifiedNameMessages(key).map((m) => invalidValue(field, key, m)));
     errors.push(...labelValueMessages(value).map((m) => invalidValue(field, value, m)));
   }
@@ -71,9 +94,13 @@ export function validateLabels(labels: Record<string, string> | undefined, field
 }
 
 export function validateAnnotations(annotations: Record<string, string> | undefined, field: string): FieldError[] {
+  return checkedOnce(validAnnotations, annotations, (map) => annotationErrors(map, field));
+}
+
+function annotationErrors(annotations: Record<string, string>, field: string): FieldError[] {
   const errors: FieldError[] = [];
   let size = 0;
-  for (const [key, value] of Object.entries(annotations ?? {})) {
+  for (const [key, value] of Object.entries(annotations)) {
     // Annotation keys are qualified names in any case.
     errors.push(...qualifiedNameMessages(key.toLowerCase()).map((m) => invalidValue(field, key, m)));
     size += utf8Length(key) + utf8Length(value);
