@@ -158,6 +158,7 @@ t.test('subresources as discovery reports them', async (t) => {
       'eviction:create',
       'exec:create,get',
       'log:get',
+      'portforward:create,get',
       'status:get,patch,update',
     ],
   );
