@@ -136,10 +136,25 @@ const serviceRules: KindRules = {
   validate: (svc, old) => [...validateServiceSpec(specOf(svc)), ...(old ? validateServiceUpdate(specOf(svc), specOf(old)) : [])],
 };
 
+/**
+ * `stringData` is write-only: kube's v1 -> internal conversion (Convert_v1_Secret_To_core_Secret) copies each value
+ * into `data`, over a value of the same key, and the field is never stored or returned.
+ */
+function mergeStringData(secret: JsonObject): void {
+  const stringData = secret.stringData;
+  delete secret.stringData;
+  if (stringData === null || typeof stringData !== 'object' || Array.isArray(stringData)) return;
+  const data = child(secret, 'data');
+  for (const [key, value] of Object.entries(stringData)) data[key] = Buffer.from(String(value), 'utf8').toString('base64');
+}
+
 const secretRules: KindRules = {
-  defaults: (secret) => setDefault(secret, 'type', 'Opaque'),
+  defaults: (secret) => {
+    setDefault(secret, 'type', 'Opaque');
+    mergeStringData(secret);
+  },
   validate: (secret, old) => {
-    const errors = validateDataKeys(secret, ['data', 'stringData']);
+    const errors = validateDataKeys(secret, ['data']);
     if (old) {
       if (secret.type !== old.type) errors.push(immutable('type', secret.type ?? ''));
       errors.push(...validateImmutableData(secret, old, ['data']));

@@ -63,6 +63,15 @@ t.test('ObjectMeta and field types are validated before anything stores the obje
     'Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte 0',
     'Secret data is base64',
   );
+  // stringData is write-only: merged into data over the same key (Convert_v1_Secret_To_core_Secret), never stored.
+  const withStringData = await api.send('POST', '/api/v1/namespaces/default/secrets', {
+    body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'merged' }, data: { a: 'b2xk', b: 'a2VwdA==' }, stringData: { a: 'new' } },
+  });
+  t.equal(withStringData.status, 201, 'a Secret with stringData is created');
+  t.same(withStringData.json.data, { a: 'bmV3', b: 'a2VwdA==' }, 'stringData replaced data.a, base64-encoded; data.b kept');
+  t.notOk('stringData' in withStringData.json, 'stringData is not returned');
+  const stored = await kubectl(['get', 'secret', 'merged', '-o', 'jsonpath={.data.a} {.stringData}']);
+  t.equal(stored.stdout.trim(), 'bmV3', 'nor stored');
 
   expectStatus(
     t,

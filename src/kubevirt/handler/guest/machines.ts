@@ -19,13 +19,11 @@ import { GuestMachine } from './machine.js';
 
 const SECRET_REF = { apiVersion: 'v1', kind: 'Secret' };
 
-type Secret = KubeObject & { data?: Record<string, string>; stringData?: Record<string, string> };
+type Secret = KubeObject & { data?: Record<string, string> };
 
-/** A Secret's values as text; `stringData` too, which the emulator's API server stores as written. */
-const decoded = (secret: Secret): Record<string, string> => ({
-  ...Object.fromEntries(Object.entries(secret.data ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')])),
-  ...secret.stringData,
-});
+/** A Secret's values as text (the API server keeps them in `data`, a write's `stringData` merged in). */
+const decoded = (secret: Secret): Record<string, string> =>
+  Object.fromEntries(Object.entries(secret.data ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]));
 
 /** What the domain gives its guest: the power button from inside. */
 export interface DomainPower {
