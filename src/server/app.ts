@@ -17,7 +17,14 @@ import {
 } from './discovery.js';
 import { clientError, frameworkError } from './framework-errors.js';
 import type { ApiServerParts } from './parts.js';
-import { defaultInFlightLimits, httpServerLimits, registerInFlightLimit, tlsLimits, type InFlightLimits } from './limits.js';
+import {
+  connectionLimits,
+  defaultInFlightLimits,
+  httpServerLimits,
+  registerInFlightLimit,
+  tlsLimits,
+  type InFlightLimits,
+} from './limits.js';
 import { parseQueryFirstValues } from './query.js';
 import { parseResourcePath } from './request-info.js';
 import { handleResource } from './resource-handler.js';
@@ -69,6 +76,8 @@ export function buildApp(parts: ApiServerParts, options: AppOptions): FastifyIns
     http: httpServerLimits,
     requestTimeout: httpServerLimits.requestTimeout,
     keepAliveTimeout: httpServerLimits.keepAliveTimeout,
+    // An HTTP/2 connection with no frames for Go's IdleTimeout is closed too (fastify's own default is 72 s).
+    http2SessionTimeout: connectionLimits.idleTimeoutMs,
     forceCloseConnections: true,
     // Kubernetes names and paths are case-sensitive and may carry encoded characters.
     // Paths are bounded by Node's header limit (16 KiB) rather than by the router.

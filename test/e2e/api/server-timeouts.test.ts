@@ -1,6 +1,10 @@
 // Connection timeouts as kube-apiserver's HTTP server has them (ReadHeaderTimeout 32 s, IdleTimeout 90 s): slowloris
-// and idle connections are closed, a quiet watch is not. About 95 s of waiting, alone in its file.
+// and idle connections are closed, HTTP/1.1 and HTTP/2 alike, a quiet watch is not. About 95 s of waiting, alone in
+// its file.
+import { readFileSync } from 'node:fs';
+import http2 from 'node:http2';
 import t from 'tap';
+import { parse } from 'yaml';
 import { withEmulator } from '../../helpers/cluster.js';
 import { rawConnection, WatchStream } from '../../helpers/raw-http.js';
 
@@ -8,7 +12,25 @@ const cms = '/api/v1/namespaces/default/configmaps';
 
 t.test('slowloris and idle connections are closed; a quiet watch is not', async (t) => {
   const { emulator } = await withEmulator(t, { insecureHttp: true });
+  // HTTP/2 needs TLS (ALPN): a second emulator, serving HTTPS.
+  const secure = await withEmulator(t);
+  const kubeconfig = parse(readFileSync(secure.kubeconfigPath, 'utf8'));
+  const fromData = (field: string) => Buffer.from(kubeconfig.users[0].user[field], 'base64');
   const opened = Date.now();
+  const session = http2.connect(secure.emulator.url, {
+    ca: Buffer.from(kubeconfig.clusters[0].cluster['certificate-authority-data'], 'base64'),
+    cert: fromData('client-certificate-data'),
+    key: fromData('client-key-data'),
+  });
+  let sessionClosedAt = 0;
+  session.on('close', () => (sessionClosedAt = Date.now()));
+  session.on('error', () => undefined);
+  const answered = await new Promise<number>((resolve, reject) => {
+    const stream = session.request({ ':path': '/version', ':method': 'GET' });
+    stream.on('response', (headers) => resolve(Number(headers[':status'])));
+    stream.on('error', reject);
+    stream.resume();
+  });
   const silent = rawConnection(emulator.url, '');
   const slowloris = rawConnection(emulator.url, `GET ${cms} HTTP/1.1\r\nHost: x\r\n`);
   const drip = setInterval(() => slowloris.socket.write('X-Drip: 1\r\n'), 5_000);
@@ -29,4 +51,7 @@ t.test('slowloris and idle connections are closed; a quiet watch is not', async 
   t.ok(idleAfter >= 89 && idleAfter < 100, `a keep-alive connection idle for 90 s is closed (${idleAfter} s)`);
   t.notOk(watch.ended, 'a watch with nothing to say stays open (keep-alives)');
   watch.close();
+  t.equal(answered, 200, 'the HTTP/2 connection had its answer');
+  const sessionAfter = sessionClosedAt ? (sessionClosedAt - opened) / 1000 : Infinity;
+  t.ok(sessionAfter >= 89 && sessionAfter < 100, `an HTTP/2 connection idle for 90 s is closed (${sessionAfter} s)`);
 });
