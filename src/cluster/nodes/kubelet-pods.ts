@@ -75,10 +75,10 @@ export class KubeletPods {
     if (pod.metadata.deletionTimestamp && plan.stopRequestedMs === undefined) await this.beginStop(pod, plan, nowMs);
 
     const status = podStatusAt(pod, plan, { hostIP: this.options.hostIP }, nowMs);
-    for (const event of plannedEvents(plan)) {
-      if (event.atMs > nowMs || tracked.recorded.has(event.key)) continue;
+    for (const event of plannedEvents(plan, nowMs)) {
+      if (tracked.recorded.has(event.key)) continue;
       tracked.recorded.add(event.key);
-      void this.options.recorder.event(pod, 'Normal', event.reason, event.message);
+      void this.options.recorder.event(pod, event.type, event.reason, event.message);
     }
     if (!jsonEqual(status, pod.status)) await ctx.client.update<Pod>({ ...pod, status }, { subresource: 'status' });
 
@@ -103,11 +103,11 @@ export class KubeletPods {
       imagePresent: (image) => images.has(normalizeImage(image)),
     };
     const plan = planPod(pod, nowMs, timing);
-    for (const container of plan.containers) images.add(normalizeImage(container.image));
+    for (const container of plan.containers) if (container.pullError === undefined) images.add(normalizeImage(container.image));
     if (!pod.spec.hostNetwork) plan.podIP = this.addresses.assign(plan.uid, plan.podIP, (address) => this.addressInUse(address));
     const recorded = new Set<string>();
     // A pod that already has a status was started by an earlier run of this kubelet, which recorded its events.
-    if (pod.status?.startTime) for (const event of plannedEvents(plan)) if (event.atMs <= nowMs) recorded.add(event.key);
+    if (pod.status?.startTime) for (const event of plannedEvents(plan, nowMs)) recorded.add(event.key);
     const tracked = { plan, recorded };
     this.tracked.set(key, tracked);
     return tracked;
