@@ -5,7 +5,8 @@
 // that grow with the cluster. Counted, not timed: the machine's load cannot
 // make this pass or fail. The same cluster shows that a Running VM and its VMI
 // are not rewritten while nothing happens to them (no two writers undoing each
-// other's status, e.g. over a condition timestamp one spells null).
+// other's status, e.g. over a condition timestamp one spells null), and, on the
+// virtual clock, the VM statuses of an image pull that keeps failing.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -156,4 +157,26 @@ t.test('a Running VM and VMI: conditions with the nulls of real captures, and no
   for (const subscription of subscriptions) subscription.unsubscribe();
   t.same(writes, [], 'neither the VM nor the VMI is written in ten virtual minutes');
   t.equal(await printableStatus('quiet'), 'Running');
+});
+
+// The kubelet's failed pull (ErrImagePull) turns into ImagePullBackOff as soon as its pod worker syncs again, and the
+// pull is retried once the 10 s back-off has passed (kubelet v1.32 image_manager.go); virt-controller mirrors each
+// onto the VM's printableStatus (pkg/virt-controller/watch/vm.go setPrintableStatus). On the virtual clock every step
+// is seen, however short.
+t.test('a containerDisk that cannot be pulled: the VM shows ErrImagePull and ImagePullBackOff in turn', async (t) => {
+  const statuses: string[] = [];
+  const subscription = client.watch(VM_REF, { namespace: NAMESPACE }).subscribe((event: WatchEvent) => {
+    const printable = (event.object.status as { printableStatus?: string } | undefined)?.printableStatus;
+    if (event.object.metadata?.name === 'no-pull' && printable && statuses[statuses.length - 1] !== printable) statuses.push(printable);
+  });
+  await client.create(vm('no-pull', 'Always', 'registry.invalid/kubevirt/cirros-container-disk-demo:v1.9.0'));
+  await advance(15);
+  subscription.unsubscribe();
+  t.same(
+    statuses.filter((s) => s === 'ErrImagePull' || s === 'ImagePullBackOff'),
+    ['ErrImagePull', 'ImagePullBackOff', 'ErrImagePull', 'ImagePullBackOff'],
+    `the printable statuses: ${statuses.join(', ')}`,
+  );
+  t.equal(((await client.get(VMI_REF, NAMESPACE, 'no-pull')).status as { phase?: string }).phase, 'Scheduling');
+  await client.delete(VM_REF, NAMESPACE, 'no-pull');
 });
