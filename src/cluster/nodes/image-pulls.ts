@@ -1,6 +1,7 @@
 /**
  * Image pulls that fail, as the kubelet reports them (pkg/kubelet/images/image_manager.go, v1.32): a reference whose
- * registry host is under `.invalid` (RFC 6761: never resolves) fails every pull with containerd's resolve error. The
+ * registry host is under `.invalid` (RFC 6761: never resolves) fails every pull with containerd's resolve error, and
+ * an image an image-pull-failure Fault names fails with the registry's "not found". The
  * first failure leaves the container waiting with reason ErrImagePull and the runtime's message; the kubelet's own
  * status write brings the pod back to its worker at once, which finds the image in back-off and reports
  * ImagePullBackOff ("Back-off pulling image ..."). The back-off starts at 10 s and doubles up to 300 s
@@ -16,18 +17,23 @@ export const BACKOFF_REPORT_DELAY_MS = 1_000;
 /** The registry host of a reference ("registry.invalid/x/y:1" -> "registry.invalid"), as containerd resolves it. */
 const registryHost = (image: string): string => normalizeImage(image).split('/')[0];
 
-/** containerd's error for a pull of `image`, or undefined when the pull succeeds. */
-export function pullError(image: string): string | undefined {
+/** containerd's error for a pull of `image` (`missing`: its registry lacks it), or undefined when the pull succeeds. */
+export function pullError(image: string, missing: boolean): string | undefined {
   const host = registryHost(image);
-  if (!host.split(':')[0].endsWith('.invalid')) return undefined;
   const reference = normalizeImage(image);
+  if (!host.split(':')[0].endsWith('.invalid')) {
+    if (!missing) return undefined;
+    const resolve = `failed to resolve reference "${reference}": ${reference}: not found`;
+    return `rpc error: code = NotFound desc = failed to pull and unpack image "${reference}": ${resolve}`;
+  }
   const path = reference.slice(host.length + 1);
   const at = path.indexOf('@');
   const colon = path.lastIndexOf(':');
   const [repository, object] = at >= 0 ? [path.slice(0, at), path.slice(at + 1)] : [path.slice(0, colon), path.slice(colon + 1)];
+  const request = `Head "https://${host}/v2/${repository}/manifests/${object}": dial tcp: lookup ${host.split(':')[0]}: no such host`;
   return (
     `rpc error: code = Unknown desc = failed to pull and unpack image "${reference}": failed to resolve reference "${reference}": ` +
-    `failed to do request: Head "https://${host}/v2/${repository}/manifests/${object}": dial tcp: lookup ${host.split(':')[0]}: no such host`
+    `failed to do request: ${request}`
   );
 }
 

@@ -11,6 +11,7 @@ import { objectKey, type EventSource, type Informer } from '../../runtime/inform
 import type { ComponentContext } from '../../runtime/component-context.js';
 import { isPodTerminal, POD_REF, type Pod } from '../../kube/pods.js';
 import { randomHex } from './ids.js';
+import { pullError } from './image-pulls.js';
 import { normalizeImage } from './images.js';
 import { jsonEqual } from '../../kube/json-equal.js';
 import { errorCode } from '../../kube/nodes.js';
@@ -29,6 +30,8 @@ export interface KubeletPodsOptions {
   recorder: EventRecorder;
   /** Images on the node, kept across kubelet restarts as containerd keeps them. */
   images: Set<string>;
+  /** Normalized references whose pulls fail as the registry does not have them. */
+  missingImages: ReadonlySet<string>;
 }
 
 interface Tracked {
@@ -101,6 +104,7 @@ export class KubeletPods {
       jitter: (ms) => ctx.random.jitter(ms, ctx.profile.jitter),
       newContainerID: () => randomHex(ctx.random, 64),
       imagePresent: (image) => images.has(normalizeImage(image)),
+      pullError: (image) => pullError(image, this.options.missingImages.has(normalizeImage(image))),
     };
     const plan = planPod(pod, nowMs, timing);
     for (const container of plan.containers) if (container.pullError === undefined) images.add(normalizeImage(container.image));

@@ -9,7 +9,7 @@ import { rfc3339 } from '../../runtime/clock.js';
 import type { Container, ContainerState, ContainerStatus, Pod, PodCondition, PodStatus } from '../../kube/pods.js';
 import { podQosClass } from '../../kube/pods.js';
 import { formatGoDuration, parseGoDuration } from './durations.js';
-import { failedPullEvents, nextPullChangeMs, pullError, pullWaitingAt, type PullWaiting } from './image-pulls.js';
+import { failedPullEvents, nextPullChangeMs, pullWaitingAt, type PullWaiting } from './image-pulls.js';
 import { effectivePullPolicy, imageID, imageSizeBytes, normalizeImage } from './images.js';
 
 /** Overrides how long a run-to-completion pod's containers run (a Go duration or seconds). */
@@ -59,6 +59,8 @@ export interface Timing {
   newContainerID(): string;
   /** Whether the node already holds this image. */
   imagePresent(image: string): boolean;
+  /** The runtime's error for a pull of the image, when it fails. */
+  pullError(image: string): string | undefined;
 }
 
 /** Of the pod start time: sandbox 10%, image pull 70%, create and start 20%. */
@@ -99,7 +101,7 @@ export function planPod(pod: Pod, nowMs: number, timing: Timing): PodPlan {
     const image = container.image ?? '';
     const policy = effectivePullPolicy(image, container.imagePullPolicy);
     const imagePresent = policy === 'Never' || (policy === 'IfNotPresent' && timing.imagePresent(image));
-    const failure = imagePresent ? undefined : pullError(image);
+    const failure = imagePresent ? undefined : timing.pullError(image);
     const pullMs = imagePresent ? 0 : Math.round(startDelay * PULL_SHARE);
     const createMs = Math.round(startDelay * START_SHARE);
     const existing = existingState(pod, container.name, init);

@@ -261,3 +261,44 @@ t.test('a containerDisk that cannot be pulled: ErrImagePull, ImagePullBackOff on
   t.match(events, 'Warning Failed: Error: ImagePullBackOff');
   t.equal((await fixture.kubectl(['delete', 'vm', 'pull-vm', '--wait=false'])).code, 0);
 });
+
+// The image KubeVirt's own [test_id:6869] uses ("no-such-image", tests/vm_test.go) resolves to docker.io, which answers
+// "not found"; an image-pull-failure Fault makes the emulator's registries answer so for the image it names.
+t.test('an image-pull-failure Fault: pulls of its image fail with the registry not found, until it is deleted', async (t) => {
+  const fault = {
+    apiVersion: 'emulator.kubevirt.io/v1alpha1',
+    kind: 'Fault',
+    metadata: { name: 'no-such-image', namespace: 'default' },
+    spec: { type: 'image-pull-failure', target: { image: 'no-such-image' } },
+  };
+  t.equal((await fixture.kubectl(['create', '-f', '-'], { input: JSON.stringify(fault) })).code, 0);
+  const active = await fixture.kubectl(['wait', 'fault/no-such-image', '--for=jsonpath={.status.phase}=Active', '--timeout=10s']);
+  t.equal(active.code, 0, active.stderr);
+  t.equal((await fixture.kubectl(['run', 'no-such', '--image=no-such-image'])).code, 0);
+  const waiting = '{.status.containerStatuses[0].state.waiting.reason}';
+  const backOff = await fixture.kubectl(['wait', 'pod/no-such', `--for=jsonpath=${waiting}=ImagePullBackOff`, '--timeout=20s']);
+  t.equal(backOff.code, 0, backOff.stderr);
+  const events = (
+    await fixture.kubectl([
+      'get',
+      'events',
+      '--field-selector',
+      'involvedObject.name=no-such',
+      '-o',
+      'jsonpath={range .items[*]}{.message}{"\\n"}{end}',
+    ])
+  ).stdout;
+  const reference = 'docker.io/library/no-such-image:latest';
+  t.match(
+    events,
+    `Failed to pull image "no-such-image": rpc error: code = NotFound desc = failed to pull and unpack image "${reference}": ` +
+      `failed to resolve reference "${reference}": ${reference}: not found`,
+  );
+  t.equal((await fixture.kubectl(['get', 'pod', 'no-such', '-o', 'jsonpath={.status.phase}'])).stdout, 'Pending');
+
+  t.equal((await fixture.kubectl(['delete', 'fault', 'no-such-image'])).code, 0);
+  t.equal((await fixture.kubectl(['run', 'such', '--image=no-such-image'])).code, 0);
+  const running = await fixture.kubectl(['wait', 'pod/such', '--for=jsonpath={.status.phase}=Running', '--timeout=20s']);
+  t.equal(running.code, 0, running.stderr);
+  await fixture.kubectl(['delete', 'pod', 'no-such', 'such', '--wait=false']);
+});

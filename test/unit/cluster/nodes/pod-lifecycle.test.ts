@@ -8,6 +8,7 @@ import {
   runToCompletionMs,
   type Timing,
 } from '../../../../src/cluster/nodes/pod-lifecycle.js';
+import { pullError } from '../../../../src/cluster/nodes/image-pulls.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const timing: Timing = {
@@ -18,6 +19,7 @@ const timing: Timing = {
   jitter: (ms) => ms,
   newContainerID: () => 'a'.repeat(64),
   imagePresent: () => false,
+  pullError: (image) => pullError(image, false),
 };
 
 const pod = (spec: Partial<Pod['spec']> = {}, metadata: Partial<Pod['metadata']> = {}): Pod => ({
