@@ -71,17 +71,6 @@ export const TAINT_CONTROL_PLANE = 'node-role.kubernetes.io/control-plane';
 /** Parses a metav1.Time or MicroTime; undefined when absent. */
 export const timeMs = (time: string | undefined): number | undefined => (time ? Date.parse(time) : undefined);
 
-/** Whether two JSON values are equal (the objects here are plain JSON from the API). */
-export function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const aKeys = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
-  const bKeys = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
-  if (aKeys.length !== bKeys.length) return false;
-  return aKeys.every((k) => jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
-}
-
 /** The HTTP status of a client error, if it carries one. */
 export const errorCode = (err: unknown): number | undefined =>
   typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'number'

@@ -20,6 +20,8 @@
  *   requests matching the target (group, resource, subresource, verb,
  *   namespace, name) answer `spec.code` (default 500), or `spec.milliseconds`
  *   late (Active; deleting the Fault ends it). See api-faults.ts.
+ * - image-pull-failure: pulls of `spec.target.image` fail on every node as
+ *   for an image its registry does not have (Active; deleting the Fault ends it).
  * A Fault that cannot be injected goes Failed with the reason as message.
  */
 import { readFileSync } from 'node:fs';
@@ -48,6 +50,7 @@ export const FAULT_TYPES = [
   'webhook-timeout',
   'api-error',
   'api-latency',
+  'image-pull-failure',
 ] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
 export type FaultPhase = 'Active' | 'Resolved' | 'Failed';
@@ -58,6 +61,7 @@ export interface FaultTarget {
   node?: string;
   namespace?: string;
   name?: string;
+  image?: string;
   group?: string;
   resource?: string;
   subresource?: string;
@@ -80,6 +84,9 @@ export const faultCrd = (): KubeObject => parse(readFileSync(CRD_URL, 'utf8')) a
 export interface KubeletFaults {
   stopKubelet(nodeName: string): Promise<void>;
   startKubelet(nodeName: string): Promise<void>;
+  /** Pulls of the image fail on every node from now on (pods already pulling or running keep what they have). */
+  failImagePulls(image: string): void;
+  allowImagePulls(image: string): void;
 }
 
 /** The guests' side of VMI faults (KubeVirt's virt-handler provides it). */
@@ -219,6 +226,13 @@ class FaultController implements Component {
       case 'api-error':
       case 'api-latency':
         return this.injectApiFault(fault);
+      case 'image-pull-failure': {
+        const image = target.image;
+        if (!image) throw new Error('an image-pull-failure fault needs spec.target.image');
+        const kubelets = this.targets.kubelets();
+        kubelets.failImagePulls(image);
+        return { phase: 'Active', message: `pulls of image ${image} fail`, undo: async () => kubelets.allowImagePulls(image) };
+      }
       default:
         throw new Error(`unknown fault type "${String(type)}"`);
     }

@@ -14,6 +14,7 @@ import type { Clock } from '../../runtime/clock.js';
 import type { Component } from '../../runtime/component.js';
 import { asController, asIdentity, type ComponentContext } from '../../runtime/component-context.js';
 import { POD_REF, type Pod } from '../../kube/pods.js';
+import { normalizeImage } from './images.js';
 import { KubeletManager } from './kubelets.js';
 import { NodeLifecycleController } from './node-lifecycle.js';
 import { LEASE_REF, NODE_LEASE_NAMESPACE, NODE_REF, type Lease, type Node } from '../../kube/nodes.js';
@@ -32,6 +33,9 @@ export interface NodeFaults {
   /** Starts the node's kubelet again; it posts Ready and resumes its pods. */
   startKubelet(nodeName: string): Promise<void>;
   isKubeletRunning(nodeName: string): boolean;
+  /** Pulls of the image fail on every node, as for an image its registry does not have, until allowImagePulls. */
+  failImagePulls(image: string): void;
+  allowImagePulls(image: string): void;
 }
 
 const faultsByClock = new WeakMap<Clock, NodeFaults>();
@@ -60,6 +64,8 @@ export function nodeComponents(ctx: ComponentContext, workers: number, nodePrefi
     stopKubelet: (name) => kubelets.stopKubelet(name),
     startKubelet: (name) => kubelets.startKubelet(name),
     isKubeletRunning: (name) => kubelets.isKubeletRunning(name),
+    failImagePulls: (image) => kubelets.missingImages.add(normalizeImage(image)),
+    allowImagePulls: (image) => kubelets.missingImages.delete(normalizeImage(image)),
   });
   const logs = new PodLogServer(asIdentity(ctx, { component: 'kube-apiserver' }), pods);
   ctx.serveSubresource('/pods/log', logs.serve);

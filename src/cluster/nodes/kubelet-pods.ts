@@ -11,8 +11,10 @@ import { objectKey, type EventSource, type Informer } from '../../runtime/inform
 import type { ComponentContext } from '../../runtime/component-context.js';
 import { isPodTerminal, POD_REF, type Pod } from '../../kube/pods.js';
 import { randomHex } from './ids.js';
+import { pullError } from './image-pulls.js';
 import { normalizeImage } from './images.js';
-import { errorCode, jsonEqual } from '../../kube/nodes.js';
+import { jsonEqual } from '../../kube/json-equal.js';
+import { errorCode } from '../../kube/nodes.js';
 import { nextChangeMs, planPod, plannedEvents, podStatusAt, type PodPlan, type Timing } from './pod-lifecycle.js';
 import { PodAddressPool } from './pod-addresses.js';
 import { podsWithIp } from './pod-index.js';
@@ -28,6 +30,8 @@ export interface KubeletPodsOptions {
   recorder: EventRecorder;
   /** Images on the node, kept across kubelet restarts as containerd keeps them. */
   images: Set<string>;
+  /** Normalized references whose pulls fail as the registry does not have them. */
+  missingImages: ReadonlySet<string>;
 }
 
 interface Tracked {
@@ -74,10 +78,10 @@ export class KubeletPods {
     if (pod.metadata.deletionTimestamp && plan.stopRequestedMs === undefined) await this.beginStop(pod, plan, nowMs);
 
     const status = podStatusAt(pod, plan, { hostIP: this.options.hostIP }, nowMs);
-    for (const event of plannedEvents(plan)) {
-      if (event.atMs > nowMs || tracked.recorded.has(event.key)) continue;
+    for (const event of plannedEvents(plan, nowMs)) {
+      if (tracked.recorded.has(event.key)) continue;
       tracked.recorded.add(event.key);
-      void this.options.recorder.event(pod, 'Normal', event.reason, event.message);
+      void this.options.recorder.event(pod, event.type, event.reason, event.message);
     }
     if (!jsonEqual(status, pod.status)) await ctx.client.update<Pod>({ ...pod, status }, { subresource: 'status' });
 
@@ -100,13 +104,14 @@ export class KubeletPods {
       jitter: (ms) => ctx.random.jitter(ms, ctx.profile.jitter),
       newContainerID: () => randomHex(ctx.random, 64),
       imagePresent: (image) => images.has(normalizeImage(image)),
+      pullError: (image) => pullError(image, this.options.missingImages.has(normalizeImage(image))),
     };
     const plan = planPod(pod, nowMs, timing);
-    for (const container of plan.containers) images.add(normalizeImage(container.image));
+    for (const container of plan.containers) if (container.pullError === undefined) images.add(normalizeImage(container.image));
     if (!pod.spec.hostNetwork) plan.podIP = this.addresses.assign(plan.uid, plan.podIP, (address) => this.addressInUse(address));
     const recorded = new Set<string>();
     // A pod that already has a status was started by an earlier run of this kubelet, which recorded its events.
-    if (pod.status?.startTime) for (const event of plannedEvents(plan)) if (event.atMs <= nowMs) recorded.add(event.key);
+    if (pod.status?.startTime) for (const event of plannedEvents(plan, nowMs)) recorded.add(event.key);
     const tracked = { plan, recorded };
     this.tracked.set(key, tracked);
     return tracked;

@@ -28,6 +28,8 @@ export interface KubeletOptions {
   /** The changes of this node's pods. */
   podChanges: EventSource<Pod>;
   images: Set<string>;
+  /** Normalized references whose pulls fail as the registry does not have them. */
+  missingImages: ReadonlySet<string>;
   /** The node runs the control plane's static pods (kind's control-plane node) and publishes their mirror pods. */
   staticPods?: boolean;
 }
@@ -55,6 +57,7 @@ export class Kubelet implements Component {
       podChanges: options.podChanges,
       recorder: this.recorder,
       images: options.images,
+      missingImages: options.missingImages,
     });
   }
 

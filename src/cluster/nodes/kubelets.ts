@@ -33,6 +33,8 @@ export class KubeletManager implements Component {
   /** Per node: machine facts and images outlive a kubelet restart. */
   private readonly machines = new Map<string, Record<string, string>>();
   private readonly images = new Map<string, Set<string>>();
+  /** Normalized references no registry serves (image-pull-failure faults): every node's pulls of them fail. */
+  readonly missingImages = new Set<string>();
   private registration: HandlerRegistration | undefined;
   private active = false;
   /** Each pod change goes to the kubelet of the pod's node only, not to every kubelet. */
@@ -130,6 +132,7 @@ export class KubeletManager implements Component {
         pods: this.pods,
         podChanges: this.podsByNode.forPartition(nodeName),
         images: this.imagesOf(nodeName),
+        missingImages: this.missingImages,
         staticPods: nodeName === CONTROL_PLANE_NODE,
       });
       this.kubelets.set(nodeName, started);

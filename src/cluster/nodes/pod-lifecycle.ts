@@ -9,6 +9,7 @@ import { rfc3339 } from '../../runtime/clock.js';
 import type { Container, ContainerState, ContainerStatus, Pod, PodCondition, PodStatus } from '../../kube/pods.js';
 import { podQosClass } from '../../kube/pods.js';
 import { formatGoDuration, parseGoDuration } from './durations.js';
+import { failedPullEvents, nextPullChangeMs, pullWaitingAt, type PullWaiting } from './image-pulls.js';
 import { effectivePullPolicy, imageID, imageSizeBytes, normalizeImage } from './images.js';
 
 /** Overrides how long a run-to-completion pod's containers run (a Go duration or seconds). */
@@ -22,7 +23,10 @@ export interface ContainerPlan {
   sidecar: boolean;
   /** No pull (image present and policy allows); the Pulled event then says so. */
   imagePresent: boolean;
+  /** The runtime's error when every pull of the image fails (see image-pulls.ts); the container then never starts. */
+  pullError?: string;
   pullStartMs: number;
+  /** When the image is pulled, or (with pullError) when the first pull fails. */
   pulledMs: number;
   startMs: number;
   readyMs: number;
@@ -55,6 +59,8 @@ export interface Timing {
   newContainerID(): string;
   /** Whether the node already holds this image. */
   imagePresent(image: string): boolean;
+  /** The runtime's error for a pull of the image, when it fails. */
+  pullError(image: string): string | undefined;
 }
 
 /** Of the pod start time: sandbox 10%, image pull 70%, create and start 20%. */
@@ -95,11 +101,12 @@ export function planPod(pod: Pod, nowMs: number, timing: Timing): PodPlan {
     const image = container.image ?? '';
     const policy = effectivePullPolicy(image, container.imagePullPolicy);
     const imagePresent = policy === 'Never' || (policy === 'IfNotPresent' && timing.imagePresent(image));
+    const failure = imagePresent ? undefined : timing.pullError(image);
     const pullMs = imagePresent ? 0 : Math.round(startDelay * PULL_SHARE);
     const createMs = Math.round(startDelay * START_SHARE);
     const existing = existingState(pod, container.name, init);
     const startedAt = startedAtOf(existing);
-    const startMs = startedAt ? Date.parse(startedAt) : startAfterMs + pullMs + createMs;
+    const startMs = failure ? Infinity : startedAt ? Date.parse(startedAt) : startAfterMs + pullMs + createMs;
     const sidecar = init && container.restartPolicy === 'Always';
     const probe = container.readinessProbe;
     const readyMs = probe
@@ -117,8 +124,9 @@ export function planPod(pod: Pod, nowMs: number, timing: Timing): PodPlan {
       init,
       sidecar,
       imagePresent,
-      pullStartMs: startMs - pullMs - createMs,
-      pulledMs: startMs - createMs,
+      ...(failure ? { pullError: failure } : {}),
+      pullStartMs: failure ? startAfterMs : startMs - pullMs - createMs,
+      pulledMs: failure ? startAfterMs + pullMs : startMs - createMs,
       startMs,
       readyMs,
       exitMs,
@@ -142,10 +150,15 @@ interface ContainerAt {
   plan: ContainerPlan;
   kind: StateKind;
   ready: boolean;
+  /** Why a container whose image cannot be pulled waits. */
+  pullWaiting?: PullWaiting;
 }
 
 function containerAt(plan: ContainerPlan, pod: PodPlan, nowMs: number): ContainerAt {
   const stopped = pod.stopMs !== undefined && nowMs >= pod.stopMs;
+  if (plan.pullError !== undefined) {
+    return { plan, kind: 'waiting', ready: false, pullWaiting: pullWaitingAt(plan.image, plan.pullError, plan.pulledMs, nowMs) };
+  }
   if (nowMs < plan.startMs) return { plan, kind: 'waiting', ready: false };
   if ((plan.exitMs !== undefined && nowMs >= plan.exitMs) || stopped) return { plan, kind: 'terminated', ready: false };
   return { plan, kind: 'running', ready: nowMs >= plan.readyMs };
@@ -155,18 +168,19 @@ function containerAt(plan: ContainerPlan, pod: PodPlan, nowMs: number): Containe
 const finishedMs = (plan: ContainerPlan, pod: PodPlan): number => Math.min(plan.exitMs ?? Infinity, pod.stopMs ?? Infinity);
 
 function containerState(at: ContainerAt, pod: PodPlan, waitingReason: string): ContainerState {
-  const startedAt = rfc3339(new Date(at.plan.startMs));
+  // Only a started container has a start instant (one whose image never arrives has Infinity).
+  const startedAt = () => rfc3339(new Date(at.plan.startMs));
   switch (at.kind) {
     case 'waiting':
-      return { waiting: { reason: waitingReason } };
+      return { waiting: at.pullWaiting ? { ...at.pullWaiting } : { reason: waitingReason } };
     case 'running':
-      return { running: { startedAt } };
+      return { running: { startedAt: startedAt() } };
     case 'terminated':
       return {
         terminated: {
           exitCode: 0,
           reason: 'Completed',
-          startedAt,
+          startedAt: startedAt(),
           finishedAt: rfc3339(new Date(finishedMs(at.plan, pod))),
           containerID: `containerd://${at.plan.containerID}`,
         },
@@ -228,7 +242,8 @@ export function podStatusAt(pod: Pod, plan: PodPlan, node: NodeFacts, nowMs: num
   const pendingInits = inits.filter((s) => (s.plan.sidecar ? s.kind === 'waiting' : s.kind !== 'terminated'));
   const initialized = pendingInits.length === 0;
   const allMainsEnded = mains.length > 0 && mains.every((s) => s.kind === 'terminated');
-  const phase: PodStatus['phase'] = allMainsEnded ? 'Succeeded' : mains.some((s) => s.kind !== 'waiting') ? 'Running' : 'Pending';
+  // kubelet getPhase: one container not yet started (say, its image cannot be pulled) keeps the pod Pending.
+  const phase: PodStatus['phase'] = allMainsEnded ? 'Succeeded' : mains.some((s) => s.kind === 'waiting') ? 'Pending' : 'Running';
   const terminal = phase === 'Succeeded';
   const sandboxReady = nowMs >= plan.sandboxReadyMs;
 
@@ -303,35 +318,59 @@ export interface PlannedEvent {
   atMs: number;
   /** Unique within the pod, so an event is recorded once. */
   key: string;
+  type: 'Normal' | 'Warning';
   reason: string;
   message: string;
 }
 
-/** The kubelet's Events along the plan: image pull, container created and started. */
-export function plannedEvents(plan: PodPlan): PlannedEvent[] {
-  return plan.containers.flatMap((c) => {
+/** The kubelet's Events along the plan up to `nowMs`: image pull (or failed pulls), container created and started. */
+export function plannedEvents(plan: PodPlan, nowMs: number): PlannedEvent[] {
+  return plan.containers.flatMap((c): PlannedEvent[] => {
+    if (c.pullError !== undefined) return failedPullEvents(c.name, c.image, c.pullError, c.pulledMs, nowMs);
     const pulled = c.imagePresent
-      ? { atMs: c.pulledMs, key: `Pulled/${c.name}`, reason: 'Pulled', message: `Container image "${c.image}" already present on machine` }
+      ? {
+          atMs: c.pulledMs,
+          key: `Pulled/${c.name}`,
+          type: 'Normal' as const,
+          reason: 'Pulled',
+          message: `Container image "${c.image}" already present on machine`,
+        }
       : {
           atMs: c.pulledMs,
           key: `Pulled/${c.name}`,
+          type: 'Normal' as const,
           reason: 'Pulled',
           message: `Successfully pulled image "${c.image}" in ${formatGoDuration(c.pulledMs - c.pullStartMs)} (${formatGoDuration(c.pulledMs - c.pullStartMs)} including waiting). Image size: ${imageSizeBytes(c.image)} bytes.`,
         };
     return [
       ...(c.imagePresent
         ? []
-        : [{ atMs: c.pullStartMs, key: `Pulling/${c.name}`, reason: 'Pulling', message: `Pulling image "${c.image}"` }]),
+        : [
+            {
+              atMs: c.pullStartMs,
+              key: `Pulling/${c.name}`,
+              type: 'Normal' as const,
+              reason: 'Pulling',
+              message: `Pulling image "${c.image}"`,
+            },
+          ]),
       pulled,
-      { atMs: c.startMs, key: `Created/${c.name}`, reason: 'Created', message: `Created container: ${c.name}` },
-      { atMs: c.startMs, key: `Started/${c.name}`, reason: 'Started', message: `Started container ${c.name}` },
-    ];
+      { atMs: c.startMs, key: `Created/${c.name}`, type: 'Normal' as const, reason: 'Created', message: `Created container: ${c.name}` },
+      { atMs: c.startMs, key: `Started/${c.name}`, type: 'Normal' as const, reason: 'Started', message: `Started container ${c.name}` },
+    ].filter((event) => event.atMs <= nowMs);
   });
 }
 
 /** The next instant after `nowMs` at which the plan changes something. */
 export function nextChangeMs(plan: PodPlan, nowMs: number): number | undefined {
-  const instants = [plan.sandboxReadyMs, plan.stopMs, ...plan.containers.flatMap((c) => [c.pulledMs, c.startMs, c.readyMs, c.exitMs])];
-  const future = instants.filter((t): t is number => t !== undefined && t > nowMs);
+  const instants = [
+    plan.sandboxReadyMs,
+    plan.stopMs,
+    ...plan.containers.flatMap((c) =>
+      c.pullError !== undefined ? [nextPullChangeMs(c.pulledMs, nowMs)] : [c.pulledMs, c.startMs, c.readyMs, c.exitMs],
+    ),
+  ];
+  // A container behind one whose image never arrives never starts (Infinity).
+  const future = instants.filter((t): t is number => t !== undefined && t > nowMs && Number.isFinite(t));
   return future.length ? Math.min(...future) : undefined;
 }

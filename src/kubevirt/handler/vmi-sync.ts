@@ -8,7 +8,8 @@
  * bring the VMI back to the queue.
  */
 import type { ComponentContext } from '../../runtime/component-context.js';
-import { jsonEqual, type Node } from '../../kube/nodes.js';
+import { jsonEqual } from '../../kube/json-equal.js';
+import type { Node } from '../../kube/nodes.js';
 import { isPodTerminal, type Pod } from '../../kube/pods.js';
 import { rfc3339 } from '../../runtime/clock.js';
 import type { Component } from '../../runtime/component.js';

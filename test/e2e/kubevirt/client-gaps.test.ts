@@ -9,6 +9,8 @@ import t from 'tap';
 import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
 import { installKubeVirt } from '../../helpers/kubevirt.js';
 import { rawClient, type RawClient } from '../../helpers/raw-https.js';
+import { parseTable } from '../../helpers/kubectl.js';
+import { POD_REF, type Pod } from '../../../src/kube/pods.js';
 
 let fixture: EmulatorFixture;
 let api: RawClient;
@@ -191,4 +193,112 @@ t.test('preference requirements are refused at VM create with virt-api messages'
   );
   const enough = await api.send('POST', path, { body: vm('enough', { cpu: { sockets: 2 }, memory: { guest: '1Gi' } }) });
   t.equal(enough.status, 201, enough.text);
+});
+
+// A containerDisk whose registry cannot resolve (`.invalid`, RFC 6761): the kubelet reports the launcher's container
+// waiting ErrImagePull with containerd's error, then ImagePullBackOff (kubelet v1.32 pkg/kubelet/images/image_manager.go,
+// with its Events); virt-controller's checkForContainerImageError (pkg/virt-controller/watch/vmi.go) turns the waiting
+// reason into the Scheduling VMI's Synchronized=False condition, and the VM's printableStatus follows it
+// (setPrintableStatus in pkg/virt-controller/watch/vm.go: ErrImagePull, ImagePullBackOff).
+t.test('a containerDisk that cannot be pulled: ErrImagePull, ImagePullBackOff on pod, VMI and VM', async (t) => {
+  const image = 'registry.invalid/kubevirt/cirros-container-disk-demo:v1.9.0';
+  const reasons: string[] = [];
+  const watch = fixture.emulator.client
+    .watch<Pod>(POD_REF, { namespace: 'default', labelSelector: 'vm.kubevirt.io/name=pull-vm' })
+    .subscribe({
+      next: (event) => {
+        const statuses = [...(event.object.status?.initContainerStatuses ?? []), ...(event.object.status?.containerStatuses ?? [])];
+        const reason = statuses.map((s) => s.state?.waiting?.reason).find((r) => r === 'ErrImagePull' || r === 'ImagePullBackOff');
+        if (reason && reasons[reasons.length - 1] !== reason) reasons.push(reason);
+      },
+    });
+  t.teardown(() => watch.unsubscribe());
+  const vm = {
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachine',
+    metadata: { name: 'pull-vm', namespace: 'default' },
+    spec: { runStrategy: 'Always', template: { spec: { ...vmiSpec(), volumes: [{ name: 'containerdisk', containerDisk: { image } }] } } },
+  };
+  t.equal((await fixture.kubectl(['create', '-f', '-'], { input: JSON.stringify(vm) })).code, 0);
+  const backOff = await fixture.kubectl([
+    'wait',
+    'vm/pull-vm',
+    '--for=jsonpath={.status.printableStatus}=ImagePullBackOff',
+    '--timeout=20s',
+  ]);
+  t.equal(backOff.code, 0, backOff.stderr);
+  t.same(reasons.slice(0, 2), ['ErrImagePull', 'ImagePullBackOff'], 'the pod: ErrImagePull, then ImagePullBackOff');
+
+  const vmi = JSON.parse((await fixture.kubectl(['get', 'vmi', 'pull-vm', '-o', 'json'])).stdout);
+  t.equal(vmi.status.phase, 'Scheduling');
+  t.match(
+    vmi.status.conditions.find((c: { type: string }) => c.type === 'Synchronized'),
+    {
+      status: 'False',
+      reason: 'ImagePullBackOff',
+      message: `Back-off pulling image "${image}"`,
+    },
+  );
+  const get = parseTable((await fixture.kubectl(['get', 'vm', 'pull-vm'])).stdout);
+  t.equal(get.rows[0]?.[2], 'ImagePullBackOff', 'kubectl get vm prints it');
+
+  const pod = (await fixture.kubectl(['get', 'pods', '-l', 'vm.kubevirt.io/name=pull-vm', '-o', 'jsonpath={.items[0].metadata.name}']))
+    .stdout;
+  const events = (
+    await fixture.kubectl([
+      'get',
+      'events',
+      '--field-selector',
+      `involvedObject.name=${pod}`,
+      '-o',
+      'jsonpath={range .items[*]}{.type} {.reason}: {.message}{"\\n"}{end}',
+    ])
+  ).stdout;
+  t.match(events, `Warning Failed: Failed to pull image "${image}": rpc error: code = Unknown desc = failed to pull and unpack image`);
+  t.match(events, 'dial tcp: lookup registry.invalid: no such host');
+  t.match(events, 'Warning Failed: Error: ErrImagePull');
+  t.match(events, `Normal BackOff: Back-off pulling image "${image}"`);
+  t.match(events, 'Warning Failed: Error: ImagePullBackOff');
+  t.equal((await fixture.kubectl(['delete', 'vm', 'pull-vm', '--wait=false'])).code, 0);
+});
+
+// The image KubeVirt's own [test_id:6869] uses ("no-such-image", tests/vm_test.go) resolves to docker.io, which answers
+// "not found"; an image-pull-failure Fault makes the emulator's registries answer so for the image it names.
+t.test('an image-pull-failure Fault: pulls of its image fail with the registry not found, until it is deleted', async (t) => {
+  const fault = {
+    apiVersion: 'emulator.kubevirt.io/v1alpha1',
+    kind: 'Fault',
+    metadata: { name: 'no-such-image', namespace: 'default' },
+    spec: { type: 'image-pull-failure', target: { image: 'no-such-image' } },
+  };
+  t.equal((await fixture.kubectl(['create', '-f', '-'], { input: JSON.stringify(fault) })).code, 0);
+  const active = await fixture.kubectl(['wait', 'fault/no-such-image', '--for=jsonpath={.status.phase}=Active', '--timeout=10s']);
+  t.equal(active.code, 0, active.stderr);
+  t.equal((await fixture.kubectl(['run', 'no-such', '--image=no-such-image'])).code, 0);
+  const waiting = '{.status.containerStatuses[0].state.waiting.reason}';
+  const backOff = await fixture.kubectl(['wait', 'pod/no-such', `--for=jsonpath=${waiting}=ImagePullBackOff`, '--timeout=20s']);
+  t.equal(backOff.code, 0, backOff.stderr);
+  const events = (
+    await fixture.kubectl([
+      'get',
+      'events',
+      '--field-selector',
+      'involvedObject.name=no-such',
+      '-o',
+      'jsonpath={range .items[*]}{.message}{"\\n"}{end}',
+    ])
+  ).stdout;
+  const reference = 'docker.io/library/no-such-image:latest';
+  t.match(
+    events,
+    `Failed to pull image "no-such-image": rpc error: code = NotFound desc = failed to pull and unpack image "${reference}": ` +
+      `failed to resolve reference "${reference}": ${reference}: not found`,
+  );
+  t.equal((await fixture.kubectl(['get', 'pod', 'no-such', '-o', 'jsonpath={.status.phase}'])).stdout, 'Pending');
+
+  t.equal((await fixture.kubectl(['delete', 'fault', 'no-such-image'])).code, 0);
+  t.equal((await fixture.kubectl(['run', 'such', '--image=no-such-image'])).code, 0);
+  const running = await fixture.kubectl(['wait', 'pod/such', '--for=jsonpath={.status.phase}=Running', '--timeout=20s']);
+  t.equal(running.code, 0, running.stderr);
+  await fixture.kubectl(['delete', 'pod', 'no-such', 'such', '--wait=false']);
 });

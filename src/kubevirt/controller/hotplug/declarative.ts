@@ -4,7 +4,7 @@
  * the template leaves the VMI; one new in the template joins it, with its disk, unless the VMI still reports a status
  * for it (it is being unplugged). Other volumes and disks are never touched.
  */
-import { sameJson } from '../same-json.js';
+import { jsonEqual } from '../../../kube/json-equal.js';
 import type { VirtualMachine, VirtualMachineInstance, Volume } from '../types.js';
 import { isDeclarativeHotplugVolume } from './volumes.js';
 
@@ -26,7 +26,7 @@ export function declarativeVolumesPatch(vm: VirtualMachine, vmi: VirtualMachineI
   const kept = (vmi.spec.volumes ?? []).filter((volume) => {
     if (!isDeclarativeHotplugVolume(volume)) return true;
     const inVm = vmVolumes.get(volume.name);
-    return inVm !== undefined && !(isDeclarativeHotplugVolume(inVm) && !sameJson(inVm, volume));
+    return inVm !== undefined && !(isDeclarativeHotplugVolume(inVm) && !jsonEqual(inVm, volume));
   });
   const added = (template.volumes ?? []).filter((v) => isDeclarativeHotplugVolume(v) && !vmiVolumes.has(v.name) && !withStatus.has(v.name));
   const volumes: Volume[] = [...kept, ...added];
@@ -47,7 +47,7 @@ export function declarativeVolumesPatch(vm: VirtualMachine, vmi: VirtualMachineI
   );
   const disks = [...keptDisks, ...addedDisks];
 
-  if (sameJson(vmi.spec.volumes ?? [], volumes) && sameJson(vmiDisks, disks)) return undefined;
+  if (jsonEqual(vmi.spec.volumes ?? [], volumes) && jsonEqual(vmiDisks, disks)) return undefined;
   const lists = [
     { path: '/spec/volumes', before: vmi.spec.volumes, after: volumes },
     { path: '/spec/domain/devices/disks', before: vmi.spec.domain.devices?.disks, after: disks },

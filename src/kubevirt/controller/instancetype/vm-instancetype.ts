@@ -22,7 +22,7 @@ import {
   type MatcherRole,
   type StatusRef,
 } from './instancetype-revisions.js';
-import { sameJson } from '../same-json.js';
+import { jsonEqual } from '../../../kube/json-equal.js';
 import type { VirtualMachine, VirtualMachineInstance } from '../types.js';
 import type { SyncError } from '../vmi/vmi-status.js';
 
@@ -68,7 +68,7 @@ export async function syncInstancetypeRefs(
       return { vm, syncError: { reason: ROLES[role].findFailure, message: (err as Error).message, requeue: true } };
     }
   }
-  const unchanged = ROLE_NAMES.every((role) => sameJson(refs[ROLES[role].statusField], statusRefOf(vm, role)));
+  const unchanged = ROLE_NAMES.every((role) => jsonEqual(refs[ROLES[role].statusField], statusRefOf(vm, role)));
   if (!unchanged) {
     const status = { ...(vm.status ?? {}), ...refs };
     for (const role of ROLE_NAMES) if (!refs[ROLES[role].statusField]) delete (status as Record<string, unknown>)[ROLES[role].statusField];

@@ -19,7 +19,7 @@ import type { Informer } from '../../../runtime/informer.js';
 import { hasCondition } from '../conditions.js';
 import { VM_REF, VMI_REF } from '../constants.js';
 import { errorMessage } from '../errors.js';
-import { sameJson } from '../same-json.js';
+import { jsonEqual } from '../../../kube/json-equal.js';
 import type { VirtualMachine, VirtualMachineInstance } from '../types.js';
 import { indexOfVm, indexVmSpec, LABEL_POOL_REVISION, type VirtualMachinePool } from './pool-vm.js';
 
@@ -48,7 +48,7 @@ const revisionOf = (obj: KubeObject): string | undefined => obj.metadata.labels?
 function isOutdatedVm(deps: PoolUpdateDeps, pool: VirtualMachinePool, vm: VirtualMachine): boolean {
   const revision = revisionOf(vm);
   const spec = revision ? deps.revisionSpec(pool.metadata.namespace, revision) : undefined;
-  return !spec || !sameJson(spec.virtualMachineTemplate, pool.spec.virtualMachineTemplate);
+  return !spec || !jsonEqual(spec.virtualMachineTemplate, pool.spec.virtualMachineTemplate);
 }
 
 /** isOutdatedVMI: what the VMI needs, comparing the pool revisions the VM and the VMI were made from. */
@@ -62,8 +62,8 @@ function vmiUpdateType(deps: PoolUpdateDeps, vm: VirtualMachine, vmi: VirtualMac
   if (!expected) return 'none';
   const current = deps.revisionSpec(vm.metadata.namespace, vmiRevision)?.virtualMachineTemplate.spec;
   if (!current) return 'restart';
-  if (!sameJson(current.dataVolumeTemplates, expected.dataVolumeTemplates)) return 'vm-delete';
-  return sameJson(current.template, expected.template) ? 'label-patch' : 'restart';
+  if (!jsonEqual(current.dataVolumeTemplates, expected.dataVolumeTemplates)) return 'vm-delete';
+  return jsonEqual(current.template, expected.template) ? 'label-patch' : 'restart';
 }
 
 const isVmiReady = (vmi: VirtualMachineInstance | undefined): boolean =>

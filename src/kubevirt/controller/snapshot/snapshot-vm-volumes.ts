@@ -8,7 +8,7 @@ import type { ComponentContext } from '../../../runtime/component-context.js';
 import type { Component } from '../../../runtime/component.js';
 import { Controller } from '../../../runtime/controller.js';
 import { objectKey, type Informer } from '../../../runtime/informer.js';
-import { sameJson } from '../same-json.js';
+import { jsonEqual } from '../../../kube/json-equal.js';
 import { isSnapshottable, type Claim } from './snapshot-common.js';
 import type { SnapshotVm } from './snapshot-source.js';
 import type { VolumeSnapshotClasses } from './snapshot-volume-class.js';
@@ -65,7 +65,7 @@ export class SnapshotVmVolumesController implements Component {
     for (const volume of vm.spec.template?.spec.volumes ?? []) statuses.push(await this.statusOf(vm.metadata.namespace ?? '', volume));
     const current = (vm.status as { volumeSnapshotStatuses?: unknown } | undefined)?.volumeSnapshotStatuses;
     const next = statuses.length ? statuses : undefined;
-    if (sameJson(current, next)) return;
+    if (jsonEqual(current, next)) return;
     await this.deps.ctx.client.update({ ...vm, status: { ...vm.status, volumeSnapshotStatuses: next } }, { subresource: 'status' });
   }
 

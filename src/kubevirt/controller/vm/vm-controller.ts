@@ -15,7 +15,7 @@ import { hasCondition } from '../conditions.js';
 import { CONTROLLER_REVISION_REF, FINALIZER_ORPHAN, FINALIZER_VM_CONTROLLER, PVC_REF, VM_REF, VMI_REF } from '../constants.js';
 import { errorMessage, statusCode } from '../errors.js';
 import { Expectations } from '../../../runtime/expectations.js';
-import { sameJson } from '../same-json.js';
+import { jsonEqual } from '../../../kube/json-equal.js';
 import { createsDataVolumes, handleDataVolumes } from './data-volumes.js';
 import { decideRunAction, hasStartPausedRequest, runStrategyOf, type RunAction } from './run-strategy.js';
 import { isFinal, type VirtualMachine, type VirtualMachineInstance } from '../types.js';
@@ -394,7 +394,7 @@ export class VmController implements Component {
       throw err;
     }
     const started = (revision.data as { spec?: { template?: unknown } } | undefined)?.spec?.template;
-    if (!sameJson(started, vm.spec.template)) return;
+    if (!jsonEqual(started, vm.spec.template)) return;
     const annotations = { ...(vmi.metadata.annotations ?? {}), 'kubevirt.io/vm-generation': generation };
     await this.deps.ctx.client.patch(VMI_REF, vmi.metadata.namespace, vmi.metadata.name ?? '', 'json', [
       { op: 'test', path: '/metadata/annotations', value: vmi.metadata.annotations },
@@ -429,7 +429,7 @@ export class VmController implements Component {
     const dump = nextMemoryDumpRequest(vm, vmi);
     if (dump) status.memoryDumpRequest = dump;
     else delete status.memoryDumpRequest;
-    if (sameJson(status, vm.status ?? {})) return;
+    if (jsonEqual(status, vm.status ?? {})) return;
     await ctx.client.update({ ...vm, status }, { subresource: 'status' });
   }
 }

@@ -14,7 +14,7 @@ import { objectKey, type HandlerRegistration, type Informer } from '../../../run
 import type { ClusterConfig } from '../cluster-config.js';
 import { ANNOTATION_LATEST_API, ANNOTATION_STORAGE_API, POD_CONDITION_UNPAUSED, POD_REF } from '../constants.js';
 import { Expectations } from '../../../runtime/expectations.js';
-import { sameJson } from '../same-json.js';
+import { jsonEqual } from '../../../kube/json-equal.js';
 import { isPodDown, isPodDownOrGoingDown, isTempPod, owningVmi } from './launcher-pod-state.js';
 import { podsOwnedByVmi } from './launcher-pod-index.js';
 import { renderLauncherPod } from '../services/launcher-pod.js';
@@ -165,7 +165,7 @@ export class VmiController implements Component {
     // Only once bound: the simulated scheduler writes PodScheduled=False with a plain update and would lose it to our concurrent write.
     if (pod?.spec.nodeName && !isTempPod(pod) && !isPodDownOrGoingDown(pod)) await this.syncUnpausedCondition(vmi, pod);
     if (
-      !sameJson([next.status, next.metadata.finalizers, next.metadata.labels], [vmi.status, vmi.metadata.finalizers, vmi.metadata.labels])
+      !jsonEqual([next.status, next.metadata.finalizers, next.metadata.labels], [vmi.status, vmi.metadata.finalizers, vmi.metadata.labels])
     ) {
       await ctx.client.update(next);
     }

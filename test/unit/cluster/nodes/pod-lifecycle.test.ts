@@ -8,6 +8,7 @@ import {
   runToCompletionMs,
   type Timing,
 } from '../../../../src/cluster/nodes/pod-lifecycle.js';
+import { pullError } from '../../../../src/cluster/nodes/image-pulls.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const timing: Timing = {
@@ -18,6 +19,7 @@ const timing: Timing = {
   jitter: (ms) => ms,
   newContainerID: () => 'a'.repeat(64),
   imagePresent: () => false,
+  pullError: (image) => pullError(image, false),
 };
 
 const pod = (spec: Partial<Pod['spec']> = {}, metadata: Partial<Pod['metadata']> = {}): Pod => ({
@@ -55,7 +57,7 @@ t.test('the plan: sandbox, pull, start; status at each instant', async (t) => {
   t.equal(nextChangeMs(plan, T0), T0 + 100);
   t.equal(nextChangeMs(plan, T0 + 1000), undefined);
   t.same(
-    plannedEvents(plan).map((e) => [e.reason, e.atMs - T0]),
+    plannedEvents(plan, Infinity).map((e) => [e.reason, e.atMs - T0]),
     [
       ['Pulling', 100],
       ['Pulled', 800],
@@ -64,8 +66,8 @@ t.test('the plan: sandbox, pull, start; status at each instant', async (t) => {
     ],
   );
   t.equal(
-    plannedEvents(plan)[1].message,
-    `Successfully pulled image "nginx" in 700ms (700ms including waiting). Image size: ${/\d+/.exec(plannedEvents(plan)[1].message.split('Image size: ')[1])![0]} bytes.`,
+    plannedEvents(plan, Infinity)[1].message,
+    `Successfully pulled image "nginx" in 700ms (700ms including waiting). Image size: ${/\d+/.exec(plannedEvents(plan, Infinity)[1].message.split('Image size: ')[1])![0]} bytes.`,
   );
 });
 
@@ -75,10 +77,10 @@ t.test('a present image with IfNotPresent is not pulled', async (t) => {
     imagePresent: () => true,
   });
   t.same(
-    plannedEvents(plan).map((e) => e.reason),
+    plannedEvents(plan, Infinity).map((e) => e.reason),
     ['Pulled', 'Created', 'Started'],
   );
-  t.equal(plannedEvents(plan)[0].message, 'Container image "busybox:1.36" already present on machine');
+  t.equal(plannedEvents(plan, Infinity)[0].message, 'Container image "busybox:1.36" already present on machine');
 });
 
 t.test('a restarted kubelet keeps the start instants and container IDs from the status', async (t) => {
@@ -111,4 +113,43 @@ t.test('a stop ends running containers with exit code 0', async (t) => {
   const stopped = podStatusAt(p, plan, { hostIP: 'h' }, T0 + 3000);
   t.match(stopped.containerStatuses?.[0].state?.terminated, { exitCode: 0, reason: 'Completed', finishedAt: '2026-01-01T00:00:03Z' });
   t.equal(stopped.phase, 'Succeeded');
+});
+
+// kubelet v1.32 pkg/kubelet/images/image_manager.go: a failed pull reports ErrImagePull with the runtime's error, the
+// next sync finds the image in back-off (ImagePullBackOff, "Back-off pulling image ..."); the back-off doubles from 10 s.
+t.test('an image whose registry cannot resolve: ErrImagePull, ImagePullBackOff, retries on a doubling back-off', async (t) => {
+  const image = 'registry.invalid/demo/disk:v1';
+  const p = pod({ containers: [{ name: 'c', image }] });
+  const plan = planPod(p, T0, timing);
+  const waiting = (atMs: number) => podStatusAt(p, plan, { hostIP: '172.18.0.3' }, T0 + atMs).containerStatuses?.[0].state?.waiting;
+  const error =
+    'rpc error: code = Unknown desc = failed to pull and unpack image "registry.invalid/demo/disk:v1": failed to resolve reference ' +
+    '"registry.invalid/demo/disk:v1": failed to do request: Head "https://registry.invalid/v2/demo/disk/manifests/v1": ' +
+    'dial tcp: lookup registry.invalid: no such host';
+  t.same(waiting(0), { reason: 'ContainerCreating' }, 'before the first pull fails');
+  t.same(waiting(800), { reason: 'ErrImagePull', message: error });
+  t.same(waiting(1800), { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` });
+  t.same(waiting(10_800), { reason: 'ErrImagePull', message: error }, 'the second pull after 10 s');
+  t.equal(waiting(11_800)?.reason, 'ImagePullBackOff');
+  t.equal(waiting(30_800)?.reason, 'ErrImagePull', 'the third after 20 s more');
+  t.equal(
+    podStatusAt(p, plan, { hostIP: '172.18.0.3' }, T0 + 60_000).phase,
+    'Pending',
+    'a container that never started keeps the pod Pending',
+  );
+  t.same(
+    [800, 1800, 10_800, 11_800, 30_800].map((ms) => nextChangeMs(plan, T0 + ms)! - T0),
+    [1800, 10_800, 11_800, 30_800, 31_800],
+  );
+  t.same(
+    plannedEvents(plan, T0 + 1800).map((e) => [e.type, e.reason, e.message]),
+    [
+      ['Normal', 'Pulling', `Pulling image "${image}"`],
+      ['Warning', 'Failed', `Failed to pull image "${image}": ${error}`],
+      ['Warning', 'Failed', 'Error: ErrImagePull'],
+      ['Normal', 'BackOff', `Back-off pulling image "${image}"`],
+      ['Warning', 'Failed', 'Error: ImagePullBackOff'],
+    ],
+  );
+  t.equal(plannedEvents(plan, T0 + 10_800).length, 8, 'the second pull: Pulling and both Failed once more');
 });
