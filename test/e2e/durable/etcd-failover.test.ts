@@ -1,0 +1,141 @@
+// Killing one of two emulators on one etcd is a machine failure, on virtual clocks (`serve --clock virtual`, advanced
+// by the test): the survivor takes the controllers' Leases within the lease duration, the dead emulator's nodes go
+// NotReady, and KubeVirt handles its VMs as on a node failure (pkg/virt-controller/watch/node: stale virt-handler
+// heartbeat -> node unschedulable, VMIs whose launcher pod is gone -> Failed/NodeUnresponsive; the VM starts a new VMI).
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServe, type ServeProcess } from '../../helpers/cli-process.js';
+import { startEtcdCluster } from '../../helpers/etcd-cluster.js';
+import { kubevirtSchema } from '../../helpers/kubevirt.js';
+import { rawClient, type RawClient } from '../../helpers/raw-https.js';
+import { runKubectl } from '../../helpers/kubectl.js';
+
+const dir = t.testdir();
+// One member: this file is about the emulators; etcd.test.ts covers a member's death.
+const etcd = await startEtcdCluster(t, dir, 1);
+
+interface Emulator {
+  api: RawClient;
+  serve: ServeProcess;
+  kubeconfig: string;
+}
+
+async function serve(name: string, extra: string[]): Promise<Emulator> {
+  const kubeconfig = join(dir, `${name}.kubeconfig`);
+  const args = ['--port', '0', '--data-dir', join(dir, name), '--kubeconfig', kubeconfig, '--log-level', 'error'];
+  const started = await startServe(t, [...args, '--etcd-servers', etcd.endpoints.join(','), ...extra]);
+  return { api: rawClient(started.url, kubeconfig), serve: started, kubeconfig };
+}
+
+type Vmi = { metadata: { uid: string; name: string }; status?: { phase?: string; nodeName?: string; reason?: string } };
+const vmiOf = async (api: RawClient): Promise<Vmi | undefined> => {
+  const answer = await api.send('GET', '/apis/kubevirt.io/v1/namespaces/default/virtualmachineinstances/vm-cirros');
+  return answer.status === 200 ? (answer.json as unknown as Vmi) : undefined;
+};
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `probe` on the real clock for up to `seconds`. */
+async function waitFor(seconds: number, probe: () => Promise<boolean>): Promise<boolean> {
+  for (const deadline = Date.now() + seconds * 1000; Date.now() < deadline; await sleep(200)) if (await probe()) return true;
+  return probe();
+}
+
+// a runs the control plane and KubeVirt on the real clock (its install waits for them), with the VM on a's node.
+const a = await serve('a', ['--workers', '1', '--install-kubevirt']);
+const vm = readFileSync(kubevirtSchema('examples/vm-cirros.yaml'), 'utf8').replace('runStrategy: Halted', 'runStrategy: Always');
+const applied = await runKubectl(['apply', '-f', '-'], { kubeconfig: a.kubeconfig, cacheDir: join(dir, 'cache'), input: vm });
+if (applied.code !== 0) throw new Error(applied.stderr);
+if (!(await waitFor(60, async () => (await vmiOf(a.api))?.status?.phase === 'Running'))) throw new Error('the VMI did not run on a');
+const first = (await vmiOf(a.api))!;
+
+// b joins with a node of its own, b-worker, once the VM runs on a's, as a machine added to the cluster. Its clock is
+// virtual, kept level with the real one while a lives, then moved on by the test to play the minutes a failure takes.
+const b = await serve('b', ['--node-prefix', 'b', '--workers', '1', '--seed', '2', '--clock', 'virtual']);
+const clockOfB = async () => Date.parse((await b.api.send('GET', '/emulator/clock')).json.now as string);
+/** Moves b's clock by `seconds` in steps, so that b's components see their own writes come back between them. */
+async function advanceB(seconds: number): Promise<void> {
+  for (let done = 0; done < seconds; done += 1) {
+    const moved = await b.api.send('POST', '/emulator/clock/advance?by=1s');
+    if (moved.status !== 200) throw new Error(`advance: ${moved.text}`);
+    await sleep(10);
+  }
+}
+async function keepBLevel(): Promise<void> {
+  const behind = Math.floor((Date.now() - (await clockOfB())) / 1000);
+  if (behind > 0) await advanceB(behind);
+}
+const labelsOf = async (node: string) =>
+  ((await b.api.send('GET', `/api/v1/nodes/${node}`)).json.metadata as { labels?: Record<string, string> } | undefined)?.labels ?? {};
+const handlerOnB = await waitFor(60, async () => {
+  await keepBLevel();
+  return (await labelsOf('b-worker'))['kubevirt.io/schedulable'] === 'true';
+});
+if (!handlerOnB) throw new Error('no virt-handler came up on b-worker');
+
+const LEASES = [
+  ['kube-system', 'kube-controller-manager'],
+  ['kube-system', 'kube-scheduler'],
+  ['kubevirt', 'virt-controller'],
+  ['kubevirt', 'virt-operator'],
+] as const;
+type LeaseSpec = { holderIdentity?: string; leaseDurationSeconds?: number; leaseTransitions?: number };
+const leaseOf = async (namespace: string, name: string) =>
+  (await b.api.send('GET', `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/${name}`)).json.spec as LeaseSpec | undefined;
+const readyOf = async (node: string) =>
+  (
+    (await b.api.send('GET', `/api/v1/nodes/${node}`)).json.status as { conditions?: { type: string; status: string }[] } | undefined
+  )?.conditions?.find((c) => c.type === 'Ready')?.status;
+/** Advances b's clock a second at a time until `probe` holds, for at most `seconds`; answers the seconds it took. */
+async function advanceBUntil(seconds: number, probe: () => Promise<boolean>): Promise<number | undefined> {
+  for (let elapsed = 0; elapsed <= seconds; elapsed++) {
+    if (await probe()) return elapsed;
+    await advanceB(1);
+  }
+  return undefined;
+}
+
+t.test('the VM runs on a node of a, whose emulator leads every controller', async (t) => {
+  t.equal(first.status?.nodeName, 'kubevirt-emulator-worker');
+  for (const [namespace, name] of LEASES) {
+    const spec = await leaseOf(namespace, name);
+    t.match(spec?.holderIdentity, /\S/, `${namespace}/${name} is held`);
+    t.equal(spec?.leaseDurationSeconds, 15);
+  }
+  const holders = new Set(await Promise.all(LEASES.map(async ([namespace, name]) => (await leaseOf(namespace, name))?.holderIdentity)));
+  t.equal(holders.size, 1, "by one identity, a's");
+});
+
+/** b's time when a was killed (b's clock is level with the real one then). */
+let killedAtMs = 0;
+
+t.test('killing a: its Leases move to b within the lease duration', async (t) => {
+  const before = new Map(await Promise.all(LEASES.map(async ([ns, name]) => [name, await leaseOf(ns, name)] as const)));
+  await keepBLevel();
+  killedAtMs = await clockOfB();
+  a.serve.child.kill('SIGKILL');
+  await a.serve.exited;
+  // b saw each record last change at most a retry period (2 s) before the kill: it takes over once the lease duration
+  // (15 s) has passed since, at its next retry.
+  const moved = await advanceBUntil(30, async () => {
+    for (const [namespace, name] of LEASES)
+      if ((await leaseOf(namespace, name))?.holderIdentity === before.get(name)?.holderIdentity) return false;
+    return true;
+  });
+  t.ok(moved !== undefined && moved <= 15 + 2, `every Lease moved after ${moved} s of b's time`);
+  for (const [namespace, name] of LEASES) {
+    const spec = await leaseOf(namespace, name);
+    t.equal(spec?.leaseTransitions, (before.get(name)?.leaseTransitions ?? 0) + 1, `${namespace}/${name}: one more transition`);
+  }
+});
+
+t.test("a's nodes go NotReady", async (t) => {
+  // The node lifecycle controller marks a node whose kubelet was silent for the grace period (40 s); b's starts with the
+  // kube-controller-manager Lease (at most 17 s after the kill) and counts the silence from at most then.
+  await advanceBUntil(60, async () => (await readyOf('kubevirt-emulator-worker')) === 'Unknown');
+  const after = ((await clockOfB()) - killedAtMs) / 1000;
+  t.equal(await readyOf('kubevirt-emulator-worker'), 'Unknown', `a's worker Ready Unknown ${after} s after the kill`);
+  t.ok(after >= 40 && after <= 90, 'once the node monitor grace period is over, within 90 s');
+  t.equal(await readyOf('kubevirt-emulator-control-plane'), 'Unknown');
+  t.equal(await readyOf('b-worker'), 'True', "b's node stays Ready");
+});
