@@ -180,3 +180,25 @@ t.test('KubeVirt marks a-worker unresponsive, and leaves the VMI alone while the
   t.equal(vmi?.metadata.uid, first.metadata.uid);
   t.equal(vmi?.status?.phase, 'Running', 'its launcher pod still runs as far as the API knows (no kubelet reports otherwise): not failed');
 });
+
+t.test('deleting the dead Node (fencing it) fails the VMI, and the VM starts a new one on the surviving node', async (t) => {
+  const deleted = await b.api.send('DELETE', '/api/v1/nodes/a-worker');
+  t.equal(deleted.status, 200, 'kubectl delete node a-worker');
+  // The pod garbage collector force-deletes the orphaned launcher pod after its 40 s quarantine; virt-controller then
+  // fails the VMI, and the VM (runStrategy Always) starts a new one, which b's worker runs.
+  const replaced = await advanceBUntil(120, async () => {
+    const vmi = await vmiOf(b.api);
+    return vmi !== undefined && vmi.metadata.uid !== first.metadata.uid && vmi.status?.phase === 'Running';
+  });
+  t.not(replaced, undefined, `a new VMI Running ${replaced} s after the Node was deleted`);
+  const vmi = await vmiOf(b.api);
+  t.equal(vmi?.status?.nodeName, 'kubevirt-emulator-worker', "on b's worker");
+  const launchers = await b.api.send('GET', '/api/v1/namespaces/default/pods?labelSelector=kubevirt.io%3Dvirt-launcher');
+  const nodes = ((launchers.json.items as { spec: { nodeName?: string } }[] | undefined) ?? []).map((p) => p.spec.nodeName);
+  t.same(nodes, ['kubevirt-emulator-worker'], 'the old launcher pod is gone from the API');
+  const events = await b.api.send('GET', '/api/v1/namespaces/default/events?fieldSelector=involvedObject.kind=VirtualMachineInstance');
+  const reasons = ((events.json.items as { reason: string; involvedObject: { uid: string } }[] | undefined) ?? [])
+    .filter((e) => e.involvedObject.uid === first.metadata.uid)
+    .map((e) => e.reason);
+  t.ok(reasons.includes('NodeUnresponsive'), `virt-controller failed the first VMI as NodeUnresponsive: ${reasons.join(', ')}`);
+});
