@@ -1,11 +1,11 @@
-// Killing one of two emulators on one etcd is a machine failure, on virtual clocks (`serve --clock virtual`, advanced
-// by the test): the survivor takes the controllers' Leases within the lease duration, the dead emulator's nodes go
-// NotReady, and KubeVirt handles its VMs as on a node failure (pkg/virt-controller/watch/node: stale virt-handler
-// heartbeat -> node unschedulable, VMIs whose launcher pod is gone -> Failed/NodeUnresponsive; the VM starts a new VMI).
+// Killing one of two emulators on one etcd is a machine failure. The survivor runs on a virtual clock the test moves
+// on (`serve --clock virtual`), so the minutes a failure takes cost seconds: it takes the controllers' Leases within
+// the lease duration, the dead emulator's node goes NotReady, and KubeVirt handles the VM on it as on a node failure
+// (pkg/virt-controller/watch/node: stale virt-handler heartbeat -> node unschedulable; once the node is fenced with
+// `kubectl delete node`, PodGC removes the launcher pod, the VMI fails with NodeUnresponsive and the VM starts anew).
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startServe, type ServeProcess } from '../../helpers/cli-process.js';
 import { startEtcdCluster } from '../../helpers/etcd-cluster.js';
 import { kubevirtSchema } from '../../helpers/kubevirt.js';
@@ -75,7 +75,7 @@ async function waitLevel(seconds: number, probe: () => Promise<boolean>): Promis
 
 // KubeVirt installed as its documentation says, through a, which takes the kubevirt Leases once their namespace exists.
 for (const manifest of ['kubevirt-operator.yaml', 'kubevirt-cr.yaml'])
-  await kubectl(['apply', '-f', fileURLToPath(new URL(`../../../schemas/kubevirt/manifests/${manifest}`, import.meta.url))]);
+  await kubectl(['apply', '-f', kubevirtSchema(`manifests/${manifest}`)]);
 const leased = await waitFor(30, async () => {
   const leases = await a.api.send('GET', '/apis/coordination.k8s.io/v1/namespaces/kubevirt/leases');
   return ((leases.json.items as unknown[] | undefined) ?? []).length === 2;
