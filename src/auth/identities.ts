@@ -26,7 +26,8 @@ export type ControllerName =
   | 'node-controller'
   | 'disruption-controller'
   | 'clusterrole-aggregation-controller'
-  | 'persistent-volume-binder';
+  | 'persistent-volume-binder'
+  | 'pod-garbage-collector';
 
 export type ComponentIdentity =
   | { component: 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' }

@@ -45,6 +45,9 @@ export class EtcdBackend implements StorageBackend {
     const client = new Etcd3({
       hosts: servers,
       dialTimeout: REQUEST_TIMEOUT_MS,
+      // grpc-js refuses answers over 4 MiB by default, and the start-up read of a cluster with KubeVirt installed is
+      // larger; etcd's Go client (client/v3 defaultMaxCallRecvMsgSize), and so kube-apiserver, accepts up to MaxInt32.
+      grpcOptions: { 'grpc.max_receive_message_length': 2 ** 31 - 1 },
       defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + REQUEST_TIMEOUT_MS }),
     });
     try {

@@ -2,7 +2,7 @@
  * The nodes of the simulated cluster: one kubelet per Node (pods, Lease,
  * node status), the pods/log subresource the kubelets answer, and the parts
  * of kube-controller-manager that watch nodes: the node lifecycle controller
- * and the taint eviction controller.
+ * the taint eviction controller and the pod garbage collector's orphan sweep.
  *
  * Faults: `nodeFaults(ctx)` (or `nodeFaults(emulator.clock)`) gives the
  * NodeFaults of the cluster, available once nodeComponents(ctx) was called,
@@ -21,6 +21,7 @@ import { LEASE_REF, NODE_LEASE_NAMESPACE, NODE_REF, type Lease, type Node } from
 import { indexPodsByNode } from './pod-index.js';
 import { PodLogServer } from './pod-logs.js';
 import { TaintEvictionController } from './taint-eviction.js';
+import { PodGarbageCollector } from './pod-gc.js';
 import { serveContainerStreams } from '../exec/index.js';
 import { servePortForward } from '../exec/port-forward.js';
 
@@ -77,6 +78,7 @@ export function nodeComponents(ctx: ComponentContext, workers: number, nodePrefi
     controllers: [
       new NodeLifecycleController(asController(ctx, 'node-controller'), nodes, leases, pods).controller,
       new TaintEvictionController(asController(ctx, 'node-controller'), nodes, pods).controller,
+      new PodGarbageCollector(asController(ctx, 'pod-garbage-collector'), nodes, pods).controller,
     ],
   };
 }

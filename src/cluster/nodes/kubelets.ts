@@ -88,16 +88,23 @@ export class KubeletManager implements Component {
     return this.kubelets.has(nodeName);
   }
 
-  /** kind's nodes: the control plane and `workers` workers, created unless they exist. */
+  /**
+   * kind's nodes: the control plane and `workers` workers, created unless they exist. Each takes the first free place
+   * in the address plan, so emulators sharing one cluster (on etcd) give their nodes distinct IPs and pod CIDRs.
+   */
   private async registerClusterNodes(): Promise<void> {
     const prefix = this.nodePrefix ?? CLUSTER_NAME;
     const workers = Array.from({ length: this.workers }, (_, i) => workerName(i + 1, prefix));
     const names = prefix === CLUSTER_NAME ? [CONTROL_PLANE_NODE, ...workers] : workers;
-    for (const [index, name] of names.entries()) {
-      const identity = identityAt(name, index);
+    const registered: NodeIdentity[] = [];
+    for (const name of names) {
+      if (this.nodes.getByName(undefined, name)) continue;
+      const identity = this.freeIdentity(name, registered);
+      registered.push(identity);
       const status = kubeletNodeStatus(undefined, identity, this.machineOf(name), this.ctx.clock.now());
       try {
-        await asIdentity(this.ctx, { component: 'kubelet', node: name }).client.create(registeredNode(identity, index === 0, status));
+        const node = registeredNode(identity, name === CONTROL_PLANE_NODE, status);
+        await asIdentity(this.ctx, { component: 'kubelet', node: name }).client.create(node);
       } catch (err) {
         if (errorCode(err) !== 409) throw err;
       }
@@ -143,6 +150,16 @@ export class KubeletManager implements Component {
     }
   }
 
+  /** The first place in the address plan that no other node (nor one of `taken`) has. */
+  private freeIdentity(name: string, taken: NodeIdentity[] = []): NodeIdentity {
+    const others = this.nodes.list().filter((n) => n.metadata.name !== name);
+    const usedCIDRs = new Set([...others.map((n) => n.spec?.podCIDR), ...taken.map((identity) => identity.podCIDR)]);
+    const usedIPs = new Set([...others.map((n) => internalIP(n)), ...taken.map((identity) => identity.internalIP)]);
+    let index = 0;
+    while (usedCIDRs.has(identityAt(name, index).podCIDR) || usedIPs.has(identityAt(name, index).internalIP)) index++;
+    return identityAt(name, index);
+  }
+
   /**
    * The node's place in the address plan: its own pod CIDR and InternalIP
    * when it has them, else the next free ones. A Node applied without a pod
@@ -150,12 +167,7 @@ export class KubeletManager implements Component {
    */
   private async identityOf(node: Node): Promise<NodeIdentity> {
     const name = node.metadata.name ?? '';
-    const others = this.nodes.list().filter((n) => n.metadata.name !== name);
-    const usedCIDRs = new Set(others.map((n) => n.spec?.podCIDR));
-    const usedIPs = new Set(others.map((n) => internalIP(n)));
-    let index = 0;
-    while (usedCIDRs.has(identityAt(name, index).podCIDR) || usedIPs.has(identityAt(name, index).internalIP)) index++;
-    const free = identityAt(name, index);
+    const free = this.freeIdentity(name);
     const identity = { name, podCIDR: node.spec?.podCIDR ?? free.podCIDR, internalIP: internalIP(node) ?? free.internalIP };
     if (!node.spec?.podCIDR) {
       await this.ctx.client.update<Node>({ ...node, spec: { ...node.spec, podCIDR: identity.podCIDR, podCIDRs: [identity.podCIDR] } });

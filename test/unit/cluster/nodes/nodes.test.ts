@@ -70,6 +70,9 @@ t.test('a Node created through the API gets a kubelet; deleting it stops the kub
   t.equal(node.spec?.podCIDR, '10.244.3.0/24');
   t.equal(node.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
   t.equal(node.status?.addresses?.[0].address, '172.18.0.5');
+  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'on-extra', namespace: 'default' } } as const;
+  await emulator.client.create({ ...pod, spec: { nodeName: 'extra', containers: [{ name: 'c', image: 'busybox' }] } });
+  await clock.advance(100);
   await emulator.client.delete(NODE, undefined, 'extra');
   await clock.advance(100);
   const lease = await emulator.client.get<Lease>(LEASE, 'kube-node-lease', 'extra');
@@ -77,4 +80,8 @@ t.test('a Node created through the API gets a kubelet; deleting it stops the kub
   await clock.advance(30_000);
   const after = await emulator.client.get<Lease>(LEASE, 'kube-node-lease', 'extra').catch(() => undefined);
   t.equal(after?.spec?.renewTime ?? renewed, renewed, 'no more renewals');
+  t.ok(await emulator.client.get(pod, 'default', 'on-extra'), 'its pod is kept through the 40 s quarantine of the pod garbage collector');
+  await clock.advance(15_000);
+  const orphan = await emulator.client.get(pod, 'default', 'on-extra').catch((err: { code?: number }) => err.code);
+  t.equal(orphan, 404, 'then force-deleted as an orphan');
 });
