@@ -33,7 +33,8 @@ export class PodGarbageCollector {
       reconcile: (key) => this.reconcile(key),
     })
       .watch(pods, (pod) => (pod.spec?.nodeName ? [objectKey(pod)] : []))
-      .watch(nodes, (node) => podsOnNode(pods, node.metadata.name ?? '').map(objectKey));
+      // Only a node's disappearance matters: its heartbeats (a status write every few seconds) must not sweep its pods.
+      .watchChanges(nodes, (old, cur) => (old && !cur ? podsOnNode(pods, old.metadata.name ?? '').map(objectKey) : []));
   }
 
   private async reconcile(key: string): Promise<ReconcileResult> {
