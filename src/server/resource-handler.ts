@@ -19,7 +19,7 @@ import type { ApiServerParts } from './parts.js';
 import { parseBool, type ResourceRequest } from './request-info.js';
 import { fromScale, toScale } from './scale.js';
 import { parseIncludeObject, toTable, wantsTable } from './table.js';
-import { streamWatch } from './watch-stream.js';
+import { streamWatch } from './watch/watch-stream.js';
 
 /** First values of the query parameters (src/server/query.ts). */
 type Query = Record<string, string | undefined>;

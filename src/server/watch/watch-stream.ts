@@ -8,13 +8,13 @@
  * stays behind is disconnected.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { StatusError } from '../api/errors.js';
-import { bookmark, prepareWatch, type PreparedWatch } from '../api/registry/list-watch.js';
-import type { KubeObject, ResourceType, WatchEvent } from '../api/types.js';
-import type { TimerHandle } from '../runtime/clock.js';
-import type { ApiServerParts } from './parts.js';
-import { parseBool } from './request-info.js';
-import { parseIncludeObject, toTable, wantsTable } from './table.js';
+import { StatusError } from '../../api/errors.js';
+import { bookmark, prepareWatch, type PreparedWatch } from '../../api/registry/list-watch.js';
+import type { KubeObject, ResourceType, WatchEvent } from '../../api/types.js';
+import type { TimerHandle } from '../../runtime/clock.js';
+import type { ApiServerParts } from '../parts.js';
+import { parseBool } from '../request-info.js';
+import { parseIncludeObject, toTable, wantsTable } from '../table.js';
 import { WatchSender } from './watch-sender.js';
 
 const keepAliveMs = 10_000;

@@ -14,8 +14,8 @@
  * catch up, and only a hard bound closes it at once.
  */
 import type { ServerResponse } from 'node:http';
-import type { WatchEvent } from '../api/types.js';
-import type { Clock, TimerHandle } from '../runtime/clock.js';
+import type { WatchEvent } from '../../api/types.js';
+import type { Clock, TimerHandle } from '../../runtime/clock.js';
 
 export const watchBufferLimits = {
   /** Later events a watch may be behind by (the cacher's largest watch channel holds 1000)... */
