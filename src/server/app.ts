@@ -4,6 +4,7 @@
  * Every failure leaves as a Status object.
  */
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Http2SecureServer } from 'node:http2';
 import { StatusError, asStatusError, tooLarge } from '../api/errors.js';
 import type { UserInfo } from '../auth/user.js';
 import {
@@ -17,6 +18,7 @@ import {
 } from './discovery.js';
 import { clientError, frameworkError } from './framework-errors.js';
 import type { ApiServerParts } from './parts.js';
+import { enforceHttp1Deadlines } from './http1-deadlines.js';
 import {
   connectionLimits,
   defaultInFlightLimits,
@@ -87,7 +89,10 @@ export function buildApp(parts: ApiServerParts, options: AppOptions): FastifyIns
   } as never) as unknown as FastifyInstance;
 
   // Node's HTTP/2 server serves HTTP/1.1 connections with its own defaults; give them kube's limits as the plain server has.
-  if (options.https) Object.assign(app.server, httpServerLimits);
+  if (options.https) {
+    Object.assign(app.server, httpServerLimits);
+    enforceHttp1Deadlines(app.server as unknown as Http2SecureServer, parts.wallClock);
+  }
 
   // Clients send bodies with no Content-Type, empty JSON DELETE bodies, patch media types and protobuf:
   // take every body as bytes and decode per media type in the handlers.

@@ -4,6 +4,7 @@
  * reading, send slowly) as hostile clients do.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 
 export interface RawAnswer<T = Record<string, unknown>> {
   status: number;
@@ -88,13 +89,15 @@ export class WatchStream {
 }
 
 /** Opens a TCP connection and writes `request` (raw bytes of HTTP/1.1); `paused` stops reading once the response has started. */
-export function rawConnection(url: string, request: string, options: { paused?: boolean } = {}) {
+export function rawConnection(url: string, request: string, options: { paused?: boolean; tls?: tls.ConnectionOptions } = {}) {
   const { hostname, port } = new URL(url);
-  const socket = net.connect(Number(port), hostname);
+  const socket = options.tls
+    ? tls.connect({ host: hostname, port: Number(port), servername: hostname, ...options.tls })
+    : net.connect(Number(port), hostname);
   /** `tail`: the last bytes received, where a chunked response's end ("0\r\n\r\n") shows. */
   const state = { received: 0, closed: false, closedAt: 0, text: '', tail: '' };
   let reading = !options.paused;
-  socket.on('connect', () => socket.write(request));
+  socket.on(options.tls ? 'secureConnect' : 'connect', () => socket.write(request));
   socket.on('data', (chunk: Buffer) => {
     state.received += chunk.length;
     if (state.text.length < 4096) state.text += chunk.toString('latin1');

@@ -17,11 +17,12 @@ t.test('slowloris and idle connections are closed; a quiet watch is not', async 
   const kubeconfig = parse(readFileSync(secure.kubeconfigPath, 'utf8'));
   const fromData = (field: string) => Buffer.from(kubeconfig.users[0].user[field], 'base64');
   const opened = Date.now();
-  const session = http2.connect(secure.emulator.url, {
+  const credentials = {
     ca: Buffer.from(kubeconfig.clusters[0].cluster['certificate-authority-data'], 'base64'),
     cert: fromData('client-certificate-data'),
     key: fromData('client-key-data'),
-  });
+  };
+  const session = http2.connect(secure.emulator.url, credentials);
   let sessionClosedAt = 0;
   session.on('close', () => (sessionClosedAt = Date.now()));
   session.on('error', () => undefined);
@@ -36,6 +37,12 @@ t.test('slowloris and idle connections are closed; a quiet watch is not', async 
   const drip = setInterval(() => slowloris.socket.write('X-Drip: 1\r\n'), 5_000);
   t.teardown(() => clearInterval(drip));
   const idle = rawConnection(emulator.url, 'GET /version HTTP/1.1\r\nHost: x\r\n\r\n');
+  // The same over TLS, where HTTP/1.1 shares the port with HTTP/2 (ALPN).
+  const overTls = { tls: { ...credentials, ALPNProtocols: ['http/1.1'] } };
+  const tlsSlowloris = rawConnection(secure.emulator.url, `GET ${cms} HTTP/1.1\r\nHost: x\r\n`, overTls);
+  const tlsDrip = setInterval(() => tlsSlowloris.socket.write('X-Drip: 1\r\n'), 5_000);
+  t.teardown(() => clearInterval(tlsDrip));
+  const tlsIdle = rawConnection(secure.emulator.url, 'GET /version HTTP/1.1\r\nHost: x\r\n\r\n', overTls);
   const watch = await WatchStream.open(`${emulator.url}${cms}?watch=true`);
 
   const closedWithin = async (connection: ReturnType<typeof rawConnection>, ms: number) => {
@@ -46,9 +53,14 @@ t.test('slowloris and idle connections are closed; a quiet watch is not', async 
   t.ok(silentAfter >= 31 && silentAfter < 40, `a connection that sends nothing is closed after the 32 s header timeout (${silentAfter} s)`);
   const slowlorisAfter = await closedWithin(slowloris, 40_000);
   t.ok(slowlorisAfter >= 31 && slowlorisAfter < 40, `headers that trickle in are cut at 32 s (${slowlorisAfter} s)`);
+  const tlsSlowlorisAfter = await closedWithin(tlsSlowloris, 40_000);
+  t.ok(tlsSlowlorisAfter >= 31 && tlsSlowlorisAfter < 40, `over TLS too, trickling headers are cut at 32 s (${tlsSlowlorisAfter} s)`);
   t.match(idle.state.text, /^HTTP\/1\.1 200 OK/, 'the idle connection had its answer');
+  t.match(tlsIdle.state.text, /^HTTP\/1\.1 200 OK/, 'the idle TLS connection had its answer');
   const idleAfter = await closedWithin(idle, 100_000);
   t.ok(idleAfter >= 89 && idleAfter < 100, `a keep-alive connection idle for 90 s is closed (${idleAfter} s)`);
+  const tlsIdleAfter = await closedWithin(tlsIdle, 100_000);
+  t.ok(tlsIdleAfter >= 89 && tlsIdleAfter < 100, `over TLS too (${tlsIdleAfter} s)`);
   t.notOk(watch.ended, 'a watch with nothing to say stays open (keep-alives)');
   watch.close();
   t.equal(answered, 200, 'the HTTP/2 connection had its answer');
