@@ -24,7 +24,7 @@ const dataDir = await temporaryDirectory('authz-data');
 const workDir = await temporaryDirectory('authz-work');
 try {
   const emulator = await startQuietEmulator(dataDir.path, workDir.path);
-  const credentials = await clientCredentials(emulator.kubeconfigPath);
+  const credentials = await clientCredentials(emulator);
   await createNamespace(emulator.client, NAMESPACE);
   await emulator.client.create(configMap(NAMESPACE, 'target'));
   await emulator.client.create({

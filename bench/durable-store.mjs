@@ -89,16 +89,17 @@ async function crossEmulatorWatch() {
     await startQuietEmulator(dirs[1].path, dirs[3].path, { workers: 0, etcdServers: [etcd.url], nodePrefix: 'b' }),
   ];
   try {
-    await createNamespace(a.client, NAMESPACE);
+    const namespace = 'two-emulators';
+    await createNamespace(a.client, namespace);
     const arrived = new Map();
     const subscription = b.client
-      .watch({ apiVersion: 'v1', kind: 'ConfigMap' }, { namespace: NAMESPACE })
+      .watch({ apiVersion: 'v1', kind: 'ConfigMap' }, { namespace })
       .subscribe((event) => arrived.get(event.object.metadata.name)?.(performance.now()));
     const delays = [];
     for (let i = 0; i < WATCH_SAMPLES; i++) {
       const name = `seen-${i}`;
       const seen = new Promise((resolve) => arrived.set(name, resolve));
-      await a.client.create(configMap(NAMESPACE, name));
+      await a.client.create(configMap(namespace, name));
       const acknowledged = performance.now();
       delays.push((await seen) - acknowledged);
     }

@@ -41,13 +41,21 @@ export async function startQuietEmulator(dataDir, workDir, options = {}) {
   });
 }
 
-/** What an HTTPS client needs: the server and CA from the emulator's kubeconfig, and kubernetes-admin's bearer token. */
+/**
+ * What an HTTPS client needs: the server, CA and kubernetes-admin's client certificate from the emulator's kubeconfig,
+ * and, for an emulator in this process, the admin's bearer token. `emulator` may be just `{ kubeconfigPath }` (a
+ * `serve` process): then the certificate is the credential.
+ */
 export async function clientCredentials(emulator) {
   const kubeconfig = parse(await readFile(emulator.kubeconfigPath, 'utf8'));
   const cluster = kubeconfig.clusters[0].cluster;
+  const user = kubeconfig.users[0].user;
+  const pem = (field) => (user[field] ? Buffer.from(user[field], 'base64').toString() : undefined);
   return {
     server: cluster.server,
     ca: cluster['certificate-authority-data'] ? Buffer.from(cluster['certificate-authority-data'], 'base64').toString() : undefined,
+    cert: pem('client-certificate-data'),
+    key: pem('client-key-data'),
     token: emulator.adminToken,
   };
 }
