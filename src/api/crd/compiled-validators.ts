@@ -7,6 +7,7 @@
  * The code is ajv's own output for the project's own CRD schemas, evaluated
  * with the same runtime helpers and formats the in-process compile uses.
  */
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { _, Ajv, type ValidateFunction } from 'ajv';
 import standalone from 'ajv/dist/standalone/index.js';
@@ -55,7 +56,7 @@ function load(code: string): ValidateFunction {
 
 /** How many distinct schemas keep their compiled validator (KubeVirt has some twenty CRDs). */
 const MAX_COMPILED = 64;
-/** Compiled validators by their schema's JSON, least recently used first. */
+/** Compiled validators by a digest of their schema's JSON, least recently used first. */
 const compiled = new Map<string, ValidateFunction>();
 
 /**
@@ -63,10 +64,12 @@ const compiled = new Map<string, ValidateFunction>();
  * process for every CRD version (and every emulator) with the same schema.
  */
 export function compiledValidator(schema: AjvSchema): ValidateFunction {
-  const key = JSON.stringify(schema);
+  const schemaJson = JSON.stringify(schema);
+  // A digest keys the map: the JSON of KubeVirt's schemas runs to hundreds of KiB each.
+  const key = createHash('sha256').update(schemaJson).digest('base64');
   let validator = compiled.get(key);
   if (validator) compiled.delete(key);
-  else validator = load(standaloneValidator(key));
+  else validator = load(standaloneValidator(schemaJson));
   compiled.set(key, validator);
   if (compiled.size > MAX_COMPILED) compiled.delete(compiled.keys().next().value as string);
   return validator;
