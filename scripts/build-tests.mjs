@@ -37,9 +37,10 @@ for (const file of filesUnder('test', (name) => !name.endsWith('.ts') && !name.e
   mkdirSync(dirname(join(out, file)), { recursive: true });
   cpSync(join(root, file), join(out, file));
 }
-// node_modules too: a test may import a file a package does not export (noVNC's decoders) by its relative path; the lock
+// scripts/ for the test of the test runner; node_modules too: a test may import a file a package does not export (noVNC's decoders) by its relative path; the lock
 // file keys the answers src/runtime/disk-memo.ts keeps.
-for (const data of ['schemas', 'scenarios', '.tools', 'node_modules', 'package-lock.json']) symlinkSync(join('..', data), join(out, data));
+for (const data of ['schemas', 'scenarios', 'scripts', '.tools', 'node_modules', 'package-lock.json'])
+  symlinkSync(join('..', data), join(out, data));
 
 // The package's own metadata (the CLI reports its version from it) with tap's configuration aimed at the compiled tests.
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
