@@ -75,6 +75,11 @@ const runFile = (file) =>
     child.stdout.on('data', (chunk) => chunks.push(chunk));
     child.stderr.on('data', (chunk) => process.stderr.write(chunk));
     let timedOut = false;
+    // A file that cannot be started (node gone, cwd removed) fails like one that crashed; 'close' follows this.
+    let startError;
+    child.on('error', (error) => {
+      startError = error;
+    });
     const killGroup = (signal) => {
       try {
         process.kill(-child.pid, signal);
@@ -92,7 +97,8 @@ const runFile = (file) =>
       running.delete(child);
       // Whatever the file left running in its group goes with it, as when tap's runner ends a file.
       killGroup('SIGKILL');
-      resolve({ output: Buffer.concat(chunks).toString('utf8'), code, signal, timedOut, ms: performance.now() - started });
+      const output = Buffer.concat(chunks).toString('utf8') + (startError ? `# could not start: ${startError.message}\n` : '');
+      resolve({ output, code: startError ? 1 : code, signal, timedOut, ms: performance.now() - started });
     });
   });
 
