@@ -12,6 +12,7 @@ import t from 'tap';
 import { parseTable } from '../../helpers/kubectl.js';
 import { kubevirtSchema } from '../../helpers/kubevirt.js';
 import { accessFixture, NS, OTHER, sa, saGroups, type AccessFixture, type Role } from './access-fixture.js';
+import { projectYaml } from '../../helpers/project-yaml.js';
 
 let fixture: AccessFixture;
 
@@ -106,7 +107,7 @@ async function raw(method: string, path: string, headers: Record<string, string>
 }
 
 t.test('a view user may not start a VM or open its console; an edit user may', async (t) => {
-  const example = parse(readFileSync(kubevirtSchema('examples/vm-cirros.yaml'), 'utf8')) as { metadata: object; spec: object };
+  const example = projectYaml(kubevirtSchema('examples/vm-cirros.yaml')) as { metadata: object; spec: object };
   const vm = {
     ...example,
     metadata: { ...example.metadata, name: 'vm1', namespace: NS },

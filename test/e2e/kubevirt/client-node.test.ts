@@ -5,11 +5,10 @@
  * come up Running and go away when the VM is halted with a merge patch.
  */
 import t from 'tap';
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import * as k8s from '@kubernetes/client-node';
 import { withEmulator } from '../../helpers/cluster.js';
 import { kubevirtSchema } from '../../helpers/kubevirt.js';
+import { projectYaml } from '../../helpers/project-yaml.js';
 
 interface Vmi {
   metadata?: { name?: string };
@@ -49,7 +48,7 @@ t.test('client-node: create a VM, watch its VMI with an informer, halt it with a
   await informer.start();
   t.teardown(() => informer.stop());
 
-  const vm = parse(readFileSync(kubevirtSchema('examples/vm-cirros.yaml'), 'utf8'));
+  const vm = projectYaml(kubevirtSchema('examples/vm-cirros.yaml'));
   vm.spec.runStrategy = 'Always';
   await custom.createNamespacedCustomObject({
     group: 'kubevirt.io',

@@ -8,8 +8,8 @@
  * kubevirt-behaviour.md and KubeVirt's source where the reference is silent.
  */
 import t from 'tap';
-import { readdirSync, readFileSync } from 'node:fs';
-import { parseAllDocuments } from 'yaml';
+import { readdirSync } from 'node:fs';
+import { projectYamlDocuments } from '../../helpers/project-yaml.js';
 import type { KindRef } from '../../../src/client/client.js';
 import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
 import { installKubeVirt, kubevirtSchema } from '../../helpers/kubevirt.js';
@@ -188,9 +188,7 @@ const VM: KindRef = { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine' };
 /** vmi-fedora-isolated.yaml names its VMI vmi-fedora too: it gets a namespace of its own. */
 const namespaceOf = (file: string) => (file === 'vmi-fedora-isolated.yaml' ? 'examples-isolated' : 'examples');
 const documentsOf = (file: string) =>
-  parseAllDocuments(readFileSync(kubevirtSchema(`examples/${file}`), 'utf8')).map(
-    (doc) => doc.toJSON() as { kind: string; metadata: { name: string } },
-  );
+  projectYamlDocuments<{ kind: string; metadata: { name: string } }>(kubevirtSchema(`examples/${file}`));
 
 const applied = new Map<string, { code: number; stderr: string }>();
 let fixture: EmulatorFixture;

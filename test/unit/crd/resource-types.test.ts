@@ -1,11 +1,9 @@
 import t from 'tap';
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import { crdResourceTypes } from '../../../src/api/crd/resource-types.js';
 import type { KubeObject } from '../../../src/api/types.js';
+import { projectYaml } from '../../helpers/project-yaml.js';
 
-const crd = (file: string): KubeObject =>
-  parse(readFileSync(new URL(`../../../schemas/kubevirt/crds/${file}`, import.meta.url), 'utf8')) as KubeObject;
+const crd = (file: string): KubeObject => projectYaml(new URL(`../../../schemas/kubevirt/crds/${file}`, import.meta.url)) as KubeObject;
 const now = new Date('2025-01-01T12:00:00Z');
 
 t.test('VirtualMachine types: one per served version, with names, subresources and columns', async (t) => {

@@ -1,12 +1,10 @@
 import t from 'tap';
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import { CrdSchema, crdSchema } from '../../../src/api/crd/schema.js';
 import { validateCrd } from '../../../src/api/crd/validate-crd.js';
 import type { KubeObject } from '../../../src/api/types.js';
+import { projectYaml } from '../../helpers/project-yaml.js';
 
-const crd = (file: string): KubeObject =>
-  parse(readFileSync(new URL(`../../../schemas/kubevirt/crds/${file}`, import.meta.url), 'utf8')) as KubeObject;
+const crd = (file: string): KubeObject => projectYaml(new URL(`../../../schemas/kubevirt/crds/${file}`, import.meta.url)) as KubeObject;
 const vmCrd = crd('virtualmachines.kubevirt.io.yaml');
 const vmSchema = crdSchema(vmCrd, 'v1')!;
 

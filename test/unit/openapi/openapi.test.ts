@@ -1,13 +1,11 @@
 import t from 'tap';
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import { OpenApiService } from '../../../src/server/openapi/service.js';
 import type { KubeObject } from '../../../src/api/types.js';
+import { projectYaml } from '../../helpers/project-yaml.js';
 
 type Json = Record<string, any>;
 
-const crd = (file: string): KubeObject =>
-  parse(readFileSync(new URL(`../../../schemas/kubevirt/crds/${file}`, import.meta.url), 'utf8')) as KubeObject;
+const crd = (file: string): KubeObject => projectYaml(new URL(`../../../schemas/kubevirt/crds/${file}`, import.meta.url)) as KubeObject;
 const kubevirtCrd = crd('kubevirts.kubevirt.io.yaml');
 
 t.test('index lists built-in and CRD group-versions with their hash', async (t) => {

@@ -1,6 +1,5 @@
 /** Shared inputs for the patch engine tests: the virt-operator Deployment and the Deployment schema. */
-import { readFileSync } from 'node:fs';
-import { parseAllDocuments } from 'yaml';
+import { projectYamlDocuments } from '../../helpers/project-yaml.js';
 import { definitionNameForGvk, kubernetesDefinitions, openApiV2SchemaNode, type SchemaNode } from '../../../src/api/patch/index.js';
 import type { KubeObject } from '../../../src/api/types.js';
 
@@ -14,10 +13,8 @@ export function deepFreeze<T>(value: T): T {
 
 /** The virt-operator Deployment of KubeVirt's operator manifest, frozen like a stored object. */
 export function virtOperatorDeployment(): KubeObject {
-  const manifest = readFileSync(new URL('../../../schemas/kubevirt/manifests/kubevirt-operator.yaml', import.meta.url), 'utf8');
-  const deployment = parseAllDocuments(manifest)
-    .map((doc) => doc.toJS() as KubeObject)
-    .find((obj) => obj?.kind === 'Deployment');
+  const manifest = new URL('../../../schemas/kubevirt/manifests/kubevirt-operator.yaml', import.meta.url);
+  const deployment = projectYamlDocuments<KubeObject>(manifest).find((obj) => obj.kind === 'Deployment');
   if (!deployment) throw new Error('no Deployment in kubevirt-operator.yaml');
   return deepFreeze(deployment);
 }

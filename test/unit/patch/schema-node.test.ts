@@ -1,6 +1,4 @@
 import t from 'tap';
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import {
   applyConfiguration,
   definitionNameForGvk,
@@ -10,6 +8,7 @@ import {
   type OpenApiSchema,
 } from '../../../src/api/patch/index.js';
 import { at, deploymentSchema } from './fixtures.js';
+import { projectYaml } from '../../helpers/project-yaml.js';
 
 t.test('definitionNameForGvk follows x-kubernetes-group-version-kind', async (t) => {
   t.equal(definitionNameForGvk('apps', 'v1', 'Deployment'), 'io.k8s.api.apps.v1.Deployment');
@@ -45,7 +44,7 @@ t.test('swagger nodes: list and patch metadata, $ref followed lazily', async (t)
 });
 
 const vmSchema = () => {
-  const crd = parse(readFileSync(new URL('../../../schemas/kubevirt/crds/virtualmachines.kubevirt.io.yaml', import.meta.url), 'utf8'));
+  const crd = projectYaml(new URL('../../../schemas/kubevirt/crds/virtualmachines.kubevirt.io.yaml', import.meta.url));
   return openApiV3SchemaNode(crd.spec.versions[0].schema.openAPIV3Schema as OpenApiSchema);
 };
 

@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { parse } from 'yaml';
 import {
   builtinTable,
   customResourceTable,
@@ -9,6 +7,7 @@ import {
   type PrinterColumnDefinition,
 } from '../../../src/api/tables/index.js';
 import type { KubeObject } from '../../../src/api/types.js';
+import { projectYaml } from '../../helpers/project-yaml.js';
 
 const now = new Date('2024-05-10T12:00:00Z');
 const ago = (seconds: number) => new Date(now.getTime() - seconds * 1000).toISOString();
@@ -405,7 +404,7 @@ t.test('kinds without a printer', async (t) => {
 
 t.test('KubeVirt printer columns from the CRDs', async (t) => {
   const crdColumns = (file: string): PrinterColumnDefinition[] =>
-    parse(readFileSync(new URL(`../../../schemas/kubevirt/crds/${file}`, import.meta.url), 'utf8')).spec.versions.find(
+    projectYaml(new URL(`../../../schemas/kubevirt/crds/${file}`, import.meta.url)).spec.versions.find(
       (v: { name: string }) => v.name === 'v1',
     ).additionalPrinterColumns;
 

@@ -4,11 +4,9 @@
  * virt-handler the controller depends on, faked through the API: nodes
  * labelled schedulable with KubeVirt's device-plugin capacity.
  */
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import type { KubeObject } from '../../../../src/api/types.js';
 import type { Client, KindRef } from '../../../../src/client/client.js';
 import type { ComponentContext } from '../../../../src/runtime/component-context.js';
@@ -21,6 +19,7 @@ import { SeededRandom } from '../../../../src/runtime/seeded-random.js';
 import { builtinProfile } from '../../../../src/simulation/profile.js';
 import type { Component } from '../../../../src/runtime/component.js';
 import { virtualWaitFor } from '../../../helpers/virtual-wait.js';
+import { projectYaml } from '../../../helpers/project-yaml.js';
 
 export const VM: KindRef = { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine' };
 export const VMI: KindRef = { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance' };
@@ -30,7 +29,7 @@ export const EVENT: KindRef = { apiVersion: 'v1', kind: 'Event' };
 const CRD: KindRef = { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition' };
 
 const schemas = new URL('../../../../schemas/kubevirt/', import.meta.url);
-export const example = (file: string): KubeObject => parse(readFileSync(new URL(`examples/${file}`, schemas), 'utf8')) as KubeObject;
+export const example = (file: string): KubeObject => projectYaml(new URL(`examples/${file}`, schemas)) as KubeObject;
 
 export interface Harness {
   emulator: RunningEmulator;
@@ -44,7 +43,7 @@ export interface Harness {
 }
 
 async function installCrds(client: Client, names: string[]): Promise<void> {
-  for (const name of names) await client.create(parse(readFileSync(new URL(`crds/${name}.yaml`, schemas), 'utf8')) as KubeObject);
+  for (const name of names) await client.create(projectYaml(new URL(`crds/${name}.yaml`, schemas)) as KubeObject);
 }
 
 /** What virt-handler does to a node before VMs can land there: schedulable label, machine type, device plugins. */

@@ -5,11 +5,9 @@
  * before it hands a VMI to the node (launcher pod, phase Scheduled). The
  * handler itself runs in the emulator's control plane.
  */
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import type { KubeObject } from '../../../../src/api/types.js';
 import type { Client } from '../../../../src/client/client.js';
 import { strategyData } from '../../../../src/kubevirt/operator/install-strategy/strategy-data.js';
@@ -18,6 +16,7 @@ import { POD_REF, type Pod } from '../../../../src/kube/pods.js';
 import { startEmulator, type RunningEmulator } from '../../../../src/emulator.js';
 import { VMI_REF, type VirtualMachineInstance } from '../../../../src/kubevirt/handler/vmi-types.js';
 import type { VirtualClock } from '../../../../src/runtime/clock.js';
+import { projectYaml } from '../../../helpers/project-yaml.js';
 
 export const WORKER = workerName(1);
 export const LAUNCHER_IMAGE = 'quay.io/kubevirt/virt-launcher:v1.9.0-rc.2';
@@ -40,7 +39,7 @@ export interface HandlerHarness {
 
 /** The VMI of an example VM's template (vm-cirros.yaml ...), as virt-controller would create it. */
 export function vmiFromExampleVm(file: string, name?: string): VirtualMachineInstance {
-  const vm = parse(readFileSync(new URL(file, examplesDir), 'utf8')) as {
+  const vm = projectYaml(new URL(file, examplesDir)) as {
     metadata: { name: string };
     spec: { template: { metadata?: { labels?: Record<string, string> }; spec: VirtualMachineInstance['spec'] } };
   };
@@ -98,7 +97,7 @@ export async function startHandlerHarness(options: { profile?: string } = {}): P
   const clock = emulator.clock as VirtualClock;
   const client = emulator.client;
   const tick = (stepMs: number) => () => clock.advance(stepMs);
-  await client.create(parse(readFileSync(new URL('virtualmachineinstances.kubevirt.io.yaml', crdsDir), 'utf8')) as KubeObject);
+  await client.create(projectYaml(new URL('virtualmachineinstances.kubevirt.io.yaml', crdsDir)) as KubeObject);
   await waitFor('VMI CRD served', async () => (await client.list(VMI_REF)) !== undefined, tick(100));
   await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kubevirt' } });
   // virt-handler acts as kubevirt-handler, which may do only what the RBAC virt-operator installs lets it.

@@ -1,11 +1,10 @@
 import t from 'tap';
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import { NODE_REF, type Node } from '../../../../src/kube/nodes.js';
 import { POD_REF, type Pod } from '../../../../src/kube/pods.js';
 import { missingPodLinkError, NETWORK_STATUS_ANNOTATION, podLinks } from '../../../../src/kubevirt/handler/pod-network.js';
 import type { VirtualMachineInstance } from '../../../../src/kubevirt/handler/vmi-types.js';
 import { startHandlerHarness, WORKER, type HandlerHarness } from './handler-harness.js';
+import { projectYaml } from '../../../helpers/project-yaml.js';
 
 /** `pod` + the first 11 hex digits of the SHA-256 of the network name (KubeVirt's hashed naming scheme). */
 const PTP_LINK = 'pode31d7ce2712';
@@ -13,9 +12,7 @@ const SYNC_FAILED = 'Synchronizing with the Domain failed.';
 const PTP_MISSING = `failed to configure vmi network: setup failed, err: pod link (${PTP_LINK}) is missing`;
 
 function exampleVmi(file: string): VirtualMachineInstance {
-  const vmi = parse(
-    readFileSync(new URL(`../../../../schemas/kubevirt/examples/${file}`, import.meta.url), 'utf8'),
-  ) as VirtualMachineInstance;
+  const vmi = projectYaml<VirtualMachineInstance>(new URL(`../../../../schemas/kubevirt/examples/${file}`, import.meta.url));
   return { ...vmi, metadata: { ...vmi.metadata, namespace: 'default' } };
 }
 

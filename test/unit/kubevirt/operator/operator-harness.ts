@@ -3,11 +3,10 @@
  * controllers and virt-operator) on a virtual clock, with the steps a test
  * needs: apply the release manifests and wait for a state while time moves on.
  */
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { projectYamlDocuments } from '../../../helpers/project-yaml.js';
 import type { KubeObject } from '../../../../src/api/types.js';
 import type { Client, KindRef } from '../../../../src/client/client.js';
 import { startEmulator, type RunningEmulator } from '../../../../src/emulator.js';
@@ -48,9 +47,7 @@ export async function startHarness(): Promise<Harness> {
 }
 
 export function manifest(file: string): KubeObject[] {
-  return parseAllDocuments(readFileSync(new URL(file, manifestsDir), 'utf8'))
-    .map((doc) => doc.toJS() as KubeObject | null)
-    .filter((obj): obj is KubeObject => obj !== null);
+  return projectYamlDocuments<KubeObject>(new URL(file, manifestsDir));
 }
 
 /** Creates each object, as `kubectl apply` does on an empty cluster; `edit` may change one first. */

@@ -5,11 +5,9 @@
  * AdmissionChain with the webhook plugins and virt-api's backends, so a
  * write is admitted as the apiserver would admit it.
  */
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAllDocuments, parse } from 'yaml';
 import { AdmissionChain, type AdmissionAttributes, type Operation } from '../../../../../src/admission/chain.js';
 import { WebhookBackends, registerWebhookAdmission } from '../../../../../src/admission/webhooks/index.js';
 import { builtinResourceTypes } from '../../../../../src/api/builtin-types.js';
@@ -23,13 +21,12 @@ import { SharedInformerFactory } from '../../../../../src/runtime/informer.js';
 import { silentLogger } from '../../../../../src/runtime/logger.js';
 import { SeededRandom } from '../../../../../src/runtime/seeded-random.js';
 import { builtinProfile } from '../../../../../src/simulation/profile.js';
+import { projectYaml, projectYamlDocuments } from '../../../../helpers/project-yaml.js';
 
 const schemas = new URL('../../../../../schemas/kubevirt/', import.meta.url);
-export const example = (file: string): KubeObject => parse(readFileSync(new URL(`examples/${file}`, schemas), 'utf8')) as KubeObject;
+export const example = (file: string): KubeObject => projectYaml(new URL(`examples/${file}`, schemas)) as KubeObject;
 
-const operands = parseAllDocuments(readFileSync(new URL('install-strategy/operands.yaml', schemas), 'utf8'))
-  .map((d) => d.toJS() as KubeObject)
-  .filter(Boolean);
+const operands = projectYamlDocuments<KubeObject>(new URL('install-strategy/operands.yaml', schemas));
 /** operands.yaml's caBundles are placeholders ("<BASE64(...)>"), which the apiserver would refuse as base64. */
 const withPlaceholderCa = (obj: KubeObject): KubeObject => {
   const hooks = obj.webhooks as { clientConfig?: { caBundle?: string } }[] | undefined;
@@ -103,7 +100,7 @@ export async function startAdmissionHarness(): Promise<AdmissionHarness> {
     'virtualmachinerestores.snapshot.kubevirt.io',
     'virtualmachineinstancepresets.kubevirt.io',
   ]) {
-    await client.create(parse(readFileSync(new URL(`crds/${crd}.yaml`, schemas), 'utf8')) as KubeObject);
+    await client.create(projectYaml(new URL(`crds/${crd}.yaml`, schemas)) as KubeObject);
   }
   await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kubevirt' } });
   await client.create(operand('Service', 'virt-api'));

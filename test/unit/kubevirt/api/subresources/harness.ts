@@ -3,11 +3,9 @@
  * and virt-api's subresources backend called directly, with a virt-handler
  * stand-in that records what it is asked to do.
  */
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import type { KubeObject } from '../../../../../src/api/types.js';
 import { adminUser } from '../../../../../src/auth/user.js';
 import { startEmulator, type RunningEmulator } from '../../../../../src/emulator.js';
@@ -16,6 +14,7 @@ import type { AggregatedBackend, BackendResponse } from '../../../../../src/api/
 import { guestOfVmi } from '../../../../../src/kubevirt/handler/guest-os.js';
 import { guestAccounts } from '../../../../../src/kubevirt/handler/guest/accounts.js';
 import { GuestMachine } from '../../../../../src/kubevirt/handler/guest/machine.js';
+import { projectYaml } from '../../../../helpers/project-yaml.js';
 
 const crdsDir = new URL('../../../../../schemas/kubevirt/crds/', import.meta.url);
 const CRDS = [
@@ -31,7 +30,7 @@ export const VMIM_REF = { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineIns
 
 export async function installKubeVirtCrds(emulator: RunningEmulator): Promise<void> {
   for (const name of CRDS) {
-    const crd = parse(readFileSync(new URL(`${name}.yaml`, crdsDir), 'utf8')) as KubeObject;
+    const crd = projectYaml(new URL(`${name}.yaml`, crdsDir)) as KubeObject;
     await emulator.client.create(crd);
   }
   // CRDs serve once Established; wait for each kind to answer a list.

@@ -3,18 +3,17 @@
  * plus the VirtualMachineInstanceReplicaSet and VirtualMachinePool CRDs:
  * their informers, started before the CRDs exist, list again once they do.
  */
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import type { KubeObject } from '../../../../../src/api/types.js';
 import type { KindRef } from '../../../../../src/client/client.js';
 import { startHarness, type Harness } from '../harness.js';
+import { projectYaml } from '../../../../helpers/project-yaml.js';
 
 export const VMIRS: KindRef = { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstanceReplicaSet' };
 export const POOL: KindRef = { apiVersion: 'pool.kubevirt.io/v1beta1', kind: 'VirtualMachinePool' };
 const CRD: KindRef = { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition' };
 
 const crd = (name: string): KubeObject =>
-  parse(readFileSync(new URL(`../../../../../schemas/kubevirt/crds/${name}.yaml`, import.meta.url), 'utf8')) as KubeObject;
+  projectYaml(new URL(`../../../../../schemas/kubevirt/crds/${name}.yaml`, import.meta.url)) as KubeObject;
 
 export async function startReplicaHarness(): Promise<Harness> {
   const h = await startHarness();

@@ -4,11 +4,10 @@
  * objects are stored as written. A claim is bound by a volume made for it by
  * hand (a CSI volume pre-bound to the claim), which the cluster's PV controller binds.
  */
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import type { KubeObject } from '../../../../../src/api/types.js';
 import type { KindRef } from '../../../../../src/client/client.js';
 import { startHarness, type Harness } from '../harness.js';
+import { projectYaml } from '../../../../helpers/project-yaml.js';
 
 export const SNAPSHOT: KindRef = { apiVersion: 'snapshot.kubevirt.io/v1beta1', kind: 'VirtualMachineSnapshot' };
 export const CONTENT: KindRef = { apiVersion: 'snapshot.kubevirt.io/v1beta1', kind: 'VirtualMachineSnapshotContent' };
@@ -25,7 +24,7 @@ const CRDS = [
   'virtualmachineexports.export.kubevirt.io',
 ];
 const crd = (name: string): KubeObject =>
-  parse(readFileSync(new URL(`../../../../../schemas/kubevirt/crds/${name}.yaml`, import.meta.url), 'utf8')) as KubeObject;
+  projectYaml(new URL(`../../../../../schemas/kubevirt/crds/${name}.yaml`, import.meta.url)) as KubeObject;
 
 export async function startSnapshotHarness(): Promise<Harness> {
   const h = await startHarness();
