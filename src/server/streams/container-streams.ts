@@ -10,12 +10,13 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import { badRequest, internalError } from '../../api/errors.js';
 import type { ContainerStream, ContainerStreamRequest } from '../../api/extension-points.js';
 import { runContainerStream } from './stream-session.js';
 import { SPDY_PROTOCOL, offeredStreamProtocols, serveSpdy } from './spdy.js';
 import type { UserInfo } from '../../auth/user.js';
+import { lazyWebSocketServer } from './lazy-websockets.js';
 import { offeredWebSocketProtocols, upgradePodSubresource } from './pod-upgrade.js';
 import type { ApiServerParts } from '../parts.js';
 
@@ -24,7 +25,7 @@ const Channel = { Stdin: 0, Stdout: 1, Stderr: 2, Error: 3, Resize: 4, Close: 25
 const STREAM_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach)$/;
 const truthy = new Set(['1', 't', 'T', 'true', 'TRUE', 'True']);
 
-const websockets = new WebSocketServer({ noServer: true, handleProtocols: (offered) => PROTOCOLS.find((p) => offered.has(p)) ?? false });
+const websockets = lazyWebSocketServer({ noServer: true, handleProtocols: (offered) => PROTOCOLS.find((p) => offered.has(p)) ?? false });
 
 /** Handles the upgrade if it is for pods/exec or pods/attach; false leaves it to the aggregator. */
 export function upgradeContainerStream(parts: ApiServerParts, req: IncomingMessage, user: UserInfo, socket: Duplex, head: Buffer): boolean {
@@ -56,7 +57,7 @@ async function accept(
   if (!PROTOCOLS.some((p) => offered.includes(p))) {
     throw badRequest(`requested protocol(s) are not supported: [${offered.join(' ')}]; supports [${PROTOCOLS.join(' ')}]`);
   }
-  websockets.handleUpgrade(req, socket, head, (ws) => serve(ws, request, stream));
+  (await websockets()).handleUpgrade(req, socket, head, (ws) => serve(ws, request, stream));
 }
 
 function streamRequest(match: RegExpExecArray, query: URLSearchParams): ContainerStreamRequest {

@@ -13,13 +13,13 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { Duplex } from 'node:stream';
-import { WebSocketServer, createWebSocketStream } from 'ws';
 import { badRequest, internalError } from '../../api/errors.js';
 import type { PodPortForward } from '../../api/extension-points.js';
 import type { UserInfo } from '../../auth/user.js';
 import type { ApiServerParts } from '../parts.js';
 import { SpdyConnection } from './spdy-connection.js';
 import { offeredStreamProtocols, switchToSpdy } from './spdy.js';
+import { lazyWebSocketServer, loadWs } from './lazy-websockets.js';
 import { offeredWebSocketProtocols, upgradePodSubresource } from './pod-upgrade.js';
 
 const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
@@ -27,7 +27,7 @@ const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
 const TUNNELING_PROTOCOL = `SPDY/3.1+${PORT_FORWARD_PROTOCOL}`;
 const PORT_FORWARD_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/portforward$/;
 
-const websockets = new WebSocketServer({
+const websockets = lazyWebSocketServer({
   noServer: true,
   handleProtocols: (offered) => (offered.has(TUNNELING_PROTOCOL) ? TUNNELING_PROTOCOL : false),
 });
@@ -53,7 +53,8 @@ async function accept(
     if (!offered.includes(TUNNELING_PROTOCOL)) {
       throw badRequest(`requested protocol(s) are not supported: [${offered.join(' ')}]; supports [${TUNNELING_PROTOCOL}]`);
     }
-    websockets.handleUpgrade(req, socket, head, (ws) => {
+    const [server, { createWebSocketStream }] = await Promise.all([websockets(), loadWs()]);
+    server.handleUpgrade(req, socket, head, (ws) => {
       const tunnel = createWebSocketStream(ws);
       tunnel.on('error', () => tunnel.destroy());
       new PortForwardSession(tunnel, forward);

@@ -239,7 +239,7 @@ class VirtApiSubresources implements AggregatedBackend {
       const vmi = await this.vmis.fetchVmi(namespace, name);
       const problem = vncProblem(vmi);
       if (problem) return plainError(500, problem);
-      return { status: 200, contentType: 'image/png', body: screenshot(vmi, this.vgaConsoles, await this.guestOf(vmi)) };
+      return { status: 200, contentType: 'image/png', body: await screenshot(vmi, this.vgaConsoles, await this.guestOf(vmi)) };
     } catch (err) {
       return plainError(500, asStatus(err));
     }

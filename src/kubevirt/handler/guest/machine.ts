@@ -21,7 +21,7 @@ import { type GuestAccounts, type GuestUser, passwordMatches } from './accounts.
 import { machineCommands } from './commands.js';
 import { guestInterfaces } from './network.js';
 import { SerialGetty } from './serial-getty.js';
-import { GuestSshServer } from './ssh-server.js';
+import type { GuestSshServer } from './ssh-server.js';
 import { UserFiles } from './user-files.js';
 
 /** The kernel's id of the current boot; KubeVirt's soft-reboot tests read it to see that the guest rebooted. */
@@ -62,7 +62,8 @@ export class GuestMachine {
   private getty: SerialGetty;
   /** Connections that end when the guest goes down or reboots (SSH). */
   private readonly downListeners = new Set<() => void>();
-  private sshServer: GuestSshServer | undefined;
+  /** Made by the first connection to port 22: ssh2 is loaded then, not by every emulator start. */
+  private sshServer: Promise<GuestSshServer> | undefined;
   private bootMs: number;
 
   constructor(
@@ -188,9 +189,14 @@ export class GuestMachine {
    */
   connect(port: number): ((stream: Duplex) => void) | undefined {
     if (port !== 22 || !this.hasShell || !this.guest.image.listens?.includes(port)) return undefined;
-    this.sshServer ??= new GuestSshServer(this);
+    this.sshServer ??= import('./ssh-server.js').then(({ GuestSshServer }) => new GuestSshServer(this));
     const server = this.sshServer;
-    return (stream) => server.accept(stream);
+    return (stream) => {
+      server.then(
+        (ssh) => ssh.accept(stream),
+        () => stream.destroy(),
+      );
+    };
   }
 
   // --- logins and shells ---

@@ -5,7 +5,6 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { PNG } from 'pngjs';
 import type { VirtualMachineInstance } from '../../../controller/types.js';
 import type { GuestMachine } from '../../../handler/guest/machine.js';
 import { offeredProtocol } from '../console.js';
@@ -43,8 +42,12 @@ export function serveVnc(
   });
 }
 
-/** The screen as an RGB PNG, what libvirt's screenshot of the display gives virt-handler. */
-export function screenshot(vmi: VirtualMachineInstance, consoles: VgaConsoles, machine: GuestMachine): Buffer {
+/**
+ * The screen as an RGB PNG, what libvirt's screenshot of the display gives virt-handler. pngjs is loaded by the first
+ * screenshot, not by every emulator start.
+ */
+export async function screenshot(vmi: VirtualMachineInstance, consoles: VgaConsoles, machine: GuestMachine): Promise<Buffer> {
+  const { PNG } = await import('pngjs');
   const pixels = renderRgb(consoles.of(vmi, machine).screen, { x: 0, y: 0, width: WIDTH, height: HEIGHT });
   const png = new PNG({ width: WIDTH, height: HEIGHT, colorType: 2, inputColorType: 2, inputHasAlpha: false });
   const data = Buffer.alloc(WIDTH * HEIGHT * 3);
