@@ -5,7 +5,7 @@
  * 40 s node grace period and 300 s toleration are real), so this test runs a
  * shorter realistic scenario, a Deployment rolled out and scaled with real
  * pod start, readiness and probe delays; bench/scenario-clock.mjs measures
- * node-loss itself.
+ * node-loss itself, and how much faster virtual time is.
  */
 import t from 'tap';
 import { tmpdir } from 'node:os';
@@ -51,7 +51,9 @@ const silent: Reporter = { scenarioStarted() {}, stepFinished() {}, scenarioFini
 const outcome = (result: ScenarioResult) =>
   result.steps.map((step) => `${step.id}:${step.status}${step.error ? ` ${step.error.message}` : ''}`);
 
-t.test('virtual and real time with the realistic profile reach the same end state; virtual is much faster', async (t) => {
+// How much faster the virtual run is belongs to bench/scenario-clock.mjs: a wall-time ratio asserted here failed
+// whenever the machine was busy (virtual 5.7 s against real 16.3 s at load 13).
+t.test('virtual and real time with the realistic profile reach the same end state', async (t) => {
   const scenario = parseScenario(ROLLOUT, join(tmpdir(), 'rollout-realistic.yaml'));
   const virtual = await runScenario(scenario, { clock: 'virtual', reporter: silent });
   const real = await runScenario(scenario, { clock: 'real', reporter: silent });
@@ -60,5 +62,4 @@ t.test('virtual and real time with the realistic profile reach the same end stat
   t.same(outcome(real), outcome(virtual), 'every step has the same outcome');
   t.ok(virtual.simulatedMs >= 4_000, `the virtual run simulated the realistic delays: ${virtual.simulatedMs} ms`);
   t.ok(real.wallMs >= 4_000, `the real run waited them: ${Math.round(real.wallMs)} ms`);
-  t.ok(virtual.wallMs * 3 < real.wallMs, `virtual ${Math.round(virtual.wallMs)} ms vs real ${Math.round(real.wallMs)} ms of wall time`);
 });
