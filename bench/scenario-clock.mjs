@@ -4,7 +4,7 @@
 // once on real time, both expected to pass (the scenario's expectations are
 // its end state). Prints both wall times and their ratio. The real-time run
 // of node-loss lasts as long as the scenario's simulated time (about 6
-// minutes: the 40 s node grace period and the 300 s toleration are real).
+// minutes: the 50 s node grace period and the 300 s toleration are real).
 // Needs `npm run build`.
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';

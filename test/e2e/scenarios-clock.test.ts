@@ -2,7 +2,7 @@
  * The same scenario on the virtual clock and on real time, both with the
  * realistic profile, reaches the same end state (acceptance 3 of the
  * scenarios issue). node-loss.yaml lasts about 6 minutes of real time (the
- * 40 s node grace period and 300 s toleration are real), so this test runs a
+ * 50 s node grace period and 300 s toleration are real), so this test runs a
  * shorter realistic scenario, a Deployment rolled out and scaled with real
  * pod start, readiness and probe delays; bench/scenario-clock.mjs measures
  * node-loss itself, and how much faster virtual time is.

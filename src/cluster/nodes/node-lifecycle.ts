@@ -25,8 +25,8 @@ import {
   type Taint,
 } from '../../kube/nodes.js';
 
-/** --node-monitor-grace-period. */
-export const NODE_MONITOR_GRACE_MS = 40_000;
+/** --node-monitor-grace-period: 50 s since Kubernetes 1.32 (kubernetes/kubernetes#126287; 40 s before). */
+export const NODE_MONITOR_GRACE_MS = 50_000;
 
 const UNKNOWN_CONDITIONS = ['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure'];
 

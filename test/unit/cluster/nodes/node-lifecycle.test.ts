@@ -24,7 +24,7 @@ t.test('a lost node turns NotReady, is tainted, and its pods are evicted after t
   await until(clock, async () => (await client.get<Pod>(POD, 'default', 'web')).status?.phase === 'Running');
 
   await nodeFaults(clock).stopKubelet(WORKER);
-  await clock.advance(30_000);
+  await clock.advance(40_000);
   t.equal(
     (await client.get<Node>(NODE, undefined, WORKER)).status?.conditions?.find((c) => c.type === 'Ready')?.status,
     'True',
