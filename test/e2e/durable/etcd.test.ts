@@ -70,6 +70,93 @@ t.test('a write through one emulator reaches a watch on the other, with etcd rev
   t.ok(nodeKeys.length > 0, `nodes under /registry/minions/ (${nodeKeys.join(', ')})`);
 });
 
+t.test('concurrent creates, patches and deletes through both emulators: no spurious 409 or 500, one resourceVersion on both', async (t) => {
+  const COUNT = 30;
+  const ROUNDS = 3;
+  const names = Array.from({ length: COUNT }, (_, i) => `storm-${i}`);
+  const via = (i: number) => (i % 2 === 0 ? a : b);
+  const from = metaOf((await a.send('GET', CMS)).json).resourceVersion;
+  // Watches on both, from before the storm: each must see every write once, in increasing resourceVersion order.
+  const watches = [watchEvents(a, from, 12), watchEvents(b, from, 12)];
+  const expectStatus = (answers: { status: number; text: string }[], status: number, what: string) => {
+    const wrong = answers.filter((answer) => answer.status !== status);
+    t.same(
+      wrong.map((answer) => answer.text),
+      [],
+      `every ${what} answers ${status}`,
+    );
+  };
+
+  // Creates through both at once: each compares only its own key, so the other server's writes never refuse it.
+  const created = await Promise.all(names.map((name, i) => via(i).send('POST', CMS, { body: configMap(name) })));
+  expectStatus(created, 201, 'create');
+  // Each round patches every object through both servers at once: one of the two loses its etcd compare and is
+  // computed again on the newer object, as GuaranteedUpdate does; neither may answer 409 or lose the other's field.
+  const merge = { 'content-type': 'application/merge-patch+json' };
+  for (let round = 0; round < ROUNDS; round++) {
+    const patched = await Promise.all(
+      names.flatMap((name, i) =>
+        [0, 1].map((side) =>
+          via(i + side).send('PATCH', `${CMS}/${name}`, { body: { data: { [`r${round}s${side}`]: 'x' } }, headers: merge }),
+        ),
+      ),
+    );
+    expectStatus(patched, 200, `patch of round ${round}`);
+  }
+  // Deletes of half through the server that did not create them, while the other half is patched once more.
+  const last = await Promise.all(
+    names.map((name, i) =>
+      i < COUNT / 2
+        ? via(i + 1).send('DELETE', `${CMS}/${name}`)
+        : via(i + 1).send('PATCH', `${CMS}/${name}`, { body: { data: { last: 'x' } }, headers: merge }),
+    ),
+  );
+  expectStatus(last, 200, 'delete and last patch');
+
+  const client = new Etcd3({ hosts: etcd.endpoints });
+  t.teardown(() => client.close());
+  const stored = new Map<string, string>();
+  for (const kv of await client
+    .getAll()
+    .prefix('/registry/configmaps/default/storm-')
+    .exec()
+    .then((r) => r.kvs)) {
+    stored.set(kv.key.toString().split('/').at(-1)!, String(kv.mod_revision));
+  }
+  t.equal(stored.size, COUNT / 2, 'etcd holds the objects not deleted');
+  const seenBy = async (api: RawClient) => {
+    const items = ((await api.send('GET', CMS)).json.items ?? []) as Record<string, unknown>[];
+    return new Map(
+      items
+        .map((item) => metaOf(item))
+        .filter((m) => m.name.startsWith('storm-'))
+        .map((m) => [m.name, m.resourceVersion]),
+    );
+  };
+  // b may be a watch delivery behind a; both reach etcd's state.
+  let views = [await seenBy(a), await seenBy(b)];
+  for (let wait = 0; wait < 50 && views.some((view) => !sameEntries(view, stored)); wait++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    views = [await seenBy(a), await seenBy(b)];
+  }
+  t.same([...views[0]].sort(), [...stored].sort(), 'a lists every object at its etcd mod revision');
+  t.same([...views[1]].sort(), [...stored].sort(), 'b lists every object at its etcd mod revision');
+  const kept = await a.send('GET', `${CMS}/${names[COUNT - 1]}`);
+  const fields = Object.keys((kept.json.data ?? {}) as object).sort();
+  t.same(fields, ['last', 'name', 'r0s0', 'r0s1', 'r1s0', 'r1s1', 'r2s0', 'r2s1'], 'no patch was lost');
+
+  const writes = COUNT * (1 + 2 * ROUNDS + 1);
+  for (const [side, events] of (await Promise.all(watches)).entries()) {
+    const storm = events.filter((e) => metaOf(e.object).name.startsWith('storm-'));
+    const versions = storm.map((e) => Number(metaOf(e.object).resourceVersion));
+    t.equal(storm.length, writes, `the watch on ${side === 0 ? 'a' : 'b'} got every write once`);
+    t.ok(
+      versions.every((v, i) => i === 0 || v > versions[i - 1]),
+      `the watch on ${side === 0 ? 'a' : 'b'} got them in increasing resourceVersion order`,
+    );
+  }
+});
+
 t.test('killing one etcd member leaves both emulators serving', async (t) => {
   await etcd.kill(0);
   const created = await b.send('POST', CMS, { body: configMap('after-kill') });
@@ -108,3 +195,7 @@ t.test('without an etcd quorum a write answers 500 ServerTimeout, and writes wor
   }
   t.equal(seen.status, 200, 'and a follows etcd again');
 });
+
+function sameEntries(a: Map<string, string>, b: Map<string, string>): boolean {
+  return a.size === b.size && [...a].every(([key, value]) => b.get(key) === value);
+}
