@@ -21,7 +21,9 @@ async function serve(name: string, extra: string[] = []): Promise<{ api: RawClie
 }
 
 // a has kind's control-plane node; b adds and simulates one node of its own, b-worker.
-const [a, b] = [(await serve('a')).api, (await serve('b', ['--node-prefix', 'b', '--workers', '1', '--seed', '2'])).api];
+let first = await serve('a');
+let a = first.api;
+const b = (await serve('b', ['--node-prefix', 'b', '--workers', '1', '--seed', '2'])).api;
 const configMap = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { name } });
 const metaOf = (json: Record<string, unknown>) => json.metadata as { uid: string; resourceVersion: string; name: string };
 
@@ -155,6 +157,34 @@ t.test('concurrent creates, patches and deletes through both emulators: no spuri
       `the watch on ${side === 0 ? 'a' : 'b'} got them in increasing resourceVersion order`,
     );
   }
+});
+
+t.test('an emulator restarted on etcd serves every object at its revision; a watch from before the restart gets 410 Expired', async (t) => {
+  const from = metaOf((await a.send('GET', CMS)).json).resourceVersion;
+  // A write after `from`, so that etcd's revision when a starts again is past it.
+  const created = await b.send('POST', CMS, { body: configMap('before-restart') });
+  t.equal(created.status, 201, created.text);
+  const listed = await b.send('GET', CMS);
+  const before = (listed.json.items as Record<string, unknown>[]).map((item) => metaOf(item));
+  first.serve.child.kill('SIGTERM');
+  t.equal(await first.serve.exited, 0, 'a clean stop');
+  first = await serve('a');
+  a = first.api;
+  const relisted = await a.send('GET', CMS);
+  t.same(
+    (relisted.json.items as Record<string, unknown>[]).map((item) => metaOf(item)),
+    before,
+    'every object with its uid and resourceVersion',
+  );
+  t.ok(
+    Number(metaOf(relisted.json).resourceVersion) >= Number(metaOf(listed.json).resourceVersion),
+    'the list resourceVersion does not go back',
+  );
+  // The new watch cache starts at etcd's revision then: an older resourceVersion is gone, as after a kube-apiserver restart.
+  const started = Date.now();
+  const events = await watchEvents(a, from, 4);
+  t.ok(Date.now() - started < 5_000, 'the watch answered within 5 s');
+  t.match(events, [{ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } }], 'one ERROR event: 410 Expired');
 });
 
 t.test('killing one etcd member leaves both emulators serving', async (t) => {
