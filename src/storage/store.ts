@@ -350,6 +350,9 @@ export class Store {
       this.batch.writes.push(pending);
       this.unsettled.add(pending);
       this.writtenBy.set(event.object, pending);
+      // A commit (etcd's round trip and watch echo) is off-loop work: a virtual clock must not run past it, or
+      // controllers would see their writes come back minutes of virtual time late (their leases long expired).
+      this.clock?.hold(pending.done);
     }
     this.revision = event.resourceVersion;
   }
