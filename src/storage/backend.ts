@@ -34,8 +34,11 @@ export interface StoredState {
 export interface StorageBackend {
   /** Reads the whole stored state; throws with a message fit for the user when the storage is not this emulator's. */
   load(historyCapacity: number): StoredState;
-  /** Adds one write to the open batch; `expiresAtMs` is the object's lease (Clock time), if any. */
-  write(event: StoreEvent, key: ObjectKey, expiresAtMs: number | undefined): void;
+  /**
+   * Adds one write to the open batch; `expiresAtMs` is the object's lease (Clock time), if any, `ttlMs` its time to live
+   * (a remote store counts it on its own time, as etcd's leases do).
+   */
+  write(event: StoreEvent, key: ObjectKey, expiresAtMs: number | undefined, ttlMs?: number): void;
   /**
    * Makes the open batch durable, or throws (a CommitFailure when some of its writes became durable) and discards it.
    * A remote store (etcd) answers with a promise of the revision each write got, which is not the one the Store

@@ -14,6 +14,7 @@ import { Etcd3, type IKeyValue, type IWatchResponse, type Watcher } from 'etcd3'
 import type { KubeObject } from '../api/types.js';
 import { CommitFailure, type ObjectKey, type RemoteWrite, type StorageBackend, type StoredState } from './backend.js';
 import type { EtcdKeyLayout } from './etcd-keys.js';
+import { EtcdLeases } from './etcd-leases.js';
 import type { StoreEvent } from './store.js';
 
 /** How long one etcd request may take before the write answers ServerTimeout (kube-apiserver's etcd dial/request scale). */
@@ -29,6 +30,8 @@ interface PendingPut {
   basis: number | PendingPut;
   /** The revision etcd gave the write, once it answered. */
   revision?: number;
+  /** The object's time to live, as an etcd lease (Events). */
+  ttlSeconds?: number;
 }
 
 export class EtcdBackend implements StorageBackend {
@@ -45,6 +48,7 @@ export class EtcdBackend implements StorageBackend {
   private inFlight: Promise<unknown> = Promise.resolve();
   /** Watch responses are handed on in order, each once the transaction in flight when it came has answered. */
   private deliveries: Promise<void> = Promise.resolve();
+  private readonly leases: EtcdLeases;
   private watcher: Watcher | undefined;
   private applyRemote: ((writes: RemoteWrite[]) => void) | undefined;
 
@@ -52,7 +56,9 @@ export class EtcdBackend implements StorageBackend {
     private readonly client: Etcd3,
     private readonly layout: EtcdKeyLayout,
     private readonly state: StoredState,
-  ) {}
+  ) {
+    this.leases = new EtcdLeases(client);
+  }
 
   /** Connects, reads every object under the prefix at one revision and starts following etcd's watch from there. */
   static async connect(servers: string[], layout: EtcdKeyLayout): Promise<EtcdBackend> {
@@ -83,13 +89,14 @@ export class EtcdBackend implements StorageBackend {
     this.applyRemote = apply;
   }
 
-  write(event: StoreEvent, key: ObjectKey): void {
+  write(event: StoreEvent, key: ObjectKey, _expiresAtMs: number | undefined, ttlMs?: number): void {
     const etcdKey = this.layout.keyOf(key);
     const value = event.type === 'DELETED' ? undefined : JSON.stringify(withoutResourceVersion(event.object));
     const expected = event.previous ? Number(event.previous.metadata.resourceVersion) : 0;
     const earlier = this.unechoed.get(etcdKey);
     const basis = earlier && earlier.provisional === expected ? earlier : expected;
-    const put: PendingPut = { key: etcdKey, value, provisional: event.resourceVersion, basis };
+    const ttlSeconds = ttlMs === undefined ? undefined : Math.max(1, Math.ceil(ttlMs / 1000));
+    const put: PendingPut = { key: etcdKey, value, provisional: event.resourceVersion, basis, ttlSeconds };
     this.unechoed.set(etcdKey, put);
     this.open.push(put);
   }
@@ -149,7 +156,10 @@ export class EtcdBackend implements StorageBackend {
   private async send(put: PendingPut): Promise<number> {
     const basis = typeof put.basis === 'number' ? put.basis : put.basis.revision!;
     const compare = basis === 0 ? this.client.if(put.key, 'Create', '==', 0) : this.client.if(put.key, 'Mod', '==', basis);
-    const object = put.value === undefined ? this.client.delete().key(put.key) : this.client.put(put.key).value(put.value);
+    const lease = put.ttlSeconds === undefined ? undefined : await this.leases.leaseFor(put.ttlSeconds);
+    const written = put.value === undefined ? undefined : this.client.put(put.key).value(put.value);
+    if (lease !== undefined) written?.lease(lease);
+    const object = written ?? this.client.delete().key(put.key);
     const response = await compare.then(object).commit();
     const revision = Number(response.header.revision);
     if (!response.succeeded) {

@@ -297,7 +297,7 @@ export class Store {
     const event: StoreEvent = { type: previous ? 'MODIFIED' : 'ADDED', storageKey, object: stored, previous, resourceVersion };
     const expiresAtMs = options.ttlMs === undefined ? undefined : this.clock!.nowMs() + options.ttlMs;
     const lease = leaseKey(storageKey, namespace, name);
-    this.write(event, { storageKey, namespace, name }, previous, expiresAtMs);
+    this.write(event, { storageKey, namespace, name }, previous, expiresAtMs, options.ttlMs);
     collection.set(namespace, name, stored);
     if (options.ttlMs !== undefined) this.leases!.set(lease, options.ttlMs);
     else this.leases?.delete(lease);
@@ -332,14 +332,14 @@ export class Store {
   }
 
   /** Hands the write to the backend's open batch (opening one for this turn) and takes its revision. */
-  private write(event: StoreEvent, key: ObjectKey, before: KubeObject | undefined, expiresAtMs?: number): void {
+  private write(event: StoreEvent, key: ObjectKey, before: KubeObject | undefined, expiresAtMs?: number, ttlMs?: number): void {
     if (this.backend) {
       if (!this.batch) {
         this.batch = new Batch(this.revision);
         setImmediate(() => this.commitBatch());
       }
       try {
-        this.backend.write(event, key, expiresAtMs);
+        this.backend.write(event, key, expiresAtMs, ttlMs);
       } catch (error) {
         this.backend.discard();
         const failure = new StorageError((error as Error).message);

@@ -1,7 +1,8 @@
 // `serve --etcd-servers`: two emulators on one 3-member etcd cluster are HA API servers of one cluster. Objects sit
 // under kube-apiserver's key layout with resourceVersion = etcd's revision; a write through one is seen by a watch on
 // the other; killing an etcd member leaves the cluster serving. Real etcd (Debian's etcd-server), real processes.
-// Killing an emulator (Leases, NotReady nodes, KubeVirt's node failure handling) is etcd-failover.test.ts.
+// Killing an emulator (Leases, NotReady nodes, KubeVirt's node failure handling) is etcd-failover.test.ts; a virtual clock
+// on etcd is etcd-virtual-clock.test.ts.
 import t from 'tap';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
@@ -70,6 +71,30 @@ t.test('a write through one emulator reaches a watch on the other, with etcd rev
   t.equal(kv && String(kv.mod_revision), metaOf(created.json).resourceVersion, "resourceVersion is the key's etcd mod revision");
   const nodeKeys = await client.getAll().prefix('/registry/minions/').keys();
   t.ok(nodeKeys.length > 0, `nodes under /registry/minions/ (${nodeKeys.join(', ')})`);
+});
+
+t.test("an Event is stored with an etcd lease of kube-apiserver's --event-ttl (1 h), so etcd removes it", async (t) => {
+  const event = {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name: 'leased.1' },
+    involvedObject: { kind: 'ConfigMap', namespace: 'default', name: 'through-a' },
+    reason: 'Test',
+    message: 'kept for an hour',
+    type: 'Normal',
+  };
+  const created = await a.send('POST', '/api/v1/namespaces/default/events', { body: event });
+  t.equal(created.status, 201, created.text);
+  const client = new Etcd3({ hosts: etcd.endpoints });
+  t.teardown(() => client.close());
+  const kv = (await client.get('/registry/events/default/leased.1').exec()).kvs[0];
+  t.not(kv?.lease ?? '0', '0', 'the key is attached to a lease');
+  const lease = await client.leaseClient.leaseTimeToLive({ ID: kv!.lease });
+  // Granted for the TTL and kube's reuse window (min(60 s, 5% of the TTL)), so several Events share one lease.
+  t.equal(Number(lease.grantedTTL), 3600 + 60);
+  t.ok(Number(lease.TTL) > 3600, `${lease.TTL} s left`);
+  const configMapKey = (await client.get('/registry/configmaps/default/through-a').exec()).kvs[0];
+  t.equal(configMapKey?.lease, '0', 'other objects have none');
 });
 
 t.test('concurrent creates, patches and deletes through both emulators: no spurious 409 or 500, one resourceVersion on both', async (t) => {
@@ -157,24 +182,6 @@ t.test('concurrent creates, patches and deletes through both emulators: no spuri
       `the watch on ${side === 0 ? 'a' : 'b'} got them in increasing resourceVersion order`,
     );
   }
-});
-
-t.test('on a virtual clock, --install-kubevirt on etcd completes: time waits for etcd to answer the writes', async (t) => {
-  // Its own prefix: a separate cluster on the same etcd, which a and b do not see.
-  const virtual = await serve('virtual', ['--workers', '1', '--clock', 'virtual', '--install-kubevirt', '--etcd-prefix', '/virtual']);
-  t.teardown(() => virtual.serve.child.kill('SIGKILL'));
-  const kubevirt = await virtual.api.send('GET', '/apis/kubevirt.io/v1/namespaces/kubevirt/kubevirts/kubevirt');
-  const conditions = ((kubevirt.json.status as { conditions?: { type: string; status: string }[] }) ?? {}).conditions ?? [];
-  t.ok(
-    conditions.some((c) => c.type === 'Available' && c.status === 'True'),
-    'KubeVirt Available when the emulator is ready',
-  );
-  const client = new Etcd3({ hosts: etcd.endpoints });
-  t.teardown(() => client.close());
-  t.ok((await client.get('/virtual/kubevirt.io/kubevirts/kubevirt/kubevirt').exec()).kvs.length === 1, 'stored under /virtual');
-  t.equal((await a.send('GET', '/api/v1/namespaces/kubevirt')).status, 404, 'a cluster of its own');
-  virtual.serve.child.kill('SIGTERM');
-  t.equal(await virtual.serve.exited, 0);
 });
 
 t.test('an emulator restarted on etcd serves every object at its revision; a watch from before the restart gets 410 Expired', async (t) => {
