@@ -24,7 +24,8 @@ async function serve(name: string, extra: string[] = []): Promise<{ api: RawClie
 // a has kind's control-plane node; b adds and simulates one node of its own, b-worker.
 let first = await serve('a');
 let a = first.api;
-const b = (await serve('b', ['--node-prefix', 'b', '--workers', '1', '--seed', '2'])).api;
+const bServe = await serve('b', ['--node-prefix', 'b', '--workers', '1', '--seed', '2']);
+const b = bServe.api;
 const configMap = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { name } });
 const metaOf = (json: Record<string, unknown>) => json.metadata as { uid: string; resourceVersion: string; name: string };
 
@@ -71,6 +72,33 @@ t.test('a write through one emulator reaches a watch on the other, with etcd rev
   t.equal(kv && String(kv.mod_revision), metaOf(created.json).resourceVersion, "resourceVersion is the key's etcd mod revision");
   const nodeKeys = await client.getAll().prefix('/registry/minions/').keys();
   t.ok(nodeKeys.length > 0, `nodes under /registry/minions/ (${nodeKeys.join(', ')})`);
+});
+
+t.test('a node registered at the same instant with the same addresses as b-worker, but first: b moves b-worker', async (t) => {
+  type NodeJson = {
+    metadata: Record<string, unknown>;
+    spec: { podCIDR?: string };
+    status: { addresses: { type: string; address: string }[] };
+  };
+  const placeOf = (node: NodeJson) => `${node.status.addresses.find((a) => a.type === 'InternalIP')?.address} ${node.spec.podCIDR}`;
+  const worker = (await b.send('GET', '/api/v1/nodes/b-worker')).json as unknown as NodeJson;
+  const taken = placeOf(worker);
+  // What another emulator starting at the same instant would have written: b-worker's place, an earlier registration.
+  const { uid: _, resourceVersion: __, managedFields: ___, ...metadata } = worker.metadata;
+  const intruder = { ...worker, metadata: { ...metadata, name: 'aa-worker', creationTimestamp: '2026-01-01T00:00:00Z' } };
+  const client = new Etcd3({ hosts: etcd.endpoints });
+  t.teardown(() => client.close());
+  await client.put('/registry/minions/aa-worker').value(JSON.stringify({ ...intruder, metadata: { ...intruder.metadata, uid: 'aa' } }));
+  let moved = worker;
+  for (let wait = 0; wait < 100 && placeOf(moved) === taken; wait++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const answer = await b.send('GET', '/api/v1/nodes/b-worker');
+    if (answer.status === 200) moved = answer.json as unknown as NodeJson;
+  }
+  t.not(placeOf(moved), taken, `b-worker moved from ${taken} to ${placeOf(moved)}`);
+  const nodes = ((await a.send('GET', '/api/v1/nodes')).json.items as NodeJson[]).map(placeOf);
+  t.equal(new Set(nodes).size, nodes.length, `every node has an InternalIP and pod CIDR of its own: ${nodes.join(', ')}`);
+  await client.delete().key('/registry/minions/aa-worker');
 });
 
 t.test("an Event is stored with an etcd lease of kube-apiserver's --event-ttl (1 h), so etcd removes it", async (t) => {
