@@ -127,12 +127,14 @@ export class KubeletManager implements Component {
   }
 
   /**
-   * Emulators on one etcd that start at the same instant may each give a node the same free place in the address
-   * plan. Of two nodes with the same InternalIP or pod CIDR, the one registered first (earlier creationTimestamp, then
-   * name: every emulator decides alike) keeps it; when that is another's, this process's node registers again at a
-   * free place (its kubelet stopped meanwhile, so it starts again with the new addresses).
+   * Emulators on one etcd (each with a node prefix) that start at the same instant may each give a node the same free
+   * place in the address plan. Of two nodes with the same InternalIP or pod CIDR, the one registered first (earlier
+   * creationTimestamp, then name: every emulator decides alike) keeps it; when that is another's, this process's node
+   * registers again at a free place (its kubelet stopped meanwhile, so it starts again with the new addresses).
    */
   private yieldClashingPlaces(added: Node): void {
+    // Alone (no etcd, no prefix), every node is registered through this process, at a free place.
+    if (this.nodePrefix === undefined) return;
     const addedName = added.metadata.name ?? '';
     const pairs: [Node | undefined, Node][] = this.clusterNodes.has(addedName)
       ? this.nodes.list().map((other) => [added, other])
