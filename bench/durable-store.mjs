@@ -2,7 +2,7 @@
 // state file and in a one-member local etcd (etcd-server), as ratios of the same figures in memory (goals: >= 0.5 for creates, which wait for their group commit;
 // >= 0.95 for GETs, which never touch the backend); then the time from `startEmulator` to ready on a state file
 // holding 10,000 ConfigMaps (goal <= 2 s), beside an empty in-memory start; then two emulators on one etcd: how long
-// after a create is acknowledged by one a watch on the other sees it (goal: within 1 s).
+// after a create is sent to one a watch on the other sees it (goal: within 1 s).
 import { join } from 'node:path';
 import { clientCredentials, configMap, createNamespace, startQuietEmulator, temporaryDirectory } from './lib/emulator.mjs';
 import { startEtcd } from './lib/etcd.mjs';
@@ -79,7 +79,10 @@ async function restartToReady() {
 
 const WATCH_SAMPLES = 100;
 
-/** Creates through emulator a, one at a time, and the delay until a watch on emulator b (same etcd) has each: p50, p99, max. */
+/**
+ * Creates through emulator a, one at a time, and the delay from sending each until a watch on emulator b (same etcd)
+ * has it (so it includes a's own etcd round trip): p50, p99, max.
+ */
 async function crossEmulatorWatch() {
   const dataDir = await temporaryDirectory('durable-two');
   const etcd = await startEtcd(dataDir.path);
@@ -96,17 +99,25 @@ async function crossEmulatorWatch() {
       .watch({ apiVersion: 'v1', kind: 'ConfigMap' }, { namespace })
       .subscribe((event) => arrived.get(event.object.metadata.name)?.(performance.now()));
     const delays = [];
+    let seenBeforeAnswer = 0;
     for (let i = 0; i < WATCH_SAMPLES; i++) {
       const name = `seen-${i}`;
       const seen = new Promise((resolve) => arrived.set(name, resolve));
+      // From the request on: a answers once its own watch has the write, so b's watch often has it before a answers.
+      const sent = performance.now();
       await a.client.create(configMap(namespace, name));
       const acknowledged = performance.now();
-      delays.push((await seen) - acknowledged);
+      const seenAt = await seen;
+      if (seenAt <= acknowledged) seenBeforeAnswer++;
+      delays.push(seenAt - sent);
     }
     subscription.unsubscribe();
     delays.sort((x, y) => x - y);
     const at = (q) => delays[Math.min(delays.length - 1, Math.floor(delays.length * q))];
-    note(`a create on one emulator seen by a watch on the other: p50 ${at(0.5).toFixed(1)} ms, p99 ${at(0.99).toFixed(1)} ms`);
+    note(
+      `a create sent to one emulator seen by a watch on the other: p50 ${at(0.5).toFixed(1)} ms, p99 ${at(0.99).toFixed(1)} ms, ` +
+        `max ${delays.at(-1).toFixed(1)} ms (${seenBeforeAnswer} of ${WATCH_SAMPLES} seen before the sender answered)`,
+    );
     return { p50: at(0.5), p99: at(0.99), max: delays.at(-1) };
   } finally {
     await a.stop();
@@ -138,9 +149,10 @@ report('durable-store', [
     target: { op: '<=', value: 2000 },
   },
   { metric: 'start to ready in memory, empty (same run)', value: restart.emptyMs, unit: 'ms' },
-  { metric: 'create on one emulator -> watch on another (one etcd), p50', value: twoEmulators.p50, unit: 'ms' },
+  { metric: 'create sent to one emulator -> watch on another (one etcd), p50', value: twoEmulators.p50, unit: 'ms' },
+  { metric: 'create sent to one emulator -> watch on another (one etcd), p99', value: twoEmulators.p99, unit: 'ms' },
   {
-    metric: `create on one emulator -> watch on another (one etcd), slowest of ${WATCH_SAMPLES}`,
+    metric: `create sent to one emulator -> watch on another (one etcd), slowest of ${WATCH_SAMPLES}`,
     value: twoEmulators.max,
     unit: 'ms',
     target: { op: '<=', value: 1000 },

@@ -34,29 +34,38 @@ export interface StoredState {
 export interface StorageBackend {
   /** Reads the whole stored state; throws with a message fit for the user when the storage is not this emulator's. */
   load(historyCapacity: number): StoredState;
-  /** Adds one write to the open batch; `expiresAtMs` is the object's lease (Clock time), if any. */
-  write(event: StoreEvent, key: ObjectKey, expiresAtMs: number | undefined): void;
+  /**
+   * Adds one write to the open batch; `expiresAtMs` is the object's lease (Clock time), if any, `ttlMs` its time to live
+   * (a remote store counts it on its own time, as etcd's leases do).
+   */
+  write(event: StoreEvent, key: ObjectKey, expiresAtMs: number | undefined, ttlMs?: number): void;
   /**
    * Makes the open batch durable, or throws (a CommitFailure when some of its writes became durable) and discards it.
-   * A remote store (etcd) answers with a promise; commits settle in the order they were asked for, and once one fails
-   * every commit asked for before the Store heard of it fails too, since those writes were made on top of it.
+   * A remote store (etcd) answers with a promise of the revision each write got, which is not the one the Store
+   * stamped when another API server wrote in between; commits settle in the order they were asked for, and once one
+   * fails every commit asked for before the Store heard of it fails too, since those writes were made on top of it.
    */
-  commit(): void | Promise<void>;
+  commit(): void | Promise<number[]>;
   /** Discards the open batch (one of its writes failed). */
   discard(): void;
   /** Drops the history before `historyFrom` and records the compacted revision, as etcd's compaction. */
   compact(compactedRevision: number, historyFrom: number): void;
   close(): void;
-  /** Other API servers' writes on the same storage, in revision order (a backend only this process writes has none). */
+  /**
+   * Every write to the storage in revision order, as its watch reports it: other API servers' writes, and this one's
+   * own (marked `own`), after the commit that made them has answered. A backend only this process writes has none.
+   */
   onRemoteWrites?(apply: (writes: RemoteWrite[]) => void): void;
 }
 
-/** A write another API server made, as its storage's watch reports it. */
+/** A write to the storage as its watch reports it. */
 export interface RemoteWrite {
   key: ObjectKey;
   /** The object written; absent for a delete. */
   object?: KubeObject;
   revision: number;
+  /** Made by this API server: the Store already holds it, and publishes it now, in revision order. */
+  own?: boolean;
 }
 
 /** Why a write failed: the storage refused it (a full disk), was out of reach, or had moved on. */
@@ -69,10 +78,12 @@ export class CommitFailure extends Error {
   constructor(
     message: string,
     readonly durableWrites: number,
-    /** conflict: another API server wrote first, so the writes were made on an out-of-date state. */
+    /** conflict: another API server wrote an object first, so a write was made on an out-of-date version of it. */
     readonly reason: StorageFailureReason,
     /** The revision the storage was at when it refused a conflicting write: the Store catches up to it. */
     readonly storageRevision = 0,
+    /** The revisions the first `durableWrites` writes got (empty for a backend whose revisions are the Store's). */
+    readonly durableRevisions: number[] = [],
   ) {
     super(message);
   }

@@ -2,16 +2,19 @@
  * The etcd backend: objects under kube-apiserver's key layout (etcd-keys.ts), as JSON (kube-apiserver writes its
  * built-in kinds as protobuf; JSON is what it writes for custom resources), resourceVersion = etcd's revision.
  *
- * The Store stamps a write's resourceVersion before the write reaches etcd, so each write is one transaction that
- * succeeds only if etcd's revision is still the one before it: the transaction also rewrites a sentinel key outside
- * the object prefix, whose mod revision is therefore always etcd's revision. When another API server wrote first,
- * the transaction fails, the Store undoes the write (its writer gets 409 Conflict) and applies the other server's
- * writes, which this backend reads from etcd's watch, as kube-apiserver's watch cache follows etcd.
+ * Each write is one transaction that compares the object's own key, as kube-apiserver's etcd3 store does: a create
+ * succeeds only while the key is absent (create revision 0), an update or delete only while the key's mod revision is
+ * the resourceVersion the write was computed from. Writes to other objects, by this API server or another, never make
+ * it fail. The revision etcd answers is the write's resourceVersion (the Store restamps its object when it differs
+ * from the one it guessed). When the key moved on, the Store undoes the write (the registry computes it again on the
+ * newer object, or answers 409) and catches up from etcd's watch, which this backend follows as kube-apiserver's watch
+ * cache follows etcd; the watch also reports this server's own writes, which the Store publishes in revision order.
  */
 import { Etcd3, type IKeyValue, type IWatchResponse, type Watcher } from 'etcd3';
 import type { KubeObject } from '../api/types.js';
 import { CommitFailure, type ObjectKey, type RemoteWrite, type StorageBackend, type StoredState } from './backend.js';
 import type { EtcdKeyLayout } from './etcd-keys.js';
+import { EtcdLeases } from './etcd-leases.js';
 import type { StoreEvent } from './store.js';
 
 /** How long one etcd request may take before the write answers ServerTimeout (kube-apiserver's etcd dial/request scale). */
@@ -21,7 +24,14 @@ interface PendingPut {
   key: string;
   /** JSON of the object; absent for a delete. */
   value?: string;
-  revision: number;
+  /** The resourceVersion the Store stamped. */
+  provisional: number;
+  /** What the key must hold for the write to apply: 0 (absent), a mod revision, or an earlier write of this server not answered yet. */
+  basis: number | PendingPut;
+  /** The revision etcd gave the write, once it answered. */
+  revision?: number;
+  /** The object's time to live, as an etcd lease (Events). */
+  ttlSeconds?: number;
 }
 
 export class EtcdBackend implements StorageBackend {
@@ -30,15 +40,25 @@ export class EtcdBackend implements StorageBackend {
   private queue: Promise<void> = Promise.resolve();
   /** Bumped by a failed commit: the commits asked for before it (made on top of the failed writes) fail too. */
   private generation = 0;
+  /** Per etcd key, this server's newest write whose echo has not come back from the watch: a later write builds on it. */
+  private readonly unechoed = new Map<string, PendingPut>();
+  /** This server's writes etcd acknowledged, by revision, until the watch reports them. */
+  private readonly acknowledged = new Map<number, PendingPut>();
+  /** The transaction etcd has not answered yet: an event the watch reports meanwhile may be its own write. */
+  private inFlight: Promise<unknown> = Promise.resolve();
+  /** Watch responses are handed on in order, each once the transaction in flight when it came has answered. */
+  private deliveries: Promise<void> = Promise.resolve();
+  private readonly leases: EtcdLeases;
   private watcher: Watcher | undefined;
   private applyRemote: ((writes: RemoteWrite[]) => void) | undefined;
 
   private constructor(
     private readonly client: Etcd3,
     private readonly layout: EtcdKeyLayout,
-    private readonly sentinel: string,
     private readonly state: StoredState,
-  ) {}
+  ) {
+    this.leases = new EtcdLeases(client);
+  }
 
   /** Connects, reads every object under the prefix at one revision and starts following etcd's watch from there. */
   static async connect(servers: string[], layout: EtcdKeyLayout): Promise<EtcdBackend> {
@@ -51,9 +71,8 @@ export class EtcdBackend implements StorageBackend {
       defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + REQUEST_TIMEOUT_MS }),
     });
     try {
-      const sentinel = `${layout.root.slice(0, -1)}-kubevirt-emulator/revision`;
-      const state = await loadAligned(client, layout, sentinel);
-      const backend = new EtcdBackend(client, layout, sentinel, state);
+      const state = await load(client, layout);
+      const backend = new EtcdBackend(client, layout, state);
       await backend.follow(state.revision);
       return backend;
     } catch (error) {
@@ -70,32 +89,47 @@ export class EtcdBackend implements StorageBackend {
     this.applyRemote = apply;
   }
 
-  write(event: StoreEvent, key: ObjectKey): void {
+  write(event: StoreEvent, key: ObjectKey, _expiresAtMs: number | undefined, ttlMs?: number): void {
+    const etcdKey = this.layout.keyOf(key);
     const value = event.type === 'DELETED' ? undefined : JSON.stringify(withoutResourceVersion(event.object));
-    this.open.push({ key: this.layout.keyOf(key), value, revision: event.resourceVersion });
+    const expected = event.previous ? Number(event.previous.metadata.resourceVersion) : 0;
+    const earlier = this.unechoed.get(etcdKey);
+    const basis = earlier && earlier.provisional === expected ? earlier : expected;
+    const ttlSeconds = ttlMs === undefined ? undefined : Math.max(1, Math.ceil(ttlMs / 1000));
+    const put: PendingPut = { key: etcdKey, value, provisional: event.resourceVersion, basis, ttlSeconds };
+    this.unechoed.set(etcdKey, put);
+    this.open.push(put);
   }
 
-  commit(): Promise<void> {
+  commit(): Promise<number[]> {
     const puts = this.open;
     this.open = [];
     const generation = this.generation;
     const run = this.queue.then(async () => {
       if (generation !== this.generation) throw new CommitFailure('an earlier write to etcd failed', 0, 'conflict');
-      for (let i = 0; i < puts.length; i++) {
+      const revisions: number[] = [];
+      for (const put of puts) {
         try {
-          await this.transact(puts[i]);
+          revisions.push(await this.transact(put));
         } catch (error) {
           this.generation++;
-          if (error instanceof CommitFailure) throw new CommitFailure(error.message, i, error.reason, error.storageRevision);
-          throw new CommitFailure(`etcd: ${(error as Error).message}`, i, 'unreachable');
+          for (const failed of puts.slice(revisions.length)) if (this.unechoed.get(failed.key) === failed) this.unechoed.delete(failed.key);
+          const { message, reason, storageRevision } =
+            error instanceof CommitFailure ? error : { message: `etcd: ${(error as Error).message}`, reason: 'unreachable' as const };
+          throw new CommitFailure(message, revisions.length, reason, storageRevision, revisions);
         }
       }
+      return revisions;
     });
-    this.queue = run.catch(() => undefined);
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 
   discard(): void {
+    for (const put of this.open) if (this.unechoed.get(put.key) === put) this.unechoed.delete(put.key);
     this.open = [];
   }
 
@@ -111,14 +145,29 @@ export class EtcdBackend implements StorageBackend {
     });
   }
 
-  /** One write, at the revision right after the one etcd is at (the sentinel's). */
-  private async transact(put: PendingPut): Promise<void> {
-    const txn = this.client.if(this.sentinel, 'Mod', '==', put.revision - 1);
-    const object = put.value === undefined ? this.client.delete().key(put.key) : this.client.put(put.key).value(put.value);
-    const response = await txn.then(object, this.client.put(this.sentinel).value(String(put.revision))).commit();
+  /** One write; the watch's events meanwhile are handed on once it has answered (and is known as this server's). */
+  private transact(put: PendingPut): Promise<number> {
+    const answered = this.send(put);
+    this.inFlight = answered.catch(() => undefined);
+    return answered;
+  }
+
+  /** The write, if its key still holds what the write was computed from (store.go's Create and GuaranteedUpdate). */
+  private async send(put: PendingPut): Promise<number> {
+    const basis = typeof put.basis === 'number' ? put.basis : put.basis.revision!;
+    const compare = basis === 0 ? this.client.if(put.key, 'Create', '==', 0) : this.client.if(put.key, 'Mod', '==', basis);
+    const lease = put.ttlSeconds === undefined ? undefined : await this.leases.leaseFor(put.ttlSeconds);
+    const written = put.value === undefined ? undefined : this.client.put(put.key).value(put.value);
+    if (lease !== undefined) written?.lease(lease);
+    const object = written ?? this.client.delete().key(put.key);
+    const response = await compare.then(object).commit();
+    const revision = Number(response.header.revision);
     if (!response.succeeded) {
-      throw new CommitFailure('etcd moved on: another API server wrote first', 0, 'conflict', Number(response.header.revision));
+      throw new CommitFailure(`etcd: ${put.key} changed since the write read it`, 0, 'conflict', revision);
     }
+    put.revision = revision;
+    this.acknowledged.set(revision, put);
+    return revision;
   }
 
   private async follow(revision: number): Promise<void> {
@@ -127,7 +176,14 @@ export class EtcdBackend implements StorageBackend {
       .prefix(this.layout.root)
       .startRevision(String(revision + 1))
       .create();
-    this.watcher.on('data', (response: IWatchResponse) => this.receive(response));
+    this.watcher.on('data', (response: IWatchResponse) => {
+      // Wait for the transaction in flight: its answer tells whether one of these events is this server's own write.
+      const answered = this.inFlight;
+      this.deliveries = this.deliveries
+        .then(() => answered)
+        .then(() => this.receive(response))
+        .catch(() => undefined);
+    });
     // The client resumes a broken watch from the last revision it saw; nothing to do but not crash on its errors.
     this.watcher.on('error', () => undefined);
   }
@@ -135,38 +191,30 @@ export class EtcdBackend implements StorageBackend {
   private receive(response: IWatchResponse): void {
     const writes: RemoteWrite[] = [];
     for (const event of response.events) {
+      const revision = Number(event.kv.mod_revision);
+      const own = this.acknowledged.get(revision);
+      if (own) {
+        this.acknowledged.delete(revision);
+        if (this.unechoed.get(own.key) === own) this.unechoed.delete(own.key);
+      }
       const key = this.layout.objectKeyOf(event.kv.key.toString());
       if (!key) continue;
-      const revision = Number(event.kv.mod_revision);
-      writes.push(event.type === 'Put' ? { key, object: decode(event.kv), revision } : { key, revision });
+      const write: RemoteWrite = event.type === 'Put' ? { key, object: decode(event.kv), revision } : { key, revision };
+      writes.push(own ? { ...write, own: true } : write);
     }
     if (writes.length > 0) this.applyRemote?.(writes);
   }
 }
 
-/**
- * Reads the sentinel and every object in one transaction (one revision). When something else wrote to etcd since the
- * sentinel's last write, the sentinel is rewritten first, so that its mod revision is etcd's revision again.
- */
-async function loadAligned(client: Etcd3, layout: EtcdKeyLayout, sentinel: string): Promise<StoredState> {
-  for (;;) {
-    const read = await client.if(sentinel, 'Mod', '>', -1).then(client.get(sentinel), client.getAll().prefix(layout.root)).commit();
-    const revision = Number(read.header.revision);
-    const sentinelKv = read.responses[0].response_range.kvs[0] as IKeyValue | undefined;
-    const sentinelRevision = sentinelKv ? Number(sentinelKv.mod_revision) : 0;
-    if (sentinelRevision === revision) {
-      const objects: StoredState['objects'] = [];
-      for (const kv of read.responses[1].response_range.kvs) {
-        const key = layout.objectKeyOf(kv.key.toString());
-        if (key) objects.push({ key, object: decode(kv) });
-      }
-      return { revision, compactedRevision: 0, objects, history: [] };
-    }
-    await client
-      .if(sentinel, 'Mod', '==', sentinelRevision)
-      .then(client.put(sentinel).value(String(revision + 1)))
-      .commit();
+/** Reads every object under the prefix at one revision, the revision the watch then follows from. */
+async function load(client: Etcd3, layout: EtcdKeyLayout): Promise<StoredState> {
+  const read = await client.getAll().prefix(layout.root).exec();
+  const objects: StoredState['objects'] = [];
+  for (const kv of read.kvs) {
+    const key = layout.objectKeyOf(kv.key.toString());
+    if (key) objects.push({ key, object: decode(kv) });
   }
+  return { revision: Number(read.header.revision), compactedRevision: 0, objects, history: [] };
 }
 
 function decode(kv: IKeyValue): KubeObject {

@@ -8,8 +8,12 @@
  *
  * With a StorageBackend (src/storage/backend.ts) the store starts from the
  * backend's state and a write is published (watch event, history) only once
- * the batch of its event-loop turn is committed; `durable()` is what a writer
- * awaits before it acknowledges. A failed commit undoes the batch in memory.
+ * the batch of its event-loop turn is committed; `written(object)` is what a
+ * writer awaits before it acknowledges. A failed commit undoes the batch in memory.
+ * A backend other API servers write too (etcd) gives each write its revision
+ * when it commits, and reports every write in revision order on its watch:
+ * this store then publishes its own writes, restamped with their revision,
+ * and the others' in that order, as kube-apiserver's watch cache follows etcd.
  */
 import { freeze } from 'immer';
 import { Subject, type Observable } from 'rxjs';
@@ -88,12 +92,23 @@ const byKeyPrefix = (a: string, b: string): number => {
 export const objectKey = (obj: KubeObject): string =>
   obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name!;
 
-/** A write of the open batch, with what undoes it in memory should the batch fail to commit. */
-interface PendingWrite {
-  event: StoreEvent;
-  key: ObjectKey;
-  /** The stored object before the write; absent when the write created it. */
-  before?: KubeObject;
+/** A write not published yet, with what undoes it in memory should its commit fail. */
+class PendingWrite {
+  /** Settles once the write is published (with the object as stored), or rejects once it is undone. */
+  readonly done: Promise<KubeObject>;
+  resolve!: (stored: KubeObject) => void;
+  reject!: (error: Error) => void;
+
+  constructor(
+    public event: StoreEvent,
+    readonly key: ObjectKey,
+    /** The stored object before the write; absent when the write created it. */
+    public before: KubeObject | undefined,
+  ) {
+    this.done = new Promise<KubeObject>((resolve, reject) => Object.assign(this, { resolve, reject }));
+    // Writers that do not wait (controllers writing directly) must not turn a failed commit into an unhandled rejection.
+    this.done.catch(() => undefined);
+  }
 }
 
 /** The writes of one event-loop turn, committed together. */
@@ -101,15 +116,8 @@ class Batch {
   readonly writes: PendingWrite[] = [];
   /** Undone (its own commit or an earlier one failed); a late answer from the backend changes nothing. */
   failed = false;
-  readonly committed: Promise<void>;
-  resolve!: () => void;
-  reject!: (error: Error) => void;
 
-  constructor(readonly revisionBefore: number) {
-    this.committed = new Promise<void>((resolve, reject) => Object.assign(this, { resolve, reject }));
-    // Writers that do not wait (controllers writing directly) must not turn a failed commit into an unhandled rejection.
-    this.committed.catch(() => undefined);
-  }
+  constructor(readonly revisionBefore: number) {}
 }
 
 /** A write the backend did not make durable; the API answers it as kube-apiserver answers a storage error (500). */
@@ -139,8 +147,18 @@ export class Store {
   private batch: Batch | undefined;
   /** Batches handed to the backend and not answered yet, oldest first. */
   private readonly committing: Batch[] = [];
-  /** Other API servers' writes that wait until this one's batches are answered. */
-  private remoteWrites: RemoteWrite[] = [];
+  /** Writes not published yet, oldest first. */
+  private readonly unsettled = new Set<PendingWrite>();
+  /** The pending write of each object returned by put() and remove(), for its writer to await. */
+  private readonly writtenBy = new WeakMap<KubeObject, PendingWrite>();
+  /** Whether the backend reports every write on its watch (etcd): writes are published from there, in its order. */
+  private readonly followsStorage: boolean;
+  /** The last revision published from the storage's watch. */
+  private applied = 0;
+  /** The storage's writes not applied yet: an own write waits at the head until its commit has answered. */
+  private readonly storageWrites: RemoteWrite[] = [];
+  /** This server's committed writes by revision, until the storage's watch reports them. */
+  private readonly awaitingEcho = new Map<number, PendingWrite>();
   /** The storage's revision when it last refused a write as out of date, and who waits for this store to reach it. */
   private storageRevision = 0;
   private catchingUp: (() => void)[] = [];
@@ -152,12 +170,14 @@ export class Store {
   ) {
     this.history = new WatchHistory(historyCapacity);
     this.leases = clock && new ExpiryIndex(clock, (key) => this.expire(key));
+    this.followsStorage = backend?.onRemoteWrites !== undefined;
     if (backend) this.restore(backend, historyCapacity);
   }
 
   private restore(backend: StorageBackend, historyCapacity: number): void {
     const state = backend.load(historyCapacity);
     this.revision = state.revision;
+    this.applied = state.revision;
     this.compactedUpTo = state.compactedRevision;
     for (const { key, object, expiresAtMs } of state.objects) {
       this.collection(key.storageKey).set(key.namespace, key.name, object);
@@ -166,8 +186,8 @@ export class Store {
     // Revisions are contiguous (every write is one event), so the history resumes right after the last one it lost.
     this.history.restore(state.history, (state.history[0]?.resourceVersion ?? state.revision + 1) - 1);
     backend.onRemoteWrites?.((writes) => {
-      this.remoteWrites.push(...writes);
-      this.applyRemoteWrites();
+      this.storageWrites.push(...writes);
+      this.applyStorageWrites();
     });
   }
 
@@ -178,15 +198,24 @@ export class Store {
 
   /**
    * Resolves once every write made so far is durable (undefined when nothing waits: no backend, or all committed);
-   * rejects with a StorageError when the batch failed and was undone.
+   * rejects with a StorageError when one of them failed and was undone.
    */
   durable(): Promise<void> | undefined {
-    return (this.batch ?? this.committing.at(-1))?.committed;
+    if (this.unsettled.size === 0) return undefined;
+    return Promise.all([...this.unsettled].map((write) => write.done)).then(() => undefined);
+  }
+
+  /**
+   * The object as stored once the write that returned `object` (from put() or remove()) is durable and published: the
+   * same object, or restamped with the revision the storage gave it. Rejects with a StorageError when it was undone.
+   */
+  written(object: KubeObject): Promise<KubeObject> {
+    return this.writtenBy.get(object)?.done ?? Promise.resolve(object);
   }
 
   /** Resolves once this store holds every write the storage had when it last refused one of this store's as out of date. */
   caughtUp(): Promise<void> {
-    if (this.revision >= this.storageRevision) return Promise.resolve();
+    if (this.latest >= this.storageRevision) return Promise.resolve();
     return new Promise((resolve) => this.catchingUp.push(resolve));
   }
 
@@ -196,7 +225,12 @@ export class Store {
   }
 
   get resourceVersion(): number {
-    return this.revision;
+    return this.latest;
+  }
+
+  /** The newest revision reads are at: the storage's, as far as its watch has come, when it has one. */
+  private get latest(): number {
+    return this.followsStorage ? this.applied : this.revision;
   }
 
   get(storageKey: string, namespace: string, name: string): KubeObject | undefined {
@@ -213,7 +247,7 @@ export class Store {
    * when that revision is compacted or older than the history holds.
    */
   listAt(storageKey: string, namespace: string | undefined, revision: number): KubeObject[] | undefined {
-    if (revision >= this.revision) return this.list(storageKey, namespace);
+    if (revision >= this.latest) return this.list(storageKey, namespace);
     if (revision < this.compactedUpTo || !this.history.covers(revision)) return undefined;
     const inScope = (e: StoreEvent) =>
       e.storageKey === storageKey && (namespace === undefined || e.object.metadata.namespace === namespace);
@@ -234,7 +268,7 @@ export class Store {
 
   /** Forgets the revisions before `revision` for reads at a past revision, as etcd's compaction does. */
   compact(revision: number): void {
-    this.compactedUpTo = Math.max(this.compactedUpTo, Math.min(revision, this.revision));
+    this.compactedUpTo = Math.max(this.compactedUpTo, Math.min(revision, this.latest));
     this.backend?.compact(this.compactedUpTo, this.history.oldestResumable);
   }
 
@@ -263,7 +297,7 @@ export class Store {
     const event: StoreEvent = { type: previous ? 'MODIFIED' : 'ADDED', storageKey, object: stored, previous, resourceVersion };
     const expiresAtMs = options.ttlMs === undefined ? undefined : this.clock!.nowMs() + options.ttlMs;
     const lease = leaseKey(storageKey, namespace, name);
-    this.write(event, { storageKey, namespace, name }, previous, expiresAtMs);
+    this.write(event, { storageKey, namespace, name }, previous, expiresAtMs, options.ttlMs);
     collection.set(namespace, name, stored);
     if (options.ttlMs !== undefined) this.leases!.set(lease, options.ttlMs);
     else this.leases?.delete(lease);
@@ -298,21 +332,27 @@ export class Store {
   }
 
   /** Hands the write to the backend's open batch (opening one for this turn) and takes its revision. */
-  private write(event: StoreEvent, key: ObjectKey, before: KubeObject | undefined, expiresAtMs?: number): void {
+  private write(event: StoreEvent, key: ObjectKey, before: KubeObject | undefined, expiresAtMs?: number, ttlMs?: number): void {
     if (this.backend) {
       if (!this.batch) {
         this.batch = new Batch(this.revision);
         setImmediate(() => this.commitBatch());
       }
       try {
-        this.backend.write(event, key, expiresAtMs);
+        this.backend.write(event, key, expiresAtMs, ttlMs);
       } catch (error) {
         this.backend.discard();
         const failure = new StorageError((error as Error).message);
         this.undo(this.batch, 0, failure);
         throw failure;
       }
-      this.batch.writes.push({ event, key, before });
+      const pending = new PendingWrite(event, key, before);
+      this.batch.writes.push(pending);
+      this.unsettled.add(pending);
+      this.writtenBy.set(event.object, pending);
+      // A commit (etcd's round trip and watch echo) is off-loop work: a virtual clock must not run past it, or
+      // controllers would see their writes come back minutes of virtual time late (their leases long expired).
+      this.clock?.hold(pending.done);
     }
     this.revision = event.resourceVersion;
   }
@@ -327,35 +367,68 @@ export class Store {
     if (!batch) return;
     this.batch = undefined;
     this.committing.push(batch);
-    let outcome: void | Promise<void>;
+    let outcome: void | Promise<number[]>;
     try {
       outcome = this.backend!.commit();
     } catch (error) {
-      this.undo(batch, durableWrites(error), storageError(error));
+      this.undo(batch, durableWrites(error), storageError(error), durableRevisions(error));
       return;
     }
     // SQLite answers at once, so its writes are published in this turn, as before etcd needed a promise here.
     if (!outcome) this.committed(batch);
     else
       outcome.then(
-        () => this.committed(batch),
-        (error: unknown) => this.undo(batch, durableWrites(error), storageError(error)),
+        (revisions) => this.committed(batch, revisions),
+        (error: unknown) => this.undo(batch, durableWrites(error), storageError(error), durableRevisions(error)),
       );
   }
 
-  private committed(batch: Batch): void {
+  private committed(batch: Batch, revisions?: number[]): void {
     if (batch.failed) return;
-    this.committing.shift();
-    for (const write of batch.writes) this.publish(write.event);
-    batch.resolve();
-    this.applyRemoteWrites();
+    this.committing.splice(this.committing.indexOf(batch), 1);
+    this.settle(batch.writes, revisions);
+    this.applyStorageWrites();
+  }
+
+  /**
+   * Durable writes, each at the revision the storage gave it (when it gave one): published now, or, with a storage
+   * that reports every write on its watch, once the watch reaches them, so that events keep the storage's order.
+   */
+  private settle(writes: PendingWrite[], revisions: number[] | undefined): void {
+    writes.forEach((write, i) => {
+      const revision = revisions?.[i];
+      if (revision !== undefined && revision !== write.event.resourceVersion) this.restamp(write, revision);
+      if (this.followsStorage) this.awaitingEcho.set(write.event.resourceVersion, write);
+      else this.publishWrite(write);
+    });
+  }
+
+  private publishWrite(write: PendingWrite): void {
+    this.unsettled.delete(write);
+    this.publish(write.event);
+    write.resolve(write.event.object);
+  }
+
+  /** Gives a write the revision the storage gave it, wherever this store holds its object. */
+  private restamp(write: PendingWrite, revision: number): void {
+    const guessed = write.event.object;
+    const object = stamp(guessed, revision);
+    write.event = { ...write.event, object, resourceVersion: revision };
+    const { storageKey, namespace, name } = write.key;
+    const collection = this.collection(storageKey);
+    if (collection.get(namespace, name) === guessed) collection.set(namespace, name, object);
+    for (const later of this.unsettled) {
+      if (later.before !== guessed) continue;
+      later.before = object;
+      later.event = { ...later.event, previous: object };
+    }
   }
 
   /**
    * Undoes `batch` from its write number `keep` on, and every write made after it (later batches were made on top of it),
-   * newest first; the writes before `keep` are durable and published. Their writers all get the error.
+   * newest first; the writes before `keep` are durable (at `revisions`, when the storage gave them). Their writers all get the error.
    */
-  private undo(batch: Batch, keep: number, error: StorageError): void {
+  private undo(batch: Batch, keep: number, error: StorageError, revisions: number[] = []): void {
     if (batch.failed) return;
     const index = this.committing.indexOf(batch);
     const later = index < 0 ? [] : this.committing.splice(index).slice(1);
@@ -364,56 +437,73 @@ export class Store {
     for (const undone of [...later.reverse(), batch]) {
       const writes = undone === batch ? batch.writes.slice(keep) : undone.writes;
       // Leases stay: one left by an undone create expires nothing, one renewed early only delays an expiry.
-      for (const { key, before } of writes.reverse()) {
-        const collection = this.collection(key.storageKey);
-        if (before) collection.set(key.namespace, key.name, before);
-        else collection.remove(key.namespace, key.name);
+      for (const write of writes.reverse()) {
+        const { storageKey, namespace, name } = write.key;
+        const collection = this.collection(storageKey);
+        if (write.before) collection.set(namespace, name, write.before);
+        else collection.remove(namespace, name);
+        this.unsettled.delete(write);
+        write.reject(error);
       }
       undone.failed = true;
-      undone.reject(error);
     }
     this.storageRevision = Math.max(this.storageRevision, error.storageRevision);
     const durable = batch.writes.slice(0, keep);
-    for (const write of durable) this.publish(write.event);
-    this.revision = durable.at(-1)?.event.resourceVersion ?? batch.revisionBefore;
-    this.applyRemoteWrites();
+    this.settle(durable, revisions);
+    // Revisions are the store's own without a storage watch: the next write takes the one after the last durable write.
+    if (!this.followsStorage) this.revision = durable.at(-1)?.event.resourceVersion ?? batch.revisionBefore;
+    this.applyStorageWrites();
   }
 
   /**
-   * Applies other API servers' writes once none of this one's is in flight (a write in flight when another server
-   * wrote fails, and is undone first); the storage's echo of this server's own writes is dropped.
+   * Applies the storage's writes in its order: this server's own once their commit has answered (they are already
+   * held), the other API servers' at once; a write seen before (the watch resumed) changes nothing.
    */
-  private applyRemoteWrites(): void {
-    if (this.batch || this.committing.length > 0) return;
-    const writes = this.remoteWrites;
-    this.remoteWrites = [];
-    for (const write of writes) if (write.revision > this.revision) this.applyRemote(write);
-    if (this.revision >= this.storageRevision && this.catchingUp.length > 0) {
+  private applyStorageWrites(): void {
+    while (this.storageWrites.length > 0) {
+      const write = this.storageWrites[0];
+      if (write.own) {
+        const mine = this.awaitingEcho.get(write.revision);
+        if (!mine) break;
+        this.awaitingEcho.delete(write.revision);
+        this.publishWrite(mine);
+      } else if (write.revision > this.applied) this.applyRemote(write);
+      this.storageWrites.shift();
+      this.applied = Math.max(this.applied, write.revision);
+      this.revision = Math.max(this.revision, this.applied);
+    }
+    if (this.latest >= this.storageRevision && this.catchingUp.length > 0) {
       const waiting = this.catchingUp;
       this.catchingUp = [];
       for (const resolve of waiting) resolve();
     }
   }
 
+  /**
+   * Another API server's write. A write of this one to the same object that is not published yet was computed from an
+   * older version, so the storage refuses it: the object stays as this server wrote it until then, and is undone to the
+   * other server's version.
+   */
   private applyRemote({ key, object, revision }: RemoteWrite): void {
     const collection = this.collection(key.storageKey);
-    const previous = collection.get(key.namespace, key.name);
-    this.revision = revision;
     this.leases?.delete(leaseKey(key.storageKey, key.namespace, key.name));
-    if (object) {
-      const stored = stamp(shareUnchanged(object, previous, this.strings), revision);
-      collection.set(key.namespace, key.name, stored);
-      this.publish({
-        type: previous ? 'MODIFIED' : 'ADDED',
-        storageKey: key.storageKey,
-        object: stored,
-        previous,
-        resourceVersion: revision,
-      });
-    } else if (previous) {
-      collection.remove(key.namespace, key.name);
-      this.publish({ type: 'DELETED', storageKey: key.storageKey, object: stamp(previous, revision), previous, resourceVersion: revision });
+    const refused = this.firstUnsettledOn(key);
+    const previous = refused ? refused.before : collection.get(key.namespace, key.name);
+    const stored = object && stamp(shareUnchanged(object, previous, this.strings), revision);
+    if (refused) refused.before = stored;
+    else if (stored) collection.set(key.namespace, key.name, stored);
+    else collection.remove(key.namespace, key.name);
+    const { storageKey } = key;
+    if (stored) this.publish({ type: previous ? 'MODIFIED' : 'ADDED', storageKey, object: stored, previous, resourceVersion: revision });
+    else if (previous)
+      this.publish({ type: 'DELETED', storageKey, object: stamp(previous, revision), previous, resourceVersion: revision });
+  }
+
+  private firstUnsettledOn(key: ObjectKey): PendingWrite | undefined {
+    for (const write of this.unsettled) {
+      if (write.key.name === key.name && write.key.namespace === key.namespace && write.key.storageKey === key.storageKey) return write;
     }
+    return undefined;
   }
 
   private expire(lease: string): void {
@@ -434,6 +524,8 @@ export class Store {
 }
 
 const durableWrites = (error: unknown): number => (error instanceof CommitFailure ? error.durableWrites : 0);
+
+const durableRevisions = (error: unknown): number[] => (error instanceof CommitFailure ? error.durableRevisions : []);
 
 const storageError = (error: unknown): StorageError =>
   error instanceof CommitFailure

@@ -86,6 +86,8 @@ const namespaceType: ErrorSubject = { group: '', resource: 'namespaces' };
 
 export class GenericRegistry {
   private readonly hooks: RequestHooks;
+  /** The store write behind each object a write answers, while it may not be durable yet. */
+  private readonly pendingWrites = new WeakMap<KubeObject, { type: ResourceType; stored: KubeObject }>();
 
   constructor(private readonly deps: RegistryDeps) {
     this.hooks = deps.hooks ?? new RequestHooks();
@@ -154,20 +156,25 @@ export class GenericRegistry {
   }
 
   /**
-   * A write is acknowledged only once the store made it durable (its batch committed); a write the backend
-   * failed is undone and answers as kube-apiserver's storage errors (k8s.io/apiserver/pkg/storage/errors).
-   * A write undone because another API server wrote to etcd first is made again once this one has caught up
-   * (its preconditions are checked again then), as kube-apiserver's GuaranteedUpdate retries a failed etcd transaction.
+   * A write is acknowledged only once the store made it durable (its batch committed), with the resourceVersion the
+   * storage gave it; a write the backend failed is undone and answers as kube-apiserver's storage errors
+   * (k8s.io/apiserver/pkg/storage/errors). Only the request's own write counts: another one failing in the same batch
+   * is that request's error. A write undone because another API server wrote the object in etcd first is made again
+   * once this one has caught up (its preconditions are checked again then), as kube-apiserver's GuaranteedUpdate retries
+   * a failed etcd transaction on the object it then reads.
    */
-  private async durably<T>(write: () => Promise<T>, type: ResourceType, operation: string, name: string): Promise<T> {
+  private async durably<T extends KubeObject | WriteResult | DeleteResult>(
+    write: () => Promise<T>,
+    type: ResourceType,
+    operation: string,
+    name: string,
+  ): Promise<T> {
     const { store } = this.deps;
     // In memory every write is final at once: the promise as it is, so its timing is the same as without a backend.
     if (!store.persistent) return write();
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await write();
-        await store.durable();
-        return result;
+        return await this.whenWritten(await write());
       } catch (error) {
         if (!(error instanceof StorageError)) throw error;
         if (error.reason === 'conflict' && attempt < MAX_STORAGE_CONFLICT_ATTEMPTS) {
@@ -180,6 +187,17 @@ export class GenericRegistry {
         throw internalError(error.message);
       }
     }
+  }
+
+  /** The write's answer once its store write is durable, with the object as finally stored. */
+  private async whenWritten<T extends KubeObject | WriteResult | DeleteResult>(result: T): Promise<T> {
+    const answered = 'metadata' in result ? (result as KubeObject) : (result as WriteResult | DeleteResult).object;
+    const pending = this.pendingWrites.get(answered);
+    if (!pending) return result;
+    const stored = await this.deps.store.written(pending.stored);
+    if (stored === pending.stored) return result;
+    const object = toServedVersion(pending.type, stored);
+    return 'metadata' in result ? (object as T) : { ...result, object };
   }
 
   private getObject(type: ResourceType, namespace: string | undefined, name: string): KubeObject {
@@ -231,7 +249,7 @@ export class GenericRegistry {
     if (this.deps.store.get(type.storageKey, scopeOf(type, meta.namespace), meta.name)) throw alreadyExists(subject(type, meta.name));
     if (ctx.dryRun)
       return toServedVersion(type, toStorageVersion(type, { ...object, metadata: { ...object.metadata, resourceVersion: undefined } }));
-    return toServedVersion(type, this.put(type, object));
+    return this.put(type, object);
   }
 
   private async updateObject(
@@ -376,8 +394,7 @@ export class GenericRegistry {
     const blocking = strategy.blockingFinalizers?.(current) ?? [];
     if (finalizers.length === 0 && blocking.length === 0 && !graceful) {
       if (ctx.dryRun) return { object: current, removed: true };
-      const removed = this.deps.store.remove(type.storageKey, scopeOf(type, namespace), name)!;
-      return { object: toServedVersion(type, removed), removed: true };
+      return { object: this.remove(type, scopeOf(type, namespace), name), removed: true };
     }
     // Already terminating: a second delete only shortens the grace period, as in Kubernetes.
     const meta: ObjectMeta = { ...current.metadata, finalizers: finalizers.length ? finalizers : undefined };
@@ -392,15 +409,30 @@ export class GenericRegistry {
     let object: KubeObject = { ...current, metadata: dropUndefined(meta) };
     object = strategy.prepareForDelete?.(object) ?? object;
     if (ctx.dryRun || deepEqual(object, current)) return { object, removed: false };
-    return { object: toServedVersion(type, this.put(type, object)), removed: false };
+    return { object: this.put(type, object), removed: false };
   }
 
   // --- internals -----------------------------------------------------------------------------
 
-  /** Writes to the store; a kind whose strategy says so lives for the event TTL after each write, as Events do in kube. */
+  /**
+   * Writes to the store and answers the object in the type's version; a kind whose strategy says so lives for the
+   * event TTL after each write, as Events do in kube.
+   */
   private put(type: ResourceType, object: KubeObject): KubeObject {
     const ttlMs = strategyOf(type).expiresAfterEventTtl ? (this.deps.eventTtlMs ?? DEFAULT_EVENT_TTL_MS) : undefined;
-    return this.deps.store.put(type.storageKey, toStorageVersion(type, object), { ttlMs });
+    return this.served(type, this.deps.store.put(type.storageKey, toStorageVersion(type, object), { ttlMs }));
+  }
+
+  /** Removes the object from the store; answers its last state in the type's version. */
+  private remove(type: ResourceType, namespace: string, name: string): KubeObject {
+    return this.served(type, this.deps.store.remove(type.storageKey, namespace, name)!);
+  }
+
+  /** The object as served; with a backend, remembers the stored write behind it, for durably() to await. */
+  private served(type: ResourceType, stored: KubeObject): KubeObject {
+    const served = toServedVersion(type, stored);
+    if (this.deps.store.persistent) this.pendingWrites.set(served, { type, stored });
+    return served;
   }
 
   private async replace(
@@ -456,10 +488,9 @@ export class GenericRegistry {
     )
       throw new RacedWrite();
     if (isFinalized(strategy, object)) {
-      const removed = this.deps.store.remove(type.storageKey, scopeOf(type, current.metadata.namespace), name)!;
-      return { object: toServedVersion(type, removed), created: false };
+      return { object: this.remove(type, scopeOf(type, current.metadata.namespace), name), created: false };
     }
-    return { object: toServedVersion(type, this.put(type, object)), created: false };
+    return { object: this.put(type, object), created: false };
   }
 
   private async serverSideApply(
@@ -500,7 +531,7 @@ export class GenericRegistry {
       });
       if (ctx.dryRun) return { object: created, created: true };
       const withFields = this.put(type, { ...created, metadata: { ...created.metadata, managedFields: result.managedFields } });
-      return { object: toServedVersion(type, withFields), created: true };
+      return { object: withFields, created: true };
     }
     const current = toServedVersion(type, stored);
     // Status goes only through the status subresource; a merged object is defaulted before it is compared

@@ -21,13 +21,17 @@ import {
   workerName,
   type NodeIdentity,
 } from './node-template.js';
-import { errorCode, type Node } from '../../kube/nodes.js';
+import { errorCode, NODE_REF, type Node } from '../../kube/nodes.js';
 
 export class KubeletManager implements Component {
   readonly name = 'kubelets';
   private readonly kubelets = new Map<string, Kubelet>();
   /** Per node, the start or stop in progress; transitions of one node run one after the other. */
   private readonly transitions = new Map<string, Promise<void>>();
+  /** The nodes this process registers (kind's, or `<prefix>-worker...`): the ones it moves off a clashing address. */
+  private readonly clusterNodes = new Set<string>();
+  /** Those of them being registered again at another address. */
+  private readonly moving = new Set<string>();
   /** Nodes whose kubelet a fault stopped. */
   private readonly stopped = new Set<string>();
   /** Per node: machine facts and images outlive a kubelet restart. */
@@ -60,7 +64,10 @@ export class KubeletManager implements Component {
     this.active = true;
     await this.registerClusterNodes();
     this.registration = this.nodes.addEventHandler({
-      onAdd: (node) => this.converge(node.metadata.name ?? ''),
+      onAdd: (node) => {
+        void this.converge(node.metadata.name ?? '');
+        this.yieldClashingPlaces(node);
+      },
       onUpdate: (_old, node) => this.converge(node.metadata.name ?? ''),
       onDelete: (node) => this.converge(node.metadata.name ?? ''),
     });
@@ -96,19 +103,64 @@ export class KubeletManager implements Component {
     const prefix = this.nodePrefix ?? CLUSTER_NAME;
     const workers = Array.from({ length: this.workers }, (_, i) => workerName(i + 1, prefix));
     const names = prefix === CLUSTER_NAME ? [CONTROL_PLANE_NODE, ...workers] : workers;
+    // Read from the API, not the informer: it may not have listed yet, and another emulator's nodes must count.
+    const existing = (await this.ctx.client.list<Node>(NODE_REF)).items;
     const registered: NodeIdentity[] = [];
     for (const name of names) {
-      if (this.nodes.getByName(undefined, name)) continue;
-      const identity = this.freeIdentity(name, registered);
-      registered.push(identity);
-      const status = kubeletNodeStatus(undefined, identity, this.machineOf(name), this.ctx.clock.now());
-      try {
-        const node = registeredNode(identity, name === CONTROL_PLANE_NODE, status);
-        await asIdentity(this.ctx, { component: 'kubelet', node: name }).client.create(node);
-      } catch (err) {
-        if (errorCode(err) !== 409) throw err;
-      }
+      this.clusterNodes.add(name);
+      if (existing.some((node) => node.metadata.name === name)) continue;
+      registered.push(await this.register(name, existing, registered));
     }
+  }
+
+  /** Creates the Node as its kubelet registers it, at the first place in the address plan `nodes` and `taken` leave free. */
+  private async register(name: string, nodes: Node[], taken: NodeIdentity[] = []): Promise<NodeIdentity> {
+    const identity = this.freeIdentity(name, nodes, taken);
+    const status = kubeletNodeStatus(undefined, identity, this.machineOf(name), this.ctx.clock.now());
+    try {
+      const node = registeredNode(identity, name === CONTROL_PLANE_NODE, status);
+      await asIdentity(this.ctx, { component: 'kubelet', node: name }).client.create(node);
+    } catch (err) {
+      if (errorCode(err) !== 409) throw err;
+    }
+    return identity;
+  }
+
+  /**
+   * Emulators on one etcd (each with a node prefix) that start at the same instant may each give a node the same free
+   * place in the address plan. Of two nodes with the same InternalIP or pod CIDR, the one registered first (earlier
+   * creationTimestamp, then name: every emulator decides alike) keeps it; when that is another's, this process's node
+   * registers again at a free place (its kubelet stopped meanwhile, so it starts again with the new addresses).
+   */
+  private yieldClashingPlaces(added: Node): void {
+    // Alone (no etcd, no prefix), every node is registered through this process, at a free place.
+    if (this.nodePrefix === undefined) return;
+    const addedName = added.metadata.name ?? '';
+    const pairs: [Node | undefined, Node][] = this.clusterNodes.has(addedName)
+      ? this.nodes.list().map((other) => [added, other])
+      : [...this.clusterNodes].map((name) => [this.nodes.getByName(undefined, name), added]);
+    for (const [mine, other] of pairs) {
+      if (!mine || mine.metadata.name === other.metadata.name || !samePlace(mine, other) || !registeredBefore(other, mine)) continue;
+      this.moveOff(mine.metadata.name ?? '', other.metadata.name ?? '');
+    }
+  }
+
+  private moveOff(name: string, other: string): void {
+    if (this.moving.has(name)) return;
+    this.moving.add(name);
+    const moving = this.stopped.has(name)
+      ? this.reRegister(name)
+      : this.stopKubelet(name).then(() => this.reRegister(name).finally(() => this.startKubelet(name)));
+    moving
+      .catch((err: unknown) => this.ctx.logger.error(`moving ${name} off ${other}'s addresses`, err))
+      .finally(() => this.moving.delete(name));
+  }
+
+  /** Deletes the Node (as the node controller: a kubelet may not) and registers it again at a free place. */
+  private async reRegister(name: string): Promise<void> {
+    const { client } = this.ctx;
+    await client.delete(NODE_REF, undefined, name);
+    await this.register(name, (await client.list<Node>(NODE_REF)).items);
   }
 
   /** Starts or stops the node's kubelet so that it runs exactly while the Node exists and no fault stopped it. */
@@ -151,8 +203,8 @@ export class KubeletManager implements Component {
   }
 
   /** The first place in the address plan that no other node (nor one of `taken`) has. */
-  private freeIdentity(name: string, taken: NodeIdentity[] = []): NodeIdentity {
-    const others = this.nodes.list().filter((n) => n.metadata.name !== name);
+  private freeIdentity(name: string, nodes: Node[], taken: NodeIdentity[] = []): NodeIdentity {
+    const others = nodes.filter((n) => n.metadata.name !== name);
     const usedCIDRs = new Set([...others.map((n) => n.spec?.podCIDR), ...taken.map((identity) => identity.podCIDR)]);
     const usedIPs = new Set([...others.map((n) => internalIP(n)), ...taken.map((identity) => identity.internalIP)]);
     let index = 0;
@@ -167,7 +219,7 @@ export class KubeletManager implements Component {
    */
   private async identityOf(node: Node): Promise<NodeIdentity> {
     const name = node.metadata.name ?? '';
-    const free = this.freeIdentity(name);
+    const free = this.freeIdentity(name, this.nodes.list());
     const identity = { name, podCIDR: node.spec?.podCIDR ?? free.podCIDR, internalIP: internalIP(node) ?? free.internalIP };
     if (!node.spec?.podCIDR) {
       await this.ctx.client.update<Node>({ ...node, spec: { ...node.spec, podCIDR: identity.podCIDR, podCIDRs: [identity.podCIDR] } });
@@ -189,3 +241,12 @@ export class KubeletManager implements Component {
 }
 
 const internalIP = (node: Node): string | undefined => node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+
+const samePlace = (a: Node, b: Node): boolean =>
+  (a.spec?.podCIDR !== undefined && a.spec.podCIDR === b.spec?.podCIDR) || (internalIP(a) !== undefined && internalIP(a) === internalIP(b));
+
+/** Whether `a` was registered before `b`: creationTimestamps (RFC 3339, seconds) compare as strings; names break ties. */
+const registeredBefore = (a: Node, b: Node): boolean => {
+  const [x, y] = [a.metadata.creationTimestamp ?? '', b.metadata.creationTimestamp ?? ''];
+  return x !== y ? x < y : (a.metadata.name ?? '') < (b.metadata.name ?? '');
+};

@@ -127,6 +127,8 @@ t.test('the VM runs on a node of a, whose emulator leads every controller', asyn
     const spec = await leaseOf(namespace, name);
     t.match(spec?.holderIdentity, /\S/, `${namespace}/${name} is held`);
     t.equal(spec?.leaseDurationSeconds, 15);
+    // b has been trying to acquire it since it started (minutes ago): a Lease taken over, even once, would count a transition.
+    t.equal(spec?.leaseTransitions ?? 0, 0, `${namespace}/${name} never changed hands while both run`);
   }
   const holders = new Set(await Promise.all(LEASES.map(async ([namespace, name]) => (await leaseOf(namespace, name))?.holderIdentity)));
   t.equal(holders.size, 1, "by one identity, a's");
