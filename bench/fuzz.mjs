@@ -43,6 +43,7 @@ try {
 
   note(`answers by status: ${JSON.stringify(tally.byStatus)}`);
   note(`virt-api and aggregator plain-text answers (as the real ones answer): ${tally.faithfulPlainText}`);
+  note(`504 "Too large resource version" answers (kube-apiserver's own, after its 3 s wait): ${tally.tooLargeResourceVersion}`);
   note(`stored objects checked: ${stored.checked}`);
   for (const p of tally.problems) note(`problem: ${JSON.stringify(p)}`);
   for (const p of stored.problems.slice(0, 20)) note(`malformed: ${p}`);

@@ -5,6 +5,7 @@
  * (fastify and Node would otherwise write their own JSON or a bare 400).
  */
 import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { FastifyError, FastifyReply } from 'fastify';
 import { badRequest, methodNotAllowed, StatusError } from '../api/errors.js';
 
@@ -36,6 +37,8 @@ const REASON_PHRASES: Record<number, string> = {
 
 /** Node's clientError: the request could not be parsed, so the Status is written on the socket, which then closes. */
 export function clientError(error: Error & { code?: string; rawPacket?: Buffer }, socket: Socket): void {
+  // Before the handshake is done (ALPN not yet decided) nothing can be answered over TLS.
+  if (socket instanceof TLSSocket && socket.alpnProtocol === null) return tlsHandshakeError(error, socket);
   if (!socket.writable || error.code === 'ECONNRESET') {
     socket.destroy();
     return;
@@ -46,6 +49,22 @@ export function clientError(error: Error & { code?: string; rawPacket?: Buffer }
   const head = [`HTTP/1.1 ${status.code} ${REASON_PHRASES[status.code]}`, 'Content-Type: application/json'];
   head.push(`Content-Length: ${Buffer.byteLength(body)}`);
   socket.end(`${[...head, 'Connection: close'].join('\r\n')}\r\n\r\n${body}`);
+}
+
+/**
+ * A TLS handshake that failed or timed out (Node's handshakeTimeout, Go's
+ * ReadHeaderTimeout, which covers the handshake): the connection is closed,
+ * as Go's net/http closes it. A client that spoke plain HTTP gets Go's
+ * clear-text 400 first, on the TCP socket under the TLS one (Node keeps it as
+ * `_parent`). An HTTP answer written on the TLS socket itself would wait for a
+ * handshake that never comes, and hold the connection for good.
+ */
+function tlsHandshakeError(error: Error & { code?: string }, socket: TLSSocket): void {
+  const tcp = (socket as TLSSocket & { _parent?: Socket })._parent;
+  if (error.code === 'ERR_SSL_HTTP_REQUEST' && tcp?.writable) {
+    tcp.end('HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n');
+  }
+  socket.destroy();
 }
 
 function clientErrorStatus(code: string | undefined): StatusError {

@@ -488,6 +488,16 @@ function faithfulPlainText(answer) {
   return answer.status === 500 && /\/(guestosinfo|userlist|filesystemlist)(\?|$)/.test(answer.request.path);
 }
 
+/**
+ * kube-apiserver's own 5xx for a client's request: a list or get at a resourceVersion the watch cache has not reached
+ * waits 3 s, then answers 504 Timeout "Too large resource version" (storage.NewTooLargeResourceVersionError).
+ */
+function tooLargeResourceVersion(answer) {
+  if (answer.status !== 504 || !isStatusBody(answer)) return false;
+  const body = JSON.parse(answer.body);
+  return body.reason === 'Timeout' && body.details?.causes?.[0]?.reason === 'ResourceVersionTooLarge';
+}
+
 function isStatusBody(answer) {
   try {
     const body = JSON.parse(answer.body);
@@ -506,6 +516,7 @@ export class Tally {
   slow = 0;
   transportErrors = 0;
   faithfulPlainText = 0;
+  tooLargeResourceVersion = 0;
   maxMs = 0;
   latencies = [];
   problems = [];
@@ -528,6 +539,10 @@ export class Tally {
     if (answer.status < 400 || answer.request.method === 'HEAD') return;
     if (faithfulPlainText(answer)) {
       this.faithfulPlainText++;
+      return;
+    }
+    if (tooLargeResourceVersion(answer)) {
+      this.tooLargeResourceVersion++;
       return;
     }
     if (answer.status >= 500) {

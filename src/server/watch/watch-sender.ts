@@ -12,10 +12,16 @@
  * controllers can write a burst without letting the event loop read any
  * socket, so a watcher over its buffer gets a few seconds of real time to
  * catch up, and only a hard bound closes it at once.
+ *
+ * A later event is first written in a slice shared by all watchers
+ * (WriteSlices), not in the store write that produced it, so one write's
+ * fan-out does not hold the event loop; what waits behind a full socket
+ * follows when the socket drains.
  */
 import type { ServerResponse } from 'node:http';
 import type { WatchEvent } from '../../api/types.js';
 import type { Clock, TimerHandle } from '../../runtime/clock.js';
+import { type Flushable, watchWrites, type WriteSlices } from './write-slices.js';
 
 export const watchBufferLimits = {
   /** Later events a watch may be behind by (the cacher's largest watch channel holds 1000)... */
@@ -26,8 +32,11 @@ export const watchBufferLimits = {
   hardMaxBufferedEvents: 10_000,
 };
 
-export class WatchSender {
-  private queue: WatchEvent[] = [];
+/** An event as it waits: its bytes when they were made for every watcher at once, else the event, encoded when written. */
+export type QueuedEvent = WatchEvent | Buffer;
+
+export class WatchSender implements Flushable {
+  private queue: QueuedEvent[] = [];
   private next = 0;
   /** Events of the start still queued; they come first, and do not count against the buffer. */
   private startLeft = 0;
@@ -41,7 +50,10 @@ export class WatchSender {
     /** Called once when the client stayed behind; the sender has stopped. */
     private readonly onBehind: () => void,
     private readonly limits = watchBufferLimits,
+    private readonly slices: WriteSlices = watchWrites,
   ) {
+    // A socket that drained is being read: what waits follows at once, at the reader's pace (waiting for a slice would
+    // hold a reader to one socket buffer per turn of the event loop).
     res.on('drain', () => this.flush());
   }
 
@@ -53,10 +65,10 @@ export class WatchSender {
   }
 
   /** A later event. */
-  push(event: WatchEvent): void {
+  push(event: QueuedEvent): void {
     if (this.behind >= this.limits.hardMaxBufferedEvents) return this.giveUp();
     this.queue.push(event);
-    this.flush();
+    this.slices.request(this);
     if (this.behind > this.limits.maxBufferedEvents && !this.behindCheck) {
       this.behindCheck = this.wallClock.setTimeout(() => {
         this.behindCheck = undefined;
@@ -80,15 +92,22 @@ export class WatchSender {
     return this.pending === 0 && !this.res.writableNeedDrain;
   }
 
+  /** Ends delivery: what the socket takes now is written, as if every event had gone out when it came; the rest is dropped. */
   stop(): void {
-    this.clearQueue();
-    if (this.behindCheck) this.wallClock.clearTimeout(this.behindCheck);
-    this.behindCheck = undefined;
+    this.flush();
+    this.discard();
   }
 
   private giveUp(): void {
-    this.stop();
+    this.discard();
     this.onBehind();
+  }
+
+  private discard(): void {
+    this.clearQueue();
+    this.slices.cancel(this);
+    if (this.behindCheck) this.wallClock.clearTimeout(this.behindCheck);
+    this.behindCheck = undefined;
   }
 
   private get pending(): number {
@@ -106,11 +125,11 @@ export class WatchSender {
     this.startLeft = 0;
   }
 
-  private flush(): void {
-    while (this.next < this.queue.length && !this.res.writableNeedDrain && !this.res.writableEnded) {
+  flush(): void {
+    while (this.next < this.queue.length && !this.res.writableNeedDrain && !this.res.writableEnded && !this.res.destroyed) {
       const event = this.queue[this.next++];
       if (this.startLeft > 0) this.startLeft--;
-      this.res.write(this.encode(event));
+      this.res.write(Buffer.isBuffer(event) ? event : this.encode(event));
     }
     // Drop what was sent, so the queue holds only what still waits.
     if (this.next === this.queue.length) this.clearQueue();

@@ -93,7 +93,9 @@ export function streamWatch(
   const sender = new WatchSender(res, encode, parts.wallClock, () => finish());
   const timers = watchTimers(parts, query, sender, type, () => finish());
   sender.start(prepared!.initial());
-  const unsubscribe = prepared!.subscribe((event) => sender.push(event));
+  // The bytes every watcher shares are made while the store's dispatch runs (the cache is forgotten after it); a Table
+  // is made per watcher when written, so that the first one written carries the columns.
+  const unsubscribe = prepared!.subscribe((event) => sender.push(asTable ? event : encoded(event)));
 
   const finish = () => {
     if (finished) return;

@@ -155,6 +155,14 @@ t.test('ObjectMeta and field types are validated before anything stores the obje
   );
   expectStatus(
     t,
+    await api.send('POST', cms, { body: configMap({ name: 'annotated', annotations: { 'a/b/c': 'x', ok: 'y' } }) }),
+    422,
+    'Invalid',
+    /^ConfigMap "annotated" is invalid: metadata\.annotations: Invalid value: "a\/b\/c": a qualified name must consist of alphanumeric/,
+    'annotation key not a qualified name',
+  );
+  expectStatus(
+    t,
     await api.send('POST', cms, { body: configMap({ name: 'final', finalizers: ['a/b/c'] }) }),
     422,
     'Invalid',

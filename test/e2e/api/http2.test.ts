@@ -8,6 +8,7 @@ import tls from 'node:tls';
 import t from 'tap';
 import { parse } from 'yaml';
 import { withEmulator } from '../../helpers/cluster.js';
+import { rawConnection } from '../../helpers/raw-http.js';
 import { rawClient } from '../../helpers/raw-https.js';
 
 t.test('HTTP/2 and HTTP/1.1 on the same port: lists, watches, kubectl', async (t) => {
@@ -35,6 +36,18 @@ t.test('HTTP/2 and HTTP/1.1 on the same port: lists, watches, kubectl', async (t
     });
     t.equal(protocol, chosen, `ALPN ${offered.join(',')} → ${chosen}`);
   }
+
+  // What is not TLS ends the connection, as Go's net/http ends it after a failed handshake; plain HTTP first gets
+  // Go's clear-text answer (net/http server.go, tlsRecordHeaderLooksLikeHTTP).
+  const plainHttp = rawConnection(emulator.url, 'GET /version HTTP/1.1\r\nHost: x\r\n\r\n');
+  const notTls = rawConnection(emulator.url, '\x00\x01\x02 not a TLS record\r\n\r\n');
+  for (let waited = 0; waited < 10_000 && !(plainHttp.state.closed && notTls.state.closed); waited += 50) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  t.equal(plainHttp.state.text, 'HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n');
+  t.ok(plainHttp.state.closed, 'plain HTTP on the TLS port: answered, then closed');
+  t.equal(notTls.state.text, '', 'bytes that are not TLS get no answer');
+  t.ok(notTls.state.closed, 'and their connection is closed');
 
   const session = http2.connect(emulator.url, credentials);
   const request = (headers: http2.OutgoingHttpHeaders) => session.request(headers);

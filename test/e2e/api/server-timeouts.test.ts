@@ -43,6 +43,8 @@ t.test('slowloris and idle connections are closed; a quiet watch is not', async 
   const tlsDrip = setInterval(() => tlsSlowloris.socket.write('X-Drip: 1\r\n'), 5_000);
   t.teardown(() => clearInterval(tlsDrip));
   const tlsIdle = rawConnection(secure.emulator.url, 'GET /version HTTP/1.1\r\nHost: x\r\n\r\n', overTls);
+  // TCP to the TLS port and then nothing, not even a ClientHello: the handshake counts against the header timeout, as in Go.
+  const tlsSilent = rawConnection(secure.emulator.url, '');
   const watch = await WatchStream.open(`${emulator.url}${cms}?watch=true`);
 
   const closedWithin = async (connection: ReturnType<typeof rawConnection>, ms: number) => {
@@ -51,6 +53,8 @@ t.test('slowloris and idle connections are closed; a quiet watch is not', async 
   };
   const silentAfter = await closedWithin(silent, 40_000);
   t.ok(silentAfter >= 31 && silentAfter < 40, `a connection that sends nothing is closed after the 32 s header timeout (${silentAfter} s)`);
+  const tlsSilentAfter = await closedWithin(tlsSilent, 40_000);
+  t.ok(tlsSilentAfter >= 31 && tlsSilentAfter < 40, `a connection that never starts TLS is closed at 32 s too (${tlsSilentAfter} s)`);
   const slowlorisAfter = await closedWithin(slowloris, 40_000);
   t.ok(slowlorisAfter >= 31 && slowlorisAfter < 40, `headers that trickle in are cut at 32 s (${slowlorisAfter} s)`);
   const tlsSlowlorisAfter = await closedWithin(tlsSlowloris, 40_000);

@@ -361,7 +361,11 @@ function streamOf(path: ObjectPath): Stream | undefined {
 
 /** /apis/subresources.kubevirt.io/<version>/... as virt-api routes it. */
 function parsePath(path: string): ParsedPath | undefined {
-  const segments = path.split('/').filter(Boolean).map(unescapeSegment);
+  // As kube-aggregator forwards it: unescaped (its proxy sets only URL.Path), so an escaped '/' separates segments there.
+  const segments = path
+    .split('/')
+    .flatMap((segment) => unescapeSegment(segment).split('/'))
+    .filter(Boolean);
   const [apis, group, version, ...rest] = segments;
   if (apis !== 'apis' || group !== SUBRESOURCE_GROUP || !(SUBRESOURCE_VERSIONS as readonly string[]).includes(version)) return undefined;
   if (rest.length === 0) return { kind: 'groupVersion', version };
