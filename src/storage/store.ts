@@ -19,7 +19,7 @@ import { CommitFailure, type ObjectKey, type RemoteWrite, type StorageBackend, t
 import { ExpiryIndex } from './expiry-index.js';
 import { StringPool } from './string-pool.js';
 import { shareUnchanged } from './structural-sharing.js';
-import { WatchHistory } from './watch-history.js';
+import { type HistoryPolicy, kubeHistoryPolicy, WatchHistory } from './watch-history.js';
 
 export type StoreEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -146,17 +146,18 @@ export class Store {
   private catchingUp: (() => void)[] = [];
 
   constructor(
-    historyCapacity = 10_000,
+    private readonly historyPolicy: HistoryPolicy = kubeHistoryPolicy,
     private readonly clock?: Clock,
     private readonly backend?: StorageBackend,
   ) {
-    this.history = new WatchHistory(historyCapacity);
+    // Without a clock no time passes, so every resource's history may grow to its upper bound.
+    this.history = new WatchHistory(historyPolicy, clock ? () => clock.nowMs() : () => 0);
     this.leases = clock && new ExpiryIndex(clock, (key) => this.expire(key));
-    if (backend) this.restore(backend, historyCapacity);
+    if (backend) this.restore(backend);
   }
 
-  private restore(backend: StorageBackend, historyCapacity: number): void {
-    const state = backend.load(historyCapacity);
+  private restore(backend: StorageBackend): void {
+    const state = backend.load(this.historyPolicy.persisted);
     this.revision = state.revision;
     this.compactedUpTo = state.compactedRevision;
     for (const { key, object, expiresAtMs } of state.objects) {
@@ -214,10 +215,9 @@ export class Store {
    */
   listAt(storageKey: string, namespace: string | undefined, revision: number): KubeObject[] | undefined {
     if (revision >= this.revision) return this.list(storageKey, namespace);
-    if (revision < this.compactedUpTo || !this.history.covers(revision)) return undefined;
-    const inScope = (e: StoreEvent) =>
-      e.storageKey === storageKey && (namespace === undefined || e.object.metadata.namespace === namespace);
-    const later = this.history.since(revision).filter(inScope);
+    if (revision < this.compactedUpTo || !this.history.covers(storageKey, revision)) return undefined;
+    const inScope = (e: StoreEvent) => namespace === undefined || e.object.metadata.namespace === namespace;
+    const later = this.history.since(storageKey, revision).filter(inScope);
     if (later.length === 0) return this.list(storageKey, namespace);
     const byKey = new Map(this.list(storageKey, namespace).map((obj) => [objectKey(obj), obj]));
     for (const event of later.reverse()) {
@@ -235,7 +235,8 @@ export class Store {
   /** Forgets the revisions before `revision` for reads at a past revision, as etcd's compaction does. */
   compact(revision: number): void {
     this.compactedUpTo = Math.max(this.compactedUpTo, Math.min(revision, this.revision));
-    this.backend?.compact(this.compactedUpTo, this.history.oldestResumable);
+    // The durable history keeps the newest events for a restart; what the rings hold in memory is kept apart from it.
+    this.backend?.compact(this.compactedUpTo, Math.max(0, this.revision - this.historyPolicy.persisted));
   }
 
   count(storageKey: string): number {

@@ -198,8 +198,8 @@ export interface PreparedWatch {
 export function prepareWatch(store: Store, type: ResourceType, query: WatchQuery): PreparedWatch {
   const matches = selectorPredicate(type, query.labelSelector, query.fieldSelector);
   const rv = parseResourceVersion(query.resourceVersion);
-  if (rv > 0 && !store.history.covers(rv)) {
-    throw gone(`too old resource version: ${rv} (${store.history.oldestResumable})`);
+  if (rv > 0 && !store.history.covers(type.storageKey, rv)) {
+    throw gone(`too old resource version: ${rv} (${store.history.oldestResumable(type.storageKey)})`);
   }
   const inScope = (e: StoreEvent) =>
     e.storageKey === type.storageKey && (!type.namespaced || !query.namespace || e.object.metadata.namespace === query.namespace);
@@ -219,7 +219,7 @@ export function prepareWatch(store: Store, type: ResourceType, query: WatchQuery
     initial() {
       const events: WatchEvent[] = [];
       if (rv > 0) {
-        for (const e of store.history.since(rv)) {
+        for (const e of store.history.since(type.storageKey, rv)) {
           const event = translate(e);
           if (event) events.push(event);
         }
