@@ -37,6 +37,12 @@ export interface StoreEvent {
 class Collection {
   private readonly byNamespace = new Map<string, Map<string, KubeObject>>();
   private count = 0;
+  /**
+   * The list order, kept until a name or namespace comes or goes (most writes change an object, not the set of keys),
+   * so each page of a chunked list costs its length, not a sort of the whole resource.
+   */
+  private sortedNamespaces: string[] | undefined;
+  private readonly sortedNames = new Map<string, string[]>();
 
   get(namespace: string, name: string): KubeObject | undefined {
     return this.byNamespace.get(namespace)?.get(name);
@@ -44,8 +50,14 @@ class Collection {
 
   set(namespace: string, name: string, obj: KubeObject): void {
     let names = this.byNamespace.get(namespace);
-    if (!names) this.byNamespace.set(namespace, (names = new Map()));
-    if (!names.has(name)) this.count++;
+    if (!names) {
+      this.byNamespace.set(namespace, (names = new Map()));
+      this.sortedNamespaces = undefined;
+    }
+    if (!names.has(name)) {
+      this.count++;
+      this.sortedNames.delete(namespace);
+    }
     names.set(name, obj);
   }
 
@@ -53,7 +65,11 @@ class Collection {
     const names = this.byNamespace.get(namespace);
     if (names?.delete(name)) {
       this.count--;
-      if (names.size === 0) this.byNamespace.delete(namespace);
+      this.sortedNames.delete(namespace);
+      if (names.size === 0) {
+        this.byNamespace.delete(namespace);
+        this.sortedNamespaces = undefined;
+      }
     }
   }
 
@@ -63,12 +79,15 @@ class Collection {
 
   /** Objects sorted by namespace then name, the order etcd keys ("<namespace>/<name>") give a list. */
   sorted(namespace?: string): KubeObject[] {
-    const namespaces = namespace === undefined ? [...this.byNamespace.keys()].sort(byKeyPrefix) : [namespace];
+    this.sortedNamespaces ??= [...this.byNamespace.keys()].sort(byKeyPrefix);
+    const namespaces = namespace === undefined ? this.sortedNamespaces : [namespace];
     const out: KubeObject[] = [];
     for (const ns of namespaces) {
       const names = this.byNamespace.get(ns);
       if (!names) continue;
-      for (const name of [...names.keys()].sort()) out.push(names.get(name)!);
+      let order = this.sortedNames.get(ns);
+      if (!order) this.sortedNames.set(ns, (order = [...names.keys()].sort()));
+      for (const name of order) out.push(names.get(name)!);
     }
     return out;
   }

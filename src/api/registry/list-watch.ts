@@ -129,8 +129,7 @@ export function listPage(store: Store, type: ResourceType, query: ListQuery): Li
   }
   const items: KubeObject[] = [];
   const limit = query.limit && query.limit > 0 ? query.limit : Infinity;
-  let index = 0;
-  if (token) while (index < all.length && keyInList(all[index], namespace) < token.startKey) index++;
+  let index = token ? firstAtOrAfter(all, namespace, token.startKey) : 0;
   for (; index < all.length && items.length < limit; index++) {
     if (matches(all[index])) items.push(toServedVersion(type, all[index]));
   }
@@ -142,6 +141,17 @@ export function listPage(store: Store, type: ResourceType, query: ListQuery): Li
     page.remainingItemCount = remaining;
   }
   return page;
+}
+
+/** The index of the first of `sorted` (in list order) whose key is not before `startKey`. */
+function firstAtOrAfter(sorted: KubeObject[], namespace: string | undefined, startKey: string): number {
+  let [low, high] = [0, sorted.length];
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (keyInList(sorted[middle]!, namespace) < startKey) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 /** The key relative to the list's prefix, as kube's tokens carry it: the name within one namespace, "<namespace>/<name>" across all. */

@@ -57,6 +57,16 @@ t.test('lists by namespace are sorted by name; counts follow writes', async (t) 
   t.equal(store.count('/configmaps'), 4);
   store.remove('/configmaps', 'y', 'z');
   t.same(store.namespacesOf('/configmaps'), ['x']);
+  // The order is kept between lists: each name or namespace that comes or goes must show in the next one.
+  const names = () => store.list('/configmaps').map((o) => `${o.metadata.namespace}/${o.metadata.name}`);
+  store.put('/configmaps', cm('bb', 'x'));
+  store.put('/configmaps', cm('a', 'w'));
+  store.put('/configmaps', cm('a', 'x', { changed: 'yes' }));
+  t.same(names(), ['w/a', 'x/a', 'x/b', 'x/bb', 'x/c']);
+  t.same(store.list('/configmaps', 'x')[0]?.data, { changed: 'yes' }, 'the newest version, in its place');
+  store.remove('/configmaps', 'x', 'b');
+  store.remove('/configmaps', 'w', 'a');
+  t.same(names(), ['x/a', 'x/bb', 'x/c']);
 });
 
 t.test('history resumes from a covered resourceVersion and reports an evicted one', async (t) => {
