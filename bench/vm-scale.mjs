@@ -5,7 +5,9 @@
 //   node bench/vm-scale.mjs 1000 3000 5000  other sizes (the first is the baseline of the ratios)
 // Per size: wall time, the process's CPU time (on a shared machine the wall
 // time follows the load, the CPU time much less), CPU per VM and its ratio to
-// the first size's, RSS, JS heap retained per VM after a full GC; then, with
+// the first size's, RSS, JS heap retained per VM after a full GC (and what each
+// VM beyond the previous size added: caches bounded by entries, code compiled
+// on the first VM and such fixed costs drop out of it); then, with
 // every VM Running, `kubectl get vm -A` (the user's kubectl: $KUBECTL or PATH;
 // chunked and printed as a Table, as kubectl does by default) and a list+watch
 // of every VM from scratch by @kubernetes/client-node, each in a process of
@@ -70,6 +72,7 @@ async function measureOneSize(count) {
     const { rss: rssBefore, heapUsed: heapBefore } = process.memoryUsage();
     const stopProfiling = await profileMeasuredPhase();
     const started = performance.now();
+    const virtualStarted = clock.nowMs();
     const cpuBefore = process.cpuUsage();
     for (let i = 0; i < count; i++) {
       await client.create({
@@ -84,6 +87,7 @@ async function measureOneSize(count) {
     clearTimeout(timeout);
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
+    const virtualSeconds = (clock.nowMs() - virtualStarted) / 1000;
     await stopProfiling();
     stopClock();
     subscription.unsubscribe();
@@ -107,6 +111,7 @@ async function measureOneSize(count) {
       nodes: nodesFor(count),
       created,
       seconds,
+      virtualSeconds,
       cpu: (cpu.user + cpu.system) / 1e6,
       rssBefore: rssBefore / 2 ** 20,
       rss: rss / 2 ** 20,
@@ -135,7 +140,8 @@ async function measureSizes(sizes) {
     const result = JSON.parse(line.slice(ONE_SIZE_PREFIX.length));
     // Each size's figures as soon as they are in, so a run cut short still tells what it measured.
     note(
-      `${count} VMs: created after ${result.created.toFixed(1)} s, all Running after ${result.seconds.toFixed(1)} s; ` +
+      `${count} VMs: created after ${result.created.toFixed(1)} s, all Running after ${result.seconds.toFixed(1)} s ` +
+        `(${result.virtualSeconds.toFixed(1)} s of virtual time); ` +
         `CPU ${result.cpu.toFixed(1)} s (${((result.cpu / count) * 1000).toFixed(1)} ms per VM); RSS ${result.rss.toFixed(0)} MiB ` +
         `(${result.rssBefore.toFixed(0)} MiB with KubeVirt installed); heap ${result.heapPerVm.toFixed(1)} KiB per VM; ` +
         `kubectl get vm -A ${result.kubectlWarm.toFixed(2)} s (${result.kubectlCold.toFixed(2)} s with discovery); ` +
@@ -150,6 +156,11 @@ async function measureSizes(sizes) {
   const baseline = results[0];
   const cpuPerVm = (result) => (result.cpu / result.count) * 1000;
   const largest = results.at(-1);
+  /** The heap each VM beyond the previous size added: the cost per VM once fixed and bounded costs are paid. */
+  const marginalHeapPerVm = (result) => {
+    const previous = results[results.indexOf(result) - 1];
+    return (result.heapPerVm * result.count - previous.heapPerVm * previous.count) / (result.count - previous.count);
+  };
   report(
     'vm-scale',
     results.flatMap((result) => {
@@ -181,6 +192,15 @@ async function measureSizes(sizes) {
           unit: 'KiB',
           target: { op: '<=', value: 60 },
         },
+        ...(result === baseline
+          ? []
+          : [
+              {
+                metric: `${label}: JS heap added per VM beyond ${results[results.indexOf(result) - 1].count} VMs`,
+                value: marginalHeapPerVm(result),
+                unit: 'KiB',
+              },
+            ]),
         { metric: `${label}: kubectl get vm -A (discovery cached)`, value: result.kubectlWarm, unit: 's', target: { op: '<=', value: 2 } },
         { metric: `${label}: client-node list+watch from scratch`, value: result.listWatch, unit: 's', target: { op: '<=', value: 2 } },
       ];

@@ -23,7 +23,7 @@ import { CommitFailure, type ObjectKey, type RemoteWrite, type StorageBackend, t
 import { ExpiryIndex } from './expiry-index.js';
 import { StringPool } from './string-pool.js';
 import { shareUnchanged } from './structural-sharing.js';
-import { WatchHistory } from './watch-history.js';
+import { type HistoryPolicy, kubeHistoryPolicy, WatchHistory } from './watch-history.js';
 
 export type StoreEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -41,6 +41,12 @@ export interface StoreEvent {
 class Collection {
   private readonly byNamespace = new Map<string, Map<string, KubeObject>>();
   private count = 0;
+  /**
+   * The list order, kept until a name or namespace comes or goes (most writes change an object, not the set of keys),
+   * so each page of a chunked list costs its length, not a sort of the whole resource.
+   */
+  private sortedNamespaces: string[] | undefined;
+  private readonly sortedNames = new Map<string, string[]>();
 
   get(namespace: string, name: string): KubeObject | undefined {
     return this.byNamespace.get(namespace)?.get(name);
@@ -48,8 +54,14 @@ class Collection {
 
   set(namespace: string, name: string, obj: KubeObject): void {
     let names = this.byNamespace.get(namespace);
-    if (!names) this.byNamespace.set(namespace, (names = new Map()));
-    if (!names.has(name)) this.count++;
+    if (!names) {
+      this.byNamespace.set(namespace, (names = new Map()));
+      this.sortedNamespaces = undefined;
+    }
+    if (!names.has(name)) {
+      this.count++;
+      this.sortedNames.delete(namespace);
+    }
     names.set(name, obj);
   }
 
@@ -57,7 +69,11 @@ class Collection {
     const names = this.byNamespace.get(namespace);
     if (names?.delete(name)) {
       this.count--;
-      if (names.size === 0) this.byNamespace.delete(namespace);
+      this.sortedNames.delete(namespace);
+      if (names.size === 0) {
+        this.byNamespace.delete(namespace);
+        this.sortedNamespaces = undefined;
+      }
     }
   }
 
@@ -67,12 +83,15 @@ class Collection {
 
   /** Objects sorted by namespace then name, the order etcd keys ("<namespace>/<name>") give a list. */
   sorted(namespace?: string): KubeObject[] {
-    const namespaces = namespace === undefined ? [...this.byNamespace.keys()].sort(byKeyPrefix) : [namespace];
+    this.sortedNamespaces ??= [...this.byNamespace.keys()].sort(byKeyPrefix);
+    const namespaces = namespace === undefined ? this.sortedNamespaces : [namespace];
     const out: KubeObject[] = [];
     for (const ns of namespaces) {
       const names = this.byNamespace.get(ns);
       if (!names) continue;
-      for (const name of [...names.keys()].sort()) out.push(names.get(name)!);
+      let order = this.sortedNames.get(ns);
+      if (!order) this.sortedNames.set(ns, (order = [...names.keys()].sort()));
+      for (const name of order) out.push(names.get(name)!);
     }
     return out;
   }
@@ -164,18 +183,19 @@ export class Store {
   private catchingUp: (() => void)[] = [];
 
   constructor(
-    historyCapacity = 10_000,
+    private readonly historyPolicy: HistoryPolicy = kubeHistoryPolicy,
     private readonly clock?: Clock,
     private readonly backend?: StorageBackend,
   ) {
-    this.history = new WatchHistory(historyCapacity);
+    // Without a clock no time passes, so every resource's history may grow to its upper bound.
+    this.history = new WatchHistory(historyPolicy, clock ? () => clock.nowMs() : () => 0);
     this.leases = clock && new ExpiryIndex(clock, (key) => this.expire(key));
     this.followsStorage = backend?.onRemoteWrites !== undefined;
-    if (backend) this.restore(backend, historyCapacity);
+    if (backend) this.restore(backend);
   }
 
-  private restore(backend: StorageBackend, historyCapacity: number): void {
-    const state = backend.load(historyCapacity);
+  private restore(backend: StorageBackend): void {
+    const state = backend.load(this.historyPolicy.persisted);
     this.revision = state.revision;
     this.applied = state.revision;
     this.compactedUpTo = state.compactedRevision;
@@ -248,10 +268,9 @@ export class Store {
    */
   listAt(storageKey: string, namespace: string | undefined, revision: number): KubeObject[] | undefined {
     if (revision >= this.latest) return this.list(storageKey, namespace);
-    if (revision < this.compactedUpTo || !this.history.covers(revision)) return undefined;
-    const inScope = (e: StoreEvent) =>
-      e.storageKey === storageKey && (namespace === undefined || e.object.metadata.namespace === namespace);
-    const later = this.history.since(revision).filter(inScope);
+    if (revision < this.compactedUpTo || !this.history.covers(storageKey, revision)) return undefined;
+    const inScope = (e: StoreEvent) => namespace === undefined || e.object.metadata.namespace === namespace;
+    const later = this.history.since(storageKey, revision).filter(inScope);
     if (later.length === 0) return this.list(storageKey, namespace);
     const byKey = new Map(this.list(storageKey, namespace).map((obj) => [objectKey(obj), obj]));
     for (const event of later.reverse()) {
@@ -269,7 +288,8 @@ export class Store {
   /** Forgets the revisions before `revision` for reads at a past revision, as etcd's compaction does. */
   compact(revision: number): void {
     this.compactedUpTo = Math.max(this.compactedUpTo, Math.min(revision, this.latest));
-    this.backend?.compact(this.compactedUpTo, this.history.oldestResumable);
+    // The durable history keeps the newest events for a restart; what the rings hold in memory is kept apart from it.
+    this.backend?.compact(this.compactedUpTo, Math.max(0, this.latest - this.historyPolicy.persisted));
   }
 
   count(storageKey: string): number {

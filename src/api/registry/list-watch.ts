@@ -129,8 +129,7 @@ export function listPage(store: Store, type: ResourceType, query: ListQuery): Li
   }
   const items: KubeObject[] = [];
   const limit = query.limit && query.limit > 0 ? query.limit : Infinity;
-  let index = 0;
-  if (token) while (index < all.length && keyInList(all[index], namespace) < token.startKey) index++;
+  let index = token ? firstAtOrAfter(all, namespace, token.startKey) : 0;
   for (; index < all.length && items.length < limit; index++) {
     if (matches(all[index])) items.push(toServedVersion(type, all[index]));
   }
@@ -142,6 +141,17 @@ export function listPage(store: Store, type: ResourceType, query: ListQuery): Li
     page.remainingItemCount = remaining;
   }
   return page;
+}
+
+/** The index of the first of `sorted` (in list order) whose key is not before `startKey`. */
+function firstAtOrAfter(sorted: KubeObject[], namespace: string | undefined, startKey: string): number {
+  let [low, high] = [0, sorted.length];
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (keyInList(sorted[middle]!, namespace) < startKey) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 /** The key relative to the list's prefix, as kube's tokens carry it: the name within one namespace, "<namespace>/<name>" across all. */
@@ -198,8 +208,8 @@ export interface PreparedWatch {
 export function prepareWatch(store: Store, type: ResourceType, query: WatchQuery): PreparedWatch {
   const matches = selectorPredicate(type, query.labelSelector, query.fieldSelector);
   const rv = parseResourceVersion(query.resourceVersion);
-  if (rv > 0 && !store.history.covers(rv)) {
-    throw gone(`too old resource version: ${rv} (${store.history.oldestResumable})`);
+  if (rv > 0 && !store.history.covers(type.storageKey, rv)) {
+    throw gone(`too old resource version: ${rv} (${store.history.oldestResumable(type.storageKey)})`);
   }
   const inScope = (e: StoreEvent) =>
     e.storageKey === type.storageKey && (!type.namespaced || !query.namespace || e.object.metadata.namespace === query.namespace);
@@ -219,7 +229,7 @@ export function prepareWatch(store: Store, type: ResourceType, query: WatchQuery
     initial() {
       const events: WatchEvent[] = [];
       if (rv > 0) {
-        for (const e of store.history.since(rv)) {
+        for (const e of store.history.since(type.storageKey, rv)) {
           const event = translate(e);
           if (event) events.push(event);
         }

@@ -43,7 +43,11 @@ export function dropNulls<T>(value: T): T {
   return copy as T;
 }
 
-/** Deep-frozen subtrees found to hold no null (stored objects never change, so the answer holds). */
+/**
+ * Deep-frozen subtrees found to hold no null (stored objects never change, so the answer holds). Only subtrees with
+ * an object inside are remembered: a leaf is checked again at the cost of remembering it, and leaves are most of the
+ * nodes of every stored object version.
+ */
 const nullFree = new WeakSet<object>();
 
 /**
@@ -54,10 +58,14 @@ const nullFree = new WeakSet<object>();
 function isNullFreeFrozen(value: object): boolean {
   if (!Object.isFrozen(value)) return false;
   if (nullFree.has(value)) return true;
+  let leaf = true;
   for (const field of Object.values(value)) {
     if (field === null) return false;
-    if (typeof field === 'object' && !isNullFreeFrozen(field as object)) return false;
+    if (typeof field === 'object') {
+      if (!isNullFreeFrozen(field as object)) return false;
+      leaf = false;
+    }
   }
-  nullFree.add(value);
+  if (!leaf) nullFree.add(value);
   return true;
 }

@@ -184,6 +184,7 @@ class Walker {
   /**
    * Per struct definition, the frozen values already found to fit it: a write shares most of its subtrees with the stored
    * version it replaces (frozen, so unchanged since they were checked), and a fitting value has no message to spell.
+   * Structs of scalars only (a port, a mount) are checked again instead: they are most of the values, and cheap to check.
    */
   private readonly fitting = new WeakMap<OpenApiSchema, WeakSet<object>>();
 
@@ -192,7 +193,7 @@ class Walker {
     let fits = this.fitting.get(reference.definition);
     if (frozen && fits?.has(value)) return undefined;
     const found = this.checkStruct(value, reference.definition, reference.struct, reference.goType, at);
-    if (frozen && !found) {
+    if (frozen && !found && hasObjectField(value as object)) {
       if (!fits) this.fitting.set(reference.definition, (fits = new WeakSet()));
       fits.add(value);
     }
@@ -278,3 +279,5 @@ export function objectMetaTypeMismatch(metadata: unknown): TypeMismatch | undefi
   const schema = kubernetesDefinitions()[OBJECT_META];
   return walkerOf().checkStruct(metadata, schema, 'ObjectMeta', 'v1.ObjectMeta', { struct: 'ObjectMeta' });
 }
+
+const hasObjectField = (value: object): boolean => Object.values(value).some((field) => typeof field === 'object' && field !== null);

@@ -172,7 +172,7 @@ t.test('a resourceVersion the server has not reached', async (t) => {
   watch.close();
 });
 
-t.test('watch timeouts of any length, and bookmarks as the cacher sends them', async (t) => {
+t.test('watch timeouts of any length, bookmarks, and the history a watch resumes from, as the cacher keeps them', async (t) => {
   const { emulator } = await withEmulator(t, { insecureHttp: true, clock: 'virtual' });
   const clock = emulator.clock as VirtualClock;
 
@@ -203,6 +203,39 @@ t.test('watch timeouts of any length, and bookmarks as the cacher sends them', a
   );
   t.notOk(long.ended, 'the long watch is still open');
   long.close();
+
+  // Each resource keeps its own history, as the cacher's watch cache: at least 100 events, more while they are under 75 s old.
+  const quiet = await emulator.client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'quiet', namespace: 'default' } });
+  const quietRv = Number(quiet.metadata.resourceVersion);
+  const busy: number[] = [];
+  for (let i = 0; i < 100; i++) busy.push(Number((await emulator.client.create(configMap(`busy-${i}`))).metadata.resourceVersion));
+  await clock.advance(76_000);
+  await emulator.client.create(configMap('busy-last'));
+  const gone = await WatchStream.open(`${emulator.url}${cms}?watch=true&resourceVersion=${quietRv}`);
+  t.ok(await gone.until(() => gone.ended, 10_000), 'a watch from before the ConfigMaps history ends at once');
+  t.same(gone.events, [
+    {
+      type: 'ERROR',
+      object: {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: `too old resource version: ${quietRv} (${busy[1]! - 1})`,
+        reason: 'Expired',
+        code: 410,
+      },
+    },
+  ]);
+  const resumed = await WatchStream.open(`${emulator.url}${cms}?watch=true&resourceVersion=${busy[1]! - 1}`);
+  t.ok(await resumed.until(() => resumed.events.length === 100, 10_000), 'the oldest resourceVersion it names still resumes');
+  t.same(resumed.events[0]!.object.metadata!.name, 'busy-1');
+  resumed.close();
+  const secrets = await WatchStream.open(`${emulator.url}/api/v1/namespaces/default/secrets?watch=true&resourceVersion=${quietRv}`);
+  await emulator.client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'later', namespace: 'default' } });
+  t.ok(await secrets.until(() => secrets.events.length === 1, 10_000), "the ConfigMaps' writes expire no other resource's history");
+  t.equal(secrets.events[0]!.object.metadata!.name, 'later');
+  secrets.close();
 });
 
 t.test(

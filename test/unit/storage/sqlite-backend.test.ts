@@ -3,6 +3,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Store, type StoreEvent } from '../../../src/storage/store.js';
+import { fixedHistory } from '../../../src/storage/watch-history.js';
 import type { SqliteBackend } from '../../../src/storage/sqlite-backend.js';
 import { openStateFile, resetStateFile } from '../../../src/storage/state-file.js';
 import type { KubeObject } from '../../../src/api/types.js';
@@ -18,7 +19,7 @@ const cm = (name: string, data: Record<string, string> = {}): KubeObject => ({
 t.test('a store on a state file comes back with every object, its resourceVersion, its lease and the history', async (t) => {
   const path = join(t.testdir(), 'state.db');
   const clock = new VirtualClock(0);
-  const first = new Store(100, clock, openStateFile(path));
+  const first = new Store(fixedHistory(100), clock, openStateFile(path));
   first.put('/configmaps', cm('a'));
   first.put('/configmaps', cm('a', { k: 'v' }));
   first.put('/configmaps', cm('gone'));
@@ -29,21 +30,25 @@ t.test('a store on a state file comes back with every object, its resourceVersio
   first.close();
   t.equal(statSync(path).mode & 0o777, 0o600, 'the state file is owner-only');
 
-  const second = new Store(100, clock, openStateFile(path));
+  const second = new Store(fixedHistory(100), clock, openStateFile(path));
   t.equal(second.resourceVersion, 5, 'the revision counter carries on');
   t.same(second.get('/configmaps', 'default', 'a')?.metadata, { name: 'a', namespace: 'default', resourceVersion: '2' });
   t.same(second.get('/configmaps', 'default', 'a')?.data, { k: 'v' });
   t.ok(Object.isFrozen(second.get('/configmaps', 'default', 'a')), 'restored objects are frozen like written ones');
   t.equal(second.get('/configmaps', 'default', 'gone'), undefined);
   t.same(
-    second.history.since(1).map((e) => [e.type, e.resourceVersion, e.previous?.metadata.resourceVersion]),
+    second.history.since('/configmaps', 1).map((e) => [e.type, e.resourceVersion, e.previous?.metadata.resourceVersion]),
     [
       ['MODIFIED', 2, '1'],
       ['ADDED', 3, undefined],
       ['DELETED', 4, '3'],
-      ['ADDED', 5, undefined],
     ],
     'a watch from before the restart resumes from the stored history',
+  );
+  t.same(
+    second.history.since('/events', 1).map((e) => e.resourceVersion),
+    [5],
+    'each resource from its own',
   );
   t.same(
     second.listAt('/configmaps', undefined, 1)?.map((o) => o.data),
@@ -56,7 +61,7 @@ t.test('a store on a state file comes back with every object, its resourceVersio
   t.equal(second.get('/events', 'default', 'e'), undefined, 'the Event expired on its restored lease');
   await second.durable();
   second.close();
-  const third = new Store(100, clock, openStateFile(path));
+  const third = new Store(fixedHistory(100), clock, openStateFile(path));
   t.equal(third.resourceVersion, 7, 'the expiry went through the backend too');
   t.equal(third.count('/events'), 0);
   third.close();
@@ -64,7 +69,7 @@ t.test('a store on a state file comes back with every object, its resourceVersio
 
 t.test('a write is published only once its batch committed, all writes of one turn together', async (t) => {
   const path = join(t.testdir(), 'state.db');
-  const store = new Store(100, undefined, openStateFile(path));
+  const store = new Store(fixedHistory(100), undefined, openStateFile(path));
   t.teardown(() => store.close());
   const events: StoreEvent[] = [];
   store.events.subscribe((e) => events.push(e));
@@ -81,7 +86,7 @@ t.test('a write is published only once its batch committed, all writes of one tu
 
 t.test('a failed commit undoes the batch in memory and rejects its writers', async (t) => {
   const path = join(t.testdir(), 'state.db');
-  const store = new Store(100, undefined, openStateFile(path));
+  const store = new Store(fixedHistory(100), undefined, openStateFile(path));
   t.teardown(() => store.close());
   store.put('/configmaps', cm('kept'));
   await store.durable();
@@ -141,7 +146,7 @@ t.test('one emulator at a time: the state file is locked while open, and reset r
 
 t.test('compaction trims the stored history', async (t) => {
   const path = join(t.testdir(), 'state.db');
-  const store = new Store(3, undefined, openStateFile(path));
+  const store = new Store(fixedHistory(3), undefined, openStateFile(path));
   for (let i = 0; i < 6; i++) store.put('/configmaps', cm(`c${i}`));
   await store.durable();
   store.compact(4);
@@ -149,9 +154,10 @@ t.test('compaction trims the stored history', async (t) => {
   const count = new Database(path, { readonly: true });
   t.same(count.prepare('SELECT min(revision) AS oldest FROM history').get(), { oldest: 4 });
   count.close();
-  const reopened = new Store(3, undefined, openStateFile(path));
+  const reopened = new Store(fixedHistory(3), undefined, openStateFile(path));
   t.equal(reopened.compactedRevision, 4);
-  t.ok(reopened.history.covers(3));
-  t.notOk(reopened.history.covers(2), 'events the ring lost before the restart stay lost');
+  t.ok(reopened.history.covers('/configmaps', 3));
+  t.notOk(reopened.history.covers('/configmaps', 2), 'events the ring lost before the restart stay lost');
+  t.notOk(reopened.history.covers('/secrets', 2), 'for every resource');
   reopened.close();
 });

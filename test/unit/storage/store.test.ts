@@ -1,5 +1,6 @@
 import t from 'tap';
 import { Store, type StoreEvent } from '../../../src/storage/store.js';
+import { fixedHistory } from '../../../src/storage/watch-history.js';
 import type { KubeObject } from '../../../src/api/types.js';
 import { VirtualClock } from '../../../src/runtime/clock.js';
 
@@ -56,23 +57,63 @@ t.test('lists by namespace are sorted by name; counts follow writes', async (t) 
   t.equal(store.count('/configmaps'), 4);
   store.remove('/configmaps', 'y', 'z');
   t.same(store.namespacesOf('/configmaps'), ['x']);
+  // The order is kept between lists: each name or namespace that comes or goes must show in the next one.
+  const names = () => store.list('/configmaps').map((o) => `${o.metadata.namespace}/${o.metadata.name}`);
+  store.put('/configmaps', cm('bb', 'x'));
+  store.put('/configmaps', cm('a', 'w'));
+  store.put('/configmaps', cm('a', 'x', { changed: 'yes' }));
+  t.same(names(), ['w/a', 'x/a', 'x/b', 'x/bb', 'x/c']);
+  t.same(store.list('/configmaps', 'x')[0]?.data, { changed: 'yes' }, 'the newest version, in its place');
+  store.remove('/configmaps', 'x', 'b');
+  store.remove('/configmaps', 'w', 'a');
+  t.same(names(), ['x/a', 'x/bb', 'x/c']);
 });
 
 t.test('history resumes from a covered resourceVersion and reports an evicted one', async (t) => {
-  const store = new Store(3);
+  const store = new Store(fixedHistory(3));
   for (let i = 0; i < 5; i++) store.put('/configmaps', cm(`o${i}`));
-  t.ok(store.history.covers(2), 'events after rv 2 are all held');
-  t.notOk(store.history.covers(1), 'rv 2 fell out of the ring');
+  t.ok(store.history.covers('/configmaps', 2), 'events after rv 2 are all held');
+  t.notOk(store.history.covers('/configmaps', 1), 'rv 2 fell out of the ring');
+  t.equal(store.history.oldestResumable('/configmaps'), 2);
   t.same(
-    store.history.since(3).map((e) => e.resourceVersion),
+    store.history.since('/configmaps', 3).map((e) => e.resourceVersion),
     [4, 5],
   );
-  t.same(store.history.since(5), []);
+  t.same(store.history.since('/configmaps', 5), []);
+});
+
+t.test('each resource has its own history: a busy one never evicts a quiet one', async (t) => {
+  const store = new Store(fixedHistory(3));
+  store.put('/secrets', cm('quiet'));
+  for (let i = 0; i < 10; i++) store.put('/configmaps', cm(`busy${i}`));
+  t.ok(store.history.covers('/secrets', 0), 'nothing of the quiet resource was evicted');
+  t.same(
+    store.history.since('/secrets', 0).map((e) => e.resourceVersion),
+    [1],
+  );
+  t.equal(store.history.oldestResumable('/configmaps'), 8, 'the busy one holds its last 3 events (9..11)');
+  t.ok(store.history.covers('/pods', 0), 'a resource never written covers everything since the store began');
+});
+
+t.test("a resource's history is sized by time, as kube's watch cache: doubles while fresh, halves once stale", async (t) => {
+  const clock = new VirtualClock(0);
+  const store = new Store({ lowerBound: 4, upperBound: 16, freshMs: 75_000, persisted: 100 }, clock);
+  for (let i = 0; i < 20; i++) store.put('/configmaps', cm(`c${i}`));
+  t.equal(store.history.since('/configmaps', 0).length, 16, 'grew 4 → 8 → 16 while every event was under 75 s old');
+  t.equal(store.history.oldestResumable('/configmaps'), 4, 'then evicts at its upper bound');
+  await clock.advance(100_000);
+  store.put('/configmaps', cm('late'));
+  t.same(
+    store.history.since('/configmaps', 0).map((e) => e.resourceVersion),
+    [14, 15, 16, 17, 18, 19, 20, 21],
+    'full with its newest quarter older than 75 s: halved to its newest 8, then the oldest made room',
+  );
+  t.notOk(store.history.covers('/configmaps', 12));
 });
 
 t.test('a write with a time to live expires on the clock, with a DELETED event; each write renews it', async (t) => {
   const clock = new VirtualClock(0);
-  const store = new Store(100, clock);
+  const store = new Store(fixedHistory(100), clock);
   const events: StoreEvent[] = [];
   store.events.subscribe((e) => events.push(e));
   store.put('/events', cm('short'), { ttlMs: 60_000 });
@@ -104,7 +145,7 @@ t.test('a write with a time to live expires on the clock, with a DELETED event; 
 
 t.test('a removed object forgets its lease; leases need a clock', async (t) => {
   const clock = new VirtualClock(0);
-  const store = new Store(100, clock);
+  const store = new Store(fixedHistory(100), clock);
   store.put('/events', cm('a'), { ttlMs: 1_000 });
   store.remove('/events', 'default', 'a');
   store.put('/events', cm('a'));
@@ -115,7 +156,7 @@ t.test('a removed object forgets its lease; leases need a clock', async (t) => {
 
 t.test('many leases: superseded deadlines do not pile up and expiry keeps time order', async (t) => {
   const clock = new VirtualClock(0);
-  const store = new Store(100, clock);
+  const store = new Store(fixedHistory(100), clock);
   for (let round = 0; round < 50; round++) {
     for (let i = 0; i < 100; i++) store.put('/events', cm(`e${i}`), { ttlMs: 10_000 + i });
     await clock.advance(1);
@@ -135,7 +176,7 @@ t.test('many leases: superseded deadlines do not pile up and expiry keeps time o
 
 t.test('a closed store drops its expiry timer, so a stopped server leaves nothing keeping the process alive', async (t) => {
   const clock = new VirtualClock(0);
-  const store = new Store(100, clock);
+  const store = new Store(fixedHistory(100), clock);
   store.put('/events', cm('a'), { ttlMs: 1_000 });
   t.equal(clock.pendingTimers().length, 1);
   store.close();
