@@ -4,6 +4,9 @@
  * pkg/controller/datavolume (controller-base.go updateStatus, import-controller.go updateStatusPhase,
  * clone-controller-base.go, conditions.go), claim annotations from pkg/controller/common/util.go, the
  * importer's running condition from pkg/controller/util.go (PodRunningReason, ImportCompleteMessage).
+ * KubeVirt's side from v1.9.0-rc.2: vm.go handleDataVolumes and setPrintableStatus, vmi/lifecycle.go (the
+ * WaitForFirstConsumer temporary pod, Provisioning), vmi/datavolumes.go aggregateDataVolumesConditions,
+ * pkg/storage/types (HasDataVolumeProvisioning).
  */
 import t from 'tap';
 import { stringify } from 'yaml';
@@ -11,7 +14,7 @@ import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
 
 let fixture: EmulatorFixture;
 t.before(async () => {
-  fixture = await withEmulator(t, { workers: 1, installCdi: true });
+  fixture = await withEmulator(t, { workers: 1, installCdi: true, installKubeVirt: true });
 });
 
 async function kubectl(args: string[], input?: string): Promise<string> {
@@ -156,4 +159,154 @@ t.test('a blank disk is imported; a clone of it copies it; a clone of a missing 
     'Normal NotFound No PVC found',
     "Warning CloneWithoutSource The source pvc missing doesn't exist",
   ]);
+});
+
+const vmWithDisk = (name: string, dvName: string, dvSpec: object, runStrategy = 'Always') => ({
+  apiVersion: 'kubevirt.io/v1',
+  kind: 'VirtualMachine',
+  metadata: { name, namespace: 'default' },
+  spec: {
+    runStrategy,
+    dataVolumeTemplates: [{ metadata: { name: dvName }, spec: dvSpec }],
+    template: {
+      spec: {
+        domain: { devices: { disks: [{ name: 'root', disk: { bus: 'virtio' } }] }, resources: { requests: { memory: '128Mi' } } },
+        volumes: [{ name: 'root', dataVolume: { name: dvName } }],
+      },
+    },
+  },
+});
+
+interface Vmi {
+  status?: { phase?: string; conditions?: Condition[] & Array<{ lastProbeTime?: string | null }> };
+}
+
+async function eventsAbout(kind: string, name: string): Promise<string[]> {
+  const list = await json<{ items: Array<{ reason: string; message: string; metadata: { resourceVersion: string } }> }>([
+    'get',
+    'events',
+    '--field-selector',
+    `involvedObject.kind=${kind},involvedObject.name=${name}`,
+  ]);
+  return list.items
+    .sort((a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion))
+    .map((e) => `${e.reason} ${e.message}`);
+}
+
+t.test(
+  'a VM with dataVolumeTemplates: the DataVolume waits for its first consumer, a temporary pod binds it, then the VM runs',
+  async (t) => {
+    await apply([vmWithDisk('fedora-vm', 'fedora-root', { source: { http: { url: 'https://example.invalid/f.qcow2' } }, storage: {} })]);
+    await wait(['vmi', 'fedora-vm', '--for', 'condition=Ready']);
+    const dv = await json<DataVolume & { metadata: { ownerReferences: Array<{ kind: string; name: string; controller: boolean }> } }>([
+      'get',
+      'dv',
+      'fedora-root',
+    ]);
+    t.equal(dv.status?.phase, 'Succeeded');
+    t.match(dv.metadata.ownerReferences, [{ kind: 'VirtualMachine', name: 'fedora-vm', controller: true }]);
+    t.match(await eventsAbout('VirtualMachine', 'fedora-vm'), ['SuccessfulDataVolumeCreate Created DataVolume fedora-root']);
+
+    // The first launcher pod is the WaitForFirstConsumer "doppelganger": it binds the claim, then goes for the real one.
+    const vmiEvents = await eventsAbout('VirtualMachineInstance', 'fedora-vm');
+    const created = vmiEvents.filter((e) => e.startsWith('SuccessfulCreate Created virtual machine pod '));
+    t.equal(created.length, 2, vmiEvents.join('\n'));
+    const temporary = created[0]?.split(' ').at(-1) ?? '';
+    t.ok(vmiEvents.includes(`SuccessfulDelete Deleted WaitForFirstConsumer temporary pod ${temporary}`), vmiEvents.join('\n'));
+    const pods = await json<{ items: Array<{ metadata: { name: string } }> }>(['get', 'pods', '-l', 'kubevirt.io/created-by']);
+    t.same(
+      pods.items.map((p) => p.metadata.name).filter((n) => n.startsWith('virt-launcher-fedora-vm-')),
+      [created[1]?.split(' ').at(-1)],
+    );
+
+    const vmi = await json<Vmi>(['get', 'vmi', 'fedora-vm']);
+    t.same(
+      vmi.status?.conditions?.find((c) => c.type === 'DataVolumesReady'),
+      {
+        type: 'DataVolumesReady',
+        status: 'True',
+        reason: 'AllDVsReady',
+        message: "All of the VMI's DVs are bound and ready",
+        lastProbeTime: null,
+        lastTransitionTime: null,
+      },
+    );
+    t.notOk(
+      vmi.status?.conditions?.some((c) => c.type === 'Provisioning'),
+      'Provisioning is gone once the VMI is scheduled',
+    );
+    await wait(['vm', 'fedora-vm', '--for', 'jsonpath={.status.printableStatus}=Running']);
+  },
+);
+
+t.test('a DataVolume that cannot bind: the VM is Provisioning, a VMI using it stays Pending with DataVolumesReady False', async (t) => {
+  // local-path provisions only for a selected node: an Immediate claim stays Pending ("no node was specified").
+  await apply([
+    {
+      apiVersion: 'storage.k8s.io/v1',
+      kind: 'StorageClass',
+      metadata: { name: 'immediate' },
+      provisioner: 'rancher.io/local-path',
+      volumeBindingMode: 'Immediate',
+    },
+    vmWithDisk('stuck-vm', 'stuck-root', { source: { blank: {} }, storage: { storageClassName: 'immediate' } }),
+  ]);
+  await wait(['vm', 'stuck-vm', '--for', 'jsonpath={.status.printableStatus}=Provisioning']);
+  t.equal((await kubectl(['get', 'vmi', '--ignore-not-found', 'stuck-vm'])).trim(), '', 'no VMI until the DataVolume is ready');
+
+  await apply([
+    {
+      apiVersion: 'kubevirt.io/v1',
+      kind: 'VirtualMachineInstance',
+      metadata: { name: 'waiting-vmi', namespace: 'default' },
+      spec: {
+        domain: { devices: { disks: [{ name: 'root', disk: { bus: 'virtio' } }] }, resources: { requests: { memory: '128Mi' } } },
+        volumes: [{ name: 'root', dataVolume: { name: 'stuck-root' } }],
+      },
+    },
+  ]);
+  await wait(['vmi', 'waiting-vmi', '--for', 'condition=DataVolumesReady=False']);
+  const vmi = await json<Vmi>(['get', 'vmi', 'waiting-vmi']);
+  t.equal(vmi.status?.phase, 'Pending');
+  t.same(
+    vmi.status?.conditions?.find((c) => c.type === 'DataVolumesReady'),
+    {
+      type: 'DataVolumesReady',
+      status: 'False',
+      reason: 'NotAllDVsReady',
+      message: "Not all of the VMI's DVs are ready",
+      lastProbeTime: null,
+      lastTransitionTime: null,
+    },
+  );
+  t.equal((await kubectl(['get', 'pods', '-l', 'kubevirt.io/created-by', '-o', 'name'])).includes('waiting-vmi'), false);
+});
+
+t.test('a VirtualMachinePool with dataVolumeTemplates gives each VM its own DataVolume and starts them', async (t) => {
+  // pool.go indexes each template's DataVolume name per VM ("<name>-<index>") and the volume that refers to it.
+  const { spec } = vmWithDisk('unused', 'pool-root', { source: { blank: {} }, storage: {} });
+  await apply([
+    {
+      apiVersion: 'pool.kubevirt.io/v1beta1',
+      kind: 'VirtualMachinePool',
+      metadata: { name: 'disks', namespace: 'default' },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { 'kubevirt.io/vmpool': 'disks' } },
+        virtualMachineTemplate: { metadata: { labels: { 'kubevirt.io/vmpool': 'disks' } }, spec },
+      },
+    },
+  ]);
+  for (const index of [0, 1]) {
+    await wait(['vm', `disks-${index}`, '--for', 'jsonpath={.status.printableStatus}=Running']);
+    const dv = await json<DataVolume & { metadata: { ownerReferences: Array<{ kind: string; name: string }> } }>([
+      'get',
+      'dv',
+      `pool-root-${index}`,
+    ]);
+    t.equal(dv.status?.phase, 'Succeeded');
+    t.match(dv.metadata.ownerReferences, [{ kind: 'VirtualMachine', name: `disks-${index}` }]);
+  }
+  const vmi = await json<{ spec: { volumes: Array<{ dataVolume?: { name: string } }> } }>(['get', 'vmi', 'disks-1']);
+  t.same(vmi.spec.volumes[0]?.dataVolume, { name: 'pool-root-1' });
 });
