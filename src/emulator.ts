@@ -40,7 +40,7 @@ import { RealClock, VirtualClock, type Clock } from './runtime/clock.js';
 import { consoleLogger, silentLogger } from './runtime/logger.js';
 import { SeededRandom } from './runtime/seeded-random.js';
 import { ComponentManager } from './runtime/component.js';
-import { LeaderElected, type Elect } from './kube/leader-election.js';
+import { LeaderElected, runAlways, type Elect } from './kube/leader-election.js';
 import { asIdentity, type ComponentContext } from './runtime/component-context.js';
 import { SharedInformerFactory } from './runtime/informer.js';
 import { logSubscriberErrors } from './runtime/subscriber-errors.js';
@@ -71,6 +71,7 @@ import { serviceAccountAdmission } from './cluster/housekeeping/serviceaccount-a
 import { ServiceIpAllocator } from './cluster/services/service-ip-allocator.js';
 import { defaultStorageClassPlugin } from './cluster/volumes/index.js';
 import { clusterAddonObjects } from './cluster/addons/manifests.js';
+import { cdiComponents, cdiInstallObjects } from './cdi/index.js';
 import { NodePortAllocator } from './cluster/services/node-port-allocator.js';
 import { apiServiceControllers } from './server/aggregator/apiservice-controllers.js';
 import { builtinProfile } from './simulation/profile.js';
@@ -110,6 +111,8 @@ export interface EmulatorOptions {
   seed?: number;
   /** Apply the embedded kubevirt-operator.yaml and kubevirt-cr.yaml at start and return once KubeVirt is Available. */
   installKubeVirt?: boolean;
+  /** Install a simulated CDI (src/cdi): its CRDs and objects at start, and its controllers. */
+  installCdi?: boolean;
   /** How long an Event is kept after its last write, in clock time (kube-apiserver's --event-ttl). Default one hour. */
   eventTtlMs?: number;
   /** kube-apiserver's --max-requests-inflight (default 400; 0: no limit). */
@@ -235,7 +238,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   await ensureBootstrapPolicy((object) =>
     registry.create(types.byKind(object.apiVersion, object.kind)!, object.metadata.namespace, object, apiserverContext),
   );
-  await createAddons(registry, types);
+  await createAddons(registry, types, clusterAddonObjects());
+  if (options.installCdi) await createAddons(registry, types, cdiInstallObjects());
   const profile = builtinProfile(options.profile ?? 'instant');
   if (!profile) throw new Error(`unknown simulation profile "${options.profile}"`);
   const components = await startComponents({
@@ -252,6 +256,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       parts.portForward = handler;
     },
     podPorts: new PodPorts(),
+    cdi: options.installCdi === true,
     // client-go's default identity: the host name and a unique suffix.
     ...(options.etcdServers && { leaderIdentity: `${hostname()}_${randomUUID()}` }),
     cluster: {
@@ -380,6 +385,8 @@ interface ComponentsOptions extends Omit<ComponentContext, 'informers' | 'client
   /** The client of a component's own identity (src/auth/identities.ts): each component writes as itself. */
   clientFor: (identity: ComponentIdentity) => Client;
   cluster: ClusterOptions;
+  /** Run the simulated CDI (its objects were created at start). */
+  cdi: boolean;
   /** Several emulators serve this cluster (etcd): the controllers run under leader-election Leases, this the holder's name. */
   leaderIdentity?: string;
 }
@@ -391,7 +398,7 @@ interface ComponentsOptions extends Omit<ComponentContext, 'informers' | 'client
  * runs them under (virt-api tells them apart), the emulator's fault controller as the API server.
  */
 async function startComponents(options: ComponentsOptions): Promise<{ context: ComponentContext; stop(): Promise<void> }> {
-  const { cluster, clientFor, leaderIdentity, ...shared } = options;
+  const { cluster, clientFor, leaderIdentity, cdi, ...shared } = options;
   const client = clientFor({ component: 'kube-controller-manager' });
   const context: ComponentContext = {
     ...shared,
@@ -411,6 +418,7 @@ async function startComponents(options: ComponentsOptions): Promise<{ context: C
       elect,
       ...(cluster.nodePrefix !== undefined && { ownsNode: ownedByPrefix(cluster.nodePrefix) }),
     }),
+    ...(cdi ? (elect ?? runAlways)({ namespace: 'cdi', name: 'cdi-controller-leader-election-helper' }, cdiComponents(context)) : []),
     ...faultComponents(apiserver, { kubelets: () => nodeFaults(apiserver), guests: () => handlerFaults(apiserver) }),
   ];
   for (const component of components) manager.add(component);
@@ -456,9 +464,9 @@ async function createUnlessPresent(
  * The cluster's add-ons (src/cluster/addons), created as kind applies its manifests: by the cluster admin, before any
  * controller runs. A CRD's kind is served a microtask after the CRD is stored, so an object of it waits that long.
  */
-async function createAddons(registry: GenericRegistry, types: TypeRegistry): Promise<void> {
+async function createAddons(registry: GenericRegistry, types: TypeRegistry, objects: readonly KubeObject[]): Promise<void> {
   const context = newContext(adminUser, { userAgent: 'kubectl' });
-  for (const object of clusterAddonObjects()) {
+  for (const object of objects) {
     let type = types.byKind(object.apiVersion, object.kind);
     if (!type) await new Promise<void>((resolve) => setImmediate(resolve));
     type = types.byKind(object.apiVersion, object.kind);

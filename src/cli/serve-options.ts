@@ -33,6 +33,7 @@ export interface ServeFlags {
   profile: string;
   seed: number;
   installKubevirt?: boolean;
+  installCdi?: boolean;
   eventTtl: number;
   maxRequestsInflight?: number;
   maxMutatingRequestsInflight?: number;
@@ -167,6 +168,7 @@ export function addServeOptions(command: Command): Command {
         'apply the embedded kubevirt-operator.yaml and kubevirt-cr.yaml and be ready once KubeVirt is Available',
       ),
     )
+    .addOption(new Option('--install-cdi', 'install a simulated CDI (DataVolumes, StorageProfiles), as kind users add it'))
     .addOption(
       new Option('--max-requests-inflight <n>', 'reads in flight before 429, as kube-apiserver (default 400; 0: no limit)').argParser(
         parseInflight,
@@ -192,6 +194,7 @@ export function toEmulatorOptions(flags: ServeFlags): EmulatorOptions {
     profile: flags.profile,
     seed: flags.seed,
     installKubeVirt: flags.installKubevirt === true,
+    installCdi: flags.installCdi === true,
     eventTtlMs: flags.eventTtl,
     ...(flags.kubeconfig !== undefined && { kubeconfigPath: flags.kubeconfig }),
     ...(flags.dataDir !== undefined && { dataDir: flags.dataDir }),

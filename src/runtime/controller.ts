@@ -42,6 +42,21 @@ interface WatchSource {
   keysOfChange: ChangeKeyMapper<KubeObject>;
 }
 
+/** Reconciles (of every controller) run since the event loop last had a turn taken for it. */
+let reconcilesSinceYield = 0;
+const RECONCILES_PER_YIELD = 64;
+
+/**
+ * In-process writes and informer events settle as microtasks, so controllers that keep feeding each other (a pool
+ * replacing a VM that fails at once on the instant profile, again and again) would never let the event loop reach
+ * the server's sockets: every so many reconciles, process-wide, the workers wait one turn of the event loop.
+ */
+async function yieldToIoNowAndThen(): Promise<void> {
+  if (++reconcilesSinceYield < RECONCILES_PER_YIELD) return;
+  reconcilesSinceYield = 0;
+  await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
 export class Controller implements Component {
   readonly name: string;
   private readonly sources: WatchSource[] = [];
@@ -125,6 +140,7 @@ export class Controller implements Component {
   private async work(queue: WorkQueue): Promise<void> {
     for (let key = await queue.get(); key !== undefined && !queue.isShuttingDown; key = await queue.get()) {
       await this.process(queue, key);
+      await yieldToIoNowAndThen();
     }
   }
 

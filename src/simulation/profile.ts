@@ -30,6 +30,8 @@ export interface SimulationProfile {
   guestShutdownMs: number;
   /** A live migration's memory transfer, from the source starting it (VMIM Running) until the guest runs on the target. */
   migrationMs: number;
+  /** CDI's importer (or clone) transfer, from its pod running until the claim is populated. */
+  dataImportMs: number;
 }
 
 const profiles: Record<string, SimulationProfile> = {
@@ -47,6 +49,7 @@ const profiles: Record<string, SimulationProfile> = {
     guestAgentConnectMs: 0,
     guestShutdownMs: 0,
     migrationMs: 0,
+    dataImportMs: 0,
   },
   realistic: {
     name: 'realistic',
@@ -62,6 +65,7 @@ const profiles: Record<string, SimulationProfile> = {
     guestAgentConnectMs: 25_000,
     guestShutdownMs: 6_000,
     migrationMs: 8_000,
+    dataImportMs: 20_000,
   },
 };
 

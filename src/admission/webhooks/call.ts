@@ -6,9 +6,9 @@
  * an ErrCallingWebhook ("failed calling webhook ...") that failurePolicy may
  * ignore, a denial is "admission webhook ... denied the request".
  */
-import jsonPatch from 'fast-json-patch';
 import { badRequest, StatusError, type StatusReason } from '../../api/errors.js';
-import { deepClone } from '../../api/patch/json.js';
+import { applyDecodedJsonPatch, decodeJsonPatch, type Operation } from '../../api/patch/json-patch.js';
+import type { JsonObject } from '../../api/patch/json.js';
 import type { KubeObject } from '../../api/types.js';
 import { apiVersionOf } from '../../api/types.js';
 import type { Clock } from '../../runtime/clock.js';
@@ -194,23 +194,41 @@ export async function callWebhook(
   const response = verifyResponse(webhook, uid, await withTimeout(handler, review, webhook, timeoutSeconds, url, deps), mutating);
   attributes.warnings.push(...(response.warnings ?? []));
   if (!response.allowed) throw denial(webhook.name, response.status);
-  if (!mutating || !response.patch || !attributes.object) return undefined;
-  return applyResponsePatch(webhook, response.patch, review.request!.object!, attributes.object.apiVersion);
+  if (!mutating || !response.patch) return undefined;
+  const object = attributes.object ? (review.request?.object ?? undefined) : undefined;
+  return applyResponsePatch(webhook, response.patch, object, attributes.object?.apiVersion ?? '');
 }
 
-function applyResponsePatch(webhook: Webhook, patch: string, object: KubeObject, requestApiVersion: string): KubeObject {
-  let operations: jsonPatch.Operation[];
+/**
+ * The mutating dispatcher's patch step (apiserver/pkg/admission/plugin/webhook/mutating/dispatcher.go): the patch
+ * decoded with jsonpatch.DecodePatch and applied with Patch.Apply, the same evanphx engine as the API's own JSON
+ * patches (src/api/patch/json-patch.ts); an empty patch changes nothing, and any error is an InternalError with
+ * evanphx's (or Go's json) message.
+ */
+function applyResponsePatch(
+  webhook: Webhook,
+  patch: string,
+  object: KubeObject | undefined,
+  requestApiVersion: string,
+): KubeObject | undefined {
+  let operations: Operation[];
   try {
-    operations = JSON.parse(Buffer.from(patch, 'base64').toString('utf8')) as jsonPatch.Operation[];
+    operations = decodeJsonPatch(JSON.parse(Buffer.from(patch, 'base64').toString('utf8')));
   } catch (err) {
-    throw new StatusError(500, 'InternalError', `Internal error occurred: ${(err as Error).message}`);
+    throw internalError((err as Error).message);
   }
+  if (operations.length === 0) return undefined;
+  // A non-empty patch with no object to apply it to (a DELETE).
+  if (!object)
+    throw internalError(`admission webhook "${webhook.name}" attempted to modify the object, which is not supported for this operation`);
   try {
-    // Patched in place on our own copy (the library's own copy is a slower JSON round trip), so frozen stored objects are safe.
-    const patched = jsonPatch.applyPatch(deepClone(object), operations, true, true).newDocument as KubeObject;
+    const patched = applyDecodedJsonPatch(object as unknown as JsonObject, operations) as unknown as KubeObject;
     return { ...patched, apiVersion: requestApiVersion };
   } catch (err) {
-    const message = `admission webhook "${webhook.name}" returned an unappliable patch: ${(err as Error).message}`;
-    throw new StatusError(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] });
+    throw internalError((err as Error).message);
   }
 }
+
+/** apierrors.NewInternalError: the error's text as the message and the one cause. */
+const internalError = (message: string): StatusError =>
+  new StatusError(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] });

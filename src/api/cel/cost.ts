@@ -147,9 +147,23 @@ function estimate(node: ASTNode, scope: Scope): Estimate {
     case '!_':
     case '-_':
       return { cost: estimate(node.args, scope).cost + 1 };
+    case 'in': {
+      // cel-go's InList: O(n) in the list's size, whatever the element (a literal list's size is its length).
+      const [a, b] = (node.args as [ASTNode, ASTNode]).map((n) => estimate(n, scope));
+      const list = (node.args as [ASTNode, ASTNode])[1];
+      const size = list.op === 'list' ? (list.args as ASTNode[]).length : b.schema ? maxSize(b.schema) : 1;
+      return { cost: a.cost + b.cost + Math.max(size, 1) };
+    }
+    case '==':
+    case '!=': {
+      // Equality traverses the smaller of the two sides (a literal's length bounds it).
+      const [a, b] = (node.args as [ASTNode, ASTNode]).map((n) => estimate(n, scope));
+      const sized = a.schema && b.schema ? Math.min(scan(a.schema), scan(b.schema)) : Math.max(scan(a.schema), scan(b.schema));
+      return { cost: a.cost + b.cost + Math.max(sized, 1) };
+    }
     default: {
       const [a, b] = (node.args as [ASTNode, ASTNode]).map((n) => estimate(n, scope));
-      const sized = ['==', '!=', '+', 'in'].includes(node.op) ? Math.max(scan(a.schema), scan(b.schema), 1) : 1;
+      const sized = node.op === '+' ? Math.max(scan(a.schema), scan(b.schema), 1) : 1;
       return { cost: a.cost + b.cost + (a.schema || b.schema ? sized : 1) };
     }
   }

@@ -15,43 +15,58 @@ import { deepClone, goJsonTypeName, isJsonObject, type JsonObject, type JsonValu
 const MAX_OPERATIONS = 10000;
 
 type Container = JsonObject | JsonValue[];
-type Operation = Record<string, JsonValue | undefined>;
+export type Operation = Record<string, JsonValue | undefined>;
 
 /** An evanphx error: its message names what failed, though the apiserver answers the same generic 422 for all. */
-class PatchDoesNotApply extends Error {}
+export class JsonPatchError extends Error {}
 
+/** A body jsonpatch.DecodePatch refuses, with Go's json error. */
+export class JsonPatchDecodeError extends Error {}
+
+/** The patch handler: the engine below, with kube-apiserver's answers for a patch it refuses. */
 export function applyJsonPatch(original: JsonObject, patch: unknown): JsonObject {
-  const operations = decodeOperations(patch);
+  let operations: Operation[];
+  try {
+    operations = decodeJsonPatch(patch);
+  } catch (err) {
+    throw err instanceof JsonPatchDecodeError ? badRequest(err.message) : err;
+  }
   if (operations.length > MAX_OPERATIONS) {
     throw tooLarge(`The allowed maximum operations in a JSON patch is ${MAX_OPERATIONS}, got ${operations.length}`);
   }
-  // Patched in place on our own copy, so frozen inputs are safe.
-  let doc: Container = deepClone(original);
   try {
-    for (const op of operations) doc = applyOperation(doc, op);
+    return applyDecodedJsonPatch(original, operations);
   } catch (err) {
-    if (err instanceof PatchDoesNotApply) throw patchNotApplicable();
-    throw err;
+    throw err instanceof JsonPatchError ? patchNotApplicable() : err;
   }
-  if (!isJsonObject(doc)) throw patchNotApplicable();
+}
+
+/**
+ * evanphx's Patch.Apply on decoded operations, as admission applies a mutating webhook's patch too: a patch that
+ * does not apply throws a JsonPatchError with evanphx's message. Patched in place on our own copy, so frozen inputs are safe.
+ */
+export function applyDecodedJsonPatch(original: JsonObject, operations: readonly Operation[]): JsonObject {
+  let doc: Container = deepClone(original);
+  for (const op of operations) doc = applyOperation(doc, op);
+  if (!isJsonObject(doc)) return fail('the patched document is not an object');
   return doc;
 }
 
 /** Mirrors how Go decodes the body into jsonpatch.Patch ([]map[string]*json.RawMessage). */
-function decodeOperations(patch: unknown): Operation[] {
+export function decodeJsonPatch(patch: unknown): Operation[] {
   if (patch === null) return [];
   if (!Array.isArray(patch)) {
-    throw badRequest(`json: cannot unmarshal ${goJsonTypeName(patch)} into Go value of type jsonpatch.Patch`);
+    throw new JsonPatchDecodeError(`json: cannot unmarshal ${goJsonTypeName(patch)} into Go value of type jsonpatch.Patch`);
   }
   const wrongElement = patch.find((op) => !isJsonObject(op) && op !== null);
   if (wrongElement !== undefined) {
-    throw badRequest(`json: cannot unmarshal ${goJsonTypeName(wrongElement)} into Go value of type jsonpatch.Operation`);
+    throw new JsonPatchDecodeError(`json: cannot unmarshal ${goJsonTypeName(wrongElement)} into Go value of type jsonpatch.Operation`);
   }
   return patch.filter(isJsonObject) as Operation[];
 }
 
 const fail = (message: string): never => {
-  throw new PatchDoesNotApply(message);
+  throw new JsonPatchError(message);
 };
 
 /** Operation.Path / From: a string member, else the operation fails. */

@@ -12,6 +12,7 @@ import { isPodReady, type Pod } from '../../kube/pods.js';
 import { Gate, type Component } from '../../runtime/component.js';
 import { EventRecorder } from '../../runtime/events.js';
 import { clusterConfig } from './cluster-config.js';
+import { DataVolumeCache } from './datavolume/datavolume-cache.js';
 import { ATTACHMENT_SELECTOR } from './hotplug/attachment-pod.js';
 import {
   CONTROLLER_REVISION_REF,
@@ -75,9 +76,11 @@ export function virtControllerCore(ctx: ComponentContext): Component {
   const kubevirtConfiguration = () =>
     (kubevirts.list()[0]?.spec as { configuration?: { migrations?: Record<string, unknown>; evictionStrategy?: string } } | undefined)
       ?.configuration ?? {};
+  const dataVolumes = new DataVolumeCache(ctx);
   const parts: Component[] = [
-    new VmController({ ctx, vms, vmis, pvcs, recorder, config }),
-    new VmiController({ ctx, vmis, vms, pods, pvcs, recorder, config, controllerDeployments: deployments, attachmentPods }),
+    dataVolumes,
+    new VmController({ ctx, vms, vmis, pvcs, dataVolumes, recorder, config }),
+    new VmiController({ ctx, vmis, vms, pods, pvcs, dataVolumes, recorder, config, controllerDeployments: deployments, attachmentPods }),
     new MigrationController({
       ctx,
       migrations,

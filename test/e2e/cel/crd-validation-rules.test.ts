@@ -178,6 +178,28 @@ t.test('CRD validation rules', async (t) => {
     const accepted = await kubectl(['create', '-f', '-'], { input: crd('widgetts', bounded) });
     t.equal(accepted.code, 0, accepted.stderr);
   });
+
+  t.test('membership in a literal list costs its length, whatever the length of the strings compared', async (t) => {
+    // cel-go's checker/cost.go: InList is O(size of the list); == traverses the smaller side. CDI's StorageProfile
+    // CRD has this rule on strings of no maxLength (spec.claimPropertySets[].accessModes), and kube-apiserver accepts it.
+    const accessModes = {
+      type: 'array',
+      maxItems: 4,
+      items: { type: 'string' },
+      'x-kubernetes-validations': [{ rule: "self.all(am, am in ['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOncePod'])" }],
+    };
+    const modes = {
+      type: 'object',
+      properties: {
+        spec: {
+          type: 'object',
+          properties: { sets: { type: 'array', maxItems: 8, items: { type: 'object', properties: { accessModes } } } },
+        },
+      },
+    };
+    const accepted = await kubectl(['create', '-f', '-'], { input: crd('modesets', modes) });
+    t.equal(accepted.code, 0, accepted.stderr);
+  });
 });
 
 t.test("KubeVirt's own CRD rules: containerPath must be absolute and read-only", async (t) => {

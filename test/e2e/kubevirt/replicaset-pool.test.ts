@@ -168,3 +168,59 @@ t.test('vm-pool-cirros: a template change rolls out to the VMs and their VMIs, m
     'only the current revision is left',
   );
 });
+
+// pool.go autoHealFailingVMs (v1.9): with spec.autohealing, a VM whose printableStatus is a failure (here ErrImagePull:
+// its containerDisk's registry never resolves) and whose Ready condition has been False for minFailingToStartDuration
+// goes through scale-in, and the pool creates it anew. The Ready condition copied from the VMI has lastProbeTime null,
+// which KubeVirt reads as failing since ever: the VM is replaced at once.
+t.test('a pool with autohealing replaces a VM that cannot start', async (t) => {
+  const { kubectl } = fixture;
+  const pool = {
+    apiVersion: 'pool.kubevirt.io/v1beta1',
+    kind: 'VirtualMachinePool',
+    metadata: { name: 'healing', namespace: 'default' },
+    spec: {
+      replicas: 1,
+      autohealing: {},
+      selector: { matchLabels: { 'kubevirt.io/vmpool': 'healing' } },
+      virtualMachineTemplate: {
+        metadata: { labels: { 'kubevirt.io/vmpool': 'healing' } },
+        spec: {
+          runStrategy: 'Always',
+          template: {
+            spec: {
+              domain: { devices: { disks: [{ name: 'containerdisk', disk: { bus: 'virtio' } }] }, memory: { guest: '128Mi' } },
+              volumes: [{ name: 'containerdisk', containerDisk: { image: 'registry.invalid/kubevirt/cirros-container-disk-demo:v1.9.0' } }],
+            },
+          },
+        },
+      },
+    },
+  };
+  t.equal((await kubectl(['create', '-f', '-'], { input: JSON.stringify(pool) })).code, 0);
+  const events = async () =>
+    (
+      await kubectl([
+        'get',
+        'events',
+        '--field-selector',
+        'involvedObject.kind=VirtualMachinePool,involvedObject.name=healing,reason=SuccessfulDelete',
+        '-o',
+        'jsonpath={.items[*].message}',
+      ])
+    ).stdout;
+  let deleted = '';
+  for (let i = 0; i < 75 && !deleted; i++) {
+    deleted = await events();
+    if (!deleted) await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const uid = /^Deleted VM default\/healing-0 with uid ([0-9a-f-]{36}) from pool/.exec(deleted)?.[1];
+  t.ok(uid, `the failing VM was removed from the pool: ${deleted}`);
+  let replaced = '';
+  for (let i = 0; i < 75 && (!replaced || replaced === uid); i++) {
+    replaced = (await kubectl(['get', 'vm', 'healing-0', '--ignore-not-found', '-o', 'jsonpath={.metadata.uid}'])).stdout;
+    if (!replaced || replaced === uid) await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  t.not(replaced, uid, 'and created anew under the same name');
+  t.equal((await kubectl(['delete', 'vmpool', 'healing', '--wait=true', '--timeout=30s'])).code, 0);
+});

@@ -128,6 +128,24 @@ t.test('a mutating webhook gets an AdmissionReview v1 and its JSONPatch and warn
   t.equal(request.oldObject, null);
 });
 
+// dispatcher.go applies the patch with evanphx/json-patch, the engine of the API's own JSON patches: `replace` of a
+// missing key adds it (RFC 6902 refuses), and a patch that does not apply is an InternalError with evanphx's words.
+t.test('a webhook patch is applied as evanphx/json-patch applies it; one that does not apply is an InternalError', async (t) => {
+  await configure('MutatingWebhookConfiguration', [hook('patch.example.com', '/mutate')]);
+  const patchOf = (ops: object[]) => () => ({ patch: Buffer.from(JSON.stringify(ops)).toString('base64'), patchType: 'JSONPatch' });
+  answer = patchOf([{ op: 'replace', path: '/metadata/labels/added', value: 'yes' }]);
+  t.same((await chain.mutate(attributes()))?.metadata.labels, { tier: 'x', added: 'yes' });
+  answer = patchOf([]);
+  t.same(await chain.mutate(attributes()), attributes().object, 'an empty patch changes nothing');
+  answer = patchOf([{ op: 'remove', path: '/data/missing' }]);
+  const failed = (await chain.mutate(attributes()).catch((e: unknown) => e)) as StatusError;
+  t.equal(failed.code, 500);
+  t.equal(failed.message, 'Internal error occurred: Unable to remove nonexistent key: missing');
+  answer = () => ({ patch: Buffer.from('{"op":"add"}').toString('base64'), patchType: 'JSONPatch' });
+  const undecodable = (await chain.mutate(attributes()).catch((e: unknown) => e)) as StatusError;
+  t.equal(undecodable.message, 'Internal error occurred: json: cannot unmarshal object into Go value of type jsonpatch.Patch');
+});
+
 t.test('rules decide: operations, resources and subresources, scope', async (t) => {
   await configure('ValidatingWebhookConfiguration', [
     hook('status.example.com', '/validate', {

@@ -16,6 +16,7 @@ t.test('defaults', async (t) => {
     profile: 'instant',
     seed: 1,
     installKubeVirt: false,
+    installCdi: false,
     eventTtlMs: 3_600_000,
     stateFile: join(homedir(), '.kubevirt-emulator', 'state.db'),
   });
@@ -65,6 +66,7 @@ t.test('every option maps onto EmulatorOptions', async (t) => {
     '--seed',
     '42',
     '--install-kubevirt',
+    '--install-cdi',
     '--event-ttl',
     '1h30m',
   ]);
@@ -81,6 +83,7 @@ t.test('every option maps onto EmulatorOptions', async (t) => {
     profile: 'realistic',
     seed: 42,
     installKubeVirt: true,
+    installCdi: true,
     eventTtlMs: 5_400_000,
     stateFile: '/tmp/data/state.db',
   });

@@ -190,3 +190,20 @@ t.test('workers wait for the informers to sync; stop before sync returns', async
   await controller.stop();
   t.pass('stopped without the informer ever syncing');
 });
+
+t.test('a controller that keeps feeding itself still lets the event loop turn (I/O is not starved)', async (t) => {
+  let reconciles = 0;
+  let controllerRef: Controller | undefined;
+  const { client, controller, informer } = await setup(async (key) => {
+    reconciles++;
+    controllerRef?.enqueue(key); // the next change is already there: nothing but microtasks between reconciles
+  });
+  controllerRef = controller;
+  await client.create(configMap('a'));
+  const before = reconciles;
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  const during = reconciles - before;
+  t.ok(during > 0 && during <= 64, `the event loop turned after ${during} reconciles`);
+  await controller.stop();
+  informer.stop();
+});

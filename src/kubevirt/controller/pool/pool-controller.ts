@@ -5,7 +5,8 @@
  * of the pool spec; scales in by the scale-in strategy; keeps its finalizer on
  * the pool and on every VM until they go; writes replicas, readyReplicas,
  * labelSelector and the ReplicaFailure / ReplicaPaused conditions; rolls template
- * changes out to the VMs and their VMIs (pool-update.ts). The VMs then
+ * changes out to the VMs and their VMIs (pool-update.ts); replaces failing VMs
+ * when autohealing is on (pool-autoheal.ts). The VMs then
  * run through the VM controller like any other.
  */
 import { matchLabelSelector } from '../../../api/selectors/label-selector.js';
@@ -24,6 +25,7 @@ import { hasCondition } from '../conditions.js';
 import { CONTROLLER_REVISION_REF, VM_REF } from '../constants.js';
 import { errorMessage, statusCode } from '../errors.js';
 import { scaleInOrder } from './pool-scale-in.js';
+import { vmsToAutoheal } from './pool-autoheal.js';
 import {
   FINALIZER_POOL,
   freeIndices,
@@ -101,9 +103,13 @@ export class VmPoolController implements Component {
     }
     if (!matchLabelSelector(pool.spec.selector, pool.spec.virtualMachineTemplate.metadata?.labels ?? {})) return;
     const vms = await this.ownedVms(pool);
-    if (!pool.metadata.deletionTimestamp) await this.setFinalizer(POOL_REF, pool, true);
     let failure: SyncFailure | undefined;
     let result: ReconcileResult | undefined;
+    // Autohealing comes first (pool.go execute): failing VMs go through scale-in, and the scale-out replaces them.
+    const healing = vmsToAutoheal(pool, vms, ctx.clock.nowMs());
+    if (healing.dueInMs !== undefined) result = { requeueAfterMs: healing.dueInMs };
+    if (healing.vms.length > 0) await this.removeVms(key, pool, healing.vms, healing.vms.length);
+    if (!pool.metadata.deletionTimestamp) await this.setFinalizer(POOL_REF, pool, true);
     if (pool.metadata.deletionTimestamp) {
       // The VMs go by garbage collection; the pool lets go of them, then of itself.
       for (const vm of vms) await this.setFinalizer(VM_REF, vm, false);
@@ -116,7 +122,7 @@ export class VmPoolController implements Component {
       if (!failure && stable && this.expectations.satisfied(key)) {
         try {
           updated = await updatePool(this.updateDeps, pool, vms, () => this.ensureRevision(key, pool));
-          if (updated.retryAfterMs) result = { requeueAfterMs: updated.retryAfterMs };
+          if (updated.retryAfterMs) result = { requeueAfterMs: Math.min(updated.retryAfterMs, result?.requeueAfterMs ?? Infinity) };
         } catch (err) {
           failure = { reason: 'FailedUpdate', message: errorMessage(err) };
         }
@@ -208,13 +214,17 @@ export class VmPoolController implements Component {
     }
   }
 
-  /** Proactive scale-in (the default): VMs already going count towards `count`; the rest go in the strategy's order. */
+  /** Proactive scale-in (the default); none when unmanaged or opportunistic. */
   private async scaleIn(key: string, pool: VirtualMachinePool, vms: VirtualMachine[], count: number): Promise<void> {
-    const strategy = pool.spec.scaleInStrategy;
-    if (isUnmanaged(pool) || strategy?.opportunistic) return;
+    if (isUnmanaged(pool) || pool.spec.scaleInStrategy?.opportunistic) return;
+    await this.removeVms(key, pool, vms, count);
+  }
+
+  /** pool.go scaleIn: VMs already going count towards `count`; the rest go in the selection policy's order. */
+  private async removeVms(key: string, pool: VirtualMachinePool, vms: VirtualMachine[], count: number): Promise<void> {
     const { ctx, recorder } = this.deps;
     const eligible = vms.filter((vm) => !vm.metadata.deletionTimestamp);
-    const victims = scaleInOrder(eligible, strategy?.proactive?.selectionPolicy, () => ctx.random.next()).slice(
+    const victims = scaleInOrder(eligible, pool.spec.scaleInStrategy?.proactive?.selectionPolicy, () => ctx.random.next()).slice(
       0,
       Math.max(0, count - (vms.length - eligible.length)),
     );

@@ -2,10 +2,11 @@
  * Which VMs a VirtualMachinePool removes first when it scales in (pool.go
  * sortVMsBasedOnSortPolicy, filterVMsBasedOnSelectors): sorted by the
  * selection policy's sortPolicy (Random unless set), then narrowed to VMs
- * whose VMI template labels match the policy's label selector.
+ * whose VMI template labels match the policy's label selector and whose VMI
+ * template nodeSelector matches its node selector requirements.
  */
-import { matchLabelSelector } from '../../../api/selectors/label-selector.js';
-import { indexOfVm, type VirtualMachinePool } from './pool-vm.js';
+import { matchLabelSelector, requirementMatches, type LabelRequirement } from '../../../api/selectors/label-selector.js';
+import { indexOfVm, type PoolSelectors, type VirtualMachinePool } from './pool-vm.js';
 import type { VirtualMachine } from '../types.js';
 
 type SelectionPolicy = NonNullable<NonNullable<NonNullable<VirtualMachinePool['spec']['scaleInStrategy']>['proactive']>['selectionPolicy']>;
@@ -41,6 +42,31 @@ export function scaleInOrder(vms: readonly VirtualMachine[], policy: SelectionPo
     default:
       ordered = shuffled(vms, random);
   }
-  const labelSelector = policy?.selectors?.labelSelector;
-  return labelSelector ? ordered.filter((vm) => matchLabelSelector(labelSelector, vm.spec.template.metadata?.labels ?? {})) : ordered;
+  const selectors = policy?.selectors;
+  if (!selectors?.labelSelector && !selectors?.nodeSelectorRequirementMatcher) return ordered;
+  const nodeMatcher = selectors.nodeSelectorRequirementMatcher && nodeSelectorMatcher(selectors.nodeSelectorRequirementMatcher);
+  return ordered.filter(
+    (vm) =>
+      (!selectors.labelSelector || matchLabelSelector(selectors.labelSelector, vm.spec.template.metadata?.labels ?? {})) &&
+      (!nodeMatcher || nodeMatcher((vm.spec.template.spec.nodeSelector as Record<string, string> | undefined) ?? {})),
+  );
+}
+
+const NODE_SELECTOR_OPERATORS: Record<string, LabelRequirement['operator']> = {
+  In: 'in',
+  NotIn: 'notin',
+  Exists: 'exists',
+  DoesNotExist: '!',
+  Gt: 'gt',
+  Lt: 'lt',
+};
+
+/** nodeSelectorRequirementsAsSelector: the requirements as a label selector over the VM template's nodeSelector. */
+function nodeSelectorMatcher(requirements: NonNullable<PoolSelectors['nodeSelectorRequirementMatcher']>) {
+  const compiled: LabelRequirement[] = requirements.map((r) => {
+    const operator = NODE_SELECTOR_OPERATORS[r.operator];
+    if (!operator) throw new Error(`failed to parse node selector from pool: "${r.operator}" is not a valid label selector operator`);
+    return { key: r.key, operator, values: r.values ?? [] };
+  });
+  return (labels: Record<string, string>) => compiled.every((r) => requirementMatches(r, labels));
 }

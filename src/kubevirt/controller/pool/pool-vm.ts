@@ -12,12 +12,19 @@ import { newControllerRef } from '../../../kube/owners.js';
 import { VM_REF } from '../constants.js';
 import type { ReplicaStatus } from '../replicaset/replicaset-status.js';
 import type { VirtualMachine, Volume } from '../types.js';
+import type { Autohealing } from './pool-autoheal.js';
 
 export const POOL_REF: KindRef = { apiVersion: 'pool.kubevirt.io/v1beta1', kind: 'VirtualMachinePool' };
 export const FINALIZER_POOL = 'pool.kubevirt.io/finalizer';
 export const LABEL_POOL_REVISION = 'kubevirt.io/vm-pool-revision-name';
 
 export type SortPolicy = 'AscendingOrder' | 'DescendingOrder' | 'Newest' | 'Oldest' | 'Random';
+
+/** VirtualMachinePoolSelectors: VM template labels, and requirements on the VM template's nodeSelector. */
+export interface PoolSelectors {
+  labelSelector?: LabelSelectorObject;
+  nodeSelectorRequirementMatcher?: Array<{ key: string; operator: string; values?: string[] }>;
+}
 
 export interface VirtualMachinePool extends KubeObject {
   spec: {
@@ -35,8 +42,9 @@ export interface VirtualMachinePool extends KubeObject {
     scaleInStrategy?: {
       unmanaged?: object;
       opportunistic?: object;
-      proactive?: { selectionPolicy?: { sortPolicy?: SortPolicy; selectors?: { labelSelector?: LabelSelectorObject } } };
+      proactive?: { selectionPolicy?: { sortPolicy?: SortPolicy; selectors?: PoolSelectors } };
     };
+    autohealing?: Autohealing;
   };
   status?: ReplicaStatus;
 }

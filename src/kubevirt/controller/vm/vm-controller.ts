@@ -24,6 +24,7 @@ import { clientLookup, expandIntoVmi, syncInstancetypeRefs } from '../instancety
 import { withObservedApiVersion } from '../vmi/vmi-controller.js';
 import type { SyncError } from '../vmi/vmi-status.js';
 import { nextVmStatus, templateClaims } from './vm-status.js';
+import type { DataVolumeCache } from '../datavolume/datavolume-cache.js';
 import type { ClusterConfig } from '../cluster-config.js';
 import { declarativeVolumesPatch } from '../hotplug/declarative.js';
 import { MEMORY_DUMP_ANNOTATION, memoryDumpActions, nextMemoryDumpRequest } from '../hotplug/memory-dump.js';
@@ -33,6 +34,8 @@ export interface VmControllerDeps {
   vms: Informer<VirtualMachine>;
   vmis: Informer<VirtualMachineInstance>;
   pvcs: Informer;
+  /** CDI's DataVolumes, once CDI is installed. */
+  dataVolumes: DataVolumeCache;
   recorder: EventRecorder;
   config: () => ClusterConfig;
 }
@@ -78,12 +81,14 @@ export class VmController implements Component {
     this.controller.watch(vms);
     // A VMI concerns the VM that controls it, or (an orphan) the VM of the same name that may adopt it.
     this.controller.watch(vmis, (vmi) => [ownerVmKey(vmi) ?? objectKey(vmi)]);
-    this.controller.watch(pvcs, (pvc) =>
+    // A claim, or a DataVolume, concerns the VMs whose template has a volume of its name.
+    const vmsUsing = (claim: KubeObject) =>
       vms
-        .listByNamespace(pvc.metadata.namespace ?? '')
-        .filter((vm) => templateClaims(vm).includes(pvc.metadata.name ?? ''))
-        .map(objectKey),
-    );
+        .listByNamespace(claim.metadata.namespace ?? '')
+        .filter((vm) => templateClaims(vm).includes(claim.metadata.name ?? ''))
+        .map(objectKey);
+    this.controller.watch(pvcs, vmsUsing);
+    deps.dataVolumes.onServed((informer) => this.controller.watch(informer, vmsUsing));
   }
 
   async start(): Promise<void> {
@@ -422,6 +427,7 @@ export class VmController implements Component {
       startExpected: issued.creation === true || this.expectations.isCreationExpected(key),
       stopExpected: issued.deletion === true || this.expectations.isDeletionExpected(key),
       claimPhases,
+      dataVolume: (name) => this.deps.dataVolumes.get(vm.metadata.namespace, name),
       nowMs: ctx.clock.nowMs(),
       now: rfc3339(ctx.clock.now()),
       random: ctx.random.next(),

@@ -10,6 +10,8 @@ import { nextStartFailure } from './crash-loop.js';
 import { isSetToStart, runStrategyOf } from './run-strategy.js';
 import { isFinal, isUnprocessed, type Condition, type VirtualMachine, type VirtualMachineInstance, type VmStatus } from '../types.js';
 import type { SyncError } from '../vmi/vmi-status.js';
+import type { DataVolume } from '../datavolume/datavolume-cache.js';
+import { hasDataVolumeErrors, hasDataVolumeProvisioning } from '../datavolume/volume-readiness.js';
 
 export interface VmStatusInput {
   vm: VirtualMachine;
@@ -21,6 +23,8 @@ export interface VmStatusInput {
   stopExpected: boolean;
   /** Phase of each PersistentVolumeClaim the template refers to that exists. */
   claimPhases: ReadonlyMap<string, string>;
+  /** CDI's DataVolume of a name in the VM's namespace (none without CDI). */
+  dataVolume?: (name: string) => DataVolume | undefined;
   nowMs: number;
   now: string;
   /** In [0, 1): the crash-loop jitter. */
@@ -101,6 +105,7 @@ export function printableStatus(input: VmStatusInput, status: VmStatus): string 
   const strategy = runStrategyOf(vm);
   const paused = hasCondition(vmi?.status?.conditions, 'Paused', 'True');
   const running = vmi?.status?.phase === 'Running';
+  const dataVolume = input.dataVolume ?? (() => undefined);
   const checks: Array<[string, () => boolean]> = [
     ['Terminating', () => vm.metadata.deletionTimestamp !== undefined],
     ['Stopping', () => vmi !== undefined && !isFinal(vmi) && (vmi.metadata.deletionTimestamp !== undefined || input.stopExpected)],
@@ -108,7 +113,9 @@ export function printableStatus(input: VmStatusInput, status: VmStatus): string 
     ['Paused', () => running && paused],
     ['Running', () => running && !paused],
     ['ErrorPvcNotFound', () => syncReason(vmi, 'FailedPvcNotFound')],
+    ['DataVolumeError', () => hasDataVolumeErrors(vm.spec.template.spec.volumes, dataVolume)],
     ['ErrorUnschedulable', () => hasCondition(vmi?.status?.conditions, 'PodScheduled', 'False', 'Unschedulable')],
+    ['Provisioning', () => hasDataVolumeProvisioning(vm.spec.template.spec.volumes, dataVolume)],
     [
       'WaitingForVolumeBinding',
       () =>

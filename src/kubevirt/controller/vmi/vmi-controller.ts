@@ -26,6 +26,8 @@ import type { PersistentVolumeClaim } from '../../../kube/volumes.js';
 import { errorMessage, statusCode } from '../errors.js';
 import { HotplugAttachments } from '../hotplug/attachments.js';
 import { claimNameOf } from '../hotplug/volumes.js';
+import type { DataVolumeCache } from '../datavolume/datavolume-cache.js';
+import { dataVolumesOf, volumesReady } from '../datavolume/volume-readiness.js';
 
 export interface VmiControllerDeps {
   ctx: ComponentContext;
@@ -39,6 +41,26 @@ export interface VmiControllerDeps {
   controllerDeployments: Informer;
   /** Hotplug attachment pods (kubevirt.io=hotplug-disk), controlled by launcher pods. */
   attachmentPods: Informer<Pod>;
+  /** CDI's DataVolumes, once CDI is installed. */
+  dataVolumes: DataVolumeCache;
+}
+
+/** The annotation of a WaitForFirstConsumer temporary pod (v1.EphemeralProvisioningObject). */
+const EPHEMERAL_PROVISIONING = 'kubevirt.io/ephemeral-provisioning';
+
+/**
+ * RenderLaunchManifestNoVm: the launcher pod as a "doppelganger" that only consumes the VMI's claims, so a
+ * WaitForFirstConsumer claim gets a node and CDI can populate it; it runs no VM.
+ */
+function temporaryPod(pod: Pod): Pod {
+  return {
+    ...pod,
+    metadata: { ...pod.metadata, annotations: { ...pod.metadata.annotations, [EPHEMERAL_PROVISIONING]: 'true' } },
+    spec: {
+      ...pod.spec,
+      containers: pod.spec.containers.map((c) => (c.name === 'compute' ? { ...c, command: ['/bin/bash', '-c', 'echo', 'bound PVCs'] } : c)),
+    },
+  };
 }
 
 /** Adds the api-version annotations KubeVirt writes first thing on every object it manages (a plain update, nothing else that round). */
@@ -104,6 +126,15 @@ export class VmiController implements Component {
     });
     // The owning VM coming or going decides whether a final VMI keeps the VM controller's finalizer.
     this.controller.watch(deps.vms);
+    // A DataVolume concerns the VMIs with a volume of its name (listVMIsMatchingDV).
+    deps.dataVolumes.onServed((informer) =>
+      this.controller.watch(informer, (dv) =>
+        vmis
+          .listByNamespace(dv.metadata.namespace ?? '')
+          .filter((vmi) => vmi.spec.volumes?.some((v) => claimNameOf(v) === dv.metadata.name))
+          .map(objectKey),
+      ),
+    );
     // virt-controller of a new version starts with another launcher image and resyncs every VMI, so the outdated-launcher label follows.
     let launcherImage: string | undefined;
     this.controller.watch(deps.controllerDeployments, () => {
@@ -157,6 +188,7 @@ export class VmiController implements Component {
       launcherImage: this.deps.config().launcherImage,
       now: rfc3339(ctx.clock.now()),
       claim: (name) => this.deps.pvcs.getByName(vmi.metadata.namespace, name) as PersistentVolumeClaim | undefined,
+      dataVolumes: dataVolumesOf(vmi.spec.volumes, (name) => this.deps.dataVolumes.get(vmi.metadata.namespace, name)),
     });
     if (next.status?.phase === 'Running' && vmi.status?.phase === 'Running' && pod && !isPodDownOrGoingDown(pod)) {
       const claim = (name: string) => claimInfo(name, this.deps.pvcs.getByName(vmi.metadata.namespace, name) as PersistentVolumeClaim);
@@ -179,7 +211,14 @@ export class VmiController implements Component {
       return { syncError: failed, pod };
     }
     if (vmi.status?.phase === 'Running' && pod && !isPodDownOrGoingDown(pod)) return { pod, syncError: await this.hotplug.sync(vmi, pod) };
-    if (isFinal(vmi) || pod || !isUnprocessed(vmi)) return { pod };
+    if (isFinal(vmi)) return { pod };
+    if (pod) {
+      // The temporary pod has done its work once no claim waits for its first consumer any more.
+      if (isTempPod(pod) && !this.volumesReady(vmi).waitsForFirstConsumer)
+        return { pod, syncError: await this.deleteTemporaryPod(vmi, pod) };
+      return { pod };
+    }
+    if (!isUnprocessed(vmi)) return {};
 
     const missing = this.missingClaim(vmi);
     if (missing) {
@@ -187,12 +226,16 @@ export class VmiController implements Component {
       void this.deps.recorder.event(vmi, 'Normal', 'FailedPvcNotFound', message);
       return { syncError: { reason: 'FailedPvcNotFound', message, requeue: false } };
     }
+    const volumes = this.volumesReady(vmi);
+    // Delaying pod creation while DataVolume populates.
+    if (!volumes.ready) return {};
     const config = this.deps.config();
     const networkResources = config.externalNetResourceInjection ? {} : await this.networkResources(vmi);
     if (typeof networkResources === 'string') {
       return { syncError: { reason: 'FailedCreate', message: `failed to render launch manifest: ${networkResources}`, requeue: true } };
     }
-    const template = renderLauncherPod(vmi, config, this.deps.ctx.random.next(), networkResources);
+    const rendered = renderLauncherPod(vmi, config, this.deps.ctx.random.next(), networkResources);
+    const template = volumes.waitsForFirstConsumer ? temporaryPod(rendered) : rendered;
     this.podExpectations.expectCreations(key);
     try {
       const created = await this.deps.ctx.client.create(template);
@@ -231,6 +274,30 @@ export class VmiController implements Component {
       const claim = volume.persistentVolumeClaim?.claimName ?? volume.dataVolume?.name;
       if (claim && !this.deps.pvcs.getByName(vmi.metadata.namespace, claim)) return claim;
     }
+    return undefined;
+  }
+
+  private volumesReady(vmi: VirtualMachineInstance): ReturnType<typeof volumesReady> {
+    return volumesReady(
+      vmi.spec.volumes,
+      (name) => this.deps.pvcs.getByName(vmi.metadata.namespace, name) as PersistentVolumeClaim | undefined,
+      (name) => this.deps.dataVolumes.get(vmi.metadata.namespace, name),
+    );
+  }
+
+  /** deleteRunningFinishedOrFailedPod: a temporary pod goes at once (grace 0) once it has run. */
+  private async deleteTemporaryPod(vmi: VirtualMachineInstance, pod: Pod): Promise<SyncError | undefined> {
+    if (pod.metadata.deletionTimestamp || !['Running', 'Succeeded', 'Failed'].includes(pod.status?.phase ?? '')) return undefined;
+    const name = pod.metadata.name ?? '';
+    try {
+      await this.deps.ctx.client.delete(POD_REF, pod.metadata.namespace, name, { gracePeriodSeconds: 0 });
+    } catch (err) {
+      if (statusCode(err) !== 404) {
+        void this.deps.recorder.event(vmi, 'Warning', 'FailedDelete', `Failed to delete WaitForFirstConsumer temporary pod ${name}`);
+        return { reason: 'FailedHotplugSync', message: `failed to clean up temporary pods: ${errorMessage(err)}`, requeue: true };
+      }
+    }
+    void this.deps.recorder.event(vmi, 'Normal', 'SuccessfulDelete', `Deleted WaitForFirstConsumer temporary pod ${name}`);
     return undefined;
   }
 

@@ -4,7 +4,8 @@
  * launcher pod and the outcome of the sync step, the VMI as it should be.
  * Pending → Scheduling once a pod exists; Scheduling → Scheduled once the pod
  * runs (the hand-over to virt-handler); Failed when the pod goes away first;
- * finalizers dropped once a final VMI has no pod left.
+ * finalizers dropped once a final VMI has no pod left. DataVolumesReady from
+ * the VMI's DataVolumes, Provisioning while one waits for its first consumer.
  */
 import { podCondition, type Pod } from '../../../kube/pods.js';
 import { findCondition, hasCondition, withCondition, withoutCondition } from '../conditions.js';
@@ -20,6 +21,8 @@ import {
 import { containerImageError, isLauncherPodReady, isPodDownOrGoingDown, isTempPod } from './launcher-pod-state.js';
 import { formatQuantity } from '../../../kube/quantity.js';
 import type { PersistentVolumeClaim } from '../../../kube/volumes.js';
+import type { DataVolume } from '../datavolume/datavolume-cache.js';
+import { dataVolumesReadyCondition, hasFailedDataVolumes, hasWaitForFirstConsumer } from '../datavolume/volume-readiness.js';
 import { isFinal, isUnprocessed, type Condition, type VirtualMachineInstance, type VmiPhase, type VmiStatus } from '../types.js';
 
 /** A failure of the sync step, as KubeVirt's SyncError: a reason for the Synchronized condition and a message. */
@@ -43,7 +46,12 @@ export interface VmiStatusInput {
   now: string;
   /** The VMI's PersistentVolumeClaims by name (from the informer), for volumeStatus[].persistentVolumeClaimInfo. */
   claim?: (name: string) => PersistentVolumeClaim | undefined;
+  /** The DataVolumes behind the VMI's volumes (none without CDI). */
+  dataVolumes?: readonly DataVolume[];
 }
+
+/** The Provisioning condition a VMI waiting on a WaitForFirstConsumer DataVolume gets (status only, times null). */
+const PROVISIONING: Condition = { type: 'Provisioning', status: 'True', lastProbeTime: null, lastTransitionTime: null };
 
 const readyCondition = (status: Condition['status'], reason: string, message: string, now: string): Condition => ({
   type: 'Ready',
@@ -178,6 +186,9 @@ export function nextVmiState(input: VmiStatusInput): VirtualMachineInstance {
 
   if (ownedPods.length > 0 || status.activePods) status.activePods = activePods(ownedPods);
   let conditions = withCondition(status.conditions, readyFromPod(vmi, pod, now));
+  const dataVolumes = input.dataVolumes ?? [];
+  const dataVolumesReady = dataVolumesReadyCondition(dataVolumes);
+  if (dataVolumesReady) conditions = withCondition(conditions, dataVolumesReady);
 
   const launcherPod = pod && !isTempPod(pod) ? pod : undefined;
   if (launcherPod) {
@@ -192,9 +203,10 @@ export function nextVmiState(input: VmiStatusInput): VirtualMachineInstance {
   const phase: VmiPhase = status.phase ?? '';
   if (isUnprocessed(vmi)) {
     if (launcherPod) status.phase = 'Scheduling';
-    else if (vmi.metadata.deletionTimestamp) status.phase = 'Failed';
+    else if (vmi.metadata.deletionTimestamp || hasFailedDataVolumes(dataVolumes)) status.phase = 'Failed';
     else {
       status.phase = 'Pending';
+      if (hasWaitForFirstConsumer(dataVolumes) && !findCondition(conditions, PROVISIONING.type)) conditions = [...conditions, PROVISIONING];
       if (syncError?.reason === 'FailedPvcNotFound') {
         conditions = withoutCondition(conditions, 'PodScheduled');
         conditions.push({

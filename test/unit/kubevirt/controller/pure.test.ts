@@ -121,4 +121,28 @@ t.test('printableStatus precedence', async (t) => {
   t.equal(at(input(vm({}, 'Halted'), vmi('Failed')), { startFailure: { consecutiveFailCount: 1 } }), 'Stopped', 'no crash loop for Halted');
   t.equal(at(input(vm(), undefined)), 'Stopped');
   t.equal(at(input(vm(), vmi('Unknown'))), 'Unknown');
+
+  // DataVolume states (pkg/storage/types HasDataVolumeErrors, HasDataVolumeProvisioning), between ErrorPvcNotFound and WaitingForVolumeBinding.
+  const withDisk = vm();
+  withDisk.spec.template.spec.volumes = [{ name: 'root', dataVolume: { name: 'root-dv' } }];
+  const dv = (phase: string, conditions: Array<{ type: string; status: string; reason?: string }> = []) => ({
+    dataVolume: (name: string) =>
+      name === 'root-dv'
+        ? { apiVersion: 'cdi.kubevirt.io/v1beta1', kind: 'DataVolume', metadata: { name }, status: { phase, conditions } }
+        : undefined,
+  });
+  t.equal(at(input(withDisk, undefined, dv('Failed'))), 'DataVolumeError');
+  t.equal(
+    at(input(withDisk, undefined, dv('ImportInProgress', [{ type: 'Running', status: 'False', reason: 'Error' }]))),
+    'DataVolumeError',
+  );
+  t.equal(at(input(withDisk, undefined, dv('ImportInProgress', [{ type: 'Running', status: 'True' }]))), 'Provisioning');
+  t.equal(at(input(withDisk, undefined, dv('Pending'))), 'Provisioning');
+  t.equal(at(input(withDisk, undefined, dv('WaitForFirstConsumer'))), 'Stopped', 'waiting unbound for a consumer is not provisioning');
+  t.equal(
+    at(input(withDisk, undefined, dv('WaitForFirstConsumer', [{ type: 'Bound', status: 'True' }]))),
+    'Provisioning',
+    'bound while marked WaitForFirstConsumer is',
+  );
+  t.equal(at(input(withDisk, vmi('Running'), dv('Succeeded'))), 'Running');
 });

@@ -1,6 +1,8 @@
 import t from 'tap';
 import type { KubeObject } from '../../../../../src/api/types.js';
 import { indexVmSpec, type VirtualMachinePool } from '../../../../../src/kubevirt/controller/pool/pool-vm.js';
+import { scaleInOrder } from '../../../../../src/kubevirt/controller/pool/pool-scale-in.js';
+import { vmsToAutoheal } from '../../../../../src/kubevirt/controller/pool/pool-autoheal.js';
 import type { VirtualMachine, VirtualMachineInstance } from '../../../../../src/kubevirt/controller/types.js';
 import { example, setVmiPhase, VM, VMI, type Harness } from '../harness.js';
 import { patchScale, POOL, startReplicaHarness, statusOf } from '../replicaset/harness.js';
@@ -172,4 +174,72 @@ t.test('indexVmSpec: per-index DataVolume, ConfigMap and Secret names', async (t
     { name: 'f', cloudInitNoCloud: { userDataSecretRef: { name: 'ud-4' }, networkDataSecretRef: { name: 'nd-4' } } },
   ]);
   t.equal((pool.spec.virtualMachineTemplate.spec.template.spec.volumes ?? [])[0].dataVolume?.name, 'disk', 'the template is left alone');
+});
+
+t.test('scaleInOrder: sort policies, then the label and node selectors of the selection policy (pool.go scaleIn)', async (t) => {
+  const vm = (name: string, created: string, nodeSelector?: Record<string, string>, labels?: Record<string, string>): VirtualMachine => ({
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachine',
+    metadata: { name, creationTimestamp: created },
+    spec: { template: { metadata: { labels }, spec: { domain: {}, nodeSelector } } },
+  });
+  const vms = [
+    vm('p-1', '2026-01-01T00:00:02Z', { zone: 'a' }, { tier: 'gold' }),
+    vm('p-10', '2026-01-01T00:00:01Z', { zone: 'b' }),
+    vm('p-2', '2026-01-01T00:00:03Z'),
+  ];
+  const names = (list: VirtualMachine[]) => list.map((v) => v.metadata.name);
+  const order = (selectionPolicy: Parameters<typeof scaleInOrder>[1]) => names(scaleInOrder(vms, selectionPolicy, () => 0));
+  t.same(order({ sortPolicy: 'AscendingOrder' }), ['p-1', 'p-2', 'p-10'], 'by the index in the name, not the string');
+  t.same(order({ sortPolicy: 'DescendingOrder' }), ['p-10', 'p-2', 'p-1']);
+  t.same(order({ sortPolicy: 'Newest' }), ['p-2', 'p-1', 'p-10']);
+  t.same(order({ sortPolicy: 'Oldest' }), ['p-10', 'p-1', 'p-2']);
+  t.same(order({ sortPolicy: 'Oldest', selectors: { labelSelector: { matchLabels: { tier: 'gold' } } } }), ['p-1']);
+  t.same(
+    order({
+      sortPolicy: 'AscendingOrder',
+      selectors: { nodeSelectorRequirementMatcher: [{ key: 'zone', operator: 'In', values: ['a', 'b'] }] },
+    }),
+    ['p-1', 'p-10'],
+  );
+  t.same(
+    order({ sortPolicy: 'AscendingOrder', selectors: { nodeSelectorRequirementMatcher: [{ key: 'zone', operator: 'DoesNotExist' }] } }),
+    ['p-2'],
+  );
+  t.throws(() => order({ selectors: { nodeSelectorRequirementMatcher: [{ key: 'zone', operator: 'Near' }] } }), {
+    message: 'failed to parse node selector from pool: "Near" is not a valid label selector operator',
+  });
+});
+
+t.test('vmsToAutoheal: start failures past the threshold, failing statuses once Ready has been False long enough', async (t) => {
+  const now = Date.parse('2026-01-01T01:00:00Z');
+  const vm = (name: string, status: VirtualMachine['status']): VirtualMachine => ({
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachine',
+    metadata: { name },
+    spec: { template: { spec: { domain: {} } } },
+    status,
+  });
+  const notReadySince = (time: string | null) => [
+    { type: 'Ready', status: 'False' as const, lastProbeTime: time, lastTransitionTime: time },
+  ];
+  const vms = [
+    vm('crashing', { printableStatus: 'CrashLoopBackOff', startFailure: { consecutiveFailCount: 3 } }),
+    vm('crashed-once', { printableStatus: 'Stopped', startFailure: { consecutiveFailCount: 1 } }),
+    vm('pulling', { printableStatus: 'ErrImagePull', conditions: notReadySince(null) }),
+    vm('unschedulable', { printableStatus: 'ErrorUnschedulable', conditions: notReadySince('2026-01-01T00:58:00Z') }),
+    vm('running', { printableStatus: 'Running', conditions: notReadySince(null) }),
+  ];
+  const pool = (autohealing?: object) => ({ spec: { autohealing, virtualMachineTemplate: { spec: {} } } }) as unknown as VirtualMachinePool;
+  const names = (r: { vms: VirtualMachine[] }) => r.vms.map((v) => v.metadata.name);
+  t.same(vmsToAutoheal(pool(), vms, now), { vms: [] }, 'off without spec.autohealing');
+  const defaults = vmsToAutoheal(pool({}), vms, now);
+  t.same(names(defaults), ['crashing', 'pulling'], 'threshold 3; a null lastProbeTime counts as failing since ever');
+  t.equal(defaults.dueInMs, 3 * 60_000, 'the unschedulable VM is due once it has failed for 5 minutes');
+  t.same(names(vmsToAutoheal(pool({ startUpFailureThreshold: 1, minFailingToStartDuration: '1m' }), vms, now)), [
+    'crashing',
+    'crashed-once',
+    'pulling',
+    'unschedulable',
+  ]);
 });
