@@ -9,7 +9,18 @@
  *   counted from then on.
  * - A source may write 25 events about one object, then one every 5 minutes
  *   (a token bucket per source and object); the rest are dropped.
- * Every table is an LRU of 4096 entries, so a long run cannot grow it.
+ * Every table is an LRU of 4096 entries, as in client-go. The spam and
+ * aggregation tables also drop, in amortized sweeps, entries that are back at
+ * the state of a missing entry (a token bucket refilled to its burst, a group
+ * whose ten minutes have passed): that changes nothing a later event sees, and
+ * keeps them to what the recent events need instead of filling to 4096 with
+ * history (27 recorders share this process; in a cluster each is a process).
+ * The one difference from client-go: since dropped entries no longer take LRU
+ * slots, a recorder that touches more than 4096 keys within those windows
+ * forgets a live entry later than client-go would.
+ * The count table keeps every entry until the LRU forgets it: a repeat of an
+ * Event that has expired or been deleted is created again with its name and
+ * count (recordToSink), so no entry of it is ever the same as a missing one.
  */
 import type { Clock } from './clock.js';
 
@@ -82,11 +93,25 @@ export function aggregatorKeys(event: CoreEvent): [aggregateKey: string, localKe
   return [join([aggregate, event.reportingComponent, event.reportingInstance]), event.message];
 }
 
-/** A Map that forgets its least recently used entry beyond `capacity` (groupcache's lru.Cache). */
+/** Entries added between two sweeps: at least the size left by the previous one, so a sweep costs O(1) per added entry. */
+const MIN_ADDS_BETWEEN_SWEEPS = 256;
+
+/**
+ * A Map that forgets its least recently used entry beyond `capacity` (groupcache's lru.Cache) and, given `isDefault`,
+ * the entries that are the same as a missing one by now.
+ */
 class LruCache<V> {
   private readonly entries = new Map<string, V>();
+  private addsUntilSweep = MIN_ADDS_BETWEEN_SWEEPS;
 
-  constructor(private readonly capacity: number) {}
+  constructor(
+    private readonly capacity: number,
+    private readonly isDefault?: (value: V) => boolean,
+  ) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
 
   get(key: string): V | undefined {
     const value = this.entries.get(key);
@@ -95,9 +120,15 @@ class LruCache<V> {
   }
 
   add(key: string, value: V): void {
-    this.entries.delete(key);
+    const isNew = !this.entries.delete(key);
     this.entries.set(key, value);
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+    if (isNew && this.isDefault && --this.addsUntilSweep <= 0) this.sweep(this.isDefault);
+  }
+
+  private sweep(isDefault: (value: V) => boolean): void {
+    for (const [key, value] of this.entries) if (isDefault(value)) this.entries.delete(key);
+    this.addsUntilSweep = Math.max(MIN_ADDS_BETWEEN_SWEEPS, this.entries.size);
   }
 }
 
@@ -115,13 +146,22 @@ class TokenBucket {
     this.lastMs = clock.nowMs();
   }
 
+  /** Refilled to its burst by now: the same as a new bucket. */
+  isFull(): boolean {
+    return this.refilled(this.clock.nowMs()) === this.burst;
+  }
+
   tryAccept(): boolean {
     const now = this.clock.nowMs();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.lastMs) / 1000) * this.qps);
+    this.tokens = this.refilled(now);
     this.lastMs = now;
     if (this.tokens < 1) return false;
     this.tokens -= 1;
     return true;
+  }
+
+  private refilled(nowMs: number): number {
+    return Math.min(this.burst, this.tokens + ((nowMs - this.lastMs) / 1000) * this.qps);
   }
 }
 
@@ -139,8 +179,8 @@ interface Observation {
 }
 
 export class EventCorrelator {
-  private readonly spam = new LruCache<TokenBucket>(MAX_LRU_CACHE_ENTRIES);
-  private readonly aggregates = new LruCache<AggregateRecord>(MAX_LRU_CACHE_ENTRIES);
+  private readonly spam = new LruCache<TokenBucket>(MAX_LRU_CACHE_ENTRIES, (bucket) => bucket.isFull());
+  private readonly aggregates = new LruCache<AggregateRecord>(MAX_LRU_CACHE_ENTRIES, (record) => this.windowPassed(record));
   private readonly observations = new LruCache<Observation>(MAX_LRU_CACHE_ENTRIES);
 
   constructor(
@@ -159,6 +199,11 @@ export class EventCorrelator {
     return { skip: false, ...observed };
   }
 
+  /** How many entries each table holds (the spam filter's buckets, the aggregation groups, the counted events). */
+  cacheSizes(): { spam: number; aggregates: number; observations: number } {
+    return { spam: this.spam.size, aggregates: this.aggregates.size, observations: this.observations.size };
+  }
+
   /** UpdateState: remembers the Event as the server returned it (its name and resourceVersion) under its own key. */
   updateState(event: CoreEvent): void {
     this.observations.add(eventKey(event), {
@@ -173,7 +218,7 @@ export class EventCorrelator {
     const nowMs = this.clock.nowMs();
     const [aggregateKey, localKey] = aggregatorKeys(event);
     let record = this.aggregates.get(aggregateKey);
-    if (!record || nowMs - record.lastMs > AGGREGATE_INTERVAL_MS) record = { localKeys: new Set(), lastMs: nowMs };
+    if (!record || this.windowPassed(record)) record = { localKeys: new Set(), lastMs: nowMs };
     record.localKeys.add(localKey);
     record.lastMs = nowMs;
     this.aggregates.add(aggregateKey, record);
@@ -193,6 +238,11 @@ export class EventCorrelator {
       type: event.type,
     };
     return [combined, aggregateKey];
+  }
+
+  /** A similar event now starts a new group, as it does when there is no record. */
+  private windowPassed(record: AggregateRecord): boolean {
+    return this.clock.nowMs() - record.lastMs > AGGREGATE_INTERVAL_MS;
   }
 
   private observe(event: CoreEvent, key: string): { event: CoreEvent; patch?: EventRepeatPatch } {

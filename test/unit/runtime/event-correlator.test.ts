@@ -173,3 +173,63 @@ t.test('similar events further apart than the aggregate interval do not aggregat
   t.equal(result.message, 'similar message');
   t.equal(result.count, 1);
 });
+
+/** One event from each of `objects` new objects (a new name and uid each, as the pods and VMIs of a churn). */
+function newObjectEvents(objects: number): CoreEvent[] {
+  return Array.from({ length: objects }, (_, i) => {
+    const event = makeEvent('Created', `created object-${i}`, `object-${i}`);
+    return { ...event, involvedObject: { ...event.involvedObject, uid: `uid-${i}` } };
+  });
+}
+
+/** A correlator on a clock the test moves, and recordToSink's part: correlate, then remember what was written. */
+function manualHarness() {
+  const clock = new VirtualClock(START);
+  let names = 0;
+  const correlator = new EventCorrelator(
+    clock,
+    (event) => `${event.involvedObject.name}.${++names}`,
+    (ms) => rfc3339(new Date(ms)),
+  );
+  const correlate = (event: CoreEvent): CorrelationResult => {
+    const now = rfc3339(clock.now());
+    const result = correlator.correlate({ ...event, firstTimestamp: now, lastTimestamp: now });
+    if (!result.skip) correlator.updateState(result.event);
+    return result;
+  };
+  return { clock, correlator, correlate };
+}
+
+t.test('the spam and aggregation tables hold what recent events need, not the history', async (t) => {
+  const { clock, correlator, correlate } = manualHarness();
+  // 3,000 objects, one event each every 10 s: 8 virtual hours. A bucket is full again 5 minutes after its one event
+  // (30 objects), a group is over 10 minutes after it (60 objects).
+  for (const event of newObjectEvents(3_000)) {
+    await clock.advance(10_000);
+    correlate(event);
+  }
+  const sizes = correlator.cacheSizes();
+  t.ok(sizes.spam <= 512, `spam buckets: ${sizes.spam}`);
+  t.ok(sizes.aggregates <= 512, `aggregation groups: ${sizes.aggregates}`);
+  t.equal(sizes.observations, 3_000, 'every counted event is kept (an expired Event is created again with its count)');
+});
+
+t.test('sweeps keep the state that still matters: an emptied bucket, an open group, every count', async (t) => {
+  const { clock, correlate } = manualHarness();
+  const spammer = makeEvent('duplicate', 'me again', 'spammer');
+  for (const event of repeat(SPAM_BURST, spammer)) correlate(event);
+  const grouped = makeEvent('similar', 'similar message', 'grouped');
+  for (const event of similar(AGGREGATE_MAX_EVENTS - 1, grouped)) correlate(event);
+  // Enough new objects for several sweeps in one instant: no bucket has refilled, no group has closed.
+  const others = newObjectEvents(2_000);
+  for (const event of others) correlate(event);
+  t.same(correlate(spammer), { skip: true }, 'the emptied bucket is still empty');
+  t.equal(written(correlate(grouped)).message, `${COMBINED_MESSAGE_PREFIX}similar message`, 'the group still counts');
+  // Five hours on every bucket is full again and every group over, swept by these events; counting goes on as before.
+  await clock.advance(5 * 3_600_000);
+  for (const event of newObjectEvents(3_000).slice(2_000)) correlate(event);
+  t.equal(written(correlate(others[0])).count, 2, 'a repeat still patches its Event');
+  for (const event of repeat(SPAM_BURST - 1, others[1])) written(correlate(event));
+  t.equal(written(correlate(others[1])).count, SPAM_BURST + 1, 'a refilled bucket allows a whole burst again');
+  t.same(correlate(others[1]), { skip: true }, 'and then filters');
+});
