@@ -31,20 +31,27 @@ function makeEvent(reason: string, message: string, name = 'my-pod', fieldPath =
   };
 }
 
-/** A correlator whose clock moves `intervalMs` before each event, as client-go's IntervalClock does per Now(). */
-function harness(intervalMs: number) {
+/** A correlator on its own virtual clock; `nextName` numbers event names, shared with the aggregates it names. */
+function newCorrelator() {
   const clock = new VirtualClock(START);
   let names = 0;
+  const nextName = (name: string) => `${name}.${++names}`;
   const correlator = new EventCorrelator(
     clock,
-    (event) => `${event.involvedObject.name}.${++names}`,
+    (event) => nextName(event.involvedObject.name),
     (ms) => rfc3339(new Date(ms)),
   );
+  return { clock, correlator, nextName };
+}
+
+/** A correlator whose clock moves `intervalMs` before each event, as client-go's IntervalClock does per Now(). */
+function harness(intervalMs: number) {
+  const { clock, correlator, nextName } = newCorrelator();
   let rv = 0;
   const correlate = async (event: CoreEvent): Promise<CorrelationResult> => {
     await clock.advance(intervalMs);
     const now = rfc3339(clock.now());
-    const named = { ...event, metadata: { ...event.metadata, name: `${event.metadata.name}.${++names}` } };
+    const named = { ...event, metadata: { ...event.metadata, name: nextName(event.metadata.name) } };
     const result = correlator.correlate({ ...named, firstTimestamp: now, lastTimestamp: now });
     // As recordToSink does after a successful write: the server's copy, with its resourceVersion.
     if (!result.skip) correlator.updateState({ ...result.event, metadata: { ...result.event.metadata, resourceVersion: String(++rv) } });
@@ -184,13 +191,7 @@ function newObjectEvents(objects: number): CoreEvent[] {
 
 /** A correlator on a clock the test moves, and recordToSink's part: correlate, then remember what was written. */
 function manualHarness() {
-  const clock = new VirtualClock(START);
-  let names = 0;
-  const correlator = new EventCorrelator(
-    clock,
-    (event) => `${event.involvedObject.name}.${++names}`,
-    (ms) => rfc3339(new Date(ms)),
-  );
+  const { clock, correlator } = newCorrelator();
   const correlate = (event: CoreEvent): CorrelationResult => {
     const now = rfc3339(clock.now());
     const result = correlator.correlate({ ...event, firstTimestamp: now, lastTimestamp: now });
