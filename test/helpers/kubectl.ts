@@ -33,11 +33,20 @@ export function kubectlPath(): string {
   return PINNED_KUBECTL;
 }
 
+/**
+ * kubectl's environment: the kubeconfig and cache, after a Go GC target of 400 % (unless the caller's environment sets
+ * GOGC). A kubectl of the suite lives a fraction of a second; a sixth of its CPU went to collecting garbage that the
+ * process exit frees anyway (0.102 -> 0.085 CPU-s per `apply --dry-run=server`, measured alternately, 30 runs each).
+ */
+function kubectlEnvironment(options: KubectlOptions): NodeJS.ProcessEnv {
+  return { GOGC: '400', ...process.env, KUBECONFIG: options.kubeconfig, KUBECACHEDIR: options.cacheDir, ...options.env };
+}
+
 /** Resolves with the exit code and output; rejects only if kubectl cannot start, is killed, or overruns the timeout. */
 export function runKubectl(args: string[], options: KubectlOptions): Promise<KubectlResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const child = spawn(kubectlPath(), args, {
-    env: { ...process.env, KUBECONFIG: options.kubeconfig, KUBECACHEDIR: options.cacheDir, ...options.env },
+    env: kubectlEnvironment(options),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -84,7 +93,7 @@ export interface KubectlProcess {
 /** Starts kubectl and resolves once its standard output matches `ready` (a port-forward's or proxy's first line). */
 export function startKubectl(args: string[], ready: RegExp, options: KubectlOptions): Promise<KubectlProcess> {
   const child = spawn(kubectlPath(), args, {
-    env: { ...process.env, KUBECONFIG: options.kubeconfig, KUBECACHEDIR: options.cacheDir, ...options.env },
+    env: kubectlEnvironment(options),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
