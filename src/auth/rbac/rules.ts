@@ -32,6 +32,12 @@ export function ruleAllowsResource(rule: PolicyRule, a: ResourceAttributes): boo
   return !!a.name && rule.resourceNames.includes(a.name);
 }
 
+/** Whether the rule's verdict on `a` turns on the object's name: it has resourceNames and matches all else. */
+export function ruleNamesObjects(rule: PolicyRule, a: RequestAttributes): boolean {
+  if (a.kind !== 'resource' || !rule.resourceNames?.length) return false;
+  return has(rule.verbs, a.verb) && has(rule.apiGroups, a.apiGroup) && resourceMatches(rule, a.resource, a.subresource);
+}
+
 export function ruleAllows(rule: PolicyRule, a: RequestAttributes): boolean {
   if (a.kind === 'resource') return ruleAllowsResource(rule, a);
   return has(rule.verbs, a.verb) && nonResourceURLMatches(rule, a.path);

@@ -66,6 +66,7 @@ export function virtControllerCore(ctx: ComponentContext): Component {
   const pvcs = ctx.informers.informerFor(PVC_REF);
   const attachmentPods = ctx.informers.informerFor<Pod>(POD_REF, { labelSelector: ATTACHMENT_SELECTOR });
   const nodes = ctx.informers.informerFor(NODE_REF);
+  const revisions = ctx.informers.informerFor(CONTROLLER_REVISION_REF);
   const recorder = new EventRecorder(ctx.client, ctx.clock, { component: 'virtualmachine-controller' }, ctx.logger);
   const config = () =>
     clusterConfig(
@@ -79,7 +80,7 @@ export function virtControllerCore(ctx: ComponentContext): Component {
   const dataVolumes = new DataVolumeCache(ctx);
   const parts: Component[] = [
     dataVolumes,
-    new VmController({ ctx, vms, vmis, pvcs, dataVolumes, recorder, config }),
+    new VmController({ ctx, vms, vmis, pvcs, revisions, dataVolumes, recorder, config }),
     new VmiController({ ctx, vmis, vms, pods, pvcs, dataVolumes, recorder, config, controllerDeployments: deployments, attachmentPods }),
     new MigrationController({
       ctx,
@@ -117,7 +118,7 @@ export function virtControllerCore(ctx: ComponentContext): Component {
       ctx,
       pools: ctx.informers.informerFor<VirtualMachinePool>(POOL_REF),
       vms,
-      revisions: ctx.informers.informerFor(CONTROLLER_REVISION_REF),
+      revisions,
       vmis,
       recorder: new EventRecorder(ctx.client, ctx.clock, { component: 'virtualmachinepool-controller' }, ctx.logger),
     }),

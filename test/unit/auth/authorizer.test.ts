@@ -219,3 +219,24 @@ t.test('escalation checks compare broken-down rules and print them as kube does'
     [],
   );
 });
+
+t.test('decisions are memoised per request, per object name only where a rule with resourceNames applies', async (t) => {
+  const role = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name: 'r', namespace: 'a' },
+    rules: [
+      { apiGroups: [''], resources: ['configmaps'], resourceNames: ['settings'], verbs: ['get'] },
+      { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+    ],
+  } as unknown as KubeObject;
+  const authz = authorizerWith(role, binding('RoleBinding', 'b', 'Role', 'r', { kind: 'Group', name: 'devs' }, 'a'));
+  const check = (url: string, method = 'GET') => authz.authorize(alice, requestAttributes(method, url)).allowed;
+  const patched = Array.from({ length: 1000 }, (_, i) => check(`/api/v1/namespaces/a/events/pod-${i}.18a0`, 'PATCH'));
+  t.ok(patched.every(Boolean), 'every Event may be patched');
+  t.equal(authz.memoised, 1, 'a thousand Event names: one decision');
+  for (const name of ['settings', 'other', 'settings', 'other2']) {
+    t.equal(check(`/api/v1/namespaces/a/configmaps/${name}`), name === 'settings', `configmap ${name}`);
+  }
+  t.equal(authz.memoised, 1 + 1 + 3, 'the configmap request turns on the name: its decisions are per name');
+});

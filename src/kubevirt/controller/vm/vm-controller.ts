@@ -20,6 +20,7 @@ import { createsDataVolumes, handleDataVolumes } from './data-volumes.js';
 import { decideRunAction, hasStartPausedRequest, runStrategyOf, type RunAction } from './run-strategy.js';
 import { isFinal, type VirtualMachine, type VirtualMachineInstance } from '../types.js';
 import { vmiFromVm } from './vmi-from-vm.js';
+import { createStartRevision, indexRevisionsByVm } from './start-revisions.js';
 import { clientLookup, expandIntoVmi, syncInstancetypeRefs } from '../instancetype/vm-instancetype.js';
 import { withObservedApiVersion } from '../vmi/vmi-controller.js';
 import type { SyncError } from '../vmi/vmi-status.js';
@@ -34,6 +35,8 @@ export interface VmControllerDeps {
   vms: Informer<VirtualMachine>;
   vmis: Informer<VirtualMachineInstance>;
   pvcs: Informer;
+  /** ControllerRevisions: the VMs' start revisions. */
+  revisions: Informer;
   /** CDI's DataVolumes, once CDI is installed. */
   dataVolumes: DataVolumeCache;
   recorder: EventRecorder;
@@ -66,8 +69,6 @@ interface Issued {
   deletion?: boolean;
 }
 
-export const vmRevisionName = (vm: VirtualMachine): string => `revision-start-vm-${vm.metadata.uid ?? ''}-${vm.metadata.generation ?? 1}`;
-
 export class VmController implements Component {
   readonly name = 'virt-controller/vm';
   private readonly controller: Controller;
@@ -75,7 +76,7 @@ export class VmController implements Component {
   private registration: HandlerRegistration | undefined;
 
   constructor(private readonly deps: VmControllerDeps) {
-    const { ctx, vms, vmis, pvcs } = deps;
+    const { ctx, vms, vmis, pvcs, revisions } = deps;
     this.expectations = new Expectations(ctx.clock);
     this.controller = new Controller({ name: this.name, clock: ctx.clock, logger: ctx.logger, reconcile: (key) => this.reconcile(key) });
     this.controller.watch(vms);
@@ -88,6 +89,9 @@ export class VmController implements Component {
         .filter((vm) => templateClaims(vm).includes(claim.metadata.name ?? ''))
         .map(objectKey);
     this.controller.watch(pvcs, vmsUsing);
+    // Like virt-controller, syncs wait for the revision cache to sync (a start reads it); no revision change concerns a VM.
+    indexRevisionsByVm(revisions);
+    this.controller.watch(revisions, () => []);
     deps.dataVolumes.onServed((informer) => this.controller.watch(informer, vmsUsing));
   }
 
@@ -306,7 +310,7 @@ export class VmController implements Component {
     const vmi = vmiFromVm(vm, hasStartPausedRequest(vm));
     try {
       await expandIntoVmi(clientLookup(ctx.client), vm, vmi);
-      vmi.status = { virtualMachineRevisionName: await this.createRevision(vm) };
+      vmi.status = { virtualMachineRevisionName: await createStartRevision(ctx.client, this.deps.revisions, vm) };
       this.expectations.expectCreations(key);
       const created = await ctx.client.create(vmi);
       void recorder.event(
@@ -353,37 +357,6 @@ export class VmController implements Component {
       `Stopped the virtual machine by deleting the virtual machine instance ${vmi.metadata.uid ?? ''}`,
     );
     return { issued: { deletion: true } };
-  }
-
-  /** ControllerRevision `revision-start-vm-<uid>-<generation>` holding the VM spec the VMI starts from. */
-  private async createRevision(vm: VirtualMachine): Promise<string> {
-    const name = vmRevisionName(vm);
-    const revision: KubeObject = {
-      apiVersion: 'apps/v1',
-      kind: 'ControllerRevision',
-      metadata: {
-        name,
-        namespace: vm.metadata.namespace,
-        ownerReferences: [
-          {
-            apiVersion: 'kubevirt.io/v1',
-            kind: 'VirtualMachine',
-            name: vm.metadata.name ?? '',
-            uid: vm.metadata.uid ?? '',
-            controller: true,
-            blockOwnerDeletion: true,
-          },
-        ],
-      },
-      data: { spec: vm.spec },
-      revision: vm.metadata.generation ?? 1,
-    };
-    try {
-      await this.deps.ctx.client.create(revision);
-    } catch (err) {
-      if (statusCode(err) !== 409) throw err;
-    }
-    return name;
   }
 
   /** A VM whose template did not change since the VMI started (only e.g. its run strategy) moves the VMI's generation annotation along. */

@@ -155,3 +155,41 @@ t.test('crash loop: a VMI failing before Running backs off 10–15 s, shown as C
     return vmi && vmi.metadata.uid !== first;
   });
 });
+
+t.test('a VM keeps one start ControllerRevision, of its current generation; it goes with the VM', async (t) => {
+  const REVISION = { apiVersion: 'apps/v1', kind: 'ControllerRevision' } as const;
+  const name = 'revisions';
+  await h.client.create(cirrosVm(name, 'Always'));
+  const uid = (await h.client.get(VM, 'default', name)).metadata.uid ?? '';
+  const startRevisions = async () =>
+    (await h.client.list(REVISION, { namespace: 'default' })).items
+      .filter((r) => r.metadata.ownerReferences?.some((ref) => ref.uid === uid))
+      .map((r) => ({ name: r.metadata.name, revision: r.revision }));
+  let vmi = await waitForVmiPhase(h, name, 'Scheduled');
+  for (const round of [1, 2, 3]) {
+    await h.client.patch(VM, 'default', name, 'merge', { spec: { runStrategy: 'Halted' } });
+    await vmiGone(name);
+    await h.client.patch(VM, 'default', name, 'merge', {
+      spec: { runStrategy: 'Always', template: { metadata: { labels: { round: String(round) } } } },
+    });
+    const previous = vmi.metadata.uid;
+    vmi = await h.waitFor(`VMI of round ${round}`, async () => {
+      const next = await h.tryGet<typeof vmi>(VMI, 'default', name);
+      return next && next.metadata.uid !== previous ? next : undefined;
+    });
+    const generation = (await h.client.get(VM, 'default', name)).metadata.generation;
+    const current = `revision-start-vm-${uid}-${generation}`;
+    t.same(await startRevisions(), [{ name: current, revision: generation }], `round ${round}: only generation ${generation}'s`);
+    t.equal(vmi.status?.virtualMachineRevisionName, current);
+  }
+  // A restart at the same generation reuses its revision.
+  await setVmiPhase(h, name, 'Succeeded');
+  const restarted = await h.waitFor('the VMI restarted', async () => {
+    const next = await h.tryGet<typeof vmi>(VMI, 'default', name);
+    return next && next.metadata.uid !== vmi.metadata.uid ? next : undefined;
+  });
+  t.equal(restarted.status?.virtualMachineRevisionName, vmi.status?.virtualMachineRevisionName);
+  t.equal((await startRevisions()).length, 1);
+  await h.client.delete(VM, 'default', name);
+  await h.waitFor('the start revision collected with its VM', async () => (await startRevisions()).length === 0);
+});
