@@ -17,6 +17,7 @@ const BENCHMARKS = [
   'store-scaling.mjs',
   'durable-store.mjs',
   'kubevirt-deploy.mjs',
+  'install-cpu.mjs',
   'cluster-scale.mjs',
   'vmi-density.mjs',
   'vm-scale.mjs',

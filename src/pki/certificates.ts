@@ -130,10 +130,41 @@ export async function createCertificateAuthority(options: CreateAuthorityOptions
   return { certPem: certificate.toString('pem'), keyPem: privateKeyPem(keys.privateKey) };
 }
 
+/** What signing with a CA takes from it: its parsed certificate, its imported key and the authority key identifier. */
+interface Signer {
+  certificate: InstanceType<X509['X509Certificate']>;
+  key: CryptoKey;
+  authorityKeyIdentifier: InstanceType<X509['AuthorityKeyIdentifierExtension']>;
+}
+
+/** Signers of the CAs used last, least recently used first: a few clusters' worth (virt-operator's CAs, the emulator's). */
+const signers = new Map<string, Promise<Signer>>();
+const REMEMBERED_SIGNERS = 16;
+
+/**
+ * The signer of `ca`, made once per process: parsing the CA's certificate and importing its key cost more than
+ * the rest of an issue, and virt-operator issues a dozen and more certificates with one CA on each install.
+ */
+function signerOf(x509: X509, ca: CertificateAuthority): Promise<Signer> {
+  const id = `${ca.certPem}\0${ca.keyPem}`;
+  let signer = signers.get(id);
+  if (signer) signers.delete(id);
+  else {
+    const certificate = new x509.X509Certificate(ca.certPem);
+    signer = Promise.all([importSigningKey(ca.keyPem), x509.AuthorityKeyIdentifierExtension.create(certificate.publicKey)]).then(
+      ([key, authorityKeyIdentifier]) => ({ certificate, key, authorityKeyIdentifier }),
+    );
+    // A CA whose key does not import fails each issue alike; it is not kept.
+    signer.catch(() => signers.delete(id));
+  }
+  signers.set(id, signer);
+  if (signers.size > REMEMBERED_SIGNERS) signers.delete(signers.keys().next().value as string);
+  return signer;
+}
+
 export async function issueCertificate(options: IssueCertificateOptions): Promise<CertificateKeyPair> {
   const x509 = await loadX509();
-  const caCertificate = new x509.X509Certificate(options.ca.certPem);
-  const [keys, signingKey] = await Promise.all([generateKeyPair(), importSigningKey(options.ca.keyPem)]);
+  const [keys, signer] = await Promise.all([generateKeyPair(), signerOf(x509, options.ca)]);
   const notBefore = options.notBefore ?? new Date();
   const subject = [{ CN: [options.commonName] }, ...(options.organizations ?? []).map((organization) => ({ O: [organization] }))];
   const alternativeNames = [
@@ -144,19 +175,19 @@ export async function issueCertificate(options: IssueCertificateOptions): Promis
   const extensions = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(keyUsageFlags(x509, options.usages), true),
-    await x509.AuthorityKeyIdentifierExtension.create(caCertificate.publicKey),
+    signer.authorityKeyIdentifier,
     ...(extended.length > 0 ? [new x509.ExtendedKeyUsageExtension(extended)] : []),
     ...(alternativeNames.length > 0 ? [new x509.SubjectAlternativeNameExtension(alternativeNames)] : []),
   ];
   const certificate = await x509.X509CertificateGenerator.create({
     serialNumber: randomSerialNumber(),
     subject,
-    issuer: caCertificate.subjectName,
+    issuer: signer.certificate.subjectName,
     notBefore,
     notAfter: addDays(notBefore, options.validityDays),
     signingAlgorithm: SIGNING,
     publicKey: keys.publicKey,
-    signingKey,
+    signingKey: signer.key,
     extensions,
   });
   return { certPem: certificate.toString('pem'), keyPem: privateKeyPem(keys.privateKey) };

@@ -6,7 +6,7 @@
  */
 import t from 'tap';
 import { withEmulator, type EmulatorFixture } from '../helpers/cluster.js';
-import { installKubeVirt, kubevirtSchema } from '../helpers/kubevirt.js';
+import { kubevirtSchema } from '../helpers/kubevirt.js';
 import { metricSum } from '../../src/scenario/metrics.js';
 
 const FLAKY_VMI_PATCH = `apiVersion: emulator.kubevirt.io/v1alpha1
@@ -31,8 +31,7 @@ async function vmiPatches(fixture: EmulatorFixture, code: string): Promise<numbe
 }
 
 t.test('kubectl apply of an api-error Fault: VMI PATCHes fail 30 % of the time, the VM still converges, /metrics shows it', async (t) => {
-  const fixture = await withEmulator(t, { workers: 1 });
-  await installKubeVirt(fixture);
+  const fixture = await withEmulator(t, { workers: 1, installKubeVirt: true });
 
   t.equal((await kubectlOk(fixture, ['apply', '-f', '-'], FLAKY_VMI_PATCH)).trim(), 'fault.emulator.kubevirt.io/flaky-vmi-patch created');
   await kubectlOk(fixture, ['wait', 'fault/flaky-vmi-patch', '--for', 'jsonpath={.status.phase}=Active', '--timeout=10s']);

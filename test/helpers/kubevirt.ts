@@ -1,6 +1,10 @@
 /**
  * Installs KubeVirt into an emulator the way a user does: apply the release's
- * operator manifest and KubeVirt CR, then `kubectl wait` for Available.
+ * operator manifest and KubeVirt CR, then `kubectl wait` for Available. The
+ * files whose subject is the install use it (operator*, reference-audit); the
+ * others start their emulator with `installKubeVirt: true`, which applies the
+ * same manifests in-process (src/kubevirt/install.ts) for about half the CPU,
+ * the kubectl processes' included (bench/install-cpu.mjs).
  */
 import { fileURLToPath } from 'node:url';
 import type { EmulatorFixture } from './cluster.js';

@@ -34,8 +34,14 @@ const condition = async (kubectl: Kubectl, name: string): Promise<Record<string,
   return JSON.parse(got.stdout || '{}') as Record<string, string>;
 };
 
+/** The tests that leave nothing behind another reads share one emulator: the built-in rows, a CRD of its own, a refused create. */
+let shared: EmulatorFixture;
+t.before(async () => {
+  shared = await withEmulator(t, { insecureHttp: true });
+});
+
 t.test('built-in group-versions are Local APIServices, always available', async (t) => {
-  const { kubectl } = await withEmulator(t, { insecureHttp: true });
+  const { kubectl } = shared;
   t.equal(await availability(kubectl, 'v1.apps', 'True'), 'True');
   const table = await rows(kubectl);
   for (const name of ['v1.', 'v1.apps', 'v1.batch', 'v2.autoscaling', 'v1.rbac.authorization.k8s.io', 'v1.apiextensions.k8s.io']) {
@@ -54,7 +60,7 @@ t.test('built-in group-versions are Local APIServices, always available', async 
 });
 
 t.test('a CRD registers its group-versions; deleting it removes them', async (t) => {
-  const { kubectl } = await withEmulator(t, { insecureHttp: true });
+  const { kubectl } = shared;
   const crd = `apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata: {name: widgets.example.com}
@@ -140,7 +146,7 @@ t.test("KubeVirt's aggregated API is Available while virt-api is ready", async (
 });
 
 t.test('an APIService must be named <version>.<group>', async (t) => {
-  const { kubectl } = await withEmulator(t, { insecureHttp: true });
+  const { kubectl } = shared;
   const misnamed = `apiVersion: apiregistration.k8s.io/v1
 kind: APIService
 metadata: {name: v1.wrong.example.com}

@@ -1,15 +1,21 @@
 // Acceptance 6: the same flows through @kubernetes/client-node: list, informer watch, create, patch, delete.
 import t from 'tap';
 import * as k8s from '@kubernetes/client-node';
-import { withEmulator } from '../../helpers/cluster.js';
+import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
 
 const waitUntil = async (check: () => boolean, ms = 5000) => {
   for (let waited = 0; !check() && waited < ms; waited += 20) await new Promise((r) => setTimeout(r, 20));
   return check();
 };
 
+/** One emulator for the file: the first test lists the fresh cluster before the second adds its CRD. */
+let shared: EmulatorFixture;
+t.before(async () => {
+  shared = await withEmulator(t);
+});
+
 t.test('client-node lists, watches with an informer, creates, patches and deletes', async (t) => {
-  const { kubeconfigPath } = await withEmulator(t);
+  const { kubeconfigPath } = shared;
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(kubeconfigPath);
   const core = kc.makeApiClient(k8s.CoreV1Api);
@@ -57,7 +63,7 @@ t.test('client-node lists, watches with an informer, creates, patches and delete
 });
 
 t.test('client-node custom objects: create a CRD, then create, list and json-patch a custom object', async (t) => {
-  const { kubeconfigPath } = await withEmulator(t);
+  const { kubeconfigPath } = shared;
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(kubeconfigPath);
   const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);

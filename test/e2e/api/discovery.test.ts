@@ -1,10 +1,16 @@
 // Acceptance 2: api-resources, api-versions and explain, for built-ins and for a CRD applied at run time.
 import t from 'tap';
-import { withEmulator } from '../../helpers/cluster.js';
+import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
 import { operatorManifest } from './manifests.js';
 
+/** One emulator for the file: the explain test applies the operator manifest again (unchanged) before explaining its CRD. */
+let shared: EmulatorFixture;
+t.before(async () => {
+  shared = await withEmulator(t);
+});
+
 t.test('api-resources and api-versions list built-ins, then the KubeVirt CRD once applied', async (t) => {
-  const { kubectl } = await withEmulator(t);
+  const { kubectl } = shared;
   const before = await kubectl(['api-resources']);
   t.equal(before.code, 0, before.stderr);
   t.match(before.stdout, /^pods\s+po\s+v1\s+true\s+Pod$/m);
@@ -24,7 +30,7 @@ t.test('api-resources and api-versions list built-ins, then the KubeVirt CRD onc
 });
 
 t.test('kubectl explain works on built-ins and on CRD fields', async (t) => {
-  const { kubectl } = await withEmulator(t);
+  const { kubectl } = shared;
   const replicas = await kubectl(['explain', 'deployment.spec.replicas']);
   t.equal(replicas.code, 0, replicas.stderr);
   t.match(replicas.stdout, 'FIELD: replicas <integer>');

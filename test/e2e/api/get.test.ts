@@ -1,12 +1,21 @@
 // Acceptance 3: kubectl get output formats, selectors, chunking and watch.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { withEmulator } from '../../helpers/cluster.js';
+import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
 import { kubectlPath } from '../../helpers/kubectl.js';
 import { operatorManifest } from './manifests.js';
 
+/**
+ * One emulator for the file: the selectors test applies the operator manifest again (unchanged) and adds ConfigMaps
+ * of its own; the watch test waits for a ConfigMap of its own under the one header.
+ */
+let shared: EmulatorFixture;
+t.before(async () => {
+  shared = await withEmulator(t);
+});
+
 t.test('get in every output format', async (t) => {
-  const { kubectl } = await withEmulator(t);
+  const { kubectl } = shared;
   t.equal((await kubectl(['apply', '-f', operatorManifest])).code, 0);
 
   const wide = await kubectl(['get', 'ns,deploy,crd,clusterrole', '-A', '-o', 'wide']);
@@ -53,7 +62,7 @@ t.test('get in every output format', async (t) => {
 });
 
 t.test('label and field selectors, chunking', async (t) => {
-  const { kubectl } = await withEmulator(t);
+  const { kubectl } = shared;
   t.equal((await kubectl(['apply', '-f', operatorManifest])).code, 0);
   const labelled = await kubectl(['get', 'clusterrole', '-l', 'operator.kubevirt.io', '-o', 'name']);
   t.equal(labelled.code, 0, labelled.stderr);
@@ -85,7 +94,7 @@ t.test('label and field selectors, chunking', async (t) => {
 });
 
 t.test('get -w sees a later create under one header', async (t) => {
-  const { kubectl, kubeconfigPath } = await withEmulator(t);
+  const { kubectl, kubeconfigPath } = shared;
   const cacheDir = (await import('node:fs/promises')).mkdtemp(`${(await import('node:os')).tmpdir()}/kc-`);
   const watcher = spawn(kubectlPath(), ['get', 'configmaps', '-w'], {
     env: { ...process.env, KUBECONFIG: kubeconfigPath, KUBECACHEDIR: await cacheDir },

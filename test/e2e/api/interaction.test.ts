@@ -1,9 +1,15 @@
 // Acceptance 7: tables on watch, auth can-i, describe with Events, delete waiting for the object to go.
 import t from 'tap';
-import { withEmulator } from '../../helpers/cluster.js';
+import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
+
+/** One emulator for the file: each test reads or writes objects of its own (a ConfigMap, a namespace). */
+let shared: EmulatorFixture;
+t.before(async () => {
+  shared = await withEmulator(t);
+});
 
 t.test('auth can-i answers', async (t) => {
-  const { kubectl } = await withEmulator(t);
+  const { kubectl } = shared;
   const yes = await kubectl(['auth', 'can-i', 'create', 'pods']);
   t.equal(yes.code, 0, yes.stderr);
   t.equal(yes.stdout.trim(), 'yes');
@@ -13,7 +19,7 @@ t.test('auth can-i answers', async (t) => {
 });
 
 t.test('describe shows the Events of an object, found by field selector', async (t) => {
-  const { kubectl } = await withEmulator(t);
+  const { kubectl } = shared;
   t.equal((await kubectl(['create', 'configmap', 'described', '--from-literal=a=b'])).code, 0);
   const uid = (await kubectl(['get', 'cm', 'described', '-o', 'jsonpath={.metadata.uid}'])).stdout;
   const event = {
@@ -37,7 +43,7 @@ t.test('describe shows the Events of an object, found by field selector', async 
 });
 
 t.test('delete waits until the object is gone', async (t) => {
-  const { kubectl } = await withEmulator(t);
+  const { kubectl } = shared;
   t.equal((await kubectl(['create', 'namespace', 'doomed'])).code, 0);
   t.equal((await kubectl(['-n', 'doomed', 'create', 'configmap', 'inside'])).code, 0);
   const deleted = await kubectl(['delete', 'namespace', 'doomed', '--timeout=30s']);

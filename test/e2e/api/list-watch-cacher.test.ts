@@ -1,7 +1,7 @@
 // Lists and watches as kube-apiserver's cacher and etcd storage answer them: continue tokens (validated, expiring with
 // compaction), resourceVersions the server has not reached, watch timeouts of any length, and bookmarks.
 import t from 'tap';
-import { withEmulator } from '../../helpers/cluster.js';
+import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
 import { getJson, WatchStream } from '../../helpers/raw-http.js';
 import type { VirtualClock } from '../../../src/runtime/clock.js';
 
@@ -26,8 +26,17 @@ interface StatusBody {
   items?: { metadata: { name: string } }[];
 }
 
+/**
+ * The tests on the real clock share one emulator: each writes ConfigMaps of its own names and reads the pages,
+ * revisions and refusals of its own requests. Those on the virtual clock move time and compact, so have their own.
+ */
+let shared: EmulatorFixture;
+t.before(async () => {
+  shared = await withEmulator(t, { insecureHttp: true });
+});
+
 t.test('continue tokens are checked as kube-apiserver checks them', async (t) => {
-  const { emulator, kubectl } = await withEmulator(t, { insecureHttp: true });
+  const { emulator, kubectl } = shared;
   for (const name of ['a', 'b', 'c']) await emulator.client.create(configMap(name));
 
   const first = await getJson<StatusBody>(`${emulator.url}${cms}?limit=1`);
@@ -132,7 +141,7 @@ t.test('a continue token outlives writes until etcd compaction, then answers 410
 });
 
 t.test('a resourceVersion the server has not reached', async (t) => {
-  const { emulator } = await withEmulator(t, { insecureHttp: true });
+  const { emulator } = shared;
   const created = await emulator.client.create(configMap('x'));
   const ahead = Number(created.metadata.resourceVersion) + 100_000;
   const tooLarge = (current: number, retryAfterSeconds?: number) => ({
@@ -241,7 +250,7 @@ t.test('watch timeouts of any length, bookmarks, and the history a watch resumes
 t.test(
   'list options are checked before anything is read, and watch-list is refused as by a server without the WatchList gate',
   async (t) => {
-    const { emulator } = await withEmulator(t, { insecureHttp: true });
+    const { emulator } = shared;
     const refused: [string, string, string][] = [
       [
         `${cms}?resourceVersionMatch=Exact`,

@@ -1,7 +1,7 @@
 // CRD x-kubernetes-validations through the real kubectl: object rules, macros, matches, transition rules,
 // messageExpression, reason and fieldPath, ratcheting, and a rule that does not compile refused at CRD creation.
 import t from 'tap';
-import { withEmulator } from '../../helpers/cluster.js';
+import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
 
 const schema = {
   type: 'object',
@@ -60,8 +60,14 @@ const gadget = (name: string, spec: Record<string, unknown>) =>
 
 const valid = { minReplicas: 1, maxReplicas: 3, host: 'a.example.com', ports: [80, 443], tier: 'gold' };
 
+/** One emulator for the file: the rules tests' CRDs are of their own group, the KubeVirt test adds the VMI CRD. */
+let shared: EmulatorFixture;
+t.before(async () => {
+  shared = await withEmulator(t);
+});
+
 t.test('CRD validation rules', async (t) => {
-  const { kubectl } = await withEmulator(t);
+  const { kubectl } = shared;
   const created = await kubectl(['create', '-f', '-'], { input: crd('gadgets', schema) });
   t.equal(created.code, 0, created.stderr);
   await kubectl(['wait', '--for', 'condition=Established', 'crd/gadgets.cel.example.com']);
@@ -203,7 +209,7 @@ t.test('CRD validation rules', async (t) => {
 });
 
 t.test("KubeVirt's own CRD rules: containerPath must be absolute and read-only", async (t) => {
-  const { kubectl } = await withEmulator(t);
+  const { kubectl } = shared;
   const applied = await kubectl(['create', '-f', 'schemas/kubevirt/crds/virtualmachineinstances.kubevirt.io.yaml']);
   t.equal(applied.code, 0, applied.stderr);
   await kubectl(['wait', '--for', 'condition=Established', 'crd/virtualmachineinstances.kubevirt.io']);

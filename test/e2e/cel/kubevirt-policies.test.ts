@@ -4,12 +4,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import t from 'tap';
 import { parse } from 'yaml';
 import { withEmulator } from '../../helpers/cluster.js';
-import { installKubeVirt } from '../../helpers/kubevirt.js';
 
 t.test("KubeVirt's admission policies", async (t) => {
-  const fixture = await withEmulator(t, { workers: 1 });
+  const fixture = await withEmulator(t, { workers: 1, installKubeVirt: true });
   const { kubectl } = fixture;
-  await installKubeVirt(fixture);
   const policies = await kubectl(['get', 'validatingadmissionpolicies', '-o', 'name']);
   t.match(policies.stdout, 'kubevirt-node-restriction-policy');
 

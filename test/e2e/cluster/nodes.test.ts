@@ -1,5 +1,5 @@
 import t from 'tap';
-import { withEmulator } from '../../helpers/cluster.js';
+import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
 
 const POD = `apiVersion: v1
 kind: Pod
@@ -13,8 +13,14 @@ spec:
     image: nginx:1.27
 `;
 
+/** One emulator for the file: the nodes test reads what the cluster starts with, the logs test adds a pod of its own. */
+let shared: EmulatorFixture;
+t.before(async () => {
+  shared = await withEmulator(t, { insecureHttp: true });
+});
+
 t.test('kubectl sees kind-like nodes', async (t) => {
-  const { kubectl } = await withEmulator(t, { insecureHttp: true });
+  const { kubectl } = shared;
   const wide = await kubectl(['get', 'nodes', '-o', 'wide']);
   t.equal(wide.code, 0, wide.stderr);
   const lines = wide.stdout.trim().split('\n');
@@ -37,7 +43,7 @@ t.test('kubectl sees kind-like nodes', async (t) => {
 });
 
 t.test('kubectl logs reads a simulated container log', async (t) => {
-  const { kubectl } = await withEmulator(t, { insecureHttp: true });
+  const { kubectl } = shared;
   t.equal((await kubectl(['apply', '-f', '-'], { input: POD })).code, 0);
   const wait = await kubectl(['wait', '--for=condition=Ready', 'pod/web', '--timeout=20s']);
   t.equal(wait.code, 0, wait.stderr);

@@ -19,7 +19,6 @@ import ssh2 from 'ssh2';
 import { withEmulator } from '../../helpers/cluster.js';
 import { ConsoleSession, openStream, scpReceive, scpSend, sshExec, sshOverTcp, sshToVmi } from '../../helpers/guest-streams.js';
 import { startPortForward } from '../../helpers/kubectl.js';
-import { installKubeVirt } from '../../helpers/kubevirt.js';
 import { ENCODING_ZRLE, RfbClient } from '../../helpers/rfb-client.js';
 import { screenText, terminalRows } from '../../helpers/vga-text.js';
 import { openWebSocket } from '../../helpers/websocket-client.js';
@@ -106,9 +105,8 @@ spec:
 `;
 
 t.test('console, SSH and the guest agent see one guest', async (t) => {
-  const fixture = await withEmulator(t, { workers: 1 });
+  const fixture = await withEmulator(t, { workers: 1, installKubeVirt: true });
   const { kubectl, emulator } = fixture;
-  await installKubeVirt(fixture);
   t.equal((await kubectl(['apply', '-f', '-'], { input: manifests })).code, 0);
   for (const vmi of ['cirros', 'fedora', 'always', 'secrets'])
     t.equal((await kubectl(['wait', `vmi/${vmi}`, '--for=condition=Ready', '--timeout=60s'], { timeoutMs: 70_000 })).code, 0, vmi);

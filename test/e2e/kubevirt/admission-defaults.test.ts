@@ -15,7 +15,7 @@ import { readdirSync } from 'node:fs';
 import t, { type Test } from 'tap';
 import type { KubeObject } from '../../../src/api/types.js';
 import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
-import { installKubeVirt, kubevirtSchema } from '../../helpers/kubevirt.js';
+import { kubevirtSchema } from '../../helpers/kubevirt.js';
 
 const NAMESPACE = 'examples';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -83,8 +83,7 @@ let fixture: EmulatorFixture;
 const admitted = new Map<string, Json>();
 
 t.before(async () => {
-  fixture = await withEmulator(t, { workers: 1 });
-  await installKubeVirt(fixture);
+  fixture = await withEmulator(t, { workers: 1, installKubeVirt: true });
   await fixture.kubectl(['create', 'namespace', NAMESPACE]);
   for (const file of PREREQUISITES) {
     const created = await fixture.kubectl(['apply', '-n', NAMESPACE, '-f', kubevirtSchema(`examples/${file}`)]);

@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import t from 'tap';
 import { stringify } from 'yaml';
 import { withEmulator } from '../../helpers/cluster.js';
-import { installKubeVirt } from '../../helpers/kubevirt.js';
 import { invalidManifests } from '../../unit/kubevirt/api/admission/invalid-manifests.js';
 
 const rows = invalidManifests.filter((row) => !row.notThroughApi);
@@ -25,8 +24,7 @@ function expectedLine(file: string, row: (typeof rows)[number]): string {
 }
 
 t.test('kubectl apply rejects each invalid manifest with virt-api message', async (t) => {
-  const fixture = await withEmulator(t, { workers: 1 });
-  await installKubeVirt(fixture);
+  const fixture = await withEmulator(t, { workers: 1, installKubeVirt: true });
   const file = join(fixture.kubeconfigPath, '..', 'invalid.yaml');
   await writeFile(file, rows.map((row) => stringify(row.object)).join('---\n'));
 

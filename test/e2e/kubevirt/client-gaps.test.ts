@@ -7,7 +7,6 @@
  */
 import t from 'tap';
 import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
-import { installKubeVirt } from '../../helpers/kubevirt.js';
 import { rawClient, type RawClient } from '../../helpers/raw-https.js';
 import { parseTable } from '../../helpers/kubectl.js';
 import { POD_REF, type Pod } from '../../../src/kube/pods.js';
@@ -15,8 +14,7 @@ import { POD_REF, type Pod } from '../../../src/kube/pods.js';
 let fixture: EmulatorFixture;
 let api: RawClient;
 t.before(async () => {
-  fixture = await withEmulator(t, { workers: 2 });
-  await installKubeVirt(fixture);
+  fixture = await withEmulator(t, { workers: 2, installKubeVirt: true });
   api = rawClient(fixture.emulator.url, fixture.kubeconfigPath);
 });
 

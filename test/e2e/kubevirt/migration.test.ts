@@ -11,7 +11,6 @@ import t from 'tap';
 import { stringify } from 'yaml';
 import { handlerFaults } from '../../../src/kubevirt/handler/index.js';
 import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
-import { installKubeVirt } from '../../helpers/kubevirt.js';
 import { rawClient } from '../../helpers/raw-https.js';
 
 /** A cirros VM on the pod network with masquerade (migratable) and evictionStrategy LiveMigrate. */
@@ -38,8 +37,7 @@ const vm = (name: string): string =>
 
 let fixture: EmulatorFixture;
 t.before(async () => {
-  fixture = await withEmulator(t, { workers: 2 });
-  await installKubeVirt(fixture);
+  fixture = await withEmulator(t, { workers: 2, installKubeVirt: true });
 });
 
 async function ok(args: string[], input?: string): Promise<string> {

@@ -1,7 +1,8 @@
 /**
- * virt-operator with the real kubectl, one emulator per test (each changes
- * the operator's state); one file, so the process pays its first-install
- * warm-up once.
+ * virt-operator with the real kubectl; one file, so the process pays its
+ * first-install warm-up once. The feature-gate and uninstall tests share one
+ * install (the first leaves the gates off again, the second ends it); the
+ * scale-to-zero test and the edited manifest have their own.
  *
  * Acceptance 4, feature gates with the real kubectl: turning on
  * DecentralizedLiveMigration in the KubeVirt CR makes virt-operator deploy
@@ -43,10 +44,15 @@ const setFeatureGates = (kubectl: EmulatorFixture['kubectl'], featureGates: stri
 
 const GATES_PATH = '{.spec.configuration.developerConfiguration.featureGates}';
 
+/** One install, by kubectl, for the feature-gate test and then the uninstall test. */
+let installed: EmulatorFixture;
+t.before(async () => {
+  installed = await withEmulator(t, { workers: 1 });
+  await installKubeVirt(installed);
+});
+
 t.test('toggling DecentralizedLiveMigration adds and removes virt-synchronization-controller', async (t) => {
-  const fixture = await withEmulator(t, { workers: 1 });
-  const { kubectl } = fixture;
-  await installKubeVirt(fixture);
+  const { kubectl } = installed;
   const absent = await kubectl(['-n', 'kubevirt', 'get', 'deploy', 'virt-synchronization-controller']);
   t.not(absent.code, 0, 'an Alpha gate is off by default');
 
@@ -125,9 +131,7 @@ const REFUSAL =
   'Error from server: admission webhook "kubevirt-validator.kubevirt.io" denied the request: Rejecting the uninstall request, since there are still Virtual Machines present. Either delete all KubeVirt related workloads or change the uninstall strategy before uninstalling KubeVirt.';
 
 t.test('kubectl delete kv is refused while a VM exists, allowed once it is deleted', async (t) => {
-  const fixture = await withEmulator(t, { workers: 1 });
-  const { kubectl } = fixture;
-  await installKubeVirt(fixture);
+  const { kubectl } = installed;
   const strategy = await kubectl([
     '-n',
     'kubevirt',

@@ -7,13 +7,12 @@
 import t from 'tap';
 import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
 import { rawClient } from '../../helpers/raw-https.js';
-import { installKubeVirt, kubevirtSchema } from '../../helpers/kubevirt.js';
+import { kubevirtSchema } from '../../helpers/kubevirt.js';
 import { parseTable } from '../../helpers/kubectl.js';
 
 let fixture: EmulatorFixture;
 t.before(async () => {
-  fixture = await withEmulator(t, { workers: 2 });
-  await installKubeVirt(fixture);
+  fixture = await withEmulator(t, { workers: 2, installKubeVirt: true });
 });
 
 /** Polls a jsonpath until it reads `want` (15 s); answers what it read last. */

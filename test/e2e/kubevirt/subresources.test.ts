@@ -10,7 +10,7 @@
  */
 import t from 'tap';
 import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
-import { installKubeVirt, kubevirtSchema } from '../../helpers/kubevirt.js';
+import { kubevirtSchema } from '../../helpers/kubevirt.js';
 import { strategyData } from '../../../src/kubevirt/operator/install-strategy/strategy-data.js';
 import { stringify } from 'yaml';
 
@@ -215,9 +215,8 @@ t.test('503 while virt-api has no ready pod', async (t) => {
 });
 
 t.test('guestosinfo, userlist and filesystemlist answer from the simulated guest agent', async (t) => {
-  const fixture = await withEmulator(t, { workers: 1 });
+  const fixture = await withEmulator(t, { workers: 1, installKubeVirt: true });
   const { kubectl } = fixture;
-  await installKubeVirt(fixture);
   const agentPaths = (vmi: string) =>
     ['guestosinfo', 'userlist', 'filesystemlist'].map((sub) => `${base}/virtualmachineinstances/${vmi}/${sub}`);
   const getRaw = (path: string) => kubectl(['get', '--raw', path]);

@@ -12,7 +12,7 @@ import { readdirSync } from 'node:fs';
 import { projectYamlDocuments } from '../../helpers/project-yaml.js';
 import type { KindRef } from '../../../src/client/client.js';
 import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
-import { installKubeVirt, kubevirtSchema } from '../../helpers/kubevirt.js';
+import { kubevirtSchema } from '../../helpers/kubevirt.js';
 
 type Outcome =
   /** The VMI (of the VM) runs: phase Running, Ready=True. */
@@ -194,8 +194,7 @@ const applied = new Map<string, { code: number; stderr: string }>();
 let fixture: EmulatorFixture;
 
 t.before(async () => {
-  fixture = await withEmulator(t, { workers: 2 });
-  await installKubeVirt(fixture);
+  fixture = await withEmulator(t, { workers: 2, installKubeVirt: true });
   for (const namespace of ['examples', 'examples-isolated']) await fixture.kubectl(['create', 'namespace', namespace]);
   // Instancetypes, preferences and priority classes first: the VMs refer to them.
   // The migration last: its VMI must exist to be admitted.

@@ -15,7 +15,7 @@ import { workerName } from '../../../src/cluster/nodes/index.js';
 import { handlerFaults } from '../../../src/kubevirt/handler/index.js';
 import type { VirtualClock } from '../../../src/runtime/clock.js';
 import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
-import { installKubeVirt, kubevirtSchema } from '../../helpers/kubevirt.js';
+import { kubevirtSchema } from '../../helpers/kubevirt.js';
 import { rawClient } from '../../helpers/raw-https.js';
 
 const WORKER = workerName(1);
@@ -38,11 +38,10 @@ async function advanceUntil(probe: () => Promise<string>, expected: string, maxM
 const get = (args: string[]) => async () => (await fixture.kubectl(['get', ...args])).stdout;
 
 t.before(async () => {
-  fixture = await withEmulator(t, { workers: 1, clock: 'virtual' });
+  fixture = await withEmulator(t, { workers: 1, clock: 'virtual', installKubeVirt: true });
   clock = fixture.emulator.clock as VirtualClock;
   const stopFreeRun = clock.runFreely();
   try {
-    await installKubeVirt(fixture);
     const applied = await fixture.kubectl(['apply', '-f', kubevirtSchema('examples/vmi-ephemeral.yaml')]);
     if (applied.code !== 0) throw new Error(applied.stderr);
     const running = await fixture.kubectl(['wait', 'vmi/vmi-ephemeral', '--for=jsonpath={.status.phase}=Running', '--timeout=30s']);

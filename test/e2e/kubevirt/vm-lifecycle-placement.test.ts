@@ -8,7 +8,6 @@ import t from 'tap';
 import { stringify } from 'yaml';
 import { workerName } from '../../../src/cluster/nodes/index.js';
 import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
-import { installKubeVirt } from '../../helpers/kubevirt.js';
 
 const ZONE = 'topology.kubernetes.io/zone';
 
@@ -41,8 +40,7 @@ const avoid = (labelSelector: object) => ({
 
 let fixture: EmulatorFixture;
 t.before(async () => {
-  fixture = await withEmulator(t, { workers: 2 });
-  await installKubeVirt(fixture);
+  fixture = await withEmulator(t, { workers: 2, installKubeVirt: true });
   for (const [worker, zone] of [
     [workerName(1), 'zone-a'],
     [workerName(2), 'zone-b'],

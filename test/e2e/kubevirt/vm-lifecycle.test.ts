@@ -21,13 +21,12 @@ import type { KindRef } from '../../../src/client/client.js';
 import { workerName } from '../../../src/cluster/nodes/index.js';
 import { handlerFaults } from '../../../src/kubevirt/handler/index.js';
 import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
-import { installKubeVirt, kubevirtSchema } from '../../helpers/kubevirt.js';
+import { kubevirtSchema } from '../../helpers/kubevirt.js';
 import { parseTable } from '../../helpers/kubectl.js';
 
 let fixture: EmulatorFixture;
 t.before(async () => {
-  fixture = await withEmulator(t, { workers: 1 });
-  await installKubeVirt(fixture);
+  fixture = await withEmulator(t, { workers: 1, installKubeVirt: true });
 });
 
 t.test('vm-cirros: apply (Halted), patch runStrategy Always, kubectl wait condition=Ready', async (t) => {

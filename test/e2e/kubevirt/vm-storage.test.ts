@@ -7,12 +7,10 @@
 import t from 'tap';
 import { stringify } from 'yaml';
 import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
-import { installKubeVirt } from '../../helpers/kubevirt.js';
 
 let fixture: EmulatorFixture;
 t.before(async () => {
-  fixture = await withEmulator(t, { workers: 2 });
-  await installKubeVirt(fixture);
+  fixture = await withEmulator(t, { workers: 2, installKubeVirt: true });
 });
 
 async function apply(objects: object[]): Promise<void> {

@@ -26,17 +26,38 @@ export function containsDesired(actual: unknown, desired: unknown): boolean {
 
 /**
  * containsDesired's answers for frozen pairs (the informer's stored objects, desiredState's objects): a reconcile
- * asks it for each of some two hundred managed objects, and between changes the answers stay the same.
+ * asks it for each of some two hundred managed objects, and between changes the answers stay the same. The answers
+ * are kept for the top-level fields too: a write of an object's status stores a new object whose spec is the old one
+ * (the store shares unchanged subtrees), so a CRD's status update does not walk its megabyte of schema again.
  */
 const answers = new WeakMap<object, WeakMap<object, boolean>>();
+/** The object and its top-level fields. */
+const REMEMBERED_DEPTH = 1;
 
-function holdsDesired(current: KubeObject, desired: KubeObject): boolean {
-  if (!Object.isFrozen(current) || !Object.isFrozen(desired)) return containsDesired(current, desired);
+function holdsDesired(current: unknown, desired: unknown, depth = 0): boolean {
+  if (depth > REMEMBERED_DEPTH || !isObject(current) || !isObject(desired) || !Object.isFrozen(current) || !Object.isFrozen(desired)) {
+    return containsDesired(current, desired);
+  }
   let byDesired = answers.get(current);
   if (!byDesired) answers.set(current, (byDesired = new WeakMap()));
   let answer = byDesired.get(desired);
-  if (answer === undefined) byDesired.set(desired, (answer = containsDesired(current, desired)));
+  if (answer === undefined) {
+    answer = Object.entries(desired).every(([key, value]) => holdsDesired(current[key], value, depth + 1));
+    byDesired.set(desired, answer);
+  }
   return answer;
+}
+
+/** sha1 of a desired object's JSON, kept for frozen ones (desiredState's objects are the same between reconciles). */
+const desiredHashes = new WeakMap<object, string>();
+
+function desiredHashOf(desired: KubeObject): string {
+  let hash = desiredHashes.get(desired);
+  if (hash === undefined) {
+    hash = createHash('sha1').update(JSON.stringify(desired)).digest('hex');
+    if (Object.isFrozen(desired)) desiredHashes.set(desired, hash);
+  }
+  return hash;
 }
 
 const isCode = (err: unknown, code: number): boolean => (err as { code?: unknown }).code === code;
@@ -80,7 +101,7 @@ export class ObjectApplier {
 
   private async update(desired: KubeObject, current: KubeObject): Promise<KubeObject> {
     if (holdsDesired(current, desired)) return current;
-    const desiredHash = createHash('sha1').update(JSON.stringify(desired)).digest('hex');
+    const desiredHash = desiredHashOf(desired);
     const last = this.written.get(keyOf(desired));
     if (last && last.resourceVersion === current.metadata.resourceVersion && last.desiredHash === desiredHash) return current;
     // A merge patch preconditioned on the resourceVersion: virt-operator's RBAC grants `patch` (not `update`) on what it deploys.
@@ -101,7 +122,7 @@ export class ObjectApplier {
   }
 
   private remember(desired: KubeObject, stored: KubeObject): KubeObject {
-    const desiredHash = createHash('sha1').update(JSON.stringify(desired)).digest('hex');
+    const desiredHash = desiredHashOf(desired);
     this.written.set(keyOf(desired), { resourceVersion: stored.metadata.resourceVersion ?? '', desiredHash });
     return stored;
   }
