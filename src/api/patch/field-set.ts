@@ -143,13 +143,15 @@ export class FieldSet {
   /** The encoding, frozen and shared with every equal (sub)tree encoded recently (see fields-v1-pool.ts). */
   toFieldsV1(): FieldsV1 {
     if (this.encoding) return this.encoding;
-    const encoded: FieldsV1 = {};
-    if (this.member && this.children.size > 0) encoded[SELF] = pooledFieldsV1({});
+    const elements: string[] = [];
+    const children: FieldsV1[] = [];
     for (const element of sortedElements(this.children.keys())) {
       const child = this.children.get(element) as FieldSet;
-      if (!child.isEmpty()) encoded[element] = child.toFieldsV1();
+      if (child.isEmpty()) continue;
+      elements.push(element);
+      children.push(child.toFieldsV1());
     }
-    return (this.encoding = pooledFieldsV1(encoded));
+    return (this.encoding = pooledFieldsV1(this.member && elements.length > 0, elements, children));
   }
 
   private subtree(path: FieldPath): FieldSet | undefined {
@@ -182,9 +184,13 @@ const decodedSets = new WeakMap<FieldsV1, FieldSet>();
 /** structured-merge-diff orders path elements fields first, then keys, values and indexes. */
 const ELEMENT_RANK: Record<string, number> = { f: 0, k: 1, v: 2, i: 3 };
 
+const rank = (element: string) => ELEMENT_RANK[element[0]] ?? 4;
+const byRankThenName = (a: string, b: string) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
+
 function sortedElements(elements: Iterable<string>): string[] {
-  const rank = (element: string) => ELEMENT_RANK[element[0]] ?? 4;
-  return [...elements].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+  const sorted = [...elements];
+  // Most nodes have one child: nothing to sort.
+  return sorted.length > 1 ? sorted.sort(byRankThenName) : sorted;
 }
 
 /** A path as Kubernetes prints it in conflict messages: `.spec.containers[name="c"].image`. */
