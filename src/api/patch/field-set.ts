@@ -29,8 +29,9 @@ const NO_SUBTREES: readonly FieldSet[] = Object.freeze([]);
  */
 export class FieldSet {
   private member = false;
-  private elements: readonly string[] = NO_ELEMENTS;
-  private subtrees: readonly FieldSet[] = NO_SUBTREES;
+  /** Each node's own arrays (never shared between nodes, only subtrees are), or the shared empty pair. */
+  private elements: string[] = NO_ELEMENTS as string[];
+  private subtrees: FieldSet[] = NO_SUBTREES as FieldSet[];
   /**
    * The (pooled, frozen) encoding, once made. Sets are not changed once built
    * (set operations share unchanged subtrees instead), so re-encoding a
@@ -58,7 +59,7 @@ export class FieldSet {
   }
 
   /** A node with these children (already in encoding order, none empty). */
-  private static node(member: boolean, elements: readonly string[], subtrees: readonly FieldSet[]): FieldSet {
+  private static node(member: boolean, elements: string[], subtrees: FieldSet[]): FieldSet {
     const set = new FieldSet();
     set.member = member;
     if (elements.length > 0) {
@@ -77,10 +78,14 @@ export class FieldSet {
       let child: FieldSet;
       if (at >= 0) child = node.subtrees[at];
       else {
-        const place = -at - 1;
         child = new FieldSet();
-        node.elements = [...node.elements.slice(0, place), element, ...node.elements.slice(place)];
-        node.subtrees = [...node.subtrees.slice(0, place), child, ...node.subtrees.slice(place)];
+        if (node.elements === NO_ELEMENTS) {
+          node.elements = [element];
+          node.subtrees = [child];
+        } else {
+          node.elements.splice(-at - 1, 0, element);
+          node.subtrees.splice(-at - 1, 0, child);
+        }
       }
       node = child;
       node.encoding = undefined;
@@ -197,8 +202,10 @@ export class FieldSet {
 
   /** Where `element` is among the children, or `-(its place) - 1` when it is not there. */
   private indexOf(element: string): number {
-    let low = 0;
     let high = this.elements.length - 1;
+    // Objects are mostly walked in encoding order already: an element past the last is the common case.
+    if (high < 0 || byRankThenName(this.elements[high], element) < 0) return -high - 2;
+    let low = 0;
     while (low <= high) {
       const middle = (low + high) >>> 1;
       const order = byRankThenName(this.elements[middle], element);
@@ -243,13 +250,25 @@ export class FieldSet {
 /** The sets pooled encodings decoded to (see `fromFieldsV1`). */
 const decodedSets = new WeakMap<FieldsV1, FieldSet>();
 
-/** structured-merge-diff orders path elements fields first, then keys, values and indexes. */
-const ELEMENT_RANK: Record<string, number> = { f: 0, k: 1, v: 2, i: 3 };
-
-const rank = (element: string) => ELEMENT_RANK[element[0]] ?? 4;
+/** structured-merge-diff orders path elements fields first, then keys, values and indexes (by their first letter). */
+function rank(element: string): number {
+  switch (element.charCodeAt(0)) {
+    case 102: // f
+      return 0;
+    case 107: // k
+      return 1;
+    case 118: // v
+      return 2;
+    case 105: // i
+      return 3;
+    default:
+      return 4;
+  }
+}
 
 function byRankThenName(a: string, b: string): number {
-  return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
+  if (a === b) return 0;
+  return rank(a) - rank(b) || (a < b ? -1 : 1);
 }
 
 /** A path as Kubernetes prints it in conflict messages: `.spec.containers[name="c"].image`. */

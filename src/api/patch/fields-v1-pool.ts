@@ -28,8 +28,10 @@ export const isPooledFieldsV1 = (value: unknown): value is FieldsV1 =>
  */
 export function pooledFieldsV1(self: boolean, elements: readonly string[], children: readonly FieldsV1[]): FieldsV1 {
   if (elements.length === 0) return EMPTY;
-  let key = self ? `.\u0000${ids.get(EMPTY)}\u0000` : '';
-  for (let i = 0; i < elements.length; i++) key += `${elements[i]}\u0000${ids.get(children[i])}\u0000`;
+  // Joined, not added up: a string built by `+=` is a tree of pieces, and the pool keeps 8,192 keys.
+  const parts: Array<string | number | undefined> = self ? ['.', ids.get(EMPTY)] : [];
+  for (let i = 0; i < elements.length; i++) parts.push(elements[i], ids.get(children[i]));
+  const key = parts.join('\u0000');
   const pooled = current.get(key);
   if (pooled) return pooled;
   let kept = previous.get(key);
