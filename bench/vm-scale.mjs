@@ -31,6 +31,21 @@ const NAMESPACE = 'default';
 /** A node takes about 80 such VMs (CPU: 100m each of 8 cores; memory: 128Mi + 268Mi overhead of 32Gi); 10,000 VMs get 144 nodes. */
 const nodesFor = (count) => Math.ceil(count / 70) + 1;
 
+/** apiserver_request_total of the emulator's /metrics: successful writes by verb, resource and subresource. */
+async function writeCounts(emulator) {
+  const response = await fetch(`${emulator.url}/metrics`, { headers: { authorization: `Bearer ${emulator.adminToken}` } });
+  const counts = new Map();
+  for (const line of (await response.text()).split('\n')) {
+    const match = /^apiserver_request_total\{(.*)\} (\d+)$/.exec(line);
+    if (!match) continue;
+    const labels = Object.fromEntries([...match[1].matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (labels.verb === 'GET' || !labels.code.startsWith('2')) continue;
+    const key = `${labels.verb} ${labels.resource}${labels.subresource ? `/${labels.subresource}` : ''}`;
+    counts.set(key, (counts.get(key) ?? 0) + Number(match[2]));
+  }
+  return counts;
+}
+
 /** Runs `command` to its end; resolves with its stdout and the wall time it took. */
 function run(command, args, env = {}) {
   return new Promise((resolve, reject) => {
@@ -68,6 +83,7 @@ async function measureOneSize(count) {
       if (event.object.status?.printableStatus === 'Running') running.add(event.object.metadata.name);
       if (running.size === count) allRunning();
     });
+    const writesBefore = await writeCounts(emulator);
     gc();
     const { rss: rssBefore, heapUsed: heapBefore } = process.memoryUsage();
     const stopProfiling = await profileMeasuredPhase();
@@ -92,6 +108,10 @@ async function measureOneSize(count) {
     stopClock();
     subscription.unsubscribe();
     if (running.size < count) throw new Error(`only ${running.size} of ${count} VMs Running after ${timeoutMs / 1000} s`);
+    const writesAfter = await writeCounts(emulator);
+    const writesPerVm = Object.fromEntries(
+      [...writesAfter].map(([key, n]) => [key, (n - (writesBefore.get(key) ?? 0)) / count]).filter(([, perVm]) => perVm > 0),
+    );
     gc();
     const { rss, heapUsed } = process.memoryUsage();
 
@@ -119,6 +139,7 @@ async function measureOneSize(count) {
       kubectlCold: cold.seconds,
       kubectlWarm: warm.seconds,
       listWatch: listWatch.ms / 1000,
+      writesPerVm,
     };
     process.stdout.write(`${ONE_SIZE_PREFIX}${JSON.stringify(result)}\n`);
   } finally {
@@ -147,6 +168,9 @@ async function measureSizes(sizes) {
         `kubectl get vm -A ${result.kubectlWarm.toFixed(2)} s (${result.kubectlCold.toFixed(2)} s with discovery); ` +
         `client-node list+watch ${result.listWatch.toFixed(2)} s`,
     );
+    const writes = Object.entries(result.writesPerVm).sort((a, b) => b[1] - a[1]);
+    const totalWrites = writes.reduce((sum, [, perVm]) => sum + perVm, 0);
+    note(`${count} VMs: ${totalWrites.toFixed(1)} successful writes per VM: ${writes.map(([k, n]) => `${k} ${n.toFixed(2)}`).join(', ')}`);
     results.push(result);
   }
   const loadAfter = loadavg();

@@ -244,8 +244,20 @@ export class VirtualClock implements Clock {
 
 const earlierTimer = (a: VirtualTimer, b: VirtualTimer): number => a.dueMs - b.dueMs || a.timerId - b.timerId;
 
+/** The last second rfc3339 spelled: the writes of one instant (dozens per object change) stamp the same second. */
+let lastSecond = Number.NaN;
+let lastSpelled = '';
+
 /** Kubernetes' metav1.Time wire format: UTC, second precision ("2026-11-24T16:00:00Z"). */
-export const rfc3339 = (date: Date): string => `${date.toISOString().slice(0, 19)}Z`;
+export function rfc3339(date: Date): string {
+  const second = Math.floor(date.getTime() / 1000);
+  // An invalid date (NaN) never equals the last second, so toISOString still throws its RangeError.
+  if (second !== lastSecond) {
+    lastSpelled = `${date.toISOString().slice(0, 19)}Z`;
+    lastSecond = second;
+  }
+  return lastSpelled;
+}
 
 /** Kubernetes' metav1.MicroTime wire format ("2026-11-24T16:00:00.000000Z"), e.g. Lease renewTime, Event eventTime. */
 export const rfc3339Micro = (date: Date): string => `${date.toISOString().slice(0, 23)}000Z`;

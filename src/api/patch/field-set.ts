@@ -13,15 +13,25 @@ export type FieldsV1 = { [element: string]: FieldsV1 };
 
 const SELF = '.';
 
+/** The children of a leaf: shared by every node without any, which are most nodes (never changed: insert replaces them). */
+const NO_ELEMENTS: readonly string[] = Object.freeze([]);
+const NO_SUBTREES: readonly FieldSet[] = Object.freeze([]);
+
 /**
  * A set is built by `insert` (or decoded) and only read afterwards: the set
  * operations share unchanged subtrees with their operands and return an
  * operand itself when the result equals it. No node is ever empty (every
  * path ends at a member), so sets that print the same are the same trees.
+ * A node's children are two arrays in encoding order (fields, then keys,
+ * values and indexes, each by name): lighter than a Map per node (decoded
+ * sets live as long as the stored versions whose managedFields they stand
+ * for), searched by bisection, merged in one pass, encoded without sorting.
  */
 export class FieldSet {
   private member = false;
-  private readonly children = new Map<string, FieldSet>();
+  /** Each node's own arrays (never shared between nodes, only subtrees are), or the shared empty pair. */
+  private elements: string[] = NO_ELEMENTS as string[];
+  private subtrees: FieldSet[] = NO_SUBTREES as FieldSet[];
   /**
    * The (pooled, frozen) encoding, once made. Sets are not changed once built
    * (set operations share unchanged subtrees instead), so re-encoding a
@@ -48,13 +58,35 @@ export class FieldSet {
     return set;
   }
 
+  /** A node with these children (already in encoding order, none empty). */
+  private static node(member: boolean, elements: string[], subtrees: FieldSet[]): FieldSet {
+    const set = new FieldSet();
+    set.member = member;
+    if (elements.length > 0) {
+      set.elements = elements;
+      set.subtrees = subtrees;
+    }
+    return set;
+  }
+
   /** Adds a path; only while the set is being built. */
   insert(path: FieldPath): void {
     let node: FieldSet = this;
     node.encoding = undefined;
     for (const element of path) {
-      let child = node.children.get(element);
-      if (!child) node.children.set(element, (child = new FieldSet()));
+      const at = node.indexOf(element);
+      let child: FieldSet;
+      if (at >= 0) child = node.subtrees[at];
+      else {
+        child = new FieldSet();
+        if (node.elements === NO_ELEMENTS) {
+          node.elements = [element];
+          node.subtrees = [child];
+        } else {
+          node.elements.splice(-at - 1, 0, element);
+          node.subtrees.splice(-at - 1, 0, child);
+        }
+      }
       node = child;
       node.encoding = undefined;
     }
@@ -63,7 +95,8 @@ export class FieldSet {
 
   /** The subtree under one path element, if any path goes through it. */
   child(element: string): FieldSet | undefined {
-    return this.children.get(element);
+    const at = this.indexOf(element);
+    return at >= 0 ? this.subtrees[at] : undefined;
   }
 
   /** Whether the empty path (this subtree's root) is itself a member. */
@@ -82,7 +115,7 @@ export class FieldSet {
 
   /** No node below the root is ever empty (see the class comment), so only a childless non-member is. */
   isEmpty(): boolean {
-    return !this.member && this.children.size === 0;
+    return !this.member && this.elements.length === 0;
   }
 
   /** Member paths, depth first in encoding order. */
@@ -90,7 +123,7 @@ export class FieldSet {
     const result: FieldPath[] = [];
     const walk = (node: FieldSet, prefix: string[]) => {
       if (node.member) result.push(prefix);
-      for (const element of sortedElements(node.children.keys())) walk(node.children.get(element) as FieldSet, [...prefix, element]);
+      for (let i = 0; i < node.elements.length; i++) walk(node.subtrees[i], [...prefix, node.elements[i]]);
     };
     walk(this, []);
     return result;
@@ -100,61 +133,92 @@ export class FieldSet {
   union(other: FieldSet): FieldSet {
     if (other.isEmpty()) return this;
     if (this.isEmpty()) return other;
-    const grown: Array<[string, FieldSet]> = [];
-    for (const [element, theirs] of other.children) {
-      const mine = this.children.get(element);
-      const both = mine ? mine.union(theirs) : theirs;
-      if (both !== mine) grown.push([element, both]);
+    const elements: string[] = [];
+    const subtrees: FieldSet[] = [];
+    let grown = !this.member && other.member;
+    let i = 0;
+    let j = 0;
+    while (i < this.elements.length || j < other.elements.length) {
+      const order = j >= other.elements.length ? -1 : i >= this.elements.length ? 1 : byRankThenName(this.elements[i], other.elements[j]);
+      if (order < 0) {
+        elements.push(this.elements[i]);
+        subtrees.push(this.subtrees[i++]);
+      } else if (order > 0) {
+        elements.push(other.elements[j]);
+        subtrees.push(other.subtrees[j++]);
+        grown = true;
+      } else {
+        const both = this.subtrees[i].union(other.subtrees[j++]);
+        if (both !== this.subtrees[i]) grown = true;
+        elements.push(this.elements[i++]);
+        subtrees.push(both);
+      }
     }
-    if (grown.length === 0 && (this.member || !other.member)) return this;
-    const out = new FieldSet();
-    out.member = this.member || other.member;
-    for (const [element, child] of this.children) out.children.set(element, child);
-    for (const [element, child] of grown) out.children.set(element, child);
-    return out;
+    return grown ? FieldSet.node(this.member || other.member, elements, subtrees) : this;
   }
 
   difference(other: FieldSet): FieldSet {
     if (this.isEmpty() || other.isEmpty()) return this;
-    const out = new FieldSet();
-    out.member = this.member && !other.member;
-    let changed = out.member !== this.member;
-    for (const [element, child] of this.children) {
-      const theirs = other.children.get(element);
-      const kept = theirs ? child.difference(theirs) : child;
-      if (kept !== child) changed = true;
-      if (!kept.isEmpty()) out.children.set(element, kept);
+    const member = this.member && !other.member;
+    let changed = member !== this.member;
+    const elements: string[] = [];
+    const subtrees: FieldSet[] = [];
+    let j = 0;
+    for (let i = 0; i < this.elements.length; i++) {
+      const element = this.elements[i];
+      while (j < other.elements.length && byRankThenName(other.elements[j], element) < 0) j++;
+      const theirs = j < other.elements.length && other.elements[j] === element ? other.subtrees[j] : undefined;
+      const kept = theirs ? this.subtrees[i].difference(theirs) : this.subtrees[i];
+      if (kept !== this.subtrees[i]) changed = true;
+      if (kept.isEmpty()) continue;
+      elements.push(element);
+      subtrees.push(kept);
     }
-    return changed ? out : this;
+    return changed ? FieldSet.node(member, elements, subtrees) : this;
   }
 
   intersection(other: FieldSet): FieldSet {
-    const out = new FieldSet();
-    out.member = this.member && other.member;
-    for (const [element, child] of this.children) {
-      const theirs = other.children.get(element);
-      if (!theirs) continue;
-      const both = child.intersection(theirs);
-      if (!both.isEmpty()) out.children.set(element, both);
+    const elements: string[] = [];
+    const subtrees: FieldSet[] = [];
+    let j = 0;
+    for (let i = 0; i < this.elements.length; i++) {
+      const element = this.elements[i];
+      while (j < other.elements.length && byRankThenName(other.elements[j], element) < 0) j++;
+      if (j >= other.elements.length || other.elements[j] !== element) continue;
+      const both = this.subtrees[i].intersection(other.subtrees[j]);
+      if (both.isEmpty()) continue;
+      elements.push(element);
+      subtrees.push(both);
     }
-    return out;
+    return FieldSet.node(this.member && other.member, elements, subtrees);
   }
 
   /** The encoding, frozen and shared with every equal (sub)tree encoded recently (see fields-v1-pool.ts). */
   toFieldsV1(): FieldsV1 {
     if (this.encoding) return this.encoding;
-    const encoded: FieldsV1 = {};
-    if (this.member && this.children.size > 0) encoded[SELF] = pooledFieldsV1({});
-    for (const element of sortedElements(this.children.keys())) {
-      const child = this.children.get(element) as FieldSet;
-      if (!child.isEmpty()) encoded[element] = child.toFieldsV1();
+    const children = this.subtrees.map((child) => child.toFieldsV1());
+    return (this.encoding = pooledFieldsV1(this.member && this.elements.length > 0, this.elements, children));
+  }
+
+  /** Where `element` is among the children, or `-(its place) - 1` when it is not there. */
+  private indexOf(element: string): number {
+    let high = this.elements.length - 1;
+    // Objects are mostly walked in encoding order already: an element past the last is the common case.
+    if (high < 0 || byRankThenName(this.elements[high], element) < 0) return -high - 2;
+    let low = 0;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      const order = byRankThenName(this.elements[middle], element);
+      if (order < 0) low = middle + 1;
+      else if (order > 0) high = middle - 1;
+      else return middle;
     }
-    return (this.encoding = pooledFieldsV1(encoded));
+    return -low - 1;
   }
 
   private subtree(path: FieldPath): FieldSet | undefined {
     let node: FieldSet | undefined = this;
-    for (const element of path) node = node?.children.get(element);
+    for (const element of path) node = node?.child(element);
     return node;
   }
 
@@ -165,13 +229,20 @@ export class FieldSet {
       this.member = true;
       return;
     }
+    const children: Array<[string, FieldSet]> = [];
     for (const [element, value] of entries) {
       if (element === SELF) {
         this.member = true;
       } else {
         const child = FieldSet.fromFieldsV1(value);
-        if (!child.isEmpty()) this.children.set(element, child);
+        if (!child.isEmpty()) children.push([element, child]);
       }
+    }
+    // A client's encoding may list its elements in any order.
+    children.sort(([a], [b]) => byRankThenName(a, b));
+    if (children.length > 0) {
+      this.elements = children.map(([element]) => element);
+      this.subtrees = children.map(([, child]) => child);
     }
   }
 }
@@ -179,12 +250,25 @@ export class FieldSet {
 /** The sets pooled encodings decoded to (see `fromFieldsV1`). */
 const decodedSets = new WeakMap<FieldsV1, FieldSet>();
 
-/** structured-merge-diff orders path elements fields first, then keys, values and indexes. */
-const ELEMENT_RANK: Record<string, number> = { f: 0, k: 1, v: 2, i: 3 };
+/** structured-merge-diff orders path elements fields first, then keys, values and indexes (by their first letter). */
+function rank(element: string): number {
+  switch (element.charCodeAt(0)) {
+    case 102: // f
+      return 0;
+    case 107: // k
+      return 1;
+    case 118: // v
+      return 2;
+    case 105: // i
+      return 3;
+    default:
+      return 4;
+  }
+}
 
-function sortedElements(elements: Iterable<string>): string[] {
-  const rank = (element: string) => ELEMENT_RANK[element[0]] ?? 4;
-  return [...elements].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+function byRankThenName(a: string, b: string): number {
+  if (a === b) return 0;
+  return rank(a) - rank(b) || (a < b ? -1 : 1);
 }
 
 /** A path as Kubernetes prints it in conflict messages: `.spec.containers[name="c"].image`. */

@@ -21,13 +21,26 @@ let nextId = 0;
 export const isPooledFieldsV1 = (value: unknown): value is FieldsV1 =>
   typeof value === 'object' && value !== null && ids.has(value as FieldsV1);
 
-/** The pooled, frozen equal of `node`, whose children are already pooled; `node` is pooled when new. */
-export function pooledFieldsV1(node: FieldsV1): FieldsV1 {
-  let key = '';
-  for (const element of Object.keys(node)) key += `${element}\u0000${ids.get(node[element])}\u0000`;
+/**
+ * The pooled, frozen node with these members (`.` first when the path is itself a member, then the elements in
+ * order, each with its already pooled child): looked up by its key before any object is built, since most nodes
+ * encoded are equal to one encoded recently. A new node is pooled.
+ */
+export function pooledFieldsV1(self: boolean, elements: readonly string[], children: readonly FieldsV1[]): FieldsV1 {
+  if (elements.length === 0) return EMPTY;
+  // Joined, not added up: a string built by `+=` is a tree of pieces, and the pool keeps 8,192 keys.
+  const parts: Array<string | number | undefined> = self ? ['.', ids.get(EMPTY)] : [];
+  for (let i = 0; i < elements.length; i++) parts.push(elements[i], ids.get(children[i]));
+  const key = parts.join('\u0000');
   const pooled = current.get(key);
   if (pooled) return pooled;
-  const kept = previous.get(key) ?? Object.freeze(node);
+  let kept = previous.get(key);
+  if (!kept) {
+    const node: FieldsV1 = {};
+    if (self) node['.'] = EMPTY;
+    for (let i = 0; i < elements.length; i++) node[elements[i]] = children[i];
+    kept = Object.freeze(node);
+  }
   if (!ids.has(kept)) ids.set(kept, nextId++);
   current.set(key, kept);
   if (current.size >= GENERATION_SIZE) {
@@ -36,3 +49,7 @@ export function pooledFieldsV1(node: FieldsV1): FieldsV1 {
   }
   return kept;
 }
+
+/** `{}`: a member with nothing below it, and the value of every `.`; one object, kept for good. */
+const EMPTY: FieldsV1 = Object.freeze({});
+ids.set(EMPTY, nextId++);

@@ -63,17 +63,19 @@ export function decodeManagedFields(entries: readonly ManagedFieldsEntry[]): Map
 export function encodeManagedFields(managers: Iterable<Manager>): ManagedFieldsEntry[] {
   const seconds = (time?: string) => (time ? Math.floor(Date.parse(time) / 1000) : 0);
   const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  // Each entry's time parsed once, not at every comparison of the sort.
   return [...managers]
     .filter((m) => !m.fields.isEmpty())
+    .map((m) => ({ m, seconds: seconds(m.time) }))
     .sort(
-      (p, q) =>
+      ({ m: p, seconds: ps }, { m: q, seconds: qs }) =>
         compare(p.operation, q.operation) ||
-        seconds(p.time) - seconds(q.time) ||
+        ps - qs ||
         compare(p.manager, q.manager) ||
         compare(p.apiVersion, q.apiVersion) ||
         compare(p.subresource ?? '', q.subresource ?? ''),
     )
-    .map((m) => {
+    .map(({ m }) => {
       const entry: ManagedFieldsEntry = { manager: m.manager, operation: m.operation, apiVersion: m.apiVersion };
       if (m.time) entry.time = m.time;
       entry.fieldsType = 'FieldsV1';

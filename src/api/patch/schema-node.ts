@@ -48,6 +48,9 @@ class OpenApiSchemaNode implements SchemaNode {
   readonly mapType?: 'atomic' | 'granular';
   readonly declaresNoFields: boolean;
   private readonly properties = new Map<string, SchemaNode | undefined>();
+  /** The item and value nodes once looked up (null: not yet): every walk of every write asks again, at every list and map. */
+  private itemsNode: SchemaNode | undefined | null = null;
+  private valuesNode: SchemaNode | undefined | null = null;
 
   constructor(
     private readonly shape: OpenApiSchema,
@@ -72,13 +75,19 @@ class OpenApiSchemaNode implements SchemaNode {
   }
 
   items(): SchemaNode | undefined {
-    const items = asSchema(this.shape.items);
-    return items && this.nodeFor(items);
+    if (this.itemsNode === null) {
+      const items = asSchema(this.shape.items);
+      this.itemsNode = items && this.nodeFor(items);
+    }
+    return this.itemsNode;
   }
 
   additionalProperties(): SchemaNode | undefined {
-    const values = asSchema(this.shape.additionalProperties);
-    return values && this.nodeFor(values);
+    if (this.valuesNode === null) {
+      const values = asSchema(this.shape.additionalProperties);
+      this.valuesNode = values && this.nodeFor(values);
+    }
+    return this.valuesNode;
   }
 }
 

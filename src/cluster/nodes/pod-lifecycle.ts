@@ -271,15 +271,18 @@ export function podStatusAt(pod: Pod, plan: PodPlan, node: NodeFacts, nowMs: num
     containersReady.status === 'True' ? readinessGatesCondition(pod.spec.readinessGates ?? [], previous ?? []) : readyCondition('Ready'),
     containersReady,
   ]).map((c) => condition(previous, c, nowMs));
-  const owned = new Set(kubeletConditions.map((c) => c.type));
+  // generateAPIPodStatus: the conditions the kubelet does not own first, as they were (a readiness gate's), then its
+  // own, PodScheduled last; so a gate's condition keeps its place and a write that sets it moves no other.
+  const owned = new Set([...kubeletConditions.map((c) => c.type), 'PodScheduled']);
   const others = (previous ?? []).filter((c) => !owned.has(c.type));
-  if (!others.some((c) => c.type === 'PodScheduled')) others.unshift(condition(previous, { type: 'PodScheduled', status: 'True' }, nowMs));
+  const scheduled =
+    previous?.find((c) => c.type === 'PodScheduled') ?? condition(previous, { type: 'PodScheduled', status: 'True' }, nowMs);
 
   const podIP = pod.spec.hostNetwork ? node.hostIP : sandboxReady ? plan.podIP : undefined;
   const status: PodStatus = {
     ...(pod.status ?? {}),
     phase,
-    conditions: [...kubeletConditions, ...others],
+    conditions: [...others, ...kubeletConditions, scheduled],
     hostIP: node.hostIP,
     hostIPs: [{ ip: node.hostIP }],
   };

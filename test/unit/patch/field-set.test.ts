@@ -23,6 +23,24 @@ t.test('set operations agree with their path-by-path definitions', async (t) => 
   t.ok(A.intersection(set(['f:other'])).isEmpty());
 });
 
+t.test('children are kept in encoding order whatever order they come in: fields, keys, values, indexes', async (t) => {
+  const scrambled = { 'i:0': {}, 'v:"b"': {}, 'k:{"name":"x"}': { '.': {}, 'f:a': {} }, 'f:z': {}, 'f:a': {}, 'v:"a"': {} };
+  const decoded = FieldSet.fromFieldsV1(scrambled);
+  t.same(Object.keys(decoded.toFieldsV1()), ['f:a', 'f:z', 'k:{"name":"x"}', 'v:"a"', 'v:"b"', 'i:0']);
+  t.same(Object.keys(decoded.toFieldsV1()['k:{"name":"x"}']), ['.', 'f:a']);
+  const inserted = set(['i:0'], ['v:"b"'], ['f:z'], ['k:{"name":"x"}', 'f:a'], ['f:a'], ['v:"a"'], ['k:{"name":"x"}']);
+  t.same(paths(inserted), paths(decoded));
+  const other = set(['f:b'], ['f:z'], ['k:{"name":"x"}', 'f:c'], ['i:1']);
+  t.same(paths(inserted.union(other)), paths(FieldSet.of([...paths(inserted), ...paths(other)])));
+  t.same(
+    paths(inserted.difference(other)),
+    paths(inserted).filter((p) => !other.has(p)),
+  );
+  t.same(paths(inserted.intersection(other)), [['f:z']]);
+  t.equal(inserted.child('k:{"name":"x"}')?.isMember, true);
+  t.equal(inserted.child('f:b'), undefined);
+});
+
 t.test('an operation that changes nothing answers its operand', async (t) => {
   const empty = new FieldSet();
   t.equal(A.union(empty), A);

@@ -119,6 +119,12 @@ t.test('Kubernetes timestamp formats', async (t) => {
   const date = new Date(Date.UTC(2026, 10, 24, 16, 0, 0, 123));
   t.equal(rfc3339(date), '2026-11-24T16:00:00Z');
   t.equal(rfc3339Micro(date), '2026-11-24T16:00:00.123000Z');
+  // The last second spelled is remembered: the same second (another millisecond) and the ones around it, in any order.
+  t.equal(rfc3339(new Date(Date.UTC(2026, 10, 24, 16, 0, 0, 999))), '2026-11-24T16:00:00Z');
+  t.equal(rfc3339(new Date(Date.UTC(2026, 10, 24, 16, 0, 1, 0))), '2026-11-24T16:00:01Z');
+  t.equal(rfc3339(new Date(Date.UTC(2026, 10, 24, 15, 59, 59, 999))), '2026-11-24T15:59:59Z');
+  t.equal(rfc3339(new Date(-1)), '1969-12-31T23:59:59Z');
+  t.throws(() => rfc3339(new Date(Number.NaN)), RangeError);
 });
 
 t.test('a real timer longer than Node allows (2^31-1 ms) waits instead of firing at once', async (t) => {

@@ -197,4 +197,9 @@ t.test('readiness gates: Ready waits for every gate condition some controller se
   });
   await setGate('True');
   t.ok(await until(clock, async () => (await readyOf())?.status === 'True'), 'Ready once the gate is True');
+  // generateAPIPodStatus keeps the conditions the kubelet does not own first, then its own, PodScheduled last.
+  t.same(
+    (await client.get<Pod>(POD, 'default', 'gated')).status?.conditions?.map((c) => c.type),
+    ['example.com/feature-1', 'PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'],
+  );
 });
