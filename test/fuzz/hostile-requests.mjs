@@ -480,7 +480,7 @@ const isAggregated = (path) => path.startsWith('/apis/subresources.kubevirt.io/'
 /**
  * Answers that are not Status objects but are what the real thing sends: Go's own 431 for headers over
  * MaxHeaderBytes, kube-aggregator's plain-text 503 while virt-api is unavailable, and virt-api's go-restful
- * plain-text answers (unknown paths, wrong methods, and the guest-agent GETs' WriteError(500, err)).
+ * plain-text answers (unknown paths and actions, wrong methods, and the guest-agent GETs' WriteError(500, err)).
  */
 function faithfulPlainText(answer) {
   if (!answer.contentType.startsWith('text/plain')) return false;
@@ -488,7 +488,7 @@ function faithfulPlainText(answer) {
   if (answer.status === 431 && answer.body === '431 Request Header Fields Too Large') return true;
   if (!isAggregated(answer.request.path)) return false;
   if (answer.status === 503 && answer.body === 'service unavailable\n') return true;
-  if (answer.status === 404 && answer.body === '404 page not found') return true;
+  if (answer.status === 404 && (answer.body === '404 page not found' || answer.body === '404: Page Not Found')) return true;
   if (answer.status === 405 && answer.body === '405: Method Not Allowed') return true;
   return answer.status === 500 && /\/(guestosinfo|userlist|filesystemlist)(\?|$)/.test(answer.request.path);
 }
