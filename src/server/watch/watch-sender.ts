@@ -34,7 +34,7 @@ export interface WatchBufferLimits {
   maxBufferedEvents: number;
   /** ...and their bytes (each event's bytes are shared by every watcher they wait for)... */
   maxBufferedBytes: number;
-  /** ...for this long (real time): the next event past both closes it... */
+  /** ...a watcher over either for this long (real time) is closed by its next event... */
   behindGraceMs: number;
   /** ...as it does at once when this far behind, reading or not. */
   hardMaxBufferedEvents: number;
