@@ -22,7 +22,10 @@ import { enforceHttp1Deadlines } from './http1-deadlines.js';
 import {
   connectionLimits,
   defaultInFlightLimits,
+  http2HeaderSettings,
+  http2MaxHeaderListPairs,
   httpServerLimits,
+  maxHeaderBytes,
   registerInFlightLimit,
   tlsLimits,
   type InFlightLimits,
@@ -73,6 +76,8 @@ export function buildApp(parts: ApiServerParts, options: AppOptions): FastifyIns
           rejectUnauthorized: false,
           ...tlsLimits,
           ...httpServerLimits,
+          settings: http2HeaderSettings,
+          maxHeaderListPairs: http2MaxHeaderListPairs,
         }
       : null,
     http: httpServerLimits,
@@ -82,8 +87,13 @@ export function buildApp(parts: ApiServerParts, options: AppOptions): FastifyIns
     http2SessionTimeout: connectionLimits.idleTimeoutMs,
     forceCloseConnections: true,
     // Kubernetes names and paths are case-sensitive and may carry encoded characters.
-    // Paths are bounded by Node's header limit (16 KiB) rather than by the router.
-    routerOptions: { ignoreTrailingSlash: true, caseSensitive: true, maxParamLength: 16 * 1024, querystringParser: parseQueryFirstValues },
+    // Paths are bounded by the header limit (Go's MaxHeaderBytes) rather than by the router.
+    routerOptions: {
+      ignoreTrailingSlash: true,
+      caseSensitive: true,
+      maxParamLength: maxHeaderBytes,
+      querystringParser: parseQueryFirstValues,
+    },
     frameworkErrors: (error: FastifyError, _req: FastifyRequest, reply: FastifyReply) => frameworkError(error, reply),
     clientErrorHandler: clientError,
   } as never) as unknown as FastifyInstance;

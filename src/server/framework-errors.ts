@@ -1,24 +1,21 @@
 /**
  * Failures that happen before a request reaches a route: a URL the router
- * cannot decode, a request line or headers over Node's limit, a method or a
- * request the HTTP parser rejects. Each still leaves as a Kubernetes Status
- * (fastify and Node would otherwise write their own JSON or a bare 400).
+ * cannot decode, a request line or headers over the limit, a method or a
+ * request the HTTP parser rejects. Each leaves as a Kubernetes Status
+ * (fastify and Node would otherwise write their own JSON or a bare 400),
+ * except headers over the limit, which Go's HTTP server refuses itself with
+ * plain text before kube-apiserver sees the request.
  */
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { FastifyError, FastifyReply } from 'fastify';
 import { badRequest, methodNotAllowed, StatusError } from '../api/errors.js';
 
-const headersTooLarge = () => new StatusError(431, '', 'Request Header Fields Too Large');
-
-/** fastify's frameworkErrors: a bad %-escape in the path, or a path over the router's parameter limit. */
+/** fastify's frameworkErrors: a bad %-escape in the path (the router's parameter limit is the header limit's). */
 export function frameworkError(error: FastifyError, reply: FastifyReply): void {
-  const status =
-    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
-      ? headersTooLarge()
-      : badRequest(
-          error.code === 'FST_ERR_BAD_URL' ? `invalid URL escape in ${JSON.stringify(badEscapeOf(reply.request.url))}` : error.message,
-        );
+  const status = badRequest(
+    error.code === 'FST_ERR_BAD_URL' ? `invalid URL escape in ${JSON.stringify(badEscapeOf(reply.request.url))}` : error.message,
+  );
   void reply.code(status.code).type('application/json').send(JSON.stringify(status.toStatus()));
 }
 
@@ -32,15 +29,23 @@ const REASON_PHRASES: Record<number, string> = {
   400: 'Bad Request',
   405: 'Method Not Allowed',
   408: 'Request Timeout',
-  431: 'Request Header Fields Too Large',
 };
 
-/** Node's clientError: the request could not be parsed, so the Status is written on the socket, which then closes. */
+/** Go's net/http answer to a request line and headers over MaxHeaderBytes: its own plain text, then the connection closes. */
+const headersTooLargeAnswer =
+  'HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n' +
+  '431 Request Header Fields Too Large';
+
+/** Node's clientError: the request could not be parsed, so the answer is written on the socket, which then closes. */
 export function clientError(error: Error & { code?: string; rawPacket?: Buffer }, socket: Socket): void {
   // Before the handshake is done (ALPN not yet decided) nothing can be answered over TLS.
   if (socket instanceof TLSSocket && socket.alpnProtocol === null) return tlsHandshakeError(error, socket);
   if (!socket.writable || error.code === 'ECONNRESET') {
     socket.destroy();
+    return;
+  }
+  if (error.code === 'HPE_HEADER_OVERFLOW') {
+    socket.end(headersTooLargeAnswer);
     return;
   }
   const status = clientErrorStatus(error.code);
@@ -69,8 +74,6 @@ function tlsHandshakeError(error: Error & { code?: string }, socket: TLSSocket):
 
 function clientErrorStatus(code: string | undefined): StatusError {
   switch (code) {
-    case 'HPE_HEADER_OVERFLOW':
-      return headersTooLarge();
     case 'HPE_INVALID_METHOD':
       return methodNotAllowed('the server does not allow this method on the requested resource');
     case 'ERR_HTTP_REQUEST_TIMEOUT':

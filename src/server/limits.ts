@@ -19,6 +19,21 @@ export const connectionLimits = {
   requestBodyTimeoutMs: 60_000,
 };
 
+/**
+ * MaxHeaderBytes of kube-apiserver's http.Server (1 MiB, Go's default too). Go reads a request's line and headers
+ * through a limit 4096 bytes above it (its bufio slop) and refuses at that limit.
+ */
+export const maxHeaderBytes = 1 << 20;
+const headerReadLimitBytes = maxHeaderBytes + 4096;
+
+/**
+ * HTTP/2's SETTINGS_MAX_HEADER_LIST_SIZE as Go's server derives it from MaxHeaderBytes (room for ten typical fields'
+ * 32-byte overhead), and as many fields as fit in it (each counts 32 bytes): Go counts no fields, Node refuses
+ * more than 128 by default.
+ */
+export const http2HeaderSettings = { maxHeaderListSize: maxHeaderBytes + 10 * 32 };
+export const http2MaxHeaderListPairs = Math.ceil(http2HeaderSettings.maxHeaderListSize / 32);
+
 /** How often Node looks for connections past their header or request timeout (its default is 30 s, too coarse for 32 s). */
 const timeoutCheckIntervalMs = 2_000;
 
@@ -31,6 +46,7 @@ export const httpServerLimits = {
   requestTimeout: connectionLimits.requestBodyTimeoutMs,
   keepAliveTimeout: connectionLimits.idleTimeoutMs,
   connectionsCheckingInterval: timeoutCheckIntervalMs,
+  maxHeaderSize: headerReadLimitBytes,
 };
 
 export interface InFlightLimits {

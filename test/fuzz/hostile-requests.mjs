@@ -371,12 +371,14 @@ export function toHttpRequest(r) {
 
 /** Requests Node's own HTTP parser rejects, written on a raw socket. */
 export const RAW_REQUESTS = [
-  'GET /api/v1/namespaces HTTP/1.1\r\nHost: x\r\nX-Big: ' + 'b'.repeat(20_000) + '\r\n\r\n',
+  // Over Go's MaxHeaderBytes (1 MiB, and the 4 KiB it reads beyond).
+  'GET /api/v1/namespaces HTTP/1.1\r\nHost: x\r\nX-Big: ' + 'b'.repeat(1024 * 1024 + 4096) + '\r\n\r\n',
   'G@T /api/v1/namespaces HTTP/1.1\r\nHost: x\r\n\r\n',
   'GET /api/v1/namespaces/%zz HTTP/1.1\r\nHost: x\r\n\r\n',
   'GET /api/v1/namespaces HTTP/9.9\r\nHost: x\r\n\r\n',
   'POST /api/v1/namespaces/default/configmaps HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}',
-  'GET ' + '/a'.repeat(10_000) + ' HTTP/1.1\r\nHost: x\r\n\r\n',
+  // A request line over the same limit.
+  'GET ' + '/a'.repeat(530_000) + ' HTTP/1.1\r\nHost: x\r\n\r\n',
   'GET /api/v1 HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n',
 ];
 
@@ -476,14 +478,17 @@ export function sendRaw(origin, raw) {
 const isAggregated = (path) => path.startsWith('/apis/subresources.kubevirt.io/');
 
 /**
- * Answers that are not Status objects but are what the real thing sends: kube-aggregator's
- * plain-text 503 while virt-api is unavailable, and virt-api's go-restful plain-text answers
- * (unknown paths, wrong methods, and the guest-agent GETs' WriteError(500, err)).
+ * Answers that are not Status objects but are what the real thing sends: Go's own 431 for headers over
+ * MaxHeaderBytes, kube-aggregator's plain-text 503 while virt-api is unavailable, and virt-api's go-restful
+ * plain-text answers (unknown paths and actions, wrong methods, and the guest-agent GETs' WriteError(500, err)).
  */
 function faithfulPlainText(answer) {
-  if (!isAggregated(answer.request.path) || !answer.contentType.startsWith('text/plain')) return false;
+  if (!answer.contentType.startsWith('text/plain')) return false;
+  // Go's net/http answers headers over MaxHeaderBytes itself, before kube-apiserver sees the request.
+  if (answer.status === 431 && answer.body === '431 Request Header Fields Too Large') return true;
+  if (!isAggregated(answer.request.path)) return false;
   if (answer.status === 503 && answer.body === 'service unavailable\n') return true;
-  if (answer.status === 404 && answer.body === '404 page not found') return true;
+  if (answer.status === 404 && (answer.body === '404 page not found' || answer.body === '404: Page Not Found')) return true;
   if (answer.status === 405 && answer.body === '405: Method Not Allowed') return true;
   return answer.status === 500 && /\/(guestosinfo|userlist|filesystemlist)(\?|$)/.test(answer.request.path);
 }

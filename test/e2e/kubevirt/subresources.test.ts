@@ -10,6 +10,7 @@
  */
 import t from 'tap';
 import { withEmulator, type EmulatorFixture } from '../../helpers/cluster.js';
+import { rawClient } from '../../helpers/raw-https.js';
 import { kubevirtSchema } from '../../helpers/kubevirt.js';
 import { strategyData } from '../../../src/kubevirt/operator/install-strategy/strategy-data.js';
 import { stringify } from 'yaml';
@@ -191,13 +192,21 @@ t.test('lifecycle requests with kubectl replace --raw', async (t) => {
   const migrate = await put('virtualmachines/halted/migrate');
   t.match(migrate.stderr, 'Error from server (NotFound): virtualmachineinstance.kubevirt.io "halted" not found');
 
-  // Every subresource of a missing VMI is a 404 Status; one virt-api does not serve is a 404 too, not a 501.
+  // Every subresource of a missing VMI is a 404 Status; one virt-api does not serve is a 404 too, not a 501: go-restful's
+  // own plain text (its router has no route for it), which client-go reports as a NotFound of its own words.
   for (const action of ['unpause', 'softreboot', 'freeze']) {
     const answer = await put(`virtualmachineinstances/nope/${action}`, '{"unfreezeTimeout":"1m"}');
     t.match(answer.stderr, 'Error from server (NotFound): virtualmachineinstance.kubevirt.io "nope" not found', action);
   }
   const unknown = await put('virtualmachineinstances/nope/frobnicate');
   t.match(unknown.stderr, 'Error from server (NotFound): the server could not find the requested resource');
+  const api = rawClient(withoutOperator.emulator.url, withoutOperator.kubeconfigPath);
+  for (const path of ['virtualmachineinstances/nope/frobnicate', 'virtualmachines/always/frobnicate']) {
+    const raw = await api.send('PUT', `${base}/${path}`, { body: '{}' });
+    t.equal(raw.status, 404, `${path}: 404`);
+    t.equal(raw.contentType, 'text/plain; charset=utf-8', `${path}: plain text`);
+    t.equal(raw.text, '404: Page Not Found', `${path}: go-restful's body`);
+  }
 });
 
 t.test('503 while virt-api has no ready pod', async (t) => {

@@ -167,7 +167,7 @@ class VirtApiSubresources implements AggregatedBackend {
       }
       const routes = path.resource === 'virtualmachines' ? this.vmRoutes : this.vmiRoutes;
       const entry = routes[path.action];
-      if (!entry) return statusResponse(unknownSubresource());
+      if (!entry) return noRoute();
       if (entry.method !== request.method) return methodNotAllowed();
       return await entry.route(request, path);
     } catch (err) {
@@ -413,8 +413,12 @@ const sevDisabled = () => badRequest("'WorkloadEncryptionSEV' feature gate is no
 const notFoundPage = (): BackendResponse => ({ status: 404, contentType: 'text/plain', body: '404 page not found' });
 const methodNotAllowed = (): BackendResponse => ({ status: 405, contentType: 'text/plain', body: '405: Method Not Allowed' });
 
-/** A subresource virt-api does not serve (or the emulator does not simulate): not found, as the apiserver answers one. */
-const unknownSubresource = (): StatusError => new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+/**
+ * An action virt-api has no route for (or the emulator does not simulate), on a VM or VMI: go-restful's router finds
+ * the web service but no route and writes its ServiceError as bare text (WriteErrorString), which Go's server sniffs
+ * as plain text; the aggregator passes it on as it is.
+ */
+const noRoute = (): BackendResponse => ({ status: 404, contentType: 'text/plain; charset=utf-8', body: '404: Page Not Found' });
 
 function writeHttp(socket: Duplex, response: BackendResponse): void {
   const body = response.body ?? '';
