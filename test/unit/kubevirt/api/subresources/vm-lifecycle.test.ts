@@ -173,9 +173,11 @@ t.test('routing: discovery, version, healthz, wrong methods and unknown paths', 
   });
   t.equal((await h.call('GET', `${base}/virtualmachines/vm/start`)).status, 405);
   t.equal((await h.call('GET', '/apis/subresources.kubevirt.io/v1/nothing')).status, 404);
-  // kube-aggregator forwards the unescaped path: a name with an escaped '/' is two segments, a route virt-api does not have.
+  // kube-aggregator forwards the unescaped path: a name with an escaped '/' is two segments, a route virt-api does not
+  // have, which go-restful answers with its own bare-text 404.
   const slashed = await h.call('PUT', `${base}/virtualmachines/a%2Fb/stop`, '{}');
-  t.match(slashed, { status: 404, json: { reason: 'NotFound', message: 'the server could not find the requested resource' } });
+  t.match(slashed, { status: 404, contentType: 'text/plain; charset=utf-8', json: undefined });
+  t.equal(String(slashed.body), '404: Page Not Found');
   const graph = await h.call('GET', `${base}/virtualmachines/vm/objectgraph`);
   t.equal(graph.status, 400);
   t.equal((graph.json as { message: string }).message, 'ObjectGraph feature gate not enabled: Unable to return object graph.');
