@@ -25,7 +25,6 @@
  * A Fault that cannot be injected goes Failed with the reason as message.
  */
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import type { KubeObject } from '../api/types.js';
 import type { KindRef } from '../client/client.js';
 import type { ComponentContext } from '../runtime/component-context.js';
@@ -36,6 +35,7 @@ import { apiFaults, type ApiFaultEffect } from './api-faults.js';
 import { webhookFaults } from './webhook-faults.js';
 import type { Component } from '../runtime/component.js';
 import { Controller } from '../runtime/controller.js';
+import { yamlDocument } from '../runtime/yaml-data.js';
 import type { Informer } from '../runtime/informer.js';
 
 export const FAULT_REF: KindRef = { apiVersion: 'emulator.kubevirt.io/v1alpha1', kind: 'Fault' };
@@ -78,7 +78,7 @@ const HANDLER_NAMESPACE = 'kubevirt';
 const HANDLER_SELECTOR = 'kubevirt.io=virt-handler';
 
 /** The Fault CRD, as shipped in schemas/emulator/. */
-export const faultCrd = (): KubeObject => parse(readFileSync(CRD_URL, 'utf8')) as KubeObject;
+export const faultCrd = (): KubeObject => yamlDocument(readFileSync(CRD_URL, 'utf8')) as KubeObject;
 
 /** The kubelets' side of node faults (the cluster's nodes provide it). */
 export interface KubeletFaults {

@@ -4,25 +4,16 @@
  * apiserver's SwaggerDoc() returns), and the small cell formatters that
  * several printers share.
  */
-import { readFileSync } from 'node:fs';
+import { kubernetesDefinitions } from '../patch/schema-node.js';
 import type { KubeObject, TableColumn } from '../types.js';
 
-interface OpenApiDocument {
-  definitions: Record<string, { properties?: Record<string, { description?: string }> }>;
-}
-
-let openApi: OpenApiDocument | undefined;
-
-/** Loaded on first use: the document is large and many processes never print a table. */
-function definitions(): OpenApiDocument['definitions'] {
-  openApi ??= JSON.parse(readFileSync(new URL('../../../schemas/kubernetes/openapi-v2.json', import.meta.url), 'utf8')) as OpenApiDocument;
-  return openApi.definitions;
-}
+type Definition = { properties?: Record<string, { description?: string }> } | undefined;
 
 /** A field's description, e.g. doc('core.v1.PodStatus', 'podIP'); definitions outside k8s.io/api are given in full. */
 export function doc(definition: string, property: string): string {
   const name = definition.startsWith('io.k8s.') ? definition : `io.k8s.api.${definition}`;
-  return definitions()[name]?.properties?.[property]?.description ?? '';
+  // The swagger the patch engines and decoding read too: parsed once per process, on first use.
+  return (kubernetesDefinitions()[name] as Definition)?.properties?.[property]?.description ?? '';
 }
 
 const objectMeta = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';

@@ -8,8 +8,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseAllDocuments } from 'yaml';
 import type { Pod } from '../../kube/pods.js';
+import { yamlDocuments } from '../../runtime/yaml-data.js';
 import type { NodeIdentity } from './node-template.js';
 import { KUBELET_VERSION } from './node-template.js';
 
@@ -25,8 +25,7 @@ export function mirrorPods(identity: NodeIdentity, nodeUid: string, seen: string
     .replaceAll('NODE_IP', identity.internalIP)
     .replaceAll('NODE_NAME', identity.name)
     .replaceAll('KUBE_VERSION', KUBELET_VERSION);
-  return parseAllDocuments(text).map((doc) => {
-    const manifest = doc.toJSON() as Pod;
+  return (yamlDocuments(text) as Pod[]).map((manifest) => {
     const hash = createHash('md5').update(JSON.stringify(manifest)).digest('hex');
     return {
       ...manifest,
