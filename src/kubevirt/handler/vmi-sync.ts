@@ -104,7 +104,9 @@ export class VmiSync implements Component {
   private async reconcile(key: string): Promise<ReconcileResult> {
     const { domains, nodeName } = this.deps;
     const vmi = this.deps.vmis.get(key);
-    let domain = domains.byKey(key);
+    // The VMI's own domain first: a VMI re-created under the same name (a pool's restart, a VM's new start) on another
+    // node has its domain here while the old one, oldest under the key, still waits for its own node's handler.
+    let domain = domains.get(vmi?.metadata.uid ?? '') ?? domains.byKey(key);
     // Between the domain arriving on the target and the target handler taking the VMI over, the migration loop owns it.
     if (vmi && domain && migratedNotYetTakenOver(vmi, domain.nodeName)) return;
     if (domain && domain.nodeName !== nodeName) domain = undefined;
