@@ -245,7 +245,10 @@ export class GenericRegistry {
     object = this.withManagedFields(type, undefined, object, ctx, 'Update');
     // Storage refuses a duplicate only after mutating and validating admission ran (store.go Create, after
     // BeforeCreate and createValidation), so an invalid duplicate gets the webhook's or validation's answer first.
-    if (incoming.metadata.resourceVersion) throw internalError('resourceVersion should not be set on objects to be created');
+    // The etcd3 store refuses only a resourceVersion that parses as a non-zero uint64 (APIObjectVersioner's
+    // ObjectResourceVersion); anything else is cleared like a missing one (PrepareObjectForStorage).
+    if (setsResourceVersion(incoming.metadata.resourceVersion))
+      throw internalError('resourceVersion should not be set on objects to be created');
     if (this.deps.store.get(type.storageKey, scopeOf(type, meta.namespace), meta.name)) throw alreadyExists(subject(type, meta.name));
     if (ctx.dryRun)
       return toServedVersion(type, toStorageVersion(type, { ...object, metadata: { ...object.metadata, resourceVersion: undefined } }));
@@ -804,3 +807,13 @@ function dropUndefined<T extends object>(obj: T): T {
 
 /** kube-apiserver names the manager of a write without fieldManager after the client's user agent. */
 const userAgentManager = (ctx: RequestContext): string => ctx.userAgent?.split('/')[0] || 'unknown';
+
+/** Whether a create's resourceVersion is one Go's strconv.ParseUint(v, 10, 64) reads as a number other than 0. */
+function setsResourceVersion(resourceVersion: string | undefined): boolean {
+  return (
+    resourceVersion !== undefined &&
+    /^\d{1,20}$/.test(resourceVersion) &&
+    BigInt(resourceVersion) !== 0n &&
+    BigInt(resourceVersion) < 2n ** 64n
+  );
+}

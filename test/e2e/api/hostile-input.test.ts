@@ -28,6 +28,21 @@ t.test('ObjectMeta and field types are validated before anything stores the obje
   const { emulator, kubeconfigPath, kubectl } = await withEmulator(t);
   const api = rawClient(emulator.url, kubeconfigPath);
 
+  // A create's resourceVersion: kube's etcd3 store refuses one that parses as a non-zero uint64 (its own 500), and
+  // clears any other.
+  expectStatus(
+    t,
+    await api.send('POST', cms, { body: configMap({ name: 'versioned', resourceVersion: '5' }) }),
+    500,
+    'InternalError',
+    'Internal error occurred: resourceVersion should not be set on objects to be created',
+    'a numeric resourceVersion on create',
+  );
+  const unparsed = await api.send('POST', cms, { body: configMap({ name: 'versioned', resourceVersion: '__x' }) });
+  t.equal(unparsed.status, 201, 'a resourceVersion that is not a number is cleared on create');
+  t.match(unparsed.json.metadata.resourceVersion, /^[1-9]\d*$/, 'and the stored object gets its own');
+  t.equal((await api.send('DELETE', `${cms}/versioned`)).status, 200);
+
   // The request that used to be stored and then kill the garbage collector.
   expectStatus(
     t,
