@@ -11,6 +11,7 @@ import type { KindRef } from '../../../client/client.js';
 import { CONTROLLER_REVISION_REF } from '../constants.js';
 import type { InstancetypeSpec, PreferenceSpec } from './instancetype-apply.js';
 import type { VirtualMachine } from '../types.js';
+import { vmControllerRef } from '../vm/vm-owner-reference.js';
 
 export const INSTANCETYPE_API_VERSION = 'instancetype.kubevirt.io/v1beta1';
 const LABEL_PREFIX = 'instancetype.kubevirt.io/object-';
@@ -144,16 +145,7 @@ export function revisionFor(vm: VirtualMachine, object: KubeObject): KubeObject 
         [`${LABEL_PREFIX}uid`]: uid,
         [`${LABEL_PREFIX}version`]: version,
       },
-      ownerReferences: [
-        {
-          apiVersion: 'kubevirt.io/v1',
-          kind: 'VirtualMachine',
-          name: vm.metadata.name ?? '',
-          uid: vm.metadata.uid ?? '',
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ],
+      ownerReferences: [vmControllerRef(vm)],
     },
     data,
     revision: 0,

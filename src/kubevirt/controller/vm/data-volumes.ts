@@ -12,6 +12,7 @@ import type { EventRecorder } from '../../../runtime/events.js';
 import { errorMessage, statusCode } from '../errors.js';
 import type { VirtualMachine } from '../types.js';
 import type { SyncError } from '../vmi/vmi-status.js';
+import { vmControllerRef } from './vm-owner-reference.js';
 
 export const DATA_VOLUME_REF = { apiVersion: 'cdi.kubevirt.io/v1beta1', kind: 'DataVolume' };
 /** Opt-out of creating DataVolumes before the VM is started. */
@@ -47,16 +48,7 @@ function dataVolumeFor(template: DataVolumeTemplate, vm: VirtualMachine): KubeOb
       namespace: vm.metadata.namespace,
       labels: { ...(template.metadata?.labels ?? {}), 'kubevirt.io/created-by': vm.metadata.uid ?? '' },
       annotations: { ...(template.metadata?.annotations ?? {}), 'cdi.kubevirt.io/allowClaimAdoption': 'true' },
-      ownerReferences: [
-        {
-          apiVersion: 'kubevirt.io/v1',
-          kind: 'VirtualMachine',
-          name: vm.metadata.name ?? '',
-          uid: vm.metadata.uid ?? '',
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ],
+      ownerReferences: [vmControllerRef(vm)],
     },
     spec,
   };

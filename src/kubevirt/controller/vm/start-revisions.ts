@@ -11,6 +11,7 @@ import { objectKey, type Informer } from '../../../runtime/informer.js';
 import { CONTROLLER_REVISION_REF } from '../constants.js';
 import { statusCode } from '../errors.js';
 import type { VirtualMachine } from '../types.js';
+import { vmControllerRef } from './vm-owner-reference.js';
 
 /** virt-controller's ControllerRevision index "vm" (GetControllerRevisionInformerIndexers). */
 const REVISIONS_BY_VM_UID = 'virt-controller/vm';
@@ -43,16 +44,7 @@ export async function createStartRevision(client: Client, revisions: Informer, v
     metadata: {
       name,
       namespace: vm.metadata.namespace,
-      ownerReferences: [
-        {
-          apiVersion: 'kubevirt.io/v1',
-          kind: 'VirtualMachine',
-          name: vm.metadata.name ?? '',
-          uid: vm.metadata.uid ?? '',
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ],
+      ownerReferences: [vmControllerRef(vm)],
     },
     data: { spec: vm.spec },
     revision: vm.metadata.generation ?? 1,

@@ -29,6 +29,7 @@ import type { DataVolumeCache } from '../datavolume/datavolume-cache.js';
 import type { ClusterConfig } from '../cluster-config.js';
 import { declarativeVolumesPatch } from '../hotplug/declarative.js';
 import { MEMORY_DUMP_ANNOTATION, memoryDumpActions, nextMemoryDumpRequest } from '../hotplug/memory-dump.js';
+import { vmControllerRef } from './vm-owner-reference.js';
 
 export interface VmControllerDeps {
   ctx: ComponentContext;
@@ -275,17 +276,7 @@ export class VmController implements Component {
     const controllerRef = vmi.metadata.ownerReferences?.find((r) => r.controller);
     if (controllerRef) return controllerRef.uid === vm.metadata.uid ? vmi : undefined;
     if (vmi.metadata.deletionTimestamp || vm.metadata.deletionTimestamp) return undefined;
-    const ownerReferences = [
-      ...(vmi.metadata.ownerReferences ?? []),
-      {
-        apiVersion: 'kubevirt.io/v1',
-        kind: 'VirtualMachine',
-        name: vm.metadata.name ?? '',
-        uid: vm.metadata.uid ?? '',
-        controller: true,
-        blockOwnerDeletion: true,
-      },
-    ];
+    const ownerReferences = [...(vmi.metadata.ownerReferences ?? []), vmControllerRef(vm)];
     return this.deps.ctx.client.patch<VirtualMachineInstance>(VMI_REF, vmi.metadata.namespace, vmi.metadata.name ?? '', 'merge', {
       metadata: { ownerReferences, resourceVersion: vmi.metadata.resourceVersion },
     });

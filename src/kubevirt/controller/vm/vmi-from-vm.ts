@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { ANNOTATION_VM_GENERATION, FINALIZER_VM_CONTROLLER } from '../constants.js';
 import type { VirtualMachine, VirtualMachineInstance, VmiSpec } from '../types.js';
+import { vmControllerRef } from './vm-owner-reference.js';
 
 /** Namespace of the name-based UUIDs KubeVirt gives VMs created before the webhook set one (firmware.go). */
 const LEGACY_UUID_NAMESPACE = '6a1a24a1-4061-4607-8bf4-a3963d0c5895';
@@ -56,16 +57,7 @@ export function vmiFromVm(vm: VirtualMachine, startPaused: boolean): VirtualMach
     name: vm.metadata.name,
     namespace: vm.metadata.namespace,
     annotations: { ...(templateMeta.annotations ?? {}), [ANNOTATION_VM_GENERATION]: String(vm.metadata.generation ?? 1) },
-    ownerReferences: [
-      {
-        apiVersion: 'kubevirt.io/v1',
-        kind: 'VirtualMachine',
-        name: vm.metadata.name ?? '',
-        uid: vm.metadata.uid ?? '',
-        controller: true,
-        blockOwnerDeletion: true,
-      },
-    ],
+    ownerReferences: [vmControllerRef(vm)],
     finalizers: [FINALIZER_VM_CONTROLLER],
   };
   delete metadata.generateName;
