@@ -7,7 +7,7 @@
  */
 import type { KubeObject } from '../../../api/types.js';
 import type { Client } from '../../../client/client.js';
-import { objectKey, type Informer } from '../../../runtime/informer.js';
+import type { Informer } from '../../../runtime/informer.js';
 import { CONTROLLER_REVISION_REF } from '../constants.js';
 import { statusCode } from '../errors.js';
 import type { VirtualMachine } from '../types.js';
@@ -64,7 +64,7 @@ async function deleteOlderStartRevisions(client: Client, revisions: Informer, vm
   const generation = vm.metadata.generation ?? 1;
   let current = false;
   for (const revision of revisions.byIndex(REVISIONS_BY_VM_UID, vm.metadata.uid ?? '')) {
-    if (!objectKey(revision).includes(prefix)) continue;
+    if (!revision.metadata.name?.startsWith(prefix)) continue;
     if (revision.revision === generation) {
       current = true;
       continue;
