@@ -1,8 +1,10 @@
 // VMs (runStrategy Always, instant profile, virtual clock) from create to
 // every VM Running, at several sizes in one run, each size in a fresh process
 // so one's heap never skews another's:
-//   node bench/vm-scale.mjs                 1,000, 3,000 and 10,000 VMs (the issue's sizes)
+//   node bench/vm-scale.mjs                 1,000, 3,000 and 10,000 VMs (the issue's sizes), then the largest
+//                                           size again with the embedded SQLite store (durable state)
 //   node bench/vm-scale.mjs 1000 3000 5000  other sizes (the first is the baseline of the ratios)
+//   node bench/vm-scale.mjs --memory-only   without the SQLite run
 // Per size: wall time, the process's CPU time (on a shared machine the wall
 // time follows the load, the CPU time much less), CPU per VM and its ratio to
 // the first size's, RSS, JS heap retained per VM after a full GC (and what each
@@ -64,14 +66,20 @@ function run(command, args, env = {}) {
   });
 }
 
-/** One size in this process: prints one result line for the parent. */
-async function measureOneSize(count) {
+/** One size in this process, in memory or with the cluster kept in an SQLite file: prints one result line for the parent. */
+async function measureOneSize(count, storage) {
   const timeoutMs = 5 * 60_000 + count * 150;
   v8.setFlagsFromString('--expose-gc');
   const gc = vm.runInNewContext('gc');
   const data = await temporaryDirectory('vm-scale-data');
   const work = await temporaryDirectory('vm-scale-work');
-  const emulator = await startQuietEmulator(data.path, work.path, { insecureHttp: true, workers: nodesFor(count), clock: 'virtual' });
+  const stateFile = storage === 'sqlite' ? join(data.path, 'state.db') : undefined;
+  const emulator = await startQuietEmulator(data.path, work.path, {
+    insecureHttp: true,
+    workers: nodesFor(count),
+    clock: 'virtual',
+    stateFile,
+  });
   const { client, clock } = emulator;
   try {
     await installKubeVirt(emulator);
@@ -128,6 +136,7 @@ async function measureOneSize(count) {
 
     const result = {
       count,
+      storage,
       nodes: nodesFor(count),
       created,
       seconds,
@@ -149,19 +158,26 @@ async function measureOneSize(count) {
   }
 }
 
-async function measureSizes(sizes) {
+const labelOf = (result) => `${result.count} VMs${result.storage === 'sqlite' ? ' (SQLite)' : ''}`;
+
+async function measureSizes(sizes, withSqlite) {
   const script = fileURLToPath(import.meta.url);
+  const runs = [
+    ...sizes.map((count) => ({ count, storage: 'memory' })),
+    ...(withSqlite ? [{ count: sizes.at(-1), storage: 'sqlite' }] : []),
+  ];
   const results = [];
   const loadBefore = loadavg();
-  for (const count of sizes) {
-    note(`${count} VMs on ${nodesFor(count)} nodes ...`);
-    const { stdout } = await run(process.execPath, [script, '--one-size', String(count)]);
+  for (const { count, storage } of runs) {
+    note(`${count} VMs on ${nodesFor(count)} nodes, ${storage === 'sqlite' ? 'kept in SQLite' : 'in memory'} ...`);
+    const { stdout } = await run(process.execPath, [script, '--one-size', String(count), storage]);
     const line = stdout.split('\n').find((text) => text.startsWith(ONE_SIZE_PREFIX));
     if (!line) throw new Error(`no result for ${count} VMs`);
     const result = JSON.parse(line.slice(ONE_SIZE_PREFIX.length));
+    const label = labelOf(result);
     // Each size's figures as soon as they are in, so a run cut short still tells what it measured.
     note(
-      `${count} VMs: created after ${result.created.toFixed(1)} s, all Running after ${result.seconds.toFixed(1)} s ` +
+      `${label}: created after ${result.created.toFixed(1)} s, all Running after ${result.seconds.toFixed(1)} s ` +
         `(${result.virtualSeconds.toFixed(1)} s of virtual time); ` +
         `CPU ${result.cpu.toFixed(1)} s (${((result.cpu / count) * 1000).toFixed(1)} ms per VM); RSS ${result.rss.toFixed(0)} MiB ` +
         `(${result.rssBefore.toFixed(0)} MiB with KubeVirt installed); heap ${result.heapPerVm.toFixed(1)} KiB per VM; ` +
@@ -170,26 +186,28 @@ async function measureSizes(sizes) {
     );
     const writes = Object.entries(result.writesPerVm).sort((a, b) => b[1] - a[1]);
     const totalWrites = writes.reduce((sum, [, perVm]) => sum + perVm, 0);
-    note(`${count} VMs: ${totalWrites.toFixed(1)} successful writes per VM: ${writes.map(([k, n]) => `${k} ${n.toFixed(2)}`).join(', ')}`);
+    note(`${label}: ${totalWrites.toFixed(1)} successful writes per VM: ${writes.map(([k, n]) => `${k} ${n.toFixed(2)}`).join(', ')}`);
     results.push(result);
   }
   const loadAfter = loadavg();
   note(
     `load average (1, 5, 15 min) before ${loadBefore.map((l) => l.toFixed(1)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(1)).join(' ')}`,
   );
-  const baseline = results[0];
+  const inMemory = results.filter((result) => result.storage === 'memory');
+  const baseline = inMemory[0];
   const cpuPerVm = (result) => (result.cpu / result.count) * 1000;
-  const largest = results.at(-1);
+  const largest = inMemory.at(-1);
   /** The heap each VM beyond the previous size added: the cost per VM once fixed and bounded costs are paid. */
-  const marginalHeapPerVm = (result) => {
-    const previous = results[results.indexOf(result) - 1];
-    return (result.heapPerVm * result.count - previous.heapPerVm * previous.count) / (result.count - previous.count);
-  };
+  const marginalHeapPerVm = (result, previous) =>
+    (result.heapPerVm * result.count - previous.heapPerVm * previous.count) / (result.count - previous.count);
+  /** The same size in memory, for the SQLite run's ratios. */
+  const inMemoryTwin = (result) => inMemory.find((other) => other.count === result.count);
   report(
     'vm-scale',
     results.flatMap((result) => {
-      const label = `${result.count} VMs`;
-      const isLargest = result === largest && results.length > 1;
+      const label = labelOf(result);
+      const previous = result.storage === 'memory' ? inMemory[inMemory.indexOf(result) - 1] : undefined;
+      const twin = result.storage === 'sqlite' ? inMemoryTwin(result) : undefined;
       return [
         {
           metric: `${label}, create to all Running (wall)`,
@@ -199,16 +217,17 @@ async function measureSizes(sizes) {
         },
         { metric: `${label}: CPU time (user + system)`, value: result.cpu, unit: 's' },
         { metric: `${label}: CPU per VM`, value: cpuPerVm(result), unit: 'ms' },
-        ...(result === baseline
-          ? []
-          : [
+        ...(previous
+          ? [
               {
                 metric: `${label}: CPU per VM / CPU per VM at ${baseline.count}`,
                 value: cpuPerVm(result) / cpuPerVm(baseline),
                 unit: '',
-                target: isLargest ? { op: '<=', value: 1.25 } : undefined,
+                target: result === largest ? { op: '<=', value: 1.25 } : undefined,
               },
-            ]),
+            ]
+          : []),
+        ...(twin ? [{ metric: `${label}: CPU per VM / CPU per VM in memory`, value: cpuPerVm(result) / cpuPerVm(twin), unit: '' }] : []),
         { metric: `${label}: RSS (after a full GC)`, value: result.rss, unit: 'MiB', target: { op: '<=', value: 1024 } },
         {
           metric: `${label}: JS heap retained per Running VM (VM, VMI, launcher pod, events, watch history)`,
@@ -216,15 +235,15 @@ async function measureSizes(sizes) {
           unit: 'KiB',
           target: { op: '<=', value: 60 },
         },
-        ...(result === baseline
-          ? []
-          : [
+        ...(previous
+          ? [
               {
-                metric: `${label}: JS heap added per VM beyond ${results[results.indexOf(result) - 1].count} VMs`,
-                value: marginalHeapPerVm(result),
+                metric: `${label}: JS heap added per VM beyond ${previous.count} VMs`,
+                value: marginalHeapPerVm(result, previous),
                 unit: 'KiB',
               },
-            ]),
+            ]
+          : []),
         { metric: `${label}: kubectl get vm -A (discovery cached)`, value: result.kubectlWarm, unit: 's', target: { op: '<=', value: 2 } },
         { metric: `${label}: client-node list+watch from scratch`, value: result.listWatch, unit: 's', target: { op: '<=', value: 2 } },
       ];
@@ -233,9 +252,14 @@ async function measureSizes(sizes) {
 }
 
 const oneSize = process.argv.indexOf('--one-size');
-if (oneSize >= 0) await measureOneSize(Number(process.argv[oneSize + 1]));
+if (oneSize >= 0) await measureOneSize(Number(process.argv[oneSize + 1]), process.argv[oneSize + 2]);
 else {
-  const sizes = process.argv.slice(2).map(Number);
-  if (sizes.some((size) => !Number.isInteger(size) || size < 1)) throw new Error('usage: node bench/vm-scale.mjs [VM count ...]');
-  await measureSizes(sizes.length > 0 ? sizes : DEFAULT_SIZES);
+  const memoryOnly = process.argv.includes('--memory-only');
+  const sizes = process.argv
+    .slice(2)
+    .filter((arg) => arg !== '--memory-only')
+    .map(Number);
+  if (sizes.some((size) => !Number.isInteger(size) || size < 1))
+    throw new Error('usage: node bench/vm-scale.mjs [--memory-only] [VM count ...]');
+  await measureSizes(sizes.length > 0 ? sizes : DEFAULT_SIZES, !memoryOnly);
 }
