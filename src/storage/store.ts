@@ -15,12 +15,12 @@
  * this store then publishes its own writes, restamped with their revision,
  * and the others' in that order, as kube-apiserver's watch cache follows etcd.
  */
-import { freeze } from 'immer';
-import { Subject, type Observable } from 'rxjs';
+import { Observable } from 'rxjs';
 import type { KubeObject } from '../api/types.js';
 import type { Clock } from '../runtime/clock.js';
 import { CommitFailure, type ObjectKey, type RemoteWrite, type StorageBackend, type StorageFailureReason } from './backend.js';
 import { ExpiryIndex } from './expiry-index.js';
+import { type Listener, Listeners } from './listeners.js';
 import { StringPool } from './string-pool.js';
 import { shareUnchanged } from './structural-sharing.js';
 import { type HistoryPolicy, kubeHistoryPolicy, WatchHistory } from './watch-history.js';
@@ -158,7 +158,10 @@ export class Store {
   private revision = 0;
   private compactedUpTo = 0;
   private readonly collections = new Map<string, Collection>();
-  private readonly changes = new Subject<StoreEvent>();
+  /** Who hears every write, and who hears the writes of one resource (every watch: a write reaches only its own resource's). */
+  private readonly everyWrite = new Listeners<StoreEvent>();
+  private readonly writesByResource = new Map<string, Listeners<StoreEvent>>();
+  private readonly changes = new Observable<StoreEvent>((subscriber) => this.everyWrite.add((event) => subscriber.next(event)));
   private readonly strings = new StringPool();
   readonly history: WatchHistory;
   /** Leases of the objects written with a time to live; needs the Clock the store was given. */
@@ -242,6 +245,20 @@ export class Store {
   /** Every committed write, in resourceVersion order. */
   get events(): Observable<StoreEvent> {
     return this.changes;
+  }
+
+  /**
+   * Calls `listener` with every committed write of one resource, in resourceVersion order, after the listeners of
+   * every write (`events`); returns what stops it. A listener added during a write's delivery first hears the next one.
+   */
+  onWrite(storageKey: string, listener: Listener<StoreEvent>): () => void {
+    let listeners = this.writesByResource.get(storageKey);
+    if (!listeners) this.writesByResource.set(storageKey, (listeners = new Listeners()));
+    const remove = listeners.add(listener);
+    return () => {
+      remove();
+      if (listeners.size === 0 && this.writesByResource.get(storageKey) === listeners) this.writesByResource.delete(storageKey);
+    };
   }
 
   get resourceVersion(): number {
@@ -539,7 +556,8 @@ export class Store {
 
   private publish(event: StoreEvent): void {
     this.history.append(event);
-    this.changes.next(event);
+    this.everyWrite.emit(event);
+    this.writesByResource.get(event.storageKey)?.emit(event);
   }
 }
 
@@ -554,7 +572,8 @@ const storageError = (error: unknown): StorageError =>
 
 const leaseKey = (storageKey: string, namespace: string, name: string): string => JSON.stringify([storageKey, namespace, name]);
 
+/** `obj` (deep-frozen below its root and metadata) at `resourceVersion`: only the two outer objects are new. */
 function stamp(obj: KubeObject, resourceVersion: number): KubeObject {
-  const stamped: KubeObject = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(resourceVersion) } };
-  return freeze(stamped, true);
+  const metadata = Object.freeze({ ...obj.metadata, resourceVersion: String(resourceVersion) });
+  return Object.freeze({ ...obj, metadata });
 }
