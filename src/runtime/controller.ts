@@ -90,7 +90,9 @@ export class Controller implements Component {
   }
 
   /** Reconciles the keys `keysOf` maps each added, updated or deleted object to (by default its own key). */
-  watch<T extends KubeObject>(informer: EventSource<T>, keysOf: KeyMapper<T> = (obj) => [objectKey(obj)]): this {
+  watch<T extends KubeObject>(informer: EventSource<T>, keysOf?: KeyMapper<T>): this {
+    // Both states of an update are under one key in the informer's cache: its own key, once.
+    if (!keysOf) return this.addSource({ informer, enqueueChange: (queue, old, cur) => queue.add(objectKey((cur ?? old)!)) });
     // An update enqueues the keys of the old state too: a pod that changed owner concerns both owners.
     // The informer hands its handlers only T objects, so the mapper only ever sees T.
     const keysOfT = keysOf as KeyMapper<KubeObject>;

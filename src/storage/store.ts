@@ -166,6 +166,8 @@ export class Store {
   readonly history: WatchHistory;
   /** Leases of the objects written with a time to live; needs the Clock the store was given. */
   private readonly leases: ExpiryIndex | undefined;
+  /** The resources some object of which was ever written with a time to live: a write elsewhere has no lease to end. */
+  private readonly leasedResources = new Set<string>();
   private batch: Batch | undefined;
   /** Batches handed to the backend and not answered yet, oldest first. */
   private readonly committing: Batch[] = [];
@@ -204,7 +206,7 @@ export class Store {
     this.compactedUpTo = state.compactedRevision;
     for (const { key, object, expiresAtMs } of state.objects) {
       this.collection(key.storageKey).set(key.namespace, key.name, object);
-      if (expiresAtMs !== undefined) this.leases?.set(leaseKey(key.storageKey, key.namespace, key.name), expiresAtMs - this.clock!.nowMs());
+      if (expiresAtMs !== undefined) this.setLease(key.storageKey, key.namespace, key.name, expiresAtMs - this.clock!.nowMs());
     }
     // Revisions are contiguous (every write is one event), so the history resumes right after the last one it lost.
     this.history.restore(state.history, (state.history[0]?.resourceVersion ?? state.revision + 1) - 1);
@@ -333,11 +335,10 @@ export class Store {
     const stored = stamp(shareUnchanged(obj, previous, this.strings), resourceVersion);
     const event: StoreEvent = { type: previous ? 'MODIFIED' : 'ADDED', storageKey, object: stored, previous, resourceVersion };
     const expiresAtMs = options.ttlMs === undefined ? undefined : this.clock!.nowMs() + options.ttlMs;
-    const lease = leaseKey(storageKey, namespace, name);
     this.write(event, { storageKey, namespace, name }, previous, expiresAtMs, options.ttlMs);
     collection.set(namespace, name, stored);
-    if (options.ttlMs !== undefined) this.leases!.set(lease, options.ttlMs);
-    else this.leases?.delete(lease);
+    if (options.ttlMs !== undefined) this.setLease(storageKey, namespace, name, options.ttlMs);
+    else this.endLease(storageKey, namespace, name);
     this.publishOrQueue(event);
     return stored;
   }
@@ -350,10 +351,9 @@ export class Store {
     const resourceVersion = this.revision + 1;
     const object = stamp(previous, resourceVersion);
     const event: StoreEvent = { type: 'DELETED', storageKey, object, previous, resourceVersion };
-    const lease = leaseKey(storageKey, namespace, name);
     this.write(event, { storageKey, namespace, name }, previous);
     collection.remove(namespace, name);
-    this.leases?.delete(lease);
+    this.endLease(storageKey, namespace, name);
     this.publishOrQueue(event);
     return object;
   }
@@ -523,7 +523,7 @@ export class Store {
    */
   private applyRemote({ key, object, revision }: RemoteWrite): void {
     const collection = this.collection(key.storageKey);
-    this.leases?.delete(leaseKey(key.storageKey, key.namespace, key.name));
+    this.endLease(key.storageKey, key.namespace, key.name);
     const refused = this.firstUnsettledOn(key);
     const previous = refused ? refused.before : collection.get(key.namespace, key.name);
     const stored = object && stamp(shareUnchanged(object, previous, this.strings), revision);
@@ -546,6 +546,15 @@ export class Store {
   private expire(lease: string): void {
     const [storageKey, namespace, name] = JSON.parse(lease) as [string, string, string];
     this.remove(storageKey, namespace, name);
+  }
+
+  private setLease(storageKey: string, namespace: string, name: string, ttlMs: number): void {
+    this.leasedResources.add(storageKey);
+    this.leases?.set(leaseKey(storageKey, namespace, name), ttlMs);
+  }
+
+  private endLease(storageKey: string, namespace: string, name: string): void {
+    if (this.leasedResources.has(storageKey)) this.leases?.delete(leaseKey(storageKey, namespace, name));
   }
 
   private collection(storageKey: string): Collection {
