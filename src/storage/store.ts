@@ -332,7 +332,8 @@ export class Store {
     const collection = this.collection(storageKey);
     const previous = collection.get(namespace, name);
     const resourceVersion = this.revision + 1;
-    const stored = stamp(shareUnchanged(obj, previous, this.strings), resourceVersion);
+    // Stamped before sharing: the walk freezes the new root and metadata, which no later copy replaces.
+    const stored = shareUnchanged(atResourceVersion(obj, resourceVersion), previous, this.strings);
     const event: StoreEvent = { type: previous ? 'MODIFIED' : 'ADDED', storageKey, object: stored, previous, resourceVersion };
     const expiresAtMs = options.ttlMs === undefined ? undefined : this.clock!.nowMs() + options.ttlMs;
     this.write(event, { storageKey, namespace, name }, previous, expiresAtMs, options.ttlMs);
@@ -526,7 +527,7 @@ export class Store {
     this.endLease(key.storageKey, key.namespace, key.name);
     const refused = this.firstUnsettledOn(key);
     const previous = refused ? refused.before : collection.get(key.namespace, key.name);
-    const stored = object && stamp(shareUnchanged(object, previous, this.strings), revision);
+    const stored = object && shareUnchanged(atResourceVersion(object, revision), previous, this.strings);
     if (refused) refused.before = stored;
     else if (stored) collection.set(key.namespace, key.name, stored);
     else collection.remove(key.namespace, key.name);
@@ -581,8 +582,15 @@ const storageError = (error: unknown): StorageError =>
 
 const leaseKey = (storageKey: string, namespace: string, name: string): string => JSON.stringify([storageKey, namespace, name]);
 
-/** `obj` (deep-frozen below its root and metadata) at `resourceVersion`: only the two outer objects are new. */
+/** `obj` at `resourceVersion`: a new root and metadata over the same children. */
+const atResourceVersion = (obj: KubeObject, resourceVersion: number): KubeObject => ({
+  ...obj,
+  metadata: { ...obj.metadata, resourceVersion: String(resourceVersion) },
+});
+
+/** A stored (deep-frozen) object at another resourceVersion. */
 function stamp(obj: KubeObject, resourceVersion: number): KubeObject {
-  const metadata = Object.freeze({ ...obj.metadata, resourceVersion: String(resourceVersion) });
-  return Object.freeze({ ...obj, metadata });
+  const stamped = atResourceVersion(obj, resourceVersion);
+  Object.freeze(stamped.metadata);
+  return Object.freeze(stamped);
 }

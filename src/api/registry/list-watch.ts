@@ -180,6 +180,8 @@ export function prepareWatch(store: Store, type: ResourceType, query: WatchQuery
   if (rv > 0 && !store.history.covers(type.storageKey, rv)) {
     throw gone(`too old resource version: ${rv} (${store.history.oldestResumable(type.storageKey)})`);
   }
+  // Most objects are stored at the version served: known here once, not worked out again for each event.
+  const servedApiVersion = apiVersionOf(type.group, type.version);
   const inScope = (e: StoreEvent) =>
     e.storageKey === type.storageKey && (!type.namespaced || !query.namespace || e.object.metadata.namespace === query.namespace);
   const translate = (e: StoreEvent): WatchEvent | undefined => {
@@ -188,7 +190,7 @@ export function prepareWatch(store: Store, type: ResourceType, query: WatchQuery
     const before = e.previous ? matches(e.previous) : false;
     const seen =
       e.type === 'ADDED' ? (now ? 'ADDED' : undefined) : e.type === 'DELETED' ? (before ? 'DELETED' : undefined) : changeSeen(before, now);
-    return seen && { type: seen, object: toServedVersion(type, e.object) };
+    return seen && { type: seen, object: e.object.apiVersion === servedApiVersion ? e.object : toServedVersion(type, e.object) };
   };
   return {
     initial() {
