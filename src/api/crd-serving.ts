@@ -5,7 +5,6 @@
  * deleted one first removes every object of its resource, as the
  * `customresourcecleanup` finalizer does in Kubernetes.
  */
-import type { Subscription } from 'rxjs';
 import { rfc3339 } from '../runtime/clock.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Store, StoreEvent } from '../storage/store.js';
@@ -26,7 +25,7 @@ interface Condition {
 }
 
 export class CrdServing {
-  private subscription: Subscription | undefined;
+  private stopListening: (() => void) | undefined;
 
   constructor(
     private readonly store: Store,
@@ -37,14 +36,12 @@ export class CrdServing {
 
   start(): void {
     for (const crd of this.store.list(crdStorageKey)) this.reconcile(crd);
-    this.subscription = this.store.events.subscribe((event) => {
-      // Act after the write that triggered us has reached every subscriber, so events stay in order.
-      if (event.storageKey === crdStorageKey) queueMicrotask(() => this.handle(event));
-    });
+    // Act after the write that triggered us has reached every subscriber, so events stay in order.
+    this.stopListening = this.store.onWrite(crdStorageKey, (event) => queueMicrotask(() => this.handle(event)));
   }
 
   stop(): void {
-    this.subscription?.unsubscribe();
+    this.stopListening?.();
   }
 
   private handle(event: StoreEvent): void {

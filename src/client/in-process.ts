@@ -6,7 +6,7 @@
 import { Observable } from 'rxjs';
 import { StatusError } from '../api/errors.js';
 import { newContext } from '../api/registry/context.js';
-import { listPage, watchResource } from '../api/registry/list-watch.js';
+import { listPage, prepareWatch } from '../api/registry/list-watch.js';
 import type { GenericRegistry } from '../api/registry/registry.js';
 import type { TypeRegistry } from '../api/type-registry.js';
 import type { KubeList, KubeObject, ResourceType, WatchEvent } from '../api/types.js';
@@ -16,6 +16,7 @@ import { nameFromFieldSelector } from '../auth/authorization/request-attributes.
 import type { Store } from '../storage/store.js';
 import type { Client, DeleteOptions, KindRef, ListOptions, PatchOptions, PatchType, WatchOptions, WriteOptions } from './client.js';
 import type { Clock } from '../runtime/clock.js';
+import { deliverSoon } from './deferred-delivery.js';
 
 export class InProcessClient implements Client {
   constructor(
@@ -101,21 +102,17 @@ export class InProcessClient implements Client {
 
   watch<T extends KubeObject>(ref: KindRef, options: WatchOptions = {}): Observable<WatchEvent<T>> {
     return new Observable<WatchEvent<T>>((subscriber) => {
-      const events = watchResource(
-        this.parts.store,
-        this.authorized('watch', ref, options.namespace, undefined, undefined, options.fieldSelector),
-        options,
-      ) as Observable<WatchEvent<T>>;
-      // Deliver asynchronously, as a network watch would: a component never sees its own write inside the call that made it.
-      const subscription = events.subscribe({
-        next: (e) => queueMicrotask(() => subscriber.next(e)),
-        error: (e) => subscriber.error(e),
-      });
+      const type = this.authorized('watch', ref, options.namespace, undefined, undefined, options.fieldSelector);
+      // A failure (410 Gone, a bad selector) thrown here reaches the subscriber as the watch's error.
+      const prepared = prepareWatch(this.parts.store, type, options);
+      // Replay and subscribe in one synchronous step, so no write falls between them; delivered after this call.
+      for (const event of prepared.initial()) deliverSoon(subscriber, event as WatchEvent<T>);
+      const unsubscribe = prepared.subscribe((event) => deliverSoon(subscriber, event as WatchEvent<T>));
       const timer = options.timeoutSeconds
         ? this.parts.clock.setTimeout(() => subscriber.complete(), options.timeoutSeconds * 1000)
         : undefined;
       return () => {
-        subscription.unsubscribe();
+        unsubscribe();
         if (timer) this.parts.clock.clearTimeout(timer);
       };
     });

@@ -39,7 +39,23 @@ export type ChangeKeyMapper<T> = (old: T | undefined, cur: T | undefined) => Ite
 
 interface WatchSource {
   informer: EventSource;
-  keysOfChange: ChangeKeyMapper<KubeObject>;
+  /** Queues the keys one change concerns, each once. */
+  enqueueChange: (queue: WorkQueue, old: KubeObject | undefined, cur: KubeObject | undefined) => void;
+}
+
+const NO_KEYS: readonly string[] = [];
+
+/**
+ * Adds each key once: a key added twice may be handed to a waiting worker in between, and the second add would then
+ * mark it for another reconcile. The common change (one key before and after, most often the same) builds no set.
+ */
+function enqueueOnce(queue: WorkQueue, before: readonly string[], after: readonly string[]): void {
+  if (before.length > 1 || after.length > 1) {
+    for (const key of new Set([...before, ...after])) queue.add(key);
+    return;
+  }
+  if (before.length === 1) queue.add(before[0]);
+  if (after.length === 1 && after[0] !== before[0]) queue.add(after[0]);
 }
 
 /** Reconciles (of every controller) run since the event loop last had a turn taken for it. */
@@ -50,11 +66,12 @@ const RECONCILES_PER_YIELD = 64;
  * In-process writes and informer events settle as microtasks, so controllers that keep feeding each other (a pool
  * replacing a VM that fails at once on the instant profile, again and again) would never let the event loop reach
  * the server's sockets: every so many reconciles, process-wide, the workers wait one turn of the event loop.
+ * Undefined (nothing to await, no promise made) on the other reconciles.
  */
-async function yieldToIoNowAndThen(): Promise<void> {
-  if (++reconcilesSinceYield < RECONCILES_PER_YIELD) return;
+function yieldToIoNowAndThen(): Promise<void> | undefined {
+  if (++reconcilesSinceYield < RECONCILES_PER_YIELD) return undefined;
   reconcilesSinceYield = 0;
-  await new Promise<void>((resolve) => setImmediate(resolve));
+  return new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 export class Controller implements Component {
@@ -73,15 +90,30 @@ export class Controller implements Component {
   }
 
   /** Reconciles the keys `keysOf` maps each added, updated or deleted object to (by default its own key). */
-  watch<T extends KubeObject>(informer: EventSource<T>, keysOf: KeyMapper<T> = (obj) => [objectKey(obj)]): this {
+  watch<T extends KubeObject>(informer: EventSource<T>, keysOf?: KeyMapper<T>): this {
+    // Both states of an update are under one key in the informer's cache: its own key, once.
+    if (!keysOf) return this.addSource({ informer, enqueueChange: (queue, old, cur) => queue.add(objectKey((cur ?? old)!)) });
     // An update enqueues the keys of the old state too: a pod that changed owner concerns both owners.
-    return this.watchChanges(informer, (old, cur) => [...(old ? keysOf(old) : []), ...(cur ? keysOf(cur) : [])]);
+    // The informer hands its handlers only T objects, so the mapper only ever sees T.
+    const keysOfT = keysOf as KeyMapper<KubeObject>;
+    return this.addSource({
+      informer,
+      enqueueChange: (queue, old, cur) => enqueueOnce(queue, old ? keysOfT(old) : NO_KEYS, cur ? keysOfT(cur) : NO_KEYS),
+    });
   }
 
   /** Reconciles the keys `keysOfChange` maps each add, update or delete to, given the states before and after. */
   watchChanges<T extends KubeObject>(informer: EventSource<T>, keysOfChange: ChangeKeyMapper<T>): this {
-    // The informer hands its handlers only T objects, so the mapper only ever sees T.
-    const source = { informer, keysOfChange: keysOfChange as ChangeKeyMapper<KubeObject> };
+    const keysOfKubeChange = keysOfChange as ChangeKeyMapper<KubeObject>;
+    return this.addSource({
+      informer,
+      enqueueChange: (queue, old, cur) => {
+        for (const key of new Set(keysOfKubeChange(old, cur))) queue.add(key);
+      },
+    });
+  }
+
+  private addSource(source: WatchSource): this {
     this.sources.push(source);
     // A source added while running (a kind discovered later) is connected at once; its cached objects arrive as adds.
     if (this.queue) this.registrations.push(this.connect(this.queue, source));
@@ -111,14 +143,11 @@ export class Controller implements Component {
     this.running = this.run(queue, stopped);
   }
 
-  private connect(queue: WorkQueue, { informer, keysOfChange }: WatchSource): HandlerRegistration {
-    const enqueue = (old: KubeObject | undefined, cur: KubeObject | undefined): void => {
-      for (const key of new Set(keysOfChange(old, cur))) queue.add(key);
-    };
+  private connect(queue: WorkQueue, { informer, enqueueChange }: WatchSource): HandlerRegistration {
     return informer.addEventHandler({
-      onAdd: (obj) => enqueue(undefined, obj),
-      onUpdate: (old, cur) => enqueue(old, cur),
-      onDelete: (obj) => enqueue(obj, undefined),
+      onAdd: (obj) => enqueueChange(queue, undefined, obj),
+      onUpdate: (old, cur) => enqueueChange(queue, old, cur),
+      onDelete: (obj) => enqueueChange(queue, obj, undefined),
     });
   }
 
@@ -140,7 +169,8 @@ export class Controller implements Component {
   private async work(queue: WorkQueue): Promise<void> {
     for (let key = await queue.get(); key !== undefined && !queue.isShuttingDown; key = await queue.get()) {
       await this.process(queue, key);
-      await yieldToIoNowAndThen();
+      const turn = yieldToIoNowAndThen();
+      if (turn) await turn;
     }
   }
 

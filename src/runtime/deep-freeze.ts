@@ -1,6 +1,6 @@
 /**
  * Informer caches hand the same object to every reader, so it must be
- * immutable. Objects from the store arrive frozen already (immer); objects
+ * immutable. Objects from the store arrive frozen already (its sharing walk); objects
  * decoded from HTTP do not, and are frozen once here.
  */
 export function deepFreeze<T>(value: T): T {

@@ -61,6 +61,8 @@ export interface InformerOptions {
 
 type WatchOutcome = 'completed' | 'expired' | 'failed' | 'stopped';
 
+const sameValues = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((value, i) => value === b[i]);
+
 /** A 410 as a thrown StatusError (in-process client) or as the Status of an ERROR watch event (HTTP). */
 const isGone = (err: unknown): boolean => typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 410;
 
@@ -73,15 +75,35 @@ class Index<T> {
   ) {}
 
   add(key: string, obj: T): void {
-    for (const value of this.valuesOf(key, obj)) {
+    this.addValues(key, this.valuesOf(key, obj));
+  }
+
+  remove(key: string, obj: T): void {
+    this.removeValues(key, this.valuesOf(key, obj));
+  }
+
+  /**
+   * Moves `key` from the values of `old` to those of `cur`. Most updates leave them as they were (a pod keeps its
+   * node, an object its namespace): then the index is left alone, as client-go's updateIndices does.
+   */
+  update(key: string, old: T, cur: T): void {
+    const before = this.valuesOf(key, old);
+    const after = this.valuesOf(key, cur);
+    if (sameValues(before, after)) return;
+    this.removeValues(key, before);
+    this.addValues(key, after);
+  }
+
+  private addValues(key: string, values: readonly string[]): void {
+    for (const value of values) {
       let keys = this.keysByValue.get(value);
       if (!keys) this.keysByValue.set(value, (keys = new Set()));
       keys.add(key);
     }
   }
 
-  remove(key: string, obj: T): void {
-    for (const value of this.valuesOf(key, obj)) {
+  private removeValues(key: string, values: readonly string[]): void {
+    for (const value of values) {
       const keys = this.keysByValue.get(value);
       keys?.delete(key);
       if (keys?.size === 0) this.keysByValue.delete(value);
@@ -171,7 +193,7 @@ export class Informer<T extends KubeObject = KubeObject> implements EventSource<
   /** Registers handlers; objects already cached are replayed to onAdd, as client-go does for late handlers. */
   addEventHandler(handlers: EventHandlers<T>): HandlerRegistration {
     this.handlers.add(handlers);
-    for (const obj of this.cache.values()) this.notify(handlers, 'onAdd', (h) => h.onAdd?.(obj));
+    for (const obj of this.cache.values()) this.notify(handlers, 'onAdd', obj);
     return { remove: () => this.handlers.delete(handlers) };
   }
 
@@ -313,11 +335,14 @@ export class Informer<T extends KubeObject = KubeObject> implements EventSource<
   private upsert(key: string, obj: T): void {
     const old = this.cache.get(key);
     if (old && old.metadata.resourceVersion === obj.metadata.resourceVersion) return;
-    if (old) for (const index of this.indices.values()) index.remove(key, old);
     this.cache.set(key, obj);
-    for (const index of this.indices.values()) index.add(key, obj);
-    if (old) this.notifyAll('onUpdate', (h) => h.onUpdate?.(old, obj));
-    else this.notifyAll('onAdd', (h) => h.onAdd?.(obj));
+    if (old) {
+      for (const index of this.indices.values()) index.update(key, old, obj);
+      this.notifyAll('onUpdate', old, obj);
+    } else {
+      for (const index of this.indices.values()) index.add(key, obj);
+      this.notifyAll('onAdd', obj);
+    }
   }
 
   /** Drops `key`; `obj` is the final state from the event, or the last cached one when a re-list finds it gone. */
@@ -326,17 +351,19 @@ export class Informer<T extends KubeObject = KubeObject> implements EventSource<
     if (!old) return;
     this.cache.delete(key);
     for (const index of this.indices.values()) index.remove(key, old);
-    this.notifyAll('onDelete', (h) => h.onDelete?.(obj));
+    this.notifyAll('onDelete', obj);
   }
 
-  private notifyAll(what: keyof EventHandlers<T>, call: (h: EventHandlers<T>) => void): void {
-    for (const handlers of this.handlers) this.notify(handlers, what, call);
+  /** Tells every handler; `obj` is the new state for onUpdate, whose old state is `first`. */
+  private notifyAll(what: keyof EventHandlers<T>, first: T, obj?: T): void {
+    for (const handlers of this.handlers) this.notify(handlers, what, first, obj);
   }
 
   /** A failing handler is logged and must not break the informer or the other handlers. */
-  private notify(handlers: EventHandlers<T>, what: keyof EventHandlers<T>, call: (h: EventHandlers<T>) => void): void {
+  private notify(handlers: EventHandlers<T>, what: keyof EventHandlers<T>, first: T, obj?: T): void {
     try {
-      call(handlers);
+      if (what === 'onUpdate') handlers.onUpdate?.(first, obj!);
+      else handlers[what]?.(first);
     } catch (err) {
       this.logger.error(`${this.ref.kind} ${what} handler failed`, err);
     }

@@ -37,8 +37,9 @@ export class PartitionedListeners<L> {
   }
 
   /** Calls the listeners of each partition once; a failing one is logged and does not keep the others from hearing. */
-  dispatch(partitions: Iterable<string>, call: (listener: L) => void): void {
-    for (const partition of new Set(partitions)) {
+  dispatch(partitions: readonly string[], call: (listener: L) => void): void {
+    // Most changes concern one partition: no set is needed to call its listeners once.
+    for (const partition of partitions.length > 1 ? new Set(partitions) : partitions) {
       for (const listener of this.byPartition.get(partition) ?? []) {
         try {
           call(listener);
@@ -49,6 +50,10 @@ export class PartitionedListeners<L> {
     }
   }
 }
+
+/** The partitions of an object before and after a change: one array, and most often the unchanged `before`. */
+const bothStates = (before: string[], after: string[]): readonly string[] =>
+  after.length === 1 && before.includes(after[0]) ? before : [...before, ...after];
 
 export class RoutedInformer<T extends KubeObject> {
   private readonly listeners: PartitionedListeners<EventHandlers<T>>;
@@ -61,7 +66,7 @@ export class RoutedInformer<T extends KubeObject> {
     this.listeners = new PartitionedListeners(() => {
       const registration = informer.addEventHandler({
         onAdd: (obj) => this.listeners.dispatch(partitionsOf(obj), (h) => h.onAdd?.(obj)),
-        onUpdate: (old, obj) => this.listeners.dispatch([...partitionsOf(old), ...partitionsOf(obj)], (h) => h.onUpdate?.(old, obj)),
+        onUpdate: (old, obj) => this.listeners.dispatch(bothStates(partitionsOf(old), partitionsOf(obj)), (h) => h.onUpdate?.(old, obj)),
         onDelete: (obj) => this.listeners.dispatch(partitionsOf(obj), (h) => h.onDelete?.(obj)),
       });
       return () => registration.remove();

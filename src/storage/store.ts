@@ -15,12 +15,12 @@
  * this store then publishes its own writes, restamped with their revision,
  * and the others' in that order, as kube-apiserver's watch cache follows etcd.
  */
-import { freeze } from 'immer';
-import { Subject, type Observable } from 'rxjs';
+import { Observable } from 'rxjs';
 import type { KubeObject } from '../api/types.js';
 import type { Clock } from '../runtime/clock.js';
 import { CommitFailure, type ObjectKey, type RemoteWrite, type StorageBackend, type StorageFailureReason } from './backend.js';
 import { ExpiryIndex } from './expiry-index.js';
+import { type Listener, Listeners } from './listeners.js';
 import { StringPool } from './string-pool.js';
 import { shareUnchanged } from './structural-sharing.js';
 import { type HistoryPolicy, kubeHistoryPolicy, WatchHistory } from './watch-history.js';
@@ -158,11 +158,16 @@ export class Store {
   private revision = 0;
   private compactedUpTo = 0;
   private readonly collections = new Map<string, Collection>();
-  private readonly changes = new Subject<StoreEvent>();
+  /** Who hears every write, and who hears the writes of one resource (every watch: a write reaches only its own resource's). */
+  private readonly everyWrite = new Listeners<StoreEvent>();
+  private readonly writesByResource = new Map<string, Listeners<StoreEvent>>();
+  private readonly changes = new Observable<StoreEvent>((subscriber) => this.everyWrite.add((event) => subscriber.next(event)));
   private readonly strings = new StringPool();
   readonly history: WatchHistory;
   /** Leases of the objects written with a time to live; needs the Clock the store was given. */
   private readonly leases: ExpiryIndex | undefined;
+  /** The resources some object of which was ever written with a time to live: a write elsewhere has no lease to end. */
+  private readonly leasedResources = new Set<string>();
   private batch: Batch | undefined;
   /** Batches handed to the backend and not answered yet, oldest first. */
   private readonly committing: Batch[] = [];
@@ -201,7 +206,7 @@ export class Store {
     this.compactedUpTo = state.compactedRevision;
     for (const { key, object, expiresAtMs } of state.objects) {
       this.collection(key.storageKey).set(key.namespace, key.name, object);
-      if (expiresAtMs !== undefined) this.leases?.set(leaseKey(key.storageKey, key.namespace, key.name), expiresAtMs - this.clock!.nowMs());
+      if (expiresAtMs !== undefined) this.setLease(key.storageKey, key.namespace, key.name, expiresAtMs - this.clock!.nowMs());
     }
     // Revisions are contiguous (every write is one event), so the history resumes right after the last one it lost.
     this.history.restore(state.history, (state.history[0]?.resourceVersion ?? state.revision + 1) - 1);
@@ -242,6 +247,20 @@ export class Store {
   /** Every committed write, in resourceVersion order. */
   get events(): Observable<StoreEvent> {
     return this.changes;
+  }
+
+  /**
+   * Calls `listener` with every committed write of one resource, in resourceVersion order, after the listeners of
+   * every write (`events`); returns what stops it. A listener added during a write's delivery first hears the next one.
+   */
+  onWrite(storageKey: string, listener: Listener<StoreEvent>): () => void {
+    let listeners = this.writesByResource.get(storageKey);
+    if (!listeners) this.writesByResource.set(storageKey, (listeners = new Listeners()));
+    const remove = listeners.add(listener);
+    return () => {
+      remove();
+      if (listeners.size === 0 && this.writesByResource.get(storageKey) === listeners) this.writesByResource.delete(storageKey);
+    };
   }
 
   get resourceVersion(): number {
@@ -313,14 +332,14 @@ export class Store {
     const collection = this.collection(storageKey);
     const previous = collection.get(namespace, name);
     const resourceVersion = this.revision + 1;
-    const stored = stamp(shareUnchanged(obj, previous, this.strings), resourceVersion);
+    // Stamped before sharing: the walk freezes the new root and metadata, which no later copy replaces.
+    const stored = shareUnchanged(atResourceVersion(obj, resourceVersion), previous, this.strings);
     const event: StoreEvent = { type: previous ? 'MODIFIED' : 'ADDED', storageKey, object: stored, previous, resourceVersion };
     const expiresAtMs = options.ttlMs === undefined ? undefined : this.clock!.nowMs() + options.ttlMs;
-    const lease = leaseKey(storageKey, namespace, name);
     this.write(event, { storageKey, namespace, name }, previous, expiresAtMs, options.ttlMs);
     collection.set(namespace, name, stored);
-    if (options.ttlMs !== undefined) this.leases!.set(lease, options.ttlMs);
-    else this.leases?.delete(lease);
+    if (options.ttlMs !== undefined) this.setLease(storageKey, namespace, name, options.ttlMs);
+    else this.endLease(storageKey, namespace, name);
     this.publishOrQueue(event);
     return stored;
   }
@@ -333,10 +352,9 @@ export class Store {
     const resourceVersion = this.revision + 1;
     const object = stamp(previous, resourceVersion);
     const event: StoreEvent = { type: 'DELETED', storageKey, object, previous, resourceVersion };
-    const lease = leaseKey(storageKey, namespace, name);
     this.write(event, { storageKey, namespace, name }, previous);
     collection.remove(namespace, name);
-    this.leases?.delete(lease);
+    this.endLease(storageKey, namespace, name);
     this.publishOrQueue(event);
     return object;
   }
@@ -506,10 +524,10 @@ export class Store {
    */
   private applyRemote({ key, object, revision }: RemoteWrite): void {
     const collection = this.collection(key.storageKey);
-    this.leases?.delete(leaseKey(key.storageKey, key.namespace, key.name));
+    this.endLease(key.storageKey, key.namespace, key.name);
     const refused = this.firstUnsettledOn(key);
     const previous = refused ? refused.before : collection.get(key.namespace, key.name);
-    const stored = object && stamp(shareUnchanged(object, previous, this.strings), revision);
+    const stored = object && shareUnchanged(atResourceVersion(object, revision), previous, this.strings);
     if (refused) refused.before = stored;
     else if (stored) collection.set(key.namespace, key.name, stored);
     else collection.remove(key.namespace, key.name);
@@ -531,6 +549,15 @@ export class Store {
     this.remove(storageKey, namespace, name);
   }
 
+  private setLease(storageKey: string, namespace: string, name: string, ttlMs: number): void {
+    this.leasedResources.add(storageKey);
+    this.leases?.set(leaseKey(storageKey, namespace, name), ttlMs);
+  }
+
+  private endLease(storageKey: string, namespace: string, name: string): void {
+    if (this.leasedResources.has(storageKey)) this.leases?.delete(leaseKey(storageKey, namespace, name));
+  }
+
   private collection(storageKey: string): Collection {
     let collection = this.collections.get(storageKey);
     if (!collection) this.collections.set(storageKey, (collection = new Collection()));
@@ -539,7 +566,8 @@ export class Store {
 
   private publish(event: StoreEvent): void {
     this.history.append(event);
-    this.changes.next(event);
+    this.everyWrite.emit(event);
+    this.writesByResource.get(event.storageKey)?.emit(event);
   }
 }
 
@@ -554,7 +582,15 @@ const storageError = (error: unknown): StorageError =>
 
 const leaseKey = (storageKey: string, namespace: string, name: string): string => JSON.stringify([storageKey, namespace, name]);
 
+/** `obj` at `resourceVersion`: a new root and metadata over the same children. */
+const atResourceVersion = (obj: KubeObject, resourceVersion: number): KubeObject => ({
+  ...obj,
+  metadata: { ...obj.metadata, resourceVersion: String(resourceVersion) },
+});
+
+/** A stored (deep-frozen) object at another resourceVersion. */
 function stamp(obj: KubeObject, resourceVersion: number): KubeObject {
-  const stamped: KubeObject = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(resourceVersion) } };
-  return freeze(stamped, true);
+  const stamped = atResourceVersion(obj, resourceVersion);
+  Object.freeze(stamped.metadata);
+  return Object.freeze(stamped);
 }

@@ -6,20 +6,23 @@
  * (frozen) subtrees wherever they are equal, key order included, so versions
  * share what did not change, as immer's structural sharing would. Strings
  * come from a pool, so an object's many copies of one timestamp or name are one.
+ * The same walk freezes what it keeps of the new version, so storing an object
+ * needs no second, recursive freeze.
  */
 
 import type { StringPool } from './string-pool.js';
 
 type Json = unknown;
-
-const isPlainObject = (value: Json): value is Record<string, Json> => typeof value === 'object' && value !== null && !Array.isArray(value);
+type JsonRecord = Record<string, Json>;
 
 /**
  * `next` with every subtree that equals the same place in `previous` replaced
- * by `previous`'s (`previous` itself when the two are equal), and every other
- * string taken from `strings`. Costs one walk of `next`, whose unfrozen parts
- * it rewrites in place: call it only on an object about to be stored (and
- * frozen), with the stored version before it, if any.
+ * by `previous`'s (`previous` itself when the two are equal), every other
+ * string taken from `strings`, and every object and array deep-frozen. Costs
+ * one walk of `next`'s unfrozen parts (and of its frozen parts where
+ * `previous` has something to compare), which it rewrites in place: call it
+ * only on an object about to be stored, with the stored version before it, if
+ * any. A frozen subtree is taken to be deep-frozen, as the store keeps them.
  */
 export function shareUnchanged<T>(next: T, previous: unknown, strings: StringPool): T {
   return share(next, previous, strings) as T;
@@ -27,34 +30,44 @@ export function shareUnchanged<T>(next: T, previous: unknown, strings: StringPoo
 
 function share(next: Json, previous: Json, strings: StringPool): Json {
   if (next === previous) return previous;
-  if (typeof next === 'string') return strings.intern(next);
-  if (Array.isArray(next)) {
-    const before = Array.isArray(previous) ? previous : undefined;
-    const writable = !Object.isFrozen(next);
-    if (!writable && !before) return next;
-    let same = next.length === before?.length;
-    for (let i = 0; i < next.length; i++) {
-      const shared = share(next[i], before?.[i], strings);
-      if (shared !== before?.[i]) same = false;
-      // Written even when `===` holds: equal strings may still be two copies.
-      if (writable) next[i] = shared;
-    }
-    return same ? previous : next;
-  }
-  if (!isPlainObject(next)) return next;
-  const before = isPlainObject(previous) ? previous : undefined;
+  if (typeof next !== 'object' || next === null) return typeof next === 'string' ? strings.intern(next) : next;
   const writable = !Object.isFrozen(next);
+  if (Array.isArray(next)) return shareArray(next, Array.isArray(previous) ? previous : undefined, writable, strings);
+  const before = typeof previous === 'object' && previous !== null && !Array.isArray(previous) ? (previous as JsonRecord) : undefined;
+  return shareRecord(next as JsonRecord, before, writable, strings);
+}
+
+function shareArray(next: Json[], before: Json[] | undefined, writable: boolean, strings: StringPool): Json {
   if (!writable && !before) return next;
-  const keys = Object.keys(next);
-  const previousKeys = before ? Object.keys(before) : [];
-  let same = before !== undefined && keys.length === previousKeys.length;
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i];
-    if (previousKeys[i] !== key) same = false;
-    const earlier = before && Object.hasOwn(before, key) ? before[key] : undefined;
-    const shared = share(next[key], earlier, strings);
+  let same = next.length === before?.length;
+  for (let i = 0; i < next.length; i++) {
+    const earlier = before?.[i];
+    const shared = share(next[i], earlier, strings);
     if (shared !== earlier) same = false;
+    // Written even when `===` holds: equal strings may still be two copies.
+    if (writable) next[i] = shared;
+  }
+  if (same) return before;
+  return writable ? Object.freeze(next) : next;
+}
+
+function shareRecord(next: JsonRecord, before: JsonRecord | undefined, writable: boolean, strings: StringPool): Json {
+  if (!writable && !before) return next;
+  let same = before !== undefined;
+  // for-in, not Object.keys: no array per object. A JSON object has no enumerable inherited keys.
+  for (const key in next) {
+    const present = before !== undefined && Object.hasOwn(before, key);
+    const earlier = present ? before[key] : undefined;
+    const shared = share(next[key], earlier, strings);
+    if (shared !== earlier || !present) same = false;
     if (writable) next[key] = shared;
   }
-  return same ? previous : next;
+  // Every value is the previous one: the two are equal if they have the same keys, in the same order.
+  if (same && sameKeys(next, before!)) return before;
+  return writable ? Object.freeze(next) : next;
+}
+
+function sameKeys(a: JsonRecord, b: JsonRecord): boolean {
+  const [x, y] = [Object.keys(a), Object.keys(b)];
+  return x.length === y.length && x.every((key, i) => key === y[i]);
 }

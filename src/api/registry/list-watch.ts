@@ -3,9 +3,8 @@
  * and resumable watches, as the apiserver serves them: continue tokens and
  * resourceVersion as kube-apiserver's etcd storage and watch cache read them.
  */
-import { Observable, Subject, type Subscription } from 'rxjs';
 import type { Clock } from '../../runtime/clock.js';
-import { objectKey, type Store, type StoreEvent } from '../../storage/store.js';
+import { objectKey, type Store, type StoreEvent, type StoreEventType } from '../../storage/store.js';
 import { badRequest, gone, StatusError, tooLargeResourceVersion } from '../errors.js';
 import { resourceFieldSelector } from '../selectors/field-selector.js';
 import { labelSelectorMatcher } from '../selectors/label-selector.js';
@@ -158,36 +157,6 @@ function firstAtOrAfter(sorted: KubeObject[], namespace: string | undefined, sta
 const keyInList = (obj: KubeObject, namespace: string | undefined): string =>
   namespace === undefined ? objectKey(obj) : obj.metadata.name!;
 
-/**
- * The store's writes by resource, behind one subscription per store: each write
- * reaches the watches of its own resource, not every watch of the server.
- */
-class WritesByResource {
-  private readonly subjects = new Map<string, Subject<StoreEvent>>();
-  private subscription: Subscription | undefined;
-
-  constructor(private readonly store: Store) {}
-
-  subscribe(storageKey: string, listener: (event: StoreEvent) => void): () => void {
-    this.subscription ??= this.store.events.subscribe((event) => this.subjects.get(event.storageKey)?.next(event));
-    let subject = this.subjects.get(storageKey);
-    if (!subject) this.subjects.set(storageKey, (subject = new Subject()));
-    const subscription = subject.subscribe(listener);
-    return () => {
-      subscription.unsubscribe();
-      if (!subject.observed && this.subjects.get(storageKey) === subject) this.subjects.delete(storageKey);
-    };
-  }
-}
-
-const writesByStore = new WeakMap<Store, WritesByResource>();
-
-function writesOf(store: Store): WritesByResource {
-  let writes = writesByStore.get(store);
-  if (!writes) writesByStore.set(store, (writes = new WritesByResource(store)));
-  return writes;
-}
-
 /** A watch ready to start: the events it begins with, then every later one. */
 export interface PreparedWatch {
   /** The synthetic ADDED per current object, or the history after the resourceVersion asked for. */
@@ -211,19 +180,17 @@ export function prepareWatch(store: Store, type: ResourceType, query: WatchQuery
   if (rv > 0 && !store.history.covers(type.storageKey, rv)) {
     throw gone(`too old resource version: ${rv} (${store.history.oldestResumable(type.storageKey)})`);
   }
+  // Most objects are stored at the version served: known here once, not worked out again for each event.
+  const servedApiVersion = apiVersionOf(type.group, type.version);
   const inScope = (e: StoreEvent) =>
     e.storageKey === type.storageKey && (!type.namespaced || !query.namespace || e.object.metadata.namespace === query.namespace);
   const translate = (e: StoreEvent): WatchEvent | undefined => {
     if (!inScope(e) || e.resourceVersion <= rv) return undefined;
     const now = matches(e.object);
     const before = e.previous ? matches(e.previous) : false;
-    const object = toServedVersion(type, e.object);
-    if (e.type === 'ADDED') return now ? { type: 'ADDED', object } : undefined;
-    if (e.type === 'DELETED') return before ? { type: 'DELETED', object } : undefined;
-    if (now && before) return { type: 'MODIFIED', object };
-    if (now) return { type: 'ADDED', object };
-    if (before) return { type: 'DELETED', object };
-    return undefined;
+    const seen =
+      e.type === 'ADDED' ? (now ? 'ADDED' : undefined) : e.type === 'DELETED' ? (before ? 'DELETED' : undefined) : changeSeen(before, now);
+    return seen && { type: seen, object: e.object.apiVersion === servedApiVersion ? e.object : toServedVersion(type, e.object) };
   };
   return {
     initial() {
@@ -241,7 +208,7 @@ export function prepareWatch(store: Store, type: ResourceType, query: WatchQuery
       return events;
     },
     subscribe(listener) {
-      return writesOf(store).subscribe(type.storageKey, (e) => {
+      return store.onWrite(type.storageKey, (e) => {
         const event = translate(e);
         if (event) listener(event);
       });
@@ -249,15 +216,9 @@ export function prepareWatch(store: Store, type: ResourceType, query: WatchQuery
   };
 }
 
-/** The same watch as an Observable, for in-process clients. */
-export function watchResource(store: Store, type: ResourceType, query: WatchQuery): Observable<WatchEvent> {
-  const prepared = prepareWatch(store, type, query);
-  return new Observable<WatchEvent>((subscriber) => {
-    // Replay and subscribe in one synchronous step, so no write falls between them.
-    for (const event of prepared.initial()) subscriber.next(event);
-    return prepared.subscribe((event) => subscriber.next(event));
-  });
-}
+/** What a watch with selectors sees of a change: it is ADDED when the object starts matching, DELETED when it stops. */
+const changeSeen = (matchedBefore: boolean, matchesNow: boolean): StoreEventType | undefined =>
+  matchedBefore ? (matchesNow ? 'MODIFIED' : 'DELETED') : matchesNow ? 'ADDED' : undefined;
 
 /** A BOOKMARK event carrying only the kind and the current resourceVersion. */
 export const bookmark = (type: ResourceType, resourceVersion: number): WatchEvent => ({

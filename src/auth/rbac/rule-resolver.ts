@@ -37,14 +37,14 @@ export class RuleResolver {
   generation = 0;
 
   constructor(private readonly store: Store) {
-    const rbacKeys = new Set<string>(Object.values(RBAC_STORAGE));
-    store.events.subscribe((event) => {
-      if (!rbacKeys.has(event.storageKey)) return;
-      this.generation++;
-      this.clusterBindings = undefined;
-      this.namespacedBindings = new Map();
-      this.rulesCache.clear();
-    });
+    for (const storageKey of new Set<string>(Object.values(RBAC_STORAGE))) {
+      store.onWrite(storageKey, () => {
+        this.generation++;
+        this.clusterBindings = undefined;
+        this.namespacedBindings = new Map();
+        this.rulesCache.clear();
+      });
+    }
   }
 
   /** Every rule the user holds in `namespace` (cluster-wide rules included); `undefined` namespace: cluster-wide rules only. */

@@ -156,6 +156,16 @@ t.test('indexes by namespace and by custom functions', async (t) => {
   t.same(informer.byIndex('nodeName', 'node1').map(objectKey), ['b/p2']);
   t.same(informer.byIndex('nodeName', 'node2').map(objectKey).sort(), ['a/p1', 'a/p3']);
   t.same(informer.listByNamespace('a').map(objectKey).sort(), ['a/p1', 'a/p3']);
+  // An update that keeps the index values leaves the index as it is, and reads give the new version.
+  await client.patch(POD, 'b', 'p2', 'merge', { metadata: { labels: { x: 'y' } } });
+  t.same(
+    informer.byIndex('nodeName', 'node1').map((obj) => obj.metadata.labels),
+    [{ x: 'y' }],
+  );
+  t.same(
+    informer.listByNamespace('b').map((obj) => obj.metadata.labels),
+    [{ x: 'y' }],
+  );
   await client.delete(POD, 'a', 'p1');
   t.same(informer.byIndex('nodeName', 'node2').map(objectKey), ['a/p3']);
   t.throws(() => informer.byIndex('nope', 'x'), /no index "nope"/);

@@ -210,3 +210,43 @@ t.test('a past revision reads as it was, until it is compacted; lists follow etc
     'the compaction revision itself stays readable',
   );
 });
+
+t.test("a resource's listeners hear its writes in order, as a Subject's subscribers would", async (t) => {
+  const store = new Store();
+  const heard: string[] = [];
+  let late: (() => void) | undefined;
+  const removeSecond = store.onWrite('/configmaps', (e) => {
+    heard.push(`second ${e.object.metadata.name}`);
+  });
+  store.onWrite('/configmaps', (e) => {
+    heard.push(`first ${e.object.metadata.name}`);
+    // Added while a write is delivered: hears the next write, not this one.
+    late ??= store.onWrite('/configmaps', (later) => heard.push(`late ${later.object.metadata.name}`));
+    removeSecond();
+  });
+  store.onWrite('/secrets', (e) => heard.push(`secret ${e.object.metadata.name}`));
+  store.put('/configmaps', cm('a'));
+  store.put('/configmaps', cm('b'));
+  t.same(heard, ['second a', 'first a', 'first b', 'late b'], 'a listener removed during a delivery hears nothing more');
+  late!();
+});
+
+t.test('a listener that throws keeps neither the writer nor the other listeners from going on; rxjs reports its error', async (t) => {
+  const { config } = await import('rxjs');
+  const reported: unknown[] = [];
+  const before = config.onUnhandledError;
+  config.onUnhandledError = (err) => reported.push(err);
+  t.teardown(() => void (config.onUnhandledError = before));
+  const store = new Store();
+  const heard: string[] = [];
+  store.onWrite('/configmaps', () => {
+    throw new Error('listener bug');
+  });
+  store.onWrite('/configmaps', (e) => heard.push(e.object.metadata.name!));
+  store.events.subscribe(() => heard.push('every write'));
+  t.equal(store.put('/configmaps', cm('a')).metadata.resourceVersion, '1');
+  t.same(heard, ['every write', 'a']);
+  t.same(reported, [], 'reported after the write, not inside it');
+  await Promise.resolve();
+  t.match(reported, [{ message: 'listener bug' }]);
+});

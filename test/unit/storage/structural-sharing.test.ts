@@ -70,3 +70,36 @@ t.test('a first version is kept as it is (its strings pooled, which JavaScript c
   t.same(stored, pod('Pending'));
   for (const word of ['a', 'b', 'c', 'a']) t.equal(pool.intern(`${word}`), word, 'the pool answers an equal string across generations');
 });
+
+/** Every object and array under `value` is frozen. */
+const deeplyFrozen = (value: unknown): boolean =>
+  typeof value !== 'object' || value === null || (Object.isFrozen(value) && Object.values(value).every(deeplyFrozen));
+
+t.test('the same write, given fresh copies or the stored subtrees themselves, stores the same object', async (t) => {
+  const fresh = new Store();
+  const byIdentity = new Store();
+  const first = [fresh.put('/pods', pod('Pending')), byIdentity.put('/pods', pod('Pending'))];
+  t.same(first[0], first[1]);
+  // A writer that changed only the status passes the stored spec and metadata on unchanged, by identity.
+  const reusing = { ...first[1], status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }] } };
+  const [a, b] = [fresh.put('/pods', pod('Running')), byIdentity.put('/pods', reusing)];
+  t.same(a, b, 'equal content, resourceVersion included');
+  t.same(a, { ...pod('Running'), metadata: { ...pod('Running').metadata, resourceVersion: '2' } });
+  t.equal(b.spec, first[1].spec, 'a subtree passed by identity stays the stored one');
+  t.equal(a.spec, first[0].spec, 'an equal fresh copy is replaced by the stored one');
+  t.equal((a.status as { conditions: unknown }).conditions, (first[0].status as { conditions: unknown }).conditions);
+  t.ok(deeplyFrozen(a) && deeplyFrozen(b), 'frozen throughout, with no second walk to freeze them');
+});
+
+t.test('the parts of the new version it keeps are frozen in the walk; a frozen part is not walked for nothing', async (t) => {
+  const previous = deepFreeze(pod('Pending'));
+  const next = pod('Running');
+  const shared = shareUnchanged(next, previous, new StringPool());
+  t.ok(deeplyFrozen(shared));
+  t.ok(Object.isFrozen(next.status), 'the changed status, kept, is frozen in place');
+  const frozenNew = deepFreeze({ a: { b: [1, { c: 'd' }] } });
+  t.equal(shareUnchanged(frozenNew, undefined, new StringPool()), frozenNew, 'a frozen object with nothing to compare is itself');
+  const sameValuesOtherKeys = deepFreeze({ x: 1 });
+  t.not(shareUnchanged({ x: 1, y: undefined }, sameValuesOtherKeys, new StringPool()), sameValuesOtherKeys, 'a key more is a change');
+  t.equal(shareUnchanged({ x: 1 }, sameValuesOtherKeys, new StringPool()), sameValuesOtherKeys);
+});
