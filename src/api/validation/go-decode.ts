@@ -15,27 +15,29 @@ import { kubernetesDefinitions, type OpenApiDefinitions, type OpenApiSchema } fr
 const REF_PREFIX = '#/definitions/';
 const OBJECT_META = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
 
-/** Where a value sits: the Go struct holding it and the struct field names from the root, linked (spelled only on a mismatch). */
-interface Position {
-  struct: string;
-  field?: { name: string; parent: Position['field'] };
-}
-
-const fieldsOf = (at: Position): string[] => {
-  const fields: string[] = [];
-  for (let f = at.field; f; f = f.parent) fields.unshift(f.name);
-  return fields;
-};
-
-/** One value of the wrong JSON type for its Go type, or rejected by a type's own decoder. */
+/**
+ * One value of the wrong JSON type for its Go type, or rejected by a type's own decoder. Where it sits is filled in
+ * on the way back up from it (most values fit, so no walk spells a position it would throw away): the struct field
+ * names from the root, and the Go struct holding the value.
+ */
 export interface TypeMismatch {
-  at: Position;
+  struct: string | undefined;
+  fields: string[];
   goType: string;
   goKind: 'slice' | 'map' | 'struct' | 'scalar';
   value: unknown;
   /** A custom decoder's own message (time, quantity, base64), which replaces the type error. */
   decoderMessage?: string;
 }
+
+const mismatchOf = (goType: string, goKind: TypeMismatch['goKind'], value: unknown, decoderMessage?: string): TypeMismatch => ({
+  struct: undefined,
+  fields: [],
+  goType,
+  goKind,
+  value,
+  decoderMessage,
+});
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const asSchema = (v: unknown): OpenApiSchema | undefined => (isPlainObject(v) ? (v as OpenApiSchema) : undefined);
@@ -53,31 +55,25 @@ const rfc3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:
 const base64Pattern = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** Definitions whose Go type has its own decoder; the value is checked as that decoder checks it. */
-const customDecoders: Record<string, (value: unknown, at: Position, goType: string) => TypeMismatch | undefined> = {
-  'io.k8s.apimachinery.pkg.util.intstr.IntOrString': (value, at) => {
+const customDecoders: Record<string, (value: unknown, goType: string) => TypeMismatch | undefined> = {
+  'io.k8s.apimachinery.pkg.util.intstr.IntOrString': (value) => {
     if (typeof value === 'string') return undefined;
     if (typeof value === 'number' && isInt(value, 32)) return undefined;
-    return { at, goType: 'int32', goKind: 'scalar', value };
+    return mismatchOf('int32', 'scalar', value);
   },
-  'io.k8s.apimachinery.pkg.api.resource.Quantity': (value, at, goType) => {
+  'io.k8s.apimachinery.pkg.api.resource.Quantity': (value, goType) => {
     if ((typeof value === 'string' || typeof value === 'number') && quantityPattern.test(String(value).trim())) return undefined;
-    return { at, goType, goKind: 'scalar', value, decoderMessage: quantityMessage };
+    return mismatchOf(goType, 'scalar', value, quantityMessage);
   },
   'io.k8s.apimachinery.pkg.apis.meta.v1.Time': timeDecoder,
   'io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime': timeDecoder,
 };
 
-function timeDecoder(value: unknown, at: Position): TypeMismatch | undefined {
-  if (typeof value !== 'string') return { at, goType: 'string', goKind: 'scalar', value };
+function timeDecoder(value: unknown): TypeMismatch | undefined {
+  if (typeof value !== 'string') return mismatchOf('string', 'scalar', value);
   if (value === '' || rfc3339.test(value)) return undefined;
   const quoted = JSON.stringify(value);
-  return {
-    at,
-    goType: 'string',
-    goKind: 'scalar',
-    value,
-    decoderMessage: `parsing time ${quoted} as "2006-01-02T15:04:05Z07:00": cannot parse ${quoted} as "2006"`,
-  };
+  return mismatchOf('string', 'scalar', value, `parsing time ${quoted} as "2006-01-02T15:04:05Z07:00": cannot parse ${quoted} as "2006"`);
 }
 
 function isInt(value: number, bits: 32 | 64): boolean {
@@ -136,49 +132,54 @@ class Walker {
   }
 
   /** The first value (in document order) that does not decode into the schema's Go type. */
-  check(value: unknown, schema: OpenApiSchema, at: Position): TypeMismatch | undefined {
+  check(value: unknown, schema: OpenApiSchema): TypeMismatch | undefined {
     if (value === null || value === undefined) return undefined;
     const reference = schema.$ref === undefined ? null : this.reference(schema);
     if (reference) {
       const custom = customDecoders[reference.ref];
-      if (custom) return custom(value, at, reference.goType);
-      if (reference.isStruct) return this.checkStructOnce(value, reference, at);
-      return this.check(value, reference.definition, at);
+      if (custom) return custom(value, reference.goType);
+      if (reference.isStruct) return this.checkStructOnce(value, reference);
+      return this.check(value, reference.definition);
     }
-    // The Go type is spelled only for a mismatch: most values fit.
-    const mismatch = (goKind: TypeMismatch['goKind']): TypeMismatch => ({ at, goType: this.goType(schema), goKind, value });
     switch (schema.type) {
       case 'string':
-        if (typeof value !== 'string') return mismatch(schema.format === 'byte' ? 'slice' : 'scalar');
-        return schema.format === 'byte' ? base64Problem(value, at, '[]uint8') : undefined;
+        if (typeof value !== 'string') return this.mismatch(schema, schema.format === 'byte' ? 'slice' : 'scalar', value);
+        return schema.format === 'byte' ? base64Problem(value, '[]uint8') : undefined;
       case 'integer':
-        return typeof value === 'number' && isInt(value, schema.format === 'int32' ? 32 : 64) ? undefined : mismatch('scalar');
+        return typeof value === 'number' && isInt(value, schema.format === 'int32' ? 32 : 64)
+          ? undefined
+          : this.mismatch(schema, 'scalar', value);
       case 'number':
-        return typeof value === 'number' ? undefined : mismatch('scalar');
+        return typeof value === 'number' ? undefined : this.mismatch(schema, 'scalar', value);
       case 'boolean':
-        return typeof value === 'boolean' ? undefined : mismatch('scalar');
+        return typeof value === 'boolean' ? undefined : this.mismatch(schema, 'scalar', value);
       case 'array': {
-        if (!Array.isArray(value)) return mismatch('slice');
+        if (!Array.isArray(value)) return this.mismatch(schema, 'slice', value);
         const items = asSchema(schema.items);
         if (!items) return undefined;
         for (const item of value) {
-          const found = this.check(item, items, at);
+          const found = this.check(item, items);
           if (found) return found;
         }
         return undefined;
       }
       default: {
         const values = asSchema(schema.additionalProperties);
-        if (asSchema(schema.properties)) return this.checkStruct(value, schema, at.struct, this.goType(schema), at);
+        if (asSchema(schema.properties)) return this.checkStruct(value, schema, undefined, this.goType(schema));
         if (!values) return undefined; // free-form JSON (RawExtension, FieldsV1, JSON)
-        if (!isPlainObject(value)) return mismatch('map');
-        for (const entry of Object.values(value)) {
-          const found = this.check(entry, values, at);
+        if (!isPlainObject(value)) return this.mismatch(schema, 'map', value);
+        for (const key in value) {
+          const found = this.check(value[key], values);
           if (found) return found;
         }
         return undefined;
       }
     }
+  }
+
+  /** The Go type is spelled only for a mismatch: most values fit. */
+  private mismatch(schema: OpenApiSchema, goKind: TypeMismatch['goKind'], value: unknown): TypeMismatch {
+    return mismatchOf(this.goType(schema), goKind, value);
   }
 
   /**
@@ -188,11 +189,11 @@ class Walker {
    */
   private readonly fitting = new WeakMap<OpenApiSchema, WeakSet<object>>();
 
-  private checkStructOnce(value: unknown, reference: Reference, at: Position): TypeMismatch | undefined {
+  private checkStructOnce(value: unknown, reference: Reference): TypeMismatch | undefined {
     const frozen = typeof value === 'object' && value !== null && Object.isFrozen(value);
     let fits = this.fitting.get(reference.definition);
     if (frozen && fits?.has(value)) return undefined;
-    const found = this.checkStruct(value, reference.definition, reference.struct, reference.goType, at);
+    const found = this.checkStruct(value, reference.definition, reference.struct, reference.goType);
     if (frozen && !found && hasObjectField(value as object)) {
       if (!fits) this.fitting.set(reference.definition, (fits = new WeakSet()));
       fits.add(value);
@@ -200,28 +201,36 @@ class Walker {
     return found;
   }
 
-  checkStruct(value: unknown, schema: OpenApiSchema, struct: string, goType: string, at: Position): TypeMismatch | undefined {
-    if (!isPlainObject(value)) return { at, goType, goKind: 'struct', value };
+  /**
+   * The first field of a struct that does not fit; `struct` is the Go struct's name (undefined for an inline struct,
+   * whose fields Go names after the struct around it).
+   */
+  checkStruct(value: unknown, schema: OpenApiSchema, struct: string | undefined, goType: string): TypeMismatch | undefined {
+    if (!isPlainObject(value)) return mismatchOf(goType, 'struct', value);
     const properties = asSchema(schema.properties) ?? {};
     for (const key in value) {
       const declared = asSchema(properties[key]);
       if (!declared) continue; // unknown fields are pruning's business
       const field = value[key];
       if (field === null || field === undefined) continue;
-      const found = this.check(field, declared, { struct, field: { name: key, parent: at.field } });
-      if (found) return found;
+      const found = this.check(field, declared);
+      if (found) {
+        found.fields.unshift(key);
+        found.struct ??= struct;
+        return found;
+      }
     }
     return undefined;
   }
 }
 
 /** Go's base64.StdEncoding: the offset of the first byte it cannot take. */
-function base64Problem(value: string, at: Position, goType: string): TypeMismatch | undefined {
+function base64Problem(value: string, goType: string): TypeMismatch | undefined {
   if (base64Pattern.test(value) && value.length % 4 === 0) return undefined;
   let offset = [...value].findIndex((c) => !/[A-Za-z0-9+/=]/.test(c));
   if (offset < 0)
     offset = value.indexOf('=') >= 0 && value.indexOf('=') < value.length - 2 ? value.indexOf('=') : Math.floor(value.length / 4) * 4;
-  return { at, goType, goKind: 'slice', value, decoderMessage: `illegal base64 data at input byte ${offset}` };
+  return mismatchOf(goType, 'slice', value, `illegal base64 data at input byte ${offset}`);
 }
 
 let walker: Walker | undefined;
@@ -238,8 +247,8 @@ function jsonValueName(value: unknown, goType: string): string {
 /** encoding/json's UnmarshalTypeError text, or the custom decoder's message. */
 export function goJsonMessage(m: TypeMismatch): string {
   if (m.decoderMessage) return m.decoderMessage;
-  const field = fieldsOf(m.at).join('.');
-  const where = field ? `Go struct field ${m.at.struct}.${field}` : `Go value`;
+  const field = m.fields.join('.');
+  const where = field ? `Go struct field ${m.struct}.${field}` : `Go value`;
   return `json: cannot unmarshal ${jsonValueName(m.value, m.goType)} into ${where} of type ${m.goType}`;
 }
 
@@ -271,13 +280,13 @@ export function unstructuredMessage(m: TypeMismatch): string {
 export function builtinTypeMismatch(obj: Record<string, unknown>, definition: string): TypeMismatch | undefined {
   const schema = kubernetesDefinitions()[definition];
   if (!schema) return undefined;
-  return walkerOf().checkStruct(obj, schema, goStructName(definition), goTypeName(definition), { struct: goStructName(definition) });
+  return walkerOf().checkStruct(obj, schema, goStructName(definition), goTypeName(definition));
 }
 
 /** The first metadata field of a custom resource that ObjectMeta cannot take. */
 export function objectMetaTypeMismatch(metadata: unknown): TypeMismatch | undefined {
   const schema = kubernetesDefinitions()[OBJECT_META];
-  return walkerOf().checkStruct(metadata, schema, 'ObjectMeta', 'v1.ObjectMeta', { struct: 'ObjectMeta' });
+  return walkerOf().checkStruct(metadata, schema, 'ObjectMeta', 'v1.ObjectMeta');
 }
 
 const hasObjectField = (value: object): boolean => Object.values(value).some((field) => typeof field === 'object' && field !== null);
