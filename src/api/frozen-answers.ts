@@ -14,25 +14,50 @@
  * content it keeps. Kept only where the walks are deep enough to pay for the
  * lookup (the callers choose the nodes); the sets hold their values weakly.
  */
+/** The values remembered at one node, and how often remembering an unfrozen one paid off there. */
+interface NodeAnswers {
+  values: WeakSet<object>;
+  /** Unfrozen values remembered. */
+  fresh: number;
+  /** Lookups that found a value. */
+  hits: number;
+}
+
+/**
+ * After this many unfrozen values remembered at a node, it goes on remembering them only while at least one lookup in
+ * FRESH_HITS_PER_VALUE finds a value there: a node whose values are rebuilt by every write (a status) would fill its
+ * set with values never seen again. Frozen values found clean are remembered in any case.
+ */
+const FRESH_TRIAL = 64;
+const FRESH_HITS_PER_VALUE = 8;
+
 export class FrozenAnswers<Node extends object> {
-  private readonly byNode = new WeakMap<Node, WeakSet<object>>();
+  private readonly byNode = new WeakMap<Node, NodeAnswers>();
 
   /** Whether `value` is frozen and was found clean at `node`. */
   has(node: Node, value: unknown): boolean {
-    return isFrozenObject(value) && this.byNode.get(node)?.has(value) === true;
+    if (!isFrozenObject(value)) return false;
+    const answers = this.byNode.get(node);
+    if (!answers?.values.has(value)) return false;
+    answers.hits++;
+    return true;
   }
 
   /** Remembers that the check of `node` found `value` (as it is now) clean. */
   add(node: Node, value: unknown): void {
     if (typeof value !== 'object' || value === null) return;
-    let values = this.byNode.get(node);
-    if (!values) this.byNode.set(node, (values = new WeakSet()));
-    values.add(value);
+    let answers = this.byNode.get(node);
+    if (!answers) this.byNode.set(node, (answers = { values: new WeakSet(), fresh: 0, hits: 0 }));
+    if (!Object.isFrozen(value)) {
+      if (answers.fresh >= FRESH_TRIAL && answers.hits * FRESH_HITS_PER_VALUE < answers.fresh) return;
+      answers.fresh++;
+    }
+    answers.values.add(value);
   }
 
   /** Forgets `value` at `node`: the check found something in it (it was changed since it was found clean). */
   forget(node: Node, value: unknown): void {
-    if (typeof value === 'object' && value !== null) this.byNode.get(node)?.delete(value);
+    if (typeof value === 'object' && value !== null) this.byNode.get(node)?.values.delete(value);
   }
 }
 

@@ -28,7 +28,7 @@ function spelled(link: PathLink | undefined): string {
  */
 const known = new FrozenAnswers<SchemaNode>();
 const MAX_REMEMBERED_DEPTH = 3;
-const MIN_REMEMBERED_NODES = 24;
+const MIN_REMEMBERED_NODES = 8;
 
 /** One walk: the unknown fields' paths found, and the objects and lists walked (what a subtree's walk cost). */
 interface Walk {

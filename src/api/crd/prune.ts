@@ -30,7 +30,7 @@ const spelled = (link: PathLink | undefined): string => (link ? childPath(spelle
  */
 const clean = new FrozenAnswers<CrdSchemaNode>();
 const MAX_REMEMBERED_DEPTH = 3;
-const MIN_REMEMBERED_NODES = 24;
+const MIN_REMEMBERED_NODES = 8;
 
 class Pruner {
   readonly unknownFields: string[] = [];

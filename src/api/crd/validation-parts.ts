@@ -45,16 +45,18 @@ class Part {
     private readonly properties: ReadonlyArray<readonly [string, Part]>,
     private readonly items: Part | undefined,
     private readonly values: Part | undefined,
+    /** False at the root: every write brings a new top-level object. */
+    private readonly remembers: boolean,
   ) {}
 
   valid(value: unknown): boolean {
-    if (passed.has(this, value)) return true;
+    if (this.remembers && passed.has(this, value)) return true;
     this.validator ??= compiledValidator(this.shell);
     if (!this.validator(value) || !this.partsValid(value)) {
-      passed.forget(this, value);
+      if (this.remembers) passed.forget(this, value);
       return false;
     }
-    passed.add(this, value);
+    if (this.remembers) passed.add(this, value);
     return true;
   }
 
@@ -86,7 +88,7 @@ const cuttable = (schema: AjvSchema): boolean =>
   schema.allOf === undefined && schema.anyOf === undefined && schema.oneOf === undefined && schema.not === undefined;
 
 function partOf(schema: AjvSchema, depth: number): Part {
-  if (depth >= MAX_PART_DEPTH || !cuttable(schema)) return new Part(schema, [], undefined, undefined);
+  if (depth >= MAX_PART_DEPTH || !cuttable(schema)) return new Part(schema, [], undefined, undefined, depth > 0);
   const shell: AjvSchema = { ...schema };
   const properties: Array<[string, Part]> = [];
   if (isSchema(schema.properties)) {
@@ -108,7 +110,7 @@ function partOf(schema: AjvSchema, depth: number): Part {
     values = partOf(schema.additionalProperties, depth + 1);
     shell.additionalProperties = ANYTHING;
   }
-  return new Part(shell, properties, items, values);
+  return new Part(shell, properties, items, values, depth > 0);
 }
 
 /** The parts of `schema`, each compiled on first use: whether a value is valid against the whole schema. */

@@ -278,9 +278,21 @@ export function unstructuredMessage(m: TypeMismatch): string {
 
 /** The first field of a built-in object that its Go type cannot take; undefined when the kind has no definition. */
 export function builtinTypeMismatch(obj: Record<string, unknown>, definition: string): TypeMismatch | undefined {
-  const schema = kubernetesDefinitions()[definition];
-  if (!schema) return undefined;
-  return walkerOf().checkStruct(obj, schema, goStructName(definition), goTypeName(definition));
+  const root = rootOf(definition);
+  return root ? walkerOf().checkStruct(obj, root.schema, root.struct, root.goType) : undefined;
+}
+
+/** A kind's definition and its Go names, worked out once per definition: every write of the kind asks. */
+const roots = new Map<string, { schema: OpenApiSchema; struct: string; goType: string } | null>();
+
+function rootOf(definition: string): { schema: OpenApiSchema; struct: string; goType: string } | null {
+  let root = roots.get(definition);
+  if (root === undefined) {
+    const schema = kubernetesDefinitions()[definition];
+    root = schema ? { schema, struct: goStructName(definition), goType: goTypeName(definition) } : null;
+    roots.set(definition, root);
+  }
+  return root;
 }
 
 /** The first metadata field of a custom resource that ObjectMeta cannot take. */

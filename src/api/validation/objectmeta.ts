@@ -62,21 +62,21 @@ function labelValueMessages(value: string): string[] {
 }
 
 /**
- * Label and annotation maps found valid, when frozen: a stored object's maps are, and an update that leaves them
- * alone keeps the same map (structural sharing), so a status write does not check the same keys again.
+ * Label and annotation maps, owner references, finalizers and managed fields found valid, when frozen: a stored
+ * object's are, and an update that leaves them alone keeps the same value (structural sharing), so a status write
+ * does not check the same entries again.
  */
 const validLabels = new WeakSet<object>();
 const validAnnotations = new WeakSet<object>();
+const validOwnerReferences = new WeakSet<object>();
+const validFinalizers = new WeakSet<object>();
+const validManagedFields = new WeakSet<object>();
 
-/** `check`'s errors for `map`, remembering in `valid` a frozen map that has none. */
-function checkedOnce(
-  valid: WeakSet<object>,
-  map: Record<string, string> | undefined,
-  check: (map: Record<string, string>) => FieldError[],
-): FieldError[] {
-  if (!map || valid.has(map)) return [];
-  const errors = check(map);
-  if (errors.length === 0 && Object.isFrozen(map)) valid.add(map);
+/** `check`'s errors for `value`, remembering in `valid` a frozen value that has none. */
+function checkedOnce<T extends object>(valid: WeakSet<object>, value: T | undefined, check: (value: T) => FieldError[]): FieldError[] {
+  if (!value || valid.has(value)) return [];
+  const errors = check(value);
+  if (errors.length === 0 && Object.isFrozen(value)) valid.add(value);
   return errors;
 }
 
@@ -231,9 +231,13 @@ export function validateObjectMeta(meta: ObjectMeta, rules: ObjectMetaRules): Fi
   if ((meta.generation ?? 0) < 0) errors.push(invalidValue('metadata.generation', meta.generation, 'must be greater than or equal to 0'));
   errors.push(...validateLabels(meta.labels, 'metadata.labels'));
   errors.push(...validateAnnotations(meta.annotations, 'metadata.annotations'));
-  errors.push(...validateOwnerReferences(meta.ownerReferences, 'metadata.ownerReferences'));
-  errors.push(...validateFinalizers(meta.finalizers, 'metadata.finalizers'));
-  errors.push(...validateManagedFields(meta.managedFields, 'metadata.managedFields'));
+  errors.push(
+    ...checkedOnce(validOwnerReferences, meta.ownerReferences, (refs) => validateOwnerReferences(refs, 'metadata.ownerReferences')),
+  );
+  errors.push(...checkedOnce(validFinalizers, meta.finalizers, (finalizers) => validateFinalizers(finalizers, 'metadata.finalizers')));
+  errors.push(
+    ...checkedOnce(validManagedFields, meta.managedFields, (entries) => validateManagedFields(entries, 'metadata.managedFields')),
+  );
   return errors;
 }
 
