@@ -174,8 +174,22 @@ export function validateFinalizers(finalizers: string[] | undefined, field: stri
 
 const goStrings = (values: string[]): string => `[]string{${values.map((v) => JSON.stringify(v)).join(', ')}}`;
 
+/**
+ * Manager names found valid: a cluster has a few dozen managers, and every write's managed fields name them again.
+ * Bounded, so a client inventing names costs memory no more than this.
+ */
+const validManagers = new Set<string>();
+const MAX_VALID_MANAGERS = 1024;
+
 /** ValidateFieldManager: at most 128 characters, all printable. */
 export function validateFieldManager(manager: string, field: string): FieldError[] {
+  if (validManagers.has(manager)) return [];
+  const errors = fieldManagerErrors(manager, field);
+  if (errors.length === 0 && validManagers.size < MAX_VALID_MANAGERS) validManagers.add(manager);
+  return errors;
+}
+
+function fieldManagerErrors(manager: string, field: string): FieldError[] {
   const errors: FieldError[] = [];
   if (manager.length > FIELD_MANAGER_MAX_LENGTH) errors.push(tooLong(field, FIELD_MANAGER_MAX_LENGTH));
   let position = 0;
@@ -192,12 +206,14 @@ export function validateFieldManager(manager: string, field: string): FieldError
 function validateManagedFields(entries: ManagedFieldsEntry[] | undefined, field: string): FieldError[] {
   const errors: FieldError[] = [];
   (entries ?? []).forEach((entry, i) => {
-    const at = `${field}[${i}]`;
+    // The entry's path is spelled only for an error: most entries have none.
+    const at = () => `${field}[${i}]`;
     if (entry.operation !== 'Apply' && entry.operation !== 'Update')
-      errors.push(invalidValue(`${at}.operation`, entry.operation ?? '', 'must be `Apply` or `Update`'));
+      errors.push(invalidValue(`${at()}.operation`, entry.operation ?? '', 'must be `Apply` or `Update`'));
     if (entry.fieldsType && entry.fieldsType !== 'FieldsV1')
-      errors.push(invalidValue(`${at}.fieldsType`, entry.fieldsType, 'must be `FieldsV1`'));
-    errors.push(...validateFieldManager(entry.manager ?? '', `${at}.manager`));
+      errors.push(invalidValue(`${at()}.fieldsType`, entry.fieldsType, 'must be `FieldsV1`'));
+    const manager = entry.manager ?? '';
+    if (!validManagers.has(manager)) errors.push(...validateFieldManager(manager, `${at()}.manager`));
   });
   return errors;
 }
