@@ -33,11 +33,36 @@ interface Walk {
 interface Old {
   correlated: boolean;
   value: unknown;
-  /** The nearest correlated ancestor (or this node) equals its old value: its errors are ratcheted. */
-  unchanged: boolean;
+  /**
+   * The nearest correlated ancestor (or this node) equals its old value: its errors are ratcheted. Asked only when a
+   * rule fails, so the deep comparison is made then (most writes fail no rule).
+   */
+  readonly unchanged: boolean;
 }
 
 const NO_OLD: Old = { correlated: false, value: undefined, unchanged: false };
+
+/** An Old whose `unchanged` compares `value` with the old value on first use (`compared` picks what of both is compared). */
+function correlatedOld(oldValue: unknown, value: unknown, compared = (v: unknown) => v): Old {
+  let unchanged: boolean | undefined;
+  return {
+    correlated: true,
+    value: oldValue,
+    get unchanged() {
+      unchanged ??= oldValue !== undefined && isDeepStrictEqual(compared(oldValue), compared(value));
+      return unchanged;
+    },
+  };
+}
+
+/** An Old not correlated to an old value: ratcheted as its nearest correlated ancestor is. */
+const uncorrelatedOld = (parent: Old): Old => ({
+  correlated: false,
+  value: undefined,
+  get unchanged() {
+    return parent.unchanged;
+  },
+});
 
 function ruleText(rule: CompiledRule): string {
   return rule.declared.message?.trim() || rule.declared.rule.trim();
@@ -130,9 +155,8 @@ function evaluateRules(node: RuleNode, value: unknown, old: Old, path: string, w
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function childOld(old: Old, correlatable: boolean, key: string | undefined, value: unknown): Old {
-  if (!correlatable || key === undefined) return { correlated: false, value: undefined, unchanged: old.unchanged };
-  const oldValue = isObject(old.value) ? old.value[key] : undefined;
-  return { correlated: true, value: oldValue, unchanged: oldValue !== undefined && isDeepStrictEqual(oldValue, value) };
+  if (!correlatable || key === undefined) return uncorrelatedOld(old);
+  return correlatedOld(isObject(old.value) ? old.value[key] : undefined, value);
 }
 
 /** The key of a map-list item (x-kubernetes-list-type: map), to find its old counterpart. */
@@ -156,10 +180,7 @@ function visit(node: RuleNode, value: unknown, old: Old, path: string, walk: Wal
     value.forEach((item, i) => {
       const key = listItemKey(node.schema, item);
       const oldItem = key === undefined ? undefined : oldItems.get(key);
-      const itemOld: Old =
-        key === undefined
-          ? { correlated: false, value: undefined, unchanged: old.unchanged }
-          : { correlated: true, value: oldItem, unchanged: oldItem !== undefined && isDeepStrictEqual(oldItem, item) };
+      const itemOld: Old = key === undefined ? uncorrelatedOld(old) : correlatedOld(oldItem, item);
       visit(node.items as RuleNode, item, itemOld, `${path}[${i}]`, walk);
     });
     return;
@@ -184,8 +205,7 @@ function visit(node: RuleNode, value: unknown, old: Old, path: string, walk: Wal
  */
 export function validateRules(root: RuleNode, object: unknown, old: unknown): { errors: FieldError[]; warnings: string[] } {
   const walk: Walk = { errors: [], warnings: [], budget: costLimits.runtimeBudget };
-  const rootOld: Old =
-    old === undefined ? NO_OLD : { correlated: true, value: old, unchanged: isDeepStrictEqual(stripMeta(old), stripMeta(object)) };
+  const rootOld: Old = old === undefined ? NO_OLD : correlatedOld(old, object, stripMeta);
   try {
     visit(root, object, rootOld, '', walk);
   } catch (e) {

@@ -15,8 +15,12 @@ import { pruneObject } from './prune.js';
 import { compileSchemaRules, type RuleNode } from './rules-compile.js';
 import { validateRules } from './rules-validate.js';
 import { schemaFieldErrors } from './schema-errors.js';
+import { validationParts } from './validation-parts.js';
 
 export class CrdSchema {
+  /** Whether an object is valid, skipping the frozen parts already found valid. */
+  private parts: { valid(value: unknown): boolean } | undefined;
+  /** The whole schema's validator, for the errors of an invalid object. */
   private validator: ValidateFunction | undefined;
   /** The compiled x-kubernetes-validations rules: null until first needed, undefined when the schema has none. */
   private rules: RuleNode | undefined | null = null;
@@ -27,6 +31,8 @@ export class CrdSchema {
   /** Schema violations worded as the apiserver's field errors (`spec.replicas`, `Invalid value: ...`). */
   validate(obj: KubeObject): FieldError[] {
     if (!this.schema) return [];
+    this.parts ??= validationParts(toAjvSchema(this.schema));
+    if (this.parts.valid(obj)) return [];
     this.validator ??= compiledValidator(toAjvSchema(this.schema));
     return this.validator(obj) ? [] : schemaFieldErrors(this.validator.errors ?? [], obj);
   }

@@ -735,15 +735,22 @@ function patchNamesResourceVersion(body: unknown): boolean {
   return isObject(body) && isObject(body.metadata) && body.metadata.resourceVersion !== undefined && body.metadata.resourceVersion !== null;
 }
 
-/** A custom resource's body with the nulls of apiVersion, kind and metadata dropped (decoded as Go's typed TypeMeta and ObjectMeta). */
+/**
+ * A custom resource's body with the nulls of apiVersion, kind and metadata dropped (decoded as Go's typed TypeMeta and ObjectMeta),
+ * those three first (apiVersion and kind even when absent, as undefined), then the other fields in the body's order.
+ */
 function withoutMetaNulls(body: Record<string, unknown>): Record<string, unknown> {
-  const { apiVersion, kind, metadata, ...rest } = body;
-  return {
-    ...(apiVersion === null ? {} : { apiVersion }),
-    ...(kind === null ? {} : { kind }),
-    ...(metadata === null || metadata === undefined ? {} : { metadata: dropNulls(metadata) }),
-    ...rest,
-  };
+  const out: Record<string, unknown> = {};
+  if (body.apiVersion !== null) out.apiVersion = body.apiVersion;
+  if (body.kind !== null) out.kind = body.kind;
+  if (body.metadata !== null && body.metadata !== undefined) out.metadata = dropNulls(body.metadata);
+  for (const key of Object.keys(body)) {
+    if (key === 'apiVersion' || key === 'kind' || key === 'metadata') continue;
+    // A JSON body may have an own "__proto__" field: defined as a field, as a spread would, not set as the prototype.
+    if (key === '__proto__') Object.defineProperty(out, key, { value: body[key], enumerable: true, writable: true, configurable: true });
+    else out[key] = body[key];
+  }
+  return out;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

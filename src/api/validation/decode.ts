@@ -20,7 +20,8 @@ const jsonTypeName = (value: unknown): string =>
  * struct) fails, so the message names no kind of the body's own.
  */
 export function typeMetaError(type: ResourceType, obj: Record<string, unknown>): StatusError | undefined {
-  const field = ['apiVersion', 'kind'].find((f) => obj[f] !== undefined && typeof obj[f] !== 'string');
+  const wrong = (f: 'apiVersion' | 'kind') => obj[f] !== undefined && typeof obj[f] !== 'string';
+  const field = wrong('apiVersion') ? 'apiVersion' : wrong('kind') ? 'kind' : undefined;
   if (!field) return undefined;
   const body = JSON.stringify(obj);
   const summary = body.length > 30 ? `${body.slice(0, 30)} ...` : body;

@@ -62,21 +62,21 @@ function labelValueMessages(value: string): string[] {
 }
 
 /**
- * Label and annotation maps found valid, when frozen: a stored object's maps are, and an update that leaves them
- * alone keeps the same map (structural sharing), so a status write does not check the same keys again.
+ * Label and annotation maps, owner references, finalizers and managed fields found valid, when frozen: a stored
+ * object's are, and an update that leaves them alone keeps the same value (structural sharing), so a status write
+ * does not check the same entries again.
  */
 const validLabels = new WeakSet<object>();
 const validAnnotations = new WeakSet<object>();
+const validOwnerReferences = new WeakSet<object>();
+const validFinalizers = new WeakSet<object>();
+const validManagedFields = new WeakSet<object>();
 
-/** `check`'s errors for `map`, remembering in `valid` a frozen map that has none. */
-function checkedOnce(
-  valid: WeakSet<object>,
-  map: Record<string, string> | undefined,
-  check: (map: Record<string, string>) => FieldError[],
-): FieldError[] {
-  if (!map || valid.has(map)) return [];
-  const errors = check(map);
-  if (errors.length === 0 && Object.isFrozen(map)) valid.add(map);
+/** `check`'s errors for `value`, remembering in `valid` a frozen value that has none. */
+function checkedOnce<T extends object>(valid: WeakSet<object>, value: T | undefined, check: (value: T) => FieldError[]): FieldError[] {
+  if (!value || valid.has(value)) return [];
+  const errors = check(value);
+  if (errors.length === 0 && Object.isFrozen(value)) valid.add(value);
   return errors;
 }
 
@@ -174,8 +174,22 @@ export function validateFinalizers(finalizers: string[] | undefined, field: stri
 
 const goStrings = (values: string[]): string => `[]string{${values.map((v) => JSON.stringify(v)).join(', ')}}`;
 
+/**
+ * Manager names found valid: a cluster has a few dozen managers, and every write's managed fields name them again.
+ * Bounded, so a client inventing names costs memory no more than this.
+ */
+const validManagers = new Set<string>();
+const MAX_VALID_MANAGERS = 1024;
+
 /** ValidateFieldManager: at most 128 characters, all printable. */
 export function validateFieldManager(manager: string, field: string): FieldError[] {
+  if (validManagers.has(manager)) return [];
+  const errors = fieldManagerErrors(manager, field);
+  if (errors.length === 0 && validManagers.size < MAX_VALID_MANAGERS) validManagers.add(manager);
+  return errors;
+}
+
+function fieldManagerErrors(manager: string, field: string): FieldError[] {
   const errors: FieldError[] = [];
   if (manager.length > FIELD_MANAGER_MAX_LENGTH) errors.push(tooLong(field, FIELD_MANAGER_MAX_LENGTH));
   let position = 0;
@@ -192,12 +206,14 @@ export function validateFieldManager(manager: string, field: string): FieldError
 function validateManagedFields(entries: ManagedFieldsEntry[] | undefined, field: string): FieldError[] {
   const errors: FieldError[] = [];
   (entries ?? []).forEach((entry, i) => {
-    const at = `${field}[${i}]`;
+    // The entry's path is spelled only for an error: most entries have none.
+    const at = () => `${field}[${i}]`;
     if (entry.operation !== 'Apply' && entry.operation !== 'Update')
-      errors.push(invalidValue(`${at}.operation`, entry.operation ?? '', 'must be `Apply` or `Update`'));
+      errors.push(invalidValue(`${at()}.operation`, entry.operation ?? '', 'must be `Apply` or `Update`'));
     if (entry.fieldsType && entry.fieldsType !== 'FieldsV1')
-      errors.push(invalidValue(`${at}.fieldsType`, entry.fieldsType, 'must be `FieldsV1`'));
-    errors.push(...validateFieldManager(entry.manager ?? '', `${at}.manager`));
+      errors.push(invalidValue(`${at()}.fieldsType`, entry.fieldsType, 'must be `FieldsV1`'));
+    const manager = entry.manager ?? '';
+    if (!validManagers.has(manager)) errors.push(...validateFieldManager(manager, `${at()}.manager`));
   });
   return errors;
 }
@@ -231,9 +247,13 @@ export function validateObjectMeta(meta: ObjectMeta, rules: ObjectMetaRules): Fi
   if ((meta.generation ?? 0) < 0) errors.push(invalidValue('metadata.generation', meta.generation, 'must be greater than or equal to 0'));
   errors.push(...validateLabels(meta.labels, 'metadata.labels'));
   errors.push(...validateAnnotations(meta.annotations, 'metadata.annotations'));
-  errors.push(...validateOwnerReferences(meta.ownerReferences, 'metadata.ownerReferences'));
-  errors.push(...validateFinalizers(meta.finalizers, 'metadata.finalizers'));
-  errors.push(...validateManagedFields(meta.managedFields, 'metadata.managedFields'));
+  errors.push(
+    ...checkedOnce(validOwnerReferences, meta.ownerReferences, (refs) => validateOwnerReferences(refs, 'metadata.ownerReferences')),
+  );
+  errors.push(...checkedOnce(validFinalizers, meta.finalizers, (finalizers) => validateFinalizers(finalizers, 'metadata.finalizers')));
+  errors.push(
+    ...checkedOnce(validManagedFields, meta.managedFields, (entries) => validateManagedFields(entries, 'metadata.managedFields')),
+  );
   return errors;
 }
 

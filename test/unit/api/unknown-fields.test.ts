@@ -45,3 +45,46 @@ t.test('unknown fields are listed with their paths (list items by index) and dro
   t.equal(JSON.stringify(input), before, 'the input is left as it was');
   t.equal(object.metadata, input.metadata, 'unchanged subtrees are shared, not copied');
 });
+
+const deepFreeze = <T>(value: T): T => {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+};
+
+/** A container large enough (30 env vars) for its walk to be remembered. */
+const bigContainer = (name: string) => ({
+  name,
+  image: 'x',
+  env: Array.from({ length: 30 }, (_, i) => ({ name: `V${i}`, value: `${i}` })),
+});
+
+t.test('a frozen subtree found without unknown fields is not walked again, and every answer stays what a fresh copy gets', async (t) => {
+  const stored = deepFreeze({ ...pod(), spec: { containers: [bigContainer('a'), bigContainer('b')] } });
+  t.equal(prune(stored).object, stored);
+  // A status write keeps the stored spec; the new status's unknown field is still found.
+  const statusWrite = { ...stored, status: { phase: 'Running', colour: 'red' } } as KubeObject;
+  const fresh = prune(structuredClone(statusWrite));
+  const again = prune(statusWrite);
+  t.same(again.unknownFields, ['status.colour']);
+  t.same(again.unknownFields, fresh.unknownFields);
+  t.same(again.object, fresh.object);
+  t.equal(again.object.spec, stored.spec, 'the kept spec is shared');
+  // A frozen subtree with an unknown field is reported however often it comes back.
+  const badSpec = deepFreeze({ containers: [{ ...bigContainer('c'), colour: 'red' }] });
+  const withBadSpec = (): KubeObject => ({ ...pod(), spec: badSpec });
+  t.same(prune(withBadSpec()).unknownFields, ['spec.containers[0].colour']);
+  t.same(prune(withBadSpec()).unknownFields, ['spec.containers[0].colour']);
+  // A value clean at one node is judged afresh at another: a container is no pod spec.
+  const container = (stored.spec as { containers: object[] }).containers[0];
+  t.same(prune({ ...pod(), spec: container } as KubeObject).unknownFields, ['spec.name', 'spec.image', 'spec.env']);
+  // A value found clean while unfrozen and changed after is walked again by the write that stores (and freezes) it,
+  // which forgets the answer: frozen, it is still reported.
+  const spec = { containers: [bigContainer('d')] };
+  t.same(prune({ ...pod(), spec } as KubeObject).unknownFields, []);
+  (spec.containers[0] as Record<string, unknown>).colour = 'blue';
+  t.same(prune({ ...pod(), spec } as KubeObject).unknownFields, ['spec.containers[0].colour']);
+  t.same(prune({ ...pod(), spec: deepFreeze(spec) } as KubeObject).unknownFields, ['spec.containers[0].colour']);
+});

@@ -187,3 +187,59 @@ t.test('validateCrd checks the essentials', async (t) => {
   t.match(messages[1], /^spec\.versions: Invalid value: .*must have exactly one version marked as storage version$/);
   t.equal(messages[2], 'spec.names.kind: Required value');
 });
+
+const deepFreeze = <T>(value: T): T => {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+};
+
+t.test('a frozen subtree found valid is not checked again, and every answer stays what a fresh copy gets', async (t) => {
+  const stored = deepFreeze(vm({ runStrategy: 'Always', template: template({ ...plainDomain, cpu: { cores: 2 } }) }));
+  t.same(vmSchema.validate(stored), []);
+  t.same(vmSchema.validate(stored), [], 'the same stored version again');
+  // A status write keeps the stored spec: the errors are those of the same object built afresh.
+  const statusWrite = { ...stored, status: { printableStatus: 7, ready: 'yes' } } as KubeObject;
+  t.same(asMessages(vmSchema.validate(statusWrite)), asMessages(vmSchema.validate(structuredClone(statusWrite))));
+  t.equal(vmSchema.validate(statusWrite).length, 2);
+  // A frozen invalid subtree is never taken for valid, however often it comes back.
+  const badSpec = deepFreeze({ template: template({ ...plainDomain, cpu: { cores: 'two' } }) });
+  const first = asMessages(vmSchema.validate(vm(badSpec)));
+  t.equal(first.length, 1);
+  t.same(asMessages(vmSchema.validate(vm(badSpec))), first);
+  // A value valid at one node is judged afresh at another: the devices part remembered it, the template's spec did not.
+  const devices = deepFreeze({ disks: [{ name: 'root' }] });
+  t.same(vmSchema.validate(vm({ template: template({ devices }) })), []);
+  t.same(asMessages(vmSchema.validate(vm({ template: { spec: devices } }))), ['spec.template.spec.domain: Required value']);
+  // Found valid unfrozen, then changed: the write that stores it checks it again and forgets the answer.
+  const changing = { template: template({ ...plainDomain, cpu: { cores: 2 } }) };
+  t.same(vmSchema.validate(vm(changing)), []);
+  (changing.template.spec.domain.cpu as Record<string, unknown>).cores = 'two';
+  const afterChange = asMessages(vmSchema.validate(vm(changing)));
+  t.equal(afterChange.length, 1);
+  t.same(asMessages(vmSchema.validate(vm(deepFreeze(changing)))), afterChange);
+});
+
+t.test('pruning does not walk again a frozen subtree it found clean, with the same answers', async (t) => {
+  // Thirty entries: large enough for the labels map's walk to be remembered.
+  const manyLabels = (extra: Record<string, unknown> = {}) =>
+    Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`l${i}`, { v: `${i}`, ...extra }]));
+  const labels = deepFreeze(manyLabels());
+  const withLabels = (): KubeObject => vm({ size: 'small', labels });
+  t.same(widgetSchema.prune(withLabels()).unknownFields, []);
+  t.equal((widgetSchema.prune(withLabels()).object.spec as any).labels, labels);
+  // Clean as the labels map, not as settings: its keys are unknown there.
+  const asSettings = widgetSchema.prune(vm({ size: 'small', settings: labels }));
+  t.equal(asSettings.unknownFields.length, 30);
+  t.same((asSettings.object.spec as any).settings, {});
+  const dirty = deepFreeze(manyLabels({ w: 'y' }));
+  for (let i = 0; i < 2; i++) t.equal(widgetSchema.prune(vm({ size: 'small', labels: dirty })).unknownFields.length, 30);
+  // Found clean unfrozen, then changed: the write that stores it walks it again and forgets the answer.
+  const changing = manyLabels();
+  t.same(widgetSchema.prune(vm({ size: 'small', labels: changing })).unknownFields, []);
+  (changing.l0 as Record<string, unknown>).w = 'y';
+  t.same(widgetSchema.prune(vm({ size: 'small', labels: changing })).unknownFields, ['spec.labels.l0.w']);
+  t.same(widgetSchema.prune(vm({ size: 'small', labels: deepFreeze(changing) })).unknownFields, ['spec.labels.l0.w']);
+});

@@ -124,3 +124,22 @@ t.test('updates: no new finalizers on a terminating object; field managers of 12
   t.same(validateFieldManager('m'.repeat(128), 'fieldManager'), []);
   t.same(lines(validateFieldManager('m'.repeat(129), 'fieldManager')), ['fieldManager: Too long: may not be more than 128 bytes']);
 });
+
+t.test('a manager name found valid is not checked again; an invalid one is reported every time', async (t) => {
+  t.same(validateFieldManager('kube-controller-manager', 'f'), []);
+  t.same(validateFieldManager('kube-controller-manager', 'f'), []);
+  for (let i = 0; i < 2; i++) {
+    t.same(
+      validateFieldManager('bell\u0007', 'metadata.managedFields[0].manager').map((e) => `${e.field}: ${e.message}`),
+      ['metadata.managedFields[0].manager: Invalid value: "bell\\u0007": invalid character U+0007 (at position 4)'],
+    );
+  }
+  // Frozen managed fields found valid, written back by the next update, are not checked again, with the same answer.
+  const meta = (managedFields: unknown) => ({ name: 'n', namespace: 'ns', managedFields }) as never;
+  const rules = { namespaced: true, nameRule: null };
+  const entries = Object.freeze([Object.freeze({ manager: 'virt-handler', operation: 'Update', fieldsType: 'FieldsV1' })]);
+  t.same(validateObjectMeta(meta(entries), rules), []);
+  t.same(validateObjectMeta(meta(entries), rules), []);
+  const bad = Object.freeze([Object.freeze({ manager: 'virt-handler', operation: 'Delete', fieldsType: 'FieldsV1' })]);
+  for (let i = 0; i < 2; i++) t.equal(validateObjectMeta(meta(bad), rules).length, 1);
+});
