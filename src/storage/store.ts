@@ -160,9 +160,21 @@ export class Store {
   private readonly collections = new Map<string, Collection>();
   private readonly changes = new Subject<StoreEvent>();
   private readonly strings = new StringPool();
+  /**
+   * The object last created in each resource: a new object shares the subtrees it has equal with it (launcher pods of
+   * one template, the Events of one recorder), as a new version shares those of the version before it. Objects of a
+   * kind are mostly alike, so this keeps one copy of what they have in common instead of one per object.
+   */
+  private readonly lastCreated = new Map<string, KubeObject>();
   readonly history: WatchHistory;
   /** Leases of the objects written with a time to live; needs the Clock the store was given. */
-  private readonly leases: ExpiryIndex | undefined;
+  private readonly leases: ExpiryIndex<Lease> | undefined;
+  /**
+   * The deadline of each stored version written with a time to live. A lease holds while the object stored under its
+   * key is a version with its deadline: a later write without one ends it, a removal forgets it, and no key string
+   * is kept per lease.
+   */
+  private readonly deadlines = new WeakMap<KubeObject, number>();
   private batch: Batch | undefined;
   /** Batches handed to the backend and not answered yet, oldest first. */
   private readonly committing: Batch[] = [];
@@ -189,7 +201,13 @@ export class Store {
   ) {
     // Without a clock no time passes, so every resource's history may grow to its upper bound.
     this.history = new WatchHistory(historyPolicy, clock ? () => clock.nowMs() : () => 0);
-    this.leases = clock && new ExpiryIndex(clock, (key) => this.expire(key));
+    this.leases =
+      clock &&
+      new ExpiryIndex<Lease>(
+        clock,
+        (lease) => this.holds(lease),
+        (lease) => this.remove(lease.storageKey, lease.namespace, lease.name),
+      );
     this.followsStorage = backend?.onRemoteWrites !== undefined;
     if (backend) this.restore(backend);
   }
@@ -201,7 +219,7 @@ export class Store {
     this.compactedUpTo = state.compactedRevision;
     for (const { key, object, expiresAtMs } of state.objects) {
       this.collection(key.storageKey).set(key.namespace, key.name, object);
-      if (expiresAtMs !== undefined) this.leases?.set(leaseKey(key.storageKey, key.namespace, key.name), expiresAtMs - this.clock!.nowMs());
+      if (expiresAtMs !== undefined) this.lease(key, object, expiresAtMs);
     }
     // Revisions are contiguous (every write is one event), so the history resumes right after the last one it lost.
     this.history.restore(state.history, (state.history[0]?.resourceVersion ?? state.revision + 1) - 1);
@@ -313,14 +331,14 @@ export class Store {
     const collection = this.collection(storageKey);
     const previous = collection.get(namespace, name);
     const resourceVersion = this.revision + 1;
-    const stored = stamp(shareUnchanged(obj, previous, this.strings), resourceVersion);
+    const stored = stamp(shareUnchanged(obj, previous ?? this.lastCreated.get(storageKey), this.strings), resourceVersion);
+    if (!previous) this.lastCreated.set(storageKey, stored);
     const event: StoreEvent = { type: previous ? 'MODIFIED' : 'ADDED', storageKey, object: stored, previous, resourceVersion };
     const expiresAtMs = options.ttlMs === undefined ? undefined : this.clock!.nowMs() + options.ttlMs;
-    const lease = leaseKey(storageKey, namespace, name);
-    this.write(event, { storageKey, namespace, name }, previous, expiresAtMs, options.ttlMs);
+    const key = { storageKey, namespace, name };
+    this.write(event, key, previous, expiresAtMs, options.ttlMs);
     collection.set(namespace, name, stored);
-    if (options.ttlMs !== undefined) this.leases!.set(lease, options.ttlMs);
-    else this.leases?.delete(lease);
+    if (expiresAtMs !== undefined) this.lease(key, stored, expiresAtMs);
     this.publishOrQueue(event);
     return stored;
   }
@@ -333,10 +351,8 @@ export class Store {
     const resourceVersion = this.revision + 1;
     const object = stamp(previous, resourceVersion);
     const event: StoreEvent = { type: 'DELETED', storageKey, object, previous, resourceVersion };
-    const lease = leaseKey(storageKey, namespace, name);
     this.write(event, { storageKey, namespace, name }, previous);
     collection.remove(namespace, name);
-    this.leases?.delete(lease);
     this.publishOrQueue(event);
     return object;
   }
@@ -433,6 +449,8 @@ export class Store {
   private restamp(write: PendingWrite, revision: number): void {
     const guessed = write.event.object;
     const object = stamp(guessed, revision);
+    const deadline = this.deadlines.get(guessed);
+    if (deadline !== undefined) this.deadlines.set(object, deadline);
     write.event = { ...write.event, object, resourceVersion: revision };
     const { storageKey, namespace, name } = write.key;
     const collection = this.collection(storageKey);
@@ -456,12 +474,14 @@ export class Store {
     this.batch = undefined;
     for (const undone of [...later.reverse(), batch]) {
       const writes = undone === batch ? batch.writes.slice(keep) : undone.writes;
-      // Leases stay: one left by an undone create expires nothing, one renewed early only delays an expiry.
+      // The version put back is under its own lease again (its deadline may have been dropped as superseded).
       for (const write of writes.reverse()) {
         const { storageKey, namespace, name } = write.key;
         const collection = this.collection(storageKey);
         if (write.before) collection.set(namespace, name, write.before);
         else collection.remove(namespace, name);
+        const deadline = write.before && this.deadlines.get(write.before);
+        if (deadline !== undefined) this.leases?.add({ ...write.key, atMs: deadline });
         this.unsettled.delete(write);
         write.reject(error);
       }
@@ -506,7 +526,6 @@ export class Store {
    */
   private applyRemote({ key, object, revision }: RemoteWrite): void {
     const collection = this.collection(key.storageKey);
-    this.leases?.delete(leaseKey(key.storageKey, key.namespace, key.name));
     const refused = this.firstUnsettledOn(key);
     const previous = refused ? refused.before : collection.get(key.namespace, key.name);
     const stored = object && stamp(shareUnchanged(object, previous, this.strings), revision);
@@ -526,9 +545,16 @@ export class Store {
     return undefined;
   }
 
-  private expire(lease: string): void {
-    const [storageKey, namespace, name] = JSON.parse(lease) as [string, string, string];
-    this.remove(storageKey, namespace, name);
+  /** The object (as stored under `key`) expires at `atMs`. */
+  private lease(key: ObjectKey, stored: KubeObject, atMs: number): void {
+    this.deadlines.set(stored, atMs);
+    this.leases?.add({ ...key, atMs });
+  }
+
+  /** Whether the object under the lease's key is still a version written with that deadline. */
+  private holds(lease: Lease): boolean {
+    const current = this.collections.get(lease.storageKey)?.get(lease.namespace, lease.name);
+    return current !== undefined && this.deadlines.get(current) === lease.atMs;
   }
 
   private collection(storageKey: string): Collection {
@@ -552,7 +578,10 @@ const storageError = (error: unknown): StorageError =>
     ? new StorageError(error.message, error.reason, error.storageRevision)
     : new StorageError((error as Error).message);
 
-const leaseKey = (storageKey: string, namespace: string, name: string): string => JSON.stringify([storageKey, namespace, name]);
+/** An object's time to live: it expires at `atMs` unless written or removed before. */
+interface Lease extends ObjectKey {
+  atMs: number;
+}
 
 function stamp(obj: KubeObject, resourceVersion: number): KubeObject {
   const stamped: KubeObject = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(resourceVersion) } };
