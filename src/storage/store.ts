@@ -160,12 +160,6 @@ export class Store {
   private readonly collections = new Map<string, Collection>();
   private readonly changes = new Subject<StoreEvent>();
   private readonly strings = new StringPool();
-  /**
-   * The object last created in each resource: a new object shares the subtrees it has equal with it (launcher pods of
-   * one template, the Events of one recorder), as a new version shares those of the version before it. Objects of a
-   * kind are mostly alike, so this keeps one copy of what they have in common instead of one per object.
-   */
-  private readonly lastCreated = new Map<string, KubeObject>();
   readonly history: WatchHistory;
   /** Leases of the objects written with a time to live; needs the Clock the store was given. */
   private readonly leases: ExpiryIndex<Lease> | undefined;
@@ -331,8 +325,7 @@ export class Store {
     const collection = this.collection(storageKey);
     const previous = collection.get(namespace, name);
     const resourceVersion = this.revision + 1;
-    const stored = stamp(shareUnchanged(obj, previous ?? this.lastCreated.get(storageKey), this.strings), resourceVersion);
-    if (!previous) this.lastCreated.set(storageKey, stored);
+    const stored = stamp(shareUnchanged(obj, previous, this.strings), resourceVersion);
     const event: StoreEvent = { type: previous ? 'MODIFIED' : 'ADDED', storageKey, object: stored, previous, resourceVersion };
     const expiresAtMs = options.ttlMs === undefined ? undefined : this.clock!.nowMs() + options.ttlMs;
     const key = { storageKey, namespace, name };
