@@ -35,7 +35,9 @@ const nodesFor = (count) => Math.ceil(count / 70) + 1;
 
 /** apiserver_request_total of the emulator's /metrics: successful writes by verb, resource and subresource. */
 async function writeCounts(emulator) {
-  const response = await fetch(`${emulator.url}/metrics`, { headers: { authorization: `Bearer ${emulator.adminToken}` } });
+  const scrape = () => fetch(`${emulator.url}/metrics`, { headers: { authorization: `Bearer ${emulator.adminToken}` } });
+  // Once more on a reset: the keep-alive connection of the scrape before may have been closed as idle since.
+  const response = await scrape().catch(scrape);
   const counts = new Map();
   for (const line of (await response.text()).split('\n')) {
     const match = /^apiserver_request_total\{(.*)\} (\d+)$/.exec(line);

@@ -73,24 +73,38 @@ export const COMBINED_MESSAGE_PREFIX = '(combined from similar events): ';
 // client-go joins the fields with "" (no separator); the keys here are the same strings.
 const join = (fields: Array<string | undefined>): string => fields.map((field) => field ?? '').join('');
 
-/** getEventKey: source, object (with fieldPath), type, reason and message. */
-export function eventKey(event: CoreEvent): string {
-  const { source, involvedObject: o } = event;
-  const object = [o.kind, o.namespace, o.name, o.fieldPath, o.uid, o.apiVersion];
-  return join([source.component, source.host, ...object, event.type, event.reason, event.message]);
+/** The source's part of every key (client-go's keys begin with it). */
+const sourcePart = (source: CoreEventSource): string => join([source.component, source.host]);
+
+/** getEventKey without its source: object (with fieldPath), type, reason and message. */
+function eventKeyInSource(event: CoreEvent): string {
+  const o = event.involvedObject;
+  return join([o.kind, o.namespace, o.name, o.fieldPath, o.uid, o.apiVersion, event.type, event.reason, event.message]);
 }
 
-/** getSpamKey: source and object. */
-export function spamKey(event: CoreEvent): string {
-  const { source, involvedObject: o } = event;
-  return join([source.component, source.host, o.kind, o.namespace, o.name, o.uid, o.apiVersion]);
+/** getSpamKey without its source: the object. */
+function spamKeyInSource(event: CoreEvent): string {
+  const o = event.involvedObject;
+  return join([o.kind, o.namespace, o.name, o.uid, o.apiVersion]);
 }
+
+/** EventAggregatorByReasonFunc without the source: [the key of the group of similar events, this event's key within it]. */
+function aggregatorKeysInSource(event: CoreEvent): [aggregateKey: string, localKey: string] {
+  const o = event.involvedObject;
+  const aggregate = join([o.kind, o.namespace, o.name, o.uid, o.apiVersion, event.type, event.reason]);
+  return [join([aggregate, event.reportingComponent, event.reportingInstance]), event.message];
+}
+
+/** getEventKey: source, object (with fieldPath), type, reason and message. */
+export const eventKey = (event: CoreEvent): string => sourcePart(event.source) + eventKeyInSource(event);
+
+/** getSpamKey: source and object. */
+export const spamKey = (event: CoreEvent): string => sourcePart(event.source) + spamKeyInSource(event);
 
 /** EventAggregatorByReasonFunc: [the key of the group of similar events, the key of this event within it (its message)]. */
 export function aggregatorKeys(event: CoreEvent): [aggregateKey: string, localKey: string] {
-  const { source, involvedObject: o } = event;
-  const aggregate = join([source.component, source.host, o.kind, o.namespace, o.name, o.uid, o.apiVersion, event.type, event.reason]);
-  return [join([aggregate, event.reportingComponent, event.reportingInstance]), event.message];
+  const [aggregate, local] = aggregatorKeysInSource(event);
+  return [sourcePart(event.source) + aggregate, local];
 }
 
 /** Entries added between two sweeps: at least the size left by the previous one, so a sweep costs O(1) per added entry. */
@@ -166,9 +180,21 @@ class TokenBucket {
 }
 
 interface AggregateRecord {
-  /** Messages seen in the group, oldest first. */
-  localKeys: Set<string>;
+  /** Messages seen in the group, oldest first: most groups see one message only, held without a Set (about 200 bytes less). */
+  localKeys: string | Set<string>;
   lastMs: number;
+}
+
+/** The group with `localKey` among its messages; the number of messages it then has. */
+function addLocalKey(record: AggregateRecord, localKey: string): number {
+  const keys = record.localKeys;
+  if (typeof keys === 'string') {
+    if (keys === localKey) return 1;
+    record.localKeys = new Set([keys, localKey]);
+    return 2;
+  }
+  keys.add(localKey);
+  return keys.size;
 }
 
 interface Observation {
@@ -182,6 +208,11 @@ export class EventCorrelator {
   private readonly spam = new LruCache<TokenBucket>(MAX_LRU_CACHE_ENTRIES, (bucket) => bucket.isFull());
   private readonly aggregates = new LruCache<AggregateRecord>(MAX_LRU_CACHE_ENTRIES, (record) => this.windowPassed(record));
   private readonly observations = new LruCache<Observation>(MAX_LRU_CACHE_ENTRIES);
+  /**
+   * The source of every event this correlator sees: it serves one recorder, so its tables key events without it (every
+   * client-go key begins with the source: one prefix on all of them changes no comparison, and costs ~30 bytes a key).
+   */
+  private source: string | undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -206,7 +237,7 @@ export class EventCorrelator {
 
   /** UpdateState: remembers the Event as the server returned it (its name and resourceVersion) under its own key. */
   updateState(event: CoreEvent): void {
-    this.observations.add(eventKey(event), {
+    this.observations.add(this.keyInSource(event, eventKeyInSource), {
       count: event.count,
       firstTimestamp: event.firstTimestamp,
       name: event.metadata.name,
@@ -214,17 +245,26 @@ export class EventCorrelator {
     });
   }
 
+  /** `key(event)`, after checking that the event comes from the correlator's one source. */
+  private keyInSource<K>(event: CoreEvent, key: (event: CoreEvent) => K): K {
+    const source = sourcePart(event.source);
+    this.source ??= source;
+    if (source !== this.source) throw new Error(`an event correlator serves one source (${this.source}), not ${source}`);
+    return key(event);
+  }
+
   private aggregate(event: CoreEvent): [CoreEvent, string] {
     const nowMs = this.clock.nowMs();
-    const [aggregateKey, localKey] = aggregatorKeys(event);
+    const [aggregateKey, localKey] = this.keyInSource(event, aggregatorKeysInSource);
     let record = this.aggregates.get(aggregateKey);
-    if (!record || this.windowPassed(record)) record = { localKeys: new Set(), lastMs: nowMs };
-    record.localKeys.add(localKey);
+    if (!record || this.windowPassed(record)) record = { localKeys: localKey, lastMs: nowMs };
+    const messages = addLocalKey(record, localKey);
     record.lastMs = nowMs;
     this.aggregates.add(aggregateKey, record);
-    if (record.localKeys.size < AGGREGATE_MAX_EVENTS) return [event, eventKey(event)];
+    if (messages < AGGREGATE_MAX_EVENTS) return [event, eventKeyInSource(event)];
     // client-go drops an arbitrary message (PopAny) to stay at the limit; the oldest here, so runs repeat.
-    record.localKeys.delete(record.localKeys.values().next().value as string);
+    const keys = record.localKeys as Set<string>;
+    keys.delete(keys.values().next().value as string);
     const now = this.timestamp(nowMs);
     const combined: CoreEvent = {
       metadata: { name: this.newName(event), namespace: event.metadata.namespace },
@@ -268,7 +308,7 @@ export class EventCorrelator {
   }
 
   private spamAccepts(event: CoreEvent): boolean {
-    const key = spamKey(event);
+    const key = this.keyInSource(event, spamKeyInSource);
     let bucket = this.spam.get(key);
     if (!bucket) bucket = new TokenBucket(SPAM_QPS, SPAM_BURST, this.clock);
     const accepted = bucket.tryAccept();

@@ -50,6 +50,7 @@ const isNotFound = (err: unknown): boolean => (err as { code?: unknown } | undef
 
 export class EventRecorder {
   private readonly source: EventSource;
+  private readonly eventSource: Readonly<EventSource>;
   private readonly logger: Logger;
   private readonly correlator: EventCorrelator;
   /** Writes go one at a time, like client-go's single broadcaster goroutine, so a repeat sees the first write. */
@@ -62,6 +63,8 @@ export class EventRecorder {
     logger: Logger = silentLogger,
   ) {
     this.source = source;
+    // One frozen copy for every Event the recorder writes: the store keeps frozen subtrees as they are, so its Events share it.
+    this.eventSource = Object.freeze(source.host ? { component: source.component, host: source.host } : { component: source.component });
     this.logger = logger;
     this.correlator = new EventCorrelator(
       clock,
@@ -111,8 +114,7 @@ export class EventRecorder {
 
   private newEvent(ref: ObjectReference, type: EventType, reason: string, message: string): CoreEvent {
     const now = rfc3339(this.clock.now());
-    const source: EventSource = { component: this.source.component };
-    if (this.source.host) source.host = this.source.host;
+    const source = this.eventSource;
     return {
       metadata: { name: this.uniqueName(ref.name), namespace: ref.namespace ?? 'default' },
       involvedObject: ref,

@@ -67,7 +67,8 @@ const sameValues = (a: readonly string[], b: readonly string[]): boolean => a.le
 const isGone = (err: unknown): boolean => typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 410;
 
 class Index<T> {
-  private readonly keysByValue = new Map<string, Set<string>>();
+  /** Keys by index value; a value with one key (most: an owner's uid names one object) holds it without a Set. */
+  private readonly keysByValue = new Map<string, string | Set<string>>();
 
   constructor(
     private readonly indexFunc: IndexFunc<T>,
@@ -96,22 +97,25 @@ class Index<T> {
 
   private addValues(key: string, values: readonly string[]): void {
     for (const value of values) {
-      let keys = this.keysByValue.get(value);
-      if (!keys) this.keysByValue.set(value, (keys = new Set()));
-      keys.add(key);
+      const keys = this.keysByValue.get(value);
+      if (keys === undefined) this.keysByValue.set(value, key);
+      else if (typeof keys !== 'string') keys.add(key);
+      else if (keys !== key) this.keysByValue.set(value, new Set([keys, key]));
     }
   }
 
   private removeValues(key: string, values: readonly string[]): void {
     for (const value of values) {
       const keys = this.keysByValue.get(value);
-      keys?.delete(key);
-      if (keys?.size === 0) this.keysByValue.delete(value);
+      if (typeof keys === 'string') {
+        if (keys === key) this.keysByValue.delete(value);
+      } else if (keys?.delete(key) && keys.size === 0) this.keysByValue.delete(value);
     }
   }
 
   keys(value: string): Iterable<string> {
-    return this.keysByValue.get(value) ?? [];
+    const keys = this.keysByValue.get(value);
+    return keys === undefined ? [] : typeof keys === 'string' ? [keys] : keys;
   }
 
   values(): Iterable<string> {
@@ -119,7 +123,8 @@ class Index<T> {
   }
 
   count(value: string): number {
-    return this.keysByValue.get(value)?.size ?? 0;
+    const keys = this.keysByValue.get(value);
+    return keys === undefined ? 0 : typeof keys === 'string' ? 1 : keys.size;
   }
 
   /** An object the index function cannot read (a client may store odd objects) is not indexed; the failure is logged. */

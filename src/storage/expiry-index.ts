@@ -1,44 +1,40 @@
 /**
- * Keys that expire at a point of Clock time, as etcd keys attached to a lease
- * do: one timer for the earliest deadline, however many keys there are. A key
- * given a new deadline keeps only the new one (an Event written again lives
- * another TTL from that write).
+ * Deadlines on the Clock, as etcd's leases: one timer for the earliest
+ * deadline, however many there are. The index keeps the deadlines only;
+ * whether one still holds (no later write renewed or ended the lease, the key
+ * was not removed) is its owner's answer, asked when the deadline comes up and
+ * when superseded deadlines are dropped. So the owner keeps no key of its own
+ * per lease (the store asks its stored object), and a renewal costs one entry.
  */
 import type { Clock, TimerHandle } from '../runtime/clock.js';
 import { MinHeap } from '../runtime/min-heap.js';
 
-interface Deadline {
-  key: string;
-  atMs: number;
+export interface Deadline {
+  readonly atMs: number;
 }
 
-export class ExpiryIndex {
-  private readonly deadlines = new Map<string, number>();
+/** Superseded deadlines allowed beyond twice the live ones before they are dropped (amortised: each drop costs one pass). */
+const COMPACTION_SLACK = 1024;
+
+export class ExpiryIndex<D extends Deadline> {
   /** Deadlines in time order; may hold superseded ones, skipped when they reach the top and dropped by compaction. */
-  private heap = new MinHeap<Deadline>(earlier);
+  private heap = new MinHeap<D>(earlier);
+  private compactAbove = COMPACTION_SLACK;
   private timer: { handle: TimerHandle; atMs: number } | undefined;
   private stopped = false;
 
   constructor(
     private readonly clock: Clock,
-    private readonly onExpire: (key: string) => void,
+    /** Whether the deadline is still the one in force (false: renewed, ended or removed since). */
+    private readonly holds: (deadline: D) => boolean,
+    private readonly onExpire: (deadline: D) => void,
   ) {}
 
-  /** `key` expires `ttlMs` from now, whatever deadline it had. */
-  set(key: string, ttlMs: number): void {
-    const atMs = this.clock.nowMs() + ttlMs;
-    this.deadlines.set(key, atMs);
-    this.heap.push({ key, atMs });
-    if (this.heap.size > 2 * this.deadlines.size + 1024) this.compact();
+  /** A new deadline; an earlier one of the same key stops holding by its owner's answer. */
+  add(deadline: D): void {
+    this.heap.push(deadline);
+    if (this.heap.size > this.compactAbove) this.compact();
     this.schedule();
-  }
-
-  delete(key: string): void {
-    this.deadlines.delete(key);
-  }
-
-  get size(): number {
-    return this.deadlines.size;
   }
 
   /** Expires nothing more and drops the timer, so a stopped server leaves no timer keeping the process alive. */
@@ -53,8 +49,7 @@ export class ExpiryIndex {
     const nowMs = this.clock.nowMs();
     for (let next = this.firstLive(); next && next.atMs <= nowMs; next = this.firstLive()) {
       this.heap.pop();
-      this.deadlines.delete(next.key);
-      this.onExpire(next.key);
+      this.onExpire(next);
     }
     this.schedule();
   }
@@ -71,17 +66,19 @@ export class ExpiryIndex {
     this.timer = { handle, atMs: next.atMs };
   }
 
-  private firstLive(): Deadline | undefined {
+  private firstLive(): D | undefined {
     for (let top = this.heap.peek(); top; top = this.heap.peek()) {
-      if (this.deadlines.get(top.key) === top.atMs) return top;
+      if (this.holds(top)) return top;
       this.heap.pop();
     }
     return undefined;
   }
 
   private compact(): void {
-    this.heap = new MinHeap<Deadline>(earlier);
-    for (const [key, atMs] of this.deadlines) this.heap.push({ key, atMs });
+    const heap = new MinHeap<D>(earlier);
+    for (let top = this.heap.pop(); top; top = this.heap.pop()) if (this.holds(top)) heap.push(top);
+    this.heap = heap;
+    this.compactAbove = 2 * heap.size + COMPACTION_SLACK;
   }
 }
 

@@ -44,28 +44,34 @@ export function dropNulls<T>(value: T): T {
 }
 
 /**
- * Deep-frozen subtrees found to hold no null (stored objects never change, so the answer holds). Only subtrees with
- * an object inside are remembered: a leaf is checked again at the cost of remembering it, and leaves are most of the
- * nodes of every stored object version.
+ * Deep-frozen subtrees found to hold no null (stored objects never change, so the answer holds). Only subtrees of at
+ * least MEMO_MIN_OBJECTS objects are remembered: a small one is checked again at about the cost of remembering it
+ * (a weak-set entry), and small subtrees (conditions, resources, labels, a fieldsV1 leaf set) are most of the
+ * objects of every stored version, so remembering each held about 4 KiB per running VM.
  */
 const nullFree = new WeakSet<object>();
+const MEMO_MIN_OBJECTS = 8;
 
 /**
  * Whether `value` is deep-frozen and null-free: such a subtree, typically an
  * unchanged part of a stored object that a component writes back, is kept
  * as it is instead of copied, so a write costs what it changes.
  */
-function isNullFreeFrozen(value: object): boolean {
-  if (!Object.isFrozen(value)) return false;
-  if (nullFree.has(value)) return true;
-  let leaf = true;
+const isNullFreeFrozen = (value: object): boolean => nullFreeObjects(value) > 0;
+
+/** The number of objects in `value` (itself included) when it is deep-frozen and null-free; 0 otherwise. */
+function nullFreeObjects(value: object): number {
+  if (!Object.isFrozen(value)) return 0;
+  if (nullFree.has(value)) return MEMO_MIN_OBJECTS;
+  let objects = 1;
   for (const field of Object.values(value)) {
-    if (field === null) return false;
+    if (field === null) return 0;
     if (typeof field === 'object') {
-      if (!isNullFreeFrozen(field as object)) return false;
-      leaf = false;
+      const inside = nullFreeObjects(field as object);
+      if (inside === 0) return 0;
+      objects += inside;
     }
   }
-  if (!leaf) nullFree.add(value);
-  return true;
+  if (objects >= MEMO_MIN_OBJECTS) nullFree.add(value);
+  return objects;
 }

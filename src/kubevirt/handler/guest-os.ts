@@ -7,6 +7,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { parse } from 'yaml';
+import { deepFreeze } from '../../runtime/deep-freeze.js';
 import type { ShellDialect } from '../../simulation/shell/session.js';
 import { GUEST_AGENT_ANNOTATION, type VirtualMachineInstance } from './vmi-types.js';
 
@@ -91,13 +92,28 @@ function withVersion<T>(value: T, version: string): T {
   return JSON.parse(JSON.stringify(value).replaceAll('{version}', version)) as T;
 }
 
+/**
+ * Guests by image table and version: every VM of one image shares one (deep-frozen) guest, instead of a copy of the
+ * image's files, users and boot log each (about 2 KiB per VM).
+ */
+const guests = new Map<string, GuestOS>();
+
 /** The guest of a disk image reference (containerDisk image, or a PVC/DataVolume name that names an OS). */
 export function guestOfImage(reference: string): GuestOS {
-  const { common, images } = loadTables();
+  const { images } = loadTables();
   // The repository's last path component, without tag or digest ("registry:5000/kubevirt/cirros-container-disk-demo:devel").
   const name = (reference.toLowerCase().split('@')[0].split('/').pop() ?? '').split(':')[0];
   const table = images.find((image) => image.match.some((word) => name.includes(word))) ?? images[images.length - 1];
-  const image = withVersion(table, tagVersion(reference) ?? table.defaultVersion ?? '');
+  const version = tagVersion(reference) ?? table.defaultVersion ?? '';
+  const key = `${table.name}:${version}`;
+  let guest = guests.get(key);
+  if (!guest) guests.set(key, (guest = deepFreeze(guestOfTable(table, version))));
+  return guest;
+}
+
+function guestOfTable(table: GuestImage, version: string): GuestOS {
+  const { common } = loadTables();
+  const image = withVersion(table, version);
   const osInfo =
     Object.keys(image.osInfo).length > 0
       ? { ...image.osInfo, kernelRelease: image.kernel.release, kernelVersion: image.kernel.version, machine: 'x86_64' }

@@ -234,3 +234,11 @@ t.test('sweeps keep the state that still matters: an emptied bucket, an open gro
   t.equal(written(correlate(others[1])).count, SPAM_BURST + 1, 'a refilled bucket allows a whole burst again');
   t.same(correlate(others[1]), { skip: true }, 'and then filters');
 });
+
+t.test('a correlator serves one source (its tables key events without it), and refuses another', async (t) => {
+  const { correlator } = newCorrelator();
+  const event = makeEvent('Started', 'started');
+  t.equal(written(correlator.correlate(event)).count, 1);
+  t.throws(() => correlator.correlate({ ...event, source: { component: 'kubelet', host: 'other-node' } }), /serves one source/);
+  t.throws(() => correlator.updateState({ ...event, source: { component: 'scheduler' } }), /serves one source/);
+});

@@ -168,6 +168,17 @@ t.test('indexes by namespace and by custom functions', async (t) => {
   );
   await client.delete(POD, 'a', 'p1');
   t.same(informer.byIndex('nodeName', 'node2').map(objectKey), ['a/p3']);
+  // A value holds one key without a Set, two in one, and none once its last key goes: the answers are the same.
+  t.equal(informer.countByIndex('nodeName', 'node2'), 1);
+  await client.patch(POD, 'b', 'p2', 'merge', { spec: { nodeName: 'node2' } });
+  t.same(informer.byIndex('nodeName', 'node2').map(objectKey).sort(), ['a/p3', 'b/p2']);
+  t.equal(informer.countByIndex('nodeName', 'node2'), 2);
+  t.same(informer.indexValues('nodeName'), ['node2'], 'a value left with no key is gone');
+  await client.delete(POD, 'a', 'p3');
+  await client.delete(POD, 'b', 'p2');
+  t.equal(informer.countByIndex('nodeName', 'node2'), 0);
+  t.same(informer.byIndex('nodeName', 'node2'), []);
+  t.same(informer.indexValues('nodeName'), []);
   t.throws(() => informer.byIndex('nope', 'x'), /no index "nope"/);
   informer.stop();
 });

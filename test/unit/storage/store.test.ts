@@ -1,4 +1,5 @@
 import t from 'tap';
+import type { StorageBackend } from '../../../src/storage/backend.js';
 import { Store, type StoreEvent } from '../../../src/storage/store.js';
 import { fixedHistory } from '../../../src/storage/watch-history.js';
 import type { KubeObject } from '../../../src/api/types.js';
@@ -172,6 +173,33 @@ t.test('many leases: superseded deadlines do not pile up and expiry keeps time o
   );
   await clock.advance(100);
   t.equal(store.count('/events'), 0);
+});
+
+t.test('an undone write leaves the version put back under its own lease', async (t) => {
+  const clock = new VirtualClock(0);
+  let failNextCommit = false;
+  const backend: StorageBackend = {
+    load: () => ({ revision: 0, compactedRevision: 0, objects: [], history: [] }),
+    write: () => undefined,
+    commit: () => {
+      if (!failNextCommit) return;
+      failNextCommit = false;
+      throw new Error('disk full');
+    },
+    discard: () => undefined,
+    compact: () => undefined,
+    close: () => undefined,
+  };
+  const store = new Store(fixedHistory(100), clock, backend);
+  await store.written(store.put('/events', cm('a'), { ttlMs: 10_000 }));
+  failNextCommit = true;
+  // A write without a time to live would end the lease; it fails, so the lease goes on.
+  await t.rejects(store.written(store.put('/events', cm('a', 'default', { count: '2' }))), /disk full/);
+  t.same(store.get('/events', 'default', 'a')?.data, {}, 'the write is undone');
+  await clock.advance(9_999);
+  t.ok(store.get('/events', 'default', 'a'));
+  await clock.advance(1);
+  t.equal(store.get('/events', 'default', 'a'), undefined, 'the first version expires at its own deadline');
 });
 
 t.test('a closed store drops its expiry timer, so a stopped server leaves nothing keeping the process alive', async (t) => {

@@ -26,3 +26,18 @@ t.test('dropNulls keeps a frozen null-free subtree as it is, every time, and cop
     t.equal(out.other, labels, `round ${round}: its null-free leaves are still shared`);
   }
 });
+
+t.test('dropNulls answers the same for large frozen subtrees (remembered) as for small ones (checked again)', async (t) => {
+  const container = (name: string) => ({ name, resources: { requests: { cpu: '100m' } }, ports: [{ containerPort: 80 }] });
+  const spec = deepFreeze({ containers: [container('a'), container('b'), container('c')], volumes: [{ name: 'v', emptyDir: {} }] });
+  const withNull = deepFreeze({ containers: [container('a'), container('b'), { ...container('c'), ports: [{ hostIP: null }] }] });
+  for (let round = 0; round < 3; round++) {
+    const out = dropNulls({ spec, other: withNull, status: null });
+    t.equal(out.spec, spec, `round ${round}: the large null-free subtree is shared`);
+    t.equal(out.spec.containers[0], spec.containers[0], `round ${round}: and so are its parts`);
+    t.not(out.other, withNull, `round ${round}: a large subtree with a null deep inside is copied`);
+    t.same(out.other.containers[2].ports, [{}], `round ${round}: without its null`);
+    t.equal(out.other.containers[0], withNull.containers[0], `round ${round}: its null-free parts are shared`);
+    t.notOk('status' in out, `round ${round}: a null field is dropped`);
+  }
+});
