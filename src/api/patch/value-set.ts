@@ -3,10 +3,11 @@
  * schema, built bottom-up. Every write's managed fields need the set of a
  * created object or of what an update added or removed, and most of those
  * values have a shape seen before (every Event, every launcher pod): each
- * schema node remembers the last few layouts it was built with (keys, child
- * schemas, encoding order) and the set last built with each, so a value of a
- * known shape costs a walk comparing keys and child sets, without sorting,
- * schema lookups or interning.
+ * position (a schema's root, then each child of a layout seen there)
+ * remembers the last few layouts found there (keys, child schemas, encoding
+ * order) and the set last built with each, so a value of a known shape costs
+ * a walk comparing keys and child sets, without sorting, schema lookups or
+ * interning.
  */
 import { byRankThenName, FieldSet } from './field-set.js';
 import { isJsonObject, type JsonObject, type JsonValue } from './json.js';
@@ -85,12 +86,33 @@ interface Layout {
   readonly childExcludes: readonly (FieldSet | undefined)[];
   /** Child indexes in encoding order; equal elements (duplicate list keys) are adjacent. */
   readonly order: readonly number[];
+  /** The layouts remembered at each field's position (made on first use); a list's items have theirs in the list's slot. */
+  readonly childSlots: Slot[];
   last?: { children: readonly FieldSet[]; set: FieldSet };
 }
 
-/** Layouts kept per schema node, most recent first: a node seen in several places (ObjectMeta) has a few. */
-const LAYOUTS_PER_NODE = 4;
-const layoutsByNode = new WeakMap<SchemaNode, Layout[]>();
+/**
+ * One position: the layouts remembered there, most recent first, and for lists the positions of their items by
+ * index, shared by every layout of the list (items keyed by uid make a new layout of each list, not of each item).
+ */
+interface Slot {
+  layouts: Layout[];
+  items?: Slot[];
+}
+const newSlot = (): Slot => ({ layouts: [] });
+const LAYOUTS_PER_SLOT = 4;
+
+/** The positions of values walked from their schema's root (a created object; what an update added or removed). */
+const slotsByNode = new WeakMap<SchemaNode, Slot>();
+/** Values walked from a root without a schema share one position. */
+const schemalessSlot: Slot = newSlot();
+
+const slotOf = (node: SchemaNode | undefined): Slot => {
+  if (!node) return schemalessSlot;
+  let slot = slotsByNode.get(node);
+  if (!slot) slotsByNode.set(node, (slot = newSlot()));
+  return slot;
+};
 
 /**
  * The set of a value's paths less the members of `exclude` (the fields nobody owns), with `rule` deciding which
@@ -104,17 +126,29 @@ export function setOfValue(
   rule: MemberRule,
   root: boolean,
 ): FieldSet {
+  return setAt(value, { node, declared, exclude, rule, root }, slotOf(node));
+}
+
+function setAt(value: JsonValue, context: Context, slot: Slot): FieldSet {
+  const { node, declared, exclude, rule, root } = context;
   const shape = shapeOf(value, node);
   if (shape === 'leaf') return !root && rule(value, node, declared, shape) && !exclude?.isMember ? FieldSet.leaf : FieldSet.empty;
-  const context: Context = { node, declared, exclude, rule, root };
   const items = shape === 'list' ? (value as JsonValue[]) : undefined;
   const keys = items ? itemElements(items, node as SchemaNode) : Object.keys(value as JsonObject);
-  const layout = layoutFor(value, shape, keys, context);
+  const layout = layoutIn(slot, value, shape, keys, context);
   const children: FieldSet[] = new Array(keys.length);
   let same = layout.last !== undefined;
   for (let i = 0; i < keys.length; i++) {
     const child = items ? items[i] : (value as JsonObject)[keys[i]];
-    children[i] = setOfValue(child, layout.childNodes[i], layout.childDeclared[i], layout.childExcludes[i], rule, false);
+    const childContext = {
+      node: layout.childNodes[i],
+      declared: layout.childDeclared[i],
+      exclude: layout.childExcludes[i],
+      rule,
+      root: false,
+    };
+    const childSlot = items ? ((slot.items ??= [])[i] ??= newSlot()) : (layout.childSlots[i] ??= newSlot());
+    children[i] = setAt(child, childContext, childSlot);
     if (same && children[i] !== layout.last?.children[i]) same = false;
   }
   if (same) return (layout.last as { set: FieldSet }).set;
@@ -128,26 +162,19 @@ function itemElements(items: readonly JsonValue[], node: SchemaNode): string[] {
   return items.map((item, index) => listElement(kind, node, item, index));
 }
 
-/** The remembered layout of these keys at this node, or a new one (remembered when the node is known). */
-function layoutFor(value: JsonValue, shape: Shape, keys: readonly string[], context: Context): Layout {
-  const { node } = context;
-  const layouts = node ? layoutsByNode.get(node) : undefined;
-  if (layouts) {
-    for (let i = 0; i < layouts.length; i++) {
-      const layout = layouts[i];
-      if (!fits(layout, keys, context)) continue;
-      if (i > 0) {
-        layouts.splice(i, 1);
-        layouts.unshift(layout);
-      }
-      return layout;
+/** The layout of these keys remembered at this position, or a new one (then remembered). */
+function layoutIn({ layouts }: Slot, value: JsonValue, shape: Shape, keys: readonly string[], context: Context): Layout {
+  for (let i = 0; i < layouts.length; i++) {
+    const layout = layouts[i];
+    if (!fits(layout, keys, context)) continue;
+    if (i > 0) {
+      layouts.splice(i, 1);
+      layouts.unshift(layout);
     }
+    return layout;
   }
   const layout = newLayout(value, shape, keys, context);
-  if (node) {
-    if (!layouts) layoutsByNode.set(node, [layout]);
-    else if (layouts.unshift(layout) > LAYOUTS_PER_NODE) layouts.pop();
-  }
+  if (layouts.unshift(layout) > LAYOUTS_PER_SLOT) layouts.pop();
   return layout;
 }
 
@@ -190,6 +217,7 @@ function newLayout(value: JsonValue, shape: Shape, keys: readonly string[], cont
     childDeclared,
     childExcludes: elements.map((element) => exclude?.child(element)),
     order,
+    childSlots: [],
   };
 }
 
