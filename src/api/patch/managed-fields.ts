@@ -15,6 +15,8 @@ export interface Manager {
   fields: FieldSet;
   /** The stored entry this manager was read from, if this module built it: written back as it is while nothing in it changes. */
   entry?: ManagedFieldsEntry;
+  /** Its managerIdentity, when already known. */
+  id?: string;
 }
 
 /**
@@ -47,7 +49,8 @@ export function decodeManagedFields(entries: readonly ManagedFieldsEntry[]): Map
       fields: FieldSet.fromFieldsV1(entry.fieldsV1),
       entry: builtId === undefined ? undefined : entry,
     };
-    managers.set(builtId ?? managerIdentity(manager), manager);
+    manager.id = builtId ?? managerIdentity(manager);
+    managers.set(manager.id, manager);
   }
   return managers;
 }
@@ -110,7 +113,7 @@ function entryOf(m: Manager): ManagedFieldsEntry {
   entry.fieldsType = 'FieldsV1';
   entry.fieldsV1 = fieldsV1;
   if (m.subresource) entry.subresource = m.subresource;
-  builtEntries.set(entry, managerIdentity(m));
+  builtEntries.set(entry, m.id ?? managerIdentity(m));
   return Object.freeze(entry);
 }
 

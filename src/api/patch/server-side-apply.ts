@@ -153,7 +153,16 @@ export function updateManagedFields(input: UpdateInput): ManagedFieldsEntry[] {
     managers.delete(writerId);
   } else {
     const time = touched || !previous?.time ? input.now : previous.time;
-    managers.set(writerId, { manager, operation, apiVersion: input.apiVersion, subresource, time, fields, entry: previous?.entry });
+    managers.set(writerId, {
+      manager,
+      operation,
+      apiVersion: input.apiVersion,
+      subresource,
+      time,
+      fields,
+      entry: previous?.entry,
+      id: writerId,
+    });
   }
   return encodeManagedFields(managers.values(), stored);
 }
