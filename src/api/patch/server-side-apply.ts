@@ -148,7 +148,9 @@ export function updateManagedFields(input: UpdateInput): ManagedFieldsEntry[] {
 
   const previous = managers.get(writerId);
   const fields = (previous?.fields ?? new FieldSet()).union(diff.added).union(diff.modified).difference(diff.removed);
-  const touched = !(diff.added.isEmpty() && diff.modified.isEmpty() && diff.removed.isEmpty());
+  // The fieldmanager stamps the writer's time only when the write set something (managedFieldsUpdater.Update: the
+  // "current-operation" manager owns added and modified fields); a write that only removed fields keeps its time.
+  const touched = !(diff.added.isEmpty() && diff.modified.isEmpty());
   if (fields.isEmpty()) {
     managers.delete(writerId);
   } else {

@@ -328,3 +328,20 @@ t.test('a set that was read refuses insert; equal built sets are one object', as
   t.equal(FieldSet.fromFieldsV1(built.toFieldsV1()), built, 'an encoding decodes to the set it was encoded from');
   t.ok(built.intersection(FieldSet.of([['f:z']])).isEmpty());
 });
+
+t.test('a write that only removes fields keeps the time of the manager who made it, as the fieldmanager does', async (t) => {
+  const managedFields = write(created, edited(), 'editor', T1);
+  const withExtra = stored(edited(), managedFields);
+  const { extra: _removed, ...labels } = withExtra.metadata.labels ?? {};
+  const unlabelled = { ...withExtra, metadata: { ...withExtra.metadata, labels } } as KubeObject;
+  const after = write(withExtra, unlabelled, 'editor', T2);
+  t.equal(entryOf(after, 'editor')?.time, T1, 'no new time');
+  t.notOk(FieldSet.fromFieldsV1(entryOf(after, 'editor')?.fieldsV1).has(['f:metadata', 'f:labels', 'f:extra']), 'the field is gone');
+  const relabelled = write(
+    withExtra,
+    { ...unlabelled, metadata: { ...unlabelled.metadata, labels: { ...labels, other: 'x' } } } as KubeObject,
+    'editor',
+    T2,
+  );
+  t.equal(entryOf(relabelled, 'editor')?.time, T2, 'a write that also sets a field is stamped');
+});
