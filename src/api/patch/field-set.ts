@@ -58,6 +58,34 @@ export class FieldSet {
     return set;
   }
 
+  /**
+   * The set with these children (in encoding order, none empty, no element twice), shared with every equal set
+   * built or decoded while its encoding is pooled: a builder that walks an object bottom-up gets each subtree
+   * encoded as it goes, and an object of a shape seen before (every Event) costs one pool lookup per node.
+   */
+  static interned(member: boolean, elements: string[], subtrees: FieldSet[]): FieldSet {
+    if (elements.length === 0) return member ? LEAF : EMPTY;
+    const encoding = pooledFieldsV1(
+      member,
+      elements,
+      subtrees.map((child) => child.toFieldsV1()),
+    );
+    let set = decodedSets.get(encoding);
+    if (!set) {
+      set = FieldSet.node(member, elements, subtrees);
+      set.encoding = encoding;
+      decodedSets.set(encoding, set);
+    }
+    return set;
+  }
+
+  /** `subtree` placed at `path`: a chain of non-member nodes down to it. */
+  static at(path: FieldPath, subtree: FieldSet): FieldSet {
+    let set = subtree;
+    for (let i = path.length - 1; i >= 0; i--) set = FieldSet.node(false, [path[i]], [set]);
+    return set;
+  }
+
   /** A node with these children (already in encoding order, none empty). */
   private static node(member: boolean, elements: string[], subtrees: FieldSet[]): FieldSet {
     const set = new FieldSet();
@@ -69,11 +97,26 @@ export class FieldSet {
     return set;
   }
 
-  /** Adds a path; only while the set is being built. */
+  /** The member leaf: the set holding only the empty path (shared; never inserted into). */
+  static get leaf(): FieldSet {
+    return LEAF;
+  }
+
+  /** The empty set (shared; never inserted into). */
+  static get empty(): FieldSet {
+    return EMPTY;
+  }
+
+  /**
+   * Adds a path; only while the set is being built. A set once encoded may be shared (as the decoding of its
+   * encoding, or inside other sets), so changing it then is a mistake this refuses.
+   */
   insert(path: FieldPath): void {
     let node: FieldSet = this;
-    node.encoding = undefined;
-    for (const element of path) {
+    for (let depth = 0; ; depth++) {
+      if (node.encoding) throw new Error('FieldSet.insert into a set already read');
+      if (depth === path.length) break;
+      const element = path[depth];
       const at = node.indexOf(element);
       let child: FieldSet;
       if (at >= 0) child = node.subtrees[at];
@@ -88,7 +131,6 @@ export class FieldSet {
         }
       }
       node = child;
-      node.encoding = undefined;
     }
     node.member = true;
   }
@@ -178,6 +220,8 @@ export class FieldSet {
   }
 
   intersection(other: FieldSet): FieldSet {
+    // Most writes change nothing another manager owns: answer that without building a node per level.
+    if (this.isEmpty() || other.isEmpty()) return EMPTY;
     const elements: string[] = [];
     const subtrees: FieldSet[] = [];
     let j = 0;
@@ -190,14 +234,18 @@ export class FieldSet {
       elements.push(element);
       subtrees.push(both);
     }
-    return FieldSet.node(this.member && other.member, elements, subtrees);
+    const member = this.member && other.member;
+    return member || elements.length > 0 ? FieldSet.node(member, elements, subtrees) : EMPTY;
   }
 
   /** The encoding, frozen and shared with every equal (sub)tree encoded recently (see fields-v1-pool.ts). */
   toFieldsV1(): FieldsV1 {
     if (this.encoding) return this.encoding;
     const children = this.subtrees.map((child) => child.toFieldsV1());
-    return (this.encoding = pooledFieldsV1(this.member && this.elements.length > 0, this.elements, children));
+    const encoding = pooledFieldsV1(this.member && this.elements.length > 0, this.elements, children);
+    // The next version's decoding of this encoding finds this set (sets are not changed once read).
+    if (!decodedSets.has(encoding) && this.elements.length > 0) decodedSets.set(encoding, this);
+    return (this.encoding = encoding);
   }
 
   /** Where `element` is among the children, or `-(its place) - 1` when it is not there. */
@@ -247,8 +295,14 @@ export class FieldSet {
   }
 }
 
-/** The sets pooled encodings decoded to (see `fromFieldsV1`). */
+/** The sets pooled encodings decoded to, or were encoded from (see `fromFieldsV1`, `interned`). */
 const decodedSets = new WeakMap<FieldsV1, FieldSet>();
+
+const LEAF = FieldSet.of([[]]);
+const EMPTY = new FieldSet();
+// Encoded up front, which also seals them against `insert`.
+LEAF.toFieldsV1();
+EMPTY.toFieldsV1();
 
 /** structured-merge-diff orders path elements fields first, then keys, values and indexes (by their first letter). */
 function rank(element: string): number {
@@ -266,7 +320,7 @@ function rank(element: string): number {
   }
 }
 
-function byRankThenName(a: string, b: string): number {
+export function byRankThenName(a: string, b: string): number {
   if (a === b) return 0;
   return rank(a) - rank(b) || (a < b ? -1 : 1);
 }

@@ -29,8 +29,9 @@ export const isPooledFieldsV1 = (value: unknown): value is FieldsV1 =>
 export function pooledFieldsV1(self: boolean, elements: readonly string[], children: readonly FieldsV1[]): FieldsV1 {
   if (elements.length === 0) return EMPTY;
   // Joined, not added up: a string built by `+=` is a tree of pieces, and the pool keeps 8,192 keys.
-  const parts: Array<string | number | undefined> = self ? ['.', ids.get(EMPTY)] : [];
-  for (let i = 0; i < elements.length; i++) parts.push(elements[i], ids.get(children[i]));
+  const parts: Array<string | number | undefined> = self ? ['.', EMPTY_ID] : [];
+  // Most children are leaves: their id is known without a lookup.
+  for (let i = 0; i < elements.length; i++) parts.push(elements[i], children[i] === EMPTY ? EMPTY_ID : ids.get(children[i]));
   const key = parts.join('\u0000');
   const pooled = current.get(key);
   if (pooled) return pooled;
@@ -52,4 +53,5 @@ export function pooledFieldsV1(self: boolean, elements: readonly string[], child
 
 /** `{}`: a member with nothing below it, and the value of every `.`; one object, kept for good. */
 const EMPTY: FieldsV1 = Object.freeze({});
-ids.set(EMPTY, nextId++);
+const EMPTY_ID = nextId++;
+ids.set(EMPTY, EMPTY_ID);

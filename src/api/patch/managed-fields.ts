@@ -4,7 +4,7 @@
  */
 import { StatusError, type StatusCause } from '../errors.js';
 import type { ManagedFieldsEntry } from '../types.js';
-import { FieldSet, pathString, type FieldPath, type FieldsV1 } from './field-set.js';
+import { FieldSet, pathString, type FieldPath } from './field-set.js';
 
 export interface Manager {
   manager: string;
@@ -13,8 +13,10 @@ export interface Manager {
   time?: string;
   subresource?: string;
   fields: FieldSet;
-  /** The entry's stored encoding and what it decoded to: while `fields` is still that set, the encoding is reused. */
-  decoded?: { fields: FieldSet; fieldsV1: FieldsV1 };
+  /** The stored entry this manager was read from, if this module built it: written back as it is while nothing in it changes. */
+  entry?: ManagedFieldsEntry;
+  /** Its managerIdentity, when already known. */
+  id?: string;
 }
 
 /**
@@ -26,63 +28,93 @@ export function managerIdentity(m: Pick<Manager, 'manager' | 'operation' | 'apiV
   return JSON.stringify([m.manager, m.operation, m.operation === 'Update' ? m.apiVersion : '', m.subresource ?? '']);
 }
 
-/** Encodings this module made (canonical, as a client's need not be). */
-const encodings = new WeakSet<object>();
-
-/** An encoding of ours that has since been stored (frozen), so the next version may share it. */
-const isReusable = (fieldsV1: unknown): fieldsV1 is FieldsV1 =>
-  typeof fieldsV1 === 'object' && fieldsV1 !== null && encodings.has(fieldsV1) && Object.isFrozen(fieldsV1);
-
-function encode(m: Manager): FieldsV1 {
-  if (m.decoded?.fields === m.fields) return m.decoded.fieldsV1;
-  const fieldsV1 = m.fields.toFieldsV1();
-  encodings.add(fieldsV1);
-  return fieldsV1;
-}
+/**
+ * The entries this module built (frozen, canonical: key order, fieldsType, a pooled fieldsV1), with their manager's
+ * identity. An object's entries are read back on each of its writes, and most of them come out unchanged.
+ */
+const builtEntries = new WeakMap<ManagedFieldsEntry, string>();
 
 export function decodeManagedFields(entries: readonly ManagedFieldsEntry[]): Map<string, Manager> {
   const managers = new Map<string, Manager>();
   for (const entry of entries) {
     if (entry.operation !== 'Apply' && entry.operation !== 'Update') continue;
-    const fields = FieldSet.fromFieldsV1(entry.fieldsV1);
+    const builtId = builtEntries.get(entry);
     const manager: Manager = {
       manager: entry.manager ?? '',
       operation: entry.operation,
       apiVersion: entry.apiVersion ?? '',
       time: entry.time,
       subresource: entry.subresource,
-      fields,
-      decoded: isReusable(entry.fieldsV1) ? { fields, fieldsV1: entry.fieldsV1 } : undefined,
+      // A fieldsV1 this module encoded decodes to the set it was encoded from, without a walk.
+      fields: FieldSet.fromFieldsV1(entry.fieldsV1),
+      entry: builtId === undefined ? undefined : entry,
     };
-    managers.set(managerIdentity(manager), manager);
+    manager.id = builtId ?? managerIdentity(manager);
+    managers.set(manager.id, manager);
   }
   return managers;
 }
 
-/** Entries in the apiserver's order: Apply before Update, then by time, manager, apiVersion, subresource. */
-export function encodeManagedFields(managers: Iterable<Manager>): ManagedFieldsEntry[] {
-  const seconds = (time?: string) => (time ? Math.floor(Date.parse(time) / 1000) : 0);
-  const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  // Each entry's time parsed once, not at every comparison of the sort.
-  return [...managers]
-    .filter((m) => !m.fields.isEmpty())
-    .map((m) => ({ m, seconds: seconds(m.time) }))
-    .sort(
+/** Seconds since the epoch of recent entry times, parsed once: every write sorts its object's entries by time. */
+const secondsByTime = new Map<string, number>();
+
+function secondsOf(time: string | undefined): number {
+  if (!time) return 0;
+  let seconds = secondsByTime.get(time);
+  if (seconds === undefined) {
+    if (secondsByTime.size >= 1024) secondsByTime.clear();
+    seconds = Math.floor(Date.parse(time) / 1000);
+    secondsByTime.set(time, seconds);
+  }
+  return seconds;
+}
+
+const compareStrings = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Entries in the apiserver's order: Apply before Update, then by time, manager, apiVersion, subresource. When every
+ * entry comes out as it was in `stored`, the answer is `stored` itself (frozen), so the new version shares it.
+ */
+export function encodeManagedFields(managers: Iterable<Manager>, stored: readonly ManagedFieldsEntry[] = []): ManagedFieldsEntry[] {
+  const kept: Array<{ m: Manager; seconds: number }> = [];
+  for (const m of managers) if (!m.fields.isEmpty()) kept.push({ m, seconds: secondsOf(m.time) });
+  if (kept.length > 1) {
+    kept.sort(
       ({ m: p, seconds: ps }, { m: q, seconds: qs }) =>
-        compare(p.operation, q.operation) ||
+        compareStrings(p.operation, q.operation) ||
         ps - qs ||
-        compare(p.manager, q.manager) ||
-        compare(p.apiVersion, q.apiVersion) ||
-        compare(p.subresource ?? '', q.subresource ?? ''),
-    )
-    .map(({ m }) => {
-      const entry: ManagedFieldsEntry = { manager: m.manager, operation: m.operation, apiVersion: m.apiVersion };
-      if (m.time) entry.time = m.time;
-      entry.fieldsType = 'FieldsV1';
-      entry.fieldsV1 = encode(m);
-      if (m.subresource) entry.subresource = m.subresource;
-      return entry;
-    });
+        compareStrings(p.manager, q.manager) ||
+        compareStrings(p.apiVersion, q.apiVersion) ||
+        compareStrings(p.subresource ?? '', q.subresource ?? ''),
+    );
+  }
+  const entries = kept.map(({ m }) => entryOf(m));
+  const unchanged = entries.length === stored.length && entries.every((entry, i) => entry === stored[i]);
+  return unchanged ? (stored as ManagedFieldsEntry[]) : entries;
+}
+
+/** A manager's entry: the one it was read from when nothing in it changed, else a new one. */
+function entryOf(m: Manager): ManagedFieldsEntry {
+  const fieldsV1 = m.fields.toFieldsV1();
+  const was = m.entry;
+  if (
+    was &&
+    was.fieldsV1 === fieldsV1 &&
+    was.time === m.time &&
+    was.manager === m.manager &&
+    was.operation === m.operation &&
+    was.apiVersion === m.apiVersion &&
+    was.subresource === m.subresource
+  ) {
+    return was;
+  }
+  const entry: ManagedFieldsEntry = { manager: m.manager, operation: m.operation, apiVersion: m.apiVersion };
+  if (m.time) entry.time = m.time;
+  entry.fieldsType = 'FieldsV1';
+  entry.fieldsV1 = fieldsV1;
+  if (m.subresource) entry.subresource = m.subresource;
+  builtEntries.set(entry, m.id ?? managerIdentity(m));
+  return Object.freeze(entry);
 }
 
 export interface Conflict {

@@ -27,7 +27,7 @@ const UNOWNED = FieldSet.of([
 
 /** The fields an object sets, in FieldSet form, without the ones nobody owns. */
 export function fieldSetOf(obj: unknown, schema: SchemaNode | undefined): FieldSet {
-  return typedFieldSetOf(withoutManagedFields(obj), schema).difference(UNOWNED);
+  return typedFieldSetOf((obj ?? {}) as JsonValue, schema, UNOWNED);
 }
 
 export interface ApplyInput {
@@ -59,7 +59,8 @@ export interface ApplyResult {
 
 export function applyConfiguration(input: ApplyInput): ApplyResult {
   const { manager, schema, subresource } = input;
-  const managers = decodeManagedFields(input.managedFields ?? input.live?.metadata.managedFields ?? []);
+  const stored = input.managedFields ?? input.live?.metadata.managedFields ?? [];
+  const managers = decodeManagedFields(stored);
   const live = withoutManagedFields(input.live ?? {});
   const applier: Manager = {
     manager,
@@ -83,7 +84,7 @@ export function applyConfiguration(input: ApplyInput): ApplyResult {
   const changed = !deepEqual(live, merged);
   // An apply that changes nothing keeps the applier's time, as the fieldmanager treats it as a no-op.
   applier.time = changed || !previous?.time ? input.now : previous.time;
-  const managedFields = encodeManagedFields(managers.values());
+  const managedFields = encodeManagedFields(managers.values(), stored);
   return { object: withManagedFields(merged as JsonObject, managedFields), managedFields };
 }
 
@@ -139,26 +140,38 @@ export interface UpdateInput {
 /** The managedFields after an ordinary write (create, update, patch) by `manager`. */
 export function updateManagedFields(input: UpdateInput): ManagedFieldsEntry[] {
   const { manager, operation, subresource, schema } = input;
-  const managers = decodeManagedFields(input.managedFields ?? input.before?.metadata.managedFields ?? []);
-  const diff = ownableDiff(withoutManagedFields(input.before ?? {}), withoutManagedFields(input.after), schema);
+  const stored = input.managedFields ?? input.before?.metadata.managedFields ?? [];
+  const managers = decodeManagedFields(stored);
+  const diff = ownableDiff((input.before ?? {}) as JsonValue, input.after as unknown as JsonValue, schema);
   const writerId = managerIdentity({ manager, operation, apiVersion: input.apiVersion, subresource });
   takeChangedFields(managers, writerId, diff, true);
 
   const previous = managers.get(writerId);
   const fields = (previous?.fields ?? new FieldSet()).union(diff.added).union(diff.modified).difference(diff.removed);
-  const touched = !(diff.added.isEmpty() && diff.modified.isEmpty() && diff.removed.isEmpty());
+  // The fieldmanager stamps the writer's time only when the write set something (managedFieldsUpdater.Update: the
+  // "current-operation" manager owns added and modified fields); a write that only removed fields keeps its time.
+  const touched = !(diff.added.isEmpty() && diff.modified.isEmpty());
   if (fields.isEmpty()) {
     managers.delete(writerId);
   } else {
     const time = touched || !previous?.time ? input.now : previous.time;
-    managers.set(writerId, { manager, operation, apiVersion: input.apiVersion, subresource, time, fields, decoded: previous?.decoded });
+    managers.set(writerId, {
+      manager,
+      operation,
+      apiVersion: input.apiVersion,
+      subresource,
+      time,
+      fields,
+      entry: previous?.entry,
+      id: writerId,
+    });
   }
-  return encodeManagedFields(managers.values());
+  return encodeManagedFields(managers.values(), stored);
 }
 
+/** What a write changed, less the fields nobody owns (managedFields among them, so they are not even compared). */
 function ownableDiff(before: JsonValue, after: JsonValue, schema: SchemaNode | undefined): FieldDiff {
-  const { added, removed, modified } = compareObjects(before, after, schema);
-  return { added: added.difference(UNOWNED), removed: removed.difference(UNOWNED), modified: modified.difference(UNOWNED) };
+  return compareObjects(before, after, schema, UNOWNED);
 }
 
 function withoutManagedFields(obj: unknown): JsonValue {

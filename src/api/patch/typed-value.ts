@@ -4,20 +4,10 @@
  * elements. On that view: the field set of an object, the difference between
  * two objects, merging an applied configuration, and removing fields.
  */
-import { FieldSet, type FieldPath } from './field-set.js';
+import { FieldSet } from './field-set.js';
 import { deepEqual, isJsonObject, type JsonObject, type JsonValue } from './json.js';
 import type { SchemaNode } from './schema-node.js';
-
-type ListKind = 'atomic' | 'set' | 'map';
-
-/** List semantics: explicit list-type, else what the patch strategy implies, else atomic (as for unknown schemas). */
-function listKindOf(node: SchemaNode | undefined): ListKind {
-  if (node?.listType) return node.listType === 'map' && listKeysOf(node).length === 0 ? 'atomic' : node.listType;
-  if (!node?.patchStrategy?.split(',').includes('merge')) return 'atomic';
-  return node.patchMergeKey ? 'map' : 'set';
-}
-
-const listKeysOf = (node: SchemaNode): readonly string[] => node.listMapKeys ?? (node.patchMergeKey ? [node.patchMergeKey] : []);
+import { diffMember, isEmptyObject, listElement, listKindOf, setMember, setOfValue, shapeOf } from './value-set.js';
 
 interface Child {
   element: string;
@@ -47,39 +37,13 @@ function childrenOf(value: JsonValue, node: SchemaNode | undefined): Child[] | u
   });
 }
 
-function listElement(kind: ListKind, node: SchemaNode, item: JsonValue, index: number): string {
-  if (kind === 'set') return `v:${JSON.stringify(item)}`;
-  if (!isJsonObject(item)) return `i:${index}`;
-  const key: JsonObject = {};
-  for (const name of [...listKeysOf(node)].sort()) {
-    if (Object.hasOwn(item, name)) key[name] = item[name];
-  }
-  return `k:${JSON.stringify(key)}`;
-}
-
-const isEmptyObject = (value: JsonValue): boolean => isJsonObject(value) && Object.keys(value).length === 0;
-
 /**
  * The fields an object sets (structured-merge-diff's ToFieldSet): leaves, map
- * keys and list items are members; a declared field holding a non-empty
- * object is only a prefix of its own members.
+ * keys and list items are members; a declared field holding a non-null,
+ * non-empty value is only a prefix of its own members.
  */
-export function fieldSetOf(obj: JsonValue, schema: SchemaNode | undefined): FieldSet {
-  const set = new FieldSet();
-  const collect = (value: JsonValue, node: SchemaNode | undefined, path: FieldPath) => {
-    const children = childrenOf(value, node);
-    if (!children) {
-      if (path.length > 0) set.insert(path);
-      return;
-    }
-    for (const child of children) {
-      const childPath = [...path, child.element];
-      if (!child.declared || child.value === null || isEmptyObject(child.value)) set.insert(childPath);
-      collect(child.value, child.node, childPath);
-    }
-  };
-  collect(obj, schema, []);
-  return set;
+export function fieldSetOf(obj: JsonValue, schema: SchemaNode | undefined, exclude?: FieldSet): FieldSet {
+  return setOfValue(obj, schema, true, exclude, setMember, true);
 }
 
 export interface FieldDiff {
@@ -92,37 +56,93 @@ export interface FieldDiff {
  * What changed from `before` to `after`: modified leaves, and every path that
  * appeared or disappeared. A declared field holding an object is not counted
  * itself (only its contents), which mirrors Go, where such structs are never
- * absent; maps and lists are.
+ * absent; maps and lists are. Members of `exclude` are left out (and an
+ * excluded leaf is not even compared).
+ *
+ * Only subtrees that are not the same object are walked: stored objects are
+ * frozen and writers build new versions around the old one's unchanged parts.
+ * Equal values differ nowhere below, so the walk finds the same answer on a
+ * copy, only more slowly.
  */
-export function compareObjects(before: JsonValue, after: JsonValue, schema: SchemaNode | undefined): FieldDiff {
-  const diff: FieldDiff = { added: new FieldSet(), removed: new FieldSet(), modified: new FieldSet() };
-
-  const addAll = (value: JsonValue, node: SchemaNode | undefined, path: FieldPath, declared: boolean, into: FieldSet) => {
-    const children = childrenOf(value, node);
-    const structField = declared && isJsonObject(value) && !isEmptyObject(value) && node?.additionalProperties() === undefined && children;
-    if (path.length > 0 && !structField) into.insert(path);
-    for (const child of children ?? []) addAll(child.value, child.node, [...path, child.element], child.declared, into);
+export function compareObjects(before: JsonValue, after: JsonValue, schema: SchemaNode | undefined, exclude?: FieldSet): FieldDiff {
+  // A create: everything is added, and the set is built whole instead of path by path.
+  if (isEmptyObject(before) && shapeOf(before, schema) === 'object' && shapeOf(after, schema) === 'object') {
+    return { added: setOfValue(after, schema, true, exclude, diffMember, true), removed: FieldSet.empty, modified: FieldSet.empty };
+  }
+  const diff: FieldDiff = { added: FieldSet.empty, removed: FieldSet.empty, modified: FieldSet.empty };
+  const path: string[] = [];
+  /** A value's paths as they appeared or disappeared at the current path. */
+  const paths = (value: JsonValue, node: SchemaNode | undefined, declared: boolean, excluded: FieldSet | undefined) => {
+    const set = setOfValue(value, node, declared, excluded, diffMember, false);
+    return set.isEmpty() ? set : FieldSet.at(path, set);
   };
 
-  const compare = (left: Child | undefined, right: Child | undefined, path: FieldPath) => {
-    if (!left) return right && addAll(right.value, right.node, path, right.declared, diff.added);
-    if (!right) return addAll(left.value, left.node, path, left.declared, diff.removed);
-    // Equal values differ nowhere below: most of an object is unchanged by a write, so skip it whole.
-    if (deepEqual(left.value, right.value)) return;
-    const leftChildren = childrenOf(left.value, left.node);
-    const rightChildren = childrenOf(right.value, right.node);
-    if (!leftChildren || !rightChildren || Array.isArray(left.value) !== Array.isArray(right.value)) {
-      diff.modified.insert(path);
+  const compare = (left: JsonValue, right: JsonValue, node: SchemaNode | undefined, excluded: FieldSet | undefined): void => {
+    if (left === right) return;
+    const leftShape = shapeOf(left, node);
+    const rightShape = shapeOf(right, node);
+    if (leftShape === 'leaf' || leftShape !== rightShape) {
+      // A leaf nobody owns is not even compared.
+      if (!excluded?.isMember && !deepEqual(left, right)) diff.modified = diff.modified.union(FieldSet.at(path, FieldSet.leaf));
       return;
     }
-    const leftByElement = new Map(leftChildren.map((c) => [c.element, c]));
-    const rightByElement = new Map(rightChildren.map((c) => [c.element, c]));
-    for (const element of new Set([...leftByElement.keys(), ...rightByElement.keys()])) {
-      compare(leftByElement.get(element), rightByElement.get(element), [...path, element]);
+    if (leftShape === 'object') compareFields(left as JsonObject, right as JsonObject, node, excluded);
+    else compareItems(left as JsonValue[], right as JsonValue[], node, excluded);
+  };
+
+  /** One child present on the left, the right or both (a key holding `undefined` is present, as Object.entries has it). */
+  const compareChild = (
+    element: string,
+    left: { value: JsonValue } | undefined,
+    right: { value: JsonValue } | undefined,
+    node: SchemaNode | undefined,
+    declared: boolean,
+    excluded: FieldSet | undefined,
+  ) => {
+    path.push(element);
+    if (!right) diff.removed = diff.removed.union(paths((left as { value: JsonValue }).value, node, declared, excluded));
+    else if (!left) diff.added = diff.added.union(paths(right.value, node, declared, excluded));
+    else compare(left.value, right.value, node, excluded);
+    path.pop();
+  };
+
+  const compareFields = (left: JsonObject, right: JsonObject, node: SchemaNode | undefined, excluded: FieldSet | undefined) => {
+    const field = (key: string, inLeft: boolean, inRight: boolean) => {
+      const element = `f:${key}`;
+      const declaredNode = node?.property(key);
+      compareChild(
+        element,
+        inLeft ? { value: left[key] } : undefined,
+        inRight ? { value: right[key] } : undefined,
+        declaredNode ?? node?.additionalProperties(),
+        declaredNode !== undefined,
+        excluded?.child(element),
+      );
+    };
+    for (const key of Object.keys(left)) {
+      const inRight = Object.hasOwn(right, key);
+      if (!inRight || left[key] !== right[key]) field(key, true, inRight);
+    }
+    for (const key of Object.keys(right)) if (!Object.hasOwn(left, key)) field(key, false, true);
+  };
+
+  const compareItems = (left: JsonValue[], right: JsonValue[], node: SchemaNode | undefined, excluded: FieldSet | undefined) => {
+    if (left.length === right.length && left.every((item, i) => item === right[i])) return;
+    const kind = listKindOf(node);
+    const itemNode = node?.items();
+    // Last one wins when two items share a key, as for a Map built from the items.
+    const byElement = (items: JsonValue[]) =>
+      new Map(items.map((item, index) => [listElement(kind, node as SchemaNode, item, index), { value: item }]));
+    const leftItems = byElement(left);
+    const rightItems = byElement(right);
+    for (const [element, item] of leftItems)
+      compareChild(element, item, rightItems.get(element), itemNode, false, excluded?.child(element));
+    for (const [element, item] of rightItems) {
+      if (!leftItems.has(element)) compareChild(element, undefined, item, itemNode, false, excluded?.child(element));
     }
   };
 
-  compare({ element: '', value: before, node: schema, declared: true }, { element: '', value: after, node: schema, declared: true }, []);
+  compare(before, after, schema, exclude);
   return diff;
 }
 

@@ -1,8 +1,18 @@
 import t from 'tap';
-import { applyConfiguration, FieldSet, fieldSetOf, updateManagedFields } from '../../../src/api/patch/index.js';
+import {
+  applyConfiguration,
+  definitionNameForGvk,
+  FieldSet,
+  fieldSetOf,
+  kubernetesDefinitions,
+  openApiV2SchemaNode,
+  updateManagedFields,
+  type OpenApiDefinitions,
+  type SchemaNode,
+} from '../../../src/api/patch/index.js';
 import { StatusError } from '../../../src/api/errors.js';
 import type { KubeObject, ManagedFieldsEntry } from '../../../src/api/types.js';
-import { at, deepFreeze, deploymentSchema } from './fixtures.js';
+import { at, deepFreeze, deploymentSchema, virtOperatorDeployment } from './fixtures.js';
 
 const schema = deploymentSchema();
 const T0 = '2024-05-01T10:00:00Z';
@@ -201,4 +211,137 @@ t.test('updates move changed fields to the writer and drop empty entries', async
       subresource: 'scale',
     },
   ]);
+});
+
+// What updateManagedFields skips (subtrees shared with the stored version, layouts seen before, entries no write
+// touched) must never change its answer: each case below compares with the same write done the long way.
+
+const T2 = '2024-05-01T12:00:00Z';
+const deploymentSchemaFrom = (definitions: OpenApiDefinitions) =>
+  openApiV2SchemaNode(definitions, definitionNameForGvk('apps', 'v1', 'Deployment') as string) as SchemaNode;
+const write = (before: KubeObject | undefined, after: KubeObject, manager: string, now: string, writeSchema = schema) =>
+  updateManagedFields({ before, after, manager, operation: 'Update', schema: writeSchema, now, apiVersion: 'apps/v1' });
+const stored = (object: KubeObject, managedFields: ManagedFieldsEntry[]) =>
+  deepFreeze({ ...object, metadata: { ...object.metadata, managedFields } }) as KubeObject;
+const operator = virtOperatorDeployment();
+const created = stored(operator, write(undefined, operator, 'creator', T0));
+
+/** `created` with replicas, a label, the first container's image changed and the strategy dropped, sharing the rest. */
+function edited(): KubeObject {
+  const { strategy: _dropped, ...spec } = created.spec as Record<string, any>;
+  const [first, ...others] = spec.template.spec.containers;
+  return {
+    ...created,
+    metadata: { ...created.metadata, labels: { ...created.metadata.labels, extra: 'y' } },
+    spec: {
+      ...spec,
+      replicas: 3,
+      template: { ...spec.template, spec: { ...spec.template.spec, containers: [{ ...first, image: 'other:1' }, ...others] } },
+    },
+  } as KubeObject;
+}
+
+t.test('a write owns the same fields whether its unchanged parts are the stored ones or copies', async (t) => {
+  const shared = write(created, edited(), 'editor', T1);
+  t.same(write(created, structuredClone(edited()), 'editor', T1), shared);
+  t.same(write(structuredClone(created), structuredClone(edited()), 'editor', T1), shared);
+  const editor = FieldSet.fromFieldsV1(entryOf(shared, 'editor')?.fieldsV1);
+  t.same(editor.paths(), [
+    ['f:metadata', 'f:labels', 'f:extra'],
+    ['f:spec', 'f:replicas'],
+    ['f:spec', 'f:template', 'f:spec', 'f:containers', 'k:{"name":"virt-operator"}', 'f:image'],
+  ]);
+  const creator = FieldSet.fromFieldsV1(entryOf(shared, 'creator')?.fieldsV1);
+  t.notOk(creator.has(['f:spec', 'f:replicas']), 'a changed field leaves its former owner');
+  t.notOk(creator.hasAnyUnder(['f:spec', 'f:strategy']), 'so does a removed one');
+  t.ok(creator.has(['f:spec', 'f:template', 'f:spec', 'f:containers', 'k:{"name":"virt-operator"}', 'f:name']));
+});
+
+t.test("a created object's fields are the same whether its shape was seen before or not", async (t) => {
+  const spec = operator.spec as Record<string, any>;
+  const container = spec.template.spec.containers[0];
+  const variants = [
+    operator,
+    { ...operator, metadata: { ...operator.metadata, labels: { b: '1', a: '2' } } },
+    {
+      ...operator,
+      spec: { ...spec, template: { ...spec.template, spec: { ...spec.template.spec, containers: [{ ...container, name: 'x' }] } } },
+    },
+    {
+      ...operator,
+      spec: { ...spec, template: { ...spec.template, spec: { ...spec.template.spec, containers: [{ ...container, env: [] }] } } },
+    },
+    // Two env entries with one name: one path, as in Kubernetes.
+    {
+      ...operator,
+      spec: {
+        ...spec,
+        template: {
+          ...spec.template,
+          spec: {
+            ...spec.template.spec,
+            containers: [
+              {
+                ...container,
+                env: [
+                  { name: 'A', value: '1' },
+                  { name: 'A', valueFrom: {} },
+                ],
+              },
+            ],
+          },
+        },
+      },
+    },
+    { ...operator, spec: { ...spec, selector: {}, strategy: null } },
+    { ...operator, spec: { strategy: spec.strategy, replicas: 1, selector: spec.selector, template: spec.template } },
+    operator,
+  ] as KubeObject[];
+  for (const [i, variant] of variants.entries()) {
+    // A schema over a copy of the definitions has nodes of its own, with no layout remembered.
+    const fresh = deploymentSchemaFrom({ ...kubernetesDefinitions() });
+    t.same(write(undefined, variant, 'creator', T0), write(undefined, variant, 'creator', T0, fresh), `variant ${i}`);
+    t.same(fieldSetOf(variant, schema).paths(), fieldSetOf(variant, fresh).paths(), `variant ${i}, ToFieldSet`);
+  }
+  t.equal(fieldSetOf(operator, schema), fieldSetOf(structuredClone(operator), schema), 'a shape seen before gives the same set');
+});
+
+t.test('entries a write does not touch are written back as they were', async (t) => {
+  const managedFields = write(created, edited(), 'editor', T1);
+  const twice = stored(edited(), managedFields);
+  const relabelled = { ...twice, metadata: { ...twice.metadata, labels: { ...twice.metadata.labels, extra: 'z' } } } as KubeObject;
+  const again = write(twice, relabelled, 'editor', T2);
+  t.equal(entryOf(again, 'creator'), entryOf(managedFields, 'creator'), "the untouched manager's entry is the stored one");
+  t.equal(entryOf(again, 'editor')?.time, T2, 'the writer that changed a field gets the new time');
+  t.same(entryOf(again, 'editor')?.fieldsV1, entryOf(managedFields, 'editor')?.fieldsV1);
+
+  const bumped = { ...twice, metadata: { ...twice.metadata, resourceVersion: '99', generation: 7 } } as KubeObject;
+  t.equal(write(twice, bumped, 'editor', T2), twice.metadata.managedFields, 'no ownable change: the stored list itself');
+  const byOther = write(twice, bumped, 'someone', T2);
+  t.same(byOther, managedFields, 'a writer that changed nothing owns nothing and stamps no time');
+});
+
+t.test('a set that was read refuses insert; equal built sets are one object', async (t) => {
+  const built = FieldSet.of([['f:a'], ['f:b', 'f:c']]);
+  built.toFieldsV1();
+  t.throws(() => built.insert(['f:d']));
+  t.equal(FieldSet.fromFieldsV1(built.toFieldsV1()), built, 'an encoding decodes to the set it was encoded from');
+  t.ok(built.intersection(FieldSet.of([['f:z']])).isEmpty());
+});
+
+t.test('a write that only removes fields keeps the time of the manager who made it, as the fieldmanager does', async (t) => {
+  const managedFields = write(created, edited(), 'editor', T1);
+  const withExtra = stored(edited(), managedFields);
+  const { extra: _removed, ...labels } = withExtra.metadata.labels ?? {};
+  const unlabelled = { ...withExtra, metadata: { ...withExtra.metadata, labels } } as KubeObject;
+  const after = write(withExtra, unlabelled, 'editor', T2);
+  t.equal(entryOf(after, 'editor')?.time, T1, 'no new time');
+  t.notOk(FieldSet.fromFieldsV1(entryOf(after, 'editor')?.fieldsV1).has(['f:metadata', 'f:labels', 'f:extra']), 'the field is gone');
+  const relabelled = write(
+    withExtra,
+    { ...unlabelled, metadata: { ...unlabelled.metadata, labels: { ...labels, other: 'x' } } } as KubeObject,
+    'editor',
+    T2,
+  );
+  t.equal(entryOf(relabelled, 'editor')?.time, T2, 'a write that also sets a field is stamped');
 });
