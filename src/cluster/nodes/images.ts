@@ -6,7 +6,22 @@
  */
 import { createHash } from 'node:crypto';
 
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+/**
+ * Digests of references, remembered: every pod status names its containers' image IDs, and a cluster runs few distinct
+ * images. Forgotten all at once past a bound, so references that change with every pod cannot grow it.
+ */
+const digests = new Map<string, string>();
+const MAX_DIGESTS = 1024;
+
+function sha256(text: string): string {
+  let digest = digests.get(text);
+  if (digest === undefined) {
+    if (digests.size >= MAX_DIGESTS) digests.clear();
+    digest = createHash('sha256').update(text).digest('hex');
+    digests.set(text, digest);
+  }
+  return digest;
+}
 
 /** The registry host of a reference's first component, if it names one (has a dot or a port, or is localhost). */
 const hasRegistry = (first: string): boolean => first.includes('.') || first.includes(':') || first === 'localhost';
