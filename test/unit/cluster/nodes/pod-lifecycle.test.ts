@@ -153,3 +153,41 @@ t.test('an image whose registry cannot resolve: ErrImagePull, ImagePullBackOff, 
   );
   t.equal(plannedEvents(plan, T0 + 10_800).length, 8, 'the second pull: Pulling and both Failed once more');
 });
+
+t.test('between two of the plan instants neither the status nor the Events change (what lets the kubelet skip a sync)', async (t) => {
+  const shapes: Array<[string, Pod]> = [
+    ['one container', pod()],
+    [
+      'init containers, a sidecar, a readiness probe',
+      pod({
+        initContainers: [
+          { name: 'init', image: 'busybox:1.36' },
+          { name: 'side', image: 'envoy:v1', restartPolicy: 'Always' },
+        ],
+        containers: [{ name: 'c', image: 'nginx', readinessProbe: { initialDelaySeconds: 2 } }],
+      }),
+    ],
+    ['a run to completion', pod({ restartPolicy: 'Never' }, { annotations: { 'emulator.kubevirt.io/run-duration': '3s' } })],
+    ['an image that cannot be pulled', pod({ containers: [{ name: 'c', image: 'registry.invalid/x/y:1' }] })],
+  ];
+  for (const [shape, p] of shapes) {
+    const plan = planPod(p, T0, timing);
+    plan.podIP = '10.244.1.2';
+    let stored: Pod = p;
+    for (let nowMs = T0, steps = 0; nowMs !== undefined && steps < 12; steps += 1) {
+      stored = { ...stored, status: podStatusAt(stored, plan, { hostIP: 'h' }, nowMs) };
+      const recorded = plannedEvents(plan, nowMs).map((e) => e.key);
+      const next = nextChangeMs(plan, nowMs);
+      for (const between of [nowMs + 1, next === undefined ? nowMs + 3_600_000 : next - 1]) {
+        if (between <= nowMs) continue;
+        t.same(podStatusAt(stored, plan, { hostIP: 'h' }, between), stored.status, `${shape}: status at +${between - T0} ms`);
+        t.same(
+          plannedEvents(plan, between).map((e) => e.key),
+          recorded,
+          `${shape}: events at +${between - T0} ms`,
+        );
+      }
+      nowMs = next as number;
+    }
+  }
+});
