@@ -70,27 +70,26 @@ export const SPAM_BURST = 25;
 export const SPAM_QPS = 1 / 300;
 export const COMBINED_MESSAGE_PREFIX = '(combined from similar events): ';
 
-// client-go joins the fields with "" (no separator); the keys here are the same strings.
-const join = (fields: Array<string | undefined>): string => fields.map((field) => field ?? '').join('');
+// client-go joins the fields with "" (no separator); the keys here are the same strings, an absent field empty.
+
+/** The source and the object without its fieldPath, as the spam and aggregation keys spell them. */
+const sourceAndObject = ({ source, involvedObject: o }: CoreEvent): string =>
+  `${source.component}${source.host ?? ''}${o.kind}${o.namespace ?? ''}${o.name}${o.uid ?? ''}${o.apiVersion}`;
 
 /** getEventKey: source, object (with fieldPath), type, reason and message. */
 export function eventKey(event: CoreEvent): string {
   const { source, involvedObject: o } = event;
-  const object = [o.kind, o.namespace, o.name, o.fieldPath, o.uid, o.apiVersion];
-  return join([source.component, source.host, ...object, event.type, event.reason, event.message]);
+  const object = `${o.kind}${o.namespace ?? ''}${o.name}${o.fieldPath ?? ''}${o.uid ?? ''}${o.apiVersion}`;
+  return `${source.component}${source.host ?? ''}${object}${event.type}${event.reason}${event.message}`;
 }
 
 /** getSpamKey: source and object. */
-export function spamKey(event: CoreEvent): string {
-  const { source, involvedObject: o } = event;
-  return join([source.component, source.host, o.kind, o.namespace, o.name, o.uid, o.apiVersion]);
-}
+export const spamKey = sourceAndObject;
 
 /** EventAggregatorByReasonFunc: [the key of the group of similar events, the key of this event within it (its message)]. */
 export function aggregatorKeys(event: CoreEvent): [aggregateKey: string, localKey: string] {
-  const { source, involvedObject: o } = event;
-  const aggregate = join([source.component, source.host, o.kind, o.namespace, o.name, o.uid, o.apiVersion, event.type, event.reason]);
-  return [join([aggregate, event.reportingComponent, event.reportingInstance]), event.message];
+  const aggregate = `${sourceAndObject(event)}${event.type}${event.reason}`;
+  return [`${aggregate}${event.reportingComponent ?? ''}${event.reportingInstance ?? ''}`, event.message];
 }
 
 /** Entries added between two sweeps: at least the size left by the previous one, so a sweep costs O(1) per added entry. */
@@ -113,10 +112,12 @@ class LruCache<V> {
     return this.entries.size;
   }
 
-  get(key: string): V | undefined {
-    const value = this.entries.get(key);
-    if (value !== undefined) this.add(key, value);
-    return value;
+  /**
+   * The entry, without making it the most recent: every read here is followed at once by an add of the same key,
+   * which does (groupcache's Get and Add both move the entry to the front).
+   */
+  peek(key: string): V | undefined {
+    return this.entries.get(key);
   }
 
   add(key: string, value: V): void {
@@ -217,7 +218,7 @@ export class EventCorrelator {
   private aggregate(event: CoreEvent): [CoreEvent, string] {
     const nowMs = this.clock.nowMs();
     const [aggregateKey, localKey] = aggregatorKeys(event);
-    let record = this.aggregates.get(aggregateKey);
+    let record = this.aggregates.peek(aggregateKey);
     if (!record || this.windowPassed(record)) record = { localKeys: new Set(), lastMs: nowMs };
     record.localKeys.add(localKey);
     record.lastMs = nowMs;
@@ -246,7 +247,7 @@ export class EventCorrelator {
   }
 
   private observe(event: CoreEvent, key: string): { event: CoreEvent; patch?: EventRepeatPatch } {
-    const last = this.observations.get(key);
+    const last = this.observations.peek(key);
     let observed = event;
     let patch: EventRepeatPatch | undefined;
     if (last && last.count > 0) {
@@ -269,7 +270,7 @@ export class EventCorrelator {
 
   private spamAccepts(event: CoreEvent): boolean {
     const key = spamKey(event);
-    let bucket = this.spam.get(key);
+    let bucket = this.spam.peek(key);
     if (!bucket) bucket = new TokenBucket(SPAM_QPS, SPAM_BURST, this.clock);
     const accepted = bucket.tryAccept();
     this.spam.add(key, bucket);

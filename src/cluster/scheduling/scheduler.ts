@@ -192,9 +192,8 @@ export class Scheduler implements Component {
     if (old.spec?.nodeName || !nodeName || isTerminal(pod)) return false;
     const bound = this.boundPods.get(nodeName);
     if (!bound) return false;
-    const uid = pod.metadata.uid;
-    // The list was built after the informer had the binding: it holds the pod already.
-    if (!bound.some((other) => other.metadata.uid === uid)) this.boundPods.set(nodeName, withAddedPods(bound, [pod]));
+    // The informer calls its handlers as it applies the binding, so no list was built from its index in between.
+    this.boundPods.set(nodeName, withAddedPods(bound, [pod]));
     return true;
   }
 
