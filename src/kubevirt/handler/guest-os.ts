@@ -8,6 +8,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { parse } from 'yaml';
 import type { ShellDialect } from '../../simulation/shell/session.js';
+import { deepFreeze } from '../../runtime/deep-freeze.js';
 import { GUEST_AGENT_ANNOTATION, type VirtualMachineInstance } from './vmi-types.js';
 
 /** A user an image ships; `password` absent: locked, `''`: logs in without one. */
@@ -91,8 +92,25 @@ function withVersion<T>(value: T, version: string): T {
   return JSON.parse(JSON.stringify(value).replaceAll('{version}', version)) as T;
 }
 
-/** The guest of a disk image reference (containerDisk image, or a PVC/DataVolume name that names an OS). */
+/**
+ * Guests by reference, built once each and frozen: every VMI booting the same image shares one, as a node's VMIs
+ * share the image's files. Forgotten all at once past a bound, as references may be anything a user writes.
+ */
+const guests = new Map<string, GuestOS>();
+const MAX_GUESTS = 256;
+
+/** The guest of a disk image reference (containerDisk image, or a PVC/DataVolume name that names an OS); read-only. */
 export function guestOfImage(reference: string): GuestOS {
+  let guest = guests.get(reference);
+  if (!guest) {
+    if (guests.size >= MAX_GUESTS) guests.clear();
+    guest = deepFreeze(newGuest(reference));
+    guests.set(reference, guest);
+  }
+  return guest;
+}
+
+function newGuest(reference: string): GuestOS {
   const { common, images } = loadTables();
   // The repository's last path component, without tag or digest ("registry:5000/kubevirt/cirros-container-disk-demo:devel").
   const name = (reference.toLowerCase().split('@')[0].split('/').pop() ?? '').split(':')[0];
