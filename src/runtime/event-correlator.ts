@@ -101,6 +101,12 @@ const MIN_ADDS_BETWEEN_SWEEPS = 256;
  */
 class LruCache<V> {
   private readonly entries = new Map<string, V>();
+  /**
+   * One iterator over the keys for the whole life of the cache, always at or before the oldest entry (entries only
+   * join at the end): a fresh iterator per eviction would walk past every slot deleted since the Map last compacted
+   * (each move to the front leaves one), thousands per eviction in a full cache.
+   */
+  private readonly oldest = this.entries.keys();
   private addsUntilSweep = MIN_ADDS_BETWEEN_SWEEPS;
 
   constructor(
@@ -123,7 +129,7 @@ class LruCache<V> {
   add(key: string, value: V): void {
     const isNew = !this.entries.delete(key);
     this.entries.set(key, value);
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+    if (this.entries.size > this.capacity) this.entries.delete(this.oldest.next().value as string);
     if (isNew && this.isDefault && --this.addsUntilSweep <= 0) this.sweep(this.isDefault);
   }
 
