@@ -209,7 +209,8 @@ function volumeStatuses(vmi: VirtualMachineInstance, now: string): VmiVolumeStat
   const unplugged = existing
     .filter((s) => (s as HotplugVolumeStatus).hotplugVolume && !specVolumes.some((v) => v.name === s.name))
     .map((s) => hotplugVolumeStatus({ ...s, target: '' }, false));
-  return [...inSpec, ...unplugged].sort((a, b) => a.name.localeCompare(b.name));
+  // By byte order, as virt-handler's strings.Compare (a locale's order puts "B" after "a").
+  return [...inSpec, ...unplugged].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 function memoryStatus(vmi: VirtualMachineInstance): VmiStatus['memory'] {
