@@ -9,7 +9,7 @@ import type { EventRecorder } from '../../runtime/events.js';
 import { Controller, type ReconcileResult } from '../../runtime/controller.js';
 import { objectKey, type EventSource, type Informer } from '../../runtime/informer.js';
 import type { ComponentContext } from '../../runtime/component-context.js';
-import { isPodTerminal, POD_REF, type Pod, type PodSpec, type PodStatus } from '../../kube/pods.js';
+import { isPodTerminal, POD_REF, type Pod } from '../../kube/pods.js';
 import { randomHex } from './ids.js';
 import { pullError } from './image-pulls.js';
 import { normalizeImage } from './images.js';
@@ -38,23 +38,7 @@ interface Tracked {
   plan: PodPlan;
   /** Keys of the Events already recorded. */
   recorded: Set<string>;
-  /** A stored status found to be the one the plan gives, until the plan's next instant. */
-  settled?: SettledStatus;
 }
-
-/**
- * The pod's status as stored (the same frozen object) with the spec it was computed for equals what podStatusAt gives
- * for them before `untilMs`, the plan's next instant: until then a sync that finds both again has nothing to write
- * and, as the plan's Events fall on its instants (pod-lifecycle's tests hold that), nothing to record.
- */
-interface SettledStatus {
-  status: PodStatus | undefined;
-  spec: PodSpec;
-  untilMs: number;
-}
-
-const isSettled = (settled: SettledStatus | undefined, pod: Pod, nowMs: number): boolean =>
-  settled !== undefined && settled.status === pod.status && settled.spec === pod.spec && nowMs < settled.untilMs;
 
 export class KubeletPods {
   readonly controller: Controller;
@@ -91,17 +75,15 @@ export class KubeletPods {
       tracked = this.admit(key, pod, nowMs);
     }
     const { plan } = tracked;
-    if (pod.metadata.deletionTimestamp && plan.stopRequestedMs === undefined) await this.beginStop(pod, tracked, nowMs);
+    if (pod.metadata.deletionTimestamp && plan.stopRequestedMs === undefined) await this.beginStop(pod, plan, nowMs);
 
-    // The plan's Events fall on its instants too: a settled status means none is due either.
-    if (!isSettled(tracked.settled, pod, nowMs)) {
-      for (const event of plannedEvents(plan, nowMs)) {
-        if (tracked.recorded.has(event.key)) continue;
-        tracked.recorded.add(event.key);
-        void this.options.recorder.event(pod, event.type, event.reason, event.message);
-      }
-      await this.writeStatus(pod, tracked, nowMs);
+    const status = podStatusAt(pod, plan, { hostIP: this.options.hostIP }, nowMs);
+    for (const event of plannedEvents(plan, nowMs)) {
+      if (tracked.recorded.has(event.key)) continue;
+      tracked.recorded.add(event.key);
+      void this.options.recorder.event(pod, event.type, event.reason, event.message);
     }
+    if (!jsonEqual(status, pod.status)) await ctx.client.update<Pod>({ ...pod, status }, { subresource: 'status' });
 
     if (plan.stopMs !== undefined && nowMs >= plan.stopMs) {
       await this.removePod(pod);
@@ -110,22 +92,6 @@ export class KubeletPods {
     }
     const next = nextChangeMs(plan, nowMs);
     return next === undefined ? undefined : { requeueAfterMs: next - nowMs };
-  }
-
-  /** Writes the status the plan gives now if the stored one differs; remembers the stored one as settled. */
-  private async writeStatus(pod: Pod, tracked: Tracked, nowMs: number): Promise<void> {
-    const { plan } = tracked;
-    const status = podStatusAt(pod, plan, { hostIP: this.options.hostIP }, nowMs);
-    const untilMs = nextChangeMs(plan, nowMs) ?? Infinity;
-    let stored = pod;
-    if (!jsonEqual(status, pod.status)) {
-      stored = await this.options.ctx.client.update<Pod>({ ...pod, status }, { subresource: 'status' });
-      // What the server kept may differ from what was sent; only a status found equal is settled.
-      if (!jsonEqual(status, stored.status)) return;
-    }
-    // The plan may have moved on (a deletion seen) while the write was under way.
-    if (tracked.plan === plan && plan.stopRequestedMs === undefined)
-      tracked.settled = { status: stored.status, spec: stored.spec, untilMs };
   }
 
   private admit(key: string, pod: Pod, nowMs: number): Tracked {
@@ -152,12 +118,9 @@ export class KubeletPods {
   }
 
   /** SIGTERM: the containers stop after the profile's stop time, cut short by the grace period. */
-  private async beginStop(pod: Pod, tracked: Tracked, nowMs: number): Promise<void> {
+  private async beginStop(pod: Pod, plan: PodPlan, nowMs: number): Promise<void> {
     const { ctx, recorder } = this.options;
-    const { plan } = tracked;
     plan.stopRequestedMs = nowMs;
-    // The stop moves the plan's instants: what was settled is no longer.
-    tracked.settled = undefined;
     const status = podStatusAt(pod, plan, { hostIP: this.options.hostIP }, nowMs);
     const running = [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])].filter((s) => s.state?.running);
     const graceMs = (pod.metadata.deletionGracePeriodSeconds ?? 0) * 1000;
