@@ -70,29 +70,28 @@ export const SPAM_BURST = 25;
 export const SPAM_QPS = 1 / 300;
 export const COMBINED_MESSAGE_PREFIX = '(combined from similar events): ';
 
-// client-go joins the fields with "" (no separator); the keys here are the same strings.
-const join = (fields: Array<string | undefined>): string => fields.map((field) => field ?? '').join('');
+// client-go joins the fields with "" (no separator); the keys here are the same strings, an absent field empty.
 
 /** The source's part of every key (client-go's keys begin with it). */
-const sourcePart = (source: CoreEventSource): string => join([source.component, source.host]);
+const sourcePart = (source: CoreEventSource): string => `${source.component}${source.host ?? ''}`;
+
+/** The object without its fieldPath, as the spam and aggregation keys spell it. */
+const objectPart = ({ involvedObject: o }: CoreEvent): string => `${o.kind}${o.namespace ?? ''}${o.name}${o.uid ?? ''}${o.apiVersion}`;
 
 /** getEventKey without its source: object (with fieldPath), type, reason and message. */
 function eventKeyInSource(event: CoreEvent): string {
   const o = event.involvedObject;
-  return join([o.kind, o.namespace, o.name, o.fieldPath, o.uid, o.apiVersion, event.type, event.reason, event.message]);
+  const object = `${o.kind}${o.namespace ?? ''}${o.name}${o.fieldPath ?? ''}${o.uid ?? ''}${o.apiVersion}`;
+  return `${object}${event.type}${event.reason}${event.message}`;
 }
 
 /** getSpamKey without its source: the object. */
-function spamKeyInSource(event: CoreEvent): string {
-  const o = event.involvedObject;
-  return join([o.kind, o.namespace, o.name, o.uid, o.apiVersion]);
-}
+const spamKeyInSource = objectPart;
 
 /** EventAggregatorByReasonFunc without the source: [the key of the group of similar events, this event's key within it]. */
 function aggregatorKeysInSource(event: CoreEvent): [aggregateKey: string, localKey: string] {
-  const o = event.involvedObject;
-  const aggregate = join([o.kind, o.namespace, o.name, o.uid, o.apiVersion, event.type, event.reason]);
-  return [join([aggregate, event.reportingComponent, event.reportingInstance]), event.message];
+  const aggregate = `${objectPart(event)}${event.type}${event.reason}`;
+  return [`${aggregate}${event.reportingComponent ?? ''}${event.reportingInstance ?? ''}`, event.message];
 }
 
 /** getEventKey: source, object (with fieldPath), type, reason and message. */
@@ -116,6 +115,12 @@ const MIN_ADDS_BETWEEN_SWEEPS = 256;
  */
 class LruCache<V> {
   private readonly entries = new Map<string, V>();
+  /**
+   * One iterator over the keys for the whole life of the cache, always at or before the oldest entry (entries only
+   * join at the end): a fresh iterator per eviction would walk past every slot deleted since the Map last compacted
+   * (each move to the front leaves one), thousands per eviction in a full cache.
+   */
+  private readonly oldest = this.entries.keys();
   private addsUntilSweep = MIN_ADDS_BETWEEN_SWEEPS;
 
   constructor(
@@ -127,16 +132,18 @@ class LruCache<V> {
     return this.entries.size;
   }
 
-  get(key: string): V | undefined {
-    const value = this.entries.get(key);
-    if (value !== undefined) this.add(key, value);
-    return value;
+  /**
+   * The entry, without making it the most recent: every read here is followed at once by an add of the same key,
+   * which does (groupcache's Get and Add both move the entry to the front).
+   */
+  peek(key: string): V | undefined {
+    return this.entries.get(key);
   }
 
   add(key: string, value: V): void {
     const isNew = !this.entries.delete(key);
     this.entries.set(key, value);
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+    if (this.entries.size > this.capacity) this.entries.delete(this.oldest.next().value as string);
     if (isNew && this.isDefault && --this.addsUntilSweep <= 0) this.sweep(this.isDefault);
   }
 
@@ -256,7 +263,7 @@ export class EventCorrelator {
   private aggregate(event: CoreEvent): [CoreEvent, string] {
     const nowMs = this.clock.nowMs();
     const [aggregateKey, localKey] = this.keyInSource(event, aggregatorKeysInSource);
-    let record = this.aggregates.get(aggregateKey);
+    let record = this.aggregates.peek(aggregateKey);
     if (!record || this.windowPassed(record)) record = { localKeys: localKey, lastMs: nowMs };
     const messages = addLocalKey(record, localKey);
     record.lastMs = nowMs;
@@ -286,7 +293,7 @@ export class EventCorrelator {
   }
 
   private observe(event: CoreEvent, key: string): { event: CoreEvent; patch?: EventRepeatPatch } {
-    const last = this.observations.get(key);
+    const last = this.observations.peek(key);
     let observed = event;
     let patch: EventRepeatPatch | undefined;
     if (last && last.count > 0) {
@@ -309,7 +316,7 @@ export class EventCorrelator {
 
   private spamAccepts(event: CoreEvent): boolean {
     const key = this.keyInSource(event, spamKeyInSource);
-    let bucket = this.spam.get(key);
+    let bucket = this.spam.peek(key);
     if (!bucket) bucket = new TokenBucket(SPAM_QPS, SPAM_BURST, this.clock);
     const accepted = bucket.tryAccept();
     this.spam.add(key, bucket);

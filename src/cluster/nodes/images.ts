@@ -4,9 +4,7 @@
  * a sha256 digest. Digests and sizes are derived from the reference, so the
  * same image has the same ID on every node and every run.
  */
-import { createHash } from 'node:crypto';
-
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+import { sha256Hex } from '../../kube/sha256.js';
 
 /** The registry host of a reference's first component, if it names one (has a dot or a port, or is localhost). */
 const hasRegistry = (first: string): boolean => first.includes('.') || first.includes(':') || first === 'localhost';
@@ -36,12 +34,12 @@ export function imageID(image: string): string {
   const normalized = normalizeImage(image);
   const at = normalized.indexOf('@');
   if (at >= 0) return normalized;
-  return `${imageRepository(image)}@sha256:${sha256(normalized)}`;
+  return `${imageRepository(image)}@sha256:${sha256Hex(normalized)}`;
 }
 
 /** A plausible image size in bytes (20 to 220 MB), fixed per reference. */
 export const imageSizeBytes = (image: string): number =>
-  20_000_000 + (parseInt(sha256(`size:${normalizeImage(image)}`).slice(0, 8), 16) % 200_000_000);
+  20_000_000 + (parseInt(sha256Hex(`size:${normalizeImage(image)}`).slice(0, 8), 16) % 200_000_000);
 
 /** Whether the image is nginx (its logs look like nginx's). */
 export const isNginx = (image: string): boolean => /(^|\/)nginx(-unprivileged)?$/.test(imageRepository(image));

@@ -210,11 +210,50 @@ function sameDomain(a: Node, b: Node, topologyKey: string): boolean {
 const requiredAffinity = (pod: Pod): PodAffinityTerm[] =>
   pod.spec?.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
 
+interface PlacedPod {
+  node: Node;
+  existing: Pod;
+}
+
+/**
+ * What the InterPodAffinity filter reads of the whole cluster, gathered once per snapshot and pod (kube's PreFilter
+ * state) instead of once per node looked at: the placed pods the pod's affinity terms select, and the placed pods
+ * with required anti-affinity terms.
+ */
+interface AffinityState {
+  pod: Pod;
+  affinityMatches?: PlacedPod[];
+  withRequiredAntiAffinity?: PlacedPod[];
+}
+
+const affinityStates = new WeakMap<ClusterSnapshot, AffinityState>();
+
+function affinityState(pod: Pod, snapshot: ClusterSnapshot): AffinityState {
+  let state = affinityStates.get(snapshot);
+  if (state?.pod !== pod) affinityStates.set(snapshot, (state = { pod }));
+  return state;
+}
+
+function affinityMatches(pod: Pod, terms: PodAffinityTerm[], snapshot: ClusterSnapshot): PlacedPod[] {
+  const state = affinityState(pod, snapshot);
+  state.affinityMatches ??= snapshot.nodes
+    .flatMap((other) => other.pods.map((existing) => ({ node: other.node, existing })))
+    .filter(({ existing }) => terms.every((term) => affinityTermMatches(term, pod, existing, snapshot)));
+  return state.affinityMatches;
+}
+
+function placedWithRequiredAntiAffinity(pod: Pod, snapshot: ClusterSnapshot): PlacedPod[] {
+  const state = affinityState(pod, snapshot);
+  state.withRequiredAntiAffinity ??= snapshot.nodes.flatMap((other) =>
+    nodeAggregates(other.pods).withRequiredAntiAffinity.map((existing) => ({ node: other.node, existing })),
+  );
+  return state.withRequiredAntiAffinity;
+}
+
 function satisfiesPodAffinity(pod: Pod, info: NodeInfo, snapshot: ClusterSnapshot): boolean {
   const terms = requiredAffinity(pod);
   if (terms.length === 0) return true;
-  const placed = snapshot.nodes.flatMap((other) => other.pods.map((existing) => ({ node: other.node, existing })));
-  const matching = placed.filter(({ existing }) => terms.every((term) => affinityTermMatches(term, pod, existing, snapshot)));
+  const matching = affinityMatches(pod, terms, snapshot);
   if (matching.length === 0) {
     // The first pod of a group that must run together may go anywhere its own terms could later be met.
     const selfMatch = terms.every((term) => affinityTermMatches(term, pod, pod, snapshot));
@@ -234,11 +273,9 @@ function satisfiesPodAntiAffinity(pod: Pod, info: NodeInfo, snapshot: ClusterSna
 }
 
 function satisfiesExistingAntiAffinity(pod: Pod, info: NodeInfo, snapshot: ClusterSnapshot): boolean {
-  return snapshot.nodes.every((other) =>
-    nodeAggregates(other.pods).withRequiredAntiAffinity.every((existing) =>
-      requiredAntiAffinity(existing).every(
-        (term) => !sameDomain(other.node, info.node, term.topologyKey) || !affinityTermMatches(term, existing, pod, snapshot),
-      ),
+  return placedWithRequiredAntiAffinity(pod, snapshot).every(({ node, existing }) =>
+    requiredAntiAffinity(existing).every(
+      (term) => !sameDomain(node, info.node, term.topologyKey) || !affinityTermMatches(term, existing, pod, snapshot),
     ),
   );
 }
@@ -263,4 +300,43 @@ export function filterNode(pod: Pod, info: NodeInfo, snapshot: ClusterSnapshot):
     if (failure) return failure;
   }
   return undefined;
+}
+
+/** kube-scheduler's minFeasibleNodesToFind and minFeasibleNodesPercentageToFind (pkg/scheduler/schedule_one.go). */
+const MIN_FEASIBLE_NODES_TO_FIND = 100;
+const MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5;
+
+/**
+ * numFeasibleNodesToFind with the default percentageOfNodesToScore (0: adaptive): every node of a small cluster, of a
+ * large one 50% less 1% per 125 nodes (at least 5%), and never fewer than 100.
+ */
+export function numFeasibleNodesToFind(allNodes: number): number {
+  if (allNodes < MIN_FEASIBLE_NODES_TO_FIND) return allNodes;
+  const percentage = Math.max(MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND, 50 - Math.trunc(allNodes / 125));
+  return Math.max(MIN_FEASIBLE_NODES_TO_FIND, Math.trunc((allNodes * percentage) / 100));
+}
+
+/**
+ * findNodesThatPassFilters: the snapshot's nodes from `startIndex` on, round, until numFeasibleNodesToFind of them
+ * fit (with fewer than 100 nodes, all of them are looked at); the next search starts after the last node looked at
+ * (kube's nextStartNodeIndex), so every node gets its turn.
+ */
+export function findFeasibleNodes(
+  pod: Pod,
+  snapshot: ClusterSnapshot,
+  startIndex: number,
+): { feasible: NodeInfo[]; failures: FilterFailure[]; nextStartIndex: number } {
+  const { nodes } = snapshot;
+  const wanted = numFeasibleNodesToFind(nodes.length);
+  const feasible: NodeInfo[] = [];
+  const failures: FilterFailure[] = [];
+  let processed = 0;
+  while (processed < nodes.length && feasible.length < wanted) {
+    const info = nodes[(startIndex + processed) % nodes.length];
+    processed += 1;
+    const failure = filterNode(pod, info, snapshot);
+    if (failure) failures.push(failure);
+    else feasible.push(info);
+  }
+  return { feasible, failures, nextStartIndex: nodes.length > 0 ? (startIndex + processed) % nodes.length : 0 };
 }

@@ -13,7 +13,8 @@ import { objectKey, type HandlerRegistration, type Informer } from '../../runtim
 import { rfc3339 } from '../../runtime/clock.js';
 import type { ComponentContext } from '../../runtime/component-context.js';
 import { bindPod, withCondition } from './binding.js';
-import { filterNode, type ClusterSnapshot, type FilterFailure, type NodeInfo } from './filters.js';
+import { findFeasibleNodes, type ClusterSnapshot } from './filters.js';
+import { withAddedPods } from './node-aggregates.js';
 import { preFilterMessage, unschedulableMessage } from './fit-error.js';
 import { isTerminal, podCondition, type Node, type Pod } from './objects.js';
 import { selectNode } from './scoring.js';
@@ -99,6 +100,10 @@ export class Scheduler implements Component {
    * list, so an unchanged node costs nothing in the next cycle.
    */
   private readonly boundPods = new Map<string, readonly Pod[]>();
+  /** The nodes ordered by name, kept until a node changes. */
+  private sortedNodes: readonly Node[] | undefined;
+  /** Where the next search for feasible nodes starts (kube's nextStartNodeIndex), so every node gets its turn. */
+  private nextStartNodeIndex = 0;
   private registrations: HandlerRegistration[] = [];
 
   constructor(
@@ -126,8 +131,12 @@ export class Scheduler implements Component {
   async start(): Promise<void> {
     await this.controller.start();
     const retryAll = (): void => this.retryUnschedulable();
-    // Pods may have changed while stopped, unseen by the handlers below.
+    // Pods and nodes may have changed while stopped, unseen by the handlers below.
     this.boundPods.clear();
+    this.sortedNodes = undefined;
+    const nodeChanged = (): void => {
+      this.sortedNodes = undefined;
+    };
     this.registrations = [
       this.informers.pods.addEventHandler({
         onAdd: (pod) => {
@@ -136,7 +145,7 @@ export class Scheduler implements Component {
         },
         onUpdate: (old, pod) => {
           // A kubelet's status report does not change what a bound pod holds on its node: the node's list is kept.
-          if (holdsDifferently(old, pod)) this.forgetBoundPods(old, pod);
+          if (holdsDifferently(old, pod) && !this.addedBoundPod(old, pod)) this.forgetBoundPods(old, pod);
           this.podChanged(old, pod);
         },
         onDelete: (pod) => {
@@ -148,8 +157,15 @@ export class Scheduler implements Component {
         },
       }),
       this.informers.nodes.addEventHandler({
-        onAdd: retryAll,
-        onUpdate: (old, node) => schedulingRelevant(old) !== schedulingRelevant(node) && retryAll(),
+        onAdd: () => {
+          nodeChanged();
+          retryAll();
+        },
+        onUpdate: (old, node) => {
+          nodeChanged();
+          if (schedulingRelevant(old) !== schedulingRelevant(node)) retryAll();
+        },
+        onDelete: nodeChanged,
       }),
       // A claim created, bound or given up, a volume or class appearing: pods waiting on them may go now.
       ...[this.informers.claims, this.informers.volumes, this.informers.storageClasses].map((informer) =>
@@ -165,6 +181,20 @@ export class Scheduler implements Component {
 
   private forgetBoundPods(...pods: Pod[]): void {
     for (const pod of pods) if (pod.spec?.nodeName) this.boundPods.delete(pod.spec.nodeName);
+  }
+
+  /**
+   * A binding (the pod had no node, now has one and runs) adds the pod to its node's list and sums, as kube's cache
+   * AddPod does, instead of a new sum over all of the node's pods. False when there is no list to extend.
+   */
+  private addedBoundPod(old: Pod, pod: Pod): boolean {
+    const nodeName = pod.spec?.nodeName;
+    if (old.spec?.nodeName || !nodeName || isTerminal(pod)) return false;
+    const bound = this.boundPods.get(nodeName);
+    if (!bound) return false;
+    // The informer calls its handlers as it applies the binding, so no list was built from its index in between.
+    this.boundPods.set(nodeName, withAddedPods(bound, [pod]));
+    return true;
   }
 
   /** The node's bound pods that are not finished (pods of the informer's index, cached until one changes). */
@@ -210,13 +240,8 @@ export class Scheduler implements Component {
     const snapshot = this.snapshot();
     const rejected = volumePreFilter(pod, this.volumeLookup);
     if (rejected) return this.recordUnschedulable(pod, preFilterMessage(snapshot.nodes.length, rejected));
-    const feasible: NodeInfo[] = [];
-    const failures: FilterFailure[] = [];
-    for (const info of snapshot.nodes) {
-      const failure = filterNode(pod, info, snapshot);
-      if (failure) failures.push(failure);
-      else feasible.push(info);
-    }
+    const { feasible, failures, nextStartIndex } = findFeasibleNodes(pod, snapshot, this.nextStartNodeIndex);
+    this.nextStartNodeIndex = nextStartIndex;
     if (feasible.length === 0) return this.recordUnschedulable(pod, unschedulableMessage(failures));
     const nodeName = selectNode(pod, feasible, (count) => Math.floor(this.ctx.random.next() * count));
     const unbound = claimsToBind(pod, this.volumeLookup);
@@ -259,7 +284,8 @@ export class Scheduler implements Component {
     const key = objectKey(pod);
     const namespace = pod.metadata.namespace ?? '';
     const name = pod.metadata.name ?? '';
-    this.assumed.set(key, { ...pod, spec: { ...pod.spec, nodeName } });
+    // A frozen spec: its requests are summed once, however many cycles see the pod assumed.
+    this.assumed.set(key, { ...pod, spec: Object.freeze({ ...pod.spec, nodeName }) });
     try {
       await bindPod(this.ctx.client, this.ctx.clock, namespace, name, nodeName);
     } catch (err) {
@@ -311,15 +337,13 @@ export class Scheduler implements Component {
       const nodeName = pod.spec?.nodeName ?? '';
       assumedByNode.set(nodeName, [...(assumedByNode.get(nodeName) ?? []), pod]);
     }
-    const infos = nodes
-      .list()
-      .sort((a, b) => ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1))
-      .map((node) => {
-        const name = node.metadata.name ?? '';
-        const bound = this.boundPodsOf(name);
-        const assumed = assumedByNode.get(name);
-        return { node, pods: assumed ? [...bound, ...assumed] : bound };
-      });
+    this.sortedNodes ??= nodes.list().sort((a, b) => ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1));
+    const infos = this.sortedNodes.map((node) => {
+      const name = node.metadata.name ?? '';
+      const bound = this.boundPodsOf(name);
+      const assumed = assumedByNode.get(name);
+      return { node, pods: assumed ? withAddedPods(bound, assumed) : bound };
+    });
     return {
       nodes: infos,
       namespaceLabels: (namespace) => namespaces.getByName(undefined, namespace)?.metadata.labels,

@@ -11,7 +11,7 @@ import type { ComponentContext } from '../../runtime/component-context.js';
 import { isPodReady, type Pod } from '../../kube/pods.js';
 import { Gate, type Component } from '../../runtime/component.js';
 import { EventRecorder } from '../../runtime/events.js';
-import { clusterConfig } from './cluster-config.js';
+import { clusterConfig, type ClusterConfig } from './cluster-config.js';
 import { DataVolumeCache } from './datavolume/datavolume-cache.js';
 import { ATTACHMENT_SELECTOR } from './hotplug/attachment-pod.js';
 import {
@@ -68,11 +68,15 @@ export function virtControllerCore(ctx: ComponentContext): Component {
   const nodes = ctx.informers.informerFor(NODE_REF);
   const revisions = ctx.informers.informerFor(CONTROLLER_REVISION_REF);
   const recorder = new EventRecorder(ctx.client, ctx.clock, { component: 'virtualmachine-controller' }, ctx.logger);
-  const config = () =>
-    clusterConfig(
-      deployments.list().find((d) => d.metadata.name === VIRT_CONTROLLER),
-      kubevirts.list()[0],
-    );
+  // Read at every sync of every VMI: computed again only when the Deployment or the KubeVirt CR (frozen) is another object.
+  let last: { deployment?: KubeObject; kubevirt?: KubeObject; config: ClusterConfig } | undefined;
+  const config = (): ClusterConfig => {
+    const deployment = deployments.list().find((d) => d.metadata.name === VIRT_CONTROLLER);
+    const kubevirt = kubevirts.list()[0];
+    if (!last || last.deployment !== deployment || last.kubevirt !== kubevirt)
+      last = { deployment, kubevirt, config: clusterConfig(deployment, kubevirt) };
+    return last.config;
+  };
   const migrations = ctx.informers.informerFor<Migration>(VMIM_REF);
   const kubevirtConfiguration = () =>
     (kubevirts.list()[0]?.spec as { configuration?: { migrations?: Record<string, unknown>; evictionStrategy?: string } } | undefined)

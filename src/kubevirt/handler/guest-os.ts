@@ -94,11 +94,13 @@ function withVersion<T>(value: T, version: string): T {
 
 /**
  * Guests by image table and version: every VM of one image shares one (deep-frozen) guest, instead of a copy of the
- * image's files, users and boot log each (about 2 KiB per VM).
+ * image's files, users and boot log each (about 2 KiB per VM). Forgotten all at once past a bound, as the version is
+ * whatever tag a user writes.
  */
 const guests = new Map<string, GuestOS>();
+const MAX_GUESTS = 256;
 
-/** The guest of a disk image reference (containerDisk image, or a PVC/DataVolume name that names an OS). */
+/** The guest of a disk image reference (containerDisk image, or a PVC/DataVolume name that names an OS); read-only. */
 export function guestOfImage(reference: string): GuestOS {
   const { images } = loadTables();
   // The repository's last path component, without tag or digest ("registry:5000/kubevirt/cirros-container-disk-demo:devel").
@@ -107,7 +109,10 @@ export function guestOfImage(reference: string): GuestOS {
   const version = tagVersion(reference) ?? table.defaultVersion ?? '';
   const key = `${table.name}:${version}`;
   let guest = guests.get(key);
-  if (!guest) guests.set(key, (guest = deepFreeze(guestOfTable(table, version))));
+  if (!guest) {
+    if (guests.size >= MAX_GUESTS) guests.clear();
+    guests.set(key, (guest = deepFreeze(guestOfTable(table, version))));
+  }
   return guest;
 }
 

@@ -5,7 +5,7 @@
  * guest agent's OS info, volume targets, machine type and memory. Pure: the
  * caller passes the current VMI, domain and launcher pod facts.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../../kube/sha256.js';
 import type { Domain } from './domains.js';
 import { migrationBlockers, migrationMethod } from './migratable.js';
 import { podInterfaceName } from './pod-network.js';
@@ -54,11 +54,9 @@ export function phaseFromDomain(current: VmiPhase, domain: Domain | undefined, l
   }
 }
 
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
-
 /** A libvirt-style MAC (52:54:00 prefix), fixed per VMI and interface. */
 export function generatedMac(uid: string, iface: string): string {
-  const hex = sha256(`${uid}/${iface}`);
+  const hex = sha256Hex(`${uid}/${iface}`);
   return `52:54:00:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}`;
 }
 
@@ -204,14 +202,15 @@ function volumeStatuses(vmi: VirtualMachineInstance, now: string): VmiVolumeStat
       target: targets.get(volume.name) ?? '',
     };
     if (volume.containerDisk?.image && !status.containerDiskVolume)
-      status.containerDiskVolume = { checksum: parseInt(sha256(volume.containerDisk.image).slice(0, 8), 16) };
+      status.containerDiskVolume = { checksum: parseInt(sha256Hex(volume.containerDisk.image).slice(0, 8), 16) };
     const next = status.hotplugVolume ? hotplugVolumeStatus(status, true) : status;
     return next.memoryDumpVolume ? memoryDumpVolumeStatus(vmi.metadata.name ?? '', next, now) : next;
   });
   const unplugged = existing
     .filter((s) => (s as HotplugVolumeStatus).hotplugVolume && !specVolumes.some((v) => v.name === s.name))
     .map((s) => hotplugVolumeStatus({ ...s, target: '' }, false));
-  return [...inSpec, ...unplugged].sort((a, b) => a.name.localeCompare(b.name));
+  // By byte order, as virt-handler's strings.Compare (a locale's order puts "B" after "a").
+  return [...inSpec, ...unplugged].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 function memoryStatus(vmi: VirtualMachineInstance): VmiStatus['memory'] {

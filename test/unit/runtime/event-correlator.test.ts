@@ -82,6 +82,14 @@ t.test("keys are client-go's: the fields joined without separator", async (t) =>
   );
   t.equal(spamKey(event), 'kubeletkublet.node1Podmy-nsmy-podC934D34AFB20242version');
   t.same(aggregatorKeys(event), ['kubeletkublet.node1Podmy-nsmy-podC934D34AFB20242versionNormalend-of-worldkubeletnode1', 'it was fun']);
+  const bare: CoreEvent = {
+    ...makeEvent('Started', 'ok'),
+    involvedObject: { kind: 'Node', name: 'n1', apiVersion: 'v1' },
+    source: { component: 'kubelet' },
+  };
+  t.equal(eventKey(bare), 'kubeletNoden1v1NormalStartedok', 'absent fields (host, namespace, fieldPath, uid) join as empty');
+  t.equal(spamKey(bare), 'kubeletNoden1v1');
+  t.same(aggregatorKeys(bare), ['kubeletNoden1v1NormalStarted', 'ok']);
 });
 
 t.test('EventAggregatorByReasonFunc: events that differ only by message share the aggregate key', async (t) => {

@@ -105,6 +105,8 @@ export async function expandIntoVmi(lookup: Lookup, vm: VirtualMachine, vmi: Vir
   const instancetype = await findSpec<InstancetypeSpec>(lookup, vm, 'instancetype');
   const preference = await findSpec<PreferenceSpec>(lookup, vm, 'preference');
   if (!instancetype && !preference) return;
+  // Applied in place, deep inside the spec, which may share frozen parts with the VM's template: on a copy.
+  vmi.spec = structuredClone(vmi.spec);
   const conflicts = applyToVmi('spec', instancetype, preference, vmi.spec as ApplicableSpec, vmi.metadata);
   if (conflicts.length > 0)
     throw new Error(`Failed to apply instancetype: VMI conflicts with instancetype spec in fields: [${conflicts.join(', ')}]`);

@@ -143,7 +143,8 @@ export function printableStatus(input: VmStatusInput, status: VmStatus): string 
 
 export function nextVmStatus(input: VmStatusInput): VmStatus {
   const { vm, vmi } = input;
-  const status: VmStatus = structuredClone(vm.status ?? {});
+  // A shallow copy: every nested field below is replaced, never changed in place, so unchanged parts stay the stored ones.
+  const status: VmStatus = { ...vm.status };
   const created = vmi !== undefined;
   if (created) status.created = true;
   else delete status.created;

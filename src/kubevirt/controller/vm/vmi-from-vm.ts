@@ -44,11 +44,18 @@ export function withDefaultNetwork(spec: VmiSpec): void {
   spec.networks = [{ name: 'default', pod: {} }];
 }
 
+/**
+ * The VMI of the template. Only what is set here is copied (the spec, its domain, firmware and devices, the disk list);
+ * everything else is the VM's own frozen objects, shared: a change deeper down (an instancetype) copies first.
+ */
 export function vmiFromVm(vm: VirtualMachine, startPaused: boolean): VirtualMachineInstance {
-  const templateMeta = structuredClone(vm.spec.template.metadata ?? {});
-  const spec = structuredClone(vm.spec.template.spec);
+  const templateMeta = vm.spec.template.metadata ?? {};
+  const template = vm.spec.template.spec;
+  const devices = { ...template.domain.devices };
+  if (devices.disks) devices.disks = [...devices.disks];
+  const spec: VmiSpec = { ...template, domain: { ...template.domain, firmware: { ...template.domain.firmware }, devices } };
   if (startPaused) spec.startStrategy = 'Paused';
-  const firmware = (spec.domain.firmware ??= {});
+  const firmware = spec.domain.firmware!;
   if (!firmware.uuid) firmware.uuid = legacyFirmwareUuid(vm.metadata.name ?? '');
   withDefaultDisks(spec);
   withDefaultNetwork(spec);

@@ -2,7 +2,9 @@ import t from 'tap';
 import {
   effectiveTaints,
   filterNode,
+  findFeasibleNodes,
   matchesNodeSelectorAndAffinity,
+  numFeasibleNodesToFind,
   tolerates,
   type NodeInfo,
 } from '../../../../src/cluster/scheduling/filters.js';
@@ -186,4 +188,60 @@ t.test('inter-pod affinity and anti-affinity on kubernetes.io/hostname', async (
 t.test('the first failing plugin decides: a cordoned node is reported as unschedulable, not for its taint', async (t) => {
   const n = node('n', { unschedulable: true, taints: [{ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }] });
   t.same(check(pod('p'), free(n))?.reasons, ['node(s) were unschedulable']);
+});
+
+t.test('numFeasibleNodesToFind: all of a small cluster, then the adaptive share with at least 100 nodes', async (t) => {
+  t.same([1, 99, 100, 144, 250, 1000, 5000, 10_000].map(numFeasibleNodesToFind), [1, 99, 100, 100, 120, 420, 500, 500]);
+});
+
+t.test('the filters stop at the nodes to find and the next search starts after the last node looked at', async (t) => {
+  const full = (name: string): NodeInfo => ({ node: node(name, { allocatable: { pods: '0' } }), pods: [] });
+  const nodes = Array.from({ length: 160 }, (_, i) => (i % 3 === 0 ? full(`n${i}`) : free(node(`n${i}`))));
+  const cluster = snapshot(...nodes);
+  const first = findFeasibleNodes(pod('p'), cluster, 0);
+  t.equal(first.feasible.length, 100);
+  t.equal(first.failures.length, 50, 'every third node is full');
+  t.same(first.failures[0].reasons, ['Too many pods']);
+  t.equal(first.nextStartIndex, 150, 'the 100th node that fits is n149');
+  const second = findFeasibleNodes(pod('q'), cluster, first.nextStartIndex);
+  t.same(
+    second.feasible.slice(5, 8).map((info) => info.node.metadata.name),
+    ['n158', 'n1', 'n2'],
+    'round from the last node to the first',
+  );
+  const small = snapshot(...nodes.slice(0, 10));
+  const all = findFeasibleNodes(pod('p'), small, 4);
+  t.equal(all.feasible.length + all.failures.length, 10, 'below 100 nodes every node is looked at');
+  t.equal(all.nextStartIndex, 4);
+});
+
+t.test('anti-affinity gathered once per cycle answers each node as a fresh look at the cluster does', async (t) => {
+  const term = { labelSelector: { matchLabels: { app: 'db' } }, topologyKey: 'zone' };
+  const inZone = (name: string, zone: string, pods: ReturnType<typeof pod>[] = []): NodeInfo => ({
+    node: node(name, { labels: { zone } }),
+    pods,
+  });
+  const guard = pod('guard', { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term] } } });
+  const nodes = [
+    inZone('a1', 'a', [guard]),
+    inZone('a2', 'a'),
+    inZone('b1', 'b'),
+    inZone('b2', 'b', [pod('db-0', {}, { labels: { app: 'db' } })]),
+  ];
+  const db = pod(
+    'db-1',
+    { affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term] } } },
+    { labels: { app: 'db' } },
+  );
+  const cluster = snapshot(...nodes);
+  const shared = nodes.map((info) => filterNode(db, info, cluster)?.reasons ?? []);
+  const fresh = nodes.map((info) => filterNode(db, info, snapshot(...nodes))?.reasons ?? []);
+  t.same(shared, fresh);
+  t.same(shared, [["node(s) didn't match pod affinity rules"], ["node(s) didn't match pod affinity rules"], [], []]);
+  const noisy = pod('noisy', {}, { labels: { app: 'db' } });
+  t.same(
+    nodes.map((info) => filterNode(noisy, info, cluster)?.reasons ?? []),
+    [["node(s) didn't satisfy existing pods anti-affinity rules"], ["node(s) didn't satisfy existing pods anti-affinity rules"], [], []],
+    'a second pod in the same snapshot gets its own gathering',
+  );
 });

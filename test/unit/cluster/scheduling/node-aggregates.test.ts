@@ -1,5 +1,5 @@
 import t from 'tap';
-import { nodeAggregates } from '../../../../src/cluster/scheduling/node-aggregates.js';
+import { nodeAggregates, withAddedPods } from '../../../../src/cluster/scheduling/node-aggregates.js';
 import { deepFreeze } from '../../../../src/runtime/deep-freeze.js';
 import { pod, requesting } from './fixtures.js';
 
@@ -50,4 +50,18 @@ t.test('a frozen pod list is summed once; a list that may change is summed every
   open.push(owned('b', 'u1'));
   t.not(nodeAggregates(open), before);
   t.equal(nodeAggregates(open).podsByController.get('u1'), 2);
+});
+
+t.test('a pod added to a node adds its share: the same sums as summing the longer list afresh, the shorter list untouched', async (t) => {
+  const base = Object.freeze([deepFreeze(owned('a', 'u1')), deepFreeze(pod('d', requesting({ cpu: '1', memory: '1Gi' })))]);
+  const before = structuredClone(nodeAggregates(base));
+  const added = [owned('b', 'u1'), owned('c', 'u2'), antiAffine];
+  const longer = withAddedPods(base, added);
+  t.ok(Object.isFrozen(longer));
+  t.same(
+    longer.map((p) => p.metadata.name),
+    ['a', 'd', 'b', 'c', 'anti'],
+  );
+  t.same(nodeAggregates(longer), nodeAggregates([...base, ...added]), 'kept sums equal a fresh sum');
+  t.same(nodeAggregates(base), before, 'the base list keeps its own sums');
 });

@@ -3,7 +3,9 @@ import { startBackoffSeconds } from '../../../../src/kubevirt/controller/vm/cras
 import { clusterConfig } from '../../../../src/kubevirt/controller/cluster-config.js';
 import { computeResources, memoryOverheadBytes } from '../../../../src/kubevirt/controller/services/launcher-resources.js';
 import { vmiIdLabel } from '../../../../src/kubevirt/controller/services/launcher-pod.js';
-import { legacyFirmwareUuid } from '../../../../src/kubevirt/controller/vm/vmi-from-vm.js';
+import { legacyFirmwareUuid, vmiFromVm } from '../../../../src/kubevirt/controller/vm/vmi-from-vm.js';
+import { expandIntoVmi } from '../../../../src/kubevirt/controller/instancetype/vm-instancetype.js';
+import { deepFreeze } from '../../../../src/runtime/deep-freeze.js';
 import { printableStatus, type VmStatusInput } from '../../../../src/kubevirt/controller/vm/vm-status.js';
 import type { VirtualMachine, VirtualMachineInstance } from '../../../../src/kubevirt/controller/types.js';
 
@@ -146,3 +148,51 @@ t.test('printableStatus precedence', async (t) => {
   );
   t.equal(at(input(withDisk, vmi('Running'), dv('Succeeded'))), 'Running');
 });
+
+t.test(
+  'the VMI of a stored (frozen) VM: as from a deep copy, sharing what it does not change; an instancetype applies on a copy',
+  async (t) => {
+    const vm = (): VirtualMachine =>
+      ({
+        apiVersion: 'kubevirt.io/v1',
+        kind: 'VirtualMachine',
+        metadata: { name: 'vm1', namespace: 'ns', uid: 'u1', generation: 3 },
+        spec: {
+          runStrategy: 'Always',
+          instancetype: { kind: 'VirtualMachineClusterInstancetype', name: 'small' },
+          preference: { kind: 'VirtualMachineClusterPreference', name: 'sata' },
+          template: {
+            metadata: { labels: { app: 'a' }, annotations: { note: 'x' } },
+            spec: {
+              domain: { firmware: { serial: 's1' }, devices: { disks: [{ name: 'root', disk: {} }] } },
+              volumes: [
+                { name: 'root', containerDisk: { image: 'quay.io/containerdisks/fedora:41' } },
+                { name: 'cloudinit', cloudInitNoCloud: { userData: '#cloud-config' } },
+              ],
+            },
+          },
+        },
+      }) as unknown as VirtualMachine;
+    const stored = deepFreeze(vm());
+    const fromStored = vmiFromVm(stored, true);
+    t.same(fromStored, vmiFromVm(structuredClone(vm()), true), 'the same VMI as from a copy of the VM');
+    t.same(stored, vm(), 'the VM is left as it was');
+    t.same(
+      fromStored.spec.domain.devices?.disks?.map((d) => d.name),
+      ['root', 'cloudinit'],
+    );
+    t.equal(fromStored.spec.volumes, stored.spec.template.spec.volumes, 'unchanged parts are the VM’s own');
+    t.equal(fromStored.spec.domain.firmware?.serial, 's1');
+    t.equal(fromStored.spec.domain.firmware?.uuid, legacyFirmwareUuid('vm1'));
+    const specs: Record<string, unknown> = {
+      VirtualMachineClusterInstancetype: { cpu: { guest: 2 }, memory: { guest: '1Gi' } },
+      VirtualMachineClusterPreference: { devices: { preferredDiskBus: 'sata' } },
+    };
+    const lookup = async (ref: { kind: string }) =>
+      deepFreeze({ apiVersion: 'instancetype.kubevirt.io/v1beta1', kind: ref.kind, metadata: { name: 'x' }, spec: specs[ref.kind] });
+    await expandIntoVmi(lookup, stored, fromStored);
+    t.match(fromStored.spec.domain, { cpu: { sockets: 2 }, memory: { guest: '1Gi' } }, 'applied, though the VM is frozen');
+    t.same(fromStored.spec.domain.devices?.disks?.[0], { name: 'root', disk: { bus: 'sata' } }, 'down to a disk of the template');
+    t.same(stored, vm(), 'and the VM is still as it was');
+  },
+);

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { guestOfImage, guestOfVmi } from '../../../../src/kubevirt/handler/guest-os.js';
 import { migrationBlockers, migrationMethod } from '../../../../src/kubevirt/handler/migratable.js';
-import { phaseFromDomain } from '../../../../src/kubevirt/handler/vmi-status.js';
+import { handlerStatus, phaseFromDomain } from '../../../../src/kubevirt/handler/vmi-status.js';
 import type { Domain } from '../../../../src/kubevirt/handler/domains.js';
 import { vmiFromExampleVm } from './handler-harness.js';
 
@@ -61,4 +61,42 @@ t.test('domain state to VMI phase, as calculateVmPhaseForStatusReason', async (t
   t.equal(phaseFromDomain('Running', domain({ state: 'Shutoff', reason: 'Destroyed' }), true), 'Succeeded');
   t.equal(phaseFromDomain('Running', domain({ state: 'Shutoff', reason: 'Destroyed', killedAfterGracePeriod: true }), true), 'Failed');
   t.equal(phaseFromDomain('Running', domain({ state: 'Shutoff', reason: 'Crashed' }), true), 'Failed');
+});
+
+t.test('a guest is built once per image reference and shared read-only; the agent annotation makes a copy', async (t) => {
+  const fedora = guestOfImage('quay.io/containerdisks/fedora:41');
+  t.equal(guestOfImage('quay.io/containerdisks/fedora:41'), fedora);
+  t.ok(Object.isFrozen(fedora) && Object.isFrozen(fedora.image.files), 'frozen: no VMI can change another one’s guest');
+  t.equal(fedora.image.kernel.release, guestOfImage('quay.io/containerdisks/fedora:41').image.kernel.release);
+  t.not(guestOfImage('quay.io/containerdisks/fedora:40').image.kernel.release, undefined);
+});
+
+t.test('volume statuses are sorted by byte order, as strings.Compare', async (t) => {
+  const names = ['b', 'B', 'a-1', 'a'];
+  const vmi = {
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachineInstance',
+    metadata: { name: 'v', namespace: 'ns', uid: 'u1' },
+    spec: {
+      domain: { devices: { disks: names.map((name) => ({ name, disk: { bus: 'virtio' } })) } },
+      volumes: names.map((name) => ({ name, containerDisk: { image: `quay.io/containerdisks/fedora:${name}` } })),
+    },
+    status: { phase: 'Scheduled' },
+  };
+  const domain = { state: 'Running', agentConnected: false, guest: guestOfImage('fedora') } as unknown as Domain;
+  const status = handlerStatus({
+    vmi: vmi as never,
+    domain,
+    launcherAlive: true,
+    podIPs: [],
+    multusAttached: new Set(),
+    syncError: undefined,
+    nodeName: 'n1',
+    nodeHasHostModel: true,
+    now: '2026-01-01T00:00:00Z',
+  });
+  t.same(
+    status.volumeStatus?.map((v) => v.name),
+    ['B', 'a', 'a-1', 'b'],
+  );
 });
