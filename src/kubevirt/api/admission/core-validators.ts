@@ -4,7 +4,7 @@
  * defaults a VMI would get, the mandatory memory, reserved labels, the run
  * strategy, and who may change a running VMI.
  */
-import type { AdmissionResponse, AdmissionReview } from '../../../admission/webhooks/types.js';
+import type { AdmissionRequest, AdmissionResponse, AdmissionReview } from '../../../admission/webhooks/types.js';
 import type { KubeObject } from '../../../api/types.js';
 import { isKubeVirtServiceAccount, type AdmissionConfig } from './config.js';
 import type { ApplicableSpec } from '../../controller/instancetype/instancetype-apply.js';
@@ -54,7 +54,7 @@ function volumesWithoutDisks(spec: VmiSpec): Cause[] {
 }
 
 /** /virtualmachineinstances-validate-create */
-export async function vmiCreateValidator(deps: AdmissionDeps, review: AdmissionReview): Promise<AdmissionResponse> {
+export function vmiCreateValidator(deps: AdmissionDeps, review: AdmissionReview): AdmissionResponse {
   const request = requestOf(review);
   const config = deps.config();
   const vmi = request.object as Vmi;
@@ -84,7 +84,7 @@ export async function vmiCreateValidator(deps: AdmissionDeps, review: AdmissionR
 }
 
 /** /virtualmachineinstances-validate-update: users may not change a VMI's spec or its reserved labels. */
-export async function vmiUpdateValidator(deps: AdmissionDeps, review: AdmissionReview): Promise<AdmissionResponse> {
+export function vmiUpdateValidator(deps: AdmissionDeps, review: AdmissionReview): AdmissionResponse {
   const request = requestOf(review);
   const config = deps.config();
   if (isKubeVirtServiceAccount(request.userInfo.username, config)) return verdict(request, []);
@@ -110,6 +110,8 @@ interface Vm extends KubeObject {
     runStrategy?: string;
     template?: { metadata?: { annotations?: Record<string, string> }; spec?: VmiSpec };
     dataVolumeTemplates?: Array<{ metadata?: { name?: string; namespace?: string } }>;
+    instancetype?: unknown;
+    preference?: unknown;
   };
 }
 
@@ -170,16 +172,30 @@ function validateDataVolumeTemplates(vm: Vm): Cause[] {
 }
 
 /** /virtualmachines-validate: the template is checked with the defaults a VMI would get, without the VMI-only memory rule. */
-export async function vmValidator(deps: AdmissionDeps, review: AdmissionReview): Promise<AdmissionResponse> {
+export function vmValidator(deps: AdmissionDeps, review: AdmissionReview): AdmissionResponse | Promise<AdmissionResponse> {
   const request = requestOf(review);
-  const config = deps.config();
   const vm = request.object as Vm;
   const warnings = vm.spec?.running !== undefined ? [RUNNING_DEPRECATED_WARNING] : [];
   if (!vm.spec?.template)
     return verdict(request, [cause('FieldValueRequired', 'missing virtual machine template.', 'spec.template')], warnings);
   const spec = mutableCopy(vm.spec.template.spec ?? {});
-  const applied = await applyInstancetypeToTemplate(deps.lookup, vm as unknown as VirtualMachine, spec as ApplicableSpec);
+  // Only a VM that names an instancetype or a preference needs a read of the API (and an answer later).
+  if (!vm.spec.instancetype && !vm.spec.preference) return validateVm(deps, request, vm, spec, { conflicts: [] }, warnings);
+  return applyInstancetypeToTemplate(deps.lookup, vm as unknown as VirtualMachine, spec as ApplicableSpec).then((applied) =>
+    validateVm(deps, request, vm, spec, applied, warnings),
+  );
+}
+
+function validateVm(
+  deps: AdmissionDeps,
+  request: AdmissionRequest,
+  vm: Vm,
+  spec: VmiSpec,
+  applied: Awaited<ReturnType<typeof applyInstancetypeToTemplate>>,
+  warnings: string[],
+): AdmissionResponse {
   if (applied.conflicts.length > 0) return verdict(request, applied.conflicts, warnings);
+  const config = deps.config();
   try {
     setDefaultVmiSpec(spec, config);
   } catch (err) {
@@ -190,7 +206,7 @@ export async function vmValidator(deps: AdmissionDeps, review: AdmissionReview):
   const causes = [
     ...validateRunStrategy(vm, config),
     ...validateVmiSpec('spec.template.spec', spec, config),
-    ...validateGatedAnnotations('spec.template.metadata', vm.spec.template.metadata?.annotations, config),
+    ...validateGatedAnnotations('spec.template.metadata', vm.spec?.template?.metadata?.annotations, config),
     ...validateDataVolumeTemplates(vm),
   ];
   return verdict(request, causes, warnings);
