@@ -12,14 +12,16 @@ import { nodeNameOf, OWN_LEASE_ONLY } from './node-authorizer.js';
 const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
 const nodeNameOfPod = (pod: KubeObject | undefined): string | undefined => (pod?.spec as { nodeName?: string } | undefined)?.nodeName;
 
-/** Writes by a node (kubelet) to the core and coordination groups: the only ones the plugin restricts. */
+/** Writes by a node (kubelet) of pods, nodes and leases: the only ones the plugin restricts. */
 const isNodeWrite: Handles = ({ type, user }) =>
-  (type.group === '' || type.group === 'coordination.k8s.io') && nodeNameOf(user) !== undefined;
+  (type.plural === 'pods' || type.plural === 'nodes' || type.plural === 'leases') &&
+  (type.group === '' || type.group === 'coordination.k8s.io') &&
+  nodeNameOf(user) !== undefined;
 
 export const nodeRestriction: ValidatingPlugin = {
   name: 'NodeRestriction',
   handles: isNodeWrite,
-  async validate(attributes) {
+  validate(attributes) {
     const node = isNodeWrite(attributes) ? nodeNameOf(attributes.user) : undefined;
     if (node === undefined) return;
     const { operation, type, subresource, name, object, oldObject } = attributes;

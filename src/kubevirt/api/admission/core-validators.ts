@@ -4,7 +4,7 @@
  * defaults a VMI would get, the mandatory memory, reserved labels, the run
  * strategy, and who may change a running VMI.
  */
-import type { AdmissionRequest, AdmissionResponse, AdmissionReview } from '../../../admission/webhooks/types.js';
+import type { AdmissionResponse, AdmissionReview } from '../../../admission/webhooks/types.js';
 import type { KubeObject } from '../../../api/types.js';
 import { isKubeVirtServiceAccount, type AdmissionConfig } from './config.js';
 import type { ApplicableSpec } from '../../controller/instancetype/instancetype-apply.js';
@@ -178,36 +178,48 @@ export function vmValidator(deps: AdmissionDeps, review: AdmissionReview): Admis
   const warnings = vm.spec?.running !== undefined ? [RUNNING_DEPRECATED_WARNING] : [];
   if (!vm.spec?.template)
     return verdict(request, [cause('FieldValueRequired', 'missing virtual machine template.', 'spec.template')], warnings);
-  const spec = mutableCopy(vm.spec.template.spec ?? {});
   // Only a VM that names an instancetype or a preference needs a read of the API (and an answer later).
-  if (!vm.spec.instancetype && !vm.spec.preference) return validateVm(deps, request, vm, spec, { conflicts: [] }, warnings);
+  if (!vm.spec.instancetype && !vm.spec.preference) return verdict(request, knownVmCauses(deps.config(), vm, vm.spec), warnings);
+  const spec = mutableCopy(vm.spec.template.spec ?? {});
   return applyInstancetypeToTemplate(deps.lookup, vm as unknown as VirtualMachine, spec as ApplicableSpec).then((applied) =>
-    validateVm(deps, request, vm, spec, applied, warnings),
+    verdict(request, vmCauses(deps.config(), vm, spec, applied), warnings),
   );
 }
 
-function validateVm(
-  deps: AdmissionDeps,
-  request: AdmissionRequest,
+/**
+ * The causes of a VM that names no instancetype or preference, which depend on its spec, the configuration and its
+ * namespace only: kept per frozen spec, which the versions of a VM that leave the spec alone share by identity (a
+ * VM is validated on its create and again on each update of its metadata).
+ */
+const knownCauses = new WeakMap<object, { config: AdmissionConfig; namespace: string | undefined; causes: readonly Cause[] }>();
+
+function knownVmCauses(config: AdmissionConfig, vm: Vm, spec: NonNullable<Vm['spec']>): Cause[] {
+  const known = knownCauses.get(spec);
+  if (known?.config === config && known.namespace === vm.metadata.namespace) return [...known.causes];
+  const causes = vmCauses(config, vm, mutableCopy(spec.template?.spec ?? {}), { conflicts: [] });
+  if (Object.isFrozen(spec)) knownCauses.set(spec, { config, namespace: vm.metadata.namespace, causes: [...causes] });
+  return causes;
+}
+
+/** The VM's causes with the instancetype and preference applied to `spec` (a copy of the template spec), defaults set. */
+function vmCauses(
+  config: AdmissionConfig,
   vm: Vm,
   spec: VmiSpec,
   applied: Awaited<ReturnType<typeof applyInstancetypeToTemplate>>,
-  warnings: string[],
-): AdmissionResponse {
-  if (applied.conflicts.length > 0) return verdict(request, applied.conflicts, warnings);
-  const config = deps.config();
+): Cause[] {
+  if (applied.conflicts.length > 0) return applied.conflicts;
   try {
     setDefaultVmiSpec(spec, config);
   } catch (err) {
-    return verdict(request, [cause('FieldValueInvalid', (err as Error).message, 'spec.template.spec.domain.devices.interfaces')], warnings);
+    return [cause('FieldValueInvalid', (err as Error).message, 'spec.template.spec.domain.devices.interfaces')];
   }
   const unmet = preferenceRequirementCauses(applied.instancetype, applied.preference, spec as ApplicableSpec);
-  if (unmet.length > 0) return verdict(request, unmet, warnings);
-  const causes = [
+  if (unmet.length > 0) return unmet;
+  return [
     ...validateRunStrategy(vm, config),
     ...validateVmiSpec('spec.template.spec', spec, config),
     ...validateGatedAnnotations('spec.template.metadata', vm.spec?.template?.metadata?.annotations, config),
     ...validateDataVolumeTemplates(vm),
   ];
-  return verdict(request, causes, warnings);
 }
