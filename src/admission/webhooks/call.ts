@@ -16,6 +16,7 @@ import type { Logger } from '../../runtime/logger.js';
 import type { AdmissionAttributes } from '../chain.js';
 import { andThen, type MaybePromise } from '../maybe-async.js';
 import type { WebhookBackends, WebhookHandler } from './backends.js';
+import { decodedPatchOf } from './in-process-patch.js';
 import type { Invocation } from './matching.js';
 import type { UserInfo } from '../../auth/user.js';
 import type { AdmissionRequest, AdmissionResponse, AdmissionResult, AdmissionReview, AdmissionUserInfo, Webhook } from './types.js';
@@ -211,11 +212,14 @@ function serverError(webhook: Webhook, err: unknown, deps: CallDeps): CallingWeb
   );
 }
 
+/** Whether the response carries a patch: operations from a server in this process, or a non-empty `patch`. */
+const hasPatch = (response: AdmissionResponse): boolean => decodedPatchOf(response) !== undefined || Boolean(response.patch);
+
 function verifyResponse(webhook: Webhook, uid: string, response: AdmissionResponse | undefined, mutating: boolean): AdmissionResponse {
   const invalidResponse = (why: string) => new CallingWebhookError(webhook.name, `received invalid webhook response: ${why}`);
   if (!response) throw invalidResponse('response was absent');
   if (response.uid !== uid) throw invalidResponse(`expected response.uid="${uid}", got "${response.uid}"`);
-  if (response.patch) {
+  if (hasPatch(response)) {
     if (!mutating) throw invalidResponse('validating webhook may not return response.patch');
     if (!response.patchType) throw invalidResponse('webhook returned response.patch but not response.patchType');
     if (response.patchType !== 'JSONPatch') throw invalidResponse(`webhook returned invalid response.patchType of "${response.patchType}"`);
@@ -252,9 +256,9 @@ export function callWebhook(
     const response = verifyResponse(webhook, uid, answer, mutating);
     attributes.warnings.push(...(response.warnings ?? []));
     if (!response.allowed) throw denial(webhook.name, response.status);
-    if (!mutating || !response.patch) return undefined;
+    if (!mutating || !hasPatch(response)) return undefined;
     const object = attributes.object ? (review.request?.object ?? undefined) : undefined;
-    return applyResponsePatch(webhook, response.patch, object, attributes.object?.apiVersion ?? '');
+    return applyResponsePatch(webhook, response, object, attributes.object?.apiVersion ?? '');
   });
 }
 
@@ -266,13 +270,14 @@ export function callWebhook(
  */
 function applyResponsePatch(
   webhook: Webhook,
-  patch: string,
+  response: AdmissionResponse,
   object: KubeObject | undefined,
   requestApiVersion: string,
 ): KubeObject | undefined {
   let operations: Operation[];
   try {
-    operations = decodeJsonPatch(JSON.parse(Buffer.from(patch, 'base64').toString('utf8')));
+    // A server in this process hands its operations over as they would arrive (in-process-patch.ts).
+    operations = decodeJsonPatch(decodedPatchOf(response) ?? JSON.parse(Buffer.from(response.patch ?? '', 'base64').toString('utf8')));
   } catch (err) {
     throw internalError((err as Error).message);
   }
