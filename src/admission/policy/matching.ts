@@ -17,6 +17,20 @@ function rulesMatch(rules: NamedRuleWithOperations[], match: MatchResources, att
   return matchRules({ rules: named, matchPolicy: match.matchPolicy } as Webhook, attributes, equivalents) !== undefined;
 }
 
+/**
+ * Whether the resource rules of `match` can concern requests of this shape, whatever their object, name and
+ * namespace: a necessary condition of matchesResources (rules whose resourceNames leave the request out, exclusions
+ * and selectors can only say no), answered the same for every request of the shape.
+ */
+export function mayMatchResources(
+  match: MatchResources | undefined,
+  attributes: AdmissionAttributes,
+  equivalents: ResourceType[],
+): boolean {
+  if (!match?.resourceRules?.length) return true;
+  return matchRules({ rules: match.resourceRules, matchPolicy: match.matchPolicy } as Webhook, attributes, equivalents) !== undefined;
+}
+
 /** Label lookup of a namespace, from the informer or the API. */
 export type NamespaceLabels = (namespace: string) => Promise<Record<string, string>>;
 

@@ -18,9 +18,10 @@ import { serviceAccountUser } from '../../auth/user.js';
 import type { Client } from '../../client/client.js';
 import type { Informer, SharedInformerFactory } from '../../runtime/informer.js';
 import type { AdmissionAttributes, AdmissionChain, ValidatingPlugin } from '../chain.js';
+import { ShapeMemo } from '../shape-memo.js';
 import { equivalentTypes, isExemptFromWebhooks } from '../webhooks/matching.js';
 import { evaluatePolicy, type PolicyFailure } from './evaluate.js';
-import { matchesResources } from './matching.js';
+import { matchesResources, mayMatchResources } from './matching.js';
 import { admissionRequestOf } from './request.js';
 import { runPolicyStatus, type PolicyStatusOptions } from './status.js';
 import type { ParamRef, ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding } from './types.js';
@@ -38,6 +39,11 @@ export interface PolicyAdmissionOptions extends Pick<PolicyStatusOptions, 'custo
 
 const NO_PARAMS = Symbol('no params found');
 
+interface Candidate {
+  binding: ValidatingAdmissionPolicyBinding;
+  policy: ValidatingAdmissionPolicy;
+}
+
 const reasonCodes: Record<string, number> = { Forbidden: 403, Unauthorized: 401, RequestEntityTooLarge: 413, Invalid: 422 };
 
 export class ValidatingAdmissionPolicyPlugin implements ValidatingPlugin {
@@ -47,28 +53,59 @@ export class ValidatingAdmissionPolicyPlugin implements ValidatingPlugin {
   private readonly namespaces: Informer;
   /** The bindings in name order, kept until one changes: every write asks for them. */
   private sortedBindings: readonly ValidatingAdmissionPolicyBinding[] | undefined;
+  /**
+   * Per request shape (type, then operation, subresource and scope), the bindings, in name order, with a policy
+   * whose resource rules and theirs may concern it (resource names, exclusions and selectors are still asked per
+   * request); kept for one list of served types, until a policy or binding changes. Most writes concern none.
+   */
+  private shapes: { types: readonly ResourceType[]; byShape: ShapeMemo<readonly Candidate[]> } | undefined;
 
   constructor(private readonly options: PolicyAdmissionOptions) {
     this.policies = options.informers.informerFor({ apiVersion: ADMISSION_V1, kind: 'ValidatingAdmissionPolicy' });
     this.bindings = options.informers.informerFor({ apiVersion: ADMISSION_V1, kind: 'ValidatingAdmissionPolicyBinding' });
     this.namespaces = options.informers.informerFor({ apiVersion: 'v1', kind: 'Namespace' });
-    const forget = (): void => {
+    const forgetBindings = (): void => {
       this.sortedBindings = undefined;
+      this.shapes = undefined;
     };
-    this.bindings.addEventHandler({ onAdd: forget, onUpdate: forget, onDelete: forget });
+    this.bindings.addEventHandler({ onAdd: forgetBindings, onUpdate: forgetBindings, onDelete: forgetBindings });
+    const forgetPolicies = (): void => {
+      this.shapes = undefined;
+    };
+    this.policies.addEventHandler({ onAdd: forgetPolicies, onUpdate: forgetPolicies, onDelete: forgetPolicies });
     runPolicyStatus(this.policies, options);
+  }
+
+  handles(attributes: AdmissionAttributes): boolean {
+    return !isExemptFromWebhooks(attributes.type) && this.candidates(attributes).length > 0;
+  }
+
+  /** The bindings (with their policies) whose resource rules may concern requests of this shape. */
+  private candidates(attributes: AdmissionAttributes): readonly Candidate[] {
+    const types = this.options.resourceTypes();
+    if (this.shapes?.types !== types) this.shapes = { types, byShape: new ShapeMemo() };
+    return this.shapes.byShape.get(attributes, (shape) => {
+      const equivalents = equivalentTypes(types, shape.type);
+      this.sortedBindings ??= [...this.bindings.list()].sort((a, b) => ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1));
+      return this.sortedBindings.flatMap((binding) => {
+        // Validation refuses a binding without a policy name or a policy without a spec; stored state is not trusted to hold it.
+        const policy = binding.spec?.policyName ? this.policies.getByName(undefined, binding.spec.policyName) : undefined;
+        if (!policy?.spec) return [];
+        const concerned =
+          mayMatchResources(policy.spec.matchConstraints, shape, equivalents) &&
+          mayMatchResources(binding.spec.matchResources, shape, equivalents);
+        return concerned ? [{ binding, policy }] : [];
+      });
+    });
   }
 
   async validate(attributes: AdmissionAttributes): Promise<void> {
     if (isExemptFromWebhooks(attributes.type)) return;
-    this.sortedBindings ??= [...this.bindings.list()].sort((a, b) => ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1));
-    if (this.sortedBindings.length === 0) return;
+    const candidates = this.candidates(attributes);
+    if (candidates.length === 0) return;
     const equivalents = equivalentTypes(this.options.resourceTypes(), attributes.type);
     const namespaceLabels = (ns: string) => this.namespace(ns).then((n) => n?.metadata.labels ?? {});
-    for (const binding of this.sortedBindings) {
-      // Validation refuses a binding without a policy name or a policy without a spec; stored state is not trusted to hold it.
-      const policy = binding.spec?.policyName ? this.policies.getByName(undefined, binding.spec.policyName) : undefined;
-      if (!policy?.spec) continue;
+    for (const { binding, policy } of candidates) {
       if (!(await matchesResources(policy.spec.matchConstraints, attributes, equivalents, namespaceLabels))) continue;
       if (!(await matchesResources(binding.spec.matchResources, attributes, equivalents, namespaceLabels))) continue;
       const failures = await this.evaluate(policy, binding, attributes);

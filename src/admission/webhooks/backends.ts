@@ -7,7 +7,8 @@
  */
 import type { AdmissionResponse, AdmissionReview } from './types.js';
 
-export type WebhookHandler = (review: AdmissionReview) => Promise<AdmissionResponse>;
+/** A server's answer: given at once (the usual in-process case: no timeout can pass) or later. */
+export type WebhookHandler = (review: AdmissionReview) => AdmissionResponse | Promise<AdmissionResponse>;
 
 /** "<namespace>/<name>" of a Service, e.g. "kubevirt/virt-api". */
 export type ServiceKey = string;

@@ -14,6 +14,8 @@ import type { Logger } from '../../runtime/logger.js';
 import type { Informer, SharedInformerFactory } from '../../runtime/informer.js';
 import type { SeededRandom } from '../../runtime/seeded-random.js';
 import type { AdmissionAttributes, AdmissionChain, MutatingPlugin, ValidatingPlugin } from '../chain.js';
+import { andThen, inSequence, type MaybePromise } from '../maybe-async.js';
+import { ShapeMemo } from '../shape-memo.js';
 import type { WebhookBackends } from './backends.js';
 import { callWebhook, CallingWebhookError, type CallDeps } from './call.js';
 import {
@@ -67,13 +69,12 @@ class WebhookSource {
   /** The webhooks in call order, kept until a configuration changes: every write asks for them. */
   private ordered: readonly ConfiguredWebhook[] | undefined;
   /**
-   * Per webhook list and equivalents list (both replaced when configurations or types change), the webhooks whose
-   * rules concern one shape of request, in call order: every write asks, and the rules answer the same for the same shape.
+   * The webhooks whose rules concern a shape of request, in call order, for one webhook list and one list of served
+   * types (both replaced when configurations or CRDs change): every write asks, up to twice.
    */
-  private readonly ruleMatches = new WeakMap<
-    readonly ConfiguredWebhook[],
-    WeakMap<readonly ResourceType[], Map<string, readonly RuleMatch[]>>
-  >();
+  private ruleMatches:
+    | { webhooks: readonly ConfiguredWebhook[]; types: readonly ResourceType[]; byShape: ShapeMemo<readonly RuleMatch[]> }
+    | undefined;
 
   constructor(
     private readonly options: WebhookAdmissionOptions,
@@ -111,41 +112,43 @@ class WebhookSource {
 
   /** The webhooks, in call order, whose rules concern this request's operation, resource, subresource and scope. */
   candidates(attributes: AdmissionAttributes): readonly RuleMatch[] {
-    const { type, operation, subresource, namespace } = attributes;
     const webhooks = this.webhooks();
-    const equivalents = equivalentTypes(this.options.resourceTypes(), type);
-    let byEquivalents = this.ruleMatches.get(webhooks);
-    if (!byEquivalents) this.ruleMatches.set(webhooks, (byEquivalents = new WeakMap()));
-    let byShape = byEquivalents.get(equivalents);
-    if (!byShape) byEquivalents.set(equivalents, (byShape = new Map()));
-    const shape = `${operation} ${type.group}/${type.version}/${type.plural}/${subresource ?? ''} ${namespace ? 'namespaced' : ''}`;
-    let matches = byShape.get(shape);
-    if (!matches) {
-      matches = webhooks.flatMap(({ webhook }) => {
-        const invocation = matchRules(webhook, attributes, equivalents);
+    const types = this.options.resourceTypes();
+    if (this.ruleMatches?.webhooks !== webhooks || this.ruleMatches.types !== types)
+      this.ruleMatches = { webhooks, types, byShape: new ShapeMemo() };
+    return this.ruleMatches.byShape.get(attributes, (shape) => {
+      const equivalents = equivalentTypes(types, shape.type);
+      return webhooks.flatMap(({ webhook }) => {
+        const invocation = matchRules(webhook, shape, equivalents);
         return invocation ? [{ webhook, invocation }] : [];
       });
-      byShape.set(shape, matches);
-    }
-    return matches;
+    });
   }
 
-  /** Whether a webhook whose rules match concerns this request: its object selector, match conditions and namespace selector. */
-  async admits(webhook: Webhook, attributes: AdmissionAttributes): Promise<boolean> {
+  /**
+   * Whether a webhook whose rules match concerns this request: its object selector, match conditions and namespace
+   * selector. Answered at once unless the namespace's labels need a live read (a namespace the informer has not seen).
+   */
+  admits(webhook: Webhook, attributes: AdmissionAttributes): boolean | Promise<boolean> {
     if (!matchObjectSelector(webhook, attributes) || !matchConditions(webhook, attributes)) return false;
     const subject = namespaceSelectorSubject(webhook, attributes);
     if (!subject) return true;
-    const labels = 'fromObject' in subject ? (subject.fromObject.metadata.labels ?? {}) : await this.namespaceLabels(subject.namespace);
-    return namespaceLabelsMatch(webhook, labels);
+    if ('fromObject' in subject) return namespaceLabelsMatch(webhook, subject.fromObject.metadata.labels ?? {});
+    const cached = this.namespaces.getByName(undefined, subject.namespace);
+    if (cached) return namespaceLabelsMatch(webhook, cached.metadata.labels ?? {});
+    return this.liveNamespaceLabels(subject.namespace).then((labels) => namespaceLabelsMatch(webhook, labels));
   }
 
-  call(webhook: Webhook, attributes: AdmissionAttributes, invocation: Invocation, mutating: boolean): Promise<KubeObject | undefined> {
+  /** Whether any webhook's rules concern requests of this shape (the chain skips the plugin otherwise). */
+  concerns(attributes: AdmissionAttributes): boolean {
+    return !isExemptFromWebhooks(attributes.type) && this.candidates(attributes).length > 0;
+  }
+
+  call(webhook: Webhook, attributes: AdmissionAttributes, invocation: Invocation, mutating: boolean): MaybePromise<KubeObject | undefined> {
     return callWebhook(webhook, attributes, invocation, this.deps, mutating);
   }
 
-  private async namespaceLabels(namespace: string): Promise<Record<string, string>> {
-    const cached = this.namespaces.getByName(undefined, namespace);
-    if (cached) return cached.metadata.labels ?? {};
+  private async liveNamespaceLabels(namespace: string): Promise<Record<string, string>> {
     return (await this.options.client.get({ apiVersion: 'v1', kind: 'Namespace' }, undefined, namespace)).metadata.labels ?? {};
   }
 }
@@ -161,30 +164,48 @@ export class MutatingWebhookPlugin implements MutatingPlugin {
 
   constructor(private readonly source: WebhookSource) {}
 
-  async mutate(attributes: AdmissionAttributes): Promise<KubeObject | undefined> {
-    if (isExemptFromWebhooks(attributes.type)) return attributes.object;
-    let current = attributes;
-    // reinvocationPolicy IfNeeded: a webhook whose output a later webhook changed runs once more.
-    const ifNeeded: Array<{ match: RuleMatch; output: KubeObject | undefined }> = [];
-    for (const match of this.source.candidates(attributes)) {
-      current = await this.invoke(match, current);
-      if (match.webhook.reinvocationPolicy === 'IfNeeded') ifNeeded.push({ match, output: current.object });
-    }
-    for (const entry of ifNeeded) if (entry.output !== current.object) current = await this.invoke(entry.match, current);
-    return current.object;
+  handles(attributes: AdmissionAttributes): boolean {
+    return this.source.concerns(attributes);
   }
 
-  private async invoke({ webhook, invocation }: RuleMatch, attributes: AdmissionAttributes): Promise<AdmissionAttributes> {
-    if (!(await this.source.admits(webhook, attributes))) return attributes;
-    try {
-      const patched = await this.source.call(webhook, attributes, invocation, true);
-      return patched ? { ...attributes, object: patched } : attributes;
-    } catch (err) {
+  mutate(attributes: AdmissionAttributes): MaybePromise<KubeObject | undefined> {
+    if (isExemptFromWebhooks(attributes.type)) return attributes.object;
+    // reinvocationPolicy IfNeeded: a webhook whose output a later webhook changed runs once more.
+    const ifNeeded: Array<{ match: RuleMatch; output: KubeObject | undefined }> = [];
+    const calls = this.source.candidates(attributes).map(
+      (match) => (current: AdmissionAttributes) =>
+        andThen(this.invoke(match, current), (next) => {
+          if (match.webhook.reinvocationPolicy === 'IfNeeded') ifNeeded.push({ match, output: next.object });
+          return next;
+        }),
+    );
+    const reinvocations = (current: AdmissionAttributes) =>
+      inSequence(
+        current,
+        ifNeeded.map(
+          (entry) => (latest: AdmissionAttributes) => (entry.output !== latest.object ? this.invoke(entry.match, latest) : latest),
+        ),
+      );
+    return andThen(andThen(inSequence(attributes, calls), reinvocations), (current) => current.object);
+  }
+
+  private invoke({ webhook, invocation }: RuleMatch, attributes: AdmissionAttributes): MaybePromise<AdmissionAttributes> {
+    const patched = (object: KubeObject | undefined): AdmissionAttributes => (object ? { ...attributes, object } : attributes);
+    const failed = (err: unknown): AdmissionAttributes => {
       if (!(err instanceof CallingWebhookError)) throw err;
       const failure = failedCall(webhook, err);
       if (failure) throw failure;
       return attributes;
-    }
+    };
+    return andThen(this.source.admits(webhook, attributes), (admitted) => {
+      if (!admitted) return attributes;
+      try {
+        const answer = this.source.call(webhook, attributes, invocation, true);
+        return answer instanceof Promise ? answer.then(patched, failed) : patched(answer);
+      } catch (err) {
+        return failed(err);
+      }
+    });
   }
 }
 
@@ -193,23 +214,31 @@ export class ValidatingWebhookPlugin implements ValidatingPlugin {
 
   constructor(private readonly source: WebhookSource) {}
 
+  handles(attributes: AdmissionAttributes): boolean {
+    return this.source.concerns(attributes);
+  }
+
   /** All matching webhooks are called at once, as the apiserver does; the first failure in webhook order is the answer. */
-  async validate(attributes: AdmissionAttributes): Promise<void> {
+  validate(attributes: AdmissionAttributes): MaybePromise<void> {
     if (isExemptFromWebhooks(attributes.type)) return;
-    const outcomes = await Promise.all(
-      this.source.candidates(attributes).map(async ({ webhook, invocation }) => {
-        if (!(await this.source.admits(webhook, attributes))) return undefined;
+    const outcomes = this.source.candidates(attributes).map(({ webhook, invocation }) =>
+      andThen(this.source.admits(webhook, attributes), (admitted) => {
+        if (!admitted) return undefined;
+        // A failed call is a failure by failurePolicy; a denial (or any other error) is the outcome as it is.
+        const failure = (err: unknown): unknown => (err instanceof CallingWebhookError ? failedCall(webhook, err) : err);
         try {
-          await this.source.call(webhook, attributes, invocation, false);
-          return undefined;
+          const answer = this.source.call(webhook, attributes, invocation, false);
+          return answer instanceof Promise ? answer.then(() => undefined, failure) : undefined;
         } catch (err) {
-          if (err instanceof CallingWebhookError) return failedCall(webhook, err);
-          return err;
+          return failure(err);
         }
       }),
     );
-    const failure = outcomes.find((outcome) => outcome !== undefined);
-    if (failure) throw failure;
+    const firstFailure = (settled: unknown[]): void => {
+      const failure = settled.find((outcome) => outcome !== undefined);
+      if (failure) throw failure;
+    };
+    return outcomes.some((outcome) => outcome instanceof Promise) ? Promise.all(outcomes).then(firstFailure) : firstFailure(outcomes);
   }
 }
 

@@ -4,7 +4,7 @@
  * mirror pods, and updates the status of and deletes only pods bound
  * to it. Messages are kube's (plugin/pkg/admission/noderestriction).
  */
-import type { ValidatingPlugin } from '../../admission/chain.js';
+import type { Handles, ValidatingPlugin } from '../../admission/chain.js';
 import { forbidden } from '../../api/errors.js';
 import type { KubeObject } from '../../api/types.js';
 import { nodeNameOf, OWN_LEASE_ONLY } from './node-authorizer.js';
@@ -12,11 +12,19 @@ import { nodeNameOf, OWN_LEASE_ONLY } from './node-authorizer.js';
 const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
 const nodeNameOfPod = (pod: KubeObject | undefined): string | undefined => (pod?.spec as { nodeName?: string } | undefined)?.nodeName;
 
+/** Writes by a node (kubelet) of pods, nodes and leases: the only ones the plugin restricts. */
+const isNodeWrite: Handles = ({ type, user }) =>
+  (type.plural === 'pods' || type.plural === 'nodes' || type.plural === 'leases') &&
+  (type.group === '' || type.group === 'coordination.k8s.io') &&
+  nodeNameOf(user) !== undefined;
+
 export const nodeRestriction: ValidatingPlugin = {
   name: 'NodeRestriction',
-  async validate({ operation, type, subresource, name, object, oldObject, user }) {
-    const node = nodeNameOf(user);
-    if (node === undefined || (type.group !== '' && type.group !== 'coordination.k8s.io')) return;
+  handles: isNodeWrite,
+  validate(attributes) {
+    const node = isNodeWrite(attributes) ? nodeNameOf(attributes.user) : undefined;
+    if (node === undefined) return;
+    const { operation, type, subresource, name, object, oldObject } = attributes;
     const deny = (why: string) => forbidden({ group: type.group, resource: type.plural, name }, why);
     if (type.plural === 'pods') {
       if (operation === 'CREATE' && !subresource && !object?.metadata.annotations?.[MIRROR_ANNOTATION]) {

@@ -6,7 +6,7 @@
  * escalation-allowed writers may set an aggregationRule. system:masters
  * writes anything. Denials carry kube's wording.
  */
-import type { ValidatingPlugin } from '../../admission/chain.js';
+import type { Handles, ValidatingPlugin } from '../../admission/chain.js';
 import { forbidden } from '../../api/errors.js';
 import { deepEqual } from '../../api/registry/object-diff.js';
 import type { Authorizer } from '../authorization/authorizer.js';
@@ -23,6 +23,9 @@ function notHeldMessage(user: UserInfo, missing: PolicyRule[]): string {
   return `${who} is attempting to grant RBAC permissions not currently held:\n${missing.map(compactRule).join('\n')}`;
 }
 
+const isRbacWrite: Handles = ({ type, subresource, operation }) =>
+  type.group === RBAC_GROUP && !subresource && (operation === 'CREATE' || operation === 'UPDATE');
+
 export function escalationCheck(authorizer: Authorizer): ValidatingPlugin {
   const allowedTo = (user: UserInfo, verb: string, resource: string, namespace: string | undefined, name: string) =>
     authorizer.authorize(user, { kind: 'resource', verb, apiGroup: RBAC_GROUP, resource, namespace, name }).allowed;
@@ -35,8 +38,10 @@ export function escalationCheck(authorizer: Authorizer): ValidatingPlugin {
 
   return {
     name: 'RBACEscalationPrevention',
-    async validate({ operation, type, object, oldObject, namespace, user, subresource }) {
-      if (type.group !== RBAC_GROUP || subresource || (operation !== 'CREATE' && operation !== 'UPDATE') || !object) return;
+    handles: isRbacWrite,
+    async validate(attributes) {
+      const { type, object, oldObject, namespace, user } = attributes;
+      if (!object || !isRbacWrite(attributes)) return;
       if (user.groups.includes(MASTERS_GROUP)) return;
       const name = object.metadata.name ?? '';
       const subject = { resource: type.plural, name };

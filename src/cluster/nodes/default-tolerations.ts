@@ -5,7 +5,7 @@
  * each, so the taint eviction controller evicts its pods five minutes after
  * a node is lost.
  */
-import type { MutatingPlugin } from '../../admission/chain.js';
+import type { Handles, MutatingPlugin } from '../../admission/chain.js';
 import type { KubeObject } from '../../api/types.js';
 import type { PodSpec, Toleration } from '../../kube/pods.js';
 import { TAINT_NOT_READY, TAINT_UNREACHABLE } from '../../kube/nodes.js';
@@ -16,12 +16,15 @@ export const DEFAULT_TOLERATION_SECONDS = 300;
 const toleratesNoExecute = (tolerations: Toleration[], key: string): boolean =>
   tolerations.some((t) => (t.key === key || !t.key) && (t.effect === 'NoExecute' || !t.effect));
 
+const isPodWrite: Handles = ({ type, subresource, operation }) =>
+  type.group === '' && type.plural === 'pods' && !subresource && (operation === 'CREATE' || operation === 'UPDATE');
+
 export const defaultTolerationSecondsPlugin: MutatingPlugin = {
   name: 'DefaultTolerationSeconds',
+  handles: isPodWrite,
   async mutate(attributes) {
-    const { object, type, subresource, operation } = attributes;
-    if (!object || type.group !== '' || type.plural !== 'pods' || subresource) return object;
-    if (operation !== 'CREATE' && operation !== 'UPDATE') return object;
+    const { object } = attributes;
+    if (!object || !isPodWrite(attributes)) return object;
     const spec = object.spec as PodSpec | undefined;
     const tolerations = spec?.tolerations ?? [];
     const added = [TAINT_NOT_READY, TAINT_UNREACHABLE]

@@ -4,7 +4,7 @@
  * spec.priorityClassName (or the globalDefault class, or none: priority 0 and PreemptLowerPriority) into
  * spec.priority and spec.preemptionPolicy, refusing a class that does not exist or values that contradict it.
  */
-import type { MutatingPlugin } from '../../admission/chain.js';
+import type { Handles, MutatingPlugin } from '../../admission/chain.js';
 import { forbidden } from '../../api/errors.js';
 import type { KubeObject } from '../../api/types.js';
 
@@ -40,12 +40,16 @@ export const systemPriorityClasses = [
   preemptionPolicy: 'PreemptLowerPriority',
 }));
 
+const isPodCreate: Handles = ({ type, subresource, operation }) =>
+  type.group === '' && type.plural === 'pods' && !subresource && operation === 'CREATE';
+
 export function priorityAdmission(deps: PriorityAdmissionDeps): MutatingPlugin {
   return {
     name: 'Priority',
+    handles: isPodCreate,
     async mutate(attributes) {
-      const { object, type, subresource, operation } = attributes;
-      if (!object || type.group !== '' || type.plural !== 'pods' || subresource || operation !== 'CREATE') return object;
+      const { object } = attributes;
+      if (!object || !isPodCreate(attributes)) return object;
       const spec = (object.spec ?? {}) as { priorityClassName?: string; priority?: number; preemptionPolicy?: string };
       const subject = { group: '', resource: 'pods', name: object.metadata.name ?? '' };
       let className = spec.priorityClassName ?? '';

@@ -7,7 +7,7 @@
  * Free ports are drawn at random from the range's dynamic band first, as kube's bitmap allocator does, so the lower
  * band stays free for static requests; the random source is the emulator's seeded one, so runs repeat.
  */
-import type { AdmissionAttributes, MutatingPlugin } from '../../admission/chain.js';
+import type { AdmissionAttributes, Handles, MutatingPlugin } from '../../admission/chain.js';
 import { FieldError, internalError, invalid } from '../../api/errors.js';
 import type { KubeObject } from '../../api/types.js';
 
@@ -54,10 +54,12 @@ export class NodePortAllocator implements MutatingPlugin {
     this.range = options.range ?? DEFAULT_NODE_PORT_RANGE;
   }
 
+  readonly handles: Handles = ({ type, subresource, operation }) =>
+    type.group === '' && type.kind === 'Service' && !subresource && (operation === 'CREATE' || operation === 'UPDATE');
+
   async mutate(attributes: AdmissionAttributes): Promise<KubeObject | undefined> {
-    const { object, type } = attributes;
-    if (!object || type.group !== '' || type.kind !== 'Service' || attributes.subresource) return object;
-    if (attributes.operation !== 'CREATE' && attributes.operation !== 'UPDATE') return object;
+    const { object } = attributes;
+    if (!object || !this.handles(attributes)) return object;
     const oldSpec = attributes.operation === 'UPDATE' ? ((attributes.oldObject?.spec ?? {}) as ServiceSpec) : {};
     const spec = structuredClone((object.spec ?? {}) as ServiceSpec);
     if (!wantsNodePorts(spec)) {

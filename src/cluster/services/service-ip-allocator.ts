@@ -5,7 +5,7 @@
  * one it asked for if that is free. Updates keep the allocated address.
  * The lead registers it in the admission chain.
  */
-import type { AdmissionAttributes, MutatingPlugin } from '../../admission/chain.js';
+import type { AdmissionAttributes, Handles, MutatingPlugin } from '../../admission/chain.js';
 import { FieldError, invalid } from '../../api/errors.js';
 import type { KubeObject } from '../../api/types.js';
 
@@ -40,9 +40,11 @@ export class ServiceIpAllocator implements MutatingPlugin {
     this.first = toNumber(base);
   }
 
+  readonly handles: Handles = ({ type, subresource }) => type.group === '' && type.kind === 'Service' && !subresource;
+
   async mutate(attributes: AdmissionAttributes): Promise<KubeObject | undefined> {
-    const { object, type } = attributes;
-    if (!object || type.group !== '' || type.kind !== 'Service' || attributes.subresource) return object;
+    const { object } = attributes;
+    if (!object || !this.handles(attributes)) return object;
     const spec = (object.spec ?? {}) as ServiceSpec;
     if (spec.type === 'ExternalName' || spec.clusterIP === 'None') return object;
     if (attributes.operation === 'UPDATE') {

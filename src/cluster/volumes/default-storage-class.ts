@@ -5,7 +5,7 @@
  * storageclass.kubernetes.io/is-default-class=true (the newest when several are,
  * then by name). An explicit "" asks for no class and is left alone.
  */
-import type { MutatingPlugin } from '../../admission/chain.js';
+import type { Handles, MutatingPlugin } from '../../admission/chain.js';
 import type { KubeObject } from '../../api/types.js';
 import { ANN_DEFAULT_STORAGE_CLASS, type PersistentVolumeClaim } from '../../kube/volumes.js';
 
@@ -20,11 +20,16 @@ export function defaultStorageClassName(classes: readonly KubeObject[]): string 
   return defaults[0]?.metadata.name;
 }
 
+const isClaimCreate: Handles = ({ type, subresource, operation }) =>
+  type.group === '' && type.plural === 'persistentvolumeclaims' && !subresource && operation === 'CREATE';
+
 export function defaultStorageClassPlugin(listStorageClasses: () => readonly KubeObject[]): MutatingPlugin {
   return {
     name: 'DefaultStorageClass',
-    async mutate({ object, type, subresource, operation }) {
-      if (!object || operation !== 'CREATE' || subresource || type.group !== '' || type.plural !== 'persistentvolumeclaims') return object;
+    handles: isClaimCreate,
+    async mutate(attributes) {
+      const { object } = attributes;
+      if (!object || !isClaimCreate(attributes)) return object;
       const claim = object as PersistentVolumeClaim;
       if (claim.spec?.storageClassName !== undefined || claim.metadata.annotations?.[BETA_CLASS_ANNOTATION] !== undefined) return object;
       const className = defaultStorageClassName(listStorageClasses());

@@ -147,6 +147,40 @@ t.test('ValidatingAdmissionPolicy', async (t) => {
     t.match(status.typeChecking.expressionWarnings[0].warning, "undefined field 'teath'");
   });
 
+  // The plugin keeps, per request shape, the bindings whose rules may concern it; a changed policy or binding must count at once.
+  t.test('a policy whose rules change checks the resources they name now; a deleted binding checks nothing', async (t) => {
+    const guard = (resource: string) => ({
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicy',
+      metadata: { name: 'guard' },
+      spec: {
+        failurePolicy: 'Fail',
+        matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: [resource] }] },
+        validations: [{ expression: 'false', message: `no new ${resource}` }],
+      },
+    });
+    const guardBinding = {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicyBinding',
+      metadata: { name: 'guard' },
+      spec: { policyName: 'guard', validationActions: ['Deny'] },
+    };
+    const apply = async (...docs: object[]) => {
+      const r = await kubectl(['apply', '-f', '-'], { input: docs.map((d) => JSON.stringify(d)).join('\n') });
+      t.equal(r.code, 0, r.stderr);
+    };
+    const secret = (name: string) => kubectl(['create', 'secret', 'generic', name, '-n', 'dev', '--from-literal=a=b']);
+    const configMapIn = (name: string) => kubectl(['create', '-f', '-'], { input: configMap('dev', name, { a: '1' }) });
+    await apply(guard('secrets'), guardBinding);
+    t.match((await secret('s1')).stderr, 'no new secrets');
+    t.equal((await configMapIn('c1')).code, 0);
+    await apply(guard('configmaps'));
+    t.equal((await secret('s2')).code, 0, 'secrets are no longer checked');
+    t.match((await configMapIn('c2')).stderr, 'no new configmaps');
+    t.equal((await kubectl(['delete', 'validatingadmissionpolicybinding', 'guard'])).code, 0);
+    t.equal((await configMapIn('c3')).code, 0, 'without its binding the policy checks nothing');
+  });
+
   t.test('a policy whose CEL does not compile is refused when written', async (t) => {
     const bad = { ...policy, metadata: { name: 'bad' }, spec: { ...policy.spec, validations: [{ expression: 'object.data.size( >' }] } };
     const r = await kubectl(['create', '-f', '-'], { input: JSON.stringify(bad) });

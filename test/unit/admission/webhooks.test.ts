@@ -3,12 +3,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AdmissionChain, type AdmissionAttributes } from '../../../src/admission/chain.js';
+import { jsonPatchResponse } from '../../../src/admission/webhooks/in-process-patch.js';
 import { WebhookBackends, registerWebhookAdmission, type AdmissionReview, type Webhook } from '../../../src/admission/webhooks/index.js';
 import { builtinResourceTypes } from '../../../src/api/builtin-types.js';
 import { StatusError } from '../../../src/api/errors.js';
+import type { Operation } from '../../../src/api/patch/json-patch.js';
 import type { KubeObject, ResourceType } from '../../../src/api/types.js';
 import { adminUser } from '../../../src/auth/user.js';
 import { startEmulator } from '../../../src/emulator.js';
+import type { VirtualClock } from '../../../src/runtime/clock.js';
 import { SharedInformerFactory } from '../../../src/runtime/informer.js';
 import { SeededRandom } from '../../../src/runtime/seeded-random.js';
 
@@ -61,6 +64,11 @@ let answer: Answer = () => ({});
 backends.addService('hooks/fake', () => available);
 for (const path of ['/mutate', '/validate']) {
   backends.handle('hooks/fake', path, async (review) => {
+    reviews.push(review);
+    return { uid: review.request!.uid, allowed: true, ...answer(review) };
+  });
+  // The same server answering at once, as virt-api's in-process admitters do.
+  backends.handle('hooks/fake', `${path}-now`, (review) => {
     reviews.push(review);
     return { uid: review.request!.uid, allowed: true, ...answer(review) };
   });
@@ -310,4 +318,107 @@ t.test('matchPolicy Equivalent calls a webhook for another version of the same r
   await configure('ValidatingWebhookConfiguration', [hook('exact.example.com', '/validate', { matchPolicy: 'Exact' })]);
   await localChain.validate(attributes({ type: v1alpha1 }));
   t.equal(reviews.length, 1, 'Exact does not match the other version');
+});
+
+/** What a chain call came to: the object (or the error's code and message), and the warnings. */
+async function outcomeOf(call: (attrs: AdmissionAttributes) => Promise<unknown>): Promise<unknown> {
+  const attrs = attributes();
+  const result = await call(attrs).then(
+    (value) => ({ value }),
+    (err: StatusError) => ({ code: err.code, message: err.message }),
+  );
+  return { result, warnings: attrs.warnings };
+}
+
+t.test('a server that answers at once gets the same patch, warnings, denials and errors as one that answers later', async (t) => {
+  const answers: Array<[string, Answer]> = [
+    ['nothing', () => ({})],
+    [
+      'a patch and warnings',
+      () => ({
+        patch: Buffer.from(JSON.stringify([{ op: 'add', path: '/data/b', value: '2' }])).toString('base64'),
+        patchType: 'JSONPatch',
+        warnings: ['be careful'],
+      }),
+    ],
+    ['a denial', () => ({ allowed: false, status: { code: 403, reason: 'Forbidden', message: 'no' }, warnings: ['denied'] })],
+    [
+      'a patch that does not apply',
+      () => ({ patch: Buffer.from('[{"op":"remove","path":"/nope"}]').toString('base64'), patchType: 'JSONPatch' }),
+    ],
+    ['a wrong uid', () => ({ uid: 'other' })],
+  ];
+  for (const [what, given] of answers) {
+    answer = given;
+    const outcomes = [];
+    for (const path of ['/mutate', '/mutate-now']) {
+      await configure('MutatingWebhookConfiguration', [hook('same.example.com', path)]);
+      const mutated = await outcomeOf((attrs) => chain.mutate(attrs));
+      await configure('MutatingWebhookConfiguration', []);
+      await configure('ValidatingWebhookConfiguration', [hook('same.example.com', path.replace('mutate', 'validate'))]);
+      const validated = await outcomeOf((attrs) => chain.validate(attrs));
+      await configure('ValidatingWebhookConfiguration', []);
+      outcomes.push({ mutated, validated });
+    }
+    // The uid of each call differs; the message that quotes it is compared without it.
+    const withoutUids = JSON.parse(JSON.stringify(outcomes).replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '<uid>'));
+    t.same(withoutUids[1], withoutUids[0], what);
+  }
+  t.equal(reviews.length, 2 * 2 * answers.length, 'every call reached its server');
+});
+
+t.test('an answer at once sets no timer; one that never comes still times out by timeoutSeconds', async (t) => {
+  const clock = emulator.clock as VirtualClock;
+  let timersSet = 0;
+  const setTimeout = clock.setTimeout.bind(clock);
+  clock.setTimeout = (fn, ms) => {
+    timersSet++;
+    return setTimeout(fn, ms);
+  };
+  t.teardown(() => {
+    clock.setTimeout = setTimeout;
+  });
+  await configure('ValidatingWebhookConfiguration', [hook('now.example.com', '/validate-now', { timeoutSeconds: 3 })]);
+  timersSet = 0;
+  await chain.validate(attributes());
+  t.equal(timersSet, 0, 'no deadline for an answer given at once');
+  backends.handle('hooks/fake', '/never', () => new Promise(() => {}));
+  await configure('ValidatingWebhookConfiguration', [hook('never.example.com', '/never', { timeoutSeconds: 3 })]);
+  timersSet = 0;
+  const pending = chain.validate(attributes()).catch((e: unknown) => e);
+  await settle();
+  t.equal(timersSet, 1, 'a pending answer races the deadline');
+  await clock.advance(3000);
+  const err = (await pending) as StatusError;
+  t.equal(
+    err.message,
+    'Internal error occurred: failed calling webhook "never.example.com": failed to call webhook: Post "https://fake.hooks.svc:443/never?timeout=3s": context deadline exceeded',
+  );
+  await configure('ValidatingWebhookConfiguration', []);
+});
+
+t.test('a patch handed over as operations gives what its base64 text gives', async (t) => {
+  // Values as the JSON text carries them: an undefined member is left out, an undefined item is null.
+  const operations = [
+    { op: 'add', path: '/data/b', value: '2' },
+    { op: 'add', path: '/metadata/annotations', value: { kept: 'yes', dropped: undefined } },
+    { op: 'add', path: '/spec', value: { list: [1, undefined, 'x'], when: new Date(Date.UTC(2026, 0, 1)) } },
+  ] as unknown as Operation[];
+  const results = [];
+  for (const asText of [true, false]) {
+    backends.handle('hooks/fake', '/ops', (review) => {
+      const allowed = { uid: review.request!.uid, allowed: true };
+      if (!asText) return jsonPatchResponse(allowed, operations);
+      return { ...allowed, patch: Buffer.from(JSON.stringify(operations)).toString('base64'), patchType: 'JSONPatch' };
+    });
+    await configure('MutatingWebhookConfiguration', [hook('ops.example.com', '/ops')]);
+    results.push(await chain.mutate(attributes()));
+  }
+  await configure('MutatingWebhookConfiguration', []);
+  t.equal(JSON.stringify(results[1]), JSON.stringify(results[0]));
+  t.notOk('dropped' in (results[1]!.metadata.annotations ?? {}), 'no member JSON would not carry');
+  t.same((results[1] as KubeObject & { spec: unknown }).spec, { list: [1, null, 'x'], when: '2026-01-01T00:00:00.000Z' });
+  const response = jsonPatchResponse({ uid: 'u', allowed: true }, operations);
+  t.equal(response.patch, Buffer.from(JSON.stringify(operations)).toString('base64'), 'its text, when read, is the JSON of the operations');
+  t.equal(response.patchType, 'JSONPatch');
 });

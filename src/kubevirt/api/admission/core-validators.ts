@@ -54,7 +54,7 @@ function volumesWithoutDisks(spec: VmiSpec): Cause[] {
 }
 
 /** /virtualmachineinstances-validate-create */
-export async function vmiCreateValidator(deps: AdmissionDeps, review: AdmissionReview): Promise<AdmissionResponse> {
+export function vmiCreateValidator(deps: AdmissionDeps, review: AdmissionReview): AdmissionResponse {
   const request = requestOf(review);
   const config = deps.config();
   const vmi = request.object as Vmi;
@@ -84,7 +84,7 @@ export async function vmiCreateValidator(deps: AdmissionDeps, review: AdmissionR
 }
 
 /** /virtualmachineinstances-validate-update: users may not change a VMI's spec or its reserved labels. */
-export async function vmiUpdateValidator(deps: AdmissionDeps, review: AdmissionReview): Promise<AdmissionResponse> {
+export function vmiUpdateValidator(deps: AdmissionDeps, review: AdmissionReview): AdmissionResponse {
   const request = requestOf(review);
   const config = deps.config();
   if (isKubeVirtServiceAccount(request.userInfo.username, config)) return verdict(request, []);
@@ -110,6 +110,8 @@ interface Vm extends KubeObject {
     runStrategy?: string;
     template?: { metadata?: { annotations?: Record<string, string> }; spec?: VmiSpec };
     dataVolumeTemplates?: Array<{ metadata?: { name?: string; namespace?: string } }>;
+    instancetype?: unknown;
+    preference?: unknown;
   };
 }
 
@@ -170,28 +172,54 @@ function validateDataVolumeTemplates(vm: Vm): Cause[] {
 }
 
 /** /virtualmachines-validate: the template is checked with the defaults a VMI would get, without the VMI-only memory rule. */
-export async function vmValidator(deps: AdmissionDeps, review: AdmissionReview): Promise<AdmissionResponse> {
+export function vmValidator(deps: AdmissionDeps, review: AdmissionReview): AdmissionResponse | Promise<AdmissionResponse> {
   const request = requestOf(review);
-  const config = deps.config();
   const vm = request.object as Vm;
   const warnings = vm.spec?.running !== undefined ? [RUNNING_DEPRECATED_WARNING] : [];
   if (!vm.spec?.template)
     return verdict(request, [cause('FieldValueRequired', 'missing virtual machine template.', 'spec.template')], warnings);
+  // Only a VM that names an instancetype or a preference needs a read of the API (and an answer later).
+  if (!vm.spec.instancetype && !vm.spec.preference) return verdict(request, knownVmCauses(deps.config(), vm, vm.spec), warnings);
   const spec = mutableCopy(vm.spec.template.spec ?? {});
-  const applied = await applyInstancetypeToTemplate(deps.lookup, vm as unknown as VirtualMachine, spec as ApplicableSpec);
-  if (applied.conflicts.length > 0) return verdict(request, applied.conflicts, warnings);
+  return applyInstancetypeToTemplate(deps.lookup, vm as unknown as VirtualMachine, spec as ApplicableSpec).then((applied) =>
+    verdict(request, vmCauses(deps.config(), vm, spec, applied), warnings),
+  );
+}
+
+/**
+ * The causes of a VM that names no instancetype or preference, which depend on its spec, the configuration and its
+ * namespace only: kept per frozen spec, which the versions of a VM that leave the spec alone share by identity (a
+ * VM is validated on its create and again on each update of its metadata).
+ */
+const knownCauses = new WeakMap<object, { config: AdmissionConfig; namespace: string | undefined; causes: readonly Cause[] }>();
+
+function knownVmCauses(config: AdmissionConfig, vm: Vm, spec: NonNullable<Vm['spec']>): Cause[] {
+  const known = knownCauses.get(spec);
+  if (known?.config === config && known.namespace === vm.metadata.namespace) return [...known.causes];
+  const causes = vmCauses(config, vm, mutableCopy(spec.template?.spec ?? {}), { conflicts: [] });
+  if (Object.isFrozen(spec)) knownCauses.set(spec, { config, namespace: vm.metadata.namespace, causes: [...causes] });
+  return causes;
+}
+
+/** The VM's causes with the instancetype and preference applied to `spec` (a copy of the template spec), defaults set. */
+function vmCauses(
+  config: AdmissionConfig,
+  vm: Vm,
+  spec: VmiSpec,
+  applied: Awaited<ReturnType<typeof applyInstancetypeToTemplate>>,
+): Cause[] {
+  if (applied.conflicts.length > 0) return applied.conflicts;
   try {
     setDefaultVmiSpec(spec, config);
   } catch (err) {
-    return verdict(request, [cause('FieldValueInvalid', (err as Error).message, 'spec.template.spec.domain.devices.interfaces')], warnings);
+    return [cause('FieldValueInvalid', (err as Error).message, 'spec.template.spec.domain.devices.interfaces')];
   }
   const unmet = preferenceRequirementCauses(applied.instancetype, applied.preference, spec as ApplicableSpec);
-  if (unmet.length > 0) return verdict(request, unmet, warnings);
-  const causes = [
+  if (unmet.length > 0) return unmet;
+  return [
     ...validateRunStrategy(vm, config),
     ...validateVmiSpec('spec.template.spec', spec, config),
-    ...validateGatedAnnotations('spec.template.metadata', vm.spec.template.metadata?.annotations, config),
+    ...validateGatedAnnotations('spec.template.metadata', vm.spec?.template?.metadata?.annotations, config),
     ...validateDataVolumeTemplates(vm),
   ];
-  return verdict(request, causes, warnings);
 }

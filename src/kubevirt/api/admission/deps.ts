@@ -33,8 +33,14 @@ const ref = (apiVersion: string, kind: string) => ({ apiVersion, kind });
 
 export function admissionDeps(ctx: ComponentContext): AdmissionDeps {
   const kubevirts = ctx.informers.informerFor(KUBEVIRT_REF);
+  // Every admitter reads the configuration; it changes only with a KubeVirt CR.
+  let config: AdmissionConfig | undefined;
+  const forget = (): void => {
+    config = undefined;
+  };
+  kubevirts.addEventHandler({ onAdd: forget, onUpdate: forget, onDelete: forget });
   return {
-    config: () => admissionConfig(firstLive(kubevirts.list())),
+    config: () => (config ??= admissionConfig(firstLive(kubevirts.list()))),
     now: () => ctx.clock.now(),
     uuid: () => generateUid(ctx.random),
     withRandomSuffix: (base) => generateName(base, ctx.random),

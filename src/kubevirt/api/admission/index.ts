@@ -21,12 +21,21 @@ import { registerOperatorWebhooks } from './operator-webhooks.js';
 
 export const VIRT_API_WEBHOOK_SERVICE = `${DEFAULT_INSTALL_NAMESPACE}/virt-api`;
 
-type Admitter = (deps: AdmissionDeps, review: AdmissionReview) => Promise<AdmissionResponse>;
+/** Most admitters answer at once (the caller then sets no timeout); those that read the API answer later. */
+type Admitter = (deps: AdmissionDeps, review: AdmissionReview) => AdmissionResponse | Promise<AdmissionResponse>;
 
-/** Whether a ready, live pod with the label `kubevirt.io=<app>` runs in the install namespace. */
+/**
+ * Whether a ready, live pod with the label `kubevirt.io=<app>` runs in the install namespace: asked on every webhook
+ * call, kept until one of those pods changes.
+ */
 function hasReadyPod(ctx: ComponentContext, app: string): () => boolean {
   const pods = ctx.informers.informerFor<Pod>(POD_REF, { namespace: DEFAULT_INSTALL_NAMESPACE, labelSelector: `kubevirt.io=${app}` });
-  return () => pods.list().some((pod) => isPodReady(pod) && !pod.metadata.deletionTimestamp);
+  let ready: boolean | undefined;
+  const forget = (): void => {
+    ready = undefined;
+  };
+  pods.addEventHandler({ onAdd: forget, onUpdate: forget, onDelete: forget });
+  return () => (ready ??= pods.list().some((pod) => isPodReady(pod) && !pod.metadata.deletionTimestamp));
 }
 
 export function registerKubeVirtWebhooks(backends: WebhookBackends, ctx: ComponentContext): void {

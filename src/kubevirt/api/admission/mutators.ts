@@ -57,7 +57,7 @@ function mutateVmiCreate(deps: AdmissionDeps, vmi: Vmi): void {
 }
 
 /** /virtualmachineinstances-mutate */
-export async function vmiMutator(deps: AdmissionDeps, review: AdmissionReview): Promise<AdmissionResponse> {
+export function vmiMutator(deps: AdmissionDeps, review: AdmissionReview): AdmissionResponse {
   const request = requestOf(review);
   if (request.operation === 'CREATE') {
     const vmi = mutableCopy(request.object as Vmi);
@@ -86,10 +86,13 @@ interface Vm extends KubeObject {
 }
 
 /** /virtualmachines-mutate */
-export async function vmMutator(deps: AdmissionDeps, review: AdmissionReview): Promise<AdmissionResponse> {
+export function vmMutator(deps: AdmissionDeps, review: AdmissionReview): AdmissionResponse {
   const request = requestOf(review);
   const original = request.object as Vm;
   if (original.metadata.deletionTimestamp || !original.spec?.template) return allowed(request);
+  // An update of a VM whose architecture and machine type are set (each one after its create) has nothing to default.
+  const templateSpec = original.spec.template.spec;
+  if (request.operation === 'UPDATE' && templateSpec?.architecture && templateSpec.domain?.machine?.type) return allowed(request);
   const vm = mutableCopy(original);
   const config = deps.config();
   const template = vm.spec!.template!;

@@ -4,9 +4,11 @@
  * plain error a 400, a mutation a base64 JSONPatch replacing whole subtrees.
  */
 import type { StatusCause } from '../../../api/errors.js';
-import { deepClone } from '../../../api/patch/json.js';
+import { deepClone, type JsonValue } from '../../../api/patch/json.js';
 import type { KubeObject } from '../../../api/types.js';
+import { jsonPatchResponse, sameJson } from '../../../admission/webhooks/in-process-patch.js';
 import type { AdmissionRequest, AdmissionResponse, AdmissionReview } from '../../../admission/webhooks/types.js';
+import type { Operation } from '../../../api/patch/json-patch.js';
 
 export type CauseType =
   | 'FieldValueInvalid'
@@ -57,18 +59,22 @@ export const errorResponse = (request: AdmissionRequest, message: string, code =
 export const verdict = (request: AdmissionRequest, causes: Cause[], warnings: string[] = []): AdmissionResponse =>
   causes.length ? invalidResponse(request, causes, warnings) : allowed(request, warnings);
 
-/** A JSONPatch that replaces the given top-level members of the object, as virt-api's mutators patch /spec, /metadata and /status. */
+/**
+ * A JSONPatch that replaces the given top-level members of the object whose JSON changed, as virt-api's mutators
+ * patch /spec, /metadata and /status; handed to the apiserver in this process as operations, not as text.
+ */
 export function replacing(request: AdmissionRequest, mutated: KubeObject, members: string[], warnings: string[] = []): AdmissionResponse {
   const original = (request.object ?? {}) as Record<string, unknown>;
   const operations = members
-    .filter((m) => JSON.stringify(original[m]) !== JSON.stringify(mutated[m]))
-    .map((m) =>
-      mutated[m] === undefined
-        ? { op: 'remove', path: `/${m}` }
-        : { op: original[m] === undefined ? 'add' : 'replace', path: `/${m}`, value: mutated[m] },
+    .filter((m) => !sameJson(original[m], mutated[m]))
+    .map(
+      (m): Operation =>
+        mutated[m] === undefined
+          ? { op: 'remove', path: `/${m}` }
+          : { op: original[m] === undefined ? 'add' : 'replace', path: `/${m}`, value: mutated[m] as JsonValue },
     );
   if (operations.length === 0) return allowed(request, warnings);
-  return { ...allowed(request, warnings), patch: Buffer.from(JSON.stringify(operations)).toString('base64'), patchType: 'JSONPatch' };
+  return jsonPatchResponse(allowed(request, warnings), operations);
 }
 
 /** A deep, mutable copy of a (possibly frozen) object from the review. */

@@ -136,5 +136,9 @@ t.test('faults: a crashed guest and a failed boot end Failed', async (t) => {
     failed.vmi.status?.phaseTransitionTimestamps?.some((p) => p.phase === 'Running'),
     'never ran',
   );
-  t.ok((await h.events('noboot')).some((e) => e.type === 'Warning' && e.reason === 'SyncFailed' && e.message.includes('SyncVMI failed')));
+  // The recorder writes its Event beside the status update, not before it: wait for it.
+  const syncFailed = await h.waitFor('the SyncFailed event', async () =>
+    (await h.events('noboot')).some((e) => e.type === 'Warning' && e.reason === 'SyncFailed' && e.message.includes('SyncVMI failed')),
+  );
+  t.ok(syncFailed);
 });

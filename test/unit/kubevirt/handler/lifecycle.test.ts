@@ -108,7 +108,13 @@ t.test('vm-cirros: Scheduled -> Running with the pod IP, handler conditions, no 
   );
   t.equal(status.qosClass, 'Burstable', "the controller's fields stay");
 
-  const reasons = (await h.events('vm-cirros')).map((e) => `${e.type}/${e.reason}/${e.message}`);
+  // The recorder writes its Events beside the status updates, not before them: wait for the last one.
+  const eventsOnceIn = (last: string) =>
+    h.waitFor(`the event ${last}`, async () => {
+      const seen = (await h.events('vm-cirros')).map((e) => `${e.type}/${e.reason}/${e.message}`);
+      return seen.includes(last) ? seen : undefined;
+    });
+  const reasons = await eventsOnceIn('Normal/Started/VirtualMachineInstance started.');
   t.ok(reasons.includes('Normal/Created/VirtualMachineInstance defined.'));
   t.ok(reasons.includes('Normal/Started/VirtualMachineInstance started.'));
 
@@ -123,7 +129,7 @@ t.test('vm-cirros: Scheduled -> Running with the pod IP, handler conditions, no 
     return v.status?.phase === 'Succeeded' ? v : undefined;
   });
   t.same(stopped.status?.phaseTransitionTimestamps?.map((p) => p.phase).slice(-1), ['Succeeded']);
-  const afterStop = (await h.events('vm-cirros')).map((e) => `${e.type}/${e.reason}/${e.message}`);
+  const afterStop = await eventsOnceIn('Normal/Stopped/The VirtualMachineInstance was shut down.');
   t.ok(afterStop.includes('Normal/Deleted/VirtualMachineInstance stopping'), 'terminationGracePeriodSeconds 0: killed at once');
   t.ok(afterStop.includes('Normal/Stopped/The VirtualMachineInstance was shut down.'));
 });

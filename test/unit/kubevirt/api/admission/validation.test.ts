@@ -67,6 +67,74 @@ t.test('a user status change on a VMI is silently undone', async (t) => {
   t.equal((admitted.status as Spec).phase, 'Pending');
 });
 
+t.test('a VM update with nothing left to default changes nothing; one that lost a default gets it back', async (t) => {
+  const created = await harness.admit(TYPES.vm, vm({ runStrategy: 'Always' }));
+  const template = (created.spec as Spec).template as Spec & { spec: Spec & { domain: Spec & { machine?: Spec } } };
+  t.ok(template.spec.architecture && template.spec.domain.machine?.type, 'the create set the architecture and the machine type');
+  t.same(await harness.admit(TYPES.vm, created, { operation: 'UPDATE', oldObject: created }), created);
+  const { machine, ...withoutMachine } = template.spec.domain;
+  const lost = {
+    ...created,
+    spec: { ...(created.spec as Spec), template: { ...template, spec: { ...template.spec, domain: withoutMachine } } },
+  };
+  const restored = await harness.admit(TYPES.vm, lost, { operation: 'UPDATE', oldObject: created });
+  t.same(restored, created, 'the machine type is back, the firmware as it was');
+  t.same(machine, { type: 'q35' });
+});
+
+/** A deep-frozen copy, as stored objects (and the subtrees an update shares with them) are. */
+const frozen = <T>(value: T): T => {
+  const copy = structuredClone(value);
+  const freeze = (v: unknown): void => {
+    if (typeof v !== 'object' || v === null) return;
+    Object.freeze(v);
+    for (const child of Object.values(v)) freeze(child);
+  };
+  freeze(copy);
+  return copy;
+};
+
+const rejection = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'admitted',
+    (err: StatusError) => err.message,
+  );
+
+t.test('a VM validated again with the same frozen spec gets the same answer, per namespace and configuration', async (t) => {
+  // An update of a VM's metadata shares the defaulted spec, frozen, with the stored version: the mutator leaves it alone.
+  const stored = async (spec: Spec): Promise<KubeObject> => frozen(await harness.admit(TYPES.vm, { ...vm({}), spec }));
+  const update = (object: KubeObject, namespace = 'default') =>
+    rejection(
+      harness.admit(TYPES.vm, { ...object, metadata: { ...object.metadata, namespace } }, { operation: 'UPDATE', oldObject: object }),
+    );
+
+  const withDataVolume = await stored({
+    runStrategy: 'Always',
+    dataVolumeTemplates: [{ metadata: { name: 'dv', namespace: 'default' } }],
+    template: { spec: { ...baseSpec(), volumes: [{ name: 'root', dataVolume: { name: 'dv' } }] } },
+  });
+  t.equal(await update(withDataVolume), 'admitted');
+  t.match(await update(withDataVolume, 'other'), 'Embedded DataVolume namespace default differs from VM namespace other');
+  t.equal(await update(withDataVolume), 'admitted');
+
+  // A feature gate turned on by the KubeVirt CR changes the answer for the same spec.
+  const kubevirt = { apiVersion: 'kubevirt.io/v1', kind: 'KubeVirt', metadata: { name: 'kubevirt', namespace: 'kubevirt' } };
+  const client = harness.emulator.client;
+  const settleInformers = async () => {
+    for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve));
+  };
+  await client.create({
+    ...kubevirt,
+    spec: { configuration: { developerConfiguration: { featureGates: ['DecentralizedLiveMigration'] } } },
+  });
+  await settleInformers();
+  const receiver = await stored({ runStrategy: 'WaitAsReceiver', template: { spec: baseSpec() } });
+  t.equal(await update(receiver), 'admitted');
+  await client.delete(kubevirt, 'kubevirt', 'kubevirt');
+  await settleInformers();
+  t.match(await update(receiver), 'DecentralizedLiveMigration feature gate is not enabled');
+});
+
 t.test('virt-api down: KubeVirt writes fail as the apiserver words it', async (t) => {
   const client = harness.emulator.client;
   await client.delete({ apiVersion: 'v1', kind: 'Pod' }, 'kubevirt', 'virt-api-standin', { gracePeriodSeconds: 0 });

@@ -112,10 +112,14 @@ t.test('a failing migration (fault) leaves the VMI on its source', async (t) => 
   await handlerFaults(h.emulator.clock).failNextMigration('default', 'mig-b');
   const vmim = await migrate('mig-b-1', 'mig-b');
   t.equal(vmim.status?.phase, 'Failed');
+  // The controller goes to Failed from TargetReady or from Running, whichever it is in when it sees the source's report
+  // (migration-phase.ts, as KubeVirt's updateStatus): Running shows only if it saw the start before the failure.
+  const phases = (vmim.status?.phaseTransitionTimestamps as Array<{ phase: string }> | undefined)?.map((p) => p.phase) ?? [];
   t.same(
-    (vmim.status?.phaseTransitionTimestamps as Array<{ phase: string }> | undefined)?.map((p) => p.phase),
-    ['Pending', 'Scheduling', 'Scheduled', 'PreparingTarget', 'TargetReady', 'Running', 'Failed'],
+    phases.filter((phase) => phase !== 'Running'),
+    ['Pending', 'Scheduling', 'Scheduled', 'PreparingTarget', 'TargetReady', 'Failed'],
   );
+  t.ok(phases.indexOf('Running') < 0 || phases.indexOf('Running') === phases.length - 2, 'Running, if seen, just before Failed');
   const vmi = (await h.tryGet(VMI, 'mig-b'))!;
   t.equal(vmi.status?.phase, 'Running');
   t.equal(vmi.status?.nodeName, source, 'still on the source');
