@@ -6,6 +6,7 @@
 import type { SchemaNode } from './patch/schema-node.js';
 import type { KubeObject } from './types.js';
 import { FrozenAnswers } from './frozen-answers.js';
+import { fieldsBefore } from './patch/json.js';
 
 type Json = Record<string, unknown>;
 
@@ -68,22 +69,17 @@ function walkValue(value: unknown, node: SchemaNode, path: PathLink | undefined,
   const keys = Object.keys(value);
   // Copied only once something changes: the fields before the first change, then every kept one.
   let out: Json | undefined;
-  const keepUpTo = (index: number): Json => {
-    const copy: Json = {};
-    for (let k = 0; k < index; k++) copy[keys[k]] = value[keys[k]];
-    return copy;
-  };
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i];
     const child = value[key];
     const childNode = node.property(key) ?? additional;
     if (!childNode && !isFreeForm(node)) {
       state.unknown.push(spelled({ parent: path, key }));
-      out ??= keepUpTo(i);
+      out ??= fieldsBefore(value, keys, i);
       continue;
     }
     const walked = childNode ? walk(child, childNode, { parent: path, key }, state, depth + 1) : child;
-    if (walked !== child) out ??= keepUpTo(i);
+    if (walked !== child) out ??= fieldsBefore(value, keys, i);
     if (out) out[key] = walked;
   }
   return out ?? value;

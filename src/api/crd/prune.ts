@@ -12,6 +12,7 @@ import type { CrdSchemaNode } from './crd-types.js';
 import { childPath } from './json-path.js';
 import { objectMetaFields } from './object-meta.js';
 import { FrozenAnswers } from '../frozen-answers.js';
+import { fieldsBefore } from '../patch/json.js';
 
 const metaFields = new Set(['apiVersion', 'kind', 'metadata']);
 
@@ -69,18 +70,13 @@ class Pruner {
     const keys = Object.keys(value);
     // Copied only once something changes: the fields before the first change, then every kept one.
     let out: Json | undefined;
-    const keepUpTo = (index: number): Json => {
-      const copy: Json = {};
-      for (let k = 0; k < index; k++) copy[keys[k]] = value[keys[k]];
-      return copy;
-    };
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i];
       const child = value[key];
       const property = schema?.properties?.[key];
       const declared = property ?? additional;
       if (child === null && declared && !declared.nullable && !(embedded && metaFields.has(key))) {
-        out ??= keepUpTo(i);
+        out ??= fieldsBefore(value, keys, i);
         continue;
       }
       let pruned: unknown = child;
@@ -89,10 +85,10 @@ class Pruner {
       else if (property || additional) pruned = this.prune(child, property ?? additional, { parent: path, step: key }, false, depth + 1);
       else if (!preserve && schema?.additionalProperties !== true) {
         this.unknownFields.push(spelled({ parent: path, step: key }));
-        out ??= keepUpTo(i);
+        out ??= fieldsBefore(value, keys, i);
         continue;
       }
-      if (pruned !== child) out ??= keepUpTo(i);
+      if (pruned !== child) out ??= fieldsBefore(value, keys, i);
       if (out) out[key] = pruned;
     }
     return out ?? value;

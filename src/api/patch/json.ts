@@ -67,3 +67,13 @@ export function goJsonTypeName(value: unknown): string {
       return typeof value;
   }
 }
+
+/**
+ * A new object with the first `count` of `value`'s fields (`keys` in order): where a walk that copies an object only
+ * once a field changes starts its copy, so an unchanged object is handed back as it is.
+ */
+export function fieldsBefore(value: Record<string, unknown>, keys: readonly string[], count: number): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (let k = 0; k < count; k++) copy[keys[k]] = value[keys[k]];
+  return copy;
+}
