@@ -1,3 +1,4 @@
+import { config } from 'rxjs';
 import t from 'tap';
 import type { StorageBackend } from '../../../src/storage/backend.js';
 import { Store, type StoreEvent } from '../../../src/storage/store.js';
@@ -260,7 +261,6 @@ t.test("a resource's listeners hear its writes in order, as a Subject's subscrib
 });
 
 t.test('a listener that throws keeps neither the writer nor the other listeners from going on; rxjs reports its error', async (t) => {
-  const { config } = await import('rxjs');
   const reported: unknown[] = [];
   const before = config.onUnhandledError;
   config.onUnhandledError = (err) => reported.push(err);
