@@ -1,4 +1,5 @@
 import t from 'tap';
+import { deepFreeze } from '../../../src/runtime/deep-freeze.js';
 import { DefaultSchemaCatalog } from '../../../src/api/schema-catalog.js';
 import { builtinResourceTypes } from '../../../src/api/builtin-types.js';
 import type { KubeObject } from '../../../src/api/types.js';
@@ -45,14 +46,6 @@ t.test('unknown fields are listed with their paths (list items by index) and dro
   t.equal(JSON.stringify(input), before, 'the input is left as it was');
   t.equal(object.metadata, input.metadata, 'unchanged subtrees are shared, not copied');
 });
-
-const deepFreeze = <T>(value: T): T => {
-  if (typeof value === 'object' && value !== null) {
-    for (const child of Object.values(value)) deepFreeze(child);
-    Object.freeze(value);
-  }
-  return value;
-};
 
 /** A container large enough (30 env vars) for its walk to be remembered. */
 const bigContainer = (name: string) => ({

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { deepFreeze } from '../../../src/runtime/deep-freeze.js';
 import { CrdSchema, crdSchema } from '../../../src/api/crd/schema.js';
 import { validateCrd } from '../../../src/api/crd/validate-crd.js';
 import type { KubeObject } from '../../../src/api/types.js';
@@ -187,14 +188,6 @@ t.test('validateCrd checks the essentials', async (t) => {
   t.match(messages[1], /^spec\.versions: Invalid value: .*must have exactly one version marked as storage version$/);
   t.equal(messages[2], 'spec.names.kind: Required value');
 });
-
-const deepFreeze = <T>(value: T): T => {
-  if (typeof value === 'object' && value !== null) {
-    for (const child of Object.values(value)) deepFreeze(child);
-    Object.freeze(value);
-  }
-  return value;
-};
 
 t.test('a frozen subtree found valid is not checked again, and every answer stays what a fresh copy gets', async (t) => {
   const stored = deepFreeze(vm({ runStrategy: 'Always', template: template({ ...plainDomain, cpu: { cores: 2 } }) }));

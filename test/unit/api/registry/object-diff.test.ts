@@ -1,13 +1,6 @@
 import t from 'tap';
+import { deepFreeze } from '../../../../src/runtime/deep-freeze.js';
 import { dropNulls } from '../../../../src/api/registry/object-diff.js';
-
-const deepFreeze = <T>(value: T): T => {
-  if (typeof value === 'object' && value !== null) {
-    for (const field of Object.values(value)) deepFreeze(field);
-    Object.freeze(value);
-  }
-  return value;
-};
 
 t.test('dropNulls keeps a frozen null-free subtree as it is, every time, and copies one that holds a null', async (t) => {
   const labels = deepFreeze({ app: 'a' });
