@@ -52,6 +52,14 @@ t.test('kubectl apply of an api-error Fault: VMI PATCHes fail 30 % of the time, 
   const succeeded = await vmiPatches(fixture, '200');
   t.ok(failed >= 1, `VMI PATCHes answered 500: ${failed}`);
   t.ok(succeeded >= 1, `VMI PATCHes answered 200: ${succeeded}`);
+  // The scheduler bound each launcher pod: a create of pods/binding, which kube-apiserver counts as POST answered 201.
+  const metrics = await kubectlOk(fixture, ['get', '--raw', '/metrics']);
+  const bindings = (verb: string) => metricSum(metrics, 'apiserver_request_total', { verb, resource: 'pods', subresource: 'binding' });
+  t.same([bindings('POST') >= 6, bindings('PUT')], [true, 0], `POST pods/binding: ${bindings('POST')}`);
+  t.equal(
+    metricSum(metrics, 'apiserver_request_total', { verb: 'POST', resource: 'pods', subresource: 'binding', code: '201' }),
+    bindings('POST'),
+  );
 
   // kubectl meets the fault too: with percent 100 every patch of the VMI fails, with the injected message.
   await kubectlOk(fixture, ['delete', 'fault', 'flaky-vmi-patch']);

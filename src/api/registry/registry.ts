@@ -112,11 +112,16 @@ export class GenericRegistry {
     ctx: RequestContext,
     subresource?: string,
   ): Promise<WriteResult> {
-    const request = requestOf('update', type, namespace, name, { subresource, dryRun: ctx.dryRun });
+    // A subresource that serves only create (pods/binding) is written by a POST: kube's RequestInfo (so RBAC and
+    // apiserver_request_total) calls it a create, and it answers 201.
+    const verbs = subresource === undefined ? undefined : type.subresources.find((s) => s.name === subresource)?.verbs;
+    const creates = verbs?.length === 1 && verbs[0] === 'create';
+    const verb = creates ? 'create' : 'update';
+    const request = requestOf(verb, type, namespace, name, { subresource, dryRun: ctx.dryRun });
     return this.hooks.around(
       request,
-      () => this.durably(() => this.updateObject(type, namespace, name, body, ctx, subresource), type, 'update', name),
-      () => 200,
+      () => this.durably(() => this.updateObject(type, namespace, name, body, ctx, subresource), type, verb, name),
+      () => (creates ? 201 : 200),
     );
   }
 
