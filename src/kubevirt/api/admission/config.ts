@@ -35,6 +35,13 @@ export interface AdmissionConfig {
   maximumCpuSockets?: number;
   maximumGuestMemory?: string;
   isGateEnabled(gate: string): boolean;
+  /** supportContainerResources: the requests and limits set for one kind of support container (virtiofs, ...). */
+  supportContainerResources(type: string): SupportContainerResources;
+}
+
+export interface SupportContainerResources {
+  requests?: Record<string, string>;
+  limits?: Record<string, string>;
 }
 
 interface KubeVirtConfiguration {
@@ -45,6 +52,7 @@ interface KubeVirtConfiguration {
   network?: { defaultNetworkInterface?: string; permitBridgeInterfaceOnPodNetwork?: boolean };
   vmRolloutStrategy?: string;
   liveUpdateConfiguration?: { maxHotplugRatio?: number; maxCpuSockets?: number; maxGuest?: string };
+  supportContainerResources?: Array<{ type?: string; resources?: SupportContainerResources }>;
 }
 
 export const DEFAULT_INSTALL_NAMESPACE = 'kubevirt';
@@ -70,6 +78,7 @@ export function admissionConfig(kubevirt: KubeObject | undefined): AdmissionConf
       if (developer.disabledFeatureGates?.includes(gate)) return false;
       return (GATE_STAGES[gate] ?? 'Alpha') !== 'Alpha';
     },
+    supportContainerResources: (type) => configuration.supportContainerResources?.find((c) => c.type === type)?.resources ?? {},
   };
 }
 

@@ -17,6 +17,7 @@ import { DEFAULT_INSTALL_NAMESPACE } from './config.js';
 import { webhookPaths } from './paths.js';
 import { admissionDeps, type AdmissionDeps } from './deps.js';
 import { podEvictionAdmitter } from './eviction.js';
+import { virtLauncherPodMutator } from './launcher-pod-mutator.js';
 import { registerOperatorWebhooks } from './operator-webhooks.js';
 
 export const VIRT_API_WEBHOOK_SERVICE = `${DEFAULT_INSTALL_NAMESPACE}/virt-api`;
@@ -44,7 +45,11 @@ export function registerKubeVirtWebhooks(backends: WebhookBackends, ctx: Compone
     for (const [path, admitter] of Object.entries(routes)) backends.handle(service, path, (review) => admitter(deps, review));
   };
   backends.addService(VIRT_API_WEBHOOK_SERVICE, hasReadyPod(ctx, 'virt-api'));
-  serve(VIRT_API_WEBHOOK_SERVICE, { ...webhookPaths.virtApi, '/pod-eviction-validate': podEvictionAdmitter(ctx.client) });
+  serve(VIRT_API_WEBHOOK_SERVICE, {
+    ...webhookPaths.virtApi,
+    '/pod-eviction-validate': podEvictionAdmitter(ctx.client),
+    '/virt-launcher-pod-mutate': virtLauncherPodMutator(ctx.client),
+  });
   // virt-operator serves its own webhooks, under its own ServiceAccount.
   const operator = asIdentity(ctx, { component: 'virt-operator', namespace: DEFAULT_INSTALL_NAMESPACE });
   registerOperatorWebhooks(backends, operator, hasReadyPod(ctx, 'virt-operator'));
