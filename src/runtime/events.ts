@@ -55,6 +55,8 @@ export class EventRecorder {
   private readonly correlator: EventCorrelator;
   /** Writes go one at a time, like client-go's single broadcaster goroutine, so a repeat sees the first write. */
   private writes: Promise<void> = Promise.resolve();
+  /** The object of the last event, when frozen, and the reference its Event got. */
+  private lastInvolved?: { object: KubeObject; ref: ObjectReference };
 
   constructor(
     private readonly client: Client,
@@ -79,13 +81,25 @@ export class EventRecorder {
    * settles when the write has been done (useful to tests).
    */
   event(involvedObject: KubeObject, type: EventType, reason: string, message: string): Promise<void> {
-    const ref = referenceTo(involvedObject);
+    const ref = this.referenceTo(involvedObject);
     this.writes = this.writes.then(() =>
       this.record(this.newEvent(ref, type, reason, message)).catch((err: unknown) =>
         this.logger.error(`unable to write event ${type} ${reason} for ${ref.kind} ${ref.namespace ?? ''}/${ref.name}`, err),
       ),
     );
     return this.writes;
+  }
+
+  /**
+   * The reference to `obj`, frozen, and the same one again while the recorder keeps writing about the same version of
+   * the same object (a kubelet writes a dozen Events about one pod in a row): the store keeps frozen subtrees as they
+   * are, so those Events share it. Only a frozen (stored) version is taken to stay what it is.
+   */
+  private referenceTo(obj: KubeObject): ObjectReference {
+    if (this.lastInvolved?.object === obj) return this.lastInvolved.ref;
+    const ref = Object.freeze(referenceTo(obj));
+    if (Object.isFrozen(obj) && Object.isFrozen(obj.metadata)) this.lastInvolved = { object: obj, ref };
+    return ref;
   }
 
   /** recordToSink: correlate, then patch a repeat (or create it again if its Event is gone) or create a new one. */

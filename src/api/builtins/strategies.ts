@@ -17,12 +17,12 @@ export interface Strategy {
   statusFields: string[];
   /** Whether spec changes bump metadata.generation (true for kinds with a spec and status split; CRDs decide by the status subresource). */
   tracksGeneration: boolean;
-  /** Defaults and create-time fields (initial status, generated selectors). Returns a new object. */
+  /** Defaults and create-time fields (initial status, generated selectors). Returns a new object, or `obj` when the kind has neither. */
   prepareForCreate(obj: KubeObject): KubeObject;
   /**
    * Defaults again (Kubernetes defaults every decoded body, so a PUT without
    * defaulted fields gets them back) and carries over what only the server
-   * sets. Returns a new object. Every built-in strategy has it; optional so
+   * sets. Returns a new object (`obj` when the kind has nothing to do). Every built-in strategy has it; optional so
    * that strategies of other origins (custom resources) may leave it out.
    */
   prepareForUpdate?(obj: KubeObject, old: KubeObject): KubeObject;
@@ -40,13 +40,16 @@ function buildStrategy(rules: KindRules, hasStatus: boolean): Strategy {
   return {
     statusFields: hasStatus ? ['status'] : [],
     tracksGeneration: rules.tracksGeneration ?? false,
+    // A kind with nothing to default or prepare (Events, most of them) needs no private copy to change.
     prepareForCreate(obj) {
+      if (!rules.defaults && !rules.onCreate) return obj;
       const prepared = copyOf(obj);
       rules.defaults?.(prepared);
       rules.onCreate?.(prepared);
       return prepared;
     },
     prepareForUpdate(obj, old) {
+      if (!rules.defaults && !rules.onUpdate) return obj;
       const prepared = copyOf(obj);
       rules.defaults?.(prepared);
       rules.onUpdate?.(prepared, old);

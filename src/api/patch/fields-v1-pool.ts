@@ -9,11 +9,9 @@
  * pool of the store: trees that stop recurring leave it again.
  */
 import type { FieldsV1 } from './field-set.js';
+import { GenerationalPool } from './generational-pool.js';
 
-const GENERATION_SIZE = 4096;
-
-let current = new Map<string, FieldsV1>();
-let previous = new Map<string, FieldsV1>();
+const pool = new GenerationalPool<FieldsV1>();
 const ids = new WeakMap<FieldsV1, number>();
 let nextId = 0;
 
@@ -33,23 +31,19 @@ export function pooledFieldsV1(self: boolean, elements: readonly string[], child
   // Most children are leaves: their id is known without a lookup.
   for (let i = 0; i < elements.length; i++) parts.push(elements[i], children[i] === EMPTY ? EMPTY_ID : ids.get(children[i]));
   const key = parts.join('\u0000');
-  const pooled = current.get(key);
+  const pooled = pool.get(key);
   if (pooled) return pooled;
-  let kept = previous.get(key);
-  if (!kept) {
-    const node: FieldsV1 = {};
-    if (self) node['.'] = EMPTY;
-    for (let i = 0; i < elements.length; i++) node[elements[i]] = children[i];
-    kept = Object.freeze(node);
-  }
-  if (!ids.has(kept)) ids.set(kept, nextId++);
-  current.set(key, kept);
-  if (current.size >= GENERATION_SIZE) {
-    previous = current;
-    current = new Map();
-  }
-  return kept;
+  const node: FieldsV1 = {};
+  if (self) node['.'] = EMPTY;
+  for (let i = 0; i < elements.length; i++) node[elements[i]] = children[i];
+  Object.freeze(node);
+  ids.set(node, nextId++);
+  pool.add(key, node);
+  return node;
 }
+
+/** A number naming a tree this pool handed out (the same tree, the same number); undefined for any other value. */
+export const pooledFieldsV1Id = (value: FieldsV1 | undefined): number | undefined => (value === undefined ? undefined : ids.get(value));
 
 /** `{}`: a member with nothing below it, and the value of every `.`; one object, kept for good. */
 const EMPTY: FieldsV1 = Object.freeze({});

@@ -5,6 +5,8 @@
 import { StatusError, type StatusCause } from '../errors.js';
 import type { ManagedFieldsEntry } from '../types.js';
 import { FieldSet, pathString, type FieldPath } from './field-set.js';
+import { pooledFieldsV1Id } from './fields-v1-pool.js';
+import { GenerationalPool } from './generational-pool.js';
 
 export interface Manager {
   manager: string;
@@ -33,6 +35,14 @@ export function managerIdentity(m: Pick<Manager, 'manager' | 'operation' | 'apiV
  * identity. An object's entries are read back on each of its writes, and most of them come out unchanged.
  */
 const builtEntries = new WeakMap<ManagedFieldsEntry, string>();
+
+/**
+ * One frozen entry per manager, time (to the second) and fieldsV1 recently built, and the frozen one-entry list of
+ * each: an in-process recorder writes hundreds of Events a second, each with the same single entry, so they share it
+ * (about 250 bytes an Event) instead of holding a copy each. Bounded in two generations, as the fieldsV1 pool.
+ */
+const pooledEntries = new GenerationalPool<ManagedFieldsEntry>();
+const loneEntryLists = new WeakMap<ManagedFieldsEntry, ManagedFieldsEntry[]>();
 
 export function decodeManagedFields(entries: readonly ManagedFieldsEntry[]): Map<string, Manager> {
   const managers = new Map<string, Manager>();
@@ -90,7 +100,8 @@ export function encodeManagedFields(managers: Iterable<Manager>, stored: readonl
   }
   const entries = kept.map(({ m }) => entryOf(m));
   const unchanged = entries.length === stored.length && entries.every((entry, i) => entry === stored[i]);
-  return unchanged ? (stored as ManagedFieldsEntry[]) : entries;
+  if (unchanged) return stored as ManagedFieldsEntry[];
+  return (entries.length === 1 && loneEntryLists.get(entries[0])) || entries;
 }
 
 /** A manager's entry: the one it was read from when nothing in it changed, else a new one. */
@@ -108,13 +119,24 @@ function entryOf(m: Manager): ManagedFieldsEntry {
   ) {
     return was;
   }
+  const id = m.id ?? managerIdentity(m);
+  const fieldsId = pooledFieldsV1Id(fieldsV1);
+  // Everything an entry holds but its fieldsV1 is in its key; a fieldsV1 outside the pool has no id, and no pooling.
+  const key = fieldsId === undefined ? undefined : `${id}\u0000${m.apiVersion}\u0000${m.time ?? ''}\u0000${fieldsId}`;
+  const pooled = key === undefined ? undefined : pooledEntries.get(key);
+  if (pooled) return pooled;
   const entry: ManagedFieldsEntry = { manager: m.manager, operation: m.operation, apiVersion: m.apiVersion };
   if (m.time) entry.time = m.time;
   entry.fieldsType = 'FieldsV1';
   entry.fieldsV1 = fieldsV1;
   if (m.subresource) entry.subresource = m.subresource;
-  builtEntries.set(entry, m.id ?? managerIdentity(m));
-  return Object.freeze(entry);
+  builtEntries.set(entry, id);
+  Object.freeze(entry);
+  if (key !== undefined) {
+    pooledEntries.add(key, entry);
+    loneEntryLists.set(entry, Object.freeze([entry]) as ManagedFieldsEntry[]);
+  }
+  return entry;
 }
 
 export interface Conflict {

@@ -345,3 +345,12 @@ t.test('a write that only removes fields keeps the time of the manager who made 
   );
   t.equal(entryOf(relabelled, 'editor')?.time, T2, 'a write that also sets a field is stamped');
 });
+
+t.test('creates by one manager in one second share one frozen entry list; another time or manager gets its own', async (t) => {
+  const first = write(undefined, operator, 'recorder', T0);
+  const second = write(undefined, virtOperatorDeployment(), 'recorder', T0);
+  t.equal(second, first, 'the same list');
+  t.ok(Object.isFrozen(first) && Object.isFrozen(first[0]));
+  t.same(write(undefined, operator, 'recorder', T1), [{ ...first[0], time: T1 }]);
+  t.not(write(undefined, operator, 'other', T0)[0], first[0]);
+});

@@ -2,6 +2,7 @@ import t from 'tap';
 import type { KubeObject } from '../../../src/api/types.js';
 import { VirtualClock } from '../../../src/runtime/clock.js';
 import { EventRecorder } from '../../../src/runtime/events.js';
+import { deepFreeze } from '../../../src/runtime/deep-freeze.js';
 import { FakeClient } from './fake-client.js';
 
 const EVENT = { apiVersion: 'v1', kind: 'Event' } as const;
@@ -136,3 +137,23 @@ t.test('a source writes at most 25 events about one object in a burst', async (t
   for (let i = 0; i < 30; i++) await recorder.event(vmi, 'Normal', `Reason${i}`, 'm');
   t.equal((await events(client)).length, 25);
 });
+
+t.test(
+  'Events about one stored (frozen) version of an object share one frozen reference; a mutable object gets a new one each time',
+  async (t) => {
+    const client = new FakeClient();
+    const recorder = new EventRecorder(client, new VirtualClock(START), { component: 'kubelet', host: 'node01' });
+    const stored = deepFreeze(structuredClone(vmi));
+    await recorder.event(stored, 'Normal', 'Created', 'Created container: compute');
+    await recorder.event(stored, 'Normal', 'Started', 'Started container compute');
+    const mutable = structuredClone(vmi);
+    await recorder.event(mutable, 'Normal', 'Pulled', 'Container image "a" already present on machine');
+    mutable.metadata.resourceVersion = '43';
+    await recorder.event(mutable, 'Normal', 'Pulling', 'Pulling image "b"');
+    const [created, started, pulled, pulling] = await events(client);
+    t.equal(started.involvedObject, created.involvedObject);
+    t.ok(Object.isFrozen(created.involvedObject));
+    t.not(pulled.involvedObject, created.involvedObject);
+    t.equal((pulling.involvedObject as { resourceVersion: string }).resourceVersion, '43', 'the mutable object is read again');
+  },
+);
