@@ -174,6 +174,12 @@ export class Store {
   private readonly writesByResource = new Map<string, Listeners<StoreEvent>>();
   private readonly changes = new Observable<StoreEvent>((subscriber) => this.everyWrite.add((event) => subscriber.next(event)));
   private readonly strings = new StringPool();
+  /**
+   * The object last created in each resource: a new object shares the subtrees it has equal with it (launcher pods of
+   * one template, the Events of one recorder), as a new version shares those of the version before it. Objects of a
+   * kind are mostly alike, so this keeps one copy of what they have in common instead of one per object.
+   */
+  private readonly lastCreated = new Map<string, KubeObject>();
   readonly history: WatchHistory;
   /** Leases of the objects written with a time to live; needs the Clock the store was given. */
   private readonly leases: ExpiryIndex<Lease> | undefined;
@@ -357,7 +363,8 @@ export class Store {
     if (options.basis && previous !== options.basis) throw new OutdatedWrite();
     const resourceVersion = this.revision + 1;
     // Stamped before sharing: the walk freezes the new root and metadata, which no later copy replaces.
-    const stored = shareUnchanged(atResourceVersion(obj, resourceVersion), previous, this.strings);
+    const stored = shareUnchanged(atResourceVersion(obj, resourceVersion), previous ?? this.lastCreated.get(storageKey), this.strings);
+    if (!previous) this.lastCreated.set(storageKey, stored);
     const event: StoreEvent = { type: previous ? 'MODIFIED' : 'ADDED', storageKey, object: stored, previous, resourceVersion };
     const expiresAtMs = options.ttlMs === undefined ? undefined : this.clock!.nowMs() + options.ttlMs;
     const key = { storageKey, namespace, name };

@@ -242,6 +242,11 @@ export class FieldSet {
   toFieldsV1(): FieldsV1 {
     if (this.encoding) return this.encoding;
     const children = this.subtrees.map((child) => child.toFieldsV1());
+    // Unions and differences make fresh nodes, equal across objects (every launcher pod's status fields): each child
+    // takes the set already kept for its encoding, so the managed fields of thousands of objects share one copy of
+    // what they have in common, as their encodings do. Equal encodings are equal sets, and no set is changed once read.
+    for (let i = 0; i < children.length; i++)
+      this.subtrees[i] = children[i] === LEAF.encoding ? LEAF : (decodedSets.get(children[i]) ?? this.subtrees[i]);
     const encoding = pooledFieldsV1(this.member && this.elements.length > 0, this.elements, children);
     // The next version's decoding of this encoding finds this set (sets are not changed once read).
     if (!decodedSets.has(encoding) && this.elements.length > 0) decodedSets.set(encoding, this);

@@ -64,23 +64,21 @@ export function pullWaitingAt(image: string, error: string, firstMs: number, now
 
 export interface PullEvent {
   atMs: number;
-  key: string;
   type: 'Normal' | 'Warning';
   reason: string;
   message: string;
 }
 
 /** The kubelet's Events of each failed pull up to `nowMs`: Pulling, Failed (twice), then BackOff and Failed. */
-export function failedPullEvents(container: string, image: string, error: string, firstMs: number, nowMs: number): PullEvent[] {
-  return failedPullsMs(firstMs, nowMs).flatMap((atMs, attempt) => {
-    const key = (what: string) => `${what}/${container}/${attempt}`;
+export function failedPullEvents(image: string, error: string, firstMs: number, nowMs: number): PullEvent[] {
+  return failedPullsMs(firstMs, nowMs).flatMap((atMs) => {
     const backOffMs = atMs + BACKOFF_REPORT_DELAY_MS;
     const events: PullEvent[] = [
-      { atMs, key: key('Pulling'), type: 'Normal', reason: 'Pulling', message: `Pulling image "${image}"` },
-      { atMs, key: key('Failed'), type: 'Warning', reason: 'Failed', message: `Failed to pull image "${image}": ${error}` },
-      { atMs, key: key('ErrImagePull'), type: 'Warning', reason: 'Failed', message: 'Error: ErrImagePull' },
-      { atMs: backOffMs, key: key('BackOff'), type: 'Normal', reason: 'BackOff', message: `Back-off pulling image "${image}"` },
-      { atMs: backOffMs, key: key('ImagePullBackOff'), type: 'Warning', reason: 'Failed', message: 'Error: ImagePullBackOff' },
+      { atMs, type: 'Normal', reason: 'Pulling', message: `Pulling image "${image}"` },
+      { atMs, type: 'Warning', reason: 'Failed', message: `Failed to pull image "${image}": ${error}` },
+      { atMs, type: 'Warning', reason: 'Failed', message: 'Error: ErrImagePull' },
+      { atMs: backOffMs, type: 'Normal', reason: 'BackOff', message: `Back-off pulling image "${image}"` },
+      { atMs: backOffMs, type: 'Warning', reason: 'Failed', message: 'Error: ImagePullBackOff' },
     ];
     return events.filter((event) => event.atMs <= nowMs);
   });

@@ -36,8 +36,11 @@ export interface KubeletPodsOptions {
 
 interface Tracked {
   plan: PodPlan;
-  /** Keys of the Events already recorded. */
-  recorded: Set<string>;
+  /**
+   * The Events due at or before this instant are recorded: every sync records all the plan's Events due by then, and
+   * a plan's instants never move, so this instant alone tells which are new (no key kept per Event and pod).
+   */
+  eventsRecordedThroughMs: number;
 }
 
 export class KubeletPods {
@@ -79,10 +82,9 @@ export class KubeletPods {
 
     const status = podStatusAt(pod, plan, { hostIP: this.options.hostIP }, nowMs);
     for (const event of plannedEvents(plan, nowMs)) {
-      if (tracked.recorded.has(event.key)) continue;
-      tracked.recorded.add(event.key);
-      void this.options.recorder.event(pod, event.type, event.reason, event.message);
+      if (event.atMs > tracked.eventsRecordedThroughMs) void this.options.recorder.event(pod, event.type, event.reason, event.message);
     }
+    tracked.eventsRecordedThroughMs = Math.max(tracked.eventsRecordedThroughMs, nowMs);
     if (!jsonEqual(status, pod.status)) await ctx.client.update<Pod>({ ...pod, status }, { subresource: 'status' });
 
     if (plan.stopMs !== undefined && nowMs >= plan.stopMs) {
@@ -109,10 +111,8 @@ export class KubeletPods {
     const plan = planPod(pod, nowMs, timing);
     for (const container of plan.containers) if (container.pullError === undefined) images.add(normalizeImage(container.image));
     if (!pod.spec.hostNetwork) plan.podIP = this.addresses.assign(plan.uid, plan.podIP, (address) => this.addressInUse(address));
-    const recorded = new Set<string>();
     // A pod that already has a status was started by an earlier run of this kubelet, which recorded its events.
-    if (pod.status?.startTime) for (const event of plannedEvents(plan, nowMs)) recorded.add(event.key);
-    const tracked = { plan, recorded };
+    const tracked = { plan, eventsRecordedThroughMs: pod.status?.startTime ? nowMs : -Infinity };
     this.tracked.set(key, tracked);
     return tracked;
   }

@@ -319,8 +319,6 @@ function readinessGatesCondition(gates: Array<{ conditionType: string }>, condit
 
 export interface PlannedEvent {
   atMs: number;
-  /** Unique within the pod, so an event is recorded once. */
-  key: string;
   type: 'Normal' | 'Warning';
   reason: string;
   message: string;
@@ -329,18 +327,16 @@ export interface PlannedEvent {
 /** The kubelet's Events along the plan up to `nowMs`: image pull (or failed pulls), container created and started. */
 export function plannedEvents(plan: PodPlan, nowMs: number): PlannedEvent[] {
   return plan.containers.flatMap((c): PlannedEvent[] => {
-    if (c.pullError !== undefined) return failedPullEvents(c.name, c.image, c.pullError, c.pulledMs, nowMs);
+    if (c.pullError !== undefined) return failedPullEvents(c.image, c.pullError, c.pulledMs, nowMs);
     const pulled = c.imagePresent
       ? {
           atMs: c.pulledMs,
-          key: `Pulled/${c.name}`,
           type: 'Normal' as const,
           reason: 'Pulled',
           message: `Container image "${c.image}" already present on machine`,
         }
       : {
           atMs: c.pulledMs,
-          key: `Pulled/${c.name}`,
           type: 'Normal' as const,
           reason: 'Pulled',
           message: `Successfully pulled image "${c.image}" in ${formatGoDuration(c.pulledMs - c.pullStartMs)} (${formatGoDuration(c.pulledMs - c.pullStartMs)} including waiting). Image size: ${imageSizeBytes(c.image)} bytes.`,
@@ -351,15 +347,14 @@ export function plannedEvents(plan: PodPlan, nowMs: number): PlannedEvent[] {
         : [
             {
               atMs: c.pullStartMs,
-              key: `Pulling/${c.name}`,
               type: 'Normal' as const,
               reason: 'Pulling',
               message: `Pulling image "${c.image}"`,
             },
           ]),
       pulled,
-      { atMs: c.startMs, key: `Created/${c.name}`, type: 'Normal' as const, reason: 'Created', message: `Created container: ${c.name}` },
-      { atMs: c.startMs, key: `Started/${c.name}`, type: 'Normal' as const, reason: 'Started', message: `Started container ${c.name}` },
+      { atMs: c.startMs, type: 'Normal' as const, reason: 'Created', message: `Created container: ${c.name}` },
+      { atMs: c.startMs, type: 'Normal' as const, reason: 'Started', message: `Started container ${c.name}` },
     ].filter((event) => event.atMs <= nowMs);
   });
 }

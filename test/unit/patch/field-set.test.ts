@@ -69,3 +69,19 @@ t.test('an untouched manager keeps its stored encoding; a client-written encodin
   t.not(rewritten[0].fieldsV1, fromClient[0].fieldsV1);
   t.same(Object.keys(rewritten[0].fieldsV1 ?? {}), ['f:metadata', 'f:spec'], 'in canonical order');
 });
+
+t.test('equal subtrees of sets built apart are one set once encoded, and leaves are the shared leaf', async (t) => {
+  const status = (uid: string) =>
+    set(['f:metadata', 'f:ownerReferences', `k:{"uid":"${uid}"}`], ['f:status', 'f:phase']).union(
+      set(['f:status', 'f:conditions', 'k:{"type":"Ready"}', 'f:status']),
+    );
+  const [a, b] = [status('a'), status('b')];
+  t.not(a.child('f:status'), b.child('f:status'), 'unions build fresh nodes');
+  const [encodedA, encodedB] = [a.toFieldsV1(), b.toFieldsV1()];
+  t.equal(encodedA['f:status'], encodedB['f:status'], 'equal encodings are one pooled object');
+  t.equal(a.child('f:status'), b.child('f:status'), 'and their sets are one set');
+  t.not(a.child('f:metadata'), b.child('f:metadata'), 'what differs stays apart');
+  t.equal(a.child('f:status')?.child('f:phase'), FieldSet.leaf);
+  t.same(paths(b), paths(status('b')), 'the set is unchanged');
+  t.same(FieldSet.fromFieldsV1(encodedB), b);
+});

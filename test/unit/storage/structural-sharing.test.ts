@@ -103,3 +103,28 @@ t.test('the parts of the new version it keeps are frozen in the walk; a frozen p
   t.not(shareUnchanged({ x: 1, y: undefined }, sameValuesOtherKeys, new StringPool()), sameValuesOtherKeys, 'a key more is a change');
   t.equal(shareUnchanged({ x: 1 }, sameValuesOtherKeys, new StringPool()), sameValuesOtherKeys);
 });
+
+t.test('a new object shares what it has equal with the object created before it, and is stored as written', async (t) => {
+  const named = (name: string, phase: string): KubeObject => ({ ...pod(phase), metadata: { ...pod(phase).metadata, name } });
+  const store = new Store();
+  const first = store.put('/pods', named('a', 'Pending'));
+  const second = store.put('/pods', named('b', 'Running'));
+  t.equal(second.spec, first.spec, 'an equal spec is one object');
+  t.equal(second.metadata.labels, first.metadata.labels, 'and equal labels');
+  t.not(second.status, first.status, 'a different status is its own');
+  t.equal((second.status as { conditions: unknown }).conditions, (first.status as { conditions: unknown }).conditions);
+  t.same(second, { ...named('b', 'Running'), metadata: { ...named('b', 'Running').metadata, resourceVersion: '2' } });
+  t.same(store.get('/pods', 'default', 'a'), {
+    ...named('a', 'Pending'),
+    metadata: { ...named('a', 'Pending').metadata, resourceVersion: '1' },
+  });
+  // The same writes in a store that saw nothing before give equal objects: sharing changes no answer.
+  const aloneStore = new Store();
+  aloneStore.put('/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } });
+  const alone = aloneStore.put('/pods', named('b', 'Running'));
+  t.not(alone.spec, first.spec);
+  t.same(second, alone);
+  t.same(JSON.stringify(second), JSON.stringify(alone), 'key order too');
+  const otherResource = store.put('/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', labels: { app: 'a' } } });
+  t.not(otherResource.metadata.labels, first.metadata.labels, 'objects of another resource are not compared');
+});
