@@ -18,7 +18,8 @@ import { duplicateJsonFields } from './json-scan.js';
 import type { ApiServerParts } from './parts.js';
 import { parseBool, type ResourceRequest } from './request-info.js';
 import { fromScale, toScale } from './scale.js';
-import { parseIncludeObject, toTable, wantsTable } from './table.js';
+import { chunkedJson } from './chunked-json.js';
+import { parseIncludeObject, tableHead, tableRow, toTable, wantsTable } from './table.js';
 import { streamWatch } from './watch/watch-stream.js';
 
 /** First values of the query parameters (src/server/query.ts). */
@@ -159,11 +160,13 @@ async function handleCollection(
       if (servedFromWatchCache(listQuery)) await untilFresh(parts.store, parts.clock, listQuery.resourceVersion);
       const page = listPage(parts.store, type, listQuery);
       const listMeta = { resourceVersion: page.resourceVersion, continue: page.continue, remainingItemCount: page.remainingItemCount };
+      reply.type('application/json; charset=utf-8');
       if (wantsTable(req.headers.accept)) {
-        return toTable(type, page.items, { include: parseIncludeObject(query.includeObject), now: parts.clock.now(), listMeta });
+        const rowOptions = { include: parseIncludeObject(query.includeObject), now: parts.clock.now() };
+        return reply.send(chunkedJson(tableHead(type, { listMeta }), 'rows', page.items, (obj) => tableRow(type, obj, rowOptions)));
       }
-      const items = page.items.map((o) => withTypeMeta(type, o));
-      return { kind: type.listKind, apiVersion: apiVersionOf(type.group, type.version), metadata: listMeta, items };
+      const head = { kind: type.listKind, apiVersion: apiVersionOf(type.group, type.version), metadata: listMeta };
+      return reply.send(chunkedJson(head, 'items', page.items, (obj) => withTypeMeta(type, obj)));
     }
     case 'POST': {
       verbAllowed(type, 'create');

@@ -28,16 +28,27 @@ function rowObject(obj: KubeObject, include: IncludeObject): unknown {
   return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata };
 }
 
-export function toTable(
-  type: ResourceType,
-  objects: KubeObject[],
-  options: { include: IncludeObject; now: Date; withColumns?: boolean; listMeta?: Table['metadata'] },
-): Table {
+export interface TableOptions {
+  include: IncludeObject;
+  now: Date;
+  withColumns?: boolean;
+  listMeta?: Table['metadata'];
+}
+
+/** The Table without its rows (which come last). */
+export function tableHead(type: ResourceType, options: Omit<TableOptions, 'include' | 'now'>): Omit<Table, 'rows'> {
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
     metadata: options.listMeta ?? {},
     columnDefinitions: options.withColumns === false ? [] : type.columns,
-    rows: objects.map((obj) => ({ cells: type.renderRow(obj, options.now), object: rowObject(obj, options.include) })),
   };
+}
+
+export function tableRow(type: ResourceType, obj: KubeObject, options: Pick<TableOptions, 'include' | 'now'>): Table['rows'][number] {
+  return { cells: type.renderRow(obj, options.now), object: rowObject(obj, options.include) };
+}
+
+export function toTable(type: ResourceType, objects: KubeObject[], options: TableOptions): Table {
+  return { ...tableHead(type, options), rows: objects.map((obj) => tableRow(type, obj, options)) };
 }
