@@ -64,16 +64,29 @@ function nullFreeObjects(value: object): number {
   if (!Object.isFrozen(value)) return 0;
   if (nullFree.has(value)) return MEMO_MIN_OBJECTS;
   let objects = 1;
-  for (const field of Object.values(value)) {
-    if (field === null) return 0;
-    if (typeof field === 'object') {
-      const inside = nullFreeObjects(field as object);
-      if (inside === 0) return 0;
+  // Indexes for a list, for-in for an object: no array of the values made for each object walked.
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const inside = nullFreeField(value[i]);
+      if (inside < 0) return 0;
+      objects += inside;
+    }
+  } else {
+    for (const key in value) {
+      const inside = nullFreeField((value as Record<string, unknown>)[key]);
+      if (inside < 0) return 0;
       objects += inside;
     }
   }
   if (objects >= MEMO_MIN_OBJECTS) nullFree.add(value);
   return objects;
+}
+
+/** The objects in a field's value: none for a scalar, -1 when it is null or holds one (or is not frozen). */
+function nullFreeField(field: unknown): number {
+  if (field === null) return -1;
+  if (typeof field !== 'object') return 0;
+  return nullFreeObjects(field as object) || -1;
 }
 
 /**
