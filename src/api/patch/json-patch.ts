@@ -183,7 +183,7 @@ function test(doc: Container, op: Operation): void {
   }
 }
 
-/** The path's parts after the leading "" (evanphx: a path needs at least one "/"). */
+/** The path split at "/"; evanphx skips the first part (before the first "/") and fails a path without one. */
 function splitPath(path: string): string[] {
   const parts = path.split('/');
   if (parts.length < 2) return fail(`doc is missing path: "${path}"`);
