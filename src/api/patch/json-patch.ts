@@ -43,13 +43,50 @@ export function applyJsonPatch(original: JsonObject, patch: unknown): JsonObject
 
 /**
  * evanphx's Patch.Apply on decoded operations, as admission applies a mutating webhook's patch too: a patch that
- * does not apply throws a JsonPatchError with evanphx's message. Patched in place on our own copy, so frozen inputs are safe.
+ * does not apply throws a JsonPatchError with evanphx's message. Patched in place, but only on copies: each container
+ * an operation changes is copied first (with the containers above it), so frozen inputs are safe and the result keeps
+ * every part the patch does not touch as the original's own (a stored object's frozen subtrees stay shared).
  */
 export function applyDecodedJsonPatch(original: JsonObject, operations: readonly Operation[]): JsonObject {
-  let doc: Container = deepClone(original);
-  for (const op of operations) doc = applyOperation(doc, op);
-  if (!isJsonObject(doc)) return fail('the patched document is not an object');
-  return doc;
+  const doc = new PatchedDocument(original);
+  for (const op of operations) applyOperation(doc, op);
+  if (!isJsonObject(doc.root)) return fail('the patched document is not an object');
+  return doc.root;
+}
+
+/** The document being patched: its root, and which of its containers are this patch's own copies. */
+class PatchedDocument {
+  private readonly copies = new WeakSet<Container>();
+
+  constructor(public root: Container) {}
+
+  /** `container` if it is one of this patch's copies, else a new shallow copy that is. */
+  private owned(container: Container): Container {
+    if (this.copies.has(container)) return container;
+    // A spread defines "__proto__" as an own member, as setMember does.
+    const copy: Container = Array.isArray(container) ? container.slice() : { ...container };
+    this.copies.add(copy);
+    return copy;
+  }
+
+  /** evanphx's findObject for an operation that changes the container: the containers on the path become own copies. */
+  writable(path: string): [Container, string] {
+    const parts = splitPath(path);
+    this.root = this.owned(this.root);
+    let container = this.root;
+    for (let i = 1; i < parts.length - 1; i++) {
+      const key = decodeKey(parts[i]);
+      const next = get(container, key, true);
+      if (typeof next !== 'object' || next === null) return fail(`doc is missing path: "${path}"`);
+      const copy = this.owned(next as Container);
+      if (copy !== next) {
+        if (Array.isArray(container)) container[resolvedIndex(container, key)] = copy;
+        else setMember(container, key, copy);
+      }
+      container = copy;
+    }
+    return [container, decodeKey(parts[parts.length - 1])];
+  }
 }
 
 /** Mirrors how Go decodes the body into jsonpatch.Patch ([]map[string]*json.RawMessage). */
@@ -79,51 +116,54 @@ function pathOf(op: Operation, member: 'path' | 'from'): string {
 /** The operation's value; a missing one is Go's nil node, which is written as null. */
 const operationValue = (op: Operation): JsonValue => (op.value === undefined ? null : deepClone(op.value));
 
-function applyOperation(doc: Container, op: Operation): Container {
+function applyOperation(doc: PatchedDocument, op: Operation): void {
   switch (op.op) {
     case 'add': {
-      const [container, key] = findContainer(doc, pathOf(op, 'path'));
+      const [container, key] = doc.writable(pathOf(op, 'path'));
       add(container, key, operationValue(op));
-      return doc;
+      return;
     }
     case 'remove': {
-      const [container, key] = findContainer(doc, pathOf(op, 'path'));
+      const [container, key] = doc.writable(pathOf(op, 'path'));
       remove(container, key);
-      return doc;
+      return;
     }
     case 'replace':
-      return replace(doc, op);
+      replace(doc, op);
+      return;
     case 'move': {
-      const [from, fromKey] = findContainer(doc, pathOf(op, 'from'));
+      const [from, fromKey] = doc.writable(pathOf(op, 'from'));
       const value = get(from, fromKey);
       remove(from, fromKey);
-      const [to, toKey] = findContainer(doc, pathOf(op, 'path'));
+      const [to, toKey] = doc.writable(pathOf(op, 'path'));
       add(to, toKey, value ?? null);
-      return doc;
+      return;
     }
     case 'copy': {
-      const [from, fromKey] = findContainer(doc, pathOf(op, 'from'));
+      const [from, fromKey] = findContainer(doc.root, pathOf(op, 'from'));
       const value = get(from, fromKey);
-      const [to, toKey] = findContainer(doc, pathOf(op, 'path'));
+      const [to, toKey] = doc.writable(pathOf(op, 'path'));
+      // A copy of its own, so a later operation on one of the two places never shows in the other.
       add(to, toKey, deepClone(value ?? null));
-      return doc;
+      return;
     }
     case 'test':
-      test(doc, op);
-      return doc;
+      test(doc.root, op);
+      return;
     default:
-      return fail(`Unexpected kind: ${String(op.op)}`);
+      fail(`Unexpected kind: ${String(op.op)}`);
   }
 }
 
-function replace(doc: Container, op: Operation): Container {
+function replace(doc: PatchedDocument, op: Operation): void {
   const path = pathOf(op, 'path');
   if (path === '') {
     const value = operationValue(op);
-    if (typeof value !== 'object' || value === null) return fail('replace operation value must be object or array');
-    return value as Container;
+    if (typeof value !== 'object' || value === null) fail('replace operation value must be object or array');
+    doc.root = value as Container;
+    return;
   }
-  const [container, key] = findContainer(doc, path);
+  const [container, key] = doc.writable(path);
   // An object's get never fails, so replacing a missing key adds it; an array's fails out of range.
   if (Array.isArray(container)) {
     get(container, key);
@@ -131,7 +171,6 @@ function replace(doc: Container, op: Operation): Container {
   } else {
     setMember(container, key, operationValue(op));
   }
-  return doc;
 }
 
 function test(doc: Container, op: Operation): void {
@@ -144,10 +183,16 @@ function test(doc: Container, op: Operation): void {
   }
 }
 
-/** evanphx's findObject: every part but the last must exist and be an object or array; the last is the key. */
-function findContainer(doc: Container, path: string): [Container, string] {
+/** The path split at "/"; evanphx skips the first part (before the first "/") and fails a path without one. */
+function splitPath(path: string): string[] {
   const parts = path.split('/');
   if (parts.length < 2) return fail(`doc is missing path: "${path}"`);
+  return parts;
+}
+
+/** evanphx's findObject: every part but the last must exist and be an object or array; the last is the key. */
+function findContainer(doc: Container, path: string): [Container, string] {
+  const parts = splitPath(path);
   let container: Container = doc;
   for (const part of parts.slice(1, -1)) {
     const next = get(container, decodeKey(part), true);
@@ -163,10 +208,16 @@ function get(container: Container, key: string, lookingForPath = false): JsonVal
   if (!Array.isArray(container)) return Object.hasOwn(container, key) ? container[key] : undefined;
   const index = lookingForPath ? parseIndex(key) : arrayIndex(key, container.length);
   if (index === undefined) return undefined;
-  const resolved = index < 0 && index >= -container.length ? index + container.length : index;
+  const resolved = fromEnd(container, index);
   if (resolved < 0 || resolved >= container.length) return lookingForPath ? undefined : fail(`Unable to access invalid index: ${index}`);
   return container[resolved];
 }
+
+/** A negative index counts from the end (evanphx); others are as they are. */
+const fromEnd = (list: JsonValue[], index: number): number => (index < 0 && index >= -list.length ? index + list.length : index);
+
+/** Where `get(list, key, true)` found an item. */
+const resolvedIndex = (list: JsonValue[], key: string): number => fromEnd(list, parseIndex(key)!);
 
 function add(container: Container, key: string, value: JsonValue): void {
   if (!Array.isArray(container)) {

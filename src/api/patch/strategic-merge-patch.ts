@@ -7,8 +7,10 @@
  * replace/delete on list elements), `$retainKeys`, `$setElementOrder/<list>`,
  * `$deleteFromPrimitiveList/<list>`.
  *
- * Like the Go code, the algorithm merges in place; here it does so on deep
- * clones of the frozen inputs.
+ * Like the Go code, the algorithm merges in place; here it does so on a deep
+ * clone of the (small) patch and on shallow copies of the maps it merges into,
+ * so the result keeps the original's unchanged subtrees as they are (frozen,
+ * stored ones) and a patch costs what it touches, not the whole object.
  */
 import { badRequest } from '../errors.js';
 import { badStrategicPatch, goValueString, patchNotApplicable } from './errors.js';
@@ -26,7 +28,7 @@ export function applyStrategicMergePatch(original: JsonObject, patch: unknown, s
   if (!isJsonObject(patch)) {
     throw badRequest(`json: cannot unmarshal ${goJsonTypeName(patch)} into Go value of type map[string]interface {}`);
   }
-  return mergeMap(deepClone(original), deepClone(patch), schema);
+  return mergeMap(original, deepClone(patch), schema);
 }
 
 /** The patch strategy of a field without its retainKeys part ("" when none). */
@@ -39,8 +41,10 @@ function strategyOf(node: SchemaNode | undefined): string {
 const fieldSchema = (node: SchemaNode | undefined, key: string): SchemaNode | undefined =>
   node?.property(key) ?? node?.additionalProperties();
 
-function mergeMap(original: JsonObject, patch: JsonObject, node: SchemaNode | undefined): JsonObject {
+/** `source` merged with `patch` into a shallow copy of `source`, which itself is left alone. */
+function mergeMap(source: JsonObject, patch: JsonObject, node: SchemaNode | undefined): JsonObject {
   if (Object.hasOwn(patch, DIRECTIVE)) return applyMapDirective(patch);
+  const original = { ...source };
   applyRetainKeys(original, patch);
   mergeOrderedLists(original, patch, node);
 

@@ -64,14 +64,82 @@ function nullFreeObjects(value: object): number {
   if (!Object.isFrozen(value)) return 0;
   if (nullFree.has(value)) return MEMO_MIN_OBJECTS;
   let objects = 1;
-  for (const field of Object.values(value)) {
-    if (field === null) return 0;
-    if (typeof field === 'object') {
-      const inside = nullFreeObjects(field as object);
-      if (inside === 0) return 0;
+  // Indexes for a list, for-in for an object: no array of the values made for each object walked.
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const inside = nullFreeField(value[i]);
+      if (inside < 0) return 0;
+      objects += inside;
+    }
+  } else {
+    for (const key in value) {
+      const inside = nullFreeField((value as Record<string, unknown>)[key]);
+      if (inside < 0) return 0;
       objects += inside;
     }
   }
   if (objects >= MEMO_MIN_OBJECTS) nullFree.add(value);
   return objects;
+}
+
+/** The objects in a field's value: none for a scalar, -1 when it is null or holds one (or is not frozen). */
+function nullFreeField(field: unknown): number {
+  if (field === null) return -1;
+  if (typeof field !== 'object') return 0;
+  return nullFreeObjects(field as object) || -1;
+}
+
+/**
+ * `next` with each subtree that equals (key order included) the same place in `old` replaced by `old`'s own: what
+ * an update's admitted object is made of before the rest of the write path looks at it. Writers hand in fresh copies
+ * of parts they did not change (a webhook replacing the whole spec, a kubelet rebuilding the pod status, a body
+ * decoded without its nulls); as `old`'s (frozen, stored) parts, they cost pruning, validation and the managed fields'
+ * diff a lookup or an identity check instead of a walk, and the store's sharing walk nothing. Copies only the objects
+ * above a replaced subtree; `next` itself is left alone. Frozen parts of `next` are taken as they are.
+ */
+export function keepUnchanged<T>(next: T, old: unknown): T {
+  return kept(next, old) as T;
+}
+
+function kept(next: unknown, old: unknown): unknown {
+  if (next === old) return old;
+  if (typeof next !== 'object' || next === null || typeof old !== 'object' || old === null || Object.isFrozen(next)) return next;
+  if (Array.isArray(next)) return Array.isArray(old) ? keptItems(next, old) : next;
+  return Array.isArray(old) ? next : keptFields(next as Record<string, unknown>, old as Record<string, unknown>);
+}
+
+function keptItems(next: unknown[], old: unknown[]): unknown[] {
+  let same = next.length === old.length;
+  let copy: unknown[] | undefined;
+  for (let i = 0; i < next.length; i++) {
+    const item = i < old.length ? kept(next[i], old[i]) : next[i];
+    if (item !== old[i] || i >= old.length) same = false;
+    if (item !== next[i]) (copy ??= next.slice())[i] = item;
+  }
+  return same ? old : (copy ?? next);
+}
+
+function keptFields(next: Record<string, unknown>, old: Record<string, unknown>): Record<string, unknown> {
+  const keys = Object.keys(next);
+  const oldKeys = Object.keys(old);
+  let same = keys.length === oldKeys.length;
+  let copy: Record<string, unknown> | undefined;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    const present = Object.hasOwn(old, key);
+    const field = present ? kept(next[key], old[key]) : next[key];
+    if (!present || field !== old[key] || oldKeys[i] !== key) same = false;
+    if (field !== next[key] && !copy) {
+      copy = {};
+      for (let k = 0; k < i; k++) setField(copy, keys[k], next[keys[k]]);
+    }
+    if (copy) setField(copy, key, field);
+  }
+  return same ? old : (copy ?? next);
+}
+
+/** A JSON body may have an own "__proto__" field: defined as a field, never set as the prototype. */
+function setField(object: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
+  else object[key] = value;
 }

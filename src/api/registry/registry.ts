@@ -30,7 +30,7 @@ import { toServedVersion, toStorageVersion } from '../conversion/index.js';
 import { apiVersionOf, type KubeObject, type ManagedFieldsEntry, type ObjectMeta, type ResourceType } from '../types.js';
 import type { RequestContext } from './context.js';
 import { RequestHooks, type ApiRequest, type RequestVerb } from './request-hooks.js';
-import { deepEqual, dropNulls, without } from './object-diff.js';
+import { deepEqual, dropNulls, keepUnchanged, without } from './object-diff.js';
 import { generateName, generateUid } from './names.js';
 import { decodeTypeError, patchedTypeError, typeMetaError } from '../validation/decode.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from '../validation/objectmeta.js';
@@ -625,6 +625,7 @@ export class GenericRegistry {
       warnings: ctx.warnings,
     };
     object = (await this.deps.admission.mutate({ ...attributes, object })) ?? object;
+    if (old) object = keepUnchanged(object, old);
     const pruned = schema.prune(schema.applyDefaults(object));
     this.reportUnknownFields(type, name, pruned.unknownFields, ctx);
     object = pruned.object;

@@ -20,6 +20,21 @@ t.test('add, replace, remove, move, copy and a passing test', async (t) => {
   t.same(deployment.spec.items, ['a', 'b'], 'original untouched');
 });
 
+t.test('a patch copies only what it changes: untouched parts stay the original ones', async (t) => {
+  const stored = deepFreeze({ metadata: { name: 'd', labels: { app: 'x' } }, spec: { replicas: 2, items: [{ n: 1 }, { n: 2 }] } });
+  const patched = applyJsonPatch(stored, [
+    { op: 'replace', path: '/spec/items/-1/n', value: 3 },
+    { op: 'add', path: '/spec/extra', value: { a: 1 } },
+    { op: 'add', path: '/spec/extra/b', value: 2 },
+    { op: 'copy', from: '/spec/extra', path: '/spec/twin' },
+    { op: 'add', path: '/spec/twin/c', value: 3 },
+  ]) as typeof stored & { spec: Record<string, unknown> };
+  t.same(patched.spec, { replicas: 2, items: [{ n: 1 }, { n: 3 }], extra: { a: 1, b: 2 }, twin: { a: 1, b: 2, c: 3 } });
+  t.equal(patched.metadata, stored.metadata, 'a part no operation touches is the original itself');
+  t.equal(patched.spec.items[0], stored.spec.items[0]);
+  t.same(stored.spec, { replicas: 2, items: [{ n: 1 }, { n: 2 }] }, 'the frozen original is unchanged');
+});
+
 // gopkg.in/evanphx/json-patch.v4 v4.12.0 (patch.go), which kube-apiserver 1.32 applies JSON patches with.
 t.test("evanphx/json-patch v4's semantics where they differ from RFC 6902", async (t) => {
   const doc = { metadata: { name: 'd' }, spec: { replicas: 2, items: ['a', 'b', 'c'] } };

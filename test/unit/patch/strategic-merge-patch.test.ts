@@ -36,6 +36,8 @@ t.test('kubectl patch merges env by name and keeps the rest of the container', a
   t.equal(container(patched).image, container(live).image);
   t.same(container(patched).ports, container(live).ports);
   t.equal(container(live).env.length, 3, 'the frozen original is unchanged');
+  t.equal(at(patched, 'metadata'), at(live, 'metadata'), 'a part the patch does not touch is the original itself, not a copy');
+  t.equal(container(patched).ports, container(live).ports);
 });
 
 t.test('what kubectl apply sends for a changed Deployment', async (t) => {
