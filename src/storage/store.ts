@@ -20,6 +20,7 @@ import type { KubeObject } from '../api/types.js';
 import type { Clock } from '../runtime/clock.js';
 import { CommitFailure, type ObjectKey, type RemoteWrite, type StorageBackend, type StorageFailureReason } from './backend.js';
 import { ExpiryIndex } from './expiry-index.js';
+import { currentView, type ListView, type OrderedEntries, pastView } from './list-view.js';
 import { type Listener, Listeners } from './listeners.js';
 import { StringPool } from './string-pool.js';
 import { shareUnchanged } from './structural-sharing.js';
@@ -83,23 +84,78 @@ class Collection {
 
   /** Objects sorted by namespace then name, the order etcd keys ("<namespace>/<name>") give a list. */
   sorted(namespace?: string): KubeObject[] {
-    this.sortedNamespaces ??= [...this.byNamespace.keys()].sort(byKeyPrefix);
-    const namespaces = namespace === undefined ? this.sortedNamespaces : [namespace];
     const out: KubeObject[] = [];
-    for (const ns of namespaces) {
-      const names = this.byNamespace.get(ns);
-      if (!names) continue;
-      let order = this.sortedNames.get(ns);
-      if (!order) this.sortedNames.set(ns, (order = [...names.keys()].sort()));
-      for (const name of order) out.push(names.get(name)!);
+    for (const ns of this.namespacesInOrder(namespace)) {
+      const names = this.byNamespace.get(ns)!;
+      for (const name of this.namesInOrder(ns)) out.push(names.get(name)!);
     }
     return out;
+  }
+
+  /** The objects of one namespace, or of all, with their keys in the list ("<namespace>/<name>" across namespaces). */
+  entries(namespace: string | undefined): OrderedEntries {
+    return {
+      entriesFrom: (startKey) => this.entriesFrom(namespace, startKey),
+      countFrom: (startKey) => this.countFrom(namespace, startKey),
+    };
+  }
+
+  private *entriesFrom(namespace: string | undefined, startKey: string): Generator<[string, KubeObject]> {
+    for (const [ns, prefix, first] of this.startsOf(namespace, startKey)) {
+      const names = this.byNamespace.get(ns)!;
+      const order = this.namesInOrder(ns);
+      for (let i = first; i < order.length; i++) yield [`${prefix}${order[i]}`, names.get(order[i])!];
+    }
+  }
+
+  private countFrom(namespace: string | undefined, startKey: string): number {
+    let count = 0;
+    for (const [ns, , first] of this.startsOf(namespace, startKey)) count += this.namesInOrder(ns).length - first;
+    return count;
+  }
+
+  /**
+   * Each namespace with a key not before `startKey`, in list order: its key prefix and the index of its first such
+   * name. A namespace's keys all start with "<namespace>/", so a start key that does not start with it puts all of
+   * them before or all after it.
+   */
+  private *startsOf(namespace: string | undefined, startKey: string): Generator<[string, string, number]> {
+    for (const ns of this.namespacesInOrder(namespace)) {
+      const prefix = namespace === undefined && ns !== '' ? `${ns}/` : '';
+      if (startKey.startsWith(prefix)) yield [ns, prefix, firstNotBefore(this.namesInOrder(ns), startKey.slice(prefix.length))];
+      else if (prefix > startKey) yield [ns, prefix, 0];
+    }
+  }
+
+  private namespacesInOrder(namespace: string | undefined): string[] {
+    if (namespace !== undefined) return this.byNamespace.has(namespace) ? [namespace] : [];
+    this.sortedNamespaces ??= [...this.byNamespace.keys()].sort(byKeyPrefix);
+    return this.sortedNamespaces;
+  }
+
+  private namesInOrder(namespace: string): string[] {
+    let order = this.sortedNames.get(namespace);
+    if (!order) this.sortedNames.set(namespace, (order = [...this.byNamespace.get(namespace)!.keys()].sort()));
+    return order;
   }
 
   namespaces(): string[] {
     return [...this.byNamespace.keys()];
   }
 }
+
+/** The index of the first of `sorted` not before `key`. */
+function firstNotBefore(sorted: string[], key: string): number {
+  let [low, high] = [0, sorted.length];
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (sorted[middle] < key) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+const emptyCollection = new Collection();
 
 /** Namespaces in the order of their etcd key prefixes: "a-b/" sorts before "a/", as '-' < '/'. */
 const byKeyPrefix = (a: string, b: string): number => {
@@ -308,22 +364,17 @@ export class Store {
   }
 
   /**
-   * The objects as they were at `revision`, as etcd reads a past revision:
-   * the current ones with every later write of the resource undone. Undefined
-   * when that revision is compacted or older than the history holds.
+   * A list read at `revision`, as etcd reads a past revision: the current objects with every later write of the
+   * resource undone. Undefined when that revision is compacted or older than the history holds.
    */
-  listAt(storageKey: string, namespace: string | undefined, revision: number): KubeObject[] | undefined {
-    if (revision >= this.latest) return this.list(storageKey, namespace);
+  listAt(storageKey: string, namespace: string | undefined, revision: number): ListView | undefined {
+    const entries = (this.collections.get(storageKey) ?? emptyCollection).entries(namespace);
+    if (revision >= this.latest) return currentView(entries);
     if (revision < this.compactedUpTo || !this.history.covers(storageKey, revision)) return undefined;
     const inScope = (e: StoreEvent) => namespace === undefined || e.object.metadata.namespace === namespace;
     const later = this.history.since(storageKey, revision).filter(inScope);
-    if (later.length === 0) return this.list(storageKey, namespace);
-    const byKey = new Map(this.list(storageKey, namespace).map((obj) => [objectKey(obj), obj]));
-    for (const event of later.reverse()) {
-      if (event.previous) byKey.set(objectKey(event.previous), event.previous);
-      else byKey.delete(objectKey(event.object));
-    }
-    return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, obj]) => obj);
+    if (later.length === 0) return currentView(entries);
+    return pastView(entries, later, namespace === undefined ? objectKey : (obj) => obj.metadata.name!);
   }
 
   /** The oldest revision a read at a past revision may ask for; older ones are compacted, as in etcd. */

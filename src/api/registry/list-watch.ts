@@ -121,36 +121,31 @@ export function listPage(store: Store, type: ResourceType, query: ListQuery): Li
   const token = query.continue ? decodeContinue(query.continue) : undefined;
   const revision = listRevision(store, query, token);
   const namespace = type.namespaced ? query.namespace : undefined;
-  const all = store.listAt(type.storageKey, namespace, revision);
-  if (!all) {
+  const view = store.listAt(type.storageKey, namespace, revision);
+  if (!view) {
     if (token) throw new InconsistentContinueError(encodeContinue(withoutTrailingNul(token.startKey), -1));
     throw gone('The resourceVersion for the provided list is too old.');
   }
   const items: KubeObject[] = [];
   const limit = query.limit && query.limit > 0 ? query.limit : Infinity;
-  let index = token ? firstAtOrAfter(all, namespace, token.startKey) : 0;
-  for (; index < all.length && items.length < limit; index++) {
-    if (matches(all[index])) items.push(toServedVersion(type, all[index]));
+  let more = false;
+  for (const obj of view.from(token?.startKey ?? '')) {
+    if (!matches(obj)) continue;
+    // The page is full, and another object matches: the client is told to continue.
+    if (items.length === limit) {
+      more = true;
+      break;
+    }
+    items.push(toServedVersion(type, obj));
   }
-  let remaining = 0;
-  for (let i = index; i < all.length; i++) if (matches(all[i])) remaining++;
   const page: ListPage = { items, resourceVersion: String(revision) };
-  if (remaining > 0 && items.length > 0) {
-    page.continue = encodeContinue(keyInList(items[items.length - 1], namespace), revision);
-    page.remainingItemCount = remaining;
+  if (more) {
+    const lastKey = keyInList(items[items.length - 1], namespace);
+    page.continue = encodeContinue(lastKey, revision);
+    // As etcd's storage counts it: the keys after the page, so only when no selector leaves some of them out.
+    if (!query.labelSelector && !query.fieldSelector) page.remainingItemCount = view.countAfter(lastKey);
   }
   return page;
-}
-
-/** The index of the first of `sorted` (in list order) whose key is not before `startKey`. */
-function firstAtOrAfter(sorted: KubeObject[], namespace: string | undefined, startKey: string): number {
-  let [low, high] = [0, sorted.length];
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (keyInList(sorted[middle]!, namespace) < startKey) low = middle + 1;
-    else high = middle;
-  }
-  return low;
 }
 
 /** The key relative to the list's prefix, as kube's tokens carry it: the name within one namespace, "<namespace>/<name>" across all. */

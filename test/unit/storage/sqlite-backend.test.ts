@@ -51,7 +51,7 @@ t.test('a store on a state file comes back with every object, its resourceVersio
     'each resource from its own',
   );
   t.same(
-    second.listAt('/configmaps', undefined, 1)?.map((o) => o.data),
+    [...second.listAt('/configmaps', undefined, 1)!.from('')].map((o) => o.data),
     [{}],
     'a read at a past revision undoes later writes',
   );

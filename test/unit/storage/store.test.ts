@@ -1,6 +1,7 @@
 import { config } from 'rxjs';
 import t from 'tap';
 import { CommitFailure, type RemoteWrite, type StorageBackend } from '../../../src/storage/backend.js';
+import type { ListView } from '../../../src/storage/list-view.js';
 import { OutdatedWrite, Store, type StoreEvent } from '../../../src/storage/store.js';
 import { fixedHistory } from '../../../src/storage/watch-history.js';
 import type { KubeObject } from '../../../src/api/types.js';
@@ -222,15 +223,29 @@ t.test('a past revision reads as it was, until it is compacted; lists follow etc
   store.put('/configmaps', cm('c'));
   store.put('/configmaps', cm('a', 'default', { k: 'changed' }));
   store.remove('/configmaps', 'default', 'b');
-  const names = (objects: KubeObject[] | undefined) =>
-    objects?.map((o) => `${o.metadata.namespace}/${o.metadata.name}:${o.metadata.resourceVersion}`);
+  const names = (view: ListView | undefined) =>
+    view && [...view.from('')].map((o) => `${o.metadata.namespace}/${o.metadata.name}:${o.metadata.resourceVersion}`);
   t.same(
     names(store.listAt('/configmaps', undefined, Number(at))),
     ['a-b/x:2', 'default/a:3', 'default/b:1'],
     '"a-b/" sorts before "default/", as etcd keys do',
   );
   t.same(names(store.listAt('/configmaps', 'default', Number(at))), ['default/a:3', 'default/b:1']);
+  const past = store.listAt('/configmaps', undefined, Number(at))!;
+  t.same(
+    [...past.from('default/a\u0000')].map((o) => `${o.metadata.name}:${o.metadata.resourceVersion}`),
+    ['b:1'],
+    'a page from a key on, with a key deleted since back in its place',
+  );
+  t.same([past.countAfter('a-b/x'), past.countAfter('default/a'), past.countAfter('default/b')], [2, 1, 0], 'keys after one, then');
+  const now = store.listAt('/configmaps', undefined, store.resourceVersion)!;
+  t.same([now.countAfter('a-b/x'), now.countAfter('default/a'), now.countAfter('default/c')], [2, 1, 0], 'and now');
   t.same(names(store.listAt('/configmaps', 'default', store.resourceVersion)), ['default/a:5', 'default/c:4']);
+  t.same(
+    [...store.listAt('/configmaps', 'default', Number(at))!.from('b')].map((o) => o.metadata.name),
+    ['b'],
+    'within a namespace a key is the name',
+  );
   store.compact(4);
   t.equal(store.listAt('/configmaps', 'default', Number(at)), undefined, 'compacted');
   t.same(
