@@ -9,33 +9,16 @@
 // retained objects, as 10,000 Running VMs make it 1.5 GB, to see what a big
 // heap costs the serving (full mark-compacts of all of it).
 //   node bench/list-scale.mjs [--pad-mib 1200] [--runs 3] 3000 10000
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createNamespace, loadDistModule, startQuietEmulator, temporaryDirectory } from './lib/emulator.mjs';
+import { run } from './lib/child-process.mjs';
 import { cirrosVmiSpec, installKubeVirt } from './lib/kubevirt.mjs';
 import { profileMeasuredPhase } from './lib/profile.mjs';
 import { note } from './lib/report.mjs';
 
 const VM = { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine' };
 const NAMESPACES = 10;
-
-function run(command, args, env = {}) {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
-    child.once('error', reject);
-    child.once('close', (code) => {
-      const seconds = (performance.now() - started) / 1000;
-      if (code === 0) resolve({ stdout, stderr, seconds });
-      else reject(new Error(`${command} ${args.join(' ')} exited with ${code}: ${stderr.slice(0, 2000)}`));
-    });
-  });
-}
 
 /** Retained objects of about `mib` MiB. */
 function padHeap(mib) {

@@ -14,13 +14,13 @@
 // chunked and printed as a Table, as kubectl does by default) and a list+watch
 // of every VM from scratch by @kubernetes/client-node, each in a process of
 // its own. Virtual time runs freely, so the simulation's timers cost no waiting.
-import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { loadDistModule, startQuietEmulator, temporaryDirectory } from './lib/emulator.mjs';
+import { run } from './lib/child-process.mjs';
 import { cirrosVmiSpec, installKubeVirt } from './lib/kubevirt.mjs';
 import { profileMeasuredPhase } from './lib/profile.mjs';
 import { note, report } from './lib/report.mjs';
@@ -48,24 +48,6 @@ async function writeCounts(emulator) {
     counts.set(key, (counts.get(key) ?? 0) + Number(match[2]));
   }
   return counts;
-}
-
-/** Runs `command` to its end; resolves with its stdout and the wall time it took. */
-function run(command, args, env = {}) {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
-    child.once('error', reject);
-    child.once('close', (code) => {
-      const seconds = (performance.now() - started) / 1000;
-      if (code === 0) resolve({ stdout, seconds });
-      else reject(new Error(`${command} ${args.join(' ')} exited with ${code}: ${stderr.slice(0, 2000)}`));
-    });
-  });
 }
 
 /** One size in this process, in memory or with the cluster kept in an SQLite file: prints one result line for the parent. */
