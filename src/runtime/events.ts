@@ -24,11 +24,13 @@ export type ObjectReference = CoreObjectReference;
 
 const EVENT_REF = { apiVersion: 'v1', kind: 'Event' } as const;
 
-export const referenceTo = (obj: KubeObject): ObjectReference => {
+/** client-go's reference.GetPartialReference: the object, and with `fieldPath` the part of it meant (a pod's container). */
+export const referenceTo = (obj: KubeObject, fieldPath?: string): ObjectReference => {
   const ref: ObjectReference = { kind: obj.kind, name: obj.metadata.name ?? '', apiVersion: obj.apiVersion };
   if (obj.metadata.namespace) ref.namespace = obj.metadata.namespace;
   if (obj.metadata.uid) ref.uid = obj.metadata.uid;
   if (obj.metadata.resourceVersion) ref.resourceVersion = obj.metadata.resourceVersion;
+  if (fieldPath) ref.fieldPath = fieldPath;
   return ref;
 };
 
@@ -55,8 +57,8 @@ export class EventRecorder {
   private readonly correlator: EventCorrelator;
   /** Writes go one at a time, like client-go's single broadcaster goroutine, so a repeat sees the first write. */
   private writes: Promise<void> = Promise.resolve();
-  /** The object of the last event, when frozen, and the reference its Event got. */
-  private lastInvolved?: { object: KubeObject; ref: ObjectReference };
+  /** The object of the last event, when frozen, and the references its Events got, by fieldPath ('' for none). */
+  private lastInvolved?: { object: KubeObject; refs: Map<string, ObjectReference> };
 
   constructor(
     private readonly client: Client,
@@ -76,12 +78,13 @@ export class EventRecorder {
   }
 
   /**
-   * Records an event about `involvedObject`. Never throws: as in Kubernetes an
+   * Records an event about `involvedObject`, or with `fieldPath` about that part of it (the kubelet's container Events
+   * name the container: `spec.containers{compute}`). Never throws: as in Kubernetes an
    * event is best effort, and a failed write is only logged. The promise
    * settles when the write has been done (useful to tests).
    */
-  event(involvedObject: KubeObject, type: EventType, reason: string, message: string): Promise<void> {
-    const ref = this.referenceTo(involvedObject);
+  event(involvedObject: KubeObject, type: EventType, reason: string, message: string, fieldPath = ''): Promise<void> {
+    const ref = this.referenceTo(involvedObject, fieldPath);
     this.writes = this.writes.then(() =>
       this.record(this.newEvent(ref, type, reason, message)).catch((err: unknown) =>
         this.logger.error(`unable to write event ${type} ${reason} for ${ref.kind} ${ref.namespace ?? ''}/${ref.name}`, err),
@@ -91,14 +94,18 @@ export class EventRecorder {
   }
 
   /**
-   * The reference to `obj`, frozen, and the same one again while the recorder keeps writing about the same version of
-   * the same object (a kubelet writes a dozen Events about one pod in a row): the store keeps frozen subtrees as they
-   * are, so those Events share it. Only a frozen (stored) version is taken to stay what it is.
+   * The reference to `obj` (and `fieldPath`), frozen, and the same one again while the recorder keeps writing about the
+   * same version of the same object and part of it (a kubelet writes a dozen Events about one pod's containers in a
+   * row): the store keeps frozen subtrees as they are, so those Events share it. Only a frozen (stored) version is
+   * taken to stay what it is.
    */
-  private referenceTo(obj: KubeObject): ObjectReference {
-    if (this.lastInvolved?.object === obj) return this.lastInvolved.ref;
-    const ref = Object.freeze(referenceTo(obj));
-    if (Object.isFrozen(obj) && Object.isFrozen(obj.metadata)) this.lastInvolved = { object: obj, ref };
+  private referenceTo(obj: KubeObject, fieldPath: string): ObjectReference {
+    const last = this.lastInvolved?.object === obj ? this.lastInvolved : undefined;
+    const known = last?.refs.get(fieldPath);
+    if (known) return known;
+    const ref = Object.freeze(referenceTo(obj, fieldPath));
+    if (last) last.refs.set(fieldPath, ref);
+    else if (Object.isFrozen(obj) && Object.isFrozen(obj.metadata)) this.lastInvolved = { object: obj, refs: new Map([[fieldPath, ref]]) };
     return ref;
   }
 

@@ -62,7 +62,8 @@ export function pullWaitingAt(image: string, error: string, firstMs: number, now
     : { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` };
 }
 
-export interface PullEvent {
+/** An Event the kubelet records about one container of a pod, at an instant of its plan. */
+export interface ContainerEvent {
   atMs: number;
   type: 'Normal' | 'Warning';
   reason: string;
@@ -70,10 +71,10 @@ export interface PullEvent {
 }
 
 /** The kubelet's Events of each failed pull up to `nowMs`: Pulling, Failed (twice), then BackOff and Failed. */
-export function failedPullEvents(image: string, error: string, firstMs: number, nowMs: number): PullEvent[] {
+export function failedPullEvents(image: string, error: string, firstMs: number, nowMs: number): ContainerEvent[] {
   return failedPullsMs(firstMs, nowMs).flatMap((atMs) => {
     const backOffMs = atMs + BACKOFF_REPORT_DELAY_MS;
-    const events: PullEvent[] = [
+    const events: ContainerEvent[] = [
       { atMs, type: 'Normal', reason: 'Pulling', message: `Pulling image "${image}"` },
       { atMs, type: 'Warning', reason: 'Failed', message: `Failed to pull image "${image}": ${error}` },
       { atMs, type: 'Warning', reason: 'Failed', message: 'Error: ErrImagePull' },

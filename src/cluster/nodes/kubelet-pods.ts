@@ -15,7 +15,7 @@ import { pullError } from './image-pulls.js';
 import { normalizeImage } from './images.js';
 import { jsonEqual } from '../../kube/json-equal.js';
 import { errorCode } from '../../kube/nodes.js';
-import { nextChangeMs, planPod, plannedEvents, podStatusAt, type PodPlan, type Timing } from './pod-lifecycle.js';
+import { containerFieldPath, nextChangeMs, planPod, plannedEvents, podStatusAt, type PodPlan, type Timing } from './pod-lifecycle.js';
 import { PodAddressPool } from './pod-addresses.js';
 import { podsWithIp } from './pod-index.js';
 
@@ -82,7 +82,9 @@ export class KubeletPods {
 
     const status = podStatusAt(pod, plan, { hostIP: this.options.hostIP }, nowMs);
     for (const event of plannedEvents(plan, nowMs)) {
-      if (event.atMs > tracked.eventsRecordedThroughMs) void this.options.recorder.event(pod, event.type, event.reason, event.message);
+      if (event.atMs > tracked.eventsRecordedThroughMs) {
+        void this.options.recorder.event(pod, event.type, event.reason, event.message, event.fieldPath);
+      }
     }
     tracked.eventsRecordedThroughMs = Math.max(tracked.eventsRecordedThroughMs, nowMs);
     if (!jsonEqual(status, pod.status)) await ctx.client.update<Pod>({ ...pod, status }, { subresource: 'status' });
@@ -122,13 +124,18 @@ export class KubeletPods {
     const { ctx, recorder } = this.options;
     plan.stopRequestedMs = nowMs;
     const status = podStatusAt(pod, plan, { hostIP: this.options.hostIP }, nowMs);
-    const running = [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])].filter((s) => s.state?.running);
+    const running = [
+      ...(status.initContainerStatuses ?? []).map((s) => ({ status: s, init: true })),
+      ...(status.containerStatuses ?? []).map((s) => ({ status: s, init: false })),
+    ].filter((c) => c.status.state?.running);
     const graceMs = (pod.metadata.deletionGracePeriodSeconds ?? 0) * 1000;
     plan.stopMs =
       running.length === 0
         ? nowMs
         : nowMs + Math.round(Math.min(ctx.random.jitter(ctx.profile.containerStopMs, ctx.profile.jitter), graceMs));
-    for (const container of running) void recorder.event(pod, 'Normal', 'Killing', `Stopping container ${container.name}`);
+    for (const { status: container, init } of running) {
+      void recorder.event(pod, 'Normal', 'Killing', `Stopping container ${container.name}`, containerFieldPath(container.name, init));
+    }
   }
 
   private async removePod(pod: Pod): Promise<void> {

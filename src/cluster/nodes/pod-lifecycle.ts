@@ -9,7 +9,7 @@ import { rfc3339 } from '../../runtime/clock.js';
 import type { Container, ContainerState, ContainerStatus, Pod, PodCondition, PodStatus } from '../../kube/pods.js';
 import { podQosClass } from '../../kube/pods.js';
 import { formatGoDuration, parseGoDuration } from './durations.js';
-import { failedPullEvents, nextPullChangeMs, pullWaitingAt, type PullWaiting } from './image-pulls.js';
+import { failedPullEvents, nextPullChangeMs, pullWaitingAt, type ContainerEvent, type PullWaiting } from './image-pulls.js';
 import { effectivePullPolicy, imageID, imageSizeBytes, normalizeImage } from './images.js';
 
 /** Overrides how long a run-to-completion pod's containers run (a Go duration or seconds). */
@@ -317,46 +317,49 @@ function readinessGatesCondition(gates: Array<{ conditionType: string }>, condit
     : { type: 'Ready', status: 'False', reason: 'ReadinessGatesNotReady', message: unready.join(', ') };
 }
 
-export interface PlannedEvent {
-  atMs: number;
-  type: 'Normal' | 'Warning';
-  reason: string;
-  message: string;
+export interface PlannedEvent extends ContainerEvent {
+  /** The container the Event is about (kubecontainer.GenerateContainerRef): its involvedObject's fieldPath. */
+  fieldPath: string;
 }
+
+/**
+ * How the kubelet's Events refer to a container of the pod (kubecontainer's fieldPath): client-go counts an Event
+ * again only with the same fieldPath, so two containers' "already present on machine" are two Events, as on a cluster.
+ */
+export const containerFieldPath = (name: string, init: boolean): string =>
+  init ? `spec.initContainers{${name}}` : `spec.containers{${name}}`;
 
 /** The kubelet's Events along the plan up to `nowMs`: image pull (or failed pulls), container created and started. */
 export function plannedEvents(plan: PodPlan, nowMs: number): PlannedEvent[] {
-  return plan.containers.flatMap((c): PlannedEvent[] => {
-    if (c.pullError !== undefined) return failedPullEvents(c.image, c.pullError, c.pulledMs, nowMs);
-    const pulled = c.imagePresent
-      ? {
-          atMs: c.pulledMs,
-          type: 'Normal' as const,
-          reason: 'Pulled',
-          message: `Container image "${c.image}" already present on machine`,
-        }
-      : {
-          atMs: c.pulledMs,
-          type: 'Normal' as const,
-          reason: 'Pulled',
-          message: `Successfully pulled image "${c.image}" in ${formatGoDuration(c.pulledMs - c.pullStartMs)} (${formatGoDuration(c.pulledMs - c.pullStartMs)} including waiting). Image size: ${imageSizeBytes(c.image)} bytes.`,
-        };
-    return [
-      ...(c.imagePresent
-        ? []
-        : [
-            {
-              atMs: c.pullStartMs,
-              type: 'Normal' as const,
-              reason: 'Pulling',
-              message: `Pulling image "${c.image}"`,
-            },
-          ]),
-      pulled,
-      { atMs: c.startMs, type: 'Normal' as const, reason: 'Created', message: `Created container: ${c.name}` },
-      { atMs: c.startMs, type: 'Normal' as const, reason: 'Started', message: `Started container ${c.name}` },
-    ].filter((event) => event.atMs <= nowMs);
+  return plan.containers.flatMap((c) => {
+    const fieldPath = containerFieldPath(c.name, c.init);
+    return containerEvents(c, nowMs).map((event): PlannedEvent => ({ ...event, fieldPath }));
   });
+}
+
+/** One container's Events up to `nowMs`. */
+function containerEvents(c: ContainerPlan, nowMs: number): ContainerEvent[] {
+  if (c.pullError !== undefined) return failedPullEvents(c.image, c.pullError, c.pulledMs, nowMs);
+  const pulled: ContainerEvent = c.imagePresent
+    ? {
+        atMs: c.pulledMs,
+        type: 'Normal',
+        reason: 'Pulled',
+        message: `Container image "${c.image}" already present on machine`,
+      }
+    : {
+        atMs: c.pulledMs,
+        type: 'Normal',
+        reason: 'Pulled',
+        message: `Successfully pulled image "${c.image}" in ${formatGoDuration(c.pulledMs - c.pullStartMs)} (${formatGoDuration(c.pulledMs - c.pullStartMs)} including waiting). Image size: ${imageSizeBytes(c.image)} bytes.`,
+      };
+  const events: ContainerEvent[] = [
+    ...(c.imagePresent ? [] : [{ atMs: c.pullStartMs, type: 'Normal' as const, reason: 'Pulling', message: `Pulling image "${c.image}"` }]),
+    pulled,
+    { atMs: c.startMs, type: 'Normal', reason: 'Created', message: `Created container: ${c.name}` },
+    { atMs: c.startMs, type: 'Normal', reason: 'Started', message: `Started container ${c.name}` },
+  ];
+  return events.filter((event) => event.atMs <= nowMs);
 }
 
 /** The next instant after `nowMs` at which the plan changes something. */

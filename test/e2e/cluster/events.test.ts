@@ -21,6 +21,19 @@ interface EventList {
   items: Array<{ metadata: { name: string }; reason: string; count: number; involvedObject: { name: string } }>;
 }
 
+const TWIN_CONTAINERS_POD = `apiVersion: v1
+kind: Pod
+metadata:
+  name: twins
+  namespace: default
+spec:
+  containers:
+  - name: first
+    image: nginx:1.27
+  - name: second
+    image: nginx:1.27
+`;
+
 t.test('a repeated event is one Event with a count; it expires an hour after its last write', async (t) => {
   const { kubectl } = await withEmulator(t, { insecureHttp: true, clock: 'virtual', workers: 1 });
   const ok = async (args: string[], input?: string): Promise<string> => {
@@ -50,6 +63,30 @@ t.test('a repeated event is one Event with a count; it expires an hour after its
   t.ok(countColumn > 0, `a COUNT column in ${wide.header.join(' ')}`);
   t.equal(wide.rows.length, 1);
   t.equal(Number(wide.rows[0][countColumn]), events[0].count);
+
+  // The kubelet's Events name their container (SUBOBJECT): the same words about two containers are two Events.
+  await ok(['apply', '-f', '-'], TWIN_CONTAINERS_POD);
+  await advance('30s');
+  const pulled = parseTable(
+    await ok([
+      'get',
+      'events',
+      '--field-selector',
+      'involvedObject.name=twins,reason=Pulled',
+      '-o',
+      'wide',
+      '--sort-by',
+      '.involvedObject.fieldPath',
+    ]),
+  );
+  const subobject = pulled.header.indexOf('SUBOBJECT');
+  t.same(
+    pulled.rows.map((row) => [row[subobject], row[countColumn]]),
+    [
+      ['spec.containers{first}', '1'],
+      ['spec.containers{second}', '1'],
+    ],
+  );
 
   // Without the pod nothing writes the Event again; it lives one TTL after its last write.
   await ok(['delete', 'pod', 'nowhere', '--wait=false']);

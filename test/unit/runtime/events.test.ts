@@ -157,3 +157,19 @@ t.test(
     t.equal((pulling.involvedObject as { resourceVersion: string }).resourceVersion, '43', 'the mutable object is read again');
   },
 );
+
+t.test('one message about two containers of a pod is two Events, each naming its container; a repeat of one counts', async (t) => {
+  const client = new FakeClient();
+  const recorder = new EventRecorder(client, new VirtualClock(START), { component: 'kubelet', host: 'node01' });
+  const stored = deepFreeze(structuredClone(vmi));
+  const message = 'Container image "a" already present on machine';
+  await recorder.event(stored, 'Normal', 'Pulled', message, 'spec.initContainers{setup}');
+  await recorder.event(stored, 'Normal', 'Pulled', message, 'spec.containers{compute}');
+  await recorder.event(stored, 'Normal', 'Pulled', message, 'spec.containers{compute}');
+  await recorder.event(stored, 'Normal', 'Created', 'Created container: compute', 'spec.containers{compute}');
+  const [setup, compute, created] = await events(client);
+  t.match(setup, { count: 1, involvedObject: { name: 'testvmi', uid: 'u-1', fieldPath: 'spec.initContainers{setup}' } });
+  t.match(compute, { count: 2, involvedObject: { name: 'testvmi', uid: 'u-1', fieldPath: 'spec.containers{compute}' } });
+  t.equal(created.involvedObject, compute.involvedObject, 'one frozen reference per object version and fieldPath');
+  t.not(setup.involvedObject, compute.involvedObject);
+});

@@ -83,6 +83,29 @@ t.test('a present image with IfNotPresent is not pulled', async (t) => {
   t.equal(plannedEvents(plan, Infinity)[0].message, 'Container image "busybox:1.36" already present on machine');
 });
 
+t.test("each Event names its container as the kubelet's reference does (spec.initContainers{name}, spec.containers{name})", async (t) => {
+  const plan = planPod(
+    pod({
+      initContainers: [{ name: 'setup', image: 'busybox:1.36' }],
+      containers: [
+        { name: 'compute', image: 'busybox:1.36' },
+        { name: 'log', image: 'busybox:1.36' },
+      ],
+    }),
+    T0,
+    { ...timing, imagePresent: () => true },
+  );
+  const pulled = plannedEvents(plan, Infinity).filter((e) => e.reason === 'Pulled');
+  t.same(
+    pulled.map((e) => [e.fieldPath, e.message]),
+    ['spec.initContainers{setup}', 'spec.containers{compute}', 'spec.containers{log}'].map((fieldPath) => [
+      fieldPath,
+      'Container image "busybox:1.36" already present on machine',
+    ]),
+    'the same message for three containers, told apart by fieldPath (client-go then writes three Events)',
+  );
+});
+
 t.test('a restarted kubelet keeps the start instants and container IDs from the status', async (t) => {
   const p = pod();
   p.status = {
