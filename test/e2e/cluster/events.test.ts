@@ -1,5 +1,6 @@
 // Events as a cluster keeps them, seen with kubectl: a repeated event is one Event with a count (client-go's
-// correlator in every component), and an Event goes one event TTL (kube-apiserver's --event-ttl, 1h) after its last write.
+// correlator in every component), a kubelet Event names its container (fieldPath, so not a repeat of the same words
+// about another one), and an Event goes one event TTL (kube-apiserver's --event-ttl, 1h) after its last write.
 import t from 'tap';
 import { withEmulator } from '../../helpers/cluster.js';
 import { parseTable } from '../../helpers/kubectl.js';
