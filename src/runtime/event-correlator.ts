@@ -52,6 +52,8 @@ export interface CoreEvent {
   type: string;
   reportingComponent?: string;
   reportingInstance?: string;
+  /** The events.k8s.io time, zero (null on the wire) in the Events of client-go's core/v1 recorder. */
+  eventTime?: string | null;
 }
 
 /** The fields client-go's strategic merge patch of a repeated event carries. */

@@ -155,6 +155,8 @@ export class EventRecorder {
       type,
       reportingComponent: this.source.component,
       reportingInstance: this.source.host ?? '',
+      // Unset by client-go's recorder, and served as null: written here so that the write path finds the Event complete.
+      eventTime: null,
     };
   }
 

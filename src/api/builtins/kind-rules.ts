@@ -10,6 +10,7 @@ import { validateDns1035LabelName, validateDnsLabelName, validatePathSegmentName
 import type { CrdVersion } from '../crd/crd-types.js';
 import { validateCrdRules } from '../crd/validate-crd-rules.js';
 import { compilePolicy, type PolicySpec } from '../cel/policy.js';
+import { coreEventRules, eventsV1EventRules } from './event-defaults.js';
 import { defaultPersistentVolumeClaim, defaultPod, podQosClass } from './pod-defaults.js';
 import { validatePodSpec, validatePodSpecUpdate, validateTemplateRestartPolicy } from './pod-validation.js';
 import { validateDataKeys, validateImmutableData, validateServiceSpec, validateServiceUpdate } from './core-validation.js';
@@ -31,6 +32,8 @@ export interface KindRules {
   tracksGeneration?: boolean;
   /** Defaulting, run on every write as the apiserver defaults on every decode. */
   defaults?(obj: JsonObject): void;
+  /** Whether `defaults` has nothing to add to `obj`: then a write needs no private copy (a cheap check, run first). */
+  isDefaulted?(obj: JsonObject): boolean;
   /** What PrepareForCreate adds once defaults are in: initial status, generated fields. */
   onCreate?(obj: JsonObject): void;
   /** What PrepareForUpdate carries over from the stored object. */
@@ -316,6 +319,8 @@ export const kindRules: Record<string, KindRules> = {
   '/Service': serviceRules,
   '/Secret': secretRules,
   '/ConfigMap': configMapRules,
+  '/Event': coreEventRules,
+  'events.k8s.io/Event': eventsV1EventRules,
   '/PersistentVolumeClaim': {
     defaults: (pvc) => setDefault(mutableSpec(pvc), 'volumeMode', 'Filesystem'),
     onCreate: (pvc) => {

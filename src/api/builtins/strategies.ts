@@ -37,19 +37,21 @@ const copyOf = (obj: KubeObject): KubeObject => deepClone(obj);
 
 function buildStrategy(rules: KindRules, hasStatus: boolean): Strategy {
   const nameRule = rules.name === undefined ? validateDnsSubdomainName : rules.name;
+  const isDefaulted = (obj: KubeObject): boolean => !rules.defaults || rules.isDefaulted?.(obj) === true;
   return {
     statusFields: hasStatus ? ['status'] : [],
     tracksGeneration: rules.tracksGeneration ?? false,
-    // A kind with nothing to default or prepare (Events, most of them) needs no private copy to change.
+    // A kind with nothing to default or prepare, or an object already defaulted (Events, most of them), needs no
+    // private copy to change.
     prepareForCreate(obj) {
-      if (!rules.defaults && !rules.onCreate) return obj;
+      if (!rules.onCreate && isDefaulted(obj)) return obj;
       const prepared = copyOf(obj);
       rules.defaults?.(prepared);
       rules.onCreate?.(prepared);
       return prepared;
     },
     prepareForUpdate(obj, old) {
-      if (!rules.defaults && !rules.onUpdate) return obj;
+      if (!rules.onUpdate && isDefaulted(obj)) return obj;
       const prepared = copyOf(obj);
       rules.defaults?.(prepared);
       rules.onUpdate?.(prepared, old);

@@ -5,6 +5,36 @@ import t from 'tap';
 import { withEmulator } from '../../helpers/cluster.js';
 import { parseTable } from '../../helpers/kubectl.js';
 
+/** The least a client can create: kube-apiserver serves it back with the fields its Go type never omits. */
+const BARE_EVENT = `apiVersion: v1
+kind: Event
+metadata:
+  name: bare
+  namespace: default
+involvedObject:
+  kind: Pod
+  name: nowhere
+  namespace: default
+reason: Bare
+`;
+
+const EVENTS_V1_EVENT = `apiVersion: events.k8s.io/v1
+kind: Event
+metadata:
+  name: new-api
+  namespace: default
+eventTime: "2026-11-24T16:00:00.000000Z"
+reportingController: example.com/tester
+reportingInstance: tester-1
+action: Testing
+reason: Tested
+type: Normal
+regarding:
+  kind: Pod
+  name: nowhere
+  namespace: default
+`;
+
 const UNSCHEDULABLE_POD = `apiVersion: v1
 kind: Pod
 metadata:
@@ -19,7 +49,7 @@ spec:
 `;
 
 interface EventList {
-  items: Array<{ metadata: { name: string }; reason: string; count: number; involvedObject: { name: string } }>;
+  items: Array<{ metadata: { name: string }; reason: string; count: number; involvedObject: { name: string }; eventTime?: unknown }>;
 }
 
 const TWIN_CONTAINERS_POD = `apiVersion: v1
@@ -64,6 +94,30 @@ t.test('a repeated event is one Event with a count; it expires an hour after its
   t.ok(countColumn > 0, `a COUNT column in ${wide.header.join(' ')}`);
   t.equal(wide.rows.length, 1);
   t.equal(Number(wide.rows[0][countColumn]), events[0].count);
+  t.equal(events[0].eventTime, null, "a recorder's Event reads back with eventTime: null");
+
+  // Fields without omitempty, and struct-typed ones (a zero time encodes as null), are always served.
+  await ok(['create', '-f', '-'], BARE_EVENT);
+  const bare = JSON.parse(await ok(['get', 'event', 'bare', '-o', 'json'])) as Record<string, unknown>;
+  const { source, firstTimestamp, lastTimestamp, eventTime, reportingComponent, reportingInstance } = bare;
+  t.strictSame(
+    { source, firstTimestamp, lastTimestamp, eventTime, reportingComponent, reportingInstance },
+    {
+      source: {},
+      firstTimestamp: null,
+      lastTimestamp: null,
+      eventTime: null,
+      reportingComponent: '',
+      reportingInstance: '',
+    },
+  );
+  await ok(['create', '-f', '-'], EVENTS_V1_EVENT);
+  const newApi = JSON.parse(await ok(['get', 'events.v1.events.k8s.io', 'new-api', '-o', 'json'])) as Record<string, unknown>;
+  t.strictSame(
+    [newApi.deprecatedSource, newApi.deprecatedFirstTimestamp, newApi.deprecatedLastTimestamp],
+    [{}, null, null],
+    'an events.k8s.io/v1 Event reads back with its deprecated struct fields',
+  );
 
   // The kubelet's Events name their container (SUBOBJECT): the same words about two containers are two Events.
   await ok(['apply', '-f', '-'], TWIN_CONTAINERS_POD);

@@ -384,3 +384,40 @@ t.test('kinds without status or rules', async (t) => {
   );
   t.equal(strategyFor('', 'ConfigMap'), cm, 'strategies are built once');
 });
+
+t.test('Events read back with the fields their Go types always encode', async (t) => {
+  const bare: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name: 'bare', namespace: 'default' },
+    involvedObject: { kind: 'Pod', name: 'p', namespace: 'default' },
+    source: null,
+    reason: 'Bare',
+  };
+  const core = strategyFor('', 'Event').prepareForCreate(bare);
+  t.strictSame(
+    { ...core, metadata: bare.metadata },
+    {
+      ...bare,
+      source: {},
+      firstTimestamp: null,
+      lastTimestamp: null,
+      eventTime: null,
+      reportingComponent: '',
+      reportingInstance: '',
+    },
+  );
+  t.equal(bare.source, null, 'the incoming object is left as it is');
+  t.equal(strategyFor('', 'Event').prepareForCreate(core), core, 'a complete Event needs no copy');
+  t.equal(strategyFor('', 'Event').prepareForUpdate?.(core, core), core);
+
+  const newApi: KubeObject = { apiVersion: 'events.k8s.io/v1', kind: 'Event', metadata: { name: 'n', namespace: 'default' }, note: 'x' };
+  t.strictSame(strategyFor('events.k8s.io', 'Event').prepareForCreate(newApi), {
+    ...newApi,
+    eventTime: null,
+    regarding: {},
+    deprecatedSource: {},
+    deprecatedFirstTimestamp: null,
+    deprecatedLastTimestamp: null,
+  });
+});

@@ -46,6 +46,7 @@ t.test('writes a core/v1 Event the way client-go does', async (t) => {
     reportingComponent: 'virt-handler',
     reportingInstance: 'node01',
   });
+  t.equal(event.eventTime, null, 'served as null, as the zero MicroTime of client-go Events');
 });
 
 t.test('events about cluster-scoped objects go to the default namespace', async (t) => {
