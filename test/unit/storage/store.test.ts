@@ -1,8 +1,8 @@
 import { config } from 'rxjs';
 import t from 'tap';
-import { CommitFailure, type RemoteWrite, type StorageBackend } from '../../../src/storage/backend.js';
+import type { StorageBackend } from '../../../src/storage/backend.js';
 import type { ListView } from '../../../src/storage/list-view.js';
-import { OutdatedWrite, Store, type StoreEvent } from '../../../src/storage/store.js';
+import { Store, type StoreEvent } from '../../../src/storage/store.js';
 import { fixedHistory } from '../../../src/storage/watch-history.js';
 import type { KubeObject } from '../../../src/api/types.js';
 import { VirtualClock } from '../../../src/runtime/clock.js';
@@ -292,44 +292,4 @@ t.test('a listener that throws keeps neither the writer nor the other listeners 
   t.same(reported, [], 'reported after the write, not inside it');
   await Promise.resolve();
   t.match(reported, [{ message: 'listener bug' }]);
-});
-
-t.test("a write computed from an undone version is refused, though another server's write got its resourceVersion", async (t) => {
-  // etcd under several API servers: the store guesses each write's revision, etcd gives the real one on commit.
-  let answer: { resolve: (revisions: number[]) => void; reject: (error: Error) => void } | undefined;
-  let applyStorageWrites: (writes: RemoteWrite[]) => void = () => undefined;
-  const backend: StorageBackend = {
-    load: () => ({
-      revision: 5,
-      compactedRevision: 0,
-      objects: [{ key, object: { ...cm('a'), metadata: { ...cm('a').metadata, resourceVersion: '5' } } }],
-      history: [],
-    }),
-    write: () => undefined,
-    commit: () => new Promise<number[]>((resolve, reject) => (answer = { resolve, reject })),
-    discard: () => undefined,
-    compact: () => undefined,
-    close: () => undefined,
-    onRemoteWrites: (apply) => (applyStorageWrites = apply),
-  };
-  const key = { storageKey: '/configmaps', namespace: 'default', name: 'a' };
-  const store = new Store(fixedHistory(100), undefined, backend);
-  const before = store.get('/configmaps', 'default', 'a')!;
-  const mine = store.put('/configmaps', cm('a', 'default', { mine: 'yes' }), { basis: before });
-  t.equal(mine.metadata.resourceVersion, '6', 'a provisional resourceVersion, readable before the commit answers');
-  const undone = t.rejects(store.written(mine));
-  await new Promise(setImmediate);
-  // Another API server wrote the object first, at revision 6: etcd refuses this server's write, and its watch reports the other one.
-  answer!.reject(new CommitFailure('etcd: the key changed', 0, 'conflict', 6));
-  applyStorageWrites([{ key, object: cm('a', 'default', { theirs: 'yes' }), revision: 6 }]);
-  await undone;
-  const theirs = store.get('/configmaps', 'default', 'a')!;
-  t.same([theirs.data, theirs.metadata.resourceVersion], [{ theirs: 'yes' }, '6'], 'the same resourceVersion names another version now');
-  t.throws(() => store.put('/configmaps', cm('a', 'default', { mine: 'yes', more: 'yes' }), { basis: mine }), OutdatedWrite);
-  t.throws(() => store.remove('/configmaps', 'default', 'a', mine), OutdatedWrite);
-  t.equal(store.get('/configmaps', 'default', 'a'), theirs, "the other server's write stays");
-  t.ok(
-    store.put('/configmaps', cm('a', 'default', { theirs: 'yes', more: 'yes' }), { basis: theirs }),
-    'a write computed from it goes through',
-  );
 });
