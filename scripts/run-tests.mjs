@@ -118,8 +118,31 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 
 const totals = { total: 0, pass: 0, fail: 0, todo: 0, skip: 0 };
 let failedFiles = 0;
+/** Each failed file's `not ok` lines with the diagnostics under them, printed again after the summary so the end of a long log says what failed. */
+const failureDigests = [];
 let reported = 0;
 const indent = (text) => text.replace(/^(?=.)/gm, '    ');
+
+/**
+ * A failed file's `not ok` lines, each with the indented diagnostics that follow it (at most 30 lines each), as TAP
+ * comments; a file that failed without one (a crash, a timeout) shows the last lines it printed.
+ */
+const failureDigest = (file, output, why) => {
+  const lines = output.trimEnd().split('\n');
+  const digest = [];
+  lines.forEach((line, index) => {
+    const failing = line.match(/^(\s*)not ok /);
+    if (!failing) return;
+    digest.push(line);
+    const depth = failing[1].length;
+    for (const next of lines.slice(index + 1, index + 31)) {
+      if (next.trim() !== '' && next.search(/\S/) <= depth) break;
+      digest.push(next);
+    }
+  });
+  const shown = digest.length > 0 ? digest : lines.slice(-30);
+  return [`failed: ${file}${why}`, ...shown.map((line) => `  ${line}`)].map((line) => `# ${line}`).join('\n');
+};
 
 /** Prints one file's result as a subtest of the run and adds its counts. */
 const report = (file, { output, code, signal, timedOut, ms }) => {
@@ -133,9 +156,12 @@ const report = (file, { output, code, signal, timedOut, ms }) => {
     totals.fail += 1;
   }
   const ok = !failedUnreported && !(counts?.fail > 0);
-  if (!ok) failedFiles += 1;
-  reported += 1;
   const why = timedOut ? ` # timeout after ${timeoutSeconds} s` : failedUnreported ? ` # exited ${signal ?? code}` : '';
+  if (!ok) {
+    failedFiles += 1;
+    failureDigests.push(failureDigest(file, output, why));
+  }
+  reported += 1;
   process.stdout.write(`# Subtest: ${file}\n${indent(output.trimEnd())}\n`);
   process.stdout.write(`${ok ? 'ok' : 'not ok'} ${reported} - ${file}${why} # time=${ms.toFixed(3)}ms\n\n`);
 };
@@ -154,4 +180,5 @@ const summary = Object.entries(totals)
   .map(([key, value]) => `${key}: ${value}`)
   .join(', ');
 process.stdout.write(`# { ${summary} }\n# time=${(performance.now() - started).toFixed(3)}ms\n`);
+if (failureDigests.length > 0) process.stdout.write(`${failureDigests.join('\n')}\n`);
 process.exitCode = failedFiles > 0 ? 1 : 0;

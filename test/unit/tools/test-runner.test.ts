@@ -49,6 +49,16 @@ t.test('a failing assertion and a killed file both fail the run', async (t) => {
   t.match(stdout, /^not ok \d - .*failing\.fixture\.js # time=/m);
   t.match(stdout, /^not ok \d - .*crashing\.fixture\.js # exited SIGKILL # time=/m);
   t.match(stdout, /^ {4}ok 1 - printed before the crash$/m, "the file's own output is kept, indented");
+  // After the summary, what failed again, so the end of a long log (all a CI page may show) names it.
+  const after = stdout.slice(stdout.lastIndexOf('# { total'));
+  t.match(after, /^# failed: .*failing\.fixture\.js\n# {3}not ok 2 - fails\n# {5}---\n/m, 'the failing assertion with its diagnostics');
+  t.match(after, /^# {7}-2\n# {7}\+1$/m, 'the diff of expected and found');
+  t.match(
+    after,
+    /^# failed: .*crashing\.fixture\.js # exited SIGKILL\n(# .*\n)*# {3}ok 1 - printed before the crash$/m,
+    'a crash shows its last lines',
+  );
+  t.notMatch(after, /passing\.fixture/, 'a passing file is not listed');
 });
 
 t.test('a file that outlives its timeout is ended and fails', async (t) => {
