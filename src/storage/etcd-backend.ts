@@ -106,14 +106,17 @@ export class EtcdBackend implements StorageBackend {
     this.open = [];
     const generation = this.generation;
     const run = this.queue.then(async () => {
-      if (generation !== this.generation) throw new CommitFailure('an earlier write to etcd failed', 0, 'conflict');
+      if (generation !== this.generation) {
+        this.forget(puts);
+        throw new CommitFailure('an earlier write to etcd failed', 0, 'conflict');
+      }
       const revisions: number[] = [];
       for (const put of puts) {
         try {
           revisions.push(await this.transact(put));
         } catch (error) {
           this.generation++;
-          for (const failed of puts.slice(revisions.length)) if (this.unechoed.get(failed.key) === failed) this.unechoed.delete(failed.key);
+          this.forget(puts.slice(revisions.length));
           const { message, reason, storageRevision } =
             error instanceof CommitFailure ? error : { message: `etcd: ${(error as Error).message}`, reason: 'unreachable' as const };
           throw new CommitFailure(message, revisions.length, reason, storageRevision, revisions);
@@ -129,8 +132,13 @@ export class EtcdBackend implements StorageBackend {
   }
 
   discard(): void {
-    for (const put of this.open) if (this.unechoed.get(put.key) === put) this.unechoed.delete(put.key);
+    this.forget(this.open);
     this.open = [];
+  }
+
+  /** Writes that will never be sent (or were refused): a later write to their key builds on what etcd holds instead. */
+  private forget(puts: PendingPut[]): void {
+    for (const put of puts) if (this.unechoed.get(put.key) === put) this.unechoed.delete(put.key);
   }
 
   compact(compactedRevision: number): void {

@@ -539,7 +539,11 @@ export class Store {
     if (batch.failed) return;
     const index = this.committing.indexOf(batch);
     const later = index < 0 ? [] : this.committing.splice(index).slice(1);
-    if (this.batch && this.batch !== batch) later.push(this.batch);
+    if (this.batch && this.batch !== batch) {
+      // The open batch is undone before its commit: the backend must not send its writes with the next batch's.
+      later.push(this.batch);
+      this.backend?.discard();
+    }
     this.batch = undefined;
     for (const undone of [...later.reverse(), batch]) {
       const writes = undone === batch ? batch.writes.slice(keep) : undone.writes;

@@ -293,3 +293,37 @@ t.test('a listener that throws keeps neither the writer nor the other listeners 
   await Promise.resolve();
   t.match(reported, [{ message: 'listener bug' }]);
 });
+
+t.test("a failed commit undoes the open batch too, and the backend never sends that batch's writes", async (t) => {
+  // A backend that answers each commit when told, as etcd does, and records the writes each commit sent.
+  let open: string[] = [];
+  const sent: string[][] = [];
+  const answers: { resolve: (revisions: number[]) => void; reject: (error: Error) => void }[] = [];
+  const backend: StorageBackend = {
+    load: () => ({ revision: 0, compactedRevision: 0, objects: [], history: [] }),
+    write: (event) => void open.push(event.object.metadata.name!),
+    commit: () => {
+      sent.push(open);
+      open = [];
+      return new Promise<number[]>((resolve, reject) => answers.push({ resolve, reject }));
+    },
+    discard: () => {
+      open = [];
+    },
+    compact: () => undefined,
+    close: () => undefined,
+  };
+  const store = new Store(fixedHistory(100), undefined, backend);
+  const first = t.rejects(store.written(store.put('/configmaps', cm('a'))), /refused/);
+  await new Promise(setImmediate);
+  // A write of the next turn, made on top of the first, is in the open batch when the first commit fails.
+  const onTop = t.rejects(store.written(store.put('/configmaps', cm('b'))), /refused/);
+  answers[0].reject(new Error('refused'));
+  await Promise.all([first, onTop]);
+  t.equal(store.get('/configmaps', 'default', 'b'), undefined, 'the open batch is undone in memory');
+  const later = store.put('/configmaps', cm('c'));
+  await new Promise(setImmediate);
+  t.same(sent, [['a'], ['c']], 'and its writes are not sent with the next batch');
+  answers[1].resolve([1]);
+  t.equal((await store.written(later)).metadata.name, 'c');
+});
