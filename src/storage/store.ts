@@ -210,6 +210,17 @@ export class StorageError extends Error {
   }
 }
 
+/**
+ * A compare-and-swap that failed: the write was computed from a version that is no longer the one stored. Versions are
+ * compared by identity, not by resourceVersion: with a backend a resourceVersion may name two versions. A write not
+ * committed yet carries a provisional one (the store's revision + 1); when its commit fails it is undone, and another
+ * API server's write to the same object may then come from etcd's watch at that very revision, while something was
+ * computed from the undone version meanwhile (SQLite's undo likewise hands the revision out again).
+ */
+export class OutdatedWrite extends Error {
+  override name = 'OutdatedWrite';
+}
+
 export class Store {
   private revision = 0;
   private compactedUpTo = 0;
@@ -391,13 +402,16 @@ export class Store {
    * Writes `obj` (created when absent, replaced otherwise), stamping the next
    * resourceVersion. The caller has already checked preconditions; the store
    * only orders and publishes. With `ttlMs` the object expires that long after
-   * this write (a later write sets a new time to live, or none).
+   * this write (a later write sets a new time to live, or none). With `basis`
+   * (the stored version the write was computed from) the write is a
+   * compare-and-swap: it throws OutdatedWrite unless that version is still the one stored.
    */
-  put(storageKey: string, obj: KubeObject, options: { ttlMs?: number } = {}): KubeObject {
+  put(storageKey: string, obj: KubeObject, options: { ttlMs?: number; basis?: KubeObject } = {}): KubeObject {
     const { namespace = '', name = '' } = obj.metadata;
     if (options.ttlMs !== undefined && !this.leases) throw new Error('a write with a time to live needs a store with a clock');
     const collection = this.collection(storageKey);
     const previous = collection.get(namespace, name);
+    if (options.basis && previous !== options.basis) throw new OutdatedWrite();
     const resourceVersion = this.revision + 1;
     // Stamped before sharing: the walk freezes the new root and metadata, which no later copy replaces.
     const stored = shareUnchanged(atResourceVersion(obj, resourceVersion), previous ?? this.lastCreated.get(storageKey), this.strings);
@@ -412,10 +426,14 @@ export class Store {
     return stored;
   }
 
-  /** Removes the object; the DELETED event carries it with a fresh resourceVersion, as etcd's delete revision. */
-  remove(storageKey: string, namespace: string, name: string): KubeObject | undefined {
+  /**
+   * Removes the object; the DELETED event carries it with a fresh resourceVersion, as etcd's delete revision. With
+   * `basis`, a compare-and-swap as put()'s.
+   */
+  remove(storageKey: string, namespace: string, name: string, basis?: KubeObject): KubeObject | undefined {
     const collection = this.collections.get(storageKey);
     const previous = collection?.get(namespace, name);
+    if (basis && previous !== basis) throw new OutdatedWrite();
     if (!collection || !previous) return undefined;
     const resourceVersion = this.revision + 1;
     const object = stamp(previous, resourceVersion);

@@ -9,7 +9,7 @@ import type { AdmissionChain, Operation } from '../../admission/chain.js';
 import type { Clock } from '../../runtime/clock.js';
 import { rfc3339 } from '../../runtime/clock.js';
 import type { SeededRandom } from '../../runtime/seeded-random.js';
-import { StorageError, type Store } from '../../storage/store.js';
+import { OutdatedWrite, StorageError, type Store } from '../../storage/store.js';
 import type { DeleteOptions, PatchType } from '../../client/client.js';
 import {
   alreadyExists,
@@ -51,9 +51,6 @@ const BLOCKING_SCHEMA_ERRORS = new Set<FieldError['reason']>([
 
 /** How often an unconditional update is recomputed when other writes keep landing first. */
 const MAX_UPDATE_ATTEMPTS = 10;
-
-/** A write computed from a version that is no longer the stored one. */
-class RacedWrite extends Error {}
 
 export interface WriteResult {
   object: KubeObject;
@@ -277,14 +274,7 @@ export class GenericRegistry {
       const current = this.deps.store.get(type.storageKey, scopeOf(type, namespace), name);
       if (!current) throw notFound(subject(type, name));
       if (expected && expected !== current.metadata.resourceVersion) throw conflict(subject(type, name));
-      return this.replace(
-        type,
-        toServedVersion(type, current),
-        { ...incoming, metadata: { ...incoming.metadata, name } },
-        ctx,
-        subresource,
-        'Update',
-      );
+      return this.replace(type, current, { ...incoming, metadata: { ...incoming.metadata, name } }, ctx, subresource, 'Update');
     });
   }
 
@@ -324,7 +314,7 @@ export class GenericRegistry {
         if (typeError) throw typeError;
         const expected = (patched.metadata as ObjectMeta | undefined)?.resourceVersion;
         if (expected && expected !== current.metadata.resourceVersion) throw conflict(subject(type, name));
-        return this.replace(type, current, patched, ctx, options.subresource, 'Update');
+        return this.replace(type, latest, patched, ctx, options.subresource, 'Update');
       },
     );
   }
@@ -347,7 +337,7 @@ export class GenericRegistry {
       try {
         return await attempt();
       } catch (err) {
-        if (!(err instanceof RacedWrite)) throw err;
+        if (!(err instanceof OutdatedWrite)) throw err;
         if (!mayRetry() || tries >= MAX_UPDATE_ATTEMPTS) throw conflict(subject(type, name));
       }
     }
@@ -426,14 +416,14 @@ export class GenericRegistry {
    * Writes to the store and answers the object in the type's version; a kind whose strategy says so lives for the
    * event TTL after each write, as Events do in kube.
    */
-  private put(type: ResourceType, object: KubeObject): KubeObject {
+  private put(type: ResourceType, object: KubeObject, basis?: KubeObject): KubeObject {
     const ttlMs = strategyOf(type).expiresAfterEventTtl ? (this.deps.eventTtlMs ?? DEFAULT_EVENT_TTL_MS) : undefined;
-    return this.served(type, this.deps.store.put(type.storageKey, toStorageVersion(type, object), { ttlMs }));
+    return this.served(type, this.deps.store.put(type.storageKey, toStorageVersion(type, object), { ttlMs, basis }));
   }
 
   /** Removes the object from the store; answers its last state in the type's version. */
-  private remove(type: ResourceType, namespace: string, name: string): KubeObject {
-    return this.served(type, this.deps.store.remove(type.storageKey, namespace, name)!);
+  private remove(type: ResourceType, namespace: string, name: string, basis?: KubeObject): KubeObject {
+    return this.served(type, this.deps.store.remove(type.storageKey, namespace, name, basis)!);
   }
 
   /** The object as served; with a backend, remembers the stored write behind it, for durably() to await. */
@@ -443,9 +433,10 @@ export class GenericRegistry {
     return served;
   }
 
+  /** Writes `incoming` over `stored` (as read from the store), unless another version was stored since (OutdatedWrite). */
   private async replace(
     type: ResourceType,
-    current: KubeObject,
+    stored: KubeObject,
     incoming: KubeObject,
     ctx: RequestContext,
     subresource: string | undefined,
@@ -453,6 +444,7 @@ export class GenericRegistry {
     appliedManagedFields?: ManagedFieldsEntry[],
   ): Promise<WriteResult> {
     const strategy = strategyOf(type);
+    const current = toServedVersion(type, stored);
     const name = current.metadata.name!;
     if (incoming.metadata.uid && incoming.metadata.uid !== current.metadata.uid) {
       throw conflict(
@@ -489,16 +481,11 @@ export class GenericRegistry {
     );
     if (unchanged) return { object: current, created: false };
     if (ctx.dryRun) return { object, created: false };
-    // Compare-and-swap: the object must still be the version this write was computed from.
-    if (
-      this.deps.store.get(type.storageKey, scopeOf(type, current.metadata.namespace), name)?.metadata.resourceVersion !==
-      current.metadata.resourceVersion
-    )
-      throw new RacedWrite();
+    // Compare-and-swap (in the store): the object must still be the version this write was computed from.
     if (isFinalized(strategy, object)) {
-      return { object: this.remove(type, scopeOf(type, current.metadata.namespace), name), created: false };
+      return { object: this.remove(type, scopeOf(type, current.metadata.namespace), name, stored), created: false };
     }
-    return { object: this.put(type, object), created: false };
+    return { object: this.put(type, object, stored), created: false };
   }
 
   private async serverSideApply(
@@ -560,7 +547,7 @@ export class GenericRegistry {
       managedFields: current.metadata.managedFields ?? [],
       subresource: options.subresource,
     });
-    return this.replace(type, current, result.object as KubeObject, ctx, options.subresource, 'Apply', result.managedFields);
+    return this.replace(type, stored, result.object as KubeObject, ctx, options.subresource, 'Apply', result.managedFields);
   }
 
   /**
