@@ -288,9 +288,19 @@ export class GenericRegistry {
     options: { subresource?: string; force?: boolean } = {},
   ): Promise<WriteResult> {
     const schema = this.deps.schemas.schemaFor(type);
-    const stored = this.deps.store.get(type.storageKey, scopeOf(type, namespace), name);
-    if (patchType === 'apply') return this.serverSideApply(type, namespace, name, stored, patchBody, ctx, schema, options);
-    if (!stored) throw notFound(subject(type, name));
+    const read = () => this.deps.store.get(type.storageKey, scopeOf(type, namespace), name);
+    // A patch is a precondition only when its body names a resourceVersion; otherwise it applies to whatever is newest.
+    const preconditioned = patchNamesResourceVersion(patchBody);
+    if (patchType === 'apply') {
+      // An apply is a GuaranteedUpdate too (patch.go): merged again into the newer object when another write landed first.
+      return this.guaranteedUpdate(
+        type,
+        name,
+        () => !preconditioned,
+        () => this.serverSideApply(type, namespace, name, read(), patchBody, ctx, schema, options),
+      );
+    }
+    if (!read()) throw notFound(subject(type, name));
     if (patchType === 'strategic' && type.custom) {
       throw new StatusError(
         415,
@@ -298,14 +308,12 @@ export class GenericRegistry {
         `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`,
       );
     }
-    // A patch is a precondition only when its body names a resourceVersion; otherwise it applies to whatever is newest.
-    const preconditioned = patchNamesResourceVersion(patchBody);
     return this.guaranteedUpdate(
       type,
       name,
       () => !preconditioned,
       () => {
-        const latest = this.deps.store.get(type.storageKey, scopeOf(type, namespace), name);
+        const latest = read();
         if (!latest) throw notFound(subject(type, name));
         const current = toServedVersion(type, latest);
         const patched = applyPatch(patchType, current, patchBody, schema.node) as KubeObject;
