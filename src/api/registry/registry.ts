@@ -334,12 +334,12 @@ export class GenericRegistry {
    * between. A request that named a resourceVersion gets the Conflict; one
    * that did not (a plain PUT or patch) is computed again on the newer object.
    */
-  private async guaranteedUpdate(
+  private async guaranteedUpdate<T extends WriteResult | DeleteResult>(
     type: ResourceType,
     name: string,
     retryOnRace: boolean | (() => boolean),
-    attempt: () => Promise<WriteResult>,
-  ): Promise<WriteResult> {
+    attempt: () => Promise<T>,
+  ): Promise<T> {
     const mayRetry = typeof retryOnRace === 'function' ? retryOnRace : () => retryOnRace;
     for (let tries = 1; ; tries++) {
       try {
@@ -351,7 +351,22 @@ export class GenericRegistry {
     }
   }
 
-  private async deleteObject(
+  /**
+   * A delete, made again on the newer object when another write lands while it is in admission, as kube-apiserver's
+   * store retries a delete (and the deletionTimestamp or finalizer update) whose etcd transaction found the object
+   * changed, its preconditions and validation checked again each time.
+   */
+  private deleteObject(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    options: DeleteOptions,
+    ctx: RequestContext,
+  ): Promise<DeleteResult> {
+    return this.guaranteedUpdate(type, name, true, () => this.deleteAttempt(type, namespace, name, options, ctx));
+  }
+
+  private async deleteAttempt(
     type: ResourceType,
     namespace: string | undefined,
     name: string,
@@ -400,7 +415,7 @@ export class GenericRegistry {
     const blocking = strategy.blockingFinalizers?.(current) ?? [];
     if (finalizers.length === 0 && blocking.length === 0 && !graceful) {
       if (ctx.dryRun) return { object: current, removed: true };
-      return { object: this.remove(type, scopeOf(type, namespace), name), removed: true };
+      return { object: this.remove(type, scopeOf(type, namespace), name, stored), removed: true };
     }
     // Already terminating: a second delete only shortens the grace period, as in Kubernetes.
     const meta: ObjectMeta = { ...current.metadata, finalizers: finalizers.length ? finalizers : undefined };
@@ -415,7 +430,7 @@ export class GenericRegistry {
     let object: KubeObject = { ...current, metadata: dropUndefined(meta) };
     object = strategy.prepareForDelete?.(object) ?? object;
     if (ctx.dryRun || deepEqual(object, current)) return { object, removed: false };
-    return { object: this.put(type, object), removed: false };
+    return { object: this.put(type, object, stored), removed: false };
   }
 
   // --- internals -----------------------------------------------------------------------------

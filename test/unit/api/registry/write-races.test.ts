@@ -26,23 +26,20 @@ const configMap = (data: Record<string, string>, resourceVersion?: string): Kube
   data,
 });
 
-/** Runs `whileAdmitted` (once) while the first write whose object passes `holds` is in admission. */
+/** Runs `whileAdmitted` (once) while the first write that `holds` for is in admission (mutating, or validating for a delete). */
 function admissionWith(
   holds: (attributes: AdmissionAttributes) => boolean,
   whileAdmitted: (attributes: AdmissionAttributes) => Promise<void> | void,
 ): AdmissionChain {
   const chain = new AdmissionChain();
   let done = false;
-  chain.addMutating({
-    name: 'overtaken',
-    mutate: async (attributes) => {
-      if (!done && holds(attributes)) {
-        done = true;
-        await whileAdmitted(attributes);
-      }
-      return attributes.object;
-    },
-  });
+  const admit = async (attributes: AdmissionAttributes) => {
+    if (done || !holds(attributes)) return;
+    done = true;
+    await whileAdmitted(attributes);
+  };
+  chain.addMutating({ name: 'overtaken', mutate: async (attributes) => (await admit(attributes), attributes.object) });
+  chain.addValidating({ name: 'overtaken', validate: admit });
   return chain;
 }
 
@@ -69,6 +66,22 @@ t.test('a server-side apply overtaken by another write is applied again to the n
   const ctx = { ...newContext(adminUser), fieldManager: 'applier' };
   await registry.patch(CONFIGMAPS, 'default', 'shared', 'apply', applied, ctx, { force: true });
   t.same(dataOf(store), { a: '1', other: 'x', mine: 'y' });
+});
+
+t.test('a delete overtaken by another write marks the newer object, keeping that write', async (t) => {
+  const store = new Store();
+  const stored = configMap({ a: '1' });
+  store.put(KEY.storageKey, { ...stored, metadata: { ...stored.metadata, finalizers: ['example.com/keep'] } });
+  const admission = admissionWith(
+    (attributes) => attributes.operation === 'DELETE',
+    () => void store.put(KEY.storageKey, { ...store.get(KEY.storageKey, 'default', 'shared')!, data: { a: '1', other: 'x' } }),
+  );
+  const registry = registryOver(store, admission);
+  const deleted = await registry.delete(CONFIGMAPS, 'default', 'shared', {}, newContext(adminUser));
+  t.equal(deleted.removed, false, 'the finalizer keeps it');
+  const object = store.get(KEY.storageKey, 'default', 'shared');
+  t.same(object?.data, { a: '1', other: 'x' });
+  t.ok(object?.metadata.deletionTimestamp);
 });
 
 /**
