@@ -68,8 +68,11 @@ export interface RemoteWrite {
   own?: boolean;
 }
 
-/** Why a write failed: the storage refused it (a full disk), was out of reach, or had moved on. */
-export type StorageFailureReason = 'failed' | 'unreachable' | 'conflict';
+/**
+ * Why a write failed: the storage refused it (a full disk), was out of reach, or had moved on (conflict); or the write
+ * was undone unsent because an earlier write of this server had moved on, which it may have been computed from (aborted).
+ */
+export type StorageFailureReason = 'failed' | 'unreachable' | 'conflict' | 'aborted';
 
 /** A commit that failed; the first `durableWrites` writes of the batch are stored nevertheless. */
 export class CommitFailure extends Error {

@@ -563,6 +563,10 @@ export class Store {
       this.backend?.discard();
     }
     this.batch = undefined;
+    // Only the write the storage refused for a conflict had its own key moved on; those after it are undone because
+    // they may have been computed from it, and are told so, so that a writer does not count them as its own conflicts.
+    const refused = batch.writes[keep];
+    const cascaded = error.reason === 'conflict' ? new StorageError(error.message, 'aborted', error.storageRevision) : error;
     for (const undone of [...later.reverse(), batch]) {
       const writes = undone === batch ? batch.writes.slice(keep) : undone.writes;
       // The version put back is under its own lease again (its deadline may have been dropped as superseded).
@@ -574,7 +578,7 @@ export class Store {
         const deadline = write.before && this.deadlines.get(write.before);
         if (deadline !== undefined) this.lease(write.key, write.before!, deadline);
         this.unsettled.delete(write);
-        write.reject(error);
+        write.reject(write === refused ? error : cascaded);
       }
       undone.failed = true;
     }

@@ -174,16 +174,19 @@ export class GenericRegistry {
     const { store } = this.deps;
     // In memory every write is final at once: the promise as it is, so its timing is the same as without a backend.
     if (!store.persistent) return write();
+    let conflicts = 0;
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.whenWritten(await write());
       } catch (error) {
         if (!(error instanceof StorageError)) throw error;
-        if (error.reason === 'conflict' && attempt < MAX_STORAGE_CONFLICT_ATTEMPTS) {
+        const retried = error.reason === 'conflict' || error.reason === 'aborted';
+        if (error.reason === 'conflict') conflicts++;
+        if (retried && conflicts < MAX_STORAGE_CONFLICT_ATTEMPTS && attempt < MAX_STORAGE_ATTEMPTS) {
           await store.caughtUp();
           continue;
         }
-        if (error.reason === 'conflict') throw conflict(subject(type, name));
+        if (retried) throw conflict(subject(type, name));
         // InterpretCreateError and friends: an unreachable etcd is a ServerTimeout, retry after 2 s.
         if (error.reason === 'unreachable') throw serverTimeout(subject(type, name), operation, 2);
         throw internalError(error.message);
@@ -795,8 +798,13 @@ function requestOf(
   };
 }
 
-/** How many times a write undone by another API server's write is made again before it answers 409 Conflict. */
+/**
+ * How many times a write whose own key another API server wrote first is made again before it answers 409 Conflict
+ * (kube's GuaranteedUpdate retries without a bound; a bound keeps a bug from looping forever).
+ */
 const MAX_STORAGE_CONFLICT_ATTEMPTS = 10;
+/** And how many times in all, counting the writes undone only because an earlier write of this server was refused. */
+const MAX_STORAGE_ATTEMPTS = 100;
 
 /** The name a create's body asks for ("" with generateName: the name is made up later). */
 const nameIn = (body: unknown): string => {

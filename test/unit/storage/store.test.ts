@@ -1,8 +1,8 @@
 import { config } from 'rxjs';
 import t from 'tap';
-import type { StorageBackend } from '../../../src/storage/backend.js';
+import { CommitFailure, type RemoteWrite, type StorageBackend } from '../../../src/storage/backend.js';
 import type { ListView } from '../../../src/storage/list-view.js';
-import { Store, type StoreEvent } from '../../../src/storage/store.js';
+import { OutdatedWrite, type StorageError, Store, type StoreEvent } from '../../../src/storage/store.js';
 import { fixedHistory } from '../../../src/storage/watch-history.js';
 import type { KubeObject } from '../../../src/api/types.js';
 import { VirtualClock } from '../../../src/runtime/clock.js';
@@ -326,4 +326,71 @@ t.test("a failed commit undoes the open batch too, and the backend never sends t
   t.same(sent, [['a'], ['c']], 'and its writes are not sent with the next batch');
   answers[1].resolve([1]);
   t.equal((await store.written(later)).metadata.name, 'c');
+});
+
+t.test(
+  'a write the storage refused for a conflict is told so; the writes undone only because they came after it are told aborted',
+  async (t) => {
+    const answers: ((error: Error) => void)[] = [];
+    const backend: StorageBackend = {
+      load: () => ({ revision: 0, compactedRevision: 0, objects: [], history: [] }),
+      write: () => undefined,
+      commit: () => new Promise<number[]>((_, reject) => answers.push(reject)),
+      discard: () => undefined,
+      compact: () => undefined,
+      close: () => undefined,
+    };
+    const store = new Store(fixedHistory(100), undefined, backend);
+    const reasonOf = (object: KubeObject) =>
+      store.written(object).then(
+        () => 'stored',
+        (error: StorageError) => error.reason,
+      );
+    const batch = [reasonOf(store.put('/configmaps', cm('a'))), reasonOf(store.put('/configmaps', cm('b')))];
+    await new Promise(setImmediate);
+    const next = reasonOf(store.put('/configmaps', cm('c')));
+    await new Promise(setImmediate);
+    answers[0](new CommitFailure('etcd: a changed', 0, 'conflict', 7));
+    t.same(await Promise.all([...batch, next]), ['conflict', 'aborted', 'aborted']);
+  },
+);
+
+t.test("a write computed from an undone version is refused, though another server's write got its resourceVersion", async (t) => {
+  // etcd under several API servers: the store guesses each write's revision, etcd gives the real one on commit.
+  let answer: { resolve: (revisions: number[]) => void; reject: (error: Error) => void } | undefined;
+  let applyStorageWrites: (writes: RemoteWrite[]) => void = () => undefined;
+  const backend: StorageBackend = {
+    load: () => ({
+      revision: 5,
+      compactedRevision: 0,
+      objects: [{ key, object: { ...cm('a'), metadata: { ...cm('a').metadata, resourceVersion: '5' } } }],
+      history: [],
+    }),
+    write: () => undefined,
+    commit: () => new Promise<number[]>((resolve, reject) => (answer = { resolve, reject })),
+    discard: () => undefined,
+    compact: () => undefined,
+    close: () => undefined,
+    onRemoteWrites: (apply) => (applyStorageWrites = apply),
+  };
+  const key = { storageKey: '/configmaps', namespace: 'default', name: 'a' };
+  const store = new Store(fixedHistory(100), undefined, backend);
+  const before = store.get('/configmaps', 'default', 'a')!;
+  const mine = store.put('/configmaps', cm('a', 'default', { mine: 'yes' }), { basis: before });
+  t.equal(mine.metadata.resourceVersion, '6', 'a provisional resourceVersion, readable before the commit answers');
+  const undone = t.rejects(store.written(mine));
+  await new Promise(setImmediate);
+  // Another API server wrote the object first, at revision 6: etcd refuses this server's write, and its watch reports the other one.
+  answer!.reject(new CommitFailure('etcd: the key changed', 0, 'conflict', 6));
+  applyStorageWrites([{ key, object: cm('a', 'default', { theirs: 'yes' }), revision: 6 }]);
+  await undone;
+  const theirs = store.get('/configmaps', 'default', 'a')!;
+  t.same([theirs.data, theirs.metadata.resourceVersion], [{ theirs: 'yes' }, '6'], 'the same resourceVersion names another version now');
+  t.throws(() => store.put('/configmaps', cm('a', 'default', { mine: 'yes', more: 'yes' }), { basis: mine }), OutdatedWrite);
+  t.throws(() => store.remove('/configmaps', 'default', 'a', mine), OutdatedWrite);
+  t.equal(store.get('/configmaps', 'default', 'a'), theirs, "the other server's write stays");
+  t.ok(
+    store.put('/configmaps', cm('a', 'default', { theirs: 'yes', more: 'yes' }), { basis: theirs }),
+    'a write computed from it goes through',
+  );
 });
