@@ -38,7 +38,13 @@ function admissionWith(
     done = true;
     await whileAdmitted(attributes);
   };
-  chain.addMutating({ name: 'overtaken', mutate: async (attributes) => (await admit(attributes), attributes.object) });
+  chain.addMutating({
+    name: 'overtaken',
+    mutate: async (attributes) => {
+      await admit(attributes);
+      return attributes.object;
+    },
+  });
   chain.addValidating({ name: 'overtaken', validate: admit });
   return chain;
 }
