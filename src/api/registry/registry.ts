@@ -573,6 +573,10 @@ export class GenericRegistry {
       managedFields: current.metadata.managedFields ?? [],
       subresource: options.subresource,
     });
+    // A resourceVersion in the applied configuration is merged into the object, so it is a precondition as for any
+    // update: store.go's Update compares it with the stored one once the apply has merged (field conflicts come first).
+    const expected = applied.metadata.resourceVersion;
+    if (expected && expected !== current.metadata.resourceVersion) throw conflict(subject(type, name));
     return this.replace(type, stored, result.object as KubeObject, ctx, options.subresource, 'Apply', result.managedFields);
   }
 

@@ -139,3 +139,28 @@ t.test('JSON patch applies as evanphx/json-patch v4 does', async (t) => {
   const missingParent = await patch('cm', [{ op: 'replace', path: '/spec/x/y', value: 1 }]);
   t.equal(missingParent.stderr.trim(), 'The request is invalid: the server rejected our request due to an error in our request');
 });
+
+t.test('a resourceVersion in a server-side apply is a precondition: 409 when stale, applied when current', async (t) => {
+  const { kubectl } = await withEmulator(t);
+  const configMap = (resourceVersion: string, value: string) =>
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'locked', namespace: 'default', resourceVersion },
+      data: { value },
+    });
+  t.equal((await kubectl(['create', 'configmap', 'locked', '--from-literal=value=first'])).code, 0);
+  const current = (await kubectl(['get', 'cm', 'locked', '-o', 'jsonpath={.metadata.resourceVersion}'])).stdout;
+  // --force-conflicts: data.value is kubectl-create's, and a field conflict is found before the resourceVersion's.
+  const apply = (input: string) => kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], { input });
+  const stale = await apply(configMap(String(Number(current) - 1), 'stale'));
+  t.not(stale.code, 0);
+  // kubectl words every 409 of an apply as its own (patcher.go), the server's message first.
+  t.match(
+    stale.stderr,
+    'error: Operation cannot be fulfilled on configmaps "locked": the object has been modified; please apply your changes to the latest version and try again',
+  );
+  const fresh = await apply(configMap(current, 'second'));
+  t.equal(fresh.code, 0, fresh.stderr);
+  t.equal((await kubectl(['get', 'cm', 'locked', '-o', 'jsonpath={.data.value}'])).stdout, 'second');
+});
