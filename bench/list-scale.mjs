@@ -11,7 +11,7 @@
 //   node bench/list-scale.mjs [--pad-mib 1200] [--runs 3] 3000 10000
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createNamespace, loadDistModule, startQuietEmulator, temporaryDirectory } from './lib/emulator.mjs';
+import { createNamespace, loadDistModule, settled, startQuietEmulator, temporaryDirectory } from './lib/emulator.mjs';
 import { run } from './lib/child-process.mjs';
 import { cirrosVmiSpec, installKubeVirt } from './lib/kubevirt.mjs';
 import { profileMeasuredPhase } from './lib/profile.mjs';
@@ -25,17 +25,6 @@ function padHeap(mib) {
   const pad = [];
   for (let i = 0; i < (mib * 2 ** 20) / 420; i++) pad.push({ name: `pad-${i}`, text: `${i}`.padEnd(300, 'x'), list: [i, i + 1, { i }] });
   return pad;
-}
-
-/** Resolves once the store's resourceVersion stood still for a second of real time (the controllers are done). */
-async function settled(emulator) {
-  const namespaces = { apiVersion: 'v1', kind: 'Namespace' };
-  for (let last = ''; ; ) {
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const now = (await emulator.client.list(namespaces, { limit: 1 })).metadata.resourceVersion;
-    if (now === last) return;
-    last = now;
-  }
 }
 
 async function measure(count, { padMib, runs }) {

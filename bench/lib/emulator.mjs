@@ -60,6 +60,17 @@ export async function clientCredentials(emulator) {
   };
 }
 
+/** Resolves once the store's resourceVersion stood still for a second of real time (the controllers are done). */
+export async function settled(emulator) {
+  const namespaces = { apiVersion: 'v1', kind: 'Namespace' };
+  for (let last = ''; ; ) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const now = (await emulator.client.list(namespaces, { limit: 1 })).metadata.resourceVersion;
+    if (now === last) return;
+    last = now;
+  }
+}
+
 /** Creates a namespace through the in-process client (setup, not measured). */
 export async function createNamespace(client, name) {
   await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
