@@ -31,28 +31,31 @@ export function shareUnchanged<T>(next: T, previous: unknown, strings: StringPoo
 function share(next: Json, previous: Json, strings: StringPool): Json {
   if (next === previous) return previous;
   if (typeof next !== 'object' || next === null) return typeof next === 'string' ? strings.intern(next) : next;
-  const writable = !Object.isFrozen(next);
-  if (Array.isArray(next)) return shareArray(next, Array.isArray(previous) ? previous : undefined, writable, strings);
+  // A frozen subtree (a part of a stored version the writer kept) cannot take `previous`'s parts or pooled strings:
+  // it is `previous` itself when the two are equal, and stays as it is otherwise, so a comparison that stops at the
+  // first difference is all it needs, without a pool lookup per string.
+  if (Object.isFrozen(next)) return sameJson(next, previous) ? previous : next;
+  if (Array.isArray(next)) return shareArray(next, Array.isArray(previous) ? previous : undefined, strings);
   const before = typeof previous === 'object' && previous !== null && !Array.isArray(previous) ? (previous as JsonRecord) : undefined;
-  return shareRecord(next as JsonRecord, before, writable, strings);
+  return shareRecord(next as JsonRecord, before, strings);
 }
 
-function shareArray(next: Json[], before: Json[] | undefined, writable: boolean, strings: StringPool): Json {
-  if (!writable && !before) return next;
+/** Shares into a writable array, then freezes it. */
+function shareArray(next: Json[], before: Json[] | undefined, strings: StringPool): Json {
   let same = next.length === before?.length;
   for (let i = 0; i < next.length; i++) {
     const earlier = before?.[i];
     const shared = share(next[i], earlier, strings);
     if (shared !== earlier) same = false;
     // Written even when `===` holds: equal strings may still be two copies.
-    if (writable) next[i] = shared;
+    next[i] = shared;
   }
   if (same) return before;
-  return writable ? Object.freeze(next) : next;
+  return Object.freeze(next);
 }
 
-function shareRecord(next: JsonRecord, before: JsonRecord | undefined, writable: boolean, strings: StringPool): Json {
-  if (!writable && !before) return next;
+/** Shares into a writable object, then freezes it. */
+function shareRecord(next: JsonRecord, before: JsonRecord | undefined, strings: StringPool): Json {
   let same = before !== undefined;
   // for-in, not Object.keys: no array per object. A JSON object has no enumerable inherited keys.
   for (const key in next) {
@@ -60,11 +63,27 @@ function shareRecord(next: JsonRecord, before: JsonRecord | undefined, writable:
     const earlier = present ? before[key] : undefined;
     const shared = share(next[key], earlier, strings);
     if (shared !== earlier || !present) same = false;
-    if (writable) next[key] = shared;
+    next[key] = shared;
   }
   // Every value is the previous one: the two are equal if they have the same keys, in the same order.
   if (same && sameKeys(next, before!)) return before;
-  return writable ? Object.freeze(next) : next;
+  return Object.freeze(next);
+}
+
+/** Whether two JSON values are equal, key order included (the sharing walk's notion of equal). */
+function sameJson(a: Json, b: Json): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const other = b as Json[];
+    if (a.length !== other.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], other[i])) return false;
+    return true;
+  }
+  const [x, y] = [a as JsonRecord, b as JsonRecord];
+  if (!sameKeys(x, y)) return false;
+  for (const key in x) if (!sameJson(x[key], y[key])) return false;
+  return true;
 }
 
 function sameKeys(a: JsonRecord, b: JsonRecord): boolean {
