@@ -20,7 +20,8 @@ type JsonRecord = Record<string, Json>;
  * by `previous`'s (`previous` itself when the two are equal), every other
  * string taken from `strings`, and every object and array deep-frozen. Costs
  * one walk of `next`'s unfrozen parts (and of its frozen parts where
- * `previous` has something to compare), which it rewrites in place: call it
+ * `previous` has something to compare), which it rewrites in place (its new
+ * arrays replaced by exact frozen copies): call it
  * only on an object about to be stored, with the stored version before it, if
  * any. A frozen subtree is taken to be deep-frozen, as the store keeps them.
  */
@@ -51,7 +52,10 @@ function shareArray(next: Json[], before: Json[] | undefined, strings: StringPoo
     next[i] = shared;
   }
   if (same) return before;
-  return Object.freeze(next);
+  // A kept array is stored as an exact copy: one built by push (or filter) has room for 17 elements or more, which
+  // the stored version and the watch history would hold for as long as they keep it. The parent (writable: a frozen
+  // subtree never reaches here) takes the copy in its place.
+  return Object.freeze(next.slice());
 }
 
 /** Shares into a writable object, then freezes it. */
