@@ -55,13 +55,15 @@ export interface SerialConnection {
 export class GuestMachine {
   private accounts: GuestAccounts;
   private files: FileTree;
-  private readonly listeners = new Map<SerialListener, () => void>();
-  private readonly logins = new Map<number, { user: string; tty: string; sinceMs: number }>();
+  // The serial listeners, logins and down listeners are made on first use: every running VMI has a machine and most
+  // are never connected to (three empty collections are about 0.5 KiB).
+  private listeners: Map<SerialListener, () => void> | undefined;
+  private logins: Map<number, { user: string; tty: string; sinceMs: number }> | undefined;
   private nextLogin = 1;
   private nextPts = 0;
   private getty: SerialGetty;
   /** Connections that end when the guest goes down or reboots (SSH). */
-  private readonly downListeners = new Set<() => void>();
+  private downListeners: Set<() => void> | undefined;
   /** Made by the first connection to port 22: ssh2 is loaded then, not by every emulator start. */
   private sshServer: Promise<GuestSshServer> | undefined;
   private bootMs: number;
@@ -133,12 +135,14 @@ export class GuestMachine {
 
   /** A consumer of the serial port; `hangUp` is called when the guest powers off (the launcher's socket closes). */
   attachSerial(listener: SerialListener, hangUp: () => void = () => undefined): SerialConnection {
-    this.listeners.set(listener, hangUp);
-    return { input: (text) => this.getty.input(text), detach: () => this.listeners.delete(listener) };
+    const listeners = (this.listeners ??= new Map());
+    listeners.set(listener, hangUp);
+    return { input: (text) => this.getty.input(text), detach: () => listeners.delete(listener) };
   }
 
   /** Output on the serial port (\n becomes \r\n as the tty's ONLCR does). */
   printSerial(text: string): void {
+    if (!this.listeners?.size) return;
     const bytes = text.replace(/\r?\n/g, '\r\n');
     for (const listener of this.listeners.keys()) listener(bytes);
   }
@@ -179,8 +183,9 @@ export class GuestMachine {
 
   /** Calls `listener` once when the guest next halts (power-off, reboot, crash); answers how to stop listening. */
   whenDown(listener: () => void): () => void {
-    this.downListeners.add(listener);
-    return () => this.downListeners.delete(listener);
+    const listeners = (this.downListeners ??= new Set());
+    listeners.add(listener);
+    return () => listeners.delete(listener);
   }
 
   /**
@@ -204,12 +209,12 @@ export class GuestMachine {
   /** Records a login (the agent's user list, `who`); answers its id for `logout`. */
   login(user: GuestUser, tty: string): number {
     const id = this.nextLogin++;
-    this.logins.set(id, { user: user.name, tty, sinceMs: this.clock.nowMs() });
+    (this.logins ??= new Map()).set(id, { user: user.name, tty, sinceMs: this.clock.nowMs() });
     return id;
   }
 
   logout(id: number): void {
-    this.logins.delete(id);
+    this.logins?.delete(id);
   }
 
   /** A pseudo-terminal name for a new SSH session. */
@@ -220,7 +225,7 @@ export class GuestMachine {
   /** Each user logged in now, with their earliest login, as qemu-ga's guest-get-users reports. */
   loggedInUsers(): GuestLogin[] {
     const earliest = new Map<string, number>();
-    for (const { user, sinceMs } of this.logins.values()) earliest.set(user, Math.min(earliest.get(user) ?? Infinity, sinceMs));
+    for (const { user, sinceMs } of this.logins?.values() ?? []) earliest.set(user, Math.min(earliest.get(user) ?? Infinity, sinceMs));
     return [...earliest].map(([userName, ms]) => ({ userName, loginTime: ms / 1000 }));
   }
 
@@ -279,19 +284,19 @@ export class GuestMachine {
   }
 
   private dropConnections(): void {
-    const listeners = [...this.downListeners];
-    this.downListeners.clear();
+    const listeners = [...(this.downListeners ?? [])];
+    this.downListeners?.clear();
     for (const listener of listeners) listener();
   }
 
   private hangUpAll(): void {
-    const hangUps = [...this.listeners.values()];
-    this.listeners.clear();
+    const hangUps = [...(this.listeners?.values() ?? [])];
+    this.listeners?.clear();
     for (const hangUp of hangUps) hangUp();
   }
 
   private endAllLogins(): void {
-    this.logins.clear();
+    this.logins?.clear();
   }
 
   private fileTree(): FileTree {

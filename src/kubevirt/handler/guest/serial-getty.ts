@@ -12,14 +12,21 @@ type State = { kind: 'login' } | { kind: 'password'; name: string } | { kind: 's
 
 export class SerialGetty {
   private state: State = { kind: 'login' };
-  private readonly editor: LineEditor;
+  /**
+   * Made on the first input: most guests' serial ports are never typed on, and every running VMI has a getty (its
+   * editor and callbacks are about 0.5 KiB). Everything that reads it runs after an input.
+   */
+  private lineEditor: LineEditor | undefined;
 
-  constructor(private readonly machine: GuestMachine) {
-    this.editor = new LineEditor((text) => machine.printSerial(text), {
+  constructor(private readonly machine: GuestMachine) {}
+
+  private get editor(): LineEditor {
+    this.lineEditor ??= new LineEditor((text) => this.machine.printSerial(text), {
       line: (text) => this.line(text),
       interrupt: () => this.prompt(),
       endOfFile: () => undefined,
     });
+    return this.lineEditor;
   }
 
   input(text: string): void {
