@@ -37,7 +37,7 @@ const lacks = (obj: JsonObject, key: string, zero: WireZero): boolean => obj[key
  * Rules filling in what the Go type would encode, with a check that lets the write path skip its private copy when
  * nothing is missing (the in-process recorders write complete Events).
  */
-function alwaysEncoded(zeroes: Record<string, WireZero>): KindRules {
+function alwaysEncoded(zeroes: Record<string, WireZero>): KindRules & Required<Pick<KindRules, 'defaults'>> {
   const fields = Object.entries(zeroes);
   return {
     isDefaulted: (obj) => fields.every(([key, zero]) => !lacks(obj, key, zero)),

@@ -32,6 +32,8 @@ interface Row {
   categories?: string[];
   verbs?: string[];
   subresources?: SubresourceSpec[];
+  /** Another resource's storage ("<group>/<plural>") this one is served from, when it has none of its own. */
+  storageKey?: string;
 }
 
 function subresourceInfo(row: Row, spec: SubresourceSpec): SubresourceInfo {
@@ -55,7 +57,7 @@ function definition(row: Row): BuiltinDefinition {
     verbs: [...(row.verbs ?? standardVerbs)],
     // Discovery lists subresources in name order.
     subresources: (row.subresources ?? []).map((s) => subresourceInfo(row, s)).sort((a, b) => a.name.localeCompare(b.name)),
-    storageKey: `${row.group}/${row.plural}`,
+    storageKey: row.storageKey ?? `${row.group}/${row.plural}`,
     custom: false,
   };
 }
@@ -139,8 +141,9 @@ const rows: Row[] = [
   apps('DaemonSet', 'daemonsets', true, { shortNames: ['ds'], categories: all, subresources: ['status'] }),
   apps('ControllerRevision', 'controllerrevisions', true),
 
-  // events.k8s.io shares the core Event registry in Kubernetes, hence the same short name.
-  inGroup('events.k8s.io', 'v1')('Event', 'events', true, { shortNames: ['ev'] }),
+  // events.k8s.io is served from the core Event registry in Kubernetes (etcd /registry/events), hence the same short
+  // name; api/conversion converts between the two versions.
+  inGroup('events.k8s.io', 'v1')('Event', 'events', true, { shortNames: ['ev'], storageKey: '/events' }),
 
   authentication('TokenReview', 'tokenreviews', false, { verbs: createOnly }),
   authentication('SelfSubjectReview', 'selfsubjectreviews', false, { verbs: createOnly }),

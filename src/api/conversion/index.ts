@@ -5,6 +5,7 @@
  * Every other resource (and every CRD, whose conversion strategy is None here) only changes its apiVersion.
  */
 import { apiVersionOf, type KubeObject, type ResourceType } from '../types.js';
+import { eventConversion } from './event.js';
 import { horizontalPodAutoscalerConversion } from './horizontal-pod-autoscaler.js';
 
 export interface KindConversion {
@@ -16,6 +17,7 @@ export interface KindConversion {
 
 const conversions: ReadonlyMap<string, KindConversion> = new Map([
   ['autoscaling/horizontalpodautoscalers', horizontalPodAutoscalerConversion],
+  ['/events', eventConversion],
 ]);
 
 /** The object at the type's version, as a read through that version answers it. */

@@ -186,6 +186,28 @@ const acceptedLabels: Record<string, string[]> = {
   'batch/Job': ['metadata.name', 'metadata.namespace', 'status.successful'],
 };
 
+/**
+ * events.k8s.io/v1 (pkg/apis/events/v1 AddFieldLabelConversionsForEvent): its labels name the events/v1 fields and
+ * are converted to the core Event's selectable fields, which are matched on the stored (core/v1) object.
+ */
+const convertedLabels: Record<string, Record<string, string>> = {
+  'events.k8s.io/Event': {
+    reason: 'reason',
+    'regarding.kind': 'involvedObject.kind',
+    'regarding.namespace': 'involvedObject.namespace',
+    'regarding.name': 'involvedObject.name',
+    'regarding.uid': 'involvedObject.uid',
+    'regarding.apiVersion': 'involvedObject.apiVersion',
+    'regarding.resourceVersion': 'involvedObject.resourceVersion',
+    'regarding.fieldPath': 'involvedObject.fieldPath',
+    reportingController: 'reportingComponent',
+    source: 'source',
+    type: 'type',
+    'metadata.namespace': 'metadata.namespace',
+    'metadata.name': 'metadata.name',
+  },
+};
+
 /** What the selector is checked against: a built-in kind, or a custom resource. */
 export interface FieldSelectorTarget {
   group: string;
@@ -194,27 +216,33 @@ export interface FieldSelectorTarget {
   custom: boolean;
 }
 
-/** Throws the 400 the apiserver answers for a field it cannot select on. */
-function checkLabel(target: FieldSelectorTarget, label: string): void {
+/** The field set label a selector's label stands for; throws the 400 the apiserver answers for one it cannot select on. */
+function checkLabel(target: FieldSelectorTarget, label: string): string {
   if (target.custom) {
     // apiextensions' converter: metadata.name always, metadata.namespace only for namespaced resources.
-    if (label === 'metadata.name' || (target.namespaced && label === 'metadata.namespace')) return;
+    if (label === 'metadata.name' || (target.namespaced && label === 'metadata.namespace')) return label;
     throw badRequest(`field label not supported: ${label}`);
   }
-  const accepted = acceptedLabels[`${target.group}/${target.kind}`];
+  const kindKey = `${target.group}/${target.kind}`;
+  const converted = convertedLabels[kindKey];
+  if (converted) {
+    if (!Object.hasOwn(converted, label)) throw badRequest(`field label not supported: ${label}`);
+    return converted[label]!;
+  }
+  const accepted = acceptedLabels[kindKey];
   if (accepted) {
     if (!accepted.includes(label)) throw badRequest(`field label not supported: ${label}`);
-    return;
+    return label;
   }
   if (label !== 'metadata.name' && label !== 'metadata.namespace') {
     throw badRequest(`"${label}" is not a known field selector: only "metadata.name", "metadata.namespace"`);
   }
+  return label;
 }
 
 /** Parses, checks every field against the target kind, and compiles the matcher the list and watch handlers use. */
 export function resourceFieldSelector(selector: string, target: FieldSelectorTarget): ObjectMatcher {
-  const requirements = parseFieldSelector(selector);
-  for (const r of requirements) checkLabel(target, r.field);
+  const requirements = parseFieldSelector(selector).map((r) => ({ ...r, field: checkLabel(target, r.field) }));
   const kind = target.custom ? '' : target.kind;
   return compile(requirements, (obj) => fieldsForKind(kind, obj));
 }

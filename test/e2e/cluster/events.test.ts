@@ -172,3 +172,135 @@ t.test('a repeated event is one Event with a count; it expires an hour after its
     'the watch saw the expired Event DELETED',
   );
 });
+
+interface EventsV1 {
+  metadata: { name: string; resourceVersion: string };
+  note?: string;
+  reason?: string;
+  regarding: { kind?: string; name?: string };
+  reportingController?: string;
+  reportingInstance?: string;
+  deprecatedSource: unknown;
+  deprecatedCount?: number;
+  deprecatedFirstTimestamp: unknown;
+  deprecatedLastTimestamp: unknown;
+  eventTime: unknown;
+}
+
+// kube-apiserver serves events.k8s.io/v1 from the core Event registry (etcd /registry/events), converting the fields.
+t.test('core/v1 and events.k8s.io/v1 Events are one stored resource', async (t) => {
+  const { kubectl } = await withEmulator(t, { insecureHttp: true, clock: 'virtual', workers: 1 });
+  const ok = async (args: string[], input?: string): Promise<string> => {
+    const result = await kubectl(args, { input });
+    t.equal(result.code, 0, `kubectl ${args.join(' ')}: ${result.stderr}`);
+    return result.stdout;
+  };
+  const advance = (by: string) => ok(['create', '--raw', `/emulator/clock/advance?by=${by}`, '-f', '-'], '{}');
+
+  // The scheduler's client-go core/v1 recorder writes FailedScheduling; events.k8s.io/v1 reads the same Event.
+  await ok(['apply', '-f', '-'], UNSCHEDULABLE_POD);
+  await advance('1s');
+  const core = (JSON.parse(await ok(['get', 'events', '--field-selector', 'involvedObject.name=nowhere', '-o', 'json'])) as EventList)
+    .items[0] as unknown as Record<string, unknown>;
+  t.equal(core?.reason, 'FailedScheduling');
+  const selected = JSON.parse(
+    await ok(['get', 'events.v1.events.k8s.io', '--field-selector', 'regarding.name=nowhere,reason=FailedScheduling', '-o', 'json']),
+  ) as { items: EventsV1[] };
+  t.equal(selected.items.length, 1, 'the regarding.* labels select on the core involvedObject');
+  const got = JSON.parse(
+    await ok(['get', 'events.v1.events.k8s.io', String(core.metadata && (core.metadata as { name: string }).name), '-o', 'json']),
+  ) as EventsV1 & Record<string, unknown>;
+  t.strictSame(got, selected.items[0], 'get and list answer the same object');
+  t.strictSame(
+    {
+      apiVersion: got.apiVersion,
+      metadata: got.metadata,
+      regarding: got.regarding,
+      note: got.note,
+      reason: got.reason,
+      type: got.type,
+      reportingController: got.reportingController,
+      deprecatedSource: got.deprecatedSource,
+      deprecatedFirstTimestamp: got.deprecatedFirstTimestamp,
+      deprecatedLastTimestamp: got.deprecatedLastTimestamp,
+      deprecatedCount: got.deprecatedCount,
+      eventTime: got.eventTime,
+    },
+    {
+      apiVersion: 'events.k8s.io/v1',
+      metadata: core.metadata,
+      regarding: core.involvedObject,
+      note: core.message,
+      reason: core.reason,
+      type: core.type,
+      reportingController: core.reportingComponent,
+      deprecatedSource: core.source,
+      deprecatedFirstTimestamp: core.firstTimestamp,
+      deprecatedLastTimestamp: core.lastTimestamp,
+      deprecatedCount: core.count,
+      eventTime: null,
+    },
+    'the core fields under their events.k8s.io/v1 names, metadata (managedFields too) unchanged',
+  );
+  t.notOk('message' in got || 'involvedObject' in got || 'reportingComponent' in got, 'no core field names');
+
+  const coreLabel = await kubectl(['get', 'events.v1.events.k8s.io', '--field-selector', 'involvedObject.name=nowhere']);
+  t.not(coreLabel.code, 0);
+  t.match(coreLabel.stderr, 'field label not supported: involvedObject.name');
+
+  // A watch through events.k8s.io/v1 sees a core/v1 write, converted.
+  const { resourceVersion } = (JSON.parse(await ok(['get', 'events.v1.events.k8s.io', '-o', 'json'])) as { metadata: EventsV1['metadata'] })
+    .metadata;
+  const watchPath = `/apis/events.k8s.io/v1/namespaces/default/events?watch=1&resourceVersion=${resourceVersion}&timeoutSeconds=60`;
+  let watchEnded = false;
+  const watch = kubectl(['get', '--raw', watchPath], { timeoutMs: 120_000 }).finally(() => (watchEnded = true));
+  await ok(['create', '-f', '-'], BARE_EVENT);
+  for (let i = 0; i < 10 && !watchEnded; i++) await advance('1m');
+  const watchResult = await watch;
+  t.equal(watchResult.code, 0, watchResult.stderr);
+  const watched = watchResult.stdout
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as { type: string; object: EventsV1 & { apiVersion: string } });
+  const bare = watched.find((e) => e.type === 'ADDED' && e.object.metadata.name === 'bare');
+  t.strictSame(
+    bare && {
+      apiVersion: bare.object.apiVersion,
+      reason: bare.object.reason,
+      regarding: bare.object.regarding,
+      source: bare.object.deprecatedSource,
+    },
+    { apiVersion: 'events.k8s.io/v1', reason: 'Bare', regarding: { kind: 'Pod', name: 'nowhere', namespace: 'default' }, source: {} },
+    'the watch saw the core/v1 create as an events.k8s.io/v1 Event',
+  );
+
+  // An events.k8s.io/v1 create reads back through core/v1, kubectl get events included.
+  await ok(['create', '-f', '-'], EVENTS_V1_EVENT);
+  const asCore = JSON.parse(await ok(['get', 'event', 'new-api', '-o', 'json'])) as Record<string, unknown>;
+  const { apiVersion, involvedObject, reason, type, action, reportingComponent, reportingInstance, eventTime, source, firstTimestamp } =
+    asCore;
+  t.strictSame(
+    { apiVersion, involvedObject, reason, type, action, reportingComponent, reportingInstance, eventTime, source, firstTimestamp },
+    {
+      apiVersion: 'v1',
+      involvedObject: { kind: 'Pod', name: 'nowhere', namespace: 'default' },
+      reason: 'Tested',
+      type: 'Normal',
+      action: 'Testing',
+      reportingComponent: 'example.com/tester',
+      reportingInstance: 'tester-1',
+      eventTime: '2026-11-24T16:00:00.000000Z',
+      source: {},
+      firstTimestamp: null,
+    },
+  );
+  const table = parseTable(await ok(['get', 'events', '--field-selector', 'reason=Tested', '-o', 'wide']));
+  t.same(
+    table.rows.map((row) => [
+      row[table.header.indexOf('REASON')],
+      row[table.header.indexOf('OBJECT')],
+      row[table.header.indexOf('SOURCE')],
+    ]),
+    [['Tested', 'pod/nowhere', 'example.com/tester, tester-1']],
+  );
+});

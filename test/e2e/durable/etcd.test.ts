@@ -129,6 +129,33 @@ t.test("an Event is stored with an etcd lease of kube-apiserver's --event-ttl (1
   t.ok(Number(lease.TTL) > 3600, `${lease.TTL} s left`);
   const configMapKey = (await client.get('/registry/configmaps/default/through-a').exec()).kvs[0];
   t.equal(configMapKey?.lease, '0', 'other objects have none');
+
+  // events.k8s.io/v1 is served from the same registry: the same key prefix and lease, read back as core/v1.
+  const eventsV1 = {
+    apiVersion: 'events.k8s.io/v1',
+    kind: 'Event',
+    metadata: { name: 'leased.2' },
+    eventTime: '2026-11-24T16:00:00.000000Z',
+    reportingController: 'example.com/tester',
+    reportingInstance: 'tester-1',
+    action: 'Testing',
+    reason: 'Test',
+    regarding: { kind: 'ConfigMap', namespace: 'default', name: 'through-a' },
+    note: 'kept for an hour too',
+    type: 'Normal',
+  };
+  const createdV1 = await a.send('POST', '/apis/events.k8s.io/v1/namespaces/default/events', { body: eventsV1 });
+  t.equal(createdV1.status, 201, createdV1.text);
+  const kvV1 = (await client.get('/registry/events/default/leased.2').exec()).kvs[0];
+  t.not(kvV1?.lease ?? '0', '0', 'an events.k8s.io/v1 Event is kept under /registry/events with a lease');
+  const asCore = await a.send('GET', '/api/v1/namespaces/default/events/leased.2');
+  t.equal(asCore.status, 200, asCore.text);
+  t.match(asCore.json, {
+    apiVersion: 'v1',
+    message: 'kept for an hour too',
+    involvedObject: { name: 'through-a' },
+    reportingComponent: 'example.com/tester',
+  });
 });
 
 t.test('concurrent creates, patches and deletes through both emulators: no spurious 409 or 500, one resourceVersion on both', async (t) => {

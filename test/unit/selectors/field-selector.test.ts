@@ -78,6 +78,24 @@ t.test('event fields as kubectl describe asks for them', async (t) => {
   t.equal(fieldsForKind('Event', event).source, 'deployment-controller', 'source falls back to the reporting controller');
 });
 
+t.test('events.k8s.io/v1 labels name its own fields and select on the stored core/v1 Event', async (t) => {
+  const events = target('events.k8s.io', 'Event');
+  t.equal(
+    resourceFieldSelector('regarding.name=web,regarding.uid=u-1,reportingController=deployment-controller,type=Normal', events)(event),
+    true,
+  );
+  t.equal(resourceFieldSelector('regarding.kind=Pod', events)(event), false);
+  t.equal(resourceFieldSelector('source=deployment-controller,metadata.name=e1', events)(event), true);
+  t.equal(
+    badRequest(() => resourceFieldSelector('involvedObject.name=web', events)),
+    'field label not supported: involvedObject.name',
+  );
+  t.equal(
+    badRequest(() => resourceFieldSelector('note=x', events)),
+    'field label not supported: note',
+  );
+});
+
 t.test('other kinds', async (t) => {
   t.equal(fieldsForKind('Node', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n' }, spec: {} })['spec.unschedulable'], 'false');
   t.equal(fieldsForKind('Secret', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, type: 'Opaque' }).type, 'Opaque');
