@@ -11,6 +11,7 @@ import type { CrdVersion } from '../crd/crd-types.js';
 import { validateCrdRules } from '../crd/validate-crd-rules.js';
 import { compilePolicy, type PolicySpec } from '../cel/policy.js';
 import { coreEventRules, eventsV1EventRules } from './event-defaults.js';
+import { validateEventsV1Create } from './event-validation.js';
 import { defaultPersistentVolumeClaim, defaultPod, podQosClass } from './pod-defaults.js';
 import { validatePodSpec, validatePodSpecUpdate, validateTemplateRestartPolicy } from './pod-validation.js';
 import { validateDataKeys, validateImmutableData, validateServiceSpec, validateServiceUpdate } from './core-validation.js';
@@ -320,7 +321,8 @@ export const kindRules: Record<string, KindRules> = {
   '/Secret': secretRules,
   '/ConfigMap': configMapRules,
   '/Event': coreEventRules,
-  'events.k8s.io/Event': eventsV1EventRules,
+  // ValidateEventUpdate's immutable fields are not checked here yet.
+  'events.k8s.io/Event': { ...eventsV1EventRules, validate: (event, old) => (old ? [] : validateEventsV1Create(event)) },
   '/PersistentVolumeClaim': {
     defaults: (pvc) => setDefault(mutableSpec(pvc), 'volumeMode', 'Filesystem'),
     onCreate: (pvc) => {

@@ -274,6 +274,16 @@ t.test('core/v1 and events.k8s.io/v1 Events are one stored resource', async (t) 
     'the watch saw the core/v1 create as an events.k8s.io/v1 Event',
   );
 
+  // Validation goes by the request's version: the bare Event core/v1 took is no events.k8s.io/v1 Event.
+  const incomplete = await kubectl(['create', '-f', '-'], {
+    input: 'apiVersion: events.k8s.io/v1\nkind: Event\nmetadata:\n  name: incomplete\n  namespace: default\nreason: Bare\n',
+  });
+  t.not(incomplete.code, 0);
+  t.match(
+    incomplete.stderr,
+    'The Event "incomplete" is invalid: \n* eventTime: Required value\n* type: Invalid value: "": has invalid value: ',
+  );
+
   // An events.k8s.io/v1 create reads back through core/v1, kubectl get events included.
   await ok(['create', '-f', '-'], EVENTS_V1_EVENT);
   const asCore = JSON.parse(await ok(['get', 'event', 'new-api', '-o', 'json'])) as Record<string, unknown>;
