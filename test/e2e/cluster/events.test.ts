@@ -5,6 +5,18 @@ import t from 'tap';
 import { withEmulator } from '../../helpers/cluster.js';
 import { parseTable } from '../../helpers/kubectl.js';
 
+/** An emulator on a virtual clock with one worker; `ok` runs kubectl and asserts it succeeded, `advance` moves the clock. */
+async function virtualClockCluster(t: Tap.Test) {
+  const { kubectl } = await withEmulator(t, { insecureHttp: true, clock: 'virtual', workers: 1 });
+  const ok = async (args: string[], input?: string): Promise<string> => {
+    const result = await kubectl(args, { input });
+    t.equal(result.code, 0, `kubectl ${args.join(' ')}: ${result.stderr}`);
+    return result.stdout;
+  };
+  const advance = (by: string) => ok(['create', '--raw', `/emulator/clock/advance?by=${by}`, '-f', '-'], '{}');
+  return { kubectl, ok, advance };
+}
+
 /** The least a client can create: kube-apiserver serves it back with the fields its Go type never omits. */
 const BARE_EVENT = `apiVersion: v1
 kind: Event
@@ -66,13 +78,7 @@ spec:
 `;
 
 t.test('a repeated event is one Event with a count; it expires an hour after its last write', async (t) => {
-  const { kubectl } = await withEmulator(t, { insecureHttp: true, clock: 'virtual', workers: 1 });
-  const ok = async (args: string[], input?: string): Promise<string> => {
-    const result = await kubectl(args, { input });
-    t.equal(result.code, 0, `kubectl ${args.join(' ')}: ${result.stderr}`);
-    return result.stdout;
-  };
-  const advance = (by: string) => ok(['create', '--raw', `/emulator/clock/advance?by=${by}`, '-f', '-'], '{}');
+  const { kubectl, ok, advance } = await virtualClockCluster(t);
   const failedScheduling = async () => {
     const list = JSON.parse(await ok(['get', 'events', '--field-selector', 'reason=FailedScheduling', '-o', 'json'])) as EventList;
     return list.items.filter((e) => e.involvedObject.name === 'nowhere');
@@ -189,13 +195,7 @@ interface EventsV1 {
 
 // kube-apiserver serves events.k8s.io/v1 from the core Event registry (etcd /registry/events), converting the fields.
 t.test('core/v1 and events.k8s.io/v1 Events are one stored resource', async (t) => {
-  const { kubectl } = await withEmulator(t, { insecureHttp: true, clock: 'virtual', workers: 1 });
-  const ok = async (args: string[], input?: string): Promise<string> => {
-    const result = await kubectl(args, { input });
-    t.equal(result.code, 0, `kubectl ${args.join(' ')}: ${result.stderr}`);
-    return result.stdout;
-  };
-  const advance = (by: string) => ok(['create', '--raw', `/emulator/clock/advance?by=${by}`, '-f', '-'], '{}');
+  const { kubectl, ok, advance } = await virtualClockCluster(t);
 
   // The scheduler's client-go core/v1 recorder writes FailedScheduling; events.k8s.io/v1 reads the same Event.
   await ok(['apply', '-f', '-'], UNSCHEDULABLE_POD);
