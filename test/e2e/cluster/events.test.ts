@@ -14,7 +14,26 @@ async function virtualClockCluster(t: Tap.Test) {
     return result.stdout;
   };
   const advance = (by: string) => ok(['create', '--raw', `/emulator/clock/advance?by=${by}`, '-f', '-'], '{}');
-  return { kubectl, ok, advance };
+  /**
+   * A watch read with `kubectl get --raw`, started now; `events()` moves the clock a minute at a time (ten at most)
+   * until the server ends it, and answers what it saw (keep-alive newlines separate the events).
+   */
+  const rawWatch = <T>(path: string) => {
+    let ended = false;
+    const watch = kubectl(['get', '--raw', path], { timeoutMs: 120_000 }).finally(() => (ended = true));
+    return {
+      async events(): Promise<{ type: string; object: T }[]> {
+        for (let i = 0; i < 10 && !ended; i++) await advance('1m');
+        const result = await watch;
+        t.equal(result.code, 0, result.stderr);
+        return result.stdout
+          .split('\n')
+          .filter((line) => line.trim() !== '')
+          .map((line) => JSON.parse(line) as { type: string; object: T });
+      },
+    };
+  };
+  return { kubectl, ok, advance, rawWatch };
 }
 
 /** The least a client can create: kube-apiserver serves it back with the fields its Go type never omits. */
@@ -78,7 +97,7 @@ spec:
 `;
 
 t.test('a repeated event is one Event with a count; it expires an hour after its last write', async (t) => {
-  const { kubectl, ok, advance } = await virtualClockCluster(t);
+  const { kubectl, ok, advance, rawWatch } = await virtualClockCluster(t);
   const failedScheduling = async () => {
     const list = JSON.parse(await ok(['get', 'events', '--field-selector', 'reason=FailedScheduling', '-o', 'json'])) as EventList;
     return list.items.filter((e) => e.involvedObject.name === 'nowhere');
@@ -154,9 +173,9 @@ t.test('a repeated event is one Event with a count; it expires an hour after its
   // A watch from now on, ended by the server after timeoutSeconds of cluster time, sees the expiry as a DELETED event.
   const listed = JSON.parse(await ok(['get', 'events', '-o', 'json'])) as { metadata: { resourceVersion: string } };
   const { resourceVersion } = listed.metadata;
-  const watchPath = `/api/v1/namespaces/default/events?watch=1&resourceVersion=${resourceVersion}&timeoutSeconds=3700`;
-  let watchEnded = false;
-  const watch = kubectl(['get', '--raw', watchPath], { timeoutMs: 120_000 }).finally(() => (watchEnded = true));
+  const watch = rawWatch<{ metadata: { name: string } }>(
+    `/api/v1/namespaces/default/events?watch=1&resourceVersion=${resourceVersion}&timeoutSeconds=3700`,
+  );
   await advance('59m');
   t.equal((await failedScheduling()).length, 1, 'still there before the TTL ran out');
   await advance('2m');
@@ -165,14 +184,7 @@ t.test('a repeated event is one Event with a count; it expires an hour after its
   t.not(get.code, 0);
   t.match(get.stderr, `Error from server (NotFound): events "${events[0].metadata.name}" not found`);
 
-  for (let i = 0; i < 10 && !watchEnded; i++) await advance('1m');
-  const watchResult = await watch;
-  t.equal(watchResult.code, 0, watchResult.stderr);
-  // Keep-alive newlines separate the events.
-  const watched = watchResult.stdout
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as { type: string; object: { metadata: { name: string } } });
+  const watched = await watch.events();
   t.ok(
     watched.some((e) => e.type === 'DELETED' && e.object.metadata.name === events[0].metadata.name),
     'the watch saw the expired Event DELETED',
@@ -195,7 +207,7 @@ interface EventsV1 {
 
 // kube-apiserver serves events.k8s.io/v1 from the core Event registry (etcd /registry/events), converting the fields.
 t.test('core/v1 and events.k8s.io/v1 Events are one stored resource', async (t) => {
-  const { kubectl, ok, advance } = await virtualClockCluster(t);
+  const { kubectl, ok, advance, rawWatch } = await virtualClockCluster(t);
 
   // The scheduler's client-go core/v1 recorder writes FailedScheduling; events.k8s.io/v1 reads the same Event.
   await ok(['apply', '-f', '-'], UNSCHEDULABLE_POD);
@@ -251,17 +263,11 @@ t.test('core/v1 and events.k8s.io/v1 Events are one stored resource', async (t) 
   // A watch through events.k8s.io/v1 sees a core/v1 write, converted.
   const { resourceVersion } = (JSON.parse(await ok(['get', 'events.v1.events.k8s.io', '-o', 'json'])) as { metadata: EventsV1['metadata'] })
     .metadata;
-  const watchPath = `/apis/events.k8s.io/v1/namespaces/default/events?watch=1&resourceVersion=${resourceVersion}&timeoutSeconds=60`;
-  let watchEnded = false;
-  const watch = kubectl(['get', '--raw', watchPath], { timeoutMs: 120_000 }).finally(() => (watchEnded = true));
+  const watch = rawWatch<EventsV1 & { apiVersion: string }>(
+    `/apis/events.k8s.io/v1/namespaces/default/events?watch=1&resourceVersion=${resourceVersion}&timeoutSeconds=60`,
+  );
   await ok(['create', '-f', '-'], BARE_EVENT);
-  for (let i = 0; i < 10 && !watchEnded; i++) await advance('1m');
-  const watchResult = await watch;
-  t.equal(watchResult.code, 0, watchResult.stderr);
-  const watched = watchResult.stdout
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as { type: string; object: EventsV1 & { apiVersion: string } });
+  const watched = await watch.events();
   const bare = watched.find((e) => e.type === 'ADDED' && e.object.metadata.name === 'bare');
   t.strictSame(
     bare && {
